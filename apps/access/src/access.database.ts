@@ -1,0 +1,16 @@
+import type { ServiceDatabase } from '#libs/platform/index.js';
+import { AccountOwnerEntity } from './owners/account-owner.entity.js';
+import { AppliedEventEntity } from './owners/applied-event.entity.js';
+import { accessMigrations } from './migrations/index.js';
+
+/** The access schema: its entities and migrations. */
+export function accessDatabase(config: { DATABASE_URL: string; DATABASE_POOL_SIZE: number }): ServiceDatabase {
+  return {
+    url: config.DATABASE_URL,
+    schema: 'access',
+    entities: [AccountOwnerEntity, AppliedEventEntity],
+    migrations: accessMigrations,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'portico-access',
+  };
+}

@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { decodeProtectedHeader } from 'jose';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { PRINCIPAL_TYPES, type AccessTokenClaims, type Actor } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { CONFIG } from '#libs/platform/index.js';
+import type { GatewayConfig } from '../gateway.config.js';
+import { KeyRing } from './key-ring.service.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Verifies access tokens: ES256 only (pinned), key by `kid` from identity's key set only
+ * (`jku`, `x5u` and `jwk` headers are never followed), `iss` and `aud` checked, expiry enforced.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(keyRing: KeyRing, @Inject(CONFIG) config: GatewayConfig) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      algorithms: ['ES256'],
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ignoreExpiration: false,
+      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: string) => void) => {
+        findKey(keyRing, rawToken).then(
+          (key) => (key ? done(null, key) : done(new DomainError(ErrorCode.Unauthenticated, 'Unknown signing key'))),
+          () => done(new DomainError(ErrorCode.Unauthenticated, 'Unreadable token')),
+        );
+      },
+    });
+  }
+
+  /** Turns verified claims into the actor; anything but a well-formed access token is refused. */
+  validate(claims: Partial<AccessTokenClaims>): Actor {
+    const { sub, pty, sid, typ } = claims;
+    if (typ !== 'access' || !PRINCIPAL_TYPES.includes(pty as never) || !UUID.test(sub ?? '') || !UUID.test(sid ?? '')) {
+      throw new DomainError(ErrorCode.Unauthenticated, 'Not an access token');
+    }
+    return { type: pty!, id: sub!, sessionId: sid! };
+  }
+}
+
+async function findKey(keyRing: KeyRing, rawToken: string) {
+  const { kid } = decodeProtectedHeader(rawToken);
+  return typeof kid === 'string' ? keyRing.find(kid) : undefined;
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Subjects, type JwksView } from '#libs/contracts/index.js';
+import { LOGGER, RpcClient } from '#libs/platform/index.js';
+
+const REFRESH_AT_MOST_EVERY_MS = 5000;
+
+/**
+ * The public keys that verify access tokens, fetched from identity. An unknown `kid` triggers a
+ * refresh (at most every few seconds), so a rotated key is picked up without a restart.
+ */
+@Injectable()
+export class KeyRing implements OnApplicationBootstrap {
+  private keys = new Map<string, string>();
+  private published: JwksView = { keys: [] };
+  private lastRefresh = 0;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.refresh();
+  }
+
+  /** The public key (PEM) with this id, refreshing once when it is not known. */
+  async find(kid: string): Promise<string | undefined> {
+    if (!this.keys.has(kid) && Date.now() - this.lastRefresh > REFRESH_AT_MOST_EVERY_MS) await this.refresh();
+    return this.keys.get(kid);
+  }
+
+  /** The JWKS document to publish. */
+  async jwks(): Promise<JwksView> {
+    if (this.published.keys.length === 0) await this.refresh();
+    return this.published;
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.load().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
+    this.lastRefresh = Date.now();
+    try {
+      const jwks = await this.rpc.send(Subjects.KeysList, {});
+      this.keys = new Map(jwks.keys.map((jwk) => [jwk.kid, toPem(jwk as unknown as JsonWebKey)]));
+      this.published = jwks;
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'Could not load the token verification keys yet');
+    }
+  }
+}
+
+function toPem(jwk: JsonWebKey): string {
+  return createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+}

@@ -1,0 +1,69 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Subjects, type HealthView, type JwksView } from '#libs/contracts/index.js';
+import { CONFIG, NATS_LINK, RpcClient, type NatsLink } from '#libs/platform/index.js';
+import { KeyRing } from '../auth/key-ring.service.js';
+import { Public } from '../auth/route-policy.js';
+import type { GatewayConfig } from '../gateway.config.js';
+import { metricsRegistry } from './metrics.js';
+
+const SERVICE_HEALTH_SUBJECTS = {
+  identity: Subjects.IdentityHealth,
+  access: Subjects.AccessHealth,
+  notifications: Subjects.NotificationsHealth,
+} as const;
+
+/** Probes, metrics and the public key set. */
+@ApiTags('operations')
+@Controller()
+export class OperationsController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly keyRing: KeyRing,
+    @Inject(NATS_LINK) private readonly link: NatsLink,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  @Get('health/live')
+  @Public()
+  @ApiOperation({ summary: 'Liveness: the gateway process runs' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  @Public()
+  @ApiOperation({ summary: 'Readiness: NATS is up and every service answers ready (503 otherwise)' })
+  async ready(@Res({ passthrough: true }) response: Response): Promise<{ ready: boolean; services: Record<string, HealthView | { ready: false }> }> {
+    const services = Object.fromEntries(
+      await Promise.all(Object.entries(SERVICE_HEALTH_SUBJECTS).map(async ([name, subject]) => [name, await this.ask(subject)] as const)),
+    );
+    const ready = this.link.isUp() && Object.values(services).every((service) => service.ready);
+    response.status(ready ? 200 : 503);
+    return { ready, services };
+  }
+
+  @Get('metrics')
+  @Public()
+  @Header('content-type', 'text/plain; version=0.0.4')
+  @ApiExcludeEndpoint()
+  metrics(): Promise<string> {
+    return metricsRegistry.metrics();
+  }
+
+  @Get('.well-known/jwks.json')
+  @Public()
+  @ApiOperation({ summary: 'Public keys that verify access tokens (JWKS)' })
+  jwks(): Promise<JwksView> {
+    return this.keyRing.jwks();
+  }
+
+  private async ask(subject: (typeof SERVICE_HEALTH_SUBJECTS)[keyof typeof SERVICE_HEALTH_SUBJECTS]): Promise<HealthView | { ready: false }> {
+    try {
+      return await this.rpc.send(subject, {}, this.config.HEALTH_TIMEOUT_MS);
+    } catch {
+      return { ready: false };
+    }
+  }
+}

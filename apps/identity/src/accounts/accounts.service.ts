@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { Events, type AccountView, type Actor, type CreateAccountBody, type PersonBody } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { CONFIG } from '#libs/platform/index.js';
+import type { IdentityConfig } from '../identity.config.js';
+import { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { MembershipEntity } from '../users/membership.entity.js';
+import { UserEntity } from '../users/user.entity.js';
+import { AccountEntity } from './account.entity.js';
+
+/** Accounts (tenants) and their owners. */
+@Injectable()
+export class AccountsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tokens: ActionTokensService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
+    @Inject(CONFIG) private readonly config: IdentityConfig,
+  ) {}
+
+  /** Creates the account and its owner in one transaction; the owner is sent an activation mail (or told they were added). */
+  async create(body: CreateAccountBody): Promise<AccountView> {
+    if (!this.config.SIGNUP_ENABLED) throw new DomainError(ErrorCode.SignupDisabled, 'Open sign-up is disabled on this installation');
+    const account = await this.dataSource
+      .transaction(async (manager) => {
+        const owner = await this.findOrCreatePerson(manager, body.owner);
+        const created = await manager.save(AccountEntity, { id: randomUUID(), name: body.name, slug: body.slug, ownerUserId: owner.id, locale: 'en' });
+        await manager.insert(MembershipEntity, { accountId: created.id, userId: owner.id, active: true });
+        await this.outbox.add(manager, Events.AccountCreated, created.id, { accountId: created.id, slug: created.slug, ownerUserId: owner.id });
+        await this.welcome(manager, created, owner);
+        return created;
+      })
+      .catch(rethrowSlugTaken);
+    this.relay.nudge();
+    return this.view(account);
+  }
+
+  /** One account, for an actor who belongs to it; anyone else gets NOT_FOUND. */
+  async get(actor: Actor, accountId: string): Promise<AccountView> {
+    const account = await this.dataSource.getRepository(AccountEntity).findOneBy({ id: accountId });
+    if (!account || !(await this.belongs(actor, accountId))) throw new DomainError(ErrorCode.NotFound, 'Account not found');
+    return this.view(account);
+  }
+
+  private async belongs(actor: Actor, accountId: string): Promise<boolean> {
+    if (actor.type !== 'user') return false;
+    return this.dataSource.getRepository(MembershipEntity).existsBy({ accountId, userId: actor.id, active: true });
+  }
+
+  private async findOrCreatePerson(manager: EntityManager, person: PersonBody): Promise<UserEntity> {
+    const existing = await manager.findOneBy(UserEntity, { emailLower: person.email.toLowerCase() });
+    if (existing) return existing;
+    return manager.save(UserEntity, { id: randomUUID(), ...person, passwordHash: null, status: 'pending', locale: 'en', lastLoginAt: null });
+  }
+
+  private async welcome(manager: EntityManager, account: AccountEntity, owner: UserEntity): Promise<void> {
+    if (owner.status === 'active') return;
+    const { token, expiresAt } = await this.tokens.issue(manager, owner.id, account.id, 'activation');
+    await this.outbox.add(manager, Events.UserInvited, account.id, {
+      accountId: account.id,
+      accountName: account.name,
+      userId: owner.id,
+      email: owner.email,
+      firstName: owner.firstName,
+      token,
+      expiresAt: expiresAt.toISOString(),
+      locale: owner.locale,
+    });
+  }
+
+  private view(account: AccountEntity): AccountView {
+    return { id: account.id, name: account.name, slug: account.slug, ownerId: account.ownerUserId, createdAt: account.createdAt.toISOString() };
+  }
+}
+
+function rethrowSlugTaken(error: unknown): never {
+  if (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string })?.code === '23505' &&
+    /slug/.test(String((error.driverError as { constraint?: string }).constraint))
+  ) {
+    throw new DomainError(ErrorCode.Conflict, 'This slug is already taken', { field: 'slug' });
+  }
+  throw error;
+}

@@ -1,0 +1,18 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+/** What a mailed link lets its holder do. */
+export type ActionTokenPurpose = 'activation' | 'reset';
+
+/** A single-use link token, stored only as its hash. */
+@Entity({ name: 'action_tokens' })
+export class ActionTokenEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('text', { name: 'token_hash' }) tokenHash: string;
+  @Column('text') purpose: ActionTokenPurpose;
+  @Column('uuid', { name: 'user_id' }) userId: string;
+  @Column('uuid', { name: 'account_id', nullable: true }) accountId: string | null;
+  @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
+  @Column('timestamptz', { name: 'used_at', nullable: true }) usedAt: Date | null;
+  @Column('timestamptz', { name: 'voided_at', nullable: true }) voidedAt: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}

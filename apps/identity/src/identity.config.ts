@@ -1,0 +1,24 @@
+import { boolean, commonEnv, databaseEnv, integer, text, url, type ConfigOf } from '#libs/platform/index.js';
+
+/** Every environment variable of the identity service. */
+export const identityEnv = {
+  ...commonEnv,
+  ...databaseEnv,
+  HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3001),
+  PUBLIC_WEB_URL: url('Base URL of the web panel; links in mails point under it', ['http', 'https'], 'http://localhost:5173'),
+  SIGNUP_ENABLED: boolean('Whether anyone may create an account with POST /v1/accounts', true),
+  ACTIVATION_TOKEN_TTL_HOURS: integer('Lifetime of activation and invitation links (hours)', 1, 24 * 30, 24 * 7),
+  RESET_TOKEN_TTL_MINUTES: integer('Lifetime of password reset links (minutes)', 5, 24 * 60, 60),
+  ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, 3600, 900),
+  REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),
+  SUBUSER_SESSION_TTL_HOURS: integer('Absolute lifetime of a subuser session (hours)', 1, 24 * 30, 8),
+  JWT_ISSUER: text('The iss claim of access tokens', 'portico'),
+  JWT_AUDIENCE: text('The aud claim of access tokens', 'portico-api'),
+  JWT_PRIVATE_KEY_FILE: text('PEM file (PKCS#8, P-256) that signs access tokens; "-" keeps a generated key in the database', '-'),
+  PASSWORD_MIN_LENGTH: integer('Shortest password accepted (never below 8)', 8, 128, 12),
+  ARGON2_MAX_CONCURRENCY: integer('Password hashes computed at once', 1, 64, 2),
+  ARGON2_QUEUE_LIMIT: integer('Password hashes waiting beyond which logins answer 503', 1, 10_000, 64),
+};
+
+/** The validated configuration of the identity service. */
+export type IdentityConfig = ConfigOf<typeof identityEnv>;

@@ -1,0 +1,21 @@
+import type { ServiceDatabase } from '#libs/platform/index.js';
+import { AccountEntity } from './accounts/account.entity.js';
+import { ActionTokenEntity } from './credentials/action-token.entity.js';
+import { OutboxEntity } from './outbox/outbox.entity.js';
+import { SessionEntity } from './sessions/session.entity.js';
+import { SigningKeyEntity } from './sessions/signing-key.entity.js';
+import { MembershipEntity } from './users/membership.entity.js';
+import { UserEntity } from './users/user.entity.js';
+import { identityMigrations } from './migrations/index.js';
+
+/** The identity schema: its entities and migrations. */
+export function identityDatabase(config: { DATABASE_URL: string; DATABASE_POOL_SIZE: number }): ServiceDatabase {
+  return {
+    url: config.DATABASE_URL,
+    schema: 'identity',
+    entities: [AccountEntity, UserEntity, MembershipEntity, ActionTokenEntity, SessionEntity, SigningKeyEntity, OutboxEntity],
+    migrations: identityMigrations,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'portico-identity',
+  };
+}

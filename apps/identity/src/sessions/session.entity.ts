@@ -1,0 +1,17 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { PrincipalType } from '#libs/contracts/index.js';
+
+/** A sign-in: one refresh token chain. */
+@Entity({ name: 'sessions' })
+export class SessionEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('text', { name: 'principal_type' }) principalType: PrincipalType;
+  @Column('uuid', { name: 'principal_id' }) principalId: string;
+  @Column('uuid', { name: 'account_id', nullable: true }) accountId: string | null;
+  @Column('text', { name: 'refresh_hash' }) refreshHash: string;
+  @Column('text', { nullable: true }) ip: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @Column('timestamptz', { name: 'last_used_at' }) lastUsedAt: Date;
+  @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
+  @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
+}

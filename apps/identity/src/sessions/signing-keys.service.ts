@@ -1,0 +1,84 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { calculateJwkThumbprint } from 'jose';
+import { DataSource, IsNull } from 'typeorm';
+import type { JwksView, PublicJwk } from '#libs/contracts/index.js';
+import { CONFIG } from '#libs/platform/index.js';
+import type { IdentityConfig } from '../identity.config.js';
+import { SigningKeyEntity } from './signing-key.entity.js';
+
+/** The algorithm of every access token. Pinned: verifiers accept nothing else. */
+export const ACCESS_TOKEN_ALGORITHM = 'ES256';
+
+/** The key that signs now. */
+export interface ActiveSigningKey {
+  kid: string;
+  privateKey: KeyObject;
+}
+
+/**
+ * The access-token signing key set. A key from `JWT_PRIVATE_KEY_FILE` when given; otherwise the
+ * newest key in the database, generated on first start (one replica generates, the others read).
+ */
+@Injectable()
+export class SigningKeysService implements OnModuleInit {
+  private active: ActiveSigningKey;
+  private published: PublicJwk[] = [];
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CONFIG) private readonly config: IdentityConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.JWT_PRIVATE_KEY_FILE !== '-') await this.useKeyFile(this.config.JWT_PRIVATE_KEY_FILE);
+    await this.loadFromDatabase();
+  }
+
+  /** The key to sign with. */
+  signingKey(): ActiveSigningKey {
+    return this.active;
+  }
+
+  /** The public keys verifiers must accept, the signing one first. */
+  jwks(): JwksView {
+    return { keys: this.published };
+  }
+
+  private async useKeyFile(path: string): Promise<void> {
+    const privateKey = createPrivateKey(await readFile(path, 'utf8'));
+    const jwk = await toPublicJwk(privateKey);
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(SigningKeyEntity)
+      .values({ kid: jwk.kid, privatePem: '(kept in a file)', publicJwk: jwk })
+      .orIgnore()
+      .execute();
+    this.active = { kid: jwk.kid, privateKey };
+  }
+
+  private async loadFromDatabase(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('identity.signing_keys'))`);
+      const keys = await manager.find(SigningKeyEntity, { where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
+      if (keys.length === 0 && !this.active) keys.push(await manager.save(SigningKeyEntity, await generateSigningKey()));
+      this.published = keys.map((key) => key.publicJwk);
+      if (!this.active) this.active = { kid: keys[0].kid, privateKey: createPrivateKey(keys[0].privatePem) };
+      this.published.sort((a, b) => Number(b.kid === this.active.kid) - Number(a.kid === this.active.kid));
+    });
+  }
+}
+
+async function toPublicJwk(privateKey: KeyObject): Promise<PublicJwk> {
+  const exported = createPublicKey(privateKey).export({ format: 'jwk' });
+  const kid = await calculateJwkThumbprint({ kty: exported.kty!, crv: exported.crv, x: exported.x, y: exported.y });
+  return { kid, kty: exported.kty!, crv: exported.crv, x: exported.x, y: exported.y, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' };
+}
+
+async function generateSigningKey(): Promise<Pick<SigningKeyEntity, 'kid' | 'privatePem' | 'publicJwk'>> {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicJwk = await toPublicJwk(privateKey);
+  return { kid: publicJwk.kid, privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), publicJwk };
+}

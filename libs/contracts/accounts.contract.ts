@@ -1,0 +1,74 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsEmail, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { Actor } from './actor.js';
+
+/** E.164: a plus sign, a country code and up to 15 digits in all. */
+export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
+/** Account slugs: lower-case letters, digits and single dashes, not at the ends. */
+export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/** A person's details, as given when they are created. */
+export class PersonBody {
+  @ApiProperty({ example: 'Ada', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  firstName: string;
+
+  @ApiProperty({ example: 'Lovelace', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  lastName: string;
+
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ example: '+447700900123', description: 'E.164, with the international prefix' })
+  @IsString()
+  @Matches(E164_PATTERN, { message: 'phone must be in international format, e.g. +447700900123' })
+  phone: string;
+}
+
+/** `POST /v1/accounts`: an account and its owner. */
+export class CreateAccountBody {
+  @ApiProperty({ example: 'Acme Voice', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name: string;
+
+  @ApiProperty({ example: 'acme-voice', pattern: SLUG_PATTERN.source, minLength: 2, maxLength: 63 })
+  @IsString()
+  @Length(2, 63)
+  @Matches(SLUG_PATTERN, { message: 'slug may hold only lower-case letters, digits and dashes' })
+  slug: string;
+
+  @ApiProperty({ type: () => PersonBody })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PersonBody)
+  owner: PersonBody;
+}
+
+/** An account as the API shows it. */
+export class AccountView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() slug: string;
+  @ApiProperty({ format: 'uuid' }) ownerId: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiPropertyOptional({ description: 'The subuser login page, once the account has subusers' })
+  subuserLoginUrl?: string;
+}
+
+/** `identity.accounts.get`: one account, seen by an actor allowed to read it. */
+export class GetAccountRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => Actor)
+  actor: Actor;
+
+  @IsUUID()
+  accountId: string;
+}

@@ -1,0 +1,28 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsUUID } from 'class-validator';
+
+/** The kinds of principal that can act: a person with a platform login, or a login of one account. */
+export const PRINCIPAL_TYPES = ['user', 'subuser'] as const;
+/** A kind of principal. */
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
+
+/** Who acts: a user (in the context of an account) or a subuser. */
+export class Principal {
+  @ApiProperty({ enum: PRINCIPAL_TYPES })
+  @IsIn(PRINCIPAL_TYPES)
+  type: PrincipalType;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  id: string;
+}
+
+/**
+ * The verified caller, as the gateway learned it from the access token. Carried in every NATS
+ * request made on someone's behalf; services decide on it and never on the calling service.
+ */
+export class Actor extends Principal {
+  /** The session the access token belongs to. */
+  @IsUUID()
+  sessionId: string;
+}

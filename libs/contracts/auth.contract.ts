@@ -1,0 +1,93 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
+import { ClientContext } from './shared.dto.js';
+
+/** Longest password accepted on the wire (the policy may say less; hashing cost stays bounded). */
+export const PASSWORD_MAX_LENGTH = 1024;
+
+/** `POST /v1/auth/activate`: the token from the activation mail and the new password. */
+export class ActivateBody {
+  @ApiProperty({ description: 'The token from the activation link' })
+  @IsString()
+  @Length(10, 200)
+  token: string;
+
+  @ApiProperty({ minLength: 12, maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password: string;
+}
+
+/** `POST /v1/auth/login`. */
+export class LoginBody {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsString()
+  @Length(1, 254)
+  email: string;
+
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password: string;
+}
+
+/** A body sent on to a service together with where the request came from. */
+class WithClient {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ClientContext)
+  client: ClientContext;
+}
+
+/** `identity.auth.activate`. */
+export class ActivateRequest extends WithClient {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ActivateBody)
+  body: ActivateBody;
+}
+
+/** `identity.auth.login`. */
+export class LoginRequest extends WithClient {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => LoginBody)
+  body: LoginBody;
+}
+
+/** What a successful login answers. */
+export class TokenPairView {
+  @ApiProperty({ description: 'Short-lived JWT (ES256) for the Authorization header' }) accessToken: string;
+  @ApiProperty({ description: 'Opaque, single-use; exchange it at /v1/auth/refresh' }) refreshToken: string;
+  @ApiProperty({ description: 'Seconds until the access token expires' }) expiresIn: number;
+  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
+}
+
+/** A public key of the access-token signing key set (RFC 7517). */
+export interface PublicJwk {
+  kid: string;
+  kty: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  alg: string;
+  use: 'sig';
+}
+
+/** `identity.keys.list`: the verification keys; the first is the one signing now. */
+export interface JwksView {
+  keys: PublicJwk[];
+}
+
+/** The claims Portico puts in an access token, beside iss/aud/exp/iat. */
+export interface AccessTokenClaims {
+  /** The principal's id. */
+  sub: string;
+  /** `user` or `subuser`. */
+  pty: 'user' | 'subuser';
+  /** The session id. */
+  sid: string;
+  /** Marks the token as an access token (refresh tokens are opaque, this guards against confusion). */
+  typ: 'access';
+}

@@ -1,0 +1,32 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, ValidateNested } from 'class-validator';
+import { Actor } from './actor.js';
+
+/** One account the caller works in. */
+export class MembershipView {
+  @ApiProperty({ format: 'uuid' }) accountId: string;
+  @ApiProperty() accountName: string;
+  @ApiProperty() accountSlug: string;
+  @ApiProperty({ type: [String], description: 'Role names held in this account' }) roles: string[];
+  @ApiProperty() owner: boolean;
+}
+
+/** `GET /v1/me`. */
+export class MeView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['user', 'subuser'] }) type: 'user' | 'subuser';
+  @ApiProperty() firstName: string;
+  @ApiProperty() lastName: string;
+  @ApiProperty() email: string;
+  @ApiProperty() phone: string;
+  @ApiProperty({ type: [MembershipView] }) memberships: MembershipView[];
+}
+
+/** A request made by an actor about themselves. */
+export class ActorRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => Actor)
+  actor: Actor;
+}

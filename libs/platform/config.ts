@@ -1,0 +1,152 @@
+/**
+ * Configuration from environment variables, validated at boot. Each service declares a schema of
+ * {@link EnvVar}s; {@link loadConfig} reads them all and reports every problem at once.
+ */
+
+/** How one environment variable is read. */
+export interface EnvVar<T> {
+  /** What the variable is for (printed with problems, and the source of `.env.example`). */
+  description: string;
+  /** The value when the variable is unset; absent means the variable is required. */
+  default?: string;
+  /** Turns the raw text into a value, or throws an Error whose message says what is wrong. */
+  parse(raw: string): T;
+}
+
+/** A schema: variable name -> how to read it. */
+export type EnvSchema = Record<string, EnvVar<unknown>>;
+/** The typed configuration a schema produces. */
+export type ConfigOf<S extends EnvSchema> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
+
+/** Thrown by {@link loadConfig} with one line per bad or missing variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates every variable of `schema` from `env`; throws a {@link ConfigError} naming all problems. */
+export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [name, variable] of Object.entries(schema)) {
+    const raw = env[name] === undefined || env[name] === '' ? variable.default : env[name];
+    if (raw === undefined) {
+      problems.push(`${name} is required (${variable.description})`);
+      continue;
+    }
+    try {
+      config[name] = variable.parse(raw);
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as ConfigOf<S>;
+}
+
+/** Like {@link loadConfig}, but prints the problems and exits with status 78 (EX_CONFIG). */
+export function loadConfigOrExit<S extends EnvSchema>(service: string, schema: S): ConfigOf<S> {
+  try {
+    return loadConfig(schema);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`[${service}] ${error.message}\n`);
+    process.exit(78);
+  }
+}
+
+/** A text variable. */
+export function text(description: string, defaultValue?: string): EnvVar<string> {
+  return { description, default: defaultValue, parse: (raw) => raw };
+}
+
+/** A URL whose protocol is one of `protocols`. */
+export function url(description: string, protocols: string[], defaultValue?: string): EnvVar<string> {
+  return {
+    description,
+    default: defaultValue,
+    parse(raw) {
+      let parsed: URL;
+      try {
+        parsed = new URL(raw);
+      } catch {
+        throw new Error(`"${raw}" is not a URL`);
+      }
+      if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+        throw new Error(`protocol must be one of ${protocols.join(', ')}, got ${parsed.protocol}`);
+      }
+      return raw;
+    },
+  };
+}
+
+/** A whole number within [min, max]. */
+export function integer(description: string, min: number, max: number, defaultValue?: number): EnvVar<number> {
+  return {
+    description,
+    default: defaultValue?.toString(),
+    parse(raw) {
+      if (!/^-?\d+$/.test(raw.trim())) throw new Error(`"${raw}" is not a whole number`);
+      const value = Number(raw);
+      if (value < min || value > max) throw new Error(`${value} is outside ${min}..${max}`);
+      return value;
+    },
+  };
+}
+
+/** `true`/`false` (also 1/0, yes/no). */
+export function boolean(description: string, defaultValue?: boolean): EnvVar<boolean> {
+  return {
+    description,
+    default: defaultValue?.toString(),
+    parse(raw) {
+      const value = raw.trim().toLowerCase();
+      if (['true', '1', 'yes'].includes(value)) return true;
+      if (['false', '0', 'no'].includes(value)) return false;
+      throw new Error(`"${raw}" is not true or false`);
+    },
+  };
+}
+
+/** One of a fixed set of words. */
+export function oneOf<T extends string>(description: string, values: readonly T[], defaultValue?: T): EnvVar<T> {
+  return {
+    description,
+    default: defaultValue,
+    parse(raw) {
+      if (!values.includes(raw as T)) throw new Error(`"${raw}" is not one of ${values.join(', ')}`);
+      return raw as T;
+    },
+  };
+}
+
+/** A comma-separated list of words (empty allowed). */
+export function list(description: string, defaultValue = ''): EnvVar<string[]> {
+  return {
+    description,
+    default: defaultValue,
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+  };
+}
+
+/** Variables every service reads. */
+export const commonEnv = {
+  NATS_URL: url('NATS server(s) for request/reply and JetStream', ['nats', 'tls', 'ws', 'wss'], 'nats://127.0.0.1:4222'),
+  NATS_USER: text('NATS user name, when the server requires one', '-'),
+  NATS_PASSWORD: text('NATS password, when the server requires one', '-'),
+  LOG_LEVEL: oneOf('Log level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+  RPC_TIMEOUT_MS: integer('How long a NATS request waits for its answer (ms)', 50, 120_000, 5000),
+  SHUTDOWN_GRACE_MS: integer('On SIGTERM, how long in-flight work may take to finish (ms)', 0, 120_000, 10_000),
+};
+
+/** Variables of a service that owns a database schema. */
+export const databaseEnv = {
+  DATABASE_URL: url('PostgreSQL connection URL', ['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/portico'),
+  DATABASE_POOL_SIZE: integer('Connections in the pool of each service', 1, 200, 10),
+};

@@ -1,0 +1,57 @@
+import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
+
+/** Where one service's tables live. */
+export interface ServiceDatabase {
+  url: string;
+  /** The PostgreSQL schema the service owns. */
+  schema: string;
+  entities: MixedList<Function>;
+  migrations: MixedList<Function>;
+  poolSize: number;
+  applicationName: string;
+}
+
+/** TypeORM options for a service: its own schema, its own migrations table, never `synchronize`. */
+export function dataSourceOptions(database: ServiceDatabase): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: database.url,
+    schema: database.schema,
+    entities: database.entities,
+    migrations: database.migrations,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    applicationName: database.applicationName,
+    extra: {
+      max: database.poolSize,
+      options: `-c search_path=${database.schema},public`,
+      connectionTimeoutMillis: 5000,
+      statement_timeout: 30_000,
+    },
+  };
+}
+
+/** Creates the service's schema if missing and applies its pending migrations. Returns their names. */
+export async function migrate(database: ServiceDatabase): Promise<string[]> {
+  const dataSource = new DataSource(dataSourceOptions({ ...database, poolSize: 1 }));
+  await dataSource.initialize();
+  try {
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${database.schema}"`);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** True when the database answers a trivial query within `timeoutMs`. */
+export async function databaseAnswers(dataSource: DataSource, timeoutMs = 2000): Promise<boolean> {
+  if (!dataSource.isInitialized) return false;
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  const probe = dataSource.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+  return Promise.race([probe, timeout]);
+}

@@ -1,0 +1,29 @@
+import { createServer, type Server } from 'node:http';
+import type { HealthView } from '#libs/contracts/index.js';
+
+/**
+ * A tiny HTTP server for Kubernetes probes of a NATS-only service:
+ * `/health/live` (the process runs) and `/health/ready` (its database and NATS answer).
+ */
+export async function startHealthServer(port: number, readiness: () => Promise<HealthView>): Promise<Server> {
+  const server = createServer((request, response) => {
+    const send = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    if (request.url === '/health/live') return send(200, { status: 'ok' });
+    if (request.url === '/health/ready') {
+      readiness().then(
+        (view) => send(view.ready ? 200 : 503, view),
+        () => send(503, { ready: false }),
+      );
+      return;
+    }
+    send(404, { code: 'ROUTE_NOT_FOUND', message: 'Not found' });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '0.0.0.0', resolve);
+  });
+  return server;
+}

@@ -1,0 +1,119 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type EventEnvelope } from '#libs/contracts/index.js';
+import type { NatsLink } from './nats-connection.js';
+
+const NANOS_PER_MS = 1_000_000;
+const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
+
+/** Creates the events stream if missing (idempotent; every producer and consumer calls it at start). */
+export async function ensureEventsStream(link: NatsLink): Promise<void> {
+  const manager = await jetstreamManager(link.connection);
+  const config = {
+    name: EVENTS_STREAM,
+    subjects: [`${EVENTS_SUBJECT_PREFIX}>`],
+    max_age: SEVEN_DAYS_MS * NANOS_PER_MS,
+    duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
+  };
+  try {
+    await manager.streams.info(EVENTS_STREAM);
+  } catch {
+    await manager.streams.add(config).catch(async (error: unknown) => {
+      // Another replica may have created it between our look and our add.
+      await manager.streams.info(EVENTS_STREAM).catch(() => {
+        throw error;
+      });
+    });
+  }
+}
+
+/** Publishes one event with its id as the JetStream message id, so a re-publish is dropped as a duplicate. */
+export async function publishEvent(link: NatsLink, subject: string, envelope: EventEnvelope): Promise<void> {
+  const js = jetstream(link.connection);
+  await js.publish(subject, JSON.stringify(envelope), { msgID: envelope.id, timeout: 5000 });
+}
+
+/** What a durable consumer does with one event; throwing means "deliver again later". */
+export type EventHandler = (event: EventEnvelope, message: JsMsg) => Promise<void>;
+
+/** Options of {@link DurableConsumer}. */
+export interface DurableConsumerOptions {
+  link: NatsLink;
+  durableName: string;
+  /** One subject filter (NATS 2.9, as Debian ships it, takes one); the handler ignores types it does not need. */
+  filterSubject: string;
+  logger: Logger;
+  handle: EventHandler;
+  /** How long an unacknowledged message waits before redelivery (ms). */
+  ackWaitMs?: number;
+  maxDeliver?: number;
+}
+
+/** A durable, explicitly acknowledged JetStream consumer that survives restarts of its service. */
+export class DurableConsumer {
+  private messages: ConsumerMessages | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: DurableConsumerOptions) {}
+
+  /** Creates (or updates) the durable consumer and starts handling messages. */
+  async start(): Promise<void> {
+    const { link, durableName, filterSubject } = this.options;
+    await ensureEventsStream(link);
+    const manager = await jetstreamManager(link.connection);
+    const config = {
+      durable_name: durableName,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: filterSubject,
+      ack_wait: (this.options.ackWaitMs ?? 30_000) * NANOS_PER_MS,
+      max_deliver: this.options.maxDeliver ?? -1,
+    };
+    await manager.consumers.add(EVENTS_STREAM, config).catch(() => manager.consumers.update(EVENTS_STREAM, durableName, config));
+    const consumer = await jetstream(link.connection).consumers.get(EVENTS_STREAM, durableName);
+    this.messages = await consumer.consume({ max_messages: 64 });
+    this.running = this.loop(this.messages);
+  }
+
+  /** Stops taking messages and waits for the one being handled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
+    await this.running;
+  }
+
+  private async loop(messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) {
+      if (this.stopped) {
+        message.nak();
+        continue;
+      }
+      await this.handleOne(message);
+    }
+  }
+
+  private async handleOne(message: JsMsg): Promise<void> {
+    let event: EventEnvelope;
+    try {
+      event = message.json<EventEnvelope>();
+    } catch {
+      this.options.logger.error({ subject: message.subject }, 'Unreadable event dropped');
+      message.term();
+      return;
+    }
+    try {
+      await this.options.handle(event, message);
+      message.ack();
+    } catch (error) {
+      this.options.logger.warn({ err: error, eventId: event.id, type: event.type }, 'Event handling failed; it will be delivered again');
+      message.nak(backoffMs(message.info.deliveryCount));
+    }
+  }
+}
+
+/** Exponential backoff with jitter, from 0.5 s up to 60 s. */
+export function backoffMs(attempt: number): number {
+  const base = Math.min(60_000, 500 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}

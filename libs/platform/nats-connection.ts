@@ -1,0 +1,60 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+
+/** One NATS connection per process, with its health known at every moment. */
+export class NatsLink {
+  private connected = true;
+
+  private constructor(
+    readonly connection: NatsConnection,
+    private readonly logger: Logger,
+  ) {
+    void this.followStatus();
+  }
+
+  /** Connects (retrying for ever in the background once connected; failing fast on the first attempt only after `waitMs`). */
+  static async open(options: { url: string; user?: string; password?: string; name: string; logger: Logger; waitMs?: number }): Promise<NatsLink> {
+    const deadline = Date.now() + (options.waitMs ?? 30_000);
+    for (;;) {
+      try {
+        const connection = await connect({
+          servers: options.url.split(','),
+          name: options.name,
+          user: options.user,
+          pass: options.password,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+          pingInterval: 10_000,
+        });
+        return new NatsLink(connection, options.logger);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        options.logger.warn({ err: (error as Error).message }, 'NATS not reachable yet, retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  /** True while the connection is up (not reconnecting, not closed). */
+  isUp(): boolean {
+    return this.connected && !this.connection.isClosed() && !this.connection.isDraining();
+  }
+
+  /** Closes after flushing what was already published. */
+  async close(): Promise<void> {
+    if (this.connection.isClosed()) return;
+    await this.connection.drain().catch(() => this.connection.close());
+  }
+
+  private async followStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.logger.warn('NATS disconnected');
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.logger.info('NATS reconnected');
+      }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
+import { createLogger, PinoNestLogger } from './logger.js';
+import { InFlightTracker } from './in-flight.js';
+import { NatsLink } from './nats-connection.js';
+import { RpcClient } from './rpc-client.js';
+import { PorticoNatsServer, RpcContextInterceptor, RpcErrorFilter } from './rpc-server.js';
+import { createValidationPipe } from './validation.js';
+import { startHealthServer } from './health-server.js';
+import type { ProcessRuntime } from './platform.module.js';
+import { READINESS, type Readiness } from './readiness.js';
+
+/** What a NATS service needs to run. */
+export interface ServiceLaunch {
+  name: string;
+  config: {
+    NATS_URL: string;
+    NATS_USER: string;
+    NATS_PASSWORD: string;
+    LOG_LEVEL: string;
+    RPC_TIMEOUT_MS: number;
+    SHUTDOWN_GRACE_MS: number;
+    HEALTH_PORT: number;
+  };
+  /** Builds the service's root module once the runtime exists. */
+  module: (runtime: ProcessRuntime) => DynamicModule;
+}
+
+/** Opens the process runtime (logger, NATS link, RPC client). Shared by the services and the gateway. */
+export async function openRuntime(name: string, config: ServiceLaunch['config']): Promise<ProcessRuntime> {
+  const logger = createLogger(name, config.LOG_LEVEL);
+  const link = await NatsLink.open({
+    url: config.NATS_URL,
+    user: optional(config.NATS_USER),
+    password: optional(config.NATS_PASSWORD),
+    name,
+    logger,
+  });
+  return { logger, link, inFlight: new InFlightTracker(), rpc: new RpcClient(link, config.RPC_TIMEOUT_MS) };
+}
+
+/** A config value of "-" means "not set". */
+export function optional(value: string): string | undefined {
+  return value === '-' ? undefined : value;
+}
+
+/**
+ * Runs a NATS service: joins the queue group named after it, validates every payload, answers
+ * errors with codes, serves /health on HEALTH_PORT, and shuts down gracefully on SIGTERM/SIGINT.
+ */
+export async function runService(launch: ServiceLaunch): Promise<void> {
+  const runtime = await openRuntime(launch.name, launch.config);
+  const { logger, link, inFlight } = runtime;
+  const app = await NestFactory.createMicroservice(launch.module(runtime), {
+    strategy: new PorticoNatsServer(link, launch.name, inFlight, launch.config.SHUTDOWN_GRACE_MS),
+    logger: new PinoNestLogger(logger),
+    bufferLogs: false,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new RpcErrorFilter(logger));
+  app.useGlobalInterceptors(new RpcContextInterceptor(inFlight));
+  const readiness = app.get<Readiness>(READINESS);
+  let healthServer: Server | undefined;
+  if (launch.config.HEALTH_PORT > 0) healthServer = await startHealthServer(launch.config.HEALTH_PORT, () => readiness.check());
+  await app.listen();
+  logger.info({ healthPort: launch.config.HEALTH_PORT }, `${launch.name} is listening on NATS queue group "${launch.name}"`);
+  onShutdownSignal(logger, async () => {
+    await app.close();
+    healthServer?.close();
+    await link.close();
+  });
+}
+
+/** On SIGTERM/SIGINT: run `stop` once, then exit (0 if it finished, 1 if it threw). */
+export function onShutdownSignal(logger: ProcessRuntime['logger'], stop: () => Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Shutting down: no new work, finishing what is in flight');
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'Shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => handle('SIGTERM'));
+  process.once('SIGINT', () => handle('SIGINT'));
+}

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { MailCatcher } from './mail-catcher.js';
+import { TestDatabase } from './database.js';
+import { distPath } from './dist.js';
+import { freePort, TestNatsServer } from './nats-server.js';
+
+/** The four services. */
+export type ServiceName = 'gateway' | 'identity' | 'access' | 'notifications';
+/** Every service, gateway last (it waits for the others to be ready). */
+export const SERVICES: ServiceName[] = ['identity', 'access', 'notifications', 'gateway'];
+
+/** How a {@link TestSystem} is started. */
+export interface SystemOptions {
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+  /** Which services to start (default: all four). */
+  services?: ServiceName[];
+  /** `ready`: wait for /health/ready = 200 (default); `live`: only for the gateway to answer. */
+  waitFor?: 'ready' | 'live';
+}
+
+/** The web base used in test mails. */
+export const TEST_WEB_URL = 'http://panel.test';
+
+/**
+ * The whole system for one test file, as separate processes built from `dist/`: a fresh
+ * database, a private nats-server with JetStream, a real SMTP server that keeps every mail.
+ */
+export class TestSystem {
+  readonly database = new TestDatabase();
+  readonly nats = new TestNatsServer();
+  readonly mail = new MailCatcher();
+  readonly logs = new Map<string, string[]>();
+  private readonly processes = new Map<string, ChildProcess>();
+  private smtpPort = 0;
+  gatewayPort = 0;
+
+  constructor(private readonly options: SystemOptions = {}) {}
+
+  /** The gateway's base URL. */
+  get url(): string {
+    return `http://127.0.0.1:${this.gatewayPort}`;
+  }
+
+  /** Starts everything and waits until `/health/ready` answers 200. */
+  async start(): Promise<void> {
+    await Promise.all([this.nats.start(), this.database.create(), this.mail.start().then((port) => (this.smtpPort = port))]);
+    this.gatewayPort = await freePort();
+    for (const service of this.options.services ?? SERVICES) this.startService(service);
+    await this.waitUntil(this.options.waitFor === 'live' ? '/health/live' : '/health/ready');
+  }
+
+  /** Starts one service process (again). `name` may carry a suffix (`gateway#2`) for a second replica. */
+  startService(name: string, env: Record<string, string> = {}): ChildProcess {
+    const service = name.split('#')[0];
+    const child = spawn(process.execPath, [distPath(`apps/${service}/src/main.js`)], { env: { ...this.env(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    this.logs.set(name, lines);
+    const keep = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean).slice(-200));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    this.processes.set(name, child);
+    process.once('exit', () => child.kill('SIGKILL'));
+    return child;
+  }
+
+  /** Stops one service with `signal` and waits for it to exit; returns its exit code. */
+  async stopService(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const child = this.processes.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill(signal);
+    this.processes.delete(name);
+    return exited;
+  }
+
+  /** Polls a gateway path (by default `/health/ready`) until it answers 200. */
+  async waitUntil(path = '/health/ready', timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ok = await fetch(`${this.url}${path}`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`${path} did not answer 200:\n${this.dumpLogs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** The last log lines of every process (for failure messages). */
+  dumpLogs(): string {
+    return [...this.logs].map(([name, lines]) => `--- ${name}\n${lines.slice(-30).join('\n')}`).join('\n');
+  }
+
+  /** Stops every process, the NATS server, the SMTP server, and drops the database. */
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.processes.keys()].map((name) => this.stopService(name)));
+    await Promise.allSettled([this.nats.destroy(), this.mail.stop()]);
+    await this.database.drop().catch(() => undefined);
+  }
+
+  private env(): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: this.database.url,
+      DATABASE_POOL_SIZE: '4',
+      NATS_URL: this.nats.url,
+      SMTP_URL: `smtp://127.0.0.1:${this.smtpPort}`,
+      MAIL_FROM: 'Portico Test <no-reply@portico.test>',
+      PUBLIC_WEB_URL: TEST_WEB_URL,
+      GATEWAY_PORT: String(this.gatewayPort),
+      GATEWAY_HOST: '127.0.0.1',
+      HEALTH_PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      SHUTDOWN_GRACE_MS: '5000',
+      ...this.options.env,
+    };
+  }
+}

@@ -1,0 +1,135 @@
+// `npm start`: the whole system on this machine. Installs what is missing, uses PostgreSQL and
+// NATS where they answer (else starts project-local ones), migrates, runs the four services and
+// a mail catcher, prints the URLs; Ctrl-C stops everything it started.
+import { execFileSync, spawn } from 'node:child_process';
+import { build, ensureDependencies, ensureNats, ensurePostgres, ROOT, say } from './infra.mjs';
+
+const env = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/portico',
+  NATS_URL: 'nats://127.0.0.1:4222',
+  GATEWAY_PORT: '3000',
+  PUBLIC_WEB_URL: 'http://localhost:5173',
+  CORS_ORIGINS: 'http://localhost:5173',
+  ...process.env,
+};
+const catcherPorts = { smtp: Number(process.env.MAIL_CATCHER_SMTP_PORT ?? 1025), web: Number(process.env.MAIL_CATCHER_WEB_PORT ?? 8025) };
+const useCatcher = !process.env.SMTP_URL;
+if (useCatcher) env.SMTP_URL = `smtp://127.0.0.1:${catcherPorts.smtp}`;
+
+const stops = [];
+const children = new Map();
+let shuttingDown = false;
+
+async function main() {
+  ensureDependencies();
+  build();
+  stops.push(await ensurePostgres(env.DATABASE_URL));
+  stops.push(await ensureNats(env.NATS_URL));
+  await createDatabaseIfMissing(env.DATABASE_URL);
+  say('applying migrations');
+  execFileSync(process.execPath, ['dist/tools/migrate.js'], { cwd: ROOT, env, stdio: 'inherit' });
+  if (useCatcher)
+    run('mail', 'dist/tools/mail-catcher.js', { MAIL_CATCHER_SMTP_PORT: String(catcherPorts.smtp), MAIL_CATCHER_WEB_PORT: String(catcherPorts.web) });
+  for (const service of ['identity', 'access', 'notifications', 'gateway']) run(service, `dist/apps/${service}/src/main.js`);
+  await waitUntilReady(`http://127.0.0.1:${env.GATEWAY_PORT}/health/ready`);
+  banner();
+}
+
+async function createDatabaseIfMissing(databaseUrl) {
+  const { default: pg } = await import('pg');
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) {
+      say(`creating database ${name}`);
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+const COLORS = { identity: 33, access: 35, notifications: 34, gateway: 32, mail: 36 };
+
+function run(name, script, extra = {}) {
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = `\x1b[${COLORS[name] ?? 37}m${name.padEnd(13)}\x1b[0m| `;
+  const forward = (stream) => (chunk) =>
+    stream.write(
+      chunk
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => prefix + line + '\n')
+        .join(''),
+    );
+  child.stdout.on('data', forward(process.stdout));
+  child.stderr.on('data', forward(process.stderr));
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (shuttingDown) return;
+    process.stderr.write(
+      `\n\x1b[41;97m !!! ${name} CRASHED (exit ${code ?? signal}) — the system is degraded; see its lines above. Restart with npm start. \x1b[0m\n\n`,
+    );
+  });
+  children.set(name, child);
+}
+
+async function waitUntilReady(url) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (shuttingDown) return;
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  say(`warning: ${url} is not ready after 60 s`);
+}
+
+function banner() {
+  const base = `http://localhost:${env.GATEWAY_PORT}`;
+  const lines = [
+    'Portico is running.',
+    `  API          ${base}`,
+    `  API docs     ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
+    `  Readiness    ${base}/health/ready`,
+    useCatcher
+      ? `  Mail         http://localhost:${catcherPorts.web}/   (SMTP catcher on port ${catcherPorts.smtp})`
+      : `  Mail         sent to ${env.SMTP_URL}`,
+    'Press Ctrl-C to stop everything.',
+  ];
+  process.stdout.write(`\n\x1b[1m${lines.join('\n')}\x1b[0m\n\n`);
+}
+
+async function shutdown() {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say('stopping');
+  await Promise.all(
+    [...children.values()].map(
+      (child) =>
+        new Promise((resolve) => {
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+        }),
+    ),
+  );
+  for (const stop of stops.reverse()) await stop();
+  process.exit(0);
+}
+
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+main().catch(async (error) => {
+  process.stderr.write(`\x1b[31m[portico] ${error.message}\x1b[0m\n`);
+  await shutdown();
+  process.exit(1);
+});

@@ -1,0 +1,206 @@
+import request from 'supertest';
+import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
+import type { CaughtMail } from '#libs/testing/mail-catcher.js';
+
+const system = new TestSystem();
+const PASSWORD = 'correct horse battery staple';
+
+function owner(email: string) {
+  return { firstName: 'Ada', lastName: 'Lovelace', email, phone: '+447700900123' };
+}
+
+function tokenOf(mail: CaughtMail): string {
+  const link = mail.links.find((candidate) => candidate.startsWith(`${TEST_WEB_URL}/activate?`));
+  if (!link) throw new Error(`No activation link in: ${mail.text}`);
+  return new URL(link).searchParams.get('token')!;
+}
+
+async function signUp(slug: string, email: string) {
+  const created = await request(system.url)
+    .post('/v1/accounts')
+    .send({ name: `Account ${slug}`, slug, owner: owner(email) })
+    .expect(201);
+  const mail = await system.mail.waitFor((candidate) => candidate.to.includes(email));
+  await request(system.url)
+    .post('/v1/auth/activate')
+    .send({ token: tokenOf(mail), password: PASSWORD })
+    .expect(204);
+  const login = await request(system.url).post('/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
+  return { accountId: created.body.id as string, accessToken: login.body.accessToken as string, mail };
+}
+
+beforeAll(() => system.start());
+afterAll(() => system.stop());
+
+describe('the first flow, through HTTP only', () => {
+  let accountId: string;
+  let token: string;
+  let activation: CaughtMail;
+
+  it('creates an account and its owner (201)', async () => {
+    const response = await request(system.url)
+      .post('/v1/accounts')
+      .send({ name: 'Acme Voice', slug: 'acme-voice', owner: owner('ada@acme.test') })
+      .expect(201);
+    expect(response.body).toMatchObject({ name: 'Acme Voice', slug: 'acme-voice', id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    accountId = response.body.id;
+  });
+
+  it('sends the owner an activation mail over SMTP whose link points to PUBLIC_WEB_URL', async () => {
+    activation = await system.mail.waitFor((mail) => mail.to.includes('ada@acme.test'));
+    expect(activation.subject).toContain('Acme Voice');
+    expect(tokenOf(activation).length).toBeGreaterThanOrEqual(22);
+  });
+
+  it('stores the activation token only as a hash', async () => {
+    const rows = await system.database.query<{ token_hash: string }>('SELECT token_hash FROM identity.action_tokens');
+    expect(rows).toHaveLength(1);
+    expect(rows[0].token_hash).not.toContain(tokenOf(activation));
+    expect(rows[0].token_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('activates with the token and a password (204), stored as argon2id', async () => {
+    await request(system.url)
+      .post('/v1/auth/activate')
+      .send({ token: tokenOf(activation), password: PASSWORD })
+      .expect(204);
+    const [user] = await system.database.query<{ password_hash: string; status: string }>('SELECT password_hash, status FROM identity.users');
+    expect(user.status).toBe('active');
+    expect(user.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  });
+
+  it('refuses a second use of the activation token', async () => {
+    const response = await request(system.url)
+      .post('/v1/auth/activate')
+      .send({ token: tokenOf(activation), password: PASSWORD })
+      .expect(400);
+    expect(response.body.code).toBe('INVALID_TOKEN');
+  });
+
+  it('logs in with e-mail and password and returns a Bearer token pair', async () => {
+    const response = await request(system.url).post('/v1/auth/login').send({ email: 'Ada@Acme.test', password: PASSWORD }).expect(200);
+    expect(response.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, accessToken: expect.any(String), refreshToken: expect.any(String) });
+    token = response.body.accessToken as string;
+    const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
+    expect(header.alg).toBe('ES256');
+  });
+
+  it('publishes the verification keys at /.well-known/jwks.json', async () => {
+    const response = await request(system.url).get('/.well-known/jwks.json').expect(200);
+    const { kid } = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
+    expect(response.body.keys).toEqual(expect.arrayContaining([expect.objectContaining({ kid, kty: 'EC', crv: 'P-256', alg: 'ES256' })]));
+    expect(JSON.stringify(response.body)).not.toContain('"d"');
+  });
+
+  it('answers the same 401 for a wrong password and an unknown e-mail', async () => {
+    const wrong = await request(system.url).post('/v1/auth/login').send({ email: 'ada@acme.test', password: 'not the password at all' }).expect(401);
+    const unknown = await request(system.url).post('/v1/auth/login').send({ email: 'nobody@acme.test', password: 'not the password at all' }).expect(401);
+    expect({ ...wrong.body, requestId: undefined }).toEqual({ ...unknown.body, requestId: undefined });
+  });
+
+  it('shows the owner their profile and memberships', async () => {
+    const response = await request(system.url).get('/v1/me').set('authorization', `Bearer ${token}`).expect(200);
+    expect(response.body).toMatchObject({ email: 'ada@acme.test', firstName: 'Ada', phone: '+447700900123' });
+    expect(response.body.memberships).toEqual([expect.objectContaining({ accountId, accountName: 'Acme Voice', owner: true })]);
+  });
+
+  it('refuses /v1/me without a token (401)', async () => {
+    const response = await request(system.url).get('/v1/me').expect(401);
+    expect(response.body.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('shows the owner their account', async () => {
+    const response = await request(system.url).get(`/v1/accounts/${accountId}`).set('authorization', `Bearer ${token}`).expect(200);
+    expect(response.body).toMatchObject({ id: accountId, slug: 'acme-voice' });
+  });
+
+  it('answers 404 to a user of another account', async () => {
+    const other = await signUp('globex', 'hank@globex.test');
+    const response = await request(system.url).get(`/v1/accounts/${accountId}`).set('authorization', `Bearer ${other.accessToken}`).expect(404);
+    expect(response.body.code).toBe('NOT_FOUND');
+    await request(system.url).get(`/v1/accounts/${other.accountId}`).set('authorization', `Bearer ${other.accessToken}`).expect(200);
+  });
+});
+
+describe('bad input gets a clear 4xx', () => {
+  const valid = { name: 'Valid', slug: 'valid-slug', owner: owner('valid@acme.test') };
+
+  it.each([
+    ['a slug with capitals', { ...valid, slug: 'Bad-Slug' }, 'slug'],
+    ['a slug with spaces', { ...valid, slug: 'bad slug' }, 'slug'],
+    ['a phone without the international prefix', { ...valid, owner: { ...valid.owner, phone: '07700900123' } }, 'owner.phone'],
+    ['an e-mail that is not one', { ...valid, owner: { ...valid.owner, email: 'nope' } }, 'owner.email'],
+    ['a missing owner', { name: 'x', slug: 'xx' }, 'owner'],
+    ['a number where text belongs', { ...valid, name: 42 }, 'name'],
+    ['an unknown field', { ...valid, plan: 'gold' }, 'plan'],
+    ['an unknown nested field', { ...valid, owner: { ...valid.owner, role: 'admin' } }, 'owner.role'],
+  ])('%s -> 400 naming the field', async (_label, body, field) => {
+    const response = await request(system.url).post('/v1/accounts').send(body).expect(400);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', requestId: expect.any(String) });
+    expect(response.body.message).toContain(field);
+    expect(JSON.stringify(response.body)).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('a taken slug -> 409', async () => {
+    await request(system.url)
+      .post('/v1/accounts')
+      .send({ ...valid, slug: 'taken' })
+      .expect(201);
+    const response = await request(system.url)
+      .post('/v1/accounts')
+      .send({ ...valid, slug: 'taken', owner: owner('second@acme.test') })
+      .expect(409);
+    expect(response.body).toMatchObject({ code: 'CONFLICT', details: { field: 'slug' } });
+  });
+
+  it('malformed JSON -> 400', async () => {
+    const response = await request(system.url).post('/v1/accounts').set('content-type', 'application/json').send('{"name":').expect(400);
+    expect(response.body.code).toBe('MALFORMED_JSON');
+  });
+
+  it('a body over the limit -> 413', async () => {
+    const response = await request(system.url)
+      .post('/v1/accounts')
+      .send({ ...valid, name: 'x'.repeat(200_000) })
+      .expect(413);
+    expect(response.body.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('a bad activation token -> 400', async () => {
+    const response = await request(system.url).post('/v1/auth/activate').send({ token: 'not-a-real-token-at-all', password: PASSWORD }).expect(400);
+    expect(response.body.code).toBe('INVALID_TOKEN');
+  });
+
+  it('a garbage bearer token -> 401', async () => {
+    await request(system.url).get('/v1/me').set('authorization', 'Bearer abc.def.ghi').expect(401);
+  });
+
+  it('a non-UUID account id -> 404', async () => {
+    const { accessToken } = await signUp('uuid-check', 'uuid@acme.test');
+    await request(system.url).get('/v1/accounts/not-a-uuid').set('authorization', `Bearer ${accessToken}`).expect(404);
+  });
+
+  it('an unknown route -> 404 with the error body', async () => {
+    const response = await request(system.url).get('/v1/nothing-here').expect(404);
+    expect(response.body).toMatchObject({ code: 'ROUTE_NOT_FOUND', requestId: expect.any(String) });
+  });
+
+  it('returns the caller-given request id in the header and the error body', async () => {
+    const response = await request(system.url).get('/v1/me').set('x-request-id', 'trace-abc-123').expect(401);
+    expect(response.headers['x-request-id']).toBe('trace-abc-123');
+    expect(response.body.requestId).toBe('trace-abc-123');
+  });
+});
+
+describe('operations', () => {
+  it('serves liveness, readiness, metrics and the OpenAPI description', async () => {
+    await request(system.url).get('/health/live').expect(200);
+    const ready = await request(system.url).get('/health/ready').expect(200);
+    expect(ready.body.services).toMatchObject({ identity: { ready: true }, access: { ready: true }, notifications: { ready: true } });
+    const metrics = await request(system.url).get('/metrics').expect(200);
+    expect(metrics.text).toContain('portico_http_request_duration_seconds');
+    const openapi = await request(system.url).get('/openapi.json').expect(200);
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/accounts', '/v1/auth/login', '/v1/me']));
+    await request(system.url).get('/docs').expect(200);
+  });
+});

@@ -1,0 +1,137 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import request from 'supertest';
+import { freePort } from '#libs/testing/nats-server.js';
+import { TcpProxy } from '#libs/testing/tcp-proxy.js';
+import { TestSystem } from '#libs/testing/system.js';
+
+const account = { name: 'Acme', slug: 'acme', owner: { firstName: 'A', lastName: 'B', email: 'a@b.test', phone: '+447700900123' } };
+
+describe('the gateway with no service behind it', () => {
+  const system = new TestSystem({ services: ['gateway'], waitFor: 'live', env: { RPC_TIMEOUT_MS: '1500' } });
+  let nats: NatsConnection | undefined;
+
+  beforeAll(async () => {
+    await system.start();
+    nats = await connect({ servers: system.nats.url });
+  });
+  afterAll(async () => {
+    await nats?.close();
+    await system.stop();
+  });
+
+  it('answers 503 at once when no service listens (not after the timeout)', async () => {
+    const started = Date.now();
+    const response = await request(system.url).post('/v1/accounts').send(account).expect(503);
+    expect(response.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', requestId: expect.any(String) });
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('answers 504 when a service takes the request but does not answer in time', async () => {
+    const silent = nats!.subscribe('identity.accounts.create', { queue: 'identity', callback: () => undefined });
+    await nats!.flush();
+    const response = await request(system.url).post('/v1/accounts').send(account).expect(504);
+    expect(response.body.code).toBe('UPSTREAM_TIMEOUT');
+    silent.unsubscribe();
+  });
+
+  it('is live but not ready', async () => {
+    await request(system.url).get('/health/live').expect(200);
+    const ready = await request(system.url).get('/health/ready').expect(503);
+    expect(ready.body.ready).toBe(false);
+  });
+
+  it('answers 503 quickly while NATS is down, and recovers by itself when it returns', async () => {
+    await system.nats.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const response = await request(system.url).post('/v1/accounts').send(account).expect(503);
+    expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(1500);
+    await system.nats.start();
+    await nats!.close();
+    nats = await connect({ servers: system.nats.url });
+    const deadline = Date.now() + 15_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 504) {
+      // A silent responder proves the gateway's requests reach NATS again.
+      const silent = nats!.subscribe('identity.accounts.create', { queue: 'identity', callback: () => undefined });
+      await nats!.flush();
+      status = (await request(system.url).post('/v1/accounts').send(account)).status;
+      silent.unsubscribe();
+      if (status !== 504) await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(status).toBe(504);
+  });
+});
+
+describe('configuration', () => {
+  const system = new TestSystem({ env: { SIGNUP_ENABLED: 'false' } });
+  beforeAll(() => system.start());
+  afterAll(() => system.stop());
+
+  it('refuses open sign-up with 403 when it is switched off', async () => {
+    const response = await request(system.url).post('/v1/accounts').send(account).expect(403);
+    expect(response.body.code).toBe('SIGNUP_DISABLED');
+  });
+
+  it('stops a service with a bad configuration, naming every problem, with a non-zero status', async () => {
+    const child = system.startService('identity#bad', { DATABASE_URL: 'mysql://nowhere', SIGNUP_ENABLED: 'perhaps', PASSWORD_MIN_LENGTH: '4' });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const output = system.logs.get('identity#bad')!.join('\n');
+    expect(code).toBe(78);
+    expect(output).toContain('DATABASE_URL');
+    expect(output).toContain('SIGNUP_ENABLED');
+    expect(output).toContain('PASSWORD_MIN_LENGTH');
+  });
+
+  it('shuts a service down cleanly on SIGTERM', async () => {
+    await expect(system.stopService('access', 'SIGTERM')).resolves.toBe(0);
+    const ready = await request(system.url).get('/health/ready').expect(503);
+    expect(ready.body.services.access.ready).toBe(false);
+    system.startService('access');
+    await system.waitUntil('/health/ready');
+  });
+});
+
+describe('service readiness follows its database', () => {
+  const system = new TestSystem({ services: ['identity'], waitFor: 'live', env: { RPC_TIMEOUT_MS: '1500' } });
+  const database = new URL(system.database.url);
+  const proxy = new TcpProxy(database.hostname, Number(database.port || 5432));
+  let healthUrl = '';
+
+  beforeAll(async () => {
+    await system.nats.start();
+    await system.database.create();
+    await system.mail.start();
+    await proxy.start();
+    const healthPort = await freePort();
+    const proxied = new URL(system.database.url);
+    proxied.host = `127.0.0.1:${proxy.port}`;
+    system.startService('identity', { DATABASE_URL: proxied.toString(), HEALTH_PORT: String(healthPort), NATS_URL: system.nats.url });
+    healthUrl = `http://127.0.0.1:${healthPort}/health/ready`;
+    await waitForStatus(healthUrl, 200);
+  });
+  afterAll(async () => {
+    await proxy.stop();
+    await system.stop();
+  });
+
+  it('turns not-ready while PostgreSQL is unreachable and ready again once it returns', async () => {
+    proxy.cut();
+    const down = await waitForStatus(healthUrl, 503);
+    expect(down).toMatchObject({ ready: false, checks: { database: false, nats: true } });
+    proxy.restore();
+    const up = await waitForStatus(healthUrl, 200);
+    expect(up).toMatchObject({ ready: true, checks: { database: true, nats: true } });
+  });
+});
+
+async function waitForStatus(url: string, status: number): Promise<unknown> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const response = await fetch(url).catch(() => undefined);
+    if (response?.status === status) return response.json();
+    if (Date.now() > deadline) throw new Error(`${url} never answered ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
