@@ -164,8 +164,10 @@ export function ensureDependencies() {
   const modules = join(ROOT, 'node_modules', '.package-lock.json');
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(modules) && statSync(modules).mtimeMs >= statSync(lock).mtimeMs) return;
-  say('installing npm dependencies (npm ci)');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
+  // `npm install --no-save` installs exactly the lock file; `npm ci` would refuse it because npm
+  // leaves other platforms' optional binaries (swc, argon2) out of the lock.
+  say('installing npm dependencies');
+  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Compiles TypeScript to dist/ (swc: about a second). */
