@@ -1,4 +1,14 @@
-import type { CheckRequest, CheckResult, RolesByAccount, RolesOfPrincipalRequest } from './access.contract.js';
+import type {
+  BindingsByPrincipal,
+  BindingsOfPrincipalsRequest,
+  BindingView,
+  CheckRequest,
+  CheckResult,
+  RemovePrincipalRequest,
+  ReplaceBindingsRequest,
+  RolesByAccount,
+  RolesOfPrincipalRequest,
+} from './access.contract.js';
 import type { AccountView, CreateAccountBody, GetAccountRequest } from './accounts.contract.js';
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
@@ -22,6 +32,12 @@ export const Subjects = {
   AccessCheck: 'access.check',
   /** The roles a principal holds in some accounts. */
   AccessRolesOfPrincipal: 'access.roles.of-principal',
+  /** Set every binding of a principal in an account (escalation rules enforced). */
+  AccessBindingsReplace: 'access.bindings.replace',
+  /** Drop every binding of a principal leaving an account. */
+  AccessBindingsRemovePrincipal: 'access.bindings.remove-principal',
+  /** The bindings of many principals of one account. */
+  AccessBindingsOfPrincipals: 'access.bindings.of-principals',
   /** Readiness of identity. */
   IdentityHealth: 'identity.health',
   /** Readiness of access. */
@@ -40,6 +56,9 @@ export interface RpcContracts {
   [Subjects.KeysList]: { request: Record<string, never>; response: JwksView };
   [Subjects.AccessCheck]: { request: CheckRequest; response: CheckResult };
   [Subjects.AccessRolesOfPrincipal]: { request: RolesOfPrincipalRequest; response: RolesByAccount };
+  [Subjects.AccessBindingsReplace]: { request: ReplaceBindingsRequest; response: BindingView[] };
+  [Subjects.AccessBindingsRemovePrincipal]: { request: RemovePrincipalRequest; response: { removed: number } };
+  [Subjects.AccessBindingsOfPrincipals]: { request: BindingsOfPrincipalsRequest; response: BindingsByPrincipal };
   [Subjects.IdentityHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.AccessHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.NotificationsHealth]: { request: Record<string, never>; response: HealthView };
