@@ -12,6 +12,14 @@ export const Events = {
   AccountCreated: 'identity.account.created',
   /** A new person was invited and must set a password (activation mail). */
   UserInvited: 'identity.user.invited',
+  /** A person who already has a login was added to another account ("added to account" mail). */
+  UserAddedToAccount: 'identity.user.added-to-account',
+  /** A subuser was created without a password and must set one (activation mail to its e-mail). */
+  SubuserInvited: 'identity.subuser.invited',
+  /** A reset link was issued, by the person or by an admin (reset mail). */
+  PasswordResetRequested: 'identity.password-reset.requested',
+  /** A password was changed or reset (notice to the owner of the e-mail). */
+  PasswordChanged: 'identity.password.changed',
 } as const;
 
 /** One of the {@link Events}. */
@@ -37,10 +45,66 @@ export interface UserInvitedData {
   locale: string;
 }
 
+/** `identity.user.added-to-account`. */
+export interface UserAddedToAccountData {
+  accountId: string;
+  accountName: string;
+  userId: string;
+  email: string;
+  firstName: string;
+  locale: string;
+}
+
+/** `identity.subuser.invited`: the subuser sets its password through the account's own login page. */
+export interface SubuserInvitedData {
+  accountId: string;
+  accountName: string;
+  accountSlug: string;
+  subuserId: string;
+  login: string;
+  email: string;
+  /** The plain activation token (stored hashed by identity). */
+  token: string;
+  expiresAt: string;
+  locale: string;
+}
+
+/** `identity.password-reset.requested`. */
+export interface PasswordResetRequestedData {
+  /** Set for subusers (their reset page lives under the account's slug) and for admin-triggered resets. */
+  accountId: string | null;
+  accountSlug: string | null;
+  principalType: 'user' | 'subuser';
+  principalId: string;
+  email: string;
+  /** First name of a user, login of a subuser. */
+  name: string;
+  /** The plain reset token (stored hashed by identity). */
+  token: string;
+  expiresAt: string;
+  locale: string;
+  requestedBy: 'self' | 'admin';
+}
+
+/** `identity.password.changed`. */
+export interface PasswordChangedData {
+  accountId: string | null;
+  principalType: 'user' | 'subuser';
+  principalId: string;
+  email: string;
+  name: string;
+  changedAt: string;
+  locale: string;
+}
+
 /** The payload type of each event. */
 export interface EventDataMap {
   [Events.AccountCreated]: AccountCreatedData;
   [Events.UserInvited]: UserInvitedData;
+  [Events.UserAddedToAccount]: UserAddedToAccountData;
+  [Events.SubuserInvited]: SubuserInvitedData;
+  [Events.PasswordResetRequested]: PasswordResetRequestedData;
+  [Events.PasswordChanged]: PasswordChangedData;
 }
 
 /** The envelope every durable event travels in. `id` is the outbox id and the JetStream message id. */
