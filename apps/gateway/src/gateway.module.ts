@@ -9,6 +9,14 @@ import { AccessGuard } from './auth/access.guard.js';
 import { JwtStrategy } from './auth/jwt.strategy.js';
 import { KeyRing } from './auth/key-ring.service.js';
 import { MeController } from './me/me.controller.js';
+import { SessionGate } from './auth/session-gate.service.js';
+import { SuspensionGuard } from './auth/suspension.guard.js';
+import { Bindings } from './people/bindings.js';
+import { UsersComposer } from './users/users.composer.js';
+import { UsersController } from './users/users.controller.js';
+import { SubusersComposer } from './subusers/subusers.composer.js';
+import { SubusersController } from './subusers/subusers.controller.js';
+import { AuditController } from './audit/audit.controller.js';
 import { OperationsController } from './operations/operations.controller.js';
 
 /** The HTTP gateway. */
@@ -18,8 +26,18 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(runtime, config), PassportModule],
-      controllers: [AccountsController, AuthController, MeController, OperationsController],
-      providers: [KeyRing, JwtStrategy, { provide: APP_GUARD, useClass: AccessGuard }],
+      controllers: [AccountsController, AuthController, MeController, UsersController, SubusersController, AuditController, OperationsController],
+      providers: [
+        KeyRing,
+        SessionGate,
+        JwtStrategy,
+        Bindings,
+        UsersComposer,
+        SubusersComposer,
+        { provide: APP_GUARD, useClass: AccessGuard },
+        // After the access guard: an actor suspended in the route's account gets 404 whatever its roles.
+        { provide: APP_GUARD, useClass: SuspensionGuard },
+      ],
     };
   }
 }
