@@ -8,6 +8,11 @@ import { AuthController } from './accounts/auth.controller.js';
 import { AccessGuard } from './auth/access.guard.js';
 import { JwtStrategy } from './auth/jwt.strategy.js';
 import { KeyRing } from './auth/key-ring.service.js';
+import { ApplicationsController } from './access/applications.controller.js';
+import { CatalogController } from './access/catalog.controller.js';
+import { PermissionsController } from './access/permissions.controller.js';
+import { RolesController } from './access/roles.controller.js';
+import { DecisionCache } from './auth/decision-cache.js';
 import { MeController } from './me/me.controller.js';
 import { OperationsController } from './operations/operations.controller.js';
 
@@ -18,8 +23,17 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(runtime, config), PassportModule],
-      controllers: [AccountsController, AuthController, MeController, OperationsController],
-      providers: [KeyRing, JwtStrategy, { provide: APP_GUARD, useClass: AccessGuard }],
+      controllers: [
+        AccountsController,
+        AuthController,
+        MeController,
+        OperationsController,
+        CatalogController,
+        RolesController,
+        ApplicationsController,
+        PermissionsController,
+      ],
+      providers: [KeyRing, JwtStrategy, DecisionCache, { provide: APP_GUARD, useClass: AccessGuard }],
     };
   }
 }
