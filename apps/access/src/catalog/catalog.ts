@@ -196,7 +196,7 @@ class Reader {
   private optionalWords(path: (string | number)[]): string[] {
     const node = this.document.getIn(path, true) as Node | undefined;
     if (!isSeq(node)) return [];
-    return (node.toJSON()).map(String);
+    return node.toJSON().map(String);
   }
 
   private problem(path: (string | number)[], message: string): void {
