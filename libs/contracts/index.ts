@@ -7,3 +7,4 @@ export * from './me.contract.js';
 export * from './access.contract.js';
 export * from './events.contract.js';
 export * from './subjects.js';
+export * from './fast-check.js';

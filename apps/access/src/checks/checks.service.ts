@@ -24,7 +24,8 @@ export class ChecksService {
 
   /** One decision; waits only when the account is being reloaded after a change. */
   async check(request: CheckRequest): Promise<CheckResult> {
-    await this.store.pendingFor(request.accountId);
+    const reload = this.store.pendingFor(request.accountId);
+    if (reload) await reload;
     return this.store.decide(request.principal, request.accountId, request.section, request.action, request.applicationId);
   }
 
