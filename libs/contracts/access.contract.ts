@@ -168,3 +168,236 @@ export interface AccessChangedEvent {
   /** The principal whose rights changed; absent: anyone in the account (a role changed). */
   principalId?: string;
 }
+
+/** `access.check.batch`: many decisions in one message, one result each (in order). */
+export class CheckBatchRequest {
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => CheckRequest)
+  checks: CheckRequest[];
+}
+
+/** One result of a batch: the decision, or the error of that check alone (e.g. an unknown section). */
+export type BatchCheckResult = CheckResult | { error: { code: string; message: string } };
+
+/** `access.permissions.effective`: what a principal may do in an account (in one application, if given). */
+export class EffectivePermissionsRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => Principal)
+  principal: Principal;
+
+  @IsUUID()
+  accountId: string;
+
+  @IsOptional()
+  @IsUUID()
+  applicationId?: string;
+}
+
+/** One section and the actions allowed on it. */
+export class Grant {
+  @ApiProperty({ example: 'scenarios' })
+  @IsString()
+  @Length(1, 100)
+  section: string;
+
+  @ApiProperty({ type: [String], example: ['read', 'write'] })
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  actions: string[];
+}
+
+/** The caller's effective permissions (`GET /v1/accounts/{id}/permissions`). */
+export class PermissionsView {
+  @ApiProperty() owner: boolean;
+  @ApiProperty({ type: [Grant] }) grants: Grant[];
+  @ApiProperty({ type: [String], description: "Portico's own permissions held (e.g. members:write)" }) system: string[];
+}
+
+/** `access.applications.allowed`: where a principal may do `action` on `section` (to filter lists). */
+export class AllowedApplicationsRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => Principal)
+  principal: Principal;
+
+  @IsUUID()
+  accountId: string;
+
+  @IsString()
+  @Length(1, 100)
+  section: string;
+
+  @IsString()
+  @Length(1, 50)
+  action: string;
+}
+
+/** The answer to {@link AllowedApplicationsRequest}: `all` when not limited. */
+export interface AllowedApplicationsView {
+  all: boolean;
+  applicationIds: string[];
+}
+
+/** A section of the catalogue. */
+export class SectionView {
+  @ApiProperty() key: string;
+  @ApiProperty() label: string;
+  @ApiProperty({ enum: ['account', 'application'] }) scope: 'account' | 'application';
+  @ApiProperty({ type: [String] }) actions: string[];
+}
+
+/** `GET /v1/sections`. */
+export class CatalogView {
+  @ApiProperty() name: string;
+  @ApiProperty({ description: "The owner's role name" }) ownerRole: string;
+  @ApiProperty({ type: [SectionView] }) sections: SectionView[];
+}
+
+/** A role as the API shows it. */
+export class RoleView {
+  @ApiProperty({ description: 'builtin:<Name> for built-in roles, a UUID for custom ones' }) id: string;
+  @ApiProperty() name: string;
+  @ApiPropertyOptional({ nullable: true }) description: string | null;
+  @ApiProperty() builtin: boolean;
+  @ApiProperty({ type: [Grant] }) grants: Grant[];
+  @ApiProperty({ description: 'Principals holding it in this account' }) holders: number;
+}
+
+/** `POST /v1/accounts/{id}/roles`. */
+export class CreateRoleBody {
+  @ApiProperty({ example: 'Call auditor' })
+  @IsString()
+  @Length(1, 100)
+  name: string;
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @Length(0, 500)
+  description?: string;
+
+  @ApiPropertyOptional({ type: [Grant], description: 'Required unless `from` is given' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => Grant)
+  grants?: Grant[];
+
+  @ApiPropertyOptional({ description: 'Copy the grants of this role (id or name)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  from?: string;
+}
+
+/** `PATCH /v1/accounts/{id}/roles/{roleId}`. */
+export class UpdateRoleBody {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(0, 500)
+  description?: string;
+
+  @ApiPropertyOptional({ type: [Grant] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => Grant)
+  grants?: Grant[];
+}
+
+/** An actor acting on one account's access objects. */
+class AccountActorRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => Principal)
+  actor: Principal;
+
+  @IsUUID()
+  accountId: string;
+}
+
+/** `access.roles.list`. */
+export class ListRolesRequest extends AccountActorRequest {}
+
+/** `access.roles.create`. */
+export class CreateRoleRequest extends AccountActorRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => CreateRoleBody)
+  body: CreateRoleBody;
+}
+
+/** `access.roles.update`. */
+export class UpdateRoleRequest extends AccountActorRequest {
+  @IsString()
+  @Length(1, 120)
+  roleId: string;
+
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => UpdateRoleBody)
+  body: UpdateRoleBody;
+}
+
+/** `access.roles.delete`. */
+export class DeleteRoleRequest extends AccountActorRequest {
+  @IsString()
+  @Length(1, 120)
+  roleId: string;
+}
+
+/** An application: only its id and name live in Portico. */
+export class ApplicationView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+/** `POST` and `PATCH /v1/accounts/{id}/applications`. */
+export class ApplicationBody {
+  @ApiProperty({ example: 'Support line' })
+  @IsString()
+  @Length(1, 100)
+  name: string;
+}
+
+/** `access.applications.list` (only the applications the actor may see something of, unless unlimited). */
+export class ListApplicationsRequest extends AccountActorRequest {}
+
+/** `access.applications.create`. */
+export class CreateApplicationRequest extends AccountActorRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ApplicationBody)
+  body: ApplicationBody;
+}
+
+/** `access.applications.rename`. */
+export class RenameApplicationRequest extends AccountActorRequest {
+  @IsUUID()
+  applicationId: string;
+
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ApplicationBody)
+  body: ApplicationBody;
+}
+
+/** `access.applications.delete`: bindings limited to it lose it. */
+export class DeleteApplicationRequest extends AccountActorRequest {
+  @IsUUID()
+  applicationId: string;
+}

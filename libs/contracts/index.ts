@@ -13,3 +13,4 @@ export * from './credentials.contract.js';
 export * from './sessions.contract.js';
 export * from './audit.contract.js';
 export * from './subjects.js';
+export * from './fast-check.js';

@@ -1,4 +1,21 @@
 import type {
+  AllowedApplicationsRequest,
+  AllowedApplicationsView,
+  ApplicationView,
+  BatchCheckResult,
+  CatalogView,
+  CheckBatchRequest,
+  CreateApplicationRequest,
+  CreateRoleRequest,
+  DeleteApplicationRequest,
+  DeleteRoleRequest,
+  EffectivePermissionsRequest,
+  ListApplicationsRequest,
+  ListRolesRequest,
+  PermissionsView,
+  RenameApplicationRequest,
+  RoleView,
+  UpdateRoleRequest,
   BindingsByPrincipal,
   BindingsOfPrincipalsRequest,
   BindingView,
@@ -45,6 +62,30 @@ export const Subjects = {
   AccessCheck: 'access.check',
   /** The roles a principal holds in some accounts. */
   AccessRolesOfPrincipal: 'access.roles.of-principal',
+  /** Many decisions in one message. */
+  AccessCheckBatch: 'access.check.batch',
+  /** What a principal may do in an account. */
+  AccessPermissionsEffective: 'access.permissions.effective',
+  /** The applications in which a principal may do an action on a section. */
+  AccessApplicationsAllowed: 'access.applications.allowed',
+  /** The section catalogue. */
+  AccessCatalogGet: 'access.catalog.get',
+  /** Built-in and custom roles of an account. */
+  AccessRolesList: 'access.roles.list',
+  /** Create a custom role. */
+  AccessRolesCreate: 'access.roles.create',
+  /** Rename or regrant a custom role. */
+  AccessRolesUpdate: 'access.roles.update',
+  /** Delete a custom role (refused while bound). */
+  AccessRolesDelete: 'access.roles.delete',
+  /** Applications of an account. */
+  AccessApplicationsList: 'access.applications.list',
+  /** Create an application. */
+  AccessApplicationsCreate: 'access.applications.create',
+  /** Rename an application. */
+  AccessApplicationsRename: 'access.applications.rename',
+  /** Delete an application. */
+  AccessApplicationsDelete: 'access.applications.delete',
   /** Set every binding of a principal in an account (escalation rules enforced). */
   AccessBindingsReplace: 'access.bindings.replace',
   /** Drop every binding of a principal leaving an account. */
@@ -128,6 +169,18 @@ export interface RpcContracts {
   [Subjects.KeysList]: { request: Record<string, never>; response: JwksView };
   [Subjects.AccessCheck]: { request: CheckRequest; response: CheckResult };
   [Subjects.AccessRolesOfPrincipal]: { request: RolesOfPrincipalRequest; response: RolesByAccount };
+  [Subjects.AccessCheckBatch]: { request: CheckBatchRequest; response: BatchCheckResult[] };
+  [Subjects.AccessPermissionsEffective]: { request: EffectivePermissionsRequest; response: PermissionsView };
+  [Subjects.AccessApplicationsAllowed]: { request: AllowedApplicationsRequest; response: AllowedApplicationsView };
+  [Subjects.AccessCatalogGet]: { request: Record<string, never>; response: CatalogView };
+  [Subjects.AccessRolesList]: { request: ListRolesRequest; response: RoleView[] };
+  [Subjects.AccessRolesCreate]: { request: CreateRoleRequest; response: RoleView };
+  [Subjects.AccessRolesUpdate]: { request: UpdateRoleRequest; response: RoleView };
+  [Subjects.AccessRolesDelete]: { request: DeleteRoleRequest; response: { deleted: true } };
+  [Subjects.AccessApplicationsList]: { request: ListApplicationsRequest; response: ApplicationView[] };
+  [Subjects.AccessApplicationsCreate]: { request: CreateApplicationRequest; response: ApplicationView };
+  [Subjects.AccessApplicationsRename]: { request: RenameApplicationRequest; response: ApplicationView };
+  [Subjects.AccessApplicationsDelete]: { request: DeleteApplicationRequest; response: { deleted: true } };
   [Subjects.AccessBindingsReplace]: { request: ReplaceBindingsRequest; response: BindingView[] };
   [Subjects.AccessBindingsRemovePrincipal]: { request: RemovePrincipalRequest; response: { removed: number } };
   [Subjects.AccessBindingsOfPrincipals]: { request: BindingsOfPrincipalsRequest; response: BindingsByPrincipal };

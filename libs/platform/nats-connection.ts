@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 /** One NATS connection per process, with its health known at every moment. */
 export class NatsLink {
   private connected = true;
+  private readonly reconnectListeners = new Set<() => void>();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -40,6 +41,12 @@ export class NatsLink {
     return this.connected && !this.connection.isClosed() && !this.connection.isDraining();
   }
 
+  /** Calls `listener` after every reconnect (something broadcast meanwhile may have been missed). Returns the unsubscribe function. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
   /** Closes after flushing what was already published. */
   async close(): Promise<void> {
     if (this.connection.isClosed()) return;
@@ -54,6 +61,7 @@ export class NatsLink {
       } else if (status.type === 'reconnect') {
         this.connected = true;
         this.logger.info('NATS reconnected');
+        this.reconnectListeners.forEach((listener) => listener());
       }
     }
   }

@@ -74,6 +74,11 @@ export class TestSystem {
     return exited;
   }
 
+  /** The process id of a running service (for memory readings). */
+  pidOf(name: string): number | undefined {
+    return this.processes.get(name)?.pid;
+  }
+
   /** Polls a gateway path (by default `/health/ready`) until it answers 200. */
   async waitUntil(path = '/health/ready', timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

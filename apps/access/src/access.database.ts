@@ -1,6 +1,9 @@
 import type { ServiceDatabase } from '#libs/platform/index.js';
+import { ApplicationEntity } from './applications/application.entity.js';
+import { BindingEntity } from './bindings/binding.entity.js';
 import { AccountOwnerEntity } from './owners/account-owner.entity.js';
 import { AppliedEventEntity } from './owners/applied-event.entity.js';
+import { RoleEntity } from './roles/role.entity.js';
 import { accessMigrations } from './migrations/index.js';
 
 /** The access schema: its entities and migrations. */
@@ -8,7 +11,7 @@ export function accessDatabase(config: { DATABASE_URL: string; DATABASE_POOL_SIZ
   return {
     url: config.DATABASE_URL,
     schema: 'access',
-    entities: [AccountOwnerEntity, AppliedEventEntity],
+    entities: [AccountOwnerEntity, AppliedEventEntity, RoleEntity, ApplicationEntity, BindingEntity],
     migrations: accessMigrations,
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'portico-access',

@@ -8,6 +8,11 @@ import { AuthController } from './accounts/auth.controller.js';
 import { AccessGuard } from './auth/access.guard.js';
 import { JwtStrategy } from './auth/jwt.strategy.js';
 import { KeyRing } from './auth/key-ring.service.js';
+import { ApplicationsController } from './access/applications.controller.js';
+import { CatalogController } from './access/catalog.controller.js';
+import { PermissionsController } from './access/permissions.controller.js';
+import { RolesController } from './access/roles.controller.js';
+import { DecisionCache } from './auth/decision-cache.js';
 import { MeController } from './me/me.controller.js';
 import { SessionGate } from './auth/session-gate.service.js';
 import { SuspensionGuard } from './auth/suspension.guard.js';
@@ -26,11 +31,24 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(runtime, config), PassportModule],
-      controllers: [AccountsController, AuthController, MeController, UsersController, SubusersController, AuditController, OperationsController],
+      controllers: [
+        AccountsController,
+        AuthController,
+        MeController,
+        OperationsController,
+        CatalogController,
+        RolesController,
+        ApplicationsController,
+        PermissionsController,
+        UsersController,
+        SubusersController,
+        AuditController,
+      ],
       providers: [
         KeyRing,
         SessionGate,
         JwtStrategy,
+        DecisionCache,
         Bindings,
         UsersComposer,
         SubusersComposer,

@@ -1,28 +1,48 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { CheckRequest, RolesOfPrincipalRequest, Subjects, type CheckResult, type RolesByAccount } from '#libs/contracts/index.js';
-import { DecisionStore } from './decision-store.js';
+import {
+  AllowedApplicationsRequest,
+  EffectivePermissionsRequest,
+  parseCheckBatch,
+  parseCheckRequest,
+  RolesOfPrincipalRequest,
+  Subjects,
+  type AllowedApplicationsView,
+  type BatchCheckResult,
+  type CheckResult,
+  type PermissionsView,
+  type RolesByAccount,
+} from '#libs/contracts/index.js';
+import { ChecksService } from './checks.service.js';
 
-/** The owner's role name until the catalogue names one. */
-export const OWNER_ROLE = 'Owner';
-
-/** NATS handlers for permission decisions. */
+/** NATS handlers for permission decisions (the check API of every internal service). */
 @Controller()
 export class ChecksController {
-  constructor(private readonly store: DecisionStore) {}
+  constructor(private readonly checks: ChecksService) {}
 
+  // The two hot subjects take `unknown` (the global class-validator pipe skips it) and validate with a hand-written parser.
   @MessagePattern(Subjects.AccessCheck)
-  check(@Payload() request: CheckRequest): CheckResult {
-    return this.store.decide(request.principal, request.accountId);
+  check(@Payload() request: unknown): Promise<CheckResult> {
+    return this.checks.check(parseCheckRequest(request));
+  }
+
+  @MessagePattern(Subjects.AccessCheckBatch)
+  checkBatch(@Payload() request: unknown): Promise<BatchCheckResult[]> {
+    return this.checks.checkBatch(parseCheckBatch(request));
+  }
+
+  @MessagePattern(Subjects.AccessPermissionsEffective)
+  effective(@Payload() request: EffectivePermissionsRequest): Promise<PermissionsView> {
+    return this.checks.effective(request);
+  }
+
+  @MessagePattern(Subjects.AccessApplicationsAllowed)
+  allowedApplications(@Payload() request: AllowedApplicationsRequest): Promise<AllowedApplicationsView> {
+    return this.checks.allowedApplications(request);
   }
 
   @MessagePattern(Subjects.AccessRolesOfPrincipal)
   rolesOf(@Payload() request: RolesOfPrincipalRequest): RolesByAccount {
-    const result: RolesByAccount = {};
-    for (const accountId of request.accountIds) {
-      const owner = this.store.isOwner(request.principal, accountId);
-      result[accountId] = { owner, roles: owner ? [OWNER_ROLE] : [] };
-    }
-    return result;
+    return this.checks.rolesOf(request);
   }
 }

@@ -1,33 +1,233 @@
-import { Injectable } from '@nestjs/common';
 import type { CheckResult, Principal } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { effectiveOf, rightsIn, type Effective } from './effective.js';
+import { hasBit, PermissionIndex, type Grants, type PermissionBits } from './permission-index.js';
+
+/** Built-in role ids are the role name behind this prefix (they live in the catalogue, not the database). */
+export const BUILTIN_ROLE_PREFIX = 'builtin:';
+/** Prefix of Portico's own permissions in a check's `section` (e.g. `portico.members` + `write`). */
+export const SYSTEM_SECTION_PREFIX = 'portico.';
+
+/** A role, built-in or custom. */
+export interface RoleRecord {
+  id: string;
+  accountId: string | null;
+  name: string;
+  description: string | null;
+  grants: Grants;
+  bits: PermissionBits;
+  builtin: boolean;
+}
+
+/** One binding of a principal. */
+export interface BindingRecord {
+  roleId: string;
+  applicationIds: string[] | null;
+}
+
+/** Everything access knows of one account, as loaded from PostgreSQL. */
+export interface AccountSnapshot {
+  accountId: string;
+  ownerId: string | null;
+  roles: Array<{ id: string; name: string; description: string | null; grants: Grants }>;
+  bindings: Array<{ principalType: string; principalId: string; roleId: string; applicationIds: string[] | null }>;
+  applications: Array<{ id: string; name: string }>;
+}
+
+/** The in-memory state of one account. */
+interface AccountState {
+  ownerId: string | null;
+  customRoles: Map<string, RoleRecord>;
+  bindings: Map<string, BindingRecord[]>;
+  effective: Map<string, Effective>;
+  applications: Map<string, string>;
+}
+
+/** The key of a principal in the maps. */
+export function principalKey(principal: Principal): string {
+  return `${principal.type}:${principal.id}`;
+}
 
 /**
  * The decision data, in memory: PostgreSQL is the source of truth, this is what checks read.
- * Loaded at start and updated by every change, so a check costs a few map lookups.
+ * Each account's state is replaced whole when it changes, and each principal's effective rights
+ * are precomputed, so a check is a map lookup and a bit test.
  */
-@Injectable()
 export class DecisionStore {
-  private readonly ownerByAccount = new Map<string, string>();
+  readonly index: PermissionIndex;
+  private readonly builtinRoles = new Map<string, RoleRecord>();
+  private readonly accounts = new Map<string, AccountState>();
+  private readonly pending = new Map<string, Promise<void>>();
 
-  /** Replaces everything (at start). */
-  load(owners: Array<{ accountId: string; userId: string }>): void {
-    this.ownerByAccount.clear();
-    for (const { accountId, userId } of owners) this.ownerByAccount.set(accountId, userId);
+  constructor(readonly catalog: Catalog) {
+    this.index = new PermissionIndex(catalog);
+    for (const role of catalog.roles) {
+      const id = BUILTIN_ROLE_PREFIX + role.name;
+      this.builtinRoles.set(id, {
+        id,
+        accountId: null,
+        name: role.name,
+        description: null,
+        grants: role.grants,
+        bits: this.index.encode(role.grants),
+        builtin: true,
+      });
+    }
   }
 
-  /** Records an account's owner. */
-  setOwner(accountId: string, userId: string): void {
-    this.ownerByAccount.set(accountId, userId);
+  /** Replaces one account's state. */
+  replaceAccount(snapshot: AccountSnapshot): void {
+    const customRoles = new Map(
+      snapshot.roles.map((role) => [
+        role.id,
+        { ...role, accountId: snapshot.accountId, bits: this.index.encode(role.grants), builtin: false } satisfies RoleRecord,
+      ]),
+    );
+    const bindings = new Map<string, BindingRecord[]>();
+    for (const binding of snapshot.bindings) {
+      const key = `${binding.principalType}:${binding.principalId}`;
+      const list = bindings.get(key) ?? [];
+      list.push({ roleId: binding.roleId, applicationIds: binding.applicationIds });
+      bindings.set(key, list);
+    }
+    const state: AccountState = {
+      ownerId: snapshot.ownerId,
+      customRoles,
+      bindings,
+      effective: new Map(),
+      applications: new Map(snapshot.applications.map((a) => [a.id, a.name])),
+    };
+    for (const [key, list] of bindings) state.effective.set(key, this.effectiveOfBindings(state, list));
+    this.accounts.set(snapshot.accountId, state);
   }
 
-  /** Whether `principal` owns `accountId`. */
+  /** Marks an account as being reloaded: checks on it wait for `reload` before deciding. */
+  refresh(accountId: string, reload: () => Promise<AccountSnapshot>): Promise<void> {
+    const previous = this.pending.get(accountId) ?? Promise.resolve();
+    const next = previous
+      .then(reload)
+      .then((snapshot) => this.replaceAccount(snapshot))
+      .finally(() => {
+        if (this.pending.get(accountId) === next) this.pending.delete(accountId);
+      });
+    this.pending.set(accountId, next);
+    return next;
+  }
+
+  /** The reload in progress for an account, if any (a check must wait for it). */
+  pendingFor(accountId: string): Promise<void> | undefined {
+    return this.pending.get(accountId);
+  }
+
+  /** Whether `principal` owns the account. */
   isOwner(principal: Principal, accountId: string): boolean {
-    return principal.type === 'user' && this.ownerByAccount.get(accountId) === principal.id;
+    return principal.type === 'user' && this.accounts.get(accountId)?.ownerId === principal.id;
   }
 
-  /** The decision for one check. */
-  decide(principal: Principal, accountId: string): CheckResult {
+  /** What a principal may do in an account (the owner: everything); undefined when it holds nothing there. */
+  effective(principal: Principal, accountId: string): Effective | undefined {
+    if (this.isOwner(principal, accountId)) return { unlimited: this.index.all, perApplication: new Map() };
+    return this.accounts.get(accountId)?.effective.get(principalKey(principal));
+  }
+
+  /** Effective rights that a set of bindings would give, in one account. */
+  effectiveOfProposal(accountId: string, bindings: BindingRecord[]): Effective {
+    return this.effectiveOfBindings(this.state(accountId), bindings);
+  }
+
+  /** The decision for one check. Unknown sections or actions are an error, never a silent deny. */
+  decide(principal: Principal, accountId: string, section: string, action: string, applicationId?: string): CheckResult {
+    if (section.startsWith(SYSTEM_SECTION_PREFIX)) return this.decideSystem(principal, accountId, section.slice(SYSTEM_SECTION_PREFIX.length), action);
+    const bit = this.bitOf(section, action);
     if (this.isOwner(principal, accountId)) return { allowed: true, reason: 'owner' };
-    return { allowed: false, reason: 'not-member' };
+    const effective = this.effective(principal, accountId);
+    if (!effective) return { allowed: false, reason: 'not-member' };
+    if (applicationId !== undefined && !this.accounts.get(accountId)?.applications.has(applicationId)) return { allowed: false, reason: 'not-granted' };
+    const rights = this.index.scopeOf(section) === 'application' ? rightsIn(effective, applicationId) : effective.unlimited;
+    return hasBit(rights, bit) ? { allowed: true, reason: 'granted' } : { allowed: false, reason: 'not-granted' };
+  }
+
+  /** The applications of the account in which the principal may do `action` on `section`. */
+  allowedApplications(principal: Principal, accountId: string, section: string, action: string): { all: boolean; applicationIds: string[] } {
+    const bit = this.bitOf(section, action);
+    const applications = [...(this.accounts.get(accountId)?.applications.keys() ?? [])];
+    const effective = this.effective(principal, accountId);
+    if (!effective) return { all: false, applicationIds: [] };
+    if (hasBit(effective.unlimited, bit)) return { all: true, applicationIds: applications };
+    if (this.index.scopeOf(section) !== 'application') return { all: false, applicationIds: [] };
+    return { all: false, applicationIds: applications.filter((id) => hasBit(effective.perApplication.get(id), bit)) };
+  }
+
+  /** A role of the account by id or name: built-in ones first, then the account's custom roles. */
+  role(accountId: string, idOrName: string): RoleRecord | undefined {
+    const builtin = this.builtinRoles.get(idOrName) ?? this.builtinRoles.get(BUILTIN_ROLE_PREFIX + idOrName);
+    if (builtin) return builtin;
+    const custom = this.accounts.get(accountId)?.customRoles;
+    if (!custom) return undefined;
+    return custom.get(idOrName) ?? [...custom.values()].find((role) => role.name.toLowerCase() === idOrName.toLowerCase());
+  }
+
+  /** Built-in roles, then the account's custom roles. */
+  roles(accountId: string): RoleRecord[] {
+    return [...this.builtinRoles.values(), ...(this.accounts.get(accountId)?.customRoles.values() ?? [])];
+  }
+
+  /** The bindings of a principal in an account. */
+  bindingsOf(principal: Principal, accountId: string): BindingRecord[] {
+    return this.accounts.get(accountId)?.bindings.get(principalKey(principal)) ?? [];
+  }
+
+  /** Whether the application exists in the account. */
+  hasApplication(accountId: string, applicationId: string): boolean {
+    return this.accounts.get(accountId)?.applications.has(applicationId) ?? false;
+  }
+
+  /** How many principals hold the role in the account. */
+  holdersOf(accountId: string, roleId: string): number {
+    let count = 0;
+    for (const list of this.accounts.get(accountId)?.bindings.values() ?? []) if (list.some((b) => b.roleId === roleId)) count += 1;
+    return count;
+  }
+
+  /** Number of accounts and bindings held (for the benchmark's memory report). */
+  size(): { accounts: number; principals: number } {
+    let principals = 0;
+    for (const state of this.accounts.values()) principals += state.bindings.size;
+    return { accounts: this.accounts.size, principals };
+  }
+
+  private decideSystem(principal: Principal, accountId: string, section: string, action: string): CheckResult {
+    const rule = this.catalog.system[`${section}:${action}` as keyof Catalog['system']];
+    if (!rule) throw new DomainError(ErrorCode.ValidationFailed, `Unknown permission ${section}:${action}`);
+    if (this.isOwner(principal, accountId)) return { allowed: true, reason: 'owner' };
+    const effective = this.effective(principal, accountId);
+    if (!effective) return { allowed: false, reason: 'not-member' };
+    if (rule.kind === 'member') return { allowed: true, reason: 'granted' };
+    if (rule.kind === 'owner') return { allowed: false, reason: 'not-granted' };
+    return hasBit(effective.unlimited, this.bitOf(rule.section, rule.action))
+      ? { allowed: true, reason: 'granted' }
+      : { allowed: false, reason: 'not-granted' };
+  }
+
+  private bitOf(section: string, action: string): number {
+    const bit = this.index.bit(section, action);
+    if (bit === undefined) {
+      const known = this.index.scopeOf(section) !== undefined;
+      throw new DomainError(ErrorCode.ValidationFailed, known ? `Section ${section} has no action ${action}` : `Unknown section ${section}`);
+    }
+    return bit;
+  }
+
+  private effectiveOfBindings(state: AccountState | undefined, bindings: BindingRecord[]): Effective {
+    const engine = bindings.flatMap((binding) => {
+      const role = this.builtinRoles.get(binding.roleId) ?? state?.customRoles.get(binding.roleId);
+      return role ? [{ roleBits: role.bits, applicationIds: binding.applicationIds }] : [];
+    });
+    return effectiveOf(engine, this.index);
+  }
+
+  private state(accountId: string): AccountState | undefined {
+    return this.accounts.get(accountId);
   }
 }

@@ -3,23 +3,22 @@ import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { Events, IDENTITY_EVENTS, type AccountCreatedData, type EventEnvelope } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
-import { DecisionStore } from '../checks/decision-store.js';
+import { AccessStateService } from '../state/access-state.service.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
 
-/** Learns account owners from identity's durable events and keeps the decision store current. */
+/** Learns account owners from identity's durable events (the owner holds every permission of the account). */
 @Injectable()
 export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: DurableConsumer | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly store: DecisionStore,
+    private readonly state: AccessStateService,
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.store.load(await this.dataSource.getRepository(AccountOwnerEntity).find());
     this.consumer = new DurableConsumer({
       link: this.link,
       durableName: 'access',
@@ -44,6 +43,6 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
       if (fresh.length === 0) return;
       await manager.createQueryBuilder().insert().into(AccountOwnerEntity).values({ accountId: data.accountId, userId: data.ownerUserId }).orIgnore().execute();
     });
-    this.store.setOwner(data.accountId, data.ownerUserId);
+    await this.state.changed(data.accountId);
   }
 }

@@ -2,9 +2,11 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Subjects, type Actor } from '#libs/contracts/index.js';
+import { AccessClient } from '#libs/access-client/access-client.js';
+import type { Actor, CheckResult } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { RpcClient } from '#libs/platform/index.js';
+import { DecisionCache } from './decision-cache.js';
 import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,11 +18,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('jwt') {
+  private readonly access: AccessClient;
+
   constructor(
     private readonly reflector: Reflector,
-    private readonly rpc: RpcClient,
+    private readonly cache: DecisionCache,
+    rpc: RpcClient,
   ) {
     super();
+    this.access = new AccessClient(rpc);
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -42,9 +48,19 @@ export class AccessGuard extends AuthGuard('jwt') {
 
   private async authorize(actor: Actor, accountId: string | string[] | undefined, policy: { section: string; action: string }): Promise<void> {
     if (typeof accountId !== 'string' || !UUID.test(accountId)) throw new DomainError(ErrorCode.NotFound, 'Account not found');
-    const principal = { type: actor.type, id: actor.id };
-    const decision = await this.rpc.send(Subjects.AccessCheck, { principal, accountId, section: policy.section, action: policy.action });
+    const decision = await this.decide(actor, accountId, policy);
     if (decision.reason === 'not-member') throw new DomainError(ErrorCode.NotFound, 'Account not found');
     if (!decision.allowed) throw new DomainError(ErrorCode.Forbidden, `Missing permission ${policy.section}:${policy.action}`);
+  }
+
+  /** Asks access (Portico's own permissions are `portico.<section>`), through the cache that `access.changed` invalidates. */
+  private async decide(actor: Actor, accountId: string, policy: { section: string; action: string }): Promise<CheckResult> {
+    const key = `${actor.type}:${actor.id}:${policy.section}:${policy.action}`;
+    const cached = this.cache.get(accountId, key);
+    if (cached) return cached;
+    const principal = { type: actor.type, id: actor.id };
+    const decision = await this.access.check({ principal, accountId, section: `portico.${policy.section}`, action: policy.action });
+    this.cache.set(accountId, key, decision);
+    return decision;
   }
 }

@@ -44,9 +44,10 @@ export class KeyRing implements OnApplicationBootstrap {
   }
 
   private async load(): Promise<void> {
-    this.lastRefresh = Date.now();
     try {
       const jwks = await this.rpc.send(Subjects.KeysList, {});
+      // Only a successful load counts against the refresh rate: until identity answers, every unknown kid asks again.
+      this.lastRefresh = Date.now();
       this.keys = new Map(jwks.keys.map((jwk) => [jwk.kid, toPem(jwk as unknown as JsonWebKey)]));
       this.published = jwks;
     } catch (error) {

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, QueryFailedError } from 'typeorm';
+import type {
+  ApplicationView,
+  CreateApplicationRequest,
+  DeleteApplicationRequest,
+  ListApplicationsRequest,
+  Principal,
+  RenameApplicationRequest,
+} from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { DecisionStore } from '../checks/decision-store.js';
+import { isEmpty } from '../checks/permission-index.js';
+import { AccessStateService } from '../state/access-state.service.js';
+import { ApplicationEntity } from './application.entity.js';
+
+/** An account's applications. A principal limited to some applications sees only those. */
+@Injectable()
+export class ApplicationsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: DecisionStore,
+    private readonly state: AccessStateService,
+  ) {}
+
+  /** The applications the actor may see, by name. */
+  async list({ actor, accountId }: ListApplicationsRequest): Promise<ApplicationView[]> {
+    const rows = await this.repository().find({ where: { accountId }, order: { name: 'ASC' } });
+    return rows.filter((row) => this.visible(actor, accountId, row.id)).map(view);
+  }
+
+  /** A new application. */
+  async create({ accountId, body }: CreateApplicationRequest): Promise<ApplicationView> {
+    const row = { id: randomUUID(), accountId, name: body.name, createdAt: new Date() };
+    await this.repository().insert(row).catch(rethrowNameTaken);
+    await this.state.changed(accountId);
+    return view(row);
+  }
+
+  /** Renames an application the actor can see. */
+  async rename({ actor, accountId, applicationId, body }: RenameApplicationRequest): Promise<ApplicationView> {
+    const row = await this.visibleRow(actor, accountId, applicationId);
+    await this.repository().update({ id: row.id, accountId }, { name: body.name }).catch(rethrowNameTaken);
+    return view({ ...row, name: body.name });
+  }
+
+  /** Deletes an application; bindings limited to it lose it (and go when nothing is left of them). */
+  async delete({ actor, accountId, applicationId }: DeleteApplicationRequest): Promise<{ deleted: true }> {
+    await this.visibleRow(actor, accountId, applicationId);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`UPDATE bindings SET application_ids = array_remove(application_ids, $2) WHERE account_id = $1 AND $2 = ANY(application_ids)`, [
+        accountId,
+        applicationId,
+      ]);
+      await manager.query(`DELETE FROM bindings WHERE account_id = $1 AND application_ids = '{}'`, [accountId]);
+      await manager.delete(ApplicationEntity, { id: applicationId, accountId });
+    });
+    await this.state.changed(accountId);
+    return { deleted: true };
+  }
+
+  private async visibleRow(actor: Principal, accountId: string, applicationId: string): Promise<ApplicationEntity> {
+    const row = await this.repository().findOneBy({ id: applicationId, accountId });
+    if (!row || !this.visible(actor, accountId, applicationId)) throw new DomainError(ErrorCode.NotFound, 'Application not found');
+    return row;
+  }
+
+  private visible(actor: Principal, accountId: string, applicationId: string): boolean {
+    const effective = this.store.effective(actor, accountId);
+    if (!effective) return false;
+    const limited = effective.perApplication.get(applicationId);
+    return !isEmpty(effective.unlimited) || (limited !== undefined && !isEmpty(limited));
+  }
+
+  private repository() {
+    return this.dataSource.getRepository(ApplicationEntity);
+  }
+}
+
+function view(row: Pick<ApplicationEntity, 'id' | 'name' | 'createdAt'>): ApplicationView {
+  return { id: row.id, name: row.name, createdAt: row.createdAt.toISOString() };
+}
+
+function rethrowNameTaken(error: unknown): never {
+  if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+    throw new DomainError(ErrorCode.Conflict, 'An application with this name already exists in the account', { field: 'name' });
+  }
+  throw error;
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type {
+  BindingInput,
+  BindingsByPrincipal,
+  BindingsOfPrincipalsRequest,
+  BindingView,
+  RemovePrincipalRequest,
+  ReplaceBindingsRequest,
+} from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { DecisionStore, type BindingRecord } from '../checks/decision-store.js';
+import { bindingChangeProblem } from '../checks/escalation.js';
+import { AccessStateService } from '../state/access-state.service.js';
+import { BindingEntity } from './binding.entity.js';
+
+/** Who holds which role where. */
+@Injectable()
+export class BindingsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: DecisionStore,
+    private readonly state: AccessStateService,
+  ) {}
+
+  /** Sets every binding of a principal, after the owner and no-escalation rules; `dryRun` only checks. */
+  async replace(request: ReplaceBindingsRequest): Promise<BindingView[]> {
+    const { actor, accountId, principal } = request;
+    const proposed = request.bindings.map((input, index) => this.resolve(accountId, input, index));
+    const problem = bindingChangeProblem({
+      actor,
+      target: principal,
+      actorIsOwner: this.store.isOwner(actor, accountId),
+      targetIsOwner: this.store.isOwner(principal, accountId),
+      actorRights: this.store.effective(actor, accountId),
+      targetRights: this.store.effective(principal, accountId),
+      proposedRights: this.store.effectiveOfProposal(accountId, proposed),
+    });
+    if (problem) throw new DomainError(ErrorCode.Forbidden, problem);
+    if (request.dryRun) return proposed.map((binding) => this.view(accountId, binding));
+    await this.dataSource.transaction(async (manager) => {
+      await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
+      if (proposed.length > 0) {
+        await manager.insert(
+          BindingEntity,
+          proposed.map((binding) => ({ id: randomUUID(), accountId, principalType: principal.type, principalId: principal.id, ...binding })),
+        );
+      }
+    });
+    await this.state.changed(accountId, principal.id);
+    return this.store.bindingsOf(principal, accountId).map((binding) => this.view(accountId, binding));
+  }
+
+  /** Drops every binding of a principal that left the account. */
+  async removePrincipal({ accountId, principal }: RemovePrincipalRequest): Promise<{ removed: number }> {
+    if (this.store.isOwner(principal, accountId)) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be removed');
+    const result = await this.dataSource.getRepository(BindingEntity).delete({ accountId, principalId: principal.id, principalType: principal.type });
+    await this.state.changed(accountId, principal.id);
+    return { removed: result.affected ?? 0 };
+  }
+
+  /** The bindings of many principals of one account. */
+  async ofPrincipals({ accountId, principals }: BindingsOfPrincipalsRequest): Promise<BindingsByPrincipal> {
+    await this.store.pendingFor(accountId);
+    const result: BindingsByPrincipal = {};
+    for (const principal of principals) {
+      const owner = this.store.isOwner(principal, accountId) ? [{ roleId: 'owner', role: this.store.catalog.ownerRole, applicationIds: null }] : [];
+      result[principal.id] = [...owner, ...this.store.bindingsOf(principal, accountId).map((binding) => this.view(accountId, binding))];
+    }
+    return result;
+  }
+
+  private resolve(accountId: string, input: BindingInput, index: number): BindingRecord {
+    const role = this.store.role(accountId, input.role);
+    if (!role)
+      throw new DomainError(ErrorCode.ValidationFailed, `bindings.${index}.role: no role "${input.role}" in this account`, { field: `bindings.${index}.role` });
+    const applicationIds = input.applicationIds === undefined || input.applicationIds === null ? null : [...new Set(input.applicationIds)];
+    const unknown = (applicationIds ?? []).filter((id) => !this.store.hasApplication(accountId, id));
+    if (unknown.length > 0)
+      throw new DomainError(ErrorCode.ValidationFailed, `bindings.${index}.applicationIds: unknown application ${unknown.join(', ')}`, { unknown });
+    if (applicationIds?.length === 0)
+      throw new DomainError(ErrorCode.ValidationFailed, `bindings.${index}.applicationIds: empty (omit it for all applications)`);
+    return { roleId: role.id, applicationIds };
+  }
+
+  private view(accountId: string, binding: BindingRecord): BindingView {
+    return { roleId: binding.roleId, role: this.store.role(accountId, binding.roleId)?.name ?? binding.roleId, applicationIds: binding.applicationIds };
+  }
+}

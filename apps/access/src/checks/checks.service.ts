@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import {
+  SYSTEM_PERMISSIONS,
+  type AllowedApplicationsRequest,
+  type AllowedApplicationsView,
+  type BatchCheckResult,
+  type CheckRequest,
+  type CheckResult,
+  type EffectivePermissionsRequest,
+  type PermissionsView,
+  type RolesByAccount,
+  type RolesOfPrincipalRequest,
+} from '#libs/contracts/index.js';
+import { DomainError } from '#libs/errors/index.js';
+import { DecisionStore, SYSTEM_SECTION_PREFIX } from './decision-store.js';
+import { rightsIn } from './effective.js';
+import { and, or } from './permission-index.js';
+import { grantList } from './views.js';
+
+/** Permission decisions, from memory. */
+@Injectable()
+export class ChecksService {
+  constructor(private readonly store: DecisionStore) {}
+
+  /** One decision; waits only when the account is being reloaded after a change. */
+  async check(request: CheckRequest): Promise<CheckResult> {
+    const reload = this.store.pendingFor(request.accountId);
+    if (reload) await reload;
+    return this.store.decide(request.principal, request.accountId, request.section, request.action, request.applicationId);
+  }
+
+  /** Many decisions; an invalid check gets its own error without failing the others. */
+  async checkBatch(checks: CheckRequest[]): Promise<BatchCheckResult[]> {
+    const pending = checks.map((check) => this.store.pendingFor(check.accountId)).filter((reload): reload is Promise<void> => reload !== undefined);
+    if (pending.length > 0) await Promise.all(new Set(pending));
+    return checks.map((check) => {
+      try {
+        return this.store.decide(check.principal, check.accountId, check.section, check.action, check.applicationId);
+      } catch (error) {
+        if (error instanceof DomainError) return { error: { code: error.code, message: error.message } };
+        throw error;
+      }
+    });
+  }
+
+  /** What the principal may do, for menus: catalogue grants (of one application, if given) and Portico permissions. */
+  async effective(request: EffectivePermissionsRequest): Promise<PermissionsView> {
+    await this.store.pendingFor(request.accountId);
+    const owner = this.store.isOwner(request.principal, request.accountId);
+    const effective = this.store.effective(request.principal, request.accountId);
+    if (!effective) return { owner, grants: [], system: [] };
+    const { index } = this.store;
+    const rights = request.applicationId
+      ? or(and(rightsIn(effective, request.applicationId), index.applicationScoped), and(effective.unlimited, invert(index.applicationScoped)))
+      : effective.unlimited;
+    const system = Object.keys(SYSTEM_PERMISSIONS).filter((permission) => {
+      const [section, action] = permission.split(':');
+      return this.store.decide(request.principal, request.accountId, SYSTEM_SECTION_PREFIX + section, action).allowed;
+    });
+    return { owner, grants: grantList(index.decode(rights)), system };
+  }
+
+  /** The applications where the principal may do the action. */
+  async allowedApplications(request: AllowedApplicationsRequest): Promise<AllowedApplicationsView> {
+    await this.store.pendingFor(request.accountId);
+    return this.store.allowedApplications(request.principal, request.accountId, request.section, request.action);
+  }
+
+  /** Role names per account (the owner role first). */
+  rolesOf(request: RolesOfPrincipalRequest): RolesByAccount {
+    const result: RolesByAccount = {};
+    for (const accountId of request.accountIds) {
+      const owner = this.store.isOwner(request.principal, accountId);
+      const names = this.store.bindingsOf(request.principal, accountId).map((binding) => this.store.role(accountId, binding.roleId)?.name ?? binding.roleId);
+      result[accountId] = { owner, roles: [...new Set([...(owner ? [this.store.catalog.ownerRole] : []), ...names])] };
+    }
+    return result;
+  }
+}
+
+function invert(bits: Uint32Array): Uint32Array {
+  return bits.map((word) => ~word >>> 0);
+}

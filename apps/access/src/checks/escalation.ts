@@ -1,0 +1,32 @@
+import type { Principal } from '#libs/contracts/index.js';
+import { coveredBy, type Effective } from './effective.js';
+import { isSubset, type PermissionBits } from './permission-index.js';
+
+/** Why a change of someone's rights is refused, or null when it is allowed. Pure, for table-driven tests. */
+export function bindingChangeProblem(input: {
+  actor: Principal;
+  target: Principal;
+  actorIsOwner: boolean;
+  targetIsOwner: boolean;
+  /** What the actor may do (undefined: nothing in this account). */
+  actorRights: Effective | undefined;
+  /** What the target may do now. */
+  targetRights: Effective | undefined;
+  /** What the target would be able to do after the change. */
+  proposedRights: Effective;
+}): string | null {
+  if (input.targetIsOwner) return 'The account owner holds every permission and cannot be changed';
+  if (input.actor.type === input.target.type && input.actor.id === input.target.id) return 'Nobody may change their own roles';
+  if (input.actorIsOwner) return null;
+  if (!input.actorRights) return 'You hold no role in this account';
+  if (input.targetRights && !coveredBy(input.targetRights, input.actorRights)) return 'This person holds permissions you lack; you cannot change their roles';
+  if (!coveredBy(input.proposedRights, input.actorRights)) return 'You cannot grant a permission you lack';
+  return null;
+}
+
+/** Why creating or editing a role with these grants is refused, or null. Only the owner may define what they do not hold themselves. */
+export function roleGrantProblem(actorIsOwner: boolean, actorRights: Effective | undefined, grants: PermissionBits): string | null {
+  if (actorIsOwner) return null;
+  if (!actorRights || !isSubset(grants, actorRights.unlimited)) return 'You cannot define a role with permissions you lack';
+  return null;
+}

@@ -1,0 +1,70 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { AccessClient } from '#libs/access-client/access-client.js';
+import { PermissionsView, type Actor } from '#libs/contracts/index.js';
+import { RpcClient } from '#libs/platform/index.js';
+import { CurrentActor } from '../auth/current-actor.decorator.js';
+import { RequirePermission } from '../auth/route-policy.js';
+import { principalOf } from './principal-of.js';
+
+/** `?applicationId=` of the permissions route. */
+class PermissionsQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  applicationId?: string;
+}
+
+/** `POST /v1/accounts/{id}/access/check`: a question about the caller. */
+class CheckBody {
+  @ApiProperty({ example: 'scenarios' })
+  @IsString()
+  @Length(1, 100)
+  section: string;
+
+  @ApiProperty({ example: 'write' })
+  @IsString()
+  @Length(1, 50)
+  action: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  applicationId?: string;
+}
+
+/** The answer of an access check. */
+class AllowedView {
+  @ApiProperty() allowed: boolean;
+}
+
+/** The caller's own rights in an account. */
+@ApiTags('access')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId')
+export class PermissionsController {
+  private readonly access: AccessClient;
+
+  constructor(rpc: RpcClient) {
+    this.access = new AccessClient(rpc);
+  }
+
+  @Get('permissions')
+  @RequirePermission('account', 'read')
+  @ApiOperation({ summary: "The caller's effective permissions (in one application, if given), for menus" })
+  @ApiOkResponse({ type: PermissionsView })
+  permissions(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Query() query: PermissionsQuery): Promise<PermissionsView> {
+    return this.access.permissions(principalOf(actor), accountId, query.applicationId);
+  }
+
+  @Post('access/check')
+  @RequirePermission('account', 'read')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'May the caller do this action on this section (in this application)?' })
+  @ApiOkResponse({ type: AllowedView })
+  async check(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Body() body: CheckBody): Promise<AllowedView> {
+    const { allowed } = await this.access.check({ principal: principalOf(actor), accountId, ...body });
+    return { allowed };
+  }
+}

@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CreateRoleBody, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
+import { RpcClient } from '#libs/platform/index.js';
+import { CurrentActor } from '../auth/current-actor.decorator.js';
+import { RequirePermission } from '../auth/route-policy.js';
+import { principalOf } from './principal-of.js';
+
+/** Built-in and custom roles of an account. */
+@ApiTags('access')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId/roles')
+export class RolesController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Get()
+  @RequirePermission('roles', 'read')
+  @ApiOperation({ summary: 'Built-in roles (read-only) and the custom roles of the account' })
+  @ApiOkResponse({ type: [RoleView] })
+  list(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<RoleView[]> {
+    return this.rpc.send(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
+  }
+
+  @Post()
+  @RequirePermission('roles', 'write')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a custom role, from grants or cloned from another role (`from`)' })
+  @ApiCreatedResponse({ type: RoleView })
+  create(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Body() body: CreateRoleBody): Promise<RoleView> {
+    return this.rpc.send(Subjects.AccessRolesCreate, { actor: principalOf(actor), accountId, body });
+  }
+
+  @Patch(':roleId')
+  @RequirePermission('roles', 'write')
+  @ApiOperation({ summary: 'Rename a custom role or change its grants (effective at once for every holder)' })
+  @ApiOkResponse({ type: RoleView })
+  update(
+    @CurrentActor() actor: Actor,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('roleId') roleId: string,
+    @Body() body: UpdateRoleBody,
+  ): Promise<RoleView> {
+    return this.rpc.send(Subjects.AccessRolesUpdate, { actor: principalOf(actor), accountId, roleId, body });
+  }
+
+  @Delete(':roleId')
+  @RequirePermission('roles', 'delete')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a custom role (409 while anyone holds it)' })
+  @ApiNoContentResponse()
+  async delete(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Param('roleId') roleId: string): Promise<void> {
+    await this.rpc.send(Subjects.AccessRolesDelete, { actor: principalOf(actor), accountId, roleId });
+  }
+}

@@ -1,0 +1,70 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from '@nats-io/transport-node';
+import { ACCESS_CHANGED, type AccessChangedEvent, type CheckResult } from '#libs/contracts/index.js';
+import { NATS_LINK, type NatsLink } from '#libs/platform/index.js';
+
+const TTL_MS = 60_000;
+const MAX_ENTRIES = 200_000;
+
+/**
+ * The gateway's cache of access decisions, per account. `access.changed` (broadcast to every
+ * gateway replica) drops an account's entries the moment it arrives; a reconnect to NATS drops
+ * everything (a broadcast may have been missed); entries also expire after a minute.
+ */
+@Injectable()
+export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly byAccount = new Map<string, Map<string, { result: CheckResult; expires: number }>>();
+  private entries = 0;
+  private subscription: Subscription | undefined;
+  private stopWatching: (() => void) | undefined;
+
+  constructor(@Inject(NATS_LINK) private readonly link: NatsLink) {}
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.link.connection.subscribe(ACCESS_CHANGED, {
+      callback: (error, message) => {
+        if (error) return;
+        try {
+          this.forgetAccount((JSON.parse(message.string()) as AccessChangedEvent).accountId);
+        } catch {
+          this.clear();
+        }
+      },
+    });
+    this.stopWatching = this.link.onReconnect(() => this.clear());
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+    this.stopWatching?.();
+  }
+
+  /** A cached decision, if fresh. */
+  get(accountId: string, key: string): CheckResult | undefined {
+    const entry = this.byAccount.get(accountId)?.get(key);
+    if (!entry || entry.expires < Date.now()) return undefined;
+    return entry.result;
+  }
+
+  /** Remembers a decision. */
+  set(accountId: string, key: string, result: CheckResult): void {
+    if (this.entries >= MAX_ENTRIES) this.clear();
+    let account = this.byAccount.get(accountId);
+    if (!account) {
+      account = new Map<string, { result: CheckResult; expires: number }>();
+      this.byAccount.set(accountId, account);
+    }
+    if (!account.has(key)) this.entries += 1;
+    account.set(key, { result, expires: Date.now() + TTL_MS });
+  }
+
+  private forgetAccount(accountId: string): void {
+    this.entries -= this.byAccount.get(accountId)?.size ?? 0;
+    this.byAccount.delete(accountId);
+  }
+
+  private clear(): void {
+    this.byAccount.clear();
+    this.entries = 0;
+  }
+}

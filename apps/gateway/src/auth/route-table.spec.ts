@@ -1,0 +1,66 @@
+import { RequestMethod, type Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { GatewayModule } from '../gateway.module.js';
+import type { GatewayConfig } from '../gateway.config.js';
+import type { ProcessRuntime } from '#libs/platform/index.js';
+import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
+
+/** The only routes anyone may call without a token. Adding one here is a security decision. */
+const PUBLIC_ROUTES = [
+  'POST /v1/accounts',
+  'POST /v1/auth/activate',
+  'POST /v1/auth/login',
+  'POST /v1/auth/subuser-login',
+  'POST /v1/auth/refresh',
+  'POST /v1/auth/logout',
+  'POST /v1/auth/password-reset',
+  'POST /v1/auth/password-reset/confirm',
+  'POST /v1/auth/subuser-password-reset',
+  'GET /health/live',
+  'GET /health/ready',
+  'GET /metrics',
+  'GET /.well-known/jwks.json',
+];
+
+interface Route {
+  route: string;
+  policy: RoutePolicy | undefined;
+}
+
+function routesOf(controller: Type<unknown>): Route[] {
+  const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+  const prototype = controller.prototype as Record<string, unknown>;
+  return Object.getOwnPropertyNames(prototype)
+    .filter((name) => name !== 'constructor' && Reflect.getMetadata(PATH_METADATA, prototype[name] as object) !== undefined)
+    .map((name) => {
+      const handler = prototype[name] as object;
+      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+      const path = `/${[base, String(Reflect.getMetadata(PATH_METADATA, handler))].filter((part) => part && part !== '/').join('/')}`.replace(/\/+/g, '/');
+      const policy = (Reflect.getMetadata(ROUTE_POLICY, handler) ?? Reflect.getMetadata(ROUTE_POLICY, controller)) as RoutePolicy | undefined;
+      return { route: `${method} ${path}`, policy };
+    });
+}
+
+const controllers = (GatewayModule.forRoot({} as GatewayConfig, {} as ProcessRuntime).controllers ?? []) as Type<unknown>[];
+const routes = controllers.flatMap(routesOf);
+
+describe('the route table (deny by default)', () => {
+  it('finds the routes', () => {
+    expect(routes.length).toBeGreaterThan(10);
+  });
+
+  it.each(routes.map((route) => [route.route, route]))('%s declares its access policy', (_name, route) => {
+    expect(route.policy).toBeDefined();
+  });
+
+  it('has public routes only where listed', () => {
+    const publicRoutes = routes.filter((route) => route.policy?.kind === 'public').map((route) => route.route);
+    for (const route of publicRoutes) expect(PUBLIC_ROUTES).toContain(route);
+  });
+
+  it('guards every account route with a permission', () => {
+    const accountRoutes = routes.filter((route) => route.route.includes(':accountId'));
+    expect(accountRoutes.length).toBeGreaterThan(5);
+    for (const route of accountRoutes) expect(route.policy?.kind).toBe('permission');
+  });
+});

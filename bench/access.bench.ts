@@ -1,0 +1,261 @@
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
+import { freePort } from '#libs/testing/nats-server.js';
+import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
+import { loadCatalog } from '../apps/access/src/catalog/catalog.loader.js';
+import { BUILTIN_ROLE_PREFIX, DecisionStore, type AccountSnapshot } from '../apps/access/src/checks/decision-store.js';
+import { closedLoop, median, percentiles, startProcess, stopProcess, type BenchResult } from './harness.js';
+
+const RUNS = 3;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+
+/** C1, C2, G1 against the real services; C3 in process; R1 memory of each service. */
+export async function runAccessBenchmarks(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  results.push(...decisionInProcess());
+  const system = new TestSystem({ env: { LOG_LEVEL: 'error' } });
+  await system.start();
+  const nats = await TestNatsRequester.open(system.nats.url);
+  const echoPort = await freePort();
+  const echo = await startProcess('dist/bench/echo.service.js', { NATS_URL: system.nats.url, ECHO_HTTP_PORT: String(echoPort) }, () =>
+    fetch(`http://127.0.0.1:${echoPort}/hello`).then(
+      (r) => r.ok,
+      () => false,
+    ),
+  );
+  try {
+    const owner = await seedAccount(system, nats);
+    results.push(...memory(system, 'idle'));
+    results.push(...(await checksOverNats(nats, owner)));
+    results.push(...(await gatewayRoute(system, owner, echoPort)));
+    results.push(...memory(system, 'after load'));
+  } finally {
+    await stopProcess(echo);
+    await nats.close();
+    await system.stop();
+  }
+  return results;
+}
+
+interface Seeded {
+  accountId: string;
+  token: string;
+  principal: { type: 'subuser'; id: string };
+  applications: string[];
+}
+
+async function seedAccount(system: TestSystem, nats: TestNatsRequester): Promise<Seeded> {
+  const post = (path: string, body: unknown, token?: string) =>
+    fetch(`${system.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify(body),
+    }).then(async (r) => {
+      const body = r.status === 204 ? {} : ((await r.json()) as Record<string, string>);
+      if (!r.ok) throw new Error(`Seeding failed at ${path}: ${r.status} ${JSON.stringify(body)}`);
+      return body;
+    });
+  const account = await post('/v1/accounts', {
+    name: 'Bench',
+    slug: 'bench',
+    owner: { firstName: 'B', lastName: 'B', email: 'bench@bench.test', phone: '+447700900123' },
+  });
+  const mail = await system.mail.waitFor((m) => m.to.includes('bench@bench.test'));
+  const token = new URL(mail.links.find((l) => l.startsWith(`${TEST_WEB_URL}/activate`))!).searchParams.get('token')!;
+  await post('/v1/auth/activate', { token, password: 'correct horse battery staple' });
+  const login = await post('/v1/auth/login', { email: 'bench@bench.test', password: 'correct horse battery staple' });
+  const applications: string[] = [];
+  for (let i = 0; i < 5; i += 1) applications.push((await post(`/v1/accounts/${account.id}/applications`, { name: `App ${i}` }, login.accessToken)).id);
+  const principal = { type: 'subuser' as const, id: '00000000-0000-4000-8000-00000000be01' };
+  const bound = await nats.send('access.bindings.replace', {
+    actor: { type: 'user', id: account.ownerId },
+    accountId: account.id,
+    principal,
+    bindings: [{ role: 'Developer', applicationIds: applications.slice(0, 2) }, { role: 'Accountant' }],
+  });
+  if (bound.err) throw new Error(`Seeding failed: ${JSON.stringify(bound.err)}`);
+  return { accountId: account.id, token: login.accessToken, principal, applications };
+}
+
+async function checksOverNats(nats: TestNatsRequester, seeded: Seeded): Promise<BenchResult[]> {
+  const check = { principal: seeded.principal, accountId: seeded.accountId, section: 'scenarios', action: 'write', applicationId: seeded.applications[1] };
+  const payload = { principal: seeded.principal, accountId: seeded.accountId, section: 'scenarios', action: 'write' };
+  const measure = async (subject: string, data: unknown, concurrency: number) => {
+    await closedLoop(() => nats.send(subject, data), { concurrency, durationMs: 1000 });
+    const runs = [];
+    for (let i = 0; i < RUNS; i += 1) runs.push(await closedLoop(() => nats.send(subject, data), { concurrency, durationMs: SECONDS * 1000 }));
+    return runs;
+  };
+  const echoRuns = await measure('bench.echo', payload, 64);
+  const checkRuns = await measure('access.check', check, 64);
+  const batch = { checks: Array.from({ length: 100 }, (_, i) => ({ ...check, applicationId: seeded.applications[i % seeded.applications.length] })) };
+  const batchRuns = await measure('access.check.batch', batch, 16);
+  const echoRate = median(echoRuns.map((r) => r.perSecond));
+  const checkRate = median(checkRuns.map((r) => r.perSecond));
+  const p99 = median(checkRuns.map((r) => r.p99));
+  const ratio = checkRate / echoRate;
+  const checksPerSecond = median(batchRuns.map((r) => r.perSecond)) * 100;
+  return [
+    {
+      id: 'C1',
+      scenario: 'access.check over NATS, 64 in flight, vs a Nest NATS echo handler',
+      value: Math.round(ratio * 100),
+      unit: '% of echo',
+      target: '>= 85%, p99 <= 2 ms',
+      pass: ratio >= 0.85 && p99 <= 2,
+      details: {
+        checksPerSecond: Math.round(checkRate),
+        echoPerSecond: Math.round(echoRate),
+        p50: round(median(checkRuns.map((r) => r.p50))),
+        p99: round(p99),
+        runs: checkRuns.map((r) => Math.round(r.perSecond)),
+      },
+    },
+    {
+      id: 'C2',
+      scenario: 'access.check.batch, 100 checks a message, 16 in flight',
+      value: Math.round(checksPerSecond),
+      unit: 'checks/s',
+      target: '>= 200k checks/s',
+      pass: checksPerSecond >= 200_000,
+      details: { messagesPerSecond: Math.round(checksPerSecond / 100), p99: round(median(batchRuns.map((r) => r.p99))) },
+    },
+  ];
+}
+
+async function gatewayRoute(system: TestSystem, seeded: Seeded, echoPort: number): Promise<BenchResult[]> {
+  const load = async (url: string, headers: Record<string, string> = {}) => {
+    await autocannon({ url, connections: 64, duration: 1, headers });
+    const runs = [];
+    for (let i = 0; i < RUNS; i += 1) runs.push(await autocannon({ url, connections: 64, duration: SECONDS, headers }));
+    return {
+      rps: median(runs.map((r) => r.requests.average)),
+      p99: median(runs.map((r) => r.latency.p99)),
+      errors: runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+      statuses: runs.map((r) => `2xx ${r['2xx']} 4xx ${r['4xx']} 5xx ${r['5xx']} errors ${r.errors} timeouts ${r.timeouts}`),
+    };
+  };
+  const bare = await load(`http://127.0.0.1:${echoPort}/hello`);
+  const routed = await load(`${system.url}/v1/accounts/${seeded.accountId}/permissions?applicationId=${seeded.applications[0]}`, {
+    authorization: `Bearer ${seeded.token}`,
+  });
+  const ratio = routed.rps / bare.rps;
+  return [
+    {
+      id: 'G1',
+      scenario: 'authenticated gateway GET (JWT verify + permission + one NATS hop) vs a bare Nest route, 64 connections',
+      value: Math.round(ratio * 100),
+      unit: '% of bare',
+      target: '>= 35%, p99 <= 25 ms',
+      pass: ratio >= 0.35 && routed.p99 <= 25 && routed.errors === 0,
+      details: {
+        gatewayRps: Math.round(routed.rps),
+        bareRps: Math.round(bare.rps),
+        p99: routed.p99,
+        bareP99: bare.p99,
+        errors: routed.errors,
+        statuses: routed.statuses,
+      },
+    },
+  ];
+}
+
+/** C3: 10k principals x 50 roles x 1k applications, decided in process. */
+function decisionInProcess(): BenchResult[] {
+  const catalog = loadCatalog('voximplant');
+  const before = process.memoryUsage().heapUsed;
+  const store = new DecisionStore(catalog);
+  const accounts = 100;
+  const snapshots: AccountSnapshot[] = [];
+  let bindings = 0;
+  for (let a = 0; a < accounts; a += 1) {
+    const accountId = uuid(a, 1);
+    const applications = Array.from({ length: 10 }, (_, i) => ({ id: uuid(a * 100 + i, 2), name: `app ${i}` }));
+    const roles = Array.from({ length: 38 }, (_, i) => ({
+      id: uuid(a * 100 + i, 3),
+      name: `custom ${i}`,
+      description: null,
+      grants: Object.fromEntries(catalog.sections.filter((_s, j) => (i + j) % 3 === 0).map((s) => [s.key, s.actions])),
+    }));
+    const roleIds = [...catalog.roles.map((r) => BUILTIN_ROLE_PREFIX + r.name), ...roles.map((r) => r.id)];
+    const snapshotBindings = [];
+    for (let p = 0; p < 100; p += 1) {
+      for (let b = 0; b < 3; b += 1) {
+        const limited = (p + b) % 2 === 0;
+        snapshotBindings.push({
+          principalType: 'subuser',
+          principalId: uuid(a * 1000 + p, 4),
+          roleId: roleIds[(p * 7 + b * 13) % roleIds.length],
+          applicationIds: limited ? [applications[(p + b) % 10].id] : null,
+        });
+      }
+    }
+    bindings += snapshotBindings.length;
+    snapshots.push({ accountId, ownerId: uuid(a, 5), roles, bindings: snapshotBindings, applications });
+  }
+  for (const snapshot of snapshots) store.replaceAccount(snapshot);
+  const heap = process.memoryUsage().heapUsed - before;
+  const sections = catalog.sections;
+  const samples: number[] = [];
+  let allowed = 0;
+  for (let i = 0; i < 1_000_000; i += 1) {
+    const a = i % accounts;
+    const section = sections[i % sections.length];
+    const principal = { type: 'subuser' as const, id: uuid(a * 1000 + (i % 100), 4) };
+    const applicationId = section.scope === 'application' ? uuid(a * 100 + (i % 10), 2) : undefined;
+    const t0 = process.hrtime.bigint();
+    if (store.decide(principal, uuid(a, 1), section.key, 'read', applicationId).allowed) allowed += 1;
+    if (i % 10 === 0) samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  const p = percentiles(samples);
+  return [
+    {
+      id: 'C3',
+      scenario: 'in-process decision, 10k principals x 50 roles x 1k applications',
+      value: round(p.p99),
+      unit: 'us p99',
+      target: '<= 10 us p99',
+      pass: p.p99 <= 10,
+      details: {
+        p50: round(p.p50),
+        p99: round(p.p99),
+        max: round(p.max),
+        allowedShare: round(allowed / 1_000_000),
+        bindings,
+        heapMiB: round(heap / 2 ** 20),
+        heapMiBPer100kBindings: round((heap / 2 ** 20) * (100_000 / bindings)),
+      },
+    },
+  ];
+}
+
+function memory(system: TestSystem, when: string): BenchResult[] {
+  return ['gateway', 'identity', 'access', 'notifications'].map((service) => {
+    const mib = rssMiB(system.pidOf(service));
+    return {
+      id: `R1 ${service} ${when}`,
+      scenario: `resident memory of ${service}, ${when}`,
+      value: mib,
+      unit: 'MiB',
+      target: when === 'idle' ? '<= 150 MiB' : 'reported',
+      pass: when === 'idle' ? mib <= 150 : undefined,
+    };
+  });
+}
+
+function rssMiB(pid: number | undefined): number {
+  if (!pid) return 0;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Math.round(Number(line?.match(/\d+/)?.[0] ?? 0) / 1024);
+}
+
+function uuid(n: number, kind: number): string {
+  return `00000000-0000-4000-8${kind}00-${n.toString(16).padStart(12, '0')}`;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

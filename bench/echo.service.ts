@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
+import { ExpressAdapter } from '@nestjs/platform-express';
+
+/**
+ * The baselines of the benchmark: a Nest NATS echo handler (C1's anchor) and a bare Nest hello
+ * route on the same HTTP adapter as the gateway (G1's anchor).
+ */
+@Controller()
+class EchoController {
+  @MessagePattern('bench.echo')
+  echo(@Payload() payload: unknown): unknown {
+    return payload;
+  }
+
+  @Get('hello')
+  hello(): { hello: string } {
+    return { hello: 'world' };
+  }
+}
+
+@Module({ controllers: [EchoController] })
+class EchoModule {}
+
+const app = await NestFactory.create(EchoModule, new ExpressAdapter(), { logger: false });
+app.connectMicroservice({ transport: Transport.NATS, options: { servers: process.env.NATS_URL, queue: 'bench-echo' } });
+await app.startAllMicroservices();
+await app.listen(Number(process.env.ECHO_HTTP_PORT), '127.0.0.1');
+process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));

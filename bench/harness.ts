@@ -1,0 +1,89 @@
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
+
+/** One measured figure. */
+export interface BenchResult {
+  id: string;
+  scenario: string;
+  value: number;
+  unit: string;
+  target?: string;
+  pass?: boolean;
+  details?: Record<string, unknown>;
+}
+
+/** Latency percentiles (ms) of a list of durations (ms). */
+export function percentiles(samples: number[]): { p50: number; p95: number; p99: number; max: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 };
+}
+
+/** The median of a list. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/**
+ * Keeps `concurrency` calls of `call` in flight for `durationMs` (bounded also by `maxCalls`);
+ * returns calls per second and latency percentiles.
+ */
+export async function closedLoop(call: () => Promise<unknown>, options: { concurrency: number; durationMs: number; maxCalls?: number }) {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+  const maxCalls = options.maxCalls ?? Number.MAX_SAFE_INTEGER;
+  let issued = 0;
+  let failures = 0;
+  const worker = async () => {
+    while (performance.now() < deadline && issued < maxCalls) {
+      issued += 1;
+      const t0 = performance.now();
+      try {
+        await call();
+      } catch {
+        failures += 1;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  return { perSecond: latencies.length / seconds, calls: latencies.length, failures, ...percentiles(latencies) };
+}
+
+/** Machine, date and commit, printed beside every result. */
+export function environment(): Record<string, string | number> {
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    /* not a checkout */
+  }
+  return { date: new Date().toISOString(), commit, node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown' };
+}
+
+/** Starts a node script as a child process with `env`; resolves once `ready` says so. */
+export async function startProcess(script: string, env: Record<string, string>, ready: () => Promise<boolean>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  process.once('exit', () => child.kill('SIGKILL'));
+  const deadline = Date.now() + 30_000;
+  while (!(await ready())) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${script} did not become ready`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return child;
+}
+
+/** Stops a child process and waits for it. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,54 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { runAccessBenchmarks } from './access.bench.js';
+import { environment, type BenchResult } from './harness.js';
+
+/** Every benchmark group, by name (`npm run bench -- access` runs one). */
+const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
+  access: runAccessBenchmarks,
+};
+
+const selected = process.argv.slice(2).filter((name) => name in GROUPS);
+const names = selected.length > 0 ? selected : Object.keys(GROUPS);
+const previous = existsSync('bench/results.json') ? (JSON.parse(readFileSync('bench/results.json', 'utf8')) as { results: BenchResult[] }).results : [];
+const fresh: BenchResult[] = [];
+for (const name of names) {
+  process.stdout.write(`bench: ${name}\n`);
+  fresh.push(...(await GROUPS[name]()));
+}
+const results = [...previous.filter((old) => !fresh.some((result) => result.id === old.id)), ...fresh].sort((a, b) => a.id.localeCompare(b.id));
+const env = environment();
+mkdirSync('bench', { recursive: true });
+writeFileSync('bench/results.json', JSON.stringify({ environment: env, results }, null, 2));
+writeFileSync('docs/BENCHMARKS.md', render(env, results));
+for (const result of fresh)
+  process.stdout.write(
+    `${result.id.padEnd(28)} ${String(result.value).padStart(10)} ${result.unit.padEnd(12)} ${result.pass === undefined ? '' : result.pass ? 'PASS' : 'MISS'}  ${JSON.stringify(result.details ?? {})}\n`,
+  );
+process.exit(0);
+
+function render(env: Record<string, string | number>, list: BenchResult[]): string {
+  const rows = list.map(
+    (r) =>
+      `| ${r.id} | ${r.scenario} | ${r.value} ${r.unit} | ${r.target ?? ''} | ${r.pass === undefined ? '-' : r.pass ? 'yes' : '**no**'} | ${formatDetails(r.details)} |`,
+  );
+  return [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (see `bench/`); targets and method in the design document PERFORMANCE.md.',
+    'Every ratio is measured against its baseline in the same run, one after the other, on the same',
+    'machine; load comes from the bench process over loopback, bounded in time. Medians of 3 runs.',
+    '',
+    `Machine: ${env.cpus} x ${env.cpu}, Node ${env.node}. Date: ${env.date}. Commit: ${env.commit}.`,
+    '',
+    '| id | scenario | result | target | met | details |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+function formatDetails(details: Record<string, unknown> | undefined): string {
+  return Object.entries(details ?? {})
+    .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join('/') : String(value)}`)
+    .join(', ');
+}

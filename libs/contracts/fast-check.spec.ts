@@ -1,0 +1,40 @@
+import { parseCheckBatch, parseCheckRequest } from './fast-check.js';
+
+const valid = {
+  principal: { type: 'user', id: '00000000-0000-4000-8000-000000000001' },
+  accountId: '00000000-0000-4000-8000-000000000002',
+  section: 'scenarios',
+  action: 'read',
+};
+
+describe('parseCheckRequest', () => {
+  it('accepts a valid check, with or without an application', () => {
+    expect(parseCheckRequest(valid)).toBe(valid);
+    expect(parseCheckRequest({ ...valid, applicationId: '00000000-0000-4000-8000-000000000003' })).toBeDefined();
+  });
+
+  it.each([
+    ['not an object', 'x', 'check'],
+    ['an unknown field', { ...valid, admin: true }, 'admin should not exist'],
+    ['a robot principal', { ...valid, principal: { type: 'robot', id: valid.principal.id } }, 'principal.type'],
+    ['a principal id that is no UUID', { ...valid, principal: { type: 'user', id: '1' } }, 'principal.id'],
+    ['a principal with extra fields', { ...valid, principal: { ...valid.principal, role: 'x' } }, 'principal must hold only'],
+    ['no account', { ...valid, accountId: undefined }, 'accountId'],
+    ['an empty section', { ...valid, section: '' }, 'section'],
+    ['a numeric action', { ...valid, action: 3 }, 'action'],
+    ['a bad application id', { ...valid, applicationId: 'app-1' }, 'applicationId'],
+  ])('refuses %s', (_label, input, message) => {
+    expect(() => parseCheckRequest(input)).toThrow(message);
+  });
+});
+
+describe('parseCheckBatch', () => {
+  it('names the failing check by its index', () => {
+    expect(() => parseCheckBatch({ checks: [valid, { ...valid, section: 5 }] })).toThrow('checks.1.section');
+  });
+
+  it('refuses more than 1000 checks and non-arrays', () => {
+    expect(() => parseCheckBatch({ checks: new Array(1001).fill(valid) })).toThrow('at most 1000');
+    expect(() => parseCheckBatch({ checks: 'all' })).toThrow('checks must be an array');
+  });
+});

@@ -1,0 +1,279 @@
+import request from 'supertest';
+import type { CaughtMail } from '#libs/testing/mail-catcher.js';
+import { freePort } from '#libs/testing/nats-server.js';
+import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
+import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
+
+const system = new TestSystem();
+const PASSWORD = 'correct horse battery staple';
+let nats: TestNatsRequester;
+
+interface Owner {
+  accountId: string;
+  userId: string;
+  token: string;
+}
+
+function tokenOf(mail: CaughtMail): string {
+  return new URL(mail.links.find((link) => link.startsWith(`${TEST_WEB_URL}/activate?`))!).searchParams.get('token')!;
+}
+
+async function signUp(slug: string): Promise<Owner> {
+  const email = `owner@${slug}.test`;
+  const created = await request(system.url)
+    .post('/v1/accounts')
+    .send({ name: `Account ${slug}`, slug, owner: { firstName: 'O', lastName: slug, email, phone: '+447700900123' } })
+    .expect(201);
+  const mail = await system.mail.waitFor((candidate) => candidate.to.includes(email));
+  await request(system.url)
+    .post('/v1/auth/activate')
+    .send({ token: tokenOf(mail), password: PASSWORD })
+    .expect(204);
+  const login = await request(system.url).post('/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
+  return { accountId: created.body.id, userId: created.body.ownerId, token: login.body.accessToken };
+}
+
+const as = (who: Owner) => ({ authorization: `Bearer ${who.token}` });
+
+/** Binds `who` (a real user) into `owner`'s account, as `owner` would through a user or subuser resource. */
+async function bind(owner: Owner, who: Owner, bindings: Array<{ role: string; applicationIds?: string[] }>) {
+  const reply = await nats.send('access.bindings.replace', {
+    actor: { type: 'user', id: owner.userId },
+    accountId: owner.accountId,
+    principal: { type: 'user', id: who.userId },
+    bindings,
+  });
+  if (reply.err) throw new Error(JSON.stringify(reply.err));
+  return reply.response;
+}
+
+let acme: Owner;
+let bob: Owner;
+let appX: string;
+let appY: string;
+
+beforeAll(async () => {
+  await system.start();
+  nats = await TestNatsRequester.open(system.nats.url);
+  acme = await signUp('acme');
+  bob = await signUp('bob-co');
+  appX = (await request(system.url).post(`/v1/accounts/${acme.accountId}/applications`).set(as(acme)).send({ name: 'X' }).expect(201)).body.id;
+  appY = (await request(system.url).post(`/v1/accounts/${acme.accountId}/applications`).set(as(acme)).send({ name: 'Y' }).expect(201)).body.id;
+});
+afterAll(async () => {
+  await nats?.close();
+  await system.stop();
+});
+
+describe('the catalogue and roles', () => {
+  it('lists the sections of the configured catalogue', async () => {
+    const response = await request(system.url).get('/v1/sections').set(as(acme)).expect(200);
+    expect(response.body.name).toBe('voximplant');
+    expect(response.body.sections).toHaveLength(24);
+    expect(response.body.sections).toContainEqual({
+      key: 'scenarios',
+      label: 'Scenarios in a certain application',
+      scope: 'application',
+      actions: ['read', 'write', 'delete'],
+    });
+  });
+
+  it('lists the built-in roles, read-only', async () => {
+    const response = await request(system.url).get(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).expect(200);
+    expect(response.body.filter((role: { builtin: boolean }) => role.builtin)).toHaveLength(12);
+    await request(system.url).patch(`/v1/accounts/${acme.accountId}/roles/builtin:Developer`).set(as(acme)).send({ name: 'Dev' }).expect(403);
+  });
+
+  it('creates, clones, renames and refuses bad custom roles', async () => {
+    const created = await request(system.url)
+      .post(`/v1/accounts/${acme.accountId}/roles`)
+      .set(as(acme))
+      .send({ name: 'Call auditor', grants: [{ section: 'call_history', actions: ['read'] }] })
+      .expect(201);
+    expect(created.body).toMatchObject({ name: 'Call auditor', builtin: false, grants: [{ section: 'call_history', actions: ['read'] }], holders: 0 });
+    const cloned = await request(system.url)
+      .post(`/v1/accounts/${acme.accountId}/roles`)
+      .set(as(acme))
+      .send({ name: 'Dev copy', from: 'Developer' })
+      .expect(201);
+    expect(cloned.body.grants).toContainEqual({ section: 'scenarios', actions: ['read', 'write', 'delete'] });
+    await request(system.url).patch(`/v1/accounts/${acme.accountId}/roles/${cloned.body.id}`).set(as(acme)).send({ name: 'Developer light' }).expect(200);
+    await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name: 'call AUDITOR', grants: [] }).expect(409);
+    const unknown = await request(system.url)
+      .post(`/v1/accounts/${acme.accountId}/roles`)
+      .set(as(acme))
+      .send({ name: 'Bad', grants: [{ section: 'spaceships', actions: ['fly'] }] })
+      .expect(400);
+    expect(unknown.body.message).toContain('spaceships:fly');
+    await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name: 'Nothing' }).expect(400);
+  });
+
+  it("answers 404 for another account's roles", async () => {
+    await request(system.url).get(`/v1/accounts/${acme.accountId}/roles`).set(as(bob)).expect(404);
+    const bobsRole = await request(system.url).post(`/v1/accounts/${bob.accountId}/roles`).set(as(bob)).send({ name: 'Mine', grants: [] }).expect(201);
+    await request(system.url).patch(`/v1/accounts/${acme.accountId}/roles/${bobsRole.body.id}`).set(as(acme)).send({ name: 'Stolen' }).expect(404);
+  });
+});
+
+describe('application scoping', () => {
+  beforeAll(() => bind(acme, bob, [{ role: 'Developer', applicationIds: [appX] }]));
+
+  it('a Developer of X may write scenarios of X and nothing of Y', async () => {
+    const check = (applicationId: string) =>
+      request(system.url)
+        .post(`/v1/accounts/${acme.accountId}/access/check`)
+        .set(as(bob))
+        .send({ section: 'scenarios', action: 'write', applicationId })
+        .expect(200);
+    expect((await check(appX)).body).toEqual({ allowed: true });
+    expect((await check(appY)).body).toEqual({ allowed: false });
+  });
+
+  it('shows the effective permissions of one application, for menus', async () => {
+    const inX = await request(system.url).get(`/v1/accounts/${acme.accountId}/permissions?applicationId=${appX}`).set(as(bob)).expect(200);
+    expect(inX.body.grants).toContainEqual({ section: 'scenarios', actions: ['read', 'write', 'delete'] });
+    expect(inX.body.system).toContain('account:read');
+    const inY = await request(system.url).get(`/v1/accounts/${acme.accountId}/permissions?applicationId=${appY}`).set(as(bob)).expect(200);
+    expect(inY.body.grants).toEqual([]);
+  });
+
+  it('lists only the applications the caller may see', async () => {
+    const response = await request(system.url).get(`/v1/accounts/${acme.accountId}/applications`).set(as(bob)).expect(200);
+    expect(response.body.map((application: { id: string }) => application.id)).toEqual([appX]);
+    await request(system.url).patch(`/v1/accounts/${acme.accountId}/applications/${appY}`).set(as(bob)).send({ name: 'mine' }).expect(403);
+  });
+
+  it('refuses what the role does not grant (403) and is 404 to strangers', async () => {
+    await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(bob)).send({ name: 'Escalate', from: 'Owner' }).expect(403);
+    const stranger = await signUp('stranger');
+    await request(system.url).get(`/v1/accounts/${acme.accountId}/permissions`).set(as(stranger)).expect(404);
+  });
+});
+
+describe('changes are enforced on the very next request', () => {
+  it('a custom role works the moment it is bound and stops the moment it is unbound', async () => {
+    const role = await request(system.url)
+      .post(`/v1/accounts/${acme.accountId}/roles`)
+      .set(as(acme))
+      .send({ name: 'Queue keeper', grants: [{ section: 'queues', actions: ['read', 'write'] }] })
+      .expect(201);
+    const check = () =>
+      request(system.url)
+        .post(`/v1/accounts/${acme.accountId}/access/check`)
+        .set(as(bob))
+        .send({ section: 'queues', action: 'write', applicationId: appY })
+        .expect(200);
+    expect((await check()).body.allowed).toBe(false);
+    await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX] }, { role: 'Queue keeper' }]);
+    expect((await check()).body.allowed).toBe(true);
+    await request(system.url).delete(`/v1/accounts/${acme.accountId}/roles/${role.body.id}`).set(as(acme)).expect(409);
+    await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX] }]);
+    expect((await check()).body.allowed).toBe(false);
+    await request(system.url).delete(`/v1/accounts/${acme.accountId}/roles/${role.body.id}`).set(as(acme)).expect(204);
+  });
+
+  it('a change reaches a second gateway at once, through its cache', async () => {
+    const port = await freePort();
+    system.startService('gateway#2', { GATEWAY_PORT: String(port) });
+    const second = `http://127.0.0.1:${port}`;
+    await waitReady(second);
+    const createRole = () =>
+      request(second)
+        .post(`/v1/accounts/${acme.accountId}/roles`)
+        .set(as(bob))
+        .send({ name: `By bob ${Date.now()}`, grants: [] });
+    expect((await createRole()).status).toBe(403);
+    expect((await createRole()).status).toBe(403);
+    await bind(acme, bob, [{ role: 'Owner' }]);
+    expect((await createRole()).status).toBe(201);
+    await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX] }]);
+    expect((await createRole()).status).toBe(403);
+    await system.stopService('gateway#2');
+  });
+
+  it('deleting an application takes it out of the bindings limited to it', async () => {
+    const doomed = (await request(system.url).post(`/v1/accounts/${acme.accountId}/applications`).set(as(acme)).send({ name: 'Doomed' }).expect(201)).body.id;
+    await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX, doomed] }]);
+    await request(system.url).delete(`/v1/accounts/${acme.accountId}/applications/${doomed}`).set(as(acme)).expect(204);
+    const reply = await nats.send('access.bindings.of-principals', { accountId: acme.accountId, principals: [{ type: 'user', id: bob.userId }] });
+    expect((reply.response as Record<string, unknown>)[bob.userId]).toEqual([{ roleId: 'builtin:Developer', role: 'Developer', applicationIds: [appX] }]);
+  });
+});
+
+describe('no escalation and the owner rules', () => {
+  it('refuses granting what the actor lacks, changing oneself, and touching the owner', async () => {
+    const carol = await signUp('carol-co');
+    await bind(acme, bob, [{ role: 'Owner' }]);
+    const asBob = (principal: Owner, bindings: unknown[]) =>
+      nats.send('access.bindings.replace', {
+        actor: { type: 'user', id: bob.userId },
+        accountId: acme.accountId,
+        principal: { type: 'user', id: principal.userId },
+        bindings,
+      });
+    expect((await asBob(carol, [{ role: 'MainAccount' }])).err).toMatchObject({ code: 'FORBIDDEN', message: 'You cannot grant a permission you lack' });
+    expect((await asBob(carol, [{ role: 'Admin' }])).err).toBeUndefined();
+    expect((await asBob(bob, [{ role: 'MainAccount' }])).err).toMatchObject({ code: 'FORBIDDEN', message: 'Nobody may change their own roles' });
+    expect((await asBob(acme, [])).err).toMatchObject({ code: 'FORBIDDEN', message: 'The account owner holds every permission and cannot be changed' });
+    const removeOwner = await nats.send('access.bindings.remove-principal', { accountId: acme.accountId, principal: { type: 'user', id: acme.userId } });
+    expect(removeOwner.err).toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
+
+describe('bad payloads on access subjects', () => {
+  it.each([
+    ['access.check', { principal: { type: 'robot', id: 'x' }, accountId: 'nope', section: 1 }],
+    [
+      'access.check',
+      {
+        principal: { type: 'user', id: '00000000-0000-4000-8000-000000000001' },
+        accountId: '00000000-0000-4000-8000-000000000002',
+        section: 'nope',
+        action: 'read',
+      },
+    ],
+    ['access.check.batch', { checks: 'all of them' }],
+    ['access.permissions.effective', {}],
+    ['access.applications.allowed', { principal: null }],
+    ['access.roles.create', { actor: {}, accountId: 5, body: { name: '' } }],
+    ['access.roles.update', { roleId: 7 }],
+    ['access.roles.delete', null],
+    ['access.applications.create', { body: { name: 'x'.repeat(500) } }],
+    ['access.bindings.replace', { bindings: [{ role: 5 }] }],
+    ['access.bindings.of-principals', { principals: [{ id: 'x' }] }],
+  ])('%s answers VALIDATION_FAILED for %j', async (subject, payload) => {
+    const reply = await nats.send(subject, payload);
+    expect(reply.err).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.any(String) });
+  });
+
+  it('answers a batch with one result per check, errors included', async () => {
+    const principal = { type: 'user', id: acme.userId };
+    const reply = await nats.send('access.check.batch', {
+      checks: [
+        { principal, accountId: acme.accountId, section: 'scenarios', action: 'read', applicationId: appX },
+        { principal, accountId: acme.accountId, section: 'nowhere', action: 'read' },
+      ],
+    });
+    expect(reply.response).toEqual([{ allowed: true, reason: 'owner' }, { error: { code: 'VALIDATION_FAILED', message: 'Unknown section nowhere' } }]);
+  });
+
+  it('survives bytes that are not JSON', async () => {
+    await nats.sendRaw('access.check', '\u0000not json', 500).catch(() => undefined);
+    await request(system.url).get('/health/ready').expect(200);
+  });
+});
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (
+      await fetch(`${url}/health/ready`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} never became ready`);
+}
