@@ -33,6 +33,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   private subscriptions: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private stopFollowing: (() => void) | undefined;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -53,7 +54,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
         },
       }),
     ];
-    void this.followReconnects();
+    this.stopFollowing = this.link.onReconnect(() => void this.reload());
     void this.reload();
     this.timer = setInterval(() => {
       this.list.prune();
@@ -65,6 +66,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   onModuleDestroy(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    this.stopFollowing?.();
     this.subscriptions.forEach((subscription) => subscription.unsubscribe());
   }
 
@@ -112,12 +114,6 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     const principal: SuspendedPrincipal = { accountId: event.accountId, principalType: event.principalType, principalId: event.principalId };
     this.list.suspend(principal, event.suspended === true);
     this.heard?.suspensions.push({ ...principal, suspended: event.suspended === true });
-  }
-
-  private async followReconnects(): Promise<void> {
-    for await (const status of this.link.connection.status()) {
-      if (status.type === 'reconnect') void this.reload();
-    }
   }
 }
 

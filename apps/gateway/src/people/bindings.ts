@@ -33,7 +33,7 @@ export class Bindings {
    */
   async assertManageable(actor: Actor, accountId: string, principal: Principal): Promise<BindingView[]> {
     const current = (await this.of(accountId, [principal]))[principal.id] ?? [];
-    await this.check(actor, accountId, principal, current.map(asInput));
+    await this.check(actor, accountId, principal, current.filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput));
     return current;
   }
 
@@ -42,6 +42,9 @@ export class Bindings {
     await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { accountId, principal });
   }
 }
+
+/** The pseudo-binding access lists for the account owner (not a role that can be granted). */
+const OWNER_ROLE_ID = 'owner';
 
 /** A binding as it can be sent back (by role id, so a renamed role stays the same). */
 export function asInput(binding: BindingView): BindingInput {
