@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runAccessBenchmarks } from './access.bench.js';
+import { runIdentityBenchmarks } from './identity.bench.js';
 import { environment, type BenchResult } from './harness.js';
 
 /** Every benchmark group, by name (`npm run bench -- access` runs one). */
 const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   access: runAccessBenchmarks,
+  identity: runIdentityBenchmarks,
 };
 
 const selected = process.argv.slice(2).filter((name) => name in GROUPS);

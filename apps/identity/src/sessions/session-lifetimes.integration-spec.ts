@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { SESSIONS_REVOKED, type Principal, type SessionsRevokedEvent } from '#libs/contracts/index.js';
+import { GATE_STATE_PAGE_SIZE, SESSIONS_REVOKED, type Principal, type SessionsRevokedEvent } from '#libs/contracts/index.js';
 import { ManualClock, type NatsLink } from '#libs/platform/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
@@ -95,8 +95,39 @@ describe('rotation and revocation on PostgreSQL (S1, S3)', () => {
     const pair = await open(user);
     await sessions.logout(pair.refreshToken, '127.0.0.1');
     const sid = (JSON.parse(Buffer.from(pair.accessToken.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
-    expect((await sessions.gateState()).revokedSessions.map((session) => session.id)).toContain(sid);
+    expect((await sessions.gateState({})).revokedSessions.map((session) => session.id)).toContain(sid);
     clock.advance(16 * MINUTE);
-    expect((await sessions.gateState()).revokedSessions.map((session) => session.id)).not.toContain(sid);
+    expect((await sessions.gateState({})).revokedSessions.map((session) => session.id)).not.toContain(sid);
+  });
+});
+
+describe('the gate state, in pages (S3)', () => {
+  it('lists inactive memberships of people who can still sign in, page after page; not those with no active account', async () => {
+    const active = await db.account();
+    const inactive = await db.account();
+    const count = GATE_STATE_PAGE_SIZE + 5;
+    await db.dataSource.query(
+      `INSERT INTO users (id, email, first_name, last_name, phone, status)
+       SELECT md5('gate' || i)::uuid, 'gate' || i || '@example.test', 'G', 'S', '+447700900123', 'active' FROM generate_series(1, $1) AS i`,
+      [count + 1],
+    );
+    await db.dataSource.query(
+      `INSERT INTO memberships (account_id, user_id, active)
+       SELECT $1::uuid, md5('gate' || i)::uuid, true FROM generate_series(1, $3) AS i
+       UNION ALL SELECT $2::uuid, md5('gate' || i)::uuid, false FROM generate_series(1, $3 + 1) AS i`,
+      [active.accountId, inactive.accountId, count],
+    );
+    const suspended: string[] = [];
+    let page = await sessions.gateState({});
+    let pages = 1;
+    for (;;) {
+      suspended.push(...page.suspended.map((entry) => entry.principalId));
+      if (!page.next) break;
+      page = await sessions.gateState(page.next);
+      pages += 1;
+    }
+    expect(pages).toBe(2);
+    expect(new Set(suspended).size).toBe(count);
+    expect(suspended).not.toContain((await db.dataSource.query(`SELECT md5('gate' || $1::int)::uuid AS id`, [count + 1]))[0].id);
   });
 });

@@ -114,6 +114,7 @@ export class UsersService {
         if (user.status === 'active') await this.tellAdded(unit, account, user);
         else await this.invite(unit, account, user);
         this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
+        await this.reassertSuspensions(unit, user.id);
         await this.audit.record(unit.manager, {
           accountIds: [accountId],
           action: user.status === 'active' ? 'user.added' : 'user.invited',
@@ -265,8 +266,20 @@ export class UsersService {
   private async setActive(unit: UnitOfWork, accountId: string, userId: string, active: boolean): Promise<void> {
     await unit.manager.update(MembershipEntity, { accountId, userId }, { active });
     this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: !active });
-    if (!active && !(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
+    if (active) await this.reassertSuspensions(unit, userId);
+    else if (!(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
       await this.sessions.endAll(unit, { type: 'user', id: userId }, 'deactivated');
+    }
+  }
+
+  /**
+   * Gateways keep the inactive memberships only of people who can sign in (the others have no
+   * session). When a person may sign in again, their inactive memberships are told again.
+   */
+  private async reassertSuspensions(unit: UnitOfWork, userId: string): Promise<void> {
+    const inactive = await unit.manager.find(MembershipEntity, { where: { userId, active: false }, select: { accountId: true } });
+    for (const membership of inactive) {
+      this.broadcaster.suspensionChanged(unit, { accountId: membership.accountId, principalType: 'user', principalId: userId, suspended: true });
     }
   }
 
