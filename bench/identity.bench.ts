@@ -203,6 +203,9 @@ async function queryLevel(pool: pg.Pool) {
   const accounts = await accountIds(pool);
   const kinds: Kind[] = ['name', 'name', 'email', 'phone', 'rare', 'none'];
   const sorts = ['name', 'email', 'createdAt', 'lastLoginAt'] as const;
+  const { rows } = await pool.query<{ id: string; owner: string }>(`SELECT id, owner_user_id AS owner FROM accounts`);
+  const owners = new Map(rows.map((row) => [row.id, row.owner]));
+  await pool.query(`UPDATE memberships m SET active = true FROM accounts a WHERE a.id = m.account_id AND m.user_id = a.owner_user_id`);
   const run = async (pick: (i: number) => string, count: number) => {
     const samples: Sample[] = [];
     for (let i = 0; i < count; i += 1) {
@@ -210,6 +213,7 @@ async function queryLevel(pool: pg.Pool) {
       const kind = kinds[i % kinds.length];
       const request: UserTableRequest = {
         accountId,
+        actor: { type: 'user', id: owners.get(accountId)! },
         search: await searchTerm(pool, accountId, kind, i),
         sort: sorts[i % 4],
         order: i % 3 ? 'asc' : 'desc',
