@@ -191,6 +191,20 @@ describe('changes are enforced on the very next request', () => {
     await system.stopService('gateway#2');
   });
 
+  it('a change made through one access replica is decided the same by every replica, at once', async () => {
+    const healthPort = await freePort();
+    system.startService('access#2', { HEALTH_PORT: String(healthPort) });
+    await waitReady(`http://127.0.0.1:${healthPort}`);
+    const check = { principal: { type: 'user', id: bob.userId }, accountId: acme.accountId, section: 'billing', action: 'write' };
+    const decisions = async () =>
+      Promise.all(Array.from({ length: 20 }, () => nats.send('access.check', check).then((reply) => (reply.response as { allowed: boolean }).allowed)));
+    await bind(acme, bob, [{ role: 'Accountant' }]);
+    expect(new Set(await decisions())).toEqual(new Set([true]));
+    await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX] }]);
+    expect(new Set(await decisions())).toEqual(new Set([false]));
+    await system.stopService('access#2');
+  });
+
   it('deleting an application takes it out of the bindings limited to it', async () => {
     const doomed = (await request(system.url).post(`/v1/accounts/${acme.accountId}/applications`).set(as(acme)).send({ name: 'Doomed' }).expect(201)).body.id;
     await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX, doomed] }]);
