@@ -1,17 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Subjects } from '#libs/contracts/index.js';
-import {
-  dataSourceOptions,
-  DatabaseAndNatsReadiness,
-  healthController,
-  NATS_LINK,
-  PlatformModule,
-  READINESS,
-  type NatsLink,
-  type ProcessRuntime,
-} from '#libs/platform/index.js';
+import { databaseReadinessProvider, dataSourceOptions, healthController, PlatformModule, type ProcessRuntime } from '#libs/platform/index.js';
 import type { NotificationsConfig } from './notifications.config.js';
 import { notificationsDatabase } from './notifications.database.js';
 import { DeliveriesService } from './deliveries/deliveries.service.js';
@@ -25,15 +15,7 @@ export class NotificationsModule {
       module: NotificationsModule,
       imports: [PlatformModule.forRoot(runtime, config), TypeOrmModule.forRoot(dataSourceOptions(notificationsDatabase(config)))],
       controllers: [healthController(Subjects.NotificationsHealth)],
-      providers: [
-        {
-          provide: READINESS,
-          inject: [DataSource, NATS_LINK],
-          useFactory: (dataSource: DataSource, link: NatsLink) => new DatabaseAndNatsReadiness('notifications', dataSource, link),
-        },
-        Mailer,
-        DeliveriesService,
-      ],
+      providers: [databaseReadinessProvider('notifications'), Mailer, DeliveriesService],
     };
   }
 }
