@@ -30,6 +30,19 @@ import type { AccountView, CreateAccountBody, GetAccountRequest } from './accoun
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
 import type { ActorRequest, MeView } from './me.contract.js';
+import type { ActorClientRequest, Page } from './account-request.js';
+import type { AuditEventView, ListAuditEventsRequest } from './audit.contract.js';
+import type {
+  AcceptedView,
+  ChangePasswordRequest,
+  PasswordResetConfirmRequest,
+  PasswordResetRequest,
+  SubuserLoginRequest,
+  SubuserPasswordResetRequest,
+} from './credentials.contract.js';
+import type { EndOwnSessionRequest, GateState, RefreshRequest, SessionView } from './sessions.contract.js';
+import type { CreateSubuserRequest, ListSubusersRequest, SubuserRecord, SubuserRequest, UpdateSubuserRequest } from './subusers.contract.js';
+import type { CreatedView, CreateUserRequest, ListUsersRequest, UpdateProfileRequest, UpdateUserRequest, UserRecord, UserRequest } from './users.contract.js';
 
 /** Request/reply subjects, `<service>.<resource>.<verb>`. */
 export const Subjects = {
@@ -81,6 +94,65 @@ export const Subjects = {
   AccessBindingsOfPrincipals: 'access.bindings.of-principals',
   /** Readiness of identity. */
   IdentityHealth: 'identity.health',
+
+  /** A subuser signs in on its account's page: slug + login + password -> token pair. */
+  AuthSubuserLogin: 'identity.auth.subuser-login',
+  /** Exchange a refresh token for a new pair (rotation; reuse ends the session). */
+  AuthRefresh: 'identity.auth.refresh',
+  /** End the session of a refresh token. */
+  AuthLogout: 'identity.auth.logout',
+  /** Self-service reset request by e-mail (same answer for unknown e-mails). */
+  AuthPasswordReset: 'identity.auth.password-reset.request',
+  /** Self-service reset request of a subuser (account slug + login). */
+  AuthSubuserPasswordReset: 'identity.auth.subuser-password-reset.request',
+  /** Set a new password with a reset token; every session ends. */
+  AuthPasswordResetConfirm: 'identity.auth.password-reset.confirm',
+  /** The caller edits their own name and phone. */
+  MeUpdate: 'identity.me.update',
+  /** The caller changes their password (the current one is required). */
+  MePasswordChange: 'identity.me.password.change',
+  /** The caller's open sessions. */
+  MeSessionsList: 'identity.me.sessions.list',
+  /** The caller ends one of their sessions. */
+  MeSessionsEnd: 'identity.me.sessions.end',
+  /** The caller ends every session but the current one. */
+  MeSessionsEndOthers: 'identity.me.sessions.end-others',
+  /** Revoked sessions and suspended principals a gateway must refuse (loaded at its start). */
+  SessionsGateState: 'identity.sessions.gate-state',
+  /** The user table of an account: a page of people. */
+  UsersList: 'identity.users.list',
+  /** One person of an account. */
+  UsersGet: 'identity.users.get',
+  /** Invite a new person, or add an existing one, to an account. */
+  UsersCreate: 'identity.users.create',
+  /** Edit a person's name, phone or active flag in an account. */
+  UsersUpdate: 'identity.users.update',
+  /** Remove a person from an account. */
+  UsersRemove: 'identity.users.remove',
+  /** Send a pending person a new activation link (the old one stops working). */
+  UsersInvitationResend: 'identity.users.invitation.resend',
+  /** Withdraw a pending invitation. */
+  UsersInvitationRevoke: 'identity.users.invitation.revoke',
+  /** An admin has the reset mail sent to a person. */
+  UsersPasswordReset: 'identity.users.password-reset',
+  /** An admin ends every session of a person. */
+  UsersSessionsEnd: 'identity.users.sessions.end',
+  /** The subusers of an account, by login. */
+  SubusersList: 'identity.subusers.list',
+  /** One subuser. */
+  SubusersGet: 'identity.subusers.get',
+  /** Create a subuser (password or activation mail). */
+  SubusersCreate: 'identity.subusers.create',
+  /** Edit a subuser's description, active flag, e-mail or password. */
+  SubusersUpdate: 'identity.subusers.update',
+  /** Delete a subuser (its sessions end). */
+  SubusersRemove: 'identity.subusers.remove',
+  /** An admin has the reset mail sent to a subuser's e-mail. */
+  SubusersPasswordReset: 'identity.subusers.password-reset',
+  /** An admin ends every session of a subuser. */
+  SubusersSessionsEnd: 'identity.subusers.sessions.end',
+  /** The audit trail of an account. */
+  AuditList: 'identity.audit.list',
   /** Readiness of access. */
   AccessHealth: 'access.health',
   /** Readiness of notifications. */
@@ -113,6 +185,35 @@ export interface RpcContracts {
   [Subjects.AccessBindingsRemovePrincipal]: { request: RemovePrincipalRequest; response: { removed: number } };
   [Subjects.AccessBindingsOfPrincipals]: { request: BindingsOfPrincipalsRequest; response: BindingsByPrincipal };
   [Subjects.IdentityHealth]: { request: Record<string, never>; response: HealthView };
+  [Subjects.AuthSubuserLogin]: { request: SubuserLoginRequest; response: TokenPairView };
+  [Subjects.AuthRefresh]: { request: RefreshRequest; response: TokenPairView };
+  [Subjects.AuthLogout]: { request: RefreshRequest; response: { loggedOut: true } };
+  [Subjects.AuthPasswordReset]: { request: PasswordResetRequest; response: AcceptedView };
+  [Subjects.AuthSubuserPasswordReset]: { request: SubuserPasswordResetRequest; response: AcceptedView };
+  [Subjects.AuthPasswordResetConfirm]: { request: PasswordResetConfirmRequest; response: { reset: true } };
+  [Subjects.MeUpdate]: { request: UpdateProfileRequest; response: { updated: true } };
+  [Subjects.MePasswordChange]: { request: ChangePasswordRequest; response: { changed: true } };
+  [Subjects.MeSessionsList]: { request: ActorClientRequest; response: SessionView[] };
+  [Subjects.MeSessionsEnd]: { request: EndOwnSessionRequest; response: { ended: number } };
+  [Subjects.MeSessionsEndOthers]: { request: ActorClientRequest; response: { ended: number } };
+  [Subjects.SessionsGateState]: { request: Record<string, never>; response: GateState };
+  [Subjects.UsersList]: { request: ListUsersRequest; response: Page<UserRecord> };
+  [Subjects.UsersGet]: { request: UserRequest; response: UserRecord };
+  [Subjects.UsersCreate]: { request: CreateUserRequest; response: CreatedView };
+  [Subjects.UsersUpdate]: { request: UpdateUserRequest; response: UserRecord };
+  [Subjects.UsersRemove]: { request: UserRequest; response: { removed: true } };
+  [Subjects.UsersInvitationResend]: { request: UserRequest; response: AcceptedView };
+  [Subjects.UsersInvitationRevoke]: { request: UserRequest; response: { removed: true } };
+  [Subjects.UsersPasswordReset]: { request: UserRequest; response: AcceptedView };
+  [Subjects.UsersSessionsEnd]: { request: UserRequest; response: { ended: number } };
+  [Subjects.SubusersList]: { request: ListSubusersRequest; response: Page<SubuserRecord> };
+  [Subjects.SubusersGet]: { request: SubuserRequest; response: SubuserRecord };
+  [Subjects.SubusersCreate]: { request: CreateSubuserRequest; response: CreatedView };
+  [Subjects.SubusersUpdate]: { request: UpdateSubuserRequest; response: SubuserRecord };
+  [Subjects.SubusersRemove]: { request: SubuserRequest; response: { removed: true } };
+  [Subjects.SubusersPasswordReset]: { request: SubuserRequest; response: AcceptedView };
+  [Subjects.SubusersSessionsEnd]: { request: SubuserRequest; response: { ended: number } };
+  [Subjects.AuditList]: { request: ListAuditEventsRequest; response: Page<AuditEventView> };
   [Subjects.AccessHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.NotificationsHealth]: { request: Record<string, never>; response: HealthView };
 }

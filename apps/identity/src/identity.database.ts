@@ -6,6 +6,9 @@ import { SessionEntity } from './sessions/session.entity.js';
 import { SigningKeyEntity } from './sessions/signing-key.entity.js';
 import { MembershipEntity } from './users/membership.entity.js';
 import { UserEntity } from './users/user.entity.js';
+import { SubuserEntity } from './subusers/subuser.entity.js';
+import { RetiredRefreshTokenEntity } from './sessions/retired-refresh-token.entity.js';
+import { AuditEventEntity } from './audit/audit-event.entity.js';
 import { identityMigrations } from './migrations/index.js';
 
 /** The identity schema: its entities and migrations. */
@@ -13,7 +16,18 @@ export function identityDatabase(config: { DATABASE_URL: string; DATABASE_POOL_S
   return {
     url: config.DATABASE_URL,
     schema: 'identity',
-    entities: [AccountEntity, UserEntity, MembershipEntity, ActionTokenEntity, SessionEntity, SigningKeyEntity, OutboxEntity],
+    entities: [
+      AccountEntity,
+      UserEntity,
+      MembershipEntity,
+      SubuserEntity,
+      ActionTokenEntity,
+      SessionEntity,
+      RetiredRefreshTokenEntity,
+      SigningKeyEntity,
+      OutboxEntity,
+      AuditEventEntity,
+    ],
     migrations: identityMigrations,
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'portico-identity',

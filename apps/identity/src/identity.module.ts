@@ -24,15 +24,35 @@ import { SessionsService } from './sessions/sessions.service.js';
 import { SigningKeysService } from './sessions/signing-keys.service.js';
 import { MeController } from './users/me.controller.js';
 import { MeService } from './users/me.service.js';
+import { UsersController } from './users/users.controller.js';
+import { UsersService } from './users/users.service.js';
+import { SubusersController } from './subusers/subusers.controller.js';
+import { SubusersService } from './subusers/subusers.service.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditService } from './audit/audit.service.js';
+import { PasswordResetService } from './credentials/password-reset.service.js';
+import { PasswordsService } from './credentials/passwords.service.js';
+import { ThrottleService } from './credentials/throttle.service.js';
+import { Transactions } from './database/unit-of-work.js';
+import { GateBroadcaster } from './sessions/gate-broadcaster.js';
+import { Housekeeping } from './database/housekeeping.js';
 
-/** The identity service: accounts, users, credentials, sessions. */
+/** The identity service: accounts, users, subusers, credentials, sessions, audit. */
 @Module({})
 export class IdentityModule {
   static forRoot(config: IdentityConfig, runtime: ProcessRuntime): DynamicModule {
     return {
       module: IdentityModule,
       imports: [PlatformModule.forRoot(runtime, config), TypeOrmModule.forRoot(dataSourceOptions(identityDatabase(config)))],
-      controllers: [AccountsController, AuthController, MeController, healthController(Subjects.IdentityHealth)],
+      controllers: [
+        AccountsController,
+        AuthController,
+        MeController,
+        UsersController,
+        SubusersController,
+        AuditController,
+        healthController(Subjects.IdentityHealth),
+      ],
       providers: [
         { provide: Clock, useClass: SystemClock },
         { provide: PasswordHasher, useFactory: () => new PasswordHasher(config.ARGON2_MAX_CONCURRENCY, config.ARGON2_QUEUE_LIMIT) },
@@ -45,6 +65,15 @@ export class IdentityModule {
         SessionsService,
         SigningKeysService,
         MeService,
+        Transactions,
+        AuditService,
+        ThrottleService,
+        PasswordsService,
+        PasswordResetService,
+        GateBroadcaster,
+        UsersService,
+        SubusersService,
+        Housekeeping,
       ],
     };
   }

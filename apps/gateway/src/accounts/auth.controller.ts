@@ -1,11 +1,22 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ActivateBody, LoginBody, Subjects, TokenPairView } from '#libs/contracts/index.js';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  AcceptedView,
+  ActivateBody,
+  LoginBody,
+  PasswordResetBody,
+  PasswordResetConfirmBody,
+  RefreshTokenBody,
+  Subjects,
+  SubuserLoginBody,
+  SubuserPasswordResetBody,
+  TokenPairView,
+} from '#libs/contracts/index.js';
 import { RpcClient } from '#libs/platform/index.js';
 import { ClientIp } from '../auth/current-actor.decorator.js';
 import { Public } from '../auth/route-policy.js';
 
-/** Activation and sign-in. */
+/** Activation, sign-in, tokens and password reset. */
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
@@ -14,7 +25,7 @@ export class AuthController {
   @Post('activate')
   @Public()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Set the first password with the token from the activation mail' })
+  @ApiOperation({ summary: 'Set the first password with the token from the activation mail (users and subusers)' })
   @ApiNoContentResponse()
   async activate(@Body() body: ActivateBody, @ClientIp() ip: string): Promise<void> {
     await this.rpc.send(Subjects.AuthActivate, { body, client: { ip } });
@@ -23,9 +34,63 @@ export class AuthController {
   @Post('login')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign in with e-mail and password' })
+  @ApiOperation({ summary: 'Sign in with e-mail and password (401 alike for unknown e-mails; 429 when throttled)' })
   @ApiOkResponse({ type: TokenPairView })
   login(@Body() body: LoginBody, @ClientIp() ip: string): Promise<TokenPairView> {
     return this.rpc.send(Subjects.AuthLogin, { body, client: { ip } });
+  }
+
+  @Post('subuser-login')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: "A subuser signs in on its account's login page: account slug, login, password" })
+  @ApiOkResponse({ type: TokenPairView })
+  subuserLogin(@Body() body: SubuserLoginBody, @ClientIp() ip: string): Promise<TokenPairView> {
+    return this.rpc.send(Subjects.AuthSubuserLogin, { body, client: { ip } });
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A new token pair for a refresh token; a reused refresh token ends its session' })
+  @ApiOkResponse({ type: TokenPairView })
+  refresh(@Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<TokenPairView> {
+    return this.rpc.send(Subjects.AuthRefresh, { body, client: { ip } });
+  }
+
+  @Post('logout')
+  @Public()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End the session of a refresh token' })
+  @ApiNoContentResponse()
+  async logout(@Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<void> {
+    await this.rpc.send(Subjects.AuthLogout, { body, client: { ip } });
+  }
+
+  @Post('password-reset')
+  @Public()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Ask for a reset mail; the answer is the same whether or not the e-mail is known' })
+  @ApiAcceptedResponse({ type: AcceptedView })
+  requestReset(@Body() body: PasswordResetBody, @ClientIp() ip: string): Promise<AcceptedView> {
+    return this.rpc.send(Subjects.AuthPasswordReset, { body, client: { ip } });
+  }
+
+  @Post('subuser-password-reset')
+  @Public()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'A subuser asks for a reset mail (to its e-mail); same answer whatever exists' })
+  @ApiAcceptedResponse({ type: AcceptedView })
+  requestSubuserReset(@Body() body: SubuserPasswordResetBody, @ClientIp() ip: string): Promise<AcceptedView> {
+    return this.rpc.send(Subjects.AuthSubuserPasswordReset, { body, client: { ip } });
+  }
+
+  @Post('password-reset/confirm')
+  @Public()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Set a new password with the reset token; every session ends; no automatic sign-in' })
+  @ApiNoContentResponse()
+  async confirmReset(@Body() body: PasswordResetConfirmBody, @ClientIp() ip: string): Promise<void> {
+    await this.rpc.send(Subjects.AuthPasswordResetConfirm, { body, client: { ip } });
   }
 }

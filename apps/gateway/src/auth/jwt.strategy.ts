@@ -7,16 +7,22 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CONFIG } from '#libs/platform/index.js';
 import type { GatewayConfig } from '../gateway.config.js';
 import { KeyRing } from './key-ring.service.js';
+import { SessionGate } from './session-gate.service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Verifies access tokens: ES256 only (pinned), key by `kid` from identity's key set only
- * (`jku`, `x5u` and `jwk` headers are never followed), `iss` and `aud` checked, expiry enforced.
+ * (`jku`, `x5u` and `jwk` headers are never followed), `iss` and `aud` checked, expiry enforced,
+ * and the session still open (an ended session's tokens are refused at once).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(keyRing: KeyRing, @Inject(CONFIG) config: GatewayConfig) {
+  constructor(
+    keyRing: KeyRing,
+    private readonly gate: SessionGate,
+    @Inject(CONFIG) config: GatewayConfig,
+  ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       algorithms: ['ES256'],
@@ -33,13 +39,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  /** Turns verified claims into the actor; anything but a well-formed access token is refused. */
-  validate(claims: Partial<AccessTokenClaims>): Actor {
+  /** Turns verified claims into the actor; anything but a well-formed access token of an open session is refused. */
+  async validate(claims: Partial<AccessTokenClaims>): Promise<Actor> {
     const { sub, pty, sid, typ } = claims;
     if (typ !== 'access' || !PRINCIPAL_TYPES.includes(pty as never) || !UUID.test(sub ?? '') || !UUID.test(sid ?? '')) {
       throw new DomainError(ErrorCode.Unauthenticated, 'Not an access token');
     }
-    return { type: pty!, id: sub!, sessionId: sid! };
+    const actor: Actor = { type: pty!, id: sub!, sessionId: sid! };
+    await this.gate.assertSessionLive(actor);
+    return actor;
   }
 }
 

@@ -15,6 +15,7 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/logout',
   'POST /v1/auth/password-reset',
   'POST /v1/auth/password-reset/confirm',
+  'POST /v1/auth/subuser-password-reset',
   'GET /health/live',
   'GET /health/ready',
   'GET /metrics',

@@ -1,7 +1,12 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { Actor } from '#libs/contracts/index.js';
+import { ErrorCode } from '#libs/errors/index.js';
 import { toErrorResponse } from './error-body.js';
+
+/** Answers that refuse a caller: each is logged (B4), without the token or the body. */
+const DENIALS = new Set<string>([ErrorCode.Unauthenticated, ErrorCode.Forbidden]);
 
 /** Writes `{ code, message, details?, requestId }` for every error; stacks go to the log only. */
 @Catch()
@@ -9,7 +14,8 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    writeError(this.logger, exception, host.switchToHttp().getResponse<Response>());
+    const http = host.switchToHttp();
+    writeError(this.logger, exception, http.getResponse<Response>(), http.getRequest<Request & { user?: Actor }>());
   }
 }
 
@@ -21,8 +27,18 @@ export function expressErrorHandler(logger: Logger) {
   };
 }
 
-function writeError(logger: Logger, exception: unknown, response: Response): void {
+function writeError(logger: Logger, exception: unknown, response: Response, request?: Request & { user?: Actor }): void {
   const { status, body, unexpected } = toErrorResponse(exception);
   if (unexpected) logger.error({ err: exception }, 'Unexpected error while serving a request');
+  if (request && DENIALS.has(body.code)) {
+    const route = (request.route as { path?: string } | undefined)?.path;
+    const actor = request.user ? `${request.user.type}:${request.user.id}` : null;
+    logger.warn(
+      { event: 'access-denied', code: body.code, method: request.method, route: route ? `${request.baseUrl}${route}` : 'unmatched', actor, ip: request.ip },
+      'Access denied',
+    );
+  }
+  const retryAfter = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (status === 429 && typeof retryAfter === 'number') response.setHeader('retry-after', String(retryAfter));
   response.status(status).json(body);
 }

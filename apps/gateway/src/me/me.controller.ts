@@ -1,19 +1,20 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { MeView, Subjects, type Actor } from '#libs/contracts/index.js';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ChangePasswordBody, MeView, SessionView, Subjects, UpdateProfileBody, type Actor } from '#libs/contracts/index.js';
 import { RpcClient } from '#libs/platform/index.js';
-import { CurrentActor } from '../auth/current-actor.decorator.js';
+import { ClientIp, CurrentActor } from '../auth/current-actor.decorator.js';
 import { Authenticated } from '../auth/route-policy.js';
+import { IdParam } from '../http/id-param.pipe.js';
 
 /** The caller. */
 @ApiTags('me')
+@ApiBearerAuth()
 @Controller('v1/me')
 export class MeController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
   @Authenticated()
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'The caller: profile and memberships with roles' })
   @ApiOkResponse({ type: MeView })
   async get(@CurrentActor() actor: Actor): Promise<MeView> {
@@ -28,5 +29,48 @@ export class MeController {
       owner: roles[account.accountId]?.owner ?? false,
     }));
     return { ...profile, memberships };
+  }
+
+  @Patch()
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Edit your own name and phone' })
+  @ApiNoContentResponse()
+  async update(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: UpdateProfileBody): Promise<void> {
+    await this.rpc.send(Subjects.MeUpdate, { actor, client: { ip }, body });
+  }
+
+  @Post('password')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Change your password (the current one is required); your other sessions end' })
+  @ApiNoContentResponse()
+  async changePassword(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: ChangePasswordBody): Promise<void> {
+    await this.rpc.send(Subjects.MePasswordChange, { actor, client: { ip }, body });
+  }
+
+  @Get('sessions')
+  @Authenticated()
+  @ApiOperation({ summary: 'Your open sessions' })
+  @ApiOkResponse({ type: [SessionView] })
+  sessions(@CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<SessionView[]> {
+    return this.rpc.send(Subjects.MeSessionsList, { actor, client: { ip } });
+  }
+
+  @Delete('sessions/:sessionId')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End one of your sessions' })
+  @ApiNoContentResponse()
+  async endSession(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('sessionId', new IdParam('Session')) sessionId: string): Promise<void> {
+    await this.rpc.send(Subjects.MeSessionsEnd, { actor, client: { ip }, sessionId });
+  }
+
+  @Delete('sessions')
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End every session but this one' })
+  endOtherSessions(@CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<{ ended: number }> {
+    return this.rpc.send(Subjects.MeSessionsEndOthers, { actor, client: { ip } });
   }
 }

@@ -7,10 +7,13 @@ import { CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { AuditService } from '../audit/audit.service.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { MembershipEntity } from '../users/membership.entity.js';
 import { UserEntity } from '../users/user.entity.js';
+import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { AccountEntity } from './account.entity.js';
+import { accountOfActor, subuserLoginUrl } from './account-scope.js';
 
 /** Accounts (tenants) and their owners. */
 @Injectable()
@@ -20,6 +23,7 @@ export class AccountsService {
     private readonly tokens: ActionTokensService,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
+    private readonly audit: AuditService,
     @Inject(CONFIG) private readonly config: IdentityConfig,
   ) {}
 
@@ -40,16 +44,11 @@ export class AccountsService {
     return this.view(account);
   }
 
-  /** One account, for an actor who belongs to it; anyone else gets NOT_FOUND. */
+  /** One account, for an actor who works in it; anyone else gets NOT_FOUND. Shows the subuser login page once it has subusers. */
   async get(actor: Actor, accountId: string): Promise<AccountView> {
-    const account = await this.dataSource.getRepository(AccountEntity).findOneBy({ id: accountId });
-    if (!account || !(await this.belongs(actor, accountId))) throw new DomainError(ErrorCode.NotFound, 'Account not found');
-    return this.view(account);
-  }
-
-  private async belongs(actor: Actor, accountId: string): Promise<boolean> {
-    if (actor.type !== 'user') return false;
-    return this.dataSource.getRepository(MembershipEntity).existsBy({ accountId, userId: actor.id, active: true });
+    const account = await accountOfActor(this.dataSource.manager, actor, accountId);
+    const hasSubusers = await this.dataSource.getRepository(SubuserEntity).existsBy({ accountId });
+    return { ...this.view(account), ...(hasSubusers ? { subuserLoginUrl: subuserLoginUrl(this.config.PUBLIC_WEB_URL, account.slug) } : {}) };
   }
 
   private async findOrCreatePerson(manager: EntityManager, person: PersonBody): Promise<UserEntity> {
@@ -59,8 +58,24 @@ export class AccountsService {
   }
 
   private async welcome(manager: EntityManager, account: AccountEntity, owner: UserEntity): Promise<void> {
-    if (owner.status === 'active') return;
-    const { token, expiresAt } = await this.tokens.issue(manager, owner.id, account.id, 'activation');
+    await this.audit.record(manager, {
+      accountIds: [account.id],
+      action: 'account.created',
+      target: { type: 'user', id: owner.id },
+      details: { slug: account.slug },
+    });
+    if (owner.status === 'active') {
+      await this.outbox.add(manager, Events.UserAddedToAccount, account.id, {
+        accountId: account.id,
+        accountName: account.name,
+        userId: owner.id,
+        email: owner.email,
+        firstName: owner.firstName,
+        locale: owner.locale,
+      });
+      return;
+    }
+    const { token, expiresAt } = await this.tokens.issue(manager, { type: 'user', id: owner.id }, account.id, 'activation');
     await this.outbox.add(manager, Events.UserInvited, account.id, {
       accountId: account.id,
       accountName: account.name,

@@ -3,13 +3,14 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 /** What a mailed link lets its holder do. */
 export type ActionTokenPurpose = 'activation' | 'reset';
 
-/** A single-use link token, stored only as its hash. */
+/** A single-use link token, stored only as its hash, for exactly one user or one subuser. */
 @Entity({ name: 'action_tokens' })
 export class ActionTokenEntity {
   @PrimaryColumn('uuid') id: string;
   @Column('text', { name: 'token_hash' }) tokenHash: string;
   @Column('text') purpose: ActionTokenPurpose;
-  @Column('uuid', { name: 'user_id' }) userId: string;
+  @Column('uuid', { name: 'user_id', nullable: true }) userId: string | null;
+  @Column('uuid', { name: 'subuser_id', nullable: true }) subuserId: string | null;
   @Column('uuid', { name: 'account_id', nullable: true }) accountId: string | null;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
   @Column('timestamptz', { name: 'used_at', nullable: true }) usedAt: Date | null;

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { IsNull, type EntityManager } from 'typeorm';
+import { IsNull, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import type { Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { ActionTokenEntity, type ActionTokenPurpose } from './action-token.entity.js';
 import { hashSecretToken, newSecretToken } from './secret-token.js';
+import { tokenLifetimeMs, tokenProblem } from './token-rules.js';
 
 /** A token just made: the plain value goes into the mail, never into the database. */
 export interface IssuedToken {
@@ -13,7 +15,7 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
-/** Single-use, expiring, hashed link tokens for activation and reset. */
+/** Single-use, expiring, hashed link tokens for activation and reset, each bound to one user or subuser. */
 @Injectable()
 export class ActionTokensService {
   constructor(
@@ -21,28 +23,34 @@ export class ActionTokensService {
     @Inject(CONFIG) private readonly config: IdentityConfig,
   ) {}
 
-  /** Makes a new token for (user, purpose), voiding every older unused one. */
-  async issue(manager: EntityManager, userId: string, accountId: string | null, purpose: ActionTokenPurpose): Promise<IssuedToken> {
+  /** Makes a new token for (principal, purpose), voiding every older unused one (R4). */
+  async issue(manager: EntityManager, owner: Principal, accountId: string | null, purpose: ActionTokenPurpose): Promise<IssuedToken> {
     const now = this.clock.now();
-    await manager.update(ActionTokenEntity, { userId, purpose, usedAt: IsNull(), voidedAt: IsNull() }, { voidedAt: now });
+    await this.voidAll(manager, owner, purpose);
     const token = newSecretToken();
-    const expiresAt = new Date(now.getTime() + this.lifetimeMs(purpose));
-    await manager.insert(ActionTokenEntity, { id: randomUUID(), tokenHash: hashSecretToken(token), purpose, userId, accountId, expiresAt });
+    const expiresAt = new Date(now.getTime() + tokenLifetimeMs(purpose, this.config));
+    await manager.insert(ActionTokenEntity, { id: randomUUID(), tokenHash: hashSecretToken(token), purpose, ...ownerColumns(owner), accountId, expiresAt });
     return { token, expiresAt };
   }
 
-  /** Uses up a token (locking it), or fails with INVALID_TOKEN whether it is unknown, used, voided or expired. */
-  async consume(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<ActionTokenEntity> {
-    const row = await manager.findOne(ActionTokenEntity, { where: { tokenHash: hashSecretToken(token), purpose }, lock: { mode: 'pessimistic_write' } });
-    const now = this.clock.now();
-    if (!row || row.usedAt || row.voidedAt || row.expiresAt <= now) {
-      throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
-    }
-    await manager.update(ActionTokenEntity, { id: row.id }, { usedAt: now });
-    return row;
+  /** Voids every unused token of `owner` (for one purpose, or all). */
+  async voidAll(manager: EntityManager, owner: Principal, purpose?: ActionTokenPurpose): Promise<void> {
+    const where: FindOptionsWhere<ActionTokenEntity> = { ...ownerColumns(owner), usedAt: IsNull(), voidedAt: IsNull() };
+    if (purpose) where.purpose = purpose;
+    await manager.update(ActionTokenEntity, where, { voidedAt: this.clock.now() });
   }
 
-  private lifetimeMs(purpose: ActionTokenPurpose): number {
-    return purpose === 'activation' ? this.config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000 : this.config.RESET_TOKEN_TTL_MINUTES * 60_000;
+  /** Uses up a token (locking it), or fails with INVALID_TOKEN whether it is unknown, used, superseded or expired. */
+  async consume(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<ActionTokenEntity & { owner: Principal }> {
+    const row = await manager.findOne(ActionTokenEntity, { where: { tokenHash: hashSecretToken(token), purpose }, lock: { mode: 'pessimistic_write' } });
+    const now = this.clock.now();
+    if (tokenProblem(row, now) !== null || !row) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+    await manager.update(ActionTokenEntity, { id: row.id }, { usedAt: now });
+    const owner: Principal = row.subuserId ? { type: 'subuser', id: row.subuserId } : { type: 'user', id: row.userId! };
+    return Object.assign(row, { owner });
   }
+}
+
+function ownerColumns(owner: Principal): { userId: string } | { subuserId: string } {
+  return owner.type === 'user' ? { userId: owner.id } : { subuserId: owner.id };
 }

@@ -1,11 +1,23 @@
 import { hash, verify } from '@node-rs/argon2';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
-/** argon2id parameters (OWASP: m=19 MiB, t=2, p=1). */
 /** `Algorithm.Argon2id` of @node-rs/argon2 (an ambient const enum, so spelled out). */
 const ARGON2ID = 2;
 
+/** argon2id parameters (OWASP: m=19 MiB, t=2, p=1). */
 export const ARGON2_PARAMS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** The argon2 primitives, injectable so tests can see what is computed. */
+export interface Argon2 {
+  hash(password: string): Promise<string>;
+  verify(phc: string, password: string): Promise<boolean>;
+}
+
+/** argon2id from @node-rs/argon2 (a native thread pool), with {@link ARGON2_PARAMS}. */
+export const nodeArgon2: Argon2 = {
+  hash: (password) => hash(password, ARGON2_PARAMS),
+  verify: (phc, password) => verify(phc, password),
+};
 
 /**
  * Hashes and verifies passwords with argon2id, at most `concurrency` at once; past `queueLimit`
@@ -14,25 +26,32 @@ export const ARGON2_PARAMS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost
 export class PasswordHasher {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
-  private readonly dummyHash: Promise<string>;
+  /** Made at start, so even the first unknown login costs what a known one does. */
+  private readonly dummy: Promise<string>;
 
   constructor(
     private readonly concurrency: number,
     private readonly queueLimit: number,
+    private readonly argon2: Argon2 = nodeArgon2,
   ) {
-    this.dummyHash = hash('portico-dummy-password-for-timing', ARGON2_PARAMS);
+    this.dummy = argon2.hash('portico-dummy-password-for-timing');
   }
 
-  /** The argon2id hash of `password` (PHC string). */
+  /** The argon2id hash of `password` (PHC string), exactly as typed. */
   hash(password: string): Promise<string> {
-    return this.bounded(() => hash(password, ARGON2_PARAMS));
+    return this.bounded(() => this.argon2.hash(password));
   }
 
   /** Whether `password` matches `phc`. With no hash, verifies against a dummy so timing does not tell. */
   async verify(phc: string | null, password: string): Promise<boolean> {
-    const target = phc ?? (await this.dummyHash);
-    const matches = await this.bounded(() => verify(target, password).catch(() => false));
+    const target = phc ?? (await this.dummy);
+    const matches = await this.bounded(() => this.argon2.verify(target, password).catch(() => false));
     return phc !== null && matches;
+  }
+
+  /** Jobs running and waiting now (for metrics and tests). */
+  load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
   }
 
   private async bounded<T>(work: () => Promise<T>): Promise<T> {

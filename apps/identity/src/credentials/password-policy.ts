@@ -1,37 +1,43 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { isCommonPassword } from './common-passwords.js';
+
+/** Longest password the policy accepts (the wire allows more, so the message can say why). */
+export const POLICY_MAX_LENGTH = 128;
 
 /** What a password is checked against besides itself. */
 export interface PasswordContext {
-  email?: string;
-  login?: string;
-  accountName?: string;
+  email?: string | null;
+  login?: string | null;
+  accountNames?: string[];
 }
 
-/** Why a password was refused, or null when it is fine. Pure, for table-driven tests. */
+/**
+ * Why a password is refused, or null when it is fine. Length counts characters (not bytes); no
+ * composition rules; refused when common or when it holds the e-mail, its local part, the login
+ * or an account name. The password itself is never changed (no trimming, no case folding).
+ */
 export function passwordProblem(
   password: string,
   minLength: number,
   context: PasswordContext = {},
-  isCommon: (p: string) => boolean = () => false,
+  isCommon: (candidate: string) => boolean = isCommonPassword,
 ): string | null {
   const length = [...password].length;
   if (length < minLength) return `Password must be at least ${minLength} characters`;
-  if (length > 128) return 'Password must be at most 128 characters';
+  if (length > POLICY_MAX_LENGTH) return `Password must be at most ${POLICY_MAX_LENGTH} characters`;
   if (isCommon(password)) return 'Password is too common; choose another';
   const lower = password.toLowerCase();
-  for (const word of personalWords(context)) {
-    if (lower.includes(word)) return 'Password must not contain your e-mail, login or account name';
-  }
+  if (personalWords(context).some((word) => lower.includes(word))) return 'Password must not contain your e-mail, login or account name';
   return null;
 }
 
 function personalWords(context: PasswordContext): string[] {
-  const words = [context.email, context.email?.split('@')[0], context.login, context.accountName];
+  const words = [context.email, context.email?.split('@')[0], context.login, ...(context.accountNames ?? [])];
   return words.filter((word): word is string => typeof word === 'string' && word.length >= 4).map((word) => word.toLowerCase());
 }
 
-/** Throws WEAK_PASSWORD when {@link passwordProblem} finds one. */
-export function assertPasswordAcceptable(password: string, minLength: number, context?: PasswordContext, isCommon?: (p: string) => boolean): void {
-  const problem = passwordProblem(password, minLength, context, isCommon);
-  if (problem) throw new DomainError(ErrorCode.WeakPassword, problem);
+/** Throws WEAK_PASSWORD (400, a neutral message) when {@link passwordProblem} finds one. */
+export function assertPasswordAcceptable(password: string, minLength: number, context?: PasswordContext): void {
+  const problem = passwordProblem(password, minLength, context);
+  if (problem) throw new DomainError(ErrorCode.WeakPassword, problem, { field: 'password' });
 }

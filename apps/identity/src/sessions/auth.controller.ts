@@ -1,29 +1,79 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ActivateRequest, LoginRequest, Subjects, type JwksView, type TokenPairView } from '#libs/contracts/index.js';
+import {
+  ActivateRequest,
+  LoginRequest,
+  PasswordResetConfirmRequest,
+  PasswordResetRequest,
+  RefreshRequest,
+  Subjects,
+  SubuserLoginRequest,
+  SubuserPasswordResetRequest,
+  type RpcResponse,
+} from '#libs/contracts/index.js';
+import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { AuthService } from './auth.service.js';
+import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
-/** NATS handlers for sign-in and the key set. */
+/** NATS handlers for sign-in, tokens, resets and the key set. */
 @Controller()
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+    private readonly resets: PasswordResetService,
     private readonly keys: SigningKeysService,
   ) {}
 
   @MessagePattern(Subjects.AuthActivate)
-  activate(@Payload() request: ActivateRequest): Promise<{ activated: true }> {
+  activate(@Payload() request: ActivateRequest): Promise<RpcResponse<typeof Subjects.AuthActivate>> {
     return this.auth.activate(request);
   }
 
   @MessagePattern(Subjects.AuthLogin)
-  login(@Payload() request: LoginRequest): Promise<TokenPairView> {
+  login(@Payload() request: LoginRequest): Promise<RpcResponse<typeof Subjects.AuthLogin>> {
     return this.auth.login(request);
   }
 
+  @MessagePattern(Subjects.AuthSubuserLogin)
+  subuserLogin(@Payload() request: SubuserLoginRequest): Promise<RpcResponse<typeof Subjects.AuthSubuserLogin>> {
+    return this.auth.subuserLogin(request);
+  }
+
+  @MessagePattern(Subjects.AuthRefresh)
+  refresh(@Payload() request: RefreshRequest): Promise<RpcResponse<typeof Subjects.AuthRefresh>> {
+    return this.sessions.refresh(request.body.refreshToken, request.client.ip);
+  }
+
+  @MessagePattern(Subjects.AuthLogout)
+  async logout(@Payload() request: RefreshRequest): Promise<RpcResponse<typeof Subjects.AuthLogout>> {
+    await this.sessions.logout(request.body.refreshToken, request.client.ip);
+    return { loggedOut: true };
+  }
+
+  @MessagePattern(Subjects.AuthPasswordReset)
+  requestReset(@Payload() request: PasswordResetRequest): Promise<RpcResponse<typeof Subjects.AuthPasswordReset>> {
+    return this.resets.request(request);
+  }
+
+  @MessagePattern(Subjects.AuthSubuserPasswordReset)
+  requestSubuserReset(@Payload() request: SubuserPasswordResetRequest): Promise<RpcResponse<typeof Subjects.AuthSubuserPasswordReset>> {
+    return this.resets.requestForSubuser(request);
+  }
+
+  @MessagePattern(Subjects.AuthPasswordResetConfirm)
+  confirmReset(@Payload() request: PasswordResetConfirmRequest): Promise<RpcResponse<typeof Subjects.AuthPasswordResetConfirm>> {
+    return this.resets.confirm(request);
+  }
+
+  @MessagePattern(Subjects.SessionsGateState)
+  gateState(): Promise<RpcResponse<typeof Subjects.SessionsGateState>> {
+    return this.sessions.gateState();
+  }
+
   @MessagePattern(Subjects.KeysList)
-  keySet(): JwksView {
+  keySet(): RpcResponse<typeof Subjects.KeysList> {
     return this.keys.jwks();
   }
 }

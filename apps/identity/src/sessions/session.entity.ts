@@ -1,6 +1,10 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 import type { PrincipalType } from '#libs/contracts/index.js';
 
+/** Why a session ended (kept for the audit trail and support). */
+export type SessionEndReason =
+  'logout' | 'refresh-reused' | 'ended-by-owner' | 'ended-by-admin' | 'password-changed' | 'password-reset' | 'deactivated' | 'removed';
+
 /** A sign-in: one refresh token chain. */
 @Entity({ name: 'sessions' })
 export class SessionEntity {
@@ -14,4 +18,5 @@ export class SessionEntity {
   @Column('timestamptz', { name: 'last_used_at' }) lastUsedAt: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
+  @Column('text', { name: 'end_reason', nullable: true }) endReason: SessionEndReason | null;
 }

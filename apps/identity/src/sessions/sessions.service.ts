@@ -1,19 +1,37 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { EntityManager } from 'typeorm';
-import type { AccessTokenClaims, Principal, TokenPairView } from '#libs/contracts/index.js';
+import { DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
+import type { AccessTokenClaims, Actor, GateState, Principal, RevokedSession, SessionView, TokenPairView } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
+import { AuditService } from '../audit/audit.service.js';
 import { hashSecretToken, newSecretToken } from '../credentials/secret-token.js';
-import { SessionEntity } from './session.entity.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { MembershipEntity } from '../users/membership.entity.js';
+import { GateBroadcaster } from './gate-broadcaster.js';
+import { activeAccountsOf, maySignIn } from './principal-state.js';
+import { RetiredRefreshTokenEntity } from './retired-refresh-token.entity.js';
+import { SessionEntity, type SessionEndReason } from './session.entity.js';
 import { ACCESS_TOKEN_ALGORITHM, SigningKeysService } from './signing-keys.service.js';
 
-/** Opens sessions and issues their tokens. */
+/** Clock skew allowed when deciding until when a revoked session's tokens must be refused. */
+const SKEW_MS = 30_000;
+
+const SIGNED_OUT = 'Your session has ended; sign in again';
+
+type RefreshOutcome = { pair: TokenPairView } | { refused: true };
+
+/** Opens sessions, rotates their refresh tokens and ends them (telling every gateway at once). */
 @Injectable()
 export class SessionsService {
   constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly keys: SigningKeysService,
+    private readonly broadcaster: GateBroadcaster,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: IdentityConfig,
   ) {}
@@ -32,27 +50,190 @@ export class SessionsService {
       lastUsedAt: now,
       expiresAt: new Date(now.getTime() + this.lifetimeMs(principal)),
       revokedAt: null,
+      endReason: null,
     });
-    return { accessToken: await this.accessToken(session), refreshToken, expiresIn: this.config.ACCESS_TOKEN_TTL_SECONDS, tokenType: 'Bearer' };
+    return this.pair(session, refreshToken);
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair. A token already exchanged proves a leak: its whole
+   * session ends (S1). Ended, expired or disabled principals' sessions are refused.
+   */
+  async refresh(token: string, ip: string): Promise<TokenPairView> {
+    const hash = hashSecretToken(token);
+    const outcome = await this.transactions.run(async (unit): Promise<RefreshOutcome> => {
+      const session = await unit.manager.findOne(SessionEntity, { where: { refreshHash: hash }, lock: { mode: 'pessimistic_write' } });
+      if (!session) return this.onUnknownRefreshToken(unit, hash, ip);
+      const principal = principalOf(session);
+      if (session.revokedAt || session.expiresAt <= this.clock.now()) return { refused: true };
+      if (!(await maySignIn(unit.manager, principal))) {
+        await this.end(unit, [session], 'deactivated');
+        return { refused: true };
+      }
+      const next = newSecretToken();
+      await unit.manager.insert(RetiredRefreshTokenEntity, { tokenHash: hash, sessionId: session.id, retiredAt: this.clock.now() });
+      await unit.manager.update(SessionEntity, { id: session.id }, { refreshHash: hashSecretToken(next), lastUsedAt: this.clock.now(), ip });
+      return { pair: await this.pair(session, next) };
+    });
+    if ('refused' in outcome) throw new DomainError(ErrorCode.Unauthenticated, SIGNED_OUT);
+    return outcome.pair;
+  }
+
+  /** Ends the session of a refresh token (S2). Unknown tokens are ignored: logging out twice is fine. */
+  async logout(token: string, ip: string): Promise<void> {
+    await this.transactions.run(async (unit) => {
+      const session = await unit.manager.findOne(SessionEntity, { where: { refreshHash: hashSecretToken(token), revokedAt: IsNull() } });
+      if (!session) return;
+      await this.end(unit, [session], 'logout');
+      await this.audit.record(unit.manager, {
+        accountIds: await this.auditAccounts(unit.manager, principalOf(session)),
+        action: 'session.ended',
+        actor: principalOf(session),
+        target: principalOf(session),
+        ip,
+        details: { reason: 'logout', sessionId: session.id },
+      });
+    });
+  }
+
+  /** The caller's open sessions, newest first (S4). */
+  async listOwn(actor: Actor): Promise<SessionView[]> {
+    const sessions = await this.dataSource.getRepository(SessionEntity).find({
+      where: { principalType: actor.type, principalId: actor.id, revokedAt: IsNull(), expiresAt: MoreThan(this.clock.now()) },
+      order: { createdAt: 'DESC' },
+      take: 200,
+    });
+    return sessions.map((session) => ({
+      id: session.id,
+      createdAt: session.createdAt.toISOString(),
+      lastUsedAt: session.lastUsedAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+      ip: session.ip,
+      current: session.id === actor.sessionId,
+    }));
+  }
+
+  /** The caller ends one of their sessions (404 for a session that is not theirs or already ended). */
+  async endOwn(actor: Actor, sessionId: string, ip: string): Promise<number> {
+    return this.transactions.run(async (unit) => {
+      const sessions = await unit.manager.find(SessionEntity, {
+        where: { id: sessionId, principalType: actor.type, principalId: actor.id, revokedAt: IsNull() },
+      });
+      if (sessions.length === 0) throw new DomainError(ErrorCode.NotFound, 'Session not found');
+      await this.end(unit, sessions, 'ended-by-owner');
+      await this.auditEnded(unit, actor, actor, ip, 'ended-by-owner', sessions.length);
+      return sessions.length;
+    });
+  }
+
+  /** The caller ends every session but the one they use. */
+  async endOthers(actor: Actor, ip: string): Promise<number> {
+    return this.transactions.run(async (unit) => {
+      const ended = await this.endAll(unit, actor, 'ended-by-owner', actor.sessionId);
+      await this.auditEnded(unit, actor, actor, ip, 'ended-by-owner', ended.length);
+      return ended.length;
+    });
+  }
+
+  /** Ends every open session of `principal` (but `exceptSessionId`); the gateways hear of it after the commit. */
+  async endAll(unit: UnitOfWork, principal: Principal, reason: SessionEndReason, exceptSessionId?: string): Promise<RevokedSession[]> {
+    const sessions = await unit.manager.find(SessionEntity, {
+      where: {
+        principalType: principal.type,
+        principalId: principal.id,
+        revokedAt: IsNull(),
+        ...(exceptSessionId ? { id: Not(exceptSessionId) } : {}),
+      },
+      select: { id: true },
+    });
+    return this.end(unit, sessions, reason);
+  }
+
+  /** Sessions ended within an access-token lifetime, and suspended memberships: what gateways refuse. */
+  async gateState(): Promise<GateState> {
+    const since = new Date(this.clock.now().getTime() - this.config.ACCESS_TOKEN_TTL_SECONDS * 1000 - SKEW_MS);
+    const revoked = await this.dataSource.getRepository(SessionEntity).find({ where: { revokedAt: MoreThan(since) }, select: { id: true, revokedAt: true } });
+    const inactive = await this.dataSource.getRepository(MembershipEntity).find({ where: { active: false }, select: { accountId: true, userId: true } });
+    return {
+      revokedSessions: revoked.map((session) => ({ id: session.id, until: this.refuseUntil(session.revokedAt!).toISOString() })),
+      suspended: inactive.map((membership) => ({ accountId: membership.accountId, principalType: 'user', principalId: membership.userId })),
+    };
+  }
+
+  private async end(unit: UnitOfWork, sessions: Array<Pick<SessionEntity, 'id'>>, reason: SessionEndReason): Promise<RevokedSession[]> {
+    if (sessions.length === 0) return [];
+    const now = this.clock.now();
+    const ids = sessions.map((session) => session.id);
+    await unit.manager.update(SessionEntity, { id: In(ids), revokedAt: IsNull() }, { revokedAt: now, endReason: reason });
+    const revoked = ids.map((id) => ({ id, until: this.refuseUntil(now).toISOString() }));
+    this.broadcaster.sessionsRevoked(unit, revoked);
+    return revoked;
+  }
+
+  private async onUnknownRefreshToken(unit: UnitOfWork, hash: string, ip: string): Promise<{ refused: true }> {
+    const retired = await unit.manager.findOne(RetiredRefreshTokenEntity, { where: { tokenHash: hash } });
+    if (!retired) return { refused: true };
+    const session = await unit.manager.findOne(SessionEntity, { where: { id: retired.sessionId }, lock: { mode: 'pessimistic_write' } });
+    if (!session || session.revokedAt) return { refused: true };
+    await this.end(unit, [session], 'refresh-reused');
+    await this.audit.record(unit.manager, {
+      accountIds: await this.auditAccounts(unit.manager, principalOf(session)),
+      action: 'session.refresh-reused',
+      target: principalOf(session),
+      ip,
+      details: { sessionId: session.id },
+    });
+    return { refused: true };
+  }
+
+  private async auditEnded(unit: UnitOfWork, actor: Principal, target: Principal, ip: string, reason: SessionEndReason, count: number): Promise<void> {
+    await this.audit.record(unit.manager, {
+      accountIds: await this.auditAccounts(unit.manager, target),
+      action: 'sessions.ended',
+      actor: { type: actor.type, id: actor.id },
+      target: { type: target.type, id: target.id },
+      ip,
+      details: { reason, count },
+    });
+  }
+
+  private auditAccounts(manager: EntityManager, principal: Principal): Promise<string[]> {
+    return activeAccountsOf(manager, principal);
+  }
+
+  private refuseUntil(revokedAt: Date): Date {
+    return new Date(revokedAt.getTime() + this.config.ACCESS_TOKEN_TTL_SECONDS * 1000 + SKEW_MS);
   }
 
   private lifetimeMs(principal: Principal): number {
     return principal.type === 'subuser' ? this.config.SUBUSER_SESSION_TTL_HOURS * 3600_000 : this.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000;
   }
 
+  private async pair(session: SessionEntity, refreshToken: string): Promise<TokenPairView> {
+    return { accessToken: await this.accessToken(session), refreshToken, expiresIn: this.expiresIn(session), tokenType: 'Bearer' };
+  }
+
+  private expiresIn(session: SessionEntity): number {
+    const left = Math.floor((session.expiresAt.getTime() - this.clock.now().getTime()) / 1000);
+    return Math.max(0, Math.min(this.config.ACCESS_TOKEN_TTL_SECONDS, left));
+  }
+
   private async accessToken(session: SessionEntity): Promise<string> {
     const { kid, privateKey } = this.keys.signingKey();
     const claims: Omit<AccessTokenClaims, 'sub'> = { pty: session.principalType, sid: session.id, typ: 'access' };
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
-    const expires = Math.min(nowSeconds + this.config.ACCESS_TOKEN_TTL_SECONDS, Math.floor(session.expiresAt.getTime() / 1000));
     return new SignJWT({ ...claims })
       .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid, typ: 'at+jwt' })
       .setSubject(session.principalId)
       .setIssuer(this.config.JWT_ISSUER)
       .setAudience(this.config.JWT_AUDIENCE)
       .setIssuedAt(nowSeconds)
-      .setExpirationTime(expires)
+      .setExpirationTime(nowSeconds + this.expiresIn(session))
       .setJti(randomUUID())
       .sign(privateKey);
   }
+}
+
+function principalOf(session: SessionEntity): Principal {
+  return { type: session.principalType, id: session.principalId };
 }

@@ -2,11 +2,28 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { Events, IDENTITY_EVENTS, type EventEnvelope, type UserInvitedData } from '#libs/contracts/index.js';
+import {
+  Events,
+  IDENTITY_EVENTS,
+  type EventEnvelope,
+  type PasswordChangedData,
+  type PasswordResetRequestedData,
+  type SubuserInvitedData,
+  type UserAddedToAccountData,
+  type UserInvitedData,
+} from '#libs/contracts/index.js';
 import { CONFIG, DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { Mailer } from '../mail/mailer.js';
-import { renderActivation, type MailSettings, type RenderedMail } from '../mail/templates.js';
+import {
+  renderActivation,
+  renderAddedToAccount,
+  renderPasswordChanged,
+  renderPasswordReset,
+  renderSubuserActivation,
+  type MailSettings,
+  type RenderedMail,
+} from '../mail/templates.js';
 import { DeliveryEntity } from './delivery.entity.js';
 
 /** Attempts after which a mail is given up and left for operators (status `dead`). */
@@ -64,8 +81,20 @@ export class DeliveriesService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private render(event: EventEnvelope): RenderedMail | null {
-    if (event.type === Events.UserInvited) return renderActivation(this.settings, event.data as UserInvitedData);
-    return null;
+    switch (event.type) {
+      case Events.UserInvited:
+        return renderActivation(this.settings, event.data as UserInvitedData);
+      case Events.UserAddedToAccount:
+        return renderAddedToAccount(this.settings, event.data as UserAddedToAccountData);
+      case Events.SubuserInvited:
+        return renderSubuserActivation(this.settings, event.data as SubuserInvitedData);
+      case Events.PasswordResetRequested:
+        return renderPasswordReset(this.settings, event.data as PasswordResetRequestedData);
+      case Events.PasswordChanged:
+        return renderPasswordChanged(this.settings, event.data as PasswordChangedData);
+      case Events.AccountCreated:
+        return null;
+    }
   }
 
   private async record(event: EventEnvelope, mail: RenderedMail): Promise<DeliveryEntity> {

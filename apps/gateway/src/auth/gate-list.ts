@@ -1,0 +1,59 @@
+import type { GateState, RevokedSession, SuspendedPrincipal } from '#libs/contracts/index.js';
+
+/**
+ * What this gateway replica refuses, in memory: sessions that ended (until their last access
+ * token would have expired anyway) and principals suspended in an account. Pure, for tests.
+ */
+export class GateList {
+  private readonly revoked = new Map<string, number>();
+  private readonly suspended = new Set<string>();
+
+  /** Replaces everything with a full state from identity, keeping what was heard meanwhile. */
+  load(state: GateState, heardSince: { sessions: RevokedSession[]; suspensions: Array<SuspendedPrincipal & { suspended: boolean }> }): void {
+    this.revoked.clear();
+    this.suspended.clear();
+    this.revoke(state.revokedSessions);
+    for (const principal of state.suspended) this.suspended.add(key(principal));
+    this.revoke(heardSince.sessions);
+    for (const change of heardSince.suspensions) this.suspend(change, change.suspended);
+  }
+
+  /** Sessions that ended. */
+  revoke(sessions: RevokedSession[]): void {
+    for (const session of sessions) {
+      const until = Date.parse(session.until);
+      if (Number.isFinite(until)) this.revoked.set(session.id, Math.max(until, this.revoked.get(session.id) ?? 0));
+    }
+  }
+
+  /** A principal suspended in (or readmitted to) an account. */
+  suspend(principal: SuspendedPrincipal, suspended: boolean): void {
+    if (suspended) this.suspended.add(key(principal));
+    else this.suspended.delete(key(principal));
+  }
+
+  /** Whether access tokens of this session must be refused now. */
+  isRevoked(sessionId: string, now = Date.now()): boolean {
+    const until = this.revoked.get(sessionId);
+    return until !== undefined && until > now;
+  }
+
+  /** Whether the principal is barred from the account. */
+  isSuspended(principal: SuspendedPrincipal): boolean {
+    return this.suspended.has(key(principal));
+  }
+
+  /** Forgets sessions whose tokens have all expired. */
+  prune(now = Date.now()): void {
+    for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+  }
+
+  /** Sizes, for metrics and tests. */
+  size(): { revoked: number; suspended: number } {
+    return { revoked: this.revoked.size, suspended: this.suspended.size };
+  }
+}
+
+function key(principal: SuspendedPrincipal): string {
+  return `${principal.accountId}:${principal.principalType}:${principal.principalId}`;
+}

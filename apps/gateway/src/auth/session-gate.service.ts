@@ -1,0 +1,126 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import {
+  SESSIONS_REVOKED,
+  Subjects,
+  SUSPENSION_CHANGED,
+  type Actor,
+  type RevokedSession,
+  type SessionsRevokedEvent,
+  type SuspendedPrincipal,
+  type SuspensionChangedEvent,
+} from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { LOGGER, NATS_LINK, RpcClient, type NatsLink } from '#libs/platform/index.js';
+import { GateList } from './gate-list.js';
+
+const RELOAD_EVERY_MS = 60_000;
+const RETRY_MS = 500;
+
+/**
+ * Refuses, on this replica, access tokens of sessions that ended and principals suspended in an
+ * account, from the moment identity broadcasts it (S3), long before the tokens expire. The full
+ * state is loaded from identity at start, again after every NATS reconnect (broadcasts may have
+ * been missed) and every minute; until the first load the gateway answers 503 rather than guess.
+ */
+@Injectable()
+export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly list = new GateList();
+  private loaded = false;
+  private loading: Promise<void> | undefined;
+  private heard: { sessions: RevokedSession[]; suspensions: SuspensionChangedEvent[] } | undefined;
+  private subscriptions: Subscription[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private stopFollowing: (() => void) | undefined;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(NATS_LINK) private readonly link: NatsLink,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.subscriptions = [
+      this.link.connection.subscribe(SESSIONS_REVOKED, {
+        callback: (error, message) => {
+          if (!error) this.onRevoked(message);
+        },
+      }),
+      this.link.connection.subscribe(SUSPENSION_CHANGED, {
+        callback: (error, message) => {
+          if (!error) this.onSuspension(message);
+        },
+      }),
+    ];
+    this.stopFollowing = this.link.onReconnect(() => void this.reload());
+    void this.reload();
+    this.timer = setInterval(() => {
+      this.list.prune();
+      void this.reload();
+    }, RELOAD_EVERY_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.stopFollowing?.();
+    this.subscriptions.forEach((subscription) => subscription.unsubscribe());
+  }
+
+  /** Throws 401 when the actor's session has ended (503 while the state cannot be known yet). */
+  async assertSessionLive(actor: Actor): Promise<void> {
+    if (!this.loaded) await this.reload();
+    if (!this.loaded) throw new DomainError(ErrorCode.ServiceUnavailable, 'Sessions cannot be checked yet, retry shortly');
+    if (this.list.isRevoked(actor.sessionId)) throw new DomainError(ErrorCode.Unauthenticated, 'Your session has ended; sign in again');
+  }
+
+  /** Whether the actor is barred from the account (an inactive membership). */
+  isSuspended(actor: Actor, accountId: string): boolean {
+    return this.list.isSuspended({ accountId, principalType: actor.type, principalId: actor.id });
+  }
+
+  private reload(): Promise<void> {
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    this.heard = { sessions: [], suspensions: [] };
+    try {
+      const state = await this.rpc.send(Subjects.SessionsGateState, {});
+      this.list.load(state, this.heard);
+      this.loaded = true;
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'Could not load ended sessions from identity yet; retrying');
+      if (!this.loaded && !this.stopped) setTimeout(() => void this.reload(), RETRY_MS).unref();
+    } finally {
+      this.heard = undefined;
+    }
+  }
+
+  private onRevoked(message: Msg): void {
+    const event = parse<SessionsRevokedEvent>(message);
+    if (!event || !Array.isArray(event.sessions)) return;
+    this.list.revoke(event.sessions);
+    this.heard?.sessions.push(...event.sessions);
+  }
+
+  private onSuspension(message: Msg): void {
+    const event = parse<SuspensionChangedEvent>(message);
+    if (!event || typeof event.accountId !== 'string') return;
+    const principal: SuspendedPrincipal = { accountId: event.accountId, principalType: event.principalType, principalId: event.principalId };
+    this.list.suspend(principal, event.suspended === true);
+    this.heard?.suspensions.push({ ...principal, suspended: event.suspended === true });
+  }
+}
+
+function parse<T>(message: Msg): T | undefined {
+  try {
+    return message.json<T>();
+  } catch {
+    return undefined;
+  }
+}

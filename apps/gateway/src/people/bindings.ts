@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { Subjects, type Actor, type BindingInput, type BindingsByPrincipal, type BindingView, type Principal } from '#libs/contracts/index.js';
+import { RpcClient } from '#libs/platform/index.js';
+
+/**
+ * The gateway's side of role bindings: access holds them and enforces the escalation rules
+ * (nobody grants what they lack, touches the owner, or changes their own roles); identity holds
+ * the people. These calls compose the two.
+ */
+@Injectable()
+export class Bindings {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** The bindings of these principals in the account. */
+  async of(accountId: string, principals: Principal[]): Promise<BindingsByPrincipal> {
+    if (principals.length === 0) return {};
+    return this.rpc.send(Subjects.AccessBindingsOfPrincipals, { accountId, principals });
+  }
+
+  /** Whether `actor` may give `principal` these bindings (nothing changes). Throws FORBIDDEN otherwise. */
+  async check(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[]): Promise<void> {
+    await this.rpc.send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings, dryRun: true });
+  }
+
+  /** Sets every binding of `principal` in the account. */
+  async replace(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[]): Promise<BindingView[]> {
+    return this.rpc.send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings });
+  }
+
+  /**
+   * Whether `actor` may manage `principal` at all (edit, deactivate, remove, end sessions): the
+   * same escalation rules as re-granting the principal its current bindings.
+   */
+  async assertManageable(actor: Actor, accountId: string, principal: Principal): Promise<BindingView[]> {
+    const current = (await this.of(accountId, [principal]))[principal.id] ?? [];
+    await this.check(actor, accountId, principal, current.filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput));
+    return current;
+  }
+
+  /** Drops every binding of a principal that left the account. */
+  async removePrincipal(accountId: string, principal: Principal): Promise<void> {
+    await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { accountId, principal });
+  }
+}
+
+/** The pseudo-binding access lists for the account owner (not a role that can be granted). */
+const OWNER_ROLE_ID = 'owner';
+
+/** A binding as it can be sent back (by role id, so a renamed role stays the same). */
+export function asInput(binding: BindingView): BindingInput {
+  return { role: binding.roleId, applicationIds: binding.applicationIds };
+}
+
+/** The role names of some bindings, each once, in order. */
+export function roleNames(bindings: BindingView[] | undefined): string[] {
+  return [...new Set((bindings ?? []).map((binding) => binding.role))];
+}
+
+/** The applications the bindings are limited to: null when any of them covers every application. */
+export function applicationsOf(bindings: BindingView[] | undefined): string[] | null {
+  if (!bindings || bindings.length === 0) return null;
+  if (bindings.some((binding) => binding.applicationIds === null)) return null;
+  return [...new Set(bindings.flatMap((binding) => binding.applicationIds ?? []))];
+}
+
+function principalOf(actor: Actor): Principal {
+  return { type: actor.type, id: actor.id };
+}

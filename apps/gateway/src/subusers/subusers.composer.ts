@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  Subjects,
+  type AcceptedView,
+  type Actor,
+  type BindingInput,
+  type BindingsByPrincipal,
+  type ClientContext,
+  type CreatedView,
+  type CreateSubuserBody,
+  type PageQuery,
+  type Principal,
+  type SubuserPageView,
+  type SubuserRecord,
+  type SubuserView,
+  type UpdateSubuserBody,
+} from '#libs/contracts/index.js';
+import { RpcClient } from '#libs/platform/index.js';
+import { applicationsOf, Bindings, roleNames } from '../people/bindings.js';
+
+/** Subusers: identity's logins composed with access's roles and application limits. */
+@Injectable()
+export class SubusersComposer {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly bindings: Bindings,
+  ) {}
+
+  async list(actor: Actor, accountId: string, client: ClientContext, query: PageQuery): Promise<SubuserPageView> {
+    const page = await this.rpc.send(Subjects.SubusersList, { actor, accountId, client, query });
+    const bindings = await this.bindings.of(
+      accountId,
+      page.items.map((item) => subuser(item.id)),
+    );
+    return { items: page.items.map((item) => withBindings(item, bindings)), nextCursor: page.nextCursor };
+  }
+
+  async get(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<SubuserView> {
+    const record = await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+    return withBindings(record, await this.bindings.of(accountId, [subuser(record.id)]));
+  }
+
+  /** Checks the roles may be given, creates the subuser, then binds the roles (deleting it again if that fails). */
+  async create(actor: Actor, accountId: string, client: ClientContext, body: CreateSubuserBody): Promise<CreatedView> {
+    const wanted = toBindings(body.roles, body.applicationIds ?? null);
+    await this.bindings.check(actor, accountId, subuser(randomUUID()), wanted);
+    const created = await this.rpc.send(Subjects.SubusersCreate, { actor, accountId, client, body });
+    try {
+      await this.bindings.replace(actor, accountId, subuser(created.id), wanted);
+    } catch (error) {
+      await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId: created.id }).catch(() => undefined);
+      throw error;
+    }
+    return { id: created.id };
+  }
+
+  async update(actor: Actor, accountId: string, client: ClientContext, subuserId: string, body: UpdateSubuserBody): Promise<SubuserView> {
+    await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+    const current = await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
+    const rebind = body.roles !== undefined || body.applicationIds !== undefined;
+    const wanted = toBindings(body.roles ?? roleNames(current), body.applicationIds !== undefined ? body.applicationIds : applicationsOf(current));
+    if (rebind) await this.bindings.check(actor, accountId, subuser(subuserId), wanted);
+    const record = await this.rpc.send(Subjects.SubusersUpdate, { actor, accountId, client, subuserId, body });
+    if (rebind) await this.bindings.replace(actor, accountId, subuser(subuserId), wanted);
+    return withBindings(record, await this.bindings.of(accountId, [subuser(subuserId)]));
+  }
+
+  async remove(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<void> {
+    await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+    await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
+    await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId });
+    await this.bindings.removePrincipal(accountId, subuser(subuserId));
+  }
+
+  sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<AcceptedView> {
+    return this.rpc.send(Subjects.SubusersPasswordReset, { actor, accountId, client, subuserId });
+  }
+
+  async endSessions(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<{ ended: number }> {
+    await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+    await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
+    return this.rpc.send(Subjects.SubusersSessionsEnd, { actor, accountId, client, subuserId });
+  }
+}
+
+function subuser(id: string): Principal {
+  return { type: 'subuser', id };
+}
+
+function toBindings(roles: string[], applicationIds: string[] | null): BindingInput[] {
+  return roles.map((role) => ({ role, applicationIds }));
+}
+
+function withBindings(record: SubuserRecord, bindings: BindingsByPrincipal): SubuserView {
+  return { ...record, roles: roleNames(bindings[record.id]), applicationIds: applicationsOf(bindings[record.id]) };
+}

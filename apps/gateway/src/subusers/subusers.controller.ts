@@ -1,0 +1,100 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AcceptedView, CreatedView, CreateSubuserBody, PageQuery, SubuserPageView, SubuserView, UpdateSubuserBody, type Actor } from '#libs/contracts/index.js';
+import { ClientIp, CurrentActor } from '../auth/current-actor.decorator.js';
+import { RequirePermission } from '../auth/route-policy.js';
+import { IdParam } from '../http/id-param.pipe.js';
+import { SubusersComposer } from './subusers.composer.js';
+
+/** The subusers of an account (they sign in on its own login page). */
+@ApiTags('subusers')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId/subusers')
+export class SubusersController {
+  constructor(private readonly subusers: SubusersComposer) {}
+
+  @Get()
+  @RequirePermission('subusers', 'read')
+  @ApiOperation({ summary: 'The subusers, by login' })
+  @ApiOkResponse({ type: SubuserPageView })
+  list(@CurrentActor() actor: Actor, @Param('accountId') accountId: string, @ClientIp() ip: string, @Query() query: PageQuery): Promise<SubuserPageView> {
+    return this.subusers.list(actor, accountId, { ip }, query);
+  }
+
+  @Post()
+  @RequirePermission('subusers', 'write')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a subuser: with a password, or an activation mail to its e-mail' })
+  @ApiCreatedResponse({ type: CreatedView })
+  create(@CurrentActor() actor: Actor, @Param('accountId') accountId: string, @ClientIp() ip: string, @Body() body: CreateSubuserBody): Promise<CreatedView> {
+    return this.subusers.create(actor, accountId, { ip }, body);
+  }
+
+  @Get(':subuserId')
+  @RequirePermission('subusers', 'read')
+  @ApiOperation({ summary: 'One subuser' })
+  @ApiOkResponse({ type: SubuserView })
+  get(
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Param('subuserId', new IdParam('Subuser')) subuserId: string,
+  ): Promise<SubuserView> {
+    return this.subusers.get(actor, accountId, { ip }, subuserId);
+  }
+
+  @Patch(':subuserId')
+  @RequirePermission('subusers', 'write')
+  @ApiOperation({ summary: 'Edit roles, applications, description, active, e-mail or password (a new password or deactivation ends its sessions)' })
+  @ApiOkResponse({ type: SubuserView })
+  update(
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Param('subuserId', new IdParam('Subuser')) subuserId: string,
+    @Body() body: UpdateSubuserBody,
+  ): Promise<SubuserView> {
+    return this.subusers.update(actor, accountId, { ip }, subuserId, body);
+  }
+
+  @Delete(':subuserId')
+  @RequirePermission('subusers', 'delete')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete the subuser (its sessions end at once)' })
+  @ApiNoContentResponse()
+  remove(
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Param('subuserId', new IdParam('Subuser')) subuserId: string,
+  ): Promise<void> {
+    return this.subusers.remove(actor, accountId, { ip }, subuserId);
+  }
+
+  @Post(':subuserId/password-reset')
+  @RequirePermission('subusers', 'write')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Send a reset link to the subuser's e-mail" })
+  @ApiAcceptedResponse({ type: AcceptedView })
+  sendPasswordReset(
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Param('subuserId', new IdParam('Subuser')) subuserId: string,
+  ): Promise<AcceptedView> {
+    return this.subusers.sendPasswordReset(actor, accountId, { ip }, subuserId);
+  }
+
+  @Delete(':subuserId/sessions')
+  @RequirePermission('subusers', 'write')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End every session of the subuser' })
+  endSessions(
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Param('subuserId', new IdParam('Subuser')) subuserId: string,
+  ): Promise<{ ended: number }> {
+    return this.subusers.endSessions(actor, accountId, { ip }, subuserId);
+  }
+}

@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  Subjects,
+  type AcceptedView,
+  type Actor,
+  type ClientContext,
+  type CreatedView,
+  type CreateUserBody,
+  type ListUsersQuery,
+  type Principal,
+  type UpdateUserBody,
+  type UserPageView,
+  type UserRecord,
+  type UserView,
+} from '#libs/contracts/index.js';
+import { RpcClient } from '#libs/platform/index.js';
+import { Bindings, roleNames } from '../people/bindings.js';
+
+/**
+ * The user table and its actions: identity's people composed with access's roles. Every
+ * change to someone is first checked against the escalation rules (a dry run of the bindings),
+ * so nothing is half-done when access says no.
+ */
+@Injectable()
+export class UsersComposer {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly bindings: Bindings,
+  ) {}
+
+  async list(actor: Actor, accountId: string, client: ClientContext, query: ListUsersQuery): Promise<UserPageView> {
+    const page = await this.rpc.send(Subjects.UsersList, { actor, accountId, client, query });
+    const bindings = await this.bindings.of(
+      accountId,
+      page.items.map((item) => person(item.id)),
+    );
+    return { items: page.items.map((item) => ({ ...item, roles: roleNames(bindings[item.id]) })), nextCursor: page.nextCursor };
+  }
+
+  async get(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<UserView> {
+    const record = await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    return this.withRoles(accountId, record);
+  }
+
+  /** Checks the role may be given, creates or adds the person, then binds the role (undoing the add if that fails). */
+  async create(actor: Actor, accountId: string, client: ClientContext, body: CreateUserBody): Promise<CreatedView> {
+    await this.bindings.check(actor, accountId, person(randomUUID()), [{ role: body.role }]);
+    const created = await this.rpc.send(Subjects.UsersCreate, { actor, accountId, client, body });
+    try {
+      await this.bindings.replace(actor, accountId, person(created.id), [{ role: body.role }]);
+    } catch (error) {
+      await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId: created.id }).catch(() => undefined);
+      throw error;
+    }
+    return { id: created.id };
+  }
+
+  async update(actor: Actor, accountId: string, client: ClientContext, userId: string, body: UpdateUserBody): Promise<UserView> {
+    await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    if (body.role) await this.bindings.check(actor, accountId, person(userId), [{ role: body.role }]);
+    else await this.bindings.assertManageable(actor, accountId, person(userId));
+    const record = await this.rpc.send(Subjects.UsersUpdate, { actor, accountId, client, userId, body });
+    if (body.role) await this.bindings.replace(actor, accountId, person(userId), [{ role: body.role }]);
+    return this.withRoles(accountId, record);
+  }
+
+  async remove(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
+    await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    await this.bindings.assertManageable(actor, accountId, person(userId));
+    await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
+    await this.bindings.removePrincipal(accountId, person(userId));
+  }
+
+  async resendInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
+    await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    await this.bindings.assertManageable(actor, accountId, person(userId));
+    return this.rpc.send(Subjects.UsersInvitationResend, { actor, accountId, client, userId });
+  }
+
+  async revokeInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
+    await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    await this.bindings.assertManageable(actor, accountId, person(userId));
+    await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
+    await this.bindings.removePrincipal(accountId, person(userId));
+  }
+
+  /** The reset mail goes to the person's own mailbox: no escalation check needed, and nothing of it comes back. */
+  sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
+    return this.rpc.send(Subjects.UsersPasswordReset, { actor, accountId, client, userId });
+  }
+
+  async endSessions(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<{ ended: number }> {
+    await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    if (!(actor.type === 'user' && actor.id === userId)) await this.bindings.assertManageable(actor, accountId, person(userId));
+    return this.rpc.send(Subjects.UsersSessionsEnd, { actor, accountId, client, userId });
+  }
+
+  private async withRoles(accountId: string, record: UserRecord): Promise<UserView> {
+    const bindings = await this.bindings.of(accountId, [person(record.id)]);
+    return { ...record, roles: roleNames(bindings[record.id]) };
+  }
+}
+
+function person(id: string): Principal {
+  return { type: 'user', id };
+}

@@ -1,0 +1,145 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import type { AcceptedView, Actor, PasswordResetConfirmRequest, PasswordResetRequest, SubuserPasswordResetRequest } from '#libs/contracts/index.js';
+import { Events } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { InFlightTracker, LOGGER } from '#libs/platform/index.js';
+import { AccountEntity } from '../accounts/account.entity.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { SubuserEntity } from '../subusers/subuser.entity.js';
+import { UserEntity } from '../users/user.entity.js';
+import { ActionTokensService } from './action-tokens.service.js';
+import { PasswordsService } from './passwords.service.js';
+import { loadProfile, type PrincipalProfile } from './principal-profile.js';
+import { ThrottleService } from './throttle.service.js';
+import { resetAddressKey, resetTargetKey, tooManyAttempts } from './throttle-keys.js';
+
+const ACCEPTED: AcceptedView = { accepted: true };
+
+/**
+ * Password reset by mail. A self-service request answers 202 at once, the same for known and
+ * unknown logins, and does the lookup and the mail in the background (so the answer's timing does
+ * not tell either). A request changes nothing until its token is used (R5).
+ */
+@Injectable()
+export class PasswordResetService {
+  private readonly nudgeRelay = () => this.relay.nudge();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly tokens: ActionTokensService,
+    private readonly throttle: ThrottleService,
+    private readonly passwords: PasswordsService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
+    private readonly audit: AuditService,
+    private readonly inFlight: InFlightTracker,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** `POST /v1/auth/password-reset`: a reset mail to a person, if the e-mail is theirs. */
+  async request({ body, client }: PasswordResetRequest): Promise<AcceptedView> {
+    await this.chargeAddress(client.ip);
+    this.inBackground(() => this.sendToPerson(body.email.toLowerCase(), client.ip));
+    return ACCEPTED;
+  }
+
+  /** `POST /v1/auth/subuser-password-reset`: a reset mail to a subuser's e-mail, if it has one. */
+  async requestForSubuser({ body, client }: SubuserPasswordResetRequest): Promise<AcceptedView> {
+    await this.chargeAddress(client.ip);
+    this.inBackground(() => this.sendToSubuser(body.account.toLowerCase(), body.login.toLowerCase(), client.ip));
+    return ACCEPTED;
+  }
+
+  /** An admin has the reset mail sent ("Send email"); throttled per target with a 429 they can see (R7: they never see the token). */
+  async sendByAdmin(actor: Actor, accountId: string, target: PrincipalProfile, ip: string): Promise<AcceptedView> {
+    if (!target.email) throw new DomainError(ErrorCode.Conflict, 'This subuser has no e-mail address to send a reset link to', { field: 'email' });
+    const verdict = await this.throttle.reserve([resetTargetKey(targetKey(target))]);
+    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
+    await this.transactions.run((unit) => this.issue(unit, target, accountId, { type: actor.type, id: actor.id }, ip));
+    return ACCEPTED;
+  }
+
+  /** `POST /v1/auth/password-reset/confirm`: the token sets the password, every session ends, a notice goes out; no automatic sign-in (R6). */
+  async confirm({ body, client }: PasswordResetConfirmRequest): Promise<{ reset: true }> {
+    await this.transactions.run(async (unit) => {
+      const token = await this.tokens.consume(unit.manager, body.token, 'reset');
+      const profile = await loadProfile(unit.manager, token.owner);
+      if (!profile) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+      this.passwords.assertAcceptable(profile, body.password);
+      await this.passwords.replace(unit, profile, body.password, 'password-reset');
+      await this.audit.record(unit.manager, { accountIds: profile.activeAccountIds, action: 'password.reset', target: profile.principal, ip: client.ip });
+    });
+    return { reset: true };
+  }
+
+  private async chargeAddress(ip: string): Promise<void> {
+    const verdict = await this.throttle.reserve([resetAddressKey(ip)]);
+    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
+  }
+
+  private async sendToPerson(email: string, ip: string): Promise<void> {
+    if (!(await this.throttle.reserve([resetTargetKey(email)])).allowed) return;
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { emailLower: email }, select: { id: true } });
+    if (!user) return;
+    await this.transactions.run(async (unit) => {
+      const profile = await loadProfile(unit.manager, { type: 'user', id: user.id });
+      if (profile && profile.activeAccountIds.length > 0) await this.issue(unit, profile, null, null, ip);
+    });
+  }
+
+  private async sendToSubuser(slug: string, login: string, ip: string): Promise<void> {
+    const account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { slug }, select: { id: true } });
+    const subuser = account
+      ? await this.dataSource.getRepository(SubuserEntity).findOne({ where: { accountId: account.id, login }, select: { id: true } })
+      : null;
+    if (!subuser || !(await this.throttle.reserve([resetTargetKey(`subuser:${subuser.id}`)])).allowed) return;
+    await this.transactions.run(async (unit) => {
+      const profile = await loadProfile(unit.manager, { type: 'subuser', id: subuser.id });
+      if (profile?.email && profile.activeAccountIds.length > 0) await this.issue(unit, profile, profile.accountId, null, ip);
+    });
+  }
+
+  /** Issues the reset token (voiding older ones) and queues the mail, in `unit`. */
+  private async issue(unit: UnitOfWork, profile: PrincipalProfile, accountId: string | null, actor: { type: Actor['type']; id: string } | null, ip: string) {
+    const account = accountId ? await unit.manager.findOneByOrFail(AccountEntity, { id: accountId }) : null;
+    const { token, expiresAt } = await this.tokens.issue(unit.manager, profile.principal, accountId, 'reset');
+    await this.outbox.add(unit.manager, Events.PasswordResetRequested, accountId, {
+      accountId,
+      accountSlug: profile.accountSlug ?? account?.slug ?? null,
+      principalType: profile.principal.type,
+      principalId: profile.principal.id,
+      email: profile.email!,
+      name: profile.name,
+      token,
+      expiresAt: expiresAt.toISOString(),
+      locale: profile.locale,
+      requestedBy: actor ? 'admin' : 'self',
+    });
+    await this.audit.record(unit.manager, {
+      accountIds: accountId ? [accountId] : profile.activeAccountIds,
+      action: 'password.reset-requested',
+      actor,
+      target: profile.principal,
+      ip,
+      details: { requestedBy: actor ? 'admin' : 'self' },
+    });
+    unit.afterCommit(this.nudgeRelay);
+  }
+
+  private inBackground(work: () => Promise<void>): void {
+    this.inFlight.enter();
+    work()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'A password reset request could not be handled'))
+      .finally(() => this.inFlight.leave());
+  }
+}
+
+function targetKey(profile: PrincipalProfile): string {
+  return profile.principal.type === 'user' ? profile.email! : `subuser:${profile.principal.id}`;
+}

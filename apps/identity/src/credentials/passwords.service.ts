@@ -1,0 +1,103 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Actor, ChangePasswordRequest } from '#libs/contracts/index.js';
+import { Events } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { Clock, CONFIG } from '#libs/platform/index.js';
+import type { IdentityConfig } from '../identity.config.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import type { SessionEndReason } from '../sessions/session.entity.js';
+import { SubuserEntity } from '../subusers/subuser.entity.js';
+import { UserEntity } from '../users/user.entity.js';
+import { ActionTokensService } from './action-tokens.service.js';
+import { PasswordHasher } from './password-hasher.js';
+import { assertPasswordAcceptable } from './password-policy.js';
+import { loadProfile, type PrincipalProfile } from './principal-profile.js';
+import { ThrottleService } from './throttle.service.js';
+import { passwordCheckKeys, tooManyAttempts } from './throttle-keys.js';
+
+/** Setting and changing passwords: the policy, argon2id, ending sessions, the notice mail. */
+@Injectable()
+export class PasswordsService {
+  private readonly nudgeRelay = () => this.relay.nudge();
+
+  constructor(
+    private readonly transactions: Transactions,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: ActionTokensService,
+    private readonly sessions: SessionsService,
+    private readonly throttle: ThrottleService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: IdentityConfig,
+  ) {}
+
+  /** Throws WEAK_PASSWORD unless `password` meets the policy for this principal. */
+  assertAcceptable(profile: Pick<PrincipalProfile, 'email' | 'login' | 'accountNames'>, password: string): void {
+    assertPasswordAcceptable(password, this.config.PASSWORD_MIN_LENGTH, { email: profile.email, login: profile.login, accountNames: profile.accountNames });
+  }
+
+  /**
+   * Stores a new password (already checked against the policy), voids outstanding links, ends the
+   * principal's sessions (all, or all but `keepSessionId`) and queues the "password changed" notice (B3).
+   */
+  async replace(unit: UnitOfWork, profile: PrincipalProfile, password: string, reason: SessionEndReason, keepSessionId?: string): Promise<void> {
+    const passwordHash = await this.hasher.hash(password);
+    const entity = profile.principal.type === 'user' ? UserEntity : SubuserEntity;
+    await unit.manager.update(entity, { id: profile.principal.id }, { passwordHash, status: 'active' });
+    await this.tokens.voidAll(unit.manager, profile.principal);
+    await this.sessions.endAll(unit, profile.principal, reason, keepSessionId);
+    if (profile.email === null) return;
+    await this.outbox.add(unit.manager, Events.PasswordChanged, profile.accountId, {
+      accountId: profile.accountId,
+      principalType: profile.principal.type,
+      principalId: profile.principal.id,
+      email: profile.email,
+      name: profile.name,
+      changedAt: this.clock.now().toISOString(),
+      locale: profile.locale,
+    });
+    unit.afterCommit(this.nudgeRelay);
+  }
+
+  /** The caller changes their password: the current one is required (P5) and checked like a sign-in. */
+  async change({ actor, body, client }: ChangePasswordRequest): Promise<{ changed: true }> {
+    const keys = passwordCheckKeys(actor.id, client.ip);
+    const verdict = await this.throttle.reserve(keys);
+    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
+    const profile = await this.transactions.run((unit) => loadProfile(unit.manager, actor));
+    if (!profile) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in again');
+    if (!(await this.hasher.verify(profile.passwordHash, body.currentPassword))) {
+      await this.audit.record(null, {
+        accountIds: profile.activeAccountIds,
+        action: 'password.change-failed',
+        actor: principal(actor),
+        target: principal(actor),
+        ip: client.ip,
+      });
+      throw new DomainError(ErrorCode.ValidationFailed, 'currentPassword is not your current password', { field: 'currentPassword' });
+    }
+    await this.throttle.succeeded(keys);
+    this.assertAcceptable(profile, body.newPassword);
+    await this.transactions.run(async (unit) => {
+      await this.replace(unit, profile, body.newPassword, 'password-changed', actor.sessionId);
+      await this.audit.record(unit.manager, {
+        accountIds: profile.activeAccountIds,
+        action: 'password.changed',
+        actor: principal(actor),
+        target: principal(actor),
+        ip: client.ip,
+      });
+    });
+    return { changed: true };
+  }
+}
+
+function principal(actor: Actor) {
+  return { type: actor.type, id: actor.id };
+}

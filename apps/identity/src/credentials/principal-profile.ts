@@ -1,0 +1,73 @@
+import type { EntityManager } from 'typeorm';
+import type { Principal } from '#libs/contracts/index.js';
+import { AccountEntity } from '../accounts/account.entity.js';
+import { SubuserEntity } from '../subusers/subuser.entity.js';
+import { MembershipEntity } from '../users/membership.entity.js';
+import { UserEntity } from '../users/user.entity.js';
+
+/** What the credential rules need to know of a user or subuser. */
+export interface PrincipalProfile {
+  principal: Principal;
+  /** Where its mail goes (a subuser may have none). */
+  email: string | null;
+  /** First name of a user, login of a subuser. */
+  name: string;
+  login: string | null;
+  locale: string;
+  passwordHash: string | null;
+  status: 'pending' | 'active';
+  /** The subuser's account; null for users (their sign-in is not bound to one account). */
+  accountId: string | null;
+  accountSlug: string | null;
+  /** Accounts it works in now (for audit), and every account name (for the password policy). */
+  activeAccountIds: string[];
+  accountNames: string[];
+}
+
+/** Loads a principal's profile, or null when it does not exist. */
+export async function loadProfile(manager: EntityManager, principal: Principal): Promise<PrincipalProfile | null> {
+  return principal.type === 'user' ? loadUser(manager, principal.id) : loadSubuser(manager, principal.id);
+}
+
+async function loadUser(manager: EntityManager, userId: string): Promise<PrincipalProfile | null> {
+  const user = await manager.findOneBy(UserEntity, { id: userId });
+  if (!user) return null;
+  const accounts: Array<{ id: string; name: string; active: boolean }> = await manager
+    .createQueryBuilder(MembershipEntity, 'm')
+    .innerJoin(AccountEntity, 'a', 'a.id = m.account_id')
+    .select(['a.id AS id', 'a.name AS name', 'm.active AS active'])
+    .where('m.user_id = :userId', { userId })
+    .getRawMany();
+  return {
+    principal: { type: 'user', id: user.id },
+    email: user.email,
+    name: user.firstName,
+    login: null,
+    locale: user.locale,
+    passwordHash: user.passwordHash,
+    status: user.status,
+    accountId: null,
+    accountSlug: null,
+    activeAccountIds: accounts.filter((account) => account.active).map((account) => account.id),
+    accountNames: accounts.map((account) => account.name),
+  };
+}
+
+async function loadSubuser(manager: EntityManager, subuserId: string): Promise<PrincipalProfile | null> {
+  const subuser = await manager.findOneBy(SubuserEntity, { id: subuserId });
+  if (!subuser) return null;
+  const account = await manager.findOneByOrFail(AccountEntity, { id: subuser.accountId });
+  return {
+    principal: { type: 'subuser', id: subuser.id },
+    email: subuser.email,
+    name: subuser.login,
+    login: subuser.login,
+    locale: subuser.locale,
+    passwordHash: subuser.passwordHash,
+    status: subuser.status,
+    accountId: account.id,
+    accountSlug: account.slug,
+    activeAccountIds: subuser.active ? [account.id] : [],
+    accountNames: [account.name],
+  };
+}

@@ -1,0 +1,33 @@
+import { tokenLifetimeMs, tokenProblem } from './token-rules.js';
+
+const issued = new Date('2026-03-01T12:00:00Z');
+const later = (ms: number) => new Date(issued.getTime() + ms);
+const HOUR = 3600_000;
+const defaults = { ACTIVATION_TOKEN_TTL_HOURS: 168, RESET_TOKEN_TTL_MINUTES: 60 };
+
+describe('link token lifetimes (R3)', () => {
+  it.each([
+    ['activation', defaults, 7 * 24 * HOUR],
+    ['reset', defaults, HOUR],
+    ['activation', { ...defaults, ACTIVATION_TOKEN_TTL_HOURS: 48 }, 48 * HOUR],
+    ['reset', { ...defaults, RESET_TOKEN_TTL_MINUTES: 15 }, 15 * 60_000],
+  ] as const)('%s with %o lives %i ms', (purpose, config, expected) => {
+    expect(tokenLifetimeMs(purpose, config)).toBe(expected);
+  });
+});
+
+describe('tokenProblem (R2-R4)', () => {
+  const reset = { usedAt: null, voidedAt: null, expiresAt: later(HOUR) };
+
+  it.each([
+    ['works just after issue', reset, later(1000), null],
+    ['works a moment before expiry', reset, later(HOUR - 1), null],
+    ['has expired at its expiry', reset, later(HOUR), 'expired'],
+    ['has expired after it', reset, later(2 * HOUR), 'expired'],
+    ['is used up after one use', { ...reset, usedAt: later(5) }, later(10), 'used'],
+    ['is superseded by a newer one', { ...reset, voidedAt: later(5) }, later(10), 'superseded'],
+    ['is unknown when absent', null, later(0), 'unknown'],
+  ])('a reset token %s', (_label, row, now, problem) => {
+    expect(tokenProblem(row, now)).toBe(problem);
+  });
+});

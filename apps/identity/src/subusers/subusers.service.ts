@@ -1,0 +1,239 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import type {
+  AcceptedView,
+  Actor,
+  CreatedView,
+  CreateSubuserRequest,
+  ListSubusersRequest,
+  Page,
+  Principal,
+  SubuserRecord,
+  SubuserRequest,
+  UpdateSubuserRequest,
+} from '#libs/contracts/index.js';
+import { DEFAULT_PAGE_SIZE, Events } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { AccountEntity } from '../accounts/account.entity.js';
+import { accountOfActor } from '../accounts/account-scope.js';
+import { AuditService, type AuditDetails } from '../audit/audit.service.js';
+import { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { PasswordHasher } from '../credentials/password-hasher.js';
+import { PasswordResetService } from '../credentials/password-reset.service.js';
+import { PasswordsService } from '../credentials/passwords.service.js';
+import { loadProfile } from '../credentials/principal-profile.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { decodeCursor, encodeCursor } from '../paging/cursor.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { SubuserEntity } from './subuser.entity.js';
+
+/** Logins that belong to one account: created with a password or an activation mail, signed in on the account's own page. */
+@Injectable()
+export class SubusersService {
+  private readonly nudgeRelay = () => this.relay.nudge();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly hasher: PasswordHasher,
+    private readonly passwords: PasswordsService,
+    private readonly tokens: ActionTokensService,
+    private readonly sessions: SessionsService,
+    private readonly resets: PasswordResetService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** A page of the account's subusers, by login. */
+  async list({ actor, accountId, query }: ListSubusersRequest): Promise<Page<SubuserRecord>> {
+    await accountOfActor(this.dataSource.manager, actor, accountId);
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = decodeCursor(query.cursor, ['login'], 1);
+    const builder = this.dataSource
+      .getRepository(SubuserEntity)
+      .createQueryBuilder('s')
+      .where('s.account_id = :accountId', { accountId })
+      .orderBy('s.login', 'ASC')
+      .limit(limit + 1);
+    if (after) builder.andWhere('s.login > :after', { after: after[0] });
+    const rows = await builder.getMany();
+    const page = rows.slice(0, limit);
+    return { items: page.map(toRecord), nextCursor: rows.length > limit ? encodeCursor(['login', page[page.length - 1].login]) : null };
+  }
+
+  /** One subuser of the account. */
+  async get({ actor, accountId, subuserId }: SubuserRequest): Promise<SubuserRecord> {
+    const { subuser } = await this.target(this.dataSource.manager, actor, accountId, subuserId);
+    return toRecord(subuser);
+  }
+
+  /** Creates a subuser: with a password (the policy applies) it can sign in at once; otherwise its e-mail gets an activation link. */
+  async create({ actor, accountId, client, body }: CreateSubuserRequest): Promise<CreatedView> {
+    const login = body.login.toLowerCase();
+    const email = body.email ?? null;
+    if (body.password === undefined && email === null) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'Give either password, or email for an activation mail', { field: 'password' });
+    }
+    const account = await accountOfActor(this.dataSource.manager, actor, accountId);
+    let passwordHash: string | null = null;
+    if (body.password !== undefined) {
+      this.passwords.assertAcceptable({ email, login, accountNames: [account.name] }, body.password);
+      passwordHash = await this.hasher.hash(body.password);
+    }
+    return this.transactions
+      .run(async (unit) => {
+        const subuser = await unit.manager.save(SubuserEntity, {
+          id: randomUUID(),
+          accountId,
+          login,
+          email,
+          description: body.description ?? '',
+          passwordHash,
+          status: passwordHash ? 'active' : 'pending',
+          active: true,
+          locale: account.locale,
+          lastLoginAt: null,
+        });
+        if (!passwordHash) await this.invite(unit, account, subuser);
+        await this.audit.record(unit.manager, {
+          accountIds: [accountId],
+          action: 'subuser.created',
+          actor: principal(actor),
+          target: { type: 'subuser', id: subuser.id },
+          ip: client.ip,
+          details: { login, roles: body.roles, ...(body.applicationIds ? { applicationIds: body.applicationIds } : {}) },
+        });
+        return { id: subuser.id };
+      })
+      .catch(rethrowLoginTaken);
+  }
+
+  /** Edits a subuser. A new password or deactivation ends its sessions at once. */
+  async update({ actor, accountId, subuserId, client, body }: UpdateSubuserRequest): Promise<SubuserRecord> {
+    return this.transactions.run(async (unit) => {
+      const { subuser } = await this.target(unit.manager, actor, accountId, subuserId);
+      const isSelf = actor.type === 'subuser' && actor.id === subuserId;
+      const changes: Partial<SubuserEntity> = {};
+      if (body.description !== undefined) changes.description = body.description;
+      if (body.email !== undefined) changes.email = body.email;
+      if (body.active !== undefined) {
+        if (!body.active && isSelf) throw new DomainError(ErrorCode.Forbidden, 'You cannot deactivate yourself');
+        changes.active = body.active;
+      }
+      if (Object.keys(changes).length > 0) await unit.manager.update(SubuserEntity, { id: subuserId, accountId }, changes);
+      if (body.password !== undefined) {
+        const profile = (await loadProfile(unit.manager, { type: 'subuser', id: subuserId }))!;
+        this.passwords.assertAcceptable(profile, body.password);
+        await this.passwords.replace(unit, profile, body.password, 'password-changed', isSelf ? actor.sessionId : undefined);
+      }
+      if (body.active === false && subuser.active) await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'deactivated');
+      const details: AuditDetails = { changed: [...Object.keys(changes), ...(body.password !== undefined ? ['password'] : [])] };
+      if (body.roles) details.roles = body.roles;
+      if (body.applicationIds !== undefined) details.applicationIds = body.applicationIds;
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'subuser.updated',
+        actor: principal(actor),
+        target: { type: 'subuser', id: subuserId },
+        ip: client.ip,
+        details,
+      });
+      return toRecord(await unit.manager.findOneByOrFail(SubuserEntity, { id: subuserId, accountId }));
+    });
+  }
+
+  /** Deletes a subuser; its sessions end at once and its links die with it. */
+  async remove({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ removed: true }> {
+    await this.transactions.run(async (unit) => {
+      const { subuser } = await this.target(unit.manager, actor, accountId, subuserId);
+      if (actor.type === 'subuser' && actor.id === subuserId) throw new DomainError(ErrorCode.Forbidden, 'You cannot delete yourself');
+      await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'removed');
+      await unit.manager.delete(SubuserEntity, { id: subuserId, accountId });
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'subuser.deleted',
+        actor: principal(actor),
+        target: { type: 'subuser', id: subuserId },
+        ip: client.ip,
+        details: { login: subuser.login },
+      });
+    });
+    return { removed: true };
+  }
+
+  /** "Send email": a reset link to the subuser's e-mail. */
+  async sendPasswordReset({ actor, accountId, subuserId, client }: SubuserRequest): Promise<AcceptedView> {
+    const { subuser } = await this.target(this.dataSource.manager, actor, accountId, subuserId);
+    if (!subuser.active) throw new DomainError(ErrorCode.Conflict, 'This subuser is inactive', { field: 'active' });
+    const profile = (await loadProfile(this.dataSource.manager, { type: 'subuser', id: subuserId }))!;
+    return this.resets.sendByAdmin(actor, accountId, profile, client.ip);
+  }
+
+  /** An admin ends every session of a subuser. */
+  async endSessions({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ ended: number }> {
+    return this.transactions.run(async (unit) => {
+      await this.target(unit.manager, actor, accountId, subuserId);
+      const ended = await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'ended-by-admin');
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'sessions.ended',
+        actor: principal(actor),
+        target: { type: 'subuser', id: subuserId },
+        ip: client.ip,
+        details: { reason: 'ended-by-admin', count: ended.length },
+      });
+      return { ended: ended.length };
+    });
+  }
+
+  private async target(manager: EntityManager, actor: Actor, accountId: string, subuserId: string) {
+    const account = await accountOfActor(manager, actor, accountId);
+    const subuser = await manager.findOneBy(SubuserEntity, { id: subuserId, accountId });
+    if (!subuser) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
+    return { account, subuser };
+  }
+
+  private async invite(unit: UnitOfWork, account: AccountEntity, subuser: SubuserEntity): Promise<void> {
+    const { token, expiresAt } = await this.tokens.issue(unit.manager, { type: 'subuser', id: subuser.id }, account.id, 'activation');
+    await this.outbox.add(unit.manager, Events.SubuserInvited, account.id, {
+      accountId: account.id,
+      accountName: account.name,
+      accountSlug: account.slug,
+      subuserId: subuser.id,
+      login: subuser.login,
+      email: subuser.email!,
+      token,
+      expiresAt: expiresAt.toISOString(),
+      locale: subuser.locale,
+    });
+    unit.afterCommit(this.nudgeRelay);
+  }
+}
+
+function toRecord(subuser: SubuserEntity): SubuserRecord {
+  return {
+    id: subuser.id,
+    login: subuser.login,
+    email: subuser.email,
+    description: subuser.description,
+    active: subuser.active,
+    status: subuser.status,
+    lastLoginAt: subuser.lastLoginAt?.toISOString() ?? null,
+    createdAt: subuser.createdAt.toISOString(),
+  };
+}
+
+function principal(actor: Actor): Principal {
+  return { type: actor.type, id: actor.id };
+}
+
+function rethrowLoginTaken(error: unknown): never {
+  if (error instanceof QueryFailedError && (error.driverError as { code?: string })?.code === '23505') {
+    throw new DomainError(ErrorCode.Conflict, 'This login is already taken in this account', { field: 'login' });
+  }
+  throw error;
+}

@@ -1,0 +1,51 @@
+import { encodeCursor } from '../paging/cursor.js';
+import { escapeLike, nextUserCursor, searchPattern, userTableSql } from './user-table.js';
+
+const accountId = '5f0c8a3e-1d1a-4c9e-9a52-1f7d2b0f6a10';
+
+describe('searchPattern', () => {
+  it.each([
+    ['ada', '%ada%'],
+    ['  Ada   Love ', '%Ada Love%'],
+    ['+44 7700-900', '%+447700900%'],
+    ['(07700) 900.123', '%07700900123%'],
+    ['7700', '%7700%'],
+    ['100%', '%100\\%%'],
+    ['a_b', '%a\\_b%'],
+    ['back\\slash', '%back\\\\slash%'],
+    ['ab1', '%ab1%'],
+    ['12 Rue', '%12 Rue%'],
+  ])('%s -> %s', (term, pattern) => {
+    expect(searchPattern(term)).toBe(pattern);
+  });
+
+  it('escapes LIKE wildcards only', () => {
+    expect(escapeLike('a%b_c\\d.e')).toBe('a\\%b\\_c\\\\d.e');
+  });
+});
+
+describe('userTableSql', () => {
+  it('scopes every page to the account and folds the search like the indexed text', () => {
+    const { sql, parameters } = userTableSql({ accountId, search: 'Zoé', sort: 'name', order: 'asc', limit: 50 });
+    expect(sql).toContain('m.account_id = $1');
+    expect(sql).toContain('m.search LIKE identity.fold($2)');
+    expect(sql).toMatch(/ORDER BY m.sort_name ASC, m.user_id ASC\s+LIMIT \$3/);
+    expect(parameters).toEqual([accountId, '%Zoé%', 51]);
+  });
+
+  it.each([
+    ['email', 'asc', 'm.email_lower', '>', 'text'],
+    ['createdAt', 'desc', 'm.created_at', '<', 'timestamptz'],
+    ['lastLoginAt', 'asc', "COALESCE(m.last_login_at, '-infinity'::timestamptz)", '>', 'timestamptz'],
+  ] as const)('continues after the cursor for %s %s', (sort, order, expression, comparison, type) => {
+    const cursor = nextUserCursor({ accountId, sort, order, limit: 10 }, { sortKey: 'k', id: 'i' });
+    const { sql, parameters } = userTableSql({ accountId, sort, order, limit: 10, cursor });
+    expect(sql).toContain(`(${expression}, m.user_id) ${comparison} ($2::${type}, $3::uuid)`);
+    expect(parameters).toEqual([accountId, 'k', 'i', 11]);
+  });
+
+  it('refuses a cursor made for another sort', () => {
+    const cursor = encodeCursor(['email', 'asc', 'k', 'i']);
+    expect(() => userTableSql({ accountId, sort: 'name', order: 'asc', limit: 10, cursor })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+});

@@ -1,0 +1,76 @@
+import type { SortOrder, UserSort } from '#libs/contracts/index.js';
+import { decodeCursor, encodeCursor } from '../paging/cursor.js';
+
+/**
+ * The user table's query, pure: search normalisation, keyset pagination and the SQL. Rows live
+ * in `memberships`, which carries the (accent-folded) search text and sort keys of each person,
+ * so every page is one index range of one account.
+ */
+
+/** How each sort column is read, compared and indexed (see the memberships_by_* indexes). */
+const SORT_KEYS: Record<UserSort, { expression: string; type: 'text' | 'timestamptz' }> = {
+  name: { expression: 'm.sort_name', type: 'text' },
+  email: { expression: 'm.email_lower', type: 'text' },
+  createdAt: { expression: 'm.created_at', type: 'timestamptz' },
+  lastLoginAt: { expression: `COALESCE(m.last_login_at, '-infinity'::timestamptz)`, type: 'timestamptz' },
+};
+
+/** What a page is asked for. */
+export interface UserTableRequest {
+  accountId: string;
+  search?: string;
+  sort: UserSort;
+  order: SortOrder;
+  limit: number;
+  cursor?: string;
+}
+
+/** Escapes LIKE's wildcards so that a typed `%` or `_` matches itself. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+/**
+ * The LIKE pattern for a search term (folded to lower case without accents by SQL, as the indexed
+ * text is). Spaces are collapsed; a term that looks like a phone number loses its spaces, dots,
+ * dashes and brackets, since phones are stored in E.164 (`+44 7700-900` finds `+447700900123`).
+ */
+export function searchPattern(term: string): string {
+  const trimmed = term.trim().replace(/\s+/g, ' ');
+  const phoneLike = /^\+?[\d\s().\/-]+$/.test(trimmed) && (trimmed.match(/\d/g)?.length ?? 0) >= 3;
+  const core = phoneLike ? trimmed.replace(/[^\d+]/g, '').replace(/(?!^)\+/g, '') : trimmed;
+  return `%${escapeLike(core)}%`;
+}
+
+/** The SQL and parameters of one page (one row more than the limit, to know whether another page follows). */
+export function userTableSql(request: UserTableRequest): { sql: string; parameters: unknown[] } {
+  const key = SORT_KEYS[request.sort];
+  const direction = request.order === 'desc' ? 'DESC' : 'ASC';
+  const parameters: unknown[] = [request.accountId];
+  const where = ['m.account_id = $1'];
+  if (request.search !== undefined) {
+    parameters.push(searchPattern(request.search));
+    where.push(`m.search LIKE identity.fold($${parameters.length})`);
+  }
+  const after = decodeCursor(request.cursor, [request.sort, request.order], 2);
+  if (after) {
+    parameters.push(after[0], after[1]);
+    const comparison = request.order === 'desc' ? '<' : '>';
+    where.push(`(${key.expression}, m.user_id) ${comparison} ($${parameters.length - 1}::${key.type}, $${parameters.length}::uuid)`);
+  }
+  parameters.push(request.limit + 1);
+  const sql = `
+    SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
+           m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", (${key.expression})::text AS "sortKey"
+      FROM memberships m
+      JOIN users u ON u.id = m.user_id
+     WHERE ${where.join(' AND ')}
+     ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
+     LIMIT $${parameters.length}`;
+  return { sql, parameters };
+}
+
+/** The cursor of the page after the one that ended with `last`. */
+export function nextUserCursor(request: UserTableRequest, last: { sortKey: string; id: string }): string {
+  return encodeCursor([request.sort, request.order, last.sortKey, last.id]);
+}

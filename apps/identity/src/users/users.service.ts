@@ -1,0 +1,363 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, IsNull, Not, QueryFailedError, type EntityManager } from 'typeorm';
+import type {
+  AcceptedView,
+  Actor,
+  CreatedView,
+  CreateUserRequest,
+  ListUsersRequest,
+  Page,
+  Principal,
+  UpdateUserRequest,
+  UserRecord,
+  UserRequest,
+} from '#libs/contracts/index.js';
+import { DEFAULT_PAGE_SIZE, Events } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { AccountEntity } from '../accounts/account.entity.js';
+import { accountOfActor } from '../accounts/account-scope.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ActionTokenEntity } from '../credentials/action-token.entity.js';
+import { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { PasswordResetService } from '../credentials/password-reset.service.js';
+import { loadProfile } from '../credentials/principal-profile.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { MembershipEntity } from './membership.entity.js';
+import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
+import { UserEntity } from './user.entity.js';
+
+interface UserRow {
+  id: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  phone: string;
+  status: 'pending' | 'active';
+  active: boolean;
+  createdAt: Date;
+  lastLoginAt: Date | null;
+  sortKey: string;
+}
+
+/** The people of an account (the user table): invite, add, edit, deactivate, remove. Every query names the account. */
+@Injectable()
+export class UsersService {
+  private readonly nudgeRelay = () => this.relay.nudge();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly tokens: ActionTokensService,
+    private readonly sessions: SessionsService,
+    private readonly resets: PasswordResetService,
+    private readonly broadcaster: GateBroadcaster,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** A page of the user table: search (name, e-mail, phone; case and accents ignored), sort, cursor. */
+  async list({ actor, accountId, query }: ListUsersRequest): Promise<Page<UserRecord>> {
+    const account = await accountOfActor(this.dataSource.manager, actor, accountId);
+    const request: UserTableRequest = {
+      accountId,
+      search: query.search,
+      sort: query.sort ?? 'name',
+      order: query.order ?? 'asc',
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      cursor: query.cursor,
+    };
+    const { sql, parameters } = userTableSql(request);
+    const rows: UserRow[] = await this.dataSource.query(sql, parameters);
+    const page = rows.slice(0, request.limit);
+    const more = rows.length > request.limit;
+    return { items: page.map((row) => toRecord(row, account)), nextCursor: more ? nextUserCursor(request, page[page.length - 1]) : null };
+  }
+
+  /** One person of the account. */
+  async get({ actor, accountId, userId }: UserRequest): Promise<UserRecord> {
+    const account = await accountOfActor(this.dataSource.manager, actor, accountId);
+    return this.record(this.dataSource.manager, account, userId);
+  }
+
+  /**
+   * Invites a new person (activation mail) or adds a person who already has a login (an "added
+   * to account" mail; their password stays theirs). Answers only the id either way (B2).
+   */
+  async create({ actor, accountId, client, body }: CreateUserRequest): Promise<CreatedView> {
+    return this.transactions
+      .run(async (unit) => {
+        const account = await accountOfActor(unit.manager, actor, accountId);
+        const existing = await unit.manager.findOne(UserEntity, { where: { emailLower: body.email.toLowerCase() }, lock: { mode: 'pessimistic_write' } });
+        if (existing && (await unit.manager.existsBy(MembershipEntity, { accountId, userId: existing.id }))) {
+          throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
+        }
+        const user =
+          existing ??
+          (await unit.manager.save(UserEntity, {
+            id: randomUUID(),
+            email: body.email,
+            firstName: body.firstName,
+            lastName: body.lastName,
+            phone: body.phone,
+            passwordHash: null,
+            status: 'pending',
+            locale: account.locale,
+            lastLoginAt: null,
+          }));
+        await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
+        if (user.status === 'active') await this.tellAdded(unit, account, user);
+        else await this.invite(unit, account, user);
+        this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
+        await this.audit.record(unit.manager, {
+          accountIds: [accountId],
+          action: user.status === 'active' ? 'user.added' : 'user.invited',
+          actor: principal(actor),
+          target: { type: 'user', id: user.id },
+          ip: client.ip,
+          details: { role: body.role },
+        });
+        return { id: user.id };
+      })
+      .catch(rethrowTaken);
+  }
+
+  /**
+   * Edits a person in the account. Name and phone belong to the person: an admin may change them
+   * only while this is the person's only account (otherwise they edit them in their profile).
+   * Deactivating bars the person from this account at once (gateways hear of it), and ends their
+   * sessions when they have no other active account.
+   */
+  async update({ actor, accountId, userId, client, body }: UpdateUserRequest): Promise<UserRecord> {
+    return this.transactions.run(async (unit) => {
+      const { account, membership } = await this.target(unit.manager, actor, accountId, userId);
+      const isOwner = account.ownerUserId === userId;
+      const isSelf = actor.type === 'user' && actor.id === userId;
+      const profile = definedOnly({ firstName: body.firstName, lastName: body.lastName, phone: body.phone });
+      if (Object.keys(profile).length > 0) {
+        if (isOwner && !isSelf) throw new DomainError(ErrorCode.Forbidden, "Only the owner edits the owner's name and phone");
+        if (await this.worksElsewhere(unit.manager, userId, accountId)) {
+          throw new DomainError(ErrorCode.Forbidden, 'This person also works in other accounts: only they can change their name and phone');
+        }
+        await unit.manager.update(UserEntity, { id: userId }, profile);
+      }
+      if (body.active !== undefined && body.active !== membership.active) {
+        if (!body.active && isOwner) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be deactivated');
+        if (!body.active && isSelf) throw new DomainError(ErrorCode.Forbidden, 'You cannot deactivate yourself');
+        await this.setActive(unit, accountId, userId, body.active);
+      }
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'user.updated',
+        actor: principal(actor),
+        target: { type: 'user', id: userId },
+        ip: client.ip,
+        details: { changed: Object.keys(profile), ...(body.active !== undefined ? { active: body.active } : {}), ...(body.role ? { role: body.role } : {}) },
+      });
+      return this.record(unit.manager, account, userId);
+    });
+  }
+
+  /** Removes a person from the account; a pending person with no other account is forgotten entirely. */
+  async remove({ actor, accountId, userId, client }: UserRequest): Promise<{ removed: true }> {
+    await this.transactions.run(async (unit) => {
+      const { account } = await this.target(unit.manager, actor, accountId, userId);
+      this.assertNotOwnerOrSelf(account, actor, userId);
+      await this.detach(unit, accountId, userId);
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'user.removed',
+        actor: principal(actor),
+        target: { type: 'user', id: userId },
+        ip: client.ip,
+      });
+    });
+    return { removed: true };
+  }
+
+  /** Sends a pending person a new activation link; the previous link stops working (R4). */
+  async resendInvitation({ actor, accountId, userId, client }: UserRequest): Promise<AcceptedView> {
+    await this.transactions.run(async (unit) => {
+      const { account } = await this.target(unit.manager, actor, accountId, userId);
+      const user = await this.pendingUser(unit.manager, userId);
+      await this.invite(unit, account, user);
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'user.invitation-resent',
+        actor: principal(actor),
+        target: { type: 'user', id: userId },
+        ip: client.ip,
+      });
+    });
+    return { accepted: true };
+  }
+
+  /** Withdraws a pending invitation: the link stops working and the person leaves the account. */
+  async revokeInvitation({ actor, accountId, userId, client }: UserRequest): Promise<{ removed: true }> {
+    await this.transactions.run(async (unit) => {
+      const { account } = await this.target(unit.manager, actor, accountId, userId);
+      this.assertNotOwnerOrSelf(account, actor, userId);
+      await this.pendingUser(unit.manager, userId);
+      await this.detach(unit, accountId, userId);
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'user.invitation-revoked',
+        actor: principal(actor),
+        target: { type: 'user', id: userId },
+        ip: client.ip,
+      });
+    });
+    return { removed: true };
+  }
+
+  /** "Send email": the person gets a reset link; the admin never sees it and never sets a password (R7). */
+  async sendPasswordReset({ actor, accountId, userId, client }: UserRequest): Promise<AcceptedView> {
+    const { membership } = await this.target(this.dataSource.manager, actor, accountId, userId);
+    if (!membership.active) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
+    const profile = await loadProfile(this.dataSource.manager, { type: 'user', id: userId });
+    if (!profile) throw new DomainError(ErrorCode.NotFound, 'User not found');
+    return this.resets.sendByAdmin(actor, accountId, profile, client.ip);
+  }
+
+  /** An admin ends every session of a person (S4). The owner's sessions are the owner's alone. */
+  async endSessions({ actor, accountId, userId, client }: UserRequest): Promise<{ ended: number }> {
+    return this.transactions.run(async (unit) => {
+      const { account } = await this.target(unit.manager, actor, accountId, userId);
+      if (account.ownerUserId === userId && !(actor.type === 'user' && actor.id === userId)) {
+        throw new DomainError(ErrorCode.Forbidden, "Only the owner ends the owner's sessions");
+      }
+      const ended = await this.sessions.endAll(unit, { type: 'user', id: userId }, 'ended-by-admin');
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'sessions.ended',
+        actor: principal(actor),
+        target: { type: 'user', id: userId },
+        ip: client.ip,
+        details: { reason: 'ended-by-admin', count: ended.length },
+      });
+      return { ended: ended.length };
+    });
+  }
+
+  private async target(manager: EntityManager, actor: Actor, accountId: string, userId: string) {
+    const account = await accountOfActor(manager, actor, accountId);
+    const membership = await manager.findOneBy(MembershipEntity, { accountId, userId });
+    if (!membership) throw new DomainError(ErrorCode.NotFound, 'User not found');
+    return { account, membership };
+  }
+
+  private assertNotOwnerOrSelf(account: AccountEntity, actor: Actor, userId: string): void {
+    if (account.ownerUserId === userId) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be removed');
+    if (actor.type === 'user' && actor.id === userId) throw new DomainError(ErrorCode.Forbidden, 'You cannot remove yourself from the account');
+  }
+
+  private async pendingUser(manager: EntityManager, userId: string): Promise<UserEntity> {
+    const user = await manager.findOneByOrFail(UserEntity, { id: userId });
+    if (user.status !== 'pending') throw new DomainError(ErrorCode.Conflict, 'This person has already activated their access');
+    return user;
+  }
+
+  private async setActive(unit: UnitOfWork, accountId: string, userId: string, active: boolean): Promise<void> {
+    await unit.manager.update(MembershipEntity, { accountId, userId }, { active });
+    this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: !active });
+    if (!active && !(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
+      await this.sessions.endAll(unit, { type: 'user', id: userId }, 'deactivated');
+    }
+  }
+
+  /** Takes a person out of an account: its links for it die, and access to it ends at once. */
+  private async detach(unit: UnitOfWork, accountId: string, userId: string): Promise<void> {
+    await unit.manager.delete(MembershipEntity, { accountId, userId });
+    await unit.manager.update(ActionTokenEntity, { userId, accountId, usedAt: IsNull(), voidedAt: IsNull() }, { voidedAt: new Date() });
+    // Until access has dropped the bindings, gateways bar the person from the account.
+    this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: true });
+    const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });
+    const elsewhere = await unit.manager.existsBy(MembershipEntity, { userId });
+    if (user.status === 'pending' && !elsewhere) {
+      await unit.manager.delete(UserEntity, { id: userId });
+      return;
+    }
+    if (!(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
+      await this.sessions.endAll(unit, { type: 'user', id: userId }, 'removed');
+    }
+  }
+
+  private worksElsewhere(manager: EntityManager, userId: string, accountId: string): Promise<boolean> {
+    return manager.existsBy(MembershipEntity, { userId, accountId: Not(accountId) });
+  }
+
+  private async invite(unit: UnitOfWork, account: AccountEntity, user: UserEntity): Promise<void> {
+    const { token, expiresAt } = await this.tokens.issue(unit.manager, { type: 'user', id: user.id }, account.id, 'activation');
+    await this.outbox.add(unit.manager, Events.UserInvited, account.id, {
+      accountId: account.id,
+      accountName: account.name,
+      userId: user.id,
+      email: user.email,
+      firstName: user.firstName,
+      token,
+      expiresAt: expiresAt.toISOString(),
+      locale: user.locale,
+    });
+    unit.afterCommit(this.nudgeRelay);
+  }
+
+  private async tellAdded(unit: UnitOfWork, account: AccountEntity, user: UserEntity): Promise<void> {
+    await this.outbox.add(unit.manager, Events.UserAddedToAccount, account.id, {
+      accountId: account.id,
+      accountName: account.name,
+      userId: user.id,
+      email: user.email,
+      firstName: user.firstName,
+      locale: user.locale,
+    });
+    unit.afterCommit(this.nudgeRelay);
+  }
+
+  private async record(manager: EntityManager, account: AccountEntity, userId: string): Promise<UserRecord> {
+    const rows: UserRow[] = await manager.query(
+      `SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
+              m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", '' AS "sortKey"
+         FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.account_id = $1 AND m.user_id = $2`,
+      [account.id, userId],
+    );
+    if (rows.length === 0) throw new DomainError(ErrorCode.NotFound, 'User not found');
+    return toRecord(rows[0], account);
+  }
+}
+
+function toRecord(row: UserRow, account: AccountEntity): UserRecord {
+  return {
+    id: row.id,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    email: row.email,
+    phone: row.phone,
+    owner: account.ownerUserId === row.id,
+    lastLoginAt: row.lastLoginAt ? new Date(row.lastLoginAt).toISOString() : null,
+    createdAt: new Date(row.createdAt).toISOString(),
+    active: row.active,
+    status: row.status,
+  };
+}
+
+function principal(actor: Actor): Principal {
+  return { type: actor.type, id: actor.id };
+}
+
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** Two people added with the same e-mail at once: one of them loses the race. */
+function rethrowTaken(error: unknown): never {
+  if (error instanceof QueryFailedError && (error.driverError as { code?: string })?.code === '23505') {
+    throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
+  }
+  throw error;
+}

@@ -1,0 +1,70 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Actor } from './actor.js';
+import { ClientContext } from './shared.dto.js';
+
+/** Largest page any list answers. */
+export const MAX_PAGE_SIZE = 100;
+/** Page size when `limit` is not given. */
+export const DEFAULT_PAGE_SIZE = 50;
+
+/**
+ * A request an actor makes inside one account, as the gateway forwards it to a service: the
+ * verified actor, the account from the route, and where the request came from (for audit and
+ * throttling). Services scope every query by `accountId` and never trust it beyond the actor.
+ */
+export class AccountRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => Actor)
+  actor: Actor;
+
+  @IsUUID()
+  accountId: string;
+
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ClientContext)
+  client: ClientContext;
+}
+
+/** `?limit=&cursor=` of every list. */
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page (opaque)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not one this API gave' })
+  cursor?: string;
+}
+
+/** One page of a list: the items and the cursor of the next page (null on the last one). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A request without a signed-in caller (sign-in, reset), sent on with where it came from. */
+export class ClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ClientContext)
+  client: ClientContext;
+}
+
+/** A request a signed-in caller makes about themselves. */
+export class ActorClientRequest extends ClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => Actor)
+  actor: Actor;
+}

@@ -1,0 +1,99 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDateString, IsDefined, IsIn, IsOptional, IsUUID, ValidateNested } from 'class-validator';
+import { AccountRequest, PageQuery } from './account-request.js';
+import { Principal } from './actor.js';
+
+/** Everything identity records. `*.failed` and `*.refused` are failures; the rest are successes. */
+export const AUDIT_ACTIONS = [
+  'login.succeeded',
+  'login.failed',
+  'login.throttled',
+  'session.refreshed',
+  'session.refresh-reused',
+  'session.ended',
+  'sessions.ended',
+  'password.changed',
+  'password.change-failed',
+  'password.reset-requested',
+  'password.reset',
+  'account.created',
+  'user.activated',
+  'user.invited',
+  'user.added',
+  'user.updated',
+  'user.removed',
+  'user.invitation-resent',
+  'user.invitation-revoked',
+  'subuser.created',
+  'subuser.updated',
+  'subuser.deleted',
+  'subuser.activated',
+] as const;
+
+/** One of {@link AUDIT_ACTIONS}. */
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Whether the audited attempt worked. */
+export const AUDIT_OUTCOMES = ['success', 'failure'] as const;
+/** One of {@link AUDIT_OUTCOMES}. */
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** `GET /v1/accounts/{accountId}/audit-events`: newest first. */
+export class AuditQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
+  @IsOptional()
+  @IsIn(AUDIT_ACTIONS)
+  action?: AuditAction;
+
+  @ApiPropertyOptional({ enum: AUDIT_OUTCOMES })
+  @IsOptional()
+  @IsIn(AUDIT_OUTCOMES)
+  outcome?: AuditOutcome;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Who acted' })
+  @IsOptional()
+  @IsUUID()
+  actorId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'On whom' })
+  @IsOptional()
+  @IsUUID()
+  targetId?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'From this time on (inclusive)' })
+  @IsOptional()
+  @IsDateString({}, { message: 'from must be an ISO 8601 date-time' })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Before this time' })
+  @IsOptional()
+  @IsDateString({}, { message: 'to must be an ISO 8601 date-time' })
+  to?: string;
+}
+
+/** One audit event: who did what to whom, when, from where. Never carries a secret. */
+export class AuditEventView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'date-time' }) occurredAt: string;
+  @ApiProperty({ enum: AUDIT_ACTIONS }) action: AuditAction;
+  @ApiProperty({ enum: AUDIT_OUTCOMES }) outcome: AuditOutcome;
+  @ApiProperty({ type: Principal, nullable: true, description: 'null: someone not signed in' }) actor: Principal | null;
+  @ApiProperty({ type: Principal, nullable: true }) target: Principal | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Client address' }) ip: string | null;
+  @ApiProperty({ type: Object, description: 'What changed, or why it failed' }) details: Record<string, unknown>;
+}
+
+/** A page of audit events. */
+export class AuditPageView {
+  @ApiProperty({ type: [AuditEventView] }) items: AuditEventView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+/** `identity.audit.list`. */
+export class ListAuditEventsRequest extends AccountRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => AuditQuery)
+  query: AuditQuery;
+}

@@ -1,0 +1,118 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsEmail, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ActorClientRequest, ClientRequest } from './account-request.js';
+import { SLUG_PATTERN } from './accounts.contract.js';
+import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
+import { SUBUSER_LOGIN_PATTERN } from './subusers.contract.js';
+
+/** `POST /v1/auth/subuser-login`: sign in on an account's own login page. */
+export class SubuserLoginBody {
+  @ApiProperty({ example: 'acme-voice', description: "The account's slug (from its login page link)" })
+  @IsString()
+  @Length(1, 63)
+  account: string;
+
+  @ApiProperty({ example: 'support-1' })
+  @IsString()
+  @Length(1, 64)
+  login: string;
+
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password: string;
+}
+
+/** `POST /v1/auth/password-reset`: always 202, whether or not the e-mail is known. */
+export class PasswordResetBody {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @MaxLength(254)
+  email: string;
+}
+
+/** `POST /v1/auth/subuser-password-reset`: always 202; the mail goes to the subuser's e-mail, if it has one. */
+export class SubuserPasswordResetBody {
+  @ApiProperty({ example: 'acme-voice' })
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: 'account must be an account slug' })
+  @Length(1, 63)
+  account: string;
+
+  @ApiProperty({ example: 'support-1' })
+  @IsString()
+  @Matches(SUBUSER_LOGIN_PATTERN, { message: 'login is not a subuser login' })
+  login: string;
+}
+
+/** `POST /v1/auth/password-reset/confirm`: the token from the reset mail and the new password. */
+export class PasswordResetConfirmBody {
+  @ApiProperty({ description: 'The token from the reset link' })
+  @IsString()
+  @Length(10, 200)
+  token: string;
+
+  @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password: string;
+}
+
+/** `POST /v1/me/password`. */
+export class ChangePasswordBody {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  currentPassword: string;
+
+  @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  newPassword: string;
+}
+
+/** What the reset request answers, always. */
+export class AcceptedView {
+  @ApiProperty({ example: true }) accepted: true;
+}
+
+/** `identity.auth.subuser-login`. */
+export class SubuserLoginRequest extends ClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => SubuserLoginBody)
+  body: SubuserLoginBody;
+}
+
+/** `identity.auth.password-reset.request`. */
+export class PasswordResetRequest extends ClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PasswordResetBody)
+  body: PasswordResetBody;
+}
+
+/** `identity.auth.subuser-password-reset.request`. */
+export class SubuserPasswordResetRequest extends ClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => SubuserPasswordResetBody)
+  body: SubuserPasswordResetBody;
+}
+
+/** `identity.auth.password-reset.confirm`. */
+export class PasswordResetConfirmRequest extends ClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PasswordResetConfirmBody)
+  body: PasswordResetConfirmBody;
+}
+
+/** `identity.me.password.change`. */
+export class ChangePasswordRequest extends ActorClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ChangePasswordBody)
+  body: ChangePasswordBody;
+}

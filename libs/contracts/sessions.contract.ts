@@ -1,0 +1,73 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
+import { ActorClientRequest, ClientRequest } from './account-request.js';
+import type { PrincipalType } from './actor.js';
+
+/** `POST /v1/auth/refresh` and `POST /v1/auth/logout`. */
+export class RefreshTokenBody {
+  @ApiProperty({ description: 'The refresh token of the last token pair' })
+  @IsString()
+  @Length(10, 200)
+  refreshToken: string;
+}
+
+/** `identity.auth.refresh` and `identity.auth.logout`. */
+export class RefreshRequest extends ClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => RefreshTokenBody)
+  body: RefreshTokenBody;
+}
+
+/** A session (sign-in) of the caller. */
+export class SessionView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) lastUsedAt: string;
+  @ApiProperty({ format: 'date-time', description: 'The absolute end of the session' }) expiresAt: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The address it was opened from' }) ip: string | null;
+  @ApiProperty({ description: 'The session of the token making this request' }) current: boolean;
+}
+
+/** `identity.sessions.end-own`: the caller ends one of their sessions. */
+export class EndOwnSessionRequest extends ActorClientRequest {
+  @IsUUID()
+  sessionId: string;
+}
+
+/** A session that ended, and when its last access token expires at the latest. */
+export interface RevokedSession {
+  id: string;
+  /** ISO time after which no access token of this session can be valid anyway. */
+  until: string;
+}
+
+/** A principal barred from one account while its membership stays (an inactive user). */
+export interface SuspendedPrincipal {
+  accountId: string;
+  principalType: PrincipalType;
+  principalId: string;
+}
+
+/** `identity.sessions.gate-state`: what a gateway must refuse, loaded at its start. */
+export interface GateState {
+  revokedSessions: RevokedSession[];
+  suspended: SuspendedPrincipal[];
+}
+
+/** Broadcast (plain NATS, every gateway replica listens): these sessions ended; refuse their access tokens. */
+export const SESSIONS_REVOKED = 'identity.sessions.revoked';
+
+/** The payload of {@link SESSIONS_REVOKED}. */
+export interface SessionsRevokedEvent {
+  sessions: RevokedSession[];
+}
+
+/** Broadcast: a principal was suspended in (or readmitted to) an account. */
+export const SUSPENSION_CHANGED = 'identity.principals.suspension-changed';
+
+/** The payload of {@link SUSPENSION_CHANGED}. */
+export interface SuspensionChangedEvent extends SuspendedPrincipal {
+  suspended: boolean;
+}

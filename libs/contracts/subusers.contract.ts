@@ -1,0 +1,162 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsEmail,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { AccountRequest, PageQuery } from './account-request.js';
+import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
+import type { PersonStatus } from './users.contract.js';
+
+/** Subuser logins: letters, digits, dots, dashes and underscores, starting and ending with a letter or digit. Stored lower-cased. */
+export const SUBUSER_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+
+/** `POST /v1/accounts/{accountId}/subusers`: either `password` (the policy applies) or `email` for an activation mail. */
+export class CreateSubuserBody {
+  @ApiProperty({ example: 'support-1', description: 'Unique in the account; stored lower-cased', maxLength: 64 })
+  @IsString()
+  @Matches(SUBUSER_LOGIN_PATTERN, { message: 'login may hold only letters, digits, dots, dashes and underscores (1 to 64)' })
+  login: string;
+
+  @ApiPropertyOptional({ example: 'support@example.com', description: 'For the activation and reset mails' })
+  @IsOptional()
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ description: 'Initial password; without it, an activation mail goes to email', maxLength: PASSWORD_MAX_LENGTH })
+  @IsOptional()
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password?: string;
+
+  @ApiProperty({ type: [String], example: ['Developer'], description: 'Role names (or ids) from the account catalogue' })
+  @IsArray()
+  @ArrayMinSize(1, { message: 'roles must name at least one role' })
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Length(1, 100, { each: true })
+  roles: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Limit the roles to these applications; absent: all applications' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
+  applicationIds?: string[];
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+}
+
+/** `PATCH /v1/accounts/{accountId}/subusers/{subuserId}`: only the fields given change. */
+export class UpdateSubuserBody {
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1, { message: 'roles must name at least one role' })
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Length(1, 100, { each: true })
+  roles?: string[];
+
+  @ApiPropertyOptional({ type: [String], nullable: true, description: 'null: every application' })
+  @IsOptional()
+  @ValidateIf((_body, value) => value !== null)
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
+  applicationIds?: string[] | null;
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @ApiPropertyOptional({ description: 'false: the subuser cannot sign in; its sessions end at once' })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+
+  @ApiPropertyOptional({ description: 'A new password (the policy applies); the subuser is signed out everywhere', maxLength: PASSWORD_MAX_LENGTH })
+  @IsOptional()
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password?: string;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @IsOptional()
+  @ValidateIf((_body, value) => value !== null)
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @MaxLength(254)
+  email?: string | null;
+}
+
+/** A subuser as the API shows it. */
+export class SubuserView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() login: string;
+  @ApiProperty({ nullable: true, type: String }) email: string | null;
+  @ApiProperty() description: string;
+  @ApiProperty({ type: [String] }) roles: string[];
+  @ApiProperty({ type: [String], nullable: true, description: 'null: every application' }) applicationIds: string[] | null;
+  @ApiProperty() active: boolean;
+  @ApiProperty({ enum: ['pending', 'active'], description: 'pending: no password yet (activation mail sent)' }) status: PersonStatus;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastLoginAt: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+/** A subuser as identity knows it (roles and applications come from access). */
+export type SubuserRecord = Omit<SubuserView, 'roles' | 'applicationIds'>;
+
+/** A page of subusers, by login. */
+export class SubuserPageView {
+  @ApiProperty({ type: [SubuserView] }) items: SubuserView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+/** `identity.subusers.list`. */
+export class ListSubusersRequest extends AccountRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PageQuery)
+  query: PageQuery;
+}
+
+/** A request about one subuser of the account. */
+export class SubuserRequest extends AccountRequest {
+  @IsUUID()
+  subuserId: string;
+}
+
+/** `identity.subusers.create`: roles and applications are carried for the audit trail; access holds the bindings. */
+export class CreateSubuserRequest extends AccountRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => CreateSubuserBody)
+  body: CreateSubuserBody;
+}
+
+/** `identity.subusers.update`. */
+export class UpdateSubuserRequest extends SubuserRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => UpdateSubuserBody)
+  body: UpdateSubuserBody;
+}

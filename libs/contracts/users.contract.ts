@@ -1,0 +1,169 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
+import { E164_PATTERN, PersonBody } from './accounts.contract.js';
+
+/** Columns the user table sorts by. */
+export const USER_SORTS = ['name', 'email', 'lastLoginAt', 'createdAt'] as const;
+/** One of {@link USER_SORTS}. */
+export type UserSort = (typeof USER_SORTS)[number];
+/** Sort directions. */
+export const SORT_ORDERS = ['asc', 'desc'] as const;
+/** One of {@link SORT_ORDERS}. */
+export type SortOrder = (typeof SORT_ORDERS)[number];
+/** Shortest search term: shorter terms cannot use the trigram index and match too much. */
+export const MIN_SEARCH_LENGTH = 3;
+/** At least {@link MIN_SEARCH_LENGTH} characters that are not spaces. */
+const SEARCH_PATTERN = /^(?:\s*\S){3}/;
+
+/** Whether a person has set their password yet. */
+export type PersonStatus = 'pending' | 'active';
+
+/** `GET /v1/accounts/{accountId}/users`: the user table's query. */
+export class ListUsersQuery extends PageQuery {
+  @ApiPropertyOptional({ minLength: MIN_SEARCH_LENGTH, description: 'Matches name, e-mail and phone; case and accents ignored' })
+  @IsOptional()
+  @IsString()
+  @Length(MIN_SEARCH_LENGTH, 100, { message: `search must be ${MIN_SEARCH_LENGTH} to 100 characters` })
+  @Matches(SEARCH_PATTERN, { message: `search must hold at least ${MIN_SEARCH_LENGTH} characters that are not spaces` })
+  search?: string;
+
+  @ApiPropertyOptional({ enum: USER_SORTS, default: 'name' })
+  @IsOptional()
+  @IsIn(USER_SORTS)
+  sort?: UserSort;
+
+  @ApiPropertyOptional({ enum: SORT_ORDERS, default: 'asc' })
+  @IsOptional()
+  @IsIn(SORT_ORDERS)
+  order?: SortOrder;
+}
+
+/** `POST /v1/accounts/{accountId}/users`: a person and their role in this account. */
+export class CreateUserBody extends PersonBody {
+  @ApiProperty({ description: 'Role name (as in the catalogue, or a custom role of the account) or role id', example: 'Admin' })
+  @IsString()
+  @Length(1, 100)
+  role: string;
+}
+
+/** `PATCH /v1/accounts/{accountId}/users/{userId}`: only the fields given change. */
+export class UpdateUserBody {
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  firstName?: string;
+
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  lastName?: string;
+
+  @ApiPropertyOptional({ example: '+447700900123', description: 'E.164, with the international prefix' })
+  @IsOptional()
+  @IsString()
+  @Matches(E164_PATTERN, { message: 'phone must be in international format, e.g. +447700900123' })
+  phone?: string;
+
+  @ApiPropertyOptional({ description: 'The one role of this person in this account (name or id)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  role?: string;
+
+  @ApiPropertyOptional({ description: 'false: the person can no longer work in this account; their access ends at once' })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}
+
+/** A row of the user table. */
+export class UserView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() firstName: string;
+  @ApiProperty() lastName: string;
+  @ApiProperty({ description: 'The login e-mail' }) email: string;
+  @ApiProperty() phone: string;
+  @ApiProperty({ type: [String], description: 'Role names held in this account' }) roles: string[];
+  @ApiProperty({ description: 'The account owner (every permission; cannot be removed or demoted)' }) owner: boolean;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastLoginAt: string | null;
+  @ApiProperty({ format: 'date-time', description: 'When the person was added to this account' }) createdAt: string;
+  @ApiProperty({ description: 'false: may not work in this account' }) active: boolean;
+  @ApiProperty({ enum: ['pending', 'active'], description: 'pending: has not set a password yet' }) status: PersonStatus;
+}
+
+/** A row of the user table as identity knows it (roles come from access). */
+export type UserRecord = Omit<UserView, 'roles'>;
+
+/** A page of the user table. */
+export class UserPageView {
+  @ApiProperty({ type: [UserView] }) items: UserView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+/** What a create answers: the id only, the same whether the person was new or already had a login. */
+export class CreatedView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+}
+
+/** `identity.users.list`. */
+export class ListUsersRequest extends AccountRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ListUsersQuery)
+  query: ListUsersQuery;
+}
+
+/** A request about one person of the account. */
+export class UserRequest extends AccountRequest {
+  @IsUUID()
+  userId: string;
+}
+
+/** `identity.users.create`: the role is carried for the audit trail; access holds the binding. */
+export class CreateUserRequest extends AccountRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => CreateUserBody)
+  body: CreateUserBody;
+}
+
+/** `identity.users.update`: `role`, when present, is carried for the audit trail only. */
+export class UpdateUserRequest extends UserRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => UpdateUserBody)
+  body: UpdateUserBody;
+}
+
+/** `PATCH /v1/me`: the caller's own name and phone (they belong to the person, across accounts). */
+export class UpdateProfileBody {
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  firstName?: string;
+
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  lastName?: string;
+
+  @ApiPropertyOptional({ example: '+447700900123' })
+  @IsOptional()
+  @IsString()
+  @Matches(E164_PATTERN, { message: 'phone must be in international format, e.g. +447700900123' })
+  phone?: string;
+}
+
+/** `identity.me.update`. */
+export class UpdateProfileRequest extends ActorClientRequest {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => UpdateProfileBody)
+  body: UpdateProfileBody;
+}

@@ -1,0 +1,173 @@
+import request from 'supertest';
+import { TestSystem } from '#libs/testing/system.js';
+import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
+
+const WRONG = 'certainly not the password';
+
+describe('throttling, enumeration and the audit trail (B1, B2, B4)', () => {
+  const system = new TestSystem({ env: { TRUST_PROXY: 'true' } });
+  const people = new People(system);
+  let acme: SignedIn;
+  let victim: SignedIn;
+  let address = 0;
+  const newAddress = () => `203.0.113.${++address}`;
+
+  beforeAll(async () => {
+    await system.start();
+    acme = await people.signUp('acme');
+    victim = await people.member(acme, 'victim@acme.test', 'Developer');
+  }, 60_000);
+  afterAll(() => system.stop());
+
+  const login = (email: string, password: string, ip = newAddress()) =>
+    request(system.url).post('/v1/auth/login').set('x-forwarded-for', ip).send({ email, password });
+
+  it('locks an identifier after 5 failures, whatever the addresses, even for the right password; unknown e-mails alike', async () => {
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 6; i += 1) known.push((await login('victim@acme.test', WRONG)).status);
+    for (let i = 0; i < 6; i += 1) unknown.push((await login('ghost@acme.test', WRONG)).status);
+    expect(known).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(unknown).toEqual(known);
+    const locked = await login('victim@acme.test', PASSWORD).expect(429);
+    const lockedUnknown = await login('ghost@acme.test', PASSWORD).expect(429);
+    expect({ ...locked.body, requestId: 0 }).toEqual({ ...lockedUnknown.body, requestId: 0 });
+    expect(locked.body).toMatchObject({ code: 'TOO_MANY_REQUESTS', details: { retryAfterSeconds: expect.any(Number) } });
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(50);
+    expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(60);
+  });
+
+  it('throttles one address trying many identifiers (20 failures), but not other addresses', async () => {
+    const ip = newAddress();
+    for (let i = 0; i < 20; i += 1) await login(`sprayed${i}@acme.test`, WRONG, ip).expect(401);
+    await login('sprayed-next@acme.test', WRONG, ip).expect(429);
+    await login(acme.email, PASSWORD, ip).expect(429);
+    await login(acme.email, PASSWORD).expect(200);
+  });
+
+  it('counts atomically: of 30 parallel wrong attempts on one account, exactly 5 are checked', async () => {
+    const target = await people.member(acme, 'parallel@acme.test', 'Developer');
+    const statuses = (await Promise.all(Array.from({ length: 30 }, () => login('parallel@acme.test', WRONG)))).map((response) => response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(25);
+    const [counter] = await system.database.query<{ failures: number }>(`SELECT failures FROM identity.throttle_counters WHERE key = $1`, [
+      'signin:user:parallel@acme.test',
+    ]);
+    expect(counter.failures).toBe(5);
+    const failures = await request(system.url)
+      .get(`/v1/accounts/${acme.accountId}/audit-events`)
+      .query({ action: 'login.failed', targetId: target.userId })
+      .set(bearer(acme.accessToken))
+      .expect(200);
+    expect(failures.body.items).toHaveLength(5);
+  });
+
+  it('starts an identifier afresh after a success', async () => {
+    const target = 'fresh@acme.test';
+    await people.member(acme, target, 'Developer');
+    for (let i = 0; i < 4; i += 1) await login(target, WRONG).expect(401);
+    await login(target, PASSWORD).expect(200);
+    for (let i = 0; i < 4; i += 1) await login(target, WRONG).expect(401);
+    await login(target, PASSWORD).expect(200);
+  });
+
+  it('answers a wrong password and an unknown e-mail alike (B2)', async () => {
+    const wrong = await login(acme.email, WRONG);
+    const unknownEmail = await login('never-seen@acme.test', WRONG);
+    expect(wrong.status).toBe(401);
+    expect({ ...wrong.body, requestId: 0 }).toEqual({ ...unknownEmail.body, requestId: 0 });
+  });
+
+  describe('the audit trail (B4)', () => {
+    const audit = (query: Record<string, string | number> = {}, token = acme.accessToken) =>
+      request(system.url).get(`/v1/accounts/${acme.accountId}/audit-events`).query(query).set(bearer(token));
+
+    it('records sign-in successes and failures with who, on whom, when and from which address, without secrets', async () => {
+      const ip = newAddress();
+      await login(acme.email, PASSWORD, ip).expect(200);
+      await login(acme.email, WRONG, ip).expect(401);
+      const events = (await audit({ actorId: acme.userId, action: 'login.succeeded' }).expect(200)).body.items;
+      expect(events[0]).toMatchObject({
+        action: 'login.succeeded',
+        outcome: 'success',
+        actor: { type: 'user', id: acme.userId },
+        ip,
+        occurredAt: expect.any(String),
+      });
+      const failed = (await audit({ targetId: acme.userId, outcome: 'failure' }).expect(200)).body.items;
+      expect(failed[0]).toMatchObject({ action: 'login.failed', target: { type: 'user', id: acme.userId }, ip, details: { reason: 'wrong-password' } });
+      const everything = JSON.stringify((await audit({ limit: 100 }).expect(200)).body);
+      expect(everything).not.toContain(WRONG);
+      expect(everything).not.toContain(PASSWORD);
+    });
+
+    it('records throttled attempts and changes made by admins', async () => {
+      expect((await audit({ action: 'login.throttled', targetId: victim.userId }).expect(200)).body.items.length).toBeGreaterThanOrEqual(1);
+      await request(system.url)
+        .patch(`/v1/accounts/${acme.accountId}/users/${victim.userId}`)
+        .set(bearer(acme.accessToken))
+        .send({ phone: '+447700900555' })
+        .expect(200);
+      const [change] = (await audit({ action: 'user.updated', targetId: victim.userId }).expect(200)).body.items;
+      expect(change).toMatchObject({ actor: { type: 'user', id: acme.userId }, details: { changed: ['phone'] } });
+      const invited = (await audit({ action: 'user.invited' }).expect(200)).body.items;
+      expect(invited.length).toBeGreaterThanOrEqual(3);
+      expect(invited[0].details).toMatchObject({ role: 'Developer' });
+    });
+
+    it('filters by time and pages newest first', async () => {
+      const all = (await audit({ limit: 100 }).expect(200)).body.items as Array<{ id: string; occurredAt: string }>;
+      expect(all.map((event) => event.occurredAt)).toEqual([...all.map((event) => event.occurredAt)].sort().reverse());
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await audit({ limit: 7, ...(cursor ? { cursor } : {}) }).expect(200);
+        seen.push(...page.body.items.map((event: { id: string }) => event.id));
+        cursor = page.body.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toEqual(all.map((event) => event.id));
+      const future = new Date(Date.now() + 3600_000).toISOString();
+      expect((await audit({ from: future }).expect(200)).body.items).toEqual([]);
+      expect((await audit({ to: future, limit: 1 }).expect(200)).body.items).toHaveLength(1);
+      await audit({ from: 'yesterday' }).expect(400);
+      await audit({ action: 'no.such.action' }).expect(400);
+    });
+
+    it('is permission-checked: 403 without audit:read, 404 from another account; denials are logged', async () => {
+      const denied = await audit({}, victim.accessToken).expect(403);
+      expect(denied.body.code).toBe('FORBIDDEN');
+      const other = await people.signUp('other-co');
+      await audit({}, other.accessToken).expect(404);
+      const gatewayLogs = (system.logs.get('gateway') ?? []).join('\n');
+      expect(gatewayLogs).toContain('access-denied');
+      expect(gatewayLogs).not.toContain(other.accessToken);
+    });
+  });
+});
+
+describe('argon2 work is bounded: past the queue, 503 rather than starvation (L1)', () => {
+  const system = new TestSystem({ env: { TRUST_PROXY: 'true', ARGON2_MAX_CONCURRENCY: '1', ARGON2_QUEUE_LIMIT: '2' } });
+  const people = new People(system);
+
+  beforeAll(async () => {
+    await system.start();
+    await people.signUp('flood');
+  }, 60_000);
+  afterAll(() => system.stop());
+
+  it('answers 503 SERVICE_UNAVAILABLE to logins beyond the queue, none with 500, and serves again afterwards', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        request(system.url)
+          .post('/v1/auth/login')
+          .set('x-forwarded-for', `192.0.2.${i + 1}`)
+          .send({ email: `flood${i}@flood.test`, password: WRONG }),
+      ),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(0);
+    expect(statuses.every((status) => status === 401 || status === 503)).toBe(true);
+    expect(responses.find((response) => response.status === 503)!.body.code).toBe('SERVICE_UNAVAILABLE');
+    await people.login('owner@flood.test');
+  });
+});

@@ -1,0 +1,221 @@
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { exportJWK, SignJWT } from 'jose';
+import request from 'supertest';
+import { freePort } from '#libs/testing/nats-server.js';
+import { TestSystem } from '#libs/testing/system.js';
+import { bearer, People, type SignedIn } from './helpers/people.js';
+
+const system = new TestSystem();
+const people = new People(system);
+let acme: SignedIn;
+let secondGateway: string;
+let secondPort: number;
+
+beforeAll(async () => {
+  await system.start();
+  acme = await people.signUp('acme');
+  secondPort = await freePort();
+  secondGateway = `http://127.0.0.1:${secondPort}`;
+  system.startService('gateway#2', { GATEWAY_PORT: String(secondPort) });
+  await waitForGateway(secondGateway);
+}, 60_000);
+afterAll(() => system.stop());
+
+async function waitForGateway(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`gateway at ${url} did not get ready\n${system.dumpLogs()}`);
+}
+
+/** Asks both gateway replicas for /v1/me with this token; returns both statuses. */
+async function bothReplicas(accessToken: string): Promise<number[]> {
+  const first = await request(system.url).get('/v1/me').set(bearer(accessToken));
+  const second = await request(secondGateway).get('/v1/me').set(bearer(accessToken));
+  return [first.status, second.status];
+}
+
+describe('refresh tokens rotate; re-use ends the session (S1)', () => {
+  it('rotates on every use, and a re-used old token ends the whole session at once', async () => {
+    const user = await people.member(acme, 'rotor@acme.test', 'Developer');
+    const first = await people.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+    const second = await people.http.post('/v1/auth/refresh').send({ refreshToken: first.body.refreshToken }).expect(200);
+    expect(new Set([user.refreshToken, first.body.refreshToken, second.body.refreshToken]).size).toBe(3);
+    expect(await bothReplicas(second.body.accessToken)).toEqual([200, 200]);
+    const replay = await people.http.post('/v1/auth/refresh').send({ refreshToken: first.body.refreshToken }).expect(401);
+    expect(replay.body.code).toBe('UNAUTHENTICATED');
+    await people.http.post('/v1/auth/refresh').send({ refreshToken: second.body.refreshToken }).expect(401);
+    expect(await bothReplicas(second.body.accessToken)).toEqual([401, 401]);
+    const audit = await people.http
+      .get(`/v1/accounts/${acme.accountId}/audit-events`)
+      .query({ action: 'session.refresh-reused', targetId: user.userId })
+      .set(bearer(acme.accessToken))
+      .expect(200);
+    expect(audit.body.items).toHaveLength(1);
+  });
+
+  it('refuses a made-up refresh token', async () => {
+    await people.http
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: 'x'.repeat(43) })
+      .expect(401);
+  });
+});
+
+describe('logout (S2)', () => {
+  it('revokes the refresh token and the access tokens of the session on every replica', async () => {
+    const session = await people.login(acme.email);
+    await people.http.post('/v1/auth/logout').send({ refreshToken: session.refreshToken }).expect(204);
+    await people.http.post('/v1/auth/refresh').send({ refreshToken: session.refreshToken }).expect(401);
+    expect(await bothReplicas(session.accessToken)).toEqual([401, 401]);
+    await people.http.post('/v1/auth/logout').send({ refreshToken: session.refreshToken }).expect(204);
+  });
+});
+
+describe('ended sessions are refused by every gateway at once (S3, S4)', () => {
+  let user: SignedIn;
+
+  beforeAll(async () => {
+    user = await people.member(acme, 'ended@acme.test', 'Developer');
+  });
+
+  it('an admin ends all sessions of a person: both replicas refuse the unexpired access token', async () => {
+    const other = await people.login('ended@acme.test');
+    expect(await bothReplicas(user.accessToken)).toEqual([200, 200]);
+    const response = await people.http.delete(`/v1/accounts/${acme.accountId}/users/${user.userId}/sessions`).set(bearer(acme.accessToken)).expect(200);
+    expect(response.body).toEqual({ ended: 2 });
+    expect(await bothReplicas(user.accessToken)).toEqual([401, 401]);
+    expect(await bothReplicas(other.accessToken)).toEqual([401, 401]);
+  });
+
+  it('a replica started after the revocation learns it from identity', async () => {
+    const session = await people.login('ended@acme.test');
+    await system.stopService('gateway#2');
+    await people.http.delete(`/v1/accounts/${acme.accountId}/users/${user.userId}/sessions`).set(bearer(acme.accessToken)).expect(200);
+    system.startService('gateway#2', { GATEWAY_PORT: String(secondPort) });
+    await waitForGateway(secondGateway);
+    expect(await bothReplicas(session.accessToken)).toEqual([401, 401]);
+  });
+
+  it('a person lists their sessions and ends one, or all the others', async () => {
+    const a = await people.login('ended@acme.test');
+    const b = await people.login('ended@acme.test');
+    const c = await people.login('ended@acme.test');
+    const listed = await people.http.get('/v1/me/sessions').set(bearer(a.accessToken)).expect(200);
+    expect(listed.body).toHaveLength(3);
+    expect(listed.body.filter((session: { current: boolean }) => session.current)).toHaveLength(1);
+    expect(listed.body[0]).toMatchObject({ id: expect.any(String), createdAt: expect.any(String), expiresAt: expect.any(String), ip: expect.any(String) });
+    expect(JSON.stringify(listed.body)).not.toMatch(/refresh|hash/i);
+    const current = listed.body.find((session: { current: boolean }) => session.current).id;
+    const others = listed.body.filter((session: { id: string }) => session.id !== current).map((session: { id: string }) => session.id);
+    await people.http.delete(`/v1/me/sessions/${others[0]}`).set(bearer(a.accessToken)).expect(204);
+    expect((await bothReplicas(a.accessToken))[0]).toBe(200);
+    const remaining = await people.http.get('/v1/me/sessions').set(bearer(a.accessToken)).expect(200);
+    expect(remaining.body).toHaveLength(2);
+    const ended = await people.http.delete('/v1/me/sessions').set(bearer(a.accessToken)).expect(200);
+    expect(ended.body).toEqual({ ended: 1 });
+    expect(await bothReplicas(a.accessToken)).toEqual([200, 200]);
+    expect([...(await bothReplicas(b.accessToken)), ...(await bothReplicas(c.accessToken))]).toEqual([401, 401, 401, 401]);
+  });
+
+  it("answers 404 for someone else's session", async () => {
+    const mine = await people.login('ended@acme.test');
+    const theirs = await people.http.get('/v1/me/sessions').set(bearer(acme.accessToken)).expect(200);
+    await people.http.delete(`/v1/me/sessions/${theirs.body[0].id}`).set(bearer(mine.accessToken)).expect(404);
+    await people.http.get('/v1/me').set(bearer(acme.accessToken)).expect(200);
+  });
+});
+
+describe('forged and misused access tokens are refused with 401 (J1, J2)', () => {
+  let good: string;
+  let realKey: { kid: string; pem: string };
+  let claims: { sub: string; pty: string; sid: string; typ: string };
+
+  beforeAll(async () => {
+    const session = await people.login(acme.email);
+    good = session.accessToken;
+    const [row] = await system.database.query<{ kid: string; private_pem: string }>('SELECT kid, private_pem FROM identity.signing_keys LIMIT 1');
+    realKey = { kid: row.kid, pem: row.private_pem };
+    const payload = JSON.parse(Buffer.from(good.split('.')[1], 'base64url').toString()) as typeof claims;
+    claims = { sub: payload.sub, pty: payload.pty, sid: payload.sid, typ: payload.typ };
+  });
+
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  function signed(options: { header?: Record<string, unknown>; claims?: Record<string, unknown>; iss?: string; aud?: string; exp?: number } = {}) {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ ...claims, ...options.claims })
+      .setProtectedHeader({ alg: 'ES256', kid: realKey.kid, typ: 'at+jwt', ...options.header })
+      .setSubject(acme.userId)
+      .setIssuer(options.iss ?? 'portico')
+      .setAudience(options.aud ?? 'portico-api')
+      .setIssuedAt(now - 10)
+      .setExpirationTime(options.exp ?? now + 300)
+      .sign(createPrivateKey(realKey.pem));
+  }
+
+  it('accepts a token signed with the real key (the forgeries below differ only in what they test)', async () => {
+    await people.http
+      .get('/v1/me')
+      .set(bearer(await signed()))
+      .expect(200);
+    await people.http.get('/v1/me').set(bearer(good)).expect(200);
+  });
+
+  it.each([
+    ['unsigned (alg none)', () => Promise.resolve(`${b64({ alg: 'none', typ: 'JWT' })}.${good.split('.')[1]}.`)],
+    ['badly signed', () => Promise.resolve(good.slice(0, -4) + (good.endsWith('AAAA') ? 'BBBB' : 'AAAA'))],
+    [
+      'HS256 with the public key as the secret',
+      async () => {
+        const jwks = (await people.http.get('/.well-known/jwks.json').expect(200)).body as { keys: object[] };
+        const header = b64({ alg: 'HS256', kid: realKey.kid, typ: 'JWT' });
+        const body = good.split('.')[1];
+        const secret = createPublicKey({ key: jwks.keys[0] as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+        return `${header}.${body}.${createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url')}`;
+      },
+    ],
+    ['expired', () => signed({ exp: Math.floor(Date.now() / 1000) - 5 })],
+    ['for another audience', () => signed({ aud: 'someone-else' })],
+    ['from another issuer', () => signed({ iss: 'evil' })],
+    ['not marked as an access token', () => signed({ claims: { typ: 'refresh' } })],
+    ['with a session id that is not one', () => signed({ claims: { sid: 'nope' } })],
+  ])('refuses a token %s', async (_label, make) => {
+    const response = await people.http
+      .get('/v1/me')
+      .set(bearer(await make()))
+      .expect(401);
+    expect(response.body.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a refresh token used as an access token', async () => {
+    const session = await people.login(acme.email);
+    await people.http.get('/v1/me').set(bearer(session.refreshToken)).expect(401);
+  });
+
+  it.each(['jwk', 'jku', 'x5u'])("ignores a %s header pointing at the forger's key (keys come only from the key set)", async (header) => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = await exportJWK(publicKey);
+    const headers: Record<string, unknown> = { jwk: { ...jwk, kid: realKey.kid }, jku: 'http://127.0.0.1:1/jwks.json', x5u: 'http://127.0.0.1:1/cert.pem' };
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: realKey.kid, [header]: headers[header] })
+      .setSubject(acme.userId)
+      .setIssuer('portico')
+      .setAudience('portico-api')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(privateKey);
+    await people.http.get('/v1/me').set(bearer(forged)).expect(401);
+    const unknownKid = await new SignJWT({ ...claims, sid: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: 'forger', [header]: headers[header] })
+      .setSubject(acme.userId)
+      .setIssuer('portico')
+      .setAudience('portico-api')
+      .setExpirationTime(now + 300)
+      .sign(privateKey);
+    await people.http.get('/v1/me').set(bearer(unknownKid)).expect(401);
+  });
+});

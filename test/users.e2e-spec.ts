@@ -1,0 +1,369 @@
+import { TestSystem } from '#libs/testing/system.js';
+import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
+
+const system = new TestSystem();
+const people = new People(system);
+
+let acme: SignedIn;
+let globex: SignedIn;
+
+beforeAll(async () => {
+  await system.start();
+  acme = await people.signUp('acme');
+  globex = await people.signUp('globex');
+}, 60_000);
+afterAll(() => system.stop());
+
+describe('a new person: invite -> activate -> login -> refresh -> logout', () => {
+  let graceId: string;
+  let session: { accessToken: string; refreshToken: string };
+
+  it('invites a new person with a role: 201 with the id only, and an activation mail', async () => {
+    const response = await people.http
+      .post(`/v1/accounts/${acme.accountId}/users`)
+      .set(bearer(acme.accessToken))
+      .send({ firstName: 'Grace', lastName: 'Hopper', email: 'Grace@Navy.test', phone: '+12025550143', role: 'Developer' })
+      .expect(201);
+    expect(Object.keys(response.body)).toEqual(['id']);
+    graceId = response.body.id;
+    const mail = await people.nthMail('grace@navy.test');
+    expect(mail.subject).toContain('Account acme');
+    expect(linkToken(mail, '/activate').length).toBeGreaterThanOrEqual(43);
+  });
+
+  it('shows the pending person in the user table with the role', async () => {
+    const response = await people.http.get(`/v1/accounts/${acme.accountId}/users/${graceId}`).set(bearer(acme.accessToken)).expect(200);
+    expect(response.body).toMatchObject({
+      id: graceId,
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      email: 'Grace@Navy.test',
+      phone: '+12025550143',
+      roles: ['Developer'],
+      owner: false,
+      active: true,
+      status: 'pending',
+      lastLoginAt: null,
+    });
+  });
+
+  it('activates from the mail and signs in', async () => {
+    await people.activateFromMail('grace@navy.test');
+    session = await people.login('grace@navy.test');
+    const me = await people.http.get('/v1/me').set(bearer(session.accessToken)).expect(200);
+    expect(me.body.memberships).toEqual([expect.objectContaining({ accountId: acme.accountId, roles: ['Developer'], owner: false })]);
+    const row = await people.http.get(`/v1/accounts/${acme.accountId}/users/${graceId}`).set(bearer(acme.accessToken)).expect(200);
+    expect(row.body).toMatchObject({ status: 'active', lastLoginAt: expect.any(String) });
+  });
+
+  it('refreshes: a new pair, and the old refresh token no longer works', async () => {
+    const refreshed = await people.http.post('/v1/auth/refresh').send({ refreshToken: session.refreshToken }).expect(200);
+    expect(refreshed.body).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String), refreshToken: expect.any(String) });
+    expect(refreshed.body.refreshToken).not.toBe(session.refreshToken);
+    await people.http.get('/v1/me').set(bearer(refreshed.body.accessToken)).expect(200);
+    session = refreshed.body;
+  });
+
+  it('logs out: the refresh token and the access token are refused at once', async () => {
+    await people.http.post('/v1/auth/logout').send({ refreshToken: session.refreshToken }).expect(204);
+    await people.http.post('/v1/auth/refresh').send({ refreshToken: session.refreshToken }).expect(401);
+    await people.http.get('/v1/me').set(bearer(session.accessToken)).expect(401);
+  });
+});
+
+describe('a person who already has a login, added to a second account with another role', () => {
+  let ada: SignedIn;
+
+  beforeAll(async () => {
+    ada = await people.member(acme, 'ada@engines.test', 'Developer', { firstName: 'Ada', lastName: 'Lovelace' });
+  });
+
+  it('gets a membership and an "added to account" mail, not an activation mail; the answer looks like any other create', async () => {
+    const mailsBefore = system.mail.to('ada@engines.test').length;
+    const existing = await people.http
+      .post(`/v1/accounts/${globex.accountId}/users`)
+      .set(bearer(globex.accessToken))
+      .send({ firstName: 'Someone', lastName: 'Else', email: 'ADA@engines.test', phone: '+33612345678', role: 'Owner' })
+      .expect(201);
+    const fresh = await people.http
+      .post(`/v1/accounts/${globex.accountId}/users`)
+      .set(bearer(globex.accessToken))
+      .send({ firstName: 'New', lastName: 'Person', email: 'new.person@globex.test', phone: '+33612345679', role: 'Developer' })
+      .expect(201);
+    expect(Object.keys(existing.body)).toEqual(Object.keys(fresh.body));
+    expect(existing.body.id).toBe(ada.userId);
+    const added = await people.nthMail('ada@engines.test', () => true, mailsBefore + 1);
+    expect(added.subject).toContain('Account globex');
+    expect(added.links.some((link) => link.includes('token='))).toBe(false);
+  });
+
+  it('keeps her password and her name, and shows a different role in each account', async () => {
+    const session = await people.login('ada@engines.test', PASSWORD);
+    const me = await people.http.get('/v1/me').set(bearer(session.accessToken)).expect(200);
+    expect(me.body).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace' });
+    const roles = Object.fromEntries(me.body.memberships.map((m: { accountId: string; roles: string[] }) => [m.accountId, m.roles]));
+    expect(roles).toEqual({ [acme.accountId]: ['Developer'], [globex.accountId]: ['Owner'] });
+  });
+
+  it('refuses adding her twice to the same account (409)', async () => {
+    const response = await people.http
+      .post(`/v1/accounts/${globex.accountId}/users`)
+      .set(bearer(globex.accessToken))
+      .send({ firstName: 'Ada', lastName: 'L', email: 'ada@engines.test', phone: '+33612345678', role: 'Developer' })
+      .expect(409);
+    expect(response.body).toMatchObject({ code: 'CONFLICT', details: { field: 'email' } });
+  });
+
+  it("refuses an admin's edit of the name of a person who also works elsewhere (only she edits it), and lets her do it", async () => {
+    const refused = await people.http
+      .patch(`/v1/accounts/${globex.accountId}/users/${ada.userId}`)
+      .set(bearer(globex.accessToken))
+      .send({ lastName: 'Byron' })
+      .expect(403);
+    expect(refused.body.message).toContain('other accounts');
+    await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ lastName: 'King' }).expect(204);
+    const row = await people.http.get(`/v1/accounts/${globex.accountId}/users/${ada.userId}`).set(bearer(globex.accessToken)).expect(200);
+    expect(row.body.lastName).toBe('King');
+  });
+
+  it('deactivated in one account: refused there at once (404), still working in the other', async () => {
+    await people.http.get(`/v1/accounts/${globex.accountId}`).set(bearer(ada.accessToken)).expect(200);
+    const session = await people.login('ada@engines.test');
+    await people.http.patch(`/v1/accounts/${globex.accountId}/users/${ada.userId}`).set(bearer(globex.accessToken)).send({ active: false }).expect(200);
+    await people.http.get(`/v1/accounts/${globex.accountId}`).set(bearer(session.accessToken)).expect(404);
+    await people.http.get(`/v1/accounts/${acme.accountId}`).set(bearer(session.accessToken)).expect(200);
+    const me = await people.http.get('/v1/me').set(bearer(session.accessToken)).expect(200);
+    expect(me.body.memberships.map((m: { accountId: string }) => m.accountId)).toEqual([acme.accountId]);
+    await people.http.patch(`/v1/accounts/${globex.accountId}/users/${ada.userId}`).set(bearer(globex.accessToken)).send({ active: true }).expect(200);
+    await people.http.get(`/v1/accounts/${globex.accountId}`).set(bearer(session.accessToken)).expect(200);
+  });
+});
+
+describe('a deactivated user is refused at once', () => {
+  it('ends the sessions of a person with no other account: access token, refresh and login all refused', async () => {
+    const linus = await people.member(acme, 'linus@acme.test', 'Developer');
+    await people.http.get(`/v1/accounts/${acme.accountId}`).set(bearer(linus.accessToken)).expect(200);
+    const response = await people.http
+      .patch(`/v1/accounts/${acme.accountId}/users/${linus.userId}`)
+      .set(bearer(acme.accessToken))
+      .send({ active: false })
+      .expect(200);
+    expect(response.body).toMatchObject({ active: false, status: 'active' });
+    await people.http.get('/v1/me').set(bearer(linus.accessToken)).expect(401);
+    await people.http.post('/v1/auth/refresh').send({ refreshToken: linus.refreshToken }).expect(401);
+    const login = await people.http.post('/v1/auth/login').send({ email: 'linus@acme.test', password: PASSWORD }).expect(401);
+    expect(login.body.code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('never deactivates the owner (403)', async () => {
+    const response = await people.http
+      .patch(`/v1/accounts/${acme.accountId}/users/${acme.userId}`)
+      .set(bearer(acme.accessToken))
+      .send({ active: false })
+      .expect(403);
+    expect(response.body.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('the user table', () => {
+  let table: SignedIn;
+  const names = [
+    { firstName: 'Zoé', lastName: 'Dupré', email: 'zoe.dupre@table.test', phone: '+33611111111' },
+    { firstName: 'Zoe', lastName: 'Martin', email: 'zmartin@table.test', phone: '+33622222222' },
+    { firstName: 'José', lastName: 'Núñez', email: 'jose@table.test', phone: '+34633333333' },
+    { firstName: 'Brigitte', lastName: 'Åberg', email: 'brigitte@table.test', phone: '+46744444444' },
+    { firstName: 'Chen', lastName: 'Li', email: 'chen.li@table.test', phone: '+8613555555555' },
+    { firstName: 'Émile', lastName: 'Zola', email: 'emile@table.test', phone: '+33666666666' },
+  ];
+
+  beforeAll(async () => {
+    table = await people.signUp('table-co', 'owner@table.test');
+    for (const person of names) await people.invite(table, { ...person, role: 'Developer' });
+  });
+
+  const list = (query: Record<string, string | number>) => people.http.get(`/v1/accounts/${table.accountId}/users`).query(query).set(bearer(table.accessToken));
+
+  it.each([
+    ['zoe', ['Dupré', 'Martin']],
+    ['ZOÉ', ['Dupré', 'Martin']],
+    ['dupre', ['Dupré']],
+    ['nunez', ['Núñez']],
+    ['aberg', ['Åberg']],
+    ['chen.li@', ['Li']],
+    ['+34 633', ['Núñez']],
+    ['6666', ['Zola']],
+    ['emile zola', ['Zola']],
+  ])('search %s finds %j (name, e-mail, phone; case and accents ignored)', async (search, lastNames) => {
+    const response = await list({ search }).expect(200);
+    expect(response.body.items.map((item: { lastName: string }) => item.lastName).sort()).toEqual([...lastNames].sort());
+    expect(response.body.items.every((item: { roles: string[] }) => item.roles.length > 0)).toBe(true);
+  });
+
+  it.each(['zo', '  z ', ''])('refuses a search of fewer than 3 characters (%j) with 400 naming search', async (search) => {
+    const response = await list({ search }).expect(400);
+    expect(response.body.message).toContain('search');
+  });
+
+  it('sorts by name (last name, then first name), both ways', async () => {
+    const asc = await list({ sort: 'name', order: 'asc' }).expect(200);
+    const lastNames = asc.body.items.map((item: { lastName: string }) => item.lastName);
+    expect(lastNames).toEqual(['Åberg', 'Dupré', 'Li', 'Martin', 'Núñez', 'table-co', 'Zola'].sort((a, b) => fold(a).localeCompare(fold(b))));
+    const desc = await list({ sort: 'name', order: 'desc' }).expect(200);
+    expect(desc.body.items.map((item: { lastName: string }) => item.lastName)).toEqual([...lastNames].reverse());
+  });
+
+  it('sorts by e-mail and by creation date', async () => {
+    const byEmail = await list({ sort: 'email' }).expect(200);
+    const emails = byEmail.body.items.map((item: { email: string }) => item.email);
+    expect(emails).toEqual([...emails].sort());
+    const byCreated = await list({ sort: 'createdAt', order: 'desc' }).expect(200);
+    const created = byCreated.body.items.map((item: { createdAt: string }) => item.createdAt);
+    expect(created).toEqual([...created].sort().reverse());
+    expect(byCreated.body.items[0].email).toBe('emile@table.test');
+  });
+
+  it.each(['name', 'email', 'createdAt', 'lastLoginAt'])('pages through every row with the cursor, sorted by %s', async (sort) => {
+    const all = (await list({ sort }).expect(200)).body.items.map((item: { id: string }) => item.id);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await list({ sort, limit: 2, ...(cursor ? { cursor } : {}) }).expect(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((item: { id: string }) => item.id));
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(all);
+    expect(seen).toHaveLength(7);
+  });
+
+  it('refuses a cursor of another sort, a foreign cursor and a page over 100 (400)', async () => {
+    const page = await list({ sort: 'name', limit: 2 }).expect(200);
+    await list({ sort: 'email', cursor: page.body.nextCursor }).expect(400);
+    await list({ cursor: 'bm90LWEtY3Vyc29y' }).expect(400);
+    const tooMany = await list({ limit: 101 }).expect(400);
+    expect(tooMany.body.message).toContain('limit');
+    await list({ sort: 'role' }).expect(400);
+  });
+
+  it('edits name and phone of a person whose only account this is, and changes the role', async () => {
+    const [zola] = (await list({ search: 'zola' }).expect(200)).body.items;
+    const edited = await people.http
+      .patch(`/v1/accounts/${table.accountId}/users/${zola.id}`)
+      .set(bearer(table.accessToken))
+      .send({ firstName: 'Emile', phone: '+33677777777', role: 'Supervisor' })
+      .expect(200);
+    expect(edited.body).toMatchObject({ firstName: 'Emile', phone: '+33677777777', roles: ['Supervisor'] });
+    expect((await list({ search: '7777777' }).expect(200)).body.items.map((item: { id: string }) => item.id)).toEqual([zola.id]);
+  });
+
+  it('refuses fields that may not be set (400 naming them)', async () => {
+    const [zola] = (await list({ search: 'zola' }).expect(200)).body.items;
+    for (const body of [{ password: NEW_PASSWORD }, { email: 'x@y.test' }, { status: 'active' }, { accountId: acme.accountId }]) {
+      const response = await people.http.patch(`/v1/accounts/${table.accountId}/users/${zola.id}`).set(bearer(table.accessToken)).send(body).expect(400);
+      expect(response.body.message).toContain(Object.keys(body)[0]);
+    }
+  });
+
+  it('answers 404 for a person of another account, and for a malformed id', async () => {
+    await people.http.get(`/v1/accounts/${table.accountId}/users/${acme.userId}`).set(bearer(table.accessToken)).expect(404);
+    await people.http.get(`/v1/accounts/${table.accountId}/users/not-a-uuid`).set(bearer(table.accessToken)).expect(404);
+    await people.http.get(`/v1/accounts/${acme.accountId}/users`).set(bearer(table.accessToken)).expect(404);
+  });
+});
+
+describe('invitations: re-send, revoke; removal', () => {
+  it('re-sends a pending invitation: the old link stops working, the new one works', async () => {
+    const id = await people.invite(acme, { email: 'pending@acme.test', role: 'Developer' });
+    const first = linkToken(await people.nthMail('pending@acme.test'), '/activate');
+    await people.http.post(`/v1/accounts/${acme.accountId}/users/${id}/invitation`).set(bearer(acme.accessToken)).expect(202);
+    const second = linkToken(await people.nthMail('pending@acme.test', () => true, 2), '/activate');
+    expect(second).not.toBe(first);
+    const stale = await people.http.post('/v1/auth/activate').send({ token: first, password: PASSWORD }).expect(400);
+    expect(stale.body.code).toBe('INVALID_TOKEN');
+    await people.http.post('/v1/auth/activate').send({ token: second, password: PASSWORD }).expect(204);
+    const again = await people.http.post(`/v1/accounts/${acme.accountId}/users/${id}/invitation`).set(bearer(acme.accessToken)).expect(409);
+    expect(again.body.code).toBe('CONFLICT');
+  });
+
+  it('revokes a pending invitation: the link dies and the person leaves the table', async () => {
+    const id = await people.invite(acme, { email: 'revoked@acme.test', role: 'Developer' });
+    const token = linkToken(await people.nthMail('revoked@acme.test'), '/activate');
+    await people.http.delete(`/v1/accounts/${acme.accountId}/users/${id}/invitation`).set(bearer(acme.accessToken)).expect(204);
+    await people.http.post('/v1/auth/activate').send({ token, password: PASSWORD }).expect(400);
+    await people.http.get(`/v1/accounts/${acme.accountId}/users/${id}`).set(bearer(acme.accessToken)).expect(404);
+  });
+
+  it('removes a person: gone from the table, their token refused in the account at once, the owner never', async () => {
+    const mallory = await people.member(acme, 'mallory@acme.test', 'Developer');
+    await people.http.get(`/v1/accounts/${acme.accountId}`).set(bearer(mallory.accessToken)).expect(200);
+    await people.http.delete(`/v1/accounts/${acme.accountId}/users/${mallory.userId}`).set(bearer(acme.accessToken)).expect(204);
+    await people.http.get(`/v1/accounts/${acme.accountId}/users/${mallory.userId}`).set(bearer(acme.accessToken)).expect(404);
+    const refused = await people.http.get(`/v1/accounts/${acme.accountId}`).set(bearer(mallory.accessToken));
+    expect([401, 404]).toContain(refused.status);
+    await people.http.delete(`/v1/accounts/${acme.accountId}/users/${acme.userId}`).set(bearer(acme.accessToken)).expect(403);
+  });
+});
+
+describe('"Send email": an admin triggers the reset mail but never sees or sets the password (R7)', () => {
+  it('answers 202 without any secret; the person gets a reset link', async () => {
+    const ken = await people.member(acme, 'ken@acme.test', 'Developer');
+    const response = await people.http.post(`/v1/accounts/${acme.accountId}/users/${ken.userId}/password-reset`).set(bearer(acme.accessToken)).expect(202);
+    expect(response.body).toEqual({ accepted: true });
+    const mail = await people.nthMail('ken@acme.test', (m) => m.subject.includes('reset'));
+    expect(mail.text).toContain('administrator');
+    await people.http
+      .post('/v1/auth/password-reset/confirm')
+      .send({ token: linkToken(mail, '/reset-password'), password: NEW_PASSWORD })
+      .expect(204);
+    await people.login('ken@acme.test', NEW_PASSWORD);
+    const row = await people.http.get(`/v1/accounts/${acme.accountId}/users/${ken.userId}`).set(bearer(acme.accessToken)).expect(200);
+    expect(JSON.stringify(row.body)).not.toMatch(/argon2|password|token/i);
+  });
+});
+
+describe('roles and permissions of the people who manage people', () => {
+  let mia: SignedIn;
+
+  beforeAll(async () => {
+    await people.http
+      .post(`/v1/accounts/${acme.accountId}/roles`)
+      .set(bearer(acme.accessToken))
+      .send({ name: 'People manager', grants: [{ section: 'subusers', actions: ['read', 'write'] }] })
+      .expect(201);
+    mia = await people.member(acme, 'mia@acme.test', 'People manager');
+  });
+
+  it('lets a people manager read the table and add someone with her own role', async () => {
+    await people.http.get(`/v1/accounts/${acme.accountId}/users`).set(bearer(mia.accessToken)).expect(200);
+    await people.invite(mia, { email: 'helper@acme.test', role: 'People manager' });
+  });
+
+  it('refuses granting a role with permissions she lacks, and changes to the owner (403), creating nothing', async () => {
+    const escalate = await people.http
+      .post(`/v1/accounts/${acme.accountId}/users`)
+      .set(bearer(mia.accessToken))
+      .send({ firstName: 'E', lastName: 'Scalate', email: 'escalate@acme.test', phone: '+447700900300', role: 'Developer' })
+      .expect(403);
+    expect(escalate.body.code).toBe('FORBIDDEN');
+    const search = await people.http.get(`/v1/accounts/${acme.accountId}/users`).query({ search: 'escalate' }).set(bearer(mia.accessToken)).expect(200);
+    expect(search.body.items).toEqual([]);
+    await people.http.patch(`/v1/accounts/${acme.accountId}/users/${acme.userId}`).set(bearer(mia.accessToken)).send({ active: false }).expect(403);
+    await people.http.patch(`/v1/accounts/${acme.accountId}/users/${mia.userId}`).set(bearer(mia.accessToken)).send({ role: 'Developer' }).expect(403);
+    await people.http.patch(`/v1/accounts/${acme.accountId}/users/${mia.userId}`).set(bearer(mia.accessToken)).send({ active: false }).expect(403);
+  });
+
+  it('refuses deleting without members:delete, and reading without members:read', async () => {
+    const helper = (await people.http.get(`/v1/accounts/${acme.accountId}/users`).query({ search: 'helper@' }).set(bearer(mia.accessToken)).expect(200)).body
+      .items[0];
+    await people.http.delete(`/v1/accounts/${acme.accountId}/users/${helper.id}`).set(bearer(mia.accessToken)).expect(403);
+    const dev = await people.member(acme, 'dev@acme.test', 'Developer');
+    await people.http.get(`/v1/accounts/${acme.accountId}/users`).set(bearer(dev.accessToken)).expect(403);
+  });
+});
+
+function fold(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase();
+}
