@@ -6,4 +6,5 @@ export * from './auth.contract.js';
 export * from './me.contract.js';
 export * from './access.contract.js';
 export * from './events.contract.js';
+export * from './deliveries.contract.js';
 export * from './subjects.js';

@@ -7,6 +7,7 @@ import { AccountsController } from './accounts/accounts.controller.js';
 import { AuthController } from './accounts/auth.controller.js';
 import { AccessGuard } from './auth/access.guard.js';
 import { JwtStrategy } from './auth/jwt.strategy.js';
+import { DeliveriesController } from './deliveries/deliveries.controller.js';
 import { KeyRing } from './auth/key-ring.service.js';
 import { MeController } from './me/me.controller.js';
 import { OperationsController } from './operations/operations.controller.js';
@@ -18,7 +19,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(runtime, config), PassportModule],
-      controllers: [AccountsController, AuthController, MeController, OperationsController],
+      controllers: [AccountsController, AuthController, DeliveriesController, MeController, OperationsController],
       providers: [KeyRing, JwtStrategy, { provide: APP_GUARD, useClass: AccessGuard }],
     };
   }
