@@ -30,6 +30,7 @@ export function deliverySettings(config: NotificationsConfig): DeliverySettings 
     retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS, baseDelayMs: config.MAIL_RETRY_BASE_MS, maxDelayMs: config.MAIL_RETRY_MAX_MS },
     leaseMs: config.MAIL_ACK_WAIT_MS,
     limits: { perRecipient: config.MAIL_RATE_PER_RECIPIENT, perAccount: config.MAIL_RATE_PER_ACCOUNT, windowMinutes: config.MAIL_RATE_WINDOW_MINUTES },
+    smtpConcurrency: config.SMTP_POOL_SIZE,
   };
 }
 

@@ -27,12 +27,17 @@ class MemoryStore extends DeliveryStore {
     return Promise.resolve();
   }
 
+  async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim> {
+    await this.admit(delivery, limits);
+    return this.claim(delivery.eventId, leaseMs);
+  }
+
   claim(eventId: string, leaseMs: number): Promise<Claim> {
     const row = this.rows.get(eventId);
     if (!row) return Promise.resolve({ kind: 'missing' });
     if (FINAL_STATUSES.includes(row.status)) return Promise.resolve({ kind: 'final', status: row.status });
     const due = row.status === 'pending' ? (row.nextAttemptAt?.getTime() ?? 0) : row.leaseUntil!.getTime();
-    if (due > this.now) return Promise.resolve({ kind: 'wait', delayMs: due - this.now });
+    if (due > this.now) return Promise.resolve({ kind: 'wait', delayMs: due - this.now, because: row.status === 'pending' ? 'retry' : 'sending' });
     const reclaimed = row.status === 'sending';
     Object.assign(row, { status: 'sending', attempts: row.attempts + 1, leaseUntil: new Date(this.now + leaseMs), nextAttemptAt: null });
     return Promise.resolve({ kind: 'claimed', delivery: { ...row }, reclaimed });
@@ -108,6 +113,7 @@ const settings: DeliverySettings = {
   retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000 },
   leaseMs: 30_000,
   limits: { perRecipient: 10, perAccount: 1000, windowMinutes: 60 },
+  smtpConcurrency: 2,
 };
 let sequence = 0;
 
@@ -159,7 +165,7 @@ describe('DeliveryProcessor', () => {
     expect(sender.sent).toHaveLength(1);
   });
 
-  it('asks for the event back later while another replica holds the mail', async () => {
+  it('asks for the event back soon while another replica holds the mail', async () => {
     const event = invitation();
     await store.admit(
       { eventId: event.id, eventType: event.type, accountId: null, recipient: 'x@y.z', template: 'activation', locale: 'en', messageId: null },
@@ -170,7 +176,7 @@ describe('DeliveryProcessor', () => {
     );
     await store.claim(event.id, 30_000);
     store.now += 10_000;
-    await expect(processor.process(event)).resolves.toEqual({ kind: 'retry', delayMs: 20_100 });
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'retry', delayMs: 1100 });
     expect(sender.sent).toHaveLength(0);
   });
 
@@ -261,6 +267,24 @@ describe('DeliveryProcessor', () => {
     await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
     expect(store.rows.get(event.id)).toMatchObject({ status: 'failed', attempts: 0, template: 'activation' });
     expect(store.rows.get(event.id)!.lastError).toMatch(/invalid event/);
+  });
+
+  it('claims (marks sending) only as many mails as SMTP takes at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let mostSending = 0;
+    sender.send = async (mail, messageId) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      mostSending = Math.max(mostSending, [...store.rows.values()].filter((row) => row.status === 'sending').length);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      sender.sent.push({ mail, messageId });
+    };
+    await Promise.all(Array.from({ length: 10 }, (_, n) => processor.process(invitation(`p${n}@example.com`))));
+    expect(sender.sent).toHaveLength(10);
+    expect(most).toBe(2);
+    expect(mostSending).toBe(2);
   });
 
   it('ignores events that make no mail', async () => {

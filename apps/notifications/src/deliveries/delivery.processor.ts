@@ -6,6 +6,7 @@ import { MailSender } from '../mail/mailer.js';
 import { InvalidEventError, MailRenderer, templateFor, type RenderedMail } from '../mail/mail-renderer.js';
 import { afterFailure, classifySmtpError, isRateLimitExempt, type RetryPolicy } from './delivery-policy.js';
 import { DeliveryStore, type NewDelivery, type RateLimits } from './delivery.store.js';
+import { Slots } from './slots.js';
 
 /** What the consumer does with the event once {@link DeliveryProcessor.process} is done: acknowledge it, or have it back later. */
 export type Outcome = { kind: 'done' } | { kind: 'retry'; delayMs: number };
@@ -19,9 +20,13 @@ export interface DeliverySettings {
   /** How long a claimed mail belongs to the replica sending it (the consumer's ack wait). */
   leaseMs: number;
   limits: Omit<RateLimits, 'exempt'>;
+  /** Mails handed to SMTP at once (the SMTP pool's size): a mail is claimed only when it can go out at once. */
+  smtpConcurrency: number;
 }
 
 const DONE: Outcome = { kind: 'done' };
+/** How soon to look again at a mail another replica is sending. */
+const LOOK_AGAIN_MS = 1000;
 /** Pauses between the tries to record a mail the SMTP server accepted, when the database hiccups. */
 const RECORD_SENT_PAUSES_MS = [50, 250, 1000, 3000];
 
@@ -36,6 +41,7 @@ const RECORD_SENT_PAUSES_MS = [50, 250, 1000, 3000];
 export class DeliveryProcessor {
   /** Mails the SMTP server accepted whose `sent` could not be recorded yet: never sent again by this process. */
   private readonly acceptedUnrecorded = new Set<string>();
+  private readonly sending: Slots;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -43,7 +49,9 @@ export class DeliveryProcessor {
     private readonly renderer: MailRenderer,
     @Inject(DELIVERY_SETTINGS) private readonly settings: DeliverySettings,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.sending = new Slots(settings.smtpConcurrency);
+  }
 
   /** Handles one event; throws when the database is unreachable (the consumer retries with backoff). */
   async process(event: EventEnvelope): Promise<Outcome> {
@@ -51,17 +59,23 @@ export class DeliveryProcessor {
     if (!template) return DONE;
     const mail = await this.renderOrRecord(event, template);
     if (!mail) return DONE;
-    await this.store.admit(this.record(event, mail), { ...this.settings.limits, exempt: isRateLimitExempt(mail.template) });
     if (this.acceptedUnrecorded.has(event.id)) {
       await this.recordSent(event.id);
       return DONE;
     }
-    const claim = await this.store.claim(event.id, this.settings.leaseMs);
+    return this.sending.with(() => this.claimAndSend(event, mail));
+  }
+
+  /** Holding a send slot: keeps `sending` to the mails really in the hands of SMTP, which bounds the duplicates a crash can cause. */
+  private async claimAndSend(event: EventEnvelope, mail: RenderedMail): Promise<Outcome> {
+    const limits = { ...this.settings.limits, exempt: isRateLimitExempt(mail.template) };
+    const claim = await this.store.admitAndClaim(this.record(event, mail), limits, this.settings.leaseMs);
     switch (claim.kind) {
       case 'final':
         return DONE;
       case 'wait':
-        return { kind: 'retry', delayMs: claim.delayMs + 100 };
+        // A mail in another replica's hands is usually sent within moments: look again soon rather than at the lease's end.
+        return { kind: 'retry', delayMs: (claim.because === 'sending' ? Math.min(claim.delayMs, LOOK_AGAIN_MS) : claim.delayMs) + 100 };
       case 'missing':
         throw new Error(`The delivery of event ${event.id} vanished`);
       case 'claimed':

@@ -56,7 +56,7 @@ describe('the delivery record of an event', () => {
     await store.admit(mail, limits);
     const claims = await Promise.all(Array.from({ length: 20 }, () => store.claim(mail.eventId, 60_000)));
     expect(claims.filter((claim) => claim.kind === 'claimed')).toHaveLength(1);
-    expect(claims.filter((claim) => claim.kind === 'wait')).toHaveLength(19);
+    expect(claims.filter((claim) => claim.kind === 'wait' && claim.because === 'sending')).toHaveLength(19);
     const wait = claims.find((claim) => claim.kind === 'wait') as { delayMs: number };
     expect(wait.delayMs).toBeGreaterThan(50_000);
     expect(await statusOf(mail.eventId)).toMatchObject({ status: 'sending', attempts: 1 });
@@ -90,6 +90,23 @@ describe('the delivery record of an event', () => {
     if (status === 'sent') await store.markSent(mail.eventId);
     else await store.markFinal(mail.eventId, status, 'why');
     expect(await store.claim(mail.eventId, 60_000)).toEqual({ kind: 'final', status });
+  });
+
+  it('is recorded already claimed by admitAndClaim when new (one round trip), and claimed as usual after', async () => {
+    const mail = delivery();
+    const first = await store.admitAndClaim(mail, limits, 60_000);
+    expect(first).toMatchObject({ kind: 'claimed', reclaimed: false, delivery: { status: 'sending', attempts: 1, eventId: mail.eventId } });
+    expect(await store.admitAndClaim(mail, limits, 60_000)).toMatchObject({ kind: 'wait', because: 'sending' });
+    await store.markRetry(mail.eventId, '451', 0);
+    expect(await store.admitAndClaim(mail, limits, 60_000)).toMatchObject({ kind: 'claimed', delivery: { attempts: 2 } });
+  });
+
+  it('is recorded suppressed, not claimed, by admitAndClaim over a limit', async () => {
+    const recipient = `claim-limit-${randomUUID()}@example.com`;
+    await store.admitAndClaim(delivery({ recipient }), { ...limits, perRecipient: 1 }, 60_000);
+    const over = delivery({ recipient });
+    expect(await store.admitAndClaim(over, { ...limits, perRecipient: 1 }, 60_000)).toEqual({ kind: 'final', status: 'suppressed' });
+    expect(await statusOf(over.eventId)).toMatchObject({ status: 'suppressed', attempts: 0 });
   });
 
   it('keeps an unsendable event as failed with its reason', async () => {

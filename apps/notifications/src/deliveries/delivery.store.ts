@@ -32,8 +32,8 @@ export type Claim =
   | { kind: 'claimed'; delivery: DeliveryEntity; reclaimed: boolean }
   /** Nothing more to do: sent, failed, dead or suppressed. */
   | { kind: 'final'; status: DeliveryStatus }
-  /** Not now: another replica is sending it, or its retry time has not come. */
-  | { kind: 'wait'; delayMs: number }
+  /** Not now: its retry time has not come (`retry`), or a replica is sending it (`sending`: at most until its lease ends). */
+  | { kind: 'wait'; delayMs: number; because: 'retry' | 'sending' }
   | { kind: 'missing' };
 
 /** A page request of the delivery log. */
@@ -56,6 +56,8 @@ export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'dea
 export abstract class DeliveryStore {
   /** Records the mail of an event once (later calls change nothing); counts it against the rate limits, recording it `suppressed` when over. */
   abstract admit(delivery: NewDelivery, limits: RateLimits): Promise<void>;
+  /** {@link admit}, then {@link claim}: a new mail within the limits is recorded already claimed (one round trip). */
+  abstract admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim>;
   /** Records an event that cannot make a mail as `failed` (once). */
   abstract admitUnsendable(delivery: NewDelivery, reason: string): Promise<void>;
   /** Takes the mail of an event for one SMTP attempt, if it is due and nobody else holds it. */
@@ -79,17 +81,24 @@ export function accountKey(accountId: string): string {
   return `a:${accountId}`;
 }
 
-/** The start of the current counting bucket: the window is cut in 60 buckets ($2 is the window in minutes, so a bucket lasts $2 seconds). */
-const BUCKET = `to_timestamp(floor(extract(epoch FROM now()) / $2::integer) * $2::integer)`;
+/** The start of the current counting bucket: the window is cut in 60 buckets ($12 is the window in minutes, so a bucket lasts $12 seconds). */
+const BUCKET = `to_timestamp(floor(extract(epoch FROM now()) / $12::integer) * $12::integer)`;
+
+/** The mails counted for `key` in the window, before the current bucket ($12 is the window in minutes). */
+function olderSum(key: string): string {
+  return `SELECT coalesce(sum(count), 0)::integer AS n FROM mail_rate_buckets
+    WHERE key = ${key} AND bucket > now() - make_interval(mins => $12::integer) AND bucket <> ${BUCKET}`;
+}
 
 const COLUMNS = `id, event_id AS "eventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
   last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
   next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt"`;
 
 /**
- * {@link DeliveryStore} on PostgreSQL. Each state change is one statement (atomic by itself);
- * the rate-limit counting runs in one transaction whose bucket row locks serialize concurrent
- * mails to the same recipient or account, so parallel replicas cannot exceed a limit.
+ * {@link DeliveryStore} on PostgreSQL. Each step is one statement, atomic by itself (a mail costs
+ * three round trips: admit, claim, mark sent); the rate-limit counters are bucket rows whose row
+ * locks serialize concurrent mails to the same recipient or account, so replicas cannot exceed a
+ * limit.
  */
 @Injectable()
 export class PostgresDeliveryStore extends DeliveryStore {
@@ -97,19 +106,85 @@ export class PostgresDeliveryStore extends DeliveryStore {
     super();
   }
 
+  /**
+   * One statement: if the event has no record yet, count the mail against the recipient's limit,
+   * then (only if it passed) against the account's, and insert the record `pending`, or
+   * `suppressed` when a limit said no. A counter only moves when it stays within its limit: the
+   * check is the `ON CONFLICT ... WHERE` of the bucket row, evaluated on the row locked by this
+   * statement, so concurrent mails to the same recipient or account cannot overshoot. (Two copies
+   * of one event admitted at the very same instant may count it twice: a conservative error.)
+   */
   async admit(delivery: NewDelivery, limits: RateLimits): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const inserted = await this.insert(manager, delivery, 'pending', null);
-      if (!inserted) return;
-      const over = await this.countAgainstLimits(manager, delivery, limits);
-      if (over && !limits.exempt) {
-        await this.uncount(manager, delivery, limits);
-        await manager.query(`UPDATE deliveries SET status = 'suppressed', last_error = $2, updated_at = now() WHERE event_id = $1`, [
-          delivery.eventId,
-          `rate limit: more than ${over.limit} mails to this ${over.what} in ${limits.windowMinutes} min`,
-        ]);
-      }
-    });
+    await this.record(delivery, limits, null);
+  }
+
+  async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim> {
+    const [fresh] = await this.record(delivery, limits, leaseMs);
+    if (!fresh) return this.claim(delivery.eventId, leaseMs);
+    if (fresh.status === 'suppressed') return { kind: 'final', status: 'suppressed' };
+    return { kind: 'claimed', delivery: fresh, reclaimed: false };
+  }
+
+  /** Inserts the record of a new event (claimed for `leaseMs` when given); returns it, or nothing when the event had one. */
+  private record(delivery: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
+    const recipientLimit = limits.perRecipient;
+    const accountLimit = delivery.accountId ? limits.perAccount : 0;
+    const reason = (what: string, limit: number) => `rate limit: more than ${limit} mails to this ${what} in ${limits.windowMinutes} min`;
+    return this.dataSource.query<DeliveryEntity[]>(
+      `WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $2) AS yes),
+       r_older AS (${olderSum('$9')}),
+       r AS (
+         INSERT INTO mail_rate_buckets (key, bucket, count)
+         SELECT $9::text, ${BUCKET}, 1 FROM fresh, r_older
+         WHERE fresh.yes AND $10::integer > 0 AND ($13::boolean OR r_older.n + 1 <= $10::integer)
+         ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
+           WHERE $13::boolean OR mail_rate_buckets.count + (SELECT n FROM r_older) < $10::integer
+         RETURNING 1
+       ),
+       r_ok AS (SELECT ($10::integer = 0 OR EXISTS (SELECT 1 FROM r)) AS yes),
+       a_older AS (${olderSum('$11')}),
+       a AS (
+         INSERT INTO mail_rate_buckets (key, bucket, count)
+         SELECT $11::text, ${BUCKET}, 1 FROM fresh, r_ok, a_older
+         WHERE fresh.yes AND r_ok.yes AND $14::integer > 0 AND ($13::boolean OR a_older.n + 1 <= $14::integer)
+         ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
+           WHERE $13::boolean OR mail_rate_buckets.count + (SELECT n FROM a_older) < $14::integer
+         RETURNING 1
+       ),
+       verdict AS (
+         SELECT CASE WHEN NOT r_ok.yes THEN $15::text WHEN NOT ($14::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $16::text END AS over FROM r_ok
+       )
+       INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
+         last_attempt_at, lease_until)
+       SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text,
+         CASE WHEN verdict.over IS NOT NULL THEN 'suppressed' WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END,
+         CASE WHEN verdict.over IS NULL AND claim.lease IS NOT NULL THEN 1 ELSE 0 END,
+         verdict.over, $8::text,
+         CASE WHEN verdict.over IS NULL AND claim.lease IS NOT NULL THEN now() END,
+         CASE WHEN verdict.over IS NULL THEN now() + claim.lease END
+       FROM verdict, (SELECT make_interval(secs => $17::double precision / 1000) AS lease) AS claim
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [
+        randomUUID(),
+        delivery.eventId,
+        delivery.eventType,
+        delivery.accountId,
+        delivery.recipient,
+        delivery.template,
+        delivery.locale,
+        delivery.messageId,
+        recipientKey(delivery.recipient),
+        recipientLimit,
+        delivery.accountId ? accountKey(delivery.accountId) : 'a:-',
+        limits.windowMinutes,
+        limits.exempt,
+        accountLimit,
+        reason('recipient', recipientLimit),
+        reason('account', accountLimit),
+        leaseMs,
+      ],
+    );
   }
 
   async admitUnsendable(delivery: NewDelivery, reason: string): Promise<void> {
@@ -141,7 +216,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
     );
     if (!row) return { kind: 'missing' };
     if (FINAL_STATUSES.includes(row.status)) return { kind: 'final', status: row.status };
-    return { kind: 'wait', delayMs: Math.max(0, Number(row.waitMs ?? 0)) };
+    return { kind: 'wait', delayMs: Math.max(0, Number(row.waitMs ?? 0)), because: row.status === 'pending' ? 'retry' : 'sending' };
   }
 
   async markSent(eventId: string): Promise<void> {
@@ -215,37 +290,5 @@ export class PostgresDeliveryStore extends DeliveryStore {
       ],
     );
     return rows.length === 1;
-  }
-
-  /** Adds the mail to each limited counter; returns the first limit it exceeds, if any. */
-  private async countAgainstLimits(manager: EntityManager, delivery: NewDelivery, limits: RateLimits): Promise<{ what: string; limit: number } | null> {
-    let over: { what: string; limit: number } | null = null;
-    for (const { key, limit, what } of this.counters(delivery, limits)) {
-      const [{ total }] = await manager.query<Array<{ total: number }>>(
-        `WITH bumped AS (
-           INSERT INTO mail_rate_buckets (key, bucket, count) VALUES ($1, ${BUCKET}, 1)
-           ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
-           RETURNING count
-         )
-         SELECT ((SELECT count FROM bumped) + coalesce((
-           SELECT sum(count) FROM mail_rate_buckets WHERE key = $1 AND bucket > now() - make_interval(mins => $2::integer) AND bucket <> ${BUCKET}
-         ), 0))::integer AS total`,
-        [key, limits.windowMinutes],
-      );
-      if (total > limit && !over) over = { what, limit };
-    }
-    return over;
-  }
-
-  private async uncount(manager: EntityManager, delivery: NewDelivery, limits: RateLimits): Promise<void> {
-    const keys = this.counters(delivery, limits).map((counter) => counter.key);
-    await manager.query(`UPDATE mail_rate_buckets SET count = count - 1 WHERE key = ANY($1) AND bucket = ${BUCKET}`, [keys, limits.windowMinutes]);
-  }
-
-  private counters(delivery: NewDelivery, limits: RateLimits): Array<{ key: string; limit: number; what: string }> {
-    const counters = [];
-    if (limits.perRecipient > 0) counters.push({ key: recipientKey(delivery.recipient), limit: limits.perRecipient, what: 'recipient' });
-    if (limits.perAccount > 0 && delivery.accountId) counters.push({ key: accountKey(delivery.accountId), limit: limits.perAccount, what: 'account' });
-    return counters;
   }
 }

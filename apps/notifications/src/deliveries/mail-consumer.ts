@@ -5,6 +5,7 @@ import { EVENTS_STREAM, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contra
 import { backoffMs, CONFIG, ensureEventsStream, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
+import { Slots } from './slots.js';
 
 /** The durable consumer's name (kept from the foundation, so its position in the stream is kept too). */
 export const MAIL_CONSUMER = 'notifications';
@@ -142,28 +143,4 @@ export function readEvent(message: Pick<JsMsg, 'json'>): EventEnvelope | null {
     typeof event.data === 'object' &&
     event.data !== null;
   return valid ? (event as EventEnvelope) : null;
-}
-
-/** A counting semaphore: at most `size` mails in hand. */
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async take(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  give(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
 }

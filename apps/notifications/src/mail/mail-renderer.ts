@@ -212,18 +212,29 @@ export function webLink(base: string, path: string, token?: string): string {
   return url.toString();
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** An instant as people read it in `locale`, in UTC (the only zone every reader shares): "29 November 2026 at 10:00 UTC". */
 export function formatInstant(iso: string, locale: string): string {
   const instant = new Date(iso);
   if (Number.isNaN(instant.getTime())) throw new InvalidEventError(`not an instant: ${iso}`);
-  const tag = { en: 'en-GB', fr: 'fr-FR' }[locale] ?? locale;
-  let format: Intl.DateTimeFormat;
-  try {
-    format = new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
-  } catch {
-    format = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+  return `${dateFormat(locale).format(instant)} UTC`;
+}
+
+/** Building a DateTimeFormat costs far more than using one: one per locale, kept. */
+function dateFormat(locale: string): Intl.DateTimeFormat {
+  let format = formats.get(locale);
+  if (!format) {
+    const tag = { en: 'en-GB', fr: 'fr-FR' }[locale] ?? locale;
+    const options: Intl.DateTimeFormatOptions = { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' };
+    try {
+      format = new Intl.DateTimeFormat(tag, options);
+    } catch {
+      format = new Intl.DateTimeFormat('en-GB', options);
+    }
+    formats.set(locale, format);
   }
-  return `${format.format(instant)} UTC`;
+  return format;
 }
 
 function field<T extends object>(data: T, name: keyof T & string): string {
