@@ -10,6 +10,8 @@ export interface BenchResult {
   target?: string;
   pass?: boolean;
   details?: Record<string, unknown>;
+  /** Prose about the scenario, printed under the table. */
+  markdown?: string;
 }
 
 /** Latency percentiles (ms) of a list of durations (ms). */

@@ -1,13 +1,29 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runAccessBenchmarks } from './access.bench.js';
 import { runIdentityBenchmarks } from './identity.bench.js';
+import type { Scenario } from './lib/scenario.js';
+import { scenario as mailThroughput } from './scenarios/m1-mail-throughput.js';
 import { environment, type BenchResult } from './harness.js';
 
 /** Every benchmark group, by name (`npm run bench -- access` runs one). */
 const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   access: runAccessBenchmarks,
   identity: runIdentityBenchmarks,
+  mail: () => fromScenario(mailThroughput),
 };
+
+/** Runs a scenario written against bench/lib/scenario.ts and turns its metrics into result rows (its prose goes below the table). */
+async function fromScenario(scenario: Scenario): Promise<BenchResult[]> {
+  const result = await scenario.run();
+  return result.metrics.map((metric, index) => ({
+    id: `${result.id}${result.metrics.length > 1 ? `.${index + 1}` : ''}`,
+    scenario: `${result.title}: ${metric.name}`,
+    value: metric.value,
+    unit: metric.unit,
+    details: { ...(metric.min !== undefined && { min: metric.min }), ...(metric.max !== undefined && { max: metric.max }) },
+    ...(index === 0 && { markdown: `## ${result.id}: ${result.title}\n\n${result.markdown.trim()}\n` }),
+  }));
+}
 
 const selected = process.argv.slice(2).filter((name) => name in GROUPS);
 const names = selected.length > 0 ? selected : Object.keys(GROUPS);
@@ -46,6 +62,7 @@ function render(env: Record<string, string | number>, list: BenchResult[]): stri
     '|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...list.flatMap((r) => (r.markdown ? [r.markdown] : [])),
   ].join('\n');
 }
 

@@ -1,39 +1,17 @@
 import request from 'supertest';
-import type { CaughtMail } from '#libs/testing/mail-catcher.js';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
-import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
+import { bearer, People, type SignedIn } from './helpers/people.js';
 
 const system = new TestSystem();
-const PASSWORD = 'correct horse battery staple';
+const people = new People(system);
 let nats: TestNatsRequester;
 
-interface Owner {
-  accountId: string;
-  userId: string;
-  token: string;
-}
+type Owner = SignedIn;
+const signUp = (slug: string) => people.signUp(slug);
 
-function tokenOf(mail: CaughtMail): string {
-  return new URL(mail.links.find((link) => link.startsWith(`${TEST_WEB_URL}/activate?`))!).searchParams.get('token')!;
-}
-
-async function signUp(slug: string): Promise<Owner> {
-  const email = `owner@${slug}.test`;
-  const created = await request(system.url)
-    .post('/v1/accounts')
-    .send({ name: `Account ${slug}`, slug, owner: { firstName: 'O', lastName: slug, email, phone: '+447700900123' } })
-    .expect(201);
-  const mail = await system.mail.waitFor((candidate) => candidate.to.includes(email));
-  await request(system.url)
-    .post('/v1/auth/activate')
-    .send({ token: tokenOf(mail), password: PASSWORD })
-    .expect(204);
-  const login = await request(system.url).post('/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
-  return { accountId: created.body.id, userId: created.body.ownerId, token: login.body.accessToken };
-}
-
-const as = (who: Owner) => ({ authorization: `Bearer ${who.token}` });
+const as = (who: Owner) => bearer(who.accessToken);
 
 /** Binds `who` (a real user) into `owner`'s account, as `owner` would through a user or subuser resource. */
 async function bind(owner: Owner, who: Owner, bindings: Array<{ role: string; applicationIds?: string[] }>) {
@@ -189,6 +167,20 @@ describe('changes are enforced on the very next request', () => {
     await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX] }]);
     expect((await createRole()).status).toBe(403);
     await system.stopService('gateway#2');
+  });
+
+  it('a change made through one access replica is decided the same by every replica, at once', async () => {
+    const healthPort = await freePort();
+    system.startService('access#2', { HEALTH_PORT: String(healthPort) });
+    await waitReady(`http://127.0.0.1:${healthPort}`);
+    const check = { principal: { type: 'user', id: bob.userId }, accountId: acme.accountId, section: 'billing', action: 'write' };
+    const decisions = async () =>
+      Promise.all(Array.from({ length: 20 }, () => nats.send('access.check', check).then((reply) => (reply.response as { allowed: boolean }).allowed)));
+    await bind(acme, bob, [{ role: 'Accountant' }]);
+    expect(new Set(await decisions())).toEqual(new Set([true]));
+    await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX] }]);
+    expect(new Set(await decisions())).toEqual(new Set([false]));
+    await system.stopService('access#2');
   });
 
   it('deleting an application takes it out of the bindings limited to it', async () => {

@@ -12,5 +12,6 @@ export * from './subusers.contract.js';
 export * from './credentials.contract.js';
 export * from './sessions.contract.js';
 export * from './audit.contract.js';
+export * from './deliveries.contract.js';
 export * from './subjects.js';
 export * from './fast-check.js';

@@ -27,6 +27,7 @@ import type {
   RolesOfPrincipalRequest,
 } from './access.contract.js';
 import type { AccountView, CreateAccountBody, GetAccountRequest } from './accounts.contract.js';
+import type { DeliveryPage, ListDeliveriesRequest } from './deliveries.contract.js';
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
 import type { ActorRequest, MeView } from './me.contract.js';
@@ -157,6 +158,8 @@ export const Subjects = {
   AccessHealth: 'access.health',
   /** Readiness of notifications. */
   NotificationsHealth: 'notifications.health',
+  /** One page of an account's mail delivery log (recipients masked unless the actor may read members). */
+  DeliveriesList: 'notifications.deliveries.list',
 } as const;
 
 /** The request and response type of every request/reply subject: a wrong payload is a compile error. */
@@ -216,6 +219,7 @@ export interface RpcContracts {
   [Subjects.AuditList]: { request: ListAuditEventsRequest; response: Page<AuditEventView> };
   [Subjects.AccessHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.NotificationsHealth]: { request: Record<string, never>; response: HealthView };
+  [Subjects.DeliveriesList]: { request: ListDeliveriesRequest; response: DeliveryPage };
 }
 
 /** An account the caller belongs to, as identity knows it (roles come from access). */

@@ -1,7 +1,8 @@
-import { Controller, Inject, type Type } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import { Controller, Inject, type Provider, type Type } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { databaseAnswers } from './database.js';
 import type { NatsLink } from './nats-connection.js';
+import { NATS_LINK } from './platform.module.js';
 import { MessagePattern } from '@nestjs/microservices';
 import type { HealthView } from '#libs/contracts/index.js';
 
@@ -39,4 +40,13 @@ export class DatabaseAndNatsReadiness implements Readiness {
     const checks = { database: await databaseAnswers(this.dataSource), nats: this.link.isUp() };
     return { service: this.service, ready: checks.database && checks.nats, checks };
   }
+}
+
+/** The READINESS provider of a service that owns a database schema. */
+export function databaseReadinessProvider(service: string): Provider {
+  return {
+    provide: READINESS,
+    inject: [DataSource, NATS_LINK],
+    useFactory: (dataSource: DataSource, link: NatsLink) => new DatabaseAndNatsReadiness(service, dataSource, link),
+  };
 }

@@ -1,7 +1,7 @@
 import { Catch, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor, type RpcExceptionFilter } from '@nestjs/common';
 import { NatsContext, ServerNats } from '@nestjs/microservices';
 import type { MsgHdrs, Subscription } from '@nats-io/transport-node';
-import { Observable, finalize, throwError } from 'rxjs';
+import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { describeValidationErrors } from './validation.js';
@@ -46,14 +46,10 @@ export class RpcContextInterceptor implements NestInterceptor {
     const headers = rpc instanceof NatsContext ? (rpc.getHeaders() as MsgHdrs | undefined) : undefined;
     const requestId = acceptRequestId(headers?.get(REQUEST_ID_HEADER)) ?? randomUUID();
     this.inFlight.enter();
-    return new Observable((subscriber) =>
-      requestContext.run({ requestId }, () =>
-        next
-          .handle()
-          .pipe(finalize(() => this.inFlight.leave()))
-          .subscribe(subscriber),
-      ),
-    );
+    // enterWith (not run + a wrapping Observable): the handler and everything it awaits see this
+    // request's context; the next message sets its own before anything reads it.
+    requestContext.enterWith({ requestId });
+    return next.handle().pipe(finalize(() => this.inFlight.leave()));
   }
 }
 

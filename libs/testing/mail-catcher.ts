@@ -27,13 +27,17 @@ export class MailCatcher {
   private listeners: Array<() => void> = [];
   /** When set, every mail is refused with this SMTP code (to test failures). */
   refuseWith: number | undefined;
+  /** The SMTP port once started (kept after {@link stop}, so that `start()` comes back on it). */
+  port = 0;
 
-  /** Starts the SMTP server (port 0: any free port) and returns its port. */
-  async start(port = 0, host = '127.0.0.1'): Promise<number> {
+  /** Starts the SMTP server (port 0: any free port; by default the port it had before a stop) and returns its port. */
+  async start(port = this.port, host = '127.0.0.1'): Promise<number> {
     this.smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      // A stop cuts open connections (as a server going down would) instead of waiting 30 s for clients to leave.
+      closeTimeout: 200,
       onData: (stream, _session, callback) => {
         if (this.refuseWith) {
           stream.resume();
@@ -52,7 +56,8 @@ export class MailCatcher {
       this.smtp!.once('error', reject);
       this.smtp!.listen(port, host, () => resolve());
     });
-    return (this.smtp.server.address() as AddressInfo).port;
+    this.port = (this.smtp.server.address() as AddressInfo).port;
+    return this.port;
   }
 
   /** Serves a page listing the mails with clickable links, and `/mails.json`. Returns the port. */
@@ -95,9 +100,21 @@ export class MailCatcher {
     return this.mails.filter((mail) => mail.to.includes(address.toLowerCase()));
   }
 
+  /** Mails received with each Message-ID (a count above 1 is a duplicate). */
+  countsByMessageId(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const mail of this.mails) counts.set(mail.messageId, (counts.get(mail.messageId) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Stops listening and cuts the connections open; `start()` brings it back on the same port. */
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.smtp ? this.smtp.close(() => resolve()) : resolve()));
-    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    const smtp = this.smtp;
+    const http = this.http;
+    this.smtp = undefined;
+    this.http = undefined;
+    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
   }
 
   private keep(parsed: Awaited<ReturnType<typeof simpleParser>>): void {

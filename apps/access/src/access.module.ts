@@ -1,17 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Subjects } from '#libs/contracts/index.js';
-import {
-  dataSourceOptions,
-  DatabaseAndNatsReadiness,
-  healthController,
-  NATS_LINK,
-  PlatformModule,
-  READINESS,
-  type NatsLink,
-  type ProcessRuntime,
-} from '#libs/platform/index.js';
+import { databaseReadinessProvider, dataSourceOptions, healthController, PlatformModule, type ProcessRuntime } from '#libs/platform/index.js';
 import type { AccessConfig } from './access.config.js';
 import { accessDatabase } from './access.database.js';
 import { ApplicationsController } from './applications/applications.controller.js';
@@ -38,11 +28,7 @@ export class AccessModule {
       imports: [PlatformModule.forRoot(runtime, config), TypeOrmModule.forRoot(dataSourceOptions(accessDatabase(config)))],
       controllers: [ChecksController, CatalogController, RolesController, ApplicationsController, BindingsController, healthController(Subjects.AccessHealth)],
       providers: [
-        {
-          provide: READINESS,
-          inject: [DataSource, NATS_LINK],
-          useFactory: (dataSource: DataSource, link: NatsLink) => new DatabaseAndNatsReadiness('access', dataSource, link),
-        },
+        databaseReadinessProvider('access'),
         { provide: DecisionStore, useValue: new DecisionStore(catalog) },
         AccessRepository,
         AccessStateService,

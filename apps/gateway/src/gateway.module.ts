@@ -7,6 +7,7 @@ import { AccountsController } from './accounts/accounts.controller.js';
 import { AuthController } from './accounts/auth.controller.js';
 import { AccessGuard } from './auth/access.guard.js';
 import { JwtStrategy } from './auth/jwt.strategy.js';
+import { DeliveriesController } from './deliveries/deliveries.controller.js';
 import { KeyRing } from './auth/key-ring.service.js';
 import { ApplicationsController } from './access/applications.controller.js';
 import { CatalogController } from './access/catalog.controller.js';
@@ -43,6 +44,7 @@ export class GatewayModule {
         UsersController,
         SubusersController,
         AuditController,
+        DeliveriesController,
       ],
       providers: [
         KeyRing,

@@ -1,18 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Subjects } from '#libs/contracts/index.js';
 import {
   Clock,
+  databaseReadinessProvider,
   dataSourceOptions,
-  DatabaseAndNatsReadiness,
   healthController,
-  NATS_LINK,
   PlatformModule,
-  READINESS,
-  SystemClock,
-  type NatsLink,
   type ProcessRuntime,
+  SystemClock,
 } from '#libs/platform/index.js';
 import type { IdentityConfig } from './identity.config.js';
 import { identityDatabase } from './identity.database.js';
@@ -60,11 +56,7 @@ export class IdentityModule {
       providers: [
         { provide: Clock, useClass: SystemClock },
         { provide: PasswordHasher, useFactory: () => new PasswordHasher(config.ARGON2_MAX_CONCURRENCY, config.ARGON2_QUEUE_LIMIT) },
-        {
-          provide: READINESS,
-          inject: [DataSource, NATS_LINK],
-          useFactory: (dataSource: DataSource, link: NatsLink) => new DatabaseAndNatsReadiness('identity', dataSource, link),
-        },
+        databaseReadinessProvider('identity'),
         AccountsService,
         ActionTokensService,
         OutboxWriter,

@@ -1,14 +1,42 @@
-import { commonEnv, databaseEnv, integer, text, url, type ConfigOf } from '#libs/platform/index.js';
+import { boolean, commonEnv, databaseEnv, integer, text, url, type ConfigOf } from '#libs/platform/index.js';
 
 /** Every environment variable of the notifications service. */
 export const notificationsEnv = {
   ...commonEnv,
   ...databaseEnv,
   HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3003),
+  /** Where mail goes; `smtps://` is TLS from the first byte, credentials (percent-encoded) in the URL. */
   SMTP_URL: url('SMTP server, e.g. smtp://user:pass@mail:587 or smtps://mail:465', ['smtp', 'smtps'], 'smtp://127.0.0.1:1025'),
+  /** For `smtp://`: refuse to send unless the server offers STARTTLS. */
+  SMTP_REQUIRE_TLS: boolean('Require STARTTLS on smtp:// connections', false),
+  /** Check the SMTP server's certificate (turn off only for a self-signed test server). */
+  SMTP_TLS_REJECT_UNAUTHORIZED: boolean("Verify the SMTP server's TLS certificate", true),
+  /** A PEM file of extra certificate authorities to trust for the SMTP server ("-": the system's). */
+  SMTP_TLS_CA_FILE: text('PEM file of CAs trusted for the SMTP server ("-": none extra)', '-'),
+  /** Open SMTP connections kept by each replica (a pool; mails are sent over them in parallel). */
+  SMTP_POOL_SIZE: integer('SMTP connections kept open by each replica', 1, 100, 4),
+  /** Connection, greeting and inactivity timeout of one SMTP exchange. */
+  SMTP_TIMEOUT_MS: integer('Timeout of SMTP connection, greeting and each reply (ms)', 500, 300_000, 30_000),
   MAIL_FROM: text('Sender of every mail', 'Portico <no-reply@portico.local>'),
   PUBLIC_WEB_URL: url('Base URL of the web panel; links in mails point under it', ['http', 'https'], 'http://localhost:5173'),
   PRODUCT_NAME: text('Product name shown in mails', 'Portico'),
+  /** A folder of `<template>.<locale>.{subject,text,html}` files that replace or add to the built-in texts. */
+  MAIL_TEMPLATES_DIR: text('Folder of template overrides, <template>.<locale>.{subject,text,html} ("-": none)', '-'),
+  /** Mails one replica handles at once. */
+  MAIL_CONCURRENCY: integer('Mails one replica handles at once', 1, 256, 16),
+  /** SMTP attempts after which a temporarily failing mail becomes a dead letter (status `dead`). */
+  MAIL_MAX_ATTEMPTS: integer('SMTP attempts before a temporarily failing mail is dead', 1, 100, 12),
+  /** First retry delay; it doubles each attempt (with jitter) up to MAIL_RETRY_MAX_MS. */
+  MAIL_RETRY_BASE_MS: integer('First retry delay after a temporary SMTP failure (ms), doubled each time', 10, 3_600_000, 5000),
+  MAIL_RETRY_MAX_MS: integer('Longest retry delay (ms)', 10, 86_400_000, 1_800_000),
+  /** How long a mail being sent may go without news before JetStream gives it to another replica. */
+  MAIL_ACK_WAIT_MS: integer('How long JetStream waits for a silent replica before redelivering its event (ms)', 1000, 3_600_000, 60_000),
+  /** Mails one address may receive in MAIL_RATE_WINDOW_MINUTES (0: no limit). Password-changed notices are counted but always sent. */
+  MAIL_RATE_PER_RECIPIENT: integer('Mails one address may receive per window (0: unlimited)', 0, 1_000_000, 10),
+  /** Mails one account may cause in MAIL_RATE_WINDOW_MINUTES (0: no limit). */
+  MAIL_RATE_PER_ACCOUNT: integer('Mails one account may cause per window (0: unlimited)', 0, 10_000_000, 1000),
+  /** The sliding window of both rate limits. */
+  MAIL_RATE_WINDOW_MINUTES: integer('Sliding window of the mail rate limits (minutes)', 1, 10_080, 60),
 };
 
 /** The validated configuration of the notifications service. */

@@ -1,38 +1,47 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Subjects } from '#libs/contracts/index.js';
-import {
-  dataSourceOptions,
-  DatabaseAndNatsReadiness,
-  healthController,
-  NATS_LINK,
-  PlatformModule,
-  READINESS,
-  type NatsLink,
-  type ProcessRuntime,
-} from '#libs/platform/index.js';
+import { databaseReadinessProvider, dataSourceOptions, healthController, PlatformModule, type ProcessRuntime } from '#libs/platform/index.js';
 import type { NotificationsConfig } from './notifications.config.js';
 import { notificationsDatabase } from './notifications.database.js';
-import { DeliveriesService } from './deliveries/deliveries.service.js';
-import { Mailer } from './mail/mailer.js';
+import { DeliveriesController } from './deliveries/deliveries.controller.js';
+import { DeliveryLogService } from './deliveries/delivery-log.service.js';
+import { DELIVERY_SETTINGS, DeliveryProcessor, type DeliverySettings } from './deliveries/delivery.processor.js';
+import { DeliveryStore, PostgresDeliveryStore } from './deliveries/delivery.store.js';
+import { MailConsumer } from './deliveries/mail-consumer.js';
+import { RateBucketPruner } from './deliveries/rate-bucket-pruner.js';
+import { MailRenderer } from './mail/mail-renderer.js';
+import { Mailer, MailSender } from './mail/mailer.js';
+import type { TemplateCatalog } from './mail/template-catalog.js';
 
-/** The notifications service: durable, exactly-once mail. */
+/** The delivery knobs of a configuration. */
+export function deliverySettings(config: NotificationsConfig): DeliverySettings {
+  return {
+    retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS, baseDelayMs: config.MAIL_RETRY_BASE_MS, maxDelayMs: config.MAIL_RETRY_MAX_MS },
+    leaseMs: config.MAIL_ACK_WAIT_MS,
+    limits: { perRecipient: config.MAIL_RATE_PER_RECIPIENT, perAccount: config.MAIL_RATE_PER_ACCOUNT, windowMinutes: config.MAIL_RATE_WINDOW_MINUTES },
+    smtpConcurrency: config.SMTP_POOL_SIZE,
+  };
+}
+
+/** The notifications service: durable, exactly-once mail, and its delivery log. */
 @Module({})
 export class NotificationsModule {
-  static forRoot(config: NotificationsConfig, runtime: ProcessRuntime): DynamicModule {
+  static forRoot(config: NotificationsConfig, runtime: ProcessRuntime, templates: TemplateCatalog): DynamicModule {
     return {
       module: NotificationsModule,
       imports: [PlatformModule.forRoot(runtime, config), TypeOrmModule.forRoot(dataSourceOptions(notificationsDatabase(config)))],
-      controllers: [healthController(Subjects.NotificationsHealth)],
+      controllers: [DeliveriesController, healthController(Subjects.NotificationsHealth)],
       providers: [
-        {
-          provide: READINESS,
-          inject: [DataSource, NATS_LINK],
-          useFactory: (dataSource: DataSource, link: NatsLink) => new DatabaseAndNatsReadiness('notifications', dataSource, link),
-        },
-        Mailer,
-        DeliveriesService,
+        databaseReadinessProvider('notifications'),
+        { provide: MailSender, useClass: Mailer },
+        { provide: MailRenderer, useValue: new MailRenderer({ productName: config.PRODUCT_NAME, publicWebUrl: config.PUBLIC_WEB_URL }, templates) },
+        { provide: DeliveryStore, useClass: PostgresDeliveryStore },
+        { provide: DELIVERY_SETTINGS, useValue: deliverySettings(config) },
+        DeliveryProcessor,
+        MailConsumer,
+        RateBucketPruner,
+        DeliveryLogService,
       ],
     };
   }

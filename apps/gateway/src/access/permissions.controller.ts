@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, PickType } from '@nestjs/swagger';
+import { IsOptional, IsUUID } from 'class-validator';
 import { AccessClient } from '#libs/access-client/access-client.js';
-import { PermissionsView, type Actor } from '#libs/contracts/index.js';
+import { CheckRequest, PermissionsView, type Actor } from '#libs/contracts/index.js';
 import { RpcClient } from '#libs/platform/index.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
@@ -16,23 +16,8 @@ class PermissionsQuery {
   applicationId?: string;
 }
 
-/** `POST /v1/accounts/{id}/access/check`: a question about the caller. */
-class CheckBody {
-  @ApiProperty({ example: 'scenarios' })
-  @IsString()
-  @Length(1, 100)
-  section: string;
-
-  @ApiProperty({ example: 'write' })
-  @IsString()
-  @Length(1, 50)
-  action: string;
-
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID()
-  applicationId?: string;
-}
+/** `POST /v1/accounts/{id}/access/check`: a question about the caller (the fields of a check, without principal and account). */
+class CheckBody extends PickType(CheckRequest, ['section', 'action', 'applicationId'] as const) {}
 
 /** The answer of an access check. */
 class AllowedView {

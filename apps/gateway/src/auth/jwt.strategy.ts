@@ -31,7 +31,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       ignoreExpiration: false,
       secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: string) => void) => {
         findKey(keyRing, rawToken).then(
-          (key) => (key ? done(null, key) : done(new DomainError(ErrorCode.Unauthenticated, 'Unknown signing key'))),
+          // jsonwebtoken takes a KeyObject (its typings say string): no PEM parsing per request.
+          (key) => (key ? done(null, key as unknown as string) : done(new DomainError(ErrorCode.Unauthenticated, 'Unknown signing key'))),
           () => done(new DomainError(ErrorCode.Unauthenticated, 'Unreadable token')),
         );
       },

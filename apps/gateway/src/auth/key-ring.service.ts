@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Subjects, type JwksView } from '#libs/contracts/index.js';
 import { LOGGER, RpcClient } from '#libs/platform/index.js';
@@ -12,7 +12,7 @@ const REFRESH_AT_MOST_EVERY_MS = 5000;
  */
 @Injectable()
 export class KeyRing implements OnApplicationBootstrap {
-  private keys = new Map<string, string>();
+  private keys = new Map<string, KeyObject>();
   private published: JwksView = { keys: [] };
   private lastRefresh = 0;
   private refreshing: Promise<void> | undefined;
@@ -26,8 +26,8 @@ export class KeyRing implements OnApplicationBootstrap {
     void this.refresh();
   }
 
-  /** The public key (PEM) with this id, refreshing once when it is not known. */
-  async find(kid: string): Promise<string | undefined> {
+  /** The public key with this id (parsed once, not per request), refreshing once when it is not known. */
+  async find(kid: string): Promise<KeyObject | undefined> {
     if (!this.keys.has(kid) && Date.now() - this.lastRefresh > REFRESH_AT_MOST_EVERY_MS) await this.refresh();
     return this.keys.get(kid);
   }
@@ -48,14 +48,10 @@ export class KeyRing implements OnApplicationBootstrap {
       const jwks = await this.rpc.send(Subjects.KeysList, {});
       // Only a successful load counts against the refresh rate: until identity answers, every unknown kid asks again.
       this.lastRefresh = Date.now();
-      this.keys = new Map(jwks.keys.map((jwk) => [jwk.kid, toPem(jwk as unknown as JsonWebKey)]));
+      this.keys = new Map(jwks.keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk as unknown as JsonWebKey, format: 'jwk' })]));
       this.published = jwks;
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'Could not load the token verification keys yet');
     }
   }
-}
-
-function toPem(jwk: JsonWebKey): string {
-  return createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
 }

@@ -5,18 +5,33 @@ import { eventSubject } from '#libs/contracts/index.js';
 import { ensureEventsStream, LOGGER, NATS_LINK, publishEvent, type NatsLink } from '#libs/platform/index.js';
 import { OutboxEntity } from './outbox.entity.js';
 
-const BATCH = 100;
+/** Rows taken (and locked) at once. */
+export const OUTBOX_BATCH = 100;
 const IDLE_POLL_MS = 1000;
+const MAX_ERROR_PAUSE_MS = 10_000;
+
+/** What one pass over the outbox did. */
+export interface RelayPass {
+  /** Rows JetStream stored (and that were then deleted). */
+  moved: number;
+  /** Rows whose publish failed; they stay for the next pass. */
+  failed: number;
+}
 
 /**
  * Moves outbox rows to JetStream. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so replicas
- * never publish the same row at once; the outbox id is the JetStream message id, so a row
- * published again after a crash is dropped as a duplicate. A row is deleted once stored.
+ * never publish the same row at once; a row is deleted, in the same transaction, once JetStream
+ * acknowledged storing it (deleted rather than flagged, so plain link tokens do not linger). The
+ * outbox id is the JetStream message id: a row published again after a crash between the
+ * publish and the commit is dropped by the stream's duplicate window (and, beyond it, by each
+ * consumer's own record of the events it handled). A batch is published concurrently; rows whose
+ * publish failed stay locked until the transaction ends and are taken again by the next pass.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
   private wake: (() => void) | undefined;
+  private nudged = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -25,8 +40,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await ensureEventsStream(this.link);
+  onApplicationBootstrap(): void {
     this.loop = this.run();
   }
 
@@ -38,46 +52,66 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Asks the relay to look at the outbox now (after a commit) rather than at its next poll. */
   nudge(): void {
+    this.nudged = true;
     this.wake?.();
   }
 
   /** Publishes one batch; returns how many rows it moved. */
   async relayBatch(): Promise<number> {
+    return (await this.pass()).moved;
+  }
+
+  /** Publishes one batch and deletes the rows JetStream stored. */
+  async pass(): Promise<RelayPass> {
     return this.dataSource.transaction(async (manager) => {
       const rows = await manager
         .createQueryBuilder(OutboxEntity, 'o')
         .orderBy('o.created_at')
-        .limit(BATCH)
+        .addOrderBy('o.id')
+        .limit(OUTBOX_BATCH)
         .setLock('pessimistic_write')
         .setOnLocked('skip_locked')
         .getMany();
-      for (const row of rows) await publishEvent(this.link, eventSubject(row.type), row.payload);
-      if (rows.length > 0)
-        await manager.delete(
-          OutboxEntity,
-          rows.map((row) => row.id),
-        );
-      return rows.length;
+      if (rows.length === 0) return { moved: 0, failed: 0 };
+      const results = await Promise.allSettled(rows.map((row) => publishEvent(this.link, eventSubject(row.type), row.payload)));
+      const stored = rows.filter((_, index) => results[index].status === 'fulfilled').map((row) => row.id);
+      const firstFailure = results.find((result) => result.status === 'rejected');
+      if (firstFailure)
+        this.logger.warn({ err: firstFailure.reason, failed: rows.length - stored.length }, 'Outbox relay could not publish some events; will retry');
+      if (stored.length > 0) await manager.delete(OutboxEntity, stored);
+      return { moved: stored.length, failed: rows.length - stored.length };
     });
   }
 
   private async run(): Promise<void> {
+    let errors = 0;
+    let streamReady = false;
     while (!this.stopped) {
-      const moved = await this.relayBatch().catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'Outbox relay could not publish; will retry');
-        return 0;
-      });
-      if (moved < BATCH && !this.stopped) await this.sleep(moved === 0 ? IDLE_POLL_MS : 0);
+      this.nudged = false;
+      let pass: RelayPass;
+      try {
+        if (!streamReady) await ensureEventsStream(this.link);
+        streamReady = true;
+        pass = await this.pass();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'Outbox relay pass failed; will retry');
+        pass = { moved: 0, failed: 1 };
+      }
+      errors = pass.failed > 0 ? errors + 1 : 0;
+      if (this.stopped) break;
+      if (errors > 0) await this.sleep(Math.min(MAX_ERROR_PAUSE_MS, 250 * 2 ** Math.min(errors, 6)));
+      else if (pass.moved < OUTBOX_BATCH && !this.nudged) await this.sleep(IDLE_POLL_MS);
     }
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }

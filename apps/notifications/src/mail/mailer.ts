@@ -1,19 +1,61 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { CONFIG } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
-import type { RenderedMail } from './templates.js';
+import type { RenderedMail } from './mail-renderer.js';
 
-/** Sends mail over SMTP (`SMTP_URL`), from `MAIL_FROM`. */
+/** Hands mails to an SMTP server. */
+export abstract class MailSender {
+  /** Resolves once the server accepted the mail; rejects with nodemailer's error (`responseCode`, `code`) otherwise. */
+  abstract send(mail: RenderedMail, messageId: string): Promise<void>;
+  /** The Message-ID header of the mail of an event: the same on every attempt, so a duplicate is recognisable. */
+  abstract messageIdFor(eventId: string): string;
+}
+
+/** The nodemailer options for SMTP_URL and the SMTP_* variables. */
+export function smtpOptions(config: NotificationsConfig): SMTPPool.Options {
+  const url = new URL(config.SMTP_URL);
+  const secure = url.protocol === 'smtps:';
+  const ca = config.SMTP_TLS_CA_FILE === '-' ? undefined : readFileSync(config.SMTP_TLS_CA_FILE, 'utf8');
+  return {
+    pool: true,
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || (secure ? 465 : 587)),
+    secure,
+    requireTLS: config.SMTP_REQUIRE_TLS,
+    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+    tls: { rejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED, ca, servername: url.hostname },
+    maxConnections: config.SMTP_POOL_SIZE,
+    maxMessages: 1000,
+    connectionTimeout: config.SMTP_TIMEOUT_MS,
+    greetingTimeout: config.SMTP_TIMEOUT_MS,
+    socketTimeout: config.SMTP_TIMEOUT_MS,
+  };
+}
+
+/** The domain of MAIL_FROM, for Message-IDs (`<event id@domain>`). */
+export function senderDomain(mailFrom: string): string {
+  return /@([^\s>]+)\s*>?\s*$/.exec(mailFrom)?.[1] ?? 'portico.local';
+}
+
+/** Sends mail over SMTP (`SMTP_URL`, a pool of SMTP_POOL_SIZE connections), from `MAIL_FROM`. */
 @Injectable()
-export class Mailer implements OnModuleDestroy {
+export class Mailer extends MailSender implements OnModuleDestroy {
   private readonly transport: Transporter;
+  private readonly domain: string;
 
   constructor(@Inject(CONFIG) private readonly config: NotificationsConfig) {
-    this.transport = nodemailer.createTransport(config.SMTP_URL);
+    super();
+    this.transport = nodemailer.createTransport(smtpOptions(config));
+    this.domain = senderDomain(config.MAIL_FROM);
   }
 
-  /** Hands one mail to the SMTP server; resolves once it accepted it. */
+  messageIdFor(eventId: string): string {
+    return `<${eventId}@${this.domain}>`;
+  }
+
   async send(mail: RenderedMail, messageId: string): Promise<void> {
     await this.transport.sendMail({
       from: this.config.MAIL_FROM,
@@ -21,7 +63,8 @@ export class Mailer implements OnModuleDestroy {
       subject: mail.subject,
       text: mail.text,
       html: mail.html,
-      messageId: `<${messageId}@portico>`,
+      messageId,
+      headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': mail.locale },
     });
   }
 

@@ -1,4 +1,5 @@
 import { InitialNotifications1732300000000 } from './1732300000000-initial-notifications.js';
+import { DeliveryStates1732400000000 } from './1732400000000-delivery-states.js';
 
 /** The notifications schema's migrations, oldest first. */
-export const notificationsMigrations = [InitialNotifications1732300000000];
+export const notificationsMigrations = [InitialNotifications1732300000000, DeliveryStates1732400000000];

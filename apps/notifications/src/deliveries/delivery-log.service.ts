@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { Subjects, type DeliveryPage, type DeliveryView, type ListDeliveriesRequest } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { RpcClient } from '#libs/platform/index.js';
+import { DeliveryStore, type PagedDelivery } from './delivery.store.js';
+import { maskAddress, maskAddressesIn } from './recipient-mask.js';
+
+const DEFAULT_PAGE = 50;
+
+/**
+ * The delivery log of an account. Access decides, on the actor the gateway verified: reading it
+ * takes `deliveries:read`; seeing the addresses in clear also takes `members:read` (whoever may
+ * not see the user table sees `a***@example.com`).
+ */
+@Injectable()
+export class DeliveryLogService {
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async list(request: ListDeliveriesRequest): Promise<DeliveryPage> {
+    const reveal = await this.authorize(request);
+    const limit = request.limit ?? DEFAULT_PAGE;
+    const rows = await this.store.page({
+      accountId: request.accountId,
+      status: request.status,
+      template: request.template,
+      limit: limit + 1,
+      after: request.cursor ? decodeCursor(request.cursor) : undefined,
+    });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page.map((row) => toView(row, reveal)), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /** Throws unless the actor may read the log; returns whether it may see addresses. */
+  private async authorize(request: ListDeliveriesRequest): Promise<boolean> {
+    const principal = { type: request.actor.type, id: request.actor.id };
+    const ask = (section: string, action: string) => this.rpc.send(Subjects.AccessCheck, { principal, accountId: request.accountId, section, action });
+    const [log, members] = await Promise.all([ask('deliveries', 'read'), ask('members', 'read')]);
+    if (log.reason === 'not-member') throw new DomainError(ErrorCode.NotFound, 'Account not found');
+    if (!log.allowed) throw new DomainError(ErrorCode.Forbidden, 'Missing permission deliveries:read');
+    return members.allowed;
+  }
+}
+
+/** A log line as the API shows it; addresses masked unless `reveal`. */
+export function toView(row: PagedDelivery, reveal: boolean): DeliveryView {
+  const iso = (date: Date | null) => (date ? date.toISOString() : null);
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    event: row.eventType,
+    template: row.template,
+    locale: row.locale,
+    recipient: reveal ? row.recipient : maskAddress(row.recipient),
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.lastError === null || reveal ? row.lastError : maskAddressesIn(row.lastError),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    lastAttemptAt: iso(row.lastAttemptAt),
+    nextAttemptAt: row.status === 'pending' ? iso(row.nextAttemptAt) : null,
+    sentAt: iso(row.sentAt),
+  };
+}
+
+/** The cursor after `row`: its creation time (to the microsecond) and id, base64url. */
+export function encodeCursor(row: Pick<PagedDelivery, 'position' | 'id'>): string {
+  return Buffer.from(`${row.position}|${row.id}`).toString('base64url');
+}
+
+/** Reads a cursor; anything this API did not give is a validation error. */
+export function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const valid =
+    rest.length === 0 &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(createdAt ?? '') &&
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '');
+  if (!valid) throw new DomainError(ErrorCode.ValidationFailed, 'cursor is not one this API gave');
+  return { createdAt, id };
+}

@@ -1,0 +1,319 @@
+import { jest } from '@jest/globals';
+import { pino } from 'pino';
+import { Events, type DeliveryStatus, type EventEnvelope } from '#libs/contracts/index.js';
+import { MailRenderer, type RenderedMail } from '../mail/mail-renderer.js';
+import { MailSender } from '../mail/mailer.js';
+import { TemplateCatalog } from '../mail/template-catalog.js';
+import type { DeliveryEntity } from './delivery.entity.js';
+import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
+import { DeliveryStore, FINAL_STATUSES, type Claim, type NewDelivery, type PagedDelivery, type RateLimits } from './delivery.store.js';
+
+/** The store's state machine in memory, with a clock the test moves. */
+class MemoryStore extends DeliveryStore {
+  readonly rows = new Map<string, DeliveryEntity>();
+  now = 1_000_000;
+  failMarkSent = 0;
+  admitted: Array<{ delivery: NewDelivery; limits: RateLimits }> = [];
+  suppress = false;
+
+  admit(delivery: NewDelivery, limits: RateLimits): Promise<void> {
+    this.admitted.push({ delivery, limits });
+    if (!this.rows.has(delivery.eventId)) this.rows.set(delivery.eventId, this.row(delivery, this.suppress && !limits.exempt ? 'suppressed' : 'pending', null));
+    return Promise.resolve();
+  }
+
+  admitUnsendable(delivery: NewDelivery, reason: string): Promise<void> {
+    if (!this.rows.has(delivery.eventId)) this.rows.set(delivery.eventId, this.row(delivery, 'failed', reason));
+    return Promise.resolve();
+  }
+
+  async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim> {
+    await this.admit(delivery, limits);
+    return this.claim(delivery.eventId, leaseMs);
+  }
+
+  claim(eventId: string, leaseMs: number): Promise<Claim> {
+    const row = this.rows.get(eventId);
+    if (!row) return Promise.resolve({ kind: 'missing' });
+    if (FINAL_STATUSES.includes(row.status)) return Promise.resolve({ kind: 'final', status: row.status });
+    const due = row.status === 'pending' ? (row.nextAttemptAt?.getTime() ?? 0) : row.leaseUntil!.getTime();
+    if (due > this.now) return Promise.resolve({ kind: 'wait', delayMs: due - this.now, because: row.status === 'pending' ? 'retry' : 'sending' });
+    const reclaimed = row.status === 'sending';
+    Object.assign(row, { status: 'sending', attempts: row.attempts + 1, leaseUntil: new Date(this.now + leaseMs), nextAttemptAt: null });
+    return Promise.resolve({ kind: 'claimed', delivery: { ...row }, reclaimed });
+  }
+
+  markSent(eventId: string): Promise<void> {
+    if (this.failMarkSent > 0) {
+      this.failMarkSent -= 1;
+      return Promise.reject(new Error('database away'));
+    }
+    Object.assign(this.rows.get(eventId)!, { status: 'sent', sentAt: new Date(this.now), leaseUntil: null, lastError: null });
+    return Promise.resolve();
+  }
+
+  markRetry(eventId: string, error: string, retryInMs: number): Promise<void> {
+    Object.assign(this.rows.get(eventId)!, { status: 'pending', lastError: error, nextAttemptAt: new Date(this.now + retryInMs), leaseUntil: null });
+    return Promise.resolve();
+  }
+
+  markFinal(eventId: string, status: 'failed' | 'dead', error: string): Promise<void> {
+    Object.assign(this.rows.get(eventId)!, { status, lastError: error, leaseUntil: null });
+    return Promise.resolve();
+  }
+
+  page(): Promise<PagedDelivery[]> {
+    return Promise.resolve([]);
+  }
+
+  pruneRateBuckets(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  status(eventId: string): DeliveryStatus | undefined {
+    return this.rows.get(eventId)?.status;
+  }
+
+  private row(delivery: NewDelivery, status: DeliveryStatus, lastError: string | null): DeliveryEntity {
+    const at = new Date(this.now);
+    return {
+      ...delivery,
+      id: `d-${delivery.eventId}`,
+      status,
+      attempts: 0,
+      lastError,
+      createdAt: at,
+      updatedAt: at,
+      lastAttemptAt: null,
+      nextAttemptAt: null,
+      leaseUntil: null,
+      sentAt: null,
+    };
+  }
+}
+
+/** An SMTP server in memory: answers with the scripted errors, then accepts. */
+class ScriptedSender extends MailSender {
+  readonly sent: Array<{ mail: RenderedMail; messageId: string }> = [];
+  readonly script: unknown[] = [];
+
+  messageIdFor(eventId: string): string {
+    return `<${eventId}@portico.test>`;
+  }
+
+  send(mail: RenderedMail, messageId: string): Promise<void> {
+    const next = this.script.shift();
+    if (next) return Promise.reject(next as Error);
+    this.sent.push({ mail, messageId });
+    return Promise.resolve();
+  }
+}
+
+const settings: DeliverySettings = {
+  retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000 },
+  leaseMs: 30_000,
+  limits: { perRecipient: 10, perAccount: 1000, windowMinutes: 60 },
+  smtpConcurrency: 2,
+};
+let sequence = 0;
+
+function invitation(email = 'ada@example.com'): EventEnvelope {
+  sequence += 1;
+  return {
+    id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+    type: Events.UserInvited,
+    occurredAt: '2026-11-22T10:00:00.000Z',
+    accountId: '7f0c3d3e-8d5c-4a51-9b8e-3f1f7b0e2a10',
+    data: {
+      accountId: '7f0c3d3e-8d5c-4a51-9b8e-3f1f7b0e2a10',
+      accountName: 'Acme',
+      userId: 'u',
+      email,
+      firstName: 'Ada',
+      token: 'token-123',
+      expiresAt: '2026-11-29T10:00:00.000Z',
+      locale: 'fr',
+    },
+  };
+}
+
+describe('DeliveryProcessor', () => {
+  let store: MemoryStore;
+  let sender: ScriptedSender;
+  let processor: DeliveryProcessor;
+
+  beforeEach(() => {
+    store = new MemoryStore();
+    sender = new ScriptedSender();
+    const renderer = new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());
+    processor = new DeliveryProcessor(store, sender, renderer, settings, pino({ level: 'silent' }));
+  });
+
+  it('sends the mail of an event once, with the event id as Message-ID, and records it sent', async () => {
+    const event = invitation();
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(sender.sent).toHaveLength(1);
+    expect(sender.sent[0].messageId).toBe(`<${event.id}@portico.test>`);
+    expect(store.rows.get(event.id)).toMatchObject({ status: 'sent', attempts: 1, locale: 'fr', template: 'activation', recipient: 'ada@example.com' });
+  });
+
+  it('acknowledges a redelivered event whose mail was sent, without sending again', async () => {
+    const event = invitation();
+    await processor.process(event);
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(sender.sent).toHaveLength(1);
+  });
+
+  it('asks for the event back soon while another replica holds the mail', async () => {
+    const event = invitation();
+    await store.admit(
+      { eventId: event.id, eventType: event.type, accountId: null, recipient: 'x@y.z', template: 'activation', locale: 'en', messageId: null },
+      {
+        ...settings.limits,
+        exempt: false,
+      },
+    );
+    await store.claim(event.id, 30_000);
+    store.now += 10_000;
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'retry', delayMs: 1100 });
+    expect(sender.sent).toHaveLength(0);
+  });
+
+  it('sends again a mail whose sender stopped mid-send, once its lease ran out (no loss; the documented window)', async () => {
+    const event = invitation();
+    await store.admit(
+      { eventId: event.id, eventType: event.type, accountId: null, recipient: 'x@y.z', template: 'activation', locale: 'en', messageId: null },
+      {
+        ...settings.limits,
+        exempt: false,
+      },
+    );
+    await store.claim(event.id, 30_000);
+    store.now += 30_001;
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(sender.sent).toHaveLength(1);
+    expect(store.rows.get(event.id)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('retries a temporary failure with backoff, not before its time, then sends', async () => {
+    const event = invitation();
+    sender.script.push(Object.assign(new Error('451 try later'), { responseCode: 451, code: 'EMESSAGE' }));
+    const first = await processor.process(event);
+    expect(first.kind).toBe('retry');
+    const delay = (first as { delayMs: number }).delayMs;
+    expect(delay).toBeGreaterThanOrEqual(500);
+    expect(delay).toBeLessThanOrEqual(1000);
+    expect(store.rows.get(event.id)).toMatchObject({ status: 'pending', attempts: 1, lastError: '451 try later' });
+
+    const early = await processor.process(event);
+    expect(early.kind).toBe('retry');
+    expect(sender.sent).toHaveLength(0);
+
+    store.now += delay;
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(store.rows.get(event.id)).toMatchObject({ status: 'sent', attempts: 2, lastError: null });
+  });
+
+  it('stops at a permanent refusal (5xx) and records it', async () => {
+    const event = invitation();
+    sender.script.push(Object.assign(new Error('550 no such user'), { responseCode: 550, code: 'EENVELOPE' }));
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(store.rows.get(event.id)).toMatchObject({ status: 'failed', attempts: 1, lastError: '550 no such user' });
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(sender.sent).toHaveLength(0);
+  });
+
+  it('makes a dead letter of a mail that failed temporarily MAX times', async () => {
+    const event = invitation();
+    for (let attempt = 0; attempt < 3; attempt += 1) sender.script.push(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET' }));
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const outcome = await processor.process(event);
+      expect(outcome.kind).toBe(attempt < 3 ? 'retry' : 'done');
+      store.now += 60_000;
+    }
+    expect(store.rows.get(event.id)).toMatchObject({ status: 'dead', attempts: 3, lastError: 'connect ECONNREFUSED' });
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(sender.sent).toHaveLength(0);
+  });
+
+  it('does not send a mail over the rate limit (recorded suppressed), but always sends the password-changed notice', async () => {
+    store.suppress = true;
+    const event = invitation();
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(store.status(event.id)).toBe('suppressed');
+    expect(store.admitted[0].limits).toMatchObject({ perRecipient: 10, perAccount: 1000, windowMinutes: 60, exempt: false });
+
+    const changed: EventEnvelope = {
+      ...invitation(),
+      type: Events.PasswordChanged,
+      data: {
+        accountId: null,
+        principalType: 'user',
+        principalId: 'u',
+        email: 'ada@example.com',
+        name: 'Ada',
+        changedAt: '2026-11-22T10:00:00Z',
+        locale: 'en',
+      },
+    };
+    await processor.process(changed);
+    expect(store.status(changed.id)).toBe('sent');
+    expect(store.admitted[1].limits.exempt).toBe(true);
+  });
+
+  it('records an event that cannot make a mail as failed, without retrying it', async () => {
+    const event = invitation('not an address');
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(store.rows.get(event.id)).toMatchObject({ status: 'failed', attempts: 0, template: 'activation' });
+    expect(store.rows.get(event.id)!.lastError).toMatch(/invalid event/);
+  });
+
+  it('claims (marks sending) only as many mails as SMTP takes at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let mostSending = 0;
+    sender.send = async (mail, messageId) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      mostSending = Math.max(mostSending, [...store.rows.values()].filter((row) => row.status === 'sending').length);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      sender.sent.push({ mail, messageId });
+    };
+    await Promise.all(Array.from({ length: 10 }, (_, n) => processor.process(invitation(`p${n}@example.com`))));
+    expect(sender.sent).toHaveLength(10);
+    expect(most).toBe(2);
+    expect(mostSending).toBe(2);
+  });
+
+  it('ignores events that make no mail', async () => {
+    const created: EventEnvelope = { ...invitation(), type: Events.AccountCreated, data: { accountId: 'a', slug: 's', ownerUserId: 'u' } };
+    await expect(processor.process(created)).resolves.toEqual({ kind: 'done' });
+    expect(store.rows.size).toBe(0);
+  });
+
+  it('never sends again a mail the server accepted when recording it failed for a while', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const event = invitation();
+      store.failMarkSent = 10;
+      const first = processor.process(event);
+      const settled = first.then(
+        () => 'resolved',
+        (error: Error) => error.message,
+      );
+      await jest.runAllTimersAsync();
+      await expect(settled).resolves.toBe('database away');
+      expect(sender.sent).toHaveLength(1);
+
+      store.failMarkSent = 0;
+      store.now += 60_000;
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(sender.sent).toHaveLength(1);
+      expect(store.status(event.id)).toBe('sent');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

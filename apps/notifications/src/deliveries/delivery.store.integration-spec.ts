@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '#libs/platform/index.js';
+import { TestDatabase } from '#libs/testing/database.js';
+import { notificationsDatabase } from '../notifications.database.js';
+import { PostgresDeliveryStore, type NewDelivery, type RateLimits } from './delivery.store.js';
+
+const database = new TestDatabase();
+let dataSource: DataSource;
+let store: PostgresDeliveryStore;
+const ACCOUNT = randomUUID();
+const limits: RateLimits = { perRecipient: 0, perAccount: 0, windowMinutes: 60, exempt: false };
+
+function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
+  return {
+    eventId: randomUUID(),
+    eventType: 'identity.user.invited',
+    accountId: ACCOUNT,
+    recipient: 'ada@example.com',
+    template: 'activation',
+    locale: 'en',
+    messageId: '<x@portico.test>',
+    ...overrides,
+  };
+}
+
+async function statusOf(eventId: string): Promise<{ status: string; attempts: number; last_error: string | null }> {
+  const [row] = await dataSource.query<Array<{ status: string; attempts: number; last_error: string | null }>>(
+    'SELECT status, attempts, last_error FROM deliveries WHERE event_id = $1',
+    [eventId],
+  );
+  return row;
+}
+
+beforeAll(async () => {
+  await database.create();
+  dataSource = new DataSource(dataSourceOptions(notificationsDatabase({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: 20 })));
+  await dataSource.initialize();
+  store = new PostgresDeliveryStore(dataSource);
+});
+afterAll(async () => {
+  await dataSource?.destroy();
+  await database.drop();
+});
+
+describe('the delivery record of an event', () => {
+  it('is created once, however often the event comes', async () => {
+    const mail = delivery();
+    await Promise.all(Array.from({ length: 10 }, () => store.admit(mail, limits)));
+    const [{ count }] = await dataSource.query<Array<{ count: number }>>('SELECT count(*)::int AS count FROM deliveries WHERE event_id = $1', [mail.eventId]);
+    expect(count).toBe(1);
+  });
+
+  it('is claimed by one caller only, even when many try at once', async () => {
+    const mail = delivery();
+    await store.admit(mail, limits);
+    const claims = await Promise.all(Array.from({ length: 20 }, () => store.claim(mail.eventId, 60_000)));
+    expect(claims.filter((claim) => claim.kind === 'claimed')).toHaveLength(1);
+    expect(claims.filter((claim) => claim.kind === 'wait' && claim.because === 'sending')).toHaveLength(19);
+    const wait = claims.find((claim) => claim.kind === 'wait') as { delayMs: number };
+    expect(wait.delayMs).toBeGreaterThan(50_000);
+    expect(await statusOf(mail.eventId)).toMatchObject({ status: 'sending', attempts: 1 });
+  });
+
+  it('can be claimed again once its lease ran out (a replica died mid-send), and says so', async () => {
+    const mail = delivery();
+    await store.admit(mail, limits);
+    expect((await store.claim(mail.eventId, 1)).kind).toBe('claimed');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const again = await store.claim(mail.eventId, 60_000);
+    expect(again).toMatchObject({ kind: 'claimed', reclaimed: true, delivery: { attempts: 2, status: 'sending' } });
+  });
+
+  it('waits for its retry time, then is claimable', async () => {
+    const mail = delivery();
+    await store.admit(mail, limits);
+    await store.claim(mail.eventId, 60_000);
+    await store.markRetry(mail.eventId, '451 later', 300);
+    const early = await store.claim(mail.eventId, 60_000);
+    expect(early.kind).toBe('wait');
+    expect((early as { delayMs: number }).delayMs).toBeLessThanOrEqual(300);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await store.claim(mail.eventId, 60_000)).toMatchObject({ kind: 'claimed', reclaimed: false, delivery: { attempts: 2 } });
+  });
+
+  it.each(['sent', 'failed', 'dead'] as const)('is final once %s', async (status) => {
+    const mail = delivery();
+    await store.admit(mail, limits);
+    await store.claim(mail.eventId, 60_000);
+    if (status === 'sent') await store.markSent(mail.eventId);
+    else await store.markFinal(mail.eventId, status, 'why');
+    expect(await store.claim(mail.eventId, 60_000)).toEqual({ kind: 'final', status });
+  });
+
+  it('is recorded already claimed by admitAndClaim when new (one round trip), and claimed as usual after', async () => {
+    const mail = delivery();
+    const first = await store.admitAndClaim(mail, limits, 60_000);
+    expect(first).toMatchObject({ kind: 'claimed', reclaimed: false, delivery: { status: 'sending', attempts: 1, eventId: mail.eventId } });
+    expect(await store.admitAndClaim(mail, limits, 60_000)).toMatchObject({ kind: 'wait', because: 'sending' });
+    await store.markRetry(mail.eventId, '451', 0);
+    expect(await store.admitAndClaim(mail, limits, 60_000)).toMatchObject({ kind: 'claimed', delivery: { attempts: 2 } });
+  });
+
+  it('is recorded suppressed, not claimed, by admitAndClaim over a limit', async () => {
+    const recipient = `claim-limit-${randomUUID()}@example.com`;
+    await store.admitAndClaim(delivery({ recipient }), { ...limits, perRecipient: 1 }, 60_000);
+    const over = delivery({ recipient });
+    expect(await store.admitAndClaim(over, { ...limits, perRecipient: 1 }, 60_000)).toEqual({ kind: 'final', status: 'suppressed' });
+    expect(await statusOf(over.eventId)).toMatchObject({ status: 'suppressed', attempts: 0 });
+  });
+
+  it('keeps an unsendable event as failed with its reason', async () => {
+    const mail = delivery({ recipient: '' });
+    await store.admitUnsendable(mail, 'invalid event: no address');
+    expect(await statusOf(mail.eventId)).toEqual({ status: 'failed', attempts: 0, last_error: 'invalid event: no address' });
+    expect(await store.claim(mail.eventId, 1000)).toEqual({ kind: 'final', status: 'failed' });
+  });
+});
+
+describe('rate limits', () => {
+  it('let exactly N mails through to one recipient when many come at once; the rest are suppressed', async () => {
+    const recipient = `flood-${randomUUID()}@example.com`;
+    const mails = Array.from({ length: 40 }, () => delivery({ recipient, accountId: randomUUID() }));
+    await Promise.all(mails.map((mail) => store.admit(mail, { ...limits, perRecipient: 7 })));
+    const rows = await dataSource.query<Array<{ status: string; count: number }>>(
+      'SELECT status, count(*)::int AS count FROM deliveries WHERE recipient = $1 GROUP BY status ORDER BY status',
+      [recipient],
+    );
+    expect(rows).toEqual([
+      { status: 'pending', count: 7 },
+      { status: 'suppressed', count: 33 },
+    ]);
+    const [suppressed] = await dataSource.query<Array<{ last_error: string }>>(
+      `SELECT last_error FROM deliveries WHERE recipient = $1 AND status = 'suppressed' LIMIT 1`,
+      [recipient],
+    );
+    expect(suppressed.last_error).toBe('rate limit: more than 7 mails to this recipient in 60 min');
+  });
+
+  it('count the address without regard to case', async () => {
+    const recipient = `case-${randomUUID()}@example.com`;
+    await store.admit(delivery({ recipient }), { ...limits, perRecipient: 1 });
+    const shouting = delivery({ recipient: recipient.toUpperCase() });
+    await store.admit(shouting, { ...limits, perRecipient: 1 });
+    expect((await statusOf(shouting.eventId)).status).toBe('suppressed');
+  });
+
+  it('limit an account across recipients, and do not count what they suppress', async () => {
+    const accountId = randomUUID();
+    const mails = Array.from({ length: 12 }, (_, index) => delivery({ accountId, recipient: `r${index}-${randomUUID()}@example.com` }));
+    for (const mail of mails) await store.admit(mail, { ...limits, perAccount: 5 });
+    const statuses = await Promise.all(mails.map((mail) => statusOf(mail.eventId)));
+    expect(statuses.map((s) => s.status)).toEqual([...Array(5).fill('pending'), ...Array(7).fill('suppressed')]);
+    const [{ total }] = await dataSource.query<Array<{ total: number }>>('SELECT sum(count)::int AS total FROM mail_rate_buckets WHERE key = $1', [
+      `a:${accountId}`,
+    ]);
+    expect(total).toBe(5);
+  });
+
+  it('count exempt mails but never suppress them', async () => {
+    const recipient = `exempt-${randomUUID()}@example.com`;
+    const mails = Array.from({ length: 3 }, () => delivery({ recipient, template: 'password-changed' }));
+    for (const mail of mails) await store.admit(mail, { ...limits, perRecipient: 1, exempt: true });
+    expect((await Promise.all(mails.map((mail) => statusOf(mail.eventId)))).map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
+    const next = delivery({ recipient });
+    await store.admit(next, { ...limits, perRecipient: 1 });
+    expect((await statusOf(next.eventId)).status).toBe('suppressed');
+  });
+
+  it('forget counters that left the window', async () => {
+    await dataSource.query(`INSERT INTO mail_rate_buckets (key, bucket, count) VALUES ('r:old', now() - interval '3 hours', 4)`);
+    expect(await store.pruneRateBuckets(60)).toBeGreaterThanOrEqual(1);
+    expect(await dataSource.query(`SELECT 1 FROM mail_rate_buckets WHERE key = 'r:old'`)).toHaveLength(0);
+  });
+});
+
+describe('the log', () => {
+  it('pages an account newest first, with filters, without gaps or repeats', async () => {
+    const accountId = randomUUID();
+    const mails = Array.from({ length: 25 }, (_, index) => delivery({ accountId, template: index % 5 === 0 ? 'password-reset' : 'activation' }));
+    for (const mail of mails) await store.admit(mail, limits);
+    await store.admit(delivery(), limits);
+
+    const seen: string[] = [];
+    let after: { createdAt: string; id: string } | undefined;
+    for (;;) {
+      const page = await store.page({ accountId, limit: 10, after });
+      seen.push(...page.map((row) => row.eventId));
+      if (page.length < 10) break;
+      const last = page[page.length - 1];
+      after = { createdAt: last.position, id: last.id };
+    }
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+    expect(seen).toEqual([...mails].reverse().map((mail) => mail.eventId));
+
+    const resets = await store.page({ accountId, template: 'password-reset', limit: 100 });
+    expect(resets).toHaveLength(5);
+    expect(await store.page({ accountId, status: 'sent', limit: 100 })).toHaveLength(0);
+  });
+});

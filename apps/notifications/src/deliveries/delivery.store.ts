@@ -1,0 +1,294 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
+import type { DeliveryEntity } from './delivery.entity.js';
+
+/** A mail about to be recorded for an event. */
+export interface NewDelivery {
+  eventId: string;
+  eventType: string;
+  accountId: string | null;
+  recipient: string;
+  template: MailTemplate;
+  locale: string;
+  messageId: string | null;
+}
+
+/** The rate limits that apply to one new mail. */
+export interface RateLimits {
+  /** Mails per recipient per window; 0: none. */
+  perRecipient: number;
+  /** Mails per account per window; 0: none. */
+  perAccount: number;
+  windowMinutes: number;
+  /** Counted but never suppressed. */
+  exempt: boolean;
+}
+
+/** What {@link DeliveryStore.claim} found. */
+export type Claim =
+  /** This caller may send now; `reclaimed`: a previous attempt was cut short (its outcome is unknown). */
+  | { kind: 'claimed'; delivery: DeliveryEntity; reclaimed: boolean }
+  /** Nothing more to do: sent, failed, dead or suppressed. */
+  | { kind: 'final'; status: DeliveryStatus }
+  /** Not now: its retry time has not come (`retry`), or a replica is sending it (`sending`: at most until its lease ends). */
+  | { kind: 'wait'; delayMs: number; because: 'retry' | 'sending' }
+  | { kind: 'missing' };
+
+/** A page request of the delivery log. */
+export interface DeliveryPageQuery {
+  accountId: string;
+  status?: DeliveryStatus;
+  template?: MailTemplate;
+  limit: number;
+  /** The last line of the previous page. */
+  after?: { createdAt: string; id: string };
+}
+
+/** A delivery log line with its position, for cursors. */
+export type PagedDelivery = DeliveryEntity & { position: string };
+
+/** The statuses after which nothing more happens to a mail. */
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'dead', 'suppressed'];
+
+/** The delivery records: idempotency per event, attempts, the log, and the rate-limit counters. */
+export abstract class DeliveryStore {
+  /** Records the mail of an event once (later calls change nothing); counts it against the rate limits, recording it `suppressed` when over. */
+  abstract admit(delivery: NewDelivery, limits: RateLimits): Promise<void>;
+  /** {@link admit}, then {@link claim}: a new mail within the limits is recorded already claimed (one round trip). */
+  abstract admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim>;
+  /** Records an event that cannot make a mail as `failed` (once). */
+  abstract admitUnsendable(delivery: NewDelivery, reason: string): Promise<void>;
+  /** Takes the mail of an event for one SMTP attempt, if it is due and nobody else holds it. */
+  abstract claim(eventId: string, leaseMs: number): Promise<Claim>;
+  abstract markSent(eventId: string): Promise<void>;
+  abstract markRetry(eventId: string, error: string, retryInMs: number): Promise<void>;
+  abstract markFinal(eventId: string, status: 'failed' | 'dead', error: string): Promise<void>;
+  /** One page of an account's log, newest first. */
+  abstract page(query: DeliveryPageQuery): Promise<PagedDelivery[]>;
+  /** Drops counters older than the window; returns how many. */
+  abstract pruneRateBuckets(windowMinutes: number): Promise<number>;
+}
+
+/** The rate-limit key of a recipient: a hash, so the counters table holds no address. */
+export function recipientKey(address: string): string {
+  return `r:${createHash('sha256').update(address.trim().toLowerCase()).digest('hex')}`;
+}
+
+/** The rate-limit key of an account. */
+export function accountKey(accountId: string): string {
+  return `a:${accountId}`;
+}
+
+/** The start of the current counting bucket: the window is cut in 60 buckets ($12 is the window in minutes, so a bucket lasts $12 seconds). */
+const BUCKET = `to_timestamp(floor(extract(epoch FROM now()) / $12::integer) * $12::integer)`;
+
+/** The mails counted for `key` in the window, before the current bucket ($12 is the window in minutes). */
+function olderSum(key: string): string {
+  return `SELECT coalesce(sum(count), 0)::integer AS n FROM mail_rate_buckets
+    WHERE key = ${key} AND bucket > now() - make_interval(mins => $12::integer) AND bucket <> ${BUCKET}`;
+}
+
+const COLUMNS = `id, event_id AS "eventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
+  last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
+  next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt"`;
+
+/**
+ * {@link DeliveryStore} on PostgreSQL. Each step is one statement, atomic by itself (a mail costs
+ * three round trips: admit, claim, mark sent); the rate-limit counters are bucket rows whose row
+ * locks serialize concurrent mails to the same recipient or account, so replicas cannot exceed a
+ * limit.
+ */
+@Injectable()
+export class PostgresDeliveryStore extends DeliveryStore {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  /**
+   * One statement: if the event has no record yet, count the mail against the recipient's limit,
+   * then (only if it passed) against the account's, and insert the record `pending`, or
+   * `suppressed` when a limit said no. A counter only moves when it stays within its limit: the
+   * check is the `ON CONFLICT ... WHERE` of the bucket row, evaluated on the row locked by this
+   * statement, so concurrent mails to the same recipient or account cannot overshoot. (Two copies
+   * of one event admitted at the very same instant may count it twice: a conservative error.)
+   */
+  async admit(delivery: NewDelivery, limits: RateLimits): Promise<void> {
+    await this.record(delivery, limits, null);
+  }
+
+  async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim> {
+    const [fresh] = await this.record(delivery, limits, leaseMs);
+    if (!fresh) return this.claim(delivery.eventId, leaseMs);
+    if (fresh.status === 'suppressed') return { kind: 'final', status: 'suppressed' };
+    return { kind: 'claimed', delivery: fresh, reclaimed: false };
+  }
+
+  /** Inserts the record of a new event (claimed for `leaseMs` when given); returns it, or nothing when the event had one. */
+  private record(delivery: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
+    const recipientLimit = limits.perRecipient;
+    const accountLimit = delivery.accountId ? limits.perAccount : 0;
+    const reason = (what: string, limit: number) => `rate limit: more than ${limit} mails to this ${what} in ${limits.windowMinutes} min`;
+    return this.dataSource.query<DeliveryEntity[]>(
+      `WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $2) AS yes),
+       r_older AS (${olderSum('$9')}),
+       r AS (
+         INSERT INTO mail_rate_buckets (key, bucket, count)
+         SELECT $9::text, ${BUCKET}, 1 FROM fresh, r_older
+         WHERE fresh.yes AND $10::integer > 0 AND ($13::boolean OR r_older.n + 1 <= $10::integer)
+         ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
+           WHERE $13::boolean OR mail_rate_buckets.count + (SELECT n FROM r_older) < $10::integer
+         RETURNING 1
+       ),
+       r_ok AS (SELECT ($10::integer = 0 OR EXISTS (SELECT 1 FROM r)) AS yes),
+       a_older AS (${olderSum('$11')}),
+       a AS (
+         INSERT INTO mail_rate_buckets (key, bucket, count)
+         SELECT $11::text, ${BUCKET}, 1 FROM fresh, r_ok, a_older
+         WHERE fresh.yes AND r_ok.yes AND $14::integer > 0 AND ($13::boolean OR a_older.n + 1 <= $14::integer)
+         ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
+           WHERE $13::boolean OR mail_rate_buckets.count + (SELECT n FROM a_older) < $14::integer
+         RETURNING 1
+       ),
+       verdict AS (
+         SELECT CASE WHEN NOT r_ok.yes THEN $15::text WHEN NOT ($14::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $16::text END AS over FROM r_ok
+       )
+       INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
+         last_attempt_at, lease_until)
+       SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text,
+         CASE WHEN verdict.over IS NOT NULL THEN 'suppressed' WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END,
+         CASE WHEN verdict.over IS NULL AND claim.lease IS NOT NULL THEN 1 ELSE 0 END,
+         verdict.over, $8::text,
+         CASE WHEN verdict.over IS NULL AND claim.lease IS NOT NULL THEN now() END,
+         CASE WHEN verdict.over IS NULL THEN now() + claim.lease END
+       FROM verdict, (SELECT make_interval(secs => $17::double precision / 1000) AS lease) AS claim
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [
+        randomUUID(),
+        delivery.eventId,
+        delivery.eventType,
+        delivery.accountId,
+        delivery.recipient,
+        delivery.template,
+        delivery.locale,
+        delivery.messageId,
+        recipientKey(delivery.recipient),
+        recipientLimit,
+        delivery.accountId ? accountKey(delivery.accountId) : 'a:-',
+        limits.windowMinutes,
+        limits.exempt,
+        accountLimit,
+        reason('recipient', recipientLimit),
+        reason('account', accountLimit),
+        leaseMs,
+      ],
+    );
+  }
+
+  async admitUnsendable(delivery: NewDelivery, reason: string): Promise<void> {
+    await this.insert(this.dataSource.manager, delivery, 'failed', reason);
+  }
+
+  async claim(eventId: string, leaseMs: number): Promise<Claim> {
+    const claimed = await this.dataSource.query<Array<DeliveryEntity & { previous: DeliveryStatus }>>(
+      `WITH previous AS (SELECT id, status FROM deliveries WHERE event_id = $1 FOR UPDATE),
+       claimed AS (
+         UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = NULL,
+           lease_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
+         FROM previous
+         WHERE d.id = previous.id
+           AND ((d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())) OR (d.status = 'sending' AND d.lease_until <= now()))
+         RETURNING d.*, previous.status AS previous
+       )
+       SELECT ${COLUMNS}, previous FROM claimed`,
+      [eventId, leaseMs],
+    );
+    if (claimed.length === 1) {
+      const { previous, ...delivery } = claimed[0];
+      return { kind: 'claimed', delivery, reclaimed: previous === 'sending' };
+    }
+    const [row] = await this.dataSource.query<Array<{ status: DeliveryStatus; waitMs: string | null }>>(
+      `SELECT status, ceil(extract(epoch FROM (CASE WHEN status = 'pending' THEN next_attempt_at ELSE lease_until END) - now()) * 1000)::bigint AS "waitMs"
+       FROM deliveries WHERE event_id = $1`,
+      [eventId],
+    );
+    if (!row) return { kind: 'missing' };
+    if (FINAL_STATUSES.includes(row.status)) return { kind: 'final', status: row.status };
+    return { kind: 'wait', delayMs: Math.max(0, Number(row.waitMs ?? 0)), because: row.status === 'pending' ? 'retry' : 'sending' };
+  }
+
+  async markSent(eventId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE deliveries SET status = 'sent', sent_at = now(), last_error = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = now() WHERE event_id = $1`,
+      [eventId],
+    );
+  }
+
+  async markRetry(eventId: string, error: string, retryInMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE deliveries SET status = 'pending', last_error = $2, lease_until = NULL,
+         next_attempt_at = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
+       WHERE event_id = $1`,
+      [eventId, error, retryInMs],
+    );
+  }
+
+  async markFinal(eventId: string, status: 'failed' | 'dead', error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE deliveries SET status = $2, last_error = $3, lease_until = NULL, next_attempt_at = NULL, updated_at = now() WHERE event_id = $1`,
+      [eventId, status, error],
+    );
+  }
+
+  async page(query: DeliveryPageQuery): Promise<PagedDelivery[]> {
+    const where = ['account_id = $1'];
+    const params: unknown[] = [query.accountId];
+    const add = (clause: (n: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (query.status) add((n) => `status = ${n}`, query.status);
+    if (query.template) add((n) => `template = ${n}`, query.template);
+    if (query.after) {
+      add((n) => `(created_at, id) < (${n}::timestamptz, $${params.length + 1}::uuid)`, query.after.createdAt);
+      params.push(query.after.id);
+    }
+    params.push(query.limit);
+    return this.dataSource.query<PagedDelivery[]>(
+      `SELECT ${COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
+       FROM deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async pruneRateBuckets(windowMinutes: number): Promise<number> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `WITH gone AS (DELETE FROM mail_rate_buckets WHERE bucket < now() - make_interval(mins => $1::integer + 1) RETURNING 1) SELECT 1 FROM gone`,
+      [windowMinutes],
+    );
+    return rows.length;
+  }
+
+  private async insert(manager: EntityManager, delivery: NewDelivery, status: DeliveryStatus, lastError: string | null): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)
+       ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+      [
+        randomUUID(),
+        delivery.eventId,
+        delivery.eventType,
+        delivery.accountId,
+        delivery.recipient,
+        delivery.template,
+        delivery.locale,
+        status,
+        lastError,
+        delivery.messageId,
+      ],
+    );
+    return rows.length === 1;
+  }
+}

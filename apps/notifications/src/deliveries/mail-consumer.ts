@@ -1,0 +1,146 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { EVENTS_STREAM, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contracts/index.js';
+import { backoffMs, CONFIG, ensureEventsStream, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
+import type { NotificationsConfig } from '../notifications.config.js';
+import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
+import { Slots } from './slots.js';
+
+/** The durable consumer's name (kept from the foundation, so its position in the stream is kept too). */
+export const MAIL_CONSUMER = 'notifications';
+
+const NANOS_PER_MS = 1_000_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RESTART_PAUSE_MS = 1000;
+
+/**
+ * Reads identity's events from JetStream with a durable pull consumer and explicit acks, several
+ * at once (MAIL_CONCURRENCY). Each event is acknowledged only once its mail reached a final
+ * state; otherwise it is negatively acknowledged with the delay its retry schedule asks for, so
+ * JetStream itself keeps the pending retries across restarts. While a mail is being sent the
+ * consumer tells JetStream it is still working, so a slow SMTP server does not cause a
+ * redelivery to another replica. On shutdown it stops pulling and lets the mails in hand finish.
+ */
+@Injectable()
+export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private messages: ConsumerMessages | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly inHand = new Set<Promise<void>>();
+  private readonly slots: Slots;
+
+  constructor(
+    private readonly processor: DeliveryProcessor,
+    @Inject(NATS_LINK) private readonly link: NatsLink,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: NotificationsConfig,
+  ) {
+    this.slots = new Slots(config.MAIL_CONCURRENCY);
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = this.run();
+  }
+
+  /** Stops pulling, then waits for the mails in hand (their outcome recorded and acknowledged). */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
+    await this.running;
+    await Promise.allSettled([...this.inHand]);
+  }
+
+  /** The consumer's configuration: explicit acks, unlimited deliveries (the delivery record counts attempts). */
+  consumerConfig(): Partial<ConsumerConfig> & { durable_name: string } {
+    return {
+      durable_name: MAIL_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: IDENTITY_EVENTS,
+      ack_wait: this.config.MAIL_ACK_WAIT_MS * NANOS_PER_MS,
+      max_deliver: -1,
+      max_ack_pending: Math.max(1000, this.config.MAIL_CONCURRENCY * 4),
+    };
+  }
+
+  private async subscribe(): Promise<void> {
+    await ensureEventsStream(this.link);
+    const manager = await jetstreamManager(this.link.connection);
+    const config = this.consumerConfig();
+    await manager.consumers.add(EVENTS_STREAM, config).catch(() => manager.consumers.update(EVENTS_STREAM, MAIL_CONSUMER, config));
+    const consumer = await jetstream(this.link.connection).consumers.get(EVENTS_STREAM, MAIL_CONSUMER);
+    this.messages = await consumer.consume({ max_messages: this.config.MAIL_CONCURRENCY * 2 });
+  }
+
+  /** Consumes until stopped; should the subscription itself fail (consumer deleted, stream lost), sets it up again. */
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if (!this.messages) await this.subscribe();
+        await this.pump(this.messages!);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'Mail consumer stopped unexpectedly; subscribing again');
+      }
+      this.messages = undefined;
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RESTART_PAUSE_MS));
+    }
+  }
+
+  private async pump(messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) {
+      if (this.stopped) {
+        message.nak();
+        continue;
+      }
+      await this.slots.take();
+      const task: Promise<void> = this.handle(message).finally(() => {
+        this.inHand.delete(task);
+        this.slots.give();
+      });
+      this.inHand.add(task);
+    }
+  }
+
+  private async handle(message: JsMsg): Promise<void> {
+    const event = readEvent(message);
+    if (!event) {
+      this.logger.error({ subject: message.subject, seq: message.seq }, 'Unreadable event dropped');
+      message.term('unreadable');
+      return;
+    }
+    const heartbeat = setInterval(() => message.working(), Math.max(500, this.config.MAIL_ACK_WAIT_MS / 3));
+    let outcome: Outcome;
+    try {
+      outcome = await this.processor.process(event);
+    } catch (error) {
+      const delayMs = backoffMs(message.info.deliveryCount);
+      this.logger.warn({ err: error, eventId: event.id, type: event.type, retryInMs: delayMs }, 'Event handling failed; it will be delivered again');
+      outcome = { kind: 'retry', delayMs };
+    } finally {
+      clearInterval(heartbeat);
+    }
+    if (outcome.kind === 'done') message.ack();
+    else message.nak(outcome.delayMs);
+  }
+}
+
+/** The event in a message, if it is one (a UUID id, a type, an account id that is a UUID or null, data). */
+export function readEvent(message: Pick<JsMsg, 'json'>): EventEnvelope | null {
+  let event: Partial<EventEnvelope>;
+  try {
+    event = message.json<Partial<EventEnvelope>>();
+  } catch {
+    return null;
+  }
+  const valid =
+    typeof event === 'object' &&
+    event !== null &&
+    typeof event.id === 'string' &&
+    UUID.test(event.id) &&
+    typeof event.type === 'string' &&
+    (event.accountId === null || (typeof event.accountId === 'string' && UUID.test(event.accountId))) &&
+    typeof event.data === 'object' &&
+    event.data !== null;
+  return valid ? (event as EventEnvelope) : null;
+}

@@ -1,0 +1,356 @@
+import type { MailTemplate } from '#libs/contracts/index.js';
+
+/** The three parts of a mail in one locale. */
+export interface TemplateSource {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** The parts of a template file name: `<template>.<locale>.<part>`. */
+export const TEMPLATE_PARTS = ['subject', 'text', 'html'] as const;
+/** One of {@link TEMPLATE_PARTS}. */
+export type TemplatePart = (typeof TEMPLATE_PARTS)[number];
+
+/** The locale used when the person's (or account's) locale has no template. */
+export const DEFAULT_LOCALE = 'en';
+
+/** The values each template is given (an override using any other name is refused at start). */
+export const TEMPLATE_VALUES: Record<MailTemplate, readonly string[]> = {
+  activation: ['productName', 'name', 'email', 'accountName', 'link', 'expiresAt', 'webUrl'],
+  'added-to-account': ['productName', 'name', 'email', 'accountName', 'link', 'webUrl'],
+  'subuser-activation': ['productName', 'login', 'email', 'accountName', 'accountSlug', 'link', 'loginPage', 'expiresAt', 'webUrl'],
+  'password-reset': ['productName', 'name', 'email', 'link', 'expiresAt', 'byAdmin', 'webUrl'],
+  'subuser-password-reset': ['productName', 'login', 'email', 'accountSlug', 'link', 'loginPage', 'expiresAt', 'byAdmin', 'webUrl'],
+  'password-changed': ['productName', 'name', 'email', 'subuser', 'changedAt', 'link', 'webUrl'],
+};
+
+function layout(lang: string, body: string): string {
+  return [
+    '<!doctype html>',
+    `<html lang="${lang}">`,
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>',
+    '<body style="margin:0;padding:24px;background:#f4f5f7;font-family:-apple-system,\'Segoe UI\',Helvetica,Arial,sans-serif;color:#1f2328;line-height:1.5">',
+    '<div style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:32px">',
+    '<p style="font-size:13px;color:#57606a;margin:0 0 24px">{{productName}}</p>',
+    body,
+    '</div>',
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+function button(label: string): string {
+  return `<p><a href="{{link}}" style="display:inline-block;background:#0969da;color:#ffffff;padding:10px 18px;border-radius:6px;text-decoration:none">${label}</a></p>`;
+}
+
+const copyLink = {
+  en: '<p style="font-size:13px;color:#57606a">Or copy this link into your browser:<br><a href="{{link}}">{{link}}</a></p>',
+  fr: '<p style="font-size:13px;color:#57606a">Ou copiez ce lien dans votre navigateur :<br><a href="{{link}}">{{link}}</a></p>',
+};
+
+const en: Record<MailTemplate, TemplateSource> = {
+  activation: {
+    subject: '{{productName}}: activate your access to {{accountName}}',
+    text: [
+      'Hello {{name}},',
+      '',
+      'You have been given access to {{accountName}} on {{productName}}.',
+      'Set your password to activate your profile:',
+      '',
+      '{{link}}',
+      '',
+      'This link works once and expires on {{expiresAt}}.',
+      'If you did not expect this mail, you can ignore it.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>You have been given access to <strong>{{accountName}}</strong> on {{productName}}. Set your password to activate your profile.</p>',
+        button('Set your password'),
+        copyLink.en,
+        '<p>This link works once and expires on {{expiresAt}}.</p>',
+        '<p style="font-size:13px;color:#57606a">If you did not expect this mail, you can ignore it.</p>',
+      ].join('\n'),
+    ),
+  },
+  'added-to-account': {
+    subject: '{{productName}}: you now have access to {{accountName}}',
+    text: [
+      'Hello {{name}},',
+      '',
+      'You have been added to {{accountName}} on {{productName}}.',
+      'Sign in with your usual e-mail address and password to find it among your accounts:',
+      '',
+      '{{link}}',
+      '',
+      'If you did not expect this, contact the administrators of {{accountName}}.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>You have been added to <strong>{{accountName}}</strong> on {{productName}}. Sign in with your usual e-mail address and password to find it among your accounts.</p>',
+        button('Sign in'),
+        copyLink.en,
+        '<p style="font-size:13px;color:#57606a">If you did not expect this, contact the administrators of {{accountName}}.</p>',
+      ].join('\n'),
+    ),
+  },
+  'subuser-activation': {
+    subject: '{{productName}}: set the password of your login {{login}} at {{accountName}}',
+    text: [
+      'Hello,',
+      '',
+      'A login "{{login}}" was created for you in {{accountName}} on {{productName}}.',
+      'Set its password here:',
+      '',
+      '{{link}}',
+      '',
+      'This link works once and expires on {{expiresAt}}.',
+      'Afterwards, sign in on the login page of {{accountName}}: {{loginPage}}',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello,</p>',
+        '<p>A login <strong>{{login}}</strong> was created for you in <strong>{{accountName}}</strong> on {{productName}}. Set its password to start using it.</p>',
+        button('Set the password'),
+        copyLink.en,
+        '<p>This link works once and expires on {{expiresAt}}.</p>',
+        '<p>Afterwards, sign in on the login page of {{accountName}}: <a href="{{loginPage}}">{{loginPage}}</a></p>',
+      ].join('\n'),
+    ),
+  },
+  'password-reset': {
+    subject: '{{productName}}: reset your password',
+    text: [
+      'Hello {{name}},',
+      '',
+      '{{#byAdmin}}An administrator of your account asked for a password reset for you on {{productName}}.{{/byAdmin}}{{^byAdmin}}Someone (hopefully you) asked to reset your password on {{productName}}.{{/byAdmin}}',
+      'Choose a new password here:',
+      '',
+      '{{link}}',
+      '',
+      'This link works once and expires on {{expiresAt}}.',
+      'If you did not ask for it, ignore this mail: your password stays as it is.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>{{#byAdmin}}An administrator of your account asked for a password reset for you on {{productName}}.{{/byAdmin}}{{^byAdmin}}Someone (hopefully you) asked to reset your password on {{productName}}.{{/byAdmin}}</p>',
+        button('Choose a new password'),
+        copyLink.en,
+        '<p>This link works once and expires on {{expiresAt}}.</p>',
+        '<p style="font-size:13px;color:#57606a">If you did not ask for it, ignore this mail: your password stays as it is.</p>',
+      ].join('\n'),
+    ),
+  },
+  'subuser-password-reset': {
+    subject: '{{productName}}: reset the password of {{login}}',
+    text: [
+      'Hello,',
+      '',
+      '{{#byAdmin}}An administrator asked for a new password for your login "{{login}}" ({{accountSlug}}) on {{productName}}.{{/byAdmin}}{{^byAdmin}}Someone (hopefully you) asked to reset the password of your login "{{login}}" ({{accountSlug}}) on {{productName}}.{{/byAdmin}}',
+      'Choose a new password here:',
+      '',
+      '{{link}}',
+      '',
+      'This link works once and expires on {{expiresAt}}.',
+      'If you did not ask for it, ignore this mail: your password stays as it is.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello,</p>',
+        '<p>{{#byAdmin}}An administrator asked for a new password for your login <strong>{{login}}</strong> ({{accountSlug}}) on {{productName}}.{{/byAdmin}}{{^byAdmin}}Someone (hopefully you) asked to reset the password of your login <strong>{{login}}</strong> ({{accountSlug}}) on {{productName}}.{{/byAdmin}}</p>',
+        button('Choose a new password'),
+        copyLink.en,
+        '<p>This link works once and expires on {{expiresAt}}.</p>',
+        '<p style="font-size:13px;color:#57606a">If you did not ask for it, ignore this mail: your password stays as it is.</p>',
+      ].join('\n'),
+    ),
+  },
+  'password-changed': {
+    subject: '{{productName}}: your password was changed',
+    text: [
+      'Hello {{name}},',
+      '',
+      'The password of your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} was changed on {{changedAt}}.',
+      'If you did it, there is nothing more to do.',
+      '{{#link}}If you did not, reset it at once: {{link}}{{/link}}{{^link}}If you did not, ask an administrator of your account to reset it at once.{{/link}}',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>The password of your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} was changed on {{changedAt}}.</p>',
+        '<p>If you did it, there is nothing more to do.</p>',
+        '<p><strong>{{#link}}If you did not, <a href="{{link}}">reset it at once</a>.{{/link}}{{^link}}If you did not, ask an administrator of your account to reset it at once.{{/link}}</strong></p>',
+      ].join('\n'),
+    ),
+  },
+};
+
+const fr: Record<MailTemplate, TemplateSource> = {
+  activation: {
+    subject: '{{productName}} : activez votre accès à {{accountName}}',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      'Vous avez reçu un accès à {{accountName}} sur {{productName}}.',
+      'Choisissez votre mot de passe pour activer votre profil :',
+      '',
+      '{{link}}',
+      '',
+      "Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.",
+      "Si vous n'attendiez pas ce message, vous pouvez l'ignorer.",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        '<p>Vous avez reçu un accès à <strong>{{accountName}}</strong> sur {{productName}}. Choisissez votre mot de passe pour activer votre profil.</p>',
+        button('Choisir mon mot de passe'),
+        copyLink.fr,
+        "<p>Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.</p>",
+        '<p style="font-size:13px;color:#57606a">Si vous n\'attendiez pas ce message, vous pouvez l\'ignorer.</p>',
+      ].join('\n'),
+    ),
+  },
+  'added-to-account': {
+    subject: '{{productName}} : vous avez désormais accès à {{accountName}}',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      'Vous avez été ajouté·e à {{accountName}} sur {{productName}}.',
+      'Connectez-vous avec votre adresse e-mail et votre mot de passe habituels pour le retrouver parmi vos comptes :',
+      '',
+      '{{link}}',
+      '',
+      "Si vous n'attendiez pas ce message, contactez les administrateurs de {{accountName}}.",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        '<p>Vous avez été ajouté·e à <strong>{{accountName}}</strong> sur {{productName}}. Connectez-vous avec votre adresse e-mail et votre mot de passe habituels pour le retrouver parmi vos comptes.</p>',
+        button('Me connecter'),
+        copyLink.fr,
+        '<p style="font-size:13px;color:#57606a">Si vous n\'attendiez pas ce message, contactez les administrateurs de {{accountName}}.</p>',
+      ].join('\n'),
+    ),
+  },
+  'subuser-activation': {
+    subject: "{{productName}} : choisissez le mot de passe de l'identifiant {{login}} chez {{accountName}}",
+    text: [
+      'Bonjour,',
+      '',
+      "L'identifiant « {{login}} » a été créé pour vous dans {{accountName}} sur {{productName}}.",
+      'Choisissez son mot de passe ici :',
+      '',
+      '{{link}}',
+      '',
+      "Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.",
+      'Ensuite, connectez-vous sur la page de connexion de {{accountName}} : {{loginPage}}',
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour,</p>',
+        "<p>L'identifiant <strong>{{login}}</strong> a été créé pour vous dans <strong>{{accountName}}</strong> sur {{productName}}. Choisissez son mot de passe pour commencer à l'utiliser.</p>",
+        button('Choisir le mot de passe'),
+        copyLink.fr,
+        "<p>Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.</p>",
+        '<p>Ensuite, connectez-vous sur la page de connexion de {{accountName}} : <a href="{{loginPage}}">{{loginPage}}</a></p>',
+      ].join('\n'),
+    ),
+  },
+  'password-reset': {
+    subject: '{{productName}} : réinitialisez votre mot de passe',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      "{{#byAdmin}}Un administrateur de votre compte a demandé la réinitialisation de votre mot de passe sur {{productName}}.{{/byAdmin}}{{^byAdmin}}Quelqu'un (vous, espérons-le) a demandé à réinitialiser votre mot de passe sur {{productName}}.{{/byAdmin}}",
+      'Choisissez un nouveau mot de passe ici :',
+      '',
+      '{{link}}',
+      '',
+      "Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.",
+      "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        "<p>{{#byAdmin}}Un administrateur de votre compte a demandé la réinitialisation de votre mot de passe sur {{productName}}.{{/byAdmin}}{{^byAdmin}}Quelqu'un (vous, espérons-le) a demandé à réinitialiser votre mot de passe sur {{productName}}.{{/byAdmin}}</p>",
+        button('Choisir un nouveau mot de passe'),
+        copyLink.fr,
+        "<p>Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.</p>",
+        '<p style="font-size:13px;color:#57606a">Si vous n\'êtes pas à l\'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.</p>',
+      ].join('\n'),
+    ),
+  },
+  'subuser-password-reset': {
+    subject: '{{productName}} : réinitialisez le mot de passe de {{login}}',
+    text: [
+      'Bonjour,',
+      '',
+      "{{#byAdmin}}Un administrateur a demandé un nouveau mot de passe pour votre identifiant « {{login}} » ({{accountSlug}}) sur {{productName}}.{{/byAdmin}}{{^byAdmin}}Quelqu'un (vous, espérons-le) a demandé à réinitialiser le mot de passe de votre identifiant « {{login}} » ({{accountSlug}}) sur {{productName}}.{{/byAdmin}}",
+      'Choisissez un nouveau mot de passe ici :',
+      '',
+      '{{link}}',
+      '',
+      "Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.",
+      "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour,</p>',
+        "<p>{{#byAdmin}}Un administrateur a demandé un nouveau mot de passe pour votre identifiant <strong>{{login}}</strong> ({{accountSlug}}) sur {{productName}}.{{/byAdmin}}{{^byAdmin}}Quelqu'un (vous, espérons-le) a demandé à réinitialiser le mot de passe de votre identifiant <strong>{{login}}</strong> ({{accountSlug}}) sur {{productName}}.{{/byAdmin}}</p>",
+        button('Choisir un nouveau mot de passe'),
+        copyLink.fr,
+        "<p>Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.</p>",
+        '<p style="font-size:13px;color:#57606a">Si vous n\'êtes pas à l\'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.</p>',
+      ].join('\n'),
+    ),
+  },
+  'password-changed': {
+    subject: '{{productName}} : votre mot de passe a été modifié',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      'Le mot de passe de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} a été modifié le {{changedAt}}.',
+      "Si c'est vous, vous n'avez rien d'autre à faire.",
+      '{{#link}}Sinon, réinitialisez-le immédiatement : {{link}}{{/link}}{{^link}}Sinon, demandez immédiatement à un administrateur de votre compte de le réinitialiser.{{/link}}',
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        '<p>Le mot de passe de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} a été modifié le {{changedAt}}.</p>',
+        "<p>Si c'est vous, vous n'avez rien d'autre à faire.</p>",
+        '<p><strong>{{#link}}Sinon, <a href="{{link}}">réinitialisez-le immédiatement</a>.{{/link}}{{^link}}Sinon, demandez immédiatement à un administrateur de votre compte de le réinitialiser.{{/link}}</strong></p>',
+      ].join('\n'),
+    ),
+  },
+};
+
+/** The texts shipped with Portico, by locale. */
+export const BUILT_IN_TEMPLATES: Record<string, Record<MailTemplate, TemplateSource>> = { en, fr };

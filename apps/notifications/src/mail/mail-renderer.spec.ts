@@ -1,0 +1,182 @@
+import { Events, type EventEnvelope, type EventType, type MailTemplate } from '#libs/contracts/index.js';
+import { formatInstant, InvalidEventError, MailRenderer, templateFor, webLink } from './mail-renderer.js';
+import { TemplateCatalog } from './template-catalog.js';
+
+const settings = { productName: 'Portico', publicWebUrl: 'https://panel.example.com/app/' };
+const renderer = new MailRenderer(settings, TemplateCatalog.builtIn());
+const ACCOUNT = '7f0c3d3e-8d5c-4a51-9b8e-3f1f7b0e2a10';
+
+function event<T extends EventType>(type: T, data: EventEnvelope<T>['data']): EventEnvelope {
+  return { id: '0b7e9a52-5f0e-4a53-b3c4-1a2b3c4d5e6f', type, occurredAt: '2026-11-22T10:00:00.000Z', accountId: ACCOUNT, data } as EventEnvelope;
+}
+
+const base = { expiresAt: '2026-11-29T10:00:00.000Z', locale: 'en' };
+const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
+  activation: (locale) =>
+    event(Events.UserInvited, {
+      ...base,
+      locale,
+      accountId: ACCOUNT,
+      accountName: 'Acme <Voice>',
+      userId: 'u1',
+      email: 'ada@example.com',
+      firstName: 'Ada',
+      token: 'tok/en+1',
+    }),
+  'added-to-account': (locale) =>
+    event(Events.UserAddedToAccount, { locale, accountId: ACCOUNT, accountName: 'Acme <Voice>', userId: 'u1', email: 'ada@example.com', firstName: 'Ada' }),
+  'subuser-activation': (locale) =>
+    event(Events.SubuserInvited, {
+      ...base,
+      locale,
+      accountId: ACCOUNT,
+      accountName: 'Acme <Voice>',
+      accountSlug: 'acme-voice',
+      subuserId: 's1',
+      login: 'operator1',
+      email: 'ops@example.com',
+      token: 'subtoken',
+    }),
+  'password-reset': (locale) =>
+    event(Events.PasswordResetRequested, {
+      ...base,
+      locale,
+      accountId: null,
+      accountSlug: null,
+      principalType: 'user',
+      principalId: 'u1',
+      email: 'ada@example.com',
+      name: 'Ada',
+      token: 'resettoken',
+      requestedBy: 'self',
+    }),
+  'subuser-password-reset': (locale) =>
+    event(Events.PasswordResetRequested, {
+      ...base,
+      locale,
+      accountId: ACCOUNT,
+      accountSlug: 'acme-voice',
+      principalType: 'subuser',
+      principalId: 's1',
+      email: 'ops@example.com',
+      name: 'operator1',
+      token: 'subreset',
+      requestedBy: 'admin',
+    }),
+  'password-changed': (locale) =>
+    event(Events.PasswordChanged, {
+      locale,
+      accountId: null,
+      principalType: 'user',
+      principalId: 'u1',
+      email: 'ada@example.com',
+      name: 'Ada',
+      changedAt: '2026-11-22T09:59:00.000Z',
+    }),
+};
+
+describe('each mail in each language', () => {
+  const cases = Object.keys(samples).flatMap((template) => ['en', 'fr'].map((locale) => [template as MailTemplate, locale] as const));
+
+  it.each(cases)('%s in %s matches its snapshot', (template, locale) => {
+    const mail = renderer.render(samples[template](locale))!;
+    expect(mail.template).toBe(template);
+    expect(mail.locale).toBe(locale);
+    expect(mail).toMatchSnapshot();
+  });
+
+  it.each(cases)('%s in %s escapes what it is given in HTML, and names the product', (template, locale) => {
+    const mail = renderer.render(samples[template](locale))!;
+    expect(mail.html).not.toContain('<Voice>');
+    expect(mail.subject).toContain('Portico');
+    expect(mail.html).toContain(`<html lang="${locale}">`);
+    expect(mail.text).not.toMatch(/\{\{|\}\}/);
+  });
+});
+
+describe('links', () => {
+  it.each([
+    ['activation', 'https://panel.example.com/app/activate?token=tok%2Fen%2B1'],
+    ['subuser-activation', 'https://panel.example.com/app/login/acme-voice/activate?token=subtoken'],
+    ['password-reset', 'https://panel.example.com/app/reset-password?token=resettoken'],
+    ['subuser-password-reset', 'https://panel.example.com/app/login/acme-voice/reset-password?token=subreset'],
+    ['added-to-account', 'https://panel.example.com/app/login'],
+    ['password-changed', 'https://panel.example.com/app/reset-password'],
+  ] as const)('%s links to %s', (template, link) => {
+    const mail = renderer.render(samples[template]('en'))!;
+    expect(mail.text).toContain(link);
+    expect(mail.html).toContain(`href="${link.replace(/&/g, '&amp;')}"`);
+  });
+
+  it('keep the format the foundation tests read for a base URL without a path', () => {
+    expect(webLink('http://panel.test', '/activate', 'abc')).toBe('http://panel.test/activate?token=abc');
+    expect(webLink('http://panel.test/', '/activate', 'abc')).toBe('http://panel.test/activate?token=abc');
+  });
+});
+
+describe('content', () => {
+  it('names the account and the expiry in the reader’s language', () => {
+    expect(renderer.render(samples.activation('en'))!.text).toContain('expires on 29 November 2026 at 10:00 UTC');
+    expect(renderer.render(samples.activation('fr'))!.text).toContain('expire le 29 novembre 2026 à 10:00 UTC');
+    expect(renderer.render(samples.activation('en'))!.subject).toBe('Portico: activate your access to Acme <Voice>');
+  });
+
+  it('says who asked for a reset', () => {
+    const self = samples['password-reset']('en');
+    expect(renderer.render(self)!.text).toContain('Someone (hopefully you)');
+    const admin = { ...self, data: { ...self.data, requestedBy: 'admin' } } as EventEnvelope;
+    expect(renderer.render(admin)!.text).toContain('An administrator of your account');
+  });
+
+  it('tells a subuser whose password changed to ask an administrator (its reset page needs a slug the event lacks)', () => {
+    const changed = samples['password-changed']('en');
+    const subuser = { ...changed, data: { ...changed.data, principalType: 'subuser', name: 'operator1' } } as EventEnvelope;
+    const mail = renderer.render(subuser)!;
+    expect(mail.text).toContain('ask an administrator');
+    expect(mail.text).not.toContain('http');
+  });
+
+  it('falls back to English for a language it does not have, and reads regional tags', () => {
+    expect(renderer.render(samples.activation('de'))!.locale).toBe('en');
+    expect(renderer.render(samples.activation('fr-CA'))!.locale).toBe('fr');
+    expect(renderer.render(samples.activation('FR_fr'))!.locale).toBe('fr');
+  });
+
+  it('keeps the subject on one line whatever the account is called', () => {
+    const invited = samples.activation('en');
+    const mail = renderer.render({ ...invited, data: { ...invited.data, accountName: 'Acme\r\nBcc: evil@example.com' } } as EventEnvelope)!;
+    expect(mail.subject).toBe('Portico: activate your access to Acme Bcc: evil@example.com');
+  });
+});
+
+describe('events that make no mail, or a bad one', () => {
+  it('ignores account creation', () => {
+    const created = event(Events.AccountCreated, { accountId: ACCOUNT, slug: 'acme', ownerUserId: 'u1' });
+    expect(templateFor(created)).toBeNull();
+    expect(renderer.render(created)).toBeNull();
+  });
+
+  it('ignores event types it does not know', () => {
+    expect(renderer.render({ ...samples.activation('en'), type: 'identity.something.new' as EventType })).toBeNull();
+  });
+
+  it.each([
+    ['no address', { email: '' }],
+    ['two addresses', { email: 'ada@example.com, eve@example.com' }],
+    ['a display name', { email: 'Ada <ada@example.com>' }],
+    ['a header break', { email: 'ada@example.com\r\nBcc: eve@example.com' }],
+    ['no token', { token: '' }],
+    ['no first name', { firstName: undefined }],
+    ['a bad expiry', { expiresAt: 'soon' }],
+  ])('refuses an invitation with %s', (_label, change) => {
+    const invited = samples.activation('en');
+    expect(() => renderer.render({ ...invited, data: { ...invited.data, ...change } } as EventEnvelope)).toThrow(InvalidEventError);
+  });
+});
+
+describe('formatInstant', () => {
+  it('formats in UTC for each language', () => {
+    expect(formatInstant('2026-01-05T23:30:00Z', 'en')).toBe('5 January 2026 at 23:30 UTC');
+    expect(formatInstant('2026-01-05T23:30:00Z', 'fr')).toBe('5 janvier 2026 à 23:30 UTC');
+  });
+});

@@ -1,0 +1,86 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Actor } from './actor.js';
+
+/**
+ * Where one mail stands. `pending`: waiting for its (next) attempt; `sending`: handed to SMTP
+ * now; `sent`: accepted by the SMTP server; `failed`: refused for good (5xx) or not renderable;
+ * `dead`: temporary failures until the attempts ran out (the dead letters); `suppressed`: over a
+ * rate limit, never sent.
+ */
+export const DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dead', 'suppressed'] as const;
+/** One of {@link DELIVERY_STATUSES}. */
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** The mails notifications knows how to write, one template each (in every locale). */
+export const MAIL_TEMPLATES = ['activation', 'added-to-account', 'subuser-activation', 'password-reset', 'subuser-password-reset', 'password-changed'] as const;
+/** One of {@link MAIL_TEMPLATES}. */
+export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
+
+/** Largest page of the delivery log. */
+export const DELIVERIES_PAGE_MAX = 100;
+
+/** `GET /v1/accounts/{accountId}/deliveries` query. */
+export class ListDeliveriesQuery {
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
+  @IsOptional()
+  @IsIn(DELIVERY_STATUSES)
+  status?: DeliveryStatus;
+
+  @ApiPropertyOptional({ enum: MAIL_TEMPLATES })
+  @IsOptional()
+  @IsIn(MAIL_TEMPLATES)
+  template?: MailTemplate;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: DELIVERIES_PAGE_MAX, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(DELIVERIES_PAGE_MAX)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not one this API gave' })
+  cursor?: string;
+}
+
+/** `notifications.deliveries.list`: one page of an account's delivery log, as the actor may see it. */
+export class ListDeliveriesRequest extends ListDeliveriesQuery {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => Actor)
+  actor: Actor;
+
+  @IsUUID()
+  accountId: string;
+}
+
+/** One line of the delivery log. */
+export class DeliveryView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid', description: 'The event that asked for the mail (also its Message-ID)' }) eventId: string;
+  @ApiProperty({ example: 'identity.user.invited' }) event: string;
+  @ApiProperty({ enum: MAIL_TEMPLATES }) template: MailTemplate;
+  @ApiProperty({ example: 'en' }) locale: string;
+  @ApiProperty({ description: 'The address; masked (a***@example.com) unless the caller may read members', example: 'a***@example.com' })
+  recipient: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
+  @ApiProperty({ description: 'SMTP attempts made' }) attempts: number;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the last attempt failed, or why the mail was not sent' }) lastError: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastAttemptAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a pending mail is tried again' }) nextAttemptAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) sentAt: string | null;
+}
+
+/** A page of the delivery log, newest first. */
+export class DeliveryPage {
+  @ApiProperty({ type: [DeliveryView] }) items: DeliveryView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' }) nextCursor: string | null;
+}
