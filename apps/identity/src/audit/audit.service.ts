@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditAction, AuditEventView, AuditOutcome, AuditQuery, Page, Principal } from '#libs/contracts/index.js';
 import { DEFAULT_PAGE_SIZE } from '#libs/contracts/index.js';
@@ -33,22 +32,34 @@ export class AuditService {
 
   /** Records `entry` once per account in `accountIds` (inside `manager`'s transaction when given). */
   async record(manager: EntityManager | null, entry: AuditEntry): Promise<void> {
+    const { sql, parameters } = this.insertStatement(entry, 1);
+    await (manager ?? this.dataSource.manager).query(sql, parameters);
+  }
+
+  /**
+   * The INSERT of `entry` (one row per account), its parameters numbered from `first`: to record
+   * an event within another statement (a sign-in writes its session and its audit rows at once).
+   */
+  insertStatement(entry: AuditEntry, first: number): { sql: string; parameters: unknown[] } {
     const accounts = entry.accountIds.length > 0 ? [...new Set(entry.accountIds)] : [null];
-    const occurredAt = this.clock.now();
-    const rows = accounts.map((accountId) => ({
-      id: randomUUID(),
-      accountId,
-      occurredAt,
-      action: entry.action,
-      outcome: entry.outcome ?? (FAILURES.has(entry.action) ? 'failure' : 'success'),
-      actorType: entry.actor?.type ?? null,
-      actorId: entry.actor?.id ?? null,
-      targetType: entry.target?.type ?? null,
-      targetId: entry.target?.id ?? null,
-      ip: entry.ip ?? null,
-      details: entry.details ?? {},
-    }));
-    await (manager ?? this.dataSource.manager).insert(AuditEventEntity, rows);
+    const p = (offset: number) => `$${first + offset}`;
+    return {
+      sql: `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, actor_type, actor_id, target_type, target_id, ip, details)
+            SELECT gen_random_uuid(), account, ${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}::uuid, ${p(7)}, ${p(8)}::jsonb
+              FROM unnest(${p(9)}::uuid[]) AS account`,
+      parameters: [
+        this.clock.now(),
+        entry.action,
+        entry.outcome ?? (FAILURES.has(entry.action) ? 'failure' : 'success'),
+        entry.actor?.type ?? null,
+        entry.actor?.id ?? null,
+        entry.target?.type ?? null,
+        entry.target?.id ?? null,
+        entry.ip ?? null,
+        JSON.stringify(entry.details ?? {}),
+        accounts,
+      ],
+    };
   }
 
   /** A page of one account's audit events, newest first. */

@@ -98,21 +98,13 @@ export class AuthService {
       throw new DomainError(ErrorCode.InvalidCredentials, wrong);
     }
     await this.throttle.succeeded(keys);
-    return this.transactions.run(async (unit) => {
-      const now = this.clock.now();
-      const { principal } = candidate;
-      if (principal.type === 'user') {
-        await unit.manager.query(
-          `WITH person AS (UPDATE users SET last_login_at = $2 WHERE id = $1)
-           UPDATE memberships SET last_login_at = $2 WHERE user_id = $1 AND active`,
-          [principal.id, now],
-        );
-      } else {
-        await unit.manager.query(`UPDATE subusers SET last_login_at = $2 WHERE id = $1`, [principal.id, now]);
-      }
-      const pair = await this.sessions.open(unit.manager, principal, candidate.sessionAccountId, ip);
-      await this.audit.record(unit.manager, { accountIds: candidate.accountIds, action: 'login.succeeded', actor: principal, target: principal, ip });
-      return pair;
+    const { principal } = candidate;
+    return this.sessions.openAtSignIn(principal, candidate.sessionAccountId, ip, {
+      accountIds: candidate.accountIds,
+      action: 'login.succeeded',
+      actor: principal,
+      target: principal,
+      ip,
     });
   }
 

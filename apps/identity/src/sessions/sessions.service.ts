@@ -1,29 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
-import type {
-  AccessTokenClaims,
-  Actor,
-  GateStatePage,
-  GateStateRequest,
-  Principal,
-  RevokedSession,
-  SessionView,
-  TokenPairView,
-} from '#libs/contracts/index.js';
+import type { Actor, GateStatePage, GateStateRequest, Principal, RevokedSession, SessionView, TokenPairView } from '#libs/contracts/index.js';
 import { GATE_STATE_PAGE_SIZE } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, type AuditEntry } from '../audit/audit.service.js';
+import { signAccessToken } from './access-token.js';
 import { hashSecretToken, newSecretToken } from '../credentials/secret-token.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { GateBroadcaster } from './gate-broadcaster.js';
 import { activeAccountsOf, maySignIn } from './principal-state.js';
 import { RetiredRefreshTokenEntity } from './retired-refresh-token.entity.js';
 import { SessionEntity, type SessionEndReason } from './session.entity.js';
-import { ACCESS_TOKEN_ALGORITHM, SigningKeysService } from './signing-keys.service.js';
+import { SigningKeysService } from './signing-keys.service.js';
 
 /** Clock skew allowed when deciding until when a revoked session's tokens must be refused. */
 const SKEW_MS = 30_000;
@@ -49,6 +40,33 @@ export class SessionsService {
 
   /** Starts a session for `principal` and returns its first token pair. */
   async open(manager: EntityManager, principal: Principal, accountId: string | null, ip: string): Promise<TokenPairView> {
+    const { session, refreshToken, sql, parameters } = this.newSession(principal, accountId, ip, 1);
+    await manager.query(sql, parameters);
+    return this.pair(session, refreshToken);
+  }
+
+  /**
+   * Records a sign-in in one statement (atomic, one round trip): the last sign-in time of the
+   * principal (and of its active memberships), the new session, and the audit event.
+   */
+  async openAtSignIn(principal: Principal, accountId: string | null, ip: string, audit: AuditEntry): Promise<TokenPairView> {
+    const now = this.clock.now();
+    const touch = [principal.id, principal.type, now];
+    const started = this.newSession(principal, accountId, ip, touch.length + 1);
+    const recorded = this.audit.insertStatement(audit, touch.length + started.parameters.length + 1);
+    await this.dataSource.query(
+      `WITH touched_user AS (UPDATE users SET last_login_at = $3 WHERE id = $1 AND $2 = 'user' RETURNING 1),
+            touched_memberships AS (UPDATE memberships SET last_login_at = $3 WHERE user_id = $1 AND active AND $2 = 'user' RETURNING 1),
+            touched_subuser AS (UPDATE subusers SET last_login_at = $3 WHERE id = $1 AND $2 = 'subuser' RETURNING 1),
+            new_session AS (${started.sql} RETURNING 1),
+            audited AS (${recorded.sql} RETURNING 1)
+       SELECT 1`,
+      [...touch, ...started.parameters, ...recorded.parameters],
+    );
+    return this.pair(started.session, started.refreshToken);
+  }
+
+  private newSession(principal: Principal, accountId: string | null, ip: string, first: number) {
     const refreshToken = newSecretToken();
     const now = this.clock.now();
     const session = Object.assign(new SessionEntity(), {
@@ -64,8 +82,14 @@ export class SessionsService {
       revokedAt: null,
       endReason: null,
     });
-    await manager.insert(SessionEntity, session);
-    return this.pair(session, refreshToken);
+    const p = (offset: number) => `$${first + offset}`;
+    return {
+      session,
+      refreshToken,
+      sql: `INSERT INTO sessions (id, principal_type, principal_id, account_id, refresh_hash, ip, created_at, last_used_at, expires_at)
+            VALUES (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(6)}, ${p(7)})`,
+      parameters: [session.id, session.principalType, session.principalId, accountId, session.refreshHash, ip, now, session.expiresAt],
+    };
   }
 
   /**
@@ -86,7 +110,7 @@ export class SessionsService {
       const next = newSecretToken();
       await unit.manager.insert(RetiredRefreshTokenEntity, { tokenHash: hash, sessionId: session.id, retiredAt: this.clock.now() });
       await unit.manager.update(SessionEntity, { id: session.id }, { refreshHash: hashSecretToken(next), lastUsedAt: this.clock.now(), ip });
-      return { pair: await this.pair(session, next) };
+      return { pair: this.pair(session, next) };
     });
     if ('refused' in outcome) throw new DomainError(ErrorCode.Unauthenticated, SIGNED_OUT);
     return outcome.pair;
@@ -251,8 +275,8 @@ export class SessionsService {
     return principal.type === 'subuser' ? this.config.SUBUSER_SESSION_TTL_HOURS * 3600_000 : this.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000;
   }
 
-  private async pair(session: SessionEntity, refreshToken: string): Promise<TokenPairView> {
-    return { accessToken: await this.accessToken(session), refreshToken, expiresIn: this.expiresIn(session), tokenType: 'Bearer' };
+  private pair(session: SessionEntity, refreshToken: string): TokenPairView {
+    return { accessToken: this.accessToken(session), refreshToken, expiresIn: this.expiresIn(session), tokenType: 'Bearer' };
   }
 
   private expiresIn(session: SessionEntity): number {
@@ -260,19 +284,20 @@ export class SessionsService {
     return Math.max(0, Math.min(this.config.ACCESS_TOKEN_TTL_SECONDS, left));
   }
 
-  private async accessToken(session: SessionEntity): Promise<string> {
+  private accessToken(session: SessionEntity): string {
     const { kid, privateKey } = this.keys.signingKey();
-    const claims: Omit<AccessTokenClaims, 'sub'> = { pty: session.principalType, sid: session.id, typ: 'access' };
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
-    return new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid, typ: 'at+jwt' })
-      .setSubject(session.principalId)
-      .setIssuer(this.config.JWT_ISSUER)
-      .setAudience(this.config.JWT_AUDIENCE)
-      .setIssuedAt(nowSeconds)
-      .setExpirationTime(nowSeconds + this.expiresIn(session))
-      .setJti(randomUUID())
-      .sign(privateKey);
+    return signAccessToken(
+      {
+        claims: { sub: session.principalId, pty: session.principalType, sid: session.id, typ: 'access' },
+        issuer: this.config.JWT_ISSUER,
+        audience: this.config.JWT_AUDIENCE,
+        issuedAt: nowSeconds,
+        expiresAt: nowSeconds + this.expiresIn(session),
+      },
+      privateKey,
+      kid,
+    );
   }
 }
 
