@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
+import { IsDefined, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import type { PrincipalType } from './actor.js';
 
@@ -50,10 +50,32 @@ export interface SuspendedPrincipal {
   principalId: string;
 }
 
-/** `identity.sessions.gate-state`: what a gateway must refuse, loaded at its start. */
+/** What a gateway must refuse. */
 export interface GateState {
   revokedSessions: RevokedSession[];
   suspended: SuspendedPrincipal[];
+}
+
+/** Rows of each list in one page of {@link GateStatePage} (a page stays far below NATS's 1 MB payload). */
+export const GATE_STATE_PAGE_SIZE = 2000;
+
+/** `identity.sessions.gate-state`: one page of what a gateway must refuse; ask again with `next` until it is null. */
+export class GateStateRequest {
+  /** Continue the revoked sessions after this session id. */
+  @IsOptional()
+  @IsUUID()
+  revokedAfter?: string;
+
+  /** Continue the suspended principals after this `accountId:principalId`. */
+  @IsOptional()
+  @IsString()
+  @Length(73, 73)
+  suspendedAfter?: string;
+}
+
+/** A page of the gate state. */
+export interface GateStatePage extends GateState {
+  next: { revokedAfter?: string; suspendedAfter?: string } | null;
 }
 
 /** Broadcast (plain NATS, every gateway replica listens): these sessions ended; refuse their access tokens. */

@@ -41,7 +41,7 @@ import type {
   SubuserLoginRequest,
   SubuserPasswordResetRequest,
 } from './credentials.contract.js';
-import type { EndOwnSessionRequest, GateState, RefreshRequest, SessionView } from './sessions.contract.js';
+import type { EndOwnSessionRequest, GateStatePage, GateStateRequest, RefreshRequest, SessionView } from './sessions.contract.js';
 import type { CreateSubuserRequest, ListSubusersRequest, SubuserRecord, SubuserRequest, UpdateSubuserRequest } from './subusers.contract.js';
 import type { CreatedView, CreateUserRequest, ListUsersRequest, UpdateProfileRequest, UpdateUserRequest, UserRecord, UserRequest } from './users.contract.js';
 
@@ -199,7 +199,7 @@ export interface RpcContracts {
   [Subjects.MeSessionsList]: { request: ActorClientRequest; response: SessionView[] };
   [Subjects.MeSessionsEnd]: { request: EndOwnSessionRequest; response: { ended: number } };
   [Subjects.MeSessionsEndOthers]: { request: ActorClientRequest; response: { ended: number } };
-  [Subjects.SessionsGateState]: { request: Record<string, never>; response: GateState };
+  [Subjects.SessionsGateState]: { request: GateStateRequest; response: GateStatePage };
   [Subjects.UsersList]: { request: ListUsersRequest; response: Page<UserRecord> };
   [Subjects.UsersGet]: { request: UserRequest; response: UserRecord };
   [Subjects.UsersCreate]: { request: CreateUserRequest; response: CreatedView };

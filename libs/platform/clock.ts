@@ -9,3 +9,22 @@ export class SystemClock extends Clock {
     return new Date();
   }
 }
+
+/** A clock that moves only when told: for tests of expiry and lockout rules, without sleeping. */
+export class ManualClock extends Clock {
+  private time: number;
+
+  constructor(start: Date | string = '2026-01-01T00:00:00Z') {
+    super();
+    this.time = new Date(start).getTime();
+  }
+
+  now(): Date {
+    return new Date(this.time);
+  }
+
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}

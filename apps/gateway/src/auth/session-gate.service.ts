@@ -6,6 +6,7 @@ import {
   Subjects,
   SUSPENSION_CHANGED,
   type Actor,
+  type GateState,
   type RevokedSession,
   type SessionsRevokedEvent,
   type SuspendedPrincipal,
@@ -17,6 +18,7 @@ import { GateList } from './gate-list.js';
 
 const RELOAD_EVERY_MS = 60_000;
 const RETRY_MS = 500;
+const FIRST_LOAD_WAIT_MS = 2000;
 
 /**
  * Refuses, on this replica, access tokens of sessions that ended and principals suspended in an
@@ -70,9 +72,9 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     this.subscriptions.forEach((subscription) => subscription.unsubscribe());
   }
 
-  /** Throws 401 when the actor's session has ended (503 while the state cannot be known yet). */
+  /** Throws 401 when the actor's session has ended (also while the state cannot be known yet: refusing beats guessing). */
   async assertSessionLive(actor: Actor): Promise<void> {
-    if (!this.loaded) await this.reload();
+    if (!this.loaded) await Promise.race([this.reload(), new Promise((resolve) => setTimeout(resolve, FIRST_LOAD_WAIT_MS).unref())]);
     if (!this.loaded) throw new DomainError(ErrorCode.ServiceUnavailable, 'Sessions cannot be checked yet, retry shortly');
     if (this.list.isRevoked(actor.sessionId)) throw new DomainError(ErrorCode.Unauthenticated, 'Your session has ended; sign in again');
   }
@@ -90,7 +92,14 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   private async load(): Promise<void> {
     this.heard = { sessions: [], suspensions: [] };
     try {
-      const state = await this.rpc.send(Subjects.SessionsGateState, {});
+      const state: GateState = { revokedSessions: [], suspended: [] };
+      let page = await this.rpc.send(Subjects.SessionsGateState, {});
+      for (;;) {
+        state.revokedSessions.push(...page.revokedSessions);
+        state.suspended.push(...page.suspended);
+        if (!page.next) break;
+        page = await this.rpc.send(Subjects.SessionsGateState, page.next);
+      }
       this.list.load(state, this.heard);
       this.loaded = true;
     } catch (error) {

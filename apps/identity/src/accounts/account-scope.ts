@@ -11,9 +11,25 @@ import { AccountEntity } from './account.entity.js';
  * gateway checked the permission; this is the same boundary, enforced again below HTTP.
  */
 export async function accountOfActor(manager: EntityManager, actor: Actor, accountId: string): Promise<AccountEntity> {
-  const [account, belongs] = await Promise.all([manager.findOneBy(AccountEntity, { id: accountId }), actorBelongs(manager, actor, accountId)]);
-  if (!account || !belongs) throw new DomainError(ErrorCode.NotFound, 'Account not found');
-  return account;
+  // One round trip: the account, only if the actor works in it now.
+  const membership =
+    actor.type === 'user'
+      ? 'EXISTS (SELECT 1 FROM memberships m WHERE m.account_id = a.id AND m.user_id = $2 AND m.active)'
+      : 'EXISTS (SELECT 1 FROM subusers s WHERE s.account_id = a.id AND s.id = $2 AND s.active)';
+  const rows: Array<{ id: string; name: string; slug: string; owner_user_id: string; locale: string; created_at: Date }> = await manager.query(
+    `SELECT a.id, a.name, a.slug, a.owner_user_id, a.locale, a.created_at FROM accounts a WHERE a.id = $1 AND ${membership}`,
+    [accountId, actor.id],
+  );
+  if (rows.length === 0) throw new DomainError(ErrorCode.NotFound, 'Account not found');
+  const [row] = rows;
+  return Object.assign(new AccountEntity(), {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    ownerUserId: row.owner_user_id,
+    locale: row.locale,
+    createdAt: row.created_at,
+  });
 }
 
 /** Whether the actor works in the account now. */

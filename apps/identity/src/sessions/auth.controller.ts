@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ActivateRequest,
+  GateStateRequest,
   LoginRequest,
   PasswordResetConfirmRequest,
   PasswordResetRequest,
@@ -68,8 +69,8 @@ export class AuthController {
   }
 
   @MessagePattern(Subjects.SessionsGateState)
-  gateState(): Promise<RpcResponse<typeof Subjects.SessionsGateState>> {
-    return this.sessions.gateState();
+  gateState(@Payload() request: GateStateRequest): Promise<RpcResponse<typeof Subjects.SessionsGateState>> {
+    return this.sessions.gateState(request);
   }
 
   @MessagePattern(Subjects.KeysList)

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { ActivateRequest, LoginRequest, Principal, SubuserLoginRequest, TokenPairView } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, LOGGER } from '#libs/platform/index.js';
@@ -14,7 +14,6 @@ import { ThrottleService, type ThrottleKey } from '../credentials/throttle.servi
 import { subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
-import { MembershipEntity } from '../users/membership.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -103,10 +102,13 @@ export class AuthService {
       const now = this.clock.now();
       const { principal } = candidate;
       if (principal.type === 'user') {
-        await unit.manager.update(UserEntity, { id: principal.id }, { lastLoginAt: now });
-        await unit.manager.update(MembershipEntity, { userId: principal.id, accountId: In(candidate.accountIds) }, { lastLoginAt: now });
+        await unit.manager.query(
+          `WITH person AS (UPDATE users SET last_login_at = $2 WHERE id = $1)
+           UPDATE memberships SET last_login_at = $2 WHERE user_id = $1 AND active`,
+          [principal.id, now],
+        );
       } else {
-        await unit.manager.update(SubuserEntity, { id: principal.id }, { lastLoginAt: now });
+        await unit.manager.query(`UPDATE subusers SET last_login_at = $2 WHERE id = $1`, [principal.id, now]);
       }
       const pair = await this.sessions.open(unit.manager, principal, candidate.sessionAccountId, ip);
       await this.audit.record(unit.manager, { accountIds: candidate.accountIds, action: 'login.succeeded', actor: principal, target: principal, ip });
@@ -124,17 +126,21 @@ export class AuthService {
   }
 
   private async findUser(email: string): Promise<Candidate | null> {
-    const user = await this.dataSource
-      .getRepository(UserEntity)
-      .findOne({ where: { emailLower: email.toLowerCase() }, select: { id: true, passwordHash: true, status: true } });
-    if (!user) return null;
-    const memberships = await this.dataSource.getRepository(MembershipEntity).find({ where: { userId: user.id, active: true }, select: { accountId: true } });
-    const accountIds = memberships.map((membership) => membership.accountId);
+    const rows: Array<{ id: string; password_hash: string | null; status: string; account_ids: string[] }> = await this.dataSource.query(
+      `SELECT u.id, u.password_hash, u.status,
+              coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids
+         FROM users u LEFT JOIN memberships m ON m.user_id = u.id
+        WHERE u.email_lower = lower($1)
+        GROUP BY u.id`,
+      [email],
+    );
+    if (rows.length === 0) return null;
+    const [user] = rows;
     return {
       principal: { type: 'user', id: user.id },
-      passwordHash: user.passwordHash,
-      usable: user.status === 'active' && accountIds.length > 0,
-      accountIds,
+      passwordHash: user.password_hash,
+      usable: user.status === 'active' && user.account_ids.length > 0,
+      accountIds: user.account_ids,
       sessionAccountId: null,
     };
   }

@@ -2,14 +2,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
-import type { AccessTokenClaims, Actor, GateState, Principal, RevokedSession, SessionView, TokenPairView } from '#libs/contracts/index.js';
+import type {
+  AccessTokenClaims,
+  Actor,
+  GateStatePage,
+  GateStateRequest,
+  Principal,
+  RevokedSession,
+  SessionView,
+  TokenPairView,
+} from '#libs/contracts/index.js';
+import { GATE_STATE_PAGE_SIZE } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { hashSecretToken, newSecretToken } from '../credentials/secret-token.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
-import { MembershipEntity } from '../users/membership.entity.js';
 import { GateBroadcaster } from './gate-broadcaster.js';
 import { activeAccountsOf, maySignIn } from './principal-state.js';
 import { RetiredRefreshTokenEntity } from './retired-refresh-token.entity.js';
@@ -20,6 +29,8 @@ import { ACCESS_TOKEN_ALGORITHM, SigningKeysService } from './signing-keys.servi
 const SKEW_MS = 30_000;
 
 const SIGNED_OUT = 'Your session has ended; sign in again';
+const MIN_UUID = '00000000-0000-0000-0000-000000000000';
+const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 type RefreshOutcome = { pair: TokenPairView } | { refused: true };
 
@@ -40,18 +51,20 @@ export class SessionsService {
   async open(manager: EntityManager, principal: Principal, accountId: string | null, ip: string): Promise<TokenPairView> {
     const refreshToken = newSecretToken();
     const now = this.clock.now();
-    const session = await manager.save(SessionEntity, {
+    const session = Object.assign(new SessionEntity(), {
       id: randomUUID(),
       principalType: principal.type,
       principalId: principal.id,
       accountId,
       refreshHash: hashSecretToken(refreshToken),
       ip,
+      createdAt: now,
       lastUsedAt: now,
       expiresAt: new Date(now.getTime() + this.lifetimeMs(principal)),
       revokedAt: null,
       endReason: null,
     });
+    await manager.insert(SessionEntity, session);
     return this.pair(session, refreshToken);
   }
 
@@ -149,14 +162,43 @@ export class SessionsService {
     return this.end(unit, sessions, reason);
   }
 
-  /** Sessions ended within an access-token lifetime, and suspended memberships: what gateways refuse. */
-  async gateState(): Promise<GateState> {
+  /**
+   * One page of what gateways refuse: sessions ended within an access-token lifetime, and
+   * inactive memberships of people who can still sign in (active elsewhere; the others have no
+   * session left at all). Each list continues after its own key; a finished list answers MAX.
+   */
+  async gateState(request: GateStateRequest): Promise<GateStatePage> {
     const since = new Date(this.clock.now().getTime() - this.config.ACCESS_TOKEN_TTL_SECONDS * 1000 - SKEW_MS);
-    const revoked = await this.dataSource.getRepository(SessionEntity).find({ where: { revokedAt: MoreThan(since) }, select: { id: true, revokedAt: true } });
-    const inactive = await this.dataSource.getRepository(MembershipEntity).find({ where: { active: false }, select: { accountId: true, userId: true } });
+    const revokedAfter = request.revokedAfter ?? MIN_UUID;
+    const [suspendedAccount, suspendedUser] = (request.suspendedAfter ?? `${MIN_UUID}:${MIN_UUID}`).split(':');
+    const revoked = await this.dataSource
+      .getRepository(SessionEntity)
+      .createQueryBuilder('s')
+      .select(['s.id', 's.revokedAt'])
+      .where('s.revoked_at > :since AND s.id > :after', { since, after: revokedAfter })
+      .orderBy('s.id')
+      .limit(GATE_STATE_PAGE_SIZE)
+      .getMany();
+    const suspended: Array<{ account_id: string; user_id: string }> = await this.dataSource.query(
+      `SELECT m.account_id, m.user_id FROM memberships m
+        WHERE NOT m.active AND (m.account_id, m.user_id) > ($1::uuid, $2::uuid)
+          AND EXISTS (SELECT 1 FROM memberships other WHERE other.user_id = m.user_id AND other.active)
+        ORDER BY m.account_id, m.user_id LIMIT $3`,
+      [suspendedAccount, suspendedUser, GATE_STATE_PAGE_SIZE],
+    );
+    const moreRevoked = revoked.length === GATE_STATE_PAGE_SIZE;
+    const moreSuspended = suspended.length === GATE_STATE_PAGE_SIZE;
+    const lastSuspended = suspended[suspended.length - 1];
     return {
       revokedSessions: revoked.map((session) => ({ id: session.id, until: this.refuseUntil(session.revokedAt!).toISOString() })),
-      suspended: inactive.map((membership) => ({ accountId: membership.accountId, principalType: 'user', principalId: membership.userId })),
+      suspended: suspended.map((row) => ({ accountId: row.account_id, principalType: 'user', principalId: row.user_id })),
+      next:
+        moreRevoked || moreSuspended
+          ? {
+              revokedAfter: moreRevoked ? revoked[revoked.length - 1].id : MAX_UUID,
+              suspendedAfter: moreSuspended ? `${lastSuspended.account_id}:${lastSuspended.user_id}` : `${MAX_UUID}:${MAX_UUID}`,
+            }
+          : null,
     };
   }
 

@@ -2,6 +2,7 @@ import { encodeCursor } from '../paging/cursor.js';
 import { escapeLike, nextUserCursor, searchPattern, userTableSql } from './user-table.js';
 
 const accountId = '5f0c8a3e-1d1a-4c9e-9a52-1f7d2b0f6a10';
+const actor = { type: 'user' as const, id: 'a1b2c3d4-0000-4000-8000-000000000001' };
 
 describe('searchPattern', () => {
   it.each([
@@ -26,11 +27,12 @@ describe('searchPattern', () => {
 
 describe('userTableSql', () => {
   it('scopes every page to the account and folds the search like the indexed text', () => {
-    const { sql, parameters } = userTableSql({ accountId, search: 'Zoé', sort: 'name', order: 'asc', limit: 50 });
+    const { sql, parameters } = userTableSql({ accountId, actor, search: 'Zoé', sort: 'name', order: 'asc', limit: 50 });
     expect(sql).toContain('m.account_id = $1');
-    expect(sql).toContain('m.search LIKE identity.fold($2)');
-    expect(sql).toMatch(/ORDER BY m.sort_name ASC, m.user_id ASC\s+LIMIT \$3/);
-    expect(parameters).toEqual([accountId, '%Zoé%', 51]);
+    expect(sql).toContain('me.account_id = $1 AND me.user_id = $2 AND me.active');
+    expect(sql).toContain('m.search LIKE identity.fold($3)');
+    expect(sql).toMatch(/ORDER BY m.sort_name ASC, m.user_id ASC\s+LIMIT \$4/);
+    expect(parameters).toEqual([accountId, actor.id, '%Zoé%', 51]);
   });
 
   it.each([
@@ -38,14 +40,22 @@ describe('userTableSql', () => {
     ['createdAt', 'desc', 'm.created_at', '<', 'timestamptz'],
     ['lastLoginAt', 'asc', "COALESCE(m.last_login_at, '-infinity'::timestamptz)", '>', 'timestamptz'],
   ] as const)('continues after the cursor for %s %s', (sort, order, expression, comparison, type) => {
-    const cursor = nextUserCursor({ accountId, sort, order, limit: 10 }, { sortKey: 'k', id: 'i' });
-    const { sql, parameters } = userTableSql({ accountId, sort, order, limit: 10, cursor });
-    expect(sql).toContain(`(${expression}, m.user_id) ${comparison} ($2::${type}, $3::uuid)`);
-    expect(parameters).toEqual([accountId, 'k', 'i', 11]);
+    const cursor = nextUserCursor({ accountId, actor, sort, order, limit: 10 }, { sortKey: 'k', id: 'i' });
+    const { sql, parameters } = userTableSql({ accountId, actor, sort, order, limit: 10, cursor });
+    expect(sql).toContain(`(${expression}, m.user_id) ${comparison} ($3::${type}, $4::uuid)`);
+    expect(parameters).toEqual([accountId, actor.id, 'k', 'i', 11]);
+  });
+
+  it('scopes a subuser actor by its own account', () => {
+    expect(userTableSql({ accountId, actor: { type: 'subuser', id: 's' }, sort: 'name', order: 'asc', limit: 1 }).sql).toContain(
+      'FROM subusers me WHERE me.account_id = $1 AND me.id = $2 AND me.active',
+    );
   });
 
   it('refuses a cursor made for another sort', () => {
     const cursor = encodeCursor(['email', 'asc', 'k', 'i']);
-    expect(() => userTableSql({ accountId, sort: 'name', order: 'asc', limit: 10, cursor })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() => userTableSql({ accountId, actor, sort: 'name', order: 'asc', limit: 10, cursor })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
   });
 });

@@ -18,6 +18,8 @@ const SORT_KEYS: Record<UserSort, { expression: string; type: 'text' | 'timestam
 /** What a page is asked for. */
 export interface UserTableRequest {
   accountId: string;
+  /** Who asks: the page is empty unless they work in the account now (the caller then tells 404 from an empty page). */
+  actor: { type: 'user' | 'subuser'; id: string };
   search?: string;
   sort: UserSort;
   order: SortOrder;
@@ -46,8 +48,13 @@ export function searchPattern(term: string): string {
 export function userTableSql(request: UserTableRequest): { sql: string; parameters: unknown[] } {
   const key = SORT_KEYS[request.sort];
   const direction = request.order === 'desc' ? 'DESC' : 'ASC';
-  const parameters: unknown[] = [request.accountId];
-  const where = ['m.account_id = $1'];
+  const parameters: unknown[] = [request.accountId, request.actor.id];
+  const where = [
+    'm.account_id = $1',
+    request.actor.type === 'user'
+      ? 'EXISTS (SELECT 1 FROM memberships me WHERE me.account_id = $1 AND me.user_id = $2 AND me.active)'
+      : 'EXISTS (SELECT 1 FROM subusers me WHERE me.account_id = $1 AND me.id = $2 AND me.active)',
+  ];
   if (request.search !== undefined) {
     parameters.push(searchPattern(request.search));
     where.push(`m.search LIKE identity.fold($${parameters.length})`);
@@ -61,9 +68,11 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
   parameters.push(request.limit + 1);
   const sql = `
     SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
-           m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", (${key.expression})::text AS "sortKey"
+           m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", (${key.expression})::text AS "sortKey",
+           a.owner_user_id = m.user_id AS owner
       FROM memberships m
       JOIN users u ON u.id = m.user_id
+      JOIN accounts a ON a.id = m.account_id
      WHERE ${where.join(' AND ')}
      ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
      LIMIT $${parameters.length}`;

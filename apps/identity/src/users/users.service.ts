@@ -42,6 +42,7 @@ interface UserRow {
   createdAt: Date;
   lastLoginAt: Date | null;
   sortKey: string;
+  owner: boolean;
 }
 
 /** The people of an account (the user table): invite, add, edit, deactivate, remove. Every query names the account. */
@@ -63,9 +64,9 @@ export class UsersService {
 
   /** A page of the user table: search (name, e-mail, phone; case and accents ignored), sort, cursor. */
   async list({ actor, accountId, query }: ListUsersRequest): Promise<Page<UserRecord>> {
-    const account = await accountOfActor(this.dataSource.manager, actor, accountId);
     const request: UserTableRequest = {
       accountId,
+      actor,
       search: query.search,
       sort: query.sort ?? 'name',
       order: query.order ?? 'asc',
@@ -74,9 +75,11 @@ export class UsersService {
     };
     const { sql, parameters } = userTableSql(request);
     const rows: UserRow[] = await this.dataSource.query(sql, parameters);
+    // An empty page may also mean the actor does not work here: then it is a 404.
+    if (rows.length === 0) await accountOfActor(this.dataSource.manager, actor, accountId);
     const page = rows.slice(0, request.limit);
     const more = rows.length > request.limit;
-    return { items: page.map((row) => toRecord(row, account)), nextCursor: more ? nextUserCursor(request, page[page.length - 1]) : null };
+    return { items: page.map(toRecord), nextCursor: more ? nextUserCursor(request, page[page.length - 1]) : null };
   }
 
   /** One person of the account. */
@@ -114,6 +117,7 @@ export class UsersService {
         if (user.status === 'active') await this.tellAdded(unit, account, user);
         else await this.invite(unit, account, user);
         this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
+        await this.reassertSuspensions(unit, user.id);
         await this.audit.record(unit.manager, {
           accountIds: [accountId],
           action: user.status === 'active' ? 'user.added' : 'user.invited',
@@ -265,8 +269,20 @@ export class UsersService {
   private async setActive(unit: UnitOfWork, accountId: string, userId: string, active: boolean): Promise<void> {
     await unit.manager.update(MembershipEntity, { accountId, userId }, { active });
     this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: !active });
-    if (!active && !(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
+    if (active) await this.reassertSuspensions(unit, userId);
+    else if (!(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
       await this.sessions.endAll(unit, { type: 'user', id: userId }, 'deactivated');
+    }
+  }
+
+  /**
+   * Gateways keep the inactive memberships only of people who can sign in (the others have no
+   * session). When a person may sign in again, their inactive memberships are told again.
+   */
+  private async reassertSuspensions(unit: UnitOfWork, userId: string): Promise<void> {
+    const inactive = await unit.manager.find(MembershipEntity, { where: { userId, active: false }, select: { accountId: true } });
+    for (const membership of inactive) {
+      this.broadcaster.suspensionChanged(unit, { accountId: membership.accountId, principalType: 'user', principalId: userId, suspended: true });
     }
   }
 
@@ -321,24 +337,24 @@ export class UsersService {
   private async record(manager: EntityManager, account: AccountEntity, userId: string): Promise<UserRecord> {
     const rows: UserRow[] = await manager.query(
       `SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
-              m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", '' AS "sortKey"
-         FROM memberships m JOIN users u ON u.id = m.user_id
+              m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", '' AS "sortKey", a.owner_user_id = m.user_id AS owner
+         FROM memberships m JOIN users u ON u.id = m.user_id JOIN accounts a ON a.id = m.account_id
         WHERE m.account_id = $1 AND m.user_id = $2`,
       [account.id, userId],
     );
     if (rows.length === 0) throw new DomainError(ErrorCode.NotFound, 'User not found');
-    return toRecord(rows[0], account);
+    return toRecord(rows[0]);
   }
 }
 
-function toRecord(row: UserRow, account: AccountEntity): UserRecord {
+function toRecord(row: UserRow): UserRecord {
   return {
     id: row.id,
     firstName: row.firstName,
     lastName: row.lastName,
     email: row.email,
     phone: row.phone,
-    owner: account.ownerUserId === row.id,
+    owner: row.owner,
     lastLoginAt: row.lastLoginAt ? new Date(row.lastLoginAt).toISOString() : null,
     createdAt: new Date(row.createdAt).toISOString(),
     active: row.active,

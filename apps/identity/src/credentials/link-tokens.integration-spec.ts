@@ -1,0 +1,76 @@
+import { ManualClock } from '#libs/platform/index.js';
+import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
+import { ActionTokensService } from './action-tokens.service.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const db = new IdentityTestDatabase();
+let clock: ManualClock;
+let tokens: ActionTokensService;
+let user: { type: 'user'; id: string };
+let accountId: string;
+
+beforeAll(() => db.start({ RESET_TOKEN_TTL_MINUTES: '60', ACTIVATION_TOKEN_TTL_HOURS: '168' }));
+afterAll(() => db.stop());
+beforeEach(async () => {
+  clock = new ManualClock();
+  tokens = new ActionTokensService(clock, db.config);
+  const created = await db.account();
+  accountId = created.accountId;
+  user = { type: 'user', id: created.userId };
+});
+
+const issue = (purpose: 'activation' | 'reset', owner: { type: 'user' | 'subuser'; id: string } = user) =>
+  db.dataSource.transaction((manager) => tokens.issue(manager, owner, accountId, purpose));
+const consume = (token: string, purpose: 'activation' | 'reset') => db.dataSource.transaction((manager) => tokens.consume(manager, token, purpose));
+
+describe('link tokens on PostgreSQL, with a controllable clock (R2-R4)', () => {
+  it.each([
+    ['reset', 59 * MINUTE, true],
+    ['reset', 60 * MINUTE, false],
+    ['activation', 7 * 24 * HOUR - 1, true],
+    ['activation', 7 * 24 * HOUR, false],
+  ] as const)('a %s token used after %i ms works: %s (R3)', async (purpose, elapsed, works) => {
+    const { token, expiresAt } = await issue(purpose);
+    expect(expiresAt.getTime() - clock.now().getTime()).toBe(purpose === 'reset' ? HOUR : 7 * 24 * HOUR);
+    clock.advance(elapsed);
+    if (works) await expect(consume(token, purpose)).resolves.toMatchObject({ owner: user });
+    else await expect(consume(token, purpose)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('follows the configured lifetime', async () => {
+    const shortLived = new ActionTokensService(clock, { ...db.config, RESET_TOKEN_TTL_MINUTES: 15 });
+    const { token } = await db.dataSource.transaction((manager) => shortLived.issue(manager, user, accountId, 'reset'));
+    clock.advance(15 * MINUTE);
+    await expect(consume(token, 'reset')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('works once (R2)', async () => {
+    const { token } = await issue('reset');
+    await consume(token, 'reset');
+    await expect(consume(token, 'reset')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('is voided by a newer token for the same purpose, not by one for another purpose (R4)', async () => {
+    const older = await issue('reset');
+    const activation = await issue('activation');
+    const newer = await issue('reset');
+    await expect(consume(older.token, 'reset')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(consume(newer.token, 'activation')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await consume(newer.token, 'reset');
+    await consume(activation.token, 'activation');
+  });
+
+  it("is bound to its principal: another person's newer token does not void it", async () => {
+    const other = { type: 'user' as const, id: (await db.account()).userId };
+    const mine = await issue('reset');
+    await issue('reset', other);
+    await expect(consume(mine.token, 'reset')).resolves.toMatchObject({ owner: user, accountId });
+  });
+
+  it('stores only a hash (R1)', async () => {
+    const { token } = await issue('reset');
+    const rows: unknown[] = await db.dataSource.query(`SELECT * FROM action_tokens`);
+    expect(JSON.stringify(rows)).not.toContain(token);
+  });
+});

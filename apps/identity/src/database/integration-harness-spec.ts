@@ -1,0 +1,50 @@
+/** Shared set-up of identity's integration tests: a fresh database (migrated), a DataSource on it, rows to start from. */
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, loadConfig } from '#libs/platform/index.js';
+import { TestDatabase } from '#libs/testing/database.js';
+import { identityEnv, type IdentityConfig } from '../identity.config.js';
+import { identityDatabase } from '../identity.database.js';
+
+/** A migrated database and a DataSource on its identity schema. */
+export class IdentityTestDatabase {
+  readonly database = new TestDatabase();
+  dataSource: DataSource;
+  config: IdentityConfig;
+
+  async start(env: Record<string, string> = {}): Promise<void> {
+    await this.database.create();
+    this.config = loadConfig(identityEnv, { DATABASE_URL: this.database.url, DATABASE_POOL_SIZE: '8', ...env });
+    this.dataSource = new DataSource(dataSourceOptions(identityDatabase(this.config)));
+    await this.dataSource.initialize();
+  }
+
+  async stop(): Promise<void> {
+    await this.dataSource?.destroy();
+    await this.database.drop();
+  }
+
+  /** An account with an active owner; returns their ids. */
+  async account(slug = `a${randomUUID().slice(0, 8)}`): Promise<{ accountId: string; userId: string }> {
+    const accountId = randomUUID();
+    const userId = randomUUID();
+    await this.dataSource.query(
+      `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status) VALUES ($1, $2, 'Ada', 'Lovelace', '+447700900123', 'x', 'active')`,
+      [userId, `${slug}@example.test`],
+    );
+    await this.dataSource.query(`INSERT INTO accounts (id, name, slug, owner_user_id) VALUES ($1, $2, $3, $4)`, [accountId, `Account ${slug}`, slug, userId]);
+    await this.dataSource.query(`INSERT INTO memberships (account_id, user_id, active) VALUES ($1, $2, true)`, [accountId, userId]);
+    return { accountId, userId };
+  }
+
+  /** An active subuser of the account. */
+  async subuser(accountId: string, login = `s${randomUUID().slice(0, 8)}`): Promise<string> {
+    const id = randomUUID();
+    await this.dataSource.query(`INSERT INTO subusers (id, account_id, login, password_hash, status, active) VALUES ($1, $2, $3, 'x', 'active', true)`, [
+      id,
+      accountId,
+      login,
+    ]);
+    return id;
+  }
+}

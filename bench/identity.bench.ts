@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { freePort, TestNatsServer } from '#libs/testing/nats-server.js';
+import { TestSystem } from '#libs/testing/system.js';
+import { ARGON2_PARAMS, nodeArgon2 } from '../apps/identity/src/credentials/password-hasher.js';
+import { userTableSql, type UserTableRequest } from '../apps/identity/src/users/user-table.js';
+import { closedLoop, median, percentiles, startProcess, stopProcess, type BenchResult } from './harness.js';
+import { seedUserTable, SEED } from './seed-user-table.js';
+
+const RUNS = 3;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const PASSWORD = 'correct horse battery staple';
+const USERS = 32;
+
+/** L1 (password logins vs raw argon2), B2 timing (known vs unknown e-mail), S1 (user-table search at 1M users). */
+export async function runIdentityBenchmarks(): Promise<BenchResult[]> {
+  return [...(await logins()), ...(await userTable())];
+}
+
+// ---------------------------------------------------------------------------------------------
+// L1 and B2: logins through the gateway, against raw argon2 verifications in this process
+// ---------------------------------------------------------------------------------------------
+
+async function logins(): Promise<BenchResult[]> {
+  const system = new TestSystem({ env: { LOG_LEVEL: 'error', TRUST_PROXY: 'true' } });
+  await system.start();
+  try {
+    const phc = await nodeArgon2.hash(PASSWORD);
+    const emails = await seedPeople(system, phc);
+    const login = (email: string, password: string, ip = '10.9.0.1') =>
+      fetch(`${system.url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ email, password }),
+      }).then(async (response) => {
+        await response.arrayBuffer();
+        if (response.status !== 200 && password === PASSWORD) throw new Error(`login answered ${response.status}`);
+        return response.status;
+      });
+    let next = 0;
+    const oneLogin = () => login(emails[next++ % emails.length], PASSWORD);
+    const oneVerify = () => nodeArgon2.verify(phc, PASSWORD);
+    await closedLoop(oneVerify, { concurrency: 4, durationMs: 1000 });
+    await closedLoop(oneLogin, { concurrency: 8, durationMs: 1000 });
+    const raw = [];
+    const routed = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      raw.push(await closedLoop(oneVerify, { concurrency: 4, durationMs: SECONDS * 1000 }));
+      routed.push(await closedLoop(oneLogin, { concurrency: 8, durationMs: SECONDS * 1000 }));
+    }
+    const rawRate = median(raw.map((r) => r.perSecond));
+    const loginRate = median(routed.map((r) => r.perSecond));
+    const failures = routed.reduce((n, r) => n + r.failures, 0);
+    const ratio = loginRate / rawRate;
+    return [
+      {
+        id: 'L1',
+        scenario: 'password logins/s through the gateway (8 in flight) vs raw argon2id verifies/s in the bench process (4 in flight)',
+        value: Math.round(ratio * 100),
+        unit: '% of raw',
+        target: '>= 80%',
+        pass: ratio >= 0.8 && failures === 0,
+        details: {
+          loginsPerSecond: round(loginRate),
+          rawVerifiesPerSecond: round(rawRate),
+          loginP50: round(median(routed.map((r) => r.p50))),
+          loginP99: round(median(routed.map((r) => r.p99))),
+          failures,
+          argon2: `m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p=${ARGON2_PARAMS.parallelism}`,
+          runs: routed.map((r) => round(r.perSecond)),
+        },
+      },
+      await enumerationTiming(emails, login),
+    ];
+  } finally {
+    await system.stop();
+  }
+}
+
+/** An account and USERS active people with the same known password (hash made once), straight into the database. */
+async function seedPeople(system: TestSystem, phc: string): Promise<string[]> {
+  const accountId = randomUUID();
+  const owner = randomUUID();
+  const emails = Array.from({ length: USERS }, (_, i) => `bench${i}@bench.test`);
+  const ids = emails.map((_, i) => (i === 0 ? owner : randomUUID()));
+  await system.database.query(
+    `INSERT INTO identity.users (id, email, first_name, last_name, phone, password_hash, status)
+     SELECT unnest($1::uuid[]), unnest($2::text[]), 'Bench', 'Person', '+447700900123', $3, 'active'`,
+    [ids, emails, phc],
+  );
+  await system.database.query(`INSERT INTO identity.accounts (id, name, slug, owner_user_id) VALUES ($1, 'Bench', 'bench', $2)`, [accountId, owner]);
+  await system.database.query(`INSERT INTO identity.memberships (account_id, user_id, active) SELECT $1, unnest($2::uuid[]), true`, [accountId, ids]);
+  return emails;
+}
+
+/** B2: the time a failed login takes for a known e-mail (wrong password) and for an unknown one. */
+async function enumerationTiming(emails: string[], login: (email: string, password: string, ip?: string) => Promise<number>): Promise<BenchResult> {
+  const known: number[] = [];
+  const unknown: number[] = [];
+  for (let i = 0; i < 60; i += 1) {
+    for (const [samples, email] of [
+      [known, emails[i % emails.length]],
+      [unknown, `nobody${i}@bench.test`],
+    ] as const) {
+      const started = performance.now();
+      await login(email, 'a wrong password entirely', `10.8.${Math.floor(i / 200)}.${i % 200}`);
+      samples.push(performance.now() - started);
+    }
+  }
+  const [k, u] = [median(known.slice(10)), median(unknown.slice(10))];
+  return {
+    id: 'B2 timing',
+    scenario: 'failed login, known e-mail (wrong password) vs unknown e-mail, sequential, median of 50',
+    value: round(Math.abs(k - u)),
+    unit: 'ms apart',
+    target: 'reported (a dummy hash is verified for unknown e-mails)',
+    details: { knownMs: round(k), unknownMs: round(u), knownP95: round(percentiles(known).p95), unknownP95: round(percentiles(unknown).p95) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// S1: the user table at 1M users over 1k accounts
+// ---------------------------------------------------------------------------------------------
+
+const FRAGMENTS = ['zoe', 'ZOÉ', 'jos', 'emil', 'hele', 'mar', 'chen', 'nunez', 'müll', 'dupre', 'aberg', 'gonz', 'globex', 'acme.test', 'sato'];
+
+async function userTable(): Promise<BenchResult[]> {
+  const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const started = Date.now();
+  const { url, seededNow } = await seedUserTable(serverUrl, (line) => process.stdout.write(`${line}\n`));
+  const seedSeconds = Math.round((Date.now() - started) / 1000);
+  const pool = new pg.Pool({ connectionString: url, max: 4, options: '-c search_path=identity,public' });
+  try {
+    const sql = await queryLevel(pool);
+    const http = await endpointLevel(url, pool);
+    return [
+      {
+        id: 'S1',
+        scenario: `user-table search through the gateway (GET /v1/accounts/{id}/users?search=), ${SEED.users / 1e6}M users over ${SEED.accounts} accounts, page of 50`,
+        value: round(http.uniform.p95),
+        unit: 'ms p95',
+        target: '<= 20 ms p95',
+        pass: http.uniform.p95 <= 20,
+        details: {
+          p50: round(http.uniform.p50),
+          p99: round(http.uniform.p99),
+          queries: http.uniform.count,
+          largeAccountP95: round(http.large.p95),
+          seeded: seededNow ? `now, ${seedSeconds} s` : 'reused',
+        },
+      },
+      {
+        id: 'S1 query',
+        scenario: 'the same search as one SQL query (what identity runs), by kind of term; large = a 201k-member account',
+        value: round(sql.uniform.p95),
+        unit: 'ms p95',
+        target: 'reported',
+        details: {
+          p50: round(sql.uniform.p50),
+          p99: round(sql.uniform.p99),
+          nameP95: round(sql.byKind.name),
+          emailP95: round(sql.byKind.email),
+          phoneP95: round(sql.byKind.phone),
+          rareP95: round(sql.byKind.rare),
+          noSearchP95: round(sql.byKind.none),
+          largeAccountP95: round(sql.large.p95),
+          largeAccountP99: round(sql.large.p99),
+        },
+      },
+    ];
+  } finally {
+    await pool.end();
+  }
+}
+
+type Kind = 'name' | 'email' | 'phone' | 'rare' | 'none';
+interface Sample {
+  kind: Kind;
+  ms: number;
+}
+
+/** A random search of one kind in one account. */
+async function searchTerm(pool: pg.Pool, accountId: string, kind: Kind, index: number): Promise<string | undefined> {
+  if (kind === 'none') return undefined;
+  if (kind === 'name') return FRAGMENTS[index % FRAGMENTS.length];
+  if (kind === 'phone') return String(1000 + ((index * 7919) % 9000));
+  const { rows } = await pool.query<{ email: string }>(`SELECT email_lower AS email FROM memberships WHERE account_id = $1 OFFSET $2 LIMIT 1`, [
+    accountId,
+    index % 500,
+  ]);
+  const email = rows[0]?.email ?? 'nobody@example.com';
+  return kind === 'email' ? email.split('@')[0].slice(0, 6) : email.split('@')[0];
+}
+
+async function accountIds(pool: pg.Pool): Promise<{ uniform: string[]; large: string }> {
+  const { rows } = await pool.query<{ id: string; a: number }>(
+    `SELECT bench_uuid('account' || a) AS id, a FROM generate_series(0, ${SEED.accounts - 1}) AS a ORDER BY a`,
+  );
+  return { uniform: rows.filter((row) => row.a !== 0).map((row) => row.id), large: rows[0].id };
+}
+
+async function queryLevel(pool: pg.Pool) {
+  const accounts = await accountIds(pool);
+  const kinds: Kind[] = ['name', 'name', 'email', 'phone', 'rare', 'none'];
+  const sorts = ['name', 'email', 'createdAt', 'lastLoginAt'] as const;
+  const { rows } = await pool.query<{ id: string; owner: string }>(`SELECT id, owner_user_id AS owner FROM accounts`);
+  const owners = new Map(rows.map((row) => [row.id, row.owner]));
+  await pool.query(`UPDATE memberships m SET active = true FROM accounts a WHERE a.id = m.account_id AND m.user_id = a.owner_user_id`);
+  const run = async (pick: (i: number) => string, count: number) => {
+    const samples: Sample[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const accountId = pick(i);
+      const kind = kinds[i % kinds.length];
+      const request: UserTableRequest = {
+        accountId,
+        actor: { type: 'user', id: owners.get(accountId)! },
+        search: await searchTerm(pool, accountId, kind, i),
+        sort: sorts[i % 4],
+        order: i % 3 ? 'asc' : 'desc',
+        limit: 50,
+      };
+      const { sql, parameters } = userTableSql(request);
+      const t0 = performance.now();
+      await pool.query(sql, parameters);
+      samples.push({ kind, ms: performance.now() - t0 });
+    }
+    return samples;
+  };
+  await run((i) => accounts.uniform[(i * 37) % accounts.uniform.length], 200);
+  const uniform = await run((i) => accounts.uniform[(i * 7919 + 13) % accounts.uniform.length], 1200);
+  const large = await run(() => accounts.large, 300);
+  const p95Of = (kind: Kind) => percentiles(uniform.filter((sample) => sample.kind === kind).map((sample) => sample.ms)).p95;
+  return {
+    uniform: { ...percentiles(uniform.map((sample) => sample.ms)), count: uniform.length },
+    large: percentiles(large.map((sample) => sample.ms)),
+    byKind: { name: p95Of('name'), email: p95Of('email'), phone: p95Of('phone'), rare: p95Of('rare'), none: p95Of('none') },
+  };
+}
+
+/**
+ * The same searches through the real gateway, identity and access processes on the seeded
+ * database: owners of a few accounts get a password and sign in; access learns them as owners.
+ */
+async function endpointLevel(databaseUrl: string, pool: pg.Pool) {
+  const accounts = await accountIds(pool);
+  const chosen = [accounts.large, ...accounts.uniform.filter((_, i) => i % 50 === 0)];
+  const phc = await nodeArgon2.hash(PASSWORD);
+  await pool.query(`UPDATE users SET password_hash = $1, status = 'active' WHERE id IN (SELECT owner_user_id FROM accounts WHERE id = ANY($2))`, [phc, chosen]);
+  await pool.query(`UPDATE memberships m SET active = true FROM accounts a WHERE a.id = m.account_id AND m.user_id = a.owner_user_id AND a.id = ANY($1)`, [
+    chosen,
+  ]);
+  await pool.query(`INSERT INTO access.account_owners (account_id, user_id) SELECT id, owner_user_id FROM accounts ON CONFLICT DO NOTHING`);
+  const nats = new TestNatsServer();
+  await nats.start();
+  const gatewayPort = await freePort();
+  const env = {
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '8',
+    NATS_URL: nats.url,
+    GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_HOST: '127.0.0.1',
+    HEALTH_PORT: '0',
+    LOG_LEVEL: 'error',
+    PUBLIC_WEB_URL: 'http://panel.test',
+  };
+  const base = `http://127.0.0.1:${gatewayPort}`;
+  const services = [];
+  try {
+    for (const service of ['identity', 'access']) services.push(await startProcess(`dist/apps/${service}/src/main.js`, env, () => Promise.resolve(true)));
+    services.push(
+      await startProcess('dist/apps/gateway/src/main.js', env, () =>
+        fetch(`${base}/.well-known/jwks.json`).then(
+          async (r) => r.ok && ((await r.json()) as { keys: unknown[] }).keys.length > 0,
+          () => false,
+        ),
+      ),
+    );
+    const tokens = new Map<string, string>();
+    const { rows } = await pool.query<{ id: string; email: string }>(
+      `SELECT a.id, u.email FROM accounts a JOIN users u ON u.id = a.owner_user_id WHERE a.id = ANY($1)`,
+      [chosen],
+    );
+    for (const row of rows) tokens.set(row.id, await signIn(base, row.email));
+    const kinds: Kind[] = ['name', 'name', 'email', 'phone', 'rare', 'none'];
+    const run = async (ids: string[], count: number) => {
+      const samples: number[] = [];
+      for (let i = 0; i < count; i += 1) {
+        const accountId = ids[i % ids.length];
+        const search = await searchTerm(pool, accountId, kinds[i % kinds.length], i);
+        const query = new URLSearchParams({ limit: '50', sort: ['name', 'email', 'createdAt', 'lastLoginAt'][i % 4], ...(search ? { search } : {}) });
+        const t0 = performance.now();
+        const response = await fetch(`${base}/v1/accounts/${accountId}/users?${query.toString()}`, {
+          headers: { authorization: `Bearer ${tokens.get(accountId)}` },
+        });
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`user table answered ${response.status}`);
+        samples.push(performance.now() - t0);
+      }
+      return samples;
+    };
+    await run(chosen.slice(1), 100);
+    const uniform = await run(chosen.slice(1), 600);
+    const large = await run([accounts.large], 200);
+    return { uniform: { ...percentiles(uniform), count: uniform.length }, large: percentiles(large) };
+  } finally {
+    for (const child of services.reverse()) await stopProcess(child);
+    await nats.destroy();
+  }
+}
+
+async function signIn(base: string, email: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const response = await fetch(`${base}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    const body = (await response.json()) as { accessToken?: string };
+    if (response.ok && body.accessToken) return body.accessToken;
+    if (Date.now() > deadline) throw new Error(`cannot sign in ${email}: ${response.status} ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
