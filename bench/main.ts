@@ -1,15 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runAccessBenchmarks } from './access.bench.js';
+import { runIdentityBenchmarks } from './identity.bench.js';
 import type { Scenario } from './lib/scenario.js';
 import { scenario as mailThroughput } from './scenarios/m1-mail-throughput.js';
-import { runIdentityBenchmarks } from './identity.bench.js';
 import { environment, type BenchResult } from './harness.js';
 
 /** Every benchmark group, by name (`npm run bench -- access` runs one). */
 const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   access: runAccessBenchmarks,
-  mail: () => fromScenario(mailThroughput),
   identity: runIdentityBenchmarks,
+  mail: () => fromScenario(mailThroughput),
 };
 
 /** Runs a scenario written against bench/lib/scenario.ts and turns its metrics into result rows (its prose goes below the table). */

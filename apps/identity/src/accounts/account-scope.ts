@@ -1,8 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { SubuserEntity } from '../subusers/subuser.entity.js';
-import { MembershipEntity } from '../users/membership.entity.js';
 import { AccountEntity } from './account.entity.js';
 
 /**
@@ -30,12 +28,6 @@ export async function accountOfActor(manager: EntityManager, actor: Actor, accou
     locale: row.locale,
     createdAt: row.created_at,
   });
-}
-
-/** Whether the actor works in the account now. */
-export function actorBelongs(manager: EntityManager, actor: Actor, accountId: string): Promise<boolean> {
-  if (actor.type === 'user') return manager.existsBy(MembershipEntity, { accountId, userId: actor.id, active: true });
-  return manager.existsBy(SubuserEntity, { accountId, id: actor.id, active: true });
 }
 
 /** The account's subuser login page, under the web panel's base URL. */

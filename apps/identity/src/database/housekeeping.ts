@@ -1,17 +1,26 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { LOGGER } from '#libs/platform/index.js';
+import { DataSource } from 'typeorm';
+import { Clock, LOGGER } from '#libs/platform/index.js';
 import { ThrottleService } from '../credentials/throttle.service.js';
 
 const EVERY_MS = 3600_000;
+const DAY_MS = 86_400_000;
+const BATCH = 5000;
 
-/** Drops throttling counters nobody touched for a day, hourly (any replica may do it; it is idempotent). */
+/**
+ * Hourly, on any replica (every step is idempotent): forgets throttling counters idle for a day,
+ * sessions over for a day (their retired refresh tokens go with them), and link tokens a month
+ * old. Deletes go in batches so that no lock is held long.
+ */
 @Injectable()
 export class Housekeeping implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
+    private readonly dataSource: DataSource,
     private readonly throttle: ThrottleService,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -24,12 +33,31 @@ export class Housekeeping implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  private async sweep(): Promise<void> {
+  /** One pass; returns what it removed. */
+  async sweep(): Promise<{ counters: number; sessions: number; tokens: number }> {
     try {
-      const pruned = await this.throttle.prune();
-      if (pruned > 0) this.logger.info({ pruned }, 'Forgot idle throttling counters');
+      const now = this.clock.now().getTime();
+      const counters = await this.throttle.prune();
+      const sessions = await this.inBatches(`DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 LIMIT ${BATCH})`, [
+        new Date(now - DAY_MS),
+      ]);
+      const tokens = await this.inBatches(`DELETE FROM action_tokens WHERE id IN (SELECT id FROM action_tokens WHERE created_at < $1 LIMIT ${BATCH})`, [
+        new Date(now - 30 * DAY_MS),
+      ]);
+      if (counters + sessions + tokens > 0) this.logger.info({ counters, sessions, tokens }, 'Housekeeping removed what is no longer needed');
+      return { counters, sessions, tokens };
     } catch (error) {
       this.logger.warn({ err: error }, 'Housekeeping failed; it will run again');
+      return { counters: 0, sessions: 0, tokens: 0 };
+    }
+  }
+
+  private async inBatches(sql: string, parameters: unknown[]): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [, removed] = await this.dataSource.query<[unknown, number]>(sql, parameters);
+      total += removed;
+      if (removed < BATCH) return total;
     }
   }
 }

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { GATE_STATE_PAGE_SIZE, SESSIONS_REVOKED, type Principal, type SessionsRevokedEvent } from '#libs/contracts/index.js';
 import { ManualClock, type NatsLink } from '#libs/platform/index.js';
 import { AuditService } from '../audit/audit.service.js';
+import { ThrottleService } from '../credentials/throttle.service.js';
+import { Housekeeping } from '../database/housekeeping.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { GateBroadcaster } from './gate-broadcaster.js';
@@ -129,5 +131,26 @@ describe('the gate state, in pages (S3)', () => {
     expect(pages).toBe(2);
     expect(new Set(suspended).size).toBe(count);
     expect(suspended).not.toContain((await db.dataSource.query(`SELECT md5('gate' || $1::int)::uuid AS id`, [count + 1]))[0].id);
+  });
+});
+
+describe('housekeeping', () => {
+  it('removes sessions a day after they ended by expiry, with their retired refresh tokens, and keeps the others', async () => {
+    const housekeeping = new Housekeeping(db.dataSource, new ThrottleService(db.dataSource, clock), clock, {
+      info: () => undefined,
+      warn: () => undefined,
+    } as unknown as Logger);
+    const old = await open(subuser);
+    await sessions.refresh(old.refreshToken, '127.0.0.1');
+    clock.advance(8 * HOUR + 25 * HOUR);
+    const fresh = await open(user);
+    const removed = await housekeeping.sweep();
+    expect(removed.sessions).toBeGreaterThanOrEqual(1);
+    await expect(sessions.refresh(old.refreshToken, '127.0.0.1')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await sessions.refresh(fresh.refreshToken, '127.0.0.1');
+    const [{ count }] = await db.dataSource.query<Array<{ count: string }>>(
+      `SELECT count(*) FROM retired_refresh_tokens r LEFT JOIN sessions s ON s.id = r.session_id WHERE s.id IS NULL`,
+    );
+    expect(count).toBe('0');
   });
 });
