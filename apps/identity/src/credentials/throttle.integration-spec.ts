@@ -1,5 +1,6 @@
 import { ManualClock } from '#libs/platform/index.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
+import { ADDRESS_POLICY, afterSuccess, attempt, freshState, IDENTIFIER_POLICY } from './lockout-schedule.js';
 import { ThrottleService } from './throttle.service.js';
 import { userSignInKeys } from './throttle-keys.js';
 
@@ -49,5 +50,39 @@ describe('throttling counters on PostgreSQL (B1)', () => {
     for (let i = 0; i < 5; i += 1) expect((await throttle.reserve(keys)).allowed).toBe(true);
     clock.advance(25 * 60 * MINUTE);
     expect(await throttle.prune()).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('the SQL functions follow lockout-schedule.ts', () => {
+  it('agree with the pure rule on random sequences of attempts, successes and waits', async () => {
+    const policies = [IDENTIFIER_POLICY, ADDRESS_POLICY, { ...IDENTIFIER_POLICY, maxPerWindow: 7, threshold: 3 }];
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const [index, policy] of policies.entries()) {
+      const key = { key: `model:${index}`, policy, kind: index === 1 ? ('address' as const) : ('identifier' as const) };
+      let model = freshState(clock.now());
+      let created = false;
+      for (let step = 0; step < 300; step += 1) {
+        const roll = random();
+        if (roll < 0.75) {
+          const expected = attempt(created ? model : freshState(clock.now()), clock.now(), policy);
+          created = true;
+          const actual = await throttle.reserve([key]);
+          expect(actual.allowed).toBe(expected.allowed);
+          if (!expected.allowed && !actual.allowed) expect(Math.abs(actual.retryAfterMs - expected.retryAfterMs)).toBeLessThanOrEqual(1);
+          model = expected.state;
+        } else if (roll < 0.85 && created) {
+          await throttle.succeeded([key]);
+          model = afterSuccess(model, key.kind);
+        } else {
+          clock.advance(Math.floor(random() * 5 * MINUTE));
+        }
+      }
+      const [row] = await db.dataSource.query<Array<{ failures: number; lockouts: number; window_count: number }>>(
+        `SELECT failures, lockouts, window_count FROM throttle_counters WHERE key = $1`,
+        [key.key],
+      );
+      expect(row).toEqual({ failures: model.failures, lockouts: model.lockouts, window_count: model.windowCount });
+    }
   });
 });

@@ -1,6 +1,12 @@
 import { InitialIdentity1732300000000 } from './1732300000000-initial-identity.js';
 import { PeopleCredentialsSessions1732400000000 } from './1732400000000-people-credentials-sessions.js';
 import { HousekeepingIndexes1732500000000 } from './1732500000000-housekeeping-indexes.js';
+import { ThrottleFunctions1732600000000 } from './1732600000000-throttle-functions.js';
 
 /** The identity schema's migrations, oldest first. */
-export const identityMigrations = [InitialIdentity1732300000000, PeopleCredentialsSessions1732400000000, HousekeepingIndexes1732500000000];
+export const identityMigrations = [
+  InitialIdentity1732300000000,
+  PeopleCredentialsSessions1732400000000,
+  HousekeepingIndexes1732500000000,
+  ThrottleFunctions1732600000000,
+];
