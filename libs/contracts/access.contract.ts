@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import { Principal } from './actor.js';
@@ -295,28 +295,8 @@ export class CreateRoleBody {
   from?: string;
 }
 
-/** `PATCH /v1/accounts/{id}/roles/{roleId}`. */
-export class UpdateRoleBody {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  name?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(0, 500)
-  description?: string;
-
-  @ApiPropertyOptional({ type: [Grant] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(500)
-  @ValidateNested({ each: true })
-  @Type(() => Grant)
-  grants?: Grant[];
-}
+/** `PATCH /v1/accounts/{id}/roles/{roleId}`: any of the creation fields but `from`. */
+export class UpdateRoleBody extends PartialType(PickType(CreateRoleBody, ['name', 'description', 'grants'] as const)) {}
 
 /** An actor acting on one account's access objects. */
 class AccountActorRequest {

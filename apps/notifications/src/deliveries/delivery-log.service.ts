@@ -38,7 +38,8 @@ export class DeliveryLogService {
   private async authorize(request: ListDeliveriesRequest): Promise<boolean> {
     const principal = { type: request.actor.type, id: request.actor.id };
     const ask = (section: string, action: string) => this.rpc.send(Subjects.AccessCheck, { principal, accountId: request.accountId, section, action });
-    const [log, members] = await Promise.all([ask('deliveries', 'read'), ask('members', 'read')]);
+    // Portico's own permissions are asked as portico.<section> (docs/access.md).
+    const [log, members] = await Promise.all([ask('portico.deliveries', 'read'), ask('portico.members', 'read')]);
     if (log.reason === 'not-member') throw new DomainError(ErrorCode.NotFound, 'Account not found');
     if (!log.allowed) throw new DomainError(ErrorCode.Forbidden, 'Missing permission deliveries:read');
     return members.allowed;

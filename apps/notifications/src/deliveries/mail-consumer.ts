@@ -43,12 +43,19 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     this.running = this.run();
   }
 
-  /** Stops pulling, then waits for the mails in hand (their outcome recorded and acknowledged). */
+  /**
+   * Stops pulling, then waits for the mails in hand (their outcome recorded and acknowledged), at
+   * most SHUTDOWN_GRACE_MS: a mail still with SMTP after that is left to its lease (see docs).
+   */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
     await this.running;
-    await Promise.allSettled([...this.inHand]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.config.SHUTDOWN_GRACE_MS)));
+    await Promise.race([Promise.allSettled([...this.inHand]), grace]);
+    clearTimeout(timer);
+    if (this.inHand.size > 0) this.logger.warn({ inHand: this.inHand.size }, 'Stopped with mails still in the hands of SMTP');
   }
 
   /** The consumer's configuration: explicit acks, unlimited deliveries (the delivery record counts attempts). */
