@@ -66,16 +66,20 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
     where.push(`(${key.expression}, m.user_id) ${comparison} ($${parameters.length - 1}::${key.type}, $${parameters.length}::uuid)`);
   }
   parameters.push(request.limit + 1);
+  // The page is cut from memberships alone (search, sort keys, cursor all live there); only its
+  // rows are then joined to their people, however many rows the search matched.
   const sql = `
     SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
-           m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", (${key.expression})::text AS "sortKey",
+           m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", m.sort_key AS "sortKey",
            a.owner_user_id = m.user_id AS owner
-      FROM memberships m
+      FROM (SELECT m.account_id, m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value, (${key.expression})::text AS sort_key
+              FROM memberships m
+             WHERE ${where.join(' AND ')}
+             ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
+             LIMIT $${parameters.length}) AS m
       JOIN users u ON u.id = m.user_id
       JOIN accounts a ON a.id = m.account_id
-     WHERE ${where.join(' AND ')}
-     ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
-     LIMIT $${parameters.length}`;
+     ORDER BY m.sort_value ${direction}, m.user_id ${direction}`;
   return { sql, parameters };
 }
 
