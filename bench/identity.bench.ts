@@ -277,6 +277,7 @@ async function queryLevel(pool: pg.Pool) {
       const request: UserTableRequest = {
         accountId,
         actor: { type: 'user', id: owners.get(accountId)! },
+        largeAccount: accountId === accounts.large,
         search: await searchTerm(pool, accountId, kind, i),
         sort: sorts[i % 4],
         order: i % 3 ? 'asc' : 'desc',

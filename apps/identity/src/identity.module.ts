@@ -26,6 +26,7 @@ import { MeController } from './users/me.controller.js';
 import { MeService } from './users/me.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
+import { AccountSizes } from './users/account-sizes.js';
 import { SubusersController } from './subusers/subusers.controller.js';
 import { SubusersService } from './subusers/subusers.service.js';
 import { AuditController } from './audit/audit.controller.js';
@@ -72,6 +73,7 @@ export class IdentityModule {
         PasswordResetService,
         GateBroadcaster,
         UsersService,
+        AccountSizes,
         SubusersService,
         Housekeeping,
       ],

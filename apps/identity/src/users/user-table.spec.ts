@@ -46,6 +46,13 @@ describe('userTableSql', () => {
     expect(parameters).toEqual([accountId, actor.id, 'k', 'i', 11]);
   });
 
+  it('keeps small accounts off the trigram index (reading their rows is cheaper)', () => {
+    const small = userTableSql({ accountId, actor, search: 'zoe', largeAccount: false, sort: 'name', order: 'asc', limit: 50 }).sql;
+    expect(small).toContain("(m.search || '') LIKE identity.fold($3)");
+    const large = userTableSql({ accountId, actor, search: 'zoe', largeAccount: true, sort: 'name', order: 'asc', limit: 50 }).sql;
+    expect(large).toContain('m.search LIKE identity.fold($3)');
+  });
+
   it('scopes a subuser actor by its own account', () => {
     expect(userTableSql({ accountId, actor: { type: 'subuser', id: 's' }, sort: 'name', order: 'asc', limit: 1 }).sql).toContain(
       'FROM subusers me WHERE me.account_id = $1 AND me.id = $2 AND me.active',

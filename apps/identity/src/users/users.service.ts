@@ -28,6 +28,7 @@ import { OutboxWriter } from '../outbox/outbox.writer.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MembershipEntity } from './membership.entity.js';
+import { AccountSizes } from './account-sizes.js';
 import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
 
@@ -60,6 +61,7 @@ export class UsersService {
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
+    private readonly sizes: AccountSizes,
   ) {}
 
   /** A page of the user table: search (name, e-mail, phone; case and accents ignored), sort, cursor. */
@@ -68,6 +70,7 @@ export class UsersService {
       accountId,
       actor,
       search: query.search,
+      largeAccount: query.search === undefined ? undefined : await this.sizes.isLarge(accountId),
       sort: query.sort ?? 'name',
       order: query.order ?? 'asc',
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
