@@ -56,6 +56,8 @@ export class MailCatcher {
       this.smtp!.once('error', reject);
       this.smtp!.listen(port, host, () => resolve());
     });
+    // Once listening, a client that dies mid-session (a killed service) surfaces as an 'error' on the server: not ours to crash on.
+    this.smtp.on('error', () => undefined);
     this.port = (this.smtp.server.address() as AddressInfo).port;
     return this.port;
   }
