@@ -1,4 +1,4 @@
-import { parseCheckBatch, parseCheckRequest } from './fast-check.js';
+import { parseCheckBatch, parseCheckRequest, parseEffectivePermissionsRequest } from './fast-check.js';
 
 const valid = {
   principal: { type: 'user', id: '00000000-0000-4000-8000-000000000001' },
@@ -36,5 +36,23 @@ describe('parseCheckBatch', () => {
   it('refuses more than 1000 checks and non-arrays', () => {
     expect(() => parseCheckBatch({ checks: new Array(1001).fill(valid) })).toThrow('at most 1000');
     expect(() => parseCheckBatch({ checks: 'all' })).toThrow('checks must be an array');
+  });
+});
+
+describe('parseEffectivePermissionsRequest', () => {
+  const question = { principal: valid.principal, accountId: valid.accountId };
+
+  it('accepts a principal and an account, with or without an application', () => {
+    expect(parseEffectivePermissionsRequest(question)).toBe(question);
+    expect(parseEffectivePermissionsRequest({ ...question, applicationId: '00000000-0000-4000-8000-000000000003' })).toBeDefined();
+  });
+
+  it.each([
+    ['a section (not part of this question)', { ...question, section: 'scenarios' }, 'section should not exist'],
+    ['no principal', { accountId: valid.accountId }, 'principal must be an object'],
+    ['a bad account id', { ...question, accountId: 'acme' }, 'accountId'],
+    ['a bad application id', { ...question, applicationId: 7 }, 'applicationId'],
+  ])('refuses %s', (_label, input, message) => {
+    expect(() => parseEffectivePermissionsRequest(input)).toThrow(message);
   });
 });

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 export class NatsLink {
   private connected = true;
   private readonly reconnectListeners = new Set<() => void>();
+  private readonly disconnectListeners = new Set<() => void>();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -47,6 +48,12 @@ export class NatsLink {
     return () => this.reconnectListeners.delete(listener);
   }
 
+  /** Calls `listener` whenever the connection drops (replies to requests in flight may never come). Returns the unsubscribe function. */
+  onDisconnect(listener: () => void): () => void {
+    this.disconnectListeners.add(listener);
+    return () => this.disconnectListeners.delete(listener);
+  }
+
   /** Closes after flushing what was already published. */
   async close(): Promise<void> {
     if (this.connection.isClosed()) return;
@@ -58,6 +65,7 @@ export class NatsLink {
       if (status.type === 'disconnect') {
         this.connected = false;
         this.logger.warn('NATS disconnected');
+        this.disconnectListeners.forEach((listener) => listener());
       } else if (status.type === 'reconnect') {
         this.connected = true;
         this.logger.info('NATS reconnected');

@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { DirectHandlers } from './direct-handlers.js';
 import { InFlightTracker } from './in-flight.js';
 import type { NatsLink } from './nats-connection.js';
 import { RpcClient } from './rpc-client.js';
@@ -17,6 +18,7 @@ export interface ProcessRuntime {
   logger: Logger;
   inFlight: InFlightTracker;
   rpc: RpcClient;
+  direct: DirectHandlers;
 }
 
 /** Makes the process runtime and configuration injectable everywhere. */
@@ -31,9 +33,10 @@ export class PlatformModule {
         { provide: LOGGER, useValue: runtime.logger },
         { provide: InFlightTracker, useValue: runtime.inFlight },
         { provide: RpcClient, useValue: runtime.rpc },
+        { provide: DirectHandlers, useValue: runtime.direct },
         { provide: CONFIG, useValue: config },
       ],
-      exports: [NATS_LINK, LOGGER, InFlightTracker, RpcClient, CONFIG],
+      exports: [NATS_LINK, LOGGER, InFlightTracker, RpcClient, DirectHandlers, CONFIG],
     };
   }
 }

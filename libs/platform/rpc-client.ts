@@ -3,6 +3,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcRequest, RpcResponse, RpcSubject } from '#libs/contracts/index.js';
 import type { NatsLink } from './nats-connection.js';
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context.js';
+import { RequestFailure, RequestMux } from './request-mux.js';
 
 /** The reply a Nest NATS handler sends back. */
 interface NestReply {
@@ -18,11 +19,15 @@ interface NestReply {
 export class RpcClient {
   private sequence = 0;
   private readonly idPrefix = Math.random().toString(36).slice(2, 8);
+  private readonly mux: RequestMux;
 
   constructor(
     private readonly link: NatsLink,
     private readonly defaultTimeoutMs: number,
-  ) {}
+  ) {
+    this.mux = new RequestMux(link.connection);
+    link.onDisconnect(() => this.mux.failAll());
+  }
 
   /** Sends `payload` on `subject` and resolves with the typed response, or rejects with a {@link DomainError}. */
   async send<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs): Promise<RpcResponse<S>> {
@@ -43,22 +48,22 @@ export class RpcClient {
     const requestId = currentRequestId();
     if (requestId) headers.set(REQUEST_ID_HEADER, requestId);
     try {
-      return await this.link.connection.request(subject, body, { timeout, headers });
+      return await this.mux.request(subject, body, { timeoutMs: timeout, headers });
     } catch (error) {
-      throw translateTransportError(error, subject);
+      throw translateTransportError(error);
     }
   }
 }
 
-/** Turns a NATS client error into the domain error the gateway answers with. */
-export function translateTransportError(error: unknown, subject: string): DomainError {
-  const name = (error as Error)?.name ?? '';
-  const noResponders =
-    name === 'NoRespondersError' ||
-    (typeof (error as { isNoResponders?: () => boolean }).isNoResponders === 'function' && (error as { isNoResponders: () => boolean }).isNoResponders());
-  if (noResponders) return new DomainError(ErrorCode.ServiceUnavailable, `No service is answering ${subject}`);
-  if (name === 'TimeoutError' || /timeout/i.test((error as Error)?.message ?? '')) {
-    return new DomainError(ErrorCode.UpstreamTimeout, `${subject} did not answer in time`);
+/** Turns a failed request into the domain error the gateway answers with: 503 when nobody listens or NATS is down, 504 on a timeout. */
+export function translateTransportError(error: unknown): DomainError {
+  const kind = error instanceof RequestFailure ? error.kind : 'disconnected';
+  switch (kind) {
+    case 'no-responders':
+      return new DomainError(ErrorCode.ServiceUnavailable, `No service is answering ${(error as RequestFailure).subject}`);
+    case 'timeout':
+      return new DomainError(ErrorCode.UpstreamTimeout, `${(error as RequestFailure).subject} did not answer in time`);
+    case 'disconnected':
+      return new DomainError(ErrorCode.ServiceUnavailable, 'Messaging is unavailable, retry shortly');
   }
-  return new DomainError(ErrorCode.ServiceUnavailable, 'Messaging is unavailable, retry shortly');
 }

@@ -1,18 +1,22 @@
 import { Catch, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor, type RpcExceptionFilter } from '@nestjs/common';
 import { NatsContext, ServerNats } from '@nestjs/microservices';
-import type { MsgHdrs, Subscription } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs, Subscription } from '@nats-io/transport-node';
 import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { describeValidationErrors } from './validation.js';
+import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';
 import type { NatsLink } from './nats-connection.js';
 import { acceptRequestId, REQUEST_ID_HEADER, requestContext } from './request-context.js';
 import { randomUUID } from 'node:crypto';
 
+const PLAIN_SUBJECT = /^[A-Za-z_][\w.-]*$/;
+
 /**
  * Nest's NATS server, on the process's shared connection, in a queue group named after the
  * service. On close it stops taking new messages, then waits for in-flight handlers (bounded).
+ * Subjects with a {@link DirectHandler} are answered by it, bypassing Nest's enhancer chain.
  */
 export class PorticoNatsServer extends ServerNats {
   constructor(
@@ -20,8 +24,24 @@ export class PorticoNatsServer extends ServerNats {
     queue: string,
     private readonly inFlight: InFlightTracker,
     private readonly graceMs: number,
+    private readonly direct: DirectHandlers,
+    private readonly log: Logger,
   ) {
     super({ queue });
+  }
+
+  override handleMessage(channel: string, message: Msg): Promise<unknown> {
+    const handler = this.direct.get(channel);
+    const packet = handler && message.reply ? readPacket(message) : undefined;
+    if (!handler || !packet) return super.handleMessage(channel, message);
+    this.answerDirectly(handler, packet, message);
+    return Promise.resolve();
+  }
+
+  /** Nest JSON-parses every incoming subject before using it as is; a plain subject makes that throw (and build a stack trace) per message. */
+  override getRouteFromPattern(pattern: string): string {
+    if (PLAIN_SUBJECT.test(pattern) && pattern !== 'true' && pattern !== 'false' && pattern !== 'null') return this.normalizePattern(pattern);
+    return super.getRouteFromPattern(pattern);
   }
 
   override createNatsClient(): Promise<unknown> {
@@ -33,6 +53,39 @@ export class PorticoNatsServer extends ServerNats {
     const subscriptions = (this as unknown as { subscriptions: Subscription[] }).subscriptions ?? [];
     subscriptions.forEach((subscription) => subscription.unsubscribe());
     await this.inFlight.idle(this.graceMs);
+  }
+
+  private answerDirectly(handler: DirectHandler, packet: { id: unknown; data: unknown }, message: Msg): void {
+    const requestId = () => acceptRequestId(message.headers?.get(REQUEST_ID_HEADER));
+    const reply = (body: object) => {
+      try {
+        message.respond(JSON.stringify({ ...body, isDisposed: true, id: packet.id }));
+      } catch (error) {
+        this.log.warn({ err: (error as Error).message, requestId: requestId() }, 'Could not publish a reply');
+      }
+    };
+    const fail = (error: unknown) => reply({ err: toErrorPayload(error, this.log, requestId()) });
+    let result: unknown;
+    try {
+      result = handler(packet.data);
+    } catch (error) {
+      return fail(error);
+    }
+    if (!(result instanceof Promise)) return reply({ response: result });
+    // Only an answer that waits can still be running when a shutdown begins.
+    this.inFlight.enter();
+    result.then((response: unknown) => reply({ response }), fail).finally(() => this.inFlight.leave());
+  }
+}
+
+/** A request packet in Nest's format (`{ pattern, data, id }`), or undefined for anything else (left to Nest's own handling). */
+function readPacket(message: Msg): { id: unknown; data: unknown } | undefined {
+  try {
+    const packet: unknown = message.json();
+    if (typeof packet !== 'object' || packet === null || !('id' in packet) || packet.id === undefined) return undefined;
+    return { id: packet.id, data: (packet as { data?: unknown }).data };
+  } catch {
+    return undefined;
   }
 }
 
@@ -59,18 +112,19 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
   constructor(private readonly logger: Logger) {}
 
   catch(exception: unknown): Observable<never> {
-    return throwError(() => this.toPayload(exception));
+    return throwError(() => toErrorPayload(exception, this.logger));
   }
+}
 
-  private toPayload(exception: unknown) {
-    if (exception instanceof DomainError) return exception.toPayload();
-    if (isValidationErrorList(exception)) {
-      const problems = describeValidationErrors(exception);
-      return new DomainError(ErrorCode.ValidationFailed, problems.join('; '), { problems }).toPayload();
-    }
-    this.logger.error({ err: exception }, 'Unexpected error in a message handler');
-    return new DomainError(ErrorCode.Internal, 'Internal error').toPayload();
+/** The error payload a handler's failure is answered with; unexpected errors are logged (with the request id), never sent. */
+export function toErrorPayload(exception: unknown, logger: Logger, requestId?: string) {
+  if (exception instanceof DomainError) return exception.toPayload();
+  if (isValidationErrorList(exception)) {
+    const problems = describeValidationErrors(exception);
+    return new DomainError(ErrorCode.ValidationFailed, problems.join('; '), { problems }).toPayload();
   }
+  logger.error({ err: exception, ...(requestId && { requestId }) }, 'Unexpected error in a message handler');
+  return new DomainError(ErrorCode.Internal, 'Internal error').toPayload();
 }
 
 function isValidationErrorList(value: unknown): value is Parameters<typeof describeValidationErrors>[0] {

@@ -3,6 +3,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { createLogger, PinoNestLogger } from './logger.js';
+import { DirectHandlers } from './direct-handlers.js';
 import { InFlightTracker } from './in-flight.js';
 import { NatsLink } from './nats-connection.js';
 import { RpcClient } from './rpc-client.js';
@@ -38,7 +39,7 @@ export async function openRuntime(name: string, config: ServiceLaunch['config'])
     name,
     logger,
   });
-  return { logger, link, inFlight: new InFlightTracker(), rpc: new RpcClient(link, config.RPC_TIMEOUT_MS) };
+  return { logger, link, inFlight: new InFlightTracker(), rpc: new RpcClient(link, config.RPC_TIMEOUT_MS), direct: new DirectHandlers() };
 }
 
 /** A config value of "-" means "not set". */
@@ -52,9 +53,9 @@ export function optional(value: string): string | undefined {
  */
 export async function runService(launch: ServiceLaunch): Promise<void> {
   const runtime = await openRuntime(launch.name, launch.config);
-  const { logger, link, inFlight } = runtime;
+  const { logger, link, inFlight, direct } = runtime;
   const app = await NestFactory.createMicroservice(launch.module(runtime), {
-    strategy: new PorticoNatsServer(link, launch.name, inFlight, launch.config.SHUTDOWN_GRACE_MS),
+    strategy: new PorticoNatsServer(link, launch.name, inFlight, launch.config.SHUTDOWN_GRACE_MS, direct, logger),
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
   });

@@ -1,10 +1,10 @@
-import { Controller } from '@nestjs/common';
+import { Controller, type OnModuleInit } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AllowedApplicationsRequest,
-  EffectivePermissionsRequest,
   parseCheckBatch,
   parseCheckRequest,
+  parseEffectivePermissionsRequest,
   RolesOfPrincipalRequest,
   Subjects,
   type AllowedApplicationsView,
@@ -13,27 +13,41 @@ import {
   type PermissionsView,
   type RolesByAccount,
 } from '#libs/contracts/index.js';
+import { DirectHandlers } from '#libs/platform/index.js';
 import { ChecksService } from './checks.service.js';
 
-/** NATS handlers for permission decisions (the check API of every internal service). */
+/**
+ * NATS handlers for permission decisions (the check API of every internal service). The hot
+ * subjects (checks, and the effective permissions every panel page asks for its menus) validate
+ * with a hand-written parser and are answered directly by the NATS server
+ * (see DirectHandlers): a decision costs ~2 us, Nest's enhancer chain around it several times that.
+ */
 @Controller()
-export class ChecksController {
-  constructor(private readonly checks: ChecksService) {}
+export class ChecksController implements OnModuleInit {
+  constructor(
+    private readonly checks: ChecksService,
+    private readonly direct: DirectHandlers,
+  ) {}
 
-  // The two hot subjects take `unknown` (the global class-validator pipe skips it) and validate with a hand-written parser.
+  onModuleInit(): void {
+    this.direct.register(Subjects.AccessCheck, (request) => this.check(request));
+    this.direct.register(Subjects.AccessCheckBatch, (request) => this.checkBatch(request));
+    this.direct.register(Subjects.AccessPermissionsEffective, (request) => this.effective(request));
+  }
+
   @MessagePattern(Subjects.AccessCheck)
-  check(@Payload() request: unknown): Promise<CheckResult> {
+  check(@Payload() request: unknown): CheckResult | Promise<CheckResult> {
     return this.checks.check(parseCheckRequest(request));
   }
 
   @MessagePattern(Subjects.AccessCheckBatch)
-  checkBatch(@Payload() request: unknown): Promise<BatchCheckResult[]> {
+  checkBatch(@Payload() request: unknown): BatchCheckResult[] | Promise<BatchCheckResult[]> {
     return this.checks.checkBatch(parseCheckBatch(request));
   }
 
   @MessagePattern(Subjects.AccessPermissionsEffective)
-  effective(@Payload() request: EffectivePermissionsRequest): Promise<PermissionsView> {
-    return this.checks.effective(request);
+  effective(@Payload() request: unknown): PermissionsView | Promise<PermissionsView> {
+    return this.checks.effective(parseEffectivePermissionsRequest(request));
   }
 
   @MessagePattern(Subjects.AccessApplicationsAllowed)

@@ -17,22 +17,35 @@ import { rightsIn } from './effective.js';
 import { and, or } from './permission-index.js';
 import { grantList } from './views.js';
 
+const SYSTEM_PERMISSION_PAIRS = Object.keys(SYSTEM_PERMISSIONS).map((permission) => {
+  const [section, action] = permission.split(':');
+  return { permission, section, action };
+});
+
 /** Permission decisions, from memory. */
 @Injectable()
 export class ChecksService {
   constructor(private readonly store: DecisionStore) {}
 
-  /** One decision; waits only when the account is being reloaded after a change. */
-  async check(request: CheckRequest): Promise<CheckResult> {
+  /** One decision, at once; a promise only while the account is being reloaded after a change. */
+  check(request: CheckRequest): CheckResult | Promise<CheckResult> {
     const reload = this.store.pendingFor(request.accountId);
-    if (reload) await reload;
+    if (reload) return reload.then(() => this.decide(request));
+    return this.decide(request);
+  }
+
+  /** Many decisions (at once unless an account is being reloaded); an invalid check gets its own error without failing the others. */
+  checkBatch(checks: CheckRequest[]): BatchCheckResult[] | Promise<BatchCheckResult[]> {
+    const pending = checks.map((check) => this.store.pendingFor(check.accountId)).filter((reload): reload is Promise<void> => reload !== undefined);
+    if (pending.length > 0) return Promise.all(new Set(pending)).then(() => this.decideEach(checks));
+    return this.decideEach(checks);
+  }
+
+  private decide(request: CheckRequest): CheckResult {
     return this.store.decide(request.principal, request.accountId, request.section, request.action, request.applicationId);
   }
 
-  /** Many decisions; an invalid check gets its own error without failing the others. */
-  async checkBatch(checks: CheckRequest[]): Promise<BatchCheckResult[]> {
-    const pending = checks.map((check) => this.store.pendingFor(check.accountId)).filter((reload): reload is Promise<void> => reload !== undefined);
-    if (pending.length > 0) await Promise.all(new Set(pending));
+  private decideEach(checks: CheckRequest[]): BatchCheckResult[] {
     return checks.map((check) => {
       try {
         return this.store.decide(check.principal, check.accountId, check.section, check.action, check.applicationId);
@@ -43,9 +56,14 @@ export class ChecksService {
     });
   }
 
-  /** What the principal may do, for menus: catalogue grants (of one application, if given) and Portico permissions. */
-  async effective(request: EffectivePermissionsRequest): Promise<PermissionsView> {
-    await this.store.pendingFor(request.accountId);
+  /** What the principal may do, for menus: catalogue grants (of one application, if given) and Portico permissions. At once unless the account is being reloaded. */
+  effective(request: EffectivePermissionsRequest): PermissionsView | Promise<PermissionsView> {
+    const reload = this.store.pendingFor(request.accountId);
+    if (reload) return reload.then(() => this.effectiveNow(request));
+    return this.effectiveNow(request);
+  }
+
+  private effectiveNow(request: EffectivePermissionsRequest): PermissionsView {
     const owner = this.store.isOwner(request.principal, request.accountId);
     const effective = this.store.effective(request.principal, request.accountId);
     if (!effective) return { owner, grants: [], system: [] };
@@ -53,10 +71,9 @@ export class ChecksService {
     const rights = request.applicationId
       ? or(and(rightsIn(effective, request.applicationId), index.applicationScoped), and(effective.unlimited, invert(index.applicationScoped)))
       : effective.unlimited;
-    const system = Object.keys(SYSTEM_PERMISSIONS).filter((permission) => {
-      const [section, action] = permission.split(':');
-      return this.store.decide(request.principal, request.accountId, SYSTEM_SECTION_PREFIX + section, action).allowed;
-    });
+    const system = SYSTEM_PERMISSION_PAIRS.filter(
+      ({ section, action }) => this.store.decide(request.principal, request.accountId, SYSTEM_SECTION_PREFIX + section, action).allowed,
+    ).map(({ permission }) => permission);
     return { owner, grants: grantList(index.decode(rights)), system };
   }
 
