@@ -164,6 +164,16 @@ describe('forged and misused access tokens are refused with 401 (J1, J2)', () =>
     await people.http.get('/v1/me').set(bearer(good)).expect(200);
   });
 
+  it('refuses a token it has accepted before once that token expires (verified tokens are remembered, their expiry is not)', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const token = await signed({ exp: expiresAt });
+    await people.http.get('/v1/me').set(bearer(token)).expect(200);
+    await people.http.get('/v1/me').set(bearer(token)).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt * 1000 - Date.now() + 200));
+    const response = await people.http.get('/v1/me').set(bearer(token)).expect(401);
+    expect(response.body.code).toBe('UNAUTHENTICATED');
+  });
+
   it.each([
     ['unsigned (alg none)', () => Promise.resolve(`${b64({ alg: 'none', typ: 'JWT' })}.${good.split('.')[1]}.`)],
     ['badly signed', () => Promise.resolve(good.slice(0, -4) + (good.endsWith('AAAA') ? 'BBBB' : 'AAAA'))],

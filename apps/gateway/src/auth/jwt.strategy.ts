@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
 import { decodeProtectedHeader } from 'jose';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { PRINCIPAL_TYPES, type AccessTokenClaims, type Actor } from '#libs/contracts/index.js';
@@ -8,23 +9,29 @@ import { CONFIG } from '#libs/platform/index.js';
 import type { GatewayConfig } from '../gateway.config.js';
 import { KeyRing } from './key-ring.service.js';
 import { SessionGate } from './session-gate.service.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /**
  * Verifies access tokens: ES256 only (pinned), key by `kid` from identity's key set only
  * (`jku`, `x5u` and `jwk` headers are never followed), `iss` and `aud` checked, expiry enforced,
- * and the session still open (an ended session's tokens are refused at once).
+ * and the session still open (an ended session's tokens are refused at once). A token verified
+ * once is remembered ({@link VerifiedTokens}); its time claims, key and session are checked on every request.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  private readonly verified = new VerifiedTokens<Partial<AccessTokenClaims> & { exp?: number; nbf?: number }>();
+
   constructor(
-    keyRing: KeyRing,
+    private readonly keyRing: KeyRing,
     private readonly gate: SessionGate,
     @Inject(CONFIG) config: GatewayConfig,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
+      passReqToCallback: true,
       algorithms: ['ES256'],
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
@@ -39,8 +46,26 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
+  /** A token verified before skips the signature check (passport-jwt's path otherwise); everything else is the same. */
+  override authenticate(request: Request, options?: object): void {
+    const token = bearerToken(request);
+    const claims = token ? this.verified.get(token, Math.floor(Date.now() / 1000), (kid) => this.keyRing.peek(kid)) : undefined;
+    if (!claims) return super.authenticate(request, options);
+    this.actorOf(claims).then(
+      (actor) => this.success(actor),
+      (error: Error) => this.error(error),
+    );
+  }
+
+  /** Called by passport-jwt once the signature and registered claims are verified. */
+  async validate(request: Request, claims: Partial<AccessTokenClaims> & { exp?: number; nbf?: number }): Promise<Actor> {
+    const actor = await this.actorOf(claims);
+    this.rememberVerified(bearerToken(request), claims);
+    return actor;
+  }
+
   /** Turns verified claims into the actor; anything but a well-formed access token of an open session is refused. */
-  async validate(claims: Partial<AccessTokenClaims>): Promise<Actor> {
+  private async actorOf(claims: Partial<AccessTokenClaims>): Promise<Actor> {
     const { sub, pty, sid, typ } = claims;
     if (typ !== 'access' || !PRINCIPAL_TYPES.includes(pty as never) || !UUID.test(sub ?? '') || !UUID.test(sid ?? '')) {
       throw new DomainError(ErrorCode.Unauthenticated, 'Not an access token');
@@ -48,6 +73,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const actor: Actor = { type: pty!, id: sub!, sessionId: sid! };
     await this.gate.assertSessionLive(actor);
     return actor;
+  }
+
+  private rememberVerified(token: string | null, claims: Partial<AccessTokenClaims> & { exp?: number; nbf?: number }): void {
+    if (!token) return;
+    const { kid } = decodeProtectedHeader(token);
+    const key = typeof kid === 'string' ? this.keyRing.peek(kid) : undefined;
+    if (key && typeof kid === 'string') this.verified.remember(token, claims, kid, key);
   }
 }
 

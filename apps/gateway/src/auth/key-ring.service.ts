@@ -32,6 +32,11 @@ export class KeyRing implements OnApplicationBootstrap {
     return this.keys.get(kid);
   }
 
+  /** The key with this id as known now (no refresh). */
+  peek(kid: string): KeyObject | undefined {
+    return this.keys.get(kid);
+  }
+
   /** The JWKS document to publish. */
   async jwks(): Promise<JwksView> {
     if (this.published.keys.length === 0) await this.refresh();

@@ -1,0 +1,38 @@
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { VerifiedTokens } from './verified-tokens.js';
+
+const key = (): KeyObject => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+
+describe('VerifiedTokens', () => {
+  const signing = key();
+  const ring = (entries: Record<string, KeyObject>) => (kid: string) => entries[kid];
+
+  it('remembers a verified token only while it is timely and its key is in the ring', () => {
+    const tokens = new VerifiedTokens<{ exp?: number; nbf?: number; sub: string }>();
+    tokens.remember('t1', { sub: 'a', exp: 100, nbf: 50 }, 'k1', signing);
+    expect(tokens.get('t1', 60, ring({ k1: signing }))).toEqual({ sub: 'a', exp: 100, nbf: 50 });
+    expect(tokens.get('t1', 99, ring({ k1: signing }))?.sub).toBe('a');
+    expect(tokens.get('t1', 40, ring({ k1: signing }))).toBeUndefined();
+    tokens.remember('t1', { sub: 'a', exp: 100 }, 'k1', signing);
+    expect(tokens.get('t1', 100, ring({ k1: signing }))).toBeUndefined();
+    expect(tokens.size).toBe(0);
+    tokens.remember('t2', { sub: 'b', exp: 100 }, 'k1', signing);
+    expect(tokens.get('t2', 60, ring({}))).toBeUndefined();
+    tokens.remember('t3', { sub: 'c', exp: 100 }, 'k1', signing);
+    expect(tokens.get('t3', 60, ring({ k1: key() }))).toBeUndefined();
+    tokens.remember('t4', { sub: 'd', exp: 100 }, 'k1', signing);
+    const sameKeyLoadedAgain = createPublicKey({ key: signing.export({ format: 'jwk' }), format: 'jwk' });
+    expect(tokens.get('t4', 60, ring({ k1: sameKeyLoadedAgain }))?.sub).toBe('d');
+    expect(tokens.get('unknown', 60, ring({ k1: signing }))).toBeUndefined();
+  });
+
+  it('forgets the oldest token when full', () => {
+    const tokens = new VerifiedTokens<{ exp: number }>(2);
+    tokens.remember('a', { exp: 100 }, 'k', signing);
+    tokens.remember('b', { exp: 100 }, 'k', signing);
+    tokens.remember('c', { exp: 100 }, 'k', signing);
+    expect(tokens.size).toBe(2);
+    expect(tokens.get('a', 1, ring({ k: signing }))).toBeUndefined();
+    expect(tokens.get('c', 1, ring({ k: signing }))).toEqual({ exp: 100 });
+  });
+});
