@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { freePort, TestNatsServer } from '#libs/testing/nats-server.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { ARGON2_PARAMS, nodeArgon2 } from '../apps/identity/src/credentials/password-hasher.js';
 import { userTableSql, type UserTableRequest } from '../apps/identity/src/users/user-table.js';
-import { closedLoop, median, percentiles, startProcess, stopProcess, type BenchResult } from './harness.js';
+import { closedLoop, cpuSecondsOf, median, percentiles, profilingArgs, startProcess, stopProcess, type BenchResult } from './harness.js';
 import { seedUserTable, SEED } from './seed-user-table.js';
 
 const RUNS = 3;
@@ -28,7 +27,7 @@ export async function runIdentityBenchmarks(): Promise<BenchResult[]> {
 // ---------------------------------------------------------------------------------------------
 
 async function logins(): Promise<BenchResult[]> {
-  const system = new TestSystem({ env: { LOG_LEVEL: 'error', TRUST_PROXY: 'true' } });
+  const system = new TestSystem({ env: { LOG_LEVEL: 'error', TRUST_PROXY: 'true' }, nodeArgs: profilingArgs() });
   await system.start();
   try {
     const phc = await nodeArgon2.hash(PASSWORD);
@@ -109,23 +108,10 @@ async function logins(): Promise<BenchResult[]> {
   }
 }
 
-/** CPU seconds used so far by identity (main thread, all threads) and the gateway, from /proc (Linux). */
+/** CPU seconds used so far by identity (main thread, all threads) and the gateway. */
 function cpuOf(system: TestSystem): { identityMain: number; identityAll: number; gateway: number } {
-  const ticks = (path: string) => {
-    try {
-      const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      return 0;
-    }
-  };
   const identity = system.pidOf('identity');
-  const gateway = system.pidOf('gateway');
-  return {
-    identityMain: ticks(`/proc/${identity}/task/${identity}/stat`),
-    identityAll: ticks(`/proc/${identity}/stat`),
-    gateway: ticks(`/proc/${gateway}/stat`),
-  };
+  return { identityMain: cpuSecondsOf(identity, identity), identityAll: cpuSecondsOf(identity), gateway: cpuSecondsOf(system.pidOf('gateway')) };
 }
 
 const L1_NOTES = `## L1: password logins

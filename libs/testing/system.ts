@@ -17,6 +17,8 @@ export interface SystemOptions {
   services?: ServiceName[];
   /** `ready`: wait for /health/ready = 200 (default); `live`: only for the gateway to answer. */
   waitFor?: 'ready' | 'live';
+  /** Extra Node.js flags for every service process (the benchmark's `--cpu-prof`, say). */
+  nodeArgs?: string[];
 }
 
 /** The web base used in test mails. */
@@ -53,7 +55,10 @@ export class TestSystem {
   /** Starts one service process (again). `name` may carry a suffix (`gateway#2`) for a second replica. */
   startService(name: string, env: Record<string, string> = {}): ChildProcess {
     const service = name.split('#')[0];
-    const child = spawn(process.execPath, [distPath(`apps/${service}/src/main.js`)], { env: { ...this.env(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), distPath(`apps/${service}/src/main.js`)], {
+      env: { ...this.env(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines: string[] = [];
     this.logs.set(name, lines);
     const keep = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean).slice(-200));
