@@ -7,6 +7,7 @@ import type { Actor, CheckResult } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { RpcClient } from '#libs/platform/index.js';
 import { DecisionCache } from './decision-cache.js';
+import { JwtStrategy } from './jwt.strategy.js';
 import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,6 +24,7 @@ export class AccessGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly cache: DecisionCache,
+    private readonly jwt: JwtStrategy,
     rpc: RpcClient,
   ) {
     super();
@@ -33,11 +35,25 @@ export class AccessGuard extends AuthGuard('jwt') {
     const policy = this.reflector.getAllAndOverride<RoutePolicy | undefined>(ROUTE_POLICY, [context.getHandler(), context.getClass()]);
     if (!policy) throw new DomainError(ErrorCode.Forbidden, 'This route declares no access policy');
     if (policy.kind === 'public') return true;
-    await super.canActivate(context);
-    if (policy.kind === 'authenticated') return true;
     const request = context.switchToHttp().getRequest<Request & { user: Actor }>();
+    await this.authenticate(context, request);
+    if (policy.kind === 'authenticated') return true;
     await this.authorize(request.user, request.params.accountId, policy);
     return true;
+  }
+
+  /** A token seen before is taken from memory (see JwtStrategy.rememberedActor); any other goes through passport-jwt. */
+  private async authenticate(context: ExecutionContext, request: Request & { user: Actor }): Promise<void> {
+    const remembered = this.jwt.rememberedActor(request);
+    if (!remembered) {
+      await super.canActivate(context);
+      return;
+    }
+    try {
+      request.user = await remembered;
+    } catch (error) {
+      this.handleRequest(error, undefined);
+    }
   }
 
   /** Passport's verdict: any failure is the same 401. */

@@ -46,15 +46,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  /** A token verified before skips the signature check (passport-jwt's path otherwise); everything else is the same. */
-  override authenticate(request: Request, options?: object): void {
+  /**
+   * The actor of a request whose bearer token this gateway has verified before (time claims, key
+   * and session checked again), or undefined when the token must go through passport-jwt.
+   */
+  rememberedActor(request: Request): Promise<Actor> | undefined {
     const token = bearerToken(request);
     const claims = token ? this.verified.get(token, Math.floor(Date.now() / 1000), (kid) => this.keyRing.peek(kid)) : undefined;
-    if (!claims) return super.authenticate(request, options);
-    this.actorOf(claims).then(
-      (actor) => this.success(actor),
-      (error: Error) => this.error(error),
-    );
+    return claims ? this.actorOf(claims) : undefined;
   }
 
   /** Called by passport-jwt once the signature and registered claims are verified. */
