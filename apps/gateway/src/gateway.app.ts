@@ -19,6 +19,8 @@ export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRu
   });
   app.set('trust proxy', config.TRUST_PROXY);
   app.disable('x-powered-by');
+  // Answers are per caller and change with every write; a SHA-1 of each body buys no caching worth its CPU.
+  app.set('etag', false);
   app.use(requestIdMiddleware, metricsMiddleware, helmet({ contentSecurityPolicy: false }));
   if (config.CORS_ORIGINS.length > 0)
     app.enableCors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] });
