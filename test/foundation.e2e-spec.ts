@@ -1,4 +1,6 @@
+import { connect } from '@nats-io/transport-node';
 import request from 'supertest';
+import { Subjects } from '#libs/contracts/index.js';
 import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
 import type { CaughtMail } from '#libs/testing/mail-catcher.js';
 
@@ -189,6 +191,30 @@ describe('bad input gets a clear 4xx', () => {
     const response = await request(system.url).get('/v1/me').set('x-request-id', 'trace-abc-123').expect(401);
     expect(response.headers['x-request-id']).toBe('trace-abc-123');
     expect(response.body.requestId).toBe('trace-abc-123');
+  });
+
+  it('passes the request id on to the services with every message it sends for the request', async () => {
+    const listener = await connect({ servers: system.nats.url });
+    const seen: Array<string | undefined> = [];
+    // A plain subscription gets a copy of every login message besides identity's queue group.
+    listener.subscribe(Subjects.AuthLogin, {
+      callback: (_error, message) => {
+        seen.push(message.headers?.get('x-request-id'));
+      },
+    });
+    await listener.flush();
+    try {
+      await request(system.url)
+        .post('/v1/auth/login')
+        .set('x-request-id', 'trace-login-7')
+        .send({ email: 'nobody@nowhere.test', password: PASSWORD })
+        .expect(401);
+      const generated = await request(system.url).post('/v1/auth/login').send({ email: 'nobody@nowhere.test', password: PASSWORD }).expect(401);
+      await listener.flush();
+      expect(seen).toEqual(['trace-login-7', generated.headers['x-request-id']]);
+    } finally {
+      await listener.close();
+    }
   });
 });
 

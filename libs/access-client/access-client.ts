@@ -7,7 +7,7 @@ import {
   type PermissionsView,
   type Principal,
 } from '#libs/contracts/index.js';
-import type { RpcClient } from '#libs/platform/rpc-client.js';
+import type { RpcSender } from '#libs/platform/rpc-client.js';
 
 /** One question: may `principal` do `action` on `section` in `accountId` (in `applicationId`)? */
 export type AccessQuestion = CheckRequest;
@@ -18,7 +18,7 @@ export type AccessQuestion = CheckRequest;
  * Unknown sections or actions reject with a VALIDATION_FAILED DomainError rather than deny.
  */
 export class AccessClient {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: RpcSender) {}
 
   /** One decision. */
   check(question: AccessQuestion): Promise<CheckResult> {

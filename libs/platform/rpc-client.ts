@@ -11,12 +11,18 @@ interface NestReply {
   err?: unknown;
 }
 
+/** Sends typed requests: the {@link RpcClient} itself, or one bound to a request ({@link RpcClient.forRequest}). */
+export interface RpcSender {
+  /** Sends `payload` on `subject` and resolves with the typed response, or rejects with a {@link DomainError}. */
+  send<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs?: number): Promise<RpcResponse<S>>;
+}
+
 /**
  * Sends typed requests to the services' Nest NATS handlers. Every request has a timeout and
  * carries the request id as a header. No responder -> SERVICE_UNAVAILABLE at once; no answer in
  * time -> UPSTREAM_TIMEOUT; NATS down -> SERVICE_UNAVAILABLE at once (no waiting on a reconnect).
  */
-export class RpcClient {
+export class RpcClient implements RpcSender {
   private sequence = 0;
   private readonly idPrefix = Math.random().toString(36).slice(2, 8);
   private readonly mux: RequestMux;
@@ -29,10 +35,23 @@ export class RpcClient {
     link.onDisconnect(() => this.mux.failAll());
   }
 
-  /** Sends `payload` on `subject` and resolves with the typed response, or rejects with a {@link DomainError}. */
-  async send<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs): Promise<RpcResponse<S>> {
+  /** Sends `payload` on `subject` with the request id of the running request context (see request-context.ts), if any. */
+  send<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs): Promise<RpcResponse<S>> {
+    return this.call(subject, payload, timeoutMs, currentRequestId());
+  }
+
+  /**
+   * A sender that stamps every request with `requestId`: for a caller that passes its request
+   * along explicitly instead of entering a request context (the gateway, whose hot path would
+   * otherwise pay for async context tracking on every promise).
+   */
+  forRequest(requestId: string): RpcSender {
+    return { send: (subject, payload, timeoutMs = this.defaultTimeoutMs) => this.call(subject, payload, timeoutMs, requestId) };
+  }
+
+  private async call<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs: number, requestId: string | undefined): Promise<RpcResponse<S>> {
     if (!this.link.isUp()) throw new DomainError(ErrorCode.ServiceUnavailable, 'Messaging is unavailable, retry shortly');
-    const reply = await this.request(subject, this.encode(subject, payload), timeoutMs);
+    const reply = await this.request(subject, this.encode(subject, payload), timeoutMs, requestId);
     const decoded = reply.json<NestReply>();
     if (decoded.err !== undefined && decoded.err !== null) throw DomainError.fromPayload(decoded.err);
     return decoded.response as RpcResponse<S>;
@@ -43,9 +62,8 @@ export class RpcClient {
     return JSON.stringify({ pattern: subject, data: payload, id: `${this.idPrefix}${this.sequence}` });
   }
 
-  private async request(subject: string, body: string, timeout: number): Promise<Msg> {
+  private async request(subject: string, body: string, timeout: number, requestId: string | undefined): Promise<Msg> {
     const headers = natsHeaders();
-    const requestId = currentRequestId();
     if (requestId) headers.set(REQUEST_ID_HEADER, requestId);
     try {
       return await this.mux.request(subject, body, { timeoutMs: timeout, headers });

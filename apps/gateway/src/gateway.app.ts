@@ -21,7 +21,7 @@ export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRu
   app.disable('x-powered-by');
   // Answers are per caller and change with every write; a SHA-1 of each body buys no caching worth its CPU.
   app.set('etag', false);
-  app.use(requestIdMiddleware, metricsMiddleware, helmet({ contentSecurityPolicy: false }));
+  app.use(requestIdMiddleware(runtime.rpc), metricsMiddleware, helmet({ contentSecurityPolicy: false }));
   if (config.CORS_ORIGINS.length > 0)
     app.enableCors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] });
   app.use(express.json({ limit: config.BODY_LIMIT, strict: true }), expressErrorHandler(runtime.logger));

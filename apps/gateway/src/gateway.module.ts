@@ -17,10 +17,7 @@ import { DecisionCache } from './auth/decision-cache.js';
 import { MeController } from './me/me.controller.js';
 import { SessionGate } from './auth/session-gate.service.js';
 import { SuspensionGuard } from './auth/suspension.guard.js';
-import { Bindings } from './people/bindings.js';
-import { UsersComposer } from './users/users.composer.js';
 import { UsersController } from './users/users.controller.js';
-import { SubusersComposer } from './subusers/subusers.composer.js';
 import { SubusersController } from './subusers/subusers.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { OperationsController } from './operations/operations.controller.js';
@@ -51,9 +48,6 @@ export class GatewayModule {
         SessionGate,
         JwtStrategy,
         DecisionCache,
-        Bindings,
-        UsersComposer,
-        SubusersComposer,
         { provide: APP_GUARD, useClass: AccessGuard },
         // After the access guard: an actor suspended in the route's account gets 404 whatever its roles.
         { provide: APP_GUARD, useClass: SuspensionGuard },

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApplicationBody, ApplicationView, Subjects, type Actor } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
-import { CurrentActor } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { principalOf } from './principal-of.js';
 
@@ -11,14 +11,12 @@ import { principalOf } from './principal-of.js';
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/applications')
 export class ApplicationsController {
-  constructor(private readonly rpc: RpcClient) {}
-
   @Get()
   @RequirePermission('applications', 'read')
   @ApiOperation({ summary: 'The applications the caller may see' })
   @ApiOkResponse({ type: [ApplicationView] })
-  list(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<ApplicationView[]> {
-    return this.rpc.send(Subjects.AccessApplicationsList, { actor: principalOf(actor), accountId });
+  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<ApplicationView[]> {
+    return rpc.send(Subjects.AccessApplicationsList, { actor: principalOf(actor), accountId });
   }
 
   @Post()
@@ -26,8 +24,13 @@ export class ApplicationsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an application' })
   @ApiCreatedResponse({ type: ApplicationView })
-  create(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Body() body: ApplicationBody): Promise<ApplicationView> {
-    return this.rpc.send(Subjects.AccessApplicationsCreate, { actor: principalOf(actor), accountId, body });
+  create(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Body() body: ApplicationBody,
+  ): Promise<ApplicationView> {
+    return rpc.send(Subjects.AccessApplicationsCreate, { actor: principalOf(actor), accountId, body });
   }
 
   @Patch(':applicationId')
@@ -35,12 +38,13 @@ export class ApplicationsController {
   @ApiOperation({ summary: 'Rename an application' })
   @ApiOkResponse({ type: ApplicationView })
   rename(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('applicationId', ParseUUIDPipe) applicationId: string,
     @Body() body: ApplicationBody,
   ): Promise<ApplicationView> {
-    return this.rpc.send(Subjects.AccessApplicationsRename, { actor: principalOf(actor), accountId, applicationId, body });
+    return rpc.send(Subjects.AccessApplicationsRename, { actor: principalOf(actor), accountId, applicationId, body });
   }
 
   @Delete(':applicationId')
@@ -49,10 +53,11 @@ export class ApplicationsController {
   @ApiOperation({ summary: 'Delete an application; role bindings limited to it lose it' })
   @ApiNoContentResponse()
   async delete(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('applicationId', ParseUUIDPipe) applicationId: string,
   ): Promise<void> {
-    await this.rpc.send(Subjects.AccessApplicationsDelete, { actor: principalOf(actor), accountId, applicationId });
+    await rpc.send(Subjects.AccessApplicationsDelete, { actor: principalOf(actor), accountId, applicationId });
   }
 }

@@ -1,21 +1,20 @@
+import { Rpc } from '../auth/current-actor.decorator.js';
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CatalogView, Subjects } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
+import type { RpcSender } from '#libs/platform/index.js';
 import { Authenticated } from '../auth/route-policy.js';
 
 /** The section catalogue. */
 @ApiTags('access')
 @Controller('v1/sections')
 export class CatalogController {
-  constructor(private readonly rpc: RpcClient) {}
-
   @Get()
   @Authenticated()
   @ApiBearerAuth()
   @ApiOperation({ summary: "The panel's sections, their scope and actions" })
   @ApiOkResponse({ type: CatalogView })
-  get(): Promise<CatalogView> {
-    return this.rpc.send(Subjects.AccessCatalogGet, {});
+  get(@Rpc() rpc: RpcSender): Promise<CatalogView> {
+    return rpc.send(Subjects.AccessCatalogGet, {});
   }
 }

@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOpt
 import { IsOptional, IsUUID } from 'class-validator';
 import { AccessClient } from '#libs/access-client/access-client.js';
 import { CheckRequest, PermissionsView, type Actor } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
-import { CurrentActor } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { principalOf } from './principal-of.js';
 
@@ -29,18 +29,17 @@ class AllowedView {
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId')
 export class PermissionsController {
-  private readonly access: AccessClient;
-
-  constructor(rpc: RpcClient) {
-    this.access = new AccessClient(rpc);
-  }
-
   @Get('permissions')
   @RequirePermission('account', 'read')
   @ApiOperation({ summary: "The caller's effective permissions (in one application, if given), for menus" })
   @ApiOkResponse({ type: PermissionsView })
-  permissions(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Query() query: PermissionsQuery): Promise<PermissionsView> {
-    return this.access.permissions(principalOf(actor), accountId, query.applicationId);
+  permissions(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Query() query: PermissionsQuery,
+  ): Promise<PermissionsView> {
+    return new AccessClient(rpc).permissions(principalOf(actor), accountId, query.applicationId);
   }
 
   @Post('access/check')
@@ -48,8 +47,13 @@ export class PermissionsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'May the caller do this action on this section (in this application)?' })
   @ApiOkResponse({ type: AllowedView })
-  async check(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Body() body: CheckBody): Promise<AllowedView> {
-    const { allowed } = await this.access.check({ principal: principalOf(actor), accountId, ...body });
+  async check(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Body() body: CheckBody,
+  ): Promise<AllowedView> {
+    const { allowed } = await new AccessClient(rpc).check({ principal: principalOf(actor), accountId, ...body });
     return { allowed };
   }
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateRoleBody, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
-import { CurrentActor } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { principalOf } from './principal-of.js';
 
@@ -11,14 +11,12 @@ import { principalOf } from './principal-of.js';
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/roles')
 export class RolesController {
-  constructor(private readonly rpc: RpcClient) {}
-
   @Get()
   @RequirePermission('roles', 'read')
   @ApiOperation({ summary: 'Built-in roles (read-only) and the custom roles of the account' })
   @ApiOkResponse({ type: [RoleView] })
-  list(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<RoleView[]> {
-    return this.rpc.send(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
+  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<RoleView[]> {
+    return rpc.send(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
   }
 
   @Post()
@@ -26,8 +24,13 @@ export class RolesController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a custom role, from grants or cloned from another role (`from`)' })
   @ApiCreatedResponse({ type: RoleView })
-  create(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Body() body: CreateRoleBody): Promise<RoleView> {
-    return this.rpc.send(Subjects.AccessRolesCreate, { actor: principalOf(actor), accountId, body });
+  create(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Body() body: CreateRoleBody,
+  ): Promise<RoleView> {
+    return rpc.send(Subjects.AccessRolesCreate, { actor: principalOf(actor), accountId, body });
   }
 
   @Patch(':roleId')
@@ -35,12 +38,13 @@ export class RolesController {
   @ApiOperation({ summary: 'Rename a custom role or change its grants (effective at once for every holder)' })
   @ApiOkResponse({ type: RoleView })
   update(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('roleId') roleId: string,
     @Body() body: UpdateRoleBody,
   ): Promise<RoleView> {
-    return this.rpc.send(Subjects.AccessRolesUpdate, { actor: principalOf(actor), accountId, roleId, body });
+    return rpc.send(Subjects.AccessRolesUpdate, { actor: principalOf(actor), accountId, roleId, body });
   }
 
   @Delete(':roleId')
@@ -48,7 +52,12 @@ export class RolesController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a custom role (409 while anyone holds it)' })
   @ApiNoContentResponse()
-  async delete(@CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string, @Param('roleId') roleId: string): Promise<void> {
-    await this.rpc.send(Subjects.AccessRolesDelete, { actor: principalOf(actor), accountId, roleId });
+  async delete(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('roleId') roleId: string,
+  ): Promise<void> {
+    await rpc.send(Subjects.AccessRolesDelete, { actor: principalOf(actor), accountId, roleId });
   }
 }

@@ -12,23 +12,21 @@ import {
   SubuserPasswordResetBody,
   TokenPairView,
 } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
-import { ClientIp } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { ClientIp, Rpc } from '../auth/current-actor.decorator.js';
 import { Public } from '../auth/route-policy.js';
 
 /** Activation, sign-in, tokens and password reset. */
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
-  constructor(private readonly rpc: RpcClient) {}
-
   @Post('activate')
   @Public()
   @HttpCode(204)
   @ApiOperation({ summary: 'Set the first password with the token from the activation mail (users and subusers)' })
   @ApiNoContentResponse()
-  async activate(@Body() body: ActivateBody, @ClientIp() ip: string): Promise<void> {
-    await this.rpc.send(Subjects.AuthActivate, { body, client: { ip } });
+  async activate(@Rpc() rpc: RpcSender, @Body() body: ActivateBody, @ClientIp() ip: string): Promise<void> {
+    await rpc.send(Subjects.AuthActivate, { body, client: { ip } });
   }
 
   @Post('login')
@@ -36,8 +34,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with e-mail and password (401 alike for unknown e-mails; 429 when throttled)' })
   @ApiOkResponse({ type: TokenPairView })
-  login(@Body() body: LoginBody, @ClientIp() ip: string): Promise<TokenPairView> {
-    return this.rpc.send(Subjects.AuthLogin, { body, client: { ip } });
+  login(@Rpc() rpc: RpcSender, @Body() body: LoginBody, @ClientIp() ip: string): Promise<TokenPairView> {
+    return rpc.send(Subjects.AuthLogin, { body, client: { ip } });
   }
 
   @Post('subuser-login')
@@ -45,8 +43,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: "A subuser signs in on its account's login page: account slug, login, password" })
   @ApiOkResponse({ type: TokenPairView })
-  subuserLogin(@Body() body: SubuserLoginBody, @ClientIp() ip: string): Promise<TokenPairView> {
-    return this.rpc.send(Subjects.AuthSubuserLogin, { body, client: { ip } });
+  subuserLogin(@Rpc() rpc: RpcSender, @Body() body: SubuserLoginBody, @ClientIp() ip: string): Promise<TokenPairView> {
+    return rpc.send(Subjects.AuthSubuserLogin, { body, client: { ip } });
   }
 
   @Post('refresh')
@@ -54,8 +52,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'A new token pair for a refresh token; a reused refresh token ends its session' })
   @ApiOkResponse({ type: TokenPairView })
-  refresh(@Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<TokenPairView> {
-    return this.rpc.send(Subjects.AuthRefresh, { body, client: { ip } });
+  refresh(@Rpc() rpc: RpcSender, @Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<TokenPairView> {
+    return rpc.send(Subjects.AuthRefresh, { body, client: { ip } });
   }
 
   @Post('logout')
@@ -63,8 +61,8 @@ export class AuthController {
   @HttpCode(204)
   @ApiOperation({ summary: 'End the session of a refresh token' })
   @ApiNoContentResponse()
-  async logout(@Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<void> {
-    await this.rpc.send(Subjects.AuthLogout, { body, client: { ip } });
+  async logout(@Rpc() rpc: RpcSender, @Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<void> {
+    await rpc.send(Subjects.AuthLogout, { body, client: { ip } });
   }
 
   @Post('password-reset')
@@ -72,8 +70,8 @@ export class AuthController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Ask for a reset mail; the answer is the same whether or not the e-mail is known' })
   @ApiAcceptedResponse({ type: AcceptedView })
-  requestReset(@Body() body: PasswordResetBody, @ClientIp() ip: string): Promise<AcceptedView> {
-    return this.rpc.send(Subjects.AuthPasswordReset, { body, client: { ip } });
+  requestReset(@Rpc() rpc: RpcSender, @Body() body: PasswordResetBody, @ClientIp() ip: string): Promise<AcceptedView> {
+    return rpc.send(Subjects.AuthPasswordReset, { body, client: { ip } });
   }
 
   @Post('subuser-password-reset')
@@ -81,8 +79,8 @@ export class AuthController {
   @HttpCode(202)
   @ApiOperation({ summary: 'A subuser asks for a reset mail (to its e-mail); same answer whatever exists' })
   @ApiAcceptedResponse({ type: AcceptedView })
-  requestSubuserReset(@Body() body: SubuserPasswordResetBody, @ClientIp() ip: string): Promise<AcceptedView> {
-    return this.rpc.send(Subjects.AuthSubuserPasswordReset, { body, client: { ip } });
+  requestSubuserReset(@Rpc() rpc: RpcSender, @Body() body: SubuserPasswordResetBody, @ClientIp() ip: string): Promise<AcceptedView> {
+    return rpc.send(Subjects.AuthSubuserPasswordReset, { body, client: { ip } });
   }
 
   @Post('password-reset/confirm')
@@ -90,7 +88,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Set a new password with the reset token; every session ends; no automatic sign-in' })
   @ApiNoContentResponse()
-  async confirmReset(@Body() body: PasswordResetConfirmBody, @ClientIp() ip: string): Promise<void> {
-    await this.rpc.send(Subjects.AuthPasswordResetConfirm, { body, client: { ip } });
+  async confirmReset(@Rpc() rpc: RpcSender, @Body() body: PasswordResetConfirmBody, @ClientIp() ip: string): Promise<void> {
+    await rpc.send(Subjects.AuthPasswordResetConfirm, { body, client: { ip } });
   }
 }

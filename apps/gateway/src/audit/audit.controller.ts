@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditPageView, AuditQuery, Subjects, type Actor } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
-import { ClientIp, CurrentActor } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 
 /** The audit trail of an account. */
@@ -10,13 +10,17 @@ import { RequirePermission } from '../auth/route-policy.js';
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/audit-events')
 export class AuditController {
-  constructor(private readonly rpc: RpcClient) {}
-
   @Get()
   @RequirePermission('audit', 'read')
   @ApiOperation({ summary: 'Who did what to whom, when, from which address; newest first, filterable' })
   @ApiOkResponse({ type: AuditPageView })
-  list(@CurrentActor() actor: Actor, @Param('accountId') accountId: string, @ClientIp() ip: string, @Query() query: AuditQuery): Promise<AuditPageView> {
-    return this.rpc.send(Subjects.AuditList, { actor, accountId, client: { ip }, query });
+  list(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Query() query: AuditQuery,
+  ): Promise<AuditPageView> {
+    return rpc.send(Subjects.AuditList, { actor, accountId, client: { ip }, query });
   }
 }

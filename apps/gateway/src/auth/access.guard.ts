@@ -1,11 +1,10 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
 import { AccessClient } from '#libs/access-client/access-client.js';
 import type { Actor, CheckResult } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { RpcClient } from '#libs/platform/index.js';
+import type { GatewayRequest } from '../http/request-id.middleware.js';
 import { DecisionCache } from './decision-cache.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
@@ -19,31 +18,27 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('jwt') {
-  private readonly access: AccessClient;
-
   constructor(
     private readonly reflector: Reflector,
     private readonly cache: DecisionCache,
     private readonly jwt: JwtStrategy,
-    rpc: RpcClient,
   ) {
     super();
-    this.access = new AccessClient(rpc);
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const policy = this.reflector.getAllAndOverride<RoutePolicy | undefined>(ROUTE_POLICY, [context.getHandler(), context.getClass()]);
     if (!policy) throw new DomainError(ErrorCode.Forbidden, 'This route declares no access policy');
     if (policy.kind === 'public') return true;
-    const request = context.switchToHttp().getRequest<Request & { user: Actor }>();
+    const request = context.switchToHttp().getRequest<GatewayRequest & { user: Actor }>();
     await this.authenticate(context, request);
     if (policy.kind === 'authenticated') return true;
-    await this.authorize(request.user, request.params.accountId, policy);
+    await this.authorize(request, request.params.accountId, policy);
     return true;
   }
 
   /** A token seen before is taken from memory (see JwtStrategy.rememberedActor); any other goes through passport-jwt. */
-  private async authenticate(context: ExecutionContext, request: Request & { user: Actor }): Promise<void> {
+  private async authenticate(context: ExecutionContext, request: GatewayRequest & { user: Actor }): Promise<void> {
     const remembered = this.jwt.rememberedActor(request);
     if (!remembered) {
       await super.canActivate(context);
@@ -62,20 +57,25 @@ export class AccessGuard extends AuthGuard('jwt') {
     return actor;
   }
 
-  private async authorize(actor: Actor, accountId: string | string[] | undefined, policy: { section: string; action: string }): Promise<void> {
+  private async authorize(
+    request: GatewayRequest & { user: Actor },
+    accountId: string | string[] | undefined,
+    policy: { section: string; action: string },
+  ): Promise<void> {
     if (typeof accountId !== 'string' || !UUID.test(accountId)) throw new DomainError(ErrorCode.NotFound, 'Account not found');
-    const decision = await this.decide(actor, accountId, policy);
+    const decision = await this.decide(request, accountId, policy);
     if (decision.reason === 'not-member') throw new DomainError(ErrorCode.NotFound, 'Account not found');
     if (!decision.allowed) throw new DomainError(ErrorCode.Forbidden, `Missing permission ${policy.section}:${policy.action}`);
   }
 
   /** Asks access (Portico's own permissions are `portico.<section>`), through the cache that `access.changed` invalidates. */
-  private async decide(actor: Actor, accountId: string, policy: { section: string; action: string }): Promise<CheckResult> {
+  private async decide(request: GatewayRequest & { user: Actor }, accountId: string, policy: { section: string; action: string }): Promise<CheckResult> {
+    const actor = request.user;
     const key = `${actor.type}:${actor.id}:${policy.section}:${policy.action}`;
     const cached = this.cache.get(accountId, key);
     if (cached) return cached;
     const principal = { type: actor.type, id: actor.id };
-    const decision = await this.access.check({ principal, accountId, section: `portico.${policy.section}`, action: policy.action });
+    const decision = await new AccessClient(request.rpc).check({ principal, accountId, section: `portico.${policy.section}`, action: policy.action });
     this.cache.set(accountId, key, decision);
     return decision;
   }

@@ -1,6 +1,8 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import type { Actor } from '#libs/contracts/index.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import type { GatewayRequest } from '../http/request-id.middleware.js';
 
 /** The verified caller of an authenticated route. */
 export const CurrentActor = createParamDecorator(
@@ -11,3 +13,6 @@ export const CurrentActor = createParamDecorator(
 export const ClientIp = createParamDecorator(
   (_data: unknown, context: ExecutionContext): string => context.switchToHttp().getRequest<Request>().ip ?? 'unknown',
 );
+
+/** Sends requests to the services on behalf of this HTTP request (its request id travels with each). */
+export const Rpc = createParamDecorator((_data: unknown, context: ExecutionContext): RpcSender => context.switchToHttp().getRequest<GatewayRequest>().rpc);

@@ -1,16 +1,14 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DeliveryPage, ListDeliveriesQuery, Subjects, type Actor } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
-import { CurrentActor } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 
 /** The mail delivery log. */
 @ApiTags('deliveries')
 @Controller('v1/accounts/:accountId/deliveries')
 export class DeliveriesController {
-  constructor(private readonly rpc: RpcClient) {}
-
   @Get()
   @RequirePermission('deliveries', 'read')
   @ApiBearerAuth()
@@ -19,7 +17,7 @@ export class DeliveriesController {
     description: 'Recipients are masked (a***@example.com) unless the caller may also read members.',
   })
   @ApiOkResponse({ type: DeliveryPage })
-  list(@CurrentActor() actor: Actor, @Param('accountId') accountId: string, @Query() query: ListDeliveriesQuery): Promise<DeliveryPage> {
-    return this.rpc.send(Subjects.DeliveriesList, { ...query, actor, accountId });
+  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string, @Query() query: ListDeliveriesQuery): Promise<DeliveryPage> {
+    return rpc.send(Subjects.DeliveriesList, { ...query, actor, accountId });
   }
 }

@@ -1,16 +1,15 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError, ErrorCode, HTTP_STATUS_BY_CODE, type ErrorPayload } from '#libs/errors/index.js';
-import { currentRequestId } from '#libs/platform/index.js';
 
 /** The body of every HTTP error. */
 export interface ErrorBody extends ErrorPayload {
   requestId: string;
 }
 
-/** Status and body for anything thrown while serving a request. Unknown errors become a bare 500. */
-export function toErrorResponse(error: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+/** Status and body for anything thrown while serving the request `requestId`. Unknown errors become a bare 500. */
+export function toErrorResponse(error: unknown, requestId: string): { status: number; body: ErrorBody; unexpected: boolean } {
   const domain = toDomainError(error);
-  const body: ErrorBody = { ...(domain ?? new DomainError(ErrorCode.Internal, 'Internal error')).toPayload(), requestId: currentRequestId() ?? 'unknown' };
+  const body: ErrorBody = { ...(domain ?? new DomainError(ErrorCode.Internal, 'Internal error')).toPayload(), requestId };
   return { status: HTTP_STATUS_BY_CODE[body.code], body, unexpected: domain === undefined };
 }
 

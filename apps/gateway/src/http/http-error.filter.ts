@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Actor } from '#libs/contracts/index.js';
 import { ErrorCode } from '#libs/errors/index.js';
 import { toErrorResponse } from './error-body.js';
+import { requestIdOf } from './request-id.middleware.js';
 
 /** Answers that refuse a caller: each is logged (B4), without the token or the body. */
 const DENIALS = new Set<string>([ErrorCode.Unauthenticated, ErrorCode.Forbidden]);
@@ -21,20 +22,29 @@ export class HttpErrorFilter implements ExceptionFilter {
 
 /** The same for errors raised by Express middleware (body parsing) before Nest sees the request. */
 export function expressErrorHandler(logger: Logger) {
-  return (error: unknown, _request: Request, response: Response, next: NextFunction): void => {
+  return (error: unknown, request: Request, response: Response, next: NextFunction): void => {
     if (response.headersSent) return next(error);
-    writeError(logger, error, response);
+    writeError(logger, error, response, request as Request & { user?: Actor });
   };
 }
 
-function writeError(logger: Logger, exception: unknown, response: Response, request?: Request & { user?: Actor }): void {
-  const { status, body, unexpected } = toErrorResponse(exception);
-  if (unexpected) logger.error({ err: exception }, 'Unexpected error while serving a request');
-  if (request && DENIALS.has(body.code)) {
+function writeError(logger: Logger, exception: unknown, response: Response, request: Request & { user?: Actor }): void {
+  const requestId = requestIdOf(request);
+  const { status, body, unexpected } = toErrorResponse(exception, requestId);
+  if (unexpected) logger.error({ err: exception, requestId }, 'Unexpected error while serving a request');
+  if (DENIALS.has(body.code)) {
     const route = (request.route as { path?: string } | undefined)?.path;
     const actor = request.user ? `${request.user.type}:${request.user.id}` : null;
     logger.warn(
-      { event: 'access-denied', code: body.code, method: request.method, route: route ? `${request.baseUrl}${route}` : 'unmatched', actor, ip: request.ip },
+      {
+        event: 'access-denied',
+        requestId,
+        code: body.code,
+        method: request.method,
+        route: route ? `${request.baseUrl}${route}` : 'unmatched',
+        actor,
+        ip: request.ip,
+      },
       'Access denied',
     );
   }

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ChangePasswordBody, MeView, SessionView, Subjects, UpdateProfileBody, type Actor } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
-import { ClientIp, CurrentActor } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Authenticated } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
 
@@ -11,15 +11,13 @@ import { IdParam } from '../http/id-param.pipe.js';
 @ApiBearerAuth()
 @Controller('v1/me')
 export class MeController {
-  constructor(private readonly rpc: RpcClient) {}
-
   @Get()
   @Authenticated()
   @ApiOperation({ summary: 'The caller: profile and memberships with roles' })
   @ApiOkResponse({ type: MeView })
-  async get(@CurrentActor() actor: Actor): Promise<MeView> {
-    const { accountIds, ...profile } = await this.rpc.send(Subjects.MeGet, { actor });
-    const roles = await this.rpc.send(Subjects.AccessRolesOfPrincipal, {
+  async get(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor): Promise<MeView> {
+    const { accountIds, ...profile } = await rpc.send(Subjects.MeGet, { actor });
+    const roles = await rpc.send(Subjects.AccessRolesOfPrincipal, {
       principal: { type: actor.type, id: actor.id },
       accountIds: accountIds.map((a) => a.accountId),
     });
@@ -36,8 +34,8 @@ export class MeController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Edit your own name and phone' })
   @ApiNoContentResponse()
-  async update(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: UpdateProfileBody): Promise<void> {
-    await this.rpc.send(Subjects.MeUpdate, { actor, client: { ip }, body });
+  async update(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: UpdateProfileBody): Promise<void> {
+    await rpc.send(Subjects.MeUpdate, { actor, client: { ip }, body });
   }
 
   @Post('password')
@@ -45,16 +43,16 @@ export class MeController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Change your password (the current one is required); your other sessions end' })
   @ApiNoContentResponse()
-  async changePassword(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: ChangePasswordBody): Promise<void> {
-    await this.rpc.send(Subjects.MePasswordChange, { actor, client: { ip }, body });
+  async changePassword(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: ChangePasswordBody): Promise<void> {
+    await rpc.send(Subjects.MePasswordChange, { actor, client: { ip }, body });
   }
 
   @Get('sessions')
   @Authenticated()
   @ApiOperation({ summary: 'Your open sessions' })
   @ApiOkResponse({ type: [SessionView] })
-  sessions(@CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<SessionView[]> {
-    return this.rpc.send(Subjects.MeSessionsList, { actor, client: { ip } });
+  sessions(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<SessionView[]> {
+    return rpc.send(Subjects.MeSessionsList, { actor, client: { ip } });
   }
 
   @Delete('sessions/:sessionId')
@@ -62,15 +60,20 @@ export class MeController {
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of your sessions' })
   @ApiNoContentResponse()
-  async endSession(@CurrentActor() actor: Actor, @ClientIp() ip: string, @Param('sessionId', new IdParam('Session')) sessionId: string): Promise<void> {
-    await this.rpc.send(Subjects.MeSessionsEnd, { actor, client: { ip }, sessionId });
+  async endSession(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
+    @Param('sessionId', new IdParam('Session')) sessionId: string,
+  ): Promise<void> {
+    await rpc.send(Subjects.MeSessionsEnd, { actor, client: { ip }, sessionId });
   }
 
   @Delete('sessions')
   @Authenticated()
   @HttpCode(200)
   @ApiOperation({ summary: 'End every session but this one' })
-  endOtherSessions(@CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<{ ended: number }> {
-    return this.rpc.send(Subjects.MeSessionsEndOthers, { actor, client: { ip } });
+  endOtherSessions(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<{ ended: number }> {
+    return rpc.send(Subjects.MeSessionsEndOthers, { actor, client: { ip } });
   }
 }

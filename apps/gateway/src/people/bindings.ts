@@ -1,15 +1,13 @@
-import { Injectable } from '@nestjs/common';
 import { Subjects, type Actor, type BindingInput, type BindingsByPrincipal, type BindingView, type Principal } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
+import type { RpcSender } from '#libs/platform/index.js';
 
 /**
  * The gateway's side of role bindings: access holds them and enforces the escalation rules
  * (nobody grants what they lack, touches the owner, or changes their own roles); identity holds
- * the people. These calls compose the two.
+ * the people. These calls compose the two, for one request.
  */
-@Injectable()
 export class Bindings {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: RpcSender) {}
 
   /** The bindings of these principals in the account. */
   async of(accountId: string, principals: Principal[]): Promise<BindingsByPrincipal> {

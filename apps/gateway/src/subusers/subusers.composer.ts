@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   Subjects,
@@ -16,16 +15,17 @@ import {
   type SubuserView,
   type UpdateSubuserBody,
 } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
+import type { RpcSender } from '#libs/platform/index.js';
 import { applicationsOf, Bindings, roleNames } from '../people/bindings.js';
 
 /** Subusers: identity's logins composed with access's roles and application limits. */
-@Injectable()
 export class SubusersComposer {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly bindings: Bindings,
-  ) {}
+  private readonly bindings: Bindings;
+
+  /** A composer for one request: its calls carry that request's id. */
+  constructor(private readonly rpc: RpcSender) {
+    this.bindings = new Bindings(rpc);
+  }
 
   async list(actor: Actor, accountId: string, client: ClientContext, query: PageQuery): Promise<SubuserPageView> {
     const page = await this.rpc.send(Subjects.SubusersList, { actor, accountId, client, query });

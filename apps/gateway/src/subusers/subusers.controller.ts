@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AcceptedView, CreatedView, CreateSubuserBody, PageQuery, SubuserPageView, SubuserView, UpdateSubuserBody, type Actor } from '#libs/contracts/index.js';
-import { ClientIp, CurrentActor } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
 import { SubusersComposer } from './subusers.composer.js';
@@ -11,14 +12,18 @@ import { SubusersComposer } from './subusers.composer.js';
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/subusers')
 export class SubusersController {
-  constructor(private readonly subusers: SubusersComposer) {}
-
   @Get()
   @RequirePermission('subusers', 'read')
   @ApiOperation({ summary: 'The subusers, by login' })
   @ApiOkResponse({ type: SubuserPageView })
-  list(@CurrentActor() actor: Actor, @Param('accountId') accountId: string, @ClientIp() ip: string, @Query() query: PageQuery): Promise<SubuserPageView> {
-    return this.subusers.list(actor, accountId, { ip }, query);
+  list(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Query() query: PageQuery,
+  ): Promise<SubuserPageView> {
+    return new SubusersComposer(rpc).list(actor, accountId, { ip }, query);
   }
 
   @Post()
@@ -26,8 +31,14 @@ export class SubusersController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a subuser: with a password, or an activation mail to its e-mail' })
   @ApiCreatedResponse({ type: CreatedView })
-  create(@CurrentActor() actor: Actor, @Param('accountId') accountId: string, @ClientIp() ip: string, @Body() body: CreateSubuserBody): Promise<CreatedView> {
-    return this.subusers.create(actor, accountId, { ip }, body);
+  create(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Body() body: CreateSubuserBody,
+  ): Promise<CreatedView> {
+    return new SubusersComposer(rpc).create(actor, accountId, { ip }, body);
   }
 
   @Get(':subuserId')
@@ -35,12 +46,13 @@ export class SubusersController {
   @ApiOperation({ summary: 'One subuser' })
   @ApiOkResponse({ type: SubuserView })
   get(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<SubuserView> {
-    return this.subusers.get(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc).get(actor, accountId, { ip }, subuserId);
   }
 
   @Patch(':subuserId')
@@ -48,13 +60,14 @@ export class SubusersController {
   @ApiOperation({ summary: 'Edit roles, applications, description, active, e-mail or password (a new password or deactivation ends its sessions)' })
   @ApiOkResponse({ type: SubuserView })
   update(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
     @Body() body: UpdateSubuserBody,
   ): Promise<SubuserView> {
-    return this.subusers.update(actor, accountId, { ip }, subuserId, body);
+    return new SubusersComposer(rpc).update(actor, accountId, { ip }, subuserId, body);
   }
 
   @Delete(':subuserId')
@@ -63,12 +76,13 @@ export class SubusersController {
   @ApiOperation({ summary: 'Delete the subuser (its sessions end at once)' })
   @ApiNoContentResponse()
   remove(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<void> {
-    return this.subusers.remove(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc).remove(actor, accountId, { ip }, subuserId);
   }
 
   @Post(':subuserId/password-reset')
@@ -77,12 +91,13 @@ export class SubusersController {
   @ApiOperation({ summary: "Send a reset link to the subuser's e-mail" })
   @ApiAcceptedResponse({ type: AcceptedView })
   sendPasswordReset(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<AcceptedView> {
-    return this.subusers.sendPasswordReset(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc).sendPasswordReset(actor, accountId, { ip }, subuserId);
   }
 
   @Delete(':subuserId/sessions')
@@ -90,11 +105,12 @@ export class SubusersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'End every session of the subuser' })
   endSessions(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<{ ended: number }> {
-    return this.subusers.endSessions(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc).endSessions(actor, accountId, { ip }, subuserId);
   }
 }

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   Subjects,
@@ -14,7 +13,7 @@ import {
   type UserRecord,
   type UserView,
 } from '#libs/contracts/index.js';
-import { RpcClient } from '#libs/platform/index.js';
+import type { RpcSender } from '#libs/platform/index.js';
 import { Bindings, roleNames } from '../people/bindings.js';
 
 /**
@@ -22,12 +21,13 @@ import { Bindings, roleNames } from '../people/bindings.js';
  * change to someone is first checked against the escalation rules (a dry run of the bindings),
  * so nothing is half-done when access says no.
  */
-@Injectable()
 export class UsersComposer {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly bindings: Bindings,
-  ) {}
+  private readonly bindings: Bindings;
+
+  /** A composer for one request: its calls carry that request's id. */
+  constructor(private readonly rpc: RpcSender) {
+    this.bindings = new Bindings(rpc);
+  }
 
   async list(actor: Actor, accountId: string, client: ClientContext, query: ListUsersQuery): Promise<UserPageView> {
     const page = await this.rpc.send(Subjects.UsersList, { actor, accountId, client, query });

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AcceptedView, CreatedView, CreateUserBody, ListUsersQuery, UpdateUserBody, UserPageView, UserView, type Actor } from '#libs/contracts/index.js';
-import { ClientIp, CurrentActor } from '../auth/current-actor.decorator.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
 import { UsersComposer } from './users.composer.js';
@@ -11,14 +12,18 @@ import { UsersComposer } from './users.composer.js';
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/users')
 export class UsersController {
-  constructor(private readonly users: UsersComposer) {}
-
   @Get()
   @RequirePermission('members', 'read')
   @ApiOperation({ summary: 'The user table: search (>= 3 characters: name, e-mail, phone), sort, cursor pages' })
   @ApiOkResponse({ type: UserPageView })
-  list(@CurrentActor() actor: Actor, @Param('accountId') accountId: string, @ClientIp() ip: string, @Query() query: ListUsersQuery): Promise<UserPageView> {
-    return this.users.list(actor, accountId, { ip }, query);
+  list(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Query() query: ListUsersQuery,
+  ): Promise<UserPageView> {
+    return new UsersComposer(rpc).list(actor, accountId, { ip }, query);
   }
 
   @Post()
@@ -26,8 +31,14 @@ export class UsersController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Invite a new person (activation mail) or add a person who has a login ("added" mail); same answer either way' })
   @ApiCreatedResponse({ type: CreatedView })
-  create(@CurrentActor() actor: Actor, @Param('accountId') accountId: string, @ClientIp() ip: string, @Body() body: CreateUserBody): Promise<CreatedView> {
-    return this.users.create(actor, accountId, { ip }, body);
+  create(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Body() body: CreateUserBody,
+  ): Promise<CreatedView> {
+    return new UsersComposer(rpc).create(actor, accountId, { ip }, body);
   }
 
   @Get(':userId')
@@ -35,12 +46,13 @@ export class UsersController {
   @ApiOperation({ summary: 'One person of the account' })
   @ApiOkResponse({ type: UserView })
   get(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<UserView> {
-    return this.users.get(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc).get(actor, accountId, { ip }, userId);
   }
 
   @Patch(':userId')
@@ -48,13 +60,14 @@ export class UsersController {
   @ApiOperation({ summary: 'Edit name, phone, role or active; an inactive person loses access to the account at once' })
   @ApiOkResponse({ type: UserView })
   update(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
     @Body() body: UpdateUserBody,
   ): Promise<UserView> {
-    return this.users.update(actor, accountId, { ip }, userId, body);
+    return new UsersComposer(rpc).update(actor, accountId, { ip }, userId, body);
   }
 
   @Delete(':userId')
@@ -63,12 +76,13 @@ export class UsersController {
   @ApiOperation({ summary: 'Remove the person from the account' })
   @ApiNoContentResponse()
   remove(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<void> {
-    return this.users.remove(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc).remove(actor, accountId, { ip }, userId);
   }
 
   @Post(':userId/invitation')
@@ -77,12 +91,13 @@ export class UsersController {
   @ApiOperation({ summary: 'Send a pending person a new activation link (the previous one stops working)' })
   @ApiAcceptedResponse({ type: AcceptedView })
   resendInvitation(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<AcceptedView> {
-    return this.users.resendInvitation(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc).resendInvitation(actor, accountId, { ip }, userId);
   }
 
   @Delete(':userId/invitation')
@@ -91,12 +106,13 @@ export class UsersController {
   @ApiOperation({ summary: 'Revoke a pending invitation: the link stops working and the person leaves the account' })
   @ApiNoContentResponse()
   revokeInvitation(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<void> {
-    return this.users.revokeInvitation(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc).revokeInvitation(actor, accountId, { ip }, userId);
   }
 
   @Post(':userId/password-reset')
@@ -105,12 +121,13 @@ export class UsersController {
   @ApiOperation({ summary: '"Send email": the person receives a reset link (admins never see or set passwords)' })
   @ApiAcceptedResponse({ type: AcceptedView })
   sendPasswordReset(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<AcceptedView> {
-    return this.users.sendPasswordReset(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc).sendPasswordReset(actor, accountId, { ip }, userId);
   }
 
   @Delete(':userId/sessions')
@@ -118,11 +135,12 @@ export class UsersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'End every session of the person (their access tokens are refused at once)' })
   endSessions(
+    @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<{ ended: number }> {
-    return this.users.endSessions(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc).endSessions(actor, accountId, { ip }, userId);
   }
 }
