@@ -4,7 +4,7 @@ import { freePort, TestNatsServer } from '#libs/testing/nats-server.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { ARGON2_PARAMS, nodeArgon2 } from '../apps/identity/src/credentials/password-hasher.js';
 import { userTableSql, type UserTableRequest } from '../apps/identity/src/users/user-table.js';
-import { closedLoop, cpuSecondsOf, median, percentiles, profilingArgs, startProcess, stopProcess, type BenchResult } from './harness.js';
+import { closedLoop, cpuSecondsOf, keepAliveClient, median, percentiles, profilingArgs, startProcess, stopProcess, type BenchResult } from './harness.js';
 import { seedUserTable, SEED } from './seed-user-table.js';
 
 const RUNS = 3;
@@ -29,16 +29,12 @@ export async function runIdentityBenchmarks(): Promise<BenchResult[]> {
 async function logins(): Promise<BenchResult[]> {
   const system = new TestSystem({ env: { LOG_LEVEL: 'error', TRUST_PROXY: 'true' }, nodeArgs: profilingArgs() });
   await system.start();
+  const client = keepAliveClient(system.url, IN_FLIGHT);
   try {
     const phc = await nodeArgon2.hash(PASSWORD);
     const emails = await seedPeople(system, phc);
     const login = (email: string, password: string, ip = '10.9.0.1') =>
-      fetch(`${system.url}/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
-        body: JSON.stringify({ email, password }),
-      }).then(async (response) => {
-        await response.arrayBuffer();
+      client.postJson('/v1/auth/login', { email, password }, { 'x-forwarded-for': ip }).then((response) => {
         if (response.status !== 200 && password === PASSWORD) throw new Error(`login answered ${response.status}`);
         return response.status;
       });
@@ -104,6 +100,7 @@ async function logins(): Promise<BenchResult[]> {
       await enumerationTiming(emails, login),
     ];
   } finally {
+    client.close();
     await system.stop();
   }
 }
