@@ -21,17 +21,29 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+interface Outgoing {
+  token: string;
+  subject: string;
+  body: string | Uint8Array;
+  headers: MsgHdrs | undefined;
+}
+
 /**
  * Request-reply over one wildcard inbox subscription, with one timer per request and nothing
  * else. nats.js's own `request()` builds up to three Error objects (with stack traces) per
  * call, which on a busy gateway cost more CPU than the rest of the request path; this keeps
  * the same wire behaviour (reply subject, headers, the server's 503 no-responders status).
+ *
+ * Requests made during one turn of the event loop are published together at its end
+ * (setImmediate), so they leave in one socket write: nats.js writes once per microtask
+ * checkpoint, which on a busy gateway meant one write system call per HTTP request.
  */
 export class RequestMux {
   private readonly inbox = `${createInbox()}.`;
   private readonly pending = new Map<string, Pending>();
   private readonly subscription: Subscription;
   private sequence = 0;
+  private outgoing: Outgoing[] = [];
 
   constructor(private readonly connection: NatsConnection) {
     this.subscription = connection.subscribe(`${this.inbox}*`, { callback: (error, message) => this.dispatch(error, message) });
@@ -44,11 +56,8 @@ export class RequestMux {
     return new Promise<Msg>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(token)?.reject(new RequestFailure('timeout', subject)), options.timeoutMs);
       this.pending.set(token, { subject, resolve, reject, timer });
-      try {
-        this.connection.publish(subject, body, { reply: this.inbox + token, headers: options.headers });
-      } catch (error) {
-        this.settle(token)?.reject(error);
-      }
+      if (this.outgoing.length === 0) setImmediate(() => this.publishOutgoing());
+      this.outgoing.push({ token, subject, body, headers: options.headers });
     });
   }
 
@@ -69,6 +78,20 @@ export class RequestMux {
   close(): void {
     this.subscription.unsubscribe();
     this.failAll();
+  }
+
+  /** Publishes what this turn of the event loop asked for (nats.js then writes it in one go). */
+  private publishOutgoing(): void {
+    const batch = this.outgoing;
+    this.outgoing = [];
+    for (const { token, subject, body, headers } of batch) {
+      if (!this.pending.has(token)) continue;
+      try {
+        this.connection.publish(subject, body, { reply: this.inbox + token, headers });
+      } catch (error) {
+        this.settle(token)?.reject(error);
+      }
+    }
   }
 
   private dispatch(error: Error | null, message: Msg): void {
