@@ -14,6 +14,8 @@ export interface BenchResult {
   details?: Record<string, unknown>;
   /** Prose about the scenario, printed under the table. */
   markdown?: string;
+  /** When, at which commit, and at what load average (1 minute) its group started. */
+  run?: { ranAt: string; commit: string; loadAtStart: number };
 }
 
 /** Latency percentiles (ms) of a list of durations (ms). */
@@ -143,4 +145,35 @@ export function keepAliveClient(baseUrl: string, maxSockets: number) {
     },
     close: () => agent.destroy(),
   };
+}
+
+/**
+ * Starts calls at a fixed rate, whatever the answers do (an open loop), for `durationMs`;
+ * latency counts from the moment each call was due, so a stall shows in the tail instead of
+ * slowing the load down (no coordinated omission). For latency at a stated load, where a
+ * closed loop at full concurrency would only measure queueing (Little's law).
+ */
+export async function openLoop(call: () => Promise<unknown>, options: { ratePerSecond: number; durationMs: number }) {
+  const latencies: number[] = [];
+  const pending: Array<Promise<void>> = [];
+  let failures = 0;
+  const started = performance.now();
+  const interval = 1000 / options.ratePerSecond;
+  let issued = 0;
+  while (performance.now() - started < options.durationMs) {
+    const due = Math.floor((performance.now() - started) / interval);
+    for (; issued <= due; issued += 1) {
+      const scheduled = started + issued * interval;
+      pending.push(
+        call().then(
+          () => void latencies.push(performance.now() - scheduled),
+          () => void (failures += 1),
+        ),
+      );
+    }
+    // A 1 ms tick (what was due since the last one leaves together): a spinning loop would take a core from what it measures.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(pending);
+  return { perSecond: latencies.length / ((performance.now() - started) / 1000), calls: latencies.length, failures, ...percentiles(latencies) };
 }

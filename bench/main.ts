@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { runAccessBenchmarks } from './access.bench.js';
 import { runIdentityBenchmarks } from './identity.bench.js';
 import type { Scenario } from './lib/scenario.js';
@@ -32,7 +33,13 @@ const previous = existsSync('bench/results.json') ? (JSON.parse(readFileSync('be
 const fresh: BenchResult[] = [];
 for (const name of names) {
   process.stdout.write(`bench: ${name}\n`);
-  fresh.push(...(await GROUPS[name]()));
+  // Where and when each row was measured: rows of different runs sit side by side in the report.
+  const run = {
+    ranAt: new Date().toISOString().slice(0, 16).replace('T', ' '),
+    commit: String(environment().commit),
+    loadAtStart: Number(loadavg()[0].toFixed(1)),
+  };
+  fresh.push(...(await GROUPS[name]()).map((result) => ({ ...result, run })));
 }
 const results = [...previous.filter((old) => !fresh.some((result) => result.id === old.id)), ...fresh].sort((a, b) => a.id.localeCompare(b.id));
 const env = environment();
@@ -48,7 +55,7 @@ process.exit(0);
 function render(env: Record<string, string | number>, list: BenchResult[]): string {
   const rows = list.map(
     (r) =>
-      `| ${r.id} | ${r.scenario} | ${r.value} ${r.unit} | ${r.target ?? ''} | ${r.pass === undefined ? '-' : r.pass ? 'yes' : '**no**'} | ${formatDetails(r.details)} |`,
+      `| ${r.id} | ${r.scenario} | ${r.value} ${r.unit} | ${r.target ?? ''} | ${r.pass === undefined ? '-' : r.pass ? 'yes' : '**no**'} | ${formatDetails(r.details)} | ${formatRun(r.run)} |`,
   );
   return [
     '# Benchmarks',
@@ -58,15 +65,19 @@ function render(env: Record<string, string | number>, list: BenchResult[]): stri
     'machine; load comes from the bench process over loopback, bounded in time. Medians of 3 runs.',
     '',
     `Machine: ${env.cpus} x ${env.cpu}, Node ${env.node}. Written: ${env.date}, commit ${env.commit}. Each row keeps the last run of its`,
-    'scenario (`npm run bench -- <group>` reruns one group: access, identity, mail). The runs of 2026-11-22 shared the 2 cores with',
-    'concurrent test suites (load average 4-8), so the ratios that need several processes (C1, C2, G1) are pessimistic; rerun on a quiet machine.',
+    'scenario (`npm run bench -- <group>` reruns one group: access, identity, mail; `bench/results.json` keeps them); the last column says',
+    'when, at which commit, and how busy the machine was as the group started (1-minute load average; 2 cores: above ~1 other work shared them).',
     '',
-    '| id | scenario | result | target | met | details |',
-    '|---|---|---|---|---|---|',
+    '| id | scenario | result | target | met | details | run |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
     ...list.flatMap((r) => (r.markdown ? [r.markdown] : [])),
   ].join('\n');
+}
+
+function formatRun(run: BenchResult['run']): string {
+  return run ? `${run.ranAt}, ${run.commit}, load ${run.loadAtStart}` : '';
 }
 
 function formatDetails(details: Record<string, unknown> | undefined): string {
