@@ -5,7 +5,18 @@ import { freePort } from '#libs/testing/nats-server.js';
 import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
 import { loadCatalog } from '../apps/access/src/catalog/catalog.loader.js';
 import { BUILTIN_ROLE_PREFIX, DecisionStore, type AccountSnapshot } from '../apps/access/src/checks/decision-store.js';
-import { closedLoop, cpuSecondsOf, median, openLoop, percentiles, profilingArgs, startProcess, stopProcess, type BenchResult } from './harness.js';
+import {
+  closedLoop,
+  cpuSecondsOf,
+  keepAliveClient,
+  median,
+  openLoop,
+  percentiles,
+  profilingArgs,
+  startProcess,
+  stopProcess,
+  type BenchResult,
+} from './harness.js';
 
 const RUNS = 3;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -102,6 +113,8 @@ async function checksOverNats(nats: TestNatsRequester, seeded: Seeded, pids: { a
   // Latency at a stated load: checks started at half the throughput just measured, whatever the answers do.
   const atHalfLoad = await openLoop(() => nats.send('access.check', check), { ratePerSecond: Math.round(checkRate / 2), durationMs: SECONDS * 1000 });
   const p99 = atHalfLoad.p99;
+  // And at the anchor's rate: SpiceDB's 1.5k checks/s per vCPU, for our 2.
+  const atAnchorRate = await openLoop(() => nats.send('access.check', check), { ratePerSecond: 3000, durationMs: SECONDS * 1000 });
   const checksPerSecond = median(batchRuns.map((r) => r.perSecond)) * 100;
   return [
     {
@@ -111,12 +124,15 @@ async function checksOverNats(nats: TestNatsRequester, seeded: Seeded, pids: { a
       unit: '% of echo',
       target: '>= 85%; p99 <= 2 ms at half load',
       pass: ratio >= 0.85 && p99 <= 2 && atHalfLoad.failures === 0,
+      markdown: C1_G1_NOTES,
       details: {
         checksPerSecond: Math.round(checkRate),
         echoPerSecond: Math.round(echoRate),
         halfLoadPerSecond: Math.round(atHalfLoad.perSecond),
         halfLoadP50: round(atHalfLoad.p50),
         halfLoadP99: round(p99),
+        p95At3kPerSecond: round(atAnchorRate.p95),
+        p99At3kPerSecond: round(atAnchorRate.p99),
         p50At64InFlight: round(median(checkRuns.map((r) => r.p50))),
         p99At64InFlight: round(median(checkRuns.map((r) => r.p99))),
         echoP99At64InFlight: round(median(echoRuns.map((r) => r.p99))),
@@ -165,10 +181,18 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
   const routedHeaders = { authorization: `Bearer ${seeded.token}` };
   const routed = await load(routedUrl, routedHeaders);
   const ratio = routed.rps / bare.rps;
-  // Latency at a stated load: the same route paced at half the throughput just measured.
-  const halfRate = Math.max(1, Math.round(routed.rps / 2));
-  const atHalfLoad = await autocannon({ url: routedUrl, connections: 64, overallRate: halfRate, duration: SECONDS, headers: routedHeaders });
-  const halfLoadErrors = atHalfLoad.errors + atHalfLoad.non2xx;
+  // Latency at a stated load: the same route started at half the throughput just measured, whatever the answers do
+  // (autocannon's overallRate sends each second's quota in a burst, which measures the burst instead).
+  const client = keepAliveClient(system.url, 64);
+  const routedPath = routedUrl.slice(system.url.length);
+  const atHalfLoad = await openLoop(
+    () =>
+      client.get(routedPath, routedHeaders).then((answer) => {
+        if (answer.status !== 200) throw new Error(`answered ${answer.status}`);
+      }),
+    { ratePerSecond: Math.max(1, Math.round(routed.rps / 2)), durationMs: SECONDS * 1000 },
+  );
+  client.close();
   return [
     {
       id: 'G1',
@@ -176,13 +200,13 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
       value: Math.round(ratio * 100),
       unit: '% of bare',
       target: '>= 35%; p99 <= 25 ms at half load',
-      pass: ratio >= 0.35 && atHalfLoad.latency.p99 <= 25 && routed.errors === 0 && halfLoadErrors === 0,
+      pass: ratio >= 0.35 && atHalfLoad.p99 <= 25 && routed.errors === 0 && atHalfLoad.failures === 0,
       details: {
         gatewayRps: Math.round(routed.rps),
         bareRps: Math.round(bare.rps),
-        halfLoadRps: Math.round(atHalfLoad.requests.average),
-        halfLoadP50: atHalfLoad.latency.p50,
-        halfLoadP99: atHalfLoad.latency.p99,
+        halfLoadRps: Math.round(atHalfLoad.perSecond),
+        halfLoadP50: round(atHalfLoad.p50),
+        halfLoadP99: round(atHalfLoad.p99),
         p99At64Connections: routed.p99,
         bareP99At64Connections: bare.p99,
         errors: routed.errors,
@@ -193,6 +217,23 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
     },
   ];
 }
+
+const C1_G1_NOTES = `## C1 and G1: throughput, and latency at a stated load
+
+Throughput is measured in a closed loop at full concurrency (64 checks in flight, 64 HTTP connections), against its
+baseline in the same run. Latency is measured in an open loop: calls start at a fixed rate, half the throughput just
+measured, whatever the answers do, and each counts from its own start. C1 also reports the latency at 3k checks/s,
+SpiceDB's 1.5k checks/s per vCPU for our two. The p99 of the closed loop is kept beside (\`p99At64InFlight\`) but is not
+the latency target: with 64 requests always in flight, Little's law makes the mean latency 64 / throughput, so p99 <= 2 ms
+at 64 in flight would need well over 32k answers/s with no tail at all, on two cores shared by the load generator, NATS
+and the service. The Nest echo handler that C1 compares with, which does nothing, misses it by as much
+(\`echoP99At64InFlight\`), and so does G1's bare hello route at 64 connections (\`bareP99At64Connections\`).
+
+What the gateway does per request (G1): one middleware gives the request its id and an RPC sender (no AsyncLocalStorage:
+on Node 20 its promise hooks cost ~7 % of a request), a token verified before is taken from memory (time claims, key
+and session still checked), the permission decision comes from a cache that \`access.changed\` clears, and the NATS
+requests of one event-loop turn leave in one socket write. \`cpuUsPerRequest\` says where the CPU goes per process.
+`;
 
 /** C3: 10k principals x 50 roles x 1k applications, decided in process. */
 function decisionInProcess(): BenchResult[] {

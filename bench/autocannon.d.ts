@@ -4,8 +4,6 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
-    /** Requests per second over all connections (paced), instead of as fast as answers come. */
-    overallRate?: number;
     headers?: Record<string, string>;
   }
   interface Result {

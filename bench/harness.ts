@@ -148,32 +148,38 @@ export function keepAliveClient(baseUrl: string, maxSockets: number) {
 }
 
 /**
- * Starts calls at a fixed rate, whatever the answers do (an open loop), for `durationMs`;
- * latency counts from the moment each call was due, so a stall shows in the tail instead of
- * slowing the load down (no coordinated omission). For latency at a stated load, where a
- * closed loop at full concurrency would only measure queueing (Little's law).
+ * Starts calls at a fixed rate, whatever the answers do (an open loop), for `durationMs`: for
+ * latency at a stated load, where a closed loop at full concurrency would only measure queueing
+ * (Little's law). The pacing never waits for answers, so a slow answer cannot hold the load
+ * back; latency counts from each call's start (the 1 ms pacing tick is not counted as waiting).
  */
 export async function openLoop(call: () => Promise<unknown>, options: { ratePerSecond: number; durationMs: number }) {
   const latencies: number[] = [];
-  const pending: Array<Promise<void>> = [];
   let failures = 0;
+  let outstanding = 0;
+  let drained: (() => void) | undefined;
+  const finish = (latency?: number) => {
+    if (latency === undefined) failures += 1;
+    else latencies.push(latency);
+    outstanding -= 1;
+    if (outstanding === 0) drained?.();
+  };
   const started = performance.now();
   const interval = 1000 / options.ratePerSecond;
   let issued = 0;
   while (performance.now() - started < options.durationMs) {
     const due = Math.floor((performance.now() - started) / interval);
     for (; issued <= due; issued += 1) {
-      const scheduled = started + issued * interval;
-      pending.push(
-        call().then(
-          () => void latencies.push(performance.now() - scheduled),
-          () => void (failures += 1),
-        ),
+      const sent = performance.now();
+      outstanding += 1;
+      call().then(
+        () => finish(performance.now() - sent),
+        () => finish(),
       );
     }
     // A 1 ms tick (what was due since the last one leaves together): a spinning loop would take a core from what it measures.
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  await Promise.all(pending);
+  if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve));
   return { perSecond: latencies.length / ((performance.now() - started) / 1000), calls: latencies.length, failures, ...percentiles(latencies) };
 }
