@@ -185,6 +185,7 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
   // (autocannon's overallRate sends each second's quota in a burst, which measures the burst instead).
   const client = keepAliveClient(system.url, 64);
   const routedPath = routedUrl.slice(system.url.length);
+  const serverSideBefore = await durationBuckets(client, routedPath.split('?')[0]);
   const atHalfLoad = await openLoop(
     () =>
       client.get(routedPath, routedHeaders).then((answer) => {
@@ -192,6 +193,8 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
       }),
     { ratePerSecond: Math.max(1, Math.round(routed.rps / 2)), durationMs: SECONDS * 1000 },
   );
+  // The gateway's own histogram over the same requests: what it spent from its metrics middleware to the answer.
+  const serverSide = bucketDifference(await durationBuckets(client, routedPath.split('?')[0]), serverSideBefore);
   client.close();
   return [
     {
@@ -207,6 +210,7 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
         halfLoadRps: Math.round(atHalfLoad.perSecond),
         halfLoadP50: round(atHalfLoad.p50),
         halfLoadP99: round(atHalfLoad.p99),
+        halfLoadShareWithin25msInGateway: serverSide.within(0.025),
         p99At64Connections: routed.p99,
         bareP99At64Connections: bare.p99,
         errors: routed.errors,
@@ -234,6 +238,25 @@ on Node 20 its promise hooks cost ~7 % of a request), a token verified before is
 and session still checked), the permission decision comes from a cache that \`access.changed\` clears, and the NATS
 requests of one event-loop turn leave in one socket write. \`cpuUsPerRequest\` says where the CPU goes per process.
 `;
+
+/** The gateway's request-duration histogram for one route: cumulative counts by upper bound (seconds). */
+async function durationBuckets(client: ReturnType<typeof keepAliveClient>, routeSuffix: string): Promise<Map<number, number>> {
+  const accountRoute = routeSuffix.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, ':accountId');
+  const text = (await client.get('/metrics')).body;
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('portico_http_request_duration_seconds_bucket') || !line.includes(`route="${accountRoute}"`)) continue;
+    const bound = /le="([^"]+)"/.exec(line)?.[1];
+    if (bound) buckets.set(bound === '+Inf' ? Infinity : Number(bound), Number(line.split(' ').pop()));
+  }
+  return buckets;
+}
+
+/** Counts between two readings of a histogram, and the share of them within a bound. */
+function bucketDifference(after: Map<number, number>, before: Map<number, number>) {
+  const count = (bound: number) => (after.get(bound) ?? 0) - (before.get(bound) ?? 0);
+  return { within: (bound: number) => `${round((100 * count(bound)) / Math.max(1, count(Infinity)))} %` };
+}
 
 /** C3: 10k principals x 50 roles x 1k applications, decided in process. */
 function decisionInProcess(): BenchResult[] {
