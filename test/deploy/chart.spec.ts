@@ -510,14 +510,14 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     };
     const nats = values.nats.userPasswordSecret.name ? ['NATS_PASSWORD', 'NATS_USER'] : [];
     const natsVol = values.nats.credsSecret.name ? [values.nats.credsSecret.name] : [];
-    const { signingKeySecret, publicKeysSecret } = values.jwt;
+    const { signingKeySecret } = values.jwt;
     expect(refs('gateway')).toEqual({
       env: [...nats].sort(),
-      secretVolumes: [publicKeysSecret, ...natsVol].sort(),
+      secretVolumes: [...natsVol],
     });
     expect(refs('identity')).toEqual({
       env: ['DATABASE_URL', ...nats].sort(),
-      secretVolumes: [signingKeySecret, publicKeysSecret, ...natsVol].sort(),
+      secretVolumes: [signingKeySecret, ...natsVol].sort(),
     });
     expect(refs('access')).toEqual({
       env: ['DATABASE_URL', ...nats].sort(),

@@ -18,10 +18,6 @@ gateway identity access notifications
 {{- if eq . "identity" }}true{{ end -}}
 {{- end -}}
 
-{{- define "portico.needsPublicKeys" -}}
-{{- if has . (list "gateway" "identity") }}true{{ end -}}
-{{- end -}}
-
 {{- define "portico.needsCatalog" -}}
 {{- if eq . "access" }}true{{ end -}}
 {{- end -}}
