@@ -135,3 +135,39 @@ async function waitForStatus(url: string, status: number): Promise<unknown> {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+describe('graceful shutdown', () => {
+  const system = new TestSystem();
+  const password = 'correct horse battery staple';
+  // Three people, four logins each: under the per-identifier throttle (5 attempts in flight) and the per-address one (20).
+  const emails = ['one@graceful.test', 'two@graceful.test', 'three@graceful.test'];
+
+  beforeAll(async () => {
+    await system.start();
+    for (const [i, email] of emails.entries()) {
+      await request(system.url)
+        .post('/v1/accounts')
+        .send({ ...account, slug: `graceful-${i}`, owner: { ...account.owner, email } })
+        .expect(201);
+      const mail = await system.mail.waitFor((candidate) => candidate.to.includes(email));
+      const link = mail.links.find((candidate) => candidate.includes('/activate?'))!;
+      await request(system.url)
+        .post('/v1/auth/activate')
+        .send({ token: new URL(link).searchParams.get('token'), password })
+        .expect(204);
+    }
+  });
+  afterAll(() => system.stop());
+
+  it('on SIGTERM a service finishes the requests it holds before it exits (each login queues for argon2)', async () => {
+    const logins = emails.flatMap((email) => Array.from({ length: 4 }, () => request(system.url).post('/v1/auth/login').send({ email, password })));
+    const answers = Promise.all(logins.map((login) => login.then((response) => response.status)));
+    // The logins reach identity at once; two argon2 verifications run at a time, so most are still queued here.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const exitCode = await system.stopService('identity', 'SIGTERM');
+    expect(await answers).toEqual(Array.from({ length: 12 }, () => 200));
+    expect(exitCode).toBe(0);
+    system.startService('identity');
+    await system.waitUntil('/health/ready');
+  });
+});
