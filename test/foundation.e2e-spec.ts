@@ -194,14 +194,17 @@ describe('bad input gets a clear 4xx', () => {
   });
 
   it('passes the request id on to the services with every message it sends for the request', async () => {
+    const { accountId, accessToken } = await signUp('trace', 'trace@acme.test');
     const listener = await connect({ servers: system.nats.url });
-    const seen: Array<string | undefined> = [];
-    // A plain subscription gets a copy of every login message besides identity's queue group.
-    listener.subscribe(Subjects.AuthLogin, {
-      callback: (_error, message) => {
-        seen.push(message.headers?.get('x-request-id'));
-      },
-    });
+    const seen: Record<string, Array<string | undefined>> = {};
+    // Plain subscriptions get a copy of every message besides the services' queue groups.
+    for (const subject of [Subjects.AuthLogin, Subjects.AccessCheck, Subjects.UsersList, Subjects.AccessBindingsOfPrincipals]) {
+      listener.subscribe(subject, {
+        callback: (_error, message) => {
+          (seen[subject] ??= []).push(message.headers?.get('x-request-id'));
+        },
+      });
+    }
     await listener.flush();
     try {
       await request(system.url)
@@ -210,8 +213,19 @@ describe('bad input gets a clear 4xx', () => {
         .send({ email: 'nobody@nowhere.test', password: PASSWORD })
         .expect(401);
       const generated = await request(system.url).post('/v1/auth/login').send({ email: 'nobody@nowhere.test', password: PASSWORD }).expect(401);
+      // Authenticated: the guard asks access, the user table asks identity, then access for the roles.
+      await request(system.url)
+        .get(`/v1/accounts/${accountId}/users`)
+        .set('authorization', `Bearer ${accessToken}`)
+        .set('x-request-id', 'trace-users-8')
+        .expect(200);
       await listener.flush();
-      expect(seen).toEqual(['trace-login-7', generated.headers['x-request-id']]);
+      expect(seen).toEqual({
+        [Subjects.AuthLogin]: ['trace-login-7', generated.headers['x-request-id']],
+        [Subjects.AccessCheck]: ['trace-users-8'],
+        [Subjects.UsersList]: ['trace-users-8'],
+        [Subjects.AccessBindingsOfPrincipals]: ['trace-users-8'],
+      });
     } finally {
       await listener.close();
     }

@@ -15,8 +15,8 @@ function failer(path: string): Fail {
 }
 
 /** The fields every question about a principal in an account shares: only `allowed` fields, a principal, UUIDs. */
-function checkSubjectFields(value: unknown, allowed: Set<string>, fail: Fail): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('check', 'must be an object');
+function checkSubjectFields(value: unknown, allowed: Set<string>, fail: Fail, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(what, 'must be an object');
   const input = value as Record<string, unknown>;
   for (const key of Object.keys(input)) if (!allowed.has(key)) fail(key, 'should not exist');
   const principal = input.principal as Record<string, unknown> | null;
@@ -37,7 +37,7 @@ function checkSubjectFields(value: unknown, allowed: Set<string>, fail: Fail): R
  */
 export function parseCheckRequest(value: unknown, path = ''): CheckRequest {
   const fail = failer(path);
-  const input = checkSubjectFields(value, CHECK_FIELDS, fail);
+  const input = checkSubjectFields(value, CHECK_FIELDS, fail, 'check');
   if (typeof input.section !== 'string' || input.section.length === 0 || input.section.length > 100) fail('section', 'must be a string of 1 to 100 characters');
   if (typeof input.action !== 'string' || input.action.length === 0 || input.action.length > 50) fail('action', 'must be a string of 1 to 50 characters');
   return value as CheckRequest;
@@ -45,7 +45,7 @@ export function parseCheckRequest(value: unknown, path = ''): CheckRequest {
 
 /** Validates `access.permissions.effective` (asked on every page of a panel, for its menus) the same way. */
 export function parseEffectivePermissionsRequest(value: unknown): EffectivePermissionsRequest {
-  checkSubjectFields(value, EFFECTIVE_FIELDS, failer(''));
+  checkSubjectFields(value, EFFECTIVE_FIELDS, failer(''), 'request');
   return value as EffectivePermissionsRequest;
 }
 

@@ -57,7 +57,7 @@ describe('RequestMux on a real NATS server', () => {
     mux.close();
   });
 
-  it('fails what is waiting when closed, and never publishes a request that failed before its turn ended', async () => {
+  it('fails what is waiting when closed (lost once sent, disconnected before), and never publishes a request that failed before its turn ended', async () => {
     const seen: string[] = [];
     const counter = await connect({ servers: server.url });
     counter.subscribe('mux.counted', { callback: (_error, message) => void seen.push(message.string()) });
@@ -67,7 +67,7 @@ describe('RequestMux on a real NATS server', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const unsent = mux.request('mux.counted', 'never', { timeoutMs: 5000 });
     mux.close();
-    expect((await failureOf(waiting)).kind).toBe('disconnected');
+    expect((await failureOf(waiting)).kind).toBe('lost');
     expect((await failureOf(unsent)).kind).toBe('disconnected');
     await requester.flush();
     await counter.flush();

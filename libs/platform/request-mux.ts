@@ -1,7 +1,11 @@
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
-/** Why a {@link RequestMux} request failed. */
-export type RequestFailureKind = 'no-responders' | 'timeout' | 'disconnected';
+/**
+ * Why a {@link RequestMux} request failed: nobody listens; nobody answered in time; the
+ * connection went away before it was sent (`disconnected`: safe to retry) or after (`lost`: it
+ * may have been carried out).
+ */
+export type RequestFailureKind = 'no-responders' | 'timeout' | 'disconnected' | 'lost';
 
 /** A request that got no reply: nobody listens, nobody answered in time, or the connection went away. */
 export class RequestFailure extends Error {
@@ -19,6 +23,8 @@ interface Pending {
   resolve: (message: Msg) => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
+  /** Handed to the connection (it may have reached the service). */
+  sent: boolean;
 }
 
 interface Outgoing {
@@ -55,17 +61,17 @@ export class RequestMux {
     const token = this.sequence.toString(36);
     return new Promise<Msg>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(token)?.reject(new RequestFailure('timeout', subject)), options.timeoutMs);
-      this.pending.set(token, { subject, resolve, reject, timer });
+      this.pending.set(token, { subject, resolve, reject, timer, sent: false });
       if (this.outgoing.length === 0) setImmediate(() => this.publishOutgoing());
       this.outgoing.push({ token, subject, body, headers: options.headers });
     });
   }
 
-  /** Fails every request still waiting (the connection dropped: their replies may never come). */
-  failAll(kind: RequestFailureKind = 'disconnected'): void {
+  /** Fails every request still waiting (the connection dropped or closed: their replies may never come). */
+  failAll(): void {
     for (const token of [...this.pending.keys()]) {
       const pending = this.settle(token);
-      pending?.reject(new RequestFailure(kind, pending.subject));
+      pending?.reject(new RequestFailure(pending.sent ? 'lost' : 'disconnected', pending.subject));
     }
   }
 
@@ -85,9 +91,11 @@ export class RequestMux {
     const batch = this.outgoing;
     this.outgoing = [];
     for (const { token, subject, body, headers } of batch) {
-      if (!this.pending.has(token)) continue;
+      const pending = this.pending.get(token);
+      if (!pending) continue;
       try {
         this.connection.publish(subject, body, { reply: this.inbox + token, headers });
+        pending.sent = true;
       } catch (error) {
         this.settle(token)?.reject(error);
       }

@@ -33,6 +33,7 @@ export class RpcClient implements RpcSender {
   ) {
     this.mux = new RequestMux(link.connection);
     link.onDisconnect(() => this.mux.failAll());
+    void link.connection.closed().then(() => this.mux.failAll());
   }
 
   /** Sends `payload` on `subject` with the request id of the running request context (see request-context.ts), if any. */
@@ -74,13 +75,15 @@ export class RpcClient implements RpcSender {
 }
 
 /** Turns a failed request into the domain error the gateway answers with: 503 when nobody listens or NATS is down, 504 on a timeout. */
-export function translateTransportError(error: unknown): DomainError {
+function translateTransportError(error: unknown): DomainError {
   const kind = error instanceof RequestFailure ? error.kind : 'disconnected';
   switch (kind) {
     case 'no-responders':
       return new DomainError(ErrorCode.ServiceUnavailable, `No service is answering ${(error as RequestFailure).subject}`);
     case 'timeout':
       return new DomainError(ErrorCode.UpstreamTimeout, `${(error as RequestFailure).subject} did not answer in time`);
+    case 'lost':
+      return new DomainError(ErrorCode.UpstreamTimeout, `The connection dropped before ${(error as RequestFailure).subject} answered; it may have been done`);
     case 'disconnected':
       return new DomainError(ErrorCode.ServiceUnavailable, 'Messaging is unavailable, retry shortly');
   }

@@ -35,6 +35,8 @@ export class ChecksController implements OnModuleInit {
     this.direct.register(Subjects.AccessPermissionsEffective, (request) => this.effective(request));
   }
 
+  // The three hot patterns stay declared so that Nest subscribes them; the server answers them
+  // through the direct handlers above and leaves to these only packets it cannot read itself.
   @MessagePattern(Subjects.AccessCheck)
   check(@Payload() request: unknown): CheckResult | Promise<CheckResult> {
     return this.checks.check(parseCheckRequest(request));

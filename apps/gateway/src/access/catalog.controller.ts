@@ -1,8 +1,8 @@
-import { Rpc } from '../auth/current-actor.decorator.js';
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CatalogView, Subjects } from '#libs/contracts/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
+import { Rpc } from '../auth/current-actor.decorator.js';
 import { Authenticated } from '../auth/route-policy.js';
 
 /** The section catalogue. */

@@ -9,6 +9,9 @@ import { DecisionCache } from './decision-cache.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
 
+/** A request once the actor is known. */
+type AuthenticatedRequest = GatewayRequest & { user: Actor };
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -30,15 +33,15 @@ export class AccessGuard extends AuthGuard('jwt') {
     const policy = this.reflector.getAllAndOverride<RoutePolicy | undefined>(ROUTE_POLICY, [context.getHandler(), context.getClass()]);
     if (!policy) throw new DomainError(ErrorCode.Forbidden, 'This route declares no access policy');
     if (policy.kind === 'public') return true;
-    const request = context.switchToHttp().getRequest<GatewayRequest & { user: Actor }>();
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     await this.authenticate(context, request);
     if (policy.kind === 'authenticated') return true;
-    await this.authorize(request, request.params.accountId, policy);
+    await this.authorize(request, policy);
     return true;
   }
 
   /** A token seen before is taken from memory (see JwtStrategy.rememberedActor); any other goes through passport-jwt. */
-  private async authenticate(context: ExecutionContext, request: GatewayRequest & { user: Actor }): Promise<void> {
+  private async authenticate(context: ExecutionContext, request: AuthenticatedRequest): Promise<void> {
     const remembered = this.jwt.rememberedActor(request);
     if (!remembered) {
       await super.canActivate(context);
@@ -57,11 +60,8 @@ export class AccessGuard extends AuthGuard('jwt') {
     return actor;
   }
 
-  private async authorize(
-    request: GatewayRequest & { user: Actor },
-    accountId: string | string[] | undefined,
-    policy: { section: string; action: string },
-  ): Promise<void> {
+  private async authorize(request: AuthenticatedRequest, policy: { section: string; action: string }): Promise<void> {
+    const { accountId } = request.params;
     if (typeof accountId !== 'string' || !UUID.test(accountId)) throw new DomainError(ErrorCode.NotFound, 'Account not found');
     const decision = await this.decide(request, accountId, policy);
     if (decision.reason === 'not-member') throw new DomainError(ErrorCode.NotFound, 'Account not found');
@@ -69,7 +69,7 @@ export class AccessGuard extends AuthGuard('jwt') {
   }
 
   /** Asks access (Portico's own permissions are `portico.<section>`), through the cache that `access.changed` invalidates. */
-  private async decide(request: GatewayRequest & { user: Actor }, accountId: string, policy: { section: string; action: string }): Promise<CheckResult> {
+  private async decide(request: AuthenticatedRequest, accountId: string, policy: { section: string; action: string }): Promise<CheckResult> {
     const actor = request.user;
     const key = `${actor.type}:${actor.id}:${policy.section}:${policy.action}`;
     const cached = this.cache.get(accountId, key);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
+import type { KeyObject } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { PRINCIPAL_TYPES, type AccessTokenClaims, type Actor } from '#libs/contracts/index.js';
@@ -14,6 +15,13 @@ import { VerifiedTokens } from './verified-tokens.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
+/** The claims of a verified access token as they reach `validate`. */
+type VerifiedClaims = Partial<AccessTokenClaims> & { exp?: number; nbf?: number };
+
+/** The key (and its id) passport-jwt verified this request's token with, kept on the request until `validate`. */
+const VERIFYING_KEY = Symbol('verifyingKey');
+type KeyedRequest = Request & { [VERIFYING_KEY]?: { kid: string; key: KeyObject } };
+
 /**
  * Verifies access tokens: ES256 only (pinned), key by `kid` from identity's key set only
  * (`jku`, `x5u` and `jwk` headers are never followed), `iss` and `aud` checked, expiry enforced,
@@ -22,7 +30,7 @@ const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  private readonly verified = new VerifiedTokens<Partial<AccessTokenClaims> & { exp?: number; nbf?: number }>();
+  private readonly verified = new VerifiedTokens<VerifiedClaims>();
 
   constructor(
     private readonly keyRing: KeyRing,
@@ -36,10 +44,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       ignoreExpiration: false,
-      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: string) => void) => {
+      secretOrKeyProvider: (request: KeyedRequest, rawToken: string, done: (error: unknown, key?: string) => void) => {
         findKey(keyRing, rawToken).then(
-          // jsonwebtoken takes a KeyObject (its typings say string): no PEM parsing per request.
-          (key) => (key ? done(null, key as unknown as string) : done(new DomainError(ErrorCode.Unauthenticated, 'Unknown signing key'))),
+          (found) => {
+            if (!found) return done(new DomainError(ErrorCode.Unauthenticated, 'Unknown signing key'));
+            request[VERIFYING_KEY] = found;
+            // jsonwebtoken takes a KeyObject (its typings say string): no PEM parsing per request.
+            done(null, found.key as unknown as string);
+          },
           () => done(new DomainError(ErrorCode.Unauthenticated, 'Unreadable token')),
         );
       },
@@ -57,9 +69,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /** Called by passport-jwt once the signature and registered claims are verified. */
-  async validate(request: Request, claims: Partial<AccessTokenClaims> & { exp?: number; nbf?: number }): Promise<Actor> {
+  async validate(request: KeyedRequest, claims: VerifiedClaims): Promise<Actor> {
     const actor = await this.actorOf(claims);
-    this.rememberVerified(bearerToken(request), claims);
+    const token = bearerToken(request);
+    const verifiedWith = request[VERIFYING_KEY];
+    // Remembered with the key that verified it (not whatever the ring holds under that id by now).
+    if (token && verifiedWith) this.verified.remember(token, claims, verifiedWith.kid, verifiedWith.key);
     return actor;
   }
 
@@ -73,16 +88,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     await this.gate.assertSessionLive(actor);
     return actor;
   }
-
-  private rememberVerified(token: string | null, claims: Partial<AccessTokenClaims> & { exp?: number; nbf?: number }): void {
-    if (!token) return;
-    const { kid } = decodeProtectedHeader(token);
-    const key = typeof kid === 'string' ? this.keyRing.peek(kid) : undefined;
-    if (key && typeof kid === 'string') this.verified.remember(token, claims, kid, key);
-  }
 }
 
-async function findKey(keyRing: KeyRing, rawToken: string) {
+async function findKey(keyRing: KeyRing, rawToken: string): Promise<{ kid: string; key: KeyObject } | undefined> {
   const { kid } = decodeProtectedHeader(rawToken);
-  return typeof kid === 'string' ? keyRing.find(kid) : undefined;
+  if (typeof kid !== 'string') return undefined;
+  const key = await keyRing.find(kid);
+  return key ? { kid, key } : undefined;
 }

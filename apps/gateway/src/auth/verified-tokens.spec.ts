@@ -26,13 +26,29 @@ describe('VerifiedTokens', () => {
     expect(tokens.get('unknown', 60, ring({ k1: signing }))).toBeUndefined();
   });
 
-  it('forgets the oldest token when full', () => {
-    const tokens = new VerifiedTokens<{ exp: number }>(2);
-    tokens.remember('a', { exp: 100 }, 'k', signing);
-    tokens.remember('b', { exp: 100 }, 'k', signing);
-    tokens.remember('c', { exp: 100 }, 'k', signing);
+  it('forgets the least recently used token when full', () => {
+    const tokens = new VerifiedTokens<{ exp: number; sid: string }>(2);
+    const claims = (sid: string) => ({ exp: 100, sid });
+    tokens.remember('a', claims('s1'), 'k', signing);
+    tokens.remember('b', claims('s2'), 'k', signing);
+    expect(tokens.get('a', 1, ring({ k: signing }))).toEqual(claims('s1'));
+    tokens.remember('c', claims('s3'), 'k', signing);
     expect(tokens.size).toBe(2);
-    expect(tokens.get('a', 1, ring({ k: signing }))).toBeUndefined();
-    expect(tokens.get('c', 1, ring({ k: signing }))).toEqual({ exp: 100 });
+    expect(tokens.get('b', 1, ring({ k: signing }))).toBeUndefined();
+    expect(tokens.get('a', 1, ring({ k: signing }))).toEqual(claims('s1'));
+    expect(tokens.get('c', 1, ring({ k: signing }))).toEqual(claims('s3'));
+  });
+
+  it('holds at most a few tokens of one session, so one caller cannot push the others out', () => {
+    const tokens = new VerifiedTokens<{ exp: number; sid: string }>(100, 2);
+    for (const spelling of ['t.a', 't.b', 't.c', 't.d']) tokens.remember(spelling, { exp: 100, sid: 'mine' }, 'k', signing);
+    tokens.remember('other', { exp: 100, sid: 'theirs' }, 'k', signing);
+    expect(tokens.size).toBe(3);
+    expect(tokens.get('t.c', 1, ring({ k: signing }))).toBeUndefined();
+    expect(tokens.get('other', 1, ring({ k: signing }))?.sid).toBe('theirs');
+    // Once one of the session's tokens is gone (expired here), another may take its place.
+    expect(tokens.get('t.a', 200, ring({ k: signing }))).toBeUndefined();
+    tokens.remember('t.c', { exp: 300, sid: 'mine' }, 'k', signing);
+    expect(tokens.get('t.c', 1, ring({ k: signing }))?.sid).toBe('mine');
   });
 });

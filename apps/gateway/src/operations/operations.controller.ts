@@ -2,7 +2,8 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Subjects, type HealthView, type JwksView } from '#libs/contracts/index.js';
-import { CONFIG, NATS_LINK, RpcClient, type NatsLink } from '#libs/platform/index.js';
+import { CONFIG, NATS_LINK, type NatsLink, type RpcSender } from '#libs/platform/index.js';
+import { Rpc } from '../auth/current-actor.decorator.js';
 import { KeyRing } from '../auth/key-ring.service.js';
 import { Public } from '../auth/route-policy.js';
 import type { GatewayConfig } from '../gateway.config.js';
@@ -19,7 +20,6 @@ const SERVICE_HEALTH_SUBJECTS = {
 @Controller()
 export class OperationsController {
   constructor(
-    private readonly rpc: RpcClient,
     private readonly keyRing: KeyRing,
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -35,9 +35,12 @@ export class OperationsController {
   @Get('health/ready')
   @Public()
   @ApiOperation({ summary: 'Readiness: NATS is up and every service answers ready (503 otherwise)' })
-  async ready(@Res({ passthrough: true }) response: Response): Promise<{ ready: boolean; services: Record<string, HealthView | { ready: false }> }> {
+  async ready(
+    @Rpc() rpc: RpcSender,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<{ ready: boolean; services: Record<string, HealthView | { ready: false }> }> {
     const services = Object.fromEntries(
-      await Promise.all(Object.entries(SERVICE_HEALTH_SUBJECTS).map(async ([name, subject]) => [name, await this.ask(subject)] as const)),
+      await Promise.all(Object.entries(SERVICE_HEALTH_SUBJECTS).map(async ([name, subject]) => [name, await this.ask(rpc, subject)] as const)),
     );
     const ready = this.link.isUp() && Object.values(services).every((service) => service.ready);
     response.status(ready ? 200 : 503);
@@ -59,9 +62,9 @@ export class OperationsController {
     return this.keyRing.jwks();
   }
 
-  private async ask(subject: (typeof SERVICE_HEALTH_SUBJECTS)[keyof typeof SERVICE_HEALTH_SUBJECTS]): Promise<HealthView | { ready: false }> {
+  private async ask(rpc: RpcSender, subject: (typeof SERVICE_HEALTH_SUBJECTS)[keyof typeof SERVICE_HEALTH_SUBJECTS]): Promise<HealthView | { ready: false }> {
     try {
-      return await this.rpc.send(subject, {}, this.config.HEALTH_TIMEOUT_MS);
+      return await rpc.send(subject, {}, this.config.HEALTH_TIMEOUT_MS);
     } catch {
       return { ready: false };
     }
