@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
@@ -9,11 +9,12 @@ import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
 import { expressErrorHandler, HttpErrorFilter } from './http/http-error.filter.js';
 import { requestIdMiddleware } from './http/request-id.middleware.js';
+import { StablePrototypeExpressAdapter } from './http/stable-prototype-adapter.js';
 import { metricsMiddleware } from './operations/metrics.js';
 
 /** Builds the gateway application (not yet listening): middleware, validation, errors, OpenAPI. */
 export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRuntime): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, runtime), new ExpressAdapter(), {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, runtime), new StablePrototypeExpressAdapter(), {
     bodyParser: false,
     logger: new PinoNestLogger(runtime.logger),
   });

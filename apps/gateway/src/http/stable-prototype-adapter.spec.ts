@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { Express } from 'express';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { StablePrototypeExpressAdapter } from './stable-prototype-adapter.js';
+
+@Controller()
+class HelloController {
+  @Get('hello')
+  hello(): { hello: string } {
+    return { hello: 'world' };
+  }
+}
+
+@Module({ controllers: [HelloController] })
+class HelloModule {}
+
+/** Serves the hello route with `adapter`; reports, per request, whether Node created req and res with Express's prototypes. */
+async function serve(adapter: ExpressAdapter) {
+  const app: INestApplication = await NestFactory.create(HelloModule, adapter, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const server = app.getHttpServer() as Server;
+  const express = adapter.getInstance<Express>();
+  const bornExpress: boolean[] = [];
+  // Runs before Express sees the request, so it shows how Node made the objects.
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    bornExpress.push(Object.getPrototypeOf(request) === express.request && Object.getPrototypeOf(response) === express.response);
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const get = async (path: string) => {
+    const response = await fetch(`${base}${path}`);
+    const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'keep-alive', 'connection'].includes(name)));
+    return { status: response.status, headers, body: await response.text() };
+  };
+  return { app, bornExpress, get };
+}
+
+describe('StablePrototypeExpressAdapter', () => {
+  it("has Node create requests and responses with Express's prototypes, so Express's per-request prototype swap does nothing", async () => {
+    const stock = await serve(new ExpressAdapter());
+    const stable = await serve(new StablePrototypeExpressAdapter());
+    try {
+      await stock.get('/hello');
+      await stable.get('/hello');
+      expect(stock.bornExpress).toEqual([false]);
+      expect(stable.bornExpress).toEqual([true]);
+    } finally {
+      await stock.app.close();
+      await stable.app.close();
+    }
+  });
+
+  it('answers exactly as the stock adapter does, for a route and for a missing one', async () => {
+    const stock = await serve(new ExpressAdapter());
+    const stable = await serve(new StablePrototypeExpressAdapter());
+    try {
+      for (const path of ['/hello', '/nothing-here']) expect(await stable.get(path)).toEqual(await stock.get(path));
+    } finally {
+      await stock.app.close();
+      await stable.app.close();
+    }
+  });
+});

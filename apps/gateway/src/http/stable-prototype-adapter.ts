@@ -1,0 +1,43 @@
+import type { NestApplicationOptions } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { Express } from 'express';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * Nest's Express adapter, with an HTTP server that creates every request and response with
+ * Express's own prototypes (`app.request`, `app.response`) from the start.
+ *
+ * Express otherwise swaps their prototypes on each request (`Object.setPrototypeOf`). On Node 20
+ * that makes V8 build a new object layout per request, held from old space, so every scavenge
+ * promotes ~9 KB per request and the heap needs a mark-compact every few seconds: a quarter of
+ * a bare route's CPU, and GC pauses of 5-30 ms in the latency tail. With the prototypes right
+ * from birth, Express's swap is a no-op; answers are byte for byte the same.
+ */
+export class StablePrototypeExpressAdapter extends ExpressAdapter {
+  override initHttpServer(options: NestApplicationOptions): void {
+    super.initHttpServer(options);
+    // HTTPS servers and tracked connections keep Nest's own server.
+    if (options?.httpsOptions || options?.forceCloseConnections) return;
+    const app = this.getInstance<Express>();
+    this.httpServer = createServer({ IncomingMessage: requestClassOf(app), ServerResponse: responseClassOf(app) }, app);
+  }
+}
+
+/** A constructor Node's HTTP server can use for requests, whose instances have Express's request prototype. */
+function requestClassOf(app: Express): typeof IncomingMessage {
+  function ExpressRequest(this: IncomingMessage, socket: Socket) {
+    IncomingMessage.call(this, socket);
+  }
+  ExpressRequest.prototype = app.request;
+  return ExpressRequest as unknown as typeof IncomingMessage;
+}
+
+/** The same for responses. */
+function responseClassOf(app: Express): typeof ServerResponse {
+  function ExpressResponse(this: ServerResponse, request: IncomingMessage, options?: object) {
+    (ServerResponse as unknown as (this: ServerResponse, request: IncomingMessage, options?: object) => void).call(this, request, options);
+  }
+  ExpressResponse.prototype = app.response;
+  return ExpressResponse as unknown as typeof ServerResponse;
+}
