@@ -3,10 +3,12 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { StablePrototypeExpressAdapter } from '../apps/gateway/src/http/stable-prototype-adapter.js';
 
 /**
  * The baselines of the benchmark: a Nest NATS echo handler (C1's anchor) and a bare Nest hello
- * route on the same HTTP adapter as the gateway (G1's anchor).
+ * route on the same HTTP adapter as the gateway (G1's anchor): Express, through the gateway's own
+ * adapter class (BARE_ADAPTER=express: Nest's stock ExpressAdapter instead, for comparison).
  */
 @Controller()
 class EchoController {
@@ -24,7 +26,8 @@ class EchoController {
 @Module({ controllers: [EchoController] })
 class EchoModule {}
 
-const app = await NestFactory.create(EchoModule, new ExpressAdapter(), { logger: false });
+const adapter = process.env.BARE_ADAPTER === 'express' ? new ExpressAdapter() : new StablePrototypeExpressAdapter();
+const app = await NestFactory.create(EchoModule, adapter, { logger: false });
 app.connectMicroservice({ transport: Transport.NATS, options: { servers: process.env.NATS_URL, queue: 'bench-echo' } });
 await app.startAllMicroservices();
 await app.listen(Number(process.env.ECHO_HTTP_PORT), '127.0.0.1');
