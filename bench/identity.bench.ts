@@ -124,7 +124,7 @@ with the gateway, identity's event loop, PostgreSQL, NATS and the client. \`cpuM
 costs more per verify inside identity than alone (\`identity argon2 threads\` vs \`rawCpuMsPerVerify\`: argon2id is
 memory-hard, 19 MiB a hash, and the other processes share its caches), and the rest of the path adds a few ms of CPU
 per login, most of it cold-cache work at ~100 requests/s. Even with that rest at zero, the slowdown of argon2 alone caps
-the ratio near 80 %. In absolute terms 2 cores sign in over 100 people a second, several times the Keycloak sizing
+the ratio near 85 %. In absolute terms 2 cores sign in over 100 people a second, several times the Keycloak sizing
 anchor (15 logins/s per vCPU).
 `;
 
