@@ -13,6 +13,10 @@ describe('parseCheckRequest', () => {
     expect(parseCheckRequest({ ...valid, applicationId: '00000000-0000-4000-8000-000000000003' })).toBeDefined();
   });
 
+  it('accepts UUIDs in upper case', () => {
+    expect(parseCheckRequest({ ...valid, accountId: 'ABCDEF00-0000-4000-8000-00000000000F' })).toBeDefined();
+  });
+
   it.each([
     ['not an object', 'x', 'check'],
     ['an unknown field', { ...valid, admin: true }, 'admin should not exist'],
@@ -23,6 +27,10 @@ describe('parseCheckRequest', () => {
     ['an empty section', { ...valid, section: '' }, 'section'],
     ['a numeric action', { ...valid, action: 3 }, 'action'],
     ['a bad application id', { ...valid, applicationId: 'app-1' }, 'applicationId'],
+    ['a UUID with a hyphen out of place', { ...valid, accountId: '000000000-000-4000-8000-000000000002' }, 'accountId must be a UUID'],
+    ['a UUID with a letter past f', { ...valid, accountId: '00000000-0000-4000-8000-00000000000g' }, 'accountId must be a UUID'],
+    ['a UUID with a non-ASCII digit', { ...valid, accountId: '00000000-0000-4000-8000-00000000000\u0663' }, 'accountId must be a UUID'],
+    ['a UUID one character too long', { ...valid, accountId: `${valid.accountId}0` }, 'accountId must be a UUID'],
   ])('refuses %s', (_label, input, message) => {
     expect(() => parseCheckRequest(input)).toThrow(message);
   });
@@ -31,6 +39,7 @@ describe('parseCheckRequest', () => {
 describe('parseCheckBatch', () => {
   it('names the failing check by its index', () => {
     expect(() => parseCheckBatch({ checks: [valid, { ...valid, section: 5 }] })).toThrow('checks.1.section');
+    expect(() => parseCheckBatch({ checks: [valid, valid, null] })).toThrow('checks.2.check must be an object');
   });
 
   it('refuses more than 1000 checks and non-arrays', () => {
