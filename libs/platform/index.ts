@@ -4,6 +4,8 @@ export * from './logger.js';
 export * from './validation.js';
 export * from './nats-connection.js';
 export * from './rpc-client.js';
+export * from './relayed-json.js';
+export * from './reply-layout.js';
 export * from './request-mux.js';
 export * from './in-flight.js';
 export * from './rpc-server.js';

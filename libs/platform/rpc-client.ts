@@ -2,6 +2,8 @@ import { headers as natsHeaders, type Msg } from '@nats-io/transport-node';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcRequest, RpcResponse, RpcSubject } from '#libs/contracts/index.js';
 import type { NatsLink } from './nats-connection.js';
+import { RelayedJson } from './relayed-json.js';
+import { responseBytesOf } from './reply-layout.js';
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context.js';
 import { RequestFailure, RequestMux } from './request-mux.js';
 
@@ -15,6 +17,11 @@ interface NestReply {
 export interface RpcSender {
   /** Sends `payload` on `subject` and resolves with the typed response, or rejects with a {@link DomainError}. */
   send<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs?: number): Promise<RpcResponse<S>>;
+  /**
+   * Like {@link send}, but resolves with the response as the JSON bytes the service sent, for a
+   * caller that hands it on unchanged (an HTTP route): nothing is parsed or written again.
+   */
+  relay<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs?: number): Promise<RelayedJson<RpcResponse<S>>>;
 }
 
 /**
@@ -38,7 +45,12 @@ export class RpcClient implements RpcSender {
 
   /** Sends `payload` on `subject` with the request id of the running request context (see request-context.ts), if any. */
   send<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs): Promise<RpcResponse<S>> {
-    return this.call(subject, payload, timeoutMs, currentRequestId());
+    return this.call(subject, payload, timeoutMs, currentRequestId()).then(decodeReply<RpcResponse<S>>);
+  }
+
+  /** {@link RpcSender.relay}, with the request id of the running request context, if any. */
+  relay<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs): Promise<RelayedJson<RpcResponse<S>>> {
+    return this.call(subject, payload, timeoutMs, currentRequestId()).then(relayReply<RpcResponse<S>>);
   }
 
   /**
@@ -47,15 +59,17 @@ export class RpcClient implements RpcSender {
    * otherwise pay for async context tracking on every promise).
    */
   forRequest(requestId: string): RpcSender {
-    return { send: (subject, payload, timeoutMs = this.defaultTimeoutMs) => this.call(subject, payload, timeoutMs, requestId) };
+    return {
+      send: <S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs) =>
+        this.call(subject, payload, timeoutMs, requestId).then(decodeReply<RpcResponse<S>>),
+      relay: <S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs) =>
+        this.call(subject, payload, timeoutMs, requestId).then(relayReply<RpcResponse<S>>),
+    };
   }
 
-  private async call<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs: number, requestId: string | undefined): Promise<RpcResponse<S>> {
+  private async call(subject: RpcSubject, payload: unknown, timeoutMs: number, requestId: string | undefined): Promise<Msg> {
     if (!this.link.isUp()) throw new DomainError(ErrorCode.ServiceUnavailable, 'Messaging is unavailable, retry shortly');
-    const reply = await this.request(subject, this.encode(subject, payload), timeoutMs, requestId);
-    const decoded = reply.json<NestReply>();
-    if (decoded.err !== undefined && decoded.err !== null) throw DomainError.fromPayload(decoded.err);
-    return decoded.response as RpcResponse<S>;
+    return this.request(subject, this.encode(subject, payload), timeoutMs, requestId);
   }
 
   private encode(subject: string, payload: unknown): string {
@@ -72,6 +86,20 @@ export class RpcClient implements RpcSender {
       throw translateTransportError(error);
     }
   }
+}
+
+/** The response of a reply, or the {@link DomainError} it carries. */
+function decodeReply<T>(reply: Msg): T {
+  const decoded = reply.json<NestReply>();
+  if (decoded.err !== undefined && decoded.err !== null) throw DomainError.fromPayload(decoded.err);
+  return decoded.response as T;
+}
+
+/** The response of a reply as JSON bytes: taken as they are when the service wrote it last (reply-layout.ts), else decoded and written again. */
+function relayReply<T>(reply: Msg): RelayedJson<T> {
+  const bytes = responseBytesOf(reply.data);
+  if (bytes) return new RelayedJson<T>(bytes);
+  return RelayedJson.of(decodeReply<T>(reply));
 }
 
 /** Turns a failed request into the domain error the gateway answers with: 503 when nobody listens or NATS is down, 504 on a timeout. */

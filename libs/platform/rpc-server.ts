@@ -8,6 +8,7 @@ import { describeValidationErrors } from './validation.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';
 import type { NatsLink } from './nats-connection.js';
+import { encodeReply, ResponseLastSerializer } from './reply-layout.js';
 import { acceptRequestId, REQUEST_ID_HEADER, requestContext } from './request-context.js';
 import { randomUUID } from 'node:crypto';
 
@@ -27,7 +28,7 @@ export class PorticoNatsServer extends ServerNats {
     private readonly direct: DirectHandlers,
     private readonly log: Logger,
   ) {
-    super({ queue });
+    super({ queue, serializer: new ResponseLastSerializer() });
   }
 
   override handleMessage(channel: string, message: Msg): Promise<unknown> {
@@ -57,25 +58,32 @@ export class PorticoNatsServer extends ServerNats {
 
   private answerDirectly(handler: DirectHandler, packet: { id: unknown; data: unknown }, message: Msg): void {
     const requestId = () => acceptRequestId(message.headers?.get(REQUEST_ID_HEADER));
-    const reply = (body: object) => {
+    const reply = (text: () => string) => {
       try {
-        message.respond(JSON.stringify({ ...body, isDisposed: true, id: packet.id }));
+        message.respond(text());
       } catch (error) {
         this.log.warn({ err: (error as Error).message, requestId: requestId() }, 'Could not publish a reply');
       }
     };
-    const fail = (error: unknown) => reply({ err: toErrorPayload(error, this.log, requestId()) });
+    const succeed = (response: unknown) =>
+      reply(() => (typeof packet.id === 'string' || typeof packet.id === 'number' ? encodeReply(packet.id, response) : nestReply({ response }, packet.id)));
+    const fail = (error: unknown) => reply(() => nestReply({ err: toErrorPayload(error, this.log, requestId()) }, packet.id));
     let result: unknown;
     try {
       result = handler(packet.data);
     } catch (error) {
       return fail(error);
     }
-    if (!(result instanceof Promise)) return reply({ response: result });
+    if (!(result instanceof Promise)) return succeed(result);
     // Only an answer that waits can still be running when a shutdown begins.
     this.inFlight.enter();
-    result.then((response: unknown) => reply({ response }), fail).finally(() => this.inFlight.leave());
+    result.then(succeed, fail).finally(() => this.inFlight.leave());
   }
+}
+
+/** A final reply packet in Nest's own layout (errors, and ids that are neither strings nor numbers). */
+function nestReply(body: object, id: unknown): string {
+  return JSON.stringify({ ...body, isDisposed: true, id });
 }
 
 /** A request packet in Nest's format (`{ pattern, data, id }`), or undefined for anything else (left to Nest's own handling). */

@@ -2,8 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } fr
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, PickType } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import { AccessClient } from '#libs/access-client/access-client.js';
-import { CheckRequest, PermissionsView, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import { CheckRequest, PermissionsView, Subjects, type Actor } from '#libs/contracts/index.js';
+import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { principalOf } from './principal-of.js';
@@ -38,8 +38,10 @@ export class PermissionsController {
     @CurrentActor() actor: Actor,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Query() query: PermissionsQuery,
-  ): Promise<PermissionsView> {
-    return new AccessClient(rpc).permissions(principalOf(actor), accountId, query.applicationId);
+  ): Promise<RelayedJson<PermissionsView>> {
+    const { applicationId } = query;
+    // Asked on every page of a panel (menus): access's answer is relayed as it came.
+    return rpc.relay(Subjects.AccessPermissionsEffective, { principal: principalOf(actor), accountId, ...(applicationId && { applicationId }) });
   }
 
   @Post('access/check')

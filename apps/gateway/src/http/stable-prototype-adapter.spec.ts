@@ -5,6 +5,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { RelayedJson } from '#libs/platform/relayed-json.js';
 import { StablePrototypeExpressAdapter } from './stable-prototype-adapter.js';
 
 @Controller()
@@ -12,6 +13,13 @@ class HelloController {
   @Get('hello')
   hello(): { hello: string } {
     return { hello: 'world' };
+  }
+
+  /** The same answer, as a service's reply bytes relayed: a view into a larger buffer, as a NATS message's response is. */
+  @Get('relayed')
+  relayed(): RelayedJson<{ hello: string }> {
+    const reply = Buffer.from('{"id":"1","response":{"hello":"world"}}');
+    return new RelayedJson(reply.subarray(reply.indexOf('{"hello"'), reply.length - 1));
   }
 }
 
@@ -58,6 +66,19 @@ describe('StablePrototypeExpressAdapter', () => {
     const stable = await serve(new StablePrototypeExpressAdapter());
     try {
       for (const path of ['/hello', '/nothing-here']) expect(await stable.get(path)).toEqual(await stock.get(path));
+    } finally {
+      await stock.app.close();
+      await stable.app.close();
+    }
+  });
+
+  it('writes a relayed response as the bytes it holds, with the same status and headers as the stock adapter gives the object', async () => {
+    const stock = await serve(new ExpressAdapter());
+    const stable = await serve(new StablePrototypeExpressAdapter());
+    try {
+      const relayed = await stable.get('/relayed');
+      expect(relayed.body).toBe('{"hello":"world"}');
+      expect(relayed).toEqual(await stock.get('/hello'));
     } finally {
       await stock.app.close();
       await stable.app.close();

@@ -1,8 +1,9 @@
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { RelayedJson } from '#libs/platform/relayed-json.js';
 
 /**
  * Nest's Express adapter, with an HTTP server that creates every request and response with
@@ -13,6 +14,9 @@ import type { Socket } from 'node:net';
  * promotes ~9 KB per request and the heap needs a mark-compact every few seconds: a quarter of
  * a bare route's CPU, and GC pauses of 5-30 ms in the latency tail. With the prototypes right
  * from birth, Express's swap is a no-op; answers are byte for byte the same.
+ *
+ * It also writes a {@link RelayedJson} route result (a service's response, relayed unchanged) as
+ * the body, without parsing and serializing it again.
  */
 export class StablePrototypeExpressAdapter extends ExpressAdapter {
   override initHttpServer(options: NestApplicationOptions): void {
@@ -21,6 +25,14 @@ export class StablePrototypeExpressAdapter extends ExpressAdapter {
     if (options?.httpsOptions || options?.forceCloseConnections) return;
     const app = this.getInstance<Express>();
     this.httpServer = createServer({ IncomingMessage: requestClassOf(app), ServerResponse: responseClassOf(app) }, app);
+  }
+
+  /** A {@link RelayedJson} result is written as it came from the service; anything else as Nest does. */
+  override reply(response: Response, body: unknown, statusCode?: number): unknown {
+    if (!(body instanceof RelayedJson)) return super.reply(response, body, statusCode);
+    if (statusCode !== undefined) response.status(statusCode);
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    return response.send(Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength));
   }
 }
 
