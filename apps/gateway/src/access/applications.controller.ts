@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApplicationBody, ApplicationView, Subjects, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { principalOf } from './principal-of.js';
@@ -15,8 +15,8 @@ export class ApplicationsController {
   @RequirePermission('applications', 'read')
   @ApiOperation({ summary: 'The applications the caller may see' })
   @ApiOkResponse({ type: [ApplicationView] })
-  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<ApplicationView[]> {
-    return rpc.send(Subjects.AccessApplicationsList, { actor: principalOf(actor), accountId });
+  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<RelayedJson<ApplicationView[]>> {
+    return rpc.relay(Subjects.AccessApplicationsList, { actor: principalOf(actor), accountId });
   }
 
   @Post()
@@ -29,8 +29,8 @@ export class ApplicationsController {
     @CurrentActor() actor: Actor,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Body() body: ApplicationBody,
-  ): Promise<ApplicationView> {
-    return rpc.send(Subjects.AccessApplicationsCreate, { actor: principalOf(actor), accountId, body });
+  ): Promise<RelayedJson<ApplicationView>> {
+    return rpc.relay(Subjects.AccessApplicationsCreate, { actor: principalOf(actor), accountId, body });
   }
 
   @Patch(':applicationId')
@@ -43,8 +43,8 @@ export class ApplicationsController {
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('applicationId', ParseUUIDPipe) applicationId: string,
     @Body() body: ApplicationBody,
-  ): Promise<ApplicationView> {
-    return rpc.send(Subjects.AccessApplicationsRename, { actor: principalOf(actor), accountId, applicationId, body });
+  ): Promise<RelayedJson<ApplicationView>> {
+    return rpc.relay(Subjects.AccessApplicationsRename, { actor: principalOf(actor), accountId, applicationId, body });
   }
 
   @Delete(':applicationId')

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateRoleBody, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { principalOf } from './principal-of.js';
@@ -15,8 +15,8 @@ export class RolesController {
   @RequirePermission('roles', 'read')
   @ApiOperation({ summary: 'Built-in roles (read-only) and the custom roles of the account' })
   @ApiOkResponse({ type: [RoleView] })
-  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<RoleView[]> {
-    return rpc.send(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
+  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<RelayedJson<RoleView[]>> {
+    return rpc.relay(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
   }
 
   @Post()
@@ -29,8 +29,8 @@ export class RolesController {
     @CurrentActor() actor: Actor,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Body() body: CreateRoleBody,
-  ): Promise<RoleView> {
-    return rpc.send(Subjects.AccessRolesCreate, { actor: principalOf(actor), accountId, body });
+  ): Promise<RelayedJson<RoleView>> {
+    return rpc.relay(Subjects.AccessRolesCreate, { actor: principalOf(actor), accountId, body });
   }
 
   @Patch(':roleId')
@@ -43,8 +43,8 @@ export class RolesController {
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('roleId') roleId: string,
     @Body() body: UpdateRoleBody,
-  ): Promise<RoleView> {
-    return rpc.send(Subjects.AccessRolesUpdate, { actor: principalOf(actor), accountId, roleId, body });
+  ): Promise<RelayedJson<RoleView>> {
+    return rpc.relay(Subjects.AccessRolesUpdate, { actor: principalOf(actor), accountId, roleId, body });
   }
 
   @Delete(':roleId')

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccountView, CreateAccountBody, Subjects, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Public, RequirePermission } from '../auth/route-policy.js';
 
@@ -14,8 +14,8 @@ export class AccountsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an account and its owner; the owner receives an activation mail' })
   @ApiCreatedResponse({ type: AccountView })
-  create(@Rpc() rpc: RpcSender, @Body() body: CreateAccountBody): Promise<AccountView> {
-    return rpc.send(Subjects.AccountsCreate, body);
+  create(@Rpc() rpc: RpcSender, @Body() body: CreateAccountBody): Promise<RelayedJson<AccountView>> {
+    return rpc.relay(Subjects.AccountsCreate, body);
   }
 
   @Get(':accountId')
@@ -23,7 +23,7 @@ export class AccountsController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Read an account' })
   @ApiOkResponse({ type: AccountView })
-  get(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string): Promise<AccountView> {
-    return rpc.send(Subjects.AccountsGet, { actor, accountId });
+  get(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string): Promise<RelayedJson<AccountView>> {
+    return rpc.relay(Subjects.AccountsGet, { actor, accountId });
   }
 }

@@ -12,7 +12,7 @@ import {
   SubuserPasswordResetBody,
   TokenPairView,
 } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, Rpc } from '../auth/current-actor.decorator.js';
 import { Public } from '../auth/route-policy.js';
 
@@ -34,8 +34,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with e-mail and password (401 alike for unknown e-mails; 429 when throttled)' })
   @ApiOkResponse({ type: TokenPairView })
-  login(@Rpc() rpc: RpcSender, @Body() body: LoginBody, @ClientIp() ip: string): Promise<TokenPairView> {
-    return rpc.send(Subjects.AuthLogin, { body, client: { ip } });
+  login(@Rpc() rpc: RpcSender, @Body() body: LoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {
+    return rpc.relay(Subjects.AuthLogin, { body, client: { ip } });
   }
 
   @Post('subuser-login')
@@ -43,8 +43,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: "A subuser signs in on its account's login page: account slug, login, password" })
   @ApiOkResponse({ type: TokenPairView })
-  subuserLogin(@Rpc() rpc: RpcSender, @Body() body: SubuserLoginBody, @ClientIp() ip: string): Promise<TokenPairView> {
-    return rpc.send(Subjects.AuthSubuserLogin, { body, client: { ip } });
+  subuserLogin(@Rpc() rpc: RpcSender, @Body() body: SubuserLoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {
+    return rpc.relay(Subjects.AuthSubuserLogin, { body, client: { ip } });
   }
 
   @Post('refresh')
@@ -52,8 +52,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'A new token pair for a refresh token; a reused refresh token ends its session' })
   @ApiOkResponse({ type: TokenPairView })
-  refresh(@Rpc() rpc: RpcSender, @Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<TokenPairView> {
-    return rpc.send(Subjects.AuthRefresh, { body, client: { ip } });
+  refresh(@Rpc() rpc: RpcSender, @Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {
+    return rpc.relay(Subjects.AuthRefresh, { body, client: { ip } });
   }
 
   @Post('logout')
@@ -70,8 +70,8 @@ export class AuthController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Ask for a reset mail; the answer is the same whether or not the e-mail is known' })
   @ApiAcceptedResponse({ type: AcceptedView })
-  requestReset(@Rpc() rpc: RpcSender, @Body() body: PasswordResetBody, @ClientIp() ip: string): Promise<AcceptedView> {
-    return rpc.send(Subjects.AuthPasswordReset, { body, client: { ip } });
+  requestReset(@Rpc() rpc: RpcSender, @Body() body: PasswordResetBody, @ClientIp() ip: string): Promise<RelayedJson<AcceptedView>> {
+    return rpc.relay(Subjects.AuthPasswordReset, { body, client: { ip } });
   }
 
   @Post('subuser-password-reset')
@@ -79,8 +79,8 @@ export class AuthController {
   @HttpCode(202)
   @ApiOperation({ summary: 'A subuser asks for a reset mail (to its e-mail); same answer whatever exists' })
   @ApiAcceptedResponse({ type: AcceptedView })
-  requestSubuserReset(@Rpc() rpc: RpcSender, @Body() body: SubuserPasswordResetBody, @ClientIp() ip: string): Promise<AcceptedView> {
-    return rpc.send(Subjects.AuthSubuserPasswordReset, { body, client: { ip } });
+  requestSubuserReset(@Rpc() rpc: RpcSender, @Body() body: SubuserPasswordResetBody, @ClientIp() ip: string): Promise<RelayedJson<AcceptedView>> {
+    return rpc.relay(Subjects.AuthSubuserPasswordReset, { body, client: { ip } });
   }
 
   @Post('password-reset/confirm')

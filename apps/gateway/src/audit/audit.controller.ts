@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditPageView, AuditQuery, Subjects, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 
@@ -20,7 +20,7 @@ export class AuditController {
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Query() query: AuditQuery,
-  ): Promise<AuditPageView> {
-    return rpc.send(Subjects.AuditList, { actor, accountId, client: { ip }, query });
+  ): Promise<RelayedJson<AuditPageView>> {
+    return rpc.relay(Subjects.AuditList, { actor, accountId, client: { ip }, query });
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DeliveryPage, ListDeliveriesQuery, Subjects, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 
@@ -17,7 +17,12 @@ export class DeliveriesController {
     description: 'Recipients are masked (a***@example.com) unless the caller may also read members.',
   })
   @ApiOkResponse({ type: DeliveryPage })
-  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string, @Query() query: ListDeliveriesQuery): Promise<DeliveryPage> {
-    return rpc.send(Subjects.DeliveriesList, { ...query, actor, accountId });
+  list(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @Query() query: ListDeliveriesQuery,
+  ): Promise<RelayedJson<DeliveryPage>> {
+    return rpc.relay(Subjects.DeliveriesList, { ...query, actor, accountId });
   }
 }

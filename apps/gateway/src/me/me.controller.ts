@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ChangePasswordBody, MeView, SessionView, Subjects, UpdateProfileBody, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Authenticated } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
@@ -51,8 +51,8 @@ export class MeController {
   @Authenticated()
   @ApiOperation({ summary: 'Your open sessions' })
   @ApiOkResponse({ type: [SessionView] })
-  sessions(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<SessionView[]> {
-    return rpc.send(Subjects.MeSessionsList, { actor, client: { ip } });
+  sessions(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<RelayedJson<SessionView[]>> {
+    return rpc.relay(Subjects.MeSessionsList, { actor, client: { ip } });
   }
 
   @Delete('sessions/:sessionId')
@@ -73,7 +73,7 @@ export class MeController {
   @Authenticated()
   @HttpCode(200)
   @ApiOperation({ summary: 'End every session but this one' })
-  endOtherSessions(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<{ ended: number }> {
-    return rpc.send(Subjects.MeSessionsEndOthers, { actor, client: { ip } });
+  endOtherSessions(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<RelayedJson<{ ended: number }>> {
+    return rpc.relay(Subjects.MeSessionsEndOthers, { actor, client: { ip } });
   }
 }
