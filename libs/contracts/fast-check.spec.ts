@@ -42,6 +42,14 @@ describe('parseCheckBatch', () => {
     expect(() => parseCheckBatch({ checks: [valid, valid, null] })).toThrow('checks.2.check must be an object');
   });
 
+  it('checks every UUID of every check, however many the batch has already seen', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({ ...valid, applicationId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }));
+    expect(parseCheckBatch({ checks: many })).toHaveLength(100);
+    many[80] = { ...valid, applicationId: '00000000-0000-4000-8000-00000000008x' };
+    expect(() => parseCheckBatch({ checks: many })).toThrow('checks.80.applicationId must be a UUID');
+    expect(() => parseCheckBatch({ checks: [valid, { ...valid, accountId: `${valid.accountId} ` }] })).toThrow('checks.1.accountId must be a UUID');
+  });
+
   it('refuses more than 1000 checks and non-arrays', () => {
     expect(() => parseCheckBatch({ checks: new Array(1001).fill(valid) })).toThrow('at most 1000');
     expect(() => parseCheckBatch({ checks: 'all' })).toThrow('checks must be an array');

@@ -10,9 +10,20 @@ type Problem = readonly [field: string, message: string];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A UUID in its 36-character text form, any version (V8 compiles the expression to machine code: ~0.1 us). */
-function isUuid(value: unknown): boolean {
-  return typeof value === 'string' && UUID.test(value);
+/** At most this many UUIDs are remembered as valid during one batch. */
+const KNOWN_UUIDS_PER_BATCH = 64;
+
+/**
+ * A UUID in its 36-character text form, any version. `known` holds UUIDs already found valid in
+ * the same batch, whose checks mostly repeat one principal, account and a few applications: a
+ * set lookup costs a fraction of the expression.
+ */
+function isUuid(value: unknown, known?: Set<string>): boolean {
+  if (typeof value !== 'string') return false;
+  if (known?.has(value)) return true;
+  if (!UUID.test(value)) return false;
+  if (known && known.size < KNOWN_UUIDS_PER_BATCH) known.add(value);
+  return true;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -26,21 +37,21 @@ function hasOnlyTypeAndId(principal: Record<string, unknown>): boolean {
 }
 
 /** The fields every question about a principal in an account shares: only `allowed` fields, a principal, UUIDs. */
-function subjectProblem(input: Record<string, unknown>, allowed: Set<string>): Problem | undefined {
+function subjectProblem(input: Record<string, unknown>, allowed: Set<string>, known?: Set<string>): Problem | undefined {
   for (const key in input) if (!allowed.has(key)) return [key, 'should not exist'];
   const principal = input.principal;
   if (!isPlainObject(principal)) return ['principal', 'must be an object'];
   if (!PRINCIPAL_TYPES.includes(principal.type as never)) return ['principal.type', `must be one of ${PRINCIPAL_TYPES.join(', ')}`];
-  if (!isUuid(principal.id)) return ['principal.id', 'must be a UUID'];
+  if (!isUuid(principal.id, known)) return ['principal.id', 'must be a UUID'];
   if (!hasOnlyTypeAndId(principal)) return ['principal', 'must hold only type and id'];
-  if (!isUuid(input.accountId)) return ['accountId', 'must be a UUID'];
-  if (input.applicationId !== undefined && !isUuid(input.applicationId)) return ['applicationId', 'must be a UUID'];
+  if (!isUuid(input.accountId, known)) return ['accountId', 'must be a UUID'];
+  if (input.applicationId !== undefined && !isUuid(input.applicationId, known)) return ['applicationId', 'must be a UUID'];
   return undefined;
 }
 
-function checkProblem(value: unknown): Problem | undefined {
+function checkProblem(value: unknown, known?: Set<string>): Problem | undefined {
   if (!isPlainObject(value)) return ['check', 'must be an object'];
-  const problem = subjectProblem(value, CHECK_FIELDS);
+  const problem = subjectProblem(value, CHECK_FIELDS, known);
   if (problem) return problem;
   const { section, action } = value;
   if (typeof section !== 'string' || section.length === 0 || section.length > 100) return ['section', 'must be a string of 1 to 100 characters'];
@@ -77,8 +88,9 @@ export function parseCheckBatch(value: unknown): CheckRequest[] {
   if (!Array.isArray(checks)) throw new DomainError(ErrorCode.ValidationFailed, 'checks must be an array', { field: 'checks' });
   if (checks.length > 1000) throw new DomainError(ErrorCode.ValidationFailed, 'checks must hold at most 1000 checks', { field: 'checks' });
   if (Object.keys(value as object).length !== 1) throw new DomainError(ErrorCode.ValidationFailed, 'only checks is allowed');
+  const known = new Set<string>();
   for (let index = 0; index < checks.length; index += 1) {
-    const problem = checkProblem(checks[index]);
+    const problem = checkProblem(checks[index], known);
     if (problem) throw invalid(`checks.${index}.`, problem);
   }
   return checks as CheckRequest[];

@@ -1,7 +1,7 @@
 import type { CheckResult, Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { effectiveOf, rightsIn, type Effective } from './effective.js';
+import { effectiveOf, holdsIn, type Effective } from './effective.js';
 import { hasBit, PermissionIndex, type Grants, type PermissionBits } from './permission-index.js';
 
 /** Built-in role ids are the role name behind this prefix (they live in the catalogue, not the database). */
@@ -40,7 +40,8 @@ interface AccountState {
   ownerId: string | null;
   customRoles: Map<string, RoleRecord>;
   bindings: Map<string, BindingRecord[]>;
-  effective: Map<string, Effective>;
+  /** Effective rights by principal type, then id (looked up on every check: no key string built). */
+  effective: Map<string, Map<string, Effective>>;
   applications: Map<string, string>;
 }
 
@@ -98,7 +99,14 @@ export class DecisionStore {
       effective: new Map(),
       applications: new Map(snapshot.applications.map((a) => [a.id, a.name])),
     };
-    for (const [key, list] of bindings) state.effective.set(key, this.effectiveOfBindings(state, list));
+    for (const binding of snapshot.bindings) {
+      let ofType = state.effective.get(binding.principalType);
+      if (!ofType) state.effective.set(binding.principalType, (ofType = new Map<string, Effective>()));
+      if (!ofType.has(binding.principalId)) {
+        const list = bindings.get(`${binding.principalType}:${binding.principalId}`) ?? [];
+        ofType.set(binding.principalId, this.effectiveOfBindings(state, list));
+      }
+    }
     this.accounts.set(snapshot.accountId, state);
   }
 
@@ -128,7 +136,7 @@ export class DecisionStore {
   /** What a principal may do in an account (the owner: everything); undefined when it holds nothing there. */
   effective(principal: Principal, accountId: string): Effective | undefined {
     if (this.isOwner(principal, accountId)) return { unlimited: this.index.all, perApplication: new Map() };
-    return this.accounts.get(accountId)?.effective.get(principalKey(principal));
+    return this.accounts.get(accountId)?.effective.get(principal.type)?.get(principal.id);
   }
 
   /** Effective rights that a set of bindings would give, in one account. */
@@ -144,8 +152,8 @@ export class DecisionStore {
     const effective = this.effective(principal, accountId);
     if (!effective) return { allowed: false, reason: 'not-member' };
     if (applicationId !== undefined && !this.accounts.get(accountId)?.applications.has(applicationId)) return { allowed: false, reason: 'not-granted' };
-    const rights = this.index.scopeOf(section) === 'application' ? rightsIn(effective, applicationId) : effective.unlimited;
-    return hasBit(rights, bit) ? { allowed: true, reason: 'granted' } : { allowed: false, reason: 'not-granted' };
+    const held = this.index.scopeOf(section) === 'application' ? holdsIn(effective, applicationId, bit) : hasBit(effective.unlimited, bit);
+    return held ? { allowed: true, reason: 'granted' } : { allowed: false, reason: 'not-granted' };
   }
 
   /** The applications of the account in which the principal may do `action` on `section`. */

@@ -1,4 +1,4 @@
-import { and, isSubset, or, orInto, type PermissionBits, type PermissionIndex } from './permission-index.js';
+import { and, hasBit, isSubset, or, orInto, type PermissionBits, type PermissionIndex } from './permission-index.js';
 
 /** A role binding as the decision engine sees it. */
 export interface EngineBinding {
@@ -39,6 +39,11 @@ export function effectiveOf(bindings: readonly EngineBinding[], index: Permissio
 /** Everything the principal may do in one application (or account-wide when `applicationId` is absent). */
 export function rightsIn(effective: Effective, applicationId?: string): PermissionBits {
   return applicationId ? or(effective.unlimited, effective.perApplication.get(applicationId)) : effective.unlimited;
+}
+
+/** Whether the principal holds `bit` in the application (or account-wide when `applicationId` is absent): {@link rightsIn} without building a set. */
+export function holdsIn(effective: Effective, applicationId: string | undefined, bit: number): boolean {
+  return hasBit(effective.unlimited, bit) || (applicationId !== undefined && hasBit(effective.perApplication.get(applicationId), bit));
 }
 
 /** Whether `smaller` grants nothing that `larger` lacks, in any application. */

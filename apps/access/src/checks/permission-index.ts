@@ -13,7 +13,8 @@ export class PermissionIndex {
   readonly applicationScoped: PermissionBits;
   /** Every bit of the catalogue. */
   readonly all: PermissionBits;
-  private readonly bitByPair = new Map<string, number>();
+  /** Section -> action -> bit (two lookups: no key string built per check). */
+  private readonly bitByPair = new Map<string, Map<string, number>>();
   private readonly sections = new Map<string, Section>();
   private readonly pairs: Array<{ section: string; action: string }> = [];
 
@@ -21,7 +22,9 @@ export class PermissionIndex {
     for (const section of catalog.sections) {
       this.sections.set(section.key, section);
       for (const action of section.actions) {
-        this.bitByPair.set(`${section.key}\u0000${action}`, this.pairs.length);
+        let actions = this.bitByPair.get(section.key);
+        if (!actions) this.bitByPair.set(section.key, (actions = new Map<string, number>()));
+        actions.set(action, this.pairs.length);
         this.pairs.push({ section: section.key, action });
       }
     }
@@ -36,7 +39,7 @@ export class PermissionIndex {
 
   /** The bit of (section, action), or undefined when the catalogue has no such pair. */
   bit(section: string, action: string): number | undefined {
-    return this.bitByPair.get(`${section}\u0000${action}`);
+    return this.bitByPair.get(section)?.get(action);
   }
 
   /** The scope of a section, or undefined when unknown. */
