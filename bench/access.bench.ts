@@ -15,11 +15,14 @@ import {
   profilingArgs,
   startProcess,
   stopProcess,
+  withWakeupProbe,
   type BenchResult,
 } from './harness.js';
 
 const RUNS = 3;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** How long a load runs, unmeasured, before it is measured. */
+const WARM_UP_MS = 2000;
 
 /** C1, C2, G1 against the real services; C3 in process; R1 memory of each service. */
 export async function runAccessBenchmarks(): Promise<BenchResult[]> {
@@ -106,10 +109,13 @@ async function checksOverNats(nats: TestNatsRequester, seeded: Seeded, pids: { a
   const checkRate = median(checkRuns.map((r) => r.perSecond));
   const ratio = checkRate / echoRate;
   // Latency at a stated load: checks started at half the throughput just measured, whatever the answers do.
-  const atHalfLoad = await openLoop(() => nats.send('access.check', check), { ratePerSecond: Math.round(checkRate / 2), durationMs: SECONDS * 1000 });
+  const askCheck = () => nats.send('access.check', check);
+  const halfLoad = { ratePerSecond: Math.round(checkRate / 2), durationMs: SECONDS * 1000, warmUpMs: 0 };
+  await openLoop(askCheck, { ...halfLoad, durationMs: WARM_UP_MS });
+  const { result: atHalfLoad, wakeupDelays } = await withWakeupProbe(() => openLoop(askCheck, halfLoad));
   const p99 = atHalfLoad.p99;
   // And at the anchor's rate: SpiceDB's 1.5k checks/s per vCPU, for our 2.
-  const atAnchorRate = await openLoop(() => nats.send('access.check', check), { ratePerSecond: 3000, durationMs: SECONDS * 1000 });
+  const atAnchorRate = await openLoop(askCheck, { ratePerSecond: 3000, durationMs: SECONDS * 1000, warmUpMs: WARM_UP_MS });
   const checksPerSecond = median(batchRuns.map((r) => r.perSecond)) * 100;
   return [
     {
@@ -126,6 +132,7 @@ async function checksOverNats(nats: TestNatsRequester, seeded: Seeded, pids: { a
         halfLoadPerSecond: Math.round(atHalfLoad.perSecond),
         halfLoadP50: round(atHalfLoad.p50),
         halfLoadP99: round(p99),
+        halfLoadWakeupDelayP99: round(wakeupDelays.p99),
         p95At3kPerSecond: round(atAnchorRate.p95),
         p99At3kPerSecond: round(atAnchorRate.p99),
         p50At64InFlight: round(median(checkRuns.map((r) => r.p50))),
@@ -184,14 +191,18 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
   // (autocannon's overallRate sends each second's quota in a burst, which measures the burst instead).
   const client = keepAliveClient(system.url, 64);
   const routedPath = routedUrl.slice(system.url.length);
+  const getRouted = () =>
+    client.get(routedPath, routedHeaders).then((answer) => {
+      if (answer.status !== 200) throw new Error(`answered ${answer.status}`);
+    });
+  const halfLoad = { ratePerSecond: Math.max(1, Math.round(routed.rps / 2)), durationMs: SECONDS * 1000, warmUpMs: 0 };
+  // Unmeasured first: the client's new connections, and the heap the full load left in the gateway.
+  await openLoop(getRouted, { ...halfLoad, durationMs: WARM_UP_MS });
   const serverSideBefore = await durationBuckets(client, routedPath.split('?')[0]);
-  const atHalfLoad = await openLoop(
-    () =>
-      client.get(routedPath, routedHeaders).then((answer) => {
-        if (answer.status !== 200) throw new Error(`answered ${answer.status}`);
-      }),
-    { ratePerSecond: Math.max(1, Math.round(routed.rps / 2)), durationMs: SECONDS * 1000 },
-  );
+  const gatewayCpuBefore = cpuSecondsOf(processes.gateway);
+  const { result: atHalfLoad, wakeupDelays } = await withWakeupProbe(() => openLoop(getRouted, halfLoad));
+  // Requests one at a time cost the gateway more than when many share each system call: how busy "half" load kept it.
+  const gatewayBusyAtHalfLoad = (cpuSecondsOf(processes.gateway) - gatewayCpuBefore) / (halfLoad.durationMs / 1000);
   // The gateway's own histogram over the same requests: what it spent from its metrics middleware to the answer.
   const serverSide = bucketDifference(await durationBuckets(client, routedPath.split('?')[0]), serverSideBefore);
   client.close();
@@ -212,6 +223,8 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
         halfLoadP50: round(atHalfLoad.p50),
         halfLoadP99: round(atHalfLoad.p99),
         halfLoadShareWithin25msInGateway: serverSide.within(0.025),
+        halfLoadWakeupDelayP99: round(wakeupDelays.p99),
+        halfLoadGatewayBusy: `${Math.round(100 * gatewayBusyAtHalfLoad)} %`,
         p99At64Connections: routed.p99,
         bareP99At64Connections: bare.p99,
         errors: routed.errors,
@@ -234,6 +247,11 @@ at 64 in flight would need well over 32k answers/s with no tail at all, on two c
 and the service. The Nest echo handler that C1 compares with, which does nothing, misses it by as much
 (\`echoP99At64InFlight\`), and so does G1's bare hello route at 64 connections (\`bareP99At64Connections\`).
 
+Beside each half-load latency, \`halfLoadWakeupDelayP99\` is the p99 of how late a separate process that does nothing
+but wake every millisecond woke during the same seconds: the machine's own scheduling delay under that load. A check
+wakes a process four times on its way (NATS, access, NATS again, the caller), so its p99 cannot go below that floor; on
+an idle machine of this kind the probe alone sees ~1.3 ms.
+
 What C1 compares: the echo baseline is a plain Nest \`@MessagePattern\` handler; access answers its hot subjects
 (\`access.check\`, \`access.check.batch\`, \`access.permissions.effective\`) from the NATS server directly, without Nest's
 pipes, interceptors and RxJS (they keep their patterns, error payloads and in-flight accounting), which is why it
@@ -249,8 +267,9 @@ the target is judged against the faster one.
 
 What the gateway does per request (G1): one middleware gives the request its id and an RPC sender (no AsyncLocalStorage:
 on Node 20 its promise hooks cost ~7 % of a request), a token verified before is taken from memory (time claims, key
-and session still checked), the permission decision comes from a cache that \`access.changed\` clears, and the NATS
-requests of one event-loop turn leave in one socket write. \`cpuUsPerRequest\` says where the CPU goes per process.
+and session still checked), the permission decision comes from a cache that \`access.changed\` clears, the NATS
+requests of one event-loop turn leave in one socket write, and access's answer is relayed as the bytes it sent (services
+write the response last in Nest's reply packet, \`libs/platform/reply-layout.ts\`), not parsed and serialized again. \`cpuUsPerRequest\` says where the CPU goes per process.
 `;
 
 /** Starts the baselines' process (Nest NATS echo handler and bare hello route) and waits for its route. */

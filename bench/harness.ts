@@ -152,8 +152,12 @@ export function keepAliveClient(baseUrl: string, maxSockets: number) {
  * latency at a stated load, where a closed loop at full concurrency would only measure queueing
  * (Little's law). The pacing never waits for answers, so a slow answer cannot hold the load
  * back; latency counts from each call's start (the 1 ms pacing tick is not counted as waiting).
+ * The same load runs for `warmUpMs` first, unmeasured: switching from another load (new
+ * connections, the heap it left behind) is not the latency at this one.
  */
-export async function openLoop(call: () => Promise<unknown>, options: { ratePerSecond: number; durationMs: number }) {
+export async function openLoop(call: () => Promise<unknown>, options: { ratePerSecond: number; durationMs: number; warmUpMs?: number }) {
+  const warmUpMs = options.warmUpMs ?? 2000;
+  if (warmUpMs > 0) await openLoop(call, { ...options, durationMs: warmUpMs, warmUpMs: 0 });
   const latencies: number[] = [];
   let failures = 0;
   let outstanding = 0;
@@ -182,4 +186,47 @@ export async function openLoop(call: () => Promise<unknown>, options: { ratePerS
   }
   if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve));
   return { perSecond: latencies.length / ((performance.now() - started) / 1000), calls: latencies.length, failures, ...percentiles(latencies) };
+}
+
+/** What a process that only wakes each millisecond measured: how late it woke (ms). */
+export interface WakeupDelays {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const PROBE_SCRIPT = `
+const late = [];
+let last = performance.now();
+const timer = setInterval(() => { const now = performance.now(); late.push(now - last - 1); last = now; }, 1);
+process.stdin.on('end', () => {
+  clearInterval(timer);
+  late.sort((a, b) => a - b);
+  const at = (q) => late[Math.min(late.length - 1, Math.floor(q * late.length))] ?? 0;
+  process.stdout.write(JSON.stringify({ p50: at(0.5), p99: at(0.99), max: late[late.length - 1] ?? 0 }));
+});
+process.stdin.resume();
+`;
+
+/**
+ * Runs `measure` beside a process that does nothing but wake every millisecond and note how
+ * late it woke: the machine's own scheduling delay under the same load, the floor under any
+ * latency measured in that time (a request crosses several processes, each woken on the way).
+ */
+export async function withWakeupProbe<T>(measure: () => Promise<T>): Promise<{ result: T; wakeupDelays: WakeupDelays }> {
+  const probe = spawn(process.execPath, ['-e', PROBE_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  probe.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => probe.once('exit', () => resolve()));
+  try {
+    return { result: await measure(), wakeupDelays: await stopProbe() };
+  } finally {
+    probe.kill();
+  }
+
+  async function stopProbe(): Promise<WakeupDelays> {
+    probe.stdin.end();
+    await exited;
+    return JSON.parse(output) as WakeupDelays;
+  }
 }
