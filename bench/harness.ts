@@ -74,7 +74,7 @@ export function environment(): Record<string, string | number> {
 
 /** Starts a node script as a child process with `env`; resolves once `ready` says so. */
 export async function startProcess(script: string, env: Record<string, string>, ready: () => Promise<boolean>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...profilingArgs(), script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   process.once('exit', () => child.kill('SIGKILL'));
   const deadline = Date.now() + 30_000;
   while (!(await ready())) {
