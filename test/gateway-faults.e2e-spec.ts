@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import request from 'supertest';
+import { Subjects } from '#libs/contracts/index.js';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TcpProxy } from '#libs/testing/tcp-proxy.js';
 import { TestSystem } from '#libs/testing/system.js';
@@ -163,10 +164,22 @@ describe('graceful shutdown', () => {
   afterAll(() => system.stop());
 
   it('on SIGTERM a service finishes the requests it holds before it exits (each login queues for argon2)', async () => {
+    // A plain subscription gets a copy of each login the gateway sends to identity's queue group.
+    const listener = await connect({ servers: system.nats.url });
+    let forwarded = 0;
+    listener.subscribe(Subjects.AuthLogin, {
+      callback: () => {
+        forwarded += 1;
+      },
+    });
+    await listener.flush();
     const logins = emails.flatMap((email) => Array.from({ length: 4 }, () => request(system.url).post('/v1/auth/login').send({ email, password })));
     const answers = Promise.all(logins.map((login) => login.then((response) => response.status)));
-    // The logins reach identity at once; two argon2 verifications run at a time, so most are still queued here.
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Once all twelve are on their way to identity (and a moment to arrive): two argon2 verifications run at a time, so
+    // most are still queued there when it is told to stop.
+    await until(() => forwarded === 12);
+    await listener.close();
+    await new Promise((resolve) => setTimeout(resolve, 30));
     const exitCode = await system.stopService('identity', 'SIGTERM');
     expect(await answers).toEqual(Array.from({ length: 12 }, () => 200));
     expect(exitCode).toBe(0);
@@ -174,3 +187,12 @@ describe('graceful shutdown', () => {
     await system.waitUntil('/health/ready');
   });
 });
+
+/** Waits (up to 10 s) until `condition` holds, looking every 5 ms. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
