@@ -1,4 +1,4 @@
-import { parseCheckBatch, parseCheckRequest, parseEffectivePermissionsRequest } from './fast-check.js';
+import { parseBindingsOfPrincipalsRequest, parseCheckBatch, parseCheckRequest, parseEffectivePermissionsRequest } from './fast-check.js';
 
 const valid = {
   principal: { type: 'user', id: '00000000-0000-4000-8000-000000000001' },
@@ -71,5 +71,27 @@ describe('parseEffectivePermissionsRequest', () => {
     ['a bad application id', { ...question, applicationId: 7 }, 'applicationId'],
   ])('refuses %s', (_label, input, message) => {
     expect(() => parseEffectivePermissionsRequest(input)).toThrow(message);
+  });
+});
+
+describe('parseBindingsOfPrincipalsRequest', () => {
+  const request = { accountId: valid.accountId, principals: [valid.principal, { type: 'subuser', id: '00000000-0000-4000-8000-000000000009' }] };
+
+  it('accepts an account and its principals', () => {
+    expect(parseBindingsOfPrincipalsRequest(request)).toBe(request);
+    expect(parseBindingsOfPrincipalsRequest({ ...request, principals: [] })).toBeDefined();
+  });
+
+  it.each([
+    ['not an object', [], 'request must be an object'],
+    ['an unknown field', { ...request, actor: valid.principal }, 'actor should not exist'],
+    ['a bad account id', { ...request, accountId: 'acme' }, 'accountId must be a UUID'],
+    ['principals that are no list', { ...request, principals: valid.principal }, 'principals must be an array'],
+    ['more than 1000 principals', { ...request, principals: new Array(1001).fill(valid.principal) }, 'at most 1000'],
+    ['a principal without a UUID', { ...request, principals: [valid.principal, { type: 'user', id: 'x' }] }, 'principals.1.id must be a UUID'],
+    ['a principal of an unknown type', { ...request, principals: [{ type: 'robot', id: valid.principal.id }] }, 'principals.0.type must be one of'],
+    ['a principal with extra fields', { ...request, principals: [{ ...valid.principal, role: 'Admin' }] }, 'principals.0 must hold only type and id'],
+  ])('refuses %s', (_label, input, message) => {
+    expect(() => parseBindingsOfPrincipalsRequest(input)).toThrow(message);
   });
 });

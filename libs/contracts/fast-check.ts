@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { PRINCIPAL_TYPES } from './actor.js';
-import type { CheckRequest, EffectivePermissionsRequest } from './access.contract.js';
+import type { BindingsOfPrincipalsRequest, CheckRequest, EffectivePermissionsRequest } from './access.contract.js';
 
 const CHECK_FIELDS = new Set(['principal', 'accountId', 'section', 'action', 'applicationId']);
 const EFFECTIVE_FIELDS = new Set(['principal', 'accountId', 'applicationId']);
@@ -36,14 +36,25 @@ function hasOnlyTypeAndId(principal: Record<string, unknown>): boolean {
   return true;
 }
 
+/** What is wrong with a principal (`{ type, id }` and nothing else), if anything, its field relative to the principal ('' for the whole); `known` as in {@link isUuid}. */
+function principalProblem(principal: unknown, known?: Set<string>): Problem | undefined {
+  if (!isPlainObject(principal)) return ['', 'must be an object'];
+  if (!PRINCIPAL_TYPES.includes(principal.type as never)) return ['type', `must be one of ${PRINCIPAL_TYPES.join(', ')}`];
+  if (!isUuid(principal.id, known)) return ['id', 'must be a UUID'];
+  if (!hasOnlyTypeAndId(principal)) return ['', 'must hold only type and id'];
+  return undefined;
+}
+
+/** A principal's problem, named from where the principal sits (`principal`, `principals.3`). */
+function within(path: string, [field, message]: Problem): Problem {
+  return [field ? `${path}.${field}` : path, message];
+}
+
 /** The fields every question about a principal in an account shares: only `allowed` fields, a principal, UUIDs. */
 function subjectProblem(input: Record<string, unknown>, allowed: Set<string>, known?: Set<string>): Problem | undefined {
   for (const key in input) if (!allowed.has(key)) return [key, 'should not exist'];
-  const principal = input.principal;
-  if (!isPlainObject(principal)) return ['principal', 'must be an object'];
-  if (!PRINCIPAL_TYPES.includes(principal.type as never)) return ['principal.type', `must be one of ${PRINCIPAL_TYPES.join(', ')}`];
-  if (!isUuid(principal.id, known)) return ['principal.id', 'must be a UUID'];
-  if (!hasOnlyTypeAndId(principal)) return ['principal', 'must hold only type and id'];
+  const problem = principalProblem(input.principal, known);
+  if (problem) return within('principal', problem);
   if (!isUuid(input.accountId, known)) return ['accountId', 'must be a UUID'];
   if (input.applicationId !== undefined && !isUuid(input.applicationId, known)) return ['applicationId', 'must be a UUID'];
   return undefined;
@@ -94,4 +105,25 @@ export function parseCheckBatch(value: unknown): CheckRequest[] {
     if (problem) throw invalid(`checks.${index}.`, problem);
   }
   return checks as CheckRequest[];
+}
+
+const BINDINGS_OF_FIELDS = new Set(['accountId', 'principals']);
+
+/**
+ * Validates `access.bindings.of-principals` (asked for every page of the user and subuser
+ * tables): an account and at most 1000 principals; an error names the principal by its index.
+ */
+export function parseBindingsOfPrincipalsRequest(value: unknown): BindingsOfPrincipalsRequest {
+  if (!isPlainObject(value)) throw invalid('', ['request', 'must be an object']);
+  for (const key in value) if (!BINDINGS_OF_FIELDS.has(key)) throw invalid('', [key, 'should not exist']);
+  if (!isUuid(value.accountId)) throw invalid('', ['accountId', 'must be a UUID']);
+  const { principals } = value;
+  if (!Array.isArray(principals)) throw invalid('', ['principals', 'must be an array']);
+  if (principals.length > 1000) throw invalid('', ['principals', 'must hold at most 1000 principals']);
+  const known = new Set<string>();
+  for (let index = 0; index < principals.length; index += 1) {
+    const problem = principalProblem(principals[index], known);
+    if (problem) throw invalid('', within(`principals.${index}`, problem));
+  }
+  return value as unknown as BindingsOfPrincipalsRequest;
 }

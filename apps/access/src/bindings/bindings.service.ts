@@ -61,8 +61,13 @@ export class BindingsService {
   }
 
   /** The bindings of many principals of one account. */
-  async ofPrincipals({ accountId, principals }: BindingsOfPrincipalsRequest): Promise<BindingsByPrincipal> {
-    await this.store.pendingFor(accountId);
+  ofPrincipals(request: BindingsOfPrincipalsRequest): BindingsByPrincipal | Promise<BindingsByPrincipal> {
+    const reload = this.store.pendingFor(request.accountId);
+    if (reload) return reload.then(() => this.ofPrincipalsNow(request));
+    return this.ofPrincipalsNow(request);
+  }
+
+  private ofPrincipalsNow({ accountId, principals }: BindingsOfPrincipalsRequest): BindingsByPrincipal {
     const result: BindingsByPrincipal = {};
     for (const principal of principals) {
       const owner = this.store.isOwner(principal, accountId) ? [{ roleId: 'owner', role: this.store.catalog.ownerRole, applicationIds: null }] : [];
