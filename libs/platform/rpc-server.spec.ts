@@ -1,0 +1,89 @@
+import type { Msg } from '@nats-io/transport-node';
+import { pino } from 'pino';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { DirectHandlers } from './direct-handlers.js';
+import { InFlightTracker } from './in-flight.js';
+import type { NatsLink } from './nats-connection.js';
+import { responseBytesOf } from './reply-layout.js';
+import { PorticoNatsServer } from './rpc-server.js';
+
+const SUBJECT = 'test.direct';
+
+/** A server answering SUBJECT with `handler` directly, the replies it sent, and what it holds in flight. */
+function serve(handler: (payload: unknown) => unknown, graceMs = 5_000) {
+  const direct = new DirectHandlers();
+  direct.register(SUBJECT, handler);
+  const inFlight = new InFlightTracker();
+  const server = new PorticoNatsServer({} as NatsLink, 'test', inFlight, graceMs, direct, pino({ level: 'silent' }));
+  const replies: string[] = [];
+  const ask = (data: unknown) => {
+    const message = {
+      subject: SUBJECT,
+      reply: '_INBOX.test.1',
+      headers: undefined,
+      json: () => ({ pattern: SUBJECT, data, id: 'r1' }),
+      respond: (text: string) => replies.push(text) > 0,
+    };
+    return server.handleMessage(SUBJECT, message as unknown as Msg);
+  };
+  return { server, inFlight, replies, ask };
+}
+
+/** A promise and the functions that settle it. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((ok, fail) => ((resolve = ok), (reject = fail)));
+  return { promise, resolve, reject };
+}
+
+describe('PorticoNatsServer direct handlers', () => {
+  it('answers at once, with the response last so that a relay can take its bytes', async () => {
+    const { ask, replies, inFlight } = serve((payload) => ({ echoed: payload }));
+    await ask({ a: 1 });
+    expect(inFlight.size).toBe(0);
+    expect(JSON.parse(replies[0])).toEqual({ isDisposed: true, id: 'r1', response: { echoed: { a: 1 } } });
+    expect(Buffer.from(responseBytesOf(Buffer.from(replies[0]))!).toString()).toBe('{"echoed":{"a":1}}');
+  });
+
+  it('holds an answer that waits in flight, and a shutdown waits for it before closing', async () => {
+    const answer = deferred<string>();
+    const { server, ask, replies, inFlight } = serve(() => answer.promise);
+    await ask({});
+    expect(inFlight.size).toBe(1);
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed).toBe(false);
+    answer.resolve('done');
+    await closing;
+    expect(inFlight.size).toBe(0);
+    expect(JSON.parse(replies[0])).toEqual({ isDisposed: true, id: 'r1', response: 'done' });
+  });
+
+  it('answers a failure with its error payload, thrown at once or after waiting, and leaves nothing in flight', async () => {
+    const later = deferred<never>();
+    const { ask, replies, inFlight } = serve((payload) => {
+      if (payload === 'now') throw new DomainError(ErrorCode.ValidationFailed, 'bad now');
+      return later.promise;
+    });
+    await ask('now');
+    await ask('later');
+    later.reject(new DomainError(ErrorCode.NotFound, 'gone'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(inFlight.size).toBe(0);
+    expect(replies.map((reply) => JSON.parse(reply) as unknown)).toEqual([
+      { err: { code: 'VALIDATION_FAILED', message: 'bad now' }, isDisposed: true, id: 'r1' },
+      { err: { code: 'NOT_FOUND', message: 'gone' }, isDisposed: true, id: 'r1' },
+    ]);
+  });
+
+  it('stops waiting for an answer that never comes once the grace period is over', async () => {
+    const { server, ask, inFlight } = serve(() => new Promise(() => undefined), 50);
+    await ask({});
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(inFlight.size).toBe(1);
+  });
+});
