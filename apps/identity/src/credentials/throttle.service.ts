@@ -49,11 +49,23 @@ export class ThrottleService {
 
   /** After an attempt charged with {@link reserve} turned out right. */
   async succeeded(keys: ThrottleKey[]): Promise<void> {
+    const { sql, parameters } = this.succeededStatement(keys, 1);
+    await this.dataSource.query(sql, parameters);
+  }
+
+  /**
+   * What {@link succeeded} runs, as a SELECT with its parameters numbered from `first`: to clear
+   * the counters within another statement (a sign-in clears them as it opens the session).
+   */
+  succeededStatement(keys: ThrottleKey[], first: number): { sql: string; parameters: unknown[] } {
     const sorted = distinctSorted(keys);
-    await this.dataSource.query(`SELECT identity.throttle_succeeded($1::text[], $2::text[])`, [
-      sorted.filter((key) => key.kind === 'identifier').map((key) => key.key),
-      sorted.filter((key) => key.kind === 'address').map((key) => key.key),
-    ]);
+    return {
+      sql: `SELECT identity.throttle_succeeded($${first}::text[], $${first + 1}::text[])`,
+      parameters: [
+        sorted.filter((key) => key.kind === 'identifier').map((key) => key.key),
+        sorted.filter((key) => key.kind === 'address').map((key) => key.key),
+      ],
+    };
   }
 
   /** Drops counters nobody touched for a day (they would start afresh anyway). */

@@ -47,21 +47,30 @@ export class SessionsService {
 
   /**
    * Records a sign-in in one statement (atomic, one round trip): the last sign-in time of the
-   * principal (and of its active memberships), the new session, and the audit event.
+   * principal (and of its active memberships), the new session, the audit event, and `alongside`
+   * (a SELECT whose parameters are numbered from `alongsideFirst`, such as clearing the throttle).
    */
-  async openAtSignIn(principal: Principal, accountId: string | null, ip: string, audit: AuditEntry): Promise<TokenPairView> {
+  async openAtSignIn(
+    principal: Principal,
+    accountId: string | null,
+    ip: string,
+    audit: AuditEntry,
+    alongside: (alongsideFirst: number) => { sql: string; parameters: unknown[] },
+  ): Promise<TokenPairView> {
     const now = this.clock.now();
     const touch = [principal.id, principal.type, now];
     const started = this.newSession(principal, accountId, ip, touch.length + 1);
     const recorded = this.audit.insertStatement(audit, touch.length + started.parameters.length + 1);
+    const also = alongside(touch.length + started.parameters.length + recorded.parameters.length + 1);
     await this.dataSource.query(
       `WITH touched_user AS (UPDATE users SET last_login_at = $3 WHERE id = $1 AND $2 = 'user' RETURNING 1),
             touched_memberships AS (UPDATE memberships SET last_login_at = $3 WHERE user_id = $1 AND active AND $2 = 'user' RETURNING 1),
             touched_subuser AS (UPDATE subusers SET last_login_at = $3 WHERE id = $1 AND $2 = 'subuser' RETURNING 1),
             new_session AS (${started.sql} RETURNING 1),
-            audited AS (${recorded.sql} RETURNING 1)
-       SELECT 1`,
-      [...touch, ...started.parameters, ...recorded.parameters],
+            audited AS (${recorded.sql} RETURNING 1),
+            alongside AS (${also.sql})
+       SELECT count(*) FROM alongside`,
+      [...touch, ...started.parameters, ...recorded.parameters, ...also.parameters],
     );
     return this.pair(started.session, started.refreshToken);
   }
