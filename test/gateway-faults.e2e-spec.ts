@@ -122,7 +122,9 @@ describe('service readiness follows its database', () => {
 
   it('turns not-ready while PostgreSQL is unreachable and ready again once it returns', async () => {
     proxy.cut();
-    const down = await waitForStatus(healthUrl, 503);
+    const down = await waitForStatus(healthUrl, 503).catch((error: Error) => {
+      throw new Error(`${error.message}\n${system.dumpLogs()}`);
+    });
     expect(down).toMatchObject({ ready: false, checks: { database: false, nats: true } });
     proxy.restore();
     const up = await waitForStatus(healthUrl, 200);
@@ -133,9 +135,12 @@ describe('service readiness follows its database', () => {
 async function waitForStatus(url: string, status: number): Promise<unknown> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const response = await fetch(url).catch(() => undefined);
-    if (response?.status === status) return response.json();
-    if (Date.now() > deadline) throw new Error(`${url} never answered ${status}`);
+    const response = await fetch(url).catch((error: Error) => `no answer: ${error.message}`);
+    if (typeof response !== 'string' && response.status === status) return response.json();
+    if (Date.now() > deadline) {
+      const last = typeof response === 'string' ? response : `${response.status} ${await response.text()}`;
+      throw new Error(`${url} never answered ${status} (last: ${last})`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -64,8 +64,15 @@ export async function runService(launch: ServiceLaunch): Promise<void> {
   app.useGlobalInterceptors(new RpcContextInterceptor(inFlight));
   const readiness = app.get<Readiness>(READINESS);
   let healthServer: Server | undefined;
-  if (launch.config.HEALTH_PORT > 0) healthServer = await startHealthServer(launch.config.HEALTH_PORT, () => readiness.check());
+  // Not ready before it listens: until then its modules are still starting (loading keys, say) and nothing is subscribed.
+  let listening = false;
+  const ready = async () => {
+    const view = await readiness.check();
+    return listening ? view : { ...view, ready: false };
+  };
+  if (launch.config.HEALTH_PORT > 0) healthServer = await startHealthServer(launch.config.HEALTH_PORT, ready);
   await app.listen();
+  listening = true;
   logger.info({ healthPort: launch.config.HEALTH_PORT }, `${launch.name} is listening on NATS queue group "${launch.name}"`);
   onShutdownSignal(logger, async () => {
     await app.close();
