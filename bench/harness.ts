@@ -219,14 +219,11 @@ export async function withWakeupProbe<T>(measure: () => Promise<T>): Promise<{ r
   probe.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => probe.once('exit', () => resolve()));
   try {
-    return { result: await measure(), wakeupDelays: await stopProbe() };
-  } finally {
-    probe.kill();
-  }
-
-  async function stopProbe(): Promise<WakeupDelays> {
+    const result = await measure();
     probe.stdin.end();
     await exited;
-    return JSON.parse(output) as WakeupDelays;
+    return { result, wakeupDelays: JSON.parse(output) as WakeupDelays };
+  } finally {
+    probe.kill();
   }
 }

@@ -44,21 +44,21 @@ export class RpcClient implements RpcSender {
   }
 
   /** Sends `payload` on `subject` with the request id of the running request context (see request-context.ts), if any. */
-  send<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs): Promise<RpcResponse<S>> {
-    return this.call(subject, payload, timeoutMs, currentRequestId()).then(decodeReply<RpcResponse<S>>);
+  send<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs?: number): Promise<RpcResponse<S>> {
+    return this.forRequest(currentRequestId()).send(subject, payload, timeoutMs);
   }
 
   /** {@link RpcSender.relay}, with the request id of the running request context, if any. */
-  relay<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs): Promise<RelayedJson<RpcResponse<S>>> {
-    return this.call(subject, payload, timeoutMs, currentRequestId()).then(relayReply<RpcResponse<S>>);
+  relay<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs?: number): Promise<RelayedJson<RpcResponse<S>>> {
+    return this.forRequest(currentRequestId()).relay(subject, payload, timeoutMs);
   }
 
   /**
-   * A sender that stamps every request with `requestId`: for a caller that passes its request
-   * along explicitly instead of entering a request context (the gateway, whose hot path would
-   * otherwise pay for async context tracking on every promise).
+   * A sender that stamps every request with `requestId` (if any): for a caller that passes its
+   * request along explicitly instead of entering a request context (the gateway, whose hot path
+   * would otherwise pay for async context tracking on every promise).
    */
-  forRequest(requestId: string): RpcSender {
+  forRequest(requestId: string | undefined): RpcSender {
     return {
       send: <S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs) =>
         this.call(subject, payload, timeoutMs, requestId).then(decodeReply<RpcResponse<S>>),

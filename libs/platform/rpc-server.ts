@@ -8,7 +8,7 @@ import { describeValidationErrors } from './validation.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';
 import type { NatsLink } from './nats-connection.js';
-import { encodeReply, ResponseLastSerializer } from './reply-layout.js';
+import { ResponseLastSerializer } from './reply-layout.js';
 import { acceptRequestId, REQUEST_ID_HEADER, requestContext } from './request-context.js';
 import { randomUUID } from 'node:crypto';
 
@@ -58,16 +58,16 @@ export class PorticoNatsServer extends ServerNats {
 
   private answerDirectly(handler: DirectHandler, packet: { id: unknown; data: unknown }, message: Msg): void {
     const requestId = () => acceptRequestId(message.headers?.get(REQUEST_ID_HEADER));
-    const reply = (text: () => string) => {
+    // Written by the server's own serializer (reply-layout.ts), as Nest-handled subjects are.
+    const reply = (body: { response?: unknown; err?: unknown }) => {
       try {
-        message.respond(text());
+        message.respond((this.serializer.serialize({ ...body, isDisposed: true, id: packet.id as string }) as { data: string }).data);
       } catch (error) {
         this.log.warn({ err: (error as Error).message, requestId: requestId() }, 'Could not publish a reply');
       }
     };
-    const succeed = (response: unknown) =>
-      reply(() => (typeof packet.id === 'string' || typeof packet.id === 'number' ? encodeReply(packet.id, response) : nestReply({ response }, packet.id)));
-    const fail = (error: unknown) => reply(() => nestReply({ err: toErrorPayload(error, this.log, requestId()) }, packet.id));
+    const succeed = (response: unknown) => reply({ response });
+    const fail = (error: unknown) => reply({ err: toErrorPayload(error, this.log, requestId()) });
     let result: unknown;
     try {
       result = handler(packet.data);
@@ -79,11 +79,6 @@ export class PorticoNatsServer extends ServerNats {
     this.inFlight.enter();
     result.then(succeed, fail).finally(() => this.inFlight.leave());
   }
-}
-
-/** A final reply packet in Nest's own layout (errors, and ids that are neither strings nor numbers). */
-function nestReply(body: object, id: unknown): string {
-  return JSON.stringify({ ...body, isDisposed: true, id });
 }
 
 /** A request packet in Nest's format (`{ pattern, data, id }`), or undefined for anything else (left to Nest's own handling). */

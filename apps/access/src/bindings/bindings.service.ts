@@ -62,9 +62,7 @@ export class BindingsService {
 
   /** The bindings of many principals of one account. */
   ofPrincipals(request: BindingsOfPrincipalsRequest): BindingsByPrincipal | Promise<BindingsByPrincipal> {
-    const reload = this.store.pendingFor(request.accountId);
-    if (reload) return reload.then(() => this.ofPrincipalsNow(request));
-    return this.ofPrincipalsNow(request);
+    return this.store.whenCurrent(request.accountId, () => this.ofPrincipalsNow(request));
   }
 
   private ofPrincipalsNow({ accountId, principals }: BindingsOfPrincipalsRequest): BindingsByPrincipal {

@@ -29,9 +29,7 @@ export class ChecksService {
 
   /** One decision, at once; a promise only while the account is being reloaded after a change. */
   check(request: CheckRequest): CheckResult | Promise<CheckResult> {
-    const reload = this.store.pendingFor(request.accountId);
-    if (reload) return reload.then(() => this.decide(request));
-    return this.decide(request);
+    return this.store.whenCurrent(request.accountId, () => this.decide(request));
   }
 
   /** Many decisions (at once unless an account is being reloaded); an invalid check gets its own error without failing the others. */
@@ -58,9 +56,7 @@ export class ChecksService {
 
   /** What the principal may do, for menus: catalogue grants (of one application, if given) and Portico permissions. At once unless the account is being reloaded. */
   effective(request: EffectivePermissionsRequest): PermissionsView | Promise<PermissionsView> {
-    const reload = this.store.pendingFor(request.accountId);
-    if (reload) return reload.then(() => this.effectiveNow(request));
-    return this.effectiveNow(request);
+    return this.store.whenCurrent(request.accountId, () => this.effectiveNow(request));
   }
 
   private effectiveNow(request: EffectivePermissionsRequest): PermissionsView {

@@ -85,27 +85,24 @@ export class DecisionStore {
         { ...role, accountId: snapshot.accountId, bits: this.index.encode(role.grants), builtin: false } satisfies RoleRecord,
       ]),
     );
-    const bindings = new Map<string, BindingRecord[]>();
+    const principals = new Map<string, { type: string; id: string; bindings: BindingRecord[] }>();
     for (const binding of snapshot.bindings) {
       const key = `${binding.principalType}:${binding.principalId}`;
-      const list = bindings.get(key) ?? [];
-      list.push({ roleId: binding.roleId, applicationIds: binding.applicationIds });
-      bindings.set(key, list);
+      let principal = principals.get(key);
+      if (!principal) principals.set(key, (principal = { type: binding.principalType, id: binding.principalId, bindings: [] }));
+      principal.bindings.push({ roleId: binding.roleId, applicationIds: binding.applicationIds });
     }
     const state: AccountState = {
       ownerId: snapshot.ownerId,
       customRoles,
-      bindings,
+      bindings: new Map([...principals].map(([key, principal]) => [key, principal.bindings])),
       effective: new Map(),
       applications: new Map(snapshot.applications.map((a) => [a.id, a.name])),
     };
-    for (const binding of snapshot.bindings) {
-      let ofType = state.effective.get(binding.principalType);
-      if (!ofType) state.effective.set(binding.principalType, (ofType = new Map<string, Effective>()));
-      if (!ofType.has(binding.principalId)) {
-        const list = bindings.get(`${binding.principalType}:${binding.principalId}`) ?? [];
-        ofType.set(binding.principalId, this.effectiveOfBindings(state, list));
-      }
+    for (const { type, id, bindings } of principals.values()) {
+      let ofType = state.effective.get(type);
+      if (!ofType) state.effective.set(type, (ofType = new Map<string, Effective>()));
+      ofType.set(id, this.effectiveOfBindings(state, bindings));
     }
     this.accounts.set(snapshot.accountId, state);
   }
@@ -126,6 +123,12 @@ export class DecisionStore {
   /** The reload in progress for an account, if any (a check must wait for it). */
   pendingFor(accountId: string): Promise<void> | undefined {
     return this.pending.get(accountId);
+  }
+
+  /** `read()` at once, or once the account's reload in progress is done: answers stay synchronous unless they must wait. */
+  whenCurrent<T>(accountId: string, read: () => T): T | Promise<T> {
+    const reload = this.pending.get(accountId);
+    return reload ? reload.then(read) : read();
   }
 
   /** Whether `principal` owns the account. */

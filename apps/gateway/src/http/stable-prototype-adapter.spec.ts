@@ -46,42 +46,38 @@ async function serve(adapter: ExpressAdapter) {
   return { app, bornExpress, get };
 }
 
+/** Runs `check` against the hello app on the stock adapter and on the gateway's, closing both after. */
+async function withBoth(check: (stock: Served, stable: Served) => Promise<void>): Promise<void> {
+  const stock = await serve(new ExpressAdapter());
+  const stable = await serve(new StablePrototypeExpressAdapter());
+  try {
+    await check(stock, stable);
+  } finally {
+    await stock.app.close();
+    await stable.app.close();
+  }
+}
+
+type Served = Awaited<ReturnType<typeof serve>>;
+
 describe('StablePrototypeExpressAdapter', () => {
-  it("has Node create requests and responses with Express's prototypes, so Express's per-request prototype swap does nothing", async () => {
-    const stock = await serve(new ExpressAdapter());
-    const stable = await serve(new StablePrototypeExpressAdapter());
-    try {
+  it("has Node create requests and responses with Express's prototypes, so Express's per-request prototype swap does nothing", () =>
+    withBoth(async (stock, stable) => {
       await stock.get('/hello');
       await stable.get('/hello');
       expect(stock.bornExpress).toEqual([false]);
       expect(stable.bornExpress).toEqual([true]);
-    } finally {
-      await stock.app.close();
-      await stable.app.close();
-    }
-  });
+    }));
 
-  it('answers exactly as the stock adapter does, for a route and for a missing one', async () => {
-    const stock = await serve(new ExpressAdapter());
-    const stable = await serve(new StablePrototypeExpressAdapter());
-    try {
+  it('answers exactly as the stock adapter does, for a route and for a missing one', () =>
+    withBoth(async (stock, stable) => {
       for (const path of ['/hello', '/nothing-here']) expect(await stable.get(path)).toEqual(await stock.get(path));
-    } finally {
-      await stock.app.close();
-      await stable.app.close();
-    }
-  });
+    }));
 
-  it('writes a relayed response as the bytes it holds, with the same status and headers as the stock adapter gives the object', async () => {
-    const stock = await serve(new ExpressAdapter());
-    const stable = await serve(new StablePrototypeExpressAdapter());
-    try {
+  it('writes a relayed response as the bytes it holds, with the same status and headers as the stock adapter gives the object', () =>
+    withBoth(async (stock, stable) => {
       const relayed = await stable.get('/relayed');
       expect(relayed.body).toBe('{"hello":"world"}');
       expect(relayed).toEqual(await stock.get('/hello'));
-    } finally {
-      await stock.app.close();
-      await stable.app.close();
-    }
-  });
+    }));
 });
