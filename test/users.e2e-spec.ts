@@ -204,6 +204,12 @@ describe('the user table', () => {
     expect(response.body.message).toContain('search');
   });
 
+  it('marks the account owner, and only them', async () => {
+    const items: Array<{ email: string; owner: boolean }> = (await list({ sort: 'email' }).expect(200)).body.items;
+    expect(items.filter((item) => item.owner).map((item) => item.email)).toEqual(['owner@table.test']);
+    expect(items).toHaveLength(names.length + 1);
+  });
+
   it('sorts by name (last name, then first name), both ways', async () => {
     const asc = await list({ sort: 'name', order: 'asc' }).expect(200);
     const lastNames = asc.body.items.map((item: { lastName: string }) => item.lastName);

@@ -2,6 +2,7 @@ import { InitialIdentity1732300000000 } from './1732300000000-initial-identity.j
 import { PeopleCredentialsSessions1732400000000 } from './1732400000000-people-credentials-sessions.js';
 import { HousekeepingIndexes1732500000000 } from './1732500000000-housekeeping-indexes.js';
 import { ThrottleFunctions1732600000000 } from './1732600000000-throttle-functions.js';
+import { UserTableCoveringIndexes1732700000000 } from './1732700000000-user-table-covering-indexes.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -9,4 +10,5 @@ export const identityMigrations = [
   PeopleCredentialsSessions1732400000000,
   HousekeepingIndexes1732500000000,
   ThrottleFunctions1732600000000,
+  UserTableCoveringIndexes1732700000000,
 ];

@@ -82,14 +82,13 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
   const sql = `
     SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
            m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", m.sort_key AS "sortKey",
-           a.owner_user_id = m.user_id AS owner
-      FROM (SELECT m.account_id, m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value, (${key.expression})::text AS sort_key
+           m.user_id = (SELECT a.owner_user_id FROM accounts a WHERE a.id = $1) AS owner
+      FROM (SELECT m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value, (${key.expression})::text AS sort_key
               FROM memberships m
              WHERE ${where.join(' AND ')}
              ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
              LIMIT $${parameters.length}) AS m
       JOIN users u ON u.id = m.user_id
-      JOIN accounts a ON a.id = m.account_id
      ORDER BY m.sort_value ${direction}, m.user_id ${direction}`;
   return { sql, parameters };
 }
