@@ -1,5 +1,5 @@
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus } from 'node:os';
 
@@ -104,6 +104,21 @@ export function cpuSecondsOf(pid: number | undefined, thread?: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds used so far by every process whose command name starts with `prefix` (e.g. all of PostgreSQL's). */
+export function cpuSecondsOfNamed(prefix: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1).startsWith(prefix)) total += cpuSecondsOf(Number(entry));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
 }
 
 /** Node flags for the services when BENCH_PROFILE_DIR is set: a CPU profile of each, written when it stops. */

@@ -28,11 +28,23 @@ export class ThrottleService {
 
   /** Charges one attempt to every key, or to none when any of them is locked. */
   async reserve(keys: ThrottleKey[]): Promise<ThrottleVerdict> {
+    const { sql, parameters } = this.reserveStatement(keys, 1);
+    const [{ wait }] = await this.dataSource.query<Array<{ wait: string }>>(`SELECT ${sql} AS wait`, parameters);
+    return verdictOf(wait);
+  }
+
+  /**
+   * What {@link reserve} runs, as an expression (the wait in ms, 0 when allowed; read it with
+   * {@link verdictOf}) with its parameters numbered from `first`: to charge the attempt within
+   * another statement (a sign-in charges it as it looks the login up).
+   */
+  reserveStatement(keys: ThrottleKey[], first: number): { sql: string; parameters: unknown[] } {
     const sorted = distinctSorted(keys);
     const column = <T>(pick: (policy: ThrottlePolicy) => T) => sorted.map((key) => pick(key.policy));
-    const [{ wait }] = await this.dataSource.query<Array<{ wait: string }>>(
-      `SELECT identity.throttle_reserve($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::bigint[], $7::bigint[], $8) AS wait`,
-      [
+    const p = (offset: number) => `$${first + offset}`;
+    return {
+      sql: `identity.throttle_reserve(${p(0)}::text[], ${p(1)}::int[], ${p(2)}::bigint[], ${p(3)}::bigint[], ${p(4)}::int[], ${p(5)}::bigint[], ${p(6)}::bigint[], ${p(7)})`,
+      parameters: [
         sorted.map((key) => key.key),
         column((policy) => policy.threshold),
         column((policy) => policy.baseLockMs),
@@ -42,9 +54,7 @@ export class ThrottleService {
         column((policy) => policy.forgetAfterMs),
         this.clock.now(),
       ],
-    );
-    const retryAfterMs = Number(wait);
-    return retryAfterMs > 0 ? { allowed: false, retryAfterMs } : { allowed: true };
+    };
   }
 
   /** After an attempt charged with {@link reserve} turned out right. */
@@ -75,6 +85,12 @@ export class ThrottleService {
     ]);
     return result[1];
   }
+}
+
+/** The verdict of a wait returned by `identity.throttle_reserve()` (see {@link ThrottleService.reserveStatement}). */
+export function verdictOf(wait: string | number): ThrottleVerdict {
+  const retryAfterMs = Number(wait);
+  return retryAfterMs > 0 ? { allowed: false, retryAfterMs } : { allowed: true };
 }
 
 function distinctSorted(keys: ThrottleKey[]): ThrottleKey[] {

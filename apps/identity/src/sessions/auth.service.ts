@@ -4,13 +4,12 @@ import { DataSource } from 'typeorm';
 import type { ActivateRequest, LoginRequest, Principal, SubuserLoginRequest, TokenPairView } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, LOGGER } from '#libs/platform/index.js';
-import { AccountEntity } from '../accounts/account.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
-import { ThrottleService, type ThrottleKey } from '../credentials/throttle.service.js';
+import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
 import { subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
@@ -55,13 +54,13 @@ export class AuthService {
   /** E-mail + password -> a new session. A person needs an active membership somewhere. */
   async login({ body, client }: LoginRequest): Promise<TokenPairView> {
     const keys = userSignInKeys(body.email, client.ip);
-    return this.signIn(keys, () => this.findUser(body.email), body.password, client.ip, WRONG_USER_LOGIN);
+    return this.signIn(keys, userLookup(body.email), body.password, client.ip, WRONG_USER_LOGIN);
   }
 
   /** Account slug + login + password -> a subuser session bound to that account, with its own (shorter) lifetime. */
   async subuserLogin({ body, client }: SubuserLoginRequest): Promise<TokenPairView> {
     const keys = subuserSignInKeys(body.account, body.login, client.ip);
-    return this.signIn(keys, () => this.findSubuser(body.account, body.login), body.password, client.ip, WRONG_SUBUSER_LOGIN);
+    return this.signIn(keys, subuserLookup(body.account, body.login), body.password, client.ip, WRONG_SUBUSER_LOGIN);
   }
 
   /** Sets the first password from an activation token; the principal becomes active. No automatic sign-in. */
@@ -85,9 +84,8 @@ export class AuthService {
     return { activated: true };
   }
 
-  private async signIn(keys: ThrottleKey[], find: () => Promise<Candidate | null>, password: string, ip: string, wrong: string): Promise<TokenPairView> {
-    const verdict = await this.throttle.reserve(keys);
-    const candidate = await find();
+  private async signIn(keys: ThrottleKey[], lookup: CandidateLookup, password: string, ip: string, wrong: string): Promise<TokenPairView> {
+    const { verdict, candidate } = await this.chargeAndFind(keys, lookup);
     if (!verdict.allowed) {
       await this.recordFailure(candidate, ip, 'login.throttled', 'throttled');
       throw tooManyAttempts(verdict.retryAfterMs);
@@ -112,40 +110,70 @@ export class AuthService {
     await this.audit.record(null, { accountIds: candidate.accountIds, action, target: candidate.principal, ip, details: { reason } });
   }
 
-  private async findUser(email: string): Promise<Candidate | null> {
-    const rows: Array<{ id: string; password_hash: string | null; status: string; account_ids: string[] }> = await this.dataSource.query(
-      `SELECT u.id, u.password_hash, u.status,
-              coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids
-         FROM users u LEFT JOIN memberships m ON m.user_id = u.id
-        WHERE u.email_lower = lower($1)
-        GROUP BY u.id`,
-      [email],
+  /**
+   * Charges the attempt to the throttling counters and looks the login up, in one statement (one
+   * round trip): the lookup runs whatever the verdict, so that a throttled attempt is audited on
+   * the login it was aimed at.
+   */
+  private async chargeAndFind(keys: ThrottleKey[], lookup: CandidateLookup): Promise<{ verdict: ThrottleVerdict; candidate: Candidate | null }> {
+    const charge = this.throttle.reserveStatement(keys, lookup.parameters.length + 1);
+    const [row]: Array<CandidateRow & { wait: string }> = await this.dataSource.query(
+      `WITH charged AS (SELECT ${charge.sql} AS wait)
+       SELECT charged.wait, found.* FROM charged LEFT JOIN LATERAL (${lookup.sql}) AS found ON true`,
+      [...lookup.parameters, ...charge.parameters],
     );
-    if (rows.length === 0) return null;
-    const [user] = rows;
-    return {
-      principal: { type: 'user', id: user.id },
-      passwordHash: user.password_hash,
-      usable: user.status === 'active' && user.account_ids.length > 0,
-      accountIds: user.account_ids,
-      sessionAccountId: null,
-    };
+    return { verdict: verdictOf(row.wait), candidate: row.id === null ? null : lookup.read(row) };
   }
+}
 
-  private async findSubuser(slug: string, login: string): Promise<Candidate | null> {
-    const account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { slug: slug.toLowerCase() }, select: { id: true } });
-    if (!account) return null;
-    const subuser = await this.dataSource.getRepository(SubuserEntity).findOne({
-      where: { accountId: account.id, login: login.toLowerCase() },
-      select: { id: true, passwordHash: true, status: true, active: true },
-    });
-    if (!subuser) return null;
-    return {
-      principal: { type: 'subuser', id: subuser.id },
-      passwordHash: subuser.passwordHash,
-      usable: subuser.status === 'active' && subuser.active,
-      accountIds: [account.id],
-      sessionAccountId: account.id,
-    };
-  }
+/** What a sign-in's lookup returns: the login's row (all null when there is none). */
+interface CandidateRow {
+  id: string | null;
+  password_hash: string | null;
+  status: string;
+  active: boolean;
+  account_ids: string[];
+}
+
+/** A sign-in's lookup of its login: one SELECT (parameters from $1) and how its row reads. */
+interface CandidateLookup {
+  sql: string;
+  parameters: unknown[];
+  read(row: CandidateRow): Candidate;
+}
+
+/** A person by e-mail, with the accounts where they are active members (they need one to sign in). */
+function userLookup(email: string): CandidateLookup {
+  return {
+    sql: `SELECT u.id, u.password_hash, u.status, true AS active,
+                 coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids
+            FROM users u LEFT JOIN memberships m ON m.user_id = u.id
+           WHERE u.email_lower = lower($1)
+           GROUP BY u.id`,
+    parameters: [email],
+    read: (row) => ({
+      principal: { type: 'user', id: row.id! },
+      passwordHash: row.password_hash,
+      usable: row.status === 'active' && row.account_ids.length > 0,
+      accountIds: row.account_ids,
+      sessionAccountId: null,
+    }),
+  };
+}
+
+/** A subuser by its account's slug and its login (both compared lower-cased). */
+function subuserLookup(slug: string, login: string): CandidateLookup {
+  return {
+    sql: `SELECT s.id, s.password_hash, s.status, s.active, ARRAY[a.id] AS account_ids
+            FROM accounts a JOIN subusers s ON s.account_id = a.id AND s.login = $2
+           WHERE a.slug = $1`,
+    parameters: [slug.toLowerCase(), login.toLowerCase()],
+    read: (row) => ({
+      principal: { type: 'subuser', id: row.id! },
+      passwordHash: row.password_hash,
+      usable: row.status === 'active' && row.active,
+      accountIds: row.account_ids,
+      sessionAccountId: row.account_ids[0],
+    }),
+  };
 }
