@@ -133,6 +133,7 @@ async function checksOverNats(nats: TestNatsRequester, seeded: Seeded, pids: { a
         halfLoadP50: round(atHalfLoad.p50),
         halfLoadP99: round(p99),
         halfLoadWakeupDelayP99: round(wakeupDelays.p99),
+        halfLoadStealPercent: wakeupDelays.stealPercent,
         p95At3kPerSecond: round(atAnchorRate.p95),
         p99At3kPerSecond: round(atAnchorRate.p99),
         p50At64InFlight: round(median(checkRuns.map((r) => r.p50))),
@@ -224,6 +225,7 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
         halfLoadP99: round(atHalfLoad.p99),
         halfLoadShareWithin25msInGateway: serverSide.within(0.025),
         halfLoadWakeupDelayP99: round(wakeupDelays.p99),
+        halfLoadStealPercent: wakeupDelays.stealPercent,
         halfLoadGatewayBusy: `${Math.round(100 * gatewayBusyAtHalfLoad)} %`,
         p99At64Connections: routed.p99,
         bareP99At64Connections: bare.p99,
@@ -250,7 +252,9 @@ and the service. The Nest echo handler that C1 compares with, which does nothing
 Beside each half-load latency, \`halfLoadWakeupDelayP99\` is the p99 of how late a separate process that does nothing
 but wake every millisecond woke during the same seconds: the machine's own scheduling delay under that load. A check
 wakes a process four times on its way (NATS, access, NATS again, the caller), so its p99 cannot go below that floor; on
-an idle machine of this kind the probe alone sees ~1.3 ms.
+an idle machine of this kind the probe alone sees ~1.3 ms. \`halfLoadStealPercent\` is the share of the machine's CPU
+time that its hypervisor gave to other guests in those seconds (/proc/stat): a stolen slice stalls whatever ran on that
+vCPU, which no code of ours can shorten.
 
 What C1 compares: the echo baseline is a plain Nest \`@MessagePattern\` handler; access answers its hot subjects
 (\`access.check\`, \`access.check.batch\`, \`access.permissions.effective\`) from the NATS server directly, without Nest's

@@ -203,11 +203,19 @@ export async function openLoop(call: () => Promise<unknown>, options: { ratePerS
   return { perSecond: latencies.length / ((performance.now() - started) / 1000), calls: latencies.length, failures, ...percentiles(latencies) };
 }
 
-/** What a process that only wakes each millisecond measured: how late it woke (ms). */
+/** What a process that only wakes each millisecond measured: how late it woke (ms); and the machine's steal time meanwhile. */
 export interface WakeupDelays {
   p50: number;
   p99: number;
   max: number;
+  /** Share of the machine's CPU time its hypervisor gave to others meanwhile (% of all CPU time, from /proc/stat). */
+  stealPercent: number;
+}
+
+/** The machine's CPU time so far (all of it, and stolen by the hypervisor), in clock ticks. */
+function machineTicks(): { total: number; steal: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((sum, value) => sum + value, 0), steal: fields[7] ?? 0 };
 }
 
 const PROBE_SCRIPT = `
@@ -233,11 +241,14 @@ export async function withWakeupProbe<T>(measure: () => Promise<T>): Promise<{ r
   let output = '';
   probe.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => probe.once('exit', () => resolve()));
+  const before = machineTicks();
   try {
     const result = await measure();
+    const after = machineTicks();
     probe.stdin.end();
     await exited;
-    return { result, wakeupDelays: JSON.parse(output) as WakeupDelays };
+    const stealPercent = Math.round((1000 * (after.steal - before.steal)) / Math.max(1, after.total - before.total)) / 10;
+    return { result, wakeupDelays: { ...(JSON.parse(output) as Omit<WakeupDelays, 'stealPercent'>), stealPercent } };
   } finally {
     probe.kill();
   }
