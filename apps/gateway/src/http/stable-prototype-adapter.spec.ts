@@ -5,8 +5,13 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import { RelayedJson } from '#libs/platform/relayed-json.js';
 import { StablePrototypeExpressAdapter } from './stable-prototype-adapter.js';
+
+// V8's own test of an object's layout: false for a dictionary-mode ("slow") object.
+setFlagsFromString('--allow-natives-syntax');
+const hasFastProperties = new Function('object', 'return %HasFastProperties(object)') as (object: object) => boolean;
 
 @Controller()
 class HelloController {
@@ -33,9 +38,11 @@ async function serve(adapter: ExpressAdapter) {
   const server = app.getHttpServer() as Server;
   const express = adapter.getInstance<Express>();
   const bornExpress: boolean[] = [];
+  const fastWhenAnswered: boolean[] = [];
   // Runs before Express sees the request, so it shows how Node made the objects.
   server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
     bornExpress.push(Object.getPrototypeOf(request) === express.request && Object.getPrototypeOf(response) === express.response);
+    response.once('finish', () => fastWhenAnswered.push(hasFastProperties(request) && hasFastProperties(response)));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const get = async (path: string) => {
@@ -43,7 +50,7 @@ async function serve(adapter: ExpressAdapter) {
     const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'keep-alive', 'connection'].includes(name)));
     return { status: response.status, headers, body: await response.text() };
   };
-  return { app, bornExpress, get };
+  return { app, bornExpress, fastWhenAnswered, get };
 }
 
 /** Runs `check` against the hello app on the stock adapter and on the gateway's, closing both after. */
@@ -67,6 +74,13 @@ describe('StablePrototypeExpressAdapter', () => {
       await stable.get('/hello');
       expect(stock.bornExpress).toEqual([false]);
       expect(stable.bornExpress).toEqual([true]);
+    }));
+
+  it('keeps requests and responses fast-mode objects through the whole request (a dictionary-mode object allocates on every write)', () =>
+    withBoth(async (_stock, stable) => {
+      await stable.get('/hello');
+      await stable.get('/relayed');
+      expect(stable.fastWhenAnswered).toEqual([true, true]);
     }));
 
   it('answers exactly as the stock adapter does, for a route and for a missing one', () =>
