@@ -6,12 +6,14 @@ import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
+import { runInThisContext } from 'node:vm';
 import { RelayedJson } from '#libs/platform/relayed-json.js';
 import { StablePrototypeExpressAdapter } from './stable-prototype-adapter.js';
 
-// V8's own test of an object's layout: false for a dictionary-mode ("slow") object.
+// V8's own test of an object's layout: false for a dictionary-mode ("slow") object. Natives
+// syntax compiles only once the flag is set, so the function is compiled at run time.
 setFlagsFromString('--allow-natives-syntax');
-const hasFastProperties = new Function('object', 'return %HasFastProperties(object)') as (object: object) => boolean;
+const hasFastProperties = runInThisContext('(object) => %HasFastProperties(object)') as (object: object) => boolean;
 
 @Controller()
 class HelloController {
