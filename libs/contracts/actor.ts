@@ -26,3 +26,8 @@ export class Actor extends Principal {
   @IsUUID()
   sessionId: string;
 }
+
+/** Just the principal of an actor (who acts, without the session), or of any object that names one: what access decides on and audit records. */
+export function principalOf(actor: Principal): Principal {
+  return { type: actor.type, id: actor.id };
+}

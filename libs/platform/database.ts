@@ -1,4 +1,5 @@
-import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
+import { DataSource, QueryFailedError, type DataSourceOptions, type MixedList } from 'typeorm';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
 /** Where one service's tables live. */
 export interface ServiceDatabase {
@@ -54,4 +55,19 @@ export async function databaseAnswers(dataSource: DataSource, timeoutMs = 2000):
     () => false,
   );
   return Promise.race([probe, timeout]);
+}
+
+/**
+ * A `.catch` handler for a write that may break a unique constraint (two requests racing for the
+ * same name, say): that becomes a 409 CONFLICT with `message`, naming `field`; any other error
+ * passes on unchanged. `constraint`, when given, limits it to constraints whose name matches.
+ */
+export function conflictOnDuplicate(message: string, field: string, constraint?: RegExp): (error: unknown) => never {
+  return (error) => {
+    const driverError = error instanceof QueryFailedError ? (error.driverError as { code?: string; constraint?: string }) : undefined;
+    if (driverError?.code === '23505' && (!constraint || constraint.test(String(driverError.constraint)))) {
+      throw new DomainError(ErrorCode.Conflict, message, { field });
+    }
+    throw error;
+  };
 }

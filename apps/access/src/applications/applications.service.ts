@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   ApplicationView,
   CreateApplicationRequest,
@@ -33,7 +34,7 @@ export class ApplicationsService {
   /** A new application. */
   async create({ accountId, body }: CreateApplicationRequest): Promise<ApplicationView> {
     const row = { id: randomUUID(), accountId, name: body.name, createdAt: new Date() };
-    await this.repository().insert(row).catch(rethrowNameTaken);
+    await this.repository().insert(row).catch(applicationNameTaken);
     await this.state.changed(accountId);
     return view(row);
   }
@@ -41,7 +42,7 @@ export class ApplicationsService {
   /** Renames an application the actor can see. */
   async rename({ actor, accountId, applicationId, body }: RenameApplicationRequest): Promise<ApplicationView> {
     const row = await this.visibleRow(actor, accountId, applicationId);
-    await this.repository().update({ id: row.id, accountId }, { name: body.name }).catch(rethrowNameTaken);
+    await this.repository().update({ id: row.id, accountId }, { name: body.name }).catch(applicationNameTaken);
     return view({ ...row, name: body.name });
   }
 
@@ -82,9 +83,4 @@ function view(row: Pick<ApplicationEntity, 'id' | 'name' | 'createdAt'>): Applic
   return { id: row.id, name: row.name, createdAt: row.createdAt.toISOString() };
 }
 
-function rethrowNameTaken(error: unknown): never {
-  if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
-    throw new DomainError(ErrorCode.Conflict, 'An application with this name already exists in the account', { field: 'name' });
-  }
-  throw error;
-}
+const applicationNameTaken = conflictOnDuplicate('An application with this name already exists in the account', 'name');

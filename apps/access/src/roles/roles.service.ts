@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type { CreateRoleRequest, DeleteRoleRequest, Grant, ListRolesRequest, Principal, RoleView, UpdateRoleRequest } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
@@ -32,7 +33,7 @@ export class RolesService {
     await this.dataSource
       .getRepository(RoleEntity)
       .insert({ id, accountId, name: body.name, description: body.description ?? null, grants })
-      .catch(rethrowNameTaken);
+      .catch(roleNameTaken);
     await this.state.changed(accountId);
     return roleView(this.store.role(accountId, id)!, 0);
   }
@@ -44,7 +45,7 @@ export class RolesService {
     this.assertMayGrant(actor, accountId, role.grants);
     this.assertMayGrant(actor, accountId, grants);
     const changes = { grants, ...(body.name !== undefined && { name: body.name }), ...(body.description !== undefined && { description: body.description }) };
-    await this.dataSource.getRepository(RoleEntity).update({ id: role.id, accountId }, changes).catch(rethrowNameTaken);
+    await this.dataSource.getRepository(RoleEntity).update({ id: role.id, accountId }, changes).catch(roleNameTaken);
     await this.state.changed(accountId);
     return roleView(this.store.role(accountId, role.id)!, this.store.holdersOf(accountId, role.id));
   }
@@ -92,9 +93,4 @@ export class RolesService {
   }
 }
 
-function rethrowNameTaken(error: unknown): never {
-  if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
-    throw new DomainError(ErrorCode.Conflict, 'A role with this name already exists in the account', { field: 'name' });
-  }
-  throw error;
-}
+const roleNameTaken = conflictOnDuplicate('A role with this name already exists in the account', 'name');

@@ -2,11 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } fr
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, PickType } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import { AccessClient } from '#libs/access-client/access-client.js';
-import { CheckRequest, PermissionsView, Subjects, type Actor } from '#libs/contracts/index.js';
+import { CheckRequest, PermissionsView, principalOf, Subjects, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
-import { principalOf } from './principal-of.js';
 
 /** `?applicationId=` of the permissions route. */
 class PermissionsQuery {

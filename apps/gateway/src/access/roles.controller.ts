@@ -1,10 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CreateRoleBody, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
+import { CreateRoleBody, principalOf, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
-import { principalOf } from './principal-of.js';
 
 /** Built-in and custom roles of an account. */
 @ApiTags('access')

@@ -1,4 +1,4 @@
-import { Subjects, type Actor, type BindingInput, type BindingsByPrincipal, type BindingView, type Principal } from '#libs/contracts/index.js';
+import { principalOf, Subjects, type Actor, type BindingInput, type BindingsByPrincipal, type BindingView, type Principal } from '#libs/contracts/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
 
 /**
@@ -59,8 +59,4 @@ export function applicationsOf(bindings: BindingView[] | undefined): string[] | 
   if (!bindings || bindings.length === 0) return null;
   if (bindings.some((binding) => binding.applicationIds === null)) return null;
   return [...new Set(bindings.flatMap((binding) => binding.applicationIds ?? []))];
-}
-
-function principalOf(actor: Actor): Principal {
-  return { type: actor.type, id: actor.id };
 }

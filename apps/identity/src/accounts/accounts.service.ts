@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { Events, type AccountView, type Actor, type CreateAccountBody, type PersonBody } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { CONFIG } from '#libs/platform/index.js';
+import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { OutboxWriter } from '../outbox/outbox.writer.js';
@@ -39,7 +39,7 @@ export class AccountsService {
         await this.welcome(manager, created, owner);
         return created;
       })
-      .catch(rethrowSlugTaken);
+      .catch(slugTaken);
     this.relay.nudge();
     return this.view(account);
   }
@@ -93,13 +93,4 @@ export class AccountsService {
   }
 }
 
-function rethrowSlugTaken(error: unknown): never {
-  if (
-    error instanceof QueryFailedError &&
-    (error.driverError as { code?: string })?.code === '23505' &&
-    /slug/.test(String((error.driverError as { constraint?: string }).constraint))
-  ) {
-    throw new DomainError(ErrorCode.Conflict, 'This slug is already taken', { field: 'slug' });
-  }
-  throw error;
-}
+const slugTaken = conflictOnDuplicate('This slug is already taken', 'slug', /slug/);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Actor, ChangePasswordRequest } from '#libs/contracts/index.js';
-import { Events } from '#libs/contracts/index.js';
+import type { ChangePasswordRequest } from '#libs/contracts/index.js';
+import { Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
@@ -76,8 +76,8 @@ export class PasswordsService {
       await this.audit.record(null, {
         accountIds: profile.activeAccountIds,
         action: 'password.change-failed',
-        actor: principal(actor),
-        target: principal(actor),
+        actor: principalOf(actor),
+        target: principalOf(actor),
         ip: client.ip,
       });
       throw new DomainError(ErrorCode.ValidationFailed, 'currentPassword is not your current password', { field: 'currentPassword' });
@@ -89,15 +89,11 @@ export class PasswordsService {
       await this.audit.record(unit.manager, {
         accountIds: profile.activeAccountIds,
         action: 'password.changed',
-        actor: principal(actor),
-        target: principal(actor),
+        actor: principalOf(actor),
+        target: principalOf(actor),
         ip: client.ip,
       });
     });
     return { changed: true };
   }
-}
-
-function principal(actor: Actor) {
-  return { type: actor.type, id: actor.id };
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
 import type { Actor, GateStatePage, GateStateRequest, Principal, RevokedSession, SessionView, TokenPairView } from '#libs/contracts/index.js';
-import { GATE_STATE_PAGE_SIZE } from '#libs/contracts/index.js';
+import { GATE_STATE_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
@@ -110,7 +110,7 @@ export class SessionsService {
     const outcome = await this.transactions.run(async (unit): Promise<RefreshOutcome> => {
       const session = await unit.manager.findOne(SessionEntity, { where: { refreshHash: hash }, lock: { mode: 'pessimistic_write' } });
       if (!session) return this.onUnknownRefreshToken(unit, hash, ip);
-      const principal = principalOf(session);
+      const principal = ownerOf(session);
       if (session.revokedAt || session.expiresAt <= this.clock.now()) return { refused: true };
       if (!(await maySignIn(unit.manager, principal))) {
         await this.end(unit, [session], 'deactivated');
@@ -132,10 +132,10 @@ export class SessionsService {
       if (!session) return;
       await this.end(unit, [session], 'logout');
       await this.audit.record(unit.manager, {
-        accountIds: await this.auditAccounts(unit.manager, principalOf(session)),
+        accountIds: await this.auditAccounts(unit.manager, ownerOf(session)),
         action: 'session.ended',
-        actor: principalOf(session),
-        target: principalOf(session),
+        actor: ownerOf(session),
+        target: ownerOf(session),
         ip,
         details: { reason: 'logout', sessionId: session.id },
       });
@@ -182,6 +182,20 @@ export class SessionsService {
   }
 
   /** Ends every open session of `principal` (but `exceptSessionId`); the gateways hear of it after the commit. */
+  /** An admin of `accountId` ends every session of `target` (S4); audited in that account. Returns how many ended. */
+  async endAllByAdmin(unit: UnitOfWork, actor: Actor, accountId: string, target: Principal, ip: string): Promise<number> {
+    const ended = await this.endAll(unit, target, 'ended-by-admin');
+    await this.audit.record(unit.manager, {
+      accountIds: [accountId],
+      action: 'sessions.ended',
+      actor: principalOf(actor),
+      target,
+      ip,
+      details: { reason: 'ended-by-admin', count: ended.length },
+    });
+    return ended.length;
+  }
+
   async endAll(unit: UnitOfWork, principal: Principal, reason: SessionEndReason, exceptSessionId?: string): Promise<RevokedSession[]> {
     const sessions = await unit.manager.find(SessionEntity, {
       where: {
@@ -252,9 +266,9 @@ export class SessionsService {
     if (!session || session.revokedAt) return { refused: true };
     await this.end(unit, [session], 'refresh-reused');
     await this.audit.record(unit.manager, {
-      accountIds: await this.auditAccounts(unit.manager, principalOf(session)),
+      accountIds: await this.auditAccounts(unit.manager, ownerOf(session)),
       action: 'session.refresh-reused',
-      target: principalOf(session),
+      target: ownerOf(session),
       ip,
       details: { sessionId: session.id },
     });
@@ -265,8 +279,8 @@ export class SessionsService {
     await this.audit.record(unit.manager, {
       accountIds: await this.auditAccounts(unit.manager, target),
       action: 'sessions.ended',
-      actor: { type: actor.type, id: actor.id },
-      target: { type: target.type, id: target.id },
+      actor: principalOf(actor),
+      target: principalOf(target),
       ip,
       details: { reason, count },
     });
@@ -310,6 +324,6 @@ export class SessionsService {
   }
 }
 
-function principalOf(session: SessionEntity): Principal {
+function ownerOf(session: SessionEntity): Principal {
   return { type: session.principalType, id: session.principalId };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   AcceptedView,
   Actor,
@@ -8,12 +9,11 @@ import type {
   CreateSubuserRequest,
   ListSubusersRequest,
   Page,
-  Principal,
   SubuserRecord,
   SubuserRequest,
   UpdateSubuserRequest,
 } from '#libs/contracts/index.js';
-import { DEFAULT_PAGE_SIZE, Events } from '#libs/contracts/index.js';
+import { DEFAULT_PAGE_SIZE, Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor } from '../accounts/account-scope.js';
@@ -102,14 +102,14 @@ export class SubusersService {
         await this.audit.record(unit.manager, {
           accountIds: [accountId],
           action: 'subuser.created',
-          actor: principal(actor),
+          actor: principalOf(actor),
           target: { type: 'subuser', id: subuser.id },
           ip: client.ip,
           details: { login, roles: body.roles, ...(body.applicationIds ? { applicationIds: body.applicationIds } : {}) },
         });
         return { id: subuser.id };
       })
-      .catch(rethrowLoginTaken);
+      .catch(loginTaken);
   }
 
   /** Edits a subuser. A new password or deactivation ends its sessions at once. */
@@ -137,7 +137,7 @@ export class SubusersService {
       await this.audit.record(unit.manager, {
         accountIds: [accountId],
         action: 'subuser.updated',
-        actor: principal(actor),
+        actor: principalOf(actor),
         target: { type: 'subuser', id: subuserId },
         ip: client.ip,
         details,
@@ -156,7 +156,7 @@ export class SubusersService {
       await this.audit.record(unit.manager, {
         accountIds: [accountId],
         action: 'subuser.deleted',
-        actor: principal(actor),
+        actor: principalOf(actor),
         target: { type: 'subuser', id: subuserId },
         ip: client.ip,
         details: { login: subuser.login },
@@ -177,16 +177,7 @@ export class SubusersService {
   async endSessions({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ ended: number }> {
     return this.transactions.run(async (unit) => {
       await this.target(unit.manager, actor, accountId, subuserId);
-      const ended = await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'ended-by-admin');
-      await this.audit.record(unit.manager, {
-        accountIds: [accountId],
-        action: 'sessions.ended',
-        actor: principal(actor),
-        target: { type: 'subuser', id: subuserId },
-        ip: client.ip,
-        details: { reason: 'ended-by-admin', count: ended.length },
-      });
-      return { ended: ended.length };
+      return { ended: await this.sessions.endAllByAdmin(unit, actor, accountId, { type: 'subuser', id: subuserId }, client.ip) };
     });
   }
 
@@ -227,13 +218,4 @@ function toRecord(subuser: SubuserEntity): SubuserRecord {
   };
 }
 
-function principal(actor: Actor): Principal {
-  return { type: actor.type, id: actor.id };
-}
-
-function rethrowLoginTaken(error: unknown): never {
-  if (error instanceof QueryFailedError && (error.driverError as { code?: string })?.code === '23505') {
-    throw new DomainError(ErrorCode.Conflict, 'This login is already taken in this account', { field: 'login' });
-  }
-  throw error;
-}
+const loginTaken = conflictOnDuplicate('This login is already taken in this account', 'login');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, IsNull, Not, QueryFailedError, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
+import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   AcceptedView,
   Actor,
@@ -8,12 +9,11 @@ import type {
   CreateUserRequest,
   ListUsersRequest,
   Page,
-  Principal,
   UpdateUserRequest,
   UserRecord,
   UserRequest,
 } from '#libs/contracts/index.js';
-import { DEFAULT_PAGE_SIZE, Events } from '#libs/contracts/index.js';
+import { DEFAULT_PAGE_SIZE, Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor } from '../accounts/account-scope.js';
@@ -124,14 +124,14 @@ export class UsersService {
         await this.audit.record(unit.manager, {
           accountIds: [accountId],
           action: user.status === 'active' ? 'user.added' : 'user.invited',
-          actor: principal(actor),
+          actor: principalOf(actor),
           target: { type: 'user', id: user.id },
           ip: client.ip,
           details: { role: body.role },
         });
         return { id: user.id };
       })
-      .catch(rethrowTaken);
+      .catch(alreadyMember);
   }
 
   /**
@@ -161,7 +161,7 @@ export class UsersService {
       await this.audit.record(unit.manager, {
         accountIds: [accountId],
         action: 'user.updated',
-        actor: principal(actor),
+        actor: principalOf(actor),
         target: { type: 'user', id: userId },
         ip: client.ip,
         details: { changed: Object.keys(profile), ...(body.active !== undefined ? { active: body.active } : {}), ...(body.role ? { role: body.role } : {}) },
@@ -179,7 +179,7 @@ export class UsersService {
       await this.audit.record(unit.manager, {
         accountIds: [accountId],
         action: 'user.removed',
-        actor: principal(actor),
+        actor: principalOf(actor),
         target: { type: 'user', id: userId },
         ip: client.ip,
       });
@@ -196,7 +196,7 @@ export class UsersService {
       await this.audit.record(unit.manager, {
         accountIds: [accountId],
         action: 'user.invitation-resent',
-        actor: principal(actor),
+        actor: principalOf(actor),
         target: { type: 'user', id: userId },
         ip: client.ip,
       });
@@ -214,7 +214,7 @@ export class UsersService {
       await this.audit.record(unit.manager, {
         accountIds: [accountId],
         action: 'user.invitation-revoked',
-        actor: principal(actor),
+        actor: principalOf(actor),
         target: { type: 'user', id: userId },
         ip: client.ip,
       });
@@ -238,16 +238,7 @@ export class UsersService {
       if (account.ownerUserId === userId && !(actor.type === 'user' && actor.id === userId)) {
         throw new DomainError(ErrorCode.Forbidden, "Only the owner ends the owner's sessions");
       }
-      const ended = await this.sessions.endAll(unit, { type: 'user', id: userId }, 'ended-by-admin');
-      await this.audit.record(unit.manager, {
-        accountIds: [accountId],
-        action: 'sessions.ended',
-        actor: principal(actor),
-        target: { type: 'user', id: userId },
-        ip: client.ip,
-        details: { reason: 'ended-by-admin', count: ended.length },
-      });
-      return { ended: ended.length };
+      return { ended: await this.sessions.endAllByAdmin(unit, actor, accountId, { type: 'user', id: userId }, client.ip) };
     });
   }
 
@@ -365,18 +356,9 @@ function toRecord(row: UserRow): UserRecord {
   };
 }
 
-function principal(actor: Actor): Principal {
-  return { type: actor.type, id: actor.id };
-}
-
 function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /** Two people added with the same e-mail at once: one of them loses the race. */
-function rethrowTaken(error: unknown): never {
-  if (error instanceof QueryFailedError && (error.driverError as { code?: string })?.code === '23505') {
-    throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
-  }
-  throw error;
-}
+const alreadyMember = conflictOnDuplicate('This person is already a member of this account', 'email');
