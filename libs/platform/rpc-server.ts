@@ -57,28 +57,41 @@ export class PorticoNatsServer extends ServerNats {
   }
 
   private answerDirectly(handler: DirectHandler, packet: { id: unknown; data: unknown }, message: Msg): void {
-    const requestId = () => acceptRequestId(message.headers?.get(REQUEST_ID_HEADER));
-    // Written by the server's own serializer (reply-layout.ts), as Nest-handled subjects are.
-    const reply = (body: { response?: unknown; err?: unknown }) => {
-      try {
-        message.respond((this.serializer.serialize({ ...body, isDisposed: true, id: packet.id as string }) as { data: string }).data);
-      } catch (error) {
-        this.log.warn({ err: (error as Error).message, requestId: requestId() }, 'Could not publish a reply');
-      }
-    };
-    const succeed = (response: unknown) => reply({ response });
-    const fail = (error: unknown) => reply({ err: toErrorPayload(error, this.log, requestId()) });
     let result: unknown;
     try {
       result = handler(packet.data);
     } catch (error) {
-      return fail(error);
+      return this.replyFailure(message, packet.id, error);
     }
-    if (!(result instanceof Promise)) return succeed(result);
+    if (!(result instanceof Promise)) return this.reply(message, { response: result, isDisposed: true, id: packet.id as string });
     // Only an answer that waits can still be running when a shutdown begins.
     this.inFlight.enter();
-    result.then(succeed, fail).finally(() => this.inFlight.leave());
+    result
+      .then(
+        (response: unknown) => this.reply(message, { response, isDisposed: true, id: packet.id as string }),
+        (error: unknown) => this.replyFailure(message, packet.id, error),
+      )
+      .finally(() => this.inFlight.leave());
   }
+
+  private replyFailure(message: Msg, id: unknown, error: unknown): void {
+    this.reply(message, { err: toErrorPayload(error, this.log, requestIdOf(message)), isDisposed: true, id: id as string });
+  }
+
+  /** Written by the server's own serializer (reply-layout.ts), as Nest-handled subjects are. */
+  private reply(message: Msg, packet: { response?: unknown; err?: unknown; isDisposed: true; id: string }): void {
+    try {
+      // As a Buffer: small ones share a pooled slab, where nats.js would encode a string into a new ArrayBuffer each time.
+      message.respond(Buffer.from((this.serializer.serialize(packet) as { data: string }).data));
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message, requestId: requestIdOf(message) }, 'Could not publish a reply');
+    }
+  }
+}
+
+/** The request id a message carries in its header, if it is an acceptable one. */
+function requestIdOf(message: Msg): string | undefined {
+  return acceptRequestId(message.headers?.get(REQUEST_ID_HEADER));
 }
 
 /** A request packet in Nest's format (`{ pattern, data, id }`), or undefined for anything else (left to Nest's own handling). */
