@@ -1,4 +1,5 @@
-import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { execSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus } from 'node:os';
@@ -201,6 +202,39 @@ export async function openLoop(call: () => Promise<unknown>, options: { ratePerS
   }
   if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve));
   return { perSecond: latencies.length / ((performance.now() - started) / 1000), calls: latencies.length, failures, ...percentiles(latencies) };
+}
+
+/** What one open-loop run measured (see {@link openLoop}). */
+export type OpenLoopResult = Awaited<ReturnType<typeof openLoop>>;
+
+/** An open loop for a {@link LoadGenerator}: GETs of one path, or requests on one NATS subject, at a fixed rate. */
+export type LoadOrder = { ratePerSecond: number; durationMs: number; warmUpMs: number } & (
+  | { kind: 'http-get'; baseUrl: string; path: string; headers: Record<string, string> }
+  | { kind: 'nats-request'; natsUrl: string; subject: string; data: unknown }
+);
+
+/**
+ * An open loop run by a process of its own (bench/load-worker.ts), for latency at a stated load:
+ * the bench process's heap and pauses stay out of the measured latency. {@link start} forks it
+ * and returns once it has run the load unmeasured for `warmUpMs` (new connections, JIT);
+ * {@link measure} then runs the measured loop.
+ */
+export class LoadGenerator {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(order: LoadOrder): Promise<LoadGenerator> {
+    const child = fork(new URL('./load-worker.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    process.once('exit', () => child.kill('SIGKILL'));
+    child.send(order);
+    await once(child, 'message');
+    return new LoadGenerator(child);
+  }
+
+  async measure(): Promise<OpenLoopResult> {
+    this.child.send('go');
+    const [result] = (await once(this.child, 'message')) as [OpenLoopResult];
+    return result;
+  }
 }
 
 /** What a process that only wakes each millisecond measured: how late it woke (ms); and the machine's steal time meanwhile. */

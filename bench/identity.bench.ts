@@ -135,8 +135,8 @@ const L1_NOTES = `## L1: password logins
 Each login goes gateway (HTTP, validation) -> NATS -> identity: the throttling charge and the person with their active
 accounts (one statement), argon2id verify (at most ARGON2_MAX_CONCURRENCY = 2 at once, the rest queued, 503 past
 ARGON2_QUEUE_LIMIT), then the throttling release, last login, session and audit event (one statement) and an ES256
-access token. The logins come from a kept-alive node:http client in the bench process (fetch cost ~1.3 ms of
-CPU a login); the baseline verifies the same hash in the bench process, 2 at once, with nothing else running.
+access token. The logins come from a kept-alive node:http client in the bench process (fetch cost ~1.3 ms of CPU a
+login); the baseline verifies the same hash in the bench process, 2 at once, with nothing else running.
 
 Why the ratio stays far below 80 % on this machine: the baseline has both cores to itself, while a login shares them
 with the gateway, identity's event loop, PostgreSQL, NATS and the client. \`cpuMsPerLogin\` shows it: argon2 itself
@@ -144,8 +144,8 @@ costs more per verify inside identity than alone (\`identity argon2 threads\` vs
 memory-hard, 19 MiB a hash, and the other processes share its caches), and the rest of the path adds a few ms of CPU
 per login (\`cpuMsPerLogin\` also counts PostgreSQL's and NATS's processes), most of it system calls that wake another
 process, which a VM makes dear. Even with that rest at zero, the slowdown of argon2 alone caps the ratio near 85 %. In
-absolute terms 2 cores sign in 50-110 people a second (by machine), over the Keycloak sizing anchor (15 logins/s per
-vCPU).
+absolute terms 2 cores sign in 40 to over 100 people a second (by machine), over the Keycloak sizing anchor (15
+logins/s per vCPU).
 `;
 
 /** An account and USERS active people with the same known password (hash made once), straight into the database. */
