@@ -120,10 +120,11 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
       warmUpMs: WARM_UP_MS,
     });
   const atHalfLoadGenerator = await checks(Math.round(checkRate / 2));
-  const { result: atHalfLoad, wakeupDelays } = await withWakeupProbe(() => atHalfLoadGenerator.measure());
+  const { result: atHalfLoad, wakeupDelays } = await withWakeupProbe(() => atHalfLoadGenerator.measure()).finally(() => atHalfLoadGenerator.stop());
   const p99 = atHalfLoad.p99;
   // And at the anchor's rate: SpiceDB's 1.5k checks/s per vCPU, for our 2.
-  const atAnchorRate = await (await checks(3000)).measure();
+  const atAnchorRateGenerator = await checks(3000);
+  const atAnchorRate = await atAnchorRateGenerator.measure().finally(() => atAnchorRateGenerator.stop());
   const checksPerSecond = median(batchRuns.map((r) => r.perSecond)) * 100;
   return [
     {
@@ -210,14 +211,20 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
     ...halfLoad,
     warmUpMs: WARM_UP_MS,
   });
-  const serverSideBefore = await durationBuckets(client, routedPath.split('?')[0]);
-  const gatewayCpuBefore = cpuSecondsOf(processes.gateway);
-  const { result: atHalfLoad, wakeupDelays } = await withWakeupProbe(() => generator.measure());
-  // Requests one at a time cost the gateway more than when many share each system call: how busy "half" load kept it.
-  const gatewayBusyAtHalfLoad = (cpuSecondsOf(processes.gateway) - gatewayCpuBefore) / (halfLoad.durationMs / 1000);
-  // The gateway's own histogram over the same requests: what it spent from its metrics middleware to the answer.
-  const serverSide = bucketDifference(await durationBuckets(client, routedPath.split('?')[0]), serverSideBefore);
-  client.close();
+  const measureHalfLoad = async () => {
+    const serverSideBefore = await durationBuckets(client, routedPath.split('?')[0]);
+    const gatewayCpuBefore = cpuSecondsOf(processes.gateway);
+    const { result, wakeupDelays } = await withWakeupProbe(() => generator.measure());
+    // Requests one at a time cost the gateway more than when many share each system call: how busy "half" load kept it.
+    const gatewayBusy = (cpuSecondsOf(processes.gateway) - gatewayCpuBefore) / (halfLoad.durationMs / 1000);
+    // The gateway's own histogram over the same requests: what it spent from its metrics middleware to the answer.
+    const serverSide = bucketDifference(await durationBuckets(client, routedPath.split('?')[0]), serverSideBefore);
+    return { atHalfLoad: result, wakeupDelays, gatewayBusyAtHalfLoad: gatewayBusy, serverSide };
+  };
+  const { atHalfLoad, wakeupDelays, gatewayBusyAtHalfLoad, serverSide } = await measureHalfLoad().finally(() => {
+    generator.stop();
+    client.close();
+  });
   return [
     {
       id: 'G1',

@@ -107,7 +107,12 @@ export function cpuSecondsOf(pid: number | undefined, thread?: number): number {
   }
 }
 
-/** CPU seconds used so far by every process whose command name starts with `prefix` (e.g. all of PostgreSQL's). */
+/**
+ * CPU seconds used so far by every process whose command name starts with `prefix` (e.g. all of
+ * PostgreSQL's). A reading for a quiet machine: it counts every such process (other databases'
+ * backends, autovacuum), misses those that ended between two readings, and sees nothing of a
+ * server in another machine or PID namespace.
+ */
 export function cpuSecondsOfNamed(prefix: string): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
@@ -217,23 +222,46 @@ export type LoadOrder = { ratePerSecond: number; durationMs: number; warmUpMs: n
  * An open loop run by a process of its own (bench/load-worker.ts), for latency at a stated load:
  * the bench process's heap and pauses stay out of the measured latency. {@link start} forks it
  * and returns once it has run the load unmeasured for `warmUpMs` (new connections, JIT);
- * {@link measure} then runs the measured loop.
+ * {@link measure} then runs the measured loop, once; the worker exits after it. A worker that
+ * dies fails the wait instead of hanging it; {@link stop} ends one that was never measured.
  */
 export class LoadGenerator {
-  private constructor(private readonly child: ChildProcess) {}
+  private readonly exited: Promise<never>;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.exited = once(child, 'exit').then(([code]) => {
+      throw new Error(`the load generator exited (${String(code)}) before it answered`);
+    });
+    this.exited.catch(() => undefined);
+  }
 
   static async start(order: LoadOrder): Promise<LoadGenerator> {
-    const child = fork(new URL('./load-worker.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    process.once('exit', () => child.kill('SIGKILL'));
-    child.send(order);
-    await once(child, 'message');
-    return new LoadGenerator(child);
+    const generator = new LoadGenerator(fork(new URL('./load-worker.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    generator.child.send(order);
+    try {
+      await generator.next();
+    } catch (error) {
+      generator.stop();
+      throw error;
+    }
+    return generator;
   }
 
   async measure(): Promise<OpenLoopResult> {
     this.child.send('go');
-    const [result] = (await once(this.child, 'message')) as [OpenLoopResult];
-    return result;
+    return (await this.next()) as OpenLoopResult;
+  }
+
+  /** Ends the worker (it ends by itself after {@link measure}). */
+  stop(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  /** The worker's next message; an error message or its exit fails it. */
+  private async next(): Promise<unknown> {
+    const [message] = (await Promise.race([once(this.child, 'message'), this.exited])) as [unknown];
+    if (typeof message === 'object' && message !== null && 'error' in message) throw new Error(`the load generator failed: ${String(message.error)}`);
+    return message;
   }
 }
 

@@ -24,16 +24,24 @@ async function callerFor(order: LoadOrder): Promise<{ call: () => Promise<unknow
   return { call: () => nats.send(order.subject, order.data), close: () => nats.close() };
 }
 
+/** Tells the bench what went wrong and ends (the bench fails its wait instead of hanging). */
+function fail(error: unknown): never {
+  process.send?.({ error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}
+
+// The bench went away (killed, or done with us): nothing to send the load for.
+process.on('disconnect', () => process.exit(1));
+
 process.once('message', (order: LoadOrder) => {
   void (async () => {
     const { call, close } = await callerFor(order);
     await openLoop(call, { ratePerSecond: order.ratePerSecond, durationMs: order.warmUpMs, warmUpMs: 0 });
     process.once('message', () => {
-      void openLoop(call, { ratePerSecond: order.ratePerSecond, durationMs: order.durationMs, warmUpMs: 0 }).then(async (result) => {
-        await close();
-        process.send!(result, () => process.exit(0));
-      });
+      openLoop(call, { ratePerSecond: order.ratePerSecond, durationMs: order.durationMs, warmUpMs: 0 }).then((result) => {
+        process.send!(result, () => void close().finally(() => process.exit(0)));
+      }, fail);
     });
     process.send!('warmed');
-  })();
+  })().catch(fail);
 });

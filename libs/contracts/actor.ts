@@ -28,6 +28,6 @@ export class Actor extends Principal {
 }
 
 /** Just the principal of an actor (who acts, without the session), or of any object that names one: what access decides on and audit records. */
-export function principalOf(actor: Principal): Principal {
-  return { type: actor.type, id: actor.id };
+export function principalOf(principal: Principal): Principal {
+  return { type: principal.type, id: principal.id };
 }

@@ -12,8 +12,11 @@ export interface ServiceDatabase {
   applicationName: string;
 }
 
-/** TypeORM options for a service: its own schema, its own migrations table, never `synchronize`. */
-export function dataSourceOptions(database: ServiceDatabase): DataSourceOptions {
+/**
+ * TypeORM options for a service: its own schema, its own migrations table, never `synchronize`.
+ * A statement may run 30 s (`statementTimeoutMs`), unless it is a migration's (see {@link migrate}).
+ */
+export function dataSourceOptions(database: ServiceDatabase, statementTimeoutMs = 30_000): DataSourceOptions {
   return {
     type: 'postgres',
     url: database.url,
@@ -28,14 +31,17 @@ export function dataSourceOptions(database: ServiceDatabase): DataSourceOptions 
       max: database.poolSize,
       options: `-c search_path=${database.schema},public`,
       connectionTimeoutMillis: 5000,
-      statement_timeout: 30_000,
+      statement_timeout: statementTimeoutMs,
     },
   };
 }
 
-/** Creates the service's schema if missing and applies its pending migrations. Returns their names. */
+/**
+ * Creates the service's schema if missing and applies its pending migrations. Returns their names.
+ * Without a statement timeout: building an index of a large table takes as long as it takes.
+ */
 export async function migrate(database: ServiceDatabase): Promise<string[]> {
-  const dataSource = new DataSource(dataSourceOptions({ ...database, poolSize: 1 }));
+  const dataSource = new DataSource(dataSourceOptions({ ...database, poolSize: 1 }, 0));
   await dataSource.initialize();
   try {
     await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${database.schema}"`);

@@ -16,17 +16,19 @@ function serve(handler: (payload: unknown) => unknown, graceMs = 5_000) {
   const inFlight = new InFlightTracker();
   const server = new PorticoNatsServer({} as NatsLink, 'test', inFlight, graceMs, direct, pino({ level: 'silent' }));
   const replies: string[] = [];
+  /** Whether each reply was handed over as a Buffer (a string would cost nats.js a new ArrayBuffer to encode). */
+  const asBuffer: boolean[] = [];
   const ask = (data: unknown) => {
     const message = {
       subject: SUBJECT,
       reply: '_INBOX.test.1',
       headers: undefined,
       json: () => ({ pattern: SUBJECT, data, id: 'r1' }),
-      respond: (text: string) => replies.push(text) > 0,
+      respond: (payload: Uint8Array) => asBuffer.push(Buffer.isBuffer(payload)) > 0 && replies.push(Buffer.from(payload).toString()) > 0,
     };
     return server.handleMessage(SUBJECT, message as unknown as Msg);
   };
-  return { server, inFlight, replies, ask };
+  return { server, inFlight, replies, asBuffer, ask };
 }
 
 /** A promise and the functions that settle it. */
@@ -39,11 +41,12 @@ function deferred<T>() {
 
 describe('PorticoNatsServer direct handlers', () => {
   it('answers at once, with the response last so that a relay can take its bytes', async () => {
-    const { ask, replies, inFlight } = serve((payload) => ({ echoed: payload }));
+    const { ask, replies, asBuffer, inFlight } = serve((payload) => ({ echoed: payload }));
     await ask({ a: 1 });
     expect(inFlight.size).toBe(0);
     expect(JSON.parse(replies[0])).toEqual({ isDisposed: true, id: 'r1', response: { echoed: { a: 1 } } });
     expect(Buffer.from(responseBytesOf(Buffer.from(replies[0]))!).toString()).toBe('{"echoed":{"a":1}}');
+    expect(asBuffer).toEqual([true]);
   });
 
   it('holds an answer that waits in flight, and a shutdown waits for it before closing', async () => {

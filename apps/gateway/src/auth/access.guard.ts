@@ -2,7 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { AccessClient } from '#libs/access-client/access-client.js';
-import type { Actor, CheckResult } from '#libs/contracts/index.js';
+import { principalOf, type Actor, type CheckResult } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { GatewayRequest } from '../http/request-id.middleware.js';
 import { DecisionCache } from './decision-cache.js';
@@ -74,8 +74,12 @@ export class AccessGuard extends AuthGuard('jwt') {
     const key = `${actor.type}:${actor.id}:${policy.section}:${policy.action}`;
     const cached = this.cache.get(accountId, key);
     if (cached) return cached;
-    const principal = { type: actor.type, id: actor.id };
-    const decision = await new AccessClient(request.rpc).check({ principal, accountId, section: `portico.${policy.section}`, action: policy.action });
+    const decision = await new AccessClient(request.rpc).check({
+      principal: principalOf(actor),
+      accountId,
+      section: `portico.${policy.section}`,
+      action: policy.action,
+    });
     this.cache.set(accountId, key, decision);
     return decision;
   }

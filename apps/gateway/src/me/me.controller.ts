@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ChangePasswordBody, MeView, SessionView, Subjects, UpdateProfileBody, type Actor } from '#libs/contracts/index.js';
+import { ChangePasswordBody, MeView, principalOf, SessionView, Subjects, UpdateProfileBody, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Authenticated } from '../auth/route-policy.js';
@@ -18,7 +18,7 @@ export class MeController {
   async get(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor): Promise<MeView> {
     const { accountIds, ...profile } = await rpc.send(Subjects.MeGet, { actor });
     const roles = await rpc.send(Subjects.AccessRolesOfPrincipal, {
-      principal: { type: actor.type, id: actor.id },
+      principal: principalOf(actor),
       accountIds: accountIds.map((a) => a.accountId),
     });
     const memberships = accountIds.map((account) => ({

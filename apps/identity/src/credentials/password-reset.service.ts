@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { AcceptedView, Actor, PasswordResetConfirmRequest, PasswordResetRequest, SubuserPasswordResetRequest } from '#libs/contracts/index.js';
-import { Events } from '#libs/contracts/index.js';
+import { Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { InFlightTracker, LOGGER } from '#libs/platform/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
@@ -61,7 +61,7 @@ export class PasswordResetService {
     if (!target.email) throw new DomainError(ErrorCode.Conflict, 'This subuser has no e-mail address to send a reset link to', { field: 'email' });
     const verdict = await this.throttle.reserve([resetTargetKey(targetKey(target))]);
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
-    await this.transactions.run((unit) => this.issue(unit, target, accountId, { type: actor.type, id: actor.id }, ip));
+    await this.transactions.run((unit) => this.issue(unit, target, accountId, principalOf(actor), ip));
     return ACCEPTED;
   }
 

@@ -28,7 +28,7 @@ export class ThrottleService {
 
   /** Charges one attempt to every key, or to none when any of them is locked. */
   async reserve(keys: ThrottleKey[]): Promise<ThrottleVerdict> {
-    const { sql, parameters } = this.reserveStatement(keys, 1);
+    const { sql, parameters } = this.reserveExpression(keys, 1);
     const [{ wait }] = await this.dataSource.query<Array<{ wait: string }>>(`SELECT ${sql} AS wait`, parameters);
     return verdictOf(wait);
   }
@@ -38,7 +38,7 @@ export class ThrottleService {
    * {@link verdictOf}) with its parameters numbered from `first`: to charge the attempt within
    * another statement (a sign-in charges it as it looks the login up).
    */
-  reserveStatement(keys: ThrottleKey[], first: number): { sql: string; parameters: unknown[] } {
+  reserveExpression(keys: ThrottleKey[], first: number): { sql: string; parameters: unknown[] } {
     const sorted = distinctSorted(keys);
     const column = <T>(pick: (policy: ThrottlePolicy) => T) => sorted.map((key) => pick(key.policy));
     const p = (offset: number) => `$${first + offset}`;
@@ -87,7 +87,7 @@ export class ThrottleService {
   }
 }
 
-/** The verdict of a wait returned by `identity.throttle_reserve()` (see {@link ThrottleService.reserveStatement}). */
+/** The verdict of a wait returned by `identity.throttle_reserve()` (see {@link ThrottleService.reserveExpression}). */
 export function verdictOf(wait: string | number): ThrottleVerdict {
   const retryAfterMs = Number(wait);
   return retryAfterMs > 0 ? { allowed: false, retryAfterMs } : { allowed: true };

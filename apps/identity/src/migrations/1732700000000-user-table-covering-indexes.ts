@@ -26,7 +26,8 @@ const PLAIN = {
  *
  * Built CONCURRENTLY (outside a transaction), so that sign-ins and invitations go on writing
  * `memberships` meanwhile; each index is built under a new name and then swapped in, so that a
- * run that stopped half-way can simply run again.
+ * run that stopped half-way can simply run again (it builds every index again). `down` must run
+ * outside a transaction too: TypeORM's `undoLastMigration` needs `transaction: 'none'` for it.
  */
 export class UserTableCoveringIndexes1732700000000 implements MigrationInterface {
   name = 'UserTableCoveringIndexes1732700000000';

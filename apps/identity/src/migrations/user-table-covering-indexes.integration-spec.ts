@@ -49,8 +49,14 @@ describe('migration 1732700000000: the user table covering indexes', () => {
   it('runs again after a run that stopped half-way, leaving the same indexes and nothing behind', async () => {
     const before = await userTableIndexes();
     await db.account();
-    // As a run stopped between building an index under its new name and swapping it in.
-    await db.dataSource.query('CREATE INDEX memberships_by_name_next ON memberships (account_id)');
+    await db.account();
+    // A build cancelled half-way leaves an invalid index behind: this one fails on the two rows with active = true.
+    await expect(db.dataSource.query('CREATE UNIQUE INDEX CONCURRENTLY memberships_by_name_next ON memberships (active)')).rejects.toThrow();
+    expect((await userTableIndexes()).memberships_by_name_next).toEqual(expect.objectContaining({ valid: false }));
+    // A run stopped between dropping an index and renaming its replacement.
+    await db.dataSource.query('DROP INDEX memberships_by_email');
+    await db.dataSource.query('CREATE INDEX memberships_by_email_next ON memberships (account_id)');
+    // And one stopped before it built memberships_scan.
     await db.dataSource.query('DROP INDEX memberships_scan');
     await onRunner((runner) => migration.up(runner));
     expect(await userTableIndexes()).toEqual(before);

@@ -116,7 +116,7 @@ export class AuthService {
    * the login it was aimed at.
    */
   private async chargeAndFind(keys: ThrottleKey[], lookup: CandidateLookup): Promise<{ verdict: ThrottleVerdict; candidate: Candidate | null }> {
-    const charge = this.throttle.reserveStatement(keys, lookup.parameters.length + 1);
+    const charge = this.throttle.reserveExpression(keys, lookup.parameters.length + 1);
     const [row]: Array<CandidateRow & { wait: string }> = await this.dataSource.query(
       `WITH charged AS (SELECT ${charge.sql} AS wait)
        SELECT charged.wait, found.* FROM charged LEFT JOIN LATERAL (${lookup.sql}) AS found ON true`,
@@ -130,7 +130,7 @@ export class AuthService {
 interface CandidateRow {
   id: string | null;
   password_hash: string | null;
-  status: string;
+  status: string | null;
   active: boolean;
   account_ids: string[];
 }

@@ -181,21 +181,14 @@ export class SessionsService {
     });
   }
 
-  /** Ends every open session of `principal` (but `exceptSessionId`); the gateways hear of it after the commit. */
   /** An admin of `accountId` ends every session of `target` (S4); audited in that account. Returns how many ended. */
   async endAllByAdmin(unit: UnitOfWork, actor: Actor, accountId: string, target: Principal, ip: string): Promise<number> {
     const ended = await this.endAll(unit, target, 'ended-by-admin');
-    await this.audit.record(unit.manager, {
-      accountIds: [accountId],
-      action: 'sessions.ended',
-      actor: principalOf(actor),
-      target,
-      ip,
-      details: { reason: 'ended-by-admin', count: ended.length },
-    });
+    await this.recordEnded(unit, [accountId], actor, target, ip, 'ended-by-admin', ended.length);
     return ended.length;
   }
 
+  /** Ends every open session of `principal` (but `exceptSessionId`); the gateways hear of it after the commit. */
   async endAll(unit: UnitOfWork, principal: Principal, reason: SessionEndReason, exceptSessionId?: string): Promise<RevokedSession[]> {
     const sessions = await unit.manager.find(SessionEntity, {
       where: {
@@ -276,8 +269,20 @@ export class SessionsService {
   }
 
   private async auditEnded(unit: UnitOfWork, actor: Principal, target: Principal, ip: string, reason: SessionEndReason, count: number): Promise<void> {
+    await this.recordEnded(unit, await this.auditAccounts(unit.manager, target), actor, target, ip, reason, count);
+  }
+
+  private async recordEnded(
+    unit: UnitOfWork,
+    accountIds: string[],
+    actor: Principal,
+    target: Principal,
+    ip: string,
+    reason: SessionEndReason,
+    count: number,
+  ): Promise<void> {
     await this.audit.record(unit.manager, {
-      accountIds: await this.auditAccounts(unit.manager, target),
+      accountIds,
       action: 'sessions.ended',
       actor: principalOf(actor),
       target: principalOf(target),

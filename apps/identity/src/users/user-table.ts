@@ -16,9 +16,10 @@ const SORT_KEYS: Record<UserSort, { expression: string; type: 'text' | 'timestam
 };
 
 /**
- * Below this many members, a search reads the account's rows through a sort index and filters
- * them (a few milliseconds, whatever the term); above it, the trigram index finds the matches.
- * Small accounts that use the trigram index pay for long posting lists of common trigrams.
+ * Below this many members, a search reads all the account's entries from the covering index
+ * `memberships_scan` (index-only) and filters them (under a millisecond, whatever the term);
+ * above it, the trigram index finds the matches. Small accounts that use the trigram index pay
+ * for long posting lists of common trigrams.
  */
 export const TRIGRAM_SEARCH_FROM = 2000;
 
