@@ -5,7 +5,8 @@ import { Events, eventSubject, type EventEnvelope } from '#libs/contracts/index.
 import type { NatsLink } from '#libs/platform/index.js';
 import type { CaughtMail } from '#libs/testing/mail-catcher.js';
 import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
-import { consumerIdle as idle, envelope, eventually, invitation, messageIdOf, openLink, publish } from './support/notifications.js';
+import { eventually } from '#libs/testing/eventually.js';
+import { consumerIdle as idle, envelope, invitation, messageIdOf, openLink, publish } from './support/notifications.js';
 
 const system = new TestSystem({
   env: { MAIL_RETRY_BASE_MS: '100', MAIL_RETRY_MAX_MS: '400', MAIL_MAX_ATTEMPTS: '3', MAIL_RATE_PER_RECIPIENT: '3', MAIL_ACK_WAIT_MS: '5000' },

@@ -1,6 +1,7 @@
 import type { NatsLink } from '#libs/platform/index.js';
 import { TestSystem } from '#libs/testing/system.js';
-import { consumerIdle, eventually, invitation, messageIdOf, openLink, signUps, statusCounts, writeOutbox } from './support/notifications.js';
+import { eventually } from '#libs/testing/eventually.js';
+import { consumerIdle, invitation, messageIdOf, openLink, signUps, statusCounts, writeOutbox } from './support/notifications.js';
 
 /**
  * F3 and friends: mail survives restarts of any part. Each test queues mails, breaks something,

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { Events, EVENTS_STREAM, eventSubject, type EventEnvelope, type EventType } from '#libs/contracts/index.js';
 import { NatsLink, publishEvent } from '#libs/platform/index.js';
 import type { TestSystem } from '#libs/testing/system.js';
+import { eventually } from '#libs/testing/eventually.js';
 
 /** Creates `count` accounts through the API (a few at a time); each owner is sent an activation mail. */
 export async function signUps(system: TestSystem, count: number, prefix: string): Promise<Array<{ accountId: string; email: string }>> {
@@ -64,15 +65,6 @@ export async function writeOutbox(system: TestSystem, events: EventEnvelope[]): 
       event.accountId,
       JSON.stringify(event),
     ]);
-  }
-}
-
-/** Polls until `check` is true (or fails with `what` after `timeoutMs`). */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInThisContext } from 'node:vm';
 import { RelayedJson } from '#libs/platform/relayed-json.js';
+import { eventually } from '#libs/testing/eventually.js';
 import { StablePrototypeExpressAdapter } from './stable-prototype-adapter.js';
 
 // V8's own test of an object's layout: false for a dictionary-mode ("slow") object. Natives
@@ -69,11 +70,6 @@ async function withBoth(check: (stock: Served, stable: Served) => Promise<void>)
 
 type Served = Awaited<ReturnType<typeof serve>>;
 
-/** Waits (up to a second) until `done` holds: the server's 'finish' and the client's answer race in one process. */
-async function until(done: () => boolean): Promise<void> {
-  for (let waited = 0; !done() && waited < 1000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 describe('StablePrototypeExpressAdapter', () => {
   it("has Node create requests and responses with Express's prototypes, so Express's per-request prototype swap does nothing", () =>
     withBoth(async (stock, stable) => {
@@ -92,7 +88,8 @@ describe('StablePrototypeExpressAdapter', () => {
       expect(hasFastProperties(slow)).toBe(false);
       await stable.get('/hello');
       await stable.get('/relayed');
-      await until(() => stable.fastWhenAnswered.length === 2);
+      // The server's 'finish' and the client's answer race in one process.
+      await eventually('both answers finished', () => stable.fastWhenAnswered.length === 2, 1000, 10);
       expect(stable.fastWhenAnswered).toEqual([true, true]);
     }));
 
