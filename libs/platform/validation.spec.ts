@@ -1,7 +1,10 @@
-import { getMetadataStorage, IsInt, IsString } from 'class-validator';
+import { jest } from '@jest/globals';
+import { ValidationPipe } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { getMetadataStorage, IsInt, IsOptional, IsString } from 'class-validator';
 import { CreateAccountBody } from '#libs/contracts/index.js';
 import { DomainError } from '#libs/errors/index.js';
-import { createValidationPipe, rememberValidationMetadata } from './validation.js';
+import { createValidationPipe, QueryRememberingValidationPipe, rememberValidationMetadata } from './validation.js';
 
 async function validate(body: unknown): Promise<DomainError> {
   try {
@@ -66,5 +69,57 @@ describe('remembered validation rules', () => {
       const error = await validate({ ...valid, owner: { ...valid.owner, phone: '0777' } });
       expect(error.message).toContain('owner.phone');
     }
+  });
+});
+
+describe('remembered queries', () => {
+  class SomeQuery {
+    @IsOptional() @Type(() => Number) @IsInt() limit?: number;
+    @IsOptional() @IsString() q?: string;
+  }
+  const asQuery = { type: 'query' as const, metatype: SomeQuery };
+  let fullValidations: jest.SpiedFunction<ValidationPipe['transform']>;
+
+  beforeEach(() => {
+    fullValidations = jest.spyOn(ValidationPipe.prototype, 'transform');
+  });
+  afterEach(() => fullValidations.mockRestore());
+
+  it('validates a query seen before only once, and hands out a new instance with the validated values each time', async () => {
+    const pipe = createValidationPipe();
+    const first = (await pipe.transform({ limit: '20', q: 'ann' }, asQuery)) as SomeQuery;
+    first.limit = 99;
+    const second = (await pipe.transform({ limit: '20', q: 'ann' }, asQuery)) as SomeQuery;
+    expect(second).toBeInstanceOf(SomeQuery);
+    expect(second).not.toBe(first);
+    expect({ ...second }).toEqual({ limit: 20, q: 'ann' });
+    expect(fullValidations).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a bad query every time, next to a remembered good one', async () => {
+    const pipe = createValidationPipe();
+    await pipe.transform({ limit: '20' }, asQuery);
+    for (let i = 0; i < 2; i += 1) {
+      await expect(pipe.transform({ limit: 'many' }, asQuery)).rejects.toThrow('limit');
+      await expect(pipe.transform({ limit: '20', admin: 'true' }, asQuery)).rejects.toThrow('admin should not exist');
+    }
+    expect(fullValidations).toHaveBeenCalledTimes(5);
+  });
+
+  it('validates in full what it cannot tell apart by its JSON or copy whole: repeated fields, bodies', async () => {
+    const pipe = createValidationPipe();
+    for (let i = 0; i < 2; i += 1) {
+      await expect(pipe.transform({ q: ['a', 'b'] }, asQuery)).rejects.toThrow('q must be a string');
+      await pipe.transform({ limit: '20' }, { type: 'body', metatype: SomeQuery });
+    }
+    expect(fullValidations).toHaveBeenCalledTimes(4);
+  });
+
+  it('remembers at most so many queries of a class, then starts afresh', async () => {
+    const pipe = new QueryRememberingValidationPipe({ transform: true }, 2);
+    for (const limit of ['1', '2', '3', '1']) await pipe.transform({ limit }, asQuery);
+    expect(fullValidations).toHaveBeenCalledTimes(4);
+    await pipe.transform({ limit: '1' }, asQuery);
+    expect(fullValidations).toHaveBeenCalledTimes(4);
   });
 });

@@ -48,12 +48,12 @@ async function serve(adapter: ExpressAdapter) {
     response.once('finish', () => fastWhenAnswered.push(hasFastProperties(request) && hasFastProperties(response)));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const get = async (path: string) => {
-    const response = await fetch(`${base}${path}`);
+  const get = async (path: string, method = 'GET') => {
+    const response = await fetch(`${base}${path}`, { method });
     const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'keep-alive', 'connection'].includes(name)));
     return { status: response.status, headers, body: await response.text() };
   };
-  return { app, bornExpress, fastWhenAnswered, get };
+  return { app, bornExpress, fastWhenAnswered, get, head: (path: string) => get(path, 'HEAD') };
 }
 
 /** Runs `check` against the hello app on the stock adapter and on the gateway's, closing both after. */
@@ -103,5 +103,14 @@ describe('StablePrototypeExpressAdapter', () => {
       const relayed = await stable.get('/relayed');
       expect(relayed.body).toBe('{"hello":"world"}');
       expect(relayed).toEqual(await stock.get('/hello'));
+    }));
+
+  it('writes it the same way when ETags are off (as in the gateway), where it skips Express send', () =>
+    withBoth(async (stock, stable) => {
+      for (const served of [stock, stable]) (served.app.getHttpAdapter().getInstance() as Express).set('etag', false);
+      const relayed = await stable.get('/relayed');
+      expect(relayed.headers).not.toHaveProperty('etag');
+      expect(relayed).toEqual(await stock.get('/hello'));
+      expect(await stable.head('/relayed')).toEqual(await stock.head('/hello'));
     }));
 });

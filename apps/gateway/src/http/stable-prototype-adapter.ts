@@ -27,12 +27,20 @@ export class StablePrototypeExpressAdapter extends ExpressAdapter {
     this.httpServer = createServer({ IncomingMessage: requestClassOf(app), ServerResponse: responseClassOf(app) }, app);
   }
 
-  /** A {@link RelayedJson} result is written as it came from the service; anything else as Nest does. */
+  /**
+   * A {@link RelayedJson} result is written as it came from the service; anything else as Nest
+   * does. With ETags off (as the gateway runs) and a status that has a body, it is written
+   * straight away: Express's `send` would only work out headers it already has and a freshness
+   * check that, without an ETag or Last-Modified, cannot succeed.
+   */
   override reply(response: Response, body: unknown, statusCode?: number): unknown {
     if (!(body instanceof RelayedJson)) return super.reply(response, body, statusCode);
     if (statusCode !== undefined) response.status(statusCode);
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    return response.send(Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength));
+    const bytes = Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
+    if (response.app.get('etag fn') || response.statusCode === 204 || response.statusCode === 304) return response.send(bytes);
+    response.setHeader('Content-Length', bytes.byteLength);
+    return response.req.method === 'HEAD' ? response.end() : response.end(bytes);
   }
 }
 
