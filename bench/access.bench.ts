@@ -124,8 +124,9 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
   const { result: atHalfLoad, wakeupDelays } = await withWakeupProbe(() => atHalfLoadGenerator.measure()).finally(() => atHalfLoadGenerator.stop());
   const p99 = atHalfLoad.p99;
   // And at the anchor's rate: SpiceDB's 1.5k checks/s per vCPU, for our 2.
-  const atAnchorRateGenerator = await checks(3000);
-  const atAnchorRate = await atAnchorRateGenerator.measure().finally(() => atAnchorRateGenerator.stop());
+  const atAnchorRate = await measuredOnce(checks(3000));
+  // And at a quarter: where the target holds, if not at half.
+  const atQuarterLoad = await measuredOnce(checks(Math.round(checkRate / 4)));
   const checksPerSecond = median(batchRuns.map((r) => r.perSecond)) * 100;
   return [
     {
@@ -144,6 +145,8 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
         halfLoadP99: round(p99),
         halfLoadWakeupDelayP99: round(wakeupDelays.p99),
         halfLoadStealPercent: wakeupDelays.stealPercent,
+        quarterLoadPerSecond: Math.round(atQuarterLoad.perSecond),
+        quarterLoadP99: round(atQuarterLoad.p99),
         p95At3kPerSecond: round(atAnchorRate.p95),
         p99At3kPerSecond: round(atAnchorRate.p99),
         p50At64InFlight: round(median(checkRuns.map((r) => r.p50))),
@@ -226,6 +229,11 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
     generator.stop();
     client.close();
   });
+  // And at a quarter: where the target holds, if not at half.
+  const quarterLoad = { ...halfLoad, ratePerSecond: Math.max(1, Math.round(routed.rps / 4)) };
+  const atQuarterLoad = await measuredOnce(
+    LoadGenerator.start({ kind: 'http-get', baseUrl: system.url, path: routedPath, headers: routedHeaders, ...quarterLoad, warmUpMs: WARM_UP_MS }),
+  );
   return [
     {
       id: 'G1',
@@ -246,6 +254,8 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
         halfLoadWakeupDelayP99: round(wakeupDelays.p99),
         halfLoadStealPercent: wakeupDelays.stealPercent,
         halfLoadGatewayBusy: `${Math.round(100 * gatewayBusyAtHalfLoad)} %`,
+        quarterLoadRps: Math.round(atQuarterLoad.perSecond),
+        quarterLoadP99: round(atQuarterLoad.p99),
         p99At64Connections: routed.p99,
         bareP99At64Connections: bare.p99,
         errors: routed.errors,
@@ -264,7 +274,9 @@ baseline in the same run. Latency is measured in an open loop: calls start at a 
 measured, whatever the answers do, and each counts from its own start. The open loop runs in a process of its own
 (\`bench/load-worker.ts\`), warmed up for 2 s at the same rate first: the bench process holds what the earlier scenarios
 left in its heap (C3's decisions for 10k principals), and its pauses are not the service's latency. C1 also reports the latency at 3k checks/s,
-SpiceDB's 1.5k checks/s per vCPU for our two. The p99 of the closed loop is kept beside (\`p99At64InFlight\`) but is not
+SpiceDB's 1.5k checks/s per vCPU for our two. Both also report it at a quarter of the throughput (\`quarterLoadP99\`):
+the target is judged at half, and the quarter shows how far below that it holds, on a machine where the service, NATS
+and the load generator share two cores. The p99 of the closed loop is kept beside (\`p99At64InFlight\`) but is not
 the latency target: with 64 requests always in flight, Little's law makes the mean latency 64 / throughput, so p99 <= 2 ms
 at 64 in flight would need well over 32k answers/s with no tail at all, on two cores shared by the load generator, NATS
 and the service. The Nest echo handler that C1 compares with, which does nothing, misses it by as much
@@ -299,6 +311,12 @@ and written without Express's \`send\`. A query string accepted before is not va
 (\`QueryRememberingValidationPipe\`: ~1 us instead of ~10 us for the user table's query). \`cpuUsPerRequest\` says where
 the CPU goes per process.
 `;
+
+/** One measured run of a load generator that is starting (warm-up included), stopped after. */
+async function measuredOnce(starting: Promise<LoadGenerator>) {
+  const generator = await starting;
+  return generator.measure().finally(() => generator.stop());
+}
 
 /** Starts the baselines' process (Nest NATS echo handler and bare hello route) and waits for its route. */
 function startEcho(system: TestSystem, port: number, env: Record<string, string> = {}) {
