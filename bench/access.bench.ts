@@ -6,6 +6,7 @@ import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
 import { loadCatalog } from '../apps/access/src/catalog/catalog.loader.js';
 import { BUILTIN_ROLE_PREFIX, DecisionStore, type AccountSnapshot } from '../apps/access/src/checks/decision-store.js';
 import {
+  benchParts,
   closedLoop,
   cpuSecondsOf,
   keepAliveClient,
@@ -26,7 +27,7 @@ const WARM_UP_MS = 2000;
 
 /** C1, C2, G1 against the real services; C3 in process; R1 memory of each service. BENCH_ACCESS=C,G,... narrows it: C (C1 and C2), C3, G (G1), R1. */
 export async function runAccessBenchmarks(): Promise<BenchResult[]> {
-  const parts = (process.env.BENCH_ACCESS ?? 'C,C3,G,R1').split(',');
+  const parts = benchParts('BENCH_ACCESS', ['C', 'C3', 'G', 'R1'] as const);
   const results: BenchResult[] = [];
   if (parts.includes('C3')) results.push(...decisionInProcess());
   const system = new TestSystem({ env: { LOG_LEVEL: 'error' }, nodeArgs: profilingArgs() });
@@ -125,7 +126,7 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
   const p99 = atHalfLoad.p99;
   // And at the anchor's rate: SpiceDB's 1.5k checks/s per vCPU, for our 2.
   const atAnchorRate = await measuredOnce(checks(3000));
-  // And at a quarter: where the target holds, if not at half.
+  // And at a quarter of the throughput, for comparison (the target is judged at half).
   const atQuarterLoad = await measuredOnce(checks(Math.round(checkRate / 4)));
   const checksPerSecond = median(batchRuns.map((r) => r.perSecond)) * 100;
   return [
@@ -147,6 +148,7 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
         halfLoadStealPercent: wakeupDelays.stealPercent,
         quarterLoadPerSecond: Math.round(atQuarterLoad.perSecond),
         quarterLoadP99: round(atQuarterLoad.p99),
+        quarterLoadFailures: atQuarterLoad.failures,
         p95At3kPerSecond: round(atAnchorRate.p95),
         p99At3kPerSecond: round(atAnchorRate.p99),
         p50At64InFlight: round(median(checkRuns.map((r) => r.p50))),
@@ -206,15 +208,18 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
   const client = keepAliveClient(system.url, 1);
   const routedPath = routedUrl.slice(system.url.length);
   const halfLoad = { ratePerSecond: Math.max(1, Math.round(routed.rps / 2)), durationMs: SECONDS * 1000 };
+  const routedLoad = (ratePerSecond: number) =>
+    LoadGenerator.start({
+      kind: 'http-get',
+      baseUrl: system.url,
+      path: routedPath,
+      headers: routedHeaders,
+      ratePerSecond,
+      durationMs: SECONDS * 1000,
+      warmUpMs: WARM_UP_MS,
+    });
   // Unmeasured first (in start): the generator's new connections, and the heap the full load left in the gateway.
-  const generator = await LoadGenerator.start({
-    kind: 'http-get',
-    baseUrl: system.url,
-    path: routedPath,
-    headers: routedHeaders,
-    ...halfLoad,
-    warmUpMs: WARM_UP_MS,
-  });
+  const generator = await routedLoad(halfLoad.ratePerSecond);
   const measureHalfLoad = async () => {
     const serverSideBefore = await durationBuckets(client, routedPath.split('?')[0]);
     const gatewayCpuBefore = cpuSecondsOf(processes.gateway);
@@ -229,11 +234,8 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
     generator.stop();
     client.close();
   });
-  // And at a quarter: where the target holds, if not at half.
-  const quarterLoad = { ...halfLoad, ratePerSecond: Math.max(1, Math.round(routed.rps / 4)) };
-  const atQuarterLoad = await measuredOnce(
-    LoadGenerator.start({ kind: 'http-get', baseUrl: system.url, path: routedPath, headers: routedHeaders, ...quarterLoad, warmUpMs: WARM_UP_MS }),
-  );
+  // And at a quarter of the throughput, for comparison (the target is judged at half).
+  const atQuarterLoad = await measuredOnce(routedLoad(Math.max(1, Math.round(routed.rps / 4))));
   return [
     {
       id: 'G1',
@@ -256,6 +258,7 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
         halfLoadGatewayBusy: `${Math.round(100 * gatewayBusyAtHalfLoad)} %`,
         quarterLoadRps: Math.round(atQuarterLoad.perSecond),
         quarterLoadP99: round(atQuarterLoad.p99),
+        quarterLoadFailures: atQuarterLoad.failures,
         p99At64Connections: routed.p99,
         bareP99At64Connections: bare.p99,
         errors: routed.errors,
@@ -274,9 +277,9 @@ baseline in the same run. Latency is measured in an open loop: calls start at a 
 measured, whatever the answers do, and each counts from its own start. The open loop runs in a process of its own
 (\`bench/load-worker.ts\`), warmed up for 2 s at the same rate first: the bench process holds what the earlier scenarios
 left in its heap (C3's decisions for 10k principals), and its pauses are not the service's latency. C1 also reports the latency at 3k checks/s,
-SpiceDB's 1.5k checks/s per vCPU for our two. Both also report it at a quarter of the throughput (\`quarterLoadP99\`):
-the target is judged at half, and the quarter shows how far below that it holds, on a machine where the service, NATS
-and the load generator share two cores. The p99 of the closed loop is kept beside (\`p99At64InFlight\`) but is not
+SpiceDB's 1.5k checks/s per vCPU for our two. Both also report it at a quarter of the throughput (\`quarterLoadP99\`),
+for comparison only: the target is judged at half. On two shared cores the tail shrinks with the load much less than
+queueing alone would make it: the service, NATS and the load generator still take turns on the same two cores. The p99 of the closed loop is kept beside (\`p99At64InFlight\`) but is not
 the latency target: with 64 requests always in flight, Little's law makes the mean latency 64 / throughput, so p99 <= 2 ms
 at 64 in flight would need well over 32k answers/s with no tail at all, on two cores shared by the load generator, NATS
 and the service. The Nest echo handler that C1 compares with, which does nothing, misses it by as much

@@ -60,6 +60,21 @@ export async function closedLoop(call: () => Promise<unknown>, options: { concur
   return { perSecond: latencies.length / seconds, calls: latencies.length, failures, ...percentiles(latencies) };
 }
 
+/**
+ * The parts of a bench group named in environment variable `variable` (a comma-separated list,
+ * all of `known` when unset); an unknown name stops the bench instead of measuring nothing.
+ */
+export function benchParts<P extends string>(variable: string, known: readonly P[]): P[] {
+  const named = process.env[variable]
+    ?.split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  if (!named) return [...known];
+  const unknown = named.filter((part) => !known.includes(part as P));
+  if (unknown.length > 0) throw new Error(`${variable}: unknown part ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return named as P[];
+}
+
 /** Machine, date and commit, printed beside every result. */
 export function environment(): Record<string, string | number> {
   let commit = 'unknown';
@@ -67,6 +82,13 @@ export function environment(): Record<string, string | number> {
     commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()
       .trim();
+    // Measured on a tree with changes not yet committed: the commit alone would not say what ran.
+    if (
+      execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim()
+    )
+      commit += '-dirty';
   } catch {
     /* not a checkout */
   }

@@ -5,6 +5,7 @@ import { TestSystem } from '#libs/testing/system.js';
 import { ARGON2_PARAMS, nodeArgon2 } from '../apps/identity/src/credentials/password-hasher.js';
 import { userTableSql, type UserTableRequest } from '../apps/identity/src/users/user-table.js';
 import {
+  benchParts,
   closedLoop,
   cpuSecondsOf,
   cpuSecondsOfNamed,
@@ -29,7 +30,7 @@ const IN_FLIGHT = 16;
 
 /** L1 (password logins vs raw argon2), B2 timing (known vs unknown e-mail), S1 (user-table search at 1M users); BENCH_IDENTITY=L1 or S1 runs one part. */
 export async function runIdentityBenchmarks(): Promise<BenchResult[]> {
-  const parts = (process.env.BENCH_IDENTITY ?? 'L1,S1').split(',');
+  const parts = benchParts('BENCH_IDENTITY', ['L1', 'S1'] as const);
   return [...(parts.includes('L1') ? await logins() : []), ...(parts.includes('S1') ? await userTable() : [])];
 }
 

@@ -29,7 +29,11 @@ export class AccountRequest {
   client: ClientContext;
 }
 
-/** `?limit=&cursor=` of every list. */
+/**
+ * `?limit=&cursor=` of every list. The gateway validates each distinct query string of a query
+ * class once and remembers the result (QueryRememberingValidationPipe in libs/platform): the
+ * validation of this class and of every query class must stay a pure function of the query.
+ */
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()

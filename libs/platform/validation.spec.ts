@@ -1,7 +1,8 @@
+import { parse } from 'node:querystring';
 import { jest } from '@jest/globals';
 import { ValidationPipe } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { getMetadataStorage, IsInt, IsOptional, IsString } from 'class-validator';
+import { getMetadataStorage, IsDate, IsInt, IsOptional, IsString } from 'class-validator';
 import { CreateAccountBody } from '#libs/contracts/index.js';
 import { DomainError } from '#libs/errors/index.js';
 import { createValidationPipe, QueryRememberingValidationPipe, rememberValidationMetadata } from './validation.js';
@@ -76,8 +77,11 @@ describe('remembered queries', () => {
   class SomeQuery {
     @IsOptional() @Type(() => Number) @IsInt() limit?: number;
     @IsOptional() @IsString() q?: string;
+    @IsOptional() @Type(() => Date) @IsDate() since?: Date;
   }
   const asQuery = { type: 'query' as const, metatype: SomeQuery };
+  /** A query as Express 5 parses it (node:querystring: an object without a prototype). */
+  const parsed = (query: string) => parse(query) as Record<string, string>;
   let fullValidations: jest.SpiedFunction<ValidationPipe['transform']>;
 
   beforeEach(() => {
@@ -87,9 +91,9 @@ describe('remembered queries', () => {
 
   it('validates a query seen before only once, and hands out a new instance with the validated values each time', async () => {
     const pipe = createValidationPipe();
-    const first = (await pipe.transform({ limit: '20', q: 'ann' }, asQuery)) as SomeQuery;
+    const first = (await pipe.transform(parsed('limit=20&q=ann'), asQuery)) as SomeQuery;
     first.limit = 99;
-    const second = (await pipe.transform({ limit: '20', q: 'ann' }, asQuery)) as SomeQuery;
+    const second = (await pipe.transform(parsed('limit=20&q=ann'), asQuery)) as SomeQuery;
     expect(second).toBeInstanceOf(SomeQuery);
     expect(second).not.toBe(first);
     expect({ ...second }).toEqual({ limit: 20, q: 'ann' });
@@ -98,28 +102,34 @@ describe('remembered queries', () => {
 
   it('refuses a bad query every time, next to a remembered good one', async () => {
     const pipe = createValidationPipe();
-    await pipe.transform({ limit: '20' }, asQuery);
+    await pipe.transform(parsed('limit=20'), asQuery);
     for (let i = 0; i < 2; i += 1) {
-      await expect(pipe.transform({ limit: 'many' }, asQuery)).rejects.toThrow('limit');
-      await expect(pipe.transform({ limit: '20', admin: 'true' }, asQuery)).rejects.toThrow('admin should not exist');
+      await expect(pipe.transform(parsed('limit=many'), asQuery)).rejects.toThrow('limit');
+      await expect(pipe.transform(parsed('limit=20&admin=true'), asQuery)).rejects.toThrow('admin should not exist');
+      await expect(pipe.transform(parsed('limit=20&__proto__=x'), asQuery)).resolves.toEqual(Object.assign(new SomeQuery(), { limit: 20 }));
     }
-    expect(fullValidations).toHaveBeenCalledTimes(5);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    // The refusals each time; the good query with __proto__ once (Nest drops that key), then remembered.
+    expect(fullValidations).toHaveBeenCalledTimes(6);
   });
 
-  it('validates in full what it cannot tell apart by its JSON or copy whole: repeated fields, bodies', async () => {
+  it('validates in full what it cannot tell apart by its JSON or copy whole: repeated fields, objects made from a field, long queries, bodies', async () => {
     const pipe = createValidationPipe();
     for (let i = 0; i < 2; i += 1) {
-      await expect(pipe.transform({ q: ['a', 'b'] }, asQuery)).rejects.toThrow('q must be a string');
+      await expect(pipe.transform(parsed('q=a&q=b'), asQuery)).rejects.toThrow('q must be a string');
+      const withDate = (await pipe.transform(parsed('since=2026-01-02'), asQuery)) as SomeQuery;
+      expect(withDate.since).toEqual(new Date('2026-01-02'));
+      await expect(pipe.transform(parsed(`limit=${'0'.repeat(2000)}7`), asQuery)).resolves.toMatchObject({ limit: 7 });
       await pipe.transform({ limit: '20' }, { type: 'body', metatype: SomeQuery });
     }
-    expect(fullValidations).toHaveBeenCalledTimes(4);
+    expect(fullValidations).toHaveBeenCalledTimes(8);
   });
 
   it('remembers at most so many queries of a class, then starts afresh', async () => {
     const pipe = new QueryRememberingValidationPipe({ transform: true }, 2);
-    for (const limit of ['1', '2', '3', '1']) await pipe.transform({ limit }, asQuery);
+    for (const limit of ['1', '2', '3', '1']) await pipe.transform(parsed(`limit=${limit}`), asQuery);
     expect(fullValidations).toHaveBeenCalledTimes(4);
-    await pipe.transform({ limit: '1' }, asQuery);
+    await pipe.transform(parsed('limit=1'), asQuery);
     expect(fullValidations).toHaveBeenCalledTimes(4);
   });
 });

@@ -29,19 +29,36 @@ export class StablePrototypeExpressAdapter extends ExpressAdapter {
 
   /**
    * A {@link RelayedJson} result is written as it came from the service; anything else as Nest
-   * does. With ETags off (as the gateway runs) and a status that has a body, it is written
-   * straight away: Express's `send` would only work out headers it already has and a freshness
-   * check that, without an ETag or Last-Modified, cannot succeed.
+   * does. In the plain case (see {@link isPlainAnswer}, as the gateway's routes answer) it is
+   * written straight away: Express's `send` would only work out headers it already has.
    */
   override reply(response: Response, body: unknown, statusCode?: number): unknown {
     if (!(body instanceof RelayedJson)) return super.reply(response, body, statusCode);
     if (statusCode !== undefined) response.status(statusCode);
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
     const bytes = Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
-    if (response.app.get('etag fn') || response.statusCode === 204 || response.statusCode === 304) return response.send(bytes);
+    if (!isPlainAnswer(response)) return response.send(bytes);
     response.setHeader('Content-Length', bytes.byteLength);
     return response.req.method === 'HEAD' ? response.end() : response.end(bytes);
   }
+}
+
+/**
+ * Whether Express's `send` would write the body as it is, with only a length added: ETags off, a
+ * status that has a body, and nothing for its freshness check (304) to compare or for its
+ * transfer handling to undo.
+ */
+function isPlainAnswer(response: Response): boolean {
+  const { req: request, statusCode } = response;
+  return (
+    !response.app.get('etag fn') &&
+    ![204, 205, 304].includes(statusCode) &&
+    request.headers['if-none-match'] === undefined &&
+    request.headers['if-modified-since'] === undefined &&
+    !response.hasHeader('etag') &&
+    !response.hasHeader('last-modified') &&
+    !response.hasHeader('transfer-encoding')
+  );
 }
 
 /**
