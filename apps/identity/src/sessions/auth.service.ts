@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { ActivateRequest, LoginRequest, Principal, SubuserLoginRequest, TokenPairView } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { Clock, LOGGER } from '#libs/platform/index.js';
+import { Clock, LOGGER, preparedQuery } from '#libs/platform/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
@@ -117,7 +117,8 @@ export class AuthService {
    */
   private async chargeAndFind(keys: ThrottleKey[], lookup: CandidateLookup): Promise<{ verdict: ThrottleVerdict; candidate: Candidate | null }> {
     const charge = this.throttle.reserveExpression(keys, lookup.parameters.length + 1);
-    const [row]: Array<CandidateRow & { wait: string }> = await this.dataSource.query(
+    const [row] = await preparedQuery<CandidateRow & { wait: string }>(
+      this.dataSource,
       `WITH charged AS (SELECT ${charge.sql} AS wait)
        SELECT charged.wait, found.* FROM charged LEFT JOIN LATERAL (${lookup.sql}) AS found ON true`,
       [...lookup.parameters, ...charge.parameters],

@@ -4,7 +4,7 @@ import { DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeo
 import type { Actor, GateStatePage, GateStateRequest, Principal, RevokedSession, SessionView, TokenPairView } from '#libs/contracts/index.js';
 import { GATE_STATE_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { Clock, CONFIG } from '#libs/platform/index.js';
+import { Clock, CONFIG, preparedQuery } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { AuditService, type AuditEntry } from '../audit/audit.service.js';
 import { signAccessToken } from './access-token.js';
@@ -62,7 +62,8 @@ export class SessionsService {
     const started = this.newSession(principal, accountId, ip, touch.length + 1);
     const recorded = this.audit.insertStatement(audit, touch.length + started.parameters.length + 1);
     const also = alongside(touch.length + started.parameters.length + recorded.parameters.length + 1);
-    await this.dataSource.query(
+    await preparedQuery(
+      this.dataSource,
       `WITH touched_user AS (UPDATE users SET last_login_at = $3 WHERE id = $1 AND $2 = 'user' RETURNING 1),
             touched_memberships AS (UPDATE memberships SET last_login_at = $3 WHERE user_id = $1 AND active AND $2 = 'user' RETURNING 1),
             touched_subuser AS (UPDATE subusers SET last_login_at = $3 WHERE id = $1 AND $2 = 'subuser' RETURNING 1),
