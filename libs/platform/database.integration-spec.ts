@@ -1,6 +1,6 @@
 import { DataSource, QueryFailedError } from 'typeorm';
 import { TestDatabase } from '#libs/testing/database.js';
-import { conflictOnDuplicate, dataSourceOptions, preparedQuery } from './database.js';
+import { conflictOnDuplicate, dataSourceOptions, preparedQuery, PreparedStatements } from './database.js';
 
 const database = new TestDatabase();
 let dataSource: DataSource;
@@ -19,25 +19,61 @@ afterAll(async () => {
   await database.drop();
 });
 
+/** The connection's server process and how often it has run `text` as a prepared statement (0: not prepared). */
+async function connectionState(text: string): Promise<{ backend: number; runs: number }> {
+  const [state] = await dataSource.query<Array<{ backend: number; runs: number }>>(
+    `SELECT pg_backend_pid() AS backend,
+            coalesce((SELECT (generic_plans + custom_plans)::int FROM pg_prepared_statements WHERE statement = $1), 0) AS runs`,
+    [text],
+  );
+  return state;
+}
+
 describe('preparedQuery', () => {
   const insert = 'INSERT INTO prepared_things (name, size) VALUES ($1, $2) RETURNING name, size';
 
-  it('answers as dataSource.query does, parsing the statement once per connection', async () => {
+  it('answers with the rows, parsing the statement once per connection', async () => {
     expect(await preparedQuery(dataSource, insert, ['a', 1])).toEqual([{ name: 'a', size: 1 }]);
     expect(await preparedQuery(dataSource, insert, ['b', 2])).toEqual([{ name: 'b', size: 2 }]);
-    const [prepared] = await dataSource.query<Array<{ executions: number }>>(
-      'SELECT (generic_plans + custom_plans)::int AS executions FROM pg_prepared_statements WHERE statement = $1',
-      [insert],
-    );
-    expect(prepared).toEqual({ executions: 2 });
+    expect((await connectionState(insert)).runs).toBe(2);
   });
 
-  it("gives PostgreSQL's errors back as QueryFailedError, so a duplicate still becomes a 409, and keeps working after", async () => {
+  it("gives PostgreSQL's errors back as QueryFailedError (a duplicate still becomes a 409), on the same connection, statement kept", async () => {
     await preparedQuery(dataSource, insert, ['dup', 1]);
+    const before = await connectionState(insert);
     const failed = await preparedQuery(dataSource, insert, ['dup', 2]).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(QueryFailedError);
     expect(() => conflictOnDuplicate('That name is taken', 'name')(failed)).toThrow('That name is taken');
-    await expect(preparedQuery(dataSource, 'SELEC 1', [])).rejects.toBeInstanceOf(QueryFailedError);
-    expect(await preparedQuery(dataSource, 'SELECT count(*)::int AS n FROM prepared_things WHERE name = $1', ['dup'])).toEqual([{ n: 1 }]);
+    // A statement that does not parse, twice: its name is not left half-taken.
+    for (let i = 0; i < 2; i += 1) await expect(preparedQuery(dataSource, 'SELEC 1', [])).rejects.toBeInstanceOf(QueryFailedError);
+    const after = await connectionState(insert);
+    expect(after.backend).toBe(before.backend);
+    expect(after.runs).toBe(before.runs + 1);
+  });
+
+  it('runs a statement whose result type changed under it once more on a fresh connection, and goes on', async () => {
+    await dataSource.query('CREATE TABLE widened (id int PRIMARY KEY, n int NOT NULL)');
+    await dataSource.query('INSERT INTO widened VALUES (1, 7)');
+    const read = 'SELECT n FROM widened WHERE id = $1';
+    expect(await preparedQuery(dataSource, read, [1])).toEqual([{ n: 7 }]);
+    const before = await connectionState(read);
+    await dataSource.query('ALTER TABLE widened ALTER COLUMN n TYPE bigint');
+    expect(await preparedQuery(dataSource, read, [1])).toEqual([{ n: '7' }]);
+    expect(await preparedQuery(dataSource, read, [1])).toEqual([{ n: '7' }]);
+    const after = await connectionState(read);
+    expect(after.backend).not.toBe(before.backend);
+    expect(after.runs).toBe(1);
+  });
+
+  it('runs texts past its limit unnamed', async () => {
+    const statements = new PreparedStatements(1);
+    const first = 'SELECT 1 AS one';
+    const second = 'SELECT 2 AS two';
+    for (let i = 0; i < 2; i += 1) {
+      expect(await preparedQuery(dataSource, first, [], statements)).toEqual([{ one: 1 }]);
+      expect(await preparedQuery(dataSource, second, [], statements)).toEqual([{ two: 2 }]);
+    }
+    expect((await connectionState(first)).runs).toBe(2);
+    expect((await connectionState(second)).runs).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { DataSource, QueryFailedError, type DataSourceOptions, type MixedList } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
@@ -78,45 +79,80 @@ export function conflictOnDuplicate(message: string, field: string, constraint?:
   };
 }
 
-/** The pg pool behind a TypeORM PostgreSQL data source (its driver's `master`). */
-interface PgPool {
-  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
-}
-
-/** At most this many distinct statement texts are prepared (each connection keeps each one it ran). */
-const MAX_PREPARED_TEXTS = 200;
-const preparedNames = new Map<string, string>();
+/** SQLSTATEs of a statement the connection holds a stale copy of: it did not run, and runs again on a fresh connection. */
+const STALE_STATEMENT = new Set(['0A000', '26000']);
 
 /**
- * Runs one statement as a named prepared statement: each pooled connection has PostgreSQL parse
- * and plan it once, not on every call. For the hot statements of a service (each sign-in's two):
- * parsing and planning those took ~0.9 ms of PostgreSQL's CPU per statement, about as much as
- * running it. Same rows and errors as `dataSource.query` (PostgreSQL's errors as QueryFailedError).
- *
- * Past {@link MAX_PREPARED_TEXTS} distinct texts a new text runs unnamed, so texts must not carry
- * values (those go in `values`). PostgreSQL plans a prepared statement again by itself when a
- * table it reads changes; only a change of the columns it returns (their number or types) makes it
- * fail ("cached plan must not change result type"), which the backward-compatible migrations of
- * docs/deploy.md never make. Behind a transaction-pooling PgBouncer it needs 1.21 or later with
- * `max_prepared_statements` set.
+ * The names of prepared statements, one per distinct text, at most `maxTexts` (past that a new
+ * text runs unnamed: texts must not carry values, those go in the parameters).
  */
-export async function preparedQuery<T>(dataSource: DataSource, text: string, values: unknown[]): Promise<T[]> {
-  const pool = (dataSource.driver as unknown as { master: PgPool }).master;
-  try {
-    const { rows } = await pool.query({ name: preparedNameOf(text), text, values });
-    return rows as T[];
-  } catch (error) {
-    throw isServerError(error) ? new QueryFailedError(text, values, error) : error;
+export class PreparedStatements {
+  private static allotted = 0;
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly maxTexts = 200) {}
+
+  nameOf(text: string): string | undefined {
+    let name = this.names.get(text);
+    if (!name && this.names.size < this.maxTexts) this.names.set(text, (name = `portico_${++PreparedStatements.allotted}`));
+    return name;
   }
 }
 
-function preparedNameOf(text: string): string | undefined {
-  let name = preparedNames.get(text);
-  if (!name && preparedNames.size < MAX_PREPARED_TEXTS) preparedNames.set(text, (name = `portico_${preparedNames.size + 1}`));
-  return name;
+const preparedStatements = new PreparedStatements();
+
+/**
+ * Runs one statement as a named prepared statement: each pooled connection has PostgreSQL parse it
+ * once, and after five runs reuse a generic plan, instead of parsing and planning it on every call.
+ * For the hot statements of a service (each sign-in's two): parsing and planning those took ~0.9 ms
+ * of PostgreSQL's CPU per statement, about as much as running it. Resolves with the rows; errors
+ * as from `dataSource.query` (QueryFailedError once a connection is had).
+ *
+ * An ordinary error leaves the connection in the pool, with its prepared statements. PostgreSQL
+ * plans a statement again by itself when a table it reads changes; a change of the columns it
+ * returns (a widened type, say) makes the connection's copy stale (SQLSTATE 0A000): that
+ * connection is dropped and the statement runs once more, unnamed, on another. Behind a transaction-pooling
+ * PgBouncer it needs 1.21 or later with `max_prepared_statements` set.
+ */
+export async function preparedQuery<T>(dataSource: DataSource, text: string, values: unknown[], statements = preparedStatements): Promise<T[]> {
+  if (!dataSource.isInitialized) throw new Error('The database connection is not open');
+  // The pg pool behind TypeORM's PostgreSQL driver.
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const config = { name: statements.nameOf(text), text, values };
+  try {
+    return await runOnOwnClient<T>(pool, config);
+  } catch (error) {
+    if (!isStaleStatement(error)) throw error;
+    // Unnamed this once: the next connection may hold a stale copy too (it drops it on its own next use).
+    return runOnOwnClient<T>(pool, { text, values });
+  }
 }
 
-/** An error PostgreSQL itself sent (it has a severity and an SQLSTATE code), not a broken connection. */
-function isServerError(error: unknown): error is Error {
-  return error instanceof Error && typeof (error as { severity?: unknown }).severity === 'string';
+/** Runs `config` on a client of its own; the client goes back to the pool unless the error says it is broken or stale. */
+async function runOnOwnClient<T>(pool: Pool, config: { name?: string; text: string; values: unknown[] }): Promise<T[]> {
+  const client = await pool.connect();
+  // An error event on a checked-out client with no listener would end the process.
+  let broken: Error | undefined;
+  const onError = (error: Error) => (broken = error);
+  client.on('error', onError);
+  try {
+    const { rows } = await client.query(config);
+    return rows as T[];
+  } catch (error) {
+    if (!isOrdinaryServerError(error)) broken ??= error instanceof Error ? error : new Error(String(error));
+    throw new QueryFailedError(config.text, config.values, error as Error);
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
+}
+
+/** An error PostgreSQL sent about the statement (severity ERROR), after which the connection is fine to use. */
+function isOrdinaryServerError(error: unknown): boolean {
+  const { severity, code } = error as { severity?: unknown; code?: unknown };
+  return severity === 'ERROR' && !STALE_STATEMENT.has(String(code));
+}
+
+function isStaleStatement(error: unknown): boolean {
+  return error instanceof QueryFailedError && STALE_STATEMENT.has(String((error.driverError as { code?: unknown }).code));
 }
