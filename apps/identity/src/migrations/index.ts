@@ -3,6 +3,7 @@ import { PeopleCredentialsSessions1732400000000 } from './1732400000000-people-c
 import { HousekeepingIndexes1732500000000 } from './1732500000000-housekeeping-indexes.js';
 import { ThrottleFunctions1732600000000 } from './1732600000000-throttle-functions.js';
 import { UserTableCoveringIndexes1732700000000 } from './1732700000000-user-table-covering-indexes.js';
+import { ThrottleSucceededInKeyOrder1732800000000 } from './1732800000000-throttle-succeeded-in-key-order.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -11,4 +12,5 @@ export const identityMigrations = [
   HousekeepingIndexes1732500000000,
   ThrottleFunctions1732600000000,
   UserTableCoveringIndexes1732700000000,
+  ThrottleSucceededInKeyOrder1732800000000,
 ];
