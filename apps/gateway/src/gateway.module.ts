@@ -29,7 +29,12 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(runtime, config), PassportModule],
+      // Express tries routes in this order, one regular expression each: a panel's hottest reads first (its menus'
+      // permissions on every page, then its tables). No request matches routes of two controllers (route-table.spec).
       controllers: [
+        PermissionsController,
+        UsersController,
+        SubusersController,
         AccountsController,
         AuthController,
         MeController,
@@ -37,9 +42,6 @@ export class GatewayModule {
         CatalogController,
         RolesController,
         ApplicationsController,
-        PermissionsController,
-        UsersController,
-        SubusersController,
         AuditController,
         DeliveriesController,
       ],
