@@ -228,14 +228,18 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
   const measureHalfLoad = async () => {
     // Unmeasured first (in start): the generator's new connections, and the heap the full load left in the gateway.
     const generator = await routedLoad(halfLoad.ratePerSecond);
-    const serverSideBefore = await durationBuckets(client, routedPath.split('?')[0]);
-    const gatewayCpuBefore = cpuSecondsOf(processes.gateway);
-    const run = await withWakeupProbe(() => generator.measure()).finally(() => generator.stop());
-    // Requests one at a time cost the gateway more than when many share each system call: how busy "half" load kept it.
-    const gatewayBusy = (cpuSecondsOf(processes.gateway) - gatewayCpuBefore) / (halfLoad.durationMs / 1000);
-    // The gateway's own histogram over the same requests: what it spent from its metrics middleware to the answer.
-    const serverSide = bucketDifference(await durationBuckets(client, routedPath.split('?')[0]), serverSideBefore);
-    return { ...run, gatewayBusy, within25ms: serverSide.within(0.025) };
+    try {
+      const serverSideBefore = await durationBuckets(client, routedPath.split('?')[0]);
+      const gatewayCpuBefore = cpuSecondsOf(processes.gateway);
+      const run = await withWakeupProbe(() => generator.measure());
+      // Requests one at a time cost the gateway more than when many share each system call: how busy "half" load kept it.
+      const gatewayBusy = (cpuSecondsOf(processes.gateway) - gatewayCpuBefore) / (halfLoad.durationMs / 1000);
+      // The gateway's own histogram over the same requests: what it spent from its metrics middleware to the answer.
+      const serverSide = bucketDifference(await durationBuckets(client, routedPath.split('?')[0]), serverSideBefore);
+      return { ...run, gatewayBusy, within25ms: serverSide.within(0.025) };
+    } finally {
+      generator.stop();
+    }
   };
   const halfLoadRuns = [];
   try {

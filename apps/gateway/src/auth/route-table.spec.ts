@@ -78,12 +78,20 @@ describe('the route table (deny by default)', () => {
   });
 });
 
-/** Whether one request could match both routes (`GET /a/:id` and `GET /a/b` could): same method, same number of segments, each segment a parameter or equal. */
+/**
+ * Whether one request could match both routes (`GET /a/:id` and `GET /a/b` could): methods that
+ * can answer the same request (HEAD is answered by GET, ALL by any), the same number of segments
+ * (a trailing slash aside), each segment a parameter or equal in any letter case. A path with a
+ * wildcard or an optional part is beyond this comparison and fails the test.
+ */
 function couldBothAnswer(a: string, b: string): boolean {
   const [methodA, pathA] = a.split(' ');
   const [methodB, pathB] = b.split(' ');
-  const segmentsA = pathA.split('/');
-  const segmentsB = pathB.split('/');
-  if (methodA !== methodB || segmentsA.length !== segmentsB.length) return false;
+  for (const path of [pathA, pathB]) if (/[*?+(){}]/.test(path)) throw new Error(`${path}: a wildcard or optional part, compare it by hand`);
+  const method = (name: string) => (name === 'HEAD' ? 'GET' : name);
+  if (method(methodA) !== method(methodB) && methodA !== 'ALL' && methodB !== 'ALL') return false;
+  const segmentsA = pathA.replace(/\/+$/, '').toLowerCase().split('/');
+  const segmentsB = pathB.replace(/\/+$/, '').toLowerCase().split('/');
+  if (segmentsA.length !== segmentsB.length) return false;
   return segmentsA.every((segment, i) => segment === segmentsB[i] || segment.startsWith(':') || segmentsB[i].startsWith(':'));
 }

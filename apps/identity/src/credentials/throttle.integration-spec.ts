@@ -1,3 +1,5 @@
+import pg from 'pg';
+import { eventually } from '#libs/testing/eventually.js';
 import { ManualClock } from '#libs/platform/index.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { ADDRESS_POLICY, afterSuccess, attempt, freshState, IDENTIFIER_POLICY } from './lockout-schedule.js';
@@ -5,6 +7,15 @@ import { ThrottleService } from './throttle.service.js';
 import { userSignInKeys } from './throttle-keys.js';
 
 const MINUTE = 60_000;
+
+/** How many sessions of this database wait for a lock now. */
+async function waitingOnLocks(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
+  return rows[0].n;
+}
+
 const db = new IdentityTestDatabase();
 let clock: ManualClock;
 let throttle: ThrottleService;
@@ -43,15 +54,29 @@ describe('throttling counters on PostgreSQL (B1)', () => {
     expect(worstHour).toBeGreaterThanOrEqual(5);
   });
 
-  it('lets sign-ins of one login from one address charge and clear their counters side by side without a deadlock', async () => {
-    // The address's row is written after the identifier's, so a scan in table order meets them the other way round
+  it("clears a sign-in's counters locking them in key order, as charging them does: sign-ins of one login queue, never deadlock", async () => {
+    // The identifier's row is written before the address's, so a scan in table order meets them the other way round
     // from key order (`signin:ip:` sorts before `signin:user:`).
     const keys = userSignInKeys('twice@example.test', '10.4.0.1');
     await throttle.reserve([keys[0]]);
     await throttle.reserve([keys[1]]);
-    for (let round = 0; round < 20; round += 1) {
-      const settled = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => (i % 2 ? throttle.succeeded(keys) : throttle.reserve(keys))));
-      expect(settled.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    const [identifier, address] = keys.map((key) => key.key);
+    const holder = new pg.Client({ connectionString: db.database.url });
+    const prober = new pg.Client({ connectionString: db.database.url });
+    await Promise.all([holder.connect(), prober.connect()]);
+    try {
+      // Another sign-in holds the identifier's row; clearing must then already hold the address's (locked first).
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM identity.throttle_counters WHERE key = $1 FOR UPDATE', [identifier]);
+      const clearing = throttle.succeeded(keys);
+      await eventually('clearing waits for the held row', async () => (await waitingOnLocks(prober)) > 0, 5000, 10);
+      await expect(prober.query('SELECT 1 FROM identity.throttle_counters WHERE key = $1 FOR UPDATE NOWAIT', [address])).rejects.toMatchObject({
+        code: '55P03',
+      });
+      await holder.query('ROLLBACK');
+      await clearing;
+    } finally {
+      await Promise.all([holder.end(), prober.end()]);
     }
   });
 

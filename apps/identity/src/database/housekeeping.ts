@@ -11,7 +11,8 @@ const BATCH = 5000;
 /**
  * Hourly, on any replica (every step is idempotent): forgets throttling counters idle for a day,
  * sessions over for a day (their retired refresh tokens go with them), and link tokens a month
- * old. Deletes go in batches so that no lock is held long.
+ * old. Sessions and tokens go in batches so that no lock is held long; throttling counters in one
+ * statement that skips any counter a sign-in holds (ThrottleService.prune).
  */
 @Injectable()
 export class Housekeeping implements OnApplicationBootstrap, OnModuleDestroy {

@@ -1,7 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * `throttle_succeeded` locks its rows in key order, as `throttle_reserve` does. Its single UPDATE
+ * `throttle_succeeded` locks its rows in key order (byte order, as the service sorts the keys it
+ * hands `throttle_reserve`), as `throttle_reserve` does. Its single UPDATE
  * locked them in the order its scan met them (table order in a small table), so a sign-in
  * clearing its counters and another of the same login from the same address charging them could
  * each hold one row and wait for the other's: PostgreSQL then ended one with "deadlock detected"
@@ -18,7 +19,7 @@ export class ThrottleSucceededInKeyOrder1732800000000 implements MigrationInterf
                lockouts = CASE WHEN counter.key = ANY(identifiers) THEN 0 ELSE counter.lockouts END,
                locked_until = CASE WHEN counter.key = ANY(identifiers) THEN NULL ELSE counter.locked_until END,
                window_count = greatest(counter.window_count - 1, 0)
-          FROM (SELECT key FROM identity.throttle_counters WHERE key = ANY(identifiers || addresses) ORDER BY key FOR UPDATE) AS locked
+          FROM (SELECT key FROM identity.throttle_counters WHERE key = ANY(identifiers || addresses) ORDER BY key COLLATE "C" FOR UPDATE) AS locked
          WHERE counter.key = locked.key
       $$;
     `);

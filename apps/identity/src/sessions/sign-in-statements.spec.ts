@@ -16,8 +16,9 @@ describe('the parts of a sign-in statement', () => {
     const someone = userSignInKeys('ada@example.test', '10.0.0.1');
     const others = [userSignInKeys('grace@example.test', '2001:db8::7'), subuserSignInKeys('acme', 'ops', '10.9.9.9')];
     for (const keys of others) {
-      expect(throttle.reserveExpression(keys, 2).sql).toBe(throttle.reserveExpression(someone, 2).sql);
-      expect(throttle.succeededStatement(keys, 9).sql).toBe(throttle.succeededStatement(someone, 9).sql);
+      // Same text, and as many parameters: the parts after them are numbered on from there.
+      expect(throttle.reserveExpression(keys, 2)).toMatchObject({ sql: throttle.reserveExpression(someone, 2).sql, parameters: { length: 8 } });
+      expect(throttle.succeededStatement(keys, 9)).toMatchObject({ sql: throttle.succeededStatement(someone, 9).sql, parameters: { length: 2 } });
     }
   });
 
@@ -39,5 +40,6 @@ describe('the parts of a sign-in statement', () => {
       4,
     );
     expect(several.sql).toBe(one.sql);
+    expect(several.parameters).toHaveLength(one.parameters.length);
   });
 });
