@@ -32,6 +32,31 @@ async function statusOf(eventId: string): Promise<{ status: string; attempts: nu
   return row;
 }
 
+/** Waits until `count` other sessions of this database wait for a lock (or `unless` says stop); returns when the earliest of their transactions started (its `now()`). */
+async function waitForLockWaits(count: number, unless: () => boolean = () => false): Promise<Date | null> {
+  while (!unless()) {
+    const [{ waiting, since }] = await dataSource.query<Array<{ waiting: number; since: Date }>>(
+      `SELECT count(*)::int AS waiting, min(xact_start) AS since FROM pg_stat_activity
+       WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    if (waiting >= count) return since;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return null;
+}
+
+/** Waits until the database clock is in a later second than `moment`. */
+async function waitForNextSecond(moment: Date): Promise<void> {
+  for (;;) {
+    const [{ later }] = await dataSource.query<Array<{ later: boolean }>>(
+      'SELECT floor(extract(epoch FROM clock_timestamp())) > floor(extract(epoch FROM $1::timestamptz)) AS later',
+      [moment],
+    );
+    if (later) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 beforeAll(async () => {
   await database.create();
   dataSource = new DataSource(dataSourceOptions(notificationsDatabase({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: 20 })));
@@ -135,6 +160,35 @@ describe('rate limits', () => {
       [recipient],
     );
     expect(suppressed.last_error).toBe('rate limit: more than 7 mails to this recipient in 60 min');
+  });
+
+  it('hold across a bucket boundary: a mail counted in the previous bucket but not yet committed still counts', async () => {
+    const recipient = `boundary-${randomUUID()}@example.com`;
+    const oneMinute = { ...limits, perRecipient: 1, windowMinutes: 1 }; // buckets of one second
+    const first = delivery({ recipient });
+    const blocker = dataSource.createQueryRunner();
+    await blocker.startTransaction();
+    try {
+      // Holds the first mail's record insert (same event id, not yet committed): its counting is done but not committed.
+      await blocker.query(
+        `INSERT INTO deliveries (id, event_id, event_type, recipient, template, locale, status) VALUES ($1, $2, 'x', 'x', 'activation', 'en', 'failed')`,
+        [randomUUID(), first.eventId],
+      );
+      const firstAdmitted = store.admit(first, oneMinute);
+      const counted = await waitForLockWaits(1);
+      await waitForNextSecond(counted!);
+      const second = delivery({ recipient });
+      let secondDone = false;
+      const secondAdmitted = store.admit(second, oneMinute).finally(() => (secondDone = true));
+      // The second mail must have read the counters before the first commits: either it is done, or it waits.
+      await waitForLockWaits(2, () => secondDone);
+      await blocker.rollbackTransaction();
+      await Promise.all([firstAdmitted, secondAdmitted]);
+      expect([(await statusOf(first.eventId)).status, (await statusOf(second.eventId)).status]).toEqual(['pending', 'suppressed']);
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+    }
   });
 
   it('count the address without regard to case', async () => {

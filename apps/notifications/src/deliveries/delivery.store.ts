@@ -90,15 +90,39 @@ function olderSum(key: string): string {
     WHERE key = ${key} AND bucket > now() - make_interval(mins => $12::integer) AND bucket <> ${BUCKET}`;
 }
 
+/** Advisory lock classes (first key of the two-key form) of the recipient and account counters: disjoint, so their locks never collide. */
+const RECIPIENT_COUNTER_LOCK = 0x6d61_0001;
+const ACCOUNT_COUNTER_LOCK = 0x6d61_0002;
+
+/**
+ * Takes, until the end of the transaction, the locks that serialize counting against the given
+ * counters, in one statement (its select list is evaluated in order). Every caller takes the
+ * recipient's before the account's and at most one of each, so two callers can never wait for each
+ * other in a circle.
+ */
+async function lockCounters(manager: EntityManager, recipient: string | null, account: string | null): Promise<void> {
+  const locks = [
+    { lockClass: RECIPIENT_COUNTER_LOCK, key: recipient },
+    { lockClass: ACCOUNT_COUNTER_LOCK, key: account },
+  ].filter((lock) => lock.key !== null);
+  const calls = locks.map((_, index) => `pg_advisory_xact_lock($${2 * index + 1}::integer, hashtext($${2 * index + 2}::text))`);
+  await manager.query(
+    `SELECT ${calls.join(', ')}`,
+    locks.flatMap((lock) => [lock.lockClass, lock.key]),
+  );
+}
+
 const COLUMNS = `id, event_id AS "eventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
   last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
   next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt"`;
 
 /**
- * {@link DeliveryStore} on PostgreSQL. Each step is one statement, atomic by itself (a mail costs
- * three round trips: admit, claim, mark sent); the rate-limit counters are bucket rows whose row
- * locks serialize concurrent mails to the same recipient or account, so replicas cannot exceed a
- * limit.
+ * {@link DeliveryStore} on PostgreSQL. Each step is atomic (a mail costs three steps: admit,
+ * claim, mark sent). Counting a mail against a rate limit reads the whole window, so the counting
+ * of one recipient's (and one account's) mails is serialized by a transaction-scoped advisory
+ * lock taken before the counting statement starts: that statement's snapshot then holds every
+ * mail counted before it, on any replica, and a limit cannot be overshot, also across a bucket
+ * boundary.
  */
 @Injectable()
 export class PostgresDeliveryStore extends DeliveryStore {
@@ -107,12 +131,10 @@ export class PostgresDeliveryStore extends DeliveryStore {
   }
 
   /**
-   * One statement: if the event has no record yet, count the mail against the recipient's limit,
-   * then (only if it passed) against the account's, and insert the record `pending`, or
-   * `suppressed` when a limit said no. A counter only moves when it stays within its limit: the
-   * check is the `ON CONFLICT ... WHERE` of the bucket row, evaluated on the row locked by this
-   * statement, so concurrent mails to the same recipient or account cannot overshoot. (Two copies
-   * of one event admitted at the very same instant may count it twice: a conservative error.)
+   * If the event has no record yet, count the mail against the recipient's limit, then (only if it
+   * passed) against the account's, and insert the record `pending`, or `suppressed` when a limit
+   * said no. A counter only moves when it stays within its limit. (Two copies of one event admitted
+   * at the very same instant may count it twice: a conservative error.)
    */
   async admit(delivery: NewDelivery, limits: RateLimits): Promise<void> {
     await this.record(delivery, limits, null);
@@ -125,12 +147,29 @@ export class PostgresDeliveryStore extends DeliveryStore {
     return { kind: 'claimed', delivery: fresh, reclaimed: false };
   }
 
-  /** Inserts the record of a new event (claimed for `leaseMs` when given); returns it, or nothing when the event had one. */
-  private record(delivery: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
+  /**
+   * Inserts the record of a new event (claimed for `leaseMs` when given); returns it, or nothing
+   * when the event had one. A mail that a limit may suppress first waits for the counting of every
+   * other mail to its recipient and account to commit (see {@link lockCounters}); an exempt mail,
+   * which only counts, needs no wait and costs one statement.
+   */
+  private async record(delivery: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
+    const recipientLimit = limits.perRecipient;
+    const accountLimit = delivery.accountId ? limits.perAccount : 0;
+    const limited = !limits.exempt && (recipientLimit > 0 || accountLimit > 0);
+    if (!limited) return this.countAndInsert(this.dataSource.manager, delivery, limits, leaseMs);
+    return this.dataSource.transaction(async (manager) => {
+      await lockCounters(manager, recipientLimit > 0 ? recipientKey(delivery.recipient) : null, accountLimit > 0 ? accountKey(delivery.accountId!) : null);
+      return this.countAndInsert(manager, delivery, limits, leaseMs);
+    });
+  }
+
+  /** The statement of {@link record}: counts the mail within the limits and inserts its record. */
+  private countAndInsert(manager: EntityManager, delivery: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
     const reason = (what: string, limit: number) => `rate limit: more than ${limit} mails to this ${what} in ${limits.windowMinutes} min`;
-    return this.dataSource.query<DeliveryEntity[]>(
+    return manager.query<DeliveryEntity[]>(
       `WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $2) AS yes),
        r_older AS (${olderSum('$9')}),
        r AS (
