@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import request from 'supertest';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
 
-const system = new TestSystem();
+// Re-syncs every second, so a test can wait for one to find a change whose broadcast was lost.
+const system = new TestSystem({ env: { ACCESS_RESYNC_INTERVAL_MS: '1000' } });
 const people = new People(system);
 let nats: TestNatsRequester;
 
@@ -86,6 +89,19 @@ describe('the catalogue and roles', () => {
     await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name: 'Nothing' }).expect(400);
   });
 
+  it.each(['constructor', '__proto__', 'toString'])('refuses a grant of the section "%s" as unknown (400)', async (section) => {
+    const response = await request(system.url)
+      .post(`/v1/accounts/${acme.accountId}/roles`)
+      .set(as(acme))
+      .send({ name: `Odd ${section}`, grants: [{ section, actions: ['read'] }] })
+      .expect(400);
+    expect(response.body.message).toContain(`${section}:read`);
+  });
+
+  it.each(['developer', 'MainAccount', 'builtin:Payer'])('refuses a custom role named like a built-in role ("%s", 409)', async (name) => {
+    await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name, grants: [] }).expect(409);
+  });
+
   it("answers 404 for another account's roles", async () => {
     await request(system.url).get(`/v1/accounts/${acme.accountId}/roles`).set(as(bob)).expect(404);
     const bobsRole = await request(system.url).post(`/v1/accounts/${bob.accountId}/roles`).set(as(bob)).send({ name: 'Mine', grants: [] }).expect(201);
@@ -113,6 +129,18 @@ describe('application scoping', () => {
     expect(inX.body.system).toContain('account:read');
     const inY = await request(system.url).get(`/v1/accounts/${acme.accountId}/permissions?applicationId=${appY}`).set(as(bob)).expect(200);
     expect(inY.body.grants).toEqual([]);
+  });
+
+  it("answers 404 for the permissions in an application that is not the account's, and never grants in it, even to the owner", async () => {
+    const elsewhere = (await request(system.url).post(`/v1/accounts/${bob.accountId}/applications`).set(as(bob)).send({ name: 'Elsewhere' }).expect(201)).body
+      .id;
+    await request(system.url).get(`/v1/accounts/${acme.accountId}/permissions?applicationId=${elsewhere}`).set(as(acme)).expect(404);
+    const check = await request(system.url)
+      .post(`/v1/accounts/${acme.accountId}/access/check`)
+      .set(as(acme))
+      .send({ section: 'scenarios', action: 'read', applicationId: elsewhere })
+      .expect(200);
+    expect(check.body).toEqual({ allowed: false });
   });
 
   it('lists only the applications the caller may see', async () => {
@@ -189,6 +217,99 @@ describe('changes are enforced on the very next request', () => {
     await request(system.url).delete(`/v1/accounts/${acme.accountId}/applications/${doomed}`).set(as(acme)).expect(204);
     const reply = await nats.send('access.bindings.of-principals', { accountId: acme.accountId, principals: [{ type: 'user', id: bob.userId }] });
     expect((reply.response as Record<string, unknown>)[bob.userId]).toEqual([{ roleId: 'builtin:Developer', role: 'Developer', applicationIds: [appX] }]);
+  });
+});
+
+describe('changes of one account at once', () => {
+  const replaceAsAcme = (bindings: unknown[]) =>
+    nats.send('access.bindings.replace', {
+      actor: { type: 'user', id: acme.userId },
+      accountId: acme.accountId,
+      principal: { type: 'user', id: bob.userId },
+      bindings,
+    });
+  const bindingsOfBob = async () =>
+    (
+      (await nats.send('access.bindings.of-principals', { accountId: acme.accountId, principals: [{ type: 'user', id: bob.userId }] })).response as Record<
+        string,
+        unknown[]
+      >
+    )[bob.userId];
+
+  it('two replacements of the same bindings leave one of them, never both', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const replies = await Promise.all([replaceAsAcme([{ role: 'Accountant' }]), replaceAsAcme([{ role: 'Developer', applicationIds: [appX] }])]);
+      expect(replies.map((reply) => reply.err)).toEqual([undefined, undefined]);
+      expect(await bindingsOfBob()).toHaveLength(1);
+    }
+  });
+
+  it('a role deleted while it is being bound: the delete is refused (409) or the binding is, never both done', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const role = await request(system.url)
+        .post(`/v1/accounts/${acme.accountId}/roles`)
+        .set(as(acme))
+        .send({ name: `Racy ${round}`, grants: [] })
+        .expect(201);
+      const [deleted, bound] = await Promise.all([
+        request(system.url).delete(`/v1/accounts/${acme.accountId}/roles/${role.body.id}`).set(as(acme)),
+        replaceAsAcme([{ role: role.body.id }]),
+      ]);
+      expect([deleted.status === 204, bound.err === undefined]).not.toEqual([true, true]);
+      expect([deleted.status === 409, bound.err?.code === 'VALIDATION_FAILED']).toContain(true);
+    }
+  });
+
+  it('an application deleted while a binding limited to it is made: the binding never keeps it', async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const app = (
+        await request(system.url)
+          .post(`/v1/accounts/${acme.accountId}/applications`)
+          .set(as(acme))
+          .send({ name: `Racy app ${round}` })
+          .expect(201)
+      ).body.id;
+      await Promise.all([
+        nats.send('access.applications.delete', { actor: { type: 'user', id: acme.userId }, accountId: acme.accountId, applicationId: app }),
+        replaceAsAcme([{ role: 'Developer', applicationIds: [appX, app] }]),
+      ]);
+      expect(JSON.stringify(await bindingsOfBob())).not.toContain(app);
+    }
+  });
+
+  it('a change whose broadcast was lost (its writer died after the commit) is found by the re-sync, and the gateway follows', async () => {
+    await bind(acme, bob, [{ role: 'Developer', applicationIds: [appX] }]);
+    const createRole = () =>
+      request(system.url)
+        .post(`/v1/accounts/${acme.accountId}/roles`)
+        .set(as(bob))
+        .send({ name: `Found by re-sync ${randomUUID()}`, grants: [] });
+    expect((await createRole()).status).toBe(403);
+    const client = new pg.Client({ connectionString: system.database.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`DELETE FROM access.bindings WHERE account_id = $1 AND principal_id = $2`, [acme.accountId, bob.userId]);
+      await client.query(
+        `INSERT INTO access.bindings (id, account_id, principal_type, principal_id, role_id) VALUES (gen_random_uuid(), $1, 'user', $2, 'builtin:Owner')`,
+        [acme.accountId, bob.userId],
+      );
+      await client.query(
+        `INSERT INTO access.account_versions (account_id, version) VALUES ($1, 1)
+         ON CONFLICT (account_id) DO UPDATE SET version = access.account_versions.version + 1, changed_at = clock_timestamp()`,
+        [acme.accountId],
+      );
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+    const deadline = Date.now() + 15_000;
+    let status = (await createRole()).status;
+    while (status !== 201 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      status = (await createRole()).status;
+    }
+    expect(status).toBe(201);
   });
 });
 

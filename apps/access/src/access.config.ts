@@ -5,6 +5,12 @@ export const accessEnv = {
   ...commonEnv,
   ...databaseEnv,
   HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3002),
+  ACCESS_RESYNC_INTERVAL_MS: integer(
+    'How often (ms) a replica looks in PostgreSQL for account changes whose access.changed broadcast it missed, and retries failed reloads',
+    1000,
+    3_600_000,
+    5000,
+  ),
   ACCESS_CATALOG: text('Section catalogue: a shipped name (voximplant, workspace) or a path to a YAML file', 'voximplant'),
 };
 

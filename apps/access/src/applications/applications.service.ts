@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   ApplicationView,
@@ -34,22 +34,24 @@ export class ApplicationsService {
   /** A new application. */
   async create({ accountId, body }: CreateApplicationRequest): Promise<ApplicationView> {
     const row = { id: randomUUID(), accountId, name: body.name, createdAt: new Date() };
-    await this.repository().insert(row).catch(applicationNameTaken);
-    await this.state.changed(accountId);
+    await this.state.mutate(accountId, (manager) => manager.getRepository(ApplicationEntity).insert(row).catch(applicationNameTaken));
     return view(row);
   }
 
   /** Renames an application the actor can see. */
   async rename({ actor, accountId, applicationId, body }: RenameApplicationRequest): Promise<ApplicationView> {
-    const row = await this.visibleRow(actor, accountId, applicationId);
-    await this.repository().update({ id: row.id, accountId }, { name: body.name }).catch(applicationNameTaken);
+    const row = await this.state.mutate(accountId, async (manager) => {
+      const found = await this.visibleRow(manager, actor, accountId, applicationId);
+      await manager.getRepository(ApplicationEntity).update({ id: found.id, accountId }, { name: body.name }).catch(applicationNameTaken);
+      return found;
+    });
     return view({ ...row, name: body.name });
   }
 
   /** Deletes an application; bindings limited to it lose it (and go when nothing is left of them). */
   async delete({ actor, accountId, applicationId }: DeleteApplicationRequest): Promise<{ deleted: true }> {
-    await this.visibleRow(actor, accountId, applicationId);
-    await this.dataSource.transaction(async (manager) => {
+    await this.state.mutate(accountId, async (manager) => {
+      await this.visibleRow(manager, actor, accountId, applicationId);
       await manager.query(`UPDATE bindings SET application_ids = array_remove(application_ids, $2) WHERE account_id = $1 AND $2 = ANY(application_ids)`, [
         accountId,
         applicationId,
@@ -57,12 +59,11 @@ export class ApplicationsService {
       await manager.query(`DELETE FROM bindings WHERE account_id = $1 AND application_ids = '{}'`, [accountId]);
       await manager.delete(ApplicationEntity, { id: applicationId, accountId });
     });
-    await this.state.changed(accountId);
     return { deleted: true };
   }
 
-  private async visibleRow(actor: Principal, accountId: string, applicationId: string): Promise<ApplicationEntity> {
-    const row = await this.repository().findOneBy({ id: applicationId, accountId });
+  private async visibleRow(manager: EntityManager, actor: Principal, accountId: string, applicationId: string): Promise<ApplicationEntity> {
+    const row = await manager.getRepository(ApplicationEntity).findOneBy({ id: applicationId, accountId });
     if (!row || !this.visible(actor, accountId, applicationId)) throw new DomainError(ErrorCode.NotFound, 'Application not found');
     return row;
   }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import type {
   BindingInput,
   BindingsByPrincipal,
@@ -19,15 +18,52 @@ import { BindingEntity } from './binding.entity.js';
 @Injectable()
 export class BindingsService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly store: DecisionStore,
     private readonly state: AccessStateService,
   ) {}
 
-  /** Sets every binding of a principal, after the owner and no-escalation rules; `dryRun` only checks. */
+  /**
+   * Sets every binding of a principal, after the owner and no-escalation rules; `dryRun` only
+   * checks. Judged and written while no other change of the account can commit (see
+   * {@link AccessStateService.mutate}): a role or application deleted meanwhile, or a concurrent
+   * replacement, is seen.
+   */
   async replace(request: ReplaceBindingsRequest): Promise<BindingView[]> {
-    const { actor, accountId, principal } = request;
-    const proposed = request.bindings.map((input, index) => this.resolve(accountId, input, index));
+    const { accountId, principal } = request;
+    if (request.dryRun) return this.store.whenCurrent(accountId, () => this.judge(request).map((binding) => this.view(accountId, binding)));
+    await this.state.mutate(
+      accountId,
+      async (manager) => {
+        const proposed = this.judge(request);
+        await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
+        if (proposed.length > 0) {
+          await manager.insert(
+            BindingEntity,
+            proposed.map((binding) => ({ id: randomUUID(), accountId, principalType: principal.type, principalId: principal.id, ...binding })),
+          );
+        }
+      },
+      principal.id,
+    );
+    return this.store.bindingsOf(principal, accountId).map((binding) => this.view(accountId, binding));
+  }
+
+  /** Drops every binding of a principal that left the account. */
+  async removePrincipal({ accountId, principal }: RemovePrincipalRequest): Promise<{ removed: number }> {
+    return this.state.mutate(
+      accountId,
+      async (manager) => {
+        if (this.store.isOwner(principal, accountId)) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be removed');
+        const result = await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
+        return { removed: result.affected ?? 0 };
+      },
+      principal.id,
+    );
+  }
+
+  /** The proposed bindings, resolved, once the owner and no-escalation rules allow them. */
+  private judge({ actor, accountId, principal, bindings }: ReplaceBindingsRequest): BindingRecord[] {
+    const proposed = bindings.map((input, index) => this.resolve(accountId, input, index));
     const problem = bindingChangeProblem({
       actor,
       target: principal,
@@ -38,26 +74,7 @@ export class BindingsService {
       proposedRights: this.store.effectiveOfProposal(accountId, proposed),
     });
     if (problem) throw new DomainError(ErrorCode.Forbidden, problem);
-    if (request.dryRun) return proposed.map((binding) => this.view(accountId, binding));
-    await this.dataSource.transaction(async (manager) => {
-      await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
-      if (proposed.length > 0) {
-        await manager.insert(
-          BindingEntity,
-          proposed.map((binding) => ({ id: randomUUID(), accountId, principalType: principal.type, principalId: principal.id, ...binding })),
-        );
-      }
-    });
-    await this.state.changed(accountId, principal.id);
-    return this.store.bindingsOf(principal, accountId).map((binding) => this.view(accountId, binding));
-  }
-
-  /** Drops every binding of a principal that left the account. */
-  async removePrincipal({ accountId, principal }: RemovePrincipalRequest): Promise<{ removed: number }> {
-    if (this.store.isOwner(principal, accountId)) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be removed');
-    const result = await this.dataSource.getRepository(BindingEntity).delete({ accountId, principalId: principal.id, principalType: principal.type });
-    await this.state.changed(accountId, principal.id);
-    return { removed: result.affected ?? 0 };
+    return proposed;
   }
 
   /** The bindings of many principals of one account. */

@@ -37,6 +37,8 @@ describe('the shipped catalogues', () => {
 
 describe('a broken catalogue stops with the line and field of each problem', () => {
   const base = shipped('workspace');
+  const everyRole =
+    'roles: [MainAccount, PhoneNumberManager, Owner, Admin, Developer, Supervisor, Support, Accountant, CallListManager, UserManager, Payer, PayerNoVerify]';
 
   it.each([
     [
@@ -54,6 +56,16 @@ describe('a broken catalogue stops with the line and field of each problem', () 
       /system\.audit:read: "logs:fly" is not member, owner or an existing section:action/,
     ],
     ['a missing name', base.replace('name: workspace\n', ''), /name: is required/],
+    ['a typo in a section key', base.replace('{ key: billing,', '{ key: billing, scoop: application,'), /sections\.1\.scoop: unknown key "scoop"/],
+    ['a typo at the top level', base.replace('name: workspace\n', 'name: workspace\nownerrole: Boss\n'), /line \d+, ownerrole: unknown key "ownerrole"/],
+    ['roles that are not a list', shipped('voximplant').replace(everyRole, 'roles: Admin'), /sections\.0\.roles: must be a list/],
+    [
+      'an action named twice',
+      base.replace('actions: [read, write, delete, start, export]', 'actions: [read, read, write, delete, start, export]'),
+      /actions: names "read" twice/,
+    ],
+    ['a role named twice', base.replace('roles: [Admin, Editor, Viewer]', 'roles: [Admin, Editor, Viewer, Admin]'), /roles: names "Admin" twice/],
+    ['a mapping with a third part', base.replace('audit:read: logs:read', 'audit:read: logs:read:junk'), /system\.audit:read: "logs:read:junk" is not member/],
   ])('%s', (_label, text, pattern) => {
     expect(problemsOf(text).join('\n')).toMatch(pattern);
   });

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isMap, isSeq, type Node, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Document } from 'yaml';
 import { SYSTEM_PERMISSIONS, type SystemPermission } from '#libs/contracts/index.js';
 
 /** Where a section applies: the whole account, or inside one application. */
@@ -57,6 +57,11 @@ export function parseCatalog(text: string, source: string): Catalog {
 }
 
 /** Walks the YAML, collecting problems as `line N, path: message`. */
+/** The keys of a catalogue file's top level. */
+const TOP_LEVEL_KEYS = ['name', 'description', 'actions', 'roles', 'ownerRole', 'system', 'sections'] as const;
+/** The keys of a section (`note` and `source` are free text for people, ignored). */
+const SECTION_KEYS = ['key', 'label', 'scope', 'actions', 'roles', 'grants', 'note', 'source'] as const;
+
 class Reader {
   constructor(
     private readonly document: Document,
@@ -65,6 +70,7 @@ class Reader {
   ) {}
 
   catalog(): Catalog {
+    this.knownKeys([], TOP_LEVEL_KEYS);
     const name = this.text(['name']);
     const actions = this.words(['actions']);
     const roleNames = this.words(['roles']);
@@ -84,6 +90,7 @@ class Reader {
     const seen = new Set<string>();
     return node.items.map((_item, index) => {
       const path = ['sections', index];
+      this.knownKeys(path, SECTION_KEYS);
       const key = this.text([...path, 'key']);
       if (key && !KEY.test(key)) this.problem([...path, 'key'], `"${key}" must be lower-case letters, digits and underscores`);
       if (seen.has(key)) this.problem([...path, 'key'], `"${key}" appears twice`);
@@ -158,9 +165,10 @@ class Reader {
 
   private systemRule(path: (string | number)[], value: string, sections: Section[]): SystemRule {
     if (value === 'member' || value === 'owner') return { kind: value };
-    const [sectionKey, action] = value.split(':');
+    const parts = value.split(':');
+    const [sectionKey, action] = parts;
     const section = sections.find((candidate) => candidate.key === sectionKey);
-    if (!section || !action || !section.actions.includes(action)) {
+    if (parts.length !== 2 || !section || !action || !section.actions.includes(action)) {
       this.problem(path, `"${value}" is not member, owner or an existing section:action`);
       return { kind: 'owner' };
     }
@@ -193,16 +201,35 @@ class Reader {
     return this.optionalWords(path);
   }
 
+  /** A list of words if present (a problem if it is anything else, or names a word twice); none if absent. */
   private optionalWords(path: (string | number)[]): string[] {
     const node = this.document.getIn(path, true) as Node | undefined;
-    if (!isSeq(node)) return [];
-    return node.toJSON().map(String);
+    if (node === undefined || node === null) return [];
+    if (!isSeq(node)) {
+      this.problem(path, 'must be a list');
+      return [];
+    }
+    const words = node.toJSON().map(String);
+    const twice = words.filter((word, index) => words.indexOf(word) !== index);
+    if (twice.length > 0) this.problem(path, `names ${[...new Set(twice)].map((word) => `"${word}"`).join(', ')} twice`);
+    return [...new Set(words)];
+  }
+
+  /** Reports keys of the map at `path` that the format does not know (a typo would otherwise be ignored). */
+  private knownKeys(path: (string | number)[], known: readonly string[]): void {
+    const node = (path.length === 0 ? this.document.contents : this.document.getIn(path, true)) as Node | undefined | null;
+    if (!isMap(node)) return;
+    for (const item of node.items) {
+      const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+      if (!known.includes(key)) this.problem([...path, key], `unknown key "${key}" (known: ${known.join(', ')})`);
+    }
   }
 
   private problem(path: (string | number)[], message: string): void {
     const node = this.nearestNode(path);
     const line = node?.range ? `line ${this.lines.linePos(node.range[0]).line}, ` : '';
-    this.problems.push(`${line}${path.join('.')}: ${message}`);
+    const problem = `${line}${path.join('.')}: ${message}`;
+    if (!this.problems.includes(problem)) this.problems.push(problem);
   }
 
   private nearestNode(path: (string | number)[]): Node | undefined {

@@ -53,12 +53,12 @@ export class ChecksController implements OnModuleInit {
   }
 
   @MessagePattern(Subjects.AccessApplicationsAllowed)
-  allowedApplications(@Payload() request: AllowedApplicationsRequest): Promise<AllowedApplicationsView> {
+  allowedApplications(@Payload() request: AllowedApplicationsRequest): AllowedApplicationsView | Promise<AllowedApplicationsView> {
     return this.checks.allowedApplications(request);
   }
 
   @MessagePattern(Subjects.AccessRolesOfPrincipal)
-  rolesOf(@Payload() request: RolesOfPrincipalRequest): RolesByAccount {
+  rolesOf(@Payload() request: RolesOfPrincipalRequest): RolesByAccount | Promise<RolesByAccount> {
     return this.checks.rolesOf(request);
   }
 }

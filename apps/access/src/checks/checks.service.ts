@@ -11,7 +11,7 @@ import {
   type RolesByAccount,
   type RolesOfPrincipalRequest,
 } from '#libs/contracts/index.js';
-import { DomainError } from '#libs/errors/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { DecisionStore, SYSTEM_SECTION_PREFIX } from './decision-store.js';
 import { rightsIn } from './effective.js';
 import { and, or } from './permission-index.js';
@@ -34,9 +34,10 @@ export class ChecksService {
 
   /** Many decisions (at once unless an account is being reloaded); an invalid check gets its own error without failing the others. */
   checkBatch(checks: CheckRequest[]): BatchCheckResult[] | Promise<BatchCheckResult[]> {
-    const pending = checks.map((check) => this.store.pendingFor(check.accountId)).filter((reload): reload is Promise<void> => reload !== undefined);
-    if (pending.length > 0) return Promise.all(new Set(pending)).then(() => this.decideEach(checks));
-    return this.decideEach(checks);
+    return this.store.whenAllCurrent(
+      checks.map((check) => check.accountId),
+      () => this.decideEach(checks),
+    );
   }
 
   private decide(request: CheckRequest): CheckResult {
@@ -46,6 +47,7 @@ export class ChecksService {
   private decideEach(checks: CheckRequest[]): BatchCheckResult[] {
     return checks.map((check) => {
       try {
+        this.store.assertNotStale(check.accountId);
         return this.store.decide(check.principal, check.accountId, check.section, check.action, check.applicationId);
       } catch (error) {
         if (error instanceof DomainError) return { error: { code: error.code, message: error.message } };
@@ -60,6 +62,9 @@ export class ChecksService {
   }
 
   private effectiveNow(request: EffectivePermissionsRequest): PermissionsView {
+    if (request.applicationId !== undefined && !this.store.hasApplication(request.accountId, request.applicationId)) {
+      throw new DomainError(ErrorCode.NotFound, 'Application not found');
+    }
     const owner = this.store.isOwner(request.principal, request.accountId);
     const effective = this.store.effective(request.principal, request.accountId);
     if (!effective) return { owner, grants: [], system: [] };
@@ -74,15 +79,21 @@ export class ChecksService {
   }
 
   /** The applications where the principal may do the action. */
-  async allowedApplications(request: AllowedApplicationsRequest): Promise<AllowedApplicationsView> {
-    await this.store.pendingFor(request.accountId);
-    return this.store.allowedApplications(request.principal, request.accountId, request.section, request.action);
+  allowedApplications(request: AllowedApplicationsRequest): AllowedApplicationsView | Promise<AllowedApplicationsView> {
+    return this.store.whenCurrent(request.accountId, () =>
+      this.store.allowedApplications(request.principal, request.accountId, request.section, request.action),
+    );
   }
 
-  /** Role names per account (the owner role first). */
-  rolesOf(request: RolesOfPrincipalRequest): RolesByAccount {
+  /** Role names per account (the owner role first), once those accounts are current. */
+  rolesOf(request: RolesOfPrincipalRequest): RolesByAccount | Promise<RolesByAccount> {
+    return this.store.whenAllCurrent(request.accountIds, () => this.rolesOfNow(request));
+  }
+
+  private rolesOfNow(request: RolesOfPrincipalRequest): RolesByAccount {
     const result: RolesByAccount = {};
     for (const accountId of request.accountIds) {
+      this.store.assertNotStale(accountId);
       const owner = this.store.isOwner(request.principal, accountId);
       const names = this.store.bindingsOf(request.principal, accountId).map((binding) => this.store.role(accountId, binding.roleId)?.name ?? binding.roleId);
       result[accountId] = { owner, roles: [...new Set([...(owner ? [this.store.catalog.ownerRole] : []), ...names])] };

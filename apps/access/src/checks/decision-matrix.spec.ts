@@ -40,6 +40,7 @@ function storeFor(name: string, role: string, applicationIds: string[] | null) {
   const principal = { type: 'subuser' as const, id: '00000000-0000-4000-8000-000000000002' };
   store.replaceAccount({
     accountId: ACCOUNT,
+    version: 1,
     ownerId: OWNER.id,
     roles: [],
     bindings: [{ principalType: principal.type, principalId: principal.id, roleId: BUILTIN_ROLE_PREFIX + role, applicationIds }],
@@ -119,6 +120,7 @@ describe('decisions outside the grants', () => {
     const united = new DecisionStore(loadCatalog('voximplant'));
     united.replaceAccount({
       accountId: ACCOUNT,
+      version: 1,
       ownerId: null,
       roles: [],
       bindings: [

@@ -26,9 +26,11 @@ export interface BindingRecord {
   applicationIds: string[] | null;
 }
 
-/** Everything access knows of one account, as loaded from PostgreSQL. */
+/** Everything access knows of one account, as loaded from PostgreSQL (read in one snapshot). */
 export interface AccountSnapshot {
   accountId: string;
+  /** The account's change counter when it was read: every committed change of the account raises it. */
+  version: number;
   ownerId: string | null;
   roles: Array<{ id: string; name: string; description: string | null; grants: Grants }>;
   bindings: Array<{ principalType: string; principalId: string; roleId: string; applicationIds: string[] | null }>;
@@ -60,6 +62,10 @@ export class DecisionStore {
   private readonly builtinRoles = new Map<string, RoleRecord>();
   private readonly accounts = new Map<string, AccountState>();
   private readonly pending = new Map<string, Promise<void>>();
+  /** The version of each account's state in memory: an older snapshot never replaces a newer one. */
+  private readonly versions = new Map<string, number>();
+  /** Accounts whose last reload failed: their decisions are refused until one succeeds (never answered from data known to be old). */
+  private readonly stale = new Set<string>();
 
   constructor(readonly catalog: Catalog) {
     this.index = new PermissionIndex(catalog);
@@ -77,8 +83,9 @@ export class DecisionStore {
     }
   }
 
-  /** Replaces one account's state. */
-  replaceAccount(snapshot: AccountSnapshot): void {
+  /** Replaces one account's state, unless memory already holds a newer version of it; says whether it did. */
+  replaceAccount(snapshot: AccountSnapshot): boolean {
+    if (snapshot.version < (this.versions.get(snapshot.accountId) ?? -1)) return false;
     const customRoles = new Map(
       snapshot.roles.map((role) => [
         role.id,
@@ -105,14 +112,35 @@ export class DecisionStore {
       ofType.set(id, this.effectiveOfBindings(state, bindings));
     }
     this.accounts.set(snapshot.accountId, state);
+    this.versions.set(snapshot.accountId, snapshot.version);
+    this.stale.delete(snapshot.accountId);
+    return true;
   }
 
-  /** Marks an account as being reloaded: checks on it wait for `reload` before deciding. */
+  /** The version of an account's state in memory (-1: none loaded). */
+  versionOf(accountId: string): number {
+    return this.versions.get(accountId) ?? -1;
+  }
+
+  /**
+   * Marks an account as being reloaded: checks on it wait for `reload` before deciding. Reloads of
+   * one account run one after the other, each whatever became of the one before; one that fails
+   * leaves the account stale (its checks refused) until a later one succeeds.
+   */
   refresh(accountId: string, reload: () => Promise<AccountSnapshot>): Promise<void> {
     const previous = this.pending.get(accountId) ?? Promise.resolve();
     const next = previous
+      .catch(() => undefined)
       .then(reload)
-      .then((snapshot) => this.replaceAccount(snapshot))
+      .then(
+        (snapshot) => {
+          this.replaceAccount(snapshot);
+        },
+        (error: unknown) => {
+          this.stale.add(accountId);
+          throw error;
+        },
+      )
       .finally(() => {
         if (this.pending.get(accountId) === next) this.pending.delete(accountId);
       });
@@ -120,15 +148,38 @@ export class DecisionStore {
     return next;
   }
 
-  /** The reload in progress for an account, if any (a check must wait for it). */
-  pendingFor(accountId: string): Promise<void> | undefined {
-    return this.pending.get(accountId);
+  /** The accounts whose last reload failed. */
+  staleAccounts(): string[] {
+    return [...this.stale];
   }
 
   /** `read()` at once, or once the account's reload in progress is done: answers stay synchronous unless they must wait. */
   whenCurrent<T>(accountId: string, read: () => T): T | Promise<T> {
     const reload = this.pending.get(accountId);
-    return reload ? reload.then(read) : read();
+    if (reload) {
+      const again = () => this.whenCurrent(accountId, read);
+      return reload.then(again, again);
+    }
+    this.assertNotStale(accountId);
+    return read();
+  }
+
+  /** `read()` once no reload of these accounts is in progress; unlike {@link whenCurrent}, `read` must call {@link assertNotStale} itself (per account). */
+  whenAllCurrent<T>(accountIds: Iterable<string>, read: () => T): T | Promise<T> {
+    const reloads = new Set<Promise<void>>();
+    for (const accountId of accountIds) {
+      const reload = this.pending.get(accountId);
+      if (reload) reloads.add(reload);
+    }
+    if (reloads.size === 0) return read();
+    return Promise.allSettled(reloads).then(() => this.whenAllCurrent(accountIds, read));
+  }
+
+  /** Refuses (503) to decide on an account whose last reload failed. */
+  assertNotStale(accountId: string): void {
+    if (this.stale.has(accountId)) {
+      throw new DomainError(ErrorCode.ServiceUnavailable, 'The access data of this account could not be reloaded after a change; try again shortly');
+    }
   }
 
   /** Whether `principal` owns the account. */
@@ -151,10 +202,11 @@ export class DecisionStore {
   decide(principal: Principal, accountId: string, section: string, action: string, applicationId?: string): CheckResult {
     if (section.startsWith(SYSTEM_SECTION_PREFIX)) return this.decideSystem(principal, accountId, section.slice(SYSTEM_SECTION_PREFIX.length), action);
     const bit = this.bitOf(section, action);
-    if (this.isOwner(principal, accountId)) return { allowed: true, reason: 'owner' };
+    const foreignApplication = applicationId !== undefined && !this.hasApplication(accountId, applicationId);
+    if (this.isOwner(principal, accountId)) return foreignApplication ? { allowed: false, reason: 'not-granted' } : { allowed: true, reason: 'owner' };
     const effective = this.effective(principal, accountId);
     if (!effective) return { allowed: false, reason: 'not-member' };
-    if (applicationId !== undefined && !this.accounts.get(accountId)?.applications.has(applicationId)) return { allowed: false, reason: 'not-granted' };
+    if (foreignApplication) return { allowed: false, reason: 'not-granted' };
     const held = this.index.scopeOf(section) === 'application' ? holdsIn(effective, applicationId, bit) : hasBit(effective.unlimited, bit);
     return held ? { allowed: true, reason: 'granted' } : { allowed: false, reason: 'not-granted' };
   }

@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { Events, IDENTITY_EVENTS, type AccountCreatedData, type EventEnvelope } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
@@ -12,7 +11,6 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: DurableConsumer | undefined;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly state: AccessStateService,
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -38,11 +36,10 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Applies an account-created event once (a redelivered event is recognised and skipped). */
   async apply(event: EventEnvelope<typeof Events.AccountCreated>): Promise<void> {
     const data: AccountCreatedData = event.data;
-    await this.dataSource.transaction(async (manager) => {
+    await this.state.mutate(data.accountId, async (manager) => {
       const fresh: unknown[] = await manager.query(`INSERT INTO applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id`, [event.id]);
       if (fresh.length === 0) return;
       await manager.createQueryBuilder().insert().into(AccountOwnerEntity).values({ accountId: data.accountId, userId: data.ownerUserId }).orIgnore().execute();
     });
-    await this.state.changed(data.accountId);
   }
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type { CreateRoleRequest, DeleteRoleRequest, Grant, ListRolesRequest, Principal, RoleView, UpdateRoleRequest } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
+import { BUILTIN_ROLE_PREFIX, DecisionStore, type RoleRecord } from '../checks/decision-store.js';
 import { roleGrantProblem } from '../checks/escalation.js';
 import type { Grants } from '../checks/permission-index.js';
 import { roleView } from '../checks/views.js';
@@ -15,7 +14,6 @@ import { RoleEntity } from './role.entity.js';
 @Injectable()
 export class RolesService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly store: DecisionStore,
     private readonly state: AccessStateService,
   ) {}
@@ -27,38 +25,53 @@ export class RolesService {
 
   /** A new custom role, from explicit grants or cloned from another role. */
   async create({ actor, accountId, body }: CreateRoleRequest): Promise<RoleView> {
-    const grants = body.grants ? this.grantsFrom(body.grants) : this.source(accountId, body.from).grants;
-    this.assertMayGrant(actor, accountId, grants);
     const id = randomUUID();
-    await this.dataSource
-      .getRepository(RoleEntity)
-      .insert({ id, accountId, name: body.name, description: body.description ?? null, grants })
-      .catch(roleNameTaken);
-    await this.state.changed(accountId);
+    await this.state.mutate(accountId, async (manager) => {
+      this.assertNameFree(accountId, body.name);
+      const grants = body.grants ? this.grantsFrom(body.grants) : this.source(accountId, body.from).grants;
+      this.assertMayGrant(actor, accountId, grants);
+      await manager
+        .getRepository(RoleEntity)
+        .insert({ id, accountId, name: body.name, description: body.description ?? null, grants })
+        .catch(roleNameTaken);
+    });
     return roleView(this.store.role(accountId, id)!, 0);
   }
 
   /** Renames or regrants a custom role; everyone holding it gets the new grants at once. */
   async update({ actor, accountId, roleId, body }: UpdateRoleRequest): Promise<RoleView> {
-    const role = this.customRole(accountId, roleId);
-    const grants = body.grants ? this.grantsFrom(body.grants) : role.grants;
-    this.assertMayGrant(actor, accountId, role.grants);
-    this.assertMayGrant(actor, accountId, grants);
-    const changes = { grants, ...(body.name !== undefined && { name: body.name }), ...(body.description !== undefined && { description: body.description }) };
-    await this.dataSource.getRepository(RoleEntity).update({ id: role.id, accountId }, changes).catch(roleNameTaken);
-    await this.state.changed(accountId);
-    return roleView(this.store.role(accountId, role.id)!, this.store.holdersOf(accountId, role.id));
+    const id = await this.state.mutate(accountId, async (manager) => {
+      const role = this.customRole(accountId, roleId);
+      if (body.name !== undefined && body.name.toLowerCase() !== role.name.toLowerCase()) this.assertNameFree(accountId, body.name);
+      const grants = body.grants ? this.grantsFrom(body.grants) : role.grants;
+      this.assertMayGrant(actor, accountId, role.grants);
+      this.assertMayGrant(actor, accountId, grants);
+      const changes = { grants, ...(body.name !== undefined && { name: body.name }), ...(body.description !== undefined && { description: body.description }) };
+      await manager.getRepository(RoleEntity).update({ id: role.id, accountId }, changes).catch(roleNameTaken);
+      return role.id;
+    });
+    return roleView(this.store.role(accountId, id)!, this.store.holdersOf(accountId, id));
   }
 
   /** Deletes a custom role nobody holds. */
   async delete({ actor, accountId, roleId }: DeleteRoleRequest): Promise<{ deleted: true }> {
-    const role = this.customRole(accountId, roleId);
-    this.assertMayGrant(actor, accountId, role.grants);
-    const holders = this.store.holdersOf(accountId, role.id);
-    if (holders > 0) throw new DomainError(ErrorCode.Conflict, `The role is held by ${holders} principal(s); unbind it first`, { holders });
-    await this.dataSource.getRepository(RoleEntity).delete({ id: role.id, accountId });
-    await this.state.changed(accountId);
+    await this.state.mutate(accountId, async (manager) => {
+      const role = this.customRole(accountId, roleId);
+      this.assertMayGrant(actor, accountId, role.grants);
+      const holders = this.store.holdersOf(accountId, role.id);
+      if (holders > 0) throw new DomainError(ErrorCode.Conflict, `The role is held by ${holders} principal(s); unbind it first`, { holders });
+      await manager.getRepository(RoleEntity).delete({ id: role.id, accountId });
+    });
     return { deleted: true };
+  }
+
+  /** A custom role's name may not be taken by a built-in role, the owner role, or look like a built-in role's id. */
+  private assertNameFree(accountId: string, name: string): void {
+    const lower = name.toLowerCase();
+    const builtin = this.store.roles(accountId).some((role) => role.builtin && role.name.toLowerCase() === lower);
+    if (builtin || lower === this.store.catalog.ownerRole.toLowerCase() || lower.startsWith(BUILTIN_ROLE_PREFIX)) {
+      throw new DomainError(ErrorCode.Conflict, `"${name}" is the name of a built-in role; choose another`, { field: 'name' });
+    }
   }
 
   private customRole(accountId: string, roleId: string): RoleRecord {
@@ -76,7 +89,7 @@ export class RolesService {
   }
 
   private grantsFrom(list: Grant[]): Grants {
-    const grants: Grants = {};
+    const grants: Grants = Object.create(null) as Grants;
     const unknown: string[] = [];
     for (const { section, actions } of list) {
       for (const action of actions) if (this.store.index.bit(section, action) === undefined) unknown.push(`${section}:${action}`);

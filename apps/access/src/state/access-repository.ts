@@ -1,45 +1,95 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { AccountSnapshot } from '../checks/decision-store.js';
 import { ApplicationEntity } from '../applications/application.entity.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { AccountOwnerEntity } from '../owners/account-owner.entity.js';
 import { RoleEntity } from '../roles/role.entity.js';
 
-/** Reads the decision data of accounts from PostgreSQL (the source of truth). */
+/** Advisory lock class (first key of the two-key form) of an account's access changes. */
+const ACCOUNT_CHANGE_LOCK = 0x6163_0001;
+
+/** One account's snapshot in one statement, so one consistent view of its rows ($1: the account). */
+const ACCOUNT_SNAPSHOT_SQL = `SELECT
+    (SELECT user_id FROM account_owners WHERE account_id = $1) AS "ownerId",
+    coalesce((SELECT version FROM account_versions WHERE account_id = $1), 0) AS version,
+    coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'description', description, 'grants', grants))
+      FROM roles WHERE account_id = $1), '[]') AS roles,
+    coalesce((SELECT json_agg(json_build_object('principalType', principal_type, 'principalId', principal_id, 'roleId', role_id,
+      'applicationIds', application_ids)) FROM bindings WHERE account_id = $1), '[]') AS bindings,
+    coalesce((SELECT json_agg(json_build_object('id', id, 'name', name)) FROM applications WHERE account_id = $1), '[]') AS applications`;
+
+/** Accounts whose version moved since a moment, with the database's clock ($1: the moment). */
+const CHANGED_SINCE_SQL = `SELECT now() AS "polledAt",
+    coalesce(json_agg(json_build_object('accountId', account_id, 'version', version)), '[]') AS changes
+  FROM account_versions WHERE changed_at >= $1`;
+
+/** What {@link AccessRepository.changedSince} found. */
+export interface ChangedAccounts {
+  /** The database's clock when it looked. */
+  polledAt: Date;
+  changes: Array<{ accountId: string; version: number }>;
+}
+
+/** Reads the decision data of accounts from PostgreSQL (the source of truth), and keeps each account's change counter. */
 @Injectable()
 export class AccessRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** One account's snapshot. */
-  async loadAccount(accountId: string): Promise<AccountSnapshot> {
-    const [owner, roles, bindings, applications] = await Promise.all([
-      this.dataSource.getRepository(AccountOwnerEntity).findOneBy({ accountId }),
-      this.dataSource.getRepository(RoleEntity).findBy({ accountId }),
-      this.dataSource.getRepository(BindingEntity).findBy({ accountId }),
-      this.dataSource.getRepository(ApplicationEntity).findBy({ accountId }),
-    ]);
-    return { accountId, ownerId: owner?.userId ?? null, roles, bindings, applications };
+  /** One account's snapshot; with `manager`, inside that transaction. */
+  async loadAccount(accountId: string, manager: EntityManager = this.dataSource.manager): Promise<AccountSnapshot> {
+    const [row] = await manager.query<Array<Omit<AccountSnapshot, 'accountId' | 'version'> & { version: string }>>(ACCOUNT_SNAPSHOT_SQL, [accountId]);
+    return { accountId, ownerId: row.ownerId, version: Number(row.version), roles: row.roles, bindings: row.bindings, applications: row.applications };
   }
 
-  /** Every account's snapshot (at start). */
-  async loadAll(): Promise<AccountSnapshot[]> {
-    const [owners, roles, bindings, applications] = await Promise.all([
-      this.dataSource.getRepository(AccountOwnerEntity).find(),
-      this.dataSource.getRepository(RoleEntity).find(),
-      this.dataSource.getRepository(BindingEntity).find(),
-      this.dataSource.getRepository(ApplicationEntity).find(),
+  /** Every account's snapshot (at start), all read in one transaction's snapshot. */
+  loadAll(): Promise<AccountSnapshot[]> {
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const owners = await manager.getRepository(AccountOwnerEntity).find();
+      const roles = await manager.getRepository(RoleEntity).find();
+      const bindings = await manager.getRepository(BindingEntity).find();
+      const applications = await manager.getRepository(ApplicationEntity).find();
+      const versions = await manager.query<Array<{ accountId: string; version: string }>>(`SELECT account_id AS "accountId", version FROM account_versions`);
+      const snapshots = new Map<string, AccountSnapshot>();
+      const of = (accountId: string) => {
+        let snapshot = snapshots.get(accountId);
+        if (!snapshot) snapshots.set(accountId, (snapshot = { accountId, version: 0, ownerId: null, roles: [], bindings: [], applications: [] }));
+        return snapshot;
+      };
+      for (const { accountId, version } of versions) of(accountId).version = Number(version);
+      for (const owner of owners) of(owner.accountId).ownerId = owner.userId;
+      for (const role of roles) of(role.accountId).roles.push(role);
+      for (const binding of bindings) of(binding.accountId).bindings.push(binding);
+      for (const application of applications) of(application.accountId).applications.push(application);
+      return [...snapshots.values()];
+    });
+  }
+
+  /** The accounts changed at or after `since` (all of them without it). */
+  async changedSince(since: Date | undefined): Promise<ChangedAccounts> {
+    const [row] = await this.dataSource.query<Array<{ polledAt: Date; changes: Array<{ accountId: string; version: string | number }> }>>(CHANGED_SINCE_SQL, [
+      since ?? new Date(0),
     ]);
-    const snapshots = new Map<string, AccountSnapshot>();
-    const of = (accountId: string) => {
-      let snapshot = snapshots.get(accountId);
-      if (!snapshot) snapshots.set(accountId, (snapshot = { accountId, ownerId: null, roles: [], bindings: [], applications: [] }));
-      return snapshot;
-    };
-    for (const owner of owners) of(owner.accountId).ownerId = owner.userId;
-    for (const role of roles) of(role.accountId).roles.push(role);
-    for (const binding of bindings) of(binding.accountId).bindings.push(binding);
-    for (const application of applications) of(application.accountId).applications.push(application);
-    return [...snapshots.values()];
+    return { polledAt: row.polledAt, changes: row.changes.map(({ accountId, version }) => ({ accountId, version: Number(version) })) };
+  }
+
+  /** The database's clock. */
+  async clock(): Promise<Date> {
+    const [{ now }] = await this.dataSource.query<Array<{ now: Date }>>('SELECT now()');
+    return now;
+  }
+
+  /** Waits, inside the transaction, until no other transaction changes the account; held until it ends. */
+  async lockAccount(manager: EntityManager, accountId: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1::integer, hashtext($2::text))', [ACCOUNT_CHANGE_LOCK, accountId]);
+  }
+
+  /** Raises the account's change counter, inside the transaction that changes it. */
+  async bumpVersion(manager: EntityManager, accountId: string): Promise<void> {
+    await manager.query(
+      `INSERT INTO account_versions (account_id, version) VALUES ($1, 1)
+       ON CONFLICT (account_id) DO UPDATE SET version = account_versions.version + 1, changed_at = clock_timestamp()`,
+      [accountId],
+    );
   }
 }

@@ -1,26 +1,44 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ACCESS_CHANGED, type AccessChangedEvent } from '#libs/contracts/index.js';
-import { LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
+import { CONFIG, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
+import type { AccessConfig } from '../access.config.js';
 import { DecisionStore } from '../checks/decision-store.js';
 import { AccessRepository } from './access-repository.js';
 
+/** How far back a re-sync looks before the previous one: covers a change whose transaction committed a while after it counted. */
+const RESYNC_OVERLAP_MS = 60_000;
+
 /**
- * Keeps the in-memory decision store current on every replica: loads everything at start; after a
- * change, reloads the account and broadcasts `access.changed` (before the change's reply leaves),
- * so every access replica reloads it and every gateway drops its cached decisions. A replica marks
- * the account as reloading the moment the broadcast arrives, and checks on it wait for the reload.
+ * Keeps the in-memory decision store current on every replica. At start it loads everything.
+ * A change runs in {@link mutate}: one transaction per account at a time, judged on the account's
+ * committed state, raising its version; then this replica reloads it and broadcasts
+ * `access.changed`, so every access replica reloads it and every gateway drops its cached
+ * decisions (a replica marks the account as reloading the moment the broadcast arrives, and
+ * checks on it wait for the reload). Broadcasts can be missed (a NATS cut, a writer that died
+ * between commit and broadcast): every `ACCESS_RESYNC_INTERVAL_MS`, and at once after a
+ * reconnect, a replica reloads every account whose version in PostgreSQL is newer than its own.
+ * An older snapshot never replaces a newer one, and an account whose reload failed refuses checks
+ * (503) until a retry succeeds.
  */
 @Injectable()
 export class AccessStateService implements OnApplicationBootstrap, OnModuleDestroy {
   private subscription: Subscription | undefined;
+  private stopWatching: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** The database's clock at the last re-sync that succeeded. */
+  private syncedAt: Date | undefined;
+  private resyncing: Promise<void> | undefined;
 
   constructor(
     private readonly store: DecisionStore,
     private readonly repository: AccessRepository,
+    private readonly dataSource: DataSource,
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: Pick<AccessConfig, 'ACCESS_RESYNC_INTERVAL_MS'>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -31,29 +49,88 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
         if (event) void this.reload(event.accountId);
       },
     });
+    this.stopWatching = this.link.onReconnect(() => void this.resync());
+    const loadStarted = await this.repository.clock();
     for (const snapshot of await this.repository.loadAll()) this.store.replaceAccount(snapshot);
+    this.syncedAt = loadStarted;
     const { accounts, principals } = this.store.size();
     this.logger.info({ accounts, principals }, 'Access decisions loaded');
+    this.timer = setInterval(() => void this.resync(), this.config.ACCESS_RESYNC_INTERVAL_MS);
+    this.timer.unref();
   }
 
   onModuleDestroy(): void {
     this.subscription?.unsubscribe();
+    this.stopWatching?.();
+    clearInterval(this.timer);
   }
 
-  /** After a committed change: reload here, then tell every replica and gateway. */
+  /**
+   * Runs one change of an account: in a transaction that first waits for every other change of the
+   * account to end and loads its committed state into memory (so `change` judges on it, with
+   * nothing changing under it), then raises the account's version. Once committed, reloads and
+   * broadcasts ({@link changed}).
+   */
+  async mutate<T>(accountId: string, change: (manager: EntityManager) => Promise<T>, principalId?: string): Promise<T> {
+    const result = await this.dataSource.transaction(async (manager) => {
+      await this.repository.lockAccount(manager, accountId);
+      this.store.replaceAccount(await this.repository.loadAccount(accountId, manager));
+      const value = await change(manager);
+      await this.repository.bumpVersion(manager, accountId);
+      return value;
+    });
+    await this.changed(accountId, principalId);
+    return result;
+  }
+
+  /** After a committed change: reload here, then tell every replica and gateway (also when the reload failed: the others must know). */
   async changed(accountId: string, principalId?: string): Promise<void> {
     await this.reload(accountId);
-    const event: AccessChangedEvent = principalId ? { accountId, principalId } : { accountId };
-    this.link.connection.publish(ACCESS_CHANGED, JSON.stringify(event));
+    this.broadcast(accountId, principalId);
     await this.link.connection.flush();
   }
 
-  private reload(accountId: string): Promise<void> {
+  private broadcast(accountId: string, principalId?: string): void {
+    const event: AccessChangedEvent = principalId ? { accountId, principalId } : { accountId };
+    this.link.connection.publish(ACCESS_CHANGED, JSON.stringify(event));
+  }
+
+  /**
+   * Reloads every account changed since the last re-sync (minus an overlap) whose version is newer
+   * than the one in memory, and retries those whose reload failed. One at a time.
+   */
+  resync(): Promise<void> {
+    this.resyncing ??= this.resyncNow().finally(() => (this.resyncing = undefined));
+    return this.resyncing;
+  }
+
+  private async resyncNow(): Promise<void> {
+    try {
+      const since = this.syncedAt && new Date(this.syncedAt.getTime() - RESYNC_OVERLAP_MS);
+      const { polledAt, changes } = await this.repository.changedSince(since);
+      const behind = changes.filter(({ accountId, version }) => version > this.store.versionOf(accountId)).map(({ accountId }) => accountId);
+      const accounts = [...new Set([...behind, ...this.store.staleAccounts()])];
+      if (accounts.length > 0) this.logger.warn({ accounts: accounts.length }, 'Re-syncing access data of accounts whose change was not received');
+      const reloads = await Promise.all(accounts.map((accountId) => this.reload(accountId)));
+      // Gateways may have missed the broadcast too: tell them (and the other replicas, which reload it once more).
+      for (const accountId of behind) this.broadcast(accountId);
+      if (reloads.every(Boolean)) this.syncedAt = polledAt;
+    } catch (error) {
+      this.logger.error({ err: error }, 'Could not re-sync access data');
+    }
+  }
+
+  /** Reloads one account; false (and logged) when it failed: the account then refuses checks until a re-sync reloads it. */
+  private reload(accountId: string): Promise<boolean> {
     return this.store
       .refresh(accountId, () => this.repository.loadAccount(accountId))
-      .catch((error: unknown) => {
-        this.logger.error({ err: error, accountId }, 'Could not reload access data of an account');
-      });
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.logger.error({ err: error, accountId }, 'Could not reload access data of an account');
+          return false;
+        },
+      );
   }
 }
 

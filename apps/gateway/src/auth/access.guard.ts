@@ -74,13 +74,14 @@ export class AccessGuard extends AuthGuard('jwt') {
     const key = `${actor.type}:${actor.id}:${policy.section}:${policy.action}`;
     const cached = this.cache.get(accountId, key);
     if (cached) return cached;
+    const ticket = this.cache.ticket();
     const decision = await new AccessClient(request.rpc).check({
       principal: principalOf(actor),
       accountId,
       section: `portico.${policy.section}`,
       action: policy.action,
     });
-    this.cache.set(accountId, key, decision);
+    this.cache.set(accountId, key, decision, ticket);
     return decision;
   }
 }

@@ -9,12 +9,16 @@ const MAX_ENTRIES = 200_000;
 /**
  * The gateway's cache of access decisions, per account. `access.changed` (broadcast to every
  * gateway replica) drops an account's entries the moment it arrives; a reconnect to NATS drops
- * everything (a broadcast may have been missed); entries also expire after a minute.
+ * everything (a broadcast may have been missed); entries also expire after a minute. A decision
+ * asked before an invalidation but answered after it may predate the change, so it is not kept:
+ * callers take a {@link ticket} before asking and hand it to {@link set}.
  */
 @Injectable()
 export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly byAccount = new Map<string, Map<string, { result: CheckResult; expires: number }>>();
   private entries = 0;
+  /** Counts invalidations (of any account, or all): a decision asked under an older count is not kept. */
+  private invalidations = 0;
   private subscription: Subscription | undefined;
   private stopWatching: (() => void) | undefined;
 
@@ -46,8 +50,14 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
     return entry.result;
   }
 
-  /** Remembers a decision. */
-  set(accountId: string, key: string, result: CheckResult): void {
+  /** To take before asking for a decision that {@link set} may keep. */
+  ticket(): number {
+    return this.invalidations;
+  }
+
+  /** Remembers a decision asked with `ticket`, unless anything was invalidated since (it may predate that change). */
+  set(accountId: string, key: string, result: CheckResult, ticket: number): void {
+    if (ticket !== this.invalidations) return;
     if (this.entries >= MAX_ENTRIES) this.clear();
     let account = this.byAccount.get(accountId);
     if (!account) {
@@ -59,11 +69,13 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private forgetAccount(accountId: string): void {
+    this.invalidations += 1;
     this.entries -= this.byAccount.get(accountId)?.size ?? 0;
     this.byAccount.delete(accountId);
   }
 
   private clear(): void {
+    this.invalidations += 1;
     this.byAccount.clear();
     this.entries = 0;
   }

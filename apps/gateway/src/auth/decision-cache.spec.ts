@@ -1,0 +1,65 @@
+import type { NatsLink } from '#libs/platform/index.js';
+import { DecisionCache } from './decision-cache.js';
+
+const ACCOUNT = 'a1';
+const ALLOWED = { allowed: true, reason: 'granted' } as const;
+
+/** A cache on a fake link: `changed` delivers an `access.changed` broadcast, `reconnected` a NATS reconnect. */
+function cacheOnFakeLink() {
+  let deliver: (error: Error | null, message: { string(): string }) => void = () => undefined;
+  let reconnect: () => void = () => undefined;
+  const link = {
+    connection: {
+      subscribe: (_subject: string, options: { callback: typeof deliver }) => {
+        deliver = options.callback;
+        return { unsubscribe: () => undefined };
+      },
+    },
+    onReconnect: (listener: () => void) => {
+      reconnect = listener;
+      return () => undefined;
+    },
+  } as unknown as NatsLink;
+  const cache = new DecisionCache(link);
+  cache.onApplicationBootstrap();
+  return {
+    cache,
+    changed: (accountId: string) => deliver(null, { string: () => JSON.stringify({ accountId }) }),
+    reconnected: () => reconnect(),
+  };
+}
+
+describe('the decision cache', () => {
+  it('keeps a decision asked and answered with no change in between', () => {
+    const { cache } = cacheOnFakeLink();
+    cache.set(ACCOUNT, 'k', ALLOWED, cache.ticket());
+    expect(cache.get(ACCOUNT, 'k')).toEqual(ALLOWED);
+  });
+
+  it('does not keep a decision asked before a change of the account and answered after it', () => {
+    const { cache, changed } = cacheOnFakeLink();
+    const ticket = cache.ticket();
+    changed(ACCOUNT);
+    cache.set(ACCOUNT, 'k', ALLOWED, ticket);
+    expect(cache.get(ACCOUNT, 'k')).toBeUndefined();
+  });
+
+  it('does not keep a decision asked before a reconnect (a broadcast may have been missed)', () => {
+    const { cache, reconnected } = cacheOnFakeLink();
+    const ticket = cache.ticket();
+    reconnected();
+    cache.set(ACCOUNT, 'k', ALLOWED, ticket);
+    expect(cache.get(ACCOUNT, 'k')).toBeUndefined();
+  });
+
+  it("drops an account's decisions when it changes, and everything on a reconnect", () => {
+    const { cache, changed, reconnected } = cacheOnFakeLink();
+    cache.set(ACCOUNT, 'k', ALLOWED, cache.ticket());
+    cache.set('a2', 'k', ALLOWED, cache.ticket());
+    changed(ACCOUNT);
+    expect(cache.get(ACCOUNT, 'k')).toBeUndefined();
+    expect(cache.get('a2', 'k')).toEqual(ALLOWED);
+    reconnected();
+    expect(cache.get('a2', 'k')).toBeUndefined();
+  });
+});
