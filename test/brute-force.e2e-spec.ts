@@ -48,6 +48,18 @@ describe('throttling, enumeration and the audit trail (B1, B2, B4)', () => {
     await login(acme.email, PASSWORD).expect(200);
   });
 
+  it('takes the address the proxy appended, not one the client wrote: a forged X-Forwarded-For does not dodge the address limit', async () => {
+    const ip = newAddress();
+    const forged = (i: number) => `198.51.100.${i}, ${ip}`;
+    for (let i = 0; i < 20; i += 1)
+      await request(system.url)
+        .post('/v1/auth/login')
+        .set('x-forwarded-for', forged(i))
+        .send({ email: `forged${i}@acme.test`, password: WRONG })
+        .expect(401);
+    await request(system.url).post('/v1/auth/login').set('x-forwarded-for', forged(99)).send({ email: 'forged-next@acme.test', password: WRONG }).expect(429);
+  });
+
   it('counts atomically: of 30 parallel wrong attempts on one account, exactly 5 are checked', async () => {
     const target = await people.member(acme, 'parallel@acme.test', 'Developer');
     const statuses = (await Promise.all(Array.from({ length: 30 }, () => login('parallel@acme.test', WRONG)))).map((response) => response.status);
@@ -142,7 +154,10 @@ describe('throttling, enumeration and the audit trail (B1, B2, B4)', () => {
       const other = await people.signUp('other-co');
       await audit({}, other.accessToken).expect(404);
       const gatewayLogs = (system.logs.get('gateway') ?? []).join('\n');
-      expect(gatewayLogs).toContain('access-denied');
+      const denials = gatewayLogs.split('\n').filter((line) => line.includes('"event":"access-denied"'));
+      expect(denials.some((line) => line.includes('"code":"FORBIDDEN"'))).toBe(true);
+      // The 404 that hides the account from a stranger is a denial too, logged with its reason.
+      expect(denials.some((line) => line.includes('"code":"NOT_FOUND"') && line.includes('"reason":"not-member"') && line.includes(other.userId))).toBe(true);
       expect(gatewayLogs).not.toContain(other.accessToken);
     });
   });

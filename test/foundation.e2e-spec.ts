@@ -168,6 +168,64 @@ describe('bad input gets a clear 4xx', () => {
     expect(response.body.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('a NUL character in a body or query field -> 400 naming the field, never 500', async () => {
+    const login = await request(system.url).post('/v1/auth/login').send({ email: 'a\u0000b@acme.test', password: PASSWORD }).expect(400);
+    expect(login.body).toMatchObject({ code: 'VALIDATION_FAILED', message: 'body.email: must not contain a NUL character' });
+    const { accountId, accessToken } = await signUp('nul-check', 'nul@acme.test');
+    const search = await request(system.url).get(`/v1/accounts/${accountId}/users?search=abc%00`).set('authorization', `Bearer ${accessToken}`).expect(400);
+    expect(search.body.message).toBe('query.search: must not contain a NUL character');
+  });
+
+  it('a body nested deeper than 32 levels -> 400, never a stack overflow', async () => {
+    const deep = `{"email":"a@acme.test","password":"xxxxxxxxxxxxxxx","x":${'['.repeat(1500)}${']'.repeat(1500)}}`;
+    const response = await request(system.url).post('/v1/auth/login').set('content-type', 'application/json').send(deep).expect(400);
+    expect(response.body.message).toMatch(/nests deeper than 32 levels/);
+  });
+
+  it('a body that is not JSON -> 415, not silently ignored; a +json media type is read', async () => {
+    const { accessToken } = await signUp('media-type', 'media@acme.test');
+    const asText = await request(system.url)
+      .patch('/v1/me')
+      .set('authorization', `Bearer ${accessToken}`)
+      .set('content-type', 'text/plain')
+      .send('{"firstName":"Changed"}')
+      .expect(415);
+    expect(asText.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    await request(system.url)
+      .patch('/v1/me')
+      .set('authorization', `Bearer ${accessToken}`)
+      .set('content-type', 'application/merge-patch+json')
+      .send('{"firstName":"Merged"}')
+      .expect(204);
+    expect((await request(system.url).get('/v1/me').set('authorization', `Bearer ${accessToken}`).expect(200)).body.firstName).toBe('Merged');
+  });
+
+  it('a list where an object is expected -> 400, never 500', async () => {
+    for (const owner of [[], [{ firstName: 'A', lastName: 'B', email: 'list@acme.test', phone: '+447700900123' }]]) {
+      const response = await request(system.url).post('/v1/accounts').send({ name: 'Listed', slug: 'listed', owner }).expect(400);
+      expect(response.body.message).toContain('owner');
+    }
+    const { accountId, accessToken } = await signUp('nested-list', 'nested@acme.test');
+    await request(system.url)
+      .post(`/v1/accounts/${accountId}/roles`)
+      .set('authorization', `Bearer ${accessToken}`)
+      .send({ name: 'r1', grants: [[]] })
+      .expect(400);
+  });
+
+  it('answers are never cached: tokens and personal data carry Cache-Control: no-store', async () => {
+    const { accountId, accessToken } = await signUp('no-store', 'nostore@acme.test');
+    const login = await request(system.url).post('/v1/auth/login').send({ email: 'nostore@acme.test', password: PASSWORD }).expect(200);
+    expect(login.headers['cache-control']).toBe('no-store');
+    const users = await request(system.url).get(`/v1/accounts/${accountId}/users`).set('authorization', `Bearer ${accessToken}`).expect(200);
+    expect(users.headers['cache-control']).toBe('no-store');
+  });
+
+  it('an account id in capitals names the same account', async () => {
+    const { accountId, accessToken } = await signUp('capitals', 'capitals@acme.test');
+    await request(system.url).get(`/v1/accounts/${accountId.toUpperCase()}/users`).set('authorization', `Bearer ${accessToken}`).expect(200);
+  });
+
   it('a bad activation token -> 400', async () => {
     const response = await request(system.url).post('/v1/auth/activate').send({ token: 'not-a-real-token-at-all', password: PASSWORD }).expect(400);
     expect(response.body.code).toBe('INVALID_TOKEN');

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { Subjects } from '#libs/contracts/index.js';
 import { freePort } from '#libs/testing/nats-server.js';
@@ -36,6 +38,19 @@ describe('the gateway with no service behind it', () => {
     const response = await request(system.url).post('/v1/accounts').send(account).expect(504);
     expect(response.body.code).toBe('UPSTREAM_TIMEOUT');
     silent.unsubscribe();
+  });
+
+  it('answers a well-formed token 503 (retry) while the keys to check it cannot be loaded, not 401 (sign in again)', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const token = await new SignJWT({ typ: 'access', pty: 'user', sid: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: 'some-key' })
+      .setSubject(randomUUID())
+      .setIssuer('portico')
+      .setAudience('portico-api')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const response = await request(system.url).get('/v1/me').set('authorization', `Bearer ${token}`).expect(503);
+    expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
   });
 
   it('is live but not ready', async () => {

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsObject, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import { Principal } from './actor.js';
 
 /** `access.check`: may this principal do this action on this section of this account (and application)? */
 export class CheckRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Principal)
   principal: Principal;
@@ -41,6 +42,7 @@ export interface CheckResult {
 /** `access.roles.of-principal`: the role names a principal holds in each of the given accounts. */
 export class RolesOfPrincipalRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Principal)
   principal: Principal;
@@ -110,6 +112,7 @@ export interface BindingView {
  */
 export class ReplaceBindingsRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Principal)
   actor: Principal;
@@ -118,12 +121,14 @@ export class ReplaceBindingsRequest {
   accountId: string;
 
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Principal)
   principal: Principal;
 
   @IsArray()
   @ArrayMaxSize(50)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => BindingInput)
   bindings: BindingInput[];
@@ -139,6 +144,7 @@ export class RemovePrincipalRequest {
   accountId: string;
 
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Principal)
   principal: Principal;
@@ -151,6 +157,7 @@ export class BindingsOfPrincipalsRequest {
 
   @IsArray()
   @ArrayMaxSize(1000)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => Principal)
   principals: Principal[];
@@ -173,6 +180,7 @@ export interface AccessChangedEvent {
 export class CheckBatchRequest {
   @IsArray()
   @ArrayMaxSize(1000)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => CheckRequest)
   checks: CheckRequest[];
@@ -184,6 +192,7 @@ export type BatchCheckResult = CheckResult | { error: { code: string; message: s
 /** `access.permissions.effective`: what a principal may do in an account (in one application, if given). */
 export class EffectivePermissionsRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Principal)
   principal: Principal;
@@ -220,6 +229,7 @@ export class PermissionsView {
 /** `access.applications.allowed`: where a principal may do `action` on `section` (to filter lists). */
 export class AllowedApplicationsRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Principal)
   principal: Principal;
@@ -284,6 +294,7 @@ export class CreateRoleBody {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(500)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => Grant)
   grants?: Grant[];
@@ -301,6 +312,7 @@ export class UpdateRoleBody extends PartialType(PickType(CreateRoleBody, ['name'
 /** An actor acting on one account's access objects. */
 class AccountActorRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Principal)
   actor: Principal;
@@ -315,6 +327,7 @@ export class ListRolesRequest extends AccountActorRequest {}
 /** `access.roles.create`. */
 export class CreateRoleRequest extends AccountActorRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => CreateRoleBody)
   body: CreateRoleBody;
@@ -327,6 +340,7 @@ export class UpdateRoleRequest extends AccountActorRequest {
   roleId: string;
 
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdateRoleBody)
   body: UpdateRoleBody;
@@ -360,6 +374,7 @@ export class ListApplicationsRequest extends AccountActorRequest {}
 /** `access.applications.create`. */
 export class CreateApplicationRequest extends AccountActorRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ApplicationBody)
   body: ApplicationBody;
@@ -371,6 +386,7 @@ export class RenameApplicationRequest extends AccountActorRequest {
   applicationId: string;
 
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ApplicationBody)
   body: ApplicationBody;

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Actor } from './actor.js';
 import { ClientContext } from './shared.dto.js';
 
@@ -16,6 +16,7 @@ export const DEFAULT_PAGE_SIZE = 50;
  */
 export class AccountRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Actor)
   actor: Actor;
@@ -24,6 +25,7 @@ export class AccountRequest {
   accountId: string;
 
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ClientContext)
   client: ClientContext;
@@ -60,6 +62,7 @@ export interface Page<T> {
 /** A request without a signed-in caller (sign-in, reset), sent on with where it came from. */
 export class ClientRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ClientContext)
   client: ClientContext;
@@ -68,6 +71,7 @@ export class ClientRequest {
 /** A request a signed-in caller makes about themselves. */
 export class ActorClientRequest extends ClientRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Actor)
   actor: Actor;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsEmail, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsEmail, IsObject, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Actor } from './actor.js';
 
 /** E.164: a plus sign, a country code and up to 15 digits in all. */
@@ -46,6 +46,7 @@ export class CreateAccountBody {
 
   @ApiProperty({ type: () => PersonBody })
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PersonBody)
   owner: PersonBody;
@@ -65,6 +66,7 @@ export class AccountView {
 /** `identity.accounts.get`: one account, seen by an actor allowed to read it. */
 export class GetAccountRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Actor)
   actor: Actor;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsDefined, IsIn, IsOptional, IsUUID, ValidateNested } from 'class-validator';
+import { IsDateString, IsDefined, IsIn, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { Principal } from './actor.js';
 
@@ -93,6 +93,7 @@ export class AuditPageView {
 /** `identity.audit.list`. */
 export class ListAuditEventsRequest extends AccountRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => AuditQuery)
   query: AuditQuery;

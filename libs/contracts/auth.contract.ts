@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
 import { ClientContext } from './shared.dto.js';
 
 /** Longest password accepted on the wire (the policy may say less; hashing cost stays bounded). */
@@ -35,6 +35,7 @@ export class LoginBody {
 /** A body sent on to a service together with where the request came from. */
 class WithClient {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ClientContext)
   client: ClientContext;
@@ -43,6 +44,7 @@ class WithClient {
 /** `identity.auth.activate`. */
 export class ActivateRequest extends WithClient {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ActivateBody)
   body: ActivateBody;
@@ -51,6 +53,7 @@ export class ActivateRequest extends WithClient {
 /** `identity.auth.login`. */
 export class LoginRequest extends WithClient {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => LoginBody)
   body: LoginBody;

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsEmail, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsEmail, IsObject, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import { SLUG_PATTERN } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
@@ -80,6 +80,7 @@ export class AcceptedView {
 /** `identity.auth.subuser-login`. */
 export class SubuserLoginRequest extends ClientRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => SubuserLoginBody)
   body: SubuserLoginBody;
@@ -88,6 +89,7 @@ export class SubuserLoginRequest extends ClientRequest {
 /** `identity.auth.password-reset.request`. */
 export class PasswordResetRequest extends ClientRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PasswordResetBody)
   body: PasswordResetBody;
@@ -96,6 +98,7 @@ export class PasswordResetRequest extends ClientRequest {
 /** `identity.auth.subuser-password-reset.request`. */
 export class SubuserPasswordResetRequest extends ClientRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => SubuserPasswordResetBody)
   body: SubuserPasswordResetBody;
@@ -104,6 +107,7 @@ export class SubuserPasswordResetRequest extends ClientRequest {
 /** `identity.auth.password-reset.confirm`. */
 export class PasswordResetConfirmRequest extends ClientRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PasswordResetConfirmBody)
   body: PasswordResetConfirmBody;
@@ -112,6 +116,7 @@ export class PasswordResetConfirmRequest extends ClientRequest {
 /** `identity.me.password.change`. */
 export class ChangePasswordRequest extends ActorClientRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ChangePasswordBody)
   body: ChangePasswordBody;

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, ValidateNested } from 'class-validator';
 import { Actor } from './actor.js';
 
 /** One account the caller works in. */
@@ -26,6 +26,7 @@ export class MeView {
 /** A request made by an actor about themselves. */
 export class ActorRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => Actor)
   actor: Actor;

@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsDefined,
   IsEmail,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -134,6 +135,7 @@ export class SubuserPageView {
 /** `identity.subusers.list`. */
 export class ListSubusersRequest extends AccountRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PageQuery)
   query: PageQuery;
@@ -148,6 +150,7 @@ export class SubuserRequest extends AccountRequest {
 /** `identity.subusers.create`: roles and applications are carried for the audit trail; access holds the bindings. */
 export class CreateSubuserRequest extends AccountRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => CreateSubuserBody)
   body: CreateSubuserBody;
@@ -156,6 +159,7 @@ export class CreateSubuserRequest extends AccountRequest {
 /** `identity.subusers.update`. */
 export class UpdateSubuserRequest extends SubuserRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdateSubuserBody)
   body: UpdateSubuserBody;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
 import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
 import { E164_PATTERN, PersonBody } from './accounts.contract.js';
 
@@ -112,6 +112,7 @@ export class CreatedView {
 /** `identity.users.list`. */
 export class ListUsersRequest extends AccountRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => ListUsersQuery)
   query: ListUsersQuery;
@@ -126,6 +127,7 @@ export class UserRequest extends AccountRequest {
 /** `identity.users.create`: the role is carried for the audit trail; access holds the binding. */
 export class CreateUserRequest extends AccountRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => CreateUserBody)
   body: CreateUserBody;
@@ -134,6 +136,7 @@ export class CreateUserRequest extends AccountRequest {
 /** `identity.users.update`: `role`, when present, is carried for the audit trail only. */
 export class UpdateUserRequest extends UserRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdateUserBody)
   body: UpdateUserBody;
@@ -163,6 +166,7 @@ export class UpdateProfileBody {
 /** `identity.me.update`. */
 export class UpdateProfileRequest extends ActorClientRequest {
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdateProfileBody)
   body: UpdateProfileBody;

@@ -10,6 +10,8 @@ export enum ErrorCode {
   MalformedJson = 'MALFORMED_JSON',
   /** The request body is larger than the configured limit. */
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  /** The request body is not of a media type the API reads (JSON). */
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   /** No valid credentials (token missing, expired, badly signed, session ended). */
   Unauthenticated = 'UNAUTHENTICATED',
   /** E-mail/login and password do not match a usable login. Same answer for unknown logins. */
@@ -52,6 +54,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.RouteNotFound]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.TooManyRequests]: 429,
   [ErrorCode.Internal]: 500,
   [ErrorCode.ServiceUnavailable]: 503,

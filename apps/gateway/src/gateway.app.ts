@@ -8,6 +8,7 @@ import { createValidationPipe, PinoNestLogger, type ProcessRuntime } from '#libs
 import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
 import { expressErrorHandler, HttpErrorFilter } from './http/http-error.filter.js';
+import { JSON_MEDIA_TYPES, noStore, refuseUnreadableBodies, refuseUnstorableInput } from './http/input-guard.js';
 import { requestIdMiddleware } from './http/request-id.middleware.js';
 import { StablePrototypeExpressAdapter } from './http/stable-prototype-adapter.js';
 import { metricsMiddleware } from './operations/metrics.js';
@@ -22,10 +23,15 @@ export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRu
   app.disable('x-powered-by');
   // Answers are per caller and change with every write; a SHA-1 of each body buys no caching worth its CPU.
   app.set('etag', false);
-  app.use(requestIdMiddleware(runtime.rpc), metricsMiddleware, helmet({ contentSecurityPolicy: false }));
+  app.use(requestIdMiddleware(runtime.rpc), metricsMiddleware, helmet({ contentSecurityPolicy: false }), noStore);
   if (config.CORS_ORIGINS.length > 0)
     app.enableCors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] });
-  app.use(express.json({ limit: config.BODY_LIMIT, strict: true }), expressErrorHandler(runtime.logger));
+  app.use(
+    refuseUnreadableBodies,
+    express.json({ limit: Number(config.BODY_LIMIT), strict: true, type: JSON_MEDIA_TYPES }),
+    refuseUnstorableInput,
+    expressErrorHandler(runtime.logger),
+  );
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter(runtime.logger));
   mountOpenApi(app);

@@ -14,6 +14,15 @@ type AuthenticatedRequest = GatewayRequest & { user: Actor };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Failures of authentication that say "retry", not "sign in again". */
+const TRANSIENT = new Set<string>([ErrorCode.ServiceUnavailable, ErrorCode.UpstreamTimeout]);
+
+/** The 404 of an account the caller may not see, marked as a denial so that it is logged like a 403 (B4). */
+export function notFound(request: GatewayRequest, reason: string): DomainError {
+  request.accessDenied = reason;
+  return new DomainError(ErrorCode.NotFound, 'Account not found');
+}
+
 /**
  * The one guard of every route, deny by default: a route without a policy is refused; a
  * permission route asks access for the caller's right in the `:accountId` account, answering
@@ -54,17 +63,23 @@ export class AccessGuard extends AuthGuard('jwt') {
     }
   }
 
-  /** Passport's verdict: any failure is the same 401. */
-  override handleRequest<T>(error: unknown, actor: T): T {
+  /**
+   * Passport's verdict: a token that cannot be checked right now (the session list or the keys not
+   * loaded yet) is a 503 to retry, not a sign-out; any other failure is the same 401.
+   */
+  override handleRequest<T>(error: unknown, actor: T, info?: unknown): T {
+    for (const reason of [error, info]) if (reason instanceof DomainError && TRANSIENT.has(reason.code)) throw reason;
     if (error || !actor) throw new DomainError(ErrorCode.Unauthenticated, 'A valid access token is required');
     return actor;
   }
 
   private async authorize(request: AuthenticatedRequest, policy: { section: string; action: string }): Promise<void> {
     const { accountId } = request.params;
-    if (typeof accountId !== 'string' || !UUID.test(accountId)) throw new DomainError(ErrorCode.NotFound, 'Account not found');
-    const decision = await this.decide(request, accountId, policy);
-    if (decision.reason === 'not-member') throw new DomainError(ErrorCode.NotFound, 'Account not found');
+    if (typeof accountId !== 'string' || !UUID.test(accountId)) throw notFound(request, 'not-an-account-id');
+    // Ids are lower-case everywhere: an upper-case one names the same account.
+    request.params.accountId = accountId.toLowerCase();
+    const decision = await this.decide(request, request.params.accountId, policy);
+    if (decision.reason === 'not-member') throw notFound(request, 'not-member');
     if (!decision.allowed) throw new DomainError(ErrorCode.Forbidden, `Missing permission ${policy.section}:${policy.action}`);
   }
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import type { Actor } from '#libs/contracts/index.js';
@@ -9,10 +10,15 @@ export const CurrentActor = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Actor => context.switchToHttp().getRequest<Request & { user: Actor }>().user,
 );
 
-/** The caller's address as the gateway saw it (see TRUST_PROXY). */
-export const ClientIp = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): string => context.switchToHttp().getRequest<Request>().ip ?? 'unknown',
-);
+/** The caller's address as the gateway saw it (see TRUST_PROXY); the connection's when a forwarded one is not an IP address. */
+export const ClientIp = createParamDecorator((_data: unknown, context: ExecutionContext): string => clientIpOf(context.switchToHttp().getRequest<Request>()));
+
+/** See {@link ClientIp}. */
+export function clientIpOf(request: Request): string {
+  const forwarded = request.ip;
+  if (forwarded && isIP(forwarded)) return forwarded;
+  return request.socket.remoteAddress ?? 'unknown';
+}
 
 /** Sends requests to the services on behalf of this HTTP request (its request id travels with each). */
 export const Rpc = createParamDecorator((_data: unknown, context: ExecutionContext): RpcSender => context.switchToHttp().getRequest<GatewayRequest>().rpc);

@@ -32,6 +32,11 @@ export class KeyRing implements OnApplicationBootstrap {
     return this.keys.get(kid);
   }
 
+  /** Whether the keys were loaded at least once (until then, no token can be judged: retry, not sign out). */
+  get loaded(): boolean {
+    return this.lastRefresh > 0;
+  }
+
   /** The key with this id as known now (no refresh). */
   peek(kid: string): KeyObject | undefined {
     return this.keys.get(kid);

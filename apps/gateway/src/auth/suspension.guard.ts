@@ -1,8 +1,8 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import type { Actor } from '#libs/contracts/index.js';
-import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { GatewayRequest } from '../http/request-id.middleware.js';
+import { notFound } from './access.guard.js';
 import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
 import { SessionGate } from './session-gate.service.js';
 
@@ -21,11 +21,9 @@ export class SuspensionGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const policy = this.reflector.getAllAndOverride<RoutePolicy | undefined>(ROUTE_POLICY, [context.getHandler(), context.getClass()]);
     if (policy?.kind !== 'permission') return true;
-    const request = context.switchToHttp().getRequest<Request & { user?: Actor }>();
+    const request = context.switchToHttp().getRequest<GatewayRequest & { user?: Actor }>();
     const accountId = request.params.accountId;
-    if (request.user && typeof accountId === 'string' && this.gate.isSuspended(request.user, accountId)) {
-      throw new DomainError(ErrorCode.NotFound, 'Account not found');
-    }
+    if (request.user && typeof accountId === 'string' && this.gate.isSuspended(request.user, accountId)) throw notFound(request, 'suspended');
     return true;
   }
 }

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Actor } from '#libs/contracts/index.js';
 import { ErrorCode } from '#libs/errors/index.js';
 import { toErrorResponse } from './error-body.js';
-import { requestIdOf } from './request-id.middleware.js';
+import { clientIpOf } from '../auth/current-actor.decorator.js';
+import { requestIdOf, type GatewayRequest } from './request-id.middleware.js';
 
 /** Answers that refuse a caller: each is logged (B4), without the token or the body. */
 const DENIALS = new Set<string>([ErrorCode.Unauthenticated, ErrorCode.Forbidden]);
@@ -32,7 +33,8 @@ function writeError(logger: Logger, exception: unknown, response: Response, requ
   const requestId = requestIdOf(request);
   const { status, body, unexpected } = toErrorResponse(exception, requestId);
   if (unexpected) logger.error({ err: exception, requestId }, 'Unexpected error while serving a request');
-  if (DENIALS.has(body.code)) {
+  const denied = (request as GatewayRequest).accessDenied;
+  if (DENIALS.has(body.code) || denied) {
     const route = (request.route as { path?: string } | undefined)?.path;
     const actor = request.user ? `${request.user.type}:${request.user.id}` : null;
     logger.warn(
@@ -40,10 +42,11 @@ function writeError(logger: Logger, exception: unknown, response: Response, requ
         event: 'access-denied',
         requestId,
         code: body.code,
+        ...(denied && { reason: denied }),
         method: request.method,
         route: route ? `${request.baseUrl}${route}` : 'unmatched',
         actor,
-        ip: request.ip,
+        ip: clientIpOf(request),
       },
       'Access denied',
     );

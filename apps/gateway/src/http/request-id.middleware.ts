@@ -8,6 +8,8 @@ export interface GatewayRequest extends Request {
   requestId: string;
   /** Sends to the services with this request's id (see the `Rpc` parameter decorator). */
   rpc: RpcSender;
+  /** Set by a guard that answers 404 to hide an account from the caller: why (logged as a denial, B4). */
+  accessDenied?: string;
 }
 
 /**
