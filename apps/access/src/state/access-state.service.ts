@@ -134,10 +134,13 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The event, if it names an account id (anything else would fail its reload, and mark a bogus account stale for ever). */
 function safeParse(text: string): AccessChangedEvent | undefined {
   try {
     const value = JSON.parse(text) as AccessChangedEvent;
-    return typeof value.accountId === 'string' ? value : undefined;
+    return typeof value.accountId === 'string' && UUID.test(value.accountId) ? value : undefined;
   } catch {
     return undefined;
   }
