@@ -1,4 +1,5 @@
 import { principalOf, Subjects, type Actor, type BindingInput, type BindingsByPrincipal, type BindingView, type Principal } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
 
 /**
@@ -7,7 +8,10 @@ import type { RpcSender } from '#libs/platform/index.js';
  * the people. These calls compose the two, for one request.
  */
 export class Bindings {
-  constructor(private readonly rpc: RpcSender) {}
+  constructor(
+    private readonly rpc: RpcSender,
+    private readonly fields: BindingFieldNames = ACCESS_FIELD_NAMES,
+  ) {}
 
   /** The bindings of these principals in the account. */
   async of(accountId: string, principals: Principal[]): Promise<BindingsByPrincipal> {
@@ -17,12 +21,16 @@ export class Bindings {
 
   /** Whether `actor` may give `principal` these bindings (nothing changes). Throws FORBIDDEN otherwise. */
   async check(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[]): Promise<void> {
-    await this.rpc.send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings, dryRun: true });
+    await this.rpc
+      .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings, dryRun: true })
+      .catch((error: unknown) => inBodyTerms(error, this.fields));
   }
 
   /** Sets every binding of `principal` in the account. */
   async replace(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[]): Promise<BindingView[]> {
-    return this.rpc.send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings });
+    return this.rpc
+      .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings })
+      .catch((error: unknown) => inBodyTerms(error, this.fields));
   }
 
   /**
@@ -39,6 +47,25 @@ export class Bindings {
   async removePrincipal(accountId: string, principal: Principal): Promise<void> {
     await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { accountId, principal });
   }
+}
+
+/** How an HTTP body names what access calls `bindings.<i>.role` and `bindings.<i>.applicationIds`. */
+export interface BindingFieldNames {
+  role(index: number): string;
+  applicationIds(index: number): string;
+}
+
+/** Access's own names. */
+const ACCESS_FIELD_NAMES: BindingFieldNames = { role: (index) => `bindings.${index}.role`, applicationIds: (index) => `bindings.${index}.applicationIds` };
+
+/** A refusal of access naming the fields as the caller's body does (a 400 about `bindings.0.role` means nothing to a client that sent `role`). */
+export function inBodyTerms(error: unknown, fields: BindingFieldNames): never {
+  if (!(error instanceof DomainError) || error.code !== ErrorCode.ValidationFailed) throw error;
+  const rename = (text: string) =>
+    text.replace(/bindings\.(\d+)\.(role|applicationIds)/g, (_match, index: string, field: 'role' | 'applicationIds') => fields[field](Number(index)));
+  const details = error.details as Record<string, unknown> | undefined;
+  const field = details?.field;
+  throw new DomainError(error.code, rename(error.message), typeof field === 'string' ? { ...details, field: rename(field) } : details);
 }
 
 /** The pseudo-binding access lists for the account owner (not a role that can be granted). */

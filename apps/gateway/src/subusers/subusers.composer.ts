@@ -24,7 +24,8 @@ export class SubusersComposer {
 
   /** A composer for one request: its calls carry that request's id. */
   constructor(private readonly rpc: RpcSender) {
-    this.bindings = new Bindings(rpc);
+    // A subuser's bindings are `roles[i]`, all limited to the same `applicationIds`.
+    this.bindings = new Bindings(rpc, { role: (index) => `roles.${index}`, applicationIds: () => 'applicationIds' });
   }
 
   async list(actor: Actor, accountId: string, client: ClientContext, query: PageQuery): Promise<SubuserPageView> {

@@ -26,7 +26,8 @@ export class UsersComposer {
 
   /** A composer for one request: its calls carry that request's id. */
   constructor(private readonly rpc: RpcSender) {
-    this.bindings = new Bindings(rpc);
+    // A user's one role is `role` in the bodies.
+    this.bindings = new Bindings(rpc, { role: () => 'role', applicationIds: () => 'applicationIds' });
   }
 
   async list(actor: Actor, accountId: string, client: ClientContext, query: ListUsersQuery): Promise<UserPageView> {
