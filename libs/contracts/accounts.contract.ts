@@ -1,12 +1,56 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsEmail, IsObject, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  IsDefined,
+  IsEmail,
+  IsObject,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidateNested,
+  type ValidationOptions,
+} from 'class-validator';
 import { Actor } from './actor.js';
 
 /** E.164: a plus sign, a country code and up to 15 digits in all. */
 export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
 /** Account slugs: lower-case letters, digits and single dashes, not at the ends. */
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/**
+ * Whether JavaScript lower-cases `text` as PostgreSQL's lower() does: each character on its own,
+ * into one character. Two cases differ: a capital whose lower case is two characters (İ, U+0130:
+ * JavaScript "i̇", PostgreSQL "i") and a capital sigma ending a word (JavaScript the final "ς",
+ * PostgreSQL "σ"). E-mail addresses are compared lower-cased on both sides (throttling keys,
+ * lookups, the unique column), so an address where they differ would be two addresses to one side
+ * and one to the other.
+ */
+export function lowerCasesAlike(text: string): boolean {
+  let oneByOne = '';
+  for (const character of text) {
+    const lower = character.toLowerCase();
+    if ([...lower].length !== 1) return false;
+    oneByOne += lower;
+  }
+  return text.toLowerCase() === oneByOne;
+}
+
+/** Refuses, naming the field, a string that {@link lowerCasesAlike} refuses: every e-mail field carries it. */
+export function LowerCasesAlike(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'lowerCasesAlike',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || lowerCasesAlike(value),
+        defaultMessage: (args) => `${args?.property ?? 'email'} holds a capital whose lower case is ambiguous (İ, or Σ ending a word): write it in lower case`,
+      },
+    },
+    options,
+  );
+}
 
 /** A person's details, as given when they are created. */
 export class PersonBody {
@@ -23,6 +67,7 @@ export class PersonBody {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @IsEmail({}, { message: 'email must be an e-mail address' })
   @MaxLength(254)
+  @LowerCasesAlike()
   email: string;
 
   @ApiProperty({ example: '+447700900123', description: 'E.164, with the international prefix' })

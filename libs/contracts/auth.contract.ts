@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsObject, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
+import { LowerCasesAlike } from './accounts.contract.js';
 import { ClientContext } from './shared.dto.js';
 
 /** Longest password accepted on the wire (the policy may say less; hashing cost stays bounded). */
@@ -24,6 +25,7 @@ export class LoginBody {
   @ApiProperty({ example: 'ada@example.com' })
   @IsString()
   @Length(1, 254)
+  @LowerCasesAlike()
   email: string;
 
   @ApiProperty()

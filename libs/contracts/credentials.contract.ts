@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsEmail, IsObject, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
-import { SLUG_PATTERN } from './accounts.contract.js';
+import { LowerCasesAlike, SLUG_PATTERN } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
 import { SUBUSER_LOGIN_PATTERN } from './subusers.contract.js';
 
@@ -29,6 +29,7 @@ export class PasswordResetBody {
   @ApiProperty({ example: 'ada@example.com' })
   @IsEmail({}, { message: 'email must be an e-mail address' })
   @MaxLength(254)
+  @LowerCasesAlike()
   email: string;
 }
 

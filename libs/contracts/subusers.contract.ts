@@ -18,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { AccountRequest, PageQuery } from './account-request.js';
+import { LowerCasesAlike } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
 import type { PersonStatus } from './users.contract.js';
 
@@ -35,6 +36,7 @@ export class CreateSubuserBody {
   @IsOptional()
   @IsEmail({}, { message: 'email must be an e-mail address' })
   @MaxLength(254)
+  @LowerCasesAlike()
   email?: string;
 
   @ApiPropertyOptional({ description: 'Initial password; without it, an activation mail goes to email', maxLength: PASSWORD_MAX_LENGTH })
@@ -106,6 +108,7 @@ export class UpdateSubuserBody {
   @ValidateIf((_body, value) => value !== null)
   @IsEmail({}, { message: 'email must be an e-mail address' })
   @MaxLength(254)
+  @LowerCasesAlike()
   email?: string | null;
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Events, type AccountView, type Actor, type CreateAccountBody, type PersonBody } from '#libs/contracts/index.js';
+import { Events, type AccountView, type Actor, type CreateAccountBody } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
@@ -9,7 +9,10 @@ import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { OutboxWriter } from '../outbox/outbox.writer.js';
 import { AuditService } from '../audit/audit.service.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { Transactions } from '../database/unit-of-work.js';
+import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { MembershipEntity } from '../users/membership.entity.js';
+import { findOrAddPerson, reassertSuspensions } from '../users/people.js';
 import { UserEntity } from '../users/user.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { AccountEntity } from './account.entity.js';
@@ -20,6 +23,8 @@ import { accountOfActor, subuserLoginUrl } from './account-scope.js';
 export class AccountsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly broadcaster: GateBroadcaster,
     private readonly tokens: ActionTokensService,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
@@ -27,14 +32,20 @@ export class AccountsService {
     @Inject(CONFIG) private readonly config: IdentityConfig,
   ) {}
 
-  /** Creates the account and its owner in one transaction; the owner is sent an activation mail (or told they were added). */
+  /**
+   * Creates the account and its owner in one transaction; the owner is sent an activation mail (or
+   * told they were added). An owner who already has a login may sign in again through it: the
+   * gateways are told again of the accounts they are inactive in.
+   */
   async create(body: CreateAccountBody): Promise<AccountView> {
     if (!this.config.SIGNUP_ENABLED) throw new DomainError(ErrorCode.SignupDisabled, 'Open sign-up is disabled on this installation');
-    const account = await this.dataSource
-      .transaction(async (manager) => {
-        const owner = await this.findOrCreatePerson(manager, body.owner);
+    const account = await this.transactions
+      .run(async (unit) => {
+        const { manager } = unit;
+        const owner = await findOrAddPerson(manager, { ...body.owner, locale: 'en' }, false);
         const created = await manager.save(AccountEntity, { id: randomUUID(), name: body.name, slug: body.slug, ownerUserId: owner.id, locale: 'en' });
         await manager.insert(MembershipEntity, { accountId: created.id, userId: owner.id, active: true });
+        await reassertSuspensions(unit, this.broadcaster, owner.id);
         await this.outbox.add(manager, Events.AccountCreated, created.id, { accountId: created.id, slug: created.slug, ownerUserId: owner.id });
         await this.welcome(manager, created, owner);
         return created;
@@ -49,12 +60,6 @@ export class AccountsService {
     const account = await accountOfActor(this.dataSource.manager, actor, accountId);
     const hasSubusers = await this.dataSource.getRepository(SubuserEntity).existsBy({ accountId });
     return { ...this.view(account), ...(hasSubusers ? { subuserLoginUrl: subuserLoginUrl(this.config.PUBLIC_WEB_URL, account.slug) } : {}) };
-  }
-
-  private async findOrCreatePerson(manager: EntityManager, person: PersonBody): Promise<UserEntity> {
-    const existing = await manager.findOneBy(UserEntity, { emailLower: person.email.toLowerCase() });
-    if (existing) return existing;
-    return manager.save(UserEntity, { id: randomUUID(), ...person, passwordHash: null, status: 'pending', locale: 'en', lastLoginAt: null });
   }
 
   private async welcome(manager: EntityManager, account: AccountEntity, owner: UserEntity): Promise<void> {

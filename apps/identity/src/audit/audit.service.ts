@@ -38,15 +38,16 @@ export class AuditService {
 
   /**
    * The INSERT of `entry` (one row per account), its parameters numbered from `first`: to record
-   * an event within another statement (a sign-in writes its session and its audit rows at once).
+   * an event within another statement (a sign-in writes its session and its audit rows at once),
+   * only if `onlyIf` (an SQL condition) holds, when given.
    */
-  insertStatement(entry: AuditEntry, first: number): { sql: string; parameters: unknown[] } {
+  insertStatement(entry: AuditEntry, first: number, onlyIf?: string): { sql: string; parameters: unknown[] } {
     const accounts = entry.accountIds.length > 0 ? [...new Set(entry.accountIds)] : [null];
     const p = (offset: number) => `$${first + offset}`;
     return {
       sql: `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, actor_type, actor_id, target_type, target_id, ip, details)
             SELECT gen_random_uuid(), account, ${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}::uuid, ${p(7)}, ${p(8)}::jsonb
-              FROM unnest(${p(9)}::uuid[]) AS account`,
+              FROM unnest(${p(9)}::uuid[]) AS account${onlyIf ? ` WHERE ${onlyIf}` : ''}`,
       parameters: [
         this.clock.now(),
         entry.action,
@@ -65,7 +66,7 @@ export class AuditService {
   /** A page of one account's audit events, newest first. */
   async list(accountId: string, query: AuditQuery): Promise<Page<AuditEventView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(query.cursor, ['audit'], 2);
+    const after = decodeCursor(query.cursor, ['audit'], ['time', 'uuid']);
     const builder = this.dataSource
       .createQueryBuilder(AuditEventEntity, 'e')
       .addSelect(exactTimestamp('e.occurred_at'), 'e_cursor_time')

@@ -16,7 +16,7 @@ import { ActionTokensService } from './action-tokens.service.js';
 import { PasswordsService } from './passwords.service.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
-import { resetAddressKey, resetTargetKey, tooManyAttempts } from './throttle-keys.js';
+import { emailKey, resetAddressKey, resetTargetKey, tooManyAttempts } from './throttle-keys.js';
 
 const ACCEPTED: AcceptedView = { accepted: true };
 
@@ -45,7 +45,7 @@ export class PasswordResetService {
   /** `POST /v1/auth/password-reset`: a reset mail to a person, if the e-mail is theirs. */
   async request({ body, client }: PasswordResetRequest): Promise<AcceptedView> {
     await this.chargeAddress(client.ip);
-    this.inBackground(() => this.sendToPerson(body.email.toLowerCase(), client.ip));
+    this.inBackground(() => this.sendToPerson(emailKey(body.email), client.ip));
     return ACCEPTED;
   }
 
@@ -83,6 +83,7 @@ export class PasswordResetService {
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
   }
 
+  /** `email` is an {@link emailKey}: the person is found, and the request counted, by that one string. */
   private async sendToPerson(email: string, ip: string): Promise<void> {
     if (!(await this.throttle.reserve([resetTargetKey(email)])).allowed) return;
     const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { emailLower: email }, select: { id: true } });

@@ -2,10 +2,21 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { ADDRESS_POLICY, IDENTIFIER_POLICY, RESET_ADDRESS_POLICY, RESET_TARGET_POLICY } from './lockout-schedule.js';
 import type { ThrottleKey } from './throttle.service.js';
 
+/**
+ * An e-mail address as identity looks it up and counts attempts on it: lower-cased. A sign-in and a
+ * reset request look the person up by this very string (`users.email_lower = emailKey(typed)`) and
+ * charge the counter of this string, so the counter charged is always the one of the person found,
+ * however JavaScript's and PostgreSQL's lower-casing may differ (the contracts refuse addresses
+ * where they do, see `lowerCasesAlike`; such an address could only find nobody).
+ */
+export function emailKey(email: string): string {
+  return email.toLowerCase();
+}
+
 /** The counters a user sign-in is charged to: the e-mail typed (known or not) and the client address. */
 export function userSignInKeys(email: string, ip: string): ThrottleKey[] {
   return [
-    { key: `signin:user:${email.toLowerCase()}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
+    { key: `signin:user:${emailKey(email)}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
     { key: `signin:ip:${ip}`, policy: ADDRESS_POLICY, kind: 'address' },
   ];
 }

@@ -65,12 +65,13 @@ export class ThrottleService {
 
   /**
    * What {@link succeeded} runs, as a SELECT with its parameters numbered from `first`: to clear
-   * the counters within another statement (a sign-in clears them as it opens the session).
+   * the counters within another statement (a sign-in clears them as it opens the session), only
+   * if `onlyIf` (an SQL condition) holds, when given.
    */
-  succeededStatement(keys: ThrottleKey[], first: number): { sql: string; parameters: unknown[] } {
+  succeededStatement(keys: ThrottleKey[], first: number, onlyIf?: string): { sql: string; parameters: unknown[] } {
     const sorted = distinctSorted(keys);
     return {
-      sql: `SELECT identity.throttle_succeeded($${first}::text[], $${first + 1}::text[])`,
+      sql: `SELECT identity.throttle_succeeded($${first}::text[], $${first + 1}::text[])${onlyIf ? ` WHERE ${onlyIf}` : ''}`,
       parameters: [
         sorted.filter((key) => key.kind === 'identifier').map((key) => key.key),
         sorted.filter((key) => key.kind === 'address').map((key) => key.key),

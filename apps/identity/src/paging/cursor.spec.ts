@@ -1,23 +1,82 @@
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, isCursorPart, type CursorPart } from './cursor.js';
+
+const ID = '6f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5';
 
 describe('cursors', () => {
   it('round-trip the key after checking the sort they were made for', () => {
-    const cursor = encodeCursor(['name', 'asc', 'lovelace ada', 'id-1']);
+    const cursor = encodeCursor(['name', 'asc', 'lovelace ada', ID]);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor(cursor, ['name', 'asc'], 2)).toEqual(['lovelace ada', 'id-1']);
+    expect(decodeCursor(cursor, ['name', 'asc'], ['text', 'uuid'])).toEqual(['lovelace ada', ID]);
   });
 
   it('is null without a cursor', () => {
-    expect(decodeCursor(undefined, ['name', 'asc'], 2)).toBeNull();
+    expect(decodeCursor(undefined, ['name', 'asc'], ['text', 'uuid'])).toBeNull();
   });
 
   it.each([
-    ['another sort', encodeCursor(['email', 'asc', 'x', 'id'])],
-    ['another order', encodeCursor(['name', 'desc', 'x', 'id'])],
+    ['another sort', encodeCursor(['email', 'asc', 'x', ID])],
+    ['another order', encodeCursor(['name', 'desc', 'x', ID])],
     ['too few parts', encodeCursor(['name', 'asc', 'x'])],
+    ['too many parts', encodeCursor(['name', 'asc', 'x', ID, ID])],
     ['not JSON', Buffer.from('nope').toString('base64url')],
+    ['not an array', Buffer.from(JSON.stringify({ name: 'asc' })).toString('base64url')],
     ['not strings', Buffer.from(JSON.stringify(['name', 'asc', 1, 2])).toString('base64url')],
-  ])('refuses %s with VALIDATION_FAILED', (_label, cursor) => {
-    expect(() => decodeCursor(cursor, ['name', 'asc'], 2)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    ['an id that is not a UUID', encodeCursor(['name', 'asc', 'x', 'id-1'])],
+    ['a NUL in the text', encodeCursor(['name', 'asc', 'x\u0000', ID])],
+  ])('refuses %s with VALIDATION_FAILED naming the cursor', (_label, cursor) => {
+    expect(() => decodeCursor(cursor, ['name', 'asc'], ['text', 'uuid'])).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', details: { field: 'cursor' } }),
+    );
+  });
+});
+
+describe('the parts of a cursor', () => {
+  it.each([
+    ['uuid', ID],
+    ['uuid', ID.toUpperCase()],
+    ['time', '2026-01-01T10:00:00.123456Z'],
+    ['time', '2026-01-01T10:00:00Z'],
+    ['time', '2026-01-01 10:00:00.5+00'],
+    ['time', '2024-02-29 23:59:59-03:30'],
+    ['time', '2026-06-30T00:00:00+05:45:10'],
+    ['time', '-infinity'],
+    ['time', 'infinity'],
+    ['text', ''],
+    ['text', 'zoé núñez'],
+    ['text', 'x'.repeat(300)],
+  ] as const)('a %s part may be %j', (kind, value) => {
+    expect(isCursorPart(kind, value)).toBe(true);
+  });
+
+  it.each([
+    ['uuid', 'not-a-uuid'],
+    ['uuid', `${ID}0`],
+    ['uuid', ` ${ID}`],
+    ['uuid', `{${ID}}`],
+    ['uuid', ID.replace(/-/g, '')],
+    ['time', 'yesterday'],
+    ['time', ''],
+    ['time', '2026-01-01'],
+    ['time', '2026-02-29T10:00:00Z'],
+    ['time', '2026-04-31T10:00:00Z'],
+    ['time', '2026-13-01T10:00:00Z'],
+    ['time', '2026-00-10T10:00:00Z'],
+    ['time', '0000-01-01T10:00:00Z'],
+    ['time', '2026-01-01T24:00:00Z'],
+    ['time', '2026-01-01T10:60:00Z'],
+    ['time', '2026-01-01T10:00:60Z'],
+    ['time', '2026-01-01T10:00:00.1234567Z'],
+    ['time', '2026-01-01T10:00:00+16'],
+    ['time', '2026-01-01T10:00:00+02:60'],
+    ['time', '2026-01-01T10:00:00'],
+    ['time', '2026-01-01T10:00:00Z\u0000'],
+    ['time', '2026-01-01T10:00:00Z; DROP TABLE users'],
+    ['time', 'infinity '],
+    ['text', 'x'.repeat(301)],
+    ['text', 'ada\u0000'],
+    ['text', 42],
+    ['uuid', null],
+  ] as const)('a %s part may not be %j', (kind, value) => {
+    expect(isCursorPart(kind as CursorPart, value)).toBe(false);
   });
 });

@@ -1,15 +1,29 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
+/**
+ * What one part of a cursor's key holds, as its query reads it: a UUID (`::uuid`), a time
+ * (`::timestamptz`, as {@link exactTimestamp} renders it) or text (compared as is).
+ */
+export type CursorPart = 'uuid' | 'time' | 'text';
+
+/** Longest text part (the cursor itself is at most 500 characters on the wire). */
+const MAX_TEXT_PART = 300;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A time as PostgreSQL reads it: ISO 8601 date and time of day, `T` or a space between, a zone (`Z`, `+02`, `-03:30`). */
+const TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-](\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)$/;
+
 /** An opaque cursor: the sort it belongs to and the key of the last row given. */
 export function encodeCursor(parts: string[]): string {
   return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
 }
 
 /**
- * The parts of a cursor made by {@link encodeCursor}, checked against what the caller expects
- * (`prefix`: the sort it was made for). Anything else is a 400, never a 500.
+ * The key parts of a cursor made by {@link encodeCursor}, checked against what the caller expects:
+ * `prefix`, the sort it was made for, then one part of each kind in `key`, each a value its query
+ * can read (a UUID, a time that exists, text without NUL, none too long). Anything else is a 400
+ * naming the cursor, never a 500.
  */
-export function decodeCursor(cursor: string | undefined, prefix: string[], keyParts: number): string[] | null {
+export function decodeCursor(cursor: string | undefined, prefix: string[], key: CursorPart[]): string[] | null {
   if (cursor === undefined) return null;
   let parts: unknown;
   try {
@@ -19,14 +33,52 @@ export function decodeCursor(cursor: string | undefined, prefix: string[], keyPa
   }
   const valid =
     Array.isArray(parts) &&
-    parts.length === prefix.length + keyParts &&
-    parts.every((part) => typeof part === 'string' && part.length <= 300) &&
-    prefix.every((expected, index) => parts[index] === expected);
+    parts.length === prefix.length + key.length &&
+    prefix.every((expected, index) => parts[index] === expected) &&
+    key.every((kind, index) => isCursorPart(kind, parts[prefix.length + index]));
   if (!valid) throw new DomainError(ErrorCode.ValidationFailed, 'cursor is not one this API gave for this sort', { field: 'cursor' });
   return (parts as string[]).slice(prefix.length);
 }
 
-/** SQL that renders a timestamptz exactly (microseconds, UTC), so a cursor compares exactly. */
+/** Whether `value` is a part of kind `kind` that its query can read. */
+export function isCursorPart(kind: CursorPart, value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  if (kind === 'uuid') return UUID.test(value);
+  if (kind === 'time') return isTime(value);
+  return value.length <= MAX_TEXT_PART && !value.includes('\u0000');
+}
+
+/** A time of {@link TIME}'s form on a day that exists, or PostgreSQL's infinities. */
+function isTime(value: string): boolean {
+  if (value === '-infinity' || value === 'infinity') return true;
+  const match = TIME.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second, zoneHours, zoneMinutes, zoneSeconds] = match.slice(1).map((field) => Number(field ?? 0));
+  return (
+    year >= 1 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysIn(year, month) &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60 &&
+    zoneHours <= 15 &&
+    zoneMinutes < 60 &&
+    zoneSeconds < 60
+  );
+}
+
+/** Days in a month of the Gregorian calendar (as PostgreSQL counts them). */
+function daysIn(year: number, month: number): number {
+  if (month !== 2) return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
+/**
+ * SQL that renders a timestamptz exactly (microseconds, UTC, whatever the session's DateStyle),
+ * so a cursor compares exactly; the infinities as PostgreSQL writes them.
+ */
 export function exactTimestamp(column: string): string {
-  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  return `CASE WHEN isfinite(${column}) THEN to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') ELSE (${column})::text END`;
 }

@@ -10,7 +10,7 @@ import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
 import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
-import { subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
+import { emailKey, subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
@@ -98,7 +98,13 @@ export class AuthService {
     const { principal } = candidate;
     // The counters start afresh in the statement that opens the session (one round trip fewer).
     const audit = { accountIds: candidate.accountIds, action: 'login.succeeded', actor: principal, target: principal, ip } as const;
-    return this.sessions.openAtSignIn(principal, candidate.sessionAccountId, ip, audit, (first) => this.throttle.succeededStatement(keys, first));
+    const pair = await this.sessions.openAtSignIn(principal, candidate.passwordHash!, candidate.sessionAccountId, ip, audit, (first, onlyIf) =>
+      this.throttle.succeededStatement(keys, first, onlyIf),
+    );
+    if (pair) return pair;
+    // A reset, password change, deactivation or removal committed while the password was checked: a failure like any other.
+    await this.recordFailure(candidate, ip, 'login.failed', 'changed-during-sign-in');
+    throw new DomainError(ErrorCode.InvalidCredentials, wrong);
   }
 
   private async recordFailure(candidate: Candidate | null, ip: string, action: 'login.failed' | 'login.throttled', reason: string): Promise<void> {
@@ -143,15 +149,18 @@ interface CandidateLookup {
   read(row: CandidateRow): Candidate;
 }
 
-/** A person by e-mail, with the accounts where they are active members (they need one to sign in). */
+/**
+ * A person by e-mail, with the accounts where they are active members (they need one to sign in).
+ * Found by the e-mail's {@link emailKey}, the string its throttling counter is keyed by.
+ */
 function userLookup(email: string): CandidateLookup {
   return {
     sql: `SELECT u.id, u.password_hash, u.status, true AS active,
                  coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids
             FROM users u LEFT JOIN memberships m ON m.user_id = u.id
-           WHERE u.email_lower = lower($1)
+           WHERE u.email_lower = $1
            GROUP BY u.id`,
-    parameters: [email],
+    parameters: [emailKey(email)],
     read: (row) => ({
       principal: { type: 'user', id: row.id! },
       passwordHash: row.password_hash,

@@ -22,6 +22,8 @@ const SKEW_MS = 30_000;
 const SIGNED_OUT = 'Your session has ended; sign in again';
 const MIN_UUID = '00000000-0000-0000-0000-000000000000';
 const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+/** The columns {@link SessionsService.newSession} gives values for, in order. */
+const SESSION_COLUMNS = 'id, principal_type, principal_id, account_id, refresh_hash, ip, created_at, last_used_at, expires_at';
 
 type RefreshOutcome = { pair: TokenPairView } | { refused: true };
 
@@ -40,42 +42,58 @@ export class SessionsService {
 
   /** Starts a session for `principal` and returns its first token pair. */
   async open(manager: EntityManager, principal: Principal, accountId: string | null, ip: string): Promise<TokenPairView> {
-    const { session, refreshToken, sql, parameters } = this.newSession(principal, accountId, ip, 1);
-    await manager.query(sql, parameters);
+    const { session, refreshToken, values, parameters } = this.newSession(principal, accountId, ip, 1);
+    await manager.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${values})`, parameters);
     return this.pair(session, refreshToken);
   }
 
   /**
    * Records a sign-in in one statement (atomic, one round trip): the last sign-in time of the
    * principal (and of its active memberships), the new session, the audit event, and `alongside`
-   * (a SELECT whose parameters are numbered from `alongsideFirst`, such as clearing the throttle).
+   * (a SELECT whose parameters are numbered from `alongsideFirst`, such as clearing the throttle,
+   * that runs only if its `onlyIf` holds).
+   *
+   * All of it happens only if the login is still as the sign-in found it: the password hash it
+   * checked the password against (`seenPasswordHash`), active, and (a person) an active member
+   * somewhere. The statement locks those rows as an UPDATE would, so a reset, password change,
+   * deactivation or removal either commits first (and the sign-in sees it) or waits for the
+   * sign-in to commit (and its `endAll()` then sees the new session). Resolves with null, having
+   * changed nothing, when the login changed meanwhile.
    */
   async openAtSignIn(
     principal: Principal,
+    seenPasswordHash: string,
     accountId: string | null,
     ip: string,
     audit: AuditEntry,
-    alongside: (alongsideFirst: number) => { sql: string; parameters: unknown[] },
-  ): Promise<TokenPairView> {
-    const now = this.clock.now();
-    const touch = [principal.id, principal.type, now];
-    const started = this.newSession(principal, accountId, ip, touch.length + 1);
-    const recorded = this.audit.insertStatement(audit, touch.length + started.parameters.length + 1);
-    const also = alongside(touch.length + started.parameters.length + recorded.parameters.length + 1);
-    await preparedQuery(
+    alongside: (alongsideFirst: number, onlyIf: string) => { sql: string; parameters: unknown[] },
+  ): Promise<TokenPairView | null> {
+    const state = [principal.id, principal.type, this.clock.now(), seenPasswordHash];
+    const started = this.newSession(principal, accountId, ip, state.length + 1);
+    const granted = 'EXISTS (SELECT 1 FROM granted)';
+    const recorded = this.audit.insertStatement(audit, state.length + started.parameters.length + 1, granted);
+    const also = alongside(state.length + started.parameters.length + recorded.parameters.length + 1, granted);
+    const [{ opened }] = await preparedQuery<{ opened: boolean }>(
       this.dataSource,
-      `WITH touched_user AS (UPDATE users SET last_login_at = $3 WHERE id = $1 AND $2 = 'user' RETURNING 1),
-            touched_memberships AS (UPDATE memberships SET last_login_at = $3 WHERE user_id = $1 AND active AND $2 = 'user' RETURNING 1),
-            touched_subuser AS (UPDATE subusers SET last_login_at = $3 WHERE id = $1 AND $2 = 'subuser' RETURNING 1),
-            new_session AS (${started.sql} RETURNING 1),
+      `WITH still_user AS (SELECT id FROM users WHERE id = $1 AND $2 = 'user' AND password_hash = $4 AND status = 'active' FOR NO KEY UPDATE),
+            still_memberships AS (SELECT account_id FROM memberships WHERE user_id IN (SELECT id FROM still_user) AND active FOR NO KEY UPDATE),
+            still_subuser AS (
+              SELECT id FROM subusers WHERE id = $1 AND $2 = 'subuser' AND password_hash = $4 AND status = 'active' AND active FOR NO KEY UPDATE),
+            granted AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM still_memberships) OR EXISTS (SELECT 1 FROM still_subuser)),
+            touched_user AS (UPDATE users SET last_login_at = $3 WHERE id IN (SELECT id FROM still_user) AND ${granted} RETURNING 1),
+            touched_memberships AS (
+              UPDATE memberships SET last_login_at = $3 WHERE user_id = $1 AND account_id IN (SELECT account_id FROM still_memberships) RETURNING 1),
+            touched_subuser AS (UPDATE subusers SET last_login_at = $3 WHERE id IN (SELECT id FROM still_subuser) RETURNING 1),
+            new_session AS (INSERT INTO sessions (${SESSION_COLUMNS}) SELECT ${started.values} WHERE ${granted} RETURNING 1),
             audited AS (${recorded.sql} RETURNING 1),
             alongside AS (${also.sql})
-       SELECT count(*) FROM alongside`,
-      [...touch, ...started.parameters, ...recorded.parameters, ...also.parameters],
+       SELECT (SELECT count(*) FROM alongside) AS cleared, EXISTS (SELECT 1 FROM new_session) AS opened`,
+      [...state, ...started.parameters, ...recorded.parameters, ...also.parameters],
     );
-    return this.pair(started.session, started.refreshToken);
+    return opened ? this.pair(started.session, started.refreshToken) : null;
   }
 
+  /** A new session of `principal`: its row's values (placeholders numbered from `first`, typed) and parameters. */
   private newSession(principal: Principal, accountId: string | null, ip: string, first: number) {
     const refreshToken = newSecretToken();
     const now = this.clock.now();
@@ -96,8 +114,7 @@ export class SessionsService {
     return {
       session,
       refreshToken,
-      sql: `INSERT INTO sessions (id, principal_type, principal_id, account_id, refresh_hash, ip, created_at, last_used_at, expires_at)
-            VALUES (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(6)}, ${p(7)})`,
+      values: `${p(0)}::uuid, ${p(1)}::text, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::text, ${p(6)}::timestamptz, ${p(6)}::timestamptz, ${p(7)}::timestamptz`,
       parameters: [session.id, session.principalType, session.principalId, accountId, session.refreshHash, ip, now, session.expiresAt],
     };
   }

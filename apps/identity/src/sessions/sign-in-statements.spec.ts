@@ -3,6 +3,11 @@ import { ManualClock } from '#libs/platform/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { subuserSignInKeys, userSignInKeys } from '../credentials/throttle-keys.js';
 import { ThrottleService } from '../credentials/throttle.service.js';
+import type { Transactions } from '../database/unit-of-work.js';
+import type { IdentityConfig } from '../identity.config.js';
+import type { GateBroadcaster } from './gate-broadcaster.js';
+import { SessionsService } from './sessions.service.js';
+import type { SigningKeysService } from './signing-keys.service.js';
 
 // A sign-in's statements run as prepared statements, one per distinct text (preparedQuery): a value
 // written into a text would prepare a new statement on every connection for every sign-in.
@@ -41,5 +46,44 @@ describe('the parts of a sign-in statement', () => {
     );
     expect(several.sql).toBe(one.sql);
     expect(several.parameters).toHaveLength(one.parameters.length);
+  });
+});
+
+describe('the statement that opens a session at sign-in', () => {
+  const clock = new ManualClock();
+  const sent: Array<{ name?: string; text: string; values: unknown[] }> = [];
+  // A pool whose one client records what it is sent and answers that the login changed meanwhile (no session, so nothing to sign).
+  const client = {
+    on: () => undefined,
+    removeListener: () => undefined,
+    release: () => undefined,
+    query: (config: { name?: string; text: string; values: unknown[] }) => {
+      sent.push(config);
+      return Promise.resolve({ rows: [{ cleared: '0', opened: false }] });
+    },
+  };
+  const dataSource = { isInitialized: true, driver: { master: { connect: () => Promise.resolve(client) } } } as unknown as DataSource;
+  const audit = new AuditService(dataSource, clock);
+  const throttle = new ThrottleService(dataSource, clock);
+  const config = { REFRESH_TOKEN_TTL_DAYS: 30, SUBUSER_SESSION_TTL_HOURS: 8 } as IdentityConfig;
+  const sessions = new SessionsService(dataSource, {} as Transactions, {} as SigningKeysService, {} as GateBroadcaster, audit, clock, config);
+
+  const open = (principal: { type: 'user' | 'subuser'; id: string }, accountId: string | null, hash: string, keys: ReturnType<typeof userSignInKeys>) =>
+    sessions.openAtSignIn(principal, hash, accountId, '10.0.0.1', { accountIds: [accountId], action: 'login.succeeded', target: principal }, (first, onlyIf) =>
+      throttle.succeededStatement(keys, first, onlyIf),
+    );
+
+  it('is one prepared statement, the same text for a person and a subuser, checking the password hash the sign-in saw', async () => {
+    const person = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000001' };
+    const subuser = { type: 'subuser' as const, id: '00000000-0000-4000-8000-000000000002' };
+    await expect(open(person, null, 'hash-seen-by-ada', userSignInKeys('ada@example.test', '10.0.0.1'))).resolves.toBeNull();
+    await expect(open(subuser, '00000000-0000-4000-8000-00000000000a', 'hash-seen-by-ops', subuserSignInKeys('acme', 'ops', '10.0.0.1'))).resolves.toBeNull();
+    expect(sent).toHaveLength(2);
+    expect(sent[1].text).toBe(sent[0].text);
+    expect(sent[1].name).toBe(sent[0].name);
+    expect(sent[0].name).toEqual(expect.any(String));
+    expect(sent[1].values).toHaveLength(sent[0].values.length);
+    expect(sent.map((statement) => statement.values[3])).toEqual(['hash-seen-by-ada', 'hash-seen-by-ops']);
+    expect(sent[0].text).toMatch(/password_hash = \$4/);
   });
 });

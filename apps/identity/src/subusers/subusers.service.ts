@@ -52,7 +52,7 @@ export class SubusersService {
   async list({ actor, accountId, query }: ListSubusersRequest): Promise<Page<SubuserRecord>> {
     await accountOfActor(this.dataSource.manager, actor, accountId);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(query.cursor, ['login'], 1);
+    const after = decodeCursor(query.cursor, ['login'], ['text']);
     const builder = this.dataSource
       .getRepository(SubuserEntity)
       .createQueryBuilder('s')
@@ -112,7 +112,11 @@ export class SubusersService {
       .catch(loginTaken);
   }
 
-  /** Edits a subuser. A new password or deactivation ends its sessions at once. */
+  /**
+   * Edits a subuser. A new password or deactivation ends its sessions at once. A new e-mail, or
+   * deactivation, voids its outstanding activation and reset links (mailed to the old address, or
+   * meant for a login that may no longer sign in).
+   */
   async update({ actor, accountId, subuserId, client, body }: UpdateSubuserRequest): Promise<SubuserRecord> {
     return this.transactions.run(async (unit) => {
       const { subuser } = await this.target(unit.manager, actor, accountId, subuserId);
@@ -130,7 +134,10 @@ export class SubusersService {
         this.passwords.assertAcceptable(profile, body.password);
         await this.passwords.replace(unit, profile, body.password, 'password-changed', isSelf ? actor.sessionId : undefined);
       }
-      if (body.active === false && subuser.active) await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'deactivated');
+      const emailChanged = body.email !== undefined && body.email !== subuser.email;
+      const deactivated = body.active === false && subuser.active;
+      if (emailChanged || deactivated) await this.tokens.voidAll(unit.manager, { type: 'subuser', id: subuserId });
+      if (deactivated) await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'deactivated');
       const details: AuditDetails = { changed: [...Object.keys(changes), ...(body.password !== undefined ? ['password'] : [])] };
       if (body.roles) details.roles = body.roles;
       if (body.applicationIds !== undefined) details.applicationIds = body.applicationIds;
@@ -146,13 +153,16 @@ export class SubusersService {
     });
   }
 
-  /** Deletes a subuser; its sessions end at once and its links die with it. */
+  /**
+   * Deletes a subuser; its sessions end at once and its links die with it. The row goes first: a
+   * sign-in opening a session holds it until it commits, so the sessions ended next include that one.
+   */
   async remove({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ removed: true }> {
     await this.transactions.run(async (unit) => {
       const { subuser } = await this.target(unit.manager, actor, accountId, subuserId);
       if (actor.type === 'subuser' && actor.id === subuserId) throw new DomainError(ErrorCode.Forbidden, 'You cannot delete yourself');
-      await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'removed');
       await unit.manager.delete(SubuserEntity, { id: subuserId, accountId });
+      await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'removed');
       await this.audit.record(unit.manager, {
         accountIds: [accountId],
         action: 'subuser.deleted',

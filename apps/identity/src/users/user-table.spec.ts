@@ -3,6 +3,7 @@ import { escapeLike, nextUserCursor, searchPattern, userTableSql } from './user-
 
 const accountId = '5f0c8a3e-1d1a-4c9e-9a52-1f7d2b0f6a10';
 const actor = { type: 'user' as const, id: 'a1b2c3d4-0000-4000-8000-000000000001' };
+const otherId = 'a1b2c3d4-0000-4000-8000-000000000002';
 
 describe('searchPattern', () => {
   it.each([
@@ -36,14 +37,19 @@ describe('userTableSql', () => {
   });
 
   it.each([
-    ['email', 'asc', 'm.email_lower', '>', 'text'],
-    ['createdAt', 'desc', 'm.created_at', '<', 'timestamptz'],
-    ['lastLoginAt', 'asc', "COALESCE(m.last_login_at, '-infinity'::timestamptz)", '>', 'timestamptz'],
-  ] as const)('continues after the cursor for %s %s', (sort, order, expression, comparison, type) => {
-    const cursor = nextUserCursor({ accountId, actor, sort, order, limit: 10 }, { sortKey: 'k', id: 'i' });
+    ['email', 'asc', 'm.email_lower', '>', 'text', 'ada@example.test'],
+    ['createdAt', 'desc', 'm.created_at', '<', 'timestamptz', '2026-01-01T10:00:00.123456Z'],
+    ['lastLoginAt', 'asc', "COALESCE(m.last_login_at, '-infinity'::timestamptz)", '>', 'timestamptz', '-infinity'],
+  ] as const)('continues after the cursor for %s %s', (sort, order, expression, comparison, type, sortKey) => {
+    const cursor = nextUserCursor({ accountId, actor, sort, order, limit: 10 }, { sortKey, id: otherId });
     const { sql, parameters } = userTableSql({ accountId, actor, sort, order, limit: 10, cursor });
     expect(sql).toContain(`(${expression}, m.user_id) ${comparison} ($3::${type}, $4::uuid)`);
-    expect(parameters).toEqual([accountId, actor.id, 'k', 'i', 11]);
+    expect(parameters).toEqual([accountId, actor.id, sortKey, otherId, 11]);
+  });
+
+  it('gives times in cursors exactly, in UTC, whatever the DateStyle', () => {
+    const { sql } = userTableSql({ accountId, actor, sort: 'createdAt', order: 'asc', limit: 10 });
+    expect(sql).toContain(`to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   });
 
   it('keeps small accounts off the trigram index (reading their rows is cheaper)', () => {
@@ -60,9 +66,21 @@ describe('userTableSql', () => {
   });
 
   it('refuses a cursor made for another sort', () => {
-    const cursor = encodeCursor(['email', 'asc', 'k', 'i']);
+    const cursor = encodeCursor(['email', 'asc', 'k', otherId]);
     expect(() => userTableSql({ accountId, actor, sort: 'name', order: 'asc', limit: 10, cursor })).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+  });
+
+  it.each([
+    ['createdAt', ['createdAt', 'asc', 'yesterday', otherId]],
+    ['createdAt', ['createdAt', 'asc', '2026-02-30 10:00:00+00', otherId]],
+    ['lastLoginAt', ['lastLoginAt', 'asc', '2026-01-01T10:00:00Z', 'not-a-uuid']],
+    ['name', ['name', 'asc', 'ada\u0000', otherId]],
+  ] as const)('refuses a %s cursor changed by hand (%j) before any query', (sort, parts) => {
+    const cursor = encodeCursor([...parts]);
+    expect(() => userTableSql({ accountId, actor, sort, order: 'asc', limit: 10, cursor })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', details: { field: 'cursor' } }),
     );
   });
 });

@@ -1,5 +1,5 @@
 import type { SortOrder, UserSort } from '#libs/contracts/index.js';
-import { decodeCursor, encodeCursor } from '../paging/cursor.js';
+import { decodeCursor, encodeCursor, exactTimestamp, type CursorPart } from '../paging/cursor.js';
 
 /**
  * The user table's query, pure: search normalisation, keyset pagination and the SQL. Rows live
@@ -7,12 +7,12 @@ import { decodeCursor, encodeCursor } from '../paging/cursor.js';
  * so every page is one index range of one account.
  */
 
-/** How each sort column is read, compared and indexed (see the memberships_by_* indexes). */
-const SORT_KEYS: Record<UserSort, { expression: string; type: 'text' | 'timestamptz' }> = {
-  name: { expression: 'm.sort_name', type: 'text' },
-  email: { expression: 'm.email_lower', type: 'text' },
-  createdAt: { expression: 'm.created_at', type: 'timestamptz' },
-  lastLoginAt: { expression: `COALESCE(m.last_login_at, '-infinity'::timestamptz)`, type: 'timestamptz' },
+/** How each sort column is read, compared and indexed (see the memberships_by_* indexes), and what its cursor part holds. */
+const SORT_KEYS: Record<UserSort, { expression: string; type: 'text' | 'timestamptz'; part: CursorPart }> = {
+  name: { expression: 'm.sort_name', type: 'text', part: 'text' },
+  email: { expression: 'm.email_lower', type: 'text', part: 'text' },
+  createdAt: { expression: 'm.created_at', type: 'timestamptz', part: 'time' },
+  lastLoginAt: { expression: `COALESCE(m.last_login_at, '-infinity'::timestamptz)`, type: 'timestamptz', part: 'time' },
 };
 
 /**
@@ -71,7 +71,7 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
     const column = request.largeAccount === false ? "(m.search || '')" : 'm.search';
     where.push(`${column} LIKE identity.fold($${parameters.length})`);
   }
-  const after = decodeCursor(request.cursor, [request.sort, request.order], 2);
+  const after = decodeCursor(request.cursor, [request.sort, request.order], [key.part, 'uuid']);
   if (after) {
     parameters.push(after[0], after[1]);
     const comparison = request.order === 'desc' ? '<' : '>';
@@ -84,7 +84,7 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
     SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
            m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", m.sort_key AS "sortKey",
            m.user_id = (SELECT a.owner_user_id FROM accounts a WHERE a.id = $1) AS owner
-      FROM (SELECT m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value, (${key.expression})::text AS sort_key
+      FROM (SELECT m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value, ${sortKeyText(key)} AS sort_key
               FROM memberships m
              WHERE ${where.join(' AND ')}
              ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
@@ -92,6 +92,11 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
       JOIN users u ON u.id = m.user_id
      ORDER BY m.sort_value ${direction}, m.user_id ${direction}`;
   return { sql, parameters };
+}
+
+/** The sort value as a cursor holds it: a time exactly (microseconds, UTC, whatever the session's DateStyle). */
+function sortKeyText(key: { expression: string; part: CursorPart }): string {
+  return key.part === 'time' ? exactTimestamp(key.expression) : `(${key.expression})::text`;
 }
 
 /** The cursor of the page after the one that ended with `last`. */

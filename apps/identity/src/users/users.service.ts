@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
 import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
@@ -29,6 +28,7 @@ import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MembershipEntity } from './membership.entity.js';
 import { AccountSizes } from './account-sizes.js';
+import { findOrAddPerson, reassertSuspensions } from './people.js';
 import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
 
@@ -99,28 +99,16 @@ export class UsersService {
     return this.transactions
       .run(async (unit) => {
         const account = await accountOfActor(unit.manager, actor, accountId);
-        const existing = await unit.manager.findOne(UserEntity, { where: { emailLower: body.email.toLowerCase() }, lock: { mode: 'pessimistic_write' } });
-        if (existing && (await unit.manager.existsBy(MembershipEntity, { accountId, userId: existing.id }))) {
+        const { email, firstName, lastName, phone } = body;
+        const user = await findOrAddPerson(unit.manager, { email, firstName, lastName, phone, locale: account.locale }, true);
+        if (await unit.manager.existsBy(MembershipEntity, { accountId, userId: user.id })) {
           throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
         }
-        const user =
-          existing ??
-          (await unit.manager.save(UserEntity, {
-            id: randomUUID(),
-            email: body.email,
-            firstName: body.firstName,
-            lastName: body.lastName,
-            phone: body.phone,
-            passwordHash: null,
-            status: 'pending',
-            locale: account.locale,
-            lastLoginAt: null,
-          }));
         await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
         if (user.status === 'active') await this.tellAdded(unit, account, user);
         else await this.invite(unit, account, user);
         this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
-        await this.reassertSuspensions(unit, user.id);
+        await reassertSuspensions(unit, this.broadcaster, user.id);
         await this.audit.record(unit.manager, {
           accountIds: [accountId],
           action: user.status === 'active' ? 'user.added' : 'user.invited',
@@ -263,20 +251,9 @@ export class UsersService {
   private async setActive(unit: UnitOfWork, accountId: string, userId: string, active: boolean): Promise<void> {
     await unit.manager.update(MembershipEntity, { accountId, userId }, { active });
     this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: !active });
-    if (active) await this.reassertSuspensions(unit, userId);
+    if (active) await reassertSuspensions(unit, this.broadcaster, userId);
     else if (!(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
       await this.sessions.endAll(unit, { type: 'user', id: userId }, 'deactivated');
-    }
-  }
-
-  /**
-   * Gateways keep the inactive memberships only of people who can sign in (the others have no
-   * session). When a person may sign in again, their inactive memberships are told again.
-   */
-  private async reassertSuspensions(unit: UnitOfWork, userId: string): Promise<void> {
-    const inactive = await unit.manager.find(MembershipEntity, { where: { userId, active: false }, select: { accountId: true } });
-    for (const membership of inactive) {
-      this.broadcaster.suspensionChanged(unit, { accountId: membership.accountId, principalType: 'user', principalId: userId, suspended: true });
     }
   }
 
@@ -360,5 +337,8 @@ function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-/** Two people added with the same e-mail at once: one of them loses the race. */
-const alreadyMember = conflictOnDuplicate('This person is already a member of this account', 'email');
+/**
+ * One person added to one account twice at once: the second loses the race on the membership's key.
+ * (The same new person added to two accounts at once is no conflict: see {@link findOrAddPerson}.)
+ */
+const alreadyMember = conflictOnDuplicate('This person is already a member of this account', 'email', /^memberships_pkey$/);

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { SUSPENSION_CHANGED, type CreateAccountBody } from '#libs/contracts/index.js';
+import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
+import { IdentityServices, SideConnection } from '../database/services-harness-spec.js';
+
+const client = { ip: '10.9.0.1' };
+const db = new IdentityTestDatabase();
+const services = new IdentityServices(db);
+
+beforeAll(async () => {
+  await db.start();
+  await services.start();
+});
+afterAll(() => db.stop());
+
+const slug = () => `s${randomUUID().slice(0, 8)}`;
+const signUp = (email: string, name = slug()): CreateAccountBody => ({
+  name: `Account ${name}`,
+  slug: name,
+  owner: { firstName: 'Ada', lastName: 'Lovelace', email, phone: '+447700900123' },
+});
+
+describe('open sign-up by someone who already has a login', () => {
+  it('tells the gateways again that they are suspended where they were deactivated (they may sign in again)', async () => {
+    const { accountId, userId: adminId } = await db.account();
+    const email = `${slug()}@example.test`;
+    const { id: personId } = await services.users.create({
+      actor: services.actor('user', adminId),
+      accountId,
+      client,
+      body: { firstName: 'Grace', lastName: 'Hopper', email, phone: '+447700900124', role: 'Developer' },
+    });
+    await services.users.update({ actor: services.actor('user', adminId), accountId, userId: personId, client, body: { active: false } });
+    services.broadcasts.length = 0;
+    const created = await services.accounts.create(signUp(email.toUpperCase()));
+    expect(created.ownerId).toBe(personId);
+    expect(services.broadcasts).toContainEqual({
+      subject: SUSPENSION_CHANGED,
+      payload: { accountId, principalType: 'user', principalId: personId, suspended: true },
+    });
+  });
+});
+
+describe('two sign-ups at once with the same new owner e-mail', () => {
+  it('both create their account, with the one person as owner (no 500)', async () => {
+    const email = `${slug()}@example.test`;
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      // The first stops before its events, with the person inserted but not committed; the second then meets that row.
+      await side.holdOutbox();
+      const first = services.accounts.create(signUp(email));
+      await side.untilWaiting(1);
+      const second = services.accounts.create(signUp(email.toUpperCase()));
+      await side.untilWaiting(2);
+      await side.release();
+      const outcomes = await Promise.allSettled([first, second]);
+      expect(outcomes).toMatchObject([{ status: 'fulfilled' }, { status: 'fulfilled' }]);
+      const [a, b] = outcomes.map((outcome) => (outcome as PromiseFulfilledResult<{ ownerId: string }>).value.ownerId);
+      expect(b).toBe(a);
+    } finally {
+      await side.close();
+    }
+  });
+
+  it('still answers 409 for a slug taken meanwhile', async () => {
+    const name = slug();
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      await side.holdOutbox();
+      const first = services.accounts.create(signUp(`${slug()}@example.test`, name));
+      await side.untilWaiting(1);
+      const second = services.accounts.create(signUp(`${slug()}@example.test`, name));
+      await side.untilWaiting(2);
+      await side.release();
+      await expect(first).resolves.toMatchObject({ slug: name });
+      await expect(second).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'slug' } });
+    } finally {
+      await side.close();
+    }
+  });
+});

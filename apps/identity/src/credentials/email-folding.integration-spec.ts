@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
+import { IdentityServices } from '../database/services-harness-spec.js';
+
+// Addresses that PostgreSQL's lower() folds onto a stored one while JavaScript's toLowerCase() does
+// not. The contracts refuse them (400); these tests send them past the contracts, as an internal
+// caller could, to show that identity itself never treats them as two addresses and one at once.
+const PASSWORD = 'velvet orchard compass';
+const db = new IdentityTestDatabase();
+const services = new IdentityServices(db);
+
+beforeAll(async () => {
+  await db.start();
+  await services.start();
+});
+afterAll(() => db.stop());
+
+/** A person stored with `email`, active in a new account, signing in with {@link PASSWORD}. */
+async function person(email: string): Promise<string> {
+  const { accountId } = await db.account();
+  const userId = randomUUID();
+  await db.dataSource.query(
+    `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status) VALUES ($1, $2, 'Irene', 'Adler', '+447700900126', $3, 'active')`,
+    [userId, email, `fake:${PASSWORD}`],
+  );
+  await db.dataSource.query(`INSERT INTO memberships (account_id, user_id, active) VALUES ($1, $2, true)`, [accountId, userId]);
+  return userId;
+}
+
+/** A stored address and one typed differently that PostgreSQL folds onto it. */
+const LOOKALIKES: Array<[string, () => { stored: string; typed: string }]> = [
+  [
+    'İ (U+0130)',
+    () => {
+      const tag = randomUUID().slice(0, 8);
+      return { stored: `irene.${tag}@example.test`, typed: `İrene.${tag}@example.test` };
+    },
+  ],
+  [
+    'Σ ending the address',
+    () => {
+      const tag = randomUUID().slice(0, 8);
+      return { stored: `irene.${tag}@example.ασ`, typed: `irene.${tag}@example.ΑΣ` };
+    },
+  ],
+];
+
+describe('an e-mail that PostgreSQL folds onto a stored one, and JavaScript does not', () => {
+  it.each(LOOKALIKES)('(%s) gets no fresh throttling counter for a locked login: the right password finds nobody', async (_label, addresses) => {
+    const { stored, typed } = addresses();
+    const userId = await person(stored);
+    const client = { ip: '10.11.0.1' };
+    const login = (email: string, password: string) => services.auth.login({ body: { email, password }, client });
+    for (let attempt = 0; attempt < 5; attempt += 1) await expect(login(stored, 'wrong')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(login(stored, PASSWORD)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    await expect(login(typed, PASSWORD)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(await services.openSessions(userId)).toBe(0);
+  });
+
+  it.each(LOOKALIKES)('(%s) added to an account finds the stored person: no 409 telling that the address exists', async (_label, addresses) => {
+    const { stored, typed } = addresses();
+    const userId = await person(stored);
+    const { accountId, userId: adminId } = await db.account();
+    const body = { firstName: 'Irene', lastName: 'Adler', email: typed, phone: '+447700900126', role: 'Developer' };
+    await expect(services.users.create({ actor: services.actor('user', adminId), accountId, client: { ip: '10.11.0.1' }, body })).resolves.toEqual({
+      id: userId,
+    });
+  });
+
+  it.each(LOOKALIKES)('(%s) as the owner of a new account finds the stored person: no 500', async (_label, addresses) => {
+    const { stored, typed } = addresses();
+    const userId = await person(stored);
+    const slug = `f${randomUUID().slice(0, 8)}`;
+    const owner = { firstName: 'Irene', lastName: 'Adler', email: typed, phone: '+447700900126' };
+    await expect(services.accounts.create({ name: 'Folded', slug, owner })).resolves.toMatchObject({ ownerId: userId });
+  });
+});

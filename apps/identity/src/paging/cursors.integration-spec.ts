@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { USER_SORTS, type Actor, type Page } from '#libs/contracts/index.js';
+import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
+import { IdentityServices } from '../database/services-harness-spec.js';
+import { encodeCursor } from './cursor.js';
+
+const db = new IdentityTestDatabase();
+const services = new IdentityServices(db);
+const SOME_ID = '6f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5';
+const SOME_TIME = '2026-01-01T10:00:00.123456Z';
+let accountId: string;
+let admin: Actor;
+let memberIds: string[];
+
+beforeAll(async () => {
+  await db.start();
+  await services.start();
+  const created = await db.account();
+  accountId = created.accountId;
+  admin = services.actor('user', created.userId);
+  memberIds = [created.userId];
+  // Members who joined at different microseconds, some never signed in (their last sign-in sorts as -infinity), two at the same time.
+  for (let n = 0; n < 6; n += 1) {
+    const id = randomUUID();
+    const joined = `2026-01-0${1 + (n % 3)}T10:00:00.00012${n}Z`;
+    await db.dataSource.query(`INSERT INTO users (id, email, first_name, last_name, phone, status) VALUES ($1, $2, $3, 'Member', '+447700900125', 'active')`, [
+      id,
+      `member${n}@example.test`,
+      `Zoé ${n % 4}`,
+    ]);
+    await db.dataSource.query(`INSERT INTO memberships (account_id, user_id, active, created_at, last_login_at) VALUES ($1, $2, true, $3, $4)`, [
+      accountId,
+      id,
+      joined,
+      n % 2 === 0 ? null : joined,
+    ]);
+    memberIds.push(id);
+  }
+  for (let n = 0; n < 5; n += 1) await services.audit.record(null, { accountIds: [accountId], action: 'login.failed', ip: `10.0.0.${n}` });
+  await db.subuser(accountId, 'desk');
+});
+afterAll(() => db.stop());
+
+const listUsers = (sort: (typeof USER_SORTS)[number], order: 'asc' | 'desc', cursor?: string, limit = 50) =>
+  services.users.list({ actor: admin, accountId, client: { ip: '10.0.0.1' }, query: { sort, order, cursor, limit } });
+
+/** Every item, page after page of `limit`. */
+async function everyPage<T>(list: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let page = await list(undefined);
+  items.push(...page.items);
+  while (page.nextCursor) {
+    page = await list(page.nextCursor);
+    items.push(...page.items);
+  }
+  return items;
+}
+
+describe('a cursor made or changed by hand', () => {
+  it.each([
+    ['a time that is not one', 'createdAt', ['createdAt', 'asc', 'yesterday', SOME_ID]],
+    ['a day that does not exist', 'createdAt', ['createdAt', 'desc', '2026-02-30 10:00:00+00', SOME_ID]],
+    ['an id that is not a UUID', 'createdAt', ['createdAt', 'asc', SOME_TIME, 'not-a-uuid']],
+    ['a UUID with more after it', 'name', ['name', 'asc', 'zoe', `${SOME_ID}0`]],
+    ['a NUL in the time', 'lastLoginAt', ['lastLoginAt', 'asc', `${SOME_TIME}\u0000`, SOME_ID]],
+    ['a NUL in the name', 'name', ['name', 'asc', 'member zoe\u0000', SOME_ID]],
+    ['a NUL in the e-mail', 'email', ['email', 'desc', 'member1@example.test\u0000', SOME_ID]],
+  ] as const)('of the user table, with %s, is a 400 naming the cursor', async (_label, sort, parts) => {
+    const cursor = encodeCursor([...parts]);
+    await expect(listUsers(sort, parts[1], cursor)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'cursor' } });
+  });
+
+  it.each([
+    ['a time that is not one', ['audit', 'soon', SOME_ID]],
+    ['an hour that does not exist', ['audit', '2026-01-01T25:00:00.000000Z', SOME_ID]],
+    ['an id that is not a UUID', ['audit', SOME_TIME, 'x']],
+  ])('of the audit trail, with %s, is a 400 naming the cursor', async (_label, parts) => {
+    await expect(services.audit.list(accountId, { cursor: encodeCursor(parts) })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { field: 'cursor' },
+    });
+  });
+
+  it('of the subusers, with a NUL in the login, is a 400 naming the cursor', async () => {
+    const request = { actor: admin, accountId, client: { ip: '10.0.0.1' }, query: { cursor: encodeCursor(['login', 'desk\u0000']) } };
+    await expect(services.subusers.list(request)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'cursor' } });
+  });
+});
+
+describe('the cursors the API gives', () => {
+  it.each(USER_SORTS.flatMap((sort) => [[sort, 'asc'] as const, [sort, 'desc'] as const]))(
+    'page through the whole user table sorted by %s %s',
+    async (sort, order) => {
+      const ids = (await everyPage((cursor) => listUsers(sort, order, cursor, 2))).map((user) => user.id);
+      expect(ids.sort()).toEqual([...memberIds].sort());
+    },
+  );
+
+  it('page through the whole audit trail', async () => {
+    const events = await everyPage((cursor) => services.audit.list(accountId, { cursor, limit: 2 }));
+    expect(new Set(events.map((event) => event.id)).size).toBe(5);
+  });
+});

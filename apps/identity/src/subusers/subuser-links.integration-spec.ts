@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { Events, type Actor, type UpdateSubuserBody } from '#libs/contracts/index.js';
+import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
+import { IdentityServices } from '../database/services-harness-spec.js';
+
+const PASSWORD = 'quiet harbour semaphore';
+const client = { ip: '10.8.0.1' };
+const db = new IdentityTestDatabase();
+const services = new IdentityServices(db);
+
+beforeAll(async () => {
+  await db.start();
+  await services.start();
+});
+afterAll(() => db.stop());
+
+/** An account (its owner acts as the admin) with a subuser that has `email`: pending with an activation link, or active (password set). */
+async function subuserWith(status: 'pending' | 'active', email = `desk-${randomUUID().slice(0, 8)}@example.test`) {
+  const { accountId, userId } = await db.account();
+  const admin: Actor = services.actor('user', userId);
+  const { id } = await services.subusers.create({
+    actor: admin,
+    accountId,
+    client,
+    body: { login: 'desk', email, roles: ['Developer'], ...(status === 'active' ? { password: PASSWORD } : {}) },
+  });
+  const edit = (body: UpdateSubuserBody) => services.subusers.update({ actor: admin, accountId, subuserId: id, client, body });
+  const sendReset = async () => {
+    await services.subusers.sendPasswordReset({ actor: admin, accountId, subuserId: id, client });
+    return services.lastLinkToken(Events.PasswordResetRequested, id);
+  };
+  return { id, email, edit, sendReset };
+}
+
+const activate = (token: string) => services.auth.activate({ body: { token, password: 'brand new clocktower' }, client });
+const confirmReset = (token: string) => services.resets.confirm({ body: { token, password: 'brand new clocktower' }, client });
+
+describe("a subuser's outstanding links", () => {
+  it('stop working when its e-mail changes: the activation link mailed to the old address', async () => {
+    const subuser = await subuserWith('pending');
+    const token = await services.lastLinkToken(Events.SubuserInvited, subuser.id);
+    await subuser.edit({ email: 'someone-else@example.test' });
+    await expect(activate(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('stop working when its e-mail changes: the reset link mailed to the old address, also when the e-mail is taken away', async () => {
+    const changed = await subuserWith('active');
+    const changedToken = await changed.sendReset();
+    await changed.edit({ email: 'someone-else@example.test' });
+    await expect(confirmReset(changedToken)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const removed = await subuserWith('active');
+    const removedToken = await removed.sendReset();
+    await removed.edit({ email: null });
+    await expect(confirmReset(removedToken)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('keep working when the same e-mail is given again, or other fields change', async () => {
+    const subuser = await subuserWith('pending');
+    const token = await services.lastLinkToken(Events.SubuserInvited, subuser.id);
+    await subuser.edit({ email: subuser.email, description: 'Front desk' });
+    await expect(activate(token)).resolves.toEqual({ activated: true });
+  });
+
+  it('stop working when it is deactivated: activation and reset links', async () => {
+    const pending = await subuserWith('pending');
+    const activation = await services.lastLinkToken(Events.SubuserInvited, pending.id);
+    await pending.edit({ active: false });
+    await expect(activate(activation)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const active = await subuserWith('active');
+    const reset = await active.sendReset();
+    await active.edit({ active: false });
+    await expect(confirmReset(reset)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+});

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { UnitOfWork } from '../database/unit-of-work.js';
+import type { GateBroadcaster } from '../sessions/gate-broadcaster.js';
+import { MembershipEntity } from './membership.entity.js';
+import { UserEntity } from './user.entity.js';
+
+/** A person as given when they are added: who they are, and the language of their mails if they are new. */
+export interface NewPerson {
+  email: string;
+  firstName: string;
+  lastName: string;
+  phone: string;
+  locale: string;
+}
+
+/**
+ * The person with this e-mail (compared as PostgreSQL lower-cases it, as its unique column does),
+ * added as pending (no password yet) when there is none. Safe when two requests add the same new
+ * e-mail at once: the second waits for the first and then finds its person, rather than failing on
+ * the unique column. `lock`: lock the person's row until the transaction ends.
+ */
+export async function findOrAddPerson(manager: EntityManager, person: NewPerson, lock: boolean): Promise<UserEntity> {
+  await manager.query(
+    `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status, locale)
+     VALUES ($1, $2, $3, $4, $5, NULL, 'pending', $6)
+     ON CONFLICT (email_lower) DO NOTHING`,
+    [randomUUID(), person.email, person.firstName, person.lastName, person.phone, person.locale],
+  );
+  const query = manager.createQueryBuilder(UserEntity, 'u').where('u.email_lower = lower(:email)', { email: person.email });
+  if (lock) query.setLock('pessimistic_write');
+  return query.getOneOrFail();
+}
+
+/**
+ * Gateways keep the inactive memberships only of people who can sign in (the others have no
+ * session). When a person may sign in again (active again somewhere, or in a new account), their
+ * inactive memberships are told again, after the commit.
+ */
+export async function reassertSuspensions(unit: UnitOfWork, broadcaster: GateBroadcaster, userId: string): Promise<void> {
+  const inactive = await unit.manager.find(MembershipEntity, { where: { userId, active: false }, select: { accountId: true } });
+  for (const membership of inactive) {
+    broadcaster.suspensionChanged(unit, { accountId: membership.accountId, principalType: 'user', principalId: userId, suspended: true });
+  }
+}
