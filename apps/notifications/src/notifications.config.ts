@@ -29,7 +29,11 @@ export const notificationsEnv = {
   /** First retry delay; it doubles each attempt (with jitter) up to MAIL_RETRY_MAX_MS. */
   MAIL_RETRY_BASE_MS: integer('First retry delay after a temporary SMTP failure (ms), doubled each time', 10, 3_600_000, 5000),
   MAIL_RETRY_MAX_MS: integer('Longest retry delay (ms)', 10, 86_400_000, 1_800_000),
-  /** How long a mail being sent may go without news before JetStream gives it to another replica. */
+  /**
+   * How long an event in hand may go without news before JetStream gives it to another replica;
+   * also the lease of a mail being sent (renewed every third of it while the attempt lasts). One
+   * SMTP send is abandoned, and retried, after three quarters of it.
+   */
   MAIL_ACK_WAIT_MS: integer('How long JetStream waits for a silent replica before redelivering its event (ms)', 1000, 3_600_000, 60_000),
   /** Mails one address may receive in MAIL_RATE_WINDOW_MINUTES (0: no limit). Password-changed notices are counted but always sent. */
   MAIL_RATE_PER_RECIPIENT: integer('Mails one address may receive per window (0: unlimited)', 0, 1_000_000, 10),

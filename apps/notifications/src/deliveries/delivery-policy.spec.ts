@@ -2,20 +2,71 @@ import { afterFailure, classifySmtpError, isRateLimitExempt, retryDelayMs, retry
 
 const policy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 6000 };
 
+/** An SMTP refusal shaped as nodemailer's SMTP connection makes it (`_formatError`): the reply in `response` and after the message. */
+function refusal(code: 'EENVELOPE' | 'EMESSAGE' | 'EAUTH', command: string, reply: string, prefix = 'Refused') {
+  return Object.assign(new Error(`${prefix}: ${reply}`), { code, response: reply, responseCode: Number(reply.slice(0, 3)), command });
+}
+
 describe('classifySmtpError', () => {
   it.each([
-    ['550 on the recipient', { responseCode: 550, code: 'EENVELOPE', message: 'Recipient rejected' }, 'permanent'],
-    ['552 on the message', { responseCode: 552, code: 'EMESSAGE', message: 'Too big' }, 'permanent'],
-    ['5xx without a code', { responseCode: 554, message: 'No' }, 'permanent'],
+    ['550 on the recipient', { responseCode: 550, code: 'EENVELOPE', command: 'RCPT TO', message: 'Recipient rejected' }, 'permanent'],
+    ['552 on the message', { responseCode: 552, code: 'EMESSAGE', command: 'DATA', message: 'Too big' }, 'permanent'],
+    ['5xx without a code or command (not a reply nodemailer reports)', { responseCode: 554, message: 'No' }, 'temporary'],
     ['451 greylisting', { responseCode: 451, code: 'EMESSAGE', message: 'Try later' }, 'temporary'],
     ['421 shutting down', { responseCode: 421, code: 'EENVELOPE', message: 'Bye' }, 'temporary'],
     ['535 authentication failed (our configuration)', { responseCode: 535, code: 'EAUTH', message: 'Bad credentials' }, 'temporary'],
     ['connection refused', { code: 'ESOCKET', message: 'connect ECONNREFUSED 127.0.0.1:25' }, 'temporary'],
     ['a timeout', { code: 'ETIMEDOUT', message: 'Timeout' }, 'temporary'],
     ['a TLS failure with 5xx', { responseCode: 530, code: 'ETLS', message: 'Must issue STARTTLS' }, 'temporary'],
+    ['a send abandoned (its signal aborted)', { code: 'EABORT', message: 'Message sending aborted' }, 'temporary'],
     ['something odd', 'boom', 'temporary'],
   ])('%s is %s', (_label, error, kind) => {
     expect(classifySmtpError(error).kind).toBe(kind);
+  });
+
+  describe('replies as nodemailer reports them', () => {
+    it.each([
+      [
+        'unknown mailbox at RCPT TO (5.1.1)',
+        refusal('EENVELOPE', 'RCPT TO', '550 5.1.1 <ada@example.com>: Recipient address rejected: User unknown', 'Recipient command failed'),
+      ],
+      [
+        'every recipient refused, mailbox disabled (5.2.1)',
+        refusal('EENVELOPE', 'RCPT TO', '550 5.2.1 <ada@example.com>: Mailbox disabled', "Can't send mail - all recipients were rejected"),
+      ],
+      ['mailbox full at RCPT TO (5.2.2)', refusal('EENVELOPE', 'RCPT TO', '552 5.2.2 Mailbox full')],
+      ['no such user at RCPT TO, without enhanced status', refusal('EENVELOPE', 'RCPT TO', '550 No such user here')],
+      ['content refused after DATA', refusal('EMESSAGE', 'DATA', '554 5.6.0 Message content rejected', 'Message failed')],
+      ['message too big after DATA', refusal('EMESSAGE', 'DATA', '552 5.3.4 Message size exceeds fixed limit', 'Message failed')],
+    ])('%s is permanent', (_label, error) => {
+      expect(classifySmtpError(error).kind).toBe('permanent');
+    });
+
+    it.each([
+      ['authentication required at MAIL FROM (530)', refusal('EENVELOPE', 'MAIL FROM', '530 5.7.0 Authentication required', 'Mail command failed')],
+      [
+        'sender refused at MAIL FROM (553)',
+        refusal('EENVELOPE', 'MAIL FROM', '553 5.7.1 <no-reply@portico.test>: Sender address rejected: not owned by user', 'Mail command failed'),
+      ],
+      [
+        'sender domain unknown at MAIL FROM (550 5.1.8)',
+        refusal('EENVELOPE', 'MAIL FROM', '550 5.1.8 <no-reply@portico.test>: Sender address rejected: Domain not found', 'Mail command failed'),
+      ],
+      ['any 5xx at MAIL FROM, without enhanced status', refusal('EENVELOPE', 'MAIL FROM', '550 Sender not allowed', 'Mail command failed')],
+      [
+        'relaying denied at RCPT TO (554 5.7.1)',
+        refusal('EENVELOPE', 'RCPT TO', '554 5.7.1 <ada@example.com>: Relay access denied', "Can't send mail - all recipients were rejected"),
+      ],
+      ['authentication required at RCPT TO (530)', refusal('EENVELOPE', 'RCPT TO', '530 Authentication required', 'Recipient command failed')],
+      [
+        'sender not authorized after DATA (550 5.7.26, DMARC)',
+        refusal('EMESSAGE', 'DATA', '550 5.7.26 Unauthenticated email is not accepted', 'Message failed'),
+      ],
+      ['policy refusal of the DATA command', refusal('EENVELOPE', 'DATA', '554 5.7.1 Service unavailable', 'Data command failed')],
+      ['a 5xx to the DATA command itself', refusal('EENVELOPE', 'DATA', '554 Transaction failed', 'Data command failed')],
+    ])('%s is temporary (our set-up, not the mail)', (_label, error) => {
+      expect(classifySmtpError(error).kind).toBe('temporary');
+    });
   });
 
   it('keeps a short one-line message', () => {

@@ -21,24 +21,46 @@ export interface SmtpFailure {
 /** What becomes of a mail after a failed attempt. */
 export type AfterFailure = { status: 'pending'; retryInMs: number } | { status: 'failed' | 'dead' };
 
-/** nodemailer's error codes that say "this message was refused" (rather than "the link or our set-up failed"). */
-const MESSAGE_REFUSALS = new Set(['EENVELOPE', 'EMESSAGE']);
+/** The parts of nodemailer's SMTP errors that say who refused what. */
+interface SmtpErrorShape {
+  /** The reply's code (550). */
+  responseCode?: unknown;
+  /** nodemailer's kind of error: `EENVELOPE` (MAIL FROM, RCPT TO or DATA refused), `EMESSAGE` (the message refused after DATA), `EAUTH`, `ESOCKET` ... */
+  code?: unknown;
+  /** The command the reply answered: `MAIL FROM`, `RCPT TO`, `DATA` ... */
+  command?: unknown;
+  /** The server's reply, as it came ("550 5.1.1 <ada@example.com>: Recipient address rejected"). */
+  response?: unknown;
+  message?: unknown;
+}
+
+/** The subject of an enhanced status code (RFC 3463) after the reply code: "550 5.1.1 ..." -> 1 (addressing). */
+const ENHANCED_STATUS_SUBJECT = /^\d{3}[ -][245]\.(\d{1,3})\.\d{1,3}\b/;
+/** Reply codes about one mailbox when the server gives no enhanced status (RFC 5321 4.2.2): unavailable, not local, over quota, name not allowed. */
+const MAILBOX_REPLIES = new Set([550, 551, 552, 553]);
 
 /**
- * A 5xx reply to this message (its sender, recipient or content) is permanent. Everything else is
- * temporary: 4xx, connection refused or cut, timeouts, TLS problems, and also authentication
- * failures, even 5xx ones (535), because those are our configuration, not the mail: once an
- * operator fixes it, the mails still waiting go out.
+ * A 5xx reply is permanent only when it is about this mail: a recipient refused at RCPT TO for
+ * its address or mailbox (enhanced status 5.1.x or 5.2.x, or without one 550-553), or the content
+ * refused after DATA. Everything else is temporary, because it is about our set-up or the link,
+ * and once that is mended the waiting mails go out: 4xx, connection refused or cut, timeouts, TLS;
+ * any refusal of the sender (MAIL FROM), "authentication required" (530), policy and security
+ * refusals (5.7.x: relaying denied, sender not authorized, authentication failures such as 535).
  */
 export function classifySmtpError(error: unknown): SmtpFailure {
-  const { responseCode, code, message } = (error ?? {}) as { responseCode?: unknown; code?: unknown; message?: unknown };
-  const text = (typeof message === 'string' && message.length > 0 ? message : String(error)).replace(/\s+/g, ' ').slice(0, 500);
-  const permanent =
-    typeof responseCode === 'number' &&
-    responseCode >= 500 &&
-    responseCode < 600 &&
-    (code === undefined || (typeof code === 'string' && MESSAGE_REFUSALS.has(code)));
-  return { kind: permanent ? 'permanent' : 'temporary', message: text };
+  const shape = (error ?? {}) as SmtpErrorShape;
+  const text = (typeof shape.message === 'string' && shape.message.length > 0 ? shape.message : String(error)).replace(/\s+/g, ' ').slice(0, 500);
+  return { kind: refusesThisMail(shape) ? 'permanent' : 'temporary', message: text };
+}
+
+/** Whether a reply refuses this very mail for good (see {@link classifySmtpError}). */
+function refusesThisMail({ responseCode, code, command, response }: SmtpErrorShape): boolean {
+  if (typeof responseCode !== 'number' || responseCode < 500 || responseCode >= 600 || responseCode === 530) return false;
+  const status = typeof response === 'string' ? ENHANCED_STATUS_SUBJECT.exec(response) : null;
+  const subject = status ? Number(status[1]) : null;
+  if (subject === 7) return false;
+  if (command === 'RCPT TO' && code === 'EENVELOPE') return subject === null ? MAILBOX_REPLIES.has(responseCode) : subject === 1 || subject === 2;
+  return command === 'DATA' && code === 'EMESSAGE';
 }
 
 /**

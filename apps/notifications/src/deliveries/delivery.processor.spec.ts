@@ -4,9 +4,11 @@ import { Events, type DeliveryStatus, type EventEnvelope } from '#libs/contracts
 import { MailRenderer, type RenderedMail } from '../mail/mail-renderer.js';
 import { MailSender } from '../mail/mailer.js';
 import { TemplateCatalog } from '../mail/template-catalog.js';
+import type { NotificationsConfig } from '../notifications.config.js';
+import { deliverySettings } from '../notifications.module.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
-import { DeliveryStore, FINAL_STATUSES, type Claim, type NewDelivery, type PagedDelivery, type RateLimits } from './delivery.store.js';
+import { DeliveryStore, FINAL_STATUSES, type Claim, type ClaimTicket, type NewDelivery, type PagedDelivery, type RateLimits } from './delivery.store.js';
 
 /** The store's state machine in memory, with a clock the test moves. */
 class MemoryStore extends DeliveryStore {
@@ -43,23 +45,35 @@ class MemoryStore extends DeliveryStore {
     return Promise.resolve({ kind: 'claimed', delivery: { ...row }, reclaimed });
   }
 
-  markSent(eventId: string): Promise<void> {
+  renewLease(ticket: ClaimTicket, leaseMs: number): Promise<boolean> {
+    return Promise.resolve(this.update(ticket, { leaseUntil: new Date(this.now + leaseMs) }));
+  }
+
+  markSent(eventId: string): Promise<boolean> {
     if (this.failMarkSent > 0) {
       this.failMarkSent -= 1;
       return Promise.reject(new Error('database away'));
     }
-    Object.assign(this.rows.get(eventId)!, { status: 'sent', sentAt: new Date(this.now), leaseUntil: null, lastError: null });
-    return Promise.resolve();
+    const row = this.rows.get(eventId)!;
+    if (row.status === 'sent') return Promise.resolve(false);
+    Object.assign(row, { status: 'sent', sentAt: new Date(this.now), leaseUntil: null, lastError: null });
+    return Promise.resolve(true);
   }
 
-  markRetry(eventId: string, error: string, retryInMs: number): Promise<void> {
-    Object.assign(this.rows.get(eventId)!, { status: 'pending', lastError: error, nextAttemptAt: new Date(this.now + retryInMs), leaseUntil: null });
-    return Promise.resolve();
+  markRetry(ticket: ClaimTicket, error: string, retryInMs: number): Promise<boolean> {
+    return Promise.resolve(this.update(ticket, { status: 'pending', lastError: error, nextAttemptAt: new Date(this.now + retryInMs), leaseUntil: null }));
   }
 
-  markFinal(eventId: string, status: 'failed' | 'dead', error: string): Promise<void> {
-    Object.assign(this.rows.get(eventId)!, { status, lastError: error, leaseUntil: null });
-    return Promise.resolve();
+  markFinal(ticket: ClaimTicket, status: 'failed' | 'dead', error: string): Promise<boolean> {
+    return Promise.resolve(this.update(ticket, { status, lastError: error, leaseUntil: null }));
+  }
+
+  /** Applies `change` if the claim is still held, as the real store does. */
+  private update(ticket: ClaimTicket, change: Partial<DeliveryEntity>): boolean {
+    const row = this.rows.get(ticket.eventId);
+    if (!row || row.status !== 'sending' || row.attempts !== ticket.attempt) return false;
+    Object.assign(row, change);
+    return true;
   }
 
   page(): Promise<PagedDelivery[]> {
@@ -112,6 +126,7 @@ class ScriptedSender extends MailSender {
 const settings: DeliverySettings = {
   retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000 },
   leaseMs: 30_000,
+  sendDeadlineMs: 20_000,
   limits: { perRecipient: 10, perAccount: 1000, windowMinutes: 60 },
   smtpConcurrency: 2,
 };
@@ -217,7 +232,7 @@ describe('DeliveryProcessor', () => {
 
   it('stops at a permanent refusal (5xx) and records it', async () => {
     const event = invitation();
-    sender.script.push(Object.assign(new Error('550 no such user'), { responseCode: 550, code: 'EENVELOPE' }));
+    sender.script.push(Object.assign(new Error('550 no such user'), { responseCode: 550, code: 'EENVELOPE', command: 'RCPT TO' }));
     await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
     expect(store.rows.get(event.id)).toMatchObject({ status: 'failed', attempts: 1, lastError: '550 no such user' });
     await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
@@ -315,5 +330,15 @@ describe('DeliveryProcessor', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('the delivery settings of a configuration', () => {
+  it.each([1000, 3000, 60_000])('give one SMTP send a deadline shorter than its lease (MAIL_ACK_WAIT_MS %i)', (ackWaitMs) => {
+    const config = { MAIL_ACK_WAIT_MS: ackWaitMs, SMTP_POOL_SIZE: 4, MAIL_MAX_ATTEMPTS: 12, MAIL_RETRY_BASE_MS: 5000, MAIL_RETRY_MAX_MS: 1_800_000 };
+    const { leaseMs, sendDeadlineMs } = deliverySettings(config as NotificationsConfig);
+    expect(leaseMs).toBe(ackWaitMs);
+    expect(sendDeadlineMs).toBeGreaterThan(0);
+    expect(sendDeadlineMs).toBeLessThan(leaseMs);
   });
 });

@@ -4,8 +4,9 @@ import type { EventEnvelope, MailTemplate } from '#libs/contracts/index.js';
 import { LOGGER } from '#libs/platform/index.js';
 import { MailSender } from '../mail/mailer.js';
 import { InvalidEventError, MailRenderer, templateFor, type RenderedMail } from '../mail/mail-renderer.js';
-import { afterFailure, classifySmtpError, isRateLimitExempt, type RetryPolicy } from './delivery-policy.js';
-import { DeliveryStore, type NewDelivery, type RateLimits } from './delivery.store.js';
+import { afterFailure, classifySmtpError, isRateLimitExempt, type RetryPolicy, type SmtpFailure } from './delivery-policy.js';
+import { DeliveryStore, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { Slots } from './slots.js';
 
 /** What the consumer does with the event once {@link DeliveryProcessor.process} is done: acknowledge it, or have it back later. */
@@ -17,8 +18,10 @@ export const DELIVERY_SETTINGS = Symbol('DELIVERY_SETTINGS');
 /** The knobs of delivery, from the configuration. */
 export interface DeliverySettings {
   retry: RetryPolicy;
-  /** How long a claimed mail belongs to the replica sending it (the consumer's ack wait). */
+  /** How long a claimed mail belongs to the replica sending it (the consumer's ack wait); renewed every third of it while the attempt lasts. */
   leaseMs: number;
+  /** How long one SMTP send may take before it is abandoned (and retried): shorter than the lease, so an attempt ends before its lease could. */
+  sendDeadlineMs: number;
   limits: Omit<RateLimits, 'exempt'>;
   /** Mails handed to SMTP at once (the SMTP pool's size): a mail is claimed only when it can go out at once. */
   smtpConcurrency: number;
@@ -29,6 +32,8 @@ const DONE: Outcome = { kind: 'done' };
 const LOOK_AGAIN_MS = 1000;
 /** Pauses between the tries to record a mail the SMTP server accepted, when the database hiccups. */
 const RECORD_SENT_PAUSES_MS = [50, 250, 1000, 3000];
+/** An event whose mail another attempt took over comes back this soon: acknowledged then if that attempt is done, left to it otherwise. */
+const TAKEN_OVER: Outcome = { kind: 'retry', delayMs: LOOK_AGAIN_MS };
 
 /**
  * The life of one mail, exactly once per event: record it (unique per event, counted against the
@@ -59,10 +64,7 @@ export class DeliveryProcessor {
     if (!template) return DONE;
     const mail = await this.renderOrRecord(event, template);
     if (!mail) return DONE;
-    if (this.acceptedUnrecorded.has(event.id)) {
-      await this.recordSent(event.id);
-      return DONE;
-    }
+    if (this.acceptedUnrecorded.has(event.id)) return this.recordSent(event.id);
     return this.sending.with(() => this.claimAndSend(event, mail));
   }
 
@@ -84,43 +86,68 @@ export class DeliveryProcessor {
             { eventId: event.id, deliveryId: claim.delivery.id },
             'A previous attempt stopped mid-send (process ended); sending again, the recipient may get this mail twice (same Message-ID)',
           );
-        return this.send(event, mail, claim.delivery.attempts);
+        return this.attempt({ eventId: event.id, attempt: claim.delivery.attempts }, mail);
     }
   }
 
-  private async send(event: EventEnvelope, mail: RenderedMail, attempts: number): Promise<Outcome> {
+  /** One SMTP attempt under a claim: its lease renewed until the outcome is recorded. */
+  private async attempt(ticket: ClaimTicket, mail: RenderedMail): Promise<Outcome> {
+    const lease = new LeaseKeeper(this.store, ticket, this.settings.leaseMs, this.logger);
     try {
-      await this.sender.send(mail, this.sender.messageIdFor(event.id));
+      return await this.send(ticket, mail, lease.lost);
+    } finally {
+      await lease.stop();
+    }
+  }
+
+  /** Hands the mail to SMTP, abandoning the send at its deadline or once the claim is lost; records the outcome. */
+  private async send(ticket: ClaimTicket, mail: RenderedMail, claimLost: AbortSignal): Promise<Outcome> {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new Error(`no answer from the SMTP server within ${this.settings.sendDeadlineMs} ms`)),
+      this.settings.sendDeadlineMs,
+    );
+    const stop = AbortSignal.any([claimLost, deadline.signal]);
+    try {
+      await this.sender.send(mail, this.sender.messageIdFor(ticket.eventId), stop);
     } catch (error) {
-      return this.failed(event, mail, attempts, error);
+      return this.failed(ticket, mail, stop.aborted ? abandoned(stop.reason) : classifySmtpError(error));
+    } finally {
+      clearTimeout(timer);
     }
     // Nothing but recording "sent" between the server's acceptance and here: this is the window.
-    await this.recordSent(event.id);
-    return DONE;
+    return this.recordSent(ticket.eventId);
   }
 
-  private async failed(event: EventEnvelope, mail: RenderedMail, attempts: number, error: unknown): Promise<Outcome> {
-    const failure = classifySmtpError(error);
-    const next = afterFailure(attempts, failure, this.settings.retry);
-    const context = { eventId: event.id, template: mail.template, attempts, error: failure.message };
+  private async failed(ticket: ClaimTicket, mail: RenderedMail, failure: SmtpFailure): Promise<Outcome> {
+    const next = afterFailure(ticket.attempt, failure, this.settings.retry);
+    const context = { eventId: ticket.eventId, template: mail.template, attempts: ticket.attempt, error: failure.message };
     if (next.status === 'pending') {
-      await this.store.markRetry(event.id, failure.message, next.retryInMs);
+      if (!(await this.store.markRetry(ticket, failure.message, next.retryInMs))) return this.takenOver(ticket, 'not sent (retry)');
       this.logger.warn({ ...context, retryInMs: next.retryInMs }, 'Mail not sent; will retry');
       return { kind: 'retry', delayMs: next.retryInMs };
     }
-    await this.store.markFinal(event.id, next.status, failure.message);
-    if (next.status === 'dead') this.logger.error(context, `Mail is a dead letter: gave up after ${attempts} attempts`);
+    if (!(await this.store.markFinal(ticket, next.status, failure.message))) return this.takenOver(ticket, `not sent (${next.status})`);
+    if (next.status === 'dead') this.logger.error(context, `Mail is a dead letter: gave up after ${ticket.attempt} attempts`);
     else this.logger.error(context, 'Mail refused for good by the SMTP server');
     return DONE;
   }
 
-  /** Records `sent`, insisting for a few seconds; if the database stays away, remembers it so this process never sends the mail again. */
-  private async recordSent(eventId: string): Promise<void> {
+  /**
+   * Records `sent`, insisting for a few seconds; if the database stays away, remembers it so this
+   * process never sends the mail again. Recorded even if another attempt took the claim over
+   * meanwhile: the mail did go out, and that attempt must not send it once more.
+   */
+  private async recordSent(eventId: string): Promise<Outcome> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.store.markSent(eventId);
+        if (!(await this.store.markSent(eventId)))
+          this.logger.warn(
+            { eventId },
+            'Mail was already recorded sent: another attempt sent it too (same Message-ID), or an earlier try to record it went through',
+          );
         this.acceptedUnrecorded.delete(eventId);
-        return;
+        return DONE;
       } catch (error) {
         if (attempt >= RECORD_SENT_PAUSES_MS.length) {
           this.acceptedUnrecorded.add(eventId);
@@ -129,6 +156,21 @@ export class DeliveryProcessor {
         await new Promise((resolve) => setTimeout(resolve, RECORD_SENT_PAUSES_MS[attempt]));
       }
     }
+  }
+
+  /**
+   * The outcome of an attempt whose claim another attempt took over (its lease ran out while this
+   * one was stalled): nothing is recorded, so the later attempt's outcome stands. The event is not
+   * acknowledged at once: that attempt may hold another delivery of the same JetStream message,
+   * whose scheduled retry an acknowledgement would cancel; it comes back in a moment and is
+   * acknowledged then if the mail is final.
+   */
+  private takenOver(ticket: ClaimTicket, outcome: string): Outcome {
+    this.logger.warn(
+      { eventId: ticket.eventId, attempt: ticket.attempt, outcome },
+      'Another attempt took this mail over while it was being sent; its outcome is left to that attempt',
+    );
+    return TAKEN_OVER;
   }
 
   private async renderOrRecord(event: EventEnvelope, template: MailTemplate): Promise<RenderedMail | null> {
@@ -159,4 +201,9 @@ export class DeliveryProcessor {
       messageId: this.sender.messageIdFor(event.id),
     };
   }
+}
+
+/** The failure of a send abandoned (its deadline passed, or its claim was lost): temporary, a later attempt may succeed. */
+function abandoned(reason: unknown): SmtpFailure {
+  return { kind: 'temporary', message: `send abandoned: ${reason instanceof Error ? reason.message : String(reason)}` };
 }

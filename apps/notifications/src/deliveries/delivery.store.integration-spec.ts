@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { notificationsDatabase } from '../notifications.database.js';
-import { PostgresDeliveryStore, type NewDelivery, type RateLimits } from './delivery.store.js';
+import { PostgresDeliveryStore, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 
 const database = new TestDatabase();
 let dataSource: DataSource;
@@ -22,6 +22,11 @@ function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
     messageId: '<x@portico.test>',
     ...overrides,
   };
+}
+
+/** The claim of a mail's first attempt. */
+function firstAttempt(mail: NewDelivery): ClaimTicket {
+  return { eventId: mail.eventId, attempt: 1 };
 }
 
 async function statusOf(eventId: string): Promise<{ status: string; attempts: number; last_error: string | null }> {
@@ -100,7 +105,7 @@ describe('the delivery record of an event', () => {
     const mail = delivery();
     await store.admit(mail, limits);
     await store.claim(mail.eventId, 60_000);
-    await store.markRetry(mail.eventId, '451 later', 300);
+    await store.markRetry(firstAttempt(mail), '451 later', 300);
     const early = await store.claim(mail.eventId, 60_000);
     expect(early.kind).toBe('wait');
     expect((early as { delayMs: number }).delayMs).toBeLessThanOrEqual(300);
@@ -113,8 +118,37 @@ describe('the delivery record of an event', () => {
     await store.admit(mail, limits);
     await store.claim(mail.eventId, 60_000);
     if (status === 'sent') await store.markSent(mail.eventId);
-    else await store.markFinal(mail.eventId, status, 'why');
+    else await store.markFinal(firstAttempt(mail), status, 'why');
     expect(await store.claim(mail.eventId, 60_000)).toEqual({ kind: 'final', status });
+  });
+
+  it('has its lease renewed, and its outcome recorded, only by the attempt that holds its claim', async () => {
+    const mail = delivery();
+    await store.admit(mail, limits);
+    await store.claim(mail.eventId, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await store.claim(mail.eventId, 60_000)).toMatchObject({ kind: 'claimed', reclaimed: true, delivery: { attempts: 2 } });
+    const stale = firstAttempt(mail);
+    const current = { eventId: mail.eventId, attempt: 2 };
+
+    expect(await store.renewLease(stale, 60_000)).toBe(false);
+    expect(await store.markRetry(stale, '451 later', 0)).toBe(false);
+    expect(await store.markFinal(stale, 'failed', '550 no')).toBe(false);
+    expect(await statusOf(mail.eventId)).toEqual({ status: 'sending', attempts: 2, last_error: null });
+
+    expect(await store.renewLease(current, 60_000)).toBe(true);
+    expect(await store.markFinal(current, 'dead', '451 \u0000later')).toBe(true);
+    expect(await statusOf(mail.eventId)).toEqual({ status: 'dead', attempts: 2, last_error: '451 later' });
+    expect(await store.renewLease(current, 60_000)).toBe(false);
+  });
+
+  it('is recorded sent by whichever attempt learns the server accepted it, once', async () => {
+    const mail = delivery();
+    await store.admitAndClaim(mail, limits, 60_000);
+    await store.markRetry(firstAttempt(mail), '451 later', 0);
+    expect(await store.markSent(mail.eventId)).toBe(true);
+    expect(await statusOf(mail.eventId)).toEqual({ status: 'sent', attempts: 1, last_error: null });
+    expect(await store.markSent(mail.eventId)).toBe(false);
   });
 
   it('is recorded already claimed by admitAndClaim when new (one round trip), and claimed as usual after', async () => {
@@ -122,7 +156,7 @@ describe('the delivery record of an event', () => {
     const first = await store.admitAndClaim(mail, limits, 60_000);
     expect(first).toMatchObject({ kind: 'claimed', reclaimed: false, delivery: { status: 'sending', attempts: 1, eventId: mail.eventId } });
     expect(await store.admitAndClaim(mail, limits, 60_000)).toMatchObject({ kind: 'wait', because: 'sending' });
-    await store.markRetry(mail.eventId, '451', 0);
+    await store.markRetry(firstAttempt(mail), '451', 0);
     expect(await store.admitAndClaim(mail, limits, 60_000)).toMatchObject({ kind: 'claimed', delivery: { attempts: 2 } });
   });
 

@@ -36,6 +36,17 @@ export type Claim =
   | { kind: 'wait'; delayMs: number; because: 'retry' | 'sending' }
   | { kind: 'missing' };
 
+/**
+ * What proves an attempt still holds the claim on a mail: the event, and the attempt number its
+ * claim gave. Renewing the lease and recording the outcome succeed only while the row is still
+ * `sending` with that attempt number, so an attempt that lost its claim (its lease ran out and
+ * another replica took the mail) cannot overwrite what the later attempt records.
+ */
+export interface ClaimTicket {
+  eventId: string;
+  attempt: number;
+}
+
 /** A page request of the delivery log. */
 export interface DeliveryPageQuery {
   accountId: string;
@@ -62,9 +73,18 @@ export abstract class DeliveryStore {
   abstract admitUnsendable(delivery: NewDelivery, reason: string): Promise<void>;
   /** Takes the mail of an event for one SMTP attempt, if it is due and nobody else holds it. */
   abstract claim(eventId: string, leaseMs: number): Promise<Claim>;
-  abstract markSent(eventId: string): Promise<void>;
-  abstract markRetry(eventId: string, error: string, retryInMs: number): Promise<void>;
-  abstract markFinal(eventId: string, status: 'failed' | 'dead', error: string): Promise<void>;
+  /** Extends the lease of a claim still held to now + `leaseMs`; false when the claim is gone. */
+  abstract renewLease(ticket: ClaimTicket, leaseMs: number): Promise<boolean>;
+  /**
+   * Records the mail `sent`; false (nothing changed) when it already was. Unlike the other marks it
+   * does not need the claim: that the server accepted the mail is a fact whichever attempt learns
+   * it, and recording it over a later attempt's failure spares the recipient one more copy.
+   */
+  abstract markSent(eventId: string): Promise<boolean>;
+  /** Puts the mail back `pending` until its next attempt, if the claim is still held; false (nothing changed) otherwise. */
+  abstract markRetry(ticket: ClaimTicket, error: string, retryInMs: number): Promise<boolean>;
+  /** Records the mail `failed` or `dead`, if the claim is still held; false (nothing changed) otherwise. */
+  abstract markFinal(ticket: ClaimTicket, status: 'failed' | 'dead', error: string): Promise<boolean>;
   /** One page of an account's log, newest first. */
   abstract page(query: DeliveryPageQuery): Promise<PagedDelivery[]>;
   /** Drops counters older than the window; returns how many. */
@@ -112,6 +132,25 @@ async function lockCounters(manager: EntityManager, recipient: string | null, ac
   );
 }
 
+/** Text PostgreSQL can store: without NUL characters, which its text type refuses (an event carrying one would otherwise fail for ever). */
+function storable(text: string): string {
+  return text.replace(/\u0000/g, '');
+}
+
+/** A new mail's texts, storable. */
+function storableDelivery(delivery: NewDelivery): NewDelivery {
+  return {
+    ...delivery,
+    eventType: storable(delivery.eventType),
+    recipient: storable(delivery.recipient),
+    locale: storable(delivery.locale),
+    messageId: delivery.messageId === null ? null : storable(delivery.messageId),
+  };
+}
+
+/** The condition of every change an attempt makes to its mail: the claim ($1 event, $2 attempt) is still its own. */
+const CLAIM_HELD = `event_id = $1 AND status = 'sending' AND attempts = $2`;
+
 const COLUMNS = `id, event_id AS "eventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
   last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
   next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt"`;
@@ -153,7 +192,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
    * other mail to its recipient and account to commit (see {@link lockCounters}); an exempt mail,
    * which only counts, needs no wait and costs one statement.
    */
-  private async record(delivery: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
+  private async record(unsafe: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
+    const delivery = storableDelivery(unsafe);
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
     const limited = !limits.exempt && (recipientLimit > 0 || accountLimit > 0);
@@ -227,7 +267,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
   }
 
   async admitUnsendable(delivery: NewDelivery, reason: string): Promise<void> {
-    await this.insert(this.dataSource.manager, delivery, 'failed', reason);
+    await this.insert(this.dataSource.manager, storableDelivery(delivery), 'failed', storable(reason));
   }
 
   async claim(eventId: string, leaseMs: number): Promise<Claim> {
@@ -258,27 +298,41 @@ export class PostgresDeliveryStore extends DeliveryStore {
     return { kind: 'wait', delayMs: Math.max(0, Number(row.waitMs ?? 0)), because: row.status === 'pending' ? 'retry' : 'sending' };
   }
 
-  async markSent(eventId: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE deliveries SET status = 'sent', sent_at = now(), last_error = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = now() WHERE event_id = $1`,
+  async renewLease(ticket: ClaimTicket, leaseMs: number): Promise<boolean> {
+    return this.updateHeld(ticket, `lease_until = now() + make_interval(secs => $3::double precision / 1000)`, [leaseMs]);
+  }
+
+  async markSent(eventId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `WITH marked AS (
+         UPDATE deliveries SET status = 'sent', sent_at = now(), last_error = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
+         WHERE event_id = $1 AND status <> 'sent' RETURNING 1
+       )
+       SELECT 1 FROM marked`,
       [eventId],
     );
+    return rows.length === 1;
   }
 
-  async markRetry(eventId: string, error: string, retryInMs: number): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', last_error = $2, lease_until = NULL,
-         next_attempt_at = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
-       WHERE event_id = $1`,
-      [eventId, error, retryInMs],
+  async markRetry(ticket: ClaimTicket, error: string, retryInMs: number): Promise<boolean> {
+    return this.updateHeld(
+      ticket,
+      `status = 'pending', last_error = $3, lease_until = NULL, next_attempt_at = now() + make_interval(secs => $4::double precision / 1000), updated_at = now()`,
+      [storable(error), retryInMs],
     );
   }
 
-  async markFinal(eventId: string, status: 'failed' | 'dead', error: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE deliveries SET status = $2, last_error = $3, lease_until = NULL, next_attempt_at = NULL, updated_at = now() WHERE event_id = $1`,
-      [eventId, status, error],
+  async markFinal(ticket: ClaimTicket, status: 'failed' | 'dead', error: string): Promise<boolean> {
+    return this.updateHeld(ticket, `status = $3, last_error = $4, lease_until = NULL, next_attempt_at = NULL, updated_at = now()`, [status, storable(error)]);
+  }
+
+  /** Applies `assignments` (their parameters from $3) to the mail of a claim still held; true when it was. */
+  private async updateHeld(ticket: ClaimTicket, assignments: string, params: unknown[] = []): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `WITH held AS (UPDATE deliveries SET ${assignments} WHERE ${CLAIM_HELD} RETURNING 1) SELECT 1 FROM held`,
+      [ticket.eventId, ticket.attempt, ...params],
     );
+    return rows.length === 1;
   }
 
   async page(query: DeliveryPageQuery): Promise<PagedDelivery[]> {

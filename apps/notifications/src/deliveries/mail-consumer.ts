@@ -18,9 +18,11 @@ const RESTART_PAUSE_MS = 1000;
  * Reads identity's events from JetStream with a durable pull consumer and explicit acks, several
  * at once (MAIL_CONCURRENCY). Each event is acknowledged only once its mail reached a final
  * state; otherwise it is negatively acknowledged with the delay its retry schedule asks for, so
- * JetStream itself keeps the pending retries across restarts. While a mail is being sent the
- * consumer tells JetStream it is still working, so a slow SMTP server does not cause a
- * redelivery to another replica. On shutdown it stops pulling and lets the mails in hand finish.
+ * JetStream itself keeps the pending retries across restarts. From the moment an event is read
+ * until it is answered (waiting for a free slot, then while its mail is being sent) the consumer
+ * tells JetStream it is still working, so a slow SMTP server does not cause a redelivery to
+ * another replica; and it pulls one event at a time, so none waits in a buffer unreported. On
+ * shutdown it stops pulling and lets the mails in hand finish.
  */
 @Injectable()
 export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -77,7 +79,9 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     const config = this.consumerConfig();
     await manager.consumers.add(EVENTS_STREAM, config).catch(() => manager.consumers.update(EVENTS_STREAM, MAIL_CONSUMER, config));
     const consumer = await jetstream(this.link.connection).consumers.get(EVENTS_STREAM, MAIL_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: this.config.MAIL_CONCURRENCY * 2 });
+    // One event requested at a time, the next only once the pump has read this one: an event
+    // buffered in the client would get no working() and be redelivered after the ack wait.
+    this.messages = await consumer.consume({ max_messages: 1 });
   }
 
   /** Consumes until stopped; should the subscription itself fail (consumer deleted, stream lost), sets it up again. */
@@ -94,19 +98,27 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Hands each event to a free slot, reporting it in progress from the moment it is read. */
   private async pump(messages: ConsumerMessages): Promise<void> {
     for await (const message of messages) {
       if (this.stopped) {
         message.nak();
         continue;
       }
+      const progress = this.reportProgress(message);
       await this.slots.take();
       const task: Promise<void> = this.handle(message).finally(() => {
+        clearInterval(progress);
         this.inHand.delete(task);
         this.slots.give();
       });
       this.inHand.add(task);
     }
+  }
+
+  /** Tells JetStream every third of the ack wait, until the interval is cleared, that the event is still in hand. */
+  private reportProgress(message: JsMsg): NodeJS.Timeout {
+    return setInterval(() => message.working(), Math.max(500, this.config.MAIL_ACK_WAIT_MS / 3));
   }
 
   private async handle(message: JsMsg): Promise<void> {
@@ -116,7 +128,6 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       message.term('unreadable');
       return;
     }
-    const heartbeat = setInterval(() => message.working(), Math.max(500, this.config.MAIL_ACK_WAIT_MS / 3));
     let outcome: Outcome;
     try {
       outcome = await this.processor.process(event);
@@ -124,8 +135,6 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       const delayMs = backoffMs(message.info.deliveryCount);
       this.logger.warn({ err: error, eventId: event.id, type: event.type, retryInMs: delayMs }, 'Event handling failed; it will be delivered again');
       outcome = { kind: 'retry', delayMs };
-    } finally {
-      clearInterval(heartbeat);
     }
     if (outcome.kind === 'done') message.ack();
     else message.nak(outcome.delayMs);

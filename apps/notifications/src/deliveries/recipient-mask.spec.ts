@@ -18,6 +18,18 @@ describe('maskAddressesIn', () => {
     expect(maskAddressesIn('550 5.1.1 <ada@example.com>: Recipient address rejected')).toBe('550 5.1.1 <a***@example.com>: Recipient address rejected');
   });
 
+  it.each([
+    [
+      'with an apostrophe in it',
+      "550 5.1.1 <jean.dupont'secret@example.com>: Recipient address rejected",
+      '550 5.1.1 <j***@example.com>: Recipient address rejected',
+    ],
+    ['with the other characters an address may have', "550 <o'brien!#$%&*+/=?^_`{|}~-x@example.com> unknown", '550 <o***@example.com> unknown'],
+    ['between single quotes', "550 'ada@example.com' unknown", "550 'a***@example.com' unknown"],
+  ])('masks an address %s', (_label, text, masked) => {
+    expect(maskAddressesIn(text)).toBe(masked);
+  });
+
   it('leaves text without addresses as it is', () => {
     expect(maskAddressesIn('connect ECONNREFUSED 127.0.0.1:25')).toBe('connect ECONNREFUSED 127.0.0.1:25');
   });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Events, type EventEnvelope, type EventType, type MailTemplate } from '#libs/contracts/index.js';
 import { formatInstant, InvalidEventError, MailRenderer, templateFor, webLink } from './mail-renderer.js';
 import { TemplateCatalog } from './template-catalog.js';
@@ -142,6 +145,24 @@ describe('content', () => {
     expect(renderer.render(samples.activation('FR_fr'))!.locale).toBe('fr');
   });
 
+  it('keeps every name on one line in every part: a line break or control character in it becomes a space', () => {
+    const invited = samples.activation('en');
+    const mail = renderer.render({
+      ...invited,
+      data: { ...invited.data, firstName: 'Ada\r\nBcc: evil@example.com', accountName: 'Acme\u2028Corp\u0000\u001b[31m' },
+    } as EventEnvelope)!;
+    expect(mail.text).toContain('Hello Ada Bcc: evil@example.com,\n');
+    expect(mail.text).toContain('You have been given access to Acme Corp [31m on Portico.');
+    expect(mail.text.split('\n').some((line) => line.startsWith('Bcc:'))).toBe(false);
+    expect(mail.html).toContain('<p>Hello Ada Bcc: evil@example.com,</p>');
+    expect(mail.subject).toBe('Portico: activate your access to Acme Corp [31m');
+    expect(`${mail.subject}${mail.text}${mail.html}`).not.toMatch(/[\u0000\u001b\u2028\r]/);
+
+    const subuser = samples['subuser-activation']('en');
+    const login = renderer.render({ ...subuser, data: { ...subuser.data, login: 'operator1\n\nPS: call me' } } as EventEnvelope)!;
+    expect(login.text).toContain('operator1 PS: call me');
+  });
+
   it('keeps the subject on one line whatever the account is called', () => {
     const invited = samples.activation('en');
     const mail = renderer.render({ ...invited, data: { ...invited.data, accountName: 'Acme\r\nBcc: evil@example.com' } } as EventEnvelope)!;
@@ -168,9 +189,52 @@ describe('events that make no mail, or a bad one', () => {
     ['no token', { token: '' }],
     ['no first name', { firstName: undefined }],
     ['a bad expiry', { expiresAt: 'soon' }],
+    ['a NUL in the address', { email: 'ada\u0000@example.com' }],
+    ['a control character in the address', { email: 'ada@exam\u0007ple.com' }],
+    ['a NUL in the token', { token: 'token\u0000' }],
+    ['a line break in the token', { token: 'token\nmore' }],
+    ['a NUL after the expiry', { expiresAt: '2026-11-29T10:00:00.000Z\u0000' }],
+    ['a first name made of control characters only', { firstName: '\u0000\r\n' }],
   ])('refuses an invitation with %s', (_label, change) => {
     const invited = samples.activation('en');
     expect(() => renderer.render({ ...invited, data: { ...invited.data, ...change } } as EventEnvelope)).toThrow(InvalidEventError);
+  });
+});
+
+describe('languages with template overrides', () => {
+  let directory: string;
+  let overridden: MailRenderer;
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'portico-templates-'));
+    const files = {
+      'activation.de.subject': 'Willkommen {{name}}',
+      'activation.de.text': 'Hallo {{name}}: {{link}} bis {{expiresAt}}',
+      'activation.de.html': '<p>{{link}}</p>',
+      'activation.fr-CA.subject': 'Bienvenue {{name}}',
+      'activation.fr-CA.text': 'Bonjour {{name}} : {{link}} avant le {{expiresAt}}',
+      'activation.fr-CA.html': '<p>{{link}}</p>',
+    };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(directory, name), content);
+    overridden = new MailRenderer(settings, TemplateCatalog.load(directory));
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('use a regional locale for the templates it has', () => {
+    const mail = overridden.render(samples.activation('fr-CA'))!;
+    expect(mail).toMatchObject({ locale: 'fr-ca', subject: 'Bienvenue Ada' });
+    expect(mail.text).toContain('avant le 29 novembre 2026 à 10 h 00 UTC'); // written the Canadian way
+  });
+
+  it('fall back to the language, then English, for the templates a locale lacks, with dates written the way of the template used', () => {
+    const french = overridden.render(samples['password-reset']('fr-CA'))!;
+    expect(french.locale).toBe('fr');
+    expect(french.text).toContain('29 novembre 2026 à 10:00 UTC');
+
+    const english = overridden.render(samples['password-reset']('de-AT'))!;
+    expect(english.locale).toBe('en');
+    expect(english.text).toContain('29 November 2026 at 10:00 UTC');
+    expect(overridden.render(samples.activation('de-AT'))!.text).toContain('bis 29. November 2026 um 10:00 UTC');
   });
 });
 

@@ -9,7 +9,7 @@ import {
   type UserInvitedData,
 } from '#libs/contracts/index.js';
 import type { TemplateValues } from './template-engine.js';
-import type { TemplateCatalog } from './template-catalog.js';
+import { oneLine, type TemplateCatalog } from './template-catalog.js';
 
 /** A mail ready for SMTP. */
 export interface RenderedMail {
@@ -42,6 +42,8 @@ interface Draft {
 
 /** One plain address: no display name, no list, nothing a header could be bent with. */
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+/** Control characters (NUL, line breaks, escapes ...): never in an address, a token, a slug or a date. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 
 /** Turns mail-worthy events into mails (subject, text and HTML) in the person's language. */
 export class MailRenderer {
@@ -54,7 +56,7 @@ export class MailRenderer {
   render(event: EventEnvelope): RenderedMail | null {
     const draft = this.draft(event);
     if (!draft) return null;
-    const locale = this.catalog.resolveLocale(draft.locale);
+    const locale = this.catalog.resolveLocale(draft.template, draft.locale);
     const parts = this.catalog.render(draft.template, locale, {
       productName: this.settings.productName,
       webUrl: this.settings.publicWebUrl,
@@ -89,9 +91,9 @@ export class MailRenderer {
       to: address(data.email),
       locale: data.locale,
       values: (locale) => ({
-        name: field(data, 'firstName'),
+        name: displayName(data, 'firstName'),
         email: data.email,
-        accountName: field(data, 'accountName'),
+        accountName: displayName(data, 'accountName'),
         link: this.link('/activate', token),
         expiresAt: formatInstant(field(data, 'expiresAt'), locale),
       }),
@@ -103,7 +105,7 @@ export class MailRenderer {
       template: 'added-to-account',
       to: address(data.email),
       locale: data.locale,
-      values: () => ({ name: field(data, 'firstName'), email: data.email, accountName: field(data, 'accountName'), link: this.link('/login') }),
+      values: () => ({ name: displayName(data, 'firstName'), email: data.email, accountName: displayName(data, 'accountName'), link: this.link('/login') }),
     };
   }
 
@@ -115,9 +117,9 @@ export class MailRenderer {
       to: address(data.email),
       locale: data.locale,
       values: (locale) => ({
-        login: field(data, 'login'),
+        login: displayName(data, 'login'),
         email: data.email,
-        accountName: field(data, 'accountName'),
+        accountName: displayName(data, 'accountName'),
         accountSlug: data.accountSlug,
         link: this.link(`/login/${slug}/activate`, token),
         loginPage: this.link(`/login/${slug}`),
@@ -136,7 +138,7 @@ export class MailRenderer {
         to: address(data.email),
         locale: data.locale,
         values: (locale) => ({
-          login: field(data, 'name'),
+          login: displayName(data, 'name'),
           email: data.email,
           accountSlug: data.accountSlug ?? '',
           link: this.link(`/login/${slug}/reset-password`, token),
@@ -151,7 +153,7 @@ export class MailRenderer {
       to: address(data.email),
       locale: data.locale,
       values: (locale) => ({
-        name: field(data, 'name'),
+        name: displayName(data, 'name'),
         email: data.email,
         link: this.link('/reset-password', token),
         expiresAt: formatInstant(field(data, 'expiresAt'), locale),
@@ -167,7 +169,7 @@ export class MailRenderer {
       to: address(data.email),
       locale: data.locale,
       values: (locale) => ({
-        name: field(data, 'name'),
+        name: displayName(data, 'name'),
         email: data.email,
         subuser,
         changedAt: formatInstant(field(data, 'changedAt'), locale),
@@ -237,13 +239,23 @@ function dateFormat(locale: string): Intl.DateTimeFormat {
   return format;
 }
 
+/** A single-line value the mail depends on (token, slug, date): present, and without control characters. */
 function field<T extends object>(data: T, name: keyof T & string): string {
   const value = (data as Record<string, unknown>)[name];
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidEventError(`the event has no ${name}`);
+  if (CONTROL.test(value)) throw new InvalidEventError(`the event's ${name} contains control characters`);
+  return value;
+}
+
+/** A name shown in the mail (a person's, a login, an account's): present once put on one line, which rendering does. */
+function displayName<T extends object>(data: T, key: keyof T & string): string {
+  const value = (data as Record<string, unknown>)[key];
+  if (typeof value !== 'string' || oneLine(value) === '') throw new InvalidEventError(`the event has no ${key}`);
   return value;
 }
 
 function address(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 254 || !ADDRESS.test(value)) throw new InvalidEventError('the event has no usable e-mail address');
+  if (typeof value !== 'string' || value.length > 254 || CONTROL.test(value) || !ADDRESS.test(value))
+    throw new InvalidEventError('the event has no usable e-mail address');
   return value;
 }

@@ -8,8 +8,12 @@ import type { RenderedMail } from './mail-renderer.js';
 
 /** Hands mails to an SMTP server. */
 export abstract class MailSender {
-  /** Resolves once the server accepted the mail; rejects with nodemailer's error (`responseCode`, `code`) otherwise. */
-  abstract send(mail: RenderedMail, messageId: string): Promise<void>;
+  /**
+   * Resolves once the server accepted the mail; rejects with nodemailer's error (`responseCode`,
+   * `code`, `command`) otherwise, and as soon as `signal` aborts (the connection in use is closed:
+   * the server may still have accepted the mail if it had all of it).
+   */
+  abstract send(mail: RenderedMail, messageId: string, signal: AbortSignal): Promise<void>;
   /** The Message-ID header of the mail of an event: the same on every attempt, so a duplicate is recognisable. */
   abstract messageIdFor(eventId: string): string;
 }
@@ -56,8 +60,9 @@ export class Mailer extends MailSender implements OnModuleDestroy {
     return `<${eventId}@${this.domain}>`;
   }
 
-  async send(mail: RenderedMail, messageId: string): Promise<void> {
+  async send(mail: RenderedMail, messageId: string, signal: AbortSignal): Promise<void> {
     await this.transport.sendMail({
+      signal,
       from: this.config.MAIL_FROM,
       to: mail.to,
       subject: mail.subject,

@@ -64,7 +64,8 @@ describe('operator overrides (MAIL_TEMPLATES_DIR)', () => {
     const catalog = TemplateCatalog.load(
       dir({ 'activation.de.subject': 'Willkommen {{name}}', 'activation.de.text': 'Hallo {{name}}: {{link}}', 'activation.de.html': '<p>{{link}}</p>' }),
     );
-    expect(catalog.resolveLocale('de-AT')).toBe('de');
+    expect(catalog.resolveLocale('activation', 'de-AT')).toBe('de');
+    expect(catalog.resolveLocale('password-reset', 'de-AT')).toBe('en');
     expect(catalog.render('activation', 'de', values)).toMatchObject({ locale: 'de', subject: 'Willkommen Ada' });
     expect(catalog.render('password-reset', 'de', values).locale).toBe('en');
   });

@@ -66,28 +66,43 @@ export class TemplateCatalog {
     return [...this.parsed.keys()];
   }
 
-  /** The best locale for a person: their language if a template exists in it, else English. */
-  resolveLocale(requested: unknown): string {
+  /**
+   * The locale a template is written in for a person: their locale if it has this template, else
+   * their language's (`fr` for `fr-CA`), else English. Per template, since overrides may add a
+   * locale or a language for some templates only.
+   */
+  resolveLocale(template: MailTemplate, requested: unknown): string {
     const wanted = typeof requested === 'string' ? requested.trim().toLowerCase().replace('_', '-') : '';
-    if (this.parsed.has(wanted)) return wanted;
     const language = wanted.split('-')[0];
-    return this.parsed.has(language) ? language : DEFAULT_LOCALE;
+    return [wanted, language].find((locale) => this.parsed.get(locale)?.has(template)) ?? DEFAULT_LOCALE;
   }
 
-  /** Renders one template in `locale` (English where that locale lacks the template). */
+  /**
+   * Renders one template in `locale` (English where that locale lacks the template). Every value
+   * is a single line (names, links, dates): line breaks and control characters in them become a
+   * space, so a name cannot start a new line in the text part, nor the subject.
+   */
   render(template: MailTemplate, locale: string, values: TemplateValues): RenderedParts & { locale: string } {
     const used = this.parsed.get(locale)?.has(template) ? locale : DEFAULT_LOCALE;
     const parts = this.parsed.get(used)!.get(template)!;
+    const lines = singleLines(values);
     const plain = (value: string) => value;
     return {
       locale: used,
-      subject: renderNodes(parts.subject, values, plain)
-        .replace(/\s*[\r\n]+\s*/g, ' ')
-        .trim(),
-      text: renderNodes(parts.text, values, plain),
-      html: renderNodes(parts.html, values, escapeHtml),
+      subject: oneLine(renderNodes(parts.subject, lines, plain)),
+      text: renderNodes(parts.text, lines, plain),
+      html: renderNodes(parts.html, lines, escapeHtml),
     };
   }
+}
+
+/** Line breaks and control characters (with the spaces around them) become one space: "Ada\r\nLovelace" -> "Ada Lovelace". */
+export function oneLine(value: string): string {
+  return value.replace(/\s*[\p{Cc}\u2028\u2029]+\s*/gu, ' ').trim();
+}
+
+function singleLines(values: TemplateValues): TemplateValues {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, typeof value === 'string' ? oneLine(value) : value]));
 }
 
 function builtInSources(): Sources {

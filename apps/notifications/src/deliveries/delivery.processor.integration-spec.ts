@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { DataSource } from 'typeorm';
+import { Events, type EventEnvelope } from '#libs/contracts/index.js';
+import { dataSourceOptions } from '#libs/platform/index.js';
+import { TestDatabase } from '#libs/testing/database.js';
+import { eventually } from '#libs/testing/eventually.js';
+import { MailRenderer, type RenderedMail } from '../mail/mail-renderer.js';
+import { MailSender } from '../mail/mailer.js';
+import { TemplateCatalog } from '../mail/template-catalog.js';
+import { notificationsDatabase } from '../notifications.database.js';
+import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
+import { PostgresDeliveryStore } from './delivery.store.js';
+
+/** One SMTP exchange the test answers when it likes: accept, refuse, or never (until the sender gives up). */
+interface Exchange {
+  mail: RenderedMail;
+  signal: AbortSignal;
+  accept: () => void;
+  refuse: (error: Error) => void;
+}
+
+/** An SMTP server shared by the replicas of a test, as slow as the test makes it. */
+class SlowSmtp extends MailSender {
+  readonly exchanges: Exchange[] = [];
+
+  messageIdFor(eventId: string): string {
+    return `<${eventId}@portico.test>`;
+  }
+
+  send(mail: RenderedMail, _messageId: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      signal.addEventListener('abort', () => reject(Object.assign(new Error('Message sending aborted'), { code: 'EABORT' })), { once: true });
+      this.exchanges.push({ mail, signal, accept: resolve, refuse: reject });
+    });
+  }
+
+  /** Resolves with the `n`-th exchange (from 0) once it has begun. */
+  async exchange(n: number): Promise<Exchange> {
+    await eventually(`SMTP exchange ${n + 1} to begin`, () => this.exchanges.length > n, 10_000, 5);
+    return this.exchanges[n];
+  }
+}
+
+const database = new TestDatabase();
+let dataSource: DataSource;
+let store: PostgresDeliveryStore;
+let smtp: SlowSmtp;
+const logger = pino({ level: 'silent' });
+const renderer = new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());
+const ACCOUNT = randomUUID();
+
+/** A replica's processor on the shared database and SMTP server. */
+function replica(settings: Partial<DeliverySettings> = {}): DeliveryProcessor {
+  return new DeliveryProcessor(
+    store,
+    smtp,
+    renderer,
+    {
+      retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 10_000 },
+      leaseMs: 60_000,
+      sendDeadlineMs: 45_000,
+      limits: { perRecipient: 0, perAccount: 0, windowMinutes: 60 },
+      smtpConcurrency: 4,
+      ...settings,
+    },
+    logger,
+  );
+}
+
+function invitation(data: Record<string, unknown> = {}): EventEnvelope {
+  return {
+    id: randomUUID(),
+    type: Events.UserInvited,
+    occurredAt: new Date().toISOString(),
+    accountId: ACCOUNT,
+    data: {
+      accountId: ACCOUNT,
+      accountName: 'Acme',
+      userId: randomUUID(),
+      email: 'ada@example.com',
+      firstName: 'Ada',
+      token: 'token-1',
+      expiresAt: '2030-01-01T10:00:00.000Z',
+      locale: 'en',
+      ...data,
+    },
+  };
+}
+
+async function row(eventId: string): Promise<{ status: string; attempts: number; last_error: string | null; recipient: string; locale: string }> {
+  const [found] = await dataSource.query<Array<{ status: string; attempts: number; last_error: string | null; recipient: string; locale: string }>>(
+    'SELECT status, attempts, last_error, recipient, locale FROM deliveries WHERE event_id = $1',
+    [eventId],
+  );
+  return found;
+}
+
+/** Waits until the database clock is past the lease the mail of `eventId` has now. */
+async function waitPastLease(eventId: string): Promise<void> {
+  const [{ leaseUntil }] = await dataSource.query<Array<{ leaseUntil: Date }>>('SELECT lease_until AS "leaseUntil" FROM deliveries WHERE event_id = $1', [
+    eventId,
+  ]);
+  await eventually(
+    'the lease given at the claim to run out',
+    async () => {
+      const [{ past }] = await dataSource.query<Array<{ past: boolean }>>('SELECT clock_timestamp() > $1::timestamptz AS past', [leaseUntil]);
+      return past;
+    },
+    10_000,
+    20,
+  );
+}
+
+beforeAll(async () => {
+  await database.create();
+  dataSource = new DataSource(dataSourceOptions(notificationsDatabase({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: 10 })));
+  await dataSource.initialize();
+  store = new PostgresDeliveryStore(dataSource);
+});
+beforeEach(() => {
+  smtp = new SlowSmtp();
+});
+afterAll(async () => {
+  await dataSource?.destroy();
+  await database.drop();
+});
+
+describe('a mail whose SMTP exchange outlasts the lease', () => {
+  it('keeps its lease while it is being sent, so a redelivery of its event meanwhile does not send it again', async () => {
+    // The send deadline is out of the way here (beyond the lease): what holds the mail is the renewed lease.
+    const first = replica({ leaseMs: 1500, sendDeadlineMs: 30_000 });
+    const second = replica({ leaseMs: 1500, sendDeadlineMs: 30_000 });
+    const event = invitation();
+
+    const sending = first.process(event);
+    const exchange = await smtp.exchange(0);
+    await waitPastLease(event.id);
+    await expect(second.process(event)).resolves.toMatchObject({ kind: 'retry' });
+    expect(smtp.exchanges).toHaveLength(1);
+
+    exchange.accept();
+    await expect(sending).resolves.toEqual({ kind: 'done' });
+    expect(await row(event.id)).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(smtp.exchanges).toHaveLength(1);
+  });
+
+  it('stops being sent as soon as a lease renewal finds its claim gone (another attempt took the mail)', async () => {
+    const processor = replica({ leaseMs: 600 });
+    const event = invitation();
+
+    const sending = processor.process(event);
+    const exchange = await smtp.exchange(0);
+    // What another replica's claim does to the row (attempt 2, its own lease).
+    await dataSource.query(`UPDATE deliveries SET attempts = attempts + 1, lease_until = now() + interval '1 minute' WHERE event_id = $1`, [event.id]);
+
+    await expect(sending).resolves.toMatchObject({ kind: 'retry' });
+    expect(exchange.signal.reason).toMatchObject({ message: 'the claim on this mail was taken over by another attempt' });
+    expect(await row(event.id)).toMatchObject({ status: 'sending', attempts: 2, last_error: null });
+  });
+
+  it('is abandoned at its send deadline (shorter than the lease) and retried later', async () => {
+    const processor = replica({ leaseMs: 1500, sendDeadlineMs: 300 });
+    const event = invitation();
+
+    const outcome = await processor.process(event);
+    expect(outcome.kind).toBe('retry');
+    expect(smtp.exchanges[0].signal.aborted).toBe(true);
+    expect(await row(event.id)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'send abandoned: no answer from the SMTP server within 300 ms' });
+  });
+});
+
+describe('an attempt that lost its claim (stalled past its lease while another replica took the mail)', () => {
+  /** Starts `stalled` on the event, lets its lease lapse, and has `taker` claim and send the mail; returns the stalled exchange. */
+  async function takeOver(stalled: DeliveryProcessor, taker: DeliveryProcessor, event: EventEnvelope) {
+    const stalledOutcome = stalled.process(event);
+    const stalledExchange = await smtp.exchange(0);
+    await dataSource.query(`UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE event_id = $1`, [event.id]);
+    const takerOutcome = taker.process(event);
+    const takerExchange = await smtp.exchange(1);
+    return { stalledOutcome, stalledExchange, takerOutcome, takerExchange };
+  }
+
+  it.each([
+    ['refused for good (550)', Object.assign(new Error('Message failed: 550 5.6.0 content refused'), { responseCode: 550, code: 'EMESSAGE', command: 'DATA' })],
+    ['refused for now (451)', Object.assign(new Error('Message failed: 451 4.3.0 try later'), { responseCode: 451, code: 'EMESSAGE', command: 'DATA' })],
+  ])('does not overwrite the sent mail when its own exchange ends %s', async (_label, refusal) => {
+    const [stalled, taker] = [replica(), replica()];
+    const event = invitation();
+    const { stalledOutcome, stalledExchange, takerOutcome, takerExchange } = await takeOver(stalled, taker, event);
+
+    takerExchange.accept();
+    await expect(takerOutcome).resolves.toEqual({ kind: 'done' });
+    stalledExchange.refuse(refusal);
+    await expect(stalledOutcome).resolves.toMatchObject({ kind: 'retry' });
+
+    expect(await row(event.id)).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
+    await expect(taker.process(event)).resolves.toEqual({ kind: 'done' });
+  });
+
+  it('still records sent when its own exchange ends accepted after the later attempt failed for now: the mail went out, no third copy', async () => {
+    const [stalled, taker] = [replica(), replica()];
+    const event = invitation();
+    const { stalledOutcome, stalledExchange, takerOutcome, takerExchange } = await takeOver(stalled, taker, event);
+
+    takerExchange.refuse(Object.assign(new Error('Message failed: 451 4.3.0 try later'), { responseCode: 451, code: 'EMESSAGE', command: 'DATA' }));
+    await expect(takerOutcome).resolves.toMatchObject({ kind: 'retry' });
+    stalledExchange.accept();
+    await expect(stalledOutcome).resolves.toEqual({ kind: 'done' });
+
+    expect(await row(event.id)).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
+    await expect(taker.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(smtp.exchanges).toHaveLength(2);
+  });
+});
+
+describe('an event carrying a NUL character', () => {
+  it.each([
+    ['in the address', { email: 'ada\u0000@example.com' }, /address/],
+    ['in the expiry', { expiresAt: '2030-01-01T10:00:00.000Z\u0000' }, /expiresAt/],
+    ['in the token', { token: 'token\u0000' }, /token/],
+    ['in the locale of an event without a usable address', { email: 'not an address', locale: 'fr\u0000' }, /address/],
+  ])('%s is recorded failed (unsendable), once, without the NUL', async (_label, data, reason) => {
+    const processor = replica();
+    const event = invitation(data);
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    const recorded = await row(event.id);
+    expect(recorded).toMatchObject({ status: 'failed', attempts: 0 });
+    expect(recorded.last_error).toMatch(/^invalid event: /);
+    expect(recorded.last_error).toMatch(reason);
+    expect(JSON.stringify(recorded)).not.toContain('\\u0000');
+    expect(smtp.exchanges).toHaveLength(0);
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+  });
+});

@@ -1,0 +1,88 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { Events, EVENTS_STREAM, eventSubject, type EventEnvelope } from '#libs/contracts/index.js';
+import { ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
+import { eventually } from '#libs/testing/eventually.js';
+import { TestNatsServer } from '#libs/testing/nats-server.js';
+import type { NotificationsConfig } from '../notifications.config.js';
+import type { DeliveryProcessor, Outcome } from './delivery.processor.js';
+import { MAIL_CONSUMER, MailConsumer } from './mail-consumer.js';
+
+/** A processor whose every mail takes longer than the ack wait (a slow SMTP server); it counts the events it is given. */
+class SlowProcessor {
+  readonly seen: string[] = [];
+  done = 0;
+
+  constructor(private readonly takesMs: number) {}
+
+  async process(event: EventEnvelope): Promise<Outcome> {
+    this.seen.push(event.id);
+    await new Promise((resolve) => setTimeout(resolve, this.takesMs));
+    this.done += 1;
+    return { kind: 'done' };
+  }
+}
+
+const logger = pino({ level: 'silent' });
+const nats = new TestNatsServer();
+let link: NatsLink;
+
+function invitation(): EventEnvelope {
+  const accountId = randomUUID();
+  return {
+    id: randomUUID(),
+    type: Events.UserInvited,
+    occurredAt: new Date().toISOString(),
+    accountId,
+    data: {
+      accountId,
+      accountName: 'Acme',
+      userId: randomUUID(),
+      email: 'ada@example.com',
+      firstName: 'Ada',
+      token: 't',
+      expiresAt: '2030-01-01T00:00:00Z',
+      locale: 'en',
+    },
+  };
+}
+
+/** Resolves once the consumer has nothing left to deliver or to see acknowledged. */
+async function consumerIdle(): Promise<void> {
+  const manager = await jetstreamManager(link.connection);
+  await eventually('the mail consumer to be idle', async () => {
+    const info = await manager.consumers.info(EVENTS_STREAM, MAIL_CONSUMER);
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  });
+}
+
+beforeAll(async () => {
+  await nats.start();
+  link = await NatsLink.open({ url: nats.url, name: 'mail-consumer-test', logger });
+  await ensureEventsStream(link);
+});
+afterAll(async () => {
+  await link?.close();
+  await nats.destroy();
+});
+
+describe('the mail consumer', () => {
+  it('keeps every event it has taken from being redelivered while it waits for a free slot, however slow SMTP is', async () => {
+    const processor = new SlowProcessor(2000);
+    const config = { MAIL_CONCURRENCY: 2, MAIL_ACK_WAIT_MS: 1500, SHUTDOWN_GRACE_MS: 5000 } as NotificationsConfig;
+    const consumer = new MailConsumer(processor as unknown as DeliveryProcessor, link, logger, config);
+    consumer.onApplicationBootstrap();
+    try {
+      const events = Array.from({ length: 6 }, () => invitation());
+      for (const event of events) await publishEvent(link, eventSubject(event.type), event);
+
+      await eventually('every event to be handled', () => processor.done >= events.length, 60_000);
+      await consumerIdle();
+      expect(processor.seen).toHaveLength(events.length);
+      expect(new Set(processor.seen)).toEqual(new Set(events.map((event) => event.id)));
+    } finally {
+      await consumer.onModuleDestroy();
+    }
+  });
+});
