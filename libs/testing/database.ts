@@ -14,7 +14,11 @@ export class TestDatabase {
   readonly name = `portico_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   readonly url: string;
 
-  constructor(private readonly serverUrl = testServerUrl()) {
+  /** `ctype`: the database's LC_CTYPE and LC_COLLATE (e.g. `C`, as some operators make them); the server's default otherwise. */
+  constructor(
+    private readonly serverUrl = testServerUrl(),
+    private readonly ctype?: string,
+  ) {
     const url = new URL(serverUrl);
     url.pathname = `/${this.name}`;
     this.url = url.toString();
@@ -22,7 +26,8 @@ export class TestDatabase {
 
   /** Creates the database and migrates every schema with the built migration tool (as a deployment does). */
   async create(): Promise<void> {
-    await this.admin(`CREATE DATABASE ${this.name}`);
+    const locale = this.ctype ? ` TEMPLATE template0 LC_CTYPE '${this.ctype}' LC_COLLATE '${this.ctype}'` : '';
+    await this.admin(`CREATE DATABASE ${this.name}${locale}`);
     await promisify(execFile)(process.execPath, [distPath('tools/migrate.js')], { env: { ...process.env, DATABASE_URL: this.url } });
   }
 

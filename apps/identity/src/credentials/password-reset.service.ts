@@ -11,7 +11,6 @@ import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { OutboxWriter } from '../outbox/outbox.writer.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
-import { UserEntity } from '../users/user.entity.js';
 import { ActionTokensService } from './action-tokens.service.js';
 import { PasswordsService } from './passwords.service.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
@@ -45,7 +44,7 @@ export class PasswordResetService {
   /** `POST /v1/auth/password-reset`: a reset mail to a person, if the e-mail is theirs. */
   async request({ body, client }: PasswordResetRequest): Promise<AcceptedView> {
     await this.chargeAddress(client.ip);
-    this.inBackground(() => this.sendToPerson(emailKey(body.email), client.ip));
+    this.inBackground(() => this.sendToPerson(body.email, client.ip));
     return ACCEPTED;
   }
 
@@ -83,10 +82,10 @@ export class PasswordResetService {
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
   }
 
-  /** `email` is an {@link emailKey}: the person is found, and the request counted, by that one string. */
+  /** The person is found as the unique column folds the e-mail (PostgreSQL's `lower()`); the request is counted by its {@link emailKey}. */
   private async sendToPerson(email: string, ip: string): Promise<void> {
-    if (!(await this.throttle.reserve([resetTargetKey(email)])).allowed) return;
-    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { emailLower: email }, select: { id: true } });
+    if (!(await this.throttle.reserve([resetTargetKey(emailKey(email))])).allowed) return;
+    const [user] = await this.dataSource.query<Array<{ id: string }>>('SELECT id FROM users WHERE email_lower = lower($1)', [email]);
     if (!user) return;
     await this.transactions.run(async (unit) => {
       const profile = await loadProfile(unit.manager, { type: 'user', id: user.id });

@@ -3,11 +3,11 @@ import { ADDRESS_POLICY, IDENTIFIER_POLICY, RESET_ADDRESS_POLICY, RESET_TARGET_P
 import type { ThrottleKey } from './throttle.service.js';
 
 /**
- * An e-mail address as identity looks it up and counts attempts on it: lower-cased. A sign-in and a
- * reset request look the person up by this very string (`users.email_lower = emailKey(typed)`) and
- * charge the counter of this string, so the counter charged is always the one of the person found,
- * however JavaScript's and PostgreSQL's lower-casing may differ (the contracts refuse addresses
- * where they do, see `lowerCasesAlike`; such an address could only find nobody).
+ * An e-mail address as identity counts attempts on it: lower-cased by JavaScript. Lookups fold with
+ * PostgreSQL's `lower()`, as the unique column does; JavaScript folds at least as much (the
+ * contracts refuse the addresses where PostgreSQL folds more, see `lowerCasesAlike`), so every
+ * spelling of one login charges the same counter (under a database with `LC_CTYPE=C`, where
+ * `lower()` folds ASCII only, two logins differing only in `É`/`é` share one: conservative).
  */
 export function emailKey(email: string): string {
   return email.toLowerCase();

@@ -8,7 +8,13 @@ import { identityDatabase } from '../identity.database.js';
 
 /** A migrated database and a DataSource on its identity schema. */
 export class IdentityTestDatabase {
-  readonly database = new TestDatabase();
+  readonly database: TestDatabase;
+
+  /** `ctype`: the database's LC_CTYPE/LC_COLLATE (the server's default otherwise). */
+  constructor(ctype?: string) {
+    this.database = new TestDatabase(undefined, ctype);
+  }
+
   dataSource: DataSource;
   config: IdentityConfig;
 

@@ -10,7 +10,7 @@ import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
 import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
-import { emailKey, subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
+import { subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
@@ -151,16 +151,19 @@ interface CandidateLookup {
 
 /**
  * A person by e-mail, with the accounts where they are active members (they need one to sign in).
- * Found by the e-mail's {@link emailKey}, the string its throttling counter is keyed by.
+ * Found as the unique column folds it (PostgreSQL's `lower()`, whatever the database's locale:
+ * under `LC_CTYPE=C` it folds ASCII only, and a JavaScript-folded string would miss `É`); the
+ * throttling counter is keyed by `emailKey`, which folds at least as much, so every spelling
+ * of one login charges one counter.
  */
 function userLookup(email: string): CandidateLookup {
   return {
     sql: `SELECT u.id, u.password_hash, u.status, true AS active,
                  coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids
             FROM users u LEFT JOIN memberships m ON m.user_id = u.id
-           WHERE u.email_lower = $1
+           WHERE u.email_lower = lower($1)
            GROUP BY u.id`,
-    parameters: [emailKey(email)],
+    parameters: [email],
     read: (row) => ({
       principal: { type: 'user', id: row.id! },
       passwordHash: row.password_hash,
