@@ -174,6 +174,8 @@ export interface AccessChangedEvent {
   accountId: string;
   /** The principal whose rights changed; absent: anyone in the account (a role changed). */
   principalId?: string;
+  /** The account's version the sender holds after the change: a replica holding it already need not reload. */
+  version?: number;
 }
 
 /** `access.check.batch`: many decisions in one message, one result each (in order). */

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { DataSource, QueryFailedError, type DataSourceOptions, type MixedList } from 'typeorm';
+import { DataSource, QueryFailedError, type DataSourceOptions, type EntityManager, type MixedList } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
 /** Where one service's tables live. */
@@ -155,4 +155,32 @@ function isOrdinaryServerError(error: unknown): boolean {
 
 function isStaleStatement(error: unknown): boolean {
   return error instanceof QueryFailedError && STALE_STATEMENT.has(String((error.driverError as { code?: unknown }).code));
+}
+
+/**
+ * Advisory lock classes: the first key of PostgreSQL's two-key advisory locks, one per kind of
+ * thing locked, so that locks of different kinds (and different services sharing a database)
+ * never collide. The second key is `hashtext` of the thing's key.
+ */
+export const LockClass = {
+  /** Counting mails against one recipient's rate limit (notifications). */
+  MailRecipientCounter: 0x6d61_0001,
+  /** Counting mails against one account's rate limit (notifications). */
+  MailAccountCounter: 0x6d61_0002,
+  /** Changing one account's roles, applications, bindings or owner (access). */
+  AccessAccountChange: 0x6163_0001,
+} as const;
+
+/**
+ * Takes transaction-scoped advisory locks, in the order given, in one statement (its select list
+ * is evaluated in order): each is held until the transaction ends. Callers that take several must
+ * all take them in one order, or they can wait for each other in a circle.
+ */
+export async function lockForTransaction(manager: EntityManager, locks: Array<{ lockClass: number; key: string }>): Promise<void> {
+  if (locks.length === 0) return;
+  const calls = locks.map((_, index) => `pg_advisory_xact_lock($${2 * index + 1}::integer, hashtext($${2 * index + 2}::text))`);
+  await manager.query(
+    `SELECT ${calls.join(', ')}`,
+    locks.flatMap((lock) => [lock.lockClass, lock.key]),
+  );
 }

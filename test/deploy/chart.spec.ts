@@ -585,6 +585,10 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
       }
       for (const t of ing.spec!.tls ?? []) expect(t.secretName).toBeTruthy();
     }
+    // Behind the Ingress the gateway takes the client address its controller appended (one proxy), else none.
+    const trustProxy = podSpec(gw).containers[0].env?.find((e: Obj) => e.name === 'TRUST_PROXY');
+    if (values.ingress.enabled) expect(trustProxy?.value ?? values.services?.gateway?.extraEnv?.TRUST_PROXY).toBeTruthy();
+    else expect(trustProxy).toBeUndefined();
   });
 });
 

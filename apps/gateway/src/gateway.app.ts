@@ -8,7 +8,7 @@ import { createValidationPipe, PinoNestLogger, type ProcessRuntime } from '#libs
 import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
 import { expressErrorHandler, HttpErrorFilter } from './http/http-error.filter.js';
-import { JSON_MEDIA_TYPES, noStore, refuseUnreadableBodies, refuseUnstorableInput } from './http/input-guard.js';
+import { JSON_MEDIA_TYPES, markUnreadableBodies, noStore, refuseUnstorableInput } from './http/input-guard.js';
 import { requestIdMiddleware } from './http/request-id.middleware.js';
 import { StablePrototypeExpressAdapter } from './http/stable-prototype-adapter.js';
 import { metricsMiddleware } from './operations/metrics.js';
@@ -27,7 +27,7 @@ export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRu
   if (config.CORS_ORIGINS.length > 0)
     app.enableCors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] });
   app.use(
-    refuseUnreadableBodies,
+    markUnreadableBodies,
     express.json({ limit: Number(config.BODY_LIMIT), strict: true, type: JSON_MEDIA_TYPES }),
     refuseUnstorableInput,
     expressErrorHandler(runtime.logger),

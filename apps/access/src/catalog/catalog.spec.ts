@@ -70,6 +70,11 @@ describe('a broken catalogue stops with the line and field of each problem', () 
     expect(problemsOf(text).join('\n')).toMatch(pattern);
   });
 
+  it('reads an empty roles key as no roles, as before', () => {
+    const emptyRoles = shipped('voximplant').replace(everyRole, 'roles: ');
+    expect(() => parseCatalog(emptyRoles, 'test.yaml')).not.toThrow();
+  });
+
   it('reports YAML syntax errors with their line', () => {
     expect(problemsOf('name: x\nactions: [read\nroles: []')[0]).toMatch(/^line \d+:/);
   });

@@ -204,7 +204,8 @@ class Reader {
   /** A list of words if present (a problem if it is anything else, or names a word twice); none if absent. */
   private optionalWords(path: (string | number)[]): string[] {
     const node = this.document.getIn(path, true) as Node | undefined;
-    if (node === undefined || node === null) return [];
+    // An empty key (`roles:` with nothing after it) means none, as it always did.
+    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return [];
     if (!isSeq(node)) {
       this.problem(path, 'must be a list');
       return [];

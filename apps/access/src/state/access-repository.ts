@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { LockClass, lockForTransaction } from '#libs/platform/index.js';
 import type { AccountSnapshot } from '../checks/decision-store.js';
 import { ApplicationEntity } from '../applications/application.entity.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { AccountOwnerEntity } from '../owners/account-owner.entity.js';
 import { RoleEntity } from '../roles/role.entity.js';
 
-/** Advisory lock class (first key of the two-key form) of an account's access changes. */
-const ACCOUNT_CHANGE_LOCK = 0x6163_0001;
+/** PostgreSQL's lock_not_available: a lock wait ran past lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** One account's snapshot in one statement, so one consistent view of its rows ($1: the account). */
 const ACCOUNT_SNAPSHOT_SQL = `SELECT
@@ -79,9 +81,24 @@ export class AccessRepository {
     return now;
   }
 
-  /** Waits, inside the transaction, until no other transaction changes the account; held until it ends. */
-  async lockAccount(manager: EntityManager, accountId: string): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock($1::integer, hashtext($2::text))', [ACCOUNT_CHANGE_LOCK, accountId]);
+  /**
+   * Waits, inside the transaction, until no other transaction changes the account (at most
+   * `timeoutMs`: then 503, retry); held until it ends.
+   */
+  async lockAccount(manager: EntityManager, accountId: string, timeoutMs: number): Promise<void> {
+    await manager.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+    await lockForTransaction(manager, [{ lockClass: LockClass.AccessAccountChange, key: accountId }]).catch((error: unknown) => {
+      if ((error as { driverError?: { code?: string } }).driverError?.code === LOCK_NOT_AVAILABLE) {
+        throw new DomainError(ErrorCode.ServiceUnavailable, 'Another change of this account is under way; retry shortly');
+      }
+      throw error;
+    });
+  }
+
+  /** The account's committed version (0: never changed), inside the transaction. */
+  async versionOf(manager: EntityManager, accountId: string): Promise<number> {
+    const [row] = await manager.query<Array<{ version: string }>>('SELECT version FROM account_versions WHERE account_id = $1', [accountId]);
+    return row ? Number(row.version) : 0;
   }
 
   /** Raises the account's change counter, inside the transaction that changes it. */

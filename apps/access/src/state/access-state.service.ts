@@ -1,12 +1,16 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { isUUID } from 'class-validator';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ACCESS_CHANGED, type AccessChangedEvent } from '#libs/contracts/index.js';
 import { CONFIG, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import type { AccessConfig } from '../access.config.js';
 import { DecisionStore } from '../checks/decision-store.js';
 import { AccessRepository } from './access-repository.js';
+
+/** How long a change waits for the one before it on another replica before answering 503 (retry). */
+const LOCK_WAIT_MS = 4000;
 
 /** How far back a re-sync looks before the previous one: covers a change whose transaction committed a while after it counted. */
 const RESYNC_OVERLAP_MS = 60_000;
@@ -31,6 +35,8 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   /** The database's clock at the last re-sync that succeeded. */
   private syncedAt: Date | undefined;
   private resyncing: Promise<void> | undefined;
+  /** The change of each account under way on this replica (the next waits for it). */
+  private readonly changing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: DecisionStore,
@@ -46,10 +52,12 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
       callback: (error, message) => {
         if (error) return;
         const event = safeParse(message.string());
-        if (event) void this.reload(event.accountId);
+        // A broadcast of a version this replica holds already (its own, or a re-sync's) needs no reload.
+        if (event && !(event.version !== undefined && this.store.versionOf(event.accountId) >= event.version)) void this.reload(event.accountId);
       },
     });
-    this.stopWatching = this.link.onReconnect(() => void this.resync());
+    // Before the first load there is nothing to re-sync: that load reads everything.
+    this.stopWatching = this.link.onReconnect(() => void (this.syncedAt && this.resync()));
     const loadStarted = await this.repository.clock();
     for (const snapshot of await this.repository.loadAll()) this.store.replaceAccount(snapshot);
     this.syncedAt = loadStarted;
@@ -71,16 +79,36 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
    * nothing changing under it), then raises the account's version. Once committed, reloads and
    * broadcasts ({@link changed}).
    */
-  async mutate<T>(accountId: string, change: (manager: EntityManager) => Promise<T>, principalId?: string): Promise<T> {
-    const result = await this.dataSource.transaction(async (manager) => {
-      await this.repository.lockAccount(manager, accountId);
-      this.store.replaceAccount(await this.repository.loadAccount(accountId, manager));
-      const value = await change(manager);
-      await this.repository.bumpVersion(manager, accountId);
-      return value;
+  mutate<T>(accountId: string, change: (manager: EntityManager) => Promise<T>, principalId?: string): Promise<T> {
+    // One at a time per account on this replica too: waiting here holds no database connection.
+    return this.oneAtATime(accountId, async () => {
+      const result = await this.dataSource.transaction(async (manager) => {
+        await this.repository.lockAccount(manager, accountId, LOCK_WAIT_MS);
+        // Memory usually holds the committed version already: load it only when it does not.
+        if ((await this.repository.versionOf(manager, accountId)) !== this.store.versionOf(accountId)) {
+          this.store.replaceAccount(await this.repository.loadAccount(accountId, manager));
+        }
+        const value = await change(manager);
+        await this.repository.bumpVersion(manager, accountId);
+        return value;
+      });
+      await this.changed(accountId, principalId);
+      return result;
     });
-    await this.changed(accountId, principalId);
-    return result;
+  }
+
+  private oneAtATime<T>(accountId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.changing.get(accountId) ?? Promise.resolve();
+    const next = previous.then(work);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.changing.set(accountId, settled);
+    void settled.then(() => {
+      if (this.changing.get(accountId) === settled) this.changing.delete(accountId);
+    });
+    return next;
   }
 
   /** After a committed change: reload here, then tell every replica and gateway (also when the reload failed: the others must know). */
@@ -90,8 +118,10 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     await this.link.connection.flush();
   }
 
+  /** Tells every replica and gateway that the account changed, with the version this replica now holds. */
   private broadcast(accountId: string, principalId?: string): void {
-    const event: AccessChangedEvent = principalId ? { accountId, principalId } : { accountId };
+    const version = this.store.versionOf(accountId);
+    const event: AccessChangedEvent = { accountId, ...(principalId && { principalId }), ...(version >= 0 && { version }) };
     this.link.connection.publish(ACCESS_CHANGED, JSON.stringify(event));
   }
 
@@ -108,7 +138,9 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     try {
       const since = this.syncedAt && new Date(this.syncedAt.getTime() - RESYNC_OVERLAP_MS);
       const { polledAt, changes } = await this.repository.changedSince(since);
-      const behind = changes.filter(({ accountId, version }) => version > this.store.versionOf(accountId)).map(({ accountId }) => accountId);
+      const behind = changes
+        .filter(({ accountId, version }) => version > this.store.versionOf(accountId) && !this.store.isReloading(accountId))
+        .map(({ accountId }) => accountId);
       const accounts = [...new Set([...behind, ...this.store.staleAccounts()])];
       if (accounts.length > 0) this.logger.warn({ accounts: accounts.length }, 'Re-syncing access data of accounts whose change was not received');
       const reloads = await Promise.all(accounts.map((accountId) => this.reload(accountId)));
@@ -134,13 +166,11 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The event, if it names an account id (anything else would fail its reload, and mark a bogus account stale for ever). */
 function safeParse(text: string): AccessChangedEvent | undefined {
   try {
     const value = JSON.parse(text) as AccessChangedEvent;
-    return typeof value.accountId === 'string' && UUID.test(value.accountId) ? value : undefined;
+    return typeof value.accountId === 'string' && isUUID(value.accountId) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { AccessClient } from '#libs/access-client/access-client.js';
 import { principalOf, type Actor, type CheckResult } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { assertReadableBody } from '../http/input-guard.js';
 import type { GatewayRequest } from '../http/request-id.middleware.js';
 import { DecisionCache } from './decision-cache.js';
 import { JwtStrategy } from './jwt.strategy.js';
@@ -41,8 +42,9 @@ export class AccessGuard extends AuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const policy = this.reflector.getAllAndOverride<RoutePolicy | undefined>(ROUTE_POLICY, [context.getHandler(), context.getClass()]);
     if (!policy) throw new DomainError(ErrorCode.Forbidden, 'This route declares no access policy');
-    if (policy.kind === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    assertReadableBody(request, context.getHandler(), context.getClass().prototype as object);
+    if (policy.kind === 'public') return true;
     await this.authenticate(context, request);
     if (policy.kind === 'authenticated') return true;
     await this.authorize(request, policy);

@@ -44,6 +44,14 @@ describe('the decision cache', () => {
     expect(cache.get(ACCOUNT, 'k')).toBeUndefined();
   });
 
+  it("keeps a decision asked before a change of another account (one tenant's changes do not slow the others)", () => {
+    const { cache, changed } = cacheOnFakeLink();
+    const ticket = cache.ticket();
+    changed('a2');
+    cache.set(ACCOUNT, 'k', ALLOWED, ticket);
+    expect(cache.get(ACCOUNT, 'k')).toEqual(ALLOWED);
+  });
+
   it('does not keep a decision asked before a reconnect (a broadcast may have been missed)', () => {
     const { cache, reconnected } = cacheOnFakeLink();
     const ticket = cache.ticket();

@@ -17,8 +17,12 @@ const MAX_ENTRIES = 200_000;
 export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly byAccount = new Map<string, Map<string, { result: CheckResult; expires: number }>>();
   private entries = 0;
-  /** Counts invalidations (of any account, or all): a decision asked under an older count is not kept. */
+  /** Counts invalidations; a ticket is its value when a decision was asked. */
   private invalidations = 0;
+  /** The count at each account's last invalidation (kept for accounts invalidated since the last clear). */
+  private readonly accountInvalidatedAt = new Map<string, number>();
+  /** The count at the last invalidation of everything. */
+  private clearedAt = 0;
   private subscription: Subscription | undefined;
   private stopWatching: (() => void) | undefined;
 
@@ -55,9 +59,9 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
     return this.invalidations;
   }
 
-  /** Remembers a decision asked with `ticket`, unless anything was invalidated since (it may predate that change). */
+  /** Remembers a decision asked with `ticket`, unless its account (or everything) was invalidated since: it may predate that change. */
   set(accountId: string, key: string, result: CheckResult, ticket: number): void {
-    if (ticket !== this.invalidations) return;
+    if (this.clearedAt > ticket || (this.accountInvalidatedAt.get(accountId) ?? 0) > ticket) return;
     if (this.entries >= MAX_ENTRIES) this.clear();
     let account = this.byAccount.get(accountId);
     if (!account) {
@@ -70,12 +74,17 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
 
   private forgetAccount(accountId: string): void {
     this.invalidations += 1;
+    // Bounded: past as many accounts as entries allowed, forget everything instead.
+    if (this.accountInvalidatedAt.size >= MAX_ENTRIES) return this.clear();
+    this.accountInvalidatedAt.set(accountId, this.invalidations);
     this.entries -= this.byAccount.get(accountId)?.size ?? 0;
     this.byAccount.delete(accountId);
   }
 
   private clear(): void {
     this.invalidations += 1;
+    this.clearedAt = this.invalidations;
+    this.accountInvalidatedAt.clear();
     this.byAccount.clear();
     this.entries = 0;
   }

@@ -47,7 +47,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       secretOrKeyProvider: (request: KeyedRequest, rawToken: string, done: (error: unknown, key?: string) => void) => {
         findKey(keyRing, rawToken).then(
           (found) => {
-            if (!found && !keyRing.loaded) return done(new DomainError(ErrorCode.ServiceUnavailable, 'Tokens cannot be checked yet, retry shortly'));
+            if (!found && !keyRing.current) return done(new DomainError(ErrorCode.ServiceUnavailable, 'Tokens cannot be checked yet, retry shortly'));
             if (!found) return done(new DomainError(ErrorCode.Unauthenticated, 'Unknown signing key'));
             request[VERIFYING_KEY] = found;
             // jsonwebtoken takes a KeyObject (its typings say string): no PEM parsing per request.

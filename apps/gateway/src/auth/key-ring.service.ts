@@ -15,6 +15,7 @@ export class KeyRing implements OnApplicationBootstrap {
   private keys = new Map<string, KeyObject>();
   private published: JwksView = { keys: [] };
   private lastRefresh = 0;
+  private lastLoadFailed = false;
   private refreshing: Promise<void> | undefined;
 
   constructor(
@@ -32,9 +33,13 @@ export class KeyRing implements OnApplicationBootstrap {
     return this.keys.get(kid);
   }
 
-  /** Whether the keys were loaded at least once (until then, no token can be judged: retry, not sign out). */
-  get loaded(): boolean {
-    return this.lastRefresh > 0;
+  /**
+   * Whether the ring can vouch that a key it lacks does not exist: loaded at least once, and its
+   * last load did not fail (after a rotation, a key missing because identity did not answer is
+   * "retry", not "sign in again").
+   */
+  get current(): boolean {
+    return this.lastRefresh > 0 && !this.lastLoadFailed;
   }
 
   /** The key with this id as known now (no refresh). */
@@ -60,7 +65,9 @@ export class KeyRing implements OnApplicationBootstrap {
       this.lastRefresh = Date.now();
       this.keys = new Map(jwks.keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk as unknown as JsonWebKey, format: 'jwk' })]));
       this.published = jwks;
+      this.lastLoadFailed = false;
     } catch (error) {
+      this.lastLoadFailed = true;
       this.logger.warn({ err: (error as Error).message }, 'Could not load the token verification keys yet');
     }
   }

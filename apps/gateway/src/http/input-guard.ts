@@ -1,4 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
 /** How deep a JSON body may nest: far beyond any request of the API, far below what exhausts the stack of the validators. */
@@ -8,46 +10,84 @@ export const MAX_BODY_DEPTH = 32;
 export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
 
 /**
- * Refuses, before anything reads it, a request whose body the API would not read as sent: a body
- * of another media type (415: it would otherwise arrive empty, and a PATCH would "succeed"
- * changing nothing). Runs before the JSON parser.
+ * Marks, before the JSON parser, a request whose body the API would not read as sent: one labelled
+ * with another media type. It is refused with 415 only by a route that reads a body (see
+ * {@link assertReadableBody}): there it would otherwise arrive empty, and a PATCH would "succeed"
+ * changing nothing; a route that takes no body ignores it, as before.
  */
-export function refuseUnreadableBodies(request: Request, _response: Response, next: NextFunction): void {
-  if (hasBody(request) && !request.is(JSON_MEDIA_TYPES)) {
-    next(new DomainError(ErrorCode.UnsupportedMediaType, 'The request body must be JSON (content-type: application/json)'));
-    return;
+export function markUnreadableBodies(request: Request, _response: Response, next: NextFunction): void {
+  if (request.headers['content-type'] !== undefined && hasBody(request) && !request.is(JSON_MEDIA_TYPES)) {
+    (request as Request & { unreadableBody?: boolean }).unreadableBody = true;
   }
   next();
+}
+
+/** The 415 for a request {@link markUnreadableBodies} marked, when its route reads a body. */
+export function assertReadableBody(request: Request, handler: object, controller: object): void {
+  if ((request as Request & { unreadableBody?: boolean }).unreadableBody && readsBody(handler, controller)) {
+    throw new DomainError(ErrorCode.UnsupportedMediaType, 'The request body must be JSON (content-type: application/json)');
+  }
 }
 
 /**
  * Refuses input that no field of the API may hold and that would otherwise fail deep inside: text
  * with a NUL character (PostgreSQL cannot store it) and a body nested deeper than
- * {@link MAX_BODY_DEPTH} levels. Looks at the parsed body and the query; runs after the JSON parser.
+ * {@link MAX_BODY_DEPTH} levels. Looks at the parsed body, and at the query only when its raw
+ * text holds an encoded NUL (cheap on every request); runs after the JSON parser.
  */
 export function refuseUnstorableInput(request: Request, _response: Response, next: NextFunction): void {
-  const problem = problemIn(request.body, 'body') ?? problemIn(request.query, 'query');
-  next(problem ? new DomainError(ErrorCode.ValidationFailed, problem, { field: problem.split(':')[0] }) : undefined);
+  const problem = (typeof request.body === 'object' && request.body !== null ? problemIn(request.body) : undefined) ?? queryProblem(request.url);
+  next(problem ? new DomainError(ErrorCode.ValidationFailed, `${problem.field}: ${problem.message}`, { field: problem.field }) : undefined);
 }
 
-/** The first problem in `value` (a field path and what is wrong), or undefined. Iterative: a deep value cannot exhaust the stack. */
-export function problemIn(value: unknown, root: string): string | undefined {
-  const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 0 }];
+/** The query field holding an encoded NUL, if any (its name as the validation pipe names it). */
+function queryProblem(url: string): Problem | undefined {
+  const start = url.indexOf('?');
+  if (start < 0 || !/%00/i.test(url.slice(start))) return undefined;
+  for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
+    if (key.includes('\u0000') || value.includes('\u0000')) return { field: key.replaceAll('\u0000', ''), message: 'must not contain a NUL character' };
+  }
+  return undefined;
+}
+
+/** A field (dotted path, as the validation pipe names it) and what is wrong with it. */
+export interface Problem {
+  field: string;
+  message: string;
+}
+
+/** The first problem in `value` (a parsed body), or undefined. Iterative: a deep value cannot exhaust the stack. */
+export function problemIn(value: unknown): Problem | undefined {
+  const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
   while (pending.length > 0) {
     const { value: current, path, depth } = pending.pop()!;
+    const field = path || 'body';
     if (typeof current === 'string') {
-      if (current.includes('\u0000')) return `${path}: must not contain a NUL character`;
+      if (current.includes('\u0000')) return { field, message: 'must not contain a NUL character' };
       continue;
     }
     if (typeof current !== 'object' || current === null) continue;
-    if (depth >= MAX_BODY_DEPTH) return `${path}: nests deeper than ${MAX_BODY_DEPTH} levels`;
-    for (const [key, field] of Object.entries(current)) {
-      if (key.includes('\u0000')) return `${path}: a field name must not contain a NUL character`;
-      pending.push({ value: field, path: `${path}.${key}`, depth: depth + 1 });
+    if (depth >= MAX_BODY_DEPTH) return { field, message: `nests deeper than ${MAX_BODY_DEPTH} levels` };
+    for (const [key, inner] of Object.entries(current)) {
+      if (key.includes('\u0000')) return { field, message: 'holds a field name with a NUL character' };
+      pending.push({ value: inner, path: path ? `${path}.${key}` : key, depth: depth + 1 });
     }
   }
   return undefined;
 }
+
+/** Whether a route handler takes the body (a `@Body()` parameter); remembered per handler. */
+function readsBody(handler: object, controller: object): boolean {
+  let known = BODY_READERS.get(handler);
+  if (known === undefined) {
+    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller.constructor, (handler as { name: string }).name) ?? {}) as Record<string, unknown>;
+    known = Object.keys(args).some((key) => key.split(':')[0] === String(RouteParamtypes.BODY));
+    BODY_READERS.set(handler, known);
+  }
+  return known;
+}
+
+const BODY_READERS = new WeakMap<object, boolean>();
 
 /** Every answer of the API is for one caller and may hold personal data or tokens: no cache keeps it (RFC 6749 5.1 for token answers). */
 export function noStore(_request: Request, response: Response, next: NextFunction): void {

@@ -1,0 +1,29 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { JwksView } from '#libs/contracts/index.js';
+import type { RpcClient } from '#libs/platform/index.js';
+import { KeyRing } from './key-ring.service.js';
+
+const jwk = (kid: string) => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' });
+
+/** A ring whose identity answers with `answers`, one per load (an Error: identity did not answer). */
+function ringAnswering(...answers: Array<JwksView | Error>) {
+  const rpc = { send: () => Promise.resolve(answers.shift()).then((answer) => (answer instanceof Error ? Promise.reject(answer) : answer)) };
+  const logger = { warn: () => undefined } as unknown as Logger;
+  return new KeyRing(rpc as unknown as RpcClient, logger);
+}
+
+describe('the key ring', () => {
+  it('is not current before its first load, nor after a load that failed (a missing key then means retry, not sign in again)', async () => {
+    const first = jwk('k1');
+    const ring = ringAnswering(new Error('no identity'), { keys: [first] } as unknown as JwksView, new Error('no identity'));
+    expect(await ring.find('k1')).toBeUndefined();
+    expect(ring.current).toBe(false);
+    await (ring as unknown as { load(): Promise<void> }).load();
+    expect(ring.current).toBe(true);
+    expect(ring.peek('k1')).toBeDefined();
+    await (ring as unknown as { load(): Promise<void> }).load();
+    expect(ring.current).toBe(false);
+    expect(ring.peek('k1')).toBeDefined();
+  });
+});
