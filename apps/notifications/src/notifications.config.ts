@@ -1,4 +1,4 @@
-import { boolean, commonEnv, databaseEnv, integer, text, url, type ConfigOf } from '#libs/platform/index.js';
+import { boolean, commonEnv, ConfigError, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
 
 /** Every environment variable of the notifications service. */
 export const notificationsEnv = {
@@ -31,10 +31,24 @@ export const notificationsEnv = {
   MAIL_RETRY_MAX_MS: integer('Longest retry delay (ms)', 10, 86_400_000, 1_800_000),
   /**
    * How long an event in hand may go without news before JetStream gives it to another replica;
-   * also the lease of a mail being sent (renewed every third of it while the attempt lasts). One
-   * SMTP send is abandoned, and retried, after three quarters of it.
+   * also the lease of a mail being sent. Both are renewed every third of it while the replica
+   * works on the mail, however long its SMTP exchange takes (that is MAIL_SEND_DEADLINE_MS).
    */
-  MAIL_ACK_WAIT_MS: integer('How long JetStream waits for a silent replica before redelivering its event (ms)', 1000, 3_600_000, 60_000),
+  MAIL_ACK_WAIT_MS: integer(
+    'How long JetStream waits for a silent replica before redelivering its event, and the lease of a mail being sent (ms); both renewed while it is sent',
+    1000,
+    3_600_000,
+    60_000,
+  ),
+  /**
+   * How long one whole SMTP send (connection, greeting, every command and the reply to the data)
+   * may take before it is abandoned and the mail retried later. Only bounds a server that keeps
+   * answering, slowly, for ever (SMTP_TIMEOUT_MS bounds each silence): abandoning a send that is
+   * merely slow can send the mail twice (the server may have it already), so keep it generous,
+   * well above SMTP_TIMEOUT_MS. It has nothing to do with MAIL_ACK_WAIT_MS: the lease and the
+   * event are renewed while the send lasts.
+   */
+  MAIL_SEND_DEADLINE_MS: integer('Longest one SMTP send may take before it is abandoned and retried (ms); above SMTP_TIMEOUT_MS', 5000, 3_600_000, 300_000),
   /** Mails one address may receive in MAIL_RATE_WINDOW_MINUTES (0: no limit). Password-changed notices are counted but always sent. */
   MAIL_RATE_PER_RECIPIENT: integer('Mails one address may receive per window (0: unlimited)', 0, 1_000_000, 10),
   /** Mails one account may cause in MAIL_RATE_WINDOW_MINUTES (0: no limit). */
@@ -45,3 +59,24 @@ export const notificationsEnv = {
 
 /** The validated configuration of the notifications service. */
 export type NotificationsConfig = ConfigOf<typeof notificationsEnv>;
+
+/**
+ * What is wrong between variables each valid on its own (empty: nothing): a send deadline not
+ * above SMTP_TIMEOUT_MS would abandon a send while the server may still rightly be at one reply.
+ */
+export function notificationsConfigProblems(config: Pick<NotificationsConfig, 'MAIL_SEND_DEADLINE_MS' | 'SMTP_TIMEOUT_MS'>): string[] {
+  const problems: string[] = [];
+  if (config.MAIL_SEND_DEADLINE_MS <= config.SMTP_TIMEOUT_MS)
+    problems.push(
+      `MAIL_SEND_DEADLINE_MS: ${config.MAIL_SEND_DEADLINE_MS} must be above SMTP_TIMEOUT_MS (${config.SMTP_TIMEOUT_MS}), which bounds a single reply of one send`,
+    );
+  return problems;
+}
+
+/** Reads and validates the configuration of the notifications service; throws a {@link ConfigError} naming every problem. */
+export function loadNotificationsConfig(env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
+  const config = loadConfig(notificationsEnv, env);
+  const problems = notificationsConfigProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -14,15 +14,13 @@ import { MailRenderer } from './mail/mail-renderer.js';
 import { Mailer, MailSender } from './mail/mailer.js';
 import type { TemplateCatalog } from './mail/template-catalog.js';
 
-/** The share of the lease (MAIL_ACK_WAIT_MS) one SMTP send may take: the rest is left to record its outcome before the lease could end. */
-const SEND_DEADLINE_SHARE_OF_LEASE = 0.75;
-
 /** The delivery knobs of a configuration. */
 export function deliverySettings(config: NotificationsConfig): DeliverySettings {
   return {
     retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS, baseDelayMs: config.MAIL_RETRY_BASE_MS, maxDelayMs: config.MAIL_RETRY_MAX_MS },
     leaseMs: config.MAIL_ACK_WAIT_MS,
-    sendDeadlineMs: Math.floor(config.MAIL_ACK_WAIT_MS * SEND_DEADLINE_SHARE_OF_LEASE),
+    // Its own setting, not a share of the lease: the lease is renewed while a send lasts, so only a server that never finishes needs cutting off.
+    sendDeadlineMs: config.MAIL_SEND_DEADLINE_MS,
     limits: { perRecipient: config.MAIL_RATE_PER_RECIPIENT, perAccount: config.MAIL_RATE_PER_ACCOUNT, windowMinutes: config.MAIL_RATE_WINDOW_MINUTES },
     smtpConcurrency: config.SMTP_POOL_SIZE,
   };

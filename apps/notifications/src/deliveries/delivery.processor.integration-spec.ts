@@ -8,7 +8,9 @@ import { eventually } from '#libs/testing/eventually.js';
 import { MailRenderer, type RenderedMail } from '../mail/mail-renderer.js';
 import { MailSender } from '../mail/mailer.js';
 import { TemplateCatalog } from '../mail/template-catalog.js';
+import { loadNotificationsConfig } from '../notifications.config.js';
 import { notificationsDatabase } from '../notifications.database.js';
+import { deliverySettings } from '../notifications.module.js';
 import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
 import { PostgresDeliveryStore } from './delivery.store.js';
 
@@ -49,6 +51,8 @@ let smtp: SlowSmtp;
 const logger = pino({ level: 'silent' });
 const renderer = new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());
 const ACCOUNT = randomUUID();
+/** The lease (ack wait) of the test of its renewal: long enough for a loaded machine's stalls, short enough for a quick test. */
+const LEASE_MS = 6000;
 
 /** A replica's processor on the shared database and SMTP server. */
 function replica(settings: Partial<DeliverySettings> = {}): DeliveryProcessor {
@@ -107,7 +111,7 @@ async function waitPastLease(eventId: string): Promise<void> {
       const [{ past }] = await dataSource.query<Array<{ past: boolean }>>('SELECT clock_timestamp() > $1::timestamptz AS past', [leaseUntil]);
       return past;
     },
-    10_000,
+    LEASE_MS + 10_000,
     20,
   );
 }
@@ -128,9 +132,18 @@ afterAll(async () => {
 
 describe('a mail whose SMTP exchange outlasts the lease', () => {
   it('keeps its lease while it is being sent, so a redelivery of its event meanwhile does not send it again', async () => {
-    // The send deadline is out of the way here (beyond the lease): what holds the mail is the renewed lease.
-    const first = replica({ leaseMs: 1500, sendDeadlineMs: 30_000 });
-    const second = replica({ leaseMs: 1500, sendDeadlineMs: 30_000 });
+    // The settings of a configuration with a short ack wait (the lease): the send, a healthy slow
+    // one, goes on past the lease and past three quarters of it, as MAIL_SEND_DEADLINE_MS allows
+    // (20 s here, so that a second send, should there be one, ends in time for the test to say so).
+    // Renewed every 2 s, the lease outlives a stall of up to 4 s of this process.
+    const settings = deliverySettings({
+      ...loadNotificationsConfig({ MAIL_SEND_DEADLINE_MS: '20000', SMTP_TIMEOUT_MS: '5000' }),
+      MAIL_ACK_WAIT_MS: LEASE_MS,
+      MAIL_RATE_PER_RECIPIENT: 0,
+      MAIL_RATE_PER_ACCOUNT: 0,
+    });
+    const first = replica(settings);
+    const second = replica(settings);
     const event = invitation();
 
     const sending = first.process(event);
@@ -159,14 +172,18 @@ describe('a mail whose SMTP exchange outlasts the lease', () => {
     expect(await row(event.id)).toMatchObject({ status: 'sending', attempts: 2, last_error: null });
   });
 
-  it('is abandoned at its send deadline (shorter than the lease) and retried later', async () => {
-    const processor = replica({ leaseMs: 1500, sendDeadlineMs: 300 });
+  it('is abandoned at its send deadline (a server that never finishes) and retried later', async () => {
+    const processor = replica({ sendDeadlineMs: 300 });
     const event = invitation();
 
     const outcome = await processor.process(event);
     expect(outcome.kind).toBe('retry');
     expect(smtp.exchanges[0].signal.aborted).toBe(true);
-    expect(await row(event.id)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'send abandoned: no answer from the SMTP server within 300 ms' });
+    expect(await row(event.id)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      last_error: 'send abandoned: the SMTP exchange did not end within 300 ms (MAIL_SEND_DEADLINE_MS)',
+    });
   });
 });
 

@@ -115,7 +115,7 @@ class ScriptedSender extends MailSender {
     return `<${eventId}@portico.test>`;
   }
 
-  send(mail: RenderedMail, messageId: string): Promise<void> {
+  send(mail: RenderedMail, messageId: string, _signal: AbortSignal): Promise<void> {
     const next = this.script.shift();
     if (next) return Promise.reject(next as Error);
     this.sent.push({ mail, messageId });
@@ -331,14 +331,53 @@ describe('DeliveryProcessor', () => {
       jest.useRealTimers();
     }
   });
+
+  it('lets a slow but healthy SMTP exchange end long past the ack wait: one copy, recorded sent (the deadline is MAIL_SEND_DEADLINE_MS)', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const config = { MAIL_ACK_WAIT_MS: 60_000, MAIL_SEND_DEADLINE_MS: 300_000, SMTP_TIMEOUT_MS: 30_000, SMTP_POOL_SIZE: 4, MAIL_MAX_ATTEMPTS: 12 };
+      const slow = new DeliveryProcessor(
+        store,
+        sender,
+        new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn()),
+        deliverySettings({ ...config, MAIL_RETRY_BASE_MS: 5000, MAIL_RETRY_MAX_MS: 1_800_000, MAIL_RATE_PER_RECIPIENT: 0 } as NotificationsConfig),
+        pino({ level: 'silent' }),
+      );
+      let abortedBy: unknown;
+      // A server scanning the content at the end of DATA: nearly SMTP_TIMEOUT_MS for that reply, after the others; 50 s in all.
+      sender.send = (mail, messageId, signal) =>
+        new Promise<void>((resolve, reject) => {
+          signal.addEventListener('abort', () => reject((abortedBy = signal.reason) as Error), { once: true });
+          setTimeout(() => {
+            sender.sent.push({ mail, messageId });
+            resolve();
+          }, 50_000);
+        });
+      const event = invitation();
+      const outcome = slow.process(event);
+      await jest.advanceTimersByTimeAsync(50_000);
+
+      await expect(outcome).resolves.toEqual({ kind: 'done' });
+      expect(abortedBy).toBeUndefined();
+      expect(sender.sent).toHaveLength(1);
+      expect(store.rows.get(event.id)).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('the delivery settings of a configuration', () => {
-  it.each([1000, 3000, 60_000])('give one SMTP send a deadline shorter than its lease (MAIL_ACK_WAIT_MS %i)', (ackWaitMs) => {
-    const config = { MAIL_ACK_WAIT_MS: ackWaitMs, SMTP_POOL_SIZE: 4, MAIL_MAX_ATTEMPTS: 12, MAIL_RETRY_BASE_MS: 5000, MAIL_RETRY_MAX_MS: 1_800_000 };
-    const { leaseMs, sendDeadlineMs } = deliverySettings(config as NotificationsConfig);
-    expect(leaseMs).toBe(ackWaitMs);
-    expect(sendDeadlineMs).toBeGreaterThan(0);
-    expect(sendDeadlineMs).toBeLessThan(leaseMs);
+  const config = { SMTP_POOL_SIZE: 4, MAIL_MAX_ATTEMPTS: 12, MAIL_RETRY_BASE_MS: 5000, MAIL_RETRY_MAX_MS: 1_800_000 };
+
+  it.each([
+    [1000, 300_000],
+    [3000, 300_000],
+    [60_000, 300_000],
+    [60_000, 40_000],
+    [3_600_000, 600_000],
+  ])('lease a mail for MAIL_ACK_WAIT_MS (%i) and give one SMTP send MAIL_SEND_DEADLINE_MS (%i), whatever the lease', (ackWaitMs, sendDeadlineMs) => {
+    const settings = deliverySettings({ ...config, MAIL_ACK_WAIT_MS: ackWaitMs, MAIL_SEND_DEADLINE_MS: sendDeadlineMs } as NotificationsConfig);
+    expect(settings).toMatchObject({ leaseMs: ackWaitMs, sendDeadlineMs });
   });
 });

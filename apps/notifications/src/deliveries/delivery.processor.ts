@@ -20,7 +20,10 @@ export interface DeliverySettings {
   retry: RetryPolicy;
   /** How long a claimed mail belongs to the replica sending it (the consumer's ack wait); renewed every third of it while the attempt lasts. */
   leaseMs: number;
-  /** How long one SMTP send may take before it is abandoned (and retried): shorter than the lease, so an attempt ends before its lease could. */
+  /**
+   * How long one SMTP send may take before it is abandoned (and retried): MAIL_SEND_DEADLINE_MS,
+   * unrelated to the lease (renewed while the send lasts); it only stops a server that never finishes.
+   */
   sendDeadlineMs: number;
   limits: Omit<RateLimits, 'exempt'>;
   /** Mails handed to SMTP at once (the SMTP pool's size): a mail is claimed only when it can go out at once. */
@@ -104,7 +107,7 @@ export class DeliveryProcessor {
   private async send(ticket: ClaimTicket, mail: RenderedMail, claimLost: AbortSignal): Promise<Outcome> {
     const deadline = new AbortController();
     const timer = setTimeout(
-      () => deadline.abort(new Error(`no answer from the SMTP server within ${this.settings.sendDeadlineMs} ms`)),
+      () => deadline.abort(new Error(`the SMTP exchange did not end within ${this.settings.sendDeadlineMs} ms (MAIL_SEND_DEADLINE_MS)`)),
       this.settings.sendDeadlineMs,
     );
     const stop = AbortSignal.any([claimLost, deadline.signal]);

@@ -8,8 +8,9 @@ import {
   type UserAddedToAccountData,
   type UserInvitedData,
 } from '#libs/contracts/index.js';
+import { hasControlCharacters, oneLine } from './control-characters.js';
 import type { TemplateValues } from './template-engine.js';
-import { oneLine, type TemplateCatalog } from './template-catalog.js';
+import type { TemplateCatalog } from './template-catalog.js';
 
 /** A mail ready for SMTP. */
 export interface RenderedMail {
@@ -42,8 +43,6 @@ interface Draft {
 
 /** One plain address: no display name, no list, nothing a header could be bent with. */
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
-/** Control characters (NUL, line breaks, escapes ...): never in an address, a token, a slug or a date. */
-const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 
 /** Turns mail-worthy events into mails (subject, text and HTML) in the person's language. */
 export class MailRenderer {
@@ -243,7 +242,7 @@ function dateFormat(locale: string): Intl.DateTimeFormat {
 function field<T extends object>(data: T, name: keyof T & string): string {
   const value = (data as Record<string, unknown>)[name];
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidEventError(`the event has no ${name}`);
-  if (CONTROL.test(value)) throw new InvalidEventError(`the event's ${name} contains control characters`);
+  if (hasControlCharacters(value)) throw new InvalidEventError(`the event's ${name} contains control characters`);
   return value;
 }
 
@@ -255,7 +254,7 @@ function displayName<T extends object>(data: T, key: keyof T & string): string {
 }
 
 function address(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 254 || CONTROL.test(value) || !ADDRESS.test(value))
+  if (typeof value !== 'string' || value.length > 254 || hasControlCharacters(value) || !ADDRESS.test(value))
     throw new InvalidEventError('the event has no usable e-mail address');
   return value;
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIL_TEMPLATES, type MailTemplate } from '#libs/contracts/index.js';
 import { BUILT_IN_TEMPLATES, DEFAULT_LOCALE, TEMPLATE_PARTS, TEMPLATE_VALUES, type TemplatePart, type TemplateSource } from './built-in-templates.js';
+import { oneLine } from './control-characters.js';
 import { escapeHtml, namesUsed, parseTemplate, renderNodes, TemplateError, type TemplateNode, type TemplateValues } from './template-engine.js';
 
 /** A mail's three parts, rendered. */
@@ -94,11 +95,6 @@ export class TemplateCatalog {
       html: renderNodes(parts.html, lines, escapeHtml),
     };
   }
-}
-
-/** Line breaks and control characters (with the spaces around them) become one space: "Ada\r\nLovelace" -> "Ada Lovelace". */
-export function oneLine(value: string): string {
-  return value.replace(/\s*[\p{Cc}\u2028\u2029]+\s*/gu, ' ').trim();
 }
 
 function singleLines(values: TemplateValues): TemplateValues {

@@ -1,0 +1,27 @@
+import { CONTROL_CHARACTER, hasControlCharacters, oneLine } from './control-characters.js';
+
+describe('control characters', () => {
+  it.each(['\u0000', '\t', '\r', '\n', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029'])('finds %j anywhere in a value', (character) => {
+    expect(hasControlCharacters(`ada${character}lovelace`)).toBe(true);
+    expect(CONTROL_CHARACTER.test(character)).toBe(true);
+  });
+
+  it.each(['ada@example.com', 'Ada Lovelace', 'Élodie Ñúñez', '2026-11-29T10:00:00.000Z', 'a\u00a0b'])('finds none in %j', (value) => {
+    expect(hasControlCharacters(value)).toBe(false);
+  });
+
+  it.each([
+    ['Ada\r\nLovelace', 'Ada Lovelace'],
+    ['Ada \u0000\u001b[31m Lovelace', 'Ada [31m Lovelace'],
+    ['Acme\u2028Corp\u2029', 'Acme Corp'],
+    ['\r\n', ''],
+    ['Ada  Lovelace', 'Ada  Lovelace'],
+  ])('puts %j on one line: %j', (value, expected) => {
+    expect(oneLine(value)).toBe(expected);
+  });
+
+  it('finds the same characters on every call (no state kept between calls)', () => {
+    expect([1, 2, 3].map(() => hasControlCharacters('a\nb'))).toEqual([true, true, true]);
+    expect([1, 2, 3].map(() => oneLine('a\nb'))).toEqual(['a b', 'a b', 'a b']);
+  });
+});

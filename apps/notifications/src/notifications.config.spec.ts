@@ -1,0 +1,37 @@
+import { ConfigError } from '#libs/platform/index.js';
+import { loadNotificationsConfig } from './notifications.config.js';
+
+/** The problems `env` is refused with (none: accepted). */
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadNotificationsConfig(env);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.problems;
+  }
+}
+
+describe('the notifications configuration', () => {
+  it('gives one SMTP send five minutes by default, far above the SMTP timeout and unrelated to the ack wait', () => {
+    expect(loadNotificationsConfig({})).toMatchObject({ MAIL_SEND_DEADLINE_MS: 300_000, SMTP_TIMEOUT_MS: 30_000, MAIL_ACK_WAIT_MS: 60_000 });
+    expect(loadNotificationsConfig({ MAIL_ACK_WAIT_MS: '1000' }).MAIL_SEND_DEADLINE_MS).toBe(300_000);
+  });
+
+  it.each([
+    [{ MAIL_SEND_DEADLINE_MS: '30000' }, false],
+    [{ MAIL_SEND_DEADLINE_MS: '29999' }, false],
+    [{ MAIL_SEND_DEADLINE_MS: '30001' }, true],
+    [{ MAIL_SEND_DEADLINE_MS: '5000', SMTP_TIMEOUT_MS: '4000' }, true],
+    [{ MAIL_SEND_DEADLINE_MS: '100000', SMTP_TIMEOUT_MS: '120000' }, false],
+    [{ SMTP_TIMEOUT_MS: '300000' }, false],
+  ])('with %j is accepted: %s (the send deadline must be above SMTP_TIMEOUT_MS)', (env, accepted) => {
+    const problems = problemsOf(env);
+    if (accepted) expect(problems).toEqual([]);
+    else expect(problems).toEqual([expect.stringMatching(/^MAIL_SEND_DEADLINE_MS: \d+ must be above SMTP_TIMEOUT_MS \(\d+\)/)]);
+  });
+
+  it.each(['4999', '3600001', 'soon'])('refuses MAIL_SEND_DEADLINE_MS=%s', (value) => {
+    expect(problemsOf({ MAIL_SEND_DEADLINE_MS: value })).toEqual([expect.stringMatching(/^MAIL_SEND_DEADLINE_MS: /)]);
+  });
+});
