@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
+import { LockClass, lockForTransaction } from '#libs/platform/index.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 
 /** A mail about to be recorded for an event. */
@@ -110,26 +111,16 @@ function olderSum(key: string): string {
     WHERE key = ${key} AND bucket > now() - make_interval(mins => $12::integer) AND bucket <> ${BUCKET}`;
 }
 
-/** Advisory lock classes (first key of the two-key form) of the recipient and account counters: disjoint, so their locks never collide. */
-const RECIPIENT_COUNTER_LOCK = 0x6d61_0001;
-const ACCOUNT_COUNTER_LOCK = 0x6d61_0002;
-
 /**
  * Takes, until the end of the transaction, the locks that serialize counting against the given
- * counters, in one statement (its select list is evaluated in order). Every caller takes the
- * recipient's before the account's and at most one of each, so two callers can never wait for each
- * other in a circle.
+ * counters. Every caller takes the recipient's before the account's and at most one of each, so
+ * two callers can never wait for each other in a circle.
  */
-async function lockCounters(manager: EntityManager, recipient: string | null, account: string | null): Promise<void> {
-  const locks = [
-    { lockClass: RECIPIENT_COUNTER_LOCK, key: recipient },
-    { lockClass: ACCOUNT_COUNTER_LOCK, key: account },
-  ].filter((lock) => lock.key !== null);
-  const calls = locks.map((_, index) => `pg_advisory_xact_lock($${2 * index + 1}::integer, hashtext($${2 * index + 2}::text))`);
-  await manager.query(
-    `SELECT ${calls.join(', ')}`,
-    locks.flatMap((lock) => [lock.lockClass, lock.key]),
-  );
+function lockCounters(manager: EntityManager, recipient: string | null, account: string | null): Promise<void> {
+  return lockForTransaction(manager, [
+    ...(recipient ? [{ lockClass: LockClass.MailRecipientCounter, key: recipient }] : []),
+    ...(account ? [{ lockClass: LockClass.MailAccountCounter, key: account }] : []),
+  ]);
 }
 
 /** Text PostgreSQL can store: without NUL characters, which its text type refuses (an event carrying one would otherwise fail for ever). */
