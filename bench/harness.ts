@@ -83,8 +83,9 @@ export function environment(): Record<string, string | number> {
       .toString()
       .trim();
     // Measured on a tree with changes not yet committed: the commit alone would not say what ran.
+    // (The results an earlier group of this run wrote do not count: they are not what runs.)
     if (
-      execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] })
+      execSync("git status --porcelain -- . ':!bench/results.json' ':!docs/BENCHMARKS.md'", { stdio: ['ignore', 'pipe', 'ignore'] })
         .toString()
         .trim()
     )
