@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { IsNull } from 'typeorm';
 import type { ChangePasswordRequest } from '#libs/contracts/index.js';
 import { Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
@@ -45,11 +46,22 @@ export class PasswordsService {
   /**
    * Stores a new password (already checked against the policy), voids outstanding links, ends the
    * principal's sessions (all, or all but `keepSessionId`) and queues the "password changed" notice (B3).
+   * With `replacing`, only if the stored hash is still that one (a change checked against it),
+   * else CONFLICT and nothing is written.
    */
-  async replace(unit: UnitOfWork, profile: PrincipalProfile, password: string, reason: SessionEndReason, keepSessionId?: string): Promise<void> {
+  async replace(
+    unit: UnitOfWork,
+    profile: PrincipalProfile,
+    password: string,
+    reason: SessionEndReason,
+    keepSessionId?: string,
+    replacing?: string | null,
+  ): Promise<void> {
     const passwordHash = await this.hasher.hash(password);
     const entity = profile.principal.type === 'user' ? UserEntity : SubuserEntity;
-    await unit.manager.update(entity, { id: profile.principal.id }, { passwordHash, status: 'active' });
+    const where = replacing === undefined ? { id: profile.principal.id } : { id: profile.principal.id, passwordHash: replacing ?? IsNull() };
+    const { affected } = await unit.manager.update(entity, where, { passwordHash, status: 'active' });
+    if (affected === 0) throw new DomainError(ErrorCode.Conflict, 'Your password was changed meanwhile; sign in again with the new one');
     await this.tokens.voidAll(unit.manager, profile.principal);
     await this.sessions.endAll(unit, profile.principal, reason, keepSessionId);
     if (profile.email === null) return;
@@ -85,7 +97,8 @@ export class PasswordsService {
     await this.throttle.succeeded(keys);
     this.assertAcceptable(profile, body.newPassword);
     await this.transactions.run(async (unit) => {
-      await this.replace(unit, profile, body.newPassword, 'password-changed', actor.sessionId);
+      // Only over the password just checked: a reset committed meanwhile is not undone.
+      await this.replace(unit, profile, body.newPassword, 'password-changed', actor.sessionId, profile.passwordHash);
       await this.audit.record(unit.manager, {
         accountIds: profile.activeAccountIds,
         action: 'password.changed',

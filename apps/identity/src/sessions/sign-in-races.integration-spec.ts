@@ -150,3 +150,22 @@ describe('a removal that starts while the sign-in statement holds the subuser', 
     }
   });
 });
+
+describe('a password change whose current-password check was under way when a reset committed', () => {
+  it('changes nothing (409): the password the reset set stays, as do its effects', async () => {
+    const t = await team();
+    const held = services.argon2.hold(PASSWORD);
+    const changing = services.passwords.change({
+      actor: services.actor('user', t.userId),
+      body: { currentPassword: PASSWORD, newPassword: 'third password of the day' },
+      client,
+    });
+    await held.started;
+    const { token } = await db.dataSource.transaction((manager) => services.tokens.issue(manager, { type: 'user', id: t.userId }, null, 'reset'));
+    await services.resets.confirm({ body: { token, password: NEW_PASSWORD }, client });
+    held.release();
+    await expect(changing).rejects.toMatchObject({ code: 'CONFLICT' });
+    const [{ hash }] = await db.dataSource.query<Array<{ hash: string }>>('SELECT password_hash AS hash FROM users WHERE id = $1', [t.userId]);
+    expect(hash).toBe(`fake:${NEW_PASSWORD}`);
+  });
+});
