@@ -82,6 +82,8 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     // One event requested at a time, the next only once the pump has read this one: an event
     // buffered in the client would get no working() and be redelivered after the ack wait.
     this.messages = await consumer.consume({ max_messages: 1 });
+    // Stopped while subscribing: onModuleDestroy found nothing to close, and would wait on the pump for ever.
+    if (this.stopped) await this.messages.close().catch(() => undefined);
   }
 
   /** Consumes until stopped; should the subscription itself fail (consumer deleted, stream lost), sets it up again. */
