@@ -1,4 +1,5 @@
 import { connect } from '@nats-io/transport-node';
+import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { Subjects } from '#libs/contracts/index.js';
 import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
@@ -191,6 +192,8 @@ describe('bad input gets a clear 4xx', () => {
       .send('{"firstName":"Changed"}')
       .expect(415);
     expect(asText.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const unlabelled = await unlabelledPatch(`${system.url}/v1/me`, accessToken, '{"firstName":"Changed"}');
+    expect(unlabelled).toBe(415);
     // A route that takes no body ignores one, whatever its type (as it always did).
     await request(system.url)
       .delete('/v1/me/sessions')
@@ -309,3 +312,19 @@ describe('operations', () => {
     await request(system.url).get('/docs').expect(200);
   });
 });
+
+/** A PATCH whose JSON body carries no content-type at all (clients cannot send one through supertest); its status. */
+function unlabelledPatch(url: string, accessToken: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const patch = httpRequest(
+      url,
+      { method: 'PATCH', headers: { authorization: `Bearer ${accessToken}`, 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    patch.on('error', reject);
+    patch.end(body);
+  });
+}

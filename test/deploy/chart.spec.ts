@@ -587,7 +587,8 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     }
     // Behind the Ingress the gateway takes the client address its controller appended (one proxy), else none.
     const trustProxy = podSpec(gw).containers[0].env?.find((e: Obj) => e.name === 'TRUST_PROXY');
-    if (values.ingress.enabled) expect(trustProxy?.value ?? values.services?.gateway?.extraEnv?.TRUST_PROXY).toBeTruthy();
+    if (values.ingress.enabled)
+      expect(trustProxy?.value ?? values.services?.gateway?.extraEnv?.TRUST_PROXY ?? values.config?.extraEnv?.TRUST_PROXY).toBeTruthy();
     else expect(trustProxy).toBeUndefined();
   });
 });
@@ -656,6 +657,20 @@ describe('values the chart refuses', () => {
       expect(template([]).status).toBe(0);
       const r = helm(['lint', CHART, '--set', 'services.gateway.port=abc']);
       expect(r.status).not.toBe(0);
+    },
+    HELM_TIMEOUT_MS,
+  );
+});
+
+describe('TRUST_PROXY behind the Ingress', () => {
+  const gatewayEnv = (sets: string[]) => podSpec(deploymentOf(render(['ci/ingress-values.yaml'], sets), 'gateway')).containers[0].env as Obj[];
+
+  it(
+    'is one proxy by default, and left to the operator when their settings name it (shared or the gateway own)',
+    () => {
+      expect(gatewayEnv([]).filter((e) => e.name === 'TRUST_PROXY')).toEqual([{ name: 'TRUST_PROXY', value: '1' }]);
+      expect(gatewayEnv(['config.extraEnv.TRUST_PROXY=10.0.0.0/8']).filter((e) => e.name === 'TRUST_PROXY')).toEqual([]);
+      expect(gatewayEnv(['services.gateway.extraEnv.TRUST_PROXY=2']).filter((e) => e.name === 'TRUST_PROXY')).toEqual([{ name: 'TRUST_PROXY', value: '2' }]);
     },
     HELM_TIMEOUT_MS,
   );

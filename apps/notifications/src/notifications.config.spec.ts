@@ -24,11 +24,15 @@ describe('the notifications configuration', () => {
     [{ MAIL_SEND_DEADLINE_MS: '30001' }, true],
     [{ MAIL_SEND_DEADLINE_MS: '5000', SMTP_TIMEOUT_MS: '4000' }, true],
     [{ MAIL_SEND_DEADLINE_MS: '100000', SMTP_TIMEOUT_MS: '120000' }, false],
-    [{ SMTP_TIMEOUT_MS: '300000' }, false],
+    [{ MAIL_SEND_DEADLINE_MS: '300000', SMTP_TIMEOUT_MS: '300000' }, false],
   ])('with %j is accepted: %s (the send deadline must be above SMTP_TIMEOUT_MS)', (env, accepted) => {
     const problems = problemsOf(env);
     if (accepted) expect(problems).toEqual([]);
     else expect(problems).toEqual([expect.stringMatching(/^MAIL_SEND_DEADLINE_MS: \d+ must be above SMTP_TIMEOUT_MS \(\d+\)/)]);
+  });
+
+  it('follows a long SMTP timeout when the deadline is not set (a configuration valid before it existed stays valid)', () => {
+    expect(loadNotificationsConfig({ SMTP_TIMEOUT_MS: '300000' }).MAIL_SEND_DEADLINE_MS).toBe(600_000);
   });
 
   it.each(['4999', '3600001', 'soon'])('refuses MAIL_SEND_DEADLINE_MS=%s', (value) => {

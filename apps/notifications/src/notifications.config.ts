@@ -76,6 +76,8 @@ export function notificationsConfigProblems(config: Pick<NotificationsConfig, 'M
 /** Reads and validates the configuration of the notifications service; throws a {@link ConfigError} naming every problem. */
 export function loadNotificationsConfig(env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
   const config = loadConfig(notificationsEnv, env);
+  // Unset, the deadline follows a long SMTP timeout (at least twice it): a setting valid before it existed stays valid.
+  if (!env.MAIL_SEND_DEADLINE_MS?.trim()) config.MAIL_SEND_DEADLINE_MS = Math.max(config.MAIL_SEND_DEADLINE_MS, 2 * config.SMTP_TIMEOUT_MS);
   const problems = notificationsConfigProblems(config);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

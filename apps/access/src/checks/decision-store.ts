@@ -148,11 +148,6 @@ export class DecisionStore {
     return next;
   }
 
-  /** Whether a reload of the account is under way. */
-  isReloading(accountId: string): boolean {
-    return this.pending.has(accountId);
-  }
-
   /** The accounts whose last reload failed. */
   staleAccounts(): string[] {
     return [...this.stale];

@@ -86,6 +86,7 @@ export class AccessRepository {
    * `timeoutMs`: then 503, retry); held until it ends.
    */
   async lockAccount(manager: EntityManager, accountId: string, timeoutMs: number): Promise<void> {
+    // The timeout bounds this wait only: the change's own statements keep the usual one.
     await manager.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
     await lockForTransaction(manager, [{ lockClass: LockClass.AccessAccountChange, key: accountId }]).catch((error: unknown) => {
       if ((error as { driverError?: { code?: string } }).driverError?.code === LOCK_NOT_AVAILABLE) {
@@ -93,6 +94,7 @@ export class AccessRepository {
       }
       throw error;
     });
+    await manager.query('SET LOCAL lock_timeout TO DEFAULT');
   }
 
   /** The account's committed version (0: never changed), inside the transaction. */
@@ -101,12 +103,14 @@ export class AccessRepository {
     return row ? Number(row.version) : 0;
   }
 
-  /** Raises the account's change counter, inside the transaction that changes it. */
-  async bumpVersion(manager: EntityManager, accountId: string): Promise<void> {
-    await manager.query(
+  /** Raises the account's change counter, inside the transaction that changes it; returns the new version. */
+  async bumpVersion(manager: EntityManager, accountId: string): Promise<number> {
+    const [{ version }] = await manager.query<Array<{ version: string }>>(
       `INSERT INTO account_versions (account_id, version) VALUES ($1, 1)
-       ON CONFLICT (account_id) DO UPDATE SET version = account_versions.version + 1, changed_at = clock_timestamp()`,
+       ON CONFLICT (account_id) DO UPDATE SET version = account_versions.version + 1, changed_at = clock_timestamp()
+       RETURNING version`,
       [accountId],
     );
+    return Number(version);
   }
 }

@@ -4,12 +4,13 @@ import type { Logger } from 'pino';
 import { isUUID } from 'class-validator';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ACCESS_CHANGED, type AccessChangedEvent } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CONFIG, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import type { AccessConfig } from '../access.config.js';
 import { DecisionStore } from '../checks/decision-store.js';
 import { AccessRepository } from './access-repository.js';
 
-/** How long a change waits for the one before it on another replica before answering 503 (retry). */
+/** How long a change waits for the changes of its account before it (on any replica) before answering 503 (retry). */
 const LOCK_WAIT_MS = 4000;
 
 /** How far back a re-sync looks before the previous one: covers a change whose transaction committed a while after it counted. */
@@ -80,19 +81,23 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
    * broadcasts ({@link changed}).
    */
   mutate<T>(accountId: string, change: (manager: EntityManager) => Promise<T>, principalId?: string): Promise<T> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
     // One at a time per account on this replica too: waiting here holds no database connection.
     return this.oneAtATime(accountId, async () => {
+      const waitMs = deadline - Date.now();
+      if (waitMs <= 0) throw busy();
+      let committed = 0;
       const result = await this.dataSource.transaction(async (manager) => {
-        await this.repository.lockAccount(manager, accountId, LOCK_WAIT_MS);
+        await this.repository.lockAccount(manager, accountId, waitMs);
         // Memory usually holds the committed version already: load it only when it does not.
         if ((await this.repository.versionOf(manager, accountId)) !== this.store.versionOf(accountId)) {
           this.store.replaceAccount(await this.repository.loadAccount(accountId, manager));
         }
         const value = await change(manager);
-        await this.repository.bumpVersion(manager, accountId);
+        committed = await this.repository.bumpVersion(manager, accountId);
         return value;
       });
-      await this.changed(accountId, principalId);
+      await this.changed(accountId, committed, principalId);
       return result;
     });
   }
@@ -111,17 +116,19 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     return next;
   }
 
-  /** After a committed change: reload here, then tell every replica and gateway (also when the reload failed: the others must know). */
-  async changed(accountId: string, principalId?: string): Promise<void> {
+  /**
+   * After a committed change (`version`): reload here, then tell every replica and gateway, with
+   * the committed version (also when this reload failed: the others must reload).
+   */
+  async changed(accountId: string, version: number, principalId?: string): Promise<void> {
     await this.reload(accountId);
-    this.broadcast(accountId, principalId);
+    this.broadcast(accountId, version, principalId);
     await this.link.connection.flush();
   }
 
-  /** Tells every replica and gateway that the account changed, with the version this replica now holds. */
-  private broadcast(accountId: string, principalId?: string): void {
-    const version = this.store.versionOf(accountId);
-    const event: AccessChangedEvent = { accountId, ...(principalId && { principalId }), ...(version >= 0 && { version }) };
+  /** Tells every replica and gateway that the account changed, up to `version` (a replica holding it need not reload). */
+  private broadcast(accountId: string, version: number, principalId?: string): void {
+    const event: AccessChangedEvent = { accountId, version, ...(principalId && { principalId }) };
     this.link.connection.publish(ACCESS_CHANGED, JSON.stringify(event));
   }
 
@@ -138,14 +145,13 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     try {
       const since = this.syncedAt && new Date(this.syncedAt.getTime() - RESYNC_OVERLAP_MS);
       const { polledAt, changes } = await this.repository.changedSince(since);
-      const behind = changes
-        .filter(({ accountId, version }) => version > this.store.versionOf(accountId) && !this.store.isReloading(accountId))
-        .map(({ accountId }) => accountId);
-      const accounts = [...new Set([...behind, ...this.store.staleAccounts()])];
+      // (An account being reloaded counts too: that reload may have read before the change; the next runs after it.)
+      const behind = changes.filter(({ accountId, version }) => version > this.store.versionOf(accountId));
+      const accounts = [...new Set([...behind.map(({ accountId }) => accountId), ...this.store.staleAccounts()])];
       if (accounts.length > 0) this.logger.warn({ accounts: accounts.length }, 'Re-syncing access data of accounts whose change was not received');
       const reloads = await Promise.all(accounts.map((accountId) => this.reload(accountId)));
-      // Gateways may have missed the broadcast too: tell them (and the other replicas, which reload it once more).
-      for (const accountId of behind) this.broadcast(accountId);
+      // Gateways may have missed the broadcast too: tell them (replicas holding that version do not reload again).
+      for (const { accountId, version } of behind) this.broadcast(accountId, version);
       if (reloads.every(Boolean)) this.syncedAt = polledAt;
     } catch (error) {
       this.logger.error({ err: error }, 'Could not re-sync access data');
@@ -167,6 +173,10 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
 }
 
 /** The event, if it names an account id (anything else would fail its reload, and mark a bogus account stale for ever). */
+function busy(): DomainError {
+  return new DomainError(ErrorCode.ServiceUnavailable, 'Another change of this account is under way; retry shortly');
+}
+
 function safeParse(text: string): AccessChangedEvent | undefined {
   try {
     const value = JSON.parse(text) as AccessChangedEvent;

@@ -11,12 +11,13 @@ export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
 
 /**
  * Marks, before the JSON parser, a request whose body the API would not read as sent: one labelled
- * with another media type. It is refused with 415 only by a route that reads a body (see
+ * with another media type, or with none. It is refused with 415 only by a route that reads a body (see
  * {@link assertReadableBody}): there it would otherwise arrive empty, and a PATCH would "succeed"
  * changing nothing; a route that takes no body ignores it, as before.
  */
 export function markUnreadableBodies(request: Request, _response: Response, next: NextFunction): void {
-  if (request.headers['content-type'] !== undefined && hasBody(request) && !request.is(JSON_MEDIA_TYPES)) {
+  // A body with no content type counts as unreadable too: the JSON parser would skip it just the same.
+  if (hasBody(request) && !request.is(JSON_MEDIA_TYPES)) {
     (request as Request & { unreadableBody?: boolean }).unreadableBody = true;
   }
   next();
@@ -80,7 +81,9 @@ export function problemIn(value: unknown): Problem | undefined {
 function readsBody(handler: object, controller: object): boolean {
   let known = BODY_READERS.get(handler);
   if (known === undefined) {
-    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller.constructor, (handler as { name: string }).name) ?? {}) as Record<string, unknown>;
+    // Nest keeps parameter metadata under the method's property key, which need not be the function's name.
+    const key = propertyKeyOf(controller, handler) ?? (handler as { name: string }).name;
+    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller.constructor, key) ?? {}) as Record<string, unknown>;
     known = Object.keys(args).some((key) => key.split(':')[0] === String(RouteParamtypes.BODY));
     BODY_READERS.set(handler, known);
   }
@@ -88,6 +91,15 @@ function readsBody(handler: object, controller: object): boolean {
 }
 
 const BODY_READERS = new WeakMap<object, boolean>();
+
+/** The name under which `prototype` (or one it inherits from) holds `handler`. */
+function propertyKeyOf(prototype: object, handler: object): string | undefined {
+  for (let current: object | null = prototype; current && current !== Object.prototype; current = Object.getPrototypeOf(current) as object | null) {
+    const key = Object.getOwnPropertyNames(current).find((name) => name !== 'constructor' && (current as Record<string, unknown>)[name] === handler);
+    if (key) return key;
+  }
+  return undefined;
+}
 
 /** Every answer of the API is for one caller and may hold personal data or tokens: no cache keeps it (RFC 6749 5.1 for token answers). */
 export function noStore(_request: Request, response: Response, next: NextFunction): void {
