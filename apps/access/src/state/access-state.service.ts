@@ -83,7 +83,7 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   mutate<T>(accountId: string, change: (manager: EntityManager) => Promise<T>, principalId?: string): Promise<T> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     // One at a time per account on this replica too: waiting here holds no database connection.
-    return this.oneAtATime(accountId, async () => {
+    return this.oneAtATime(accountId, deadline, async () => {
       const waitMs = deadline - Date.now();
       if (waitMs <= 0) throw busy();
       let committed = 0;
@@ -102,13 +102,17 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     });
   }
 
-  private oneAtATime<T>(accountId: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` once the account's previous change on this replica has settled, or answers 503 at
+   * `deadline` without running it; the change after waits for both.
+   */
+  private oneAtATime<T>(accountId: string, deadline: number, work: () => Promise<T>): Promise<T> {
     const previous = this.changing.get(accountId) ?? Promise.resolve();
-    const next = previous.then(work);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
+    const next = settlesBefore(previous, deadline).then((inTime) => {
+      if (!inTime) throw busy();
+      return work();
+    });
+    const settled = Promise.allSettled([previous, next]).then(() => undefined);
     this.changing.set(accountId, settled);
     void settled.then(() => {
       if (this.changing.get(accountId) === settled) this.changing.delete(accountId);
@@ -120,10 +124,13 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
    * After a committed change (`version`): reload here, then tell every replica and gateway, with
    * the committed version (also when this reload failed: the others must reload).
    */
-  async changed(accountId: string, version: number, principalId?: string): Promise<void> {
+  private async changed(accountId: string, version: number, principalId?: string): Promise<void> {
     await this.reload(accountId);
     this.broadcast(accountId, version, principalId);
-    await this.link.connection.flush();
+    // The change is committed whatever NATS does now; a broadcast that never leaves is found by the re-sync.
+    await this.link.connection
+      .flush()
+      .catch((error: unknown) => this.logger.warn({ err: error, accountId }, 'Could not flush access.changed; re-sync will repeat it'));
   }
 
   /** Tells every replica and gateway that the account changed, up to `version` (a replica holding it need not reload). */
@@ -172,15 +179,31 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   }
 }
 
-/** The event, if it names an account id (anything else would fail its reload, and mark a bogus account stale for ever). */
+/** The answer to a change that could not start within its wait. */
 function busy(): DomainError {
   return new DomainError(ErrorCode.ServiceUnavailable, 'Another change of this account is under way; retry shortly');
 }
 
+/** True once `previous` settles, false if `deadline` (epoch ms) comes first. */
+async function settlesBefore(previous: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([previous.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The event, if it names an account id (anything else would fail its reload, and mark a bogus
+ * account stale for ever) and its version, if any, is a number.
+ */
 function safeParse(text: string): AccessChangedEvent | undefined {
   try {
     const value = JSON.parse(text) as AccessChangedEvent;
-    return typeof value.accountId === 'string' && isUUID(value.accountId) ? value : undefined;
+    const versionOk = value.version === undefined || Number.isSafeInteger(value.version);
+    return typeof value.accountId === 'string' && isUUID(value.accountId) && versionOk ? value : undefined;
   } catch {
     return undefined;
   }
