@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
-import { IdentityServices } from '../database/services-harness-spec.js';
+import { freshIdentityServices } from '../database/services-harness-spec.js';
 
 // Addresses that PostgreSQL's lower() folds onto a stored one while JavaScript's toLowerCase() does
 // not. The contracts refuse them (400) on every subject, HTTP and NATS alike (email-folding.spec.ts);
 // these tests send them past the contracts to show that identity still treats them as one address.
 const PASSWORD = 'velvet orchard compass';
-const db = new IdentityTestDatabase();
-const services = new IdentityServices(db);
-
-beforeAll(async () => {
-  await db.start();
-  await services.start();
-});
-afterAll(() => db.stop());
+const { db, services } = freshIdentityServices();
 
 /** A person stored with `email`, active in a new account, signing in with {@link PASSWORD}. */
 async function person(email: string): Promise<string> {
@@ -66,13 +58,7 @@ describe('an e-mail that PostgreSQL folds onto a stored one, and JavaScript does
 });
 
 describe('in a database whose LC_CTYPE is C (lower() folds ASCII only)', () => {
-  const cDatabase = new IdentityTestDatabase('C');
-  const cServices = new IdentityServices(cDatabase);
-  beforeAll(async () => {
-    await cDatabase.start();
-    await cServices.start();
-  });
-  afterAll(() => cDatabase.stop());
+  const { db: cDatabase, services: cServices } = freshIdentityServices('C');
 
   it('a person whose address has a capital beyond ASCII signs in with it (found as the unique column folds it)', async () => {
     const { accountId } = await cDatabase.account();

@@ -196,3 +196,18 @@ export class SideConnection {
     return rows[0].n;
   }
 }
+
+/**
+ * A fresh identity database (of LC_CTYPE `ctype`, if given) and its services for the tests of the
+ * file or `describe` block that calls this: started before them, dropped after.
+ */
+export function freshIdentityServices(ctype?: string): { db: IdentityTestDatabase; services: IdentityServices } {
+  const db = new IdentityTestDatabase(ctype);
+  const services = new IdentityServices(db);
+  beforeAll(async () => {
+    await db.start();
+    await services.start();
+  });
+  afterAll(() => db.stop());
+  return { db, services };
+}

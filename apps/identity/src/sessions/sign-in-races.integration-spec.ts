@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { subuserSignInKeys } from '../credentials/throttle-keys.js';
-import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
-import { IdentityServices, SideConnection } from '../database/services-harness-spec.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const PASSWORD = 'old tangerine lighthouse';
 const NEW_PASSWORD = 'new marmalade observatory';
 const client = { ip: '10.7.0.1' };
-const db = new IdentityTestDatabase();
-const services = new IdentityServices(db);
-
-beforeAll(async () => {
-  await db.start();
-  await services.start();
-});
-afterAll(() => db.stop());
+const { db, services } = freshIdentityServices();
 
 /** An account whose owner acts as the admin, with one more active member and one active subuser, both signing in with {@link PASSWORD}. */
 async function team() {

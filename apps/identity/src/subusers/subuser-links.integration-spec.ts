@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Events, type Actor, type UpdateSubuserBody } from '#libs/contracts/index.js';
-import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
-import { IdentityServices } from '../database/services-harness-spec.js';
+import { freshIdentityServices } from '../database/services-harness-spec.js';
 
 const PASSWORD = 'quiet harbour semaphore';
 const client = { ip: '10.8.0.1' };
-const db = new IdentityTestDatabase();
-const services = new IdentityServices(db);
-
-beforeAll(async () => {
-  await db.start();
-  await services.start();
-});
-afterAll(() => db.stop());
+const { db, services } = freshIdentityServices();
 
 /** An account (its owner acts as the admin) with a subuser that has `email`: pending with an activation link, or active (password set). */
 async function subuserWith(status: 'pending' | 'active', email = `desk-${randomUUID().slice(0, 8)}@example.test`) {

@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { CreatedView } from '#libs/contracts/index.js';
-import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
-import { IdentityServices, SideConnection } from '../database/services-harness-spec.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const client = { ip: '10.10.0.1' };
-const db = new IdentityTestDatabase();
-const services = new IdentityServices(db);
-
-beforeAll(async () => {
-  await db.start();
-  await services.start();
-});
-afterAll(() => db.stop());
+const { db, services } = freshIdentityServices();
 
 /** An admin (the owner) of a new account adds the person with `email`. */
 async function adder() {
