@@ -67,11 +67,12 @@ export class SubusersComposer {
     return withBindings(record, await this.bindings.of(accountId, [subuser(subuserId)]));
   }
 
+  /** Unbinds, then deletes: should the second step fail, the subuser is left holding nothing, and the delete can be tried again. */
   async remove(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<void> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
-    await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId });
     await this.bindings.removePrincipal(accountId, subuser(subuserId));
+    await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId });
   }
 
   sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<AcceptedView> {

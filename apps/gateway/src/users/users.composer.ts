@@ -66,11 +66,15 @@ export class UsersComposer {
     return this.withRoles(accountId, record);
   }
 
+  /**
+   * Unbinds, then removes: should the second step fail, the person is left a member holding
+   * nothing (no rights, and the removal can be tried again), never a non-member still holding roles.
+   */
   async remove(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     await this.bindings.assertManageable(actor, accountId, person(userId));
-    await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
     await this.bindings.removePrincipal(accountId, person(userId));
+    await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
   }
 
   async resendInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
@@ -82,8 +86,9 @@ export class UsersComposer {
   async revokeInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     await this.bindings.assertManageable(actor, accountId, person(userId));
-    await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
+    // Unbound first, as in remove.
     await this.bindings.removePrincipal(accountId, person(userId));
+    await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
   }
 
   /** The reset mail goes to the person's own mailbox: no escalation check needed, and nothing of it comes back. */
