@@ -174,7 +174,7 @@ export interface AccessChangedEvent {
   accountId: string;
   /** The principal whose rights changed; absent: anyone in the account (a role changed). */
   principalId?: string;
-  /** The account's version the sender holds after the change: a replica holding it already need not reload. */
+  /** The account's committed version after the change: a replica holding it already need not reload. */
   version?: number;
 }
 

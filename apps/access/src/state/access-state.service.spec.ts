@@ -200,12 +200,42 @@ describe('a change of an account (mutate)', () => {
     expect(steps).toEqual(['third']);
   });
 
-  it('resolves a committed change even when NATS cannot flush its broadcast (the re-sync repeats it)', async () => {
-    const { service, store } = replica(new Map([[ACCOUNT, 1]]));
+  it('resolves a committed change even when NATS cannot flush its broadcast, and the re-sync repeats that broadcast', async () => {
+    const { service, store, published } = replica(new Map([[ACCOUNT, 1]]));
+    await service.onApplicationBootstrap();
     store.replaceAccount(snapshot(1));
     const link = (service as unknown as { link: { connection: { flush: () => Promise<void> } } }).link;
     link.connection.flush = () => Promise.reject(new Error('nats down'));
     await expect(service.mutate(ACCOUNT, () => Promise.resolve('saved'))).resolves.toBe('saved');
+    expect(published).toHaveLength(1);
+
+    link.connection.flush = () => Promise.resolve();
+    await service.resync();
+    expect(published.map((event) => [event.accountId, event.version])).toEqual([
+      [ACCOUNT, 2],
+      [ACCOUNT, 2],
+    ]);
+    await service.resync();
+    expect(published).toHaveLength(2);
+  });
+
+  it('answers 503 without running a change whose 4 s passed while the change before it finished (its turn came too late)', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    const { service, repository } = replica();
+    const gate = deferred();
+    const first = service.mutate(ACCOUNT, () => gate.promise);
+    const change = jest.fn(() => Promise.resolve());
+    const outcome = service.mutate(ACCOUNT, change).catch((error: unknown) => error);
+    await settle();
+
+    // The clock passes the deadline, but its timer has not fired yet when the change before ends.
+    jest.setSystemTime(Date.now() + 4001);
+    gate.resolve();
+    await first;
+
+    await expect(outcome).resolves.toMatchObject({ code: ErrorCode.ServiceUnavailable });
+    expect(change).not.toHaveBeenCalled();
+    expect(repository.lockAccount).toHaveBeenCalledTimes(1);
   });
 
   it('passes a queued change only what is left of its 4 s as the lock wait', async () => {

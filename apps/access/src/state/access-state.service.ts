@@ -36,6 +36,8 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   /** The database's clock at the last re-sync that succeeded. */
   private syncedAt: Date | undefined;
   private resyncing: Promise<void> | undefined;
+  /** Broadcasts that may not have left (their flush failed), by account: repeated by the next re-sync. */
+  private readonly unsent = new Map<string, number>();
   /** The change of each account under way on this replica (the next waits for it). */
   private readonly changing = new Map<string, Promise<void>>();
 
@@ -127,10 +129,11 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   private async changed(accountId: string, version: number, principalId?: string): Promise<void> {
     await this.reload(accountId);
     this.broadcast(accountId, version, principalId);
-    // The change is committed whatever NATS does now; a broadcast that never leaves is found by the re-sync.
-    await this.link.connection
-      .flush()
-      .catch((error: unknown) => this.logger.warn({ err: error, accountId }, 'Could not flush access.changed; re-sync will repeat it'));
+    // The change is committed whatever NATS does now; a broadcast that may not have left is repeated by the re-sync.
+    await this.link.connection.flush().catch((error: unknown) => {
+      this.unsent.set(accountId, version);
+      this.logger.warn({ err: error, accountId }, 'Could not flush access.changed; the re-sync will repeat it');
+    });
   }
 
   /** Tells every replica and gateway that the account changed, up to `version` (a replica holding it need not reload). */
@@ -159,10 +162,20 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
       const reloads = await Promise.all(accounts.map((accountId) => this.reload(accountId)));
       // Gateways may have missed the broadcast too: tell them (replicas holding that version do not reload again).
       for (const { accountId, version } of behind) this.broadcast(accountId, version);
+      await this.repeatUnsent();
       if (reloads.every(Boolean)) this.syncedAt = polledAt;
     } catch (error) {
       this.logger.error({ err: error }, 'Could not re-sync access data');
     }
+  }
+
+  /** Broadcasts again what a failed flush may have lost; kept for the next re-sync if this flush fails too. */
+  private async repeatUnsent(): Promise<void> {
+    if (this.unsent.size === 0) return;
+    const repeated = [...this.unsent];
+    for (const [accountId, version] of repeated) this.broadcast(accountId, version);
+    await this.link.connection.flush();
+    for (const [accountId, version] of repeated) if (this.unsent.get(accountId) === version) this.unsent.delete(accountId);
   }
 
   /** Reloads one account; false (and logged) when it failed: the account then refuses checks until a re-sync reloads it. */

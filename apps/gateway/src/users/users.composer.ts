@@ -13,8 +13,9 @@ import {
   type UserRecord,
   type UserView,
 } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
-import { Bindings, roleNames } from '../people/bindings.js';
+import { asInput, Bindings, roleNames } from '../people/bindings.js';
 
 /**
  * The user table and its actions: identity's people composed with access's roles. Every
@@ -83,12 +84,21 @@ export class UsersComposer {
     return this.rpc.send(Subjects.UsersInvitationResend, { actor, accountId, client, userId });
   }
 
+  /**
+   * Unbinds first, as {@link remove} does, but only a pending person; should identity refuse after
+   * all (the person activated meanwhile), their roles are given back.
+   */
   async revokeInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
-    await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
-    await this.bindings.assertManageable(actor, accountId, person(userId));
-    // Unbound first, as in remove.
+    const record = await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    if (record.status !== 'pending') throw new DomainError(ErrorCode.Conflict, 'This person has already activated their access');
+    const current = await this.bindings.assertManageable(actor, accountId, person(userId));
     await this.bindings.removePrincipal(accountId, person(userId));
-    await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
+    try {
+      await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
+    } catch (error) {
+      await this.bindings.replace(actor, accountId, person(userId), current.map(asInput)).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** The reset mail goes to the person's own mailbox: no escalation check needed, and nothing of it comes back. */
