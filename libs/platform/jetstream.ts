@@ -4,7 +4,8 @@ import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type EventEnvelope } from '#libs/
 import type { NatsLink } from './nats-connection.js';
 
 const NANOS_PER_MS = 1_000_000;
-const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
+/** How long the events stream keeps an event (its `max_age`): a consumer must be done with an event by then. */
+export const EVENTS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 /** Creates the events stream if missing (idempotent; every producer and consumer calls it at start). */
 export async function ensureEventsStream(link: NatsLink): Promise<void> {
@@ -12,7 +13,7 @@ export async function ensureEventsStream(link: NatsLink): Promise<void> {
   const config = {
     name: EVENTS_STREAM,
     subjects: [`${EVENTS_SUBJECT_PREFIX}>`],
-    max_age: SEVEN_DAYS_MS * NANOS_PER_MS,
+    max_age: EVENTS_RETENTION_MS * NANOS_PER_MS,
     duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
   };
   try {

@@ -35,6 +35,13 @@ describe('the notifications configuration', () => {
     expect(loadNotificationsConfig({ SMTP_TIMEOUT_MS: '300000' }).MAIL_SEND_DEADLINE_MS).toBe(600_000);
   });
 
+  it('refuses retries that could outlast the events stream (an event gone before its mail is done would leave it pending for ever)', () => {
+    expect(problemsOf({ MAIL_MAX_ATTEMPTS: '12' })).toEqual([]);
+    expect(problemsOf({ MAIL_MAX_ATTEMPTS: '100', MAIL_RETRY_MAX_MS: '86400000' })).toEqual([
+      expect.stringMatching(/^MAIL_MAX_ATTEMPTS: 100 attempts .* as long as the events stream keeps an event \(168 h\)/),
+    ]);
+  });
+
   it.each(['4999', '3600001', 'soon'])('refuses MAIL_SEND_DEADLINE_MS=%s', (value) => {
     expect(problemsOf({ MAIL_SEND_DEADLINE_MS: value })).toEqual([expect.stringMatching(/^MAIL_SEND_DEADLINE_MS: /)]);
   });

@@ -1,4 +1,5 @@
-import { boolean, commonEnv, ConfigError, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
+import { boolean, commonEnv, ConfigError, databaseEnv, EVENTS_RETENTION_MS, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
+import { retrySchedule } from './deliveries/delivery-policy.js';
 
 /** Every environment variable of the notifications service. */
 export const notificationsEnv = {
@@ -64,13 +65,26 @@ export type NotificationsConfig = ConfigOf<typeof notificationsEnv>;
  * What is wrong between variables each valid on its own (empty: nothing): a send deadline not
  * above SMTP_TIMEOUT_MS would abandon a send while the server may still rightly be at one reply.
  */
-export function notificationsConfigProblems(config: Pick<NotificationsConfig, 'MAIL_SEND_DEADLINE_MS' | 'SMTP_TIMEOUT_MS'>): string[] {
+export function notificationsConfigProblems(
+  config: Pick<NotificationsConfig, 'MAIL_SEND_DEADLINE_MS' | 'SMTP_TIMEOUT_MS' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_BASE_MS' | 'MAIL_RETRY_MAX_MS'>,
+): string[] {
   const problems: string[] = [];
+  const retrySpanMs = longestRetrySpanMs(config);
+  if (retrySpanMs >= EVENTS_RETENTION_MS)
+    problems.push(
+      `MAIL_MAX_ATTEMPTS: ${config.MAIL_MAX_ATTEMPTS} attempts with MAIL_RETRY_BASE_MS ${config.MAIL_RETRY_BASE_MS} and MAIL_RETRY_MAX_MS ${config.MAIL_RETRY_MAX_MS} can retry a mail for ${Math.round(retrySpanMs / 3_600_000)} h, as long as the events stream keeps an event (${EVENTS_RETENTION_MS / 3_600_000} h): the event would go first and the mail stay pending for ever; lower one of them`,
+    );
   if (config.MAIL_SEND_DEADLINE_MS <= config.SMTP_TIMEOUT_MS)
     problems.push(
       `MAIL_SEND_DEADLINE_MS: ${config.MAIL_SEND_DEADLINE_MS} must be above SMTP_TIMEOUT_MS (${config.SMTP_TIMEOUT_MS}), which bounds a single reply of one send`,
     );
   return problems;
+}
+
+/** The longest a temporarily failing mail can be retried for: the sum of the longest delays between its attempts. */
+function longestRetrySpanMs(config: Pick<NotificationsConfig, 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_BASE_MS' | 'MAIL_RETRY_MAX_MS'>): number {
+  const schedule = retrySchedule({ maxAttempts: config.MAIL_MAX_ATTEMPTS, baseDelayMs: config.MAIL_RETRY_BASE_MS, maxDelayMs: config.MAIL_RETRY_MAX_MS });
+  return schedule.reduce((total, step) => total + step.maxMs, 0);
 }
 
 /** Reads and validates the configuration of the notifications service; throws a {@link ConfigError} naming every problem. */
