@@ -28,3 +28,16 @@ export class ManualClock extends Clock {
     this.time += ms;
   }
 }
+
+/** Whether `work` settles (either way) within `ms`; the timer is cleared as soon as it does. */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
+  try {
+    return await Promise.race([work.then(...SETTLED), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const SETTLED = [() => true, () => true] as const;

@@ -26,6 +26,11 @@ const CHANGED_SINCE_SQL = `SELECT now() AS "polledAt",
     coalesce(json_agg(json_build_object('accountId', account_id, 'version', version)), '[]') AS changes
   FROM account_versions WHERE changed_at >= $1`;
 
+/** The answer to a change of an account that could not start within its wait (503: retry). */
+export function accountChangeBusy(): DomainError {
+  return new DomainError(ErrorCode.ServiceUnavailable, 'Another change of this account is under way; retry shortly');
+}
+
 /** What {@link AccessRepository.changedSince} found. */
 export interface ChangedAccounts {
   /** The database's clock when it looked. */
@@ -90,7 +95,7 @@ export class AccessRepository {
     await manager.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
     await lockForTransaction(manager, [{ lockClass: LockClass.AccessAccountChange, key: accountId }]).catch((error: unknown) => {
       if ((error as { driverError?: { code?: string } }).driverError?.code === LOCK_NOT_AVAILABLE) {
-        throw new DomainError(ErrorCode.ServiceUnavailable, 'Another change of this account is under way; retry shortly');
+        throw accountChangeBusy();
       }
       throw error;
     });

@@ -4,11 +4,10 @@ import type { Logger } from 'pino';
 import { isUUID } from 'class-validator';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ACCESS_CHANGED, type AccessChangedEvent } from '#libs/contracts/index.js';
-import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { CONFIG, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
+import { CONFIG, LOGGER, NATS_LINK, settlesWithin, type NatsLink } from '#libs/platform/index.js';
 import type { AccessConfig } from '../access.config.js';
 import { DecisionStore } from '../checks/decision-store.js';
-import { AccessRepository } from './access-repository.js';
+import { AccessRepository, accountChangeBusy } from './access-repository.js';
 
 /** How long a change waits for the changes of its account before it (on any replica) before answering 503 (retry). */
 const LOCK_WAIT_MS = 4000;
@@ -87,7 +86,7 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     // One at a time per account on this replica too: waiting here holds no database connection.
     return this.oneAtATime(accountId, deadline, async () => {
       const waitMs = deadline - Date.now();
-      if (waitMs <= 0) throw busy();
+      if (waitMs <= 0) throw accountChangeBusy();
       let committed = 0;
       const result = await this.dataSource.transaction(async (manager) => {
         await this.repository.lockAccount(manager, accountId, waitMs);
@@ -110,8 +109,8 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
    */
   private oneAtATime<T>(accountId: string, deadline: number, work: () => Promise<T>): Promise<T> {
     const previous = this.changing.get(accountId) ?? Promise.resolve();
-    const next = settlesBefore(previous, deadline).then((inTime) => {
-      if (!inTime) throw busy();
+    const next = settlesWithin(previous, deadline - Date.now()).then((inTime) => {
+      if (!inTime) throw accountChangeBusy();
       return work();
     });
     const settled = Promise.allSettled([previous, next]).then(() => undefined);
@@ -189,22 +188,6 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
           return false;
         },
       );
-  }
-}
-
-/** The answer to a change that could not start within its wait. */
-function busy(): DomainError {
-  return new DomainError(ErrorCode.ServiceUnavailable, 'Another change of this account is under way; retry shortly');
-}
-
-/** True once `previous` settles, false if `deadline` (epoch ms) comes first. */
-async function settlesBefore(previous: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
-  try {
-    return await Promise.race([previous.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

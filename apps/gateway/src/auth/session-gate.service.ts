@@ -13,7 +13,7 @@ import {
   type SuspensionChangedEvent,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { LOGGER, NATS_LINK, RpcClient, type NatsLink } from '#libs/platform/index.js';
+import { LOGGER, NATS_LINK, RpcClient, settlesWithin, type NatsLink } from '#libs/platform/index.js';
 import { GateList } from './gate-list.js';
 
 const RELOAD_EVERY_MS = 60_000;
@@ -74,7 +74,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Throws 401 when the actor's session has ended (also while the state cannot be known yet: refusing beats guessing). */
   async assertSessionLive(actor: Actor): Promise<void> {
-    if (!this.loaded) await Promise.race([this.reload(), new Promise((resolve) => setTimeout(resolve, FIRST_LOAD_WAIT_MS).unref())]);
+    if (!this.loaded) await settlesWithin(this.reload(), FIRST_LOAD_WAIT_MS);
     if (!this.loaded) throw new DomainError(ErrorCode.ServiceUnavailable, 'Sessions cannot be checked yet, retry shortly');
     if (this.list.isRevoked(actor.sessionId)) throw new DomainError(ErrorCode.Unauthenticated, 'Your session has ended; sign in again');
   }

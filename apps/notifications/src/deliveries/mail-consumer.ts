@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { EVENTS_STREAM, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contracts/index.js';
-import { backoffMs, CONFIG, ensureEventsStream, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
+import { backoffMs, CONFIG, ensureEventsStream, LOGGER, NATS_LINK, settlesWithin, type NatsLink } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
 import { Slots } from './slots.js';
@@ -53,10 +53,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
     await this.running;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.config.SHUTDOWN_GRACE_MS)));
-    await Promise.race([Promise.allSettled([...this.inHand]), grace]);
-    clearTimeout(timer);
+    await settlesWithin(Promise.allSettled([...this.inHand]), this.config.SHUTDOWN_GRACE_MS);
     if (this.inHand.size > 0) this.logger.warn({ inHand: this.inHand.size }, 'Stopped with mails still in the hands of SMTP');
   }
 
