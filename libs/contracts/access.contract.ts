@@ -1,14 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsObject, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { Nested } from './nested.js';
 import { Principal } from './actor.js';
 
 /** `access.check`: may this principal do this action on this section of this account (and application)? */
 export class CheckRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Principal)
+  @Nested(() => Principal)
   principal: Principal;
 
   @IsUUID()
@@ -42,9 +40,7 @@ export interface CheckResult {
 /** `access.roles.of-principal`: the role names a principal holds in each of the given accounts. */
 export class RolesOfPrincipalRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Principal)
+  @Nested(() => Principal)
   principal: Principal;
 
   @IsArray()
@@ -112,25 +108,19 @@ export interface BindingView {
  */
 export class ReplaceBindingsRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Principal)
+  @Nested(() => Principal)
   actor: Principal;
 
   @IsUUID()
   accountId: string;
 
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Principal)
+  @Nested(() => Principal)
   principal: Principal;
 
   @IsArray()
   @ArrayMaxSize(50)
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => BindingInput)
+  @Nested(() => BindingInput, { each: true })
   bindings: BindingInput[];
 
   @IsOptional()
@@ -144,9 +134,7 @@ export class RemovePrincipalRequest {
   accountId: string;
 
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Principal)
+  @Nested(() => Principal)
   principal: Principal;
 }
 
@@ -157,9 +145,7 @@ export class BindingsOfPrincipalsRequest {
 
   @IsArray()
   @ArrayMaxSize(1000)
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => Principal)
+  @Nested(() => Principal, { each: true })
   principals: Principal[];
 }
 
@@ -182,9 +168,7 @@ export interface AccessChangedEvent {
 export class CheckBatchRequest {
   @IsArray()
   @ArrayMaxSize(1000)
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => CheckRequest)
+  @Nested(() => CheckRequest, { each: true })
   checks: CheckRequest[];
 }
 
@@ -194,9 +178,7 @@ export type BatchCheckResult = CheckResult | { error: { code: string; message: s
 /** `access.permissions.effective`: what a principal may do in an account (in one application, if given). */
 export class EffectivePermissionsRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Principal)
+  @Nested(() => Principal)
   principal: Principal;
 
   @IsUUID()
@@ -231,9 +213,7 @@ export class PermissionsView {
 /** `access.applications.allowed`: where a principal may do `action` on `section` (to filter lists). */
 export class AllowedApplicationsRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Principal)
+  @Nested(() => Principal)
   principal: Principal;
 
   @IsUUID()
@@ -296,9 +276,7 @@ export class CreateRoleBody {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(500)
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => Grant)
+  @Nested(() => Grant, { each: true })
   grants?: Grant[];
 
   @ApiPropertyOptional({ description: 'Copy the grants of this role (id or name)' })
@@ -314,9 +292,7 @@ export class UpdateRoleBody extends PartialType(PickType(CreateRoleBody, ['name'
 /** An actor acting on one account's access objects. */
 class AccountActorRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Principal)
+  @Nested(() => Principal)
   actor: Principal;
 
   @IsUUID()
@@ -329,9 +305,7 @@ export class ListRolesRequest extends AccountActorRequest {}
 /** `access.roles.create`. */
 export class CreateRoleRequest extends AccountActorRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => CreateRoleBody)
+  @Nested(() => CreateRoleBody)
   body: CreateRoleBody;
 }
 
@@ -342,9 +316,7 @@ export class UpdateRoleRequest extends AccountActorRequest {
   roleId: string;
 
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => UpdateRoleBody)
+  @Nested(() => UpdateRoleBody)
   body: UpdateRoleBody;
 }
 
@@ -376,9 +348,7 @@ export class ListApplicationsRequest extends AccountActorRequest {}
 /** `access.applications.create`. */
 export class CreateApplicationRequest extends AccountActorRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ApplicationBody)
+  @Nested(() => ApplicationBody)
   body: ApplicationBody;
 }
 
@@ -388,9 +358,7 @@ export class RenameApplicationRequest extends AccountActorRequest {
   applicationId: string;
 
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ApplicationBody)
+  @Nested(() => ApplicationBody)
   body: ApplicationBody;
 }
 

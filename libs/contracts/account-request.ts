@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Nested } from './nested.js';
 import { Actor } from './actor.js';
 import { ClientContext } from './shared.dto.js';
 
@@ -16,18 +17,14 @@ export const DEFAULT_PAGE_SIZE = 50;
  */
 export class AccountRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Actor)
+  @Nested(() => Actor)
   actor: Actor;
 
   @IsUUID()
   accountId: string;
 
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ClientContext)
+  @Nested(() => ClientContext)
   client: ClientContext;
 }
 
@@ -62,17 +59,13 @@ export interface Page<T> {
 /** A request without a signed-in caller (sign-in, reset), sent on with where it came from. */
 export class ClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ClientContext)
+  @Nested(() => ClientContext)
   client: ClientContext;
 }
 
 /** A request a signed-in caller makes about themselves. */
 export class ActorClientRequest extends ClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Actor)
+  @Nested(() => Actor)
   actor: Actor;
 }

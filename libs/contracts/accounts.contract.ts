@@ -1,18 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsDefined,
-  IsEmail,
-  IsObject,
-  IsString,
-  IsUUID,
-  Length,
-  Matches,
-  MaxLength,
-  ValidateBy,
-  ValidateNested,
-  type ValidationOptions,
-} from 'class-validator';
+import { IsDefined, IsEmail, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { Nested } from './nested.js';
 import { Actor } from './actor.js';
 
 /** E.164: a plus sign, a country code and up to 15 digits in all. */
@@ -91,9 +79,7 @@ export class CreateAccountBody {
 
   @ApiProperty({ type: () => PersonBody })
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => PersonBody)
+  @Nested(() => PersonBody)
   owner: PersonBody;
 }
 
@@ -111,9 +97,7 @@ export class AccountView {
 /** `identity.accounts.get`: one account, seen by an actor allowed to read it. */
 export class GetAccountRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Actor)
+  @Nested(() => Actor)
   actor: Actor;
 
   @IsUUID()

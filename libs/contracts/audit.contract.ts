@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDateString, IsDefined, IsIn, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
+import { IsDateString, IsDefined, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { Principal } from './actor.js';
 
@@ -93,8 +93,6 @@ export class AuditPageView {
 /** `identity.audit.list`. */
 export class ListAuditEventsRequest extends AccountRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => AuditQuery)
+  @Nested(() => AuditQuery)
   query: AuditQuery;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsObject, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsString, Length, MaxLength } from 'class-validator';
+import { Nested } from './nested.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { ClientContext } from './shared.dto.js';
 
@@ -37,27 +37,21 @@ export class LoginBody {
 /** A body sent on to a service together with where the request came from. */
 class WithClient {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ClientContext)
+  @Nested(() => ClientContext)
   client: ClientContext;
 }
 
 /** `identity.auth.activate`. */
 export class ActivateRequest extends WithClient {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ActivateBody)
+  @Nested(() => ActivateBody)
   body: ActivateBody;
 }
 
 /** `identity.auth.login`. */
 export class LoginRequest extends WithClient {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => LoginBody)
+  @Nested(() => LoginBody)
   body: LoginBody;
 }
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsEmail, IsObject, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { Nested } from './nested.js';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import { LowerCasesAlike, SLUG_PATTERN } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
@@ -81,44 +81,34 @@ export class AcceptedView {
 /** `identity.auth.subuser-login`. */
 export class SubuserLoginRequest extends ClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => SubuserLoginBody)
+  @Nested(() => SubuserLoginBody)
   body: SubuserLoginBody;
 }
 
 /** `identity.auth.password-reset.request`. */
 export class PasswordResetRequest extends ClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => PasswordResetBody)
+  @Nested(() => PasswordResetBody)
   body: PasswordResetBody;
 }
 
 /** `identity.auth.subuser-password-reset.request`. */
 export class SubuserPasswordResetRequest extends ClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => SubuserPasswordResetBody)
+  @Nested(() => SubuserPasswordResetBody)
   body: SubuserPasswordResetBody;
 }
 
 /** `identity.auth.password-reset.confirm`. */
 export class PasswordResetConfirmRequest extends ClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => PasswordResetConfirmBody)
+  @Nested(() => PasswordResetConfirmBody)
   body: PasswordResetConfirmBody;
 }
 
 /** `identity.me.password.change`. */
 export class ChangePasswordRequest extends ActorClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ChangePasswordBody)
+  @Nested(() => ChangePasswordBody)
   body: ChangePasswordBody;
 }

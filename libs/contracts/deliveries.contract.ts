@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Nested } from './nested.js';
 import { Actor } from './actor.js';
 
 /**
@@ -52,9 +53,7 @@ export class ListDeliveriesQuery {
 /** `notifications.deliveries.list`: one page of an account's delivery log, as the actor may see it. */
 export class ListDeliveriesRequest extends ListDeliveriesQuery {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Actor)
+  @Nested(() => Actor)
   actor: Actor;
 
   @IsUUID()

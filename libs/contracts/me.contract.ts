@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsObject, ValidateNested } from 'class-validator';
+import { IsDefined } from 'class-validator';
+import { Nested } from './nested.js';
 import { Actor } from './actor.js';
 
 /** One account the caller works in. */
@@ -26,8 +26,6 @@ export class MeView {
 /** A request made by an actor about themselves. */
 export class ActorRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => Actor)
+  @Nested(() => Actor)
   actor: Actor;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsObject, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
+import { IsDefined, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { Nested } from './nested.js';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import type { PrincipalType } from './actor.js';
 
@@ -15,9 +15,7 @@ export class RefreshTokenBody {
 /** `identity.auth.refresh` and `identity.auth.logout`. */
 export class RefreshRequest extends ClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => RefreshTokenBody)
+  @Nested(() => RefreshTokenBody)
   body: RefreshTokenBody;
 }
 

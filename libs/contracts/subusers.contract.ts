@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -7,7 +6,6 @@ import {
   IsBoolean,
   IsDefined,
   IsEmail,
-  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -15,8 +13,8 @@ import {
   Matches,
   MaxLength,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
+import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
@@ -138,9 +136,7 @@ export class SubuserPageView {
 /** `identity.subusers.list`. */
 export class ListSubusersRequest extends AccountRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => PageQuery)
+  @Nested(() => PageQuery)
   query: PageQuery;
 }
 
@@ -153,17 +149,13 @@ export class SubuserRequest extends AccountRequest {
 /** `identity.subusers.create`: roles and applications are carried for the audit trail; access holds the bindings. */
 export class CreateSubuserRequest extends AccountRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => CreateSubuserBody)
+  @Nested(() => CreateSubuserBody)
   body: CreateSubuserBody;
 }
 
 /** `identity.subusers.update`. */
 export class UpdateSubuserRequest extends SubuserRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => UpdateSubuserBody)
+  @Nested(() => UpdateSubuserBody)
   body: UpdateSubuserBody;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { Nested } from './nested.js';
 import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
 import { E164_PATTERN, PersonBody } from './accounts.contract.js';
 
@@ -112,9 +112,7 @@ export class CreatedView {
 /** `identity.users.list`. */
 export class ListUsersRequest extends AccountRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ListUsersQuery)
+  @Nested(() => ListUsersQuery)
   query: ListUsersQuery;
 }
 
@@ -127,18 +125,14 @@ export class UserRequest extends AccountRequest {
 /** `identity.users.create`: the role is carried for the audit trail; access holds the binding. */
 export class CreateUserRequest extends AccountRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => CreateUserBody)
+  @Nested(() => CreateUserBody)
   body: CreateUserBody;
 }
 
 /** `identity.users.update`: `role`, when present, is carried for the audit trail only. */
 export class UpdateUserRequest extends UserRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => UpdateUserBody)
+  @Nested(() => UpdateUserBody)
   body: UpdateUserBody;
 }
 
@@ -166,8 +160,6 @@ export class UpdateProfileBody {
 /** `identity.me.update`. */
 export class UpdateProfileRequest extends ActorClientRequest {
   @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => UpdateProfileBody)
+  @Nested(() => UpdateProfileBody)
   body: UpdateProfileBody;
 }
