@@ -123,10 +123,23 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
       durationMs: SECONDS * 1000,
       warmUpMs: WARM_UP_MS,
     });
+  // The echo handler at the same rate, run after each: the floor that the machine, NATS and the load generator set.
+  const echoes = (ratePerSecond: number) =>
+    LoadGenerator.start({
+      kind: 'nats-request',
+      natsUrl,
+      subject: 'bench.echo',
+      data: payload,
+      ratePerSecond,
+      durationMs: SECONDS * 1000,
+      warmUpMs: WARM_UP_MS,
+    });
   const halfLoadRuns = [];
+  const echoHalfLoadRuns = [];
   for (let i = 0; i < RUNS; i += 1) {
     const generator = await checks(Math.round(checkRate / 2));
     halfLoadRuns.push(await withWakeupProbe(() => generator.measure()).finally(() => generator.stop()));
+    echoHalfLoadRuns.push(await measuredOnce(echoes(Math.round(checkRate / 2))));
   }
   const atHalfLoad = medianOfRuns(halfLoadRuns);
   const p99 = atHalfLoad.p99;
@@ -151,6 +164,8 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
         halfLoadP50: round(atHalfLoad.p50),
         halfLoadP99: round(p99),
         halfLoadP99Runs: atHalfLoad.p99Runs,
+        echoAtHalfLoadP99: round(median(echoHalfLoadRuns.map((run) => run.p99))),
+        echoAtHalfLoadP99Runs: echoHalfLoadRuns.map((run) => round(run.p99)),
         halfLoadWakeupDelayP99: round(atHalfLoad.wakeupDelayP99),
         halfLoadStealPercent: atHalfLoad.stealPercent,
         quarterLoadPerSecond: Math.round(atQuarterLoad.perSecond),
@@ -235,15 +250,31 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
       // Requests one at a time cost the gateway more than when many share each system call: how busy "half" load kept it.
       const gatewayBusy = (cpuSecondsOf(processes.gateway) - gatewayCpuBefore) / (halfLoad.durationMs / 1000);
       // The gateway's own histogram over the same requests: what it spent from its metrics middleware to the answer.
-      const serverSide = bucketDifference(await durationBuckets(client, routedPath.split('?')[0]), serverSideBefore);
-      return { ...run, gatewayBusy, within25ms: serverSide.within(0.025) };
+      const metricsAfter = (await client.get('/metrics')).body;
+      const serverSide = bucketDifference(bucketsIn(metricsAfter, routedPath.split('?')[0]), serverSideBefore);
+      return { ...run, gatewayBusy, within25ms: serverSide.within(0.025), eventLoopLag: eventLoopLagIn(metricsAfter) };
     } finally {
       generator.stop();
     }
   };
+  // The bare route at the same rate, run after each: the floor that the machine and the load generator set.
+  const bareLoad = (ratePerSecond: number) =>
+    LoadGenerator.start({
+      kind: 'http-get',
+      baseUrl: `http://127.0.0.1:${echo.port}`,
+      path: '/hello',
+      headers: {},
+      ratePerSecond,
+      durationMs: SECONDS * 1000,
+      warmUpMs: WARM_UP_MS,
+    });
   const halfLoadRuns = [];
+  const bareHalfLoadRuns = [];
   try {
-    for (let i = 0; i < RUNS; i += 1) halfLoadRuns.push(await measureHalfLoad());
+    for (let i = 0; i < RUNS; i += 1) {
+      halfLoadRuns.push(await measureHalfLoad());
+      bareHalfLoadRuns.push(await measuredOnce(bareLoad(halfLoad.ratePerSecond)));
+    }
   } finally {
     client.close();
   }
@@ -267,7 +298,10 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
         halfLoadP50: round(atHalfLoad.p50),
         halfLoadP99: round(atHalfLoad.p99),
         halfLoadP99Runs: atHalfLoad.p99Runs,
+        bareAtHalfLoadP99: round(median(bareHalfLoadRuns.map((run) => run.p99))),
+        bareAtHalfLoadP99Runs: bareHalfLoadRuns.map((run) => round(run.p99)),
         halfLoadShareWithin25msInGateway: halfLoadRuns.map((run) => run.within25ms).join(', '),
+        halfLoadGatewayEventLoopLag: halfLoadRuns.map((run) => `p99 ${run.eventLoopLag.p99} max ${run.eventLoopLag.max}`).join(', '),
         halfLoadWakeupDelayP99: round(atHalfLoad.wakeupDelayP99),
         halfLoadStealPercent: atHalfLoad.stealPercent,
         halfLoadGatewayBusy: `${Math.round(100 * median(halfLoadRuns.map((run) => run.gatewayBusy)))} %`,
@@ -308,6 +342,17 @@ wakes a process four times on its way (NATS, access, NATS again, the caller), so
 an idle machine of this kind the probe alone sees ~1.3 ms. \`halfLoadStealPercent\` is the share of the machine's CPU
 time that its hypervisor gave to other guests in those seconds (/proc/stat): a stolen slice stalls whatever ran on that
 vCPU, which no code of ours can shorten.
+
+Each half-load run is followed by its baseline at the same rate, from the same kind of load process: the Nest echo handler
+for C1 (\`echoAtHalfLoadP99\`), the bare hello route for G1 (\`bareAtHalfLoadP99\`). C1's echo does nothing, yet its tail
+at the rate access is held to (about two thirds of the echo's own throughput, as access answers faster) is longer than
+access's: at that rate the floor is the machine's and Nest's transport's, not the check's. G1's bare route at the gateway's half-load rate is lightly loaded (a
+quarter of its own throughput or less) and answers within a couple of milliseconds, so the gateway's tail is its own: the
+work per request keeps the two cores busy enough that the processes on a request's way (gateway, NATS, access, the load
+process) wait for each other's time slices. \`halfLoadGatewayEventLoopLag\` is the gateway's event-loop delay over the
+same seconds (prom-client's \`nodejs_eventloop_lag_*\`, sampled every 10 ms, so it includes those 10 ms), and
+\`halfLoadShareWithin25msInGateway\` the share of requests the gateway itself answered within 25 ms, from its first
+middleware to the answer: neither counts the time a request waits before the gateway gets a core to read it.
 
 What C1 compares: the echo baseline is a plain Nest \`@MessagePattern\` handler; access answers its hot subjects
 (\`access.check\`, \`access.check.batch\`, \`access.permissions.effective\`) from the NATS server directly, without Nest's
@@ -367,8 +412,18 @@ function startEcho(system: TestSystem, port: number, env: Record<string, string>
 
 /** The gateway's request-duration histogram for one route: cumulative counts by upper bound (seconds). */
 async function durationBuckets(client: ReturnType<typeof keepAliveClient>, routeSuffix: string): Promise<Map<number, number>> {
+  return bucketsIn((await client.get('/metrics')).body, routeSuffix);
+}
+
+/** The gateway's event-loop delay since the previous /metrics reading (prom-client resets it on each): p99 and max, in ms. */
+function eventLoopLagIn(text: string): { p99: number; max: number } {
+  const read = (name: string) => round(1000 * Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN));
+  return { p99: read('nodejs_eventloop_lag_p99_seconds'), max: read('nodejs_eventloop_lag_max_seconds') };
+}
+
+/** The request-duration buckets of one route in a /metrics text. */
+function bucketsIn(text: string, routeSuffix: string): Map<number, number> {
   const accountRoute = routeSuffix.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, ':accountId');
-  const text = (await client.get('/metrics')).body;
   const buckets = new Map<number, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith('portico_http_request_duration_seconds_bucket') || !line.includes(`route="${accountRoute}"`)) continue;

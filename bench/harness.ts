@@ -150,10 +150,14 @@ export function cpuSecondsOfNamed(prefix: string): number {
   return total;
 }
 
-/** Node flags for the services when BENCH_PROFILE_DIR is set: a CPU profile of each, written when it stops. */
+/**
+ * Node flags for the services under test: BENCH_NODE_ARGS (space-separated, e.g. `--trace-gc`), and when
+ * BENCH_PROFILE_DIR is set, a CPU profile of each, written when it stops.
+ */
 export function profilingArgs(): string[] {
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const dir = process.env.BENCH_PROFILE_DIR;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  return dir ? [...extra, '--cpu-prof', `--cpu-prof-dir=${dir}`] : extra;
 }
 
 /** The status and body text of an HTTP answer. */
