@@ -8,9 +8,10 @@ import { Actor } from './actor.js';
  * Where one mail stands. `pending`: waiting for its (next) attempt; `sending`: handed to SMTP
  * now; `sent`: accepted by the SMTP server; `failed`: refused for good (5xx) or not renderable;
  * `dead`: temporary failures until the attempts ran out (the dead letters); `suppressed`: over a
- * rate limit, never sent.
+ * rate limit, never sent; `cancelled`: the link it carried was voided (a newer link, a revoked
+ * invitation, a removed person) or had expired before the mail could go out, never sent.
  */
-export const DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dead', 'suppressed'] as const;
+export const DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dead', 'suppressed', 'cancelled'] as const;
 /** One of {@link DELIVERY_STATUSES}. */
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Name of the JetStream stream that carries every durable event. */
 export const EVENTS_STREAM = 'PORTICO_EVENTS';
 /** Prefix of every durable event subject in {@link EVENTS_STREAM}. */
@@ -20,6 +22,8 @@ export const Events = {
   PasswordResetRequested: 'identity.password-reset.requested',
   /** A password was changed or reset (notice to the owner of the e-mail). */
   PasswordChanged: 'identity.password.changed',
+  /** Mailed links were voided unused (a newer link, a revoked invitation, a removed person): a mail still waiting to carry one is not sent. */
+  LinksVoided: 'identity.links.voided',
 } as const;
 
 /** One of the {@link Events}. */
@@ -97,6 +101,20 @@ export interface PasswordChangedData {
   locale: string;
 }
 
+/**
+ * `identity.links.voided`: activation or reset links that no longer work, each named by
+ * {@link linkTokenHash} of its token. Published in the transaction that voids them, so it comes
+ * before the event of any link that replaces them.
+ */
+export interface LinksVoidedData {
+  tokenHashes: string[];
+}
+
+/** How a link's token is named outside the mail that carries it: SHA-256 of the plain token, hex (the form identity stores it in). */
+export function linkTokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
 /** The payload type of each event. */
 export interface EventDataMap {
   [Events.AccountCreated]: AccountCreatedData;
@@ -105,6 +123,7 @@ export interface EventDataMap {
   [Events.SubuserInvited]: SubuserInvitedData;
   [Events.PasswordResetRequested]: PasswordResetRequestedData;
   [Events.PasswordChanged]: PasswordChangedData;
+  [Events.LinksVoided]: LinksVoidedData;
 }
 
 /** The envelope every durable event travels in. `id` is the outbox id and the JetStream message id. */

@@ -9,7 +9,7 @@ import { DeliveryLogService } from './deliveries/delivery-log.service.js';
 import { DELIVERY_SETTINGS, DeliveryProcessor, type DeliverySettings } from './deliveries/delivery.processor.js';
 import { DeliveryStore, PostgresDeliveryStore } from './deliveries/delivery.store.js';
 import { MailConsumer } from './deliveries/mail-consumer.js';
-import { RateBucketPruner } from './deliveries/rate-bucket-pruner.js';
+import { DeliveryPruner } from './deliveries/delivery-pruner.js';
 import { MailRenderer } from './mail/mail-renderer.js';
 import { Mailer, MailSender } from './mail/mailer.js';
 import type { TemplateCatalog } from './mail/template-catalog.js';
@@ -42,7 +42,7 @@ export class NotificationsModule {
         { provide: DELIVERY_SETTINGS, useValue: deliverySettings(config) },
         DeliveryProcessor,
         MailConsumer,
-        RateBucketPruner,
+        DeliveryPruner,
         DeliveryLogService,
       ],
     };

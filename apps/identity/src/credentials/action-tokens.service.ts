@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { IsNull, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import type { Principal } from '#libs/contracts/index.js';
+import { Events, type Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
+import { OutboxWriter } from '../outbox/outbox.writer.js';
 import { ActionTokenEntity, type ActionTokenPurpose } from './action-token.entity.js';
 import { hashSecretToken, newSecretToken } from './secret-token.js';
 import { tokenLifetimeMs, tokenProblem } from './token-rules.js';
@@ -15,29 +16,48 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
+/** Which unused links of a principal {@link ActionTokensService.voidAll} voids: of one purpose, or of one account, or all. */
+export interface LinkScope {
+  purpose?: ActionTokenPurpose;
+  accountId?: string;
+}
+
 /** Single-use, expiring, hashed link tokens for activation and reset, each bound to one user or subuser. */
 @Injectable()
 export class ActionTokensService {
   constructor(
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: IdentityConfig,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   /** Makes a new token for (principal, purpose), voiding every older unused one (R4). */
   async issue(manager: EntityManager, owner: Principal, accountId: string | null, purpose: ActionTokenPurpose): Promise<IssuedToken> {
     const now = this.clock.now();
-    await this.voidAll(manager, owner, purpose);
+    await this.voidAll(manager, owner, { purpose });
     const token = newSecretToken();
     const expiresAt = new Date(now.getTime() + tokenLifetimeMs(purpose, this.config));
     await manager.insert(ActionTokenEntity, { id: randomUUID(), tokenHash: hashSecretToken(token), purpose, ...ownerColumns(owner), accountId, expiresAt });
     return { token, expiresAt };
   }
 
-  /** Voids every unused token of `owner` (for one purpose, or all). */
-  async voidAll(manager: EntityManager, owner: Principal, purpose?: ActionTokenPurpose): Promise<void> {
+  /**
+   * Voids every unused token of `owner` within `scope`, and says so in `identity.links.voided`
+   * (same transaction), so that a mail still waiting to carry one of them is not sent.
+   */
+  async voidAll(manager: EntityManager, owner: Principal, scope: LinkScope = {}): Promise<void> {
     const where: FindOptionsWhere<ActionTokenEntity> = { ...ownerColumns(owner), usedAt: IsNull(), voidedAt: IsNull() };
-    if (purpose) where.purpose = purpose;
-    await manager.update(ActionTokenEntity, where, { voidedAt: this.clock.now() });
+    if (scope.purpose) where.purpose = scope.purpose;
+    if (scope.accountId) where.accountId = scope.accountId;
+    const voided = await manager
+      .createQueryBuilder()
+      .update(ActionTokenEntity)
+      .set({ voidedAt: this.clock.now() })
+      .where(where)
+      .returning('token_hash')
+      .execute();
+    const tokenHashes = (voided.raw as Array<{ token_hash: string }>).map((row) => row.token_hash);
+    if (tokenHashes.length > 0) await this.outbox.add(manager, Events.LinksVoided, scope.accountId ?? null, { tokenHashes });
   }
 
   /** Uses up a token (locking it), or fails with INVALID_TOKEN whether it is unknown, used, superseded or expired. */

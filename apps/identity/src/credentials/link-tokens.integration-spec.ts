@@ -1,5 +1,7 @@
+import { Events, linkTokenHash, type EventEnvelope, type LinksVoidedData } from '#libs/contracts/index.js';
 import { ManualClock } from '#libs/platform/index.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
+import { OutboxWriter } from '../outbox/outbox.writer.js';
 import { ActionTokensService } from './action-tokens.service.js';
 
 const MINUTE = 60_000;
@@ -14,7 +16,7 @@ beforeAll(() => db.start({ RESET_TOKEN_TTL_MINUTES: '60', ACTIVATION_TOKEN_TTL_H
 afterAll(() => db.stop());
 beforeEach(async () => {
   clock = new ManualClock();
-  tokens = new ActionTokensService(clock, db.config);
+  tokens = new ActionTokensService(clock, db.config, new OutboxWriter());
   const created = await db.account();
   accountId = created.accountId;
   user = { type: 'user', id: created.userId };
@@ -23,6 +25,18 @@ beforeEach(async () => {
 const issue = (purpose: 'activation' | 'reset', owner: { type: 'user' | 'subuser'; id: string } = user) =>
   db.dataSource.transaction((manager) => tokens.issue(manager, owner, accountId, purpose));
 const consume = (token: string, purpose: 'activation' | 'reset') => db.dataSource.transaction((manager) => tokens.consume(manager, token, purpose));
+
+/** The identity.links.voided events of this test's user's tokens in the outbox, oldest first. */
+async function voidedEvents(): Promise<Array<EventEnvelope<typeof Events.LinksVoided>>> {
+  const rows = await db.dataSource.query<Array<{ payload: EventEnvelope<typeof Events.LinksVoided> }>>(
+    `SELECT payload FROM outbox WHERE type = $1 ORDER BY created_at, id`,
+    [Events.LinksVoided],
+  );
+  const mine = new Set(
+    (await db.dataSource.query<Array<{ token_hash: string }>>(`SELECT token_hash FROM action_tokens WHERE user_id = $1`, [user.id])).map((r) => r.token_hash),
+  );
+  return rows.map((row) => row.payload).filter((event) => (event.data as LinksVoidedData).tokenHashes.every((hash) => mine.has(hash)));
+}
 
 describe('link tokens on PostgreSQL, with a controllable clock (R2-R4)', () => {
   it.each([
@@ -39,7 +53,7 @@ describe('link tokens on PostgreSQL, with a controllable clock (R2-R4)', () => {
   });
 
   it('follows the configured lifetime', async () => {
-    const shortLived = new ActionTokensService(clock, { ...db.config, RESET_TOKEN_TTL_MINUTES: 15 });
+    const shortLived = new ActionTokensService(clock, { ...db.config, RESET_TOKEN_TTL_MINUTES: 15 }, new OutboxWriter());
     const { token } = await db.dataSource.transaction((manager) => shortLived.issue(manager, user, accountId, 'reset'));
     clock.advance(15 * MINUTE);
     await expect(consume(token, 'reset')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
@@ -66,6 +80,18 @@ describe('link tokens on PostgreSQL, with a controllable clock (R2-R4)', () => {
     const mine = await issue('reset');
     await issue('reset', other);
     await expect(consume(mine.token, 'reset')).resolves.toMatchObject({ owner: user, accountId });
+  });
+
+  it('names the links it voids in identity.links.voided, in the same transaction, before the event of the link that replaces them', async () => {
+    const first = await issue('reset');
+    const second = await issue('reset');
+    const voided = await voidedEvents();
+    expect(voided.map((event) => event.data.tokenHashes)).toEqual([[linkTokenHash(first.token)]]);
+    await db.dataSource.transaction((manager) => tokens.voidAll(manager, user, { accountId }));
+    expect((await voidedEvents()).map((event) => event.data.tokenHashes)).toEqual([[linkTokenHash(first.token)], [linkTokenHash(second.token)]]);
+    // Nothing left to void: no event.
+    await db.dataSource.transaction((manager) => tokens.voidAll(manager, user));
+    expect(await voidedEvents()).toHaveLength(2);
   });
 
   it('stores only a hash (R1)', async () => {

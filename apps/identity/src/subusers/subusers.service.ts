@@ -161,6 +161,8 @@ export class SubusersService {
     await this.transactions.run(async (unit) => {
       const { subuser } = await this.target(unit.manager, actor, accountId, subuserId);
       if (actor.type === 'subuser' && actor.id === subuserId) throw new DomainError(ErrorCode.Forbidden, 'You cannot delete yourself');
+      // Its links go with it (the rows by cascade): voided first, so that a mail still waiting to carry one is not sent.
+      await this.tokens.voidAll(unit.manager, { type: 'subuser', id: subuserId });
       await unit.manager.delete(SubuserEntity, { id: subuserId, accountId });
       await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'removed');
       await this.audit.record(unit.manager, {

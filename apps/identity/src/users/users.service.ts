@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
+import { DataSource, Not, type EntityManager } from 'typeorm';
 import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   AcceptedView,
@@ -17,7 +17,6 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor } from '../accounts/account-scope.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ActionTokenEntity } from '../credentials/action-token.entity.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
@@ -260,7 +259,7 @@ export class UsersService {
   /** Takes a person out of an account: its links for it die, and access to it ends at once. */
   private async detach(unit: UnitOfWork, accountId: string, userId: string): Promise<void> {
     await unit.manager.delete(MembershipEntity, { accountId, userId });
-    await unit.manager.update(ActionTokenEntity, { userId, accountId, usedAt: IsNull(), voidedAt: IsNull() }, { voidedAt: new Date() });
+    await this.tokens.voidAll(unit.manager, { type: 'user', id: userId }, { accountId });
     // Until access has dropped the bindings, gateways bar the person from the account.
     this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: true });
     const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
-import { Events, type EventEnvelope } from '#libs/contracts/index.js';
+import { Events, linkTokenHash, type EventEnvelope } from '#libs/contracts/index.js';
 import { dataSourceOptions } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { eventually } from '#libs/testing/eventually.js';
@@ -248,5 +248,70 @@ describe('an event carrying a NUL character', () => {
     expect(JSON.stringify(recorded)).not.toContain('\\u0000');
     expect(smtp.exchanges).toHaveLength(0);
     await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+  });
+});
+
+describe('a mail whose link identity voided, on PostgreSQL', () => {
+  const voided = (...tokens: string[]): EventEnvelope => ({
+    id: randomUUID(),
+    type: Events.LinksVoided,
+    occurredAt: new Date().toISOString(),
+    accountId: null,
+    data: { tokenHashes: tokens.map(linkTokenHash) },
+  });
+
+  it('is recorded cancelled, never sent, when the voiding came first; the replacing link goes out', async () => {
+    const processor = replica();
+    const old = invitation({ token: `old-${randomUUID()}` });
+    const replacing = invitation({ token: `new-${randomUUID()}` });
+    await expect(processor.process(voided((old.data as { token: string }).token))).resolves.toEqual({ kind: 'done' });
+    await expect(processor.process(old)).resolves.toEqual({ kind: 'done' });
+    expect(await row(old.id)).toMatchObject({ status: 'cancelled', attempts: 0, last_error: 'link voided before the mail could go out' });
+    const sending = processor.process(replacing);
+    (await smtp.exchange(0)).accept();
+    await expect(sending).resolves.toEqual({ kind: 'done' });
+    expect(smtp.exchanges).toHaveLength(1);
+    expect(smtp.exchanges[0].mail.text).toContain((replacing.data as { token: string }).token);
+    // A redelivery of the cancelled mail's event changes nothing.
+    await expect(processor.process(old)).resolves.toEqual({ kind: 'done' });
+    expect(await row(old.id)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('is cancelled when its event comes back for a retry after the voiding; a mail already sent stays sent', async () => {
+    const processor = replica();
+    const retried = invitation({ token: `retried-${randomUUID()}` });
+    const sent = invitation({ token: `sent-${randomUUID()}` });
+    const first = processor.process(retried);
+    (await smtp.exchange(0)).refuse(Object.assign(new Error('Message failed: 451 4.3.0 try later'), { responseCode: 451, code: 'EMESSAGE', command: 'DATA' }));
+    await expect(first).resolves.toMatchObject({ kind: 'retry' });
+    const second = processor.process(sent);
+    (await smtp.exchange(1)).accept();
+    await expect(second).resolves.toEqual({ kind: 'done' });
+
+    await processor.process(voided((retried.data as { token: string }).token, (sent.data as { token: string }).token));
+    await expect(processor.process(retried)).resolves.toEqual({ kind: 'done' });
+    await expect(processor.process(sent)).resolves.toEqual({ kind: 'done' });
+    expect(await row(retried.id)).toMatchObject({ status: 'cancelled', attempts: 1, last_error: 'link voided before the mail could go out' });
+    expect(await row(sent.id)).toMatchObject({ status: 'sent' });
+    expect(smtp.exchanges).toHaveLength(2);
+  });
+
+  it('is cancelled when its link expired before it could go out', async () => {
+    const processor = replica();
+    const event = invitation({ expiresAt: new Date(Date.now() - 1000).toISOString() });
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(await row(event.id)).toMatchObject({ status: 'cancelled', attempts: 0, last_error: 'link expired before the mail could go out' });
+    expect(smtp.exchanges).toHaveLength(0);
+  });
+
+  it('remembers a voided link for 8 days, as long as the events stream may still bring an event carrying it', async () => {
+    const [fresh, stale] = [randomUUID(), randomUUID()];
+    await store.voidLinks([linkTokenHash(fresh), linkTokenHash(stale)]);
+    await dataSource.query(`UPDATE voided_links SET voided_at = now() - interval '8 days 1 minute' WHERE token_hash = $1`, [linkTokenHash(stale)]);
+    await store.pruneVoidedLinks();
+    const kept = await dataSource.query<Array<{ token_hash: string }>>('SELECT token_hash FROM voided_links WHERE token_hash = ANY($1)', [
+      [linkTokenHash(fresh), linkTokenHash(stale)],
+    ]);
+    expect(kept.map((r) => r.token_hash)).toEqual([linkTokenHash(fresh)]);
   });
 });

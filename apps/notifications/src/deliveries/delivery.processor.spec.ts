@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { pino } from 'pino';
-import { Events, type DeliveryStatus, type EventEnvelope } from '#libs/contracts/index.js';
+import { Events, linkTokenHash, type DeliveryStatus, type EventEnvelope } from '#libs/contracts/index.js';
 import { MailRenderer, type RenderedMail } from '../mail/mail-renderer.js';
 import { MailSender } from '../mail/mailer.js';
 import { TemplateCatalog } from '../mail/template-catalog.js';
@@ -76,6 +76,27 @@ class MemoryStore extends DeliveryStore {
     return true;
   }
 
+  readonly voided = new Set<string>();
+
+  voidLinks(tokenHashes: string[]): Promise<void> {
+    for (const hash of tokenHashes) this.voided.add(hash);
+    return Promise.resolve();
+  }
+
+  cancelIfLinkDead(delivery: NewDelivery, tokenHash: string, expired: boolean): Promise<boolean> {
+    if (!expired && !this.voided.has(tokenHash)) return Promise.resolve(false);
+    const row = this.rows.get(delivery.eventId);
+    if (row && row.status !== 'pending') return Promise.resolve(false);
+    const reason = expired ? 'link expired' : 'link voided';
+    if (row) Object.assign(row, { status: 'cancelled', lastError: reason, nextAttemptAt: null });
+    else this.rows.set(delivery.eventId, this.row(delivery, 'cancelled', reason));
+    return Promise.resolve(true);
+  }
+
+  pruneVoidedLinks(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   page(): Promise<PagedDelivery[]> {
     return Promise.resolve([]);
   }
@@ -132,7 +153,7 @@ const settings: DeliverySettings = {
 };
 let sequence = 0;
 
-function invitation(email = 'ada@example.com'): EventEnvelope {
+function invitation(email = 'ada@example.com', link: { token?: string; expiresAt?: string } = {}): EventEnvelope {
   sequence += 1;
   return {
     id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
@@ -146,9 +167,21 @@ function invitation(email = 'ada@example.com'): EventEnvelope {
       email,
       firstName: 'Ada',
       token: 'token-123',
-      expiresAt: '2026-11-29T10:00:00.000Z',
+      expiresAt: '2099-11-29T10:00:00.000Z',
       locale: 'fr',
+      ...link,
     },
+  };
+}
+
+function linksVoided(tokenHashes: unknown): EventEnvelope {
+  sequence += 1;
+  return {
+    id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+    type: Events.LinksVoided,
+    occurredAt: '2026-11-22T10:00:00.000Z',
+    accountId: null,
+    data: { tokenHashes } as never,
   };
 }
 
@@ -364,6 +397,50 @@ describe('DeliveryProcessor', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  describe('mails whose link died before they went out', () => {
+    it('cancels the mail of a link identity voided, and still sends the mail of the link that replaced it', async () => {
+      const old = invitation('ada@example.com', { token: 'old-link' });
+      const replacing = invitation('ada@example.com', { token: 'new-link' });
+      await expect(processor.process(linksVoided([linkTokenHash('old-link')]))).resolves.toEqual({ kind: 'done' });
+      await expect(processor.process(old)).resolves.toEqual({ kind: 'done' });
+      await expect(processor.process(replacing)).resolves.toEqual({ kind: 'done' });
+      expect(sender.sent.map((sent) => sent.mail.text)).toEqual([expect.stringContaining('new-link')]);
+      expect(store.status(old.id)).toBe('cancelled');
+      expect(store.status(replacing.id)).toBe('sent');
+    });
+
+    it('cancels a mail waiting for its retry when its link is voided meanwhile', async () => {
+      const event = invitation('ada@example.com', { token: 'retried-link' });
+      sender.script.push(Object.assign(new Error('451 try later'), { responseCode: 451, code: 'EMESSAGE' }));
+      const first = await processor.process(event);
+      expect(first.kind).toBe('retry');
+      await processor.process(linksVoided([linkTokenHash('retried-link')]));
+      store.now += (first as { delayMs: number }).delayMs;
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(sender.sent).toHaveLength(0);
+      expect(store.rows.get(event.id)).toMatchObject({ status: 'cancelled', attempts: 1 });
+    });
+
+    it('cancels a mail whose link has expired, and not one whose link still works', async () => {
+      const expired = invitation('ada@example.com', { expiresAt: new Date(Date.now() - 1000).toISOString() });
+      const live = invitation('ada@example.com', { expiresAt: new Date(Date.now() + 60_000).toISOString() });
+      await processor.process(expired);
+      await processor.process(live);
+      expect(store.status(expired.id)).toBe('cancelled');
+      expect(store.status(live.id)).toBe('sent');
+      expect(sender.sent).toHaveLength(1);
+    });
+
+    it.each([
+      ['no list', undefined],
+      ['a list of something else', [42]],
+      ['a hash that is not SHA-256 hex', ['old-link']],
+    ])('ignores a voided-links event with %s, remembering nothing', async (_case, hashes) => {
+      await expect(processor.process(linksVoided(hashes))).resolves.toEqual({ kind: 'done' });
+      expect(store.voided.size).toBe(0);
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { EventEnvelope, MailTemplate } from '#libs/contracts/index.js';
+import { Events, linkTokenHash, type EventEnvelope, type LinksVoidedData, type MailTemplate } from '#libs/contracts/index.js';
 import { LOGGER } from '#libs/platform/index.js';
 import { MailSender } from '../mail/mailer.js';
 import { InvalidEventError, MailRenderer, templateFor, type RenderedMail } from '../mail/mail-renderer.js';
@@ -37,6 +37,10 @@ const LOOK_AGAIN_MS = 1000;
 const RECORD_SENT_PAUSES_MS = [50, 250, 1000, 3000];
 /** An event whose mail another attempt took over comes back this soon: acknowledged then if that attempt is done, left to it otherwise. */
 const TAKEN_OVER: Outcome = { kind: 'retry', delayMs: LOOK_AGAIN_MS };
+/** Most links one `identity.links.voided` event may name (identity voids a person's few live links at once). */
+const MAX_VOIDED_LINKS = 1000;
+/** A link's name in `identity.links.voided`: SHA-256, hex. */
+const TOKEN_HASH = /^[0-9a-f]{64}$/;
 
 /**
  * The life of one mail, exactly once per event: record it (unique per event, counted against the
@@ -63,12 +67,40 @@ export class DeliveryProcessor {
 
   /** Handles one event; throws when the database is unreachable (the consumer retries with backoff). */
   async process(event: EventEnvelope): Promise<Outcome> {
+    if (event.type === Events.LinksVoided) return this.rememberVoidedLinks(event);
     const template = templateFor(event);
     if (!template) return DONE;
     const mail = await this.renderOrRecord(event, template);
     if (!mail) return DONE;
     if (this.acceptedUnrecorded.has(event.id)) return this.recordSent(event.id);
+    if (await this.cancelledForDeadLink(event, mail)) return DONE;
     return this.sending.with(() => this.claimAndSend(event, mail));
+  }
+
+  /**
+   * `identity.links.voided`: the links are remembered, and a mail that carries one is cancelled
+   * when its event comes (first, or back for a retry). A mail already in SMTP's hands still goes.
+   */
+  private async rememberVoidedLinks(event: EventEnvelope): Promise<Outcome> {
+    const hashes = (event.data as Partial<LinksVoidedData> | null)?.tokenHashes;
+    const wellFormed = Array.isArray(hashes) && hashes.length <= MAX_VOIDED_LINKS && hashes.every((hash) => typeof hash === 'string' && TOKEN_HASH.test(hash));
+    if (!wellFormed) {
+      this.logger.error({ eventId: event.id }, `${Events.LinksVoided} event without a list of token hashes (SHA-256, hex); ignored`);
+      return DONE;
+    }
+    if (hashes.length > 0) await this.store.voidLinks(hashes);
+    return DONE;
+  }
+
+  /** A mail whose link was voided, or has expired, before it could go out is recorded `cancelled` instead of sent. */
+  private async cancelledForDeadLink(event: EventEnvelope, mail: RenderedMail): Promise<boolean> {
+    const { token, expiresAt } = (event.data ?? {}) as { token?: unknown; expiresAt?: unknown };
+    if (typeof token !== 'string') return false;
+    const expired = typeof expiresAt === 'string' && Date.parse(expiresAt) <= Date.now();
+    const cancelled = await this.store.cancelIfLinkDead(this.record(event, mail), linkTokenHash(token), expired);
+    if (cancelled)
+      this.logger.info({ eventId: event.id, template: mail.template }, 'Mail cancelled: its link was voided or had expired before it could go out');
+    return cancelled;
   }
 
   /** Holding a send slot: keeps `sending` to the mails really in the hands of SMTP, which bounds the duplicates a crash can cause. */

@@ -31,7 +31,7 @@ export interface RateLimits {
 export type Claim =
   /** This caller may send now; `reclaimed`: a previous attempt was cut short (its outcome is unknown). */
   | { kind: 'claimed'; delivery: DeliveryEntity; reclaimed: boolean }
-  /** Nothing more to do: sent, failed, dead or suppressed. */
+  /** Nothing more to do: sent, failed, dead, suppressed or cancelled. */
   | { kind: 'final'; status: DeliveryStatus }
   /** Not now: its retry time has not come (`retry`), or a replica is sending it (`sending`: at most until its lease ends). */
   | { kind: 'wait'; delayMs: number; because: 'retry' | 'sending' }
@@ -62,7 +62,10 @@ export interface DeliveryPageQuery {
 export type PagedDelivery = DeliveryEntity & { position: string };
 
 /** The statuses after which nothing more happens to a mail. */
-export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'dead', 'suppressed'];
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'dead', 'suppressed', 'cancelled'];
+
+/** How long a voided link is remembered: as long as the events stream keeps an event that may carry it (7 days), and a day more. */
+export const VOIDED_LINK_MEMORY_DAYS = 8;
 
 /** The delivery records: idempotency per event, attempts, the log, and the rate-limit counters. */
 export abstract class DeliveryStore {
@@ -86,6 +89,16 @@ export abstract class DeliveryStore {
   abstract markRetry(ticket: ClaimTicket, error: string, retryInMs: number): Promise<boolean>;
   /** Records the mail `failed` or `dead`, if the claim is still held; false (nothing changed) otherwise. */
   abstract markFinal(ticket: ClaimTicket, status: 'failed' | 'dead', error: string): Promise<boolean>;
+  /** Remembers links identity voided (by the hash of their token, `linkTokenHash`), so that no mail carries them afterwards. */
+  abstract voidLinks(tokenHashes: string[]): Promise<void>;
+  /**
+   * Records the mail `cancelled`, never to be sent, when its link was voided or has `expired`: a new mail is inserted so, one still `pending` (waiting for a retry) is changed.
+   * True when it was; false when the link still works, or the mail is past `pending` (being sent
+   * or final), which the claim then handles.
+   */
+  abstract cancelIfLinkDead(delivery: NewDelivery, tokenHash: string, expired: boolean): Promise<boolean>;
+  /** Forgets voided links older than {@link VOIDED_LINK_MEMORY_DAYS}; returns how many. */
+  abstract pruneVoidedLinks(): Promise<number>;
   /** One page of an account's log, newest first. */
   abstract page(query: DeliveryPageQuery): Promise<PagedDelivery[]>;
   /** Drops counters older than the window; returns how many. */
@@ -137,6 +150,11 @@ function storableDelivery(delivery: NewDelivery): NewDelivery {
     locale: storable(delivery.locale),
     messageId: delivery.messageId === null ? null : storable(delivery.messageId),
   };
+}
+
+/** The first seven values of a new row ($1-$7): a fresh id, then the event and mail columns in table order up to the locale. */
+function newRowValues(delivery: NewDelivery): unknown[] {
+  return [randomUUID(), delivery.eventId, delivery.eventType, delivery.accountId, delivery.recipient, delivery.template, delivery.locale];
 }
 
 /** The condition of every change an attempt makes to its mail: the claim ($1 event, $2 attempt) is still its own. */
@@ -236,13 +254,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
        ON CONFLICT (event_id) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
-        randomUUID(),
-        delivery.eventId,
-        delivery.eventType,
-        delivery.accountId,
-        delivery.recipient,
-        delivery.template,
-        delivery.locale,
+        ...newRowValues(delivery),
         delivery.messageId,
         recipientKey(delivery.recipient),
         recipientLimit,
@@ -326,6 +338,38 @@ export class PostgresDeliveryStore extends DeliveryStore {
     return rows.length === 1;
   }
 
+  async voidLinks(tokenHashes: string[]): Promise<void> {
+    await this.dataSource.query(`INSERT INTO voided_links (token_hash) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [tokenHashes.map(storable)]);
+  }
+
+  async cancelIfLinkDead(unsafe: NewDelivery, tokenHash: string, expired: boolean): Promise<boolean> {
+    const delivery = storableDelivery(unsafe);
+    const rows = await this.dataSource.query<unknown[]>(
+      `WITH dead AS (
+         SELECT CASE WHEN $10::boolean THEN 'link expired before the mail could go out'
+                     WHEN EXISTS (SELECT 1 FROM voided_links WHERE token_hash = $9) THEN 'link voided before the mail could go out' END AS reason
+       ),
+       cancelled AS (
+         INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id)
+         SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text, 'cancelled', 0, dead.reason, $8::text FROM dead WHERE dead.reason IS NOT NULL
+         ON CONFLICT (event_id) DO UPDATE SET status = 'cancelled', last_error = EXCLUDED.last_error, next_attempt_at = NULL, lease_until = NULL, updated_at = now()
+           WHERE deliveries.status = 'pending'
+         RETURNING 1
+       )
+       SELECT 1 FROM cancelled`,
+      [...newRowValues(delivery), delivery.messageId, storable(tokenHash), expired],
+    );
+    return rows.length === 1;
+  }
+
+  async pruneVoidedLinks(): Promise<number> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `WITH gone AS (DELETE FROM voided_links WHERE voided_at < now() - make_interval(days => $1::integer) RETURNING 1) SELECT 1 FROM gone`,
+      [VOIDED_LINK_MEMORY_DAYS],
+    );
+    return rows.length;
+  }
+
   async page(query: DeliveryPageQuery): Promise<PagedDelivery[]> {
     const where = ['account_id = $1'];
     const params: unknown[] = [query.accountId];
@@ -360,18 +404,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
       `INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)
        ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-      [
-        randomUUID(),
-        delivery.eventId,
-        delivery.eventType,
-        delivery.accountId,
-        delivery.recipient,
-        delivery.template,
-        delivery.locale,
-        status,
-        lastError,
-        delivery.messageId,
-      ],
+      [...newRowValues(delivery), status, lastError, delivery.messageId],
     );
     return rows.length === 1;
   }

@@ -198,6 +198,7 @@ export function templateFor(event: EventEnvelope): MailTemplate | null {
     case Events.PasswordChanged:
       return 'password-changed';
     case Events.AccountCreated:
+    case Events.LinksVoided:
       return null;
     default:
       return null;

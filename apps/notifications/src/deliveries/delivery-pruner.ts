@@ -6,9 +6,9 @@ import { DeliveryStore } from './delivery.store.js';
 
 const EVERY_MS = 5 * 60 * 1000;
 
-/** Drops rate-limit counters that left the window (any replica may; it is idempotent). */
+/** Drops rate-limit counters that left the window, and voided links no event can carry any more (any replica may; it is idempotent). */
 @Injectable()
-export class RateBucketPruner implements OnApplicationBootstrap, OnModuleDestroy {
+export class DeliveryPruner implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -29,6 +29,9 @@ export class RateBucketPruner implements OnApplicationBootstrap, OnModuleDestroy
   async prune(): Promise<void> {
     await this.store.pruneRateBuckets(this.config.MAIL_RATE_WINDOW_MINUTES).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'Could not prune the mail rate counters; will try again');
+    });
+    await this.store.pruneVoidedLinks().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'Could not prune the voided links; will try again');
     });
   }
 }
