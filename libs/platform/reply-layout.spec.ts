@@ -1,5 +1,5 @@
 import { NatsRecordBuilder } from '@nestjs/microservices';
-import { encodeReply, responseBytesOf, ResponseLastSerializer } from './reply-layout.js';
+import { encodeReply, PreEncodedJson, responseBytesOf, ResponseLastSerializer } from './reply-layout.js';
 
 const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : Buffer.from(bytes).toString());
 const bytesOf = (value: string) => new Uint8Array(Buffer.from(value));
@@ -38,6 +38,19 @@ describe('ResponseLastSerializer', () => {
 
   it('writes a final successful reply with its response last', () => {
     expect(data({ response: { a: 1 }, isDisposed: true, id: 'r1' })).toBe('{"isDisposed":true,"id":"r1","response":{"a":1}}');
+  });
+
+  it('writes a response already written as JSON as it is, and the same JSON where Nest serializes the packet itself', () => {
+    const written = new PreEncodedJson('{"owner":true,"grants":[],"system":["members:read"]}');
+    expect(data({ response: written, isDisposed: true, id: 'r1' })).toBe(
+      '{"isDisposed":true,"id":"r1","response":{"owner":true,"grants":[],"system":["members:read"]}}',
+    );
+    expect(JSON.parse(data({ response: written, isDisposed: false, id: 'r1' }))).toEqual({
+      response: { owner: true, grants: [], system: ['members:read'] },
+      isDisposed: false,
+      id: 'r1',
+    });
+    expect(JSON.parse(encodeReply(7, written))).toEqual({ isDisposed: true, id: 7, response: { owner: true, grants: [], system: ['members:read'] } });
   });
 
   it('writes errors, stream items and records with headers as Nest does', () => {

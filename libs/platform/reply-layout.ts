@@ -15,9 +15,23 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const CLOSING_BRACE = 0x7d;
 
+/**
+ * A response already written as JSON (an answer remembered as text): a reply carries the text as
+ * it is instead of serializing the value again. Any other serializer (JSON.stringify) writes the
+ * same JSON.
+ */
+export class PreEncodedJson {
+  constructor(readonly json: string) {}
+
+  /** The value the text stands for, for serializers other than {@link encodeReply}. */
+  toJSON(): unknown {
+    return JSON.parse(this.json);
+  }
+}
+
 /** The text of a successful reply to the request `id`, in the layout above. */
 export function encodeReply(id: string | number, response: unknown): string {
-  const json = JSON.stringify(response);
+  const json = response instanceof PreEncodedJson ? response.json : JSON.stringify(response);
   return json === undefined ? `${PREFIX}${JSON.stringify(id)}}` : `${PREFIX}${JSON.stringify(id)}${RESPONSE_KEY}${json}}`;
 }
 

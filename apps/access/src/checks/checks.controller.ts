@@ -10,10 +10,9 @@ import {
   type AllowedApplicationsView,
   type BatchCheckResult,
   type CheckResult,
-  type PermissionsView,
   type RolesByAccount,
 } from '#libs/contracts/index.js';
-import { DirectHandlers } from '#libs/platform/index.js';
+import { DirectHandlers, type PreEncodedJson } from '#libs/platform/index.js';
 import { ChecksService } from './checks.service.js';
 
 /**
@@ -47,9 +46,10 @@ export class ChecksController implements OnModuleInit {
     return this.checks.checkBatch(parseCheckBatch(request));
   }
 
+  /** Answered with the JSON of the principal's PermissionsView, remembered until the account changes. */
   @MessagePattern(Subjects.AccessPermissionsEffective)
-  effective(@Payload() request: unknown): PermissionsView | Promise<PermissionsView> {
-    return this.checks.effective(parseEffectivePermissionsRequest(request));
+  effective(@Payload() request: unknown): PreEncodedJson | Promise<PreEncodedJson> {
+    return this.checks.effectiveAnswer(parseEffectivePermissionsRequest(request));
   }
 
   @MessagePattern(Subjects.AccessApplicationsAllowed)

@@ -12,6 +12,7 @@ import {
   type RolesOfPrincipalRequest,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { PreEncodedJson } from '#libs/platform/index.js';
 import { DecisionStore, SYSTEM_SECTION_PREFIX } from './decision-store.js';
 import { rightsIn } from './effective.js';
 import { and, or } from './permission-index.js';
@@ -56,9 +57,21 @@ export class ChecksService {
     });
   }
 
-  /** What the principal may do, for menus: catalogue grants (of one application, if given) and Portico permissions. At once unless the account is being reloaded. */
-  effective(request: EffectivePermissionsRequest): PermissionsView | Promise<PermissionsView> {
-    return this.store.whenCurrent(request.accountId, () => this.effectiveNow(request));
+  /**
+   * What the principal may do, for menus: catalogue grants (of one application, if given) and
+   * Portico permissions, as the JSON of a {@link PermissionsView}. At once unless the account is
+   * being reloaded; remembered for the account's current state, since the menus of every panel page
+   * ask for it and between two changes of the account it cannot differ.
+   */
+  effectiveAnswer(request: EffectivePermissionsRequest): PreEncodedJson | Promise<PreEncodedJson> {
+    const { accountId, principal, applicationId } = request;
+    return this.store.whenCurrent(accountId, () =>
+      this.store.remembered(
+        accountId,
+        `effective ${principal.type}:${principal.id} ${applicationId ?? '-'}`,
+        () => new PreEncodedJson(JSON.stringify(this.effectiveNow(request))),
+      ),
+    );
   }
 
   private effectiveNow(request: EffectivePermissionsRequest): PermissionsView {

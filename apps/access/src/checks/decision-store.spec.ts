@@ -1,5 +1,6 @@
 import { loadCatalog } from '../catalog/catalog.loader.js';
-import { BUILTIN_ROLE_PREFIX, DecisionStore, type AccountSnapshot } from './decision-store.js';
+import { BUILTIN_ROLE_PREFIX, DecisionStore, MAX_REMEMBERED_ANSWERS, type AccountSnapshot } from './decision-store.js';
+import { ChecksService } from './checks.service.js';
 
 const ACCOUNT = '00000000-0000-4000-8000-00000000000a';
 const APP = '00000000-0000-4000-8000-0000000000a1';
@@ -67,5 +68,65 @@ describe('keeping the decision store current', () => {
     store.replaceAccount(snapshot(1));
     expect(store.decide(OWNER, ACCOUNT, 'scenarios', 'delete', APP)).toEqual({ allowed: true, reason: 'owner' });
     expect(store.decide(OWNER, ACCOUNT, 'scenarios', 'delete', FOREIGN_APP)).toEqual({ allowed: false, reason: 'not-granted' });
+  });
+});
+
+describe('answers remembered per account state', () => {
+  let store: DecisionStore;
+  let writes: number;
+  const remembered = (key = 'k') =>
+    store.remembered(ACCOUNT, key, () => {
+      writes += 1;
+      return { written: writes };
+    });
+  beforeEach(() => {
+    store = new DecisionStore(loadCatalog('voximplant'));
+    writes = 0;
+  });
+
+  it('writes an answer once per state of the account, and again after every change', () => {
+    store.replaceAccount(snapshot(1, 'Accountant'));
+    expect(remembered()).toEqual({ written: 1 });
+    expect(remembered()).toEqual({ written: 1 });
+    expect(remembered('other')).toEqual({ written: 2 });
+    store.replaceAccount(snapshot(2));
+    expect(remembered()).toEqual({ written: 3 });
+    expect(writes).toBe(3);
+  });
+
+  it('remembers nothing for an account with no state in memory', () => {
+    expect(remembered()).toEqual({ written: 1 });
+    expect(remembered()).toEqual({ written: 2 });
+  });
+
+  it(`keeps at most ${MAX_REMEMBERED_ANSWERS} answers for one state`, () => {
+    store.replaceAccount(snapshot(1));
+    for (let i = 0; i <= MAX_REMEMBERED_ANSWERS; i += 1) remembered(`key ${i}`);
+    expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 1);
+    remembered('key 0');
+    expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 2);
+    remembered(`key ${MAX_REMEMBERED_ANSWERS}`);
+    expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 2);
+  });
+
+  it("answers a principal's effective permissions from the current state: a change of its roles shows at once", async () => {
+    const checks = new ChecksService(store);
+    const menu = async (applicationId?: string) =>
+      JSON.parse((await checks.effectiveAnswer({ principal: SUB, accountId: ACCOUNT, applicationId })).json) as unknown;
+    store.replaceAccount(snapshot(1, 'Accountant'));
+    const asAccountant = await menu();
+    expect(asAccountant).toMatchObject({ owner: false, grants: expect.arrayContaining([expect.objectContaining({ section: 'billing' })]) });
+    expect(await menu()).toEqual(asAccountant);
+    store.replaceAccount(snapshot(2, 'Developer'));
+    const asDeveloper = await menu();
+    expect(asDeveloper).not.toEqual(asAccountant);
+    expect(asDeveloper).toMatchObject({ grants: expect.not.arrayContaining([expect.objectContaining({ section: 'billing' })]) });
+    store.replaceAccount({
+      ...snapshot(3),
+      bindings: [{ principalType: 'subuser', principalId: SUB.id, roleId: `${BUILTIN_ROLE_PREFIX}Developer`, applicationIds: [APP] }],
+    });
+    expect(await menu()).toMatchObject({ grants: [] });
+    expect(await menu(APP)).toMatchObject({ grants: expect.arrayContaining([expect.objectContaining({ section: 'scenarios' })]) });
+    await expect(async () => menu(FOREIGN_APP)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -47,6 +47,9 @@ interface AccountState {
   applications: Map<string, string>;
 }
 
+/** Most answers {@link DecisionStore.remembered} keeps for one account's state. */
+export const MAX_REMEMBERED_ANSWERS = 4096;
+
 /** The key of a principal in the maps. */
 export function principalKey(principal: Principal): string {
   return `${principal.type}:${principal.id}`;
@@ -66,6 +69,8 @@ export class DecisionStore {
   private readonly versions = new Map<string, number>();
   /** Accounts whose last reload failed: their decisions are refused until one succeeds (never answered from data known to be old). */
   private readonly stale = new Set<string>();
+  /** Answers written from an account's state (see {@link remembered}), dropped with the state. */
+  private readonly answers = new WeakMap<AccountState, Map<string, unknown>>();
 
   constructor(readonly catalog: Catalog) {
     this.index = new PermissionIndex(catalog);
@@ -115,6 +120,24 @@ export class DecisionStore {
     this.versions.set(snapshot.accountId, snapshot.version);
     this.stale.delete(snapshot.accountId);
     return true;
+  }
+
+  /**
+   * The answer named `key` for the account's current state: written by `write` once per state and
+   * then remembered (at most {@link MAX_REMEMBERED_ANSWERS} per account, then all forgotten and
+   * written again). Every change replaces an account's state whole, so a remembered answer never
+   * outlives the data it was written from. An account with no state in memory is not remembered.
+   */
+  remembered<T>(accountId: string, key: string, write: () => T): T {
+    const state = this.accounts.get(accountId);
+    if (!state) return write();
+    let answers = this.answers.get(state);
+    if (!answers) this.answers.set(state, (answers = new Map<string, unknown>()));
+    if (answers.has(key)) return answers.get(key) as T;
+    const answer = write();
+    if (answers.size >= MAX_REMEMBERED_ANSWERS) answers.clear();
+    answers.set(key, answer);
+    return answer;
   }
 
   /** The version of an account's state in memory (-1: none loaded). */
