@@ -103,8 +103,8 @@ export interface PasswordChangedData {
 
 /**
  * `identity.links.voided`: activation or reset links that no longer work, each named by
- * {@link linkTokenHash} of its token. Published in the transaction that voids them, so it comes
- * before the event of any link that replaces them.
+ * {@link linkTokenHash} of its token. Published in the transaction that voids them (not ordered
+ * against the event of a link that replaces them, which it never names).
  */
 export interface LinksVoidedData {
   tokenHashes: string[];

@@ -82,7 +82,7 @@ describe('link tokens on PostgreSQL, with a controllable clock (R2-R4)', () => {
     await expect(consume(mine.token, 'reset')).resolves.toMatchObject({ owner: user, accountId });
   });
 
-  it('names the links it voids in identity.links.voided, in the same transaction, before the event of the link that replaces them', async () => {
+  it('names the links it voids in identity.links.voided, in the same transaction, and never the link that replaces them', async () => {
     const first = await issue('reset');
     const second = await issue('reset');
     const voided = await voidedEvents();

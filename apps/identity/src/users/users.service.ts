@@ -265,6 +265,8 @@ export class UsersService {
     const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });
     const elsewhere = await unit.manager.existsBy(MembershipEntity, { userId });
     if (user.status === 'pending' && !elsewhere) {
+      // Its other links (a reset it asked for itself) go with it, by cascade: voided first, so that no waiting mail carries them.
+      await this.tokens.voidAll(unit.manager, { type: 'user', id: userId });
       await unit.manager.delete(UserEntity, { id: userId });
       return;
     }

@@ -87,8 +87,8 @@ class MemoryStore extends DeliveryStore {
     if (!expired && !this.voided.has(tokenHash)) return Promise.resolve(false);
     const row = this.rows.get(delivery.eventId);
     if (row && row.status !== 'pending') return Promise.resolve(false);
-    const reason = expired ? 'link expired' : 'link voided';
-    if (row) Object.assign(row, { status: 'cancelled', lastError: reason, nextAttemptAt: null });
+    const reason = `link ${expired ? 'expired' : 'voided'} before the mail could go out`;
+    if (row) Object.assign(row, { status: 'cancelled', lastError: reason, nextAttemptAt: null, leaseUntil: null });
     else this.rows.set(delivery.eventId, this.row(delivery, 'cancelled', reason));
     return Promise.resolve(true);
   }
@@ -421,6 +421,32 @@ describe('DeliveryProcessor', () => {
       await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
       expect(sender.sent).toHaveLength(0);
       expect(store.rows.get(event.id)).toMatchObject({ status: 'cancelled', attempts: 1 });
+    });
+
+    it('cancels a mail whose link was voided while it waited for a free SMTP connection', async () => {
+      let release!: () => void;
+      const busyConnection = new Promise<void>((resolve) => (release = resolve));
+      const texts: string[] = [];
+      class OneSlowSend extends MailSender {
+        messageIdFor(eventId: string): string {
+          return `<${eventId}@portico.test>`;
+        }
+        async send(mail: RenderedMail): Promise<void> {
+          if (texts.length === 0) await busyConnection;
+          texts.push(mail.text);
+        }
+      }
+      const renderer = new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());
+      const oneConnection = new DeliveryProcessor(store, new OneSlowSend(), renderer, { ...settings, smtpConcurrency: 1 }, pino({ level: 'silent' }));
+      const busy = oneConnection.process(invitation('other@example.com', { token: 'busy-link' }));
+      const old = invitation('ada@example.com', { token: 'old-link' });
+      const waiting = oneConnection.process(old);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await oneConnection.process(linksVoided([linkTokenHash('old-link')]));
+      release();
+      await Promise.all([busy, waiting]);
+      expect(store.status(old.id)).toBe('cancelled');
+      expect(texts).toEqual([expect.stringContaining('busy-link')]);
     });
 
     it('cancels a mail whose link has expired, and not one whose link still works', async () => {

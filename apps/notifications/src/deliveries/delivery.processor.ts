@@ -73,8 +73,8 @@ export class DeliveryProcessor {
     const mail = await this.renderOrRecord(event, template);
     if (!mail) return DONE;
     if (this.acceptedUnrecorded.has(event.id)) return this.recordSent(event.id);
-    if (await this.cancelledForDeadLink(event, mail)) return DONE;
-    return this.sending.with(() => this.claimAndSend(event, mail));
+    // Checked holding the slot, just before the claim: a mail may wait long for a free SMTP connection.
+    return this.sending.with(async () => ((await this.cancelledForDeadLink(event, mail)) ? DONE : this.claimAndSend(event, mail)));
   }
 
   /**

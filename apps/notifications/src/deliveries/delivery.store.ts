@@ -165,8 +165,8 @@ const COLUMNS = `id, event_id AS "eventId", event_type AS "eventType", account_i
   next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt"`;
 
 /**
- * {@link DeliveryStore} on PostgreSQL. Each step is atomic (a mail costs three steps: admit,
- * claim, mark sent). Counting a mail against a rate limit reads the whole window, so the counting
+ * {@link DeliveryStore} on PostgreSQL. Each step is atomic (a mail costs two or three steps:
+ * admit and claim in one, mark sent; a mail carrying a link one more before them, the dead-link check). Counting a mail against a rate limit reads the whole window, so the counting
  * of one recipient's (and one account's) mails is serialized by a transaction-scoped advisory
  * lock taken before the counting statement starts: that statement's snapshot then holds every
  * mail counted before it, on any replica, and a limit cannot be overshot, also across a bucket
