@@ -8,7 +8,16 @@ import type { NotificationsConfig } from '../notifications.config.js';
 import { deliverySettings } from '../notifications.module.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
-import { DeliveryStore, FINAL_STATUSES, type Claim, type ClaimTicket, type NewDelivery, type PagedDelivery, type RateLimits } from './delivery.store.js';
+import {
+  DeliveryStore,
+  FINAL_STATUSES,
+  type CarriedLink,
+  type Claim,
+  type ClaimTicket,
+  type NewDelivery,
+  type PagedDelivery,
+  type RateLimits,
+} from './delivery.store.js';
 
 /** The store's state machine in memory, with a clock the test moves. */
 class MemoryStore extends DeliveryStore {
@@ -29,15 +38,25 @@ class MemoryStore extends DeliveryStore {
     return Promise.resolve();
   }
 
-  async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim> {
+  async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
+    const reason = this.deadLink(link);
+    if (reason && !this.rows.has(delivery.eventId)) {
+      this.rows.set(delivery.eventId, this.row(delivery, 'cancelled', reason));
+      return { kind: 'cancelled', reason };
+    }
     await this.admit(delivery, limits);
-    return this.claim(delivery.eventId, leaseMs);
+    return this.claim(delivery.eventId, leaseMs, link);
   }
 
-  claim(eventId: string, leaseMs: number): Promise<Claim> {
+  claim(eventId: string, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
     const row = this.rows.get(eventId);
     if (!row) return Promise.resolve({ kind: 'missing' });
     if (FINAL_STATUSES.includes(row.status)) return Promise.resolve({ kind: 'final', status: row.status });
+    const reason = this.deadLink(link);
+    if (reason && (row.status === 'pending' || row.leaseUntil!.getTime() <= this.now)) {
+      Object.assign(row, { status: 'cancelled', lastError: reason, nextAttemptAt: null, leaseUntil: null });
+      return Promise.resolve({ kind: 'cancelled', reason });
+    }
     const due = row.status === 'pending' ? (row.nextAttemptAt?.getTime() ?? 0) : row.leaseUntil!.getTime();
     if (due > this.now) return Promise.resolve({ kind: 'wait', delayMs: due - this.now, because: row.status === 'pending' ? 'retry' : 'sending' });
     const reclaimed = row.status === 'sending';
@@ -83,14 +102,11 @@ class MemoryStore extends DeliveryStore {
     return Promise.resolve();
   }
 
-  cancelIfLinkDead(delivery: NewDelivery, tokenHash: string, expired: boolean): Promise<boolean> {
-    if (!expired && !this.voided.has(tokenHash)) return Promise.resolve(false);
-    const row = this.rows.get(delivery.eventId);
-    if (row && row.status !== 'pending') return Promise.resolve(false);
-    const reason = `link ${expired ? 'expired' : 'voided'} before the mail could go out`;
-    if (row) Object.assign(row, { status: 'cancelled', lastError: reason, nextAttemptAt: null, leaseUntil: null });
-    else this.rows.set(delivery.eventId, this.row(delivery, 'cancelled', reason));
-    return Promise.resolve(true);
+  /** Why `link` died, as the real store words it, or undefined while it works. */
+  private deadLink(link: CarriedLink | null): string | undefined {
+    if (!link) return undefined;
+    if (link.expired) return 'link expired before the mail could go out';
+    return this.voided.has(link.tokenHash) ? 'link voided before the mail could go out' : undefined;
   }
 
   pruneVoidedLinks(): Promise<number> {

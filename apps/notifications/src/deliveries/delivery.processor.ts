@@ -5,7 +5,7 @@ import { LOGGER } from '#libs/platform/index.js';
 import { MailSender } from '../mail/mailer.js';
 import { InvalidEventError, MailRenderer, templateFor, type RenderedMail } from '../mail/mail-renderer.js';
 import { afterFailure, classifySmtpError, isRateLimitExempt, type RetryPolicy, type SmtpFailure } from './delivery-policy.js';
-import { DeliveryStore, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
+import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { Slots } from './slots.js';
 
@@ -73,13 +73,12 @@ export class DeliveryProcessor {
     const mail = await this.renderOrRecord(event, template);
     if (!mail) return DONE;
     if (this.acceptedUnrecorded.has(event.id)) return this.recordSent(event.id);
-    // Checked holding the slot, just before the claim: a mail may wait long for a free SMTP connection.
-    return this.sending.with(async () => ((await this.cancelledForDeadLink(event, mail)) ? DONE : this.claimAndSend(event, mail)));
+    return this.sending.with(() => this.claimAndSend(event, mail));
   }
 
   /**
-   * `identity.links.voided`: the links are remembered, and a mail that carries one is cancelled
-   * when its event comes (first, or back for a retry). A mail already in SMTP's hands still goes.
+   * `identity.links.voided`: the links are remembered, and a mail that carries one is cancelled by
+   * its claim when its event comes (first, or back for a retry). A mail already in SMTP's hands still goes.
    */
   private async rememberVoidedLinks(event: EventEnvelope): Promise<Outcome> {
     const hashes = (event.data as Partial<LinksVoidedData> | null)?.tokenHashes;
@@ -92,23 +91,19 @@ export class DeliveryProcessor {
     return DONE;
   }
 
-  /** A mail whose link was voided, or has expired, before it could go out is recorded `cancelled` instead of sent. */
-  private async cancelledForDeadLink(event: EventEnvelope, mail: RenderedMail): Promise<boolean> {
-    const { token, expiresAt } = (event.data ?? {}) as { token?: unknown; expiresAt?: unknown };
-    if (typeof token !== 'string') return false;
-    const expired = typeof expiresAt === 'string' && Date.parse(expiresAt) <= Date.now();
-    const cancelled = await this.store.cancelIfLinkDead(this.record(event, mail), linkTokenHash(token), expired);
-    if (cancelled)
-      this.logger.info({ eventId: event.id, template: mail.template }, 'Mail cancelled: its link was voided or had expired before it could go out');
-    return cancelled;
-  }
-
-  /** Holding a send slot: keeps `sending` to the mails really in the hands of SMTP, which bounds the duplicates a crash can cause. */
+  /**
+   * Holding a send slot: keeps `sending` to the mails really in the hands of SMTP, which bounds the
+   * duplicates a crash can cause. The claim also cancels a mail whose link died (voided, expired),
+   * as late as can be: a mail may wait long for a free SMTP connection.
+   */
   private async claimAndSend(event: EventEnvelope, mail: RenderedMail): Promise<Outcome> {
     const limits = { ...this.settings.limits, exempt: isRateLimitExempt(mail.template) };
-    const claim = await this.store.admitAndClaim(this.record(event, mail), limits, this.settings.leaseMs);
+    const claim = await this.store.admitAndClaim(this.record(event, mail), limits, this.settings.leaseMs, carriedLink(event));
     switch (claim.kind) {
       case 'final':
+        return DONE;
+      case 'cancelled':
+        this.logger.info({ eventId: event.id, template: mail.template, reason: claim.reason }, 'Mail cancelled: its link died before it could go out');
         return DONE;
       case 'wait':
         // A mail in another replica's hands is usually sent within moments: look again soon rather than at the lease's end.
@@ -236,6 +231,13 @@ export class DeliveryProcessor {
       messageId: this.sender.messageIdFor(event.id),
     };
   }
+}
+
+/** The link an event's mail carries (its token's name, and whether it has expired), or null for a mail without one. */
+function carriedLink(event: EventEnvelope): CarriedLink | null {
+  const { token, expiresAt } = (event.data ?? {}) as { token?: unknown; expiresAt?: unknown };
+  if (typeof token !== 'string') return null;
+  return { tokenHash: linkTokenHash(token), expired: typeof expiresAt === 'string' && Date.parse(expiresAt) <= Date.now() };
 }
 
 /** The failure of a send abandoned (its deadline passed, or its claim was lost): temporary, a later attempt may succeed. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { linkTokenHash } from '#libs/contracts/index.js';
 import { dataSourceOptions } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { notificationsDatabase } from '../notifications.database.js';
@@ -173,6 +174,50 @@ describe('the delivery record of an event', () => {
     await store.admitUnsendable(mail, 'invalid event: no address');
     expect(await statusOf(mail.eventId)).toEqual({ status: 'failed', attempts: 0, last_error: 'invalid event: no address' });
     expect(await store.claim(mail.eventId, 1000)).toEqual({ kind: 'final', status: 'failed' });
+  });
+});
+
+describe('a mail whose link died', () => {
+  const VOIDED = 'link voided before the mail could go out';
+  const EXPIRED = 'link expired before the mail could go out';
+  const link = (expired = false) => ({ tokenHash: linkTokenHash(randomUUID()), expired });
+
+  it('is recorded cancelled when new, without counting against the rate limits', async () => {
+    const recipient = `dead-link-${randomUUID()}@example.com`;
+    const voided = link();
+    await store.voidLinks([voided.tokenHash]);
+    const limited = { ...limits, perRecipient: 1 };
+    const [first, second] = [delivery({ recipient }), delivery({ recipient })];
+    expect(await store.admitAndClaim(first, limited, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED });
+    expect(await store.admitAndClaim(second, limited, 60_000, link(true))).toEqual({ kind: 'cancelled', reason: EXPIRED });
+    expect(await statusOf(first.eventId)).toEqual({ status: 'cancelled', attempts: 0, last_error: VOIDED });
+    const live = delivery({ recipient });
+    expect(await store.admitAndClaim(live, limited, 60_000, link())).toMatchObject({ kind: 'claimed', delivery: { attempts: 1 } });
+  });
+
+  it('is cancelled by its claim when it waits for a retry, due or not, or was left mid-send by a replica that died', async () => {
+    const voided = link();
+    const [waiting, abandoned] = [delivery(), delivery()];
+    await store.admitAndClaim(waiting, limits, 60_000, voided);
+    await store.markRetry(firstAttempt(waiting), '451 later', 3_600_000);
+    await store.admitAndClaim(abandoned, limits, 1, voided);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.voidLinks([voided.tokenHash]);
+    expect(await store.claim(waiting.eventId, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED });
+    expect(await store.claim(abandoned.eventId, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED });
+    expect(await statusOf(waiting.eventId)).toEqual({ status: 'cancelled', attempts: 1, last_error: VOIDED });
+    expect(await store.claim(waiting.eventId, 60_000, voided)).toEqual({ kind: 'final', status: 'cancelled' });
+  });
+
+  it('is left alone while another attempt holds it, and once it was sent', async () => {
+    const voided = link();
+    const [held, sent] = [delivery(), delivery()];
+    await store.admitAndClaim(held, limits, 60_000, voided);
+    await store.admitAndClaim(sent, limits, 60_000, voided);
+    await store.markSent(sent.eventId);
+    await store.voidLinks([voided.tokenHash]);
+    expect(await store.claim(held.eventId, 60_000, voided)).toMatchObject({ kind: 'wait', because: 'sending' });
+    expect(await store.claim(sent.eventId, 60_000, voided)).toEqual({ kind: 'final', status: 'sent' });
   });
 });
 

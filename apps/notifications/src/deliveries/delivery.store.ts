@@ -27,10 +27,22 @@ export interface RateLimits {
   exempt: boolean;
 }
 
+/**
+ * The link a mail carries, as the store needs it to decide whether the mail may still go: the
+ * name of its token (`linkTokenHash`, as `identity.links.voided` names voided links) and whether
+ * it has expired.
+ */
+export interface CarriedLink {
+  tokenHash: string;
+  expired: boolean;
+}
+
 /** What {@link DeliveryStore.claim} found. */
 export type Claim =
   /** This caller may send now; `reclaimed`: a previous attempt was cut short (its outcome is unknown). */
   | { kind: 'claimed'; delivery: DeliveryEntity; reclaimed: boolean }
+  /** Its link died (voided or expired) before it could go: recorded `cancelled` now, never to be sent; `reason` says which. */
+  | { kind: 'cancelled'; reason: string }
   /** Nothing more to do: sent, failed, dead, suppressed or cancelled. */
   | { kind: 'final'; status: DeliveryStatus }
   /** Not now: its retry time has not come (`retry`), or a replica is sending it (`sending`: at most until its lease ends). */
@@ -71,12 +83,19 @@ export const VOIDED_LINK_MEMORY_DAYS = 8;
 export abstract class DeliveryStore {
   /** Records the mail of an event once (later calls change nothing); counts it against the rate limits, recording it `suppressed` when over. */
   abstract admit(delivery: NewDelivery, limits: RateLimits): Promise<void>;
-  /** {@link admit}, then {@link claim}: a new mail within the limits is recorded already claimed (one round trip). */
-  abstract admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim>;
+  /**
+   * {@link admit}, then {@link claim}: a new mail within the limits is recorded already claimed (one
+   * round trip); a new mail whose `link` died is recorded `cancelled` instead, uncounted.
+   */
+  abstract admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link?: CarriedLink | null): Promise<Claim>;
   /** Records an event that cannot make a mail as `failed` (once). */
   abstract admitUnsendable(delivery: NewDelivery, reason: string): Promise<void>;
-  /** Takes the mail of an event for one SMTP attempt, if it is due and nobody else holds it. */
-  abstract claim(eventId: string, leaseMs: number): Promise<Claim>;
+  /**
+   * Takes the mail of an event for one SMTP attempt, if it is due and nobody else holds it. If its
+   * `link` died, a mail nobody holds (`pending`, due or not, or `sending` past its lease) is
+   * recorded `cancelled` instead, in the same statement.
+   */
+  abstract claim(eventId: string, leaseMs: number, link?: CarriedLink | null): Promise<Claim>;
   /** Extends the lease of a claim still held to now + `leaseMs`; false when the claim is gone. */
   abstract renewLease(ticket: ClaimTicket, leaseMs: number): Promise<boolean>;
   /**
@@ -91,12 +110,6 @@ export abstract class DeliveryStore {
   abstract markFinal(ticket: ClaimTicket, status: 'failed' | 'dead', error: string): Promise<boolean>;
   /** Remembers links identity voided (by the hash of their token, `linkTokenHash`), so that no mail carries them afterwards. */
   abstract voidLinks(tokenHashes: string[]): Promise<void>;
-  /**
-   * Records the mail `cancelled`, never to be sent, when its link was voided or has `expired`: a new mail is inserted so, one still `pending` (waiting for a retry) is changed.
-   * True when it was; false when the link still works, or the mail is past `pending` (being sent
-   * or final), which the claim then handles.
-   */
-  abstract cancelIfLinkDead(delivery: NewDelivery, tokenHash: string, expired: boolean): Promise<boolean>;
   /** Forgets voided links older than {@link VOIDED_LINK_MEMORY_DAYS}; returns how many. */
   abstract pruneVoidedLinks(): Promise<number>;
   /** One page of an account's log, newest first. */
@@ -157,6 +170,16 @@ function newRowValues(delivery: NewDelivery): unknown[] {
   return [randomUUID(), delivery.eventId, delivery.eventType, delivery.accountId, delivery.recipient, delivery.template, delivery.locale];
 }
 
+/**
+ * Why a mail's link died, or NULL while it works: `expired` ($expired, a boolean) or voided (its
+ * token's name, $tokenHash, in voided_links). A mail without a link passes NULL and false.
+ */
+function deadLinkReason(tokenHash: string, expired: string): string {
+  return `SELECT CASE WHEN ${expired}::boolean THEN 'link expired before the mail could go out'
+    WHEN ${tokenHash}::text IS NOT NULL AND EXISTS (SELECT 1 FROM voided_links WHERE token_hash = ${tokenHash}::text)
+      THEN 'link voided before the mail could go out' END AS reason`;
+}
+
 /** The condition of every change an attempt makes to its mail: the claim ($1 event, $2 attempt) is still its own. */
 const CLAIM_HELD = `event_id = $1 AND status = 'sending' AND attempts = $2`;
 
@@ -165,8 +188,8 @@ const COLUMNS = `id, event_id AS "eventId", event_type AS "eventType", account_i
   next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt"`;
 
 /**
- * {@link DeliveryStore} on PostgreSQL. Each step is atomic (a mail costs two or three steps:
- * admit and claim in one, mark sent; a mail carrying a link one more before them, the dead-link check). Counting a mail against a rate limit reads the whole window, so the counting
+ * {@link DeliveryStore} on PostgreSQL. Each step is atomic (a mail costs two steps: admit and
+ * claim in one statement, which also cancels a mail whose link died; mark sent). Counting a mail against a rate limit reads the whole window, so the counting
  * of one recipient's (and one account's) mails is serialized by a transaction-scoped advisory
  * lock taken before the counting statement starts: that statement's snapshot then holds every
  * mail counted before it, on any replica, and a limit cannot be overshot, also across a bucket
@@ -185,12 +208,13 @@ export class PostgresDeliveryStore extends DeliveryStore {
    * at the very same instant may count it twice: a conservative error.)
    */
   async admit(delivery: NewDelivery, limits: RateLimits): Promise<void> {
-    await this.record(delivery, limits, null);
+    await this.record(delivery, limits, null, null);
   }
 
-  async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number): Promise<Claim> {
-    const [fresh] = await this.record(delivery, limits, leaseMs);
-    if (!fresh) return this.claim(delivery.eventId, leaseMs);
+  async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
+    const [fresh] = await this.record(delivery, limits, leaseMs, link);
+    if (!fresh) return this.claim(delivery.eventId, leaseMs, link);
+    if (fresh.status === 'cancelled') return { kind: 'cancelled', reason: fresh.lastError ?? '' };
     if (fresh.status === 'suppressed') return { kind: 'final', status: 'suppressed' };
     return { kind: 'claimed', delivery: fresh, reclaimed: false };
   }
@@ -201,30 +225,38 @@ export class PostgresDeliveryStore extends DeliveryStore {
    * other mail to its recipient and account to commit (see {@link lockCounters}); an exempt mail,
    * which only counts, needs no wait and costs one statement.
    */
-  private async record(unsafe: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
+  private async record(unsafe: NewDelivery, limits: RateLimits, leaseMs: number | null, link: CarriedLink | null): Promise<DeliveryEntity[]> {
     const delivery = storableDelivery(unsafe);
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
     const limited = !limits.exempt && (recipientLimit > 0 || accountLimit > 0);
-    if (!limited) return this.countAndInsert(this.dataSource.manager, delivery, limits, leaseMs);
+    if (!limited) return this.countAndInsert(this.dataSource.manager, delivery, limits, leaseMs, link);
     return this.dataSource.transaction(async (manager) => {
       await lockCounters(manager, recipientLimit > 0 ? recipientKey(delivery.recipient) : null, accountLimit > 0 ? accountKey(delivery.accountId!) : null);
-      return this.countAndInsert(manager, delivery, limits, leaseMs);
+      return this.countAndInsert(manager, delivery, limits, leaseMs, link);
     });
   }
 
-  /** The statement of {@link record}: counts the mail within the limits and inserts its record. */
-  private countAndInsert(manager: EntityManager, delivery: NewDelivery, limits: RateLimits, leaseMs: number | null): Promise<DeliveryEntity[]> {
+  /** The statement of {@link record}: counts the mail within the limits and inserts its record (`cancelled`, uncounted, when its link died). */
+  private countAndInsert(
+    manager: EntityManager,
+    delivery: NewDelivery,
+    limits: RateLimits,
+    leaseMs: number | null,
+    link: CarriedLink | null,
+  ): Promise<DeliveryEntity[]> {
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
     const reason = (what: string, limit: number) => `rate limit: more than ${limit} mails to this ${what} in ${limits.windowMinutes} min`;
     return manager.query<DeliveryEntity[]>(
       `WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $2) AS yes),
+       dead AS (${deadLinkReason('$18', '$19')}),
+       live AS (SELECT fresh.yes AND dead.reason IS NULL AS yes FROM fresh, dead),
        r_older AS (${olderSum('$9')}),
        r AS (
          INSERT INTO mail_rate_buckets (key, bucket, count)
-         SELECT $9::text, ${BUCKET}, 1 FROM fresh, r_older
-         WHERE fresh.yes AND $10::integer > 0 AND ($13::boolean OR r_older.n + 1 <= $10::integer)
+         SELECT $9::text, ${BUCKET}, 1 FROM live, r_older
+         WHERE live.yes AND $10::integer > 0 AND ($13::boolean OR r_older.n + 1 <= $10::integer)
          ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
            WHERE $13::boolean OR mail_rate_buckets.count + (SELECT n FROM r_older) < $10::integer
          RETURNING 1
@@ -233,8 +265,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
        a_older AS (${olderSum('$11')}),
        a AS (
          INSERT INTO mail_rate_buckets (key, bucket, count)
-         SELECT $11::text, ${BUCKET}, 1 FROM fresh, r_ok, a_older
-         WHERE fresh.yes AND r_ok.yes AND $14::integer > 0 AND ($13::boolean OR a_older.n + 1 <= $14::integer)
+         SELECT $11::text, ${BUCKET}, 1 FROM live, r_ok, a_older
+         WHERE live.yes AND r_ok.yes AND $14::integer > 0 AND ($13::boolean OR a_older.n + 1 <= $14::integer)
          ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
            WHERE $13::boolean OR mail_rate_buckets.count + (SELECT n FROM a_older) < $14::integer
          RETURNING 1
@@ -245,12 +277,12 @@ export class PostgresDeliveryStore extends DeliveryStore {
        INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
          last_attempt_at, lease_until)
        SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text,
-         CASE WHEN verdict.over IS NOT NULL THEN 'suppressed' WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END,
-         CASE WHEN verdict.over IS NULL AND claim.lease IS NOT NULL THEN 1 ELSE 0 END,
-         verdict.over, $8::text,
-         CASE WHEN verdict.over IS NULL AND claim.lease IS NOT NULL THEN now() END,
-         CASE WHEN verdict.over IS NULL THEN now() + claim.lease END
-       FROM verdict, (SELECT make_interval(secs => $17::double precision / 1000) AS lease) AS claim
+         CASE WHEN dead.reason IS NOT NULL THEN 'cancelled' WHEN verdict.over IS NOT NULL THEN 'suppressed' WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END,
+         CASE WHEN dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL THEN 1 ELSE 0 END,
+         coalesce(dead.reason, verdict.over), $8::text,
+         CASE WHEN dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL THEN now() END,
+         CASE WHEN dead.reason IS NULL AND verdict.over IS NULL THEN now() + claim.lease END
+       FROM verdict, dead, (SELECT make_interval(secs => $17::double precision / 1000) AS lease) AS claim
        ON CONFLICT (event_id) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
@@ -265,6 +297,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
         reason('recipient', recipientLimit),
         reason('account', accountLimit),
         leaseMs,
+        link ? storable(link.tokenHash) : null,
+        link?.expired ?? false,
       ],
     );
   }
@@ -273,22 +307,30 @@ export class PostgresDeliveryStore extends DeliveryStore {
     await this.insert(this.dataSource.manager, storableDelivery(delivery), 'failed', storable(reason));
   }
 
-  async claim(eventId: string, leaseMs: number): Promise<Claim> {
+  async claim(eventId: string, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
     const claimed = await this.dataSource.query<Array<DeliveryEntity & { previous: DeliveryStatus }>>(
       `WITH previous AS (SELECT id, status FROM deliveries WHERE event_id = $1 FOR UPDATE),
+       dead AS (${deadLinkReason('$3', '$4')}),
+       cancelled AS (
+         UPDATE deliveries d SET status = 'cancelled', last_error = dead.reason, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
+         FROM previous, dead
+         WHERE d.id = previous.id AND dead.reason IS NOT NULL AND (d.status = 'pending' OR (d.status = 'sending' AND d.lease_until <= now()))
+         RETURNING d.*, previous.status AS previous
+       ),
        claimed AS (
          UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = NULL,
            lease_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
-         FROM previous
-         WHERE d.id = previous.id
+         FROM previous, dead
+         WHERE d.id = previous.id AND dead.reason IS NULL
            AND ((d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())) OR (d.status = 'sending' AND d.lease_until <= now()))
          RETURNING d.*, previous.status AS previous
        )
-       SELECT ${COLUMNS}, previous FROM claimed`,
-      [eventId, leaseMs],
+       SELECT ${COLUMNS}, previous FROM claimed UNION ALL SELECT ${COLUMNS}, previous FROM cancelled`,
+      [eventId, leaseMs, link ? storable(link.tokenHash) : null, link?.expired ?? false],
     );
     if (claimed.length === 1) {
       const { previous, ...delivery } = claimed[0];
+      if (delivery.status === 'cancelled') return { kind: 'cancelled', reason: delivery.lastError ?? '' };
       return { kind: 'claimed', delivery, reclaimed: previous === 'sending' };
     }
     const [row] = await this.dataSource.query<Array<{ status: DeliveryStatus; waitMs: string | null }>>(
@@ -340,26 +382,6 @@ export class PostgresDeliveryStore extends DeliveryStore {
 
   async voidLinks(tokenHashes: string[]): Promise<void> {
     await this.dataSource.query(`INSERT INTO voided_links (token_hash) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [tokenHashes.map(storable)]);
-  }
-
-  async cancelIfLinkDead(unsafe: NewDelivery, tokenHash: string, expired: boolean): Promise<boolean> {
-    const delivery = storableDelivery(unsafe);
-    const rows = await this.dataSource.query<unknown[]>(
-      `WITH dead AS (
-         SELECT CASE WHEN $10::boolean THEN 'link expired before the mail could go out'
-                     WHEN EXISTS (SELECT 1 FROM voided_links WHERE token_hash = $9) THEN 'link voided before the mail could go out' END AS reason
-       ),
-       cancelled AS (
-         INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id)
-         SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text, 'cancelled', 0, dead.reason, $8::text FROM dead WHERE dead.reason IS NOT NULL
-         ON CONFLICT (event_id) DO UPDATE SET status = 'cancelled', last_error = EXCLUDED.last_error, next_attempt_at = NULL, lease_until = NULL, updated_at = now()
-           WHERE deliveries.status = 'pending'
-         RETURNING 1
-       )
-       SELECT 1 FROM cancelled`,
-      [...newRowValues(delivery), delivery.messageId, storable(tokenHash), expired],
-    );
-    return rows.length === 1;
   }
 
   async pruneVoidedLinks(): Promise<number> {
