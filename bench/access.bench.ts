@@ -350,9 +350,10 @@ access's: at that rate the floor is the machine's and Nest's transport's, not th
 quarter of its own throughput or less) and answers within a couple of milliseconds, so the gateway's tail is its own: the
 work per request keeps the two cores busy enough that the processes on a request's way (gateway, NATS, access, the load
 process) wait for each other's time slices. \`halfLoadGatewayEventLoopLag\` is the gateway's event-loop delay over the
-same seconds (prom-client's \`nodejs_eventloop_lag_*\`, sampled every 10 ms, so it includes those 10 ms), and
-\`halfLoadShareWithin25msInGateway\` the share of requests the gateway itself answered within 25 ms, from its first
-middleware to the answer: neither counts the time a request waits before the gateway gets a core to read it.
+same seconds (prom-client's \`nodejs_eventloop_lag_*\`, sampled every 10 ms, so it includes those 10 ms; it counts the
+gateway's own long turns and pauses and its waits for a core), and \`halfLoadShareWithin25msInGateway\` the share of
+requests the gateway itself answered within 25 ms, from its first middleware to the answer, which does not count the
+time a request waits before the gateway reads it.
 
 What C1 compares: the echo baseline is a plain Nest \`@MessagePattern\` handler; access answers its hot subjects
 (\`access.check\`, \`access.check.batch\`, \`access.permissions.effective\`) from the NATS server directly, without Nest's

@@ -151,8 +151,10 @@ export function cpuSecondsOfNamed(prefix: string): number {
 }
 
 /**
- * Node flags for the services under test: BENCH_NODE_ARGS (space-separated, e.g. `--trace-gc`), and when
- * BENCH_PROFILE_DIR is set, a CPU profile of each, written when it stops.
+ * Node flags for every Node process the bench starts but its load generators (the services, and the
+ * baselines' processes, which get the same runtime): BENCH_NODE_ARGS (space-separated, e.g.
+ * `--max-semi-space-size=64`; what a flag prints is not kept), and when BENCH_PROFILE_DIR is set,
+ * a CPU profile of each, written when it stops.
  */
 export function profilingArgs(): string[] {
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -59,7 +59,7 @@ afterAll(async () => {
 describe('the five mails', () => {
   it('are sent for their events, in the person’s language, with links under PUBLIC_WEB_URL and the event id as Message-ID', async () => {
     const { accountId } = owner;
-    const expiresAt = '2030-01-01T12:00:00.000Z';
+    const expiresAt = '2099-01-01T12:00:00.000Z';
     const events = {
       activation: invitation('fr@mail.test', accountId, 'fr'),
       added: envelope(Events.UserAddedToAccount, accountId, {
@@ -206,7 +206,7 @@ describe('rate limits', () => {
         email: 'flooded@mail.test',
         name: 'Ada',
         token: 'token',
-        expiresAt: '2030-01-01T00:00:00Z',
+        expiresAt: '2099-01-01T00:00:00Z',
         locale: 'en',
         requestedBy: 'self',
       });

@@ -7,6 +7,7 @@ import { distPath } from '#libs/testing/dist.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { say, summary, type Scenario, type ScenarioResult } from '../lib/scenario.js';
 import { SmtpSink } from '../lib/smtp-sink.js';
+import { profilingArgs } from '../harness.js';
 
 const MAILS = Number(process.env.BENCH_MAILS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -60,7 +61,7 @@ async function queue(database: TestDatabase, all: EventEnvelope[]): Promise<void
 }
 
 function service(name: 'identity' | 'notifications', env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [distPath(`apps/${name}/src/main.js`)], {
+  const child = spawn(process.execPath, [...profilingArgs(), distPath(`apps/${name}/src/main.js`)], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -9,7 +9,8 @@ import { Actor } from './actor.js';
  * now; `sent`: accepted by the SMTP server; `failed`: refused for good (5xx) or not renderable;
  * `dead`: temporary failures until the attempts ran out (the dead letters); `suppressed`: over a
  * rate limit, never sent; `cancelled`: the link it carried was voided (a newer link, a revoked
- * invitation, a removed person) or had expired before the mail could go out, never sent.
+ * invitation, a removed person) or had expired before the mail could go out, not sent (again: an
+ * earlier attempt that stopped mid-send may have delivered it, and its last error then says so).
  */
 export const DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dead', 'suppressed', 'cancelled'] as const;
 /** One of {@link DELIVERY_STATUSES}. */

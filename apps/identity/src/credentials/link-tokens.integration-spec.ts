@@ -94,6 +94,17 @@ describe('link tokens on PostgreSQL, with a controllable clock (R2-R4)', () => {
     expect(await voidedEvents()).toHaveLength(2);
   });
 
+  it('names nothing when the voiding rolls back: the link still works', async () => {
+    const { token } = await issue('reset');
+    const rolledBack = db.dataSource.transaction(async (manager) => {
+      await tokens.voidAll(manager, user);
+      throw new Error('the change failed');
+    });
+    await expect(rolledBack).rejects.toThrow('the change failed');
+    expect(await voidedEvents()).toEqual([]);
+    await expect(consume(token, 'reset')).resolves.toMatchObject({ owner: user });
+  });
+
   it('stores only a hash (R1)', async () => {
     const { token } = await issue('reset');
     const rows: unknown[] = await db.dataSource.query(`SELECT * FROM action_tokens`);

@@ -85,7 +85,7 @@ function invitation(data: Record<string, unknown> = {}): EventEnvelope {
       email: 'ada@example.com',
       firstName: 'Ada',
       token: 'token-1',
-      expiresAt: '2030-01-01T10:00:00.000Z',
+      expiresAt: '2099-01-01T10:00:00.000Z',
       locale: 'en',
       ...data,
     },
@@ -234,7 +234,7 @@ describe('an attempt that lost its claim (stalled past its lease while another r
 describe('an event carrying a NUL character', () => {
   it.each([
     ['in the address', { email: 'ada\u0000@example.com' }, /address/],
-    ['in the expiry', { expiresAt: '2030-01-01T10:00:00.000Z\u0000' }, /expiresAt/],
+    ['in the expiry', { expiresAt: '2099-01-01T10:00:00.000Z\u0000' }, /expiresAt/],
     ['in the token', { token: 'token\u0000' }, /token/],
     ['in the locale of an event without a usable address', { email: 'not an address', locale: 'fr\u0000' }, /address/],
   ])('%s is recorded failed (unsendable), once, without the NUL', async (_label, data, reason) => {

@@ -42,7 +42,7 @@ class MemoryStore extends DeliveryStore {
     const reason = this.deadLink(link);
     if (reason && !this.rows.has(delivery.eventId)) {
       this.rows.set(delivery.eventId, this.row(delivery, 'cancelled', reason));
-      return { kind: 'cancelled', reason };
+      return { kind: 'cancelled', reason, reclaimed: false };
     }
     await this.admit(delivery, limits);
     return this.claim(delivery.eventId, leaseMs, link);
@@ -54,8 +54,10 @@ class MemoryStore extends DeliveryStore {
     if (FINAL_STATUSES.includes(row.status)) return Promise.resolve({ kind: 'final', status: row.status });
     const reason = this.deadLink(link);
     if (reason && (row.status === 'pending' || row.leaseUntil!.getTime() <= this.now)) {
-      Object.assign(row, { status: 'cancelled', lastError: reason, nextAttemptAt: null, leaseUntil: null });
-      return Promise.resolve({ kind: 'cancelled', reason });
+      const reclaimed = row.status === 'sending';
+      const lastError = reclaimed ? `${reason}; an earlier attempt stopped mid-send and may have delivered it` : reason;
+      Object.assign(row, { status: 'cancelled', lastError, nextAttemptAt: null, leaseUntil: null });
+      return Promise.resolve({ kind: 'cancelled', reason: lastError, reclaimed });
     }
     const due = row.status === 'pending' ? (row.nextAttemptAt?.getTime() ?? 0) : row.leaseUntil!.getTime();
     if (due > this.now) return Promise.resolve({ kind: 'wait', delayMs: due - this.now, because: row.status === 'pending' ? 'retry' : 'sending' });

@@ -103,7 +103,12 @@ export class DeliveryProcessor {
       case 'final':
         return DONE;
       case 'cancelled':
-        this.logger.info({ eventId: event.id, template: mail.template, reason: claim.reason }, 'Mail cancelled: its link died before it could go out');
+        if (claim.reclaimed)
+          this.logger.warn(
+            { eventId: event.id, template: mail.template, reason: claim.reason },
+            'Mail cancelled, its link died; an earlier attempt stopped mid-send (process ended) and may have delivered it',
+          );
+        else this.logger.info({ eventId: event.id, template: mail.template, reason: claim.reason }, 'Mail cancelled: its link died before it could go out');
         return DONE;
       case 'wait':
         // A mail in another replica's hands is usually sent within moments: look again soon rather than at the lease's end.

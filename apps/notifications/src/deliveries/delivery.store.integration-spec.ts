@@ -188,8 +188,8 @@ describe('a mail whose link died', () => {
     await store.voidLinks([voided.tokenHash]);
     const limited = { ...limits, perRecipient: 1 };
     const [first, second] = [delivery({ recipient }), delivery({ recipient })];
-    expect(await store.admitAndClaim(first, limited, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED });
-    expect(await store.admitAndClaim(second, limited, 60_000, link(true))).toEqual({ kind: 'cancelled', reason: EXPIRED });
+    expect(await store.admitAndClaim(first, limited, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED, reclaimed: false });
+    expect(await store.admitAndClaim(second, limited, 60_000, link(true))).toEqual({ kind: 'cancelled', reason: EXPIRED, reclaimed: false });
     expect(await statusOf(first.eventId)).toEqual({ status: 'cancelled', attempts: 0, last_error: VOIDED });
     const live = delivery({ recipient });
     expect(await store.admitAndClaim(live, limited, 60_000, link())).toMatchObject({ kind: 'claimed', delivery: { attempts: 1 } });
@@ -203,8 +203,12 @@ describe('a mail whose link died', () => {
     await store.admitAndClaim(abandoned, limits, 1, voided);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await store.voidLinks([voided.tokenHash]);
-    expect(await store.claim(waiting.eventId, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED });
-    expect(await store.claim(abandoned.eventId, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED });
+    expect(await store.claim(waiting.eventId, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED, reclaimed: false });
+    expect(await store.claim(abandoned.eventId, 60_000, voided)).toEqual({
+      kind: 'cancelled',
+      reason: `${VOIDED}; an earlier attempt stopped mid-send and may have delivered it`,
+      reclaimed: true,
+    });
     expect(await statusOf(waiting.eventId)).toEqual({ status: 'cancelled', attempts: 1, last_error: VOIDED });
     expect(await store.claim(waiting.eventId, 60_000, voided)).toEqual({ kind: 'final', status: 'cancelled' });
   });

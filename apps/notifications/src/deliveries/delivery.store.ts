@@ -41,8 +41,12 @@ export interface CarriedLink {
 export type Claim =
   /** This caller may send now; `reclaimed`: a previous attempt was cut short (its outcome is unknown). */
   | { kind: 'claimed'; delivery: DeliveryEntity; reclaimed: boolean }
-  /** Its link died (voided or expired) before it could go: recorded `cancelled` now, never to be sent; `reason` says which. */
-  | { kind: 'cancelled'; reason: string }
+  /**
+   * Its link died (voided or expired): recorded `cancelled` now, not to be sent (again); `reason`
+   * says why. `reclaimed`: an earlier attempt stopped mid-send (its replica died), so the mail may
+   * have gone out already (the reason says so too).
+   */
+  | { kind: 'cancelled'; reason: string; reclaimed: boolean }
   /** Nothing more to do: sent, failed, dead, suppressed or cancelled. */
   | { kind: 'final'; status: DeliveryStatus }
   /** Not now: its retry time has not come (`retry`), or a replica is sending it (`sending`: at most until its lease ends). */
@@ -170,6 +174,9 @@ function newRowValues(delivery: NewDelivery): unknown[] {
   return [randomUUID(), delivery.eventId, delivery.eventType, delivery.accountId, delivery.recipient, delivery.template, delivery.locale];
 }
 
+/** Said of a mail cancelled after an attempt that stopped mid-send: it may have been delivered. */
+const MAY_HAVE_GONE = 'an earlier attempt stopped mid-send and may have delivered it';
+
 /**
  * Why a mail's link died, or NULL while it works: `expired` ($expired, a boolean) or voided (its
  * token's name, $tokenHash, in voided_links). A mail without a link passes NULL and false.
@@ -214,7 +221,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
   async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
     const [fresh] = await this.record(delivery, limits, leaseMs, link);
     if (!fresh) return this.claim(delivery.eventId, leaseMs, link);
-    if (fresh.status === 'cancelled') return { kind: 'cancelled', reason: fresh.lastError ?? '' };
+    if (fresh.status === 'cancelled') return { kind: 'cancelled', reason: fresh.lastError ?? '', reclaimed: false };
     if (fresh.status === 'suppressed') return { kind: 'final', status: 'suppressed' };
     return { kind: 'claimed', delivery: fresh, reclaimed: false };
   }
@@ -312,7 +319,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
       `WITH previous AS (SELECT id, status FROM deliveries WHERE event_id = $1 FOR UPDATE),
        dead AS (${deadLinkReason('$3', '$4')}),
        cancelled AS (
-         UPDATE deliveries d SET status = 'cancelled', last_error = dead.reason, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
+         UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, updated_at = now(),
+           last_error = dead.reason || CASE WHEN d.status = 'sending' THEN '; ${MAY_HAVE_GONE}' ELSE '' END
          FROM previous, dead
          WHERE d.id = previous.id AND dead.reason IS NOT NULL AND (d.status = 'pending' OR (d.status = 'sending' AND d.lease_until <= now()))
          RETURNING d.*, previous.status AS previous
@@ -330,7 +338,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
     );
     if (claimed.length === 1) {
       const { previous, ...delivery } = claimed[0];
-      if (delivery.status === 'cancelled') return { kind: 'cancelled', reason: delivery.lastError ?? '' };
+      if (delivery.status === 'cancelled') return { kind: 'cancelled', reason: delivery.lastError ?? '', reclaimed: previous === 'sending' };
       return { kind: 'claimed', delivery, reclaimed: previous === 'sending' };
     }
     const [row] = await this.dataSource.query<Array<{ status: DeliveryStatus; waitMs: string | null }>>(

@@ -44,7 +44,7 @@ function invitation(): EventEnvelope {
       email: 'ada@example.com',
       firstName: 'Ada',
       token: 't',
-      expiresAt: '2030-01-01T00:00:00Z',
+      expiresAt: '2099-01-01T00:00:00Z',
       locale: 'en',
     },
   };
