@@ -99,13 +99,16 @@ describe('answers remembered per account state', () => {
     expect(remembered()).toEqual({ written: 2 });
   });
 
-  it(`keeps at most ${MAX_REMEMBERED_ANSWERS} answers for one state`, () => {
+  it(`keeps at most ${MAX_REMEMBERED_ANSWERS} answers over all accounts, forgetting the least recently used first`, () => {
     store.replaceAccount(snapshot(1));
-    for (let i = 0; i <= MAX_REMEMBERED_ANSWERS; i += 1) remembered(`key ${i}`);
+    for (let i = 0; i < MAX_REMEMBERED_ANSWERS; i += 1) remembered(`key ${i}`);
+    remembered('key 0');
+    expect(writes).toBe(MAX_REMEMBERED_ANSWERS);
+    remembered('one more');
     expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 1);
     remembered('key 0');
-    expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 2);
-    remembered(`key ${MAX_REMEMBERED_ANSWERS}`);
+    expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 1);
+    remembered('key 1');
     expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 2);
   });
 

@@ -39,6 +39,8 @@ export interface AccountSnapshot {
 
 /** The in-memory state of one account. */
 interface AccountState {
+  /** Made anew with each state: what remembered answers are checked against. */
+  generation: object;
   ownerId: string | null;
   customRoles: Map<string, RoleRecord>;
   bindings: Map<string, BindingRecord[]>;
@@ -47,7 +49,7 @@ interface AccountState {
   applications: Map<string, string>;
 }
 
-/** Most answers {@link DecisionStore.remembered} keeps for one account's state. */
+/** Most answers {@link DecisionStore.remembered} keeps, over all accounts (~2 KB each for a full menu). */
 export const MAX_REMEMBERED_ANSWERS = 4096;
 
 /** The key of a principal in the maps. */
@@ -69,8 +71,8 @@ export class DecisionStore {
   private readonly versions = new Map<string, number>();
   /** Accounts whose last reload failed: their decisions are refused until one succeeds (never answered from data known to be old). */
   private readonly stale = new Set<string>();
-  /** Answers written from an account's state (see {@link remembered}), dropped with the state. */
-  private readonly answers = new WeakMap<AccountState, Map<string, unknown>>();
+  /** Answers written from an account's state (see {@link remembered}), by account and key, least recently used first. */
+  private readonly answers = new Map<string, { generation: object; answer: unknown }>();
 
   constructor(readonly catalog: Catalog) {
     this.index = new PermissionIndex(catalog);
@@ -105,6 +107,7 @@ export class DecisionStore {
       principal.bindings.push({ roleId: binding.roleId, applicationIds: binding.applicationIds });
     }
     const state: AccountState = {
+      generation: {},
       ownerId: snapshot.ownerId,
       customRoles,
       bindings: new Map([...principals].map(([key, principal]) => [key, principal.bindings])),
@@ -124,19 +127,24 @@ export class DecisionStore {
 
   /**
    * The answer named `key` for the account's current state: written by `write` once per state and
-   * then remembered (at most {@link MAX_REMEMBERED_ANSWERS} per account, then all forgotten and
-   * written again). Every change replaces an account's state whole, so a remembered answer never
-   * outlives the data it was written from. An account with no state in memory is not remembered.
+   * then remembered, at most {@link MAX_REMEMBERED_ANSWERS} over all accounts, the least recently
+   * used forgotten first. Every change replaces an account's state whole, with a new generation, so
+   * a remembered answer of an older state is never given (nor does it keep that state in memory).
+   * An account with no state in memory is not remembered.
    */
   remembered<T>(accountId: string, key: string, write: () => T): T {
     const state = this.accounts.get(accountId);
     if (!state) return write();
-    let answers = this.answers.get(state);
-    if (!answers) this.answers.set(state, (answers = new Map<string, unknown>()));
-    if (answers.has(key)) return answers.get(key) as T;
+    const name = `${accountId} ${key}`;
+    const known = this.answers.get(name);
+    this.answers.delete(name);
+    if (known?.generation === state.generation) {
+      this.answers.set(name, known);
+      return known.answer as T;
+    }
     const answer = write();
-    if (answers.size >= MAX_REMEMBERED_ANSWERS) answers.clear();
-    answers.set(key, answer);
+    if (this.answers.size >= MAX_REMEMBERED_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+    this.answers.set(name, { generation: state.generation, answer });
     return answer;
   }
 
