@@ -1,3 +1,4 @@
+import { eventually } from '#libs/testing/eventually.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
@@ -307,6 +308,34 @@ describe('invitations: re-send, revoke; removal', () => {
     const refused = await people.http.get(`/v1/accounts/${acme.accountId}`).set(bearer(mallory.accessToken));
     expect([401, 404]).toContain(refused.status);
     await people.http.delete(`/v1/accounts/${acme.accountId}/users/${acme.userId}`).set(bearer(acme.accessToken)).expect(403);
+  });
+
+  it('re-sent while SMTP refuses: only the new link is delivered, the mail held back with the old one is cancelled', async () => {
+    const email = 'held-back@acme.test';
+    const activationMails = () =>
+      system.database.query<{ status: string; attempts: number }>(
+        `SELECT status, attempts FROM notifications.deliveries WHERE recipient = $1 AND template = 'activation' ORDER BY created_at`,
+        [email],
+      );
+    system.mail.refuseWith = 421;
+    try {
+      const id = await people.invite(acme, { email, role: 'Developer' });
+      await eventually('the first mail to fail for now', async () => ((await activationMails())[0]?.attempts ?? 0) >= 1);
+      await people.http.post(`/v1/accounts/${acme.accountId}/users/${id}/invitation`).set(bearer(acme.accessToken)).expect(202);
+    } finally {
+      system.mail.refuseWith = undefined;
+    }
+    const delivered = await people.nthMail(email);
+    await eventually(
+      'the mail with the old link to come back for its retry, and be cancelled',
+      async () => (await activationMails())[0]?.status === 'cancelled',
+    );
+    expect((await activationMails()).map((mail) => mail.status)).toEqual(['cancelled', 'sent']);
+    expect(system.mail.to(email)).toHaveLength(1);
+    await people.http
+      .post('/v1/auth/activate')
+      .send({ token: linkToken(delivered, '/activate'), password: PASSWORD })
+      .expect(204);
   });
 });
 
