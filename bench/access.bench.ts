@@ -361,7 +361,8 @@ pipes, interceptors and RxJS (they keep their patterns, error payloads and in-fl
 answers faster than the do-nothing handler. G1 uses one access token for all requests, as one panel user would: after
 the first request its ES256 verification (~80 us) is remembered; a new token pays it once. Its route,
 \`GET /v1/accounts/{id}/permissions\`, is the menu every panel page asks for: access remembers the JSON of each answer
-until the account changes (see docs/access.md), so after the first request access looks it up instead of writing it.
+until the account changes (at most 4096 answers, the least recently used forgotten first; see docs/access.md), so after
+the first request access looks it up instead of writing it.
 
 G1's baseline is a bare hello route on the gateway's own adapter: Nest's Express adapter with an HTTP server that
 creates requests and responses with Express's prototypes (\`apps/gateway/src/http/stable-prototype-adapter.ts\`).

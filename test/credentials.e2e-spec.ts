@@ -242,7 +242,6 @@ describe('reset by mail (R1-R7, B2, B3)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const outcomes = (await resetMailsOf()).map((row) => row.status);
     expect(outcomes).toHaveLength(3);
-    expect(outcomes.every((status) => status === 'sent' || status === 'cancelled')).toBe(true);
     expect(outcomes).toContain('sent');
     expect(system.mail.to(email).filter((mail) => mail.subject.includes('reset'))).toHaveLength(outcomes.filter((status) => status === 'sent').length);
     const address = from();

@@ -112,6 +112,18 @@ describe('answers remembered per account state', () => {
     expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 2);
   });
 
+  it('counts the answers of every account against the same bound', () => {
+    const OTHER = '00000000-0000-4000-8000-00000000000b';
+    store.replaceAccount(snapshot(1));
+    store.replaceAccount({ ...snapshot(1), accountId: OTHER });
+    for (let i = 0; i < MAX_REMEMBERED_ANSWERS; i += 1) remembered(`key ${i}`);
+    store.remembered(OTHER, 'key 0', () => 'other');
+    remembered(`key ${MAX_REMEMBERED_ANSWERS - 1}`);
+    expect(writes).toBe(MAX_REMEMBERED_ANSWERS);
+    remembered('key 0');
+    expect(writes).toBe(MAX_REMEMBERED_ANSWERS + 1);
+  });
+
   it("answers a principal's effective permissions from the current state: a change of its roles shows at once", async () => {
     const checks = new ChecksService(store);
     const menu = async (applicationId?: string) =>

@@ -11,6 +11,7 @@ import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.j
 import {
   DeliveryStore,
   FINAL_STATUSES,
+  MAY_HAVE_GONE,
   type CarriedLink,
   type Claim,
   type ClaimTicket,
@@ -55,7 +56,7 @@ class MemoryStore extends DeliveryStore {
     const reason = this.deadLink(link);
     if (reason && (row.status === 'pending' || row.leaseUntil!.getTime() <= this.now)) {
       const reclaimed = row.status === 'sending';
-      const lastError = reclaimed ? `${reason}; an earlier attempt stopped mid-send and may have delivered it` : reason;
+      const lastError = reclaimed ? `${reason}; ${MAY_HAVE_GONE}` : reason;
       Object.assign(row, { status: 'cancelled', lastError, nextAttemptAt: null, leaseUntil: null });
       return Promise.resolve({ kind: 'cancelled', reason: lastError, reclaimed });
     }

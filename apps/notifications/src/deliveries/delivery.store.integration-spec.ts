@@ -4,7 +4,7 @@ import { linkTokenHash } from '#libs/contracts/index.js';
 import { dataSourceOptions } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { notificationsDatabase } from '../notifications.database.js';
-import { PostgresDeliveryStore, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
+import { MAY_HAVE_GONE, PostgresDeliveryStore, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 
 const database = new TestDatabase();
 let dataSource: DataSource;
@@ -206,7 +206,7 @@ describe('a mail whose link died', () => {
     expect(await store.claim(waiting.eventId, 60_000, voided)).toEqual({ kind: 'cancelled', reason: VOIDED, reclaimed: false });
     expect(await store.claim(abandoned.eventId, 60_000, voided)).toEqual({
       kind: 'cancelled',
-      reason: `${VOIDED}; an earlier attempt stopped mid-send and may have delivered it`,
+      reason: `${VOIDED}; ${MAY_HAVE_GONE}`,
       reclaimed: true,
     });
     expect(await statusOf(waiting.eventId)).toEqual({ status: 'cancelled', attempts: 1, last_error: VOIDED });

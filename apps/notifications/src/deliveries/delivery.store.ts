@@ -175,7 +175,7 @@ function newRowValues(delivery: NewDelivery): unknown[] {
 }
 
 /** Said of a mail cancelled after an attempt that stopped mid-send: it may have been delivered. */
-const MAY_HAVE_GONE = 'an earlier attempt stopped mid-send and may have delivered it';
+export const MAY_HAVE_GONE = 'an earlier attempt stopped mid-send and may have delivered it';
 
 /**
  * Why a mail's link died, or NULL while it works: `expired` ($expired, a boolean) or voided (its
@@ -320,7 +320,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
        dead AS (${deadLinkReason('$3', '$4')}),
        cancelled AS (
          UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, updated_at = now(),
-           last_error = dead.reason || CASE WHEN d.status = 'sending' THEN '; ${MAY_HAVE_GONE}' ELSE '' END
+           last_error = dead.reason || CASE WHEN d.status = 'sending' THEN '; ' || $5::text ELSE '' END
          FROM previous, dead
          WHERE d.id = previous.id AND dead.reason IS NOT NULL AND (d.status = 'pending' OR (d.status = 'sending' AND d.lease_until <= now()))
          RETURNING d.*, previous.status AS previous
@@ -334,7 +334,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
          RETURNING d.*, previous.status AS previous
        )
        SELECT ${COLUMNS}, previous FROM claimed UNION ALL SELECT ${COLUMNS}, previous FROM cancelled`,
-      [eventId, leaseMs, link ? storable(link.tokenHash) : null, link?.expired ?? false],
+      [eventId, leaseMs, link ? storable(link.tokenHash) : null, link?.expired ?? false, MAY_HAVE_GONE],
     );
     if (claimed.length === 1) {
       const { previous, ...delivery } = claimed[0];
