@@ -18,6 +18,7 @@ import {
   stopProcess,
   withWakeupProbe,
   type BenchResult,
+  type LoadTarget,
   type OpenLoopResult,
   type WakeupDelays,
 } from './harness.js';
@@ -113,27 +114,9 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
   const checkRate = median(checkRuns.map((r) => r.perSecond));
   const ratio = checkRate / echoRate;
   // Latency at a stated load: checks started at half the throughput just measured, whatever the answers do.
-  const checks = (ratePerSecond: number) =>
-    LoadGenerator.start({
-      kind: 'nats-request',
-      natsUrl,
-      subject: 'access.check',
-      data: check,
-      ratePerSecond,
-      durationMs: SECONDS * 1000,
-      warmUpMs: WARM_UP_MS,
-    });
+  const checks = openLoopOf({ kind: 'nats-request', natsUrl, subject: 'access.check', data: check });
   // The echo handler at the same rate, run after each: the floor that the machine, NATS and the load generator set.
-  const echoes = (ratePerSecond: number) =>
-    LoadGenerator.start({
-      kind: 'nats-request',
-      natsUrl,
-      subject: 'bench.echo',
-      data: payload,
-      ratePerSecond,
-      durationMs: SECONDS * 1000,
-      warmUpMs: WARM_UP_MS,
-    });
+  const echoes = openLoopOf({ kind: 'nats-request', natsUrl, subject: 'bench.echo', data: payload });
   const halfLoadRuns = [];
   const echoHalfLoadRuns = [];
   for (let i = 0; i < RUNS; i += 1) {
@@ -230,16 +213,7 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
   const client = keepAliveClient(system.url, 1);
   const routedPath = routedUrl.slice(system.url.length);
   const halfLoad = { ratePerSecond: Math.max(1, Math.round(routed.rps / 2)), durationMs: SECONDS * 1000 };
-  const routedLoad = (ratePerSecond: number) =>
-    LoadGenerator.start({
-      kind: 'http-get',
-      baseUrl: system.url,
-      path: routedPath,
-      headers: routedHeaders,
-      ratePerSecond,
-      durationMs: SECONDS * 1000,
-      warmUpMs: WARM_UP_MS,
-    });
+  const routedLoad = openLoopOf({ kind: 'http-get', baseUrl: system.url, path: routedPath, headers: routedHeaders });
   const measureHalfLoad = async () => {
     // Unmeasured first (in start): the generator's new connections, and the heap the full load left in the gateway.
     const generator = await routedLoad(halfLoad.ratePerSecond);
@@ -258,16 +232,7 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
     }
   };
   // The bare route at the same rate, run after each: the floor that the machine and the load generator set.
-  const bareLoad = (ratePerSecond: number) =>
-    LoadGenerator.start({
-      kind: 'http-get',
-      baseUrl: `http://127.0.0.1:${echo.port}`,
-      path: '/hello',
-      headers: {},
-      ratePerSecond,
-      durationMs: SECONDS * 1000,
-      warmUpMs: WARM_UP_MS,
-    });
+  const bareLoad = openLoopOf({ kind: 'http-get', baseUrl: `http://127.0.0.1:${echo.port}`, path: '/hello', headers: {} });
   const halfLoadRuns = [];
   const bareHalfLoadRuns = [];
   try {
@@ -396,6 +361,11 @@ function medianOfRuns(runs: Array<{ result: OpenLoopResult; wakeupDelays: Wakeup
     wakeupDelayP99: of((run) => run.wakeupDelays.p99),
     stealPercent: of((run) => run.wakeupDelays.stealPercent),
   };
+}
+
+/** Starts a load generator on `target` at a given rate, for the bench's measured length after its warm-up. */
+function openLoopOf(target: LoadTarget): (ratePerSecond: number) => Promise<LoadGenerator> {
+  return (ratePerSecond) => LoadGenerator.start({ ...target, ratePerSecond, durationMs: SECONDS * 1000, warmUpMs: WARM_UP_MS });
 }
 
 /** One measured run of a load generator that is starting (warm-up included), stopped after. */

@@ -241,11 +241,13 @@ export async function openLoop(call: () => Promise<unknown>, options: { ratePerS
 /** What one open-loop run measured (see {@link openLoop}). */
 export type OpenLoopResult = Awaited<ReturnType<typeof openLoop>>;
 
-/** An open loop for a {@link LoadGenerator}: GETs of one path, or requests on one NATS subject, at a fixed rate. */
-export type LoadOrder = { ratePerSecond: number; durationMs: number; warmUpMs: number } & (
+/** What a {@link LoadGenerator} loads: GETs of one path, or requests on one NATS subject. */
+export type LoadTarget =
   | { kind: 'http-get'; baseUrl: string; path: string; headers: Record<string, string> }
-  | { kind: 'nats-request'; natsUrl: string; subject: string; data: unknown }
-);
+  | { kind: 'nats-request'; natsUrl: string; subject: string; data: unknown };
+
+/** An open loop for a {@link LoadGenerator}: its target at a fixed rate. */
+export type LoadOrder = { ratePerSecond: number; durationMs: number; warmUpMs: number } & LoadTarget;
 
 /**
  * An open loop run by a process of its own (bench/load-worker.ts), for latency at a stated load:

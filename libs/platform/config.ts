@@ -46,10 +46,17 @@ export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEn
   return config as ConfigOf<S>;
 }
 
-/** Like {@link loadConfig}, but prints the problems and exits with status 78 (EX_CONFIG). */
-export function loadConfigOrExit<S extends EnvSchema>(service: string, schema: S): ConfigOf<S> {
+/**
+ * Like {@link loadConfig} (or the service's own `load`, which may check more and throw a
+ * {@link ConfigError} too), but prints the problems and exits with status 78 (EX_CONFIG).
+ */
+export function loadConfigOrExit<S extends EnvSchema, C = ConfigOf<S>>(
+  service: string,
+  schema: S,
+  load: (env: NodeJS.ProcessEnv) => C = (env) => loadConfig(schema, env) as C,
+): C {
   try {
-    return loadConfig(schema);
+    return load(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`[${service}] ${error.message}\n`);

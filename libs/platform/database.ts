@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { DataSource, QueryFailedError, type DataSourceOptions, type EntityManager, type MixedList } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { settlesWithin } from './clock.js';
 
 /** Where one service's tables live. */
 export interface ServiceDatabase {
@@ -56,12 +57,11 @@ export async function migrate(database: ServiceDatabase): Promise<string[]> {
 /** True when the database answers a trivial query within `timeoutMs`. */
 export async function databaseAnswers(dataSource: DataSource, timeoutMs = 2000): Promise<boolean> {
   if (!dataSource.isInitialized) return false;
-  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
   const probe = dataSource.query('SELECT 1').then(
     () => true,
     () => false,
   );
-  return Promise.race([probe, timeout]);
+  return (await settlesWithin(probe, timeoutMs)) && probe;
 }
 
 /**

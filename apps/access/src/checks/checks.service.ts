@@ -13,7 +13,7 @@ import {
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { PreEncodedJson } from '#libs/platform/index.js';
-import { DecisionStore, SYSTEM_SECTION_PREFIX } from './decision-store.js';
+import { DecisionStore, principalKey, SYSTEM_SECTION_PREFIX } from './decision-store.js';
 import { rightsIn } from './effective.js';
 import { and, or } from './permission-index.js';
 import { grantList } from './views.js';
@@ -68,7 +68,7 @@ export class ChecksService {
     return this.store.whenCurrent(accountId, () =>
       this.store.remembered(
         accountId,
-        `effective ${principal.type}:${principal.id} ${applicationId ?? '-'}`,
+        `effective ${principalKey(principal)} ${applicationId ?? '-'}`,
         () => new PreEncodedJson(JSON.stringify(this.effectiveNow(request))),
       ),
     );

@@ -10,7 +10,7 @@ import type { RpcSender } from '#libs/platform/index.js';
 export class Bindings {
   constructor(
     private readonly rpc: RpcSender,
-    private readonly fields: BindingFieldNames = ACCESS_FIELD_NAMES,
+    private readonly fields: BindingFieldNames,
   ) {}
 
   /** The bindings of these principals in the account. */
@@ -54,9 +54,6 @@ export interface BindingFieldNames {
   role(index: number): string;
   applicationIds(index: number): string;
 }
-
-/** Access's own names. */
-const ACCESS_FIELD_NAMES: BindingFieldNames = { role: (index) => `bindings.${index}.role`, applicationIds: (index) => `bindings.${index}.applicationIds` };
 
 /** A refusal of access naming the fields as the caller's body does (a 400 about `bindings.0.role` means nothing to a client that sent `role`). */
 export function inBodyTerms(error: unknown, fields: BindingFieldNames): never {

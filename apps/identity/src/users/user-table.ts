@@ -7,13 +7,24 @@ import { decodeCursor, encodeCursor, exactTimestamp, type CursorPart } from '../
  * so every page is one index range of one account.
  */
 
-/** How each sort column is read, compared and indexed (see the memberships_by_* indexes), and what its cursor part holds. */
-const SORT_KEYS: Record<UserSort, { expression: string; type: 'text' | 'timestamptz'; part: CursorPart }> = {
-  name: { expression: 'm.sort_name', type: 'text', part: 'text' },
-  email: { expression: 'm.email_lower', type: 'text', part: 'text' },
-  createdAt: { expression: 'm.created_at', type: 'timestamptz', part: 'time' },
-  lastLoginAt: { expression: `COALESCE(m.last_login_at, '-infinity'::timestamptz)`, type: 'timestamptz', part: 'time' },
+/** A sort column: how it is read and compared (see the memberships_by_* indexes). */
+interface SortKey {
+  expression: string;
+  type: 'text' | 'timestamptz';
+}
+
+/** How each sort column is read, compared and indexed. */
+const SORT_KEYS: Record<UserSort, SortKey> = {
+  name: { expression: 'm.sort_name', type: 'text' },
+  email: { expression: 'm.email_lower', type: 'text' },
+  createdAt: { expression: 'm.created_at', type: 'timestamptz' },
+  lastLoginAt: { expression: `COALESCE(m.last_login_at, '-infinity'::timestamptz)`, type: 'timestamptz' },
 };
+
+/** What a cursor holds of a sort column: a time for timestamps, text otherwise. */
+function cursorPartOf(key: SortKey): CursorPart {
+  return key.type === 'timestamptz' ? 'time' : 'text';
+}
 
 /**
  * Below this many members, a search reads all the account's entries from the covering index
@@ -71,7 +82,7 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
     const column = request.largeAccount === false ? "(m.search || '')" : 'm.search';
     where.push(`${column} LIKE identity.fold($${parameters.length})`);
   }
-  const after = decodeCursor(request.cursor, [request.sort, request.order], [key.part, 'uuid']);
+  const after = decodeCursor(request.cursor, [request.sort, request.order], [cursorPartOf(key), 'uuid']);
   if (after) {
     parameters.push(after[0], after[1]);
     const comparison = request.order === 'desc' ? '<' : '>';
@@ -95,8 +106,8 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
 }
 
 /** The sort value as a cursor holds it: a time exactly (microseconds, UTC, whatever the session's DateStyle). */
-function sortKeyText(key: { expression: string; part: CursorPart }): string {
-  return key.part === 'time' ? exactTimestamp(key.expression) : `(${key.expression})::text`;
+function sortKeyText(key: SortKey): string {
+  return cursorPartOf(key) === 'time' ? exactTimestamp(key.expression) : `(${key.expression})::text`;
 }
 
 /** The cursor of the page after the one that ended with `last`. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
-import { LockClass, lockForTransaction } from '#libs/platform/index.js';
+import { EVENTS_RETENTION_MS, LockClass, lockForTransaction } from '#libs/platform/index.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 
 /** A mail about to be recorded for an event. */
@@ -81,7 +81,7 @@ export type PagedDelivery = DeliveryEntity & { position: string };
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'dead', 'suppressed', 'cancelled'];
 
 /** How long a voided link is remembered: as long as the events stream keeps an event that may carry it (7 days), and a day more. */
-export const VOIDED_LINK_MEMORY_DAYS = 8;
+export const VOIDED_LINK_MEMORY_DAYS = EVENTS_RETENTION_MS / 86_400_000 + 1;
 
 /** The delivery records: idempotency per event, attempts, the log, and the rate-limit counters. */
 export abstract class DeliveryStore {
@@ -304,7 +304,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
         reason('recipient', recipientLimit),
         reason('account', accountLimit),
         leaseMs,
-        link ? storable(link.tokenHash) : null,
+        link?.tokenHash ?? null,
         link?.expired ?? false,
       ],
     );
@@ -334,7 +334,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
          RETURNING d.*, previous.status AS previous
        )
        SELECT ${COLUMNS}, previous FROM claimed UNION ALL SELECT ${COLUMNS}, previous FROM cancelled`,
-      [eventId, leaseMs, link ? storable(link.tokenHash) : null, link?.expired ?? false, MAY_HAVE_GONE],
+      [eventId, leaseMs, link?.tokenHash ?? null, link?.expired ?? false, MAY_HAVE_GONE],
     );
     if (claimed.length === 1) {
       const { previous, ...delivery } = claimed[0];
@@ -389,7 +389,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
   }
 
   async voidLinks(tokenHashes: string[]): Promise<void> {
-    await this.dataSource.query(`INSERT INTO voided_links (token_hash) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [tokenHashes.map(storable)]);
+    await this.dataSource.query(`INSERT INTO voided_links (token_hash) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [tokenHashes]);
   }
 
   async pruneVoidedLinks(): Promise<number> {
