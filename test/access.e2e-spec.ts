@@ -331,6 +331,42 @@ describe('no escalation and the owner rules', () => {
     const removeOwner = await nats.send('access.bindings.remove-principal', { accountId: acme.accountId, principal: { type: 'user', id: acme.userId } });
     expect(removeOwner.err).toMatchObject({ code: 'FORBIDDEN' });
   });
+
+  it('refuses changing what a role grants while someone holding it has permissions the actor lacks; renaming it is fine', async () => {
+    const [manager, chief, helper] = [await signUp('manager-co'), await signUp('chief-co'), await signUp('helper-co')];
+    await bind(acme, manager, [{ role: 'Owner' }]);
+    const roles = `/v1/accounts/${acme.accountId}/roles`;
+    const created = await request(system.url)
+      .post(roles)
+      .set(as(manager))
+      .send({ name: 'Helpers', grants: [{ section: 'control_panel', actions: ['read'] }] })
+      .expect(201);
+    const role = `${roles}/${created.body.id}`;
+    const regrant = {
+      grants: [
+        { section: 'control_panel', actions: ['read'] },
+        { section: 'applications', actions: ['read'] },
+      ],
+    };
+    await bind(acme, helper, [{ role: 'Support' }, { role: 'Helpers' }]);
+    await request(system.url).patch(role).set(as(manager)).send(regrant).expect(200);
+
+    await bind(acme, chief, [{ role: 'MainAccount' }, { role: 'Helpers' }]);
+    const refused = await request(system.url).patch(role).set(as(manager)).send({ grants: [] }).expect(403);
+    expect(refused.body.message).toBe('Someone holding this role has permissions you lack; you cannot change what it grants');
+    await request(system.url)
+      .patch(role)
+      .set(as(manager))
+      .send({ name: 'Helpers too', ...regrant })
+      .expect(200);
+    const grantedSections = async () =>
+      ((await request(system.url).get(roles).set(as(acme)).expect(200)).body as Array<{ id: string; grants: Array<{ section: string }> }>)
+        .find((listed) => listed.id === created.body.id)!
+        .grants.map((grant) => grant.section);
+    expect(await grantedSections()).toEqual(['applications', 'control_panel']);
+    await request(system.url).patch(role).set(as(acme)).send({ grants: [] }).expect(200);
+    expect(await grantedSections()).toEqual([]);
+  });
 });
 
 describe('bad payloads on access subjects', () => {

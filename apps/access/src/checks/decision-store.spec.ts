@@ -71,6 +71,24 @@ describe('keeping the decision store current', () => {
   });
 });
 
+describe('the holders of a role', () => {
+  it('names every principal holding it, users and subusers, and counts them', () => {
+    const store = new DecisionStore(loadCatalog('voximplant'));
+    const user = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000003' };
+    const state = snapshot(1, 'Support');
+    state.bindings.push(
+      { principalType: 'user', principalId: user.id, roleId: `${BUILTIN_ROLE_PREFIX}Admin`, applicationIds: null },
+      { principalType: 'user', principalId: user.id, roleId: `${BUILTIN_ROLE_PREFIX}Support`, applicationIds: [APP] },
+    );
+    store.replaceAccount(state);
+    expect(store.holders(ACCOUNT, `${BUILTIN_ROLE_PREFIX}Support`)).toEqual([SUB, user]);
+    expect(store.holdersOf(ACCOUNT, `${BUILTIN_ROLE_PREFIX}Support`)).toBe(2);
+    expect(store.holders(ACCOUNT, `${BUILTIN_ROLE_PREFIX}Admin`)).toEqual([user]);
+    expect(store.holders(ACCOUNT, `${BUILTIN_ROLE_PREFIX}Developer`)).toEqual([]);
+    expect(store.holders('00000000-0000-4000-8000-00000000000b', `${BUILTIN_ROLE_PREFIX}Support`)).toEqual([]);
+  });
+});
+
 describe('answers remembered per account state', () => {
   let store: DecisionStore;
   let writes: number;

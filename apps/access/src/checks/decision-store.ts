@@ -279,9 +279,15 @@ export class DecisionStore {
 
   /** How many principals hold the role in the account. */
   holdersOf(accountId: string, roleId: string): number {
-    let count = 0;
-    for (const list of this.accounts.get(accountId)?.bindings.values() ?? []) if (list.some((b) => b.roleId === roleId)) count += 1;
-    return count;
+    return this.holderKeys(accountId, roleId).length;
+  }
+
+  /** The principals that hold the role in the account. */
+  holders(accountId: string, roleId: string): Principal[] {
+    return this.holderKeys(accountId, roleId).map((key) => {
+      const separator = key.indexOf(':');
+      return { type: key.slice(0, separator) as Principal['type'], id: key.slice(separator + 1) };
+    });
   }
 
   /** Number of accounts and bindings held (for the benchmark's memory report). */
@@ -319,6 +325,13 @@ export class DecisionStore {
       return role ? [{ roleBits: role.bits, applicationIds: binding.applicationIds }] : [];
     });
     return effectiveOf(engine, this.index);
+  }
+
+  /** The {@link principalKey}s of the role's holders. */
+  private holderKeys(accountId: string, roleId: string): string[] {
+    const keys: string[] = [];
+    for (const [key, list] of this.accounts.get(accountId)?.bindings ?? []) if (list.some((binding) => binding.roleId === roleId)) keys.push(key);
+    return keys;
   }
 
   private state(accountId: string): AccountState | undefined {

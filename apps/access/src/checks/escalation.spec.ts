@@ -1,6 +1,6 @@
 import { loadCatalog } from '../catalog/catalog.loader.js';
 import { effectiveOf, type Effective } from './effective.js';
-import { bindingChangeProblem, roleGrantProblem } from './escalation.js';
+import { bindingChangeProblem, roleGrantProblem, roleHoldersProblem } from './escalation.js';
 import { PermissionIndex } from './permission-index.js';
 
 const index = new PermissionIndex(loadCatalog('voximplant'));
@@ -79,5 +79,23 @@ describe('no escalation when defining roles', () => {
 
   it('the owner may define anything', () => {
     expect(roleGrantProblem(true, undefined, index.all)).toBeNull();
+  });
+});
+
+describe('no escalation when changing what a held role grants', () => {
+  const lacking = 'Someone holding this role has permissions you lack; you cannot change what it grants';
+  it.each([
+    ['nobody holds it', rights(['Admin', null]), [], null],
+    ['its holders hold no more than the actor', rights(['Admin', null]), [rights(['Support', null]), rights(['Developer', ['app-1']])], null],
+    ['one holder holds more than the actor', rights(['Admin', null]), [rights(['Support', null]), rights(['MainAccount', null])], lacking],
+    ['a holder has everywhere what the actor has in one application', rights(['Developer', ['app-1']]), [rights(['Developer', null])], lacking],
+    ['a holder without rights left (unknown to the state)', rights(['Support', null]), [undefined], null],
+    ['the actor holds no role', undefined, [], 'You hold no role in this account'],
+  ] as const)('%s', (_label, actorRights, holderRights, expected) => {
+    expect(roleHoldersProblem(false, actorRights, [...holderRights])).toBe(expected);
+  });
+
+  it('the owner may change any role', () => {
+    expect(roleHoldersProblem(true, undefined, [rights(['MainAccount', null])])).toBeNull();
   });
 });

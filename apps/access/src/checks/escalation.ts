@@ -30,3 +30,18 @@ export function roleGrantProblem(actorIsOwner: boolean, actorRights: Effective |
   if (!actorRights || !isSubset(grants, actorRights.unlimited)) return 'You cannot define a role with permissions you lack';
   return null;
 }
+
+/**
+ * Why changing what a role grants is refused, or null. Everyone holding the role gets the change
+ * at once, so, as for their bindings, a non-owner may not change the rights of someone who holds
+ * permissions they lack (`holderRights`: the holders' rights now, the account owner left out, whose
+ * rights no role changes).
+ */
+export function roleHoldersProblem(actorIsOwner: boolean, actorRights: Effective | undefined, holderRights: Array<Effective | undefined>): string | null {
+  if (actorIsOwner) return null;
+  if (!actorRights) return 'You hold no role in this account';
+  if (holderRights.some((rights) => rights !== undefined && !coveredBy(rights, actorRights))) {
+    return 'Someone holding this role has permissions you lack; you cannot change what it grants';
+  }
+  return null;
+}

@@ -110,6 +110,11 @@ export function isSubset(subset: PermissionBits, superset: PermissionBits): bool
   return true;
 }
 
+/** Whether both hold the same bits. */
+export function sameBits(a: PermissionBits, b: PermissionBits): boolean {
+  return isSubset(a, b) && isSubset(b, a);
+}
+
 /** Whether no bit is set. */
 export function isEmpty(bits: PermissionBits): boolean {
   return bits.every((word) => word === 0);

@@ -4,8 +4,8 @@ import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type { CreateRoleRequest, DeleteRoleRequest, Grant, ListRolesRequest, Principal, RoleView, UpdateRoleRequest } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { BUILTIN_ROLE_PREFIX, DecisionStore, type RoleRecord } from '../checks/decision-store.js';
-import { roleGrantProblem } from '../checks/escalation.js';
-import type { Grants } from '../checks/permission-index.js';
+import { roleGrantProblem, roleHoldersProblem } from '../checks/escalation.js';
+import { sameBits, type Grants } from '../checks/permission-index.js';
 import { roleView } from '../checks/views.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { RoleEntity } from './role.entity.js';
@@ -46,6 +46,7 @@ export class RolesService {
       const grants = body.grants ? this.grantsFrom(body.grants) : role.grants;
       this.assertMayGrant(actor, accountId, role.grants);
       this.assertMayGrant(actor, accountId, grants);
+      if (!sameBits(this.store.index.encode(grants), role.bits)) this.assertMayRegrantHolders(actor, accountId, role.id);
       const changes = { grants, ...(body.name !== undefined && { name: body.name }), ...(body.description !== undefined && { description: body.description }) };
       await manager.getRepository(RoleEntity).update({ id: role.id, accountId }, changes).catch(roleNameTaken);
       return role.id;
@@ -98,6 +99,17 @@ export class RolesService {
     if (unknown.length > 0) throw new DomainError(ErrorCode.ValidationFailed, `grants: unknown section or action ${unknown.join(', ')}`, { unknown });
     const bits = this.store.index.encode(grants);
     return this.store.index.decode(bits);
+  }
+
+  /** A change of what the role grants changes every holder's rights: refused when one holds permissions the actor lacks. */
+  private assertMayRegrantHolders(actor: Principal, accountId: string, roleId: string): void {
+    const holders = this.store.holders(accountId, roleId).filter((holder) => !this.store.isOwner(holder, accountId));
+    const problem = roleHoldersProblem(
+      this.store.isOwner(actor, accountId),
+      this.store.effective(actor, accountId),
+      holders.map((holder) => this.store.effective(holder, accountId)),
+    );
+    if (problem) throw new DomainError(ErrorCode.Forbidden, problem);
   }
 
   private assertMayGrant(actor: Principal, accountId: string, grants: Grants): void {
