@@ -74,28 +74,57 @@ export async function runService(launch: ServiceLaunch): Promise<void> {
   await app.listen();
   listening = true;
   logger.info({ healthPort: launch.config.HEALTH_PORT }, `${launch.name} is listening on NATS queue group "${launch.name}"`);
-  onShutdownSignal(logger, async () => {
-    await app.close();
-    healthServer?.close();
-    await link.close();
-  });
+  onShutdownSignal(
+    logger,
+    async () => {
+      await app.close();
+      healthServer?.close();
+      await link.close();
+    },
+    launch.config.SHUTDOWN_GRACE_MS,
+  );
 }
 
-/** On SIGTERM/SIGINT: run `stop` once, then exit (0 if it finished, 1 if it threw). */
-export function onShutdownSignal(logger: ProcessRuntime['logger'], stop: () => Promise<void>): void {
+/** How long a shutdown may take beyond the grace for in-flight work (closing connections and pools) before the process gives up on it. */
+export const SHUTDOWN_CLOSE_MARGIN_MS = 5_000;
+
+/**
+ * On SIGTERM/SIGINT: run `stop` once, then exit (0 if it finished, 1 if it threw). A stop still
+ * running `graceMs` + {@link SHUTDOWN_CLOSE_MARGIN_MS} later (a connection that never closes, a
+ * hung pool) is given up: the process logs it and exits 1 rather than waiting to be killed.
+ */
+export function onShutdownSignal(logger: ProcessRuntime['logger'], stop: () => Promise<void>, graceMs: number): void {
+  const handle = shutdownHandler(logger, stop, graceMs + SHUTDOWN_CLOSE_MARGIN_MS, (code) => process.exit(code));
+  process.once('SIGTERM', () => handle('SIGTERM'));
+  process.once('SIGINT', () => handle('SIGINT'));
+}
+
+/** What {@link onShutdownSignal} runs on a signal (exported for tests): `stop` once, then `exit`, at the latest after `deadlineMs`. */
+export function shutdownHandler(
+  logger: ProcessRuntime['logger'],
+  stop: () => Promise<void>,
+  deadlineMs: number,
+  exit: (code: number) => void,
+): (signal: string) => void {
   let stopping = false;
-  const handle = (signal: string) => {
+  return (signal) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'Shutting down: no new work, finishing what is in flight');
+    const deadline = setTimeout(() => {
+      logger.error({ deadlineMs }, `Shutdown did not finish within ${deadlineMs} ms; exiting anyway`);
+      exit(1);
+    }, deadlineMs);
     stop().then(
-      () => process.exit(0),
+      () => {
+        clearTimeout(deadline);
+        exit(0);
+      },
       (error: unknown) => {
+        clearTimeout(deadline);
         logger.error({ err: error }, 'Shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };
-  process.once('SIGTERM', () => handle('SIGTERM'));
-  process.once('SIGINT', () => handle('SIGINT'));
 }

@@ -8,7 +8,11 @@ const runtime = await openRuntime('gateway', { ...config, HEALTH_PORT: 0 });
 const app = await createGatewayApp(config, runtime);
 await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
 runtime.logger.info({ url: await app.getUrl() }, 'gateway is listening');
-onShutdownSignal(runtime.logger, async () => {
-  await app.close();
-  await runtime.link.close();
-});
+onShutdownSignal(
+  runtime.logger,
+  async () => {
+    await app.close();
+    await runtime.link.close();
+  },
+  config.SHUTDOWN_GRACE_MS,
+);
