@@ -231,6 +231,20 @@ describe('bad input gets a clear 4xx', () => {
     expect(users.headers['cache-control']).toBe('no-store');
   });
 
+  it("every answer, errors included, carries helmet's security headers", async () => {
+    for (const answer of [await request(system.url).get('/health/live').expect(200), await request(system.url).get('/v1/no-such-route').expect(404)]) {
+      expect(answer.headers).toMatchObject({
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'cross-origin-resource-policy': 'same-origin',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+      });
+      expect(answer.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
   it('an account id in capitals names the same account', async () => {
     const { accountId, accessToken } = await signUp('capitals', 'capitals@acme.test');
     await request(system.url).get(`/v1/accounts/${accountId.toUpperCase()}/users`).set('authorization', `Bearer ${accessToken}`).expect(200);

@@ -8,10 +8,20 @@ import { createValidationPipe, PinoNestLogger, type ProcessRuntime } from '#libs
 import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
 import { expressErrorHandler, HttpErrorFilter } from './http/http-error.filter.js';
-import { JSON_MEDIA_TYPES, markUnreadableBodies, noStore, refuseUnstorableInput } from './http/input-guard.js';
+import { fixedHeadersMiddleware, headersSetBy, type FixedHeader } from './http/fixed-headers.js';
+import { JSON_MEDIA_TYPES, markUnreadableBodies, refuseUnstorableInput } from './http/input-guard.js';
+import { oneLayer } from './http/one-layer.js';
+import { rememberingQueryParser } from './http/query-parser.js';
 import { requestIdMiddleware } from './http/request-id.middleware.js';
 import { StablePrototypeExpressAdapter } from './http/stable-prototype-adapter.js';
 import { metricsMiddleware } from './operations/metrics.js';
+
+/**
+ * The headers of every answer: helmet's security headers (as helmet chooses them; no CSP, the API
+ * serves no pages but its docs), and no-store, since every answer is for one caller and may hold
+ * personal data or tokens (RFC 6749 5.1 for token answers).
+ */
+const ANSWER_HEADERS: FixedHeader[] = [...headersSetBy(helmet({ contentSecurityPolicy: false })), ['Cache-Control', 'no-store']];
 
 /** Builds the gateway application (not yet listening): middleware, validation, errors, OpenAPI. */
 export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRuntime): Promise<INestApplication> {
@@ -23,13 +33,12 @@ export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRu
   app.disable('x-powered-by');
   // Answers are per caller and change with every write; a SHA-1 of each body buys no caching worth its CPU.
   app.set('etag', false);
-  app.use(requestIdMiddleware(runtime.rpc), metricsMiddleware, helmet({ contentSecurityPolicy: false }), noStore);
+  app.set('query parser', rememberingQueryParser());
+  app.use(oneLayer(requestIdMiddleware(runtime.rpc), metricsMiddleware, fixedHeadersMiddleware(ANSWER_HEADERS)));
   if (config.CORS_ORIGINS.length > 0)
     app.enableCors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] });
   app.use(
-    markUnreadableBodies,
-    express.json({ limit: Number(config.BODY_LIMIT), strict: true, type: JSON_MEDIA_TYPES }),
-    refuseUnstorableInput,
+    oneLayer(markUnreadableBodies, express.json({ limit: Number(config.BODY_LIMIT), strict: true, type: JSON_MEDIA_TYPES }), refuseUnstorableInput),
     expressErrorHandler(runtime.logger),
   );
   app.useGlobalPipes(createValidationPipe());

@@ -101,12 +101,6 @@ function propertyKeyOf(prototype: object, handler: object): string | undefined {
   return undefined;
 }
 
-/** Every answer of the API is for one caller and may hold personal data or tokens: no cache keeps it (RFC 6749 5.1 for token answers). */
-export function noStore(_request: Request, response: Response, next: NextFunction): void {
-  response.setHeader('cache-control', 'no-store');
-  next();
-}
-
 /** Whether the request carries a body (a length above zero, or a chunked one). */
 function hasBody(request: Request): boolean {
   const length = request.headers['content-length'];
