@@ -17,3 +17,4 @@ export * from './platform.module.js';
 export * from './readiness.js';
 export * from './service-runner.js';
 export * from './clock.js';
+export * from './slots.js';

@@ -57,7 +57,7 @@ function fakeRepository(versions: Map<string, number>) {
 const services: AccessStateService[] = [];
 
 /** One replica: the service over its own store, repository, data source and NATS link (all fakes). */
-function replica(versions = new Map<string, number>()) {
+function replica(versions = new Map<string, number>(), poolSize = 10) {
   const store = new DecisionStore(loadCatalog('voximplant'));
   const repository = fakeRepository(versions);
   const transaction = jest.fn((work: (manager: EntityManager) => Promise<unknown>) => work(MANAGER));
@@ -79,7 +79,7 @@ function replica(versions = new Map<string, number>()) {
     { transaction } as unknown as DataSource,
     link as unknown as NatsLink,
     pino({ level: 'silent' }),
-    { ACCESS_RESYNC_INTERVAL_MS: 1000 },
+    { ACCESS_RESYNC_INTERVAL_MS: 1000, DATABASE_POOL_SIZE: poolSize },
   );
   services.push(service);
   return {
@@ -359,6 +359,54 @@ describe('a re-sync', () => {
     await service.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(2500);
     expect(repository.changedSince).toHaveBeenCalledTimes(2);
+  });
+
+  it('reloads at most half the pool of accounts at once, so changes still find a connection, and reloads them all', async () => {
+    const accounts = Array.from({ length: 7 }, (_, i) => `00000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`);
+    const versions = new Map(accounts.map((accountId) => [accountId, 1]));
+    const { service, store, repository } = replica(versions, 4);
+    await service.onApplicationBootstrap();
+    for (const accountId of accounts) versions.set(accountId, 2);
+    const pending: Array<() => void> = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    repository.loadAccount.mockImplementation((accountId) => {
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      return new Promise((resolve) =>
+        pending.push(() => {
+          running -= 1;
+          resolve(snapshot(2, accountId));
+        }),
+      );
+    });
+
+    const resynced = service.resync();
+    for (let round = 0; round < 20; round += 1) {
+      await settle();
+      for (const finish of pending.splice(0)) finish();
+    }
+    await resynced;
+    expect(mostAtOnce).toBe(2);
+    expect(repository.loadAccount).toHaveBeenCalledTimes(7);
+    for (const accountId of accounts) expect(store.versionOf(accountId)).toBe(2);
+  });
+
+  it('does not make a change wait for background reloads', async () => {
+    const versions = new Map([
+      [ACCOUNT, 1],
+      [OTHER, 1],
+    ]);
+    const { service, repository, deliver } = replica(versions, 2);
+    await service.onApplicationBootstrap();
+    const stuck = deferred<AccountSnapshot>();
+    repository.loadAccount.mockImplementationOnce(() => stuck.promise);
+    versions.set(OTHER, 2);
+    deliver({ accountId: OTHER, version: 2 });
+    await settle();
+
+    await expect(service.mutate(ACCOUNT, () => Promise.resolve('done'))).resolves.toBe('done');
+    stuck.resolve(snapshot(2, OTHER));
   });
 });
 

@@ -7,7 +7,7 @@ import { InvalidEventError, MailRenderer, templateFor, type RenderedMail } from 
 import { afterFailure, classifySmtpError, isRateLimitExempt, type RetryPolicy, type SmtpFailure } from './delivery-policy.js';
 import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { Slots } from './slots.js';
+import { Slots } from '#libs/platform/index.js';
 
 /** What the consumer does with the event once {@link DeliveryProcessor.process} is done: acknowledge it, or have it back later. */
 export type Outcome = { kind: 'done' } | { kind: 'retry'; delayMs: number };

@@ -5,7 +5,7 @@ import { EVENTS_STREAM, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contra
 import { backoffMs, CONFIG, ensureEventsStream, LOGGER, NATS_LINK, settlesWithin, type NatsLink } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
-import { Slots } from './slots.js';
+import { Slots } from '#libs/platform/index.js';
 
 /** The durable consumer's name (kept from the foundation, so its position in the stream is kept too). */
 export const MAIL_CONSUMER = 'notifications';
