@@ -343,9 +343,9 @@ requests of one event-loop turn leave in one socket write, and access's answer i
 write the response last in Nest's reply packet, \`libs/platform/reply-layout.ts\`), not parsed and serialized again,
 and written without Express's \`send\`. A query string accepted before is not validated again
 (\`QueryRememberingValidationPipe\`: ~1 us instead of ~10 us for the user table's query), nor parsed again (a query
-string's parse is remembered, each request getting its own copy). The front middleware run as two Express layers
+string's parse is remembered, each request getting its own copy). The front middleware run as three Express layers
 instead of eight (\`apps/gateway/src/http/one-layer.ts\`), and helmet's security headers are worked out once at start
-and set from a list (\`fixed-headers.ts\`) instead of by helmet's eleven middleware per request: in 20 alternating
+and set from a list (\`fixed-headers.ts\`) instead of by helmet's twelve middleware per request: in 20 alternating
 pairs of runs of the old and new gateway against the same services, the new one spent 7 % less CPU per G1 request
 (median of the pairs; better in 14 of 20). \`cpuUsPerRequest\` says where the CPU goes per process.
 `;

@@ -18,3 +18,4 @@ export * from './readiness.js';
 export * from './service-runner.js';
 export * from './clock.js';
 export * from './slots.js';
+export * from './drain-clock.js';

@@ -5,6 +5,7 @@ import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { describeValidationErrors } from './validation.js';
+import { drainTimeLeft } from './drain-clock.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';
 import type { NatsLink } from './nats-connection.js';
@@ -53,7 +54,7 @@ export class PorticoNatsServer extends ServerNats {
     // Nest keeps the subscriptions private; stopping them is what "stop taking new work" means.
     const subscriptions = (this as unknown as { subscriptions: Subscription[] }).subscriptions ?? [];
     subscriptions.forEach((subscription) => subscription.unsubscribe());
-    await this.inFlight.idle(this.graceMs);
+    await this.inFlight.idle(drainTimeLeft(this.graceMs));
   }
 
   private answerDirectly(handler: DirectHandler, packet: { id: unknown; data: unknown }, message: Msg): void {

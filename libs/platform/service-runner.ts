@@ -9,6 +9,7 @@ import { NatsLink } from './nats-connection.js';
 import { RpcClient } from './rpc-client.js';
 import { PorticoNatsServer, RpcContextInterceptor, RpcErrorFilter } from './rpc-server.js';
 import { createValidationPipe } from './validation.js';
+import { startDrain } from './drain-clock.js';
 import { startHealthServer } from './health-server.js';
 import type { ProcessRuntime } from './platform.module.js';
 import { READINESS, type Readiness } from './readiness.js';
@@ -95,8 +96,12 @@ export const SHUTDOWN_CLOSE_MARGIN_MS = 5_000;
  */
 export function onShutdownSignal(logger: ProcessRuntime['logger'], stop: () => Promise<void>, graceMs: number): void {
   const handle = shutdownHandler(logger, stop, graceMs + SHUTDOWN_CLOSE_MARGIN_MS, (code) => process.exit(code));
-  process.once('SIGTERM', () => handle('SIGTERM'));
-  process.once('SIGINT', () => handle('SIGINT'));
+  const onSignal = (signal: string) => {
+    startDrain(graceMs);
+    handle(signal);
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
 }
 
 /** What {@link onShutdownSignal} runs on a signal (exported for tests): `stop` once, then `exit`, at the latest after `deadlineMs`. */

@@ -392,21 +392,34 @@ describe('a re-sync', () => {
     for (const accountId of accounts) expect(store.versionOf(accountId)).toBe(2);
   });
 
-  it('does not make a change wait for background reloads', async () => {
+  it("does not hold back a change's own reload behind a re-sync's, for the same account or another", async () => {
     const versions = new Map([
       [ACCOUNT, 1],
       [OTHER, 1],
     ]);
-    const { service, repository, deliver } = replica(versions, 2);
+    const { service, store, repository } = replica(versions, 2);
     await service.onApplicationBootstrap();
-    const stuck = deferred<AccountSnapshot>();
-    repository.loadAccount.mockImplementationOnce(() => stuck.promise);
     versions.set(OTHER, 2);
-    deliver({ accountId: OTHER, version: 2 });
+    versions.set(ACCOUNT, 2);
+    const stuck = deferred<AccountSnapshot>();
+    const load = repository.loadAccount.getMockImplementation()!;
+    repository.loadAccount.mockImplementation((accountId, manager) => (accountId === OTHER ? stuck.promise : load(accountId, manager)));
+    repository.changedSince.mockResolvedValueOnce({
+      polledAt: new Date(),
+      changes: [
+        { accountId: OTHER, version: 2 },
+        { accountId: ACCOUNT, version: 2 },
+      ],
+    });
+    const resynced = service.resync();
     await settle();
+    // OTHER's reload holds the re-sync's only slot; ACCOUNT's waits for it.
 
     await expect(service.mutate(ACCOUNT, () => Promise.resolve('done'))).resolves.toBe('done');
+    expect(store.versionOf(ACCOUNT)).toBe(3);
     stuck.resolve(snapshot(2, OTHER));
+    await resynced;
+    expect(store.versionOf(OTHER)).toBe(2);
   });
 });
 

@@ -39,8 +39,8 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   private readonly unsent = new Map<string, number>();
   /** The change of each account under way on this replica (the next waits for it). */
   private readonly changing = new Map<string, Promise<void>>();
-  /** Reloads that no change waits for (broadcasts, re-syncs) hold one of these: see {@link backgroundReloadLimit}. */
-  private readonly backgroundReloads: Slots;
+  /** A re-sync's reloads hold one of these each: see {@link resyncReloadLimit}. */
+  private readonly resyncReloads: Slots;
 
   constructor(
     private readonly store: DecisionStore,
@@ -50,7 +50,7 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: Pick<AccessConfig, 'ACCESS_RESYNC_INTERVAL_MS' | 'DATABASE_POOL_SIZE'>,
   ) {
-    this.backgroundReloads = new Slots(backgroundReloadLimit(config.DATABASE_POOL_SIZE));
+    this.resyncReloads = new Slots(resyncReloadLimit(config.DATABASE_POOL_SIZE));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -59,7 +59,7 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
         if (error) return;
         const event = safeParse(message.string());
         // A broadcast of a version this replica holds already (its own, or a re-sync's) needs no reload.
-        if (event && !(event.version !== undefined && this.store.versionOf(event.accountId) >= event.version)) void this.reload(event.accountId, 'background');
+        if (event && !(event.version !== undefined && this.store.versionOf(event.accountId) >= event.version)) void this.reload(event.accountId);
       },
     });
     // Before the first load there is nothing to re-sync: that load reads everything.
@@ -162,7 +162,8 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
       const behind = changes.filter(({ accountId, version }) => version > this.store.versionOf(accountId));
       const accounts = [...new Set([...behind.map(({ accountId }) => accountId), ...this.store.staleAccounts()])];
       if (accounts.length > 0) this.logger.warn({ accounts: accounts.length }, 'Re-syncing access data of accounts whose change was not received');
-      const reloads = await Promise.all(accounts.map((accountId) => this.reload(accountId, 'background')));
+      // A slot first, then the account's reload queue: a change's own reload never waits behind a slot.
+      const reloads = await Promise.all(accounts.map((accountId) => this.resyncReloads.with(() => this.reload(accountId))));
       // Gateways may have missed the broadcast too: tell them (replicas holding that version do not reload again).
       for (const { accountId, version } of behind) this.broadcast(accountId, version);
       await this.repeatUnsent();
@@ -181,29 +182,28 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     for (const [accountId, version] of repeated) if (this.unsent.get(accountId) === version) this.unsent.delete(accountId);
   }
 
-  /**
-   * Reloads one account; false (and logged) when it failed: the account then refuses checks until a
-   * re-sync reloads it. A `background` reload waits for one of {@link backgroundReloads}.
-   */
-  private reload(accountId: string, kind: 'after-change' | 'background' = 'after-change'): Promise<boolean> {
-    const load = () => this.repository.loadAccount(accountId);
-    return this.store.refresh(accountId, kind === 'background' ? () => this.backgroundReloads.with(load) : load).then(
-      () => true,
-      (error: unknown) => {
-        this.logger.error({ err: error, accountId }, 'Could not reload access data of an account');
-        return false;
-      },
-    );
+  /** Reloads one account; false (and logged) when it failed: the account then refuses checks until a re-sync reloads it. */
+  private reload(accountId: string): Promise<boolean> {
+    return this.store
+      .refresh(accountId, () => this.repository.loadAccount(accountId))
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.logger.error({ err: error, accountId }, 'Could not reload access data of an account');
+          return false;
+        },
+      );
   }
 }
 
 /**
- * How many reloads no change waits for may run at once: half the database pool (at least one). A
- * burst of them (a re-sync that finds thousands of accounts behind, a storm of broadcasts) would
- * otherwise queue for every connection, and changes, which answer 503 after 4 s, would wait
- * behind them.
+ * How many reloads of one re-sync may run at once: half the database pool (at least one). A
+ * re-sync that finds thousands of accounts behind (a replica cut off for a while) would otherwise
+ * queue for every connection, and changes, which answer 503 after 4 s, would wait behind it. The
+ * reload on a broadcast is not held back: its account is marked as reloading the moment the
+ * broadcast arrives, and its checks wait for it.
  */
-export function backgroundReloadLimit(poolSize: number): number {
+export function resyncReloadLimit(poolSize: number): number {
   return Math.max(1, Math.floor(poolSize / 2));
 }
 

@@ -29,6 +29,7 @@ describe('fixed answer headers', () => {
 
   it('refuses, at start, a middleware whose headers depend on the answer or that does not go on at once', () => {
     expect(() => headersSetBy((_request, response, next) => (response.getHeader('vary'), next()))).toThrow();
+    expect(() => headersSetBy((request, response, next) => (response.setHeader('x-host', String(request.headers.host)), next()))).toThrow('reads the request');
     expect(() => headersSetBy((_request, response, next) => (response.removeHeader('Vary'), next()))).toThrow('removes Vary');
     expect(() => headersSetBy((_request, _response, next) => void setImmediate(next))).toThrow('did not go on at once');
     expect(() => headersSetBy((_request, _response, next) => next(new Error('broken')))).toThrow('broken');

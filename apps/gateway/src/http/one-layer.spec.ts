@@ -44,6 +44,21 @@ describe('middleware run as one layer', () => {
     expect(ranAfter).toBe(false);
   });
 
+  it("ends with the rejection of an async handler; 'route' goes on; 'router' is handed on", async () => {
+    const failure = new Error('async failure');
+    expect(await outcome(oneLayer(() => Promise.reject(failure)))).toBe(failure);
+    let ranAfter = false;
+    const after: RequestHandler = (_request, _response, next) => ((ranAfter = true), next());
+    expect(await outcome(oneLayer((_request, _response, next) => next('route'), after))).toBeUndefined();
+    expect(ranAfter).toBe(true);
+    expect(await outcome(oneLayer((_request, _response, next) => next('router')))).toBe('router');
+  });
+
+  it('refuses error-handling middleware', () => {
+    const errorHandler = (_error: unknown, _request: Request, _response: Response, next: NextFunction) => next();
+    expect(() => oneLayer(errorHandler as unknown as RequestHandler)).toThrow('four parameters');
+  });
+
   it('ends when a handler answers without going on', async () => {
     let ranAfter = false;
     expect(

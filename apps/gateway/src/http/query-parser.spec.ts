@@ -29,4 +29,11 @@ describe('the remembering query parser', () => {
     expect(parser('page=0')).toEqual({ page: '0' });
     expect(parser.remembered()).toBeGreaterThan(0);
   });
+
+  it('does not keep the parse of a long query string (nobody can pin much memory with many of them)', () => {
+    const parser = rememberingQueryParser();
+    const long = Array.from({ length: 300 }, (_, i) => `k${i}=v`).join('&');
+    expect(parser(long)).toEqual(parse(long));
+    expect(parser.remembered()).toBe(0);
+  });
 });

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Events, linkTokenHash, type EventEnvelope, type LinksVoidedData, type MailTemplate } from '#libs/contracts/index.js';
-import { LOGGER } from '#libs/platform/index.js';
 import { MailSender } from '../mail/mailer.js';
 import { InvalidEventError, MailRenderer, templateFor, type RenderedMail } from '../mail/mail-renderer.js';
 import { afterFailure, classifySmtpError, isRateLimitExempt, type RetryPolicy, type SmtpFailure } from './delivery-policy.js';
 import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { Slots } from '#libs/platform/index.js';
+import { LOGGER, Slots } from '#libs/platform/index.js';
 
 /** What the consumer does with the event once {@link DeliveryProcessor.process} is done: acknowledge it, or have it back later. */
 export type Outcome = { kind: 'done' } | { kind: 'retry'; delayMs: number };

@@ -2,10 +2,9 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { EVENTS_STREAM, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contracts/index.js';
-import { backoffMs, CONFIG, ensureEventsStream, LOGGER, NATS_LINK, settlesWithin, type NatsLink } from '#libs/platform/index.js';
+import { backoffMs, CONFIG, drainTimeLeft, ensureEventsStream, LOGGER, NATS_LINK, settlesWithin, Slots, type NatsLink } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
-import { Slots } from '#libs/platform/index.js';
 
 /** The durable consumer's name (kept from the foundation, so its position in the stream is kept too). */
 export const MAIL_CONSUMER = 'notifications';
@@ -47,13 +46,14 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Stops pulling, then waits for the mails in hand (their outcome recorded and acknowledged), at
-   * most SHUTDOWN_GRACE_MS: a mail still with SMTP after that is left to its lease (see docs).
+   * most what is left of SHUTDOWN_GRACE_MS since the signal (shared with the requests in flight,
+   * see drainTimeLeft): a mail still with SMTP after that is left to its lease (see docs).
    */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
     await this.running;
-    await settlesWithin(Promise.allSettled([...this.inHand]), this.config.SHUTDOWN_GRACE_MS);
+    await settlesWithin(Promise.allSettled([...this.inHand]), drainTimeLeft(this.config.SHUTDOWN_GRACE_MS));
     if (this.inHand.size > 0) this.logger.warn({ inHand: this.inHand.size }, 'Stopped with mails still in the hands of SMTP');
   }
 
