@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsEmail, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Actor } from './actor.js';
+import { AccountRequest } from './account-request.js';
 
 /** E.164: a plus sign, a country code and up to 15 digits in all. */
 export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
@@ -102,4 +103,23 @@ export class GetAccountRequest {
 
   @IsUUID()
   accountId: string;
+}
+
+/** `POST /v1/accounts/{id}/owner`: hands the account to another member. */
+export class TransferOwnershipBody {
+  @ApiProperty({ format: 'uuid', description: 'The new owner: a user who is an active member of the account and has set a password' })
+  @IsUUID()
+  userId: string;
+
+  @ApiProperty({ description: 'The role (name or id) the current owner keeps in the account once the new owner takes over', example: 'Admin' })
+  @IsString()
+  @Length(1, 100)
+  previousOwnerRole: string;
+}
+
+/** `identity.accounts.transfer-ownership`: only the account's owner may hand it over (`body.previousOwnerRole` a role id, resolved by the gateway). */
+export class TransferOwnershipRequest extends AccountRequest {
+  @IsDefined()
+  @Nested(() => TransferOwnershipBody)
+  body: TransferOwnershipBody;
 }

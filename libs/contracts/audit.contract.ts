@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   'password.reset-requested',
   'password.reset',
   'account.created',
+  'account.ownership-transferred',
   'user.activated',
   'user.invited',
   'user.added',

@@ -24,6 +24,8 @@ export const Events = {
   PasswordChanged: 'identity.password.changed',
   /** Mailed links were voided unused (a newer link, a revoked invitation, a removed person): a mail still waiting to carry one is not sent. */
   LinksVoided: 'identity.links.voided',
+  /** The owner of an account handed it to another member (access moves the owner's rights). */
+  OwnershipTransferred: 'identity.account.ownership-transferred',
 } as const;
 
 /** One of the {@link Events}. */
@@ -110,6 +112,17 @@ export interface LinksVoidedData {
   tokenHashes: string[];
 }
 
+/**
+ * `identity.account.ownership-transferred`: `toUserId` now owns the account; `fromUserId`, the
+ * owner before, holds `previousOwnerRole` (a role id of the account's catalogue or custom roles).
+ */
+export interface OwnershipTransferredData {
+  accountId: string;
+  fromUserId: string;
+  toUserId: string;
+  previousOwnerRole: string;
+}
+
 /** How a link's token is named outside the mail that carries it: SHA-256 of the plain token, hex (the form identity stores it in). */
 export function linkTokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -124,6 +137,7 @@ export interface EventDataMap {
   [Events.PasswordResetRequested]: PasswordResetRequestedData;
   [Events.PasswordChanged]: PasswordChangedData;
   [Events.LinksVoided]: LinksVoidedData;
+  [Events.OwnershipTransferred]: OwnershipTransferredData;
 }
 
 /** The envelope every durable event travels in. `id` is the outbox id and the JetStream message id. */

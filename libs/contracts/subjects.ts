@@ -26,7 +26,7 @@ import type {
   RolesByAccount,
   RolesOfPrincipalRequest,
 } from './access.contract.js';
-import type { AccountView, CreateAccountBody, GetAccountRequest } from './accounts.contract.js';
+import type { AccountView, CreateAccountBody, GetAccountRequest, TransferOwnershipRequest } from './accounts.contract.js';
 import type { DeliveryPage, ListDeliveriesRequest } from './deliveries.contract.js';
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
@@ -51,6 +51,8 @@ export const Subjects = {
   AccountsCreate: 'identity.accounts.create',
   /** Read one account. */
   AccountsGet: 'identity.accounts.get',
+  /** The owner hands the account to another member, keeping a role. */
+  AccountsTransferOwnership: 'identity.accounts.transfer-ownership',
   /** Set the first password from an activation token. */
   AuthActivate: 'identity.auth.activate',
   /** E-mail + password -> token pair. */
@@ -166,6 +168,7 @@ export const Subjects = {
 export interface RpcContracts {
   [Subjects.AccountsCreate]: { request: CreateAccountBody; response: AccountView };
   [Subjects.AccountsGet]: { request: GetAccountRequest; response: AccountView };
+  [Subjects.AccountsTransferOwnership]: { request: TransferOwnershipRequest; response: AccountView };
   [Subjects.AuthActivate]: { request: ActivateRequest; response: { activated: true } };
   [Subjects.AuthLogin]: { request: LoginRequest; response: TokenPairView };
   [Subjects.MeGet]: { request: ActorRequest; response: Omit<MeView, 'memberships'> & { accountIds: MeAccountRef[] } };

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccountView, CreateAccountBody, Subjects, type Actor } from '#libs/contracts/index.js';
+import { AccountView, CreateAccountBody, Subjects, TransferOwnershipBody, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
-import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
+import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Public, RequirePermission } from '../auth/route-policy.js';
+import { transferOwnership } from './ownership.js';
 
 /** Accounts (tenants). */
 @ApiTags('accounts')
@@ -25,5 +26,21 @@ export class AccountsController {
   @ApiOkResponse({ type: AccountView })
   get(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string): Promise<RelayedJson<AccountView>> {
     return rpc.relay(Subjects.AccountsGet, { actor, accountId });
+  }
+
+  @Post(':accountId/owner')
+  @RequirePermission('account', 'write')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The owner hands the account to another active member, keeping a role of their choice' })
+  @ApiOkResponse({ type: AccountView })
+  transferOwnership(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Body() body: TransferOwnershipBody,
+  ): Promise<AccountView> {
+    return transferOwnership(rpc, actor, accountId, ip, body);
   }
 }

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { CreateAccountBody, GetAccountRequest, Subjects, type AccountView } from '#libs/contracts/index.js';
+import { CreateAccountBody, GetAccountRequest, Subjects, TransferOwnershipRequest, type AccountView } from '#libs/contracts/index.js';
 import { AccountsService } from './accounts.service.js';
 
 /** NATS handlers for accounts. */
@@ -11,6 +11,11 @@ export class AccountsController {
   @MessagePattern(Subjects.AccountsCreate)
   create(@Payload() body: CreateAccountBody): Promise<AccountView> {
     return this.accounts.create(body);
+  }
+
+  @MessagePattern(Subjects.AccountsTransferOwnership)
+  transferOwnership(@Payload() request: TransferOwnershipRequest): Promise<AccountView> {
+    return this.accounts.transferOwnership(request);
   }
 
   @MessagePattern(Subjects.AccountsGet)

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Events, type AccountView, type Actor, type CreateAccountBody } from '#libs/contracts/index.js';
+import { Events, type AccountView, type Actor, type CreateAccountBody, type TransferOwnershipRequest } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
@@ -55,6 +55,36 @@ export class AccountsService {
     return this.view(account);
   }
 
+  /**
+   * The owner hands the account to another member: a user who is active in it and has set a
+   * password. Identity's own owner rules follow at once; access learns it from the event (the
+   * new owner's rights, and the role the previous owner keeps).
+   */
+  async transferOwnership({ actor, accountId, client, body }: TransferOwnershipRequest): Promise<AccountView> {
+    const account = await this.transactions.run(async ({ manager }) => {
+      const current = await manager.findOne(AccountEntity, { where: { id: accountId }, lock: { mode: 'pessimistic_write' } });
+      if (!current) throw new DomainError(ErrorCode.NotFound, 'Account not found');
+      if (actor.type !== 'user' || current.ownerUserId !== actor.id)
+        throw new DomainError(ErrorCode.Forbidden, 'Only the owner of the account can hand it over');
+      if (body.userId === current.ownerUserId) throw new DomainError(ErrorCode.Conflict, 'This person owns the account already', { field: 'userId' });
+      await assertCanOwn(manager, accountId, body.userId);
+      await manager.update(AccountEntity, { id: accountId }, { ownerUserId: body.userId });
+      const transfer = { accountId, fromUserId: current.ownerUserId, toUserId: body.userId, previousOwnerRole: body.previousOwnerRole };
+      await this.outbox.add(manager, Events.OwnershipTransferred, accountId, transfer);
+      await this.audit.record(manager, {
+        accountIds: [accountId],
+        action: 'account.ownership-transferred',
+        actor,
+        target: { type: 'user', id: body.userId },
+        ip: client.ip,
+        details: { previousOwner: current.ownerUserId, previousOwnerRole: body.previousOwnerRole },
+      });
+      return { ...current, ownerUserId: body.userId };
+    });
+    this.relay.nudge();
+    return this.view(account);
+  }
+
   /** One account, for an actor who works in it; anyone else gets NOT_FOUND. Shows the subuser login page once it has subusers. */
   async get(actor: Actor, accountId: string): Promise<AccountView> {
     const account = await accountOfActor(this.dataSource.manager, actor, accountId);
@@ -99,3 +129,13 @@ export class AccountsService {
 }
 
 const slugTaken = conflictOnDuplicate('This slug is already taken', 'slug', /slug/);
+
+/** Refuses a new owner who is not a user active in the account with a password set. */
+async function assertCanOwn(manager: EntityManager, accountId: string, userId: string): Promise<void> {
+  const membership = await manager.findOne(MembershipEntity, { where: { accountId, userId } });
+  const person = membership && (await manager.findOne(UserEntity, { where: { id: userId } }));
+  if (!membership || !person) throw new DomainError(ErrorCode.NotFound, 'No such member of this account', { field: 'userId' });
+  if (!membership.active || person.status !== 'active') {
+    throw new DomainError(ErrorCode.Conflict, 'The new owner must be an active member of the account who has set a password', { field: 'userId' });
+  }
+}

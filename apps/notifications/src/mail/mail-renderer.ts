@@ -199,6 +199,7 @@ export function templateFor(event: EventEnvelope): MailTemplate | null {
       return 'password-changed';
     case Events.AccountCreated:
     case Events.LinksVoided:
+    case Events.OwnershipTransferred:
       return null;
     default:
       return null;

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '#libs/testing/eventually.js';
+import { TestSystem } from '#libs/testing/system.js';
+import { bearer, People, type SignedIn } from './helpers/people.js';
+
+/** Handing an account to another member (ARCHITECTURE: the owner "can transfer ownership"). */
+describe('transferring the ownership of an account', () => {
+  const system = new TestSystem();
+  const people = new People(system);
+  let owner: SignedIn;
+  let admin: SignedIn;
+  let pendingId: string;
+
+  beforeAll(async () => {
+    await system.start();
+    owner = await people.signUp('handover');
+    admin = await people.member(owner, 'admin@handover.test', 'Admin');
+    pendingId = await people.invite(owner, { email: 'pending@handover.test', role: 'Support' });
+  });
+  afterAll(() => system.stop());
+
+  const transfer = (who: SignedIn, body: object) => people.http.post(`/v1/accounts/${owner.accountId}/owner`).set(bearer(who.accessToken)).send(body);
+  const mayWriteSubusers = async (who: SignedIn) =>
+    (
+      await people.http
+        .post(`/v1/accounts/${owner.accountId}/access/check`)
+        .set(bearer(who.accessToken))
+        .send({ section: 'subusers', action: 'write' })
+        .expect(200)
+    ).body.allowed as boolean;
+
+  it('is refused to anyone but the owner, and towards anyone but an active member with a password', async () => {
+    expect((await transfer(admin, { userId: admin.userId, previousOwnerRole: 'Admin' }).expect(403)).body.code).toBe('FORBIDDEN');
+    expect((await transfer(owner, { userId: pendingId, previousOwnerRole: 'Admin' }).expect(409)).body.message).toBe(
+      'The new owner must be an active member of the account who has set a password',
+    );
+    await transfer(owner, { userId: randomUUID(), previousOwnerRole: 'Admin' }).expect(404);
+    await transfer(owner, { userId: owner.userId, previousOwnerRole: 'Admin' }).expect(409);
+    expect((await transfer(owner, { userId: admin.userId, previousOwnerRole: 'No such role' }).expect(400)).body.message).toBe(
+      'previousOwnerRole: no role "No such role" in this account',
+    );
+    await transfer(owner, { userId: admin.userId }).expect(400);
+    const account = await people.http.get(`/v1/accounts/${owner.accountId}`).set(bearer(owner.accessToken)).expect(200);
+    expect(account.body.ownerId).toBe(owner.userId);
+  });
+
+  it('hands every permission to the new owner; the previous owner keeps the role they chose, and can be managed like anyone', async () => {
+    expect(await mayWriteSubusers(owner)).toBe(true);
+    expect(await mayWriteSubusers(admin)).toBe(false);
+
+    const handed = await transfer(owner, { userId: admin.userId, previousOwnerRole: 'admin' }).expect(200);
+    expect(handed.body).toMatchObject({ id: owner.accountId, ownerId: admin.userId });
+
+    await eventually('access follows the hand-over', async () => (await mayWriteSubusers(admin)) && !(await mayWriteSubusers(owner)));
+    const roles = await people.http.get(`/v1/accounts/${owner.accountId}/users/${owner.userId}`).set(bearer(admin.accessToken)).expect(200);
+    expect(roles.body).toMatchObject({ owner: false, roles: ['Admin'] });
+    await transfer(owner, { userId: owner.userId, previousOwnerRole: 'Admin' }).expect(403);
+    // The new owner may now change the previous one, which nobody could do to an owner.
+    await people.http.patch(`/v1/accounts/${owner.accountId}/users/${owner.userId}`).set(bearer(admin.accessToken)).send({ role: 'Support' }).expect(200);
+    const audit = await people.http
+      .get(`/v1/accounts/${owner.accountId}/audit-events?action=account.ownership-transferred`)
+      .set(bearer(admin.accessToken))
+      .expect(200);
+    expect(audit.body.items).toEqual([expect.objectContaining({ action: 'account.ownership-transferred', actor: { type: 'user', id: owner.userId } })]);
+  });
+});
