@@ -230,7 +230,8 @@ export class UsersService {
   }
 
   private async target(manager: EntityManager, actor: Actor, accountId: string, userId: string) {
-    const account = await accountOfActor(manager, actor, accountId);
+    // Judged on who owns the account: a hand-over to this person cannot slip in before the commit.
+    const account = await accountOfActor(manager, actor, accountId, 'share');
     const membership = await manager.findOneBy(MembershipEntity, { accountId, userId });
     if (!membership) throw new DomainError(ErrorCode.NotFound, 'User not found');
     return { account, membership };
