@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Events } from '#libs/contracts/index.js';
+import type { NatsLink } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
+import { envelope, openLink, publish } from './support/notifications.js';
 
 /** Handing an account to another member (ARCHITECTURE: the owner "can transfer ownership"). */
 describe('transferring the ownership of an account', () => {
@@ -62,5 +65,44 @@ describe('transferring the ownership of an account', () => {
       .set(bearer(admin.accessToken))
       .expect(200);
     expect(audit.body.items).toEqual([expect.objectContaining({ action: 'account.ownership-transferred', actor: { type: 'user', id: owner.userId } })]);
+  });
+
+  describe('events of hand-overs arriving late or naming a role deleted since', () => {
+    let link: NatsLink;
+    beforeAll(async () => (link = await openLink(system)));
+    afterAll(() => link.close());
+
+    /** Publishes a hand-over event as identity would, and waits until access has applied (or skipped) it. */
+    async function handOverEvent(data: { fromUserId: string; toUserId: string; previousOwnerRole: string; ownerVersion: number }) {
+      const event = envelope(Events.OwnershipTransferred, owner.accountId, { accountId: owner.accountId, ...data });
+      await publish(link, event);
+      await eventually(
+        'access applies the event',
+        async () => (await system.database.query('SELECT 1 FROM access.applied_events WHERE event_id = $1', [event.id])).length === 1,
+      );
+    }
+    const accessOwner = async () =>
+      (await system.database.query<{ user_id: string }>('SELECT user_id FROM access.account_owners WHERE account_id = $1', [owner.accountId]))[0].user_id;
+    const rolesInAccess = async (userId: string) =>
+      (
+        await system.database.query<{ role_id: string }>('SELECT role_id FROM access.bindings WHERE account_id = $1 AND principal_id = $2', [
+          owner.accountId,
+          userId,
+        ])
+      ).map((row) => row.role_id);
+
+    it('never lets an older hand-over overwrite a newer one', async () => {
+      expect(await accessOwner()).toBe(admin.userId);
+      await handOverEvent({ fromUserId: admin.userId, toUserId: owner.userId, previousOwnerRole: 'builtin:Support', ownerVersion: 0 });
+      expect(await accessOwner()).toBe(admin.userId);
+      expect(await mayWriteSubusers(admin)).toBe(true);
+      expect(await rolesInAccess(admin.userId)).toEqual(['builtin:Admin']);
+    });
+
+    it('gives the previous owner the broadest built-in role when the chosen one no longer exists, never nothing', async () => {
+      await handOverEvent({ fromUserId: admin.userId, toUserId: owner.userId, previousOwnerRole: randomUUID(), ownerVersion: 2 });
+      expect(await accessOwner()).toBe(owner.userId);
+      expect(await rolesInAccess(admin.userId)).toEqual(['builtin:MainAccount']);
+    });
   });
 });

@@ -121,6 +121,8 @@ export interface OwnershipTransferredData {
   fromUserId: string;
   toUserId: string;
   previousOwnerRole: string;
+  /** The account's count of hand-overs, this one included: access applies a hand-over only over an older one. */
+  ownerVersion: number;
 }
 
 /** How a link's token is named outside the mail that carries it: SHA-256 of the plain token, hex (the form identity stores it in). */

@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { Events, IDENTITY_EVENTS, type AccountCreatedData, type EventEnvelope } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
-import { DecisionStore } from '../checks/decision-store.js';
+import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
 
@@ -49,31 +49,53 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Applies a hand-over once: the new owner holds everything, and the previous owner now holds
-   * `previousOwnerRole` in every application instead of whatever bindings they had. A role deleted
-   * since the gateway checked it leaves their bindings as they were (logged).
+   * Applies a hand-over once, and only over an older one (`ownerVersion`: events of two hand-overs
+   * may arrive in either order): the new owner holds everything, and the previous owner, unless
+   * the account has come back to them, holds `previousOwnerRole` in every application instead of
+   * whatever bindings they had. Should that role have been deleted since the gateway checked it,
+   * they get the catalogue's broadest built-in role instead (logged), never nothing.
    */
   async applyTransfer(event: EventEnvelope<typeof Events.OwnershipTransferred>): Promise<void> {
-    const { accountId, fromUserId, toUserId, previousOwnerRole } = event.data;
+    const { accountId, fromUserId, toUserId, previousOwnerRole, ownerVersion } = event.data;
+    if (!Number.isSafeInteger(ownerVersion)) {
+      this.logger.error({ eventId: event.id, accountId }, 'A hand-over event without its owner version; not applied');
+      return;
+    }
     await this.state.mutate(accountId, async (manager) => {
       if (!(await firstTime(manager, event.id))) return;
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(AccountOwnerEntity)
-        .values({ accountId, userId: toUserId })
-        .orUpdate(['user_id'], ['account_id'])
-        .execute();
-      const role = this.store.role(accountId, previousOwnerRole);
-      if (!role) {
-        this.logger.warn({ accountId, previousOwnerRole }, 'The role the previous owner was to keep no longer exists; their bindings are left as they were');
-        return;
-      }
+      const owner = await moveOwner(manager, accountId, toUserId, ownerVersion);
+      if (owner === fromUserId) return;
+      const role = this.store.role(accountId, previousOwnerRole) ?? this.broadestBuiltinRole(accountId, previousOwnerRole);
       const principal = { accountId, principalType: 'user' as const, principalId: fromUserId };
       await manager.delete(BindingEntity, principal);
       await manager.insert(BindingEntity, { id: randomUUID(), ...principal, roleId: role.id, applicationIds: null });
     });
   }
+
+  private broadestBuiltinRole(accountId: string, missing: string): RoleRecord {
+    const grantCount = (role: RoleRecord) => Object.values(role.grants).reduce((count, actions) => count + actions.length, 0);
+    const [broadest] = this.store
+      .roles(accountId)
+      .filter((role) => role.builtin)
+      .sort((a, b) => grantCount(b) - grantCount(a));
+    this.logger.warn(
+      { accountId, missing, instead: broadest.name },
+      'The role the previous owner was to keep no longer exists; they get the broadest built-in role',
+    );
+    return broadest;
+  }
+}
+
+/** Makes `userId` the owner unless a newer hand-over was applied already; the owner after it. */
+async function moveOwner(manager: EntityManager, accountId: string, userId: string, ownerVersion: number): Promise<string> {
+  await manager.query(
+    `INSERT INTO account_owners (account_id, user_id, owner_version) VALUES ($1, $2, $3)
+     ON CONFLICT (account_id) DO UPDATE SET user_id = EXCLUDED.user_id, owner_version = EXCLUDED.owner_version
+     WHERE account_owners.owner_version < EXCLUDED.owner_version`,
+    [accountId, userId, ownerVersion],
+  );
+  const [row] = await manager.query<Array<{ user_id: string }>>(`SELECT user_id FROM account_owners WHERE account_id = $1`, [accountId]);
+  return row.user_id;
 }
 
 /** Whether the event is seen for the first time (recorded as applied in the same transaction). */

@@ -9,7 +9,7 @@ export class RolesController {
   constructor(private readonly roles: RolesService) {}
 
   @MessagePattern(Subjects.AccessRolesList)
-  list(@Payload() request: ListRolesRequest): RoleView[] {
+  list(@Payload() request: ListRolesRequest): RoleView[] | Promise<RoleView[]> {
     return this.roles.list(request);
   }
 

@@ -18,9 +18,9 @@ export class RolesService {
     private readonly state: AccessStateService,
   ) {}
 
-  /** Built-in roles, then custom ones, with how many principals hold each. */
-  list({ accountId }: ListRolesRequest): RoleView[] {
-    return this.store.roles(accountId).map((role) => roleView(role, this.store.holdersOf(accountId, role.id)));
+  /** Built-in roles, then custom ones, with how many principals hold each (once a reload of the account under way is done). */
+  list({ accountId }: ListRolesRequest): RoleView[] | Promise<RoleView[]> {
+    return this.store.whenCurrent(accountId, () => this.store.roles(accountId).map((role) => roleView(role, this.store.holdersOf(accountId, role.id))));
   }
 
   /** A new custom role, from explicit grants or cloned from another role. */

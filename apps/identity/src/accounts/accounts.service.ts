@@ -68,8 +68,11 @@ export class AccountsService {
         throw new DomainError(ErrorCode.Forbidden, 'Only the owner of the account can hand it over');
       if (body.userId === current.ownerUserId) throw new DomainError(ErrorCode.Conflict, 'This person owns the account already', { field: 'userId' });
       await assertCanOwn(manager, accountId, body.userId);
-      await manager.update(AccountEntity, { id: accountId }, { ownerUserId: body.userId });
-      const transfer = { accountId, fromUserId: current.ownerUserId, toUserId: body.userId, previousOwnerRole: body.previousOwnerRole };
+      await manager.query(`UPDATE accounts SET owner_user_id = $2, owner_version = owner_version + 1 WHERE id = $1`, [accountId, body.userId]);
+      const [{ owner_version: ownerVersion }] = await manager.query<Array<{ owner_version: number }>>(`SELECT owner_version FROM accounts WHERE id = $1`, [
+        accountId,
+      ]);
+      const transfer = { accountId, fromUserId: current.ownerUserId, toUserId: body.userId, previousOwnerRole: body.previousOwnerRole, ownerVersion };
       await this.outbox.add(manager, Events.OwnershipTransferred, accountId, transfer);
       await this.audit.record(manager, {
         accountIds: [accountId],

@@ -35,12 +35,40 @@ describe('handing an account over', () => {
       accountId,
       Events.OwnershipTransferred,
     ]);
-    expect(events.map((event) => event.data)).toEqual([{ accountId, fromUserId: ownerId, toUserId: next, previousOwnerRole: 'builtin:Admin' }]);
+    expect(events.map((event) => event.data)).toEqual([
+      { accountId, fromUserId: ownerId, toUserId: next, previousOwnerRole: 'builtin:Admin', ownerVersion: 1 },
+    ]);
     const audited = await db.dataSource.query<Array<{ actor_id: string; target_id: string }>>(
       `SELECT actor_id, target_id FROM audit_events WHERE account_id = $1 AND action = 'account.ownership-transferred'`,
       [accountId],
     );
     expect(audited).toEqual([{ actor_id: ownerId, target_id: next }]);
+  });
+
+  it("is refused to anyone but the owner: another member, a subuser, an owner handing over someone else's account", async () => {
+    const { accountId, userId: ownerId } = await db.account();
+    const member = await activeMember(accountId);
+    const subuser = await db.subuser(accountId);
+    const elsewhere = await db.account();
+    const handOver = (actor: ReturnType<typeof services.actor>) =>
+      services.accounts.transferOwnership({ actor, accountId, client, body: { userId: member, previousOwnerRole: 'builtin:Admin' } });
+    await expect(handOver(services.actor('user', member))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(handOver(services.actor('subuser', subuser))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(handOver(services.actor('user', elsewhere.userId))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await ownerOf(accountId)).toBe(ownerId);
+  });
+
+  it('counts the hand-overs of an account in the events it writes', async () => {
+    const { accountId, userId: first } = await db.account();
+    const second = await activeMember(accountId);
+    const body = (userId: string) => ({ userId, previousOwnerRole: 'builtin:Admin' });
+    await services.accounts.transferOwnership({ actor: services.actor('user', first), accountId, client, body: body(second) });
+    await services.accounts.transferOwnership({ actor: services.actor('user', second), accountId, client, body: body(first) });
+    const versions = await db.dataSource.query<Array<{ version: number }>>(
+      `SELECT (payload->'data'->>'ownerVersion')::int AS version FROM outbox WHERE account_id = $1 AND type = $2 ORDER BY version`,
+      [accountId, Events.OwnershipTransferred],
+    );
+    expect(versions.map((row) => row.version)).toEqual([1, 2]);
   });
 
   it('never leaves an owner who is not a member: a removal of the new owner under way makes the hand-over wait, then fail', async () => {

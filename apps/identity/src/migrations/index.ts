@@ -4,6 +4,7 @@ import { HousekeepingIndexes1732500000000 } from './1732500000000-housekeeping-i
 import { ThrottleFunctions1732600000000 } from './1732600000000-throttle-functions.js';
 import { UserTableCoveringIndexes1732700000000 } from './1732700000000-user-table-covering-indexes.js';
 import { ThrottleSucceededInKeyOrder1732800000000 } from './1732800000000-throttle-succeeded-in-key-order.js';
+import { OwnerVersion1733100000000 } from './1733100000000-owner-version.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -13,4 +14,5 @@ export const identityMigrations = [
   ThrottleFunctions1732600000000,
   UserTableCoveringIndexes1732700000000,
   ThrottleSucceededInKeyOrder1732800000000,
+  OwnerVersion1733100000000,
 ];
