@@ -2,6 +2,9 @@ import type { Principal } from '#libs/contracts/index.js';
 import { coveredBy, type Effective } from './effective.js';
 import { isSubset, type PermissionBits } from './permission-index.js';
 
+/** The answer to an actor who holds nothing in the account. */
+const NO_ROLE = 'You hold no role in this account';
+
 /** Why a change of someone's rights is refused, or null when it is allowed. Pure, for table-driven tests. */
 export function bindingChangeProblem(input: {
   actor: Principal;
@@ -18,7 +21,7 @@ export function bindingChangeProblem(input: {
   if (input.targetIsOwner) return 'The account owner holds every permission and cannot be changed';
   if (input.actor.type === input.target.type && input.actor.id === input.target.id) return 'Nobody may change their own roles';
   if (input.actorIsOwner) return null;
-  if (!input.actorRights) return 'You hold no role in this account';
+  if (!input.actorRights) return NO_ROLE;
   if (input.targetRights && !coveredBy(input.targetRights, input.actorRights)) return 'This person holds permissions you lack; you cannot change their roles';
   if (!coveredBy(input.proposedRights, input.actorRights)) return 'You cannot grant a permission you lack';
   return null;
@@ -39,7 +42,7 @@ export function roleGrantProblem(actorIsOwner: boolean, actorRights: Effective |
  */
 export function roleHoldersProblem(actorIsOwner: boolean, actorRights: Effective | undefined, holderRights: Array<Effective | undefined>): string | null {
   if (actorIsOwner) return null;
-  if (!actorRights) return 'You hold no role in this account';
+  if (!actorRights) return NO_ROLE;
   if (holderRights.some((rights) => rights !== undefined && !coveredBy(rights, actorRights))) {
     return 'Someone holding this role has permissions you lack; you cannot change what it grants';
   }
