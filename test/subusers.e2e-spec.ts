@@ -34,8 +34,14 @@ describe('subuser create -> login page link -> subuser login', () => {
     expect(account.body.subuserLoginUrl).toBeUndefined();
   });
 
-  it('creates a subuser with a password and roles; the login is stored lower-cased', async () => {
-    supportId = await createSubuser(acme, { login: 'Support-1', password: SUBUSER_PASSWORD, roles: ['Support'], description: 'Front desk' });
+  it('creates a subuser with a password and roles, answering with the login page link; the login is stored lower-cased', async () => {
+    const created = await people.http
+      .post(subusers(acme))
+      .set(bearer(acme.accessToken))
+      .send({ login: 'Support-1', password: SUBUSER_PASSWORD, roles: ['Support'], description: 'Front desk' })
+      .expect(201);
+    expect(created.body).toEqual({ id: expect.any(String), subuserLoginUrl: `${TEST_WEB_URL}/login/acme` });
+    supportId = created.body.id;
     const response = await people.http
       .get(`${subusers(acme)}/${supportId}`)
       .set(bearer(acme.accessToken))

@@ -42,7 +42,14 @@ import type {
   SubuserPasswordResetRequest,
 } from './credentials.contract.js';
 import type { EndOwnSessionRequest, GateStatePage, GateStateRequest, RefreshRequest, SessionView } from './sessions.contract.js';
-import type { CreateSubuserRequest, ListSubusersRequest, SubuserRecord, SubuserRequest, UpdateSubuserRequest } from './subusers.contract.js';
+import type {
+  CreatedSubuserView,
+  CreateSubuserRequest,
+  ListSubusersRequest,
+  SubuserRecord,
+  SubuserRequest,
+  UpdateSubuserRequest,
+} from './subusers.contract.js';
 import type { CreatedView, CreateUserRequest, ListUsersRequest, UpdateProfileRequest, UpdateUserRequest, UserRecord, UserRequest } from './users.contract.js';
 
 /** Request/reply subjects, `<service>.<resource>.<verb>`. */
@@ -214,7 +221,7 @@ export interface RpcContracts {
   [Subjects.UsersSessionsEnd]: { request: UserRequest; response: { ended: number } };
   [Subjects.SubusersList]: { request: ListSubusersRequest; response: Page<SubuserRecord> };
   [Subjects.SubusersGet]: { request: SubuserRequest; response: SubuserRecord };
-  [Subjects.SubusersCreate]: { request: CreateSubuserRequest; response: CreatedView };
+  [Subjects.SubusersCreate]: { request: CreateSubuserRequest; response: CreatedSubuserView };
   [Subjects.SubusersUpdate]: { request: UpdateSubuserRequest; response: SubuserRecord };
   [Subjects.SubusersRemove]: { request: SubuserRequest; response: { removed: true } };
   [Subjects.SubusersPasswordReset]: { request: SubuserRequest; response: AcceptedView };

@@ -18,7 +18,7 @@ import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
-import type { PersonStatus } from './users.contract.js';
+import { CreatedView, type PersonStatus } from './users.contract.js';
 
 /** Subuser logins: letters, digits, dots, dashes and underscores, starting and ending with a letter or digit. Stored lower-cased. */
 export const SUBUSER_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
@@ -158,4 +158,9 @@ export class UpdateSubuserRequest extends SubuserRequest {
   @IsDefined()
   @Nested(() => UpdateSubuserBody)
   body: UpdateSubuserBody;
+}
+
+/** What creating a subuser answers: its id, and the account's subuser login page (where it signs in). */
+export class CreatedSubuserView extends CreatedView {
+  @ApiProperty({ description: "The account's subuser login page, under PUBLIC_WEB_URL with the slug" }) subuserLoginUrl: string;
 }

@@ -6,7 +6,7 @@ import {
   type BindingInput,
   type BindingsByPrincipal,
   type ClientContext,
-  type CreatedView,
+  type CreatedSubuserView,
   type CreateSubuserBody,
   type PageQuery,
   type Principal,
@@ -43,7 +43,7 @@ export class SubusersComposer {
   }
 
   /** Checks the roles may be given, creates the subuser, then binds the roles (deleting it again if that fails). */
-  async create(actor: Actor, accountId: string, client: ClientContext, body: CreateSubuserBody): Promise<CreatedView> {
+  async create(actor: Actor, accountId: string, client: ClientContext, body: CreateSubuserBody): Promise<CreatedSubuserView> {
     const wanted = toBindings(body.roles, body.applicationIds ?? null);
     await this.bindings.check(actor, accountId, subuser(randomUUID()), wanted);
     const created = await this.rpc.send(Subjects.SubusersCreate, { actor, accountId, client, body });
@@ -53,7 +53,7 @@ export class SubusersComposer {
       await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId: created.id }).catch(() => undefined);
       throw error;
     }
-    return { id: created.id };
+    return { id: created.id, subuserLoginUrl: created.subuserLoginUrl };
   }
 
   async update(actor: Actor, accountId: string, client: ClientContext, subuserId: string, body: UpdateSubuserBody): Promise<SubuserView> {

@@ -1,6 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AcceptedView, CreatedView, CreateSubuserBody, PageQuery, SubuserPageView, SubuserView, UpdateSubuserBody, type Actor } from '#libs/contracts/index.js';
+import {
+  AcceptedView,
+  CreatedSubuserView,
+  CreateSubuserBody,
+  PageQuery,
+  SubuserPageView,
+  SubuserView,
+  UpdateSubuserBody,
+  type Actor,
+} from '#libs/contracts/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
@@ -30,14 +39,14 @@ export class SubusersController {
   @RequirePermission('subusers', 'write')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a subuser: with a password, or an activation mail to its e-mail' })
-  @ApiCreatedResponse({ type: CreatedView })
+  @ApiCreatedResponse({ type: CreatedSubuserView })
   create(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Body() body: CreateSubuserBody,
-  ): Promise<CreatedView> {
+  ): Promise<CreatedSubuserView> {
     return new SubusersComposer(rpc).create(actor, accountId, { ip }, body);
   }
 

@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { conflictOnDuplicate } from '#libs/platform/index.js';
+import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   AcceptedView,
   Actor,
-  CreatedView,
+  CreatedSubuserView,
   CreateSubuserRequest,
   ListSubusersRequest,
   Page,
@@ -16,7 +16,8 @@ import type {
 import { DEFAULT_PAGE_SIZE, Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
-import { accountOfActor } from '../accounts/account-scope.js';
+import { accountOfActor, subuserLoginUrl } from '../accounts/account-scope.js';
+import type { IdentityConfig } from '../identity.config.js';
 import { AuditService, type AuditDetails } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
@@ -46,6 +47,7 @@ export class SubusersService {
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'PUBLIC_WEB_URL'>,
   ) {}
 
   /** A page of the account's subusers, by login. */
@@ -71,8 +73,11 @@ export class SubusersService {
     return toRecord(subuser);
   }
 
-  /** Creates a subuser: with a password (the policy applies) it can sign in at once; otherwise its e-mail gets an activation link. */
-  async create({ actor, accountId, client, body }: CreateSubuserRequest): Promise<CreatedView> {
+  /**
+   * Creates a subuser: with a password (the policy applies) it can sign in at once; otherwise its
+   * e-mail gets an activation link. Answers with the account's subuser login page, where it signs in.
+   */
+  async create({ actor, accountId, client, body }: CreateSubuserRequest): Promise<CreatedSubuserView> {
     const login = body.login.toLowerCase();
     const email = body.email ?? null;
     if (body.password === undefined && email === null) {
@@ -107,7 +112,7 @@ export class SubusersService {
           ip: client.ip,
           details: { login, roles: body.roles, ...(body.applicationIds ? { applicationIds: body.applicationIds } : {}) },
         });
-        return { id: subuser.id };
+        return { id: subuser.id, subuserLoginUrl: subuserLoginUrl(this.config.PUBLIC_WEB_URL, account.slug) };
       })
       .catch(loginTaken);
   }
