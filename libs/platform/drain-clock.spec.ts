@@ -1,10 +1,22 @@
-import { drainTimeLeft, startDrain } from './drain-clock.js';
+import { drainTimeLeft, onDrainStart, startDrain } from './drain-clock.js';
 
 describe('the drain clock of a shutdown', () => {
   it('gives all of the grace before a shutdown, then what is left of it since the first start, shared by every drain', async () => {
     expect(drainTimeLeft(5000)).toBe(5000);
+    let told = 0;
+    let toldAfterStop = 0;
+    onDrainStart(() => (told += 1));
+    const stop = onDrainStart(() => (toldAfterStop += 1));
+    stop();
+    expect(told).toBe(0);
     startDrain(300);
-    startDrain(10_000); // a second signal does not restart it
+    expect(told).toBe(1);
+    expect(toldAfterStop).toBe(0);
+    let late = 0;
+    onDrainStart(() => (late += 1));
+    expect(late).toBe(1);
+    startDrain(10_000); // a second signal does not restart it, nor tell anyone again
+    expect(told).toBe(1);
     const first = drainTimeLeft(5000);
     expect(first).toBeLessThanOrEqual(300);
     await new Promise((resolve) => setTimeout(resolve, 120));

@@ -1,9 +1,27 @@
 /** When the process's drain time ends (ms since the epoch), once a shutdown has begun. */
 let drainEndsAt: number | undefined;
 
-/** Starts the drain clock of a shutdown (the first call counts): every drain after it shares the same `graceMs`. */
+/** What runs the moment a shutdown begins. */
+const drainListeners = new Set<() => void>();
+
+/**
+ * Starts the drain clock of a shutdown (the first call counts): every drain after it shares the
+ * same `graceMs`. Tells the {@link onDrainStart} listeners at once.
+ */
 export function startDrain(graceMs: number): void {
-  drainEndsAt ??= Date.now() + graceMs;
+  if (drainEndsAt !== undefined) return;
+  drainEndsAt = Date.now() + graceMs;
+  for (const listener of drainListeners) listener();
+}
+
+/**
+ * Runs `listener` the moment a shutdown begins (at once if it has): for work that should stop
+ * taking more before the service's own shutdown hooks run. Returns what stops listening.
+ */
+export function onDrainStart(listener: () => void): () => void {
+  if (drainEndsAt !== undefined) listener();
+  drainListeners.add(listener);
+  return () => drainListeners.delete(listener);
 }
 
 /**

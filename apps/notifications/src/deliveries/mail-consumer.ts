@@ -2,7 +2,18 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { EVENTS_STREAM, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contracts/index.js';
-import { backoffMs, CONFIG, drainTimeLeft, ensureEventsStream, LOGGER, NATS_LINK, settlesWithin, Slots, type NatsLink } from '#libs/platform/index.js';
+import {
+  backoffMs,
+  CONFIG,
+  drainTimeLeft,
+  ensureEventsStream,
+  LOGGER,
+  NATS_LINK,
+  onDrainStart,
+  settlesWithin,
+  Slots,
+  type NatsLink,
+} from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
 
@@ -29,6 +40,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly inHand = new Set<Promise<void>>();
+  private stopListening: (() => void) | undefined;
   private readonly slots: Slots;
 
   constructor(
@@ -42,6 +54,8 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.running = this.run();
+    // Stops taking mail the moment a shutdown begins, not only once the requests in flight have drained.
+    this.stopListening = onDrainStart(() => void this.stopPulling());
   }
 
   /**
@@ -50,11 +64,16 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
    * see drainTimeLeft): a mail still with SMTP after that is left to its lease (see docs).
    */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    await this.messages?.close().catch(() => undefined);
+    this.stopListening?.();
+    await this.stopPulling();
     await this.running;
     await settlesWithin(Promise.allSettled([...this.inHand]), drainTimeLeft(this.config.SHUTDOWN_GRACE_MS));
     if (this.inHand.size > 0) this.logger.warn({ inHand: this.inHand.size }, 'Stopped with mails still in the hands of SMTP');
+  }
+
+  private async stopPulling(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
   }
 
   /** The consumer's configuration: explicit acks, unlimited deliveries (the delivery record counts attempts). */
