@@ -133,6 +133,28 @@ describe('a subuser with an e-mail and no password: activation mail', () => {
     await subuserLogin('acme', 'night-shift', SUBUSER_PASSWORD).expect(200);
   });
 
+  it('re-sends a pending invitation: the old link stops working, the new one works; an active subuser gets 409', async () => {
+    const id = await createSubuser(acme, { login: 'late-shift', email: 'late@acme.test', roles: ['Developer'] });
+    const first = linkToken(await people.nthMail('late@acme.test'), '/login/acme/activate');
+    await people.http
+      .post(`${subusers(acme)}/${id}/invitation`)
+      .set(bearer(acme.accessToken))
+      .expect(202);
+    const second = linkToken(await people.nthMail('late@acme.test', () => true, 2), '/login/acme/activate');
+    expect(second).not.toBe(first);
+    expect((await people.http.post('/v1/auth/activate').send({ token: first, password: SUBUSER_PASSWORD }).expect(400)).body.code).toBe('INVALID_TOKEN');
+    await people.http.post('/v1/auth/activate').send({ token: second, password: SUBUSER_PASSWORD }).expect(204);
+    await subuserLogin('acme', 'late-shift', SUBUSER_PASSWORD).expect(200);
+    expect(
+      (
+        await people.http
+          .post(`${subusers(acme)}/${id}/invitation`)
+          .set(bearer(acme.accessToken))
+          .expect(409)
+      ).body.code,
+    ).toBe('CONFLICT');
+  });
+
   it('sends a reset link to its e-mail on request (same 202 for unknown logins)', async () => {
     const known = await people.http.post('/v1/auth/subuser-password-reset').send({ account: 'acme', login: 'night-shift' }).expect(202);
     const unknown = await people.http.post('/v1/auth/subuser-password-reset').send({ account: 'acme', login: 'nobody-here' }).expect(202);
@@ -157,7 +179,7 @@ describe('editing and deleting subusers', () => {
 
   it('limits roles to applications and lists them', async () => {
     const page = await people.http.get(subusers(acme)).set(bearer(acme.accessToken)).expect(200);
-    expect(page.body.items.map((item: { login: string }) => item.login)).toEqual(['dev-x', 'night-shift', 'support-1']);
+    expect(page.body.items.map((item: { login: string }) => item.login)).toEqual(['dev-x', 'late-shift', 'night-shift', 'support-1']);
     expect(page.body.items[0]).toMatchObject({ roles: ['Developer'], applicationIds: [appX] });
   });
 

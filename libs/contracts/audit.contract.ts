@@ -30,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'subuser.updated',
   'subuser.deleted',
   'subuser.activated',
+  'subuser.invitation-resent',
 ] as const;
 
 /** One of {@link AUDIT_ACTIONS}. */

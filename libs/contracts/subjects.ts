@@ -159,6 +159,8 @@ export const Subjects = {
   SubusersRemove: 'identity.subusers.remove',
   /** An admin has the reset mail sent to a subuser's e-mail. */
   SubusersPasswordReset: 'identity.subusers.password-reset',
+  /** Send a pending subuser a new activation link (the previous one stops working). */
+  SubusersInvitationResend: 'identity.subusers.invitation.resend',
   /** An admin ends every session of a subuser. */
   SubusersSessionsEnd: 'identity.subusers.sessions.end',
   /** The audit trail of an account. */
@@ -225,6 +227,7 @@ export interface RpcContracts {
   [Subjects.SubusersUpdate]: { request: UpdateSubuserRequest; response: SubuserRecord };
   [Subjects.SubusersRemove]: { request: SubuserRequest; response: { removed: true } };
   [Subjects.SubusersPasswordReset]: { request: SubuserRequest; response: AcceptedView };
+  [Subjects.SubusersInvitationResend]: { request: SubuserRequest; response: AcceptedView };
   [Subjects.SubusersSessionsEnd]: { request: SubuserRequest; response: { ended: number } };
   [Subjects.AuditList]: { request: ListAuditEventsRequest; response: Page<AuditEventView> };
   [Subjects.AccessHealth]: { request: Record<string, never>; response: HealthView };

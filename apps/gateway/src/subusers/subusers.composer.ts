@@ -79,6 +79,13 @@ export class SubusersComposer {
     return this.rpc.send(Subjects.SubusersPasswordReset, { actor, accountId, client, subuserId });
   }
 
+  /** A new activation link for a pending subuser, once the actor may manage it (no escalation). */
+  async resendInvitation(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<AcceptedView> {
+    await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+    await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
+    return this.rpc.send(Subjects.SubusersInvitationResend, { actor, accountId, client, subuserId });
+  }
+
   async endSessions(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<{ ended: number }> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));

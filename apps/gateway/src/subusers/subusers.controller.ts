@@ -94,6 +94,21 @@ export class SubusersController {
     return new SubusersComposer(rpc).remove(actor, accountId, { ip }, subuserId);
   }
 
+  @Post(':subuserId/invitation')
+  @RequirePermission('subusers', 'write')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a pending subuser a new activation link (the previous one stops working)' })
+  @ApiAcceptedResponse({ type: AcceptedView })
+  resendInvitation(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Param('subuserId', new IdParam('Subuser')) subuserId: string,
+  ): Promise<AcceptedView> {
+    return new SubusersComposer(rpc).resendInvitation(actor, accountId, { ip }, subuserId);
+  }
+
   @Post(':subuserId/password-reset')
   @RequirePermission('subusers', 'write')
   @HttpCode(202)

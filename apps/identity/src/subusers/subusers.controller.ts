@@ -38,6 +38,11 @@ export class SubusersController {
     return this.subusers.sendPasswordReset(request);
   }
 
+  @MessagePattern(Subjects.SubusersInvitationResend)
+  resendInvitation(@Payload() request: SubuserRequest): Promise<RpcResponse<typeof Subjects.SubusersInvitationResend>> {
+    return this.subusers.resendInvitation(request);
+  }
+
   @MessagePattern(Subjects.SubusersSessionsEnd)
   endSessions(@Payload() request: SubuserRequest): Promise<RpcResponse<typeof Subjects.SubusersSessionsEnd>> {
     return this.subusers.endSessions(request);

@@ -190,6 +190,23 @@ export class SubusersService {
     return this.resets.sendByAdmin(actor, accountId, profile, client.ip);
   }
 
+  /** Sends a pending subuser a new activation link to its e-mail; the previous link stops working (R4). */
+  async resendInvitation({ actor, accountId, subuserId, client }: SubuserRequest): Promise<AcceptedView> {
+    await this.transactions.run(async (unit) => {
+      const { account, subuser } = await this.target(unit.manager, actor, accountId, subuserId);
+      if (subuser.status !== 'pending' || subuser.email === null) throw new DomainError(ErrorCode.Conflict, 'This subuser has already activated its access');
+      await this.invite(unit, account, subuser);
+      await this.audit.record(unit.manager, {
+        accountIds: [accountId],
+        action: 'subuser.invitation-resent',
+        actor: principalOf(actor),
+        target: { type: 'subuser', id: subuserId },
+        ip: client.ip,
+      });
+    });
+    return { accepted: true };
+  }
+
   /** An admin ends every session of a subuser. */
   async endSessions({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ ended: number }> {
     return this.transactions.run(async (unit) => {
