@@ -155,6 +155,28 @@ describe('a subuser with an e-mail and no password: activation mail', () => {
     ).toBe('CONFLICT');
   });
 
+  it('does not re-send an invitation to an inactive subuser, nor to one whose e-mail was taken away', async () => {
+    const resend = (id: string) =>
+      people.http
+        .post(`${subusers(acme)}/${id}/invitation`)
+        .set(bearer(acme.accessToken))
+        .expect(409);
+    const inactive = await createSubuser(acme, { login: 'off-shift', email: 'off@acme.test', roles: ['Developer'] });
+    await people.http
+      .patch(`${subusers(acme)}/${inactive}`)
+      .set(bearer(acme.accessToken))
+      .send({ active: false })
+      .expect(200);
+    expect((await resend(inactive)).body.details).toEqual({ field: 'active' });
+    const noEmail = await createSubuser(acme, { login: 'no-mail', email: 'no-mail@acme.test', roles: ['Developer'] });
+    await people.http
+      .patch(`${subusers(acme)}/${noEmail}`)
+      .set(bearer(acme.accessToken))
+      .send({ email: null })
+      .expect(200);
+    expect((await resend(noEmail)).body.details).toEqual({ field: 'email' });
+  });
+
   it('sends a reset link to its e-mail on request (same 202 for unknown logins)', async () => {
     const known = await people.http.post('/v1/auth/subuser-password-reset').send({ account: 'acme', login: 'night-shift' }).expect(202);
     const unknown = await people.http.post('/v1/auth/subuser-password-reset').send({ account: 'acme', login: 'nobody-here' }).expect(202);
@@ -179,7 +201,7 @@ describe('editing and deleting subusers', () => {
 
   it('limits roles to applications and lists them', async () => {
     const page = await people.http.get(subusers(acme)).set(bearer(acme.accessToken)).expect(200);
-    expect(page.body.items.map((item: { login: string }) => item.login)).toEqual(['dev-x', 'late-shift', 'night-shift', 'support-1']);
+    expect(page.body.items.map((item: { login: string }) => item.login)).toEqual(['dev-x', 'late-shift', 'night-shift', 'no-mail', 'off-shift', 'support-1']);
     expect(page.body.items[0]).toMatchObject({ roles: ['Developer'], applicationIds: [appX] });
   });
 

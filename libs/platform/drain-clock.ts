@@ -11,7 +11,13 @@ const drainListeners = new Set<() => void>();
 export function startDrain(graceMs: number): void {
   if (drainEndsAt !== undefined) return;
   drainEndsAt = Date.now() + graceMs;
-  for (const listener of drainListeners) listener();
+  for (const listener of drainListeners) {
+    try {
+      listener();
+    } catch {
+      // A listener that fails must not stop the shutdown; the service's own hooks still run.
+    }
+  }
 }
 
 /**

@@ -193,8 +193,11 @@ export class SubusersService {
   /** Sends a pending subuser a new activation link to its e-mail; the previous link stops working (R4). */
   async resendInvitation({ actor, accountId, subuserId, client }: SubuserRequest): Promise<AcceptedView> {
     await this.transactions.run(async (unit) => {
-      const { account, subuser } = await this.target(unit.manager, actor, accountId, subuserId);
-      if (subuser.status !== 'pending' || subuser.email === null) throw new DomainError(ErrorCode.Conflict, 'This subuser has already activated its access');
+      // Locked: an activation, a new password or e-mail, a deactivation or another re-send waits for this one, or this for it.
+      const { account, subuser } = await this.target(unit.manager, actor, accountId, subuserId, 'lock');
+      if (subuser.status !== 'pending') throw new DomainError(ErrorCode.Conflict, 'This subuser has already activated its access');
+      if (!subuser.active) throw new DomainError(ErrorCode.Conflict, 'This subuser is inactive', { field: 'active' });
+      if (subuser.email === null) throw new DomainError(ErrorCode.Conflict, 'This subuser has no e-mail to send a link to', { field: 'email' });
       await this.invite(unit, account, subuser);
       await this.audit.record(unit.manager, {
         accountIds: [accountId],
@@ -215,9 +218,12 @@ export class SubusersService {
     });
   }
 
-  private async target(manager: EntityManager, actor: Actor, accountId: string, subuserId: string) {
+  private async target(manager: EntityManager, actor: Actor, accountId: string, subuserId: string, lock?: 'lock') {
     const account = await accountOfActor(manager, actor, accountId);
-    const subuser = await manager.findOneBy(SubuserEntity, { id: subuserId, accountId });
+    const subuser = await manager.findOne(SubuserEntity, {
+      where: { id: subuserId, accountId },
+      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
+    });
     if (!subuser) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
     return { account, subuser };
   }
