@@ -7,6 +7,8 @@ export class AccountEntity {
   @Column('text') name: string;
   @Column('text') slug: string;
   @Column('uuid', { name: 'owner_user_id' }) ownerUserId: string;
+  /** How many times the account changed hands (each hand-over's event carries it). */
+  @Column('integer', { name: 'owner_version', default: 0 }) ownerVersion: number;
   @Column('text') locale: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

@@ -68,10 +68,9 @@ export class AccountsService {
         throw new DomainError(ErrorCode.Forbidden, 'Only the owner of the account can hand it over');
       if (body.userId === current.ownerUserId) throw new DomainError(ErrorCode.Conflict, 'This person owns the account already', { field: 'userId' });
       await assertCanOwn(manager, accountId, body.userId);
-      await manager.query(`UPDATE accounts SET owner_user_id = $2, owner_version = owner_version + 1 WHERE id = $1`, [accountId, body.userId]);
-      const [{ owner_version: ownerVersion }] = await manager.query<Array<{ owner_version: number }>>(`SELECT owner_version FROM accounts WHERE id = $1`, [
-        accountId,
-      ]);
+      // The row is locked: its version is current, and no other hand-over can raise it meanwhile.
+      const ownerVersion = current.ownerVersion + 1;
+      await manager.update(AccountEntity, { id: accountId }, { ownerUserId: body.userId, ownerVersion });
       const transfer = { accountId, fromUserId: current.ownerUserId, toUserId: body.userId, previousOwnerRole: body.previousOwnerRole, ownerVersion };
       await this.outbox.add(manager, Events.OwnershipTransferred, accountId, transfer);
       await this.audit.record(manager, {
@@ -82,7 +81,7 @@ export class AccountsService {
         ip: client.ip,
         details: { previousOwner: current.ownerUserId, previousOwnerRole: body.previousOwnerRole },
       });
-      return { ...current, ownerUserId: body.userId };
+      return { ...current, ownerUserId: body.userId, ownerVersion };
     });
     this.relay.nudge();
     return this.view(account);
