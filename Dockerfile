@@ -46,7 +46,7 @@ ENV PORTICO_SERVICE=${SERVICE}
 # The "node" user of the official image, by number so that Kubernetes can
 # check runAsNonRoot.
 USER 1000:1000
-EXPOSE 3000 8081
+EXPOSE 3000 8081 9464
 
 # tini forwards SIGTERM to node (which drains, see SHUTDOWN_GRACE_MS) and
 # reaps zombies. `exec` makes node replace the shell, so it gets the signal.

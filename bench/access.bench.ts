@@ -218,13 +218,13 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
     // Unmeasured first (in start): the generator's new connections, and the heap the full load left in the gateway.
     const generator = await routedLoad(halfLoad.ratePerSecond);
     try {
-      const serverSideBefore = await durationBuckets(client, routedPath.split('?')[0]);
+      const serverSideBefore = await durationBuckets(system.metricsUrl, routedPath.split('?')[0]);
       const gatewayCpuBefore = cpuSecondsOf(processes.gateway);
       const run = await withWakeupProbe(() => generator.measure());
       // Requests one at a time cost the gateway more than when many share each system call: how busy "half" load kept it.
       const gatewayBusy = (cpuSecondsOf(processes.gateway) - gatewayCpuBefore) / (halfLoad.durationMs / 1000);
       // The gateway's own histogram over the same requests: what it spent from its metrics middleware to the answer.
-      const metricsAfter = (await client.get('/metrics')).body;
+      const metricsAfter = await metricsText(system.metricsUrl);
       const serverSide = bucketDifference(bucketsIn(metricsAfter, routedPath.split('?')[0]), serverSideBefore);
       return { ...run, gatewayBusy, within25ms: serverSide.within(0.025), eventLoopLag: eventLoopLagIn(metricsAfter) };
     } finally {
@@ -389,8 +389,13 @@ function startEcho(system: TestSystem, port: number, env: Record<string, string>
 }
 
 /** The gateway's request-duration histogram for one route: cumulative counts by upper bound (seconds). */
-async function durationBuckets(client: ReturnType<typeof keepAliveClient>, routeSuffix: string): Promise<Map<number, number>> {
-  return bucketsIn((await client.get('/metrics')).body, routeSuffix);
+async function durationBuckets(metricsUrl: string, routeSuffix: string): Promise<Map<number, number>> {
+  return bucketsIn(await metricsText(metricsUrl), routeSuffix);
+}
+
+/** The gateway's Prometheus text, from its metrics port. */
+async function metricsText(metricsUrl: string): Promise<string> {
+  return (await fetch(metricsUrl)).text();
 }
 
 /** The gateway's event-loop delay since the previous /metrics reading (prom-client resets it on each): p99 and max, in ms. */

@@ -8,6 +8,7 @@ const env = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/portico',
   NATS_URL: 'nats://127.0.0.1:4222',
   GATEWAY_PORT: '3000',
+  METRICS_PORT: '9464',
   PUBLIC_WEB_URL: 'http://localhost:5173',
   CORS_ORIGINS: 'http://localhost:5173',
   ...process.env,
@@ -100,6 +101,7 @@ function banner() {
     `  API          ${base}`,
     `  API docs     ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
     `  Readiness    ${base}/health/ready`,
+    `  Metrics      ${env.METRICS_PORT === '0' ? 'off' : `http://localhost:${env.METRICS_PORT}/metrics`}`,
     useCatcher
       ? `  Mail         http://localhost:${catcherPorts.web}/   (SMTP catcher on port ${catcherPorts.smtp})`
       : `  Mail         sent to ${env.SMTP_URL}`,

@@ -315,12 +315,16 @@ describe('bad input gets a clear 4xx', () => {
 });
 
 describe('operations', () => {
-  it('serves liveness, readiness, metrics and the OpenAPI description', async () => {
+  it('serves liveness, readiness, the OpenAPI description, and metrics on a port of their own', async () => {
     await request(system.url).get('/health/live').expect(200);
     const ready = await request(system.url).get('/health/ready').expect(200);
     expect(ready.body.services).toMatchObject({ identity: { ready: true }, access: { ready: true }, notifications: { ready: true } });
-    const metrics = await request(system.url).get('/metrics').expect(200);
-    expect(metrics.text).toContain('portico_http_request_duration_seconds');
+    const metrics = await fetch(system.metricsUrl);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('portico_http_request_duration_seconds');
+    // Not on the API port, which the Ingress exposes; nothing but GET /metrics on the metrics port.
+    await request(system.url).get('/metrics').expect(404);
+    expect((await fetch(system.metricsUrl.replace('/metrics', '/health/ready'))).status).toBe(404);
     const openapi = await request(system.url).get('/openapi.json').expect(200);
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/accounts', '/v1/auth/login', '/v1/me']));
     await request(system.url).get('/docs').expect(200);

@@ -36,6 +36,8 @@ export class TestSystem {
   private readonly processes = new Map<string, ChildProcess>();
   private smtpPort = 0;
   gatewayPort = 0;
+  /** The port of the gateway's Prometheus /metrics server. */
+  metricsPort = 0;
 
   constructor(private readonly options: SystemOptions = {}) {}
 
@@ -44,10 +46,17 @@ export class TestSystem {
     return `http://127.0.0.1:${this.gatewayPort}`;
   }
 
+  /** The gateway's Prometheus metrics URL (a port of its own, apart from the API). */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
+  }
+
   /** Starts everything and waits until `/health/ready` answers 200. */
   async start(): Promise<void> {
     await Promise.all([this.nats.start(), this.database.create(), this.mail.start().then((port) => (this.smtpPort = port))]);
     this.gatewayPort = await freePort();
+    do this.metricsPort = await freePort();
+    while (this.metricsPort === this.gatewayPort);
     for (const service of this.options.services ?? SERVICES) this.startService(service);
     await this.waitUntil(this.options.waitFor === 'live' ? '/health/live' : '/health/ready');
   }
@@ -56,7 +65,8 @@ export class TestSystem {
   startService(name: string, env: Record<string, string> = {}): ChildProcess {
     const service = name.split('#')[0];
     const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), distPath(`apps/${service}/src/main.js`)], {
-      env: { ...this.env(), ...env },
+      // A second replica shares the host: its metrics server stays off unless given a port.
+      env: { ...this.env(), ...(name === service ? {} : { METRICS_PORT: '0' }), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
@@ -120,6 +130,7 @@ export class TestSystem {
       MAIL_FROM: 'Portico Test <no-reply@portico.test>',
       PUBLIC_WEB_URL: TEST_WEB_URL,
       GATEWAY_PORT: String(this.gatewayPort),
+      METRICS_PORT: String(this.metricsPort),
       GATEWAY_HOST: '127.0.0.1',
       HEALTH_PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',

@@ -454,10 +454,16 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
 
       const ingress = applying.flatMap((p) => p.spec!.ingress ?? []);
       if (component === 'gateway') {
-        const from = [...np.ingressFrom, ...(np.metricsFrom ?? [])];
-        expect(ingress).toEqual([{ from, ports: [{ port: 'http', protocol: 'TCP' }] }]);
-        const named = podSpec(w).containers[0].ports.map((p: Obj) => p.name);
-        expect(named).toContain('http');
+        // The API port to the ingress controller; the metrics port (never the API's) to the scraper.
+        const rules = [
+          ...(np.ingressFrom.length ? [{ from: np.ingressFrom, ports: [{ port: 'http', protocol: 'TCP' }] }] : []),
+          ...(np.metricsFrom?.length ? [{ from: np.metricsFrom, ports: [{ port: 'metrics', protocol: 'TCP' }] }] : []),
+        ];
+        expect(ingress).toEqual(rules);
+        const container = podSpec(w).containers[0];
+        expect(container.ports.map((p: Obj) => p.name)).toEqual(expect.arrayContaining(['http', 'metrics']));
+        const metricsPort = container.ports.find((p: Obj) => p.name === 'metrics').containerPort;
+        expect(envValue(container, 'METRICS_PORT', byKind(objs, 'ConfigMap'))).toBe(String(metricsPort));
       } else {
         expect({ component, ingress }).toEqual({ component, ingress: [] });
       }

@@ -6,6 +6,7 @@ export const gatewayEnv = {
   ...commonEnv,
   GATEWAY_PORT: integer('HTTP port of the API', 0, 65535, 3000),
   GATEWAY_HOST: text('Address the API listens on', '0.0.0.0'),
+  METRICS_PORT: integer('Port of the Prometheus /metrics server, apart from the API (same address as the API; 0: off)', 0, 65535, 9464),
   CORS_ORIGINS: list('Origins allowed by CORS, comma-separated ("*" for any; empty: CORS off)'),
   BODY_LIMIT: byteSize('Largest accepted request body: bytes, or a number with kb or mb (1kb..10mb)', '100kb'),
   TRUST_PROXY: trustedProxies(

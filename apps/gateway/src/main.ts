@@ -2,15 +2,18 @@ import 'reflect-metadata';
 import { loadConfigOrExit, onShutdownSignal, openRuntime } from '#libs/platform/index.js';
 import { createGatewayApp } from './gateway.app.js';
 import { gatewayEnv } from './gateway.config.js';
+import { startMetricsServer } from './operations/metrics-server.js';
 
 const config = loadConfigOrExit('gateway', gatewayEnv);
 const runtime = await openRuntime('gateway', { ...config, HEALTH_PORT: 0 });
 const app = await createGatewayApp(config, runtime);
 await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
-runtime.logger.info({ url: await app.getUrl() }, 'gateway is listening');
+const metricsServer = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, config.GATEWAY_HOST) : undefined;
+runtime.logger.info({ url: await app.getUrl(), metricsPort: config.METRICS_PORT }, 'gateway is listening');
 onShutdownSignal(
   runtime.logger,
   async () => {
+    metricsServer?.close();
     await app.close();
     await runtime.link.close();
   },

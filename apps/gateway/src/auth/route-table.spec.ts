@@ -18,7 +18,6 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/subuser-password-reset',
   'GET /health/live',
   'GET /health/ready',
-  'GET /metrics',
   'GET /.well-known/jwks.json',
 ];
 

@@ -1,5 +1,5 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Subjects, type HealthView, type JwksView } from '#libs/contracts/index.js';
 import { CONFIG, NATS_LINK, type NatsLink, type RpcSender } from '#libs/platform/index.js';
@@ -7,7 +7,6 @@ import { Rpc } from '../auth/current-actor.decorator.js';
 import { KeyRing } from '../auth/key-ring.service.js';
 import { Public } from '../auth/route-policy.js';
 import type { GatewayConfig } from '../gateway.config.js';
-import { metricsRegistry } from './metrics.js';
 
 const SERVICE_HEALTH_SUBJECTS = {
   identity: Subjects.IdentityHealth,
@@ -15,7 +14,7 @@ const SERVICE_HEALTH_SUBJECTS = {
   notifications: Subjects.NotificationsHealth,
 } as const;
 
-/** Probes, metrics and the public key set. */
+/** Probes and the public key set (metrics have a port of their own: see metrics-server.ts). */
 @ApiTags('operations')
 @Controller()
 export class OperationsController {
@@ -45,14 +44,6 @@ export class OperationsController {
     const ready = this.link.isUp() && Object.values(services).every((service) => service.ready);
     response.status(ready ? 200 : 503);
     return { ready, services };
-  }
-
-  @Get('metrics')
-  @Public()
-  @Header('content-type', 'text/plain; version=0.0.4')
-  @ApiExcludeEndpoint()
-  metrics(): Promise<string> {
-    return metricsRegistry.metrics();
   }
 
   @Get('.well-known/jwks.json')
