@@ -68,7 +68,9 @@ export class AuthService {
     await this.transactions.run(async (unit) => {
       const token = await this.tokens.consume(unit.manager, body.token, 'activation');
       const profile = await loadProfile(unit.manager, token.owner);
-      if (!profile) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+      // Every path that sets a password voids the links; the status check is a second guard, so that a live
+      // activation link can never replace the password of someone already active.
+      if (profile?.status !== 'pending') throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
       this.passwords.assertAcceptable(profile, body.password);
       const passwordHash = await this.hasher.hash(body.password);
       await unit.manager.update(token.owner.type === 'user' ? UserEntity : SubuserEntity, { id: token.owner.id }, { passwordHash, status: 'active' });

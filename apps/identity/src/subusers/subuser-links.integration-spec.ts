@@ -63,4 +63,14 @@ describe("a subuser's outstanding links", () => {
     await active.edit({ active: false });
     await expect(confirmReset(reset)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });
+
+  it('cannot activate someone already active, even should a path that set the password have left the link alive', async () => {
+    const subuser = await subuserWith('pending');
+    const token = await services.lastLinkToken(Events.SubuserInvited, subuser.id);
+    // Forged: no path of the service leaves a link alive once the password is set.
+    await db.dataSource.query(`UPDATE subusers SET status = 'active', password_hash = 'fake:${PASSWORD}' WHERE id = $1`, [subuser.id]);
+    await expect(activate(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const [{ password_hash }] = await db.dataSource.query(`SELECT password_hash FROM subusers WHERE id = $1`, [subuser.id]);
+    expect(password_hash).toBe(`fake:${PASSWORD}`);
+  });
 });
