@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { SHUTDOWN_CLOSE_MARGIN_MS } from '#libs/platform/service-runner.js';
 
 // ---------------------------------------------------------------------------
 // Setup
@@ -322,7 +323,7 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(SERVICES)('%s: preStop hook and a grace period longer than preStop + drain', (svc) => {
+  it.each(SERVICES)('%s: preStop hook and a grace period covering preStop + drain + the 5 s close margin', (svc) => {
     const spec = podSpec(deploymentOf(objs, svc));
     const c = spec.containers[0];
     const cmd: string[] = c.lifecycle?.preStop?.exec?.command ?? [];
@@ -331,7 +332,7 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     const drainMs = Number(envValue(c, 'SHUTDOWN_GRACE_MS', byKind(objs, 'ConfigMap')));
     expect(Number.isFinite(drainMs)).toBe(true);
     expect(drainMs).toBeGreaterThan(0);
-    expect(spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(preStopMs + drainMs);
+    expect(spec.terminationGracePeriodSeconds * 1000).toBeGreaterThanOrEqual(preStopMs + drainMs + SHUTDOWN_CLOSE_MARGIN_MS);
   });
 
   it('every pod runs with the restricted security context', () => {
@@ -634,7 +635,13 @@ describe('values the chart refuses', () => {
       'a grace period shorter than preStop + drain',
       ['shutdown.terminationGracePeriodSeconds=12', 'shutdown.drainMs=10000', 'shutdown.preStopSleepSeconds=5'],
       'template',
-      /terminationGracePeriodSeconds.*must be longer/,
+      /terminationGracePeriodSeconds.*must be at least/,
+    ],
+    [
+      'a grace period that leaves no time to close connections after the drain',
+      ['shutdown.terminationGracePeriodSeconds=19', 'shutdown.drainMs=10000', 'shutdown.preStopSleepSeconds=5'],
+      'template',
+      /terminationGracePeriodSeconds \(19s\) must be at least .*\(20000ms\)/,
     ],
     [
       'both NATS user/password and a creds file',
