@@ -453,7 +453,7 @@ function decisionInProcess(): BenchResult[] {
       }
     }
     bindings += snapshotBindings.length;
-    snapshots.push({ accountId, version: 1, ownerId: uuid(a, 5), roles, bindings: snapshotBindings, applications });
+    snapshots.push({ accountId, version: 1, ownerId: uuid(a, 5), roles, bindings: snapshotBindings, applications, inactive: [] });
   }
   for (const snapshot of snapshots) store.replaceAccount(snapshot);
   const heap = process.memoryUsage().heapUsed - before;

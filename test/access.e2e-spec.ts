@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import request from 'supertest';
+import { eventually } from '#libs/testing/eventually.js';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { TestSystem } from '#libs/testing/system.js';
@@ -87,6 +88,24 @@ describe('the catalogue and roles', () => {
       .expect(400);
     expect(unknown.body.message).toContain('spaceships:fly');
     await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name: 'Nothing' }).expect(400);
+  });
+
+  it('refuses a role name of null (400, not a NOT NULL failure), at the gateway and in access itself', async () => {
+    const role = await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name: 'Null check', grants: [] }).expect(201);
+    const path = `/v1/accounts/${acme.accountId}/roles/${role.body.id}`;
+    const response = await request(system.url).patch(path).set(as(acme)).send({ name: null }).expect(400);
+    expect(response.body.message).toEqual(expect.stringContaining('name'));
+    const reply = await nats.send('access.roles.update', {
+      actor: { type: 'user', id: acme.userId },
+      accountId: acme.accountId,
+      roleId: role.body.id,
+      body: { name: null },
+    });
+    expect(reply.err).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('name') });
+    // Clearing the description with null is still allowed.
+    await request(system.url).patch(path).set(as(acme)).send({ description: null }).expect(200);
+    const roles = await request(system.url).get(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).expect(200);
+    expect(roles.body).toContainEqual(expect.objectContaining({ id: role.body.id, name: 'Null check', description: null }));
   });
 
   it.each(['constructor', '__proto__', 'toString'])('refuses a grant of the section "%s" as unknown (400)', async (section) => {
@@ -366,6 +385,56 @@ describe('no escalation and the owner rules', () => {
     expect(await grantedSections()).toEqual(['applications', 'control_panel']);
     await request(system.url).patch(role).set(as(acme)).send({ grants: [] }).expect(200);
     expect(await grantedSections()).toEqual([]);
+  });
+});
+
+describe('a deactivated principal is refused by access itself, for every internal service (S3)', () => {
+  let dormant: Owner;
+  const check = async (principal: { type: string; id: string }) => {
+    const reply = await nats.send('access.check', { principal, accountId: dormant.accountId, section: 'billing', action: 'read' });
+    if (reply.err) throw new Error(JSON.stringify(reply.err));
+    return reply.response as { allowed: boolean; reason: string };
+  };
+  /** Waits (bounded) until access has applied identity's event and answers with `reason`. */
+  const until = (principal: { type: string; id: string }, reason: string) =>
+    eventually(`access.check to answer ${reason}`, async () => (await check(principal)).reason === reason, 15_000);
+  const setActive = (path: string, active: boolean) => request(system.url).patch(path).set(as(dormant)).send({ active }).expect(200);
+
+  beforeAll(async () => {
+    dormant = await signUp('dormant');
+  });
+
+  it('refuses a deactivated member everything in the account once identity tells it; reactivated, allowed again', async () => {
+    const userId = await people.invite(dormant, { email: 'dora@dormant.test', role: 'Admin' });
+    const member = { type: 'user', id: userId };
+    expect(await check(member)).toEqual({ allowed: true, reason: 'granted' });
+    await setActive(`/v1/accounts/${dormant.accountId}/users/${userId}`, false);
+    await until(member, 'inactive');
+    expect(await check(member)).toEqual({ allowed: false, reason: 'inactive' });
+    const asked = { principal: member, accountId: dormant.accountId };
+    const batch = await nats.send('access.check.batch', { checks: [{ ...asked, section: 'portico.members', action: 'read' }] });
+    expect(batch.response).toEqual([{ allowed: false, reason: 'inactive' }]);
+    expect((await nats.send('access.applications.allowed', { ...asked, section: 'scenarios', action: 'read' })).response).toEqual({
+      all: false,
+      applicationIds: [],
+    });
+    expect((await nats.send('access.permissions.effective', asked)).response).toEqual({ owner: false, grants: [], system: [] });
+    await setActive(`/v1/accounts/${dormant.accountId}/users/${userId}`, true);
+    await until(member, 'granted');
+  });
+
+  it('refuses a deactivated subuser everything in the account once identity tells it; reactivated, allowed again', async () => {
+    const created = await request(system.url)
+      .post(`/v1/accounts/${dormant.accountId}/subusers`)
+      .set(as(dormant))
+      .send({ login: 'night-desk', password: 'amber lantern over still water', roles: ['Accountant'] })
+      .expect(201);
+    const subuser = { type: 'subuser', id: (created.body as { id: string }).id };
+    expect(await check(subuser)).toEqual({ allowed: true, reason: 'granted' });
+    await setActive(`/v1/accounts/${dormant.accountId}/subusers/${subuser.id}`, false);
+    await until(subuser, 'inactive');
+    await setActive(`/v1/accounts/${dormant.accountId}/subusers/${subuser.id}`, true);
+    await until(subuser, 'granted');
   });
 });
 

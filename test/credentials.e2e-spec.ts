@@ -1,9 +1,10 @@
 import { eventually } from '#libs/testing/eventually.js';
+import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
-// Debug logging, so that the test of P6 reads everything the services write.
-const system = new TestSystem({ env: { TRUST_PROXY: 'true', LOG_LEVEL: 'debug' } });
+// Debug logging, so that the test of P6 reads everything the services write; 3 sign-ups an address, for the test of that limit.
+const system = new TestSystem({ env: { TRUST_PROXY: 'true', LOG_LEVEL: 'debug', SIGNUP_ADDRESS_LIMIT: '3' } });
 const people = new People(system);
 const TRICKY = 'Tricky Pass Phrase With Trailing Space ';
 
@@ -268,5 +269,46 @@ describe('reset by mail (R1-R7, B2, B3)', () => {
       .expect(400);
     expect(create.body.message).toContain('password');
     await people.http.patch(`/v1/accounts/${acme.accountId}/users/${user.userId}`).set(bearer(acme.accessToken)).send({ password: NEW_PASSWORD }).expect(400);
+  });
+});
+
+describe('open sign-up is throttled per client address', () => {
+  it('lets SIGNUP_ADDRESS_LIMIT sign-ups from one address through, then answers 429 with Retry-After and creates nothing; other addresses still sign up', async () => {
+    const address = from();
+    const signUp = (slug: string, client = address) =>
+      people.http
+        .post('/v1/accounts')
+        .set(client)
+        .send({ name: `Account ${slug}`, slug, owner: { firstName: 'Flo', lastName: 'Od', email: `owner@${slug}.test`, phone: '+447700900100' } });
+    for (const slug of ['flood-1', 'flood-2', 'flood-3']) await signUp(slug).expect(201);
+    const refused = await signUp('flood-4').expect(429);
+    expect(refused.body).toMatchObject({ code: 'TOO_MANY_REQUESTS', details: { retryAfterSeconds: expect.any(Number) } });
+    expect(refused.body.details.retryAfterSeconds).toBeGreaterThan(0);
+    expect(refused.headers['retry-after']).toBe(String(refused.body.details.retryAfterSeconds));
+    expect(await system.database.query(`SELECT slug FROM identity.accounts WHERE slug = 'flood-4'`)).toEqual([]);
+    await signUp('flood-5', from()).expect(201);
+  });
+
+  it('counts an IPv6 client by its /64: other addresses of the same /64 share the limit', async () => {
+    const signUp = (slug: string, ip: string) =>
+      people.http
+        .post('/v1/accounts')
+        .set({ 'x-forwarded-for': ip })
+        .send({ name: `Account ${slug}`, slug, owner: { firstName: 'Flo', lastName: 'Od', email: `owner@${slug}.test`, phone: '+447700900100' } });
+    for (const [n, host] of ['1', 'a:b:c', 'ffff:ffff:fffe'].entries()) await signUp(`six-${n}`, `2001:db8:64:1::${host}`).expect(201);
+    await signUp('six-3', '2001:db8:64:1:ffff:ffff:ffff:ffff').expect(429);
+    await signUp('six-4', '2001:db8:64:2::1').expect(201);
+  });
+
+  it('still answers a gateway of the previous release on identity.accounts.create (the bare body, no address: not throttled)', async () => {
+    const nats = await TestNatsRequester.open(system.nats.url);
+    try {
+      for (const slug of ['old-gateway-1', 'old-gateway-2', 'old-gateway-3', 'old-gateway-4']) {
+        const body = { name: `Account ${slug}`, slug, owner: { firstName: 'Old', lastName: 'Gateway', email: `owner@${slug}.test`, phone: '+447700900100' } };
+        expect(await nats.send('identity.accounts.create', body)).toMatchObject({ response: { slug } });
+      }
+    } finally {
+      await nats.close();
+    }
   });
 });

@@ -33,7 +33,7 @@ describe('the gateway with no service behind it', () => {
   });
 
   it('answers 504 when a service takes the request but does not answer in time', async () => {
-    const silent = nats!.subscribe('identity.accounts.create', { queue: 'identity', callback: () => undefined });
+    const silent = nats!.subscribe(Subjects.AccountsSignUp, { queue: 'identity', callback: () => undefined });
     await nats!.flush();
     const response = await request(system.url).post('/v1/accounts').send(account).expect(504);
     expect(response.body.code).toBe('UPSTREAM_TIMEOUT');
@@ -73,7 +73,7 @@ describe('the gateway with no service behind it', () => {
     let status = 0;
     while (Date.now() < deadline && status !== 504) {
       // A silent responder proves the gateway's requests reach NATS again.
-      const silent = nats!.subscribe('identity.accounts.create', { queue: 'identity', callback: () => undefined });
+      const silent = nats!.subscribe(Subjects.AccountsSignUp, { queue: 'identity', callback: () => undefined });
       await nats!.flush();
       status = (await request(system.url).post('/v1/accounts').send(account)).status;
       silent.unsubscribe();

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Events } from '#libs/contracts/index.js';
 import type { NatsLink } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
-import { TestSystem } from '#libs/testing/system.js';
+import { TEST_WEB_URL, TestSystem } from '#libs/testing/system.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
-import { envelope, openLink, publish } from './support/notifications.js';
+import { consumerIdle, envelope, openLink, publish } from './support/notifications.js';
 
 /** Handing an account to another member (ARCHITECTURE: the owner "can transfer ownership"). */
 describe('transferring the ownership of an account', () => {
@@ -17,7 +17,7 @@ describe('transferring the ownership of an account', () => {
   beforeAll(async () => {
     await system.start();
     owner = await people.signUp('handover');
-    admin = await people.member(owner, 'admin@handover.test', 'Admin');
+    admin = await people.member(owner, 'admin@handover.test', 'Admin', { firstName: 'Ada' });
     pendingId = await people.invite(owner, { email: 'pending@handover.test', role: 'Support' });
   });
   afterAll(() => system.stop());
@@ -55,6 +55,7 @@ describe('transferring the ownership of an account', () => {
     expect(handed.body).toMatchObject({ id: owner.accountId, ownerId: admin.userId });
 
     await eventually('access follows the hand-over', async () => (await mayWriteSubusers(admin)) && !(await mayWriteSubusers(owner)));
+    await bothAreMailed();
     const roles = await people.http.get(`/v1/accounts/${owner.accountId}/users/${owner.userId}`).set(bearer(admin.accessToken)).expect(200);
     expect(roles.body).toMatchObject({ owner: false, roles: ['Admin'] });
     await transfer(owner, { userId: owner.userId, previousOwnerRole: 'Admin' }).expect(403);
@@ -66,6 +67,33 @@ describe('transferring the ownership of an account', () => {
       .expect(200);
     expect(audit.body.items).toEqual([expect.objectContaining({ action: 'account.ownership-transferred', actor: { type: 'user', id: owner.userId } })]);
   });
+
+  /** Each person gets their mail about the hand-over: the new owner from whom, the previous one to whom and which role was chosen for them. */
+  async function bothAreMailed(): Promise<void> {
+    const received = await people.nthMail(admin.email, (mail) => mail.subject.includes('you are now the owner'));
+    expect(received.subject).toBe('Portico: you are now the owner of Account handover');
+    expect(received.text).toContain('Olive (owner@handover.test) handed the account Account handover on Portico over to you on ');
+    const notice = await people.nthMail(owner.email, (mail) => mail.subject.includes('you handed'));
+    expect(notice.subject).toBe('Portico: you handed Account handover over to Ada');
+    expect(notice.text).toContain('you handed the account Account handover on Portico over to Ada (admin@handover.test).');
+    expect(notice.text).toContain('Ada is now its owner; you stay a member of it. The role chosen for you at the hand-over was Admin.');
+    expect(notice.links).toContain(`${TEST_WEB_URL}/reset-password`);
+    expect(notice.messageId).not.toBe(received.messageId);
+
+    // Both in the delivery log, under the one event that asked for them (recorded sent just after SMTP took them).
+    type LogLine = { eventId: string; event: string; template: string; recipient: string; status: string };
+    let mails: LogLine[] = [];
+    await eventually('both mails to be logged sent', async () => {
+      const log = await people.http.get(`/v1/accounts/${owner.accountId}/deliveries`).set(bearer(admin.accessToken)).expect(200);
+      mails = (log.body.items as LogLine[]).filter((item) => item.event === Events.OwnershipTransferred);
+      return mails.length === 2 && mails.every((item) => item.status === 'sent');
+    });
+    expect(mails.map(({ template, recipient }) => ({ template, recipient })).sort((a, b) => a.template.localeCompare(b.template))).toEqual([
+      { template: 'ownership-handed-over', recipient: 'owner@handover.test' },
+      { template: 'ownership-received', recipient: 'admin@handover.test' },
+    ]);
+    expect(mails[0].eventId).toBe(mails[1].eventId);
+  }
 
   describe('events of hand-overs arriving late or naming a role deleted since', () => {
     let link: NatsLink;
@@ -80,6 +108,9 @@ describe('transferring the ownership of an account', () => {
         'access applies the event',
         async () => (await system.database.query('SELECT 1 FROM access.applied_events WHERE event_id = $1', [event.id])).length === 1,
       );
+      // Written as before the hand-over mails: notifications acknowledges it without a mail.
+      await consumerIdle(link);
+      expect(await system.database.query('SELECT 1 FROM notifications.deliveries WHERE $1 IN (event_id, source_event_id)', [event.id])).toEqual([]);
     }
     const accessOwner = async () =>
       (await system.database.query<{ user_id: string }>('SELECT user_id FROM access.account_owners WHERE account_id = $1', [owner.accountId]))[0].user_id;

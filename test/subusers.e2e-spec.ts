@@ -190,6 +190,29 @@ describe('a subuser with an e-mail and no password: activation mail', () => {
   });
 });
 
+describe('"Send email" to itself', () => {
+  it('lets a subuser that manages subusers send a reset link to its own e-mail through the admin route (202), as a person may', async () => {
+    const desk = await people.signUp('desk-co');
+    await people.http
+      .post(`/v1/accounts/${desk.accountId}/roles`)
+      .set(bearer(desk.accessToken))
+      .send({ name: 'Desk lead', grants: [{ section: 'subusers', actions: ['read', 'write'] }] })
+      .expect(201);
+    const id = await createSubuser(desk, { login: 'desk-lead', email: 'desk-lead@desk.test', password: SUBUSER_PASSWORD, roles: ['Desk lead'] });
+    const session = await subuserLogin('desk-co', 'desk-lead', SUBUSER_PASSWORD).expect(200);
+    await people.http
+      .post(`${subusers(desk)}/${id}/password-reset`)
+      .set(bearer(session.body.accessToken))
+      .expect(202);
+    const mail = await people.nthMail('desk-lead@desk.test', (m) => m.subject.includes('reset'));
+    await people.http
+      .post('/v1/auth/password-reset/confirm')
+      .send({ token: linkToken(mail, '/login/desk-co/reset-password'), password: NEW_PASSWORD })
+      .expect(204);
+    await subuserLogin('desk-co', 'desk-lead', NEW_PASSWORD).expect(200);
+  });
+});
+
 describe('editing and deleting subusers', () => {
   let appX: string;
   let id: string;

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, IsUUID, Length, ValidateIf } from 'class-validator';
 import { Nested } from './nested.js';
 import { Principal } from './actor.js';
+import { ClientContext } from './shared.dto.js';
 
 /** `access.check`: may this principal do this action on this section of this account (and application)? */
 export class CheckRequest {
@@ -28,8 +29,12 @@ export class CheckRequest {
   applicationId?: string;
 }
 
-/** Why a decision came out as it did. `not-member`: the principal has nothing in that account (the gateway answers 404). */
-export type CheckReason = 'owner' | 'granted' | 'not-granted' | 'not-member';
+/**
+ * Why a decision came out as it did. `not-member`: the principal has nothing in that account;
+ * `inactive`: it is deactivated there, and refused everything whatever its roles (the gateway
+ * answers 404 to both).
+ */
+export type CheckReason = 'owner' | 'granted' | 'not-granted' | 'not-member' | 'inactive';
 
 /** The answer to a {@link CheckRequest}. */
 export interface CheckResult {
@@ -286,8 +291,21 @@ export class CreateRoleBody {
   from?: string;
 }
 
-/** `PATCH /v1/accounts/{id}/roles/{roleId}`: any of the creation fields but `from`. */
-export class UpdateRoleBody extends PartialType(PickType(CreateRoleBody, ['name', 'description', 'grants'] as const)) {}
+/** `PATCH /v1/accounts/{id}/roles/{roleId}`: any of the creation fields but `from`; `description: null` clears it, `name: null` is refused. */
+export class UpdateRoleBody extends PartialType(PickType(CreateRoleBody, ['grants'] as const)) {
+  // Not PartialType's @IsOptional, which lets null through to a NOT NULL column: absent is fine, null is not.
+  @ApiPropertyOptional({ example: 'Call auditor' })
+  @ValidateIf((_body, value) => value !== undefined)
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({ maxLength: 500, nullable: true, description: 'null clears it' })
+  @IsOptional()
+  @IsString()
+  @Length(0, 500)
+  description?: string | null;
+}
 
 /** An actor acting on one account's access objects. */
 class AccountActorRequest {
@@ -299,18 +317,26 @@ class AccountActorRequest {
   accountId: string;
 }
 
+/** A change of one account's access objects: recorded in the account's audit trail, with where the request came from. */
+class AccountChangeRequest extends AccountActorRequest {
+  /** Where the request came from (the gateway sends it); absent from an internal service's call. */
+  @IsOptional()
+  @Nested(() => ClientContext)
+  client?: ClientContext;
+}
+
 /** `access.roles.list`. */
 export class ListRolesRequest extends AccountActorRequest {}
 
 /** `access.roles.create`. */
-export class CreateRoleRequest extends AccountActorRequest {
+export class CreateRoleRequest extends AccountChangeRequest {
   @IsDefined()
   @Nested(() => CreateRoleBody)
   body: CreateRoleBody;
 }
 
 /** `access.roles.update`. */
-export class UpdateRoleRequest extends AccountActorRequest {
+export class UpdateRoleRequest extends AccountChangeRequest {
   @IsString()
   @Length(1, 120)
   roleId: string;
@@ -321,7 +347,7 @@ export class UpdateRoleRequest extends AccountActorRequest {
 }
 
 /** `access.roles.delete`. */
-export class DeleteRoleRequest extends AccountActorRequest {
+export class DeleteRoleRequest extends AccountChangeRequest {
   @IsString()
   @Length(1, 120)
   roleId: string;
@@ -346,14 +372,14 @@ export class ApplicationBody {
 export class ListApplicationsRequest extends AccountActorRequest {}
 
 /** `access.applications.create`. */
-export class CreateApplicationRequest extends AccountActorRequest {
+export class CreateApplicationRequest extends AccountChangeRequest {
   @IsDefined()
   @Nested(() => ApplicationBody)
   body: ApplicationBody;
 }
 
 /** `access.applications.rename`. */
-export class RenameApplicationRequest extends AccountActorRequest {
+export class RenameApplicationRequest extends AccountChangeRequest {
   @IsUUID()
   applicationId: string;
 
@@ -363,7 +389,7 @@ export class RenameApplicationRequest extends AccountActorRequest {
 }
 
 /** `access.applications.delete`: bindings limited to it lose it. */
-export class DeleteApplicationRequest extends AccountActorRequest {
+export class DeleteApplicationRequest extends AccountChangeRequest {
   @IsUUID()
   applicationId: string;
 }

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsEmail, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Actor } from './actor.js';
-import { AccountRequest } from './account-request.js';
+import { AccountRequest, ClientRequest } from './account-request.js';
 
 /** E.164: a plus sign, a country code and up to 15 digits in all. */
 export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
@@ -84,6 +84,13 @@ export class CreateAccountBody {
   owner: PersonBody;
 }
 
+/** `identity.accounts.sign-up`: a sign-up, with where it came from (sign-ups are throttled per client address). */
+export class CreateAccountRequest extends ClientRequest {
+  @IsDefined()
+  @Nested(() => CreateAccountBody)
+  body: CreateAccountBody;
+}
+
 /** An account as the API shows it. */
 export class AccountView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -122,4 +129,10 @@ export class TransferOwnershipRequest extends AccountRequest {
   @IsDefined()
   @Nested(() => TransferOwnershipBody)
   body: TransferOwnershipBody;
+
+  /** The name of that role as the gateway found it, for the hand-over mails (without it, the previous owner's mail is not sent). */
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  previousOwnerRoleName?: string;
 }

@@ -4,7 +4,10 @@ import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { Principal } from './actor.js';
 
-/** Everything identity records. `*.failed` and `*.refused` are failures; the rest are successes. */
+/**
+ * Everything the audit trail records: identity's own actions, and access's changes of roles and
+ * applications (from its events). `*.failed` and `*.refused` are failures; the rest are successes.
+ */
 export const AUDIT_ACTIONS = [
   'login.succeeded',
   'login.failed',
@@ -31,6 +34,12 @@ export const AUDIT_ACTIONS = [
   'subuser.deleted',
   'subuser.activated',
   'subuser.invitation-resent',
+  'role.created',
+  'role.updated',
+  'role.deleted',
+  'application.created',
+  'application.renamed',
+  'application.deleted',
 ] as const;
 
 /** One of {@link AUDIT_ACTIONS}. */
@@ -40,6 +49,17 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ['success', 'failure'] as const;
 /** One of {@link AUDIT_OUTCOMES}. */
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** What an audit event can be about: a principal, or a custom role or an application of the account. */
+export const AUDIT_TARGET_TYPES = ['user', 'subuser', 'role', 'application'] as const;
+/** One of {@link AUDIT_TARGET_TYPES}. */
+export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
+
+/** On whom or what an audited action was done. */
+export class AuditTarget {
+  @ApiProperty({ enum: AUDIT_TARGET_TYPES }) type: AuditTargetType;
+  @ApiProperty({ format: 'uuid' }) id: string;
+}
 
 /** `GET /v1/accounts/{accountId}/audit-events`: newest first. */
 export class AuditQuery extends PageQuery {
@@ -58,7 +78,7 @@ export class AuditQuery extends PageQuery {
   @IsUUID()
   actorId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'On whom' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'On whom or what (a user, subuser, custom role or application id)' })
   @IsOptional()
   @IsUUID()
   targetId?: string;
@@ -81,7 +101,7 @@ export class AuditEventView {
   @ApiProperty({ enum: AUDIT_ACTIONS }) action: AuditAction;
   @ApiProperty({ enum: AUDIT_OUTCOMES }) outcome: AuditOutcome;
   @ApiProperty({ type: Principal, nullable: true, description: 'null: someone not signed in' }) actor: Principal | null;
-  @ApiProperty({ type: Principal, nullable: true }) target: Principal | null;
+  @ApiProperty({ type: AuditTarget, nullable: true, description: 'On whom or what; `details.name` names a role or application' }) target: AuditTarget | null;
   @ApiProperty({ nullable: true, type: String, description: 'Client address' }) ip: string | null;
   @ApiProperty({ type: Object, description: 'What changed, or why it failed' }) details: Record<string, unknown>;
 }

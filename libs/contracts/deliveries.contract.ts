@@ -16,8 +16,20 @@ export const DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dead'
 /** One of {@link DELIVERY_STATUSES}. */
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** The mails notifications knows how to write, one template each (in every locale). */
-export const MAIL_TEMPLATES = ['activation', 'added-to-account', 'subuser-activation', 'password-reset', 'subuser-password-reset', 'password-changed'] as const;
+/**
+ * The mails notifications knows how to write, one template each (in every locale). A hand-over
+ * makes two: `ownership-received` to the new owner, `ownership-handed-over` to the previous one.
+ */
+export const MAIL_TEMPLATES = [
+  'activation',
+  'added-to-account',
+  'subuser-activation',
+  'password-reset',
+  'subuser-password-reset',
+  'password-changed',
+  'ownership-received',
+  'ownership-handed-over',
+] as const;
 /** One of {@link MAIL_TEMPLATES}. */
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 
@@ -65,7 +77,11 @@ export class ListDeliveriesRequest extends ListDeliveriesQuery {
 /** One line of the delivery log. */
 export class DeliveryView {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ format: 'uuid', description: 'The event that asked for the mail (also its Message-ID)' }) eventId: string;
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The event that asked for the mail (also the Message-ID of its mail, when it makes only one; an event that makes several gives each its own)',
+  })
+  eventId: string;
   @ApiProperty({ example: 'identity.user.invited' }) event: string;
   @ApiProperty({ enum: MAIL_TEMPLATES }) template: MailTemplate;
   @ApiProperty({ example: 'en' }) locale: string;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Principal } from './actor.js';
 
 /** Name of the JetStream stream that carries every durable event. */
 export const EVENTS_STREAM = 'PORTICO_EVENTS';
@@ -7,6 +8,9 @@ export const EVENTS_SUBJECT_PREFIX = 'events.';
 
 /** The subject filter that matches every event identity publishes. */
 export const IDENTITY_EVENTS = `${EVENTS_SUBJECT_PREFIX}identity.>`;
+
+/** The subject filter that matches every event access publishes (identity's audit consumes them; access's and notifications' consumers never see them). */
+export const ACCESS_EVENTS = `${EVENTS_SUBJECT_PREFIX}access.>`;
 
 /** Durable events, published from an outbox, consumed by durable consumers. */
 export const Events = {
@@ -26,6 +30,20 @@ export const Events = {
   LinksVoided: 'identity.links.voided',
   /** The owner of an account handed it to another member (access moves the owner's rights). */
   OwnershipTransferred: 'identity.account.ownership-transferred',
+  /** A member or subuser was deactivated or reactivated in an account (access refuses an inactive principal everything there). */
+  PrincipalActivityChanged: 'identity.principal.activity-changed',
+  /** A custom role was created (identity records it in the account's audit trail). */
+  RoleCreated: 'access.role.created',
+  /** A custom role was renamed, described or regranted: a new grant reaches every holder at once (audited). */
+  RoleUpdated: 'access.role.updated',
+  /** A custom role nobody held was deleted (audited). */
+  RoleDeleted: 'access.role.deleted',
+  /** An application was created (audited). */
+  ApplicationCreated: 'access.application.created',
+  /** An application was renamed (audited). */
+  ApplicationRenamed: 'access.application.renamed',
+  /** An application was deleted, and the bindings limited to it lost it (audited). */
+  ApplicationDeleted: 'access.application.deleted',
 } as const;
 
 /** One of the {@link Events}. */
@@ -123,6 +141,113 @@ export interface OwnershipTransferredData {
   previousOwnerRole: string;
   /** The account's count of hand-overs, this one included: access applies a hand-over only over an older one. */
   ownerVersion: number;
+  /**
+   * The account's name, for the mails to both people. This field and the three below came with
+   * those mails: an event written before lacks them, and makes no mail.
+   */
+  accountName?: string;
+  /** The name of `previousOwnerRole` as the account's role list showed it at the hand-over. */
+  previousOwnerRoleName?: string;
+  /** The new owner (`toUserId`), as their mail addresses them. */
+  newOwner?: MailContact;
+  /** The previous owner (`fromUserId`), as their mail addresses them. */
+  previousOwner?: MailContact;
+}
+
+/** A person as a mail about them addresses them. */
+export interface MailContact {
+  email: string;
+  firstName: string;
+  /** The language of their mail. */
+  locale: string;
+}
+
+/**
+ * `identity.principal.activity-changed`: members' or subusers' `active` flags flipped in one account
+ * (a new membership, also one of a person removed before, counts as a reactivation). A flip writes
+ * one change; the upgrade that brought this event announced the principals inactive before it in
+ * events of up to 500 changes (one per account and chunk). Events may arrive more than once and in
+ * either order: a consumer keeps, per principal, the change with the latest `changedAt`.
+ */
+export interface PrincipalActivityChangedData {
+  accountId: string;
+  /** At least one; each principal at most once. */
+  changes: PrincipalActivityChange[];
+}
+
+/** A principal of the event's account became active or inactive. */
+export interface PrincipalActivityChange {
+  principalType: 'user' | 'subuser';
+  principalId: string;
+  active: boolean;
+  /**
+   * When it changed, by identity's database clock, read once the change held the principal's row
+   * (ISO 8601 in UTC, microseconds): a later change of the same principal carries a later time.
+   */
+  changedAt: string;
+}
+
+/** Who made a change of an access object, in which account, from where: every `access.*` event carries it. */
+export interface AccessChangeBy {
+  accountId: string;
+  /** The principal who made the change. */
+  actor: Principal;
+  /** The client address the gateway saw; null when the caller sent none (an internal service). */
+  ip: string | null;
+}
+
+/** A value before and after a change. */
+export interface Change<T> {
+  from: T;
+  to: T;
+}
+
+/** `access.role.created`. `grants`: what the role grants, as `section:action` each. */
+export interface RoleCreatedData extends AccessChangeBy {
+  roleId: string;
+  name: string;
+  description: string | null;
+  grants: string[];
+}
+
+/** `access.role.updated`: only what changed, from before to after (`grants` as `section:action` each). */
+export interface RoleUpdatedData extends AccessChangeBy {
+  roleId: string;
+  /** The role's name after the change. */
+  name: string;
+  changes: { name?: Change<string>; description?: Change<string | null>; grants?: Change<string[]> };
+  /** How many principals hold the role: a change of its grants reached each of them at once. */
+  holders: number;
+}
+
+/** `access.role.deleted`: the role as it was. */
+export interface RoleDeletedData extends AccessChangeBy {
+  roleId: string;
+  name: string;
+  grants: string[];
+}
+
+/** `access.application.created`. */
+export interface ApplicationCreatedData extends AccessChangeBy {
+  applicationId: string;
+  name: string;
+}
+
+/** `access.application.renamed`. */
+export interface ApplicationRenamedData extends AccessChangeBy {
+  applicationId: string;
+  name: string;
+  previousName: string;
+}
+
+/** `access.application.deleted`: the application as it was, and what its deletion did to the bindings limited to it. */
+export interface ApplicationDeletedData extends AccessChangeBy {
+  applicationId: string;
+  name: string;
+  /** Bindings that lost it and kept other applications. */
+  bindingsNarrowed: number;
+  /** Bindings limited to it alone, deleted with it. */
+  bindingsRemoved: number;
 }
 
 /** How a link's token is named outside the mail that carries it: SHA-256 of the plain token, hex (the form identity stores it in). */
@@ -140,6 +265,13 @@ export interface EventDataMap {
   [Events.PasswordChanged]: PasswordChangedData;
   [Events.LinksVoided]: LinksVoidedData;
   [Events.OwnershipTransferred]: OwnershipTransferredData;
+  [Events.PrincipalActivityChanged]: PrincipalActivityChangedData;
+  [Events.RoleCreated]: RoleCreatedData;
+  [Events.RoleUpdated]: RoleUpdatedData;
+  [Events.RoleDeleted]: RoleDeletedData;
+  [Events.ApplicationCreated]: ApplicationCreatedData;
+  [Events.ApplicationRenamed]: ApplicationRenamedData;
+  [Events.ApplicationDeleted]: ApplicationDeletedData;
 }
 
 /** The envelope every durable event travels in. `id` is the outbox id and the JetStream message id. */

@@ -15,3 +15,4 @@ export * from './audit.contract.js';
 export * from './deliveries.contract.js';
 export * from './subjects.js';
 export * from './fast-check.js';
+export * from './web-link.js';

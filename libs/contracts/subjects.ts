@@ -26,7 +26,7 @@ import type {
   RolesByAccount,
   RolesOfPrincipalRequest,
 } from './access.contract.js';
-import type { AccountView, CreateAccountBody, GetAccountRequest, TransferOwnershipRequest } from './accounts.contract.js';
+import type { AccountView, CreateAccountBody, CreateAccountRequest, GetAccountRequest, TransferOwnershipRequest } from './accounts.contract.js';
 import type { DeliveryPage, ListDeliveriesRequest } from './deliveries.contract.js';
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
@@ -54,7 +54,14 @@ import type { CreatedView, CreateUserRequest, ListUsersRequest, UpdateProfileReq
 
 /** Request/reply subjects, `<service>.<resource>.<verb>`. */
 export const Subjects = {
-  /** Create an account and its owner; sends the owner an activation mail. */
+  /** Open sign-up: create an account and its owner (throttled per client address); sends the owner an activation mail. */
+  AccountsSignUp: 'identity.accounts.sign-up',
+  /**
+   * Open sign-up as gateways of the previous release send it: the bare body, the client address
+   * unknown (so not throttled).
+   * @deprecated Use {@link Subjects.AccountsSignUp}. Identity answers this one for one release, so
+   * that sign-up keeps working while the Deployments roll; it goes in the release after.
+   */
   AccountsCreate: 'identity.accounts.create',
   /** Read one account. */
   AccountsGet: 'identity.accounts.get',
@@ -175,6 +182,7 @@ export const Subjects = {
 
 /** The request and response type of every request/reply subject: a wrong payload is a compile error. */
 export interface RpcContracts {
+  [Subjects.AccountsSignUp]: { request: CreateAccountRequest; response: AccountView };
   [Subjects.AccountsCreate]: { request: CreateAccountBody; response: AccountView };
   [Subjects.AccountsGet]: { request: GetAccountRequest; response: AccountView };
   [Subjects.AccountsTransferOwnership]: { request: TransferOwnershipRequest; response: AccountView };

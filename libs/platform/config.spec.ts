@@ -1,4 +1,4 @@
-import { boolean, ConfigError, integer, list, loadConfig, oneOf, text, url } from './config.js';
+import { boolean, ConfigError, integer, list, loadConfig, oneOf, redactUrlCredentials, text, url } from './config.js';
 
 const schema = {
   DATABASE_URL: url('db', ['postgres']),
@@ -37,5 +37,40 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: integer('port', 1, 10, 5) }, { PORT: '' })).toEqual({ PORT: 5 });
+  });
+
+  it.each([
+    ['a fragment in the password', 'postgres://portico:s3cr#t/x@db:5432/portico', 's3cr#t/x'],
+    ['a colon in the password and a bad port', 'postgres://portico:pa:ss@db:54x/portico', 'pa:ss'],
+    ['a port out of range', 'postgres://portico:s3cret@db:99999/portico', 's3cret'],
+  ])('never prints the password of a malformed URL (%s)', (_label, raw, password) => {
+    let error: unknown;
+    try {
+      loadConfig(schema, { DATABASE_URL: raw, NAME: 'portico' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { message, problems } = error as ConfigError;
+    expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL: "postgres:\/\/\*\*\*@db:[^"]*\/portico" is not a URL$/)]);
+    for (const printed of [message, ...problems]) expect(printed).not.toContain(password);
+  });
+
+  it('redacts URL credentials in the problems a service reports itself', () => {
+    const error = new ConfigError(['NATS_URL: "nats://relay:hunter2@nats-a:4222,nats://relay:hunter2@nats-b:4222" is refused', 'PORT: 0 is outside 1..10']);
+    expect(error.problems).toEqual(['NATS_URL: "nats://***@nats-b:4222" is refused', 'PORT: 0 is outside 1..10']);
+    expect(error.message).not.toContain('hunter2');
+  });
+});
+
+describe('redactUrlCredentials', () => {
+  it.each([
+    ['postgres://portico:p@ss word@db/portico', 'postgres://***@db/portico'],
+    ['smtp://mailer@smtp.example.com:587', 'smtp://***@smtp.example.com:587'],
+    ['https://panel.example.com/app/', 'https://panel.example.com/app/'],
+    ['noreply@example.com', 'noreply@example.com'],
+    ['line one postgres://a:b@h/db\nnoreply@example.com', 'line one postgres://***@h/db\nnoreply@example.com'],
+  ])('%s -> %s', (raw, redacted) => {
+    expect(redactUrlCredentials(raw)).toBe(redacted);
   });
 });

@@ -18,12 +18,31 @@ export type EnvSchema = Record<string, EnvVar<unknown>>;
 /** The typed configuration a schema produces. */
 export type ConfigOf<S extends EnvSchema> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
 
-/** Thrown by {@link loadConfig} with one line per bad or missing variable. */
+/**
+ * Thrown by {@link loadConfig} with one line per bad or missing variable. The problems quote
+ * values, so the credentials of URL-looking ones (a malformed DATABASE_URL) are redacted first.
+ */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    const redacted = problems.map(redactUrlCredentials);
+    super(`Invalid configuration:\n${redacted.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.problems = redacted;
   }
+}
+
+/**
+ * `text` with the userinfo of every URL-looking value (`scheme://user:password@`) replaced by `***`.
+ * A malformed URL's password may hold `@`, `/` or spaces: everything from `://` to the line's
+ * last `@` goes, which may hide a host too but never leaves part of a password.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/).*@/, '$1***@'))
+    .join('\n');
 }
 
 /** Reads and validates every variable of `schema` from `env`; throws a {@link ConfigError} naming all problems. */

@@ -2,6 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import type { Logger } from 'pino';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type EventEnvelope } from '#libs/contracts/index.js';
 import type { NatsLink } from './nats-connection.js';
+import { readEvent } from './event-envelope.js';
 
 const NANOS_PER_MS = 1_000_000;
 /** How long the events stream keeps an event (its `max_age`): a consumer must be done with an event by then. */
@@ -34,8 +35,36 @@ export async function publishEvent(link: NatsLink, subject: string, envelope: Ev
   await js.publish(subject, JSON.stringify(envelope), { msgID: envelope.id, timeout: 5000 });
 }
 
-/** What a durable consumer does with one event; throwing means "deliver again later". */
+/**
+ * What a durable consumer does with one event. Returning acknowledges it; throwing means "deliver
+ * again later" (with backoff), except a {@link PermanentEventError} (drop it) or a
+ * {@link RetryEventLaterError} (deliver again after the delay it names).
+ */
 export type EventHandler = (event: EventEnvelope, message: JsMsg) => Promise<void>;
+
+/**
+ * Thrown by an {@link EventHandler} for an event that can never be handled, however often it is
+ * delivered (it breaks its contract): the consumer drops it (`term`) with an error log line.
+ */
+export class PermanentEventError extends Error {
+  override readonly name = 'PermanentEventError';
+}
+
+/**
+ * Thrown by an {@link EventHandler} for an event it cannot handle yet but must not lose (a type a
+ * newer release of its producer publishes): the consumer delivers it again after `delayMs`,
+ * logging only at debug level (the handler says once what it waits for).
+ */
+export class RetryEventLaterError extends Error {
+  override readonly name = 'RetryEventLaterError';
+
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Options of {@link DurableConsumer}. */
 export interface DurableConsumerOptions {
@@ -74,7 +103,10 @@ export class DurableConsumer {
     await manager.consumers.add(EVENTS_STREAM, config).catch(() => manager.consumers.update(EVENTS_STREAM, durableName, config));
     const consumer = await jetstream(link.connection).consumers.get(EVENTS_STREAM, durableName);
     this.messages = await consumer.consume({ max_messages: 64 });
-    this.running = this.loop(this.messages);
+    this.running = this.loop(this.messages).then(
+      () => this.ended(undefined),
+      (error: unknown) => this.ended(error),
+    );
   }
 
   /** Stops taking messages and waits for the one being handled. */
@@ -90,16 +122,27 @@ export class DurableConsumer {
         message.nak();
         continue;
       }
-      await this.handleOne(message);
+      await this.handleOne(message).catch((error: unknown) => {
+        // Answering the message failed (the connection is going): JetStream delivers it again after the ack wait.
+        this.options.logger.error({ err: error, subject: message.subject, seq: message.seq }, 'Could not answer an event; it will be delivered again');
+      });
     }
   }
 
+  /** Says why the consumer takes no more events: expected once stopped, a fault otherwise (nothing restarts it). */
+  private ended(error: unknown): void {
+    if (this.stopped) return;
+    this.options.logger.error(
+      { err: error, durableName: this.options.durableName },
+      'Event consumer stopped receiving events while its service runs; it takes no more until the service restarts',
+    );
+  }
+
+  /** Hands one event to the handler and answers JetStream (`term()` takes no reason: NATS 2.9, Debian's, ignores `+TERM <reason>`). */
   private async handleOne(message: JsMsg): Promise<void> {
-    let event: EventEnvelope;
-    try {
-      event = message.json<EventEnvelope>();
-    } catch {
-      this.options.logger.error({ subject: message.subject }, 'Unreadable event dropped');
+    const event = readEvent(message);
+    if (!event) {
+      this.options.logger.error({ subject: message.subject, seq: message.seq }, 'Unreadable event dropped: not an event envelope');
       message.term();
       return;
     }
@@ -107,9 +150,26 @@ export class DurableConsumer {
       await this.options.handle(event, message);
       message.ack();
     } catch (error) {
-      this.options.logger.warn({ err: error, eventId: event.id, type: event.type }, 'Event handling failed; it will be delivered again');
-      message.nak(backoffMs(message.info.deliveryCount));
+      this.settleFailure(message, event, error);
     }
+  }
+
+  /** Drops, defers or retries an event its handler threw on, as the error asks. */
+  private settleFailure(message: JsMsg, event: EventEnvelope, error: unknown): void {
+    const context = { err: error, eventId: event?.id, type: event?.type, subject: message.subject, seq: message.seq };
+    if (error instanceof PermanentEventError) {
+      this.options.logger.error(context, 'Event can never be handled; dropped');
+      message.term();
+      return;
+    }
+    if (error instanceof RetryEventLaterError) {
+      this.options.logger.debug({ ...context, retryInMs: error.delayMs }, 'Event deferred');
+      message.nak(error.delayMs);
+      return;
+    }
+    const delayMs = backoffMs(message.info.deliveryCount);
+    this.options.logger.warn({ ...context, retryInMs: delayMs }, 'Event handling failed; it will be delivered again');
+    message.nak(delayMs);
   }
 }
 

@@ -135,6 +135,8 @@ export class TestSystem {
       HEALTH_PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       SHUTDOWN_GRACE_MS: '5000',
+      // Whole-system tests sign up many accounts from one address; a test of the limit sets its own.
+      SIGNUP_ADDRESS_LIMIT: '1000',
       ...this.options.env,
     };
   }

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '#libs/contracts/index.js';
 import { databaseReadinessProvider, dataSourceOptions, healthController, PlatformModule, type ProcessRuntime } from '#libs/platform/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import type { AccessConfig } from './access.config.js';
 import { accessDatabase } from './access.database.js';
 import { ApplicationsController } from './applications/applications.controller.js';
@@ -14,6 +15,7 @@ import { ChecksController } from './checks/checks.controller.js';
 import { ChecksService } from './checks/checks.service.js';
 import { DecisionStore } from './checks/decision-store.js';
 import { OwnersService } from './owners/owners.service.js';
+import { PrincipalsService } from './principals/principals.service.js';
 import { RolesController } from './roles/roles.controller.js';
 import { RolesService } from './roles/roles.service.js';
 import { AccessRepository } from './state/access-repository.js';
@@ -37,6 +39,9 @@ export class AccessModule {
         ApplicationsService,
         BindingsService,
         OwnersService,
+        OutboxWriter,
+        OutboxRelay,
+        PrincipalsService,
       ],
     };
   }

@@ -1,7 +1,7 @@
 import type { ServiceDatabase } from '#libs/platform/index.js';
 import { AccountEntity } from './accounts/account.entity.js';
 import { ActionTokenEntity } from './credentials/action-token.entity.js';
-import { OutboxEntity } from './outbox/outbox.entity.js';
+import { OutboxEntity } from '#libs/outbox/index.js';
 import { SessionEntity } from './sessions/session.entity.js';
 import { SigningKeyEntity } from './sessions/signing-key.entity.js';
 import { MembershipEntity } from './users/membership.entity.js';

@@ -14,10 +14,10 @@ import type { IdentityConfig } from './identity.config.js';
 import { identityDatabase } from './identity.database.js';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { AccountsService } from './accounts/accounts.service.js';
+import { SignUpService } from './accounts/sign-up.service.js';
 import { ActionTokensService } from './credentials/action-tokens.service.js';
 import { PasswordHasher } from './credentials/password-hasher.js';
-import { OutboxRelay } from './outbox/outbox.relay.js';
-import { OutboxWriter } from './outbox/outbox.writer.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { AuthController } from './sessions/auth.controller.js';
 import { AuthService } from './sessions/auth.service.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -30,6 +30,7 @@ import { AccountSizes } from './users/account-sizes.js';
 import { SubusersController } from './subusers/subusers.controller.js';
 import { SubusersService } from './subusers/subusers.service.js';
 import { AuditController } from './audit/audit.controller.js';
+import { AccessAuditConsumer } from './audit/access-audit.consumer.js';
 import { AuditService } from './audit/audit.service.js';
 import { PasswordResetService } from './credentials/password-reset.service.js';
 import { PasswordsService } from './credentials/passwords.service.js';
@@ -37,6 +38,7 @@ import { ThrottleService } from './credentials/throttle.service.js';
 import { Transactions } from './database/unit-of-work.js';
 import { GateBroadcaster } from './sessions/gate-broadcaster.js';
 import { Housekeeping } from './database/housekeeping.js';
+import { AnnouncedActivitySweep } from './principals/announced-activity.sweep.js';
 
 /** The identity service: accounts, users, subusers, credentials, sessions, audit. */
 @Module({})
@@ -59,6 +61,7 @@ export class IdentityModule {
         { provide: PasswordHasher, useFactory: () => new PasswordHasher(config.ARGON2_MAX_CONCURRENCY, config.ARGON2_QUEUE_LIMIT) },
         databaseReadinessProvider('identity'),
         AccountsService,
+        SignUpService,
         ActionTokensService,
         OutboxWriter,
         OutboxRelay,
@@ -68,6 +71,7 @@ export class IdentityModule {
         MeService,
         Transactions,
         AuditService,
+        AccessAuditConsumer,
         ThrottleService,
         PasswordsService,
         PasswordResetService,
@@ -76,6 +80,7 @@ export class IdentityModule {
         AccountSizes,
         SubusersService,
         Housekeeping,
+        AnnouncedActivitySweep,
       ],
     };
   }

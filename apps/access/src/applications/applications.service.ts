@@ -2,27 +2,35 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { conflictOnDuplicate } from '#libs/platform/index.js';
-import type {
-  ApplicationView,
-  CreateApplicationRequest,
-  DeleteApplicationRequest,
-  ListApplicationsRequest,
-  Principal,
-  RenameApplicationRequest,
+import {
+  Events,
+  type ApplicationView,
+  type CreateApplicationRequest,
+  type DeleteApplicationRequest,
+  type ListApplicationsRequest,
+  type Principal,
+  type RenameApplicationRequest,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { DecisionStore } from '../checks/decision-store.js';
 import { isEmpty } from '../checks/permission-index.js';
+import { changedBy } from '../events/change-events.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { ApplicationEntity } from './application.entity.js';
 
-/** An account's applications. A principal limited to some applications sees only those. */
+/**
+ * An account's applications. A principal limited to some applications sees only those. Each change
+ * writes its event (audited by identity) in its transaction.
+ */
 @Injectable()
 export class ApplicationsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: DecisionStore,
     private readonly state: AccessStateService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
   ) {}
 
   /** The applications the actor may see, by name. */
@@ -31,34 +39,44 @@ export class ApplicationsService {
     return rows.filter((row) => this.visible(actor, accountId, row.id)).map(view);
   }
 
-  /** A new application. */
-  async create({ accountId, body }: CreateApplicationRequest): Promise<ApplicationView> {
+  /** A new application, by an actor who is someone in the account (an inactive one is nobody there). */
+  async create(request: CreateApplicationRequest): Promise<ApplicationView> {
+    const { actor, accountId, body } = request;
     const row = { id: randomUUID(), accountId, name: body.name, createdAt: new Date() };
-    await this.state.mutate(accountId, (manager) => manager.getRepository(ApplicationEntity).insert(row).catch(applicationNameTaken));
+    await this.state.mutate(accountId, async (manager) => {
+      this.assertActs(actor, accountId);
+      await manager.getRepository(ApplicationEntity).insert(row).catch(applicationNameTaken);
+      await this.outbox.add(manager, Events.ApplicationCreated, accountId, { ...changedBy(request), applicationId: row.id, name: row.name });
+    });
+    this.relay.nudge();
     return view(row);
   }
 
   /** Renames an application the actor can see. */
-  async rename({ actor, accountId, applicationId, body }: RenameApplicationRequest): Promise<ApplicationView> {
+  async rename(request: RenameApplicationRequest): Promise<ApplicationView> {
+    const { actor, accountId, applicationId, body } = request;
     const row = await this.state.mutate(accountId, async (manager) => {
       const found = await this.visibleRow(manager, actor, accountId, applicationId);
       await manager.getRepository(ApplicationEntity).update({ id: found.id, accountId }, { name: body.name }).catch(applicationNameTaken);
+      const renamed = { applicationId: found.id, name: body.name, previousName: found.name };
+      if (found.name !== body.name) await this.outbox.add(manager, Events.ApplicationRenamed, accountId, { ...changedBy(request), ...renamed });
       return found;
     });
+    this.relay.nudge();
     return view({ ...row, name: body.name });
   }
 
   /** Deletes an application; bindings limited to it lose it (and go when nothing is left of them). */
-  async delete({ actor, accountId, applicationId }: DeleteApplicationRequest): Promise<{ deleted: true }> {
+  async delete(request: DeleteApplicationRequest): Promise<{ deleted: true }> {
+    const { actor, accountId, applicationId } = request;
     await this.state.mutate(accountId, async (manager) => {
-      await this.visibleRow(manager, actor, accountId, applicationId);
-      await manager.query(`UPDATE bindings SET application_ids = array_remove(application_ids, $2) WHERE account_id = $1 AND $2 = ANY(application_ids)`, [
-        accountId,
-        applicationId,
-      ]);
-      await manager.query(`DELETE FROM bindings WHERE account_id = $1 AND application_ids = '{}'`, [accountId]);
+      const found = await this.visibleRow(manager, actor, accountId, applicationId);
+      const bindings = await dropFromBindings(manager, accountId, applicationId);
       await manager.delete(ApplicationEntity, { id: applicationId, accountId });
+      const data = { applicationId, name: found.name, bindingsNarrowed: bindings.narrowed, bindingsRemoved: bindings.removed };
+      await this.outbox.add(manager, Events.ApplicationDeleted, accountId, { ...changedBy(request), ...data });
     });
+    this.relay.nudge();
     return { deleted: true };
   }
 
@@ -68,8 +86,14 @@ export class ApplicationsService {
     return row;
   }
 
+  /** The gateway checked `applications:write`; access still refuses an actor with no rights here (inactive, or not a member), as for rename and delete. */
+  private assertActs(actor: Principal, accountId: string): void {
+    const acting = this.store.actingAs(actor, accountId);
+    if (!acting.owner && !acting.rights) throw new DomainError(ErrorCode.Forbidden, 'You hold no rights in this account');
+  }
+
   private visible(actor: Principal, accountId: string, applicationId: string): boolean {
-    const effective = this.store.effective(actor, accountId);
+    const effective = this.store.actingAs(actor, accountId).rights;
     if (!effective) return false;
     const limited = effective.perApplication.get(applicationId);
     return !isEmpty(effective.unlimited) || (limited !== undefined && !isEmpty(limited));
@@ -78,6 +102,17 @@ export class ApplicationsService {
   private repository() {
     return this.dataSource.getRepository(ApplicationEntity);
   }
+}
+
+/** Takes the application out of every binding limited to it; a binding left with none goes. How many were narrowed and removed. */
+async function dropFromBindings(manager: EntityManager, accountId: string, applicationId: string): Promise<{ narrowed: number; removed: number }> {
+  // An UPDATE or DELETE answers [rows, affected] through TypeORM's query().
+  const [, limited] = await manager.query<[unknown[], number]>(
+    `UPDATE bindings SET application_ids = array_remove(application_ids, $2) WHERE account_id = $1 AND $2 = ANY(application_ids)`,
+    [accountId, applicationId],
+  );
+  const [, removed] = await manager.query<[unknown[], number]>(`DELETE FROM bindings WHERE account_id = $1 AND application_ids = '{}'`, [accountId]);
+  return { narrowed: limited - removed, removed };
 }
 
 function view(row: Pick<ApplicationEntity, 'id' | 'name' | 'createdAt'>): ApplicationView {

@@ -64,12 +64,14 @@ export class BindingsService {
   /** The proposed bindings, resolved, once the owner and no-escalation rules allow them. */
   private judge({ actor, accountId, principal, bindings }: ReplaceBindingsRequest): BindingRecord[] {
     const proposed = bindings.map((input, index) => this.resolve(accountId, input, index));
+    const acting = this.store.actingAs(actor, accountId);
     const problem = bindingChangeProblem({
       actor,
       target: principal,
-      actorIsOwner: this.store.isOwner(actor, accountId),
+      actorIsOwner: acting.owner,
       targetIsOwner: this.store.isOwner(principal, accountId),
-      actorRights: this.store.effective(actor, accountId),
+      actorRights: acting.rights,
+      // What the target's bindings give, inactive or not: nobody may edit an inactive admin holding more than they do.
       targetRights: this.store.effective(principal, accountId),
       proposedRights: this.store.effectiveOfProposal(accountId, proposed),
     });

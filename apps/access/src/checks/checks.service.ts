@@ -78,6 +78,7 @@ export class ChecksService {
     if (request.applicationId !== undefined && !this.store.hasApplication(request.accountId, request.applicationId)) {
       throw new DomainError(ErrorCode.NotFound, 'Application not found');
     }
+    if (this.store.isInactive(request.principal, request.accountId)) return { owner: false, grants: [], system: [] };
     const owner = this.store.isOwner(request.principal, request.accountId);
     const effective = this.store.effective(request.principal, request.accountId);
     if (!effective) return { owner, grants: [], system: [] };

@@ -48,6 +48,7 @@ function storeFor(name: string, role: string, applicationIds: string[] | null) {
       { id: APP_A, name: 'A' },
       { id: APP_B, name: 'B' },
     ],
+    inactive: [],
   });
   return { store, principal };
 }
@@ -128,6 +129,7 @@ describe('decisions outside the grants', () => {
         { principalType: 'subuser', principalId: principal.id, roleId: `${BUILTIN_ROLE_PREFIX}UserManager`, applicationIds: [APP_B] },
       ],
       applications: [{ id: APP_B, name: 'B' }],
+      inactive: [],
     });
     expect(united.decide(principal, ACCOUNT, 'billing', 'write').allowed).toBe(true);
     expect(united.decide(principal, ACCOUNT, 'app_users', 'write', APP_B).allowed).toBe(true);

@@ -1,6 +1,10 @@
+import type { Principal } from '#libs/contracts/index.js';
+import { BindingsService } from '../bindings/bindings.service.js';
 import { loadCatalog } from '../catalog/catalog.loader.js';
+import type { AccessStateService } from '../state/access-state.service.js';
 import { BUILTIN_ROLE_PREFIX, DecisionStore, MAX_REMEMBERED_ANSWERS, type AccountSnapshot } from './decision-store.js';
 import { ChecksService } from './checks.service.js';
+import { hasBit } from './permission-index.js';
 
 const ACCOUNT = '00000000-0000-4000-8000-00000000000a';
 const APP = '00000000-0000-4000-8000-0000000000a1';
@@ -17,6 +21,7 @@ function snapshot(version: number, role?: string): AccountSnapshot {
     roles: [],
     bindings: role ? [{ principalType: 'subuser', principalId: SUB.id, roleId: BUILTIN_ROLE_PREFIX + role, applicationIds: null }] : [],
     applications: [{ id: APP, name: 'A' }],
+    inactive: [],
   };
 }
 
@@ -161,5 +166,78 @@ describe('answers remembered per account state', () => {
     expect(await menu()).toMatchObject({ grants: [] });
     expect(await menu(APP)).toMatchObject({ grants: expect.arrayContaining([expect.objectContaining({ section: 'scenarios' })]) });
     await expect(async () => menu(FOREIGN_APP)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('a principal deactivated in the account', () => {
+  const HIGH = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000004' };
+  const LOWER = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000005' };
+  let store: DecisionStore;
+  /** SUB (Admin) and, if asked, HIGH (MainAccount) and LOWER (Owner: manages people), with `inactive` deactivated. */
+  function load(version: number, inactive: Array<{ type: string; id: string }>, people = false): void {
+    const state = snapshot(version, 'Admin');
+    if (people) {
+      state.bindings.push(
+        { principalType: 'user', principalId: HIGH.id, roleId: `${BUILTIN_ROLE_PREFIX}MainAccount`, applicationIds: null },
+        { principalType: 'user', principalId: LOWER.id, roleId: `${BUILTIN_ROLE_PREFIX}Owner`, applicationIds: null },
+      );
+    }
+    state.inactive = inactive.map(({ type, id }) => ({ principalType: type, principalId: id }));
+    store.replaceAccount(state);
+  }
+  beforeEach(() => {
+    store = new DecisionStore(loadCatalog('voximplant'));
+  });
+
+  it('is refused everything there (inactive): catalogue sections, Portico permissions, every application; reactivated, allowed again', () => {
+    load(1, [SUB]);
+    expect(store.decide(SUB, ACCOUNT, 'billing', 'write')).toEqual({ allowed: false, reason: 'inactive' });
+    expect(store.decide(SUB, ACCOUNT, 'scenarios', 'read', APP)).toEqual({ allowed: false, reason: 'inactive' });
+    expect(store.decide(SUB, ACCOUNT, 'portico.account', 'read')).toEqual({ allowed: false, reason: 'inactive' });
+    expect(store.allowedApplications(SUB, ACCOUNT, 'scenarios', 'read')).toEqual({ all: false, applicationIds: [] });
+    expect(() => store.decide(SUB, ACCOUNT, 'spaceships', 'fly')).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() => store.decide(SUB, ACCOUNT, 'portico.spaceships', 'fly')).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(store.decide(OWNER, ACCOUNT, 'billing', 'write')).toEqual({ allowed: true, reason: 'owner' });
+    load(2, []);
+    expect(store.decide(SUB, ACCOUNT, 'billing', 'write')).toEqual({ allowed: true, reason: 'granted' });
+    expect(store.allowedApplications(SUB, ACCOUNT, 'scenarios', 'read')).toEqual({ all: true, applicationIds: [APP] });
+  });
+
+  it('is refused as the owner too, should identity ever deactivate the owner (inactive wins)', () => {
+    load(1, [OWNER]);
+    expect(store.decide(OWNER, ACCOUNT, 'billing', 'write')).toEqual({ allowed: false, reason: 'inactive' });
+    expect(store.decide(OWNER, ACCOUNT, 'portico.account', 'write')).toEqual({ allowed: false, reason: 'inactive' });
+    expect(store.actingAs(OWNER, ACCOUNT)).toEqual({ owner: false, rights: undefined });
+  });
+
+  it('is only refused in that account: the same id elsewhere, or as another type of principal, is not', () => {
+    const OTHER = '00000000-0000-4000-8000-00000000000b';
+    load(1, [{ type: 'user', id: SUB.id }]);
+    store.replaceAccount({ ...snapshot(1, 'Admin'), accountId: OTHER, inactive: [{ principalType: 'subuser', principalId: SUB.id }] });
+    expect(store.decide(SUB, ACCOUNT, 'billing', 'write')).toEqual({ allowed: true, reason: 'granted' });
+    expect(store.decide(SUB, OTHER, 'billing', 'write')).toEqual({ allowed: false, reason: 'inactive' });
+  });
+
+  it('gets no permissions for its menus', async () => {
+    const checks = new ChecksService(store);
+    const menu = async () => JSON.parse((await checks.effectiveAnswer({ principal: SUB, accountId: ACCOUNT })).json) as unknown;
+    load(1, []);
+    expect(await menu()).toMatchObject({ grants: expect.arrayContaining([expect.objectContaining({ section: 'billing' })]) });
+    load(2, [SUB]);
+    expect(await menu()).toEqual({ owner: false, grants: [], system: [] });
+  });
+
+  it('is still judged by what its bindings give when someone changes it: a lower admin may not touch an inactive higher one', async () => {
+    load(1, [HIGH], true);
+    expect(store.decide(HIGH, ACCOUNT, 'api_keys', 'read')).toEqual({ allowed: false, reason: 'inactive' });
+    const bindings = new BindingsService(store, undefined as unknown as AccessStateService);
+    const rebind = (actor: Principal, principal: Principal, role: string) =>
+      bindings.replace({ actor, accountId: ACCOUNT, principal, bindings: [{ role }], dryRun: true });
+    await expect(rebind(LOWER, HIGH, 'Support')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('permissions you lack') });
+    expect(hasBit(store.effective(HIGH, ACCOUNT)?.unlimited, store.index.bit('api_keys', 'read')!)).toBe(true);
+    // Nor may an inactive admin change anyone: it acts as nobody in the account.
+    await expect(rebind(HIGH, LOWER, 'Support')).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'You hold no role in this account' });
+    load(2, [], true);
+    expect(await rebind(HIGH, LOWER, 'Support')).toEqual([{ roleId: `${BUILTIN_ROLE_PREFIX}Support`, role: 'Support', applicationIds: null }]);
   });
 });

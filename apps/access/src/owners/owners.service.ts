@@ -7,6 +7,7 @@ import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platfor
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
 import { AccessStateService } from '../state/access-state.service.js';
+import { firstTime } from '../state/applied-events.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
 
 /** Learns account owners, and hand-overs, from identity's durable events (the owner holds every permission of the account). */
@@ -96,10 +97,4 @@ async function moveOwner(manager: EntityManager, accountId: string, userId: stri
   );
   const [row] = await manager.query<Array<{ user_id: string }>>(`SELECT user_id FROM account_owners WHERE account_id = $1`, [accountId]);
   return row.user_id;
-}
-
-/** Whether the event is seen for the first time (recorded as applied in the same transaction). */
-async function firstTime(manager: EntityManager, eventId: string): Promise<boolean> {
-  const fresh: unknown[] = await manager.query(`INSERT INTO applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id`, [eventId]);
-  return fresh.length > 0;
 }

@@ -1,21 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import { conflictOnDuplicate } from '#libs/platform/index.js';
-import type { CreateRoleRequest, DeleteRoleRequest, Grant, ListRolesRequest, Principal, RoleView, UpdateRoleRequest } from '#libs/contracts/index.js';
+import {
+  Events,
+  type CreateRoleRequest,
+  type DeleteRoleRequest,
+  type Grant,
+  type ListRolesRequest,
+  type Principal,
+  type RoleView,
+  type UpdateRoleRequest,
+} from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { BUILTIN_ROLE_PREFIX, DecisionStore, type RoleRecord } from '../checks/decision-store.js';
 import { roleGrantProblem, roleHoldersProblem } from '../checks/escalation.js';
 import { sameBits, type Grants } from '../checks/permission-index.js';
 import { roleView } from '../checks/views.js';
+import { changedBy, grantList, roleChanges } from '../events/change-events.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { RoleEntity } from './role.entity.js';
 
-/** Built-in roles (read-only) and each account's custom roles. */
+/** Built-in roles (read-only) and each account's custom roles. Each change writes its event (audited by identity) in its transaction. */
 @Injectable()
 export class RolesService {
   constructor(
     private readonly store: DecisionStore,
     private readonly state: AccessStateService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
   ) {}
 
   /** Built-in roles, then custom ones, with how many principals hold each (once a reload of the account under way is done). */
@@ -24,22 +38,25 @@ export class RolesService {
   }
 
   /** A new custom role, from explicit grants or cloned from another role. */
-  async create({ actor, accountId, body }: CreateRoleRequest): Promise<RoleView> {
+  async create(request: CreateRoleRequest): Promise<RoleView> {
+    const { actor, accountId, body } = request;
     const id = randomUUID();
     await this.state.mutate(accountId, async (manager) => {
       this.assertNameFree(accountId, body.name);
       const grants = body.grants ? this.grantsFrom(body.grants) : this.source(accountId, body.from).grants;
       this.assertMayGrant(actor, accountId, grants);
-      await manager
-        .getRepository(RoleEntity)
-        .insert({ id, accountId, name: body.name, description: body.description ?? null, grants })
-        .catch(roleNameTaken);
+      const role = { id, accountId, name: body.name, description: body.description ?? null, grants };
+      await manager.getRepository(RoleEntity).insert(role).catch(roleNameTaken);
+      const data = { roleId: id, name: role.name, description: role.description, grants: grantList(grants) };
+      await this.outbox.add(manager, Events.RoleCreated, accountId, { ...changedBy(request), ...data });
     });
+    this.relay.nudge();
     return roleView(this.store.role(accountId, id)!, 0);
   }
 
   /** Renames or regrants a custom role; everyone holding it gets the new grants at once. */
-  async update({ actor, accountId, roleId, body }: UpdateRoleRequest): Promise<RoleView> {
+  async update(request: UpdateRoleRequest): Promise<RoleView> {
+    const { actor, accountId, roleId, body } = request;
     const id = await this.state.mutate(accountId, async (manager) => {
       const role = this.customRole(accountId, roleId);
       if (body.name !== undefined && body.name.toLowerCase() !== role.name.toLowerCase()) this.assertNameFree(accountId, body.name);
@@ -49,20 +66,38 @@ export class RolesService {
       if (!sameBits(this.store.index.encode(grants), role.bits)) this.assertMayRegrantHolders(actor, accountId, role.id);
       const changes = { grants, ...(body.name !== undefined && { name: body.name }), ...(body.description !== undefined && { description: body.description }) };
       await manager.getRepository(RoleEntity).update({ id: role.id, accountId }, changes).catch(roleNameTaken);
+      await this.recordUpdate(manager, request, role, grants);
       return role.id;
     });
+    this.relay.nudge();
     return roleView(this.store.role(accountId, id)!, this.store.holdersOf(accountId, id));
   }
 
+  /** Writes `access.role.updated` with what the edit changed (nothing when it changed nothing). */
+  private async recordUpdate(manager: EntityManager, request: UpdateRoleRequest, role: RoleRecord, grants: Grants): Promise<void> {
+    const { accountId, body } = request;
+    const before = { name: role.name, description: role.description, grants: grantList(role.grants) };
+    // `description: null` clears it, and is a change to record: only an absent field keeps the old value.
+    const description = body.description !== undefined ? body.description : role.description;
+    const changes = roleChanges(before, { name: body.name ?? role.name, description, grants: grantList(grants) });
+    if (Object.keys(changes).length === 0) return;
+    const data = { roleId: role.id, name: body.name ?? role.name, changes, holders: this.store.holdersOf(accountId, role.id) };
+    await this.outbox.add(manager, Events.RoleUpdated, accountId, { ...changedBy(request), ...data });
+  }
+
   /** Deletes a custom role nobody holds. */
-  async delete({ actor, accountId, roleId }: DeleteRoleRequest): Promise<{ deleted: true }> {
+  async delete(request: DeleteRoleRequest): Promise<{ deleted: true }> {
+    const { actor, accountId, roleId } = request;
     await this.state.mutate(accountId, async (manager) => {
       const role = this.customRole(accountId, roleId);
       this.assertMayGrant(actor, accountId, role.grants);
       const holders = this.store.holdersOf(accountId, role.id);
       if (holders > 0) throw new DomainError(ErrorCode.Conflict, `The role is held by ${holders} principal(s); unbind it first`, { holders });
       await manager.getRepository(RoleEntity).delete({ id: role.id, accountId });
+      const data = { roleId: role.id, name: role.name, grants: grantList(role.grants) };
+      await this.outbox.add(manager, Events.RoleDeleted, accountId, { ...changedBy(request), ...data });
     });
+    this.relay.nudge();
     return { deleted: true };
   }
 
@@ -104,16 +139,19 @@ export class RolesService {
   /** A change of what the role grants changes every holder's rights: refused when one holds permissions the actor lacks. */
   private assertMayRegrantHolders(actor: Principal, accountId: string, roleId: string): void {
     const holders = this.store.holders(accountId, roleId).filter((holder) => !this.store.isOwner(holder, accountId));
+    const acting = this.store.actingAs(actor, accountId);
+    // Holders are judged by what their bindings give, inactive or not.
     const problem = roleHoldersProblem(
-      this.store.isOwner(actor, accountId),
-      this.store.effective(actor, accountId),
+      acting.owner,
+      acting.rights,
       holders.map((holder) => this.store.effective(holder, accountId)),
     );
     if (problem) throw new DomainError(ErrorCode.Forbidden, problem);
   }
 
   private assertMayGrant(actor: Principal, accountId: string, grants: Grants): void {
-    const problem = roleGrantProblem(this.store.isOwner(actor, accountId), this.store.effective(actor, accountId), this.store.index.encode(grants));
+    const acting = this.store.actingAs(actor, accountId);
+    const problem = roleGrantProblem(acting.owner, acting.rights, this.store.index.encode(grants));
     if (problem) throw new DomainError(ErrorCode.Forbidden, problem);
   }
 }

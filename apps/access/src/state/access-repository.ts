@@ -6,6 +6,7 @@ import type { AccountSnapshot } from '../checks/decision-store.js';
 import { ApplicationEntity } from '../applications/application.entity.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { AccountOwnerEntity } from '../owners/account-owner.entity.js';
+import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
 import { RoleEntity } from '../roles/role.entity.js';
 
 /** PostgreSQL's lock_not_available: a lock wait ran past lock_timeout. */
@@ -19,7 +20,9 @@ const ACCOUNT_SNAPSHOT_SQL = `SELECT
       FROM roles WHERE account_id = $1), '[]') AS roles,
     coalesce((SELECT json_agg(json_build_object('principalType', principal_type, 'principalId', principal_id, 'roleId', role_id,
       'applicationIds', application_ids)) FROM bindings WHERE account_id = $1), '[]') AS bindings,
-    coalesce((SELECT json_agg(json_build_object('id', id, 'name', name)) FROM applications WHERE account_id = $1), '[]') AS applications`;
+    coalesce((SELECT json_agg(json_build_object('id', id, 'name', name)) FROM applications WHERE account_id = $1), '[]') AS applications,
+    coalesce((SELECT json_agg(json_build_object('principalType', principal_type, 'principalId', principal_id))
+      FROM principal_activity WHERE account_id = $1 AND NOT active), '[]') AS inactive`;
 
 /** Accounts whose version moved since a moment, with the database's clock ($1: the moment). */
 const CHANGED_SINCE_SQL = `SELECT now() AS "polledAt",
@@ -46,7 +49,8 @@ export class AccessRepository {
   /** One account's snapshot; with `manager`, inside that transaction. */
   async loadAccount(accountId: string, manager: EntityManager = this.dataSource.manager): Promise<AccountSnapshot> {
     const [row] = await manager.query<Array<Omit<AccountSnapshot, 'accountId' | 'version'> & { version: string }>>(ACCOUNT_SNAPSHOT_SQL, [accountId]);
-    return { accountId, ownerId: row.ownerId, version: Number(row.version), roles: row.roles, bindings: row.bindings, applications: row.applications };
+    const { ownerId, roles, bindings, applications, inactive } = row;
+    return { accountId, ownerId, version: Number(row.version), roles, bindings, applications, inactive };
   }
 
   /** Every account's snapshot (at start), all read in one transaction's snapshot. */
@@ -56,11 +60,12 @@ export class AccessRepository {
       const roles = await manager.getRepository(RoleEntity).find();
       const bindings = await manager.getRepository(BindingEntity).find();
       const applications = await manager.getRepository(ApplicationEntity).find();
+      const inactive = await manager.getRepository(PrincipalActivityEntity).find({ where: { active: false } });
       const versions = await manager.query<Array<{ accountId: string; version: string }>>(`SELECT account_id AS "accountId", version FROM account_versions`);
       const snapshots = new Map<string, AccountSnapshot>();
       const of = (accountId: string) => {
         let snapshot = snapshots.get(accountId);
-        if (!snapshot) snapshots.set(accountId, (snapshot = { accountId, version: 0, ownerId: null, roles: [], bindings: [], applications: [] }));
+        if (!snapshot) snapshots.set(accountId, (snapshot = { accountId, version: 0, ownerId: null, roles: [], bindings: [], applications: [], inactive: [] }));
         return snapshot;
       };
       for (const { accountId, version } of versions) of(accountId).version = Number(version);
@@ -68,6 +73,7 @@ export class AccessRepository {
       for (const role of roles) of(role.accountId).roles.push(role);
       for (const binding of bindings) of(binding.accountId).bindings.push(binding);
       for (const application of applications) of(application.accountId).applications.push(application);
+      for (const principal of inactive) of(principal.accountId).inactive.push(principal);
       return [...snapshots.values()];
     });
   }

@@ -20,7 +20,7 @@ const OVERLAP_MS = 60_000;
 
 /** An empty account at `version`. */
 function snapshot(version: number, accountId = ACCOUNT): AccountSnapshot {
-  return { accountId, version, ownerId: null, roles: [], bindings: [], applications: [] };
+  return { accountId, version, ownerId: null, roles: [], bindings: [], applications: [], inactive: [] };
 }
 
 /** A promise the test settles. */

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApplicationBody, ApplicationView, principalOf, Subjects, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
-import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
+import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 
 /** Applications of an account (application-scoped sections apply per application). */
@@ -26,10 +26,11 @@ export class ApplicationsController {
   create(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Body() body: ApplicationBody,
   ): Promise<RelayedJson<ApplicationView>> {
-    return rpc.relay(Subjects.AccessApplicationsCreate, { actor: principalOf(actor), accountId, body });
+    return rpc.relay(Subjects.AccessApplicationsCreate, { actor: principalOf(actor), client: { ip }, accountId, body });
   }
 
   @Patch(':applicationId')
@@ -39,11 +40,12 @@ export class ApplicationsController {
   rename(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('applicationId', ParseUUIDPipe) applicationId: string,
     @Body() body: ApplicationBody,
   ): Promise<RelayedJson<ApplicationView>> {
-    return rpc.relay(Subjects.AccessApplicationsRename, { actor: principalOf(actor), accountId, applicationId, body });
+    return rpc.relay(Subjects.AccessApplicationsRename, { actor: principalOf(actor), client: { ip }, accountId, applicationId, body });
   }
 
   @Delete(':applicationId')
@@ -54,9 +56,10 @@ export class ApplicationsController {
   async delete(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('applicationId', ParseUUIDPipe) applicationId: string,
   ): Promise<void> {
-    await rpc.send(Subjects.AccessApplicationsDelete, { actor: principalOf(actor), accountId, applicationId });
+    await rpc.send(Subjects.AccessApplicationsDelete, { actor: principalOf(actor), client: { ip }, accountId, applicationId });
   }
 }

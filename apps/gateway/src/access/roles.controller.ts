@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateRoleBody, principalOf, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
-import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
+import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 
 /** Built-in and custom roles of an account. */
@@ -26,10 +26,11 @@ export class RolesController {
   create(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Body() body: CreateRoleBody,
   ): Promise<RelayedJson<RoleView>> {
-    return rpc.relay(Subjects.AccessRolesCreate, { actor: principalOf(actor), accountId, body });
+    return rpc.relay(Subjects.AccessRolesCreate, { actor: principalOf(actor), client: { ip }, accountId, body });
   }
 
   @Patch(':roleId')
@@ -39,11 +40,12 @@ export class RolesController {
   update(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('roleId') roleId: string,
     @Body() body: UpdateRoleBody,
   ): Promise<RelayedJson<RoleView>> {
-    return rpc.relay(Subjects.AccessRolesUpdate, { actor: principalOf(actor), accountId, roleId, body });
+    return rpc.relay(Subjects.AccessRolesUpdate, { actor: principalOf(actor), client: { ip }, accountId, roleId, body });
   }
 
   @Delete(':roleId')
@@ -54,9 +56,10 @@ export class RolesController {
   async delete(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('roleId') roleId: string,
   ): Promise<void> {
-    await rpc.send(Subjects.AccessRolesDelete, { actor: principalOf(actor), accountId, roleId });
+    await rpc.send(Subjects.AccessRolesDelete, { actor: principalOf(actor), client: { ip }, accountId, roleId });
   }
 }

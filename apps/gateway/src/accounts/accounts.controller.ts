@@ -13,10 +13,10 @@ export class AccountsController {
   @Post()
   @Public()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create an account and its owner; the owner receives an activation mail' })
+  @ApiOperation({ summary: 'Create an account and its owner; the owner receives an activation mail (429 when one address signs up too often)' })
   @ApiCreatedResponse({ type: AccountView })
-  create(@Rpc() rpc: RpcSender, @Body() body: CreateAccountBody): Promise<RelayedJson<AccountView>> {
-    return rpc.relay(Subjects.AccountsCreate, body);
+  create(@Rpc() rpc: RpcSender, @ClientIp() ip: string, @Body() body: CreateAccountBody): Promise<RelayedJson<AccountView>> {
+    return rpc.relay(Subjects.AccountsSignUp, { client: { ip }, body });
   }
 
   @Get(':accountId')

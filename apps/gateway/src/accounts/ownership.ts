@@ -5,7 +5,8 @@ import type { RpcSender } from '#libs/platform/index.js';
 /**
  * Hands an account to another member: access names the role the owner keeps (by id or name, as
  * the role list shows it), then identity checks the owner and the new owner and records the
- * hand-over; access applies it from identity's event.
+ * hand-over; access applies it from identity's event, and notifications mails both people (the
+ * role's name, for the previous owner's mail, goes along).
  */
 export async function transferOwnership(rpc: RpcSender, actor: Actor, accountId: string, ip: string, body: TransferOwnershipBody): Promise<AccountView> {
   const roles = await rpc.send(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
@@ -14,5 +15,11 @@ export async function transferOwnership(rpc: RpcSender, actor: Actor, accountId:
   if (!role) {
     throw new DomainError(ErrorCode.ValidationFailed, `previousOwnerRole: no role "${body.previousOwnerRole}" in this account`, { field: 'previousOwnerRole' });
   }
-  return rpc.send(Subjects.AccountsTransferOwnership, { actor, accountId, client: { ip }, body: { ...body, previousOwnerRole: role.id } });
+  return rpc.send(Subjects.AccountsTransferOwnership, {
+    actor,
+    accountId,
+    client: { ip },
+    body: { ...body, previousOwnerRole: role.id },
+    previousOwnerRoleName: role.name,
+  });
 }

@@ -27,7 +27,8 @@ export function notFound(request: GatewayRequest, reason: string): DomainError {
 /**
  * The one guard of every route, deny by default: a route without a policy is refused; a
  * permission route asks access for the caller's right in the `:accountId` account, answering
- * 404 when the caller has nothing there (no leak of existence) and 403 when the right is missing.
+ * 404 when the caller has nothing there (no leak of existence) or is deactivated there, and 403
+ * when the right is missing.
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('jwt') {
@@ -81,7 +82,8 @@ export class AccessGuard extends AuthGuard('jwt') {
     // Ids are lower-case everywhere: an upper-case one names the same account.
     request.params.accountId = accountId.toLowerCase();
     const decision = await this.decide(request, request.params.accountId, policy);
-    if (decision.reason === 'not-member') throw notFound(request, 'not-member');
+    // Deactivated there: 404, as the suspension guard answers (access may learn of it before or after this gateway).
+    if (decision.reason === 'not-member' || decision.reason === 'inactive') throw notFound(request, decision.reason);
     if (!decision.allowed) throw new DomainError(ErrorCode.Forbidden, `Missing permission ${policy.section}:${policy.action}`);
   }
 

@@ -75,7 +75,13 @@ export class SubusersComposer {
     await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId });
   }
 
-  sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<AcceptedView> {
+  /**
+   * A reset mail to the subuser's e-mail, once the actor may manage it (no escalation), as for a
+   * re-send; a subuser may always send one to itself (nobody may manage their own roles).
+   */
+  async sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<AcceptedView> {
+    await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+    if (!(actor.type === 'subuser' && actor.id === subuserId)) await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     return this.rpc.send(Subjects.SubusersPasswordReset, { actor, accountId, client, subuserId });
   }
 

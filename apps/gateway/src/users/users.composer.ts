@@ -101,8 +101,14 @@ export class UsersComposer {
     }
   }
 
-  /** The reset mail goes to the person's own mailbox: no escalation check needed, and nothing of it comes back. */
-  sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
+  /**
+   * The reset mail goes to the person's own mailbox and nothing of it comes back (R7); still, as
+   * for a re-send, only to someone the actor may manage (no escalation): their own, or that of
+   * someone holding no permission the actor lacks.
+   */
+  async sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
+    await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    if (!(actor.type === 'user' && actor.id === userId)) await this.bindings.assertManageable(actor, accountId, person(userId));
     return this.rpc.send(Subjects.UsersPasswordReset, { actor, accountId, client, userId });
   }
 

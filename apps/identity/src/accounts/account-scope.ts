@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '#libs/contracts/index.js';
+import { webLink, type Actor } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from './account.entity.js';
 
@@ -32,7 +32,7 @@ export async function accountOfActor(manager: EntityManager, actor: Actor, accou
   });
 }
 
-/** The account's subuser login page, under the web panel's base URL. */
+/** The account's subuser login page, under the web panel's base URL (its path kept, as in mails). */
 export function subuserLoginUrl(publicWebUrl: string, slug: string): string {
-  return new URL(`/login/${encodeURIComponent(slug)}`, publicWebUrl).toString();
+  return webLink(publicWebUrl, `/login/${encodeURIComponent(slug)}`);
 }

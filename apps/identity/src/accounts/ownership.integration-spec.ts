@@ -20,14 +20,16 @@ const ownerOf = async (accountId: string) =>
   ((await db.dataSource.query(`SELECT owner_user_id FROM accounts WHERE id = $1`, [accountId])) as Array<{ owner_user_id: string }>)[0].owner_user_id;
 
 describe('handing an account over', () => {
-  it('changes the owner, and writes the event access applies and the audit event, in one transaction', async () => {
-    const { accountId, userId: ownerId } = await db.account();
+  it('changes the owner, and writes the event access applies and notifications mails from, and the audit event, in one transaction', async () => {
+    const { accountId, userId: ownerId } = await db.account('handed');
     const next = await activeMember(accountId);
+    await db.dataSource.query(`UPDATE users SET locale = 'fr' WHERE id = $1`, [next]);
     const view = await services.accounts.transferOwnership({
       actor: services.actor('user', ownerId),
       accountId,
       client,
       body: { userId: next, previousOwnerRole: 'builtin:Admin' },
+      previousOwnerRoleName: 'Admin',
     });
     expect(view.ownerId).toBe(next);
     expect(await ownerOf(accountId)).toBe(next);
@@ -36,7 +38,17 @@ describe('handing an account over', () => {
       Events.OwnershipTransferred,
     ]);
     expect(events.map((event) => event.data)).toEqual([
-      { accountId, fromUserId: ownerId, toUserId: next, previousOwnerRole: 'builtin:Admin', ownerVersion: 1 },
+      {
+        accountId,
+        fromUserId: ownerId,
+        toUserId: next,
+        previousOwnerRole: 'builtin:Admin',
+        ownerVersion: 1,
+        accountName: 'Account handed',
+        previousOwnerRoleName: 'Admin',
+        newOwner: { email: `${next}@example.test`, firstName: 'Grace', locale: 'fr' },
+        previousOwner: { email: 'handed@example.test', firstName: 'Ada', locale: 'en' },
+      },
     ]);
     const audited = await db.dataSource.query<Array<{ actor_id: string; target_id: string }>>(
       `SELECT actor_id, target_id FROM audit_events WHERE account_id = $1 AND action = 'account.ownership-transferred'`,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AuditAction, AuditEventView, AuditOutcome, AuditQuery, Page, Principal } from '#libs/contracts/index.js';
+import type { AuditAction, AuditEventView, AuditOutcome, AuditQuery, AuditTarget, Page, Principal } from '#libs/contracts/index.js';
 import { DEFAULT_PAGE_SIZE } from '#libs/contracts/index.js';
 import { Clock } from '#libs/platform/index.js';
 import { decodeCursor, encodeCursor, exactTimestamp } from '../paging/cursor.js';
@@ -15,14 +15,21 @@ export interface AuditEntry {
   action: AuditAction;
   outcome?: AuditOutcome;
   actor?: Principal | null;
-  target?: Principal | null;
+  target?: AuditTarget | null;
   ip?: string | null;
   details?: AuditDetails;
 }
 
+/** Another service's event to record in its one account, at its time, under its id (see {@link AuditService.recordEvent}). */
+export interface EventAuditEntry extends Omit<AuditEntry, 'accountIds'> {
+  eventId: string;
+  accountId: string;
+  occurredAt: Date;
+}
+
 const FAILURES: ReadonlySet<AuditAction> = new Set<AuditAction>(['login.failed', 'login.throttled', 'session.refresh-reused', 'password.change-failed']);
 
-/** The audit trail: written in the transaction of the change it tells of; read per account. */
+/** The audit trail: written in the transaction of the change it tells of (access's changes: from their events); read per account. */
 @Injectable()
 export class AuditService {
   constructor(
@@ -48,19 +55,21 @@ export class AuditService {
       sql: `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, actor_type, actor_id, target_type, target_id, ip, details)
             SELECT gen_random_uuid(), account, ${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}::uuid, ${p(7)}, ${p(8)}::jsonb
               FROM unnest(${p(9)}::uuid[]) AS account${onlyIf ? ` WHERE ${onlyIf}` : ''}`,
-      parameters: [
-        this.clock.now(),
-        entry.action,
-        entry.outcome ?? (FAILURES.has(entry.action) ? 'failure' : 'success'),
-        entry.actor?.type ?? null,
-        entry.actor?.id ?? null,
-        entry.target?.type ?? null,
-        entry.target?.id ?? null,
-        entry.ip ?? null,
-        JSON.stringify(entry.details ?? {}),
-        accounts,
-      ],
+      parameters: [this.clock.now(), ...rowValues(entry), accounts],
     };
+  }
+
+  /**
+   * Records another service's event once: the row's id is the event's, so the event delivered
+   * again (JetStream redelivers until it is acknowledged) writes nothing. True when it wrote the row.
+   */
+  async recordEvent(entry: EventAuditEntry): Promise<boolean> {
+    const written = await this.dataSource.query<unknown[]>(
+      `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, actor_type, actor_id, target_type, target_id, ip, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [entry.eventId, entry.accountId, entry.occurredAt, ...rowValues(entry)],
+    );
+    return written.length > 0;
   }
 
   /** A page of one account's audit events, newest first. */
@@ -89,6 +98,24 @@ export class AuditService {
       nextCursor: last >= 0 ? encodeCursor(['audit', raw[last].e_cursor_time, page[last].id]) : null,
     };
   }
+}
+
+function outcomeOf(entry: Pick<AuditEntry, 'action' | 'outcome'>): AuditOutcome {
+  return entry.outcome ?? (FAILURES.has(entry.action) ? 'failure' : 'success');
+}
+
+/** The columns action .. details of an audit row, in the order of every INSERT here. */
+function rowValues(entry: Omit<AuditEntry, 'accountIds'>): unknown[] {
+  return [
+    entry.action,
+    outcomeOf(entry),
+    entry.actor?.type ?? null,
+    entry.actor?.id ?? null,
+    entry.target?.type ?? null,
+    entry.target?.id ?? null,
+    entry.ip ?? null,
+    JSON.stringify(entry.details ?? {}),
+  ];
 }
 
 function toView(event: AuditEventEntity): AuditEventView {

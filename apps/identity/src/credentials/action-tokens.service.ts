@@ -5,21 +5,15 @@ import { Events, type Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { OutboxWriter } from '#libs/outbox/index.js';
 import { ActionTokenEntity, type ActionTokenPurpose } from './action-token.entity.js';
 import { hashSecretToken, newSecretToken } from './secret-token.js';
-import { tokenLifetimeMs, tokenProblem } from './token-rules.js';
+import { supersededBy, tokenLifetimeMs, tokenProblem, type LinkScope } from './token-rules.js';
 
 /** A token just made: the plain value goes into the mail, never into the database. */
 export interface IssuedToken {
   token: string;
   expiresAt: Date;
-}
-
-/** Which unused links of a principal {@link ActionTokensService.voidAll} voids: of one purpose, or of one account, or all. */
-export interface LinkScope {
-  purpose?: ActionTokenPurpose;
-  accountId?: string;
 }
 
 /** Single-use, expiring, hashed link tokens for activation and reset, each bound to one user or subuser. */
@@ -31,10 +25,10 @@ export class ActionTokensService {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  /** Makes a new token for (principal, purpose), voiding every older unused one (R4). */
+  /** Makes a new token for (principal, purpose, account), voiding the older unused ones it replaces (R4, {@link supersededBy}). */
   async issue(manager: EntityManager, owner: Principal, accountId: string | null, purpose: ActionTokenPurpose): Promise<IssuedToken> {
     const now = this.clock.now();
-    await this.voidAll(manager, owner, { purpose });
+    await this.voidAll(manager, owner, supersededBy(purpose, accountId));
     const token = newSecretToken();
     const expiresAt = new Date(now.getTime() + tokenLifetimeMs(purpose, this.config));
     await manager.insert(ActionTokenEntity, { id: randomUUID(), tokenHash: hashSecretToken(token), purpose, ...ownerColumns(owner), accountId, expiresAt });

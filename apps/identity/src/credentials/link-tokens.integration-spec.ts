@@ -1,7 +1,7 @@
 import { Events, linkTokenHash, type EventEnvelope, type LinksVoidedData } from '#libs/contracts/index.js';
 import { ManualClock } from '#libs/platform/index.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
-import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { OutboxWriter } from '#libs/outbox/index.js';
 import { ActionTokensService } from './action-tokens.service.js';
 
 const MINUTE = 60_000;
@@ -80,6 +80,19 @@ describe('link tokens on PostgreSQL, with a controllable clock (R2-R4)', () => {
     const mine = await issue('reset');
     await issue('reset', other);
     await expect(consume(mine.token, 'reset')).resolves.toMatchObject({ owner: user, accountId });
+  });
+
+  it('is bound to its account: an activation link is voided by a newer one of its account only, a reset link by any newer one', async () => {
+    const otherAccountId = (await db.account()).accountId;
+    const inAccount = (account: string, purpose: 'activation' | 'reset') =>
+      db.dataSource.transaction((manager) => tokens.issue(manager, user, account, purpose));
+    const invitation = await inAccount(accountId, 'activation');
+    const reset = await inAccount(accountId, 'reset');
+    const elsewhere = await inAccount(otherAccountId, 'activation');
+    await inAccount(otherAccountId, 'reset');
+    await expect(consume(reset.token, 'reset')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(consume(invitation.token, 'activation')).resolves.toMatchObject({ owner: user, accountId });
+    await expect(consume(elsewhere.token, 'activation')).resolves.toMatchObject({ owner: user, accountId: otherAccountId });
   });
 
   it('names the links it voids in identity.links.voided, in the same transaction, and never the link that replaces them', async () => {

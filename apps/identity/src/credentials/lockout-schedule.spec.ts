@@ -5,6 +5,7 @@ import {
   freshState,
   IDENTIFIER_POLICY,
   lockDurationMs,
+  signUpAddressPolicy,
   type ThrottlePolicy,
   type ThrottleState,
 } from './lockout-schedule.js';
@@ -99,5 +100,14 @@ describe('the lockout schedule', () => {
     const lenient: ThrottlePolicy = { ...IDENTIFIER_POLICY, threshold: 1_000_000 };
     const counted = relentless(lenient, 60 * MINUTE, 1000);
     expect(counted).toHaveLength(lenient.maxPerWindow);
+  });
+
+  it.each([10, 3])('lets %i sign-ups from one address through, then makes it wait 15 minutes, then 30', (limit) => {
+    const policy = signUpAddressPolicy(limit);
+    const first = attempts(freshState(t0), t0, limit + 1, policy);
+    expect(first.allowed).toEqual([...Array<boolean>(limit).fill(true), false]);
+    const second = attempts(first.state, at(15 * MINUTE), limit + 1, policy);
+    expect(second.allowed).toEqual([...Array<boolean>(limit).fill(true), false]);
+    expect(second.state.lockedUntil).toEqual(at(45 * MINUTE));
   });
 });

@@ -75,6 +75,15 @@ export const RESET_ADDRESS_POLICY: ThrottlePolicy = {
   forgetAfterMs: 24 * HOUR,
 };
 
+/**
+ * Sign-ups from one client address (each creates an account and mails an activation link to any
+ * address): `limit` (SIGNUP_ADDRESS_LIMIT), then 15, 30, 60 ... minutes up to a day, as reset
+ * requests from one address are.
+ */
+export function signUpAddressPolicy(limit: number): ThrottlePolicy {
+  return { ...RESET_ADDRESS_POLICY, threshold: limit, maxPerWindow: 5 * limit };
+}
+
 /** The length of the `lockouts`-th lockout. */
 export function lockDurationMs(lockouts: number, policy: ThrottlePolicy): number {
   return Math.min(policy.baseLockMs * 2 ** Math.max(0, lockouts - 1), policy.maxLockMs);

@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { ADDRESS_POLICY, IDENTIFIER_POLICY, RESET_ADDRESS_POLICY, RESET_TARGET_POLICY } from './lockout-schedule.js';
+import { ADDRESS_POLICY, IDENTIFIER_POLICY, RESET_ADDRESS_POLICY, RESET_TARGET_POLICY, signUpAddressPolicy } from './lockout-schedule.js';
 import type { ThrottleKey } from './throttle.service.js';
 
 /**
@@ -13,11 +14,45 @@ export function emailKey(email: string): string {
   return email.toLowerCase();
 }
 
+/**
+ * A client address as identity counts attempts from it. An IPv6 client is usually given a whole
+ * /64 (SLAAC, privacy addresses): it is counted by that prefix, or it would have 2^64 counters. An
+ * IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, how a dual-stack socket shows an IPv4 client) is the
+ * IPv4 address, so both spellings charge one counter. Anything that is not an IP address is kept.
+ */
+export function addressKey(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const groups = ipv6Groups(ip);
+  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
+    return [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff].join('.');
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a dotted IPv4 tail read as two groups, a zone dropped). */
+function ipv6Groups(ip: string): number[] {
+  let text = ip.split('%')[0].toLowerCase();
+  const tail = text.slice(text.lastIndexOf(':') + 1);
+  if (tail.includes('.')) {
+    const [a, b, c, d] = tail.split('.').map(Number);
+    text = `${text.slice(0, text.length - tail.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
+  const [head, rest] = text.split('::');
+  if (rest === undefined) return parse(head);
+  const before = parse(head);
+  const after = parse(rest);
+  return [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
+}
+
 /** The counters a user sign-in is charged to: the e-mail typed (known or not) and the client address. */
 export function userSignInKeys(email: string, ip: string): ThrottleKey[] {
   return [
     { key: `signin:user:${emailKey(email)}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
-    { key: `signin:ip:${ip}`, policy: ADDRESS_POLICY, kind: 'address' },
+    { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' },
   ];
 }
 
@@ -25,7 +60,7 @@ export function userSignInKeys(email: string, ip: string): ThrottleKey[] {
 export function subuserSignInKeys(slug: string, login: string, ip: string): ThrottleKey[] {
   return [
     { key: `signin:subuser:${slug.toLowerCase()}:${login.toLowerCase()}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
-    { key: `signin:ip:${ip}`, policy: ADDRESS_POLICY, kind: 'address' },
+    { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' },
   ];
 }
 
@@ -33,7 +68,7 @@ export function subuserSignInKeys(slug: string, login: string, ip: string): Thro
 export function passwordCheckKeys(principalId: string, ip: string): ThrottleKey[] {
   return [
     { key: `signin:principal:${principalId}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
-    { key: `signin:ip:${ip}`, policy: ADDRESS_POLICY, kind: 'address' },
+    { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' },
   ];
 }
 
@@ -44,7 +79,12 @@ export function resetTargetKey(target: string): ThrottleKey {
 
 /** Reset requests from one client address. */
 export function resetAddressKey(ip: string): ThrottleKey {
-  return { key: `reset:ip:${ip}`, policy: RESET_ADDRESS_POLICY, kind: 'address' };
+  return { key: `reset:ip:${addressKey(ip)}`, policy: RESET_ADDRESS_POLICY, kind: 'address' };
+}
+
+/** Sign-ups from one client address, `limit` of them before the first wait (SIGNUP_ADDRESS_LIMIT). */
+export function signUpAddressKey(ip: string, limit: number): ThrottleKey {
+  return { key: `signup:ip:${addressKey(ip)}`, policy: signUpAddressPolicy(limit), kind: 'address' };
 }
 
 /** The 429 every throttled attempt answers (the same whether the login exists or not). */

@@ -1,4 +1,4 @@
-import { tokenLifetimeMs, tokenProblem } from './token-rules.js';
+import { supersededBy, tokenLifetimeMs, tokenProblem } from './token-rules.js';
 
 const issued = new Date('2026-03-01T12:00:00Z');
 const later = (ms: number) => new Date(issued.getTime() + ms);
@@ -29,5 +29,17 @@ describe('tokenProblem (R2-R4)', () => {
     ['is unknown when absent', null, later(0), 'unknown'],
   ])('a reset token %s', (_label, row, now, problem) => {
     expect(tokenProblem(row, now)).toBe(problem);
+  });
+});
+
+describe('which older links a new one voids (R4)', () => {
+  const account = '6f1c0e52-3a4b-4c1d-9e2f-0a1b2c3d4e5f';
+
+  it.each([
+    ['invitation', 'the older invitations of its account only', 'activation', account, { purpose: 'activation', accountId: account }],
+    ['reset link asked by an admin of an account', 'every older reset link of the person', 'reset', account, { purpose: 'reset' }],
+    ['reset link asked by the person', 'every older reset link of the person', 'reset', null, { purpose: 'reset' }],
+  ] as const)('a new %s voids %s', (_link, _voided, purpose, accountId, scope) => {
+    expect(supersededBy(purpose, accountId)).toEqual(scope);
   });
 });

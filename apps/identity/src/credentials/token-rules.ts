@@ -12,10 +12,26 @@ export function tokenLifetimeMs(purpose: LinkPurpose, lifetimes: TokenLifetimes)
   return purpose === 'activation' ? lifetimes.ACTIVATION_TOKEN_TTL_HOURS * 3600_000 : lifetimes.RESET_TOKEN_TTL_MINUTES * 60_000;
 }
 
+/** Which unused links of a principal are voided: of one purpose, or of one account, or all (both: that purpose in that account). */
+export interface LinkScope {
+  purpose?: LinkPurpose;
+  accountId?: string;
+}
+
+/**
+ * The older links a new link of `purpose` voids (R4). An activation link is its account's
+ * invitation: it voids only the older activation links of that account, so that one account
+ * inviting (or re-inviting) a person never kills another account's invitation. A reset link sets
+ * the one password of the login, whichever account asked: it voids every older reset link.
+ */
+export function supersededBy(purpose: LinkPurpose, accountId: string | null): LinkScope {
+  return purpose === 'activation' && accountId !== null ? { purpose, accountId } : { purpose };
+}
+
 /** Why a stored token cannot be used now, or null when it can. */
 export type TokenProblem = 'unknown' | 'used' | 'superseded' | 'expired';
 
-/** The rule, pure: a token works once, until it expires, unless a newer one for the same purpose replaced it. */
+/** The rule, pure: a token works once, until it expires, unless it was voided (a newer one replaced it, see {@link supersededBy}). */
 export function tokenProblem(row: { usedAt: Date | null; voidedAt: Date | null; expiresAt: Date } | null, now: Date): TokenProblem | null {
   if (!row) return 'unknown';
   if (row.usedAt) return 'used';

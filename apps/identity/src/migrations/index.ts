@@ -5,6 +5,8 @@ import { ThrottleFunctions1732600000000 } from './1732600000000-throttle-functio
 import { UserTableCoveringIndexes1732700000000 } from './1732700000000-user-table-covering-indexes.js';
 import { ThrottleSucceededInKeyOrder1732800000000 } from './1732800000000-throttle-succeeded-in-key-order.js';
 import { OwnerVersion1733100000000 } from './1733100000000-owner-version.js';
+import { AnnounceInactivePrincipals1733200000000 } from './1733200000000-announce-inactive-principals.js';
+import { AuditAccessTargets1733400000000 } from './1733400000000-audit-access-targets.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -15,4 +17,6 @@ export const identityMigrations = [
   UserTableCoveringIndexes1732700000000,
   ThrottleSucceededInKeyOrder1732800000000,
   OwnerVersion1733100000000,
+  AnnounceInactivePrincipals1733200000000,
+  AuditAccessTargets1733400000000,
 ];

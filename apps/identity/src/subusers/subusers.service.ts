@@ -25,9 +25,9 @@ import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
-import { OutboxRelay } from '../outbox/outbox.relay.js';
-import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { decodeCursor, encodeCursor } from '../paging/cursor.js';
+import { writeActivityChanged } from '../principals/activity-events.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { SubuserEntity } from './subuser.entity.js';
 
@@ -118,13 +118,15 @@ export class SubusersService {
   }
 
   /**
-   * Edits a subuser. A new password or deactivation ends its sessions at once. A new e-mail, or
+   * Edits a subuser. A new password or deactivation ends its sessions at once; access refuses an
+   * inactive subuser everything once it has applied the event. A new e-mail, or
    * deactivation, voids its outstanding activation and reset links (mailed to the old address, or
    * meant for a login that may no longer sign in).
    */
   async update({ actor, accountId, subuserId, client, body }: UpdateSubuserRequest): Promise<SubuserRecord> {
     return this.transactions.run(async (unit) => {
-      const { subuser } = await this.target(unit.manager, actor, accountId, subuserId);
+      // Locked when its activity may change: a flip is judged on the row a concurrent change left, not on an older read.
+      const { subuser } = await this.target(unit.manager, actor, accountId, subuserId, body.active === undefined ? undefined : 'lock');
       const isSelf = actor.type === 'subuser' && actor.id === subuserId;
       const changes: Partial<SubuserEntity> = {};
       if (body.description !== undefined) changes.description = body.description;
@@ -141,6 +143,10 @@ export class SubusersService {
       }
       const emailChanged = body.email !== undefined && body.email !== subuser.email;
       const deactivated = body.active === false && subuser.active;
+      if (body.active !== undefined && body.active !== subuser.active) {
+        await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'subuser', principalId: subuserId }, body.active);
+        unit.afterCommit(this.nudgeRelay);
+      }
       if (emailChanged || deactivated) await this.tokens.voidAll(unit.manager, { type: 'subuser', id: subuserId });
       if (deactivated) await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'deactivated');
       const details: AuditDetails = { changed: [...Object.keys(changes), ...(body.password !== undefined ? ['password'] : [])] };

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { Events } from '#libs/contracts/index.js';
+import type { OutboxWriter } from '#libs/outbox/index.js';
+import type { AccountEntity } from '../accounts/account.entity.js';
+import type { ActionTokensService, IssuedToken } from '../credentials/action-tokens.service.js';
 import type { UnitOfWork } from '../database/unit-of-work.js';
 import type { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { MembershipEntity } from './membership.entity.js';
@@ -42,4 +46,31 @@ export async function reassertSuspensions(unit: UnitOfWork, broadcaster: GateBro
   for (const membership of inactive) {
     broadcaster.suspensionChanged(unit, { accountId: membership.accountId, principalType: 'user', principalId: userId, suspended: true });
   }
+}
+
+/** Who gets a mail about `account`, as `UserInvited` and `UserAddedToAccount` both carry them. */
+function mailedPerson(account: AccountEntity, user: UserEntity) {
+  return { accountId: account.id, accountName: account.name, userId: user.id, email: user.email, firstName: user.firstName };
+}
+
+/** Queues `user`'s activation mail for `account` (a pending person): issues its link token, returned, and writes `UserInvited`. */
+export async function queueInvitation(
+  manager: EntityManager,
+  deps: { tokens: ActionTokensService; outbox: OutboxWriter },
+  account: AccountEntity,
+  user: UserEntity,
+): Promise<IssuedToken> {
+  const activation = await deps.tokens.issue(manager, { type: 'user', id: user.id }, account.id, 'activation');
+  await deps.outbox.add(manager, Events.UserInvited, account.id, {
+    ...mailedPerson(account, user),
+    token: activation.token,
+    expiresAt: activation.expiresAt.toISOString(),
+    locale: user.locale,
+  });
+  return activation;
+}
+
+/** Queues the "added to account" mail of `user`, who already has a login: writes `UserAddedToAccount`. */
+export function queueAddedToAccount(manager: EntityManager, outbox: OutboxWriter, account: AccountEntity, user: UserEntity): Promise<void> {
+  return outbox.add(manager, Events.UserAddedToAccount, account.id, { ...mailedPerson(account, user), locale: user.locale });
 }

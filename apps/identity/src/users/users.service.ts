@@ -12,7 +12,7 @@ import type {
   UserRecord,
   UserRequest,
 } from '#libs/contracts/index.js';
-import { DEFAULT_PAGE_SIZE, Events, principalOf } from '#libs/contracts/index.js';
+import { DEFAULT_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor } from '../accounts/account-scope.js';
@@ -21,13 +21,13 @@ import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
-import { OutboxRelay } from '../outbox/outbox.relay.js';
-import { OutboxWriter } from '../outbox/outbox.writer.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MembershipEntity } from './membership.entity.js';
 import { AccountSizes } from './account-sizes.js';
-import { findOrAddPerson, reassertSuspensions } from './people.js';
+import { writeActivityChanged } from '../principals/activity-events.js';
+import { findOrAddPerson, queueAddedToAccount, queueInvitation, reassertSuspensions } from './people.js';
 import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
 
@@ -104,6 +104,8 @@ export class UsersService {
           throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
         }
         await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
+        // Access may still hold them as inactive from an earlier membership (removed since): a new one is a reactivation.
+        await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: user.id }, true);
         if (user.status === 'active') await this.tellAdded(unit, account, user);
         else await this.invite(unit, account, user);
         this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
@@ -124,8 +126,9 @@ export class UsersService {
   /**
    * Edits a person in the account. Name and phone belong to the person: an admin may change them
    * only while this is the person's only account (otherwise they edit them in their profile).
-   * Deactivating bars the person from this account at once (gateways hear of it), and ends their
-   * sessions when they have no other active account.
+   * Deactivating bars the person from this account at once (gateways hear of it; access, which
+   * other services ask, once it has applied the event), and ends their sessions when they have no
+   * other active account.
    */
   async update({ actor, accountId, userId, client, body }: UpdateUserRequest): Promise<UserRecord> {
     return this.transactions.run(async (unit) => {
@@ -218,12 +221,22 @@ export class UsersService {
     return this.resets.sendByAdmin(actor, accountId, profile, client.ip);
   }
 
-  /** An admin ends every session of a person (S4). The owner's sessions are the owner's alone. */
+  /**
+   * An admin ends every session of a person (S4). The owner's sessions are the owner's alone. A
+   * person's sessions are not tied to an account: while they are active in another account, ending
+   * them would sign them out there too, so it is refused, as editing their name is; deactivating
+   * them here bars them from this account at once.
+   */
   async endSessions({ actor, accountId, userId, client }: UserRequest): Promise<{ ended: number }> {
     return this.transactions.run(async (unit) => {
       const { account } = await this.target(unit.manager, actor, accountId, userId);
-      if (account.ownerUserId === userId && !(actor.type === 'user' && actor.id === userId)) {
-        throw new DomainError(ErrorCode.Forbidden, "Only the owner ends the owner's sessions");
+      const isSelf = actor.type === 'user' && actor.id === userId;
+      if (account.ownerUserId === userId && !isSelf) throw new DomainError(ErrorCode.Forbidden, "Only the owner ends the owner's sessions");
+      if (!isSelf && (await this.activeElsewhereLocked(unit.manager, userId, accountId))) {
+        throw new DomainError(
+          ErrorCode.Forbidden,
+          'This person also works in other accounts: ending their sessions would sign them out there too. Deactivate them in this account instead (it takes effect at once)',
+        );
       }
       return { ended: await this.sessions.endAllByAdmin(unit, actor, accountId, { type: 'user', id: userId }, client.ip) };
     });
@@ -250,6 +263,8 @@ export class UsersService {
 
   private async setActive(unit: UnitOfWork, accountId: string, userId: string, active: boolean): Promise<void> {
     await unit.manager.update(MembershipEntity, { accountId, userId }, { active });
+    await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: userId }, active);
+    unit.afterCommit(this.nudgeRelay);
     this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: !active });
     if (active) await reassertSuspensions(unit, this.broadcaster, userId);
     else if (!(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
@@ -280,30 +295,28 @@ export class UsersService {
     return manager.existsBy(MembershipEntity, { userId, accountId: Not(accountId) });
   }
 
+  /**
+   * Whether the person is active in another account, holding that answer until the commit: the
+   * person's row (a membership added elsewhere, even by sign-up's foreign key, waits for it) and
+   * then, read afresh, their other memberships `FOR SHARE` (a reactivation waits, or is waited
+   * for and seen). Sessions are never ended under someone just readmitted elsewhere.
+   */
+  private async activeElsewhereLocked(manager: EntityManager, userId: string, accountId: string): Promise<boolean> {
+    await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+    const others = await manager.query<Array<{ active: boolean }>>('SELECT active FROM memberships WHERE user_id = $1 AND account_id <> $2 FOR SHARE', [
+      userId,
+      accountId,
+    ]);
+    return others.some((membership) => membership.active);
+  }
+
   private async invite(unit: UnitOfWork, account: AccountEntity, user: UserEntity): Promise<void> {
-    const { token, expiresAt } = await this.tokens.issue(unit.manager, { type: 'user', id: user.id }, account.id, 'activation');
-    await this.outbox.add(unit.manager, Events.UserInvited, account.id, {
-      accountId: account.id,
-      accountName: account.name,
-      userId: user.id,
-      email: user.email,
-      firstName: user.firstName,
-      token,
-      expiresAt: expiresAt.toISOString(),
-      locale: user.locale,
-    });
+    await queueInvitation(unit.manager, { tokens: this.tokens, outbox: this.outbox }, account, user);
     unit.afterCommit(this.nudgeRelay);
   }
 
   private async tellAdded(unit: UnitOfWork, account: AccountEntity, user: UserEntity): Promise<void> {
-    await this.outbox.add(unit.manager, Events.UserAddedToAccount, account.id, {
-      accountId: account.id,
-      accountName: account.name,
-      userId: user.id,
-      email: user.email,
-      firstName: user.firstName,
-      locale: user.locale,
-    });
+    await queueAddedToAccount(unit.manager, this.outbox, account, user);
     unit.afterCommit(this.nudgeRelay);
   }
 

@@ -1,11 +1,11 @@
 import { DomainError } from '#libs/errors/index.js';
 import { decodeCursor, encodeCursor, toView } from './delivery-log.service.js';
 import type { PagedDelivery } from './delivery.store.js';
-import { readEvent } from './mail-consumer.js';
 
 const row: PagedDelivery = {
   id: '3f1f7b0e-2a10-4a51-9b8e-7f0c3d3e8d5c',
   eventId: '0b7e9a52-5f0e-4a53-b3c4-1a2b3c4d5e6f',
+  sourceEventId: null,
   eventType: 'identity.user.invited',
   accountId: '7f0c3d3e-8d5c-4a51-9b8e-3f1f7b0e2a10',
   recipient: 'ada@example.com',
@@ -36,6 +36,12 @@ describe('a delivery log line', () => {
     expect(JSON.stringify(view)).not.toContain('ada@');
   });
 
+  it('names the event that asked for the mail, also when the mail is one of several it made (its key derived from the event)', () => {
+    expect(toView(row, true).eventId).toBe(row.eventId);
+    const handOver = { ...row, eventId: '635f910e-c469-5872-8bd0-657f5228a412', sourceEventId: row.eventId, template: 'ownership-received' as const };
+    expect(toView(handOver, true)).toMatchObject({ eventId: row.eventId, template: 'ownership-received' });
+  });
+
   it('shows the next attempt only for pending mails', () => {
     const next = new Date('2026-11-22T10:05:00.000Z');
     expect(toView({ ...row, status: 'pending', nextAttemptAt: next }, true).nextAttemptAt).toBe(next.toISOString());
@@ -54,24 +60,4 @@ describe('cursors', () => {
       expect(() => decodeCursor(cursor)).toThrow(DomainError);
     },
   );
-});
-
-describe('readEvent', () => {
-  const message = (body: unknown) => ({ json: <T>() => (typeof body === 'string' ? JSON.parse(body) : body) as T });
-  const good = { id: row.eventId, type: 'identity.user.invited', occurredAt: '', accountId: null, data: {} };
-
-  it('reads a well-formed envelope', () => {
-    expect(readEvent(message(good))).toEqual(good);
-  });
-
-  it.each([
-    ['not JSON', '{'],
-    ['no id', { ...good, id: undefined }],
-    ['an id that is not a UUID', { ...good, id: 'x' }],
-    ['an account id that is not a UUID', { ...good, accountId: 'acme' }],
-    ['no data', { ...good, data: null }],
-    ['not an object', 42],
-  ])('refuses %s', (_label, body) => {
-    expect(readEvent(message(body))).toBeNull();
-  });
 });

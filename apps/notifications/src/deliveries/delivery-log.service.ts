@@ -40,7 +40,7 @@ export class DeliveryLogService {
     const ask = (section: string, action: string) => this.rpc.send(Subjects.AccessCheck, { principal, accountId: request.accountId, section, action });
     // Portico's own permissions are asked as portico.<section> (docs/access.md).
     const [log, members] = await Promise.all([ask('portico.deliveries', 'read'), ask('portico.members', 'read')]);
-    if (log.reason === 'not-member') throw new DomainError(ErrorCode.NotFound, 'Account not found');
+    if (log.reason === 'not-member' || log.reason === 'inactive') throw new DomainError(ErrorCode.NotFound, 'Account not found');
     if (!log.allowed) throw new DomainError(ErrorCode.Forbidden, 'Missing permission deliveries:read');
     return members.allowed;
   }
@@ -51,7 +51,7 @@ export function toView(row: PagedDelivery, reveal: boolean): DeliveryView {
   const iso = (date: Date | null) => (date ? date.toISOString() : null);
   return {
     id: row.id,
-    eventId: row.eventId,
+    eventId: row.sourceEventId ?? row.eventId,
     event: row.eventType,
     template: row.template,
     locale: row.locale,

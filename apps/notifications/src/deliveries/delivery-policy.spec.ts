@@ -1,4 +1,5 @@
-import { afterFailure, classifySmtpError, isRateLimitExempt, retryDelayMs, retrySchedule } from './delivery-policy.js';
+import { MAIL_TEMPLATES } from '#libs/contracts/index.js';
+import { afterFailure, classifySmtpError, deliveryKey, isRateLimitExempt, retryDelayMs, retrySchedule } from './delivery-policy.js';
 
 const policy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 6000 };
 
@@ -129,9 +130,36 @@ describe('the retry schedule', () => {
 });
 
 describe('rate-limit exemptions', () => {
-  it('always sends the password-changed notice, and only it', () => {
+  it('always sends the security notices (password changed, account handed over), and only them', () => {
     expect(isRateLimitExempt('password-changed')).toBe(true);
+    expect(isRateLimitExempt('ownership-handed-over')).toBe(true);
+    expect(isRateLimitExempt('ownership-received')).toBe(false);
     expect(isRateLimitExempt('password-reset')).toBe(false);
     expect(isRateLimitExempt('activation')).toBe(false);
+  });
+});
+
+describe('the key of a delivery record', () => {
+  const eventId = '0b7e9a52-5f0e-4a53-b3c4-1a2b3c4d5e6f';
+
+  it.each([
+    ['activation', eventId],
+    ['added-to-account', eventId],
+    ['subuser-activation', eventId],
+    ['password-reset', eventId],
+    ['subuser-password-reset', eventId],
+    ['password-changed', eventId],
+    // RFC 9562 version 5 UUIDs of the template within the event id (as Python's uuid.uuid5 gives them).
+    ['ownership-received', '635f910e-c469-5872-8bd0-657f5228a412'],
+    ['ownership-handed-over', '026ff030-599d-5517-a689-2b7753356c65'],
+  ] as const)('of a %s mail is %s', (template, key) => {
+    expect(deliveryKey(eventId, template)).toBe(key);
+  });
+
+  it('tells apart every mail of an event, and is the same every time', () => {
+    const keys = MAIL_TEMPLATES.map((template) => deliveryKey(eventId, template));
+    expect(new Set(keys.filter((key) => key !== eventId)).size).toBe(2);
+    expect(MAIL_TEMPLATES.map((template) => deliveryKey(eventId, template))).toEqual(keys);
+    expect(deliveryKey('1b7e9a52-5f0e-4a53-b3c4-1a2b3c4d5e6f', 'ownership-received')).not.toBe(keys[MAIL_TEMPLATES.indexOf('ownership-received')]);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MailTemplate } from '#libs/contracts/index.js';
 
 /** How failed mails are retried. */
@@ -82,7 +83,41 @@ export function afterFailure(attempts: number, failure: SmtpFailure, policy: Ret
 
 /** Mails that are always sent, whatever the rate limits say (they are still counted): a security notice must reach its owner. */
 export function isRateLimitExempt(template: MailTemplate): boolean {
-  return template === 'password-changed';
+  return template === 'password-changed' || template === 'ownership-handed-over';
+}
+
+/**
+ * How the mail of each template is told apart from every other mail (the key of its delivery
+ * record, and its Message-ID). `event`: by its event's id, for events that make one mail (those
+ * mails always were, so an event recorded before an upgrade is still recognised after it);
+ * `event-and-template`: by a key derived from both, for events that make several mails.
+ */
+const KEYED_BY: Record<MailTemplate, 'event' | 'event-and-template'> = {
+  activation: 'event',
+  'added-to-account': 'event',
+  'subuser-activation': 'event',
+  'password-reset': 'event',
+  'subuser-password-reset': 'event',
+  'password-changed': 'event',
+  'ownership-received': 'event-and-template',
+  'ownership-handed-over': 'event-and-template',
+};
+
+/**
+ * The key of the delivery record of the mail `template` of the event `eventId` (a UUID): the
+ * event's id, or a name-based UUID (RFC 9562 version 5) of the template within the event's id, the
+ * same on every redelivery.
+ */
+export function deliveryKey(eventId: string, template: MailTemplate): string {
+  if (KEYED_BY[template] === 'event') return eventId;
+  const hash = createHash('sha1')
+    .update(Buffer.from(eventId.replace(/-/g, ''), 'hex'))
+    .update(template, 'utf8')
+    .digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The retry schedule a policy gives when every attempt fails: the delays' lower and upper bounds. */

@@ -1,12 +1,17 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
 
-/** One mail for one event: the delivery log line and the guard against sending twice. */
+/** One mail of one event: the delivery log line and the guard against sending twice. */
 @Entity({ name: 'deliveries' })
 export class DeliveryEntity {
   @PrimaryColumn('uuid') id: string;
-  /** Unique: the idempotency key of the event. */
+  /**
+   * Unique: the idempotency key of the mail. The id of its event, or for each mail of an event
+   * that makes several, a key derived from that id (`deliveryKey`, with {@link sourceEventId} set).
+   */
   @Column('uuid', { name: 'event_id' }) eventId: string;
+  /** The event that asked for the mail, when {@link eventId} is a key derived from it; null when it is the event's id. */
+  @Column('uuid', { name: 'source_event_id', nullable: true }) sourceEventId: string | null;
   @Column('text', { name: 'event_type' }) eventType: string;
   @Column('uuid', { name: 'account_id', nullable: true }) accountId: string | null;
   @Column('text') recipient: string;
@@ -16,7 +21,7 @@ export class DeliveryEntity {
   /** SMTP attempts started. */
   @Column('integer') attempts: number;
   @Column('text', { name: 'last_error', nullable: true }) lastError: string | null;
-  /** The Message-ID header (`<event id@sender domain>`). */
+  /** The Message-ID header (`<event id@sender domain>`, the key in {@link eventId}). */
   @Column('text', { name: 'message_id', nullable: true }) messageId: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

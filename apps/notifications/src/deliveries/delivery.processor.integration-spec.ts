@@ -11,6 +11,8 @@ import { TemplateCatalog } from '../mail/template-catalog.js';
 import { loadNotificationsConfig } from '../notifications.config.js';
 import { notificationsDatabase } from '../notifications.database.js';
 import { deliverySettings } from '../notifications.module.js';
+import { toView } from './delivery-log.service.js';
+import { deliveryKey } from './delivery-policy.js';
 import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
 import { PostgresDeliveryStore } from './delivery.store.js';
 
@@ -228,6 +230,74 @@ describe('an attempt that lost its claim (stalled past its lease while another r
     expect(await row(event.id)).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
     await expect(taker.process(event)).resolves.toEqual({ kind: 'done' });
     expect(smtp.exchanges).toHaveLength(2);
+  });
+});
+
+describe('an event that makes two mails (a hand-over), on PostgreSQL', () => {
+  const accountId = randomUUID();
+  const handOver = (): EventEnvelope => ({
+    id: randomUUID(),
+    type: Events.OwnershipTransferred,
+    occurredAt: new Date().toISOString(),
+    accountId,
+    data: {
+      accountId,
+      fromUserId: randomUUID(),
+      toUserId: randomUUID(),
+      previousOwnerRole: 'builtin:Admin',
+      ownerVersion: 1,
+      accountName: 'Acme',
+      previousOwnerRoleName: 'Admin',
+      newOwner: { email: 'grace@example.com', firstName: 'Grace', locale: 'fr' },
+      previousOwner: { email: 'ada@example.com', firstName: 'Ada', locale: 'en' },
+    },
+  });
+
+  it('records and sends each mail once, however often and by however many replicas the event is handled', async () => {
+    const event = handOver();
+    const [first, second] = [replica(), replica()];
+    const handled = Promise.all([first.process(event), second.process(event), first.process(event)]);
+    (await smtp.exchange(0)).accept();
+    (await smtp.exchange(1)).accept();
+    await handled;
+    // JetStream's redeliveries, to either replica, once the first handling is over.
+    await expect(second.process(event)).resolves.toEqual({ kind: 'done' });
+    await expect(replica().process(event)).resolves.toEqual({ kind: 'done' });
+    expect(smtp.exchanges.map((exchange) => exchange.mail.to).sort()).toEqual(['ada@example.com', 'grace@example.com']);
+
+    const rows = await dataSource.query<Array<{ key: string; template: string; recipient: string; status: string; message_id: string }>>(
+      `SELECT event_id AS key, template, recipient, status, message_id FROM deliveries WHERE source_event_id = $1 ORDER BY template`,
+      [event.id],
+    );
+    expect(rows).toEqual([
+      {
+        key: deliveryKey(event.id, 'ownership-handed-over'),
+        template: 'ownership-handed-over',
+        recipient: 'ada@example.com',
+        status: 'sent',
+        message_id: `<${deliveryKey(event.id, 'ownership-handed-over')}@portico.test>`,
+      },
+      {
+        key: deliveryKey(event.id, 'ownership-received'),
+        template: 'ownership-received',
+        recipient: 'grace@example.com',
+        status: 'sent',
+        message_id: `<${deliveryKey(event.id, 'ownership-received')}@portico.test>`,
+      },
+    ]);
+  });
+
+  it('shows both in the delivery log under the event that asked for them', async () => {
+    const event = handOver();
+    const handled = replica().process(event);
+    (await smtp.exchange(0)).accept();
+    (await smtp.exchange(1)).accept();
+    await handled;
+    const log = (await store.page({ accountId, limit: 10 })).map((line) => toView(line, true)).filter((line) => line.eventId === event.id);
+    expect(log.map((line) => [line.event, line.template, line.recipient, line.status]).sort()).toEqual([
+      [Events.OwnershipTransferred, 'ownership-handed-over', 'ada@example.com', 'sent'],
+      [Events.OwnershipTransferred, 'ownership-received', 'grace@example.com', 'sent'],
+    ]);
   });
 });
 

@@ -1,12 +1,13 @@
 import { jest } from '@jest/globals';
 import { pino } from 'pino';
-import { Events, linkTokenHash, type DeliveryStatus, type EventEnvelope } from '#libs/contracts/index.js';
+import { Events, linkTokenHash, type DeliveryStatus, type EventEnvelope, type OwnershipTransferredData } from '#libs/contracts/index.js';
 import { MailRenderer, type RenderedMail } from '../mail/mail-renderer.js';
 import { MailSender } from '../mail/mailer.js';
 import { TemplateCatalog } from '../mail/template-catalog.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { deliverySettings } from '../notifications.module.js';
 import type { DeliveryEntity } from './delivery.entity.js';
+import { deliveryKey } from './delivery-policy.js';
 import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
 import {
   DeliveryStore,
@@ -171,6 +172,7 @@ const settings: DeliverySettings = {
   smtpConcurrency: 2,
 };
 let sequence = 0;
+const newRenderer = () => new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());
 
 function invitation(email = 'ada@example.com', link: { token?: string; expiresAt?: string } = {}): EventEnvelope {
   sequence += 1;
@@ -189,6 +191,30 @@ function invitation(email = 'ada@example.com', link: { token?: string; expiresAt
       expiresAt: '2099-11-29T10:00:00.000Z',
       locale: 'fr',
       ...link,
+    },
+  };
+}
+
+/** A hand-over of Acme from Ada (English) to Grace (French), with `change` made to its data. */
+function handOver(change: Partial<OwnershipTransferredData> = {}): EventEnvelope {
+  sequence += 1;
+  const accountId = '7f0c3d3e-8d5c-4a51-9b8e-3f1f7b0e2a10';
+  return {
+    id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+    type: Events.OwnershipTransferred,
+    occurredAt: '2026-11-22T10:00:00.000Z',
+    accountId,
+    data: {
+      accountId,
+      fromUserId: 'u1',
+      toUserId: 'u2',
+      previousOwnerRole: 'builtin:Admin',
+      ownerVersion: 1,
+      accountName: 'Acme',
+      previousOwnerRoleName: 'Admin',
+      newOwner: { email: 'grace@example.com', firstName: 'Grace', locale: 'fr' },
+      previousOwner: { email: 'ada@example.com', firstName: 'Ada', locale: 'en' },
+      ...change,
     },
   };
 }
@@ -212,8 +238,7 @@ describe('DeliveryProcessor', () => {
   beforeEach(() => {
     store = new MemoryStore();
     sender = new ScriptedSender();
-    const renderer = new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());
-    processor = new DeliveryProcessor(store, sender, renderer, settings, pino({ level: 'silent' }));
+    processor = new DeliveryProcessor(store, sender, newRenderer(), settings, pino({ level: 'silent' }));
   });
 
   it('sends the mail of an event once, with the event id as Message-ID, and records it sent', async () => {
@@ -235,7 +260,16 @@ describe('DeliveryProcessor', () => {
   it('asks for the event back soon while another replica holds the mail', async () => {
     const event = invitation();
     await store.admit(
-      { eventId: event.id, eventType: event.type, accountId: null, recipient: 'x@y.z', template: 'activation', locale: 'en', messageId: null },
+      {
+        eventId: event.id,
+        sourceEventId: null,
+        eventType: event.type,
+        accountId: null,
+        recipient: 'x@y.z',
+        template: 'activation',
+        locale: 'en',
+        messageId: null,
+      },
       {
         ...settings.limits,
         exempt: false,
@@ -250,7 +284,16 @@ describe('DeliveryProcessor', () => {
   it('sends again a mail whose sender stopped mid-send, once its lease ran out (no loss; the documented window)', async () => {
     const event = invitation();
     await store.admit(
-      { eventId: event.id, eventType: event.type, accountId: null, recipient: 'x@y.z', template: 'activation', locale: 'en', messageId: null },
+      {
+        eventId: event.id,
+        sourceEventId: null,
+        eventType: event.type,
+        accountId: null,
+        recipient: 'x@y.z',
+        template: 'activation',
+        locale: 'en',
+        messageId: null,
+      },
       {
         ...settings.limits,
         exempt: false,
@@ -485,6 +528,69 @@ describe('DeliveryProcessor', () => {
     ])('ignores a voided-links event with %s, remembering nothing', async (_case, hashes) => {
       await expect(processor.process(linksVoided(hashes))).resolves.toEqual({ kind: 'done' });
       expect(store.voided.size).toBe(0);
+    });
+  });
+
+  describe('the two mails of a hand-over (one event)', () => {
+    const received = (event: EventEnvelope) => store.rows.get(deliveryKey(event.id, 'ownership-received'));
+    const handedOver = (event: EventEnvelope) => store.rows.get(deliveryKey(event.id, 'ownership-handed-over'));
+
+    it('sends each person their mail once, each under its own key and Message-ID, both naming the event', async () => {
+      const event = handOver();
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(sender.sent.map((sent) => [sent.mail.to, sent.mail.template]).sort()).toEqual([
+        ['ada@example.com', 'ownership-handed-over'],
+        ['grace@example.com', 'ownership-received'],
+      ]);
+      expect(new Set(sender.sent.map((sent) => sent.messageId)).size).toBe(2);
+      expect(sender.sent.map((sent) => sent.messageId)).not.toContain(`<${event.id}@portico.test>`);
+      expect(received(event)).toMatchObject({ status: 'sent', sourceEventId: event.id, eventType: Events.OwnershipTransferred, locale: 'fr' });
+      expect(handedOver(event)).toMatchObject({ status: 'sent', sourceEventId: event.id, eventType: Events.OwnershipTransferred, locale: 'en' });
+    });
+
+    it('has the event back while one mail waits for its retry, and then sends only that one', async () => {
+      const event = handOver();
+      sender.script.push(Object.assign(new Error('451 try later'), { responseCode: 451, code: 'EMESSAGE' }));
+      const first = await processor.process(event);
+      expect(first.kind).toBe('retry');
+      expect(sender.sent).toHaveLength(1);
+      store.now += (first as { delayMs: number }).delayMs;
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(sender.sent.map((sent) => sent.mail.to).sort()).toEqual(['ada@example.com', 'grace@example.com']);
+      expect([received(event)!.status, handedOver(event)!.status]).toEqual(['sent', 'sent']);
+    });
+
+    it("counts both against the rate limits, but always sends the previous owner's notice", async () => {
+      store.suppress = true;
+      const event = handOver();
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(received(event)!.status).toBe('suppressed');
+      expect(handedOver(event)!.status).toBe('sent');
+      expect(store.admitted.map(({ delivery, limits }) => [delivery.template, limits.exempt]).sort()).toEqual([
+        ['ownership-handed-over', true],
+        ['ownership-received', false],
+      ]);
+    });
+
+    it('records the mail an event cannot make as failed, and still sends the other', async () => {
+      const event = handOver({ newOwner: { email: 'not an address', firstName: 'Grace', locale: 'fr' } });
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(received(event)).toMatchObject({ status: 'failed', recipient: 'not an address', locale: 'fr', sourceEventId: event.id });
+      expect(sender.sent.map((sent) => sent.mail.to)).toEqual(['ada@example.com']);
+    });
+
+    it('skips, with a line in the log, the mails of an event written before them, and acknowledges it', async () => {
+      const lines: string[] = [];
+      const logged = new DeliveryProcessor(store, sender, newRenderer(), settings, pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }));
+      const older = handOver({ newOwner: undefined, previousOwner: undefined, accountName: undefined, previousOwnerRoleName: undefined });
+      await expect(logged.process(older)).resolves.toEqual({ kind: 'done' });
+      expect(store.rows.size).toBe(0);
+      expect(sender.sent).toHaveLength(0);
+      expect(lines.map((line) => JSON.parse(line) as { msg: string; template: string; eventId: string })).toEqual([
+        expect.objectContaining({ msg: 'Event predates this mail; not sent', template: 'ownership-received', eventId: older.id }),
+        expect.objectContaining({ msg: 'Event predates this mail; not sent', template: 'ownership-handed-over', eventId: older.id }),
+      ]);
     });
   });
 });

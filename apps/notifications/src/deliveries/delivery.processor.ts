@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Events, linkTokenHash, type EventEnvelope, type LinksVoidedData, type MailTemplate } from '#libs/contracts/index.js';
 import { MailSender } from '../mail/mailer.js';
-import { InvalidEventError, MailRenderer, templateFor, type RenderedMail } from '../mail/mail-renderer.js';
-import { afterFailure, classifySmtpError, isRateLimitExempt, type RetryPolicy, type SmtpFailure } from './delivery-policy.js';
+import { IncompleteEventError, InvalidEventError, MailRenderer, recipientData, templatesFor, type RenderedMail } from '../mail/mail-renderer.js';
+import { afterFailure, classifySmtpError, deliveryKey, isRateLimitExempt, type RetryPolicy, type SmtpFailure } from './delivery-policy.js';
 import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LOGGER, Slots } from '#libs/platform/index.js';
@@ -42,11 +42,11 @@ const MAX_VOIDED_LINKS = 1000;
 const TOKEN_HASH = /^[0-9a-f]{64}$/;
 
 /**
- * The life of one mail, exactly once per event: record it (unique per event, counted against the
- * rate limits), claim it (`sending`, with a lease), hand it to SMTP, record the outcome. A
- * redelivered event whose mail is already `sent` (or failed, dead, suppressed) is acknowledged
- * without sending; one whose retry time has not come, or that another replica holds, comes back
- * later. See docs/notifications.md for the window that remains.
+ * The life of each mail of an event, exactly once: record it (unique per mail, see `deliveryKey`,
+ * counted against the rate limits), claim it (`sending`, with a lease), hand it to SMTP, record the
+ * outcome. A redelivered event whose mails are already `sent` (or failed, dead, suppressed) is
+ * acknowledged without sending; one with a mail whose retry time has not come, or that another
+ * replica holds, comes back later. See docs/notifications.md for the window that remains.
  */
 @Injectable()
 export class DeliveryProcessor {
@@ -64,15 +64,23 @@ export class DeliveryProcessor {
     this.sending = new Slots(settings.smtpConcurrency);
   }
 
-  /** Handles one event; throws when the database is unreachable (the consumer retries with backoff). */
+  /**
+   * Handles one event, each of its mails on its own: done once every one is; otherwise back when
+   * the earliest wants. Throws when the database is unreachable (the consumer retries with backoff).
+   */
   async process(event: EventEnvelope): Promise<Outcome> {
     if (event.type === Events.LinksVoided) return this.rememberVoidedLinks(event);
-    const template = templateFor(event);
-    if (!template) return DONE;
-    const mail = await this.renderOrRecord(event, template);
+    const outcomes = await Promise.allSettled(templatesFor(event).map((template) => this.deliver(event, template)));
+    return eventOutcome(outcomes);
+  }
+
+  /** The mail `template` of an event: rendered (or recorded failed, or skipped), then claimed and sent. */
+  private async deliver(event: EventEnvelope, template: MailTemplate): Promise<Outcome> {
+    const key = deliveryKey(event.id, template);
+    const mail = await this.renderOrRecord(event, template, key);
     if (!mail) return DONE;
-    if (this.acceptedUnrecorded.has(event.id)) return this.recordSent(event.id);
-    return this.sending.with(() => this.claimAndSend(event, mail));
+    if (this.acceptedUnrecorded.has(key)) return this.recordSent(key);
+    return this.sending.with(() => this.claimAndSend(event, key, mail));
   }
 
   /**
@@ -95,9 +103,9 @@ export class DeliveryProcessor {
    * duplicates a crash can cause. The claim also cancels a mail whose link died (voided, expired),
    * as late as can be: a mail may wait long for a free SMTP connection.
    */
-  private async claimAndSend(event: EventEnvelope, mail: RenderedMail): Promise<Outcome> {
+  private async claimAndSend(event: EventEnvelope, key: string, mail: RenderedMail): Promise<Outcome> {
     const limits = { ...this.settings.limits, exempt: isRateLimitExempt(mail.template) };
-    const claim = await this.store.admitAndClaim(this.record(event, mail), limits, this.settings.leaseMs, carriedLink(event));
+    const claim = await this.store.admitAndClaim(this.record(event, key, mail), limits, this.settings.leaseMs, carriedLink(event));
     switch (claim.kind) {
       case 'final':
         return DONE;
@@ -113,14 +121,14 @@ export class DeliveryProcessor {
         // A mail in another replica's hands is usually sent within moments: look again soon rather than at the lease's end.
         return { kind: 'retry', delayMs: (claim.because === 'sending' ? Math.min(claim.delayMs, LOOK_AGAIN_MS) : claim.delayMs) + 100 };
       case 'missing':
-        throw new Error(`The delivery of event ${event.id} vanished`);
+        throw new Error(`The delivery of event ${event.id} (${mail.template}) vanished`);
       case 'claimed':
         if (claim.reclaimed)
           this.logger.warn(
             { eventId: event.id, deliveryId: claim.delivery.id },
             'A previous attempt stopped mid-send (process ended); sending again, the recipient may get this mail twice (same Message-ID)',
           );
-        return this.attempt({ eventId: event.id, attempt: claim.delivery.attempts }, mail);
+        return this.attempt({ eventId: key, attempt: claim.delivery.attempts }, mail);
     }
   }
 
@@ -172,19 +180,19 @@ export class DeliveryProcessor {
    * process never sends the mail again. Recorded even if another attempt took the claim over
    * meanwhile: the mail did go out, and that attempt must not send it once more.
    */
-  private async recordSent(eventId: string): Promise<Outcome> {
+  private async recordSent(key: string): Promise<Outcome> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        if (!(await this.store.markSent(eventId)))
+        if (!(await this.store.markSent(key)))
           this.logger.warn(
-            { eventId },
+            { eventId: key },
             'Mail was already recorded sent: another attempt sent it too (same Message-ID), or an earlier try to record it went through',
           );
-        this.acceptedUnrecorded.delete(eventId);
+        this.acceptedUnrecorded.delete(key);
         return DONE;
       } catch (error) {
         if (attempt >= RECORD_SENT_PAUSES_MS.length) {
-          this.acceptedUnrecorded.add(eventId);
+          this.acceptedUnrecorded.add(key);
           throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, RECORD_SENT_PAUSES_MS[attempt]));
@@ -207,34 +215,50 @@ export class DeliveryProcessor {
     return TAKEN_OVER;
   }
 
-  private async renderOrRecord(event: EventEnvelope, template: MailTemplate): Promise<RenderedMail | null> {
+  /** The mail, or null when there is none to send: an event that cannot make it (recorded `failed`) or that predates it (logged). */
+  private async renderOrRecord(event: EventEnvelope, template: MailTemplate, key: string): Promise<RenderedMail | null> {
     try {
-      return this.renderer.render(event);
+      return this.renderer.render(event, template);
     } catch (error) {
+      if (error instanceof IncompleteEventError) {
+        this.logger.warn({ eventId: event.id, type: event.type, template, error: error.message }, 'Event predates this mail; not sent');
+        return null;
+      }
       if (!(error instanceof InvalidEventError)) throw error;
-      const data = event.data as { email?: unknown; locale?: unknown };
+      const data = recipientData(event, template);
       const recipient = typeof data.email === 'string' ? data.email.slice(0, 254) : '';
       const locale = typeof data.locale === 'string' ? data.locale.slice(0, 20) : 'en';
-      await this.store.admitUnsendable(
-        { eventId: event.id, eventType: event.type, accountId: event.accountId, recipient, template, locale, messageId: null },
-        `invalid event: ${error.message}`,
-      );
-      this.logger.error({ eventId: event.id, type: event.type, error: error.message }, 'Event cannot make a mail; recorded as failed');
+      await this.store.admitUnsendable({ ...this.identity(event, key), recipient, template, locale, messageId: null }, `invalid event: ${error.message}`);
+      this.logger.error({ eventId: event.id, type: event.type, template, error: error.message }, 'Event cannot make a mail; recorded as failed');
       return null;
     }
   }
 
-  private record(event: EventEnvelope, mail: RenderedMail): NewDelivery {
+  private record(event: EventEnvelope, key: string, mail: RenderedMail): NewDelivery {
     return {
-      eventId: event.id,
-      eventType: event.type,
-      accountId: event.accountId,
+      ...this.identity(event, key),
       recipient: mail.to,
       template: mail.template,
       locale: mail.locale,
-      messageId: this.sender.messageIdFor(event.id),
+      messageId: this.sender.messageIdFor(key),
     };
   }
+
+  /** What names a mail's record: its key, and the event it belongs to. */
+  private identity(event: EventEnvelope, key: string): Pick<NewDelivery, 'eventId' | 'sourceEventId' | 'eventType' | 'accountId'> {
+    return { eventId: key, sourceEventId: key === event.id ? null : event.id, eventType: event.type, accountId: event.accountId };
+  }
+}
+
+/**
+ * What the consumer does with an event from the outcomes of its mails: throws the first failure;
+ * acknowledges it once every mail is done; otherwise has it back when the soonest asks.
+ */
+function eventOutcome(outcomes: Array<PromiseSettledResult<Outcome>>): Outcome {
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  const delays = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value.kind === 'retry' ? [outcome.value.delayMs] : []));
+  return delays.length === 0 ? DONE : { kind: 'retry', delayMs: Math.min(...delays) };
 }
 
 /** The link an event's mail carries (its token's name, and whether it has expired), or null for a mail without one. */

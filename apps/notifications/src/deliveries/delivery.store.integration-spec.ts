@@ -15,6 +15,7 @@ const limits: RateLimits = { perRecipient: 0, perAccount: 0, windowMinutes: 60, 
 function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
   return {
     eventId: randomUUID(),
+    sourceEventId: null,
     eventType: 'identity.user.invited',
     accountId: ACCOUNT,
     recipient: 'ada@example.com',

@@ -7,7 +7,10 @@ import type { DeliveryEntity } from './delivery.entity.js';
 
 /** A mail about to be recorded for an event. */
 export interface NewDelivery {
+  /** The mail's key (`deliveryKey`): its event's id, or a key derived from it for an event that makes several mails. */
   eventId: string;
+  /** The event, when `eventId` is a key derived from its id; null when `eventId` is the event's own id. */
+  sourceEventId: string | null;
   eventType: string;
   accountId: string | null;
   recipient: string;
@@ -54,8 +57,8 @@ export type Claim =
   | { kind: 'missing' };
 
 /**
- * What proves an attempt still holds the claim on a mail: the event, and the attempt number its
- * claim gave. Renewing the lease and recording the outcome succeed only while the row is still
+ * What proves an attempt still holds the claim on a mail: the mail's key (`eventId`, as in
+ * {@link NewDelivery}), and the attempt number its claim gave. Renewing the lease and recording the outcome succeed only while the row is still
  * `sending` with that attempt number, so an attempt that lost its claim (its lease ran out and
  * another replica took the mail) cannot overwrite what the later attempt records.
  */
@@ -83,7 +86,7 @@ export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'dea
 /** How long a voided link is remembered: as long as the events stream keeps an event that may carry it (7 days), and a day more. */
 export const VOIDED_LINK_MEMORY_DAYS = EVENTS_RETENTION_MS / 86_400_000 + 1;
 
-/** The delivery records: idempotency per event, attempts, the log, and the rate-limit counters. */
+/** The delivery records: idempotency per mail (by its key, see {@link NewDelivery}), attempts, the log, and the rate-limit counters. */
 export abstract class DeliveryStore {
   /** Records the mail of an event once (later calls change nothing); counts it against the rate limits, recording it `suppressed` when over. */
   abstract admit(delivery: NewDelivery, limits: RateLimits): Promise<void>;
@@ -190,7 +193,7 @@ function deadLinkReason(tokenHash: string, expired: string): string {
 /** The condition of every change an attempt makes to its mail: the claim ($1 event, $2 attempt) is still its own. */
 const CLAIM_HELD = `event_id = $1 AND status = 'sending' AND attempts = $2`;
 
-const COLUMNS = `id, event_id AS "eventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
+const COLUMNS = `id, event_id AS "eventId", source_event_id AS "sourceEventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
   last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
   next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt"`;
 
@@ -282,13 +285,14 @@ export class PostgresDeliveryStore extends DeliveryStore {
          SELECT CASE WHEN NOT r_ok.yes THEN $15::text WHEN NOT ($14::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $16::text END AS over FROM r_ok
        )
        INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
-         last_attempt_at, lease_until)
+         last_attempt_at, lease_until, source_event_id)
        SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text,
          CASE WHEN dead.reason IS NOT NULL THEN 'cancelled' WHEN verdict.over IS NOT NULL THEN 'suppressed' WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END,
          CASE WHEN dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL THEN 1 ELSE 0 END,
          coalesce(dead.reason, verdict.over), $8::text,
          CASE WHEN dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL THEN now() END,
-         CASE WHEN dead.reason IS NULL AND verdict.over IS NULL THEN now() + claim.lease END
+         CASE WHEN dead.reason IS NULL AND verdict.over IS NULL THEN now() + claim.lease END,
+         $20::uuid
        FROM verdict, dead, (SELECT make_interval(secs => $17::double precision / 1000) AS lease) AS claim
        ON CONFLICT (event_id) DO NOTHING
        RETURNING ${COLUMNS}`,
@@ -306,6 +310,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
         leaseMs,
         link?.tokenHash ?? null,
         link?.expired ?? false,
+        delivery.sourceEventId,
       ],
     );
   }
@@ -431,10 +436,10 @@ export class PostgresDeliveryStore extends DeliveryStore {
 
   private async insert(manager: EntityManager, delivery: NewDelivery, status: DeliveryStatus, lastError: string | null): Promise<boolean> {
     const rows = await manager.query<unknown[]>(
-      `INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)
+      `INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id, source_event_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)
        ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-      [...newRowValues(delivery), status, lastError, delivery.messageId],
+      [...newRowValues(delivery), status, lastError, delivery.messageId, delivery.sourceEventId],
     );
     return rows.length === 1;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { EVENTS_STREAM, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contracts/index.js';
+import { EVENTS_STREAM, IDENTITY_EVENTS } from '#libs/contracts/index.js';
 import {
   backoffMs,
   CONFIG,
@@ -10,6 +10,7 @@ import {
   LOGGER,
   NATS_LINK,
   onDrainStart,
+  readEvent,
   settlesWithin,
   Slots,
   type NatsLink,
@@ -21,7 +22,6 @@ import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
 export const MAIL_CONSUMER = 'notifications';
 
 const NANOS_PER_MS = 1_000_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESTART_PAUSE_MS = 1000;
 
 /**
@@ -143,7 +143,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     const event = readEvent(message);
     if (!event) {
       this.logger.error({ subject: message.subject, seq: message.seq }, 'Unreadable event dropped');
-      message.term('unreadable');
+      message.term(); // without a reason: NATS 2.9 does not read `+TERM <reason>` as a termination
       return;
     }
     let outcome: Outcome;
@@ -157,24 +157,4 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     if (outcome.kind === 'done') message.ack();
     else message.nak(outcome.delayMs);
   }
-}
-
-/** The event in a message, if it is one (a UUID id, a type, an account id that is a UUID or null, data). */
-export function readEvent(message: Pick<JsMsg, 'json'>): EventEnvelope | null {
-  let event: Partial<EventEnvelope>;
-  try {
-    event = message.json<Partial<EventEnvelope>>();
-  } catch {
-    return null;
-  }
-  const valid =
-    typeof event === 'object' &&
-    event !== null &&
-    typeof event.id === 'string' &&
-    UUID.test(event.id) &&
-    typeof event.type === 'string' &&
-    (event.accountId === null || (typeof event.accountId === 'string' && UUID.test(event.accountId))) &&
-    typeof event.data === 'object' &&
-    event.data !== null;
-  return valid ? (event as EventEnvelope) : null;
 }

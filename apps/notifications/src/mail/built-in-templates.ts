@@ -23,6 +23,8 @@ export const TEMPLATE_VALUES: Record<MailTemplate, readonly string[]> = {
   'password-reset': ['productName', 'name', 'email', 'link', 'expiresAt', 'byAdmin', 'webUrl'],
   'subuser-password-reset': ['productName', 'login', 'email', 'accountSlug', 'link', 'loginPage', 'expiresAt', 'byAdmin', 'webUrl'],
   'password-changed': ['productName', 'name', 'email', 'subuser', 'changedAt', 'link', 'webUrl'],
+  'ownership-received': ['productName', 'name', 'email', 'accountName', 'previousOwnerName', 'previousOwnerEmail', 'handedOverAt', 'link', 'webUrl'],
+  'ownership-handed-over': ['productName', 'name', 'email', 'accountName', 'newOwnerName', 'newOwnerEmail', 'roleName', 'handedOverAt', 'link', 'webUrl'],
 };
 
 function layout(lang: string, body: string): string {
@@ -199,6 +201,54 @@ const en: Record<MailTemplate, TemplateSource> = {
       ].join('\n'),
     ),
   },
+  'ownership-received': {
+    subject: '{{productName}}: you are now the owner of {{accountName}}',
+    text: [
+      'Hello {{name}},',
+      '',
+      '{{previousOwnerName}} ({{previousOwnerEmail}}) handed the account {{accountName}} on {{productName}} over to you on {{handedOverAt}}.',
+      'You are now its owner: you hold every permission in it, and only you can hand it over to someone else.',
+      '',
+      '{{link}}',
+      '',
+      'If you did not expect this, contact {{previousOwnerName}} ({{previousOwnerEmail}}).',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>{{previousOwnerName}} ({{previousOwnerEmail}}) handed the account <strong>{{accountName}}</strong> on {{productName}} over to you on {{handedOverAt}}.</p>',
+        '<p>You are now its owner: you hold every permission in it, and only you can hand it over to someone else.</p>',
+        button('Sign in'),
+        copyLink.en,
+        '<p style="font-size:13px;color:#57606a">If you did not expect this, contact {{previousOwnerName}} ({{previousOwnerEmail}}).</p>',
+      ].join('\n'),
+    ),
+  },
+  'ownership-handed-over': {
+    subject: '{{productName}}: you handed {{accountName}} over to {{newOwnerName}}',
+    text: [
+      'Hello {{name}},',
+      '',
+      'On {{handedOverAt}} you handed the account {{accountName}} on {{productName}} over to {{newOwnerName}} ({{newOwnerEmail}}).',
+      '{{newOwnerName}} is now its owner; you stay a member of it.{{#roleName}} The role chosen for you at the hand-over was {{roleName}}.{{/roleName}}',
+      'If you did it, there is nothing more to do.',
+      'If you did not, reset your password at once: {{link}}',
+      'Then ask {{newOwnerName}} to hand the account back to you.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>On {{handedOverAt}} you handed the account <strong>{{accountName}}</strong> on {{productName}} over to {{newOwnerName}} ({{newOwnerEmail}}).</p>',
+        '<p>{{newOwnerName}} is now its owner; you stay a member of it.{{#roleName}} The role chosen for you at the hand-over was <strong>{{roleName}}</strong>.{{/roleName}}</p>',
+        '<p>If you did it, there is nothing more to do.</p>',
+        '<p><strong>If you did not, <a href="{{link}}">reset your password at once</a> and ask {{newOwnerName}} to hand the account back to you.</strong></p>',
+      ].join('\n'),
+    ),
+  },
 };
 
 const fr: Record<MailTemplate, TemplateSource> = {
@@ -347,6 +397,54 @@ const fr: Record<MailTemplate, TemplateSource> = {
         '<p>Le mot de passe de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} a été modifié le {{changedAt}}.</p>',
         "<p>Si c'est vous, vous n'avez rien d'autre à faire.</p>",
         '<p><strong>{{#link}}Sinon, <a href="{{link}}">réinitialisez-le immédiatement</a>.{{/link}}{{^link}}Sinon, demandez immédiatement à un administrateur de votre compte de le réinitialiser.{{/link}}</strong></p>',
+      ].join('\n'),
+    ),
+  },
+  'ownership-received': {
+    subject: '{{productName}} : vous êtes désormais propriétaire de {{accountName}}',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      '{{previousOwnerName}} ({{previousOwnerEmail}}) vous a transmis le compte {{accountName}} sur {{productName}} le {{handedOverAt}}.',
+      "Vous en êtes désormais propriétaire : vous y détenez toutes les permissions, et vous seul·e pouvez le transmettre à quelqu'un d'autre.",
+      '',
+      '{{link}}',
+      '',
+      "Si vous n'attendiez pas ce message, contactez {{previousOwnerName}} ({{previousOwnerEmail}}).",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        '<p>{{previousOwnerName}} ({{previousOwnerEmail}}) vous a transmis le compte <strong>{{accountName}}</strong> sur {{productName}} le {{handedOverAt}}.</p>',
+        "<p>Vous en êtes désormais propriétaire : vous y détenez toutes les permissions, et vous seul·e pouvez le transmettre à quelqu'un d'autre.</p>",
+        button('Me connecter'),
+        copyLink.fr,
+        '<p style="font-size:13px;color:#57606a">Si vous n\'attendiez pas ce message, contactez {{previousOwnerName}} ({{previousOwnerEmail}}).</p>',
+      ].join('\n'),
+    ),
+  },
+  'ownership-handed-over': {
+    subject: '{{productName}} : vous avez transmis {{accountName}} à {{newOwnerName}}',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      'Le {{handedOverAt}}, vous avez transmis le compte {{accountName}} sur {{productName}} à {{newOwnerName}} ({{newOwnerEmail}}).',
+      '{{newOwnerName}} en est désormais propriétaire ; vous en restez membre.{{#roleName}} Le rôle choisi pour vous lors de la transmission était {{roleName}}.{{/roleName}}',
+      "Si c'est vous, vous n'avez rien d'autre à faire.",
+      'Sinon, réinitialisez immédiatement votre mot de passe : {{link}}',
+      'Demandez ensuite à {{newOwnerName}} de vous rendre le compte.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        '<p>Le {{handedOverAt}}, vous avez transmis le compte <strong>{{accountName}}</strong> sur {{productName}} à {{newOwnerName}} ({{newOwnerEmail}}).</p>',
+        '<p>{{newOwnerName}} en est désormais propriétaire ; vous en restez membre.{{#roleName}} Le rôle choisi pour vous lors de la transmission était <strong>{{roleName}}</strong>.{{/roleName}}</p>',
+        "<p>Si c'est vous, vous n'avez rien d'autre à faire.</p>",
+        '<p><strong>Sinon, <a href="{{link}}">réinitialisez immédiatement votre mot de passe</a> et demandez à {{newOwnerName}} de vous rendre le compte.</strong></p>',
       ].join('\n'),
     ),
   },

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Events, type EventEnvelope, type EventType, type MailTemplate } from '#libs/contracts/index.js';
-import { formatInstant, InvalidEventError, MailRenderer, templateFor, webLink } from './mail-renderer.js';
+import { webLink } from '#libs/contracts/index.js';
+import { formatInstant, IncompleteEventError, InvalidEventError, MailRenderer, templatesFor } from './mail-renderer.js';
 import { TemplateCatalog } from './template-catalog.js';
 
 const settings = { productName: 'Portico', publicWebUrl: 'https://panel.example.com/app/' };
@@ -14,6 +15,22 @@ function event<T extends EventType>(type: T, data: EventEnvelope<T>['data']): Ev
 }
 
 const base = { expiresAt: '2026-11-29T10:00:00.000Z', locale: 'en' };
+
+/** A hand-over of Acme from Ada to Grace, each reading in the locale given. */
+function handOver(locales: { newOwner?: string; previousOwner?: string } = {}): EventEnvelope {
+  return event(Events.OwnershipTransferred, {
+    accountId: ACCOUNT,
+    fromUserId: 'u1',
+    toUserId: 'u2',
+    previousOwnerRole: 'builtin:Admin',
+    ownerVersion: 1,
+    accountName: 'Acme <Voice>',
+    previousOwnerRoleName: 'Admin',
+    newOwner: { email: 'grace@example.com', firstName: 'Grace', locale: locales.newOwner ?? 'en' },
+    previousOwner: { email: 'ada@example.com', firstName: 'Ada', locale: locales.previousOwner ?? 'en' },
+  });
+}
+
 const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
   activation: (locale) =>
     event(Events.UserInvited, {
@@ -76,20 +93,22 @@ const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
       name: 'Ada',
       changedAt: '2026-11-22T09:59:00.000Z',
     }),
+  'ownership-received': (locale) => handOver({ newOwner: locale }),
+  'ownership-handed-over': (locale) => handOver({ previousOwner: locale }),
 };
 
 describe('each mail in each language', () => {
   const cases = Object.keys(samples).flatMap((template) => ['en', 'fr'].map((locale) => [template as MailTemplate, locale] as const));
 
   it.each(cases)('%s in %s matches its snapshot', (template, locale) => {
-    const mail = renderer.render(samples[template](locale))!;
+    const mail = renderer.render(samples[template](locale), template)!;
     expect(mail.template).toBe(template);
     expect(mail.locale).toBe(locale);
     expect(mail).toMatchSnapshot();
   });
 
   it.each(cases)('%s in %s escapes what it is given in HTML, and names the product', (template, locale) => {
-    const mail = renderer.render(samples[template](locale))!;
+    const mail = renderer.render(samples[template](locale), template)!;
     expect(mail.html).not.toContain('<Voice>');
     expect(mail.subject).toContain('Portico');
     expect(mail.html).toContain(`<html lang="${locale}">`);
@@ -105,8 +124,10 @@ describe('links', () => {
     ['subuser-password-reset', 'https://panel.example.com/app/login/acme-voice/reset-password?token=subreset'],
     ['added-to-account', 'https://panel.example.com/app/login'],
     ['password-changed', 'https://panel.example.com/app/reset-password'],
+    ['ownership-received', 'https://panel.example.com/app/login'],
+    ['ownership-handed-over', 'https://panel.example.com/app/reset-password'],
   ] as const)('%s links to %s', (template, link) => {
-    const mail = renderer.render(samples[template]('en'))!;
+    const mail = renderer.render(samples[template]('en'), template)!;
     expect(mail.text).toContain(link);
     expect(mail.html).toContain(`href="${link.replace(/&/g, '&amp;')}"`);
   });
@@ -170,11 +191,83 @@ describe('content', () => {
   });
 });
 
+describe('the two mails of a hand-over', () => {
+  const handedOver = handOver({ newOwner: 'fr', previousOwner: 'en' });
+
+  it('are asked by the event, one per person', () => {
+    expect(templatesFor(handedOver)).toEqual(['ownership-received', 'ownership-handed-over']);
+  });
+
+  it('tell the new owner, in their language, which account is theirs now, from whom, and since when', () => {
+    const mail = renderer.render(handedOver, 'ownership-received')!;
+    expect(mail).toMatchObject({ to: 'grace@example.com', locale: 'fr', subject: 'Portico : vous êtes désormais propriétaire de Acme <Voice>' });
+    expect(mail.text).toContain('Ada (ada@example.com) vous a transmis le compte Acme <Voice> sur Portico le 22 novembre 2026 à 10:00 UTC.');
+  });
+
+  it('tell the previous owner, in their language, to whom they handed it, the role chosen for them, and what to do if it was not them', () => {
+    const mail = renderer.render(handedOver, 'ownership-handed-over')!;
+    expect(mail).toMatchObject({ to: 'ada@example.com', locale: 'en', subject: 'Portico: you handed Acme <Voice> over to Grace' });
+    expect(mail.text).toContain('On 22 November 2026 at 10:00 UTC you handed the account Acme <Voice> on Portico over to Grace (grace@example.com).');
+    // Access gives the broadest built-in role instead should the chosen one be deleted meanwhile: the mail promises no role.
+    expect(mail.text).toContain('Grace is now its owner; you stay a member of it. The role chosen for you at the hand-over was Admin.');
+    expect(mail.text).not.toContain('you keep the role');
+    expect(mail.text).toContain('If you did not, reset your password at once: https://panel.example.com/app/reset-password');
+    expect(mail.html).toContain('<strong>Admin</strong>');
+  });
+
+  it.each([
+    ['en', 'Grace is now its owner; you stay a member of it.\n', 'If you did not, reset your password at once'],
+    ['fr', 'Grace en est désormais propriétaire ; vous en restez membre.\n', 'Sinon, réinitialisez immédiatement votre mot de passe'],
+  ])('still warn the previous owner (%s) of an event without the role name, only without the role sentence', (locale, sentence, warning) => {
+    for (const previousOwnerRoleName of [undefined, null, '', ' \n']) {
+      const data = { ...handOver({ previousOwner: locale }).data, previousOwnerRoleName };
+      const mail = renderer.render({ ...handedOver, data } as EventEnvelope, 'ownership-handed-over')!;
+      expect(mail).toMatchObject({ to: 'ada@example.com', locale });
+      expect(mail.text).toContain(sentence);
+      expect(mail.text).toContain(warning);
+      expect(mail.text).not.toMatch(/Admin|rôle|role/);
+      expect(mail.html).not.toMatch(/<strong>\s*<\/strong>|rôle|role/);
+      expect(mail.html).toContain(warning.replace('If you did not, reset', 'reset').replace('Sinon, réinitialisez', 'réinitialisez'));
+    }
+    const withoutRoleName: Record<string, unknown> = { ...handOver({ previousOwner: locale }).data };
+    delete withoutRoleName.previousOwnerRoleName;
+    expect(renderer.render({ ...handedOver, data: withoutRoleName } as unknown as EventEnvelope, 'ownership-handed-over')).toMatchSnapshot();
+  });
+
+  it('are not made from an event written before them (without the people)', () => {
+    const older = event(Events.OwnershipTransferred, {
+      accountId: ACCOUNT,
+      fromUserId: 'u1',
+      toUserId: 'u2',
+      previousOwnerRole: 'builtin:Admin',
+      ownerVersion: 1,
+    });
+    expect(() => renderer.render(older, 'ownership-received')).toThrow(IncompleteEventError);
+    expect(() => renderer.render(older, 'ownership-handed-over')).toThrow(IncompleteEventError);
+    const withoutRoleName = { ...handedOver, data: { ...handedOver.data, previousOwnerRoleName: undefined } } as EventEnvelope;
+    expect(renderer.render(withoutRoleName, 'ownership-received')!.to).toBe('grace@example.com');
+    expect(renderer.render(withoutRoleName, 'ownership-handed-over')!.to).toBe('ada@example.com');
+  });
+
+  it.each([
+    ['an address that is not one', { newOwner: { email: 'grace@example.com, eve@example.com', firstName: 'Grace', locale: 'en' } }],
+    ['a person that is not one', { previousOwner: 'ada@example.com' }],
+    ['no first name', { newOwner: { email: 'grace@example.com', firstName: '', locale: 'en' } }],
+  ])('are refused for an event with %s', (_label, change) => {
+    const bad = { ...handedOver, data: { ...handedOver.data, ...change } } as EventEnvelope;
+    expect(() => [renderer.render(bad, 'ownership-received'), renderer.render(bad, 'ownership-handed-over')]).toThrow(InvalidEventError);
+  });
+});
+
 describe('events that make no mail, or a bad one', () => {
   it('ignores account creation', () => {
     const created = event(Events.AccountCreated, { accountId: ACCOUNT, slug: 'acme', ownerUserId: 'u1' });
-    expect(templateFor(created)).toBeNull();
+    expect(templatesFor(created)).toEqual([]);
     expect(renderer.render(created)).toBeNull();
+  });
+
+  it('makes only the mails an event asks for', () => {
+    expect(renderer.render(samples.activation('en'), 'ownership-received')).toBeNull();
   });
 
   it('ignores event types it does not know', () => {

@@ -14,7 +14,10 @@ export abstract class MailSender {
    * the server may still have accepted the mail if it had all of it).
    */
   abstract send(mail: RenderedMail, messageId: string, signal: AbortSignal): Promise<void>;
-  /** The Message-ID header of the mail of an event: the same on every attempt, so a duplicate is recognisable. */
+  /**
+   * The Message-ID header of a mail, from its key (`deliveryKey`: its event's id, unless the event
+   * makes several mails): the same on every attempt, so a duplicate is recognisable.
+   */
   abstract messageIdFor(eventId: string): string;
 }
 

@@ -1,6 +1,12 @@
 import { InitialNotifications1732300000000 } from './1732300000000-initial-notifications.js';
 import { DeliveryStates1732400000000 } from './1732400000000-delivery-states.js';
 import { CancelledLinks1733000000000 } from './1733000000000-cancelled-links.js';
+import { MailsSharingAnEvent1733300000000 } from './1733300000000-mails-sharing-an-event.js';
 
 /** The notifications schema's migrations, oldest first. */
-export const notificationsMigrations = [InitialNotifications1732300000000, DeliveryStates1732400000000, CancelledLinks1733000000000];
+export const notificationsMigrations = [
+  InitialNotifications1732300000000,
+  DeliveryStates1732400000000,
+  CancelledLinks1733000000000,
+  MailsSharingAnEvent1733300000000,
+];

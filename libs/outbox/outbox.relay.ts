@@ -19,7 +19,8 @@ export interface RelayPass {
 }
 
 /**
- * Moves outbox rows to JetStream. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so replicas
+ * Moves the rows of the service's outbox (its own schema, through its DataSource) to JetStream;
+ * every service that writes events runs one. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so replicas
  * never publish the same row at once; a row is deleted, in the same transaction, once JetStream
  * acknowledged storing it (deleted rather than flagged, so plain link tokens do not linger). The
  * outbox id is the JetStream message id: a row published again after a crash between the

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { DataSource } from 'typeorm';
+import { Events, type EventEnvelope, type Principal } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
+import { dataSourceOptions, NatsLink } from '#libs/platform/index.js';
+import { TestDatabase } from '#libs/testing/database.js';
+import { TestNatsServer } from '#libs/testing/nats-server.js';
+import { accessDatabase } from '../access.database.js';
+import { ApplicationsService } from '../applications/applications.service.js';
+import { BindingEntity } from '../bindings/binding.entity.js';
+import { loadCatalog } from '../catalog/catalog.loader.js';
+import { BUILTIN_ROLE_PREFIX, DecisionStore } from '../checks/decision-store.js';
+import { AccountOwnerEntity } from '../owners/account-owner.entity.js';
+import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
+import { RolesService } from '../roles/roles.service.js';
+import { AccessRepository } from '../state/access-repository.js';
+import { AccessStateService } from '../state/access-state.service.js';
+
+const logger = pino({ level: 'silent' });
+const database = new TestDatabase();
+const nats = new TestNatsServer();
+const ACCOUNT = randomUUID();
+const owner: Principal = { type: 'user', id: randomUUID() };
+const client = { ip: '203.0.113.9' };
+let link: NatsLink;
+let dataSource: DataSource;
+let store: DecisionStore;
+let state: AccessStateService;
+let roles: RolesService;
+let applications: ApplicationsService;
+
+/** The events in access's outbox (the relay does not run here), oldest first. */
+async function outbox(): Promise<EventEnvelope[]> {
+  const rows = await database.query<{ payload: EventEnvelope }>(`SELECT payload FROM access.outbox ORDER BY created_at, id`);
+  return rows.map((row) => row.payload);
+}
+
+/** Gives `principal` a role in the account, in all applications or some. */
+async function bind(principal: Principal, roleId: string, applicationIds: string[] | null = null): Promise<void> {
+  await state.mutate(ACCOUNT, (manager) =>
+    manager.insert(BindingEntity, { id: randomUUID(), accountId: ACCOUNT, principalType: principal.type, principalId: principal.id, roleId, applicationIds }),
+  );
+}
+
+/** Expects `change` to be refused with `code`. */
+async function refused(change: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await expect(change).rejects.toBeInstanceOf(DomainError);
+  await expect(change).rejects.toMatchObject({ code });
+}
+
+beforeAll(async () => {
+  await Promise.all([database.create(), nats.start()]);
+  link = await NatsLink.open({ url: nats.url, name: 'change-events-test', logger });
+  dataSource = new DataSource(dataSourceOptions(accessDatabase({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: 4 })));
+  await dataSource.initialize();
+  store = new DecisionStore(loadCatalog('voximplant'));
+  state = new AccessStateService(store, new AccessRepository(dataSource), dataSource, link, logger, {
+    ACCESS_RESYNC_INTERVAL_MS: 60_000,
+    DATABASE_POOL_SIZE: 4,
+  });
+  await state.onApplicationBootstrap();
+  // Never started: the events stay in the outbox for the tests to read.
+  const relay = new OutboxRelay(dataSource, link, logger);
+  roles = new RolesService(store, state, new OutboxWriter(), relay);
+  applications = new ApplicationsService(dataSource, store, state, new OutboxWriter(), relay);
+  await state.mutate(ACCOUNT, (manager) => manager.insert(AccountOwnerEntity, { accountId: ACCOUNT, userId: owner.id }));
+});
+beforeEach(async () => {
+  await database.query(`DELETE FROM access.outbox`);
+});
+afterAll(async () => {
+  state?.onModuleDestroy();
+  await dataSource?.destroy();
+  await link?.close();
+  await nats.destroy();
+  await database.drop();
+});
+
+describe("access's change events", () => {
+  it('are written with each change of a custom role: who, from where, the role, and what changed', async () => {
+    const created = await roles.create({
+      actor: owner,
+      accountId: ACCOUNT,
+      client,
+      body: { name: 'Call auditor', grants: [{ section: 'call_history', actions: ['read'] }] },
+    });
+    const by = { accountId: ACCOUNT, actor: owner, ip: client.ip };
+    const grants = [
+      { section: 'call_history', actions: ['read'] },
+      { section: 'scenarios', actions: ['read'] },
+    ];
+    await roles.update({ actor: owner, accountId: ACCOUNT, client, roleId: created.id, body: { name: 'Auditor', grants } });
+    // An edit that changes nothing tells of nothing.
+    await roles.update({ actor: owner, accountId: ACCOUNT, client, roleId: created.id, body: { name: 'Auditor' } });
+    await roles.delete({ actor: owner, accountId: ACCOUNT, roleId: created.id });
+    const events = await outbox();
+    expect(events.map((event) => [event.type, event.accountId])).toEqual([
+      [Events.RoleCreated, ACCOUNT],
+      [Events.RoleUpdated, ACCOUNT],
+      [Events.RoleDeleted, ACCOUNT],
+    ]);
+    expect(events[0].data).toEqual({ ...by, roleId: created.id, name: 'Call auditor', description: null, grants: ['call_history:read'] });
+    expect(events[1].data).toEqual({
+      ...by,
+      roleId: created.id,
+      name: 'Auditor',
+      changes: { name: { from: 'Call auditor', to: 'Auditor' }, grants: { from: ['call_history:read'], to: ['call_history:read', 'scenarios:read'] } },
+      holders: 0,
+    });
+    // A call without a client address (an internal service) says so.
+    expect(events[2].data).toEqual({ ...by, ip: null, roleId: created.id, name: 'Auditor', grants: ['call_history:read', 'scenarios:read'] });
+  });
+
+  it('tell of a description cleared (null) as a change, and of a description left out as none', async () => {
+    const created = await roles.create({ actor: owner, accountId: ACCOUNT, client, body: { name: 'Listener', description: 'Reads calls', grants: [] } });
+    await roles.update({ actor: owner, accountId: ACCOUNT, client, roleId: created.id, body: { name: 'Listener' } });
+    const cleared = await roles.update({ actor: owner, accountId: ACCOUNT, client, roleId: created.id, body: { description: null } });
+    expect(cleared.description).toBeNull();
+    const events = await outbox();
+    expect(events.map((event) => event.type)).toEqual([Events.RoleCreated, Events.RoleUpdated]);
+    expect(events[1].data).toMatchObject({ roleId: created.id, name: 'Listener', changes: { description: { from: 'Reads calls', to: null } } });
+  });
+
+  it('are written with each change of an application, with what its deletion did to the bindings limited to it', async () => {
+    const app = await applications.create({ actor: owner, accountId: ACCOUNT, client, body: { name: 'Support line' } });
+    const other = await applications.create({ actor: owner, accountId: ACCOUNT, client, body: { name: 'Other line' } });
+    await applications.rename({ actor: owner, accountId: ACCOUNT, client, applicationId: app.id, body: { name: 'Sales line' } });
+    await bind({ type: 'subuser', id: randomUUID() }, `${BUILTIN_ROLE_PREFIX}Developer`, [app.id, other.id]);
+    await bind({ type: 'subuser', id: randomUUID() }, `${BUILTIN_ROLE_PREFIX}Support`, [app.id]);
+    await applications.delete({ actor: owner, accountId: ACCOUNT, client, applicationId: app.id });
+    const by = { accountId: ACCOUNT, actor: owner, ip: client.ip };
+    expect((await outbox()).map((event) => [event.type, event.data])).toEqual([
+      [Events.ApplicationCreated, { ...by, applicationId: app.id, name: 'Support line' }],
+      [Events.ApplicationCreated, { ...by, applicationId: other.id, name: 'Other line' }],
+      [Events.ApplicationRenamed, { ...by, applicationId: app.id, name: 'Sales line', previousName: 'Support line' }],
+      [Events.ApplicationDeleted, { ...by, applicationId: app.id, name: 'Sales line', bindingsNarrowed: 1, bindingsRemoved: 1 }],
+    ]);
+  });
+
+  it('are not written for a change refused: escalation (403), a role in use or a name taken (409), an unknown object (404)', async () => {
+    const held = await roles.create({ actor: owner, accountId: ACCOUNT, body: { name: 'Held', grants: [{ section: 'billing', actions: ['read'] }] } });
+    const developer: Principal = { type: 'user', id: randomUUID() };
+    await bind(developer, `${BUILTIN_ROLE_PREFIX}Developer`);
+    await bind({ type: 'subuser', id: randomUUID() }, held.id);
+    await database.query(`DELETE FROM access.outbox`);
+    const grantsBilling = [{ section: 'billing', actions: ['read'] }];
+    await refused(roles.create({ actor: developer, accountId: ACCOUNT, client, body: { name: 'Payer too', grants: grantsBilling } }), ErrorCode.Forbidden);
+    await refused(roles.update({ actor: developer, accountId: ACCOUNT, client, roleId: held.id, body: { name: 'Renamed' } }), ErrorCode.Forbidden);
+    await refused(roles.delete({ actor: owner, accountId: ACCOUNT, client, roleId: held.id }), ErrorCode.Conflict);
+    await refused(roles.create({ actor: owner, accountId: ACCOUNT, client, body: { name: 'held', grants: grantsBilling } }), ErrorCode.Conflict);
+    await refused(applications.rename({ actor: owner, accountId: ACCOUNT, client, applicationId: randomUUID(), body: { name: 'X' } }), ErrorCode.NotFound);
+    expect(await outbox()).toEqual([]);
+  });
+
+  it('are not written for an application created by an actor who is nobody in the account: inactive, or not a member (403)', async () => {
+    const dormant: Principal = { type: 'user', id: randomUUID() };
+    await bind(dormant, `${BUILTIN_ROLE_PREFIX}Developer`);
+    await state.mutate(ACCOUNT, (manager) =>
+      manager.insert(PrincipalActivityEntity, { accountId: ACCOUNT, principalType: 'user', principalId: dormant.id, active: false, changedAt: new Date() }),
+    );
+    await database.query(`DELETE FROM access.outbox`);
+    await refused(applications.create({ actor: dormant, accountId: ACCOUNT, client, body: { name: 'Dormant line' } }), ErrorCode.Forbidden);
+    await refused(
+      applications.create({ actor: { type: 'user', id: randomUUID() }, accountId: ACCOUNT, client, body: { name: 'Stranger line' } }),
+      ErrorCode.Forbidden,
+    );
+    expect(await outbox()).toEqual([]);
+    expect(await database.query(`SELECT name FROM access.applications WHERE name IN ('Dormant line', 'Stranger line')`)).toEqual([]);
+  });
+
+  it('go with their change or not at all: nothing is written of a change that rolls back after writing its event', async () => {
+    // The last statement of every change (raising the account's version, after the event is written) fails.
+    await database.query(`CREATE FUNCTION access.refuse_version() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'version refused'; END $$`);
+    await database.query(`CREATE TRIGGER refuse_version BEFORE INSERT OR UPDATE ON access.account_versions EXECUTE FUNCTION access.refuse_version()`);
+    try {
+      const grants = [{ section: 'scenarios', actions: ['read'] }];
+      await expect(roles.create({ actor: owner, accountId: ACCOUNT, client, body: { name: 'Ghost', grants } })).rejects.toThrow('version refused');
+      await expect(applications.create({ actor: owner, accountId: ACCOUNT, client, body: { name: 'Ghost line' } })).rejects.toThrow('version refused');
+    } finally {
+      await database.query(`DROP TRIGGER refuse_version ON access.account_versions; DROP FUNCTION access.refuse_version()`);
+    }
+    expect(await outbox()).toEqual([]);
+    const made = await database.query(
+      `SELECT name FROM access.roles WHERE name = 'Ghost' UNION ALL SELECT name FROM access.applications WHERE name = 'Ghost line'`,
+    );
+    expect(made).toEqual([]);
+    expect(store.roles(ACCOUNT).map((role) => role.name)).not.toContain('Ghost');
+  });
+});

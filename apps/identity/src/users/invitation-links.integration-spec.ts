@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { Events, linkTokenHash, type LinksVoidedData } from '#libs/contracts/index.js';
+import { freshIdentityServices } from '../database/services-harness-spec.js';
+
+const client = { ip: '10.8.0.10' };
+const { db, services } = freshIdentityServices();
+
+/** The activation link of the latest invitation `accountId` sent to `userId`. */
+async function invitationLink(accountId: string, userId: string): Promise<string> {
+  const [row] = await db.dataSource.query<Array<{ token: string }>>(
+    `SELECT payload->'data'->>'token' AS token FROM outbox
+      WHERE type = $1 AND account_id = $2 AND payload->'data'->>'userId' = $3
+      ORDER BY created_at DESC LIMIT 1`,
+    [Events.UserInvited, accountId, userId],
+  );
+  return row.token;
+}
+
+/** Every link hash named by an `identity.links.voided` event in the outbox. */
+async function voidedHashes(): Promise<Set<string>> {
+  const rows = await db.dataSource.query<Array<{ payload: { data: LinksVoidedData } }>>(`SELECT payload FROM outbox WHERE type = $1`, [Events.LinksVoided]);
+  return new Set(rows.flatMap((row) => row.payload.data.tokenHashes));
+}
+
+const activate = (token: string) => services.auth.activate({ body: { token, password: 'violet tractor drifts over quiet hills' }, client });
+
+describe('a person invited by two accounts (R4: an invitation is bound to its account)', () => {
+  it("keeps account A's link working when B invites, re-sends and revokes; B's re-send voids B's older link only", async () => {
+    const [a, b] = [await db.account(), await db.account()];
+    const email = `invited-${randomUUID().slice(0, 8)}@example.test`;
+    const invite = (account: { accountId: string; userId: string }) =>
+      services.users.create({
+        actor: services.actor('user', account.userId),
+        accountId: account.accountId,
+        client,
+        body: { email, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' },
+      });
+    const { id } = await invite(a);
+    const linkOfA = await invitationLink(a.accountId, id);
+    await invite(b);
+    const firstOfB = await invitationLink(b.accountId, id);
+    const asB = { actor: services.actor('user', b.userId), accountId: b.accountId, userId: id, client };
+    await services.users.resendInvitation(asB);
+    const secondOfB = await invitationLink(b.accountId, id);
+
+    await expect(activate(firstOfB)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await services.users.revokeInvitation(asB);
+    await expect(activate(secondOfB)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const voided = await voidedHashes();
+    expect([firstOfB, secondOfB].map((token) => voided.has(linkTokenHash(token)))).toEqual([true, true]);
+    expect(voided.has(linkTokenHash(linkOfA))).toBe(false);
+
+    await expect(activate(linkOfA)).resolves.toEqual({ activated: true });
+  });
+});

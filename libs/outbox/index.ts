@@ -1,0 +1,3 @@
+export * from './outbox.entity.js';
+export * from './outbox.writer.js';
+export * from './outbox.relay.js';

@@ -1,0 +1,119 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type EventEnvelope } from '#libs/contracts/index.js';
+import { eventually } from '#libs/testing/eventually.js';
+import { TestNatsServer } from '#libs/testing/nats-server.js';
+import { DurableConsumer, ensureEventsStream, PermanentEventError, RetryEventLaterError, type EventHandler } from './jetstream.js';
+import { NatsLink } from './nats-connection.js';
+
+const nats = new TestNatsServer();
+const lines: Array<Record<string, unknown>> = [];
+const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+let link: NatsLink;
+const started: DurableConsumer[] = [];
+
+/** An event envelope of the test's subject. */
+function event(): EventEnvelope {
+  return { id: randomUUID(), type: 'platform-test.thing', occurredAt: new Date().toISOString(), accountId: null, data: {} } as unknown as EventEnvelope;
+}
+
+/** The subject of one test's events (its consumer's only). */
+const subjectOf = (durableName: string) => `${EVENTS_SUBJECT_PREFIX}platform-test.${durableName}`;
+
+/** Publishes `body` as it is (no envelope checked), under a message id of its own. */
+async function publishRaw(durableName: string, body: string): Promise<void> {
+  await jetstream(link.connection).publish(subjectOf(durableName), body, { msgID: randomUUID() });
+}
+
+/** A durable consumer of the test's subject, started, under a name of its own (each test its own). */
+async function startConsumer(durableName: string, handle: EventHandler): Promise<DurableConsumer> {
+  const consumer = new DurableConsumer({ link, durableName, filterSubject: subjectOf(durableName), logger, handle });
+  started.push(consumer);
+  await consumer.start();
+  return consumer;
+}
+
+async function consumerInfo(durableName: string) {
+  return (await jetstreamManager(link.connection)).consumers.info(EVENTS_STREAM, durableName);
+}
+
+const logged = (msg: string) => lines.filter((line) => line.msg === msg);
+
+beforeAll(async () => {
+  await nats.start();
+  link = await NatsLink.open({ url: nats.url, name: 'durable-consumer-test', logger: pino({ level: 'silent' }) });
+  await ensureEventsStream(link);
+});
+afterAll(async () => {
+  await Promise.all(started.map((consumer) => consumer.stop()));
+  await link?.close();
+  await nats.destroy();
+});
+beforeEach(() => {
+  lines.length = 0;
+});
+
+describe('a durable consumer', () => {
+  it('drops what is not an event, and what its handler says can never be handled, and goes on with the next event', async () => {
+    const refused = event();
+    const good = event();
+    for (const body of ['null', '[]', '42', '{', JSON.stringify({ ...event(), id: undefined }), JSON.stringify({ ...event(), type: 7 })])
+      await publishRaw('drops', body);
+    await publishRaw('drops', JSON.stringify(refused));
+    await publishRaw('drops', JSON.stringify(good));
+    const handled: string[] = [];
+    await startConsumer('drops', ({ id }) => {
+      handled.push(id);
+      return id === refused.id ? Promise.reject(new PermanentEventError('the thing names nothing')) : Promise.resolve();
+    });
+
+    await eventually('the good event to be handled', () => handled.includes(good.id));
+    await eventually('nothing left pending', async () => {
+      const info = await consumerInfo('drops');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
+    expect(handled).toEqual([refused.id, good.id]);
+    expect((await consumerInfo('drops')).num_redelivered).toBe(0);
+    expect(logged('Unreadable event dropped: not an event envelope')).toHaveLength(6);
+    expect(logged('Event can never be handled; dropped')).toEqual([expect.objectContaining({ level: 50, eventId: refused.id })]);
+  });
+
+  it('delivers again an event its handler failed on, or deferred', async () => {
+    const failing = event();
+    const deferred = event();
+    await publishRaw('retries', JSON.stringify(failing));
+    await publishRaw('retries', JSON.stringify(deferred));
+    const deliveries: Array<[string, number]> = [];
+    await startConsumer('retries', ({ id }, message) => {
+      deliveries.push([id, message.info.deliveryCount]);
+      if (message.info.deliveryCount > 1) return Promise.resolve();
+      return Promise.reject(id === failing.id ? new Error('database away') : new RetryEventLaterError('not yet', 100));
+    });
+
+    await eventually('both events handled on their second delivery', () => deliveries.length === 4);
+    expect(deliveries).toEqual(
+      expect.arrayContaining([
+        [failing.id, 2],
+        [deferred.id, 2],
+      ]),
+    );
+    expect(logged('Event handling failed; it will be delivered again')).toEqual([expect.objectContaining({ level: 40, eventId: failing.id })]);
+    expect(logged('Event deferred')).toEqual([expect.objectContaining({ level: 20, eventId: deferred.id, retryInMs: 100 })]);
+  });
+
+  it('says so in the log when it stops receiving events while its service runs, and not when stopped', async () => {
+    const consumer = await startConsumer('ends', () => Promise.resolve());
+    // What a lost subscription does: the messages end without stop() having been called.
+    await (consumer as unknown as { messages: { close(): Promise<void> } }).messages.close();
+    await eventually(
+      'the end to be logged',
+      () => logged('Event consumer stopped receiving events while its service runs; it takes no more until the service restarts').length === 1,
+    );
+
+    lines.length = 0;
+    const stopped = await startConsumer('stops', () => Promise.resolve());
+    await stopped.stop();
+    expect(lines.filter((line) => (line.level as number) >= 40)).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+import pg from 'pg';
+import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Runs `step` of `migration` in a transaction of its own, as the migration tool does
+ * (`transaction: 'each'`), while another connection's open transaction has read `table` (as a
+ * busy service's would): the error it gives up with, or null if it went through.
+ */
+export async function migrateWhileTableBusy(
+  dataSource: DataSource,
+  databaseUrl: string,
+  table: string,
+  migration: MigrationInterface,
+  step: 'up' | 'down' = 'up',
+): Promise<unknown> {
+  const busy = new pg.Client({ connectionString: databaseUrl });
+  await busy.connect();
+  const runner = dataSource.createQueryRunner();
+  try {
+    await busy.query('BEGIN');
+    await busy.query(`SELECT 1 FROM ${table} LIMIT 1`);
+    await runner.startTransaction();
+    const failure = await migration[step](runner).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await runner.rollbackTransaction();
+    return failure;
+  } finally {
+    await busy.query('ROLLBACK').catch(() => undefined);
+    await busy.end();
+    await runner.release();
+  }
+}
+
+/** The lock timeout a connection of `dataSource` has after `step` of `migration` ran and committed in a transaction of its own. */
+export async function lockTimeoutAfter(dataSource: DataSource, migration: MigrationInterface, step: 'up' | 'down'): Promise<string> {
+  const runner: QueryRunner = dataSource.createQueryRunner();
+  try {
+    await runner.startTransaction();
+    await migration[step](runner);
+    await runner.commitTransaction();
+    const [row] = (await runner.query('SHOW lock_timeout')) as Array<{ lock_timeout: string }>;
+    return row.lock_timeout;
+  } finally {
+    await runner.release();
+  }
+}
