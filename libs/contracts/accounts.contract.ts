@@ -130,7 +130,7 @@ export class TransferOwnershipRequest extends AccountRequest {
   @Nested(() => TransferOwnershipBody)
   body: TransferOwnershipBody;
 
-  /** The name of that role as the gateway found it, for the hand-over mails (without it, the previous owner's mail is not sent). */
+  /** The name of that role as the gateway found it, for the hand-over mails (without it, the previous owner's notice leaves out the role). */
   @IsOptional()
   @IsString()
   @Length(1, 100)

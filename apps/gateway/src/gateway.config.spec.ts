@@ -1,5 +1,5 @@
-import { loadConfig } from '#libs/platform/index.js';
-import { gatewayEnv } from './gateway.config.js';
+import { ConfigError, loadConfig } from '#libs/platform/index.js';
+import { gatewayEnv, loadGatewayConfig } from './gateway.config.js';
 
 const read = (env: Record<string, string>) => loadConfig(gatewayEnv, env);
 
@@ -31,5 +31,14 @@ describe('BODY_LIMIT', () => {
 
   it.each(['1M', '10mib', 'abc', '12', '50mb'])('refuses %s at start (body-parser would read it as something else, or fail)', (raw) => {
     expect(() => read({ BODY_LIMIT: raw })).toThrow(/BODY_LIMIT/);
+  });
+});
+
+describe('METRICS_PORT', () => {
+  it('defaults to 9464, may be off (0), and must not be the API port', () => {
+    expect(loadGatewayConfig({}).METRICS_PORT).toBe(9464);
+    expect(loadGatewayConfig({ METRICS_PORT: '0', GATEWAY_PORT: '0' }).METRICS_PORT).toBe(0);
+    expect(() => loadGatewayConfig({ METRICS_PORT: '3000' })).toThrow(/METRICS_PORT must differ from GATEWAY_PORT \(3000\)/);
+    expect(() => loadGatewayConfig({ METRICS_PORT: '8080', GATEWAY_PORT: '8080' })).toThrow(ConfigError);
   });
 });

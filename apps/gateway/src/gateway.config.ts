@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { commonEnv, integer, list, text, type ConfigOf, type EnvVar } from '#libs/platform/index.js';
+import { commonEnv, ConfigError, integer, list, loadConfig, text, type ConfigOf, type EnvVar } from '#libs/platform/index.js';
 
 /** Every environment variable of the gateway. */
 export const gatewayEnv = {
@@ -19,6 +19,15 @@ export const gatewayEnv = {
 
 /** The validated configuration of the gateway. */
 export type GatewayConfig = ConfigOf<typeof gatewayEnv>;
+
+/** Loads the gateway's configuration, also refusing settings that only clash together. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const config = loadConfig(gatewayEnv, env);
+  if (config.METRICS_PORT !== 0 && config.METRICS_PORT === config.GATEWAY_PORT) {
+    throw new ConfigError([`METRICS_PORT must differ from GATEWAY_PORT (${config.GATEWAY_PORT}): metrics are never served on the API port`]);
+  }
+  return config;
+}
 
 const UNITS = { b: 1, kb: 1024, mb: 1024 * 1024 } as const;
 

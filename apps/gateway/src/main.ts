@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { loadConfigOrExit, onShutdownSignal, openRuntime } from '#libs/platform/index.js';
 import { createGatewayApp } from './gateway.app.js';
-import { gatewayEnv } from './gateway.config.js';
+import { gatewayEnv, loadGatewayConfig } from './gateway.config.js';
 import { startMetricsServer } from './operations/metrics-server.js';
 
-const config = loadConfigOrExit('gateway', gatewayEnv);
+const config = loadConfigOrExit('gateway', gatewayEnv, loadGatewayConfig);
 const runtime = await openRuntime('gateway', { ...config, HEALTH_PORT: 0 });
 const app = await createGatewayApp(config, runtime);
 await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
@@ -13,7 +13,7 @@ runtime.logger.info({ url: await app.getUrl(), metricsPort: config.METRICS_PORT 
 onShutdownSignal(
   runtime.logger,
   async () => {
-    metricsServer?.close();
+    await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
     await app.close();
     await runtime.link.close();
   },

@@ -39,7 +39,7 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
   return deps.transactions
     .run(async (unit) => {
       const { manager } = unit;
-      const owner = await findOrAddPerson(manager, { ...body.owner, locale: 'en' }, false);
+      const { user: owner } = await findOrAddPerson(manager, { ...body.owner, locale: 'en' }, false);
       const account = await manager.save(AccountEntity, { id: randomUUID(), name: body.name, slug: body.slug, ownerUserId: owner.id, locale: 'en' });
       await manager.insert(MembershipEntity, { accountId: account.id, userId: owner.id, active: true });
       await reassertSuspensions(unit, deps.broadcaster, owner.id);

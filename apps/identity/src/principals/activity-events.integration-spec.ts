@@ -47,6 +47,17 @@ describe('identity tells access when a principal is deactivated or reactivated',
     expect(rising(events)).toBe(true);
   });
 
+  it('writes none for a person new to Portico: access cannot hold them inactive, and the event would cost it an account change', async () => {
+    const { accountId, userId: ownerId } = await db.account();
+    const { id } = await services.users.create({
+      actor: services.actor('user', ownerId),
+      accountId,
+      client,
+      body: { firstName: 'Ada', lastName: 'Lovelace', email: `ada-${accountId.slice(0, 8)}@example.test`, phone: '+447700900125', role: 'Developer' },
+    });
+    expect(await activityOf(id)).toEqual([]);
+  });
+
   it('writes an event with every flip of a subuser', async () => {
     const { accountId, userId: ownerId } = await db.account();
     const subuserId = await db.subuser(accountId);

@@ -8,18 +8,18 @@ import { writeActivityChanges, type ActivityPrincipal } from './activity-events.
 const EVERY_MS = 60_000;
 
 /**
- * Forgets the announced principals that are no longer inactive (active again, or gone) and answers,
- * locked, those active again: their rows must be held before the event's time is read (see
+ * Forgets the announced principals that are active again and answers them, locked (a principal
+ * that is gone stays: a previous-release pod may add it back, still without an event): their rows must be held before the event's time is read (see
  * writeActivityChanged). NOWAIT: a row a change holds fails the pass, retried a minute later,
  * rather than letting the sweep and a request wait for each other.
  */
 const SETTLE_SQL = `
   WITH settled AS (
     DELETE FROM activity_announced a
-     WHERE NOT EXISTS (SELECT 1 FROM memberships m
-                        WHERE a.principal_type = 'user' AND m.account_id = a.account_id AND m.user_id = a.principal_id AND NOT m.active)
-       AND NOT EXISTS (SELECT 1 FROM subusers s
-                        WHERE a.principal_type = 'subuser' AND s.id = a.principal_id AND s.account_id = a.account_id AND NOT s.active)
+     WHERE EXISTS (SELECT 1 FROM memberships m
+                    WHERE a.principal_type = 'user' AND m.account_id = a.account_id AND m.user_id = a.principal_id AND m.active)
+        OR EXISTS (SELECT 1 FROM subusers s
+                    WHERE a.principal_type = 'subuser' AND s.id = a.principal_id AND s.account_id = a.account_id AND s.active)
     RETURNING a.account_id, a.principal_type, a.principal_id
   ), active_members AS (
     SELECT m.account_id, m.user_id FROM memberships m JOIN settled a ON a.principal_type = 'user' AND m.account_id = a.account_id AND m.user_id = a.principal_id
@@ -37,9 +37,9 @@ const SETTLE_SQL = `
  * rollout and kept them in `activity_announced`; the previous release, still serving during the
  * rollout, writes no event when it reactivates or re-adds one of them, and access would refuse
  * them for ever. At start and every minute, on any replica, one transaction forgets the announced
- * principals that are active again or gone, and tells access (`active: true`, the database's time,
- * later than the migration's) of those active again. Rows of principals still inactive stay: one
- * indexed query a minute. A later release drops the table and this sweep.
+ * principals that are active again and tells access (`active: true`, the database's time, later
+ * than the migration's). Rows of principals still inactive, or gone (a previous-release pod may
+ * add one back), stay: one indexed query a minute. A later release drops the table and this sweep.
  */
 @Injectable()
 export class AnnouncedActivitySweep implements OnApplicationBootstrap, OnModuleDestroy {

@@ -22,18 +22,19 @@ export interface NewPerson {
  * The person with this e-mail (compared as PostgreSQL lower-cases it, as its unique column does),
  * added as pending (no password yet) when there is none. Safe when two requests add the same new
  * e-mail at once: the second waits for the first and then finds its person, rather than failing on
- * the unique column. `lock`: lock the person's row until the transaction ends.
+ * the unique column. `lock`: lock the person's row until the transaction ends. `addedNow`: the
+ * person was added by this call.
  */
-export async function findOrAddPerson(manager: EntityManager, person: NewPerson, lock: boolean): Promise<UserEntity> {
-  await manager.query(
+export async function findOrAddPerson(manager: EntityManager, person: NewPerson, lock: boolean): Promise<{ user: UserEntity; addedNow: boolean }> {
+  const added = await manager.query<unknown[]>(
     `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status, locale)
      VALUES ($1, $2, $3, $4, $5, NULL, 'pending', $6)
-     ON CONFLICT (email_lower) DO NOTHING`,
+     ON CONFLICT (email_lower) DO NOTHING RETURNING id`,
     [randomUUID(), person.email, person.firstName, person.lastName, person.phone, person.locale],
   );
   const query = manager.createQueryBuilder(UserEntity, 'u').where('u.email_lower = lower(:email)', { email: person.email });
   if (lock) query.setLock('pessimistic_write');
-  return query.getOneOrFail();
+  return { user: await query.getOneOrFail(), addedNow: added.length > 0 };
 }
 
 /**

@@ -99,13 +99,14 @@ export class UsersService {
       .run(async (unit) => {
         const account = await accountOfActor(unit.manager, actor, accountId);
         const { email, firstName, lastName, phone } = body;
-        const user = await findOrAddPerson(unit.manager, { email, firstName, lastName, phone, locale: account.locale }, true);
+        const { user, addedNow } = await findOrAddPerson(unit.manager, { email, firstName, lastName, phone, locale: account.locale }, true);
         if (await unit.manager.existsBy(MembershipEntity, { accountId, userId: user.id })) {
           throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
         }
         await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
-        // Access may still hold them as inactive from an earlier membership (removed since): a new one is a reactivation.
-        await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: user.id }, true);
+        // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
+        // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
+        if (!addedNow) await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: user.id }, true);
         if (user.status === 'active') await this.tellAdded(unit, account, user);
         else await this.invite(unit, account, user);
         this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
