@@ -36,6 +36,11 @@ export class CheckRequest {
  */
 export type CheckReason = 'owner' | 'granted' | 'not-granted' | 'not-member' | 'inactive';
 
+/** Whether a refusal says the principal has no place in the account (not a member, or deactivated there): answered 404, as for another tenant. */
+export function isOutsider(reason: CheckReason): boolean {
+  return reason === 'not-member' || reason === 'inactive';
+}
+
 /** The answer to a {@link CheckRequest}. */
 export interface CheckResult {
   allowed: boolean;

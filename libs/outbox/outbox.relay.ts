@@ -57,11 +57,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.wake?.();
   }
 
-  /** Publishes one batch; returns how many rows it moved. */
-  async relayBatch(): Promise<number> {
-    return (await this.pass()).moved;
-  }
-
   /** Publishes one batch and deletes the rows JetStream stored. */
   async pass(): Promise<RelayPass> {
     return this.dataSource.transaction(async (manager) => {

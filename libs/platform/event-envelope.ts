@@ -25,6 +25,7 @@ export function readEvent(message: Pick<JsMsg, 'json'>): EventEnvelope | null {
   return valid ? (event as EventEnvelope) : null;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A plain object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,7 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { AccessClient } from '#libs/access-client/access-client.js';
-import { principalOf, type Actor, type CheckResult } from '#libs/contracts/index.js';
+import { isOutsider, principalOf, type Actor, type CheckResult } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { assertReadableBody } from '../http/input-guard.js';
 import type { GatewayRequest } from '../http/request-id.middleware.js';
@@ -83,7 +83,7 @@ export class AccessGuard extends AuthGuard('jwt') {
     request.params.accountId = accountId.toLowerCase();
     const decision = await this.decide(request, request.params.accountId, policy);
     // Deactivated there: 404, as the suspension guard answers (access may learn of it before or after this gateway).
-    if (decision.reason === 'not-member' || decision.reason === 'inactive') throw notFound(request, decision.reason);
+    if (isOutsider(decision.reason)) throw notFound(request, decision.reason);
     if (!decision.allowed) throw new DomainError(ErrorCode.Forbidden, `Missing permission ${policy.section}:${policy.action}`);
   }
 

@@ -10,6 +10,7 @@ import {
   type EventEnvelope,
   type EventType,
 } from '#libs/contracts/index.js';
+import { isObject } from '#libs/platform/index.js';
 import type { AuditDetails, EventAuditEntry } from './audit.service.js';
 
 /** The events access publishes about its changes. */
@@ -42,7 +43,6 @@ export type AccessAudit =
   /** An event that breaks its contract (a field missing or malformed): it could never be recorded; `reason` names what is wrong. */
   | { kind: 'refused'; reason: string };
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const uuid: Field = (value) => typeof value === 'string' && isUUID(value);
 /** PostgreSQL refuses NUL in text and jsonb: a string holding one could never be written. */
 const text: Field = (value) => typeof value === 'string' && !value.includes('\u0000');

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Subjects, type DeliveryPage, type DeliveryView, type ListDeliveriesRequest } from '#libs/contracts/index.js';
+import { isOutsider, Subjects, type DeliveryPage, type DeliveryView, type ListDeliveriesRequest } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { RpcClient } from '#libs/platform/index.js';
 import { DeliveryStore, type PagedDelivery } from './delivery.store.js';
@@ -40,7 +40,7 @@ export class DeliveryLogService {
     const ask = (section: string, action: string) => this.rpc.send(Subjects.AccessCheck, { principal, accountId: request.accountId, section, action });
     // Portico's own permissions are asked as portico.<section> (docs/access.md).
     const [log, members] = await Promise.all([ask('portico.deliveries', 'read'), ask('portico.members', 'read')]);
-    if (log.reason === 'not-member' || log.reason === 'inactive') throw new DomainError(ErrorCode.NotFound, 'Account not found');
+    if (isOutsider(log.reason)) throw new DomainError(ErrorCode.NotFound, 'Account not found');
     if (!log.allowed) throw new DomainError(ErrorCode.Forbidden, 'Missing permission deliveries:read');
     return members.allowed;
   }
