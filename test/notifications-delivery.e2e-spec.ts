@@ -159,6 +159,38 @@ describe('the five mails', () => {
   });
 });
 
+describe("an account's language", () => {
+  it('is chosen at sign-up: the owner and the members added later are written to in it', async () => {
+    const email = 'proprietaire@societe.test';
+    const created = await request(system.url)
+      .post('/v1/accounts')
+      .send({ name: 'Société', slug: 'societe', locale: 'fr', owner: { firstName: 'Émilie', lastName: 'Du Châtelet', email, phone: '+33612345678' } })
+      .expect(201);
+    const welcome = await system.mail.waitFor((mail) => mail.to.includes(email));
+    expect(welcome.subject).toBe('Portico : activez votre accès à Société');
+    const token = new URL(welcome.links.find((candidate) => candidate.startsWith(`${TEST_WEB_URL}/activate?`))!).searchParams.get('token');
+    await request(system.url).post('/v1/auth/activate').send({ token, password: PASSWORD }).expect(204);
+    const login = await request(system.url).post('/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
+    const member = 'membre@societe.test';
+    await eventually('the gateway to accept the new owner’s token', async () => {
+      const answer = await request(system.url)
+        .post(`/v1/accounts/${created.body.id as string}/users`)
+        .set('authorization', `Bearer ${login.body.accessToken as string}`)
+        .send({ firstName: 'Sophie', lastName: 'Germain', email: member, phone: '+33612345679', role: 'Developer' });
+      return answer.status === 201;
+    });
+    expect((await system.mail.waitFor((mail) => mail.to.includes(member))).subject).toBe('Portico : activez votre accès à Société');
+  });
+
+  it('must be a language tag', async () => {
+    const answer = await request(system.url)
+      .post('/v1/accounts')
+      .send({ name: 'Nowhere', slug: 'nowhere', locale: 'French!', owner: { firstName: 'N', lastName: 'O', email: 'n@nowhere.test', phone: '+447700900123' } })
+      .expect(400);
+    expect(JSON.stringify(answer.body)).toContain('locale must be a language tag');
+  });
+});
+
 describe('SMTP failures', () => {
   afterEach(() => {
     system.mail.refuseWith = undefined;

@@ -9,6 +9,9 @@ export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
 /** Account slugs: lower-case letters, digits and single dashes, not at the ends. */
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
+/** A language tag for mails (BCP 47 in short: `en`, `fr`, `fr-CA`, `pt-BR`). */
+export const LOCALE_PATTERN = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
+
 /**
  * Whether JavaScript lower-cases `text` as PostgreSQL's lower() does: each character on its own,
  * into one character. Two cases differ: a capital whose lower case is two characters (İ, U+0130:
@@ -82,6 +85,18 @@ export class CreateAccountBody {
   @IsDefined()
   @Nested(() => PersonBody)
   owner: PersonBody;
+
+  @ApiPropertyOptional({
+    example: 'fr',
+    maxLength: 35,
+    description:
+      "Language of the account's mails (default en): the owner's, if new to Portico, and every member's and subuser's added later. Built-in texts: en, fr; others fall back to English unless MAIL_TEMPLATES_DIR has them.",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(35)
+  @Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' })
+  locale?: string;
 }
 
 /** `identity.accounts.sign-up`: a sign-up, with where it came from (sign-ups are throttled per client address). */

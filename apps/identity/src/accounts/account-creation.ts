@@ -39,8 +39,9 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
   return deps.transactions
     .run(async (unit) => {
       const { manager } = unit;
-      const { user: owner } = await findOrAddPerson(manager, { ...body.owner, locale: 'en' }, false);
-      const account = await manager.save(AccountEntity, { id: randomUUID(), name: body.name, slug: body.slug, ownerUserId: owner.id, locale: 'en' });
+      const locale = body.locale ?? 'en';
+      const { user: owner } = await findOrAddPerson(manager, { ...body.owner, locale }, false);
+      const account = await manager.save(AccountEntity, { id: randomUUID(), name: body.name, slug: body.slug, ownerUserId: owner.id, locale });
       await manager.insert(MembershipEntity, { accountId: account.id, userId: owner.id, active: true });
       await reassertSuspensions(unit, deps.broadcaster, owner.id);
       await deps.outbox.add(manager, Events.AccountCreated, account.id, { accountId: account.id, slug: account.slug, ownerUserId: owner.id });
