@@ -43,6 +43,16 @@ export class Bindings {
     return current;
   }
 
+  /**
+   * {@link assertManageable}, except for the actor itself: what one may do to oneself without
+   * managing anyone (send oneself a reset mail, end one's own sessions), where the rule that nobody
+   * changes their own roles must not refuse it.
+   */
+  async assertManageableOrSelf(actor: Actor, accountId: string, principal: Principal): Promise<void> {
+    if (actor.type === principal.type && actor.id === principal.id) return;
+    await this.assertManageable(actor, accountId, principal);
+  }
+
   /** Drops every binding of a principal that left the account. */
   async removePrincipal(accountId: string, principal: Principal): Promise<void> {
     await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { accountId, principal });

@@ -81,7 +81,7 @@ export class SubusersComposer {
    */
   async sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<AcceptedView> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
-    if (!(actor.type === 'subuser' && actor.id === subuserId)) await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
+    await this.bindings.assertManageableOrSelf(actor, accountId, subuser(subuserId));
     return this.rpc.send(Subjects.SubusersPasswordReset, { actor, accountId, client, subuserId });
   }
 

@@ -108,13 +108,13 @@ export class UsersComposer {
    */
   async sendPasswordReset(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
-    if (!(actor.type === 'user' && actor.id === userId)) await this.bindings.assertManageable(actor, accountId, person(userId));
+    await this.bindings.assertManageableOrSelf(actor, accountId, person(userId));
     return this.rpc.send(Subjects.UsersPasswordReset, { actor, accountId, client, userId });
   }
 
   async endSessions(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<{ ended: number }> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
-    if (!(actor.type === 'user' && actor.id === userId)) await this.bindings.assertManageable(actor, accountId, person(userId));
+    await this.bindings.assertManageableOrSelf(actor, accountId, person(userId));
     return this.rpc.send(Subjects.UsersSessionsEnd, { actor, accountId, client, userId });
   }
 

@@ -191,7 +191,7 @@ export class MailRenderer {
   }
 
   private ownershipReceived(event: EventEnvelope): Draft {
-    const data = handOver(event, ['accountName', 'newOwner', 'previousOwner']);
+    const data = handOver(event);
     const { newOwner, previousOwner } = data;
     return {
       template: 'ownership-received',
@@ -214,7 +214,7 @@ export class MailRenderer {
    * without the role's name too (a hand-over made through an older gateway): only that sentence is left out.
    */
   private ownershipHandedOver(event: EventEnvelope): Draft {
-    const data = handOver(event, ['accountName', 'newOwner', 'previousOwner']);
+    const data = handOver(event);
     const { newOwner, previousOwner } = data;
     return {
       template: 'ownership-handed-over',
@@ -322,13 +322,13 @@ function optionalName(value: unknown): string {
   return typeof value === 'string' && oneLine(value) !== '' ? value : '';
 }
 
-/** A hand-over's data with the fields `needs`, both people among them: an event written before the hand-over mails has none of them. */
-function handOver(
-  event: EventEnvelope,
-  needs: Array<keyof OwnershipTransferredData>,
-): OwnershipTransferredData & { newOwner: MailContact; previousOwner: MailContact } {
+/** What both hand-over mails need of the event's data: an event written before the hand-over mails has none of it. */
+const HAND_OVER_NEEDS = ['accountName', 'newOwner', 'previousOwner'] as const;
+
+/** A hand-over's data with {@link HAND_OVER_NEEDS}, both people among them. */
+function handOver(event: EventEnvelope): OwnershipTransferredData & { newOwner: MailContact; previousOwner: MailContact } {
   const data = event.data as OwnershipTransferredData;
-  const missing = needs.filter((name) => data[name] === undefined || data[name] === null);
+  const missing = HAND_OVER_NEEDS.filter((name) => data[name] === undefined || data[name] === null);
   if (missing.length > 0) throw new IncompleteEventError(`the event has no ${missing.join(', ')} (written before the hand-over mails)`);
   for (const person of ['newOwner', 'previousOwner'] as const) {
     if (typeof data[person] !== 'object') throw new InvalidEventError(`the event's ${person} is not a person`);
