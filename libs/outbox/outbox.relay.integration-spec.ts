@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Events, EVENTS_STREAM, eventSubject, type EventEnvelope, type UserInvitedData } from '#libs/contracts/index.js';
 import { dataSourceOptions, ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
+import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { OutboxEntity } from './outbox.entity.js';
 import { OutboxRelay } from './outbox.relay.js';
@@ -142,6 +143,21 @@ describe.each(['identity', 'access'])('the outbox of %s', (schema) => {
       while (!published.has(id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(published.get(id)).toBe(1);
       await relay.onModuleDestroy();
+    });
+
+    it('makes the events stream again when it was lost (a NATS that lost its store), and moves the rows into it', async () => {
+      const { relay } = replicas[1];
+      relay.onApplicationBootstrap();
+      try {
+        await (await jetstreamManager(link.connection)).streams.delete(EVENTS_STREAM);
+        const [id] = await write(1);
+        relay.nudge();
+        await eventually('the row to be moved', async () => (await outboxSize()) === 0);
+        const stored = await (await jetstreamManager(link.connection)).streams.getMessage(EVENTS_STREAM, { last_by_subj: eventSubject(Events.UserInvited) });
+        expect(stored!.json<EventEnvelope>().id).toBe(id);
+      } finally {
+        await relay.onModuleDestroy();
+      }
     });
   });
 

@@ -94,6 +94,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         pass = { moved: 0, failed: 1 };
       }
       errors = pass.failed > 0 ? errors + 1 : 0;
+      // The stream may be what is missing (a NATS that lost its store): made again before the next try.
+      if (pass.failed > 0) streamReady = false;
       if (this.stopped) break;
       if (errors > 0) await this.sleep(Math.min(MAX_ERROR_PAUSE_MS, 250 * 2 ** Math.min(errors, 6)));
       else if (pass.moved < OUTBOX_BATCH && !this.nudged) await this.sleep(IDLE_POLL_MS);

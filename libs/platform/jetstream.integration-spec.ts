@@ -102,16 +102,35 @@ describe('a durable consumer', () => {
     expect(logged('Event deferred')).toEqual([expect.objectContaining({ level: 20, eventId: deferred.id, retryInMs: 100 })]);
   });
 
-  it('says so in the log when it stops receiving events while its service runs, and not when stopped', async () => {
-    const consumer = await startConsumer('ends', () => Promise.resolve());
+  it('subscribes again when its subscription ends while its service runs, and handles the events published meanwhile', async () => {
+    const handled: string[] = [];
+    const consumer = await startConsumer('ends', ({ id }) => Promise.resolve(void handled.push(id)));
     // What a lost subscription does: the messages end without stop() having been called.
     await (consumer as unknown as { messages: { close(): Promise<void> } }).messages.close();
-    await eventually(
-      'the end to be logged',
-      () => logged('Event consumer stopped receiving events while its service runs; it takes no more until the service restarts').length === 1,
-    );
+    const meanwhile = event();
+    await publishRaw('ends', JSON.stringify(meanwhile));
 
-    lines.length = 0;
+    await eventually('the event published meanwhile to be handled', () => handled.includes(meanwhile.id));
+    expect(logged('Event consumer stopped receiving events; subscribing again')).toEqual([expect.objectContaining({ level: 40, durableName: 'ends' })]);
+  });
+
+  it('makes its durable consumer again when it is deleted on the server (by hand, or with a lost stream), and goes on', async () => {
+    const handled: string[] = [];
+    await startConsumer('deleted', ({ id }) => Promise.resolve(void handled.push(id)));
+    const before = event();
+    await publishRaw('deleted', JSON.stringify(before));
+    await eventually('the first event to be handled', () => handled.includes(before.id));
+
+    await (await jetstreamManager(link.connection)).consumers.delete(EVENTS_STREAM, 'deleted');
+    const after = event();
+    await publishRaw('deleted', JSON.stringify(after));
+
+    await eventually('the event published after the deletion to be handled', () => handled.includes(after.id));
+    expect((await consumerInfo('deleted')).config.durable_name).toBe('deleted');
+    expect(logged('Event consumer failed; subscribing again')).toEqual([expect.objectContaining({ level: 40, durableName: 'deleted' })]);
+  });
+
+  it('says nothing when it is stopped', async () => {
     const stopped = await startConsumer('stops', () => Promise.resolve());
     await stopped.stop();
     expect(lines.filter((line) => (line.level as number) >= 40)).toEqual([]);

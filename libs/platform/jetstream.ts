@@ -5,6 +5,8 @@ import type { NatsLink } from './nats-connection.js';
 import { readEvent } from './event-envelope.js';
 
 const NANOS_PER_MS = 1_000_000;
+/** How long a consumer whose subscription ended waits before it subscribes again. */
+const RESUBSCRIBE_PAUSE_MS = 1000;
 /** How long the events stream keeps an event (its `max_age`): a consumer must be done with an event by then. */
 export const EVENTS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -79,7 +81,7 @@ export interface DurableConsumerOptions {
   maxDeliver?: number;
 }
 
-/** A durable, explicitly acknowledged JetStream consumer that survives restarts of its service. */
+/** A durable, explicitly acknowledged JetStream consumer that survives restarts of its service, and losses of its subscription. */
 export class DurableConsumer {
   private messages: ConsumerMessages | undefined;
   private running: Promise<void> | undefined;
@@ -87,8 +89,21 @@ export class DurableConsumer {
 
   constructor(private readonly options: DurableConsumerOptions) {}
 
-  /** Creates (or updates) the durable consumer and starts handling messages. */
+  /** Creates (or updates) the durable consumer and starts handling messages; a first subscription that fails fails the start. */
   async start(): Promise<void> {
+    const first = await this.subscribe();
+    const loop = { name: this.options.durableName, logger: this.options.logger, isStopped: () => this.stopped };
+    this.running = keepConsuming({ ...loop, subscribe: () => this.subscribe(), pump: (messages) => this.loop(messages) }, first);
+  }
+
+  /** Stops taking messages and waits for the one being handled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
+    await this.running;
+  }
+
+  private async subscribe(): Promise<ConsumerMessages> {
     const { link, durableName, filterSubject } = this.options;
     await ensureEventsStream(link);
     const manager = await jetstreamManager(link.connection);
@@ -102,18 +117,11 @@ export class DurableConsumer {
     };
     await manager.consumers.add(EVENTS_STREAM, config).catch(() => manager.consumers.update(EVENTS_STREAM, durableName, config));
     const consumer = await jetstream(link.connection).consumers.get(EVENTS_STREAM, durableName);
-    this.messages = await consumer.consume({ max_messages: 64 });
-    this.running = this.loop(this.messages).then(
-      () => this.ended(undefined),
-      (error: unknown) => this.ended(error),
-    );
-  }
-
-  /** Stops taking messages and waits for the one being handled. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.messages?.close().catch(() => undefined);
-    await this.running;
+    // A consumer deleted under it (or its stream lost) ends the reading instead of waiting in vain for it to reappear: keepConsuming makes it again.
+    this.messages = await consumer.consume({ max_messages: 64, abort_on_missing_resource: true });
+    // Stopped while subscribing: stop() found nothing to close.
+    if (this.stopped) await this.messages.close().catch(() => undefined);
+    return this.messages;
   }
 
   private async loop(messages: ConsumerMessages): Promise<void> {
@@ -127,15 +135,6 @@ export class DurableConsumer {
         this.options.logger.error({ err: error, subject: message.subject, seq: message.seq }, 'Could not answer an event; it will be delivered again');
       });
     }
-  }
-
-  /** Says why the consumer takes no more events: expected once stopped, a fault otherwise (nothing restarts it). */
-  private ended(error: unknown): void {
-    if (this.stopped) return;
-    this.options.logger.error(
-      { err: error, durableName: this.options.durableName },
-      'Event consumer stopped receiving events while its service runs; it takes no more until the service restarts',
-    );
   }
 
   /** Hands one event to the handler and answers JetStream (`term()` takes no reason: NATS 2.9, Debian's, ignores `+TERM <reason>`). */
@@ -172,6 +171,57 @@ export class DurableConsumer {
     message.nak(delayMs);
   }
 }
+
+/** What {@link keepConsuming} drives: one consumer's subscription and the loop that reads it. */
+export interface ConsumerLoop {
+  /** The durable consumer's name, for the log. */
+  name: string;
+  logger: Logger;
+  isStopped(): boolean;
+  /** Creates (or finds) the durable consumer and subscribes to it (again). */
+  subscribe(): Promise<ConsumerMessages>;
+  /** Reads the subscription until it ends. */
+  pump(messages: ConsumerMessages): Promise<void>;
+}
+
+/**
+ * Reads a consumer until its service stops it, starting with `first` if the caller subscribed
+ * already. Should the subscription end or fail while the service runs (the consumer deleted, the
+ * stream lost and made again, the connection replaced), it says so and subscribes again after a
+ * pause, for as long as it takes: the durable consumer keeps its position, so nothing published
+ * meanwhile is missed.
+ */
+export async function keepConsuming(loop: ConsumerLoop, first?: ConsumerMessages): Promise<void> {
+  let messages = first;
+  let failedSubscriptions = 0;
+  for (let attempt = 0; !loop.isStopped(); attempt++) {
+    // None before the first subscription; then 1 s, growing to 30 s while subscribing keeps failing (NATS away).
+    if (attempt > 0 && !messages) await pause(Math.min(30_000, RESUBSCRIBE_PAUSE_MS * 2 ** failedSubscriptions));
+    if (loop.isStopped()) return;
+    try {
+      messages ??= await loop.subscribe();
+      failedSubscriptions = 0;
+    } catch (error) {
+      failedSubscriptions++;
+      loop.logger.warn({ err: error, durableName: loop.name }, 'Event consumer could not subscribe; trying again');
+      continue;
+    }
+    await pumpUntilEnd(loop, messages);
+    messages = undefined;
+  }
+}
+
+/** Reads one subscription until it ends, saying so if it ends while the service runs. */
+async function pumpUntilEnd(loop: ConsumerLoop, messages: ConsumerMessages): Promise<void> {
+  try {
+    await loop.pump(messages);
+    if (!loop.isStopped()) loop.logger.warn({ durableName: loop.name }, 'Event consumer stopped receiving events; subscribing again');
+  } catch (error) {
+    if (!loop.isStopped()) loop.logger.warn({ err: error, durableName: loop.name }, 'Event consumer failed; subscribing again');
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Exponential backoff with jitter, from 0.5 s up to 60 s. */
 export function backoffMs(attempt: number): number {

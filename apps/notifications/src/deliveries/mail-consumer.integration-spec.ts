@@ -91,4 +91,24 @@ describe('the mail consumer', () => {
       await consumer.onModuleDestroy();
     }
   });
+
+  it('makes its durable consumer again when it is deleted on the server (by hand, or with a lost stream), and mails what comes after', async () => {
+    const processor = new SlowProcessor(0);
+    const config = { MAIL_CONCURRENCY: 2, MAIL_ACK_WAIT_MS: ACK_WAIT_MS, SHUTDOWN_GRACE_MS: 5000 } as NotificationsConfig;
+    const consumer = new MailConsumer(processor as unknown as DeliveryProcessor, link, logger, config);
+    consumer.onApplicationBootstrap();
+    try {
+      const before = invitation();
+      await publishEvent(link, eventSubject(before.type), before);
+      await eventually('the first event to be handled', () => processor.seen.includes(before.id));
+
+      await (await jetstreamManager(link.connection)).consumers.delete(EVENTS_STREAM, MAIL_CONSUMER);
+      const after = invitation();
+      await publishEvent(link, eventSubject(after.type), after);
+
+      await eventually('the event published after the deletion to be handled', () => processor.seen.includes(after.id), 30_000);
+    } finally {
+      await consumer.onModuleDestroy();
+    }
+  });
 });

@@ -7,6 +7,7 @@ import {
   CONFIG,
   drainTimeLeft,
   ensureEventsStream,
+  keepConsuming,
   LOGGER,
   NATS_LINK,
   onDrainStart,
@@ -22,7 +23,6 @@ import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
 export const MAIL_CONSUMER = 'notifications';
 
 const NANOS_PER_MS = 1_000_000;
-const RESTART_PAUSE_MS = 1000;
 
 /**
  * Reads identity's events from JetStream with a durable pull consumer and explicit acks, several
@@ -53,7 +53,13 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.running = this.run();
+    this.running = keepConsuming({
+      name: MAIL_CONSUMER,
+      logger: this.logger,
+      isStopped: () => this.stopped,
+      subscribe: () => this.subscribe(),
+      pump: (messages) => this.pump(messages),
+    });
     // Stops taking mail the moment a shutdown begins, not only once the requests in flight have drained.
     this.stopListening = onDrainStart(() => void this.stopPulling());
   }
@@ -89,31 +95,19 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  private async subscribe(): Promise<void> {
+  private async subscribe(): Promise<ConsumerMessages> {
     await ensureEventsStream(this.link);
     const manager = await jetstreamManager(this.link.connection);
     const config = this.consumerConfig();
     await manager.consumers.add(EVENTS_STREAM, config).catch(() => manager.consumers.update(EVENTS_STREAM, MAIL_CONSUMER, config));
     const consumer = await jetstream(this.link.connection).consumers.get(EVENTS_STREAM, MAIL_CONSUMER);
     // One event requested at a time, the next only once the pump has read this one: an event
-    // buffered in the client would get no working() and be redelivered after the ack wait.
-    this.messages = await consumer.consume({ max_messages: 1 });
+    // buffered in the client would get no working() and be redelivered after the ack wait. A consumer
+    // deleted under it (or its stream lost) ends the reading: keepConsuming makes it again.
+    this.messages = await consumer.consume({ max_messages: 1, abort_on_missing_resource: true });
     // Stopped while subscribing: onModuleDestroy found nothing to close, and would wait on the pump for ever.
     if (this.stopped) await this.messages.close().catch(() => undefined);
-  }
-
-  /** Consumes until stopped; should the subscription itself fail (consumer deleted, stream lost), sets it up again. */
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        if (!this.messages) await this.subscribe();
-        await this.pump(this.messages!);
-      } catch (error) {
-        this.logger.warn({ err: error }, 'Mail consumer stopped unexpectedly; subscribing again');
-      }
-      this.messages = undefined;
-      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RESTART_PAUSE_MS));
-    }
+    return this.messages;
   }
 
   /** Hands each event to a free slot, reporting it in progress from the moment it is read. */
