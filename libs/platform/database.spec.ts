@@ -1,6 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { conflictOnDuplicate } from './database.js';
+import { conflictOnDuplicate, isDatabaseUnreachable } from './database.js';
 
 /** A failed query as TypeORM reports it, with PostgreSQL's error code and constraint. */
 function failed(code: string, constraint?: string): QueryFailedError {
@@ -38,5 +38,31 @@ describe('conflictOnDuplicate', () => {
     expect(thrownBy(slugTaken, failed('23505', 'accounts_slug_key'))).toBeInstanceOf(DomainError);
     const other = failed('23505', 'accounts_pkey');
     expect(thrownBy(slugTaken, other)).toBe(other);
+  });
+});
+
+describe('isDatabaseUnreachable', () => {
+  const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+
+  it.each([
+    ['a refused connection', withCode('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')],
+    ['a reset connection', withCode('ECONNRESET')],
+    ['a lost connection (node-postgres gives no code)', new Error('Connection terminated unexpectedly')],
+    ['a pool that got no connection in time', new Error('timeout exceeded when trying to connect')],
+    ['a server shutting down (57P01), wrapped by TypeORM', failed('57P01')],
+    ['a server starting up (57P03)', withCode('57P03')],
+    ['a connection exception (class 08)', failed('08006')],
+  ])('is true of %s', (_label, error) => {
+    expect(isDatabaseUnreachable(error)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', failed('23505')],
+    ['a statement timeout (57014: the database answered)', failed('57014')],
+    ['a plain error', new Error('undefined is not a function')],
+    ['a domain error', new DomainError(ErrorCode.NotFound, 'gone')],
+    ['something not an error', 'ECONNREFUSED'],
+  ])('is false of %s', (_label, error) => {
+    expect(isDatabaseUnreachable(error)).toBe(false);
   });
 });

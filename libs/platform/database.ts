@@ -79,6 +79,26 @@ export function conflictOnDuplicate(message: string, field: string, constraint?:
   };
 }
 
+/** Socket errors of a connection to PostgreSQL that could not be made or was lost. */
+const UNREACHABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** SQLSTATEs of a server shutting down or starting up (class 08, connection exceptions, is tested apart). */
+const UNREACHABLE_SERVER = new Set(['57P01', '57P02', '57P03']);
+/** What node-postgres says, without a code, of a connection lost or a pool that could not get one in time. */
+const UNREACHABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * True when `error` (or the driver error a QueryFailedError wraps) says PostgreSQL could not be
+ * reached: refused, lost, shutting down, or no connection in time. Such a request may succeed once
+ * the database is back, so it is answered 503 (retry), not the 500 of a bug.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  if (!(cause instanceof Error)) return false;
+  const { code } = cause as { code?: unknown };
+  if (typeof code !== 'string') return UNREACHABLE_MESSAGE.test(cause.message);
+  return UNREACHABLE_SOCKET.has(code) || UNREACHABLE_SERVER.has(code) || code.startsWith('08') || UNREACHABLE_MESSAGE.test(cause.message);
+}
+
 /** SQLSTATEs of a statement the connection holds a stale copy of: it did not run, and runs again on a fresh connection. */
 const STALE_STATEMENT = new Set(['0A000', '26000']);
 

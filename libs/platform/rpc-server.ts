@@ -5,6 +5,7 @@ import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { describeValidationErrors } from './validation.js';
+import { isDatabaseUnreachable } from './database.js';
 import { drainTimeLeft } from './drain-clock.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';
@@ -133,12 +134,16 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
   }
 }
 
-/** The error payload a handler's failure is answered with; unexpected errors are logged (with the request id), never sent. */
+/** The error payload a handler's failure is answered with (503 when the database is unreachable); unexpected errors are logged (with the request id), never sent. */
 export function toErrorPayload(exception: unknown, logger: Logger, requestId?: string) {
   if (exception instanceof DomainError) return exception.toPayload();
   if (isValidationErrorList(exception)) {
     const problems = describeValidationErrors(exception);
     return new DomainError(ErrorCode.ValidationFailed, problems.join('; '), { problems }).toPayload();
+  }
+  if (isDatabaseUnreachable(exception)) {
+    logger.error({ err: exception, ...(requestId && { requestId }) }, 'The database is unreachable');
+    return new DomainError(ErrorCode.ServiceUnavailable, 'Service temporarily unavailable, try again').toPayload();
   }
   logger.error({ err: exception, ...(requestId && { requestId }) }, 'Unexpected error in a message handler');
   return new DomainError(ErrorCode.Internal, 'Internal error').toPayload();
