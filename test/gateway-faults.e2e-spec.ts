@@ -3,9 +3,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { Subjects } from '#libs/contracts/index.js';
+import { eventually } from '#libs/testing/eventually.js';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TcpProxy } from '#libs/testing/tcp-proxy.js';
-import { TestSystem } from '#libs/testing/system.js';
+import { SERVICES, TestSystem } from '#libs/testing/system.js';
+import { bearer, People, PASSWORD, type SignedIn } from './helpers/people.js';
 
 const account = { name: 'Acme', slug: 'acme', owner: { firstName: 'A', lastName: 'B', email: 'a@b.test', phone: '+447700900123' } };
 
@@ -216,3 +218,62 @@ async function until(condition: () => boolean): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('the whole system through an outage of NATS, then of PostgreSQL (F1, F2)', () => {
+  // Every service reaches PostgreSQL through a proxy the test can cut. The proxy's port is known
+  // only once it listens, so the URL joins the environment the services start with then.
+  const env: Record<string, string> = { RPC_TIMEOUT_MS: '30000' };
+  const system = new TestSystem({ env });
+  const database = new URL(system.database.url);
+  const proxy = new TcpProxy(database.hostname, Number(database.port || 5432));
+  const people = new People(system);
+  let owner: SignedIn;
+  let pids: Array<number | undefined>;
+
+  beforeAll(async () => {
+    await proxy.start();
+    const proxied = new URL(system.database.url);
+    proxied.host = `127.0.0.1:${proxy.port}`;
+    env.DATABASE_URL = proxied.toString();
+    await system.start();
+    owner = await people.signUp('outage');
+    pids = SERVICES.map((service) => system.pidOf(service));
+  });
+  afterAll(async () => {
+    await system.stop();
+    await proxy.stop();
+  });
+
+  const users = () => people.http.get(`/v1/accounts/${owner.accountId}/users`).set(bearer(owner.accessToken));
+  const readiness = async () => (await people.http.get('/health/ready')).status;
+
+  it('NATS down: 503 at once (not the 504 of the 30 s timeout) and not ready; NATS back: ready and serving again, nothing restarted (F1)', async () => {
+    await users().expect(200);
+    await system.nats.stop();
+    await eventually('the gateway to turn not-ready', async () => (await readiness()) === 503);
+    for (const response of [await users(), await people.http.post('/v1/auth/login').send({ email: owner.email, password: PASSWORD })]) {
+      expect([response.status, response.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+    }
+    await system.nats.start();
+    await system.waitUntil('/health/ready');
+    await users().expect(200);
+    await people.login(owner.email);
+    expect(SERVICES.map((service) => system.pidOf(service))).toEqual(pids);
+  });
+
+  it('PostgreSQL unreachable: requests answer 503 with an error body and no stack, and readiness says so; back: served again, nothing restarted (F2)', async () => {
+    proxy.cut();
+    await eventually('the system to turn not-ready', async () => (await readiness()) === 503);
+    for (const response of [await users(), await people.http.post('/v1/auth/login').send({ email: owner.email, password: PASSWORD })]) {
+      // 503: the client may retry (a 500 would say the request itself broke something).
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.any(String), requestId: expect.any(String) });
+      expect(JSON.stringify(response.body)).not.toMatch(/\bat \S+ \(|ECONNREFUSED|Connection terminated/);
+    }
+    proxy.restore();
+    await system.waitUntil('/health/ready');
+    await eventually('the user table to be served again', async () => (await users()).status === 200);
+    await people.login(owner.email);
+    expect(SERVICES.map((service) => system.pidOf(service))).toEqual(pids);
+  });
+});

@@ -30,7 +30,18 @@ const LINES = [
   'S5',
   'J1',
   'J2',
+  'A1',
+  'A2',
+  'A3',
+  'A4',
+  'A5',
+  'A6',
+  'A7',
   'L1',
+  'L2',
+  'F1',
+  'F2',
+  'F3',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
 
