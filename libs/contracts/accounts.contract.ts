@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Actor } from './actor.js';
 import { AccountRequest, ClientRequest } from './account-request.js';
@@ -112,6 +112,7 @@ export class AccountView {
   @ApiProperty() name: string;
   @ApiProperty() slug: string;
   @ApiProperty({ format: 'uuid' }) ownerId: string;
+  @ApiProperty({ example: 'en', description: "Language of the account's mails to people added from now on" }) locale: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiPropertyOptional({ description: 'The subuser login page, once the account has subusers' })
   subuserLoginUrl?: string;
@@ -125,6 +126,33 @@ export class GetAccountRequest {
 
   @IsUUID()
   accountId: string;
+}
+
+/**
+ * `PATCH /v1/accounts/{id}`: the account's name and mail language, each optional. The slug stays:
+ * it is in the subuser login page's address and in every subuser's sign-in.
+ */
+export class UpdateAccountBody {
+  // Absent is fine, null is not (both columns are NOT NULL): not @IsOptional, which lets null through.
+  @ApiPropertyOptional({ example: 'Acme Voice EMEA', maxLength: 100 })
+  @ValidateIf((_body, value) => value !== undefined)
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'fr', maxLength: 35, description: 'Language of the mails to people added from now on (those already in keep theirs)' })
+  @ValidateIf((_body, value) => value !== undefined)
+  @IsString()
+  @MaxLength(35)
+  @Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' })
+  locale?: string;
+}
+
+/** `identity.accounts.update`. */
+export class UpdateAccountRequest extends AccountRequest {
+  @IsDefined()
+  @Nested(() => UpdateAccountBody)
+  body: UpdateAccountBody;
 }
 
 /** `POST /v1/accounts/{id}/owner`: hands the account to another member. */

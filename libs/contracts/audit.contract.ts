@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'password.reset',
   'account.created',
   'account.ownership-transferred',
+  'account.updated',
   'user.activated',
   'user.invited',
   'user.added',

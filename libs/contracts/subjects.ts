@@ -26,7 +26,14 @@ import type {
   RolesByAccount,
   RolesOfPrincipalRequest,
 } from './access.contract.js';
-import type { AccountView, CreateAccountBody, CreateAccountRequest, GetAccountRequest, TransferOwnershipRequest } from './accounts.contract.js';
+import type {
+  AccountView,
+  CreateAccountBody,
+  CreateAccountRequest,
+  GetAccountRequest,
+  TransferOwnershipRequest,
+  UpdateAccountRequest,
+} from './accounts.contract.js';
 import type { DeliveryPage, ListDeliveriesRequest } from './deliveries.contract.js';
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
@@ -67,6 +74,8 @@ export const Subjects = {
   AccountsGet: 'identity.accounts.get',
   /** The owner hands the account to another member, keeping a role. */
   AccountsTransferOwnership: 'identity.accounts.transfer-ownership',
+  /** Rename an account, or change the language of its mails. */
+  AccountsUpdate: 'identity.accounts.update',
   /** Set the first password from an activation token. */
   AuthActivate: 'identity.auth.activate',
   /** E-mail + password -> token pair. */
@@ -186,6 +195,7 @@ export interface RpcContracts {
   [Subjects.AccountsCreate]: { request: CreateAccountBody; response: AccountView };
   [Subjects.AccountsGet]: { request: GetAccountRequest; response: AccountView };
   [Subjects.AccountsTransferOwnership]: { request: TransferOwnershipRequest; response: AccountView };
+  [Subjects.AccountsUpdate]: { request: UpdateAccountRequest; response: AccountView };
   [Subjects.AuthActivate]: { request: ActivateRequest; response: { activated: true } };
   [Subjects.AuthLogin]: { request: LoginRequest; response: TokenPairView };
   [Subjects.MeGet]: { request: ActorRequest; response: Omit<MeView, 'memberships'> & { accountIds: MeAccountRef[] } };

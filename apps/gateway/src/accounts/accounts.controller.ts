@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccountView, CreateAccountBody, Subjects, TransferOwnershipBody, type Actor } from '#libs/contracts/index.js';
+import { AccountView, CreateAccountBody, Subjects, TransferOwnershipBody, UpdateAccountBody, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Public, RequirePermission } from '../auth/route-policy.js';
@@ -26,6 +26,21 @@ export class AccountsController {
   @ApiOkResponse({ type: AccountView })
   get(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string): Promise<RelayedJson<AccountView>> {
     return rpc.relay(Subjects.AccountsGet, { actor, accountId });
+  }
+
+  @Patch(':accountId')
+  @RequirePermission('account', 'write')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "Rename the account, or change the language of its mails (the slug, in subusers' sign-in, stays)" })
+  @ApiOkResponse({ type: AccountView })
+  update(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Body() body: UpdateAccountBody,
+  ): Promise<RelayedJson<AccountView>> {
+    return rpc.relay(Subjects.AccountsUpdate, { actor, accountId, client: { ip }, body });
   }
 
   @Post(':accountId/owner')

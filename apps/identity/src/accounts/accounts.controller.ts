@@ -1,6 +1,14 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { CreateAccountBody, CreateAccountRequest, GetAccountRequest, Subjects, TransferOwnershipRequest, type AccountView } from '#libs/contracts/index.js';
+import {
+  CreateAccountBody,
+  CreateAccountRequest,
+  GetAccountRequest,
+  Subjects,
+  TransferOwnershipRequest,
+  UpdateAccountRequest,
+  type AccountView,
+} from '#libs/contracts/index.js';
 import { AccountsService } from './accounts.service.js';
 import { SignUpService } from './sign-up.service.js';
 
@@ -26,6 +34,11 @@ export class AccountsController {
   @MessagePattern(Subjects.AccountsTransferOwnership)
   transferOwnership(@Payload() request: TransferOwnershipRequest): Promise<AccountView> {
     return this.accounts.transferOwnership(request);
+  }
+
+  @MessagePattern(Subjects.AccountsUpdate)
+  update(@Payload() request: UpdateAccountRequest): Promise<AccountView> {
+    return this.accounts.update(request);
   }
 
   @MessagePattern(Subjects.AccountsGet)

@@ -8,6 +8,7 @@ import {
   type MailContact,
   type OwnershipTransferredData,
   type TransferOwnershipRequest,
+  type UpdateAccountRequest,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CONFIG } from '#libs/platform/index.js';
@@ -81,6 +82,29 @@ export class AccountsService {
     return this.view(account);
   }
 
+  /**
+   * Renames the account or changes the language of its mails (the gateway checked `account:write`).
+   * Only what differs is written and audited, with the name's old and new value; the mails of
+   * people added from now on are in the new language, those already in keep theirs.
+   */
+  async update({ actor, accountId, client, body }: UpdateAccountRequest): Promise<AccountView> {
+    const account = await this.transactions.run(async ({ manager }) => {
+      const current = await accountOfActor(manager, actor, accountId);
+      const changes = changedAccountFields(current, body);
+      if (Object.keys(changes).length === 0) return current;
+      await manager.update(AccountEntity, { id: accountId }, changes);
+      await this.audit.record(manager, {
+        accountIds: [accountId],
+        action: 'account.updated',
+        actor,
+        ip: client.ip,
+        details: { changed: Object.keys(changes), ...(changes.name !== undefined && { previousName: current.name }), ...changes },
+      });
+      return Object.assign(current, changes);
+    });
+    return this.get(actor, account.id);
+  }
+
   /** One account, for an actor who works in it; anyone else gets NOT_FOUND. Shows the subuser login page once it has subusers. */
   async get(actor: Actor, accountId: string): Promise<AccountView> {
     const account = await accountOfActor(this.dataSource.manager, actor, accountId);
@@ -89,8 +113,17 @@ export class AccountsService {
   }
 
   private view(account: AccountEntity): AccountView {
-    return { id: account.id, name: account.name, slug: account.slug, ownerId: account.ownerUserId, createdAt: account.createdAt.toISOString() };
+    const { id, name, slug, ownerUserId, locale, createdAt } = account;
+    return { id, name, slug, ownerId: ownerUserId, locale, createdAt: createdAt.toISOString() };
   }
+}
+
+/** The fields of `body` that differ from the account's. */
+function changedAccountFields(account: AccountEntity, body: UpdateAccountRequest['body']): Partial<Pick<AccountEntity, 'name' | 'locale'>> {
+  const changes: Partial<Pick<AccountEntity, 'name' | 'locale'>> = {};
+  if (body.name !== undefined && body.name !== account.name) changes.name = body.name;
+  if (body.locale !== undefined && body.locale !== account.locale) changes.locale = body.locale;
+  return changes;
 }
 
 /** Refuses a new owner who is not a user active in the account with a password set; returns the new owner. */
