@@ -65,3 +65,62 @@ describe('revoking an invitation', () => {
     expect(refused.replacements).toEqual([[{ role: 'builtin:Developer', applicationIds: null }]]);
   });
 });
+
+describe('adding a person when an answer is lost (a replica died after its commit)', () => {
+  const body = { firstName: 'Ada', lastName: 'L', email: 'Ada@Engines.test', phone: '+33612345678', role: 'Developer' };
+  const lost = () => Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'no answer in time'));
+
+  /** A sender where `timingOut` never answers in time and the user table holds `members` (with `bound` holding Developer). */
+  function sender(timingOut: string, members: Array<{ id: string; email: string }> = [], bound: string[] = []) {
+    const sent: string[] = [];
+    const replaced: string[] = [];
+    const rpc = {
+      send: (subject: string, payload: { dryRun?: boolean; principal?: { id: string } }) => {
+        sent.push(subject);
+        if (subject === timingOut && !payload.dryRun) return lost();
+        if (subject === 'access.bindings.replace' && !payload.dryRun) replaced.push(payload.principal!.id);
+        if (subject === 'identity.users.create') return Promise.resolve({ id: TARGET });
+        if (subject === 'identity.users.list') return Promise.resolve({ items: members, nextCursor: null });
+        if (subject === 'access.bindings.of-principals') return Promise.resolve(Object.fromEntries(bound.map((id) => [id, [DEVELOPER]])));
+        return Promise.resolve({});
+      },
+    } as unknown as RpcSender;
+    return { rpc, sent, replaced };
+  }
+  const create = (rpc: RpcSender) => new UsersComposer(rpc).create(actor, ACCOUNT, client, body);
+
+  it('gives the role to the person identity added though its answer never came, and still answers 504', async () => {
+    const added = sender('identity.users.create', [{ id: TARGET, email: 'ada@engines.test' }]);
+    await expect(create(added.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(added.replaced).toEqual([TARGET]);
+  });
+
+  it('binds nobody when the person was not added, or already holds a role (another request added them)', async () => {
+    const notAdded = sender('identity.users.create', [{ id: 'someone-else', email: 'ada@engines.test.example' }]);
+    await expect(create(notAdded.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(notAdded.replaced).toEqual([]);
+    const holding = sender('identity.users.create', [{ id: TARGET, email: 'ada@engines.test' }], [TARGET]);
+    await expect(create(holding.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(holding.replaced).toEqual([]);
+  });
+
+  it('undoes the add when the binding is not answered: unbinds first (it may have been made), then removes', async () => {
+    const unanswered = sender('access.bindings.replace');
+    await expect(create(unanswered.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(unanswered.sent.slice(-2)).toEqual(['access.bindings.remove-principal', 'identity.users.remove']);
+  });
+
+  it('leaves the person a member when unbinding fails too: never a non-member holding a role', async () => {
+    const rpc = sender('access.bindings.replace').rpc;
+    const sent: string[] = [];
+    const failing = {
+      send: (subject: string, payload: unknown) => {
+        sent.push(subject);
+        return subject === 'access.bindings.remove-principal' ? lost() : rpc.send(subject as never, payload as never);
+      },
+    } as unknown as RpcSender;
+    await expect(create(failing)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(sent).toContain('access.bindings.remove-principal');
+    expect(sent).not.toContain('identity.users.remove');
+  });
+});

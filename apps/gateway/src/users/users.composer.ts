@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  MAX_PAGE_SIZE,
   Subjects,
   type AcceptedView,
   type Actor,
@@ -45,14 +46,21 @@ export class UsersComposer {
     return this.withRoles(accountId, record);
   }
 
-  /** Checks the role may be given, creates or adds the person, then binds the role (undoing the add if that fails). */
+  /**
+   * Checks the role may be given, creates or adds the person, then binds the role (undoing the add
+   * if that fails). An add whose answer never came (a replica that died after its commit) is
+   * completed: the person found a member holding nothing gets the role, though the answer stays 504.
+   */
   async create(actor: Actor, accountId: string, client: ClientContext, body: CreateUserBody): Promise<CreatedView> {
     await this.bindings.check(actor, accountId, person(randomUUID()), [{ role: body.role }]);
-    const created = await this.rpc.send(Subjects.UsersCreate, { actor, accountId, client, body });
+    const created = await this.rpc.send(Subjects.UsersCreate, { actor, accountId, client, body }).catch(async (error: unknown) => {
+      if (isTimeout(error)) await this.bindIfAdded(actor, accountId, client, body).catch(() => undefined);
+      throw error;
+    });
     try {
       await this.bindings.replace(actor, accountId, person(created.id), [{ role: body.role }]);
     } catch (error) {
-      await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId: created.id }).catch(() => undefined);
+      await this.undoAdd(actor, accountId, client, created.id).catch(() => undefined);
       throw error;
     }
     return { id: created.id };
@@ -118,10 +126,37 @@ export class UsersComposer {
     return this.rpc.send(Subjects.UsersSessionsEnd, { actor, accountId, client, userId });
   }
 
+  /** Gives the role to the person of `body` if they are a member holding nothing (added by a create whose answer was lost). */
+  private async bindIfAdded(actor: Actor, accountId: string, client: ClientContext, body: CreateUserBody): Promise<void> {
+    if (body.email.length > MAX_SEARCH_LENGTH) return;
+    const found = await this.rpc.send(Subjects.UsersList, { actor, accountId, client, query: { search: body.email, limit: MAX_PAGE_SIZE } });
+    const added = found.items.find((item) => item.email.toLowerCase() === body.email.toLowerCase());
+    if (!added || (await this.bindings.of(accountId, [person(added.id)]))[added.id]?.length) return;
+    await this.bindings.replace(actor, accountId, person(added.id), [{ role: body.role }]);
+  }
+
+  /**
+   * Undoes an add whose binding failed: unbinds first (the binding may have been made though its
+   * answer was lost), then removes; should unbinding fail, the person stays a member (never a
+   * non-member holding a role), as {@link remove} leaves them.
+   */
+  private async undoAdd(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
+    await this.bindings.removePrincipal(accountId, person(userId));
+    await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
+  }
+
   private async withRoles(accountId: string, record: UserRecord): Promise<UserView> {
     const bindings = await this.bindings.of(accountId, [person(record.id)]);
     return { ...record, roles: roleNames(bindings[record.id]) };
   }
+}
+
+/** The longest search the user table takes. */
+const MAX_SEARCH_LENGTH = 100;
+
+/** Whether a call failed for want of an answer in time: it may have been carried out. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof DomainError && error.code === ErrorCode.UpstreamTimeout;
 }
 
 function person(id: string): Principal {
