@@ -42,6 +42,7 @@ const LINES = [
   'F1',
   'F2',
   'F3',
+  'F4',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
 
