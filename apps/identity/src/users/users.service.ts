@@ -275,7 +275,9 @@ export class UsersService {
 
   /** Takes a person out of an account: its links for it die, and access to it ends at once. */
   private async detach(unit: UnitOfWork, accountId: string, userId: string): Promise<void> {
-    await unit.manager.delete(MembershipEntity, { accountId, userId });
+    const { affected } = await unit.manager.delete(MembershipEntity, { accountId, userId });
+    // A removal running at the same time took the membership first (and may have deleted the person): answer as if this came after it.
+    if (!affected) throw new DomainError(ErrorCode.NotFound, 'User not found');
     await this.tokens.voidAll(unit.manager, { type: 'user', id: userId }, { accountId });
     // Until access has dropped the bindings, gateways bar the person from the account.
     this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: true });
