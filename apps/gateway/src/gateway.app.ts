@@ -9,7 +9,7 @@ import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
 import { expressErrorHandler, HttpErrorFilter } from './http/http-error.filter.js';
 import { fixedHeadersMiddleware, headersSetBy, type FixedHeader } from './http/fixed-headers.js';
-import { JSON_MEDIA_TYPES, markUnreadableBodies, refuseUnstorableInput } from './http/input-guard.js';
+import { assertUtf8Body, JSON_MEDIA_TYPES, markUnreadableBodies, refuseUnstorableInput } from './http/input-guard.js';
 import { oneLayer } from './http/one-layer.js';
 import { rememberingQueryParser } from './http/query-parser.js';
 import { requestIdMiddleware } from './http/request-id.middleware.js';
@@ -38,7 +38,11 @@ export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRu
   if (config.CORS_ORIGINS.length > 0)
     app.enableCors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] });
   app.use(
-    oneLayer(markUnreadableBodies, express.json({ limit: Number(config.BODY_LIMIT), strict: true, type: JSON_MEDIA_TYPES }), refuseUnstorableInput),
+    oneLayer(
+      markUnreadableBodies,
+      express.json({ limit: Number(config.BODY_LIMIT), strict: true, type: JSON_MEDIA_TYPES, verify: assertUtf8Body }),
+      refuseUnstorableInput,
+    ),
     expressErrorHandler(runtime.logger),
   );
   app.useGlobalPipes(createValidationPipe());

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
@@ -31,25 +33,42 @@ export function assertReadableBody(request: Request, handler: object, controller
 }
 
 /**
+ * The JSON parser's `verify`: refuses a UTF-8 body (JSON's encoding, and the default) whose bytes
+ * are not UTF-8, which the parser would otherwise read with U+FFFD in place of the bad bytes and
+ * store so, silently changed. (A body labelled UTF-16 is decoded as such; a lone surrogate in it is
+ * refused by {@link refuseUnstorableInput}.)
+ */
+export function assertUtf8Body(_request: IncomingMessage, _response: ServerResponse, body: Buffer, encoding: string): void {
+  if (encoding === 'utf-8' && !isUtf8(body)) throw new DomainError(ErrorCode.ValidationFailed, 'The request body is not valid UTF-8');
+}
+
+/**
  * Refuses input that no field of the API may hold and that would otherwise fail deep inside: text
- * with a NUL character (PostgreSQL cannot store it) and a body nested deeper than
- * {@link MAX_BODY_DEPTH} levels. Looks at the parsed body, and at the query only when its raw
- * text holds an encoded NUL (cheap on every request); runs after the JSON parser.
+ * with a NUL character (PostgreSQL cannot store it), text with a lone surrogate (not Unicode: a
+ * JSON column refuses it, a text column would keep U+FFFD instead), a field named `__proto__`
+ * (which the validation would drop unseen rather than refuse as unknown) and a body nested deeper
+ * than {@link MAX_BODY_DEPTH} levels. Looks at the parsed body, and at the query only when its raw
+ * text holds an encoded NUL or `__proto__` (cheap on every request); runs after the JSON parser.
  */
 export function refuseUnstorableInput(request: Request, _response: Response, next: NextFunction): void {
   const problem = (typeof request.body === 'object' && request.body !== null ? problemIn(request.body) : undefined) ?? queryProblem(request.url);
   next(problem ? new DomainError(ErrorCode.ValidationFailed, `${problem.field}: ${problem.message}`, { field: problem.field }) : undefined);
 }
 
-/** The query field holding an encoded NUL, if any (its name as the validation pipe names it). */
+/** The query field holding an encoded NUL, or named `__proto__`, if any (its name as the validation pipe names it). */
 function queryProblem(url: string): Problem | undefined {
   const start = url.indexOf('?');
-  if (start < 0 || !/%00/i.test(url.slice(start))) return undefined;
+  if (start < 0 || !/%00|__proto__/i.test(url.slice(start))) return undefined;
   for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
     if (key.includes('\u0000') || value.includes('\u0000')) return { field: key.replaceAll('\u0000', ''), message: 'must not contain a NUL character' };
+    if (key === PROTO) return { field: key, message: UNKNOWN_FIELD };
   }
   return undefined;
 }
+
+/** A field name no object of the API has, and that the validation pipe would pass over rather than refuse. */
+const PROTO = '__proto__';
+const UNKNOWN_FIELD = 'should not exist';
 
 /** A field (dotted path, as the validation pipe names it) and what is wrong with it. */
 export interface Problem {
@@ -64,16 +83,28 @@ export function problemIn(value: unknown): Problem | undefined {
     const { value: current, path, depth } = pending.pop()!;
     const field = path || 'body';
     if (typeof current === 'string') {
-      if (current.includes('\u0000')) return { field, message: 'must not contain a NUL character' };
+      const problem = textProblem(current);
+      if (problem) return { field, message: problem };
       continue;
     }
     if (typeof current !== 'object' || current === null) continue;
     if (depth >= MAX_BODY_DEPTH) return { field, message: `nests deeper than ${MAX_BODY_DEPTH} levels` };
     for (const [key, inner] of Object.entries(current)) {
-      if (key.includes('\u0000')) return { field, message: 'holds a field name with a NUL character' };
+      if (textProblem(key)) return { field, message: 'holds a field name with a NUL character or a lone surrogate' };
+      if (key === PROTO) return { field: path ? `${path}.${key}` : key, message: UNKNOWN_FIELD };
       pending.push({ value: inner, path: path ? `${path}.${key}` : key, depth: depth + 1 });
     }
   }
+  return undefined;
+}
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one (String#isWellFormed, before ES2024). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What is wrong with a text no field may hold, if anything. */
+function textProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain a NUL character';
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (it holds a lone surrogate)';
   return undefined;
 }
 
