@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, IsUUID, Length, ValidateIf } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { Nested } from './nested.js';
+import { Omittable } from './omittable.js';
 import { Principal } from './actor.js';
 import { ClientContext } from './shared.dto.js';
 
@@ -206,10 +207,11 @@ export class Grant {
   @Length(1, 100)
   section: string;
 
-  @ApiProperty({ type: [String], example: ['read', 'write'] })
+  @ApiProperty({ type: [String], example: ['read', 'write'], maxLength: 50 })
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
+  @Length(1, 50, { each: true })
   actions: string[];
 }
 
@@ -263,7 +265,7 @@ export class CatalogView {
 export class RoleView {
   @ApiProperty({ description: 'builtin:<Name> for built-in roles, a UUID for custom ones' }) id: string;
   @ApiProperty() name: string;
-  @ApiPropertyOptional({ nullable: true }) description: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) description: string | null;
   @ApiProperty() builtin: boolean;
   @ApiProperty({ type: [Grant] }) grants: Grant[];
   @ApiProperty({ description: 'Principals holding it in this account' }) holders: number;
@@ -277,35 +279,34 @@ export class CreateRoleBody {
   name: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(0, 500)
   description?: string;
 
-  @ApiPropertyOptional({ type: [Grant], description: 'Required unless `from` is given' })
-  @IsOptional()
+  @ApiPropertyOptional({ type: [Grant], description: 'Required unless `from` is given', example: [{ section: 'scenarios', actions: ['read'] }] })
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(500)
   @Nested(() => Grant, { each: true })
   grants?: Grant[];
 
   @ApiPropertyOptional({ description: 'Copy the grants of this role (id or name)' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 100)
   from?: string;
 }
 
 /** `PATCH /v1/accounts/{id}/roles/{roleId}`: any of the creation fields but `from`; `description: null` clears it, `name: null` is refused. */
-export class UpdateRoleBody extends PartialType(PickType(CreateRoleBody, ['grants'] as const)) {
-  // Not PartialType's @IsOptional, which lets null through to a NOT NULL column: absent is fine, null is not.
+export class UpdateRoleBody extends PickType(CreateRoleBody, ['grants'] as const) {
   @ApiPropertyOptional({ example: 'Call auditor' })
-  @ValidateIf((_body, value) => value !== undefined)
+  @Omittable()
   @IsString()
   @Length(1, 100)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true, description: 'null clears it' })
   @IsOptional()
   @IsString()
   @Length(0, 500)

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
+import { Omittable } from './omittable.js';
 import { Actor } from './actor.js';
 import { AccountRequest, ClientRequest } from './account-request.js';
 
@@ -92,7 +93,7 @@ export class CreateAccountBody {
     description:
       "Language of the account's mails (default en): the owner's, if new to Portico, and every member's and subuser's added later. Built-in texts: en, fr; others fall back to English unless MAIL_TEMPLATES_DIR has them.",
   })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(35)
   @Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' })

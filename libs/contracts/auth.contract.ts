@@ -9,7 +9,7 @@ export const PASSWORD_MAX_LENGTH = 1024;
 
 /** `POST /v1/auth/activate`: the token from the activation mail and the new password. */
 export class ActivateBody {
-  @ApiProperty({ description: 'The token from the activation link' })
+  @ApiProperty({ description: 'The token from the activation link', minLength: 10, maxLength: 200 })
   @IsString()
   @Length(10, 200)
   token: string;

@@ -49,7 +49,7 @@ export class SubuserPasswordResetBody {
 
 /** `POST /v1/auth/password-reset/confirm`: the token from the reset mail and the new password. */
 export class PasswordResetConfirmBody {
-  @ApiProperty({ description: 'The token from the reset link' })
+  @ApiProperty({ description: 'The token from the reset link', minLength: 10, maxLength: 200 })
   @IsString()
   @Length(10, 200)
   token: string;

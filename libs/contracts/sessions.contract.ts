@@ -6,7 +6,7 @@ import type { PrincipalType } from './actor.js';
 
 /** `POST /v1/auth/refresh` and `POST /v1/auth/logout`. */
 export class RefreshTokenBody {
-  @ApiProperty({ description: 'The refresh token of the last token pair' })
+  @ApiProperty({ description: 'The refresh token of the last token pair', minLength: 10, maxLength: 200 })
   @IsString()
   @Length(10, 200)
   refreshToken: string;

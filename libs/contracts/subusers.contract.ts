@@ -19,6 +19,7 @@ import { AccountRequest, PageQuery } from './account-request.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
 import { CreatedView, type PersonStatus } from './users.contract.js';
+import { Omittable } from './omittable.js';
 
 /** Subuser logins: letters, digits, dots, dashes and underscores, starting and ending with a letter or digit. Stored lower-cased. */
 export const SUBUSER_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
@@ -31,14 +32,14 @@ export class CreateSubuserBody {
   login: string;
 
   @ApiPropertyOptional({ example: 'support@example.com', description: 'For the activation and reset mails' })
-  @IsOptional()
+  @Omittable()
   @IsEmail({}, { message: 'email must be an e-mail address' })
   @MaxLength(254)
   @LowerCasesAlike()
   email?: string;
 
   @ApiPropertyOptional({ description: 'Initial password; without it, an activation mail goes to email', maxLength: PASSWORD_MAX_LENGTH })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(PASSWORD_MAX_LENGTH)
   password?: string;
@@ -52,14 +53,14 @@ export class CreateSubuserBody {
   roles: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Limit the roles to these applications; absent: all applications' })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(1000)
   @IsUUID('all', { each: true })
   applicationIds?: string[];
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(500)
   description?: string;
@@ -68,7 +69,7 @@ export class CreateSubuserBody {
 /** `PATCH /v1/accounts/{accountId}/subusers/{subuserId}`: only the fields given change. */
 export class UpdateSubuserBody {
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMinSize(1, { message: 'roles must name at least one role' })
   @ArrayMaxSize(20)
@@ -85,18 +86,18 @@ export class UpdateSubuserBody {
   applicationIds?: string[] | null;
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   @ApiPropertyOptional({ description: 'false: the subuser cannot sign in; its sessions end at once' })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   active?: boolean;
 
   @ApiPropertyOptional({ description: 'A new password (the policy applies); the subuser is signed out everywhere', maxLength: PASSWORD_MAX_LENGTH })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(PASSWORD_MAX_LENGTH)
   password?: string;

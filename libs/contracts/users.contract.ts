@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { Nested } from './nested.js';
+import { Omittable } from './omittable.js';
 import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
 import { E164_PATTERN, PersonBody } from './accounts.contract.js';
 
@@ -51,31 +52,31 @@ export class CreateUserBody extends PersonBody {
 /** `PATCH /v1/accounts/{accountId}/users/{userId}`: only the fields given change. */
 export class UpdateUserBody {
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 100)
   firstName?: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 100)
   lastName?: string;
 
   @ApiPropertyOptional({ example: '+447700900123', description: 'E.164, with the international prefix' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Matches(E164_PATTERN, { message: 'phone must be in international format, e.g. +447700900123' })
   phone?: string;
 
   @ApiPropertyOptional({ description: 'The one role of this person in this account (name or id)' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 100)
   role?: string;
 
   @ApiPropertyOptional({ description: 'false: the person can no longer work in this account; their access ends at once' })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   active?: boolean;
 }
@@ -139,19 +140,19 @@ export class UpdateUserRequest extends UserRequest {
 /** `PATCH /v1/me`: the caller's own name and phone (they belong to the person, across accounts). */
 export class UpdateProfileBody {
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 100)
   firstName?: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 100)
   lastName?: string;
 
   @ApiPropertyOptional({ example: '+447700900123' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Matches(E164_PATTERN, { message: 'phone must be in international format, e.g. +447700900123' })
   phone?: string;
