@@ -39,12 +39,16 @@ const LINES = [
   'A7',
   'L1',
   'L2',
+  'L3',
   'F1',
   'F2',
   'F3',
   'F4',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
+
+/** A title as written in Markdown, its escapes (`\\_` for `_`, which Markdown would read as emphasis) undone. */
+const unescapeMarkdown = (text: string) => text.replace(/\\([\\`*_{}[\]()#+.!-])/g, '$1');
 
 /** The bullets under each `### <line>` heading: a file and the titles it holds. */
 function sections(): Map<string, Array<{ file: string; titles: string[] }>> {
@@ -58,7 +62,8 @@ function sections(): Map<string, Array<{ file: string; titles: string[] }>> {
       continue;
     }
     const bullet = /^- `([^`]+\.ts)`: (.*)$/.exec(line);
-    if (current && bullet) result.get(current)!.push({ file: bullet[1], titles: [...bullet[2].matchAll(/«([^»]+)»/g)].map((match) => match[1]) });
+    if (current && bullet)
+      result.get(current)!.push({ file: bullet[1], titles: [...bullet[2].matchAll(/«([^»]+)»/g)].map((match) => unescapeMarkdown(match[1])) });
   }
   return result;
 }
