@@ -77,3 +77,27 @@ describe('preparedQuery', () => {
     expect((await connectionState(second)).runs).toBe(0);
   });
 });
+
+describe('a service connection', () => {
+  it('runs with a statement timeout of 30 s and an idle-in-transaction timeout of 1 min (PostgreSQL ends a session frozen mid-transaction, freeing its locks)', async () => {
+    const [settings] = await dataSource.query<Array<{ statement: string; idle: string }>>(
+      `SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle`,
+    );
+    expect(settings).toEqual({ statement: '30s', idle: '1min' });
+  });
+
+  it('of a migration has neither limit (building an index takes as long as it takes)', async () => {
+    const migrations = new DataSource(
+      dataSourceOptions({ url: database.url, schema: 'public', entities: [], migrations: [], poolSize: 1, applicationName: 'portico-test' }, 0),
+    );
+    await migrations.initialize();
+    try {
+      const [settings] = await migrations.query<Array<{ statement: string; idle: string }>>(
+        `SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle`,
+      );
+      expect(settings).toEqual({ statement: '0', idle: '0' });
+    } finally {
+      await migrations.destroy();
+    }
+  });
+});

@@ -15,8 +15,19 @@ export interface ServiceDatabase {
 }
 
 /**
+ * How long PostgreSQL lets a session sit idle inside an open transaction before it ends the
+ * session (and so frees its locks). No transaction of the services waits that long between two
+ * statements; a replica frozen or cut off mid-transaction (its outbox rows claimed, a row locked)
+ * would otherwise hold its locks until TCP keepalive notices, hours by default.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
+/**
  * TypeORM options for a service: its own schema, its own migrations table, never `synchronize`.
- * A statement may run 30 s (`statementTimeoutMs`), unless it is a migration's (see {@link migrate}).
+ * A statement may run 30 s (`statementTimeoutMs`), and a transaction may wait
+ * {@link IDLE_IN_TRANSACTION_TIMEOUT_MS} between two statements, unless it is a migration's (0:
+ * no limits, see {@link migrate}). TCP keepalive on every connection: a pooled connection to a
+ * server that went away is found dead instead of hanging the next query.
  */
 export function dataSourceOptions(database: ServiceDatabase, statementTimeoutMs = 30_000): DataSourceOptions {
   return {
@@ -34,6 +45,9 @@ export function dataSourceOptions(database: ServiceDatabase, statementTimeoutMs 
       options: `-c search_path=${database.schema},public`,
       connectionTimeoutMillis: 5000,
       statement_timeout: statementTimeoutMs,
+      idle_in_transaction_session_timeout: statementTimeoutMs === 0 ? 0 : IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     },
   };
 }
