@@ -1,5 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import { IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Actor } from './actor.js';
@@ -12,6 +13,11 @@ export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** A language tag for mails (BCP 47 in short: `en`, `fr`, `fr-CA`, `pt-BR`). */
 export const LOCALE_PATTERN = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
+
+/** A language tag of at most 35 characters (see {@link LOCALE_PATTERN}). */
+function IsLocale(): PropertyDecorator {
+  return applyDecorators(IsString(), MaxLength(35), Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' }));
+}
 
 /**
  * Whether JavaScript lower-cases `text` as PostgreSQL's lower() does: each character on its own,
@@ -94,9 +100,7 @@ export class CreateAccountBody {
       "Language of the account's mails (default en): the owner's, if new to Portico, and every member's and subuser's added later. Built-in texts: en, fr; others fall back to English unless MAIL_TEMPLATES_DIR has them.",
   })
   @Omittable()
-  @IsString()
-  @MaxLength(35)
-  @Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' })
+  @IsLocale()
   locale?: string;
 }
 
@@ -134,18 +138,15 @@ export class GetAccountRequest {
  * it is in the subuser login page's address and in every subuser's sign-in.
  */
 export class UpdateAccountBody {
-  // Absent is fine, null is not (both columns are NOT NULL): not @IsOptional, which lets null through.
   @ApiPropertyOptional({ example: 'Acme Voice EMEA', maxLength: 100 })
-  @ValidateIf((_body, value) => value !== undefined)
+  @Omittable()
   @IsString()
   @Length(1, 100)
   name?: string;
 
   @ApiPropertyOptional({ example: 'fr', maxLength: 35, description: 'Language of the mails to people added from now on (those already in keep theirs)' })
-  @ValidateIf((_body, value) => value !== undefined)
-  @IsString()
-  @MaxLength(35)
-  @Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' })
+  @Omittable()
+  @IsLocale()
   locale?: string;
 }
 
