@@ -11,6 +11,8 @@ export const accessEnv = {
     3_600_000,
     5000,
   ),
+  ACCESS_MAX_CUSTOM_ROLES: integer('Most custom roles one account may have (each is kept in memory by every access replica)', 1, 100_000, 500),
+  ACCESS_MAX_APPLICATIONS: integer('Most applications one account may have (each is kept in memory by every access replica)', 1, 1_000_000, 10_000),
   ACCESS_CATALOG: text('Section catalogue: a shipped name (voximplant, workspace) or a path to a YAML file', 'voximplant'),
 };
 

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { conflictOnDuplicate } from '#libs/platform/index.js';
+import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import {
   Events,
   type ApplicationView,
@@ -16,6 +16,8 @@ import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { DecisionStore } from '../checks/decision-store.js';
 import { isEmpty } from '../checks/permission-index.js';
 import { changedBy } from '../events/change-events.js';
+import type { AccessConfig } from '../access.config.js';
+import { assertRoomFor } from '../state/account-quota.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { ApplicationEntity } from './application.entity.js';
 
@@ -31,6 +33,7 @@ export class ApplicationsService {
     private readonly state: AccessStateService,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
+    @Inject(CONFIG) private readonly config: Pick<AccessConfig, 'ACCESS_MAX_APPLICATIONS'>,
   ) {}
 
   /** The applications the actor may see, by name. */
@@ -39,12 +42,13 @@ export class ApplicationsService {
     return rows.filter((row) => this.visible(actor, accountId, row.id)).map(view);
   }
 
-  /** A new application, by an actor who is someone in the account (an inactive one is nobody there). */
+  /** A new application, by an actor who is someone in the account (an inactive one is nobody there); at most ACCESS_MAX_APPLICATIONS an account. */
   async create(request: CreateApplicationRequest): Promise<ApplicationView> {
     const { actor, accountId, body } = request;
     const row = { id: randomUUID(), accountId, name: body.name, createdAt: new Date() };
     await this.state.mutate(accountId, async (manager) => {
       this.assertActs(actor, accountId);
+      await assertRoomFor(manager, ApplicationEntity, accountId, { limit: this.config.ACCESS_MAX_APPLICATIONS, what: 'applications' });
       await manager.getRepository(ApplicationEntity).insert(row).catch(applicationNameTaken);
       await this.outbox.add(manager, Events.ApplicationCreated, accountId, { ...changedBy(request), applicationId: row.id, name: row.name });
     });

@@ -63,8 +63,8 @@ beforeAll(async () => {
   await state.onApplicationBootstrap();
   // Never started: the events stay in the outbox for the tests to read.
   const relay = new OutboxRelay(dataSource, link, logger);
-  roles = new RolesService(store, state, new OutboxWriter(), relay);
-  applications = new ApplicationsService(dataSource, store, state, new OutboxWriter(), relay);
+  roles = new RolesService(store, state, new OutboxWriter(), relay, { ACCESS_MAX_CUSTOM_ROLES: 500 });
+  applications = new ApplicationsService(dataSource, store, state, new OutboxWriter(), relay, { ACCESS_MAX_APPLICATIONS: 10_000 });
   await state.mutate(ACCOUNT, (manager) => manager.insert(AccountOwnerEntity, { accountId: ACCOUNT, userId: owner.id }));
 });
 beforeEach(async () => {
@@ -187,5 +187,59 @@ describe("access's change events", () => {
     );
     expect(made).toEqual([]);
     expect(store.roles(ACCOUNT).map((role) => role.name)).not.toContain('Ghost');
+  });
+});
+
+describe("an account's quotas", () => {
+  /** The services of one account with room for two custom roles and two applications. */
+  function limited() {
+    const relay = new OutboxRelay(dataSource, link, logger);
+    return {
+      roles: new RolesService(store, state, new OutboxWriter(), relay, { ACCESS_MAX_CUSTOM_ROLES: 2 }),
+      applications: new ApplicationsService(dataSource, store, state, new OutboxWriter(), relay, { ACCESS_MAX_APPLICATIONS: 2 }),
+    };
+  }
+
+  /** A new account with its owner. */
+  async function account(): Promise<{ accountId: string; actor: Principal }> {
+    const accountId = randomUUID();
+    const actor: Principal = { type: 'user', id: randomUUID() };
+    await state.mutate(accountId, (manager) => manager.insert(AccountOwnerEntity, { accountId, userId: actor.id }));
+    return { accountId, actor };
+  }
+
+  it.each(['roles', 'applications'] as const)(
+    'lets exactly the limit of %s in when many are asked at once, refuses the rest with 409 naming the limit',
+    async (kind) => {
+      const { accountId, actor } = await account();
+      const services = limited();
+      const create = (n: number) =>
+        kind === 'roles'
+          ? services.roles.create({ actor, accountId, client, body: { name: `Role ${n}`, grants: [{ section: 'call_history', actions: ['read'] }] } })
+          : services.applications.create({ actor, accountId, client, body: { name: `App ${n}` } });
+
+      const outcomes = await Promise.allSettled([1, 2, 3, 4, 5].map(create));
+
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(2);
+      const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as DomainError] : []));
+      expect(reasons.map((reason) => [reason.code, reason.details])).toEqual(Array.from({ length: 3 }, () => [ErrorCode.Conflict, { limit: 2 }]));
+      expect(reasons[0].message).toBe(`This account has 2 ${kind === 'roles' ? 'custom roles' : 'applications'}, the most it may have; delete one first`);
+    },
+  );
+
+  it("counts each account's own, and makes room again when one is deleted", async () => {
+    const [first, second] = [await account(), await account()];
+    const { roles: limitedRoles } = limited();
+    const create = ({ accountId, actor }: { accountId: string; actor: Principal }, name: string) =>
+      limitedRoles.create({ actor, accountId, client, body: { name, grants: [{ section: 'call_history', actions: ['read'] }] } });
+    const kept = await create(first, 'One');
+    await create(first, 'Two');
+    await refused(create(first, 'Three'), ErrorCode.Conflict);
+    await create(second, 'One');
+    await create(second, 'Two');
+
+    await limitedRoles.delete({ actor: first.actor, accountId: first.accountId, roleId: kept.id });
+    await create(first, 'Three');
+    await refused(create(first, 'Four'), ErrorCode.Conflict);
   });
 });

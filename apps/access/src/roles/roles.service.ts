@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { conflictOnDuplicate } from '#libs/platform/index.js';
+import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import {
   Events,
   type CreateRoleRequest,
@@ -19,6 +19,8 @@ import { roleGrantProblem, roleHoldersProblem } from '../checks/escalation.js';
 import { sameBits, type Grants } from '../checks/permission-index.js';
 import { roleView } from '../checks/views.js';
 import { changedBy, grantList, roleChanges } from '../events/change-events.js';
+import type { AccessConfig } from '../access.config.js';
+import { assertRoomFor } from '../state/account-quota.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { RoleEntity } from './role.entity.js';
 
@@ -30,6 +32,7 @@ export class RolesService {
     private readonly state: AccessStateService,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
+    @Inject(CONFIG) private readonly config: Pick<AccessConfig, 'ACCESS_MAX_CUSTOM_ROLES'>,
   ) {}
 
   /** Built-in roles, then custom ones, with how many principals hold each (once a reload of the account under way is done). */
@@ -37,7 +40,7 @@ export class RolesService {
     return this.store.whenCurrent(accountId, () => this.store.roles(accountId).map((role) => roleView(role, this.store.holdersOf(accountId, role.id))));
   }
 
-  /** A new custom role, from explicit grants or cloned from another role. */
+  /** A new custom role, from explicit grants or cloned from another role (at most ACCESS_MAX_CUSTOM_ROLES an account). */
   async create(request: CreateRoleRequest): Promise<RoleView> {
     const { actor, accountId, body } = request;
     const id = randomUUID();
@@ -45,6 +48,7 @@ export class RolesService {
       this.assertNameFree(accountId, body.name);
       const grants = body.grants ? this.grantsFrom(body.grants) : this.source(accountId, body.from).grants;
       this.assertMayGrant(actor, accountId, grants);
+      await assertRoomFor(manager, RoleEntity, accountId, { limit: this.config.ACCESS_MAX_CUSTOM_ROLES, what: 'custom roles' });
       const role = { id, accountId, name: body.name, description: body.description ?? null, grants };
       await manager.getRepository(RoleEntity).insert(role).catch(roleNameTaken);
       const data = { roleId: id, name: role.name, description: role.description, grants: grantList(grants) };
