@@ -11,6 +11,7 @@ export * from './in-flight.js';
 export * from './rpc-server.js';
 export * from './direct-handlers.js';
 export * from './jetstream.js';
+export * from './durable-subscription.js';
 export * from './event-envelope.js';
 export * from './database.js';
 export * from './health-server.js';

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type EventEnvelope } from '#libs/contracts/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
+import type { DurableSubscription } from './durable-subscription.js';
 import { DurableConsumer, ensureEventsStream, PermanentEventError, RetryEventLaterError, type EventHandler } from './jetstream.js';
 import { NatsLink } from './nats-connection.js';
 
@@ -106,7 +107,7 @@ describe('a durable consumer', () => {
     const handled: string[] = [];
     const consumer = await startConsumer('ends', ({ id }) => Promise.resolve(void handled.push(id)));
     // What a lost subscription does: the messages end without stop() having been called.
-    await (consumer as unknown as { messages: { close(): Promise<void> } }).messages.close();
+    await (consumer as unknown as { subscription: DurableSubscription }).subscription.current!.close();
     const meanwhile = event();
     await publishRaw('ends', JSON.stringify(meanwhile));
 

@@ -1,13 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { EVENTS_STREAM, IDENTITY_EVENTS } from '#libs/contracts/index.js';
+import { IDENTITY_EVENTS } from '#libs/contracts/index.js';
 import {
   backoffMs,
   CONFIG,
   drainTimeLeft,
-  ensureEventsStream,
-  keepConsuming,
+  DurableSubscription,
   LOGGER,
   NATS_LINK,
   onDrainStart,
@@ -36,8 +35,7 @@ const NANOS_PER_MS = 1_000_000;
  */
 @Injectable()
 export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
-  private messages: ConsumerMessages | undefined;
-  private running: Promise<void> | undefined;
+  private readonly subscription: DurableSubscription;
   private stopped = false;
   private readonly inHand = new Set<Promise<void>>();
   private stopListening: (() => void) | undefined;
@@ -45,21 +43,18 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly processor: DeliveryProcessor,
-    @Inject(NATS_LINK) private readonly link: NatsLink,
+    @Inject(NATS_LINK) link: NatsLink,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: NotificationsConfig,
   ) {
     this.slots = new Slots(config.MAIL_CONCURRENCY);
+    // One event requested at a time, the next only once the pump has read this one: an event
+    // buffered in the client would get no working() and be redelivered after the ack wait.
+    this.subscription = new DurableSubscription({ link, config: this.consumerConfig(), maxMessages: 1, logger, pump: (messages) => this.pump(messages) });
   }
 
   onApplicationBootstrap(): void {
-    this.running = keepConsuming({
-      name: MAIL_CONSUMER,
-      logger: this.logger,
-      isStopped: () => this.stopped,
-      subscribe: () => this.subscribe(),
-      pump: (messages) => this.pump(messages),
-    });
+    this.subscription.startInBackground();
     // Stops taking mail the moment a shutdown begins, not only once the requests in flight have drained.
     this.stopListening = onDrainStart(() => void this.stopPulling());
   }
@@ -71,15 +66,15 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async onModuleDestroy(): Promise<void> {
     this.stopListening?.();
-    await this.stopPulling();
-    await this.running;
+    this.stopped = true;
+    await this.subscription.stop();
     await settlesWithin(Promise.allSettled([...this.inHand]), drainTimeLeft(this.config.SHUTDOWN_GRACE_MS));
     if (this.inHand.size > 0) this.logger.warn({ inHand: this.inHand.size }, 'Stopped with mails still in the hands of SMTP');
   }
 
   private async stopPulling(): Promise<void> {
     this.stopped = true;
-    await this.messages?.close().catch(() => undefined);
+    await this.subscription.halt();
   }
 
   /** The consumer's configuration: explicit acks, unlimited deliveries (the delivery record counts attempts). */
@@ -93,21 +88,6 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       max_deliver: -1,
       max_ack_pending: Math.max(1000, this.config.MAIL_CONCURRENCY * 4),
     };
-  }
-
-  private async subscribe(): Promise<ConsumerMessages> {
-    await ensureEventsStream(this.link);
-    const manager = await jetstreamManager(this.link.connection);
-    const config = this.consumerConfig();
-    await manager.consumers.add(EVENTS_STREAM, config).catch(() => manager.consumers.update(EVENTS_STREAM, MAIL_CONSUMER, config));
-    const consumer = await jetstream(this.link.connection).consumers.get(EVENTS_STREAM, MAIL_CONSUMER);
-    // One event requested at a time, the next only once the pump has read this one: an event
-    // buffered in the client would get no working() and be redelivered after the ack wait. A consumer
-    // deleted under it (or its stream lost) ends the reading: keepConsuming makes it again.
-    this.messages = await consumer.consume({ max_messages: 1, abort_on_missing_resource: true });
-    // Stopped while subscribing: onModuleDestroy found nothing to close, and would wait on the pump for ever.
-    if (this.stopped) await this.messages.close().catch(() => undefined);
-    return this.messages;
   }
 
   /** Hands each event to a free slot, reporting it in progress from the moment it is read. */
