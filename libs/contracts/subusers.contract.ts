@@ -139,6 +139,12 @@ export class ListSubusersRequest extends AccountRequest {
   @IsDefined()
   @Nested(() => PageQuery)
   query: PageQuery;
+
+  /** Only the subuser of this login (any case), if there is one: how the gateway finds a subuser whose creation went unanswered (no route's query). */
+  @IsOptional()
+  @IsString()
+  @Matches(SUBUSER_LOGIN_PATTERN, { message: 'login may hold only letters, digits, dots, dashes and underscores (1 to 64)' })
+  login?: string;
 }
 
 /** A request about one subuser of the account. */

@@ -50,8 +50,8 @@ export class SubusersService {
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'PUBLIC_WEB_URL'>,
   ) {}
 
-  /** A page of the account's subusers, by login. */
-  async list({ actor, accountId, query }: ListSubusersRequest): Promise<Page<SubuserRecord>> {
+  /** A page of the account's subusers, by login; with `login`, only the subuser of that login. */
+  async list({ actor, accountId, query, login }: ListSubusersRequest): Promise<Page<SubuserRecord>> {
     await accountOfActor(this.dataSource.manager, actor, accountId);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, ['login'], ['text']);
@@ -62,6 +62,7 @@ export class SubusersService {
       .orderBy('s.login', 'ASC')
       .limit(limit + 1);
     if (after) builder.andWhere('s.login > :after', { after: after[0] });
+    if (login !== undefined) builder.andWhere('s.login = :login', { login: login.toLowerCase() });
     const rows = await builder.getMany();
     const page = rows.slice(0, limit);
     return { items: page.map(toRecord), nextCursor: rows.length > limit ? encodeCursor(['login', page[page.length - 1].login]) : null };
