@@ -10,7 +10,9 @@ import { consumerIdle, openLink } from './support/notifications.js';
  * groups; a steady stream of varied requests runs while one replica is killed outright (SIGKILL).
  * Every request must get an answer: a success, or a clean 503/504 (the requests the dead replica
  * held time out); never a 500, a dropped connection or a hang; and the survivor serves what
- * follows. Writes are whole or absent, and the invitations still mail exactly once.
+ * follows. Writes are whole or absent (a person added is a member holding the role, a subuser
+ * created exists holding its role limited to an application, or neither), and the invitations
+ * still mail exactly once.
  *
  * Gateway replicas are not killed here: the tests have no load balancer in front of them, and a
  * client's connection to a gateway that dies drops with it (a balancer's retry, not Portico, answers that).
@@ -31,9 +33,12 @@ const people = new People(system);
 let link: NatsLink;
 let acme: SignedIn;
 let dev: SignedIn;
+/** The application acme's subusers' role is limited to. */
+let app: string;
 
-type Kind = 'me' | 'permissions' | 'user table' | 'create' | 'edit' | 'login';
-const KINDS: Kind[] = ['me', 'permissions', 'user table', 'create', 'edit', 'login'];
+type Kind = 'me' | 'permissions' | 'user table' | 'create' | 'edit' | 'login' | 'subuser';
+const KINDS: Kind[] = ['me', 'permissions', 'user table', 'create', 'edit', 'login', 'subuser'];
+const SUBUSER_PASSWORD = 'amber lantern over still water';
 
 /** One request of the load and what came of it; status 0: no answer (a dropped connection, or nothing within the bound). */
 interface Answer {
@@ -42,6 +47,8 @@ interface Answer {
   code?: string;
   /** The person a create added. */
   email?: string;
+  /** The subuser a subuser create added. */
+  login?: string;
   sentAt: number;
   error?: string;
 }
@@ -78,7 +85,7 @@ class Load {
   }
 
   private async send(kind: Kind, n: number): Promise<Answer> {
-    const { method, path, token, body, email } = this.request(kind, n);
+    const { method, path, token, body, email, login } = this.request(kind, n);
     const sentAt = Date.now();
     try {
       const response = await fetch(`${system.url}${path}`, {
@@ -89,13 +96,13 @@ class Load {
       });
       const text = await response.text();
       const code = response.ok || !text ? undefined : (JSON.parse(text) as { code?: string }).code;
-      return { kind, status: response.status, code, email, sentAt };
+      return { kind, status: response.status, code, email, login, sentAt };
     } catch (error) {
-      return { kind, status: 0, email, sentAt, error: (error as Error).message };
+      return { kind, status: 0, email, login, sentAt, error: (error as Error).message };
     }
   }
 
-  private request(kind: Kind, n: number): { method: string; path: string; token?: string; body?: unknown; email?: string } {
+  private request(kind: Kind, n: number): { method: string; path: string; token?: string; body?: unknown; email?: string; login?: string } {
     const account = `/v1/accounts/${acme.accountId}`;
     switch (kind) {
       case 'me':
@@ -113,6 +120,11 @@ class Load {
         return { method: 'PATCH', path: `${account}/users/${dev.userId}`, token: acme.accessToken, body: { lastName: `Edited ${n}` } };
       case 'login':
         return { method: 'POST', path: '/v1/auth/login', body: { email: dev.email, password: 'correct horse battery staple' } };
+      case 'subuser': {
+        const login = `${this.prefix}-${n}`;
+        const body = { login, password: SUBUSER_PASSWORD, roles: ['Developer'], applicationIds: [app] };
+        return { method: 'POST', path: `${account}/subusers`, token: acme.accessToken, body, login };
+      }
     }
   }
 }
@@ -180,7 +192,23 @@ async function outcomes(emails: string[]): Promise<Map<string, { member: boolean
   return new Map(emails.map((email) => [email, byEmail.get(email) ?? { member: false, bound: false }]));
 }
 
-/** Members of acme holding no role, and roles held by non-members: what a half-done create or removal leaves. */
+/** What the database holds of each subuser a create named: the subuser in acme, its Developer binding limited to {@link app}. */
+async function subuserOutcomes(logins: string[]): Promise<Map<string, { exists: boolean; bound: boolean }>> {
+  const rows = await system.database.query<{ login: string; bound: boolean }>(
+    `SELECT s.login,
+            EXISTS (SELECT 1 FROM access.bindings b WHERE b.account_id = $1 AND b.principal_type = 'subuser' AND b.principal_id = s.id
+                       AND b.role_id = 'builtin:Developer' AND b.application_ids = ARRAY[$3::uuid]) AS bound
+       FROM identity.subusers s WHERE s.account_id = $1 AND s.login = ANY($2)`,
+    [acme.accountId, logins, app],
+  );
+  const byLogin = new Map(rows.map((row) => [row.login, { exists: true, bound: row.bound }]));
+  return new Map(logins.map((login) => [login, byLogin.get(login) ?? { exists: false, bound: false }]));
+}
+
+/**
+ * Members and subusers of acme holding no role, and roles held by non-members or by no subuser:
+ * what a half-done create or removal leaves.
+ */
 async function halfDone(): Promise<unknown[]> {
   return system.database.query(
     `SELECT 'member without a role' AS what, m.user_id AS id FROM identity.memberships m
@@ -188,12 +216,20 @@ async function halfDone(): Promise<unknown[]> {
         AND NOT EXISTS (SELECT 1 FROM access.bindings b WHERE b.account_id = m.account_id AND b.principal_id = m.user_id)
      UNION ALL
      SELECT 'role of a non-member', b.principal_id FROM access.bindings b
-      WHERE b.account_id = $1 AND NOT EXISTS (SELECT 1 FROM identity.memberships m WHERE m.account_id = b.account_id AND m.user_id = b.principal_id)`,
+      WHERE b.account_id = $1 AND b.principal_type = 'user'
+        AND NOT EXISTS (SELECT 1 FROM identity.memberships m WHERE m.account_id = b.account_id AND m.user_id = b.principal_id)
+     UNION ALL
+     SELECT 'subuser without a role', s.id FROM identity.subusers s
+      WHERE s.account_id = $1 AND NOT EXISTS (SELECT 1 FROM access.bindings b WHERE b.account_id = s.account_id AND b.principal_id = s.id)
+     UNION ALL
+     SELECT 'role of no subuser', b.principal_id FROM access.bindings b
+      WHERE b.account_id = $1 AND b.principal_type = 'subuser'
+        AND NOT EXISTS (SELECT 1 FROM identity.subusers s WHERE s.account_id = b.account_id AND s.id = b.principal_id)`,
     [acme.accountId],
   );
 }
 
-/** Every answer was acceptable and came; writes are whole or absent; each person added got one invitation. */
+/** Every answer was acceptable and came; writes are whole or absent (people and subusers); each person added got one invitation. */
 async function expectNothingLost({ answers, sent, killedAt }: { answers: Answer[]; sent: number; killedAt: number }): Promise<void> {
   expect(answers.length).toBe(sent);
   expect(answers.filter((answer) => !acceptable(answer))).toEqual([]);
@@ -203,6 +239,10 @@ async function expectNothingLost({ answers, sent, killedAt }: { answers: Answer[
   const known = await outcomes(creates.map((answer) => answer.email!));
   expect(creates.filter((answer) => ok(answer) && !(known.get(answer.email!)!.member && known.get(answer.email!)!.bound))).toEqual([]);
   expect(creates.filter((answer) => known.get(answer.email!)!.member !== known.get(answer.email!)!.bound)).toEqual([]);
+  const subusers = answers.filter((answer) => answer.kind === 'subuser');
+  const made = await subuserOutcomes(subusers.map((answer) => answer.login!));
+  expect(subusers.filter((answer) => ok(answer) && !(made.get(answer.login!)!.exists && made.get(answer.login!)!.bound))).toEqual([]);
+  expect(subusers.filter((answer) => made.get(answer.login!)!.exists !== made.get(answer.login!)!.bound)).toEqual([]);
   expect(await halfDone()).toEqual([]);
 
   const added = creates.filter((answer) => known.get(answer.email!)!.member).map((answer) => answer.email!);
@@ -219,6 +259,7 @@ beforeAll(async () => {
   link = await openLink(system);
   acme = await people.signUp('acme');
   dev = await people.member(acme, 'dev@acme.test', 'Developer');
+  app = (await people.http.post(`/v1/accounts/${acme.accountId}/applications`).set(bearer(acme.accessToken)).send({ name: 'Load' }).expect(201)).body.id;
   await Promise.all([secondReplica('identity'), secondReplica('access')]);
 }, 90_000);
 afterAll(async () => {

@@ -12,9 +12,9 @@ const DEVELOPER = { roleId: 'builtin:Developer', role: 'Developer', applicationI
 
 /**
  * A sender that records the subjects (and replacements) sent; the target is `status` and holds
- * Developer; `failing` fails once reached.
+ * Developer; `failing` fails with `code` once reached.
  */
-function recordingSender(failing?: string, status = 'pending') {
+function recordingSender(failing?: string, status = 'pending', code = ErrorCode.ServiceUnavailable) {
   const sent: string[] = [];
   const replacements: unknown[] = [];
   const answers: Record<string, unknown> = {
@@ -26,7 +26,7 @@ function recordingSender(failing?: string, status = 'pending') {
     send: (subject: string, payload: { bindings?: unknown[]; dryRun?: boolean }) => {
       sent.push(subject);
       if (subject === 'access.bindings.replace' && !payload.dryRun) replacements.push(payload.bindings);
-      if (subject === failing) return Promise.reject(new DomainError(ErrorCode.ServiceUnavailable, 'away'));
+      if (subject === failing) return Promise.reject(new DomainError(code, 'away'));
       return Promise.resolve(answers[subject] ?? {});
     },
   } as unknown as RpcSender;
@@ -64,53 +64,88 @@ describe('revoking an invitation', () => {
     await expect(revoke(refused.rpc)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     expect(refused.replacements).toEqual([[{ role: 'builtin:Developer', applicationIds: null }]]);
   });
+
+  it("gives nothing back when identity's answer is lost (the person may be out of the account by then): never a non-member holding roles", async () => {
+    const unanswered = recordingSender('identity.users.invitation.revoke', 'pending', ErrorCode.UpstreamTimeout);
+    await expect(revoke(unanswered.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(unanswered.sent).toContain('access.bindings.remove-principal');
+    expect(unanswered.replacements).toEqual([]);
+  });
 });
 
-describe('adding a person when an answer is lost (a replica died after its commit)', () => {
-  const body = { firstName: 'Ada', lastName: 'L', email: 'Ada@Engines.test', phone: '+33612345678', role: 'Developer' };
+const APP = '00000000-0000-4000-8000-0000000000ab';
+
+/** Adding someone, as a person or as a subuser: the subjects of identity's side, whom its list finds (or not) and what access is to bind. */
+const ADDITIONS = [
+  {
+    label: 'a person',
+    add: (rpc: RpcSender) =>
+      new UsersComposer(rpc).create(actor, ACCOUNT, client, {
+        firstName: 'Ada',
+        lastName: 'L',
+        email: 'Ada@Engines.test',
+        phone: '+33612345678',
+        role: 'Developer',
+      }),
+    subjects: { create: 'identity.users.create', list: 'identity.users.list', remove: 'identity.users.remove' },
+    found: { id: TARGET, email: 'ada@engines.test' },
+    other: { id: 'someone-else', email: 'ada@engines.test.example' },
+    bound: [{ role: 'Developer' }],
+  },
+  {
+    label: 'a subuser',
+    add: (rpc: RpcSender) =>
+      new SubusersComposer(rpc).create(actor, ACCOUNT, client, { login: 'Desk-1', password: 'x', roles: ['Developer'], applicationIds: [APP] }),
+    subjects: { create: 'identity.subusers.create', list: 'identity.subusers.list', remove: 'identity.subusers.remove' },
+    found: { id: TARGET, login: 'desk-1' },
+    other: { id: 'someone-else', login: 'desk-10' },
+    bound: [{ role: 'Developer', applicationIds: [APP] }],
+  },
+];
+
+describe.each(ADDITIONS)('adding $label when an answer is lost (a replica died after its commit)', ({ add, subjects, found, other, bound }) => {
   const lost = () => Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'no answer in time'));
 
-  /** A sender where `timingOut` never answers in time and the user table holds `members` (with `bound` holding Developer). */
-  function sender(timingOut: string, members: Array<{ id: string; email: string }> = [], bound: string[] = []) {
+  /** A sender where `timingOut` never answers in time and identity's list holds `listed` (with `holding` bound to Developer). */
+  function sender(timingOut: string, listed: object[] = [], holding: string[] = []) {
     const sent: string[] = [];
-    const replaced: string[] = [];
+    const replaced: Array<{ id: string; bindings: unknown }> = [];
     const rpc = {
-      send: (subject: string, payload: { dryRun?: boolean; principal?: { id: string } }) => {
+      send: (subject: string, payload: { dryRun?: boolean; principal?: { id: string }; bindings?: unknown }) => {
         sent.push(subject);
         if (subject === timingOut && !payload.dryRun) return lost();
-        if (subject === 'access.bindings.replace' && !payload.dryRun) replaced.push(payload.principal!.id);
-        if (subject === 'identity.users.create') return Promise.resolve({ id: TARGET });
-        if (subject === 'identity.users.list') return Promise.resolve({ items: members, nextCursor: null });
-        if (subject === 'access.bindings.of-principals') return Promise.resolve(Object.fromEntries(bound.map((id) => [id, [DEVELOPER]])));
+        if (subject === 'access.bindings.replace' && !payload.dryRun) replaced.push({ id: payload.principal!.id, bindings: payload.bindings });
+        if (subject === subjects.create) return Promise.resolve({ id: TARGET });
+        if (subject === subjects.list) return Promise.resolve({ items: listed, nextCursor: null });
+        if (subject === 'access.bindings.of-principals') return Promise.resolve(Object.fromEntries(holding.map((id) => [id, [DEVELOPER]])));
         return Promise.resolve({});
       },
     } as unknown as RpcSender;
     return { rpc, sent, replaced };
   }
-  const create = (rpc: RpcSender) => new UsersComposer(rpc).create(actor, ACCOUNT, client, body);
 
-  it('gives the role to the person identity added though its answer never came, and still answers 504', async () => {
-    const added = sender('identity.users.create', [{ id: TARGET, email: 'ada@engines.test' }]);
-    await expect(create(added.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
-    expect(added.replaced).toEqual([TARGET]);
+  it('gives the roles to whom identity added though its answer never came, and still answers 504', async () => {
+    const added = sender(subjects.create, [found]);
+    await expect(add(added.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(added.replaced).toEqual([{ id: TARGET, bindings: [expect.objectContaining(bound[0])] }]);
   });
 
-  it('binds nobody when the person was not added, or already holds a role (another request added them)', async () => {
-    const notAdded = sender('identity.users.create', [{ id: 'someone-else', email: 'ada@engines.test.example' }]);
-    await expect(create(notAdded.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  it('binds nobody when nobody was added, or the one found already holds a role (another request added them)', async () => {
+    const notAdded = sender(subjects.create, [other]);
+    await expect(add(notAdded.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     expect(notAdded.replaced).toEqual([]);
-    const holding = sender('identity.users.create', [{ id: TARGET, email: 'ada@engines.test' }], [TARGET]);
-    await expect(create(holding.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    const holding = sender(subjects.create, [found], [TARGET]);
+    await expect(add(holding.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     expect(holding.replaced).toEqual([]);
   });
 
   it('undoes the add when the binding is not answered: unbinds first (it may have been made), then removes', async () => {
     const unanswered = sender('access.bindings.replace');
-    await expect(create(unanswered.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
-    expect(unanswered.sent.slice(-2)).toEqual(['access.bindings.remove-principal', 'identity.users.remove']);
+    await expect(add(unanswered.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(unanswered.sent.slice(-2)).toEqual(['access.bindings.remove-principal', subjects.remove]);
   });
 
-  it('leaves the person a member when unbinding fails too: never a non-member holding a role', async () => {
+  it('leaves them in the account when unbinding fails too: never out of it holding a role', async () => {
     const rpc = sender('access.bindings.replace').rpc;
     const sent: string[] = [];
     const failing = {
@@ -119,8 +154,23 @@ describe('adding a person when an answer is lost (a replica died after its commi
         return subject === 'access.bindings.remove-principal' ? lost() : rpc.send(subject as never, payload as never);
       },
     } as unknown as RpcSender;
-    await expect(create(failing)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    await expect(add(failing)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     expect(sent).toContain('access.bindings.remove-principal');
-    expect(sent).not.toContain('identity.users.remove');
+    expect(sent).not.toContain(subjects.remove);
+  });
+});
+
+describe('finding a subuser whose creation went unanswered', () => {
+  it('asks identity for its login only (unique in the account), not a page of every subuser', async () => {
+    const lists: unknown[] = [];
+    const rpc = {
+      send: (subject: string, payload: { dryRun?: boolean }) => {
+        if (subject === 'identity.subusers.list') lists.push(payload);
+        if (subject === 'identity.subusers.create') return Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'no answer in time'));
+        return Promise.resolve(subject === 'identity.subusers.list' ? { items: [], nextCursor: null } : {});
+      },
+    } as unknown as RpcSender;
+    await expect(ADDITIONS[1].add(rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(lists).toEqual([expect.objectContaining({ login: 'Desk-1' })]);
   });
 });

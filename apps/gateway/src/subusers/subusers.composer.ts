@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   Subjects,
   type AcceptedView,
@@ -16,6 +15,7 @@ import {
   type UpdateSubuserBody,
 } from '#libs/contracts/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
+import { addThenBind } from '../people/adding.js';
 import { applicationsOf, Bindings, roleNames } from '../people/bindings.js';
 
 /** Subusers: identity's logins composed with access's roles and application limits. */
@@ -42,20 +42,26 @@ export class SubusersComposer {
     return withBindings(record, await this.bindings.of(accountId, [subuser(record.id)]));
   }
 
-  /** Checks the roles may be given, creates the subuser, then binds the roles (deleting it again if that fails). */
+  /**
+   * Creates the subuser, then binds its roles ({@link addThenBind}: a create whose answer was lost
+   * is completed, the subuser of that login found holding nothing getting them; a binding whose
+   * answer was lost is undone with the subuser, unbinding first).
+   */
   async create(actor: Actor, accountId: string, client: ClientContext, body: CreateSubuserBody): Promise<CreatedSubuserView> {
-    const wanted = toBindings(body.roles, body.applicationIds ?? null);
-    await this.bindings.check(actor, accountId, subuser(randomUUID()), wanted);
-    const created = await this.rpc.send(Subjects.SubusersCreate, { actor, accountId, client, body });
-    try {
-      await this.bindings.replace(actor, accountId, subuser(created.id), wanted);
-    } catch (error) {
-      await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId: created.id }).catch(() => undefined);
-      throw error;
-    }
+    const created = await addThenBind(this.bindings, actor, accountId, toBindings(body.roles, body.applicationIds ?? null), {
+      principal: subuser,
+      add: () => this.rpc.send(Subjects.SubusersCreate, { actor, accountId, client, body }),
+      lookUp: () => this.findByLogin(actor, accountId, client, body.login),
+      remove: (subuserId) => this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId }),
+    });
     return { id: created.id, subuserLoginUrl: created.subuserLoginUrl };
   }
 
+  /**
+   * Edits the subuser, then rebinds new roles or applications. Should either answer be lost, it
+   * holds what it held (nothing more than before) and the client has a 504: the same PATCH again
+   * completes it (both writes set values, so repeating them is harmless).
+   */
   async update(actor: Actor, accountId: string, client: ClientContext, subuserId: string, body: UpdateSubuserBody): Promise<SubuserView> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     const current = await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
@@ -67,7 +73,10 @@ export class SubusersComposer {
     return withBindings(record, await this.bindings.of(accountId, [subuser(subuserId)]));
   }
 
-  /** Unbinds, then deletes: should the second step fail, the subuser is left holding nothing, and the delete can be tried again. */
+  /**
+   * Unbinds, then deletes: should the second step fail, the subuser is left holding nothing, and the
+   * delete can be tried again. Should its answer be lost, the delete was done or not: a retry deletes, or answers 404.
+   */
   async remove(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<void> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
@@ -96,6 +105,12 @@ export class SubusersComposer {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     return this.rpc.send(Subjects.SubusersSessionsEnd, { actor, accountId, client, subuserId });
+  }
+
+  /** The subuser of this login (unique in the account, stored lower-cased), if there is one. */
+  private async findByLogin(actor: Actor, accountId: string, client: ClientContext, login: string): Promise<string | undefined> {
+    const found = await this.rpc.send(Subjects.SubusersList, { actor, accountId, client, query: { limit: 1 }, login });
+    return found.items.find((item) => item.login === login.toLowerCase())?.id;
   }
 }
 

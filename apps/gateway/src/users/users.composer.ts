@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   MAX_PAGE_SIZE,
   Subjects,
@@ -16,6 +15,7 @@ import {
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
+import { addThenBind, isTimeout } from '../people/adding.js';
 import { asInput, Bindings, roleNames } from '../people/bindings.js';
 
 /**
@@ -47,25 +47,24 @@ export class UsersComposer {
   }
 
   /**
-   * Checks the role may be given, creates or adds the person, then binds the role (undoing the add
-   * if that fails). An add whose answer never came (a replica that died after its commit) is
-   * completed: the person found a member holding nothing gets the role, though the answer stays 504.
+   * Creates or adds the person, then binds the role ({@link addThenBind}: an add whose answer was
+   * lost is completed, a binding whose answer was lost undone, unbinding first).
    */
   async create(actor: Actor, accountId: string, client: ClientContext, body: CreateUserBody): Promise<CreatedView> {
-    await this.bindings.check(actor, accountId, person(randomUUID()), [{ role: body.role }]);
-    const created = await this.rpc.send(Subjects.UsersCreate, { actor, accountId, client, body }).catch(async (error: unknown) => {
-      if (isTimeout(error)) await this.bindIfAdded(actor, accountId, client, body).catch(() => undefined);
-      throw error;
+    const created = await addThenBind(this.bindings, actor, accountId, [{ role: body.role }], {
+      principal: person,
+      add: () => this.rpc.send(Subjects.UsersCreate, { actor, accountId, client, body }),
+      lookUp: () => this.findByEmail(actor, accountId, client, body.email),
+      remove: (userId) => this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId }),
     });
-    try {
-      await this.bindings.replace(actor, accountId, person(created.id), [{ role: body.role }]);
-    } catch (error) {
-      await this.undoAdd(actor, accountId, client, created.id).catch(() => undefined);
-      throw error;
-    }
     return { id: created.id };
   }
 
+  /**
+   * Edits the person, then rebinds a new role. Should either answer be lost, the person holds the
+   * role they held (nothing more than before) and the client has a 504: the same PATCH again
+   * completes it (both writes set values, so repeating them is harmless).
+   */
   async update(actor: Actor, accountId: string, client: ClientContext, userId: string, body: UpdateUserBody): Promise<UserView> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     if (body.role) await this.bindings.check(actor, accountId, person(userId), [{ role: body.role }]);
@@ -78,6 +77,7 @@ export class UsersComposer {
   /**
    * Unbinds, then removes: should the second step fail, the person is left a member holding
    * nothing (no rights, and the removal can be tried again), never a non-member still holding roles.
+   * Should its answer be lost, the removal was done or not: a retry removes, or answers 404.
    */
   async remove(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
@@ -94,7 +94,9 @@ export class UsersComposer {
 
   /**
    * Unbinds first, as {@link remove} does, but only a pending person; should identity refuse after
-   * all (the person activated meanwhile), their roles are given back.
+   * all (the person activated meanwhile), their roles are given back. Not when its answer was lost:
+   * the person may be out of the account by then, and giving back would leave a non-member holding
+   * roles; they stay holding nothing, and the same revocation again completes it.
    */
   async revokeInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
     const record = await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
@@ -104,7 +106,7 @@ export class UsersComposer {
     try {
       await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
     } catch (error) {
-      await this.bindings.replace(actor, accountId, person(userId), current.map(asInput)).catch(() => undefined);
+      if (!isTimeout(error)) await this.bindings.replace(actor, accountId, person(userId), current.map(asInput)).catch(() => undefined);
       throw error;
     }
   }
@@ -126,23 +128,11 @@ export class UsersComposer {
     return this.rpc.send(Subjects.UsersSessionsEnd, { actor, accountId, client, userId });
   }
 
-  /** Gives the role to the person of `body` if they are a member holding nothing (added by a create whose answer was lost). */
-  private async bindIfAdded(actor: Actor, accountId: string, client: ClientContext, body: CreateUserBody): Promise<void> {
-    if (body.email.length > MAX_SEARCH_LENGTH) return;
-    const found = await this.rpc.send(Subjects.UsersList, { actor, accountId, client, query: { search: body.email, limit: MAX_PAGE_SIZE } });
-    const added = found.items.find((item) => item.email.toLowerCase() === body.email.toLowerCase());
-    if (!added || (await this.bindings.of(accountId, [person(added.id)]))[added.id]?.length) return;
-    await this.bindings.replace(actor, accountId, person(added.id), [{ role: body.role }]);
-  }
-
-  /**
-   * Undoes an add whose binding failed: unbinds first (the binding may have been made though its
-   * answer was lost), then removes; should unbinding fail, the person stays a member (never a
-   * non-member holding a role), as {@link remove} leaves them.
-   */
-  private async undoAdd(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
-    await this.bindings.removePrincipal(accountId, person(userId));
-    await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
+  /** The member of this e-mail (unique in the account, any case), if there is one. */
+  private async findByEmail(actor: Actor, accountId: string, client: ClientContext, email: string): Promise<string | undefined> {
+    if (email.length > MAX_SEARCH_LENGTH) return undefined;
+    const found = await this.rpc.send(Subjects.UsersList, { actor, accountId, client, query: { search: email, limit: MAX_PAGE_SIZE } });
+    return found.items.find((item) => item.email.toLowerCase() === email.toLowerCase())?.id;
   }
 
   private async withRoles(accountId: string, record: UserRecord): Promise<UserView> {
@@ -153,11 +143,6 @@ export class UsersComposer {
 
 /** The longest search the user table takes. */
 const MAX_SEARCH_LENGTH = 100;
-
-/** Whether a call failed for want of an answer in time: it may have been carried out. */
-function isTimeout(error: unknown): boolean {
-  return error instanceof DomainError && error.code === ErrorCode.UpstreamTimeout;
-}
 
 function person(id: string): Principal {
   return { type: 'user', id };
