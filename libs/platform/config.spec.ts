@@ -1,4 +1,8 @@
-import { boolean, ConfigError, integer, list, loadConfig, oneOf, redactUrlCredentials, text, url } from './config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeNkeyCreds } from '#libs/testing/nats-creds.js';
+import { boolean, commonEnv, ConfigError, integer, list, loadConfig, oneOf, redactUrlCredentials, text, url } from './config.js';
 
 const schema = {
   DATABASE_URL: url('db', ['postgres']),
@@ -72,5 +76,50 @@ describe('redactUrlCredentials', () => {
     ['line one postgres://a:b@h/db\nnoreply@example.com', 'line one postgres://***@h/db\nnoreply@example.com'],
   ])('%s -> %s', (raw, redacted) => {
     expect(redactUrlCredentials(raw)).toBe(redacted);
+  });
+});
+
+describe('NATS authentication variables', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-config-'));
+  const { credsFile } = writeNkeyCreds(join(dir, 'service.creds'));
+  const garbage = join(dir, 'garbage.creds');
+  writeFileSync(garbage, 'user=portico\npassword=secret\n');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function problemsOf(env: NodeJS.ProcessEnv): string[] {
+    try {
+      loadConfig(commonEnv, env);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  }
+
+  it('takes a readable credentials file', () => {
+    expect(loadConfig(commonEnv, { NATS_CREDS_FILE: credsFile }).NATS_CREDS_FILE).toBe(credsFile);
+  });
+
+  it('takes neither, or user and password alone', () => {
+    expect(problemsOf({})).toEqual([]);
+    expect(problemsOf({ NATS_USER: 'gateway', NATS_PASSWORD: 'secret' })).toEqual([]);
+  });
+
+  it('refuses a credentials file that is missing', () => {
+    expect(problemsOf({ NATS_CREDS_FILE: join(dir, 'missing.creds') })).toEqual([`NATS_CREDS_FILE: cannot read "${join(dir, 'missing.creds')}" (ENOENT)`]);
+  });
+
+  it('refuses a file that holds no JWT and NKey seed, without quoting it', () => {
+    const [problem] = problemsOf({ NATS_CREDS_FILE: garbage });
+    expect(problem).toMatch(/^NATS_CREDS_FILE: ".*garbage.creds" is not a NATS credentials file/);
+    expect(problem).not.toContain('secret');
+  });
+
+  it.each([
+    ['a user', { NATS_USER: 'gateway' }],
+    ['a password', { NATS_PASSWORD: 'secret' }],
+  ])('refuses a credentials file together with %s', (_label, userOrPassword) => {
+    expect(problemsOf({ NATS_CREDS_FILE: credsFile, ...userOrPassword })).toEqual([
+      'NATS_CREDS_FILE: set either a credentials file or NATS_USER/NATS_PASSWORD, not both',
+    ]);
   });
 });

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { credsAuthenticator } from '@nats-io/transport-node';
+
 /**
  * Configuration from environment variables, validated at boot. Each service declares a schema of
  * {@link EnvVar}s; {@link loadConfig} reads them all and reports every problem at once.
@@ -61,8 +64,22 @@ export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEn
       problems.push(`${name}: ${(error as Error).message}`);
     }
   }
+  if (problems.length === 0 && 'NATS_CREDS_FILE' in schema) problems.push(...natsAuthProblems(config as unknown as NatsAuthConfig));
   if (problems.length > 0) throw new ConfigError(problems);
   return config as ConfigOf<S>;
+}
+
+/** The NATS authentication variables of {@link commonEnv} ("-": not set). */
+export interface NatsAuthConfig {
+  NATS_USER: string;
+  NATS_PASSWORD: string;
+  NATS_CREDS_FILE: string;
+}
+
+/** What is wrong between the NATS authentication variables (empty: nothing): a credentials file and a user/password are two ways, not one. */
+export function natsAuthProblems(config: NatsAuthConfig): string[] {
+  if (config.NATS_CREDS_FILE === '-' || (config.NATS_USER === '-' && config.NATS_PASSWORD === '-')) return [];
+  return ['NATS_CREDS_FILE: set either a credentials file or NATS_USER/NATS_PASSWORD, not both'];
 }
 
 /**
@@ -161,11 +178,41 @@ export function list(description: string, defaultValue = ''): EnvVar<string[]> {
   };
 }
 
+/**
+ * The path of a NATS credentials file (`.creds`: a user JWT and its NKey seed), or "-". The file
+ * is read and parsed at boot, so a missing, unreadable or malformed one stops the service with a
+ * config error instead of a connection that fails (or retries) later.
+ */
+export function natsCredsFile(description: string): EnvVar<string> {
+  return {
+    description,
+    default: '-',
+    parse(raw) {
+      if (raw === '-') return raw;
+      let content: Buffer;
+      try {
+        content = readFileSync(raw);
+      } catch (error) {
+        throw new Error(`cannot read "${raw}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
+      try {
+        // Signing a nonce parses the JWT and the seed as a connection will.
+        credsAuthenticator(content)('config-check');
+      } catch {
+        throw new Error(`"${raw}" is not a NATS credentials file (a user JWT and NKey seed, as \`nsc generate creds\` writes)`);
+      }
+      return raw;
+    },
+  };
+}
+
 /** Variables every service reads. */
 export const commonEnv = {
   NATS_URL: url('NATS server(s) for request/reply and JetStream', ['nats', 'tls', 'ws', 'wss'], 'nats://127.0.0.1:4222'),
   NATS_USER: text('NATS user name, when the server requires one', '-'),
   NATS_PASSWORD: text('NATS password, when the server requires one', '-'),
+  /** Decentralised auth (operator/account JWTs): the user's `.creds` file; not together with NATS_USER/NATS_PASSWORD. */
+  NATS_CREDS_FILE: natsCredsFile('NATS user credentials file (.creds, JWT + NKey seed), when the server uses decentralised auth ("-": none)'),
   LOG_LEVEL: oneOf('Log level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   RPC_TIMEOUT_MS: integer('How long a NATS request waits for its answer (ms)', 50, 120_000, 5000),
   SHUTDOWN_GRACE_MS: integer('On SIGTERM, how long in-flight work may take to finish (ms)', 0, 120_000, 10_000),

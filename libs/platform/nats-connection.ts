@@ -1,5 +1,29 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+
+/** How a process proves who it is to NATS: a user and password, a credentials file, or nothing. */
+export interface NatsCredentials {
+  user?: string;
+  password?: string;
+  /** A `.creds` file (user JWT + NKey seed), read again on every (re)connect so that a rotated Secret is picked up. */
+  credsFile?: string;
+}
+
+/** The connection options that carry `credentials`. */
+export function natsAuthOptions(credentials: NatsCredentials): Pick<ConnectionOptions, 'user' | 'pass' | 'authenticator'> {
+  const { credsFile } = credentials;
+  if (credsFile) return { authenticator: credsAuthenticator(() => readFileSync(credsFile)) };
+  return { user: credentials.user, pass: credentials.password };
+}
+
+/**
+ * The inbox prefix of a process named `name`: its replies (and JetStream's answers) come on
+ * `_INBOX.<name>.>`, so a NATS user may be allowed to read its own replies and nobody else's.
+ */
+export function inboxPrefixOf(name: string): string {
+  return `_INBOX.${name}`;
+}
 
 /** One NATS connection per process, with its health known at every moment. */
 export class NatsLink {
@@ -10,25 +34,30 @@ export class NatsLink {
   private constructor(
     readonly connection: NatsConnection,
     private readonly logger: Logger,
+    /** Where this process's replies arrive (see {@link inboxPrefixOf}). */
+    readonly inboxPrefix: string,
   ) {
     void this.followStatus();
   }
 
-  /** Connects (retrying for ever in the background once connected; failing fast on the first attempt only after `waitMs`). */
-  static async open(options: { url: string; user?: string; password?: string; name: string; logger: Logger; waitMs?: number }): Promise<NatsLink> {
+  /**
+   * Connects (retrying for ever in the background once connected; failing fast on the first
+   * attempt only after `waitMs`). Replies come under {@link inboxPrefixOf} the process's name.
+   */
+  static async open(options: NatsCredentials & { url: string; name: string; logger: Logger; waitMs?: number }): Promise<NatsLink> {
     const deadline = Date.now() + (options.waitMs ?? 30_000);
     for (;;) {
       try {
         const connection = await connect({
           servers: options.url.split(','),
           name: options.name,
-          user: options.user,
-          pass: options.password,
+          ...natsAuthOptions(options),
+          inboxPrefix: inboxPrefixOf(options.name),
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
           pingInterval: 10_000,
         });
-        return new NatsLink(connection, options.logger);
+        return new NatsLink(connection, options.logger, inboxPrefixOf(options.name));
       } catch (error) {
         if (Date.now() > deadline) throw error;
         options.logger.warn({ err: (error as Error).message }, 'NATS not reachable yet, retrying');

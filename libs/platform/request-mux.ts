@@ -45,13 +45,18 @@ interface Outgoing {
  * checkpoint, which on a busy gateway meant one write system call per HTTP request.
  */
 export class RequestMux {
-  private readonly inbox = `${createInbox()}.`;
+  private readonly inbox: string;
   private readonly pending = new Map<string, Pending>();
   private readonly subscription: Subscription;
   private sequence = 0;
   private outgoing: Outgoing[] = [];
 
-  constructor(private readonly connection: NatsConnection) {
+  /** `inboxPrefix`: the connection's own (nats.js's `_INBOX` by default), so that replies come where the NATS user may read them. */
+  constructor(
+    private readonly connection: NatsConnection,
+    inboxPrefix?: string,
+  ) {
+    this.inbox = `${createInbox(inboxPrefix)}.`;
     this.subscription = connection.subscribe(`${this.inbox}*`, { callback: (error, message) => this.dispatch(error, message) });
   }
 

@@ -38,7 +38,7 @@ export class RpcClient implements RpcSender {
     private readonly link: NatsLink,
     private readonly defaultTimeoutMs: number,
   ) {
-    this.mux = new RequestMux(link.connection);
+    this.mux = new RequestMux(link.connection, link.inboxPrefix);
     link.onDisconnect(() => this.mux.failAll());
     void link.connection.closed().then(() => this.mux.failAll());
   }

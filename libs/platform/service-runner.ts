@@ -21,6 +21,7 @@ export interface ServiceLaunch {
     NATS_URL: string;
     NATS_USER: string;
     NATS_PASSWORD: string;
+    NATS_CREDS_FILE: string;
     LOG_LEVEL: string;
     RPC_TIMEOUT_MS: number;
     SHUTDOWN_GRACE_MS: number;
@@ -37,6 +38,7 @@ export async function openRuntime(name: string, config: ServiceLaunch['config'])
     url: config.NATS_URL,
     user: optional(config.NATS_USER),
     password: optional(config.NATS_PASSWORD),
+    credsFile: optional(config.NATS_CREDS_FILE),
     name,
     logger,
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,11 +53,22 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
   }
 }
 
+/** How a {@link TestNatsServer} is configured. */
+export interface TestNatsServerOptions {
+  /**
+   * Extra nats-server configuration (its own syntax), such as an `authorization { users: [...] }`
+   * block; address, port, JetStream and its store still come from the command line.
+   */
+  config?: string;
+}
+
 /** A private nats-server with JetStream, for one test file: no other run sees its subjects or streams. */
 export class TestNatsServer {
   private process: ChildProcess | undefined;
   private readonly storeDir = mkdtempSync(join(tmpdir(), 'portico-nats-'));
   port = 0;
+
+  constructor(private readonly options: TestNatsServerOptions = {}) {}
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -66,8 +77,16 @@ export class TestNatsServer {
   /** Starts it (again, on the same port and store, after {@link stop}). */
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    this.process = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
+    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
+    if (this.options.config !== undefined) args.push('-c', this.writeConfig(this.options.config));
+    this.process = spawn(natsServerBinary(), args, { stdio: 'ignore' });
     await waitForPort(this.port);
+  }
+
+  private writeConfig(config: string): string {
+    const file = join(this.storeDir, 'nats-server.conf');
+    writeFileSync(file, config);
+    return file;
   }
 
   /** Stops it; the JetStream store is kept for a restart. */

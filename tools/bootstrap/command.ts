@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { webLink, type CreateAccountBody } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { ConfigError, dataSourceOptions, loadConfig, optional, SystemClock, type NatsLink } from '#libs/platform/index.js';
+import { ConfigError, dataSourceOptions, loadConfig, natsAuthOptions, optional, SystemClock, type NatsLink } from '#libs/platform/index.js';
 import { createAccountWithOwner, type CreatedAccount } from '../../apps/identity/src/accounts/account-creation.js';
 import { AuditService } from '../../apps/identity/src/audit/audit.service.js';
 import { ActionTokensService } from '../../apps/identity/src/credentials/action-tokens.service.js';
@@ -136,8 +136,7 @@ class HeldBroadcasts {
     try {
       const connection = await connect({
         servers: config.NATS_URL.split(','),
-        user: optional(config.NATS_USER),
-        pass: optional(config.NATS_PASSWORD),
+        ...natsAuthOptions({ user: optional(config.NATS_USER), password: optional(config.NATS_PASSWORD), credsFile: optional(config.NATS_CREDS_FILE) }),
         name: 'portico-bootstrap',
         timeout: 5000,
         maxReconnectAttempts: 0,
