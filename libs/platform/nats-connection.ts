@@ -99,6 +99,9 @@ export class NatsLink {
         this.connected = true;
         this.logger.info('NATS reconnected');
         this.reconnectListeners.forEach((listener) => listener());
+      } else if (status.type === 'error') {
+        // A permissions violation, say: the server refused one publish or subscription and the connection goes on.
+        this.logger.error({ err: status.error.message }, 'NATS refused an operation');
       }
     }
   }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { MailCatcher } from './mail-catcher.js';
 import { TestDatabase } from './database.js';
 import { distPath } from './dist.js';
-import { freePort, TestNatsServer } from './nats-server.js';
+import { freePort, TestNatsServer, type TestNatsServerOptions } from './nats-server.js';
 
 /** The four services. */
 export type ServiceName = 'gateway' | 'identity' | 'access' | 'notifications';
@@ -19,6 +19,10 @@ export interface SystemOptions {
   waitFor?: 'ready' | 'live';
   /** Extra Node.js flags for every service process (the benchmark's `--cpu-prof`, say). */
   nodeArgs?: string[];
+  /** Extra environment of one service's processes (its own NATS user, say), over {@link env}. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** How the private nats-server is configured (users and their permissions, say). */
+  nats?: TestNatsServerOptions;
 }
 
 /** The web base used in test mails. */
@@ -30,7 +34,7 @@ export const TEST_WEB_URL = 'http://panel.test';
  */
 export class TestSystem {
   readonly database = new TestDatabase();
-  readonly nats = new TestNatsServer();
+  readonly nats: TestNatsServer;
   readonly mail = new MailCatcher();
   readonly logs = new Map<string, string[]>();
   private readonly processes = new Map<string, ChildProcess>();
@@ -39,7 +43,9 @@ export class TestSystem {
   /** The port of the gateway's Prometheus /metrics server. */
   metricsPort = 0;
 
-  constructor(private readonly options: SystemOptions = {}) {}
+  constructor(private readonly options: SystemOptions = {}) {
+    this.nats = new TestNatsServer(options.nats);
+  }
 
   /** The gateway's base URL. */
   get url(): string {
@@ -66,7 +72,7 @@ export class TestSystem {
     const service = name.split('#')[0];
     const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), distPath(`apps/${service}/src/main.js`)], {
       // A second replica shares the host: its metrics server stays off unless given a port.
-      env: { ...this.env(), ...(name === service ? {} : { METRICS_PORT: '0' }), ...env },
+      env: { ...this.env(), ...this.options.serviceEnv?.[service as ServiceName], ...(name === service ? {} : { METRICS_PORT: '0' }), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];

@@ -10,6 +10,9 @@ import { AccessStateService } from '../state/access-state.service.js';
 import { firstTime } from '../state/applied-events.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
 
+/** The durable JetStream consumer (shared by access's replicas) that learns account owners from identity's events. */
+export const OWNERS_CONSUMER = 'access';
+
 /** Learns account owners, and hand-overs, from identity's durable events (the owner holds every permission of the account). */
 @Injectable()
 export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -25,7 +28,7 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = new DurableConsumer({
       link: this.link,
-      durableName: 'access',
+      durableName: OWNERS_CONSUMER,
       filterSubject: IDENTITY_EVENTS,
       logger: this.logger,
       handle: async (event) => {
