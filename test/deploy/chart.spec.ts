@@ -536,6 +536,35 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     });
   });
 
+  it('gives each service its own NATS Secret when it names one, the shared one otherwise', () => {
+    const sets = [
+      'nats.userPasswordSecret.name=portico-nats',
+      'services.gateway.nats.userPasswordSecret.name=portico-nats-gateway',
+      'services.identity.nats.userPasswordSecret.name=portico-nats-identity',
+      'services.identity.nats.userPasswordSecret.passwordKey=password',
+      'services.access.nats.credsSecret.name=portico-nats-access',
+    ];
+    const rendered = render([], sets);
+    const natsOf = (svc: ServiceName) => {
+      const spec = podSpec(deploymentOf(rendered, svc));
+      const env = spec.containers[0].env as Obj[];
+      const ref = (name: string) => env.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+      const creds = env.find((e) => e.name === 'NATS_CREDS_FILE')?.value;
+      const volume = (spec.volumes as Obj[]).find((v) => v.name === 'nats-creds')?.secret;
+      return { user: ref('NATS_USER'), password: ref('NATS_PASSWORD'), creds, credsSecret: volume?.secretName };
+    };
+    const userPassword = (name: string, passwordKey = 'NATS_PASSWORD') => ({
+      user: { name, key: 'NATS_USER' },
+      password: { name, key: passwordKey },
+      creds: undefined,
+      credsSecret: undefined,
+    });
+    expect(natsOf('gateway')).toEqual(userPassword('portico-nats-gateway'));
+    expect(natsOf('identity')).toEqual(userPassword('portico-nats-identity', 'password'));
+    expect(natsOf('access')).toEqual({ user: undefined, password: undefined, creds: '/etc/portico/nats/nats.creds', credsSecret: 'portico-nats-access' });
+    expect(natsOf('notifications')).toEqual(userPassword('portico-nats'));
+  });
+
   it('mounts the access catalogue from a ConfigMap that operators can replace', () => {
     const access = podSpec(deploymentOf(objs, 'access'));
     const vol = access.volumes.find((v: Obj) => v.configMap && v.name === 'access-catalog');
@@ -648,6 +677,12 @@ describe('values the chart refuses', () => {
       ['nats.userPasswordSecret.name=a', 'nats.credsSecret.name=b'],
       'template',
       /either userPasswordSecret.name or credsSecret.name/,
+    ],
+    [
+      "both a service's own NATS user/password and creds file",
+      ['services.notifications.nats.userPasswordSecret.name=a', 'services.notifications.nats.credsSecret.name=b'],
+      'template',
+      /services.notifications.nats: set either userPasswordSecret.name or credsSecret.name/,
     ],
     ['an unknown built-in catalogue', ['accessCatalog.name=nope'], 'template', /no built-in catalogue/],
   ];

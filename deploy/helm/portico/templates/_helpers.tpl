@@ -135,10 +135,30 @@ seccompProfile:
 {{- end }}
 
 {{/*
-NATS credentials for a container's env (user/password variant).
+The NATS credentials of one service, as JSON: its own Secret when
+services.<name>.nats names one (its own NATS user, least privilege:
+docs/deploy.md), else the shared nats.* one. Keys default to the shared keys.
+Call with (dict "root" $ "component" "gateway").
+*/}}
+{{- define "portico.natsAuth" -}}
+{{- $shared := .root.Values.nats -}}
+{{- $own := (index .root.Values.services .component).nats | default dict -}}
+{{- $ownUser := $own.userPasswordSecret | default dict -}}
+{{- $ownCreds := $own.credsSecret | default dict -}}
+{{- if or $ownUser.name $ownCreds.name -}}
+{{- $user := dict "name" ($ownUser.name | default "") "userKey" ($ownUser.userKey | default $shared.userPasswordSecret.userKey) "passwordKey" ($ownUser.passwordKey | default $shared.userPasswordSecret.passwordKey) -}}
+{{- $creds := dict "name" ($ownCreds.name | default "") "key" ($ownCreds.key | default $shared.credsSecret.key) -}}
+{{- dict "userPasswordSecret" $user "credsSecret" $creds | toJson -}}
+{{- else -}}
+{{- dict "userPasswordSecret" $shared.userPasswordSecret "credsSecret" $shared.credsSecret | toJson -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+NATS credentials for a container's env; call with the dict of portico.natsAuth.
 */}}
 {{- define "portico.natsEnv" -}}
-{{- with .Values.nats.userPasswordSecret }}
+{{- with .userPasswordSecret }}
 {{- if .name }}
 - name: NATS_USER
   valueFrom:
@@ -152,9 +172,9 @@ NATS credentials for a container's env (user/password variant).
       key: {{ .passwordKey }}
 {{- end }}
 {{- end }}
-{{- if .Values.nats.credsSecret.name }}
+{{- if .credsSecret.name }}
 - name: NATS_CREDS_FILE
-  value: /etc/portico/nats/{{ .Values.nats.credsSecret.key }}
+  value: /etc/portico/nats/{{ .credsSecret.key }}
 {{- end }}
 {{- end }}
 
