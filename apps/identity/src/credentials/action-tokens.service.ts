@@ -54,15 +54,30 @@ export class ActionTokensService {
     if (tokenHashes.length > 0) await this.outbox.add(manager, Events.LinksVoided, scope.accountId ?? null, { tokenHashes });
   }
 
+  /**
+   * Whom a token would let in, without using it up (nor locking it), or INVALID_TOKEN as
+   * {@link consume} would answer: a look before work that should not be done for a bad link.
+   * Only {@link consume}, in the transaction that acts on it, decides.
+   */
+  async peek(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<Principal> {
+    const row = await manager.findOne(ActionTokenEntity, { where: { tokenHash: hashSecretToken(token), purpose } });
+    if (tokenProblem(row, this.clock.now()) !== null || !row)
+      throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+    return ownerOf(row);
+  }
+
   /** Uses up a token (locking it), or fails with INVALID_TOKEN whether it is unknown, used, superseded or expired. */
   async consume(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<ActionTokenEntity & { owner: Principal }> {
     const row = await manager.findOne(ActionTokenEntity, { where: { tokenHash: hashSecretToken(token), purpose }, lock: { mode: 'pessimistic_write' } });
     const now = this.clock.now();
     if (tokenProblem(row, now) !== null || !row) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
     await manager.update(ActionTokenEntity, { id: row.id }, { usedAt: now });
-    const owner: Principal = row.subuserId ? { type: 'subuser', id: row.subuserId } : { type: 'user', id: row.userId! };
-    return Object.assign(row, { owner });
+    return Object.assign(row, { owner: ownerOf(row) });
   }
+}
+
+function ownerOf(row: ActionTokenEntity): Principal {
+  return row.subuserId ? { type: 'subuser', id: row.subuserId } : { type: 'user', id: row.userId! };
 }
 
 function ownerColumns(owner: Principal): { userId: string } | { subuserId: string } {

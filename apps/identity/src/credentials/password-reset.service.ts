@@ -65,12 +65,13 @@ export class PasswordResetService {
 
   /** `POST /v1/auth/password-reset/confirm`: the token sets the password, every session ends, a notice goes out; no automatic sign-in (R6). */
   async confirm({ body, client }: PasswordResetConfirmRequest): Promise<{ reset: true }> {
+    const passwordHash = await this.passwords.hashForLink(body.token, 'reset', body.password, () => true);
     await this.transactions.run(async (unit) => {
       const token = await this.tokens.consume(unit.manager, body.token, 'reset');
       const profile = await loadProfile(unit.manager, token.owner);
       if (!profile) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
       this.passwords.assertAcceptable(profile, body.password);
-      await this.passwords.replace(unit, profile, body.password, 'password-reset');
+      await this.passwords.replace(unit, profile, passwordHash, 'password-reset');
       await this.audit.record(unit.manager, { accountIds: profile.activeAccountIds, action: 'password.reset', target: profile.principal, ip: client.ip });
     });
     return { reset: true };

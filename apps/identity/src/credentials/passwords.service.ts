@@ -13,6 +13,7 @@ import type { SessionEndReason } from '../sessions/session.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { ActionTokensService } from './action-tokens.service.js';
+import type { ActionTokenPurpose } from './action-token.entity.js';
 import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordAcceptable } from './password-policy.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
@@ -37,13 +38,35 @@ export class PasswordsService {
     @Inject(CONFIG) private readonly config: IdentityConfig,
   ) {}
 
+  /**
+   * The argon2id hash of a new password. Called before the transaction that stores it, never in
+   * one: argon2 may wait in its queue (ARGON2_QUEUE_LIMIT), and a transaction waiting there would
+   * hold a database connection the sign-ins it waits behind need, and be ended by PostgreSQL after
+   * a minute idle.
+   */
+  hash(password: string): Promise<string> {
+    return this.hasher.hash(password);
+  }
+
+  /**
+   * The hash of the password a link (activation, reset) is to set, once the link is found good,
+   * its principal `eligible` and the password acceptable for them: nobody makes identity hash for
+   * a bad link. The transaction that then uses the link checks all of it again and decides.
+   */
+  async hashForLink(token: string, purpose: ActionTokenPurpose, password: string, eligible: (profile: PrincipalProfile) => boolean): Promise<string> {
+    const profile = await this.transactions.run(async ({ manager }) => loadProfile(manager, await this.tokens.peek(manager, token, purpose)));
+    if (!profile || !eligible(profile)) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+    this.assertAcceptable(profile, password);
+    return this.hash(password);
+  }
+
   /** Throws WEAK_PASSWORD unless `password` meets the policy for this principal. */
   assertAcceptable(profile: Pick<PrincipalProfile, 'email' | 'login' | 'accountNames'>, password: string): void {
     assertPasswordAcceptable(password, this.config.PASSWORD_MIN_LENGTH, { email: profile.email, login: profile.login, accountNames: profile.accountNames });
   }
 
   /**
-   * Stores a new password (already checked against the policy), voids outstanding links, ends the
+   * Stores a new password (checked against the policy, hashed by {@link hash} before the transaction), voids outstanding links, ends the
    * principal's sessions (all, or all but `keepSessionId`) and queues the "password changed" notice (B3).
    * With `replacing`, only if the stored hash is still that one (a change checked against it),
    * else CONFLICT and nothing is written.
@@ -51,12 +74,11 @@ export class PasswordsService {
   async replace(
     unit: UnitOfWork,
     profile: PrincipalProfile,
-    password: string,
+    passwordHash: string,
     reason: SessionEndReason,
     keepSessionId?: string,
     replacing?: string | null,
   ): Promise<void> {
-    const passwordHash = await this.hasher.hash(password);
     const entity = profile.principal.type === 'user' ? UserEntity : SubuserEntity;
     const where = replacing === undefined ? { id: profile.principal.id } : { id: profile.principal.id, passwordHash: replacing ?? IsNull() };
     const { affected } = await unit.manager.update(entity, where, { passwordHash, status: 'active' });
@@ -95,9 +117,10 @@ export class PasswordsService {
     }
     await this.throttle.succeeded(keys);
     this.assertAcceptable(profile, body.newPassword);
+    const passwordHash = await this.hash(body.newPassword);
     await this.transactions.run(async (unit) => {
       // Only over the password just checked: a reset committed meanwhile is not undone.
-      await this.replace(unit, profile, body.newPassword, 'password-changed', actor.sessionId, profile.passwordHash);
+      await this.replace(unit, profile, passwordHash, 'password-changed', actor.sessionId, profile.passwordHash);
       await this.audit.record(unit.manager, {
         accountIds: profile.activeAccountIds,
         action: 'password.changed',

@@ -33,9 +33,19 @@ export type Broadcast = { subject: string; payload: unknown };
  */
 export class HeldArgon2 implements Argon2 {
   private held = new Map<string, { started: () => void; released: Promise<void> }>();
+  private heldHashes = new Map<string, { started: () => void; released: Promise<void> }>();
+  /** How many hashes were asked for. */
+  hashes = 0;
 
-  hash(password: string): Promise<string> {
-    return Promise.resolve(`fake:${password}`);
+  async hash(password: string): Promise<string> {
+    this.hashes += 1;
+    const hold = this.heldHashes.get(password);
+    if (hold) {
+      this.heldHashes.delete(password);
+      hold.started();
+      await hold.released;
+    }
+    return `fake:${password}`;
   }
 
   async verify(phc: string, password: string): Promise<boolean> {
@@ -50,13 +60,22 @@ export class HeldArgon2 implements Argon2 {
 
   /** Holds the next verification of `password`: `started` resolves once it is under way, `release()` lets it finish. */
   hold(password: string): { started: Promise<void>; release: () => void } {
-    let started!: () => void;
-    let release!: () => void;
-    const startedPromise = new Promise<void>((resolve) => (started = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    this.held.set(password, { started, released });
-    return { started: startedPromise, release };
+    return holdIn(this.held, password);
   }
+
+  /** Holds the next hash of `password`, as a hash waiting in argon2's queue: `started` once it is asked for, `release()` lets it finish. */
+  holdHash(password: string): { started: Promise<void>; release: () => void } {
+    return holdIn(this.heldHashes, password);
+  }
+}
+
+function holdIn(holds: Map<string, { started: () => void; released: Promise<void> }>, password: string): { started: Promise<void>; release: () => void } {
+  let started!: () => void;
+  let release!: () => void;
+  const startedPromise = new Promise<void>((resolve) => (started = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  holds.set(password, { started, released });
+  return { started: startedPromise, release };
 }
 
 /** The services of one identity replica, on `db`, with a controllable clock and argon2, and NATS broadcasts kept in {@link broadcasts}. */

@@ -8,7 +8,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
-import { loadProfile } from '../credentials/principal-profile.js';
+import { loadProfile, type PrincipalProfile } from '../credentials/principal-profile.js';
 import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
 import { subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
@@ -65,14 +65,14 @@ export class AuthService {
 
   /** Sets the first password from an activation token; the principal becomes active. No automatic sign-in. */
   async activate({ body, client }: ActivateRequest): Promise<{ activated: true }> {
+    const passwordHash = await this.passwords.hashForLink(body.token, 'activation', body.password, isPending);
     await this.transactions.run(async (unit) => {
       const token = await this.tokens.consume(unit.manager, body.token, 'activation');
       const profile = await loadProfile(unit.manager, token.owner);
       // Every path that sets a password voids the links; the status check is a second guard, so that a live
       // activation link can never replace the password of someone already active.
-      if (profile?.status !== 'pending') throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+      if (!profile || !isPending(profile)) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
       this.passwords.assertAcceptable(profile, body.password);
-      const passwordHash = await this.hasher.hash(body.password);
       await unit.manager.update(token.owner.type === 'user' ? UserEntity : SubuserEntity, { id: token.owner.id }, { passwordHash, status: 'active' });
       await this.tokens.voidAll(unit.manager, token.owner);
       await this.audit.record(unit.manager, {
@@ -191,4 +191,9 @@ function subuserLookup(slug: string, login: string): CandidateLookup {
       sessionAccountId: row.account_ids[0],
     }),
   };
+}
+
+/** Only a principal still waiting for its first password may be activated: a live link never replaces the password of someone active. */
+function isPending(profile: Pick<PrincipalProfile, 'status'>): boolean {
+  return profile.status === 'pending';
 }

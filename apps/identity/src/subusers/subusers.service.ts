@@ -125,6 +125,8 @@ export class SubusersService {
    * meant for a login that may no longer sign in).
    */
   async update({ actor, accountId, subuserId, client, body }: UpdateSubuserRequest): Promise<SubuserRecord> {
+    // Hashed before the transaction (see PasswordsService.hash); checked against the policy in it, where the subuser is known.
+    const passwordHash = body.password === undefined ? undefined : await this.passwords.hash(body.password);
     return this.transactions.run(async (unit) => {
       // Locked when its activity may change: a flip is judged on the row a concurrent change left, not on an older read.
       const { subuser } = await this.target(unit.manager, actor, accountId, subuserId, body.active === undefined ? undefined : 'lock');
@@ -137,10 +139,10 @@ export class SubusersService {
         changes.active = body.active;
       }
       if (Object.keys(changes).length > 0) await unit.manager.update(SubuserEntity, { id: subuserId, accountId }, changes);
-      if (body.password !== undefined) {
+      if (body.password !== undefined && passwordHash !== undefined) {
         const profile = (await loadProfile(unit.manager, { type: 'subuser', id: subuserId }))!;
         this.passwords.assertAcceptable(profile, body.password);
-        await this.passwords.replace(unit, profile, body.password, 'password-changed', isSelf ? actor.sessionId : undefined);
+        await this.passwords.replace(unit, profile, passwordHash, 'password-changed', isSelf ? actor.sessionId : undefined);
       }
       const emailChanged = body.email !== undefined && body.email !== subuser.email;
       const deactivated = body.active === false && subuser.active;
