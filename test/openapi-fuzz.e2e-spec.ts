@@ -3,8 +3,9 @@
  * trace. Every operation of the OpenAPI description the gateway serves is sent the malformed
  * requests its schema suggests (test/support/openapi-fuzz.ts): wrong types, huge text, bad unicode,
  * unknown and missing fields, bad JSON, bad ids, bad queries. A new route is fuzzed without anyone
- * listing it.
+ * listing it. Below the gateway, the services refuse the text no field may hold from any NATS caller.
  */
+import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
 import { operationsOf, probesFor, type OpenApiDocument, type Probe } from './support/openapi-fuzz.js';
@@ -26,14 +27,19 @@ const people = new People(system);
 let owner: SignedIn;
 let document: OpenApiDocument;
 let ids: Record<string, string>;
+let nats: TestNatsRequester;
 
 beforeAll(async () => {
   await system.start();
   owner = await people.signUp('fuzz');
   ids = await createObjects(owner);
   document = (await (await fetch(`${system.url}/openapi.json`)).json()) as OpenApiDocument;
+  nats = await TestNatsRequester.open(system.nats.url);
 }, 90_000);
-afterAll(() => system.stop());
+afterAll(async () => {
+  await nats?.close();
+  await system.stop();
+});
 
 /** A real object for every path parameter: a person (pending, so never a possible new owner), a subuser, a role, an application, a session. */
 async function createObjects(signedIn: SignedIn): Promise<Record<string, string>> {
@@ -150,5 +156,54 @@ describe('malformed input gets a clear 4xx, never a 500 or a stack trace (L3)', 
     expect(ready.body.services).toMatchObject({ identity: { ready: true }, access: { ready: true }, notifications: { ready: true } });
     const account = `/v1/accounts/${owner.accountId}`;
     for (const path of ['/v1/me', `${account}/roles`, `${account}/deliveries`]) await people.http.get(path).set(bearer(owner.accessToken)).expect(200);
+  });
+});
+
+describe('text no field may hold is refused by the services too, from any NATS caller (L3)', () => {
+  /** A sign-up as the gateway would forward it, for the slug and e-mail `name`. */
+  const signUp = (name: string) => ({
+    client: { ip: '192.0.2.10' },
+    body: { name: 'Below the gateway', slug: name, owner: { firstName: 'Nat', lastName: 'Caller', email: `${name}@fuzz.test`, phone: '+447700900123' } },
+  });
+  type SignUp = ReturnType<typeof signUp>;
+  const PROTO = JSON.parse('{"__proto__":{"isAdmin":true}}') as Record<string, unknown>;
+
+  it.each<[string, string, (request: SignUp) => unknown, string]>([
+    ['a NUL character', 'below-nul', (request) => ({ ...request, body: { ...request.body, name: 'Acme\u0000' } }), 'body.name'],
+    [
+      'a lone surrogate',
+      'below-surrogate',
+      (request) => ({ ...request, body: { ...request.body, owner: { ...request.body.owner, lastName: 'Caller\ud800' } } }),
+      'body.owner.lastName',
+    ],
+    [
+      'a field named __proto__',
+      'below-proto',
+      (request) => ({ ...request, body: { ...request.body, owner: { ...request.body.owner, ...PROTO } } }),
+      'body.owner.__proto__',
+    ],
+  ])(
+    'identity answers a sign-up holding %s, sent straight over NATS, with 400 VALIDATION_FAILED naming the field, and stores nothing',
+    async (_label, name, spoil, field) => {
+      const reply = await nats.send('identity.accounts.sign-up', spoil(signUp(name)));
+      expect(reply.err).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(field) as string });
+      const stored = await system.database.query('SELECT 1 FROM identity.accounts WHERE slug = $1 UNION ALL SELECT 1 FROM identity.users WHERE email = $2', [
+        name,
+        `${name}@fuzz.test`,
+      ]);
+      expect(stored).toEqual([]);
+    },
+  );
+
+  it('access answers a check (a subject it answers directly, bypassing Nest) holding a NUL character with 400 VALIDATION_FAILED naming the field', async () => {
+    const check = { principal: { type: 'user', id: owner.userId }, accountId: owner.accountId, section: 'scenarios', action: 'read' };
+    expect((await nats.send('access.check', check)).err).toBeUndefined();
+    const reply = await nats.send('access.check', { ...check, section: 'scenarios\u0000' });
+    // The shared rule's own answer, not whatever the check's parser would have made of the text.
+    expect(reply.err).toEqual({ code: 'VALIDATION_FAILED', message: 'section: must not contain a NUL character', details: { field: 'section' } });
+  });
+
+  it('has logged no unexpected error meanwhile', () => {
+    expect(loggedErrors()).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ export * from './config.js';
 export * from './request-context.js';
 export * from './logger.js';
 export * from './validation.js';
+export * from './unstorable-input.js';
 export * from './nats-connection.js';
 export * from './rpc-client.js';
 export * from './relayed-json.js';

@@ -23,7 +23,7 @@ function serve(handler: (payload: unknown) => unknown, graceMs = 5_000) {
       subject: SUBJECT,
       reply: '_INBOX.test.1',
       headers: undefined,
-      json: () => ({ pattern: SUBJECT, data, id: 'r1' }),
+      string: () => JSON.stringify({ pattern: SUBJECT, data, id: 'r1' }),
       respond: (payload: Uint8Array) => asBuffer.push(Buffer.isBuffer(payload)) > 0 && replies.push(Buffer.from(payload).toString()) > 0,
     };
     return server.handleMessage(SUBJECT, message as unknown as Msg);
@@ -91,6 +91,26 @@ describe('PorticoNatsServer direct handlers', () => {
       { code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable, try again' },
       { code: 'INTERNAL', message: 'Internal error' },
     ]);
+  });
+
+  it('refuses a payload holding a NUL, a lone surrogate or a field named __proto__ with 400 VALIDATION_FAILED naming the field, before the handler sees it', async () => {
+    const seen: unknown[] = [];
+    const { ask, replies } = serve((payload) => seen.push(payload));
+    await ask({ principal: { type: 'user', id: 'x' }, section: 'logs\u0000' });
+    await ask({ checks: [{ action: 'read\ud800' }] });
+    await ask(JSON.parse('{"principal":{"__proto__":{"type":"user"}}}'));
+    expect(seen).toEqual([]);
+    expect(replies.map((reply) => (JSON.parse(reply) as { err: unknown }).err)).toEqual([
+      { code: 'VALIDATION_FAILED', message: 'section: must not contain a NUL character', details: { field: 'section' } },
+      { code: 'VALIDATION_FAILED', message: 'checks.0.action: must be valid Unicode text (it holds a lone surrogate)', details: { field: 'checks.0.action' } },
+      { code: 'VALIDATION_FAILED', message: 'principal.__proto__: should not exist', details: { field: 'principal.__proto__' } },
+    ]);
+  });
+
+  it('hands the handler a payload with escapes that are fine (a pair, a tab) as parsed', async () => {
+    const { ask, replies } = serve((payload) => payload);
+    await ask({ name: 'emoji \ud83d\ude00\t\u00e9' });
+    expect(JSON.parse(replies[0])).toMatchObject({ response: { name: 'emoji \ud83d\ude00\t\u00e9' } });
   });
 
   it('stops waiting for an answer that never comes once the grace period is over', async () => {

@@ -9,6 +9,7 @@ import { NatsLink } from './nats-connection.js';
 import { RpcClient } from './rpc-client.js';
 import { PorticoNatsServer, RpcContextInterceptor, RpcErrorFilter } from './rpc-server.js';
 import { createValidationPipe } from './validation.js';
+import { StorablePayloadPipe } from './unstorable-input.js';
 import { startDrain } from './drain-clock.js';
 import { startHealthServer } from './health-server.js';
 import type { ProcessRuntime } from './platform.module.js';
@@ -62,7 +63,8 @@ export async function runService(launch: ServiceLaunch): Promise<void> {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
   });
-  app.useGlobalPipes(createValidationPipe());
+  // The gateway refuses unstorable text over HTTP; a service refuses it from any NATS caller too, before validating.
+  app.useGlobalPipes(new StorablePayloadPipe(), createValidationPipe());
   app.useGlobalFilters(new RpcErrorFilter(logger));
   app.useGlobalInterceptors(new RpcContextInterceptor(inFlight));
   const readiness = app.get<Readiness>(READINESS);

@@ -4,9 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-
-/** How deep a JSON body may nest: far beyond any request of the API, far below what exhausts the stack of the validators. */
-export const MAX_BODY_DEPTH = 32;
+import { unstorableInputError, unstorableInputProblem, type InputProblem } from '#libs/platform/index.js';
 
 /** The body media types the API reads: JSON, and JSON by any `+json` name. */
 export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
@@ -43,68 +41,27 @@ export function assertUtf8Body(_request: IncomingMessage, _response: ServerRespo
 }
 
 /**
- * Refuses input that no field of the API may hold and that would otherwise fail deep inside: text
- * with a NUL character (PostgreSQL cannot store it), text with a lone surrogate (not Unicode: a
- * JSON column refuses it, a text column would keep U+FFFD instead), a field named `__proto__`
- * (which the validation would drop unseen rather than refuse as unknown) and a body nested deeper
- * than {@link MAX_BODY_DEPTH} levels. Looks at the parsed body, and at the query only when its raw
- * text holds an encoded NUL or `__proto__` (cheap on every request); runs after the JSON parser.
+ * Refuses input that no field of the API may hold and that would otherwise fail deep inside (the
+ * rules of unstorableInputProblem in libs/platform, which every service applies to its NATS
+ * payloads too): text with a NUL character or a lone surrogate, a field named `__proto__`, a body
+ * nested deeper than MAX_INPUT_DEPTH levels. Looks at the parsed body, and at the query only when
+ * its raw text holds an encoded NUL or `__proto__` (cheap on every request); runs after the JSON
+ * parser.
  */
 export function refuseUnstorableInput(request: Request, _response: Response, next: NextFunction): void {
-  const problem = (typeof request.body === 'object' && request.body !== null ? problemIn(request.body) : undefined) ?? queryProblem(request.url);
-  next(problem ? new DomainError(ErrorCode.ValidationFailed, `${problem.field}: ${problem.message}`, { field: problem.field }) : undefined);
+  const problem = (typeof request.body === 'object' && request.body !== null ? unstorableInputProblem(request.body) : undefined) ?? queryProblem(request.url);
+  next(problem ? unstorableInputError(problem) : undefined);
 }
 
 /** The query field holding an encoded NUL, or named `__proto__`, if any (its name as the validation pipe names it). */
-function queryProblem(url: string): Problem | undefined {
+function queryProblem(url: string): InputProblem | undefined {
   const start = url.indexOf('?');
   if (start < 0 || !/%00|__proto__/i.test(url.slice(start))) return undefined;
   for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
-    if (key.includes('\u0000') || value.includes('\u0000')) return { field: key.replaceAll('\u0000', ''), message: 'must not contain a NUL character' };
-    if (key === PROTO) return { field: key, message: UNKNOWN_FIELD };
+    // A computed key: `__proto__` becomes a field of its own, as JSON.parse makes it.
+    const problem = unstorableInputProblem({ [key]: value }, key.replaceAll('\u0000', ''));
+    if (problem) return problem;
   }
-  return undefined;
-}
-
-/** A field name no object of the API has, and that the validation pipe would pass over rather than refuse. */
-const PROTO = '__proto__';
-const UNKNOWN_FIELD = 'should not exist';
-
-/** A field (dotted path, as the validation pipe names it) and what is wrong with it. */
-export interface Problem {
-  field: string;
-  message: string;
-}
-
-/** The first problem in `value` (a parsed body), or undefined. Iterative: a deep value cannot exhaust the stack. */
-export function problemIn(value: unknown): Problem | undefined {
-  const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
-  while (pending.length > 0) {
-    const { value: current, path, depth } = pending.pop()!;
-    const field = path || 'body';
-    if (typeof current === 'string') {
-      const problem = textProblem(current);
-      if (problem) return { field, message: problem };
-      continue;
-    }
-    if (typeof current !== 'object' || current === null) continue;
-    if (depth >= MAX_BODY_DEPTH) return { field, message: `nests deeper than ${MAX_BODY_DEPTH} levels` };
-    for (const [key, inner] of Object.entries(current)) {
-      if (textProblem(key)) return { field, message: 'holds a field name with a NUL character or a lone surrogate' };
-      if (key === PROTO) return { field: path ? `${path}.${key}` : key, message: UNKNOWN_FIELD };
-      pending.push({ value: inner, path: path ? `${path}.${key}` : key, depth: depth + 1 });
-    }
-  }
-  return undefined;
-}
-
-/** A high surrogate not followed by a low one, or a low one not preceded by a high one (String#isWellFormed, before ES2024). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** What is wrong with a text no field may hold, if anything. */
-function textProblem(text: string): string | undefined {
-  if (text.includes('\u0000')) return 'must not contain a NUL character';
-  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (it holds a lone surrogate)';
   return undefined;
 }
 
