@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Nested } from './nested.js';
+import { QueryInteger } from './query-integer.js';
 import { Actor } from './actor.js';
 import { ClientContext } from './shared.dto.js';
 
@@ -34,10 +34,9 @@ export class AccountRequest {
  * validation of this class and of every query class must stay a pure function of the query.
  */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
+  @QueryInteger()
   @Min(1)
   @Max(MAX_PAGE_SIZE)
   limit?: number;

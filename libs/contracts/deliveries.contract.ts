@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Nested } from './nested.js';
+import { QueryInteger } from './query-integer.js';
 import { Actor } from './actor.js';
 
 /**
@@ -48,10 +48,9 @@ export class ListDeliveriesQuery {
   @IsIn(MAIL_TEMPLATES)
   template?: MailTemplate;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: DELIVERIES_PAGE_MAX, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: DELIVERIES_PAGE_MAX, default: 50 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @QueryInteger()
   @Min(1)
   @Max(DELIVERIES_PAGE_MAX)
   limit?: number;

@@ -366,7 +366,7 @@ function wrongForm(schema: Schema): [string, unknown] | undefined {
   return undefined;
 }
 
-/** Query texts of the wrong form for the parameter's schema. */
+/** Query texts (as they go into the URL) of the wrong form for the parameter's schema. */
 function queryWrongForms(schema: Schema): Array<[string, string]> {
   if (schema.enum) return [['not in the enum', 'fuzz-not-listed']];
   if (schema.format === 'uuid') return [['not a UUID', 'not-a-uuid']];
@@ -384,6 +384,13 @@ function queryWrongForms(schema: Schema): Array<[string, string]> {
       ['above the maximum', String((schema.maximum ?? 1e9) + 1)],
       ['beyond a double', '1e400'],
       ['NaN', 'NaN'],
+      // Forms Number() reads as a number in range: a query number is decimal digits only.
+      ['in hexadecimal', '0x10'],
+      ['with an exponent', '1e1'],
+      ['with a leading space', '%205'],
+      ['with a trailing space', '5%20'],
+      ['with a plus sign', '%2B5'],
+      ['with a decimal point', '5.0'],
     ];
   }
   return [];
