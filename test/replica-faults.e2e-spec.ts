@@ -20,7 +20,8 @@ import { consumerIdle, openLink } from './support/notifications.js';
 const RPC_TIMEOUT_MS = 2000;
 /**
  * How long a request may take at most: the slowest route sends a few RPCs one after the other, and
- * only a create that times out in access waits twice (the bind, then undoing the create).
+ * only a create that times out waits twice (in identity: the add, then the same add again with its
+ * key; in access: the bind, then undoing the create).
  */
 const ANSWER_BOUND_MS = 3 * RPC_TIMEOUT_MS + 3000;
 /** Requests at once. */

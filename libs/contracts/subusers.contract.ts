@@ -139,12 +139,6 @@ export class ListSubusersRequest extends AccountRequest {
   @IsDefined()
   @Nested(() => PageQuery)
   query: PageQuery;
-
-  /** Only the subuser of this login (any case), if there is one: how the gateway finds a subuser whose creation went unanswered (no route's query). */
-  @IsOptional()
-  @IsString()
-  @Matches(SUBUSER_LOGIN_PATTERN, { message: 'login may hold only letters, digits, dots, dashes and underscores (1 to 64)' })
-  login?: string;
 }
 
 /** A request about one subuser of the account. */
@@ -158,6 +152,14 @@ export class CreateSubuserRequest extends AccountRequest {
   @IsDefined()
   @Nested(() => CreateSubuserBody)
   body: CreateSubuserBody;
+
+  /**
+   * The gateway's key for this create (NATS only, never from an HTTP body): the same create sent
+   * again with it, after an answer was lost, is done once and answers the same subuser.
+   */
+  @IsOptional()
+  @IsUUID()
+  requestKey?: string;
 }
 
 /** `identity.subusers.update`. */

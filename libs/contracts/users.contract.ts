@@ -128,6 +128,14 @@ export class CreateUserRequest extends AccountRequest {
   @IsDefined()
   @Nested(() => CreateUserBody)
   body: CreateUserBody;
+
+  /**
+   * The gateway's key for this create (NATS only, never from an HTTP body): the same create sent
+   * again with it, after an answer was lost, is done once and answers the same id.
+   */
+  @IsOptional()
+  @IsUUID()
+  requestKey?: string;
 }
 
 /** `identity.users.update`: `role`, when present, is carried for the audit trail only. */

@@ -22,3 +22,8 @@ export function clientIpOf(request: Request): string {
 
 /** Sends requests to the services on behalf of this HTTP request (its request id travels with each). */
 export const Rpc = createParamDecorator((_data: unknown, context: ExecutionContext): RpcSender => context.switchToHttp().getRequest<GatewayRequest>().rpc);
+
+/** This HTTP request's id (see requestIdMiddleware), for log lines about it. */
+export const RequestId = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string => context.switchToHttp().getRequest<GatewayRequest>().requestId,
+);

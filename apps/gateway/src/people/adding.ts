@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Actor, BindingInput, Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Bindings } from './bindings.js';
@@ -7,10 +8,8 @@ import type { Bindings } from './bindings.js';
 export interface Addition<T extends { id: string }> {
   /** The principal identity's id names. */
   principal(id: string): Principal;
-  /** Adds them. */
-  add(): Promise<T>;
-  /** The id of whom {@link add} would have added, found by what is unique in the account (e-mail, login); undefined if nobody. */
-  lookUp(): Promise<string | undefined>;
+  /** Adds them; identity does it once per `requestKey`, answering the same again. */
+  add(requestKey: string): Promise<T>;
   /** Takes them out again. */
   remove(id: string): Promise<unknown>;
 }
@@ -18,22 +17,20 @@ export interface Addition<T extends { id: string }> {
 /**
  * Adding someone is two writes: identity adds, then access binds. Checks the bindings may be given,
  * adds, binds (undoing the add if that fails). Either answer may be lost (a replica that died after
- * its commit): an add whose answer never came is completed, the one found holding nothing getting
- * the bindings (the answer stays 504, and a retry would get 409, the e-mail or login taken); a
- * binding whose answer never came is undone with the add, unbinding first.
+ * its commit, or is slow): an add whose answer never came is sent once more with the same key
+ * ({@link addOnce}), and if that one answers, they are bound as usual; a binding whose answer never
+ * came is undone with the add, unbinding first.
  */
 export async function addThenBind<T extends { id: string }>(
   bindings: Bindings,
+  logger: Pick<Logger, 'warn'>,
   actor: Actor,
   accountId: string,
   wanted: BindingInput[],
   addition: Addition<T>,
 ): Promise<T> {
   await bindings.check(actor, accountId, addition.principal(randomUUID()), wanted);
-  const added = await addition.add().catch(async (error: unknown) => {
-    if (isTimeout(error)) await bindIfAdded(bindings, actor, accountId, wanted, addition).catch(() => undefined);
-    throw error;
-  });
+  const added = await addOnce(logger, accountId, addition);
   try {
     await bindings.replace(actor, accountId, addition.principal(added.id), wanted);
   } catch (error) {
@@ -48,11 +45,29 @@ export function isTimeout(error: unknown): boolean {
   return error instanceof DomainError && error.code === ErrorCode.UpstreamTimeout;
 }
 
-/** Binds whom identity added though its answer was lost, if found holding nothing (else another request added them). */
-async function bindIfAdded<T extends { id: string }>(bindings: Bindings, actor: Actor, accountId: string, wanted: BindingInput[], addition: Addition<T>) {
-  const id = await addition.lookUp();
-  if (id === undefined || (await bindings.of(accountId, [addition.principal(id)]))[id]?.length) return;
-  await bindings.replace(actor, accountId, addition.principal(id), wanted);
+/**
+ * Adds under a key of its own; when the answer does not come in time, sends the same add with the
+ * same key once more. Identity claims the key in the add's transaction, so the second waits for the
+ * first's outcome: committed, it answers the same id; rolled back (a replica that died before its
+ * commit), it does the work. Should the second fail too, its error stands and nothing is bound.
+ */
+async function addOnce<T extends { id: string }>(logger: Pick<Logger, 'warn'>, accountId: string, addition: Addition<T>): Promise<T> {
+  const requestKey = randomUUID();
+  try {
+    return await addition.add(requestKey);
+  } catch (error) {
+    if (!isTimeout(error)) throw error;
+  }
+  const context = { accountId, requestKey };
+  logger.warn(context, 'An add was not answered in time: sending it again with the same key');
+  try {
+    const added = await addition.add(requestKey);
+    logger.warn({ ...context, id: added.id }, 'The add sent again was answered: binding as usual');
+    return added;
+  } catch (error) {
+    logger.warn({ ...context, err: error }, 'The add sent again failed too: nothing is bound');
+    throw error;
+  }
 }
 
 /**

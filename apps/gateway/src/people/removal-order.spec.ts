@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
 import { SubusersComposer } from '../subusers/subusers.composer.js';
@@ -7,6 +8,8 @@ const ACCOUNT = '00000000-0000-4000-8000-00000000000a';
 const TARGET = '00000000-0000-4000-8000-00000000000b';
 const actor = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000001', sessionId: '00000000-0000-4000-8000-000000000002' };
 const client = { ip: '10.0.0.1' };
+/** A logger that drops everything. */
+const quiet: Pick<Logger, 'warn'> = { warn: () => undefined };
 
 const DEVELOPER = { roleId: 'builtin:Developer', role: 'Developer', applicationIds: null };
 
@@ -35,9 +38,9 @@ function recordingSender(failing?: string, status = 'pending', code = ErrorCode.
 
 describe('removing someone from an account', () => {
   it.each([
-    ['a user', (rpc: RpcSender) => new UsersComposer(rpc).remove(actor, ACCOUNT, client, TARGET), 'identity.users.remove'],
-    ['an invitation', (rpc: RpcSender) => new UsersComposer(rpc).revokeInvitation(actor, ACCOUNT, client, TARGET), 'identity.users.invitation.revoke'],
-    ['a subuser', (rpc: RpcSender) => new SubusersComposer(rpc).remove(actor, ACCOUNT, client, TARGET), 'identity.subusers.remove'],
+    ['a user', (rpc: RpcSender) => new UsersComposer(rpc, quiet).remove(actor, ACCOUNT, client, TARGET), 'identity.users.remove'],
+    ['an invitation', (rpc: RpcSender) => new UsersComposer(rpc, quiet).revokeInvitation(actor, ACCOUNT, client, TARGET), 'identity.users.invitation.revoke'],
+    ['a subuser', (rpc: RpcSender) => new SubusersComposer(rpc, quiet).remove(actor, ACCOUNT, client, TARGET), 'identity.subusers.remove'],
   ])('(%s) unbinds first: when unbinding fails, identity is not asked to remove (no non-member left holding roles)', async (_label, remove, removal) => {
     const fine = recordingSender();
     await remove(fine.rpc);
@@ -51,7 +54,7 @@ describe('removing someone from an account', () => {
 });
 
 describe('revoking an invitation', () => {
-  const revoke = (rpc: RpcSender) => new UsersComposer(rpc).revokeInvitation(actor, ACCOUNT, client, TARGET);
+  const revoke = (rpc: RpcSender) => new UsersComposer(rpc, quiet).revokeInvitation(actor, ACCOUNT, client, TARGET);
 
   it('of someone who already activated is refused (409) before anything is unbound', async () => {
     const active = recordingSender(undefined, 'active');
@@ -75,12 +78,12 @@ describe('revoking an invitation', () => {
 
 const APP = '00000000-0000-4000-8000-0000000000ab';
 
-/** Adding someone, as a person or as a subuser: the subjects of identity's side, whom its list finds (or not) and what access is to bind. */
+/** Adding someone, as a person or as a subuser: the subjects of identity's side, and what access is to bind. */
 const ADDITIONS = [
   {
     label: 'a person',
-    add: (rpc: RpcSender) =>
-      new UsersComposer(rpc).create(actor, ACCOUNT, client, {
+    add: (rpc: RpcSender, logger = quiet) =>
+      new UsersComposer(rpc, logger).create(actor, ACCOUNT, client, {
         firstName: 'Ada',
         lastName: 'L',
         email: 'Ada@Engines.test',
@@ -88,55 +91,83 @@ const ADDITIONS = [
         role: 'Developer',
       }),
     subjects: { create: 'identity.users.create', list: 'identity.users.list', remove: 'identity.users.remove' },
-    found: { id: TARGET, email: 'ada@engines.test' },
-    other: { id: 'someone-else', email: 'ada@engines.test.example' },
     bound: [{ role: 'Developer' }],
   },
   {
     label: 'a subuser',
-    add: (rpc: RpcSender) =>
-      new SubusersComposer(rpc).create(actor, ACCOUNT, client, { login: 'Desk-1', password: 'x', roles: ['Developer'], applicationIds: [APP] }),
+    add: (rpc: RpcSender, logger = quiet) =>
+      new SubusersComposer(rpc, logger).create(actor, ACCOUNT, client, { login: 'Desk-1', password: 'x', roles: ['Developer'], applicationIds: [APP] }),
     subjects: { create: 'identity.subusers.create', list: 'identity.subusers.list', remove: 'identity.subusers.remove' },
-    found: { id: TARGET, login: 'desk-1' },
-    other: { id: 'someone-else', login: 'desk-10' },
     bound: [{ role: 'Developer', applicationIds: [APP] }],
   },
 ];
 
-describe.each(ADDITIONS)('adding $label when an answer is lost (a replica died after its commit)', ({ add, subjects, found, other, bound }) => {
+describe.each(ADDITIONS)('adding $label when an answer is lost (a replica died, or is slow)', ({ add, subjects, bound }) => {
   const lost = () => Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'no answer in time'));
 
-  /** A sender where `timingOut` never answers in time and identity's list holds `listed` (with `holding` bound to Developer). */
-  function sender(timingOut: string, listed: object[] = [], holding: string[] = []) {
+  /**
+   * A sender where the first `times` sends of `failing` (dry runs aside) fail with `code` (no answer
+   * in time by default); it records every subject, the request keys of identity's adds, and the bindings made.
+   */
+  function sender(failing: string, times = Infinity, code = ErrorCode.UpstreamTimeout) {
     const sent: string[] = [];
+    const keys: unknown[] = [];
     const replaced: Array<{ id: string; bindings: unknown }> = [];
+    let failures = 0;
     const rpc = {
-      send: (subject: string, payload: { dryRun?: boolean; principal?: { id: string }; bindings?: unknown }) => {
+      send: (subject: string, payload: { dryRun?: boolean; principal?: { id: string }; bindings?: unknown; requestKey?: unknown }) => {
         sent.push(subject);
-        if (subject === timingOut && !payload.dryRun) return lost();
+        if (subject === subjects.create) keys.push(payload.requestKey);
+        if (subject === failing && !payload.dryRun && failures < times) {
+          failures += 1;
+          return code === ErrorCode.UpstreamTimeout ? lost() : Promise.reject(new DomainError(code, 'refused'));
+        }
         if (subject === 'access.bindings.replace' && !payload.dryRun) replaced.push({ id: payload.principal!.id, bindings: payload.bindings });
         if (subject === subjects.create) return Promise.resolve({ id: TARGET });
-        if (subject === subjects.list) return Promise.resolve({ items: listed, nextCursor: null });
-        if (subject === 'access.bindings.of-principals') return Promise.resolve(Object.fromEntries(holding.map((id) => [id, [DEVELOPER]])));
         return Promise.resolve({});
       },
     } as unknown as RpcSender;
-    return { rpc, sent, replaced };
+    return { rpc, sent, keys, replaced };
   }
 
-  it('gives the roles to whom identity added though its answer never came, and still answers 504', async () => {
-    const added = sender(subjects.create, [found]);
-    await expect(add(added.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
-    expect(added.replaced).toEqual([{ id: TARGET, bindings: [expect.objectContaining(bound[0])] }]);
+  it('sends the add with a key of its own, and a lost add once more with the same key', async () => {
+    const first = sender(subjects.create, 1);
+    await add(first.rpc);
+    const second = sender(subjects.create, 1);
+    await add(second.rpc);
+    expect(first.keys).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), first.keys[0]]);
+    expect(second.keys[0]).not.toEqual(first.keys[0]);
   });
 
-  it('binds nobody when nobody was added, or the one found already holds a role (another request added them)', async () => {
-    const notAdded = sender(subjects.create, [other]);
-    await expect(add(notAdded.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
-    expect(notAdded.replaced).toEqual([]);
-    const holding = sender(subjects.create, [found], [TARGET]);
-    await expect(add(holding.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
-    expect(holding.replaced).toEqual([]);
+  it('binds whom the add sent again answers, and answers success (not 504), warning of the retry and its outcome', async () => {
+    const retried = sender(subjects.create, 1);
+    const warnings: string[] = [];
+    const logger = { warn: (_fields: object, message: string) => void warnings.push(message) } as Pick<Logger, 'warn'>;
+    await expect(add(retried.rpc, logger)).resolves.toMatchObject({ id: TARGET });
+    expect(retried.replaced).toEqual([{ id: TARGET, bindings: [expect.objectContaining(bound[0])] }]);
+    expect(warnings).toEqual([expect.stringContaining('sending it again with the same key'), expect.stringContaining('binding as usual')]);
+  });
+
+  it('binds nothing when the add sent again fails too, and answers its error', async () => {
+    const lostTwice = sender(subjects.create, 2);
+    await expect(add(lostTwice.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(lostTwice.keys).toHaveLength(2);
+    expect(lostTwice.replaced).toEqual([]);
+    expect(lostTwice.sent).not.toContain(subjects.remove);
+  });
+
+  it('sends a refused add (an answer, not a lost one) only once', async () => {
+    const refused = sender(subjects.create, 1, ErrorCode.Conflict);
+    await expect(add(refused.rpc)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(refused.keys).toHaveLength(1);
+    expect(refused.replaced).toEqual([]);
+  });
+
+  it('never searches identity for whom it may have added (by e-mail or login): the key alone tells', async () => {
+    const lostTwice = sender(subjects.create, 2);
+    await expect(add(lostTwice.rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(lostTwice.sent).not.toContain(subjects.list);
+    expect(lostTwice.sent).not.toContain('access.bindings.of-principals');
   });
 
   it('undoes the add when the binding is not answered: unbinds first (it may have been made), then removes', async () => {
@@ -157,20 +188,5 @@ describe.each(ADDITIONS)('adding $label when an answer is lost (a replica died a
     await expect(add(failing)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     expect(sent).toContain('access.bindings.remove-principal');
     expect(sent).not.toContain(subjects.remove);
-  });
-});
-
-describe('finding a subuser whose creation went unanswered', () => {
-  it('asks identity for its login only (unique in the account), not a page of every subuser', async () => {
-    const lists: unknown[] = [];
-    const rpc = {
-      send: (subject: string, payload: { dryRun?: boolean }) => {
-        if (subject === 'identity.subusers.list') lists.push(payload);
-        if (subject === 'identity.subusers.create') return Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'no answer in time'));
-        return Promise.resolve(subject === 'identity.subusers.list' ? { items: [], nextCursor: null } : {});
-      },
-    } as unknown as RpcSender;
-    await expect(ADDITIONS[1].add(rpc)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
-    expect(lists).toEqual([expect.objectContaining({ login: 'Desk-1' })]);
   });
 });

@@ -14,6 +14,7 @@ import {
   type SubuserView,
   type UpdateSubuserBody,
 } from '#libs/contracts/index.js';
+import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind } from '../people/adding.js';
 import { applicationsOf, Bindings, roleNames } from '../people/bindings.js';
@@ -23,7 +24,10 @@ export class SubusersComposer {
   private readonly bindings: Bindings;
 
   /** A composer for one request: its calls carry that request's id. */
-  constructor(private readonly rpc: RpcSender) {
+  constructor(
+    private readonly rpc: RpcSender,
+    private readonly logger: Pick<Logger, 'warn'>,
+  ) {
     // A subuser's bindings are `roles[i]`, all limited to the same `applicationIds`.
     this.bindings = new Bindings(rpc, { role: (index) => `roles.${index}`, applicationIds: () => 'applicationIds' });
   }
@@ -44,14 +48,13 @@ export class SubusersComposer {
 
   /**
    * Creates the subuser, then binds its roles ({@link addThenBind}: a create whose answer was lost
-   * is completed, the subuser of that login found holding nothing getting them; a binding whose
-   * answer was lost is undone with the subuser, unbinding first).
+   * is sent again with the same key; a binding whose answer was lost is undone with the subuser,
+   * unbinding first).
    */
   async create(actor: Actor, accountId: string, client: ClientContext, body: CreateSubuserBody): Promise<CreatedSubuserView> {
-    const created = await addThenBind(this.bindings, actor, accountId, toBindings(body.roles, body.applicationIds ?? null), {
+    const created = await addThenBind(this.bindings, this.logger, actor, accountId, toBindings(body.roles, body.applicationIds ?? null), {
       principal: subuser,
-      add: () => this.rpc.send(Subjects.SubusersCreate, { actor, accountId, client, body }),
-      lookUp: () => this.findByLogin(actor, accountId, client, body.login),
+      add: (requestKey) => this.rpc.send(Subjects.SubusersCreate, { actor, accountId, client, body, requestKey }),
       remove: (subuserId) => this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId }),
     });
     return { id: created.id, subuserLoginUrl: created.subuserLoginUrl };
@@ -105,12 +108,6 @@ export class SubusersComposer {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     return this.rpc.send(Subjects.SubusersSessionsEnd, { actor, accountId, client, subuserId });
-  }
-
-  /** The subuser of this login (unique in the account, stored lower-cased), if there is one. */
-  private async findByLogin(actor: Actor, accountId: string, client: ClientContext, login: string): Promise<string | undefined> {
-    const found = await this.rpc.send(Subjects.SubusersList, { actor, accountId, client, query: { limit: 1 }, login });
-    return found.items.find((item) => item.login === login.toLowerCase())?.id;
   }
 }
 

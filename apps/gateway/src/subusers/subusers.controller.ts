@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AcceptedView,
@@ -10,8 +10,9 @@ import {
   UpdateSubuserBody,
   type Actor,
 } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
-import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
+import type { Logger } from 'pino';
+import { LOGGER, type RpcSender } from '#libs/platform/index.js';
+import { ClientIp, CurrentActor, RequestId, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
 import { SubusersComposer } from './subusers.composer.js';
@@ -21,6 +22,8 @@ import { SubusersComposer } from './subusers.composer.js';
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/subusers')
 export class SubusersController {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
   @Get()
   @RequirePermission('subusers', 'read')
   @ApiOperation({ summary: 'The subusers, by login' })
@@ -32,7 +35,7 @@ export class SubusersController {
     @ClientIp() ip: string,
     @Query() query: PageQuery,
   ): Promise<SubuserPageView> {
-    return new SubusersComposer(rpc).list(actor, accountId, { ip }, query);
+    return new SubusersComposer(rpc, this.logger).list(actor, accountId, { ip }, query);
   }
 
   @Post()
@@ -42,12 +45,13 @@ export class SubusersController {
   @ApiCreatedResponse({ type: CreatedSubuserView })
   create(
     @Rpc() rpc: RpcSender,
+    @RequestId() requestId: string,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Body() body: CreateSubuserBody,
   ): Promise<CreatedSubuserView> {
-    return new SubusersComposer(rpc).create(actor, accountId, { ip }, body);
+    return new SubusersComposer(rpc, this.logger.child({ requestId })).create(actor, accountId, { ip }, body);
   }
 
   @Get(':subuserId')
@@ -61,7 +65,7 @@ export class SubusersController {
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<SubuserView> {
-    return new SubusersComposer(rpc).get(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc, this.logger).get(actor, accountId, { ip }, subuserId);
   }
 
   @Patch(':subuserId')
@@ -76,7 +80,7 @@ export class SubusersController {
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
     @Body() body: UpdateSubuserBody,
   ): Promise<SubuserView> {
-    return new SubusersComposer(rpc).update(actor, accountId, { ip }, subuserId, body);
+    return new SubusersComposer(rpc, this.logger).update(actor, accountId, { ip }, subuserId, body);
   }
 
   @Delete(':subuserId')
@@ -91,7 +95,7 @@ export class SubusersController {
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<void> {
-    return new SubusersComposer(rpc).remove(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc, this.logger).remove(actor, accountId, { ip }, subuserId);
   }
 
   @Post(':subuserId/invitation')
@@ -106,7 +110,7 @@ export class SubusersController {
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<AcceptedView> {
-    return new SubusersComposer(rpc).resendInvitation(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc, this.logger).resendInvitation(actor, accountId, { ip }, subuserId);
   }
 
   @Post(':subuserId/password-reset')
@@ -121,7 +125,7 @@ export class SubusersController {
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<AcceptedView> {
-    return new SubusersComposer(rpc).sendPasswordReset(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc, this.logger).sendPasswordReset(actor, accountId, { ip }, subuserId);
   }
 
   @Delete(':subuserId/sessions')
@@ -135,6 +139,6 @@ export class SubusersController {
     @ClientIp() ip: string,
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<{ ended: number }> {
-    return new SubusersComposer(rpc).endSessions(actor, accountId, { ip }, subuserId);
+    return new SubusersComposer(rpc, this.logger).endSessions(actor, accountId, { ip }, subuserId);
   }
 }

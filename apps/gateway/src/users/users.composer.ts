@@ -1,5 +1,4 @@
 import {
-  MAX_PAGE_SIZE,
   Subjects,
   type AcceptedView,
   type Actor,
@@ -14,6 +13,7 @@ import {
   type UserView,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind, isTimeout } from '../people/adding.js';
 import { asInput, Bindings, roleNames } from '../people/bindings.js';
@@ -27,7 +27,10 @@ export class UsersComposer {
   private readonly bindings: Bindings;
 
   /** A composer for one request: its calls carry that request's id. */
-  constructor(private readonly rpc: RpcSender) {
+  constructor(
+    private readonly rpc: RpcSender,
+    private readonly logger: Pick<Logger, 'warn'>,
+  ) {
     // A user's one role is `role` in the bodies.
     this.bindings = new Bindings(rpc, { role: () => 'role', applicationIds: () => 'applicationIds' });
   }
@@ -48,13 +51,12 @@ export class UsersComposer {
 
   /**
    * Creates or adds the person, then binds the role ({@link addThenBind}: an add whose answer was
-   * lost is completed, a binding whose answer was lost undone, unbinding first).
+   * lost is sent again with the same key, a binding whose answer was lost undone, unbinding first).
    */
   async create(actor: Actor, accountId: string, client: ClientContext, body: CreateUserBody): Promise<CreatedView> {
-    const created = await addThenBind(this.bindings, actor, accountId, [{ role: body.role }], {
+    const created = await addThenBind(this.bindings, this.logger, actor, accountId, [{ role: body.role }], {
       principal: person,
-      add: () => this.rpc.send(Subjects.UsersCreate, { actor, accountId, client, body }),
-      lookUp: () => this.findByEmail(actor, accountId, client, body.email),
+      add: (requestKey) => this.rpc.send(Subjects.UsersCreate, { actor, accountId, client, body, requestKey }),
       remove: (userId) => this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId }),
     });
     return { id: created.id };
@@ -128,21 +130,11 @@ export class UsersComposer {
     return this.rpc.send(Subjects.UsersSessionsEnd, { actor, accountId, client, userId });
   }
 
-  /** The member of this e-mail (unique in the account, any case), if there is one. */
-  private async findByEmail(actor: Actor, accountId: string, client: ClientContext, email: string): Promise<string | undefined> {
-    if (email.length > MAX_SEARCH_LENGTH) return undefined;
-    const found = await this.rpc.send(Subjects.UsersList, { actor, accountId, client, query: { search: email, limit: MAX_PAGE_SIZE } });
-    return found.items.find((item) => item.email.toLowerCase() === email.toLowerCase())?.id;
-  }
-
   private async withRoles(accountId: string, record: UserRecord): Promise<UserView> {
     const bindings = await this.bindings.of(accountId, [person(record.id)]);
     return { ...record, roles: roleNames(bindings[record.id]) };
   }
 }
-
-/** The longest search the user table takes. */
-const MAX_SEARCH_LENGTH = 100;
 
 function person(id: string): Principal {
   return { type: 'user', id };

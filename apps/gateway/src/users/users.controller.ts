@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AcceptedView, CreatedView, CreateUserBody, ListUsersQuery, UpdateUserBody, UserPageView, UserView, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
-import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
+import type { Logger } from 'pino';
+import { LOGGER, type RpcSender } from '#libs/platform/index.js';
+import { ClientIp, CurrentActor, RequestId, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
 import { UsersComposer } from './users.composer.js';
@@ -12,6 +13,8 @@ import { UsersComposer } from './users.composer.js';
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/users')
 export class UsersController {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
   @Get()
   @RequirePermission('members', 'read')
   @ApiOperation({ summary: 'The user table: search (>= 3 characters: name, e-mail, phone), sort, cursor pages' })
@@ -23,7 +26,7 @@ export class UsersController {
     @ClientIp() ip: string,
     @Query() query: ListUsersQuery,
   ): Promise<UserPageView> {
-    return new UsersComposer(rpc).list(actor, accountId, { ip }, query);
+    return new UsersComposer(rpc, this.logger).list(actor, accountId, { ip }, query);
   }
 
   @Post()
@@ -33,12 +36,13 @@ export class UsersController {
   @ApiCreatedResponse({ type: CreatedView })
   create(
     @Rpc() rpc: RpcSender,
+    @RequestId() requestId: string,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
     @Body() body: CreateUserBody,
   ): Promise<CreatedView> {
-    return new UsersComposer(rpc).create(actor, accountId, { ip }, body);
+    return new UsersComposer(rpc, this.logger.child({ requestId })).create(actor, accountId, { ip }, body);
   }
 
   @Get(':userId')
@@ -52,7 +56,7 @@ export class UsersController {
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<UserView> {
-    return new UsersComposer(rpc).get(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc, this.logger).get(actor, accountId, { ip }, userId);
   }
 
   @Patch(':userId')
@@ -67,7 +71,7 @@ export class UsersController {
     @Param('userId', new IdParam('User')) userId: string,
     @Body() body: UpdateUserBody,
   ): Promise<UserView> {
-    return new UsersComposer(rpc).update(actor, accountId, { ip }, userId, body);
+    return new UsersComposer(rpc, this.logger).update(actor, accountId, { ip }, userId, body);
   }
 
   @Delete(':userId')
@@ -82,7 +86,7 @@ export class UsersController {
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<void> {
-    return new UsersComposer(rpc).remove(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc, this.logger).remove(actor, accountId, { ip }, userId);
   }
 
   @Post(':userId/invitation')
@@ -97,7 +101,7 @@ export class UsersController {
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<AcceptedView> {
-    return new UsersComposer(rpc).resendInvitation(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc, this.logger).resendInvitation(actor, accountId, { ip }, userId);
   }
 
   @Delete(':userId/invitation')
@@ -112,7 +116,7 @@ export class UsersController {
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<void> {
-    return new UsersComposer(rpc).revokeInvitation(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc, this.logger).revokeInvitation(actor, accountId, { ip }, userId);
   }
 
   @Post(':userId/password-reset')
@@ -127,7 +131,7 @@ export class UsersController {
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<AcceptedView> {
-    return new UsersComposer(rpc).sendPasswordReset(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc, this.logger).sendPasswordReset(actor, accountId, { ip }, userId);
   }
 
   @Delete(':userId/sessions')
@@ -141,6 +145,6 @@ export class UsersController {
     @ClientIp() ip: string,
     @Param('userId', new IdParam('User')) userId: string,
   ): Promise<{ ended: number }> {
-    return new UsersComposer(rpc).endSessions(actor, accountId, { ip }, userId);
+    return new UsersComposer(rpc, this.logger).endSessions(actor, accountId, { ip }, userId);
   }
 }

@@ -10,8 +10,9 @@ const BATCH = 5000;
 
 /**
  * Hourly, on any replica (every step is idempotent): forgets throttling counters idle for a day,
- * sessions over for a day (their retired refresh tokens go with them), and link tokens a month
- * old. Sessions and tokens go in batches so that no lock is held long; throttling counters in one
+ * sessions over for a day (their retired refresh tokens go with them), link tokens a month old,
+ * and request keys a day old (a create is sent again within seconds: request-keys.ts). Sessions,
+ * tokens and keys go in batches so that no lock is held long; throttling counters in one
  * statement that skips any counter a sign-in holds (ThrottleService.prune).
  */
 @Injectable()
@@ -35,7 +36,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One pass; returns what it removed. */
-  async sweep(): Promise<{ counters: number; sessions: number; tokens: number }> {
+  async sweep(): Promise<{ counters: number; sessions: number; tokens: number; requestKeys: number }> {
     try {
       const now = this.clock.now().getTime();
       const counters = await this.throttle.prune();
@@ -45,11 +46,15 @@ export class Housekeeping implements OnApplicationBootstrap, OnModuleDestroy {
       const tokens = await this.inBatches(`DELETE FROM action_tokens WHERE id IN (SELECT id FROM action_tokens WHERE created_at < $1 LIMIT ${BATCH})`, [
         new Date(now - 30 * DAY_MS),
       ]);
-      if (counters + sessions + tokens > 0) this.logger.info({ counters, sessions, tokens }, 'Housekeeping removed what is no longer needed');
-      return { counters, sessions, tokens };
+      const requestKeys = await this.inBatches(`DELETE FROM request_keys WHERE key IN (SELECT key FROM request_keys WHERE created_at < $1 LIMIT ${BATCH})`, [
+        new Date(now - DAY_MS),
+      ]);
+      if (counters + sessions + tokens + requestKeys > 0)
+        this.logger.info({ counters, sessions, tokens, requestKeys }, 'Housekeeping removed what is no longer needed');
+      return { counters, sessions, tokens, requestKeys };
     } catch (error) {
       this.logger.warn({ err: error }, 'Housekeeping failed; it will run again');
-      return { counters: 0, sessions: 0, tokens: 0 };
+      return { counters: 0, sessions: 0, tokens: 0, requestKeys: 0 };
     }
   }
 

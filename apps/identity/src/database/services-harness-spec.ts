@@ -200,6 +200,17 @@ export class SideConnection {
     await this.client.query('ROLLBACK');
   }
 
+  /** Ends the session that waits for a lock in a statement containing `text` (its transaction rolls back), as a replica that died. */
+  async terminateWaiting(text: string): Promise<void> {
+    await this.client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await this.client.query<{ ended: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND strpos(query, $1) > 0`,
+      [text],
+    );
+    if (rows.length !== 1 || !rows[0].ended) throw new Error(`Not one session waiting in a statement with ${text}: ${rows.length}`);
+  }
+
   /** Waits until exactly `count` other sessions of the database wait for a lock. */
   async untilWaiting(count: number): Promise<void> {
     await eventually(`${count} sessions waiting for a lock`, async () => (await this.waitingOnLocks()) === count, 5000, 10);

@@ -7,6 +7,7 @@ import { ThrottleSucceededInKeyOrder1732800000000 } from './1732800000000-thrott
 import { OwnerVersion1733100000000 } from './1733100000000-owner-version.js';
 import { AnnounceInactivePrincipals1733200000000 } from './1733200000000-announce-inactive-principals.js';
 import { AuditAccessTargets1733400000000 } from './1733400000000-audit-access-targets.js';
+import { RequestKeys1733500000000 } from './1733500000000-request-keys.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -19,4 +20,5 @@ export const identityMigrations = [
   OwnerVersion1733100000000,
   AnnounceInactivePrincipals1733200000000,
   AuditAccessTargets1733400000000,
+  RequestKeys1733500000000,
 ];

@@ -24,6 +24,7 @@ import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
+import { oncePerKey } from '../database/request-keys.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { decodeCursor, encodeCursor } from '../paging/cursor.js';
@@ -50,8 +51,8 @@ export class SubusersService {
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'PUBLIC_WEB_URL'>,
   ) {}
 
-  /** A page of the account's subusers, by login; with `login`, only the subuser of that login. */
-  async list({ actor, accountId, query, login }: ListSubusersRequest): Promise<Page<SubuserRecord>> {
+  /** A page of the account's subusers, by login. */
+  async list({ actor, accountId, query }: ListSubusersRequest): Promise<Page<SubuserRecord>> {
     await accountOfActor(this.dataSource.manager, actor, accountId);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, ['login'], ['text']);
@@ -62,7 +63,6 @@ export class SubusersService {
       .orderBy('s.login', 'ASC')
       .limit(limit + 1);
     if (after) builder.andWhere('s.login > :after', { after: after[0] });
-    if (login !== undefined) builder.andWhere('s.login = :login', { login: login.toLowerCase() });
     const rows = await builder.getMany();
     const page = rows.slice(0, limit);
     return { items: page.map(toRecord), nextCursor: rows.length > limit ? encodeCursor(['login', page[page.length - 1].login]) : null };
@@ -77,8 +77,10 @@ export class SubusersService {
   /**
    * Creates a subuser: with a password (the policy applies) it can sign in at once; otherwise its
    * e-mail gets an activation link. Answers with the account's subuser login page, where it signs in.
+   * Sent again with the same `requestKey` (the gateway, after a lost answer), it is done once and
+   * answers the same subuser ({@link oncePerKey}).
    */
-  async create({ actor, accountId, client, body }: CreateSubuserRequest): Promise<CreatedSubuserView> {
+  async create({ actor, accountId, client, body, requestKey }: CreateSubuserRequest): Promise<CreatedSubuserView> {
     const login = body.login.toLowerCase();
     const email = body.email ?? null;
     if (body.password === undefined && email === null) {
@@ -91,30 +93,32 @@ export class SubusersService {
       passwordHash = await this.hasher.hash(body.password);
     }
     return this.transactions
-      .run(async (unit) => {
-        const subuser = await unit.manager.save(SubuserEntity, {
-          id: randomUUID(),
-          accountId,
-          login,
-          email,
-          description: body.description ?? '',
-          passwordHash,
-          status: passwordHash ? 'active' : 'pending',
-          active: true,
-          locale: account.locale,
-          lastLoginAt: null,
-        });
-        if (!passwordHash) await this.invite(unit, account, subuser);
-        await this.audit.record(unit.manager, {
-          accountIds: [accountId],
-          action: 'subuser.created',
-          actor: principalOf(actor),
-          target: { type: 'subuser', id: subuser.id },
-          ip: client.ip,
-          details: { login, roles: body.roles, ...(body.applicationIds ? { applicationIds: body.applicationIds } : {}) },
-        });
-        return { id: subuser.id, subuserLoginUrl: subuserLoginUrl(this.config.PUBLIC_WEB_URL, account.slug) };
-      })
+      .run((unit) =>
+        oncePerKey(unit.manager, requestKey, accountId, async () => {
+          const subuser = await unit.manager.save(SubuserEntity, {
+            id: randomUUID(),
+            accountId,
+            login,
+            email,
+            description: body.description ?? '',
+            passwordHash,
+            status: passwordHash ? 'active' : 'pending',
+            active: true,
+            locale: account.locale,
+            lastLoginAt: null,
+          });
+          if (!passwordHash) await this.invite(unit, account, subuser);
+          await this.audit.record(unit.manager, {
+            accountIds: [accountId],
+            action: 'subuser.created',
+            actor: principalOf(actor),
+            target: { type: 'subuser', id: subuser.id },
+            ip: client.ip,
+            details: { login, roles: body.roles, ...(body.applicationIds ? { applicationIds: body.applicationIds } : {}) },
+          });
+          return { id: subuser.id, subuserLoginUrl: subuserLoginUrl(this.config.PUBLIC_WEB_URL, account.slug) };
+        }),
+      )
       .catch(loginTaken);
   }
 

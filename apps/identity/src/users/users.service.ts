@@ -20,6 +20,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
+import { oncePerKey } from '../database/request-keys.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
@@ -92,35 +93,39 @@ export class UsersService {
 
   /**
    * Invites a new person (activation mail) or adds a person who already has a login (an "added
-   * to account" mail; their password stays theirs). Answers only the id either way (B2).
+   * to account" mail; their password stays theirs). Answers only the id either way (B2). Sent
+   * again with the same `requestKey` (the gateway, after a lost answer), it is done once and
+   * answers the same id ({@link oncePerKey}).
    */
-  async create({ actor, accountId, client, body }: CreateUserRequest): Promise<CreatedView> {
+  async create({ actor, accountId, client, body, requestKey }: CreateUserRequest): Promise<CreatedView> {
     return this.transactions
-      .run(async (unit) => {
-        const account = await accountOfActor(unit.manager, actor, accountId);
-        const { email, firstName, lastName, phone } = body;
-        const { user, addedNow } = await findOrAddPerson(unit.manager, { email, firstName, lastName, phone, locale: account.locale }, true);
-        if (await unit.manager.existsBy(MembershipEntity, { accountId, userId: user.id })) {
-          throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
-        }
-        await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
-        // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
-        // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
-        if (!addedNow) await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: user.id }, true);
-        if (user.status === 'active') await this.tellAdded(unit, account, user);
-        else await this.invite(unit, account, user);
-        this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
-        await reassertSuspensions(unit, this.broadcaster, user.id);
-        await this.audit.record(unit.manager, {
-          accountIds: [accountId],
-          action: user.status === 'active' ? 'user.added' : 'user.invited',
-          actor: principalOf(actor),
-          target: { type: 'user', id: user.id },
-          ip: client.ip,
-          details: { role: body.role },
-        });
-        return { id: user.id };
-      })
+      .run((unit) =>
+        oncePerKey(unit.manager, requestKey, accountId, async () => {
+          const account = await accountOfActor(unit.manager, actor, accountId);
+          const { email, firstName, lastName, phone } = body;
+          const { user, addedNow } = await findOrAddPerson(unit.manager, { email, firstName, lastName, phone, locale: account.locale }, true);
+          if (await unit.manager.existsBy(MembershipEntity, { accountId, userId: user.id })) {
+            throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
+          }
+          await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
+          // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
+          // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
+          if (!addedNow) await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: user.id }, true);
+          if (user.status === 'active') await this.tellAdded(unit, account, user);
+          else await this.invite(unit, account, user);
+          this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
+          await reassertSuspensions(unit, this.broadcaster, user.id);
+          await this.audit.record(unit.manager, {
+            accountIds: [accountId],
+            action: user.status === 'active' ? 'user.added' : 'user.invited',
+            actor: principalOf(actor),
+            target: { type: 'user', id: user.id },
+            ip: client.ip,
+            details: { role: body.role },
+          });
+          return { id: user.id };
+        }),
+      )
       .catch(alreadyMember);
   }
 
