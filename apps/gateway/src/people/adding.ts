@@ -46,7 +46,15 @@ export function isTimeout(error: unknown): boolean {
 }
 
 /**
- * Adds under a key of its own; when the answer does not come in time, sends the same add with the
+ * Whether a write may have been done though it failed: no answer in time, or a 503 (the service
+ * may have lost its database in the middle of the commit). An add is sent again under the same key.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  return isTimeout(error) || (error instanceof DomainError && error.code === ErrorCode.ServiceUnavailable);
+}
+
+/**
+ * Adds under a key of its own; when the answer does not come in time (or is a 503), sends the same add with the
  * same key once more. Identity claims the key in the add's transaction, so the second waits for the
  * first's outcome: committed, it answers the same id; rolled back (a replica that died before its
  * commit), it does the work. Should the second fail too, its error stands and nothing is bound.
@@ -56,10 +64,10 @@ async function addOnce<T extends { id: string }>(logger: Pick<Logger, 'warn'>, a
   try {
     return await addition.add(requestKey);
   } catch (error) {
-    if (!isTimeout(error)) throw error;
+    if (!outcomeUnknown(error)) throw error;
   }
   const context = { accountId, requestKey };
-  logger.warn(context, 'An add was not answered in time: sending it again with the same key');
+  logger.warn(context, 'An add was not answered, or not surely: sending it again with the same key');
   try {
     const added = await addition.add(requestKey);
     logger.warn({ ...context, id: added.id }, 'The add sent again was answered: binding as usual');

@@ -15,7 +15,7 @@ import {
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
-import { addThenBind, isTimeout } from '../people/adding.js';
+import { addThenBind, outcomeUnknown } from '../people/adding.js';
 import { asInput, Bindings, roleNames } from '../people/bindings.js';
 
 /**
@@ -108,7 +108,7 @@ export class UsersComposer {
     try {
       await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
     } catch (error) {
-      if (!isTimeout(error)) await this.bindings.replace(actor, accountId, person(userId), current.map(asInput)).catch(() => undefined);
+      if (!outcomeUnknown(error)) await this.bindings.replace(actor, accountId, person(userId), current.map(asInput)).catch(() => undefined);
       throw error;
     }
   }
