@@ -52,12 +52,14 @@ describe('isDatabaseUnreachable', () => {
     ['a server shutting down (57P01), wrapped by TypeORM', failed('57P01')],
     ['a server starting up (57P03)', withCode('57P03')],
     ['a connection exception (class 08)', failed('08006')],
+    ['too many connections (53300)', failed('53300')],
   ])('is true of %s', (_label, error) => {
     expect(isDatabaseUnreachable(error)).toBe(true);
   });
 
   it.each([
     ['a unique violation', failed('23505')],
+    ['a protocol violation (08P01: a bug, such as a wrong number of parameters)', failed('08P01')],
     ['a statement timeout (57014: the database answered)', failed('57014')],
     ['a plain error', new Error('undefined is not a function')],
     ['a domain error', new DomainError(ErrorCode.NotFound, 'gone')],

@@ -26,8 +26,10 @@ export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
  * TypeORM options for a service: its own schema, its own migrations table, never `synchronize`.
  * A statement may run 30 s (`statementTimeoutMs`), and a transaction may wait
  * {@link IDLE_IN_TRANSACTION_TIMEOUT_MS} between two statements, unless it is a migration's (0:
- * no limits, see {@link migrate}). TCP keepalive on every connection: a pooled connection to a
- * server that went away is found dead instead of hanging the next query.
+ * no limits, see {@link migrate}). TCP keepalive on every connection, its first probe after 10 s
+ * idle (the probes' interval and count are the OS's: about 11 minutes on Linux): an idle pooled
+ * connection to a server that went away is found dead rather than failing the next query late. A
+ * query already waiting on a dead server is not shortened by it.
  */
 export function dataSourceOptions(database: ServiceDatabase, statementTimeoutMs = 30_000): DataSourceOptions {
   return {
@@ -95,8 +97,12 @@ export function conflictOnDuplicate(message: string, field: string, constraint?:
 
 /** Socket errors of a connection to PostgreSQL that could not be made or was lost. */
 const UNREACHABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-/** SQLSTATEs of a server shutting down or starting up (class 08, connection exceptions, is tested apart). */
-const UNREACHABLE_SERVER = new Set(['57P01', '57P02', '57P03']);
+/**
+ * SQLSTATEs of a server that could not be reached or used: connection exceptions (class 08, but not
+ * 08P01, a protocol violation, which is a bug such as a wrong number of parameters), too many
+ * connections, and a server shutting down or starting up.
+ */
+const UNREACHABLE_SERVER = new Set(['08000', '08001', '08003', '08004', '08006', '08007', '53300', '57P01', '57P02', '57P03']);
 /** What node-postgres says, without a code, of a connection lost or a pool that could not get one in time. */
 const UNREACHABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
 
@@ -110,7 +116,7 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   if (!(cause instanceof Error)) return false;
   const { code } = cause as { code?: unknown };
   if (typeof code !== 'string') return UNREACHABLE_MESSAGE.test(cause.message);
-  return UNREACHABLE_SOCKET.has(code) || UNREACHABLE_SERVER.has(code) || code.startsWith('08') || UNREACHABLE_MESSAGE.test(cause.message);
+  return UNREACHABLE_SOCKET.has(code) || UNREACHABLE_SERVER.has(code) || UNREACHABLE_MESSAGE.test(cause.message);
 }
 
 /** SQLSTATEs of a statement the connection holds a stale copy of: it did not run, and runs again on a fresh connection. */
