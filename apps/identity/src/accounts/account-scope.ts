@@ -3,21 +3,29 @@ import { webLink, type Actor } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from './account.entity.js';
 
+const ROW_LOCKS = { none: '', share: ' FOR SHARE OF a', update: ' FOR UPDATE OF a' } as const;
+
 /**
  * The account a request is about, provided the actor works in it now (an active member, or an
  * active subuser of it); otherwise NOT_FOUND, as for an account that does not exist. The
  * gateway checked the permission; this is the same boundary, enforced again below HTTP.
  * `share` locks the account's row until the transaction ends: a change judged on who owns the
- * account then cannot interleave with a hand-over (which locks it for update).
+ * account then cannot interleave with a hand-over (which locks it for update). `update` locks it
+ * for a change of the account itself (two at once are then one after the other).
  */
-export async function accountOfActor(manager: EntityManager, actor: Actor, accountId: string, lock: 'none' | 'share' = 'none'): Promise<AccountEntity> {
+export async function accountOfActor(
+  manager: EntityManager,
+  actor: Actor,
+  accountId: string,
+  lock: 'none' | 'share' | 'update' = 'none',
+): Promise<AccountEntity> {
   // One round trip: the account, only if the actor works in it now.
   const membership =
     actor.type === 'user'
       ? 'EXISTS (SELECT 1 FROM memberships m WHERE m.account_id = a.id AND m.user_id = $2 AND m.active)'
       : 'EXISTS (SELECT 1 FROM subusers s WHERE s.account_id = a.id AND s.id = $2 AND s.active)';
   const rows: Array<{ id: string; name: string; slug: string; owner_user_id: string; locale: string; created_at: Date }> = await manager.query(
-    `SELECT a.id, a.name, a.slug, a.owner_user_id, a.locale, a.created_at FROM accounts a WHERE a.id = $1 AND ${membership}${lock === 'share' ? ' FOR SHARE OF a' : ''}`,
+    `SELECT a.id, a.name, a.slug, a.owner_user_id, a.locale, a.created_at FROM accounts a WHERE a.id = $1 AND ${membership}${ROW_LOCKS[lock]}`,
     [accountId, actor.id],
   );
   if (rows.length === 0) throw new DomainError(ErrorCode.NotFound, 'Account not found');

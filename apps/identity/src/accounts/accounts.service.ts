@@ -84,12 +84,13 @@ export class AccountsService {
 
   /**
    * Renames the account or changes the language of its mails (the gateway checked `account:write`).
-   * Only what differs is written and audited, with the name's old and new value; the mails of
+   * Only what differs is written and audited, with the old and new values; the mails of
    * people added from now on are in the new language, those already in keep theirs.
    */
   async update({ actor, accountId, client, body }: UpdateAccountRequest): Promise<AccountView> {
     const account = await this.transactions.run(async ({ manager }) => {
-      const current = await accountOfActor(manager, actor, accountId);
+      // Locked: two changes at once are one after the other, each audited with what it replaced.
+      const current = await accountOfActor(manager, actor, accountId, 'update');
       const changes = changedAccountFields(current, body);
       if (Object.keys(changes).length === 0) return current;
       await manager.update(AccountEntity, { id: accountId }, changes);
@@ -98,7 +99,12 @@ export class AccountsService {
         action: 'account.updated',
         actor,
         ip: client.ip,
-        details: { changed: Object.keys(changes), ...(changes.name !== undefined && { previousName: current.name }), ...changes },
+        details: {
+          changed: Object.keys(changes),
+          ...(changes.name !== undefined && { previousName: current.name }),
+          ...(changes.locale !== undefined && { previousLocale: current.locale }),
+          ...changes,
+        },
       });
       return Object.assign(current, changes);
     });
