@@ -32,7 +32,7 @@ export function expressErrorHandler(logger: Logger) {
 function writeError(logger: Logger, exception: unknown, response: Response, request: Request & { user?: Actor }): void {
   const requestId = requestIdOf(request);
   const { status, body, unexpected } = toErrorResponse(exception, requestId);
-  if (unexpected) logger.error({ err: exception, requestId }, 'Unexpected error while serving a request');
+  if (unexpected) logger.error({ err: withoutRequestBody(exception), requestId }, 'Unexpected error while serving a request');
   const denied = (request as GatewayRequest).accessDenied;
   if (DENIALS.has(body.code) || denied) {
     const route = (request.route as { path?: string } | undefined)?.path;
@@ -54,4 +54,15 @@ function writeError(logger: Logger, exception: unknown, response: Response, requ
   const retryAfter = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
   if (status === 429 && typeof retryAfter === 'number') response.setHeader('retry-after', String(retryAfter));
   response.status(status).json(body);
+}
+
+/**
+ * The error as it may be logged: body-parser hangs the raw request body (a password, say) on the
+ * errors of its parser and of its `verify` as `body`; the log gets everything but that.
+ */
+export function withoutRequestBody(error: unknown): unknown {
+  if (!(error instanceof Error) || !Object.hasOwn(error, 'body')) return error;
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(error) as object) as Error, error, { message: error.message, stack: error.stack });
+  delete (copy as Error & { body?: unknown }).body;
+  return copy;
 }
