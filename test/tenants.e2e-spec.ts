@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { TestSystem } from '#libs/testing/system.js';
-import { bearer, People, PASSWORD, type SignedIn } from './helpers/people.js';
+import { bearer, linkToken, People, PASSWORD, type SignedIn } from './helpers/people.js';
 
 /**
  * Tenants and what answers carry (docs/SECURITY.md, A2-A4, A7, L1), walked over the routes the
@@ -194,6 +194,10 @@ async function sessionIdOf(who: SignedIn): Promise<string> {
 
 describe('what answers carry (A3)', () => {
   it('carries no hash, secret or token in any answer of any read route of a populated account', async () => {
+    // Live links exist: the pending person's invitation, and a reset link the owner had sent to the member.
+    await people.http.post(`/v1/accounts/${acme.accountId}/users/${acme.memberId}/password-reset`).set(bearer(acme.accessToken)).expect(202);
+    const invitation = linkToken(await people.nthMail('pending@acme.test'), '/activate');
+    const reset = linkToken(await people.nthMail('dev@acme.test', (mail) => mail.links.some((link) => link.includes('/reset-password?'))), '/reset-password');
     const reads = (await operations()).filter((operation) => operation.method === 'get' && !operation.path.startsWith('/health'));
     const bodies: Array<[string, unknown]> = [];
     for (const operation of reads) {
@@ -202,6 +206,8 @@ describe('what answers carry (A3)', () => {
       bodies.push([label(operation), response.body]);
     }
     const [row] = await system.database.query<{ password_hash: string }>('SELECT password_hash FROM identity.users WHERE id = $1', [acme.userId]);
+    const [desk] = await system.database.query<{ password_hash: string }>('SELECT password_hash FROM identity.subusers WHERE id = $1', [acme.subuserId]);
+    const secrets = ['$argon2', row.password_hash.slice(-20), desk.password_hash.slice(-20), acme.accessToken, acme.refreshToken, PASSWORD, invitation, reset];
     for (const [route, body] of bodies) {
       const text = JSON.stringify(body);
       expect(
@@ -209,7 +215,7 @@ describe('what answers carry (A3)', () => {
           .filter((key) => /hash|secret|password|token/i.test(key))
           .join(', ')}`,
       ).toBe(`${route}: `);
-      for (const secret of ['$argon2', row.password_hash.slice(-20), acme.accessToken, acme.refreshToken, PASSWORD]) expect(text).not.toContain(secret);
+      for (const secret of secrets) expect(text).not.toContain(secret);
     }
   });
 
