@@ -83,6 +83,9 @@ const LEAKS: Array<[string, RegExp]> = [
   ['SQL', /\bSQL\b|\bSELECT\b|\bINSERT INTO\b|\bUPDATE\b .* \bSET\b|violates .* constraint|duplicate key|invalid input syntax|relation "|column "/],
 ];
 
+/** How input is refused: malformed (400), naming nothing (404), clashing (409), too large (413, 431), of the wrong media type (415). */
+const INPUT_REFUSALS = new Set([400, 404, 409, 413, 415, 431]);
+
 /** The largest error body: a message names the problem; it does not echo 100 KB of input back. */
 const MAX_ERROR_BODY = 4_096;
 
@@ -91,6 +94,8 @@ function problemsWith(probe: Probe, { status, text }: Answer): string[] {
   const problems = LEAKS.filter(([, pattern]) => pattern.test(text)).map(([what]) => `shows ${what}`);
   if (status >= 500) return [`answers ${status}`, ...problems];
   if (probe.verdict === 'refused' && status < 400) return [`accepts it (${status}) although the description does not allow it`, ...problems];
+  // With the owner's token, malformed input must reach the checks of input: a 401, 403 or 429 would mean the probe never did.
+  if (probe.verdict === 'refused' && probe.authenticated && !INPUT_REFUSALS.has(status)) return [`refuses it with ${status}, not as input`, ...problems];
   if (status < 400 || !probe.errorBody) return problems;
   return [...problems, ...errorBodyProblems(probe, text)];
 }
@@ -111,7 +116,7 @@ function errorBodyProblems(probe: Probe, text: string): string[] {
   // The field, or the field it sits in (`grants: unknown section or action ...` names the grant's list).
   const names = probe.field?.split('.').filter((segment) => !/^\d+$/.test(segment)) ?? [];
   const message = typeof body.message === 'string' ? body.message : '';
-  if (body.code === 'VALIDATION_FAILED' && names.length > 0 && !names.some((name) => message.includes(name))) {
+  if (body.code === 'VALIDATION_FAILED' && names.length > 0 && !names.some((name) => new RegExp(`\\b${escapeRegExp(name)}\\b`).test(message))) {
     problems.push(`does not name ${probe.field}`);
   }
   return problems;
@@ -207,3 +212,7 @@ describe('text no field may hold is refused by the services too, from any NATS c
     expect(loggedErrors()).toEqual([]);
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -167,7 +167,10 @@ export class SubusersService {
         ip: client.ip,
         details,
       });
-      return toRecord(await unit.manager.findOneByOrFail(SubuserEntity, { id: subuserId, accountId }));
+      // Gone since it was read: a deletion running at the same time came first.
+      const updated = await unit.manager.findOneBy(SubuserEntity, { id: subuserId, accountId });
+      if (!updated) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
+      return toRecord(updated);
     });
   }
 

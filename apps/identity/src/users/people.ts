@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Events } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { OutboxWriter } from '#libs/outbox/index.js';
 import type { AccountEntity } from '../accounts/account.entity.js';
 import type { ActionTokensService, IssuedToken } from '../credentials/action-tokens.service.js';
@@ -26,15 +27,20 @@ export interface NewPerson {
  * person was added by this call.
  */
 export async function findOrAddPerson(manager: EntityManager, person: NewPerson, lock: boolean): Promise<{ user: UserEntity; addedNow: boolean }> {
-  const added = await manager.query<unknown[]>(
-    `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status, locale)
-     VALUES ($1, $2, $3, $4, $5, NULL, 'pending', $6)
-     ON CONFLICT (email_lower) DO NOTHING RETURNING id`,
-    [randomUUID(), person.email, person.firstName, person.lastName, person.phone, person.locale],
-  );
-  const query = manager.createQueryBuilder(UserEntity, 'u').where('u.email_lower = lower(:email)', { email: person.email });
-  if (lock) query.setLock('pessimistic_write');
-  return { user: await query.getOneOrFail(), addedNow: added.length > 0 };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const added = await manager.query<unknown[]>(
+      `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status, locale)
+       VALUES ($1, $2, $3, $4, $5, NULL, 'pending', $6)
+       ON CONFLICT (email_lower) DO NOTHING RETURNING id`,
+      [randomUUID(), person.email, person.firstName, person.lastName, person.phone, person.locale],
+    );
+    const query = manager.createQueryBuilder(UserEntity, 'u').where('u.email_lower = lower(:email)', { email: person.email });
+    if (lock) query.setLock('pessimistic_write');
+    const user = await query.getOne();
+    if (user) return { user, addedNow: added.length > 0 };
+    // Found by the insert, gone by the read: a pending person removed from their last account meanwhile. Added anew.
+  }
+  throw new DomainError(ErrorCode.Conflict, 'This person was changed meanwhile; try again', { field: 'email' });
 }
 
 /**

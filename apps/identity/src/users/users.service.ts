@@ -262,7 +262,9 @@ export class UsersService {
   }
 
   private async pendingUser(manager: EntityManager, userId: string): Promise<UserEntity> {
-    const user = await manager.findOneByOrFail(UserEntity, { id: userId });
+    // Gone since its membership was read: a removal running at the same time deleted the pending person.
+    const user = await manager.findOneBy(UserEntity, { id: userId });
+    if (!user) throw new DomainError(ErrorCode.NotFound, 'User not found');
     if (user.status !== 'pending') throw new DomainError(ErrorCode.Conflict, 'This person has already activated their access');
     return user;
   }
@@ -286,7 +288,8 @@ export class UsersService {
     await this.tokens.voidAll(unit.manager, { type: 'user', id: userId }, { accountId });
     // Until access has dropped the bindings, gateways bar the person from the account.
     this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: true });
-    const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });
+    const user = await unit.manager.findOneBy(UserEntity, { id: userId });
+    if (!user) throw new DomainError(ErrorCode.NotFound, 'User not found');
     const elsewhere = await unit.manager.existsBy(MembershipEntity, { userId });
     if (user.status === 'pending' && !elsewhere) {
       // Its other links (a reset it asked for itself) go with it, by cascade: voided first, so that no waiting mail carries them.
