@@ -3,6 +3,22 @@ import type { Principal } from './actor.js';
 
 /** Name of the JetStream stream that carries every durable event. */
 export const EVENTS_STREAM = 'PORTICO_EVENTS';
+
+/**
+ * The durable consumers of the events stream. Their names are part of the NATS contract: the
+ * operators' NATS permissions name them (tools/nats/permissions.ts), and a name kept keeps the
+ * consumer's position in the stream.
+ */
+export const DurableConsumers = {
+  /** Notifications: identity's events, to mail (the name is the foundation's). */
+  Mail: 'notifications',
+  /** Access: account owners, from identity's events. */
+  Owners: 'access',
+  /** Access: whether principals are active, from identity's events. */
+  Principals: 'access-principals',
+  /** Identity: access's changes of roles and applications, for the audit trail. */
+  AccessAudit: 'identity-audit',
+} as const;
 /** Prefix of every durable event subject in {@link EVENTS_STREAM}. */
 export const EVENTS_SUBJECT_PREFIX = 'events.';
 

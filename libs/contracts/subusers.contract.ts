@@ -157,7 +157,7 @@ export class CreateSubuserRequest extends AccountRequest {
    * The gateway's key for this create (NATS only, never from an HTTP body): the same create sent
    * again with it, after an answer was lost, is done once and answers the same subuser.
    */
-  @IsOptional()
+  @Omittable()
   @IsUUID()
   requestKey?: string;
 }

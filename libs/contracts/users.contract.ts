@@ -133,7 +133,7 @@ export class CreateUserRequest extends AccountRequest {
    * The gateway's key for this create (NATS only, never from an HTTP body): the same create sent
    * again with it, after an answer was lost, is done once and answers the same id.
    */
-  @IsOptional()
+  @Omittable()
   @IsUUID()
   requestKey?: string;
 }

@@ -1,10 +1,11 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type EventEnvelope } from '#libs/contracts/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
-import type { DurableSubscription } from './durable-subscription.js';
+import { settlesWithin } from './clock.js';
+import { DurableSubscription } from './durable-subscription.js';
 import { DurableConsumer, ensureEventsStream, PermanentEventError, RetryEventLaterError, type EventHandler } from './jetstream.js';
 import { NatsLink } from './nats-connection.js';
 
@@ -135,5 +136,19 @@ describe('a durable consumer', () => {
     const stopped = await startConsumer('stops', () => Promise.resolve());
     await stopped.stop();
     expect(lines.filter((line) => (line.level as number) >= 40)).toEqual([]);
+  });
+});
+
+describe('a durable subscription', () => {
+  it('that cannot subscribe says so and tries again after a pause, and stops at once during that pause (not when it ends)', async () => {
+    // A filter outside the stream's subjects: JetStream refuses to make the consumer, every time.
+    const config = { durable_name: 'never', filter_subject: 'elsewhere.thing', ack_policy: AckPolicy.Explicit };
+    const subscription = new DurableSubscription({ link, config, maxMessages: 1, logger, pump: () => Promise.resolve() });
+    subscription.startInBackground();
+    await eventually('the failure to be logged', () => logged('Event consumer could not subscribe; trying again').length === 1);
+
+    // Now in a pause of 2 s before the next try: a stop that waited for it to end would not settle within 1 s.
+    expect(await settlesWithin(subscription.stop(), 1000)).toBe(true);
+    expect(logged('Event consumer could not subscribe; trying again')).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { eventually } from '#libs/testing/eventually.js';
 import { writeNkeyCreds, type TestNkeyUser } from '#libs/testing/nats-creds.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { NatsLink } from './nats-connection.js';
@@ -9,7 +10,9 @@ import { NatsLink } from './nats-connection.js';
 const dir = mkdtempSync(join(tmpdir(), 'portico-creds-'));
 const user: TestNkeyUser = writeNkeyCreds(join(dir, 'service.creds'));
 const stranger: TestNkeyUser = writeNkeyCreds(join(dir, 'stranger.creds'));
-const server = new TestNatsServer({ config: `authorization { users: [ { nkey: ${user.publicKey} } ] }\n` });
+// The service's user may publish on `allowed.>` (and its replies' inbox) only.
+const permissions = `permissions: { publish: { allow: ["allowed.>"] }, subscribe: { allow: ["_INBOX.>"] } }`;
+const server = new TestNatsServer({ config: `authorization { users: [ { nkey: ${user.publicKey}, ${permissions} } ] }\n` });
 const logger = pino({ level: 'silent' });
 
 beforeAll(() => server.start());
@@ -32,5 +35,25 @@ describe('NatsLink with a credentials file (NATS_CREDS_FILE)', () => {
 
   it('is refused without credentials', async () => {
     await expect(NatsLink.open({ url: server.url, name: 'creds-test', logger, waitMs: 0 })).rejects.toThrow(/authorization/i);
+  });
+});
+
+describe('NatsLink refused an operation by the server', () => {
+  it('logs it at error level, naming the subject, and stays connected', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const listening = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const link = await NatsLink.open({ url: server.url, name: 'creds-test', credsFile: user.credsFile, logger: listening, waitMs: 0 });
+    try {
+      link.connection.publish('allowed.subject', 'fine');
+      link.connection.publish('forbidden.subject', 'refused');
+      await link.connection.flush();
+
+      await eventually('the refusal to be logged', () => lines.some((line) => line.msg === 'NATS refused an operation'));
+      const refusals = lines.filter((line) => line.msg === 'NATS refused an operation');
+      expect(refusals).toEqual([expect.objectContaining({ level: 50, err: expect.stringContaining('forbidden.subject') })]);
+      expect(link.isUp()).toBe(true);
+    } finally {
+      await link.close();
+    }
   });
 });

@@ -81,14 +81,14 @@ describe('PorticoNatsServer direct handlers', () => {
     ]);
   });
 
-  it('answers 503 SERVICE_UNAVAILABLE, not 500, when the database cannot be reached; 500 INTERNAL for anything else unexpected (F2)', async () => {
+  it('answers 503 SERVICE_UNAVAILABLE (outcome unknown: a write may have been committed), not 500, when the database cannot be reached; 500 INTERNAL for anything else unexpected (F2)', async () => {
     const { ask, replies } = serve((payload) => {
       throw payload === 'down' ? Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) : new TypeError('a bug');
     });
     await ask('down');
     await ask('bug');
     expect(replies.map((reply) => (JSON.parse(reply) as { err: unknown }).err)).toEqual([
-      { code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable, try again' },
+      { code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable, try again', details: { outcome: 'unknown' } },
       { code: 'INTERNAL', message: 'Internal error' },
     ]);
   });

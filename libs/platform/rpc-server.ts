@@ -157,7 +157,8 @@ export function toErrorPayload(exception: unknown, logger: Logger, requestId?: s
   }
   if (isDatabaseUnreachable(exception)) {
     logger.error({ err: exception, ...(requestId && { requestId }) }, 'The database is unreachable');
-    return new DomainError(ErrorCode.ServiceUnavailable, 'Service temporarily unavailable, try again').toPayload();
+    // Lost in the middle of a write, the commit may have happened: the caller cannot take this 503 for "not done".
+    return new DomainError(ErrorCode.ServiceUnavailable, 'Service temporarily unavailable, try again', { outcome: 'unknown' }).toPayload();
   }
   logger.error({ err: exception, ...(requestId && { requestId }) }, 'Unexpected error in a message handler');
   return new DomainError(ErrorCode.Internal, 'Internal error').toPayload();

@@ -1,9 +1,6 @@
-import { ACCESS_AUDIT_CONSUMER } from '../../apps/identity/src/audit/access-audit.consumer.js';
-import { OWNERS_CONSUMER } from '../../apps/access/src/owners/owners.service.js';
-import { PRINCIPALS_CONSUMER } from '../../apps/access/src/principals/principals.service.js';
-import { MAIL_CONSUMER } from '../../apps/notifications/src/deliveries/mail-consumer.js';
 import {
   ACCESS_CHANGED,
+  DurableConsumers,
   ACCESS_EVENTS,
   EVENTS_STREAM,
   EVENTS_SUBJECT_PREFIX,
@@ -81,7 +78,7 @@ export const NATS_PERMISSIONS: Record<NatsService, NatsPermissions> = {
       SUSPENSION_CHANGED,
       `${EVENTS_SUBJECT_PREFIX}identity.>`,
       ...EVENTS_STREAM_API,
-      ...durableConsumer(ACCESS_AUDIT_CONSUMER, ACCESS_EVENTS),
+      ...durableConsumer(DurableConsumers.AccessAudit, ACCESS_EVENTS),
     ],
     subscribe: [...servedSubjects('identity'), ownInbox('identity')],
     allowResponses: true,
@@ -91,8 +88,8 @@ export const NATS_PERMISSIONS: Record<NatsService, NatsPermissions> = {
       ACCESS_CHANGED,
       `${EVENTS_SUBJECT_PREFIX}access.>`,
       ...EVENTS_STREAM_API,
-      ...durableConsumer(OWNERS_CONSUMER, IDENTITY_EVENTS),
-      ...durableConsumer(PRINCIPALS_CONSUMER, eventSubject(Events.PrincipalActivityChanged)),
+      ...durableConsumer(DurableConsumers.Owners, IDENTITY_EVENTS),
+      ...durableConsumer(DurableConsumers.Principals, eventSubject(Events.PrincipalActivityChanged)),
     ],
     // access.changed: its replicas hear each other's changes.
     subscribe: [...servedSubjects('access'), ACCESS_CHANGED, ownInbox('access')],
@@ -100,7 +97,7 @@ export const NATS_PERMISSIONS: Record<NatsService, NatsPermissions> = {
   },
   notifications: {
     // access.check: the delivery log shows recipients only to who may read members.
-    publish: [Subjects.AccessCheck, ...EVENTS_STREAM_API, ...durableConsumer(MAIL_CONSUMER, IDENTITY_EVENTS)],
+    publish: [Subjects.AccessCheck, ...EVENTS_STREAM_API, ...durableConsumer(DurableConsumers.Mail, IDENTITY_EVENTS)],
     subscribe: [...servedSubjects('notifications'), ownInbox('notifications')],
     allowResponses: true,
   },

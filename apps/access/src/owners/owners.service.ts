@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { Events, IDENTITY_EVENTS, type AccountCreatedData, type EventEnvelope } from '#libs/contracts/index.js';
+import { Events, IDENTITY_EVENTS, type AccountCreatedData, type EventEnvelope, DurableConsumers } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
@@ -11,7 +11,7 @@ import { firstTime } from '../state/applied-events.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
 
 /** The durable JetStream consumer (shared by access's replicas) that learns account owners from identity's events. */
-export const OWNERS_CONSUMER = 'access';
+export const OWNERS_CONSUMER = DurableConsumers.Owners;
 
 /** Learns account owners, and hand-overs, from identity's durable events (the owner holds every permission of the account). */
 @Injectable()

@@ -9,6 +9,7 @@ import {
   type EventEnvelope,
   type PrincipalActivityChange,
   type PrincipalActivityChangedData,
+  DurableConsumers,
 } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, PermanentEventError, type NatsLink } from '#libs/platform/index.js';
 import { AccessStateService } from '../state/access-state.service.js';
@@ -19,7 +20,7 @@ import { appliedBefore, firstTime } from '../state/applied-events.js';
  * takes the other identity events): created by the first release that knows these events, it reads
  * every one the stream holds, also those an older release acknowledged without applying.
  */
-export const PRINCIPALS_CONSUMER = 'access-principals';
+export const PRINCIPALS_CONSUMER = DurableConsumers.Principals;
 
 /**
  * Keeps, for each principal of the event ($2: its changes as JSON), the newer of the stored and the

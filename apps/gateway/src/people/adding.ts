@@ -46,15 +46,20 @@ export function isTimeout(error: unknown): boolean {
 }
 
 /**
- * Whether a write may have been done though it failed: no answer in time, or a 503 (the service
- * may have lost its database in the middle of the commit). An add is sent again under the same key.
+ * Whether a write may have been done though it failed: no answer in time, or a 503 whose service
+ * lost its database and says the outcome is unknown (the commit may have happened). Other 503s
+ * (argon2's queue full, no service answering) were refused before anything was done. An add is
+ * sent again under the same key.
  */
 export function outcomeUnknown(error: unknown): boolean {
-  return isTimeout(error) || (error instanceof DomainError && error.code === ErrorCode.ServiceUnavailable);
+  if (isTimeout(error)) return true;
+  return (
+    error instanceof DomainError && error.code === ErrorCode.ServiceUnavailable && (error.details as { outcome?: unknown } | undefined)?.outcome === 'unknown'
+  );
 }
 
 /**
- * Adds under a key of its own; when the answer does not come in time (or is a 503), sends the same add with the
+ * Adds under a key of its own; when the answer does not come in time (or its outcome is unknown), sends the same add with the
  * same key once more. Identity claims the key in the add's transaction, so the second waits for the
  * first's outcome: committed, it answers the same id; rolled back (a replica that died before its
  * commit), it does the work. Should the second fail too, its error stands and nothing is bound.

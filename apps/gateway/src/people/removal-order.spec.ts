@@ -17,7 +17,7 @@ const DEVELOPER = { roleId: 'builtin:Developer', role: 'Developer', applicationI
  * A sender that records the subjects (and replacements) sent; the target is `status` and holds
  * Developer; `failing` fails with `code` once reached.
  */
-function recordingSender(failing?: string, status = 'pending', code = ErrorCode.ServiceUnavailable) {
+function recordingSender(failing?: string, status = 'pending', code = ErrorCode.ServiceUnavailable, details?: unknown) {
   const sent: string[] = [];
   const replacements: unknown[] = [];
   const answers: Record<string, unknown> = {
@@ -29,7 +29,7 @@ function recordingSender(failing?: string, status = 'pending', code = ErrorCode.
     send: (subject: string, payload: { bindings?: unknown[]; dryRun?: boolean }) => {
       sent.push(subject);
       if (subject === 'access.bindings.replace' && !payload.dryRun) replacements.push(payload.bindings);
-      if (subject === failing) return Promise.reject(new DomainError(code, 'away'));
+      if (subject === failing) return Promise.reject(new DomainError(code, 'away', details));
       return Promise.resolve(answers[subject] ?? {});
     },
   } as unknown as RpcSender;
@@ -62,19 +62,22 @@ describe('revoking an invitation', () => {
     expect(active.sent).not.toContain('access.bindings.remove-principal');
   });
 
-  it('gives the roles back when identity refuses after the unbinding (the person activated meanwhile)', async () => {
-    const refused = recordingSender('identity.users.invitation.revoke', 'pending', ErrorCode.Conflict);
-    await expect(revoke(refused.rpc)).rejects.toMatchObject({ code: 'CONFLICT' });
+  it.each([
+    ['refuses (the person activated meanwhile)', ErrorCode.Conflict],
+    ['answers a 503 that did nothing (no identity answering)', ErrorCode.ServiceUnavailable],
+  ])('gives the roles back when identity %s after the unbinding', async (_case, code) => {
+    const refused = recordingSender('identity.users.invitation.revoke', 'pending', code);
+    await expect(revoke(refused.rpc)).rejects.toMatchObject({ code });
     expect(refused.replacements).toEqual([[{ role: 'builtin:Developer', applicationIds: null }]]);
   });
 
   it.each([
-    ['lost', ErrorCode.UpstreamTimeout],
-    ['a 503 (its database may have gone in the middle of the commit)', ErrorCode.ServiceUnavailable],
+    ['lost', ErrorCode.UpstreamTimeout, undefined],
+    ['a 503 of unknown outcome (its database went in the middle of the commit)', ErrorCode.ServiceUnavailable, { outcome: 'unknown' }],
   ])(
     "gives nothing back when identity's answer is %s (the person may be out of the account by then): never a non-member holding roles",
-    async (_case, code) => {
-      const unanswered = recordingSender('identity.users.invitation.revoke', 'pending', code);
+    async (_case, code, details) => {
+      const unanswered = recordingSender('identity.users.invitation.revoke', 'pending', code, details);
       await expect(revoke(unanswered.rpc)).rejects.toMatchObject({ code });
       expect(unanswered.sent).toContain('access.bindings.remove-principal');
       expect(unanswered.replacements).toEqual([]);
@@ -115,7 +118,7 @@ describe.each(ADDITIONS)('adding $label when an answer is lost (a replica died, 
    * A sender where the first `times` sends of `failing` (dry runs aside) fail with `code` (no answer
    * in time by default); it records every subject, the request keys of identity's adds, and the bindings made.
    */
-  function sender(failing: string, times = Infinity, code = ErrorCode.UpstreamTimeout) {
+  function sender(failing: string, times = Infinity, code = ErrorCode.UpstreamTimeout, details?: unknown) {
     const sent: string[] = [];
     const keys: unknown[] = [];
     const replaced: Array<{ id: string; bindings: unknown }> = [];
@@ -126,7 +129,7 @@ describe.each(ADDITIONS)('adding $label when an answer is lost (a replica died, 
         if (subject === subjects.create) keys.push(payload.requestKey);
         if (subject === failing && !payload.dryRun && failures < times) {
           failures += 1;
-          return code === ErrorCode.UpstreamTimeout ? lost() : Promise.reject(new DomainError(code, 'refused'));
+          return code === ErrorCode.UpstreamTimeout ? lost() : Promise.reject(new DomainError(code, 'refused', details));
         }
         if (subject === 'access.bindings.replace' && !payload.dryRun) replaced.push({ id: payload.principal!.id, bindings: payload.bindings });
         if (subject === subjects.create) return Promise.resolve({ id: TARGET });
@@ -162,11 +165,18 @@ describe.each(ADDITIONS)('adding $label when an answer is lost (a replica died, 
     expect(lostTwice.sent).not.toContain(subjects.remove);
   });
 
-  it('sends an add answered 503 once more with the same key (identity may have lost its database in the middle of the commit)', async () => {
-    const unsure = sender(subjects.create, 1, ErrorCode.ServiceUnavailable);
+  it('sends an add answered 503 of unknown outcome once more with the same key (identity lost its database in the middle of the commit)', async () => {
+    const unsure = sender(subjects.create, 1, ErrorCode.ServiceUnavailable, { outcome: 'unknown' });
     await expect(add(unsure.rpc)).resolves.toMatchObject({ id: TARGET });
     expect(unsure.keys).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), unsure.keys[0]]);
     expect(unsure.replaced).toEqual([{ id: TARGET, bindings: [expect.objectContaining(bound[0])] }]);
+  });
+
+  it("sends an add answered 503 that did nothing (argon2's queue full, no identity answering) only once", async () => {
+    const refused = sender(subjects.create, 1, ErrorCode.ServiceUnavailable);
+    await expect(add(refused.rpc)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect(refused.keys).toHaveLength(1);
+    expect(refused.replaced).toEqual([]);
   });
 
   it('sends a refused add (an answer, not a lost one) only once', async () => {

@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { ACCESS_EVENTS, type EventEnvelope } from '#libs/contracts/index.js';
+import { ACCESS_EVENTS, type EventEnvelope, DurableConsumers } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, PermanentEventError, RetryEventLaterError, type NatsLink } from '#libs/platform/index.js';
 import { auditOfAccessEvent } from './access-audit.js';
 import { AuditService } from './audit.service.js';
 
 /** The durable JetStream consumer (shared by identity's replicas) that records access's changes. */
-export const ACCESS_AUDIT_CONSUMER = 'identity-audit';
+export const ACCESS_AUDIT_CONSUMER = DurableConsumers.AccessAudit;
 
 /** How long an `access.*` event of a type this release does not know waits before it is delivered again (until identity is upgraded). */
 export const UNKNOWN_ACCESS_EVENT_RETRY_MS = 5 * 60 * 1000;

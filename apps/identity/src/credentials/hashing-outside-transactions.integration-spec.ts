@@ -86,7 +86,7 @@ describe('a new password is hashed outside any transaction (argon2 may queue; a 
   });
 });
 
-describe('a link that cannot set the password costs no hash (nobody makes identity hash for nothing)', () => {
+describe('a password that will not be set costs no hash (nobody makes identity hash for nothing)', () => {
   it.each([
     ['an unknown activation link', 'activation'],
     ['an unknown reset link', 'reset'],
@@ -105,6 +105,17 @@ describe('a link that cannot set the password costs no hash (nobody makes identi
     expect(services.argon2.hashes).toBe(before);
     // The link was not used up: it still works.
     await expect(services.auth.activate({ body: { token, password: PASSWORD }, client })).resolves.toEqual({ activated: true });
+  });
+
+  it("a subuser's new password the policy refuses, or a subuser the admin cannot edit (another account's)", async () => {
+    const [owner, other] = [await db.account(), await db.account()];
+    const subuserId = await db.subuser(owner.accountId);
+    const before = services.argon2.hashes;
+    const edit = (accountId: string, actorId: string, password: string) =>
+      services.subusers.update({ actor: services.actor('user', actorId), accountId, subuserId, client, body: { password } });
+    await expect(edit(owner.accountId, owner.userId, 'short')).rejects.toMatchObject({ code: 'WEAK_PASSWORD' });
+    await expect(edit(other.accountId, other.userId, PASSWORD)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(services.argon2.hashes).toBe(before);
   });
 
   it('an activation link of someone active already', async () => {

@@ -32,6 +32,8 @@ const KINDS = [
     rows: (accountId: string, id: string) => count(`SELECT count(*)::int AS count FROM memberships WHERE account_id = $1 AND user_id = $2`, [accountId, id]),
     /** Every membership of the account. */
     all: (accountId: string) => count(`SELECT count(*)::int AS count FROM memberships WHERE account_id = $1`, [accountId]),
+    remove: (accountId: string, actorId: string, userId: string) =>
+      services.users.remove({ actor: services.actor('user', actorId), accountId, userId, client }),
   },
   {
     kind: 'a subuser',
@@ -49,6 +51,8 @@ const KINDS = [
     },
     rows: (accountId: string, id: string) => count(`SELECT count(*)::int AS count FROM subusers WHERE account_id = $1 AND id = $2`, [accountId, id]),
     all: (accountId: string) => count(`SELECT count(*)::int AS count FROM subusers WHERE account_id = $1`, [accountId]),
+    remove: (accountId: string, actorId: string, subuserId: string) =>
+      services.subusers.remove({ actor: services.actor('user', actorId), accountId, subuserId, client }),
   },
 ];
 
@@ -78,7 +82,7 @@ async function held<T>(side: SideConnection, first: () => Promise<T>, second: ()
   return [one, other];
 }
 
-describe.each(KINDS)('adding $kind with a request key', ({ invitation, next, rows, all }) => {
+describe.each(KINDS)('adding $kind with a request key', ({ invitation, next, rows, all, remove }) => {
   it('sent twice with the same key, adds once: the same id both times, one row, one invitation event, one audit row', async () => {
     const { accountId, userId } = await db.account();
     const add = next();
@@ -139,6 +143,18 @@ describe.each(KINDS)('adding $kind with a request key', ({ invitation, next, row
     } finally {
       await side.close();
     }
+  });
+
+  it('sent again after what it added was removed: 409, never the id of the one removed (the gateway binds nobody to it), and nothing added', async () => {
+    const { accountId, userId } = await db.account();
+    const key = randomUUID();
+    const add = next();
+    const { id } = await add(accountId, userId, key);
+    await remove(accountId, userId, id);
+    const before = await all(accountId);
+
+    await expect(add(accountId, userId, key)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'requestKey' } });
+    expect(await all(accountId)).toBe(before);
   });
 
   it("with a key already used in another account: 409, never the other's answer, and nothing added", async () => {

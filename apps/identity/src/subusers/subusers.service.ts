@@ -94,30 +94,36 @@ export class SubusersService {
     }
     return this.transactions
       .run((unit) =>
-        oncePerKey(unit.manager, requestKey, accountId, async () => {
-          const subuser = await unit.manager.save(SubuserEntity, {
-            id: randomUUID(),
-            accountId,
-            login,
-            email,
-            description: body.description ?? '',
-            passwordHash,
-            status: passwordHash ? 'active' : 'pending',
-            active: true,
-            locale: account.locale,
-            lastLoginAt: null,
-          });
-          if (!passwordHash) await this.invite(unit, account, subuser);
-          await this.audit.record(unit.manager, {
-            accountIds: [accountId],
-            action: 'subuser.created',
-            actor: principalOf(actor),
-            target: { type: 'subuser', id: subuser.id },
-            ip: client.ip,
-            details: { login, roles: body.roles, ...(body.applicationIds ? { applicationIds: body.applicationIds } : {}) },
-          });
-          return { id: subuser.id, subuserLoginUrl: subuserLoginUrl(this.config.PUBLIC_WEB_URL, account.slug) };
-        }),
+        oncePerKey(
+          unit.manager,
+          requestKey,
+          accountId,
+          async () => {
+            const subuser = await unit.manager.save(SubuserEntity, {
+              id: randomUUID(),
+              accountId,
+              login,
+              email,
+              description: body.description ?? '',
+              passwordHash,
+              status: passwordHash ? 'active' : 'pending',
+              active: true,
+              locale: account.locale,
+              lastLoginAt: null,
+            });
+            if (!passwordHash) await this.invite(unit, account, subuser);
+            await this.audit.record(unit.manager, {
+              accountIds: [accountId],
+              action: 'subuser.created',
+              actor: principalOf(actor),
+              target: { type: 'subuser', id: subuser.id },
+              ip: client.ip,
+              details: { login, roles: body.roles, ...(body.applicationIds ? { applicationIds: body.applicationIds } : {}) },
+            });
+            return { id: subuser.id, subuserLoginUrl: subuserLoginUrl(this.config.PUBLIC_WEB_URL, account.slug) };
+          },
+          ({ id }) => unit.manager.existsBy(SubuserEntity, { id, accountId }),
+        ),
       )
       .catch(loginTaken);
   }
@@ -128,9 +134,9 @@ export class SubusersService {
    * deactivation, voids its outstanding activation and reset links (mailed to the old address, or
    * meant for a login that may no longer sign in).
    */
-  async update({ actor, accountId, subuserId, client, body }: UpdateSubuserRequest): Promise<SubuserRecord> {
-    // Hashed before the transaction (see PasswordsService.hash); checked against the policy in it, where the subuser is known.
-    const passwordHash = body.password === undefined ? undefined : await this.passwords.hash(body.password);
+  async update(request: UpdateSubuserRequest): Promise<SubuserRecord> {
+    const { actor, accountId, subuserId, client, body } = request;
+    const passwordHash = body.password === undefined ? undefined : await this.newPasswordHash(request, body.password);
     return this.transactions.run(async (unit) => {
       // Locked when its activity may change: a flip is judged on the row a concurrent change left, not on an older read.
       const { subuser } = await this.target(unit.manager, actor, accountId, subuserId, body.active === undefined ? undefined : 'lock');
@@ -144,6 +150,7 @@ export class SubusersService {
       }
       if (Object.keys(changes).length > 0) await unit.manager.update(SubuserEntity, { id: subuserId, accountId }, changes);
       if (body.password !== undefined && passwordHash !== undefined) {
+        // Checked again here: the e-mail may change in the same edit.
         const profile = (await loadProfile(unit.manager, { type: 'subuser', id: subuserId }))!;
         this.passwords.assertAcceptable(profile, body.password);
         await this.passwords.replace(unit, profile, passwordHash, 'password-changed', isSelf ? actor.sessionId : undefined);
@@ -232,6 +239,19 @@ export class SubusersService {
       await this.target(unit.manager, actor, accountId, subuserId);
       return { ended: await this.sessions.endAllByAdmin(unit, actor, accountId, { type: 'subuser', id: subuserId }, client.ip) };
     });
+  }
+
+  /**
+   * The hash of a subuser's new password, made before the edit's transaction (see
+   * PasswordsService.hash), once the subuser is found in the account and the password is
+   * acceptable for it: nobody makes identity hash for a subuser it would not edit.
+   */
+  private async newPasswordHash({ actor, accountId, subuserId }: UpdateSubuserRequest, password: string): Promise<string> {
+    await this.target(this.dataSource.manager, actor, accountId, subuserId);
+    const profile = await loadProfile(this.dataSource.manager, { type: 'subuser', id: subuserId });
+    if (!profile) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
+    this.passwords.assertAcceptable(profile, password);
+    return this.passwords.hash(password);
   }
 
   private async target(manager: EntityManager, actor: Actor, accountId: string, subuserId: string, lock?: 'lock') {

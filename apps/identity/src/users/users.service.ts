@@ -100,31 +100,37 @@ export class UsersService {
   async create({ actor, accountId, client, body, requestKey }: CreateUserRequest): Promise<CreatedView> {
     return this.transactions
       .run((unit) =>
-        oncePerKey(unit.manager, requestKey, accountId, async () => {
-          const account = await accountOfActor(unit.manager, actor, accountId);
-          const { email, firstName, lastName, phone } = body;
-          const { user, addedNow } = await findOrAddPerson(unit.manager, { email, firstName, lastName, phone, locale: account.locale }, true);
-          if (await unit.manager.existsBy(MembershipEntity, { accountId, userId: user.id })) {
-            throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
-          }
-          await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
-          // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
-          // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
-          if (!addedNow) await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: user.id }, true);
-          if (user.status === 'active') await this.tellAdded(unit, account, user);
-          else await this.invite(unit, account, user);
-          this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
-          await reassertSuspensions(unit, this.broadcaster, user.id);
-          await this.audit.record(unit.manager, {
-            accountIds: [accountId],
-            action: user.status === 'active' ? 'user.added' : 'user.invited',
-            actor: principalOf(actor),
-            target: { type: 'user', id: user.id },
-            ip: client.ip,
-            details: { role: body.role },
-          });
-          return { id: user.id };
-        }),
+        oncePerKey(
+          unit.manager,
+          requestKey,
+          accountId,
+          async () => {
+            const account = await accountOfActor(unit.manager, actor, accountId);
+            const { email, firstName, lastName, phone } = body;
+            const { user, addedNow } = await findOrAddPerson(unit.manager, { email, firstName, lastName, phone, locale: account.locale }, true);
+            if (await unit.manager.existsBy(MembershipEntity, { accountId, userId: user.id })) {
+              throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
+            }
+            await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
+            // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
+            // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
+            if (!addedNow) await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: user.id }, true);
+            if (user.status === 'active') await this.tellAdded(unit, account, user);
+            else await this.invite(unit, account, user);
+            this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
+            await reassertSuspensions(unit, this.broadcaster, user.id);
+            await this.audit.record(unit.manager, {
+              accountIds: [accountId],
+              action: user.status === 'active' ? 'user.added' : 'user.invited',
+              actor: principalOf(actor),
+              target: { type: 'user', id: user.id },
+              ip: client.ip,
+              details: { role: body.role },
+            });
+            return { id: user.id };
+          },
+          ({ id }) => unit.manager.existsBy(MembershipEntity, { accountId, userId: id }),
+        ),
       )
       .catch(alreadyMember);
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { IDENTITY_EVENTS } from '#libs/contracts/index.js';
+import { IDENTITY_EVENTS, DurableConsumers } from '#libs/contracts/index.js';
 import {
   backoffMs,
   CONFIG,
@@ -19,7 +19,7 @@ import type { NotificationsConfig } from '../notifications.config.js';
 import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
 
 /** The durable consumer's name (kept from the foundation, so its position in the stream is kept too). */
-export const MAIL_CONSUMER = 'notifications';
+export const MAIL_CONSUMER = DurableConsumers.Mail;
 
 const NANOS_PER_MS = 1_000_000;
 
