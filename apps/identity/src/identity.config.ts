@@ -7,6 +7,12 @@ export const identityEnv = {
   HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3001),
   PUBLIC_WEB_URL: url('Base URL of the web panel; links in mails point under it', ['http', 'https'], 'http://localhost:5173'),
   SIGNUP_ENABLED: boolean('Whether anyone may create an account with POST /v1/accounts', true),
+  MAX_SUBUSERS_PER_ACCOUNT: integer(
+    'Most subusers one account may have (every access replica keeps their bindings in memory; 409 beyond)',
+    1,
+    1_000_000,
+    10_000,
+  ),
   SIGNUP_ADDRESS_LIMIT: integer('Sign-ups from one client address before it must wait (15 minutes, then 30, 60 ... up to a day; 429)', 1, 100_000, 10),
   ACTIVATION_TOKEN_TTL_HOURS: integer('Lifetime of activation and invitation links (hours)', 1, 24 * 30, 24 * 7),
   RESET_TOKEN_TTL_MINUTES: integer('Lifetime of password reset links (minutes)', 5, 24 * 60, 60),

@@ -230,11 +230,11 @@ export class SideConnection {
  * A fresh identity database (of LC_CTYPE `ctype`, if given) and its services for the tests of the
  * file or `describe` block that calls this: started before them, dropped after.
  */
-export function freshIdentityServices(ctype?: string): { db: IdentityTestDatabase; services: IdentityServices } {
+export function freshIdentityServices(ctype?: string, env: Record<string, string> = {}): { db: IdentityTestDatabase; services: IdentityServices } {
   const db = new IdentityTestDatabase(ctype);
   const services = new IdentityServices(db);
   beforeAll(async () => {
-    await db.start();
+    await db.start(env);
     await services.start();
   });
   afterAll(() => db.stop());

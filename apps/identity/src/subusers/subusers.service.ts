@@ -48,7 +48,7 @@ export class SubusersService {
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
-    @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'PUBLIC_WEB_URL'>,
+    @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'PUBLIC_WEB_URL' | 'MAX_SUBUSERS_PER_ACCOUNT'>,
   ) {}
 
   /** A page of the account's subusers, by login. */
@@ -99,6 +99,7 @@ export class SubusersService {
           requestKey,
           accountId,
           async () => {
+            await this.assertRoomForSubuser(unit.manager, accountId);
             const subuser = await unit.manager.save(SubuserEntity, {
               id: randomUUID(),
               accountId,
@@ -239,6 +240,19 @@ export class SubusersService {
       await this.target(unit.manager, actor, accountId, subuserId);
       return { ended: await this.sessions.endAllByAdmin(unit, actor, accountId, { type: 'subuser', id: subuserId }, client.ip) };
     });
+  }
+
+  /**
+   * Refuses one more subuser to an account that has MAX_SUBUSERS_PER_ACCOUNT already (409, naming
+   * the limit): every access replica keeps each subuser's bindings in memory. Creations in one
+   * account are counted one at a time (a transaction-scoped advisory lock on the account), so many
+   * at once cannot pass the count together.
+   */
+  private async assertRoomForSubuser(manager: EntityManager, accountId: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('subusers:' || $1, 0))`, [accountId]);
+    const held = await manager.countBy(SubuserEntity, { accountId });
+    const limit = this.config.MAX_SUBUSERS_PER_ACCOUNT;
+    if (held >= limit) throw new DomainError(ErrorCode.Conflict, `This account has ${held} subusers, the most it may have; delete one first`, { limit });
   }
 
   /**
