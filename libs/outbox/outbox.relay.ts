@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { eventSubject } from '#libs/contracts/index.js';
-import { ensureEventsStream, LOGGER, NATS_LINK, publishEvent, type NatsLink } from '#libs/platform/index.js';
+import { ensureEventsStream, LOGGER, NATS_LINK, publishEvent, WakeablePause, type NatsLink } from '#libs/platform/index.js';
 import { OutboxEntity } from './outbox.entity.js';
 
 /** Rows taken (and locked) at once. */
@@ -31,7 +31,7 @@ export interface RelayPass {
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly pausing = new WakeablePause();
   private nudged = false;
   private loop: Promise<void> | undefined;
 
@@ -47,14 +47,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.pausing.wake();
     await this.loop;
   }
 
   /** Asks the relay to look at the outbox now (after a commit) rather than at its next poll. */
   nudge(): void {
     this.nudged = true;
-    this.wake?.();
+    this.pausing.wake();
   }
 
   /** Publishes one batch and deletes the rows JetStream stored. */
@@ -103,14 +103,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.pausing.wait(ms);
   }
 }

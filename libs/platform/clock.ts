@@ -41,3 +41,26 @@ export async function settlesWithin(work: Promise<unknown>, ms: number): Promise
 }
 
 const SETTLED = [() => true, () => true] as const;
+
+/** A pause that another part of the program can cut short: a loop's wait between two rounds, ended by a stop or a nudge. */
+export class WakeablePause {
+  private wakeUp: (() => void) | undefined;
+
+  /** Waits `ms`, or less if {@link wake} is called meanwhile. */
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  /** Ends the wait under way, if any. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+}

@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { EVENTS_STREAM } from '#libs/contracts/index.js';
+import { WakeablePause } from './clock.js';
 import { ensureEventsStream } from './events-stream.js';
 import type { NatsLink } from './nats-connection.js';
 
@@ -36,7 +37,7 @@ export class DurableSubscription {
   private messages: ConsumerMessages | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly pausing = new WakeablePause();
 
   constructor(private readonly options: DurableSubscriptionOptions) {}
 
@@ -54,7 +55,7 @@ export class DurableSubscription {
   /** Stops taking messages now (the subscription closed, a pause cut short), without waiting for the loop. */
   async halt(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.pausing.wake();
     await this.messages?.close().catch(() => undefined);
   }
 
@@ -125,15 +126,6 @@ export class DurableSubscription {
 
   /** Waits `ms`, or less if halted meanwhile. */
   private pause(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.stopped ? Promise.resolve() : this.pausing.wait(ms);
   }
 }
