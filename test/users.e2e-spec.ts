@@ -127,6 +127,23 @@ describe('a person who already has a login, added to a second account with anoth
     expect(row.body.lastName).toBe('King');
   });
 
+  it('lets a person choose the language of her own mails, in every account, and refuses one that is not a language tag', async () => {
+    await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ locale: 'fr' }).expect(204);
+    expect((await people.http.get('/v1/me').set(bearer(ada.accessToken)).expect(200)).body.locale).toBe('fr');
+
+    // Acme's owner has a reset link sent to her: in her language, whatever the account's.
+    await people.http.post(`/v1/accounts/${acme.accountId}/users/${ada.userId}/password-reset`).set(bearer(acme.accessToken)).expect(202);
+    const reset = await people.nthMail('ada@engines.test', (mail) => mail.links.some((link) => link.includes('/reset-password?')));
+    expect(reset.subject).toBe('Portico : réinitialisez votre mot de passe');
+
+    for (const locale of ['French', null]) {
+      const refused = await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ locale }).expect(400);
+      expect(refused.body.message).toContain('locale');
+    }
+    await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ locale: 'en' }).expect(204);
+    expect((await people.http.get('/v1/me').set(bearer(ada.accessToken)).expect(200)).body.locale).toBe('en');
+  });
+
   it('deactivated in one account: refused there at once (404), still working in the other', async () => {
     await people.http.get(`/v1/accounts/${globex.accountId}`).set(bearer(ada.accessToken)).expect(200);
     const session = await people.login('ada@engines.test');

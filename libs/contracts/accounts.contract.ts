@@ -15,7 +15,7 @@ export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const LOCALE_PATTERN = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
 
 /** A language tag of at most 35 characters (see {@link LOCALE_PATTERN}). */
-function IsLocale(): PropertyDecorator {
+export function IsLocale(): PropertyDecorator {
   return applyDecorators(IsString(), MaxLength(35), Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' }));
 }
 

@@ -20,6 +20,7 @@ export class MeView {
   @ApiProperty() lastName: string;
   @ApiProperty() email: string;
   @ApiProperty() phone: string;
+  @ApiProperty({ example: 'en', description: 'The language of the mails the caller receives' }) locale: string;
   @ApiProperty({ type: [MembershipView] }) memberships: MembershipView[];
 }
 

@@ -3,7 +3,7 @@ import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, IsUUID, Length, Match
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
-import { E164_PATTERN, PersonBody } from './accounts.contract.js';
+import { E164_PATTERN, IsLocale, PersonBody } from './accounts.contract.js';
 
 /** Columns the user table sorts by. */
 export const USER_SORTS = ['name', 'email', 'lastLoginAt', 'createdAt'] as const;
@@ -145,7 +145,7 @@ export class UpdateUserRequest extends UserRequest {
   body: UpdateUserBody;
 }
 
-/** `PATCH /v1/me`: the caller's own name and phone (they belong to the person, across accounts). */
+/** `PATCH /v1/me`: the caller's own name, phone and mail language (they belong to the person, across accounts). */
 export class UpdateProfileBody {
   @ApiPropertyOptional({ maxLength: 100 })
   @Omittable()
@@ -164,6 +164,11 @@ export class UpdateProfileBody {
   @IsString()
   @Matches(E164_PATTERN, { message: 'phone must be in international format, e.g. +447700900123' })
   phone?: string;
+
+  @ApiPropertyOptional({ example: 'fr', maxLength: 35, description: 'The language of the mails you receive, in every account' })
+  @Omittable()
+  @IsLocale()
+  locale?: string;
 }
 
 /** `identity.me.update`. */

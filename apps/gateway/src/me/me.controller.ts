@@ -32,7 +32,7 @@ export class MeController {
   @Patch()
   @Authenticated()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Edit your own name and phone' })
+  @ApiOperation({ summary: 'Edit your own name, phone and the language of your mails' })
   @ApiNoContentResponse()
   async update(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: UpdateProfileBody): Promise<void> {
     await rpc.send(Subjects.MeUpdate, { actor, client: { ip }, body });

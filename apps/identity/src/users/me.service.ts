@@ -25,10 +25,11 @@ export class MeService {
     const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: actor.id });
     if (!user) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in again');
     const accountIds = await this.accountsOf(user.id);
-    return { id: user.id, type: 'user', firstName: user.firstName, lastName: user.lastName, email: user.email, phone: user.phone, accountIds };
+    const { id, firstName, lastName, email, phone, locale } = user;
+    return { id, type: 'user', firstName, lastName, email, phone, locale, accountIds };
   }
 
-  /** The caller edits their own name and phone (they are the person's, across accounts). */
+  /** The caller edits their own name, phone and mail language (they are the person's, across accounts). */
   async update({ actor, body, client }: UpdateProfileRequest): Promise<{ updated: true }> {
     if (actor.type !== 'user') throw new DomainError(ErrorCode.Forbidden, 'Subusers have no personal profile; an admin of the account edits them');
     const changes = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
@@ -57,6 +58,7 @@ export class MeService {
       lastName: '',
       email: subuser.email ?? '',
       phone: '',
+      locale: subuser.locale,
       accountIds: [{ accountId: account.id, accountName: account.name, accountSlug: account.slug }],
     };
   }
