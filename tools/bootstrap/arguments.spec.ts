@@ -30,6 +30,12 @@ describe('the bootstrap command line', () => {
     });
   });
 
+  it("takes the account's language with --locale, which may be left out, and refuses one that is not a language tag", async () => {
+    await expect(parseBootstrapArguments([...valid, '--locale', 'fr-CA'])).resolves.toMatchObject({ body: { locale: 'fr-CA' } });
+    expect(((await parseBootstrapArguments(valid)) as { body: object }).body).not.toHaveProperty('locale');
+    expect(await problems([...valid, '--locale', 'French'])).toEqual(['locale must be a language tag such as en, fr or fr-CA (--locale)']);
+  });
+
   it('asks for the usage with --help or -h, whatever else is given', async () => {
     await expect(parseBootstrapArguments(['--help'])).resolves.toEqual({ help: true });
     await expect(parseBootstrapArguments(['-h', '--name', 'x'])).resolves.toEqual({ help: true });

@@ -11,10 +11,13 @@ export const BOOTSTRAP_OPTIONS = {
   'first-name': { field: 'owner.firstName', what: "the owner's first name" },
   'last-name': { field: 'owner.lastName', what: "the owner's last name" },
   phone: { field: 'owner.phone', what: "the owner's phone, international format (+447700900123)" },
+  locale: { field: 'locale', what: "optional: the language of the account's mails, a tag such as en (the default), fr, fr-CA" },
 } as const;
 
 type OptionName = keyof typeof BOOTSTRAP_OPTIONS;
 const OPTION_NAMES = Object.keys(BOOTSTRAP_OPTIONS) as OptionName[];
+/** The options that may be left out. */
+const OPTIONAL: ReadonlySet<OptionName> = new Set(['locale']);
 
 /** What the command line asks for: the usage, or an account to create. */
 export type BootstrapRequest = { help: true } | { help: false; body: CreateAccountBody };
@@ -29,7 +32,7 @@ export class BadInput extends Error {
 
 /** How to call the command. */
 export const BOOTSTRAP_USAGE = [
-  'Usage: node dist/tools/bootstrap.js --name <name> --slug <slug> --email <e-mail> --first-name <name> --last-name <name> --phone <+E.164>',
+  'Usage: node dist/tools/bootstrap.js --name <name> --slug <slug> --email <e-mail> --first-name <name> --last-name <name> --phone <+E.164> [--locale <tag>]',
   '       (npm run bootstrap -- <the same options>)',
   '',
   'Creates an account and its owner as open sign-up does (POST /v1/accounts), whether SIGNUP_ENABLED is on or off,',
@@ -47,13 +50,14 @@ export const BOOTSTRAP_USAGE = [
 export async function parseBootstrapArguments(argv: string[]): Promise<BootstrapRequest> {
   const values = readOptions(argv);
   if (values.help) return { help: true };
-  const missing = OPTION_NAMES.filter((name) => values[name] === undefined);
+  const missing = OPTION_NAMES.filter((name) => !OPTIONAL.has(name) && values[name] === undefined);
   if (missing.length > 0)
     throw new BadInput(missing.map((name) => `--${name} is required (${BOOTSTRAP_OPTIONS[name].field}: ${BOOTSTRAP_OPTIONS[name].what})`));
   const body = {
     name: values.name,
     slug: values.slug,
     owner: { firstName: values['first-name'], lastName: values['last-name'], email: values.email, phone: values.phone },
+    ...(values.locale !== undefined && { locale: values.locale }),
   };
   return { help: false, body: await validated(body) };
 }
