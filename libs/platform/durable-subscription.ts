@@ -65,6 +65,11 @@ export class DurableSubscription {
     await this.running;
   }
 
+  /** True once halted or stopped: a message still in the pump is handed back (nak) rather than handled. */
+  get halted(): boolean {
+    return this.stopped;
+  }
+
   /** The subscription being read, if any (for tests that cut it). */
   get current(): ConsumerMessages | undefined {
     return this.messages;

@@ -56,7 +56,6 @@ export interface DurableConsumerOptions {
 /** A durable, explicitly acknowledged JetStream consumer that survives restarts of its service, and losses of its subscription. */
 export class DurableConsumer {
   private readonly subscription: DurableSubscription;
-  private stopped = false;
 
   constructor(private readonly options: DurableConsumerOptions) {
     const { link, durableName, filterSubject, logger } = options;
@@ -78,13 +77,12 @@ export class DurableConsumer {
 
   /** Stops taking messages and waits for the one being handled. */
   async stop(): Promise<void> {
-    this.stopped = true;
     await this.subscription.stop();
   }
 
   private async loop(messages: ConsumerMessages): Promise<void> {
     for await (const message of messages) {
-      if (this.stopped) {
+      if (this.subscription.halted) {
         message.nak();
         continue;
       }

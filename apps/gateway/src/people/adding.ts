@@ -41,7 +41,7 @@ export async function addThenBind<T extends { id: string }>(
 }
 
 /** Whether a call failed for want of an answer in time: it may have been carried out. */
-export function isTimeout(error: unknown): boolean {
+function isTimeout(error: unknown): boolean {
   return error instanceof DomainError && error.code === ErrorCode.UpstreamTimeout;
 }
 

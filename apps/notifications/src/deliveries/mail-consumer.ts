@@ -36,7 +36,6 @@ const NANOS_PER_MS = 1_000_000;
 @Injectable()
 export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly subscription: DurableSubscription;
-  private stopped = false;
   private readonly inHand = new Set<Promise<void>>();
   private stopListening: (() => void) | undefined;
   private readonly slots: Slots;
@@ -66,14 +65,12 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async onModuleDestroy(): Promise<void> {
     this.stopListening?.();
-    this.stopped = true;
     await this.subscription.stop();
     await settlesWithin(Promise.allSettled([...this.inHand]), drainTimeLeft(this.config.SHUTDOWN_GRACE_MS));
     if (this.inHand.size > 0) this.logger.warn({ inHand: this.inHand.size }, 'Stopped with mails still in the hands of SMTP');
   }
 
   private async stopPulling(): Promise<void> {
-    this.stopped = true;
     await this.subscription.halt();
   }
 
@@ -93,7 +90,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   /** Hands each event to a free slot, reporting it in progress from the moment it is read. */
   private async pump(messages: ConsumerMessages): Promise<void> {
     for await (const message of messages) {
-      if (this.stopped) {
+      if (this.subscription.halted) {
         message.nak();
         continue;
       }
