@@ -57,6 +57,16 @@ describe('RequestMux on a real NATS server', () => {
     mux.close();
   });
 
+  it('never hands a late reply to a newer request that took the slot of the one it answers', async () => {
+    const mux = new RequestMux(requester);
+    expect((await failureOf(mux.request('mux.echo', 'first:300', { timeoutMs: 100 }))).kind).toBe('timeout');
+    // Made while the first's reply is still on its way, in the slot the first has left.
+    const second = await mux.request('mux.echo', 'second:600', { timeoutMs: 5000 });
+    expect(second.string()).toBe('SECOND');
+    expect(mux.waiting).toBe(0);
+    mux.close();
+  });
+
   it('fails what is waiting when closed (lost once sent, disconnected before), and never publishes a request that failed before its turn ended', async () => {
     const seen: string[] = [];
     const counter = await connect({ servers: server.url });

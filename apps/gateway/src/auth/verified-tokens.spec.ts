@@ -39,6 +39,15 @@ describe('VerifiedTokens', () => {
     expect(tokens.get('c', 1, ring({ k: signing }))).toEqual(claims('s3'));
   });
 
+  it('gives every token read since the last eviction a second chance, then forgets the oldest', () => {
+    const tokens = new VerifiedTokens<{ exp: number; sid: string }>(3);
+    const claims = (sid: string) => ({ exp: 100, sid });
+    for (const name of ['a', 'b', 'c']) tokens.remember(name, claims(name), 'k', signing);
+    for (const name of ['a', 'b', 'c']) tokens.get(name, 1, ring({ k: signing }));
+    tokens.remember('d', claims('d'), 'k', signing);
+    expect(['a', 'b', 'c', 'd'].filter((name) => tokens.get(name, 1, ring({ k: signing })))).toEqual(['b', 'c', 'd']);
+  });
+
   it('holds at most a few tokens of one session, so one caller cannot push the others out', () => {
     const tokens = new VerifiedTokens<{ exp: number; sid: string }>(100, 2);
     for (const spelling of ['t.a', 't.b', 't.c', 't.d']) tokens.remember(spelling, { exp: 100, sid: 'mine' }, 'k', signing);
