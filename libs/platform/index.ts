@@ -21,4 +21,5 @@ export * from './readiness.js';
 export * from './service-runner.js';
 export * from './clock.js';
 export * from './slots.js';
+export * from './second-chance-map.js';
 export * from './drain-clock.js';

@@ -1,5 +1,6 @@
 import type { CheckResult, Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { SecondChanceMap } from '#libs/platform/index.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { effectiveOf, holdsIn, type Effective } from './effective.js';
 import { hasBit, PermissionIndex, type Grants, type PermissionBits } from './permission-index.js';
@@ -75,8 +76,8 @@ export class DecisionStore {
   private readonly versions = new Map<string, number>();
   /** Accounts whose last reload failed: their decisions are refused until one succeeds (never answered from data known to be old). */
   private readonly stale = new Set<string>();
-  /** Answers written from an account's state (see {@link remembered}), by account and key, least recently used first. */
-  private readonly answers = new Map<string, { generation: object; answer: unknown }>();
+  /** Answers written from an account's state (see {@link remembered}), by account and key. */
+  private readonly answers = new SecondChanceMap<string, { generation: object; answer: unknown }>(MAX_REMEMBERED_ANSWERS);
 
   constructor(readonly catalog: Catalog) {
     this.index = new PermissionIndex(catalog);
@@ -133,7 +134,7 @@ export class DecisionStore {
   /**
    * The answer named `key` for the account's current state: written by `write` once per state and
    * then remembered, at most {@link MAX_REMEMBERED_ANSWERS} over all accounts, the least recently
-   * used forgotten first. Every change replaces an account's state whole, with a new generation, so
+   * used forgotten first (approximately: {@link SecondChanceMap}, so that a hit writes nothing but a flag). Every change replaces an account's state whole, with a new generation, so
    * a remembered answer of an older state is never given (nor does it keep that state in memory).
    * An account with no state in memory is not remembered.
    */
@@ -142,13 +143,8 @@ export class DecisionStore {
     if (!state) return write();
     const name = `${accountId} ${key}`;
     const known = this.answers.get(name);
-    this.answers.delete(name);
-    if (known?.generation === state.generation) {
-      this.answers.set(name, known);
-      return known.answer as T;
-    }
+    if (known?.generation === state.generation) return known.answer as T;
     const answer = write();
-    if (this.answers.size >= MAX_REMEMBERED_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
     this.answers.set(name, { generation: state.generation, answer });
     return answer;
   }

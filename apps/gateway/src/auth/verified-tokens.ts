@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { SecondChanceMap } from '#libs/platform/index.js';
 
 /** The claims the cache looks at: time claims (seconds since the epoch) and the session. */
 export interface TimedClaims {
@@ -11,8 +12,6 @@ interface Entry<C> {
   claims: C;
   kid: string;
   key: KeyObject;
-  /** Read since the last time eviction passed over it (its second chance). */
-  used: boolean;
 }
 
 /**
@@ -22,24 +21,21 @@ interface Entry<C> {
  * the time claims are checked again and the signing key must still be in the key ring; the
  * session gate and the permission check still run on every request.
  *
- * Bounded, least recently used first out, approximately: when full, the oldest token read since
- * eviction last passed over it gets a second chance (moved to the back), the oldest one not read
- * goes. A read only sets a flag: moving every hit to the back of the Map (delete, set) made V8
- * reallocate the Map's hash table, in old space as the Map is old, on nearly every request, which
- * brought the gateway a full mark-compact about once a second under load.
- *
- * One session holds at most `perSession` entries: a
+ * Bounded, least recently used first out, approximately ({@link SecondChanceMap}: a hit writes
+ * nothing but a flag). One session holds at most `perSession` entries: a
  * signature can be spelled several ways that all verify (spare base64 bits, ECDSA's mirrored
  * `s`), and without that cap one caller could push everyone else's tokens out.
  */
 export class VerifiedTokens<C extends TimedClaims> {
-  private readonly entries = new Map<string, Entry<C>>();
+  private readonly entries: SecondChanceMap<string, Entry<C>>;
   private readonly bySession = new Map<string, number>();
 
   constructor(
-    private readonly maxEntries = 10_000,
+    maxEntries = 10_000,
     private readonly perSession = 4,
-  ) {}
+  ) {
+    this.entries = new SecondChanceMap(maxEntries, (_token, entry) => this.leaveSession(entry));
+  }
 
   /** The claims of `token` when it was verified before and is usable at `nowSeconds` with a key the ring still holds. */
   get(token: string, nowSeconds: number, keyInRing: (kid: string) => KeyObject | undefined): C | undefined {
@@ -52,7 +48,6 @@ export class VerifiedTokens<C extends TimedClaims> {
       this.forget(token);
       return undefined;
     }
-    entry.used = true;
     return entry.claims;
   }
 
@@ -61,8 +56,7 @@ export class VerifiedTokens<C extends TimedClaims> {
     if (this.entries.has(token)) return;
     const session = claims.sid ?? '';
     if ((this.bySession.get(session) ?? 0) >= this.perSession) return;
-    if (this.entries.size >= this.maxEntries) this.evictOne();
-    this.entries.set(token, { claims, kid, key, used: false });
+    this.entries.set(token, { claims, kid, key });
     this.bySession.set(session, (this.bySession.get(session) ?? 0) + 1);
   }
 
@@ -71,20 +65,14 @@ export class VerifiedTokens<C extends TimedClaims> {
     return this.entries.size;
   }
 
-  /** Forgets the oldest token not read since eviction last passed; older ones that were read go to the back. */
-  private evictOne(): void {
-    for (const [token, entry] of this.entries) {
-      if (!entry.used) return this.forget(token);
-      entry.used = false;
-      this.entries.delete(token);
-      this.entries.set(token, entry);
-    }
-  }
-
   private forget(token: string): void {
     const entry = this.entries.get(token);
     if (!entry) return;
     this.entries.delete(token);
+    this.leaveSession(entry);
+  }
+
+  private leaveSession(entry: Entry<C>): void {
     const session = entry.claims.sid ?? '';
     const left = (this.bySession.get(session) ?? 1) - 1;
     if (left > 0) this.bySession.set(session, left);
