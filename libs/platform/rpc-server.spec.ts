@@ -26,7 +26,8 @@ function serve(handler: (payload: unknown) => unknown, graceMs = 5_000) {
       string: () => JSON.stringify({ pattern: SUBJECT, data, id: 'r1' }),
       respond: (payload: Uint8Array) => asBuffer.push(Buffer.isBuffer(payload)) > 0 && replies.push(Buffer.from(payload).toString()) > 0,
     };
-    return server.handleMessage(SUBJECT, message as unknown as Msg);
+    // As the subscription calls it.
+    return server.getMessageHandler(SUBJECT)(null, message as unknown as Msg);
   };
   return { server, inFlight, replies, asBuffer, ask };
 }

@@ -17,6 +17,9 @@ import { randomUUID } from 'node:crypto';
 
 const PLAIN_SUBJECT = /^[A-Za-z_][\w.-]*$/;
 
+/** What a NATS subscription calls with each message. */
+type MessageCallback = (error: Error | null, message: Msg) => Promise<unknown> | void;
+
 /**
  * Nest's NATS server, on the process's shared connection, in a queue group named after the
  * service. On close it stops taking new messages, then waits for in-flight handlers (bounded).
@@ -36,12 +39,24 @@ export class PorticoNatsServer extends ServerNats {
     super({ queue, serializer: new ResponseLastSerializer() });
   }
 
-  override handleMessage(channel: string, message: Msg): Promise<unknown> {
+  /**
+   * A subject with a direct handler gets a plain callback: Nest's is an async function around
+   * `handleMessage(...).catch(...)`, three promises per message before any work, which on the
+   * hot subjects was a tenth of what a check allocates.
+   */
+  override getMessageHandler(channel: string): MessageCallback {
     const handler = this.direct.get(channel);
-    const packet = handler && message.reply ? readPacket(message) : undefined;
-    if (!handler || !packet) return super.handleMessage(channel, message);
-    this.answerDirectly(handler, packet, message);
-    return Promise.resolve();
+    if (!handler) return super.getMessageHandler(channel) as MessageCallback;
+    return (error, message) => {
+      if (error) {
+        this.logger.error(error);
+        return;
+      }
+      const packet = message.reply ? readPacket(message) : undefined;
+      // Nest's own handling, as Nest would (its handleError takes what was thrown).
+      if (!packet) return this.handleMessage(channel, message).catch((failure: unknown) => this.handleError(failure as string));
+      this.answerDirectly(handler, packet, message);
+    };
   }
 
   /** Nest JSON-parses every incoming subject before using it as is; a plain subject makes that throw (and build a stack trace) per message. */
