@@ -117,12 +117,16 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
   const checks = openLoopOf({ kind: 'nats-request', natsUrl, subject: 'access.check', data: check });
   // The echo handler at the same rate, run after each: the floor that the machine, NATS and the load generator set.
   const echoes = openLoopOf({ kind: 'nats-request', natsUrl, subject: 'bench.echo', data: payload });
+  // And a plain nats.js responder answering fixed bytes: the floor that the machine, NATS and the load generator set, with no service work at all.
+  const rawReplies = openLoopOf({ kind: 'nats-request', natsUrl, subject: 'bench.raw', data: payload });
   const halfLoadRuns = [];
   const echoHalfLoadRuns = [];
+  const rawHalfLoadRuns = [];
   for (let i = 0; i < RUNS; i += 1) {
     const generator = await checks(Math.round(checkRate / 2));
     halfLoadRuns.push(await withWakeupProbe(() => generator.measure()).finally(() => generator.stop()));
     echoHalfLoadRuns.push(await measuredOnce(echoes(Math.round(checkRate / 2))));
+    rawHalfLoadRuns.push(await measuredOnce(rawReplies(Math.round(checkRate / 2))));
   }
   const atHalfLoad = medianOfRuns(halfLoadRuns);
   const p99 = atHalfLoad.p99;
@@ -149,6 +153,8 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
         halfLoadP99Runs: atHalfLoad.p99Runs,
         echoAtHalfLoadP99: round(median(echoHalfLoadRuns.map((run) => run.p99))),
         echoAtHalfLoadP99Runs: echoHalfLoadRuns.map((run) => round(run.p99)),
+        rawResponderAtHalfLoadP99: round(median(rawHalfLoadRuns.map((run) => run.p99))),
+        rawResponderAtHalfLoadP99Runs: rawHalfLoadRuns.map((run) => round(run.p99)),
         halfLoadWakeupDelayP99: round(atHalfLoad.wakeupDelayP99),
         halfLoadStealPercent: atHalfLoad.stealPercent,
         quarterLoadPerSecond: Math.round(atQuarterLoad.perSecond),
