@@ -11,7 +11,7 @@ export type DirectHandler = (payload: unknown) => unknown;
 export class DirectHandlers {
   private readonly handlers = new Map<string, DirectHandler>();
 
-  /** Serves `subject` with `handler`. */
+  /** Serves `subject` with `handler`; register before the server listens (it looks handlers up as it subscribes). */
   register(subject: string, handler: DirectHandler): void {
     this.handlers.set(subject, handler);
   }

@@ -14,22 +14,28 @@ function serve(handler: (payload: unknown) => unknown, graceMs = 5_000) {
   const direct = new DirectHandlers();
   direct.register(SUBJECT, handler);
   const inFlight = new InFlightTracker();
-  const server = new PorticoNatsServer({} as NatsLink, 'test', inFlight, graceMs, direct, pino({ level: 'silent' }));
+  /** What the server logged at error level or above. */
+  const logged: string[] = [];
+  const log = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+  const server = new PorticoNatsServer({} as NatsLink, 'test', inFlight, graceMs, direct, log);
   const replies: string[] = [];
   /** Whether each reply was handed over as a Buffer (a string would cost nats.js a new ArrayBuffer to encode). */
   const asBuffer: boolean[] = [];
-  const ask = (data: unknown) => {
-    const message = {
-      subject: SUBJECT,
-      reply: '_INBOX.test.1',
-      headers: undefined,
-      string: () => JSON.stringify({ pattern: SUBJECT, data, id: 'r1' }),
-      respond: (payload: Uint8Array) => asBuffer.push(Buffer.isBuffer(payload)) > 0 && replies.push(Buffer.from(payload).toString()) > 0,
-    };
-    // As the subscription calls it.
-    return server.getMessageHandler(SUBJECT)(null, message as unknown as Msg);
+  /** Sends `data` as the subscription would hand it over (`changes` alter the message). */
+  const ask = (data: unknown, changes: object = {}, error: Error | null = null) => {
+    const message = Object.defineProperties(
+      {
+        subject: SUBJECT,
+        reply: '_INBOX.test.1',
+        headers: undefined,
+        string: () => JSON.stringify({ pattern: SUBJECT, data, id: 'r1' }),
+        respond: (payload: Uint8Array) => asBuffer.push(Buffer.isBuffer(payload)) > 0 && replies.push(Buffer.from(payload).toString()) > 0,
+      },
+      Object.getOwnPropertyDescriptors(changes),
+    );
+    return server.getMessageHandler(SUBJECT)(error, message as unknown as Msg);
   };
-  return { server, inFlight, replies, asBuffer, ask };
+  return { server, inFlight, replies, asBuffer, ask, logged };
 }
 
 /** A promise and the functions that settle it. */
@@ -112,6 +118,42 @@ describe('PorticoNatsServer direct handlers', () => {
     const { ask, replies } = serve((payload) => payload);
     await ask({ name: 'emoji \ud83d\ude00\t\u00e9' });
     expect(JSON.parse(replies[0])).toMatchObject({ response: { name: 'emoji \ud83d\ude00\t\u00e9' } });
+  });
+
+  it('never lets a failure reach the NATS connection reader: unreadable headers, a message that cannot be read, an error from the subscription', () => {
+    const seen: unknown[] = [];
+    const { ask, replies, logged } = serve((payload) => {
+      seen.push(payload);
+      throw new DomainError(ErrorCode.ValidationFailed, 'bad');
+    });
+    const unreadable = () => {
+      throw new Error('malformed header name');
+    };
+    expect(() =>
+      ask('headers', {
+        get headers() {
+          return unreadable();
+        },
+      }),
+    ).not.toThrow();
+    expect(() =>
+      ask('reply', {
+        get reply() {
+          return unreadable();
+        },
+      }),
+    ).not.toThrow();
+    expect(() => ask('error', {}, new Error('subscription failed'))).not.toThrow();
+    expect(seen).toEqual(['headers']);
+    expect(replies.map((reply) => (JSON.parse(reply) as { err: unknown }).err)).toEqual([{ code: 'VALIDATION_FAILED', message: 'bad' }]);
+    expect(logged.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['A message could not be answered']);
+  });
+
+  it('leaves a message without a reply subject to Nest, not to the direct handler', async () => {
+    const seen: unknown[] = [];
+    const { ask, replies } = serve((payload) => seen.push(payload));
+    await ask('an event', { reply: '' });
+    expect([seen, replies]).toEqual([[], []]);
   });
 
   it('stops waiting for an answer that never comes once the grace period is over', async () => {

@@ -52,10 +52,15 @@ export class PorticoNatsServer extends ServerNats {
         this.logger.error(error);
         return;
       }
-      const packet = message.reply ? readPacket(message) : undefined;
-      // Nest's own handling, as Nest would (its handleError takes what was thrown).
-      if (!packet) return this.handleMessage(channel, message).catch((failure: unknown) => this.handleError(failure as string));
-      this.answerDirectly(handler, packet, message);
+      try {
+        const packet = message.reply ? readPacket(message) : undefined;
+        // Nest's own handling, as Nest would (its handleError takes what was thrown).
+        if (!packet) return this.handleMessage(channel, message).catch((failure: unknown) => this.handleError(failure as string));
+        this.answerDirectly(handler, packet, message);
+      } catch (failure) {
+        // Thrown here it would reach nats.js's socket reader, which stops reading the connection.
+        this.log.error({ err: failure }, 'A message could not be answered');
+      }
     };
   }
 
@@ -112,9 +117,14 @@ export class PorticoNatsServer extends ServerNats {
   }
 }
 
-/** The request id a message carries in its header, if it is an acceptable one. */
+/** The request id a message carries in its header, if it is an acceptable one (none when its headers cannot be read). */
 function requestIdOf(message: Msg): string | undefined {
-  return acceptRequestId(message.headers?.get(REQUEST_ID_HEADER));
+  try {
+    return acceptRequestId(message.headers?.get(REQUEST_ID_HEADER));
+  } catch {
+    // nats.js decodes headers when first read, and throws on a malformed header name.
+    return undefined;
+  }
 }
 
 /** A request packet: its id, its payload, and the JSON text it was read from. */
