@@ -39,13 +39,24 @@ describe('VerifiedTokens', () => {
     expect(tokens.get('c', 1, ring({ k: signing }))).toEqual(claims('s3'));
   });
 
-  it('gives every token read since the last eviction a second chance, then forgets the oldest', () => {
+  it('gives every token read since eviction last passed over it a second chance, then forgets the oldest', () => {
     const tokens = new VerifiedTokens<{ exp: number; sid: string }>(3);
     const claims = (sid: string) => ({ exp: 100, sid });
     for (const name of ['a', 'b', 'c']) tokens.remember(name, claims(name), 'k', signing);
-    for (const name of ['a', 'b', 'c']) tokens.get(name, 1, ring({ k: signing }));
+    // Least recently used would forget c.
+    for (const name of ['c', 'b', 'a']) tokens.get(name, 1, ring({ k: signing }));
     tokens.remember('d', claims('d'), 'k', signing);
     expect(['a', 'b', 'c', 'd'].filter((name) => tokens.get(name, 1, ring({ k: signing })))).toEqual(['b', 'c', 'd']);
+  });
+
+  it('gives a session back its share when one of its tokens is pushed out to make room', () => {
+    const tokens = new VerifiedTokens<{ exp: number; sid: string }>(2, 1);
+    tokens.remember('mine.1', { exp: 100, sid: 'mine' }, 'k', signing);
+    tokens.remember('other.1', { exp: 100, sid: 'other' }, 'k', signing);
+    tokens.remember('third.1', { exp: 100, sid: 'third' }, 'k', signing);
+    expect(tokens.get('mine.1', 1, ring({ k: signing }))).toBeUndefined();
+    tokens.remember('mine.2', { exp: 100, sid: 'mine' }, 'k', signing);
+    expect(tokens.get('mine.2', 1, ring({ k: signing }))?.sid).toBe('mine');
   });
 
   it('holds at most a few tokens of one session, so one caller cannot push the others out', () => {
