@@ -35,7 +35,12 @@ app.connectMicroservice({ transport: Transport.NATS, options: { servers: process
 await app.startAllMicroservices();
 const raw = await connect({ servers: process.env.NATS_URL });
 const fixedReply = Buffer.from(JSON.stringify({ isDisposed: true, id: '0', response: { allowed: true, reason: 'granted' } }));
-raw.subscribe('bench.raw', { queue: 'bench-raw', callback: (_error, message) => void message.respond(fixedReply) });
+raw.subscribe('bench.raw', {
+  queue: 'bench-raw',
+  callback: (error, message) => {
+    if (!error) message.respond(fixedReply);
+  },
+});
 await raw.flush();
 await app.listen(Number(process.env.ECHO_HTTP_PORT), '127.0.0.1');
 process.once('SIGTERM', () => void Promise.all([app.close(), raw.close()]).then(() => process.exit(0)));
