@@ -107,6 +107,22 @@ describe('the first flow, through HTTP only', () => {
     expect(response.body.memberships).toEqual([expect.objectContaining({ accountId, accountName: 'Acme Voice', owner: true })]);
   });
 
+  it('reads the bearer token the same way whether the gateway verified it before or not', async () => {
+    // Twice each: the first verifies the token, the second finds it remembered.
+    const answers = async (authorization: string) => {
+      const statuses = [];
+      for (let i = 0; i < 2; i += 1) statuses.push((await request(system.url).get('/v1/me').set('authorization', authorization)).status);
+      return statuses;
+    };
+    expect(await answers(`bearer ${token}`)).toEqual([200, 200]);
+    expect(await answers(`BEARER ${token}`)).toEqual([200, 200]);
+    expect(await answers(`Bearer ${token} trailing`)).toEqual([200, 200]);
+    expect(await answers(`Bearer  ${token}`)).toEqual([200, 200]);
+    expect(await answers(`Bearer${token}`)).toEqual([401, 401]);
+    expect(await answers(`Basic ${token}`)).toEqual([401, 401]);
+    expect(await answers(`Bearer ${token.slice(0, -2)}`)).toEqual([401, 401]);
+  });
+
   it('refuses /v1/me without a token (401)', async () => {
     const response = await request(system.url).get('/v1/me').expect(401);
     expect(response.body.code).toBe('UNAUTHENTICATED');

@@ -18,6 +18,9 @@ const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 /** The claims of a verified access token as they reach `validate`. */
 type VerifiedClaims = Partial<AccessTokenClaims> & { exp?: number; nbf?: number };
 
+/** What is remembered of a verified token: its time claims and session, and the actor its claims name (checked once). */
+type RememberedToken = Pick<VerifiedClaims, 'exp' | 'nbf' | 'sid'> & { actor: Actor };
+
 /** The key (and its id) passport-jwt verified this request's token with, kept on the request until `validate`. */
 const VERIFYING_KEY = Symbol('verifyingKey');
 type KeyedRequest = Request & { [VERIFYING_KEY]?: { kid: string; key: KeyObject } };
@@ -30,7 +33,7 @@ type KeyedRequest = Request & { [VERIFYING_KEY]?: { kid: string; key: KeyObject 
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  private readonly verified = new VerifiedTokens<VerifiedClaims>();
+  private readonly verified = new VerifiedTokens<RememberedToken>();
 
   constructor(
     private readonly keyRing: KeyRing,
@@ -64,31 +67,48 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
    * and session checked again), or undefined when the token must go through passport-jwt.
    */
   rememberedActor(request: Request): Promise<Actor> | undefined {
-    const token = bearerToken(request);
-    const claims = token ? this.verified.get(token, Math.floor(Date.now() / 1000), (kid) => this.keyRing.peek(kid)) : undefined;
-    return claims ? this.actorOf(claims) : undefined;
+    const token = bearerTokenOf(request);
+    const remembered = token ? this.verified.get(token, Math.floor(Date.now() / 1000), (kid) => this.keyRing.peek(kid)) : undefined;
+    return remembered ? this.liveActor(remembered.actor) : undefined;
   }
 
   /** Called by passport-jwt once the signature and registered claims are verified. */
   async validate(request: KeyedRequest, claims: VerifiedClaims): Promise<Actor> {
-    const actor = await this.actorOf(claims);
+    const actor = await this.liveActor(actorOf(claims));
     const token = bearerToken(request);
     const verifiedWith = request[VERIFYING_KEY];
     // Remembered with the key that verified it (not whatever the ring holds under that id by now).
-    if (token && verifiedWith) this.verified.remember(token, claims, verifiedWith.kid, verifiedWith.key);
+    if (token && verifiedWith) this.verified.remember(token, { exp: claims.exp, nbf: claims.nbf, sid: claims.sid, actor }, verifiedWith.kid, verifiedWith.key);
     return actor;
   }
 
-  /** Turns verified claims into the actor; anything but a well-formed access token of an open session is refused. */
-  private async actorOf(claims: Partial<AccessTokenClaims>): Promise<Actor> {
-    const { sub, pty, sid, typ } = claims;
-    if (typ !== 'access' || !PRINCIPAL_TYPES.includes(pty as never) || !UUID.test(sub ?? '') || !UUID.test(sid ?? '')) {
-      throw new DomainError(ErrorCode.Unauthenticated, 'Not an access token');
-    }
-    const actor: Actor = { type: pty!, id: sub!, sessionId: sid! };
+  /** A copy of `actor` (each request its own) once its session is known to be open. */
+  private async liveActor(actor: Actor): Promise<Actor> {
     await this.gate.assertSessionLive(actor);
-    return actor;
+    return { ...actor };
   }
+}
+
+/** Turns verified claims into the actor; anything but a well-formed access token is refused. */
+function actorOf(claims: Partial<AccessTokenClaims>): Actor {
+  const { sub, pty, sid, typ } = claims;
+  if (typ !== 'access' || !PRINCIPAL_TYPES.includes(pty as never) || !UUID.test(sub ?? '') || !UUID.test(sid ?? '')) {
+    throw new DomainError(ErrorCode.Unauthenticated, 'Not an access token');
+  }
+  return { type: pty!, id: sub!, sessionId: sid! };
+}
+
+/**
+ * The bearer token of a request, read without passport-jwt's regular expression in the usual
+ * spelling (`Bearer <token>`); any other is left to passport-jwt's own reading. A token read
+ * differently from passport-jwt can only miss the remembered tokens, which passport-jwt filled.
+ */
+function bearerTokenOf(request: Request): string | null {
+  const header = request.headers.authorization;
+  if (typeof header === 'string' && header.length > 7 && header.charCodeAt(6) === 0x20 && header.slice(0, 6).toLowerCase() === 'bearer') {
+    return header.slice(7);
+  }
+  return bearerToken(request);
 }
 
 async function findKey(keyRing: KeyRing, rawToken: string): Promise<{ kid: string; key: KeyObject } | undefined> {
