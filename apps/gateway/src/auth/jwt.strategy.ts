@@ -74,11 +74,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   /** Called by passport-jwt once the signature and registered claims are verified. */
   async validate(request: KeyedRequest, claims: VerifiedClaims): Promise<Actor> {
-    const actor = await this.liveActor(actorOf(claims));
+    const checked = Object.freeze(actorOf(claims));
+    const actor = await this.liveActor(checked);
     const token = bearerToken(request);
     const verifiedWith = request[VERIFYING_KEY];
     // Remembered with the key that verified it (not whatever the ring holds under that id by now).
-    if (token && verifiedWith) this.verified.remember(token, { exp: claims.exp, nbf: claims.nbf, sid: claims.sid, actor }, verifiedWith.kid, verifiedWith.key);
+    if (token && verifiedWith)
+      this.verified.remember(token, { exp: claims.exp, nbf: claims.nbf, sid: claims.sid, actor: checked }, verifiedWith.kid, verifiedWith.key);
     return actor;
   }
 
