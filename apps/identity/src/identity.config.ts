@@ -13,6 +13,12 @@ export const identityEnv = {
     1_000_000,
     10_000,
   ),
+  MAX_MEMBERS_PER_ACCOUNT: integer(
+    'Most people one account may have in its user table (every access replica keeps their bindings in memory; 409 beyond)',
+    1,
+    10_000_000,
+    100_000,
+  ),
   SIGNUP_ADDRESS_LIMIT: integer('Sign-ups from one client address before it must wait (15 minutes, then 30, 60 ... up to a day; 429)', 1, 100_000, 10),
   ACTIVATION_TOKEN_TTL_HOURS: integer('Lifetime of activation and invitation links (hours)', 1, 24 * 30, 24 * 7),
   RESET_TOKEN_TTL_MINUTES: integer('Lifetime of password reset links (minutes)', 5, 24 * 60, 60),

@@ -17,6 +17,7 @@ import { DEFAULT_PAGE_SIZE, Events, principalOf } from '#libs/contracts/index.js
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor, subuserLoginUrl } from '../accounts/account-scope.js';
+import { assertRoomInAccount } from '../accounts/account-quota.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { AuditService, type AuditDetails } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
@@ -242,17 +243,14 @@ export class SubusersService {
     });
   }
 
-  /**
-   * Refuses one more subuser to an account that has MAX_SUBUSERS_PER_ACCOUNT already (409, naming
-   * the limit): every access replica keeps each subuser's bindings in memory. Creations in one
-   * account are counted one at a time (a transaction-scoped advisory lock on the account), so many
-   * at once cannot pass the count together.
-   */
-  private async assertRoomForSubuser(manager: EntityManager, accountId: string): Promise<void> {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('subusers:' || $1, 0))`, [accountId]);
-    const held = await manager.countBy(SubuserEntity, { accountId });
-    const limit = this.config.MAX_SUBUSERS_PER_ACCOUNT;
-    if (held >= limit) throw new DomainError(ErrorCode.Conflict, `This account has ${held} subusers, the most it may have; delete one first`, { limit });
+  /** Refuses one more subuser to an account that has MAX_SUBUSERS_PER_ACCOUNT already: every access replica keeps each subuser's bindings in memory. */
+  private assertRoomForSubuser(manager: EntityManager, accountId: string): Promise<void> {
+    return assertRoomInAccount(manager, accountId, {
+      kind: 'subusers',
+      limit: this.config.MAX_SUBUSERS_PER_ACCOUNT,
+      count: (locked) => locked.countBy(SubuserEntity, { accountId }),
+      refusal: (held) => `This account has ${held} subusers, the most it may have; delete one first`,
+    });
   }
 
   /**

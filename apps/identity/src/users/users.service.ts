@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, Not, type EntityManager } from 'typeorm';
-import { conflictOnDuplicate } from '#libs/platform/index.js';
+import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   AcceptedView,
   Actor,
@@ -16,6 +16,7 @@ import { DEFAULT_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor } from '../accounts/account-scope.js';
+import { assertRoomInAccount } from '../accounts/account-quota.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
@@ -28,6 +29,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { MembershipEntity } from './membership.entity.js';
 import { AccountSizes } from './account-sizes.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
+import type { IdentityConfig } from '../identity.config.js';
 import { findOrAddPerson, queueAddedToAccount, queueInvitation, reassertSuspensions } from './people.js';
 import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
@@ -62,6 +64,7 @@ export class UsersService {
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
     private readonly sizes: AccountSizes,
+    @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MAX_MEMBERS_PER_ACCOUNT'>,
   ) {}
 
   /** A page of the user table: search (name, e-mail, phone; case and accents ignored), sort, cursor. */
@@ -111,6 +114,7 @@ export class UsersService {
             if (await unit.manager.existsBy(MembershipEntity, { accountId, userId: user.id })) {
               throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
             }
+            await this.assertRoomForMember(unit.manager, accountId);
             await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
             // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
             // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
@@ -251,6 +255,16 @@ export class UsersService {
         );
       }
       return { ended: await this.sessions.endAllByAdmin(unit, actor, accountId, { type: 'user', id: userId }, client.ip) };
+    });
+  }
+
+  /** Refuses one more person to an account that has MAX_MEMBERS_PER_ACCOUNT already: every access replica keeps each member's bindings in memory. */
+  private assertRoomForMember(manager: EntityManager, accountId: string): Promise<void> {
+    return assertRoomInAccount(manager, accountId, {
+      kind: 'members',
+      limit: this.config.MAX_MEMBERS_PER_ACCOUNT,
+      count: (locked) => locked.countBy(MembershipEntity, { accountId }),
+      refusal: (held) => `This account has ${held} people, the most it may have; remove someone first`,
     });
   }
 
