@@ -5,13 +5,14 @@ const client = { ip: '10.12.0.2' };
 // Room for three people an account: the owner and two more.
 const { db, services } = freshIdentityServices(undefined, { MAX_MEMBERS_PER_ACCOUNT: '3' });
 
-/** Adds a new person to the account, as its owner does. */
-function add(accountId: string, ownerId: string, email = `${randomUUID().slice(0, 8)}@quota.test`) {
+/** Adds a new person to the account, as its owner does (with a request key when given, as the gateway sends one). */
+function add(accountId: string, ownerId: string, email = `${randomUUID().slice(0, 8)}@quota.test`, requestKey?: string) {
   return services.users.create({
     actor: services.actor('user', ownerId),
     accountId,
     client,
     body: { firstName: 'Grace', lastName: 'Hopper', email, phone: '+447700900124', role: 'Viewer' },
+    ...(requestKey && { requestKey }),
   });
 }
 
@@ -49,5 +50,17 @@ describe("an account's people (MAX_MEMBERS_PER_ACCOUNT)", () => {
     await services.users.remove({ actor: services.actor('user', first.userId), accountId: first.accountId, userId: kept.id, client });
     await add(first.accountId, first.userId);
     expect(await membersOf(first.accountId)).toBe(3);
+  });
+
+  it('still says who is already a member, and still answers an add sent again with its request key, once the account is full', async () => {
+    const { accountId, userId } = await db.account();
+    const email = `again-${randomUUID().slice(0, 8)}@quota.test`;
+    const key = randomUUID();
+    const done = await add(accountId, userId, email, key);
+    await add(accountId, userId);
+
+    await expect(add(accountId, userId, email)).rejects.toMatchObject({ code: 'CONFLICT', message: 'This person is already a member of this account' });
+    expect(await add(accountId, userId, email, key)).toEqual(done);
+    expect(await membersOf(accountId)).toBe(3);
   });
 });
