@@ -162,7 +162,7 @@ baseline's rate. Where the baseline keeps both cores busy (\`rawCoresBusy\` near
 path, PostgreSQL's statements and four process wake-ups included, to cost less than a quarter of one argon2 verify on
 top of the verify itself. Where the baseline gets about one core's worth of CPU from two verifies at once
 (\`rawCoresBusy\` near 1: the hypervisor's doing, not ours), the rest of the path has CPU the baseline left idle and the
-ratio rises: 67 % in the run of 2026-11-30 on an Intel Xeon machine, against 47 to 58 % on a machine where both cores
+ratio rises: 67 % in the run of 2026-11-30 on an Intel Xeon machine, against 47 to 60 % on a machine where both cores
 verify. \`loginsPerSecond\` is far over the Keycloak sizing anchor on every machine measured (15 logins/s per vCPU).
 `;
 
