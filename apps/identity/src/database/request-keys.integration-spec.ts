@@ -72,14 +72,23 @@ async function traces(invitation: string, id: string): Promise<{ invitations: nu
   };
 }
 
-/** Starts `first` and holds it, uncommitted with its key claimed, before its events; then starts `second` and waits until it waits too. */
-async function held<T>(side: SideConnection, first: () => Promise<T>, second: () => Promise<T>): Promise<[Promise<T>, Promise<T>]> {
-  await side.holdOutbox();
-  const one = first();
-  await side.untilWaiting(1);
-  const other = second();
-  await side.untilWaiting(2);
-  return [one, other];
+/**
+ * Sends `add` twice, the second while the first waits at the held outbox (uncommitted, its key claimed: both in flight
+ * at once), and goes on with `then`; the side connection that holds the outbox is closed after.
+ */
+async function twiceAtOnce<T>(add: () => Promise<T>, then: (side: SideConnection, one: Promise<T>, other: Promise<T>) => Promise<void>): Promise<void> {
+  const side = new SideConnection(db);
+  await side.open();
+  try {
+    await side.holdOutbox();
+    const one = add();
+    await side.untilWaiting(1);
+    const other = add();
+    await side.untilWaiting(2);
+    await then(side, one, other);
+  } finally {
+    await side.close();
+  }
 }
 
 describe.each(KINDS)('adding $kind with a request key', ({ invitation, next, rows, all, remove }) => {
@@ -99,50 +108,38 @@ describe.each(KINDS)('adding $kind with a request key', ({ invitation, next, row
     const add = next();
     const key = randomUUID();
     const before = await all(accountId);
-    const side = new SideConnection(db);
-    await side.open();
-    try {
-      const [one, other] = await held<CreatedView>(
-        side,
-        () => add(accountId, userId, key),
-        () => add(accountId, userId, key),
-      );
-      await side.release();
-      const [a, b] = await Promise.all([one, other]);
-      expect(b).toEqual(a);
-      expect(await all(accountId)).toBe(before + 1);
-      expect(await traces(invitation, a.id)).toEqual({ invitations: 1, audits: 1 });
-    } finally {
-      await side.close();
-    }
+    await twiceAtOnce<CreatedView>(
+      () => add(accountId, userId, key),
+      async (side, one, other) => {
+        await side.release();
+        const [a, b] = await Promise.all([one, other]);
+        expect(b).toEqual(a);
+        expect(await all(accountId)).toBe(before + 1);
+        expect(await traces(invitation, a.id)).toEqual({ invitations: 1, audits: 1 });
+      },
+    );
   });
 
   it('whose first attempt rolled back (its replica died before the commit): the same key again, waiting meanwhile, does the work and keeps its answer', async () => {
     const { accountId, userId } = await db.account();
     const add = next();
     const key = randomUUID();
-    const side = new SideConnection(db);
-    await side.open();
-    try {
-      const [one, other] = await held<CreatedView>(
-        side,
-        () => add(accountId, userId, key),
-        () => add(accountId, userId, key),
-      );
-      await side.terminateWaiting('outbox');
-      await expect(one).rejects.toThrow();
-      await side.release();
-      const answer = await other;
-      expect(await rows(accountId, answer.id)).toBe(1);
-      expect(await traces(invitation, answer.id)).toEqual({ invitations: 1, audits: 1 });
-      const kept = await db.dataSource.query<Array<{ account: string; result: unknown }>>(
-        `SELECT account_id AS account, result FROM request_keys WHERE key = $1`,
-        [key],
-      );
-      expect(kept).toEqual([{ account: accountId, result: answer }]);
-    } finally {
-      await side.close();
-    }
+    await twiceAtOnce<CreatedView>(
+      () => add(accountId, userId, key),
+      async (side, one, other) => {
+        await side.terminateWaiting('outbox');
+        await expect(one).rejects.toThrow();
+        await side.release();
+        const answer = await other;
+        expect(await rows(accountId, answer.id)).toBe(1);
+        expect(await traces(invitation, answer.id)).toEqual({ invitations: 1, audits: 1 });
+        const kept = await db.dataSource.query<Array<{ account: string; result: unknown }>>(
+          `SELECT account_id AS account, result FROM request_keys WHERE key = $1`,
+          [key],
+        );
+        expect(kept).toEqual([{ account: accountId, result: answer }]);
+      },
+    );
   });
 
   it('sent again after what it added was removed: 409, never the id of the one removed (the gateway binds nobody to it), and nothing added', async () => {
