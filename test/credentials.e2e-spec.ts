@@ -272,6 +272,69 @@ describe('reset by mail (R1-R7, B2, B3)', () => {
   });
 });
 
+describe('moving a login to another e-mail', () => {
+  let user: SignedIn;
+
+  beforeAll(async () => {
+    user = await people.member(acme, 'mover@acme.test', 'Developer');
+  });
+
+  const ask = (body: object) => people.http.post('/v1/me/email').set(bearer(user.accessToken)).set(from()).send(body);
+
+  it('needs the current password, and a new address that is an e-mail', async () => {
+    const wrong = await ask({ newEmail: 'mover@elsewhere.test', currentPassword: 'not my password at all' }).expect(400);
+    expect(wrong.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'currentPassword' } });
+    const bad = await ask({ newEmail: 'not an address', currentPassword: PASSWORD }).expect(400);
+    expect(bad.body.message).toContain('newEmail');
+    await ask({ newEmail: 'mover@elsewhere.test' }).expect(400);
+    expect(system.mail.to('mover@elsewhere.test')).toEqual([]);
+  });
+
+  it('answers 202 alike whether or not the new address has a login; that address is told, and nobody else learns which', async () => {
+    const free = await ask({ newEmail: 'mover@elsewhere.test', currentPassword: PASSWORD }).expect(202);
+    const taken = await ask({ newEmail: 'owner@acme.test', currentPassword: PASSWORD }).expect(202);
+    expect(free.body).toEqual({ accepted: true });
+    expect(taken.body).toEqual(free.body);
+    const inUse = await people.nthMail('owner@acme.test', (mail) => mail.subject.includes('already has a login'));
+    expect(inUse.text).not.toContain('mover');
+    expect(inUse.links.some((link) => link.includes('/confirm-email'))).toBe(false);
+    // The in-use request voided the link mailed to the free address just before it.
+    const stale = linkToken(await people.nthMail('mover@elsewhere.test'), '/confirm-email');
+    const refused = await people.http.post('/v1/auth/email-change/confirm').send({ token: stale }).expect(400);
+    expect(refused.body.code).toBe('INVALID_TOKEN');
+  });
+
+  it('moves the login once the new address confirms: sign-in takes the new address only, the table shows it, the old address is told, and sessions stay', async () => {
+    await ask({ newEmail: 'Mover@Elsewhere.test', currentPassword: PASSWORD }).expect(202);
+    const confirmation = await people.nthMail('mover@elsewhere.test', (mail) => mail.subject.includes('confirm your new login e-mail'), 2);
+    expect(confirmation.text).toContain('instead of mover@acme.test');
+    await people.login('mover@acme.test');
+
+    const moved = await people.http
+      .post('/v1/auth/email-change/confirm')
+      .send({ token: linkToken(confirmation, '/confirm-email') })
+      .expect(200);
+
+    expect(moved.body).toEqual({ email: 'Mover@Elsewhere.test' });
+    await people.http.post('/v1/auth/login').set(from()).send({ email: 'mover@acme.test', password: PASSWORD }).expect(401);
+    await people.login('mover@elsewhere.test');
+    await people.http.get('/v1/me').set(bearer(user.accessToken)).expect(200);
+    const row = await people.http.get(`/v1/accounts/${acme.accountId}/users/${user.userId}`).set(bearer(acme.accessToken)).expect(200);
+    expect(row.body.email).toBe('Mover@Elsewhere.test');
+    const found = await people.http.get(`/v1/accounts/${acme.accountId}/users`).query({ search: 'elsewhere' }).set(bearer(acme.accessToken)).expect(200);
+    expect(found.body.items.map((item: { id: string }) => item.id)).toEqual([user.userId]);
+    const notice = await people.nthMail('mover@acme.test', (mail) => mail.subject.includes('login e-mail was changed'));
+    expect(notice.text).toContain('to Mover@Elsewhere.test');
+  });
+
+  it('sends password resets to the new address only', async () => {
+    await people.http.post('/v1/auth/password-reset').set(from()).send({ email: 'mover@acme.test' }).expect(202);
+    await people.http.post('/v1/auth/password-reset').set(from()).send({ email: 'mover@elsewhere.test' }).expect(202);
+    await people.nthMail('mover@elsewhere.test', (mail) => mail.subject.includes('reset'));
+    expect(system.mail.to('mover@acme.test').filter((mail) => mail.subject.includes('reset'))).toEqual([]);
+  });
+});
+
 describe('open sign-up is throttled per client address', () => {
   it('lets SIGNUP_ADDRESS_LIMIT sign-ups from one address through, then answers 429 with Retry-After and creates nothing; other addresses still sign up', async () => {
     const address = from();

@@ -73,6 +73,33 @@ export class ChangePasswordBody {
   newPassword: string;
 }
 
+/** `POST /v1/me/email`: move the caller's login to another e-mail address, once that address confirms. */
+export class ChangeEmailBody {
+  @ApiProperty({ example: 'ada.lovelace@example.com', description: 'The new login e-mail; a link to confirm it is mailed there' })
+  @IsEmail({}, { message: 'newEmail must be an e-mail address' })
+  @MaxLength(254)
+  @LowerCasesAlike()
+  newEmail: string;
+
+  @ApiProperty({ description: 'The current password: a session alone cannot move the login' })
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  currentPassword: string;
+}
+
+/** `POST /v1/auth/email-change/confirm`: the token from the mail sent to the new address. */
+export class EmailChangeConfirmBody {
+  @ApiProperty({ description: 'The token from the confirmation link', minLength: 10, maxLength: 200 })
+  @IsString()
+  @Length(10, 200)
+  token: string;
+}
+
+/** What confirming an e-mail change answers: the login e-mail now. */
+export class EmailChangedView {
+  @ApiProperty({ example: 'ada.lovelace@example.com' }) email: string;
+}
+
 /** What the reset request answers, always. */
 export class AcceptedView {
   @ApiProperty({ example: true }) accepted: true;
@@ -111,4 +138,18 @@ export class ChangePasswordRequest extends ActorClientRequest {
   @IsDefined()
   @Nested(() => ChangePasswordBody)
   body: ChangePasswordBody;
+}
+
+/** `identity.me.email.change`. */
+export class ChangeEmailRequest extends ActorClientRequest {
+  @IsDefined()
+  @Nested(() => ChangeEmailBody)
+  body: ChangeEmailBody;
+}
+
+/** `identity.auth.email-change.confirm`. */
+export class EmailChangeConfirmRequest extends ClientRequest {
+  @IsDefined()
+  @Nested(() => EmailChangeConfirmBody)
+  body: EmailChangeConfirmBody;
 }

@@ -18,7 +18,9 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
  * The mails notifications knows how to write, one template each (in every locale). A hand-over
- * makes two: `ownership-received` to the new owner, `ownership-handed-over` to the previous one.
+ * makes two: `ownership-received` to the new owner, `ownership-handed-over` to the previous one. A
+ * request to move a login to another e-mail makes `email-change-confirm` to that address (or
+ * `email-change-in-use` when it already has a login); the move, `email-changed` to the address left.
  */
 export const MAIL_TEMPLATES = [
   'activation',
@@ -29,6 +31,9 @@ export const MAIL_TEMPLATES = [
   'password-changed',
   'ownership-received',
   'ownership-handed-over',
+  'email-change-confirm',
+  'email-change-in-use',
+  'email-changed',
 ] as const;
 /** One of {@link MAIL_TEMPLATES}. */
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];

@@ -42,6 +42,10 @@ export const Events = {
   PasswordResetRequested: 'identity.password-reset.requested',
   /** A password was changed or reset (notice to the owner of the e-mail). */
   PasswordChanged: 'identity.password.changed',
+  /** A person asked to move their login to another e-mail (a confirmation link to that address, or word that it already has a login). */
+  EmailChangeRequested: 'identity.email-change.requested',
+  /** A person's login moved to another e-mail (notice to the address it left). */
+  EmailChanged: 'identity.email.changed',
   /** Mailed links were voided unused (a newer link, a revoked invitation, a removed person): a mail still waiting to carry one is not sent. */
   LinksVoided: 'identity.links.voided',
   /** The owner of an account handed it to another member (access moves the owner's rights). */
@@ -131,6 +135,36 @@ export interface PasswordChangedData {
   accountId: string | null;
   principalType: 'user' | 'subuser';
   principalId: string;
+  email: string;
+  name: string;
+  changedAt: string;
+  locale: string;
+}
+
+/**
+ * `identity.email-change.requested`: the mail goes to `newEmail`. With a `token`, it is the link that
+ * moves the login there; without one (`inUse`), that address already has a login of its own, and the
+ * mail says so: nothing changes, and the person who asked is told no more than anyone else.
+ */
+export interface EmailChangeRequestedData {
+  userId: string;
+  /** The login e-mail now. */
+  email: string;
+  newEmail: string;
+  /** The person's first name. */
+  name: string;
+  /** True when `newEmail` already signs in to another login: no token then. */
+  inUse: boolean;
+  /** The plain confirmation token (stored hashed by identity); absent when `inUse`. */
+  token?: string;
+  expiresAt?: string;
+  locale: string;
+}
+
+/** `identity.email.changed`: the notice goes to `previousEmail`, the address the login left. */
+export interface EmailChangedData {
+  userId: string;
+  previousEmail: string;
   email: string;
   name: string;
   changedAt: string;
@@ -279,6 +313,8 @@ export interface EventDataMap {
   [Events.SubuserInvited]: SubuserInvitedData;
   [Events.PasswordResetRequested]: PasswordResetRequestedData;
   [Events.PasswordChanged]: PasswordChangedData;
+  [Events.EmailChangeRequested]: EmailChangeRequestedData;
+  [Events.EmailChanged]: EmailChangedData;
   [Events.LinksVoided]: LinksVoidedData;
   [Events.OwnershipTransferred]: OwnershipTransferredData;
   [Events.PrincipalActivityChanged]: PrincipalActivityChangedData;

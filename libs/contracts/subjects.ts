@@ -42,7 +42,10 @@ import type { ActorClientRequest, Page } from './account-request.js';
 import type { AuditEventView, ListAuditEventsRequest } from './audit.contract.js';
 import type {
   AcceptedView,
+  ChangeEmailRequest,
   ChangePasswordRequest,
+  EmailChangeConfirmRequest,
+  EmailChangedView,
   PasswordResetConfirmRequest,
   PasswordResetRequest,
   SubuserLoginRequest,
@@ -133,10 +136,14 @@ export const Subjects = {
   AuthSubuserPasswordReset: 'identity.auth.subuser-password-reset.request',
   /** Set a new password with a reset token; every session ends. */
   AuthPasswordResetConfirm: 'identity.auth.password-reset.confirm',
+  /** Move the caller's login to the e-mail address a confirmation link went to. */
+  AuthEmailChangeConfirm: 'identity.auth.email-change.confirm',
   /** The caller edits their own name and phone. */
   MeUpdate: 'identity.me.update',
   /** The caller changes their password (the current one is required). */
   MePasswordChange: 'identity.me.password.change',
+  /** The caller asks to move their login to another e-mail (the current password is required; a link goes to the new address). */
+  MeEmailChange: 'identity.me.email.change',
   /** The caller's open sessions. */
   MeSessionsList: 'identity.me.sessions.list',
   /** The caller ends one of their sessions. */
@@ -224,8 +231,10 @@ export interface RpcContracts {
   [Subjects.AuthPasswordReset]: { request: PasswordResetRequest; response: AcceptedView };
   [Subjects.AuthSubuserPasswordReset]: { request: SubuserPasswordResetRequest; response: AcceptedView };
   [Subjects.AuthPasswordResetConfirm]: { request: PasswordResetConfirmRequest; response: { reset: true } };
+  [Subjects.AuthEmailChangeConfirm]: { request: EmailChangeConfirmRequest; response: EmailChangedView };
   [Subjects.MeUpdate]: { request: UpdateProfileRequest; response: { updated: true } };
   [Subjects.MePasswordChange]: { request: ChangePasswordRequest; response: { changed: true } };
+  [Subjects.MeEmailChange]: { request: ChangeEmailRequest; response: AcceptedView };
   [Subjects.MeSessionsList]: { request: ActorClientRequest; response: SessionView[] };
   [Subjects.MeSessionsEnd]: { request: EndOwnSessionRequest; response: { ended: number } };
   [Subjects.MeSessionsEndOthers]: { request: ActorClientRequest; response: { ended: number } };

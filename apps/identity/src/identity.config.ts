@@ -22,6 +22,7 @@ export const identityEnv = {
   SIGNUP_ADDRESS_LIMIT: integer('Sign-ups from one client address before it must wait (15 minutes, then 30, 60 ... up to a day; 429)', 1, 100_000, 10),
   ACTIVATION_TOKEN_TTL_HOURS: integer('Lifetime of activation and invitation links (hours)', 1, 24 * 30, 24 * 7),
   RESET_TOKEN_TTL_MINUTES: integer('Lifetime of password reset links (minutes)', 5, 24 * 60, 60),
+  EMAIL_CHANGE_TOKEN_TTL_HOURS: integer('Lifetime of the links that confirm a new login e-mail (hours)', 1, 24 * 7, 24),
   ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, 3600, 900),
   REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),
   SUBUSER_SESSION_TTL_HOURS: integer('Absolute lifetime of a subuser session (hours)', 1, 24 * 30, 8),

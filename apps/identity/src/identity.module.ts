@@ -32,6 +32,7 @@ import { SubusersService } from './subusers/subusers.service.js';
 import { AuditController } from './audit/audit.controller.js';
 import { AccessAuditConsumer } from './audit/access-audit.consumer.js';
 import { AuditService } from './audit/audit.service.js';
+import { EmailChangeService } from './credentials/email-change.service.js';
 import { PasswordResetService } from './credentials/password-reset.service.js';
 import { PasswordsService } from './credentials/passwords.service.js';
 import { ThrottleService } from './credentials/throttle.service.js';
@@ -75,6 +76,7 @@ export class IdentityModule {
         ThrottleService,
         PasswordsService,
         PasswordResetService,
+        EmailChangeService,
         GateBroadcaster,
         UsersService,
         AccountSizes,

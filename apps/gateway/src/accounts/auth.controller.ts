@@ -3,6 +3,8 @@ import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation,
 import {
   AcceptedView,
   ActivateBody,
+  EmailChangeConfirmBody,
+  EmailChangedView,
   LoginBody,
   PasswordResetBody,
   PasswordResetConfirmBody,
@@ -16,7 +18,7 @@ import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, Rpc } from '../auth/current-actor.decorator.js';
 import { Public } from '../auth/route-policy.js';
 
-/** Activation, sign-in, tokens and password reset. */
+/** Activation, sign-in, tokens, password reset, and confirming a new login e-mail. */
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
@@ -90,5 +92,14 @@ export class AuthController {
   @ApiNoContentResponse()
   async confirmReset(@Rpc() rpc: RpcSender, @Body() body: PasswordResetConfirmBody, @ClientIp() ip: string): Promise<void> {
     await rpc.send(Subjects.AuthPasswordResetConfirm, { body, client: { ip } });
+  }
+
+  @Post('email-change/confirm')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move a login to the e-mail address the confirmation link was mailed to; the old address gets a notice' })
+  @ApiOkResponse({ type: EmailChangedView })
+  confirmEmailChange(@Rpc() rpc: RpcSender, @Body() body: EmailChangeConfirmBody, @ClientIp() ip: string): Promise<RelayedJson<EmailChangedView>> {
+    return rpc.relay(Subjects.AuthEmailChangeConfirm, { body, client: { ip } });
   }
 }

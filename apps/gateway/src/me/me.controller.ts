@@ -1,6 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ChangePasswordBody, MeView, principalOf, SessionView, Subjects, UpdateProfileBody, type Actor } from '#libs/contracts/index.js';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  AcceptedView,
+  ChangeEmailBody,
+  ChangePasswordBody,
+  MeView,
+  principalOf,
+  SessionView,
+  Subjects,
+  UpdateProfileBody,
+  type Actor,
+} from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Authenticated } from '../auth/route-policy.js';
@@ -45,6 +55,18 @@ export class MeController {
   @ApiNoContentResponse()
   async changePassword(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: ChangePasswordBody): Promise<void> {
     await rpc.send(Subjects.MePasswordChange, { actor, client: { ip }, body });
+  }
+
+  @Post('email')
+  @Authenticated()
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Move your login to another e-mail (the current password is required): a link to confirm goes to the new address, the same answer whether or not it already has a login',
+  })
+  @ApiAcceptedResponse({ type: AcceptedView })
+  changeEmail(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: ChangeEmailBody): Promise<RelayedJson<AcceptedView>> {
+    return rpc.relay(Subjects.MeEmailChange, { actor, client: { ip }, body });
   }
 
   @Get('sessions')

@@ -27,7 +27,13 @@ export interface EventAuditEntry extends Omit<AuditEntry, 'accountIds'> {
   occurredAt: Date;
 }
 
-const FAILURES: ReadonlySet<AuditAction> = new Set<AuditAction>(['login.failed', 'login.throttled', 'session.refresh-reused', 'password.change-failed']);
+const FAILURES: ReadonlySet<AuditAction> = new Set<AuditAction>([
+  'login.failed',
+  'login.throttled',
+  'session.refresh-reused',
+  'password.change-failed',
+  'email.change-failed',
+]);
 
 /** The audit trail: written in the transaction of the change it tells of (access's changes: from their events); read per account. */
 @Injectable()

@@ -25,13 +25,30 @@ export class ActionTokensService {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  /** Makes a new token for (principal, purpose, account), voiding the older unused ones it replaces (R4, {@link supersededBy}). */
-  async issue(manager: EntityManager, owner: Principal, accountId: string | null, purpose: ActionTokenPurpose): Promise<IssuedToken> {
+  /**
+   * Makes a new token for (principal, purpose, account), voiding the older unused ones it replaces (R4, {@link supersededBy}).
+   * An `email-change` token also holds the address it moves the login to (`newEmail`).
+   */
+  async issue(
+    manager: EntityManager,
+    owner: Principal,
+    accountId: string | null,
+    purpose: ActionTokenPurpose,
+    newEmail: string | null = null,
+  ): Promise<IssuedToken> {
     const now = this.clock.now();
     await this.voidAll(manager, owner, supersededBy(purpose, accountId));
     const token = newSecretToken();
     const expiresAt = new Date(now.getTime() + tokenLifetimeMs(purpose, this.config));
-    await manager.insert(ActionTokenEntity, { id: randomUUID(), tokenHash: hashSecretToken(token), purpose, ...ownerColumns(owner), accountId, expiresAt });
+    await manager.insert(ActionTokenEntity, {
+      id: randomUUID(),
+      tokenHash: hashSecretToken(token),
+      purpose,
+      ...ownerColumns(owner),
+      accountId,
+      newEmail,
+      expiresAt,
+    });
     return { token, expiresAt };
   }
 

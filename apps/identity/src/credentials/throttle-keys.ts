@@ -77,6 +77,11 @@ export function resetTargetKey(target: string): ThrottleKey {
   return { key: `reset:target:${target.toLowerCase()}`, policy: RESET_TARGET_POLICY, kind: 'identifier' };
 }
 
+/** Mails asking to confirm a new login e-mail, for one person (whatever addresses they name): as many as reset mails. */
+export function emailChangeKey(userId: string): ThrottleKey {
+  return { key: `email-change:user:${userId}`, policy: RESET_TARGET_POLICY, kind: 'identifier' };
+}
+
 /** Reset requests from one client address. */
 export function resetAddressKey(ip: string): ThrottleKey {
   return { key: `reset:ip:${addressKey(ip)}`, policy: RESET_ADDRESS_POLICY, kind: 'address' };

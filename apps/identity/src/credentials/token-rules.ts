@@ -1,15 +1,23 @@
 /** What a link token is for. */
-export type LinkPurpose = 'activation' | 'reset';
+export type LinkPurpose = 'activation' | 'reset' | 'email-change';
 
 /** The lifetimes configured for link tokens. */
 export interface TokenLifetimes {
   ACTIVATION_TOKEN_TTL_HOURS: number;
   RESET_TOKEN_TTL_MINUTES: number;
+  EMAIL_CHANGE_TOKEN_TTL_HOURS: number;
 }
 
 /** How long a new token of `purpose` lives. */
 export function tokenLifetimeMs(purpose: LinkPurpose, lifetimes: TokenLifetimes): number {
-  return purpose === 'activation' ? lifetimes.ACTIVATION_TOKEN_TTL_HOURS * 3600_000 : lifetimes.RESET_TOKEN_TTL_MINUTES * 60_000;
+  switch (purpose) {
+    case 'activation':
+      return lifetimes.ACTIVATION_TOKEN_TTL_HOURS * 3600_000;
+    case 'reset':
+      return lifetimes.RESET_TOKEN_TTL_MINUTES * 60_000;
+    case 'email-change':
+      return lifetimes.EMAIL_CHANGE_TOKEN_TTL_HOURS * 3600_000;
+  }
 }
 
 /** Which unused links of a principal are voided: of one purpose, or of one account, or all (both: that purpose in that account). */
@@ -22,7 +30,8 @@ export interface LinkScope {
  * The older links a new link of `purpose` voids (R4). An activation link is its account's
  * invitation: it voids only the older activation links of that account, so that one account
  * inviting (or re-inviting) a person never kills another account's invitation. A reset link sets
- * the one password of the login, whichever account asked: it voids every older reset link.
+ * the one password of the login, whichever account asked: it voids every older reset link. An
+ * e-mail change link moves the one login: it voids every older e-mail change link.
  */
 export function supersededBy(purpose: LinkPurpose, accountId: string | null): LinkScope {
   return purpose === 'activation' && accountId !== null ? { purpose, accountId } : { purpose };

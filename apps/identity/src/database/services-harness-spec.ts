@@ -9,6 +9,7 @@ import { eventually } from '#libs/testing/eventually.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { EmailChangeService } from '../credentials/email-change.service.js';
 import { PasswordHasher, type Argon2 } from '../credentials/password-hasher.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
@@ -92,6 +93,7 @@ export class IdentityServices {
   sessions: SessionsService;
   audit: AuditService;
   tokens: ActionTokensService;
+  emailChanges: EmailChangeService;
 
   constructor(private readonly db: IdentityTestDatabase) {}
 
@@ -111,6 +113,7 @@ export class IdentityServices {
         AuditService,
         AuthService,
         AccountSizes,
+        EmailChangeService,
         GateBroadcaster,
         OutboxRelay,
         OutboxWriter,
@@ -135,6 +138,7 @@ export class IdentityServices {
     this.sessions = module.get(SessionsService);
     this.audit = module.get(AuditService);
     this.tokens = module.get(ActionTokensService);
+    this.emailChanges = module.get(EmailChangeService);
   }
 
   /** The actor of a session-less call by `principal` (the session id is not checked by these services). */

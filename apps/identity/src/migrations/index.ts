@@ -8,6 +8,7 @@ import { OwnerVersion1733100000000 } from './1733100000000-owner-version.js';
 import { AnnounceInactivePrincipals1733200000000 } from './1733200000000-announce-inactive-principals.js';
 import { AuditAccessTargets1733400000000 } from './1733400000000-audit-access-targets.js';
 import { RequestKeys1733500000000 } from './1733500000000-request-keys.js';
+import { EmailChangeLinks1733600000000 } from './1733600000000-email-change-links.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -21,4 +22,5 @@ export const identityMigrations = [
   AnnounceInactivePrincipals1733200000000,
   AuditAccessTargets1733400000000,
   RequestKeys1733500000000,
+  EmailChangeLinks1733600000000,
 ];

@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ActivateRequest,
+  EmailChangeConfirmRequest,
   GateStateRequest,
   LoginRequest,
   PasswordResetConfirmRequest,
@@ -12,18 +13,20 @@ import {
   SubuserPasswordResetRequest,
   type RpcResponse,
 } from '#libs/contracts/index.js';
+import { EmailChangeService } from '../credentials/email-change.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { AuthService } from './auth.service.js';
 import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
-/** NATS handlers for sign-in, tokens, resets and the key set. */
+/** NATS handlers for sign-in, tokens, resets, confirming a new login e-mail, and the key set. */
 @Controller()
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
     private readonly resets: PasswordResetService,
+    private readonly emailChanges: EmailChangeService,
     private readonly keys: SigningKeysService,
   ) {}
 
@@ -66,6 +69,11 @@ export class AuthController {
   @MessagePattern(Subjects.AuthPasswordResetConfirm)
   confirmReset(@Payload() request: PasswordResetConfirmRequest): Promise<RpcResponse<typeof Subjects.AuthPasswordResetConfirm>> {
     return this.resets.confirm(request);
+  }
+
+  @MessagePattern(Subjects.AuthEmailChangeConfirm)
+  confirmEmailChange(@Payload() request: EmailChangeConfirmRequest): Promise<RpcResponse<typeof Subjects.AuthEmailChangeConfirm>> {
+    return this.emailChanges.confirm(request);
   }
 
   @MessagePattern(Subjects.SessionsGateState)

@@ -3,22 +3,25 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ActorClientRequest,
   ActorRequest,
+  ChangeEmailRequest,
   ChangePasswordRequest,
   EndOwnSessionRequest,
   Subjects,
   UpdateProfileRequest,
   type RpcResponse,
 } from '#libs/contracts/index.js';
+import { EmailChangeService } from '../credentials/email-change.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MeService } from './me.service.js';
 
-/** NATS handlers for the caller's own profile, password and sessions. */
+/** NATS handlers for the caller's own profile, login e-mail, password and sessions. */
 @Controller()
 export class MeController {
   constructor(
     private readonly me: MeService,
     private readonly passwords: PasswordsService,
+    private readonly emailChanges: EmailChangeService,
     private readonly sessions: SessionsService,
   ) {}
 
@@ -35,6 +38,11 @@ export class MeController {
   @MessagePattern(Subjects.MePasswordChange)
   changePassword(@Payload() request: ChangePasswordRequest): Promise<RpcResponse<typeof Subjects.MePasswordChange>> {
     return this.passwords.change(request);
+  }
+
+  @MessagePattern(Subjects.MeEmailChange)
+  changeEmail(@Payload() request: ChangeEmailRequest): Promise<RpcResponse<typeof Subjects.MeEmailChange>> {
+    return this.emailChanges.request(request);
   }
 
   @MessagePattern(Subjects.MeSessionsList)

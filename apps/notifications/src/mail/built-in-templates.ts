@@ -25,6 +25,9 @@ export const TEMPLATE_VALUES: Record<MailTemplate, readonly string[]> = {
   'password-changed': ['productName', 'name', 'email', 'subuser', 'changedAt', 'link', 'webUrl'],
   'ownership-received': ['productName', 'name', 'email', 'accountName', 'previousOwnerName', 'previousOwnerEmail', 'handedOverAt', 'link', 'webUrl'],
   'ownership-handed-over': ['productName', 'name', 'email', 'accountName', 'newOwnerName', 'newOwnerEmail', 'roleName', 'handedOverAt', 'link', 'webUrl'],
+  'email-change-confirm': ['productName', 'name', 'email', 'previousEmail', 'link', 'expiresAt', 'webUrl'],
+  'email-change-in-use': ['productName', 'email', 'link', 'webUrl'],
+  'email-changed': ['productName', 'name', 'email', 'newEmail', 'changedAt', 'webUrl'],
 };
 
 function layout(lang: string, body: string): string {
@@ -249,6 +252,72 @@ const en: Record<MailTemplate, TemplateSource> = {
       ].join('\n'),
     ),
   },
+  'email-change-confirm': {
+    subject: '{{productName}}: confirm your new login e-mail',
+    text: [
+      'Hello {{name}},',
+      '',
+      'You asked to sign in to {{productName}} with {{email}} instead of {{previousEmail}}.',
+      'Confirm that this address is yours:',
+      '',
+      '{{link}}',
+      '',
+      'This link works once and expires on {{expiresAt}}. Until it is used, you keep signing in with {{previousEmail}}.',
+      'If you did not ask for it, ignore this mail: nothing changes.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>You asked to sign in to {{productName}} with <strong>{{email}}</strong> instead of {{previousEmail}}. Confirm that this address is yours.</p>',
+        button('Confirm this address'),
+        copyLink.en,
+        '<p>This link works once and expires on {{expiresAt}}. Until it is used, you keep signing in with {{previousEmail}}.</p>',
+        '<p style="font-size:13px;color:#57606a">If you did not ask for it, ignore this mail: nothing changes.</p>',
+      ].join('\n'),
+    ),
+  },
+  'email-change-in-use': {
+    subject: '{{productName}}: this address already has a login',
+    text: [
+      'Hello,',
+      '',
+      'Someone asked to move their {{productName}} login to {{email}}, but this address already signs in to {{productName}}. Nothing was changed.',
+      'If it was you, sign in with this address as usual: {{link}}',
+      'If it was not, ignore this mail.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello,</p>',
+        '<p>Someone asked to move their {{productName}} login to <strong>{{email}}</strong>, but this address already signs in to {{productName}}. Nothing was changed.</p>',
+        '<p>If it was you, <a href="{{link}}">sign in with this address</a> as usual.</p>',
+        '<p style="font-size:13px;color:#57606a">If it was not, ignore this mail.</p>',
+      ].join('\n'),
+    ),
+  },
+  'email-changed': {
+    subject: '{{productName}}: your login e-mail was changed',
+    text: [
+      'Hello {{name}},',
+      '',
+      'On {{changedAt}}, your {{productName}} login moved from {{email}} to {{newEmail}}. You now sign in, and receive password resets, at {{newEmail}}.',
+      'If you did it, there is nothing more to do.',
+      'If you did not, tell an administrator of your account at once: they can end the sessions of that login.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>On {{changedAt}}, your {{productName}} login moved from {{email}} to <strong>{{newEmail}}</strong>. You now sign in, and receive password resets, at {{newEmail}}.</p>',
+        '<p>If you did it, there is nothing more to do.</p>',
+        '<p><strong>If you did not, tell an administrator of your account at once: they can end the sessions of that login.</strong></p>',
+      ].join('\n'),
+    ),
+  },
 };
 
 const fr: Record<MailTemplate, TemplateSource> = {
@@ -445,6 +514,72 @@ const fr: Record<MailTemplate, TemplateSource> = {
         '<p>{{newOwnerName}} en est désormais propriétaire ; vous en restez membre.{{#roleName}} Le rôle choisi pour vous lors de la transmission était <strong>{{roleName}}</strong>.{{/roleName}}</p>',
         "<p>Si c'est vous, vous n'avez rien d'autre à faire.</p>",
         '<p><strong>Sinon, <a href="{{link}}">réinitialisez immédiatement votre mot de passe</a> et demandez à {{newOwnerName}} de vous rendre le compte.</strong></p>',
+      ].join('\n'),
+    ),
+  },
+  'email-change-confirm': {
+    subject: '{{productName}} : confirmez votre nouvelle adresse de connexion',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      'Vous avez demandé à vous connecter à {{productName}} avec {{email}} au lieu de {{previousEmail}}.',
+      'Confirmez que cette adresse est la vôtre :',
+      '',
+      '{{link}}',
+      '',
+      "Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}. D'ici là, vous vous connectez toujours avec {{previousEmail}}.",
+      "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change.",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        '<p>Vous avez demandé à vous connecter à {{productName}} avec <strong>{{email}}</strong> au lieu de {{previousEmail}}. Confirmez que cette adresse est la vôtre.</p>',
+        button('Confirmer cette adresse'),
+        copyLink.fr,
+        "<p>Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}. D'ici là, vous vous connectez toujours avec {{previousEmail}}.</p>",
+        '<p style="font-size:13px;color:#57606a">Si vous n\'êtes pas à l\'origine de cette demande, ignorez ce message : rien ne change.</p>',
+      ].join('\n'),
+    ),
+  },
+  'email-change-in-use': {
+    subject: '{{productName}} : cette adresse a déjà un identifiant',
+    text: [
+      'Bonjour,',
+      '',
+      "Quelqu'un a demandé à déplacer son identifiant {{productName}} vers {{email}}, mais cette adresse sert déjà à se connecter à {{productName}}. Rien n'a été modifié.",
+      "Si c'est vous, connectez-vous avec cette adresse comme d'habitude : {{link}}",
+      'Sinon, ignorez ce message.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour,</p>',
+        "<p>Quelqu'un a demandé à déplacer son identifiant {{productName}} vers <strong>{{email}}</strong>, mais cette adresse sert déjà à se connecter à {{productName}}. Rien n'a été modifié.</p>",
+        '<p>Si c\'est vous, <a href="{{link}}">connectez-vous avec cette adresse</a> comme d\'habitude.</p>',
+        '<p style="font-size:13px;color:#57606a">Sinon, ignorez ce message.</p>',
+      ].join('\n'),
+    ),
+  },
+  'email-changed': {
+    subject: '{{productName}} : votre adresse de connexion a été modifiée',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      'Le {{changedAt}}, votre identifiant {{productName}} est passé de {{email}} à {{newEmail}}. Vous vous connectez désormais, et recevez les réinitialisations de mot de passe, à {{newEmail}}.',
+      "Si c'est vous, vous n'avez rien d'autre à faire.",
+      'Sinon, prévenez immédiatement un administrateur de votre compte : il peut fermer les sessions de cet identifiant.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        '<p>Le {{changedAt}}, votre identifiant {{productName}} est passé de {{email}} à <strong>{{newEmail}}</strong>. Vous vous connectez désormais, et recevez les réinitialisations de mot de passe, à {{newEmail}}.</p>',
+        "<p>Si c'est vous, vous n'avez rien d'autre à faire.</p>",
+        '<p><strong>Sinon, prévenez immédiatement un administrateur de votre compte : il peut fermer les sessions de cet identifiant.</strong></p>',
       ].join('\n'),
     ),
   },

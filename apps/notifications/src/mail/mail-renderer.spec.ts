@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Events, type EventEnvelope, type EventType, type MailTemplate } from '#libs/contracts/index.js';
+import { Events, type EmailChangeRequestedData, type EventEnvelope, type EventType, type MailTemplate } from '#libs/contracts/index.js';
 import { webLink } from '#libs/contracts/index.js';
 import { formatInstant, IncompleteEventError, InvalidEventError, MailRenderer, templatesFor } from './mail-renderer.js';
 import { TemplateCatalog } from './template-catalog.js';
@@ -95,7 +95,32 @@ const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
     }),
   'ownership-received': (locale) => handOver({ newOwner: locale }),
   'ownership-handed-over': (locale) => handOver({ previousOwner: locale }),
+  'email-change-confirm': (locale) => emailChangeRequested({ locale }),
+  'email-change-in-use': (locale) => emailChangeRequested({ locale, inUse: true, token: undefined, expiresAt: undefined }),
+  'email-changed': (locale) =>
+    event(Events.EmailChanged, {
+      locale,
+      userId: 'u1',
+      previousEmail: 'ada@example.com',
+      email: 'ada.lovelace@example.org',
+      name: 'Ada',
+      changedAt: '2026-11-22T09:59:00.000Z',
+    }),
 };
+
+/** Ada asks to move her login from ada@example.com to ada.lovelace@example.org. */
+function emailChangeRequested(change: Partial<EmailChangeRequestedData> = {}): EventEnvelope {
+  return event(Events.EmailChangeRequested, {
+    ...base,
+    userId: 'u1',
+    email: 'ada@example.com',
+    newEmail: 'ada.lovelace@example.org',
+    name: 'Ada',
+    inUse: false,
+    token: 'movetoken',
+    ...change,
+  });
+}
 
 describe('each mail in each language', () => {
   const cases = Object.keys(samples).flatMap((template) => ['en', 'fr'].map((locale) => [template as MailTemplate, locale] as const));
@@ -126,6 +151,8 @@ describe('links', () => {
     ['password-changed', 'https://panel.example.com/app/reset-password'],
     ['ownership-received', 'https://panel.example.com/app/login'],
     ['ownership-handed-over', 'https://panel.example.com/app/reset-password'],
+    ['email-change-confirm', 'https://panel.example.com/app/confirm-email?token=movetoken'],
+    ['email-change-in-use', 'https://panel.example.com/app/login'],
   ] as const)('%s links to %s', (template, link) => {
     const mail = renderer.render(samples[template]('en'), template)!;
     expect(mail.text).toContain(link);
@@ -256,6 +283,38 @@ describe('the two mails of a hand-over', () => {
   ])('are refused for an event with %s', (_label, change) => {
     const bad = { ...handedOver, data: { ...handedOver.data, ...change } } as EventEnvelope;
     expect(() => [renderer.render(bad, 'ownership-received'), renderer.render(bad, 'ownership-handed-over')]).toThrow(InvalidEventError);
+  });
+});
+
+describe('the mails of a login moving to another e-mail', () => {
+  it('ask the new address to confirm, naming the address the login leaves, with the expiry', () => {
+    const mail = renderer.render(emailChangeRequested())!;
+    expect(mail).toMatchObject({ template: 'email-change-confirm', to: 'ada.lovelace@example.org' });
+    expect(mail.text).toContain('instead of ada@example.com');
+    expect(mail.text).toContain('expires on 29 November 2026 at 10:00 UTC');
+  });
+
+  it('tell an address that already has a login that nothing changed, naming nobody and carrying no link to confirm', () => {
+    const mail = renderer.render(emailChangeRequested({ inUse: true, token: undefined, expiresAt: undefined }))!;
+    expect(mail).toMatchObject({ template: 'email-change-in-use', to: 'ada.lovelace@example.org' });
+    expect(mail.text).toContain('Nothing was changed');
+    for (const part of [mail.subject, mail.text, mail.html]) {
+      expect(part).not.toContain('ada@example.com');
+      expect(part).not.toContain('Ada');
+      expect(part).not.toContain('confirm-email');
+    }
+  });
+
+  it('refuse to ask for a confirmation without a token', () => {
+    expect(() => renderer.render(emailChangeRequested({ token: undefined }))).toThrow(InvalidEventError);
+  });
+
+  it('tell the address the login left where it went and when, with what to do if it was not them', () => {
+    const mail = renderer.render(samples['email-changed']('en'))!;
+    expect(mail).toMatchObject({ template: 'email-changed', to: 'ada@example.com' });
+    expect(mail.text).toContain('moved from ada@example.com to ada.lovelace@example.org');
+    expect(mail.text).toContain('22 November 2026 at 09:59 UTC');
+    expect(mail.text).toContain('If you did not, tell an administrator');
   });
 });
 

@@ -1,5 +1,7 @@
 import {
   Events,
+  type EmailChangedData,
+  type EmailChangeRequestedData,
   type EventEnvelope,
   type MailContact,
   type MailTemplate,
@@ -92,6 +94,12 @@ export class MailRenderer {
         return this.ownershipReceived(event);
       case 'ownership-handed-over':
         return this.ownershipHandedOver(event);
+      case 'email-change-confirm':
+        return this.emailChangeConfirm(event.data as EmailChangeRequestedData);
+      case 'email-change-in-use':
+        return this.emailChangeInUse(event.data as EmailChangeRequestedData);
+      case 'email-changed':
+        return this.emailChanged(event.data as EmailChangedData);
     }
   }
 
@@ -233,6 +241,48 @@ export class MailRenderer {
     };
   }
 
+  /** The link that moves a login to the address it is mailed to. */
+  private emailChangeConfirm(data: EmailChangeRequestedData): Draft {
+    const token = field(data, 'token');
+    return {
+      template: 'email-change-confirm',
+      to: address(data.newEmail),
+      locale: data.locale,
+      values: (locale) => ({
+        name: displayName(data, 'name'),
+        email: data.newEmail,
+        previousEmail: address(data.email),
+        link: this.link('/confirm-email', token),
+        expiresAt: formatInstant(field(data, 'expiresAt'), locale),
+      }),
+    };
+  }
+
+  /** Word to an address that already has a login that someone asked to move theirs there: it names nobody. */
+  private emailChangeInUse(data: EmailChangeRequestedData): Draft {
+    return {
+      template: 'email-change-in-use',
+      to: address(data.newEmail),
+      locale: data.locale,
+      values: () => ({ email: data.newEmail, link: this.link('/login') }),
+    };
+  }
+
+  /** A security notice to the address a login left: a hijacked session with the password could move it. */
+  private emailChanged(data: EmailChangedData): Draft {
+    return {
+      template: 'email-changed',
+      to: address(data.previousEmail),
+      locale: data.locale,
+      values: (locale) => ({
+        name: displayName(data, 'name'),
+        email: data.previousEmail,
+        newEmail: address(data.email),
+        changedAt: formatInstant(field(data, 'changedAt'), locale),
+      }),
+    };
+  }
+
   /** A link under PUBLIC_WEB_URL (its path kept), with the token as the only query parameter. */
   private link(path: string, token?: string): string {
     return webLink(this.settings.publicWebUrl, path, token);
@@ -254,6 +304,10 @@ export function templatesFor(event: EventEnvelope): MailTemplate[] {
       return ['password-changed'];
     case Events.OwnershipTransferred:
       return ['ownership-received', 'ownership-handed-over'];
+    case Events.EmailChangeRequested:
+      return [(event.data as Partial<EmailChangeRequestedData> | null)?.inUse === true ? 'email-change-in-use' : 'email-change-confirm'];
+    case Events.EmailChanged:
+      return ['email-changed'];
     case Events.AccountCreated:
     case Events.LinksVoided:
     case Events.PrincipalActivityChanged:
@@ -274,6 +328,14 @@ export function recipientData(event: EventEnvelope, template: MailTemplate): { e
   const data = (event.data ?? {}) as Partial<OwnershipTransferredData>;
   if (template === 'ownership-received') return data.newOwner ?? {};
   if (template === 'ownership-handed-over') return data.previousOwner ?? {};
+  if (template === 'email-change-confirm' || template === 'email-change-in-use') {
+    const request = data as Partial<EmailChangeRequestedData>;
+    return { email: request.newEmail, locale: request.locale };
+  }
+  if (template === 'email-changed') {
+    const change = data as Partial<EmailChangedData>;
+    return { email: change.previousEmail, locale: change.locale };
+  }
   return data as { email?: unknown; locale?: unknown };
 }
 

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { Events, type EmailChangedData, type EmailChangeRequestedData } from '#libs/contracts/index.js';
+import { freshIdentityServices } from '../database/services-harness-spec.js';
+
+const PASSWORD = 'correct horse battery staple';
+const HOUR = 3600_000;
+const { db, services } = freshIdentityServices();
+
+let address = 0;
+/** A client address of its own for each call, so that no throttling counter spills from one test to the next. */
+const client = () => ({ ip: `10.44.0.${++address}` });
+
+/** An account whose owner (Ada) has PASSWORD, and a fresh address for her to move to. */
+async function ada(): Promise<{ accountId: string; userId: string; email: string; newEmail: string }> {
+  const slug = `a${randomUUID().slice(0, 8)}`;
+  const { accountId, userId } = await db.account(slug);
+  await db.dataSource.query('UPDATE users SET password_hash = $2 WHERE id = $1', [userId, `fake:${PASSWORD}`]);
+  return { accountId, userId, email: `${slug}@example.test`, newEmail: `${slug}.new@example.org` };
+}
+
+function ask(userId: string, newEmail: string, currentPassword = PASSWORD) {
+  return services.emailChanges.request({ actor: services.actor('user', userId), client: client(), body: { newEmail, currentPassword } });
+}
+
+function confirm(token: string) {
+  return services.emailChanges.confirm({ client: client(), body: { token } });
+}
+
+async function loginEmail(userId: string): Promise<string> {
+  const [row] = await db.dataSource.query<Array<{ email: string }>>('SELECT email FROM users WHERE id = $1', [userId]);
+  return row.email;
+}
+
+/** The data of the `type` events about `userId` in the outbox, oldest first. */
+async function events<T>(type: string, userId: string): Promise<T[]> {
+  const rows = await db.dataSource.query<Array<{ data: T }>>(
+    `SELECT payload->'data' AS data FROM outbox WHERE type = $1 AND payload->'data'->>'userId' = $2 ORDER BY created_at, id`,
+    [type, userId],
+  );
+  return rows.map((row) => row.data);
+}
+
+/** `action outcome` of each audit event about `userId`, sorted (the test clock stands still: they share one instant). */
+async function auditActions(userId: string): Promise<string[]> {
+  const rows = await db.dataSource.query<Array<{ action: string; outcome: string }>>('SELECT action, outcome FROM audit_events WHERE target_id = $1', [userId]);
+  return rows.map((row) => `${row.action} ${row.outcome}`).sort();
+}
+
+describe("moving a person's login to another e-mail", () => {
+  it('needs the current password: a wrong one is refused naming the field, audited, and issues no link', async () => {
+    const { userId, newEmail } = await ada();
+    await expect(ask(userId, newEmail, 'not my password at all')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { field: 'currentPassword' },
+    });
+    expect(await events(Events.EmailChangeRequested, userId)).toEqual([]);
+    expect(await auditActions(userId)).toEqual(['email.change-failed failure']);
+  });
+
+  it('mails a link of its own to the new address only, expiring in a day, and changes nothing until it is used', async () => {
+    const { userId, email, newEmail } = await ada();
+    await expect(ask(userId, newEmail)).resolves.toEqual({ accepted: true });
+
+    const [requested] = await events<EmailChangeRequestedData>(Events.EmailChangeRequested, userId);
+    expect(requested).toMatchObject({ email, newEmail, name: 'Ada', inUse: false });
+    expect(Date.parse(requested.expiresAt!) - services.clock.now().getTime()).toBe(24 * HOUR);
+    const [link] = await db.dataSource.query<Array<{ new_email: string; token_hash: string }>>(
+      "SELECT new_email, token_hash FROM action_tokens WHERE user_id = $1 AND purpose = 'email-change'",
+      [userId],
+    );
+    expect(link.new_email).toBe(newEmail);
+    expect(link.token_hash).not.toBe(requested.token);
+    expect(await loginEmail(userId)).toBe(email);
+    expect(await auditActions(userId)).toEqual(['email.change-requested success']);
+  });
+
+  it('moves the login with the link: the user table finds the new address, links mailed to the old one stop working, and the old one is told', async () => {
+    const { accountId, userId, email, newEmail } = await ada();
+    const reset = await db.dataSource.transaction((manager) => services.tokens.issue(manager, { type: 'user', id: userId }, null, 'reset'));
+    await ask(userId, newEmail);
+    const token = await services.lastLinkToken(Events.EmailChangeRequested, userId);
+
+    await expect(confirm(token)).resolves.toEqual({ email: newEmail });
+
+    expect(await loginEmail(userId)).toBe(newEmail);
+    const [member] = await db.dataSource.query<Array<{ email_lower: string; search: string }>>(
+      'SELECT email_lower, search FROM memberships WHERE account_id = $1 AND user_id = $2',
+      [accountId, userId],
+    );
+    expect(member.email_lower).toBe(newEmail);
+    expect(member.search).toContain('.new@example.org');
+    await expect(db.dataSource.transaction((manager) => services.tokens.consume(manager, reset.token, 'reset'))).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+    const [changed] = await events<EmailChangedData>(Events.EmailChanged, userId);
+    expect(changed).toMatchObject({ previousEmail: email, email: newEmail, name: 'Ada' });
+    expect(await auditActions(userId)).toEqual(['email.change-requested success', 'email.changed success']);
+    await expect(confirm(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('lets only the newest link work, and none after EMAIL_CHANGE_TOKEN_TTL_HOURS', async () => {
+    const { userId, email, newEmail } = await ada();
+    await ask(userId, newEmail);
+    const older = await services.lastLinkToken(Events.EmailChangeRequested, userId);
+    await ask(userId, `second.${newEmail}`);
+    const newer = await services.lastLinkToken(Events.EmailChangeRequested, userId);
+
+    await expect(confirm(older)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    services.clock.advance(24 * HOUR);
+    await expect(confirm(newer)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await loginEmail(userId)).toBe(email);
+  });
+
+  it('answers the same when the new address already has a login: no link, word to that address, and older links voided', async () => {
+    const { userId, newEmail } = await ada();
+    const taken = await ada();
+    await ask(userId, newEmail);
+    const older = await services.lastLinkToken(Events.EmailChangeRequested, userId);
+
+    await expect(ask(userId, taken.email.toUpperCase())).resolves.toEqual({ accepted: true });
+
+    const [, inUse] = await events<EmailChangeRequestedData>(Events.EmailChangeRequested, userId);
+    expect(inUse).toMatchObject({ newEmail: taken.email.toUpperCase(), inUse: true });
+    expect(inUse.token).toBeUndefined();
+    await expect(confirm(older)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('refuses with 409 at confirmation when the address was taken meanwhile, and changes nothing', async () => {
+    const { userId, email } = await ada();
+    const slug = `t${randomUUID().slice(0, 8)}`;
+    await ask(userId, `${slug}@example.test`);
+    const token = await services.lastLinkToken(Events.EmailChangeRequested, userId);
+    await db.account(slug);
+
+    await expect(confirm(token)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'email' } });
+    expect(await loginEmail(userId)).toBe(email);
+    expect(await events(Events.EmailChanged, userId)).toEqual([]);
+  });
+
+  it('refuses a link of someone no longer active in any account', async () => {
+    const { accountId, userId, newEmail } = await ada();
+    await ask(userId, newEmail);
+    const token = await services.lastLinkToken(Events.EmailChangeRequested, userId);
+    await db.dataSource.query('UPDATE memberships SET active = false WHERE account_id = $1 AND user_id = $2', [accountId, userId]);
+
+    await expect(confirm(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('refuses the address the login already has (400), and a subuser (403)', async () => {
+    const { accountId, userId, email } = await ada();
+    await expect(ask(userId, email.toUpperCase())).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'newEmail' } });
+    const subuserId = await db.subuser(accountId);
+    await expect(
+      services.emailChanges.request({
+        actor: services.actor('subuser', subuserId),
+        client: client(),
+        body: { newEmail: 'ops@example.org', currentPassword: PASSWORD },
+      }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('mails one person at most three links before a wait (429), whatever addresses they name', async () => {
+    const { userId, newEmail } = await ada();
+    for (let n = 1; n <= 3; n++) await ask(userId, `${n}.${newEmail}`);
+    await expect(ask(userId, `4.${newEmail}`)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect(await events(Events.EmailChangeRequested, userId)).toHaveLength(3);
+  });
+});

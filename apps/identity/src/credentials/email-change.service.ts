@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AcceptedView, Actor, ChangeEmailRequest, EmailChangeConfirmRequest, EmailChangedView } from '#libs/contracts/index.js';
+import { Events, principalOf } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
+import { Clock, conflictOnDuplicate } from '#libs/platform/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { UserEntity } from '../users/user.entity.js';
+import { ActionTokensService } from './action-tokens.service.js';
+import { PasswordHasher } from './password-hasher.js';
+import { loadProfile, type PrincipalProfile } from './principal-profile.js';
+import { ThrottleService } from './throttle.service.js';
+import { emailChangeKey, emailKey, passwordCheckKeys, tooManyAttempts } from './throttle-keys.js';
+
+const ACCEPTED: AcceptedView = { accepted: true };
+const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
+
+/**
+ * A person moves their login to another e-mail address. Asking needs the current password (a
+ * session alone is not enough) and mails a single-use link to the new address; nothing changes
+ * until that link is used, so the login only ever moves to an address its owner reads. The answer
+ * to the request is the same whether or not the new address already has a login (that address is
+ * told instead). Using the link moves the login, voids every other link mailed to the old
+ * address, and sends that address a notice.
+ */
+@Injectable()
+export class EmailChangeService {
+  private readonly nudgeRelay = () => this.relay.nudge();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: ActionTokensService,
+    private readonly throttle: ThrottleService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** `POST /v1/me/email`: checks the current password, then mails the new address (202, whatever it holds). */
+  async request({ actor, body, client }: ChangeEmailRequest): Promise<AcceptedView> {
+    if (actor.type !== 'user')
+      throw new DomainError(ErrorCode.Forbidden, "A subuser signs in with its login; an admin of its account sets the subuser's e-mail");
+    const profile = await this.withCurrentPassword(actor, body.currentPassword, client.ip);
+    if (emailKey(body.newEmail) === emailKey(profile.email!))
+      throw new DomainError(ErrorCode.ValidationFailed, 'newEmail is already your login e-mail', { field: 'newEmail' });
+    const verdict = await this.throttle.reserve([emailChangeKey(actor.id)]);
+    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
+    await this.transactions.run((unit) => this.mailNewAddress(unit, profile, body.newEmail, client.ip));
+    return ACCEPTED;
+  }
+
+  /** `POST /v1/auth/email-change/confirm`: the link moves the login to the address it was mailed to. */
+  async confirm({ body, client }: EmailChangeConfirmRequest): Promise<EmailChangedView> {
+    return this.transactions.run(async (unit) => {
+      const link = await this.tokens.consume(unit.manager, body.token, 'email-change');
+      const profile = await loadProfile(unit.manager, link.owner);
+      if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail)
+        throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
+      await this.move(unit, profile, link.newEmail, client.ip);
+      return { email: link.newEmail };
+    });
+  }
+
+  /** The caller's profile once `password` is found to be theirs, checked and throttled like a sign-in (as a password change is). */
+  private async withCurrentPassword(actor: Actor, password: string, ip: string): Promise<PrincipalProfile> {
+    const keys = passwordCheckKeys(actor.id, ip);
+    const verdict = await this.throttle.reserve(keys);
+    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
+    const profile = await loadProfile(this.dataSource.manager, principalOf(actor));
+    if (!profile?.email) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in again');
+    if (!(await this.hasher.verify(profile.passwordHash, password))) {
+      const self = principalOf(actor);
+      await this.audit.record(null, { accountIds: profile.activeAccountIds, action: 'email.change-failed', actor: self, target: self, ip });
+      throw new DomainError(ErrorCode.ValidationFailed, 'currentPassword is not your current password', { field: 'currentPassword' });
+    }
+    await this.throttle.succeeded(keys);
+    return profile;
+  }
+
+  /**
+   * Issues the link (voiding older ones) and queues its mail to `newEmail`; when that address
+   * already has a login, voids the older links all the same and queues word of it instead.
+   */
+  private async mailNewAddress(unit: UnitOfWork, profile: PrincipalProfile, newEmail: string, ip: string): Promise<void> {
+    const { principal } = profile;
+    const inUse = await emailInUse(unit.manager, newEmail);
+    let link: { token: string; expiresAt: string } | null = null;
+    if (inUse) {
+      await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-change' });
+    } else {
+      const issued = await this.tokens.issue(unit.manager, principal, null, 'email-change', newEmail);
+      link = { token: issued.token, expiresAt: issued.expiresAt.toISOString() };
+    }
+    await this.outbox.add(unit.manager, Events.EmailChangeRequested, null, {
+      userId: principal.id,
+      email: profile.email!,
+      newEmail,
+      name: profile.name,
+      inUse,
+      ...link,
+      locale: profile.locale,
+    });
+    await this.audit.record(unit.manager, {
+      accountIds: profile.activeAccountIds,
+      action: 'email.change-requested',
+      actor: principal,
+      target: principal,
+      ip,
+      details: { newEmail },
+    });
+    unit.afterCommit(this.nudgeRelay);
+  }
+
+  /** Moves the login (409 if the address was taken meanwhile), voids the links mailed to the old address, and tells it. */
+  private async move(unit: UnitOfWork, profile: PrincipalProfile, newEmail: string, ip: string): Promise<void> {
+    const { principal } = profile;
+    await unit.manager
+      .update(UserEntity, { id: principal.id }, { email: newEmail })
+      .catch(conflictOnDuplicate('This e-mail address already has a login', 'email', /email/));
+    await this.tokens.voidAll(unit.manager, principal);
+    await this.outbox.add(unit.manager, Events.EmailChanged, null, {
+      userId: principal.id,
+      previousEmail: profile.email!,
+      email: newEmail,
+      name: profile.name,
+      changedAt: this.clock.now().toISOString(),
+      locale: profile.locale,
+    });
+    await this.audit.record(unit.manager, {
+      accountIds: profile.activeAccountIds,
+      action: 'email.changed',
+      actor: principal,
+      target: principal,
+      ip,
+      details: { previousEmail: profile.email, email: newEmail },
+    });
+    unit.afterCommit(this.nudgeRelay);
+  }
+}
+
+/** Whether an address already signs in to a login (folded as the unique column folds it). */
+async function emailInUse(manager: EntityManager, email: string): Promise<boolean> {
+  const rows = await manager.query<unknown[]>('SELECT 1 FROM users WHERE email_lower = lower($1)', [email]);
+  return rows.length > 0;
+}
