@@ -164,8 +164,32 @@ describe('application scoping', () => {
 
   it('lists only the applications the caller may see', async () => {
     const response = await request(system.url).get(`/v1/accounts/${acme.accountId}/applications`).set(as(bob)).expect(200);
-    expect(response.body.map((application: { id: string }) => application.id)).toEqual([appX]);
+    expect(response.body.items.map((application: { id: string }) => application.id)).toEqual([appX]);
+    expect(response.body.nextCursor).toBeNull();
     await request(system.url).patch(`/v1/accounts/${acme.accountId}/applications/${appY}`).set(as(bob)).send({ name: 'mine' }).expect(403);
+  });
+
+  it('pages the applications by name and finds them by a part of their name; a bad page or search is a 400 naming it', async () => {
+    const list = (query: Record<string, string | number>) => request(system.url).get(`/v1/accounts/${acme.accountId}/applications`).query(query).set(as(acme));
+    const first = await list({ limit: 1 }).expect(200);
+    expect(first.body.items).toHaveLength(1);
+    const second = await list({ limit: 1, cursor: first.body.nextCursor }).expect(200);
+    expect(second.body.items).toHaveLength(1);
+    expect(second.body.items[0].name.toLowerCase() > first.body.items[0].name.toLowerCase()).toBe(true);
+    const found = await list({ search: first.body.items[0].name.toUpperCase() }).expect(200);
+    expect(found.body.items.map((application: { id: string }) => application.id)).toEqual([first.body.items[0].id]);
+    for (const [query, field] of [
+      [{ limit: 101 }, 'limit'],
+      [{ limit: 0 }, 'limit'],
+      [{ cursor: 'not*a*cursor' }, 'cursor'],
+      [{ cursor: 'bm90IGEgbGlzdA' }, 'cursor'],
+      [{ search: '' }, 'search'],
+      [{ search: 'x'.repeat(101) }, 'search'],
+      [{ sort: 'name' }, 'sort'],
+    ] as const) {
+      const refused = await list(query).expect(400);
+      expect(refused.body.message).toContain(field);
+    }
   });
 
   it('refuses what the role does not grant (403) and is 404 to strangers', async () => {

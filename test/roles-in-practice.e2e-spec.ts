@@ -94,7 +94,7 @@ describe('the subuser model: roles limited to applications', () => {
 
   it('sees only application A, and nothing of B in its menus', async () => {
     const applications = await people.http.get(`/v1/accounts/${owner.accountId}/applications`).set(bearer(developer)).expect(200);
-    expect((applications.body as Array<{ id: string }>).map((application) => application.id)).toEqual([appA]);
+    expect((applications.body as { items: Array<{ id: string }> }).items.map((application) => application.id)).toEqual([appA]);
     const inB = await people.http.get(`/v1/accounts/${owner.accountId}/permissions?applicationId=${appB}`).set(bearer(developer)).expect(200);
     expect((inB.body as { grants: Array<{ section: string }> }).grants.map((grant) => grant.section)).not.toContain('scenarios');
     await people.http.patch(`/v1/accounts/${owner.accountId}/applications/${appB}`).set(bearer(developer)).send({ name: 'taken over' }).expect(403);

@@ -174,7 +174,7 @@ async function expectIntact(account: Populated): Promise<void> {
   });
   const roles = (await people.http.get(`${base}/roles`).set(as).expect(200)).body as Array<{ id: string; name: string; grants: unknown[] }>;
   expect(roles.find((role) => role.id === account.roleId)).toMatchObject({ name: 'Readers', grants: [{ section: 'scenarios', actions: ['read'] }] });
-  const applications = (await people.http.get(`${base}/applications`).set(as).expect(200)).body as Array<{ id: string; name: string }>;
+  const applications = ((await people.http.get(`${base}/applications`).set(as).expect(200)).body as { items: Array<{ id: string; name: string }> }).items;
   expect(applications.find((application) => application.id === account.applicationId)?.name).toBe('Line');
   await people.http.get('/v1/me').set(bearer(account.member.accessToken)).expect(200);
   await people.http.get(`${base}`).set(as).expect(200);
@@ -265,7 +265,7 @@ describe('what answers carry (A3)', () => {
 });
 
 describe('page sizes are capped (L1)', () => {
-  it.each(['users', 'subusers', 'audit-events', 'deliveries'])(
+  it.each(['users', 'subusers', 'audit-events', 'deliveries', 'applications'])(
     'GET /v1/accounts/{accountId}/%s answers a page of 100, and 400 naming limit beyond',
     async (list) => {
       const base = `/v1/accounts/${acme.accountId}/${list}`;
@@ -284,7 +284,7 @@ describe('page sizes are capped (L1)', () => {
     const paged = Object.entries(openapi.body.paths as Record<string, { get?: { parameters?: Array<{ name: string }> } }>)
       .filter(([, item]) => item.get?.parameters?.some((parameter) => parameter.name === 'limit'))
       .map(([path]) => path);
-    expect(paged.sort()).toEqual(['users', 'subusers', 'audit-events', 'deliveries'].map((list) => `/v1/accounts/{accountId}/${list}`).sort());
+    expect(paged.sort()).toEqual(['users', 'subusers', 'audit-events', 'deliveries', 'applications'].map((list) => `/v1/accounts/{accountId}/${list}`).sort());
   });
 });
 

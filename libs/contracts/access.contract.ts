@@ -4,6 +4,7 @@ import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Principal } from './actor.js';
 import { ClientContext } from './shared.dto.js';
+import { PageQuery } from './account-request.js';
 
 /** `access.check`: may this principal do this action on this section of this account (and application)? */
 export class CheckRequest {
@@ -366,6 +367,21 @@ export class ApplicationView {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
+/** A page of applications, by name. */
+export class ApplicationPageView {
+  @ApiProperty({ type: [ApplicationView] }) items: ApplicationView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+/** `GET /v1/accounts/{id}/applications?search=&limit=&cursor=`: a page, by name (case ignored). */
+export class ListApplicationsQuery extends PageQuery {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100, description: 'Keeps the applications whose name contains it, case ignored' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100, { message: 'search must be 1 to 100 characters' })
+  search?: string;
+}
+
 /** `POST` and `PATCH /v1/accounts/{id}/applications`. */
 export class ApplicationBody {
   @ApiProperty({ example: 'Support line' })
@@ -374,8 +390,15 @@ export class ApplicationBody {
   name: string;
 }
 
-/** `access.applications.list` (only the applications the actor may see something of, unless unlimited). */
-export class ListApplicationsRequest extends AccountActorRequest {}
+/**
+ * `access.applications.list`: a page of the applications the actor may see something of (all of
+ * them when it holds an unlimited binding). Without `query`, the first page of the default size.
+ */
+export class ListApplicationsRequest extends AccountActorRequest {
+  @IsOptional()
+  @Nested(() => ListApplicationsQuery)
+  query?: ListApplicationsQuery;
+}
 
 /** `access.applications.create`. */
 export class CreateApplicationRequest extends AccountChangeRequest {

@@ -217,7 +217,7 @@ export interface RpcContracts {
   [Subjects.AccessRolesCreate]: { request: CreateRoleRequest; response: RoleView };
   [Subjects.AccessRolesUpdate]: { request: UpdateRoleRequest; response: RoleView };
   [Subjects.AccessRolesDelete]: { request: DeleteRoleRequest; response: { deleted: true } };
-  [Subjects.AccessApplicationsList]: { request: ListApplicationsRequest; response: ApplicationView[] };
+  [Subjects.AccessApplicationsList]: { request: ListApplicationsRequest; response: Page<ApplicationView> };
   [Subjects.AccessApplicationsCreate]: { request: CreateApplicationRequest; response: ApplicationView };
   [Subjects.AccessApplicationsRename]: { request: RenameApplicationRequest; response: ApplicationView };
   [Subjects.AccessApplicationsDelete]: { request: DeleteApplicationRequest; response: { deleted: true } };

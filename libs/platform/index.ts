@@ -23,3 +23,4 @@ export * from './clock.js';
 export * from './slots.js';
 export * from './second-chance-map.js';
 export * from './drain-clock.js';
+export * from './cursor.js';

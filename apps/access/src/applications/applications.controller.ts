@@ -7,6 +7,7 @@ import {
   RenameApplicationRequest,
   Subjects,
   type ApplicationView,
+  type Page,
 } from '#libs/contracts/index.js';
 import { ApplicationsService } from './applications.service.js';
 
@@ -16,7 +17,7 @@ export class ApplicationsController {
   constructor(private readonly applications: ApplicationsService) {}
 
   @MessagePattern(Subjects.AccessApplicationsList)
-  list(@Payload() request: ListApplicationsRequest): Promise<ApplicationView[]> {
+  list(@Payload() request: ListApplicationsRequest): Promise<Page<ApplicationView>> {
     return this.applications.list(request);
   }
 

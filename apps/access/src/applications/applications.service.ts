@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
+import { CONFIG, conflictOnDuplicate, decodeCursor, encodeCursor } from '#libs/platform/index.js';
 import {
+  DEFAULT_PAGE_SIZE,
   Events,
   type ApplicationView,
   type CreateApplicationRequest,
   type DeleteApplicationRequest,
   type ListApplicationsRequest,
+  type Page,
   type Principal,
   type RenameApplicationRequest,
 } from '#libs/contracts/index.js';
@@ -36,10 +38,31 @@ export class ApplicationsService {
     @Inject(CONFIG) private readonly config: Pick<AccessConfig, 'ACCESS_MAX_APPLICATIONS'>,
   ) {}
 
-  /** The applications the actor may see, by name. */
-  async list({ actor, accountId }: ListApplicationsRequest): Promise<ApplicationView[]> {
-    const rows = await this.repository().find({ where: { accountId }, order: { name: 'ASC' } });
-    return rows.filter((row) => this.visible(actor, accountId, row.id)).map(view);
+  /**
+   * A page of the applications the actor may see, by name (case ignored, as names are unique),
+   * those whose name contains `search` only when it is given. One query, whatever the page's depth.
+   */
+  async list({ actor, accountId, query = {} }: ListApplicationsRequest): Promise<Page<ApplicationView>> {
+    const seen = this.visibleApplications(actor, accountId);
+    if (seen !== 'all' && seen.length === 0) return { items: [], nextCursor: null };
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const [afterKey = null, afterId = null] = decodeCursor(query.cursor, ['name'], ['text', 'uuid']) ?? [];
+    const rows = await this.dataSource.query<Array<{ id: string; name: string; created_at: Date; sort_key: string }>>(
+      `SELECT id, name, created_at, lower(name) AS sort_key FROM applications
+        WHERE account_id = $1
+          AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
+          AND ($3::text IS NULL OR strpos(lower(name), lower($3)) > 0)
+          AND ($4::text IS NULL OR (lower(name), id) > ($4::text, $5::uuid))
+        ORDER BY lower(name), id
+        LIMIT $6`,
+      [accountId, seen === 'all' ? null : seen, query.search ?? null, afterKey, afterId, limit + 1],
+    );
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items: items.map((row) => view({ id: row.id, name: row.name, createdAt: row.created_at })),
+      nextCursor: rows.length > limit && last ? encodeCursor(['name', last.sort_key, last.id]) : null,
+    };
   }
 
   /** A new application, by an actor who is someone in the account (an inactive one is nobody there); at most ACCESS_MAX_APPLICATIONS an account. */
@@ -96,15 +119,19 @@ export class ApplicationsService {
     if (!acting.owner && !acting.rights) throw new DomainError(ErrorCode.Forbidden, 'You hold no rights in this account');
   }
 
+  /** Every application of the account when the actor holds something unlimited there; else those it holds something in. */
+  private visibleApplications(actor: Principal, accountId: string): 'all' | string[] {
+    const effective = this.store.actingAs(actor, accountId).rights;
+    if (!effective) return [];
+    if (!isEmpty(effective.unlimited)) return 'all';
+    return [...effective.perApplication].filter(([, grants]) => !isEmpty(grants)).map(([applicationId]) => applicationId);
+  }
+
   private visible(actor: Principal, accountId: string, applicationId: string): boolean {
     const effective = this.store.actingAs(actor, accountId).rights;
     if (!effective) return false;
     const limited = effective.perApplication.get(applicationId);
     return !isEmpty(effective.unlimited) || (limited !== undefined && !isEmpty(limited));
-  }
-
-  private repository() {
-    return this.dataSource.getRepository(ApplicationEntity);
   }
 }
 

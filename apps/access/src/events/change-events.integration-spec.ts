@@ -1,31 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
-import { DataSource } from 'typeorm';
 import { Events, type EventEnvelope, type Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
-import { dataSourceOptions, NatsLink } from '#libs/platform/index.js';
-import { TestDatabase } from '#libs/testing/database.js';
-import { TestNatsServer } from '#libs/testing/nats-server.js';
-import { accessDatabase } from '../access.database.js';
 import { ApplicationsService } from '../applications/applications.service.js';
-import { BindingEntity } from '../bindings/binding.entity.js';
-import { loadCatalog } from '../catalog/catalog.loader.js';
 import { BUILTIN_ROLE_PREFIX, DecisionStore } from '../checks/decision-store.js';
-import { AccountOwnerEntity } from '../owners/account-owner.entity.js';
 import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
 import { RolesService } from '../roles/roles.service.js';
-import { AccessRepository } from '../state/access-repository.js';
 import { AccessStateService } from '../state/access-state.service.js';
+import { freshAccessServices } from '../state/services-harness-spec.js';
 
-const logger = pino({ level: 'silent' });
-const database = new TestDatabase();
-const nats = new TestNatsServer();
+const access = freshAccessServices();
+const { database } = access;
 const ACCOUNT = randomUUID();
 const owner: Principal = { type: 'user', id: randomUUID() };
 const client = { ip: '203.0.113.9' };
-let link: NatsLink;
-let dataSource: DataSource;
 let store: DecisionStore;
 let state: AccessStateService;
 let roles: RolesService;
@@ -38,10 +25,8 @@ async function outbox(): Promise<EventEnvelope[]> {
 }
 
 /** Gives `principal` a role in the account, in all applications or some. */
-async function bind(principal: Principal, roleId: string, applicationIds: string[] | null = null): Promise<void> {
-  await state.mutate(ACCOUNT, (manager) =>
-    manager.insert(BindingEntity, { id: randomUUID(), accountId: ACCOUNT, principalType: principal.type, principalId: principal.id, roleId, applicationIds }),
-  );
+function bind(principal: Principal, roleId: string, applicationIds: string[] | null = null): Promise<void> {
+  return access.bind(ACCOUNT, principal, roleId, applicationIds);
 }
 
 /** Expects `change` to be refused with `code`. */
@@ -51,31 +36,11 @@ async function refused(change: Promise<unknown>, code: ErrorCode): Promise<void>
 }
 
 beforeAll(async () => {
-  await Promise.all([database.create(), nats.start()]);
-  link = await NatsLink.open({ url: nats.url, name: 'change-events-test', logger });
-  dataSource = new DataSource(dataSourceOptions(accessDatabase({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: 4 })));
-  await dataSource.initialize();
-  store = new DecisionStore(loadCatalog('voximplant'));
-  state = new AccessStateService(store, new AccessRepository(dataSource), dataSource, link, logger, {
-    ACCESS_RESYNC_INTERVAL_MS: 60_000,
-    DATABASE_POOL_SIZE: 4,
-  });
-  await state.onApplicationBootstrap();
-  // Never started: the events stay in the outbox for the tests to read.
-  const relay = new OutboxRelay(dataSource, link, logger);
-  roles = new RolesService(store, state, new OutboxWriter(), relay, { ACCESS_MAX_CUSTOM_ROLES: 500 });
-  applications = new ApplicationsService(dataSource, store, state, new OutboxWriter(), relay, { ACCESS_MAX_APPLICATIONS: 10_000 });
-  await state.mutate(ACCOUNT, (manager) => manager.insert(AccountOwnerEntity, { accountId: ACCOUNT, userId: owner.id }));
+  ({ store, state, roles, applications } = access);
+  await access.account(ACCOUNT, owner);
 });
 beforeEach(async () => {
   await database.query(`DELETE FROM access.outbox`);
-});
-afterAll(async () => {
-  state?.onModuleDestroy();
-  await dataSource?.destroy();
-  await link?.close();
-  await nats.destroy();
-  await database.drop();
 });
 
 describe("access's change events", () => {
@@ -192,21 +157,8 @@ describe("access's change events", () => {
 
 describe("an account's quotas", () => {
   /** The services of one account with room for two custom roles and two applications. */
-  function limited() {
-    const relay = new OutboxRelay(dataSource, link, logger);
-    return {
-      roles: new RolesService(store, state, new OutboxWriter(), relay, { ACCESS_MAX_CUSTOM_ROLES: 2 }),
-      applications: new ApplicationsService(dataSource, store, state, new OutboxWriter(), relay, { ACCESS_MAX_APPLICATIONS: 2 }),
-    };
-  }
-
-  /** A new account with its owner. */
-  async function account(): Promise<{ accountId: string; actor: Principal }> {
-    const accountId = randomUUID();
-    const actor: Principal = { type: 'user', id: randomUUID() };
-    await state.mutate(accountId, (manager) => manager.insert(AccountOwnerEntity, { accountId, userId: actor.id }));
-    return { accountId, actor };
-  }
+  const limited = () => access.limitedTo(2, 2);
+  const account = () => access.account();
 
   it.each(['roles', 'applications'] as const)(
     'lets exactly the limit of %s in when many are asked at once, refuses the rest with 409 naming the limit',

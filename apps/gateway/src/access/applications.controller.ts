@@ -1,6 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApplicationBody, ApplicationView, principalOf, Subjects, type Actor } from '#libs/contracts/index.js';
+import {
+  ApplicationBody,
+  ApplicationPageView,
+  ApplicationView,
+  ListApplicationsQuery,
+  principalOf,
+  Subjects,
+  type Actor,
+  type Page,
+} from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
@@ -12,10 +21,15 @@ import { RequirePermission } from '../auth/route-policy.js';
 export class ApplicationsController {
   @Get()
   @RequirePermission('applications', 'read')
-  @ApiOperation({ summary: 'The applications the caller may see' })
-  @ApiOkResponse({ type: [ApplicationView] })
-  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<RelayedJson<ApplicationView[]>> {
-    return rpc.relay(Subjects.AccessApplicationsList, { actor: principalOf(actor), accountId });
+  @ApiOperation({ summary: 'A page of the applications the caller may see, by name; `search` keeps the names containing it (case ignored)' })
+  @ApiOkResponse({ type: ApplicationPageView })
+  list(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Query() query: ListApplicationsQuery,
+  ): Promise<RelayedJson<Page<ApplicationView>>> {
+    return rpc.relay(Subjects.AccessApplicationsList, { actor: principalOf(actor), accountId, query });
   }
 
   @Post()

@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditAction, AuditEventView, AuditOutcome, AuditQuery, AuditTarget, Page, Principal } from '#libs/contracts/index.js';
 import { DEFAULT_PAGE_SIZE } from '#libs/contracts/index.js';
-import { Clock } from '#libs/platform/index.js';
-import { decodeCursor, encodeCursor, exactTimestamp } from '../paging/cursor.js';
+import { Clock, decodeCursor, encodeCursor, exactTimestamp } from '#libs/platform/index.js';
 import { AuditEventEntity } from './audit-event.entity.js';
 
 /** What an audit event may say beside who, what and whom: plain values, never a secret. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { USER_SORTS, type Actor, type Page } from '#libs/contracts/index.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { IdentityServices } from '../database/services-harness-spec.js';
-import { encodeCursor } from './cursor.js';
+import { encodeCursor } from '#libs/platform/index.js';
 
 const db = new IdentityTestDatabase();
 const services = new IdentityServices(db);

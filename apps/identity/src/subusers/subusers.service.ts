@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
+import { CONFIG, conflictOnDuplicate, decodeCursor, encodeCursor } from '#libs/platform/index.js';
 import type {
   AcceptedView,
   Actor,
@@ -28,7 +28,6 @@ import { loadProfile } from '../credentials/principal-profile.js';
 import { oncePerKey } from '../database/request-keys.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
-import { decodeCursor, encodeCursor } from '../paging/cursor.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { SubuserEntity } from './subuser.entity.js';

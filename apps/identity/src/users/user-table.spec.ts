@@ -1,4 +1,4 @@
-import { encodeCursor } from '../paging/cursor.js';
+import { encodeCursor } from '#libs/platform/index.js';
 import { escapeLike, nextUserCursor, searchPattern, userTableSql } from './user-table.js';
 
 const accountId = '5f0c8a3e-1d1a-4c9e-9a52-1f7d2b0f6a10';

@@ -1,5 +1,5 @@
 import type { SortOrder, UserSort } from '#libs/contracts/index.js';
-import { decodeCursor, encodeCursor, exactTimestamp, type CursorPart } from '../paging/cursor.js';
+import { decodeCursor, encodeCursor, exactTimestamp, type CursorPart } from '#libs/platform/index.js';
 
 /**
  * The user table's query, pure: search normalisation, keyset pagination and the SQL. Rows live

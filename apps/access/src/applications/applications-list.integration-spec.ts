@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { ApplicationView, Page, Principal } from '#libs/contracts/index.js';
+import { encodeCursor } from '#libs/platform/index.js';
+import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
+import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
+import { freshAccessServices } from '../state/services-harness-spec.js';
+
+const access = freshAccessServices();
+const client = { ip: '203.0.113.10' };
+const NAMES = ['beta line', 'Alpha', 'alpha two', 'Gamma', 'delta', 'Epsilon line', 'zeta'];
+
+/** A new account holding the applications of NAMES; their ids by name. */
+async function accountWithApplications(): Promise<{ accountId: string; owner: Principal; ids: Map<string, string> }> {
+  const { accountId, actor: owner } = await access.account();
+  const ids = new Map<string, string>();
+  for (const name of NAMES) ids.set(name, (await access.applications.create({ actor: owner, accountId, client, body: { name } })).id);
+  return { accountId, owner, ids };
+}
+
+/** Every page `actor` is given with `limit` (and `search`), following the cursors. */
+async function allPages(actor: Principal, accountId: string, limit: number, search?: string): Promise<Array<Page<ApplicationView>>> {
+  const pages: Array<Page<ApplicationView>> = [];
+  let cursor: string | undefined;
+  do {
+    const page = await access.applications.list({ actor, accountId, query: { limit, cursor, search } });
+    pages.push(page);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined && pages.length < 20);
+  return pages;
+}
+
+const names = (pages: Array<Page<ApplicationView>>) => pages.flatMap((page) => page.items.map((item) => item.name));
+
+describe("an account's applications, listed", () => {
+  it('come by name, case ignored, each once, page after page, whatever the page size', async () => {
+    const { accountId, owner } = await accountWithApplications();
+    const byName = ['Alpha', 'alpha two', 'beta line', 'delta', 'Epsilon line', 'Gamma', 'zeta'];
+
+    for (const limit of [1, 3, 7, 50]) {
+      const pages = await allPages(owner, accountId, limit);
+      expect(names(pages)).toEqual(byName);
+      expect(pages).toHaveLength(Math.ceil(byName.length / limit));
+      expect(pages.at(-1)!.nextCursor).toBeNull();
+    }
+  });
+
+  it('are the first 50 when no query is given (a caller of the previous release)', async () => {
+    const { accountId, owner } = await accountWithApplications();
+    const page = await access.applications.list({ actor: owner, accountId });
+    expect(page.items).toHaveLength(NAMES.length);
+    expect(page.nextCursor).toBeNull();
+  });
+
+  it('keep only the names that contain the search, case ignored, across pages', async () => {
+    const { accountId, owner } = await accountWithApplications();
+    expect(names(await allPages(owner, accountId, 1, 'LINE'))).toEqual(['beta line', 'Epsilon line']);
+    expect(names(await allPages(owner, accountId, 2, 'alpha'))).toEqual(['Alpha', 'alpha two']);
+    expect(names(await allPages(owner, accountId, 2, '%'))).toEqual([]);
+  });
+
+  it('are only those a principal limited to some applications holds something in; none for a stranger or an inactive member', async () => {
+    const { accountId, owner, ids } = await accountWithApplications();
+    const limited: Principal = { type: 'subuser', id: randomUUID() };
+    await access.bind(accountId, limited, `${BUILTIN_ROLE_PREFIX}Developer`, [ids.get('zeta')!, ids.get('Alpha')!]);
+    const dormant: Principal = { type: 'user', id: randomUUID() };
+    await access.bind(accountId, dormant, `${BUILTIN_ROLE_PREFIX}Developer`);
+    await access.state.mutate(accountId, (manager) =>
+      manager.insert(PrincipalActivityEntity, { accountId, principalType: 'user', principalId: dormant.id, active: false, changedAt: new Date() }),
+    );
+
+    expect(names(await allPages(limited, accountId, 1))).toEqual(['Alpha', 'zeta']);
+    expect(names(await allPages({ type: 'user', id: randomUUID() }, accountId, 10))).toEqual([]);
+    expect(names(await allPages(dormant, accountId, 10))).toEqual([]);
+    expect(names(await allPages(owner, accountId, 10))).toHaveLength(NAMES.length);
+  });
+
+  it('stay within their account', async () => {
+    const first = await accountWithApplications();
+    const second = await accountWithApplications();
+    const seen = (await allPages(first.owner, first.accountId, 50)).flatMap((page) => page.items.map((item) => item.id));
+    expect(seen.sort()).toEqual([...first.ids.values()].sort());
+    expect(seen.some((id) => [...second.ids.values()].includes(id))).toBe(false);
+  });
+
+  it.each([
+    ['not base64 of a list', 'bm90IGEgbGlzdA'],
+    ['of another sort', encodeCursor(['created', 'alpha', randomUUID()])],
+    ['with an id that is not a UUID', encodeCursor(['name', 'alpha', 'x'])],
+  ])('refuse a cursor %s with 400 naming the cursor', async (_label, cursor) => {
+    const { accountId, actor: owner } = await access.account();
+    await expect(access.applications.list({ actor: owner, accountId, query: { cursor } })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { field: 'cursor' },
+    });
+  });
+});
