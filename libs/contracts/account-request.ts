@@ -9,6 +9,11 @@ import { ClientContext } from './shared.dto.js';
 export const MAX_PAGE_SIZE = 100;
 /** Page size when `limit` is not given. */
 export const DEFAULT_PAGE_SIZE = 50;
+/**
+ * Longest cursor: base64url of the sort and the last row's key, whose text part may be long (two
+ * names of 100 emoji are 800 bytes of UTF-8, some 1.1k characters once encoded).
+ */
+export const MAX_CURSOR_LENGTH = 4096;
 
 /**
  * A request an actor makes inside one account, as the gateway forwards it to a service: the
@@ -44,7 +49,7 @@ export class PageQuery {
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page (opaque)' })
   @IsOptional()
   @IsString()
-  @MaxLength(500)
+  @MaxLength(MAX_CURSOR_LENGTH)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not one this API gave' })
   cursor?: string;
 }

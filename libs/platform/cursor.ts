@@ -6,8 +6,13 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
  */
 export type CursorPart = 'uuid' | 'time' | 'text';
 
-/** Longest text part (the cursor itself is at most 500 characters on the wire). */
-const MAX_TEXT_PART = 300;
+/**
+ * Longest text part, in UTF-16 code units: a sort key the API gives is at most a person's sort name
+ * (two names of 100 characters each, an emoji being one character but two code units, a few
+ * letters growing as they are folded) or an application's name. The cursor itself is at most
+ * `MAX_CURSOR_LENGTH` (libs/contracts) characters on the wire.
+ */
+const MAX_TEXT_PART = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A time as PostgreSQL reads it: ISO 8601 date and time of day, `T` or a space between, a zone (`Z`, `+02`, `-03:30`). */
 const TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-](\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)$/;

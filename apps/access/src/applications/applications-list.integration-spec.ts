@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ApplicationView, Page, Principal } from '#libs/contracts/index.js';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { PageQuery, type ApplicationView, type Page, type Principal } from '#libs/contracts/index.js';
 import { encodeCursor } from '#libs/platform/index.js';
 import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
 import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
@@ -45,10 +47,25 @@ describe("an account's applications, listed", () => {
   });
 
   it('are the first 50 when no query is given (a caller of the previous release)', async () => {
-    const { accountId, owner } = await accountWithApplications();
+    const { accountId, actor: owner } = await access.account();
+    await access.state.mutate(accountId, (manager) =>
+      manager.query(
+        `INSERT INTO applications (id, account_id, name) SELECT gen_random_uuid(), $1, 'App ' || lpad(n::text, 2, '0') FROM generate_series(1, 51) n`,
+        [accountId],
+      ),
+    );
     const page = await access.applications.list({ actor: owner, accountId });
-    expect(page.items).toHaveLength(NAMES.length);
-    expect(page.nextCursor).toBeNull();
+    expect(page.items.map((item) => item.name)).toEqual(Array.from({ length: 50 }, (_, n) => `App ${String(n + 1).padStart(2, '0')}`));
+    expect(page.nextCursor).not.toBeNull();
+  });
+
+  it('page past the longest names there can be, with cursors a client may send back', async () => {
+    const { accountId, actor: owner } = await access.account();
+    const longest = ['😀'.repeat(100), `${'😀'.repeat(99)}a`, 'ß'.repeat(100)];
+    for (const name of longest) await access.applications.create({ actor: owner, accountId, client, body: { name } });
+    const pages = await allPages(owner, accountId, 1);
+    expect(names(pages).sort()).toEqual([...longest].sort());
+    for (const page of pages.slice(0, -1)) expect(validateSync(plainToInstance(PageQuery, { cursor: page.nextCursor }))).toEqual([]);
   });
 
   it('keep only the names that contain the search, case ignored, across pages', async () => {

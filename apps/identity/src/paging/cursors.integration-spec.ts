@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { USER_SORTS, type Actor, type Page } from '#libs/contracts/index.js';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { PageQuery, USER_SORTS, type Actor, type Page } from '#libs/contracts/index.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { IdentityServices } from '../database/services-harness-spec.js';
 import { encodeCursor } from '#libs/platform/index.js';
@@ -36,6 +38,21 @@ beforeAll(async () => {
     ]);
     memberIds.push(id);
   }
+  // The longest names there can be: 100 characters each, every one two UTF-16 code units (an emoji) or folded into two letters (ß).
+  for (const [firstName, lastName] of [
+    ['😀'.repeat(100), 'ß'.repeat(100)],
+    ['😀'.repeat(99) + 'a', 'ß'.repeat(100)],
+  ]) {
+    const id = randomUUID();
+    await db.dataSource.query(`INSERT INTO users (id, email, first_name, last_name, phone, status) VALUES ($1, $2, $3, $4, '+447700900126', 'active')`, [
+      id,
+      `long-${id.slice(0, 8)}@example.test`,
+      firstName,
+      lastName,
+    ]);
+    await db.dataSource.query(`INSERT INTO memberships (account_id, user_id, active) VALUES ($1, $2, true)`, [accountId, id]);
+    memberIds.push(id);
+  }
   for (let n = 0; n < 5; n += 1) await services.audit.record(null, { accountIds: [accountId], action: 'login.failed', ip: `10.0.0.${n}` });
   await db.subuser(accountId, 'desk');
 });
@@ -44,12 +61,13 @@ afterAll(() => db.stop());
 const listUsers = (sort: (typeof USER_SORTS)[number], order: 'asc' | 'desc', cursor?: string, limit = 50) =>
   services.users.list({ actor: admin, accountId, client: { ip: '10.0.0.1' }, query: { sort, order, cursor, limit } });
 
-/** Every item, page after page of `limit`. */
+/** Every item, page after page of `limit`; each cursor given passes the gateway's check of a page query, as a client would send it back. */
 async function everyPage<T>(list: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
   const items: T[] = [];
   let page = await list(undefined);
   items.push(...page.items);
   while (page.nextCursor) {
+    expect(validateSync(plainToInstance(PageQuery, { cursor: page.nextCursor }))).toEqual([]);
     page = await list(page.nextCursor);
     items.push(...page.items);
   }
