@@ -172,7 +172,7 @@ export interface EmailChangedData {
 }
 
 /**
- * `identity.links.voided`: activation or reset links that no longer work, each named by
+ * `identity.links.voided`: activation, reset or e-mail change links that no longer work, each named by
  * {@link linkTokenHash} of its token. Published in the transaction that voids them (not ordered
  * against the event of a link that replaces them, which it never names).
  */

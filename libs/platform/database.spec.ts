@@ -1,6 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { conflictOnDuplicate, isDatabaseUnreachable } from './database.js';
+import { conflictOnDuplicate, isDatabaseUnreachable, isTransactionConflict } from './database.js';
 
 /** A failed query as TypeORM reports it, with PostgreSQL's error code and constraint. */
 function failed(code: string, constraint?: string): QueryFailedError {
@@ -66,5 +66,17 @@ describe('isDatabaseUnreachable', () => {
     ['something not an error', 'ECONNREFUSED'],
   ])('is false of %s', (_label, error) => {
     expect(isDatabaseUnreachable(error)).toBe(false);
+  });
+});
+
+describe('isTransactionConflict', () => {
+  it.each([
+    ['a deadlock (40P01)', failed('40P01'), true],
+    ['a serialization failure (40001)', failed('40001'), true],
+    ['a unique violation', failed('23505'), false],
+    ['a lock timeout (55P03: waited, met nobody circular)', failed('55P03'), false],
+    ['a plain error carrying the code', Object.assign(new Error('x'), { code: '40P01' }), false],
+  ])('of %s is %s', (_label, error, expected) => {
+    expect(isTransactionConflict(error)).toBe(expected);
   });
 });

@@ -119,6 +119,19 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   return UNREACHABLE_SOCKET.has(code) || UNREACHABLE_SERVER.has(code) || UNREACHABLE_MESSAGE.test(cause.message);
 }
 
+/** SQLSTATEs of a transaction PostgreSQL rolled back for meeting another: a deadlock (40P01) or a serialization failure (40001). */
+const TRANSACTION_CONFLICT = new Set(['40P01', '40001']);
+
+/**
+ * True when PostgreSQL rolled the transaction back because it met another one (two changes of one
+ * person at the same instant, each waiting for what the other holds): nothing of it was written,
+ * and the same request may simply be sent again. Answered 409, not the 500 of a bug.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const code = error instanceof QueryFailedError ? (error.driverError as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && TRANSACTION_CONFLICT.has(code);
+}
+
 /** SQLSTATEs of a statement the connection holds a stale copy of: it did not run, and runs again on a fresh connection. */
 const STALE_STATEMENT = new Set(['0A000', '26000']);
 

@@ -1,5 +1,6 @@
 import type { Msg } from '@nats-io/transport-node';
 import { pino } from 'pino';
+import { QueryFailedError } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { DirectHandlers } from './direct-handlers.js';
 import { InFlightTracker } from './in-flight.js';
@@ -98,6 +99,16 @@ describe('PorticoNatsServer direct handlers', () => {
       { code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable, try again', details: { outcome: 'unknown' } },
       { code: 'INTERNAL', message: 'Internal error' },
     ]);
+  });
+
+  it('answers 409 CONFLICT to try again, not 500, when PostgreSQL rolled the transaction back for meeting another (deadlock, serialization)', async () => {
+    const { ask, replies } = serve((payload) => {
+      throw new QueryFailedError('UPDATE ...', [], Object.assign(new Error('deadlock detected'), { code: payload }));
+    });
+    await ask('40P01');
+    await ask('40001');
+    const conflict = { code: 'CONFLICT', message: 'This change met another one at the same moment and was not made; try again', details: { retry: true } };
+    expect(replies.map((reply) => (JSON.parse(reply) as { err: unknown }).err)).toEqual([conflict, conflict]);
   });
 
   it('refuses a payload holding a NUL, a lone surrogate or a field named __proto__ with 400 VALIDATION_FAILED naming the field, before the handler sees it', async () => {

@@ -5,7 +5,7 @@ import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { describeValidationErrors } from './validation.js';
-import { isDatabaseUnreachable } from './database.js';
+import { isDatabaseUnreachable, isTransactionConflict } from './database.js';
 import { drainTimeLeft } from './drain-clock.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';
@@ -173,7 +173,11 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
   }
 }
 
-/** The error payload a handler's failure is answered with (503 when the database is unreachable); unexpected errors are logged (with the request id), never sent. */
+/**
+ * The error payload a handler's failure is answered with (503 when the database is unreachable, 409
+ * when its transaction met another and was rolled back); unexpected errors are logged (with the
+ * request id), never sent.
+ */
 export function toErrorPayload(exception: unknown, logger: Logger, requestId?: string) {
   if (exception instanceof DomainError) return exception.toPayload();
   if (isValidationErrorList(exception)) {
@@ -184,6 +188,10 @@ export function toErrorPayload(exception: unknown, logger: Logger, requestId?: s
     logger.error({ err: exception, ...(requestId && { requestId }) }, 'The database is unreachable');
     // Lost in the middle of a write, the commit may have happened: the caller cannot take this 503 for "not done".
     return new DomainError(ErrorCode.ServiceUnavailable, 'Service temporarily unavailable, try again', { outcome: 'unknown' }).toPayload();
+  }
+  if (isTransactionConflict(exception)) {
+    logger.warn({ err: exception, ...(requestId && { requestId }) }, 'A transaction met another one and was rolled back');
+    return new DomainError(ErrorCode.Conflict, 'This change met another one at the same moment and was not made; try again', { retry: true }).toPayload();
   }
   logger.error({ err: exception, ...(requestId && { requestId }) }, 'Unexpected error in a message handler');
   return new DomainError(ErrorCode.Internal, 'Internal error').toPayload();

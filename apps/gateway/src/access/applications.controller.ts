@@ -29,7 +29,8 @@ export class ApplicationsController {
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Query() query: ListApplicationsQuery,
   ): Promise<RelayedJson<Page<ApplicationView>>> {
-    return rpc.relay(Subjects.AccessApplicationsList, { actor: principalOf(actor), accountId, query });
+    // Without a query, none is sent: access of the previous release (which knows no query) still answers during a rolling upgrade.
+    return rpc.relay(Subjects.AccessApplicationsList, { actor: principalOf(actor), accountId, ...(Object.keys(query).length > 0 && { query }) });
   }
 
   @Post()

@@ -12,7 +12,7 @@ import { ActionTokensService } from './action-tokens.service.js';
 import { PasswordHasher } from './password-hasher.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
-import { emailChangeKey, emailKey, passwordCheckKeys, tooManyAttempts } from './throttle-keys.js';
+import { emailChangeKey, emailChangeTargetKey, emailKey, passwordCheckKeys, tooManyAttempts } from './throttle-keys.js';
 
 const ACCEPTED: AcceptedView = { accepted: true };
 const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
@@ -50,13 +50,24 @@ export class EmailChangeService {
       throw new DomainError(ErrorCode.ValidationFailed, 'newEmail is already your login e-mail', { field: 'newEmail' });
     const verdict = await this.throttle.reserve([emailChangeKey(actor.id)]);
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
-    await this.transactions.run((unit) => this.mailNewAddress(unit, profile, body.newEmail, client.ip));
+    // Counted per address too, silently (the answer stays 202): many people cannot flood one address.
+    if (!(await this.throttle.reserve([emailChangeTargetKey(emailKey(body.newEmail))])).allowed) return ACCEPTED;
+    await this.transactions.run(async (unit) => {
+      await lockPassword(unit.manager, profile);
+      await this.mailNewAddress(unit, profile, body.newEmail, client.ip);
+    });
     return ACCEPTED;
   }
 
-  /** `POST /v1/auth/email-change/confirm`: the link moves the login to the address it was mailed to. */
+  /**
+   * `POST /v1/auth/email-change/confirm`: the link moves the login to the address it was mailed to.
+   * The person's row is locked before the link, as a request locks it before voiding the older
+   * links: a request and a confirmation of the same person never wait for each other in a circle.
+   */
   async confirm({ body, client }: EmailChangeConfirmRequest): Promise<EmailChangedView> {
     return this.transactions.run(async (unit) => {
+      const owner = await this.tokens.peek(unit.manager, body.token, 'email-change');
+      await unit.manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [owner.id]);
       const link = await this.tokens.consume(unit.manager, body.token, 'email-change');
       const profile = await loadProfile(unit.manager, link.owner);
       if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail)
@@ -88,7 +99,8 @@ export class EmailChangeService {
    */
   private async mailNewAddress(unit: UnitOfWork, profile: PrincipalProfile, newEmail: string, ip: string): Promise<void> {
     const { principal } = profile;
-    const inUse = await emailInUse(unit.manager, newEmail);
+    const holder = await loginHolding(unit.manager, newEmail);
+    const inUse = holder !== null;
     let link: { token: string; expiresAt: string } | null = null;
     if (inUse) {
       await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-change' });
@@ -103,7 +115,8 @@ export class EmailChangeService {
       name: profile.name,
       inUse,
       ...link,
-      locale: profile.locale,
+      // The mail goes to the new address: in the language of the person it signs in, if any.
+      locale: holder?.locale ?? profile.locale,
     });
     await this.audit.record(unit.manager, {
       accountIds: profile.activeAccountIds,
@@ -143,8 +156,22 @@ export class EmailChangeService {
   }
 }
 
-/** Whether an address already signs in to a login (folded as the unique column folds it). */
-async function emailInUse(manager: EntityManager, email: string): Promise<boolean> {
-  const rows = await manager.query<unknown[]>('SELECT 1 FROM users WHERE email_lower = lower($1)', [email]);
-  return rows.length > 0;
+/** The language of the login an address already signs in to (folded as the unique column folds it), or null when it signs in to none. */
+async function loginHolding(manager: EntityManager, email: string): Promise<{ locale: string } | null> {
+  const [row] = await manager.query<Array<{ locale: string }>>('SELECT locale FROM users WHERE email_lower = lower($1)', [email]);
+  return row ?? null;
+}
+
+/**
+ * Locks the person's row and checks that the password just verified is still theirs: a reset or
+ * change that committed meanwhile voided every link, and a link issued after it must not survive
+ * (409, nothing written). Held to the commit, the lock also keeps a reset from committing between
+ * this check and the new link.
+ */
+async function lockPassword(manager: EntityManager, profile: PrincipalProfile): Promise<void> {
+  const [row] = await manager.query<Array<{ password_hash: string | null }>>('SELECT password_hash FROM users WHERE id = $1 FOR UPDATE', [
+    profile.principal.id,
+  ]);
+  if (!row || row.password_hash !== profile.passwordHash)
+    throw new DomainError(ErrorCode.Conflict, 'Your password was changed meanwhile; sign in again with the new one');
 }

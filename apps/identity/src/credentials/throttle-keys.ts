@@ -82,6 +82,11 @@ export function emailChangeKey(userId: string): ThrottleKey {
   return { key: `email-change:user:${userId}`, policy: RESET_TARGET_POLICY, kind: 'identifier' };
 }
 
+/** Mails asking an address (as {@link emailKey} folds it) to confirm it as someone's new login e-mail, whoever asks: as many as reset mails. */
+export function emailChangeTargetKey(email: string): ThrottleKey {
+  return { key: `email-change:to:${email}`, policy: RESET_TARGET_POLICY, kind: 'identifier' };
+}
+
 /** Reset requests from one client address. */
 export function resetAddressKey(ip: string): ThrottleKey {
   return { key: `reset:ip:${addressKey(ip)}`, policy: RESET_ADDRESS_POLICY, kind: 'address' };
