@@ -333,6 +333,36 @@ describe('moving a login to another e-mail', () => {
     await people.nthMail('mover@elsewhere.test', (mail) => mail.subject.includes('reset'));
     expect(system.mail.to('mover@acme.test').filter((mail) => mail.subject.includes('reset'))).toEqual([]);
   });
+
+  it('moves the login back from the notice ("it was not me"): every session ends, the password stops working, a reset link goes to the address restored', async () => {
+    const other = await people.login('mover@elsewhere.test');
+    const notice = await people.nthMail('mover@acme.test', (mail) => mail.subject.includes('login e-mail was changed'));
+
+    const back = await people.http
+      .post('/v1/auth/email-change/undo')
+      .send({ token: linkToken(notice, '/undo-email-change') })
+      .expect(200);
+
+    expect(back.body).toEqual({ email: 'mover@acme.test' });
+    for (const session of [user, other]) {
+      await people.http.get('/v1/me').set(bearer(session.accessToken)).expect(401);
+      await people.http.post('/v1/auth/refresh').send({ refreshToken: session.refreshToken }).expect(401);
+    }
+    for (const email of ['mover@acme.test', 'mover@elsewhere.test']) {
+      await people.http.post('/v1/auth/login').set(from()).send({ email, password: PASSWORD }).expect(401);
+    }
+    const reset = await people.nthMail('mover@acme.test', (mail) => mail.subject.includes('reset'));
+    await people.http
+      .post('/v1/auth/password-reset/confirm')
+      .send({ token: linkToken(reset, '/reset-password'), password: NEW_PASSWORD })
+      .expect(204);
+    await people.login('mover@acme.test', NEW_PASSWORD);
+    const again = await people.http
+      .post('/v1/auth/email-change/undo')
+      .send({ token: linkToken(notice, '/undo-email-change') })
+      .expect(400);
+    expect(again.body.code).toBe('INVALID_TOKEN');
+  });
 });
 
 describe('open sign-up is throttled per client address', () => {

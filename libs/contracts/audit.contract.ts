@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'email.change-requested',
   'email.change-failed',
   'email.changed',
+  'email.change-undone',
   'account.created',
   'account.ownership-transferred',
   'account.updated',

@@ -87,15 +87,18 @@ export class ChangeEmailBody {
   currentPassword: string;
 }
 
-/** `POST /v1/auth/email-change/confirm`: the token from the mail sent to the new address. */
-export class EmailChangeConfirmBody {
-  @ApiProperty({ description: 'The token from the confirmation link', minLength: 10, maxLength: 200 })
+/**
+ * `POST /v1/auth/email-change/confirm` (the token from the mail sent to the new address) and
+ * `POST /v1/auth/email-change/undo` (the token from the notice sent to the address the login left).
+ */
+export class EmailLinkBody {
+  @ApiProperty({ description: 'The token from the link', minLength: 10, maxLength: 200 })
   @IsString()
   @Length(10, 200)
   token: string;
 }
 
-/** What confirming an e-mail change answers: the login e-mail now. */
+/** What confirming or undoing an e-mail change answers: the login e-mail now. */
 export class EmailChangedView {
   @ApiProperty({ example: 'ada.lovelace@example.com' }) email: string;
 }
@@ -147,9 +150,9 @@ export class ChangeEmailRequest extends ActorClientRequest {
   body: ChangeEmailBody;
 }
 
-/** `identity.auth.email-change.confirm`. */
-export class EmailChangeConfirmRequest extends ClientRequest {
+/** `identity.auth.email-change.confirm` and `identity.auth.email-change.undo`. */
+export class EmailLinkRequest extends ClientRequest {
   @IsDefined()
-  @Nested(() => EmailChangeConfirmBody)
-  body: EmailChangeConfirmBody;
+  @Nested(() => EmailLinkBody)
+  body: EmailLinkBody;
 }

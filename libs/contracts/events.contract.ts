@@ -161,7 +161,11 @@ export interface EmailChangeRequestedData {
   locale: string;
 }
 
-/** `identity.email.changed`: the notice goes to `previousEmail`, the address the login left. */
+/**
+ * `identity.email.changed`: the notice goes to `previousEmail`, the address the login left, with
+ * the link that moves it back (`undoToken`; not named `token`, so that no voiding of links ever
+ * holds this security notice back).
+ */
 export interface EmailChangedData {
   userId: string;
   previousEmail: string;
@@ -169,6 +173,9 @@ export interface EmailChangedData {
   name: string;
   changedAt: string;
   locale: string;
+  /** The plain undo token (stored hashed by identity). */
+  undoToken?: string;
+  undoExpiresAt?: string;
 }
 
 /**

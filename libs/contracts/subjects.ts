@@ -44,7 +44,7 @@ import type {
   AcceptedView,
   ChangeEmailRequest,
   ChangePasswordRequest,
-  EmailChangeConfirmRequest,
+  EmailLinkRequest,
   EmailChangedView,
   PasswordResetConfirmRequest,
   PasswordResetRequest,
@@ -138,6 +138,8 @@ export const Subjects = {
   AuthPasswordResetConfirm: 'identity.auth.password-reset.confirm',
   /** Move the caller's login to the e-mail address a confirmation link went to. */
   AuthEmailChangeConfirm: 'identity.auth.email-change.confirm',
+  /** Move a login back to the address it left (the undo link of the notice mailed there): every session ends, the password is cleared, a reset link goes there. */
+  AuthEmailChangeUndo: 'identity.auth.email-change.undo',
   /** The caller edits their own name and phone. */
   MeUpdate: 'identity.me.update',
   /** The caller changes their password (the current one is required). */
@@ -231,7 +233,8 @@ export interface RpcContracts {
   [Subjects.AuthPasswordReset]: { request: PasswordResetRequest; response: AcceptedView };
   [Subjects.AuthSubuserPasswordReset]: { request: SubuserPasswordResetRequest; response: AcceptedView };
   [Subjects.AuthPasswordResetConfirm]: { request: PasswordResetConfirmRequest; response: { reset: true } };
-  [Subjects.AuthEmailChangeConfirm]: { request: EmailChangeConfirmRequest; response: EmailChangedView };
+  [Subjects.AuthEmailChangeConfirm]: { request: EmailLinkRequest; response: EmailChangedView };
+  [Subjects.AuthEmailChangeUndo]: { request: EmailLinkRequest; response: EmailChangedView };
   [Subjects.MeUpdate]: { request: UpdateProfileRequest; response: { updated: true } };
   [Subjects.MePasswordChange]: { request: ChangePasswordRequest; response: { changed: true } };
   [Subjects.MeEmailChange]: { request: ChangeEmailRequest; response: AcceptedView };

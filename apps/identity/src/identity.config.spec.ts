@@ -8,6 +8,7 @@ describe('the identity configuration', () => {
       ACTIVATION_TOKEN_TTL_HOURS: 168,
       RESET_TOKEN_TTL_MINUTES: 60,
       EMAIL_CHANGE_TOKEN_TTL_HOURS: 24,
+      EMAIL_UNDO_TOKEN_TTL_HOURS: 168,
       SUBUSER_SESSION_TTL_HOURS: 8,
       ACCESS_TOKEN_TTL_SECONDS: 900,
     });

@@ -3,7 +3,7 @@ import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation,
 import {
   AcceptedView,
   ActivateBody,
-  EmailChangeConfirmBody,
+  EmailLinkBody,
   EmailChangedView,
   LoginBody,
   PasswordResetBody,
@@ -99,7 +99,19 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Move a login to the e-mail address the confirmation link was mailed to; the old address gets a notice' })
   @ApiOkResponse({ type: EmailChangedView })
-  confirmEmailChange(@Rpc() rpc: RpcSender, @Body() body: EmailChangeConfirmBody, @ClientIp() ip: string): Promise<RelayedJson<EmailChangedView>> {
+  confirmEmailChange(@Rpc() rpc: RpcSender, @Body() body: EmailLinkBody, @ClientIp() ip: string): Promise<RelayedJson<EmailChangedView>> {
     return rpc.relay(Subjects.AuthEmailChangeConfirm, { body, client: { ip } });
+  }
+
+  @Post('email-change/undo')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Move a login back to the address it left, from the notice mailed there: every session ends, the password is cleared, and a reset link goes to that address',
+  })
+  @ApiOkResponse({ type: EmailChangedView })
+  undoEmailChange(@Rpc() rpc: RpcSender, @Body() body: EmailLinkBody, @ClientIp() ip: string): Promise<RelayedJson<EmailChangedView>> {
+    return rpc.relay(Subjects.AuthEmailChangeUndo, { body, client: { ip } });
   }
 }

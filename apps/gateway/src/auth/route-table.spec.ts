@@ -17,6 +17,7 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/password-reset/confirm',
   'POST /v1/auth/subuser-password-reset',
   'POST /v1/auth/email-change/confirm',
+  'POST /v1/auth/email-change/undo',
   'GET /health/live',
   'GET /health/ready',
   'GET /.well-known/jwks.json',

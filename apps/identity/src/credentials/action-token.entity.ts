@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 /** What a mailed link lets its holder do. */
-export type ActionTokenPurpose = 'activation' | 'reset' | 'email-change';
+export type ActionTokenPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo';
 
 /** A single-use link token, stored only as its hash, for exactly one user or one subuser. */
 @Entity({ name: 'action_tokens' })
@@ -12,7 +12,7 @@ export class ActionTokenEntity {
   @Column('uuid', { name: 'user_id', nullable: true }) userId: string | null;
   @Column('uuid', { name: 'subuser_id', nullable: true }) subuserId: string | null;
   @Column('uuid', { name: 'account_id', nullable: true }) accountId: string | null;
-  /** For an `email-change` link: the address it moves the login to (the one it was mailed to). */
+  /** For an `email-change` link: the address it moves the login to (the one it was mailed to); for an `email-undo` link, the address it moves it back to. */
   @Column('text', { name: 'new_email', nullable: true }) newEmail: string | null;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
   @Column('timestamptz', { name: 'used_at', nullable: true }) usedAt: Date | null;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { IsNull, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { In, IsNull, Not, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { Events, type Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
@@ -8,7 +8,7 @@ import type { IdentityConfig } from '../identity.config.js';
 import { OutboxWriter } from '#libs/outbox/index.js';
 import { ActionTokenEntity, type ActionTokenPurpose } from './action-token.entity.js';
 import { hashSecretToken, newSecretToken } from './secret-token.js';
-import { supersededBy, tokenLifetimeMs, tokenProblem, type LinkScope } from './token-rules.js';
+import { supersededBy, tokenLifetimeMs, tokenProblem, UNVOIDABLE_PURPOSES, type LinkScope } from './token-rules.js';
 
 /** A token just made: the plain value goes into the mail, never into the database. */
 export interface IssuedToken {
@@ -27,7 +27,8 @@ export class ActionTokensService {
 
   /**
    * Makes a new token for (principal, purpose, account), voiding the older unused ones it replaces (R4, {@link supersededBy}).
-   * An `email-change` token also holds the address it moves the login to (`newEmail`).
+   * An `email-change` token also holds the address it moves the login to (`newEmail`), an
+   * `email-undo` token the address it moves it back to.
    */
   async issue(
     manager: EntityManager,
@@ -37,7 +38,8 @@ export class ActionTokensService {
     newEmail: string | null = null,
   ): Promise<IssuedToken> {
     const now = this.clock.now();
-    await this.voidAll(manager, owner, supersededBy(purpose, accountId));
+    const superseded = supersededBy(purpose, accountId);
+    if (superseded) await this.voidAll(manager, owner, superseded);
     const token = newSecretToken();
     const expiresAt = new Date(now.getTime() + tokenLifetimeMs(purpose, this.config));
     await manager.insert(ActionTokenEntity, {
@@ -54,11 +56,12 @@ export class ActionTokensService {
 
   /**
    * Voids every unused token of `owner` within `scope`, and says so in `identity.links.voided`
-   * (same transaction), so that a mail still waiting to carry one of them is not sent.
+   * (same transaction), so that a mail still waiting to carry one of them is not sent. Without a
+   * purpose, every purpose but the {@link UNVOIDABLE_PURPOSES}.
    */
   async voidAll(manager: EntityManager, owner: Principal, scope: LinkScope = {}): Promise<void> {
     const where: FindOptionsWhere<ActionTokenEntity> = { ...ownerColumns(owner), usedAt: IsNull(), voidedAt: IsNull() };
-    if (scope.purpose) where.purpose = scope.purpose;
+    where.purpose = scope.purpose ?? Not(In([...UNVOIDABLE_PURPOSES]));
     if (scope.accountId) where.accountId = scope.accountId;
     const voided = await manager
       .createQueryBuilder()

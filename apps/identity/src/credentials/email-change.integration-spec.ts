@@ -31,10 +31,10 @@ async function loginEmail(userId: string): Promise<string> {
   return row.email;
 }
 
-/** The data of the `type` events about `userId` in the outbox, oldest first. */
+/** The data of the `type` events about `userId` (their `userId`, or `principalId`) in the outbox, oldest first. */
 async function events<T>(type: string, userId: string): Promise<T[]> {
   const rows = await db.dataSource.query<Array<{ data: T }>>(
-    `SELECT payload->'data' AS data FROM outbox WHERE type = $1 AND payload->'data'->>'userId' = $2 ORDER BY created_at, id`,
+    `SELECT payload->'data' AS data FROM outbox WHERE type = $1 AND $2 IN (payload->'data'->>'userId', payload->'data'->>'principalId') ORDER BY created_at, id`,
     [type, userId],
   );
   return rows.map((row) => row.data);
@@ -208,5 +208,78 @@ describe("moving a person's login to another e-mail", () => {
     for (let n = 1; n <= 3; n++) await ask(userId, `${n}.${newEmail}`);
     await expect(ask(userId, `4.${newEmail}`)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
     expect(await events(Events.EmailChangeRequested, userId)).toHaveLength(3);
+  });
+});
+
+describe('moving it back from the notice (undo)', () => {
+  /** Ada with a session, her login moved to a new address by its link; the undo link of the notice to the address it left. */
+  async function moved() {
+    const person = await ada();
+    await signIn(person.email);
+    await ask(person.userId, person.newEmail);
+    await confirm(await services.lastLinkToken(Events.EmailChangeRequested, person.userId));
+    const [changed] = await events<EmailChangedData>(Events.EmailChanged, person.userId);
+    return { ...person, undo: changed.undoToken! };
+  }
+
+  const signIn = (email: string, password = PASSWORD) => services.auth.login({ body: { email, password }, client: client() });
+  const undo = (token: string) => services.emailChanges.undo({ client: client(), body: { token } });
+
+  it('moves the login back, ends every session, clears the password and mails a reset link to the address restored', async () => {
+    const { userId, email, newEmail, undo: token } = await moved();
+    await signIn(newEmail);
+
+    await expect(undo(token)).resolves.toEqual({ email });
+
+    expect(await loginEmail(userId)).toBe(email);
+    const [row] = await db.dataSource.query<Array<{ password_hash: string | null }>>('SELECT password_hash FROM users WHERE id = $1', [userId]);
+    expect(row.password_hash).toBeNull();
+    expect(await services.openSessions(userId)).toBe(0);
+    await expect(signIn(email)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    const [reset] = await events<{ email: string; token: string }>(Events.PasswordResetRequested, userId);
+    expect(reset.email).toBe(email);
+    await services.resets.confirm({ client: client(), body: { token: reset.token, password: 'my own pass phrase again' } });
+    await signIn(email, 'my own pass phrase again');
+    expect(await auditActions(userId)).toContain('email.change-undone success');
+    await expect(undo(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('keeps working whatever was done with the login after the move: a new password, another move', async () => {
+    const { userId, email, newEmail, undo: token } = await moved();
+    await services.passwords.change({
+      actor: services.actor('user', userId),
+      client: client(),
+      body: { currentPassword: PASSWORD, newPassword: 'the new holder pass phrase' },
+    });
+    await db.dataSource.query('UPDATE users SET password_hash = $2 WHERE id = $1', [userId, `fake:${PASSWORD}`]);
+    await ask(userId, `third.${newEmail}`);
+    await confirm(await services.lastLinkToken(Events.EmailChangeRequested, userId));
+    expect(await loginEmail(userId)).toBe(`third.${newEmail}`);
+
+    await expect(undo(token)).resolves.toEqual({ email });
+    expect(await loginEmail(userId)).toBe(email);
+  });
+
+  it.each([
+    [7 * 24 * HOUR - 1, true],
+    [7 * 24 * HOUR, false],
+  ])('lets an undo link used %i ms after the move work: %s (EMAIL_UNDO_TOKEN_TTL_HOURS)', async (elapsed, works) => {
+    const { userId, email, newEmail, undo: token } = await moved();
+    services.clock.advance(elapsed);
+    if (works) await expect(undo(token)).resolves.toEqual({ email });
+    else await expect(undo(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await loginEmail(userId)).toBe(works ? email : newEmail);
+  });
+
+  it('refuses with 409 when the address left signs in to another login now, and changes nothing', async () => {
+    const { userId, email, newEmail, undo: token } = await moved();
+    await db.dataSource.query(
+      `INSERT INTO users (id, email, first_name, last_name, phone, status) VALUES ($1, $2, 'Eve', 'Other', '+447700900127', 'active')`,
+      [randomUUID(), email],
+    );
+
+    await expect(undo(token)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'email' } });
+    expect(await loginEmail(userId)).toBe(newEmail);
+    expect(await services.openSessions(userId)).toBe(1);
   });
 });

@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AcceptedView, Actor, ChangeEmailRequest, EmailChangeConfirmRequest, EmailChangedView } from '#libs/contracts/index.js';
+import type { AcceptedView, Actor, ChangeEmailRequest, EmailChangedView, EmailLinkRequest } from '#libs/contracts/index.js';
 import { Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { Clock, conflictOnDuplicate } from '#libs/platform/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { UserEntity } from '../users/user.entity.js';
 import { ActionTokensService } from './action-tokens.service.js';
 import { PasswordHasher } from './password-hasher.js';
+import { PasswordResetService } from './password-reset.service.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
 import { emailChangeKey, emailChangeTargetKey, emailKey, passwordCheckKeys, tooManyAttempts } from './throttle-keys.js';
@@ -23,7 +25,8 @@ const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
  * until that link is used, so the login only ever moves to an address its owner reads. The answer
  * to the request is the same whether or not the new address already has a login (that address is
  * told instead). Using the link moves the login, voids every other link mailed to the old
- * address, and sends that address a notice.
+ * address, and sends that address a notice with a link that moves the login back: the way back
+ * of its owner when someone else moved it.
  */
 @Injectable()
 export class EmailChangeService {
@@ -34,6 +37,8 @@ export class EmailChangeService {
     private readonly transactions: Transactions,
     private readonly hasher: PasswordHasher,
     private readonly tokens: ActionTokensService,
+    private readonly resets: PasswordResetService,
+    private readonly sessions: SessionsService,
     private readonly throttle: ThrottleService,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
@@ -64,17 +69,54 @@ export class EmailChangeService {
    * The person's row is locked before the link, as a request locks it before voiding the older
    * links: a request and a confirmation of the same person never wait for each other in a circle.
    */
-  async confirm({ body, client }: EmailChangeConfirmRequest): Promise<EmailChangedView> {
+  async confirm({ body, client }: EmailLinkRequest): Promise<EmailChangedView> {
     return this.transactions.run(async (unit) => {
-      const owner = await this.tokens.peek(unit.manager, body.token, 'email-change');
-      await unit.manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [owner.id]);
-      const link = await this.tokens.consume(unit.manager, body.token, 'email-change');
-      const profile = await loadProfile(unit.manager, link.owner);
-      if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail)
-        throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
-      await this.move(unit, profile, link.newEmail, client.ip);
-      return { email: link.newEmail };
+      const { profile, newEmail } = await this.useLink(unit, body.token, 'email-change');
+      await this.move(unit, profile, newEmail, client.ip);
+      return { email: newEmail };
     });
+  }
+
+  /**
+   * `POST /v1/auth/email-change/undo`: the link of the notice mailed to an address the login left
+   * moves it back there ("it was not me"). Whoever moved it may know the password and hold
+   * sessions: every session ends, the password is cleared (nobody signs in with it any more), every
+   * other link is voided, and a reset link goes to the address now restored.
+   */
+  async undo({ body, client }: EmailLinkRequest): Promise<EmailChangedView> {
+    return this.transactions.run(async (unit) => {
+      const { profile, newEmail: restored } = await this.useLink(unit, body.token, 'email-undo');
+      const { principal } = profile;
+      await unit.manager
+        .update(UserEntity, { id: principal.id }, { email: restored, passwordHash: null })
+        .catch(conflictOnDuplicate('This address signs in to another login now; ask an administrator of your account for help', 'email', /email/));
+      await this.tokens.voidAll(unit.manager, principal);
+      await this.sessions.endAll(unit, principal, 'email-change-undone');
+      await this.resets.issue(unit, (await loadProfile(unit.manager, principal))!, null, null, client.ip);
+      await this.audit.record(unit.manager, {
+        accountIds: profile.activeAccountIds,
+        action: 'email.change-undone',
+        target: principal,
+        ip: client.ip,
+        details: { previousEmail: profile.email, email: restored },
+      });
+      return { email: restored };
+    });
+  }
+
+  /**
+   * Uses up a link of `purpose` and loads its person, whose row is locked first (before the link,
+   * as a request locks it before voiding links: the two never wait for each other in a circle).
+   * INVALID_TOKEN for a link of nobody active in any account.
+   */
+  private async useLink(unit: UnitOfWork, token: string, purpose: 'email-change' | 'email-undo'): Promise<{ profile: PrincipalProfile; newEmail: string }> {
+    const owner = await this.tokens.peek(unit.manager, token, purpose);
+    await unit.manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [owner.id]);
+    const link = await this.tokens.consume(unit.manager, token, purpose);
+    const profile = await loadProfile(unit.manager, link.owner);
+    if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail)
+      throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
+    return { profile, newEmail: link.newEmail };
   }
 
   /** The caller's profile once `password` is found to be theirs, checked and throttled like a sign-in (as a password change is). */
@@ -129,13 +171,17 @@ export class EmailChangeService {
     unit.afterCommit(this.nudgeRelay);
   }
 
-  /** Moves the login (409 if the address was taken meanwhile), voids the links mailed to the old address, and tells it. */
+  /**
+   * Moves the login (409 if the address was taken meanwhile), voids the links mailed to the old
+   * address, and tells it, with the link that moves the login back.
+   */
   private async move(unit: UnitOfWork, profile: PrincipalProfile, newEmail: string, ip: string): Promise<void> {
     const { principal } = profile;
     await unit.manager
       .update(UserEntity, { id: principal.id }, { email: newEmail })
       .catch(conflictOnDuplicate('This e-mail address already has a login', 'email', /email/));
     await this.tokens.voidAll(unit.manager, principal);
+    const undo = await this.tokens.issue(unit.manager, principal, null, 'email-undo', profile.email);
     await this.outbox.add(unit.manager, Events.EmailChanged, null, {
       userId: principal.id,
       previousEmail: profile.email!,
@@ -143,6 +189,8 @@ export class EmailChangeService {
       name: profile.name,
       changedAt: this.clock.now().toISOString(),
       locale: profile.locale,
+      undoToken: undo.token,
+      undoExpiresAt: undo.expiresAt.toISOString(),
     });
     await this.audit.record(unit.manager, {
       accountIds: profile.activeAccountIds,

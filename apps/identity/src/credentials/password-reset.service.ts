@@ -105,8 +105,8 @@ export class PasswordResetService {
     });
   }
 
-  /** Issues the reset token (voiding older ones) and queues the mail, in `unit`. */
-  private async issue(unit: UnitOfWork, profile: PrincipalProfile, accountId: string | null, actor: { type: Actor['type']; id: string } | null, ip: string) {
+  /** Issues the reset token (voiding older ones) and queues the mail, in `unit` (the actor null: asked by the person, or for them by identity itself). */
+  async issue(unit: UnitOfWork, profile: PrincipalProfile, accountId: string | null, actor: { type: Actor['type']; id: string } | null, ip: string) {
     const account = accountId ? await unit.manager.findOneByOrFail(AccountEntity, { id: accountId }) : null;
     const { token, expiresAt } = await this.tokens.issue(unit.manager, profile.principal, accountId, 'reset');
     await this.outbox.add(unit.manager, Events.PasswordResetRequested, accountId, {

@@ -3,7 +3,7 @@ import { supersededBy, tokenLifetimeMs, tokenProblem } from './token-rules.js';
 const issued = new Date('2026-03-01T12:00:00Z');
 const later = (ms: number) => new Date(issued.getTime() + ms);
 const HOUR = 3600_000;
-const defaults = { ACTIVATION_TOKEN_TTL_HOURS: 168, RESET_TOKEN_TTL_MINUTES: 60, EMAIL_CHANGE_TOKEN_TTL_HOURS: 24 };
+const defaults = { ACTIVATION_TOKEN_TTL_HOURS: 168, RESET_TOKEN_TTL_MINUTES: 60, EMAIL_CHANGE_TOKEN_TTL_HOURS: 24, EMAIL_UNDO_TOKEN_TTL_HOURS: 168 };
 
 describe('link token lifetimes (R3)', () => {
   it.each([
@@ -13,6 +13,8 @@ describe('link token lifetimes (R3)', () => {
     ['reset', { ...defaults, RESET_TOKEN_TTL_MINUTES: 15 }, 15 * 60_000],
     ['email-change', defaults, 24 * HOUR],
     ['email-change', { ...defaults, EMAIL_CHANGE_TOKEN_TTL_HOURS: 2 }, 2 * HOUR],
+    ['email-undo', defaults, 7 * 24 * HOUR],
+    ['email-undo', { ...defaults, EMAIL_UNDO_TOKEN_TTL_HOURS: 720 }, 720 * HOUR],
   ] as const)('%s with %o lives %i ms', (purpose, config, expected) => {
     expect(tokenLifetimeMs(purpose, config)).toBe(expected);
   });
@@ -42,6 +44,7 @@ describe('which older links a new one voids (R4)', () => {
     ['reset link asked by an admin of an account', 'every older reset link of the person', 'reset', account, { purpose: 'reset' }],
     ['reset link asked by the person', 'every older reset link of the person', 'reset', null, { purpose: 'reset' }],
     ['e-mail change link', 'every older e-mail change link of the person', 'email-change', null, { purpose: 'email-change' }],
+    ['undo link', 'nothing (each address a login left keeps its way back)', 'email-undo', null, null],
   ] as const)('a new %s voids %s', (_link, _voided, purpose, accountId, scope) => {
     expect(supersededBy(purpose, accountId)).toEqual(scope);
   });

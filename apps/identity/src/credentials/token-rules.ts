@@ -1,11 +1,12 @@
 /** What a link token is for. */
-export type LinkPurpose = 'activation' | 'reset' | 'email-change';
+export type LinkPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo';
 
 /** The lifetimes configured for link tokens. */
 export interface TokenLifetimes {
   ACTIVATION_TOKEN_TTL_HOURS: number;
   RESET_TOKEN_TTL_MINUTES: number;
   EMAIL_CHANGE_TOKEN_TTL_HOURS: number;
+  EMAIL_UNDO_TOKEN_TTL_HOURS: number;
 }
 
 /** How long a new token of `purpose` lives. */
@@ -17,6 +18,8 @@ export function tokenLifetimeMs(purpose: LinkPurpose, lifetimes: TokenLifetimes)
       return lifetimes.RESET_TOKEN_TTL_MINUTES * 60_000;
     case 'email-change':
       return lifetimes.EMAIL_CHANGE_TOKEN_TTL_HOURS * 3600_000;
+    case 'email-undo':
+      return lifetimes.EMAIL_UNDO_TOKEN_TTL_HOURS * 3600_000;
   }
 }
 
@@ -31,11 +34,19 @@ export interface LinkScope {
  * invitation: it voids only the older activation links of that account, so that one account
  * inviting (or re-inviting) a person never kills another account's invitation. A reset link sets
  * the one password of the login, whichever account asked: it voids every older reset link. An
- * e-mail change link moves the one login: it voids every older e-mail change link.
+ * e-mail change link moves the one login: it voids every older e-mail change link. An undo link
+ * voids none (null): each address a login left keeps its own way back, whatever moves came after.
  */
-export function supersededBy(purpose: LinkPurpose, accountId: string | null): LinkScope {
+export function supersededBy(purpose: LinkPurpose, accountId: string | null): LinkScope | null {
+  if (purpose === 'email-undo') return null;
   return purpose === 'activation' && accountId !== null ? { purpose, accountId } : { purpose };
 }
+
+/**
+ * Links that only using them or their expiry ends: an undo link is the way back of an address a
+ * login left, so nothing done with the login afterwards (a new password, another move) voids it.
+ */
+export const UNVOIDABLE_PURPOSES: readonly LinkPurpose[] = ['email-undo'];
 
 /** Why a stored token cannot be used now, or null when it can. */
 export type TokenProblem = 'unknown' | 'used' | 'superseded' | 'expired';

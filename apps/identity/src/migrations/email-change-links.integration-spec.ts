@@ -31,17 +31,20 @@ async function link(purpose: string, newEmail: string | null): Promise<string> {
 }
 
 describe('migration 1733600000000: e-mail change links', () => {
-  it('lets an e-mail change link hold the address it moves the login to, and only such a link', async () => {
+  it('lets an e-mail change or undo link hold the address it moves the login to, and only such a link', async () => {
     await link('email-change', 'ada@example.org');
+    await link('email-undo', 'ada@example.com');
     await link('reset', null);
     await expect(link('email-change', null)).rejects.toThrow(/action_tokens_new_email_only_for_email_change/);
+    await expect(link('email-undo', null)).rejects.toThrow(/action_tokens_new_email_only_for_email_change/);
     await expect(link('reset', 'ada@example.org')).rejects.toThrow(/action_tokens_new_email_only_for_email_change/);
     await expect(link('sign-in', null)).rejects.toThrow(/action_tokens_purpose_check/);
   });
 
-  it('goes down, taking the e-mail change links with it and keeping the others, and up again', async () => {
+  it('goes down, taking the e-mail change and undo links with it and keeping the others, and up again', async () => {
     const kept = await link('activation', null);
     await link('email-change', 'grace@example.org');
+    await link('email-undo', 'grace@example.com');
 
     await run('down');
     const purposes = await db.dataSource.query<Array<{ purpose: string }>>('SELECT DISTINCT purpose FROM action_tokens ORDER BY purpose');

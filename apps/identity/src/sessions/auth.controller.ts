@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ActivateRequest,
-  EmailChangeConfirmRequest,
+  EmailLinkRequest,
   GateStateRequest,
   LoginRequest,
   PasswordResetConfirmRequest,
@@ -72,8 +72,13 @@ export class AuthController {
   }
 
   @MessagePattern(Subjects.AuthEmailChangeConfirm)
-  confirmEmailChange(@Payload() request: EmailChangeConfirmRequest): Promise<RpcResponse<typeof Subjects.AuthEmailChangeConfirm>> {
+  confirmEmailChange(@Payload() request: EmailLinkRequest): Promise<RpcResponse<typeof Subjects.AuthEmailChangeConfirm>> {
     return this.emailChanges.confirm(request);
+  }
+
+  @MessagePattern(Subjects.AuthEmailChangeUndo)
+  undoEmailChange(@Payload() request: EmailLinkRequest): Promise<RpcResponse<typeof Subjects.AuthEmailChangeUndo>> {
+    return this.emailChanges.undo(request);
   }
 
   @MessagePattern(Subjects.SessionsGateState)

@@ -105,6 +105,8 @@ const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
       email: 'ada.lovelace@example.org',
       name: 'Ada',
       changedAt: '2026-11-22T09:59:00.000Z',
+      undoToken: 'undotoken',
+      undoExpiresAt: '2026-11-29T09:59:00.000Z',
     }),
 };
 
@@ -153,6 +155,7 @@ describe('links', () => {
     ['ownership-handed-over', 'https://panel.example.com/app/reset-password'],
     ['email-change-confirm', 'https://panel.example.com/app/confirm-email?token=movetoken'],
     ['email-change-in-use', 'https://panel.example.com/app/login'],
+    ['email-changed', 'https://panel.example.com/app/undo-email-change?token=undotoken'],
   ] as const)('%s links to %s', (template, link) => {
     const mail = renderer.render(samples[template]('en'), template)!;
     expect(mail.text).toContain(link);
@@ -309,12 +312,22 @@ describe('the mails of a login moving to another e-mail', () => {
     expect(() => renderer.render(emailChangeRequested({ token: undefined }))).toThrow(InvalidEventError);
   });
 
-  it('tell the address the login left where it went and when, with what to do if it was not them', () => {
+  it('tell the address the login left where it went and when, with the link that moves it back and its expiry', () => {
     const mail = renderer.render(samples['email-changed']('en'))!;
     expect(mail).toMatchObject({ template: 'email-changed', to: 'ada@example.com' });
     expect(mail.text).toContain('moved from ada@example.com to ada.lovelace@example.org');
     expect(mail.text).toContain('22 November 2026 at 09:59 UTC');
-    expect(mail.text).toContain('If you did not, tell an administrator');
+    expect(mail.text).toContain('If you did not, move it back here at once');
+    expect(mail.text).toContain('expires on 29 November 2026 at 09:59 UTC');
+    expect(mail.text).not.toContain('tell an administrator');
+  });
+
+  it('tell the address to ask an administrator when the event carries no link back, and refuse a link back without its expiry', () => {
+    const { data } = samples['email-changed']('en') as EventEnvelope<typeof Events.EmailChanged>;
+    const withoutLink = renderer.render(event(Events.EmailChanged, { ...data, undoToken: undefined, undoExpiresAt: undefined }))!;
+    expect(withoutLink.text).toContain('If you did not, tell an administrator');
+    expect(withoutLink.text + withoutLink.html).not.toContain('undo-email-change');
+    expect(() => renderer.render(event(Events.EmailChanged, { ...data, undoExpiresAt: undefined }))).toThrow(InvalidEventError);
   });
 });
 

@@ -268,8 +268,13 @@ export class MailRenderer {
     };
   }
 
-  /** A security notice to the address a login left: a hijacked session with the password could move it. */
+  /**
+   * A security notice to the address a login left (a hijacked session with the password could move
+   * it), with the link that moves it back; without one (an event that carries none), the notice
+   * says to tell an administrator.
+   */
   private emailChanged(data: EmailChangedData): Draft {
+    const undo = data.undoToken === undefined ? null : { token: field(data, 'undoToken'), expiresAt: field(data, 'undoExpiresAt') };
     return {
       template: 'email-changed',
       to: address(data.previousEmail),
@@ -279,6 +284,8 @@ export class MailRenderer {
         email: data.previousEmail,
         newEmail: address(data.email),
         changedAt: formatInstant(field(data, 'changedAt'), locale),
+        link: undo ? this.link('/undo-email-change', undo.token) : '',
+        expiresAt: undo ? formatInstant(undo.expiresAt, locale) : '',
       }),
     };
   }
