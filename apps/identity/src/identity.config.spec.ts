@@ -26,13 +26,17 @@ describe('the identity configuration', () => {
   });
 
   it.each([
-    ['0', false],
-    ['1', true],
-    ['168', true],
-    ['169', false],
-  ])('EMAIL_CHANGE_TOKEN_TTL_HOURS=%s is %s (an hour to a week)', (value, accepted) => {
-    const load = () => loadConfig(identityEnv, { EMAIL_CHANGE_TOKEN_TTL_HOURS: value });
-    if (accepted) expect(load().EMAIL_CHANGE_TOKEN_TTL_HOURS).toBe(Number(value));
-    else expect(load).toThrow('EMAIL_CHANGE_TOKEN_TTL_HOURS');
+    ['EMAIL_CHANGE_TOKEN_TTL_HOURS', '0', false],
+    ['EMAIL_CHANGE_TOKEN_TTL_HOURS', '1', true],
+    ['EMAIL_CHANGE_TOKEN_TTL_HOURS', '168', true],
+    ['EMAIL_CHANGE_TOKEN_TTL_HOURS', '169', false],
+    ['EMAIL_UNDO_TOKEN_TTL_HOURS', '-1', false],
+    ['EMAIL_UNDO_TOKEN_TTL_HOURS', '0', true],
+    ['EMAIL_UNDO_TOKEN_TTL_HOURS', '720', true],
+    ['EMAIL_UNDO_TOKEN_TTL_HOURS', '721', false],
+  ] as const)('%s=%s is %s (a confirmation link lives an hour to a week; an undo link up to 30 days, 0 for none)', (name, value, accepted) => {
+    const load = () => loadConfig(identityEnv, { [name]: value });
+    if (accepted) expect(load()[name]).toBe(Number(value));
+    else expect(load).toThrow(name);
   });
 });

@@ -271,6 +271,26 @@ describe('moving it back from the notice (undo)', () => {
     expect(await loginEmail(userId)).toBe(works ? email : newEmail);
   });
 
+  it('is not mailed when EMAIL_UNDO_TOKEN_TTL_HOURS is 0 (the notice then says to tell an administrator)', async () => {
+    const configured = db.config.EMAIL_UNDO_TOKEN_TTL_HOURS;
+    db.config.EMAIL_UNDO_TOKEN_TTL_HOURS = 0;
+    try {
+      const { userId, newEmail } = await ada();
+      await ask(userId, newEmail);
+      await confirm(await services.lastLinkToken(Events.EmailChangeRequested, userId));
+      const [changed] = await events<EmailChangedData>(Events.EmailChanged, userId);
+      expect(changed).toMatchObject({ email: newEmail });
+      expect(changed.undoToken).toBeUndefined();
+      const [{ count }] = await db.dataSource.query<Array<{ count: number }>>(
+        `SELECT count(*)::int AS count FROM action_tokens WHERE user_id = $1 AND purpose = 'email-undo'`,
+        [userId],
+      );
+      expect(count).toBe(0);
+    } finally {
+      db.config.EMAIL_UNDO_TOKEN_TTL_HOURS = configured;
+    }
+  });
+
   it('refuses with 409 when the address left signs in to another login now, and changes nothing', async () => {
     const { userId, email, newEmail, undo: token } = await moved();
     await db.dataSource.query(

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AcceptedView, Actor, ChangeEmailRequest, EmailChangedView, EmailLinkRequest } from '#libs/contracts/index.js';
 import { Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
-import { Clock, conflictOnDuplicate } from '#libs/platform/index.js';
+import { Clock, CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
+import type { IdentityConfig } from '../identity.config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -44,6 +45,7 @@ export class EmailChangeService {
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'EMAIL_UNDO_TOKEN_TTL_HOURS'>,
   ) {}
 
   /** `POST /v1/me/email`: checks the current password, then mails the new address (202, whatever it holds). */
@@ -181,7 +183,8 @@ export class EmailChangeService {
       .update(UserEntity, { id: principal.id }, { email: newEmail })
       .catch(conflictOnDuplicate('This e-mail address already has a login', 'email', /email/));
     await this.tokens.voidAll(unit.manager, principal);
-    const undo = await this.tokens.issue(unit.manager, principal, null, 'email-undo', profile.email);
+    // EMAIL_UNDO_TOKEN_TTL_HOURS=0: no way back by mail (the notice says to tell an administrator).
+    const undo = this.config.EMAIL_UNDO_TOKEN_TTL_HOURS > 0 ? await this.tokens.issue(unit.manager, principal, null, 'email-undo', profile.email) : null;
     await this.outbox.add(unit.manager, Events.EmailChanged, null, {
       userId: principal.id,
       previousEmail: profile.email!,
@@ -189,8 +192,7 @@ export class EmailChangeService {
       name: profile.name,
       changedAt: this.clock.now().toISOString(),
       locale: profile.locale,
-      undoToken: undo.token,
-      undoExpiresAt: undo.expiresAt.toISOString(),
+      ...(undo && { undoToken: undo.token, undoExpiresAt: undo.expiresAt.toISOString() }),
     });
     await this.audit.record(unit.manager, {
       accountIds: profile.activeAccountIds,
