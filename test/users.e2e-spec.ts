@@ -1,4 +1,5 @@
 import { eventually } from '#libs/testing/eventually.js';
+import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
@@ -453,3 +454,55 @@ function fold(text: string): string {
     .replace(/\p{Diacritic}/gu, '')
     .toLowerCase();
 }
+
+describe('leaving an account', () => {
+  let leaver: SignedIn;
+
+  beforeAll(async () => {
+    leaver = await people.member(acme, 'leaver@acme.test', 'Developer');
+    await people.invite(globex, { email: 'leaver@acme.test', role: 'Support' });
+  });
+
+  it('refuses the owner (409: hand it over first) and a stranger (404), and changes nothing', async () => {
+    const owner = await people.http.delete(`/v1/me/memberships/${acme.accountId}`).set(bearer(acme.accessToken)).expect(409);
+    expect(owner.body.message).toContain('hand it over');
+    await people.http.delete(`/v1/me/memberships/${globex.accountId}`).set(bearer(acme.accessToken)).expect(404);
+    await people.http.get(`/v1/accounts/${acme.accountId}`).set(bearer(acme.accessToken)).expect(200);
+    await people.http.get(`/v1/accounts/${globex.accountId}/users`).set(bearer(globex.accessToken)).expect(200);
+  });
+
+  it('takes the caller out at once: no access to it, no role there, gone from its table; the other account and the session stay', async () => {
+    await people.http.get(`/v1/accounts/${acme.accountId}/applications`).set(bearer(leaver.accessToken)).expect(200);
+
+    await people.http.delete(`/v1/me/memberships/${acme.accountId}`).set(bearer(leaver.accessToken)).expect(204);
+
+    await people.http.get(`/v1/accounts/${acme.accountId}/applications`).set(bearer(leaver.accessToken)).expect(404);
+    await people.http.get(`/v1/accounts/${acme.accountId}/users/${leaver.userId}`).set(bearer(acme.accessToken)).expect(404);
+    const me = await people.http.get('/v1/me').set(bearer(leaver.accessToken)).expect(200);
+    expect(me.body.memberships.map((membership: { accountId: string; roles: string[] }) => [membership.accountId, membership.roles])).toEqual([
+      [globex.accountId, ['Support']],
+    ]);
+    // Access itself holds nothing for them there any more (the gateway alone barring them would not be enough for internal services).
+    const nats = await TestNatsRequester.open(system.nats.url);
+    try {
+      const held = await nats.send('access.bindings.of-principals', { accountId: acme.accountId, principals: [{ type: 'user', id: leaver.userId }] });
+      expect(held.response).toEqual({ [leaver.userId]: [] });
+    } finally {
+      await nats.close();
+    }
+    const audit = await people.http.get(`/v1/accounts/${acme.accountId}/audit-events`).query({ action: 'user.left' }).set(bearer(acme.accessToken)).expect(200);
+    expect(audit.body.items.map((event: { target: { id: string } }) => event.target.id)).toEqual([leaver.userId]);
+  });
+
+  it('completes a leave cut off after its unbinding: the member holding nothing there leaves with the same request', async () => {
+    const halfway = await people.member(globex, 'halfway@globex.test', 'Support');
+    const nats = await TestNatsRequester.open(system.nats.url);
+    try {
+      await nats.send('access.bindings.remove-principal', { accountId: globex.accountId, principal: { type: 'user', id: halfway.userId } });
+    } finally {
+      await nats.close();
+    }
+    await people.http.delete(`/v1/me/memberships/${globex.accountId}`).set(bearer(halfway.accessToken)).expect(204);
+    await people.http.get(`/v1/accounts/${globex.accountId}/users/${halfway.userId}`).set(bearer(globex.accessToken)).expect(404);
+  });
+});

@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'user.added',
   'user.updated',
   'user.removed',
+  'user.left',
   'user.invitation-resent',
   'user.invitation-revoked',
   'subuser.created',

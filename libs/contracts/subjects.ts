@@ -38,7 +38,7 @@ import type { DeliveryPage, ListDeliveriesRequest } from './deliveries.contract.
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
 import type { ActorRequest, MeView } from './me.contract.js';
-import type { ActorClientRequest, Page } from './account-request.js';
+import type { AccountRequest, ActorClientRequest, Page } from './account-request.js';
 import type { AuditEventView, ListAuditEventsRequest } from './audit.contract.js';
 import type {
   AcceptedView,
@@ -146,6 +146,8 @@ export const Subjects = {
   MePasswordChange: 'identity.me.password.change',
   /** The caller asks to move their login to another e-mail (the current password is required; a link goes to the new address). */
   MeEmailChange: 'identity.me.email.change',
+  /** The caller leaves an account (not one they own). */
+  MeLeave: 'identity.me.leave',
   /** The caller's open sessions. */
   MeSessionsList: 'identity.me.sessions.list',
   /** The caller ends one of their sessions. */
@@ -241,6 +243,7 @@ export interface RpcContracts {
   [Subjects.MeSessionsList]: { request: ActorClientRequest; response: SessionView[] };
   [Subjects.MeSessionsEnd]: { request: EndOwnSessionRequest; response: { ended: number } };
   [Subjects.MeSessionsEndOthers]: { request: ActorClientRequest; response: { ended: number } };
+  [Subjects.MeLeave]: { request: AccountRequest; response: { left: true } };
   [Subjects.SessionsGateState]: { request: GateStateRequest; response: GateStatePage };
   [Subjects.UsersList]: { request: ListUsersRequest; response: Page<UserRecord> };
   [Subjects.UsersGet]: { request: UserRequest; response: UserRecord };

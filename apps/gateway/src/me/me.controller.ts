@@ -15,6 +15,7 @@ import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Authenticated } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
+import { leaveAccount } from './leaving.js';
 
 /** The caller. */
 @ApiTags('me')
@@ -89,6 +90,22 @@ export class MeController {
     @Param('sessionId', new IdParam('Session')) sessionId: string,
   ): Promise<void> {
     await rpc.send(Subjects.MeSessionsEnd, { actor, client: { ip }, sessionId });
+  }
+
+  @Delete('memberships/:accountId')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Leave an account: your roles there go, and so does your access to it at once (the owner hands the account over first: 409)',
+  })
+  @ApiNoContentResponse()
+  async leave(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
+    @Param('accountId', new IdParam('Account')) accountId: string,
+  ): Promise<void> {
+    await leaveAccount(rpc, actor, accountId, ip);
   }
 
   @Delete('sessions')

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  AccountRequest,
   ActorClientRequest,
   ActorRequest,
   ChangeEmailRequest,
@@ -14,8 +15,9 @@ import { EmailChangeService } from '../credentials/email-change.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MeService } from './me.service.js';
+import { UsersService } from './users.service.js';
 
-/** NATS handlers for the caller's own profile, login e-mail, password and sessions. */
+/** NATS handlers for the caller's own profile, login e-mail, password, sessions and memberships. */
 @Controller()
 export class MeController {
   constructor(
@@ -23,6 +25,7 @@ export class MeController {
     private readonly passwords: PasswordsService,
     private readonly emailChanges: EmailChangeService,
     private readonly sessions: SessionsService,
+    private readonly users: UsersService,
   ) {}
 
   @MessagePattern(Subjects.MeGet)
@@ -43,6 +46,11 @@ export class MeController {
   @MessagePattern(Subjects.MeEmailChange)
   changeEmail(@Payload() request: ChangeEmailRequest): Promise<RpcResponse<typeof Subjects.MeEmailChange>> {
     return this.emailChanges.request(request);
+  }
+
+  @MessagePattern(Subjects.MeLeave)
+  leave(@Payload() request: AccountRequest): Promise<RpcResponse<typeof Subjects.MeLeave>> {
+    return this.users.leave(request);
   }
 
   @MessagePattern(Subjects.MeSessionsList)

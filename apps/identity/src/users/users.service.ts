@@ -3,6 +3,7 @@ import { DataSource, Not, type EntityManager } from 'typeorm';
 import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   AcceptedView,
+  AccountRequest,
   Actor,
   CreatedView,
   CreateUserRequest,
@@ -191,6 +192,23 @@ export class UsersService {
       });
     });
     return { removed: true };
+  }
+
+  /**
+   * The caller leaves an account: as a removal, but by themselves, and never the owner (409: they
+   * hand it over first). Not a member (or not an active one): 404, as any account of others.
+   */
+  async leave({ actor, accountId, client }: AccountRequest): Promise<{ left: true }> {
+    if (actor.type !== 'user') throw new DomainError(ErrorCode.Forbidden, 'A subuser belongs to its account; an admin of the account deletes it');
+    await this.transactions.run(async (unit) => {
+      const account = await accountOfActor(unit.manager, actor, accountId, 'share');
+      if (account.ownerUserId === actor.id)
+        throw new DomainError(ErrorCode.Conflict, 'You own this account: hand it over to another member before you leave it');
+      await this.detach(unit, accountId, actor.id);
+      const self = principalOf(actor);
+      await this.audit.record(unit.manager, { accountIds: [accountId], action: 'user.left', actor: self, target: self, ip: client.ip });
+    });
+    return { left: true };
   }
 
   /** Sends a pending person a new activation link; the previous link stops working (R4). */
