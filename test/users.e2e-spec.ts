@@ -458,17 +458,36 @@ function fold(text: string): string {
 describe('leaving an account', () => {
   let leaver: SignedIn;
 
+  /** What access itself holds for these people in the account (asked over NATS, as an internal service would). */
+  async function bindingsIn(accountId: string, userIds: string[]): Promise<Record<string, Array<{ roleId: string }>>> {
+    const nats = await TestNatsRequester.open(system.nats.url);
+    try {
+      const reply = await nats.send('access.bindings.of-principals', { accountId, principals: userIds.map((id) => ({ type: 'user', id })) });
+      return reply.response as Record<string, Array<{ roleId: string }>>;
+    } finally {
+      await nats.close();
+    }
+  }
+
   beforeAll(async () => {
     leaver = await people.member(acme, 'leaver@acme.test', 'Developer');
     await people.invite(globex, { email: 'leaver@acme.test', role: 'Support' });
   });
 
-  it('refuses the owner (409: hand it over first) and a stranger (404), and changes nothing', async () => {
+  it('refuses the owner (409: hand it over first), a stranger and an inactive member (404), and unbinds none of them', async () => {
     const owner = await people.http.delete(`/v1/me/memberships/${acme.accountId}`).set(bearer(acme.accessToken)).expect(409);
     expect(owner.body.message).toContain('hand it over');
     await people.http.delete(`/v1/me/memberships/${globex.accountId}`).set(bearer(acme.accessToken)).expect(404);
+    // Active in globex too, so that being deactivated in acme leaves them signed in.
+    const dormant = await people.member(acme, 'dormant@acme.test', 'Developer');
+    await people.invite(globex, { email: 'dormant@acme.test', role: 'Support' });
+    await people.http.patch(`/v1/accounts/${acme.accountId}/users/${dormant.userId}`).set(bearer(acme.accessToken)).send({ active: false }).expect(200);
+    await people.http.delete(`/v1/me/memberships/${acme.accountId}`).set(bearer(dormant.accessToken)).expect(404);
+
+    const held = await bindingsIn(acme.accountId, [dormant.userId, acme.userId]);
+    expect(held[dormant.userId].map((binding: { roleId: string }) => binding.roleId)).toEqual(['builtin:Developer']);
     await people.http.get(`/v1/accounts/${acme.accountId}`).set(bearer(acme.accessToken)).expect(200);
-    await people.http.get(`/v1/accounts/${globex.accountId}/users`).set(bearer(globex.accessToken)).expect(200);
+    await people.http.get(`/v1/accounts/${acme.accountId}/users/${dormant.userId}`).set(bearer(acme.accessToken)).expect(200);
   });
 
   it('takes the caller out at once: no access to it, no role there, gone from its table; the other account and the session stay', async () => {
@@ -483,13 +502,7 @@ describe('leaving an account', () => {
       [globex.accountId, ['Support']],
     ]);
     // Access itself holds nothing for them there any more (the gateway alone barring them would not be enough for internal services).
-    const nats = await TestNatsRequester.open(system.nats.url);
-    try {
-      const held = await nats.send('access.bindings.of-principals', { accountId: acme.accountId, principals: [{ type: 'user', id: leaver.userId }] });
-      expect(held.response).toEqual({ [leaver.userId]: [] });
-    } finally {
-      await nats.close();
-    }
+    expect(await bindingsIn(acme.accountId, [leaver.userId])).toEqual({ [leaver.userId]: [] });
     const audit = await people.http.get(`/v1/accounts/${acme.accountId}/audit-events`).query({ action: 'user.left' }).set(bearer(acme.accessToken)).expect(200);
     expect(audit.body.items.map((event: { target: { id: string } }) => event.target.id)).toEqual([leaver.userId]);
   });

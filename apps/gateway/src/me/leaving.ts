@@ -1,7 +1,7 @@
 import { principalOf, Subjects, type Actor } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
-import { Bindings } from '../people/bindings.js';
+import { Bindings, PERSON_BINDING_FIELDS } from '../people/bindings.js';
 
 const YOU_OWN_IT = 'You own this account: hand it over to another member before you leave it';
 
@@ -18,6 +18,6 @@ export async function leaveAccount(rpc: RpcSender, actor: Actor, accountId: stri
   await rpc.send(Subjects.UsersGet, { actor, accountId, client, userId: actor.id });
   const roles = await rpc.send(Subjects.AccessRolesOfPrincipal, { principal: principalOf(actor), accountIds: [accountId] });
   if (roles[accountId]?.owner) throw new DomainError(ErrorCode.Conflict, YOU_OWN_IT);
-  await new Bindings(rpc, { role: () => 'role', applicationIds: () => 'applicationIds' }).removePrincipal(accountId, principalOf(actor));
+  await new Bindings(rpc, PERSON_BINDING_FIELDS).removePrincipal(accountId, principalOf(actor));
   await rpc.send(Subjects.MeLeave, { actor, accountId, client });
 }

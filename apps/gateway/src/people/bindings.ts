@@ -65,6 +65,9 @@ export interface BindingFieldNames {
   applicationIds(index: number): string;
 }
 
+/** A person's bodies: their one role is `role`, their applications `applicationIds`. */
+export const PERSON_BINDING_FIELDS: BindingFieldNames = { role: () => 'role', applicationIds: () => 'applicationIds' };
+
 /** A refusal of access naming the fields as the caller's body does (a 400 about `bindings.0.role` means nothing to a client that sent `role`). */
 export function inBodyTerms(error: unknown, fields: BindingFieldNames): never {
   if (!(error instanceof DomainError) || error.code !== ErrorCode.ValidationFailed) throw error;

@@ -16,7 +16,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind, outcomeUnknown } from '../people/adding.js';
-import { asInput, Bindings, roleNames } from '../people/bindings.js';
+import { asInput, Bindings, PERSON_BINDING_FIELDS, roleNames } from '../people/bindings.js';
 
 /**
  * The user table and its actions: identity's people composed with access's roles. Every
@@ -31,8 +31,7 @@ export class UsersComposer {
     private readonly rpc: RpcSender,
     private readonly logger: Pick<Logger, 'warn'>,
   ) {
-    // A user's one role is `role` in the bodies.
-    this.bindings = new Bindings(rpc, { role: () => 'role', applicationIds: () => 'applicationIds' });
+    this.bindings = new Bindings(rpc, PERSON_BINDING_FIELDS);
   }
 
   async list(actor: Actor, accountId: string, client: ClientContext, query: ListUsersQuery): Promise<UserPageView> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Events, type EmailChangedData, type EmailChangeRequestedData } from '#libs/contracts/index.js';
-import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const PASSWORD = 'correct horse battery staple';
 const HOUR = 3600_000;
@@ -244,7 +244,7 @@ describe('moving it back from the notice (undo)', () => {
     await expect(undo(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });
 
-  it('keeps working whatever was done with the login after the move: a new password, another move', async () => {
+  it('keeps working whatever was done with the login after the move: a new password, another move; used, it voids the undo link of that later move', async () => {
     const { userId, email, newEmail, undo: token } = await moved();
     await services.passwords.change({
       actor: services.actor('user', userId),
@@ -257,6 +257,11 @@ describe('moving it back from the notice (undo)', () => {
     expect(await loginEmail(userId)).toBe(`third.${newEmail}`);
 
     await expect(undo(token)).resolves.toEqual({ email });
+    expect(await loginEmail(userId)).toBe(email);
+    // The later move's undo link went to an address the mover reads: it must not take the login away again.
+    const [, later] = await events<EmailChangedData>(Events.EmailChanged, userId);
+    expect(later.previousEmail).toBe(newEmail);
+    await expect(undo(later.undoToken!)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     expect(await loginEmail(userId)).toBe(email);
   });
 
@@ -271,10 +276,13 @@ describe('moving it back from the notice (undo)', () => {
     expect(await loginEmail(userId)).toBe(works ? email : newEmail);
   });
 
-  it('is not mailed when EMAIL_UNDO_TOKEN_TTL_HOURS is 0 (the notice then says to tell an administrator)', async () => {
+  it('is not mailed when EMAIL_UNDO_TOKEN_TTL_HOURS is 0 (the notice then says to tell an administrator), and those mailed before stop working', async () => {
+    const before = await moved();
     const configured = db.config.EMAIL_UNDO_TOKEN_TTL_HOURS;
     db.config.EMAIL_UNDO_TOKEN_TTL_HOURS = 0;
     try {
+      await expect(undo(before.undo)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+      expect(await loginEmail(before.userId)).toBe(before.newEmail);
       const { userId, newEmail } = await ada();
       await ask(userId, newEmail);
       await confirm(await services.lastLinkToken(Events.EmailChangeRequested, userId));
@@ -301,5 +309,30 @@ describe('moving it back from the notice (undo)', () => {
     await expect(undo(token)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'email' } });
     expect(await loginEmail(userId)).toBe(newEmail);
     expect(await services.openSessions(userId)).toBe(1);
+  });
+});
+
+describe('flows using links of one person at the same instant', () => {
+  it('queue instead of deadlocking: a move confirmed while a reset is confirmed goes first, and the reset link it voided is refused', async () => {
+    const { userId, newEmail } = await ada();
+    const reset = await db.dataSource.transaction((manager) => services.tokens.issue(manager, { type: 'user', id: userId }, null, 'reset'));
+    await ask(userId, newEmail);
+    const move = await services.lastLinkToken(Events.EmailChangeRequested, userId);
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      await side.hold('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      const moving = confirm(move);
+      await side.untilWaiting(1);
+      // Without the person's row locked before the link, the reset would hold its link here and wait for the row the move holds next.
+      const resetting = services.resets.confirm({ client: client(), body: { token: reset.token, password: 'a brand new pass phrase' } });
+      await side.untilWaiting(2);
+      await side.release();
+
+      await expect(moving).resolves.toEqual({ email: newEmail });
+      await expect(resetting).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    } finally {
+      await side.close();
+    }
   });
 });

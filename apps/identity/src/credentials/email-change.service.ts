@@ -69,7 +69,8 @@ export class EmailChangeService {
   /**
    * `POST /v1/auth/email-change/confirm`: the link moves the login to the address it was mailed to.
    * The person's row is locked before the link, as a request locks it before voiding the older
-   * links: a request and a confirmation of the same person never wait for each other in a circle.
+   * links, and as every other flow using a link does: such flows for one person queue, never
+   * waiting for each other in a circle.
    */
   async confirm({ body, client }: EmailLinkRequest): Promise<EmailChangedView> {
     return this.transactions.run(async (unit) => {
@@ -83,16 +84,21 @@ export class EmailChangeService {
    * `POST /v1/auth/email-change/undo`: the link of the notice mailed to an address the login left
    * moves it back there ("it was not me"). Whoever moved it may know the password and hold
    * sessions: every session ends, the password is cleared (nobody signs in with it any more), every
-   * other link is voided, and a reset link goes to the address now restored.
+   * other link is voided (the undo links of later moves too: they went to addresses the mover may
+   * read), and a reset link goes to the address now restored. Refused while EMAIL_UNDO_TOKEN_TTL_HOURS is 0.
    */
   async undo({ body, client }: EmailLinkRequest): Promise<EmailChangedView> {
+    // Set to 0, the way back is off for the links already mailed too (whoever reads an old address gets nothing from them).
+    if (this.config.EMAIL_UNDO_TOKEN_TTL_HOURS === 0) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
     return this.transactions.run(async (unit) => {
       const { profile, newEmail: restored } = await this.useLink(unit, body.token, 'email-undo');
       const { principal } = profile;
       await unit.manager
         .update(UserEntity, { id: principal.id }, { email: restored, passwordHash: null })
         .catch(conflictOnDuplicate('This address signs in to another login now; ask an administrator of your account for help', 'email', /email/));
+      // Every other link, the undo links of later moves too: those went to addresses the mover may read, and would take the login away again.
       await this.tokens.voidAll(unit.manager, principal);
+      await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-undo' });
       await this.sessions.endAll(unit, principal, 'email-change-undone');
       await this.resets.issue(unit, (await loadProfile(unit.manager, principal))!, null, null, client.ip);
       await this.audit.record(unit.manager, {
@@ -107,14 +113,12 @@ export class EmailChangeService {
   }
 
   /**
-   * Uses up a link of `purpose` and loads its person, whose row is locked first (before the link,
-   * as a request locks it before voiding links: the two never wait for each other in a circle).
-   * INVALID_TOKEN for a link of nobody active in any account.
+   * Uses up a link of `purpose` and loads its person, whose row is locked first (as every flow that
+   * uses a link does, see ActionTokensService.consumeLocked). INVALID_TOKEN for a link of nobody
+   * active in any account.
    */
   private async useLink(unit: UnitOfWork, token: string, purpose: 'email-change' | 'email-undo'): Promise<{ profile: PrincipalProfile; newEmail: string }> {
-    const owner = await this.tokens.peek(unit.manager, token, purpose);
-    await unit.manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [owner.id]);
-    const link = await this.tokens.consume(unit.manager, token, purpose);
+    const link = await this.tokens.consumeLocked(unit.manager, token, purpose);
     const profile = await loadProfile(unit.manager, link.owner);
     if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail)
       throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);

@@ -67,7 +67,7 @@ export class PasswordResetService {
   async confirm({ body, client }: PasswordResetConfirmRequest): Promise<{ reset: true }> {
     const passwordHash = await this.passwords.hashForLink(body.token, 'reset', body.password, () => true);
     await this.transactions.run(async (unit) => {
-      const token = await this.tokens.consume(unit.manager, body.token, 'reset');
+      const token = await this.tokens.consumeLocked(unit.manager, body.token, 'reset');
       const profile = await loadProfile(unit.manager, token.owner);
       if (!profile) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
       this.passwords.assertAcceptable(profile, body.password);

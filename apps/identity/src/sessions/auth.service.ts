@@ -67,7 +67,7 @@ export class AuthService {
   async activate({ body, client }: ActivateRequest): Promise<{ activated: true }> {
     const passwordHash = await this.passwords.hashForLink(body.token, 'activation', body.password, isPending);
     await this.transactions.run(async (unit) => {
-      const token = await this.tokens.consume(unit.manager, body.token, 'activation');
+      const token = await this.tokens.consumeLocked(unit.manager, body.token, 'activation');
       const profile = await loadProfile(unit.manager, token.owner);
       // Every path that sets a password voids the links; the status check is a second guard, so that a live
       // activation link can never replace the password of someone already active.
