@@ -92,22 +92,7 @@ export class EmailChangeService {
     if (this.config.EMAIL_UNDO_TOKEN_TTL_HOURS === 0) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
     return this.transactions.run(async (unit) => {
       const { profile, newEmail: restored } = await this.useLink(unit, body.token, 'email-undo');
-      const { principal } = profile;
-      await unit.manager
-        .update(UserEntity, { id: principal.id }, { email: restored, passwordHash: null })
-        .catch(conflictOnDuplicate('This address signs in to another login now; ask an administrator of your account for help', 'email', /email/));
-      // Every other link, the undo links of later moves too: those went to addresses the mover may read, and would take the login away again.
-      await this.tokens.voidAll(unit.manager, principal);
-      await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-undo' });
-      await this.sessions.endAll(unit, principal, 'email-change-undone');
-      await this.resets.issue(unit, (await loadProfile(unit.manager, principal))!, null, null, client.ip);
-      await this.audit.record(unit.manager, {
-        accountIds: profile.activeAccountIds,
-        action: 'email.change-undone',
-        target: principal,
-        ip: client.ip,
-        details: { previousEmail: profile.email, email: restored },
-      });
+      await this.moveBack(unit, profile, restored, client.ip);
       return { email: restored };
     });
   }
@@ -123,6 +108,26 @@ export class EmailChangeService {
     if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail)
       throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
     return { profile, newEmail: link.newEmail };
+  }
+
+  /** What {@link undo} does with the link's person, in its transaction. */
+  private async moveBack(unit: UnitOfWork, profile: PrincipalProfile, restored: string, ip: string): Promise<void> {
+    const { principal } = profile;
+    await unit.manager
+      .update(UserEntity, { id: principal.id }, { email: restored, passwordHash: null })
+      .catch(conflictOnDuplicate('This address signs in to another login now; ask an administrator of your account for help', 'email', /email/));
+    // Every other link, the undo links of later moves too: those went to addresses the mover may read, and would take the login away again.
+    await this.tokens.voidAll(unit.manager, principal);
+    await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-undo' });
+    await this.sessions.endAll(unit, principal, 'email-change-undone');
+    await this.resets.issue(unit, (await loadProfile(unit.manager, principal))!, null, null, ip);
+    await this.audit.record(unit.manager, {
+      accountIds: profile.activeAccountIds,
+      action: 'email.change-undone',
+      target: principal,
+      ip,
+      details: { previousEmail: profile.email, email: restored },
+    });
   }
 
   /** The caller's profile once `password` is found to be theirs, checked and throttled like a sign-in (as a password change is). */
