@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, Not, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { In, IsNull, Not, Raw, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { Events, type Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
@@ -63,6 +63,8 @@ export class ActionTokensService {
     const where: FindOptionsWhere<ActionTokenEntity> = { ...ownerColumns(owner), usedAt: IsNull(), voidedAt: IsNull() };
     where.purpose = scope.purpose ?? Not(In([...UNVOIDABLE_PURPOSES]));
     if (scope.accountId) where.accountId = scope.accountId;
+    if (scope.madeAfterLink)
+      where.createdAt = Raw((column) => `${column} > (SELECT created_at FROM action_tokens WHERE id = :madeAfterLink)`, { madeAfterLink: scope.madeAfterLink });
     const voided = await manager
       .createQueryBuilder()
       .update(ActionTokenEntity)
@@ -88,13 +90,16 @@ export class ActionTokensService {
 
   /**
    * {@link consume}, with the row of the token's principal (user or subuser) locked first. Every flow
-   * that uses a link and then writes the principal and voids its other links takes the locks in this
-   * one order (principal, then links), as the flows without a link do (a password change, asking
-   * for an e-mail change): two of them for one principal queue instead of deadlocking.
+   * that changes a principal and its links takes the locks in this one order (the principal, then
+   * links): those that use a link (here), those without one (a password change, asking for an
+   * e-mail change), and those that take a principal out (removing a person or a subuser lock it
+   * before voiding its links). Two of them for one principal queue instead of deadlocking.
+   * FOR NO KEY UPDATE: a link issued for the principal meanwhile (its foreign key takes FOR KEY
+   * SHARE) goes on without waiting.
    */
   async consumeLocked(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<ActionTokenEntity & { owner: Principal }> {
     const owner = await this.peek(manager, token, purpose);
-    await manager.query(`SELECT 1 FROM ${owner.type === 'user' ? 'users' : 'subusers'} WHERE id = $1 FOR UPDATE`, [owner.id]);
+    await lockPrincipal(manager, owner, 'FOR NO KEY UPDATE');
     return this.consume(manager, token, purpose);
   }
 
@@ -114,4 +119,9 @@ function ownerOf(row: ActionTokenEntity): Principal {
 
 function ownerColumns(owner: Principal): { userId: string } | { subuserId: string } {
   return owner.type === 'user' ? { userId: owner.id } : { subuserId: owner.id };
+}
+
+/** Locks a principal's row (users or subusers) in `mode`, for the lock order {@link ActionTokensService.consumeLocked} describes. */
+export async function lockPrincipal(manager: EntityManager, principal: Principal, mode: 'FOR UPDATE' | 'FOR NO KEY UPDATE'): Promise<void> {
+  await manager.query(`SELECT 1 FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1 ${mode}`, [principal.id]);
 }

@@ -265,6 +265,17 @@ describe('moving it back from the notice (undo)', () => {
     expect(await loginEmail(userId)).toBe(email);
   });
 
+  it("keeps the owner's way back when the mover uses the undo link of a later move first", async () => {
+    const { userId, email, newEmail, undo: owners } = await moved();
+    await ask(userId, `third.${newEmail}`);
+    await confirm(await services.lastLinkToken(Events.EmailChangeRequested, userId));
+    const [, later] = await events<EmailChangedData>(Events.EmailChanged, userId);
+
+    await expect(undo(later.undoToken!)).resolves.toEqual({ email: newEmail });
+    await expect(undo(owners)).resolves.toEqual({ email });
+    expect(await loginEmail(userId)).toBe(email);
+  });
+
   it.each([
     [7 * 24 * HOUR - 1, true],
     [7 * 24 * HOUR, false],
@@ -321,16 +332,15 @@ describe('flows using links of one person at the same instant', () => {
     const side = new SideConnection(db);
     await side.open();
     try {
-      await side.hold('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
-      const moving = confirm(move);
-      await side.untilWaiting(1);
-      // Without the person's row locked before the link, the reset would hold its link here and wait for the row the move holds next.
-      const resetting = services.resets.confirm({ client: client(), body: { token: reset.token, password: 'a brand new pass phrase' } });
-      await side.untilWaiting(2);
-      await side.release();
-
-      await expect(moving).resolves.toEqual({ email: newEmail });
-      await expect(resetting).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+      // Without the person's row locked before the link, the reset would hold its link, and wait for the row the move holds next.
+      const [moving, resetting] = await side.queueBehind(
+        'SELECT 1 FROM users WHERE id = $1 FOR UPDATE',
+        [userId],
+        () => confirm(move),
+        () => services.resets.confirm({ client: client(), body: { token: reset.token, password: 'a brand new pass phrase' } }),
+      );
+      expect(moving).toEqual({ status: 'fulfilled', value: { email: newEmail } });
+      expect(resetting).toMatchObject({ status: 'rejected', reason: { code: 'INVALID_TOKEN' } });
     } finally {
       await side.close();
     }

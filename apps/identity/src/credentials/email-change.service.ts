@@ -85,14 +85,15 @@ export class EmailChangeService {
    * moves it back there ("it was not me"). Whoever moved it may know the password and hold
    * sessions: every session ends, the password is cleared (nobody signs in with it any more), every
    * other link is voided (the undo links of later moves too: they went to addresses the mover may
-   * read), and a reset link goes to the address now restored. Refused while EMAIL_UNDO_TOKEN_TTL_HOURS is 0.
+   * read; not those of earlier ones, the owner's), and a reset link goes to the address now
+   * restored. Refused while EMAIL_UNDO_TOKEN_TTL_HOURS is 0.
    */
   async undo({ body, client }: EmailLinkRequest): Promise<EmailChangedView> {
     // Set to 0, the way back is off for the links already mailed too (whoever reads an old address gets nothing from them).
     if (this.config.EMAIL_UNDO_TOKEN_TTL_HOURS === 0) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
     return this.transactions.run(async (unit) => {
-      const { profile, newEmail: restored } = await this.useLink(unit, body.token, 'email-undo');
-      await this.moveBack(unit, profile, restored, client.ip);
+      const { profile, newEmail: restored, linkId } = await this.useLink(unit, body.token, 'email-undo');
+      await this.moveBack(unit, profile, restored, linkId, client.ip);
       return { email: restored };
     });
   }
@@ -102,23 +103,28 @@ export class EmailChangeService {
    * uses a link does, see ActionTokensService.consumeLocked). INVALID_TOKEN for a link of nobody
    * active in any account.
    */
-  private async useLink(unit: UnitOfWork, token: string, purpose: 'email-change' | 'email-undo'): Promise<{ profile: PrincipalProfile; newEmail: string }> {
+  private async useLink(
+    unit: UnitOfWork,
+    token: string,
+    purpose: 'email-change' | 'email-undo',
+  ): Promise<{ profile: PrincipalProfile; newEmail: string; linkId: string }> {
     const link = await this.tokens.consumeLocked(unit.manager, token, purpose);
     const profile = await loadProfile(unit.manager, link.owner);
     if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail)
       throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
-    return { profile, newEmail: link.newEmail };
+    return { profile, newEmail: link.newEmail, linkId: link.id };
   }
 
-  /** What {@link undo} does with the link's person, in its transaction. */
-  private async moveBack(unit: UnitOfWork, profile: PrincipalProfile, restored: string, ip: string): Promise<void> {
+  /** What {@link undo} does with the person of the link `linkId`, in its transaction. */
+  private async moveBack(unit: UnitOfWork, profile: PrincipalProfile, restored: string, linkId: string, ip: string): Promise<void> {
     const { principal } = profile;
     await unit.manager
       .update(UserEntity, { id: principal.id }, { email: restored, passwordHash: null })
       .catch(conflictOnDuplicate('This address signs in to another login now; ask an administrator of your account for help', 'email', /email/));
-    // Every other link, the undo links of later moves too: those went to addresses the mover may read, and would take the login away again.
+    // Every other link, and the undo links of later moves: those went to addresses the mover may read, and would take the login away
+    // again. Not those of earlier moves: using a later one (the mover's) must not take the owner's way back away.
     await this.tokens.voidAll(unit.manager, principal);
-    await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-undo' });
+    await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-undo', madeAfterLink: linkId });
     await this.sessions.endAll(unit, principal, 'email-change-undone');
     await this.resets.issue(unit, (await loadProfile(unit.manager, principal))!, null, null, ip);
     await this.audit.record(unit.manager, {
@@ -228,7 +234,7 @@ async function loginHolding(manager: EntityManager, email: string): Promise<{ lo
  * this check and the new link.
  */
 async function lockPassword(manager: EntityManager, profile: PrincipalProfile): Promise<void> {
-  const [row] = await manager.query<Array<{ password_hash: string | null }>>('SELECT password_hash FROM users WHERE id = $1 FOR UPDATE', [
+  const [row] = await manager.query<Array<{ password_hash: string | null }>>('SELECT password_hash FROM users WHERE id = $1 FOR NO KEY UPDATE', [
     profile.principal.id,
   ]);
   if (!row || row.password_hash !== profile.passwordHash)

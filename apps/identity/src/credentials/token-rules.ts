@@ -27,6 +27,8 @@ export function tokenLifetimeMs(purpose: LinkPurpose, lifetimes: TokenLifetimes)
 export interface LinkScope {
   purpose?: LinkPurpose;
   accountId?: string;
+  /** Only the links made after the link of this id (compared in the database, to the microsecond). */
+  madeAfterLink?: string;
 }
 
 /**

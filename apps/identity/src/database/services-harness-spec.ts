@@ -204,6 +204,20 @@ export class SideConnection {
     await this.client.query('ROLLBACK');
   }
 
+  /**
+   * Starts `first`, then `second`, each once it waits for the lock `lockSql` takes (held here
+   * meanwhile), then frees it: PostgreSQL hands it to them in that order. Their outcomes.
+   */
+  async queueBehind(lockSql: string, parameters: unknown[], first: () => Promise<unknown>, second: () => Promise<unknown>) {
+    await this.hold(lockSql, parameters);
+    const started = [first()];
+    await this.untilWaiting(1);
+    started.push(second());
+    await this.untilWaiting(2);
+    await this.release();
+    return Promise.allSettled(started);
+  }
+
   /** Ends the session that waits for a lock in a statement containing `text` (its transaction rolls back), as a replica that died. */
   async terminateWaiting(text: string): Promise<void> {
     await this.client.query('SELECT pg_stat_clear_snapshot()');

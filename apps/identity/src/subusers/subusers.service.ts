@@ -188,7 +188,8 @@ export class SubusersService {
    */
   async remove({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ removed: true }> {
     await this.transactions.run(async (unit) => {
-      const { subuser } = await this.target(unit.manager, actor, accountId, subuserId);
+      // Locked before its links are voided: the order of every flow on a principal and its links (see ActionTokensService.consumeLocked).
+      const { subuser } = await this.target(unit.manager, actor, accountId, subuserId, 'lock');
       if (actor.type === 'subuser' && actor.id === subuserId) throw new DomainError(ErrorCode.Forbidden, 'You cannot delete yourself');
       // Its links go with it (the rows by cascade): voided first, so that a mail still waiting to carry one is not sent.
       await this.tokens.voidAll(unit.manager, { type: 'subuser', id: subuserId });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Events, linkTokenHash, type LinksVoidedData } from '#libs/contracts/index.js';
-import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const client = { ip: '10.8.0.10' };
 const { db, services } = freshIdentityServices();
@@ -51,5 +51,33 @@ describe('a person invited by two accounts (R4: an invitation is bound to its ac
     expect(voided.has(linkTokenHash(linkOfA))).toBe(false);
 
     await expect(activate(linkOfA)).resolves.toEqual({ activated: true });
+  });
+});
+
+describe('a pending person activating while their invitation is revoked', () => {
+  it('queue, never deadlock: both take the person first, then the link (the activation, asked first, goes first)', async () => {
+    const account = await db.account();
+    const owner = services.actor('user', account.userId);
+    const { id } = await services.users.create({
+      actor: owner,
+      accountId: account.accountId,
+      client,
+      body: { email: `racing-${randomUUID().slice(0, 8)}@example.test`, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' },
+    });
+    const link = await invitationLink(account.accountId, id);
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      // Without the person locked before its links, the revocation would hold the link, and wait for the person the activation holds.
+      const outcomes = await side.queueBehind(
+        'SELECT 1 FROM users WHERE id = $1 FOR UPDATE',
+        [id],
+        () => activate(link),
+        () => services.users.revokeInvitation({ actor: owner, accountId: account.accountId, userId: id, client }),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+    } finally {
+      await side.close();
+    }
   });
 });

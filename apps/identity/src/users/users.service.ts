@@ -19,7 +19,7 @@ import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor } from '../accounts/account-scope.js';
 import { assertRoomInAccount } from '../accounts/account-quota.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { ActionTokensService, lockPrincipal } from '../credentials/action-tokens.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
 import { oncePerKey } from '../database/request-keys.js';
@@ -320,6 +320,8 @@ export class UsersService {
 
   /** Takes a person out of an account: its links for it die, and access to it ends at once. */
   private async detach(unit: UnitOfWork, accountId: string, userId: string): Promise<void> {
+    // The person first, then their links (the order of every flow on a principal and its links, see consumeLocked); FOR UPDATE: a pending person may be deleted below.
+    await lockPrincipal(unit.manager, { type: 'user', id: userId }, 'FOR UPDATE');
     const { affected } = await unit.manager.delete(MembershipEntity, { accountId, userId });
     // A removal running at the same time took the membership first (and may have deleted the person): answer as if this came after it.
     if (!affected) throw new DomainError(ErrorCode.NotFound, 'User not found');
