@@ -28,7 +28,9 @@ export class ActionTokensService {
   /**
    * Makes a new token for (principal, purpose, account), voiding the older unused ones it replaces (R4, {@link supersededBy}).
    * An `email-change` token also holds the address it moves the login to (`newEmail`), an
-   * `email-undo` token the address it moves it back to.
+   * `email-undo` token the address it moves it back to. The principal's row is locked first (FOR KEY
+   * SHARE, what the new link's foreign key takes anyway), before the older links: the order of
+   * every flow on a principal and its links (see {@link consumeLocked}).
    */
   async issue(
     manager: EntityManager,
@@ -38,6 +40,7 @@ export class ActionTokensService {
     newEmail: string | null = null,
   ): Promise<IssuedToken> {
     const now = this.clock.now();
+    await lockPrincipal(manager, owner, 'FOR KEY SHARE');
     const superseded = supersededBy(purpose, accountId);
     if (superseded) await this.voidAll(manager, owner, superseded);
     const token = newSecretToken();
@@ -122,6 +125,6 @@ function ownerColumns(owner: Principal): { userId: string } | { subuserId: strin
 }
 
 /** Locks a principal's row (users or subusers) in `mode`, for the lock order {@link ActionTokensService.consumeLocked} describes. */
-export async function lockPrincipal(manager: EntityManager, principal: Principal, mode: 'FOR UPDATE' | 'FOR NO KEY UPDATE'): Promise<void> {
+export async function lockPrincipal(manager: EntityManager, principal: Principal, mode: 'FOR UPDATE' | 'FOR NO KEY UPDATE' | 'FOR KEY SHARE'): Promise<void> {
   await manager.query(`SELECT 1 FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1 ${mode}`, [principal.id]);
 }

@@ -210,11 +210,16 @@ export class SideConnection {
    */
   async queueBehind(lockSql: string, parameters: unknown[], first: () => Promise<unknown>, second: () => Promise<unknown>) {
     await this.hold(lockSql, parameters);
-    const started = [first()];
-    await this.untilWaiting(1);
-    started.push(second());
-    await this.untilWaiting(2);
-    await this.release();
+    const started: Array<Promise<unknown>> = [];
+    try {
+      started.push(first());
+      await this.untilWaiting(1);
+      started.push(second());
+      await this.untilWaiting(2);
+    } finally {
+      // Freed whatever happened: a flow that did not wait as expected still ends before the test does.
+      await this.release();
+    }
     return Promise.allSettled(started);
   }
 

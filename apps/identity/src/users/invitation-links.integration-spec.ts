@@ -54,16 +54,22 @@ describe('a person invited by two accounts (R4: an invitation is bound to its ac
   });
 });
 
-describe('a pending person activating while their invitation is revoked', () => {
-  it('queue, never deadlock: both take the person first, then the link (the activation, asked first, goes first)', async () => {
-    const account = await db.account();
-    const owner = services.actor('user', account.userId);
-    const { id } = await services.users.create({
-      actor: owner,
-      accountId: account.accountId,
-      client,
-      body: { email: `racing-${randomUUID().slice(0, 8)}@example.test`, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' },
-    });
+/** A new account whose owner has invited a new person (pending). */
+async function invitedPerson() {
+  const account = await db.account();
+  const owner = services.actor('user', account.userId);
+  const { id } = await services.users.create({
+    actor: owner,
+    accountId: account.accountId,
+    client,
+    body: { email: `pending-${randomUUID().slice(0, 8)}@example.test`, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' },
+  });
+  return { account, owner, id };
+}
+
+describe('an invitation used, re-sent and revoked at the same instant', () => {
+  it('queue, never deadlock: both take the person first, then the link; the activation, asked first, goes first, and the revocation then refuses (409)', async () => {
+    const { account, owner, id } = await invitedPerson();
     const link = await invitationLink(account.accountId, id);
     const side = new SideConnection(db);
     await side.open();
@@ -75,7 +81,29 @@ describe('a pending person activating while their invitation is revoked', () => 
         () => activate(link),
         () => services.users.revokeInvitation({ actor: owner, accountId: account.accountId, userId: id, client }),
       );
+      expect(outcomes[0].status).toBe('fulfilled');
+      expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'CONFLICT', message: 'This person has already activated their access' } });
+      const [membership] = await db.dataSource.query('SELECT active FROM memberships WHERE account_id = $1 AND user_id = $2', [account.accountId, id]);
+      expect(membership).toEqual({ active: true });
+    } finally {
+      await side.close();
+    }
+  });
+
+  it('queue, never deadlock, when an invitation is re-sent while it is revoked: the re-send takes the person before the older link', async () => {
+    const { account, owner, id } = await invitedPerson();
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      // The outbox held, the re-send stops after voiding the older link and before writing the new one.
+      const outcomes = await side.queueBehind(
+        'LOCK TABLE outbox IN EXCLUSIVE MODE',
+        [],
+        () => services.users.resendInvitation({ actor: owner, accountId: account.accountId, userId: id, client }),
+        () => services.users.revokeInvitation({ actor: owner, accountId: account.accountId, userId: id, client }),
+      );
       expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(await db.dataSource.query('SELECT 1 FROM users WHERE id = $1', [id])).toEqual([]);
     } finally {
       await side.close();
     }

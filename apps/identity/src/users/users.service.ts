@@ -233,6 +233,8 @@ export class UsersService {
     await this.transactions.run(async (unit) => {
       const { account } = await this.target(unit.manager, actor, accountId, userId);
       this.assertNotOwnerOrSelf(account, actor, userId);
+      // Locked before it is found pending: an activation committing meanwhile makes this a 409, not the removal of someone just activated.
+      await lockPrincipal(unit.manager, { type: 'user', id: userId }, 'FOR UPDATE');
       await this.pendingUser(unit.manager, userId);
       await this.detach(unit, accountId, userId);
       await this.audit.record(unit.manager, {
