@@ -40,7 +40,9 @@ export class ActionTokensService {
     newEmail: string | null = null,
   ): Promise<IssuedToken> {
     const now = this.clock.now();
-    await lockPrincipal(manager, owner, 'FOR KEY SHARE');
+    // Gone meanwhile (a removal or deletion that committed first): NOT_FOUND, not the foreign key's failure.
+    if (!(await lockPrincipal(manager, owner, 'FOR KEY SHARE')))
+      throw new DomainError(ErrorCode.NotFound, owner.type === 'user' ? 'User not found' : 'Subuser not found');
     const superseded = supersededBy(purpose, accountId);
     if (superseded) await this.voidAll(manager, owner, superseded);
     const token = newSecretToken();
@@ -124,7 +126,12 @@ function ownerColumns(owner: Principal): { userId: string } | { subuserId: strin
   return owner.type === 'user' ? { userId: owner.id } : { subuserId: owner.id };
 }
 
-/** Locks a principal's row (users or subusers) in `mode`, for the lock order {@link ActionTokensService.consumeLocked} describes. */
-export async function lockPrincipal(manager: EntityManager, principal: Principal, mode: 'FOR UPDATE' | 'FOR NO KEY UPDATE' | 'FOR KEY SHARE'): Promise<void> {
-  await manager.query(`SELECT 1 FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1 ${mode}`, [principal.id]);
+/** Locks a principal's row (users or subusers) in `mode`, for the lock order {@link ActionTokensService.consumeLocked} describes; false when there is no such row. */
+export async function lockPrincipal(
+  manager: EntityManager,
+  principal: Principal,
+  mode: 'FOR UPDATE' | 'FOR NO KEY UPDATE' | 'FOR KEY SHARE',
+): Promise<boolean> {
+  const rows = await manager.query<unknown[]>(`SELECT 1 FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1 ${mode}`, [principal.id]);
+  return rows.length > 0;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Events, linkTokenHash, type EventEnvelope, type LinksVoidedData } from '#libs/contracts/index.js';
 import { ManualClock } from '#libs/platform/index.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
@@ -122,5 +123,9 @@ describe('link tokens on PostgreSQL, with a controllable clock (R2-R4)', () => {
     const { token } = await issue('reset');
     const rows: unknown[] = await db.dataSource.query(`SELECT * FROM action_tokens`);
     expect(JSON.stringify(rows)).not.toContain(token);
+  });
+
+  it.each(['user', 'subuser'] as const)('is not issued for a %s that is gone (removed meanwhile): NOT_FOUND, not the foreign key failing', async (type) => {
+    await expect(issue('reset', { type, id: randomUUID() })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -216,10 +216,13 @@ export class SideConnection {
       await this.untilWaiting(1);
       started.push(second());
       await this.untilWaiting(2);
-    } finally {
-      // Freed whatever happened: a flow that did not wait as expected still ends before the test does.
+    } catch (error) {
+      // A flow that did not wait as expected: freed, and ended before the test ends.
       await this.release();
+      await Promise.allSettled(started);
+      throw error;
     }
+    await this.release();
     return Promise.allSettled(started);
   }
 
