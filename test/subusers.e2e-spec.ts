@@ -177,6 +177,19 @@ describe('a subuser with an e-mail and no password: activation mail', () => {
     expect((await resend(noEmail)).body.details).toEqual({ field: 'email' });
   });
 
+  it("tells the subuser's address when an admin changes it or takes it away (a security notice)", async () => {
+    const notice = (address: string) => people.nthMail(address, (mail) => mail.subject.includes('the e-mail of your login'));
+    expect((await notice('no-mail@acme.test')).text).toContain('took the e-mail no-mail@acme.test away from your login "no-mail"');
+    const moved = await createSubuser(acme, { login: 'moved-shift', email: 'moved@acme.test', password: SUBUSER_PASSWORD, roles: ['Developer'] });
+    await people.http
+      .patch(`${subusers(acme)}/${moved}`)
+      .set(bearer(acme.accessToken))
+      .send({ email: 'moved-elsewhere@acme.test' })
+      .expect(200);
+    expect((await notice('moved@acme.test')).text).toContain('from moved@acme.test to moved-elsewhere@acme.test');
+    expect(system.mail.to('moved-elsewhere@acme.test')).toEqual([]);
+  });
+
   it('sends a reset link to its e-mail on request (same 202 for unknown logins)', async () => {
     const known = await people.http.post('/v1/auth/subuser-password-reset').send({ account: 'acme', login: 'night-shift' }).expect(202);
     const unknown = await people.http.post('/v1/auth/subuser-password-reset').send({ account: 'acme', login: 'nobody-here' }).expect(202);
@@ -224,7 +237,15 @@ describe('editing and deleting subusers', () => {
 
   it('limits roles to applications and lists them', async () => {
     const page = await people.http.get(subusers(acme)).set(bearer(acme.accessToken)).expect(200);
-    expect(page.body.items.map((item: { login: string }) => item.login)).toEqual(['dev-x', 'late-shift', 'night-shift', 'no-mail', 'off-shift', 'support-1']);
+    expect(page.body.items.map((item: { login: string }) => item.login)).toEqual([
+      'dev-x',
+      'late-shift',
+      'moved-shift',
+      'night-shift',
+      'no-mail',
+      'off-shift',
+      'support-1',
+    ]);
     expect(page.body.items[0]).toMatchObject({ roles: ['Developer'], applicationIds: [appX] });
   });
 

@@ -34,6 +34,7 @@ export const MAIL_TEMPLATES = [
   'email-change-confirm',
   'email-change-in-use',
   'email-changed',
+  'subuser-email-changed',
 ] as const;
 /** One of {@link MAIL_TEMPLATES}. */
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];

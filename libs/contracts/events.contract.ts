@@ -46,6 +46,8 @@ export const Events = {
   EmailChangeRequested: 'identity.email-change.requested',
   /** A person's login moved to another e-mail (notice to the address it left). */
   EmailChanged: 'identity.email.changed',
+  /** An admin gave a subuser another e-mail, or took it away (notice to the address it had). */
+  SubuserEmailChanged: 'identity.subuser.email-changed',
   /** Mailed links were voided unused (a newer link, a revoked invitation, a removed person): a mail still waiting to carry one is not sent. */
   LinksVoided: 'identity.links.voided',
   /** The owner of an account handed it to another member (access moves the owner's rights). */
@@ -176,6 +178,19 @@ export interface EmailChangedData {
   /** The plain undo token (stored hashed by identity). */
   undoToken?: string;
   undoExpiresAt?: string;
+}
+
+/** `identity.subuser.email-changed`: the notice goes to `previousEmail`, the subuser's address until then. */
+export interface SubuserEmailChangedData {
+  accountId: string;
+  accountName: string;
+  subuserId: string;
+  login: string;
+  previousEmail: string;
+  /** The new address; null when the admin took the e-mail away. */
+  email: string | null;
+  changedAt: string;
+  locale: string;
 }
 
 /**
@@ -322,6 +337,7 @@ export interface EventDataMap {
   [Events.PasswordChanged]: PasswordChangedData;
   [Events.EmailChangeRequested]: EmailChangeRequestedData;
   [Events.EmailChanged]: EmailChangedData;
+  [Events.SubuserEmailChanged]: SubuserEmailChangedData;
   [Events.LinksVoided]: LinksVoidedData;
   [Events.OwnershipTransferred]: OwnershipTransferredData;
   [Events.PrincipalActivityChanged]: PrincipalActivityChangedData;

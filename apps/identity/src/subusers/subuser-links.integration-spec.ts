@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Events, type Actor, type UpdateSubuserBody } from '#libs/contracts/index.js';
+import { Events, type Actor, type SubuserEmailChangedData, type UpdateSubuserBody } from '#libs/contracts/index.js';
 import { freshIdentityServices } from '../database/services-harness-spec.js';
 
 const PASSWORD = 'quiet harbour semaphore';
@@ -72,5 +72,29 @@ describe("a subuser's outstanding links", () => {
     await expect(activate(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     const [{ password_hash }] = await db.dataSource.query(`SELECT password_hash FROM subusers WHERE id = $1`, [subuser.id]);
     expect(password_hash).toBe(`fake:${PASSWORD}`);
+  });
+});
+
+describe("a subuser's e-mail changed by an admin", () => {
+  /** The notices written for the subuser, oldest first. */
+  async function notices(subuserId: string): Promise<SubuserEmailChangedData[]> {
+    const rows = await db.dataSource.query<Array<{ data: SubuserEmailChangedData }>>(
+      `SELECT payload->'data' AS data FROM outbox WHERE type = $1 AND payload->'data'->>'subuserId' = $2 ORDER BY created_at, id`,
+      [Events.SubuserEmailChanged, subuserId],
+    );
+    return rows.map((row) => row.data);
+  }
+
+  it('tells the address it had: changed to another, then taken away; not when it stays, nor when it had none', async () => {
+    const subuser = await subuserWith('active');
+    await subuser.edit({ email: 'front-desk@example.test' });
+    await subuser.edit({ email: 'front-desk@example.test', description: 'Front desk' });
+    await subuser.edit({ email: null });
+    await subuser.edit({ email: 'back@example.test' });
+
+    expect((await notices(subuser.id)).map(({ previousEmail, email, login }) => [previousEmail, email, login])).toEqual([
+      [subuser.email, 'front-desk@example.test', 'desk'],
+      ['front-desk@example.test', null, 'desk'],
+    ]);
   });
 });

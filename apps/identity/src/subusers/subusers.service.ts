@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CONFIG, conflictOnDuplicate, decodeCursor, encodeCursor } from '#libs/platform/index.js';
+import { Clock, CONFIG, conflictOnDuplicate, decodeCursor, encodeCursor } from '#libs/platform/index.js';
 import type {
   AcceptedView,
   Actor,
@@ -48,6 +48,7 @@ export class SubusersService {
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'PUBLIC_WEB_URL' | 'MAX_SUBUSERS_PER_ACCOUNT'>,
   ) {}
 
@@ -140,7 +141,7 @@ export class SubusersService {
     const passwordHash = body.password === undefined ? undefined : await this.newPasswordHash(request, body.password);
     return this.transactions.run(async (unit) => {
       // Locked when its activity may change: a flip is judged on the row a concurrent change left, not on an older read.
-      const { subuser } = await this.target(unit.manager, actor, accountId, subuserId, body.active === undefined ? undefined : 'lock');
+      const { account, subuser } = await this.target(unit.manager, actor, accountId, subuserId, body.active === undefined ? undefined : 'lock');
       const isSelf = actor.type === 'subuser' && actor.id === subuserId;
       const changes: Partial<SubuserEntity> = {};
       if (body.description !== undefined) changes.description = body.description;
@@ -163,6 +164,7 @@ export class SubusersService {
         unit.afterCommit(this.nudgeRelay);
       }
       if (emailChanged || deactivated) await this.tokens.voidAll(unit.manager, { type: 'subuser', id: subuserId });
+      if (emailChanged && subuser.email !== null) await this.tellAddressLeft(unit, account, subuser, body.email ?? null);
       if (deactivated) await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'deactivated');
       const details: AuditDetails = { changed: [...Object.keys(changes), ...(body.password !== undefined ? ['password'] : [])] };
       if (body.roles) details.roles = body.roles;
@@ -274,6 +276,21 @@ export class SubusersService {
     });
     if (!subuser) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
     return { account, subuser };
+  }
+
+  /** The security notice to the address a subuser had until an admin changed it (or took it away): queued in `unit`. */
+  private async tellAddressLeft(unit: UnitOfWork, account: AccountEntity, subuser: SubuserEntity, email: string | null): Promise<void> {
+    await this.outbox.add(unit.manager, Events.SubuserEmailChanged, account.id, {
+      accountId: account.id,
+      accountName: account.name,
+      subuserId: subuser.id,
+      login: subuser.login,
+      previousEmail: subuser.email!,
+      email,
+      changedAt: this.clock.now().toISOString(),
+      locale: subuser.locale,
+    });
+    unit.afterCommit(this.nudgeRelay);
   }
 
   private async invite(unit: UnitOfWork, account: AccountEntity, subuser: SubuserEntity): Promise<void> {

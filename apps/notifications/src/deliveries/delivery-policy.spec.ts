@@ -130,10 +130,11 @@ describe('the retry schedule', () => {
 });
 
 describe('rate-limit exemptions', () => {
-  it('always sends the security notices (password changed, account handed over, login e-mail changed), and only them', () => {
+  it('always sends the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed), and only them', () => {
     expect(isRateLimitExempt('password-changed')).toBe(true);
     expect(isRateLimitExempt('ownership-handed-over')).toBe(true);
     expect(isRateLimitExempt('email-changed')).toBe(true);
+    expect(isRateLimitExempt('subuser-email-changed')).toBe(true);
     expect(isRateLimitExempt('email-change-confirm')).toBe(false);
     expect(isRateLimitExempt('email-change-in-use')).toBe(false);
     expect(isRateLimitExempt('ownership-received')).toBe(false);
@@ -155,6 +156,7 @@ describe('the key of a delivery record', () => {
     ['email-change-confirm', eventId],
     ['email-change-in-use', eventId],
     ['email-changed', eventId],
+    ['subuser-email-changed', eventId],
     // RFC 9562 version 5 UUIDs of the template within the event id (as Python's uuid.uuid5 gives them).
     ['ownership-received', '635f910e-c469-5872-8bd0-657f5228a412'],
     ['ownership-handed-over', '026ff030-599d-5517-a689-2b7753356c65'],

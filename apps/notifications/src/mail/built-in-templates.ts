@@ -28,6 +28,7 @@ export const TEMPLATE_VALUES: Record<MailTemplate, readonly string[]> = {
   'email-change-confirm': ['productName', 'name', 'email', 'previousEmail', 'link', 'expiresAt', 'webUrl'],
   'email-change-in-use': ['productName', 'email', 'link', 'webUrl'],
   'email-changed': ['productName', 'name', 'email', 'newEmail', 'changedAt', 'link', 'expiresAt', 'webUrl'],
+  'subuser-email-changed': ['productName', 'login', 'email', 'newEmail', 'accountName', 'changedAt', 'webUrl'],
 };
 
 function layout(lang: string, body: string): string {
@@ -325,6 +326,26 @@ const en: Record<MailTemplate, TemplateSource> = {
       ].join('\n'),
     ),
   },
+  'subuser-email-changed': {
+    subject: '{{productName}}: the e-mail of your login {{login}} was changed',
+    text: [
+      'Hello,',
+      '',
+      '{{#newEmail}}On {{changedAt}}, an administrator of {{accountName}} changed the e-mail of your login "{{login}}" on {{productName}} from {{email}} to {{newEmail}}. Password resets for it now go there.{{/newEmail}}{{^newEmail}}On {{changedAt}}, an administrator of {{accountName}} took the e-mail {{email}} away from your login "{{login}}" on {{productName}}. Password resets for it are no longer mailed.{{/newEmail}}',
+      'Links mailed here before no longer work.',
+      'If you did not expect this, contact the administrators of {{accountName}}.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello,</p>',
+        '<p>{{#newEmail}}On {{changedAt}}, an administrator of <strong>{{accountName}}</strong> changed the e-mail of your login <strong>{{login}}</strong> on {{productName}} from {{email}} to <strong>{{newEmail}}</strong>. Password resets for it now go there.{{/newEmail}}{{^newEmail}}On {{changedAt}}, an administrator of <strong>{{accountName}}</strong> took the e-mail {{email}} away from your login <strong>{{login}}</strong> on {{productName}}. Password resets for it are no longer mailed.{{/newEmail}}</p>',
+        '<p>Links mailed here before no longer work.</p>',
+        '<p style="font-size:13px;color:#57606a">If you did not expect this, contact the administrators of {{accountName}}.</p>',
+      ].join('\n'),
+    ),
+  },
 };
 
 const fr: Record<MailTemplate, TemplateSource> = {
@@ -594,6 +615,26 @@ const fr: Record<MailTemplate, TemplateSource> = {
         button("Ce n'était pas moi : le ramener ici"),
         copyLink.fr,
         "<p>Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.</p>{{/link}}{{^link}}<p><strong>Sinon, prévenez immédiatement un administrateur de votre compte : il peut fermer les sessions de cet identifiant.</strong></p>{{/link}}",
+      ].join('\n'),
+    ),
+  },
+  'subuser-email-changed': {
+    subject: "{{productName}} : l'adresse de votre identifiant {{login}} a été modifiée",
+    text: [
+      'Bonjour,',
+      '',
+      "{{#newEmail}}Le {{changedAt}}, un administrateur de {{accountName}} a remplacé l'adresse de votre identifiant « {{login}} » sur {{productName}}, {{email}}, par {{newEmail}}. Les réinitialisations de mot de passe y sont désormais envoyées.{{/newEmail}}{{^newEmail}}Le {{changedAt}}, un administrateur de {{accountName}} a retiré l'adresse {{email}} de votre identifiant « {{login}} » sur {{productName}}. Les réinitialisations de mot de passe ne sont plus envoyées par e-mail.{{/newEmail}}",
+      'Les liens envoyés ici auparavant ne fonctionnent plus.',
+      'Si vous ne vous y attendiez pas, contactez les administrateurs de {{accountName}}.',
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour,</p>',
+        "<p>{{#newEmail}}Le {{changedAt}}, un administrateur de <strong>{{accountName}}</strong> a remplacé l'adresse de votre identifiant <strong>{{login}}</strong> sur {{productName}}, {{email}}, par <strong>{{newEmail}}</strong>. Les réinitialisations de mot de passe y sont désormais envoyées.{{/newEmail}}{{^newEmail}}Le {{changedAt}}, un administrateur de <strong>{{accountName}}</strong> a retiré l'adresse {{email}} de votre identifiant <strong>{{login}}</strong> sur {{productName}}. Les réinitialisations de mot de passe ne sont plus envoyées par e-mail.{{/newEmail}}</p>",
+        '<p>Les liens envoyés ici auparavant ne fonctionnent plus.</p>',
+        '<p style="font-size:13px;color:#57606a">Si vous ne vous y attendiez pas, contactez les administrateurs de {{accountName}}.</p>',
       ].join('\n'),
     ),
   },

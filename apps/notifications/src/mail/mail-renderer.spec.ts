@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Events, type EmailChangeRequestedData, type EventEnvelope, type EventType, type MailTemplate } from '#libs/contracts/index.js';
+import {
+  Events,
+  type EmailChangeRequestedData,
+  type EventEnvelope,
+  type EventType,
+  type MailTemplate,
+  type SubuserEmailChangedData,
+} from '#libs/contracts/index.js';
 import { webLink } from '#libs/contracts/index.js';
 import { formatInstant, IncompleteEventError, InvalidEventError, MailRenderer, templatesFor } from './mail-renderer.js';
 import { TemplateCatalog } from './template-catalog.js';
@@ -108,7 +115,23 @@ const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
       undoToken: 'undotoken',
       undoExpiresAt: '2026-11-29T09:59:00.000Z',
     }),
+  'subuser-email-changed': (locale) => subuserEmailChanged({ locale }),
 };
+
+/** An admin of Acme moved the subuser operator1 from ops@example.com to desk@example.com (or, with `email: null`, took its e-mail away). */
+function subuserEmailChanged(change: Partial<SubuserEmailChangedData> = {}): EventEnvelope {
+  return event(Events.SubuserEmailChanged, {
+    locale: 'en',
+    accountId: ACCOUNT,
+    accountName: 'Acme <Voice>',
+    subuserId: 's1',
+    login: 'operator1',
+    previousEmail: 'ops@example.com',
+    email: 'desk@example.com',
+    changedAt: '2026-11-22T09:59:00.000Z',
+    ...change,
+  });
+}
 
 /** Ada asks to move her login from ada@example.com to ada.lovelace@example.org. */
 function emailChangeRequested(change: Partial<EmailChangeRequestedData> = {}): EventEnvelope {
@@ -328,6 +351,22 @@ describe('the mails of a login moving to another e-mail', () => {
     expect(withoutLink.text).toContain('If you did not, tell an administrator');
     expect(withoutLink.text + withoutLink.html).not.toContain('undo-email-change');
     expect(() => renderer.render(event(Events.EmailChanged, { ...data, undoExpiresAt: undefined }))).toThrow(InvalidEventError);
+  });
+});
+
+describe("the notice of a subuser's e-mail changed by an admin", () => {
+  it('goes to the address it had, naming the login, the account, the new address and when', () => {
+    const mail = renderer.render(subuserEmailChanged())!;
+    expect(mail).toMatchObject({ template: 'subuser-email-changed', to: 'ops@example.com' });
+    expect(mail.text).toContain('changed the e-mail of your login "operator1" on Portico from ops@example.com to desk@example.com');
+    expect(mail.text).toContain('22 November 2026 at 09:59 UTC');
+  });
+
+  it('says the e-mail was taken away when there is no new address', () => {
+    const mail = renderer.render(subuserEmailChanged({ email: null }))!;
+    expect(mail.to).toBe('ops@example.com');
+    expect(mail.text).toContain('took the e-mail ops@example.com away from your login "operator1"');
+    expect(mail.text).not.toContain('desk@example.com');
   });
 });
 

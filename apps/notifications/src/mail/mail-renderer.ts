@@ -8,6 +8,7 @@ import {
   type OwnershipTransferredData,
   type PasswordChangedData,
   type PasswordResetRequestedData,
+  type SubuserEmailChangedData,
   type SubuserInvitedData,
   type UserAddedToAccountData,
   type UserInvitedData,
@@ -100,6 +101,8 @@ export class MailRenderer {
         return this.emailChangeInUse(event.data as EmailChangeRequestedData);
       case 'email-changed':
         return this.emailChanged(event.data as EmailChangedData);
+      case 'subuser-email-changed':
+        return this.subuserEmailChanged(event.data as SubuserEmailChangedData);
     }
   }
 
@@ -290,6 +293,22 @@ export class MailRenderer {
     };
   }
 
+  /** A security notice to a subuser's address until an admin changed it (or took it away). */
+  private subuserEmailChanged(data: SubuserEmailChangedData): Draft {
+    return {
+      template: 'subuser-email-changed',
+      to: address(data.previousEmail),
+      locale: data.locale,
+      values: (locale) => ({
+        login: displayName(data, 'login'),
+        email: data.previousEmail,
+        newEmail: data.email === null ? '' : address(data.email),
+        accountName: displayName(data, 'accountName'),
+        changedAt: formatInstant(field(data, 'changedAt'), locale),
+      }),
+    };
+  }
+
   /** A link under PUBLIC_WEB_URL (its path kept), with the token as the only query parameter. */
   private link(path: string, token?: string): string {
     return webLink(this.settings.publicWebUrl, path, token);
@@ -315,6 +334,8 @@ export function templatesFor(event: EventEnvelope): MailTemplate[] {
       return [(event.data as Partial<EmailChangeRequestedData> | null)?.inUse === true ? 'email-change-in-use' : 'email-change-confirm'];
     case Events.EmailChanged:
       return ['email-changed'];
+    case Events.SubuserEmailChanged:
+      return ['subuser-email-changed'];
     case Events.AccountCreated:
     case Events.LinksVoided:
     case Events.PrincipalActivityChanged:
@@ -339,7 +360,7 @@ export function recipientData(event: EventEnvelope, template: MailTemplate): { e
     const request = data as Partial<EmailChangeRequestedData>;
     return { email: request.newEmail, locale: request.locale };
   }
-  if (template === 'email-changed') {
+  if (template === 'email-changed' || template === 'subuser-email-changed') {
     const change = data as Partial<EmailChangedData>;
     return { email: change.previousEmail, locale: change.locale };
   }
