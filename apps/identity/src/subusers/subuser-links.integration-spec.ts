@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Events, type Actor, type SubuserEmailChangedData, type UpdateSubuserBody } from '#libs/contracts/index.js';
-import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const PASSWORD = 'quiet harbour semaphore';
 const client = { ip: '10.8.0.1' };
@@ -95,6 +95,27 @@ describe("a subuser's e-mail changed by an admin", () => {
     expect((await notices(subuser.id)).map(({ previousEmail, email, login }) => [previousEmail, email, login])).toEqual([
       [subuser.email, 'front-desk@example.test', 'desk'],
       ['front-desk@example.test', null, 'desk'],
+    ]);
+  });
+
+  it("tells each address it had when two admins change it at once: the second change is told from the first one's address", async () => {
+    const subuser = await subuserWith('active');
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      const outcomes = await side.queueBehind(
+        'SELECT 1 FROM subusers WHERE id = $1 FOR UPDATE',
+        [subuser.id],
+        () => subuser.edit({ email: 'first@example.test' }),
+        () => subuser.edit({ email: 'second@example.test' }),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+    } finally {
+      await side.close();
+    }
+    expect((await notices(subuser.id)).map(({ previousEmail, email }) => [previousEmail, email])).toEqual([
+      [subuser.email, 'first@example.test'],
+      ['first@example.test', 'second@example.test'],
     ]);
   });
 });

@@ -140,8 +140,9 @@ export class SubusersService {
     const { actor, accountId, subuserId, client, body } = request;
     const passwordHash = body.password === undefined ? undefined : await this.newPasswordHash(request, body.password);
     return this.transactions.run(async (unit) => {
-      // Locked when its activity may change: a flip is judged on the row a concurrent change left, not on an older read.
-      const { account, subuser } = await this.target(unit.manager, actor, accountId, subuserId, body.active === undefined ? undefined : 'lock');
+      // Locked when its activity or e-mail may change: the flip, the links voided and the notice to the address it had are judged on the row a concurrent edit left.
+      const locking = body.active !== undefined || body.email !== undefined;
+      const { account, subuser } = await this.target(unit.manager, actor, accountId, subuserId, locking ? 'lock' : undefined);
       const isSelf = actor.type === 'subuser' && actor.id === subuserId;
       const changes: Partial<SubuserEntity> = {};
       if (body.description !== undefined) changes.description = body.description;

@@ -362,6 +362,14 @@ describe("the notice of a subuser's e-mail changed by an admin", () => {
     expect(mail.text).toContain('22 November 2026 at 09:59 UTC');
   });
 
+  it('still goes when the new address is one the API accepts but this mailer would not send to (a quoted local part), and refuses a notice without its time', () => {
+    const mail = renderer.render(subuserEmailChanged({ email: '"front desk"@example.com' }))!;
+    expect(mail.to).toBe('ops@example.com');
+    expect(mail.text).toContain('to "front desk"@example.com');
+    expect(() => renderer.render(subuserEmailChanged({ changedAt: '' }))).toThrow(InvalidEventError);
+    expect(() => renderer.render(subuserEmailChanged({ previousEmail: 'ops@example.com\r\nBcc: eve@example.com' }))).toThrow(InvalidEventError);
+  });
+
   it('says the e-mail was taken away when there is no new address', () => {
     const mail = renderer.render(subuserEmailChanged({ email: null }))!;
     expect(mail.to).toBe('ops@example.com');

@@ -254,7 +254,8 @@ export class MailRenderer {
       values: (locale) => ({
         name: displayName(data, 'name'),
         email: data.newEmail,
-        previousEmail: address(data.email),
+        // Shown only: the mail goes to the new address.
+        previousEmail: displayName(data, 'email'),
         link: this.link('/confirm-email', token),
         expiresAt: formatInstant(field(data, 'expiresAt'), locale),
       }),
@@ -285,7 +286,8 @@ export class MailRenderer {
       values: (locale) => ({
         name: displayName(data, 'name'),
         email: data.previousEmail,
-        newEmail: address(data.email),
+        // Shown only: an address the contracts accept but SMTP here would not (a quoted local part) must not hold the notice back.
+        newEmail: displayName(data, 'email'),
         changedAt: formatInstant(field(data, 'changedAt'), locale),
         link: undo ? this.link('/undo-email-change', undo.token) : '',
         expiresAt: undo ? formatInstant(undo.expiresAt, locale) : '',
@@ -302,7 +304,7 @@ export class MailRenderer {
       values: (locale) => ({
         login: displayName(data, 'login'),
         email: data.previousEmail,
-        newEmail: data.email === null ? '' : address(data.email),
+        newEmail: data.email === null ? '' : displayName(data, 'email'),
         accountName: displayName(data, 'accountName'),
         changedAt: formatInstant(field(data, 'changedAt'), locale),
       }),
