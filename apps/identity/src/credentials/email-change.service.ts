@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import type { AcceptedView, Actor, ChangeEmailRequest, EmailChangedView, EmailLinkRequest } from '#libs/contracts/index.js';
-import { Events, principalOf } from '#libs/contracts/index.js';
+import type { EntityManager } from 'typeorm';
+import type { AcceptedView, ChangeEmailRequest, EmailChangedView, EmailLinkRequest } from '#libs/contracts/index.js';
+import { Events } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { Clock, CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
@@ -11,11 +11,11 @@ import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UserEntity } from '../users/user.entity.js';
 import { ActionTokensService } from './action-tokens.service.js';
-import { PasswordHasher } from './password-hasher.js';
+import { PasswordsService } from './passwords.service.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
-import { emailChangeKey, emailChangeTargetKey, emailKey, passwordCheckKeys, tooManyAttempts } from './throttle-keys.js';
+import { emailChangeKey, emailChangeTargetKey, emailKey, tooManyAttempts } from './throttle-keys.js';
 
 const ACCEPTED: AcceptedView = { accepted: true };
 const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
@@ -34,9 +34,8 @@ export class EmailChangeService {
   private readonly nudgeRelay = () => this.relay.nudge();
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
-    private readonly hasher: PasswordHasher,
+    private readonly passwords: PasswordsService,
     private readonly tokens: ActionTokensService,
     private readonly resets: PasswordResetService,
     private readonly sessions: SessionsService,
@@ -52,7 +51,7 @@ export class EmailChangeService {
   async request({ actor, body, client }: ChangeEmailRequest): Promise<AcceptedView> {
     if (actor.type !== 'user')
       throw new DomainError(ErrorCode.Forbidden, "A subuser signs in with its login; an admin of its account sets the subuser's e-mail");
-    const profile = await this.withCurrentPassword(actor, body.currentPassword, client.ip);
+    const profile = await this.passwords.checkCurrent(actor, body.currentPassword, client.ip, 'email.change-failed');
     if (emailKey(body.newEmail) === emailKey(profile.email!))
       throw new DomainError(ErrorCode.ValidationFailed, 'newEmail is already your login e-mail', { field: 'newEmail' });
     const verdict = await this.throttle.reserve([emailChangeKey(actor.id)]);
@@ -134,22 +133,6 @@ export class EmailChangeService {
       ip,
       details: { previousEmail: profile.email, email: restored },
     });
-  }
-
-  /** The caller's profile once `password` is found to be theirs, checked and throttled like a sign-in (as a password change is). */
-  private async withCurrentPassword(actor: Actor, password: string, ip: string): Promise<PrincipalProfile> {
-    const keys = passwordCheckKeys(actor.id, ip);
-    const verdict = await this.throttle.reserve(keys);
-    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
-    const profile = await loadProfile(this.dataSource.manager, principalOf(actor));
-    if (!profile?.email) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in again');
-    if (!(await this.hasher.verify(profile.passwordHash, password))) {
-      const self = principalOf(actor);
-      await this.audit.record(null, { accountIds: profile.activeAccountIds, action: 'email.change-failed', actor: self, target: self, ip });
-      throw new DomainError(ErrorCode.ValidationFailed, 'currentPassword is not your current password', { field: 'currentPassword' });
-    }
-    await this.throttle.succeeded(keys);
-    return profile;
   }
 
   /**

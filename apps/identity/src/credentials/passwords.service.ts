@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
-import type { ChangePasswordRequest } from '#libs/contracts/index.js';
+import type { Actor, AuditAction, ChangePasswordRequest } from '#libs/contracts/index.js';
 import { Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
@@ -101,24 +101,29 @@ export class PasswordsService {
     unit.afterCommit(this.nudgeRelay);
   }
 
-  /** The caller changes their password: the current one is required (P5) and checked like a sign-in. */
-  async change({ actor, body, client }: ChangePasswordRequest): Promise<{ changed: true }> {
-    const keys = passwordCheckKeys(actor.id, client.ip);
+  /**
+   * The caller's profile once `password` is found to be their current one, checked and throttled
+   * like a sign-in; a wrong one is audited as `failedAction` and refused with 400 naming
+   * `currentPassword`. What a change of something the login guards (the password, the e-mail) asks first.
+   */
+  async checkCurrent(actor: Actor, password: string, ip: string, failedAction: AuditAction): Promise<PrincipalProfile> {
+    const keys = passwordCheckKeys(actor.id, ip);
     const verdict = await this.throttle.reserve(keys);
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
-    const profile = await loadProfile(this.dataSource.manager, actor);
+    const profile = await loadProfile(this.dataSource.manager, principalOf(actor));
     if (!profile) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in again');
-    if (!(await this.hasher.verify(profile.passwordHash, body.currentPassword))) {
-      await this.audit.record(null, {
-        accountIds: profile.activeAccountIds,
-        action: 'password.change-failed',
-        actor: principalOf(actor),
-        target: principalOf(actor),
-        ip: client.ip,
-      });
+    if (!(await this.hasher.verify(profile.passwordHash, password))) {
+      const self = principalOf(actor);
+      await this.audit.record(null, { accountIds: profile.activeAccountIds, action: failedAction, actor: self, target: self, ip });
       throw new DomainError(ErrorCode.ValidationFailed, 'currentPassword is not your current password', { field: 'currentPassword' });
     }
     await this.throttle.succeeded(keys);
+    return profile;
+  }
+
+  /** The caller changes their password: the current one is required (P5) and checked like a sign-in. */
+  async change({ actor, body, client }: ChangePasswordRequest): Promise<{ changed: true }> {
+    const profile = await this.checkCurrent(actor, body.currentPassword, client.ip, 'password.change-failed');
     this.assertAcceptable(profile, body.newPassword);
     const passwordHash = await this.hash(body.newPassword);
     await this.transactions.run(async (unit) => {
