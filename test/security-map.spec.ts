@@ -44,6 +44,10 @@ const LINES = [
   'F2',
   'F3',
   'F4',
+  'M1',
+  'M2',
+  'M3',
+  'M4',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
 

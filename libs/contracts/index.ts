@@ -10,6 +10,7 @@ export * from './account-request.js';
 export * from './users.contract.js';
 export * from './subusers.contract.js';
 export * from './credentials.contract.js';
+export * from './mfa.contract.js';
 export * from './sessions.contract.js';
 export * from './audit.contract.js';
 export * from './deliveries.contract.js';

@@ -38,6 +38,16 @@ import type { DeliveryPage, ListDeliveriesRequest } from './deliveries.contract.
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
 import type { ActorRequest, MeView } from './me.contract.js';
+import type {
+  ConfirmTotpRequest,
+  MfaStatusView,
+  RecoveryCodesView,
+  SecondFactorChangeRequest,
+  SecondStepRequest,
+  SecondStepView,
+  StartTotpRequest,
+  TotpEnrolmentView,
+} from './mfa.contract.js';
 import type { AccountRequest, ActorClientRequest, Page } from './account-request.js';
 import type { AuditEventView, ListAuditEventsRequest } from './audit.contract.js';
 import type {
@@ -146,6 +156,18 @@ export const Subjects = {
   MePasswordChange: 'identity.me.password.change',
   /** The caller asks to move their login to another e-mail (the current password is required; a link goes to the new address). */
   MeEmailChange: 'identity.me.email.change',
+  /** The second step of a sign-in: the challenge of the password step and a code (authenticator or recovery code) -> a token pair. */
+  AuthSecondStep: 'identity.auth.mfa',
+  /** Whether the caller's sign-in takes a second step, and how many recovery codes are left. */
+  MeMfaStatus: 'identity.me.mfa.status',
+  /** The caller starts setting up an authenticator app (the current password is required): its secret. */
+  MeMfaTotpStart: 'identity.me.mfa.totp.start',
+  /** The caller confirms the authenticator with its first code: two-step sign-in is on; the recovery codes. */
+  MeMfaTotpConfirm: 'identity.me.mfa.totp.confirm',
+  /** The caller turns two-step sign-in off (the current password and a code are required). */
+  MeMfaDisable: 'identity.me.mfa.disable',
+  /** The caller replaces their recovery codes (the current password and a code are required). */
+  MeMfaRecoveryCodesRenew: 'identity.me.mfa.recovery-codes.renew',
   /** The caller leaves an account (not one they own). */
   MeLeave: 'identity.me.leave',
   /** The caller's open sessions. */
@@ -208,7 +230,7 @@ export interface RpcContracts {
   [Subjects.AccountsTransferOwnership]: { request: TransferOwnershipRequest; response: AccountView };
   [Subjects.AccountsUpdate]: { request: UpdateAccountRequest; response: AccountView };
   [Subjects.AuthActivate]: { request: ActivateRequest; response: { activated: true } };
-  [Subjects.AuthLogin]: { request: LoginRequest; response: TokenPairView };
+  [Subjects.AuthLogin]: { request: LoginRequest; response: TokenPairView | SecondStepView };
   [Subjects.MeGet]: { request: ActorRequest; response: Omit<MeView, 'memberships'> & { accountIds: MeAccountRef[] } };
   [Subjects.KeysList]: { request: Record<string, never>; response: JwksView };
   [Subjects.AccessCheck]: { request: CheckRequest; response: CheckResult };
@@ -229,7 +251,7 @@ export interface RpcContracts {
   [Subjects.AccessBindingsRemovePrincipal]: { request: RemovePrincipalRequest; response: { removed: number } };
   [Subjects.AccessBindingsOfPrincipals]: { request: BindingsOfPrincipalsRequest; response: BindingsByPrincipal };
   [Subjects.IdentityHealth]: { request: Record<string, never>; response: HealthView };
-  [Subjects.AuthSubuserLogin]: { request: SubuserLoginRequest; response: TokenPairView };
+  [Subjects.AuthSubuserLogin]: { request: SubuserLoginRequest; response: TokenPairView | SecondStepView };
   [Subjects.AuthRefresh]: { request: RefreshRequest; response: TokenPairView };
   [Subjects.AuthLogout]: { request: RefreshRequest; response: { loggedOut: true } };
   [Subjects.AuthPasswordReset]: { request: PasswordResetRequest; response: AcceptedView };
@@ -243,6 +265,12 @@ export interface RpcContracts {
   [Subjects.MeSessionsList]: { request: ActorClientRequest; response: SessionView[] };
   [Subjects.MeSessionsEnd]: { request: EndOwnSessionRequest; response: { ended: number } };
   [Subjects.MeSessionsEndOthers]: { request: ActorClientRequest; response: { ended: number } };
+  [Subjects.AuthSecondStep]: { request: SecondStepRequest; response: TokenPairView };
+  [Subjects.MeMfaStatus]: { request: ActorClientRequest; response: MfaStatusView };
+  [Subjects.MeMfaTotpStart]: { request: StartTotpRequest; response: TotpEnrolmentView };
+  [Subjects.MeMfaTotpConfirm]: { request: ConfirmTotpRequest; response: RecoveryCodesView };
+  [Subjects.MeMfaDisable]: { request: SecondFactorChangeRequest; response: { disabled: true } };
+  [Subjects.MeMfaRecoveryCodesRenew]: { request: SecondFactorChangeRequest; response: RecoveryCodesView };
   [Subjects.MeLeave]: { request: AccountRequest; response: { left: true } };
   [Subjects.SessionsGateState]: { request: GateStateRequest; response: GateStatePage };
   [Subjects.UsersList]: { request: ListUsersRequest; response: Page<UserRecord> };

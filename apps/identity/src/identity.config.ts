@@ -24,6 +24,8 @@ export const identityEnv = {
   RESET_TOKEN_TTL_MINUTES: integer('Lifetime of password reset links (minutes)', 5, 24 * 60, 60),
   EMAIL_CHANGE_TOKEN_TTL_HOURS: integer('Lifetime of the links that confirm a new login e-mail (hours)', 1, 24 * 7, 24),
   EMAIL_UNDO_TOKEN_TTL_HOURS: integer('Lifetime of the links that move a login back to the e-mail it left (hours; 0: no such link)', 0, 24 * 30, 24 * 7),
+  MFA_CHALLENGE_TTL_MINUTES: integer('Time between the password and the code of a two-step sign-in (minutes)', 1, 30, 5),
+  MFA_ISSUER: text('The name authenticator apps show beside a Portico login (the issuer of its otpauth URI)', 'Portico'),
   ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, 3600, 900),
   REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),
   SUBUSER_SESSION_TTL_HOURS: integer('Absolute lifetime of a subuser session (hours)', 1, 24 * 30, 8),

@@ -23,6 +23,8 @@ import { AuthService } from './sessions/auth.service.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { SigningKeysService } from './sessions/signing-keys.service.js';
 import { MeController } from './users/me.controller.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import { MfaService } from './mfa/mfa.service.js';
 import { MeService } from './users/me.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
@@ -52,6 +54,7 @@ export class IdentityModule {
         AccountsController,
         AuthController,
         MeController,
+        MfaController,
         UsersController,
         SubusersController,
         AuditController,
@@ -77,6 +80,7 @@ export class IdentityModule {
         PasswordsService,
         PasswordResetService,
         EmailChangeService,
+        MfaService,
         GateBroadcaster,
         UsersService,
         AccountSizes,

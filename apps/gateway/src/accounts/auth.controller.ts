@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import {
   AcceptedView,
   ActivateBody,
@@ -9,6 +9,8 @@ import {
   PasswordResetBody,
   PasswordResetConfirmBody,
   RefreshTokenBody,
+  SecondStepBody,
+  SecondStepView,
   Subjects,
   SubuserLoginBody,
   SubuserPasswordResetBody,
@@ -18,8 +20,15 @@ import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, Rpc } from '../auth/current-actor.decorator.js';
 import { Public } from '../auth/route-policy.js';
 
-/** Activation, sign-in, tokens, password reset, and confirming a new login e-mail. */
+/** What a password step answers: tokens, or (an authenticator on) the second step to take. */
+const SIGNED_IN_OR_SECOND_STEP = {
+  description: 'A token pair; or, when the login has two-step sign-in on, `{ mfaRequired: true, challenge }` to send with a code to /v1/auth/mfa',
+  schema: { oneOf: [{ $ref: getSchemaPath(TokenPairView) }, { $ref: getSchemaPath(SecondStepView) }] },
+};
+
+/** Activation, sign-in (with its second step), tokens, password reset, and confirming a new login e-mail. */
 @ApiTags('auth')
+@ApiExtraModels(TokenPairView, SecondStepView)
 @Controller('v1/auth')
 export class AuthController {
   @Post('activate')
@@ -35,8 +44,8 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with e-mail and password (401 alike for unknown e-mails; 429 when throttled)' })
-  @ApiOkResponse({ type: TokenPairView })
-  login(@Rpc() rpc: RpcSender, @Body() body: LoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {
+  @ApiOkResponse(SIGNED_IN_OR_SECOND_STEP)
+  login(@Rpc() rpc: RpcSender, @Body() body: LoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView | SecondStepView>> {
     return rpc.relay(Subjects.AuthLogin, { body, client: { ip } });
   }
 
@@ -44,9 +53,21 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: "A subuser signs in on its account's login page: account slug, login, password" })
-  @ApiOkResponse({ type: TokenPairView })
-  subuserLogin(@Rpc() rpc: RpcSender, @Body() body: SubuserLoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {
+  @ApiOkResponse(SIGNED_IN_OR_SECOND_STEP)
+  subuserLogin(@Rpc() rpc: RpcSender, @Body() body: SubuserLoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView | SecondStepView>> {
     return rpc.relay(Subjects.AuthSubuserLogin, { body, client: { ip } });
+  }
+
+  @Post('mfa')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Second step of a sign-in: the challenge the password step answered, and a code from the authenticator app or an unused recovery code (401 for a wrong code, which may be typed again; 429 when throttled)',
+  })
+  @ApiOkResponse({ type: TokenPairView })
+  secondStep(@Rpc() rpc: RpcSender, @Body() body: SecondStepBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {
+    return rpc.relay(Subjects.AuthSecondStep, { body, client: { ip } });
   }
 
   @Post('refresh')

@@ -11,6 +11,7 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/activate',
   'POST /v1/auth/login',
   'POST /v1/auth/subuser-login',
+  'POST /v1/auth/mfa',
   'POST /v1/auth/refresh',
   'POST /v1/auth/logout',
   'POST /v1/auth/password-reset',

@@ -4,7 +4,13 @@ import {
   AcceptedView,
   ChangeEmailBody,
   ChangePasswordBody,
+  ConfirmTotpBody,
   MeView,
+  MfaStatusView,
+  RecoveryCodesView,
+  SecondFactorChangeBody,
+  StartTotpBody,
+  TotpEnrolmentView,
   principalOf,
   SessionView,
   Subjects,
@@ -68,6 +74,62 @@ export class MeController {
   @ApiAcceptedResponse({ type: AcceptedView })
   changeEmail(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: ChangeEmailBody): Promise<RelayedJson<AcceptedView>> {
     return rpc.relay(Subjects.MeEmailChange, { actor, client: { ip }, body });
+  }
+
+  @Get('mfa')
+  @Authenticated()
+  @ApiOperation({ summary: 'Whether your sign-in takes a second step (an authenticator app), and how many recovery codes are left' })
+  @ApiOkResponse({ type: MfaStatusView })
+  mfaStatus(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<RelayedJson<MfaStatusView>> {
+    return rpc.relay(Subjects.MeMfaStatus, { actor, client: { ip } });
+  }
+
+  @Post('mfa/totp')
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Start setting up an authenticator app (the current password is required): its secret, and a URI for a QR code. 409 while one is on',
+  })
+  @ApiOkResponse({ type: TotpEnrolmentView })
+  startTotp(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: StartTotpBody): Promise<RelayedJson<TotpEnrolmentView>> {
+    return rpc.relay(Subjects.MeMfaTotpStart, { actor, client: { ip }, body });
+  }
+
+  @Post('mfa/totp/confirm')
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Confirm the authenticator with the code it shows: two-step sign-in is on. Answers recovery codes, shown this once' })
+  @ApiOkResponse({ type: RecoveryCodesView })
+  confirmTotp(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
+    @Body() body: ConfirmTotpBody,
+  ): Promise<RelayedJson<RecoveryCodesView>> {
+    return rpc.relay(Subjects.MeMfaTotpConfirm, { actor, client: { ip }, body });
+  }
+
+  @Post('mfa/disable')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Turn two-step sign-in off: the current password and a code (from the app, or a recovery code) are required' })
+  @ApiNoContentResponse()
+  async disableMfa(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: SecondFactorChangeBody): Promise<void> {
+    await rpc.send(Subjects.MeMfaDisable, { actor, client: { ip }, body });
+  }
+
+  @Post('mfa/recovery-codes')
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Replace every recovery code by a new set, shown this once: the current password and a code are required' })
+  @ApiOkResponse({ type: RecoveryCodesView })
+  renewRecoveryCodes(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
+    @Body() body: SecondFactorChangeBody,
+  ): Promise<RelayedJson<RecoveryCodesView>> {
+    return rpc.relay(Subjects.MeMfaRecoveryCodesRenew, { actor, client: { ip }, body });
   }
 
   @Get('sessions')

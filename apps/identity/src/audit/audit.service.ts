@@ -32,6 +32,8 @@ const FAILURES: ReadonlySet<AuditAction> = new Set<AuditAction>([
   'session.refresh-reused',
   'password.change-failed',
   'email.change-failed',
+  'login.second-step-failed',
+  'mfa.change-failed',
 ]);
 
 /** The audit trail: written in the transaction of the change it tells of (access's changes: from their events); read per account. */

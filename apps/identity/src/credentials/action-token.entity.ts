@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-/** What a mailed link lets its holder do. */
-export type ActionTokenPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo';
+/** What a mailed link lets its holder do; `sign-in` is no mailed link but the challenge that carries a sign-in from the password to the second step. */
+export type ActionTokenPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo' | 'sign-in';
 
 /** A single-use link token, stored only as its hash, for exactly one user or one subuser. */
 @Entity({ name: 'action_tokens' })

@@ -10,10 +10,11 @@ import { AuditService } from '../audit/audit.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UserEntity } from '../users/user.entity.js';
+import { removeFactorSetUpSince } from '../mfa/totp-factors.js';
 import { ActionTokensService } from './action-tokens.service.js';
 import { PasswordsService } from './passwords.service.js';
 import { PasswordResetService } from './password-reset.service.js';
-import { loadProfile, type PrincipalProfile } from './principal-profile.js';
+import { loadProfile, lockUnchangedPassword, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
 import { emailChangeKey, emailChangeTargetKey, emailKey, tooManyAttempts } from './throttle-keys.js';
 
@@ -59,7 +60,7 @@ export class EmailChangeService {
     // Counted per address too, silently (the answer stays 202): many people cannot flood one address.
     if (!(await this.throttle.reserve([emailChangeTargetKey(emailKey(body.newEmail))])).allowed) return ACCEPTED;
     await this.transactions.run(async (unit) => {
-      await lockPassword(unit.manager, profile);
+      await lockUnchangedPassword(unit.manager, profile);
       await this.mailNewAddress(unit, profile, body.newEmail, client.ip);
     });
     return ACCEPTED;
@@ -125,13 +126,15 @@ export class EmailChangeService {
     await this.tokens.voidAll(unit.manager, principal);
     await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-undo', madeAfterLink: linkId });
     await this.sessions.endAll(unit, principal, 'email-change-undone');
+    // An authenticator set up since the move is the mover's as likely as the owner's: it goes (one from before stays, and guards the login still).
+    const secondFactorRemoved = await removeFactorSetUpSince(unit.manager, principal, linkId);
     await this.resets.issue(unit, (await loadProfile(unit.manager, principal))!, null, null, ip);
     await this.audit.record(unit.manager, {
       accountIds: profile.activeAccountIds,
       action: 'email.change-undone',
       target: principal,
       ip,
-      details: { previousEmail: profile.email, email: restored },
+      details: { previousEmail: profile.email, email: restored, secondFactorRemoved },
     });
   }
 
@@ -208,18 +211,4 @@ export class EmailChangeService {
 async function loginHolding(manager: EntityManager, email: string): Promise<{ locale: string } | null> {
   const [row] = await manager.query<Array<{ locale: string }>>('SELECT locale FROM users WHERE email_lower = lower($1)', [email]);
   return row ?? null;
-}
-
-/**
- * Locks the person's row and checks that the password just verified is still theirs: a reset or
- * change that committed meanwhile voided every link, and a link issued after it must not survive
- * (409, nothing written). Held to the commit, the lock also keeps a reset from committing between
- * this check and the new link.
- */
-async function lockPassword(manager: EntityManager, profile: PrincipalProfile): Promise<void> {
-  const [row] = await manager.query<Array<{ password_hash: string | null }>>('SELECT password_hash FROM users WHERE id = $1 FOR NO KEY UPDATE', [
-    profile.principal.id,
-  ]);
-  if (!row || row.password_hash !== profile.passwordHash)
-    throw new DomainError(ErrorCode.Conflict, 'Your password was changed meanwhile; sign in again with the new one');
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { MembershipEntity } from '../users/membership.entity.js';
@@ -70,4 +71,20 @@ async function loadSubuser(manager: EntityManager, subuserId: string): Promise<P
     activeAccountIds: subuser.active ? [account.id] : [],
     accountNames: [account.name],
   };
+}
+
+/**
+ * Locks the principal's row (FOR NO KEY UPDATE) and checks that the password just verified is
+ * still theirs: a reset or change that committed meanwhile voided every link and ended every
+ * session, and what the caller was about to write on the strength of the old password must not
+ * survive it (409, nothing written). Held to the commit, the lock also keeps a reset from
+ * committing between this check and the write.
+ */
+export async function lockUnchangedPassword(manager: EntityManager, profile: Pick<PrincipalProfile, 'principal' | 'passwordHash'>): Promise<void> {
+  const table = profile.principal.type === 'user' ? 'users' : 'subusers';
+  const [row] = await manager.query<Array<{ password_hash: string | null }>>(`SELECT password_hash FROM ${table} WHERE id = $1 FOR NO KEY UPDATE`, [
+    profile.principal.id,
+  ]);
+  if (!row || row.password_hash !== profile.passwordHash)
+    throw new DomainError(ErrorCode.Conflict, 'Your password was changed meanwhile; sign in again with the new one');
 }

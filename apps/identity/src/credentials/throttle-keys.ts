@@ -72,6 +72,17 @@ export function passwordCheckKeys(principalId: string, ip: string): ThrottleKey[
   ];
 }
 
+/**
+ * Codes typed for one principal's second factor (a sign-in's second step, or a change of the
+ * factor): as many tries as a password, then the same growing lockout, whoever has the password.
+ */
+export function secondFactorKeys(principalId: string, ip: string): ThrottleKey[] {
+  return [
+    { key: `mfa:principal:${principalId}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
+    { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' },
+  ];
+}
+
 /** Reset mails for one target (an e-mail, or a subuser). */
 export function resetTargetKey(target: string): ThrottleKey {
   return { key: `reset:target:${target.toLowerCase()}`, policy: RESET_TARGET_POLICY, kind: 'identifier' };

@@ -3,7 +3,13 @@ import { supersededBy, tokenLifetimeMs, tokenProblem } from './token-rules.js';
 const issued = new Date('2026-03-01T12:00:00Z');
 const later = (ms: number) => new Date(issued.getTime() + ms);
 const HOUR = 3600_000;
-const defaults = { ACTIVATION_TOKEN_TTL_HOURS: 168, RESET_TOKEN_TTL_MINUTES: 60, EMAIL_CHANGE_TOKEN_TTL_HOURS: 24, EMAIL_UNDO_TOKEN_TTL_HOURS: 168 };
+const defaults = {
+  ACTIVATION_TOKEN_TTL_HOURS: 168,
+  RESET_TOKEN_TTL_MINUTES: 60,
+  EMAIL_CHANGE_TOKEN_TTL_HOURS: 24,
+  EMAIL_UNDO_TOKEN_TTL_HOURS: 168,
+  MFA_CHALLENGE_TTL_MINUTES: 5,
+};
 
 describe('link token lifetimes (R3)', () => {
   it.each([
@@ -15,6 +21,8 @@ describe('link token lifetimes (R3)', () => {
     ['email-change', { ...defaults, EMAIL_CHANGE_TOKEN_TTL_HOURS: 2 }, 2 * HOUR],
     ['email-undo', defaults, 7 * 24 * HOUR],
     ['email-undo', { ...defaults, EMAIL_UNDO_TOKEN_TTL_HOURS: 720 }, 720 * HOUR],
+    ['sign-in', defaults, 5 * 60_000],
+    ['sign-in', { ...defaults, MFA_CHALLENGE_TTL_MINUTES: 30 }, 30 * 60_000],
   ] as const)('%s with %o lives %i ms', (purpose, config, expected) => {
     expect(tokenLifetimeMs(purpose, config)).toBe(expected);
   });
@@ -45,6 +53,8 @@ describe('which older links a new one voids (R4)', () => {
     ['reset link asked by the person', 'every older reset link of the person', 'reset', null, { purpose: 'reset' }],
     ['e-mail change link', 'every older e-mail change link of the person', 'email-change', null, { purpose: 'email-change' }],
     ['undo link', 'nothing (each address a login left keeps its way back)', 'email-undo', null, null],
+    ['sign-in challenge', 'nothing (two sign-ins at once both finish)', 'sign-in', null, null],
+    ['subuser sign-in challenge', 'nothing', 'sign-in', account, null],
   ] as const)('a new %s voids %s', (_link, _voided, purpose, accountId, scope) => {
     expect(supersededBy(purpose, accountId)).toEqual(scope);
   });

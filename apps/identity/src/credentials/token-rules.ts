@@ -1,5 +1,5 @@
-/** What a link token is for. */
-export type LinkPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo';
+/** What a link token is for (`sign-in`: the challenge between a sign-in's password and its second step, never mailed). */
+export type LinkPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo' | 'sign-in';
 
 /** The lifetimes configured for link tokens. */
 export interface TokenLifetimes {
@@ -7,6 +7,7 @@ export interface TokenLifetimes {
   RESET_TOKEN_TTL_MINUTES: number;
   EMAIL_CHANGE_TOKEN_TTL_HOURS: number;
   EMAIL_UNDO_TOKEN_TTL_HOURS: number;
+  MFA_CHALLENGE_TTL_MINUTES: number;
 }
 
 /** How long a new token of `purpose` lives. */
@@ -20,6 +21,8 @@ export function tokenLifetimeMs(purpose: LinkPurpose, lifetimes: TokenLifetimes)
       return lifetimes.EMAIL_CHANGE_TOKEN_TTL_HOURS * 3600_000;
     case 'email-undo':
       return lifetimes.EMAIL_UNDO_TOKEN_TTL_HOURS * 3600_000;
+    case 'sign-in':
+      return lifetimes.MFA_CHALLENGE_TTL_MINUTES * 60_000;
   }
 }
 
@@ -38,9 +41,11 @@ export interface LinkScope {
  * the one password of the login, whichever account asked: it voids every older reset link. An
  * e-mail change link moves the one login: it voids every older e-mail change link. An undo link
  * voids none (null): each address a login left keeps its own way back, whatever moves came after.
+ * A sign-in challenge voids none either: two sign-ins at once (a laptop and a phone) each finish,
+ * and someone who has the password cannot cancel the owner's sign-in by starting another.
  */
 export function supersededBy(purpose: LinkPurpose, accountId: string | null): LinkScope | null {
-  if (purpose === 'email-undo') return null;
+  if (purpose === 'email-undo' || purpose === 'sign-in') return null;
   return purpose === 'activation' && accountId !== null ? { purpose, accountId } : { purpose };
 }
 

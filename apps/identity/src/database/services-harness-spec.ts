@@ -15,6 +15,7 @@ import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { ThrottleService } from '../credentials/throttle.service.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
+import { MfaService } from '../mfa/mfa.service.js';
 import { AuthService } from '../sessions/auth.service.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -94,6 +95,7 @@ export class IdentityServices {
   audit: AuditService;
   tokens: ActionTokensService;
   emailChanges: EmailChangeService;
+  mfa: MfaService;
 
   constructor(private readonly db: IdentityTestDatabase) {}
 
@@ -115,6 +117,7 @@ export class IdentityServices {
         AccountSizes,
         EmailChangeService,
         GateBroadcaster,
+        MfaService,
         OutboxRelay,
         OutboxWriter,
         PasswordResetService,
@@ -139,6 +142,7 @@ export class IdentityServices {
     this.audit = module.get(AuditService);
     this.tokens = module.get(ActionTokensService);
     this.emailChanges = module.get(EmailChangeService);
+    this.mfa = module.get(MfaService);
   }
 
   /** The actor of a session-less call by `principal` (the session id is not checked by these services). */

@@ -9,6 +9,7 @@ import { AnnounceInactivePrincipals1733200000000 } from './1733200000000-announc
 import { AuditAccessTargets1733400000000 } from './1733400000000-audit-access-targets.js';
 import { RequestKeys1733500000000 } from './1733500000000-request-keys.js';
 import { EmailChangeLinks1733600000000 } from './1733600000000-email-change-links.js';
+import { TwoStepSignIn1733700000000 } from './1733700000000-two-step-sign-in.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -23,4 +24,5 @@ export const identityMigrations = [
   AuditAccessTargets1733400000000,
   RequestKeys1733500000000,
   EmailChangeLinks1733600000000,
+  TwoStepSignIn1733700000000,
 ];

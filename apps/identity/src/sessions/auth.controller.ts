@@ -8,6 +8,7 @@ import {
   PasswordResetConfirmRequest,
   PasswordResetRequest,
   RefreshRequest,
+  SecondStepRequest,
   Subjects,
   SubuserLoginRequest,
   SubuserPasswordResetRequest,
@@ -38,6 +39,11 @@ export class AuthController {
   @MessagePattern(Subjects.AuthLogin)
   login(@Payload() request: LoginRequest): Promise<RpcResponse<typeof Subjects.AuthLogin>> {
     return this.auth.login(request);
+  }
+
+  @MessagePattern(Subjects.AuthSecondStep)
+  secondStep(@Payload() request: SecondStepRequest): Promise<RpcResponse<typeof Subjects.AuthSecondStep>> {
+    return this.auth.secondStep(request);
   }
 
   @MessagePattern(Subjects.AuthSubuserLogin)

@@ -1,19 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import type { ActivateRequest, LoginRequest, Principal, SubuserLoginRequest, TokenPairView } from '#libs/contracts/index.js';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ActivateRequest, LoginRequest, Principal, SecondStepRequest, SecondStepView, SubuserLoginRequest, TokenPairView } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { Clock, LOGGER, preparedQuery } from '#libs/platform/index.js';
+import { Clock, CONFIG, LOGGER, preparedQuery } from '#libs/platform/index.js';
+import type { IdentityConfig } from '../identity.config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { ActionTokensService, lockPrincipal } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile, type PrincipalProfile } from '../credentials/principal-profile.js';
 import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
-import { subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
+import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
+import { findFactor, useSecondFactor, type SecondFactorMethod } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
+import { activeAccountsOf } from './principal-state.js';
 import { SessionsService } from './sessions.service.js';
 
 /** A login that may or may not exist, as found for a sign-in attempt. */
@@ -26,10 +29,17 @@ interface Candidate {
   accountIds: string[];
   /** The account a subuser session belongs to. */
   sessionAccountId: string | null;
+  /** Whether the password is only the first step (an authenticator is on). */
+  secondStep: boolean;
 }
+
+/** What the second step found, in its transaction: passed (with how, and what the session needs), or not. */
+type SecondStepOutcome = { passed: false } | { passed: true; method: SecondFactorMethod; accountId: string | null; passwordHash: string };
 
 const WRONG_USER_LOGIN = 'E-mail or password is incorrect';
 const WRONG_SUBUSER_LOGIN = 'Account, login or password is incorrect';
+const WRONG_CODE = 'The code is incorrect or was already used';
+const INVALID_CHALLENGE = 'This sign-in has expired; sign in again';
 
 /**
  * Sign-in of users and subusers, and activation. Every attempt is charged to the throttling
@@ -48,17 +58,18 @@ export class AuthService {
     private readonly throttle: ThrottleService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MFA_CHALLENGE_TTL_MINUTES'>,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** E-mail + password -> a new session. A person needs an active membership somewhere. */
-  async login({ body, client }: LoginRequest): Promise<TokenPairView> {
+  /** E-mail + password -> a new session (or, with an authenticator on, the second step). A person needs an active membership somewhere. */
+  async login({ body, client }: LoginRequest): Promise<TokenPairView | SecondStepView> {
     const keys = userSignInKeys(body.email, client.ip);
     return this.signIn(keys, userLookup(body.email), body.password, client.ip, WRONG_USER_LOGIN);
   }
 
   /** Account slug + login + password -> a subuser session bound to that account, with its own (shorter) lifetime. */
-  async subuserLogin({ body, client }: SubuserLoginRequest): Promise<TokenPairView> {
+  async subuserLogin({ body, client }: SubuserLoginRequest): Promise<TokenPairView | SecondStepView> {
     const keys = subuserSignInKeys(body.account, body.login, client.ip);
     return this.signIn(keys, subuserLookup(body.account, body.login), body.password, client.ip, WRONG_SUBUSER_LOGIN);
   }
@@ -86,7 +97,82 @@ export class AuthService {
     return { activated: true };
   }
 
-  private async signIn(keys: ThrottleKey[], lookup: CandidateLookup, password: string, ip: string, wrong: string): Promise<TokenPairView> {
+  /**
+   * `POST /v1/auth/mfa`: the challenge of the password step and a code -> a new session. A wrong
+   * code leaves the challenge as it was (to type again, within its lifetime) and counts on the
+   * principal's second-factor counters; the right one uses up the challenge and the code, with the
+   * principal's row locked first, as every flow that uses a link does. The session opens only if
+   * the login is still as the password step found it (as a one-step sign-in's does).
+   */
+  async secondStep({ body, client }: SecondStepRequest): Promise<TokenPairView> {
+    const principal = await this.challengeOwner(body.challenge);
+    const keys = secondFactorKeys(principal.id, client.ip);
+    const verdict = await this.throttle.reserve(keys);
+    if (!verdict.allowed) {
+      await this.recordSecondStepFailure(principal, client.ip, 'login.throttled', 'throttled');
+      throw tooManyAttempts(verdict.retryAfterMs);
+    }
+    const outcome = await this.transactions.run((unit) => this.passSecondStep(unit.manager, principal, body.challenge, body.code));
+    if (!outcome.passed) {
+      await this.recordSecondStepFailure(principal, client.ip, 'login.second-step-failed', 'wrong-code');
+      throw new DomainError(ErrorCode.InvalidCredentials, WRONG_CODE);
+    }
+    const audit = {
+      accountIds: await activeAccountsOf(this.dataSource.manager, principal),
+      action: 'login.succeeded',
+      actor: principal,
+      target: principal,
+      ip: client.ip,
+      details: { secondFactor: outcome.method },
+    } as const;
+    const pair = await this.sessions.openAtSignIn(principal, outcome.passwordHash, outcome.accountId, client.ip, audit, (first, onlyIf) =>
+      this.throttle.succeededStatement(keys, first, onlyIf),
+    );
+    if (pair) return pair;
+    await this.recordSecondStepFailure(principal, client.ip, 'login.failed', 'changed-during-sign-in');
+    throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
+  }
+
+  /** Whose sign-in a challenge carries on, or INVALID_TOKEN (unknown, used, voided by a password change, expired). */
+  private async challengeOwner(challenge: string): Promise<Principal> {
+    try {
+      return await this.tokens.peek(this.dataSource.manager, challenge, 'sign-in');
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.InvalidToken) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
+      throw error;
+    }
+  }
+
+  /** The second step's transaction: the principal locked, then its factor; the code used up, then the challenge. */
+  private async passSecondStep(manager: EntityManager, principal: Principal, challenge: string, code: string): Promise<SecondStepOutcome> {
+    await lockPrincipal(manager, principal, 'FOR NO KEY UPDATE');
+    const factor = await findFactor(manager, principal, true);
+    // Turned off since the password step: the challenge asked for a factor that is gone; sign in again.
+    if (!factor?.confirmedAt) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
+    const method = await useSecondFactor(manager, factor, code, this.clock.now());
+    if (method === null) return { passed: false };
+    const link = await this.tokens.consume(manager, challenge, 'sign-in').catch((error: unknown) => {
+      throw error instanceof DomainError && error.code === ErrorCode.InvalidToken ? new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE) : error;
+    });
+    const [row] = await manager.query<Array<{ password_hash: string | null }>>(
+      `SELECT password_hash FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1`,
+      [principal.id],
+    );
+    if (!row?.password_hash) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
+    return { passed: true, method, accountId: link.accountId, passwordHash: row.password_hash };
+  }
+
+  private async recordSecondStepFailure(
+    principal: Principal,
+    ip: string,
+    action: 'login.failed' | 'login.throttled' | 'login.second-step-failed',
+    reason: string,
+  ): Promise<void> {
+    const accountIds = await activeAccountsOf(this.dataSource.manager, principal);
+    await this.audit.record(null, { accountIds, action, target: principal, ip, details: { reason, step: 'second' } });
+  }
+
+  private async signIn(keys: ThrottleKey[], lookup: CandidateLookup, password: string, ip: string, wrong: string): Promise<TokenPairView | SecondStepView> {
     const { verdict, candidate } = await this.chargeAndFind(keys, lookup);
     if (!verdict.allowed) {
       await this.recordFailure(candidate, ip, 'login.throttled', 'throttled');
@@ -98,6 +184,7 @@ export class AuthService {
       throw new DomainError(ErrorCode.InvalidCredentials, wrong);
     }
     const { principal } = candidate;
+    if (candidate.secondStep) return this.startSecondStep(candidate, keys, ip, wrong);
     // The counters start afresh in the statement that opens the session (one round trip fewer).
     const audit = { accountIds: candidate.accountIds, action: 'login.succeeded', actor: principal, target: principal, ip } as const;
     const pair = await this.sessions.openAtSignIn(principal, candidate.passwordHash!, candidate.sessionAccountId, ip, audit, (first, onlyIf) =>
@@ -107,6 +194,35 @@ export class AuthService {
     // A reset, password change, deactivation or removal committed while the password was checked: a failure like any other.
     await this.recordFailure(candidate, ip, 'login.failed', 'changed-during-sign-in');
     throw new DomainError(ErrorCode.InvalidCredentials, wrong);
+  }
+
+  /**
+   * The password was right and an authenticator is on: no session yet, but a challenge (single
+   * use, MFA_CHALLENGE_TTL_MINUTES) to send with the code. Issued only if the login is still as the
+   * sign-in found it, its row locked (a reset committed meanwhile voids links: a challenge made
+   * after it would survive it). The password's counters start afresh (it was right); the code's
+   * are the principal's own.
+   */
+  private async startSecondStep(candidate: Candidate, keys: ThrottleKey[], ip: string, wrong: string): Promise<SecondStepView> {
+    const { principal } = candidate;
+    const issued = await this.transactions.run(async (unit) => {
+      if (!(await stillAsFound(unit.manager, candidate))) return null;
+      const challenge = await this.tokens.issue(unit.manager, principal, candidate.sessionAccountId, 'sign-in');
+      await this.audit.record(unit.manager, {
+        accountIds: candidate.accountIds,
+        action: 'login.second-step-required',
+        actor: principal,
+        target: principal,
+        ip,
+      });
+      return challenge;
+    });
+    if (!issued) {
+      await this.recordFailure(candidate, ip, 'login.failed', 'changed-during-sign-in');
+      throw new DomainError(ErrorCode.InvalidCredentials, wrong);
+    }
+    await this.throttle.succeeded(keys);
+    return { mfaRequired: true, challenge: issued.token, expiresIn: this.config.MFA_CHALLENGE_TTL_MINUTES * 60, methods: ['totp', 'recovery-code'] };
   }
 
   private async recordFailure(candidate: Candidate | null, ip: string, action: 'login.failed' | 'login.throttled', reason: string): Promise<void> {
@@ -142,6 +258,7 @@ interface CandidateRow {
   status: string | null;
   active: boolean;
   account_ids: string[];
+  second_step: boolean;
 }
 
 /** A sign-in's lookup of its login: one SELECT (parameters from $1) and how its row reads. */
@@ -161,7 +278,8 @@ interface CandidateLookup {
 function userLookup(email: string): CandidateLookup {
   return {
     sql: `SELECT u.id, u.password_hash, u.status, true AS active,
-                 coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids
+                 coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids,
+                 EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS second_step
             FROM users u LEFT JOIN memberships m ON m.user_id = u.id
            WHERE u.email_lower = lower($1)
            GROUP BY u.id`,
@@ -172,6 +290,7 @@ function userLookup(email: string): CandidateLookup {
       usable: row.status === 'active' && row.account_ids.length > 0,
       accountIds: row.account_ids,
       sessionAccountId: null,
+      secondStep: row.second_step,
     }),
   };
 }
@@ -179,7 +298,8 @@ function userLookup(email: string): CandidateLookup {
 /** A subuser by its account's slug and its login (both compared lower-cased). */
 function subuserLookup(slug: string, login: string): CandidateLookup {
   return {
-    sql: `SELECT s.id, s.password_hash, s.status, s.active, ARRAY[a.id] AS account_ids
+    sql: `SELECT s.id, s.password_hash, s.status, s.active, ARRAY[a.id] AS account_ids,
+                 EXISTS (SELECT 1 FROM totp_factors f WHERE f.subuser_id = s.id AND f.confirmed_at IS NOT NULL) AS second_step
             FROM accounts a JOIN subusers s ON s.account_id = a.id AND s.login = $2
            WHERE a.slug = $1`,
     parameters: [slug.toLowerCase(), login.toLowerCase()],
@@ -189,6 +309,7 @@ function subuserLookup(slug: string, login: string): CandidateLookup {
       usable: row.status === 'active' && row.active,
       accountIds: row.account_ids,
       sessionAccountId: row.account_ids[0],
+      secondStep: row.second_step,
     }),
   };
 }
@@ -196,4 +317,19 @@ function subuserLookup(slug: string, login: string): CandidateLookup {
 /** Only a principal still waiting for its first password may be activated: a live link never replaces the password of someone active. */
 function isPending(profile: Pick<PrincipalProfile, 'status'>): boolean {
   return profile.status === 'pending';
+}
+
+/**
+ * Locks the candidate's row (FOR NO KEY UPDATE, as a reset's UPDATE would) and says whether it is
+ * still as the sign-in found it: the password checked, active, and (a person) an active member
+ * somewhere.
+ */
+async function stillAsFound(manager: EntityManager, candidate: Candidate): Promise<boolean> {
+  const sql =
+    candidate.principal.type === 'user'
+      ? `SELECT 1 FROM users u WHERE u.id = $1 AND u.password_hash = $2 AND u.status = 'active'
+           AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.active) FOR NO KEY UPDATE OF u`
+      : `SELECT 1 FROM subusers WHERE id = $1 AND password_hash = $2 AND status = 'active' AND active FOR NO KEY UPDATE`;
+  const rows = await manager.query<unknown[]>(sql, [candidate.principal.id, candidate.passwordHash]);
+  return rows.length > 0;
 }

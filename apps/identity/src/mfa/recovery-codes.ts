@@ -1,0 +1,42 @@
+import { createHash, randomInt } from 'node:crypto';
+
+/**
+ * Recovery codes: single-use codes that stand in for the authenticator when it is lost. Each is
+ * 10 characters of an alphabet without look-alikes (no 0/O, 1/I/L), shown as `xxxxx-xxxxx`:
+ * about 49 bits, plenty against guessing behind the sign-in throttle, so they are stored as a plain
+ * SHA-256 hash (a slow hash buys nothing at that entropy).
+ */
+
+/** Codes in a fresh set. */
+export const RECOVERY_CODE_COUNT = 10;
+
+const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+const CODE_LENGTH = 10;
+
+/** A new set of {@link RECOVERY_CODE_COUNT} codes, as shown to their owner (once). */
+export function newRecoveryCodes(): string[] {
+  const codes = new Set<string>();
+  while (codes.size < RECOVERY_CODE_COUNT) codes.add(newRecoveryCode());
+  return [...codes];
+}
+
+function newRecoveryCode(): string {
+  let code = '';
+  for (let index = 0; index < CODE_LENGTH; index++) code += ALPHABET[randomInt(ALPHABET.length)];
+  return `${code.slice(0, 5)}-${code.slice(5)}`;
+}
+
+/**
+ * A code as typed, in the one spelling its hash is taken of: case, spaces and dashes ignored. Null
+ * when it cannot be a recovery code (wrong length or a character outside the alphabet).
+ */
+export function normalizeRecoveryCode(typed: string): string | null {
+  const clean = typed.replace(/[\s-]/g, '').toLowerCase();
+  if (clean.length !== CODE_LENGTH || [...clean].some((char) => !ALPHABET.includes(char))) return null;
+  return clean;
+}
+
+/** The hash a recovery code is stored as (SHA-256, hex, of its normalized spelling). */
+export function hashRecoveryCode(normalized: string): string {
+  return createHash('sha256').update(`recovery:${normalized}`).digest('hex');
+}

@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import { Events, type Principal, type SecondStepView, type TokenPairView } from '#libs/contracts/index.js';
+import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { base32Decode, hotp, totpCode, totpStep } from './totp.js';
+
+const PASSWORD = 'correct horse battery staple';
+const STEP_MS = 30_000;
+const { db, services } = freshIdentityServices();
+
+let address = 0;
+/** A client address of its own for each call, so that no address counter spills from one test to the next. */
+const client = () => ({ ip: `10.45.${Math.floor(++address / 250)}.${address % 250}` });
+
+interface Person {
+  accountId: string;
+  userId: string;
+  email: string;
+}
+
+/** An account whose owner (Ada) has PASSWORD. */
+async function ada(): Promise<Person> {
+  const slug = `a${randomUUID().slice(0, 8)}`;
+  const { accountId, userId } = await db.account(slug);
+  await db.dataSource.query('UPDATE users SET password_hash = $2 WHERE id = $1', [userId, `fake:${PASSWORD}`]);
+  return { accountId, userId, email: `${slug}@example.test` };
+}
+
+const actorOf = (principal: Principal) => services.actor(principal.type, principal.id);
+
+/** Sets up and confirms an authenticator for `principal`: its secret and recovery codes. */
+async function turnOn(principal: Principal): Promise<{ secret: Buffer; recoveryCodes: string[] }> {
+  const enrolment = await services.mfa.startTotp({ actor: actorOf(principal), client: client(), body: { currentPassword: PASSWORD } });
+  const secret = base32Decode(enrolment.secret)!;
+  const { recoveryCodes } = await services.mfa.confirmTotp({
+    actor: actorOf(principal),
+    client: client(),
+    body: { code: totpCode(secret, services.clock.now()) },
+  });
+  // The code of this step is used up: the next sign-in types the next one.
+  services.clock.advance(STEP_MS);
+  return { secret, recoveryCodes };
+}
+
+function login(email: string, ip = client().ip) {
+  return services.auth.login({ client: { ip }, body: { email, password: PASSWORD } });
+}
+
+async function challengeOf(email: string): Promise<string> {
+  const answer = await login(email);
+  expect(answer).toMatchObject({ mfaRequired: true });
+  return (answer as SecondStepView).challenge;
+}
+
+function secondStep(challenge: string, code: string, ip = client().ip) {
+  return services.auth.secondStep({ client: { ip }, body: { challenge, code } });
+}
+
+const now = () => services.clock.now();
+
+/** Sets a new password through a reset link, as its mail's reader does. */
+async function resetPassword(userId: string, password: string): Promise<void> {
+  const { token } = await db.dataSource.transaction((manager) => services.tokens.issue(manager, { type: 'user', id: userId }, null, 'reset'));
+  await services.resets.confirm({ client: client(), body: { token, password } });
+}
+
+/** `action outcome` of each audit event about `principalId`, sorted. */
+async function auditActions(principalId: string): Promise<string[]> {
+  const rows = await db.dataSource.query<Array<{ action: string; outcome: string }>>('SELECT action, outcome FROM audit_events WHERE target_id = $1', [
+    principalId,
+  ]);
+  return rows.map((row) => `${row.action} ${row.outcome}`).sort();
+}
+
+describe('setting up an authenticator', () => {
+  it('needs the current password: a wrong one is refused naming the field, and nothing is set up', async () => {
+    const { userId } = await ada();
+    await expect(
+      services.mfa.startTotp({ actor: services.actor('user', userId), client: client(), body: { currentPassword: 'not my password at all' } }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'currentPassword' } });
+    const [{ count }] = await db.dataSource.query<Array<{ count: number }>>('SELECT count(*)::int AS count FROM totp_factors WHERE user_id = $1', [userId]);
+    expect(count).toBe(0);
+    expect(await auditActions(userId)).toEqual(['mfa.change-failed failure']);
+  });
+
+  it('answers a secret and its otpauth URI, and is off until the first code confirms it', async () => {
+    const { userId, email } = await ada();
+    const actor = services.actor('user', userId);
+    const enrolment = await services.mfa.startTotp({ actor, client: client(), body: { currentPassword: PASSWORD } });
+    expect(enrolment.secret).toMatch(/^[A-Z2-7]{32}$/);
+    const uri = new URL(enrolment.otpauthUri);
+    expect(uri.searchParams.get('secret')).toBe(enrolment.secret);
+    expect(decodeURIComponent(uri.pathname)).toBe(`/Portico:${email}`);
+    await expect(services.mfa.status(actor)).resolves.toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0 });
+    await expect(login(email)).resolves.toHaveProperty('accessToken');
+  });
+
+  it('refuses a wrong first code naming the field (audited), and turns on with the right one, answering ten recovery codes', async () => {
+    const { userId } = await ada();
+    const actor = services.actor('user', userId);
+    const { secret } = await services.mfa.startTotp({ actor, client: client(), body: { currentPassword: PASSWORD } });
+    const right = totpCode(base32Decode(secret)!, now());
+    const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
+    await expect(services.mfa.confirmTotp({ actor, client: client(), body: { code: wrong } })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { field: 'code' },
+    });
+    const { recoveryCodes } = await services.mfa.confirmTotp({ actor, client: client(), body: { code: right } });
+    expect(recoveryCodes).toHaveLength(10);
+    await expect(services.mfa.status(actor)).resolves.toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+    const stored = await db.dataSource.query<Array<{ code_hash: string }>>(
+      'SELECT code_hash FROM recovery_codes r JOIN totp_factors f ON f.id = r.factor_id WHERE f.user_id = $1',
+      [userId],
+    );
+    expect(stored.map((row) => row.code_hash)).not.toContain(recoveryCodes[0]);
+    expect(await auditActions(userId)).toEqual(['mfa.change-failed failure', 'mfa.enabled success']);
+  });
+
+  it('cannot be started again while one is on (409), nor confirmed without being started', async () => {
+    const { userId } = await ada();
+    const user = { type: 'user', id: userId } as const;
+    await expect(services.mfa.confirmTotp({ actor: actorOf(user), client: client(), body: { code: '123456' } })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await turnOn(user);
+    await expect(services.mfa.startTotp({ actor: actorOf(user), client: client(), body: { currentPassword: PASSWORD } })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+});
+
+describe('signing in with an authenticator on', () => {
+  it('answers a challenge instead of tokens, opens no session until the code comes, then opens one', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const answer = (await login(email)) as SecondStepView;
+    expect(answer).toEqual({ mfaRequired: true, challenge: expect.any(String), expiresIn: 300, methods: ['totp', 'recovery-code'] });
+    expect(answer).not.toHaveProperty('accessToken');
+    expect(await services.openSessions(userId)).toBe(0);
+
+    const pair = await secondStep(answer.challenge, totpCode(secret, now()));
+    expect(pair).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String) });
+    expect(await services.openSessions(userId)).toBe(1);
+    const [succeeded] = await db.dataSource.query<Array<{ details: Record<string, unknown> }>>(
+      "SELECT details FROM audit_events WHERE target_id = $1 AND action = 'login.succeeded'",
+      [userId],
+    );
+    expect(succeeded.details).toEqual({ secondFactor: 'totp' });
+    expect(await auditActions(userId)).toContain('login.second-step-required success');
+  });
+
+  it('takes a code once only: the same code, or an older one, never signs in again', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const code = totpCode(secret, now());
+    await secondStep(await challengeOf(email), code);
+    await expect(secondStep(await challengeOf(email), code)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(secondStep(await challengeOf(email), hotp(secret, totpStep(now()) - 1))).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    services.clock.advance(STEP_MS);
+    await expect(secondStep(await challengeOf(email), totpCode(secret, now()))).resolves.toHaveProperty('accessToken');
+  });
+
+  it('lets a wrong code be typed again on the same challenge, and uses the challenge up on success', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const challenge = await challengeOf(email);
+    const right = totpCode(secret, now());
+    const wrong = String((Number(right) + 7) % 1_000_000).padStart(6, '0');
+    await expect(secondStep(challenge, wrong)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(secondStep(challenge, right)).resolves.toHaveProperty('accessToken');
+    services.clock.advance(STEP_MS);
+    await expect(secondStep(challenge, totpCode(secret, now()))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await auditActions(userId)).toContain('login.second-step-failed failure');
+  });
+
+  it('takes each recovery code once, whatever its case and dashes, and counts what is left', async () => {
+    const { userId, email } = await ada();
+    const { recoveryCodes } = await turnOn({ type: 'user', id: userId });
+    const typed = recoveryCodes[3].replace('-', ' ').toUpperCase();
+    await expect(secondStep(await challengeOf(email), typed)).resolves.toHaveProperty('accessToken');
+    await expect(secondStep(await challengeOf(email), recoveryCodes[3])).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(services.mfa.status(services.actor('user', userId))).resolves.toMatchObject({ recoveryCodesLeft: 9 });
+  });
+
+  it('locks the second step after five wrong codes, whatever the client address, even for the right code', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const challenge = await challengeOf(email);
+    for (let attempt = 0; attempt < 5; attempt++) await expect(secondStep(challenge, '000000')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(secondStep(challenge, totpCode(secret, now()))).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect(await services.openSessions(userId)).toBe(0);
+    expect(await auditActions(userId)).toContain('login.throttled failure');
+  });
+
+  it('lets a challenge expire after MFA_CHALLENGE_TTL_MINUTES', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const challenge = await challengeOf(email);
+    services.clock.advance(5 * 60_000);
+    await expect(secondStep(challenge, totpCode(secret, now()))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('voids a pending challenge when the password is reset before the code comes', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const challenge = await challengeOf(email);
+    await resetPassword(userId, 'an entirely new passphrase');
+    await expect(secondStep(challenge, totpCode(secret, now()))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await services.openSessions(userId)).toBe(0);
+  });
+
+  it('keeps the second step after a password reset: the new password alone does not sign in', async () => {
+    const { userId, email } = await ada();
+    await turnOn({ type: 'user', id: userId });
+    await resetPassword(userId, 'an entirely new passphrase');
+    const answer = await services.auth.login({ client: client(), body: { email, password: 'an entirely new passphrase' } });
+    expect(answer).toMatchObject({ mfaRequired: true });
+  });
+
+  it('works for a subuser on its account login page, the session bound to that account', async () => {
+    const { accountId } = await ada();
+    const [{ slug }] = await db.dataSource.query<Array<{ slug: string }>>('SELECT slug FROM accounts WHERE id = $1', [accountId]);
+    const subuserId = await db.subuser(accountId, 'desk-1');
+    await db.dataSource.query('UPDATE subusers SET password_hash = $2 WHERE id = $1', [subuserId, `fake:${PASSWORD}`]);
+    const { secret } = await turnOn({ type: 'subuser', id: subuserId });
+    const answer = (await services.auth.subuserLogin({ client: client(), body: { account: slug, login: 'desk-1', password: PASSWORD } })) as SecondStepView;
+    expect(answer.mfaRequired).toBe(true);
+    const pair = (await secondStep(answer.challenge, totpCode(secret, now()))) as TokenPairView;
+    expect(pair.accessToken).toEqual(expect.any(String));
+    const [session] = await db.dataSource.query<Array<{ account_id: string }>>('SELECT account_id FROM sessions WHERE principal_id = $1', [subuserId]);
+    expect(session.account_id).toBe(accountId);
+  });
+});
+
+describe('turning it off and renewing recovery codes', () => {
+  it('needs the password and a code: a wrong code is refused naming the field and changes nothing', async () => {
+    const { userId, email } = await ada();
+    const user = { type: 'user', id: userId } as const;
+    const { secret } = await turnOn(user);
+    await expect(services.mfa.disable({ actor: actorOf(user), client: client(), body: { currentPassword: PASSWORD, code: '000000' } })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { field: 'code' },
+    });
+    await expect(
+      services.mfa.disable({ actor: actorOf(user), client: client(), body: { currentPassword: 'wrong password here', code: totpCode(secret, now()) } }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'currentPassword' } });
+    await expect(login(email)).resolves.toMatchObject({ mfaRequired: true });
+
+    await services.mfa.disable({ actor: actorOf(user), client: client(), body: { currentPassword: PASSWORD, code: totpCode(secret, now()) } });
+    await expect(login(email)).resolves.toHaveProperty('accessToken');
+    await expect(services.mfa.status(actorOf(user))).resolves.toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0 });
+    expect(await auditActions(userId)).toContain('mfa.disabled success');
+  });
+
+  it('turns off with a recovery code when the authenticator is lost', async () => {
+    const { userId, email } = await ada();
+    const user = { type: 'user', id: userId } as const;
+    const { recoveryCodes } = await turnOn(user);
+    await services.mfa.disable({ actor: actorOf(user), client: client(), body: { currentPassword: PASSWORD, code: recoveryCodes[0] } });
+    await expect(login(email)).resolves.toHaveProperty('accessToken');
+  });
+
+  it('renews the recovery codes: the old ones stop working, the new ones work', async () => {
+    const { userId, email } = await ada();
+    const user = { type: 'user', id: userId } as const;
+    const { secret, recoveryCodes: old } = await turnOn(user);
+    const { recoveryCodes: renewed } = await services.mfa.renewRecoveryCodes({
+      actor: actorOf(user),
+      client: client(),
+      body: { currentPassword: PASSWORD, code: totpCode(secret, now()) },
+    });
+    expect(renewed).toHaveLength(10);
+    expect(renewed).not.toContain(old[1]);
+    await expect(secondStep(await challengeOf(email), old[1])).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(secondStep(await challengeOf(email), renewed[1])).resolves.toHaveProperty('accessToken');
+    expect(await auditActions(userId)).toContain('mfa.recovery-codes-renewed success');
+  });
+
+  it('refuses both while two-step sign-in is off (409)', async () => {
+    const { userId } = await ada();
+    const actor = services.actor('user', userId);
+    await expect(services.mfa.disable({ actor, client: client(), body: { currentPassword: PASSWORD, code: '123456' } })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(services.mfa.renewRecoveryCodes({ actor, client: client(), body: { currentPassword: PASSWORD, code: '123456' } })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+});
+
+describe('the way a login is won back', () => {
+  /** Moves Ada's login to a new address (as whoever holds her session and password may); the undo link mailed to the address it left. */
+  async function moveLogin({ userId, email }: Person): Promise<string> {
+    const newEmail = email.replace('@', '.new@');
+    await services.emailChanges.request({ actor: services.actor('user', userId), client: client(), body: { newEmail, currentPassword: PASSWORD } });
+    await services.emailChanges.confirm({ client: client(), body: { token: await services.lastLinkToken(Events.EmailChangeRequested, userId) } });
+    const [row] = await db.dataSource.query<Array<{ token: string }>>(
+      `SELECT payload->'data'->>'undoToken' AS token FROM outbox WHERE type = $1 AND payload->'data'->>'userId' = $2`,
+      [Events.EmailChanged, userId],
+    );
+    return row.token;
+  }
+
+  const factorOf = async (userId: string) =>
+    (await db.dataSource.query<Array<{ id: string }>>('SELECT id FROM totp_factors WHERE user_id = $1', [userId])).map((row) => row.id);
+
+  it('undoing an e-mail change takes away an authenticator set up after the move (the mover may have set it up)', async () => {
+    const person = await ada();
+    const undo = await moveLogin(person);
+    await turnOn({ type: 'user', id: person.userId });
+    await services.emailChanges.undo({ client: client(), body: { token: undo } });
+    expect(await factorOf(person.userId)).toEqual([]);
+    const [undone] = await db.dataSource.query<Array<{ details: { secondFactorRemoved: boolean } }>>(
+      "SELECT details FROM audit_events WHERE target_id = $1 AND action = 'email.change-undone'",
+      [person.userId],
+    );
+    expect(undone.details.secondFactorRemoved).toBe(true);
+  });
+
+  it('undoing an e-mail change keeps an authenticator set up before the move: whoever reads the old address still needs it', async () => {
+    const person = await ada();
+    await turnOn({ type: 'user', id: person.userId });
+    const before = await factorOf(person.userId);
+    const undo = await moveLogin(person);
+    await services.emailChanges.undo({ client: client(), body: { token: undo } });
+    expect(await factorOf(person.userId)).toEqual(before);
+  });
+
+  it('issues no challenge when a reset commits while the password is checked: the old password gets nowhere', async () => {
+    const { userId, email } = await ada();
+    await turnOn({ type: 'user', id: userId });
+    const checking = services.argon2.hold(PASSWORD);
+    const signingIn = login(email);
+    await checking.started;
+    await resetPassword(userId, 'an entirely new passphrase');
+    checking.release();
+    await expect(signingIn).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    const [{ count }] = await db.dataSource.query<Array<{ count: number }>>(
+      "SELECT count(*)::int AS count FROM action_tokens WHERE user_id = $1 AND purpose = 'sign-in' AND used_at IS NULL AND voided_at IS NULL",
+      [userId],
+    );
+    expect(count).toBe(0);
+  });
+});

@@ -1,0 +1,75 @@
+import { authenticatorCode } from '#libs/testing/authenticator.js';
+import { TestSystem } from '#libs/testing/system.js';
+import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
+
+const system = new TestSystem();
+const people = new People(system);
+
+let owner: SignedIn;
+let secret: string;
+let recoveryCodes: string[];
+
+beforeAll(async () => {
+  await system.start();
+  owner = await people.signUp('two-step-voice');
+}, 60_000);
+afterAll(() => system.stop());
+
+const login = () => people.http.post('/v1/auth/login').send({ email: owner.email, password: PASSWORD });
+const secondStep = (challenge: string, code: string) => people.http.post('/v1/auth/mfa').send({ challenge, code });
+
+describe('two-step sign-in through HTTP', () => {
+  it('is off at first, and setting it up needs the current password', async () => {
+    const status = await people.http.get('/v1/me/mfa').set(bearer(owner.accessToken)).expect(200);
+    expect(status.body).toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0 });
+    const refused = await people.http.post('/v1/me/mfa/totp').set(bearer(owner.accessToken)).send({ currentPassword: 'not the password at all' }).expect(400);
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'currentPassword' } });
+    await people.http.post('/v1/me/mfa/totp').send({ currentPassword: PASSWORD }).expect(401);
+  });
+
+  it('turns on with the first code of the authenticator app, answering recovery codes once', async () => {
+    const started = await people.http.post('/v1/me/mfa/totp').set(bearer(owner.accessToken)).send({ currentPassword: PASSWORD }).expect(200);
+    secret = (started.body as { secret: string }).secret;
+    expect((started.body as { otpauthUri: string }).otpauthUri).toMatch(/^otpauth:\/\/totp\/Portico:/);
+    const confirmed = await people.http
+      .post('/v1/me/mfa/totp/confirm')
+      .set(bearer(owner.accessToken))
+      .send({ code: authenticatorCode(secret) })
+      .expect(200);
+    recoveryCodes = (confirmed.body as { recoveryCodes: string[] }).recoveryCodes;
+    expect(recoveryCodes).toHaveLength(10);
+    const status = await people.http.get('/v1/me/mfa').set(bearer(owner.accessToken)).expect(200);
+    expect(status.body).toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+  });
+
+  it('makes the password only the first step: a challenge, no tokens, and no way in with a wrong code', async () => {
+    const first = await login().expect(200);
+    expect(first.body).toEqual({ mfaRequired: true, challenge: expect.any(String), expiresIn: 300, methods: ['totp', 'recovery-code'] });
+    const wrong = await secondStep(first.body.challenge as string, '000000').expect(401);
+    expect(wrong.body).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    const missing = await people.http.post('/v1/auth/mfa').send({ challenge: first.body.challenge }).expect(400);
+    expect(missing.body.message).toContain('code');
+  });
+
+  it('signs in with the next code of the app, then with a recovery code once only', async () => {
+    const withApp = await secondStep((await login().expect(200)).body.challenge as string, authenticatorCode(secret, 30)).expect(200);
+    await people.http
+      .get('/v1/me')
+      .set(bearer((withApp.body as { accessToken: string }).accessToken))
+      .expect(200);
+
+    const withRecovery = await secondStep((await login().expect(200)).body.challenge as string, recoveryCodes[0]).expect(200);
+    expect(withRecovery.body).toMatchObject({ tokenType: 'Bearer' });
+    await secondStep((await login().expect(200)).body.challenge as string, recoveryCodes[0]).expect(401);
+  });
+
+  it('turns off with the password and a recovery code; the password alone signs in again', async () => {
+    await people.http.post('/v1/me/mfa/disable').set(bearer(owner.accessToken)).send({ currentPassword: PASSWORD, code: '000000' }).expect(400);
+    await people.http.post('/v1/me/mfa/disable').set(bearer(owner.accessToken)).send({ currentPassword: PASSWORD, code: recoveryCodes[1] }).expect(204);
+    const signedIn = await login().expect(200);
+    expect(signedIn.body).toHaveProperty('accessToken');
+    const events = await people.http.get(`/v1/accounts/${owner.accountId}/audit-events`).set(bearer(owner.accessToken)).expect(200);
+    const actions = (events.body as { items: Array<{ action: string }> }).items.map((event) => event.action);
+    expect(actions).toEqual(expect.arrayContaining(['mfa.enabled', 'login.second-step-required', 'login.second-step-failed', 'mfa.disabled']));
+  });
+});
