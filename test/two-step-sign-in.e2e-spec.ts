@@ -40,6 +40,8 @@ describe('two-step sign-in through HTTP', () => {
     expect(recoveryCodes).toHaveLength(10);
     const status = await people.http.get('/v1/me/mfa').set(bearer(owner.accessToken)).expect(200);
     expect(status.body).toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+    const notice = await people.nthMail(owner.email, (mail) => mail.subject.includes('two-step sign-in was turned on'));
+    expect(notice.text).toContain('every other session was ended');
   });
 
   it('makes the password only the first step: a challenge, no tokens, and no way in with a wrong code', async () => {
@@ -71,5 +73,40 @@ describe('two-step sign-in through HTTP', () => {
     const events = await people.http.get(`/v1/accounts/${owner.accountId}/audit-events`).set(bearer(owner.accessToken)).expect(200);
     const actions = (events.body as { items: Array<{ action: string }> }).items.map((event) => event.action);
     expect(actions).toEqual(expect.arrayContaining(['mfa.enabled', 'login.second-step-required', 'login.second-step-failed', 'mfa.disabled']));
+  });
+});
+
+describe("a subuser's second step", () => {
+  const SUBUSER_PASSWORD = 'front desk passphrase one';
+  const subuserLogin = () => people.http.post('/v1/auth/subuser-login').send({ account: 'two-step-voice', login: 'desk-1', password: SUBUSER_PASSWORD });
+  let subuserId: string;
+
+  it('is set up by the subuser itself, and then asked for on its login page', async () => {
+    const created = await people.http
+      .post(`/v1/accounts/${owner.accountId}/subusers`)
+      .set(bearer(owner.accessToken))
+      .send({ login: 'desk-1', password: SUBUSER_PASSWORD, roles: ['Support'], email: 'desk-1@two-step.test' })
+      .expect(201);
+    subuserId = (created.body as { id: string }).id;
+    const session = (await subuserLogin().expect(200)).body as { accessToken: string };
+    const started = await people.http.post('/v1/me/mfa/totp').set(bearer(session.accessToken)).send({ currentPassword: SUBUSER_PASSWORD }).expect(200);
+    expect(decodeURIComponent((started.body as { otpauthUri: string }).otpauthUri)).toContain('Portico:two-step-voice/desk-1');
+    const code = authenticatorCode((started.body as { secret: string }).secret);
+    await people.http.post('/v1/me/mfa/totp/confirm').set(bearer(session.accessToken)).send({ code }).expect(200);
+    expect((await subuserLogin().expect(200)).body).toMatchObject({ mfaRequired: true });
+    const view = await people.http.get(`/v1/accounts/${owner.accountId}/subusers/${subuserId}`).set(bearer(owner.accessToken)).expect(200);
+    expect(view.body).toMatchObject({ mfaEnabled: true });
+  });
+
+  it('is turned off by an admin of its account when its phone is lost: the password alone signs in again, and its e-mail is told', async () => {
+    const admin = (await login().expect(200)).body as { accessToken?: string };
+    expect(admin.accessToken).toEqual(expect.any(String));
+    const route = `/v1/accounts/${owner.accountId}/subusers/${subuserId}/mfa`;
+    await people.http.delete(route).expect(401);
+    await people.http.delete(route).set(bearer(admin.accessToken!)).expect(204);
+    await people.http.delete(route).set(bearer(admin.accessToken!)).expect(409);
+    expect((await subuserLogin().expect(200)).body).toHaveProperty('accessToken');
+    const notice = await people.nthMail('desk-1@two-step.test', (mail) => mail.subject.includes('an administrator turned off your two-step sign-in'));
+    expect(notice.text).toContain('until you set it up again');
   });
 });

@@ -1,9 +1,11 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { Nested } from './nested.js';
+import { Omittable } from './omittable.js';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import { LowerCasesAlike, SLUG_PATTERN } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
+import { SECOND_FACTOR_CODE_MAX_LENGTH } from './mfa.contract.js';
 import { SUBUSER_LOGIN_PATTERN } from './subusers.contract.js';
 
 /** `POST /v1/auth/subuser-login`: sign in on an account's own login page. */
@@ -85,6 +87,12 @@ export class ChangeEmailBody {
   @IsString()
   @MaxLength(PASSWORD_MAX_LENGTH)
   currentPassword: string;
+
+  @ApiPropertyOptional({ example: '123456', description: 'Required while two-step sign-in is on: a code of the authenticator app, or an unused recovery code' })
+  @Omittable()
+  @IsString()
+  @Length(1, SECOND_FACTOR_CODE_MAX_LENGTH)
+  code?: string;
 }
 
 /**

@@ -35,6 +35,7 @@ export const MAIL_TEMPLATES = [
   'email-change-in-use',
   'email-changed',
   'subuser-email-changed',
+  'second-step-changed',
 ] as const;
 /** One of {@link MAIL_TEMPLATES}. */
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];

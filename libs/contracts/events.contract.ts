@@ -42,6 +42,8 @@ export const Events = {
   PasswordResetRequested: 'identity.password-reset.requested',
   /** A password was changed or reset (notice to the owner of the e-mail). */
   PasswordChanged: 'identity.password.changed',
+  /** A login's second step (authenticator app) was turned on or off, or its recovery codes renewed (notice to its e-mail). */
+  SecondStepChanged: 'identity.second-step.changed',
   /** A person asked to move their login to another e-mail (a confirmation link to that address, or word that it already has a login). */
   EmailChangeRequested: 'identity.email-change.requested',
   /** A person's login moved to another e-mail (notice to the address it left). */
@@ -139,6 +141,24 @@ export interface PasswordChangedData {
   principalId: string;
   email: string;
   name: string;
+  changedAt: string;
+  locale: string;
+}
+
+/** What happened to a login's second step. */
+export type SecondStepChange = 'enabled' | 'disabled' | 'recovery-codes-renewed' | 'reset-by-admin';
+
+/**
+ * `identity.second-step.changed`: a security notice to the login's e-mail (only raised when it has
+ * one). `accountId` is the subuser's account (null for a person).
+ */
+export interface SecondStepChangedData {
+  accountId: string | null;
+  principalType: 'user' | 'subuser';
+  principalId: string;
+  email: string;
+  name: string;
+  change: SecondStepChange;
   changedAt: string;
   locale: string;
 }
@@ -335,6 +355,7 @@ export interface EventDataMap {
   [Events.SubuserInvited]: SubuserInvitedData;
   [Events.PasswordResetRequested]: PasswordResetRequestedData;
   [Events.PasswordChanged]: PasswordChangedData;
+  [Events.SecondStepChanged]: SecondStepChangedData;
   [Events.EmailChangeRequested]: EmailChangeRequestedData;
   [Events.EmailChanged]: EmailChangedData;
   [Events.SubuserEmailChanged]: SubuserEmailChangedData;

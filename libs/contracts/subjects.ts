@@ -212,6 +212,8 @@ export const Subjects = {
   SubusersInvitationResend: 'identity.subusers.invitation.resend',
   /** An admin ends every session of a subuser. */
   SubusersSessionsEnd: 'identity.subusers.sessions.end',
+  /** An admin turns a subuser's second step off (its authenticator lost). */
+  SubusersSecondStepReset: 'identity.subusers.second-step.reset',
   /** The audit trail of an account. */
   AuditList: 'identity.audit.list',
   /** Readiness of access. */
@@ -290,6 +292,7 @@ export interface RpcContracts {
   [Subjects.SubusersPasswordReset]: { request: SubuserRequest; response: AcceptedView };
   [Subjects.SubusersInvitationResend]: { request: SubuserRequest; response: AcceptedView };
   [Subjects.SubusersSessionsEnd]: { request: SubuserRequest; response: { ended: number } };
+  [Subjects.SubusersSecondStepReset]: { request: SubuserRequest; response: { reset: true } };
   [Subjects.AuditList]: { request: ListAuditEventsRequest; response: Page<AuditEventView> };
   [Subjects.AccessHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.NotificationsHealth]: { request: Record<string, never>; response: HealthView };

@@ -121,6 +121,8 @@ export class SubuserView {
   @ApiProperty({ type: [String], nullable: true, description: 'null: every application' }) applicationIds: string[] | null;
   @ApiProperty() active: boolean;
   @ApiProperty({ enum: ['pending', 'active'], description: 'pending: no password yet (activation mail sent)' }) status: PersonStatus;
+  @ApiProperty({ description: 'Whether signing in takes a second step (an authenticator app); an admin may turn it off (DELETE .../mfa)' })
+  mfaEnabled: boolean;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastLoginAt: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }

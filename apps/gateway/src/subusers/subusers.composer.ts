@@ -104,6 +104,13 @@ export class SubusersComposer {
     return this.rpc.send(Subjects.SubusersInvitationResend, { actor, accountId, client, subuserId });
   }
 
+  /** Turns the subuser's second step off (its authenticator lost), once the actor may manage it (no escalation). */
+  async resetSecondStep(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<void> {
+    await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+    await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
+    await this.rpc.send(Subjects.SubusersSecondStepReset, { actor, accountId, client, subuserId });
+  }
+
   async endSessions(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<{ ended: number }> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));

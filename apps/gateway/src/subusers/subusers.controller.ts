@@ -128,6 +128,24 @@ export class SubusersController {
     return new SubusersComposer(rpc, this.logger).sendPasswordReset(actor, accountId, { ip }, subuserId);
   }
 
+  @Delete(':subuserId/mfa')
+  @RequirePermission('subusers', 'write')
+  @HttpCode(204)
+  @ApiOperation({
+    summary:
+      "Turn the subuser's two-step sign-in off (its authenticator is lost): it signs in with its password alone until it sets one up again; 409 when it is off",
+  })
+  @ApiNoContentResponse()
+  async resetSecondStep(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Param('subuserId', new IdParam('Subuser')) subuserId: string,
+  ): Promise<void> {
+    await new SubusersComposer(rpc, this.logger).resetSecondStep(actor, accountId, { ip }, subuserId);
+  }
+
   @Delete(':subuserId/sessions')
   @RequirePermission('subusers', 'write')
   @HttpCode(200)

@@ -75,10 +75,28 @@ export class ActionTokensService {
       .update(ActionTokenEntity)
       .set({ voidedAt: this.clock.now() })
       .where(where)
-      .returning('token_hash')
+      .returning('token_hash, purpose')
       .execute();
-    const tokenHashes = (voided.raw as Array<{ token_hash: string }>).map((row) => row.token_hash);
+    // Sign-in challenges are never mailed: no mail to hold back.
+    const tokenHashes = (voided.raw as Array<{ token_hash: string; purpose: ActionTokenPurpose }>)
+      .filter((row) => row.purpose !== 'sign-in')
+      .map((row) => row.token_hash);
     if (tokenHashes.length > 0) await this.outbox.add(manager, Events.LinksVoided, scope.accountId ?? null, { tokenHashes });
+  }
+
+  /**
+   * Voids the unused links of `purpose` of `owner` but the `keep` newest: what bounds the live
+   * sign-in challenges of one login (a purpose whose links void no older ones), so that whoever has
+   * the password cannot pile them up.
+   */
+  async keepNewest(manager: EntityManager, owner: Principal, purpose: ActionTokenPurpose, keep: number): Promise<void> {
+    const column = owner.type === 'user' ? 'user_id' : 'subuser_id';
+    await manager.query(
+      `UPDATE action_tokens SET voided_at = $4 WHERE id IN (
+         SELECT id FROM action_tokens WHERE ${column} = $1 AND purpose = $2 AND used_at IS NULL AND voided_at IS NULL
+          ORDER BY created_at DESC, id OFFSET $3)`,
+      [owner.id, purpose, keep, this.clock.now()],
+    );
   }
 
   /**

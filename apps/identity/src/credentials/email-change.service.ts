@@ -10,7 +10,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UserEntity } from '../users/user.entity.js';
-import { removeFactorSetUpSince } from '../mfa/totp-factors.js';
+import { codeRequired, MfaService } from '../mfa/mfa.service.js';
+import { removeFactor } from '../mfa/totp-factors.js';
 import { ActionTokensService } from './action-tokens.service.js';
 import { PasswordsService } from './passwords.service.js';
 import { PasswordResetService } from './password-reset.service.js';
@@ -37,6 +38,7 @@ export class EmailChangeService {
   constructor(
     private readonly transactions: Transactions,
     private readonly passwords: PasswordsService,
+    private readonly mfa: MfaService,
     private readonly tokens: ActionTokensService,
     private readonly resets: PasswordResetService,
     private readonly sessions: SessionsService,
@@ -59,10 +61,20 @@ export class EmailChangeService {
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
     // Counted per address too, silently (the answer stays 202): many people cannot flood one address.
     if (!(await this.throttle.reserve([emailChangeTargetKey(emailKey(body.newEmail))])).allowed) return ACCEPTED;
-    await this.transactions.run(async (unit) => {
+    // While the second step is on, a code too: the password and a session are not enough to move the login.
+    const needsCode = await this.mfa.chargeCodeIfNeeded(profile.principal, body.code, client.ip, 'email.change-failed');
+    const passed = await this.transactions.run(async (unit) => {
       await lockUnchangedPassword(unit.manager, profile);
+      if (needsCode) {
+        if ((await this.mfa.passCode(unit.manager, profile.principal, body.code!)) === null) return false;
+      } else if (await this.mfa.isOn(unit.manager, profile.principal, true)) {
+        // Turned on since it was read: the code it now needs was not checked.
+        throw codeRequired();
+      }
       await this.mailNewAddress(unit, profile, body.newEmail, client.ip);
+      return true;
     });
+    if (needsCode) await this.mfa.settleCode(profile.principal, client.ip, passed, 'email.change-failed');
     return ACCEPTED;
   }
 
@@ -126,8 +138,9 @@ export class EmailChangeService {
     await this.tokens.voidAll(unit.manager, principal);
     await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-undo', madeAfterLink: linkId });
     await this.sessions.endAll(unit, principal, 'email-change-undone');
-    // An authenticator set up since the move is the mover's as likely as the owner's: it goes (one from before stays, and guards the login still).
-    const secondFactorRemoved = await removeFactorSetUpSince(unit.manager, principal, linkId);
+    // Whoever moved the login may have set up an authenticator of their own (before the move or after): the way back leaves the login as
+    // its mailbox's reader can take it up, with no password and no second step; its owner sets both again.
+    const secondFactorRemoved = await removeFactor(unit.manager, principal);
     await this.resets.issue(unit, (await loadProfile(unit.manager, principal))!, null, null, ip);
     await this.audit.record(unit.manager, {
       accountIds: profile.activeAccountIds,

@@ -12,6 +12,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import type { SessionEndReason } from '../sessions/session.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
+import { dropUnconfirmedFactor } from '../mfa/totp-factors.js';
 import { ActionTokensService } from './action-tokens.service.js';
 import type { ActionTokenPurpose } from './action-token.entity.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -87,6 +88,7 @@ export class PasswordsService {
     const { affected } = await unit.manager.update(entity, where, { passwordHash, status: 'active' });
     if (affected === 0) throw new DomainError(ErrorCode.Conflict, 'Your password was changed meanwhile; sign in again with the new one');
     await this.tokens.voidAll(unit.manager, profile.principal);
+    await dropUnconfirmedFactor(unit.manager, profile.principal);
     await this.sessions.endAll(unit, profile.principal, reason, keepSessionId);
     if (profile.email === null) return;
     await this.outbox.add(unit.manager, Events.PasswordChanged, profile.accountId, {

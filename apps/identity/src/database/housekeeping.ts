@@ -36,7 +36,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One pass; returns what it removed. */
-  async sweep(): Promise<{ counters: number; sessions: number; tokens: number; requestKeys: number }> {
+  async sweep(): Promise<{ counters: number; sessions: number; tokens: number; challenges: number; requestKeys: number }> {
     try {
       const now = this.clock.now().getTime();
       const counters = await this.throttle.prune();
@@ -46,15 +46,20 @@ export class Housekeeping implements OnApplicationBootstrap, OnModuleDestroy {
       const tokens = await this.inBatches(`DELETE FROM action_tokens WHERE id IN (SELECT id FROM action_tokens WHERE created_at < $1 LIMIT ${BATCH})`, [
         new Date(now - 30 * DAY_MS),
       ]);
+      // Sign-in challenges live minutes and are never mailed: gone a day after they expire.
+      const challenges = await this.inBatches(
+        `DELETE FROM action_tokens WHERE id IN (SELECT id FROM action_tokens WHERE purpose = 'sign-in' AND expires_at < $1 LIMIT ${BATCH})`,
+        [new Date(now - DAY_MS)],
+      );
       const requestKeys = await this.inBatches(`DELETE FROM request_keys WHERE key IN (SELECT key FROM request_keys WHERE created_at < $1 LIMIT ${BATCH})`, [
         new Date(now - DAY_MS),
       ]);
-      if (counters + sessions + tokens + requestKeys > 0)
-        this.logger.info({ counters, sessions, tokens, requestKeys }, 'Housekeeping removed what is no longer needed');
-      return { counters, sessions, tokens, requestKeys };
+      if (counters + sessions + tokens + challenges + requestKeys > 0)
+        this.logger.info({ counters, sessions, tokens, challenges, requestKeys }, 'Housekeeping removed what is no longer needed');
+      return { counters, sessions, tokens, challenges, requestKeys };
     } catch (error) {
       this.logger.warn({ err: error }, 'Housekeeping failed; it will run again');
-      return { counters: 0, sessions: 0, tokens: 0, requestKeys: 0 };
+      return { counters: 0, sessions: 0, tokens: 0, challenges: 0, requestKeys: 0 };
     }
   }
 

@@ -2,26 +2,30 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type {
   Actor,
+  AuditAction,
   ConfirmTotpRequest,
   MfaStatusView,
   Principal,
   RecoveryCodesView,
   SecondFactorChangeRequest,
+  SecondStepChange,
   StartTotpRequest,
   TotpEnrolmentView,
 } from '#libs/contracts/index.js';
-import { principalOf } from '#libs/contracts/index.js';
+import { Events, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { AuditService } from '../audit/audit.service.js';
-import { lockPrincipal } from '../credentials/action-tokens.service.js';
+import { AuditService, type AuditDetails } from '../audit/audit.service.js';
+import { ActionTokensService, lockPrincipal } from '../credentials/action-tokens.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
-import { lockUnchangedPassword, type PrincipalProfile } from '../credentials/principal-profile.js';
+import { loadProfile, lockUnchangedPassword, type PrincipalProfile } from '../credentials/principal-profile.js';
 import { ThrottleService } from '../credentials/throttle.service.js';
 import { secondFactorKeys, tooManyAttempts } from '../credentials/throttle-keys.js';
-import { Transactions } from '../database/unit-of-work.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { activeAccountsOf } from '../sessions/principal-state.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { newRecoveryCodes } from './recovery-codes.js';
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 import {
@@ -32,24 +36,36 @@ import {
   replaceRecoveryCodes,
   startFactor,
   useSecondFactor,
+  type SecondFactorMethod,
   type TotpFactor,
 } from './totp-factors.js';
 
 const WRONG_CODE = 'code is not a current code of your authenticator nor an unused recovery code';
+/** How long a set-up waits for its first code before it must be started again. */
+const SET_UP_TTL_MS = 15 * 60_000;
 
 /**
  * Two-step sign-in, as its owner sets it up: an authenticator app (TOTP) and recovery codes.
- * Setting it up needs the current password; turning it off or renewing the recovery codes needs
- * both factors (the password and a code), so that neither a stolen session nor a stolen password
- * alone can weaken it. Every code typed is throttled per principal like a password.
+ * Setting it up needs the current password; turning it off, renewing the recovery codes, or any
+ * other change the login guards while it is on (moving the login e-mail) needs both factors, so
+ * that neither a stolen session nor a stolen password alone can weaken it. Every code typed is
+ * throttled per principal like a password; a code is charged only when it can be checked (never
+ * for a request refused anyway), so that a session alone cannot lock the owner's second step.
+ * Every change mails a notice to the login's e-mail.
  */
 @Injectable()
 export class MfaService {
+  private readonly nudgeRelay = () => this.relay.nudge();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
     private readonly passwords: PasswordsService,
+    private readonly sessions: SessionsService,
+    private readonly tokens: ActionTokensService,
     private readonly throttle: ThrottleService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MFA_ISSUER'>,
@@ -71,39 +87,43 @@ export class MfaService {
       await lockUnchangedPassword(unit.manager, profile);
       if ((await findFactor(unit.manager, profile.principal, true))?.confirmedAt)
         throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in is already on; turn it off first to set up another authenticator');
-      await startFactor(unit.manager, profile.principal, secret);
+      await startFactor(unit.manager, profile.principal, secret, this.clock.now());
     });
     return { secret: base32Encode(secret), otpauthUri: otpauthUri(this.config.MFA_ISSUER, labelOf(profile), secret) };
   }
 
-  /** `POST /v1/me/mfa/totp/confirm`: the app's first code turns two-step sign-in on; answers the recovery codes (shown this once). */
+  /**
+   * `POST /v1/me/mfa/totp/confirm`: the app's first code turns two-step sign-in on (within
+   * 15 minutes of the start); every other session of the caller ends; answers the recovery codes
+   * (shown this once). 409 when nothing is being set up.
+   */
   async confirmTotp({ actor, body, client }: ConfirmTotpRequest): Promise<RecoveryCodesView> {
     const principal = principalOf(actor);
-    await this.reserveCodeAttempt(principal, client.ip);
+    const pending = await findFactor(this.dataSource.manager, principal);
+    if (!isSettingUp(pending, this.clock.now())) throw notSettingUp();
+    await this.chargeCode(principal, client.ip);
     const recoveryCodes = newRecoveryCodes();
     const confirmed = await this.transactions.run(async (unit) => {
-      const factor = await this.lockedFactor(unit.manager, principal);
-      if (!factor || factor.confirmedAt) throw new DomainError(ErrorCode.Conflict, 'Start setting up an authenticator first (POST /v1/me/mfa/totp)');
+      await lockPrincipal(unit.manager, principal, 'FOR NO KEY UPDATE');
+      const factor = await findFactor(unit.manager, principal, true);
+      if (!isSettingUp(factor, this.clock.now()) || factor.id !== pending.id) throw notSettingUp();
       const step = matchTotp(factor.secret, body.code, this.clock.now(), null);
       if (step === null) return false;
-      await confirmFactor(unit.manager, factor.id, step);
+      await confirmFactor(unit.manager, principal, factor.id, step, this.clock.now());
       await replaceRecoveryCodes(unit.manager, factor.id, recoveryCodes);
-      await this.audit.record(unit.manager, {
-        accountIds: await activeAccountsOf(unit.manager, principal),
-        action: 'mfa.enabled',
-        actor: principal,
-        target: principal,
-        ip: client.ip,
-      });
+      // Who turns it on may fear their password is known: a session opened with it alone ends, and so does a move of the login asked with it.
+      await this.sessions.endAll(unit, principal, 'second-step-enabled', actor.sessionId);
+      await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-change' });
+      await this.recordChange(unit, principal, principal, 'enabled', 'mfa.enabled', client.ip);
       return true;
     });
-    await this.settleCodeAttempt(principal, client.ip, confirmed);
+    await this.settleCode(principal, client.ip, confirmed);
     return { recoveryCodes };
   }
 
   /** `POST /v1/me/mfa/disable`: the password and a code turn two-step sign-in off. */
   async disable(request: SecondFactorChangeRequest): Promise<{ disabled: true }> {
-    await this.changeWithBothFactors(request, 'mfa.disabled', async (manager, principal) => {
+    await this.changeWithBothFactors(request, 'disabled', async (manager, principal) => {
       await removeFactor(manager, principal);
     });
     return { disabled: true };
@@ -112,64 +132,140 @@ export class MfaService {
   /** `POST /v1/me/mfa/recovery-codes`: the password and a code replace every recovery code by a new set (shown this once). */
   async renewRecoveryCodes(request: SecondFactorChangeRequest): Promise<RecoveryCodesView> {
     const recoveryCodes = newRecoveryCodes();
-    await this.changeWithBothFactors(request, 'mfa.recovery-codes-renewed', (manager, _principal, factor) =>
+    await this.changeWithBothFactors(request, 'recovery-codes-renewed', (manager, _principal, factor) =>
       replaceRecoveryCodes(manager, factor.id, recoveryCodes),
     );
     return { recoveryCodes };
   }
 
   /**
-   * Checks the current password, then (throttled) the code against the caller's factor, and only
-   * then runs `change` and audits `action`, all in one transaction with the principal locked and
-   * its password still the one checked. 409 while two-step sign-in is off.
+   * An admin of a subuser's account turns its second step off (a lost phone): audited `mfa.reset`,
+   * the subuser's sessions stay (it signed in with both factors), and its e-mail, if any, is told.
+   * 409 when it is off. Runs in the caller's transaction, the subuser's row locked here first.
    */
-  private async changeWithBothFactors(
-    { actor, body, client }: SecondFactorChangeRequest,
-    action: 'mfa.disabled' | 'mfa.recovery-codes-renewed',
-    change: (manager: EntityManager, principal: Principal, factor: TotpFactor) => Promise<void>,
-  ): Promise<void> {
-    const profile = await this.passwords.checkCurrent(actor, body.currentPassword, client.ip, 'mfa.change-failed');
-    const { principal } = profile;
-    await this.reserveCodeAttempt(principal, client.ip);
-    const passed = await this.transactions.run(async (unit) => {
-      await lockUnchangedPassword(unit.manager, profile);
-      const factor = await findFactor(unit.manager, principal, true);
-      if (!factor?.confirmedAt) throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in is off');
-      const method = await useSecondFactor(unit.manager, factor, body.code, this.clock.now());
-      if (method === null) return false;
-      await change(unit.manager, principal, factor);
-      await this.audit.record(unit.manager, {
-        accountIds: profile.activeAccountIds,
-        action,
-        actor: principal,
-        target: principal,
-        ip: client.ip,
-        details: { method },
-      });
-      return true;
-    });
-    await this.settleCodeAttempt(principal, client.ip, passed);
+  async resetForSubuser(unit: UnitOfWork, actor: Actor, subuserId: string, ip: string): Promise<void> {
+    const subuser: Principal = { type: 'subuser', id: subuserId };
+    // Deleted meanwhile: 404, as if the deletion had come first.
+    if (!(await lockPrincipal(unit.manager, subuser, 'FOR NO KEY UPDATE'))) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
+    if (!(await findFactor(unit.manager, subuser, true))?.confirmedAt) throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in is off for this subuser');
+    await removeFactor(unit.manager, subuser);
+    await this.recordChange(unit, principalOf(actor), subuser, 'reset-by-admin', 'mfa.reset', ip);
   }
 
-  /** Charges a typed code to the principal's second-factor counters (429 while locked). */
-  private async reserveCodeAttempt(principal: Principal, ip: string): Promise<void> {
-    const verdict = await this.throttle.reserve(secondFactorKeys(principal.id, ip));
-    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
+  /**
+   * Before a change the login guards: whether it needs a code (the second step is on), and if so,
+   * the code charged to the principal's counters (429 while locked). A needed code missing is 400
+   * naming `code`, charged nothing. Read without a lock: {@link passCode}, in the change's
+   * transaction, decides.
+   */
+  async chargeCodeIfNeeded(principal: Principal, code: string | undefined, ip: string, failedAction: AuditAction = 'mfa.change-failed'): Promise<boolean> {
+    if (!(await this.isOn(this.dataSource.manager, principal))) return false;
+    if (code === undefined || code === null) throw codeRequired();
+    await this.chargeCode(principal, ip, failedAction);
+    return true;
   }
 
-  /** After a typed code: the counters start afresh when it was right; a wrong one is audited and refused naming `code`. */
-  private async settleCodeAttempt(principal: Principal, ip: string, passed: boolean): Promise<void> {
+  /** Whether `principal`'s second step is on (locking its factor when in a transaction that locked the principal). */
+  async isOn(manager: EntityManager, principal: Principal, lock = false): Promise<boolean> {
+    return (await findFactor(manager, principal, lock))?.confirmedAt != null;
+  }
+
+  /**
+   * In the change's transaction, the principal's row locked by the caller: uses `code` up as the
+   * second factor. `off` when the second step is off (turned off meanwhile), null for a wrong code.
+   */
+  async passCode(manager: EntityManager, principal: Principal, code: string): Promise<SecondFactorMethod | 'off' | null> {
+    const factor = await findFactor(manager, principal, true);
+    if (!factor?.confirmedAt) return 'off';
+    return useSecondFactor(manager, factor, code, this.clock.now());
+  }
+
+  /** After the change's transaction: the counters start afresh when the code was right; a wrong one is audited (`failedAction`) and refused naming `code`. */
+  async settleCode(principal: Principal, ip: string, passed: boolean, failedAction: AuditAction = 'mfa.change-failed'): Promise<void> {
     if (passed) return this.throttle.succeeded(secondFactorKeys(principal.id, ip));
     const accountIds = await activeAccountsOf(this.dataSource.manager, principal);
-    await this.audit.record(null, { accountIds, action: 'mfa.change-failed', actor: principal, target: principal, ip, details: { reason: 'wrong-code' } });
+    await this.audit.record(null, { accountIds, action: failedAction, actor: principal, target: principal, ip, details: { reason: 'wrong-code' } });
     throw new DomainError(ErrorCode.ValidationFailed, WRONG_CODE, { field: 'code' });
   }
 
-  /** The principal's factor, its row and the principal's locked (the principal first, as every credential flow locks). */
-  private async lockedFactor(manager: EntityManager, principal: Principal): Promise<TotpFactor | null> {
-    await lockPrincipal(manager, principal, 'FOR NO KEY UPDATE');
-    return findFactor(manager, principal, true);
+  /**
+   * Checks the current password, then (throttled) the code against the caller's factor, and only
+   * then runs `change`, audits it and queues its notice, all in one transaction with the principal
+   * locked and its password still the one checked. 409 while two-step sign-in is off (charged nothing).
+   */
+  private async changeWithBothFactors(
+    { actor, body, client }: SecondFactorChangeRequest,
+    change: 'disabled' | 'recovery-codes-renewed',
+    apply: (manager: EntityManager, principal: Principal, factor: TotpFactor) => Promise<void>,
+  ): Promise<void> {
+    const profile = await this.passwords.checkCurrent(actor, body.currentPassword, client.ip, 'mfa.change-failed');
+    const { principal } = profile;
+    if (!(await this.chargeCodeIfNeeded(principal, body.code, client.ip))) throw secondStepOff();
+    const passed = await this.transactions.run(async (unit) => {
+      await lockUnchangedPassword(unit.manager, profile);
+      const factor = await findFactor(unit.manager, principal, true);
+      const method = await this.passCode(unit.manager, principal, body.code);
+      if (method === 'off' || !factor) throw secondStepOff();
+      if (method === null) return false;
+      await apply(unit.manager, principal, factor);
+      await this.recordChange(unit, principal, principal, change, change === 'disabled' ? 'mfa.disabled' : 'mfa.recovery-codes-renewed', client.ip, { method });
+      return true;
+    });
+    await this.settleCode(principal, client.ip, passed);
   }
+
+  /** Audits a change of `target`'s second step and queues the notice to its e-mail (when it has one). */
+  private async recordChange(
+    unit: UnitOfWork,
+    actor: Principal,
+    target: Principal,
+    change: SecondStepChange,
+    action: AuditAction,
+    ip: string,
+    details?: AuditDetails,
+  ): Promise<void> {
+    const profile = (await loadProfile(unit.manager, target))!;
+    await this.audit.record(unit.manager, { accountIds: profile.activeAccountIds, action, actor, target, ip, details });
+    if (profile.email === null) return;
+    await this.outbox.add(unit.manager, Events.SecondStepChanged, profile.accountId, {
+      accountId: profile.accountId,
+      principalType: target.type,
+      principalId: target.id,
+      email: profile.email,
+      name: profile.name,
+      change,
+      changedAt: this.clock.now().toISOString(),
+      locale: profile.locale,
+    });
+    unit.afterCommit(this.nudgeRelay);
+  }
+
+  /** Charges a typed code to the principal's second-factor counters (429 while locked, audited as `failedAction`). */
+  private async chargeCode(principal: Principal, ip: string, failedAction: AuditAction = 'mfa.change-failed'): Promise<void> {
+    const verdict = await this.throttle.reserve(secondFactorKeys(principal.id, ip));
+    if (verdict.allowed) return;
+    const accountIds = await activeAccountsOf(this.dataSource.manager, principal);
+    await this.audit.record(null, { accountIds, action: failedAction, actor: principal, target: principal, ip, details: { reason: 'throttled' } });
+    throw tooManyAttempts(verdict.retryAfterMs);
+  }
+}
+
+/** Whether `factor` is a set-up still waiting for its first code, started less than {@link SET_UP_TTL_MS} ago. */
+function isSettingUp(factor: TotpFactor | null, now: Date): factor is TotpFactor {
+  return factor !== null && factor.confirmedAt === null && now.getTime() - factor.createdAt.getTime() < SET_UP_TTL_MS;
+}
+
+/** A change the login guards asked without the code its second step needs. */
+export function codeRequired(): DomainError {
+  return new DomainError(ErrorCode.ValidationFailed, 'code is required: two-step sign-in is on', { field: 'code' });
+}
+
+function notSettingUp(): DomainError {
+  return new DomainError(ErrorCode.Conflict, 'Start setting up an authenticator first (POST /v1/me/mfa/totp); a set-up waits 15 minutes for its first code');
+}
+
+function secondStepOff(): DomainError {
+  return new DomainError(ErrorCode.Conflict, 'Two-step sign-in is off');
 }
 
 /** How the authenticator app names the login: the e-mail of a person, `slug/login` for a subuser. */

@@ -19,11 +19,13 @@ describe('recovery codes', () => {
     expect(normalizeRecoveryCode('abcde-fghil')).toBeNull();
   });
 
-  it('are stored as a hash that differs per code and hides it', () => {
+  it('are stored as a hash that differs per code and per factor, and hides it', () => {
     const [a, b] = newRecoveryCodes().map((code) => normalizeRecoveryCode(code)!);
-    expect(hashRecoveryCode(a)).toMatch(/^[0-9a-f]{64}$/);
-    expect(hashRecoveryCode(a)).toBe(hashRecoveryCode(a));
-    expect(hashRecoveryCode(a)).not.toBe(hashRecoveryCode(b));
-    expect(hashRecoveryCode(a)).not.toContain(a);
+    const factor = '6f1c0e52-3a4b-4c1d-9e2f-0a1b2c3d4e5f';
+    expect(hashRecoveryCode(factor, a)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashRecoveryCode(factor, a)).toBe(hashRecoveryCode(factor, a));
+    expect(hashRecoveryCode(factor, a)).not.toBe(hashRecoveryCode(factor, b));
+    expect(hashRecoveryCode(factor, a)).not.toBe(hashRecoveryCode('7f1c0e52-3a4b-4c1d-9e2f-0a1b2c3d4e5f', a));
+    expect(hashRecoveryCode(factor, a)).not.toContain(a);
   });
 });

@@ -3,8 +3,9 @@ import { createHash, randomInt } from 'node:crypto';
 /**
  * Recovery codes: single-use codes that stand in for the authenticator when it is lost. Each is
  * 10 characters of an alphabet without look-alikes (no 0/O, 1/I/L), shown as `xxxxx-xxxxx`:
- * about 49 bits, plenty against guessing behind the sign-in throttle, so they are stored as a plain
- * SHA-256 hash (a slow hash buys nothing at that entropy).
+ * about 49 bits, plenty against guessing online behind the sign-in throttle. They are stored as a
+ * SHA-256 hash salted with their factor's id, so that whoever reads the database must search the
+ * 2^49 codes once per login, not once for all logins (the TOTP secret beside them is worth more).
  */
 
 /** Codes in a fresh set. */
@@ -36,7 +37,7 @@ export function normalizeRecoveryCode(typed: string): string | null {
   return clean;
 }
 
-/** The hash a recovery code is stored as (SHA-256, hex, of its normalized spelling). */
-export function hashRecoveryCode(normalized: string): string {
-  return createHash('sha256').update(`recovery:${normalized}`).digest('hex');
+/** The hash a recovery code of the factor `factorId` is stored as (SHA-256, hex, of the factor's id and the code's normalized spelling). */
+export function hashRecoveryCode(factorId: string, normalized: string): string {
+  return createHash('sha256').update(`recovery:${factorId}:${normalized}`).digest('hex');
 }

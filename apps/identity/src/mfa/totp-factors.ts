@@ -10,6 +10,8 @@ export interface TotpFactor {
   secret: Buffer;
   confirmedAt: Date | null;
   lastUsedStep: number | null;
+  /** When its set-up started. */
+  createdAt: Date;
 }
 
 /** How a second step was passed. */
@@ -20,12 +22,18 @@ interface FactorRow {
   secret: Buffer;
   confirmed_at: Date | null;
   last_used_step: string | null;
+  created_at: Date;
 }
 
 /** Rows an UPDATE or DELETE (with `RETURNING 1`) changed (run as a CTE: TypeORM answers a bare UPDATE with its own shape). */
 async function changedRows(manager: EntityManager, statement: string, parameters: unknown[]): Promise<number> {
   const [{ count }] = await manager.query<Array<{ count: number }>>(`WITH changed AS (${statement}) SELECT count(*)::int AS count FROM changed`, parameters);
   return count;
+}
+
+/** Says on the principal's own row whether its second step is on (what a sign-in's statement checks, the row locked). */
+async function markSecondStep(manager: EntityManager, principal: Principal, on: boolean): Promise<void> {
+  await manager.query(`UPDATE ${principal.type === 'user' ? 'users' : 'subusers'} SET second_step = $2 WHERE id = $1`, [principal.id, on]);
 }
 
 /** The column that holds `principal`'s id. */
@@ -36,31 +44,40 @@ function ownerColumn(principal: Principal): 'user_id' | 'subuser_id' {
 /** `principal`'s authenticator (locked FOR UPDATE when `lock`), or null. */
 export async function findFactor(manager: EntityManager, principal: Principal, lock = false): Promise<TotpFactor | null> {
   const rows = await manager.query<FactorRow[]>(
-    `SELECT id, secret, confirmed_at, last_used_step FROM totp_factors WHERE ${ownerColumn(principal)} = $1 ${lock ? 'FOR UPDATE' : ''}`,
+    `SELECT id, secret, confirmed_at, last_used_step, created_at FROM totp_factors WHERE ${ownerColumn(principal)} = $1 ${lock ? 'FOR UPDATE' : ''}`,
     [principal.id],
   );
   if (rows.length === 0) return null;
   const [row] = rows;
-  return { id: row.id, secret: row.secret, confirmedAt: row.confirmed_at, lastUsedStep: row.last_used_step === null ? null : Number(row.last_used_step) };
+  return {
+    id: row.id,
+    secret: row.secret,
+    confirmedAt: row.confirmed_at,
+    lastUsedStep: row.last_used_step === null ? null : Number(row.last_used_step),
+    createdAt: row.created_at,
+  };
 }
 
-/** Replaces any factor of `principal` by a new one being set up, with `secret`. */
-export async function startFactor(manager: EntityManager, principal: Principal, secret: Buffer): Promise<void> {
+/** Replaces any factor of `principal` by a new one being set up from `now`, with `secret`. */
+export async function startFactor(manager: EntityManager, principal: Principal, secret: Buffer, now: Date): Promise<void> {
   await manager.query(`DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1`, [principal.id]);
-  await manager.query(`INSERT INTO totp_factors (id, ${ownerColumn(principal)}, secret) VALUES ($1, $2, $3)`, [randomUUID(), principal.id, secret]);
+  await manager.query(`INSERT INTO totp_factors (id, ${ownerColumn(principal)}, secret, created_at) VALUES ($1, $2, $3, $4)`, [
+    randomUUID(),
+    principal.id,
+    secret,
+    now,
+  ]);
 }
 
-/**
- * Turns a factor on, the step of its first code used up. `confirmed_at` is the database's clock at
- * the moment of the write (the principal's row locked), so that it can be compared with the time
- * links were made (an undo removes a factor confirmed after the move it undoes).
- */
-export async function confirmFactor(manager: EntityManager, factorId: string, step: number): Promise<Date> {
-  const [row] = await manager.query<Array<{ confirmed_at: Date }>>(
-    'WITH confirmed AS (UPDATE totp_factors SET confirmed_at = clock_timestamp(), last_used_step = $2 WHERE id = $1 RETURNING confirmed_at) SELECT * FROM confirmed',
-    [factorId, step],
-  );
-  return row.confirmed_at;
+/** Removes a set-up of `principal` never confirmed (a password change or reset ends it: it was started with the old password). */
+export async function dropUnconfirmedFactor(manager: EntityManager, principal: Principal): Promise<void> {
+  await manager.query(`DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1 AND confirmed_at IS NULL`, [principal.id]);
+}
+
+/** Turns a factor on at `now`, the step of its first code used up, and says so on the principal's row. */
+export async function confirmFactor(manager: EntityManager, principal: Principal, factorId: string, step: number, now: Date): Promise<void> {
+  await markSecondStep(manager, principal, true);
+  await manager.query('UPDATE totp_factors SET confirmed_at = $3, last_used_step = $2 WHERE id = $1', [factorId, step, now]);
 }
 
 /** Stores a new set of recovery codes for a factor (as hashes), replacing the old set. */
@@ -68,7 +85,7 @@ export async function replaceRecoveryCodes(manager: EntityManager, factorId: str
   await manager.query('DELETE FROM recovery_codes WHERE factor_id = $1', [factorId]);
   await manager.query('INSERT INTO recovery_codes (factor_id, code_hash) SELECT $1, unnest($2::text[])', [
     factorId,
-    codes.map((code) => hashRecoveryCode(normalizeRecoveryCode(code)!)),
+    codes.map((code) => hashRecoveryCode(factorId, normalizeRecoveryCode(code)!)),
   ]);
 }
 
@@ -83,22 +100,8 @@ export async function recoveryCodesLeft(manager: EntityManager, factorId: string
 
 /** Removes `principal`'s factor and its recovery codes; whether there was one. */
 export async function removeFactor(manager: EntityManager, principal: Principal): Promise<boolean> {
+  await markSecondStep(manager, principal, false);
   return (await changedRows(manager, `DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1 RETURNING 1`, [principal.id])) > 0;
-}
-
-/**
- * Removes `principal`'s factor if it was set up after the link `linkId` was made (confirmed since,
- * or still being set up): what undoing an e-mail change takes away, as whoever moved the login may
- * have set it up. A factor confirmed before stays: it is the owner's. Whether one was removed.
- */
-export async function removeFactorSetUpSince(manager: EntityManager, principal: Principal, linkId: string): Promise<boolean> {
-  const removed = await changedRows(
-    manager,
-    `DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1
-        AND (confirmed_at IS NULL OR confirmed_at >= (SELECT created_at FROM action_tokens WHERE id = $2)) RETURNING 1`,
-    [principal.id, linkId],
-  );
-  return removed > 0;
 }
 
 /**
@@ -121,7 +124,7 @@ export async function useSecondFactor(manager: EntityManager, factor: TotpFactor
   if (normalized === null) return null;
   const used = await changedRows(manager, 'UPDATE recovery_codes SET used_at = $3 WHERE factor_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING 1', [
     factor.id,
-    hashRecoveryCode(normalized),
+    hashRecoveryCode(factor.id, normalized),
     now,
   ]);
   return used > 0 ? 'recovery-code' : null;

@@ -78,11 +78,13 @@ export function totpCode(secret: Buffer, at: Date): string {
 }
 
 /**
- * The step whose code `code` is, among the steps within {@link TOTP_DRIFT_STEPS} of `at` and after
+ * The step whose code `typed` is (spaces ignored), among the steps within {@link TOTP_DRIFT_STEPS} of `at` and after
  * `lastUsedStep` (a code, once used, never works again, nor does an older one), or null. Every
  * candidate is compared in constant time.
  */
-export function matchTotp(secret: Buffer, code: string, at: Date, lastUsedStep: number | null): number | null {
+export function matchTotp(secret: Buffer, typed: string, at: Date, lastUsedStep: number | null): number | null {
+  // Apps show `123 456`: spaces are how it was read, not part of it.
+  const code = typed.replace(/\s/g, '');
   if (!/^\d{6}$/.test(code)) return null;
   const now = totpStep(at);
   let matched: number | null = null;

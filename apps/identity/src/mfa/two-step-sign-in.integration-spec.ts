@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Events, type Principal, type SecondStepView, type TokenPairView } from '#libs/contracts/index.js';
 import { freshIdentityServices } from '../database/services-harness-spec.js';
+import type { Logger } from 'pino';
+import { hashSecretToken } from '../credentials/secret-token.js';
+import { ThrottleService } from '../credentials/throttle.service.js';
+import { Housekeeping } from '../database/housekeeping.js';
 import { base32Decode, hotp, totpCode, totpStep } from './totp.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -285,11 +289,11 @@ describe('turning it off and renewing recovery codes', () => {
   });
 });
 
-describe('the way a login is won back', () => {
-  /** Moves Ada's login to a new address (as whoever holds her session and password may); the undo link mailed to the address it left. */
-  async function moveLogin({ userId, email }: Person): Promise<string> {
+describe('changes the login guards, while it is on', () => {
+  /** Moves Ada's login to a new address with her password (and `code`, when given); the undo link mailed to the address it left. */
+  async function moveLogin({ userId, email }: Person, code?: string): Promise<string> {
     const newEmail = email.replace('@', '.new@');
-    await services.emailChanges.request({ actor: services.actor('user', userId), client: client(), body: { newEmail, currentPassword: PASSWORD } });
+    await services.emailChanges.request({ actor: services.actor('user', userId), client: client(), body: { newEmail, currentPassword: PASSWORD, code } });
     await services.emailChanges.confirm({ client: client(), body: { token: await services.lastLinkToken(Events.EmailChangeRequested, userId) } });
     const [row] = await db.dataSource.query<Array<{ token: string }>>(
       `SELECT payload->'data'->>'undoToken' AS token FROM outbox WHERE type = $1 AND payload->'data'->>'userId' = $2`,
@@ -300,6 +304,55 @@ describe('the way a login is won back', () => {
 
   const factorOf = async (userId: string) =>
     (await db.dataSource.query<Array<{ id: string }>>('SELECT id FROM totp_factors WHERE user_id = $1', [userId])).map((row) => row.id);
+
+  it('moving the login e-mail needs a code too: refused without one or with a wrong one (naming code), done with the right one', async () => {
+    const person = await ada();
+    const { secret } = await turnOn({ type: 'user', id: person.userId });
+    const ask = (code?: string) =>
+      services.emailChanges.request({
+        actor: services.actor('user', person.userId),
+        client: client(),
+        body: { newEmail: person.email.replace('@', '.new@'), currentPassword: PASSWORD, code },
+      });
+    await expect(ask()).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'code' } });
+    await expect(ask('000000')).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'code' } });
+    const [{ count }] = await db.dataSource.query<Array<{ count: number }>>(
+      "SELECT count(*)::int AS count FROM action_tokens WHERE user_id = $1 AND purpose = 'email-change'",
+      [person.userId],
+    );
+    expect(count).toBe(0);
+    await expect(ask(totpCode(secret, now()))).resolves.toEqual({ accepted: true });
+    expect(await auditActions(person.userId)).toContain('email.change-failed failure');
+  });
+
+  it('charges no code to a move refused by its own limit first: a run of refused moves leaves the second step usable', async () => {
+    const person = await ada();
+    const { secret } = await turnOn({ type: 'user', id: person.userId });
+    const ask = (n: number, code: string) =>
+      services.emailChanges.request({
+        actor: services.actor('user', person.userId),
+        client: client(),
+        body: { newEmail: person.email.replace('@', `.${n}@`), currentPassword: PASSWORD, code },
+      });
+    for (let n = 0; n < 3; n++) {
+      await expect(ask(n, totpCode(secret, now()))).resolves.toEqual({ accepted: true });
+      services.clock.advance(STEP_MS);
+    }
+    for (let n = 3; n < 9; n++) await expect(ask(n, '000000')).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    await expect(secondStep(await challengeOf(person.email), totpCode(secret, now()))).resolves.toHaveProperty('accessToken');
+  });
+
+  it('turning it on voids a move of the login asked before (with the password alone)', async () => {
+    const person = await ada();
+    await services.emailChanges.request({
+      actor: services.actor('user', person.userId),
+      client: client(),
+      body: { newEmail: person.email.replace('@', '.thief@'), currentPassword: PASSWORD },
+    });
+    const link = await services.lastLinkToken(Events.EmailChangeRequested, person.userId);
+    await turnOn({ type: 'user', id: person.userId });
+    await expect(services.emailChanges.confirm({ client: client(), body: { token: link } })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
 
   it('undoing an e-mail change takes away an authenticator set up after the move (the mover may have set it up)', async () => {
     const person = await ada();
@@ -312,17 +365,20 @@ describe('the way a login is won back', () => {
       [person.userId],
     );
     expect(undone.details.secondFactorRemoved).toBe(true);
+    const [{ second_step }] = await db.dataSource.query<Array<{ second_step: boolean }>>('SELECT second_step FROM users WHERE id = $1', [person.userId]);
+    expect(second_step).toBe(false);
   });
 
-  it('undoing an e-mail change keeps an authenticator set up before the move: whoever reads the old address still needs it', async () => {
+  it('undoing an e-mail change takes away an authenticator set up before the move as well (whoever moved it may have set it up first)', async () => {
     const person = await ada();
-    await turnOn({ type: 'user', id: person.userId });
-    const before = await factorOf(person.userId);
-    const undo = await moveLogin(person);
+    const { secret } = await turnOn({ type: 'user', id: person.userId });
+    const undo = await moveLogin(person, totpCode(secret, now()));
     await services.emailChanges.undo({ client: client(), body: { token: undo } });
-    expect(await factorOf(person.userId)).toEqual(before);
+    expect(await factorOf(person.userId)).toEqual([]);
   });
+});
 
+describe('races and limits', () => {
   it('issues no challenge when a reset commits while the password is checked: the old password gets nowhere', async () => {
     const { userId, email } = await ada();
     await turnOn({ type: 'user', id: userId });
@@ -337,5 +393,172 @@ describe('the way a login is won back', () => {
       [userId],
     );
     expect(count).toBe(0);
+  });
+
+  it('opens no password-only session when the second step is turned on while the password is checked', async () => {
+    const { userId, email } = await ada();
+    const actor = services.actor('user', userId);
+    const { secret } = await services.mfa.startTotp({ actor, client: client(), body: { currentPassword: PASSWORD } });
+    const checking = services.argon2.hold(PASSWORD);
+    const signingIn = login(email);
+    await checking.started;
+    await services.mfa.confirmTotp({ actor, client: client(), body: { code: totpCode(base32Decode(secret)!, now()) } });
+    checking.release();
+    await expect(signingIn).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(await services.openSessions(userId)).toBe(0);
+  });
+
+  it('uses nothing up when the login changed before the second step (removed from its last account): the recovery code still works later', async () => {
+    const { accountId, userId, email } = await ada();
+    const { recoveryCodes } = await turnOn({ type: 'user', id: userId });
+    const challenge = await challengeOf(email);
+    await db.dataSource.query('UPDATE memberships SET active = false WHERE account_id = $1 AND user_id = $2', [accountId, userId]);
+    await expect(secondStep(challenge, recoveryCodes[0])).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(services.mfa.status(services.actor('user', userId))).resolves.toMatchObject({ recoveryCodesLeft: 10 });
+    await db.dataSource.query('UPDATE memberships SET active = true WHERE account_id = $1 AND user_id = $2', [accountId, userId]);
+    await expect(secondStep(challenge, recoveryCodes[0])).resolves.toHaveProperty('accessToken');
+  });
+
+  it('charges no code for a request refused anyway: a session alone cannot lock the owner out of the second step', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    for (let attempt = 0; attempt < 8; attempt++)
+      await expect(services.mfa.confirmTotp({ actor: services.actor('user', userId), client: client(), body: { code: '000000' } })).rejects.toMatchObject({
+        code: 'CONFLICT',
+      });
+    await expect(secondStep(await challengeOf(email), totpCode(secret, now()))).resolves.toHaveProperty('accessToken');
+  });
+
+  it('keeps at most ten challenges of one login waiting: an eleventh voids the oldest', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const first = await challengeOf(email);
+    for (let sign = 0; sign < 10; sign++) await challengeOf(email);
+    await expect(secondStep(first, totpCode(secret, now()))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const [{ count }] = await db.dataSource.query<Array<{ count: number }>>(
+      "SELECT count(*)::int AS count FROM action_tokens WHERE user_id = $1 AND purpose = 'sign-in' AND used_at IS NULL AND voided_at IS NULL",
+      [userId],
+    );
+    expect(count).toBe(10);
+  });
+
+  it('names no challenge in the event that holds back mails when a password change voids them (they are never mailed), and names the mailed links', async () => {
+    const { userId, email } = await ada();
+    await turnOn({ type: 'user', id: userId });
+    await challengeOf(email);
+    const mailed = await db.dataSource.transaction((manager) =>
+      services.tokens.issue(manager, { type: 'user', id: userId }, null, 'email-change', email.replace('@', '.elsewhere@')),
+    );
+    await resetPassword(userId, 'an entirely new passphrase');
+    const links = await db.dataSource.query<Array<{ purpose: string; token_hash: string; voided_at: Date | null }>>(
+      'SELECT purpose, token_hash, voided_at FROM action_tokens WHERE user_id = $1 AND purpose IN ($2, $3)',
+      [userId, 'sign-in', 'email-change'],
+    );
+    expect(links.every((link) => link.voided_at !== null)).toBe(true);
+    const [voided] = await db.dataSource.query<Array<{ hashes: string[] }>>(
+      `SELECT payload->'data'->'tokenHashes' AS hashes FROM outbox WHERE type = $1 AND payload->'data'->'tokenHashes' ? $2`,
+      [Events.LinksVoided, hashSecretToken(mailed.token)],
+    );
+    expect(voided.hashes).toEqual([hashSecretToken(mailed.token)]);
+    expect(voided.hashes).not.toContain(links.find((link) => link.purpose === 'sign-in')!.token_hash);
+  });
+
+  it('lets a set-up wait 15 minutes for its first code, and a password change end it', async () => {
+    const { userId } = await ada();
+    const actor = services.actor('user', userId);
+    const late = await services.mfa.startTotp({ actor, client: client(), body: { currentPassword: PASSWORD } });
+    services.clock.advance(15 * 60_000);
+    await expect(services.mfa.confirmTotp({ actor, client: client(), body: { code: totpCode(base32Decode(late.secret)!, now()) } })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+
+    const dropped = await services.mfa.startTotp({ actor, client: client(), body: { currentPassword: PASSWORD } });
+    await services.passwords.change({ actor, client: client(), body: { currentPassword: PASSWORD, newPassword: 'an entirely new passphrase' } });
+    await expect(services.mfa.confirmTotp({ actor, client: client(), body: { code: totpCode(base32Decode(dropped.secret)!, now()) } })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+});
+
+describe('what else turning it on and off does', () => {
+  /** The `change` of each second-step notice about `principalId` in the outbox, oldest first. */
+  async function notices(principalId: string): Promise<string[]> {
+    const rows = await db.dataSource.query<Array<{ change: string }>>(
+      `SELECT payload->'data'->>'change' AS change FROM outbox WHERE type = $1 AND payload->'data'->>'principalId' = $2 ORDER BY created_at, id`,
+      [Events.SecondStepChanged, principalId],
+    );
+    return rows.map((row) => row.change);
+  }
+
+  it('ends every other session when it turns on, and keeps the one that turned it on', async () => {
+    const { userId, email } = await ada();
+    await login(email);
+    await login(email);
+    const [{ id: keptId }] = await db.dataSource.query<Array<{ id: string }>>('SELECT id FROM sessions WHERE principal_id = $1 ORDER BY created_at LIMIT 1', [
+      userId,
+    ]);
+    const actor = { type: 'user' as const, id: userId, sessionId: keptId };
+    const { secret } = await services.mfa.startTotp({ actor, client: client(), body: { currentPassword: PASSWORD } });
+    await services.mfa.confirmTotp({ actor, client: client(), body: { code: totpCode(base32Decode(secret)!, now()) } });
+    const open = await db.dataSource.query<Array<{ id: string }>>('SELECT id FROM sessions WHERE principal_id = $1 AND revoked_at IS NULL', [userId]);
+    expect(open.map((row) => row.id)).toEqual([keptId]);
+  });
+
+  it('mails a notice to the login e-mail when it turns on, when the codes are renewed and when it turns off', async () => {
+    const { userId } = await ada();
+    const user = { type: 'user', id: userId } as const;
+    const { secret } = await turnOn(user);
+    await services.mfa.renewRecoveryCodes({ actor: actorOf(user), client: client(), body: { currentPassword: PASSWORD, code: totpCode(secret, now()) } });
+    services.clock.advance(STEP_MS);
+    await services.mfa.disable({ actor: actorOf(user), client: client(), body: { currentPassword: PASSWORD, code: totpCode(secret, now()) } });
+    expect(await notices(userId)).toEqual(['enabled', 'recovery-codes-renewed', 'disabled']);
+  });
+
+  it('may be turned off for a subuser by an admin of its account (a lost phone): audited, told, and the password alone signs in again', async () => {
+    const { accountId, userId: adminId } = await ada();
+    const [{ slug }] = await db.dataSource.query<Array<{ slug: string }>>('SELECT slug FROM accounts WHERE id = $1', [accountId]);
+    const subuserId = await db.subuser(accountId, 'desk-2');
+    await db.dataSource.query('UPDATE subusers SET password_hash = $2, email = $3 WHERE id = $1', [subuserId, `fake:${PASSWORD}`, 'desk-2@example.test']);
+    await turnOn({ type: 'subuser', id: subuserId });
+    const reset = () => services.subusers.resetSecondStep({ actor: services.actor('user', adminId), accountId, subuserId, client: client() });
+    await expect(reset()).resolves.toEqual({ reset: true });
+    await expect(services.auth.subuserLogin({ client: client(), body: { account: slug, login: 'desk-2', password: PASSWORD } })).resolves.toHaveProperty(
+      'accessToken',
+    );
+    expect(await auditActions(subuserId)).toContain('mfa.reset success');
+    expect(await notices(subuserId)).toEqual(['enabled', 'reset-by-admin']);
+    await expect(reset()).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('is not turned off by a subuser for itself through the admin route (403: it has its own, with both factors)', async () => {
+    const { accountId } = await ada();
+    const subuserId = await db.subuser(accountId, 'desk-4');
+    await expect(
+      services.subusers.resetSecondStep({ actor: services.actor('subuser', subuserId), accountId, subuserId, client: client() }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('lets no admin of another account turn off a subuser’s second step (404)', async () => {
+    const { accountId } = await ada();
+    const { accountId: otherAccount, userId: stranger } = await ada();
+    const subuserId = await db.subuser(accountId, 'desk-3');
+    await expect(
+      services.subusers.resetSecondStep({ actor: services.actor('user', stranger), accountId: otherAccount, subuserId, client: client() }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('is forgotten by housekeeping a day after a challenge expires; other links stay', async () => {
+    const { userId, email } = await ada();
+    await turnOn({ type: 'user', id: userId });
+    await challengeOf(email);
+    await db.dataSource.transaction((manager) => services.tokens.issue(manager, { type: 'user', id: userId }, null, 'reset'));
+    services.clock.advance(25 * 3600_000);
+    const housekeeping = new Housekeeping(db.dataSource, new ThrottleService(db.dataSource, services.clock), services.clock, {
+      info: () => undefined,
+      warn: () => undefined,
+    } as unknown as Logger);
+    expect((await housekeeping.sweep()).challenges).toBeGreaterThanOrEqual(1);
+    const purposes = await db.dataSource.query<Array<{ purpose: string }>>('SELECT purpose FROM action_tokens WHERE user_id = $1', [userId]);
+    expect(purposes.map((row) => row.purpose)).toEqual(['reset']);
   });
 });

@@ -2,10 +2,13 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Two-step sign-in: one authenticator (TOTP) per user or subuser, its recovery codes, and the
- * short-lived `sign-in` link that carries a sign-in from the password to the code. New tables
- * change no row; the purpose check is widened NOT VALID (every row there passes it, the table is
- * not scanned under the lock, which waits at most 5 s as in 1733600000000). The previous release
- * never reads the tables nor writes the purpose.
+ * short-lived `sign-in` link that carries a sign-in from the password to the code. The principal's
+ * own row says whether the second step is on (`second_step`), so that a sign-in's statement, which
+ * locks that row, sees it turned on meanwhile as it sees a new password. New tables and columns
+ * with a constant default change no row (PostgreSQL 11+); the purpose check is widened NOT VALID
+ * (every row there passes it, the table is not scanned under the lock, which waits at most 5 s as
+ * in 1733600000000). The previous release never reads the tables or columns nor writes the purpose:
+ * during a rolling upgrade its replicas sign a person in with the password alone (docs/deploy.md).
  */
 export class TwoStepSignIn1733700000000 implements MigrationInterface {
   name = 'TwoStepSignIn1733700000000';
@@ -34,12 +37,16 @@ export class TwoStepSignIn1733700000000 implements MigrationInterface {
       ALTER TABLE action_tokens
         DROP CONSTRAINT action_tokens_purpose_check,
         ADD CONSTRAINT action_tokens_purpose_check CHECK (purpose IN ('activation', 'reset', 'email-change', 'email-undo', 'sign-in')) NOT VALID;
+      ALTER TABLE users ADD COLUMN second_step boolean NOT NULL DEFAULT false;
+      ALTER TABLE subusers ADD COLUMN second_step boolean NOT NULL DEFAULT false;
     `);
   }
 
   async down(runner: QueryRunner): Promise<void> {
     await runner.query(`SET LOCAL lock_timeout = '5s'`);
     await runner.query(`
+      ALTER TABLE users DROP COLUMN IF EXISTS second_step;
+      ALTER TABLE subusers DROP COLUMN IF EXISTS second_step;
       DELETE FROM action_tokens WHERE purpose = 'sign-in';
       ALTER TABLE action_tokens
         DROP CONSTRAINT action_tokens_purpose_check,

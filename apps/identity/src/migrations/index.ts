@@ -10,6 +10,7 @@ import { AuditAccessTargets1733400000000 } from './1733400000000-audit-access-ta
 import { RequestKeys1733500000000 } from './1733500000000-request-keys.js';
 import { EmailChangeLinks1733600000000 } from './1733600000000-email-change-links.js';
 import { TwoStepSignIn1733700000000 } from './1733700000000-two-step-sign-in.js';
+import { SignInChallengeExpiry1733800000000 } from './1733800000000-sign-in-challenge-expiry.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -25,4 +26,5 @@ export const identityMigrations = [
   RequestKeys1733500000000,
   EmailChangeLinks1733600000000,
   TwoStepSignIn1733700000000,
+  SignInChallengeExpiry1733800000000,
 ];

@@ -13,7 +13,7 @@ import { loadProfile, type PrincipalProfile } from '../credentials/principal-pro
 import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
 import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
-import { findFactor, useSecondFactor, type SecondFactorMethod } from '../mfa/totp-factors.js';
+import { findFactor, useSecondFactor } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
@@ -33,13 +33,20 @@ interface Candidate {
   secondStep: boolean;
 }
 
-/** What the second step found, in its transaction: passed (with how, and what the session needs), or not. */
-type SecondStepOutcome = { passed: false } | { passed: true; method: SecondFactorMethod; accountId: string | null; passwordHash: string };
+/** Thrown in the second step's transaction when the login is no longer as a sign-in needs: it rolls back what the step used up. */
+class LoginChanged extends Error {}
+
+/** A refused challenge, said as a sign-in's: INVALID_TOKEN with its own message; anything else as it is. */
+function asChallengeError(error: unknown): unknown {
+  return error instanceof DomainError && error.code === ErrorCode.InvalidToken ? new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE) : error;
+}
 
 const WRONG_USER_LOGIN = 'E-mail or password is incorrect';
 const WRONG_SUBUSER_LOGIN = 'Account, login or password is incorrect';
 const WRONG_CODE = 'The code is incorrect or was already used';
 const INVALID_CHALLENGE = 'This sign-in has expired; sign in again';
+/** Sign-in challenges one login may have waiting for a code at once (each new one voids the oldest beyond). */
+const LIVE_CHALLENGES = 10;
 
 /**
  * Sign-in of users and subusers, and activation. Every attempt is charged to the throttling
@@ -100,9 +107,10 @@ export class AuthService {
   /**
    * `POST /v1/auth/mfa`: the challenge of the password step and a code -> a new session. A wrong
    * code leaves the challenge as it was (to type again, within its lifetime) and counts on the
-   * principal's second-factor counters; the right one uses up the challenge and the code, with the
-   * principal's row locked first, as every flow that uses a link does. The session opens only if
-   * the login is still as the password step found it (as a one-step sign-in's does).
+   * principal's second-factor counters. The right one uses up the code and the challenge and opens
+   * the session in one transaction, the principal's row locked first (as every flow that uses a
+   * link locks it): if the login is no longer as a sign-in needs (deactivated, removed, its
+   * password changed), nothing is used up and the challenge is refused.
    */
   async secondStep({ body, client }: SecondStepRequest): Promise<TokenPairView> {
     const principal = await this.challengeOwner(body.challenge);
@@ -112,25 +120,21 @@ export class AuthService {
       await this.recordSecondStepFailure(principal, client.ip, 'login.throttled', 'throttled');
       throw tooManyAttempts(verdict.retryAfterMs);
     }
-    const outcome = await this.transactions.run((unit) => this.passSecondStep(unit.manager, principal, body.challenge, body.code));
-    if (!outcome.passed) {
+    const outcome = await this.transactions
+      .run((unit) => this.passSecondStep(unit.manager, principal, body.challenge, body.code, keys, client.ip))
+      .catch((error: unknown) => {
+        if (error instanceof LoginChanged) return 'changed' as const;
+        throw error;
+      });
+    if (outcome === 'changed') {
+      await this.recordSecondStepFailure(principal, client.ip, 'login.failed', 'changed-during-sign-in');
+      throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
+    }
+    if (outcome === 'wrong-code') {
       await this.recordSecondStepFailure(principal, client.ip, 'login.second-step-failed', 'wrong-code');
       throw new DomainError(ErrorCode.InvalidCredentials, WRONG_CODE);
     }
-    const audit = {
-      accountIds: await activeAccountsOf(this.dataSource.manager, principal),
-      action: 'login.succeeded',
-      actor: principal,
-      target: principal,
-      ip: client.ip,
-      details: { secondFactor: outcome.method },
-    } as const;
-    const pair = await this.sessions.openAtSignIn(principal, outcome.passwordHash, outcome.accountId, client.ip, audit, (first, onlyIf) =>
-      this.throttle.succeededStatement(keys, first, onlyIf),
-    );
-    if (pair) return pair;
-    await this.recordSecondStepFailure(principal, client.ip, 'login.failed', 'changed-during-sign-in');
-    throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
+    return outcome;
   }
 
   /** Whose sign-in a challenge carries on, or INVALID_TOKEN (unknown, used, voided by a password change, expired). */
@@ -138,28 +142,60 @@ export class AuthService {
     try {
       return await this.tokens.peek(this.dataSource.manager, challenge, 'sign-in');
     } catch (error) {
-      if (error instanceof DomainError && error.code === ErrorCode.InvalidToken) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
-      throw error;
+      throw asChallengeError(error);
     }
   }
 
-  /** The second step's transaction: the principal locked, then its factor; the code used up, then the challenge. */
-  private async passSecondStep(manager: EntityManager, principal: Principal, challenge: string, code: string): Promise<SecondStepOutcome> {
+  /**
+   * The second step's transaction: the principal locked, then its factor; the code used up, then
+   * the challenge; then the session opened in the same transaction, or {@link LoginChanged} (thrown,
+   * so that the code and the challenge are not used up).
+   */
+  private async passSecondStep(
+    manager: EntityManager,
+    principal: Principal,
+    challenge: string,
+    code: string,
+    keys: ThrottleKey[],
+    ip: string,
+  ): Promise<TokenPairView | 'wrong-code'> {
     await lockPrincipal(manager, principal, 'FOR NO KEY UPDATE');
     const factor = await findFactor(manager, principal, true);
     // Turned off since the password step: the challenge asked for a factor that is gone; sign in again.
     if (!factor?.confirmedAt) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
     const method = await useSecondFactor(manager, factor, code, this.clock.now());
-    if (method === null) return { passed: false };
+    if (method === null) return 'wrong-code';
     const link = await this.tokens.consume(manager, challenge, 'sign-in').catch((error: unknown) => {
-      throw error instanceof DomainError && error.code === ErrorCode.InvalidToken ? new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE) : error;
+      throw asChallengeError(error);
     });
     const [row] = await manager.query<Array<{ password_hash: string | null }>>(
       `SELECT password_hash FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1`,
       [principal.id],
     );
-    if (!row?.password_hash) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
-    return { passed: true, method, accountId: link.accountId, passwordHash: row.password_hash };
+    const audit = {
+      accountIds: await activeAccountsOf(manager, principal),
+      action: 'login.succeeded',
+      actor: principal,
+      target: principal,
+      ip,
+      details: { secondFactor: method },
+    } as const;
+    const pair = row?.password_hash
+      ? await this.sessions.openAtSignIn(
+          {
+            principal,
+            seenPasswordHash: row.password_hash,
+            accountId: link.accountId,
+            ip,
+            audit,
+            alongside: (first, onlyIf) => this.throttle.succeededStatement(keys, first, onlyIf),
+            secondStepPassed: true,
+          },
+          manager,
+        )
+      : null;
+    if (!pair) throw new LoginChanged();
+    return pair;
   }
 
   private async recordSecondStepFailure(
@@ -187,9 +223,15 @@ export class AuthService {
     if (candidate.secondStep) return this.startSecondStep(candidate, keys, ip, wrong);
     // The counters start afresh in the statement that opens the session (one round trip fewer).
     const audit = { accountIds: candidate.accountIds, action: 'login.succeeded', actor: principal, target: principal, ip } as const;
-    const pair = await this.sessions.openAtSignIn(principal, candidate.passwordHash!, candidate.sessionAccountId, ip, audit, (first, onlyIf) =>
-      this.throttle.succeededStatement(keys, first, onlyIf),
-    );
+    const pair = await this.sessions.openAtSignIn({
+      principal,
+      seenPasswordHash: candidate.passwordHash!,
+      accountId: candidate.sessionAccountId,
+      ip,
+      audit,
+      alongside: (first, onlyIf) => this.throttle.succeededStatement(keys, first, onlyIf),
+      secondStepPassed: false,
+    });
     if (pair) return pair;
     // A reset, password change, deactivation or removal committed while the password was checked: a failure like any other.
     await this.recordFailure(candidate, ip, 'login.failed', 'changed-during-sign-in');
@@ -207,6 +249,7 @@ export class AuthService {
     const { principal } = candidate;
     const issued = await this.transactions.run(async (unit) => {
       if (!(await stillAsFound(unit.manager, candidate))) return null;
+      await this.tokens.keepNewest(unit.manager, principal, 'sign-in', LIVE_CHALLENGES - 1);
       const challenge = await this.tokens.issue(unit.manager, principal, candidate.sessionAccountId, 'sign-in');
       await this.audit.record(unit.manager, {
         accountIds: candidate.accountIds,
@@ -279,7 +322,7 @@ function userLookup(email: string): CandidateLookup {
   return {
     sql: `SELECT u.id, u.password_hash, u.status, true AS active,
                  coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids,
-                 EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS second_step
+                 u.second_step
             FROM users u LEFT JOIN memberships m ON m.user_id = u.id
            WHERE u.email_lower = lower($1)
            GROUP BY u.id`,
@@ -298,8 +341,7 @@ function userLookup(email: string): CandidateLookup {
 /** A subuser by its account's slug and its login (both compared lower-cased). */
 function subuserLookup(slug: string, login: string): CandidateLookup {
   return {
-    sql: `SELECT s.id, s.password_hash, s.status, s.active, ARRAY[a.id] AS account_ids,
-                 EXISTS (SELECT 1 FROM totp_factors f WHERE f.subuser_id = s.id AND f.confirmed_at IS NOT NULL) AS second_step
+    sql: `SELECT s.id, s.password_hash, s.status, s.active, ARRAY[a.id] AS account_ids, s.second_step
             FROM accounts a JOIN subusers s ON s.account_id = a.id AND s.login = $2
            WHERE a.slug = $1`,
     parameters: [slug.toLowerCase(), login.toLowerCase()],

@@ -3,7 +3,16 @@ import type { PrincipalType } from '#libs/contracts/index.js';
 
 /** Why a session ended (kept for the audit trail and support). */
 export type SessionEndReason =
-  'logout' | 'refresh-reused' | 'ended-by-owner' | 'ended-by-admin' | 'password-changed' | 'password-reset' | 'deactivated' | 'removed' | 'email-change-undone';
+  | 'logout'
+  | 'refresh-reused'
+  | 'ended-by-owner'
+  | 'ended-by-admin'
+  | 'password-changed'
+  | 'password-reset'
+  | 'deactivated'
+  | 'removed'
+  | 'email-change-undone'
+  | 'second-step-enabled';
 
 /** A sign-in: one refresh token chain. */
 @Entity({ name: 'sessions' })

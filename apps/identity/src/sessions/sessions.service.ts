@@ -27,6 +27,21 @@ const SESSION_COLUMNS = 'id, principal_type, principal_id, account_id, refresh_h
 
 type RefreshOutcome = { pair: TokenPairView } | { refused: true };
 
+/** A sign-in about to open its session: whom, and what it found and checked (see {@link SessionsService.openAtSignIn}). */
+export interface SignInToOpen {
+  principal: Principal;
+  /** The password hash the password was checked against. */
+  seenPasswordHash: string;
+  /** The account a subuser session belongs to (null for a person). */
+  accountId: string | null;
+  ip: string;
+  audit: AuditEntry;
+  /** A SELECT whose parameters are numbered from `alongsideFirst`, that runs only if `onlyIf` holds (such as clearing the throttle). */
+  alongside: (alongsideFirst: number, onlyIf: string) => { sql: string; parameters: unknown[] };
+  /** Whether the second step was passed; without it, the session opens only while the principal's second step is off. */
+  secondStepPassed: boolean;
+}
+
 /** Opens sessions, rotates their refresh tokens and ends them (telling every gateway at once). */
 @Injectable()
 export class SessionsService {
@@ -50,35 +65,31 @@ export class SessionsService {
   /**
    * Records a sign-in in one statement (atomic, one round trip): the last sign-in time of the
    * principal (and of its active memberships), the new session, the audit event, and `alongside`
-   * (a SELECT whose parameters are numbered from `alongsideFirst`, such as clearing the throttle,
-   * that runs only if its `onlyIf` holds).
+   * (which runs only if the session opens).
    *
    * All of it happens only if the login is still as the sign-in found it: the password hash it
-   * checked the password against (`seenPasswordHash`), active, and (a person) an active member
-   * somewhere. The statement locks those rows as an UPDATE would, so a reset, password change,
-   * deactivation or removal either commits first (and the sign-in sees it) or waits for the
-   * sign-in to commit (and its `endAll()` then sees the new session). Resolves with null, having
-   * changed nothing, when the login changed meanwhile.
+   * checked the password against (`seenPasswordHash`), active, (a person) an active member
+   * somewhere, and its second step off unless it was passed. The statement locks those rows as an
+   * UPDATE would, so a reset, password change, deactivation, removal or a second step turned on
+   * (each updates the principal's row) either commits first (and the sign-in sees it) or waits for
+   * the sign-in to commit (and its `endAll()` then sees the new session). Resolves with null,
+   * having changed nothing, when the login changed meanwhile. Runs on a connection of its own, or
+   * in the transaction of `manager` when given.
    */
-  async openAtSignIn(
-    principal: Principal,
-    seenPasswordHash: string,
-    accountId: string | null,
-    ip: string,
-    audit: AuditEntry,
-    alongside: (alongsideFirst: number, onlyIf: string) => { sql: string; parameters: unknown[] },
-  ): Promise<TokenPairView | null> {
-    const state = [principal.id, principal.type, this.clock.now(), seenPasswordHash];
+  async openAtSignIn(signIn: SignInToOpen, manager?: EntityManager): Promise<TokenPairView | null> {
+    const { principal, seenPasswordHash, accountId, ip, audit, alongside, secondStepPassed } = signIn;
+    const state = [principal.id, principal.type, this.clock.now(), seenPasswordHash, secondStepPassed];
     const started = this.newSession(principal, accountId, ip, state.length + 1);
     const granted = 'EXISTS (SELECT 1 FROM granted)';
     const recorded = this.audit.insertStatement(audit, state.length + started.parameters.length + 1, granted);
     const also = alongside(state.length + started.parameters.length + recorded.parameters.length + 1, granted);
-    const [{ opened }] = await preparedQuery<{ opened: boolean }>(
-      this.dataSource,
-      `WITH still_user AS (SELECT id FROM users WHERE id = $1 AND $2 = 'user' AND password_hash = $4 AND status = 'active' FOR NO KEY UPDATE),
+    const text = `WITH still_user AS (
+              SELECT id FROM users WHERE id = $1 AND $2 = 'user' AND password_hash = $4 AND status = 'active' AND (NOT second_step OR $5)
+                 FOR NO KEY UPDATE),
             still_memberships AS (SELECT account_id FROM memberships WHERE user_id IN (SELECT id FROM still_user) AND active FOR NO KEY UPDATE),
             still_subuser AS (
-              SELECT id FROM subusers WHERE id = $1 AND $2 = 'subuser' AND password_hash = $4 AND status = 'active' AND active FOR NO KEY UPDATE),
+              SELECT id FROM subusers WHERE id = $1 AND $2 = 'subuser' AND password_hash = $4 AND status = 'active' AND active AND (NOT second_step OR $5)
+                 FOR NO KEY UPDATE),
             granted AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM still_memberships) OR EXISTS (SELECT 1 FROM still_subuser)),
             touched_user AS (UPDATE users SET last_login_at = $3 WHERE id IN (SELECT id FROM still_user) AND ${granted} RETURNING 1),
             touched_memberships AS (
@@ -87,9 +98,11 @@ export class SessionsService {
             new_session AS (INSERT INTO sessions (${SESSION_COLUMNS}) SELECT ${started.values} WHERE ${granted} RETURNING 1),
             audited AS (${recorded.sql} RETURNING 1),
             alongside AS (${also.sql})
-       SELECT (SELECT count(*) FROM alongside) AS cleared, EXISTS (SELECT 1 FROM new_session) AS opened`,
-      [...state, ...started.parameters, ...recorded.parameters, ...also.parameters],
-    );
+       SELECT (SELECT count(*) FROM alongside) AS cleared, EXISTS (SELECT 1 FROM new_session) AS opened`;
+    const values = [...state, ...started.parameters, ...recorded.parameters, ...also.parameters];
+    const [{ opened }] = manager
+      ? await manager.query<Array<{ opened: boolean }>>(text, values)
+      : await preparedQuery<{ opened: boolean }>(this.dataSource, text, values);
     return opened ? this.pair(started.session, started.refreshToken) : null;
   }
 

@@ -69,9 +69,15 @@ describe('the statement that opens a session at sign-in', () => {
   const sessions = new SessionsService(dataSource, {} as Transactions, {} as SigningKeysService, {} as GateBroadcaster, audit, clock, config);
 
   const open = (principal: { type: 'user' | 'subuser'; id: string }, accountId: string | null, hash: string, keys: ReturnType<typeof userSignInKeys>) =>
-    sessions.openAtSignIn(principal, hash, accountId, '10.0.0.1', { accountIds: [accountId], action: 'login.succeeded', target: principal }, (first, onlyIf) =>
-      throttle.succeededStatement(keys, first, onlyIf),
-    );
+    sessions.openAtSignIn({
+      principal,
+      seenPasswordHash: hash,
+      accountId,
+      ip: '10.0.0.1',
+      audit: { accountIds: [accountId], action: 'login.succeeded', target: principal },
+      alongside: (first, onlyIf) => throttle.succeededStatement(keys, first, onlyIf),
+      secondStepPassed: false,
+    });
 
   it('is one prepared statement, the same text for a person and a subuser, checking the password hash the sign-in saw', async () => {
     const person = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000001' };
@@ -85,5 +91,8 @@ describe('the statement that opens a session at sign-in', () => {
     expect(sent[1].values).toHaveLength(sent[0].values.length);
     expect(sent.map((statement) => statement.values[3])).toEqual(['hash-seen-by-ada', 'hash-seen-by-ops']);
     expect(sent[0].text).toMatch(/password_hash = \$4/);
+    // A second step turned on meanwhile (on the principal's row) stops a password-only sign-in.
+    expect(sent[0].text).toMatch(/NOT second_step OR \$5/);
+    expect(sent.map((statement) => statement.values[4])).toEqual([false, false]);
   });
 });

@@ -13,6 +13,8 @@ export class SubuserEntity {
   @Column('text', { name: 'password_hash', nullable: true }) passwordHash: string | null;
   @Column('text') status: PersonStatus;
   @Column('boolean') active: boolean;
+  /** Whether signing in takes a second step (written only with its authenticator, in mfa/totp-factors.ts). */
+  @Column({ type: 'boolean', name: 'second_step', insert: false, update: false }) secondStep: boolean;
   @Column('text') locale: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

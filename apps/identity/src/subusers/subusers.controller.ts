@@ -47,4 +47,9 @@ export class SubusersController {
   endSessions(@Payload() request: SubuserRequest): Promise<RpcResponse<typeof Subjects.SubusersSessionsEnd>> {
     return this.subusers.endSessions(request);
   }
+
+  @MessagePattern(Subjects.SubusersSecondStepReset)
+  resetSecondStep(@Payload() request: SubuserRequest): Promise<RpcResponse<typeof Subjects.SubusersSecondStepReset>> {
+    return this.subusers.resetSecondStep(request);
+  }
 }

@@ -30,6 +30,7 @@ import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { MfaService } from '../mfa/mfa.service.js';
 import { SubuserEntity } from './subuser.entity.js';
 
 /** Logins that belong to one account: created with a password or an activation mail, signed in on the account's own page. */
@@ -45,6 +46,7 @@ export class SubusersService {
     private readonly tokens: ActionTokensService,
     private readonly sessions: SessionsService,
     private readonly resets: PasswordResetService,
+    private readonly mfa: MfaService,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
@@ -246,6 +248,23 @@ export class SubusersService {
     });
   }
 
+  /**
+   * An admin turns a subuser's second step off, for a subuser whose authenticator is lost: the
+   * subuser belongs to this one account, whose admins set its password already (a person's login
+   * serves every account they are in, so no account's admin may do this to a person). 409 when it
+   * is off; audited `mfa.reset`; the subuser's e-mail, if any, is told.
+   */
+  async resetSecondStep({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ reset: true }> {
+    // Its own second step a subuser turns off itself, with both factors (POST /v1/me/mfa/disable).
+    if (actor.type === 'subuser' && actor.id === subuserId)
+      throw new DomainError(ErrorCode.Forbidden, 'Turn your own two-step sign-in off with your password and a code (POST /v1/me/mfa/disable)');
+    await this.transactions.run(async (unit) => {
+      await this.target(unit.manager, actor, accountId, subuserId);
+      await this.mfa.resetForSubuser(unit, actor, subuserId, client.ip);
+    });
+    return { reset: true };
+  }
+
   /** Refuses one more subuser to an account that has MAX_SUBUSERS_PER_ACCOUNT already: every access replica keeps each subuser's bindings in memory. */
   private assertRoomForSubuser(manager: EntityManager, accountId: string): Promise<void> {
     return assertRoomInAccount(manager, accountId, {
@@ -319,6 +338,7 @@ function toRecord(subuser: SubuserEntity): SubuserRecord {
     description: subuser.description,
     active: subuser.active,
     status: subuser.status,
+    mfaEnabled: subuser.secondStep,
     lastLoginAt: subuser.lastLoginAt?.toISOString() ?? null,
     createdAt: subuser.createdAt.toISOString(),
   };

@@ -130,11 +130,12 @@ describe('the retry schedule', () => {
 });
 
 describe('rate-limit exemptions', () => {
-  it('always sends the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed), and only them', () => {
+  it('always sends the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed, second step changed), and only them', () => {
     expect(isRateLimitExempt('password-changed')).toBe(true);
     expect(isRateLimitExempt('ownership-handed-over')).toBe(true);
     expect(isRateLimitExempt('email-changed')).toBe(true);
     expect(isRateLimitExempt('subuser-email-changed')).toBe(true);
+    expect(isRateLimitExempt('second-step-changed')).toBe(true);
     expect(isRateLimitExempt('email-change-confirm')).toBe(false);
     expect(isRateLimitExempt('email-change-in-use')).toBe(false);
     expect(isRateLimitExempt('ownership-received')).toBe(false);

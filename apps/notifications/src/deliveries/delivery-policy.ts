@@ -83,7 +83,13 @@ export function afterFailure(attempts: number, failure: SmtpFailure, policy: Ret
 
 /** Mails that are always sent, whatever the rate limits say (they are still counted): a security notice must reach its owner. */
 export function isRateLimitExempt(template: MailTemplate): boolean {
-  return template === 'password-changed' || template === 'ownership-handed-over' || template === 'email-changed' || template === 'subuser-email-changed';
+  return (
+    template === 'password-changed' ||
+    template === 'ownership-handed-over' ||
+    template === 'email-changed' ||
+    template === 'subuser-email-changed' ||
+    template === 'second-step-changed'
+  );
 }
 
 /**
@@ -105,6 +111,7 @@ const KEYED_BY: Record<MailTemplate, 'event' | 'event-and-template'> = {
   'email-change-in-use': 'event',
   'email-changed': 'event',
   'subuser-email-changed': 'event',
+  'second-step-changed': 'event',
 };
 
 /**

@@ -29,6 +29,7 @@ export const TEMPLATE_VALUES: Record<MailTemplate, readonly string[]> = {
   'email-change-in-use': ['productName', 'email', 'link', 'webUrl'],
   'email-changed': ['productName', 'name', 'email', 'newEmail', 'changedAt', 'link', 'expiresAt', 'webUrl'],
   'subuser-email-changed': ['productName', 'login', 'email', 'newEmail', 'accountName', 'changedAt', 'webUrl'],
+  'second-step-changed': ['productName', 'name', 'email', 'subuser', 'enabled', 'disabled', 'renewed', 'byAdmin', 'changedAt', 'link', 'webUrl'],
 };
 
 function layout(lang: string, body: string): string {
@@ -346,6 +347,27 @@ const en: Record<MailTemplate, TemplateSource> = {
       ].join('\n'),
     ),
   },
+  'second-step-changed': {
+    subject:
+      '{{productName}}: {{#enabled}}two-step sign-in was turned on{{/enabled}}{{#disabled}}two-step sign-in was turned off{{/disabled}}{{#renewed}}your recovery codes were replaced{{/renewed}}{{#byAdmin}}an administrator turned off your two-step sign-in{{/byAdmin}}',
+    text: [
+      'Hello {{name}},',
+      '',
+      '{{#enabled}}Two-step sign-in was turned on for your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} on {{changedAt}}: signing in now asks for a code of an authenticator app after the password, and every other session was ended.{{/enabled}}{{#disabled}}Two-step sign-in was turned off for your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} on {{changedAt}}: signing in now asks for the password alone.{{/disabled}}{{#renewed}}The recovery codes of your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} were replaced on {{changedAt}}: the old ones no longer work.{{/renewed}}{{#byAdmin}}An administrator of your account turned off two-step sign-in for your {{productName}} login on {{changedAt}}: it signs in with its password alone until you set it up again.{{/byAdmin}}',
+      '{{^byAdmin}}If this was you, there is nothing more to do.{{/byAdmin}}',
+      '{{#enabled}}{{#link}}If it was not, someone knows your password and set up an authenticator of their own: reset your password at once ({{link}}), and ask the support of {{productName}} to remove that authenticator (a new password alone does not).{{/link}}{{^link}}If it was not, ask an administrator of your account at once to turn it off and to reset your password.{{/link}}{{/enabled}}{{#disabled}}{{#link}}If it was not, someone knows your password and a code of yours: reset your password at once ({{link}}), then set up two-step sign-in again.{{/link}}{{^link}}If it was not, tell an administrator of your account at once.{{/link}}{{/disabled}}{{#renewed}}{{#link}}If it was not, someone knows your password and a code of yours: reset your password at once ({{link}}), then replace your recovery codes.{{/link}}{{^link}}If it was not, tell an administrator of your account at once.{{/link}}{{/renewed}}{{#byAdmin}}If you did not ask for it, tell the administrators of your account.{{/byAdmin}}',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>{{#enabled}}Two-step sign-in was turned on for your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} on {{changedAt}}: signing in now asks for a code of an authenticator app after the password, and every other session was ended.{{/enabled}}{{#disabled}}Two-step sign-in was turned off for your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} on {{changedAt}}: signing in now asks for the password alone.{{/disabled}}{{#renewed}}The recovery codes of your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} were replaced on {{changedAt}}: the old ones no longer work.{{/renewed}}{{#byAdmin}}An administrator of your account turned off two-step sign-in for your {{productName}} login on {{changedAt}}: it signs in with its password alone until you set it up again.{{/byAdmin}}</p>',
+        '{{^byAdmin}}<p>If this was you, there is nothing more to do.</p>{{/byAdmin}}',
+        '<p><strong>{{#enabled}}{{#link}}If it was not, someone knows your password and set up an authenticator of their own: <a href="{{link}}">reset your password at once</a>, and ask the support of {{productName}} to remove that authenticator (a new password alone does not).{{/link}}{{^link}}If it was not, ask an administrator of your account at once to turn it off and to reset your password.{{/link}}{{/enabled}}{{#disabled}}{{#link}}If it was not, someone knows your password and a code of yours: <a href="{{link}}">reset your password at once</a>, then set up two-step sign-in again.{{/link}}{{^link}}If it was not, tell an administrator of your account at once.{{/link}}{{/disabled}}{{#renewed}}{{#link}}If it was not, someone knows your password and a code of yours: <a href="{{link}}">reset your password at once</a>, then replace your recovery codes.{{/link}}{{^link}}If it was not, tell an administrator of your account at once.{{/link}}{{/renewed}}{{#byAdmin}}If you did not ask for it, tell the administrators of your account.{{/byAdmin}}</strong></p>',
+      ].join('\n'),
+    ),
+  },
 };
 
 const fr: Record<MailTemplate, TemplateSource> = {
@@ -635,6 +657,27 @@ const fr: Record<MailTemplate, TemplateSource> = {
         "<p>{{#newEmail}}Le {{changedAt}}, un administrateur de <strong>{{accountName}}</strong> a remplacé l'adresse de votre identifiant <strong>{{login}}</strong> sur {{productName}}, {{email}}, par <strong>{{newEmail}}</strong>. Les réinitialisations de mot de passe y sont désormais envoyées.{{/newEmail}}{{^newEmail}}Le {{changedAt}}, un administrateur de <strong>{{accountName}}</strong> a retiré l'adresse {{email}} de votre identifiant <strong>{{login}}</strong> sur {{productName}}. Les réinitialisations de mot de passe ne sont plus envoyées par e-mail.{{/newEmail}}</p>",
         '<p>Les liens envoyés ici auparavant ne fonctionnent plus.</p>',
         '<p style="font-size:13px;color:#57606a">Si vous ne vous y attendiez pas, contactez les administrateurs de {{accountName}}.</p>',
+      ].join('\n'),
+    ),
+  },
+  'second-step-changed': {
+    subject:
+      '{{productName}} : {{#enabled}}la connexion en deux étapes a été activée{{/enabled}}{{#disabled}}la connexion en deux étapes a été désactivée{{/disabled}}{{#renewed}}vos codes de secours ont été remplacés{{/renewed}}{{#byAdmin}}un administrateur a désactivé votre connexion en deux étapes{{/byAdmin}}',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      "{{#enabled}}La connexion en deux étapes a été activée pour votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} le {{changedAt}} : la connexion demande désormais, après le mot de passe, un code d'une application d'authentification, et toutes les autres sessions ont été fermées.{{/enabled}}{{#disabled}}La connexion en deux étapes a été désactivée pour votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} le {{changedAt}} : la connexion ne demande plus que le mot de passe.{{/disabled}}{{#renewed}}Les codes de secours de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} ont été remplacés le {{changedAt}} : les anciens ne fonctionnent plus.{{/renewed}}{{#byAdmin}}Un administrateur de votre compte a désactivé la connexion en deux étapes de votre identifiant {{productName}} le {{changedAt}} : il se connecte avec son seul mot de passe jusqu'à ce que vous la réactiviez.{{/byAdmin}}",
+      "{{^byAdmin}}Si c'est vous, vous n'avez rien d'autre à faire.{{/byAdmin}}",
+      "{{#enabled}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et a configuré sa propre application d'authentification : réinitialisez immédiatement votre mot de passe ({{link}}) et demandez au support de {{productName}} de la retirer (un nouveau mot de passe ne suffit pas).{{/link}}{{^link}}Sinon, demandez immédiatement à un administrateur de votre compte de la désactiver et de réinitialiser votre mot de passe.{{/link}}{{/enabled}}{{#disabled}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et l'un de vos codes : réinitialisez immédiatement votre mot de passe ({{link}}), puis réactivez la connexion en deux étapes.{{/link}}{{^link}}Sinon, prévenez immédiatement un administrateur de votre compte.{{/link}}{{/disabled}}{{#renewed}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et l'un de vos codes : réinitialisez immédiatement votre mot de passe ({{link}}), puis remplacez vos codes de secours.{{/link}}{{^link}}Sinon, prévenez immédiatement un administrateur de votre compte.{{/link}}{{/renewed}}{{#byAdmin}}Si vous ne l'avez pas demandé, prévenez les administrateurs de votre compte.{{/byAdmin}}",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        "<p>{{#enabled}}La connexion en deux étapes a été activée pour votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} le {{changedAt}} : la connexion demande désormais, après le mot de passe, un code d'une application d'authentification, et toutes les autres sessions ont été fermées.{{/enabled}}{{#disabled}}La connexion en deux étapes a été désactivée pour votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} le {{changedAt}} : la connexion ne demande plus que le mot de passe.{{/disabled}}{{#renewed}}Les codes de secours de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} ont été remplacés le {{changedAt}} : les anciens ne fonctionnent plus.{{/renewed}}{{#byAdmin}}Un administrateur de votre compte a désactivé la connexion en deux étapes de votre identifiant {{productName}} le {{changedAt}} : il se connecte avec son seul mot de passe jusqu'à ce que vous la réactiviez.{{/byAdmin}}</p>",
+        "{{^byAdmin}}<p>Si c'est vous, vous n'avez rien d'autre à faire.</p>{{/byAdmin}}",
+        "<p><strong>{{#enabled}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et a configuré sa propre application d'authentification : <a href=\"{{link}}\">réinitialisez immédiatement votre mot de passe</a> et demandez au support de {{productName}} de la retirer (un nouveau mot de passe ne suffit pas).{{/link}}{{^link}}Sinon, demandez immédiatement à un administrateur de votre compte de la désactiver et de réinitialiser votre mot de passe.{{/link}}{{/enabled}}{{#disabled}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et l'un de vos codes : <a href=\"{{link}}\">réinitialisez immédiatement votre mot de passe</a>, puis réactivez la connexion en deux étapes.{{/link}}{{^link}}Sinon, prévenez immédiatement un administrateur de votre compte.{{/link}}{{/disabled}}{{#renewed}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et l'un de vos codes : <a href=\"{{link}}\">réinitialisez immédiatement votre mot de passe</a>, puis remplacez vos codes de secours.{{/link}}{{^link}}Sinon, prévenez immédiatement un administrateur de votre compte.{{/link}}{{/renewed}}{{#byAdmin}}Si vous ne l'avez pas demandé, prévenez les administrateurs de votre compte.{{/byAdmin}}</strong></p>",
       ].join('\n'),
     ),
   },

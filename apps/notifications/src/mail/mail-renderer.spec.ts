@@ -100,6 +100,17 @@ const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
       name: 'Ada',
       changedAt: '2026-11-22T09:59:00.000Z',
     }),
+  'second-step-changed': (locale) =>
+    event(Events.SecondStepChanged, {
+      locale,
+      accountId: null,
+      principalType: 'user',
+      principalId: 'u1',
+      email: 'ada@example.com',
+      name: 'Ada',
+      change: 'enabled',
+      changedAt: '2026-11-22T09:59:00.000Z',
+    }),
   'ownership-received': (locale) => handOver({ newOwner: locale }),
   'ownership-handed-over': (locale) => handOver({ previousOwner: locale }),
   'email-change-confirm': (locale) => emailChangeRequested({ locale }),
@@ -174,6 +185,7 @@ describe('links', () => {
     ['subuser-password-reset', 'https://panel.example.com/app/login/acme-voice/reset-password?token=subreset'],
     ['added-to-account', 'https://panel.example.com/app/login'],
     ['password-changed', 'https://panel.example.com/app/reset-password'],
+    ['second-step-changed', 'https://panel.example.com/app/reset-password'],
     ['ownership-received', 'https://panel.example.com/app/login'],
     ['ownership-handed-over', 'https://panel.example.com/app/reset-password'],
     ['email-change-confirm', 'https://panel.example.com/app/confirm-email?token=movetoken'],
@@ -211,6 +223,26 @@ describe('content', () => {
     const mail = renderer.render(subuser)!;
     expect(mail.text).toContain('ask an administrator');
     expect(mail.text).not.toContain('http');
+  });
+
+  it.each([
+    ['enabled', 'en', 'Portico: two-step sign-in was turned on', 'every other session was ended'],
+    ['disabled', 'en', 'Portico: two-step sign-in was turned off', 'asks for the password alone'],
+    ['recovery-codes-renewed', 'en', 'Portico: your recovery codes were replaced', 'the old ones no longer work'],
+    ['reset-by-admin', 'en', 'Portico: an administrator turned off your two-step sign-in', 'until you set it up again'],
+    ['enabled', 'fr', 'Portico : la connexion en deux étapes a été activée', 'toutes les autres sessions ont été fermées'],
+    ['reset-by-admin', 'fr', 'Portico : un administrateur a désactivé votre connexion en deux étapes', "jusqu'à ce que vous la réactiviez"],
+  ])('tells of a second step %s (%s) in the subject and the text', (change, locale, subject, sentence) => {
+    const sample = samples['second-step-changed'](locale);
+    const mail = renderer.render({ ...sample, data: { ...sample.data, change } } as EventEnvelope)!;
+    expect(mail.subject).toBe(subject);
+    expect(mail.text).toContain(sentence);
+    expect(mail.html).toContain(sentence);
+  });
+
+  it('refuses a second-step notice of a change it does not know (recorded failed, never a blank mail)', () => {
+    const sample = samples['second-step-changed']('en');
+    expect(() => renderer.render({ ...sample, data: { ...sample.data, change: 'exploded' } } as unknown as EventEnvelope)).toThrow(InvalidEventError);
   });
 
   it('falls back to English for a language it does not have, and reads regional tags', () => {

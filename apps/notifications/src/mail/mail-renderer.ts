@@ -8,6 +8,7 @@ import {
   type OwnershipTransferredData,
   type PasswordChangedData,
   type PasswordResetRequestedData,
+  type SecondStepChangedData,
   type SubuserEmailChangedData,
   type SubuserInvitedData,
   type UserAddedToAccountData,
@@ -51,6 +52,9 @@ interface Draft {
   locale: string;
   values: (locale: string) => TemplateValues;
 }
+
+/** The changes of a second step a notice tells of. */
+const SECOND_STEP_CHANGES: readonly string[] = ['enabled', 'disabled', 'recovery-codes-renewed', 'reset-by-admin'];
 
 /** One plain address: no display name, no list, nothing a header could be bent with. */
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
@@ -103,6 +107,8 @@ export class MailRenderer {
         return this.emailChanged(event.data as EmailChangedData);
       case 'subuser-email-changed':
         return this.subuserEmailChanged(event.data as SubuserEmailChangedData);
+      case 'second-step-changed':
+        return this.secondStepChanged(event.data as SecondStepChangedData);
     }
   }
 
@@ -185,9 +191,25 @@ export class MailRenderer {
   }
 
   private passwordChanged(data: PasswordChangedData): Draft {
+    return this.noticeToLogin('password-changed', data);
+  }
+
+  private secondStepChanged(data: SecondStepChangedData): Draft {
+    const change = field(data, 'change');
+    if (!SECOND_STEP_CHANGES.includes(change)) throw new InvalidEventError(`not a change of a second step: ${change}`);
+    return this.noticeToLogin('second-step-changed', data, {
+      enabled: change === 'enabled',
+      disabled: change === 'disabled',
+      renewed: change === 'recovery-codes-renewed',
+      byAdmin: change === 'reset-by-admin',
+    });
+  }
+
+  /** A security notice to a login's own e-mail about a change of its credentials, with `extra` values. */
+  private noticeToLogin(template: MailTemplate, data: PasswordChangedData | SecondStepChangedData, extra: TemplateValues = {}): Draft {
     const subuser = data.principalType === 'subuser';
     return {
-      template: 'password-changed',
+      template,
       to: address(data.email),
       locale: data.locale,
       values: (locale) => ({
@@ -195,8 +217,9 @@ export class MailRenderer {
         email: data.email,
         subuser,
         changedAt: formatInstant(field(data, 'changedAt'), locale),
-        // A subuser's reset page lives under its account's slug, which this event does not carry.
+        // A subuser's reset page lives under its account's slug, which these events do not carry.
         link: subuser ? '' : this.link('/reset-password'),
+        ...extra,
       }),
     };
   }
@@ -338,6 +361,8 @@ export function templatesFor(event: EventEnvelope): MailTemplate[] {
       return ['email-changed'];
     case Events.SubuserEmailChanged:
       return ['subuser-email-changed'];
+    case Events.SecondStepChanged:
+      return ['second-step-changed'];
     case Events.AccountCreated:
     case Events.LinksVoided:
     case Events.PrincipalActivityChanged:
