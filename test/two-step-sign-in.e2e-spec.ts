@@ -1,8 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { authenticatorCode } from '#libs/testing/authenticator.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
-const system = new TestSystem();
+// Authenticator secrets sealed under a key, as a production install keeps them (docs/deploy.md).
+const keyDir = mkdtempSync(join(tmpdir(), 'portico-mfa-'));
+writeFileSync(join(keyDir, 'mfa.key'), randomBytes(32).toString('base64'));
+const system = new TestSystem({ env: { MFA_SECRET_KEY_FILE: join(keyDir, 'mfa.key') } });
 const people = new People(system);
 
 let owner: SignedIn;
@@ -13,7 +20,10 @@ beforeAll(async () => {
   await system.start();
   owner = await people.signUp('two-step-voice');
 }, 60_000);
-afterAll(() => system.stop());
+afterAll(async () => {
+  await system.stop();
+  rmSync(keyDir, { recursive: true, force: true });
+});
 
 const login = () => people.http.post('/v1/auth/login').send({ email: owner.email, password: PASSWORD });
 const secondStep = (challenge: string, code: string) => people.http.post('/v1/auth/mfa').send({ challenge, code });
@@ -40,6 +50,8 @@ describe('two-step sign-in through HTTP', () => {
     expect(recoveryCodes).toHaveLength(10);
     const status = await people.http.get('/v1/me/mfa').set(bearer(owner.accessToken)).expect(200);
     expect(status.body).toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+    const [stored] = await system.database.query<{ secret: Buffer }>('SELECT secret FROM identity.totp_factors');
+    expect(stored.secret[0]).toBe(1);
     const notice = await people.nthMail(owner.email, (mail) => mail.subject.includes('two-step sign-in was turned on'));
     expect(notice.text).toContain('every other session was ended');
   });

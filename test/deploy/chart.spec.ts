@@ -255,7 +255,7 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
       for (const c of spec.containers) {
         const secretMounts = (c.volumeMounts ?? []).filter((m: Obj) => secretVolumes.has(m.name)).map((m: Obj) => m.mountPath as string);
         for (const e of c.env ?? []) {
-          if (/_(FILE|DIR)$/.test(e.name) && /(PRIVATE_KEY|PUBLIC_KEYS|CREDS)/.test(e.name)) {
+          if (/_(FILE|DIR)$/.test(e.name) && /(PRIVATE_KEY|PUBLIC_KEYS|CREDS|SECRET_KEY)/.test(e.name)) {
             // Key and credential files: a path inside a mounted Secret.
             expect({
               name: e.name,
@@ -518,13 +518,14 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     const nats = values.nats.userPasswordSecret.name ? ['NATS_PASSWORD', 'NATS_USER'] : [];
     const natsVol = values.nats.credsSecret.name ? [values.nats.credsSecret.name] : [];
     const { signingKeySecret } = values.jwt;
+    const mfaVol = values.mfa.secretKeySecret ? [values.mfa.secretKeySecret] : [];
     expect(refs('gateway')).toEqual({
       env: [...nats].sort(),
       secretVolumes: [...natsVol],
     });
     expect(refs('identity')).toEqual({
       env: ['DATABASE_URL', ...nats].sort(),
-      secretVolumes: [signingKeySecret, ...natsVol].sort(),
+      secretVolumes: [signingKeySecret, ...mfaVol, ...natsVol].sort(),
     });
     expect(refs('access')).toEqual({
       env: ['DATABASE_URL', ...nats].sort(),

@@ -1,5 +1,5 @@
 import { loadConfig } from '#libs/platform/index.js';
-import { identityEnv } from './identity.config.js';
+import { identityEnv, loadIdentityConfig } from './identity.config.js';
 
 describe('the identity configuration', () => {
   it('defaults to 12-character passwords, 7-day activation, 1-hour reset, 1-day e-mail change and 8-hour subuser sessions', () => {
@@ -48,4 +48,9 @@ describe('the identity configuration', () => {
       else expect(load).toThrow(name);
     },
   );
+
+  it('stops at start on an MFA_SECRET_KEY_FILE it cannot use, naming it (the default "-" keeps secrets as they are)', () => {
+    expect(loadIdentityConfig({}).MFA_SECRET_KEY_FILE).toBe('-');
+    expect(() => loadIdentityConfig({ MFA_SECRET_KEY_FILE: '/nonexistent/portico-mfa.key' })).toThrow(/MFA_SECRET_KEY_FILE: cannot read/);
+  });
 });

@@ -1,4 +1,5 @@
-import { boolean, commonEnv, databaseEnv, integer, text, url, type ConfigOf } from '#libs/platform/index.js';
+import { boolean, commonEnv, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
+import { readSecretKeyFile } from './mfa/secret-key.js';
 
 /** Every environment variable of the identity service. */
 export const identityEnv = {
@@ -25,6 +26,10 @@ export const identityEnv = {
   EMAIL_CHANGE_TOKEN_TTL_HOURS: integer('Lifetime of the links that confirm a new login e-mail (hours)', 1, 24 * 7, 24),
   EMAIL_UNDO_TOKEN_TTL_HOURS: integer('Lifetime of the links that move a login back to the e-mail it left (hours; 0: no such link)', 0, 24 * 30, 24 * 7),
   MFA_CHALLENGE_TTL_MINUTES: integer('Time between the password and the code of a two-step sign-in (minutes)', 1, 30, 5),
+  MFA_SECRET_KEY_FILE: text(
+    'File with the 256-bit key (base64 or hex) that seals authenticator secrets in the database (AES-256-GCM); "-" keeps them as they are',
+    '-',
+  ),
   MFA_ISSUER: text('The name authenticator apps show beside a Portico login (the issuer of its otpauth URI)', 'Portico'),
   ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, 3600, 900),
   REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),
@@ -39,3 +44,10 @@ export const identityEnv = {
 
 /** The validated configuration of the identity service. */
 export type IdentityConfig = ConfigOf<typeof identityEnv>;
+
+/** The identity configuration from `env`, its key files read too: a missing or malformed one is a ConfigError naming its variable. */
+export function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
+  const config = loadConfig(identityEnv, env);
+  readSecretKeyFile(config.MFA_SECRET_KEY_FILE);
+  return config;
+}

@@ -24,6 +24,7 @@ import { SessionsService } from './sessions/sessions.service.js';
 import { SigningKeysService } from './sessions/signing-keys.service.js';
 import { MeController } from './users/me.controller.js';
 import { MfaController } from './mfa/mfa.controller.js';
+import { FactorSecrets } from './mfa/factor-secrets.js';
 import { MfaService } from './mfa/mfa.service.js';
 import { MeService } from './users/me.service.js';
 import { UsersController } from './users/users.controller.js';
@@ -81,6 +82,7 @@ export class IdentityModule {
         PasswordResetService,
         EmailChangeService,
         MfaService,
+        FactorSecrets,
         GateBroadcaster,
         UsersService,
         AccountSizes,

@@ -15,6 +15,7 @@ import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { ThrottleService } from '../credentials/throttle.service.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
+import { FactorSecrets } from '../mfa/factor-secrets.js';
 import { MfaService } from '../mfa/mfa.service.js';
 import { AuthService } from '../sessions/auth.service.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
@@ -96,6 +97,7 @@ export class IdentityServices {
   tokens: ActionTokensService;
   emailChanges: EmailChangeService;
   mfa: MfaService;
+  secrets: FactorSecrets;
 
   constructor(private readonly db: IdentityTestDatabase) {}
 
@@ -116,6 +118,7 @@ export class IdentityServices {
         AuthService,
         AccountSizes,
         EmailChangeService,
+        FactorSecrets,
         GateBroadcaster,
         MfaService,
         OutboxRelay,
@@ -143,6 +146,7 @@ export class IdentityServices {
     this.tokens = module.get(ActionTokensService);
     this.emailChanges = module.get(EmailChangeService);
     this.mfa = module.get(MfaService);
+    this.secrets = module.get(FactorSecrets);
   }
 
   /** The actor of a session-less call by `principal` (the session id is not checked by these services). */

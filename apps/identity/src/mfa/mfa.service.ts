@@ -26,6 +26,7 @@ import { secondFactorKeys, tooManyAttempts } from '../credentials/throttle-keys.
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { activeAccountsOf } from '../sessions/principal-state.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { FactorSecrets } from './factor-secrets.js';
 import { newRecoveryCodes } from './recovery-codes.js';
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 import {
@@ -63,6 +64,7 @@ export class MfaService {
     private readonly passwords: PasswordsService,
     private readonly sessions: SessionsService,
     private readonly tokens: ActionTokensService,
+    private readonly secrets: FactorSecrets,
     private readonly throttle: ThrottleService,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
@@ -87,7 +89,7 @@ export class MfaService {
       await lockUnchangedPassword(unit.manager, profile);
       if ((await findFactor(unit.manager, profile.principal, true))?.confirmedAt)
         throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in is already on; turn it off first to set up another authenticator');
-      await startFactor(unit.manager, profile.principal, secret, this.clock.now());
+      await startFactor(unit.manager, profile.principal, this.secrets.seal(secret), this.clock.now());
     });
     return { secret: base32Encode(secret), otpauthUri: otpauthUri(this.config.MFA_ISSUER, labelOf(profile), secret) };
   }
@@ -107,7 +109,7 @@ export class MfaService {
       await lockPrincipal(unit.manager, principal, 'FOR NO KEY UPDATE');
       const factor = await findFactor(unit.manager, principal, true);
       if (!isSettingUp(factor, this.clock.now()) || factor.id !== pending.id) throw notSettingUp();
-      const step = matchTotp(factor.secret, body.code, this.clock.now(), null);
+      const step = matchTotp(this.secrets.open(factor.storedSecret), body.code, this.clock.now(), null);
       if (step === null) return false;
       await confirmFactor(unit.manager, principal, factor.id, step, this.clock.now());
       await replaceRecoveryCodes(unit.manager, factor.id, recoveryCodes);
@@ -177,7 +179,7 @@ export class MfaService {
   async passCode(manager: EntityManager, principal: Principal, code: string): Promise<SecondFactorMethod | 'off' | null> {
     const factor = await findFactor(manager, principal, true);
     if (!factor?.confirmedAt) return 'off';
-    return useSecondFactor(manager, factor, code, this.clock.now());
+    return useSecondFactor(manager, factor, code, this.clock.now(), this.secrets);
   }
 
   /** After the change's transaction: the counters start afresh when the code was right; a wrong one is audited (`failedAction`) and refused naming `code`. */

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '#libs/contracts/index.js';
 import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
+import type { FactorSecrets } from './factor-secrets.js';
 import { matchTotp } from './totp.js';
 
 /** A principal's authenticator: confirmed (on) or still being set up. */
 export interface TotpFactor {
   id: string;
-  secret: Buffer;
+  /** The secret as stored: {@link FactorSecrets.open} reads it. */
+  storedSecret: Buffer;
   confirmedAt: Date | null;
   lastUsedStep: number | null;
   /** When its set-up started. */
@@ -51,20 +53,20 @@ export async function findFactor(manager: EntityManager, principal: Principal, l
   const [row] = rows;
   return {
     id: row.id,
-    secret: row.secret,
+    storedSecret: row.secret,
     confirmedAt: row.confirmed_at,
     lastUsedStep: row.last_used_step === null ? null : Number(row.last_used_step),
     createdAt: row.created_at,
   };
 }
 
-/** Replaces any factor of `principal` by a new one being set up from `now`, with `secret`. */
-export async function startFactor(manager: EntityManager, principal: Principal, secret: Buffer, now: Date): Promise<void> {
+/** Replaces any factor of `principal` by a new one being set up from `now`, with `storedSecret` (sealed by {@link FactorSecrets.seal}). */
+export async function startFactor(manager: EntityManager, principal: Principal, storedSecret: Buffer, now: Date): Promise<void> {
   await manager.query(`DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1`, [principal.id]);
   await manager.query(`INSERT INTO totp_factors (id, ${ownerColumn(principal)}, secret, created_at) VALUES ($1, $2, $3, $4)`, [
     randomUUID(),
     principal.id,
-    secret,
+    storedSecret,
     now,
   ]);
 }
@@ -110,8 +112,14 @@ export async function removeFactor(manager: EntityManager, principal: Principal)
  * (then used up). Each use is one conditional UPDATE, so two requests with one code cannot both
  * pass. The method that passed, or null.
  */
-export async function useSecondFactor(manager: EntityManager, factor: TotpFactor, code: string, now: Date): Promise<SecondFactorMethod | null> {
-  const step = matchTotp(factor.secret, code, now, factor.lastUsedStep);
+export async function useSecondFactor(
+  manager: EntityManager,
+  factor: TotpFactor,
+  code: string,
+  now: Date,
+  secrets: FactorSecrets,
+): Promise<SecondFactorMethod | null> {
+  const step = matchTotp(secrets.open(factor.storedSecret), code, now, factor.lastUsedStep);
   if (step !== null) {
     const used = await changedRows(
       manager,

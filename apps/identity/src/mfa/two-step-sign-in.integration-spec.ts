@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Events, type Principal, type SecondStepView, type TokenPairView } from '#libs/contracts/index.js';
 import { freshIdentityServices } from '../database/services-harness-spec.js';
 import type { Logger } from 'pino';
@@ -545,6 +545,23 @@ describe('what else turning it on and off does', () => {
     await expect(
       services.subusers.resetSecondStep({ actor: services.actor('user', stranger), accountId: otherAccount, subuserId, client: client() }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('keeps the authenticator secret sealed in the database under MFA_SECRET_KEY_FILE, and a replica without the key answers 503', async () => {
+    services.secrets.useKey(randomBytes(32));
+    try {
+      const { userId, email } = await ada();
+      const { secret } = await turnOn({ type: 'user', id: userId });
+      const [row] = await db.dataSource.query<Array<{ secret: Buffer }>>('SELECT secret FROM totp_factors WHERE user_id = $1', [userId]);
+      expect(row.secret[0]).toBe(1);
+      expect(row.secret.includes(secret)).toBe(false);
+      await expect(secondStep(await challengeOf(email), totpCode(secret, now()))).resolves.toHaveProperty('accessToken');
+      services.clock.advance(STEP_MS);
+      services.secrets.useKey(null);
+      await expect(secondStep(await challengeOf(email), totpCode(secret, now()))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    } finally {
+      services.secrets.useKey(null);
+    }
   });
 
   it('is forgotten by housekeeping a day after a challenge expires; other links stay', async () => {

@@ -13,6 +13,7 @@ import { loadProfile, type PrincipalProfile } from '../credentials/principal-pro
 import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
 import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
+import { FactorSecrets } from '../mfa/factor-secrets.js';
 import { findFactor, useSecondFactor } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
@@ -62,6 +63,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly passwords: PasswordsService,
     private readonly sessions: SessionsService,
+    private readonly secrets: FactorSecrets,
     private readonly throttle: ThrottleService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -163,7 +165,7 @@ export class AuthService {
     const factor = await findFactor(manager, principal, true);
     // Turned off since the password step: the challenge asked for a factor that is gone; sign in again.
     if (!factor?.confirmedAt) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
-    const method = await useSecondFactor(manager, factor, code, this.clock.now());
+    const method = await useSecondFactor(manager, factor, code, this.clock.now(), this.secrets);
     if (method === null) return 'wrong-code';
     const link = await this.tokens.consume(manager, challenge, 'sign-in').catch((error: unknown) => {
       throw asChallengeError(error);

@@ -18,6 +18,11 @@ gateway identity access notifications
 {{- if eq . "identity" }}true{{ end -}}
 {{- end -}}
 
+{{/* Identity, when a Secret with the key that seals authenticator secrets is named (mfa.secretKeySecret). Called with (list name root). */}}
+{{- define "portico.needsMfaKey" -}}
+{{- if and (eq (index . 0) "identity") (index . 1).Values.mfa.secretKeySecret }}true{{ end -}}
+{{- end -}}
+
 {{- define "portico.needsCatalog" -}}
 {{- if eq . "access" }}true{{ end -}}
 {{- end -}}

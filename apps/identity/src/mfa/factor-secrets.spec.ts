@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '#libs/platform/index.js';
+import { FactorSecrets } from './factor-secrets.js';
+import { parseSecretKey, readSecretKeyFile } from './secret-key.js';
+
+const secret = Buffer.from('0123456789abcdefghij');
+const key = randomBytes(32);
+
+function secrets(withKey: Buffer | null): FactorSecrets {
+  const box = new FactorSecrets({ MFA_SECRET_KEY_FILE: '-' });
+  box.useKey(withKey);
+  return box;
+}
+
+describe('authenticator secrets at rest', () => {
+  it('are sealed under the key: neither the secret nor its bytes show, each sealing differs, and they open again', () => {
+    const box = secrets(key);
+    const stored = box.seal(secret);
+    expect(stored[0]).toBe(1);
+    expect(stored.includes(secret)).toBe(false);
+    expect(box.seal(secret).equals(stored)).toBe(false);
+    expect(box.open(stored)).toEqual(secret);
+  });
+
+  it('are kept as they are without a key, and still read once a key is set', () => {
+    const stored = secrets(null).seal(secret);
+    expect(stored).toEqual(Buffer.concat([Buffer.from([0]), secret]));
+    expect(secrets(key).open(stored)).toEqual(secret);
+  });
+
+  it.each([
+    ['without a key', () => secrets(null), /MFA_SECRET_KEY_FILE is not set/],
+    ['under another key', () => secrets(randomBytes(32)), /another MFA_SECRET_KEY_FILE/],
+  ])('refuse to open a sealed secret %s with 503, naming why', (_case, box, why) => {
+    const stored = secrets(key).seal(secret);
+    expect(() => box().open(stored)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(why) }));
+  });
+
+  it('refuse an altered sealed secret, and a stored value of no known format', () => {
+    const stored = secrets(key).seal(secret);
+    stored[stored.length - 1] ^= 1;
+    expect(() => secrets(key).open(stored)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }));
+    expect(() => secrets(key).open(Buffer.from([7, 1, 2]))).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }));
+  });
+});
+
+describe('MFA_SECRET_KEY_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-mfa-key-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['base64', key.toString('base64')],
+    ['hex', key.toString('hex')],
+    ['base64 with a trailing newline', `${key.toString('base64')}\n`],
+  ])('reads a 256-bit key in %s', (_format, text) => {
+    expect(parseSecretKey(text)).toEqual(key);
+  });
+
+  it.each([
+    ['a 128-bit key', randomBytes(16).toString('base64')],
+    ['a passphrase', 'correct horse battery staple'],
+    ['nothing', ''],
+  ])('refuses %s, naming the variable', (_case, text) => {
+    expect(() => parseSecretKey(text)).toThrow(ConfigError);
+    expect(() => parseSecretKey(text)).toThrow(/MFA_SECRET_KEY_FILE must hold a 256-bit key/);
+  });
+
+  it('is read from its file ("-": none), and a file that cannot be read is a ConfigError naming it', () => {
+    const file = join(dir, 'key');
+    writeFileSync(file, key.toString('base64'));
+    expect(readSecretKeyFile(file)).toEqual(key);
+    expect(readSecretKeyFile('-')).toBeNull();
+    expect(() => readSecretKeyFile(join(dir, 'missing'))).toThrow(/MFA_SECRET_KEY_FILE: cannot read/);
+  });
+});
