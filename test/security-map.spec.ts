@@ -48,6 +48,7 @@ const LINES = [
   'M2',
   'M3',
   'M4',
+  'M5',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
 

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
+import type { DataSource } from 'typeorm';
 import { ConfigError } from '#libs/platform/index.js';
 import { FactorSecrets } from './factor-secrets.js';
 import { parseSecretKey, readSecretKeyFile } from './secret-key.js';
@@ -9,8 +11,10 @@ import { parseSecretKey, readSecretKeyFile } from './secret-key.js';
 const secret = Buffer.from('0123456789abcdefghij');
 const key = randomBytes(32);
 
+const logger = pino({ level: 'silent' });
+
 function secrets(withKey: Buffer | null): FactorSecrets {
-  const box = new FactorSecrets({ MFA_SECRET_KEY_FILE: '-' });
+  const box = new FactorSecrets({} as DataSource, { MFA_SECRET_KEY_FILE: '-' }, logger);
   box.useKey(withKey);
   return box;
 }
@@ -32,18 +36,37 @@ describe('authenticator secrets at rest', () => {
   });
 
   it.each([
-    ['without a key', () => secrets(null), /MFA_SECRET_KEY_FILE is not set/],
-    ['under another key', () => secrets(randomBytes(32)), /another MFA_SECRET_KEY_FILE/],
-  ])('refuse to open a sealed secret %s with 503, naming why', (_case, box, why) => {
+    ['without a key', null, 'MFA_SECRET_KEY_FILE is not set here'],
+    ['under another key', randomBytes(32), 'sealed under another MFA_SECRET_KEY_FILE'],
+  ])('refuse to open a sealed secret %s with 503, the why in the log only', (_case, otherKey, why) => {
+    const lines: string[] = [];
+    const box = new FactorSecrets({} as DataSource, { MFA_SECRET_KEY_FILE: '-' }, pino({ level: 'error' }, { write: (line: string) => void lines.push(line) }));
+    box.useKey(otherKey);
     const stored = secrets(key).seal(secret);
-    expect(() => box().open(stored)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(why) }));
+    expect(box.canOpen(stored)).toBe(false);
+    expect(() => box.open(stored)).toThrow(
+      expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', message: 'Two-step sign-in cannot be checked right now; try again later' }),
+    );
+    expect(lines.join('')).toContain(why);
   });
 
-  it('refuse an altered sealed secret, and a stored value of no known format', () => {
-    const stored = secrets(key).seal(secret);
-    stored[stored.length - 1] ^= 1;
-    expect(() => secrets(key).open(stored)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }));
-    expect(() => secrets(key).open(Buffer.from([7, 1, 2]))).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }));
+  it.each([
+    ['altered', (stored: Buffer) => Buffer.concat([stored.subarray(0, -1), Buffer.from([stored[stored.length - 1] ^ 1])])],
+    ['cut short (no room for its tag)', (stored: Buffer) => stored.subarray(0, 20)],
+    ['of no known format', () => Buffer.from([7, 1, 2])],
+    ['empty', () => Buffer.alloc(0)],
+  ])('refuse a stored value %s with 503, never a 500', (_case, spoil) => {
+    const box = secrets(key);
+    const stored = spoil(box.seal(secret));
+    expect(() => box.open(stored)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }));
+  });
+
+  it('say which stored values they can open here, and which wait to be sealed', () => {
+    const plain = secrets(null).seal(secret);
+    expect(secrets(key).canOpen(plain)).toBe(true);
+    expect(secrets(key).needsSealing(plain)).toBe(true);
+    expect(secrets(null).needsSealing(plain)).toBe(false);
+    expect(secrets(null).canOpen(secrets(key).seal(secret))).toBe(false);
   });
 });
 

@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { CONFIG } from '#libs/platform/index.js';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { CONFIG, LOGGER } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { readSecretKeyFile } from './secret-key.js';
 
@@ -18,16 +20,37 @@ const TAG_BYTES = 16;
  * backup, a replica) cannot compute anyone's codes; without it (`-`), secrets are kept as they
  * are, as the signing key is by default. A stored secret says which it is (its first byte) and,
  * sealed, which key sealed it (the first bytes of the key's SHA-256): turning the key on later
- * keeps the secrets stored before readable, and a secret sealed under another key is refused
- * with a clear 503, never read as garbage.
+ * keeps the secrets stored before readable (and each is sealed at its next use), and a secret
+ * sealed under another key is refused with a 503 (the why in the log), never read as garbage.
  */
 @Injectable()
-export class FactorSecrets {
+export class FactorSecrets implements OnApplicationBootstrap {
   private key: Buffer | null;
 
-  constructor(@Inject(CONFIG) config: Pick<IdentityConfig, 'MFA_SECRET_KEY_FILE'>) {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CONFIG) config: Pick<IdentityConfig, 'MFA_SECRET_KEY_FILE'>,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
     // Read at start; checked already when the configuration loaded (loadIdentityConfig): a bad file stops the service there, naming it.
     this.key = readSecretKeyFile(config.MFA_SECRET_KEY_FILE);
+  }
+
+  /**
+   * Says at start, at error level, when stored secrets were sealed under a key this replica lacks
+   * (another key, or none set here): their owners' second step would answer 503 until it is fixed.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const rows = await this.dataSource.query<Array<{ key_id: Buffer; count: number }>>(
+      `SELECT substring(secret FROM 2 FOR ${KEY_ID_BYTES}) AS key_id, count(*)::int AS count
+         FROM totp_factors WHERE get_byte(secret, 0) = ${SEALED} GROUP BY 1`,
+    );
+    const unreadableHere = rows.filter((row) => !this.key || !row.key_id.equals(keyId(this.key)));
+    if (unreadableHere.length > 0)
+      this.logger.error(
+        { secrets: unreadableHere.reduce((sum, row) => sum + row.count, 0), keyConfigured: this.key !== null },
+        'Authenticator secrets are sealed under a key this replica does not have (MFA_SECRET_KEY_FILE): their second step answers 503',
+      );
   }
 
   /** Uses `key` (a test's, or null for none) instead of the configured file. */
@@ -39,34 +62,56 @@ export class FactorSecrets {
   seal(secret: Buffer): Buffer {
     if (!this.key) return Buffer.concat([Buffer.from([PLAIN]), secret]);
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
     const sealed = Buffer.concat([cipher.update(secret), cipher.final()]);
     return Buffer.concat([Buffer.from([SEALED]), keyId(this.key), iv, cipher.getAuthTag(), sealed]);
   }
 
-  /** The secret a stored value holds; 503 when it was sealed under a key this replica does not have, or was altered. */
+  /** Whether {@link open} reads `stored` here (its format known, and sealed, under this replica's key). */
+  canOpen(stored: Buffer): boolean {
+    return this.problemOf(stored) === null;
+  }
+
+  /** Whether `stored` is kept as it is while this replica has a key: its next use seals it ({@link reseal}). */
+  needsSealing(stored: Buffer): boolean {
+    return this.key !== null && stored[0] === PLAIN;
+  }
+
+  /**
+   * The secret a stored value holds; 503 when it was sealed under a key this replica does not have,
+   * altered, or in no known format (the why goes to the log at error level, not to the caller).
+   */
   open(stored: Buffer): Buffer {
-    if (stored[0] === PLAIN) return stored.subarray(1);
-    if (stored[0] !== SEALED) throw unreadable('it is in no known format');
-    if (!this.key) throw unreadable('it was sealed, and MFA_SECRET_KEY_FILE is not set here');
-    const id = stored.subarray(1, 1 + KEY_ID_BYTES);
-    if (!id.equals(keyId(this.key))) throw unreadable('it was sealed under another MFA_SECRET_KEY_FILE');
-    const iv = stored.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + IV_BYTES);
-    const tag = stored.subarray(1 + KEY_ID_BYTES + IV_BYTES, 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
-    decipher.setAuthTag(tag);
-    try {
-      return Buffer.concat([decipher.update(stored.subarray(1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES)), decipher.final()]);
-    } catch {
-      throw unreadable('it does not open under MFA_SECRET_KEY_FILE (altered?)');
+    const problem = this.problemOf(stored);
+    if (problem === null) {
+      if (stored[0] === PLAIN) return stored.subarray(1);
+      const at = 1 + KEY_ID_BYTES;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', this.key!, stored.subarray(at, at + IV_BYTES), { authTagLength: TAG_BYTES });
+        decipher.setAuthTag(stored.subarray(at + IV_BYTES, at + IV_BYTES + TAG_BYTES));
+        return Buffer.concat([decipher.update(stored.subarray(at + IV_BYTES + TAG_BYTES)), decipher.final()]);
+      } catch {
+        throw this.unreadable('it does not open under MFA_SECRET_KEY_FILE (altered?)');
+      }
     }
+    throw this.unreadable(problem);
+  }
+
+  /** Why `stored` cannot be opened here, before trying (null: it can, unless altered). */
+  private problemOf(stored: Buffer): string | null {
+    if (stored[0] === PLAIN) return stored.length > 1 ? null : 'it is empty';
+    if (stored[0] !== SEALED || stored.length <= 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES) return 'it is in no known format';
+    if (!this.key) return 'it was sealed, and MFA_SECRET_KEY_FILE is not set here';
+    if (!stored.subarray(1, 1 + KEY_ID_BYTES).equals(keyId(this.key))) return 'it was sealed under another MFA_SECRET_KEY_FILE';
+    return null;
+  }
+
+  private unreadable(why: string): DomainError {
+    this.logger.error({ why }, 'An authenticator secret cannot be read on this replica (MFA_SECRET_KEY_FILE)');
+    return new DomainError(ErrorCode.ServiceUnavailable, 'Two-step sign-in cannot be checked right now; try again later');
   }
 }
 
 function keyId(key: Buffer): Buffer {
   return createHash('sha256').update(key).digest().subarray(0, KEY_ID_BYTES);
-}
-
-function unreadable(why: string): DomainError {
-  return new DomainError(ErrorCode.ServiceUnavailable, `Two-step sign-in cannot be checked on this server: ${why}`);
 }

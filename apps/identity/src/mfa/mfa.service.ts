@@ -37,6 +37,7 @@ import {
   replaceRecoveryCodes,
   startFactor,
   useSecondFactor,
+  assertCheckable,
   type SecondFactorMethod,
   type TotpFactor,
 } from './totp-factors.js';
@@ -103,6 +104,7 @@ export class MfaService {
     const principal = principalOf(actor);
     const pending = await findFactor(this.dataSource.manager, principal);
     if (!isSettingUp(pending, this.clock.now())) throw notSettingUp();
+    assertCheckable(pending, body.code, this.secrets);
     await this.chargeCode(principal, client.ip);
     const recoveryCodes = newRecoveryCodes();
     const confirmed = await this.transactions.run(async (unit) => {
@@ -161,8 +163,10 @@ export class MfaService {
    * transaction, decides.
    */
   async chargeCodeIfNeeded(principal: Principal, code: string | undefined, ip: string, failedAction: AuditAction = 'mfa.change-failed'): Promise<boolean> {
-    if (!(await this.isOn(this.dataSource.manager, principal))) return false;
-    if (code === undefined || code === null) throw codeRequired();
+    const factor = await findFactor(this.dataSource.manager, principal);
+    if (!factor?.confirmedAt) return false;
+    if (code === undefined) throw codeRequired();
+    assertCheckable(factor, code, this.secrets);
     await this.chargeCode(principal, ip, failedAction);
     return true;
   }

@@ -1,3 +1,4 @@
+import { scryptSync } from 'node:crypto';
 import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-codes.js';
 
 describe('recovery codes', () => {
@@ -19,13 +20,16 @@ describe('recovery codes', () => {
     expect(normalizeRecoveryCode('abcde-fghil')).toBeNull();
   });
 
-  it('are stored as a hash that differs per code and per factor, and hides it', () => {
+  it('are stored as a slow hash that differs per code and per factor, and hides it', async () => {
     const [a, b] = newRecoveryCodes().map((code) => normalizeRecoveryCode(code)!);
     const factor = '6f1c0e52-3a4b-4c1d-9e2f-0a1b2c3d4e5f';
-    expect(hashRecoveryCode(factor, a)).toMatch(/^[0-9a-f]{64}$/);
-    expect(hashRecoveryCode(factor, a)).toBe(hashRecoveryCode(factor, a));
-    expect(hashRecoveryCode(factor, a)).not.toBe(hashRecoveryCode(factor, b));
-    expect(hashRecoveryCode(factor, a)).not.toBe(hashRecoveryCode('7f1c0e52-3a4b-4c1d-9e2f-0a1b2c3d4e5f', a));
-    expect(hashRecoveryCode(factor, a)).not.toContain(a);
+    const hash = await hashRecoveryCode(factor, a);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    await expect(hashRecoveryCode(factor, a)).resolves.toBe(hash);
+    await expect(hashRecoveryCode(factor, b)).resolves.not.toBe(hash);
+    await expect(hashRecoveryCode('7f1c0e52-3a4b-4c1d-9e2f-0a1b2c3d4e5f', a)).resolves.not.toBe(hash);
+    expect(hash).not.toContain(a);
+    // Pins the cost an offline search pays per guess (scrypt, N=2^13, r=8): a weaker hash fails here.
+    expect(hash).toBe(scryptSync(a, `portico-recovery:${factor}`, 32, { N: 2 ** 13, r: 8, p: 1 }).toString('hex'));
   });
 });

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Principal } from '#libs/contracts/index.js';
 import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
 import type { FactorSecrets } from './factor-secrets.js';
-import { matchTotp } from './totp.js';
+import { looksLikeTotp, matchTotp } from './totp.js';
 
 /** A principal's authenticator: confirmed (on) or still being set up. */
 export interface TotpFactor {
@@ -84,11 +84,9 @@ export async function confirmFactor(manager: EntityManager, principal: Principal
 
 /** Stores a new set of recovery codes for a factor (as hashes), replacing the old set. */
 export async function replaceRecoveryCodes(manager: EntityManager, factorId: string, codes: string[]): Promise<void> {
+  const hashes = await Promise.all(codes.map((code) => hashRecoveryCode(factorId, normalizeRecoveryCode(code)!)));
   await manager.query('DELETE FROM recovery_codes WHERE factor_id = $1', [factorId]);
-  await manager.query('INSERT INTO recovery_codes (factor_id, code_hash) SELECT $1, unnest($2::text[])', [
-    factorId,
-    codes.map((code) => hashRecoveryCode(factorId, normalizeRecoveryCode(code)!)),
-  ]);
+  await manager.query('INSERT INTO recovery_codes (factor_id, code_hash) SELECT $1, unnest($2::text[])', [factorId, hashes]);
 }
 
 /** Unused recovery codes of a factor. */
@@ -107,10 +105,21 @@ export async function removeFactor(manager: EntityManager, principal: Principal)
 }
 
 /**
- * Uses `code` as the second factor of a confirmed `factor`, at `now`: a code of the authenticator
- * (its step then used up: it never works again, nor does an older one) or an unused recovery code
- * (then used up). Each use is one conditional UPDATE, so two requests with one code cannot both
- * pass. The method that passed, or null.
+ * Throws the 503 of {@link FactorSecrets.open} when `code` is an authenticator's and `factor`'s
+ * secret cannot be read on this replica: called before a code is charged to the throttle, so that
+ * a replica without the key costs nobody an attempt. A recovery code needs no secret.
+ */
+export function assertCheckable(factor: TotpFactor, code: string, secrets: FactorSecrets): void {
+  if (looksLikeTotp(code) && !secrets.canOpen(factor.storedSecret)) secrets.open(factor.storedSecret);
+}
+
+/**
+ * Uses `code` as the second factor of a confirmed `factor` (its row locked by the caller), at
+ * `now`: a code of the authenticator (its step then used up: it never works again, nor does an
+ * older one) or an unused recovery code (then used up; it needs no secret, so it works on a
+ * replica that cannot read the secret). Each use is one conditional UPDATE, so two requests with
+ * one code cannot both pass. A secret stored as it is while a key is set is sealed on its first
+ * successful use. The method that passed, or null.
  */
 export async function useSecondFactor(
   manager: EntityManager,
@@ -119,20 +128,29 @@ export async function useSecondFactor(
   now: Date,
   secrets: FactorSecrets,
 ): Promise<SecondFactorMethod | null> {
+  const method = looksLikeTotp(code) ? await useTotpCode(manager, factor, code, now, secrets) : await useRecoveryCode(manager, factor, code, now);
+  if (method !== null && secrets.needsSealing(factor.storedSecret))
+    await manager.query('UPDATE totp_factors SET secret = $2 WHERE id = $1', [factor.id, secrets.seal(secrets.open(factor.storedSecret))]);
+  return method;
+}
+
+async function useTotpCode(manager: EntityManager, factor: TotpFactor, code: string, now: Date, secrets: FactorSecrets): Promise<SecondFactorMethod | null> {
   const step = matchTotp(secrets.open(factor.storedSecret), code, now, factor.lastUsedStep);
-  if (step !== null) {
-    const used = await changedRows(
-      manager,
-      'UPDATE totp_factors SET last_used_step = $2 WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) RETURNING 1',
-      [factor.id, step],
-    );
-    return used > 0 ? 'totp' : null;
-  }
+  if (step === null) return null;
+  const used = await changedRows(
+    manager,
+    'UPDATE totp_factors SET last_used_step = $2 WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) RETURNING 1',
+    [factor.id, step],
+  );
+  return used > 0 ? 'totp' : null;
+}
+
+async function useRecoveryCode(manager: EntityManager, factor: TotpFactor, code: string, now: Date): Promise<SecondFactorMethod | null> {
   const normalized = normalizeRecoveryCode(code);
   if (normalized === null) return null;
   const used = await changedRows(manager, 'UPDATE recovery_codes SET used_at = $3 WHERE factor_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING 1', [
     factor.id,
-    hashRecoveryCode(factor.id, normalized),
+    await hashRecoveryCode(factor.id, normalized),
     now,
   ]);
   return used > 0 ? 'recovery-code' : null;

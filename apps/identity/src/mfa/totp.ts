@@ -83,9 +83,8 @@ export function totpCode(secret: Buffer, at: Date): string {
  * candidate is compared in constant time.
  */
 export function matchTotp(secret: Buffer, typed: string, at: Date, lastUsedStep: number | null): number | null {
-  // Apps show `123 456`: spaces are how it was read, not part of it.
+  if (!looksLikeTotp(typed)) return null;
   const code = typed.replace(/\s/g, '');
-  if (!/^\d{6}$/.test(code)) return null;
   const now = totpStep(at);
   let matched: number | null = null;
   for (let step = now - TOTP_DRIFT_STEPS; step <= now + TOTP_DRIFT_STEPS; step++) {
@@ -93,6 +92,11 @@ export function matchTotp(secret: Buffer, typed: string, at: Date, lastUsedStep:
     if (same && (lastUsedStep === null || step > lastUsedStep) && matched === null) matched = step;
   }
   return matched;
+}
+
+/** Whether `typed` has the shape of an authenticator's code: 6 digits (spaces ignored: apps show `123 456`). */
+export function looksLikeTotp(typed: string): boolean {
+  return /^\d{6}$/.test(typed.replace(/\s/g, ''));
 }
 
 /**

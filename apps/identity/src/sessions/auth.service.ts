@@ -14,7 +14,7 @@ import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } fr
 import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { FactorSecrets } from '../mfa/factor-secrets.js';
-import { findFactor, useSecondFactor } from '../mfa/totp-factors.js';
+import { assertCheckable, findFactor, useSecondFactor } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
@@ -116,6 +116,9 @@ export class AuthService {
    */
   async secondStep({ body, client }: SecondStepRequest): Promise<TokenPairView> {
     const principal = await this.challengeOwner(body.challenge);
+    // A replica that cannot read the secret answers 503 before the code is counted.
+    const factor = await findFactor(this.dataSource.manager, principal);
+    if (factor) assertCheckable(factor, body.code, this.secrets);
     const keys = secondFactorKeys(principal.id, client.ip);
     const verdict = await this.throttle.reserve(keys);
     if (!verdict.allowed) {
