@@ -62,7 +62,7 @@ export class EmailChangeService {
     // Counted per address too, silently (the answer stays 202): many people cannot flood one address.
     if (!(await this.throttle.reserve([emailChangeTargetKey(emailKey(body.newEmail))])).allowed) return ACCEPTED;
     // While the second step is on, a code too: the password and a session are not enough to move the login.
-    const needsCode = await this.mfa.chargeCodeIfNeeded(profile.principal, body.code, client.ip, 'email.change-failed');
+    const needsCode = (await this.mfa.chargeCodeIfNeeded(profile.principal, body.code, client.ip, 'email.change-failed')) !== null;
     const passed = await this.transactions.run(async (unit) => {
       await lockUnchangedPassword(unit.manager, profile);
       if (needsCode) {

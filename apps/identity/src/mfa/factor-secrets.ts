@@ -20,8 +20,10 @@ const TAG_BYTES = 16;
  * backup, a replica) cannot compute anyone's codes; without it (`-`), secrets are kept as they
  * are, as the signing key is by default. A stored secret says which it is (its first byte) and,
  * sealed, which key sealed it (the first bytes of the key's SHA-256): turning the key on later
- * keeps the secrets stored before readable (and each is sealed at its next use), and a secret
- * sealed under another key is refused with a 503 (the why in the log), never read as garbage.
+ * keeps the secrets stored before readable (they stay as they are: resealing them at use would
+ * make them unreadable to replicas still without the key during a rollout, or after a rollback),
+ * and a secret sealed under another key is refused with a 503 (the why in the log), never read
+ * as garbage.
  */
 @Injectable()
 export class FactorSecrets implements OnApplicationBootstrap {
@@ -41,10 +43,19 @@ export class FactorSecrets implements OnApplicationBootstrap {
    * (another key, or none set here): their owners' second step would answer 503 until it is fixed.
    */
   async onApplicationBootstrap(): Promise<void> {
-    const rows = await this.dataSource.query<Array<{ key_id: Buffer; count: number }>>(
-      `SELECT substring(secret FROM 2 FOR ${KEY_ID_BYTES}) AS key_id, count(*)::int AS count
-         FROM totp_factors WHERE get_byte(secret, 0) = ${SEALED} GROUP BY 1`,
-    );
+    let rows: Array<{ key_id: Buffer; count: number }>;
+    try {
+      // substring, not get_byte: an empty value (a hand edit) must not fail the check.
+      rows = await this.dataSource.query(
+        `SELECT substring(secret FROM 2 FOR ${KEY_ID_BYTES}) AS key_id, count(*)::int AS count
+           FROM totp_factors WHERE substring(secret FROM 1 FOR 1) = $1 GROUP BY 1`,
+        [Buffer.from([SEALED])],
+      );
+    } catch (error) {
+      // Only a warning to give: it must never keep identity from starting.
+      this.logger.warn({ err: error }, 'Could not check which key sealed the stored authenticator secrets');
+      return;
+    }
     const unreadableHere = rows.filter((row) => !this.key || !row.key_id.equals(keyId(this.key)));
     if (unreadableHere.length > 0)
       this.logger.error(
@@ -70,11 +81,6 @@ export class FactorSecrets implements OnApplicationBootstrap {
   /** Whether {@link open} reads `stored` here (its format known, and sealed, under this replica's key). */
   canOpen(stored: Buffer): boolean {
     return this.problemOf(stored) === null;
-  }
-
-  /** Whether `stored` is kept as it is while this replica has a key: its next use seals it ({@link reseal}). */
-  needsSealing(stored: Buffer): boolean {
-    return this.key !== null && stored[0] === PLAIN;
   }
 
   /**

@@ -27,8 +27,8 @@ import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { activeAccountsOf } from '../sessions/principal-state.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { FactorSecrets } from './factor-secrets.js';
-import { newRecoveryCodes } from './recovery-codes.js';
-import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
+import { hashRecoveryCodes, newRecoveryCodes } from './recovery-codes.js';
+import { base32Encode, looksLikeTotp, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 import {
   confirmFactor,
   findFactor,
@@ -104,9 +104,14 @@ export class MfaService {
     const principal = principalOf(actor);
     const pending = await findFactor(this.dataSource.manager, principal);
     if (!isSettingUp(pending, this.clock.now())) throw notSettingUp();
+    // Never the app's code: refused as wrong without costing an attempt, nor needing the secret.
+    if (!looksLikeTotp(body.code))
+      throw new DomainError(ErrorCode.ValidationFailed, 'code must be the 6 digits the authenticator app shows', { field: 'code' });
     assertCheckable(pending, body.code, this.secrets);
     await this.chargeCode(principal, client.ip);
     const recoveryCodes = newRecoveryCodes();
+    // Slow hashes, made before the transaction so that no lock waits on them.
+    const recoveryHashes = await hashRecoveryCodes(pending.id, recoveryCodes);
     const confirmed = await this.transactions.run(async (unit) => {
       await lockPrincipal(unit.manager, principal, 'FOR NO KEY UPDATE');
       const factor = await findFactor(unit.manager, principal, true);
@@ -114,7 +119,7 @@ export class MfaService {
       const step = matchTotp(this.secrets.open(factor.storedSecret), body.code, this.clock.now(), null);
       if (step === null) return false;
       await confirmFactor(unit.manager, principal, factor.id, step, this.clock.now());
-      await replaceRecoveryCodes(unit.manager, factor.id, recoveryCodes);
+      await replaceRecoveryCodes(unit.manager, factor.id, recoveryHashes);
       // Who turns it on may fear their password is known: a session opened with it alone ends, and so does a move of the login asked with it.
       await this.sessions.endAll(unit, principal, 'second-step-enabled', actor.sessionId);
       await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-change' });
@@ -127,17 +132,25 @@ export class MfaService {
 
   /** `POST /v1/me/mfa/disable`: the password and a code turn two-step sign-in off. */
   async disable(request: SecondFactorChangeRequest): Promise<{ disabled: true }> {
-    await this.changeWithBothFactors(request, 'disabled', async (manager, principal) => {
-      await removeFactor(manager, principal);
-    });
+    await this.changeWithBothFactors(
+      request,
+      'disabled',
+      () => Promise.resolve(null),
+      async (manager, principal) => {
+        await removeFactor(manager, principal);
+      },
+    );
     return { disabled: true };
   }
 
   /** `POST /v1/me/mfa/recovery-codes`: the password and a code replace every recovery code by a new set (shown this once). */
   async renewRecoveryCodes(request: SecondFactorChangeRequest): Promise<RecoveryCodesView> {
     const recoveryCodes = newRecoveryCodes();
-    await this.changeWithBothFactors(request, 'recovery-codes-renewed', (manager, _principal, factor) =>
-      replaceRecoveryCodes(manager, factor.id, recoveryCodes),
+    await this.changeWithBothFactors(
+      request,
+      'recovery-codes-renewed',
+      (factorId) => hashRecoveryCodes(factorId, recoveryCodes),
+      (manager, _principal, factorId, hashes) => replaceRecoveryCodes(manager, factorId, hashes),
     );
     return { recoveryCodes };
   }
@@ -162,13 +175,18 @@ export class MfaService {
    * naming `code`, charged nothing. Read without a lock: {@link passCode}, in the change's
    * transaction, decides.
    */
-  async chargeCodeIfNeeded(principal: Principal, code: string | undefined, ip: string, failedAction: AuditAction = 'mfa.change-failed'): Promise<boolean> {
+  async chargeCodeIfNeeded(
+    principal: Principal,
+    code: string | undefined,
+    ip: string,
+    failedAction: AuditAction = 'mfa.change-failed',
+  ): Promise<TotpFactor | null> {
     const factor = await findFactor(this.dataSource.manager, principal);
-    if (!factor?.confirmedAt) return false;
+    if (!factor?.confirmedAt) return null;
     if (code === undefined) throw codeRequired();
     assertCheckable(factor, code, this.secrets);
     await this.chargeCode(principal, ip, failedAction);
-    return true;
+    return factor;
   }
 
   /** Whether `principal`'s second step is on (locking its factor when in a transaction that locked the principal). */
@@ -196,24 +214,30 @@ export class MfaService {
 
   /**
    * Checks the current password, then (throttled) the code against the caller's factor, and only
-   * then runs `change`, audits it and queues its notice, all in one transaction with the principal
-   * locked and its password still the one checked. 409 while two-step sign-in is off (charged nothing).
+   * then runs `apply` (with what `prepare` made of the factor's id before the transaction: slow
+   * hashes), audits it and queues its notice, all in one transaction with the principal locked and
+   * its password still the one checked. 409 while two-step sign-in is off (charged nothing), or
+   * when it was set up anew meanwhile.
    */
-  private async changeWithBothFactors(
+  private async changeWithBothFactors<P>(
     { actor, body, client }: SecondFactorChangeRequest,
     change: 'disabled' | 'recovery-codes-renewed',
-    apply: (manager: EntityManager, principal: Principal, factor: TotpFactor) => Promise<void>,
+    prepare: (factorId: string) => Promise<P>,
+    apply: (manager: EntityManager, principal: Principal, factorId: string, prepared: P) => Promise<void>,
   ): Promise<void> {
     const profile = await this.passwords.checkCurrent(actor, body.currentPassword, client.ip, 'mfa.change-failed');
     const { principal } = profile;
-    if (!(await this.chargeCodeIfNeeded(principal, body.code, client.ip))) throw secondStepOff();
+    const seen = await this.chargeCodeIfNeeded(principal, body.code, client.ip);
+    if (!seen) throw secondStepOff();
+    const prepared = await prepare(seen.id);
     const passed = await this.transactions.run(async (unit) => {
       await lockUnchangedPassword(unit.manager, profile);
-      const factor = await findFactor(unit.manager, principal, true);
       const method = await this.passCode(unit.manager, principal, body.code);
-      if (method === 'off' || !factor) throw secondStepOff();
+      if (method === 'off') throw secondStepOff();
       if (method === null) return false;
-      await apply(unit.manager, principal, factor);
+      if ((await findFactor(unit.manager, principal))?.id !== seen.id)
+        throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in changed meanwhile; try again');
+      await apply(unit.manager, principal, seen.id, prepared);
       await this.recordChange(unit, principal, principal, change, change === 'disabled' ? 'mfa.disabled' : 'mfa.recovery-codes-renewed', client.ip, { method });
       return true;
     });

@@ -82,9 +82,8 @@ export async function confirmFactor(manager: EntityManager, principal: Principal
   await manager.query('UPDATE totp_factors SET confirmed_at = $3, last_used_step = $2 WHERE id = $1', [factorId, step, now]);
 }
 
-/** Stores a new set of recovery codes for a factor (as hashes), replacing the old set. */
-export async function replaceRecoveryCodes(manager: EntityManager, factorId: string, codes: string[]): Promise<void> {
-  const hashes = await Promise.all(codes.map((code) => hashRecoveryCode(factorId, normalizeRecoveryCode(code)!)));
+/** Stores a new set of recovery codes for a factor, as their `hashes` ({@link hashRecoveryCodes}), replacing the old set. */
+export async function replaceRecoveryCodes(manager: EntityManager, factorId: string, hashes: string[]): Promise<void> {
   await manager.query('DELETE FROM recovery_codes WHERE factor_id = $1', [factorId]);
   await manager.query('INSERT INTO recovery_codes (factor_id, code_hash) SELECT $1, unnest($2::text[])', [factorId, hashes]);
 }
@@ -118,8 +117,7 @@ export function assertCheckable(factor: TotpFactor, code: string, secrets: Facto
  * `now`: a code of the authenticator (its step then used up: it never works again, nor does an
  * older one) or an unused recovery code (then used up; it needs no secret, so it works on a
  * replica that cannot read the secret). Each use is one conditional UPDATE, so two requests with
- * one code cannot both pass. A secret stored as it is while a key is set is sealed on its first
- * successful use. The method that passed, or null.
+ * one code cannot both pass. The method that passed, or null.
  */
 export async function useSecondFactor(
   manager: EntityManager,
@@ -128,10 +126,7 @@ export async function useSecondFactor(
   now: Date,
   secrets: FactorSecrets,
 ): Promise<SecondFactorMethod | null> {
-  const method = looksLikeTotp(code) ? await useTotpCode(manager, factor, code, now, secrets) : await useRecoveryCode(manager, factor, code, now);
-  if (method !== null && secrets.needsSealing(factor.storedSecret))
-    await manager.query('UPDATE totp_factors SET secret = $2 WHERE id = $1', [factor.id, secrets.seal(secrets.open(factor.storedSecret))]);
-  return method;
+  return looksLikeTotp(code) ? useTotpCode(manager, factor, code, now, secrets) : useRecoveryCode(manager, factor, code, now);
 }
 
 async function useTotpCode(manager: EntityManager, factor: TotpFactor, code: string, now: Date, secrets: FactorSecrets): Promise<SecondFactorMethod | null> {
