@@ -109,6 +109,8 @@ export class MfaService {
       throw new DomainError(ErrorCode.ValidationFailed, 'code must be the 6 digits the authenticator app shows', { field: 'code' });
     assertCheckable(pending, body.code, this.secrets);
     await this.chargeCode(principal, client.ip);
+    // A wrong code is refused here (settleCode throws) before any slow hash is made; the transaction checks again, and decides.
+    if (matchTotp(this.secrets.open(pending.storedSecret), body.code, this.clock.now(), null) === null) await this.settleCode(principal, client.ip, false);
     const recoveryCodes = newRecoveryCodes();
     // Slow hashes, made before the transaction so that no lock waits on them.
     const recoveryHashes = await hashRecoveryCodes(pending.id, recoveryCodes);
@@ -170,10 +172,10 @@ export class MfaService {
   }
 
   /**
-   * Before a change the login guards: whether it needs a code (the second step is on), and if so,
-   * the code charged to the principal's counters (429 while locked). A needed code missing is 400
-   * naming `code`, charged nothing. Read without a lock: {@link passCode}, in the change's
-   * transaction, decides.
+   * Before a change the login guards: the principal's factor when the change needs a code (the
+   * second step is on), the code then charged to the principal's counters (429 while locked), or
+   * null when it needs none. A needed code missing is 400 naming `code`, charged nothing. Read
+   * without a lock: {@link passCode}, in the change's transaction, decides.
    */
   async chargeCodeIfNeeded(
     principal: Principal,
@@ -232,12 +234,14 @@ export class MfaService {
     const prepared = await prepare(seen.id);
     const passed = await this.transactions.run(async (unit) => {
       await lockUnchangedPassword(unit.manager, profile);
+      const current = await findFactor(unit.manager, principal, true);
+      // What `prepare` made is the seen factor's: set up anew meanwhile, the change is refused before the code is used.
+      if (current?.confirmedAt && current.id !== seen.id && change === 'recovery-codes-renewed')
+        throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in changed meanwhile; try again');
       const method = await this.passCode(unit.manager, principal, body.code);
       if (method === 'off') throw secondStepOff();
       if (method === null) return false;
-      if ((await findFactor(unit.manager, principal))?.id !== seen.id)
-        throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in changed meanwhile; try again');
-      await apply(unit.manager, principal, seen.id, prepared);
+      await apply(unit.manager, principal, current!.id, prepared);
       await this.recordChange(unit, principal, principal, change, change === 'disabled' ? 'mfa.disabled' : 'mfa.recovery-codes-renewed', client.ip, { method });
       return true;
     });
