@@ -145,8 +145,10 @@ export interface PasswordChangedData {
   locale: string;
 }
 
-/** What happened to a login's second step. */
-export type SecondStepChange = 'enabled' | 'disabled' | 'recovery-codes-renewed' | 'reset-by-admin';
+/** What can happen to a login's second step. */
+export const SECOND_STEP_CHANGES = ['enabled', 'disabled', 'recovery-codes-renewed', 'reset-by-admin'] as const;
+/** One of {@link SECOND_STEP_CHANGES}. */
+export type SecondStepChange = (typeof SECOND_STEP_CHANGES)[number];
 
 /**
  * `identity.second-step.changed`: a security notice to the login's e-mail (only raised when it has

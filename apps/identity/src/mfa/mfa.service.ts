@@ -235,13 +235,13 @@ export class MfaService {
     const passed = await this.transactions.run(async (unit) => {
       await lockUnchangedPassword(unit.manager, profile);
       const current = await findFactor(unit.manager, principal, true);
+      if (!current?.confirmedAt) throw secondStepOff();
       // What `prepare` made is the seen factor's: set up anew meanwhile, the change is refused before the code is used.
-      if (current?.confirmedAt && current.id !== seen.id && change === 'recovery-codes-renewed')
+      if (current.id !== seen.id && change === 'recovery-codes-renewed')
         throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in changed meanwhile; try again');
-      const method = await this.passCode(unit.manager, principal, body.code);
-      if (method === 'off') throw secondStepOff();
+      const method = await useSecondFactor(unit.manager, current, body.code, this.clock.now(), this.secrets);
       if (method === null) return false;
-      await apply(unit.manager, principal, current!.id, prepared);
+      await apply(unit.manager, principal, current.id, prepared);
       await this.recordChange(unit, principal, principal, change, change === 'disabled' ? 'mfa.disabled' : 'mfa.recovery-codes-renewed', client.ip, { method });
       return true;
     });

@@ -6,7 +6,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG, LOGGER, preparedQuery } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ActionTokensService, lockPrincipal } from '../credentials/action-tokens.service.js';
+import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile, type PrincipalProfile } from '../credentials/principal-profile.js';
@@ -164,7 +164,11 @@ export class AuthService {
     keys: ThrottleKey[],
     ip: string,
   ): Promise<TokenPairView | 'wrong-code'> {
-    await lockPrincipal(manager, principal, 'FOR NO KEY UPDATE');
+    // The principal's row locked first (as every flow on a principal and its links locks it), its password hash read with it.
+    const [row] = await manager.query<Array<{ password_hash: string | null }>>(
+      `SELECT password_hash FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1 FOR NO KEY UPDATE`,
+      [principal.id],
+    );
     const factor = await findFactor(manager, principal, true);
     // Turned off since the password step: the challenge asked for a factor that is gone; sign in again.
     if (!factor?.confirmedAt) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
@@ -173,10 +177,6 @@ export class AuthService {
     const link = await this.tokens.consume(manager, challenge, 'sign-in').catch((error: unknown) => {
       throw asChallengeError(error);
     });
-    const [row] = await manager.query<Array<{ password_hash: string | null }>>(
-      `SELECT password_hash FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1`,
-      [principal.id],
-    );
     const audit = {
       accountIds: await activeAccountsOf(manager, principal),
       action: 'login.succeeded',

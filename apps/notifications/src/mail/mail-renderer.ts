@@ -1,5 +1,6 @@
 import {
   Events,
+  SECOND_STEP_CHANGES,
   type EmailChangedData,
   type EmailChangeRequestedData,
   type EventEnvelope,
@@ -52,9 +53,6 @@ interface Draft {
   locale: string;
   values: (locale: string) => TemplateValues;
 }
-
-/** The changes of a second step a notice tells of. */
-const SECOND_STEP_CHANGES: readonly string[] = ['enabled', 'disabled', 'recovery-codes-renewed', 'reset-by-admin'];
 
 /** One plain address: no display name, no list, nothing a header could be bent with. */
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
@@ -196,7 +194,7 @@ export class MailRenderer {
 
   private secondStepChanged(data: SecondStepChangedData): Draft {
     const change = field(data, 'change');
-    if (!SECOND_STEP_CHANGES.includes(change)) throw new InvalidEventError(`not a change of a second step: ${change}`);
+    if (!(SECOND_STEP_CHANGES as readonly string[]).includes(change)) throw new InvalidEventError(`not a change of a second step: ${change}`);
     return this.noticeToLogin('second-step-changed', data, {
       enabled: change === 'enabled',
       disabled: change === 'disabled',
