@@ -15,20 +15,9 @@ beforeAll(async () => {
   await system.start();
   acme = await people.signUp('acme');
   secondPort = await freePort();
-  secondGateway = `http://127.0.0.1:${secondPort}`;
-  system.startService('gateway#2', { GATEWAY_PORT: String(secondPort) });
-  await waitForGateway(secondGateway);
+  secondGateway = await system.startGateway('gateway#2', secondPort);
 }, 60_000);
 afterAll(() => system.stop());
-
-async function waitForGateway(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gateway at ${url} did not get ready\n${system.dumpLogs()}`);
-}
 
 /** Asks both gateway replicas for /v1/me with this token; returns both statuses. */
 async function bothReplicas(accessToken: string): Promise<number[]> {
@@ -94,8 +83,7 @@ describe('ended sessions are refused by every gateway at once (S3, S4)', () => {
     const session = await people.login('ended@acme.test');
     await system.stopService('gateway#2');
     await people.http.delete(`/v1/accounts/${acme.accountId}/users/${user.userId}/sessions`).set(bearer(acme.accessToken)).expect(200);
-    system.startService('gateway#2', { GATEWAY_PORT: String(secondPort) });
-    await waitForGateway(secondGateway);
+    await system.startGateway('gateway#2', secondPort);
     expect(await bothReplicas(session.accessToken)).toEqual([401, 401]);
   });
 

@@ -100,11 +100,19 @@ export class TestSystem {
     return this.processes.get(name)?.pid;
   }
 
-  /** Polls a gateway path (by default `/health/ready`) until it answers 200. */
-  async waitUntil(path = '/health/ready', timeoutMs = 30_000): Promise<void> {
+  /** Starts another gateway replica (`name` such as `gateway#2`) on `port` and waits until it is ready; its base URL. */
+  async startGateway(name: string, port: number): Promise<string> {
+    this.startService(name, { GATEWAY_PORT: String(port) });
+    const url = `http://127.0.0.1:${port}`;
+    await this.waitUntil('/health/ready', 30_000, url);
+    return url;
+  }
+
+  /** Polls a path (by default `/health/ready`) of the gateway at `url` (the first one by default) until it answers 200. */
+  async waitUntil(path = '/health/ready', timeoutMs = 30_000, url = this.url): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ok = await fetch(`${this.url}${path}`).then(
+      const ok = await fetch(`${url}${path}`).then(
         (response) => response.ok,
         () => false,
       );

@@ -43,6 +43,21 @@ export class IdentityTestDatabase {
     return { accountId, userId };
   }
 
+  /** The columns of an identity table (none when it does not exist). */
+  async columnsOf(table: string): Promise<string[]> {
+    const rows = await this.dataSource.query<Array<{ name: string }>>(
+      `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'identity' AND table_name = $1`,
+      [table],
+    );
+    return rows.map((row) => row.name);
+  }
+
+  /** Whether the identity schema has an index of that name. */
+  async hasIndex(name: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(`SELECT 1 FROM pg_indexes WHERE schemaname = 'identity' AND indexname = $1`, [name]);
+    return rows.length > 0;
+  }
+
   /** An active subuser of the account. */
   async subuser(accountId: string, login = `s${randomUUID().slice(0, 8)}`): Promise<string> {
     const id = randomUUID();

@@ -35,28 +35,15 @@ async function challenge(): Promise<string> {
   return id;
 }
 
-async function columns(table: string): Promise<string[]> {
-  const rows = await db.dataSource.query<Array<{ name: string }>>(
-    `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'identity' AND table_name = $1`,
-    [table],
-  );
-  return rows.map((row) => row.name);
-}
-
-async function hasIndex(name: string): Promise<boolean> {
-  const rows = await db.dataSource.query<unknown[]>(`SELECT 1 FROM pg_indexes WHERE schemaname = 'identity' AND indexname = $1`, [name]);
-  return rows.length > 0;
-}
-
 describe('migrations 1733700000000 and 1733800000000: two-step sign-in', () => {
   it('give users and subusers a second_step flag (off), take sign-in challenges, and index their expiry', async () => {
-    expect(await columns('users')).toContain('second_step');
-    expect(await columns('subusers')).toContain('second_step');
+    expect(await db.columnsOf('users')).toContain('second_step');
+    expect(await db.columnsOf('subusers')).toContain('second_step');
     const { userId } = await db.account();
     const [{ second_step }] = await db.dataSource.query<Array<{ second_step: boolean }>>('SELECT second_step FROM users WHERE id = $1', [userId]);
     expect(second_step).toBe(false);
     await challenge();
-    expect(await hasIndex('action_tokens_sign_in_expiry')).toBe(true);
+    expect(await db.hasIndex('action_tokens_sign_in_expiry')).toBe(true);
     expect(expiryIndex.transaction).toBe(false);
   });
 
@@ -64,8 +51,8 @@ describe('migrations 1733700000000 and 1733800000000: two-step sign-in', () => {
     await challenge();
     await run((runner) => expiryIndex.down(runner), false);
     await run((runner) => twoStep.down(runner), true);
-    expect(await columns('users')).not.toContain('second_step');
-    expect(await columns('totp_factors')).toEqual([]);
+    expect(await db.columnsOf('users')).not.toContain('second_step');
+    expect(await db.columnsOf('totp_factors')).toEqual([]);
     const [{ count }] = await db.dataSource.query<Array<{ count: number }>>(`SELECT count(*)::int AS count FROM action_tokens WHERE purpose = 'sign-in'`);
     expect(count).toBe(0);
     await expect(challenge()).rejects.toThrow(/action_tokens_purpose_check/);
@@ -73,6 +60,6 @@ describe('migrations 1733700000000 and 1733800000000: two-step sign-in', () => {
     await run((runner) => twoStep.up(runner), true);
     await run((runner) => expiryIndex.up(runner), false);
     await challenge();
-    expect(await hasIndex('action_tokens_sign_in_expiry')).toBe(true);
+    expect(await db.hasIndex('action_tokens_sign_in_expiry')).toBe(true);
   });
 });
