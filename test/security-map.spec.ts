@@ -49,6 +49,7 @@ const LINES = [
   'M3',
   'M4',
   'M5',
+  'M6',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
 

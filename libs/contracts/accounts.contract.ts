@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Actor } from './actor.js';
@@ -119,6 +119,8 @@ export class AccountView {
   @ApiProperty({ format: 'uuid' }) ownerId: string;
   @ApiProperty({ example: 'en', description: "Language of the account's mails to people added from now on" }) locale: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ description: 'Everyone who works in the account (owner, members, subusers) must sign in with two steps' })
+  requireSecondStep: boolean;
   @ApiPropertyOptional({ description: 'The subuser login page, once the account has subusers' })
   subuserLoginUrl?: string;
 }
@@ -134,8 +136,8 @@ export class GetAccountRequest {
 }
 
 /**
- * `PATCH /v1/accounts/{id}`: the account's name and mail language, each optional. The slug stays:
- * it is in the subuser login page's address and in every subuser's sign-in.
+ * `PATCH /v1/accounts/{id}`: the account's name, mail language and sign-in policy, each optional.
+ * The slug stays: it is in the subuser login page's address and in every subuser's sign-in.
  */
 export class UpdateAccountBody {
   @ApiPropertyOptional({ example: 'Acme Voice EMEA', maxLength: 100 })
@@ -148,6 +150,14 @@ export class UpdateAccountBody {
   @Omittable()
   @IsLocale()
   locale?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'true: everyone who works in the account must have signed in with two steps; sessions opened with a password alone are refused in it (403 SECOND_STEP_REQUIRED) until their holder turns two-step sign-in on. Turning it on needs a session that passed a second step itself.',
+  })
+  @Omittable()
+  @IsBoolean()
+  requireSecondStep?: boolean;
 }
 
 /** `identity.accounts.update`. */

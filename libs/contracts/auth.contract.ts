@@ -89,4 +89,17 @@ export interface AccessTokenClaims {
   sid: string;
   /** Marks the token as an access token (refresh tokens are opaque, this guards against confusion). */
   typ: 'access';
+  /**
+   * How the session's sign-in was authenticated (RFC 8176): `["pwd"]`, or `["pwd", "otp", "mfa"]`
+   * once a second step was passed (at sign-in, or by turning two-step sign-in on in the session).
+   */
+  amr: AuthenticationMethod[];
+}
+
+/** Authentication methods an access token's `amr` names (RFC 8176). */
+export type AuthenticationMethod = 'pwd' | 'otp' | 'mfa';
+
+/** The `amr` of a session that passed a second step, or of one that did not. */
+export function authenticationMethods(secondStepPassed: boolean): AuthenticationMethod[] {
+  return secondStepPassed ? ['pwd', 'otp', 'mfa'] : ['pwd'];
 }

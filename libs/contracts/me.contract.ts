@@ -10,6 +10,8 @@ export class MembershipView {
   @ApiProperty() accountSlug: string;
   @ApiProperty({ type: [String], description: 'Role names held in this account' }) roles: string[];
   @ApiProperty() owner: boolean;
+  @ApiProperty({ description: 'The account refuses sessions opened without a second step (403 SECOND_STEP_REQUIRED)' })
+  requireSecondStep: boolean;
 }
 
 /** `GET /v1/me`. */

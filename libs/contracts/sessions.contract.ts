@@ -53,6 +53,8 @@ export interface SuspendedPrincipal {
 export interface GateState {
   revokedSessions: RevokedSession[];
   suspended: SuspendedPrincipal[];
+  /** Accounts that refuse sessions opened without a second step. */
+  secondStepAccounts: string[];
 }
 
 /** Rows of each list in one page of {@link GateStatePage} (a page stays far below NATS's 1 MB payload). */
@@ -70,11 +72,16 @@ export class GateStateRequest {
   @IsString()
   @Length(73, 73)
   suspendedAfter?: string;
+
+  /** Continue the accounts that require a second step after this account id. */
+  @IsOptional()
+  @IsUUID()
+  secondStepAfter?: string;
 }
 
 /** A page of the gate state. */
 export interface GateStatePage extends GateState {
-  next: { revokedAfter?: string; suspendedAfter?: string } | null;
+  next: { revokedAfter?: string; suspendedAfter?: string; secondStepAfter?: string } | null;
 }
 
 /** Broadcast (plain NATS, every gateway replica listens): these sessions ended; refuse their access tokens. */
@@ -91,4 +98,13 @@ export const SUSPENSION_CHANGED = 'identity.principals.suspension-changed';
 /** The payload of {@link SUSPENSION_CHANGED}. */
 export interface SuspensionChangedEvent extends SuspendedPrincipal {
   suspended: boolean;
+}
+
+/** Broadcast: an account began (or stopped) requiring two-step sign-in. */
+export const SECOND_STEP_POLICY_CHANGED = 'identity.accounts.second-step-policy-changed';
+
+/** The payload of {@link SECOND_STEP_POLICY_CHANGED}. */
+export interface SecondStepPolicyChangedEvent {
+  accountId: string;
+  requireSecondStep: boolean;
 }

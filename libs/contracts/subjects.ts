@@ -304,6 +304,8 @@ export interface MeAccountRef {
   accountId: string;
   accountName: string;
   accountSlug: string;
+  /** Whether the account refuses sessions opened without a second step. */
+  requireSecondStep: boolean;
 }
 
 /** Any request/reply subject. */

@@ -94,6 +94,7 @@ export class UserView {
   @ApiProperty({ format: 'date-time', description: 'When the person was added to this account' }) createdAt: string;
   @ApiProperty({ description: 'false: may not work in this account' }) active: boolean;
   @ApiProperty({ enum: ['pending', 'active'], description: 'pending: has not set a password yet' }) status: PersonStatus;
+  @ApiProperty({ description: 'The person signs in with two steps (an authenticator app)' }) mfaEnabled: boolean;
 }
 
 /** A row of the user table as identity knows it (roles come from access). */

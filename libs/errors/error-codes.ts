@@ -18,6 +18,8 @@ export enum ErrorCode {
   InvalidCredentials = 'INVALID_CREDENTIALS',
   /** The caller is known but lacks the permission. */
   Forbidden = 'FORBIDDEN',
+  /** The account requires two-step sign-in, and the caller's session was opened without it. */
+  SecondStepRequired = 'SECOND_STEP_REQUIRED',
   /** Open sign-up is switched off on this installation. */
   SignupDisabled = 'SIGNUP_DISABLED',
   /** The object does not exist, or exists in an account the caller cannot see. */
@@ -49,6 +51,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.Unauthenticated]: 401,
   [ErrorCode.InvalidCredentials]: 401,
   [ErrorCode.Forbidden]: 403,
+  [ErrorCode.SecondStepRequired]: 403,
   [ErrorCode.SignupDisabled]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.RouteNotFound]: 404,

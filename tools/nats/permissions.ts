@@ -7,6 +7,7 @@ import {
   Events,
   eventSubject,
   IDENTITY_EVENTS,
+  SECOND_STEP_POLICY_CHANGED,
   SESSIONS_REVOKED,
   Subjects,
   SUSPENSION_CHANGED,
@@ -69,13 +70,14 @@ export const NATS_PERMISSIONS: Record<NatsService, NatsPermissions> = {
   gateway: {
     // Every request/reply subject of the three services (it is their only HTTP front); no event, no broadcast.
     publish: [...servedSubjects('identity'), ...servedSubjects('access'), ...servedSubjects('notifications')],
-    subscribe: [ownInbox('gateway'), ACCESS_CHANGED, SESSIONS_REVOKED, SUSPENSION_CHANGED],
+    subscribe: [ownInbox('gateway'), ACCESS_CHANGED, SESSIONS_REVOKED, SUSPENSION_CHANGED, SECOND_STEP_POLICY_CHANGED],
     allowResponses: false,
   },
   identity: {
     publish: [
       SESSIONS_REVOKED,
       SUSPENSION_CHANGED,
+      SECOND_STEP_POLICY_CHANGED,
       `${EVENTS_SUBJECT_PREFIX}identity.>`,
       ...EVENTS_STREAM_API,
       ...durableConsumer(DurableConsumers.AccessAudit, ACCESS_EVENTS),

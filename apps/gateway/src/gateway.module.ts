@@ -16,7 +16,7 @@ import { RolesController } from './access/roles.controller.js';
 import { DecisionCache } from './auth/decision-cache.js';
 import { MeController } from './me/me.controller.js';
 import { SessionGate } from './auth/session-gate.service.js';
-import { SuspensionGuard } from './auth/suspension.guard.js';
+import { AccountGateGuard } from './auth/account-gate.guard.js';
 import { UsersController } from './users/users.controller.js';
 import { SubusersController } from './subusers/subusers.controller.js';
 import { AuditController } from './audit/audit.controller.js';
@@ -52,7 +52,7 @@ export class GatewayModule {
         DecisionCache,
         { provide: APP_GUARD, useClass: AccessGuard },
         // After the access guard: an actor suspended in the route's account gets 404 whatever its roles.
-        { provide: APP_GUARD, useClass: SuspensionGuard },
+        { provide: APP_GUARD, useClass: AccountGateGuard },
       ],
     };
   }

@@ -82,7 +82,7 @@ export class AccessGuard extends AuthGuard('jwt') {
     // Ids are lower-case everywhere: an upper-case one names the same account.
     request.params.accountId = accountId.toLowerCase();
     const decision = await this.decide(request, request.params.accountId, policy);
-    // Deactivated there: 404, as the suspension guard answers (access may learn of it before or after this gateway).
+    // Deactivated there: 404, as the account gate guard answers (access may learn of it before or after this gateway).
     if (isOutsider(decision.reason)) throw notFound(request, decision.reason);
     if (!decision.allowed) throw new DomainError(ErrorCode.Forbidden, `Missing permission ${policy.section}:${policy.action}`);
   }

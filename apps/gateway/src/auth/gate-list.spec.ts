@@ -24,17 +24,35 @@ describe('GateList', () => {
     expect(gate.isSuspended(principal)).toBe(false);
   });
 
+  it('requires a second step in one account only, until told otherwise', () => {
+    const gate = new GateList();
+    gate.requireSecondStep('acc', true);
+    expect(gate.requiresSecondStep('acc')).toBe(true);
+    expect(gate.requiresSecondStep('other')).toBe(false);
+    gate.requireSecondStep('acc', false);
+    expect(gate.requiresSecondStep('acc')).toBe(false);
+  });
+
   it('loads a full state and replays what was heard while loading', () => {
     const gate = new GateList();
     gate.revoke([{ id: 'stale', until: later(1000) }]);
+    gate.requireSecondStep('stale-policy', true);
     gate.load(
-      { revokedSessions: [{ id: 's1', until: later(1000) }], suspended: [principal] },
-      { sessions: [{ id: 's2', until: later(1000) }], suspensions: [{ ...principal, suspended: false }] },
+      { revokedSessions: [{ id: 's1', until: later(1000) }], suspended: [principal], secondStepAccounts: ['acc', 'dropped'] },
+      {
+        sessions: [{ id: 's2', until: later(1000) }],
+        suspensions: [{ ...principal, suspended: false }],
+        policies: [
+          { accountId: 'dropped', requireSecondStep: false },
+          { accountId: 'heard', requireSecondStep: true },
+        ],
+      },
     );
     expect(gate.isRevoked('s1', now)).toBe(true);
     expect(gate.isRevoked('s2', now)).toBe(true);
     expect(gate.isRevoked('stale', now)).toBe(false);
     expect(gate.isSuspended(principal)).toBe(false);
+    expect(['acc', 'dropped', 'heard', 'stale-policy'].map((account) => gate.requiresSecondStep(account))).toEqual([true, false, true, false]);
   });
 
   it('ignores a malformed time', () => {

@@ -9,6 +9,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CONFIG } from '#libs/platform/index.js';
 import type { GatewayConfig } from '../gateway.config.js';
 import { KeyRing } from './key-ring.service.js';
+import { withSecondStep } from './second-step.js';
 import { SessionGate } from './session-gate.service.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
@@ -93,11 +94,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
 /** Turns verified claims into the actor; anything but a well-formed access token is refused. */
 function actorOf(claims: Partial<AccessTokenClaims>): Actor {
-  const { sub, pty, sid, typ } = claims;
+  const { sub, pty, sid, typ, amr } = claims;
   if (typ !== 'access' || !PRINCIPAL_TYPES.includes(pty as never) || !UUID.test(sub ?? '') || !UUID.test(sid ?? '')) {
     throw new DomainError(ErrorCode.Unauthenticated, 'Not an access token');
   }
-  return { type: pty!, id: sub!, sessionId: sid! };
+  // A token without `amr` (made before it existed) counts as a password-only sign-in.
+  return withSecondStep({ type: pty!, id: sub!, sessionId: sid! }, Array.isArray(amr) && amr.includes('mfa'));
 }
 
 /**

@@ -2,19 +2,21 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import {
+  SECOND_STEP_POLICY_CHANGED,
   SESSIONS_REVOKED,
   Subjects,
   SUSPENSION_CHANGED,
   type Actor,
   type GateState,
-  type RevokedSession,
+  type SecondStepPolicyChangedEvent,
   type SessionsRevokedEvent,
   type SuspendedPrincipal,
   type SuspensionChangedEvent,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { LOGGER, NATS_LINK, RpcClient, settlesWithin, type NatsLink } from '#libs/platform/index.js';
-import { GateList } from './gate-list.js';
+import { GateList, type HeardSince } from './gate-list.js';
+import { passedSecondStep } from './second-step.js';
 
 const RELOAD_EVERY_MS = 60_000;
 const RETRY_MS = 500;
@@ -22,7 +24,8 @@ const FIRST_LOAD_WAIT_MS = 2000;
 
 /**
  * Refuses, on this replica, access tokens of sessions that ended and principals suspended in an
- * account, from the moment identity broadcasts it (S3), long before the tokens expire. The full
+ * account, from the moment identity broadcasts it (S3), long before the tokens expire; and knows
+ * which accounts refuse sessions opened without a second step. The full
  * state is loaded from identity at start, again after every NATS reconnect (broadcasts may have
  * been missed) and every minute; until the first load the gateway answers 503 rather than guess.
  */
@@ -31,7 +34,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly list = new GateList();
   private loaded = false;
   private loading: Promise<void> | undefined;
-  private heard: { sessions: RevokedSession[]; suspensions: SuspensionChangedEvent[] } | undefined;
+  private heard: HeardSince | undefined;
   private subscriptions: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -53,6 +56,11 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
       this.link.connection.subscribe(SUSPENSION_CHANGED, {
         callback: (error, message) => {
           if (!error) this.onSuspension(message);
+        },
+      }),
+      this.link.connection.subscribe(SECOND_STEP_POLICY_CHANGED, {
+        callback: (error, message) => {
+          if (!error) this.onSecondStepPolicy(message);
         },
       }),
     ];
@@ -84,19 +92,26 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     return this.list.isSuspended({ accountId, principalType: actor.type, principalId: actor.id });
   }
 
+  /** Whether the account refuses the actor's session: it requires a second step, which the session's sign-in did not pass. */
+  lacksRequiredSecondStep(actor: Actor, accountId: string): boolean {
+    return !passedSecondStep(actor) && this.list.requiresSecondStep(accountId);
+  }
+
   private reload(): Promise<void> {
     this.loading ??= this.load().finally(() => (this.loading = undefined));
     return this.loading;
   }
 
   private async load(): Promise<void> {
-    this.heard = { sessions: [], suspensions: [] };
+    this.heard = { sessions: [], suspensions: [], policies: [] };
     try {
-      const state: GateState = { revokedSessions: [], suspended: [] };
+      const state: GateState = { revokedSessions: [], suspended: [], secondStepAccounts: [] };
       let page = await this.rpc.send(Subjects.SessionsGateState, {});
       for (;;) {
         state.revokedSessions.push(...page.revokedSessions);
         state.suspended.push(...page.suspended);
+        // An identity older than this gateway (during a rollout) sends no such list.
+        state.secondStepAccounts.push(...(page.secondStepAccounts ?? []));
         if (!page.next) break;
         page = await this.rpc.send(Subjects.SessionsGateState, page.next);
       }
@@ -123,6 +138,14 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     const principal: SuspendedPrincipal = { accountId: event.accountId, principalType: event.principalType, principalId: event.principalId };
     this.list.suspend(principal, event.suspended === true);
     this.heard?.suspensions.push({ ...principal, suspended: event.suspended === true });
+  }
+
+  private onSecondStepPolicy(message: Msg): void {
+    const event = parse<SecondStepPolicyChangedEvent>(message);
+    if (!event || typeof event.accountId !== 'string') return;
+    const change = { accountId: event.accountId, requireSecondStep: event.requireSecondStep === true };
+    this.list.requireSecondStep(change.accountId, change.requireSecondStep);
+    this.heard?.policies.push(change);
   }
 }
 

@@ -41,7 +41,14 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
       const { manager } = unit;
       const locale = body.locale ?? 'en';
       const { user: owner } = await findOrAddPerson(manager, { ...body.owner, locale }, false);
-      const account = await manager.save(AccountEntity, { id: randomUUID(), name: body.name, slug: body.slug, ownerUserId: owner.id, locale });
+      const account = await manager.save(AccountEntity, {
+        id: randomUUID(),
+        name: body.name,
+        slug: body.slug,
+        ownerUserId: owner.id,
+        locale,
+        requireSecondStep: false,
+      });
       await manager.insert(MembershipEntity, { accountId: account.id, userId: owner.id, active: true });
       await reassertSuspensions(unit, deps.broadcaster, owner.id);
       await deps.outbox.add(manager, Events.AccountCreated, account.id, { accountId: account.id, slug: account.slug, ownerUserId: owner.id });

@@ -24,10 +24,11 @@ export async function accountOfActor(
     actor.type === 'user'
       ? 'EXISTS (SELECT 1 FROM memberships m WHERE m.account_id = a.id AND m.user_id = $2 AND m.active)'
       : 'EXISTS (SELECT 1 FROM subusers s WHERE s.account_id = a.id AND s.id = $2 AND s.active)';
-  const rows: Array<{ id: string; name: string; slug: string; owner_user_id: string; locale: string; created_at: Date }> = await manager.query(
-    `SELECT a.id, a.name, a.slug, a.owner_user_id, a.locale, a.created_at FROM accounts a WHERE a.id = $1 AND ${membership}${ROW_LOCKS[lock]}`,
-    [accountId, actor.id],
-  );
+  const rows: Array<{ id: string; name: string; slug: string; owner_user_id: string; locale: string; second_step_required: boolean; created_at: Date }> =
+    await manager.query(
+      `SELECT a.id, a.name, a.slug, a.owner_user_id, a.locale, a.second_step_required, a.created_at FROM accounts a WHERE a.id = $1 AND ${membership}${ROW_LOCKS[lock]}`,
+      [accountId, actor.id],
+    );
   if (rows.length === 0) throw new DomainError(ErrorCode.NotFound, 'Account not found');
   const [row] = rows;
   return Object.assign(new AccountEntity(), {
@@ -36,6 +37,7 @@ export async function accountOfActor(
     slug: row.slug,
     ownerUserId: row.owner_user_id,
     locale: row.locale,
+    requireSecondStep: row.second_step_required,
     createdAt: row.created_at,
   });
 }

@@ -83,17 +83,22 @@ export class AccountsService {
   }
 
   /**
-   * Renames the account or changes the language of its mails (the gateway checked `account:write`).
-   * Only what differs is written and audited, with the old and new values; the mails of
-   * people added from now on are in the new language, those already in keep theirs.
+   * Renames the account, changes the language of its mails, or its sign-in policy (the gateway
+   * checked `account:write`). Only what differs is written and audited, with the old and new
+   * values; the mails of people added from now on are in the new language, those already in keep
+   * theirs. Requiring a second step needs a caller whose own session passed one (else they would
+   * shut themselves out); every gateway hears of the change once it commits.
    */
   async update({ actor, accountId, client, body }: UpdateAccountRequest): Promise<AccountView> {
-    const account = await this.transactions.run(async ({ manager }) => {
+    const account = await this.transactions.run(async (unit) => {
+      const { manager } = unit;
       // Locked: two changes at once are one after the other, each audited with what it replaced.
       const current = await accountOfActor(manager, actor, accountId, 'update');
       const changes = changedAccountFields(current, body);
       if (Object.keys(changes).length === 0) return current;
+      if (changes.requireSecondStep === true) await assertSessionPassedSecondStep(manager, actor);
       await manager.update(AccountEntity, { id: accountId }, changes);
+      if (changes.requireSecondStep !== undefined) this.broadcaster.secondStepPolicyChanged(unit, { accountId, requireSecondStep: changes.requireSecondStep });
       await this.audit.record(manager, {
         accountIds: [accountId],
         action: 'account.updated',
@@ -103,6 +108,7 @@ export class AccountsService {
           changed: Object.keys(changes),
           ...(changes.name !== undefined && { previousName: current.name }),
           ...(changes.locale !== undefined && { previousLocale: current.locale }),
+          ...(changes.requireSecondStep !== undefined && { previousRequireSecondStep: current.requireSecondStep }),
           ...changes,
         },
       });
@@ -119,17 +125,37 @@ export class AccountsService {
   }
 
   private view(account: AccountEntity): AccountView {
-    const { id, name, slug, ownerUserId, locale, createdAt } = account;
-    return { id, name, slug, ownerId: ownerUserId, locale, createdAt: createdAt.toISOString() };
+    const { id, name, slug, ownerUserId, locale, requireSecondStep, createdAt } = account;
+    return { id, name, slug, ownerId: ownerUserId, locale, requireSecondStep, createdAt: createdAt.toISOString() };
   }
 }
 
 /** The fields of `body` that differ from the account's. */
-function changedAccountFields(account: AccountEntity, body: UpdateAccountRequest['body']): Partial<Pick<AccountEntity, 'name' | 'locale'>> {
-  const changes: Partial<Pick<AccountEntity, 'name' | 'locale'>> = {};
+function changedAccountFields(
+  account: AccountEntity,
+  body: UpdateAccountRequest['body'],
+): Partial<Pick<AccountEntity, 'name' | 'locale' | 'requireSecondStep'>> {
+  const changes: Partial<Pick<AccountEntity, 'name' | 'locale' | 'requireSecondStep'>> = {};
   if (body.name !== undefined && body.name !== account.name) changes.name = body.name;
   if (body.locale !== undefined && body.locale !== account.locale) changes.locale = body.locale;
+  if (body.requireSecondStep !== undefined && body.requireSecondStep !== account.requireSecondStep) changes.requireSecondStep = body.requireSecondStep;
   return changes;
+}
+
+/**
+ * Refuses (403 SECOND_STEP_REQUIRED) a caller whose session did not pass a second step, as its row
+ * says now (two-step sign-in turned off since clears it, whatever the access token still says).
+ */
+async function assertSessionPassedSecondStep(manager: EntityManager, actor: Actor): Promise<void> {
+  const rows = await manager.query<unknown[]>(
+    'SELECT 1 FROM sessions WHERE id = $1 AND principal_type = $2 AND principal_id = $3 AND second_step_passed AND revoked_at IS NULL',
+    [actor.sessionId, actor.type, actor.id],
+  );
+  if (rows.length === 0)
+    throw new DomainError(
+      ErrorCode.SecondStepRequired,
+      'Sign in with two steps yourself before requiring it of everyone: turn two-step sign-in on (POST /v1/me/mfa/totp), then refresh your token',
+    );
 }
 
 /** Refuses a new owner who is not a user active in the account with a password set; returns the new owner. */

@@ -120,7 +120,7 @@ export class MfaService {
       if (!isSettingUp(factor, this.clock.now()) || factor.id !== pending.id) throw notSettingUp();
       const step = matchTotp(this.secrets.open(factor.storedSecret), body.code, this.clock.now(), null);
       if (step === null) return false;
-      await confirmFactor(unit.manager, principal, factor.id, step, this.clock.now());
+      await confirmFactor(unit.manager, principal, factor.id, step, this.clock.now(), actor.sessionId);
       await replaceRecoveryCodes(unit.manager, factor.id, recoveryHashes);
       // Who turns it on may fear their password is known: a session opened with it alone ends, and so does a move of the login asked with it.
       await this.sessions.endAll(unit, principal, 'second-step-enabled', actor.sessionId);

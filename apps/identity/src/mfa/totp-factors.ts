@@ -33,9 +33,18 @@ async function changedRows(manager: EntityManager, statement: string, parameters
   return count;
 }
 
-/** Says on the principal's own row whether its second step is on (what a sign-in's statement checks, the row locked). */
+/**
+ * Says on the principal's own row whether its second step is on (what a sign-in's statement
+ * checks, the row locked). Off, none of its sessions counts as having passed one any more: their
+ * next access tokens say `pwd` alone, and an account that requires a second step refuses them.
+ */
 async function markSecondStep(manager: EntityManager, principal: Principal, on: boolean): Promise<void> {
   await manager.query(`UPDATE ${principal.type === 'user' ? 'users' : 'subusers'} SET second_step = $2 WHERE id = $1`, [principal.id, on]);
+  if (!on)
+    await manager.query('UPDATE sessions SET second_step_passed = false WHERE principal_type = $1 AND principal_id = $2 AND second_step_passed', [
+      principal.type,
+      principal.id,
+    ]);
 }
 
 /** The column that holds `principal`'s id. */
@@ -76,9 +85,18 @@ export async function dropUnconfirmedFactor(manager: EntityManager, principal: P
   await manager.query(`DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1 AND confirmed_at IS NULL`, [principal.id]);
 }
 
-/** Turns a factor on at `now`, the step of its first code used up, and says so on the principal's row. */
-export async function confirmFactor(manager: EntityManager, principal: Principal, factorId: string, step: number, now: Date): Promise<void> {
+/**
+ * Turns a factor on at `now`, the step of its first code used up, and says so on the principal's
+ * row. The session it was turned on in (`sessionId`, still open) counts as having passed a second
+ * step from now: its code was just checked.
+ */
+export async function confirmFactor(manager: EntityManager, principal: Principal, factorId: string, step: number, now: Date, sessionId: string): Promise<void> {
   await markSecondStep(manager, principal, true);
+  await manager.query('UPDATE sessions SET second_step_passed = true WHERE id = $1 AND principal_type = $2 AND principal_id = $3 AND revoked_at IS NULL', [
+    sessionId,
+    principal.type,
+    principal.id,
+  ]);
   await manager.query('UPDATE totp_factors SET confirmed_at = $3, last_used_step = $2 WHERE id = $1', [factorId, step, now]);
 }
 

@@ -11,6 +11,7 @@ import { RequestKeys1733500000000 } from './1733500000000-request-keys.js';
 import { EmailChangeLinks1733600000000 } from './1733600000000-email-change-links.js';
 import { TwoStepSignIn1733700000000 } from './1733700000000-two-step-sign-in.js';
 import { SignInChallengeExpiry1733800000000 } from './1733800000000-sign-in-challenge-expiry.js';
+import { SecondStepPolicy1733900000000 } from './1733900000000-second-step-policy.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -27,4 +28,5 @@ export const identityMigrations = [
   EmailChangeLinks1733600000000,
   TwoStepSignIn1733700000000,
   SignInChallengeExpiry1733800000000,
+  SecondStepPolicy1733900000000,
 ];

@@ -1,18 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { SESSIONS_REVOKED, SUSPENSION_CHANGED, type RevokedSession, type SessionsRevokedEvent, type SuspensionChangedEvent } from '#libs/contracts/index.js';
+import {
+  SECOND_STEP_POLICY_CHANGED,
+  SESSIONS_REVOKED,
+  SUSPENSION_CHANGED,
+  type RevokedSession,
+  type SecondStepPolicyChangedEvent,
+  type SessionsRevokedEvent,
+  type SuspensionChangedEvent,
+} from '#libs/contracts/index.js';
 import { LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import type { UnitOfWork } from '../database/unit-of-work.js';
 
+/** What one unit of work tells the gateways once it commits. */
+interface Batch {
+  sessions: RevokedSession[];
+  suspensions: SuspensionChangedEvent[];
+  policies: SecondStepPolicyChangedEvent[];
+}
+
 /**
- * Tells every gateway replica, once the change has committed, which sessions ended and which
- * principals were suspended in an account, so that their still-valid access tokens are refused
- * on the very next request. Plain NATS (no queue group): every replica hears it. A replica that
- * missed a message reloads the whole state on reconnect (identity.sessions.gate-state).
+ * Tells every gateway replica, once the change has committed, which sessions ended, which
+ * principals were suspended in an account, and which accounts began or stopped requiring a second
+ * step, so that their still-valid access tokens are refused (or let in) on the very next request.
+ * Plain NATS (no queue group): every replica hears it. A replica that missed a message reloads the
+ * whole state on reconnect and every minute (identity.sessions.gate-state).
  */
 @Injectable()
 export class GateBroadcaster {
-  private readonly pending = new WeakMap<UnitOfWork, { sessions: RevokedSession[]; suspensions: SuspensionChangedEvent[] }>();
+  private readonly pending = new WeakMap<UnitOfWork, Batch>();
 
   constructor(
     @Inject(NATS_LINK) private readonly link: NatsLink,
@@ -29,10 +45,15 @@ export class GateBroadcaster {
     this.batch(unit).suspensions.push(event);
   }
 
-  private batch(unit: UnitOfWork) {
+  /** After `unit` commits: broadcast that an account began (or stopped) requiring a second step. */
+  secondStepPolicyChanged(unit: UnitOfWork, event: SecondStepPolicyChangedEvent): void {
+    this.batch(unit).policies.push(event);
+  }
+
+  private batch(unit: UnitOfWork): Batch {
     let batch = this.pending.get(unit);
     if (!batch) {
-      const created = { sessions: [] as RevokedSession[], suspensions: [] as SuspensionChangedEvent[] };
+      const created: Batch = { sessions: [], suspensions: [], policies: [] };
       this.pending.set(unit, created);
       unit.afterCommit(() => this.flush(created));
       batch = created;
@@ -40,11 +61,12 @@ export class GateBroadcaster {
     return batch;
   }
 
-  private flush(batch: { sessions: RevokedSession[]; suspensions: SuspensionChangedEvent[] }): void {
+  private flush(batch: Batch): void {
     for (let start = 0; start < batch.sessions.length; start += 500) {
       this.publish(SESSIONS_REVOKED, { sessions: batch.sessions.slice(start, start + 500) } satisfies SessionsRevokedEvent);
     }
     for (const suspension of batch.suspensions) this.publish(SUSPENSION_CHANGED, suspension);
+    for (const policy of batch.policies) this.publish(SECOND_STEP_POLICY_CHANGED, policy);
   }
 
   private publish(subject: string, payload: unknown): void {

@@ -121,6 +121,8 @@ describe('the gate state, in pages (S3)', () => {
     );
     const suspended: string[] = [];
     let page = await sessions.gateState({});
+    // A finished list of accounts requiring a second step is not named: an identity of the release before would refuse the key.
+    expect(page.next).not.toHaveProperty('secondStepAfter');
     let pages = 1;
     for (;;) {
       suspended.push(...page.suspended.map((entry) => entry.principalId));

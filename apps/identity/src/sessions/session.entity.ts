@@ -28,4 +28,6 @@ export class SessionEntity {
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'end_reason', nullable: true }) endReason: SessionEndReason | null;
+  /** Whether its sign-in passed a second step (or two-step sign-in was turned on in it): its access tokens say so in `amr`. */
+  @Column('boolean', { name: 'second_step_passed', default: false }) secondStepPassed: boolean;
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
 import type { Actor, GateStatePage, GateStateRequest, Principal, RevokedSession, SessionView, TokenPairView } from '#libs/contracts/index.js';
-import { GATE_STATE_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
+import { authenticationMethods, GATE_STATE_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG, preparedQuery } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
@@ -23,7 +23,7 @@ const SIGNED_OUT = 'Your session has ended; sign in again';
 const MIN_UUID = '00000000-0000-0000-0000-000000000000';
 const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 /** The columns {@link SessionsService.newSession} gives values for, in order. */
-const SESSION_COLUMNS = 'id, principal_type, principal_id, account_id, refresh_hash, ip, created_at, last_used_at, expires_at';
+const SESSION_COLUMNS = 'id, principal_type, principal_id, account_id, refresh_hash, ip, created_at, last_used_at, expires_at, second_step_passed';
 
 type RefreshOutcome = { pair: TokenPairView } | { refused: true };
 
@@ -57,7 +57,7 @@ export class SessionsService {
 
   /** Starts a session for `principal` and returns its first token pair. */
   async open(manager: EntityManager, principal: Principal, accountId: string | null, ip: string): Promise<TokenPairView> {
-    const { session, refreshToken, values, parameters } = this.newSession(principal, accountId, ip, 1);
+    const { session, refreshToken, values, parameters } = this.newSession(principal, accountId, ip, false, 1);
     await manager.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${values})`, parameters);
     return this.pair(session, refreshToken);
   }
@@ -79,7 +79,7 @@ export class SessionsService {
   async openAtSignIn(signIn: SignInToOpen, manager?: EntityManager): Promise<TokenPairView | null> {
     const { principal, seenPasswordHash, accountId, ip, audit, alongside, secondStepPassed } = signIn;
     const state = [principal.id, principal.type, this.clock.now(), seenPasswordHash, secondStepPassed];
-    const started = this.newSession(principal, accountId, ip, state.length + 1);
+    const started = this.newSession(principal, accountId, ip, secondStepPassed, state.length + 1);
     const granted = 'EXISTS (SELECT 1 FROM granted)';
     const recorded = this.audit.insertStatement(audit, state.length + started.parameters.length + 1, granted);
     const also = alongside(state.length + started.parameters.length + recorded.parameters.length + 1, granted);
@@ -107,7 +107,7 @@ export class SessionsService {
   }
 
   /** A new session of `principal`: its row's values (placeholders numbered from `first`, typed) and parameters. */
-  private newSession(principal: Principal, accountId: string | null, ip: string, first: number) {
+  private newSession(principal: Principal, accountId: string | null, ip: string, secondStepPassed: boolean, first: number) {
     const refreshToken = newSecretToken();
     const now = this.clock.now();
     const session = Object.assign(new SessionEntity(), {
@@ -122,13 +122,14 @@ export class SessionsService {
       expiresAt: new Date(now.getTime() + this.lifetimeMs(principal)),
       revokedAt: null,
       endReason: null,
+      secondStepPassed,
     });
     const p = (offset: number) => `$${first + offset}`;
     return {
       session,
       refreshToken,
-      values: `${p(0)}::uuid, ${p(1)}::text, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::text, ${p(6)}::timestamptz, ${p(6)}::timestamptz, ${p(7)}::timestamptz`,
-      parameters: [session.id, session.principalType, session.principalId, accountId, session.refreshHash, ip, now, session.expiresAt],
+      values: `${p(0)}::uuid, ${p(1)}::text, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::text, ${p(6)}::timestamptz, ${p(6)}::timestamptz, ${p(7)}::timestamptz, ${p(8)}::boolean`,
+      parameters: [session.id, session.principalType, session.principalId, accountId, session.refreshHash, ip, now, session.expiresAt, secondStepPassed],
     };
   }
 
@@ -234,14 +235,21 @@ export class SessionsService {
   }
 
   /**
-   * One page of what gateways refuse: sessions ended within an access-token lifetime, and
-   * inactive memberships of people who can still sign in (active elsewhere; the others have no
-   * session left at all). Each list continues after its own key; a finished list answers MAX.
+   * One page of what gateways refuse: sessions ended within an access-token lifetime, inactive
+   * memberships of people who can still sign in (active elsewhere; the others have no session left
+   * at all), and accounts that require a second step. Each list continues after its own key; a
+   * finished list answers MAX, but the accounts' list is named only while it goes on: an identity
+   * of the release before refuses a key it does not know (a gateway sends `next` back as it came,
+   * to any replica), and a finished list sent again with later pages changes nothing.
    */
   async gateState(request: GateStateRequest): Promise<GateStatePage> {
     const since = new Date(this.clock.now().getTime() - this.config.ACCESS_TOKEN_TTL_SECONDS * 1000 - SKEW_MS);
     const revokedAfter = request.revokedAfter ?? MIN_UUID;
     const [suspendedAccount, suspendedUser] = (request.suspendedAfter ?? `${MIN_UUID}:${MIN_UUID}`).split(':');
+    const secondStep: Array<{ id: string }> = await this.dataSource.query(
+      'SELECT id FROM accounts WHERE second_step_required AND id > $1 ORDER BY id LIMIT $2',
+      [request.secondStepAfter ?? MIN_UUID, GATE_STATE_PAGE_SIZE],
+    );
     const revoked = await this.dataSource
       .getRepository(SessionEntity)
       .createQueryBuilder('s')
@@ -259,15 +267,18 @@ export class SessionsService {
     );
     const moreRevoked = revoked.length === GATE_STATE_PAGE_SIZE;
     const moreSuspended = suspended.length === GATE_STATE_PAGE_SIZE;
+    const moreSecondStep = secondStep.length === GATE_STATE_PAGE_SIZE;
     const lastSuspended = suspended[suspended.length - 1];
     return {
       revokedSessions: revoked.map((session) => ({ id: session.id, until: this.refuseUntil(session.revokedAt!).toISOString() })),
       suspended: suspended.map((row) => ({ accountId: row.account_id, principalType: 'user', principalId: row.user_id })),
+      secondStepAccounts: secondStep.map((row) => row.id),
       next:
-        moreRevoked || moreSuspended
+        moreRevoked || moreSuspended || moreSecondStep
           ? {
               revokedAfter: moreRevoked ? revoked[revoked.length - 1].id : MAX_UUID,
               suspendedAfter: moreSuspended ? `${lastSuspended.account_id}:${lastSuspended.user_id}` : `${MAX_UUID}:${MAX_UUID}`,
+              ...(moreSecondStep && { secondStepAfter: secondStep[secondStep.length - 1].id }),
             }
           : null,
     };
@@ -348,7 +359,13 @@ export class SessionsService {
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     return signAccessToken(
       {
-        claims: { sub: session.principalId, pty: session.principalType, sid: session.id, typ: 'access' },
+        claims: {
+          sub: session.principalId,
+          pty: session.principalType,
+          sid: session.id,
+          typ: 'access',
+          amr: authenticationMethods(session.secondStepPassed),
+        },
         issuer: this.config.JWT_ISSUER,
         audience: this.config.JWT_AUDIENCE,
         issuedAt: nowSeconds,

@@ -59,7 +59,7 @@ export class MeService {
       email: subuser.email ?? '',
       phone: '',
       locale: subuser.locale,
-      accountIds: [{ accountId: account.id, accountName: account.name, accountSlug: account.slug }],
+      accountIds: [{ accountId: account.id, accountName: account.name, accountSlug: account.slug, requireSecondStep: account.requireSecondStep }],
     };
   }
 
@@ -67,7 +67,7 @@ export class MeService {
     return this.dataSource
       .createQueryBuilder(MembershipEntity, 'm')
       .innerJoin(AccountEntity, 'a', 'a.id = m.account_id')
-      .select(['a.id AS "accountId"', 'a.name AS "accountName"', 'a.slug AS "accountSlug"'])
+      .select(['a.id AS "accountId"', 'a.name AS "accountName"', 'a.slug AS "accountSlug"', 'a.second_step_required AS "requireSecondStep"'])
       .where('m.user_id = :userId AND m.active', { userId })
       .orderBy('a.name')
       .getRawMany<MeAccountRef>();

@@ -92,7 +92,7 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
   // The page is cut from memberships alone (search, sort keys, cursor all live there); only its
   // rows are then joined to their people, however many rows the search matched.
   const sql = `
-    SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
+    SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status, u.second_step AS "mfaEnabled",
            m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", m.sort_key AS "sortKey",
            m.user_id = (SELECT a.owner_user_id FROM accounts a WHERE a.id = $1) AS owner
       FROM (SELECT m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value, ${sortKeyText(key)} AS sort_key

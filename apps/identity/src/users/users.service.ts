@@ -47,6 +47,7 @@ interface UserRow {
   lastLoginAt: Date | null;
   sortKey: string;
   owner: boolean;
+  mfaEnabled: boolean;
 }
 
 /** The people of an account (the user table): invite, add, edit, deactivate, remove. Every query names the account. */
@@ -375,7 +376,7 @@ export class UsersService {
 
   private async record(manager: EntityManager, account: AccountEntity, userId: string): Promise<UserRecord> {
     const rows: UserRow[] = await manager.query(
-      `SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status,
+      `SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status, u.second_step AS "mfaEnabled",
               m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", '' AS "sortKey", a.owner_user_id = m.user_id AS owner
          FROM memberships m JOIN users u ON u.id = m.user_id JOIN accounts a ON a.id = m.account_id
         WHERE m.account_id = $1 AND m.user_id = $2`,
@@ -398,6 +399,7 @@ function toRecord(row: UserRow): UserRecord {
     createdAt: new Date(row.createdAt).toISOString(),
     active: row.active,
     status: row.status,
+    mfaEnabled: row.mfaEnabled,
   };
 }
 
