@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,21 +38,6 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/** Resolves once something accepts TCP connections on `port`. */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = tcpConnect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`Nothing listens on ${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** How a {@link TestNatsServer} is configured. */
 export interface TestNatsServerOptions {
   /**
@@ -74,13 +59,45 @@ export class TestNatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  /** Starts it (again, on the same port and store, after {@link stop}). */
+  /**
+   * Starts it (again, on the same port and store, after {@link stop}) and waits until it says it is
+   * ready. A port picked free can be taken by a parallel test before nats-server binds it: the
+   * server then exits, and would leave the port to whatever took it (an HTTP server, say, where a
+   * NATS client waits 20 s for a greeting that never comes). A first start then tries another port.
+   */
   async start(): Promise<void> {
-    if (this.port === 0) this.port = await freePort();
+    const restart = this.port !== 0;
+    for (let attempt = 1; ; attempt += 1) {
+      if (!restart) this.port = await freePort();
+      const outcome = await this.launch();
+      if (outcome.ready) return;
+      if (restart || attempt === 5) throw new Error(`nats-server did not start on port ${this.port}:\n${outcome.log}`);
+    }
+  }
+
+  /** Spawns nats-server on {@link port}; resolves once it logs that it is ready, or with its log once it exits. */
+  private launch(): Promise<{ ready: boolean; log: string }> {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
     if (this.options.config !== undefined) args.push('-c', this.writeConfig(this.options.config));
-    this.process = spawn(natsServerBinary(), args, { stdio: 'ignore' });
-    await waitForPort(this.port);
+    const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.process = child;
+    return new Promise((resolve, reject) => {
+      let log = '';
+      const timer = setTimeout(() => reject(new Error(`nats-server not ready on port ${this.port} after 10 s:\n${log}`)), 10_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        // Kept until it is ready (for the error), then read and dropped so that the pipe never fills.
+        if (log.includes('Server is ready')) return;
+        log += chunk.toString();
+        if (log.includes('Server is ready')) {
+          clearTimeout(timer);
+          resolve({ ready: true, log });
+        }
+      });
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve({ ready: false, log });
+      });
+    });
   }
 
   private writeConfig(config: string): string {
