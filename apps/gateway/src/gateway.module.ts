@@ -51,7 +51,8 @@ export class GatewayModule {
         JwtStrategy,
         DecisionCache,
         { provide: APP_GUARD, useClass: AccessGuard },
-        // After the access guard: an actor suspended in the route's account gets 404 whatever its roles.
+        // After the access guard: an actor suspended in the route's account gets 404 whatever its roles, and a session
+        // without a second step gets 403 in an account that requires one.
         { provide: APP_GUARD, useClass: AccountGateGuard },
       ],
     };

@@ -31,7 +31,9 @@ export class AccountsController {
   @Patch(':accountId')
   @RequirePermission('account', 'write')
   @ApiBearerAuth()
-  @ApiOperation({ summary: "Rename the account, or change the language of its mails (the slug, in subusers' sign-in, stays)" })
+  @ApiOperation({
+    summary: "Rename the account, change the language of its mails, or require two-step sign-in of everyone in it (the slug, in subusers' sign-in, stays)",
+  })
   @ApiOkResponse({ type: AccountView })
   update(
     @Rpc() rpc: RpcSender,

@@ -28,7 +28,8 @@ export class AccountGateGuard implements CanActivate {
     if (policy?.kind !== 'permission') return true;
     const request = context.switchToHttp().getRequest<GatewayRequest & { user?: Actor }>();
     const accountId = request.params.accountId;
-    if (!request.user || typeof accountId !== 'string') return true;
+    // The access guard runs first and leaves a permission route only with both: deny by default if it did not.
+    if (!request.user || typeof accountId !== 'string') throw new DomainError(ErrorCode.Unauthenticated, 'A valid access token is required');
     if (this.gate.isSuspended(request.user, accountId)) throw notFound(request, 'suspended');
     if (this.gate.lacksRequiredSecondStep(request.user, accountId)) {
       request.accessDenied = 'second-step-required';

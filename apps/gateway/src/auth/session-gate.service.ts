@@ -21,6 +21,8 @@ import { passedSecondStep } from './second-step.js';
 const RELOAD_EVERY_MS = 60_000;
 const RETRY_MS = 500;
 const FIRST_LOAD_WAIT_MS = 2000;
+/** How long after a change of an account's policy the state is read again (see {@link SessionGate.reloadSoon}). */
+const POLICY_SETTLE_MS = 1000;
 
 /**
  * Refuses, on this replica, access tokens of sessions that ended and principals suspended in an
@@ -37,6 +39,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   private heard: HeardSince | undefined;
   private subscriptions: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private stopFollowing: (() => void) | undefined;
 
@@ -76,6 +79,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   onModuleDestroy(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.settleTimer);
     this.stopFollowing?.();
     this.subscriptions.forEach((subscription) => subscription.unsubscribe());
   }
@@ -110,8 +114,9 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
       for (;;) {
         state.revokedSessions.push(...page.revokedSessions);
         state.suspended.push(...page.suspended);
-        // An identity older than this gateway (during a rollout) sends no such list.
-        state.secondStepAccounts.push(...(page.secondStepAccounts ?? []));
+        // An identity of the release before (a rollout, a rollback) sends no such list, and issues no token that passed a second
+        // step: requiring one would shut everyone out, so nothing is required by what it sends.
+        if (Array.isArray(page.secondStepAccounts)) state.secondStepAccounts.push(...page.secondStepAccounts);
         if (!page.next) break;
         page = await this.rpc.send(Subjects.SessionsGateState, page.next);
       }
@@ -146,6 +151,22 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     const change = { accountId: event.accountId, requireSecondStep: event.requireSecondStep === true };
     this.list.requireSecondStep(change.accountId, change.requireSecondStep);
     this.heard?.policies.push(change);
+    this.reloadSoon();
+  }
+
+  /**
+   * Two changes of one account's policy made at once on two identity replicas may be heard in
+   * either order: the state is read again a moment later, once both have committed, rather than at
+   * the next minute's reload.
+   */
+  private reloadSoon(): void {
+    if (this.settleTimer || this.stopped) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      // A load under way may have read the state before the later change committed: a fresh one follows it.
+      void (this.loading ?? Promise.resolve()).then(() => this.reload());
+    }, POLICY_SETTLE_MS);
+    this.settleTimer.unref();
   }
 }
 

@@ -18,6 +18,7 @@ import { OutboxWriter, OutboxRelay } from '#libs/outbox/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { MembershipEntity } from '../users/membership.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
@@ -32,6 +33,7 @@ export class AccountsService {
     private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
     private readonly broadcaster: GateBroadcaster,
+    private readonly sessions: SessionsService,
     private readonly tokens: ActionTokensService,
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
@@ -96,9 +98,10 @@ export class AccountsService {
       const current = await accountOfActor(manager, actor, accountId, 'update');
       const changes = changedAccountFields(current, body);
       if (Object.keys(changes).length === 0) return current;
-      if (changes.requireSecondStep === true) await assertSessionPassedSecondStep(manager, actor);
-      await manager.update(AccountEntity, { id: accountId }, changes);
-      if (changes.requireSecondStep !== undefined) this.broadcaster.secondStepPolicyChanged(unit, { accountId, requireSecondStep: changes.requireSecondStep });
+      if (changes.requireSecondStep === true) await this.sessions.assertPassedSecondStep(manager, actor);
+      await manager.update(AccountEntity, { id: current.id }, changes);
+      if (changes.requireSecondStep !== undefined)
+        this.broadcaster.secondStepPolicyChanged(unit, { accountId: current.id, requireSecondStep: changes.requireSecondStep });
       await this.audit.record(manager, {
         accountIds: [accountId],
         action: 'account.updated',
@@ -140,22 +143,6 @@ function changedAccountFields(
   if (body.locale !== undefined && body.locale !== account.locale) changes.locale = body.locale;
   if (body.requireSecondStep !== undefined && body.requireSecondStep !== account.requireSecondStep) changes.requireSecondStep = body.requireSecondStep;
   return changes;
-}
-
-/**
- * Refuses (403 SECOND_STEP_REQUIRED) a caller whose session did not pass a second step, as its row
- * says now (two-step sign-in turned off since clears it, whatever the access token still says).
- */
-async function assertSessionPassedSecondStep(manager: EntityManager, actor: Actor): Promise<void> {
-  const rows = await manager.query<unknown[]>(
-    'SELECT 1 FROM sessions WHERE id = $1 AND principal_type = $2 AND principal_id = $3 AND second_step_passed AND revoked_at IS NULL',
-    [actor.sessionId, actor.type, actor.id],
-  );
-  if (rows.length === 0)
-    throw new DomainError(
-      ErrorCode.SecondStepRequired,
-      'Sign in with two steps yourself before requiring it of everyone: turn two-step sign-in on (POST /v1/me/mfa/totp), then refresh your token',
-    );
 }
 
 /** Refuses a new owner who is not a user active in the account with a password set; returns the new owner. */

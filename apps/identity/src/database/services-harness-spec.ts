@@ -212,6 +212,11 @@ export class SideConnection {
     await this.client.query('ROLLBACK');
   }
 
+  /** Ends the transaction of {@link hold} by committing what it did (a change that lands while others wait for it). */
+  async commit(): Promise<void> {
+    await this.client.query('COMMIT');
+  }
+
   /**
    * Starts `first`, then `second`, each once it waits for the lock `lockSql` takes (held here
    * meanwhile), then frees it: PostgreSQL hands it to them in that order. Their outcomes.

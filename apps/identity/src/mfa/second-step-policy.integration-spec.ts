@@ -7,7 +7,7 @@ import {
   type SecondStepView,
   type TokenPairView,
 } from '#libs/contracts/index.js';
-import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 import { base32Decode, totpCode } from './totp.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -136,6 +136,23 @@ describe('an account that requires two-step sign-in', () => {
     expect(required).toBe(false);
   });
 
+  it("waits for the caller's own second step being turned off at the same moment, and then refuses", async () => {
+    const { accountId, email } = await owner();
+    const actor = actorOf(await withTwoSteps(email, await turnOnIn(await passwordOnly(email))));
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      // As turning the factor off does, uncommitted: the caller's sessions no longer count as having passed a second step.
+      await side.hold('UPDATE sessions SET second_step_passed = false WHERE principal_id = $1', [actor.id]);
+      const change = requireSecondStep(actor, accountId, true);
+      await side.untilWaiting(1);
+      await side.commit();
+      await expect(change).rejects.toMatchObject({ code: 'SECOND_STEP_REQUIRED' });
+    } finally {
+      await side.close();
+    }
+  });
+
   it('is made so from a session that passed one: shown, audited with what it replaced, told to every gateway, and in the gate state', async () => {
     const { accountId, email } = await owner();
     const actor = actorOf(await withTwoSteps(email, await turnOnIn(await passwordOnly(email))));
@@ -159,26 +176,50 @@ describe('an account that requires two-step sign-in', () => {
     expect((await services.sessions.gateState({})).secondStepAccounts).not.toContain(accountId);
   });
 
-  it('is listed to the gateways page after page', async () => {
-    const count = GATE_STATE_PAGE_SIZE + 3;
+  it('is listed to the gateways page after page, also when another list goes on longer', async () => {
+    const { userId } = await owner();
+    const required = async (count: number) => {
+      const rows = await db.dataSource.query<Array<{ id: string }>>(
+        `INSERT INTO accounts (id, name, slug, owner_user_id, locale, second_step_required)
+         SELECT gen_random_uuid(), 'P', 'policy-' || gen_random_uuid(), $2::uuid, 'en', true FROM generate_series(1, $1) RETURNING id`,
+        [count, userId],
+      );
+      return rows.map((row) => row.id);
+    };
+    const fullState = async () => {
+      const listed: string[] = [];
+      const revoked: string[] = [];
+      let page = await services.sessions.gateState({});
+      let pages = 1;
+      for (;;) {
+        listed.push(...page.secondStepAccounts);
+        revoked.push(...page.revokedSessions.map((session) => session.id));
+        if (!page.next) break;
+        page = await services.sessions.gateState(page.next);
+        pages += 1;
+      }
+      return { listed, revoked, pages };
+    };
+    // More accounts than a page.
+    const many = await required(GATE_STATE_PAGE_SIZE + 3);
+    let state = await fullState();
+    expect(state.pages).toBe(2);
+    expect(new Set(state.listed).size).toBe(state.listed.length);
+    expect(state.listed).toEqual(expect.arrayContaining(many));
+    // Fewer accounts than ended sessions: the finished list is not named in next (an identity of the release before refuses
+    // a key it does not know), so it comes again with the later pages, and nothing is lost.
+    await db.dataSource.query('UPDATE accounts SET second_step_required = false WHERE id = ANY($1::uuid[])', [many.slice(3)]);
     await db.dataSource.query(
-      `INSERT INTO accounts (id, name, slug, owner_user_id, locale, second_step_required)
-       SELECT md5('policy' || i)::uuid, 'P', 'policy-' || i, $2::uuid, 'en', true FROM generate_series(1, $1) AS i`,
-      [count, (await owner()).userId],
+      `INSERT INTO sessions (id, principal_type, principal_id, refresh_hash, created_at, last_used_at, expires_at, revoked_at)
+       SELECT gen_random_uuid(), 'user', $1::uuid, gen_random_uuid()::text, $2, $2, $2::timestamptz + interval '1 day', $2 FROM generate_series(1, $3)`,
+      [userId, services.clock.now(), GATE_STATE_PAGE_SIZE + 5],
     );
-    const inserted = await db.dataSource.query<Array<{ id: string }>>(`SELECT md5('policy' || i)::uuid::text AS id FROM generate_series(1, $1) AS i`, [count]);
-    const listed: string[] = [];
-    let page = await services.sessions.gateState({});
-    let pages = 1;
-    for (;;) {
-      listed.push(...page.secondStepAccounts);
-      if (!page.next) break;
-      page = await services.sessions.gateState(page.next);
-      pages += 1;
-    }
-    expect(pages).toBe(2);
-    expect(new Set(listed).size).toBe(listed.length);
-    expect(listed).toEqual(expect.arrayContaining(inserted.map((row) => row.id)));
+    const first = await services.sessions.gateState({});
+    expect(first.next).not.toHaveProperty('secondStepAfter');
+    state = await fullState();
+    expect(state.pages).toBe(2);
+    expect(new Set(state.revoked).size).toBeGreaterThan(GATE_STATE_PAGE_SIZE);
+    expect(new Set(state.listed)).toEqual(new Set(many.slice(0, 3)));
   });
 });
 

@@ -174,6 +174,24 @@ export class SessionsService {
     });
   }
 
+  /**
+   * Refuses (403 SECOND_STEP_REQUIRED) an actor whose session did not pass a second step, as its
+   * row says now: turning two-step sign-in off clears it there, whatever the access token still
+   * says. The row is locked FOR SHARE until the caller's transaction ends, so that a factor being
+   * turned off meanwhile (which updates it) is either seen or waits for the caller to commit.
+   */
+  async assertPassedSecondStep(manager: EntityManager, actor: Actor): Promise<void> {
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM sessions WHERE id = $1 AND principal_type = $2 AND principal_id = $3 AND second_step_passed AND revoked_at IS NULL FOR SHARE`,
+      [actor.sessionId, actor.type, actor.id],
+    );
+    if (rows.length === 0)
+      throw new DomainError(
+        ErrorCode.SecondStepRequired,
+        'Sign in with two steps yourself before requiring it of everyone: turn two-step sign-in on (POST /v1/me/mfa/totp), then refresh your token',
+      );
+  }
+
   /** The caller's open sessions, newest first (S4). */
   async listOwn(actor: Actor): Promise<SessionView[]> {
     const sessions = await this.dataSource.getRepository(SessionEntity).find({
