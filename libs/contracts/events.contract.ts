@@ -146,7 +146,7 @@ export interface PasswordChangedData {
 }
 
 /** What can happen to a login's second step. */
-export const SECOND_STEP_CHANGES = ['enabled', 'disabled', 'recovery-codes-renewed', 'reset-by-admin'] as const;
+export const SECOND_STEP_CHANGES = ['enabled', 'disabled', 'recovery-codes-renewed', 'reset-by-admin', 'reset-by-operator'] as const;
 /** One of {@link SECOND_STEP_CHANGES}. */
 export type SecondStepChange = (typeof SECOND_STEP_CHANGES)[number];
 

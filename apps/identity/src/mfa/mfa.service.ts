@@ -12,7 +12,7 @@ import type {
   StartTotpRequest,
   TotpEnrolmentView,
 } from '#libs/contracts/index.js';
-import { Events, principalOf } from '#libs/contracts/index.js';
+import { principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { Clock, CONFIG } from '#libs/platform/index.js';
@@ -20,13 +20,14 @@ import type { IdentityConfig } from '../identity.config.js';
 import { AuditService, type AuditDetails } from '../audit/audit.service.js';
 import { ActionTokensService, lockPrincipal } from '../credentials/action-tokens.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
-import { loadProfile, lockUnchangedPassword, type PrincipalProfile } from '../credentials/principal-profile.js';
+import { lockUnchangedPassword, type PrincipalProfile } from '../credentials/principal-profile.js';
 import { ThrottleService } from '../credentials/throttle.service.js';
 import { secondFactorKeys, tooManyAttempts } from '../credentials/throttle-keys.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { activeAccountsOf } from '../sessions/principal-state.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { FactorSecrets } from './factor-secrets.js';
+import { recordSecondStepChange, resetSecondStep, type SecondStepChangeDeps } from './second-step-changes.js';
 import { hashRecoveryCodes, newRecoveryCodes } from './recovery-codes.js';
 import { base32Encode, looksLikeTotp, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 import {
@@ -125,7 +126,7 @@ export class MfaService {
       // Who turns it on may fear their password is known: a session opened with it alone ends, and so does a move of the login asked with it.
       await this.sessions.endAll(unit, principal, 'second-step-enabled', actor.sessionId);
       await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-change' });
-      await this.recordChange(unit, principal, principal, 'enabled', 'mfa.enabled', client.ip);
+      await this.recordChange(unit, principal, 'enabled', 'mfa.enabled', client.ip);
       return true;
     });
     await this.settleCode(principal, client.ip, confirmed);
@@ -158,17 +159,14 @@ export class MfaService {
   }
 
   /**
-   * An admin of a subuser's account turns its second step off (a lost phone): audited `mfa.reset`,
-   * the subuser's sessions stay (it signed in with both factors), and its e-mail, if any, is told.
-   * 409 when it is off. Runs in the caller's transaction, the subuser's row locked here first.
+   * An admin of a subuser's account turns its second step off (a lost phone): see
+   * {@link resetSecondStep}. Runs in the caller's transaction (404 when the subuser was deleted
+   * meanwhile, as if the deletion had come first; 409 when it is off).
    */
   async resetForSubuser(unit: UnitOfWork, actor: Actor, subuserId: string, ip: string): Promise<void> {
-    const subuser: Principal = { type: 'subuser', id: subuserId };
-    // Deleted meanwhile: 404, as if the deletion had come first.
-    if (!(await lockPrincipal(unit.manager, subuser, 'FOR NO KEY UPDATE'))) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
-    if (!(await findFactor(unit.manager, subuser, true))?.confirmedAt) throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in is off for this subuser');
-    await removeFactor(unit.manager, subuser);
-    await this.recordChange(unit, principalOf(actor), subuser, 'reset-by-admin', 'mfa.reset', ip);
+    const target: Principal = { type: 'subuser', id: subuserId };
+    if (await resetSecondStep(this.changeDeps(), unit.manager, { actor: principalOf(actor), target, change: 'reset-by-admin', ip }))
+      unit.afterCommit(this.nudgeRelay);
   }
 
   /**
@@ -242,36 +240,27 @@ export class MfaService {
       const method = await useSecondFactor(unit.manager, current, body.code, this.clock.now(), this.secrets);
       if (method === null) return false;
       await apply(unit.manager, principal, current.id, prepared);
-      await this.recordChange(unit, principal, principal, change, change === 'disabled' ? 'mfa.disabled' : 'mfa.recovery-codes-renewed', client.ip, { method });
+      await this.recordChange(unit, principal, change, change === 'disabled' ? 'mfa.disabled' : 'mfa.recovery-codes-renewed', client.ip, { method });
       return true;
     });
     await this.settleCode(principal, client.ip, passed);
   }
 
-  /** Audits a change of `target`'s second step and queues the notice to its e-mail (when it has one). */
+  private changeDeps(): SecondStepChangeDeps {
+    return { audit: this.audit, outbox: this.outbox, clock: this.clock };
+  }
+
+  /** Audits a change of the caller's own second step and queues the notice to its e-mail (when it has one). */
   private async recordChange(
     unit: UnitOfWork,
-    actor: Principal,
-    target: Principal,
+    principal: Principal,
     change: SecondStepChange,
     action: AuditAction,
     ip: string,
     details?: AuditDetails,
   ): Promise<void> {
-    const profile = (await loadProfile(unit.manager, target))!;
-    await this.audit.record(unit.manager, { accountIds: profile.activeAccountIds, action, actor, target, ip, details });
-    if (profile.email === null) return;
-    await this.outbox.add(unit.manager, Events.SecondStepChanged, profile.accountId, {
-      accountId: profile.accountId,
-      principalType: target.type,
-      principalId: target.id,
-      email: profile.email,
-      name: profile.name,
-      change,
-      changedAt: this.clock.now().toISOString(),
-      locale: profile.locale,
-    });
-    unit.afterCommit(this.nudgeRelay);
+    if (await recordSecondStepChange(this.changeDeps(), unit.manager, { actor: principal, target: principal, change, action, ip, details }))
+      unit.afterCommit(this.nudgeRelay);
   }
 
   /** Charges a typed code to the principal's second-factor counters (429 while locked, audited as `failedAction`). */

@@ -232,6 +232,13 @@ describe('content', () => {
     ['reset-by-admin', 'en', 'Portico: an administrator turned off your two-step sign-in', 'until you set it up again'],
     ['enabled', 'fr', 'Portico : la connexion en deux étapes a été activée', 'toutes les autres sessions ont été fermées'],
     ['reset-by-admin', 'fr', 'Portico : un administrateur a désactivé votre connexion en deux étapes', "jusqu'à ce que vous la réactiviez"],
+    ['reset-by-operator', 'en', 'Portico: support turned off your two-step sign-in', 'The support of Portico turned off two-step sign-in'],
+    [
+      'reset-by-operator',
+      'fr',
+      'Portico : le support a désactivé votre connexion en deux étapes',
+      'Le support de Portico a désactivé la connexion en deux étapes',
+    ],
   ])('tells of a second step %s (%s) in the subject and the text', (change, locale, subject, sentence) => {
     const sample = samples['second-step-changed'](locale);
     const mail = renderer.render({ ...sample, data: { ...sample.data, change } } as EventEnvelope)!;

@@ -200,6 +200,7 @@ export class MailRenderer {
       disabled: change === 'disabled',
       renewed: change === 'recovery-codes-renewed',
       byAdmin: change === 'reset-by-admin',
+      byOperator: change === 'reset-by-operator',
     });
   }
 

@@ -1,0 +1,70 @@
+import type { EntityManager } from 'typeorm';
+import { Events, type AuditAction, type Principal, type SecondStepChange } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { OutboxWriter } from '#libs/outbox/index.js';
+import type { Clock } from '#libs/platform/index.js';
+import type { AuditDetails, AuditService } from '../audit/audit.service.js';
+import { lockPrincipal } from '../credentials/action-tokens.service.js';
+import { loadProfile } from '../credentials/principal-profile.js';
+import { findFactor, removeFactor } from './totp-factors.js';
+
+/** What recording a change of a second step needs (identity's services, or a command's own). */
+export interface SecondStepChangeDeps {
+  audit: AuditService;
+  outbox: OutboxWriter;
+  clock: Clock;
+}
+
+/** A change of `target`'s second step: who made it (null: the operator), what, from where. */
+export interface SecondStepChangeRecord {
+  actor: Principal | null;
+  target: Principal;
+  change: SecondStepChange;
+  action: AuditAction;
+  ip: string | null;
+  details?: AuditDetails;
+}
+
+/**
+ * Audits a change of a second step in every account its login works in, and queues the notice to
+ * the login's e-mail. Whether a notice was queued (a subuser may have no e-mail): the caller then
+ * nudges the outbox relay after its commit.
+ */
+export async function recordSecondStepChange(deps: SecondStepChangeDeps, manager: EntityManager, record: SecondStepChangeRecord): Promise<boolean> {
+  const { actor, target, change, action, ip, details } = record;
+  const profile = (await loadProfile(manager, target))!;
+  await deps.audit.record(manager, { accountIds: profile.activeAccountIds, action, actor, target, ip, details });
+  if (profile.email === null) return false;
+  await deps.outbox.add(manager, Events.SecondStepChanged, profile.accountId, {
+    accountId: profile.accountId,
+    principalType: target.type,
+    principalId: target.id,
+    email: profile.email,
+    name: profile.name,
+    change,
+    changedAt: deps.clock.now().toISOString(),
+    locale: profile.locale,
+  });
+  return true;
+}
+
+/**
+ * Someone else turns `record.target`'s second step off (an admin of a subuser's account, or the
+ * operator for anyone): audited `mfa.reset`, told to its e-mail, its sessions kept (they signed in
+ * with both factors) but no longer counted as having passed a second step. In `manager`'s
+ * transaction, the login's row locked first, as every change of it is. 404 when the login is gone,
+ * 409 when its second step is off. Whether a notice was queued.
+ */
+export async function resetSecondStep(
+  deps: SecondStepChangeDeps,
+  manager: EntityManager,
+  record: Omit<SecondStepChangeRecord, 'action'> & { change: 'reset-by-admin' | 'reset-by-operator' },
+): Promise<boolean> {
+  const { target } = record;
+  const what = target.type === 'user' ? 'User' : 'Subuser';
+  if (!(await lockPrincipal(manager, target, 'FOR NO KEY UPDATE'))) throw new DomainError(ErrorCode.NotFound, `${what} not found`);
+  if (!(await findFactor(manager, target, true))?.confirmedAt)
+    throw new DomainError(ErrorCode.Conflict, `Two-step sign-in is off for this ${what.toLowerCase()}`);
+  await removeFactor(manager, target);
+  return recordSecondStepChange(deps, manager, { ...record, action: 'mfa.reset' });
+}
