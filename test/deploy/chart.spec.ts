@@ -537,6 +537,24 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     });
   });
 
+  it('mounts the previous keys of authenticator secrets beside the current one, in identity only (key rotation)', () => {
+    const mfaOf = (sets: string[]) => {
+      const spec = podSpec(deploymentOf(render([], ['mfa.secretKeySecret=portico-mfa', 'mfa.secretKeyKey=mfa-2026.key', ...sets]), 'identity'));
+      const env = spec.containers[0].env as Obj[];
+      const value = (name: string) => env.find((e) => e.name === name)?.value;
+      const volume = (spec.volumes as Obj[]).find((v) => v.name === 'mfa-key')?.secret;
+      return { current: value('MFA_SECRET_KEY_FILE'), previous: value('MFA_PREVIOUS_SECRET_KEY_FILES'), items: (volume?.items as Obj[]).map((i) => i.key) };
+    };
+    expect(mfaOf([])).toEqual({ current: '/etc/portico/mfa/mfa-2026.key', previous: undefined, items: ['mfa-2026.key'] });
+    expect(mfaOf(['mfa.previousSecretKeyKeys={mfa-2024.key,mfa-2025.key}'])).toEqual({
+      current: '/etc/portico/mfa/mfa-2026.key',
+      previous: '/etc/portico/mfa/mfa-2024.key,/etc/portico/mfa/mfa-2025.key',
+      items: ['mfa-2026.key', 'mfa-2024.key', 'mfa-2025.key'],
+    });
+    const gateway = podSpec(deploymentOf(render([], ['mfa.secretKeySecret=portico-mfa', 'mfa.previousSecretKeyKeys={mfa-2025.key}']), 'gateway'));
+    expect((gateway.containers[0].env as Obj[]).map((e) => e.name)).not.toContain('MFA_PREVIOUS_SECRET_KEY_FILES');
+  });
+
   it('gives each service its own NATS Secret when it names one, the shared one otherwise', () => {
     const sets = [
       'nats.userPasswordSecret.name=portico-nats',

@@ -53,4 +53,11 @@ describe('the identity configuration', () => {
     expect(loadIdentityConfig({}).MFA_SECRET_KEY_FILE).toBe('-');
     expect(() => loadIdentityConfig({ MFA_SECRET_KEY_FILE: '/nonexistent/portico-mfa.key' })).toThrow(/MFA_SECRET_KEY_FILE: cannot read/);
   });
+
+  it('stops at start on an MFA_PREVIOUS_SECRET_KEY_FILES it cannot use, naming it (the default "-": no previous key)', () => {
+    expect(loadIdentityConfig({}).MFA_PREVIOUS_SECRET_KEY_FILES).toBe('-');
+    expect(() => loadIdentityConfig({ MFA_PREVIOUS_SECRET_KEY_FILES: '/nonexistent/portico-mfa-old.key' })).toThrow(
+      /MFA_PREVIOUS_SECRET_KEY_FILES: cannot read/,
+    );
+  });
 });

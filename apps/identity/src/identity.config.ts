@@ -1,5 +1,5 @@
 import { boolean, commonEnv, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
-import { readSecretKeyFile } from './mfa/secret-key.js';
+import { readPreviousSecretKeyFiles, readSecretKeyFile } from './mfa/secret-key.js';
 
 /** Every environment variable of the identity service. */
 export const identityEnv = {
@@ -30,6 +30,10 @@ export const identityEnv = {
     'File with the 256-bit key (base64 or hex) that seals authenticator secrets in the database (AES-256-GCM); "-" keeps them as they are',
     '-',
   ),
+  MFA_PREVIOUS_SECRET_KEY_FILES: text(
+    'Files (separated by commas) with keys that sealed authenticator secrets before MFA_SECRET_KEY_FILE: they open those secrets, never seal; "-" for none (key rotation: docs/deploy.md)',
+    '-',
+  ),
   MFA_ISSUER: text('The name authenticator apps show beside a Portico login (the issuer of its otpauth URI)', 'Portico'),
   ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, 3600, 900),
   REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),
@@ -49,5 +53,6 @@ export type IdentityConfig = ConfigOf<typeof identityEnv>;
 export function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
   const config = loadConfig(identityEnv, env);
   readSecretKeyFile(config.MFA_SECRET_KEY_FILE);
+  readPreviousSecretKeyFiles(config.MFA_PREVIOUS_SECRET_KEY_FILES);
   return config;
 }

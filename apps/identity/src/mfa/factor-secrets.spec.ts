@@ -6,16 +6,16 @@ import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
 import { ConfigError } from '#libs/platform/index.js';
 import { FactorSecrets } from './factor-secrets.js';
-import { parseSecretKey, readSecretKeyFile } from './secret-key.js';
+import { parseSecretKey, readPreviousSecretKeyFiles, readSecretKeyFile } from './secret-key.js';
 
 const secret = Buffer.from('0123456789abcdefghij');
 const key = randomBytes(32);
 
 const logger = pino({ level: 'silent' });
 
-function secrets(withKey: Buffer | null): FactorSecrets {
-  const box = new FactorSecrets({} as DataSource, { MFA_SECRET_KEY_FILE: '-' }, logger);
-  box.useKey(withKey);
+function secrets(withKey: Buffer | null, previous: Buffer[] = []): FactorSecrets {
+  const box = new FactorSecrets({} as DataSource, { MFA_SECRET_KEY_FILE: '-', MFA_PREVIOUS_SECRET_KEY_FILES: '-' }, logger);
+  box.useKey(withKey, previous);
   return box;
 }
 
@@ -37,10 +37,14 @@ describe('authenticator secrets at rest', () => {
 
   it.each([
     ['without a key', null, 'MFA_SECRET_KEY_FILE is not set here'],
-    ['under another key', randomBytes(32), 'sealed under another MFA_SECRET_KEY_FILE'],
+    ['under another key', randomBytes(32), 'sealed under a key neither MFA_SECRET_KEY_FILE nor MFA_PREVIOUS_SECRET_KEY_FILES holds here'],
   ])('refuse to open a sealed secret %s with 503, the why in the log only', (_case, otherKey, why) => {
     const lines: string[] = [];
-    const box = new FactorSecrets({} as DataSource, { MFA_SECRET_KEY_FILE: '-' }, pino({ level: 'error' }, { write: (line: string) => void lines.push(line) }));
+    const box = new FactorSecrets(
+      {} as DataSource,
+      { MFA_SECRET_KEY_FILE: '-', MFA_PREVIOUS_SECRET_KEY_FILES: '-' },
+      pino({ level: 'error' }, { write: (line: string) => void lines.push(line) }),
+    );
     box.useKey(otherKey);
     const stored = secrets(key).seal(secret);
     expect(box.canOpen(stored)).toBe(false);
@@ -59,6 +63,22 @@ describe('authenticator secrets at rest', () => {
     const box = secrets(key);
     const stored = spoil(box.seal(secret));
     expect(() => box.open(stored)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }));
+  });
+
+  it('are rotated: a previous key opens what it sealed and seals nothing, and resealing moves a secret to the current key', () => {
+    const oldKey = randomBytes(32);
+    const underOld = secrets(oldKey).seal(secret);
+    const plain = secrets(null).seal(secret);
+    const rotated = secrets(key, [oldKey]);
+    expect(rotated.open(underOld)).toEqual(secret);
+    const resealed = rotated.reseal(underOld)!;
+    expect(secrets(key).open(resealed)).toEqual(secret);
+    expect(secrets(oldKey).canOpen(resealed)).toBe(false);
+    expect(secrets(key).open(rotated.reseal(plain)!)).toEqual(secret);
+    // Nothing to do: already under the current key, no key to seal with, or unreadable here.
+    expect(rotated.reseal(resealed)).toBeNull();
+    expect(secrets(null, [oldKey]).reseal(underOld)).toBeNull();
+    expect(secrets(key).reseal(underOld)).toBeNull();
   });
 
   it('say which stored values they can open here', () => {
@@ -88,7 +108,7 @@ describe('MFA_SECRET_KEY_FILE', () => {
     ['nothing', ''],
   ])('refuses %s, naming the variable', (_case, text) => {
     expect(() => parseSecretKey(text)).toThrow(ConfigError);
-    expect(() => parseSecretKey(text)).toThrow(/MFA_SECRET_KEY_FILE must hold a 256-bit key/);
+    expect(() => parseSecretKey(text)).toThrow(/MFA_SECRET_KEY_FILE must hold 256-bit keys/);
   });
 
   it('is read from its file ("-": none), and a file that cannot be read is a ConfigError naming it', () => {
@@ -97,5 +117,18 @@ describe('MFA_SECRET_KEY_FILE', () => {
     expect(readSecretKeyFile(file)).toEqual(key);
     expect(readSecretKeyFile('-')).toBeNull();
     expect(() => readSecretKeyFile(join(dir, 'missing'))).toThrow(/MFA_SECRET_KEY_FILE: cannot read/);
+  });
+
+  it('MFA_PREVIOUS_SECRET_KEY_FILES: several files separated by commas ("-": none), each problem naming that variable', () => {
+    const first = join(dir, 'previous-1');
+    const second = join(dir, 'previous-2');
+    const other = randomBytes(32);
+    writeFileSync(first, key.toString('base64'));
+    writeFileSync(second, other.toString('hex'));
+    expect(readPreviousSecretKeyFiles(`${first}, ${second}`)).toEqual([key, other]);
+    expect(readPreviousSecretKeyFiles('-')).toEqual([]);
+    expect(() => readPreviousSecretKeyFiles(`${first},${join(dir, 'missing')}`)).toThrow(/MFA_PREVIOUS_SECRET_KEY_FILES: cannot read/);
+    writeFileSync(second, 'a passphrase');
+    expect(() => readPreviousSecretKeyFiles(second)).toThrow(/MFA_PREVIOUS_SECRET_KEY_FILES must hold 256-bit keys/);
   });
 });

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { CONFIG, LOGGER } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { readSecretKeyFile } from './secret-key.js';
+import { readPreviousSecretKeyFiles, readSecretKeyFile } from './secret-key.js';
 
 /** The first byte of a stored secret: how the rest is to be read. */
 const PLAIN = 0x00;
@@ -23,19 +23,23 @@ const TAG_BYTES = 16;
  * keeps the secrets stored before readable (they stay as they are: resealing them at use would
  * make them unreadable to replicas still without the key during a rollout, or after a rollback),
  * and a secret sealed under another key is refused with a 503 (the why in the log), never read
- * as garbage.
+ * as garbage. Keys of `MFA_PREVIOUS_SECRET_KEY_FILES` open what they sealed and seal nothing: a
+ * key is rotated by making the new one current, the old one previous, and resealing
+ * ({@link reseal}, the command `reseal-second-step-secrets`).
  */
 @Injectable()
 export class FactorSecrets implements OnApplicationBootstrap {
-  private key: Buffer | null;
+  private key: Buffer | null = null;
+  /** Every key that opens secrets here (the current one and the previous ones), by key id (hex). */
+  private readonly keys = new Map<string, Buffer>();
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(CONFIG) config: Pick<IdentityConfig, 'MFA_SECRET_KEY_FILE'>,
+    @Inject(CONFIG) config: Pick<IdentityConfig, 'MFA_SECRET_KEY_FILE' | 'MFA_PREVIOUS_SECRET_KEY_FILES'>,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     // Read at start; checked already when the configuration loaded (loadIdentityConfig): a bad file stops the service there, naming it.
-    this.key = readSecretKeyFile(config.MFA_SECRET_KEY_FILE);
+    this.useKey(readSecretKeyFile(config.MFA_SECRET_KEY_FILE), readPreviousSecretKeyFiles(config.MFA_PREVIOUS_SECRET_KEY_FILES));
   }
 
   /**
@@ -56,17 +60,36 @@ export class FactorSecrets implements OnApplicationBootstrap {
       this.logger.warn({ err: error }, 'Could not check which key sealed the stored authenticator secrets');
       return;
     }
-    const unreadableHere = rows.filter((row) => !this.key || !row.key_id.equals(keyId(this.key)));
+    const count = (selected: typeof rows) => selected.reduce((sum, row) => sum + row.count, 0);
+    const unreadableHere = rows.filter((row) => !this.keys.has(row.key_id.toString('hex')));
     if (unreadableHere.length > 0)
       this.logger.error(
-        { secrets: unreadableHere.reduce((sum, row) => sum + row.count, 0), keyConfigured: this.key !== null },
-        'Authenticator secrets are sealed under a key this replica does not have (MFA_SECRET_KEY_FILE): their second step answers 503',
+        { secrets: count(unreadableHere), keyConfigured: this.key !== null },
+        'Authenticator secrets are sealed under a key this replica does not have (MFA_SECRET_KEY_FILE, MFA_PREVIOUS_SECRET_KEY_FILES): their second step answers 503',
+      );
+    const underPrevious = rows.filter((row) => this.key && !row.key_id.equals(keyId(this.key)) && this.keys.has(row.key_id.toString('hex')));
+    if (underPrevious.length > 0)
+      this.logger.info(
+        { secrets: count(underPrevious) },
+        'Authenticator secrets are sealed under a previous key: reseal them (node dist/tools/reseal-second-step-secrets.js) before dropping it',
       );
   }
 
-  /** Uses `key` (a test's, or null for none) instead of the configured file. */
-  useKey(key: Buffer | null): void {
+  /** Uses `key` (a test's, or null for none) and `previous` keys instead of the configured files. */
+  useKey(key: Buffer | null, previous: Buffer[] = []): void {
     this.key = key;
+    this.keys.clear();
+    for (const each of key ? [key, ...previous] : previous) this.keys.set(keyId(each).toString('hex'), each);
+  }
+
+  /**
+   * `stored` sealed under the current key, or null when it needs no resealing (sealed under it
+   * already, or no key is set) or cannot be read here (see {@link canOpen}).
+   */
+  reseal(stored: Buffer): Buffer | null {
+    if (!this.key || !this.canOpen(stored)) return null;
+    if (stored[0] === SEALED && stored.subarray(1, 1 + KEY_ID_BYTES).equals(keyId(this.key))) return null;
+    return this.seal(this.open(stored));
   }
 
   /** `secret` as it is to be stored. */
@@ -78,7 +101,7 @@ export class FactorSecrets implements OnApplicationBootstrap {
     return Buffer.concat([Buffer.from([SEALED]), keyId(this.key), iv, cipher.getAuthTag(), sealed]);
   }
 
-  /** Whether {@link open} reads `stored` here (its format known, and sealed, under this replica's key). */
+  /** Whether {@link open} reads `stored` here (its format known, and sealed under a key of this replica). */
   canOpen(stored: Buffer): boolean {
     return this.problemOf(stored) === null;
   }
@@ -92,12 +115,13 @@ export class FactorSecrets implements OnApplicationBootstrap {
     if (problem === null) {
       if (stored[0] === PLAIN) return stored.subarray(1);
       const at = 1 + KEY_ID_BYTES;
+      const key = this.keys.get(stored.subarray(1, at).toString('hex'))!;
       try {
-        const decipher = createDecipheriv('aes-256-gcm', this.key!, stored.subarray(at, at + IV_BYTES), { authTagLength: TAG_BYTES });
+        const decipher = createDecipheriv('aes-256-gcm', key, stored.subarray(at, at + IV_BYTES), { authTagLength: TAG_BYTES });
         decipher.setAuthTag(stored.subarray(at + IV_BYTES, at + IV_BYTES + TAG_BYTES));
         return Buffer.concat([decipher.update(stored.subarray(at + IV_BYTES + TAG_BYTES)), decipher.final()]);
       } catch {
-        throw this.unreadable('it does not open under MFA_SECRET_KEY_FILE (altered?)');
+        throw this.unreadable('it does not open under the key that sealed it (altered?)');
       }
     }
     throw this.unreadable(problem);
@@ -107,8 +131,9 @@ export class FactorSecrets implements OnApplicationBootstrap {
   private problemOf(stored: Buffer): string | null {
     if (stored[0] === PLAIN) return stored.length > 1 ? null : 'it is empty';
     if (stored[0] !== SEALED || stored.length <= 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES) return 'it is in no known format';
-    if (!this.key) return 'it was sealed, and MFA_SECRET_KEY_FILE is not set here';
-    if (!stored.subarray(1, 1 + KEY_ID_BYTES).equals(keyId(this.key))) return 'it was sealed under another MFA_SECRET_KEY_FILE';
+    if (this.keys.size === 0) return 'it was sealed, and MFA_SECRET_KEY_FILE is not set here';
+    if (!this.keys.has(stored.subarray(1, 1 + KEY_ID_BYTES).toString('hex')))
+      return 'it was sealed under a key neither MFA_SECRET_KEY_FILE nor MFA_PREVIOUS_SECRET_KEY_FILES holds here';
     return null;
   }
 

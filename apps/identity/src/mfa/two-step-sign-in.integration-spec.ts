@@ -568,9 +568,9 @@ describe('what else turning it on and off does', () => {
       await expect(secondStep(await challengeOf(email), recoveryCodes[0])).resolves.toHaveProperty('accessToken');
       const lines: string[] = [];
       const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
-      await new FactorSecrets(db.dataSource, { MFA_SECRET_KEY_FILE: '-' }, logger).onApplicationBootstrap();
+      await new FactorSecrets(db.dataSource, { MFA_SECRET_KEY_FILE: '-', MFA_PREVIOUS_SECRET_KEY_FILES: '-' }, logger).onApplicationBootstrap();
       expect(lines.join('')).toContain('sealed under a key this replica does not have');
-      const withKey = new FactorSecrets(db.dataSource, { MFA_SECRET_KEY_FILE: '-' }, logger);
+      const withKey = new FactorSecrets(db.dataSource, { MFA_SECRET_KEY_FILE: '-', MFA_PREVIOUS_SECRET_KEY_FILES: '-' }, logger);
       withKey.useKey(key);
       lines.length = 0;
       await withKey.onApplicationBootstrap();

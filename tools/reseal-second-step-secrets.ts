@@ -1,0 +1,7 @@
+import { runResealCommand } from './reseal-second-step-secrets/command.js';
+
+/** Seals every stored authenticator secret under the current key (docs/deploy.md, "Rotating the key of authenticator secrets"). */
+process.exitCode = await runResealCommand(process.argv.slice(2), process.env, {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+});

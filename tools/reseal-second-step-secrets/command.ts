@@ -1,0 +1,124 @@
+import { pino } from 'pino';
+import { DataSource } from 'typeorm';
+import { ConfigError, dataSourceOptions } from '#libs/platform/index.js';
+import { loadIdentityConfig, type IdentityConfig } from '../../apps/identity/src/identity.config.js';
+import { identityDatabase } from '../../apps/identity/src/identity.database.js';
+import { FactorSecrets } from '../../apps/identity/src/mfa/factor-secrets.js';
+import { describeFailure, type BootstrapOutput } from '../bootstrap/command.js';
+
+/** The command's exit statuses. */
+export const ResealExit = { Ok: 0, Failed: 1, BadInput: 2, Unreadable: 3, BadEnvironment: 78 } as const;
+
+/** Secrets read (and written) per round trip. */
+const BATCH = 200;
+const MIN_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** How to call the command. */
+export const RESEAL_USAGE = [
+  'Usage: node dist/tools/reseal-second-step-secrets.js',
+  '',
+  'Seals every stored authenticator secret under the key of MFA_SECRET_KEY_FILE: those sealed under a key of',
+  "MFA_PREVIOUS_SECRET_KEY_FILES, and those stored as they are (from before a key was set). Run it, with identity's",
+  'environment, once every identity replica has the current key; afterwards the previous keys can be dropped.',
+  'Safe to run again, and while identity serves: a secret changed meanwhile is left as its change made it.',
+  '',
+  'Exit status: 0 done, 3 some secrets could not be read with these keys (left as they are; their count is printed),',
+  '2 bad input, 78 bad environment (no MFA_SECRET_KEY_FILE, an unreadable key file), 1 any other failure.',
+].join('\n');
+
+/** What a run did. */
+interface Counts {
+  resealed: number;
+  current: number;
+  unreadable: number;
+  changedMeanwhile: number;
+}
+
+/** Reseals the stored authenticator secrets under the current key (key rotation, docs/deploy.md). Returns the exit status; never a stack trace. */
+export async function runResealCommand(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutput): Promise<number> {
+  try {
+    return await run(argv, env, output);
+  } catch (error) {
+    output.err(`reseal-second-step-secrets failed: ${describeFailure(error)}`);
+    return ResealExit.Failed;
+  }
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutput): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+    output.out(RESEAL_USAGE);
+    return ResealExit.Ok;
+  }
+  if (argv.length > 0) {
+    output.err(`reseal-second-step-secrets: it takes no argument (${argv[0]}); its keys come from the environment. Run with --help.`);
+    return ResealExit.BadInput;
+  }
+  let config: IdentityConfig;
+  try {
+    config = loadIdentityConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    output.err(`reseal-second-step-secrets: ${error.message}`);
+    return ResealExit.BadEnvironment;
+  }
+  if (config.MFA_SECRET_KEY_FILE === '-') {
+    output.err('reseal-second-step-secrets: MFA_SECRET_KEY_FILE is not set: there is no key to seal with; nothing was changed.');
+    return ResealExit.BadEnvironment;
+  }
+  const counts = await resealAll(config);
+  output.out(
+    `Resealed ${counts.resealed} authenticator secret(s) under the current key; ${counts.current} already were; ${counts.changedMeanwhile} changed meanwhile (left as they are).`,
+  );
+  if (counts.unreadable === 0) {
+    output.out('No secret needs a previous key any more: MFA_PREVIOUS_SECRET_KEY_FILES can be emptied.');
+    return ResealExit.Ok;
+  }
+  output.err(
+    `reseal-second-step-secrets: ${counts.unreadable} secret(s) could not be read with these keys and were left as they are: add the key that sealed them to MFA_PREVIOUS_SECRET_KEY_FILES.`,
+  );
+  return ResealExit.Unreadable;
+}
+
+async function resealAll(config: IdentityConfig): Promise<Counts> {
+  const dataSource = new DataSource(dataSourceOptions({ ...identityDatabase(config), poolSize: 1, applicationName: 'portico-reseal' }));
+  await dataSource.initialize();
+  try {
+    const secrets = new FactorSecrets(dataSource, config, pino({ level: 'silent' }));
+    const counts: Counts = { resealed: 0, current: 0, unreadable: 0, changedMeanwhile: 0 };
+    let after = MIN_UUID;
+    for (;;) {
+      const rows = await dataSource.query<Array<{ id: string; secret: Buffer }>>('SELECT id, secret FROM totp_factors WHERE id > $1 ORDER BY id LIMIT $2', [
+        after,
+        BATCH,
+      ]);
+      if (rows.length === 0) return counts;
+      for (const row of rows) await resealOne(dataSource, secrets, row, counts);
+      after = rows[rows.length - 1].id;
+    }
+  } finally {
+    await dataSource.destroy().catch(() => undefined);
+  }
+}
+
+/** Reseals one stored secret, only if it is still the one read (a set-up started meanwhile wrote its own), and counts what happened. */
+async function resealOne(dataSource: DataSource, secrets: FactorSecrets, row: { id: string; secret: Buffer }, counts: Counts): Promise<void> {
+  let resealed: Buffer | null;
+  try {
+    if (!secrets.canOpen(row.secret)) throw new Error('unreadable');
+    resealed = secrets.reseal(row.secret);
+  } catch {
+    // Sealed under a key not given, altered, or in no known format.
+    counts.unreadable += 1;
+    return;
+  }
+  if (resealed === null) {
+    counts.current += 1;
+    return;
+  }
+  const [{ count }] = await dataSource.query<Array<{ count: number }>>(
+    'WITH changed AS (UPDATE totp_factors SET secret = $2 WHERE id = $1 AND secret = $3 RETURNING 1) SELECT count(*)::int AS count FROM changed',
+    [row.id, resealed, row.secret],
+  );
+  if (count === 1) counts.resealed += 1;
+  else counts.changedMeanwhile += 1;
+}
