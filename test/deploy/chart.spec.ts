@@ -553,6 +553,11 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     });
     const gateway = podSpec(deploymentOf(render([], ['mfa.secretKeySecret=portico-mfa', 'mfa.previousSecretKeyKeys={mfa-2025.key}']), 'gateway'));
     expect((gateway.containers[0].env as Obj[]).map((e) => e.name)).not.toContain('MFA_PREVIOUS_SECRET_KEY_FILES');
+    // Emptied as docs/deploy.md says (a values file's []), or with null on the command line ({} would be [""]).
+    expect(mfaOf(['mfa.previousSecretKeyKeys=null']).previous).toBeUndefined();
+    const refused = template([], ['mfa.secretKeySecret=portico-mfa', 'mfa.secretKeyKey=mfa.key', 'mfa.previousSecretKeyKeys={mfa.key}']);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('must not hold mfa.secretKeyKey');
   });
 
   it('gives each service its own NATS Secret when it names one, the shared one otherwise', () => {

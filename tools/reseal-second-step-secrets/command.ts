@@ -20,9 +20,11 @@ export const RESEAL_USAGE = [
   'Seals every stored authenticator secret under the key of MFA_SECRET_KEY_FILE: those sealed under a key of',
   "MFA_PREVIOUS_SECRET_KEY_FILES, and those stored as they are (from before a key was set). Run it, with identity's",
   'environment, once every identity replica has the current key; afterwards the previous keys can be dropped.',
-  'Safe to run again, and while identity serves: a secret changed meanwhile is left as its change made it.',
+  'Safe to run again, and while identity serves: a secret replaced or removed meanwhile is left as that made it. At the',
+  'end it reads every secret again, and exits 0 only if all are sealed under the current key.',
   '',
-  'Exit status: 0 done, 3 some secrets could not be read with these keys (left as they are; their count is printed),',
+  'Exit status: 0 done, 3 some secrets are not under the current key yet (unreadable with these keys, or set up meanwhile',
+  'on a pod without the current key: their count is printed; keep the previous keys and run it again),',
   '2 bad input, 78 bad environment (no MFA_SECRET_KEY_FILE, an unreadable key file), 1 any other failure.',
 ].join('\n');
 
@@ -31,7 +33,9 @@ interface Counts {
   resealed: number;
   current: number;
   unreadable: number;
-  changedMeanwhile: number;
+  replacedMeanwhile: number;
+  /** Secrets not under the current key when the run ends (read again after resealing). */
+  left: number;
 }
 
 /** Reseals the stored authenticator secrets under the current key (key rotation, docs/deploy.md). Returns the exit status; never a stack trace. */
@@ -67,16 +71,20 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutp
   }
   const counts = await resealAll(config);
   output.out(
-    `Resealed ${counts.resealed} authenticator secret(s) under the current key; ${counts.current} already were; ${counts.changedMeanwhile} changed meanwhile (left as they are).`,
+    `Resealed ${counts.resealed} authenticator secret(s) under the current key; ${counts.current} already were; ${counts.replacedMeanwhile} were replaced or removed meanwhile.`,
   );
-  if (counts.unreadable === 0) {
-    output.out('No secret needs a previous key any more: MFA_PREVIOUS_SECRET_KEY_FILES can be emptied.');
-    return ResealExit.Ok;
+  if (counts.unreadable > 0)
+    output.err(
+      `reseal-second-step-secrets: ${counts.unreadable} secret(s) could not be read with these keys and were left as they are: add the key that sealed them to MFA_PREVIOUS_SECRET_KEY_FILES.`,
+    );
+  if (counts.left > 0) {
+    output.err(
+      `reseal-second-step-secrets: ${counts.left} secret(s) are not sealed under the current key at the end (unreadable, or set up meanwhile on a pod without the current key): keep MFA_PREVIOUS_SECRET_KEY_FILES, and run this again once every identity pod has the current key.`,
+    );
+    return ResealExit.Unreadable;
   }
-  output.err(
-    `reseal-second-step-secrets: ${counts.unreadable} secret(s) could not be read with these keys and were left as they are: add the key that sealed them to MFA_PREVIOUS_SECRET_KEY_FILES.`,
-  );
-  return ResealExit.Unreadable;
+  output.out('Every secret is sealed under the current key: MFA_PREVIOUS_SECRET_KEY_FILES can be emptied.');
+  return ResealExit.Ok;
 }
 
 async function resealAll(config: IdentityConfig): Promise<Counts> {
@@ -84,23 +92,43 @@ async function resealAll(config: IdentityConfig): Promise<Counts> {
   await dataSource.initialize();
   try {
     const secrets = new FactorSecrets(dataSource, config, pino({ level: 'silent' }));
-    const counts: Counts = { resealed: 0, current: 0, unreadable: 0, changedMeanwhile: 0 };
-    let after = MIN_UUID;
-    for (;;) {
-      const rows = await dataSource.query<Array<{ id: string; secret: Buffer }>>('SELECT id, secret FROM totp_factors WHERE id > $1 ORDER BY id LIMIT $2', [
-        after,
-        BATCH,
-      ]);
-      if (rows.length === 0) return counts;
-      for (const row of rows) await resealOne(dataSource, secrets, row, counts);
-      after = rows[rows.length - 1].id;
-    }
+    const counts: Counts = { resealed: 0, current: 0, unreadable: 0, replacedMeanwhile: 0, left: 0 };
+    await eachStoredSecret(dataSource, (row) => resealOne(dataSource, secrets, row, counts));
+    // Read again: a set-up on a pod that lacks the current key may have stored one under a previous key meanwhile.
+    await eachStoredSecret(dataSource, (row) => {
+      if (notUnderCurrentKey(secrets, row.secret)) counts.left += 1;
+      return Promise.resolve();
+    });
+    return counts;
   } finally {
     await dataSource.destroy().catch(() => undefined);
   }
 }
 
-/** Reseals one stored secret, only if it is still the one read (a set-up started meanwhile wrote its own), and counts what happened. */
+/** Calls `visit` with every stored secret, in id order, a batch a round trip. */
+async function eachStoredSecret(dataSource: DataSource, visit: (row: { id: string; secret: Buffer }) => Promise<void>): Promise<void> {
+  let after = MIN_UUID;
+  for (;;) {
+    const rows = await dataSource.query<Array<{ id: string; secret: Buffer }>>('SELECT id, secret FROM totp_factors WHERE id > $1 ORDER BY id LIMIT $2', [
+      after,
+      BATCH,
+    ]);
+    if (rows.length === 0) return;
+    for (const row of rows) await visit(row);
+    after = rows[rows.length - 1].id;
+  }
+}
+
+/** Whether `stored` is unreadable here, or readable but not sealed under the current key. */
+function notUnderCurrentKey(secrets: FactorSecrets, stored: Buffer): boolean {
+  try {
+    return !secrets.canOpen(stored) || secrets.reseal(stored) !== null;
+  } catch {
+    return true;
+  }
+}
+
+/** Reseals one stored secret, only if it is still the one read (a set-up replaces its row), and counts what happened. */
 async function resealOne(dataSource: DataSource, secrets: FactorSecrets, row: { id: string; secret: Buffer }, counts: Counts): Promise<void> {
   let resealed: Buffer | null;
   try {
@@ -120,5 +148,5 @@ async function resealOne(dataSource: DataSource, secrets: FactorSecrets, row: { 
     [row.id, resealed, row.secret],
   );
   if (count === 1) counts.resealed += 1;
-  else counts.changedMeanwhile += 1;
+  else counts.replacedMeanwhile += 1;
 }

@@ -1,5 +1,5 @@
 import { boolean, commonEnv, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
-import { readPreviousSecretKeyFiles, readSecretKeyFile } from './mfa/secret-key.js';
+import { assertDistinctKeyIds, readPreviousSecretKeyFiles, readSecretKeyFile } from './mfa/secret-key.js';
 
 /** Every environment variable of the identity service. */
 export const identityEnv = {
@@ -52,7 +52,7 @@ export type IdentityConfig = ConfigOf<typeof identityEnv>;
 /** The identity configuration from `env`, its key files read too: a missing or malformed one is a ConfigError naming its variable. */
 export function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
   const config = loadConfig(identityEnv, env);
-  readSecretKeyFile(config.MFA_SECRET_KEY_FILE);
-  readPreviousSecretKeyFiles(config.MFA_PREVIOUS_SECRET_KEY_FILES);
+  const current = readSecretKeyFile(config.MFA_SECRET_KEY_FILE);
+  assertDistinctKeyIds([...(current ? [current] : []), ...readPreviousSecretKeyFiles(config.MFA_PREVIOUS_SECRET_KEY_FILES)]);
   return config;
 }

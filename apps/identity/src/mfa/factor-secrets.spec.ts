@@ -128,6 +128,8 @@ describe('MFA_SECRET_KEY_FILE', () => {
     expect(readPreviousSecretKeyFiles(`${first}, ${second}`)).toEqual([key, other]);
     expect(readPreviousSecretKeyFiles('-')).toEqual([]);
     expect(() => readPreviousSecretKeyFiles(`${first},${join(dir, 'missing')}`)).toThrow(/MFA_PREVIOUS_SECRET_KEY_FILES: cannot read/);
+    expect(() => readPreviousSecretKeyFiles(`${first},-`)).toThrow(/without empty entries or "-"/);
+    expect(() => readPreviousSecretKeyFiles(`${first},,${second}`)).toThrow(/without empty entries or "-"/);
     writeFileSync(second, 'a passphrase');
     expect(() => readPreviousSecretKeyFiles(second)).toThrow(/MFA_PREVIOUS_SECRET_KEY_FILES must hold 256-bit keys/);
   });

@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { CONFIG, LOGGER } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { readPreviousSecretKeyFiles, readSecretKeyFile } from './secret-key.js';
+import { readPreviousSecretKeyFiles, readSecretKeyFile, secretKeyId } from './secret-key.js';
 
 /** The first byte of a stored secret: how the rest is to be read. */
 const PLAIN = 0x00;
@@ -79,7 +79,8 @@ export class FactorSecrets implements OnApplicationBootstrap {
   useKey(key: Buffer | null, previous: Buffer[] = []): void {
     this.key = key;
     this.keys.clear();
-    for (const each of key ? [key, ...previous] : previous) this.keys.set(keyId(each).toString('hex'), each);
+    // The current key last: it wins any id it shares (the configuration refuses two keys with one id).
+    for (const each of key ? [...previous, key] : previous) this.keys.set(keyId(each).toString('hex'), each);
   }
 
   /**
@@ -144,5 +145,5 @@ export class FactorSecrets implements OnApplicationBootstrap {
 }
 
 function keyId(key: Buffer): Buffer {
-  return createHash('sha256').update(key).digest().subarray(0, KEY_ID_BYTES);
+  return secretKeyId(key).subarray(0, KEY_ID_BYTES);
 }

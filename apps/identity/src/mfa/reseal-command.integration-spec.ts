@@ -76,8 +76,9 @@ describe('the reseal-second-step-secrets command (rotating the key of authentica
     const run = await reseal(rotated);
 
     expect(run.status).toBe(3);
-    expect(run.stdout).toContain('Resealed 2 authenticator secret(s) under the current key; 1 already were; 0 changed meanwhile');
+    expect(run.stdout).toContain('Resealed 2 authenticator secret(s) under the current key; 1 already were; 0 were replaced or removed meanwhile');
     expect(run.stderr).toContain('1 secret(s) could not be read with these keys');
+    expect(run.stderr).toContain('1 secret(s) are not sealed under the current key at the end');
     // Only the current key is needed from now on.
     const currentOnly = sealer(current.key);
     for (const factor of [underPrevious, plain, underCurrent]) expect(currentOnly.open(await storedSecret(factor))).toEqual(SECRET);
@@ -89,7 +90,7 @@ describe('the reseal-second-step-secrets command (rotating the key of authentica
     const all = await reseal({ ...rotated, MFA_PREVIOUS_SECRET_KEY_FILES: `${previous.file},${unknown.file}` });
     expect(all).toMatchObject({ status: 0, stderr: '' });
     expect(all.stdout).toContain('Resealed 1 authenticator secret(s)');
-    expect(all.stdout).toContain('MFA_PREVIOUS_SECRET_KEY_FILES can be emptied');
+    expect(all.stdout).toContain('Every secret is sealed under the current key: MFA_PREVIOUS_SECRET_KEY_FILES can be emptied');
     const again = await reseal({ MFA_SECRET_KEY_FILE: current.file });
     expect(again.status).toBe(0);
     expect(again.stdout).toContain('Resealed 0 authenticator secret(s) under the current key; 4 already were');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '#libs/platform/index.js';
 
@@ -19,11 +20,30 @@ export function readSecretKeyFile(file: string, variable = 'MFA_SECRET_KEY_FILE'
  */
 export function readPreviousSecretKeyFiles(files: string): Buffer[] {
   if (files.trim() === '-') return [];
-  return files
-    .split(',')
-    .map((file) => file.trim())
-    .filter((file) => file.length > 0)
-    .map((file) => readSecretKeyFile(file, 'MFA_PREVIOUS_SECRET_KEY_FILES')!);
+  const names = files.split(',').map((file) => file.trim());
+  if (names.some((file) => file === '' || file === '-'))
+    throw new ConfigError(['MFA_PREVIOUS_SECRET_KEY_FILES: list files separated by commas, without empty entries or "-" (alone, "-" means none)']);
+  return names.map((file) => readSecretKeyFile(file, 'MFA_PREVIOUS_SECRET_KEY_FILES')!);
+}
+
+/** The id a sealed secret names its key by: the first 4 bytes of the key's SHA-256. */
+export function secretKeyId(key: Buffer): Buffer {
+  return createHash('sha256').update(key).digest().subarray(0, 4);
+}
+
+/**
+ * Refuses (ConfigError) two different keys with the same {@link secretKeyId} (one chance in 2^32 a
+ * pair): a secret would name both, and open under neither but the one looked up.
+ */
+export function assertDistinctKeyIds(keys: Buffer[]): void {
+  const seen = new Map<string, Buffer>();
+  for (const key of keys) {
+    const id = secretKeyId(key).toString('hex');
+    const other = seen.get(id);
+    if (other && !other.equals(key))
+      throw new ConfigError(['MFA_PREVIOUS_SECRET_KEY_FILES: two different keys share a key id (one chance in four billion): make another new key']);
+    seen.set(id, key);
+  }
 }
 
 /** The 256-bit key of a key file: 44 characters of base64 or 64 hexadecimal digits (surrounding white space ignored). */

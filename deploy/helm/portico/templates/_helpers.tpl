@@ -190,3 +190,8 @@ NATS credentials for a container's env; call with the dict of portico.natsAuth.
   ports:
     {{- toYaml .ports | nindent 4 }}
 {{- end }}
+
+{{/* The files of the previous keys of authenticator secrets (mfa.previousSecretKeyKeys), separated by commas: MFA_PREVIOUS_SECRET_KEY_FILES. */}}
+{{- define "portico.mfaPreviousKeyFiles" -}}
+{{- range $index, $key := .Values.mfa.previousSecretKeyKeys }}{{ if $index }},{{ end }}/etc/portico/mfa/{{ $key }}{{ end -}}
+{{- end }}
