@@ -222,10 +222,7 @@ describe('changes are enforced on the very next request', () => {
   });
 
   it('a change reaches a second gateway at once, through its cache', async () => {
-    const port = await freePort();
-    system.startService('gateway#2', { GATEWAY_PORT: String(port) });
-    const second = `http://127.0.0.1:${port}`;
-    await waitReady(second);
+    const second = await system.startGateway('gateway#2', await freePort());
     const createRole = () =>
       request(second)
         .post(`/v1/accounts/${acme.accountId}/roles`)

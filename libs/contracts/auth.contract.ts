@@ -103,3 +103,8 @@ export type AuthenticationMethod = 'pwd' | 'otp' | 'mfa';
 export function authenticationMethods(secondStepPassed: boolean): AuthenticationMethod[] {
   return secondStepPassed ? ['pwd', 'otp', 'mfa'] : ['pwd'];
 }
+
+/** Whether an `amr` claim as a token carries it (anything: a token may have none) says a second step was passed. */
+export function passedSecondStepIn(amr: unknown): boolean {
+  return Array.isArray(amr) && amr.includes('mfa');
+}

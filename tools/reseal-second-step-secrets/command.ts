@@ -7,7 +7,7 @@ import { FactorSecrets } from '../../apps/identity/src/mfa/factor-secrets.js';
 import { describeFailure, type BootstrapOutput } from '../bootstrap/command.js';
 
 /** The command's exit statuses. */
-export const ResealExit = { Ok: 0, Failed: 1, BadInput: 2, Unreadable: 3, BadEnvironment: 78 } as const;
+export const ResealExit = { Ok: 0, Failed: 1, BadInput: 2, NotAllResealed: 3, BadEnvironment: 78 } as const;
 
 /** Secrets read (and written) per round trip. */
 const BATCH = 200;
@@ -16,6 +16,7 @@ const MIN_UUID = '00000000-0000-0000-0000-000000000000';
 /** How to call the command. */
 export const RESEAL_USAGE = [
   'Usage: node dist/tools/reseal-second-step-secrets.js',
+  '       (npm run reseal-second-step-secrets)',
   '',
   'Seals every stored authenticator secret under the key of MFA_SECRET_KEY_FILE: those sealed under a key of',
   "MFA_PREVIOUS_SECRET_KEY_FILES, and those stored as they are (from before a key was set). Run it, with identity's",
@@ -81,7 +82,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutp
     output.err(
       `reseal-second-step-secrets: ${counts.left} secret(s) are not sealed under the current key at the end (unreadable, or set up meanwhile on a pod without the current key): keep MFA_PREVIOUS_SECRET_KEY_FILES, and run this again once every identity pod has the current key.`,
     );
-    return ResealExit.Unreadable;
+    return ResealExit.NotAllResealed;
   }
   output.out('Every secret is sealed under the current key: MFA_PREVIOUS_SECRET_KEY_FILES can be emptied.');
   return ResealExit.Ok;
@@ -96,7 +97,7 @@ async function resealAll(config: IdentityConfig): Promise<Counts> {
     await eachStoredSecret(dataSource, (row) => resealOne(dataSource, secrets, row, counts));
     // Read again: a set-up on a pod that lacks the current key may have stored one under a previous key meanwhile.
     await eachStoredSecret(dataSource, (row) => {
-      if (notUnderCurrentKey(secrets, row.secret)) counts.left += 1;
+      if (!secrets.isSealedUnderCurrentKey(row.secret)) counts.left += 1;
       return Promise.resolve();
     });
     return counts;
@@ -119,28 +120,22 @@ async function eachStoredSecret(dataSource: DataSource, visit: (row: { id: strin
   }
 }
 
-/** Whether `stored` is unreadable here, or readable but not sealed under the current key. */
-function notUnderCurrentKey(secrets: FactorSecrets, stored: Buffer): boolean {
-  try {
-    return !secrets.canOpen(stored) || secrets.reseal(stored) !== null;
-  } catch {
-    return true;
-  }
-}
-
 /** Reseals one stored secret, only if it is still the one read (a set-up replaces its row), and counts what happened. */
 async function resealOne(dataSource: DataSource, secrets: FactorSecrets, row: { id: string; secret: Buffer }, counts: Counts): Promise<void> {
-  let resealed: Buffer | null;
-  try {
-    if (!secrets.canOpen(row.secret)) throw new Error('unreadable');
-    resealed = secrets.reseal(row.secret);
-  } catch {
-    // Sealed under a key not given, altered, or in no known format.
-    counts.unreadable += 1;
+  if (secrets.isSealedUnderCurrentKey(row.secret)) {
+    counts.current += 1;
     return;
   }
+  let resealed: Buffer | null;
+  try {
+    resealed = secrets.reseal(row.secret);
+  } catch {
+    // Altered: it names a key given, and does not open under it.
+    resealed = null;
+  }
   if (resealed === null) {
-    counts.current += 1;
+    // Sealed under a key not given, altered, or in no known format.
+    counts.unreadable += 1;
     return;
   }
   const [{ count }] = await dataSource.query<Array<{ count: number }>>(

@@ -49,7 +49,10 @@ export const identityEnv = {
 /** The validated configuration of the identity service. */
 export type IdentityConfig = ConfigOf<typeof identityEnv>;
 
-/** The identity configuration from `env`, its key files read too: a missing or malformed one is a ConfigError naming its variable. */
+/**
+ * The identity configuration from `env`, its key files read too: a missing or malformed one, or two
+ * different keys with one key id, is a ConfigError naming its variable.
+ */
 export function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
   const config = loadConfig(identityEnv, env);
   const current = readSecretKeyFile(config.MFA_SECRET_KEY_FILE);

@@ -35,7 +35,7 @@ export class AccountGateGuard implements CanActivate {
       request.accessDenied = 'second-step-required';
       throw new DomainError(
         ErrorCode.SecondStepRequired,
-        'This account requires two-step sign-in: turn it on (POST /v1/me/mfa/totp), or sign in again with it, then refresh your token',
+        'This account requires two-step sign-in: sign in again with it, or turn it on (POST /v1/me/mfa/totp, then /confirm) and refresh your token',
       );
     }
     return true;

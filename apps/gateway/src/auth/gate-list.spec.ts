@@ -26,17 +26,17 @@ describe('GateList', () => {
 
   it('requires a second step in one account only, until told otherwise', () => {
     const gate = new GateList();
-    gate.requireSecondStep('acc', true);
+    gate.setSecondStepRequired('acc', true);
     expect(gate.requiresSecondStep('acc')).toBe(true);
     expect(gate.requiresSecondStep('other')).toBe(false);
-    gate.requireSecondStep('acc', false);
+    gate.setSecondStepRequired('acc', false);
     expect(gate.requiresSecondStep('acc')).toBe(false);
   });
 
   it('loads a full state and replays what was heard while loading', () => {
     const gate = new GateList();
     gate.revoke([{ id: 'stale', until: later(1000) }]);
-    gate.requireSecondStep('stale-policy', true);
+    gate.setSecondStepRequired('stale-policy', true);
     gate.load(
       { revokedSessions: [{ id: 's1', until: later(1000) }], suspended: [principal], secondStepAccounts: ['acc', 'dropped'] },
       {

@@ -1,9 +1,9 @@
-import type { GateState, RevokedSession, SecondStepPolicyChangedEvent, SuspendedPrincipal } from '#libs/contracts/index.js';
+import type { GateState, RevokedSession, SecondStepPolicyChangedEvent, SuspendedPrincipal, SuspensionChangedEvent } from '#libs/contracts/index.js';
 
 /** What was heard from identity while a full state was being loaded (it wins over the loaded state). */
 export interface HeardSince {
   sessions: RevokedSession[];
-  suspensions: Array<SuspendedPrincipal & { suspended: boolean }>;
+  suspensions: SuspensionChangedEvent[];
   policies: SecondStepPolicyChangedEvent[];
 }
 
@@ -27,7 +27,7 @@ export class GateList {
     for (const accountId of state.secondStepAccounts) this.secondStepAccounts.add(accountId);
     this.revoke(heardSince.sessions);
     for (const change of heardSince.suspensions) this.suspend(change, change.suspended);
-    for (const change of heardSince.policies) this.requireSecondStep(change.accountId, change.requireSecondStep);
+    for (const change of heardSince.policies) this.setSecondStepRequired(change.accountId, change.requireSecondStep);
   }
 
   /** Sessions that ended. */
@@ -45,7 +45,7 @@ export class GateList {
   }
 
   /** An account that began (or stopped) requiring a second step. */
-  requireSecondStep(accountId: string, required: boolean): void {
+  setSecondStepRequired(accountId: string, required: boolean): void {
     if (required) this.secondStepAccounts.add(accountId);
     else this.secondStepAccounts.delete(accountId);
   }

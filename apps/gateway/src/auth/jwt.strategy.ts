@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { KeyObject } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { PRINCIPAL_TYPES, type AccessTokenClaims, type Actor } from '#libs/contracts/index.js';
+import { passedSecondStepIn, PRINCIPAL_TYPES, type AccessTokenClaims, type Actor } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CONFIG } from '#libs/platform/index.js';
 import type { GatewayConfig } from '../gateway.config.js';
@@ -99,7 +99,7 @@ function actorOf(claims: Partial<AccessTokenClaims>): Actor {
     throw new DomainError(ErrorCode.Unauthenticated, 'Not an access token');
   }
   // A token without `amr` (made before it existed) counts as a password-only sign-in.
-  return withSecondStep({ type: pty!, id: sub!, sessionId: sid! }, Array.isArray(amr) && amr.includes('mfa'));
+  return withSecondStep({ type: pty!, id: sub!, sessionId: sid! }, passedSecondStepIn(amr));
 }
 
 /**

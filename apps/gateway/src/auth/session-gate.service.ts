@@ -27,7 +27,8 @@ const POLICY_SETTLE_MS = 1000;
 /**
  * Refuses, on this replica, access tokens of sessions that ended and principals suspended in an
  * account, from the moment identity broadcasts it (S3), long before the tokens expire; and knows
- * which accounts refuse sessions opened without a second step. The full
+ * which accounts refuse sessions opened without a second step (read again a second after each
+ * change of one, in case two crossed). The full
  * state is loaded from identity at start, again after every NATS reconnect (broadcasts may have
  * been missed) and every minute; until the first load the gateway answers 503 rather than guess.
  */
@@ -123,7 +124,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
       this.list.load(state, this.heard);
       this.loaded = true;
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'Could not load ended sessions from identity yet; retrying');
+      this.logger.warn({ err: (error as Error).message }, 'Could not load the gate state from identity; loading it again later');
       if (!this.loaded && !this.stopped) setTimeout(() => void this.reload(), RETRY_MS).unref();
     } finally {
       this.heard = undefined;
@@ -149,7 +150,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     const event = parse<SecondStepPolicyChangedEvent>(message);
     if (!event || typeof event.accountId !== 'string') return;
     const change = { accountId: event.accountId, requireSecondStep: event.requireSecondStep === true };
-    this.list.requireSecondStep(change.accountId, change.requireSecondStep);
+    this.list.setSecondStepRequired(change.accountId, change.requireSecondStep);
     this.heard?.policies.push(change);
     this.reloadSoon();
   }

@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { CONFIG, LOGGER } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { readPreviousSecretKeyFiles, readSecretKeyFile, secretKeyId } from './secret-key.js';
+import { readPreviousSecretKeyFiles, readSecretKeyFile, SECRET_KEY_ID_BYTES, secretKeyId } from './secret-key.js';
 
 /** The first byte of a stored secret: how the rest is to be read. */
 const PLAIN = 0x00;
 const SEALED = 0x01;
-const KEY_ID_BYTES = 4;
+const KEY_ID_BYTES = SECRET_KEY_ID_BYTES;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -30,6 +30,8 @@ const TAG_BYTES = 16;
 @Injectable()
 export class FactorSecrets implements OnApplicationBootstrap {
   private key: Buffer | null = null;
+  /** The current key's id, as sealed values name it. */
+  private keyId: Buffer | null = null;
   /** Every key that opens secrets here (the current one and the previous ones), by key id (hex). */
   private readonly keys = new Map<string, Buffer>();
 
@@ -44,7 +46,8 @@ export class FactorSecrets implements OnApplicationBootstrap {
 
   /**
    * Says at start, at error level, when stored secrets were sealed under a key this replica lacks
-   * (another key, or none set here): their owners' second step would answer 503 until it is fixed.
+   * (another key, or none set here): their owners' second step would answer 503 until it is fixed;
+   * and, at info level, how many are sealed under a previous key (to reseal before dropping it).
    */
   async onApplicationBootstrap(): Promise<void> {
     let rows: Array<{ key_id: Buffer; count: number }>;
@@ -67,7 +70,7 @@ export class FactorSecrets implements OnApplicationBootstrap {
         { secrets: count(unreadableHere), keyConfigured: this.key !== null },
         'Authenticator secrets are sealed under a key this replica does not have (MFA_SECRET_KEY_FILE, MFA_PREVIOUS_SECRET_KEY_FILES): their second step answers 503',
       );
-    const underPrevious = rows.filter((row) => this.key && !row.key_id.equals(keyId(this.key)) && this.keys.has(row.key_id.toString('hex')));
+    const underPrevious = rows.filter((row) => this.keyId && !row.key_id.equals(this.keyId) && this.keys.has(row.key_id.toString('hex')));
     if (underPrevious.length > 0)
       this.logger.info(
         { secrets: count(underPrevious) },
@@ -78,9 +81,10 @@ export class FactorSecrets implements OnApplicationBootstrap {
   /** Uses `key` (a test's, or null for none) and `previous` keys instead of the configured files. */
   useKey(key: Buffer | null, previous: Buffer[] = []): void {
     this.key = key;
+    this.keyId = key && secretKeyId(key);
     this.keys.clear();
     // The current key last: it wins any id it shares (the configuration refuses two keys with one id).
-    for (const each of key ? [...previous, key] : previous) this.keys.set(keyId(each).toString('hex'), each);
+    for (const each of key ? [...previous, key] : previous) this.keys.set(secretKeyId(each).toString('hex'), each);
   }
 
   /**
@@ -88,9 +92,13 @@ export class FactorSecrets implements OnApplicationBootstrap {
    * already, or no key is set) or cannot be read here (see {@link canOpen}).
    */
   reseal(stored: Buffer): Buffer | null {
-    if (!this.key || !this.canOpen(stored)) return null;
-    if (stored[0] === SEALED && stored.subarray(1, 1 + KEY_ID_BYTES).equals(keyId(this.key))) return null;
+    if (!this.key || !this.canOpen(stored) || this.isSealedUnderCurrentKey(stored)) return null;
     return this.seal(this.open(stored));
+  }
+
+  /** Whether `stored` is sealed under the current key (what {@link reseal} leaves alone). */
+  isSealedUnderCurrentKey(stored: Buffer): boolean {
+    return this.keyId !== null && stored[0] === SEALED && stored.subarray(1, 1 + KEY_ID_BYTES).equals(this.keyId);
   }
 
   /** `secret` as it is to be stored. */
@@ -99,7 +107,7 @@ export class FactorSecrets implements OnApplicationBootstrap {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
     const sealed = Buffer.concat([cipher.update(secret), cipher.final()]);
-    return Buffer.concat([Buffer.from([SEALED]), keyId(this.key), iv, cipher.getAuthTag(), sealed]);
+    return Buffer.concat([Buffer.from([SEALED]), this.keyId!, iv, cipher.getAuthTag(), sealed]);
   }
 
   /** Whether {@link open} reads `stored` here (its format known, and sealed under a key of this replica). */
@@ -139,11 +147,7 @@ export class FactorSecrets implements OnApplicationBootstrap {
   }
 
   private unreadable(why: string): DomainError {
-    this.logger.error({ why }, 'An authenticator secret cannot be read on this replica (MFA_SECRET_KEY_FILE)');
+    this.logger.error({ why }, 'An authenticator secret cannot be read on this replica (MFA_SECRET_KEY_FILE, MFA_PREVIOUS_SECRET_KEY_FILES)');
     return new DomainError(ErrorCode.ServiceUnavailable, 'Two-step sign-in cannot be checked right now; try again later');
   }
-}
-
-function keyId(key: Buffer): Buffer {
-  return secretKeyId(key).subarray(0, KEY_ID_BYTES);
 }

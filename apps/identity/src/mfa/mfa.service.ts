@@ -126,7 +126,7 @@ export class MfaService {
       // Who turns it on may fear their password is known: a session opened with it alone ends, and so does a move of the login asked with it.
       await this.sessions.endAll(unit, principal, 'second-step-enabled', actor.sessionId);
       await this.tokens.voidAll(unit.manager, principal, { purpose: 'email-change' });
-      await this.recordChange(unit, principal, 'enabled', 'mfa.enabled', client.ip);
+      await this.recordChange(unit, principal, 'enabled', client.ip);
       return true;
     });
     await this.settleCode(principal, client.ip, confirmed);
@@ -240,7 +240,7 @@ export class MfaService {
       const method = await useSecondFactor(unit.manager, current, body.code, this.clock.now(), this.secrets);
       if (method === null) return false;
       await apply(unit.manager, principal, current.id, prepared);
-      await this.recordChange(unit, principal, change, change === 'disabled' ? 'mfa.disabled' : 'mfa.recovery-codes-renewed', client.ip, { method });
+      await this.recordChange(unit, principal, change, client.ip, { method });
       return true;
     });
     await this.settleCode(principal, client.ip, passed);
@@ -251,15 +251,8 @@ export class MfaService {
   }
 
   /** Audits a change of the caller's own second step and queues the notice to its e-mail (when it has one). */
-  private async recordChange(
-    unit: UnitOfWork,
-    principal: Principal,
-    change: SecondStepChange,
-    action: AuditAction,
-    ip: string,
-    details?: AuditDetails,
-  ): Promise<void> {
-    if (await recordSecondStepChange(this.changeDeps(), unit.manager, { actor: principal, target: principal, change, action, ip, details }))
+  private async recordChange(unit: UnitOfWork, principal: Principal, change: SecondStepChange, ip: string, details?: AuditDetails): Promise<void> {
+    if (await recordSecondStepChange(this.changeDeps(), unit.manager, { actor: principal, target: principal, change, ip, details }))
       unit.afterCommit(this.nudgeRelay);
   }
 

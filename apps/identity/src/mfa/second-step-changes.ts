@@ -20,10 +20,18 @@ export interface SecondStepChangeRecord {
   actor: Principal | null;
   target: Principal;
   change: SecondStepChange;
-  action: AuditAction;
   ip: string | null;
   details?: AuditDetails;
 }
+
+/** How each change of a second step is audited. */
+const AUDIT_ACTIONS: Record<SecondStepChange, AuditAction> = {
+  enabled: 'mfa.enabled',
+  disabled: 'mfa.disabled',
+  'recovery-codes-renewed': 'mfa.recovery-codes-renewed',
+  'reset-by-admin': 'mfa.reset',
+  'reset-by-operator': 'mfa.reset',
+};
 
 /**
  * Audits a change of a second step in every account its login works in, and queues the notice to
@@ -31,9 +39,9 @@ export interface SecondStepChangeRecord {
  * nudges the outbox relay after its commit.
  */
 export async function recordSecondStepChange(deps: SecondStepChangeDeps, manager: EntityManager, record: SecondStepChangeRecord): Promise<boolean> {
-  const { actor, target, change, action, ip, details } = record;
+  const { actor, target, change, ip, details } = record;
   const profile = (await loadProfile(manager, target))!;
-  await deps.audit.record(manager, { accountIds: profile.activeAccountIds, action, actor, target, ip, details });
+  await deps.audit.record(manager, { accountIds: profile.activeAccountIds, action: AUDIT_ACTIONS[change], actor, target, ip, details });
   if (profile.email === null) return false;
   await deps.outbox.add(manager, Events.SecondStepChanged, profile.accountId, {
     accountId: profile.accountId,
@@ -58,7 +66,7 @@ export async function recordSecondStepChange(deps: SecondStepChangeDeps, manager
 export async function resetSecondStep(
   deps: SecondStepChangeDeps,
   manager: EntityManager,
-  record: Omit<SecondStepChangeRecord, 'action'> & { change: 'reset-by-admin' | 'reset-by-operator' },
+  record: SecondStepChangeRecord & { change: 'reset-by-admin' | 'reset-by-operator' },
 ): Promise<boolean> {
   const { target } = record;
   const what = target.type === 'user' ? 'User' : 'Subuser';
@@ -66,5 +74,5 @@ export async function resetSecondStep(
   if (!(await findFactor(manager, target, true))?.confirmedAt)
     throw new DomainError(ErrorCode.Conflict, `Two-step sign-in is off for this ${what.toLowerCase()}`);
   await removeFactor(manager, target);
-  return recordSecondStepChange(deps, manager, { ...record, action: 'mfa.reset' });
+  return recordSecondStepChange(deps, manager, record);
 }

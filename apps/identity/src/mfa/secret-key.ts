@@ -26,9 +26,12 @@ export function readPreviousSecretKeyFiles(files: string): Buffer[] {
   return names.map((file) => readSecretKeyFile(file, 'MFA_PREVIOUS_SECRET_KEY_FILES')!);
 }
 
-/** The id a sealed secret names its key by: the first 4 bytes of the key's SHA-256. */
+/** How many bytes a {@link secretKeyId} has. */
+export const SECRET_KEY_ID_BYTES = 4;
+
+/** The id a sealed secret names its key by: the first {@link SECRET_KEY_ID_BYTES} bytes of the key's SHA-256. */
 export function secretKeyId(key: Buffer): Buffer {
-  return createHash('sha256').update(key).digest().subarray(0, 4);
+  return createHash('sha256').update(key).digest().subarray(0, SECRET_KEY_ID_BYTES);
 }
 
 /**

@@ -115,7 +115,10 @@ export async function recoveryCodesLeft(manager: EntityManager, factorId: string
   return count;
 }
 
-/** Removes `principal`'s factor and its recovery codes; whether there was one. */
+/**
+ * Removes `principal`'s factor and its recovery codes, and says so on its row (none of its sessions
+ * counts as having passed a second step any more: see markSecondStep); whether there was one.
+ */
 export async function removeFactor(manager: EntityManager, principal: Principal): Promise<boolean> {
   await markSecondStep(manager, principal, false);
   return (await changedRows(manager, `DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1 RETURNING 1`, [principal.id])) > 0;

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { authenticationMethods } from '#libs/contracts/index.js';
+import { authenticationMethods, passedSecondStepIn } from '#libs/contracts/index.js';
 import { signAccessToken } from './access-token.js';
 
 describe('signAccessToken', () => {
@@ -31,6 +31,8 @@ describe('signAccessToken', () => {
   it('names how the session signed in (RFC 8176): a password, and a one-time code once a second step is passed', () => {
     expect(authenticationMethods(false)).toEqual(['pwd']);
     expect(authenticationMethods(true)).toEqual(['pwd', 'otp', 'mfa']);
+    expect([true, false].map((passed) => passedSecondStepIn(authenticationMethods(passed)))).toEqual([true, false]);
+    expect([undefined, 'mfa', ['otp']].map(passedSecondStepIn)).toEqual([false, false, false]);
   });
 
   it('is refused under another key', async () => {
