@@ -1,4 +1,5 @@
-import { BadInput, parseBootstrapArguments, withOption } from './arguments.js';
+import { BadInput } from '../command-line.js';
+import { parseBootstrapArguments, withOption } from './arguments.js';
 
 const valid = [
   '--name',

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CreateAccountBody } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { createValidationPipe } from '#libs/platform/index.js';
+import { BadInput } from '../command-line.js';
 
 /** The command's options: each fills one field of the sign-up body (`POST /v1/accounts`). */
 export const BOOTSTRAP_OPTIONS = {
@@ -21,14 +22,6 @@ const OPTIONAL: ReadonlySet<OptionName> = new Set(['locale']);
 
 /** What the command line asks for: the usage, or an account to create. */
 export type BootstrapRequest = { help: true } | { help: false; body: CreateAccountBody };
-
-/** Input the command refuses: one line per problem, each naming its option and field. */
-export class BadInput extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('; '));
-    this.name = 'BadInput';
-  }
-}
 
 /** How to call the command. */
 export const BOOTSTRAP_USAGE = [

@@ -1,5 +1,6 @@
 import { QueryFailedError } from 'typeorm';
-import { BootstrapExit, describeFailure, runBootstrapCommand } from './command.js';
+import { describeFailure } from '../command-line.js';
+import { BootstrapExit, runBootstrapCommand } from './command.js';
 
 describe('the bootstrap command', () => {
   it('turns a failure it did not foresee into one line and status 1, without a stack trace', async () => {

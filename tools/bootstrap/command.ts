@@ -1,6 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { webLink, type CreateAccountBody } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { ConfigError, dataSourceOptions, loadConfig, natsAuthOptions, optional, SystemClock, type NatsLink } from '#libs/platform/index.js';
@@ -12,13 +12,8 @@ import { identityEnv, type IdentityConfig } from '../../apps/identity/src/identi
 import { identityDatabase } from '../../apps/identity/src/identity.database.js';
 import { OutboxWriter } from '#libs/outbox/index.js';
 import { GateBroadcaster } from '../../apps/identity/src/sessions/gate-broadcaster.js';
-import { BadInput, BOOTSTRAP_USAGE, parseBootstrapArguments, type BootstrapRequest } from './arguments.js';
-
-/** Where the command writes: results to `out`, problems to `err` (one line each). */
-export interface BootstrapOutput {
-  out(line: string): void;
-  err(line: string): void;
-}
+import { BadInput, describeFailure, runCommand, type CommandOutput } from '../command-line.js';
+import { BOOTSTRAP_USAGE, parseBootstrapArguments, type BootstrapRequest } from './arguments.js';
 
 /** The command's exit statuses. */
 export const BootstrapExit = { Ok: 0, Failed: 1, BadInput: 2, SlugTaken: 3, BadEnvironment: 78 } as const;
@@ -27,7 +22,7 @@ export const BootstrapExit = { Ok: 0, Failed: 1, BadInput: 2, SlugTaken: 3, BadE
  * The bootstrap command: creates an account and its owner as open sign-up does, whatever
  * SIGNUP_ENABLED says, and prints the ids and the owner's activation link. Returns the exit status.
  */
-export async function runBootstrap(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutput): Promise<number> {
+export async function runBootstrap(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
   let request: BootstrapRequest;
   try {
     request = await parseBootstrapArguments(argv);
@@ -53,16 +48,11 @@ export async function runBootstrap(argv: string[], env: NodeJS.ProcessEnv, outpu
 }
 
 /** {@link runBootstrap} for the command line: whatever it did not foresee is one line on `err` and status 1, never a stack trace. */
-export async function runBootstrapCommand(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutput): Promise<number> {
-  try {
-    return await runBootstrap(argv, env, output);
-  } catch (error) {
-    output.err(`bootstrap failed: ${describeFailure(error)}`);
-    return BootstrapExit.Failed;
-  }
+export function runBootstrapCommand(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
+  return runCommand('bootstrap', output, () => runBootstrap(argv, env, output));
 }
 
-async function create(config: IdentityConfig, body: CreateAccountBody, output: BootstrapOutput): Promise<number> {
+async function create(config: IdentityConfig, body: CreateAccountBody, output: CommandOutput): Promise<number> {
   const broadcasts = new HeldBroadcasts();
   let created: CreatedAccount;
   try {
@@ -103,7 +93,7 @@ async function createInDatabase(config: IdentityConfig, body: CreateAccountBody,
   }
 }
 
-function report(config: IdentityConfig, { account, owner, activation }: CreatedAccount, output: BootstrapOutput): void {
+function report(config: IdentityConfig, { account, owner, activation }: CreatedAccount, output: CommandOutput): void {
   output.out(`Created account "${account.name}".`);
   output.out(`  account id:    ${account.id}`);
   output.out(`  slug:          ${account.slug}`);
@@ -131,7 +121,7 @@ class HeldBroadcasts {
   /** The only part of a NATS link GateBroadcaster uses: a publish, here kept for later. */
   readonly link = { connection: { publish: (subject: string, payload: string) => void this.messages.push({ subject, payload }) } } as unknown as NatsLink;
 
-  async send(config: IdentityConfig, output: BootstrapOutput): Promise<void> {
+  async send(config: IdentityConfig, output: CommandOutput): Promise<void> {
     if (this.messages.length === 0) return;
     try {
       const connection = await connect({
@@ -150,21 +140,4 @@ class HeldBroadcasts {
       );
     }
   }
-}
-
-/** PostgreSQL errors a database behind its migrations gives: undefined_table, undefined_column. */
-const NOT_MIGRATED = new Set(['42P01', '42703']);
-
-/** A one-line reason for an unexpected failure (no stack: this is an operator's terminal). */
-export function describeFailure(error: unknown): string {
-  if (error instanceof QueryFailedError && NOT_MIGRATED.has((error.driverError as { code?: string }).code ?? '')) {
-    return `${error.message}: is the database migrated? (npm run migrate, or the chart's migration Job)`;
-  }
-  const { message, code } = (error ?? {}) as { message?: string; code?: string };
-  return oneLine(message || code || String(error));
-}
-
-/** The first line of `text`, so that nothing multi-line (a stack an error message carries) reaches the terminal. */
-function oneLine(text: string): string {
-  return text.split('\n', 1)[0];
 }

@@ -1,10 +1,9 @@
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
-import { ConfigError, dataSourceOptions } from '#libs/platform/index.js';
+import { ConfigError } from '#libs/platform/index.js';
 import { loadIdentityConfig, type IdentityConfig } from '../../apps/identity/src/identity.config.js';
-import { identityDatabase } from '../../apps/identity/src/identity.database.js';
 import { FactorSecrets } from '../../apps/identity/src/mfa/factor-secrets.js';
-import { describeFailure, type BootstrapOutput } from '../bootstrap/command.js';
+import { runCommand, withIdentityDatabase, type CommandOutput } from '../command-line.js';
 
 /** The command's exit statuses. */
 export const ResealExit = { Ok: 0, Failed: 1, BadInput: 2, NotAllResealed: 3, BadEnvironment: 78 } as const;
@@ -40,16 +39,11 @@ interface Counts {
 }
 
 /** Reseals the stored authenticator secrets under the current key (key rotation, docs/deploy.md). Returns the exit status; never a stack trace. */
-export async function runResealCommand(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutput): Promise<number> {
-  try {
-    return await run(argv, env, output);
-  } catch (error) {
-    output.err(`reseal-second-step-secrets failed: ${describeFailure(error)}`);
-    return ResealExit.Failed;
-  }
+export function runResealCommand(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
+  return runCommand('reseal-second-step-secrets', output, () => run(argv, env, output));
 }
 
-async function run(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutput): Promise<number> {
+async function run(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
   if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
     output.out(RESEAL_USAGE);
     return ResealExit.Ok;
@@ -88,10 +82,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutp
   return ResealExit.Ok;
 }
 
-async function resealAll(config: IdentityConfig): Promise<Counts> {
-  const dataSource = new DataSource(dataSourceOptions({ ...identityDatabase(config), poolSize: 1, applicationName: 'portico-reseal' }));
-  await dataSource.initialize();
-  try {
+function resealAll(config: IdentityConfig): Promise<Counts> {
+  return withIdentityDatabase(config, 'portico-reseal', async (dataSource) => {
     const secrets = new FactorSecrets(dataSource, config, pino({ level: 'silent' }));
     const counts: Counts = { resealed: 0, current: 0, unreadable: 0, replacedMeanwhile: 0, left: 0 };
     await eachStoredSecret(dataSource, (row) => resealOne(dataSource, secrets, row, counts));
@@ -101,9 +93,7 @@ async function resealAll(config: IdentityConfig): Promise<Counts> {
       return Promise.resolve();
     });
     return counts;
-  } finally {
-    await dataSource.destroy().catch(() => undefined);
-  }
+  });
 }
 
 /** Calls `visit` with every stored secret, in id order, a batch a round trip. */

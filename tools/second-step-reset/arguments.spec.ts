@@ -1,4 +1,4 @@
-import { BadInput } from '../bootstrap/arguments.js';
+import { BadInput } from '../command-line.js';
 import { parseSecondStepResetArguments } from './arguments.js';
 
 /** The problems the command line gives, or the request it makes. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BadInput } from '../bootstrap/arguments.js';
+import { BadInput } from '../command-line.js';
 
 /** Whose second step to turn off: a person by their login e-mail, or a subuser by its account's slug and its login. */
 export type SecondStepResetTarget = { email: string } | { account: string; login: string };

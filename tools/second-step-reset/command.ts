@@ -1,14 +1,12 @@
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxWriter } from '#libs/outbox/index.js';
-import { ConfigError, dataSourceOptions, loadConfig, SystemClock } from '#libs/platform/index.js';
+import { ConfigError, loadConfig, SystemClock } from '#libs/platform/index.js';
 import { AuditService } from '../../apps/identity/src/audit/audit.service.js';
 import { identityEnv, type IdentityConfig } from '../../apps/identity/src/identity.config.js';
-import { identityDatabase } from '../../apps/identity/src/identity.database.js';
 import { resetSecondStep } from '../../apps/identity/src/mfa/second-step-changes.js';
-import { BadInput } from '../bootstrap/arguments.js';
-import { describeFailure, type BootstrapOutput } from '../bootstrap/command.js';
+import { BadInput, runCommand, withIdentityDatabase, type CommandOutput } from '../command-line.js';
 import { parseSecondStepResetArguments, SECOND_STEP_RESET_USAGE, type SecondStepResetRequest, type SecondStepResetTarget } from './arguments.js';
 
 /** The command's exit statuses. */
@@ -20,16 +18,11 @@ export const SecondStepResetExit = { Ok: 0, Failed: 1, BadInput: 2, NotFound: 3,
  * transaction, as identity does it for an admin: see {@link resetSecondStep}, the operator the
  * audit's actor (none), the reason in its details. Returns the exit status; never a stack trace.
  */
-export async function runSecondStepResetCommand(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutput): Promise<number> {
-  try {
-    return await run(argv, env, output);
-  } catch (error) {
-    output.err(`second-step-reset failed: ${describeFailure(error)}`);
-    return SecondStepResetExit.Failed;
-  }
+export function runSecondStepResetCommand(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
+  return runCommand('second-step-reset', output, () => run(argv, env, output));
 }
 
-async function run(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutput): Promise<number> {
+async function run(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
   let request: SecondStepResetRequest;
   try {
     request = parseSecondStepResetArguments(argv);
@@ -54,17 +47,17 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: BootstrapOutp
   return reset(config, request.target, request.reason, output);
 }
 
-async function reset(config: IdentityConfig, target: SecondStepResetTarget, reason: string, output: BootstrapOutput): Promise<number> {
-  const dataSource = new DataSource(dataSourceOptions({ ...identityDatabase(config), poolSize: 1, applicationName: 'portico-second-step-reset' }));
-  await dataSource.initialize();
-  const clock = new SystemClock();
-  const deps = { audit: new AuditService(dataSource, clock), outbox: new OutboxWriter(), clock };
+async function reset(config: IdentityConfig, target: SecondStepResetTarget, reason: string, output: CommandOutput): Promise<number> {
   try {
-    const principal = await dataSource.transaction(async (manager) => {
-      const found = await findLogin(manager, target);
-      if (!found) return null;
-      await resetSecondStep(deps, manager, { actor: null, target: found, change: 'reset-by-operator', ip: null, details: { by: 'operator', reason } });
-      return found;
+    const principal = await withIdentityDatabase(config, 'portico-second-step-reset', (dataSource) => {
+      const clock = new SystemClock();
+      const deps = { audit: new AuditService(dataSource, clock), outbox: new OutboxWriter(), clock };
+      return dataSource.transaction(async (manager) => {
+        const found = await findLogin(manager, target);
+        if (!found) return null;
+        await resetSecondStep(deps, manager, { actor: null, target: found, change: 'reset-by-operator', ip: null, details: { by: 'operator', reason } });
+        return found;
+      });
     });
     if (!principal) return notFound(target, output);
     output.out(`Two-step sign-in is off for ${describe(target)} (${principal.type} ${principal.id}).`);
@@ -80,8 +73,6 @@ async function reset(config: IdentityConfig, target: SecondStepResetTarget, reas
     // Deleted between finding it and locking it.
     if (error.code === ErrorCode.NotFound) return notFound(target, output);
     throw error;
-  } finally {
-    await dataSource.destroy().catch(() => undefined);
   }
 }
 
@@ -97,7 +88,7 @@ async function findLogin(manager: EntityManager, target: SecondStepResetTarget):
   return rows.length === 0 ? null : { type: 'email' in target ? 'user' : 'subuser', id: rows[0].id };
 }
 
-function notFound(target: SecondStepResetTarget, output: BootstrapOutput): number {
+function notFound(target: SecondStepResetTarget, output: CommandOutput): number {
   output.err(`second-step-reset: no login ${describe(target)}; nothing was changed.`);
   return SecondStepResetExit.NotFound;
 }

@@ -1,0 +1,68 @@
+import { DataSource, QueryFailedError } from 'typeorm';
+import { dataSourceOptions } from '#libs/platform/index.js';
+import type { IdentityConfig } from '../apps/identity/src/identity.config.js';
+import { identityDatabase } from '../apps/identity/src/identity.database.js';
+
+/** What the operator commands share: where they write, how they fail, how they reach identity's database. */
+
+/** Where a command writes: results to `out`, problems to `err` (one line each). */
+export interface CommandOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** The terminal: stdout and stderr. */
+export const terminal: CommandOutput = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Input a command refuses: one line per problem, each naming its option. */
+export class BadInput extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'BadInput';
+  }
+}
+
+/** Exit status of whatever a command did not foresee. */
+export const UNFORESEEN_FAILURE = 1;
+
+/** Runs `command`; whatever it did not foresee becomes one line on `err` (`<name> failed: ...`) and status 1, never a stack trace. */
+export async function runCommand(name: string, output: CommandOutput, command: () => Promise<number>): Promise<number> {
+  try {
+    return await command();
+  } catch (error) {
+    output.err(`${name} failed: ${describeFailure(error)}`);
+    return UNFORESEEN_FAILURE;
+  }
+}
+
+/** Runs `work` on a connection of the command's own to identity's database (`applicationName` shows in pg_stat_activity), closed after. */
+export async function withIdentityDatabase<T>(config: IdentityConfig, applicationName: string, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const dataSource = new DataSource(dataSourceOptions({ ...identityDatabase(config), poolSize: 1, applicationName }));
+  await dataSource.initialize();
+  try {
+    return await work(dataSource);
+  } finally {
+    // Once committed, the work is done: failing to close the pool must not report otherwise.
+    await dataSource.destroy().catch(() => undefined);
+  }
+}
+
+/** PostgreSQL errors a database behind its migrations gives: undefined_table, undefined_column. */
+const NOT_MIGRATED = new Set(['42P01', '42703']);
+
+/** A one-line reason for an unexpected failure (no stack: this is an operator's terminal). */
+export function describeFailure(error: unknown): string {
+  if (error instanceof QueryFailedError && NOT_MIGRATED.has((error.driverError as { code?: string }).code ?? '')) {
+    return `${error.message}: is the database migrated? (npm run migrate, or the chart's migration Job)`;
+  }
+  const { message, code } = (error ?? {}) as { message?: string; code?: string };
+  return oneLine(message || code || String(error));
+}
+
+/** The first line of `text`, so that nothing multi-line (a stack an error message carries) reaches the terminal. */
+function oneLine(text: string): string {
+  return text.split('\n', 1)[0];
+}
