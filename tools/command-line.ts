@@ -1,5 +1,5 @@
 import { DataSource, QueryFailedError } from 'typeorm';
-import { dataSourceOptions } from '#libs/platform/index.js';
+import { ConfigError, dataSourceOptions } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../apps/identity/src/identity.config.js';
 import { identityDatabase } from '../apps/identity/src/identity.database.js';
 
@@ -27,6 +27,26 @@ export class BadInput extends Error {
 
 /** Exit status of whatever a command did not foresee. */
 export const UNFORESEEN_FAILURE = 1;
+
+/**
+ * The configuration `load` reads from the environment; or, when it is invalid, null once the
+ * problem is written on `err` as `<name>: ...` (the command then exits 78).
+ */
+export function configOrReport<C>(name: string, output: CommandOutput, load: () => C): C | null {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    output.err(`${name}: ${error.message}`);
+    return null;
+  }
+}
+
+/** Writes on `err` every problem of `error` and that `nothing` happened (the command then exits 2). */
+export function reportBadInput(name: string, nothing: string, error: BadInput, output: CommandOutput): void {
+  output.err(`${name}: bad input, ${nothing}:\n${error.problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  output.err('Run with --help for the options.');
+}
 
 /** Runs `command`; whatever it did not foresee becomes one line on `err` (`<name> failed: ...`) and status 1, never a stack trace. */
 export async function runCommand(name: string, output: CommandOutput, command: () => Promise<number>): Promise<number> {

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 import { webLink, type CreateAccountBody } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { ConfigError, dataSourceOptions, loadConfig, natsAuthOptions, optional, SystemClock, type NatsLink } from '#libs/platform/index.js';
+import { dataSourceOptions, loadConfig, natsAuthOptions, optional, SystemClock, type NatsLink } from '#libs/platform/index.js';
 import { createAccountWithOwner, type CreatedAccount } from '../../apps/identity/src/accounts/account-creation.js';
 import { AuditService } from '../../apps/identity/src/audit/audit.service.js';
 import { ActionTokensService } from '../../apps/identity/src/credentials/action-tokens.service.js';
@@ -12,7 +12,7 @@ import { identityEnv, type IdentityConfig } from '../../apps/identity/src/identi
 import { identityDatabase } from '../../apps/identity/src/identity.database.js';
 import { OutboxWriter } from '#libs/outbox/index.js';
 import { GateBroadcaster } from '../../apps/identity/src/sessions/gate-broadcaster.js';
-import { BadInput, describeFailure, runCommand, type CommandOutput } from '../command-line.js';
+import { BadInput, configOrReport, describeFailure, reportBadInput, runCommand, type CommandOutput } from '../command-line.js';
 import { BOOTSTRAP_USAGE, parseBootstrapArguments, type BootstrapRequest } from './arguments.js';
 
 /** The command's exit statuses. */
@@ -28,23 +28,15 @@ export async function runBootstrap(argv: string[], env: NodeJS.ProcessEnv, outpu
     request = await parseBootstrapArguments(argv);
   } catch (error) {
     if (!(error instanceof BadInput)) throw error;
-    output.err(`bootstrap: bad input, nothing was created:\n${error.problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    output.err('Run with --help for the options.');
+    reportBadInput('bootstrap', 'nothing was created', error, output);
     return BootstrapExit.BadInput;
   }
   if (request.help) {
     output.out(BOOTSTRAP_USAGE);
     return BootstrapExit.Ok;
   }
-  let config: IdentityConfig;
-  try {
-    config = loadConfig(identityEnv, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    output.err(`bootstrap: ${error.message}`);
-    return BootstrapExit.BadEnvironment;
-  }
-  return create(config, request.body, output);
+  const config = configOrReport('bootstrap', output, () => loadConfig(identityEnv, env));
+  return config ? create(config, request.body, output) : BootstrapExit.BadEnvironment;
 }
 
 /** {@link runBootstrap} for the command line: whatever it did not foresee is one line on `err` and status 1, never a stack trace. */

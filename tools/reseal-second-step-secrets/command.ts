@@ -1,9 +1,8 @@
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
-import { ConfigError } from '#libs/platform/index.js';
 import { loadIdentityConfig, type IdentityConfig } from '../../apps/identity/src/identity.config.js';
 import { FactorSecrets } from '../../apps/identity/src/mfa/factor-secrets.js';
-import { runCommand, withIdentityDatabase, type CommandOutput } from '../command-line.js';
+import { configOrReport, runCommand, withIdentityDatabase, type CommandOutput } from '../command-line.js';
 
 /** The command's exit statuses. */
 export const ResealExit = { Ok: 0, Failed: 1, BadInput: 2, NotAllResealed: 3, BadEnvironment: 78 } as const;
@@ -52,14 +51,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput
     output.err(`reseal-second-step-secrets: it takes no argument (${argv[0]}); its keys come from the environment. Run with --help.`);
     return ResealExit.BadInput;
   }
-  let config: IdentityConfig;
-  try {
-    config = loadIdentityConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    output.err(`reseal-second-step-secrets: ${error.message}`);
-    return ResealExit.BadEnvironment;
-  }
+  const config = configOrReport('reseal-second-step-secrets', output, () => loadIdentityConfig(env));
+  if (!config) return ResealExit.BadEnvironment;
   if (config.MFA_SECRET_KEY_FILE === '-') {
     output.err('reseal-second-step-secrets: MFA_SECRET_KEY_FILE is not set: there is no key to seal with; nothing was changed.');
     return ResealExit.BadEnvironment;

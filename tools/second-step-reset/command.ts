@@ -2,11 +2,11 @@ import type { EntityManager } from 'typeorm';
 import type { Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxWriter } from '#libs/outbox/index.js';
-import { ConfigError, loadConfig, SystemClock } from '#libs/platform/index.js';
+import { loadConfig, SystemClock } from '#libs/platform/index.js';
 import { AuditService } from '../../apps/identity/src/audit/audit.service.js';
 import { identityEnv, type IdentityConfig } from '../../apps/identity/src/identity.config.js';
 import { resetSecondStep } from '../../apps/identity/src/mfa/second-step-changes.js';
-import { BadInput, runCommand, withIdentityDatabase, type CommandOutput } from '../command-line.js';
+import { BadInput, configOrReport, reportBadInput, runCommand, withIdentityDatabase, type CommandOutput } from '../command-line.js';
 import { parseSecondStepResetArguments, SECOND_STEP_RESET_USAGE, type SecondStepResetRequest, type SecondStepResetTarget } from './arguments.js';
 
 /** The command's exit statuses. */
@@ -28,23 +28,15 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput
     request = parseSecondStepResetArguments(argv);
   } catch (error) {
     if (!(error instanceof BadInput)) throw error;
-    output.err(`second-step-reset: bad input, nothing was changed:\n${error.problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    output.err('Run with --help for the options.');
+    reportBadInput('second-step-reset', 'nothing was changed', error, output);
     return SecondStepResetExit.BadInput;
   }
   if (request.help) {
     output.out(SECOND_STEP_RESET_USAGE);
     return SecondStepResetExit.Ok;
   }
-  let config: IdentityConfig;
-  try {
-    config = loadConfig(identityEnv, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    output.err(`second-step-reset: ${error.message}`);
-    return SecondStepResetExit.BadEnvironment;
-  }
-  return reset(config, request.target, request.reason, output);
+  const config = configOrReport('second-step-reset', output, () => loadConfig(identityEnv, env));
+  return config ? reset(config, request.target, request.reason, output) : SecondStepResetExit.BadEnvironment;
 }
 
 async function reset(config: IdentityConfig, target: SecondStepResetTarget, reason: string, output: CommandOutput): Promise<number> {
