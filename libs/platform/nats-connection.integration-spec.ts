@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,12 @@ const stranger: TestNkeyUser = writeNkeyCreds(join(dir, 'stranger.creds'));
 const permissions = `permissions: { publish: { allow: ["allowed.>"] }, subscribe: { allow: ["_INBOX.>"] } }`;
 const server = new TestNatsServer({ config: `authorization { users: [ { nkey: ${user.publicKey}, ${permissions} } ] }\n` });
 const logger = pino({ level: 'silent' });
+
+// In about one full run in four on two shared vCPUs, a connection to this file's nkey-authorized server has timed out in the
+// client's handshake (TimeoutError after 20 s: no answer, neither a greeting nor a refusal), in a different test each time, and
+// never when the file runs alone; the cause is not found yet (see the notes of stops 20 and 21). A test that fails for its own
+// reason fails every attempt.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
 
 beforeAll(() => server.start());
 
