@@ -45,12 +45,15 @@ export interface TestNatsServerOptions {
    * block; address, port, JetStream and its store still come from the command line.
    */
   config?: string;
+  /** Runs it with debug logging (`-D`: every client connection, its authentication, its end), kept for {@link TestNatsServer.describe}. */
+  debug?: boolean;
 }
 
 /** A private nats-server with JetStream, for one test file: no other run sees its subjects or streams. */
 export class TestNatsServer {
   private process: ChildProcess | undefined;
   private readonly storeDir = mkdtempSync(join(tmpdir(), 'portico-nats-'));
+  private recentLog: string[] = [];
   port = 0;
 
   constructor(private readonly options: TestNatsServerOptions = {}) {}
@@ -79,13 +82,14 @@ export class TestNatsServer {
   private launch(): Promise<{ ready: boolean; log: string }> {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
     if (this.options.config !== undefined) args.push('-c', this.writeConfig(this.options.config));
+    if (this.options.debug) args.push('-D');
     const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
     return new Promise((resolve, reject) => {
       let log = '';
       const timer = setTimeout(() => reject(new Error(`nats-server not ready on port ${this.port} after 10 s:\n${log}`)), 10_000);
       child.stderr.on('data', (chunk: Buffer) => {
-        // Kept until it is ready (for the error), then read and dropped so that the pipe never fills.
+        this.keepRecent(chunk.toString());
         if (log.includes('Server is ready')) return;
         log += chunk.toString();
         if (log.includes('Server is ready')) {
@@ -98,6 +102,23 @@ export class TestNatsServer {
         resolve({ ready: false, log });
       });
     });
+  }
+
+  /** Keeps the last 200 lines of its log (the pipe is read for ever, so that it never fills). */
+  private keepRecent(text: string): void {
+    this.recentLog.push(...text.split('\n').filter((line) => line !== ''));
+    if (this.recentLog.length > 200) this.recentLog = this.recentLog.slice(-200);
+  }
+
+  /** What a failing test should print about it: its port, whether it still runs, and the end of its log. */
+  describe(): string {
+    const child = this.process;
+    const state = !child
+      ? 'never started'
+      : child.exitCode !== null || child.signalCode !== null
+        ? `exited (${child.exitCode ?? child.signalCode})`
+        : 'running';
+    return [`nats-server on port ${this.port}, pid ${child?.pid}, ${state}; its last log lines:`, ...this.recentLog].join('\n');
   }
 
   private writeConfig(config: string): string {
