@@ -1,8 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { distPath } from './dist.js';
+import { distPath, projectRoot } from './dist.js';
 
 /** The PostgreSQL server tests use (`npm test` makes sure one answers). */
 export function testServerUrl(): string {
@@ -24,11 +26,25 @@ export class TestDatabase {
     this.url = url.toString();
   }
 
-  /** Creates the database and migrates every schema with the built migration tool (as a deployment does). */
+  /**
+   * Creates the database with every schema migrated: a copy of the build's migrated template (see
+   * {@link migratedTemplate}), or, with a `ctype` of its own, migrated by the built migration tool.
+   */
   async create(): Promise<void> {
-    const locale = this.ctype ? ` TEMPLATE template0 LC_CTYPE '${this.ctype}' LC_COLLATE '${this.ctype}'` : '';
-    await this.admin(`CREATE DATABASE ${this.name}${locale}`);
-    await promisify(execFile)(process.execPath, [distPath('tools/migrate.js')], { env: { ...process.env, DATABASE_URL: this.url } });
+    if (this.ctype) {
+      await this.admin(`CREATE DATABASE ${this.name} TEMPLATE template0 LC_CTYPE '${this.ctype}' LC_COLLATE '${this.ctype}'`);
+      await migrateDatabase(this.url);
+      return;
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      const template = await migratedTemplate(this.serverUrl);
+      try {
+        return await this.admin(`CREATE DATABASE ${this.name} TEMPLATE ${template}`);
+      } catch (error) {
+        // Dropped meanwhile by a run of another build on the same server (it keeps only its own): made again.
+        if ((error as { code?: string }).code !== INVALID_CATALOG_NAME || attempt === 3) throw error;
+      }
+    }
   }
 
   /** Runs one query and returns its rows. */
@@ -56,4 +72,75 @@ export class TestDatabase {
       await client.end();
     }
   }
+}
+
+const INVALID_CATALOG_NAME = '3D000';
+const TEMPLATE_PREFIX = 'portico_template_';
+/** Held while a template is looked for or made, so that parallel test files make it once. */
+const TEMPLATE_LOCK = 'SELECT pg_advisory_lock(hashtext($1))';
+
+/** Migrates the database at `url` with the built migration tool, as a deployment's Job does. */
+export async function migrateDatabase(url: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [distPath('tools/migrate.js')], { env: { ...process.env, DATABASE_URL: url } });
+}
+
+/**
+ * The name of a database that the built migration tool migrated, which test databases are copied
+ * from (`CREATE DATABASE ... TEMPLATE`, a fraction of a second instead of a Node.js process running
+ * every migration, for each of some fifty test files). It is named after a hash of everything
+ * built in `dist/`, so a change to any migration, or to anything else, makes a new one; it is made
+ * under a PostgreSQL advisory lock by the first test file that needs it (renamed only once migrated,
+ * so that a name found is always complete), takes no connections (a connection would stop the
+ * copies), and replaces the templates of earlier builds.
+ */
+export async function migratedTemplate(serverUrl: string): Promise<string> {
+  const name = `${TEMPLATE_PREFIX}${buildHash().slice(0, 20)}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(TEMPLATE_LOCK, [TEMPLATE_PREFIX]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await makeTemplate(client, serverUrl, name);
+    return name;
+  } finally {
+    await client.end();
+  }
+}
+
+async function makeTemplate(client: pg.Client, serverUrl: string, name: string): Promise<void> {
+  const building = `${TEMPLATE_PREFIX}building_${randomBytes(4).toString('hex')}`;
+  await client.query(`CREATE DATABASE ${building}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${building}`;
+  try {
+    await migrateDatabase(url.toString());
+  } catch (error) {
+    await client.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
+    throw error;
+  }
+  await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
+  await client.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+  const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE '${TEMPLATE_PREFIX}%' AND datname <> $1`, [
+    name,
+  ]);
+  // A copy in progress finishes first (DROP waits for it); one that cannot be dropped now is left for the next build.
+  for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
+}
+
+/** A hash of every file built in `dist/` (paths from the project root, and contents). */
+function buildHash(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(join(projectRoot, dir), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else
+        hash
+          .update(path)
+          .update('\0')
+          .update(readFileSync(join(projectRoot, path)));
+    }
+  };
+  walk('dist');
+  return hash.digest('hex');
 }

@@ -1,0 +1,66 @@
+import pg from 'pg';
+import { migrateDatabase, migratedTemplate, TestDatabase, testServerUrl } from './database.js';
+
+/** What the schemas of a database hold: columns, indexes, constraints, functions, extensions, applied migrations. */
+async function schemaOf(database: TestDatabase): Promise<Record<string, unknown[]>> {
+  const schemas = `('identity', 'access', 'notifications')`;
+  const [columns, indexes, constraints, functions, extensions] = await Promise.all([
+    database.query(
+      `SELECT table_schema, table_name, column_name, data_type, column_default, is_nullable FROM information_schema.columns
+        WHERE table_schema IN ${schemas} ORDER BY 1, 2, 3`,
+    ),
+    database.query(`SELECT schemaname, indexname, indexdef FROM pg_indexes WHERE schemaname IN ${schemas} ORDER BY 1, 2`),
+    database.query(
+      `SELECT n.nspname, c.conname, pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+        WHERE n.nspname IN ${schemas} ORDER BY 1, 2`,
+    ),
+    database.query(
+      `SELECT n.nspname, p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ${schemas} ORDER BY 1, 2`,
+    ),
+    database.query(`SELECT extname FROM pg_extension ORDER BY 1`),
+  ]);
+  const migrations = await Promise.all(
+    ['identity', 'access', 'notifications'].map((schema) => database.query(`SELECT name FROM ${schema}.migrations ORDER BY id`)),
+  );
+  return { columns, indexes, constraints, functions, extensions, migrations };
+}
+
+describe('a test database', () => {
+  const copied = new TestDatabase();
+  const migrated = new TestDatabase();
+
+  beforeAll(async () => {
+    await copied.create();
+    const admin = new pg.Client({ connectionString: testServerUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${migrated.name}`).finally(() => admin.end());
+    await migrateDatabase(migrated.url);
+  });
+
+  afterAll(async () => {
+    await Promise.all([copied.drop(), migrated.drop()]);
+  });
+
+  it('is a copy of the build’s template that holds what the migration tool makes of an empty database', async () => {
+    const expected = await schemaOf(migrated);
+    expect(expected.columns.length).toBeGreaterThan(50);
+    expect((expected.migrations as unknown[][]).every((names) => names.length > 0)).toBe(true);
+    expect(await schemaOf(copied)).toEqual(expected);
+  });
+
+  it('is made by many test files at once from one template, which nobody can connect to', async () => {
+    const many = Array.from({ length: 4 }, () => new TestDatabase());
+    try {
+      await Promise.all(many.map((database) => database.create()));
+      const counts = await Promise.all(many.map((database) => database.query<{ n: string }>('SELECT count(*) AS n FROM identity.migrations')));
+      expect(new Set(counts.map(([{ n }]) => n)).size).toBe(1);
+      const template = await migratedTemplate(testServerUrl());
+      const url = new URL(testServerUrl());
+      url.pathname = `/${template}`;
+      const client = new pg.Client({ connectionString: url.toString() });
+      await expect(client.connect()).rejects.toThrow(/not currently accepting connections/);
+    } finally {
+      await Promise.all(many.map((database) => database.drop()));
+    }
+  });
+});
