@@ -3,7 +3,8 @@ import { exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TestSystem } from '#libs/testing/system.js';
-import { bearer, People, type SignedIn } from './helpers/people.js';
+import { MAX_USER_AGENT_LENGTH } from '#libs/contracts/index.js';
+import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 const system = new TestSystem();
 const people = new People(system);
@@ -113,6 +114,31 @@ describe('ended sessions are refused by every gateway at once (S3, S4)', () => {
     const theirs = await people.http.get('/v1/me/sessions').set(bearer(acme.accessToken)).expect(200);
     await people.http.delete(`/v1/me/sessions/${theirs.body[0].id}`).set(bearer(mine.accessToken)).expect(404);
     await people.http.get('/v1/me').set(bearer(acme.accessToken)).expect(200);
+  });
+});
+
+describe('each session says which client opened it', () => {
+  const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
+  type Listed = { current: boolean; userAgent: string | null; device: string | null };
+  const currentSession = async (accessToken: string): Promise<Listed> =>
+    ((await people.http.get('/v1/me/sessions').set(bearer(accessToken)).expect(200)).body as Listed[]).find((session) => session.current)!;
+  const signIn = (userAgent: string) =>
+    people.http.post('/v1/auth/login').set('User-Agent', userAgent).send({ email: acme.email, password: PASSWORD }).expect(200);
+
+  it('lists the User-Agent of the sign-in and what it names, then those of the last refresh, and audits the sign-in with it', async () => {
+    const signedIn = await signIn(FIREFOX);
+    expect(await currentSession(signedIn.body.accessToken)).toMatchObject({ userAgent: FIREFOX, device: 'Firefox 133 on Linux' });
+    const refreshed = await people.http.post('/v1/auth/refresh').set('User-Agent', 'curl/8.5.0').send({ refreshToken: signedIn.body.refreshToken }).expect(200);
+    expect(await currentSession(refreshed.body.accessToken)).toMatchObject({ userAgent: 'curl/8.5.0', device: 'curl 8.5' });
+    const audited = await people.http.get(`/v1/accounts/${acme.accountId}/audit-events?action=login.succeeded`).set(bearer(acme.accessToken)).expect(200);
+    expect(audited.body.items[0].details).toEqual({ userAgent: FIREFOX });
+  });
+
+  it('signs in with a User-Agent longer than it keeps, and keeps its beginning', async () => {
+    const long = `Mozilla/5.0 (Windows NT 10.0) ${'x'.repeat(MAX_USER_AGENT_LENGTH * 3)}`;
+    const signedIn = await signIn(long);
+    const listed = await currentSession(signedIn.body.accessToken);
+    expect(listed).toMatchObject({ userAgent: long.slice(0, MAX_USER_AGENT_LENGTH), device: 'Windows' });
   });
 });
 

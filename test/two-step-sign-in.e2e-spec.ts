@@ -26,7 +26,8 @@ afterAll(async () => {
 });
 
 const login = () => people.http.post('/v1/auth/login').send({ email: owner.email, password: PASSWORD });
-const secondStep = (challenge: string, code: string) => people.http.post('/v1/auth/mfa').send({ challenge, code });
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1';
+const secondStep = (challenge: string, code: string) => people.http.post('/v1/auth/mfa').set('User-Agent', IPHONE).send({ challenge, code });
 
 describe('two-step sign-in through HTTP', () => {
   it('is off at first, and setting it up needs the current password', async () => {
@@ -67,10 +68,12 @@ describe('two-step sign-in through HTTP', () => {
 
   it('signs in with the next code of the app, then with a recovery code once only', async () => {
     const withApp = await secondStep((await login().expect(200)).body.challenge as string, authenticatorCode(secret, 30)).expect(200);
-    await people.http
-      .get('/v1/me')
+    const sessions = await people.http
+      .get('/v1/me/sessions')
       .set(bearer((withApp.body as { accessToken: string }).accessToken))
       .expect(200);
+    // The session is the second step's: opened by the request that passed it.
+    expect(sessions.body.find((session: { current: boolean }) => session.current)).toMatchObject({ userAgent: IPHONE, device: 'Safari 17 on iPhone' });
 
     const withRecovery = await secondStep((await login().expect(200)).body.challenge as string, recoveryCodes[0]).expect(200);
     expect(withRecovery.body).toMatchObject({ tokenType: 'Bearer' });

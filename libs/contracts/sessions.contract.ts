@@ -25,7 +25,20 @@ export class SessionView {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) lastUsedAt: string;
   @ApiProperty({ format: 'date-time', description: 'The absolute end of the session' }) expiresAt: string;
-  @ApiProperty({ nullable: true, type: String, description: 'The address it was opened from' }) ip: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The address it was opened from, then the address of its last refresh' }) ip: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The User-Agent of the client that opened it, then of its last refresh (control characters removed; null when none was sent)',
+  })
+  userAgent: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'What the User-Agent says in a few words, such as "Firefox 133 on Linux" or "curl 8.5"; null when it names nothing known',
+    example: 'Chrome 131 on Windows',
+  })
+  device: string | null;
   @ApiProperty({ description: 'The session of the token making this request' }) current: boolean;
 }
 

@@ -8,6 +8,7 @@ import {
   type TokenPairView,
 } from '#libs/contracts/index.js';
 import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
+import { signInClientOf } from '../sessions/user-agent.js';
 import { base32Decode, totpCode } from './totp.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -58,7 +59,7 @@ async function withTwoSteps(email: string, secret: Buffer): Promise<TokenPairVie
   return pair;
 }
 
-const refresh = (pair: TokenPairView) => services.sessions.refresh(pair.refreshToken, client().ip);
+const refresh = (pair: TokenPairView) => services.sessions.refresh(pair.refreshToken, signInClientOf(client()));
 
 function requireSecondStep(actor: Actor, accountId: string, on: boolean) {
   return services.accounts.update({ actor, accountId, client: client(), body: { requireSecondStep: on } });

@@ -12,6 +12,7 @@ import { EmailChangeLinks1733600000000 } from './1733600000000-email-change-link
 import { TwoStepSignIn1733700000000 } from './1733700000000-two-step-sign-in.js';
 import { SignInChallengeExpiry1733800000000 } from './1733800000000-sign-in-challenge-expiry.js';
 import { SecondStepPolicy1733900000000 } from './1733900000000-second-step-policy.js';
+import { SessionUserAgent1734000000000 } from './1734000000000-session-user-agent.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -29,4 +30,5 @@ export const identityMigrations = [
   TwoStepSignIn1733700000000,
   SignInChallengeExpiry1733800000000,
   SecondStepPolicy1733900000000,
+  SessionUserAgent1734000000000,
 ];

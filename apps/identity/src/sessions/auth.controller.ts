@@ -18,6 +18,7 @@ import { EmailChangeService } from '../credentials/email-change.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { AuthService } from './auth.service.js';
 import { SessionsService } from './sessions.service.js';
+import { signInClientOf } from './user-agent.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
 /** NATS handlers for sign-in, tokens, resets, confirming a new login e-mail, and the key set. */
@@ -53,7 +54,7 @@ export class AuthController {
 
   @MessagePattern(Subjects.AuthRefresh)
   refresh(@Payload() request: RefreshRequest): Promise<RpcResponse<typeof Subjects.AuthRefresh>> {
-    return this.sessions.refresh(request.body.refreshToken, request.client.ip);
+    return this.sessions.refresh(request.body.refreshToken, signInClientOf(request.client));
   }
 
   @MessagePattern(Subjects.AuthLogout)

@@ -19,6 +19,7 @@ import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
 import { SessionsService } from './sessions.service.js';
+import { signInClientOf, type SignInClient } from './user-agent.js';
 
 /** A login that may or may not exist, as found for a sign-in attempt. */
 interface Candidate {
@@ -74,13 +75,13 @@ export class AuthService {
   /** E-mail + password -> a new session (or, with an authenticator on, the second step). A person needs an active membership somewhere. */
   async login({ body, client }: LoginRequest): Promise<TokenPairView | SecondStepView> {
     const keys = userSignInKeys(body.email, client.ip);
-    return this.signIn(keys, userLookup(body.email), body.password, client.ip, WRONG_USER_LOGIN);
+    return this.signIn(keys, userLookup(body.email), body.password, signInClientOf(client), WRONG_USER_LOGIN);
   }
 
   /** Account slug + login + password -> a subuser session bound to that account, with its own (shorter) lifetime. */
   async subuserLogin({ body, client }: SubuserLoginRequest): Promise<TokenPairView | SecondStepView> {
     const keys = subuserSignInKeys(body.account, body.login, client.ip);
-    return this.signIn(keys, subuserLookup(body.account, body.login), body.password, client.ip, WRONG_SUBUSER_LOGIN);
+    return this.signIn(keys, subuserLookup(body.account, body.login), body.password, signInClientOf(client), WRONG_SUBUSER_LOGIN);
   }
 
   /** Sets the first password from an activation token; the principal becomes active. No automatic sign-in. */
@@ -114,7 +115,8 @@ export class AuthService {
    * link locks it): if the login is no longer as a sign-in needs (deactivated, removed, its
    * password changed), nothing is used up and the challenge is refused.
    */
-  async secondStep({ body, client }: SecondStepRequest): Promise<TokenPairView> {
+  async secondStep({ body, client: request }: SecondStepRequest): Promise<TokenPairView> {
+    const client = signInClientOf(request);
     const principal = await this.challengeOwner(body.challenge);
     // A replica that cannot read the secret answers 503 before the code is counted.
     const factor = await findFactor(this.dataSource.manager, principal);
@@ -122,21 +124,21 @@ export class AuthService {
     const keys = secondFactorKeys(principal.id, client.ip);
     const verdict = await this.throttle.reserve(keys);
     if (!verdict.allowed) {
-      await this.recordSecondStepFailure(principal, client.ip, 'login.throttled', 'throttled');
+      await this.recordSecondStepFailure(principal, client, 'login.throttled', 'throttled');
       throw tooManyAttempts(verdict.retryAfterMs);
     }
     const outcome = await this.transactions
-      .run((unit) => this.passSecondStep(unit.manager, principal, body.challenge, body.code, keys, client.ip))
+      .run((unit) => this.passSecondStep(unit.manager, principal, body.challenge, body.code, keys, client))
       .catch((error: unknown) => {
         if (error instanceof LoginChanged) return 'changed' as const;
         throw error;
       });
     if (outcome === 'changed') {
-      await this.recordSecondStepFailure(principal, client.ip, 'login.failed', 'changed-during-sign-in');
+      await this.recordSecondStepFailure(principal, client, 'login.failed', 'changed-during-sign-in');
       throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
     }
     if (outcome === 'wrong-code') {
-      await this.recordSecondStepFailure(principal, client.ip, 'login.second-step-failed', 'wrong-code');
+      await this.recordSecondStepFailure(principal, client, 'login.second-step-failed', 'wrong-code');
       throw new DomainError(ErrorCode.InvalidCredentials, WRONG_CODE);
     }
     return outcome;
@@ -162,7 +164,7 @@ export class AuthService {
     challenge: string,
     code: string,
     keys: ThrottleKey[],
-    ip: string,
+    client: SignInClient,
   ): Promise<TokenPairView | 'wrong-code'> {
     // The principal's row locked first (as every flow on a principal and its links locks it), its password hash read with it.
     const [row] = await manager.query<Array<{ password_hash: string | null }>>(
@@ -182,8 +184,8 @@ export class AuthService {
       action: 'login.succeeded',
       actor: principal,
       target: principal,
-      ip,
-      details: { secondFactor: method },
+      ip: client.ip,
+      details: { secondFactor: method, ...client.auditDetails },
     } as const;
     const pair = row?.password_hash
       ? await this.sessions.openAtSignIn(
@@ -191,7 +193,7 @@ export class AuthService {
             principal,
             seenPasswordHash: row.password_hash,
             accountId: link.accountId,
-            ip,
+            client,
             audit,
             alongside: (first, onlyIf) => this.throttle.succeededStatement(keys, first, onlyIf),
             secondStepPassed: true,
@@ -205,41 +207,54 @@ export class AuthService {
 
   private async recordSecondStepFailure(
     principal: Principal,
-    ip: string,
+    client: SignInClient,
     action: 'login.failed' | 'login.throttled' | 'login.second-step-failed',
     reason: string,
   ): Promise<void> {
     const accountIds = await activeAccountsOf(this.dataSource.manager, principal);
-    await this.audit.record(null, { accountIds, action, target: principal, ip, details: { reason, step: 'second' } });
+    await this.audit.record(null, { accountIds, action, target: principal, ip: client.ip, details: { reason, step: 'second', ...client.auditDetails } });
   }
 
-  private async signIn(keys: ThrottleKey[], lookup: CandidateLookup, password: string, ip: string, wrong: string): Promise<TokenPairView | SecondStepView> {
+  private async signIn(
+    keys: ThrottleKey[],
+    lookup: CandidateLookup,
+    password: string,
+    client: SignInClient,
+    wrong: string,
+  ): Promise<TokenPairView | SecondStepView> {
     const { verdict, candidate } = await this.chargeAndFind(keys, lookup);
     if (!verdict.allowed) {
-      await this.recordFailure(candidate, ip, 'login.throttled', 'throttled');
+      await this.recordFailure(candidate, client, 'login.throttled', 'throttled');
       throw tooManyAttempts(verdict.retryAfterMs);
     }
     const matches = await this.hasher.verify(candidate?.usable ? candidate.passwordHash : null, password);
     if (!candidate || !matches) {
-      await this.recordFailure(candidate, ip, 'login.failed', !candidate ? 'unknown-login' : candidate.usable ? 'wrong-password' : 'not-allowed');
+      await this.recordFailure(candidate, client, 'login.failed', !candidate ? 'unknown-login' : candidate.usable ? 'wrong-password' : 'not-allowed');
       throw new DomainError(ErrorCode.InvalidCredentials, wrong);
     }
     const { principal } = candidate;
-    if (candidate.secondStep) return this.startSecondStep(candidate, keys, ip, wrong);
+    if (candidate.secondStep) return this.startSecondStep(candidate, keys, client, wrong);
     // The counters start afresh in the statement that opens the session (one round trip fewer).
-    const audit = { accountIds: candidate.accountIds, action: 'login.succeeded', actor: principal, target: principal, ip } as const;
+    const audit = {
+      accountIds: candidate.accountIds,
+      action: 'login.succeeded',
+      actor: principal,
+      target: principal,
+      ip: client.ip,
+      details: client.auditDetails,
+    } as const;
     const pair = await this.sessions.openAtSignIn({
       principal,
       seenPasswordHash: candidate.passwordHash!,
       accountId: candidate.sessionAccountId,
-      ip,
+      client,
       audit,
       alongside: (first, onlyIf) => this.throttle.succeededStatement(keys, first, onlyIf),
       secondStepPassed: false,
     });
     if (pair) return pair;
     // A reset, password change, deactivation or removal committed while the password was checked: a failure like any other.
-    await this.recordFailure(candidate, ip, 'login.failed', 'changed-during-sign-in');
+    await this.recordFailure(candidate, client, 'login.failed', 'changed-during-sign-in');
     throw new DomainError(ErrorCode.InvalidCredentials, wrong);
   }
 
@@ -250,7 +265,7 @@ export class AuthService {
    * after it would survive it). The password's counters start afresh (it was right); the code's
    * are the principal's own.
    */
-  private async startSecondStep(candidate: Candidate, keys: ThrottleKey[], ip: string, wrong: string): Promise<SecondStepView> {
+  private async startSecondStep(candidate: Candidate, keys: ThrottleKey[], client: SignInClient, wrong: string): Promise<SecondStepView> {
     const { principal } = candidate;
     const issued = await this.transactions.run(async (unit) => {
       if (!(await stillAsFound(unit.manager, candidate))) return null;
@@ -261,25 +276,27 @@ export class AuthService {
         action: 'login.second-step-required',
         actor: principal,
         target: principal,
-        ip,
+        ip: client.ip,
+        details: client.auditDetails,
       });
       return challenge;
     });
     if (!issued) {
-      await this.recordFailure(candidate, ip, 'login.failed', 'changed-during-sign-in');
+      await this.recordFailure(candidate, client, 'login.failed', 'changed-during-sign-in');
       throw new DomainError(ErrorCode.InvalidCredentials, wrong);
     }
     await this.throttle.succeeded(keys);
     return { mfaRequired: true, challenge: issued.token, expiresIn: this.config.MFA_CHALLENGE_TTL_MINUTES * 60, methods: ['totp', 'recovery-code'] };
   }
 
-  private async recordFailure(candidate: Candidate | null, ip: string, action: 'login.failed' | 'login.throttled', reason: string): Promise<void> {
+  private async recordFailure(candidate: Candidate | null, client: SignInClient, action: 'login.failed' | 'login.throttled', reason: string): Promise<void> {
+    const { ip, auditDetails } = client;
     if (!candidate) {
       // Nobody to show it to: a log line (without what was typed) rather than an audit row per guess.
-      this.logger.info({ ip, action, reason }, 'Sign-in refused for an unknown login');
+      this.logger.info({ ip, ...auditDetails, action, reason }, 'Sign-in refused for an unknown login');
       return;
     }
-    await this.audit.record(null, { accountIds: candidate.accountIds, action, target: candidate.principal, ip, details: { reason } });
+    await this.audit.record(null, { accountIds: candidate.accountIds, action, target: candidate.principal, ip, details: { reason, ...auditDetails } });
   }
 
   /**

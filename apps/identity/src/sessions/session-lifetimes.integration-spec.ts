@@ -9,7 +9,9 @@ import { Transactions } from '../database/unit-of-work.js';
 import { GateBroadcaster } from './gate-broadcaster.js';
 import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
+import { signInClientOf } from './user-agent.js';
 
+const FROM = signInClientOf({ ip: '127.0.0.1' });
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const db = new IdentityTestDatabase();
@@ -36,29 +38,29 @@ beforeAll(async () => {
 afterAll(() => db.stop());
 
 const open = (principal: Principal, accountId: string | null = null) =>
-  db.dataSource.transaction((manager) => sessions.open(manager, principal, accountId, '127.0.0.1'));
+  db.dataSource.transaction((manager) => sessions.open(manager, principal, accountId, FROM));
 
 describe('session lifetimes with a controllable clock (S5)', () => {
   it('ends a subuser session 8 hours after sign-in, however often it is refreshed', async () => {
     let pair = await open(subuser);
     for (let step = 0; step < 7; step += 1) {
       clock.advance(HOUR);
-      pair = await sessions.refresh(pair.refreshToken, '127.0.0.1');
+      pair = await sessions.refresh(pair.refreshToken, FROM);
     }
     clock.advance(55 * MINUTE);
-    pair = await sessions.refresh(pair.refreshToken, '127.0.0.1');
+    pair = await sessions.refresh(pair.refreshToken, FROM);
     expect(pair.expiresIn).toBe(5 * 60);
     clock.advance(5 * MINUTE);
-    await expect(sessions.refresh(pair.refreshToken, '127.0.0.1')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(sessions.refresh(pair.refreshToken, FROM)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('keeps a user session for 30 days', async () => {
     let pair = await open(user);
     clock.advance(8 * HOUR);
-    pair = await sessions.refresh(pair.refreshToken, '127.0.0.1');
+    pair = await sessions.refresh(pair.refreshToken, FROM);
     expect(pair.expiresIn).toBe(900);
     clock.advance(30 * 24 * HOUR);
-    await expect(sessions.refresh(pair.refreshToken, '127.0.0.1')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(sessions.refresh(pair.refreshToken, FROM)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('never issues an access token outliving its session', async () => {
@@ -66,7 +68,7 @@ describe('session lifetimes with a controllable clock (S5)', () => {
     const { exp, iat } = JSON.parse(Buffer.from(pair.accessToken.split('.')[1], 'base64url').toString()) as { exp: number; iat: number };
     expect(exp - iat).toBe(900);
     clock.advance(8 * HOUR - 2 * MINUTE);
-    const late = await sessions.refresh(pair.refreshToken, '127.0.0.1');
+    const late = await sessions.refresh(pair.refreshToken, FROM);
     const claims = JSON.parse(Buffer.from(late.accessToken.split('.')[1], 'base64url').toString()) as { exp: number; iat: number };
     expect(claims.exp - claims.iat).toBe(120);
   });
@@ -75,10 +77,10 @@ describe('session lifetimes with a controllable clock (S5)', () => {
 describe('rotation and revocation on PostgreSQL (S1, S3)', () => {
   it('ends the session when a rotated refresh token comes back, and tells the gateways', async () => {
     const first = await open(user);
-    const second = await sessions.refresh(first.refreshToken, '127.0.0.1');
+    const second = await sessions.refresh(first.refreshToken, FROM);
     published.length = 0;
-    await expect(sessions.refresh(first.refreshToken, '127.0.0.1')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    await expect(sessions.refresh(second.refreshToken, '127.0.0.1')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(sessions.refresh(first.refreshToken, FROM)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(sessions.refresh(second.refreshToken, FROM)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     const sid = (JSON.parse(Buffer.from(second.accessToken.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
     expect(published).toEqual([{ subject: SESSIONS_REVOKED, payload: { sessions: [{ id: sid, until: expect.any(String) }] } }]);
     const until = Date.parse((published[0].payload as SessionsRevokedEvent).sessions[0].until);
@@ -87,10 +89,10 @@ describe('rotation and revocation on PostgreSQL (S1, S3)', () => {
 
   it('lets only one of two parallel refreshes with the same token win, and ends the session for the other', async () => {
     const pair = await open(user);
-    const outcomes = await Promise.allSettled([sessions.refresh(pair.refreshToken, 'a'), sessions.refresh(pair.refreshToken, 'b')]);
+    const outcomes = await Promise.allSettled([sessions.refresh(pair.refreshToken, FROM), sessions.refresh(pair.refreshToken, FROM)]);
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     const winner = outcomes.find((outcome) => outcome.status === 'fulfilled')!.value;
-    await expect(sessions.refresh(winner.refreshToken, 'a')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(sessions.refresh(winner.refreshToken, FROM)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('lists revoked sessions for the gateways only within an access-token lifetime', async () => {
@@ -143,13 +145,13 @@ describe('housekeeping', () => {
       warn: () => undefined,
     } as unknown as Logger);
     const old = await open(subuser);
-    await sessions.refresh(old.refreshToken, '127.0.0.1');
+    await sessions.refresh(old.refreshToken, FROM);
     clock.advance(8 * HOUR + 25 * HOUR);
     const fresh = await open(user);
     const removed = await housekeeping.sweep();
     expect(removed.sessions).toBeGreaterThanOrEqual(1);
-    await expect(sessions.refresh(old.refreshToken, '127.0.0.1')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    await sessions.refresh(fresh.refreshToken, '127.0.0.1');
+    await expect(sessions.refresh(old.refreshToken, FROM)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await sessions.refresh(fresh.refreshToken, FROM);
     const [{ count }] = await db.dataSource.query<Array<{ count: string }>>(
       `SELECT count(*) FROM retired_refresh_tokens r LEFT JOIN sessions s ON s.id = r.session_id WHERE s.id IS NULL`,
     );

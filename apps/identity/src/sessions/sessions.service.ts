@@ -12,6 +12,7 @@ import { hashSecretToken, newSecretToken } from '../credentials/secret-token.js'
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { GateBroadcaster } from './gate-broadcaster.js';
 import { activeAccountsOf, maySignIn } from './principal-state.js';
+import { deviceOf, type SignInClient } from './user-agent.js';
 import { RetiredRefreshTokenEntity } from './retired-refresh-token.entity.js';
 import { SessionEntity, type SessionEndReason } from './session.entity.js';
 import { SigningKeysService } from './signing-keys.service.js';
@@ -23,7 +24,7 @@ const SIGNED_OUT = 'Your session has ended; sign in again';
 const MIN_UUID = '00000000-0000-0000-0000-000000000000';
 const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 /** The columns {@link SessionsService.newSession} gives values for, in order. */
-const SESSION_COLUMNS = 'id, principal_type, principal_id, account_id, refresh_hash, ip, created_at, last_used_at, expires_at, second_step_passed';
+const SESSION_COLUMNS = 'id, principal_type, principal_id, account_id, refresh_hash, ip, user_agent, created_at, last_used_at, expires_at, second_step_passed';
 
 type RefreshOutcome = { pair: TokenPairView } | { refused: true };
 
@@ -34,7 +35,7 @@ export interface SignInToOpen {
   seenPasswordHash: string;
   /** The account a subuser session belongs to (null for a person). */
   accountId: string | null;
-  ip: string;
+  client: SignInClient;
   audit: AuditEntry;
   /** A SELECT whose parameters are numbered from `alongsideFirst`, that runs only if `onlyIf` holds (such as clearing the throttle). */
   alongside: (alongsideFirst: number, onlyIf: string) => { sql: string; parameters: unknown[] };
@@ -56,8 +57,8 @@ export class SessionsService {
   ) {}
 
   /** Starts a session for `principal` and returns its first token pair. */
-  async open(manager: EntityManager, principal: Principal, accountId: string | null, ip: string): Promise<TokenPairView> {
-    const { session, refreshToken, values, parameters } = this.newSession(principal, accountId, ip, false, 1);
+  async open(manager: EntityManager, principal: Principal, accountId: string | null, client: SignInClient): Promise<TokenPairView> {
+    const { session, refreshToken, values, parameters } = this.newSession(principal, accountId, client, false, 1);
     await manager.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${values})`, parameters);
     return this.pair(session, refreshToken);
   }
@@ -77,9 +78,9 @@ export class SessionsService {
    * in the transaction of `manager` when given.
    */
   async openAtSignIn(signIn: SignInToOpen, manager?: EntityManager): Promise<TokenPairView | null> {
-    const { principal, seenPasswordHash, accountId, ip, audit, alongside, secondStepPassed } = signIn;
+    const { principal, seenPasswordHash, accountId, client, audit, alongside, secondStepPassed } = signIn;
     const state = [principal.id, principal.type, this.clock.now(), seenPasswordHash, secondStepPassed];
-    const started = this.newSession(principal, accountId, ip, secondStepPassed, state.length + 1);
+    const started = this.newSession(principal, accountId, client, secondStepPassed, state.length + 1);
     const granted = 'EXISTS (SELECT 1 FROM granted)';
     const recorded = this.audit.insertStatement(audit, state.length + started.parameters.length + 1, granted);
     const also = alongside(state.length + started.parameters.length + recorded.parameters.length + 1, granted);
@@ -107,7 +108,8 @@ export class SessionsService {
   }
 
   /** A new session of `principal`: its row's values (placeholders numbered from `first`, typed) and parameters. */
-  private newSession(principal: Principal, accountId: string | null, ip: string, secondStepPassed: boolean, first: number) {
+  private newSession(principal: Principal, accountId: string | null, client: SignInClient, secondStepPassed: boolean, first: number) {
+    const { ip, userAgent } = client;
     const refreshToken = newSecretToken();
     const now = this.clock.now();
     const session = Object.assign(new SessionEntity(), {
@@ -117,6 +119,7 @@ export class SessionsService {
       accountId,
       refreshHash: hashSecretToken(refreshToken),
       ip,
+      userAgent,
       createdAt: now,
       lastUsedAt: now,
       expiresAt: new Date(now.getTime() + this.lifetimeMs(principal)),
@@ -128,16 +131,29 @@ export class SessionsService {
     return {
       session,
       refreshToken,
-      values: `${p(0)}::uuid, ${p(1)}::text, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::text, ${p(6)}::timestamptz, ${p(6)}::timestamptz, ${p(7)}::timestamptz, ${p(8)}::boolean`,
-      parameters: [session.id, session.principalType, session.principalId, accountId, session.refreshHash, ip, now, session.expiresAt, secondStepPassed],
+      values: `${p(0)}::uuid, ${p(1)}::text, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::timestamptz, ${p(7)}::timestamptz, ${p(8)}::timestamptz, ${p(9)}::boolean`,
+      parameters: [
+        session.id,
+        session.principalType,
+        session.principalId,
+        accountId,
+        session.refreshHash,
+        ip,
+        userAgent,
+        now,
+        session.expiresAt,
+        secondStepPassed,
+      ],
     };
   }
 
   /**
    * Exchanges a refresh token for a new pair. A token already exchanged proves a leak: its whole
-   * session ends (S1). Ended, expired or disabled principals' sessions are refused.
+   * session ends (S1). Ended, expired or disabled principals' sessions are refused. The session
+   * takes the client's address, and its User-Agent when it sent one.
    */
-  async refresh(token: string, ip: string): Promise<TokenPairView> {
+  async refresh(token: string, client: SignInClient): Promise<TokenPairView> {
+    const { ip, userAgent } = client;
     const hash = hashSecretToken(token);
     const outcome = await this.transactions.run(async (unit): Promise<RefreshOutcome> => {
       const session = await unit.manager.findOne(SessionEntity, { where: { refreshHash: hash }, lock: { mode: 'pessimistic_write' } });
@@ -150,7 +166,8 @@ export class SessionsService {
       }
       const next = newSecretToken();
       await unit.manager.insert(RetiredRefreshTokenEntity, { tokenHash: hash, sessionId: session.id, retiredAt: this.clock.now() });
-      await unit.manager.update(SessionEntity, { id: session.id }, { refreshHash: hashSecretToken(next), lastUsedAt: this.clock.now(), ip });
+      const seen = { lastUsedAt: this.clock.now(), ip, ...(userAgent !== null && { userAgent }) };
+      await unit.manager.update(SessionEntity, { id: session.id }, { refreshHash: hashSecretToken(next), ...seen });
       return { pair: this.pair(session, next) };
     });
     if ('refused' in outcome) throw new DomainError(ErrorCode.Unauthenticated, SIGNED_OUT);
@@ -205,6 +222,8 @@ export class SessionsService {
       lastUsedAt: session.lastUsedAt.toISOString(),
       expiresAt: session.expiresAt.toISOString(),
       ip: session.ip,
+      userAgent: session.userAgent,
+      device: deviceOf(session.userAgent),
       current: session.id === actor.sessionId,
     }));
   }

@@ -7,6 +7,7 @@ import type { Transactions } from '../database/unit-of-work.js';
 import type { IdentityConfig } from '../identity.config.js';
 import type { GateBroadcaster } from './gate-broadcaster.js';
 import { SessionsService } from './sessions.service.js';
+import { signInClientOf } from './user-agent.js';
 import type { SigningKeysService } from './signing-keys.service.js';
 
 // A sign-in's statements run as prepared statements, one per distinct text (preparedQuery): a value
@@ -73,7 +74,7 @@ describe('the statement that opens a session at sign-in', () => {
       principal,
       seenPasswordHash: hash,
       accountId,
-      ip: '10.0.0.1',
+      client: signInClientOf({ ip: '10.0.0.1', userAgent: 'curl/8.5.0' }),
       audit: { accountIds: [accountId], action: 'login.succeeded', target: principal },
       alongside: (first, onlyIf) => throttle.succeededStatement(keys, first, onlyIf),
       secondStepPassed: false,
