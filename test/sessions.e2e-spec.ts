@@ -130,6 +130,9 @@ describe('each session says which client opened it', () => {
     expect(await currentSession(signedIn.body.accessToken)).toMatchObject({ userAgent: FIREFOX, device: 'Firefox 133 on Linux' });
     const refreshed = await people.http.post('/v1/auth/refresh').set('User-Agent', 'curl/8.5.0').send({ refreshToken: signedIn.body.refreshToken }).expect(200);
     expect(await currentSession(refreshed.body.accessToken)).toMatchObject({ userAgent: 'curl/8.5.0', device: 'curl 8.5' });
+    // A refresh that sends none keeps the one before.
+    const again = await people.http.post('/v1/auth/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(200);
+    expect(await currentSession(again.body.accessToken)).toMatchObject({ userAgent: 'curl/8.5.0', device: 'curl 8.5' });
     const audited = await people.http.get(`/v1/accounts/${acme.accountId}/audit-events?action=login.succeeded`).set(bearer(acme.accessToken)).expect(200);
     expect(audited.body.items[0].details).toEqual({ userAgent: FIREFOX });
   });

@@ -29,7 +29,8 @@ export class SessionView {
   @ApiProperty({
     nullable: true,
     type: String,
-    description: 'The User-Agent of the client that opened it, then of its last refresh (control characters removed; null when none was sent)',
+    description:
+      'The User-Agent of the client that opened it, then of its last refresh that sent one (control characters and runs of white space made one space; null when none was sent)',
   })
   userAgent: string | null;
   @ApiProperty({

@@ -1,6 +1,11 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
 
-/** Longest User-Agent a service takes: the gateway cuts a longer header there (a browser's is some 150 characters). */
+/**
+ * Longest User-Agent kept of a request that signs in or renews a session (a browser's is some 150
+ * characters): the gateway cuts a longer one there, and sends it in the request's
+ * `x-user-agent` NATS header (see request-context.ts in libs/platform), not in the payload, which
+ * an identity pod of the previous release would refuse with a field it does not know.
+ */
 export const MAX_USER_AGENT_LENGTH = 512;
 
 /** Where a request came from; recorded in audit events and used for throttling. */
@@ -9,16 +14,6 @@ export class ClientContext {
   @IsString()
   @MaxLength(100)
   ip: string;
-
-  /**
-   * The User-Agent header of a request that signs in or renews a session (cut to
-   * {@link MAX_USER_AGENT_LENGTH}), for the list of one's sessions and the sign-in's audit event;
-   * absent on other requests and when the client sent none.
-   */
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_USER_AGENT_LENGTH)
-  userAgent?: string;
 }
 
 /** A request that names only an account, made by an actor. */

@@ -11,6 +11,13 @@ export const requestContext = new AsyncLocalStorage<RequestContext>();
 /** The header that carries the request id over HTTP and NATS. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+/**
+ * The NATS header that carries the User-Agent of a request that signs in or renews a session, from
+ * the gateway to identity (a header, not a payload field: a service of the previous release
+ * ignores it rather than refuse the request).
+ */
+export const USER_AGENT_HEADER = 'x-user-agent';
+
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** An incoming request id is kept only when it is short and plain (it ends up in logs and headers). */

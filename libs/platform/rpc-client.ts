@@ -4,8 +4,14 @@ import type { RpcRequest, RpcResponse, RpcSubject } from '#libs/contracts/index.
 import type { NatsLink } from './nats-connection.js';
 import { RelayedJson } from './relayed-json.js';
 import { responseBytesOf } from './reply-layout.js';
-import { currentRequestId, REQUEST_ID_HEADER } from './request-context.js';
+import { currentRequestId, REQUEST_ID_HEADER, USER_AGENT_HEADER } from './request-context.js';
 import { RequestFailure, RequestMux } from './request-mux.js';
+
+/** What every message of one request carries in its headers. */
+interface RequestStamp {
+  requestId: string | undefined;
+  userAgent: string | undefined;
+}
 
 /** The reply a Nest NATS handler sends back. */
 interface NestReply {
@@ -22,6 +28,8 @@ export interface RpcSender {
    * caller that hands it on unchanged (an HTTP route): nothing is parsed or written again.
    */
   relay<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs?: number): Promise<RelayedJson<RpcResponse<S>>>;
+  /** A sender of the same request whose messages also carry `userAgent` (see USER_AGENT_HEADER in request-context.ts). */
+  withUserAgent(userAgent: string): RpcSender;
 }
 
 /**
@@ -53,23 +61,30 @@ export class RpcClient implements RpcSender {
     return this.forRequest(currentRequestId()).relay(subject, payload, timeoutMs);
   }
 
+  /** {@link RpcSender.withUserAgent}, with the request id of the running request context, if any. */
+  withUserAgent(userAgent: string): RpcSender {
+    return this.forRequest(currentRequestId(), userAgent);
+  }
+
   /**
    * A sender that stamps every request with `requestId` (if any): for a caller that passes its
    * request along explicitly instead of entering a request context (the gateway, whose hot path
    * would otherwise pay for async context tracking on every promise).
    */
-  forRequest(requestId: string | undefined): RpcSender {
+  forRequest(requestId: string | undefined, userAgent?: string): RpcSender {
+    const stamp: RequestStamp = { requestId, userAgent };
     return {
       send: <S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs) =>
-        this.call(subject, payload, timeoutMs, requestId).then(decodeReply<RpcResponse<S>>),
+        this.call(subject, payload, timeoutMs, stamp).then(decodeReply<RpcResponse<S>>),
       relay: <S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs) =>
-        this.call(subject, payload, timeoutMs, requestId).then(relayReply<RpcResponse<S>>),
+        this.call(subject, payload, timeoutMs, stamp).then(relayReply<RpcResponse<S>>),
+      withUserAgent: (agent: string) => this.forRequest(requestId, agent),
     };
   }
 
-  private async call(subject: RpcSubject, payload: unknown, timeoutMs: number, requestId: string | undefined): Promise<Msg> {
+  private async call(subject: RpcSubject, payload: unknown, timeoutMs: number, stamp: RequestStamp): Promise<Msg> {
     if (!this.link.isUp()) throw new DomainError(ErrorCode.ServiceUnavailable, 'Messaging is unavailable, retry shortly');
-    return this.request(subject, this.encode(subject, payload), timeoutMs, requestId);
+    return this.request(subject, this.encode(subject, payload), timeoutMs, stamp);
   }
 
   private encode(subject: string, payload: unknown): string {
@@ -77,9 +92,10 @@ export class RpcClient implements RpcSender {
     return JSON.stringify({ pattern: subject, data: payload, id: `${this.idPrefix}${this.sequence}` });
   }
 
-  private async request(subject: string, body: string, timeout: number, requestId: string | undefined): Promise<Msg> {
+  private async request(subject: string, body: string, timeout: number, { requestId, userAgent }: RequestStamp): Promise<Msg> {
     const headers = natsHeaders();
     if (requestId) headers.set(REQUEST_ID_HEADER, requestId);
+    if (userAgent) headers.set(USER_AGENT_HEADER, userAgent);
     try {
       return await this.mux.request(subject, body, { timeoutMs: timeout, headers });
     } catch (error) {

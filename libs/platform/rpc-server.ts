@@ -1,4 +1,12 @@
-import { Catch, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor, type RpcExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  createParamDecorator,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  type RpcExceptionFilter,
+} from '@nestjs/common';
 import { NatsContext, ServerNats } from '@nestjs/microservices';
 import type { Msg, MsgHdrs, Subscription } from '@nats-io/transport-node';
 import { type Observable, finalize, throwError } from 'rxjs';
@@ -12,7 +20,7 @@ import type { InFlightTracker } from './in-flight.js';
 import type { NatsLink } from './nats-connection.js';
 import { ResponseLastSerializer } from './reply-layout.js';
 import { assertStorablePayload, mayHoldUnstorableInput } from './unstorable-input.js';
-import { acceptRequestId, REQUEST_ID_HEADER, requestContext } from './request-context.js';
+import { acceptRequestId, REQUEST_ID_HEADER, requestContext, USER_AGENT_HEADER } from './request-context.js';
 import { randomUUID } from 'node:crypto';
 
 const PLAIN_SUBJECT = /^[A-Za-z_][\w.-]*$/;
@@ -162,6 +170,16 @@ export class RpcContextInterceptor implements NestInterceptor {
     return next.handle().pipe(finalize(() => this.inFlight.leave()));
   }
 }
+
+/**
+ * The User-Agent the gateway passed on with this message (see USER_AGENT_HEADER), if any: a
+ * handler parameter (`@PassedOnUserAgent() userAgent: string | undefined`).
+ */
+export const PassedOnUserAgent = createParamDecorator((_data: unknown, context: ExecutionContext): string | undefined => {
+  const rpc = context.switchToRpc().getContext<unknown>();
+  const headers = rpc instanceof NatsContext ? (rpc.getHeaders() as MsgHdrs | undefined) : undefined;
+  return headers?.get(USER_AGENT_HEADER) || undefined;
+});
 
 /** Turns whatever a handler throws into an error payload with a code; unexpected errors are logged, never sent. */
 @Catch()

@@ -3,7 +3,6 @@ import { ApiAcceptedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkRespons
 import {
   AcceptedView,
   ActivateBody,
-  ClientContext,
   EmailLinkBody,
   EmailChangedView,
   LoginBody,
@@ -18,7 +17,7 @@ import {
   TokenPairView,
 } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
-import { ClientIp, Rpc, SessionClient } from '../auth/current-actor.decorator.js';
+import { ClientIp, Rpc, SessionRpc } from '../auth/current-actor.decorator.js';
 import { Public } from '../auth/route-policy.js';
 
 /** What a password step answers: tokens, or (an authenticator on) the second step to take. */
@@ -46,8 +45,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with e-mail and password (401 alike for unknown e-mails; 429 when throttled)' })
   @ApiOkResponse(SIGNED_IN_OR_SECOND_STEP)
-  login(@Rpc() rpc: RpcSender, @Body() body: LoginBody, @SessionClient() client: ClientContext): Promise<RelayedJson<TokenPairView | SecondStepView>> {
-    return rpc.relay(Subjects.AuthLogin, { body, client });
+  login(@SessionRpc() rpc: RpcSender, @Body() body: LoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView | SecondStepView>> {
+    return rpc.relay(Subjects.AuthLogin, { body, client: { ip } });
   }
 
   @Post('subuser-login')
@@ -55,12 +54,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: "A subuser signs in on its account's login page: account slug, login, password" })
   @ApiOkResponse(SIGNED_IN_OR_SECOND_STEP)
-  subuserLogin(
-    @Rpc() rpc: RpcSender,
-    @Body() body: SubuserLoginBody,
-    @SessionClient() client: ClientContext,
-  ): Promise<RelayedJson<TokenPairView | SecondStepView>> {
-    return rpc.relay(Subjects.AuthSubuserLogin, { body, client });
+  subuserLogin(@SessionRpc() rpc: RpcSender, @Body() body: SubuserLoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView | SecondStepView>> {
+    return rpc.relay(Subjects.AuthSubuserLogin, { body, client: { ip } });
   }
 
   @Post('mfa')
@@ -71,8 +66,8 @@ export class AuthController {
       'Second step of a sign-in: the challenge the password step answered, and a code from the authenticator app or an unused recovery code (401 for a wrong code, which may be typed again; 429 when throttled)',
   })
   @ApiOkResponse({ type: TokenPairView })
-  secondStep(@Rpc() rpc: RpcSender, @Body() body: SecondStepBody, @SessionClient() client: ClientContext): Promise<RelayedJson<TokenPairView>> {
-    return rpc.relay(Subjects.AuthSecondStep, { body, client });
+  secondStep(@SessionRpc() rpc: RpcSender, @Body() body: SecondStepBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {
+    return rpc.relay(Subjects.AuthSecondStep, { body, client: { ip } });
   }
 
   @Post('refresh')
@@ -80,8 +75,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'A new token pair for a refresh token; a reused refresh token ends its session' })
   @ApiOkResponse({ type: TokenPairView })
-  refresh(@Rpc() rpc: RpcSender, @Body() body: RefreshTokenBody, @SessionClient() client: ClientContext): Promise<RelayedJson<TokenPairView>> {
-    return rpc.relay(Subjects.AuthRefresh, { body, client });
+  refresh(@SessionRpc() rpc: RpcSender, @Body() body: RefreshTokenBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {
+    return rpc.relay(Subjects.AuthRefresh, { body, client: { ip } });
   }
 
   @Post('logout')

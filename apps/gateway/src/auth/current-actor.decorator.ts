@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { MAX_USER_AGENT_LENGTH, type Actor, type ClientContext } from '#libs/contracts/index.js';
+import { MAX_USER_AGENT_LENGTH, type Actor } from '#libs/contracts/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
 import type { GatewayRequest } from '../http/request-id.middleware.js';
 
@@ -20,16 +20,31 @@ export function clientIpOf(request: Request): string {
   return request.socket.remoteAddress ?? 'unknown';
 }
 
-/** The caller's address and its User-Agent, for the routes that open or renew a session (the session shows them to its owner). */
-export const SessionClient = createParamDecorator((_data: unknown, context: ExecutionContext): ClientContext =>
-  sessionClientOf(context.switchToHttp().getRequest<Request>()),
+/**
+ * The request's sender to the services (see {@link Rpc}), also passing on the caller's User-Agent,
+ * for the routes that open or renew a session (the session shows it to its owner).
+ */
+export const SessionRpc = createParamDecorator((_data: unknown, context: ExecutionContext): RpcSender =>
+  sessionRpcOf(context.switchToHttp().getRequest<GatewayRequest>()),
 );
 
-/** See {@link SessionClient}: a User-Agent longer than identity takes is cut, not refused (a sign-in never fails for it). */
-export function sessionClientOf(request: Request): ClientContext {
-  const ip = clientIpOf(request);
-  const userAgent = request.headers['user-agent'];
-  return userAgent ? { ip, userAgent: userAgent.slice(0, MAX_USER_AGENT_LENGTH) } : { ip };
+/** See {@link SessionRpc}. */
+export function sessionRpcOf(request: GatewayRequest): RpcSender {
+  const userAgent = passedOnUserAgent(request.headers['user-agent']);
+  return userAgent ? request.rpc.withUserAgent(userAgent) : request.rpc;
+}
+
+/**
+ * A User-Agent as passed on: control characters made spaces (a NATS header takes no line break),
+ * cut to MAX_USER_AGENT_LENGTH characters (never refused: a sign-in does not fail for it).
+ */
+export function passedOnUserAgent(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const text = Array.from(header.replace(/\p{Cc}+/gu, ' '))
+    .slice(0, MAX_USER_AGENT_LENGTH)
+    .join('')
+    .trim();
+  return text === '' ? undefined : text;
 }
 
 /** Sends requests to the services on behalf of this HTTP request (its request id travels with each). */

@@ -59,7 +59,7 @@ async function withTwoSteps(email: string, secret: Buffer): Promise<TokenPairVie
   return pair;
 }
 
-const refresh = (pair: TokenPairView) => services.sessions.refresh(pair.refreshToken, signInClientOf(client()));
+const refresh = (pair: TokenPairView) => services.sessions.refresh(pair.refreshToken, signInClientOf(client().ip, undefined));
 
 function requireSecondStep(actor: Actor, accountId: string, on: boolean) {
   return services.accounts.update({ actor, accountId, client: client(), body: { requireSecondStep: on } });

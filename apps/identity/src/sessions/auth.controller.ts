@@ -14,6 +14,7 @@ import {
   SubuserPasswordResetRequest,
   type RpcResponse,
 } from '#libs/contracts/index.js';
+import { PassedOnUserAgent } from '#libs/platform/index.js';
 import { EmailChangeService } from '../credentials/email-change.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { AuthService } from './auth.service.js';
@@ -38,23 +39,26 @@ export class AuthController {
   }
 
   @MessagePattern(Subjects.AuthLogin)
-  login(@Payload() request: LoginRequest): Promise<RpcResponse<typeof Subjects.AuthLogin>> {
-    return this.auth.login(request);
+  login(@Payload() request: LoginRequest, @PassedOnUserAgent() userAgent: string | undefined): Promise<RpcResponse<typeof Subjects.AuthLogin>> {
+    return this.auth.login(request, userAgent);
   }
 
   @MessagePattern(Subjects.AuthSecondStep)
-  secondStep(@Payload() request: SecondStepRequest): Promise<RpcResponse<typeof Subjects.AuthSecondStep>> {
-    return this.auth.secondStep(request);
+  secondStep(@Payload() request: SecondStepRequest, @PassedOnUserAgent() userAgent: string | undefined): Promise<RpcResponse<typeof Subjects.AuthSecondStep>> {
+    return this.auth.secondStep(request, userAgent);
   }
 
   @MessagePattern(Subjects.AuthSubuserLogin)
-  subuserLogin(@Payload() request: SubuserLoginRequest): Promise<RpcResponse<typeof Subjects.AuthSubuserLogin>> {
-    return this.auth.subuserLogin(request);
+  subuserLogin(
+    @Payload() request: SubuserLoginRequest,
+    @PassedOnUserAgent() userAgent: string | undefined,
+  ): Promise<RpcResponse<typeof Subjects.AuthSubuserLogin>> {
+    return this.auth.subuserLogin(request, userAgent);
   }
 
   @MessagePattern(Subjects.AuthRefresh)
-  refresh(@Payload() request: RefreshRequest): Promise<RpcResponse<typeof Subjects.AuthRefresh>> {
-    return this.sessions.refresh(request.body.refreshToken, signInClientOf(request.client));
+  refresh(@Payload() request: RefreshRequest, @PassedOnUserAgent() userAgent: string | undefined): Promise<RpcResponse<typeof Subjects.AuthRefresh>> {
+    return this.sessions.refresh(request.body.refreshToken, signInClientOf(request.client.ip, userAgent));
   }
 
   @MessagePattern(Subjects.AuthLogout)

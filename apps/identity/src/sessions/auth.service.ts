@@ -73,15 +73,15 @@ export class AuthService {
   ) {}
 
   /** E-mail + password -> a new session (or, with an authenticator on, the second step). A person needs an active membership somewhere. */
-  async login({ body, client }: LoginRequest): Promise<TokenPairView | SecondStepView> {
+  async login({ body, client }: LoginRequest, userAgent?: string): Promise<TokenPairView | SecondStepView> {
     const keys = userSignInKeys(body.email, client.ip);
-    return this.signIn(keys, userLookup(body.email), body.password, signInClientOf(client), WRONG_USER_LOGIN);
+    return this.signIn(keys, userLookup(body.email), body.password, signInClientOf(client.ip, userAgent), WRONG_USER_LOGIN);
   }
 
   /** Account slug + login + password -> a subuser session bound to that account, with its own (shorter) lifetime. */
-  async subuserLogin({ body, client }: SubuserLoginRequest): Promise<TokenPairView | SecondStepView> {
+  async subuserLogin({ body, client }: SubuserLoginRequest, userAgent?: string): Promise<TokenPairView | SecondStepView> {
     const keys = subuserSignInKeys(body.account, body.login, client.ip);
-    return this.signIn(keys, subuserLookup(body.account, body.login), body.password, signInClientOf(client), WRONG_SUBUSER_LOGIN);
+    return this.signIn(keys, subuserLookup(body.account, body.login), body.password, signInClientOf(client.ip, userAgent), WRONG_SUBUSER_LOGIN);
   }
 
   /** Sets the first password from an activation token; the principal becomes active. No automatic sign-in. */
@@ -115,8 +115,8 @@ export class AuthService {
    * link locks it): if the login is no longer as a sign-in needs (deactivated, removed, its
    * password changed), nothing is used up and the challenge is refused.
    */
-  async secondStep({ body, client: request }: SecondStepRequest): Promise<TokenPairView> {
-    const client = signInClientOf(request);
+  async secondStep({ body, client: request }: SecondStepRequest, userAgent?: string): Promise<TokenPairView> {
+    const client = signInClientOf(request.ip, userAgent);
     const principal = await this.challengeOwner(body.challenge);
     // A replica that cannot read the secret answers 503 before the code is counted.
     const factor = await findFactor(this.dataSource.manager, principal);

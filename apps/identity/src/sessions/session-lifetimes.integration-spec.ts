@@ -11,7 +11,7 @@ import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { signInClientOf } from './user-agent.js';
 
-const FROM = signInClientOf({ ip: '127.0.0.1' });
+const FROM = signInClientOf('127.0.0.1', undefined);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const db = new IdentityTestDatabase();

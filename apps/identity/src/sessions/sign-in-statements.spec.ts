@@ -74,7 +74,7 @@ describe('the statement that opens a session at sign-in', () => {
       principal,
       seenPasswordHash: hash,
       accountId,
-      client: signInClientOf({ ip: '10.0.0.1', userAgent: 'curl/8.5.0' }),
+      client: signInClientOf('10.0.0.1', 'curl/8.5.0'),
       audit: { accountIds: [accountId], action: 'login.succeeded', target: principal },
       alongside: (first, onlyIf) => throttle.succeededStatement(keys, first, onlyIf),
       secondStepPassed: false,

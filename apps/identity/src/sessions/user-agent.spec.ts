@@ -20,6 +20,11 @@ describe('storedUserAgent', () => {
   it(`cuts what is longer than ${MAX_USER_AGENT_LENGTH} characters`, () => {
     expect(storedUserAgent('x'.repeat(MAX_USER_AGENT_LENGTH + 50))).toBe('x'.repeat(MAX_USER_AGENT_LENGTH));
   });
+
+  it('cuts between characters, never inside one written as two UTF-16 units', () => {
+    const kept = storedUserAgent(`${'x'.repeat(MAX_USER_AGENT_LENGTH - 1)}😀😀`)!;
+    expect(kept).toBe(`${'x'.repeat(MAX_USER_AGENT_LENGTH - 1)}😀`);
+  });
 });
 
 describe('deviceOf', () => {

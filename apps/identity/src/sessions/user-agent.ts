@@ -1,4 +1,4 @@
-import { MAX_USER_AGENT_LENGTH, type ClientContext } from '#libs/contracts/index.js';
+import { MAX_USER_AGENT_LENGTH } from '#libs/contracts/index.js';
 
 /** Where a sign-in or a refresh came from, as identity keeps it. */
 export interface SignInClient {
@@ -9,24 +9,26 @@ export interface SignInClient {
   auditDetails: { userAgent: string } | undefined;
 }
 
-/** The {@link SignInClient} of a request the gateway forwarded. */
-export function signInClientOf(client: ClientContext): SignInClient {
-  const userAgent = storedUserAgent(client.userAgent);
-  return { ip: client.ip, userAgent, auditDetails: userAgent === null ? undefined : { userAgent } };
+/** The {@link SignInClient} of a request: its address, and the User-Agent the gateway passed on with it (USER_AGENT_HEADER). */
+export function signInClientOf(ip: string, userAgent: string | undefined): SignInClient {
+  const stored = storedUserAgent(userAgent);
+  return { ip, userAgent: stored, auditDetails: stored === null ? undefined : { userAgent: stored } };
 }
 
 /**
  * A User-Agent as a session keeps it: control characters (of any script: C0, DEL, C1) and runs of
  * white space become one space, the ends are trimmed, and it is cut to
- * {@link MAX_USER_AGENT_LENGTH}; null when nothing is left. The header is the client's to choose,
- * so what it says is shown as it was sent, never trusted.
+ * {@link MAX_USER_AGENT_LENGTH} characters (code points: half of a surrogate pair is no text, and
+ * PostgreSQL would refuse it in the audit event's jsonb); null when nothing is left. The gateway
+ * cleans it too, but any NATS client may send the header. It is the client's to choose, so it is
+ * shown as it was sent, never trusted.
  */
 export function storedUserAgent(header: string | undefined): string | null {
   if (header === undefined) return null;
-  const text = header
-    .replace(/[\p{Cc}\s]+/gu, ' ')
-    .trim()
-    .slice(0, MAX_USER_AGENT_LENGTH);
+  const text = Array.from(header.replace(/[\p{Cc}\s]+/gu, ' ').trim())
+    .slice(0, MAX_USER_AGENT_LENGTH)
+    .join('')
+    .trim();
   return text === '' ? null : text;
 }
 
