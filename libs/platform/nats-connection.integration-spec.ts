@@ -35,7 +35,7 @@ async function openLink(options: { credsFile?: string; logger?: pino.Logger } = 
 
 function whatThePortSays(): string {
   const sockets = spawnSync('ss', ['-tanp', `( sport = :${server.port} or dport = :${server.port} )`], { encoding: 'utf8' });
-  return `${server.describe()}\nsockets of port ${server.port}:\n${sockets.stdout || sockets.error?.message}`;
+  return `${server.describe()}\nsockets of port ${server.port}:\n${sockets.stdout || sockets.stderr || sockets.error?.message}`;
 }
 
 beforeAll(() => server.start());

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrateDatabase, migratedTemplate, TestDatabase, testServerUrl } from './database.js';
+import { migrateDatabase, migratedTemplate, templatesMadeHere, TestDatabase, testServerUrl } from './database.js';
 
 /** What the schemas of a database hold: columns, indexes, constraints, functions, extensions, applied migrations. */
 async function schemaOf(database: TestDatabase): Promise<Record<string, unknown[]>> {
@@ -25,15 +26,19 @@ async function schemaOf(database: TestDatabase): Promise<Record<string, unknown[
   return { columns, indexes, constraints, functions, extensions, migrations };
 }
 
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testServerUrl() });
+  await client.connect();
+  await client.query(sql).finally(() => client.end());
+}
+
 describe('a test database', () => {
   const copied = new TestDatabase();
   const migrated = new TestDatabase();
 
   beforeAll(async () => {
     await copied.create();
-    const admin = new pg.Client({ connectionString: testServerUrl() });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${migrated.name}`).finally(() => admin.end());
+    await admin(`CREATE DATABASE ${migrated.name}`);
     await migrateDatabase(migrated.url);
   });
 
@@ -52,15 +57,24 @@ describe('a test database', () => {
     const many = Array.from({ length: 4 }, () => new TestDatabase());
     try {
       await Promise.all(many.map((database) => database.create()));
-      const counts = await Promise.all(many.map((database) => database.query<{ n: string }>('SELECT count(*) AS n FROM identity.migrations')));
-      expect(new Set(counts.map(([{ n }]) => n)).size).toBe(1);
+      for (const database of many) expect(await schemaOf(database)).toEqual(await schemaOf(copied));
       const template = await migratedTemplate(testServerUrl());
       const url = new URL(testServerUrl());
       url.pathname = `/${template}`;
-      const client = new pg.Client({ connectionString: url.toString() });
-      await expect(client.connect()).rejects.toThrow(/not currently accepting connections/);
+      await expect(new pg.Client({ connectionString: url.toString() }).connect()).rejects.toThrow(/not currently accepting connections/);
     } finally {
       await Promise.all(many.map((database) => database.drop()));
+    }
+  });
+
+  it('has its template made once when many ask for it at once', async () => {
+    const name = `portico_template_test_${randomBytes(4).toString('hex')}`;
+    const before = templatesMadeHere();
+    try {
+      expect(await Promise.all([1, 2, 3].map(() => migratedTemplate(testServerUrl(), name)))).toEqual([name, name, name]);
+      expect(templatesMadeHere() - before).toBe(1);
+    } finally {
+      await admin(`DROP DATABASE IF EXISTS ${name}`);
     }
   });
 });

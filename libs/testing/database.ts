@@ -41,7 +41,7 @@ export class TestDatabase {
       try {
         return await this.admin(`CREATE DATABASE ${this.name} TEMPLATE ${template}`);
       } catch (error) {
-        // Dropped meanwhile by a run of another build on the same server (it keeps only its own): made again.
+        // Dropped meanwhile (unused for an hour, by another build's run): made again.
         if ((error as { code?: string }).code !== INVALID_CATALOG_NAME || attempt === 3) throw error;
       }
     }
@@ -75,6 +75,7 @@ export class TestDatabase {
 }
 
 const INVALID_CATALOG_NAME = '3D000';
+const DUPLICATE_DATABASE = '42P04';
 const TEMPLATE_PREFIX = 'portico_template_';
 /** Held while a template is looked for or made, so that parallel test files make it once. */
 const TEMPLATE_LOCK = 'SELECT pg_advisory_lock(hashtext($1))';
@@ -84,32 +85,44 @@ export async function migrateDatabase(url: string): Promise<void> {
   await promisify(execFile)(process.execPath, [distPath('tools/migrate.js')], { env: { ...process.env, DATABASE_URL: url } });
 }
 
+/** A template not used for this long is another build's, done with: the next template made drops it. */
+const STALE_AFTER_MS = 60 * 60 * 1000;
+let templatesMade = 0;
+
 /**
  * The name of a database that the built migration tool migrated, which test databases are copied
  * from (`CREATE DATABASE ... TEMPLATE`, a fraction of a second instead of a Node.js process running
  * every migration, for each of some fifty test files). It is named after a hash of everything
- * built in `dist/`, so a change to any migration, or to anything else, makes a new one; it is made
- * under a PostgreSQL advisory lock by the first test file that needs it (renamed only once migrated,
- * so that a name found is always complete), takes no connections (a connection would stop the
- * copies), and replaces the templates of earlier builds.
+ * built in `dist/` (`name` is for this file's own tests), so a change to any migration, or to
+ * anything else, makes a new one; it is made under a PostgreSQL advisory lock by the first test
+ * file that needs it (renamed only once migrated, so that a name found is always complete), takes
+ * no connections (a connection would stop the copies), and says when it was last used (its
+ * comment): making one drops the templates of other builds unused for an hour, so that two
+ * checkouts testing different builds on one server keep theirs.
  */
-export async function migratedTemplate(serverUrl: string): Promise<string> {
-  const name = `${TEMPLATE_PREFIX}${buildHash().slice(0, 20)}`;
+export async function migratedTemplate(serverUrl: string, name = `${TEMPLATE_PREFIX}${buildHash().slice(0, 20)}`): Promise<string> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
     await client.query(TEMPLATE_LOCK, [TEMPLATE_PREFIX]);
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount === 0) await makeTemplate(client, serverUrl, name);
+    await markUsed(client, name);
     return name;
   } finally {
     await client.end();
   }
 }
 
+/** How many templates this process made (for the tests of {@link migratedTemplate}). */
+export function templatesMadeHere(): number {
+  return templatesMade;
+}
+
 async function makeTemplate(client: pg.Client, serverUrl: string, name: string): Promise<void> {
   const building = `${TEMPLATE_PREFIX}building_${randomBytes(4).toString('hex')}`;
   await client.query(`CREATE DATABASE ${building}`);
+  await markUsed(client, building);
   const url = new URL(serverUrl);
   url.pathname = `/${building}`;
   try {
@@ -118,20 +131,36 @@ async function makeTemplate(client: pg.Client, serverUrl: string, name: string):
     await client.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
     throw error;
   }
-  await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
-  await client.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
-  const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE '${TEMPLATE_PREFIX}%' AND datname <> $1`, [
-    name,
-  ]);
-  // A copy in progress finishes first (DROP waits for it); one that cannot be dropped now is left for the next build.
-  for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
+  await client.query(`ALTER DATABASE ${building} WITH ALLOW_CONNECTIONS false`);
+  await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`).catch(async (error: unknown) => {
+    // Made meanwhile by a run that took its lock in another database of the server (advisory locks are per database): as good.
+    await client.query(`DROP DATABASE IF EXISTS ${building}`);
+    if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
+  });
+  templatesMade += 1;
+  await dropStaleTemplates(client, name);
+}
+
+/** Records in its comment when a template (or one being made) was last used. */
+async function markUsed(client: pg.Client, name: string): Promise<void> {
+  await client.query(`COMMENT ON DATABASE ${name} IS '${Date.now()}'`);
+}
+
+async function dropStaleTemplates(client: pg.Client, current: string): Promise<void> {
+  const { rows } = await client.query<{ datname: string; used: string | null }>(
+    `SELECT datname, shobj_description(oid, 'pg_database') AS used FROM pg_database WHERE datname LIKE $1 AND datname <> $2`,
+    [`${TEMPLATE_PREFIX.replaceAll('_', '\\_')}%`, current],
+  );
+  // A copy in progress finishes first (DROP waits for it); one that cannot be dropped now (connected to) is left for later.
+  for (const { datname, used } of rows)
+    if (!(Number(used) > Date.now() - STALE_AFTER_MS)) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
 }
 
 /** A hash of every file built in `dist/` (paths from the project root, and contents). */
 function buildHash(): string {
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
-    for (const entry of readdirSync(join(projectRoot, dir), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of readdirSync(join(projectRoot, dir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else
