@@ -3,7 +3,7 @@ import { exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TestSystem } from '#libs/testing/system.js';
-import { MAX_USER_AGENT_LENGTH } from '#libs/contracts/index.js';
+import { MAX_USER_AGENT_LENGTH } from '#libs/platform/index.js';
 import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 const system = new TestSystem();

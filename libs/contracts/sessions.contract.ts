@@ -29,14 +29,15 @@ export class SessionView {
   @ApiProperty({
     nullable: true,
     type: String,
+    maxLength: 512,
     description:
-      'The User-Agent of the client that opened it, then of its last refresh that sent one (control characters and runs of white space made one space; null when none was sent)',
+      'The User-Agent of the client that opened it, then of its last refresh that sent one (control and format characters and runs of white space made one space, cut to 512 characters); null when none was sent, and for sessions opened before Portico kept it',
   })
   userAgent: string | null;
   @ApiProperty({
     nullable: true,
     type: String,
-    description: 'What the User-Agent says in a few words, such as "Firefox 133 on Linux" or "curl 8.5"; null when it names nothing known',
+    description: 'What the User-Agent says in a few words, such as "Firefox 133 on Linux" or "curl 8.5"; null when there is none or it names nothing known',
     example: 'Chrome 131 on Windows',
   })
   device: string | null;

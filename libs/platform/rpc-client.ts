@@ -4,7 +4,7 @@ import type { RpcRequest, RpcResponse, RpcSubject } from '#libs/contracts/index.
 import type { NatsLink } from './nats-connection.js';
 import { RelayedJson } from './relayed-json.js';
 import { responseBytesOf } from './reply-layout.js';
-import { currentRequestId, REQUEST_ID_HEADER, USER_AGENT_HEADER } from './request-context.js';
+import { cleanUserAgent, currentRequestId, REQUEST_ID_HEADER, USER_AGENT_HEADER } from './request-context.js';
 import { RequestFailure, RequestMux } from './request-mux.js';
 
 /** What every message of one request carries in its headers. */
@@ -28,7 +28,7 @@ export interface RpcSender {
    * caller that hands it on unchanged (an HTTP route): nothing is parsed or written again.
    */
   relay<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs?: number): Promise<RelayedJson<RpcResponse<S>>>;
-  /** A sender of the same request whose messages also carry `userAgent` (see USER_AGENT_HEADER in request-context.ts). */
+  /** A sender of the same request whose messages also carry `userAgent`, cleaned (see USER_AGENT_HEADER in request-context.ts). */
   withUserAgent(userAgent: string): RpcSender;
 }
 
@@ -67,12 +67,13 @@ export class RpcClient implements RpcSender {
   }
 
   /**
-   * A sender that stamps every request with `requestId` (if any): for a caller that passes its
-   * request along explicitly instead of entering a request context (the gateway, whose hot path
-   * would otherwise pay for async context tracking on every promise).
+   * A sender that stamps every request with `requestId` (if any), and with `userAgent` (if any,
+   * cleaned) in USER_AGENT_HEADER: for a caller that passes its request along explicitly instead of
+   * entering a request context (the gateway, whose hot path would otherwise pay for async context
+   * tracking on every promise).
    */
   forRequest(requestId: string | undefined, userAgent?: string): RpcSender {
-    const stamp: RequestStamp = { requestId, userAgent };
+    const stamp: RequestStamp = { requestId, userAgent: cleanUserAgent(userAgent) };
     return {
       send: <S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = this.defaultTimeoutMs) =>
         this.call(subject, payload, timeoutMs, stamp).then(decodeReply<RpcResponse<S>>),

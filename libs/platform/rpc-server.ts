@@ -160,9 +160,7 @@ export class RpcContextInterceptor implements NestInterceptor {
   constructor(private readonly inFlight: InFlightTracker) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const rpc = context.switchToRpc().getContext<unknown>();
-    const headers = rpc instanceof NatsContext ? (rpc.getHeaders() as MsgHdrs | undefined) : undefined;
-    const requestId = acceptRequestId(headers?.get(REQUEST_ID_HEADER)) ?? randomUUID();
+    const requestId = acceptRequestId(natsHeadersOf(context)?.get(REQUEST_ID_HEADER)) ?? randomUUID();
     this.inFlight.enter();
     // enterWith (not run + a wrapping Observable): the handler and everything it awaits see this
     // request's context; the next message sets its own before anything reads it.
@@ -172,14 +170,23 @@ export class RpcContextInterceptor implements NestInterceptor {
 }
 
 /**
- * The User-Agent the gateway passed on with this message (see USER_AGENT_HEADER), if any: a
- * handler parameter (`@PassedOnUserAgent() userAgent: string | undefined`).
+ * The User-Agent the gateway passed on with this message (see USER_AGENT_HEADER), as it came: a
+ * handler parameter (`@PassedOnUserAgent() userAgent: string | undefined`). A subject answered by a
+ * direct handler (direct-handlers.ts) goes through no parameter decorator: it cannot take one.
  */
-export const PassedOnUserAgent = createParamDecorator((_data: unknown, context: ExecutionContext): string | undefined => {
+export const PassedOnUserAgent = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string | undefined => natsHeadersOf(context)?.get(USER_AGENT_HEADER) || undefined,
+);
+
+/**
+ * The NATS headers of the message a Nest handler is running for. Every handler of these services is
+ * on NATS: anything else is a mistake of wiring, said at once rather than read as "no headers".
+ */
+export function natsHeadersOf(context: ExecutionContext): MsgHdrs | undefined {
   const rpc = context.switchToRpc().getContext<unknown>();
-  const headers = rpc instanceof NatsContext ? (rpc.getHeaders() as MsgHdrs | undefined) : undefined;
-  return headers?.get(USER_AGENT_HEADER) || undefined;
-});
+  if (!(rpc instanceof NatsContext)) throw new Error(`Not a NATS message context: ${String(rpc)}`);
+  return rpc.getHeaders() as MsgHdrs | undefined;
+}
 
 /** Turns whatever a handler throws into an error payload with a code; unexpected errors are logged, never sent. */
 @Catch()

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { MAX_USER_AGENT_LENGTH, type Actor } from '#libs/contracts/index.js';
-import type { RpcSender } from '#libs/platform/index.js';
+import type { Actor } from '#libs/contracts/index.js';
+import { cleanUserAgent, type RpcSender } from '#libs/platform/index.js';
 import type { GatewayRequest } from '../http/request-id.middleware.js';
 
 /** The verified caller of an authenticated route. */
@@ -30,21 +30,8 @@ export const SessionRpc = createParamDecorator((_data: unknown, context: Executi
 
 /** See {@link SessionRpc}. */
 export function sessionRpcOf(request: GatewayRequest): RpcSender {
-  const userAgent = passedOnUserAgent(request.headers['user-agent']);
+  const userAgent = cleanUserAgent(request.headers['user-agent']);
   return userAgent ? request.rpc.withUserAgent(userAgent) : request.rpc;
-}
-
-/**
- * A User-Agent as passed on: control characters made spaces (a NATS header takes no line break),
- * cut to MAX_USER_AGENT_LENGTH characters (never refused: a sign-in does not fail for it).
- */
-export function passedOnUserAgent(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const text = Array.from(header.replace(/\p{Cc}+/gu, ' '))
-    .slice(0, MAX_USER_AGENT_LENGTH)
-    .join('')
-    .trim();
-  return text === '' ? undefined : text;
 }
 
 /** Sends requests to the services on behalf of this HTTP request (its request id travels with each). */

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * A session keeps the User-Agent of the client that opened it, then of its last refresh
+ * A session keeps the User-Agent of the client that opened it, then of its last refresh that sent one
  * (`sessions.user_agent`), so that a person can tell their sessions apart. Nullable without a
  * default: adding it rewrites no table, and sessions opened before it have none. Every sign-in and
  * refresh writes `sessions`: behind a long transaction the migration gives up after 5 s (the Job

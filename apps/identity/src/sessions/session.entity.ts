@@ -23,7 +23,7 @@ export class SessionEntity {
   @Column('uuid', { name: 'account_id', nullable: true }) accountId: string | null;
   @Column('text', { name: 'refresh_hash' }) refreshHash: string;
   @Column('text', { nullable: true }) ip: string | null;
-  /** The User-Agent of the client that opened it, then of its last refresh (see storedUserAgent). */
+  /** The User-Agent of the client that opened it, then of its last refresh that sent one (see storedUserAgent). */
   @Column('text', { name: 'user_agent', nullable: true }) userAgent: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'last_used_at' }) lastUsedAt: Date;

@@ -1,4 +1,4 @@
-import { MAX_USER_AGENT_LENGTH } from '#libs/contracts/index.js';
+import { cleanUserAgent } from '#libs/platform/index.js';
 
 /** Where a sign-in or a refresh came from, as identity keeps it. */
 export interface SignInClient {
@@ -15,21 +15,9 @@ export function signInClientOf(ip: string, userAgent: string | undefined): SignI
   return { ip, userAgent: stored, auditDetails: stored === null ? undefined : { userAgent: stored } };
 }
 
-/**
- * A User-Agent as a session keeps it: control characters (of any script: C0, DEL, C1) and runs of
- * white space become one space, the ends are trimmed, and it is cut to
- * {@link MAX_USER_AGENT_LENGTH} characters (code points: half of a surrogate pair is no text, and
- * PostgreSQL would refuse it in the audit event's jsonb); null when nothing is left. The gateway
- * cleans it too, but any NATS client may send the header. It is the client's to choose, so it is
- * shown as it was sent, never trusted.
- */
+/** A User-Agent as a session keeps it: cleaned as the gateway cleans it (any NATS client may send the header); null when none is left. */
 export function storedUserAgent(header: string | undefined): string | null {
-  if (header === undefined) return null;
-  const text = Array.from(header.replace(/[\p{Cc}\s]+/gu, ' ').trim())
-    .slice(0, MAX_USER_AGENT_LENGTH)
-    .join('')
-    .trim();
-  return text === '' ? null : text;
+  return cleanUserAgent(header) ?? null;
 }
 
 /** A browser or program a User-Agent may name: its name, and the pattern that finds its (major) version. */
@@ -55,7 +43,8 @@ const CLIENTS: KnownClient[] = [
   { name: 'Postman', version: /^PostmanRuntime\/(\d+\.\d+)/ },
   { name: 'Python requests', version: /^python-requests\/(\d+\.\d+)/ },
   { name: 'OkHttp', version: /^okhttp\/(\d+\.\d+)/ },
-  { name: 'Go', version: /^Go-http-client\/(\d+\.\d+)/ },
+  // Its number is the HTTP version (1.1 or 2.0), not Go's.
+  { name: 'Go HTTP client', version: /^Go-http-client\// },
   { name: 'Node.js', version: /^(?:node|undici)(?:\/(\d+))?$/ },
 ];
 
