@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrateDatabase, migratedTemplate, templatesMadeHere, TestDatabase, testServerUrl } from './database.js';
+import { migrateDatabase, migratedTemplate, templateBuildsHere, TestDatabase, testServerUrl } from './database.js';
 
-/** What the schemas of a database hold: columns, indexes, constraints, functions, extensions, applied migrations. */
+/** What the schemas of a database hold: columns, indexes, constraints, functions, extensions, triggers, sequences, views, applied migrations. */
 async function schemaOf(database: TestDatabase): Promise<Record<string, unknown[]>> {
   const schemas = `('identity', 'access', 'notifications')`;
-  const [columns, indexes, constraints, functions, extensions] = await Promise.all([
+  const [columns, indexes, constraints, functions, extensions, triggers, sequences, views] = await Promise.all([
     database.query(
       `SELECT table_schema, table_name, column_name, data_type, column_default, is_nullable FROM information_schema.columns
         WHERE table_schema IN ${schemas} ORDER BY 1, 2, 3`,
@@ -19,11 +19,17 @@ async function schemaOf(database: TestDatabase): Promise<Record<string, unknown[
       `SELECT n.nspname, p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ${schemas} ORDER BY 1, 2`,
     ),
     database.query(`SELECT extname FROM pg_extension ORDER BY 1`),
+    database.query(
+      `SELECT trigger_schema, event_object_table, trigger_name, event_manipulation, action_statement FROM information_schema.triggers
+        WHERE trigger_schema IN ${schemas} ORDER BY 1, 2, 3, 4`,
+    ),
+    database.query(`SELECT sequence_schema, sequence_name FROM information_schema.sequences WHERE sequence_schema IN ${schemas} ORDER BY 1, 2`),
+    database.query(`SELECT table_schema, table_name, view_definition FROM information_schema.views WHERE table_schema IN ${schemas} ORDER BY 1, 2`),
   ]);
   const migrations = await Promise.all(
     ['identity', 'access', 'notifications'].map((schema) => database.query(`SELECT name FROM ${schema}.migrations ORDER BY id`)),
   );
-  return { columns, indexes, constraints, functions, extensions, migrations };
+  return { columns, indexes, constraints, functions, extensions, triggers, sequences, views, migrations };
 }
 
 async function admin(sql: string): Promise<void> {
@@ -69,10 +75,10 @@ describe('a test database', () => {
 
   it('has its template made once when many ask for it at once', async () => {
     const name = `portico_template_test_${randomBytes(4).toString('hex')}`;
-    const before = templatesMadeHere();
+    const before = templateBuildsHere();
     try {
       expect(await Promise.all([1, 2, 3].map(() => migratedTemplate(testServerUrl(), name)))).toEqual([name, name, name]);
-      expect(templatesMadeHere() - before).toBe(1);
+      expect(templateBuildsHere() - before).toBe(1);
     } finally {
       await admin(`DROP DATABASE IF EXISTS ${name}`);
     }

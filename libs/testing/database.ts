@@ -87,7 +87,11 @@ export async function migrateDatabase(url: string): Promise<void> {
 
 /** A template not used for this long is another build's, done with: the next template made drops it. */
 const STALE_AFTER_MS = 60 * 60 * 1000;
-let templatesMade = 0;
+/** How long a mark of use lasts before the next use marks it again. */
+const MARK_AGAIN_AFTER_MS = 10 * 60 * 1000;
+let templateBuilds = 0;
+/** The hash of dist/ this process read (a test run does not build). */
+let hashOfBuild: string | undefined;
 
 /**
  * The name of a database that the built migration tool migrated, which test databases are copied
@@ -105,18 +109,21 @@ export async function migratedTemplate(serverUrl: string, name = `${TEMPLATE_PRE
   await client.connect();
   try {
     await client.query(TEMPLATE_LOCK, [TEMPLATE_PREFIX]);
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await makeTemplate(client, serverUrl, name);
-    await markUsed(client, name);
+    const { rows } = await client.query<{ used: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS used FROM pg_database WHERE datname = $1`, [
+      name,
+    ]);
+    if (rows.length === 0) await makeTemplate(client, serverUrl, name);
+    // Marked again only now and then: COMMENT waits for the copies being made, and holds the lock meanwhile.
+    if (rows.length === 0 || !(Number(rows[0].used) > Date.now() - MARK_AGAIN_AFTER_MS)) await markUsed(client, name);
     return name;
   } finally {
     await client.end();
   }
 }
 
-/** How many templates this process made (for the tests of {@link migratedTemplate}). */
-export function templatesMadeHere(): number {
-  return templatesMade;
+/** How many times this process ran the migration tool to make a template (for the tests of {@link migratedTemplate}). */
+export function templateBuildsHere(): number {
+  return templateBuilds;
 }
 
 async function makeTemplate(client: pg.Client, serverUrl: string, name: string): Promise<void> {
@@ -126,18 +133,18 @@ async function makeTemplate(client: pg.Client, serverUrl: string, name: string):
   const url = new URL(serverUrl);
   url.pathname = `/${building}`;
   try {
+    templateBuilds += 1;
     await migrateDatabase(url.toString());
   } catch (error) {
-    await client.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
+    await client.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`).catch(() => undefined);
     throw error;
   }
   await client.query(`ALTER DATABASE ${building} WITH ALLOW_CONNECTIONS false`);
   await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`).catch(async (error: unknown) => {
     // Made meanwhile by a run that took its lock in another database of the server (advisory locks are per database): as good.
-    await client.query(`DROP DATABASE IF EXISTS ${building}`);
+    await client.query(`DROP DATABASE IF EXISTS ${building}`).catch(() => undefined);
     if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
   });
-  templatesMade += 1;
   await dropStaleTemplates(client, name);
 }
 
@@ -156,8 +163,13 @@ async function dropStaleTemplates(client: pg.Client, current: string): Promise<v
     if (!(Number(used) > Date.now() - STALE_AFTER_MS)) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
 }
 
-/** A hash of every file built in `dist/` (paths from the project root, and contents). */
+/** A hash of every file built in `dist/` (paths from the project root, and contents), read once per process. */
 function buildHash(): string {
+  hashOfBuild ??= hashOfDist();
+  return hashOfBuild;
+}
+
+function hashOfDist(): string {
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const entry of readdirSync(join(projectRoot, dir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

@@ -85,6 +85,7 @@ export class TestNatsServer {
     if (this.options.debug) args.push('-D');
     const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
+    this.recentLog = [];
     return new Promise((resolve, reject) => {
       let log = '';
       const timer = setTimeout(() => reject(new Error(`nats-server not ready on port ${this.port} after 10 s:\n${log}`)), 10_000);
