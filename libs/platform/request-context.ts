@@ -23,10 +23,10 @@ export const MAX_USER_AGENT_LENGTH = 512;
 
 /**
  * A User-Agent as it is passed on and kept: control and format characters (line breaks, which a
- * NATS header cannot hold; bidirectional and zero-width marks, which would make a list misleading)
- * and runs of white space become one space, the ends are trimmed, and it is cut to
- * {@link MAX_USER_AGENT_LENGTH} characters (code points: half of a surrogate pair is no text, and
- * PostgreSQL refuses it in jsonb); undefined when nothing is left. Never refused: a sign-in does not
+ * NATS header cannot hold; bidirectional and zero-width marks, which would make a list misleading),
+ * halves of surrogate pairs (no text: PostgreSQL refuses them in jsonb) and runs of white space
+ * become one space, the ends are trimmed, and it is cut to {@link MAX_USER_AGENT_LENGTH}
+ * characters (code points, so that no pair is cut in two); undefined when nothing is left. Never refused: a sign-in does not
  * fail for its User-Agent. What it says is the client's choice: shown, never trusted.
  */
 export function cleanUserAgent(raw: string | undefined): string | undefined {
@@ -35,7 +35,7 @@ export function cleanUserAgent(raw: string | undefined): string | undefined {
   const text = Array.from(
     raw
       .slice(0, 4 * MAX_USER_AGENT_LENGTH)
-      .replace(/[\p{Cc}\p{Cf}\s]+/gu, ' ')
+      .replace(/[\p{Cc}\p{Cf}\p{Cs}\s]+/gu, ' ')
       .trim(),
   )
     .slice(0, MAX_USER_AGENT_LENGTH)
