@@ -8,12 +8,8 @@ import sequencer from '@jest/test-sequencer';
 
 const DefaultSequencer = sequencer.default ?? sequencer;
 
-/** Milliseconds a byte of a test file of each tier takes, roughly. */
-const MS_PER_BYTE = [
-  [/\.e2e-spec\.ts$/, 1.07],
-  [/\.integration-spec\.ts$/, 0.61],
-];
-const UNIT_MS_PER_BYTE = 0.35;
+/** Milliseconds a byte of a test file of each jest project takes, roughly. */
+const MS_PER_BYTE = { system: 1.07, integration: 0.61, unit: 0.35 };
 
 export default class LongestFirstSequencer extends DefaultSequencer {
   time(test) {
@@ -22,6 +18,6 @@ export default class LongestFirstSequencer extends DefaultSequencer {
 }
 
 function estimatedMs({ path, context }) {
-  const perByte = MS_PER_BYTE.find(([pattern]) => pattern.test(path))?.[1] ?? UNIT_MS_PER_BYTE;
+  const perByte = MS_PER_BYTE[context.config.displayName?.name] ?? MS_PER_BYTE.unit;
   return (context.hasteFS.getSize(path) ?? 0) * perByte;
 }

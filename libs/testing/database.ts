@@ -90,7 +90,7 @@ const STALE_AFTER_MS = 60 * 60 * 1000;
 /** How long a mark of use lasts before the next use marks it again. */
 const MARK_AGAIN_AFTER_MS = 10 * 60 * 1000;
 let templateBuilds = 0;
-/** The hash of dist/ this process read (a test run does not build). */
+/** The hash of dist/ this test file read (jest gives each file modules of its own; a test run does not build). */
 let hashOfBuild: string | undefined;
 
 /**
@@ -121,7 +121,7 @@ export async function migratedTemplate(serverUrl: string, name = `${TEMPLATE_PRE
   }
 }
 
-/** How many times this process ran the migration tool to make a template (for the tests of {@link migratedTemplate}). */
+/** How many times this test file ran the migration tool to make a template (for the tests of {@link migratedTemplate}). */
 export function templateBuildsHere(): number {
   return templateBuilds;
 }
@@ -163,7 +163,7 @@ async function dropStaleTemplates(client: pg.Client, current: string): Promise<v
     if (!(Number(used) > Date.now() - STALE_AFTER_MS)) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
 }
 
-/** A hash of every file built in `dist/` (paths from the project root, and contents), read once per process. */
+/** A hash of every file built in `dist/` (paths from the project root, and contents), read once per test file. */
 function buildHash(): string {
   hashOfBuild ??= hashOfDist();
   return hashOfBuild;
