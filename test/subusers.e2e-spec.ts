@@ -258,6 +258,23 @@ describe('editing and deleting subusers', () => {
     expect(response.body).toMatchObject({ roles: ['Developer', 'Supervisor'], applicationIds: null, description: 'All apps now' });
   });
 
+  it("lists the subuser's open sessions to its account's admins (which client, from where), who end them; not to another account, nor to the subuser", async () => {
+    const sessionsOf = (owner: SignedIn, subuserId = id) => `${subusers(owner)}/${subuserId}/sessions`;
+    const signedIn = await people.http
+      .post('/v1/auth/subuser-login')
+      .set('User-Agent', 'curl/8.5.0')
+      .send({ account: 'acme', login: 'dev-x', password: SUBUSER_PASSWORD })
+      .expect(200);
+    const listed = await people.http.get(sessionsOf(acme)).set(bearer(acme.accessToken)).expect(200);
+    expect(listed.body).toEqual([
+      expect.objectContaining({ userAgent: 'curl/8.5.0', device: 'curl 8.5', ip: expect.any(String), lastUsedAt: expect.any(String), current: false }),
+    ]);
+    await people.http.get(sessionsOf(globex)).set(bearer(globex.accessToken)).expect(404);
+    await people.http.get(sessionsOf(acme)).set(bearer(signedIn.body.accessToken)).expect(403);
+    await people.http.delete(sessionsOf(acme)).set(bearer(acme.accessToken)).expect(200, { ended: 1 });
+    expect((await people.http.get(sessionsOf(acme)).set(bearer(acme.accessToken)).expect(200)).body).toEqual([]);
+  });
+
   it('sets a new password: old sessions end at once, the old password stops working', async () => {
     const before = await subuserLogin('acme', 'dev-x', SUBUSER_PASSWORD).expect(200);
     await people.http

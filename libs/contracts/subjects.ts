@@ -210,6 +210,8 @@ export const Subjects = {
   SubusersPasswordReset: 'identity.subusers.password-reset',
   /** Send a pending subuser a new activation link (the previous one stops working). */
   SubusersInvitationResend: 'identity.subusers.invitation.resend',
+  /** An admin lists the open sessions of a subuser. */
+  SubusersSessionsList: 'identity.subusers.sessions.list',
   /** An admin ends every session of a subuser. */
   SubusersSessionsEnd: 'identity.subusers.sessions.end',
   /** An admin turns a subuser's second step off (its authenticator lost). */
@@ -291,6 +293,7 @@ export interface RpcContracts {
   [Subjects.SubusersRemove]: { request: SubuserRequest; response: { removed: true } };
   [Subjects.SubusersPasswordReset]: { request: SubuserRequest; response: AcceptedView };
   [Subjects.SubusersInvitationResend]: { request: SubuserRequest; response: AcceptedView };
+  [Subjects.SubusersSessionsList]: { request: SubuserRequest; response: SessionView[] };
   [Subjects.SubusersSessionsEnd]: { request: SubuserRequest; response: { ended: number } };
   [Subjects.SubusersSecondStepReset]: { request: SubuserRequest; response: { reset: true } };
   [Subjects.AuditList]: { request: ListAuditEventsRequest; response: Page<AuditEventView> };

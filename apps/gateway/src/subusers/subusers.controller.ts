@@ -5,13 +5,15 @@ import {
   CreatedSubuserView,
   CreateSubuserBody,
   PageQuery,
+  SessionView,
+  Subjects,
   SubuserPageView,
   SubuserView,
   UpdateSubuserBody,
   type Actor,
 } from '#libs/contracts/index.js';
 import type { Logger } from 'pino';
-import { LOGGER, type RpcSender } from '#libs/platform/index.js';
+import { LOGGER, type RelayedJson, type RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, RequestId, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
@@ -144,6 +146,20 @@ export class SubusersController {
     @Param('subuserId', new IdParam('Subuser')) subuserId: string,
   ): Promise<void> {
     await new SubusersComposer(rpc, this.logger).resetSecondStep(actor, accountId, { ip }, subuserId);
+  }
+
+  @Get(':subuserId/sessions')
+  @RequirePermission('subusers', 'read')
+  @ApiOperation({ summary: "The subuser's open sessions, newest first: from which client and address, when opened and last used" })
+  @ApiOkResponse({ type: SessionView, isArray: true })
+  listSessions(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @ClientIp() ip: string,
+    @Param('subuserId', new IdParam('Subuser')) subuserId: string,
+  ): Promise<RelayedJson<SessionView[]>> {
+    return rpc.relay(Subjects.SubusersSessionsList, { actor, accountId, client: { ip }, subuserId });
   }
 
   @Delete(':subuserId/sessions')

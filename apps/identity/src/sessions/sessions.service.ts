@@ -211,8 +211,13 @@ export class SessionsService {
 
   /** The caller's open sessions, newest first (S4). */
   async listOwn(actor: Actor): Promise<SessionView[]> {
+    return this.listOpen(actor, actor.sessionId);
+  }
+
+  /** The open sessions of `principal`, newest first (at most 200); `current` marks the one of `currentSessionId`. */
+  async listOpen(principal: Principal, currentSessionId?: string): Promise<SessionView[]> {
     const sessions = await this.dataSource.getRepository(SessionEntity).find({
-      where: { principalType: actor.type, principalId: actor.id, revokedAt: IsNull(), expiresAt: MoreThan(this.clock.now()) },
+      where: { principalType: principal.type, principalId: principal.id, revokedAt: IsNull(), expiresAt: MoreThan(this.clock.now()) },
       order: { createdAt: 'DESC' },
       take: 200,
     });
@@ -224,7 +229,7 @@ export class SessionsService {
       ip: session.ip,
       userAgent: session.userAgent,
       device: deviceOf(session.userAgent),
-      current: session.id === actor.sessionId,
+      current: session.id === currentSessionId,
     }));
   }
 

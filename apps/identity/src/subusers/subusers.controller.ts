@@ -43,6 +43,11 @@ export class SubusersController {
     return this.subusers.resendInvitation(request);
   }
 
+  @MessagePattern(Subjects.SubusersSessionsList)
+  listSessions(@Payload() request: SubuserRequest): Promise<RpcResponse<typeof Subjects.SubusersSessionsList>> {
+    return this.subusers.listSessions(request);
+  }
+
   @MessagePattern(Subjects.SubusersSessionsEnd)
   endSessions(@Payload() request: SubuserRequest): Promise<RpcResponse<typeof Subjects.SubusersSessionsEnd>> {
     return this.subusers.endSessions(request);

@@ -9,6 +9,7 @@ import type {
   CreateSubuserRequest,
   ListSubusersRequest,
   Page,
+  SessionView,
   SubuserRecord,
   SubuserRequest,
   UpdateSubuserRequest,
@@ -241,6 +242,12 @@ export class SubusersService {
   }
 
   /** An admin ends every session of a subuser. */
+  /** An admin of the subuser's account lists its open sessions, newest first (which client, from where, last used). */
+  async listSessions({ actor, accountId, subuserId }: SubuserRequest): Promise<SessionView[]> {
+    await this.target(this.dataSource.manager, actor, accountId, subuserId);
+    return this.sessions.listOpen({ type: 'subuser', id: subuserId });
+  }
+
   async endSessions({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ ended: number }> {
     return this.transactions.run(async (unit) => {
       await this.target(unit.manager, actor, accountId, subuserId);
