@@ -241,13 +241,16 @@ export class SubusersService {
     return { accepted: true };
   }
 
-  /** An admin ends every session of a subuser. */
-  /** An admin of the subuser's account lists its open sessions, newest first (which client, from where, last used). */
+  /**
+   * An admin of the subuser's account lists its open sessions, newest first (which client, from
+   * where, last used); `current` marks the caller's own, should the subuser be listing itself.
+   */
   async listSessions({ actor, accountId, subuserId }: SubuserRequest): Promise<SessionView[]> {
     await this.target(this.dataSource.manager, actor, accountId, subuserId);
-    return this.sessions.listOpen({ type: 'subuser', id: subuserId });
+    return this.sessions.listOpen({ type: 'subuser', id: subuserId }, actor.sessionId);
   }
 
+  /** An admin ends every session of a subuser. */
   async endSessions({ actor, accountId, subuserId, client }: SubuserRequest): Promise<{ ended: number }> {
     return this.transactions.run(async (unit) => {
       await this.target(unit.manager, actor, accountId, subuserId);
