@@ -19,7 +19,7 @@ import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
 import { SessionsService } from './sessions.service.js';
-import { signInClientOf, type SignInClient } from './user-agent.js';
+import { signInClientOf, userAgentDetails, type SignInClient } from './user-agent.js';
 
 /** A login that may or may not exist, as found for a sign-in attempt. */
 interface Candidate {
@@ -185,7 +185,7 @@ export class AuthService {
       actor: principal,
       target: principal,
       ip: client.ip,
-      details: { secondFactor: method, ...client.auditDetails },
+      details: { secondFactor: method, ...userAgentDetails(client) },
     } as const;
     const pair = row?.password_hash
       ? await this.sessions.openAtSignIn(
@@ -212,7 +212,7 @@ export class AuthService {
     reason: string,
   ): Promise<void> {
     const accountIds = await activeAccountsOf(this.dataSource.manager, principal);
-    await this.audit.record(null, { accountIds, action, target: principal, ip: client.ip, details: { reason, step: 'second', ...client.auditDetails } });
+    await this.audit.record(null, { accountIds, action, target: principal, ip: client.ip, details: { reason, step: 'second', ...userAgentDetails(client) } });
   }
 
   private async signIn(
@@ -241,7 +241,7 @@ export class AuthService {
       actor: principal,
       target: principal,
       ip: client.ip,
-      details: client.auditDetails,
+      details: userAgentDetails(client),
     } as const;
     const pair = await this.sessions.openAtSignIn({
       principal,
@@ -277,7 +277,7 @@ export class AuthService {
         actor: principal,
         target: principal,
         ip: client.ip,
-        details: client.auditDetails,
+        details: userAgentDetails(client),
       });
       return challenge;
     });
@@ -290,7 +290,8 @@ export class AuthService {
   }
 
   private async recordFailure(candidate: Candidate | null, client: SignInClient, action: 'login.failed' | 'login.throttled', reason: string): Promise<void> {
-    const { ip, auditDetails } = client;
+    const { ip } = client;
+    const auditDetails = userAgentDetails(client);
     if (!candidate) {
       // Nobody to show it to: a log line (without what was typed) rather than an audit row per guess.
       this.logger.info({ ip, ...auditDetails, action, reason }, 'Sign-in refused for an unknown login');

@@ -5,14 +5,16 @@ export interface SignInClient {
   ip: string;
   /** See {@link storedUserAgent}. */
   userAgent: string | null;
-  /** `{ userAgent }` for the details of the sign-in's audit event; undefined when the client sent none. */
-  auditDetails: { userAgent: string } | undefined;
 }
 
 /** The {@link SignInClient} of a request: its address, and the User-Agent the gateway passed on with it (USER_AGENT_HEADER). */
 export function signInClientOf(ip: string, userAgent: string | undefined): SignInClient {
-  const stored = storedUserAgent(userAgent);
-  return { ip, userAgent: stored, auditDetails: stored === null ? undefined : { userAgent: stored } };
+  return { ip, userAgent: storedUserAgent(userAgent) };
+}
+
+/** `{ userAgent }` for the details of a sign-in's audit event; undefined when the client sent none. */
+export function userAgentDetails({ userAgent }: SignInClient): { userAgent: string } | undefined {
+  return userAgent === null ? undefined : { userAgent };
 }
 
 /** A User-Agent as a session keeps it: cleaned as the gateway cleans it (any NATS client may send the header); null when none is left. */
