@@ -158,6 +158,7 @@ async function checksOverNats(nats: TestNatsRequester, natsUrl: string, seeded: 
         baselinesAtHalfLoadFailures: [...echoHalfLoadRuns, ...rawHalfLoadRuns].reduce((sum, run) => sum + run.failures, 0),
         halfLoadWakeupDelayP99: round(atHalfLoad.wakeupDelayP99),
         halfLoadStealPercent: atHalfLoad.stealPercent,
+        halfLoadMachineBusyPercent: atHalfLoad.machineBusyPercent,
         quarterLoadPerSecond: Math.round(atQuarterLoad.perSecond),
         quarterLoadP99: round(atQuarterLoad.p99),
         quarterLoadFailures: atQuarterLoad.failures,
@@ -276,7 +277,9 @@ async function gatewayRoute(system: TestSystem, seeded: Seeded, echo: { port: nu
         halfLoadGatewayEventLoopLag: halfLoadRuns.map((run) => `p99 ${run.eventLoopLag.p99} max ${run.eventLoopLag.max}`).join(', '),
         halfLoadWakeupDelayP99: round(atHalfLoad.wakeupDelayP99),
         halfLoadStealPercent: atHalfLoad.stealPercent,
+        halfLoadMachineBusyPercent: atHalfLoad.machineBusyPercent,
         halfLoadGatewayBusy: `${Math.round(100 * median(halfLoadRuns.map((run) => run.gatewayBusy)))} %`,
+        halfLoadGatewayCpuUsPerRequest: Math.round((1e6 * median(halfLoadRuns.map((run) => run.gatewayBusy))) / halfLoad.ratePerSecond),
         quarterLoadRps: Math.round(atQuarterLoad.perSecond),
         quarterLoadP99: round(atQuarterLoad.p99),
         quarterLoadFailures: atQuarterLoad.failures,
@@ -314,6 +317,20 @@ wakes a process four times on its way (NATS, access, NATS again, the caller), so
 an idle machine of this kind the probe alone sees ~1.3 ms. \`halfLoadStealPercent\` is the share of the machine's CPU
 time that its hypervisor gave to other guests in those seconds (/proc/stat): a stolen slice stalls whatever ran on that
 vCPU, which no code of ours can shorten.
+
+\`halfLoadMachineBusyPercent\` is how busy the whole machine was in those seconds (/proc/stat: every process and the
+kernel; not idle, not waiting for I/O, not stolen), and G1's \`halfLoadGatewayCpuUsPerRequest\` the gateway's CPU per
+request at that rate, to set beside its \`cpuUsPerRequest\` at 64 connections. Half load is half the closed loop's
+throughput, not half the machine: a request that arrives alone costs every process on its way more CPU than one of 64
+in flight (its own system calls and wake-ups, which 64 in flight share within one event-loop turn), so at half the
+throughput two vCPUs can be three quarters busy, and the tail is queueing behind whichever process is late. Measured on
+a 2-vCPU AMD EPYC machine on 2026-12-01, about half as fast as that of 2026-11-30 (the bare route 15k to 21k requests/s
+against 42k): the gateway's CPU per request rose from 100 to 140 us at 64 connections to ~170 us at half load, the
+machine was 77 % busy, and G1's half-load p99 was 34 to 270 ms over six bench runs (each the median of three), its
+quarter-load p99 14 to 125 ms; the same code met 25 ms at half load on the faster machine. That machine's kernel also ran
+DAMON's page-out scheme (\`kdamond\`) every 0.5 s, 5 to 15 ms of one vCPU each time, and the slowest requests of a
+fixed-rate load came in bursts 0.5 s apart; with DAMON stopped for a comparison (restarted afterwards, settings
+unchanged), the p99 at 2.3k requests/s was 3.7 to 6.0 ms in four runs, against 5.0 to 10.2 ms in four runs with it.
 
 Each half-load run is followed by its baselines at the same rate, from the same kind of load process: for C1 the Nest
 echo handler (\`echoAtHalfLoadP99\`) and a plain nats.js subscription that answers fixed bytes, with no Nest and no
@@ -387,6 +404,7 @@ function medianOfRuns(runs: Array<{ result: OpenLoopResult; wakeupDelays: Wakeup
     failures: runs.reduce((sum, run) => sum + run.result.failures, 0),
     wakeupDelayP99: of((run) => run.wakeupDelays.p99),
     stealPercent: of((run) => run.wakeupDelays.stealPercent),
+    machineBusyPercent: of((run) => run.wakeupDelays.busyPercent),
   };
 }
 

@@ -303,12 +303,23 @@ export interface WakeupDelays {
   max: number;
   /** Share of the machine's CPU time its hypervisor gave to others meanwhile (% of all CPU time, from /proc/stat). */
   stealPercent: number;
+  /** Share of the machine's CPU time that was busy meanwhile, any process or the kernel (% of all CPU time: not idle, not waiting for I/O). */
+  busyPercent: number;
 }
 
-/** The machine's CPU time so far (all of it, and stolen by the hypervisor), in clock ticks. */
-function machineTicks(): { total: number; steal: number } {
+/** The machine's CPU time so far (all of it, idle or waiting for I/O, and stolen by the hypervisor), in clock ticks. */
+function machineTicks(): { total: number; idle: number; steal: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  return { total: fields.reduce((sum, value) => sum + value, 0), steal: fields[7] ?? 0 };
+  return { total: fields.reduce((sum, value) => sum + value, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0), steal: fields[7] ?? 0 };
+}
+
+/** What share (%, one decimal) of the machine's CPU time between two readings went to `part`. */
+function shareOfTicks(
+  before: ReturnType<typeof machineTicks>,
+  after: ReturnType<typeof machineTicks>,
+  part: (ticks: ReturnType<typeof machineTicks>) => number,
+): number {
+  return Math.round((1000 * (part(after) - part(before))) / Math.max(1, after.total - before.total)) / 10;
 }
 
 const PROBE_SCRIPT = `
@@ -340,8 +351,9 @@ export async function withWakeupProbe<T>(measure: () => Promise<T>): Promise<{ r
     const after = machineTicks();
     probe.stdin.end();
     await exited;
-    const stealPercent = Math.round((1000 * (after.steal - before.steal)) / Math.max(1, after.total - before.total)) / 10;
-    return { result, wakeupDelays: { ...(JSON.parse(output) as Omit<WakeupDelays, 'stealPercent'>), stealPercent } };
+    const stealPercent = shareOfTicks(before, after, (ticks) => ticks.steal);
+    const busyPercent = shareOfTicks(before, after, (ticks) => ticks.total - ticks.idle - ticks.steal);
+    return { result, wakeupDelays: { ...(JSON.parse(output) as Omit<WakeupDelays, 'stealPercent' | 'busyPercent'>), stealPercent, busyPercent } };
   } finally {
     probe.kill();
   }
