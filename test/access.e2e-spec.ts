@@ -444,6 +444,29 @@ describe('a deactivated principal is refused by access itself, for every interna
     await until(member, 'granted');
   });
 
+  it('refuses a removed person everything, even when a request running meanwhile bound them again; added back, they get only the new role', async () => {
+    // A person with a login of their own and another account: removal keeps them in Portico.
+    const elsewhere = await signUp('elsewhere');
+    const userId = await people.invite(dormant, { email: elsewhere.email, role: 'Admin' });
+    expect(userId).toBe(elsewhere.userId);
+    const member = { type: 'user', id: userId };
+    expect(await check(member)).toEqual({ allowed: true, reason: 'granted' });
+    await request(system.url).delete(`/v1/accounts/${dormant.accountId}/users/${userId}`).set(as(dormant)).expect(204);
+    // What a role change racing the removal does: its bindings land after the gateway unbound the person.
+    await bind(dormant, elsewhere, [{ role: 'Admin' }]);
+    await until(member, 'inactive');
+    expect((await nats.send('access.permissions.effective', { principal: member, accountId: dormant.accountId })).response).toEqual({
+      owner: false,
+      grants: [],
+      system: [],
+    });
+    await people.invite(dormant, { email: elsewhere.email, role: 'Accountant' });
+    await until(member, 'granted');
+    // Billing is the Accountant's; logs were only the Admin's.
+    const logs = await nats.send('access.check', { principal: member, accountId: dormant.accountId, section: 'logs', action: 'read' });
+    expect(logs.response).toMatchObject({ allowed: false });
+  });
+
   it('refuses a deactivated subuser everything in the account once identity tells it; reactivated, allowed again', async () => {
     const created = await request(system.url)
       .post(`/v1/accounts/${dormant.accountId}/subusers`)

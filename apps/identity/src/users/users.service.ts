@@ -340,6 +340,10 @@ export class UsersService {
       await unit.manager.delete(UserEntity, { id: userId });
       return;
     }
+    // Access is told too, not only by the gateway dropping the bindings: whatever a request running meanwhile bound there
+    // (a role change, roles given back after a failed step), the person is nobody in the account until added again.
+    await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: userId }, false);
+    unit.afterCommit(this.nudgeRelay);
     if (!(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
       await this.sessions.endAll(unit, { type: 'user', id: userId }, 'removed');
     }
