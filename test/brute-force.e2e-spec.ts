@@ -146,6 +146,20 @@ describe('throttling, enumeration and the audit trail (B1, B2, B4)', () => {
       expect((await audit({ from: future }).expect(200)).body.items).toEqual([]);
       expect((await audit({ to: future, limit: 1 }).expect(200)).body.items).toHaveLength(1);
       await audit({ from: 'yesterday' }).expect(400);
+      // ISO 8601 forms that JavaScript cannot read (compact, week dates), and a day that does not exist: 400 naming the field, never 500.
+      for (const [field, value] of [
+        ['from', '20240101'],
+        ['from', '2024-W01'],
+        ['to', '20240101T000000Z'],
+        ['to', '2026-02-30T10:00:00Z'],
+        ['from', '0000-01-01'],
+      ]) {
+        const refused = await audit({ [field]: value }).expect(400);
+        expect(refused.body.message).toContain(field);
+      }
+      // A date alone is its midnight UTC: everything so far lies between these two.
+      const dayAfterTomorrow = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+      expect((await audit({ from: '2000-01-01', to: dayAfterTomorrow, limit: 100 }).expect(200)).body.items).toHaveLength(all.length);
       await audit({ action: 'no.such.action' }).expect(400);
     });
 

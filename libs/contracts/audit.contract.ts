@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsDefined, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { isISO8601, IsDefined, IsIn, IsOptional, IsUUID, ValidateBy } from 'class-validator';
 import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { Principal } from './actor.js';
@@ -74,6 +74,24 @@ export class AuditTarget {
   @ApiProperty({ format: 'uuid' }) id: string;
 }
 
+/**
+ * ISO 8601's extended form, a date with an optional time and zone (2026-03-01, 2026-03-01T10:00:00Z):
+ * what both JavaScript and PostgreSQL read. The basic (20260301) and week (2026-W09) forms, which
+ * ISO 8601 also allows, read as no time at all in JavaScript; year 0000 is none in PostgreSQL.
+ */
+const EXTENDED_ISO_8601 = /^(?!0000)\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** A time bound of a query: a real day and time (strict ISO 8601) written in {@link EXTENDED_ISO_8601}; refused naming the field. */
+function IsInstant(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isInstant',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && EXTENDED_ISO_8601.test(value) && isISO8601(value, { strict: true }),
+      defaultMessage: (args) => `${args?.property ?? 'time'} must be an ISO 8601 date or date-time such as 2026-03-01T10:00:00Z`,
+    },
+  });
+}
+
 /** `GET /v1/accounts/{accountId}/audit-events`: newest first. */
 export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
@@ -96,14 +114,14 @@ export class AuditQuery extends PageQuery {
   @IsUUID()
   targetId?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'From this time on (inclusive)' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'From this time on (inclusive); a date alone is its midnight UTC' })
   @IsOptional()
-  @IsDateString({}, { message: 'from must be an ISO 8601 date-time' })
+  @IsInstant()
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Before this time' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Before this time; a date alone is its midnight UTC' })
   @IsOptional()
-  @IsDateString({}, { message: 'to must be an ISO 8601 date-time' })
+  @IsInstant()
   to?: string;
 }
 
