@@ -40,7 +40,8 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
     .run(async (unit) => {
       const { manager } = unit;
       const locale = body.locale ?? 'en';
-      const { user: owner } = await findOrAddPerson(manager, { ...body.owner, locale }, false);
+      // Locked: a removal forgetting this pending person meanwhile is waited for, and the owner then added anew.
+      const { user: owner } = await findOrAddPerson(manager, { ...body.owner, locale }, true);
       const account = await manager.save(AccountEntity, {
         id: randomUUID(),
         name: body.name,

@@ -33,6 +33,36 @@ describe('open sign-up by someone who already has a login', () => {
   });
 });
 
+describe('a sign-up meeting the removal of the pending person it names as owner', () => {
+  it('creates the owner anew once the removal has forgotten them (no 500)', async () => {
+    const { accountId, userId: adminId } = await db.account();
+    const email = `${slug()}@example.test`;
+    const { id: pendingId } = await services.users.create({
+      actor: services.actor('user', adminId),
+      accountId,
+      client,
+      body: { firstName: 'Grace', lastName: 'Hopper', email, phone: '+447700900124', role: 'Developer' },
+    });
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      // The removal holds the person's row, as it does before it deletes a pending person with no other account.
+      await side.hold('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [pendingId]);
+      const signedUp = services.accounts.create(signUp(email));
+      await side.untilWaiting(1);
+      await side.run('DELETE FROM memberships WHERE user_id = $1', [pendingId]);
+      await side.run('DELETE FROM users WHERE id = $1', [pendingId]);
+      await side.commit();
+      const created = await signedUp;
+      expect(created.ownerId).not.toBe(pendingId);
+      const [owner] = await db.dataSource.query<Array<{ email: string; status: string }>>(`SELECT email, status FROM users WHERE id = $1`, [created.ownerId]);
+      expect(owner).toEqual({ email, status: 'pending' });
+    } finally {
+      await side.close();
+    }
+  });
+});
+
 describe('two sign-ups at once with the same new owner e-mail', () => {
   it('both create their account, with the one person as owner (no 500)', async () => {
     const email = `${slug()}@example.test`;

@@ -207,6 +207,11 @@ export class SideConnection {
     return this.hold('LOCK TABLE outbox IN EXCLUSIVE MODE');
   }
 
+  /** Runs one more statement in the transaction of {@link hold}. */
+  async run(sql: string, parameters: unknown[] = []): Promise<void> {
+    await this.client.query(sql, parameters);
+  }
+
   /** Ends the transaction of {@link hold} (rolled back), freeing its locks. */
   async release(): Promise<void> {
     await this.client.query('ROLLBACK');
