@@ -38,6 +38,19 @@ describe('the validation pipe', () => {
     const error = await validate({ slug: 'BAD' });
     expect((error.details as { problems: string[] }).problems.length).toBeGreaterThanOrEqual(3);
   });
+
+  it('never echoes a field name at length, nor lists more than 20 problems: the rest are counted (L3)', async () => {
+    const longName = 'x'.repeat(90_000);
+    const long = await validate({ ...valid, [longName]: 1 });
+    expect(long.message.length).toBeLessThan(200);
+    expect(long.message).toMatch(/^field x{63}… should not exist$/);
+    const unknown = Object.fromEntries(Array.from({ length: 500 }, (_, index) => [`field${index}`, 1]));
+    const many = await validate({ ...valid, ...unknown });
+    const problems = (many.details as { problems: string[] }).problems;
+    expect(problems).toHaveLength(21);
+    expect(problems[20]).toBe('and 480 more problems');
+    expect(many.message.length).toBeLessThan(2000);
+  });
 });
 
 describe('remembered validation rules', () => {
