@@ -48,21 +48,22 @@ export interface UserTableRequest {
   cursor?: string;
 }
 
-/** Escapes LIKE's wildcards so that a typed `%` or `_` matches itself. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
-}
-
 /**
- * The LIKE pattern for a search term (folded to lower case without accents by SQL, as the indexed
- * text is). Spaces are collapsed; a term that looks like a phone number loses its spaces, dots,
- * dashes and brackets, since phones are stored in E.164 (`+44 7700-900` finds `+447700900123`).
+ * A search term as it is looked for: spaces collapsed; a term that looks like a phone number loses
+ * its spaces, dots, dashes and brackets, since phones are stored in E.164 (`+44 7700-900` finds
+ * `+447700900123`). SQL then folds it as the indexed text is, and only then escapes LIKE's wildcards
+ * ({@link containing}): folding makes `%`, `_` and `\` of full-width ones (`％`, `＿`, `＼`).
  */
-export function searchPattern(term: string): string {
+export function searchTerm(term: string): string {
   const trimmed = term.trim().replace(/\s+/g, ' ');
   const phoneLike = /^\+?[\d\s().\/-]+$/.test(trimmed) && (trimmed.match(/\d/g)?.length ?? 0) >= 3;
-  const core = phoneLike ? trimmed.replace(/[^\d+]/g, '').replace(/(?!^)\+/g, '') : trimmed;
-  return `%${escapeLike(core)}%`;
+  return phoneLike ? trimmed.replace(/[^\d+]/g, '').replace(/(?!^)\+/g, '') : trimmed;
+}
+
+/** The LIKE pattern, in SQL, of text containing the term in parameter `$n`: folded, then its wildcards escaped so that each matches itself. */
+function containing(n: number): string {
+  const folded = `identity.fold($${n})`;
+  return `('%' || replace(replace(replace(${folded}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`;
 }
 
 /** The SQL and parameters of one page (one row more than the limit, to know whether another page follows). */
@@ -77,10 +78,10 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
       : 'EXISTS (SELECT 1 FROM subusers me WHERE me.account_id = $1 AND me.id = $2 AND me.active)',
   ];
   if (request.search !== undefined) {
-    parameters.push(searchPattern(request.search));
+    parameters.push(searchTerm(request.search));
     // `search || ''` is the same text, but no index matches it: the planner then walks the account.
     const column = request.largeAccount === false ? "(m.search || '')" : 'm.search';
-    where.push(`${column} LIKE identity.fold($${parameters.length})`);
+    where.push(`${column} LIKE ${containing(parameters.length)}`);
   }
   const after = decodeCursor(request.cursor, [request.sort, request.order], [cursorPartOf(key), 'uuid']);
   if (after) {
