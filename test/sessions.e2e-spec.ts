@@ -1,12 +1,14 @@
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
 import { exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
+import { eventually } from '#libs/testing/eventually.js';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { MAX_USER_AGENT_LENGTH } from '#libs/platform/index.js';
 import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
-const system = new TestSystem();
+// Gateways fetch the token keys every second here, so that a key retired in the database is refused within the test.
+const system = new TestSystem({ env: { JWT_KEYS_REFRESH_MS: '1000' } });
 const people = new People(system);
 let acme: SignedIn;
 let secondGateway: string;
@@ -244,5 +246,29 @@ describe('forged and misused access tokens are refused with 401 (J1, J2)', () =>
       .setExpirationTime(now + 300)
       .sign(privateKey);
     await people.http.get('/v1/me').set(bearer(unknownKid)).expect(401);
+  });
+
+  it('refuses, on every gateway and without a restart, tokens of a key marked retired in the database, also tokens accepted before (J2)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const kid = `retired-${randomUUID()}`;
+    await system.database.query('INSERT INTO identity.signing_keys (kid, private_pem, public_jwk) VALUES ($1, $2, $3)', [
+      kid,
+      privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }),
+    ]);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+      .setSubject(acme.userId)
+      .setIssuer('portico')
+      .setAudience('portico-api')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(privateKey);
+    // The gateways of this file fetch the key set every second (JWT_KEYS_REFRESH_MS), and for an unknown key at most every 5 s.
+    await eventually('both gateways to accept the new key', async () => (await bothReplicas(token)).every((status) => status === 200), 10_000);
+    await system.database.query('UPDATE identity.signing_keys SET retired_at = now() WHERE kid = $1', [kid]);
+    await eventually('both gateways to refuse the retired key', async () => (await bothReplicas(token)).every((status) => status === 401), 10_000);
+    expect(await bothReplicas(good)).toEqual([200, 200]);
   });
 });

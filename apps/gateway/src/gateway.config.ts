@@ -14,6 +14,12 @@ export const gatewayEnv = {
   ),
   JWT_ISSUER: text('The iss claim access tokens must carry', 'portico'),
   JWT_AUDIENCE: text('The aud claim access tokens must carry', 'portico-api'),
+  JWT_KEYS_REFRESH_MS: integer(
+    'How often the gateway fetches the token verification keys from identity again (ms): a key marked retired there is refused within this time',
+    1000,
+    3_600_000,
+    60_000,
+  ),
   HEALTH_TIMEOUT_MS: integer('How long /health/ready waits for each service (ms)', 50, 10_000, 1000),
 };
 

@@ -1,30 +1,40 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Subjects, type JwksView } from '#libs/contracts/index.js';
-import { LOGGER, RpcClient } from '#libs/platform/index.js';
+import { CONFIG, LOGGER, RpcClient } from '#libs/platform/index.js';
+import type { GatewayConfig } from '../gateway.config.js';
 
 const REFRESH_AT_MOST_EVERY_MS = 5000;
 
 /**
  * The public keys that verify access tokens, fetched from identity. An unknown `kid` triggers a
- * refresh (at most every few seconds), so a rotated key is picked up without a restart.
+ * refresh (at most every few seconds), so a rotated key is picked up without a restart; and the
+ * set is fetched again every `JWT_KEYS_REFRESH_MS`, so a key retired in identity's database is
+ * refused within that time, also for tokens verified before. A failed fetch keeps the set known.
  */
 @Injectable()
-export class KeyRing implements OnApplicationBootstrap {
+export class KeyRing implements OnApplicationBootstrap, OnModuleDestroy {
   private keys = new Map<string, KeyObject>();
   private published: JwksView = { keys: [] };
   private lastRefresh = 0;
   private lastLoadFailed = false;
   private refreshing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly rpc: RpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: Pick<GatewayConfig, 'JWT_KEYS_REFRESH_MS'>,
   ) {}
 
   onApplicationBootstrap(): void {
     void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.config.JWT_KEYS_REFRESH_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
   }
 
   /** The public key with this id (parsed once, not per request), refreshing once when it is not known. */

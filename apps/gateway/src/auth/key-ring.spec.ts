@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { jest } from '@jest/globals';
 import type { Logger } from 'pino';
 import type { JwksView } from '#libs/contracts/index.js';
 import type { RpcClient } from '#libs/platform/index.js';
@@ -10,7 +11,7 @@ const jwk = (kid: string) => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-25
 function ringAnswering(...answers: Array<JwksView | Error>) {
   const rpc = { send: () => Promise.resolve(answers.shift()).then((answer) => (answer instanceof Error ? Promise.reject(answer) : answer)) };
   const logger = { warn: () => undefined } as unknown as Logger;
-  return new KeyRing(rpc as unknown as RpcClient, logger);
+  return new KeyRing(rpc as unknown as RpcClient, logger, { JWT_KEYS_REFRESH_MS: 1000 });
 }
 
 describe('the key ring', () => {
@@ -25,5 +26,24 @@ describe('the key ring', () => {
     await (ring as unknown as { load(): Promise<void> }).load();
     expect(ring.current).toBe(false);
     expect(ring.peek('k1')).toBeDefined();
+  });
+
+  it('fetches the set again every JWT_KEYS_REFRESH_MS: a key retired in identity is dropped, a failed fetch keeps what it knew', async () => {
+    jest.useFakeTimers();
+    const ring = ringAnswering({ keys: [jwk('k1'), jwk('k2')] } as unknown as JwksView, { keys: [jwk('k1')] } as unknown as JwksView, new Error('no identity'));
+    try {
+      ring.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(0);
+      expect([ring.peek('k1'), ring.peek('k2')].map(Boolean)).toEqual([true, true]);
+      await jest.advanceTimersByTimeAsync(999);
+      expect(ring.peek('k2')).toBeDefined();
+      await jest.advanceTimersByTimeAsync(1);
+      expect([ring.peek('k1'), ring.peek('k2')].map(Boolean)).toEqual([true, false]);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(ring.peek('k1')).toBeDefined();
+    } finally {
+      ring.onModuleDestroy();
+      jest.useRealTimers();
+    }
   });
 });

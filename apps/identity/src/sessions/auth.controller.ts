@@ -98,7 +98,7 @@ export class AuthController {
   }
 
   @MessagePattern(Subjects.KeysList)
-  keySet(): RpcResponse<typeof Subjects.KeysList> {
+  keySet(): Promise<RpcResponse<typeof Subjects.KeysList>> {
     return this.keys.jwks();
   }
 }

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const { accountId, userId } = await db.account();
   user = { type: 'user', id: userId };
   subuser = { type: 'subuser', id: await db.subuser(accountId) };
-  const keys = new SigningKeysService(db.dataSource, db.config);
+  const keys = new SigningKeysService(db.dataSource, db.config, { error: () => undefined } as unknown as Logger);
   await keys.onModuleInit();
   const link = {
     connection: { publish: (subject: string, payload: string) => published.push({ subject, payload: JSON.parse(payload) }) },

@@ -2,9 +2,10 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint } from 'jose';
+import type { Logger } from 'pino';
 import { DataSource, IsNull } from 'typeorm';
 import type { JwksView, PublicJwk } from '#libs/contracts/index.js';
-import { CONFIG } from '#libs/platform/index.js';
+import { CONFIG, LOGGER } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { SigningKeyEntity } from './signing-key.entity.js';
 
@@ -20,15 +21,18 @@ export interface ActiveSigningKey {
 /**
  * The access-token signing key set. A key from `JWT_PRIVATE_KEY_FILE` when given; otherwise the
  * newest key in the database, generated on first start (one replica generates, the others read).
+ * The keys verifiers must accept are read from the database each time they are asked for (gateways
+ * ask every minute, and for a key they do not know): a key marked retired there is no longer
+ * published, by any replica, without a restart.
  */
 @Injectable()
 export class SigningKeysService implements OnModuleInit {
   private active: ActiveSigningKey;
-  private published: PublicJwk[] = [];
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(CONFIG) private readonly config: IdentityConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -41,9 +45,14 @@ export class SigningKeysService implements OnModuleInit {
     return this.active;
   }
 
-  /** The public keys verifiers must accept, the signing one first. */
-  jwks(): JwksView {
-    return { keys: this.published };
+  /** The public keys verifiers must accept: every key not retired, the signing one first. */
+  async jwks(): Promise<JwksView> {
+    const keys = await this.dataSource.manager.find(SigningKeyEntity, { where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
+    const published = keys.map((key) => key.publicJwk).sort((a, b) => Number(b.kid === this.active.kid) - Number(a.kid === this.active.kid));
+    if (published[0]?.kid !== this.active.kid) {
+      this.logger.error({ kid: this.active.kid }, 'The key this identity signs with is retired: its tokens are refused; start it with a new key');
+    }
+    return { keys: published };
   }
 
   private async useKeyFile(path: string): Promise<void> {
@@ -64,9 +73,7 @@ export class SigningKeysService implements OnModuleInit {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('identity.signing_keys'))`);
       const keys = await manager.find(SigningKeyEntity, { where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
       if (keys.length === 0 && !this.active) keys.push(await manager.save(SigningKeyEntity, await generateSigningKey()));
-      this.published = keys.map((key) => key.publicJwk);
       if (!this.active) this.active = { kid: keys[0].kid, privateKey: createPrivateKey(keys[0].privatePem) };
-      this.published.sort((a, b) => Number(b.kid === this.active.kid) - Number(a.kid === this.active.kid));
     });
   }
 }
