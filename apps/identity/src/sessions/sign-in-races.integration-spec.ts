@@ -31,6 +31,7 @@ const signInSubuser = (t: Team) => services.auth.subuserLogin({ body: { account:
 
 /** The reasons of the failed sign-ins recorded on `principalId`. */
 async function failures(principalId: string): Promise<string[]> {
+  await services.auth.refusalsRecorded();
   const rows = await db.dataSource.query<Array<{ reason: string }>>(
     `SELECT details->>'reason' AS reason FROM audit_events WHERE target_id = $1 AND action = 'login.failed'`,
     [principalId],
@@ -159,5 +160,29 @@ describe('a password change whose current-password check was under way when a re
     await expect(changing).rejects.toMatchObject({ code: 'CONFLICT' });
     const [{ hash }] = await db.dataSource.query<Array<{ hash: string }>>('SELECT password_hash AS hash FROM users WHERE id = $1', [t.userId]);
     expect(hash).toBe(`fake:${NEW_PASSWORD}`);
+  });
+});
+
+describe('a refused sign-in is answered without waiting for its audit row (B2)', () => {
+  it('answers a wrong password and a throttled attempt of a known login while the audit table is held, and writes their rows once it is free', async () => {
+    const t = await team();
+    const wrong = () => services.auth.login({ body: { email: t.email, password: 'not the password' }, client: { ip: '10.7.9.1' } });
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      // The rows of a known login's refusals wait behind this lock; an unknown login writes none: answers must not wait for them.
+      await side.hold('LOCK TABLE audit_events IN EXCLUSIVE MODE');
+      for (let attempt = 0; attempt < 5; attempt++) await expect(wrong()).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+      await expect(wrong()).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+      await side.release();
+    } finally {
+      await side.close();
+    }
+    expect(await failures(t.userId)).toEqual(Array(5).fill('wrong-password'));
+    const [{ throttled }] = await db.dataSource.query<Array<{ throttled: number }>>(
+      `SELECT count(*)::int AS throttled FROM audit_events WHERE target_id = $1 AND action = 'login.throttled'`,
+      [t.userId],
+    );
+    expect(throttled).toBe(1);
   });
 });

@@ -22,6 +22,7 @@ async function owner() {
 
 /** The details of each audit event about `principalId`, sorted by action. */
 async function auditDetails(principalId: string): Promise<Array<[string, Record<string, unknown> | null]>> {
+  await services.auth.refusalsRecorded();
   const rows = await db.dataSource.query<Array<{ action: string; details: Record<string, unknown> | null }>>(
     'SELECT action, details FROM audit_events WHERE target_id = $1 ORDER BY action',
     [principalId],
