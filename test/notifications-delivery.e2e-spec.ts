@@ -307,6 +307,15 @@ describe('the delivery log (GET /v1/accounts/{accountId}/deliveries)', () => {
     expect(response.body.code).toBe('VALIDATION_FAILED');
   });
 
+  it.each([
+    ['in the former shape of its cursors', `2026-02-30T10:00:00.000000Z|${randomUUID()}`],
+    ['in the shape of its cursors', JSON.stringify(['deliveries', '2026-02-30T10:00:00.000000Z', randomUUID()])],
+  ])('refuses a cursor of a day that does not exist, %s, with 400 naming the cursor (not a database error)', async (_label, tampered) => {
+    const cursor = Buffer.from(tampered).toString('base64url');
+    const response = await get(`/v1/accounts/${owner.accountId}/deliveries?cursor=${cursor}`).expect(400);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'cursor' } });
+  });
+
   it('answers 401 without a token and 404 to someone of another account', async () => {
     await request(system.url).get(`/v1/accounts/${owner.accountId}/deliveries`).expect(401);
     const email = 'other@globex.test';

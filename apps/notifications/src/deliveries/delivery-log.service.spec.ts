@@ -1,4 +1,4 @@
-import { DomainError } from '#libs/errors/index.js';
+import { ErrorCode } from '#libs/errors/index.js';
 import { decodeCursor, encodeCursor, toView } from './delivery-log.service.js';
 import type { PagedDelivery } from './delivery.store.js';
 
@@ -54,10 +54,16 @@ describe('cursors', () => {
     expect(decodeCursor(encodeCursor(row))).toEqual({ createdAt: row.position, id: row.id });
   });
 
-  it.each(['', 'abc', Buffer.from('2026-11-22|x').toString('base64url'), Buffer.from(`2026-11-22T10:00:00Z|${row.id}`).toString('base64url')])(
-    'refuses %p',
-    (cursor) => {
-      expect(() => decodeCursor(cursor)).toThrow(DomainError);
-    },
-  );
+  it.each([
+    ['nothing', ''],
+    ['not base64 of a cursor', 'abc'],
+    ['no time, no id', Buffer.from('2026-11-22|x').toString('base64url')],
+    ['a time without microseconds, in the former shape', Buffer.from(`2026-11-22T10:00:00Z|${row.id}`).toString('base64url')],
+    ['a day that does not exist, in the former shape', Buffer.from(`2026-02-30T10:00:00.000000Z|${row.id}`).toString('base64url')],
+    ['a day that does not exist', Buffer.from(JSON.stringify(['deliveries', '2026-02-30T10:00:00.000000Z', row.id])).toString('base64url')],
+    ['an hour that does not exist', Buffer.from(JSON.stringify(['deliveries', '2026-11-22T24:00:00.000000Z', row.id])).toString('base64url')],
+    ['the audit trail’s cursor', Buffer.from(JSON.stringify(['audit', row.position, row.id])).toString('base64url')],
+  ])('refuses %s, naming the cursor', (_label, cursor) => {
+    expect(() => decodeCursor(cursor)).toThrow(expect.objectContaining({ code: ErrorCode.ValidationFailed, details: { field: 'cursor' } }));
+  });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isOutsider, Subjects, type DeliveryPage, type DeliveryView, type ListDeliveriesRequest } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { RpcClient } from '#libs/platform/index.js';
+import { decodeCursor as decodeCursorParts, encodeCursor as encodeCursorParts, RpcClient } from '#libs/platform/index.js';
 import { DeliveryStore, type PagedDelivery } from './delivery.store.js';
 import { maskAddress, maskAddressesIn } from './recipient-mask.js';
 
@@ -67,18 +67,20 @@ export function toView(row: PagedDelivery, reveal: boolean): DeliveryView {
   };
 }
 
-/** The cursor after `row`: its creation time (to the microsecond) and id, base64url. */
+/** The sort a delivery log cursor belongs to (the shared cursor's prefix). */
+const CURSOR_SORT = ['deliveries'];
+
+/** The cursor after `row`: its creation time (to the microsecond) and id, in the shared cursor format (libs/platform/cursor.ts). */
 export function encodeCursor(row: Pick<PagedDelivery, 'position' | 'id'>): string {
-  return Buffer.from(`${row.position}|${row.id}`).toString('base64url');
+  return encodeCursorParts([...CURSOR_SORT, row.position, row.id]);
 }
 
-/** Reads a cursor; anything this API did not give is a validation error. */
+/**
+ * Reads a cursor: a time that exists and a UUID, as the page query reads them. Anything else
+ * (another list's cursor, a forged or tampered one, an impossible date) is a validation error
+ * naming `cursor` (400), never a database error.
+ */
 export function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const valid =
-    rest.length === 0 &&
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(createdAt ?? '') &&
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '');
-  if (!valid) throw new DomainError(ErrorCode.ValidationFailed, 'cursor is not one this API gave');
+  const [createdAt, id] = decodeCursorParts(cursor, CURSOR_SORT, ['time', 'uuid'])!;
   return { createdAt, id };
 }
