@@ -1,4 +1,4 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type ConsumerInfo } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { Events, EVENTS_STREAM, eventSubject, type EventEnvelope } from '#libs/contracts/index.js';
@@ -21,6 +21,23 @@ class SlowProcessor {
     await new Promise((resolve) => setTimeout(resolve, this.takesMs));
     this.done += 1;
     return { kind: 'done' };
+  }
+}
+
+/** A processor that holds the first event it is given until the test lets it go (a mail in the hands of SMTP); it handles the others at once. */
+class HoldingProcessor {
+  readonly seen: string[] = [];
+  private letGo: () => void = () => undefined;
+  private readonly held = new Promise<void>((resolve) => (this.letGo = resolve));
+
+  async process(event: EventEnvelope): Promise<Outcome> {
+    this.seen.push(event.id);
+    if (this.seen.length === 1) await this.held;
+    return { kind: 'done' };
+  }
+
+  release(): void {
+    this.letGo();
   }
 }
 
@@ -50,11 +67,15 @@ function invitation(): EventEnvelope {
   };
 }
 
+/** What the server says of the mail consumer. */
+async function consumerInfo(): Promise<ConsumerInfo> {
+  return (await jetstreamManager(link.connection)).consumers.info(EVENTS_STREAM, MAIL_CONSUMER);
+}
+
 /** Resolves once the consumer has nothing left to deliver or to see acknowledged. */
 async function consumerIdle(): Promise<void> {
-  const manager = await jetstreamManager(link.connection);
   await eventually('the mail consumer to be idle', async () => {
-    const info = await manager.consumers.info(EVENTS_STREAM, MAIL_CONSUMER);
+    const info = await consumerInfo();
     return info.num_pending === 0 && info.num_ack_pending === 0;
   });
 }
@@ -89,6 +110,41 @@ describe('the mail consumer', () => {
       expect(new Set(processor.seen)).toEqual(new Set(events.map((event) => event.id)));
     } finally {
       await consumer.onModuleDestroy();
+    }
+  });
+
+  it('starts no mail once a shutdown began: an event that was waiting for a slot is handed back untouched, and another replica takes it', async () => {
+    const processor = new HoldingProcessor();
+    const config = { MAIL_CONCURRENCY: 1, MAIL_ACK_WAIT_MS: ACK_WAIT_MS, SHUTDOWN_GRACE_MS: 60_000 } as NotificationsConfig;
+    const consumer = new MailConsumer(processor as unknown as DeliveryProcessor, link, logger, config);
+    consumer.onApplicationBootstrap();
+    const [inHand, waiting] = [invitation(), invitation()];
+    let stopped: Promise<void> | undefined;
+    try {
+      await publishEvent(link, eventSubject(inHand.type), inHand);
+      await eventually('the first event to be in the only slot', () => processor.seen.includes(inHand.id));
+      await publishEvent(link, eventSubject(waiting.type), waiting);
+      // Both delivered on the connection the consumer reads: the second is in its hands, waiting for the slot.
+      await eventually('the second event to wait for the slot', async () => (await consumerInfo()).num_ack_pending === 2);
+
+      stopped = consumer.onModuleDestroy();
+      processor.release();
+      await stopped;
+    } finally {
+      processor.release();
+      await (stopped ?? consumer.onModuleDestroy());
+    }
+    expect(processor.seen).toEqual([inHand.id]);
+
+    const replica = new SlowProcessor(0);
+    const next = new MailConsumer(replica as unknown as DeliveryProcessor, link, logger, config);
+    next.onApplicationBootstrap();
+    try {
+      await eventually('another replica to take the event handed back', () => replica.seen.includes(waiting.id));
+      await consumerIdle();
+      expect(replica.seen).toEqual([waiting.id]);
+    } finally {
+      await next.onModuleDestroy();
     }
   });
 

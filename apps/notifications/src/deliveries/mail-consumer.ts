@@ -87,7 +87,11 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  /** Hands each event to a free slot, reporting it in progress from the moment it is read. */
+  /**
+   * Hands each event to a free slot, reporting it in progress from the moment it is read. An event
+   * read once a shutdown began is handed back at once (nak, no delay) for another replica, also one
+   * that was waiting for a slot when the shutdown began: no new SMTP send starts during the drain.
+   */
   private async pump(messages: ConsumerMessages): Promise<void> {
     for await (const message of messages) {
       if (this.subscription.halted) {
@@ -96,13 +100,26 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       }
       const progress = this.reportProgress(message);
       await this.slots.take();
-      const task: Promise<void> = this.handle(message).finally(() => {
-        clearInterval(progress);
-        this.inHand.delete(task);
-        this.slots.give();
-      });
-      this.inHand.add(task);
+      if (this.subscription.halted) this.handBack(message, progress);
+      else this.handInSlot(message, progress);
     }
+  }
+
+  /** Handles the event in the slot just taken, which it gives back once answered. */
+  private handInSlot(message: JsMsg, progress: NodeJS.Timeout): void {
+    const task: Promise<void> = this.handle(message).finally(() => {
+      clearInterval(progress);
+      this.inHand.delete(task);
+      this.slots.give();
+    });
+    this.inHand.add(task);
+  }
+
+  /** Gives back the slot just taken and the event, untouched, to be delivered again at once. */
+  private handBack(message: JsMsg, progress: NodeJS.Timeout): void {
+    clearInterval(progress);
+    this.slots.give();
+    message.nak();
   }
 
   /** Tells JetStream every third of the ack wait, until the interval is cleared, that the event is still in hand. */
