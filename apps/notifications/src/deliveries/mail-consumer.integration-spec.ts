@@ -1,7 +1,7 @@
-import { jetstreamManager, type ConsumerInfo } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerInfo } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { Events, EVENTS_STREAM, eventSubject, type EventEnvelope } from '#libs/contracts/index.js';
+import { Events, EVENTS_STREAM, eventSubject, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contracts/index.js';
 import { ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
@@ -165,6 +165,56 @@ describe('the mail consumer', () => {
       await eventually('the event published after the deletion to be handled', () => processor.seen.includes(after.id), 30_000);
     } finally {
       await consumer.onModuleDestroy();
+    }
+  });
+});
+
+describe('the mail consumer with many mails waiting for their retry (SMTP down)', () => {
+  /** The mail consumer as earlier releases made it: at most 1000 events in hand (delivered, not yet acknowledged). */
+  const OLD_CONSUMER = {
+    durable_name: MAIL_CONSUMER,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: IDENTITY_EVENTS,
+    ack_wait: ACK_WAIT_MS * 1_000_000,
+    max_deliver: -1,
+    max_ack_pending: 1000,
+  };
+
+  /** A processor for which every event but `fresh` waits for a retry far away (their SMTP attempt failed); `fresh` is done. */
+  class FailingProcessor {
+    readonly seen = new Set<string>();
+
+    constructor(private readonly fresh: string) {}
+
+    process(event: EventEnvelope): Promise<Outcome> {
+      this.seen.add(event.id);
+      return Promise.resolve(event.id === this.fresh ? { kind: 'done' } : { kind: 'retry', delayMs: 3_600_000 });
+    }
+  }
+
+  it('updates a durable consumer made by an earlier release to no limit of events in hand, and still mails a new event while 1000 wait for their retry', async () => {
+    const manager = await jetstreamManager(link.connection);
+    await manager.consumers.delete(EVENTS_STREAM, MAIL_CONSUMER).catch(() => undefined);
+    await manager.streams.purge(EVENTS_STREAM);
+    await manager.consumers.add(EVENTS_STREAM, OLD_CONSUMER);
+    const waiting = Array.from({ length: 1000 }, () => invitation());
+    const fresh = invitation();
+    const processor = new FailingProcessor(fresh.id);
+    const config = { MAIL_CONCURRENCY: 2, MAIL_ACK_WAIT_MS: ACK_WAIT_MS, SHUTDOWN_GRACE_MS: 5000 } as NotificationsConfig;
+    const consumer = new MailConsumer(processor as unknown as DeliveryProcessor, link, logger, config);
+    consumer.onApplicationBootstrap();
+    try {
+      for (const event of waiting) await publishEvent(link, eventSubject(event.type), event);
+      await eventually('every failing mail to have had its attempt', () => processor.seen.size === waiting.length, 60_000);
+      expect((await consumerInfo()).config.max_ack_pending).toBe(-1);
+
+      await publishEvent(link, eventSubject(fresh.type), fresh);
+      await eventually('the new event to be handled, past the 1000 in hand', () => processor.seen.has(fresh.id));
+      await eventually('the new event to be acknowledged', async () => (await consumerInfo()).num_ack_pending === waiting.length);
+    } finally {
+      await consumer.onModuleDestroy();
+      await manager.streams.purge(EVENTS_STREAM);
     }
   });
 });

@@ -74,7 +74,14 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     await this.subscription.halt();
   }
 
-  /** The consumer's configuration: explicit acks, unlimited deliveries (the delivery record counts attempts). */
+  /**
+   * The consumer's configuration: explicit acks, unlimited deliveries (the delivery record counts
+   * attempts), and no limit of events in hand (`max_ack_pending` -1). JetStream counts an event
+   * waiting for its retry (`nak` with a delay) as in hand until it comes back, so any limit would
+   * stop every new mail, of every account, once that many wait (SMTP down), until retries came due.
+   * The replica bounds its own work: it pulls one event at a time and handles MAIL_CONCURRENCY at
+   * once. Applied to an existing consumer too when the subscription starts (created, else updated).
+   */
   consumerConfig(): Partial<ConsumerConfig> & { durable_name: string } {
     return {
       durable_name: MAIL_CONSUMER,
@@ -83,7 +90,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       filter_subject: IDENTITY_EVENTS,
       ack_wait: this.config.MAIL_ACK_WAIT_MS * NANOS_PER_MS,
       max_deliver: -1,
-      max_ack_pending: Math.max(1000, this.config.MAIL_CONCURRENCY * 4),
+      max_ack_pending: -1,
     };
   }
 
