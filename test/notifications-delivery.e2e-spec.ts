@@ -9,7 +9,14 @@ import { eventually } from '#libs/testing/eventually.js';
 import { consumerIdle as idle, envelope, invitation, messageIdOf, openLink, publish } from './support/notifications.js';
 
 const system = new TestSystem({
-  env: { MAIL_RETRY_BASE_MS: '100', MAIL_RETRY_MAX_MS: '400', MAIL_MAX_ATTEMPTS: '3', MAIL_RATE_PER_RECIPIENT: '3', MAIL_ACK_WAIT_MS: '5000' },
+  env: {
+    MAIL_RETRY_BASE_MS: '100',
+    MAIL_RETRY_MAX_MS: '400',
+    MAIL_MAX_ATTEMPTS: '3',
+    MAIL_RATE_PER_RECIPIENT: '3',
+    MAIL_RATE_NOTICES_PER_RECIPIENT: '4',
+    MAIL_ACK_WAIT_MS: '5000',
+  },
 });
 const PASSWORD = 'correct horse battery staple';
 let link: NatsLink;
@@ -260,6 +267,48 @@ describe('rate limits', () => {
     expect(statuses.filter((row) => row.status === 'sent')).toHaveLength(3);
     expect(statuses.filter((row) => row.status === 'suppressed')).toHaveLength(3);
     expect(system.mail.to('flooded@mail.test')).toHaveLength(4);
+  });
+
+  it('security notices an admin causes over and over stop at their own limit; neither they nor invitations hold back the reset the person asks for', async () => {
+    const victim = 'victim@mail.test';
+    // An admin giving a subuser the victim's address and taking it away again: each time a notice to the address left.
+    const notices = Array.from({ length: 6 }, () =>
+      envelope(Events.SubuserEmailChanged, owner.accountId, {
+        accountId: owner.accountId,
+        accountName: 'Acme',
+        subuserId: randomUUID(),
+        login: 'decoy',
+        previousEmail: victim,
+        email: null,
+        changedAt: new Date().toISOString(),
+        locale: 'en',
+      }),
+    );
+    const invitations = Array.from({ length: 4 }, () => invitation(victim));
+    for (const event of [...notices, ...invitations]) await publish(link, event);
+    await consumerIdle();
+    const reset = envelope(Events.PasswordResetRequested, null, {
+      accountId: null,
+      accountSlug: null,
+      principalType: 'user',
+      principalId: randomUUID(),
+      email: victim,
+      name: 'Victim',
+      token: 'token',
+      expiresAt: '2099-01-01T00:00:00Z',
+      locale: 'en',
+      requestedBy: 'self',
+    });
+    await publish(link, reset);
+    await consumerIdle();
+
+    const statuses = async (events: EventEnvelope[]) => (await Promise.all(events.map((event) => delivery(event.id)))).map((row) => row.status).sort();
+    expect(await statuses(notices)).toEqual(['sent', 'sent', 'sent', 'sent', 'suppressed', 'suppressed']);
+    expect(await statuses(invitations)).toEqual(['sent', 'sent', 'sent', 'suppressed']);
+    expect((await delivery(reset.id)).status).toBe('sent');
+    const suppressedNotice = (await Promise.all(notices.map((event) => delivery(event.id)))).find((row) => row.status === 'suppressed');
+    expect(suppressedNotice!.last_error).toBe('rate limit: more than 4 security notices to this recipient in 60 min');
+    expect(system.mail.to(victim)).toHaveLength(8);
   });
 });
 

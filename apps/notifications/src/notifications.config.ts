@@ -50,10 +50,21 @@ export const notificationsEnv = {
    * event are renewed while the send lasts.
    */
   MAIL_SEND_DEADLINE_MS: integer('Longest one SMTP send may take before it is abandoned and retried (ms); above SMTP_TIMEOUT_MS', 5000, 3_600_000, 300_000),
-  /** Mails one address may receive in MAIL_RATE_WINDOW_MINUTES (0: no limit). Password-changed notices are counted but always sent. */
-  MAIL_RATE_PER_RECIPIENT: integer('Mails one address may receive per window (0: unlimited)', 0, 1_000_000, 10),
-  /** Mails one account may cause in MAIL_RATE_WINDOW_MINUTES (0: no limit). */
-  MAIL_RATE_PER_ACCOUNT: integer('Mails one account may cause per window (0: unlimited)', 0, 10_000_000, 1000),
+  /**
+   * Mails one address may receive in MAIL_RATE_WINDOW_MINUTES (0: no limit), counted apart for
+   * password resets the person asked for through the reset form and for everything else except
+   * security notices (which have MAIL_RATE_NOTICES_PER_RECIPIENT): each has this many.
+   */
+  MAIL_RATE_PER_RECIPIENT: integer('Mails one address may receive per window, self-service resets counted apart (0: unlimited)', 0, 1_000_000, 10),
+  /** Security notices (password, login e-mail, second step or owner changed) one address may receive in MAIL_RATE_WINDOW_MINUTES (0: no limit), counted apart from other mails. */
+  MAIL_RATE_NOTICES_PER_RECIPIENT: integer('Security notices one address may receive per window (0: unlimited)', 0, 1_000_000, 20),
+  /** Mails one account may cause in MAIL_RATE_WINDOW_MINUTES (0: no limit), in each budget (other mails, self-service resets, security notices). */
+  MAIL_RATE_PER_ACCOUNT: integer(
+    'Mails of each kind (other, self-service resets, notices) one account may cause per window (0: unlimited)',
+    0,
+    10_000_000,
+    1000,
+  ),
   /** The sliding window of both rate limits. */
   MAIL_RATE_WINDOW_MINUTES: integer('Sliding window of the mail rate limits (minutes)', 1, 10_080, 60),
 };

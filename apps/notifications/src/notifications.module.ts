@@ -21,7 +21,12 @@ export function deliverySettings(config: NotificationsConfig): DeliverySettings 
     leaseMs: config.MAIL_ACK_WAIT_MS,
     // Its own setting, not a share of the lease: the lease is renewed while a send lasts, so only a server that never finishes needs cutting off.
     sendDeadlineMs: config.MAIL_SEND_DEADLINE_MS,
-    limits: { perRecipient: config.MAIL_RATE_PER_RECIPIENT, perAccount: config.MAIL_RATE_PER_ACCOUNT, windowMinutes: config.MAIL_RATE_WINDOW_MINUTES },
+    limits: {
+      perRecipient: config.MAIL_RATE_PER_RECIPIENT,
+      noticesPerRecipient: config.MAIL_RATE_NOTICES_PER_RECIPIENT,
+      perAccount: config.MAIL_RATE_PER_ACCOUNT,
+      windowMinutes: config.MAIL_RATE_WINDOW_MINUTES,
+    },
     smtpConcurrency: config.SMTP_POOL_SIZE,
   };
 }

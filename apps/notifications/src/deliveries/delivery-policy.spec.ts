@@ -1,5 +1,6 @@
 import { MAIL_TEMPLATES } from '#libs/contracts/index.js';
-import { afterFailure, classifySmtpError, deliveryKey, isRateLimitExempt, retryDelayMs, retrySchedule } from './delivery-policy.js';
+import type { MailTemplate } from '#libs/contracts/index.js';
+import { afterFailure, budgetLimits, classifySmtpError, deliveryKey, rateBudget, retryDelayMs, retrySchedule } from './delivery-policy.js';
 
 const policy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 6000 };
 
@@ -129,18 +130,40 @@ describe('the retry schedule', () => {
   });
 });
 
-describe('rate-limit exemptions', () => {
-  it('always sends the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed, second step changed), and only them', () => {
-    expect(isRateLimitExempt('password-changed')).toBe(true);
-    expect(isRateLimitExempt('ownership-handed-over')).toBe(true);
-    expect(isRateLimitExempt('email-changed')).toBe(true);
-    expect(isRateLimitExempt('subuser-email-changed')).toBe(true);
-    expect(isRateLimitExempt('second-step-changed')).toBe(true);
-    expect(isRateLimitExempt('email-change-confirm')).toBe(false);
-    expect(isRateLimitExempt('email-change-in-use')).toBe(false);
-    expect(isRateLimitExempt('ownership-received')).toBe(false);
-    expect(isRateLimitExempt('password-reset')).toBe(false);
-    expect(isRateLimitExempt('activation')).toBe(false);
+describe('rate-limit budgets', () => {
+  it.each<[MailTemplate, string]>([
+    ['password-changed', 'notice'],
+    ['ownership-handed-over', 'notice'],
+    ['email-changed', 'notice'],
+    ['subuser-email-changed', 'notice'],
+    ['second-step-changed', 'notice'],
+    ['activation', 'standard'],
+    ['added-to-account', 'standard'],
+    ['subuser-activation', 'standard'],
+    ['ownership-received', 'standard'],
+    ['email-change-confirm', 'standard'],
+    ['email-change-in-use', 'standard'],
+  ])(
+    'count the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed, second step changed) in a budget of their own, and only them: %s in %s',
+    (template, budget) => {
+      expect(rateBudget(template, undefined)).toBe(budget);
+    },
+  );
+
+  it('count a password reset its person asked for in a budget of its own, one an admin sent as any other mail', () => {
+    expect(rateBudget('password-reset', 'self')).toBe('self-service');
+    expect(rateBudget('subuser-password-reset', 'self')).toBe('self-service');
+    expect(rateBudget('password-reset', 'admin')).toBe('standard');
+    expect(rateBudget('subuser-password-reset', 'admin')).toBe('standard');
+    expect(rateBudget('password-reset', undefined)).toBe('standard');
+    expect(rateBudget('activation', 'self')).toBe('standard');
+  });
+
+  it('give the notices their own figure per recipient, and every budget the figure per account', () => {
+    const settings = { perRecipient: 10, noticesPerRecipient: 20, perAccount: 1000, windowMinutes: 60 };
+    expect(budgetLimits('notice', settings)).toEqual({ budget: 'notice', perRecipient: 20, perAccount: 1000, windowMinutes: 60 });
+    expect(budgetLimits('self-service', settings)).toEqual({ budget: 'self-service', perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
+    expect(budgetLimits('standard', settings)).toEqual({ budget: 'standard', perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
   });
 });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MailTemplate } from '#libs/contracts/index.js';
+import type { RateLimits } from './delivery.store.js';
 
 /** How failed mails are retried. */
 export interface RetryPolicy {
@@ -81,15 +82,57 @@ export function afterFailure(attempts: number, failure: SmtpFailure, policy: Ret
   return { status: 'pending', retryInMs: retryDelayMs(attempts, policy, random) };
 }
 
-/** Mails that are always sent, whatever the rate limits say (they are still counted): a security notice must reach its owner. */
-export function isRateLimitExempt(template: MailTemplate): boolean {
-  return (
-    template === 'password-changed' ||
-    template === 'ownership-handed-over' ||
-    template === 'email-changed' ||
-    template === 'subuser-email-changed' ||
-    template === 'second-step-changed'
-  );
+/**
+ * The rate-limit budget a mail is counted in. Each budget has counters of its own, per recipient
+ * and per account, so that mails of one budget never use up another's (see docs/notifications.md):
+ * - `notice`: security notices, about a change to someone's credentials, login e-mail or account.
+ *   Other mails cannot hold them back; their own cap (MAIL_RATE_NOTICES_PER_RECIPIENT) stops
+ *   whoever can cause them (an admin changing a subuser's e-mail over and over) from mailing an
+ *   address without end.
+ * - `self-service`: a password reset asked for through the reset form (not by an admin), so that
+ *   invitations or notices others cause cannot use up the budget of the person's own reset.
+ * - `standard`: every other mail.
+ */
+export type RateBudget = 'notice' | 'self-service' | 'standard';
+
+/** The budget of each template; `self-service` only when the person asked (see {@link rateBudget}). */
+const BUDGET_OF: Record<MailTemplate, RateBudget> = {
+  activation: 'standard',
+  'added-to-account': 'standard',
+  'subuser-activation': 'standard',
+  'password-reset': 'self-service',
+  'subuser-password-reset': 'self-service',
+  'password-changed': 'notice',
+  'ownership-received': 'standard',
+  'ownership-handed-over': 'notice',
+  'email-change-confirm': 'standard',
+  'email-change-in-use': 'standard',
+  'email-changed': 'notice',
+  'subuser-email-changed': 'notice',
+  'second-step-changed': 'notice',
+};
+
+/** The budget a mail `template` is counted in; `requestedBy` is its event's (`self` for a reset asked for through the form). */
+export function rateBudget(template: MailTemplate, requestedBy: unknown): RateBudget {
+  const budget = BUDGET_OF[template];
+  return budget === 'self-service' && requestedBy !== 'self' ? 'standard' : budget;
+}
+
+/** The rate limits of the configuration: per window, per recipient (notices have their own figure) and per account. */
+export interface RateLimitSettings {
+  /** Mails of the `standard` and of the `self-service` budget (each its own count) one address may receive; 0: no limit. */
+  perRecipient: number;
+  /** Security notices one address may receive; 0: no limit. */
+  noticesPerRecipient: number;
+  /** Mails of each budget one account may cause; 0: no limit. */
+  perAccount: number;
+  windowMinutes: number;
+}
+
+/** The limits a mail of `budget` is counted against. */
+export function budgetLimits(budget: RateBudget, settings: RateLimitSettings): RateLimits {
+  const perRecipient = budget === 'notice' ? settings.noticesPerRecipient : settings.perRecipient;
+  return { budget, perRecipient, perAccount: settings.perAccount, windowMinutes: settings.windowMinutes };
 }
 
 /**

@@ -7,7 +7,7 @@ import { TemplateCatalog } from '../mail/template-catalog.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { deliverySettings } from '../notifications.module.js';
 import type { DeliveryEntity } from './delivery.entity.js';
-import { deliveryKey } from './delivery-policy.js';
+import { deliveryKey, type RateBudget } from './delivery-policy.js';
 import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
 import {
   DeliveryStore,
@@ -27,11 +27,12 @@ class MemoryStore extends DeliveryStore {
   now = 1_000_000;
   failMarkSent = 0;
   admitted: Array<{ delivery: NewDelivery; limits: RateLimits }> = [];
-  suppress = false;
+  /** The budgets whose limits are reached: a new mail counted in one is recorded suppressed. */
+  readonly spent = new Set<RateBudget>();
 
   admit(delivery: NewDelivery, limits: RateLimits): Promise<void> {
     this.admitted.push({ delivery, limits });
-    if (!this.rows.has(delivery.eventId)) this.rows.set(delivery.eventId, this.row(delivery, this.suppress && !limits.exempt ? 'suppressed' : 'pending', null));
+    if (!this.rows.has(delivery.eventId)) this.rows.set(delivery.eventId, this.row(delivery, this.spent.has(limits.budget) ? 'suppressed' : 'pending', null));
     return Promise.resolve();
   }
 
@@ -168,7 +169,7 @@ const settings: DeliverySettings = {
   retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000 },
   leaseMs: 30_000,
   sendDeadlineMs: 20_000,
-  limits: { perRecipient: 10, perAccount: 1000, windowMinutes: 60 },
+  limits: { perRecipient: 10, noticesPerRecipient: 20, perAccount: 1000, windowMinutes: 60 },
   smtpConcurrency: 2,
 };
 let sequence = 0;
@@ -270,10 +271,7 @@ describe('DeliveryProcessor', () => {
         locale: 'en',
         messageId: null,
       },
-      {
-        ...settings.limits,
-        exempt: false,
-      },
+      { budget: 'standard', perRecipient: 10, perAccount: 1000, windowMinutes: 60 },
     );
     await store.claim(event.id, 30_000);
     store.now += 10_000;
@@ -294,10 +292,7 @@ describe('DeliveryProcessor', () => {
         locale: 'en',
         messageId: null,
       },
-      {
-        ...settings.limits,
-        exempt: false,
-      },
+      { budget: 'standard', perRecipient: 10, perAccount: 1000, windowMinutes: 60 },
     );
     await store.claim(event.id, 30_000);
     store.now += 30_001;
@@ -347,12 +342,12 @@ describe('DeliveryProcessor', () => {
     expect(sender.sent).toHaveLength(0);
   });
 
-  it('does not send a mail over the rate limit (recorded suppressed), but always sends the password-changed notice', async () => {
-    store.suppress = true;
+  it('does not send a mail over the rate limit (recorded suppressed); a password-changed notice, counted in the budget of notices, still goes', async () => {
+    store.spent.add('standard');
     const event = invitation();
     await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
     expect(store.status(event.id)).toBe('suppressed');
-    expect(store.admitted[0].limits).toMatchObject({ perRecipient: 10, perAccount: 1000, windowMinutes: 60, exempt: false });
+    expect(store.admitted[0].limits).toEqual({ budget: 'standard', perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
 
     const changed: EventEnvelope = {
       ...invitation(),
@@ -369,7 +364,31 @@ describe('DeliveryProcessor', () => {
     };
     await processor.process(changed);
     expect(store.status(changed.id)).toBe('sent');
-    expect(store.admitted[1].limits.exempt).toBe(true);
+    expect(store.admitted[1].limits).toEqual({ budget: 'notice', perRecipient: 20, perAccount: 1000, windowMinutes: 60 });
+  });
+
+  it.each([
+    ['self', 'self-service'],
+    ['admin', 'standard'],
+  ] as const)('counts a password reset requested by %s in the %s budget', async (requestedBy, budget) => {
+    const reset: EventEnvelope = {
+      ...invitation(),
+      type: Events.PasswordResetRequested,
+      data: {
+        accountId: null,
+        accountSlug: null,
+        principalType: 'user',
+        principalId: 'u',
+        email: 'ada@example.com',
+        name: 'Ada',
+        token: 'token',
+        expiresAt: '2099-01-01T00:00:00Z',
+        locale: 'en',
+        requestedBy,
+      },
+    };
+    await expect(processor.process(reset)).resolves.toEqual({ kind: 'done' });
+    expect(store.admitted[0].limits).toEqual({ budget, perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
   });
 
   it('records an event that cannot make a mail as failed, without retrying it', async () => {
@@ -561,15 +580,15 @@ describe('DeliveryProcessor', () => {
       expect([received(event)!.status, handedOver(event)!.status]).toEqual(['sent', 'sent']);
     });
 
-    it("counts both against the rate limits, but always sends the previous owner's notice", async () => {
-      store.suppress = true;
+    it("counts the previous owner's notice in the budget of notices, so a budget of other mails that is spent does not hold it back", async () => {
+      store.spent.add('standard');
       const event = handOver();
       await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
       expect(received(event)!.status).toBe('suppressed');
       expect(handedOver(event)!.status).toBe('sent');
-      expect(store.admitted.map(({ delivery, limits }) => [delivery.template, limits.exempt]).sort()).toEqual([
-        ['ownership-handed-over', true],
-        ['ownership-received', false],
+      expect(store.admitted.map(({ delivery, limits }) => [delivery.template, limits.budget]).sort()).toEqual([
+        ['ownership-handed-over', 'notice'],
+        ['ownership-received', 'standard'],
       ]);
     });
 

@@ -3,7 +3,16 @@ import type { Logger } from 'pino';
 import { Events, linkTokenHash, type EventEnvelope, type LinksVoidedData, type MailTemplate } from '#libs/contracts/index.js';
 import { MailSender } from '../mail/mailer.js';
 import { IncompleteEventError, InvalidEventError, MailRenderer, recipientData, templatesFor, type RenderedMail } from '../mail/mail-renderer.js';
-import { afterFailure, classifySmtpError, deliveryKey, isRateLimitExempt, type RetryPolicy, type SmtpFailure } from './delivery-policy.js';
+import {
+  afterFailure,
+  budgetLimits,
+  classifySmtpError,
+  deliveryKey,
+  rateBudget,
+  type RateLimitSettings,
+  type RetryPolicy,
+  type SmtpFailure,
+} from './delivery-policy.js';
 import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LOGGER, Slots } from '#libs/platform/index.js';
@@ -24,7 +33,8 @@ export interface DeliverySettings {
    * unrelated to the lease (renewed while the send lasts); it only stops a server that never finishes.
    */
   sendDeadlineMs: number;
-  limits: Omit<RateLimits, 'exempt'>;
+  /** The rate limits; each mail is counted against those of its budget (`rateBudget`). */
+  limits: RateLimitSettings;
   /** Mails handed to SMTP at once (the SMTP pool's size): a mail is claimed only when it can go out at once. */
   smtpConcurrency: number;
 }
@@ -104,8 +114,7 @@ export class DeliveryProcessor {
    * as late as can be: a mail may wait long for a free SMTP connection.
    */
   private async claimAndSend(event: EventEnvelope, key: string, mail: RenderedMail): Promise<Outcome> {
-    const limits = { ...this.settings.limits, exempt: isRateLimitExempt(mail.template) };
-    const claim = await this.store.admitAndClaim(this.record(event, key, mail), limits, this.settings.leaseMs, carriedLink(event));
+    const claim = await this.store.admitAndClaim(this.record(event, key, mail), this.limitsOf(event, mail), this.settings.leaseMs, carriedLink(event));
     switch (claim.kind) {
       case 'final':
         return DONE;
@@ -242,6 +251,12 @@ export class DeliveryProcessor {
       locale: mail.locale,
       messageId: this.sender.messageIdFor(key),
     };
+  }
+
+  /** The rate limits the mail is counted against: its budget's. */
+  private limitsOf(event: EventEnvelope, mail: RenderedMail): RateLimits {
+    const { requestedBy } = (event.data ?? {}) as { requestedBy?: unknown };
+    return budgetLimits(rateBudget(mail.template, requestedBy), this.settings.limits);
   }
 
   /** What names a mail's record: its key, and the event it belongs to. */

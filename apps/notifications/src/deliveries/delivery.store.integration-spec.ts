@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { linkTokenHash } from '#libs/contracts/index.js';
+import { linkTokenHash, type MailTemplate } from '#libs/contracts/index.js';
 import { dataSourceOptions } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { notificationsDatabase } from '../notifications.database.js';
+import type { RateBudget } from './delivery-policy.js';
 import { MAY_HAVE_GONE, PostgresDeliveryStore, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 
 const database = new TestDatabase();
 let dataSource: DataSource;
 let store: PostgresDeliveryStore;
 const ACCOUNT = randomUUID();
-const limits: RateLimits = { perRecipient: 0, perAccount: 0, windowMinutes: 60, exempt: false };
+const limits: RateLimits = { budget: 'standard', perRecipient: 0, perAccount: 0, windowMinutes: 60 };
 
 function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
   return {
@@ -295,14 +296,35 @@ describe('rate limits', () => {
     expect(total).toBe(5);
   });
 
-  it('count exempt mails but never suppress them', async () => {
-    const recipient = `exempt-${randomUUID()}@example.com`;
-    const mails = Array.from({ length: 3 }, () => delivery({ recipient, template: 'password-changed' }));
-    for (const mail of mails) await store.admit(mail, { ...limits, perRecipient: 1, exempt: true });
-    expect((await Promise.all(mails.map((mail) => statusOf(mail.eventId)))).map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
-    const next = delivery({ recipient });
-    await store.admit(next, { ...limits, perRecipient: 1 });
-    expect((await statusOf(next.eventId)).status).toBe('suppressed');
+  it('count each budget apart: a spent budget of one recipient holds back only its own mails, and notices stop at their own limit', async () => {
+    const recipient = `budgets-${randomUUID()}@example.com`;
+    const admitted = async (budget: RateBudget, perRecipient: number, count: number, template: MailTemplate) => {
+      const mails = Array.from({ length: count }, () => delivery({ recipient, template }));
+      for (const mail of mails) await store.admit(mail, { ...limits, budget, perRecipient });
+      return Promise.all(mails.map(async (mail) => (await statusOf(mail.eventId)).status));
+    };
+    expect(await admitted('notice', 2, 3, 'password-changed')).toEqual(['pending', 'pending', 'suppressed']);
+    expect(await admitted('standard', 1, 2, 'activation')).toEqual(['pending', 'suppressed']);
+    expect(await admitted('self-service', 1, 2, 'password-reset')).toEqual(['pending', 'suppressed']);
+    const [notice] = await dataSource.query<Array<{ last_error: string }>>(
+      `SELECT last_error FROM deliveries WHERE recipient = $1 AND template = 'password-changed' AND status = 'suppressed'`,
+      [recipient],
+    );
+    expect(notice.last_error).toBe('rate limit: more than 2 security notices to this recipient in 60 min');
+  });
+
+  it("count each budget of an account apart: notices caused in it neither use up nor are held back by its other mails' budget", async () => {
+    const accountId = randomUUID();
+    const admit = async (budget: RateBudget, template: MailTemplate) => {
+      const mail = delivery({ accountId, template, recipient: `account-budgets-${randomUUID()}@example.com` });
+      await store.admit(mail, { ...limits, budget, perAccount: 1 });
+      return (await statusOf(mail.eventId)).status;
+    };
+    expect(await admit('notice', 'subuser-email-changed')).toBe('pending');
+    expect(await admit('standard', 'activation')).toBe('pending');
+    expect(await admit('standard', 'activation')).toBe('suppressed');
+    expect(await admit('self-service', 'subuser-password-reset')).toBe('pending');
+    expect(await admit('notice', 'subuser-email-changed')).toBe('suppressed');
   });
 
   it('forget counters that left the window', async () => {

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
 import { EVENTS_RETENTION_MS, LockClass, lockForTransaction } from '#libs/platform/index.js';
+import type { RateBudget } from './delivery-policy.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 
 /** A mail about to be recorded for an event. */
@@ -19,15 +20,15 @@ export interface NewDelivery {
   messageId: string | null;
 }
 
-/** The rate limits that apply to one new mail. */
+/** The rate limits that apply to one new mail: those of the budget it is counted in. */
 export interface RateLimits {
-  /** Mails per recipient per window; 0: none. */
+  /** The budget: the mail is counted only against this budget's counters (of its recipient and its account). */
+  budget: RateBudget;
+  /** Mails of the budget per recipient per window; 0: none. */
   perRecipient: number;
-  /** Mails per account per window; 0: none. */
+  /** Mails of the budget per account per window; 0: none. */
   perAccount: number;
   windowMinutes: number;
-  /** Counted but never suppressed. */
-  exempt: boolean;
 }
 
 /**
@@ -125,15 +126,28 @@ export abstract class DeliveryStore {
   abstract pruneRateBuckets(windowMinutes: number): Promise<number>;
 }
 
-/** The rate-limit key of a recipient: a hash, so the counters table holds no address. */
-export function recipientKey(address: string): string {
-  return `r:${createHash('sha256').update(address.trim().toLowerCase()).digest('hex')}`;
+/**
+ * The prefixes of each budget's counters, of a recipient and of an account. The `standard` budget
+ * keeps the keys every mail was counted under before budgets existed, so its counts carry over.
+ */
+const KEY_PREFIXES: Record<RateBudget, { recipient: string; account: string }> = {
+  standard: { recipient: 'r', account: 'a' },
+  'self-service': { recipient: 'rs', account: 'as' },
+  notice: { recipient: 'rn', account: 'an' },
+};
+
+/** The rate-limit key of a recipient in a budget: a hash, so the counters table holds no address. */
+export function recipientKey(address: string, budget: RateBudget): string {
+  return `${KEY_PREFIXES[budget].recipient}:${createHash('sha256').update(address.trim().toLowerCase()).digest('hex')}`;
 }
 
-/** The rate-limit key of an account. */
-export function accountKey(accountId: string): string {
-  return `a:${accountId}`;
+/** The rate-limit key of an account in a budget. */
+export function accountKey(accountId: string, budget: RateBudget): string {
+  return `${KEY_PREFIXES[budget].account}:${accountId}`;
 }
+
+/** What a suppressed mail's reason says was counted, by budget. */
+const COUNTED_AS: Record<RateBudget, string> = { standard: 'mails', 'self-service': 'self-service password resets', notice: 'security notices' };
 
 /** The start of the current counting bucket: the window is cut in 60 buckets ($12 is the window in minutes, so a bucket lasts $12 seconds). */
 const BUCKET = `to_timestamp(floor(extract(epoch FROM now()) / $12::integer) * $12::integer)`;
@@ -232,22 +246,28 @@ export class PostgresDeliveryStore extends DeliveryStore {
   /**
    * Inserts the record of a new event (claimed for `leaseMs` when given); returns it, or nothing
    * when the event had one. A mail that a limit may suppress first waits for the counting of every
-   * other mail to its recipient and account to commit (see {@link lockCounters}); an exempt mail,
-   * which only counts, needs no wait and costs one statement.
+   * other mail of its budget to its recipient and account to commit (see {@link lockCounters}); a
+   * mail no limit applies to needs no wait and costs one statement.
    */
   private async record(unsafe: NewDelivery, limits: RateLimits, leaseMs: number | null, link: CarriedLink | null): Promise<DeliveryEntity[]> {
     const delivery = storableDelivery(unsafe);
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
-    const limited = !limits.exempt && (recipientLimit > 0 || accountLimit > 0);
-    if (!limited) return this.countAndInsert(this.dataSource.manager, delivery, limits, leaseMs, link);
+    if (recipientLimit === 0 && accountLimit === 0) return this.countAndInsert(this.dataSource.manager, delivery, limits, leaseMs, link);
     return this.dataSource.transaction(async (manager) => {
-      await lockCounters(manager, recipientLimit > 0 ? recipientKey(delivery.recipient) : null, accountLimit > 0 ? accountKey(delivery.accountId!) : null);
+      await lockCounters(
+        manager,
+        recipientLimit > 0 ? recipientKey(delivery.recipient, limits.budget) : null,
+        accountLimit > 0 ? accountKey(delivery.accountId!, limits.budget) : null,
+      );
       return this.countAndInsert(manager, delivery, limits, leaseMs, link);
     });
   }
 
-  /** The statement of {@link record}: counts the mail within the limits and inserts its record (`cancelled`, uncounted, when its link died). */
+  /**
+   * The statement of {@link record}: counts the mail within its budget's limits and inserts its
+   * record (`cancelled`, uncounted, when its link died).
+   */
   private countAndInsert(
     manager: EntityManager,
     delivery: NewDelivery,
@@ -257,18 +277,19 @@ export class PostgresDeliveryStore extends DeliveryStore {
   ): Promise<DeliveryEntity[]> {
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
-    const reason = (what: string, limit: number) => `rate limit: more than ${limit} mails to this ${what} in ${limits.windowMinutes} min`;
+    const reason = (what: string, limit: number) =>
+      `rate limit: more than ${limit} ${COUNTED_AS[limits.budget]} to this ${what} in ${limits.windowMinutes} min`;
     return manager.query<DeliveryEntity[]>(
       `WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $2) AS yes),
-       dead AS (${deadLinkReason('$18', '$19')}),
+       dead AS (${deadLinkReason('$17', '$18')}),
        live AS (SELECT fresh.yes AND dead.reason IS NULL AS yes FROM fresh, dead),
        r_older AS (${olderSum('$9')}),
        r AS (
          INSERT INTO mail_rate_buckets (key, bucket, count)
          SELECT $9::text, ${BUCKET}, 1 FROM live, r_older
-         WHERE live.yes AND $10::integer > 0 AND ($13::boolean OR r_older.n + 1 <= $10::integer)
+         WHERE live.yes AND $10::integer > 0 AND r_older.n + 1 <= $10::integer
          ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
-           WHERE $13::boolean OR mail_rate_buckets.count + (SELECT n FROM r_older) < $10::integer
+           WHERE mail_rate_buckets.count + (SELECT n FROM r_older) < $10::integer
          RETURNING 1
        ),
        r_ok AS (SELECT ($10::integer = 0 OR EXISTS (SELECT 1 FROM r)) AS yes),
@@ -276,13 +297,13 @@ export class PostgresDeliveryStore extends DeliveryStore {
        a AS (
          INSERT INTO mail_rate_buckets (key, bucket, count)
          SELECT $11::text, ${BUCKET}, 1 FROM live, r_ok, a_older
-         WHERE live.yes AND r_ok.yes AND $14::integer > 0 AND ($13::boolean OR a_older.n + 1 <= $14::integer)
+         WHERE live.yes AND r_ok.yes AND $13::integer > 0 AND a_older.n + 1 <= $13::integer
          ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
-           WHERE $13::boolean OR mail_rate_buckets.count + (SELECT n FROM a_older) < $14::integer
+           WHERE mail_rate_buckets.count + (SELECT n FROM a_older) < $13::integer
          RETURNING 1
        ),
        verdict AS (
-         SELECT CASE WHEN NOT r_ok.yes THEN $15::text WHEN NOT ($14::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $16::text END AS over FROM r_ok
+         SELECT CASE WHEN NOT r_ok.yes THEN $14::text WHEN NOT ($13::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $15::text END AS over FROM r_ok
        )
        INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
          last_attempt_at, lease_until, source_event_id)
@@ -292,18 +313,17 @@ export class PostgresDeliveryStore extends DeliveryStore {
          coalesce(dead.reason, verdict.over), $8::text,
          CASE WHEN dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL THEN now() END,
          CASE WHEN dead.reason IS NULL AND verdict.over IS NULL THEN now() + claim.lease END,
-         $20::uuid
-       FROM verdict, dead, (SELECT make_interval(secs => $17::double precision / 1000) AS lease) AS claim
+         $19::uuid
+       FROM verdict, dead, (SELECT make_interval(secs => $16::double precision / 1000) AS lease) AS claim
        ON CONFLICT (event_id) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
         ...newRowValues(delivery),
         delivery.messageId,
-        recipientKey(delivery.recipient),
+        recipientKey(delivery.recipient, limits.budget),
         recipientLimit,
-        delivery.accountId ? accountKey(delivery.accountId) : 'a:-',
+        delivery.accountId ? accountKey(delivery.accountId, limits.budget) : 'a:-',
         limits.windowMinutes,
-        limits.exempt,
         accountLimit,
         reason('recipient', recipientLimit),
         reason('account', accountLimit),
