@@ -1,6 +1,6 @@
 import { MAIL_TEMPLATES } from '#libs/contracts/index.js';
 import type { MailTemplate } from '#libs/contracts/index.js';
-import { afterFailure, budgetLimits, classifySmtpError, deliveryKey, rateBudget, retryDelayMs, retrySchedule } from './delivery-policy.js';
+import { afterFailure, budgetLimits, classifySmtpError, countedAddress, deliveryKey, rateBudget, retryDelayMs, retrySchedule } from './delivery-policy.js';
 
 const policy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 6000 };
 
@@ -164,6 +164,19 @@ describe('rate-limit budgets', () => {
     expect(budgetLimits('notice', settings)).toEqual({ budget: 'notice', perRecipient: 20, perAccount: 1000, windowMinutes: 60 });
     expect(budgetLimits('self-service', settings)).toEqual({ budget: 'self-service', perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
     expect(budgetLimits('standard', settings)).toEqual({ budget: 'standard', perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
+  });
+});
+
+describe('an address as the rate limits count it', () => {
+  it.each([
+    ['Ada+1@Example.com', 'ada@example.com'],
+    [' ada+news+2026@example.com ', 'ada@example.com'],
+    ['ada@example.com', 'ada@example.com'],
+    ['a.d.a@gmail.com', 'a.d.a@gmail.com'],
+    ['+tag@example.com', '@example.com'],
+    ['no-at-sign+x', 'no-at-sign+x'],
+  ])('counts %p as %p (a +tag dropped, dots kept)', (address, counted) => {
+    expect(countedAddress(address)).toBe(counted);
   });
 });
 

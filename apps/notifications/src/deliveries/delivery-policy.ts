@@ -118,6 +118,19 @@ export function rateBudget(template: MailTemplate, requestedBy: unknown): RateBu
   return budget === 'self-service' && requestedBy !== 'self' ? 'standard' : budget;
 }
 
+/**
+ * An address as the rate limits count it: trimmed, in lower case, and without a `+tag` in its
+ * local part, which most providers deliver to the mailbox without it (`Ada+1@Example.com` is
+ * counted as `ada@example.com`), so tagging an address does not multiply its budget. The mail still
+ * goes to the address as given. Dots are kept: only some providers ignore them.
+ */
+export function countedAddress(address: string): string {
+  const folded = address.trim().toLowerCase();
+  const at = folded.lastIndexOf('@');
+  const plus = folded.indexOf('+');
+  return plus < 0 || at < 0 || plus > at ? folded : folded.slice(0, plus) + folded.slice(at);
+}
+
 /** The rate limits of the configuration: per window, per recipient (notices have their own figure) and per account. */
 export interface RateLimitSettings {
   /** Mails of the `standard` and of the `self-service` budget (each its own count) one address may receive; 0: no limit. */

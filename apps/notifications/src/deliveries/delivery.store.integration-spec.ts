@@ -284,6 +284,16 @@ describe('rate limits', () => {
     expect((await statusOf(shouting.eventId)).status).toBe('suppressed');
   });
 
+  it('count an address with a +tag as the address without it, and keep the address as given', async () => {
+    const mailbox = `tagged-${randomUUID()}`;
+    await store.admit(delivery({ recipient: `${mailbox}@example.com` }), { ...limits, perRecipient: 2 });
+    const tagged = [delivery({ recipient: `${mailbox}+one@example.com` }), delivery({ recipient: `${mailbox.toUpperCase()}+two@Example.com` })];
+    for (const mail of tagged) await store.admit(mail, { ...limits, perRecipient: 2 });
+    expect([(await statusOf(tagged[0].eventId)).status, (await statusOf(tagged[1].eventId)).status]).toEqual(['pending', 'suppressed']);
+    const [row] = await dataSource.query<Array<{ recipient: string }>>('SELECT recipient FROM deliveries WHERE event_id = $1', [tagged[0].eventId]);
+    expect(row.recipient).toBe(`${mailbox}+one@example.com`);
+  });
+
   it('limit an account across recipients, and do not count what they suppress', async () => {
     const accountId = randomUUID();
     const mails = Array.from({ length: 12 }, (_, index) => delivery({ accountId, recipient: `r${index}-${randomUUID()}@example.com` }));

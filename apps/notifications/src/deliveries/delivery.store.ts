@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
 import { EVENTS_RETENTION_MS, LockClass, lockForTransaction } from '#libs/platform/index.js';
-import type { RateBudget } from './delivery-policy.js';
+import { countedAddress, type RateBudget } from './delivery-policy.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 
 /** A mail about to be recorded for an event. */
@@ -136,9 +136,9 @@ const KEY_PREFIXES: Record<RateBudget, { recipient: string; account: string }> =
   notice: { recipient: 'rn', account: 'an' },
 };
 
-/** The rate-limit key of a recipient in a budget: a hash, so the counters table holds no address. */
+/** The rate-limit key of a recipient in a budget: a hash of the address as counted (`countedAddress`), so the counters table holds no address. */
 export function recipientKey(address: string, budget: RateBudget): string {
-  return `${KEY_PREFIXES[budget].recipient}:${createHash('sha256').update(address.trim().toLowerCase()).digest('hex')}`;
+  return `${KEY_PREFIXES[budget].recipient}:${createHash('sha256').update(countedAddress(address)).digest('hex')}`;
 }
 
 /** The rate-limit key of an account in a budget. */
