@@ -41,6 +41,20 @@ describe('throttling, enumeration and the audit trail (B1, B2, B4)', () => {
     expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(60);
   });
 
+  it('counts guesses of the current password through a session as sign-ins of that login: one budget, not two', async () => {
+    const guesser = await people.member(acme, 'session-holder@acme.test', 'Developer');
+    const guess = () =>
+      request(system.url)
+        .post('/v1/me/password')
+        .set('x-forwarded-for', newAddress())
+        .set(bearer(guesser.accessToken))
+        .send({ currentPassword: WRONG, newPassword: 'a brand new passphrase here' });
+    for (let i = 0; i < 5; i += 1) await guess().expect(400);
+    await guess().expect(429);
+    // The sign-in form is locked for that login too, even with the right password.
+    await login('session-holder@acme.test', PASSWORD).expect(429);
+  });
+
   it('throttles one address trying many identifiers (20 failures), but not other addresses', async () => {
     const ip = newAddress();
     for (let i = 0; i < 20; i += 1) await login(`sprayed${i}@acme.test`, WRONG, ip).expect(401);

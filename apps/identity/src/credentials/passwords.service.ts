@@ -19,7 +19,7 @@ import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordAcceptable } from './password-policy.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
-import { passwordCheckKeys, tooManyAttempts } from './throttle-keys.js';
+import { passwordCheckKeys, tooManyAttempts, type CheckedLogin } from './throttle-keys.js';
 
 /** Setting and changing passwords: the policy, argon2id, ending sessions, the notice mail. */
 @Injectable()
@@ -109,11 +109,11 @@ export class PasswordsService {
    * `currentPassword`. What a change of something the login guards (the password, the e-mail) asks first.
    */
   async checkCurrent(actor: Actor, password: string, ip: string, failedAction: AuditAction): Promise<PrincipalProfile> {
-    const keys = passwordCheckKeys(actor.id, ip);
-    const verdict = await this.throttle.reserve(keys);
-    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
     const profile = await loadProfile(this.dataSource.manager, principalOf(actor));
     if (!profile) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in again');
+    const keys = passwordCheckKeys(checkedLoginOf(profile), ip);
+    const verdict = await this.throttle.reserve(keys);
+    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
     if (!(await this.hasher.verify(profile.passwordHash, password))) {
       const self = principalOf(actor);
       await this.audit.record(null, { accountIds: profile.activeAccountIds, action: failedAction, actor: self, target: self, ip });
@@ -141,4 +141,12 @@ export class PasswordsService {
     });
     return { changed: true };
   }
+}
+
+/** The login a profile signs in with, as the sign-in throttle counts it. */
+function checkedLoginOf(profile: PrincipalProfile): CheckedLogin {
+  const { type, id } = profile.principal;
+  if (type === 'user' && profile.email !== null) return { type, id, email: profile.email };
+  if (type === 'subuser' && profile.accountSlug !== null && profile.login !== null) return { type, id, accountSlug: profile.accountSlug, login: profile.login };
+  throw new Error(`The profile of ${type} ${id} has no login to count its password checks on`);
 }

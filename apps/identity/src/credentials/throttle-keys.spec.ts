@@ -27,7 +27,7 @@ describe('every per-address counter', () => {
     [
       ...userSignInKeys('ada@example.test', ip),
       ...subuserSignInKeys('acme', 'bot', ip),
-      ...passwordCheckKeys('p1', ip),
+      ...passwordCheckKeys({ type: 'user', id: 'p1', email: 'ada@example.test' }, ip),
       resetAddressKey(ip),
       signUpAddressKey(ip, 5),
     ]
@@ -41,5 +41,21 @@ describe('every per-address counter', () => {
 
   it('charges an IPv4 client the same whether the socket shows it mapped or not', () => {
     expect(addressCounters('::ffff:198.51.100.4')).toEqual(addressCounters('198.51.100.4'));
+  });
+});
+
+describe('a check of the current password', () => {
+  it("counts as a sign-in of the principal and of the login it signs in with: a person's e-mail, a subuser's account and login", () => {
+    const ip = '198.51.100.7';
+    expect(passwordCheckKeys({ type: 'user', id: 'p1', email: 'Ada@Example.test' }, ip).map((key) => key.key)).toEqual([
+      'signin:principal:p1',
+      userSignInKeys('ada@example.test', ip)[0].key,
+      `signin:ip:${addressKey(ip)}`,
+    ]);
+    expect(passwordCheckKeys({ type: 'subuser', id: 's1', accountSlug: 'acme', login: 'desk' }, ip).map((key) => key.key)).toEqual([
+      'signin:principal:s1',
+      subuserSignInKeys('acme', 'desk', ip)[0].key,
+      `signin:ip:${addressKey(ip)}`,
+    ]);
   });
 });

@@ -64,12 +64,17 @@ export function subuserSignInKeys(slug: string, login: string, ip: string): Thro
   ];
 }
 
-/** Checking the current password on a password change counts like a sign-in of that principal. */
-export function passwordCheckKeys(principalId: string, ip: string): ThrottleKey[] {
-  return [
-    { key: `signin:principal:${principalId}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
-    { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' },
-  ];
+/** Whose current password is checked: a person, who signs in with their e-mail, or a subuser, with its account's slug and its login. */
+export type CheckedLogin = { type: 'user'; id: string; email: string } | { type: 'subuser'; id: string; accountSlug: string; login: string };
+
+/**
+ * Checking the current password (a password or e-mail change, a second factor's change) counts
+ * like a sign-in of that principal, and as a sign-in of its login too: guesses through a session
+ * and guesses at the sign-in form share one budget, never two.
+ */
+export function passwordCheckKeys(checked: CheckedLogin, ip: string): ThrottleKey[] {
+  const [loginKey, addressKey] = checked.type === 'user' ? userSignInKeys(checked.email, ip) : subuserSignInKeys(checked.accountSlug, checked.login, ip);
+  return [{ key: `signin:principal:${checked.id}`, policy: IDENTIFIER_POLICY, kind: 'identifier' }, loginKey, addressKey];
 }
 
 /**
