@@ -208,7 +208,7 @@ export class Grant {
   @Length(1, 100)
   section: string;
 
-  @ApiProperty({ type: [String], example: ['read', 'write'], maxLength: 50 })
+  @ApiProperty({ type: [String], example: ['read', 'write'], maxItems: 50, description: 'Each 1 to 50 characters' })
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })

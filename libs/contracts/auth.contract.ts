@@ -14,7 +14,10 @@ export class ActivateBody {
   @Length(10, 200)
   token: string;
 
-  @ApiProperty({ minLength: 12, maxLength: PASSWORD_MAX_LENGTH })
+  @ApiProperty({
+    maxLength: PASSWORD_MAX_LENGTH,
+    description: 'At least PASSWORD_MIN_LENGTH characters (a setting, 8 to 128; 12 by default), checked by identity with the rest of the password policy',
+  })
   @IsString()
   @MaxLength(PASSWORD_MAX_LENGTH)
   password: string;
