@@ -54,10 +54,11 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Applies a hand-over once, and only over an older one (`ownerVersion`: events of two hand-overs
-   * may arrive in either order): the new owner holds everything, and the previous owner, unless
-   * the account has come back to them, holds `previousOwnerRole` in every application instead of
-   * whatever bindings they had. Should that role have been deleted since the gateway checked it,
-   * they get the catalogue's broadest built-in role instead (logged), never nothing.
+   * may arrive in either order): the new owner holds everything, and the previous owner holds
+   * `previousOwnerRole` in every application instead of whatever bindings they had. Should that
+   * role have been deleted since the gateway checked it, they get the catalogue's broadest built-in
+   * role instead (logged), never nothing. A hand-over older than one applied already (its event
+   * arrived late) changes nothing: who holds what was decided after it.
    */
   async applyTransfer(event: EventEnvelope<typeof Events.OwnershipTransferred>): Promise<void> {
     const { accountId, fromUserId, toUserId, previousOwnerRole, ownerVersion } = event.data;
@@ -67,12 +68,11 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     await this.state.mutate(accountId, async (manager) => {
       if (!(await firstTime(manager, event.id))) return;
-      const owner = await moveOwner(manager, accountId, toUserId, ownerVersion);
-      if (owner === fromUserId) return;
+      if (!(await moveOwner(manager, accountId, toUserId, ownerVersion))) return;
       const role = this.store.role(accountId, previousOwnerRole) ?? this.broadestBuiltinRole(accountId, previousOwnerRole);
-      const principal = { accountId, principalType: 'user' as const, principalId: fromUserId };
-      await manager.delete(BindingEntity, principal);
-      await manager.insert(BindingEntity, { id: randomUUID(), ...principal, roleId: role.id, applicationIds: null });
+      const previousOwner = userOf(accountId, fromUserId);
+      await manager.delete(BindingEntity, previousOwner);
+      await manager.insert(BindingEntity, { id: randomUUID(), ...previousOwner, roleId: role.id, applicationIds: null });
     });
   }
 
@@ -90,14 +90,19 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** Makes `userId` the owner unless a newer hand-over was applied already; the owner after it. */
-async function moveOwner(manager: EntityManager, accountId: string, userId: string, ownerVersion: number): Promise<string> {
-  await manager.query(
+/** The bindings' key of a user in an account. */
+function userOf(accountId: string, userId: string): Pick<BindingEntity, 'accountId' | 'principalType' | 'principalId'> {
+  return { accountId, principalType: 'user', principalId: userId };
+}
+
+/** Makes `userId` the owner unless a hand-over as new or newer was applied already; whether it did. */
+async function moveOwner(manager: EntityManager, accountId: string, userId: string, ownerVersion: number): Promise<boolean> {
+  const moved = await manager.query<unknown[]>(
     `INSERT INTO account_owners (account_id, user_id, owner_version) VALUES ($1, $2, $3)
      ON CONFLICT (account_id) DO UPDATE SET user_id = EXCLUDED.user_id, owner_version = EXCLUDED.owner_version
-     WHERE account_owners.owner_version < EXCLUDED.owner_version`,
+     WHERE account_owners.owner_version < EXCLUDED.owner_version
+     RETURNING account_id`,
     [accountId, userId, ownerVersion],
   );
-  const [row] = await manager.query<Array<{ user_id: string }>>(`SELECT user_id FROM account_owners WHERE account_id = $1`, [accountId]);
-  return row.user_id;
+  return moved.length > 0;
 }

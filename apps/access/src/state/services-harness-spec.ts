@@ -10,9 +10,11 @@ import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { accessDatabase } from '../access.database.js';
 import { ApplicationsService } from '../applications/applications.service.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
+import { BindingsService } from '../bindings/bindings.service.js';
 import { loadCatalog } from '../catalog/catalog.loader.js';
 import { DecisionStore } from '../checks/decision-store.js';
 import { AccountOwnerEntity } from '../owners/account-owner.entity.js';
+import { OwnersService } from '../owners/owners.service.js';
 import { RolesService } from '../roles/roles.service.js';
 import { AccessRepository } from './access-repository.js';
 import { AccessStateService } from './access-state.service.js';
@@ -28,6 +30,9 @@ export class AccessServices {
   state: AccessStateService;
   roles: RolesService;
   applications: ApplicationsService;
+  bindings: BindingsService;
+  /** Applies identity's owner events when called (its durable consumer is not started). */
+  owners: OwnersService;
 
   async start(): Promise<void> {
     await Promise.all([this.database.create(), this.nats.start()]);
@@ -41,6 +46,8 @@ export class AccessServices {
     });
     await this.state.onApplicationBootstrap();
     ({ roles: this.roles, applications: this.applications } = this.limitedTo(500, 10_000));
+    this.bindings = new BindingsService(this.store, this.state);
+    this.owners = new OwnersService(this.state, this.store, this.link, this.logger);
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { Events, type EventEnvelope, type OwnershipTransferredData, type Principal } from '#libs/contracts/index.js';
+import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
+import { freshAccessServices } from '../state/services-harness-spec.js';
+
+const access = freshAccessServices();
+const client = { ip: '203.0.113.11' };
+
+const user = (): Principal => ({ type: 'user', id: randomUUID() });
+
+/** Identity's event of a hand-over of the account from one user to another. */
+function handOver(accountId: string, from: Principal, to: Principal, previousOwnerRole: string, ownerVersion: number) {
+  const data: OwnershipTransferredData = { accountId, fromUserId: from.id, toUserId: to.id, previousOwnerRole, ownerVersion };
+  const event: EventEnvelope<typeof Events.OwnershipTransferred> = {
+    id: randomUUID(),
+    type: Events.OwnershipTransferred,
+    occurredAt: new Date().toISOString(),
+    accountId,
+    data,
+  };
+  return access.owners.applyTransfer(event);
+}
+
+/** The bindings of a principal in PostgreSQL, by role id, then applications. */
+async function bindingsInDatabase(accountId: string, principal: Principal): Promise<Array<{ role_id: string; application_ids: string[] | null }>> {
+  return access.database.query(
+    'SELECT role_id, application_ids FROM access.bindings WHERE account_id = $1 AND principal_id = $2 ORDER BY role_id, application_ids',
+    [accountId, principal.id],
+  );
+}
+
+describe('a hand-over of an account, as access applies it', () => {
+  it('leaves everyone as they are when it is older than a hand-over applied already (its event arrived late)', async () => {
+    const { accountId, actor: first } = await access.account();
+    const second = user();
+    const third = user();
+    const application = await access.applications.create({ actor: first, accountId, client, body: { name: 'Call centre' } });
+    // Hand-overs first -> second (1) and second -> third (2); the event of the second is applied first.
+    await handOver(accountId, second, third, `${BUILTIN_ROLE_PREFIX}Support`, 2);
+    // The new owner narrows what the first owner, no longer the owner, holds.
+    await access.bind(accountId, first, `${BUILTIN_ROLE_PREFIX}Support`, [application.id]);
+
+    await handOver(accountId, first, second, `${BUILTIN_ROLE_PREFIX}Admin`, 1);
+
+    expect(access.store.isOwner(third, accountId)).toBe(true);
+    expect(await bindingsInDatabase(accountId, first)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Support`, application_ids: [application.id] }]);
+    expect(await bindingsInDatabase(accountId, second)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Support`, application_ids: null }]);
+    expect(access.store.decide(first, accountId, 'logs', 'read').allowed).toBe(false);
+  });
+});
