@@ -4,6 +4,7 @@ import { AccountVersions1732900000000 } from './1732900000000-account-versions.j
 import { OwnerVersion1733100000000 } from './1733100000000-owner-version.js';
 import { PrincipalActivity1733200000000 } from './1733200000000-principal-activity.js';
 import { Outbox1733400000000 } from './1733400000000-outbox.js';
+import { OwnersHoldNoBindings1734100000000 } from './1734100000000-owners-hold-no-bindings.js';
 
 /** The access schema's migrations, oldest first. */
 export const accessMigrations = [
@@ -13,4 +14,5 @@ export const accessMigrations = [
   OwnerVersion1733100000000,
   PrincipalActivity1733200000000,
   Outbox1733400000000,
+  OwnersHoldNoBindings1734100000000,
 ];

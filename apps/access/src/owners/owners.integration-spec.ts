@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Events, type EventEnvelope, type OwnershipTransferredData, type Principal } from '#libs/contracts/index.js';
 import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
+import { OwnersHoldNoBindings1734100000000 } from '../migrations/1734100000000-owners-hold-no-bindings.js';
+import { AccountOwnerEntity } from './account-owner.entity.js';
 import { freshAccessServices } from '../state/services-harness-spec.js';
 
 const access = freshAccessServices();
@@ -30,6 +32,31 @@ async function bindingsInDatabase(accountId: string, principal: Principal): Prom
 }
 
 describe('a hand-over of an account, as access applies it', () => {
+  it('drops the bindings of the new owner (who holds everything): a custom role they held can be deleted, and is held by nobody', async () => {
+    const { accountId, actor: first } = await access.account();
+    const next = user();
+    const role = await access.roles.create({
+      actor: first,
+      accountId,
+      client,
+      body: { name: 'Night shift', grants: [{ section: 'logs', actions: ['read'] }] },
+    });
+    await access.bind(accountId, next, role.id);
+    await access.bind(accountId, next, `${BUILTIN_ROLE_PREFIX}Support`);
+
+    await handOver(accountId, first, next, `${BUILTIN_ROLE_PREFIX}Admin`, 1);
+
+    expect(access.store.isOwner(next, accountId)).toBe(true);
+    expect(await bindingsInDatabase(accountId, next)).toEqual([]);
+    expect(access.store.bindingsOf(next, accountId)).toEqual([]);
+    expect(access.bindings.ofPrincipals({ accountId, principals: [next] })).toEqual({
+      [next.id]: [{ roleId: 'owner', role: access.store.catalog.ownerRole, applicationIds: null }],
+    });
+    expect((await access.roles.list({ actor: next, accountId })).find((listed) => listed.id === role.id)?.holders).toBe(0);
+    await expect(access.roles.delete({ actor: next, accountId, client, roleId: role.id })).resolves.toEqual({ deleted: true });
+    expect(await bindingsInDatabase(accountId, first)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Admin`, application_ids: null }]);
+  });
+
   it('leaves everyone as they are when it is older than a hand-over applied already (its event arrived late)', async () => {
     const { accountId, actor: first } = await access.account();
     const second = user();
@@ -46,5 +73,23 @@ describe('a hand-over of an account, as access applies it', () => {
     expect(await bindingsInDatabase(accountId, first)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Support`, application_ids: [application.id] }]);
     expect(await bindingsInDatabase(accountId, second)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Support`, application_ids: null }]);
     expect(access.store.decide(first, accountId, 'logs', 'read').allowed).toBe(false);
+  });
+
+  it("is applied to the owners of before this release by a migration: their bindings go, and their accounts' versions move", async () => {
+    const { accountId, actor: first } = await access.account();
+    const next = user();
+    await access.bind(accountId, next, `${BUILTIN_ROLE_PREFIX}Admin`);
+    await access.bind(accountId, first, `${BUILTIN_ROLE_PREFIX}Support`);
+    // What a hand-over applied by the previous release left: the new owner still bound.
+    await access.state.mutate(accountId, (manager) => manager.update(AccountOwnerEntity, { accountId }, { userId: next.id }));
+    const before = access.store.versionOf(accountId);
+
+    const runner = access.dataSource.createQueryRunner();
+    await new OwnersHoldNoBindings1734100000000().up(runner).finally(() => runner.release());
+
+    expect(await bindingsInDatabase(accountId, next)).toEqual([]);
+    expect(await bindingsInDatabase(accountId, first)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Support`, application_ids: null }]);
+    const [{ version }] = await access.database.query<{ version: string }>('SELECT version FROM access.account_versions WHERE account_id = $1', [accountId]);
+    expect(Number(version)).toBe(before + 1);
   });
 });

@@ -54,11 +54,13 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Applies a hand-over once, and only over an older one (`ownerVersion`: events of two hand-overs
-   * may arrive in either order): the new owner holds everything, and the previous owner holds
-   * `previousOwnerRole` in every application instead of whatever bindings they had. Should that
-   * role have been deleted since the gateway checked it, they get the catalogue's broadest built-in
-   * role instead (logged), never nothing. A hand-over older than one applied already (its event
-   * arrived late) changes nothing: who holds what was decided after it.
+   * may arrive in either order). The new owner holds everything, so the bindings they had go (kept,
+   * they would still count as holding their roles, which could then never be deleted, as nobody may
+   * unbind the owner). The previous owner holds `previousOwnerRole` in every application instead
+   * of whatever bindings they had. Should that role have been deleted since the gateway checked
+   * it, they get the catalogue's broadest built-in role instead (logged), never nothing. A
+   * hand-over older than one applied already (its event arrived late) changes nothing: who holds
+   * what was decided after it.
    */
   async applyTransfer(event: EventEnvelope<typeof Events.OwnershipTransferred>): Promise<void> {
     const { accountId, fromUserId, toUserId, previousOwnerRole, ownerVersion } = event.data;
@@ -69,6 +71,7 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.state.mutate(accountId, async (manager) => {
       if (!(await firstTime(manager, event.id))) return;
       if (!(await moveOwner(manager, accountId, toUserId, ownerVersion))) return;
+      await manager.delete(BindingEntity, userOf(accountId, toUserId));
       const role = this.store.role(accountId, previousOwnerRole) ?? this.broadestBuiltinRole(accountId, previousOwnerRole);
       const previousOwner = userOf(accountId, fromUserId);
       await manager.delete(BindingEntity, previousOwner);
