@@ -354,3 +354,45 @@ describe('editing and deleting subusers', () => {
       .expect(403);
   });
 });
+
+describe('a subuser whose only application was deleted', () => {
+  let id: string;
+
+  beforeAll(async () => {
+    const application = (
+      await people.http.post(`/v1/accounts/${acme.accountId}/applications`).set(bearer(acme.accessToken)).send({ name: 'Short-lived' }).expect(201)
+    ).body.id;
+    id = await createSubuser(acme, { login: 'short-lived', password: SUBUSER_PASSWORD, roles: ['Developer'], applicationIds: [application] });
+    await people.http.delete(`/v1/accounts/${acme.accountId}/applications/${application}`).set(bearer(acme.accessToken)).expect(204);
+  });
+
+  it('is shown holding nothing in no application, not every application', async () => {
+    const response = await people.http
+      .get(`${subusers(acme)}/${id}`)
+      .set(bearer(acme.accessToken))
+      .expect(200);
+    expect(response.body).toMatchObject({ roles: [], applicationIds: [] });
+  });
+
+  it('gets new roles only with the applications named (null: every one), never every application by default', async () => {
+    const refused = await people.http
+      .patch(`${subusers(acme)}/${id}`)
+      .set(bearer(acme.accessToken))
+      .send({ roles: ['Developer'], description: 'Not saved' })
+      .expect(400);
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'applicationIds' } });
+    expect(refused.body.message).toMatch(/^applicationIds is required/);
+    const unchanged = await people.http
+      .get(`${subusers(acme)}/${id}`)
+      .set(bearer(acme.accessToken))
+      .expect(200);
+    expect(unchanged.body).toMatchObject({ roles: [], applicationIds: [], description: '' });
+
+    const rebound = await people.http
+      .patch(`${subusers(acme)}/${id}`)
+      .set(bearer(acme.accessToken))
+      .send({ roles: ['Developer'], applicationIds: null })
+      .expect(200);
+    expect(rebound.body).toMatchObject({ roles: ['Developer'], applicationIds: null });
+  });
+});

@@ -77,7 +77,11 @@ export class UpdateSubuserBody {
   @Length(1, 100, { each: true })
   roles?: string[];
 
-  @ApiPropertyOptional({ type: [String], nullable: true, description: 'null: every application' })
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    description: 'null: every application; absent: the applications its roles are limited to now (required with roles when it holds none)',
+  })
   @IsOptional()
   @ValidateIf((_body, value) => value !== null)
   @IsArray()

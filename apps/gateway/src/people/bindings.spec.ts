@@ -16,7 +16,8 @@ describe('binding views', () => {
       ['a', 'b', 'c'],
     ],
     [[dev(['a']), admin], null],
-    [[], null],
+    [[], []],
+    [undefined, []],
   ])('applications of %j -> %j', (bindings, expected) => {
     expect(applicationsOf(bindings)).toEqual(expected);
   });

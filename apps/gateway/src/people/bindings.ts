@@ -91,9 +91,12 @@ export function roleNames(bindings: BindingView[] | undefined): string[] {
   return [...new Set((bindings ?? []).map((binding) => binding.role))];
 }
 
-/** The applications the bindings are limited to: null when any of them covers every application. */
+/**
+ * The applications the bindings are limited to: null when any of them covers every application,
+ * none when there are no bindings (a subuser whose only application was deleted holds nothing
+ * anywhere, not everything everywhere).
+ */
 export function applicationsOf(bindings: BindingView[] | undefined): string[] | null {
-  if (!bindings || bindings.length === 0) return null;
-  if (bindings.some((binding) => binding.applicationIds === null)) return null;
-  return [...new Set(bindings.flatMap((binding) => binding.applicationIds ?? []))];
+  if (bindings?.some((binding) => binding.applicationIds === null)) return null;
+  return [...new Set((bindings ?? []).flatMap((binding) => binding.applicationIds ?? []))];
 }

@@ -4,6 +4,7 @@ import {
   type Actor,
   type BindingInput,
   type BindingsByPrincipal,
+  type BindingView,
   type ClientContext,
   type CreatedSubuserView,
   type CreateSubuserBody,
@@ -14,6 +15,7 @@ import {
   type SubuserView,
   type UpdateSubuserBody,
 } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind } from '../people/adding.js';
@@ -69,7 +71,7 @@ export class SubusersComposer {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     const current = await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     const rebind = body.roles !== undefined || body.applicationIds !== undefined;
-    const wanted = toBindings(body.roles ?? roleNames(current), body.applicationIds !== undefined ? body.applicationIds : applicationsOf(current));
+    const wanted = toBindings(body.roles ?? roleNames(current), applicationsToBind(body, current));
     if (rebind) await this.bindings.check(actor, accountId, subuser(subuserId), wanted);
     const record = await this.rpc.send(Subjects.SubusersUpdate, { actor, accountId, client, subuserId, body });
     if (rebind) await this.bindings.replace(actor, accountId, subuser(subuserId), wanted);
@@ -120,6 +122,26 @@ export class SubusersComposer {
 
 function subuser(id: string): Principal {
   return { type: 'subuser', id };
+}
+
+/**
+ * The applications an edit binds: the body's, else those the subuser's bindings are limited to.
+ * New roles for a subuser holding none (its last application was deleted, say) have no
+ * applications to keep: the body must name them (null for every application), rather than the
+ * roles silently reaching every application.
+ */
+function applicationsToBind(body: UpdateSubuserBody, current: BindingView[]): string[] | null {
+  if (body.applicationIds !== undefined) return body.applicationIds;
+  if (body.roles !== undefined && current.length === 0) {
+    throw new DomainError(
+      ErrorCode.ValidationFailed,
+      'applicationIds is required: the subuser holds no role whose applications the new ones could keep (null: every application)',
+      {
+        field: 'applicationIds',
+      },
+    );
+  }
+  return applicationsOf(current);
 }
 
 function toBindings(roles: string[], applicationIds: string[] | null): BindingInput[] {
