@@ -5,6 +5,7 @@ import { PageQuery, type ApplicationView, type Page, type Principal } from '#lib
 import { encodeCursor } from '#libs/platform/index.js';
 import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
 import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
+import { AccessRepository } from '../state/access-repository.js';
 import { freshAccessServices } from '../state/services-harness-spec.js';
 
 const access = freshAccessServices();
@@ -89,6 +90,29 @@ describe("an account's applications, listed", () => {
     expect(names(await allPages({ type: 'user', id: randomUUID() }, accountId, 10))).toEqual([]);
     expect(names(await allPages(dormant, accountId, 10))).toEqual([]);
     expect(names(await allPages(owner, accountId, 10))).toHaveLength(NAMES.length);
+  });
+
+  it('wait for a reload of the account under way (a change of bindings made on another replica), and are refused while it has failed', async () => {
+    const { accountId, ids } = await accountWithApplications();
+    const limited: Principal = { type: 'subuser', id: randomUUID() };
+    await access.bind(accountId, limited, `${BUILTIN_ROLE_PREFIX}Developer`, [ids.get('delta')!]);
+    // Another replica binds it to one more application; its broadcast starts this replica's reload, which has not read yet.
+    await access.database.query(
+      `INSERT INTO access.bindings (id, account_id, principal_type, principal_id, role_id, application_ids) VALUES ($1, $2, 'subuser', $3, $4, $5)`,
+      [randomUUID(), accountId, limited.id, `${BUILTIN_ROLE_PREFIX}Developer`, [ids.get('Gamma')!]],
+    );
+    let read!: () => void;
+    const readNow = new Promise<void>((resolve) => (read = resolve));
+    const repository = new AccessRepository(access.dataSource);
+    const reload = access.store.refresh(accountId, () => readNow.then(() => repository.loadAccount(accountId)));
+
+    const listed = access.applications.list({ actor: limited, accountId });
+    read();
+    await reload;
+    expect((await listed).items.map((item) => item.name)).toEqual(['delta', 'Gamma']);
+
+    await access.store.refresh(accountId, () => Promise.reject(new Error('PostgreSQL restarting'))).catch(() => undefined);
+    await expect(access.applications.list({ actor: limited, accountId })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 
   it('stay within their account', async () => {

@@ -41,9 +41,11 @@ export class ApplicationsService {
   /**
    * A page of the applications the actor may see, by name (case ignored, as names are unique),
    * those whose name contains `search` only when it is given. One query, whatever the page's depth.
+   * Who sees what is read once a reload of the account under way is done (as every read), so the
+   * request after a change of bindings on another replica sees it.
    */
   async list({ actor, accountId, query = {} }: ListApplicationsRequest): Promise<Page<ApplicationView>> {
-    const seen = this.visibleApplications(actor, accountId);
+    const seen = await this.store.whenCurrent(accountId, () => this.visibleApplications(actor, accountId));
     if (seen !== 'all' && seen.length === 0) return { items: [], nextCursor: null };
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [afterKey = null, afterId = null] = decodeCursor(query.cursor, ['name'], ['text', 'uuid']) ?? [];
