@@ -525,6 +525,80 @@ describe('bad payloads on access subjects', () => {
   });
 });
 
+describe('ids in capitals name the same things as in lower case', () => {
+  let owner: Owner;
+  let member: Owner;
+  let application: string;
+  const caps = (id: string) => id.toUpperCase();
+
+  beforeAll(async () => {
+    owner = await signUp('capitals');
+    member = await signUp('capitals-member');
+    application = (await request(system.url).post(`/v1/accounts/${owner.accountId}/applications`).set(as(owner)).send({ name: 'Caps' }).expect(201)).body.id;
+    await bind(owner, member, [{ role: 'Developer', applicationIds: [application] }]);
+  });
+
+  it('checks and shows the permissions in an application named in capitals, and renames it', async () => {
+    const check = await request(system.url)
+      .post(`/v1/accounts/${owner.accountId}/access/check`)
+      .set(as(member))
+      .send({ section: 'scenarios', action: 'write', applicationId: caps(application) })
+      .expect(200);
+    expect(check.body).toEqual({ allowed: true });
+    const permissions = await request(system.url)
+      .get(`/v1/accounts/${owner.accountId}/permissions?applicationId=${caps(application)}`)
+      .set(as(member))
+      .expect(200);
+    expect(permissions.body.grants).toContainEqual({ section: 'scenarios', actions: ['read', 'write', 'delete'] });
+    const renamed = await request(system.url)
+      .patch(`/v1/accounts/${owner.accountId}/applications/${caps(application)}`)
+      .set(as(owner))
+      .send({ name: 'Caps renamed' })
+      .expect(200);
+    expect(renamed.body).toMatchObject({ id: application, name: 'Caps renamed' });
+  });
+
+  it('decides on internal requests naming the principal, the actor and the account in capitals as on lower case ones: oneself and the owner stay out of reach', async () => {
+    const replace = (actor: Owner, accountId: string, principalId: string, bindings: unknown[]) =>
+      nats.send('access.bindings.replace', {
+        actor: { type: 'user', id: caps(actor.userId) },
+        accountId,
+        principal: { type: 'user', id: principalId },
+        bindings,
+      });
+    expect((await replace(owner, caps(owner.accountId), caps(member.userId), [{ role: 'Owner' }])).err).toBeUndefined();
+    expect((await replace(member, owner.accountId, caps(member.userId), [{ role: 'Owner' }])).err).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'Nobody may change their own roles',
+    });
+    expect((await replace(member, owner.accountId, caps(owner.userId), [{ role: 'Support' }])).err).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'The account owner holds every permission and cannot be changed',
+    });
+    const removeOwner = await nats.send('access.bindings.remove-principal', {
+      accountId: caps(owner.accountId),
+      principal: { type: 'user', id: caps(owner.userId) },
+    });
+    expect(removeOwner.err).toMatchObject({ code: 'FORBIDDEN' });
+    const check = await nats.send('access.check', {
+      principal: { type: 'user', id: caps(owner.userId) },
+      accountId: caps(owner.accountId),
+      section: 'scenarios',
+      action: 'read',
+      applicationId: caps(application),
+    });
+    expect(check.response).toEqual({ allowed: true, reason: 'owner' });
+  });
+
+  it('answers 404, as for any id that names nothing, to an id of no UUID version (not 400 from one service and 404 from another)', async () => {
+    const unversioned = '00000000-0000-0000-0000-000000000001';
+    await request(system.url).get(`/v1/accounts/${owner.accountId}/users/${unversioned}`).set(as(owner)).expect(404);
+    await request(system.url).get(`/v1/accounts/${owner.accountId}/subusers/${unversioned}`).set(as(owner)).expect(404);
+    await request(system.url).patch(`/v1/accounts/${owner.accountId}/applications/${unversioned}`).set(as(owner)).send({ name: 'None' }).expect(404);
+    await request(system.url).get(`/v1/accounts/${owner.accountId}/permissions?applicationId=${unversioned}`).set(as(owner)).expect(404);
+  });
+});
+
 async function waitReady(url: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {

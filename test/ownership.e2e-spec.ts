@@ -39,6 +39,7 @@ describe('transferring the ownership of an account', () => {
     );
     await transfer(owner, { userId: randomUUID(), previousOwnerRole: 'Admin' }).expect(404);
     await transfer(owner, { userId: owner.userId, previousOwnerRole: 'Admin' }).expect(409);
+    await transfer(owner, { userId: owner.userId.toUpperCase(), previousOwnerRole: 'Admin' }).expect(409);
     expect((await transfer(owner, { userId: admin.userId, previousOwnerRole: 'No such role' }).expect(400)).body.message).toBe(
       'previousOwnerRole: no role "No such role" in this account',
     );

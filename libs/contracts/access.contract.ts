@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Length } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Principal } from './actor.js';
 import { ClientContext } from './shared.dto.js';
 import { PageQuery } from './account-request.js';
+import { IsUuid } from './uuid.js';
 
 /** `access.check`: may this principal do this action on this section of this account (and application)? */
 export class CheckRequest {
@@ -12,7 +13,7 @@ export class CheckRequest {
   @Nested(() => Principal)
   principal: Principal;
 
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 
   @ApiProperty({ example: 'scenarios' })
@@ -27,7 +28,7 @@ export class CheckRequest {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID()
+  @IsUuid()
   applicationId?: string;
 }
 
@@ -57,7 +58,7 @@ export class RolesOfPrincipalRequest {
 
   @IsArray()
   @ArrayMaxSize(1000)
-  @IsUUID('all', { each: true })
+  @IsUuid({ each: true })
   accountIds: string[];
 }
 
@@ -101,7 +102,7 @@ export class BindingInput {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
-  @IsUUID('all', { each: true })
+  @IsUuid({ each: true })
   applicationIds?: string[] | null;
 }
 
@@ -123,7 +124,7 @@ export class ReplaceBindingsRequest {
   @Nested(() => Principal)
   actor: Principal;
 
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 
   @IsDefined()
@@ -142,7 +143,7 @@ export class ReplaceBindingsRequest {
 
 /** `access.bindings.remove-principal`: drop every binding of a principal leaving the account (user removed, subuser deleted). */
 export class RemovePrincipalRequest {
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 
   @IsDefined()
@@ -152,7 +153,7 @@ export class RemovePrincipalRequest {
 
 /** `access.bindings.of-principals`: the bindings of many principals of one account (to compose the user table). */
 export class BindingsOfPrincipalsRequest {
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 
   @IsArray()
@@ -193,11 +194,11 @@ export class EffectivePermissionsRequest {
   @Nested(() => Principal)
   principal: Principal;
 
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 
   @IsOptional()
-  @IsUUID()
+  @IsUuid()
   applicationId?: string;
 }
 
@@ -229,7 +230,7 @@ export class AllowedApplicationsRequest {
   @Nested(() => Principal)
   principal: Principal;
 
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 
   @IsString()
@@ -320,7 +321,7 @@ class AccountActorRequest {
   @Nested(() => Principal)
   actor: Principal;
 
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 }
 
@@ -409,7 +410,7 @@ export class CreateApplicationRequest extends AccountChangeRequest {
 
 /** `access.applications.rename`. */
 export class RenameApplicationRequest extends AccountChangeRequest {
-  @IsUUID()
+  @IsUuid()
   applicationId: string;
 
   @IsDefined()
@@ -419,6 +420,6 @@ export class RenameApplicationRequest extends AccountChangeRequest {
 
 /** `access.applications.delete`: bindings limited to it lose it. */
 export class DeleteApplicationRequest extends AccountChangeRequest {
-  @IsUUID()
+  @IsUuid()
   applicationId: string;
 }

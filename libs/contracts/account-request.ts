@@ -1,9 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Nested } from './nested.js';
 import { QueryInteger } from './query-integer.js';
 import { Actor } from './actor.js';
 import { ClientContext } from './shared.dto.js';
+import { IsUuid } from './uuid.js';
 
 /** Largest page any list answers. */
 export const MAX_PAGE_SIZE = 100;
@@ -25,7 +26,7 @@ export class AccountRequest {
   @Nested(() => Actor)
   actor: Actor;
 
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 
   @IsDefined()

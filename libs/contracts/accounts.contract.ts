@@ -1,10 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Actor } from './actor.js';
 import { AccountRequest, ClientRequest } from './account-request.js';
+import { IsUuid } from './uuid.js';
 
 /** E.164: a plus sign, a country code and up to 15 digits in all. */
 export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
@@ -131,7 +132,7 @@ export class GetAccountRequest {
   @Nested(() => Actor)
   actor: Actor;
 
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 }
 
@@ -170,7 +171,7 @@ export class UpdateAccountRequest extends AccountRequest {
 /** `POST /v1/accounts/{id}/owner`: hands the account to another member. */
 export class TransferOwnershipBody {
   @ApiProperty({ format: 'uuid', description: 'The new owner: a user who is an active member of the account and has set a password' })
-  @IsUUID()
+  @IsUuid()
   userId: string;
 
   @ApiProperty({ description: 'The role (name or id) the current owner keeps in the account once the new owner takes over', example: 'Admin' })

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsUUID } from 'class-validator';
+import { IsIn } from 'class-validator';
+import { IsUuid } from './uuid.js';
 
 /** The kinds of principal that can act: a person with a platform login, or a login of one account. */
 export const PRINCIPAL_TYPES = ['user', 'subuser'] as const;
@@ -13,7 +14,7 @@ export class Principal {
   type: PrincipalType;
 
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @IsUuid()
   id: string;
 }
 
@@ -23,7 +24,7 @@ export class Principal {
  */
 export class Actor extends Principal {
   /** The session the access token belongs to. */
-  @IsUUID()
+  @IsUuid()
   sessionId: string;
 }
 

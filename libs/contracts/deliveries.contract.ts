@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsIn, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Nested } from './nested.js';
 import { QueryInteger } from './query-integer.js';
 import { Actor } from './actor.js';
+import { IsUuid } from './uuid.js';
 
 /**
  * Where one mail stands. `pending`: waiting for its (next) attempt; `sending`: handed to SMTP
@@ -76,7 +77,7 @@ export class ListDeliveriesRequest extends ListDeliveriesQuery {
   @Nested(() => Actor)
   actor: Actor;
 
-  @IsUUID()
+  @IsUuid()
   accountId: string;
 }
 

@@ -7,14 +7,32 @@ const valid = {
   action: 'read',
 };
 
+const UPPER = {
+  principal: 'ABCDEF00-0000-4000-8000-00000000000A',
+  account: 'ABCDEF00-0000-4000-8000-00000000000B',
+  application: 'ABCDEF00-0000-4000-8000-00000000000C',
+};
+/** The ids of UPPER, as the parsers answer them. */
+const lowered = {
+  principal: { type: 'user', id: UPPER.principal.toLowerCase() },
+  accountId: UPPER.account.toLowerCase(),
+  applicationId: UPPER.application.toLowerCase(),
+};
+/** A new question about UPPER's principal and account. */
+const inCapitals = <T extends object>(question: T) => ({ ...question, principal: { type: 'user', id: UPPER.principal }, accountId: UPPER.account });
+
 describe('parseCheckRequest', () => {
   it('accepts a valid check, with or without an application', () => {
     expect(parseCheckRequest(valid)).toBe(valid);
     expect(parseCheckRequest({ ...valid, applicationId: '00000000-0000-4000-8000-000000000003' })).toBeDefined();
   });
 
-  it('accepts UUIDs in upper case', () => {
-    expect(parseCheckRequest({ ...valid, accountId: 'ABCDEF00-0000-4000-8000-00000000000F' })).toBeDefined();
+  it('accepts UUIDs in upper case, and lower-cases them: they name the same principal, account and application', () => {
+    expect(parseCheckRequest(inCapitals({ ...valid, applicationId: UPPER.application }))).toEqual({ ...lowered, section: 'scenarios', action: 'read' });
+  });
+
+  it('accepts a UUID of any version and variant, as PostgreSQL and the gateway do', () => {
+    expect(parseCheckRequest({ ...valid, accountId: '00000000-0000-0000-0000-000000000001' })).toBeDefined();
   });
 
   it.each([
@@ -50,6 +68,14 @@ describe('parseCheckBatch', () => {
     expect(() => parseCheckBatch({ checks: [valid, { ...valid, accountId: `${valid.accountId} ` }] })).toThrow('checks.1.accountId must be a UUID');
   });
 
+  it('lower-cases the UUIDs of every check', () => {
+    const checks = parseCheckBatch({ checks: [inCapitals(valid), inCapitals({ ...valid, applicationId: UPPER.application })] });
+    expect(checks).toEqual([
+      { ...lowered, applicationId: undefined, section: 'scenarios', action: 'read' },
+      { ...lowered, section: 'scenarios', action: 'read' },
+    ]);
+  });
+
   it('refuses more than 1000 checks and non-arrays', () => {
     expect(() => parseCheckBatch({ checks: new Array(1001).fill(valid) })).toThrow('at most 1000');
     expect(() => parseCheckBatch({ checks: 'all' })).toThrow('checks must be an array');
@@ -62,6 +88,10 @@ describe('parseEffectivePermissionsRequest', () => {
   it('accepts a principal and an account, with or without an application', () => {
     expect(parseEffectivePermissionsRequest(question)).toBe(question);
     expect(parseEffectivePermissionsRequest({ ...question, applicationId: '00000000-0000-4000-8000-000000000003' })).toBeDefined();
+  });
+
+  it('lower-cases its UUIDs', () => {
+    expect(parseEffectivePermissionsRequest(inCapitals({ applicationId: UPPER.application }))).toEqual(lowered);
   });
 
   it.each([
@@ -80,6 +110,14 @@ describe('parseBindingsOfPrincipalsRequest', () => {
   it('accepts an account and its principals', () => {
     expect(parseBindingsOfPrincipalsRequest(request)).toBe(request);
     expect(parseBindingsOfPrincipalsRequest({ ...request, principals: [] })).toBeDefined();
+  });
+
+  it('lower-cases its UUIDs', () => {
+    const principals = [{ type: 'user', id: UPPER.principal }];
+    expect(parseBindingsOfPrincipalsRequest({ accountId: UPPER.account, principals })).toEqual({
+      accountId: lowered.accountId,
+      principals: [lowered.principal],
+    });
   });
 
   it.each([

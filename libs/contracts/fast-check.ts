@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { PRINCIPAL_TYPES } from './actor.js';
 import type { BindingsOfPrincipalsRequest, CheckRequest, EffectivePermissionsRequest } from './access.contract.js';
+import { UUID_PATTERN } from './uuid.js';
 
 const CHECK_FIELDS = new Set(['principal', 'accountId', 'section', 'action', 'applicationId']);
 const EFFECTIVE_FIELDS = new Set(['principal', 'accountId', 'applicationId']);
@@ -8,20 +9,18 @@ const EFFECTIVE_FIELDS = new Set(['principal', 'accountId', 'applicationId']);
 /** What is wrong with an input: the field and the message, turned into an error only when there is one. */
 type Problem = readonly [field: string, message: string];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** At most this many UUIDs are remembered as valid during one batch. */
 const KNOWN_UUIDS_PER_BATCH = 64;
 
 /**
- * A UUID in its 36-character text form, any version. `known` holds UUIDs already found valid in
+ * A UUID by {@link UUID_PATTERN} (the rule of every door). `known` holds UUIDs already found valid in
  * the same batch, whose checks mostly repeat one principal, account and a few applications: a
  * set lookup costs a fraction of the expression.
  */
 function isUuid(value: unknown, known?: Set<string>): boolean {
   if (typeof value !== 'string') return false;
   if (known?.has(value)) return true;
-  if (!UUID.test(value)) return false;
+  if (!UUID_PATTERN.test(value)) return false;
   if (known && known.size < KNOWN_UUIDS_PER_BATCH) known.add(value);
   return true;
 }
@@ -70,6 +69,16 @@ function checkProblem(value: unknown, known?: Set<string>): Problem | undefined 
   return undefined;
 }
 
+/**
+ * Lower-cases the ids of a question once it is valid, as the contracts' `IsUuid` fields do: ids
+ * are compared as strings (the owner, oneself, map keys), and one in capitals names the same thing.
+ */
+function lowerCaseIds(subject: { principal: { id: string }; accountId: string; applicationId?: string }): void {
+  subject.principal.id = subject.principal.id.toLowerCase();
+  subject.accountId = subject.accountId.toLowerCase();
+  if (subject.applicationId !== undefined) subject.applicationId = subject.applicationId.toLowerCase();
+}
+
 /** The validation error for a problem; `path` prefixes the field (`checks.3.` in a batch). */
 function invalid(path: string, [field, message]: Problem): DomainError {
   return new DomainError(ErrorCode.ValidationFailed, `${path}${field} ${message}`, { field: `${path}${field}` });
@@ -83,6 +92,7 @@ function invalid(path: string, [field, message]: Problem): DomainError {
 export function parseCheckRequest(value: unknown): CheckRequest {
   const problem = checkProblem(value);
   if (problem) throw invalid('', problem);
+  lowerCaseIds(value as CheckRequest);
   return value as CheckRequest;
 }
 
@@ -90,6 +100,7 @@ export function parseCheckRequest(value: unknown): CheckRequest {
 export function parseEffectivePermissionsRequest(value: unknown): EffectivePermissionsRequest {
   const problem = isPlainObject(value) ? subjectProblem(value, EFFECTIVE_FIELDS) : (['request', 'must be an object'] as const);
   if (problem) throw invalid('', problem);
+  lowerCaseIds(value as EffectivePermissionsRequest);
   return value as EffectivePermissionsRequest;
 }
 
@@ -104,6 +115,7 @@ export function parseCheckBatch(value: unknown): CheckRequest[] {
     const problem = checkProblem(checks[index], known);
     if (problem) throw invalid(`checks.${index}.`, problem);
   }
+  for (const check of checks as CheckRequest[]) lowerCaseIds(check);
   return checks as CheckRequest[];
 }
 
@@ -125,5 +137,8 @@ export function parseBindingsOfPrincipalsRequest(value: unknown): BindingsOfPrin
     const problem = principalProblem(principals[index], known);
     if (problem) throw invalid('', within(`principals.${index}`, problem));
   }
-  return value as unknown as BindingsOfPrincipalsRequest;
+  const request = value as unknown as BindingsOfPrincipalsRequest;
+  request.accountId = request.accountId.toLowerCase();
+  for (const principal of request.principals) principal.id = principal.id.toLowerCase();
+  return request;
 }

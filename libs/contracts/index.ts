@@ -17,3 +17,4 @@ export * from './deliveries.contract.js';
 export * from './subjects.js';
 export * from './fast-check.js';
 export * from './web-link.js';
+export * from './uuid.js';

@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDefined, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsDefined, IsOptional, IsString, Length } from 'class-validator';
 import { Nested } from './nested.js';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import type { PrincipalType } from './actor.js';
+import { IsUuid } from './uuid.js';
 
 /** `POST /v1/auth/refresh` and `POST /v1/auth/logout`. */
 export class RefreshTokenBody {
@@ -46,7 +47,7 @@ export class SessionView {
 
 /** `identity.sessions.end-own`: the caller ends one of their sessions. */
 export class EndOwnSessionRequest extends ActorClientRequest {
-  @IsUUID()
+  @IsUuid()
   sessionId: string;
 }
 
@@ -79,7 +80,7 @@ export const GATE_STATE_PAGE_SIZE = 2000;
 export class GateStateRequest {
   /** Continue the revoked sessions after this session id. */
   @IsOptional()
-  @IsUUID()
+  @IsUuid()
   revokedAfter?: string;
 
   /** Continue the suspended principals after this `accountId:principalId`. */
@@ -90,7 +91,7 @@ export class GateStateRequest {
 
   /** Continue the accounts that require a second step after this account id. */
   @IsOptional()
-  @IsUUID()
+  @IsUuid()
   secondStepAfter?: string;
 }
 

@@ -8,7 +8,6 @@ import {
   IsEmail,
   IsOptional,
   IsString,
-  IsUUID,
   Length,
   Matches,
   MaxLength,
@@ -20,6 +19,7 @@ import { LowerCasesAlike } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
 import { CreatedView, type PersonStatus } from './users.contract.js';
 import { Omittable } from './omittable.js';
+import { IsUuid } from './uuid.js';
 
 /** Subuser logins: letters, digits, dots, dashes and underscores, starting and ending with a letter or digit. Stored lower-cased. */
 export const SUBUSER_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
@@ -56,7 +56,7 @@ export class CreateSubuserBody {
   @Omittable()
   @IsArray()
   @ArrayMaxSize(1000)
-  @IsUUID('all', { each: true })
+  @IsUuid({ each: true })
   applicationIds?: string[];
 
   @ApiPropertyOptional({ maxLength: 500 })
@@ -86,7 +86,7 @@ export class UpdateSubuserBody {
   @ValidateIf((_body, value) => value !== null)
   @IsArray()
   @ArrayMaxSize(1000)
-  @IsUUID('all', { each: true })
+  @IsUuid({ each: true })
   applicationIds?: string[] | null;
 
   @ApiPropertyOptional({ maxLength: 500 })
@@ -149,7 +149,7 @@ export class ListSubusersRequest extends AccountRequest {
 
 /** A request about one subuser of the account. */
 export class SubuserRequest extends AccountRequest {
-  @IsUUID()
+  @IsUuid()
   subuserId: string;
 }
 
@@ -164,7 +164,7 @@ export class CreateSubuserRequest extends AccountRequest {
    * again with it, after an answer was lost, is done once and answers the same subuser.
    */
   @Omittable()
-  @IsUUID()
+  @IsUuid()
   requestKey?: string;
 }
 

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
 import { E164_PATTERN, IsLocale, PersonBody } from './accounts.contract.js';
+import { IsUuid } from './uuid.js';
 
 /** Columns the user table sorts by. */
 export const USER_SORTS = ['name', 'email', 'lastLoginAt', 'createdAt'] as const;
@@ -120,7 +121,7 @@ export class ListUsersRequest extends AccountRequest {
 
 /** A request about one person of the account. */
 export class UserRequest extends AccountRequest {
-  @IsUUID()
+  @IsUuid()
   userId: string;
 }
 
@@ -135,7 +136,7 @@ export class CreateUserRequest extends AccountRequest {
    * again with it, after an answer was lost, is done once and answers the same id.
    */
   @Omittable()
-  @IsUUID()
+  @IsUuid()
   requestKey?: string;
 }
 

@@ -94,6 +94,16 @@ describe('the holders of a role', () => {
   });
 });
 
+describe('the roles of an account', () => {
+  it("are found by a custom role's id in either case, and by name with case ignored", () => {
+    const store = new DecisionStore(loadCatalog('voximplant'));
+    const id = '00000000-0000-4000-8000-0000000000c1';
+    store.replaceAccount({ ...snapshot(1), roles: [{ id, name: 'Night shift', description: null, grants: { logs: ['read'] } }] });
+    expect(store.role(ACCOUNT, id.toUpperCase())?.id).toBe(id);
+    expect(store.role(ACCOUNT, 'NIGHT SHIFT')?.id).toBe(id);
+  });
+});
+
 describe('answers remembered per account state', () => {
   let store: DecisionStore;
   let writes: number;

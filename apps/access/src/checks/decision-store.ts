@@ -277,13 +277,14 @@ export class DecisionStore {
     return { all: false, applicationIds: applications.filter((id) => hasBit(effective.perApplication.get(id), bit)) };
   }
 
-  /** A role of the account by id or name: built-in ones first, then the account's custom roles. */
+  /** A role of the account by id (a custom role's in either case, as any UUID) or name (case ignored): built-in ones first, then the account's custom roles. */
   role(accountId: string, idOrName: string): RoleRecord | undefined {
     const builtin = this.builtinRoles.get(idOrName) ?? this.builtinRoles.get(BUILTIN_ROLE_PREFIX + idOrName);
     if (builtin) return builtin;
     const custom = this.accounts.get(accountId)?.customRoles;
     if (!custom) return undefined;
-    return custom.get(idOrName) ?? [...custom.values()].find((role) => role.name.toLowerCase() === idOrName.toLowerCase());
+    const lower = idOrName.toLowerCase();
+    return custom.get(idOrName) ?? custom.get(lower) ?? [...custom.values()].find((role) => role.name.toLowerCase() === lower);
   }
 
   /** Built-in roles, then the account's custom roles. */

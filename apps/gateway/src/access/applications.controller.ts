@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApplicationBody,
@@ -13,6 +13,7 @@ import {
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
+import { IdParam } from '../http/id-param.pipe.js';
 
 /** Applications of an account (application-scoped sections apply per application). */
 @ApiTags('access')
@@ -26,7 +27,7 @@ export class ApplicationsController {
   list(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('accountId') accountId: string,
     @Query() query: ListApplicationsQuery,
   ): Promise<RelayedJson<Page<ApplicationView>>> {
     // Without a query, none is sent: access of the previous release (which knows no query) still answers during a rolling upgrade.
@@ -42,7 +43,7 @@ export class ApplicationsController {
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @ClientIp() ip: string,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('accountId') accountId: string,
     @Body() body: ApplicationBody,
   ): Promise<RelayedJson<ApplicationView>> {
     return rpc.relay(Subjects.AccessApplicationsCreate, { actor: principalOf(actor), client: { ip }, accountId, body });
@@ -56,8 +57,8 @@ export class ApplicationsController {
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @ClientIp() ip: string,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
-    @Param('applicationId', ParseUUIDPipe) applicationId: string,
+    @Param('accountId') accountId: string,
+    @Param('applicationId', new IdParam('Application')) applicationId: string,
     @Body() body: ApplicationBody,
   ): Promise<RelayedJson<ApplicationView>> {
     return rpc.relay(Subjects.AccessApplicationsRename, { actor: principalOf(actor), client: { ip }, accountId, applicationId, body });
@@ -72,8 +73,8 @@ export class ApplicationsController {
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @ClientIp() ip: string,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
-    @Param('applicationId', ParseUUIDPipe) applicationId: string,
+    @Param('accountId') accountId: string,
+    @Param('applicationId', new IdParam('Application')) applicationId: string,
   ): Promise<void> {
     await rpc.send(Subjects.AccessApplicationsDelete, { actor: principalOf(actor), client: { ip }, accountId, applicationId });
   }

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, PickType } from '@nestjs/swagger';
-import { IsOptional, IsUUID } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { AccessClient } from '#libs/access-client/access-client.js';
-import { CheckRequest, PermissionsView, principalOf, Subjects, type Actor } from '#libs/contracts/index.js';
+import { CheckRequest, IsUuid, PermissionsView, principalOf, Subjects, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
@@ -11,7 +11,7 @@ import { RequirePermission } from '../auth/route-policy.js';
 class PermissionsQuery {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID()
+  @IsUuid()
   applicationId?: string;
 }
 
@@ -35,7 +35,7 @@ export class PermissionsController {
   permissions(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('accountId') accountId: string,
     @Query() query: PermissionsQuery,
   ): Promise<RelayedJson<PermissionsView>> {
     const { applicationId } = query;
@@ -48,12 +48,7 @@ export class PermissionsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'May the caller do this action on this section (in this application)?' })
   @ApiOkResponse({ type: AllowedView })
-  async check(
-    @Rpc() rpc: RpcSender,
-    @CurrentActor() actor: Actor,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
-    @Body() body: CheckBody,
-  ): Promise<AllowedView> {
+  async check(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string, @Body() body: CheckBody): Promise<AllowedView> {
     const { allowed } = await new AccessClient(rpc).check({ principal: principalOf(actor), accountId, ...body });
     return { allowed };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateRoleBody, principalOf, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
@@ -14,7 +14,7 @@ export class RolesController {
   @RequirePermission('roles', 'read')
   @ApiOperation({ summary: 'Built-in roles (read-only) and the custom roles of the account' })
   @ApiOkResponse({ type: [RoleView] })
-  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId', ParseUUIDPipe) accountId: string): Promise<RelayedJson<RoleView[]>> {
+  list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string): Promise<RelayedJson<RoleView[]>> {
     return rpc.relay(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
   }
 
@@ -27,7 +27,7 @@ export class RolesController {
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @ClientIp() ip: string,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('accountId') accountId: string,
     @Body() body: CreateRoleBody,
   ): Promise<RelayedJson<RoleView>> {
     return rpc.relay(Subjects.AccessRolesCreate, { actor: principalOf(actor), client: { ip }, accountId, body });
@@ -41,7 +41,7 @@ export class RolesController {
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @ClientIp() ip: string,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('accountId') accountId: string,
     @Param('roleId') roleId: string,
     @Body() body: UpdateRoleBody,
   ): Promise<RelayedJson<RoleView>> {
@@ -57,7 +57,7 @@ export class RolesController {
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @ClientIp() ip: string,
-    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('accountId') accountId: string,
     @Param('roleId') roleId: string,
   ): Promise<void> {
     await rpc.send(Subjects.AccessRolesDelete, { actor: principalOf(actor), client: { ip }, accountId, roleId });

@@ -2,7 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { AccessClient } from '#libs/access-client/access-client.js';
-import { isOutsider, principalOf, type Actor, type CheckResult } from '#libs/contracts/index.js';
+import { isOutsider, principalOf, UUID_PATTERN, type Actor, type CheckResult } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { assertReadableBody } from '../http/input-guard.js';
 import type { GatewayRequest } from '../http/request-id.middleware.js';
@@ -12,8 +12,6 @@ import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
 
 /** A request once the actor is known. */
 type AuthenticatedRequest = GatewayRequest & { user: Actor };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Failures of authentication that say "retry", not "sign in again". */
 const TRANSIENT = new Set<string>([ErrorCode.ServiceUnavailable, ErrorCode.UpstreamTimeout]);
@@ -78,7 +76,7 @@ export class AccessGuard extends AuthGuard('jwt') {
 
   private async authorize(request: AuthenticatedRequest, policy: { section: string; action: string }): Promise<void> {
     const { accountId } = request.params;
-    if (typeof accountId !== 'string' || !UUID.test(accountId)) throw notFound(request, 'not-an-account-id');
+    if (typeof accountId !== 'string' || !UUID_PATTERN.test(accountId)) throw notFound(request, 'not-an-account-id');
     // Ids are lower-case everywhere: an upper-case one names the same account.
     request.params.accountId = accountId.toLowerCase();
     const decision = await this.decide(request, request.params.accountId, policy);
