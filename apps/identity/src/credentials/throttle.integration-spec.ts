@@ -54,6 +54,20 @@ describe('throttling counters on PostgreSQL (B1)', () => {
     expect(worstHour).toBeGreaterThanOrEqual(5);
   });
 
+  it('caps an identifier by its hourly window even when its lockouts would let more through (at most 100 in any hour)', async () => {
+    // Lockouts that never come: only the window can stop these attempts, one every 30 s for two hours.
+    const key = { key: 'signin:user:windowed@example.test', policy: { ...IDENTIFIER_POLICY, threshold: 1_000_000 }, kind: 'identifier' as const };
+    const counted: number[] = [];
+    for (let elapsed = 0; elapsed < 2 * 60 * MINUTE; elapsed += 30_000) {
+      if ((await throttle.reserve([key])).allowed) counted.push(elapsed);
+      clock.advance(30_000);
+    }
+    const worstHour = Math.max(...counted.map((start) => counted.filter((time) => time >= start && time < start + 60 * MINUTE).length));
+    expect(worstHour).toBeLessThanOrEqual(100);
+    // Of 240 attempts, each of the two hours let its window's worth through: the windows, not lockouts, did the limiting.
+    expect(counted).toHaveLength(2 * IDENTIFIER_POLICY.maxPerWindow);
+  });
+
   it("clears a sign-in's counters locking them in key order, as charging them does: sign-ins of one login queue, never deadlock", async () => {
     // The identifier's row is written before the address's, so a scan in table order meets them the other way round
     // from key order (`signin:ip:` sorts before `signin:user:`).
