@@ -26,12 +26,14 @@ export class BindingsService {
    * Sets every binding of a principal, after the owner and no-escalation rules; `dryRun` only
    * checks. Judged and written while no other change of the account can commit (see
    * {@link AccessStateService.mutate}): a role or application deleted meanwhile, or a concurrent
-   * replacement, is seen.
+   * replacement, is seen. The reply is the bindings written, as judged in that transaction (not
+   * read from memory after it: should the reload after the commit fail, memory still holds the
+   * bindings of before).
    */
   async replace(request: ReplaceBindingsRequest): Promise<BindingView[]> {
     const { accountId, principal } = request;
     if (request.dryRun) return this.store.whenCurrent(accountId, () => this.judge(request).map((binding) => this.view(accountId, binding)));
-    await this.state.mutate(
+    return this.state.mutate(
       accountId,
       async (manager) => {
         const proposed = this.judge(request);
@@ -42,10 +44,10 @@ export class BindingsService {
             proposed.map((binding) => ({ id: randomUUID(), accountId, principalType: principal.type, principalId: principal.id, ...binding })),
           );
         }
+        return proposed.map((binding) => this.view(accountId, binding));
       },
       principal.id,
     );
-    return this.store.bindingsOf(principal, accountId).map((binding) => this.view(accountId, binding));
   }
 
   /** Drops every binding of a principal that left the account. */

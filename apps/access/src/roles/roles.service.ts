@@ -44,7 +44,7 @@ export class RolesService {
   async create(request: CreateRoleRequest): Promise<RoleView> {
     const { actor, accountId, body } = request;
     const id = randomUUID();
-    await this.state.mutate(accountId, async (manager) => {
+    const view = await this.state.mutate(accountId, async (manager) => {
       this.assertNameFree(accountId, body.name);
       const grants = body.grants ? this.grantsFrom(body.grants) : this.source(accountId, body.from).grants;
       this.assertMayGrant(actor, accountId, grants);
@@ -53,15 +53,16 @@ export class RolesService {
       await manager.getRepository(RoleEntity).insert(role).catch(roleNameTaken);
       const data = { roleId: id, name: role.name, description: role.description, grants: grantList(grants) };
       await this.outbox.add(manager, Events.RoleCreated, accountId, { ...changedBy(request), ...data });
+      return roleView(await this.written(manager, accountId, id), 0);
     });
     this.relay.nudge();
-    return roleView(this.store.role(accountId, id)!, 0);
+    return view;
   }
 
   /** Renames or regrants a custom role; everyone holding it gets the new grants at once. */
   async update(request: UpdateRoleRequest): Promise<RoleView> {
     const { actor, accountId, roleId, body } = request;
-    const id = await this.state.mutate(accountId, async (manager) => {
+    const view = await this.state.mutate(accountId, async (manager) => {
       const role = this.customRole(accountId, roleId);
       if (body.name !== undefined && body.name.toLowerCase() !== role.name.toLowerCase()) this.assertNameFree(accountId, body.name);
       const grants = body.grants ? this.grantsFrom(body.grants) : role.grants;
@@ -71,10 +72,21 @@ export class RolesService {
       const changes = { grants, ...(body.name !== undefined && { name: body.name }), ...(body.description !== undefined && { description: body.description }) };
       await manager.getRepository(RoleEntity).update({ id: role.id, accountId }, changes).catch(roleNameTaken);
       await this.recordUpdate(manager, request, role, grants);
-      return role.id;
+      return roleView(await this.written(manager, accountId, role.id), this.store.holdersOf(accountId, role.id));
     });
     this.relay.nudge();
-    return roleView(this.store.role(accountId, id)!, this.store.holdersOf(accountId, id));
+    return view;
+  }
+
+  /**
+   * The custom role as its change wrote it, read back in that change's transaction: what the reply
+   * shows. Memory is no source for it: should the reload after the commit fail, it still holds the
+   * account as it was before the change (the role missing, or as it was).
+   */
+  private async written(manager: EntityManager, accountId: string, id: string): Promise<RoleRecord> {
+    const row = await manager.getRepository(RoleEntity).findOneByOrFail({ id, accountId });
+    const { name, description, grants } = row;
+    return { id, accountId, name, description, grants, bits: this.store.index.encode(grants), builtin: false };
   }
 
   /** Writes `access.role.updated` with what the edit changed (nothing when it changed nothing). */
