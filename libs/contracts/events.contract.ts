@@ -25,6 +25,15 @@ export const EVENTS_SUBJECT_PREFIX = 'events.';
 /** The subject filter that matches every event identity publishes. */
 export const IDENTITY_EVENTS = `${EVENTS_SUBJECT_PREFIX}identity.>`;
 
+/**
+ * The subject filter of identity's account events only (`identity.account.created`,
+ * `identity.account.ownership-transferred`): what access reads to learn owners. Not
+ * {@link IDENTITY_EVENTS}: the mail events carry plain link tokens (activation, reset, e-mail
+ * change), which only notifications needs; the NATS permissions generated from this filter keep
+ * access from reading them.
+ */
+export const ACCOUNT_EVENTS = `${EVENTS_SUBJECT_PREFIX}identity.account.>`;
+
 /** The subject filter that matches every event access publishes (identity's audit consumes them; access's and notifications' consumers never see them). */
 export const ACCESS_EVENTS = `${EVENTS_SUBJECT_PREFIX}access.>`;
 

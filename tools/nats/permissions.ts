@@ -6,6 +6,7 @@ import {
   EVENTS_SUBJECT_PREFIX,
   Events,
   eventSubject,
+  ACCOUNT_EVENTS,
   IDENTITY_EVENTS,
   SECOND_STEP_POLICY_CHANGED,
   SESSIONS_REVOKED,
@@ -90,7 +91,7 @@ export const NATS_PERMISSIONS: Record<NatsService, NatsPermissions> = {
       ACCESS_CHANGED,
       `${EVENTS_SUBJECT_PREFIX}access.>`,
       ...EVENTS_STREAM_API,
-      ...durableConsumer(DurableConsumers.Owners, IDENTITY_EVENTS),
+      ...durableConsumer(DurableConsumers.Owners, ACCOUNT_EVENTS),
       ...durableConsumer(DurableConsumers.Principals, eventSubject(Events.PrincipalActivityChanged)),
     ],
     // access.changed: its replicas hear each other's changes.

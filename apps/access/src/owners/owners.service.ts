@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { Events, IDENTITY_EVENTS, type AccountCreatedData, type EventEnvelope, DurableConsumers } from '#libs/contracts/index.js';
+import { ACCOUNT_EVENTS, Events, type AccountCreatedData, type EventEnvelope, DurableConsumers } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
@@ -29,7 +29,7 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
     this.consumer = new DurableConsumer({
       link: this.link,
       durableName: OWNERS_CONSUMER,
-      filterSubject: IDENTITY_EVENTS,
+      filterSubject: ACCOUNT_EVENTS,
       logger: this.logger,
       handle: async (event) => {
         if (event.type === Events.AccountCreated) await this.apply(event as EventEnvelope<typeof Events.AccountCreated>);
