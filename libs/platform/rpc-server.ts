@@ -22,6 +22,7 @@ import { ResponseLastSerializer } from './reply-layout.js';
 import { assertStorablePayload, mayHoldUnstorableInput } from './unstorable-input.js';
 import { acceptRequestId, REQUEST_ID_HEADER, requestContext, USER_AGENT_HEADER } from './request-context.js';
 import { randomUUID } from 'node:crypto';
+import { boundedProblems } from './error-bounds.js';
 
 const PLAIN_SUBJECT = /^[A-Za-z_][\w.-]*$/;
 
@@ -206,7 +207,7 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
 export function toErrorPayload(exception: unknown, logger: Logger, requestId?: string) {
   if (exception instanceof DomainError) return exception.toPayload();
   if (isValidationErrorList(exception)) {
-    const problems = describeValidationErrors(exception);
+    const problems = boundedProblems(describeValidationErrors(exception));
     return new DomainError(ErrorCode.ValidationFailed, problems.join('; '), { problems }).toPayload();
   }
   if (isDatabaseUnreachable(exception)) {

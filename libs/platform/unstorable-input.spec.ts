@@ -1,5 +1,12 @@
 import { DomainError } from '#libs/errors/index.js';
-import { assertStorablePayload, MAX_INPUT_DEPTH, mayHoldUnstorableInput, StorablePayloadPipe, unstorableInputProblem } from './unstorable-input.js';
+import {
+  assertStorablePayload,
+  MAX_INPUT_DEPTH,
+  mayHoldUnstorableInput,
+  StorablePayloadPipe,
+  unstorableInputError,
+  unstorableInputProblem,
+} from './unstorable-input.js';
 
 describe('unstorableInputProblem', () => {
   it('accepts ordinary input', () => {
@@ -48,6 +55,15 @@ describe('unstorableInputProblem', () => {
     expect(unstorableInputProblem(nest(MAX_INPUT_DEPTH))).toBeUndefined();
     expect(unstorableInputProblem(nest(MAX_INPUT_DEPTH + 1))?.message).toMatch(/nests deeper than 32 levels/);
     expect(unstorableInputProblem(nest(100_000))?.message).toMatch(/nests deeper/);
+  });
+});
+
+describe('unstorableInputError', () => {
+  it('never echoes a field name at length (L3): its path is cut to 64 characters, in the message and the details', () => {
+    const longName = 'k'.repeat(90_000);
+    const error = unstorableInputError(unstorableInputProblem({ [longName]: 'nul \u0000' })!);
+    expect(error.message).toBe(`${'k'.repeat(63)}…: must not contain a NUL character`);
+    expect(error.details).toEqual({ field: `${'k'.repeat(63)}…` });
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ArgumentMetadata, PipeTransform } from '@nestjs/common';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { boundedFieldPath } from './error-bounds.js';
 
 /** How deep an input may nest: far beyond any request of the API, far below what exhausts the stack of the validators. */
 export const MAX_INPUT_DEPTH = 32;
@@ -84,7 +85,8 @@ function textProblem(text: string): string | undefined {
 
 /** The 400 VALIDATION_FAILED for a problem: `field: message`, the field also in the details. */
 export function unstorableInputError({ field, message }: InputProblem): DomainError {
-  return new DomainError(ErrorCode.ValidationFailed, `${field}: ${message}`, { field });
+  const named = boundedFieldPath(field);
+  return new DomainError(ErrorCode.ValidationFailed, `${named}: ${message}`, { field: named });
 }
 
 /**

@@ -1,18 +1,12 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError, type ValidationPipeOptions } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { ErrorCode, DomainError } from '#libs/errors/index.js';
-
-/** A field's path in an error is cut to this many characters: an unknown field's name is the caller's input, never echoed at length (L3). */
-const MAX_FIELD_PATH = 64;
-
-/** At most this many problems are listed in an error; the others are counted. */
-const MAX_PROBLEMS = 20;
+import { boundedFieldPath, boundedProblems } from './error-bounds.js';
 
 /** One readable line per broken field: `owner.phone must be in international format`. */
 export function describeValidationErrors(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
-    const full = parent ? `${parent}.${error.property}` : error.property;
-    const path = full.length > MAX_FIELD_PATH ? `${full.slice(0, MAX_FIELD_PATH - 1)}…` : full;
+    const path = boundedFieldPath(parent ? `${parent}.${error.property}` : error.property);
     const own = Object.values(error.constraints ?? {}).map((message) => renameField(message, error.property, path));
     return [...own, ...describeValidationErrors(error.children ?? [], path)];
   });
@@ -41,12 +35,6 @@ export function createValidationPipe(): ValidationPipe {
       return new DomainError(ErrorCode.ValidationFailed, problems.join('; ') || 'Invalid input', { problems });
     },
   });
-}
-
-/** The first {@link MAX_PROBLEMS} problems, and how many more there were. */
-function boundedProblems(problems: string[]): string[] {
-  if (problems.length <= MAX_PROBLEMS) return problems;
-  return [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more problems`];
 }
 
 /** A value of a query field that can be copied by assignment. */
