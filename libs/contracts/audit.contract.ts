@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { isISO8601, IsDefined, IsIn, IsOptional, IsUUID, ValidateBy } from 'class-validator';
+import { isISO8601, IsDefined, IsIn, IsOptional, ValidateBy } from 'class-validator';
 import { Nested } from './nested.js';
+import { IsUuid } from './uuid.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { Principal } from './actor.js';
 
@@ -75,11 +76,11 @@ export class AuditTarget {
 }
 
 /**
- * ISO 8601's extended form, a date with an optional time and zone (2026-03-01, 2026-03-01T10:00:00Z):
+ * ISO 8601's extended form, a date, or a date and time with its zone (2026-03-01, 2026-03-01T10:00:00Z):
  * what both JavaScript and PostgreSQL read. The basic (20260301) and week (2026-W09) forms, which
  * ISO 8601 also allows, read as no time at all in JavaScript; year 0000 is none in PostgreSQL.
  */
-const EXTENDED_ISO_8601 = /^(?!0000)\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+const EXTENDED_ISO_8601 = /^(?!0000)\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /** A time bound of a query: a real day and time (strict ISO 8601) written in {@link EXTENDED_ISO_8601}; refused naming the field. */
 function IsInstant(): PropertyDecorator {
@@ -106,12 +107,12 @@ export class AuditQuery extends PageQuery {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Who acted' })
   @IsOptional()
-  @IsUUID()
+  @IsUuid()
   actorId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'On whom or what (a user, subuser, custom role or application id)' })
   @IsOptional()
-  @IsUUID()
+  @IsUuid()
   targetId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'From this time on (inclusive); a date alone is its midnight UTC' })

@@ -23,6 +23,7 @@ describe('createLogger', () => {
     const { logger, text } = loggerWithLines();
     logger.error({ err: failedStatement() }, 'Sign-in failed');
     logger.error({ err: new Error('Could not commit', { cause: failedStatement() }) }, 'Wrapped');
+    logger.error({ err: new AggregateError([new Error('first'), failedStatement()], 'Both failed') }, 'A list of errors');
     expect(text()).not.toContain('argon2id');
     expect(text()).not.toContain('Failing row');
   });

@@ -26,8 +26,8 @@ export function createLogger(service: string, level: string, destination?: Desti
  */
 const STATEMENT_VALUES = new Set(['parameters', 'detail']);
 
-/** How deep {@link loggableError} looks for statement values (the error, its driver error or cause, theirs). */
-const MAX_DEPTH = 4;
+/** How deep {@link loggableError} looks for statement values (the error, its driver error or cause, theirs, a list of errors); deeper objects are left out. */
+const MAX_DEPTH = 6;
 
 /** pino's error serializer, without the statement values of database errors (P6: hashes never reach the logs) at any depth. */
 export function loggableError(error: unknown): unknown {
@@ -36,7 +36,10 @@ export function loggableError(error: unknown): unknown {
 }
 
 function withoutStatementValues(value: unknown, depth: number): unknown {
-  if (depth === 0 || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  if (typeof value !== 'object' || value === null) return value;
+  // Deeper than any error nests its causes: not written at all, rather than unexamined.
+  if (depth === 0) return '[truncated]';
+  if (Array.isArray(value)) return value.map((item) => withoutStatementValues(item, depth - 1));
   const kept: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) if (!STATEMENT_VALUES.has(key)) kept[key] = withoutStatementValues(field, depth - 1);
   return kept;

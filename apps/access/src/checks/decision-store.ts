@@ -277,7 +277,7 @@ export class DecisionStore {
     return { all: false, applicationIds: applications.filter((id) => hasBit(effective.perApplication.get(id), bit)) };
   }
 
-  /** A role of the account by id (a custom role's in either case, as any UUID) or name (case ignored): built-in ones first, then the account's custom roles. */
+  /** A role of the account by id or name: a built-in one as written, then a custom one by its id (either case, as any UUID) or its name (case ignored). */
   role(accountId: string, idOrName: string): RoleRecord | undefined {
     const builtin = this.builtinRoles.get(idOrName) ?? this.builtinRoles.get(BUILTIN_ROLE_PREFIX + idOrName);
     if (builtin) return builtin;

@@ -28,6 +28,8 @@ export interface ActiveSigningKey {
 @Injectable()
 export class SigningKeysService implements OnModuleInit {
   private active: ActiveSigningKey;
+  /** The key set as read last (see {@link jwks}). */
+  private lastPublished: JwksView | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -45,14 +47,25 @@ export class SigningKeysService implements OnModuleInit {
     return this.active;
   }
 
-  /** The public keys verifiers must accept: every key not retired, the signing one first. */
+  /**
+   * The public keys verifiers must accept: every key not retired, the signing one first. While the
+   * database cannot be read, the set last read (a gateway that starts then can still check tokens).
+   */
   async jwks(): Promise<JwksView> {
-    const keys = await this.dataSource.manager.find(SigningKeyEntity, { where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
+    let keys: SigningKeyEntity[];
+    try {
+      keys = await this.dataSource.manager.find(SigningKeyEntity, { where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
+    } catch (error) {
+      if (!this.lastPublished) throw error;
+      this.logger.warn({ err: error }, 'Could not read the signing keys; publishing the set read last');
+      return this.lastPublished;
+    }
     const published = keys.map((key) => key.publicJwk).sort((a, b) => Number(b.kid === this.active.kid) - Number(a.kid === this.active.kid));
     if (published[0]?.kid !== this.active.kid) {
       this.logger.error({ kid: this.active.kid }, 'The key this identity signs with is retired: its tokens are refused; start it with a new key');
     }
-    return { keys: published };
+    this.lastPublished = { keys: published };
+    return this.lastPublished;
   }
 
   private async useKeyFile(path: string): Promise<void> {
