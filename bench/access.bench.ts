@@ -324,9 +324,9 @@ request at that rate, to set beside its \`cpuUsPerRequest\` at 64 connections. H
 throughput, not half the machine: a request that arrives alone costs every process on its way more CPU than one of 64
 in flight (its own system calls and wake-ups, which 64 in flight share within one event-loop turn), so at half the
 throughput two vCPUs can be three quarters busy, and the tail is queueing behind whichever process is late. Measured on
-a 2-vCPU AMD EPYC machine on 2026-12-01, about half as fast as that of 2026-11-30 (the bare route 15k to 21k requests/s
-against 42k): the gateway's CPU per request rose from 100 to 140 us at 64 connections to ~170 us at half load, the
-machine was 77 % busy, and G1's half-load p99 was 34 to 270 ms over six bench runs (each the median of three), its
+a 2-vCPU AMD EPYC machine on 2026-12-01, about half as fast as that of 2026-11-30 (the bare route 13k to 21k requests/s
+against 42k): the gateway's CPU per request rose from 100 to 150 us at 64 connections to 170 to 190 us at half load, the
+machine was 74 to 77 % busy, and G1's half-load p99 was 33 to 270 ms over seven bench runs (each the median of three), its
 quarter-load p99 14 to 125 ms; the same code met 25 ms at half load on the faster machine. That machine's kernel also ran
 DAMON's page-out scheme (\`kdamond\`) every 0.5 s, 5 to 15 ms of one vCPU each time, and the slowest requests of a
 fixed-rate load came in bursts 0.5 s apart; with DAMON stopped for a comparison (restarted afterwards, settings
