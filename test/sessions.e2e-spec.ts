@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
 import { eventually } from '#libs/testing/eventually.js';
@@ -163,16 +163,26 @@ describe('forged and misused access tokens are refused with 401 (J1, J2)', () =>
 
   const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-  function signed(options: { header?: Record<string, unknown>; claims?: Record<string, unknown>; iss?: string; aud?: string; exp?: number } = {}) {
+  /** A token as identity makes them, signed with the real key unless given another (`key`), and changed as `options` say. */
+  function signed(
+    options: {
+      header?: Record<string, unknown>;
+      claims?: Record<string, unknown>;
+      iss?: string;
+      aud?: string;
+      exp?: number;
+      key?: { kid: string; privateKey: KeyObject };
+    } = {},
+  ) {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ ...claims, ...options.claims })
-      .setProtectedHeader({ alg: 'ES256', kid: realKey.kid, typ: 'at+jwt', ...options.header })
+      .setProtectedHeader({ alg: 'ES256', kid: options.key?.kid ?? realKey.kid, typ: 'at+jwt', ...options.header })
       .setSubject(acme.userId)
       .setIssuer(options.iss ?? 'portico')
       .setAudience(options.aud ?? 'portico-api')
       .setIssuedAt(now - 10)
       .setExpirationTime(options.exp ?? now + 300)
-      .sign(createPrivateKey(realKey.pem));
+      .sign(options.key?.privateKey ?? createPrivateKey(realKey.pem));
   }
 
   it('accepts a token signed with the real key (the forgeries below differ only in what they test)', async () => {
@@ -256,15 +266,7 @@ describe('forged and misused access tokens are refused with 401 (J1, J2)', () =>
       privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }),
     ]);
-    const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
-      .setSubject(acme.userId)
-      .setIssuer('portico')
-      .setAudience('portico-api')
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .sign(privateKey);
+    const token = await signed({ key: { kid, privateKey } });
     // The gateways of this file fetch the key set every second (JWT_KEYS_REFRESH_MS), and for an unknown key at most every 5 s.
     await eventually('both gateways to accept the new key', async () => (await bothReplicas(token)).every((status) => status === 200), 10_000);
     await system.database.query('UPDATE identity.signing_keys SET retired_at = now() WHERE kid = $1', [kid]);
