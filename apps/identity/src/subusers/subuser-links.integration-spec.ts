@@ -119,3 +119,17 @@ describe("a subuser's e-mail changed by an admin", () => {
     ]);
   });
 });
+
+describe('a subuser editing itself through the admin subject', () => {
+  it('may not set its own password or e-mail (403 naming the field): a session alone would move its credentials (P5)', async () => {
+    const { id, email } = await subuserWith('active');
+    const [{ accountId }] = await db.dataSource.query<Array<{ accountId: string }>>('SELECT account_id AS "accountId" FROM subusers WHERE id = $1', [id]);
+    const itself = (body: UpdateSubuserBody) => services.subusers.update({ actor: services.actor('subuser', id), accountId, subuserId: id, client, body });
+    const hashBefore = await db.dataSource.query('SELECT password_hash FROM subusers WHERE id = $1', [id]);
+    await expect(itself({ password: 'a new passphrase nobody asked for' })).rejects.toMatchObject({ code: 'FORBIDDEN', details: { field: 'password' } });
+    await expect(itself({ email: 'thief@elsewhere.test' })).rejects.toMatchObject({ code: 'FORBIDDEN', details: { field: 'email' } });
+    expect(await db.dataSource.query('SELECT password_hash FROM subusers WHERE id = $1', [id])).toEqual(hashBefore);
+    const [{ email: kept }] = await db.dataSource.query<Array<{ email: string }>>('SELECT email FROM subusers WHERE id = $1', [id]);
+    expect(kept).toBe(email);
+  });
+});

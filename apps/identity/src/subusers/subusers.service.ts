@@ -141,6 +141,7 @@ export class SubusersService {
    */
   async update(request: UpdateSubuserRequest): Promise<SubuserRecord> {
     const { actor, accountId, subuserId, client, body } = request;
+    assertNoCredentialSelfEdit(actor, subuserId, body);
     const passwordHash = body.password === undefined ? undefined : await this.newPasswordHash(request, body.password);
     return this.transactions.run(async (unit) => {
       // Locked when its activity or e-mail may change: the flip, the links voided and the notice to the address it had are judged on the row a concurrent edit left.
@@ -159,7 +160,7 @@ export class SubusersService {
         // Checked again here: the e-mail may change in the same edit.
         const profile = (await loadProfile(unit.manager, { type: 'subuser', id: subuserId }))!;
         this.passwords.assertAcceptable(profile, body.password);
-        await this.passwords.replace(unit, profile, passwordHash, 'password-changed', isSelf ? actor.sessionId : undefined);
+        await this.passwords.replace(unit, profile, passwordHash, 'password-changed');
       }
       const emailChanged = body.email !== undefined && body.email !== subuser.email;
       const deactivated = body.active === false && subuser.active;
@@ -355,3 +356,18 @@ function toRecord(subuser: SubuserEntity): SubuserRecord {
 }
 
 const loginTaken = conflictOnDuplicate('This login is already taken in this account', 'login');
+
+/**
+ * A subuser managing subusers may not set its own password or e-mail through the admin route: a
+ * session alone would then move its credentials, where /v1/me/password asks for the current
+ * password (P5), and the e-mail is where its security notices go. Another admin of the account may.
+ */
+function assertNoCredentialSelfEdit(actor: Actor, subuserId: string, body: UpdateSubuserRequest['body']): void {
+  if (actor.type !== 'subuser' || actor.id !== subuserId) return;
+  if (body.password !== undefined) {
+    throw new DomainError(ErrorCode.Forbidden, 'Change your own password through POST /v1/me/password: it asks for the current one', { field: 'password' });
+  }
+  if (body.email !== undefined) {
+    throw new DomainError(ErrorCode.Forbidden, 'Your own e-mail is changed by another admin of the account', { field: 'email' });
+  }
+}
