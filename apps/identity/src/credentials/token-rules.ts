@@ -42,7 +42,10 @@ export interface LinkScope {
  * e-mail change link moves the one login: it voids every older e-mail change link. An undo link
  * voids none (null): each address a login left keeps its own way back, whatever moves came after.
  * A sign-in challenge voids none either: two sign-ins at once (a laptop and a phone) each finish,
- * and someone who has the password cannot cancel the owner's sign-in by starting another.
+ * and someone who has the password cannot cancel the owner's sign-in by starting another. Only
+ * the cap on live challenges (LIVE_CHALLENGES in auth.service.ts) ends the oldest: someone with the
+ * password who starts ten sign-ins does cancel it, a nuisance to someone they already hold the
+ * password of, which the second step exists to stop at this very point.
  */
 export function supersededBy(purpose: LinkPurpose, accountId: string | null): LinkScope | null {
   if (purpose === 'email-undo' || purpose === 'sign-in') return null;
