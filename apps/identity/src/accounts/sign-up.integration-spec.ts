@@ -12,16 +12,22 @@ const signUp = (email: string, name = slug()): CreateAccountBody => ({
   owner: { firstName: 'Ada', lastName: 'Lovelace', email, phone: '+447700900123' },
 });
 
+/** A new account whose owner (the admin) has invited a person new to Portico: pending, in that account only. */
+async function invitedPerson() {
+  const { accountId, userId: adminId } = await db.account();
+  const email = `${slug()}@example.test`;
+  const { id: personId } = await services.users.create({
+    actor: services.actor('user', adminId),
+    accountId,
+    client,
+    body: { firstName: 'Grace', lastName: 'Hopper', email, phone: '+447700900124', role: 'Developer' },
+  });
+  return { accountId, adminId, email, personId };
+}
+
 describe('open sign-up by someone who already has a login', () => {
   it('tells the gateways again that they are suspended where they were deactivated (they may sign in again)', async () => {
-    const { accountId, userId: adminId } = await db.account();
-    const email = `${slug()}@example.test`;
-    const { id: personId } = await services.users.create({
-      actor: services.actor('user', adminId),
-      accountId,
-      client,
-      body: { firstName: 'Grace', lastName: 'Hopper', email, phone: '+447700900124', role: 'Developer' },
-    });
+    const { accountId, adminId, email, personId } = await invitedPerson();
     await services.users.update({ actor: services.actor('user', adminId), accountId, userId: personId, client, body: { active: false } });
     services.broadcasts.length = 0;
     const created = await services.accounts.create(signUp(email.toUpperCase()));
@@ -35,14 +41,7 @@ describe('open sign-up by someone who already has a login', () => {
 
 describe('a sign-up meeting the removal of the pending person it names as owner', () => {
   it('creates the owner anew once the removal has forgotten them (no 500)', async () => {
-    const { accountId, userId: adminId } = await db.account();
-    const email = `${slug()}@example.test`;
-    const { id: pendingId } = await services.users.create({
-      actor: services.actor('user', adminId),
-      accountId,
-      client,
-      body: { firstName: 'Grace', lastName: 'Hopper', email, phone: '+447700900124', role: 'Developer' },
-    });
+    const { email, personId: pendingId } = await invitedPerson();
     const side = new SideConnection(db);
     await side.open();
     try {

@@ -73,8 +73,8 @@ export type CheckedLogin = { type: 'user'; id: string; email: string } | { type:
  * and guesses at the sign-in form share one budget, never two.
  */
 export function passwordCheckKeys(checked: CheckedLogin, ip: string): ThrottleKey[] {
-  const [loginKey, addressKey] = checked.type === 'user' ? userSignInKeys(checked.email, ip) : subuserSignInKeys(checked.accountSlug, checked.login, ip);
-  return [{ key: `signin:principal:${checked.id}`, policy: IDENTIFIER_POLICY, kind: 'identifier' }, loginKey, addressKey];
+  const [loginKey, clientKey] = checked.type === 'user' ? userSignInKeys(checked.email, ip) : subuserSignInKeys(checked.accountSlug, checked.login, ip);
+  return [{ key: `signin:principal:${checked.id}`, policy: IDENTIFIER_POLICY, kind: 'identifier' }, loginKey, clientKey];
 }
 
 /**

@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint } from 'jose';
 import type { Logger } from 'pino';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import type { JwksView, PublicJwk } from '#libs/contracts/index.js';
 import { CONFIG, LOGGER } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
@@ -54,7 +54,7 @@ export class SigningKeysService implements OnModuleInit {
   async jwks(): Promise<JwksView> {
     let keys: SigningKeyEntity[];
     try {
-      keys = await this.dataSource.manager.find(SigningKeyEntity, { where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
+      keys = await unretiredKeys(this.dataSource.manager);
     } catch (error) {
       if (!this.lastPublished) throw error;
       this.logger.warn({ err: error }, 'Could not read the signing keys; publishing the set read last');
@@ -84,11 +84,16 @@ export class SigningKeysService implements OnModuleInit {
   private async loadFromDatabase(): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('identity.signing_keys'))`);
-      const keys = await manager.find(SigningKeyEntity, { where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
+      const keys = await unretiredKeys(manager);
       if (keys.length === 0 && !this.active) keys.push(await manager.save(SigningKeyEntity, await generateSigningKey()));
       if (!this.active) this.active = { kid: keys[0].kid, privateKey: createPrivateKey(keys[0].privatePem) };
     });
   }
+}
+
+/** The keys not retired, newest first. */
+function unretiredKeys(manager: EntityManager): Promise<SigningKeyEntity[]> {
+  return manager.find(SigningKeyEntity, { where: { retiredAt: IsNull() }, order: { createdAt: 'DESC' } });
 }
 
 async function toPublicJwk(privateKey: KeyObject): Promise<PublicJwk> {
