@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { jest } from '@jest/globals';
+import { eventually } from '#libs/testing/eventually.js';
 import type { Logger } from 'pino';
 import type { JwksView } from '#libs/contracts/index.js';
 import type { RpcClient } from '#libs/platform/index.js';
@@ -29,21 +29,31 @@ describe('the key ring', () => {
   });
 
   it('fetches the set again every JWT_KEYS_REFRESH_MS: a key retired in identity is dropped, a failed fetch keeps what it knew', async () => {
-    jest.useFakeTimers();
-    const ring = ringAnswering({ keys: [jwk('k1'), jwk('k2')] } as unknown as JwksView, { keys: [jwk('k1')] } as unknown as JwksView, new Error('no identity'));
+    const loads: string[][] = [];
+    const answers: Array<JwksView | Error> = [
+      { keys: [jwk('k1'), jwk('k2')] } as unknown as JwksView,
+      { keys: [jwk('k1')] } as unknown as JwksView,
+      new Error('no identity'),
+    ];
+    // Identity answers as listed, then keeps failing; every answer is noted once the ring has it.
+    const rpc = {
+      send: () => {
+        const answer = answers.shift() ?? new Error('no identity');
+        loads.push(answer instanceof Error ? ['failed'] : answer.keys.map((key) => key.kid));
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+      },
+    };
+    const ring = new KeyRing(rpc as unknown as RpcClient, { warn: () => undefined } as unknown as Logger, { JWT_KEYS_REFRESH_MS: 10 });
     try {
       ring.onApplicationBootstrap();
-      await jest.advanceTimersByTimeAsync(0);
-      expect([ring.peek('k1'), ring.peek('k2')].map(Boolean)).toEqual([true, true]);
-      await jest.advanceTimersByTimeAsync(999);
-      expect(ring.peek('k2')).toBeDefined();
-      await jest.advanceTimersByTimeAsync(1);
-      expect([ring.peek('k1'), ring.peek('k2')].map(Boolean)).toEqual([true, false]);
-      await jest.advanceTimersByTimeAsync(1000);
-      expect(ring.peek('k1')).toBeDefined();
+      await eventually('the first load', () => loads.length >= 1);
+      await eventually('the load after it', () => loads.length >= 2);
+      await eventually('a failed load', () => loads.length >= 4);
     } finally {
       ring.onModuleDestroy();
-      jest.useRealTimers();
     }
+    expect(loads.slice(0, 3)).toEqual([['k1', 'k2'], ['k1'], ['failed']]);
+    // Retired k2 is gone; the failed loads kept k1.
+    expect([ring.peek('k1'), ring.peek('k2')].map(Boolean)).toEqual([true, false]);
   });
 });
