@@ -80,7 +80,7 @@ describe('a person who already has a login, added to a second account with anoth
     ada = await people.member(acme, 'ada@engines.test', 'Developer', { firstName: 'Ada', lastName: 'Lovelace' });
   });
 
-  it('gets a membership and an "added to account" mail, not an activation mail; the answer looks like any other create', async () => {
+  it('gets an invitation to accept, not an activation mail; the answer, the row and the delivery log look like any new person', async () => {
     const mailsBefore = system.mail.to('ada@engines.test').length;
     const existing = await people.http
       .post(`/v1/accounts/${globex.accountId}/users`)
@@ -94,9 +94,39 @@ describe('a person who already has a login, added to a second account with anoth
       .expect(201);
     expect(Object.keys(existing.body)).toEqual(Object.keys(fresh.body));
     expect(existing.body.id).toBe(ada.userId);
-    const added = await people.nthMail('ada@engines.test', () => true, mailsBefore + 1);
-    expect(added.subject).toContain('Account globex');
-    expect(added.links.some((link) => link.includes('token='))).toBe(false);
+    const invitation = await people.nthMail('ada@engines.test', () => true, mailsBefore + 1);
+    expect(invitation.subject).toBe('Portico: join Account globex');
+    expect(linkToken(invitation, '/accept-invitation').length).toBeGreaterThanOrEqual(43);
+    expect(invitation.links.some((link) => link.includes('/activate?'))).toBe(false);
+    // Globex sees what it typed, pending, as it sees the new person: not her name, phone or second step.
+    const rows = await people.http.get(`/v1/accounts/${globex.accountId}/users?sort=createdAt&order=desc&limit=2`).set(bearer(globex.accessToken)).expect(200);
+    const [{ id, firstName, lastName, email, phone, createdAt, roles, ...newest }, second] = rows.body.items;
+    expect(newest).toEqual({ owner: false, lastLoginAt: null, active: true, status: 'pending', mfaEnabled: false });
+    expect(second).toMatchObject(newest);
+    expect([id, firstName, lastName, email, phone, createdAt, roles]).not.toContain(undefined);
+    expect(rows.body.items.find((row: { id: string }) => row.id === ada.userId)).toMatchObject({
+      firstName: 'Someone',
+      lastName: 'Else',
+      phone: '+33612345678',
+      status: 'pending',
+    });
+    await people.nthMail('new.person@globex.test');
+    const deliveries = await people.http.get(`/v1/accounts/${globex.accountId}/deliveries?limit=2`).set(bearer(globex.accessToken)).expect(200);
+    expect(deliveries.body.items.map((item: { event: string; template: string }) => [item.event, item.template])).toEqual([
+      ['identity.user.invited', 'activation'],
+      ['identity.user.invited', 'activation'],
+    ]);
+  });
+
+  it('works in the second account only once she accepts, with her own password', async () => {
+    const before = await people.login('ada@engines.test', PASSWORD);
+    const me = await people.http.get('/v1/me').set(bearer(before.accessToken)).expect(200);
+    expect(me.body.memberships.map((m: { accountId: string }) => m.accountId)).toEqual([acme.accountId]);
+    await people.http.get(`/v1/accounts/${globex.accountId}/users`).set(bearer(before.accessToken)).expect(404);
+
+    await expect(people.acceptFromMail('ada@engines.test')).resolves.toEqual({ accountId: globex.accountId, accountName: 'Account globex' });
+    const row = await people.http.get(`/v1/accounts/${globex.accountId}/users/${ada.userId}`).set(bearer(globex.accessToken)).expect(200);
+    expect(row.body).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace', status: 'active', active: true });
   });
 
   it('keeps her password and her name, and shows a different role in each account', async () => {
@@ -478,7 +508,7 @@ describe('leaving an account', () => {
 
   beforeAll(async () => {
     leaver = await people.member(acme, 'leaver@acme.test', 'Developer');
-    await people.invite(globex, { email: 'leaver@acme.test', role: 'Support' });
+    await people.join(globex, { email: 'leaver@acme.test', role: 'Support' });
   });
 
   it('refuses the owner (409: hand it over first), a stranger and an inactive member (404), and unbinds none of them', async () => {
@@ -487,7 +517,7 @@ describe('leaving an account', () => {
     await people.http.delete(`/v1/me/memberships/${globex.accountId}`).set(bearer(acme.accessToken)).expect(404);
     // Active in globex too, so that being deactivated in acme leaves them signed in.
     const dormant = await people.member(acme, 'dormant@acme.test', 'Developer');
-    await people.invite(globex, { email: 'dormant@acme.test', role: 'Support' });
+    await people.join(globex, { email: 'dormant@acme.test', role: 'Support' });
     await people.http.patch(`/v1/accounts/${acme.accountId}/users/${dormant.userId}`).set(bearer(acme.accessToken)).send({ active: false }).expect(200);
     await people.http.delete(`/v1/me/memberships/${acme.accountId}`).set(bearer(dormant.accessToken)).expect(404);
 

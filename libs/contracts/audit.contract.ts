@@ -38,6 +38,8 @@ export const AUDIT_ACTIONS = [
   'user.activated',
   'user.invited',
   'user.added',
+  'user.joined',
+  'user.invitation-declined',
   'user.updated',
   'user.removed',
   'user.left',

@@ -96,10 +96,12 @@ export class ChangeEmailBody {
 }
 
 /**
- * `POST /v1/auth/email-change/confirm` (the token from the mail sent to the new address) and
- * `POST /v1/auth/email-change/undo` (the token from the notice sent to the address the login left).
+ * A mailed link's token alone: `POST /v1/auth/email-change/confirm` (the token from the mail sent
+ * to the new address), `POST /v1/auth/email-change/undo` (the token from the notice sent to the
+ * address the login left) and `POST /v1/auth/invitation/accept` and `.../decline` (the token from
+ * an account's invitation to someone who has a login).
  */
-export class EmailLinkBody {
+export class LinkTokenBody {
   @ApiProperty({ description: 'The token from the link', minLength: 10, maxLength: 200 })
   @IsString()
   @Length(10, 200)
@@ -158,9 +160,9 @@ export class ChangeEmailRequest extends ActorClientRequest {
   body: ChangeEmailBody;
 }
 
-/** `identity.auth.email-change.confirm` and `identity.auth.email-change.undo`. */
-export class EmailLinkRequest extends ClientRequest {
+/** `identity.auth.email-change.confirm` and `.undo`, `identity.auth.invitation.accept` and `.decline`. */
+export class LinkTokenRequest extends ClientRequest {
   @IsDefined()
-  @Nested(() => EmailLinkBody)
-  body: EmailLinkBody;
+  @Nested(() => LinkTokenBody)
+  body: LinkTokenBody;
 }

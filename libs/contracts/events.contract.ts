@@ -89,20 +89,26 @@ export interface AccountCreatedData {
   ownerUserId: string;
 }
 
-/** `identity.user.invited`: everything the activation mail needs. The token is plain here only. */
+/**
+ * `identity.user.invited`: everything the invitation mail needs. The token is plain here only. A
+ * person without a login sets their password with it (`/activate`); someone who has one
+ * (`hasLogin`) accepts the invitation with it (`/accept-invitation`).
+ */
 export interface UserInvitedData {
   accountId: string;
   accountName: string;
   userId: string;
   email: string;
   firstName: string;
-  /** The plain activation token (stored hashed by identity; this event is its only other copy). */
+  /** The plain activation or invitation token (stored hashed by identity; this event is its only other copy). */
   token: string;
   expiresAt: string;
   locale: string;
+  /** The person already has a login: the token accepts the invitation (absent: false). */
+  hasLogin?: boolean;
 }
 
-/** `identity.user.added-to-account`. */
+/** `identity.user.added-to-account`: someone who already has a login works in an account made for them. */
 export interface UserAddedToAccountData {
   accountId: string;
   accountName: string;

@@ -54,7 +54,7 @@ import type {
   AcceptedView,
   ChangeEmailRequest,
   ChangePasswordRequest,
-  EmailLinkRequest,
+  LinkTokenRequest,
   EmailChangedView,
   PasswordResetConfirmRequest,
   PasswordResetRequest,
@@ -70,7 +70,16 @@ import type {
   SubuserRequest,
   UpdateSubuserRequest,
 } from './subusers.contract.js';
-import type { CreatedView, CreateUserRequest, ListUsersRequest, UpdateProfileRequest, UpdateUserRequest, UserRecord, UserRequest } from './users.contract.js';
+import type {
+  CreatedView,
+  CreateUserRequest,
+  InvitationAcceptedView,
+  ListUsersRequest,
+  UpdateProfileRequest,
+  UpdateUserRequest,
+  UserRecord,
+  UserRequest,
+} from './users.contract.js';
 
 /** Request/reply subjects, `<service>.<resource>.<verb>`. */
 export const Subjects = {
@@ -150,6 +159,10 @@ export const Subjects = {
   AuthEmailChangeConfirm: 'identity.auth.email-change.confirm',
   /** Move a login back to the address it left (the undo link of the notice mailed there): every session ends, the password is cleared, a reset link goes there. */
   AuthEmailChangeUndo: 'identity.auth.email-change.undo',
+  /** Accept an account's invitation (the token mailed to someone who has a login): their membership there becomes what the account set. */
+  AuthInvitationAccept: 'identity.auth.invitation.accept',
+  /** Decline an account's invitation (the same token): the membership that waited for it goes. */
+  AuthInvitationDecline: 'identity.auth.invitation.decline',
   /** The caller edits their own name and phone. */
   MeUpdate: 'identity.me.update',
   /** The caller changes their password (the current one is required). */
@@ -261,8 +274,10 @@ export interface RpcContracts {
   [Subjects.AuthPasswordReset]: { request: PasswordResetRequest; response: AcceptedView };
   [Subjects.AuthSubuserPasswordReset]: { request: SubuserPasswordResetRequest; response: AcceptedView };
   [Subjects.AuthPasswordResetConfirm]: { request: PasswordResetConfirmRequest; response: { reset: true } };
-  [Subjects.AuthEmailChangeConfirm]: { request: EmailLinkRequest; response: EmailChangedView };
-  [Subjects.AuthEmailChangeUndo]: { request: EmailLinkRequest; response: EmailChangedView };
+  [Subjects.AuthEmailChangeConfirm]: { request: LinkTokenRequest; response: EmailChangedView };
+  [Subjects.AuthEmailChangeUndo]: { request: LinkTokenRequest; response: EmailChangedView };
+  [Subjects.AuthInvitationAccept]: { request: LinkTokenRequest; response: InvitationAcceptedView };
+  [Subjects.AuthInvitationDecline]: { request: LinkTokenRequest; response: { declined: true } };
   [Subjects.MeUpdate]: { request: UpdateProfileRequest; response: { updated: true } };
   [Subjects.MePasswordChange]: { request: ChangePasswordRequest; response: { changed: true } };
   [Subjects.MeEmailChange]: { request: ChangeEmailRequest; response: AcceptedView };

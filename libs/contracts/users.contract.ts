@@ -94,8 +94,13 @@ export class UserView {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastLoginAt: string | null;
   @ApiProperty({ format: 'date-time', description: 'When the person was added to this account' }) createdAt: string;
   @ApiProperty({ description: 'false: may not work in this account' }) active: boolean;
-  @ApiProperty({ enum: ['pending', 'active'], description: 'pending: has not set a password yet' }) status: PersonStatus;
-  @ApiProperty({ description: 'The person signs in with two steps (an authenticator app)' }) mfaEnabled: boolean;
+  @ApiProperty({
+    enum: ['pending', 'active'],
+    description:
+      'pending: has not joined yet (a new person has not set a password; someone who has a login has not accepted the invitation). Until then, name, e-mail and phone are as the account typed them',
+  })
+  status: PersonStatus;
+  @ApiProperty({ description: 'The person signs in with two steps (an authenticator app); false while pending' }) mfaEnabled: boolean;
 }
 
 /** A row of the user table as identity knows it (roles come from access). */
@@ -110,6 +115,12 @@ export class UserPageView {
 /** What a create answers: the id only, the same whether the person was new or already had a login. */
 export class CreatedView {
   @ApiProperty({ format: 'uuid' }) id: string;
+}
+
+/** What accepting an account's invitation answers: the account the person now works in. */
+export class InvitationAcceptedView {
+  @ApiProperty({ format: 'uuid' }) accountId: string;
+  @ApiProperty() accountName: string;
 }
 
 /** `identity.users.list`. */

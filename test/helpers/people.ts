@@ -23,6 +23,11 @@ export function linkToken(mail: CaughtMail, path: string): string {
   return new URL(link).searchParams.get('token')!;
 }
 
+/** Whether a mail carries a link to `path` under the test web URL. */
+function linksTo(path: string): (mail: CaughtMail) => boolean {
+  return (mail) => mail.links.some((link) => link.startsWith(`${TEST_WEB_URL}${path}?`));
+}
+
 /** The authorization header of an access token. */
 export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
@@ -50,11 +55,29 @@ export class People {
 
   /** Waits for the activation mail sent to `email` (the `nth`, counting from 1) and sets the password from it. */
   async activateFromMail(email: string, password = PASSWORD, nth = 1): Promise<void> {
-    const mail = await this.nthMail(email, (m) => m.links.some((link) => link.startsWith(`${TEST_WEB_URL}/activate?`)), nth);
+    const mail = await this.nthMail(email, linksTo('/activate'), nth);
     await this.http
       .post('/v1/auth/activate')
       .send({ token: linkToken(mail, '/activate'), password })
       .expect(204);
+  }
+
+  /** Waits for the `nth` invitation mail sent to `email`, someone who has a login, and accepts it; answers the account joined. */
+  async acceptFromMail(email: string, nth = 1): Promise<{ accountId: string; accountName: string }> {
+    const mail = await this.nthMail(email, linksTo('/accept-invitation'), nth);
+    const response = await this.http
+      .post('/v1/auth/invitation/accept')
+      .send({ token: linkToken(mail, '/accept-invitation') })
+      .expect(200);
+    return response.body as { accountId: string; accountName: string };
+  }
+
+  /** Adds someone who already has a login into `owner`'s account with `role`, and accepts the invitation mailed to them; returns their id. */
+  async join(owner: SignedIn, person: { email: string; role: string }): Promise<string> {
+    const before = this.system.mail.to(person.email).filter(linksTo('/accept-invitation')).length;
+    const userId = await this.invite(owner, person);
+    await this.acceptFromMail(person.email.toLowerCase(), before + 1);
+    return userId;
   }
 
   /** Signs in a user. */

@@ -5,6 +5,7 @@ import { OutboxEntity } from '#libs/outbox/index.js';
 import { SessionEntity } from './sessions/session.entity.js';
 import { SigningKeyEntity } from './sessions/signing-key.entity.js';
 import { MembershipEntity } from './users/membership.entity.js';
+import { MembershipInvitationEntity } from './users/membership-invitation.entity.js';
 import { UserEntity } from './users/user.entity.js';
 import { SubuserEntity } from './subusers/subuser.entity.js';
 import { RetiredRefreshTokenEntity } from './sessions/retired-refresh-token.entity.js';
@@ -20,6 +21,7 @@ export function identityDatabase(config: { DATABASE_URL: string; DATABASE_POOL_S
       AccountEntity,
       UserEntity,
       MembershipEntity,
+      MembershipInvitationEntity,
       SubuserEntity,
       ActionTokenEntity,
       SessionEntity,

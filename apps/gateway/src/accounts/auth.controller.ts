@@ -3,8 +3,9 @@ import { ApiAcceptedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkRespons
 import {
   AcceptedView,
   ActivateBody,
-  EmailLinkBody,
+  LinkTokenBody,
   EmailChangedView,
+  InvitationAcceptedView,
   LoginBody,
   PasswordResetBody,
   PasswordResetConfirmBody,
@@ -120,7 +121,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Move a login to the e-mail address the confirmation link was mailed to; the old address gets a notice' })
   @ApiOkResponse({ type: EmailChangedView })
-  confirmEmailChange(@Rpc() rpc: RpcSender, @Body() body: EmailLinkBody, @ClientIp() ip: string): Promise<RelayedJson<EmailChangedView>> {
+  confirmEmailChange(@Rpc() rpc: RpcSender, @Body() body: LinkTokenBody, @ClientIp() ip: string): Promise<RelayedJson<EmailChangedView>> {
     return rpc.relay(Subjects.AuthEmailChangeConfirm, { body, client: { ip } });
   }
 
@@ -132,7 +133,28 @@ export class AuthController {
       'Move a login back to the address it left, from the notice mailed there: every session ends, the password is cleared, and a reset link goes to that address',
   })
   @ApiOkResponse({ type: EmailChangedView })
-  undoEmailChange(@Rpc() rpc: RpcSender, @Body() body: EmailLinkBody, @ClientIp() ip: string): Promise<RelayedJson<EmailChangedView>> {
+  undoEmailChange(@Rpc() rpc: RpcSender, @Body() body: LinkTokenBody, @ClientIp() ip: string): Promise<RelayedJson<EmailChangedView>> {
     return rpc.relay(Subjects.AuthEmailChangeUndo, { body, client: { ip } });
+  }
+
+  @Post('invitation/accept')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      "Accept an account's invitation with the token mailed to someone who already has a login: they work in the account from now on (the account saw only what it typed of them until then)",
+  })
+  @ApiOkResponse({ type: InvitationAcceptedView })
+  acceptInvitation(@Rpc() rpc: RpcSender, @Body() body: LinkTokenBody, @ClientIp() ip: string): Promise<RelayedJson<InvitationAcceptedView>> {
+    return rpc.relay(Subjects.AuthInvitationAccept, { body, client: { ip } });
+  }
+
+  @Post('invitation/decline')
+  @Public()
+  @HttpCode(204)
+  @ApiOperation({ summary: "Decline an account's invitation with the token mailed to someone who already has a login: they are taken out of the account" })
+  @ApiNoContentResponse()
+  async declineInvitation(@Rpc() rpc: RpcSender, @Body() body: LinkTokenBody, @ClientIp() ip: string): Promise<void> {
+    await rpc.send(Subjects.AuthInvitationDecline, { body, client: { ip } });
   }
 }

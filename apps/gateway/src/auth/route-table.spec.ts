@@ -19,6 +19,8 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/subuser-password-reset',
   'POST /v1/auth/email-change/confirm',
   'POST /v1/auth/email-change/undo',
+  'POST /v1/auth/invitation/accept',
+  'POST /v1/auth/invitation/decline',
   'GET /health/live',
   'GET /health/ready',
   'GET /.well-known/jwks.json',

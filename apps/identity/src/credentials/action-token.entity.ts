@@ -1,7 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-/** What a mailed link lets its holder do; `sign-in` is no mailed link but the challenge that carries a sign-in from the password to the second step. */
-export type ActionTokenPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo' | 'sign-in';
+/**
+ * What a mailed link lets its holder do; `sign-in` is no mailed link but the challenge that carries a
+ * sign-in from the password to the second step; `invitation` accepts an account's invitation to
+ * someone who already has a login.
+ */
+export type ActionTokenPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo' | 'sign-in' | 'invitation';
 
 /** A single-use link token, stored only as its hash, for exactly one user or one subuser. */
 @Entity({ name: 'action_tokens' })

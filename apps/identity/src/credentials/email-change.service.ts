@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { AcceptedView, ChangeEmailRequest, EmailChangedView, EmailLinkRequest } from '#libs/contracts/index.js';
+import type { AcceptedView, ChangeEmailRequest, EmailChangedView, LinkTokenRequest } from '#libs/contracts/index.js';
 import { Events } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
@@ -84,7 +84,7 @@ export class EmailChangeService {
    * links, and as every other flow using a link does: such flows for one person queue, never
    * waiting for each other in a circle.
    */
-  async confirm({ body, client }: EmailLinkRequest): Promise<EmailChangedView> {
+  async confirm({ body, client }: LinkTokenRequest): Promise<EmailChangedView> {
     return this.transactions.run(async (unit) => {
       const { profile, newEmail } = await this.useLink(unit, body.token, 'email-change');
       await this.move(unit, profile, newEmail, client.ip);
@@ -100,7 +100,7 @@ export class EmailChangeService {
    * read; not those of earlier ones, the owner's), and a reset link goes to the address now
    * restored. Refused while EMAIL_UNDO_TOKEN_TTL_HOURS is 0.
    */
-  async undo({ body, client }: EmailLinkRequest): Promise<EmailChangedView> {
+  async undo({ body, client }: LinkTokenRequest): Promise<EmailChangedView> {
     // Set to 0, the way back is off for the links already mailed too (whoever reads an old address gets nothing from them).
     if (this.config.EMAIL_UNDO_TOKEN_TTL_HOURS === 0) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
     return this.transactions.run(async (unit) => {

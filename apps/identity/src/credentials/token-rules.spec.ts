@@ -23,6 +23,8 @@ describe('link token lifetimes (R3)', () => {
     ['email-undo', { ...defaults, EMAIL_UNDO_TOKEN_TTL_HOURS: 720 }, 720 * HOUR],
     ['sign-in', defaults, 5 * 60_000],
     ['sign-in', { ...defaults, MFA_CHALLENGE_TTL_MINUTES: 30 }, 30 * 60_000],
+    ['invitation', defaults, 7 * 24 * HOUR],
+    ['invitation', { ...defaults, ACTIVATION_TOKEN_TTL_HOURS: 48 }, 48 * HOUR],
   ] as const)('%s with %o lives %i ms', (purpose, config, expected) => {
     expect(tokenLifetimeMs(purpose, config)).toBe(expected);
   });
@@ -49,6 +51,7 @@ describe('which older links a new one voids (R4)', () => {
 
   it.each([
     ['invitation', 'the older invitations of its account only', 'activation', account, { purpose: 'activation', accountId: account }],
+    ['invitation of someone with a login', 'the older ones of its account only', 'invitation', account, { purpose: 'invitation', accountId: account }],
     ['reset link asked by an admin of an account', 'every older reset link of the person', 'reset', account, { purpose: 'reset' }],
     ['reset link asked by the person', 'every older reset link of the person', 'reset', null, { purpose: 'reset' }],
     ['e-mail change link', 'every older e-mail change link of the person', 'email-change', null, { purpose: 'email-change' }],

@@ -1,5 +1,8 @@
-/** What a link token is for (`sign-in`: the challenge between a sign-in's password and its second step, never mailed). */
-export type LinkPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo' | 'sign-in';
+/**
+ * What a link token is for (`sign-in`: the challenge between a sign-in's password and its second
+ * step, never mailed; `invitation`: an account's invitation to someone who already has a login).
+ */
+export type LinkPurpose = 'activation' | 'reset' | 'email-change' | 'email-undo' | 'sign-in' | 'invitation';
 
 /** The lifetimes configured for link tokens. */
 export interface TokenLifetimes {
@@ -14,6 +17,7 @@ export interface TokenLifetimes {
 export function tokenLifetimeMs(purpose: LinkPurpose, lifetimes: TokenLifetimes): number {
   switch (purpose) {
     case 'activation':
+    case 'invitation':
       return lifetimes.ACTIVATION_TOKEN_TTL_HOURS * 3600_000;
     case 'reset':
       return lifetimes.RESET_TOKEN_TTL_MINUTES * 60_000;
@@ -36,8 +40,9 @@ export interface LinkScope {
 
 /**
  * The older links a new link of `purpose` voids (R4). An activation link is its account's
- * invitation: it voids only the older activation links of that account, so that one account
- * inviting (or re-inviting) a person never kills another account's invitation. A reset link sets
+ * invitation, and so is an invitation link (to someone who has a login): each voids only the older
+ * links of its purpose in that account, so that one account inviting (or re-inviting) a person
+ * never kills another account's invitation. A reset link sets
  * the one password of the login, whichever account asked: it voids every older reset link. An
  * e-mail change link moves the one login: it voids every older e-mail change link. An undo link
  * voids none (null): each address a login left keeps its own way back, whatever moves came after.
@@ -49,7 +54,7 @@ export interface LinkScope {
  */
 export function supersededBy(purpose: LinkPurpose, accountId: string | null): LinkScope | null {
   if (purpose === 'email-undo' || purpose === 'sign-in') return null;
-  return purpose === 'activation' && accountId !== null ? { purpose, accountId } : { purpose };
+  return (purpose === 'activation' || purpose === 'invitation') && accountId !== null ? { purpose, accountId } : { purpose };
 }
 
 /**

@@ -13,6 +13,7 @@ import { TwoStepSignIn1733700000000 } from './1733700000000-two-step-sign-in.js'
 import { SignInChallengeExpiry1733800000000 } from './1733800000000-sign-in-challenge-expiry.js';
 import { SecondStepPolicy1733900000000 } from './1733900000000-second-step-policy.js';
 import { SessionUserAgent1734000000000 } from './1734000000000-session-user-agent.js';
+import { MembershipInvitations1734200000000 } from './1734200000000-membership-invitations.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -31,4 +32,5 @@ export const identityMigrations = [
   SignInChallengeExpiry1733800000000,
   SecondStepPolicy1733900000000,
   SessionUserAgent1734000000000,
+  MembershipInvitations1734200000000,
 ];

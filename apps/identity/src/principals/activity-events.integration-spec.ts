@@ -25,7 +25,7 @@ function rising(events: Told[]): boolean {
 }
 
 describe('identity tells access when a principal is deactivated or reactivated', () => {
-  it('writes an event with every flip of a membership (none when nothing flips), one for the removal, and one for a person added back after it', async () => {
+  it('writes an event with every flip of a membership (none when nothing flips), one for the removal, and for someone with a login one when invited (inactive until they accept) and one when they accept', async () => {
     const { accountId, userId: ownerId } = await db.account();
     const actor = services.actor('user', ownerId);
     // A person with a login of their own (a pending one would be forgotten with the removal).
@@ -33,16 +33,19 @@ describe('identity tells access when a principal is deactivated or reactivated',
     const [{ email }] = await db.dataSource.query<Array<{ email: string }>>(`SELECT email FROM users WHERE id = $1`, [personId]);
     const add = () =>
       services.users.create({ actor, accountId, client, body: { firstName: 'Grace', lastName: 'Hopper', email, phone: '+447700900124', role: 'Developer' } });
+    const accept = async () => services.users.acceptInvitation({ body: { token: await services.lastLinkToken(Events.UserInvited, personId) }, client });
     const { id: userId } = await add();
     expect(userId).toBe(personId);
+    await accept();
     const setActive = (active: boolean) => services.users.update({ actor, accountId, userId, client, body: { active } });
     await setActive(false);
     await setActive(false);
     await setActive(true);
     await services.users.remove({ actor, accountId, userId, client });
     await add();
+    await accept();
     const events = await activityOf(userId);
-    expect(events.map(({ active }) => active)).toEqual([true, false, true, false, true]);
+    expect(events.map(({ active }) => active)).toEqual([false, true, false, true, false, false, true]);
     expect(events.every((event) => event.accountId === accountId && event.principalType === 'user')).toBe(true);
     expect(rising(events)).toBe(true);
   });

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ActivateRequest,
-  EmailLinkRequest,
+  LinkTokenRequest,
   GateStateRequest,
   LoginRequest,
   PasswordResetConfirmRequest,
@@ -83,12 +83,12 @@ export class AuthController {
   }
 
   @MessagePattern(Subjects.AuthEmailChangeConfirm)
-  confirmEmailChange(@Payload() request: EmailLinkRequest): Promise<RpcResponse<typeof Subjects.AuthEmailChangeConfirm>> {
+  confirmEmailChange(@Payload() request: LinkTokenRequest): Promise<RpcResponse<typeof Subjects.AuthEmailChangeConfirm>> {
     return this.emailChanges.confirm(request);
   }
 
   @MessagePattern(Subjects.AuthEmailChangeUndo)
-  undoEmailChange(@Payload() request: EmailLinkRequest): Promise<RpcResponse<typeof Subjects.AuthEmailChangeUndo>> {
+  undoEmailChange(@Payload() request: LinkTokenRequest): Promise<RpcResponse<typeof Subjects.AuthEmailChangeUndo>> {
     return this.emailChanges.undo(request);
   }
 

@@ -258,8 +258,13 @@ export class SessionsService {
   /** An admin of `accountId` ends every session of `target` (S4); audited in that account. Returns how many ended. */
   async endAllByAdmin(unit: UnitOfWork, actor: Actor, accountId: string, target: Principal, ip: string): Promise<number> {
     const ended = await this.endAll(unit, target, 'ended-by-admin');
-    await this.recordEnded(unit, [accountId], actor, target, ip, 'ended-by-admin', ended.length);
-    return ended.length;
+    return this.recordEndedByAdmin(unit, actor, accountId, target, ip, ended.length);
+  }
+
+  /** Records that an admin of `accountId` ended `count` sessions of `target`; answers `count`. */
+  async recordEndedByAdmin(unit: UnitOfWork, actor: Actor, accountId: string, target: Principal, ip: string, count: number): Promise<number> {
+    await this.recordEnded(unit, [accountId], actor, target, ip, 'ended-by-admin', count);
+    return count;
   }
 
   /** Ends every open session of `principal` (but `exceptSessionId`); the gateways hear of it after the commit. */

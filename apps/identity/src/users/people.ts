@@ -60,24 +60,31 @@ function mailedPerson(account: AccountEntity, user: UserEntity) {
   return { accountId: account.id, accountName: account.name, userId: user.id, email: user.email, firstName: user.firstName };
 }
 
-/** Queues `user`'s activation mail for `account` (a pending person): issues its link token, returned, and writes `UserInvited`. */
+/**
+ * Queues `user`'s invitation mail for `account`: issues its link token, returned, and writes
+ * `UserInvited`. A pending person gets an `activation` link (they set their password); someone who
+ * already has a login, an `invitation` link (they accept, keeping their password). One event for
+ * both, so that the account's delivery log does not tell them apart (B2).
+ */
 export async function queueInvitation(
   manager: EntityManager,
   deps: { tokens: ActionTokensService; outbox: OutboxWriter },
   account: AccountEntity,
   user: UserEntity,
 ): Promise<IssuedToken> {
-  const activation = await deps.tokens.issue(manager, { type: 'user', id: user.id }, account.id, 'activation');
+  const hasLogin = user.status === 'active';
+  const link = await deps.tokens.issue(manager, { type: 'user', id: user.id }, account.id, hasLogin ? 'invitation' : 'activation');
   await deps.outbox.add(manager, Events.UserInvited, account.id, {
     ...mailedPerson(account, user),
-    token: activation.token,
-    expiresAt: activation.expiresAt.toISOString(),
+    token: link.token,
+    expiresAt: link.expiresAt.toISOString(),
     locale: user.locale,
+    ...(hasLogin ? { hasLogin } : {}),
   });
-  return activation;
+  return link;
 }
 
-/** Queues the "added to account" mail of `user`, who already has a login: writes `UserAddedToAccount`. */
+/** Queues word to `user`, who already has a login, that they work in `account` now (an account made for them): writes `UserAddedToAccount`. */
 export function queueAddedToAccount(manager: EntityManager, outbox: OutboxWriter, account: AccountEntity, user: UserEntity): Promise<void> {
   return outbox.add(manager, Events.UserAddedToAccount, account.id, { ...mailedPerson(account, user), locale: user.locale });
 }

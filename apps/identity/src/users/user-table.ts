@@ -1,5 +1,6 @@
 import type { SortOrder, UserSort } from '#libs/contracts/index.js';
 import { decodeCursor, encodeCursor, exactTimestamp, type CursorPart } from '#libs/platform/index.js';
+import { PERSON_AS_THE_ACCOUNT_SEES } from './invitations.js';
 
 /**
  * The user table's query, pure: search normalisation, keyset pagination and the SQL. Rows live
@@ -93,8 +94,8 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
   // The page is cut from memberships alone (search, sort keys, cursor all live there); only its
   // rows are then joined to their people, however many rows the search matched.
   const sql = `
-    SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status, u.second_step AS "mfaEnabled",
-           m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", m.sort_key AS "sortKey",
+    SELECT m.user_id AS id, ${PERSON_AS_THE_ACCOUNT_SEES},
+           m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", m.sort_key AS "sortKey",
            m.user_id = (SELECT a.owner_user_id FROM accounts a WHERE a.id = $1) AS owner
       FROM (SELECT m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value, ${sortKeyText(key)} AS sort_key
               FROM memberships m
@@ -102,6 +103,7 @@ export function userTableSql(request: UserTableRequest): { sql: string; paramete
              ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
              LIMIT $${parameters.length}) AS m
       JOIN users u ON u.id = m.user_id
+      LEFT JOIN membership_invitations i ON i.account_id = $1 AND i.user_id = m.user_id
      ORDER BY m.sort_value ${direction}, m.user_id ${direction}`;
   return { sql, parameters };
 }

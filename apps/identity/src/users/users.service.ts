@@ -5,8 +5,11 @@ import type {
   AcceptedView,
   AccountRequest,
   Actor,
+  AuditAction,
   CreatedView,
   CreateUserRequest,
+  InvitationAcceptedView,
+  LinkTokenRequest,
   ListUsersRequest,
   Page,
   UpdateUserRequest,
@@ -18,7 +21,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor } from '../accounts/account-scope.js';
 import { assertRoomInAccount } from '../accounts/account-quota.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, type AuditDetails } from '../audit/audit.service.js';
 import { ActionTokensService, lockPrincipal } from '../credentials/action-tokens.service.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
@@ -28,10 +31,20 @@ import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MembershipEntity } from './membership.entity.js';
+import { MembershipInvitationEntity } from './membership-invitation.entity.js';
+import {
+  acceptInvitation,
+  lockedInvitation,
+  openInvitation,
+  PERSON_AS_THE_ACCOUNT_SEES,
+  retypeInvitation,
+  type MembershipKey,
+  type TypedPerson,
+} from './invitations.js';
 import { AccountSizes } from './account-sizes.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { findOrAddPerson, queueAddedToAccount, queueInvitation, reassertSuspensions } from './people.js';
+import { findOrAddPerson, queueInvitation, reassertSuspensions } from './people.js';
 import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
 
@@ -97,9 +110,11 @@ export class UsersService {
   }
 
   /**
-   * Invites a new person (activation mail) or adds a person who already has a login (an "added
-   * to account" mail; their password stays theirs). Answers only the id either way (B2). Sent
-   * again with the same `requestKey` (the gateway, after a lost answer), it is done once and
+   * Invites a new person (activation mail) or someone who already has a login (an invitation mail;
+   * their password stays theirs). The latter's membership waits for their consent ({@link
+   * acceptInvitation}): until then it is inactive, and the account sees only what it typed, with
+   * status pending, as it sees a new person (B2: nothing tells the two apart). Answers only the id.
+   * Sent again with the same `requestKey` (the gateway, after a lost answer), it is done once and
    * answers the same id ({@link oncePerKey}).
    */
   async create({ actor, accountId, client, body, requestKey }: CreateUserRequest): Promise<CreatedView> {
@@ -117,22 +132,11 @@ export class UsersService {
               throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
             }
             await this.assertRoomForMember(unit.manager, accountId);
-            await unit.manager.insert(MembershipEntity, { accountId, userId: user.id, active: true });
-            // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
-            // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
-            if (!addedNow) await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: user.id }, true);
-            if (user.status === 'active') await this.tellAdded(unit, account, user);
-            else await this.invite(unit, account, user);
-            this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: user.id, suspended: false });
+            if (user.status === 'active') await this.askConsent(unit, account, user, { email, firstName, lastName, phone });
+            else await this.addPending(unit, account, user, addedNow);
+            // The inactive memberships of someone who can sign in, this one too while it waits for their consent.
             await reassertSuspensions(unit, this.broadcaster, user.id);
-            await this.audit.record(unit.manager, {
-              accountIds: [accountId],
-              action: user.status === 'active' ? 'user.added' : 'user.invited',
-              actor: principalOf(actor),
-              target: { type: 'user', id: user.id },
-              ip: client.ip,
-              details: { role: body.role },
-            });
+            await this.recordOnPerson(unit, 'user.invited', { actor, accountId, userId: user.id, client }, { role: body.role });
             return { id: user.id };
           },
           ({ id }) => unit.manager.existsBy(MembershipEntity, { accountId, userId: id }),
@@ -150,7 +154,16 @@ export class UsersService {
    */
   async update({ actor, accountId, userId, client, body }: UpdateUserRequest): Promise<UserRecord> {
     return this.transactions.run(async (unit) => {
-      const { account, membership } = await this.target(unit.manager, actor, accountId, userId);
+      const { account } = await this.target(unit.manager, actor, accountId, userId);
+      const invitation = await lockedInvitation(unit.manager, { accountId, userId });
+      if (invitation) {
+        const typed = definedOnly({ firstName: body.firstName, lastName: body.lastName, phone: body.phone });
+        await retypeInvitation(unit.manager, { accountId, userId }, definedOnly({ ...typed, active: body.active }));
+        await this.recordUpdate(unit, { actor, accountId, userId, client, body }, Object.keys(typed));
+        return this.record(unit.manager, account, userId);
+      }
+      // Read after the invitation's lock: an acceptance that committed meanwhile made it active.
+      const membership = await unit.manager.findOneByOrFail(MembershipEntity, { accountId, userId });
       const isOwner = account.ownerUserId === userId;
       const isSelf = actor.type === 'user' && actor.id === userId;
       const profile = definedOnly({ firstName: body.firstName, lastName: body.lastName, phone: body.phone });
@@ -166,16 +179,42 @@ export class UsersService {
         if (!body.active && isSelf) throw new DomainError(ErrorCode.Forbidden, 'You cannot deactivate yourself');
         await this.setActive(unit, accountId, userId, body.active);
       }
-      await this.audit.record(unit.manager, {
-        accountIds: [accountId],
-        action: 'user.updated',
-        actor: principalOf(actor),
-        target: { type: 'user', id: userId },
-        ip: client.ip,
-        details: { changed: Object.keys(profile), ...(body.active !== undefined ? { active: body.active } : {}), ...(body.role ? { role: body.role } : {}) },
-      });
+      await this.recordUpdate(unit, { actor, accountId, userId, client, body }, Object.keys(profile));
       return this.record(unit.manager, account, userId);
     });
+  }
+
+  /**
+   * Someone who has a login accepts an account's invitation with the link mailed to them: their
+   * membership takes the activity the account set, and the account sees them as they are from now
+   * on. INVALID_TOKEN for a link used, expired, superseded, or of an invitation revoked meanwhile.
+   */
+  async acceptInvitation({ body, client }: LinkTokenRequest): Promise<InvitationAcceptedView> {
+    return this.transactions.run(async (unit) => {
+      const key = await this.useInvitationLink(unit, body.token);
+      const active = await acceptInvitation(unit.manager, key);
+      if (active === null) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
+      if (active) {
+        const target = { accountId: key.accountId, principalType: 'user', principalId: key.userId } as const;
+        await writeActivityChanged(unit.manager, this.outbox, target, true);
+        unit.afterCommit(this.nudgeRelay);
+        this.broadcaster.suspensionChanged(unit, { ...target, suspended: false });
+      }
+      await this.recordBySelf(unit, 'user.joined', key, client.ip, { active });
+      const account = await unit.manager.findOneByOrFail(AccountEntity, { id: key.accountId });
+      return { accountId: account.id, accountName: account.name };
+    });
+  }
+
+  /** Someone who has a login declines an account's invitation with the link mailed to them: the membership that waited for it goes, as if revoked. */
+  async declineInvitation({ body, client }: LinkTokenRequest): Promise<{ declined: true }> {
+    await this.transactions.run(async (unit) => {
+      const key = await this.useInvitationLink(unit, body.token);
+      if (!(await lockedInvitation(unit.manager, key))) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
+      await this.detach(unit, key.accountId, key.userId);
+      await this.recordBySelf(unit, 'user.invitation-declined', key, client.ip);
+    });
+    return { declined: true };
   }
 
   /** Removes a person from the account; a pending person with no other account is forgotten entirely. */
@@ -184,13 +223,7 @@ export class UsersService {
       const { account } = await this.target(unit.manager, actor, accountId, userId);
       this.assertNotOwnerOrSelf(account, actor, userId);
       await this.detach(unit, accountId, userId);
-      await this.audit.record(unit.manager, {
-        accountIds: [accountId],
-        action: 'user.removed',
-        actor: principalOf(actor),
-        target: { type: 'user', id: userId },
-        ip: client.ip,
-      });
+      await this.recordOnPerson(unit, 'user.removed', { actor, accountId, userId, client });
     });
     return { removed: true };
   }
@@ -206,8 +239,7 @@ export class UsersService {
       if (account.ownerUserId === actor.id)
         throw new DomainError(ErrorCode.Conflict, 'You own this account: hand it over to another member before you leave it');
       await this.detach(unit, accountId, actor.id);
-      const self = principalOf(actor);
-      await this.audit.record(unit.manager, { accountIds: [accountId], action: 'user.left', actor: self, target: self, ip: client.ip });
+      await this.recordBySelf(unit, 'user.left', { accountId, userId: actor.id }, client.ip);
     });
     return { left: true };
   }
@@ -216,15 +248,8 @@ export class UsersService {
   async resendInvitation({ actor, accountId, userId, client }: UserRequest): Promise<AcceptedView> {
     await this.transactions.run(async (unit) => {
       const { account } = await this.target(unit.manager, actor, accountId, userId);
-      const user = await this.pendingUser(unit.manager, userId);
-      await this.invite(unit, account, user);
-      await this.audit.record(unit.manager, {
-        accountIds: [accountId],
-        action: 'user.invitation-resent',
-        actor: principalOf(actor),
-        target: { type: 'user', id: userId },
-        ip: client.ip,
-      });
+      await this.inviteAgain(unit, account, userId);
+      await this.recordOnPerson(unit, 'user.invitation-resent', { actor, accountId, userId, client });
     });
     return { accepted: true };
   }
@@ -236,23 +261,21 @@ export class UsersService {
       this.assertNotOwnerOrSelf(account, actor, userId);
       // Locked before it is found pending: an activation committing meanwhile makes this a 409, not the removal of someone just activated.
       await lockPrincipal(unit.manager, { type: 'user', id: userId }, 'FOR UPDATE');
-      await this.pendingUser(unit.manager, userId);
+      if (!(await lockedInvitation(unit.manager, { accountId, userId }))) await this.pendingUser(unit.manager, userId);
       await this.detach(unit, accountId, userId);
-      await this.audit.record(unit.manager, {
-        accountIds: [accountId],
-        action: 'user.invitation-revoked',
-        actor: principalOf(actor),
-        target: { type: 'user', id: userId },
-        ip: client.ip,
-      });
+      await this.recordOnPerson(unit, 'user.invitation-revoked', { actor, accountId, userId, client });
     });
     return { removed: true };
   }
 
   /** "Send email": the person gets a reset link; the admin never sees it and never sets a password (R7). */
-  async sendPasswordReset({ actor, accountId, userId, client }: UserRequest): Promise<AcceptedView> {
+  async sendPasswordReset(request: UserRequest): Promise<AcceptedView> {
+    const { actor, accountId, userId, client } = request;
     const { membership } = await this.target(this.dataSource.manager, actor, accountId, userId);
-    if (!membership.active) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
+    const invitation = await this.dataSource.manager.findOneBy(MembershipInvitationEntity, { accountId, userId });
+    if (!(invitation?.active ?? membership.active)) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
+    // Someone who has not accepted the account's invitation gets it again: the account has no say over their password.
+    if (invitation) return this.resendInvitation(request);
     const profile = await loadProfile(this.dataSource.manager, { type: 'user', id: userId });
     if (!profile) throw new DomainError(ErrorCode.NotFound, 'User not found');
     return this.resets.sendByAdmin(actor, accountId, profile, client.ip);
@@ -269,6 +292,10 @@ export class UsersService {
       const { account } = await this.target(unit.manager, actor, accountId, userId);
       const isSelf = actor.type === 'user' && actor.id === userId;
       if (account.ownerUserId === userId && !isSelf) throw new DomainError(ErrorCode.Forbidden, "Only the owner ends the owner's sessions");
+      // Someone who has not accepted the invitation has no session in this account, and the account no say over their others.
+      if (await lockedInvitation(unit.manager, { accountId, userId })) {
+        return { ended: await this.sessions.recordEndedByAdmin(unit, actor, accountId, { type: 'user', id: userId }, client.ip, 0) };
+      }
       if (!isSelf && (await this.activeElsewhereLocked(unit.manager, userId, accountId))) {
         throw new DomainError(
           ErrorCode.Forbidden,
@@ -277,6 +304,12 @@ export class UsersService {
       }
       return { ended: await this.sessions.endAllByAdmin(unit, actor, accountId, { type: 'user', id: userId }, client.ip) };
     });
+  }
+
+  /** Uses up an invitation link (its person locked first, as every link's use): the membership it is about. */
+  private async useInvitationLink(unit: UnitOfWork, token: string): Promise<MembershipKey> {
+    const link = await this.tokens.consumeLocked(unit.manager, token, 'invitation');
+    return { accountId: link.accountId!, userId: link.owner.id };
   }
 
   /** Refuses one more person to an account that has MAX_MEMBERS_PER_ACCOUNT already: every access replica keeps each member's bindings in memory. */
@@ -373,16 +406,66 @@ export class UsersService {
     unit.afterCommit(this.nudgeRelay);
   }
 
-  private async tellAdded(unit: UnitOfWork, account: AccountEntity, user: UserEntity): Promise<void> {
-    await queueAddedToAccount(unit.manager, this.outbox, account, user);
-    unit.afterCommit(this.nudgeRelay);
+  /**
+   * Adds someone who has a login, pending their consent: an inactive membership (for access too:
+   * others may hold the person as active from an earlier membership, or not know them at all), the
+   * invitation holding what the account typed, and an invitation link mailed to them.
+   */
+  private async askConsent(unit: UnitOfWork, account: AccountEntity, user: UserEntity, typed: TypedPerson): Promise<void> {
+    const key = { accountId: account.id, userId: user.id };
+    await unit.manager.insert(MembershipEntity, { ...key, active: false });
+    await openInvitation(unit.manager, key, typed);
+    await writeActivityChanged(unit.manager, this.outbox, { accountId: account.id, principalType: 'user', principalId: user.id }, false);
+    await this.invite(unit, account, user);
+  }
+
+  /** Adds a person who has no password yet (new, or invited elsewhere and not activated): an active membership and an activation link. */
+  private async addPending(unit: UnitOfWork, account: AccountEntity, user: UserEntity, addedNow: boolean): Promise<void> {
+    await unit.manager.insert(MembershipEntity, { accountId: account.id, userId: user.id, active: true });
+    // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
+    // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
+    if (!addedNow) await writeActivityChanged(unit.manager, this.outbox, { accountId: account.id, principalType: 'user', principalId: user.id }, true);
+    await this.invite(unit, account, user);
+    this.broadcaster.suspensionChanged(unit, { accountId: account.id, principalType: 'user', principalId: user.id, suspended: false });
+  }
+
+  /** Mails someone who has a login the account's invitation again (a new link; the older one stops working), or a pending person a new activation link. */
+  private async inviteAgain(unit: UnitOfWork, account: AccountEntity, userId: string): Promise<void> {
+    const waiting = await lockedInvitation(unit.manager, { accountId: account.id, userId });
+    const user = waiting ? await unit.manager.findOneByOrFail(UserEntity, { id: userId }) : await this.pendingUser(unit.manager, userId);
+    await this.invite(unit, account, user);
+  }
+
+  private recordUpdate(unit: UnitOfWork, request: UpdateUserRequest, changed: string[]): Promise<void> {
+    const { body } = request;
+    const details = { changed, ...(body.active !== undefined ? { active: body.active } : {}), ...(body.role ? { role: body.role } : {}) };
+    return this.recordOnPerson(unit, 'user.updated', request, details);
+  }
+
+  /** Records `action` by the request's actor on the person `userId` of the account. */
+  private recordOnPerson(unit: UnitOfWork, action: AuditAction, { actor, accountId, userId, client }: UserRequest, details?: AuditDetails): Promise<void> {
+    return this.audit.record(unit.manager, {
+      accountIds: [accountId],
+      action,
+      actor: principalOf(actor),
+      target: { type: 'user', id: userId },
+      ip: client.ip,
+      details,
+    });
+  }
+
+  /** Records `action` by the person of `membership` on themselves, in its account. */
+  private recordBySelf(unit: UnitOfWork, action: AuditAction, membership: MembershipKey, ip: string, details?: AuditDetails): Promise<void> {
+    const self = { type: 'user', id: membership.userId } as const;
+    return this.audit.record(unit.manager, { accountIds: [membership.accountId], action, actor: self, target: self, ip, details });
   }
 
   private async record(manager: EntityManager, account: AccountEntity, userId: string): Promise<UserRecord> {
     const rows: UserRow[] = await manager.query(
-      `SELECT m.user_id AS id, u.first_name AS "firstName", u.last_name AS "lastName", u.email, u.phone, u.status, u.second_step AS "mfaEnabled",
-              m.active, m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", '' AS "sortKey", a.owner_user_id = m.user_id AS owner
+      `SELECT m.user_id AS id, ${PERSON_AS_THE_ACCOUNT_SEES},
+              m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", '' AS "sortKey", a.owner_user_id = m.user_id AS owner
          FROM memberships m JOIN users u ON u.id = m.user_id JOIN accounts a ON a.id = m.account_id
+         LEFT JOIN membership_invitations i ON i.account_id = m.account_id AND i.user_id = m.user_id
         WHERE m.account_id = $1 AND m.user_id = $2`,
       [account.id, userId],
     );
@@ -415,4 +498,6 @@ function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
  * One person added to one account twice at once: the second loses the race on the membership's key.
  * (The same new person added to two accounts at once is no conflict: see {@link findOrAddPerson}.)
  */
+const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
+
 const alreadyMember = conflictOnDuplicate('This person is already a member of this account', 'email', /^memberships_pkey$/);

@@ -17,7 +17,7 @@ export const DEFAULT_LOCALE = 'en';
 
 /** The values each template is given (an override using any other name is refused at start). */
 export const TEMPLATE_VALUES: Record<MailTemplate, readonly string[]> = {
-  activation: ['productName', 'name', 'email', 'accountName', 'link', 'expiresAt', 'webUrl'],
+  activation: ['productName', 'name', 'email', 'accountName', 'link', 'expiresAt', 'hasLogin', 'webUrl'],
   'added-to-account': ['productName', 'name', 'email', 'accountName', 'link', 'webUrl'],
   'subuser-activation': ['productName', 'login', 'email', 'accountName', 'accountSlug', 'link', 'loginPage', 'expiresAt', 'webUrl'],
   'password-reset': ['productName', 'name', 'email', 'link', 'expiresAt', 'byAdmin', 'webUrl'],
@@ -59,12 +59,13 @@ const copyLink = {
 
 const en: Record<MailTemplate, TemplateSource> = {
   activation: {
-    subject: '{{productName}}: activate your access to {{accountName}}',
+    subject: '{{productName}}: {{#hasLogin}}join {{accountName}}{{/hasLogin}}{{^hasLogin}}activate your access to {{accountName}}{{/hasLogin}}',
     text: [
       'Hello {{name}},',
       '',
-      'You have been given access to {{accountName}} on {{productName}}.',
-      'Set your password to activate your profile:',
+      '{{#hasLogin}}You have been invited to {{accountName}} on {{productName}}.',
+      'Accept the invitation to work in it with the login you have (your password stays the same):{{/hasLogin}}{{^hasLogin}}You have been given access to {{accountName}} on {{productName}}.',
+      'Set your password to activate your profile:{{/hasLogin}}',
       '',
       '{{link}}',
       '',
@@ -76,8 +77,9 @@ const en: Record<MailTemplate, TemplateSource> = {
       'en',
       [
         '<p>Hello {{name}},</p>',
-        '<p>You have been given access to <strong>{{accountName}}</strong> on {{productName}}. Set your password to activate your profile.</p>',
-        button('Set your password'),
+        '{{#hasLogin}}<p>You have been invited to <strong>{{accountName}}</strong> on {{productName}}. Accept the invitation to work in it with the login you have (your password stays the same).</p>',
+        `${button('Accept the invitation')}{{/hasLogin}}{{^hasLogin}}<p>You have been given access to <strong>{{accountName}}</strong> on {{productName}}. Set your password to activate your profile.</p>`,
+        `${button('Set your password')}{{/hasLogin}}`,
         copyLink.en,
         '<p>This link works once and expires on {{expiresAt}}.</p>',
         '<p style="font-size:13px;color:#57606a">If you did not expect this mail, you can ignore it.</p>',
@@ -372,12 +374,13 @@ const en: Record<MailTemplate, TemplateSource> = {
 
 const fr: Record<MailTemplate, TemplateSource> = {
   activation: {
-    subject: '{{productName}} : activez votre accès à {{accountName}}',
+    subject: '{{productName}} : {{#hasLogin}}rejoignez {{accountName}}{{/hasLogin}}{{^hasLogin}}activez votre accès à {{accountName}}{{/hasLogin}}',
     text: [
       'Bonjour {{name}},',
       '',
-      'Vous avez reçu un accès à {{accountName}} sur {{productName}}.',
-      'Choisissez votre mot de passe pour activer votre profil :',
+      '{{#hasLogin}}Vous êtes invité·e à rejoindre {{accountName}} sur {{productName}}.',
+      "Acceptez l'invitation pour y travailler avec votre identifiant actuel (votre mot de passe ne change pas) :{{/hasLogin}}{{^hasLogin}}Vous avez reçu un accès à {{accountName}} sur {{productName}}.",
+      'Choisissez votre mot de passe pour activer votre profil :{{/hasLogin}}',
       '',
       '{{link}}',
       '',
@@ -389,8 +392,9 @@ const fr: Record<MailTemplate, TemplateSource> = {
       'fr',
       [
         '<p>Bonjour {{name}},</p>',
-        '<p>Vous avez reçu un accès à <strong>{{accountName}}</strong> sur {{productName}}. Choisissez votre mot de passe pour activer votre profil.</p>',
-        button('Choisir mon mot de passe'),
+        "{{#hasLogin}}<p>Vous êtes invité·e à rejoindre <strong>{{accountName}}</strong> sur {{productName}}. Acceptez l'invitation pour y travailler avec votre identifiant actuel (votre mot de passe ne change pas).</p>",
+        `${button("Accepter l'invitation")}{{/hasLogin}}{{^hasLogin}}<p>Vous avez reçu un accès à <strong>{{accountName}}</strong> sur {{productName}}. Choisissez votre mot de passe pour activer votre profil.</p>`,
+        `${button('Choisir mon mot de passe')}{{/hasLogin}}`,
         copyLink.fr,
         "<p>Ce lien ne fonctionne qu'une fois et expire le {{expiresAt}}.</p>",
         '<p style="font-size:13px;color:#57606a">Si vous n\'attendiez pas ce message, vous pouvez l\'ignorer.</p>',

@@ -177,6 +177,28 @@ describe('each mail in each language', () => {
   });
 });
 
+describe("an account's invitation to someone who already has a login", () => {
+  const invitation = (locale: string) => ({ ...samples.activation(locale), data: { ...samples.activation(locale).data, hasLogin: true } }) as EventEnvelope;
+
+  it.each([
+    ['en', 'Portico: join Acme <Voice>', 'Accept the invitation', 'Set your password'],
+    ['fr', 'Portico : rejoignez Acme <Voice>', "Acceptez l'invitation", 'Choisissez votre mot de passe'],
+  ])(
+    'in %s asks them to accept it (their password stays), linking to /accept-invitation, under the template and event of any invitation',
+    (locale, subject, asked, notAsked) => {
+      const mail = renderer.render(invitation(locale))!;
+      expect(mail.template).toBe('activation');
+      expect(mail.subject).toBe(subject);
+      expect(mail.text).toContain(asked);
+      expect(mail.text).not.toContain(notAsked);
+      expect(mail.html).not.toContain(notAsked);
+      expect(mail.text).toContain('https://panel.example.com/app/accept-invitation?token=tok%2Fen%2B1');
+      expect(mail.html).toContain('href="https://panel.example.com/app/accept-invitation?token=tok%2Fen%2B1"');
+      expect(mail.text).not.toContain('/activate?');
+    },
+  );
+});
+
 describe('links', () => {
   it.each([
     ['activation', 'https://panel.example.com/app/activate?token=tok%2Fen%2B1'],

@@ -110,8 +110,10 @@ export class MailRenderer {
     }
   }
 
+  /** An account's invitation: a person without a login sets their password (`/activate`); someone who has one accepts (`/accept-invitation`). */
   private activation(data: UserInvitedData): Draft {
     const token = field(data, 'token');
+    const hasLogin = data.hasLogin === true;
     return {
       template: 'activation',
       to: address(data.email),
@@ -120,8 +122,9 @@ export class MailRenderer {
         name: displayName(data, 'firstName'),
         email: data.email,
         accountName: displayName(data, 'accountName'),
-        link: this.link('/activate', token),
+        link: this.link(hasLogin ? '/accept-invitation' : '/activate', token),
         expiresAt: formatInstant(field(data, 'expiresAt'), locale),
+        hasLogin,
       }),
     };
   }

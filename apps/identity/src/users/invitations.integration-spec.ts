@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { Events, type UserRecord } from '#libs/contracts/index.js';
+import { freshIdentityServices } from '../database/services-harness-spec.js';
+
+const PASSWORD = 'correct horse battery staple';
+const client = { ip: '10.46.0.1' };
+const { db, services } = freshIdentityServices();
+
+/** What the adding account types of the person: nothing like their own name and phone. */
+const TYPED = { firstName: 'Typed', lastName: 'Byadmin', phone: '+15550001111', role: 'Developer' };
+
+/** Someone with a login, signed in (one session), working in an account of their own, with two steps on. */
+async function personWithLogin(): Promise<{ userId: string; email: string; homeAccountId: string }> {
+  const { accountId: homeAccountId } = await db.account();
+  const userId = randomUUID();
+  const email = `p${userId.slice(0, 8)}@consent.test`;
+  await db.dataSource.query(
+    `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status) VALUES ($1, $2, 'Grace', 'Hopper', '+447700900128', $3, 'active')`,
+    [userId, email, `fake:${PASSWORD}`],
+  );
+  await db.dataSource.query('INSERT INTO memberships (account_id, user_id, active) VALUES ($1, $2, true)', [homeAccountId, userId]);
+  await services.auth.login({ body: { email, password: PASSWORD }, client });
+  await db.dataSource.query('UPDATE users SET second_step = true WHERE id = $1', [userId]);
+  return { userId, email, homeAccountId };
+}
+
+/** An account whose owner invites `email`; answers what the owner can do there. */
+async function invitedBy(email: string) {
+  const { accountId, userId: ownerId } = await db.account();
+  const actor = services.actor('user', ownerId);
+  const { id } = await services.users.create({ actor, accountId, client, body: { ...TYPED, email } });
+  const about = { actor, accountId, userId: id, client };
+  return {
+    accountId,
+    userId: id,
+    get: () => services.users.get(about),
+    search: async (term: string) => (await services.users.list({ actor, accountId, client, query: { search: term } })).items.map((row) => row.id),
+    update: (body: { firstName?: string; active?: boolean }) => services.users.update({ ...about, body }),
+    resend: () => services.users.resendInvitation(about),
+    sendEmail: () => services.users.sendPasswordReset(about),
+    endSessions: () => services.users.endSessions(about),
+    revoke: () => services.users.revokeInvitation(about),
+  };
+}
+
+const accept = (token: string) => services.users.acceptInvitation({ body: { token }, client });
+const decline = (token: string) => services.users.declineInvitation({ body: { token }, client });
+const invitationLink = (userId: string) => services.lastLinkToken(Events.UserInvited, userId);
+
+async function membershipActive(accountId: string, userId: string): Promise<boolean | undefined> {
+  const [row] = await db.dataSource.query<Array<{ active: boolean }>>('SELECT active FROM memberships WHERE account_id = $1 AND user_id = $2', [
+    accountId,
+    userId,
+  ]);
+  return row?.active;
+}
+
+async function latestEvent(type: string, accountId: string): Promise<Record<string, unknown>> {
+  const [row] = await db.dataSource.query<Array<{ data: Record<string, unknown> }>>(
+    `SELECT payload->'data' AS data FROM outbox WHERE type = $1 AND payload->'data'->>'accountId' = $2 ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [type, accountId],
+  );
+  return row?.data;
+}
+
+async function eventCount(type: string, userId: string): Promise<number> {
+  const [{ count }] = await db.dataSource.query<Array<{ count: number }>>(
+    `SELECT count(*)::int AS count FROM outbox WHERE type = $1 AND payload->'data'->>'userId' = $2`,
+    [type, userId],
+  );
+  return count;
+}
+
+describe('adding someone who already has a login waits for their consent', () => {
+  it('keeps them out of the account, which sees only what it typed, as it sees a new person (pending, no second step)', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+
+    expect(await account.get()).toMatchObject<Partial<UserRecord>>({
+      ...{ firstName: TYPED.firstName, lastName: TYPED.lastName, phone: TYPED.phone, email: person.email },
+      ...{ status: 'pending', active: true, mfaEnabled: false, lastLoginAt: null, owner: false },
+    });
+    expect(await membershipActive(account.accountId, person.userId)).toBe(false);
+    expect(await latestEvent(Events.PrincipalActivityChanged, account.accountId)).toMatchObject({
+      changes: [{ principalType: 'user', principalId: person.userId, active: false }],
+    });
+    // Found by what the account typed, never by the person's own name or phone.
+    expect(await account.search('Byadmin')).toEqual([person.userId]);
+    expect(await account.search('Hopper')).toEqual([]);
+    expect(await account.search('7700900128')).toEqual([]);
+    // Their own later changes are theirs alone.
+    await db.dataSource.query(`UPDATE users SET first_name = 'Renamed', phone = '+447700900999' WHERE id = $1`, [person.userId]);
+    expect(await account.get()).toMatchObject({ firstName: TYPED.firstName, phone: TYPED.phone });
+    expect(await account.search('Renamed')).toEqual([]);
+    // The same event and audit action as a new person's invitation.
+    expect(await latestEvent(Events.UserInvited, account.accountId)).toMatchObject({ userId: person.userId, hasLogin: true, token: expect.any(String) });
+    const [audited] = await db.dataSource.query<Array<{ action: string }>>('SELECT action FROM audit_events WHERE account_id = $1 AND target_id = $2', [
+      account.accountId,
+      person.userId,
+    ]);
+    expect(audited).toEqual({ action: 'user.invited' });
+  });
+
+  it('a sign-in meanwhile is no sign-in to that account: not in its audit trail', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+    await db.dataSource.query('UPDATE users SET second_step = false WHERE id = $1', [person.userId]);
+
+    await services.auth.login({ body: { email: person.email, password: PASSWORD }, client });
+
+    const seen = await db.dataSource.query('SELECT action FROM audit_events WHERE account_id = $1 AND actor_id = $2', [account.accountId, person.userId]);
+    expect(seen).toEqual([]);
+    const home = await db.dataSource.query('SELECT action FROM audit_events WHERE account_id = $1 AND actor_id = $2', [person.homeAccountId, person.userId]);
+    expect(home).toEqual([{ action: 'login.succeeded' }, { action: 'login.succeeded' }]);
+  });
+
+  it('the mailed link accepts it once: they work in the account, which sees them as they are from then on', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+    const token = await invitationLink(person.userId);
+
+    await expect(accept(token)).resolves.toEqual({ accountId: account.accountId, accountName: expect.stringContaining('Account ') });
+
+    expect(await membershipActive(account.accountId, person.userId)).toBe(true);
+    expect(await account.get()).toMatchObject({
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      phone: '+447700900128',
+      status: 'active',
+      active: true,
+      mfaEnabled: true,
+    });
+    expect(await account.search('Hopper')).toEqual([person.userId]);
+    expect(await account.search('Byadmin')).toEqual([]);
+    expect(await latestEvent(Events.PrincipalActivityChanged, account.accountId)).toMatchObject({
+      changes: [{ principalType: 'user', principalId: person.userId, active: true }],
+    });
+    const [joined] = await db.dataSource.query('SELECT actor_id, account_id FROM audit_events WHERE action = $1 AND target_id = $2', [
+      'user.joined',
+      person.userId,
+    ]);
+    expect(joined).toEqual({ actor_id: person.userId, account_id: account.accountId });
+    await expect(accept(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it("keeps an admin's edits with the invitation: the typed name changes, not theirs; deactivated, they join inactive", async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+
+    expect(await account.update({ firstName: 'Retyped', active: false })).toMatchObject({ firstName: 'Retyped', active: false, status: 'pending' });
+    expect(await account.search('Retyped')).toEqual([person.userId]);
+    const [own] = await db.dataSource.query('SELECT first_name FROM users WHERE id = $1', [person.userId]);
+    expect(own).toEqual({ first_name: 'Grace' });
+    await expect(account.sendEmail()).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'active' } });
+
+    await accept(await invitationLink(person.userId));
+
+    expect(await membershipActive(account.accountId, person.userId)).toBe(false);
+    expect(await account.get()).toMatchObject({ firstName: 'Grace', status: 'active', active: false });
+  });
+
+  it('a new link voids the older (re-send and "send email" alike); the account never reaches their password or sessions', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+    const first = await invitationLink(person.userId);
+
+    await account.resend();
+    const second = await invitationLink(person.userId);
+    await expect(accept(first)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await account.sendEmail();
+    await expect(accept(second)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await eventCount(Events.UserInvited, person.userId)).toBe(3);
+    expect(await eventCount(Events.PasswordResetRequested, person.userId)).toBe(0);
+    await expect(account.endSessions()).resolves.toEqual({ ended: 0 });
+    expect(await services.openSessions(person.userId)).toBe(1);
+    await expect(accept(await invitationLink(person.userId))).resolves.toMatchObject({ accountId: account.accountId });
+  });
+
+  it('revoking it takes them out of the account and voids the link; their login and other accounts stay', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+    const token = await invitationLink(person.userId);
+
+    await expect(account.revoke()).resolves.toEqual({ removed: true });
+
+    expect(await membershipActive(account.accountId, person.userId)).toBeUndefined();
+    await expect(accept(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await membershipActive(person.homeAccountId, person.userId)).toBe(true);
+    expect(await services.openSessions(person.userId)).toBe(1);
+  });
+
+  it('declining it with the link takes them out of the account, recorded as their doing; the link then works no more', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+    const token = await invitationLink(person.userId);
+
+    await expect(decline(token)).resolves.toEqual({ declined: true });
+
+    expect(await membershipActive(account.accountId, person.userId)).toBeUndefined();
+    const [declined] = await db.dataSource.query('SELECT actor_id, account_id FROM audit_events WHERE action = $1 AND target_id = $2', [
+      'user.invitation-declined',
+      person.userId,
+    ]);
+    expect(declined).toEqual({ actor_id: person.userId, account_id: account.accountId });
+    await expect(accept(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(decline(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await services.openSessions(person.userId)).toBe(1);
+  });
+});
