@@ -556,3 +556,71 @@ describe('leaving an account', () => {
     await people.http.get(`/v1/accounts/${globex.accountId}/users/${halfway.userId}`).set(bearer(globex.accessToken)).expect(404);
   });
 });
+
+describe("answering an account's invitation (someone who already has a login)", () => {
+  /** What access itself holds for `userId` in `accountId` (asked over NATS, as an internal service would). */
+  async function rolesHeld(accountId: string, userId: string): Promise<string[]> {
+    const nats = await TestNatsRequester.open(system.nats.url);
+    try {
+      const reply = await nats.send('access.bindings.of-principals', { accountId, principals: [{ type: 'user', id: userId }] });
+      return (reply.response as Record<string, Array<{ roleId: string }>>)[userId].map((binding) => binding.roleId);
+    } finally {
+      await nats.close();
+    }
+  }
+
+  const invite = (owner: SignedIn, email: string) =>
+    people.http
+      .post(`/v1/accounts/${owner.accountId}/users`)
+      .set(bearer(owner.accessToken))
+      .send({ firstName: 'Typed', lastName: 'Name', email, phone: '+33612340000', role: 'Support' })
+      .expect(201);
+
+  it('signed in, lists them and accepts one: from then on they work in that account, with the role it gave', async () => {
+    const joiner = await people.member(acme, 'joiner@acme.test', 'Developer');
+    await invite(globex, 'joiner@acme.test');
+
+    const waiting = await people.http.get('/v1/me/invitations').set(bearer(joiner.accessToken)).expect(200);
+    expect(waiting.body).toEqual([{ accountId: globex.accountId, accountName: 'Account globex', invitedAt: expect.any(String) }]);
+    await people.http.get(`/v1/accounts/${globex.accountId}/users`).set(bearer(joiner.accessToken)).expect(404);
+
+    const accepted = await people.http.post(`/v1/me/invitations/${globex.accountId}/accept`).set(bearer(joiner.accessToken)).expect(200);
+    expect(accepted.body).toEqual({ accountId: globex.accountId, accountName: 'Account globex' });
+    await eventually('access applies the acceptance', async () => {
+      const me = await people.http.get('/v1/me').set(bearer(joiner.accessToken)).expect(200);
+      return me.body.memberships.some((m: { accountId: string; roles: string[] }) => m.accountId === globex.accountId && m.roles.includes('Support'));
+    });
+    await people.http.get(`/v1/me/invitations`).set(bearer(joiner.accessToken)).expect(200, []);
+    // The mailed link went with it; answering again is a 404, as for an account that never invited them.
+    await people.http
+      .post('/v1/auth/invitation/accept')
+      .send({ token: linkToken(await people.nthMail('joiner@acme.test', (mail) => mail.subject.includes('join')), '/accept-invitation') })
+      .expect(400);
+    await people.http.post(`/v1/me/invitations/${globex.accountId}/accept`).set(bearer(joiner.accessToken)).expect(404);
+  });
+
+  it('declining, with the mailed link or signed in, takes them out of the account and access holds no role of theirs there', async () => {
+    const decliner = await people.member(acme, 'decliner@acme.test', 'Developer');
+    await invite(globex, 'decliner@acme.test');
+    expect(await rolesHeld(globex.accountId, decliner.userId)).toEqual(['builtin:Support']);
+    const mail = await people.nthMail('decliner@acme.test', (m) => m.subject.includes('join'));
+
+    await people.http
+      .post('/v1/auth/invitation/decline')
+      .send({ token: linkToken(mail, '/accept-invitation') })
+      .expect(204);
+
+    await people.http.get(`/v1/accounts/${globex.accountId}/users/${decliner.userId}`).set(bearer(globex.accessToken)).expect(404);
+    expect(await rolesHeld(globex.accountId, decliner.userId)).toEqual([]);
+    const audit = await people.http
+      .get(`/v1/accounts/${globex.accountId}/audit-events`)
+      .query({ action: 'user.invitation-declined' })
+      .set(bearer(globex.accessToken));
+    expect(audit.body.items.map((event: { actor: { id: string } }) => event.actor.id)).toEqual([decliner.userId]);
+
+    await invite(globex, 'decliner@acme.test');
+    await people.http.delete(`/v1/me/invitations/${globex.accountId}`).set(bearer(decliner.accessToken)).expect(204);
+    expect(await rolesHeld(globex.accountId, decliner.userId)).toEqual([]);
+    await people.http.get(`/v1/accounts/${globex.accountId}/users/${decliner.userId}`).set(bearer(globex.accessToken)).expect(404);
+  });
+});

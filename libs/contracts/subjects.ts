@@ -74,6 +74,8 @@ import type {
   CreatedView,
   CreateUserRequest,
   InvitationAcceptedView,
+  InvitationDeclined,
+  InvitationView,
   ListUsersRequest,
   UpdateProfileRequest,
   UpdateUserRequest,
@@ -163,6 +165,12 @@ export const Subjects = {
   AuthInvitationAccept: 'identity.auth.invitation.accept',
   /** Decline an account's invitation (the same token): the membership that waited for it goes. */
   AuthInvitationDecline: 'identity.auth.invitation.decline',
+  /** The invitations waiting for the caller's answer (someone who has a login, added to accounts). */
+  MeInvitationsList: 'identity.me.invitations.list',
+  /** The caller accepts an account's invitation (signed in, rather than with the mailed link). */
+  MeInvitationAccept: 'identity.me.invitations.accept',
+  /** The caller declines an account's invitation (signed in). */
+  MeInvitationDecline: 'identity.me.invitations.decline',
   /** The caller edits their own name and phone. */
   MeUpdate: 'identity.me.update',
   /** The caller changes their password (the current one is required). */
@@ -277,7 +285,10 @@ export interface RpcContracts {
   [Subjects.AuthEmailChangeConfirm]: { request: LinkTokenRequest; response: EmailChangedView };
   [Subjects.AuthEmailChangeUndo]: { request: LinkTokenRequest; response: EmailChangedView };
   [Subjects.AuthInvitationAccept]: { request: LinkTokenRequest; response: InvitationAcceptedView };
-  [Subjects.AuthInvitationDecline]: { request: LinkTokenRequest; response: { declined: true } };
+  [Subjects.AuthInvitationDecline]: { request: LinkTokenRequest; response: InvitationDeclined };
+  [Subjects.MeInvitationsList]: { request: ActorClientRequest; response: InvitationView[] };
+  [Subjects.MeInvitationAccept]: { request: AccountRequest; response: InvitationAcceptedView };
+  [Subjects.MeInvitationDecline]: { request: AccountRequest; response: InvitationDeclined };
   [Subjects.MeUpdate]: { request: UpdateProfileRequest; response: { updated: true } };
   [Subjects.MePasswordChange]: { request: ChangePasswordRequest; response: { changed: true } };
   [Subjects.MeEmailChange]: { request: ChangeEmailRequest; response: AcceptedView };

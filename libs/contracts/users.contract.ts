@@ -123,6 +123,19 @@ export class InvitationAcceptedView {
   @ApiProperty() accountName: string;
 }
 
+/** What declining an account's invitation answers, inside Portico: whose membership went, so that the gateway drops their roles there. */
+export interface InvitationDeclined {
+  accountId: string;
+  userId: string;
+}
+
+/** An account's invitation waiting for the caller's answer. */
+export class InvitationView {
+  @ApiProperty({ format: 'uuid' }) accountId: string;
+  @ApiProperty() accountName: string;
+  @ApiProperty({ format: 'date-time' }) invitedAt: string;
+}
+
 /** `identity.users.list`. */
 export class ListUsersRequest extends AccountRequest {
   @IsDefined()

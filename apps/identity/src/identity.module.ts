@@ -28,6 +28,8 @@ import { FactorSecrets } from './mfa/factor-secrets.js';
 import { MfaService } from './mfa/mfa.service.js';
 import { MeService } from './users/me.service.js';
 import { UsersController } from './users/users.controller.js';
+import { InvitationsController } from './users/invitations.controller.js';
+import { InvitationsService } from './users/invitations.service.js';
 import { UsersService } from './users/users.service.js';
 import { AccountSizes } from './users/account-sizes.js';
 import { SubusersController } from './subusers/subusers.controller.js';
@@ -57,6 +59,7 @@ export class IdentityModule {
         MeController,
         MfaController,
         UsersController,
+        InvitationsController,
         SubusersController,
         AuditController,
         healthController(Subjects.IdentityHealth),
@@ -85,6 +88,7 @@ export class IdentityModule {
         FactorSecrets,
         GateBroadcaster,
         UsersService,
+        InvitationsService,
         AccountSizes,
         SubusersService,
         Housekeeping,

@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { ApiAcceptedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import {
   AcceptedView,
@@ -17,7 +18,8 @@ import {
   SubuserPasswordResetBody,
   TokenPairView,
 } from '#libs/contracts/index.js';
-import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
+import { LOGGER, type RelayedJson, type RpcSender } from '#libs/platform/index.js';
+import { dropDeclined } from '../me/invitations.js';
 import { ClientIp, Rpc, SessionRpc } from '../auth/current-actor.decorator.js';
 import { Public } from '../auth/route-policy.js';
 
@@ -27,11 +29,13 @@ const SIGNED_IN_OR_SECOND_STEP = {
   schema: { oneOf: [{ $ref: getSchemaPath(TokenPairView) }, { $ref: getSchemaPath(SecondStepView) }] },
 };
 
-/** Activation, sign-in (with its second step), tokens, password reset, and confirming a new login e-mail. */
+/** Activation, sign-in (with its second step), tokens, password reset, confirming a new login e-mail, and answering an account's invitation. */
 @ApiTags('auth')
 @ApiExtraModels(TokenPairView, SecondStepView)
 @Controller('v1/auth')
 export class AuthController {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
   @Post('activate')
   @Public()
   @HttpCode(204)
@@ -155,6 +159,6 @@ export class AuthController {
   @ApiOperation({ summary: "Decline an account's invitation with the token mailed to someone who already has a login: they are taken out of the account" })
   @ApiNoContentResponse()
   async declineInvitation(@Rpc() rpc: RpcSender, @Body() body: LinkTokenBody, @ClientIp() ip: string): Promise<void> {
-    await rpc.send(Subjects.AuthInvitationDecline, { body, client: { ip } });
+    await dropDeclined(rpc, await rpc.send(Subjects.AuthInvitationDecline, { body, client: { ip } }), this.logger);
   }
 }

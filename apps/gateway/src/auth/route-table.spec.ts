@@ -31,7 +31,12 @@ const PUBLIC_ROUTES = [
  * must work for a member holding nothing there (a leave cut off after its unbinding is completed
  * by the same request again), so identity, not a permission check, decides who may.
  */
-const SELF_SERVICE_ACCOUNT_ROUTES = ['DELETE /v1/me/memberships/:accountId'];
+const SELF_SERVICE_ACCOUNT_ROUTES = [
+  'DELETE /v1/me/memberships/:accountId',
+  // Answering an account's invitation: the caller has no place in the account yet, so no permission there; identity finds the invitation.
+  'POST /v1/me/invitations/:accountId/accept',
+  'DELETE /v1/me/invitations/:accountId',
+];
 
 interface Route {
   route: string;

@@ -1,10 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AcceptedView,
   ChangeEmailBody,
   ChangePasswordBody,
   ConfirmTotpBody,
+  InvitationAcceptedView,
+  InvitationView,
   MeView,
   MfaStatusView,
   RecoveryCodesView,
@@ -17,10 +20,11 @@ import {
   UpdateProfileBody,
   type Actor,
 } from '#libs/contracts/index.js';
-import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
+import { LOGGER, type RelayedJson, type RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { Authenticated } from '../auth/route-policy.js';
 import { IdParam } from '../http/id-param.pipe.js';
+import { dropDeclined } from './invitations.js';
 import { leaveAccount } from './leaving.js';
 
 /** The caller. */
@@ -28,6 +32,8 @@ import { leaveAccount } from './leaving.js';
 @ApiBearerAuth()
 @Controller('v1/me')
 export class MeController {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
   @Get()
   @Authenticated()
   @ApiOperation({ summary: 'The caller: profile and memberships with roles' })
@@ -176,5 +182,41 @@ export class MeController {
   @ApiOperation({ summary: 'End every session but this one' })
   endOtherSessions(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<RelayedJson<{ ended: number }>> {
     return rpc.relay(Subjects.MeSessionsEndOthers, { actor, client: { ip } });
+  }
+
+  @Get('invitations')
+  @Authenticated()
+  @ApiOperation({ summary: "Accounts' invitations waiting for your answer (you already had a login when they added you)" })
+  @ApiOkResponse({ type: [InvitationView] })
+  invitations(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string): Promise<RelayedJson<InvitationView[]>> {
+    return rpc.relay(Subjects.MeInvitationsList, { actor, client: { ip } });
+  }
+
+  @Post('invitations/:accountId/accept')
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({ summary: "Accept an account's invitation: you work in it from now on, as its admins set (its invitation links stop working)" })
+  @ApiOkResponse({ type: InvitationAcceptedView })
+  acceptInvitation(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
+    @Param('accountId', new IdParam('Invitation')) accountId: string,
+  ): Promise<RelayedJson<InvitationAcceptedView>> {
+    return rpc.relay(Subjects.MeInvitationAccept, { actor, accountId, client: { ip } });
+  }
+
+  @Delete('invitations/:accountId')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: "Decline an account's invitation: you are taken out of the account" })
+  @ApiNoContentResponse()
+  async declineInvitation(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @ClientIp() ip: string,
+    @Param('accountId', new IdParam('Invitation')) accountId: string,
+  ): Promise<void> {
+    await dropDeclined(rpc, await rpc.send(Subjects.MeInvitationDecline, { actor, accountId, client: { ip } }), this.logger);
   }
 }

@@ -24,6 +24,7 @@ import { SigningKeysService } from '../sessions/signing-keys.service.js';
 import { SubusersService } from '../subusers/subusers.service.js';
 import { AccountSizes } from '../users/account-sizes.js';
 import { UsersService } from '../users/users.service.js';
+import { InvitationsService } from '../users/invitations.service.js';
 import { IdentityTestDatabase } from './integration-harness-spec.js';
 import { Transactions } from './unit-of-work.js';
 
@@ -89,6 +90,7 @@ export class IdentityServices {
   accounts: AccountsService;
   auth: AuthService;
   users: UsersService;
+  invitations: InvitationsService;
   subusers: SubusersService;
   passwords: PasswordsService;
   resets: PasswordResetService;
@@ -131,6 +133,7 @@ export class IdentityServices {
         ThrottleService,
         Transactions,
         UsersService,
+        InvitationsService,
       ],
     }).compile();
     // Only the signing keys need starting; the outbox relay never runs (the events stay in the outbox).
@@ -138,6 +141,7 @@ export class IdentityServices {
     this.accounts = module.get(AccountsService);
     this.auth = module.get(AuthService);
     this.users = module.get(UsersService);
+    this.invitations = module.get(InvitationsService);
     this.subusers = module.get(SubusersService);
     this.passwords = module.get(PasswordsService);
     this.resets = module.get(PasswordResetService);

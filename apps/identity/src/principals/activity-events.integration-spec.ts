@@ -33,7 +33,7 @@ describe('identity tells access when a principal is deactivated or reactivated',
     const [{ email }] = await db.dataSource.query<Array<{ email: string }>>(`SELECT email FROM users WHERE id = $1`, [personId]);
     const add = () =>
       services.users.create({ actor, accountId, client, body: { firstName: 'Grace', lastName: 'Hopper', email, phone: '+447700900124', role: 'Developer' } });
-    const accept = async () => services.users.acceptInvitation({ body: { token: await services.lastLinkToken(Events.UserInvited, personId) }, client });
+    const accept = async () => services.invitations.acceptByLink({ body: { token: await services.lastLinkToken(Events.UserInvited, personId) }, client });
     const { id: userId } = await add();
     expect(userId).toBe(personId);
     await accept();

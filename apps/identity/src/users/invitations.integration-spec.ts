@@ -43,9 +43,19 @@ async function invitedBy(email: string) {
   };
 }
 
-const accept = (token: string) => services.users.acceptInvitation({ body: { token }, client });
-const decline = (token: string) => services.users.declineInvitation({ body: { token }, client });
+const accept = (token: string) => services.invitations.acceptByLink({ body: { token }, client });
+const decline = (token: string) => services.invitations.declineByLink({ body: { token }, client });
 const invitationLink = (userId: string) => services.lastLinkToken(Events.UserInvited, userId);
+
+/** The token of the latest invitation of `accountId` to `userId`. */
+async function linkOf(userId: string, accountId: string): Promise<string> {
+  const [row] = await db.dataSource.query<Array<{ token: string }>>(
+    `SELECT payload->'data'->>'token' AS token FROM outbox WHERE type = $1 AND payload->'data'->>'userId' = $2 AND payload->'data'->>'accountId' = $3
+      ORDER BY created_at DESC LIMIT 1`,
+    [Events.UserInvited, userId, accountId],
+  );
+  return row.token;
+}
 
 async function membershipActive(accountId: string, userId: string): Promise<boolean | undefined> {
   const [row] = await db.dataSource.query<Array<{ active: boolean }>>('SELECT active FROM memberships WHERE account_id = $1 AND user_id = $2', [
@@ -194,7 +204,7 @@ describe('adding someone who already has a login waits for their consent', () =>
     const account = await invitedBy(person.email);
     const token = await invitationLink(person.userId);
 
-    await expect(decline(token)).resolves.toEqual({ declined: true });
+    await expect(decline(token)).resolves.toEqual({ accountId: account.accountId, userId: person.userId });
 
     expect(await membershipActive(account.accountId, person.userId)).toBeUndefined();
     const [declined] = await db.dataSource.query('SELECT actor_id, account_id FROM audit_events WHERE action = $1 AND target_id = $2', [
@@ -205,5 +215,31 @@ describe('adding someone who already has a login waits for their consent', () =>
     await expect(accept(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     await expect(decline(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     expect(await services.openSessions(person.userId)).toBe(1);
+  });
+
+  it('signed in, they list the invitations waiting for them, and accept or decline one by its account; the links of that account then work no more', async () => {
+    const person = await personWithLogin();
+    const [first, second] = [await invitedBy(person.email), await invitedBy(person.email)];
+    const [firstLink, secondLink] = [await linkOf(person.userId, first.accountId), await linkOf(person.userId, second.accountId)];
+    const actor = services.actor('user', person.userId);
+    const own = (accountId: string) => ({ actor, accountId, client });
+
+    expect(await services.invitations.listOwn(actor)).toEqual([
+      { accountId: first.accountId, accountName: expect.any(String), invitedAt: expect.any(String) },
+      { accountId: second.accountId, accountName: expect.any(String), invitedAt: expect.any(String) },
+    ]);
+    await expect(services.invitations.acceptOwn(own(first.accountId))).resolves.toMatchObject({ accountId: first.accountId });
+    await expect(services.invitations.declineOwn(own(second.accountId))).resolves.toEqual({ accountId: second.accountId, userId: person.userId });
+
+    expect(await membershipActive(first.accountId, person.userId)).toBe(true);
+    expect(await membershipActive(second.accountId, person.userId)).toBeUndefined();
+    expect(await services.invitations.listOwn(actor)).toEqual([]);
+    await expect(accept(firstLink)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(accept(secondLink)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    // Nothing waits any more, nor ever did from their own account or for a subuser.
+    await expect(services.invitations.acceptOwn(own(first.accountId))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(services.invitations.declineOwn(own(person.homeAccountId))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await membershipActive(person.homeAccountId, person.userId)).toBe(true);
+    expect(await services.invitations.listOwn(services.actor('subuser', person.userId))).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { Events } from '#libs/contracts/index.js';
+import { Events, type AuditAction } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { OutboxWriter } from '#libs/outbox/index.js';
 import type { AccountEntity } from '../accounts/account.entity.js';
+import type { AuditDetails, AuditEntry } from '../audit/audit.service.js';
 import type { ActionTokensService, IssuedToken } from '../credentials/action-tokens.service.js';
 import type { UnitOfWork } from '../database/unit-of-work.js';
 import type { GateBroadcaster } from '../sessions/gate-broadcaster.js';
@@ -87,4 +88,10 @@ export async function queueInvitation(
 /** Queues word to `user`, who already has a login, that they work in `account` now (an account made for them): writes `UserAddedToAccount`. */
 export function queueAddedToAccount(manager: EntityManager, outbox: OutboxWriter, account: AccountEntity, user: UserEntity): Promise<void> {
   return outbox.add(manager, Events.UserAddedToAccount, account.id, { ...mailedPerson(account, user), locale: user.locale });
+}
+
+/** The audit entry of `action` done by the person of `membership` on themselves, in its account. */
+export function selfAudit(action: AuditAction, membership: { accountId: string; userId: string }, ip: string, details?: AuditDetails): AuditEntry {
+  const self = { type: 'user', id: membership.userId } as const;
+  return { accountIds: [membership.accountId], action, actor: self, target: self, ip, details };
 }

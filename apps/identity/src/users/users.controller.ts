@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { CreateUserRequest, LinkTokenRequest, ListUsersRequest, Subjects, UpdateUserRequest, UserRequest, type RpcResponse } from '#libs/contracts/index.js';
+import { CreateUserRequest, ListUsersRequest, Subjects, UpdateUserRequest, UserRequest, type RpcResponse } from '#libs/contracts/index.js';
 import { UsersService } from './users.service.js';
 
 /** NATS handlers for the people of an account. */
@@ -51,15 +51,5 @@ export class UsersController {
   @MessagePattern(Subjects.UsersSessionsEnd)
   endSessions(@Payload() request: UserRequest): Promise<RpcResponse<typeof Subjects.UsersSessionsEnd>> {
     return this.users.endSessions(request);
-  }
-
-  @MessagePattern(Subjects.AuthInvitationAccept)
-  acceptInvitation(@Payload() request: LinkTokenRequest): Promise<RpcResponse<typeof Subjects.AuthInvitationAccept>> {
-    return this.users.acceptInvitation(request);
-  }
-
-  @MessagePattern(Subjects.AuthInvitationDecline)
-  declineInvitation(@Payload() request: LinkTokenRequest): Promise<RpcResponse<typeof Subjects.AuthInvitationDecline>> {
-    return this.users.declineInvitation(request);
   }
 }

@@ -8,8 +8,6 @@ import type {
   AuditAction,
   CreatedView,
   CreateUserRequest,
-  InvitationAcceptedView,
-  LinkTokenRequest,
   ListUsersRequest,
   Page,
   UpdateUserRequest,
@@ -32,19 +30,11 @@ import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MembershipEntity } from './membership.entity.js';
 import { MembershipInvitationEntity } from './membership-invitation.entity.js';
-import {
-  acceptInvitation,
-  lockedInvitation,
-  openInvitation,
-  PERSON_AS_THE_ACCOUNT_SEES,
-  retypeInvitation,
-  type MembershipKey,
-  type TypedPerson,
-} from './invitations.js';
+import { lockedInvitation, openInvitation, PERSON_AS_THE_ACCOUNT_SEES, retypeInvitation, type TypedPerson } from './invitations.js';
 import { AccountSizes } from './account-sizes.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { findOrAddPerson, queueInvitation, reassertSuspensions } from './people.js';
+import { findOrAddPerson, queueInvitation, reassertSuspensions, selfAudit } from './people.js';
 import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
 
@@ -184,39 +174,6 @@ export class UsersService {
     });
   }
 
-  /**
-   * Someone who has a login accepts an account's invitation with the link mailed to them: their
-   * membership takes the activity the account set, and the account sees them as they are from now
-   * on. INVALID_TOKEN for a link used, expired, superseded, or of an invitation revoked meanwhile.
-   */
-  async acceptInvitation({ body, client }: LinkTokenRequest): Promise<InvitationAcceptedView> {
-    return this.transactions.run(async (unit) => {
-      const key = await this.useInvitationLink(unit, body.token);
-      const active = await acceptInvitation(unit.manager, key);
-      if (active === null) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
-      if (active) {
-        const target = { accountId: key.accountId, principalType: 'user', principalId: key.userId } as const;
-        await writeActivityChanged(unit.manager, this.outbox, target, true);
-        unit.afterCommit(this.nudgeRelay);
-        this.broadcaster.suspensionChanged(unit, { ...target, suspended: false });
-      }
-      await this.recordBySelf(unit, 'user.joined', key, client.ip, { active });
-      const account = await unit.manager.findOneByOrFail(AccountEntity, { id: key.accountId });
-      return { accountId: account.id, accountName: account.name };
-    });
-  }
-
-  /** Someone who has a login declines an account's invitation with the link mailed to them: the membership that waited for it goes, as if revoked. */
-  async declineInvitation({ body, client }: LinkTokenRequest): Promise<{ declined: true }> {
-    await this.transactions.run(async (unit) => {
-      const key = await this.useInvitationLink(unit, body.token);
-      if (!(await lockedInvitation(unit.manager, key))) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
-      await this.detach(unit, key.accountId, key.userId);
-      await this.recordBySelf(unit, 'user.invitation-declined', key, client.ip);
-    });
-    return { declined: true };
-  }
-
   /** Removes a person from the account; a pending person with no other account is forgotten entirely. */
   async remove({ actor, accountId, userId, client }: UserRequest): Promise<{ removed: true }> {
     await this.transactions.run(async (unit) => {
@@ -239,7 +196,7 @@ export class UsersService {
       if (account.ownerUserId === actor.id)
         throw new DomainError(ErrorCode.Conflict, 'You own this account: hand it over to another member before you leave it');
       await this.detach(unit, accountId, actor.id);
-      await this.recordBySelf(unit, 'user.left', { accountId, userId: actor.id }, client.ip);
+      await this.audit.record(unit.manager, selfAudit('user.left', { accountId, userId: actor.id }, client.ip));
     });
     return { left: true };
   }
@@ -306,12 +263,6 @@ export class UsersService {
     });
   }
 
-  /** Uses up an invitation link (its person locked first, as every link's use): the membership it is about. */
-  private async useInvitationLink(unit: UnitOfWork, token: string): Promise<MembershipKey> {
-    const link = await this.tokens.consumeLocked(unit.manager, token, 'invitation');
-    return { accountId: link.accountId!, userId: link.owner.id };
-  }
-
   /** Refuses one more person to an account that has MAX_MEMBERS_PER_ACCOUNT already: every access replica keeps each member's bindings in memory. */
   private assertRoomForMember(manager: EntityManager, accountId: string): Promise<void> {
     return assertRoomInAccount(manager, accountId, {
@@ -354,8 +305,8 @@ export class UsersService {
     }
   }
 
-  /** Takes a person out of an account: its links for it die, and access to it ends at once. */
-  private async detach(unit: UnitOfWork, accountId: string, userId: string): Promise<void> {
+  /** Takes a person out of an account: its links for it die, and access to it ends at once (the caller holds the person's row or takes it here). */
+  async detach(unit: UnitOfWork, accountId: string, userId: string): Promise<void> {
     // The person first, then their links (the order of every flow on a principal and its links, see consumeLocked); FOR UPDATE: a pending person may be deleted below.
     await lockPrincipal(unit.manager, { type: 'user', id: userId }, 'FOR UPDATE');
     const { affected } = await unit.manager.delete(MembershipEntity, { accountId, userId });
@@ -454,12 +405,6 @@ export class UsersService {
     });
   }
 
-  /** Records `action` by the person of `membership` on themselves, in its account. */
-  private recordBySelf(unit: UnitOfWork, action: AuditAction, membership: MembershipKey, ip: string, details?: AuditDetails): Promise<void> {
-    const self = { type: 'user', id: membership.userId } as const;
-    return this.audit.record(unit.manager, { accountIds: [membership.accountId], action, actor: self, target: self, ip, details });
-  }
-
   private async record(manager: EntityManager, account: AccountEntity, userId: string): Promise<UserRecord> {
     const rows: UserRow[] = await manager.query(
       `SELECT m.user_id AS id, ${PERSON_AS_THE_ACCOUNT_SEES},
@@ -498,6 +443,4 @@ function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
  * One person added to one account twice at once: the second loses the race on the membership's key.
  * (The same new person added to two accounts at once is no conflict: see {@link findOrAddPerson}.)
  */
-const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
-
 const alreadyMember = conflictOnDuplicate('This person is already a member of this account', 'email', /^memberships_pkey$/);

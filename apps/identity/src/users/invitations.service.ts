@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AccountRequest, Actor, InvitationAcceptedView, InvitationDeclined, InvitationView, LinkTokenRequest } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
+import { AccountEntity } from '../accounts/account.entity.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ActionTokensService, lockPrincipal } from '../credentials/action-tokens.service.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { writeActivityChanged } from '../principals/activity-events.js';
+import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
+import { acceptInvitation, lockedInvitation, type MembershipKey } from './invitations.js';
+import { selfAudit } from './people.js';
+import { UsersService } from './users.service.js';
+
+const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
+const NO_INVITATION = 'No invitation of this account is waiting for you';
+
+/**
+ * Someone who already has a login answers an account's invitation (see {@link UsersService.create}):
+ * with the link mailed to them, or signed in. Accepting makes the membership what the account set;
+ * declining takes them out of the account, as a revocation does.
+ */
+@Injectable()
+export class InvitationsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly tokens: ActionTokensService,
+    private readonly broadcaster: GateBroadcaster,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
+    private readonly audit: AuditService,
+    private readonly users: UsersService,
+  ) {}
+
+  /** Accepts with the mailed link. INVALID_TOKEN for a link used, expired, superseded, or of an invitation revoked meanwhile. */
+  async acceptByLink({ body, client }: LinkTokenRequest): Promise<InvitationAcceptedView> {
+    return this.transactions.run(async (unit) => this.accept(unit, await this.useLink(unit, body.token), client.ip, invalidLink));
+  }
+
+  /** Declines with the mailed link: answers whose membership went. */
+  async declineByLink({ body, client }: LinkTokenRequest): Promise<InvitationDeclined> {
+    return this.transactions.run(async (unit) => this.decline(unit, await this.useLink(unit, body.token), client.ip, invalidLink));
+  }
+
+  /** The invitations waiting for the caller's answer, oldest first (a subuser has none). */
+  async listOwn(actor: Actor): Promise<InvitationView[]> {
+    if (actor.type !== 'user') return [];
+    const rows = await this.dataSource.query<Array<{ accountId: string; accountName: string; invitedAt: Date }>>(
+      `SELECT i.account_id AS "accountId", a.name AS "accountName", i.created_at AS "invitedAt"
+         FROM membership_invitations i JOIN accounts a ON a.id = i.account_id
+        WHERE i.user_id = $1 ORDER BY i.created_at, i.account_id`,
+      [actor.id],
+    );
+    return rows.map((row) => ({ ...row, invitedAt: new Date(row.invitedAt).toISOString() }));
+  }
+
+  /** The caller accepts, signed in: the account's invitation links die with it. NOT_FOUND when no invitation of that account waits for them. */
+  async acceptOwn({ actor, accountId, client }: AccountRequest): Promise<InvitationAcceptedView> {
+    return this.transactions.run(async (unit) => this.accept(unit, await this.ownInvitation(unit, actor, accountId), client.ip, noInvitation));
+  }
+
+  /** The caller declines, signed in. */
+  async declineOwn({ actor, accountId, client }: AccountRequest): Promise<InvitationDeclined> {
+    return this.transactions.run(async (unit) => this.decline(unit, await this.ownInvitation(unit, actor, accountId), client.ip, noInvitation));
+  }
+
+  private async accept(unit: UnitOfWork, key: MembershipKey, ip: string, missing: () => DomainError): Promise<InvitationAcceptedView> {
+    const active = await acceptInvitation(unit.manager, key);
+    if (active === null) throw missing();
+    if (active) {
+      const target = { accountId: key.accountId, principalType: 'user', principalId: key.userId } as const;
+      await writeActivityChanged(unit.manager, this.outbox, target, true);
+      unit.afterCommit(() => this.relay.nudge());
+      this.broadcaster.suspensionChanged(unit, { ...target, suspended: false });
+    }
+    await this.audit.record(unit.manager, selfAudit('user.joined', key, ip, { active }));
+    const account = await unit.manager.findOneByOrFail(AccountEntity, { id: key.accountId });
+    return { accountId: account.id, accountName: account.name };
+  }
+
+  private async decline(unit: UnitOfWork, key: MembershipKey, ip: string, missing: () => DomainError): Promise<InvitationDeclined> {
+    if (!(await lockedInvitation(unit.manager, key))) throw missing();
+    await this.users.detach(unit, key.accountId, key.userId);
+    await this.audit.record(unit.manager, selfAudit('user.invitation-declined', key, ip));
+    return key;
+  }
+
+  /** Uses up an invitation link (its person locked first, as every link's use): the membership it is about. */
+  private async useLink(unit: UnitOfWork, token: string): Promise<MembershipKey> {
+    const link = await this.tokens.consumeLocked(unit.manager, token, 'invitation');
+    return { accountId: link.accountId!, userId: link.owner.id };
+  }
+
+  /** The caller's membership of `accountId`, their row locked and the account's invitation links to them voided (the order of every flow on a person and their links). */
+  private async ownInvitation(unit: UnitOfWork, actor: Actor, accountId: string): Promise<MembershipKey> {
+    if (actor.type !== 'user') throw noInvitation();
+    const person = { type: 'user', id: actor.id } as const;
+    await lockPrincipal(unit.manager, person, 'FOR NO KEY UPDATE');
+    await this.tokens.voidAll(unit.manager, person, { purpose: 'invitation', accountId });
+    return { accountId, userId: actor.id };
+  }
+}
+
+function invalidLink(): DomainError {
+  return new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
+}
+
+function noInvitation(): DomainError {
+  return new DomainError(ErrorCode.NotFound, NO_INVITATION);
+}
