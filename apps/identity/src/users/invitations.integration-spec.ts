@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Events, type UserRecord } from '#libs/contracts/index.js';
-import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { Events, SUSPENSION_CHANGED, type UserRecord } from '#libs/contracts/index.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const PASSWORD = 'correct horse battery staple';
 const client = { ip: '10.46.0.1' };
@@ -47,6 +47,17 @@ const accept = (token: string) => services.invitations.acceptByLink({ body: { to
 const decline = (token: string) => services.invitations.declineByLink({ body: { token }, client });
 const invitationLink = (userId: string) => services.lastLinkToken(Events.UserInvited, userId);
 
+/** Runs `first` and then `second` so that both wait for the person's row, held meanwhile, and get it in that order. */
+async function onePersonAtATime(userId: string, first: () => Promise<unknown>, second: () => Promise<unknown>) {
+  const side = new SideConnection(db);
+  await side.open();
+  try {
+    return await side.queueBehind('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId], first, second);
+  } finally {
+    await side.close();
+  }
+}
+
 /** The token of the latest invitation of `accountId` to `userId`. */
 async function linkOf(userId: string, accountId: string): Promise<string> {
   const [row] = await db.dataSource.query<Array<{ token: string }>>(
@@ -84,10 +95,12 @@ async function eventCount(type: string, userId: string): Promise<number> {
 describe('adding someone who already has a login waits for their consent', () => {
   it('keeps them out of the account, which sees only what it typed, as it sees a new person (pending, no second step)', async () => {
     const person = await personWithLogin();
-    const account = await invitedBy(person.email);
+    await db.dataSource.query(`UPDATE users SET locale = 'fr' WHERE id = $1`, [person.userId]);
+    const typedEmail = person.email.toUpperCase();
+    const account = await invitedBy(typedEmail);
 
     expect(await account.get()).toMatchObject<Partial<UserRecord>>({
-      ...{ firstName: TYPED.firstName, lastName: TYPED.lastName, phone: TYPED.phone, email: person.email },
+      ...{ firstName: TYPED.firstName, lastName: TYPED.lastName, phone: TYPED.phone, email: typedEmail },
       ...{ status: 'pending', active: true, mfaEnabled: false, lastLoginAt: null, owner: false },
     });
     expect(await membershipActive(account.accountId, person.userId)).toBe(false);
@@ -102,8 +115,11 @@ describe('adding someone who already has a login waits for their consent', () =>
     await db.dataSource.query(`UPDATE users SET first_name = 'Renamed', phone = '+447700900999' WHERE id = $1`, [person.userId]);
     expect(await account.get()).toMatchObject({ firstName: TYPED.firstName, phone: TYPED.phone });
     expect(await account.search('Renamed')).toEqual([]);
-    // The same event and audit action as a new person's invitation.
-    expect(await latestEvent(Events.UserInvited, account.accountId)).toMatchObject({ userId: person.userId, hasLogin: true, token: expect.any(String) });
+    // The same event and audit action as a new person's invitation, addressed as the account typed it, in its language (the delivery log shows both).
+    expect(await latestEvent(Events.UserInvited, account.accountId)).toMatchObject({
+      ...{ userId: person.userId, hasLogin: true, token: expect.any(String) },
+      ...{ email: typedEmail, locale: 'en' },
+    });
     const [audited] = await db.dataSource.query<Array<{ action: string }>>('SELECT action FROM audit_events WHERE account_id = $1 AND target_id = $2', [
       account.accountId,
       person.userId,
@@ -184,6 +200,103 @@ describe('adding someone who already has a login waits for their consent', () =>
     await expect(account.endSessions()).resolves.toEqual({ ended: 0 });
     expect(await services.openSessions(person.userId)).toBe(1);
     await expect(accept(await invitationLink(person.userId))).resolves.toMatchObject({ accountId: account.accountId });
+  });
+
+  it('"send email" re-sends the invitation of a new person as well: the account sees the same whether or not they had a login', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+    const { id: newcomerId } = await services.users.create({
+      actor: services.actor('user', (await db.dataSource.query(`SELECT owner_user_id AS id FROM accounts WHERE id = $1`, [account.accountId]))[0].id),
+      accountId: account.accountId,
+      client,
+      body: { ...TYPED, email: `new-${person.userId.slice(0, 8)}@consent.test` },
+    });
+    const [ownerRow] = await db.dataSource.query<Array<{ id: string }>>(`SELECT owner_user_id AS id FROM accounts WHERE id = $1`, [account.accountId]);
+    const sendEmail = (userId: string) =>
+      services.users.sendPasswordReset({ actor: services.actor('user', ownerRow.id), accountId: account.accountId, userId, client });
+
+    await sendEmail(person.userId);
+    await sendEmail(newcomerId);
+
+    for (const userId of [person.userId, newcomerId]) {
+      expect(await eventCount(Events.UserInvited, userId)).toBe(2);
+      expect(await eventCount(Events.PasswordResetRequested, userId)).toBe(0);
+    }
+    const actions = await db.dataSource.query<Array<{ target_id: string; action: string }>>(
+      `SELECT target_id, action FROM audit_events WHERE account_id = $1 AND target_id = ANY($2) ORDER BY action`,
+      [account.accountId, [person.userId, newcomerId]],
+    );
+    const of = (userId: string) => actions.filter((row) => row.target_id === userId).map((row) => row.action);
+    expect(of(person.userId)).toEqual(['user.invitation-resent', 'user.invited']);
+    expect(of(newcomerId)).toEqual(of(person.userId));
+  });
+
+  it('mails a re-send nowhere once they moved their login to another address: not to the one left, not to the new one; signed in, they still find it', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+    await db.dataSource.query(`UPDATE users SET email = $2 WHERE id = $1`, [person.userId, `moved-${person.email}`]);
+
+    await expect(account.resend()).resolves.toEqual({ accepted: true });
+
+    expect(await eventCount(Events.UserInvited, person.userId)).toBe(1);
+    expect(await services.invitations.listOwn(services.actor('user', person.userId))).toEqual([expect.objectContaining({ accountId: account.accountId })]);
+  });
+
+  it("lets their own account's admin edit their name while another account waits for their answer (that account has no say yet)", async () => {
+    const person = await personWithLogin();
+    await invitedBy(person.email);
+    const [{ ownerId }] = await db.dataSource.query<Array<{ ownerId: string }>>(`SELECT owner_user_id AS "ownerId" FROM accounts WHERE id = $1`, [
+      person.homeAccountId,
+    ]);
+
+    const edited = await services.users.update({
+      actor: services.actor('user', ownerId),
+      accountId: person.homeAccountId,
+      userId: person.userId,
+      client,
+      body: { lastName: 'Edited' },
+    });
+
+    expect(edited).toMatchObject({ lastName: 'Edited' });
+  });
+
+  it('accepting tells the gateways again of their inactive memberships elsewhere (they may sign in from now on)', async () => {
+    const person = await personWithLogin();
+    const account = await invitedBy(person.email);
+    await db.dataSource.query('UPDATE memberships SET active = false WHERE account_id = $1 AND user_id = $2', [person.homeAccountId, person.userId]);
+    services.broadcasts.length = 0;
+
+    await accept(await invitationLink(person.userId));
+
+    expect(services.broadcasts).toContainEqual({
+      subject: SUSPENSION_CHANGED,
+      payload: { accountId: person.homeAccountId, principalType: 'user', principalId: person.userId, suspended: true },
+    });
+    expect(services.broadcasts).toContainEqual({
+      subject: SUSPENSION_CHANGED,
+      payload: { accountId: account.accountId, principalType: 'user', principalId: person.userId, suspended: false },
+    });
+  });
+
+  describe('at the same instant', () => {
+    it('a re-send and an acceptance queue on the person, never deadlock: the re-send, first, voids the link the acceptance then finds dead', async () => {
+      const person = await personWithLogin();
+      const account = await invitedBy(person.email);
+      const link = await invitationLink(person.userId);
+      const outcomes = await onePersonAtATime(person.userId, account.resend, () => accept(link));
+      expect(outcomes[0].status).toBe('fulfilled');
+      expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'INVALID_TOKEN' } });
+    });
+
+    it('an edit and a removal of the invitation queue on the person, never deadlock: both are done, in that order', async () => {
+      const person = await personWithLogin();
+      const account = await invitedBy(person.email);
+      const [ownerRow] = await db.dataSource.query<Array<{ id: string }>>(`SELECT owner_user_id AS id FROM accounts WHERE id = $1`, [account.accountId]);
+      const remove = () => services.users.remove({ actor: services.actor('user', ownerRow.id), accountId: account.accountId, userId: person.userId, client });
+      const outcomes = await onePersonAtATime(person.userId, () => account.update({ firstName: 'Retyped' }), remove);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(await membershipActive(account.accountId, person.userId)).toBeUndefined();
+    });
   });
 
   it('revoking it takes them out of the account and voids the link; their login and other accounts stay', async () => {

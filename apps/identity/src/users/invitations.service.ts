@@ -10,7 +10,7 @@ import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { acceptInvitation, lockedInvitation, type MembershipKey } from './invitations.js';
-import { selfAudit } from './people.js';
+import { reassertSuspensions, selfAudit } from './people.js';
 import { UsersService } from './users.service.js';
 
 const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
@@ -74,6 +74,8 @@ export class InvitationsService {
       await writeActivityChanged(unit.manager, this.outbox, target, true);
       unit.afterCommit(() => this.relay.nudge());
       this.broadcaster.suspensionChanged(unit, { ...target, suspended: false });
+      // They may sign in from now on if they could not before: gateways hear again of their inactive memberships elsewhere.
+      await reassertSuspensions(unit, this.broadcaster, key.userId);
     }
     await this.audit.record(unit.manager, selfAudit('user.joined', key, ip, { active }));
     const account = await unit.manager.findOneByOrFail(AccountEntity, { id: key.accountId });

@@ -36,8 +36,14 @@ export async function openInvitation(manager: EntityManager, key: MembershipKey,
   await showTypedValues(manager, key);
 }
 
-/** The open invitation of a membership, locked until the transaction ends, or null. */
-export function lockedInvitation(manager: EntityManager, key: MembershipKey): Promise<MembershipInvitationEntity | null> {
+/**
+ * The open invitation of a membership, locked until the transaction ends, or null. The person's
+ * row is locked first (FOR NO KEY UPDATE, unless the caller holds it already), in the order of
+ * every flow on a person and their links (ActionTokensService.consumeLocked): an acceptance, a
+ * re-send, an edit and a removal of one invitation queue rather than deadlock.
+ */
+export async function lockedInvitation(manager: EntityManager, key: MembershipKey): Promise<MembershipInvitationEntity | null> {
+  await manager.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [key.userId]);
   return manager.findOne(MembershipInvitationEntity, { where: { ...key }, lock: { mode: 'pessimistic_write' } });
 }
 

@@ -64,23 +64,26 @@ function mailedPerson(account: AccountEntity, user: UserEntity) {
 /**
  * Queues `user`'s invitation mail for `account`: issues its link token, returned, and writes
  * `UserInvited`. A pending person gets an `activation` link (they set their password); someone who
- * already has a login, an `invitation` link (they accept, keeping their password). One event for
- * both, so that the account's delivery log does not tell them apart (B2).
+ * already has a login, an `invitation` link (they accept, keeping their password), at the address
+ * the account typed (`typedEmail`, which their login folds to) and in the account's language. One
+ * event for both, addressed as the account asked: its delivery log tells them apart by nothing
+ * (B2), neither by their own spelling of the address nor by their language.
  */
 export async function queueInvitation(
   manager: EntityManager,
   deps: { tokens: ActionTokensService; outbox: OutboxWriter },
   account: AccountEntity,
   user: UserEntity,
+  typedEmail: string = user.email,
 ): Promise<IssuedToken> {
   const hasLogin = user.status === 'active';
   const link = await deps.tokens.issue(manager, { type: 'user', id: user.id }, account.id, hasLogin ? 'invitation' : 'activation');
+  const addressed = hasLogin ? { email: typedEmail, locale: account.locale, hasLogin } : { locale: user.locale };
   await deps.outbox.add(manager, Events.UserInvited, account.id, {
     ...mailedPerson(account, user),
     token: link.token,
     expiresAt: link.expiresAt.toISOString(),
-    locale: user.locale,
-    ...(hasLogin ? { hasLogin } : {}),
+    ...addressed,
   });
   return link;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, Not, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
 import type {
   AcceptedView,
@@ -225,16 +225,21 @@ export class UsersService {
     return { removed: true };
   }
 
-  /** "Send email": the person gets a reset link; the admin never sees it and never sets a password (R7). */
+  /**
+   * "Send email": the person gets a reset link; the admin never sees it and never sets a password
+   * (R7). Someone who has not joined yet (status pending: no password, or an invitation not
+   * accepted) gets their invitation again instead, alike whether or not they have a login (B2): a
+   * first password is set through the invitation, and the account has no say over the password of
+   * someone who has a login.
+   */
   async sendPasswordReset(request: UserRequest): Promise<AcceptedView> {
     const { actor, accountId, userId, client } = request;
     const { membership } = await this.target(this.dataSource.manager, actor, accountId, userId);
     const invitation = await this.dataSource.manager.findOneBy(MembershipInvitationEntity, { accountId, userId });
     if (!(invitation?.active ?? membership.active)) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
-    // Someone who has not accepted the account's invitation gets it again: the account has no say over their password.
-    if (invitation) return this.resendInvitation(request);
     const profile = await loadProfile(this.dataSource.manager, { type: 'user', id: userId });
     if (!profile) throw new DomainError(ErrorCode.NotFound, 'User not found');
+    if (invitation || profile.status === 'pending') return this.resendInvitation(request);
     return this.resets.sendByAdmin(actor, accountId, profile, client.ip);
   }
 
@@ -249,6 +254,8 @@ export class UsersService {
       const { account } = await this.target(unit.manager, actor, accountId, userId);
       const isSelf = actor.type === 'user' && actor.id === userId;
       if (account.ownerUserId === userId && !isSelf) throw new DomainError(ErrorCode.Forbidden, "Only the owner ends the owner's sessions");
+      // Locked as strongly as activeElsewhereLocked does below, before the invitation: no lock to upgrade later.
+      await lockPrincipal(unit.manager, { type: 'user', id: userId }, 'FOR UPDATE');
       // Someone who has not accepted the invitation has no session in this account, and the account no say over their others.
       if (await lockedInvitation(unit.manager, { accountId, userId })) {
         return { ended: await this.sessions.recordEndedByAdmin(unit, actor, accountId, { type: 'user', id: userId }, client.ip, 0) };
@@ -333,8 +340,14 @@ export class UsersService {
     }
   }
 
-  private worksElsewhere(manager: EntityManager, userId: string, accountId: string): Promise<boolean> {
-    return manager.existsBy(MembershipEntity, { userId, accountId: Not(accountId) });
+  /** Whether the person works in another account (invitations they have not accepted do not count: those accounts have no say yet). */
+  private async worksElsewhere(manager: EntityManager, userId: string, accountId: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.account_id <> $2
+          AND NOT EXISTS (SELECT 1 FROM membership_invitations i WHERE i.account_id = m.account_id AND i.user_id = m.user_id) LIMIT 1`,
+      [userId, accountId],
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -352,8 +365,9 @@ export class UsersService {
     return others.some((membership) => membership.active);
   }
 
-  private async invite(unit: UnitOfWork, account: AccountEntity, user: UserEntity): Promise<void> {
-    await queueInvitation(unit.manager, { tokens: this.tokens, outbox: this.outbox }, account, user);
+  /** Queues the invitation mail of `user` (see {@link queueInvitation}); someone who has a login, at the address the account typed. */
+  private async invite(unit: UnitOfWork, account: AccountEntity, user: UserEntity, typedEmail?: string): Promise<void> {
+    await queueInvitation(unit.manager, { tokens: this.tokens, outbox: this.outbox }, account, user, typedEmail);
     unit.afterCommit(this.nudgeRelay);
   }
 
@@ -367,7 +381,7 @@ export class UsersService {
     await unit.manager.insert(MembershipEntity, { ...key, active: false });
     await openInvitation(unit.manager, key, typed);
     await writeActivityChanged(unit.manager, this.outbox, { accountId: account.id, principalType: 'user', principalId: user.id }, false);
-    await this.invite(unit, account, user);
+    await this.invite(unit, account, user, typed.email);
   }
 
   /** Adds a person who has no password yet (new, or invited elsewhere and not activated): an active membership and an activation link. */
@@ -380,11 +394,18 @@ export class UsersService {
     this.broadcaster.suspensionChanged(unit, { accountId: account.id, principalType: 'user', principalId: user.id, suspended: false });
   }
 
-  /** Mails someone who has a login the account's invitation again (a new link; the older one stops working), or a pending person a new activation link. */
+  /**
+   * Mails someone who has a login the account's invitation again (a new link; the older one stops
+   * working), or a pending person a new activation link. An invitation whose address no longer
+   * signs in to that login (they moved it since, which voided its links) is mailed nowhere: not to
+   * the address they left, nor to their new one, which the account must not learn; they still
+   * find it signed in (GET /v1/me/invitations).
+   */
   private async inviteAgain(unit: UnitOfWork, account: AccountEntity, userId: string): Promise<void> {
     const waiting = await lockedInvitation(unit.manager, { accountId: account.id, userId });
-    const user = waiting ? await unit.manager.findOneByOrFail(UserEntity, { id: userId }) : await this.pendingUser(unit.manager, userId);
-    await this.invite(unit, account, user);
+    if (!waiting) return this.invite(unit, account, await this.pendingUser(unit.manager, userId));
+    const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });
+    if (user.emailLower === waiting.email.toLowerCase()) await this.invite(unit, account, user, waiting.email);
   }
 
   private recordUpdate(unit: UnitOfWork, request: UpdateUserRequest, changed: string[]): Promise<void> {
