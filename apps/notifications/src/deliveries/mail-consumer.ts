@@ -17,6 +17,7 @@ import {
 } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
+import { LinkEventEraser } from './link-event-eraser.js';
 
 /** The durable consumer's name (kept from the foundation, so its position in the stream is kept too). */
 export const MAIL_CONSUMER = DurableConsumers.Mail;
@@ -31,7 +32,8 @@ const NANOS_PER_MS = 1_000_000;
  * until it is answered (waiting for a free slot, then while its mail is being sent) the consumer
  * tells JetStream it is still working, so a slow SMTP server does not cause a redelivery to
  * another replica; and it pulls one event at a time, so none waits in a buffer unreported. On
- * shutdown it stops pulling and lets the mails in hand finish.
+ * shutdown it stops pulling and lets the mails in hand finish. An event done with that carries a
+ * plain link token is then deleted from the stream ({@link LinkEventEraser}).
  */
 @Injectable()
 export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -39,6 +41,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly inHand = new Set<Promise<void>>();
   private stopListening: (() => void) | undefined;
   private readonly slots: Slots;
+  private readonly linkEvents: LinkEventEraser;
 
   constructor(
     private readonly processor: DeliveryProcessor,
@@ -47,6 +50,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CONFIG) private readonly config: NotificationsConfig,
   ) {
     this.slots = new Slots(config.MAIL_CONCURRENCY);
+    this.linkEvents = new LinkEventEraser(link, logger);
     // One event requested at a time, the next only once the pump has read this one: an event
     // buffered in the client would get no working() and be redelivered after the ack wait.
     this.subscription = new DurableSubscription({ link, config: this.consumerConfig(), maxMessages: 1, logger, pump: (messages) => this.pump(messages) });
@@ -149,7 +153,12 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn({ err: error, eventId: event.id, type: event.type, retryInMs: delayMs }, 'Event handling failed; it will be delivered again');
       outcome = { kind: 'retry', delayMs };
     }
-    if (outcome.kind === 'done') message.ack();
-    else message.nak(outcome.delayMs);
+    if (outcome.kind === 'retry') {
+      message.nak(outcome.delayMs);
+      return;
+    }
+    message.ack();
+    // After the ack, never instead of it: a delete that fails leaves the event to expire, and never brings it back.
+    await this.linkEvents.eraseIfCarryingToken(message.seq, event);
   }
 }
