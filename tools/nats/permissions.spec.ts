@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Subjects } from '#libs/contracts/index.js';
+import { EVENTS_STREAM, Subjects } from '#libs/contracts/index.js';
 import { NATS_PERMISSIONS, NATS_SERVICES, natsUsersConfigFile, servedSubjects } from './permissions.js';
 
 describe('the NATS permissions of the services', () => {
@@ -27,6 +27,16 @@ describe('the NATS permissions of the services', () => {
   it('let notifications call access.check only', () => {
     const calls = NATS_PERMISSIONS.notifications.publish.filter((subject) => !subject.startsWith('$JS.'));
     expect(calls).toEqual([Subjects.AccessCheck]);
+  });
+
+  it('let only notifications delete messages of the events stream (the link events it mailed), and nothing wider: no other stream, no purge, no stream delete', () => {
+    const deleters = NATS_SERVICES.map((service) => [service, NATS_PERMISSIONS[service].publish.filter((subject) => /DELETE|PURGE/.test(subject))]);
+    expect(deleters).toEqual([
+      ['gateway', []],
+      ['identity', []],
+      ['access', []],
+      ['notifications', [`$JS.API.STREAM.MSG.DELETE.${EVENTS_STREAM}`]],
+    ]);
   });
 
   it('let the gateway call the services, and nothing else', () => {

@@ -47,6 +47,13 @@ export function servedSubjects(service: NatsService): string[] {
 const EVENTS_STREAM_API = ['$JS.API.INFO', `$JS.API.STREAM.INFO.${EVENTS_STREAM}`, `$JS.API.STREAM.CREATE.${EVENTS_STREAM}`];
 
 /**
+ * Deleting one message of the events stream by its sequence: notifications deletes each event that
+ * carries a plain link token once it is done with it. The stream's name is part of the subject;
+ * which message is not (NATS cannot narrow it further).
+ */
+export const EVENTS_MESSAGE_DELETE = `$JS.API.STREAM.MSG.DELETE.${EVENTS_STREAM}`;
+
+/**
  * The JetStream API calls of one durable consumer: created (or updated) with its filter only (the
  * filter is part of the subject, so it cannot be widened), looked up, pulled from, acknowledged.
  * Needs NATS 2.9 or later (the consumer-create subject with the filter).
@@ -100,7 +107,8 @@ export const NATS_PERMISSIONS: Record<NatsService, NatsPermissions> = {
   },
   notifications: {
     // access.check: the delivery log shows recipients only to who may read members.
-    publish: [Subjects.AccessCheck, ...EVENTS_STREAM_API, ...durableConsumer(DurableConsumers.Mail, IDENTITY_EVENTS)],
+    // The message delete: the link events it mailed leave the stream (their plain tokens with them).
+    publish: [Subjects.AccessCheck, ...EVENTS_STREAM_API, EVENTS_MESSAGE_DELETE, ...durableConsumer(DurableConsumers.Mail, IDENTITY_EVENTS)],
     subscribe: [...servedSubjects('notifications'), ownInbox('notifications')],
     allowResponses: true,
   },
