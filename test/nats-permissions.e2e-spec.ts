@@ -1,23 +1,43 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
-import { eventSubject, Events, Subjects } from '#libs/contracts/index.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { DurableConsumers, EVENTS_STREAM, eventSubject, Events, IDENTITY_EVENTS, Subjects } from '#libs/contracts/index.js';
 import { inboxPrefixOf } from '#libs/platform/nats-connection.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestSystem } from '#libs/testing/system.js';
-import { NATS_SERVICES, natsAuthorizationConfig, natsUserOf, type NatsService } from '../tools/nats/permissions.js';
+import {
+  EVENTS_MESSAGE_DELETE,
+  NATS_PERMISSIONS,
+  NATS_SERVICES,
+  natsAuthorizationConfig,
+  natsUserOf,
+  type ExtraNatsUser,
+  type NatsService,
+} from '../tools/nats/permissions.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
 
 /**
  * The whole system on a nats-server with one user per service, each allowed exactly what
  * tools/nats/permissions.ts grants it (deploy/nats/portico-users.conf): everything works through
- * HTTP, and a service's credentials do not let anyone act as another service.
+ * HTTP, and a service's credentials do not let anyone act as another service. Last, notifications
+ * runs under a user of its own without the message delete (an operator who has not merged it yet).
  */
 
 const passwords = Object.fromEntries(NATS_SERVICES.map((service) => [service, randomBytes(16).toString('hex')])) as Record<NatsService, string>;
+/** Notifications' user as the permissions before it deleted link events granted it: all but the message delete. */
+const notificationsBefore: ExtraNatsUser = {
+  user: 'portico-notifications-before',
+  password: randomBytes(16).toString('hex'),
+  permissions: { ...NATS_PERMISSIONS.notifications, publish: NATS_PERMISSIONS.notifications.publish.filter((subject) => subject !== EVENTS_MESSAGE_DELETE) },
+};
 const system = new TestSystem({
   env: { ACCESS_CATALOG: 'workspace' },
-  nats: { config: natsAuthorizationConfig((service) => JSON.stringify(passwords[service])) },
+  nats: {
+    config: natsAuthorizationConfig(
+      (service) => JSON.stringify(passwords[service]),
+      [{ ...notificationsBefore, password: JSON.stringify(notificationsBefore.password) }],
+    ),
+  },
   serviceEnv: Object.fromEntries(NATS_SERVICES.map((service) => [service, { NATS_USER: natsUserOf(service), NATS_PASSWORD: passwords[service] }])),
 });
 const people = new People(system);
@@ -47,6 +67,29 @@ async function refusalOf(sending: Promise<unknown>): Promise<PermissionViolation
   return cause;
 }
 
+/** One connection with notifications' user, to look at the events stream and the mail consumer as notifications may. */
+let lookout: Promise<NatsConnection> | undefined;
+const lookoutConnection = () => (lookout ??= connectAs('notifications'));
+
+/** How many messages of each subject under `events.identity.>` the events stream holds. */
+async function identityEventsInStream(): Promise<Record<string, number>> {
+  const manager = await jetstreamManager(await lookoutConnection());
+  return (await manager.streams.info(EVENTS_STREAM, { subjects_filter: IDENTITY_EVENTS })).state.subjects ?? {};
+}
+
+/** Notifications' durable consumer, as the server sees it. */
+async function mailConsumer() {
+  return (await jetstreamManager(await lookoutConnection())).consumers.info(EVENTS_STREAM, DurableConsumers.Mail);
+}
+
+/** Resolves once notifications' consumer has nothing left to deliver or to see acknowledged. */
+async function mailConsumerIdle(): Promise<void> {
+  await eventually('the mail consumer to be idle', async () => {
+    const info = await mailConsumer();
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  });
+}
+
 /** A request in the services' wire format (Nest's packet). */
 const packet = (subject: string, data: unknown) => JSON.stringify({ pattern: subject, data, id: 'permissions-test' });
 
@@ -61,6 +104,12 @@ describe('every service under its own least-privileged NATS user', () => {
     owner = await people.signUp('least');
     const permissions = await people.http.get(`${account()}/permissions`).set(bearer(owner.accessToken)).expect(200);
     expect(permissions.body.grants).toContainEqual({ section: 'members', actions: ['read', 'write', 'delete'] });
+  });
+
+  it('takes the invitation out of the events stream once it is mailed (the message delete notifications may publish); the account event stays', async () => {
+    const invited = eventSubject(Events.UserInvited);
+    await eventually('the mailed invitation to leave the stream', async () => !(await identityEventsInStream())[invited]);
+    expect((await identityEventsInStream())[eventSubject(Events.AccountCreated)]).toBe(1);
   });
 
   it('adds a member with a role, who activates from the mail and is refused what the role does not grant', async () => {
@@ -134,5 +183,29 @@ describe("what a service's NATS credentials do not allow", () => {
       const subscription = notifications.subscribe(subject);
       await expect(subscription.closed).resolves.toBeInstanceOf(PermissionViolationError);
     }
+  });
+});
+
+describe('notifications under a NATS user without the message delete (permissions merged after the upgrade)', () => {
+  const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, count) => sum + count, 0);
+
+  it('mails a reset link once and acknowledges its event, delivered once; the refused delete is a warning, and the event stays in the stream', async () => {
+    await system.stopService('notifications');
+    const replica = 'notifications#before';
+    system.startService(replica, { NATS_USER: notificationsBefore.user, NATS_PASSWORD: notificationsBefore.password });
+    await mailConsumerIdle();
+    const [deliveredBefore, eventsBefore] = [(await mailConsumer()).delivered.consumer_seq, total(await identityEventsInStream())];
+
+    const email = 'owner@least.test'; // the owner the first tests signed up
+    await people.http.post('/v1/auth/password-reset').send({ email }).expect(202);
+    const mail = await people.nthMail(email, (candidate) => candidate.links.some((link) => link.includes('/reset-password?')));
+    await eventually('the refused delete to be logged', () => (system.logs.get(replica) ?? []).some((line) => line.includes('Could not delete a link event')));
+    await mailConsumerIdle();
+
+    // Every identity event since (the reset, nothing deleted) was delivered once: acknowledged, never again.
+    const counts = await identityEventsInStream();
+    expect((await mailConsumer()).delivered.consumer_seq - deliveredBefore).toBe(total(counts) - eventsBefore);
+    expect(counts[eventSubject(Events.PasswordResetRequested)]).toBe(1);
+    expect(system.mail.mails.filter((caught) => caught.messageId === mail.messageId)).toHaveLength(1);
   });
 });

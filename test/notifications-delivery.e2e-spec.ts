@@ -6,7 +6,7 @@ import type { NatsLink } from '#libs/platform/index.js';
 import type { CaughtMail } from '#libs/testing/mail-catcher.js';
 import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
 import { eventually } from '#libs/testing/eventually.js';
-import { consumerIdle as idle, envelope, invitation, messageIdOf, openLink, publish } from './support/notifications.js';
+import { consumerIdle as idle, envelope, inStream, invitation, messageIdOf, openLink, publish } from './support/notifications.js';
 
 const system = new TestSystem({
   env: {
@@ -163,6 +163,112 @@ describe('the five mails', () => {
     await publish(link, envelope(Events.AccountCreated, accountId, { accountId, slug: 'elsewhere', ownerUserId: randomUUID() }));
     await consumerIdle();
     expect(system.mail.mails.length).toBe(before);
+  });
+});
+
+describe('the events stream once notifications is done with an event', () => {
+  const expiresAt = '2099-01-01T12:00:00.000Z';
+  /** An account of these tests' own (the delivery log's tests count the owner's). */
+  const accountId = randomUUID();
+  /** Resolves once the stream holds none of the messages at `seqs`. */
+  const goneFromStream = (what: string, seqs: number[]) =>
+    eventually(what, async () => (await Promise.all(seqs.map((seq) => inStream(link, seq)))).every((held) => !held));
+
+  it('no longer holds an event whose mail carried a link token: read by its sequence, it is not found (invitation, subuser, reset, e-mail change and its undo link)', async () => {
+    const userId = randomUUID();
+    const events = [
+      invitation('erased-invitation@mail.test', accountId),
+      envelope(Events.SubuserInvited, accountId, {
+        accountId,
+        accountName: 'Acme',
+        accountSlug: 'acme',
+        subuserId: randomUUID(),
+        login: 'erased',
+        email: 'erased-subuser@mail.test',
+        token: `token-${randomUUID()}`,
+        expiresAt,
+        locale: 'en',
+      }),
+      envelope(Events.PasswordResetRequested, null, {
+        accountId: null,
+        accountSlug: null,
+        principalType: 'user',
+        principalId: userId,
+        email: 'erased-reset@mail.test',
+        name: 'Ada',
+        token: `token-${randomUUID()}`,
+        expiresAt,
+        locale: 'en',
+        requestedBy: 'self',
+      }),
+      envelope(Events.EmailChangeRequested, null, {
+        userId,
+        email: 'erased-old@mail.test',
+        newEmail: 'erased-new@mail.test',
+        name: 'Ada',
+        inUse: false,
+        token: `token-${randomUUID()}`,
+        expiresAt,
+        locale: 'en',
+      }),
+      envelope(Events.EmailChanged, null, {
+        userId,
+        previousEmail: 'erased-old@mail.test',
+        email: 'erased-new@mail.test',
+        name: 'Ada',
+        changedAt: new Date().toISOString(),
+        locale: 'en',
+        undoToken: `token-${randomUUID()}`,
+        undoExpiresAt: expiresAt,
+      }),
+    ];
+    const seqs: number[] = [];
+    for (const event of events) seqs.push(await publish(link, event));
+    for (const event of events) await mailOf(event);
+
+    await goneFromStream('the link events to leave the stream', seqs);
+    for (const seq of seqs) expect({ seq, inStream: await inStream(link, seq) }).toEqual({ seq, inStream: false });
+  });
+
+  it('no longer holds a link event whose mail did not go out: refused for good, or its link expired first', async () => {
+    system.mail.refuseWith = 550;
+    try {
+      const refused = invitation('erased-refused@mail.test', accountId);
+      const expired = invitation('erased-expired@mail.test', accountId);
+      Object.assign(expired.data, { expiresAt: '2020-01-01T00:00:00.000Z' });
+      const seqs = [await publish(link, refused), await publish(link, expired)];
+      await eventually(
+        'both mails to be final',
+        async () => (await delivery(refused.id))?.status === 'failed' && (await delivery(expired.id))?.status === 'cancelled',
+      );
+
+      await goneFromStream('the link events not mailed to leave the stream', seqs);
+    } finally {
+      system.mail.refuseWith = undefined;
+    }
+  });
+
+  it('keeps an event without a link token: a password-changed notice (mailed), an account event (not mail)', async () => {
+    const notice = envelope(Events.PasswordChanged, null, {
+      accountId: null,
+      principalType: 'user',
+      principalId: randomUUID(),
+      email: 'kept-notice@mail.test',
+      name: 'Ada',
+      changedAt: new Date().toISOString(),
+      locale: 'en',
+    });
+    const kept = [
+      await publish(link, notice),
+      await publish(link, envelope(Events.AccountCreated, accountId, { accountId, slug: 'kept', ownerUserId: randomUUID() })),
+    ];
+    await mailOf(notice);
+    await consumerIdle();
+    // A link event handled after them has left the stream: a delete of theirs would have been asked for before.
+    const later = invitation('kept-later@mail.test', accountId);
+    await goneFromStream('a later link event to leave the stream', [await publish(link, later)]);
+
+    for (const seq of kept) expect({ seq, inStream: await inStream(link, seq) }).toEqual({ seq, inStream: true });
   });
 });
 

@@ -27,8 +27,9 @@ export async function ensureEventsStream(link: NatsLink): Promise<void> {
   }
 }
 
-/** Publishes one event with its id as the JetStream message id, so a re-publish is dropped as a duplicate. */
-export async function publishEvent(link: NatsLink, subject: string, envelope: EventEnvelope): Promise<void> {
+/** Publishes one event with its id as the JetStream message id, so a re-publish is dropped as a duplicate. Resolves to its sequence in the stream. */
+export async function publishEvent(link: NatsLink, subject: string, envelope: EventEnvelope): Promise<number> {
   const js = jetstream(link.connection);
-  await js.publish(subject, JSON.stringify(envelope), { msgID: envelope.id, timeout: 5000 });
+  const stored = await js.publish(subject, JSON.stringify(envelope), { msgID: envelope.id, timeout: 5000 });
+  return stored.seq;
 }

@@ -37,9 +37,15 @@ export function envelope<T extends EventType>(type: T, accountId: string | null,
   return event;
 }
 
-/** Publishes an event to JetStream (message id = event id). */
-export function publish(link: NatsLink, event: EventEnvelope): Promise<void> {
+/** Publishes an event to JetStream (message id = event id); its sequence in the stream. */
+export function publish(link: NatsLink, event: EventEnvelope): Promise<number> {
   return publishEvent(link, eventSubject(event.type), event);
+}
+
+/** Whether the events stream still holds the message at `seq` (read by its sequence). */
+export async function inStream(link: NatsLink, seq: number): Promise<boolean> {
+  const manager = await jetstreamManager(link.connection);
+  return (await manager.streams.getMessage(EVENTS_STREAM, { seq })) !== null;
 }
 
 /** An invitation event for `email`. */

@@ -124,21 +124,32 @@ export function natsPasswordVariableOf(service: NatsService): string {
   return `PORTICO_${service.toUpperCase()}_NATS_PASSWORD`;
 }
 
-/**
- * The nats-server `authorization` block with one user per service. `password` gives each
- * service's password as it goes into the file: a quoted literal, or an unquoted `$VARIABLE`
- * the server reads from its environment.
- */
-export function natsAuthorizationConfig(password: (service: NatsService) => string = (service) => `$${natsPasswordVariableOf(service)}`): string {
-  const users = NATS_SERVICES.map((service) => userBlock(service, password(service), NATS_PERMISSIONS[service]));
-  return ['authorization {', '  users: [', ...users, '  ]', '}', ''].join('\n');
+/** A NATS user besides the services' own, with its password as it goes into the file (a test's, say). */
+export interface ExtraNatsUser {
+  user: string;
+  password: string;
+  permissions: NatsPermissions;
 }
 
-function userBlock(service: NatsService, password: string, permissions: NatsPermissions): string {
+/**
+ * The nats-server `authorization` block with one user per service (and `extraUsers`). `password`
+ * gives each service's password as it goes into the file: a quoted literal, or an unquoted
+ * `$VARIABLE` the server reads from its environment.
+ */
+export function natsAuthorizationConfig(
+  password: (service: NatsService) => string = (service) => `$${natsPasswordVariableOf(service)}`,
+  extraUsers: ExtraNatsUser[] = [],
+): string {
+  const services = NATS_SERVICES.map((service) => userBlock(natsUserOf(service), password(service), NATS_PERMISSIONS[service]));
+  const extras = extraUsers.map(({ user, password: secret, permissions }) => userBlock(user, secret, permissions));
+  return ['authorization {', '  users: [', ...services, ...extras, '  ]', '}', ''].join('\n');
+}
+
+function userBlock(user: string, password: string, permissions: NatsPermissions): string {
   const list = (subjects: string[]) => subjects.map((subject) => `          ${JSON.stringify(subject)}`).join('\n');
   return [
     '    {',
-    `      user: ${JSON.stringify(natsUserOf(service))}`,
+    `      user: ${JSON.stringify(user)}`,
     `      password: ${password}`,
     '      permissions: {',
     '        publish: { allow: [',
