@@ -74,4 +74,24 @@ describe('in a database whose LC_CTYPE is C (lower() folds ASCII only)', () => {
     });
     expect(await cServices.openSessions(userId)).toBe(1);
   });
+
+  it('re-sends the invitation of someone whose address has a capital beyond ASCII (its login still signs in with it)', async () => {
+    const userId = randomUUID();
+    const email = `Élodie.${randomUUID().slice(0, 8)}@example.test`;
+    await cDatabase.dataSource.query(
+      `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status) VALUES ($1, $2, 'Élodie', 'Martin', '+447700900126', 'x', 'active')`,
+      [userId, email],
+    );
+    const { accountId, userId: adminId } = await cDatabase.account();
+    const about = { actor: cServices.actor('user', adminId), accountId, client: { ip: '10.11.0.3' } };
+    await cServices.users.create({ ...about, body: { firstName: 'Élodie', lastName: 'Martin', email, phone: '+447700900126', role: 'Developer' } });
+
+    await cServices.users.resendInvitation({ ...about, userId });
+
+    const [{ count }] = await cDatabase.dataSource.query<Array<{ count: number }>>(
+      `SELECT count(*)::int AS count FROM outbox WHERE type = 'identity.user.invited' AND payload->'data'->>'userId' = $1`,
+      [userId],
+    );
+    expect(count).toBe(2);
+  });
 });

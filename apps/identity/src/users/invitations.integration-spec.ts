@@ -288,6 +288,25 @@ describe('adding someone who already has a login waits for their consent', () =>
       expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'INVALID_TOKEN' } });
     });
 
+    it('an edit or a re-send that waited for a removal answers 404, as if it came after it (not a 500, not a new link)', async () => {
+      const person = await personWithLogin();
+      const account = await invitedBy(person.email);
+      const [ownerRow] = await db.dataSource.query<Array<{ id: string }>>(`SELECT owner_user_id AS id FROM accounts WHERE id = $1`, [account.accountId]);
+      const remove = () => services.users.remove({ actor: services.actor('user', ownerRow.id), accountId: account.accountId, userId: person.userId, client });
+      const [removed, edited] = await onePersonAtATime(person.userId, remove, () => account.update({ firstName: 'Late' }));
+      expect(removed.status).toBe('fulfilled');
+      expect(edited).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
+
+      const again = await invitedBy(person.email);
+      const [againOwner] = await db.dataSource.query<Array<{ id: string }>>(`SELECT owner_user_id AS id FROM accounts WHERE id = $1`, [again.accountId]);
+      const removeAgain = () =>
+        services.users.remove({ actor: services.actor('user', againOwner.id), accountId: again.accountId, userId: person.userId, client });
+      const invitedBefore = await eventCount(Events.UserInvited, person.userId);
+      const [, resent] = await onePersonAtATime(person.userId, removeAgain, again.resend);
+      expect(resent).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
+      expect(await eventCount(Events.UserInvited, person.userId)).toBe(invitedBefore);
+    });
+
     it('an edit and a removal of the invitation queue on the person, never deadlock: both are done, in that order', async () => {
       const person = await personWithLogin();
       const account = await invitedBy(person.email);

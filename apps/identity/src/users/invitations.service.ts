@@ -14,6 +14,9 @@ import { reassertSuspensions, selfAudit } from './people.js';
 import { UsersService } from './users.service.js';
 
 const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
+
+/** How strongly an answer locks the person's row. */
+type PersonLock = 'FOR UPDATE' | 'FOR NO KEY UPDATE';
 const NO_INVITATION = 'No invitation of this account is waiting for you';
 
 /**
@@ -36,12 +39,12 @@ export class InvitationsService {
 
   /** Accepts with the mailed link. INVALID_TOKEN for a link used, expired, superseded, or of an invitation revoked meanwhile. */
   async acceptByLink({ body, client }: LinkTokenRequest): Promise<InvitationAcceptedView> {
-    return this.transactions.run(async (unit) => this.accept(unit, await this.useLink(unit, body.token), client.ip, invalidLink));
+    return this.transactions.run(async (unit) => this.accept(unit, await this.useLink(unit, body.token, 'FOR NO KEY UPDATE'), client.ip, invalidLink));
   }
 
   /** Declines with the mailed link: answers whose membership went. */
   async declineByLink({ body, client }: LinkTokenRequest): Promise<InvitationDeclined> {
-    return this.transactions.run(async (unit) => this.decline(unit, await this.useLink(unit, body.token), client.ip, invalidLink));
+    return this.transactions.run(async (unit) => this.decline(unit, await this.useLink(unit, body.token, 'FOR UPDATE'), client.ip, invalidLink));
   }
 
   /** The invitations waiting for the caller's answer, oldest first (a subuser has none). */
@@ -58,12 +61,14 @@ export class InvitationsService {
 
   /** The caller accepts, signed in: the account's invitation links die with it. NOT_FOUND when no invitation of that account waits for them. */
   async acceptOwn({ actor, accountId, client }: AccountRequest): Promise<InvitationAcceptedView> {
-    return this.transactions.run(async (unit) => this.accept(unit, await this.ownInvitation(unit, actor, accountId), client.ip, noInvitation));
+    return this.transactions.run(async (unit) =>
+      this.accept(unit, await this.ownInvitation(unit, actor, accountId, 'FOR NO KEY UPDATE'), client.ip, noInvitation),
+    );
   }
 
   /** The caller declines, signed in. */
   async declineOwn({ actor, accountId, client }: AccountRequest): Promise<InvitationDeclined> {
-    return this.transactions.run(async (unit) => this.decline(unit, await this.ownInvitation(unit, actor, accountId), client.ip, noInvitation));
+    return this.transactions.run(async (unit) => this.decline(unit, await this.ownInvitation(unit, actor, accountId, 'FOR UPDATE'), client.ip, noInvitation));
   }
 
   private async accept(unit: UnitOfWork, key: MembershipKey, ip: string, missing: () => DomainError): Promise<InvitationAcceptedView> {
@@ -89,17 +94,22 @@ export class InvitationsService {
     return key;
   }
 
-  /** Uses up an invitation link (its person locked first, as every link's use): the membership it is about. */
-  private async useLink(unit: UnitOfWork, token: string): Promise<MembershipKey> {
+  /**
+   * Uses up an invitation link, its person locked first (as every link's use) in `mode`: FOR UPDATE
+   * for a decline, which removes the membership as a removal does, so that no lock is upgraded
+   * later. Answers the membership it is about.
+   */
+  private async useLink(unit: UnitOfWork, token: string, mode: PersonLock): Promise<MembershipKey> {
+    await lockPrincipal(unit.manager, await this.tokens.peek(unit.manager, token, 'invitation'), mode);
     const link = await this.tokens.consumeLocked(unit.manager, token, 'invitation');
     return { accountId: link.accountId!, userId: link.owner.id };
   }
 
-  /** The caller's membership of `accountId`, their row locked and the account's invitation links to them voided (the order of every flow on a person and their links). */
-  private async ownInvitation(unit: UnitOfWork, actor: Actor, accountId: string): Promise<MembershipKey> {
+  /** The caller's membership of `accountId`, their row locked in `mode` (as {@link useLink}) and the account's invitation links to them voided (the order of every flow on a person and their links). */
+  private async ownInvitation(unit: UnitOfWork, actor: Actor, accountId: string, mode: PersonLock): Promise<MembershipKey> {
     if (actor.type !== 'user') throw noInvitation();
     const person = { type: 'user', id: actor.id } as const;
-    await lockPrincipal(unit.manager, person, 'FOR NO KEY UPDATE');
+    await lockPrincipal(unit.manager, person, mode);
     await this.tokens.voidAll(unit.manager, person, { purpose: 'invitation', accountId });
     return { accountId, userId: actor.id };
   }

@@ -152,8 +152,8 @@ export class UsersService {
         await this.recordUpdate(unit, { actor, accountId, userId, client, body }, Object.keys(typed));
         return this.record(unit.manager, account, userId);
       }
-      // Read after the invitation's lock: an acceptance that committed meanwhile made it active.
-      const membership = await unit.manager.findOneByOrFail(MembershipEntity, { accountId, userId });
+      // Read after the person's lock: an acceptance that committed meanwhile made it active, a removal took it away.
+      const membership = await this.membershipStill(unit.manager, accountId, userId);
       const isOwner = account.ownerUserId === userId;
       const isSelf = actor.type === 'user' && actor.id === userId;
       const profile = definedOnly({ firstName: body.firstName, lastName: body.lastName, phone: body.phone });
@@ -403,9 +403,24 @@ export class UsersService {
    */
   private async inviteAgain(unit: UnitOfWork, account: AccountEntity, userId: string): Promise<void> {
     const waiting = await lockedInvitation(unit.manager, { accountId: account.id, userId });
+    // Removed meanwhile (the person's lock waited for it): as if this came after the removal.
+    await this.membershipStill(unit.manager, account.id, userId);
     if (!waiting) return this.invite(unit, account, await this.pendingUser(unit.manager, userId));
     const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });
-    if (user.emailLower === waiting.email.toLowerCase()) await this.invite(unit, account, user, waiting.email);
+    if (await this.stillSignsInAt(unit.manager, userId, waiting.email)) await this.invite(unit, account, user, waiting.email);
+  }
+
+  /** The membership as it is now (read after the person's lock), or NOT_FOUND when a removal took it meanwhile. */
+  private async membershipStill(manager: EntityManager, accountId: string, userId: string): Promise<MembershipEntity> {
+    const membership = await manager.findOneBy(MembershipEntity, { accountId, userId });
+    if (!membership) throw new DomainError(ErrorCode.NotFound, 'User not found');
+    return membership;
+  }
+
+  /** Whether the login `userId` still signs in with `email`, compared as its unique column folds addresses (PostgreSQL's `lower()`, whatever the locale). */
+  private async stillSignsInAt(manager: EntityManager, userId: string, email: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>('SELECT 1 FROM users WHERE id = $1 AND email_lower = lower($2)', [userId, email]);
+    return rows.length > 0;
   }
 
   private recordUpdate(unit: UnitOfWork, request: UpdateUserRequest, changed: string[]): Promise<void> {

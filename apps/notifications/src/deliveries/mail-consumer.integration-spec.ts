@@ -41,6 +41,18 @@ class HoldingProcessor {
   }
 }
 
+/** A processor whose first answers for an event ask for a retry (SMTP refused for now), then done; it counts the events it is given. */
+class RetryingProcessor {
+  readonly seen: string[] = [];
+
+  constructor(private readonly retries: number) {}
+
+  process(event: EventEnvelope): Promise<Outcome> {
+    this.seen.push(event.id);
+    return Promise.resolve(this.seen.length <= this.retries ? { kind: 'retry', delayMs: 300 } : { kind: 'done' });
+  }
+}
+
 const logger = pino({ level: 'silent' });
 /** The ack wait of the test: long enough for a loaded machine's stalls, short enough for a quick test. */
 const ACK_WAIT_MS = 6000;
@@ -91,6 +103,28 @@ afterAll(async () => {
 });
 
 describe('the mail consumer', () => {
+  it('keeps a link event in the stream while its mail waits for a retry, and deletes it once the mail is done', async () => {
+    const processor = new RetryingProcessor(2);
+    const config = { MAIL_CONCURRENCY: 2, MAIL_ACK_WAIT_MS: ACK_WAIT_MS, SHUTDOWN_GRACE_MS: 5000 } as NotificationsConfig;
+    const consumer = new MailConsumer(processor as unknown as DeliveryProcessor, link, logger, config);
+    const stream = (await jetstreamManager(link.connection)).streams;
+    consumer.onApplicationBootstrap();
+    try {
+      const event = invitation();
+      const seq = await publishEvent(link, eventSubject(event.type), event);
+
+      await eventually('a retry to be asked for', () => processor.seen.length >= 1);
+      expect(await stream.getMessage(EVENTS_STREAM, { seq })).not.toBeNull();
+      await eventually('the second retry', () => processor.seen.length >= 2);
+      expect(await stream.getMessage(EVENTS_STREAM, { seq })).not.toBeNull();
+
+      await eventually('the event to leave the stream once done', async () => (await stream.getMessage(EVENTS_STREAM, { seq })) === null);
+      expect(processor.seen).toEqual([event.id, event.id, event.id]);
+    } finally {
+      await consumer.onModuleDestroy();
+    }
+  });
+
   it('keeps every event it has taken from being redelivered while it waits for a free slot, however slow SMTP is', async () => {
     // Every mail takes longer than the ack wait, and half the events wait a whole mail's time for a
     // slot (two rounds of two): each is redelivered unless reported in progress from the moment it
