@@ -10,6 +10,11 @@ import { ActionTokenEntity, type ActionTokenPurpose } from './action-token.entit
 import { hashSecretToken, newSecretToken } from './secret-token.js';
 import { supersededBy, tokenLifetimeMs, tokenProblem, UNVOIDABLE_PURPOSES, type LinkScope } from './token-rules.js';
 
+/** The one answer to a link that cannot be used, whatever the reason (unknown, used, superseded, expired, or its person gone): INVALID_TOKEN. */
+export function invalidLink(): DomainError {
+  return new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+}
+
 /** A token just made: the plain value goes into the mail, never into the database. */
 export interface IssuedToken {
   token: string;
@@ -106,8 +111,7 @@ export class ActionTokensService {
    */
   async peek(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<Principal> {
     const row = await manager.findOne(ActionTokenEntity, { where: { tokenHash: hashSecretToken(token), purpose } });
-    if (tokenProblem(row, this.clock.now()) !== null || !row)
-      throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+    if (tokenProblem(row, this.clock.now()) !== null || !row) throw invalidLink();
     return ownerOf(row);
   }
 
@@ -130,7 +134,7 @@ export class ActionTokensService {
   async consume(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<ActionTokenEntity & { owner: Principal }> {
     const row = await manager.findOne(ActionTokenEntity, { where: { tokenHash: hashSecretToken(token), purpose }, lock: { mode: 'pessimistic_write' } });
     const now = this.clock.now();
-    if (tokenProblem(row, now) !== null || !row) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+    if (tokenProblem(row, now) !== null || !row) throw invalidLink();
     await manager.update(ActionTokenEntity, { id: row.id }, { usedAt: now });
     return Object.assign(row, { owner: ownerOf(row) });
   }

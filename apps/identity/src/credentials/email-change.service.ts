@@ -12,7 +12,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { UserEntity } from '../users/user.entity.js';
 import { codeRequired, MfaService } from '../mfa/mfa.service.js';
 import { removeFactor } from '../mfa/totp-factors.js';
-import { ActionTokensService } from './action-tokens.service.js';
+import { ActionTokensService, invalidLink } from './action-tokens.service.js';
 import { PasswordsService } from './passwords.service.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { loadProfile, lockUnchangedPassword, type PrincipalProfile } from './principal-profile.js';
@@ -20,7 +20,6 @@ import { ThrottleService } from './throttle.service.js';
 import { emailChangeKey, emailChangeTargetKey, emailKey, tooManyAttempts } from './throttle-keys.js';
 
 const ACCEPTED: AcceptedView = { accepted: true };
-const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
 
 /**
  * A person moves their login to another e-mail address. Asking needs the current password (a
@@ -102,7 +101,7 @@ export class EmailChangeService {
    */
   async undo({ body, client }: LinkTokenRequest): Promise<EmailChangedView> {
     // Set to 0, the way back is off for the links already mailed too (whoever reads an old address gets nothing from them).
-    if (this.config.EMAIL_UNDO_TOKEN_TTL_HOURS === 0) throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
+    if (this.config.EMAIL_UNDO_TOKEN_TTL_HOURS === 0) throw invalidLink();
     return this.transactions.run(async (unit) => {
       const { profile, newEmail: restored, linkId } = await this.useLink(unit, body.token, 'email-undo');
       await this.moveBack(unit, profile, restored, linkId, client.ip);
@@ -122,8 +121,7 @@ export class EmailChangeService {
   ): Promise<{ profile: PrincipalProfile; newEmail: string; linkId: string }> {
     const link = await this.tokens.consumeLocked(unit.manager, token, purpose);
     const profile = await loadProfile(unit.manager, link.owner);
-    if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail)
-      throw new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
+    if (!profile || profile.principal.type !== 'user' || profile.activeAccountIds.length === 0 || !link.newEmail) throw invalidLink();
     return { profile, newEmail: link.newEmail, linkId: link.id };
   }
 

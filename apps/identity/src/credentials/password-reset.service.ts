@@ -10,7 +10,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
-import { ActionTokensService } from './action-tokens.service.js';
+import { ActionTokensService, invalidLink } from './action-tokens.service.js';
 import { PasswordsService } from './passwords.service.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
@@ -69,7 +69,7 @@ export class PasswordResetService {
     await this.transactions.run(async (unit) => {
       const token = await this.tokens.consumeLocked(unit.manager, body.token, 'reset');
       const profile = await loadProfile(unit.manager, token.owner);
-      if (!profile) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+      if (!profile) throw invalidLink();
       this.passwords.assertAcceptable(profile, body.password);
       await this.passwords.replace(unit, profile, passwordHash, 'password-reset');
       await this.audit.record(unit.manager, { accountIds: profile.activeAccountIds, action: 'password.reset', target: profile.principal, ip: client.ip });

@@ -13,7 +13,7 @@ import type { SessionEndReason } from '../sessions/session.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { dropUnconfirmedFactor } from '../mfa/totp-factors.js';
-import { ActionTokensService } from './action-tokens.service.js';
+import { ActionTokensService, invalidLink } from './action-tokens.service.js';
 import type { ActionTokenPurpose } from './action-token.entity.js';
 import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordAcceptable } from './password-policy.js';
@@ -59,7 +59,7 @@ export class PasswordsService {
     // Reads only: no transaction (its BEGIN and COMMIT would be two more round trips).
     const { manager } = this.dataSource;
     const profile = await loadProfile(manager, await this.tokens.peek(manager, token, purpose));
-    if (!profile || !eligible(profile)) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+    if (!profile || !eligible(profile)) throw invalidLink();
     this.assertAcceptable(profile, password);
     return this.hash(password);
   }

@@ -6,7 +6,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG, LOGGER, preparedQuery } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { ActionTokensService, invalidLink } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile, type PrincipalProfile } from '../credentials/principal-profile.js';
@@ -99,7 +99,7 @@ export class AuthService implements BeforeApplicationShutdown {
       const profile = await loadProfile(unit.manager, token.owner);
       // Every path that sets a password voids the links; the status check is a second guard, so that a live
       // activation link can never replace the password of someone already active.
-      if (!profile || !isPending(profile)) throw new DomainError(ErrorCode.InvalidToken, 'This link is invalid or has expired; ask for a new one');
+      if (!profile || !isPending(profile)) throw invalidLink();
       this.passwords.assertAcceptable(profile, body.password);
       await unit.manager.update(token.owner.type === 'user' ? UserEntity : SubuserEntity, { id: token.owner.id }, { passwordHash, status: 'active' });
       await this.tokens.voidAll(unit.manager, token.owner);

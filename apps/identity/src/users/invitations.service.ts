@@ -5,7 +5,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ActionTokensService, lockPrincipal } from '../credentials/action-tokens.service.js';
+import { ActionTokensService, invalidLink, lockPrincipal } from '../credentials/action-tokens.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
@@ -13,11 +13,8 @@ import { acceptInvitation, lockedInvitation, type MembershipKey } from './invita
 import { reassertSuspensions, selfAudit } from './people.js';
 import { UsersService } from './users.service.js';
 
-const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
-
 /** How strongly an answer locks the person's row. */
 type PersonLock = 'FOR UPDATE' | 'FOR NO KEY UPDATE';
-const NO_INVITATION = 'No invitation of this account is waiting for you';
 
 /**
  * Someone who already has a login answers an account's invitation (see {@link UsersService.create}):
@@ -115,10 +112,6 @@ export class InvitationsService {
   }
 }
 
-function invalidLink(): DomainError {
-  return new DomainError(ErrorCode.InvalidToken, INVALID_LINK);
-}
-
 function noInvitation(): DomainError {
-  return new DomainError(ErrorCode.NotFound, NO_INVITATION);
+  return new DomainError(ErrorCode.NotFound, 'No invitation of this account is waiting for you');
 }
