@@ -1,3 +1,4 @@
+import { HasVisibleText } from './visible-text.js';
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Length } from 'class-validator';
 import { Nested } from './nested.js';
@@ -278,6 +279,7 @@ export class CreateRoleBody {
   @ApiProperty({ example: 'Call auditor' })
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   name: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
@@ -306,6 +308,7 @@ export class UpdateRoleBody extends PickType(CreateRoleBody, ['grants'] as const
   @Omittable()
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   name?: string;
 
   @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true, description: 'null clears it' })
@@ -388,6 +391,7 @@ export class ApplicationBody {
   @ApiProperty({ example: 'Support line' })
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   name: string;
 }
 

@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { HasVisibleText } from './visible-text.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
@@ -57,11 +58,13 @@ export class PersonBody {
   @ApiProperty({ example: 'Ada', maxLength: 100 })
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   firstName: string;
 
   @ApiProperty({ example: 'Lovelace', maxLength: 100 })
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   lastName: string;
 
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
@@ -81,6 +84,7 @@ export class CreateAccountBody {
   @ApiProperty({ example: 'Acme Voice', maxLength: 100 })
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   name: string;
 
   @ApiProperty({ example: 'acme-voice', pattern: SLUG_PATTERN.source, minLength: 2, maxLength: 63 })
@@ -145,6 +149,7 @@ export class UpdateAccountBody {
   @Omittable()
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   name?: string;
 
   @ApiPropertyOptional({ example: 'fr', maxLength: 35, description: 'Language of the mails to people added from now on (those already in keep theirs)' })

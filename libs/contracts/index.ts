@@ -18,3 +18,4 @@ export * from './subjects.js';
 export * from './fast-check.js';
 export * from './web-link.js';
 export * from './uuid.js';
+export * from './visible-text.js';

@@ -1,3 +1,4 @@
+import { HasVisibleText } from './visible-text.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Nested } from './nested.js';
@@ -56,12 +57,14 @@ export class UpdateUserBody {
   @Omittable()
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   firstName?: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
   @Omittable()
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   lastName?: string;
 
   @ApiPropertyOptional({ example: '+447700900123', description: 'E.164, with the international prefix' })
@@ -177,12 +180,14 @@ export class UpdateProfileBody {
   @Omittable()
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   firstName?: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
   @Omittable()
   @IsString()
   @Length(1, 100)
+  @HasVisibleText()
   lastName?: string;
 
   @ApiPropertyOptional({ example: '+447700900123' })

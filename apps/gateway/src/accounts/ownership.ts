@@ -12,7 +12,8 @@ import type { RpcSender } from '#libs/platform/index.js';
 export async function transferOwnership(rpc: RpcSender, actor: Actor, accountId: string, ip: string, body: TransferOwnershipBody): Promise<AccountView> {
   const roles = await rpc.send(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
   const wanted = body.previousOwnerRole.toLowerCase();
-  const role = roles.find((candidate) => candidate.id === body.previousOwnerRole || candidate.name.toLowerCase() === wanted);
+  // Ids in capitals name the same role (as everywhere), names are matched without case.
+  const role = roles.find((candidate) => candidate.id.toLowerCase() === wanted || candidate.name.toLowerCase() === wanted);
   if (!role) {
     throw new DomainError(ErrorCode.ValidationFailed, `previousOwnerRole: no role "${body.previousOwnerRole}" in this account`, { field: 'previousOwnerRole' });
   }

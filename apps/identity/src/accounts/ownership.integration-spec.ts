@@ -70,6 +70,24 @@ describe('handing an account over', () => {
     expect(await ownerOf(accountId)).toBe(ownerId);
   });
 
+  it("refuses another admin's reset mail to the new owner at once, whatever access has applied yet; the owner asks their own", async () => {
+    const { accountId, userId: ownerId } = await db.account();
+    const next = await activeMember(accountId);
+    const admin = await activeMember(accountId);
+    await services.accounts.transferOwnership({
+      actor: services.actor('user', ownerId),
+      accountId,
+      client,
+      body: { userId: next, previousOwnerRole: 'builtin:Admin' },
+      previousOwnerRoleName: 'Admin',
+    });
+    const sendEmail = (actorId: string) => services.users.sendPasswordReset({ actor: services.actor('user', actorId), accountId, userId: next, client });
+
+    await expect(sendEmail(admin)).rejects.toMatchObject({ code: 'FORBIDDEN', message: "Only the owner asks for the owner's password reset" });
+    await expect(sendEmail(ownerId)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(sendEmail(next)).resolves.toEqual({ accepted: true });
+  });
+
   it('counts the hand-overs of an account in the events it writes', async () => {
     const { accountId, userId: first } = await db.account();
     const second = await activeMember(accountId);

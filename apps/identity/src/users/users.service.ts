@@ -234,7 +234,11 @@ export class UsersService {
    */
   async sendPasswordReset(request: UserRequest): Promise<AcceptedView> {
     const { actor, accountId, userId, client } = request;
-    const { membership } = await this.target(this.dataSource.manager, actor, accountId, userId);
+    const { account, membership } = await this.target(this.dataSource.manager, actor, accountId, userId);
+    // Judged on identity's owner, not only on access's (which learns of a hand-over after its event): a new owner's mailbox is theirs alone.
+    if (account.ownerUserId === userId && !(actor.type === 'user' && actor.id === userId)) {
+      throw new DomainError(ErrorCode.Forbidden, "Only the owner asks for the owner's password reset");
+    }
     const invitation = await this.dataSource.manager.findOneBy(MembershipInvitationEntity, { accountId, userId });
     if (!(invitation?.active ?? membership.active)) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
     const profile = await loadProfile(this.dataSource.manager, { type: 'user', id: userId });

@@ -26,6 +26,11 @@ describe('maskAddressesIn', () => {
     ],
     ['with the other characters an address may have', "550 <o'brien!#$%&*+/=?^_`{|}~-x@example.com> unknown", '550 <o***@example.com> unknown'],
     ['between single quotes', "550 'ada@example.com' unknown", "550 'a***@example.com' unknown"],
+    [
+      'with a quoted local part',
+      '550 5.1.1 <"ada lovelace"@example.com>: Recipient address rejected',
+      '550 5.1.1 <"***@example.com>: Recipient address rejected',
+    ],
   ])('masks an address %s', (_label, text, masked) => {
     expect(maskAddressesIn(text)).toBe(masked);
   });

@@ -1,9 +1,10 @@
 /**
- * An address inside a text: a local part of any characters an address may have unquoted (RFC 5322
- * atext and dots, `'` included: jean.d'arc@...), then a domain (where `'` cannot be, so a closing
- * quote ends it). Spaces, brackets, double quotes and separators end either.
+ * An address inside a text: a local part, quoted (`"ada lovelace"@...`, which the contracts accept)
+ * or of any characters an address may have unquoted (RFC 5322 atext and dots, `'` included:
+ * jean.d'arc@...), then a domain (where `'` cannot be, so a closing quote ends it). Spaces,
+ * brackets, double quotes and separators end either.
  */
-const ADDRESS_IN_TEXT = /[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"']+/g;
+const ADDRESS_IN_TEXT = /(?:"[^"\r\n]*"|[^\s@<>()[\]\\,;:"]+)@[^\s@<>()[\]\\,;:"']+/g;
 
 /** `ada@example.com` -> `a***@example.com`: enough to tell mails apart, not enough to learn the address. */
 export function maskAddress(address: string): string {
