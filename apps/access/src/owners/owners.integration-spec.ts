@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Events, type EventEnvelope, type OwnershipTransferredData, type Principal } from '#libs/contracts/index.js';
 import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
 import { OwnersHoldNoBindings1734100000000 } from '../migrations/1734100000000-owners-hold-no-bindings.js';
+import { PrincipalsService } from '../principals/principals.service.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
 import { freshAccessServices } from '../state/services-harness-spec.js';
 
@@ -21,6 +22,19 @@ function handOver(accountId: string, from: Principal, to: Principal, previousOwn
     data,
   };
   return access.owners.applyTransfer(event);
+}
+
+/** Identity's event that `principal` became inactive in the account (as a removal or a deactivation writes it), applied by access. */
+function deactivate(accountId: string, principal: Principal): Promise<void> {
+  const changes = [{ principalType: principal.type, principalId: principal.id, active: false, changedAt: new Date().toISOString() }];
+  const principals = new PrincipalsService(access.state, access.dataSource, access.link, access.logger);
+  return principals.applyActivity({
+    id: randomUUID(),
+    type: Events.PrincipalActivityChanged,
+    occurredAt: changes[0].changedAt,
+    accountId,
+    data: { accountId, changes },
+  });
 }
 
 /** The bindings of a principal in PostgreSQL, by role id, then applications. */
@@ -57,7 +71,63 @@ describe('a hand-over of an account, as access applies it', () => {
     expect(await bindingsInDatabase(accountId, first)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Admin`, application_ids: null }]);
   });
 
-  it('leaves everyone as they are when it is older than a hand-over applied already (its event arrived late)', async () => {
+  it('gives its previous owner, holding nothing since, the role it names when it is older than a hand-over applied already', async () => {
+    const { accountId, actor: first } = await access.account();
+    const second = user();
+    const third = user();
+    // Hand-overs first -> second (1) and second -> third (2); the event of the second is applied first.
+    await handOver(accountId, second, third, `${BUILTIN_ROLE_PREFIX}Support`, 2);
+    expect(await bindingsInDatabase(accountId, first)).toEqual([]);
+
+    await handOver(accountId, first, second, `${BUILTIN_ROLE_PREFIX}Admin`, 1);
+
+    expect(access.store.isOwner(third, accountId)).toBe(true);
+    expect(await bindingsInDatabase(accountId, first)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Admin`, application_ids: null }]);
+    expect(await bindingsInDatabase(accountId, second)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Support`, application_ids: null }]);
+    expect(access.store.decide(first, accountId, 'logs', 'read').allowed).toBe(true);
+  });
+
+  it('gives its previous owner the broadest built-in role when it is late and the role it names was deleted since', async () => {
+    const { accountId, actor: first } = await access.account();
+    const second = user();
+    await handOver(accountId, second, user(), `${BUILTIN_ROLE_PREFIX}Support`, 2);
+
+    await handOver(accountId, first, second, randomUUID(), 1);
+
+    expect(await bindingsInDatabase(accountId, first)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}MainAccount`, application_ids: null }]);
+  });
+
+  it('binds nobody when it is late and its previous owner was removed from the account since (access holds them inactive)', async () => {
+    const { accountId, actor: first } = await access.account();
+    const second = user();
+    const third = user();
+    await handOver(accountId, second, third, `${BUILTIN_ROLE_PREFIX}Support`, 2);
+    await access.bind(accountId, first, `${BUILTIN_ROLE_PREFIX}Support`);
+    // The removal: the gateway drops their bindings, identity's event makes them inactive.
+    await access.bindings.removePrincipal({ accountId, principal: first });
+    await deactivate(accountId, first);
+
+    await handOver(accountId, first, second, `${BUILTIN_ROLE_PREFIX}Admin`, 1);
+
+    expect(access.store.isOwner(third, accountId)).toBe(true);
+    expect(await bindingsInDatabase(accountId, first)).toEqual([]);
+    expect(access.store.bindingsOf(first, accountId)).toEqual([]);
+  });
+
+  it('never binds the current owner when it is late and names them as its previous owner', async () => {
+    const { accountId, actor: first } = await access.account();
+    const second = user();
+    // Hand-overs first -> second (1) and second -> first (2): first is the owner again.
+    await handOver(accountId, second, first, `${BUILTIN_ROLE_PREFIX}Support`, 2);
+
+    await handOver(accountId, first, second, `${BUILTIN_ROLE_PREFIX}Admin`, 1);
+
+    expect(access.store.isOwner(first, accountId)).toBe(true);
+    expect(await bindingsInDatabase(accountId, first)).toEqual([]);
+    expect(await bindingsInDatabase(accountId, second)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Support`, application_ids: null }]);
+  });
+
+  it('leaves the bindings of its previous owner as they are when it is late and they hold some (given after it)', async () => {
     const { accountId, actor: first } = await access.account();
     const second = user();
     const third = user();

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { ACCOUNT_EVENTS, Events, type AccountCreatedData, type EventEnvelope, DurableConsumers } from '#libs/contracts/index.js';
+import { ACCOUNT_EVENTS, Events, type AccountCreatedData, type EventEnvelope, DurableConsumers, type Principal } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
@@ -58,9 +58,15 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
    * they would still count as holding their roles, which could then never be deleted, as nobody may
    * unbind the owner). The previous owner holds `previousOwnerRole` in every application instead
    * of whatever bindings they had. Should that role have been deleted since the gateway checked
-   * it, they get the catalogue's broadest built-in role instead (logged), never nothing. A
-   * hand-over older than one applied already (its event arrived late) changes nothing: who holds
-   * what was decided after it.
+   * it, they get the catalogue's broadest built-in role instead (logged), never nothing.
+   *
+   * A hand-over older than one applied already (its event arrived late) moves nobody, and leaves
+   * everyone's bindings as they are (who holds what was decided after it), with one exception: its
+   * previous owner, who as the owner until then held no bindings, gets the role it names (or the
+   * broadest built-in one) when they still hold none, are not the owner now, and are not inactive
+   * in the account. Otherwise a later hand-over applied first would leave them with nothing, a
+   * member access does not know. Someone inactive there was deactivated or removed since (a
+   * removal also drops their bindings): they get nothing back.
    */
   async applyTransfer(event: EventEnvelope<typeof Events.OwnershipTransferred>): Promise<void> {
     const { accountId, fromUserId, toUserId, previousOwnerRole, ownerVersion } = event.data;
@@ -70,13 +76,35 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     await this.state.mutate(accountId, async (manager) => {
       if (!(await firstTime(manager, event.id))) return;
-      if (!(await moveOwner(manager, accountId, toUserId, ownerVersion))) return;
-      await manager.delete(BindingEntity, userOf(accountId, toUserId));
-      const role = this.store.role(accountId, previousOwnerRole) ?? this.broadestBuiltinRole(accountId, previousOwnerRole);
-      const previousOwner = userOf(accountId, fromUserId);
-      await manager.delete(BindingEntity, previousOwner);
-      await manager.insert(BindingEntity, { id: randomUUID(), ...previousOwner, roleId: role.id, applicationIds: null });
+      if (await moveOwner(manager, accountId, toUserId, ownerVersion)) {
+        await manager.delete(BindingEntity, userOf(accountId, toUserId));
+        await this.bindPreviousOwner(manager, accountId, fromUserId, previousOwnerRole);
+      } else if (this.isLeftWithNothing(accountId, fromUserId)) {
+        await this.bindPreviousOwner(manager, accountId, fromUserId, previousOwnerRole);
+      }
     });
+  }
+
+  /** Replaces the bindings of the previous owner with the role they keep, in every application. */
+  private async bindPreviousOwner(manager: EntityManager, accountId: string, userId: string, roleId: string): Promise<void> {
+    const role = this.store.role(accountId, roleId) ?? this.broadestBuiltinRole(accountId, roleId);
+    const previousOwner = userOf(accountId, userId);
+    await manager.delete(BindingEntity, previousOwner);
+    await manager.insert(BindingEntity, { id: randomUUID(), ...previousOwner, roleId: role.id, applicationIds: null });
+  }
+
+  /**
+   * Whether the previous owner of a late hand-over still lacks the role it gave them: not the owner,
+   * no bindings, not inactive (removed or deactivated since). Judged on the account's committed
+   * state, which {@link AccessStateService.mutate} holds in the store.
+   */
+  private isLeftWithNothing(accountId: string, userId: string): boolean {
+    const previousOwner: Principal = { type: 'user', id: userId };
+    return (
+      !this.store.isOwner(previousOwner, accountId) &&
+      this.store.bindingsOf(previousOwner, accountId).length === 0 &&
+      !this.store.isInactive(previousOwner, accountId)
+    );
   }
 
   private broadestBuiltinRole(accountId: string, missing: string): RoleRecord {
