@@ -19,6 +19,7 @@ import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
 import { SessionsService } from './sessions.service.js';
+import { InvitationsService } from '../users/invitations.service.js';
 import { signInClientOf, userAgentDetails, type SignInClient } from './user-agent.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -77,6 +78,7 @@ export class AuthService implements BeforeApplicationShutdown {
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MFA_CHALLENGE_TTL_MINUTES'>,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly invitations: InvitationsService,
   ) {}
 
   /** E-mail + password -> a new session (or, with an authenticator on, the second step). A person needs an active membership somewhere. */
@@ -102,6 +104,8 @@ export class AuthService implements BeforeApplicationShutdown {
       if (!profile || !isPending(profile)) throw invalidLink();
       this.passwords.assertAcceptable(profile, body.password);
       await unit.manager.update(token.owner.type === 'user' ? UserEntity : SubuserEntity, { id: token.owner.id }, { passwordHash, status: 'active' });
+      if (token.owner.type === 'user' && token.accountId)
+        await this.invitations.joinOnActivation(unit, { accountId: token.accountId, userId: token.owner.id }, client.ip);
       await this.tokens.voidAll(unit.manager, token.owner);
       await this.audit.record(unit.manager, {
         accountIds: token.accountId ? [token.accountId] : profile.activeAccountIds,

@@ -278,6 +278,57 @@ describe('adding someone who already has a login waits for their consent', () =>
     });
   });
 
+  describe('someone another account invited, who has set no password yet', () => {
+    /** A new person invited by a first account (in French); a second account then adds the same address, typed its own way. */
+    async function invitedTwice() {
+      const first = await db.account();
+      await db.dataSource.query(`UPDATE accounts SET locale = 'fr' WHERE id = $1`, [first.accountId]);
+      const email = `p${randomUUID().slice(0, 8)}@twice.test`;
+      const { id: userId } = await services.users.create({
+        actor: services.actor('user', first.userId),
+        accountId: first.accountId,
+        client,
+        body: { firstName: 'Prima', lastName: 'Inviter', email, phone: '+33612340001', role: 'Developer' },
+      });
+      const second = await invitedBy(email.toUpperCase());
+      return { userId, email, first, second, firstLink: await linkOf(userId, first.accountId), secondLink: await linkOf(userId, second.accountId) };
+    }
+    const activate = (token: string) => services.auth.activate({ body: { token, password: 'a long enough passphrase here' }, client });
+
+    it('is shown to the second account as it typed them, mailed at its spelling and in its language, and kept out until they answer', async () => {
+      const { userId, email, second } = await invitedTwice();
+
+      expect(await second.get()).toMatchObject({
+        firstName: TYPED.firstName,
+        lastName: TYPED.lastName,
+        phone: TYPED.phone,
+        email: email.toUpperCase(),
+        status: 'pending',
+      });
+      expect(await second.search('Inviter')).toEqual([]);
+      expect(await membershipActive(second.accountId, userId)).toBe(false);
+      const mailed = await latestEvent(Events.UserInvited, second.accountId);
+      expect(mailed).toMatchObject({ email: email.toUpperCase(), locale: 'en' });
+      expect(mailed).not.toHaveProperty('hasLogin');
+    });
+
+    it("activating through the second account's link is their consent to it; through the first's, it still waits", async () => {
+      const viaSecond = await invitedTwice();
+      await activate(viaSecond.secondLink);
+      expect(await membershipActive(viaSecond.second.accountId, viaSecond.userId)).toBe(true);
+      expect(await membershipActive(viaSecond.first.accountId, viaSecond.userId)).toBe(true);
+      expect(await viaSecond.second.get()).toMatchObject({ firstName: 'Prima', status: 'active' });
+
+      const viaFirst = await invitedTwice();
+      await activate(viaFirst.firstLink);
+      expect(await membershipActive(viaFirst.first.accountId, viaFirst.userId)).toBe(true);
+      expect(await membershipActive(viaFirst.second.accountId, viaFirst.userId)).toBe(false);
+      await viaFirst.second.resend();
+      expect(await latestEvent(Events.UserInvited, viaFirst.second.accountId)).toMatchObject({ hasLogin: true });
+      await expect(accept(await linkOf(viaFirst.userId, viaFirst.second.accountId))).resolves.toMatchObject({ accountId: viaFirst.second.accountId });
+    });
+  });
+
   describe('at the same instant', () => {
     it('a re-send and an acceptance queue on the person, never deadlock: the re-send, first, voids the link the acceptance then finds dead', async () => {
       const person = await personWithLogin();

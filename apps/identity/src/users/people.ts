@@ -64,10 +64,10 @@ function mailedPerson(account: AccountEntity, user: UserEntity) {
 /**
  * Queues `user`'s invitation mail for `account`: issues its link token, returned, and writes
  * `UserInvited`. A pending person gets an `activation` link (they set their password); someone who
- * already has a login, an `invitation` link (they accept, keeping their password), at the address
- * the account typed (`typedEmail`, which their login folds to) and in the account's language. One
- * event for both, addressed as the account asked: its delivery log tells them apart by nothing
- * (B2), neither by their own spelling of the address nor by their language.
+ * already has a login, an `invitation` link (they accept, keeping their password). Either at the
+ * address the account typed (`typedEmail`, which the person's address folds to) and in the
+ * account's language: one event for all, addressed as the account asked, so that its delivery log
+ * tells nobody apart (B2), neither by another account's spelling of the address nor by a language.
  */
 export async function queueInvitation(
   manager: EntityManager,
@@ -78,7 +78,7 @@ export async function queueInvitation(
 ): Promise<IssuedToken> {
   const hasLogin = user.status === 'active';
   const link = await deps.tokens.issue(manager, { type: 'user', id: user.id }, account.id, hasLogin ? 'invitation' : 'activation');
-  const addressed = hasLogin ? { email: typedEmail, locale: account.locale, hasLogin } : { locale: user.locale };
+  const addressed = { email: typedEmail, locale: account.locale, ...(hasLogin ? { hasLogin } : {}) };
   await deps.outbox.add(manager, Events.UserInvited, account.id, {
     ...mailedPerson(account, user),
     token: link.token,

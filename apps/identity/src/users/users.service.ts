@@ -100,10 +100,11 @@ export class UsersService {
   }
 
   /**
-   * Invites a new person (activation mail) or someone who already has a login (an invitation mail;
-   * their password stays theirs). The latter's membership waits for their consent ({@link
-   * acceptInvitation}): until then it is inactive, and the account sees only what it typed, with
-   * status pending, as it sees a new person (B2: nothing tells the two apart). Answers only the id.
+   * Invites a new person (activation mail) or someone Portico knew already: someone who has a login
+   * (an invitation mail; their password stays theirs), or a person another account invited (an
+   * activation mail of this account). The latter's membership waits for their consent
+   * (InvitationsService): until then it is inactive, and the account sees only what it typed, with
+   * status pending, as it sees a new person (B2: nothing tells them apart). Answers only the id.
    * Sent again with the same `requestKey` (the gateway, after a lost answer), it is done once and
    * answers the same id ({@link oncePerKey}).
    */
@@ -122,8 +123,9 @@ export class UsersService {
               throw new DomainError(ErrorCode.Conflict, 'This person is already a member of this account', { field: 'email' });
             }
             await this.assertRoomForMember(unit.manager, accountId);
-            if (user.status === 'active') await this.askConsent(unit, account, user, { email, firstName, lastName, phone });
-            else await this.addPending(unit, account, user, addedNow);
+            // Someone Portico knew already (a login, or a person another account invited) waits for their consent; a new person is invited.
+            if (!addedNow) await this.askConsent(unit, account, user, { email, firstName, lastName, phone });
+            else await this.addPending(unit, account, user);
             // The inactive memberships of someone who can sign in, this one too while it waits for their consent.
             await reassertSuspensions(unit, this.broadcaster, user.id);
             await this.recordOnPerson(unit, 'user.invited', { actor, accountId, userId: user.id, client }, { role: body.role });
@@ -376,9 +378,11 @@ export class UsersService {
   }
 
   /**
-   * Adds someone who has a login, pending their consent: an inactive membership (for access too:
-   * others may hold the person as active from an earlier membership, or not know them at all), the
-   * invitation holding what the account typed, and an invitation link mailed to them.
+   * Adds someone Portico knew already, pending their consent: an inactive membership (for access
+   * too: it may hold the person as active from an earlier membership, or not know them at all), the
+   * invitation holding what the account typed, and a link mailed to them: an invitation link to
+   * someone who has a login, an activation link (of this account) to someone another account
+   * invited and who has set no password yet, whose activation through it is their consent.
    */
   private async askConsent(unit: UnitOfWork, account: AccountEntity, user: UserEntity, typed: TypedPerson): Promise<void> {
     const key = { accountId: account.id, userId: user.id };
@@ -388,12 +392,13 @@ export class UsersService {
     await this.invite(unit, account, user, typed.email);
   }
 
-  /** Adds a person who has no password yet (new, or invited elsewhere and not activated): an active membership and an activation link. */
-  private async addPending(unit: UnitOfWork, account: AccountEntity, user: UserEntity, addedNow: boolean): Promise<void> {
+  /**
+   * Adds a person new to Portico (inserted just now): an active membership and an activation link.
+   * They have no past in access (no event, which would cost access an account change) and no
+   * session anywhere.
+   */
+  private async addPending(unit: UnitOfWork, account: AccountEntity, user: UserEntity): Promise<void> {
     await unit.manager.insert(MembershipEntity, { accountId: account.id, userId: user.id, active: true });
-    // Access may still hold someone known before as inactive from an earlier membership (removed since): a new one
-    // is a reactivation. A person added just now has no past there, and the event would cost access an account change.
-    if (!addedNow) await writeActivityChanged(unit.manager, this.outbox, { accountId: account.id, principalType: 'user', principalId: user.id }, true);
     await this.invite(unit, account, user);
     this.broadcaster.suspensionChanged(unit, { accountId: account.id, principalType: 'user', principalId: user.id, suspended: false });
   }
