@@ -9,6 +9,7 @@ import type { GatewayRequest } from '../http/request-id.middleware.js';
 import { DecisionCache } from './decision-cache.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
+import { SessionGate } from './session-gate.service.js';
 
 /** A request once the actor is known. */
 type AuthenticatedRequest = GatewayRequest & { user: Actor };
@@ -34,6 +35,7 @@ export class AccessGuard extends AuthGuard('jwt') {
     private readonly reflector: Reflector,
     private readonly cache: DecisionCache,
     private readonly jwt: JwtStrategy,
+    private readonly gate: SessionGate,
   ) {
     super();
   }
@@ -82,7 +84,11 @@ export class AccessGuard extends AuthGuard('jwt') {
     const decision = await this.decide(request, request.params.accountId, policy);
     // Deactivated there: 404, as the account gate guard answers (access may learn of it before or after this gateway).
     if (isOutsider(decision.reason)) throw notFound(request, decision.reason);
-    if (!decision.allowed) throw new DomainError(ErrorCode.Forbidden, `Missing permission ${policy.section}:${policy.action}`);
+    if (!decision.allowed) {
+      // Access has not applied it yet, but this gateway knows: 404 too, not a 403 that tells a suspended principal what it holds there.
+      if (this.gate.isSuspended(request.user, request.params.accountId)) throw notFound(request, 'suspended');
+      throw new DomainError(ErrorCode.Forbidden, `Missing permission ${policy.section}:${policy.action}`);
+    }
   }
 
   /** Asks access (Portico's own permissions are `portico.<section>`), through the cache that `access.changed` invalidates. */
