@@ -2,8 +2,8 @@
 // uses what already answers, installs Debian's packages when missing (as root), and otherwise
 // starts project-local instances with their data under .local/ (ignored by git).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, chownSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
+import { chownSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 
@@ -45,9 +45,34 @@ export function aptInstall(packages) {
   }
   say(`installing ${packages.join(', ')} from Debian's packages`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (!aptUpdated) execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  aptUpdated = true;
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+  // Waits for another apt or dpkg (unattended-upgrades on a fresh machine) instead of failing at once.
+  const apt = (args) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'inherit', env });
+  if (!aptUpdated) {
+    const update = apt(['update', '-qq']);
+    if (update.status !== 0) say(`warning: apt-get update failed (${update.error?.message ?? `exit ${update.status}`}); installing from the lists there are`);
+    aptUpdated = true;
+  }
+  withoutServiceStarts(() => {
+    const install = apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
+    if (install.status !== 0) throw new Error(`apt-get install ${packages.join(' ')} failed (${install.error?.message ?? `exit ${install.status}`})`);
+  });
+}
+
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+
+/**
+ * Runs `action` with a policy-rc.d that forbids starting services, so that the packages installed do
+ * not start Debian's own PostgreSQL (password auth) or nats-server (no JetStream) on the default ports:
+ * the project-local instances take those. An existing policy-rc.d is left as it is.
+ */
+function withoutServiceStarts(action) {
+  if (existsSync(POLICY_RC_D)) return action();
+  writeFileSync(POLICY_RC_D, "#!/bin/sh\n# Written by Portico's scripts/infra.mjs while it runs apt-get install.\nexit 101\n", { mode: 0o755 });
+  try {
+    return action();
+  } finally {
+    rmSync(POLICY_RC_D, { force: true });
+  }
 }
 
 function findPostgresBin() {
@@ -84,40 +109,104 @@ function runPg(bin, args, options = {}) {
 }
 
 /**
- * Makes sure PostgreSQL answers at `databaseUrl`. Returns a function that stops what this call
- * started (nothing, when a server was already there).
+ * Makes sure a PostgreSQL that we can log in to answers at `databaseUrl`, and returns the URL to use:
+ * `databaseUrl`, or, when `mayMove` (the URL is the default one) and the server there wants a password,
+ * that of a project-local cluster on a free port. `onStarted` is given, as soon as a server is started,
+ * the function that stops it.
  */
-export async function ensurePostgres(databaseUrl) {
+export async function ensurePostgres(databaseUrl, { mayMove = false, onStarted = () => {} } = {}) {
   const url = new URL(databaseUrl);
   const host = url.hostname || '127.0.0.1';
   const port = Number(url.port || 5432);
-  if (await answers(host, port)) return async () => {};
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`PostgreSQL does not answer at ${host}:${port}`);
-  let bin = findPostgresBin();
-  if (!bin) {
+  if (await answers(host, port)) return useRunningPostgres(url, { mayMove, onStarted });
+  if (!isLocalHost(host)) throw new Error(`PostgreSQL does not answer at ${host}:${port}`);
+  if (!findPostgresBin()) {
     aptInstall(['postgresql']);
-    bin = findPostgresBin();
-    if (await answers(host, port)) return async () => {};
+    if (await answers(host, port)) return useRunningPostgres(url, { mayMove, onStarted });
   }
+  await startLocalPostgres(host, port, onStarted);
+  return url.toString();
+}
+
+function isLocalHost(host) {
+  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
+}
+
+/** The URL to use when something answers at `url`'s port: `url` if we can log in there. */
+async function useRunningPostgres(url, { mayMove, onStarted }) {
+  const refusal = await loginRefusal(url);
+  if (!refusal) return url.toString();
+  if (!mayMove) {
+    throw new Error(
+      `PostgreSQL at ${url.host} refused the login (${refusal}). Set DATABASE_URL (npm test: TEST_DATABASE_URL) to a URL with a user and password it accepts, or set PGPASSWORD.`,
+    );
+  }
+  say(`PostgreSQL at ${url.host} wants a password (${refusal}); using a project-local cluster instead`);
+  const local = new URL(url);
+  local.hostname = '127.0.0.1';
+  local.port = String(await startLocalPostgres('127.0.0.1', undefined, onStarted));
+  return local.toString();
+}
+
+const AUTHENTICATION_FAILED = /^28/; // SQLSTATE class 28: invalid authorization specification
+
+/** Why PostgreSQL at `url` refuses our login (wrong or missing password, unknown role), or undefined when it lets us in. */
+async function loginRefusal(url) {
+  const { default: pg } = await import('pg');
+  const server = new URL(url);
+  server.pathname = '/postgres'; // the database at `url` may not exist yet
+  const client = new pg.Client({ connectionString: server.toString(), connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    return undefined;
+  } catch (error) {
+    if (AUTHENTICATION_FAILED.test(error.code ?? '') || /password/i.test(error.message)) return error.message;
+    if (error.code === '3D000') return undefined; // no database "postgres", but we are in
+    throw new Error(`PostgreSQL at ${url.host} answers but cannot be used: ${error.message}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Starts the project-local cluster (made first if missing) on `port` (a free one when undefined); returns the port. */
+async function startLocalPostgres(host, port, onStarted) {
   const dataDir = join(LOCAL, 'postgres');
-  mkdirSync(LOCAL, { recursive: true });
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    say(`creating a project-local PostgreSQL cluster in ${dataDir}`);
-    mkdirSync(dataDir, { recursive: true });
-    if (isRoot()) chownAll(dataDir, 'postgres');
-    const result = runPg(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
-    if (result.status !== 0) throw new Error('initdb failed');
-  }
+  const bin = findPostgresBin();
+  if (!bin) throw new Error('PostgreSQL could not be installed');
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) initCluster(bin, dataDir);
+  port ??= await freePort();
   say(`starting project-local PostgreSQL on ${host}:${port}`);
   const logFile = join(dataDir, 'server.log');
   const options = `-p ${port} -c listen_addresses=${host === 'localhost' ? '127.0.0.1' : host} -c unix_socket_directories=/tmp`;
-  const started = runPg(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', options, '-w', 'start']);
-  if (started.status !== 0) throw new Error(`PostgreSQL did not start; see ${logFile}`);
-  await waitFor(host, port, 'PostgreSQL');
-  return async () => {
+  const stop = async () => {
     say('stopping project-local PostgreSQL');
     runPg(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
   };
+  onStarted(stop);
+  const started = runPg(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', options, '-w', 'start']);
+  if (started.status !== 0) throw new Error(`PostgreSQL did not start; see ${logFile}`);
+  await waitFor(host, port, 'PostgreSQL');
+  return port;
+}
+
+function initCluster(bin, dataDir) {
+  say(`creating a project-local PostgreSQL cluster in ${dataDir}`);
+  mkdirSync(dataDir, { recursive: true });
+  if (isRoot()) chownAll(dataDir, 'postgres');
+  const result = runPg(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
+  if (result.status !== 0) throw new Error('initdb failed');
+}
+
+/** A TCP port that nothing listens on now. */
+export function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
 }
 
 function chownAll(path, user) {

@@ -24,7 +24,8 @@ let shuttingDown = false;
 async function main() {
   ensureDependencies();
   build();
-  stops.push(await ensurePostgres(env.DATABASE_URL));
+  const onStarted = (stop) => stops.push(stop);
+  env.DATABASE_URL = await ensurePostgres(env.DATABASE_URL, { mayMove: !process.env.DATABASE_URL, onStarted });
   stops.push(await ensureNats(env.NATS_URL));
   await createDatabaseIfMissing(env.DATABASE_URL);
   say('applying migrations');

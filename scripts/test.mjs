@@ -6,10 +6,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, LOCAL, ROOT, say } from './infra.mjs';
 
-const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const defaultServerUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
 ensureDependencies();
 build();
-const stopPostgres = await ensurePostgres(serverUrl);
+const stops = [];
+const serverUrl = await ensurePostgres(process.env.TEST_DATABASE_URL ?? defaultServerUrl, {
+  mayMove: !process.env.TEST_DATABASE_URL,
+  onStarted: (stop) => stops.push(stop),
+});
 const natsBin = ensureNatsBinary();
 mkdirSync(LOCAL, { recursive: true });
 const results = join(LOCAL, 'jest-results.json');
@@ -28,7 +32,7 @@ const jest = spawnSync(
   ],
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: serverUrl, NATS_SERVER_BIN: natsBin } },
 );
-await stopPostgres();
+for (const stop of stops) await stop();
 
 if (existsSync(results)) {
   const summary = JSON.parse(readFileSync(results, 'utf8'));
