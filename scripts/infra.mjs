@@ -219,15 +219,53 @@ function chownAll(path, user) {
   }
 }
 
-/** Makes sure NATS (with JetStream) answers at `natsUrl`; returns a function that stops what it started. */
-export async function ensureNats(natsUrl) {
+/**
+ * Makes sure NATS with JetStream answers at `natsUrl`, and returns the URL to use: `natsUrl`, or, when
+ * `mayMove` (the URL is the default one) and the server there has no JetStream (Debian's nats-server
+ * service), that of a project-local `nats-server -js` on a free port. `onStarted` is given, as soon as a
+ * server is started, the function that stops it.
+ */
+export async function ensureNats(natsUrl, { mayMove = false, onStarted = () => {} } = {}) {
   const url = new URL(natsUrl.split(',')[0]);
   const host = url.hostname || '127.0.0.1';
   const port = Number(url.port || 4222);
-  if (await answers(host, port)) return async () => {};
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`NATS does not answer at ${host}:${port}`);
+  if (await answers(host, port)) return useRunningNats(natsUrl, { mayMove, onStarted });
+  if (!isLocalHost(host)) throw new Error(`NATS does not answer at ${host}:${port}`);
+  ensureNatsBinary();
+  if (await answers(host, port)) return useRunningNats(natsUrl, { mayMove, onStarted });
+  await startLocalNats(host, port, onStarted);
+  return natsUrl;
+}
+
+/** The URL to use when something answers at `natsUrl`: `natsUrl` if it has JetStream. */
+async function useRunningNats(natsUrl, { mayMove, onStarted }) {
+  const missing = await jetStreamMissing(natsUrl);
+  if (!missing) return natsUrl;
+  if (!mayMove) throw new Error(`NATS at ${natsUrl} cannot be used (${missing}). Set NATS_URL to a NATS server with JetStream enabled (nats-server -js).`);
+  say(`NATS at ${natsUrl} has no JetStream (${missing}); using a project-local nats-server instead`);
+  const port = await freePort();
+  await startLocalNats('127.0.0.1', port, onStarted);
+  return `nats://127.0.0.1:${port}`;
+}
+
+/** Why NATS at `natsUrl` cannot serve JetStream, or undefined when it can. */
+async function jetStreamMissing(natsUrl) {
+  const { connect: connectNats } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  let nc;
+  try {
+    nc = await connectNats({ servers: natsUrl.split(','), timeout: 5000, maxReconnectAttempts: 0 });
+    await jetstreamManager(nc, { timeout: 5000 }); // asks $JS.API.INFO; fails without JetStream
+    return undefined;
+  } catch (error) {
+    return error.message;
+  } finally {
+    await nc?.close().catch(() => {});
+  }
+}
+
+async function startLocalNats(host, port, onStarted) {
   const bin = ensureNatsBinary();
-  if (await answers(host, port)) return async () => {};
   const storeDir = join(LOCAL, 'nats');
   mkdirSync(storeDir, { recursive: true });
   say(`starting project-local NATS with JetStream on ${host}:${port}`);
@@ -237,15 +275,15 @@ export async function ensureNats(natsUrl) {
     detached: true,
   });
   child.unref();
-  await waitFor(host, port, 'NATS');
-  return async () => {
+  onStarted(async () => {
     say('stopping project-local NATS');
     try {
       process.kill(child.pid, 'SIGTERM');
     } catch {
       /* already gone */
     }
-  };
+  });
+  await waitFor(host, port, 'NATS');
 }
 
 /** Installs the npm dependencies when node_modules is missing or older than the lock file. */

@@ -26,7 +26,7 @@ async function main() {
   build();
   const onStarted = (stop) => stops.push(stop);
   env.DATABASE_URL = await ensurePostgres(env.DATABASE_URL, { mayMove: !process.env.DATABASE_URL, onStarted });
-  stops.push(await ensureNats(env.NATS_URL));
+  env.NATS_URL = await ensureNats(env.NATS_URL, { mayMove: !process.env.NATS_URL, onStarted });
   await createDatabaseIfMissing(env.DATABASE_URL);
   say('applying migrations');
   execFileSync(process.execPath, ['dist/tools/migrate.js'], { cwd: ROOT, env, stdio: 'inherit' });
