@@ -189,11 +189,12 @@ async function startLocalPostgres(host, port, onStarted) {
   return port;
 }
 
+/** Makes the cluster, with the locale C.UTF-8 (always there on Debian; not the environment's, which may be C or missing). */
 function initCluster(bin, dataDir) {
   say(`creating a project-local PostgreSQL cluster in ${dataDir}`);
   mkdirSync(dataDir, { recursive: true });
   if (isRoot()) chownAll(dataDir, 'postgres');
-  const result = runPg(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
+  const result = runPg(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions']);
   if (result.status !== 0) throw new Error('initdb failed');
 }
 

@@ -128,7 +128,7 @@ export function templateBuildsHere(): number {
 
 async function makeTemplate(client: pg.Client, serverUrl: string, name: string): Promise<void> {
   const building = `${TEMPLATE_PREFIX}building_${randomBytes(4).toString('hex')}`;
-  await client.query(`CREATE DATABASE ${building}`);
+  await client.query(`CREATE DATABASE ${building}${await unicodeLocaleIfServerHasNone(client)}`);
   await markUsed(client, building);
   const url = new URL(serverUrl);
   url.pathname = `/${building}`;
@@ -146,6 +146,19 @@ async function makeTemplate(client: pg.Client, serverUrl: string, name: string):
     if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
   });
   await dropStaleTemplates(client, name);
+}
+
+/** Server defaults under which lower() folds ASCII only (a cluster made with an empty environment). */
+const ASCII_ONLY_CTYPES = ['C', 'POSIX'];
+
+/**
+ * The clause that gives the template encoding UTF8 and LC_CTYPE and LC_COLLATE `C.UTF-8` when the server's default is
+ * `C` or `POSIX` (tests of that case ask for it with a `ctype` of their own); nothing otherwise, so the
+ * template has the server's default locale as before.
+ */
+async function unicodeLocaleIfServerHasNone(client: pg.Client): Promise<string> {
+  const { rows } = await client.query<{ ctype: string }>(`SELECT datctype AS ctype FROM pg_database WHERE datname = 'template1'`);
+  return ASCII_ONLY_CTYPES.includes(rows[0]?.ctype ?? '') ? ` TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE 'C.UTF-8' LC_COLLATE 'C.UTF-8'` : '';
 }
 
 /** Records in its comment when a template (or one being made) was last used. */
