@@ -2,7 +2,8 @@
 // uses what already answers, installs Debian's packages when missing (as root), and otherwise
 // starts project-local instances with their data under .local/ (ignored by git).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
@@ -49,12 +50,12 @@ export function aptInstall(packages) {
   const apt = (args) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'inherit', env });
   if (!aptUpdated) {
     const update = apt(['update', '-qq']);
-    if (update.status !== 0) say(`warning: apt-get update failed (${update.error?.message ?? `exit ${update.status}`}); installing from the lists there are`);
+    if (update.status !== 0) say(`warning: apt-get update failed${failure(update)}; installing from the lists there are`);
     aptUpdated = true;
   }
   withoutServiceStarts(() => {
     const install = apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
-    if (install.status !== 0) throw new Error(`apt-get install ${packages.join(' ')} failed (${install.error?.message ?? `exit ${install.status}`})`);
+    if (install.status !== 0) throw new Error(`apt-get install ${packages.join(' ')} failed${failure(install)}`);
   });
 }
 
@@ -75,13 +76,33 @@ function withoutServiceStarts(action) {
   }
 }
 
-function findPostgresBin() {
+/** The bin folder of PostgreSQL `version` when given and installed, else of the newest installed. */
+function findPostgresBin(version) {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
   const versions = readdirSync(base)
     .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
     .sort((a, b) => Number(b) - Number(a));
-  return versions.length ? join(base, versions[0], 'bin') : undefined;
+  const chosen = versions.includes(version) ? version : versions[0];
+  return chosen ? join(base, chosen, 'bin') : undefined;
+}
+
+/** The PostgreSQL version that made the cluster in `dataDir`, if there is one. */
+function clusterVersion(dataDir) {
+  const file = join(dataDir, 'PG_VERSION');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+/**
+ * Where the project-local cluster lives: .local/postgres, or, as root (PostgreSQL runs as the
+ * `postgres` user, who may not reach into the clone, e.g. under /root), a folder of its own in
+ * /var/tmp named after the clone's path (a cluster already in .local/postgres is still used).
+ */
+function postgresDataDir() {
+  const inClone = join(LOCAL, 'postgres');
+  if (!isRoot() || existsSync(join(inClone, 'PG_VERSION'))) return inClone;
+  const key = createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
+  return join('/var/tmp', `portico-postgres-${key}`);
 }
 
 /** nats-server from NATS_SERVER_BIN, PATH or /usr/sbin, installed when missing. */
@@ -100,6 +121,11 @@ export function ensureNatsBinary() {
   }
   if (!bin) throw new Error('nats-server could not be installed');
   return bin;
+}
+
+/** Why a spawned tool failed, for messages: the spawn's own error (not found, ...) or its exit. */
+function failure(result) {
+  return result.error ? ` (${result.error.message})` : ` (exit ${result.status ?? result.signal})`;
 }
 
 /** Runs a PostgreSQL tool as the `postgres` system user when we are root (PostgreSQL refuses to run as root). */
@@ -170,8 +196,8 @@ async function loginRefusal(url) {
 
 /** Starts the project-local cluster (made first if missing) on `port` (a free one when undefined); returns the port. */
 async function startLocalPostgres(host, port, onStarted) {
-  const dataDir = join(LOCAL, 'postgres');
-  const bin = findPostgresBin();
+  const dataDir = postgresDataDir();
+  const bin = findPostgresBin(clusterVersion(dataDir));
   if (!bin) throw new Error('PostgreSQL could not be installed');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) initCluster(bin, dataDir);
   port ??= await freePort();
@@ -184,7 +210,7 @@ async function startLocalPostgres(host, port, onStarted) {
   };
   onStarted(stop);
   const started = runPg(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', options, '-w', 'start']);
-  if (started.status !== 0) throw new Error(`PostgreSQL did not start; see ${logFile}`);
+  if (started.status !== 0) throw new Error(`PostgreSQL did not start${failure(started)}; see ${logFile}`);
   await waitFor(host, port, 'PostgreSQL');
   return port;
 }
@@ -195,7 +221,7 @@ function initCluster(bin, dataDir) {
   mkdirSync(dataDir, { recursive: true });
   if (isRoot()) chownAll(dataDir, 'postgres');
   const result = runPg(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions']);
-  if (result.status !== 0) throw new Error('initdb failed');
+  if (result.status !== 0) throw new Error(`initdb failed${failure(result)}`);
 }
 
 /** A TCP port that nothing listens on now. */
@@ -295,7 +321,8 @@ export function ensureDependencies() {
   // `npm install --no-save` installs exactly the lock file; `npm ci` would refuse it because npm
   // leaves other platforms' optional binaries (swc, argon2) out of the lock.
   say('installing npm dependencies');
-  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, stdio: 'inherit' });
+  // --include=dev: the build (swc) and the tests need them even under NODE_ENV=production.
+  execFileSync('npm', ['install', '--no-save', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Compiles TypeScript to dist/ (swc: about a second). */
