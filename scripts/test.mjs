@@ -6,39 +6,60 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, LOCAL, ROOT, say } from './infra.mjs';
 
-const defaultServerUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
-ensureDependencies();
-build();
-const stops = [];
-const serverUrl = await ensurePostgres(process.env.TEST_DATABASE_URL ?? defaultServerUrl, {
-  mayMove: !process.env.TEST_DATABASE_URL,
-  onStarted: (stop) => stops.push(stop),
-});
-const natsBin = ensureNatsBinary();
-mkdirSync(LOCAL, { recursive: true });
+const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Jest is stopped after this long (CI allows 10 minutes in all), so that the summary line is still printed. */
+const JEST_TIME_LIMIT_MS = 510_000;
 const results = join(LOCAL, 'jest-results.json');
-rmSync(results, { force: true });
+const stops = [];
 
-say('running the tests');
-const jest = spawnSync(
-  process.execPath,
-  [
-    '--experimental-vm-modules',
-    '--no-warnings=ExperimentalWarning',
-    'node_modules/jest/bin/jest.js',
-    '--json',
-    `--outputFile=${results}`,
-    ...process.argv.slice(2),
-  ],
-  { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: serverUrl, NATS_SERVER_BIN: natsBin } },
-);
-for (const stop of stops) await stop();
+async function stopStarted() {
+  while (stops.length) await stops.pop()();
+}
 
-if (existsSync(results)) {
+async function main() {
+  ensureDependencies();
+  build();
+  const chosenUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  const serverUrl = await ensurePostgres(chosenUrl ?? DEFAULT_SERVER_URL, { mayMove: !chosenUrl, onStarted: (stop) => stops.push(stop) });
+  const natsBin = ensureNatsBinary();
+  say('running the tests');
+  const jest = spawnSync(
+    process.execPath,
+    [
+      '--experimental-vm-modules',
+      '--no-warnings=ExperimentalWarning',
+      'node_modules/jest/bin/jest.js',
+      '--json',
+      `--outputFile=${results}`,
+      '--forceExit',
+      ...process.argv.slice(2),
+    ],
+    { cwd: ROOT, stdio: 'inherit', timeout: JEST_TIME_LIMIT_MS, env: { ...process.env, TEST_DATABASE_URL: serverUrl, NATS_SERVER_BIN: natsBin } },
+  );
+  if (jest.error) say(`jest stopped: ${jest.error.code === 'ETIMEDOUT' ? `over ${JEST_TIME_LIMIT_MS / 60_000} minutes` : jest.error.message}`);
+  return jest.status ?? 1;
+}
+
+/** Prints "N passed, N failed" from jest's results, or "0 passed, 1 failed" when there are none. */
+function printSummary() {
+  if (!existsSync(results)) return process.stdout.write('0 passed, 1 failed\n');
   const summary = JSON.parse(readFileSync(results, 'utf8'));
   const failed = summary.numFailedTests + (summary.numRuntimeErrorTestSuites ?? 0);
   process.stdout.write(`${summary.numPassedTests} passed, ${failed} failed\n`);
-} else {
-  process.stdout.write('0 passed, 1 failed\n');
 }
-process.exit(jest.status ?? 1);
+
+// A stale results file must never be read as this run's.
+mkdirSync(LOCAL, { recursive: true });
+rmSync(results, { force: true });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void stopStarted().finally(() => (printSummary(), process.exit(1))));
+
+let status = 1;
+try {
+  status = await main();
+} catch (error) {
+  process.stderr.write(`\x1b[31m[portico] ${error.message}\x1b[0m\n`);
+} finally {
+  await stopStarted();
+}
+printSummary();
+process.exit(status);
