@@ -2,6 +2,7 @@
 // NATS where they answer (else starts project-local ones), migrates, runs the four services and
 // a mail catcher, prints the URLs; Ctrl-C stops everything it started.
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { build, ensureDependencies, ensureNats, ensurePostgres, ROOT, say } from './infra.mjs';
 
 const env = {
@@ -20,8 +21,11 @@ if (useCatcher) env.SMTP_URL = `smtp://127.0.0.1:${catcherPorts.smtp}`;
 const stops = [];
 const children = new Map();
 let shuttingDown = false;
+/** Set when a service or the mail catcher exits before the system is ready. */
+let exitedEarly;
 
 async function main() {
+  await requireFreePorts();
   ensureDependencies();
   build();
   const onStarted = (stop) => stops.push(stop);
@@ -33,8 +37,39 @@ async function main() {
   if (useCatcher)
     run('mail', 'dist/tools/mail-catcher.js', { MAIL_CATCHER_SMTP_PORT: String(catcherPorts.smtp), MAIL_CATCHER_WEB_PORT: String(catcherPorts.web) });
   for (const service of ['identity', 'access', 'notifications', 'gateway']) run(service, `dist/apps/${service}/src/main.js`);
-  await waitUntilReady(`http://127.0.0.1:${env.GATEWAY_PORT}/health/ready`);
+  const ready = await waitUntilReady(`http://127.0.0.1:${env.GATEWAY_PORT}/health/ready`);
+  if (exitedEarly) throw new Error(`${exitedEarly} exited during start-up; see its lines above`);
+  if (!ready) throw new Error(`the system is not ready after 60 s (http://127.0.0.1:${env.GATEWAY_PORT}/health/ready)`);
   banner();
+}
+
+/** The ports the services and the mail catcher listen on (0: off). */
+function portsToListenOn() {
+  const ports = { gateway: env.GATEWAY_PORT, metrics: env.METRICS_PORT };
+  for (const [service, port] of [
+    ['identity', 3001],
+    ['access', 3002],
+    ['notifications', 3003],
+  ])
+    ports[`${service} probes`] = env.HEALTH_PORT ?? String(port);
+  if (useCatcher) Object.assign(ports, { 'mail catcher SMTP': catcherPorts.smtp, 'mail catcher web': catcherPorts.web });
+  return Object.entries(ports).filter(([, port]) => Number(port) !== 0);
+}
+
+/** Stops before anything is built or started when a port is taken (another npm start, for one). */
+async function requireFreePorts() {
+  for (const [what, port] of portsToListenOn()) {
+    if (!(await isFree(Number(port))))
+      throw new Error(`port ${port} (${what}) is in use: is Portico already running? Stop it, or set the port's variable (see README).`);
+  }
+}
+
+function isFree(port) {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, () => server.close(() => done(true)));
+  });
 }
 
 async function createDatabaseIfMissing(databaseUrl) {
@@ -74,6 +109,7 @@ function run(name, script, extra = {}) {
   child.on('exit', (code, signal) => {
     children.delete(name);
     if (shuttingDown) return;
+    exitedEarly ??= name;
     process.stderr.write(
       `\n\x1b[41;97m !!! ${name} CRASHED (exit ${code ?? signal}) — the system is degraded; see its lines above. Restart with npm start. \x1b[0m\n\n`,
     );
@@ -81,18 +117,19 @@ function run(name, script, extra = {}) {
   children.set(name, child);
 }
 
+/** Resolves true once `url` answers OK, false after 60 s or when a child exited meanwhile. */
 async function waitUntilReady(url) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (shuttingDown) return;
+    if (shuttingDown || exitedEarly) return false;
     const ok = await fetch(url).then(
       (r) => r.ok,
       () => false,
     );
-    if (ok) return;
+    if (ok) return true;
     await new Promise((r) => setTimeout(r, 300));
   }
-  say(`warning: ${url} is not ready after 60 s`);
+  return false;
 }
 
 function banner() {
@@ -111,7 +148,7 @@ function banner() {
   process.stdout.write(`\n\x1b[1m${lines.join('\n')}\x1b[0m\n\n`);
 }
 
-async function shutdown() {
+async function shutdown(exitCode = 0) {
   if (shuttingDown) return;
   shuttingDown = true;
   say('stopping');
@@ -126,13 +163,11 @@ async function shutdown() {
     ),
   );
   for (const stop of stops.reverse()) await stop();
-  process.exit(0);
+  process.exit(exitCode);
 }
 
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => shutdown(0));
 main().catch(async (error) => {
   process.stderr.write(`\x1b[31m[portico] ${error.message}\x1b[0m\n`);
-  await shutdown();
-  process.exit(1);
+  await shutdown(1);
 });
