@@ -96,13 +96,14 @@ function clusterVersion(dataDir) {
 /**
  * Where the project-local cluster lives: .local/postgres, or, as root (PostgreSQL runs as the
  * `postgres` user, who may not reach into the clone, e.g. under /root), a folder of its own in
- * /var/tmp named after the clone's path (a cluster already in .local/postgres is still used).
+ * /var/lib named after the clone's path (not /var/tmp, whose old files systemd may clean away; a
+ * cluster already in .local/postgres is still used).
  */
 function postgresDataDir() {
   const inClone = join(LOCAL, 'postgres');
   if (!isRoot() || existsSync(join(inClone, 'PG_VERSION'))) return inClone;
   const key = createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
-  return join('/var/tmp', `portico-postgres-${key}`);
+  return join('/var/lib', `portico-postgres-${key}`);
 }
 
 /** nats-server from NATS_SERVER_BIN, PATH or /usr/sbin, installed when missing. */
@@ -208,9 +209,10 @@ async function startLocalPostgres(host, port, onStarted) {
     say('stopping project-local PostgreSQL');
     runPg(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
   };
-  onStarted(stop);
   const started = runPg(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', options, '-w', 'start']);
+  // Registered only once it is ours: a start that failed (the cluster already running for another run) stops nothing.
   if (started.status !== 0) throw new Error(`PostgreSQL did not start${failure(started)}; see ${logFile}`);
+  onStarted(stop);
   await waitFor(host, port, 'PostgreSQL');
   return port;
 }

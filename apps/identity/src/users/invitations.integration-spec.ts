@@ -308,8 +308,17 @@ describe('adding someone who already has a login waits for their consent', () =>
       expect(await second.search('Inviter')).toEqual([]);
       expect(await membershipActive(second.accountId, userId)).toBe(false);
       const mailed = await latestEvent(Events.UserInvited, second.accountId);
-      expect(mailed).toMatchObject({ email: email.toUpperCase(), locale: 'en' });
+      expect(mailed).toMatchObject({ email: email.toUpperCase(), locale: 'en', firstName: TYPED.firstName });
       expect(mailed).not.toHaveProperty('hasLogin');
+    });
+
+    it("the first account's own re-send is in the person's language, whatever that account's is now", async () => {
+      const { userId, first } = await invitedTwice();
+      await db.dataSource.query(`UPDATE accounts SET locale = 'en' WHERE id = $1`, [first.accountId]);
+
+      await services.users.resendInvitation({ actor: services.actor('user', first.userId), accountId: first.accountId, userId, client });
+
+      expect(await latestEvent(Events.UserInvited, first.accountId)).toMatchObject({ locale: 'fr', firstName: 'Prima' });
     });
 
     it("activating through the second account's link is their consent to it; through the first's, it still waits", async () => {

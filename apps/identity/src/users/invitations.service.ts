@@ -17,9 +17,10 @@ import { UsersService } from './users.service.js';
 type PersonLock = 'FOR UPDATE' | 'FOR NO KEY UPDATE';
 
 /**
- * Someone who already has a login answers an account's invitation (see {@link UsersService.create}):
- * with the link mailed to them, or signed in. Accepting makes the membership what the account set;
- * declining takes them out of the account, as a revocation does.
+ * Someone Portico knew already answers an account's invitation (see UsersService.create): with the
+ * mailed link, signed in, or, a person who has set no password yet, by activating through that
+ * account's activation link. Accepting makes the membership what the account set; declining takes
+ * them out of the account, as a revocation does.
  */
 @Injectable()
 export class InvitationsService {

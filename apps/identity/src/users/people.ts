@@ -61,24 +61,34 @@ function mailedPerson(account: AccountEntity, user: UserEntity) {
   return { accountId: account.id, accountName: account.name, userId: user.id, email: user.email, firstName: user.firstName };
 }
 
+/** What an account typed of someone whose membership waits for their consent: the address and first name it mails them at. */
+export interface TypedAddress {
+  email: string;
+  firstName: string;
+}
+
 /**
  * Queues `user`'s invitation mail for `account`: issues its link token, returned, and writes
  * `UserInvited`. A pending person gets an `activation` link (they set their password); someone who
- * already has a login, an `invitation` link (they accept, keeping their password). Either at the
- * address the account typed (`typedEmail`, which the person's address folds to) and in the
- * account's language: one event for all, addressed as the account asked, so that its delivery log
- * tells nobody apart (B2), neither by another account's spelling of the address nor by a language.
+ * already has a login, an `invitation` link (they accept, keeping their password). A membership
+ * that waits for consent (`typed`) is mailed as the account typed it and in the account's language,
+ * so that its delivery log tells nobody apart (B2), neither by another account's spelling of the
+ * address nor by a language; someone who has a login is greeted by their own name (the mail is
+ * theirs alone). Otherwise the person's own address and language (those of the account that
+ * invited them first), as before.
  */
 export async function queueInvitation(
   manager: EntityManager,
   deps: { tokens: ActionTokensService; outbox: OutboxWriter },
   account: AccountEntity,
   user: UserEntity,
-  typedEmail: string = user.email,
+  typed?: TypedAddress,
 ): Promise<IssuedToken> {
   const hasLogin = user.status === 'active';
   const link = await deps.tokens.issue(manager, { type: 'user', id: user.id }, account.id, hasLogin ? 'invitation' : 'activation');
-  const addressed = { email: typedEmail, locale: account.locale, ...(hasLogin ? { hasLogin } : {}) };
+  const addressed = typed
+    ? { email: typed.email, locale: account.locale, ...(hasLogin ? { hasLogin } : { firstName: typed.firstName }) }
+    : { locale: user.locale };
   await deps.outbox.add(manager, Events.UserInvited, account.id, {
     ...mailedPerson(account, user),
     token: link.token,

@@ -34,7 +34,7 @@ import { lockedInvitation, openInvitation, PERSON_AS_THE_ACCOUNT_SEES, retypeInv
 import { AccountSizes } from './account-sizes.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { findOrAddPerson, queueInvitation, reassertSuspensions, selfAudit } from './people.js';
+import { findOrAddPerson, queueInvitation, reassertSuspensions, selfAudit, type TypedAddress } from './people.js';
 import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
 
@@ -371,9 +371,9 @@ export class UsersService {
     return others.some((membership) => membership.active);
   }
 
-  /** Queues the invitation mail of `user` (see {@link queueInvitation}); someone who has a login, at the address the account typed. */
-  private async invite(unit: UnitOfWork, account: AccountEntity, user: UserEntity, typedEmail?: string): Promise<void> {
-    await queueInvitation(unit.manager, { tokens: this.tokens, outbox: this.outbox }, account, user, typedEmail);
+  /** Queues the invitation mail of `user` (see {@link queueInvitation}); a membership waiting for consent, as the account typed it (`typed`). */
+  private async invite(unit: UnitOfWork, account: AccountEntity, user: UserEntity, typed?: TypedAddress): Promise<void> {
+    await queueInvitation(unit.manager, { tokens: this.tokens, outbox: this.outbox }, account, user, typed);
     unit.afterCommit(this.nudgeRelay);
   }
 
@@ -389,7 +389,7 @@ export class UsersService {
     await unit.manager.insert(MembershipEntity, { ...key, active: false });
     await openInvitation(unit.manager, key, typed);
     await writeActivityChanged(unit.manager, this.outbox, { accountId: account.id, principalType: 'user', principalId: user.id }, false);
-    await this.invite(unit, account, user, typed.email);
+    await this.invite(unit, account, user, typed);
   }
 
   /**
@@ -416,7 +416,7 @@ export class UsersService {
     await this.membershipStill(unit.manager, account.id, userId);
     if (!waiting) return this.invite(unit, account, await this.pendingUser(unit.manager, userId));
     const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });
-    if (await this.stillSignsInAt(unit.manager, userId, waiting.email)) await this.invite(unit, account, user, waiting.email);
+    if (await this.stillSignsInAt(unit.manager, userId, waiting.email)) await this.invite(unit, account, user, waiting);
   }
 
   /** The membership as it is now (read after the person's lock), or NOT_FOUND when a removal took it meanwhile. */
