@@ -1,6 +1,6 @@
 // Makes PostgreSQL and NATS available for `npm start` and `npm test` on a fresh machine:
 // uses what already answers, installs Debian's packages when missing (as root), and otherwise
-// starts project-local instances with their data under .local/ (ignored by git).
+// starts project-local instances with their data under .local/ (ignored by git; PostgreSQL as root: /var/lib/portico-postgres-*).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
