@@ -1,7 +1,7 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 
-/** White space, control characters (Unicode's Cc) and the line and paragraph separators: what shows nothing. */
-const INVISIBLE = /[\s\p{Cc}\u2028\u2029]/gu;
+/** White space (the line and paragraph separators included) and control characters (Unicode's Cc): what shows nothing. */
+const INVISIBLE = /[\s\p{Cc}]/gu;
 
 /** Whether `text` shows anything once its white space and control characters are left out. */
 export function hasVisibleText(text: string): boolean {

@@ -105,7 +105,7 @@ export class AuthService implements BeforeApplicationShutdown {
       this.passwords.assertAcceptable(profile, body.password);
       await unit.manager.update(token.owner.type === 'user' ? UserEntity : SubuserEntity, { id: token.owner.id }, { passwordHash, status: 'active' });
       if (token.owner.type === 'user' && token.accountId)
-        await this.invitations.joinOnActivation(unit, { accountId: token.accountId, userId: token.owner.id }, client.ip);
+        await this.invitations.joinIfWaiting(unit, { accountId: token.accountId, userId: token.owner.id }, client.ip);
       await this.tokens.voidAll(unit.manager, token.owner);
       await this.audit.record(unit.manager, {
         accountIds: token.accountId ? [token.accountId] : profile.activeAccountIds,

@@ -69,23 +69,18 @@ export class InvitationsService {
     return this.transactions.run(async (unit) => this.decline(unit, await this.ownInvitation(unit, actor, accountId, 'FOR UPDATE'), client.ip, noInvitation));
   }
 
-  /**
-   * A pending person sets their first password with the activation link of `key`'s account: if
-   * that account's membership waits for them (it added them when another account had invited them
-   * already), the activation is their consent to it. The caller holds the person's row.
-   */
-  async joinOnActivation(unit: UnitOfWork, key: MembershipKey, ip: string): Promise<void> {
-    await this.join(unit, key, ip);
-  }
-
   private async accept(unit: UnitOfWork, key: MembershipKey, ip: string, missing: () => DomainError): Promise<InvitationAcceptedView> {
-    if (!(await this.join(unit, key, ip))) throw missing();
+    if (!(await this.joinIfWaiting(unit, key, ip))) throw missing();
     const account = await unit.manager.findOneByOrFail(AccountEntity, { id: key.accountId });
     return { accountId: account.id, accountName: account.name };
   }
 
-  /** Makes the waiting membership of `key` what its account set, told to access and gateways, and audited; false when none waits. */
-  private async join(unit: UnitOfWork, key: MembershipKey, ip: string): Promise<boolean> {
+  /**
+   * Makes the waiting membership of `key` what its account set, told to access and gateways, and
+   * audited; false when none waits. Also what a pending person's activation through that account's
+   * link does (their consent to it). The caller holds the person's row.
+   */
+  async joinIfWaiting(unit: UnitOfWork, key: MembershipKey, ip: string): Promise<boolean> {
     const active = await acceptInvitation(unit.manager, key);
     if (active === null) return false;
     if (active) {
