@@ -1,7 +1,7 @@
 // `npm test`: unit, integration and whole-system tests on this machine, fresh databases each run.
 // Makes sure PostgreSQL answers (installing/starting one if needed) and nats-server exists (each
 // test file runs its own private NATS server). Ends with the line "N passed, N failed".
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, LOCAL, ROOT, say } from './infra.mjs';
@@ -9,6 +9,8 @@ import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, LOCAL, ROO
 const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const results = join(LOCAL, 'jest-results.json');
 const stops = [];
+/** Jest while it runs: a signal to `npm test` is passed on to it, and the run then ends as it would. */
+let jest;
 
 async function stopStarted() {
   while (stops.length) await stops.pop()();
@@ -21,8 +23,7 @@ async function main() {
   const serverUrl = await ensurePostgres(chosenUrl ?? DEFAULT_SERVER_URL, { mayMove: !chosenUrl, onStarted: (stop) => stops.push(stop) });
   const natsBin = ensureNatsBinary();
   say('running the tests');
-  const jest = spawnSync(
-    process.execPath,
+  return runJest(
     [
       '--experimental-vm-modules',
       '--no-warnings=ExperimentalWarning',
@@ -32,10 +33,20 @@ async function main() {
       '--forceExit',
       ...process.argv.slice(2),
     ],
-    { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: serverUrl, NATS_SERVER_BIN: natsBin } },
+    { ...process.env, TEST_DATABASE_URL: serverUrl, NATS_SERVER_BIN: natsBin },
   );
-  if (jest.error) say(`jest stopped: ${jest.error.message}`);
-  return jest.status ?? 1;
+}
+
+/**
+ * Runs jest without blocking this process (so it hears signals) and resolves with its exit status.
+ * Jest gets a process group of its own, so that a signal reaches its workers and what the tests started too.
+ */
+function runJest(args, env) {
+  return new Promise((resolve) => {
+    jest = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env, detached: true });
+    jest.on('error', (error) => (say(`jest stopped: ${error.message}`), resolve(1)));
+    jest.on('exit', (code) => resolve(code ?? 1));
+  });
 }
 
 /** The server of a database URL, as the tests need it: its `postgres` database, whichever one the URL names (the tests make their own). */
@@ -60,7 +71,20 @@ function printSummary() {
 // A stale results file must never be read as this run's.
 mkdirSync(LOCAL, { recursive: true });
 rmSync(results, { force: true });
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void stopStarted().finally(() => (printSummary(), process.exit(1))));
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => onSignal(signal));
+
+/** Stops jest first when it runs (the run then ends below, stopping what it started); otherwise stops at once. */
+function onSignal(signal) {
+  const jestRuns = jest && jest.exitCode === null && jest.signalCode === null;
+  if (jestRuns && !interrupted) {
+    interrupted = true;
+    process.kill(-jest.pid, signal);
+    return;
+  }
+  interrupted = true;
+  void stopStarted().finally(() => (printSummary(), process.exit(1)));
+}
 
 let status = 1;
 try {
@@ -71,4 +95,4 @@ try {
   await stopStarted();
 }
 printSummary();
-process.exit(status);
+process.exit(interrupted ? 1 : status);
