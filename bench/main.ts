@@ -26,7 +26,13 @@ async function fromScenario(scenario: Scenario): Promise<BenchResult[]> {
   }));
 }
 
-const selected = process.argv.slice(2).filter((name) => name in GROUPS);
+const requested = process.argv.slice(2).filter((name) => name !== 'report');
+const unknown = requested.filter((name) => !(name in GROUPS));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: no group named ${unknown.join(', ')} (groups: ${Object.keys(GROUPS).join(', ')}, or report)\n`);
+  process.exit(2);
+}
+const selected = requested;
 // `npm run bench -- report` only rewrites docs/BENCHMARKS.md from bench/results.json.
 const names = process.argv.includes('report') ? [] : selected.length > 0 ? selected : Object.keys(GROUPS);
 const previous = existsSync('bench/results.json') ? (JSON.parse(readFileSync('bench/results.json', 'utf8')) as { results: BenchResult[] }).results : [];

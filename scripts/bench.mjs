@@ -3,15 +3,19 @@
 import { spawnSync } from 'node:child_process';
 import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, ROOT } from './infra.mjs';
 
-const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const chosenUrl = process.env.TEST_DATABASE_URL;
+const stops = [];
 ensureDependencies();
 build();
-const stopPostgres = await ensurePostgres(serverUrl);
+const serverUrl = await ensurePostgres(chosenUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', {
+  mayMove: !chosenUrl,
+  onStarted: (stop) => stops.push(stop),
+});
 const natsBin = ensureNatsBinary();
 const run = spawnSync(process.execPath, ['dist/bench/main.js', ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: 'inherit',
   env: { ...process.env, TEST_DATABASE_URL: serverUrl, NATS_SERVER_BIN: natsBin },
 });
-await stopPostgres();
+while (stops.length) await stops.pop()();
 process.exit(run.status ?? 1);
