@@ -624,3 +624,60 @@ describe("answering an account's invitation (someone who already has a login)", 
     await people.http.get(`/v1/accounts/${globex.accountId}/users/${decliner.userId}`).set(bearer(globex.accessToken)).expect(404);
   });
 });
+
+describe('open sign-up naming someone who already has a login as the owner', () => {
+  /** Why access refuses or allows `userId` to read the logs of `accountId`, as an internal service asks it. */
+  async function accessReason(accountId: string, userId: string): Promise<string> {
+    const nats = await TestNatsRequester.open(system.nats.url);
+    try {
+      const reply = await nats.send('access.check', { principal: { type: 'user', id: userId }, accountId, section: 'logs', action: 'read' });
+      return (reply.response as { reason: string }).reason;
+    } finally {
+      await nats.close();
+    }
+  }
+
+  const signUpFor = (slug: string, email: string) =>
+    people.http
+      .post('/v1/accounts')
+      .send({ name: `Account ${slug}`, slug, owner: { firstName: 'Typed', lastName: 'Bysignup', email, phone: '+447700900155' } })
+      .expect(201);
+  const invitationMail = (email: string) => people.nthMail(email, (mail) => mail.links.some((link) => link.includes('/accept-invitation?')));
+
+  it('makes them nothing there until they accept; accepting, they own and work in it', async () => {
+    const wanted = await people.member(acme, 'wanted@acme.test', 'Developer');
+    const created = await signUpFor('wanted-account', 'wanted@acme.test');
+    expect(created.body.ownerId).toBe(wanted.userId);
+
+    const mail = await invitationMail('wanted@acme.test');
+    await people.http.get(`/v1/accounts/${created.body.id}`).set(bearer(wanted.accessToken)).expect(404);
+    await eventually('access holds them inactive there', async () => (await accessReason(created.body.id, wanted.userId)) === 'inactive');
+
+    await people.http
+      .post('/v1/auth/invitation/accept')
+      .send({ token: linkToken(mail, '/accept-invitation') })
+      .expect(200);
+    await eventually('access applies the acceptance', async () => (await accessReason(created.body.id, wanted.userId)) === 'owner');
+    const account = await people.http.get(`/v1/accounts/${created.body.id}`).set(bearer(wanted.accessToken)).expect(200);
+    expect(account.body).toMatchObject({ slug: 'wanted-account', ownerId: wanted.userId });
+  });
+
+  it('declining closes the account, in identity and in access; its slug is free again and their own account stays', async () => {
+    const unwilling = await people.member(acme, 'unwilling@acme.test', 'Developer');
+    const created = await signUpFor('unwanted-account', 'unwilling@acme.test');
+    const mail = await invitationMail('unwilling@acme.test');
+    // An account they never accepted is none they work in: their own account's admin still ends their sessions.
+    await people.http.delete(`/v1/accounts/${acme.accountId}/users/${unwilling.userId}/sessions`).set(bearer(acme.accessToken)).expect(200, { ended: 1 });
+
+    await people.http
+      .post('/v1/auth/invitation/decline')
+      .send({ token: linkToken(mail, '/accept-invitation') })
+      .expect(204);
+
+    await eventually('access drops the account', async () => (await accessReason(created.body.id, unwilling.userId)) === 'not-member');
+    const again = await people.login('unwilling@acme.test');
+    await people.http.get(`/v1/accounts/${created.body.id}`).set(bearer(again.accessToken)).expect(404);
+    await people.http.get(`/v1/accounts/${acme.accountId}/applications`).set(bearer(again.accessToken)).expect(200);
+    await signUpFor('unwanted-account', 'someone-else@unwanted.test');
+  });
+});

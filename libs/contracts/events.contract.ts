@@ -61,6 +61,11 @@ export const Events = {
   SubuserEmailChanged: 'identity.subuser.email-changed',
   /** Mailed links were voided unused (a newer link, a revoked invitation, a removed person): a mail still waiting to carry one is not sent. */
   LinksVoided: 'identity.links.voided',
+  /**
+   * An account went before anyone could act in it: the person open sign-up named its owner, who
+   * already had a login, declined it (access drops whatever it holds of the account).
+   */
+  AccountClosed: 'identity.account.closed',
   /** The owner of an account handed it to another member (access moves the owner's rights). */
   OwnershipTransferred: 'identity.account.ownership-transferred',
   /** A member or subuser was deactivated or reactivated in an account (access refuses an inactive principal everything there). */
@@ -87,6 +92,14 @@ export interface AccountCreatedData {
   accountId: string;
   slug: string;
   ownerUserId: string;
+}
+
+/** `identity.account.closed`. */
+export interface AccountClosedData {
+  accountId: string;
+  slug: string;
+  /** Why: the only one so far, the owner named by open sign-up declined the account. */
+  reason: 'owner-declined';
 }
 
 /**
@@ -377,6 +390,7 @@ export interface EventDataMap {
   [Events.EmailChanged]: EmailChangedData;
   [Events.SubuserEmailChanged]: SubuserEmailChangedData;
   [Events.LinksVoided]: LinksVoidedData;
+  [Events.AccountClosed]: AccountClosedData;
   [Events.OwnershipTransferred]: OwnershipTransferredData;
   [Events.PrincipalActivityChanged]: PrincipalActivityChangedData;
   [Events.RoleCreated]: RoleCreatedData;

@@ -130,6 +130,8 @@ export class InvitationAcceptedView {
 export interface InvitationDeclined {
   accountId: string;
   userId: string;
+  /** The account went with the decline (its owner, named by open sign-up, declined it): access drops it from the event, and the gateway has nothing to unbind. */
+  accountClosed?: boolean;
 }
 
 /** An account's invitation waiting for the caller's answer. */

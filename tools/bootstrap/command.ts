@@ -78,6 +78,7 @@ async function createInDatabase(config: IdentityConfig, body: CreateAccountBody,
         broadcaster: new GateBroadcaster(broadcasts.link, pino({ level: 'silent' })),
       },
       body,
+      'operator',
     );
   } finally {
     // Once committed, the account exists: failing to close the pool must not report otherwise.

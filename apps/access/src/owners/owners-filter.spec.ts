@@ -20,7 +20,7 @@ describe("the owners consumer's subject filter", () => {
 
   it('takes no other event of identity: access never reads the mail events and the link tokens they carry', () => {
     const taken = identityEvents.filter((type) => matches(ACCOUNT_EVENTS, eventSubject(type)));
-    expect(taken.sort()).toEqual([Events.AccountCreated, Events.OwnershipTransferred].sort());
+    expect(taken.sort()).toEqual([Events.AccountClosed, Events.AccountCreated, Events.OwnershipTransferred].sort());
     expect(identityEvents).toEqual(expect.arrayContaining([Events.UserInvited, Events.PasswordResetRequested, Events.EmailChangeRequested]));
   });
 });

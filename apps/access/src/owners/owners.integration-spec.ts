@@ -163,3 +163,35 @@ describe('a hand-over of an account, as access applies it', () => {
     expect(Number(version)).toBe(before + 1);
   });
 });
+
+describe('an account closed before anyone acted in it, as access applies it', () => {
+  it('drops everything it held of the account (owner, roles, applications, bindings, activity): nobody is a member there any more', async () => {
+    const { accountId, actor: owner } = await access.account();
+    const member = user();
+    const role = await access.roles.create({ actor: owner, accountId, client, body: { name: 'Closing', grants: [{ section: 'logs', actions: ['read'] }] } });
+    await access.applications.create({ actor: owner, accountId, client, body: { name: 'Closing app' } });
+    await access.bind(accountId, member, role.id);
+    await deactivate(accountId, user());
+    const closure: EventEnvelope<typeof Events.AccountClosed> = {
+      id: randomUUID(),
+      type: Events.AccountClosed,
+      occurredAt: new Date().toISOString(),
+      accountId,
+      data: { accountId, slug: 'closing', reason: 'owner-declined' },
+    };
+
+    await access.owners.applyClosure(closure);
+    await access.owners.applyClosure(closure);
+
+    for (const table of ['account_owners', 'roles', 'applications', 'bindings', 'principal_activity']) {
+      const [{ count }] = await access.database.query<{ count: number }>(`SELECT count(*)::int AS count FROM access.${table} WHERE account_id = $1`, [
+        accountId,
+      ]);
+      expect({ table, count }).toEqual({ table, count: 0 });
+    }
+    expect(access.store.isOwner(owner, accountId)).toBe(false);
+    expect(access.store.decide(owner, accountId, 'logs', 'read')).toMatchObject({ allowed: false, reason: 'not-member' });
+    expect(access.store.decide(member, accountId, 'logs', 'read')).toMatchObject({ allowed: false, reason: 'not-member' });
+    expect(access.store.roles(accountId).filter((each) => each.id === role.id)).toEqual([]);
+  });
+});

@@ -4,11 +4,17 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { ACCOUNT_EVENTS, Events, type AccountCreatedData, type EventEnvelope, DurableConsumers, type Principal } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
+import { ApplicationEntity } from '../applications/application.entity.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
+import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
+import { RoleEntity } from '../roles/role.entity.js';
 import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { firstTime } from '../state/applied-events.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
+
+/** Access's tables of an account's state, bindings first (they name roles and applications); `account_versions` stays. */
+const ACCOUNT_STATE = [BindingEntity, RoleEntity, ApplicationEntity, PrincipalActivityEntity, AccountOwnerEntity];
 
 /** The durable JetStream consumer (shared by access's replicas) that learns account owners from identity's events. */
 export const OWNERS_CONSUMER = DurableConsumers.Owners;
@@ -34,6 +40,7 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
       handle: async (event) => {
         if (event.type === Events.AccountCreated) await this.apply(event as EventEnvelope<typeof Events.AccountCreated>);
         if (event.type === Events.OwnershipTransferred) await this.applyTransfer(event as EventEnvelope<typeof Events.OwnershipTransferred>);
+        if (event.type === Events.AccountClosed) await this.applyClosure(event as EventEnvelope<typeof Events.AccountClosed>);
       },
     });
     await this.consumer.start();
@@ -49,6 +56,21 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.state.mutate(data.accountId, async (manager) => {
       if (!(await firstTime(manager, event.id))) return;
       await manager.createQueryBuilder().insert().into(AccountOwnerEntity).values({ accountId: data.accountId, userId: data.ownerUserId }).orIgnore().execute();
+    });
+  }
+
+  /**
+   * Applies an account's closure once: whatever access holds of it goes (its owner; roles,
+   * applications and bindings, which an account closed before anyone acted in it has none of; the
+   * activity of its principals). Its version stays, raised, so that every replica reloads it empty
+   * and answers not-member there. An event about it that arrives later adds at most an activity
+   * row, which grants nothing.
+   */
+  async applyClosure(event: EventEnvelope<typeof Events.AccountClosed>): Promise<void> {
+    const { accountId } = event.data;
+    await this.state.mutate(accountId, async (manager) => {
+      if (!(await firstTime(manager, event.id))) return;
+      for (const entity of ACCOUNT_STATE) await manager.delete(entity, { accountId });
     });
   }
 

@@ -156,7 +156,10 @@ export class AuthController {
   @Post('invitation/decline')
   @Public()
   @HttpCode(204)
-  @ApiOperation({ summary: "Decline an account's invitation with the token mailed to someone who already has a login: they are taken out of the account" })
+  @ApiOperation({
+    summary:
+      "Decline an account's invitation with the token mailed to someone who already has a login: they are taken out of the account (an account open sign-up made for them is closed)",
+  })
   @ApiNoContentResponse()
   async declineInvitation(@Rpc() rpc: RpcSender, @Body() body: LinkTokenBody, @ClientIp() ip: string): Promise<void> {
     await dropDeclined(rpc, await rpc.send(Subjects.AuthInvitationDecline, { body, client: { ip } }), this.logger);

@@ -209,7 +209,7 @@ export class MeController {
   @Delete('invitations/:accountId')
   @Authenticated()
   @HttpCode(204)
-  @ApiOperation({ summary: "Decline an account's invitation: you are taken out of the account" })
+  @ApiOperation({ summary: "Decline an account's invitation: you are taken out of the account (an account open sign-up made for you is closed)" })
   @ApiNoContentResponse()
   async declineInvitation(
     @Rpc() rpc: RpcSender,

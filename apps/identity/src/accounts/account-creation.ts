@@ -4,7 +4,9 @@ import { Events, type CreateAccountBody } from '#libs/contracts/index.js';
 import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { ActionTokensService, IssuedToken } from '../credentials/action-tokens.service.js';
-import type { Transactions } from '../database/unit-of-work.js';
+import type { Transactions, UnitOfWork } from '../database/unit-of-work.js';
+import { writeActivityChanged } from '../principals/activity-events.js';
+import { openInvitation, type TypedPerson } from '../users/invitations.js';
 import type { OutboxWriter } from '#libs/outbox/index.js';
 import type { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { MembershipEntity } from '../users/membership.entity.js';
@@ -26,7 +28,12 @@ export interface CreatedAccount {
   account: AccountEntity;
   owner: UserEntity;
   activation: IssuedToken | null;
+  /** Whether the owner, someone Portico knew already, is yet to accept the account (open sign-up): see {@link createAccountWithOwner}. */
+  waitsForOwner: boolean;
 }
+
+/** Who asks for the account: anyone (open sign-up), or the installation's operator (the bootstrap command). */
+export type AccountRequester = 'anyone' | 'operator';
 
 /**
  * Creates the account and its owner in one transaction, with the events access and notifications
@@ -34,14 +41,22 @@ export interface CreatedAccount {
  * An owner who already has a login may sign in again through it: the gateways are told again, after
  * the commit, of the accounts they are inactive in. A taken slug is a CONFLICT naming `slug`.
  * Open sign-up and the bootstrap command both go through here; the sign-up switch is the caller's.
+ *
+ * Asked by anyone (open sign-up), an account for someone Portico knows already (a login, or a
+ * person another account invited) waits for their consent, as an account's invitation does: the
+ * owner's membership is inactive and holds what the sign-up typed, and they are mailed an
+ * invitation link (an activation link of this account to someone who has set no password yet). Until
+ * they accept, nobody can act in the account; should they decline, it is closed
+ * (InvitationsService). Otherwise anyone could make anyone the owner of an account they never
+ * wanted and cannot leave, which also counts as "works in other accounts" for their real ones.
  */
-export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAccountBody): Promise<CreatedAccount> {
+export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAccountBody, requester: AccountRequester): Promise<CreatedAccount> {
   return deps.transactions
     .run(async (unit) => {
       const { manager } = unit;
       const locale = body.locale ?? 'en';
       // Locked: a removal forgetting this pending person meanwhile is waited for, and the owner then added anew.
-      const { user: owner } = await findOrAddPerson(manager, { ...body.owner, locale }, true);
+      const { user: owner, addedNow } = await findOrAddPerson(manager, { ...body.owner, locale }, true);
       const account = await manager.save(AccountEntity, {
         id: randomUUID(),
         name: body.name,
@@ -50,28 +65,57 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
         locale,
         requireSecondStep: false,
       });
-      await manager.insert(MembershipEntity, { accountId: account.id, userId: owner.id, active: true });
-      await reassertSuspensions(unit, deps.broadcaster, owner.id);
+      const waitsForOwner = !addedNow && requester === 'anyone';
+      await manager.insert(MembershipEntity, { accountId: account.id, userId: owner.id, active: !waitsForOwner });
       await deps.outbox.add(manager, Events.AccountCreated, account.id, { accountId: account.id, slug: account.slug, ownerUserId: owner.id });
-      const activation = await welcome(deps, manager, account, owner);
-      return { account, owner, activation };
+      const activation = waitsForOwner ? await askOwnersConsent(deps, unit, account, owner, typedOwner(body)) : await welcome(deps, manager, account, owner);
+      await reassertSuspensions(unit, deps.broadcaster, owner.id);
+      return { account, owner, activation, waitsForOwner };
     })
     .catch(slugTaken);
 }
 
 const slugTaken = conflictOnDuplicate('This slug is already taken', 'slug', /slug/);
 
+/**
+ * The owner's membership waits for their consent, as {@link UsersService} adds someone Portico knows
+ * already: inactive (for access too), the invitation holding what the sign-up typed, and its link
+ * mailed (in the account's language, at the address as typed). Audited as any creation.
+ */
+async function askOwnersConsent(
+  deps: AccountCreationDeps,
+  unit: UnitOfWork,
+  account: AccountEntity,
+  owner: UserEntity,
+  typed: TypedPerson,
+): Promise<IssuedToken> {
+  const key = { accountId: account.id, userId: owner.id };
+  await openInvitation(unit.manager, key, typed);
+  await writeActivityChanged(unit.manager, deps.outbox, { accountId: account.id, principalType: 'user', principalId: owner.id }, false);
+  await auditCreation(deps, unit.manager, account, owner);
+  return queueInvitation(unit.manager, deps, account, owner, typed);
+}
+
 /** Audits the creation and queues the owner's mail: an activation link for a new person, "added to account" for someone with a login. */
 async function welcome(deps: AccountCreationDeps, manager: EntityManager, account: AccountEntity, owner: UserEntity): Promise<IssuedToken | null> {
-  await deps.audit.record(manager, {
-    accountIds: [account.id],
-    action: 'account.created',
-    target: { type: 'user', id: owner.id },
-    details: { slug: account.slug },
-  });
+  await auditCreation(deps, manager, account, owner);
   if (owner.status === 'active') {
     await queueAddedToAccount(manager, deps.outbox, account, owner);
     return null;
   }
   return queueInvitation(manager, deps, account, owner);
+}
+
+/** The owner as the sign-up typed them, and nothing else of the body. */
+function typedOwner({ owner: { email, firstName, lastName, phone } }: CreateAccountBody): TypedPerson {
+  return { email, firstName, lastName, phone };
+}
+
+function auditCreation(deps: AccountCreationDeps, manager: EntityManager, account: AccountEntity, owner: UserEntity): Promise<void> {
+  return deps.audit.record(manager, {
+    accountIds: [account.id],
+    action: 'account.created',
+    target: { type: 'user', id: owner.id },
+    details: { slug: account.slug },
+  });
 }

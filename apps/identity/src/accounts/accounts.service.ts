@@ -45,7 +45,7 @@ export class AccountsService {
   async create(body: CreateAccountBody): Promise<AccountView> {
     if (!this.config.SIGNUP_ENABLED) throw new DomainError(ErrorCode.SignupDisabled, 'Open sign-up is disabled on this installation');
     const { transactions, tokens, outbox, audit, broadcaster } = this;
-    const { account } = await createAccountWithOwner({ transactions, tokens, outbox, audit, broadcaster }, body);
+    const { account } = await createAccountWithOwner({ transactions, tokens, outbox, audit, broadcaster }, body, 'anyone');
     this.relay.nudge();
     return this.view(account);
   }

@@ -435,3 +435,82 @@ describe('adding someone who already has a login waits for their consent', () =>
     expect(await services.invitations.listOwn(services.actor('subuser', person.userId))).toEqual([]);
   });
 });
+
+describe('open sign-up naming someone who already has a login as the owner waits for their consent', () => {
+  /** A sign-up, by anyone, of a new account owned by `email`, typed as the sign-up pleases. */
+  async function signUpFor(email: string) {
+    const slug = `c${randomUUID().slice(0, 8)}`;
+    const owner = { firstName: 'Typed', lastName: 'Bysignup', email, phone: '+15550002222' };
+    const created = await services.accounts.create({ name: `Account ${slug}`, slug, owner });
+    return { ...created, token: await linkOf(created.ownerId, created.id) };
+  }
+
+  async function ownerOf(accountId: string): Promise<string> {
+    const [{ owner }] = await db.dataSource.query<Array<{ owner: string }>>('SELECT owner_user_id AS owner FROM accounts WHERE id = $1', [accountId]);
+    return owner;
+  }
+
+  it('keeps them out of it, invited as an account invites them, and it is no account they work in', async () => {
+    const person = await personWithLogin();
+
+    const created = await signUpFor(person.email.toUpperCase());
+
+    expect(created.ownerId).toBe(person.userId);
+    expect(await membershipActive(created.id, person.userId)).toBe(false);
+    expect(await latestEvent(Events.UserInvited, created.id)).toMatchObject({ email: person.email.toUpperCase(), hasLogin: true, userId: person.userId });
+    expect(await latestEvent(Events.UserAddedToAccount, created.id)).toBeUndefined();
+    expect(await latestEvent(Events.PrincipalActivityChanged, created.id)).toMatchObject({
+      changes: [{ principalType: 'user', principalId: person.userId, active: false }],
+    });
+    const actor = services.actor('user', person.userId);
+    expect(await services.invitations.listOwn(actor)).toEqual([{ accountId: created.id, accountName: created.name, invitedAt: expect.any(String) }]);
+    // Their own account's admin still ends their sessions: an account they never accepted is none they work in.
+    const admin = services.actor('user', await ownerOf(person.homeAccountId));
+    await expect(services.users.endSessions({ actor: admin, accountId: person.homeAccountId, userId: person.userId, client })).resolves.toEqual({ ended: 1 });
+  });
+
+  it('accepting makes them the owner at work in it', async () => {
+    const person = await personWithLogin();
+    const created = await signUpFor(person.email);
+
+    await expect(accept(created.token)).resolves.toEqual({ accountId: created.id, accountName: created.name });
+
+    expect(await membershipActive(created.id, person.userId)).toBe(true);
+    await expect(services.accounts.get(services.actor('user', person.userId), created.id)).resolves.toMatchObject({
+      id: created.id,
+      ownerId: person.userId,
+    });
+  });
+
+  it('declining closes the account: its slug is free again, and their login, sessions and other accounts stay', async () => {
+    const person = await personWithLogin();
+    const created = await signUpFor(person.email);
+
+    await expect(decline(created.token)).resolves.toEqual({ accountId: created.id, userId: person.userId, accountClosed: true });
+
+    expect(await db.dataSource.query('SELECT id FROM accounts WHERE id = $1', [created.id])).toEqual([]);
+    expect(await db.dataSource.query('SELECT user_id FROM memberships WHERE account_id = $1', [created.id])).toEqual([]);
+    expect(await latestEvent(Events.AccountClosed, created.id)).toEqual({ accountId: created.id, slug: created.slug, reason: 'owner-declined' });
+    expect(await membershipActive(person.homeAccountId, person.userId)).toBe(true);
+    expect(await services.openSessions(person.userId)).toBe(1);
+    await expect(accept(created.token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const again = await services.accounts.create({
+      name: 'Taken over',
+      slug: created.slug,
+      owner: { firstName: 'New', lastName: 'Owner', email: `n${randomUUID().slice(0, 8)}@consent.test`, phone: '+15550003333' },
+    });
+    expect(again.slug).toBe(created.slug);
+  });
+
+  it('an account declined signed in goes the same way', async () => {
+    const person = await personWithLogin();
+    const created = await signUpFor(person.email);
+
+    await expect(services.invitations.declineOwn({ actor: services.actor('user', person.userId), accountId: created.id, client })).resolves.toEqual({
+      accountId: created.id,
+      userId: person.userId,
+      accountClosed: true,
+    });
+    expect(await db.dataSource.query('SELECT id FROM accounts WHERE id = $1', [created.id])).toEqual([]);
+  });
+});

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AccountRequest, Actor, InvitationAcceptedView, InvitationDeclined, InvitationView, LinkTokenRequest } from '#libs/contracts/index.js';
+import {
+  Events,
+  type AccountRequest,
+  type Actor,
+  type InvitationAcceptedView,
+  type InvitationDeclined,
+  type InvitationView,
+  type LinkTokenRequest,
+} from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
@@ -97,9 +105,29 @@ export class InvitationsService {
 
   private async decline(unit: UnitOfWork, key: MembershipKey, ip: string, missing: () => DomainError): Promise<InvitationDeclined> {
     if (!(await lockedInvitation(unit.manager, key))) throw missing();
-    await this.users.detach(unit, key.accountId, key.userId);
     await this.audit.record(unit.manager, selfAudit('user.invitation-declined', key, ip));
+    const account = await unit.manager.findOneByOrFail(AccountEntity, { id: key.accountId });
+    if (account.ownerUserId === key.userId) return this.closeUnclaimed(unit, account, key);
+    await this.users.detach(unit, key.accountId, key.userId);
     return key;
+  }
+
+  /**
+   * The owner open sign-up named declines the account: it goes, with everything identity holds of it
+   * (its only membership, its links), and access drops it on the event. Nobody could act in it before
+   * (its owner never joined, nobody else was ever added), so nothing else of it exists; its slug is
+   * free again. The person keeps their login, their sessions, and their other accounts.
+   */
+  private async closeUnclaimed(unit: UnitOfWork, account: AccountEntity, key: MembershipKey): Promise<InvitationDeclined> {
+    const { manager } = unit;
+    await this.tokens.voidAll(manager, { type: 'user', id: key.userId }, { accountId: account.id });
+    // Memberships, the invitation and links go by cascade; these two tables name the account without a key to it.
+    await manager.query('DELETE FROM activity_announced WHERE account_id = $1', [account.id]);
+    await manager.query('DELETE FROM request_keys WHERE account_id = $1', [account.id]);
+    await manager.query('DELETE FROM accounts WHERE id = $1', [account.id]);
+    await this.outbox.add(manager, Events.AccountClosed, account.id, { accountId: account.id, slug: account.slug, reason: 'owner-declined' });
+    unit.afterCommit(() => this.relay.nudge());
+    return { ...key, accountClosed: true };
   }
 
   /**

@@ -366,6 +366,7 @@ export function templatesFor(event: EventEnvelope): MailTemplate[] {
     case Events.SecondStepChanged:
       return ['second-step-changed'];
     case Events.AccountCreated:
+    case Events.AccountClosed:
     case Events.LinksVoided:
     case Events.PrincipalActivityChanged:
     case Events.RoleCreated:
