@@ -502,6 +502,18 @@ describe('open sign-up naming someone who already has a login as the owner waits
     expect(again.slug).toBe(created.slug);
   });
 
+  it('never deletes an account with anyone else in it (none can be, while its owner has not joined: a guard all the same)', async () => {
+    const person = await personWithLogin();
+    const created = await signUpFor(person.email);
+    const other = await personWithLogin();
+    await db.dataSource.query('INSERT INTO memberships (account_id, user_id, active) VALUES ($1, $2, true)', [created.id, other.userId]);
+
+    await expect(decline(created.token)).rejects.toMatchObject({ code: 'CONFLICT' });
+
+    expect(await membershipActive(created.id, other.userId)).toBe(true);
+    expect(await membershipActive(created.id, person.userId)).toBe(false);
+  });
+
   it('an account declined signed in goes the same way', async () => {
     const person = await personWithLogin();
     const created = await signUpFor(person.email);

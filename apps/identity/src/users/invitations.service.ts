@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   Events,
   type AccountRequest,
@@ -120,6 +120,7 @@ export class InvitationsService {
    */
   private async closeUnclaimed(unit: UnitOfWork, account: AccountEntity, key: MembershipKey): Promise<InvitationDeclined> {
     const { manager } = unit;
+    if (await hasOtherPeople(manager, key)) throw new DomainError(ErrorCode.Conflict, 'This account has other people in it: its owner cannot decline it');
     await this.tokens.voidAll(manager, { type: 'user', id: key.userId }, { accountId: account.id });
     // Memberships, the invitation and links go by cascade; these two tables name the account without a key to it.
     await manager.query('DELETE FROM activity_announced WHERE account_id = $1', [account.id]);
@@ -149,6 +150,15 @@ export class InvitationsService {
     await this.tokens.voidAll(unit.manager, person, { purpose: 'invitation', accountId });
     return { accountId, userId: actor.id };
   }
+}
+
+/** Whether anyone but the owner of `key` is in its account (never so while the owner has not joined; checked all the same before deleting it). */
+async function hasOtherPeople(manager: EntityManager, key: MembershipKey): Promise<boolean> {
+  const rows = await manager.query<unknown[]>(
+    `SELECT 1 FROM memberships WHERE account_id = $1 AND user_id <> $2 UNION ALL SELECT 1 FROM subusers WHERE account_id = $1 LIMIT 1`,
+    [key.accountId, key.userId],
+  );
+  return rows.length > 0;
 }
 
 function noInvitation(): DomainError {
