@@ -5,7 +5,7 @@ import { eventually } from '#libs/testing/eventually.js';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { TestSystem } from '#libs/testing/system.js';
-import { bearer, People, type SignedIn } from './helpers/people.js';
+import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 // Re-syncs every second, so a test can wait for one to find a change whose broadcast was lost.
 const system = new TestSystem({ env: { ACCESS_RESYNC_INTERVAL_MS: '1000' } });
@@ -406,6 +406,54 @@ describe('no escalation and the owner rules', () => {
     expect(await grantedSections()).toEqual(['applications', 'control_panel']);
     await request(system.url).patch(role).set(as(acme)).send({ grants: [] }).expect(200);
     expect(await grantedSections()).toEqual([]);
+  });
+});
+
+describe('a custom role named after the id of another role', () => {
+  it('cannot be made: a creation, a clone and a rename naming a UUID are refused (400 naming name)', async () => {
+    const roles = `/v1/accounts/${acme.accountId}/roles`;
+    const strong = await request(system.url).post(roles).set(as(acme)).send({ name: 'Strong', from: 'Admin' }).expect(201);
+    for (const body of [
+      { name: strong.body.id, grants: [] },
+      { name: strong.body.id.toUpperCase(), from: 'Support' },
+    ]) {
+      const refused = await request(system.url).post(roles).set(as(acme)).send(body).expect(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('name must not be a UUID') });
+    }
+    const weak = await request(system.url).post(roles).set(as(acme)).send({ name: 'Weak', grants: [] }).expect(201);
+    const rename = await request(system.url).patch(`${roles}/${weak.body.id}`).set(as(acme)).send({ name: strong.body.id }).expect(400);
+    expect(rename.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('name must not be a UUID') });
+  });
+
+  it("held by a subuser (made before the rule), stays that role when the subuser's applications are edited: never the role its name is the id of", async () => {
+    const roles = `/v1/accounts/${acme.accountId}/roles`;
+    const strong = await request(system.url).post(roles).set(as(acme)).send({ name: 'Strong too', from: 'Admin' }).expect(201);
+    const client = new pg.Client({ connectionString: system.database.url });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO access.roles (id, account_id, name, grants) VALUES (gen_random_uuid(), $1, $2, '{}')`, [acme.accountId, strong.body.id]);
+      await client.query(`UPDATE access.account_versions SET version = version + 1, changed_at = clock_timestamp() WHERE account_id = $1`, [acme.accountId]);
+    } finally {
+      await client.end();
+    }
+    // Any change of the account loads what it committed before.
+    await request(system.url).post(`/v1/accounts/${acme.accountId}/applications`).set(as(acme)).send({ name: 'Legacy' }).expect(201);
+    const listed = (await request(system.url).get(roles).set(as(acme)).expect(200)).body as Array<{ id: string; name: string }>;
+    const weak = listed.find((role) => role.name === strong.body.id)!;
+    const subusers = `/v1/accounts/${acme.accountId}/subusers`;
+    const created = await request(system.url)
+      .post(subusers)
+      .set(as(acme))
+      .send({ login: 'legacy-role', password: PASSWORD, roles: [weak.id], applicationIds: [appX] })
+      .expect(201);
+    const edited = await request(system.url)
+      .patch(`${subusers}/${created.body.id}`)
+      .set(as(acme))
+      .send({ applicationIds: [appY] })
+      .expect(200);
+    expect(edited.body).toMatchObject({ roles: [strong.body.id], applicationIds: [appY] });
+    const held = await nats.send('access.bindings.of-principals', { accountId: acme.accountId, principals: [{ type: 'subuser', id: created.body.id }] });
+    expect(held.response).toEqual({ [created.body.id]: [{ roleId: weak.id, role: strong.body.id, applicationIds: [appY] }] });
   });
 });
 

@@ -6,7 +6,7 @@ import { Omittable } from './omittable.js';
 import { Principal } from './actor.js';
 import { ClientContext } from './shared.dto.js';
 import { PageQuery } from './account-request.js';
-import { IsUuid } from './uuid.js';
+import { IsNotUuid, IsUuid } from './uuid.js';
 
 /** `access.check`: may this principal do this action on this section of this account (and application)? */
 export class CheckRequest {
@@ -276,10 +276,11 @@ export class RoleView {
 
 /** `POST /v1/accounts/{id}/roles`. */
 export class CreateRoleBody {
-  @ApiProperty({ example: 'Call auditor' })
+  @ApiProperty({ example: 'Call auditor', description: 'Unique in the account (case ignored); not a UUID (roles are named by id or name)' })
   @IsString()
   @Length(1, 100)
   @HasVisibleText()
+  @IsNotUuid()
   name: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
@@ -304,11 +305,12 @@ export class CreateRoleBody {
 
 /** `PATCH /v1/accounts/{id}/roles/{roleId}`: any of the creation fields but `from`; `description: null` clears it, `name: null` is refused. */
 export class UpdateRoleBody extends PickType(CreateRoleBody, ['grants'] as const) {
-  @ApiPropertyOptional({ example: 'Call auditor' })
+  @ApiPropertyOptional({ example: 'Call auditor', description: 'Unique in the account (case ignored); not a UUID (roles are named by id or name)' })
   @Omittable()
   @IsString()
   @Length(1, 100)
   @HasVisibleText()
+  @IsNotUuid()
   name?: string;
 
   @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true, description: 'null clears it' })

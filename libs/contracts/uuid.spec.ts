@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { CheckRequest, ReplaceBindingsRequest } from './access.contract.js';
+import { CheckRequest, CreateRoleBody, ReplaceBindingsRequest, UpdateRoleBody } from './access.contract.js';
 import { TransferOwnershipBody } from './accounts.contract.js';
 
 /** The instance the services' validation pipe hands on, and the problems it found. */
@@ -40,5 +40,18 @@ describe('UUID fields of the contracts', () => {
 
   it.each([['x'], [7], [`${ID}0`], [['not-an-id']]])('refuse %j, naming the field', (userId) => {
     expect(validated(TransferOwnershipBody, { userId, previousOwnerRole: 'Admin' }).problems).toEqual(['userId must be a UUID']);
+  });
+});
+
+describe('role names that read as ids', () => {
+  it.each([ID, ID.toLowerCase(), '00000000-0000-0000-0000-000000000000'])('are refused, naming name, on a creation (a clone too) and a rename: %s', (name) => {
+    expect(validated(CreateRoleBody, { name, grants: [] }).problems).toEqual([expect.stringContaining('name must not be a UUID')]);
+    expect(validated(CreateRoleBody, { name, from: 'Developer' }).problems).toEqual([expect.stringContaining('name must not be a UUID')]);
+    expect(validated(UpdateRoleBody, { name }).problems).toEqual([expect.stringContaining('name must not be a UUID')]);
+  });
+
+  it.each(['Call auditor', `${ID} team`, ID.slice(1)])('are not refused when they are no UUID: %s', (name) => {
+    expect(validated(CreateRoleBody, { name, grants: [] }).problems).toEqual([]);
+    expect(validated(UpdateRoleBody, { name }).problems).toEqual([]);
   });
 });

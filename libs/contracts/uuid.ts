@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsUUID, type ValidationOptions } from 'class-validator';
+import { IsUUID, ValidateBy, type ValidationOptions } from 'class-validator';
 
 /**
  * The one rule every door applies to an id: a UUID in its 36-character text form, of any version
@@ -32,5 +32,23 @@ export function IsUuid(options?: ValidationOptions): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }) => lowerCased(value)),
     IsUUID('loose', options),
+  );
+}
+
+/**
+ * A name that must not read as an id: refused, naming the field, when it is a UUID by
+ * {@link UUID_PATTERN}. Where a name and an id are both accepted (a role is named by either), a
+ * custom role named after another role's id would stand for that other role.
+ */
+export function IsNotUuid(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isNotUuid',
+      validator: {
+        validate: (value: unknown) => !isUuid(value),
+        defaultMessage: (args) => `${args?.property ?? 'name'} must not be a UUID: ids name roles, and a name that reads as one would name another role`,
+      },
+    },
+    options,
   );
 }

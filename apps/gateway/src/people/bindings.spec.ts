@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { applicationsOf, asInput, inBodyTerms, roleNames } from './bindings.js';
+import { applicationsOf, asInput, inBodyTerms, roleIds, roleNames } from './bindings.js';
 
 const admin = { roleId: 'r1', role: 'Admin', applicationIds: null };
 const dev = (applicationIds: string[] | null) => ({ roleId: 'r2', role: 'Developer', applicationIds });
@@ -20,6 +20,11 @@ describe('binding views', () => {
     [undefined, []],
   ])('applications of %j -> %j', (bindings, expected) => {
     expect(applicationsOf(bindings)).toEqual(expected);
+  });
+
+  it('lists role ids once each: the roles kept by an edit are sent back by id, as a name may stand for another role by then', () => {
+    expect(roleIds([admin, dev(['a']), dev(['b'])])).toEqual(['r1', 'r2']);
+    expect(roleIds(undefined)).toEqual([]);
   });
 
   it('sends a binding back by role id', () => {

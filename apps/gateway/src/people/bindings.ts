@@ -86,6 +86,14 @@ export function asInput(binding: BindingView): BindingInput {
   return { role: binding.roleId, applicationIds: binding.applicationIds };
 }
 
+/**
+ * The role ids of some bindings, each once, in order: what to send back to keep the roles held
+ * (access takes a name or an id, and a name may have come to stand for another role since it was read).
+ */
+export function roleIds(bindings: BindingView[] | undefined): string[] {
+  return [...new Set((bindings ?? []).map((binding) => binding.roleId))];
+}
+
 /** The role names of some bindings, each once, in order. */
 export function roleNames(bindings: BindingView[] | undefined): string[] {
   return [...new Set((bindings ?? []).map((binding) => binding.role))];

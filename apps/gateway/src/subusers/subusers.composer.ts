@@ -19,7 +19,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind } from '../people/adding.js';
-import { applicationsOf, Bindings, roleNames } from '../people/bindings.js';
+import { applicationsOf, Bindings, roleIds, roleNames } from '../people/bindings.js';
 
 /** Subusers: identity's logins composed with access's roles and application limits. */
 export class SubusersComposer {
@@ -71,7 +71,8 @@ export class SubusersComposer {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     const current = await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     const rebind = body.roles !== undefined || body.applicationIds !== undefined;
-    const wanted = toBindings(body.roles ?? roleNames(current), applicationsToBind(body, current));
+    // Roles kept go back by id, as read: a name may stand for another role by now.
+    const wanted = toBindings(body.roles ?? roleIds(current), applicationsToBind(body, current));
     if (rebind) await this.bindings.check(actor, accountId, subuser(subuserId), wanted);
     const record = await this.rpc.send(Subjects.SubusersUpdate, { actor, accountId, client, subuserId, body });
     if (rebind) await this.bindings.replace(actor, accountId, subuser(subuserId), wanted);
