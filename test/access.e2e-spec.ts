@@ -121,6 +121,26 @@ describe('the catalogue and roles', () => {
     await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name, grants: [] }).expect(409);
   });
 
+  it('names a role in a path by its id alone: a custom one in either case, a built-in one as builtin:<Name>; its name there is 404, in access too', async () => {
+    const roles = `/v1/accounts/${acme.accountId}/roles`;
+    const role = await request(system.url).post(roles).set(as(acme)).send({ name: 'By id only', grants: [] }).expect(201);
+    await request(system.url).patch(`${roles}/By%20id%20only`).set(as(acme)).send({ name: 'Renamed by name' }).expect(404);
+    await request(system.url).delete(`${roles}/By%20id%20only`).set(as(acme)).expect(404);
+    for (const subject of ['access.roles.update', 'access.roles.delete']) {
+      const reply = await nats.send(subject, {
+        actor: { type: 'user', id: acme.userId },
+        accountId: acme.accountId,
+        roleId: 'By id only',
+        ...(subject === 'access.roles.update' && { body: { name: 'Renamed by name' } }),
+      });
+      expect(reply.err).toMatchObject({ code: 'NOT_FOUND' });
+    }
+    await request(system.url).patch(`${roles}/builtin:Developer`).set(as(acme)).send({ name: 'Dev' }).expect(403);
+    await request(system.url).delete(`${roles}/builtin:Developer`).set(as(acme)).expect(403);
+    await request(system.url).patch(`${roles}/${role.body.id.toUpperCase()}`).set(as(acme)).send({ name: 'By id, in capitals' }).expect(200);
+    await request(system.url).delete(`${roles}/${role.body.id.toUpperCase()}`).set(as(acme)).expect(204);
+  });
+
   it("answers 404 for another account's roles", async () => {
     await request(system.url).get(`/v1/accounts/${acme.accountId}/roles`).set(as(bob)).expect(404);
     const bobsRole = await request(system.url).post(`/v1/accounts/${bob.accountId}/roles`).set(as(bob)).send({ name: 'Mine', grants: [] }).expect(201);

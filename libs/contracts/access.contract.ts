@@ -350,6 +350,7 @@ export class CreateRoleRequest extends AccountChangeRequest {
 
 /** `access.roles.update`. */
 export class UpdateRoleRequest extends AccountChangeRequest {
+  /** The role's id (`builtin:<Name>` or a custom role's UUID); a name names nothing (NOT_FOUND). */
   @IsString()
   @Length(1, 120)
   roleId: string;
@@ -361,6 +362,7 @@ export class UpdateRoleRequest extends AccountChangeRequest {
 
 /** `access.roles.delete`. */
 export class DeleteRoleRequest extends AccountChangeRequest {
+  /** The role's id, as for {@link UpdateRoleRequest}. */
   @IsString()
   @Length(1, 120)
   roleId: string;

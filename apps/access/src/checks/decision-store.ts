@@ -287,6 +287,11 @@ export class DecisionStore {
     return custom.get(idOrName) ?? custom.get(lower) ?? [...custom.values()].find((role) => role.name.toLowerCase() === lower);
   }
 
+  /** A role of the account by its id alone: a built-in one's as written, a custom one's in either case. A name names nothing here. */
+  roleById(accountId: string, id: string): RoleRecord | undefined {
+    return this.builtinRoles.get(id) ?? this.accounts.get(accountId)?.customRoles.get(id.toLowerCase());
+  }
+
   /** Built-in roles, then the account's custom roles. */
   roles(accountId: string): RoleRecord[] {
     return [...this.builtinRoles.values(), ...(this.accounts.get(accountId)?.customRoles.values() ?? [])];

@@ -126,8 +126,9 @@ export class RolesService {
     }
   }
 
+  /** The custom role a path names: by id only (a name there names nothing, as any id that is none). */
   private customRole(accountId: string, roleId: string): RoleRecord {
-    const role = this.store.role(accountId, roleId);
+    const role = this.store.roleById(accountId, roleId);
     if (!role) throw new DomainError(ErrorCode.NotFound, 'Role not found');
     if (role.builtin) throw new DomainError(ErrorCode.Forbidden, 'Built-in roles are read-only; clone one with "from" to adapt it');
     return role;

@@ -4,6 +4,7 @@ import { CreateRoleBody, principalOf, RoleView, Subjects, UpdateRoleBody, type A
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
+import { RoleIdParam } from '../http/id-param.pipe.js';
 
 /** Built-in and custom roles of an account. */
 @ApiTags('access')
@@ -42,7 +43,7 @@ export class RolesController {
     @CurrentActor() actor: Actor,
     @ClientIp() ip: string,
     @Param('accountId') accountId: string,
-    @Param('roleId') roleId: string,
+    @Param('roleId', RoleIdParam) roleId: string,
     @Body() body: UpdateRoleBody,
   ): Promise<RelayedJson<RoleView>> {
     return rpc.relay(Subjects.AccessRolesUpdate, { actor: principalOf(actor), client: { ip }, accountId, roleId, body });
@@ -58,7 +59,7 @@ export class RolesController {
     @CurrentActor() actor: Actor,
     @ClientIp() ip: string,
     @Param('accountId') accountId: string,
-    @Param('roleId') roleId: string,
+    @Param('roleId', RoleIdParam) roleId: string,
   ): Promise<void> {
     await rpc.send(Subjects.AccessRolesDelete, { actor: principalOf(actor), client: { ip }, accountId, roleId });
   }

@@ -15,3 +15,18 @@ export class IdParam implements PipeTransform<string, string> {
     return value.toLowerCase();
   }
 }
+
+/** How a built-in role's id starts (`builtin:<Name>`, the catalogue's name as written). */
+const BUILTIN_ROLE_ID = /^builtin:./;
+
+/**
+ * A role id in a path: a custom role's UUID (lower-cased, as {@link IdParam}) or a built-in role's
+ * `builtin:<Name>` as written; anything else, a role's name too, names nothing: 404.
+ */
+@Injectable()
+export class RoleIdParam implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (BUILTIN_ROLE_ID.test(value)) return value;
+    return new IdParam('Role').transform(value);
+  }
+}
