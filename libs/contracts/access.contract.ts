@@ -142,8 +142,18 @@ export class ReplaceBindingsRequest {
   dryRun?: boolean;
 }
 
-/** `access.bindings.remove-principal`: drop every binding of a principal leaving the account (user removed, subuser deleted). */
+/**
+ * `access.bindings.remove-principal`: drop every binding of a principal leaving the account (user
+ * removed, subuser deleted). With `actor`, judged as replacing the principal's bindings with none on
+ * the actor's behalf (FORBIDDEN when the principal holds permissions the actor lacks, or is the
+ * actor), in the change that unbinds; without, only "not the owner" (someone leaving, or declining).
+ */
 export class RemovePrincipalRequest {
+  /** Who removes the principal (an admin); absent when the principal leaves by itself. */
+  @IsOptional()
+  @Nested(() => Principal)
+  actor?: Principal;
+
   @IsUuid()
   accountId: string;
 

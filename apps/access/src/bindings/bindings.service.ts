@@ -50,12 +50,17 @@ export class BindingsService {
     );
   }
 
-  /** Drops every binding of a principal that left the account. */
-  async removePrincipal({ accountId, principal }: RemovePrincipalRequest): Promise<{ removed: number }> {
+  /**
+   * Drops every binding of a principal that left the account. With an actor, judged first as a
+   * replacement by none on its behalf, in the same change: a binding given meanwhile (the owner
+   * making the principal an Admin) is judged, not stripped by someone who could not have.
+   */
+  async removePrincipal({ actor, accountId, principal }: RemovePrincipalRequest): Promise<{ removed: number }> {
     return this.state.mutate(
       accountId,
       async (manager) => {
         if (this.store.isOwner(principal, accountId)) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be removed');
+        if (actor) this.judge({ actor, accountId, principal, bindings: [] });
         const result = await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
         return { removed: result.affected ?? 0 };
       },
@@ -64,7 +69,7 @@ export class BindingsService {
   }
 
   /** The proposed bindings, resolved, once the owner and no-escalation rules allow them. */
-  private judge({ actor, accountId, principal, bindings }: ReplaceBindingsRequest): BindingRecord[] {
+  private judge({ actor, accountId, principal, bindings }: Pick<ReplaceBindingsRequest, 'actor' | 'accountId' | 'principal' | 'bindings'>): BindingRecord[] {
     const proposed = bindings.map((input, index) => this.resolve(accountId, input, index));
     const acting = this.store.actingAs(actor, accountId);
     const problem = bindingChangeProblem({

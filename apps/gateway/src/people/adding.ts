@@ -34,7 +34,7 @@ export async function addThenBind<T extends { id: string }>(
   try {
     await bindings.replace(actor, accountId, addition.principal(added.id), wanted);
   } catch (error) {
-    await undoAdd(bindings, accountId, addition, added.id).catch(() => undefined);
+    await undoAdd(bindings, actor, accountId, addition, added.id).catch(() => undefined);
     throw error;
   }
   return added;
@@ -88,7 +88,7 @@ async function addOnce<T extends { id: string }>(logger: Pick<Logger, 'warn'>, a
  * answer was lost), then removes; should unbinding fail, they stay in the account (never out of it
  * holding a role), as a failed removal leaves them.
  */
-async function undoAdd<T extends { id: string }>(bindings: Bindings, accountId: string, addition: Addition<T>, id: string): Promise<void> {
-  await bindings.removePrincipal(accountId, addition.principal(id));
+async function undoAdd<T extends { id: string }>(bindings: Bindings, actor: Actor, accountId: string, addition: Addition<T>, id: string): Promise<void> {
+  await bindings.removePrincipal(accountId, addition.principal(id), actor);
   await addition.remove(id);
 }

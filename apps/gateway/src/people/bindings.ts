@@ -53,9 +53,14 @@ export class Bindings {
     await this.assertManageable(actor, accountId, principal);
   }
 
-  /** Drops every binding of a principal that left the account. */
-  async removePrincipal(accountId: string, principal: Principal): Promise<void> {
-    await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { accountId, principal });
+  /**
+   * Drops every binding of a principal that leaves the account. With `actor` (a removal by an admin),
+   * access judges it, as {@link assertManageable} does, in the change that unbinds: the dry run
+   * before answers early, this one holds against a role given meanwhile. Without (the principal
+   * leaves by itself, or declines), only the owner is refused.
+   */
+  async removePrincipal(accountId: string, principal: Principal, actor?: Actor): Promise<void> {
+    await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { ...(actor && { actor: principalOf(actor) }), accountId, principal });
   }
 }
 

@@ -20,6 +20,7 @@ const DEVELOPER = { roleId: 'builtin:Developer', role: 'Developer', applicationI
 function recordingSender(failing?: string, status = 'pending', code = ErrorCode.ServiceUnavailable, details?: unknown) {
   const sent: string[] = [];
   const replacements: unknown[] = [];
+  const removals: unknown[] = [];
   const answers: Record<string, unknown> = {
     'identity.users.get': { id: TARGET, status },
     'identity.subusers.get': { id: TARGET },
@@ -29,14 +30,25 @@ function recordingSender(failing?: string, status = 'pending', code = ErrorCode.
     send: (subject: string, payload: { bindings?: unknown[]; dryRun?: boolean }) => {
       sent.push(subject);
       if (subject === 'access.bindings.replace' && !payload.dryRun) replacements.push(payload.bindings);
+      if (subject === 'access.bindings.remove-principal') removals.push(payload);
       if (subject === failing) return Promise.reject(new DomainError(code, 'away', details));
       return Promise.resolve(answers[subject] ?? {});
     },
   } as unknown as RpcSender;
-  return { rpc, sent, replacements };
+  return { rpc, sent, replacements, removals };
 }
 
 describe('removing someone from an account', () => {
+  it.each([
+    ['a user', (rpc: RpcSender) => new UsersComposer(rpc, quiet).remove(actor, ACCOUNT, client, TARGET)],
+    ['an invitation', (rpc: RpcSender) => new UsersComposer(rpc, quiet).revokeInvitation(actor, ACCOUNT, client, TARGET)],
+    ['a subuser', (rpc: RpcSender) => new SubusersComposer(rpc, quiet).remove(actor, ACCOUNT, client, TARGET)],
+  ])('(%s) has access judge the actor in the change that unbinds, not only in the dry run before', async (_label, remove) => {
+    const fine = recordingSender();
+    await remove(fine.rpc);
+    expect(fine.removals).toEqual([{ actor: { type: 'user', id: actor.id }, accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } }]);
+  });
+
   it.each([
     ['a user', (rpc: RpcSender) => new UsersComposer(rpc, quiet).remove(actor, ACCOUNT, client, TARGET), 'identity.users.remove'],
     ['an invitation', (rpc: RpcSender) => new UsersComposer(rpc, quiet).revokeInvitation(actor, ACCOUNT, client, TARGET), 'identity.users.invitation.revoke'],

@@ -86,7 +86,7 @@ export class SubusersComposer {
   async remove(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<void> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
-    await this.bindings.removePrincipal(accountId, subuser(subuserId));
+    await this.bindings.removePrincipal(accountId, subuser(subuserId), actor);
     await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId });
   }
 

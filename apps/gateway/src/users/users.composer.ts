@@ -83,7 +83,7 @@ export class UsersComposer {
   async remove(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     await this.bindings.assertManageable(actor, accountId, person(userId));
-    await this.bindings.removePrincipal(accountId, person(userId));
+    await this.bindings.removePrincipal(accountId, person(userId), actor);
     await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
   }
 
@@ -103,7 +103,7 @@ export class UsersComposer {
     const record = await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     if (record.status !== 'pending') throw new DomainError(ErrorCode.Conflict, 'This person has already activated their access');
     const current = await this.bindings.assertManageable(actor, accountId, person(userId));
-    await this.bindings.removePrincipal(accountId, person(userId));
+    await this.bindings.removePrincipal(accountId, person(userId), actor);
     try {
       await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
     } catch (error) {
