@@ -64,6 +64,23 @@ describe('logout (S2)', () => {
     expect(await bothReplicas(session.accessToken)).toEqual([401, 401]);
     await people.http.post('/v1/auth/logout').send({ refreshToken: session.refreshToken }).expect(204);
   });
+
+  it('with a refresh token someone else already rotated, ends the session they continued (a re-used old token, audited)', async () => {
+    const victim = await people.member(acme, 'stolen@acme.test', 'Developer');
+    const attacker = await people.http.post('/v1/auth/refresh').send({ refreshToken: victim.refreshToken }).expect(200);
+    expect(await bothReplicas(attacker.body.accessToken)).toEqual([200, 200]);
+    await people.http.post('/v1/auth/logout').send({ refreshToken: victim.refreshToken }).expect(204);
+    await people.http.post('/v1/auth/refresh').send({ refreshToken: attacker.body.refreshToken }).expect(401);
+    expect(await bothReplicas(attacker.body.accessToken)).toEqual([401, 401]);
+    const audit = await people.http
+      .get(`/v1/accounts/${acme.accountId}/audit-events`)
+      .query({ action: 'session.refresh-reused', targetId: victim.userId })
+      .set(bearer(acme.accessToken))
+      .expect(200);
+    expect(audit.body.items).toHaveLength(1);
+    // Logging out with it again changes nothing and still answers 204.
+    await people.http.post('/v1/auth/logout').send({ refreshToken: victim.refreshToken }).expect(204);
+  });
 });
 
 describe('ended sessions are refused by every gateway at once (S3, S4)', () => {

@@ -157,7 +157,10 @@ export class SessionsService {
     const hash = hashSecretToken(token);
     const outcome = await this.transactions.run(async (unit): Promise<RefreshOutcome> => {
       const session = await unit.manager.findOne(SessionEntity, { where: { refreshHash: hash }, lock: { mode: 'pessimistic_write' } });
-      if (!session) return this.onUnknownRefreshToken(unit, hash, ip);
+      if (!session) {
+        await this.endIfRetired(unit, hash, ip);
+        return { refused: true };
+      }
       const principal = ownerOf(session);
       if (session.revokedAt || session.expiresAt <= this.clock.now()) return { refused: true };
       if (!(await maySignIn(unit.manager, principal))) {
@@ -174,11 +177,16 @@ export class SessionsService {
     return outcome.pair;
   }
 
-  /** Ends the session of a refresh token (S2). Unknown tokens are ignored: logging out twice is fine. */
+  /**
+   * Ends the session of a refresh token (S2). A token already exchanged ends its session as at a
+   * refresh (S1): whoever exchanged it holds the session now, and may not be whoever logs out.
+   * Unknown tokens are ignored: logging out twice is fine.
+   */
   async logout(token: string, ip: string): Promise<void> {
+    const hash = hashSecretToken(token);
     await this.transactions.run(async (unit) => {
-      const session = await unit.manager.findOne(SessionEntity, { where: { refreshHash: hashSecretToken(token), revokedAt: IsNull() } });
-      if (!session) return;
+      const session = await unit.manager.findOne(SessionEntity, { where: { refreshHash: hash, revokedAt: IsNull() } });
+      if (!session) return this.endIfRetired(unit, hash, ip);
       await this.end(unit, [session], 'logout');
       await this.audit.record(unit.manager, {
         accountIds: await this.auditAccounts(unit.manager, ownerOf(session)),
@@ -341,11 +349,12 @@ export class SessionsService {
     return revoked;
   }
 
-  private async onUnknownRefreshToken(unit: UnitOfWork, hash: string, ip: string): Promise<{ refused: true }> {
+  /** A refresh token presented again after its exchange proves a leak: its session ends (S1), audited. Any other token changes nothing. */
+  private async endIfRetired(unit: UnitOfWork, hash: string, ip: string): Promise<void> {
     const retired = await unit.manager.findOne(RetiredRefreshTokenEntity, { where: { tokenHash: hash } });
-    if (!retired) return { refused: true };
+    if (!retired) return;
     const session = await unit.manager.findOne(SessionEntity, { where: { id: retired.sessionId }, lock: { mode: 'pessimistic_write' } });
-    if (!session || session.revokedAt) return { refused: true };
+    if (!session || session.revokedAt) return;
     await this.end(unit, [session], 'refresh-reused');
     await this.audit.record(unit.manager, {
       accountIds: await this.auditAccounts(unit.manager, ownerOf(session)),
@@ -354,7 +363,6 @@ export class SessionsService {
       ip,
       details: { sessionId: session.id },
     });
-    return { refused: true };
   }
 
   private async auditEnded(unit: UnitOfWork, actor: Principal, target: Principal, ip: string, reason: SessionEndReason, count: number): Promise<void> {
