@@ -19,7 +19,9 @@ import { GateList, type HeardSince } from './gate-list.js';
 import { passedSecondStep } from './second-step.js';
 
 const RELOAD_EVERY_MS = 60_000;
+/** The wait before loading again after a failed load; it doubles with each failure in a row, up to {@link RETRY_MAX_MS}. */
 const RETRY_MS = 500;
+const RETRY_MAX_MS = 15_000;
 const FIRST_LOAD_WAIT_MS = 2000;
 /** How long after a change of an account's policy the state is read again (see {@link SessionGate.reloadSoon}). */
 const POLICY_SETTLE_MS = 1000;
@@ -30,7 +32,8 @@ const POLICY_SETTLE_MS = 1000;
  * which accounts refuse sessions opened without a second step (read again a second after each
  * change of one, in case two crossed). The full
  * state is loaded from identity at start, again after every NATS reconnect (broadcasts may have
- * been missed) and every minute; until the first load the gateway answers 503 rather than guess.
+ * been missed; a load under way then is followed by a fresh one) and every minute, and soon again
+ * after a load that failed; until the first load the gateway answers 503 rather than guess.
  */
 @Injectable()
 export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
@@ -41,6 +44,8 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   private subscriptions: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
   private stopped = false;
   private stopFollowing: (() => void) | undefined;
 
@@ -68,7 +73,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
         },
       }),
     ];
-    this.stopFollowing = this.link.onReconnect(() => void this.reload());
+    this.stopFollowing = this.link.onReconnect(() => void this.reloadAfresh());
     void this.reload();
     this.timer = setInterval(() => {
       this.list.prune();
@@ -81,6 +86,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.settleTimer);
+    clearTimeout(this.retryTimer);
     this.stopFollowing?.();
     this.subscriptions.forEach((subscription) => subscription.unsubscribe());
   }
@@ -107,6 +113,15 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     return this.loading;
   }
 
+  /**
+   * Loads the state once the load under way (if any) is over: that one may have read the state
+   * before what calls for a fresh one (a broadcast missed in a reconnect, a policy change), or may
+   * lose its reply in the reconnect.
+   */
+  private reloadAfresh(): Promise<void> {
+    return (this.loading ?? Promise.resolve()).then(() => this.reload());
+  }
+
   private async load(): Promise<void> {
     this.heard = { sessions: [], suspensions: [], policies: [] };
     try {
@@ -123,12 +138,33 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
       }
       this.list.load(state, this.heard);
       this.loaded = true;
+      this.failures = 0;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'Could not load the gate state from identity; loading it again later');
-      if (!this.loaded && !this.stopped) setTimeout(() => void this.reload(), RETRY_MS).unref();
+      this.logger.warn({ err: (error as Error).message }, 'Could not load the gate state from identity; loading it again soon');
+      this.retrySoon();
     } finally {
       this.heard = undefined;
     }
+  }
+
+  /**
+   * A failed load is tried again soon, not at the next minute's reload: until then a session
+   * ended meanwhile (its broadcast missed) would still be let in. During a longer outage the retries
+   * slow down; a reconnect loads at once anyway.
+   */
+  private retrySoon(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.failures += 1;
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        void this.reload();
+      },
+      Math.min(RETRY_MS * 2 ** (this.failures - 1), RETRY_MAX_MS),
+    );
+    this.retryTimer.unref();
   }
 
   private onRevoked(message: Msg): void {
@@ -165,7 +201,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
       // A load under way may have read the state before the later change committed: a fresh one follows it.
-      void (this.loading ?? Promise.resolve()).then(() => this.reload());
+      void this.reloadAfresh();
     }, POLICY_SETTLE_MS);
     this.settleTimer.unref();
   }
