@@ -1,7 +1,9 @@
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
+import { Subjects } from '#libs/contracts/index.js';
 import { eventually } from '#libs/testing/eventually.js';
+import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { freePort } from '#libs/testing/nats-server.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { MAX_USER_AGENT_LENGTH } from '#libs/platform/index.js';
@@ -133,6 +135,32 @@ describe('ended sessions are refused by every gateway at once (S3, S4)', () => {
     const theirs = await people.http.get('/v1/me/sessions').set(bearer(acme.accessToken)).expect(200);
     await people.http.delete(`/v1/me/sessions/${theirs.body[0].id}`).set(bearer(mine.accessToken)).expect(404);
     await people.http.get('/v1/me').set(bearer(acme.accessToken)).expect(200);
+  });
+});
+
+describe('the gate state, asked by any NATS caller (L3)', () => {
+  const ID = randomUUID();
+  let nats: TestNatsRequester;
+
+  beforeAll(async () => {
+    nats = await TestNatsRequester.open(system.nats.url);
+  });
+  afterAll(() => nats.close());
+
+  it('continues the suspended principals after an account id and a principal id joined by a colon', async () => {
+    const reply = await nats.send(Subjects.SessionsGateState, { suspendedAfter: `${ID}:${ID.toUpperCase()}` });
+    expect(reply.err).toBeUndefined();
+    expect(reply.response).toMatchObject({ suspended: expect.any(Array) });
+  });
+
+  it.each([
+    ['73 characters that are not two ids', 'x'.repeat(73)],
+    ['an account id, then something else', `${ID}:${'x'.repeat(36)}`],
+    ['something else, then a principal id', `${'x'.repeat(36)}:${ID}`],
+    ['two ids joined by something else', `${ID};${ID}`],
+  ])('refuses a suspendedAfter of %s with 400 VALIDATION_FAILED naming the field (PostgreSQL never sees it)', async (_label, suspendedAfter) => {
+    const reply = await nats.send(Subjects.SessionsGateState, { suspendedAfter });
+    expect(reply.err).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('suspendedAfter must be two UUIDs') as string });
   });
 });
 

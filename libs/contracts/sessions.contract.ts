@@ -1,9 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDefined, IsOptional, IsString, Length } from 'class-validator';
+import { IsDefined, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Nested } from './nested.js';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import type { PrincipalType } from './actor.js';
-import { IsUuid } from './uuid.js';
+import { IsUuid, UUID_PATTERN } from './uuid.js';
 
 /** `POST /v1/auth/refresh` and `POST /v1/auth/logout`. */
 export class RefreshTokenBody {
@@ -76,6 +76,10 @@ export interface GateState {
 /** Rows of each list in one page of {@link GateStatePage} (a page stays far below NATS's 1 MB payload). */
 export const GATE_STATE_PAGE_SIZE = 2000;
 
+const UUID = UUID_PATTERN.source.slice(1, -1);
+/** Two UUIDs (by {@link UUID_PATTERN}) joined by a colon: a place in the list of suspended principals. */
+const UUID_PAIR = new RegExp(`^${UUID}:${UUID}$`, 'i');
+
 /** `identity.sessions.gate-state`: one page of what a gateway must refuse; ask again with `next` until it is null. */
 export class GateStateRequest {
   /** Continue the revoked sessions after this session id. */
@@ -83,10 +87,9 @@ export class GateStateRequest {
   @IsUuid()
   revokedAfter?: string;
 
-  /** Continue the suspended principals after this `accountId:principalId`. */
+  /** Continue the suspended principals after this `accountId:principalId` (both UUIDs: they go to PostgreSQL as such). */
   @IsOptional()
-  @IsString()
-  @Length(73, 73)
+  @Matches(UUID_PAIR, { message: '$property must be two UUIDs joined by a colon (accountId:principalId)' })
   suspendedAfter?: string;
 
   /** Continue the accounts that require a second step after this account id. */
