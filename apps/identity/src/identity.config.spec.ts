@@ -49,6 +49,20 @@ describe('the identity configuration', () => {
     },
   );
 
+  it.each([
+    ['1', '24', true],
+    ['1', '25', false],
+    ['30', '720', true],
+    ['7', '169', false],
+  ] as const)(
+    'REFRESH_TOKEN_TTL_DAYS=%s with SUBUSER_SESSION_TTL_HOURS=%s is %s (a subuser session never outlives a user session, S5)',
+    (days, hours, accepted) => {
+      const load = () => loadIdentityConfig({ REFRESH_TOKEN_TTL_DAYS: days, SUBUSER_SESSION_TTL_HOURS: hours });
+      if (accepted) expect(load()).toMatchObject({ REFRESH_TOKEN_TTL_DAYS: Number(days), SUBUSER_SESSION_TTL_HOURS: Number(hours) });
+      else expect(load).toThrow(/SUBUSER_SESSION_TTL_HOURS.*REFRESH_TOKEN_TTL_DAYS/);
+    },
+  );
+
   it('stops at start on an MFA_SECRET_KEY_FILE it cannot use, naming it (the default "-" keeps secrets as they are)', () => {
     expect(loadIdentityConfig({}).MFA_SECRET_KEY_FILE).toBe('-');
     expect(() => loadIdentityConfig({ MFA_SECRET_KEY_FILE: '/nonexistent/portico-mfa.key' })).toThrow(/MFA_SECRET_KEY_FILE: cannot read/);

@@ -1,4 +1,4 @@
-import { boolean, commonEnv, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
+import { boolean, commonEnv, ConfigError, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
 import { assertDistinctKeyIds, readPreviousSecretKeyFiles, readSecretKeyFile } from './mfa/secret-key.js';
 
 /** Every environment variable of the identity service. */
@@ -37,7 +37,7 @@ export const identityEnv = {
   MFA_ISSUER: text('The name authenticator apps show beside a Portico login (the issuer of its otpauth URI)', 'Portico'),
   ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, 3600, 900),
   REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),
-  SUBUSER_SESSION_TTL_HOURS: integer('Absolute lifetime of a subuser session (hours)', 1, 24 * 30, 8),
+  SUBUSER_SESSION_TTL_HOURS: integer('Absolute lifetime of a subuser session (hours; at most REFRESH_TOKEN_TTL_DAYS in hours)', 1, 24 * 30, 8),
   JWT_ISSUER: text('The iss claim of access tokens', 'portico'),
   JWT_AUDIENCE: text('The aud claim of access tokens', 'portico-api'),
   JWT_PRIVATE_KEY_FILE: text('PEM file (PKCS#8, P-256) that signs access tokens; "-" keeps a generated key in the database', '-'),
@@ -51,10 +51,17 @@ export type IdentityConfig = ConfigOf<typeof identityEnv>;
 
 /**
  * The identity configuration from `env`, its key files read too: a missing or malformed one, or two
- * different keys with one key id, is a ConfigError naming its variable.
+ * different keys with one key id, is a ConfigError naming its variable; so are subuser sessions
+ * set to outlive user sessions (S5 gives subusers the shorter lifetime).
  */
 export function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
   const config = loadConfig(identityEnv, env);
+  const userSessionHours = config.REFRESH_TOKEN_TTL_DAYS * 24;
+  if (config.SUBUSER_SESSION_TTL_HOURS > userSessionHours) {
+    throw new ConfigError([
+      `SUBUSER_SESSION_TTL_HOURS (${config.SUBUSER_SESSION_TTL_HOURS}) must not exceed REFRESH_TOKEN_TTL_DAYS (${config.REFRESH_TOKEN_TTL_DAYS}) in hours (${userSessionHours}): a subuser session may not outlive a user session`,
+    ]);
+  }
   const current = readSecretKeyFile(config.MFA_SECRET_KEY_FILE);
   assertDistinctKeyIds([...(current ? [current] : []), ...readPreviousSecretKeyFiles(config.MFA_PREVIOUS_SECRET_KEY_FILES)]);
   return config;
