@@ -1,6 +1,9 @@
 import { boolean, commonEnv, ConfigError, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
 import { assertDistinctKeyIds, readPreviousSecretKeyFiles, readSecretKeyFile } from './mfa/secret-key.js';
 
+/** The longest ACCESS_TOKEN_TTL_SECONDS allowed: no access token outlives its issue by more (see SessionsService.gateState). */
+export const MAX_ACCESS_TOKEN_TTL_SECONDS = 3600;
+
 /** Every environment variable of the identity service. */
 export const identityEnv = {
   ...commonEnv,
@@ -35,7 +38,7 @@ export const identityEnv = {
     '-',
   ),
   MFA_ISSUER: text('The name authenticator apps show beside a Portico login (the issuer of its otpauth URI)', 'Portico'),
-  ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, 3600, 900),
+  ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, MAX_ACCESS_TOKEN_TTL_SECONDS, 900),
   REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),
   SUBUSER_SESSION_TTL_HOURS: integer('Absolute lifetime of a subuser session (hours; at most REFRESH_TOKEN_TTL_DAYS in hours)', 1, 24 * 30, 8),
   JWT_ISSUER: text('The iss claim of access tokens', 'portico'),

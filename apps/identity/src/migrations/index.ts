@@ -14,6 +14,7 @@ import { SignInChallengeExpiry1733800000000 } from './1733800000000-sign-in-chal
 import { SecondStepPolicy1733900000000 } from './1733900000000-second-step-policy.js';
 import { SessionUserAgent1734000000000 } from './1734000000000-session-user-agent.js';
 import { MembershipInvitations1734200000000 } from './1734200000000-membership-invitations.js';
+import { SessionAccessExpiry1734300000000 } from './1734300000000-session-access-expiry.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -33,4 +34,5 @@ export const identityMigrations = [
   SecondStepPolicy1733900000000,
   SessionUserAgent1734000000000,
   MembershipInvitations1734200000000,
+  SessionAccessExpiry1734300000000,
 ];

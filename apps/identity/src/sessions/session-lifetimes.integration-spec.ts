@@ -18,6 +18,8 @@ const db = new IdentityTestDatabase();
 const published: Array<{ subject: string; payload: unknown }> = [];
 let clock: ManualClock;
 let sessions: SessionsService;
+/** A replica still running with the access-token lifetime of before (an hour), as during a rollout that shortens it to 15 minutes. */
+let hourPod: SessionsService;
 let user: Principal;
 let subuser: Principal;
 
@@ -34,6 +36,10 @@ beforeAll(async () => {
   clock = new ManualClock();
   const broadcaster = new GateBroadcaster(link, { warn: () => undefined } as unknown as Logger);
   sessions = new SessionsService(db.dataSource, new Transactions(db.dataSource), keys, broadcaster, new AuditService(db.dataSource, clock), clock, db.config);
+  hourPod = new SessionsService(db.dataSource, new Transactions(db.dataSource), keys, broadcaster, new AuditService(db.dataSource, clock), clock, {
+    ...db.config,
+    ACCESS_TOKEN_TTL_SECONDS: 3600,
+  });
 });
 afterAll(() => db.stop());
 
@@ -102,6 +108,31 @@ describe('rotation and revocation on PostgreSQL (S1, S3)', () => {
     expect((await sessions.gateState({})).revokedSessions.map((session) => session.id)).toContain(sid);
     clock.advance(16 * MINUTE);
     expect((await sessions.gateState({})).revokedSessions.map((session) => session.id)).not.toContain(sid);
+  });
+});
+
+describe('revoked sessions whose access tokens were issued with a longer lifetime than today’s (S3)', () => {
+  const claimsOf = (pair: { accessToken: string }) =>
+    JSON.parse(Buffer.from(pair.accessToken.split('.')[1], 'base64url').toString()) as { sid: string; exp: number };
+
+  it.each([
+    ['signed in', (pair: Awaited<ReturnType<typeof open>>) => Promise.resolve(pair)],
+    ['refreshed', (pair: Awaited<ReturnType<typeof open>>) => hourPod.refresh(pair.refreshToken, FROM)],
+  ])('are refused until the last token %s on a replica of the longer lifetime expires, told at once and in the gate state', async (_label, lastIssued) => {
+    const first = await db.dataSource.transaction((manager) => hourPod.open(manager, user, null, FROM));
+    clock.advance(10 * MINUTE);
+    const last = await lastIssued(first);
+    const { sid, exp } = claimsOf(last);
+    published.length = 0;
+    await sessions.logout(last.refreshToken, '127.0.0.1');
+    const told = (published[0].payload as SessionsRevokedEvent).sessions[0];
+    expect(told.id).toBe(sid);
+    expect(Date.parse(told.until)).toBeGreaterThanOrEqual(exp * 1000);
+    const listed = async () => (await sessions.gateState({})).revokedSessions.find((session) => session.id === sid);
+    clock.advance(20 * MINUTE);
+    expect(Date.parse((await listed())!.until)).toBeGreaterThanOrEqual(exp * 1000);
+    clock.advance(exp * 1000 + MINUTE - clock.now().getTime());
+    expect(await listed()).toBeUndefined();
   });
 });
 

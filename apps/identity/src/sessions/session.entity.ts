@@ -28,6 +28,8 @@ export class SessionEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'last_used_at' }) lastUsedAt: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
+  /** When the last access token issued for it expires (null: issued before Portico kept it); refused until then once it ends. */
+  @Column('timestamptz', { name: 'access_expires_at', nullable: true }) accessExpiresAt: Date | null;
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'end_reason', nullable: true }) endReason: SessionEndReason | null;
   /** Whether its sign-in passed a second step (or two-step sign-in was turned on in it): its access tokens say so in `amr`. */

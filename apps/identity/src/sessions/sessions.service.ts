@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
 import type { Actor, GateStatePage, GateStateRequest, Principal, RevokedSession, SessionView, TokenPairView } from '#libs/contracts/index.js';
 import { authenticationMethods, GATE_STATE_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { Clock, CONFIG, preparedQuery } from '#libs/platform/index.js';
-import type { IdentityConfig } from '../identity.config.js';
+import { MAX_ACCESS_TOKEN_TTL_SECONDS, type IdentityConfig } from '../identity.config.js';
 import { AuditService, type AuditEntry } from '../audit/audit.service.js';
 import { signAccessToken } from './access-token.js';
 import { hashSecretToken, newSecretToken } from '../credentials/secret-token.js';
@@ -24,9 +24,16 @@ const SIGNED_OUT = 'Your session has ended; sign in again';
 const MIN_UUID = '00000000-0000-0000-0000-000000000000';
 const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 /** The columns {@link SessionsService.newSession} gives values for, in order. */
-const SESSION_COLUMNS = 'id, principal_type, principal_id, account_id, refresh_hash, ip, user_agent, created_at, last_used_at, expires_at, second_step_passed';
+const SESSION_COLUMNS =
+  'id, principal_type, principal_id, account_id, refresh_hash, ip, user_agent, created_at, last_used_at, expires_at, second_step_passed, access_expires_at';
 
 type RefreshOutcome = { pair: TokenPairView } | { refused: true };
+
+/** When an access token is issued and when it expires (seconds since the epoch, as its claims say). */
+interface TokenTimes {
+  iat: number;
+  exp: number;
+}
 
 /** A sign-in about to open its session: whom, and what it found and checked (see {@link SessionsService.openAtSignIn}). */
 export interface SignInToOpen {
@@ -58,9 +65,9 @@ export class SessionsService {
 
   /** Starts a session for `principal` and returns its first token pair. */
   async open(manager: EntityManager, principal: Principal, accountId: string | null, client: SignInClient): Promise<TokenPairView> {
-    const { session, refreshToken, values, parameters } = this.newSession(principal, accountId, client, false, 1);
+    const { session, refreshToken, times, values, parameters } = this.newSession(principal, accountId, client, false, 1);
     await manager.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${values})`, parameters);
-    return this.pair(session, refreshToken);
+    return this.pair(session, refreshToken, times);
   }
 
   /**
@@ -104,7 +111,7 @@ export class SessionsService {
     const [{ opened }] = manager
       ? await manager.query<Array<{ opened: boolean }>>(text, values)
       : await preparedQuery<{ opened: boolean }>(this.dataSource, text, values);
-    return opened ? this.pair(started.session, started.refreshToken) : null;
+    return opened ? this.pair(started.session, started.refreshToken, started.times) : null;
   }
 
   /** A new session of `principal`: its row's values (placeholders numbered from `first`, typed) and parameters. */
@@ -127,11 +134,14 @@ export class SessionsService {
       endReason: null,
       secondStepPassed,
     });
+    const times = this.tokenTimes(session);
+    session.accessExpiresAt = new Date(times.exp * 1000);
     const p = (offset: number) => `$${first + offset}`;
     return {
       session,
       refreshToken,
-      values: `${p(0)}::uuid, ${p(1)}::text, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::timestamptz, ${p(7)}::timestamptz, ${p(8)}::timestamptz, ${p(9)}::boolean`,
+      times,
+      values: `${p(0)}::uuid, ${p(1)}::text, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::timestamptz, ${p(7)}::timestamptz, ${p(8)}::timestamptz, ${p(9)}::boolean, ${p(10)}::timestamptz`,
       parameters: [
         session.id,
         session.principalType,
@@ -143,6 +153,7 @@ export class SessionsService {
         now,
         session.expiresAt,
         secondStepPassed,
+        session.accessExpiresAt,
       ],
     };
   }
@@ -168,10 +179,12 @@ export class SessionsService {
         return { refused: true };
       }
       const next = newSecretToken();
+      const times = this.tokenTimes(session);
       await unit.manager.insert(RetiredRefreshTokenEntity, { tokenHash: hash, sessionId: session.id, retiredAt: this.clock.now() });
       const seen = { lastUsedAt: this.clock.now(), ip, ...(userAgent !== null && { userAgent }) };
-      await unit.manager.update(SessionEntity, { id: session.id }, { refreshHash: hashSecretToken(next), ...seen });
-      return { pair: this.pair(session, next) };
+      const accessExpiresAt = new Date(times.exp * 1000);
+      await unit.manager.update(SessionEntity, { id: session.id }, { refreshHash: hashSecretToken(next), accessExpiresAt, ...seen });
+      return { pair: this.pair(session, next, times) };
     });
     if ('refused' in outcome) throw new DomainError(ErrorCode.Unauthenticated, SIGNED_OUT);
     return outcome.pair;
@@ -290,15 +303,17 @@ export class SessionsService {
   }
 
   /**
-   * One page of what gateways refuse: sessions ended within an access-token lifetime, inactive
-   * memberships of people who can still sign in (active elsewhere; the others have no session left
-   * at all), and accounts that require a second step. Each list continues after its own key; a
+   * One page of what gateways refuse: sessions ended whose access tokens may still be valid (see
+   * {@link refuseUntil}), inactive memberships of people who can still sign in (active elsewhere;
+   * the others have no session left at all), and accounts that require a second step. Each list continues after its own key; a
    * finished list answers MAX, but the accounts' list is named only while it goes on: an identity
    * of the release before refuses a key it does not know (a gateway sends `next` back as it came,
    * to any replica), and a finished list sent again with later pages changes nothing.
    */
   async gateState(request: GateStateRequest): Promise<GateStatePage> {
-    const since = new Date(this.clock.now().getTime() - this.config.ACCESS_TOKEN_TTL_SECONDS * 1000 - SKEW_MS);
+    const now = this.clock.now();
+    // No token outlives its issue (before the session ended) by more than the longest lifetime allowed: the index narrows to those.
+    const since = new Date(now.getTime() - MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 - SKEW_MS);
     const revokedAfter = request.revokedAfter ?? MIN_UUID;
     const [suspendedAccount, suspendedUser] = (request.suspendedAfter ?? `${MIN_UUID}:${MIN_UUID}`).split(':');
     const secondStep: Array<{ id: string }> = await this.dataSource.query(
@@ -308,8 +323,12 @@ export class SessionsService {
     const revoked = await this.dataSource
       .getRepository(SessionEntity)
       .createQueryBuilder('s')
-      .select(['s.id', 's.revokedAt'])
+      .select(['s.id', 's.revokedAt', 's.accessExpiresAt'])
       .where('s.revoked_at > :since AND s.id > :after', { since, after: revokedAfter })
+      .andWhere(`greatest(s.revoked_at + make_interval(secs => :ttl), s.access_expires_at) > :cutoff`, {
+        ttl: this.config.ACCESS_TOKEN_TTL_SECONDS,
+        cutoff: new Date(now.getTime() - SKEW_MS),
+      })
       .orderBy('s.id')
       .limit(GATE_STATE_PAGE_SIZE)
       .getMany();
@@ -325,7 +344,7 @@ export class SessionsService {
     const moreSecondStep = secondStep.length === GATE_STATE_PAGE_SIZE;
     const lastSuspended = suspended[suspended.length - 1];
     return {
-      revokedSessions: revoked.map((session) => ({ id: session.id, until: this.refuseUntil(session.revokedAt!).toISOString() })),
+      revokedSessions: revoked.map((session) => ({ id: session.id, until: this.refuseUntil(session.revokedAt!, session.accessExpiresAt).toISOString() })),
       suspended: suspended.map((row) => ({ accountId: row.account_id, principalType: 'user', principalId: row.user_id })),
       secondStepAccounts: secondStep.map((row) => row.id),
       next:
@@ -343,8 +362,13 @@ export class SessionsService {
     if (sessions.length === 0) return [];
     const now = this.clock.now();
     const ids = sessions.map((session) => session.id);
-    await unit.manager.update(SessionEntity, { id: In(ids), revokedAt: IsNull() }, { revokedAt: now, endReason: reason });
-    const revoked = ids.map((id) => ({ id, until: this.refuseUntil(now).toISOString() }));
+    // RETURNING reads each row as the UPDATE locked it: a refresh that committed first has recorded its token's expiry.
+    const [rows] = await unit.manager.query<[Array<{ id: string; access_expires_at: Date | null }>, number]>(
+      'UPDATE sessions SET revoked_at = $1, end_reason = $2 WHERE id = ANY($3::uuid[]) AND revoked_at IS NULL RETURNING id, access_expires_at',
+      [now, reason, ids],
+    );
+    const lastTokens = new Map(rows.map((row) => [row.id, row.access_expires_at]));
+    const revoked = ids.map((id) => ({ id, until: this.refuseUntil(now, lastTokens.get(id) ?? null).toISOString() }));
     this.broadcaster.sessionsRevoked(unit, revoked);
     return revoked;
   }
@@ -392,26 +416,35 @@ export class SessionsService {
     return activeAccountsOf(manager, principal);
   }
 
-  private refuseUntil(revokedAt: Date): Date {
-    return new Date(revokedAt.getTime() + this.config.ACCESS_TOKEN_TTL_SECONDS * 1000 + SKEW_MS);
+  /**
+   * Until when a session ended at `revokedAt` is refused: until its last access token expires
+   * (`lastTokenExpiresAt`, issued perhaps with a longer lifetime than today's, before
+   * ACCESS_TOKEN_TTL_SECONDS was shortened), and at least for today's lifetime (a token whose
+   * expiry the row does not hold: issued before it kept one), with clock skew allowed.
+   */
+  private refuseUntil(revokedAt: Date, lastTokenExpiresAt: Date | null): Date {
+    const todays = revokedAt.getTime() + this.config.ACCESS_TOKEN_TTL_SECONDS * 1000;
+    return new Date(Math.max(todays, lastTokenExpiresAt?.getTime() ?? 0) + SKEW_MS);
   }
 
   private lifetimeMs(principal: Principal): number {
     return principal.type === 'subuser' ? this.config.SUBUSER_SESSION_TTL_HOURS * 3600_000 : this.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000;
   }
 
-  private pair(session: SessionEntity, refreshToken: string): TokenPairView {
-    return { accessToken: this.accessToken(session), refreshToken, expiresIn: this.expiresIn(session), tokenType: 'Bearer' };
+  private pair(session: SessionEntity, refreshToken: string, times: TokenTimes): TokenPairView {
+    return { accessToken: this.accessToken(session, times), refreshToken, expiresIn: times.exp - times.iat, tokenType: 'Bearer' };
   }
 
-  private expiresIn(session: SessionEntity): number {
-    const left = Math.floor((session.expiresAt.getTime() - this.clock.now().getTime()) / 1000);
-    return Math.max(0, Math.min(this.config.ACCESS_TOKEN_TTL_SECONDS, left));
+  /** The times of an access token issued now for `session`: it never outlives the session (S5). */
+  private tokenTimes(session: SessionEntity): TokenTimes {
+    const now = this.clock.now().getTime();
+    const left = Math.floor((session.expiresAt.getTime() - now) / 1000);
+    const iat = Math.floor(now / 1000);
+    return { iat, exp: iat + Math.max(0, Math.min(this.config.ACCESS_TOKEN_TTL_SECONDS, left)) };
   }
 
-  private accessToken(session: SessionEntity): string {
+  private accessToken(session: SessionEntity, times: TokenTimes): string {
     const { kid, privateKey } = this.keys.signingKey();
-    const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     return signAccessToken(
       {
         claims: {
@@ -423,8 +456,8 @@ export class SessionsService {
         },
         issuer: this.config.JWT_ISSUER,
         audience: this.config.JWT_AUDIENCE,
-        issuedAt: nowSeconds,
-        expiresAt: nowSeconds + this.expiresIn(session),
+        issuedAt: times.iat,
+        expiresAt: times.exp,
       },
       privateKey,
       kid,
