@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { HasVisibleText } from './visible-text.js';
+import { IsPersonName, MAX_NAME_LENGTH } from './person-name.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
@@ -55,16 +56,12 @@ export function LowerCasesAlike(options?: ValidationOptions): PropertyDecorator 
 
 /** A person's details, as given when they are created. */
 export class PersonBody {
-  @ApiProperty({ example: 'Ada', maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @ApiProperty({ example: 'Ada', maxLength: MAX_NAME_LENGTH })
+  @IsPersonName()
   firstName: string;
 
-  @ApiProperty({ example: 'Lovelace', maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @ApiProperty({ example: 'Lovelace', maxLength: MAX_NAME_LENGTH })
+  @IsPersonName()
   lastName: string;
 
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })

@@ -19,3 +19,4 @@ export * from './fast-check.js';
 export * from './web-link.js';
 export * from './uuid.js';
 export * from './visible-text.js';
+export * from './person-name.js';

@@ -1,4 +1,4 @@
-import { HasVisibleText } from './visible-text.js';
+import { IsPersonName, MAX_NAME_LENGTH } from './person-name.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Nested } from './nested.js';
@@ -53,18 +53,14 @@ export class CreateUserBody extends PersonBody {
 
 /** `PATCH /v1/accounts/{accountId}/users/{userId}`: only the fields given change. */
 export class UpdateUserBody {
-  @ApiPropertyOptional({ maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH })
   @Omittable()
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @IsPersonName()
   firstName?: string;
 
-  @ApiPropertyOptional({ maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH })
   @Omittable()
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @IsPersonName()
   lastName?: string;
 
   @ApiPropertyOptional({ example: '+447700900123', description: 'E.164, with the international prefix' })
@@ -178,18 +174,14 @@ export class UpdateUserRequest extends UserRequest {
 
 /** `PATCH /v1/me`: the caller's own name, phone and mail language (they belong to the person, across accounts). */
 export class UpdateProfileBody {
-  @ApiPropertyOptional({ maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH })
   @Omittable()
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @IsPersonName()
   firstName?: string;
 
-  @ApiPropertyOptional({ maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH })
   @Omittable()
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @IsPersonName()
   lastName?: string;
 
   @ApiPropertyOptional({ example: '+447700900123' })

@@ -1,3 +1,4 @@
+import { MAX_CURSOR_LENGTH, MAX_SORT_NAME_LENGTH } from '#libs/contracts/index.js';
 import { decodeCursor, encodeCursor, isCursorPart, type CursorPart } from './cursor.js';
 
 const ID = '6f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5';
@@ -27,6 +28,19 @@ describe('cursors', () => {
     expect(() => decodeCursor(cursor, ['name', 'asc'], ['text', 'uuid'])).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED', details: { field: 'cursor' } }),
     );
+  });
+});
+
+describe('a cursor of the longest sort name the user table keeps (MAX_SORT_NAME_LENGTH code points)', () => {
+  it.each([
+    ['astral characters, two UTF-16 code units each', '😀'],
+    ['control characters, six bytes each in JSON', '\u0001'],
+    ['characters of three UTF-8 bytes', '李'],
+  ])('of %s is taken back, within the wire limit', (_label, character) => {
+    const sortName = character.repeat(MAX_SORT_NAME_LENGTH);
+    const cursor = encodeCursor(['name', 'desc', sortName, ID]);
+    expect(cursor.length).toBeLessThanOrEqual(MAX_CURSOR_LENGTH);
+    expect(decodeCursor(cursor, ['name', 'desc'], ['text', 'uuid'])).toEqual([sortName, ID]);
   });
 });
 

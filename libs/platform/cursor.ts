@@ -7,10 +7,14 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 export type CursorPart = 'uuid' | 'time' | 'text';
 
 /**
- * Longest text part, in UTF-16 code units: a sort key the API gives is at most a person's sort name
- * (two names of 100 characters each, an emoji being one character but two code units, a few
- * letters growing as they are folded) or an application's name. The cursor itself is at most
- * `MAX_CURSOR_LENGTH` (libs/contracts) characters on the wire.
+ * Longest text part, in UTF-16 code units, above every text key the API gives: a person's sort name,
+ * which `identity.person_sort_name` cuts at `MAX_SORT_NAME_LENGTH` (201) code points, so at most 402
+ * code units however folding lengthens it (unaccent writes `㎮` as `rad/s`); a lower-cased e-mail
+ * (at most 319 UTF-8 bytes, as class-validator's `IsEmail` bounds its parts); an application's
+ * lower-cased name (100 characters as class-validator counts them: at most 300 code units); a
+ * subuser login (64 ASCII characters). The cursor itself is at most `MAX_CURSOR_LENGTH`
+ * (libs/contracts) characters on the wire; the longest sort name takes at most 1,206 bytes of JSON
+ * (a control character is six) before base64 (cursor.spec.ts checks both).
  */
 const MAX_TEXT_PART = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

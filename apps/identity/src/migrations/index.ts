@@ -15,6 +15,7 @@ import { SecondStepPolicy1733900000000 } from './1733900000000-second-step-polic
 import { SessionUserAgent1734000000000 } from './1734000000000-session-user-agent.js';
 import { MembershipInvitations1734200000000 } from './1734200000000-membership-invitations.js';
 import { SessionAccessExpiry1734300000000 } from './1734300000000-session-access-expiry.js';
+import { CappedSortName1734400000000 } from './1734400000000-capped-sort-name.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -35,4 +36,5 @@ export const identityMigrations = [
   SessionUserAgent1734000000000,
   MembershipInvitations1734200000000,
   SessionAccessExpiry1734300000000,
+  CappedSortName1734400000000,
 ];
