@@ -1,6 +1,6 @@
 import { IsPersonName, MAX_NAME_LENGTH } from './person-name.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
@@ -15,21 +15,51 @@ export type UserSort = (typeof USER_SORTS)[number];
 export const SORT_ORDERS = ['asc', 'desc'] as const;
 /** One of {@link SORT_ORDERS}. */
 export type SortOrder = (typeof SORT_ORDERS)[number];
-/** Shortest search term: shorter terms cannot use the trigram index and match too much. */
+/** Shortest search term, in characters left once it is folded, spaces aside: shorter terms cannot use the trigram index and match too much. */
 export const MIN_SEARCH_LENGTH = 3;
-/** At least {@link MIN_SEARCH_LENGTH} characters that are not spaces. */
-const SEARCH_PATTERN = /^(?:\s*\S){3}/;
+/** What a search term too short is told, by the gateway and by identity alike. */
+export const SEARCH_TOO_SHORT = `search must hold at least ${MIN_SEARCH_LENGTH} characters that are not spaces nor accents alone`;
+/**
+ * Combining marks that attach to letters of any script (the blocks of combining diacritical marks,
+ * their extension and supplement, those for symbols, half marks): accent folding (unaccent) drops
+ * them, so three of them alone would search for nothing, that is, everyone. The marks of one
+ * script (Devanagari vowel signs, Thai, Arabic) stay: folding keeps them, and they are searched.
+ */
+const FOLDED_AWAY = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g;
+
+/** How many characters (code points) of a search term are looked for: those folding keeps, spaces aside. */
+export function searchableLength(term: string): number {
+  return [...term.replace(FOLDED_AWAY, '').replace(/\s/g, '')].length;
+}
+
+/**
+ * Refuses, naming the field, a search term with fewer than {@link MIN_SEARCH_LENGTH} characters
+ * that folding keeps ({@link searchableLength}). Identity checks the term once more as PostgreSQL
+ * folds it (its unaccent rules may drop more), before it searches.
+ */
+function IsSearchable(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isSearchable',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || searchableLength(value) >= MIN_SEARCH_LENGTH,
+      defaultMessage: () => SEARCH_TOO_SHORT,
+    },
+  });
+}
 
 /** Whether a person has set their password yet. */
 export type PersonStatus = 'pending' | 'active';
 
 /** `GET /v1/accounts/{accountId}/users`: the user table's query. */
 export class ListUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ minLength: MIN_SEARCH_LENGTH, description: 'Matches name, e-mail and phone; case and accents ignored' })
+  @ApiPropertyOptional({
+    minLength: MIN_SEARCH_LENGTH,
+    description: 'Matches name, e-mail and phone; case and accents ignored. At least 3 characters besides spaces and accents',
+  })
   @IsOptional()
   @IsString()
   @Length(MIN_SEARCH_LENGTH, 100, { message: `search must be ${MIN_SEARCH_LENGTH} to 100 characters` })
-  @Matches(SEARCH_PATTERN, { message: `search must hold at least ${MIN_SEARCH_LENGTH} characters that are not spaces` })
+  @IsSearchable()
   search?: string;
 
   @ApiPropertyOptional({ enum: USER_SORTS, default: 'name' })
