@@ -63,13 +63,17 @@ export class PasswordResetService {
     return ACCEPTED;
   }
 
-  /** `POST /v1/auth/password-reset/confirm`: the token sets the password, every session ends, a notice goes out; no automatic sign-in (R6). */
+  /**
+   * `POST /v1/auth/password-reset/confirm`: the token sets the password, every session ends, a notice goes out; no automatic sign-in (R6).
+   * Only for someone active in an account now, as a reset is asked for (INVALID_TOKEN, as any bad link, otherwise): a link
+   * bound to no account (one the person asked for) outlives their removal or deactivation, which void only their accounts' links.
+   */
   async confirm({ body, client }: PasswordResetConfirmRequest): Promise<{ reset: true }> {
-    const passwordHash = await this.passwords.hashForLink(body.token, 'reset', body.password, () => true);
+    const passwordHash = await this.passwords.hashForLink(body.token, 'reset', body.password, worksSomewhere);
     await this.transactions.run(async (unit) => {
       const token = await this.tokens.consumeLocked(unit.manager, body.token, 'reset');
       const profile = await loadProfile(unit.manager, token.owner);
-      if (!profile) throw invalidLink();
+      if (!profile || !worksSomewhere(profile)) throw invalidLink();
       this.passwords.assertAcceptable(profile, body.password);
       await this.passwords.replace(unit, profile, passwordHash, 'password-reset');
       await this.audit.record(unit.manager, { accountIds: profile.activeAccountIds, action: 'password.reset', target: profile.principal, ip: client.ip });
@@ -89,7 +93,7 @@ export class PasswordResetService {
     if (!user) return;
     await this.transactions.run(async (unit) => {
       const profile = await loadProfile(unit.manager, { type: 'user', id: user.id });
-      if (profile && profile.activeAccountIds.length > 0) await this.issue(unit, profile, null, null, ip);
+      if (profile && worksSomewhere(profile)) await this.issue(unit, profile, null, null, ip);
     });
   }
 
@@ -101,7 +105,7 @@ export class PasswordResetService {
     if (!subuser || !(await this.throttle.reserve([resetTargetKey(`subuser:${subuser.id}`)])).allowed) return;
     await this.transactions.run(async (unit) => {
       const profile = await loadProfile(unit.manager, { type: 'subuser', id: subuser.id });
-      if (profile?.email && profile.activeAccountIds.length > 0) await this.issue(unit, profile, profile.accountId, null, ip);
+      if (profile?.email && worksSomewhere(profile)) await this.issue(unit, profile, profile.accountId, null, ip);
     });
   }
 
@@ -138,6 +142,11 @@ export class PasswordResetService {
       .catch((error: unknown) => this.logger.error({ err: error }, 'A password reset request could not be handled'))
       .finally(() => this.inFlight.leave());
   }
+}
+
+/** Whether the principal is active in an account now (a subuser: in its own); what a reset is asked for and used on. */
+function worksSomewhere(profile: PrincipalProfile): boolean {
+  return profile.activeAccountIds.length > 0;
 }
 
 function targetKey(profile: PrincipalProfile): string {
