@@ -110,9 +110,14 @@ export class ActionTokensService {
    * Only {@link consume}, in the transaction that acts on it, decides.
    */
   async peek(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<Principal> {
+    return (await this.peekLink(manager, token, purpose)).owner;
+  }
+
+  /** {@link peek}, with the account the link is bound to (null: none). */
+  async peekLink(manager: EntityManager, token: string, purpose: ActionTokenPurpose): Promise<{ owner: Principal; accountId: string | null }> {
     const row = await manager.findOne(ActionTokenEntity, { where: { tokenHash: hashSecretToken(token), purpose } });
     if (tokenProblem(row, this.clock.now()) !== null || !row) throw invalidLink();
-    return ownerOf(row);
+    return { owner: ownerOf(row), accountId: row.accountId };
   }
 
   /**

@@ -58,7 +58,9 @@ export class PasswordsService {
   async hashForLink(token: string, purpose: ActionTokenPurpose, password: string, eligible: (profile: PrincipalProfile) => boolean): Promise<string> {
     // Reads only: no transaction (its BEGIN and COMMIT would be two more round trips).
     const { manager } = this.dataSource;
-    const profile = await loadProfile(manager, await this.tokens.peek(manager, token, purpose));
+    const link = await this.tokens.peekLink(manager, token, purpose);
+    // Activating through an account's link accepts its waiting membership: its name counts, as in the transaction that uses the link.
+    const profile = await loadProfile(manager, link.owner, purpose === 'activation' ? link.accountId : null);
     if (!profile || !eligible(profile)) throw invalidLink();
     this.assertAcceptable(profile, password);
     return this.hash(password);

@@ -4,6 +4,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { MembershipEntity } from '../users/membership.entity.js';
+import { MembershipInvitationEntity } from '../users/membership-invitation.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 
 /** What the credential rules need to know of a user or subuser. */
@@ -20,23 +21,32 @@ export interface PrincipalProfile {
   /** The subuser's account; null for users (their sign-in is not bound to one account). */
   accountId: string | null;
   accountSlug: string | null;
-  /** Accounts it works in now (for audit), and every account name (for the password policy). */
+  /**
+   * Accounts it works in now (for audit), and the names of the accounts it belongs to, active or
+   * not, for the password policy: not those whose invitation waits for the person's consent (as
+   * `worksElsewhere` counts them), which have no say over a password until they are accepted.
+   */
   activeAccountIds: string[];
   accountNames: string[];
 }
 
-/** Loads a principal's profile, or null when it does not exist. */
-export async function loadProfile(manager: EntityManager, principal: Principal): Promise<PrincipalProfile | null> {
-  return principal.type === 'user' ? loadUser(manager, principal.id) : loadSubuser(manager, principal.id);
+/**
+ * Loads a principal's profile, or null when it does not exist. `joining`: an account whose waiting
+ * membership the person is accepting in the same act (activating through its link is their
+ * consent), so its name counts for the password they set.
+ */
+export async function loadProfile(manager: EntityManager, principal: Principal, joining: string | null = null): Promise<PrincipalProfile | null> {
+  return principal.type === 'user' ? loadUser(manager, principal.id, joining) : loadSubuser(manager, principal.id);
 }
 
-async function loadUser(manager: EntityManager, userId: string): Promise<PrincipalProfile | null> {
+async function loadUser(manager: EntityManager, userId: string, joining: string | null): Promise<PrincipalProfile | null> {
   const user = await manager.findOneBy(UserEntity, { id: userId });
   if (!user) return null;
-  const accounts: Array<{ id: string; name: string; active: boolean }> = await manager
+  const accounts: Array<{ id: string; name: string; active: boolean; waiting: boolean }> = await manager
     .createQueryBuilder(MembershipEntity, 'm')
     .innerJoin(AccountEntity, 'a', 'a.id = m.account_id')
-    .select(['a.id AS id', 'a.name AS name', 'm.active AS active'])
+    .leftJoin(MembershipInvitationEntity, 'i', 'i.account_id = m.account_id AND i.user_id = m.user_id')
+    .select(['a.id AS id', 'a.name AS name', 'm.active AS active', 'i.user_id IS NOT NULL AS waiting'])
     .where('m.user_id = :userId', { userId })
     .getRawMany();
   return {
@@ -50,7 +60,7 @@ async function loadUser(manager: EntityManager, userId: string): Promise<Princip
     accountId: null,
     accountSlug: null,
     activeAccountIds: accounts.filter((account) => account.active).map((account) => account.id),
-    accountNames: accounts.map((account) => account.name),
+    accountNames: accounts.filter((account) => !account.waiting || account.id === joining).map((account) => account.name),
   };
 }
 

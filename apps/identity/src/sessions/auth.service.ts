@@ -98,7 +98,8 @@ export class AuthService implements BeforeApplicationShutdown {
     const passwordHash = await this.passwords.hashForLink(body.token, 'activation', body.password, isPending);
     await this.transactions.run(async (unit) => {
       const token = await this.tokens.consumeLocked(unit.manager, body.token, 'activation');
-      const profile = await loadProfile(unit.manager, token.owner);
+      // The link's account is joined below if its membership waits (activating is the consent): the password is judged as of then.
+      const profile = await loadProfile(unit.manager, token.owner, token.accountId);
       // Every path that sets a password voids the links; the status check is a second guard, so that a live
       // activation link can never replace the password of someone already active.
       if (!profile || !isPending(profile)) throw invalidLink();
