@@ -1,12 +1,27 @@
 import { DomainError } from '#libs/errors/index.js';
 import {
   assertStorablePayload,
+  hasLoneSurrogate,
   MAX_INPUT_DEPTH,
   mayHoldUnstorableInput,
   StorablePayloadPipe,
   unstorableInputError,
   unstorableInputProblem,
 } from './unstorable-input.js';
+
+describe('hasLoneSurrogate', () => {
+  it.each([
+    ['a high surrogate at the end', 'slug\uD83D', true],
+    ['a high surrogate followed by another high one', '\uD83D\uD83Dx', true],
+    ['a low surrogate at the start', '\uDE00slug', true],
+    ['a low surrogate after a low one', '\uD83D\uDE00\uDE00', true],
+    ['a pair (an emoji)', 'slug-\u{1F600}', false],
+    ['plain text', 'Zoë', false],
+    ['nothing', '', false],
+  ])('%s', (_label, text, lone) => {
+    expect(hasLoneSurrogate(text)).toBe(lone);
+  });
+});
 
 describe('unstorableInputProblem', () => {
   it('accepts ordinary input', () => {

@@ -71,6 +71,11 @@ function problemWithin(object: object, depth: number): Found | undefined {
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one (String#isWellFormed, before ES2024). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Whether `text` holds a lone surrogate: it is not Unicode text (`encodeURIComponent` throws on it, UTF-8 has no form for it). */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 /** A NUL character or any surrogate, paired or not. */
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 
@@ -79,7 +84,7 @@ function textProblem(text: string): string | undefined {
   // One pass for the common case: no NUL and no surrogate at all.
   if (!SUSPECT.test(text)) return undefined;
   if (text.includes('\u0000')) return 'must not contain a NUL character';
-  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (it holds a lone surrogate)';
+  if (hasLoneSurrogate(text)) return 'must be valid Unicode text (it holds a lone surrogate)';
   return undefined;
 }
 

@@ -398,6 +398,17 @@ describe('DeliveryProcessor', () => {
     expect(store.rows.get(event.id)!.lastError).toMatch(/invalid event/);
   });
 
+  it('records an event whose token is not Unicode text (a lone surrogate) as failed, instead of throwing for a retry', async () => {
+    const event = invitation('ada@example.com', { token: 'token-\uD800' });
+    await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+    expect(store.rows.get(event.id)).toMatchObject({
+      status: 'failed',
+      attempts: 0,
+      lastError: "invalid event: the event's token is not Unicode text (a lone surrogate)",
+    });
+    expect(sender.sent).toHaveLength(0);
+  });
+
   it('claims (marks sending) only as many mails as SMTP takes at once', async () => {
     let inFlight = 0;
     let most = 0;

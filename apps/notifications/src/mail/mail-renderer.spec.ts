@@ -468,9 +468,35 @@ describe('events that make no mail, or a bad one', () => {
     ['a line break in the token', { token: 'token\nmore' }],
     ['a NUL after the expiry', { expiresAt: '2026-11-29T10:00:00.000Z\u0000' }],
     ['a first name made of control characters only', { firstName: '\u0000\r\n' }],
+    ['a lone high surrogate in the token', { token: 'token\uD800' }],
+    ['a lone low surrogate in the token', { token: '\uDC00token' }],
+    ['a lone surrogate in the address', { email: 'ada\uD83D@example.com' }],
   ])('refuses an invitation with %s', (_label, change) => {
     const invited = samples.activation('en');
     expect(() => renderer.render({ ...invited, data: { ...invited.data, ...change } } as EventEnvelope)).toThrow(InvalidEventError);
+  });
+
+  // encodeURIComponent throws a URIError on a lone surrogate: not an InvalidEventError, the event would be retried for days.
+  it.each([
+    ['subuser-activation', 'accountSlug'],
+    ['subuser-password-reset', 'accountSlug'],
+    ['subuser-activation', 'token'],
+    ['subuser-password-reset', 'token'],
+    ['password-reset', 'token'],
+    ['email-change-confirm', 'token'],
+    ['email-changed', 'undoToken'],
+  ] as Array<[MailTemplate, string]>)('refuses a %s event whose %s holds a lone surrogate as invalid, not with a URIError', (template, name) => {
+    const sample = samples[template]('en');
+    const data = sample.data as unknown as Record<string, unknown>;
+    expect(() => renderer.render({ ...sample, data: { ...data, [name]: `${String(data[name])}\uD800` } } as unknown as EventEnvelope)).toThrow(
+      InvalidEventError,
+    );
+  });
+
+  it('takes a slug and a token with characters beyond the BMP (surrogate pairs) as they are', () => {
+    const sample = samples['subuser-activation']('en');
+    const mail = renderer.render({ ...sample, data: { ...sample.data, accountSlug: 'acme-\u{1F600}', token: 'sub\u{1F511}' } } as EventEnvelope)!;
+    expect(mail.text).toContain('https://panel.example.com/app/login/acme-%F0%9F%98%80/activate?token=sub%F0%9F%94%91');
   });
 });
 

@@ -16,6 +16,7 @@ import {
   type UserInvitedData,
   webLink,
 } from '#libs/contracts/index.js';
+import { hasLoneSurrogate } from '#libs/platform/index.js';
 import { hasControlCharacters, oneLine } from './control-characters.js';
 import type { TemplateValues } from './template-engine.js';
 import type { TemplateCatalog } from './template-catalog.js';
@@ -422,11 +423,15 @@ function dateFormat(locale: string): Intl.DateTimeFormat {
   return format;
 }
 
-/** A single-line value the mail depends on (token, slug, date): present, and without control characters. */
+/**
+ * A single-line value the mail depends on (token, slug, date): present, without control characters,
+ * and Unicode text (a lone surrogate would make the link's encodeURIComponent throw, not a refusal).
+ */
 function field<T extends object>(data: T, name: keyof T & string): string {
   const value = (data as Record<string, unknown>)[name];
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidEventError(`the event has no ${name}`);
   if (hasControlCharacters(value)) throw new InvalidEventError(`the event's ${name} contains control characters`);
+  if (hasLoneSurrogate(value)) throw new InvalidEventError(`the event's ${name} is not Unicode text (a lone surrogate)`);
   return value;
 }
 
@@ -457,7 +462,7 @@ function handOver(event: EventEnvelope): OwnershipTransferredData & { newOwner: 
 }
 
 function address(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 254 || hasControlCharacters(value) || !ADDRESS.test(value))
+  if (typeof value !== 'string' || value.length > 254 || hasControlCharacters(value) || hasLoneSurrogate(value) || !ADDRESS.test(value))
     throw new InvalidEventError('the event has no usable e-mail address');
   return value;
 }
