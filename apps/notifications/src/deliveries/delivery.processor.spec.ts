@@ -8,7 +8,7 @@ import type { NotificationsConfig } from '../notifications.config.js';
 import { deliverySettings } from '../notifications.module.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 import { deliveryKey, type RateBudget } from './delivery-policy.js';
-import { DeliveryProcessor, type DeliverySettings } from './delivery.processor.js';
+import { DeliveryProcessor, UNKNOWN_EVENT_RETRY_MS, type DeliverySettings } from './delivery.processor.js';
 import {
   DeliveryStore,
   FINAL_STATUSES,
@@ -431,6 +431,31 @@ describe('DeliveryProcessor', () => {
     const created: EventEnvelope = { ...invitation(), type: Events.AccountCreated, data: { accountId: 'a', slug: 's', ownerUserId: 'u' } };
     await expect(processor.process(created)).resolves.toEqual({ kind: 'done' });
     expect(store.rows.size).toBe(0);
+  });
+
+  it.each([Events.AccountCreated, Events.PrincipalActivityChanged, Events.RoleCreated, Events.ApplicationDeleted])(
+    'acknowledges at once an event of a type known to make no mail (%s)',
+    async (type) => {
+      await expect(processor.process({ ...invitation(), type })).resolves.toEqual({ kind: 'done' });
+      expect(store.rows.size).toBe(0);
+    },
+  );
+
+  it('keeps an event of a type it does not know for a newer release: back in a minute, untouched, said once per type', async () => {
+    const lines: Array<{ level: number; type?: string }> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; type?: string }) });
+    processor = new DeliveryProcessor(store, sender, newRenderer(), settings, logger);
+    const unknown = (type: string) => ({ ...invitation(), type }) as unknown as EventEnvelope;
+
+    for (const event of [unknown('identity.mail.new'), unknown('identity.mail.new'), unknown('identity.other.new'), unknown('identity.mail.new')])
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'retry', delayMs: UNKNOWN_EVENT_RETRY_MS });
+    expect(UNKNOWN_EVENT_RETRY_MS).toBe(60_000);
+    expect(store.rows.size).toBe(0);
+    expect(sender.sent).toHaveLength(0);
+    expect(lines.map((line) => [line.level, line.type])).toEqual([
+      [40, 'identity.mail.new'],
+      [40, 'identity.other.new'],
+    ]);
   });
 
   it('never sends again a mail the server accepted when recording it failed for a while', async () => {

@@ -50,6 +50,13 @@ const TAKEN_OVER: Outcome = { kind: 'retry', delayMs: LOOK_AGAIN_MS };
 const MAX_VOIDED_LINKS = 1000;
 /** A link's name in `identity.links.voided`: SHA-256, hex. */
 const TOKEN_HASH = /^[0-9a-f]{64}$/;
+/**
+ * How long an event of a type this release does not know waits before it is delivered again (to
+ * whichever replica, a newer one during a rolling upgrade): a delay JetStream keeps (`nak` with
+ * it), not the consumer's backoff, so such an event costs one delivery a minute for as long as the
+ * stream keeps it.
+ */
+export const UNKNOWN_EVENT_RETRY_MS = 60_000;
 
 /**
  * The life of each mail of an event, exactly once: record it (unique per mail, see `deliveryKey`,
@@ -63,6 +70,8 @@ export class DeliveryProcessor {
   /** Mails the SMTP server accepted whose `sent` could not be recorded yet: never sent again by this process. */
   private readonly acceptedUnrecorded = new Set<string>();
   private readonly sending: Slots;
+  /** The unknown event types already warned of (once per type and process, not per delivery). */
+  private readonly unknownTypes = new Set<string>();
 
   constructor(
     private readonly store: DeliveryStore,
@@ -76,12 +85,31 @@ export class DeliveryProcessor {
 
   /**
    * Handles one event, each of its mails on its own: done once every one is; otherwise back when
-   * the earliest wants. Throws when the database is unreachable (the consumer retries with backoff).
+   * the earliest wants. An event of a type this release does not know comes back in a minute,
+   * untouched. Throws when the database is unreachable (the consumer retries with backoff).
    */
   async process(event: EventEnvelope): Promise<Outcome> {
     if (event.type === Events.LinksVoided) return this.rememberVoidedLinks(event);
-    const outcomes = await Promise.allSettled(templatesFor(event).map((template) => this.deliver(event, template)));
+    const templates = templatesFor(event);
+    if (!templates) return this.deferUnknown(event);
+    const outcomes = await Promise.allSettled(templates.map((template) => this.deliver(event, template)));
     return eventOutcome(outcomes);
+  }
+
+  /**
+   * An event of a type this release does not know (a newer identity's, during a rolling upgrade):
+   * it may ask for a mail only a newer release can make, so it is kept, not acknowledged, and
+   * comes back in {@link UNKNOWN_EVENT_RETRY_MS}, for a newer replica to take. Said once per type.
+   */
+  private deferUnknown(event: EventEnvelope): Outcome {
+    if (!this.unknownTypes.has(event.type)) {
+      this.unknownTypes.add(event.type);
+      this.logger.warn(
+        { type: event.type, eventId: event.id, retryInMs: UNKNOWN_EVENT_RETRY_MS },
+        'Events of a type this release does not know are kept for a newer notifications (delivered again every minute)',
+      );
+    }
+    return { kind: 'retry', delayMs: UNKNOWN_EVENT_RETRY_MS };
   }
 
   /** The mail `template` of an event: rendered (or recorded failed, or skipped), then claimed and sent. */

@@ -5,8 +5,12 @@ import { Events, EVENTS_STREAM, eventSubject, IDENTITY_EVENTS, type EventEnvelop
 import { ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
+import { MailRenderer } from '../mail/mail-renderer.js';
+import type { MailSender } from '../mail/mailer.js';
+import { TemplateCatalog } from '../mail/template-catalog.js';
 import type { NotificationsConfig } from '../notifications.config.js';
-import type { DeliveryProcessor, Outcome } from './delivery.processor.js';
+import { DeliveryProcessor, type DeliverySettings, type Outcome } from './delivery.processor.js';
+import type { DeliveryStore } from './delivery.store.js';
 import { MAIL_CONSUMER, MailConsumer } from './mail-consumer.js';
 
 /** A processor whose every mail takes longer than the ack wait (a slow SMTP server); it counts the events it is given. */
@@ -248,6 +252,78 @@ describe('the mail consumer with many mails waiting for their retry (SMTP down)'
       await eventually('the new event to be acknowledged', async () => (await consumerInfo()).num_ack_pending === waiting.length);
     } finally {
       await consumer.onModuleDestroy();
+      await manager.streams.purge(EVENTS_STREAM);
+    }
+  });
+});
+
+describe('the mail consumer with events a real processor makes no mail of', () => {
+  /** The processor of the service (its renderer, its answers), counting the events it is given; it has no database nor SMTP to use. */
+  class CountingProcessor extends DeliveryProcessor {
+    readonly seen: string[] = [];
+
+    override process(event: EventEnvelope): Promise<Outcome> {
+      this.seen.push(event.id);
+      return super.process(event);
+    }
+  }
+
+  const untouchable = <T extends object>(what: string): T =>
+    new Proxy({} as T, {
+      get: (_target, name) => () => {
+        throw new Error(`the ${what} was used (${String(name)})`);
+      },
+    });
+
+  function processor(): CountingProcessor {
+    const settings: DeliverySettings = {
+      retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000 },
+      leaseMs: ACK_WAIT_MS,
+      sendDeadlineMs: 20_000,
+      limits: { perRecipient: 0, noticesPerRecipient: 0, perAccount: 0, windowMinutes: 60 },
+      smtpConcurrency: 1,
+    };
+    const renderer = new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());
+    return new CountingProcessor(untouchable<DeliveryStore>('store'), untouchable<MailSender>('SMTP sender'), renderer, settings, logger);
+  }
+
+  const accountCreated = (): EventEnvelope => {
+    const accountId = randomUUID();
+    return {
+      id: randomUUID(),
+      type: Events.AccountCreated,
+      occurredAt: new Date().toISOString(),
+      accountId,
+      data: { accountId, slug: 'acme', ownerUserId: randomUUID() },
+    };
+  };
+
+  it('acknowledges at once an event known to make no mail, and keeps one of a type it does not know, not delivered again before its minute', async () => {
+    const counting = processor();
+    const config = { MAIL_CONCURRENCY: 2, MAIL_ACK_WAIT_MS: ACK_WAIT_MS, SHUTDOWN_GRACE_MS: 5000 } as NotificationsConfig;
+    const consumer = new MailConsumer(counting, link, logger, config);
+    const manager = await jetstreamManager(link.connection);
+    consumer.onApplicationBootstrap();
+    try {
+      const known = accountCreated();
+      await publishEvent(link, eventSubject(known.type), known);
+      await eventually('the event known to make no mail to be handled', () => counting.seen.includes(known.id));
+      await consumerIdle();
+
+      // A type a newer identity publishes, on a subject the consumer reads.
+      const unknown = { ...accountCreated(), type: 'identity.account.something-new' } as unknown as EventEnvelope;
+      const seq = await publishEvent(link, 'events.identity.account.something-new', unknown);
+      await eventually('the unknown event to be handled once', () => counting.seen.includes(unknown.id));
+      // The consumer's backoff would have it back within a second or two (0.5, 1, 2 s...): its nak delay keeps it away a minute.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      expect(counting.seen.filter((id) => id === unknown.id)).toHaveLength(1);
+      const info = await consumerInfo();
+      expect(info.num_ack_pending).toBe(1);
+      expect(info.num_redelivered).toBe(0);
+      expect(await manager.streams.getMessage(EVENTS_STREAM, { seq })).not.toBeNull();
+    } finally {
+      await consumer.onModuleDestroy();
+      // Its redelivery in a minute is for nobody here.
       await manager.streams.purge(EVENTS_STREAM);
     }
   });

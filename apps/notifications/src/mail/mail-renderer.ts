@@ -69,8 +69,8 @@ export class MailRenderer {
    * The mail `template` of `event` (by default its first, for most events its only one), or null
    * when the event asks for no such mail. Throws {@link InvalidEventError} or {@link IncompleteEventError}.
    */
-  render(event: EventEnvelope, template: MailTemplate | undefined = templatesFor(event)[0]): RenderedMail | null {
-    if (template === undefined || !templatesFor(event).includes(template)) return null;
+  render(event: EventEnvelope, template: MailTemplate | undefined = templatesFor(event)?.[0]): RenderedMail | null {
+    if (template === undefined || !templatesFor(event)?.includes(template)) return null;
     const draft = this.draft(event, template);
     const locale = this.catalog.resolveLocale(draft.template, draft.locale);
     const parts = this.catalog.render(draft.template, locale, {
@@ -343,8 +343,12 @@ export class MailRenderer {
   }
 }
 
-/** The mails an event asks for, one per template (most events one, a hand-over two, some none). */
-export function templatesFor(event: EventEnvelope): MailTemplate[] {
+/**
+ * The mails an event asks for, one per template (most events one, a hand-over two, some none), or
+ * null for a type this release does not know: a newer identity published it, and it may ask for a
+ * mail that only a newer notifications can make (so it is kept for one, never acknowledged unmailed).
+ */
+export function templatesFor(event: EventEnvelope): MailTemplate[] | null {
   switch (event.type) {
     case Events.UserInvited:
       return ['activation'];
@@ -378,7 +382,7 @@ export function templatesFor(event: EventEnvelope): MailTemplate[] {
     case Events.ApplicationDeleted:
       return [];
     default:
-      return [];
+      return null;
   }
 }
 
