@@ -427,6 +427,35 @@ describe('DeliveryProcessor', () => {
     expect(mostSending).toBe(2);
   });
 
+  it('once stopping aborts, claims no mail still waiting for an SMTP connection: its event comes back at once, untouched', async () => {
+    const held: Array<() => void> = [];
+    let holding = true;
+    sender.send = (mail, messageId) =>
+      new Promise<void>((resolve) => {
+        const accept = () => {
+          sender.sent.push({ mail, messageId });
+          resolve();
+        };
+        if (holding) held.push(accept);
+        else accept();
+      });
+    const stopping = new AbortController();
+    const events = ['a', 'b', 'c'].map((name) => invitation(`${name}@example.com`));
+    const outcomes = events.map((event) => processor.process(event, stopping.signal));
+    // Two SMTP connections: two mails in their hands, the third waiting for one.
+    while (held.length < 2) await new Promise((resolve) => setImmediate(resolve));
+
+    stopping.abort();
+    holding = false;
+    held.forEach((accept) => accept());
+    await expect(Promise.all(outcomes)).resolves.toEqual([{ kind: 'done' }, { kind: 'done' }, { kind: 'retry', delayMs: 0 }]);
+    expect(sender.sent.map((sent) => sent.mail.to)).toEqual(['a@example.com', 'b@example.com']);
+    expect(store.rows.has(events[2].id)).toBe(false);
+    // Redelivered to a replica that is not stopping, it goes.
+    await expect(processor.process(events[2])).resolves.toEqual({ kind: 'done' });
+    expect(sender.sent.map((sent) => sent.mail.to)).toEqual(['a@example.com', 'b@example.com', 'c@example.com']);
+  });
+
   it('ignores events that make no mail', async () => {
     const created: EventEnvelope = { ...invitation(), type: Events.AccountCreated, data: { accountId: 'a', slug: 's', ownerUserId: 'u' } };
     await expect(processor.process(created)).resolves.toEqual({ kind: 'done' });

@@ -46,6 +46,8 @@ const LOOK_AGAIN_MS = 1000;
 const RECORD_SENT_PAUSES_MS = [50, 250, 1000, 3000];
 /** An event whose mail another attempt took over comes back this soon: acknowledged then if that attempt is done, left to it otherwise. */
 const TAKEN_OVER: Outcome = { kind: 'retry', delayMs: LOOK_AGAIN_MS };
+/** An event whose mail was still waiting for an SMTP connection when the consumer stopped: handed back untouched (`nak`, no delay) for another replica. */
+const HANDED_BACK: Outcome = { kind: 'retry', delayMs: 0 };
 /** Most links one `identity.links.voided` event may name (identity voids a person's few live links at once). */
 const MAX_VOIDED_LINKS = 1000;
 /** A link's name in `identity.links.voided`: SHA-256, hex. */
@@ -86,13 +88,15 @@ export class DeliveryProcessor {
   /**
    * Handles one event, each of its mails on its own: done once every one is; otherwise back when
    * the earliest wants. An event of a type this release does not know comes back in a minute,
-   * untouched. Throws when the database is unreachable (the consumer retries with backoff).
+   * untouched. Once `stopping` aborts (a shutdown began), a mail still waiting for an SMTP
+   * connection is neither claimed nor sent: its event comes back at once, for another replica.
+   * Throws when the database is unreachable (the consumer retries with backoff).
    */
-  async process(event: EventEnvelope): Promise<Outcome> {
+  async process(event: EventEnvelope, stopping?: AbortSignal): Promise<Outcome> {
     if (event.type === Events.LinksVoided) return this.rememberVoidedLinks(event);
     const templates = templatesFor(event);
     if (!templates) return this.deferUnknown(event);
-    const outcomes = await Promise.allSettled(templates.map((template) => this.deliver(event, template)));
+    const outcomes = await Promise.allSettled(templates.map((template) => this.deliver(event, template, stopping)));
     return eventOutcome(outcomes);
   }
 
@@ -112,13 +116,17 @@ export class DeliveryProcessor {
     return { kind: 'retry', delayMs: UNKNOWN_EVENT_RETRY_MS };
   }
 
-  /** The mail `template` of an event: rendered (or recorded failed, or skipped), then claimed and sent. */
-  private async deliver(event: EventEnvelope, template: MailTemplate): Promise<Outcome> {
+  /**
+   * The mail `template` of an event: rendered (or recorded failed, or skipped), then claimed and
+   * sent once an SMTP connection is free, unless the consumer stopped while it waited for one.
+   */
+  private async deliver(event: EventEnvelope, template: MailTemplate, stopping: AbortSignal | undefined): Promise<Outcome> {
     const key = deliveryKey(event.id, template);
     const mail = await this.renderOrRecord(event, template, key);
     if (!mail) return DONE;
     if (this.acceptedUnrecorded.has(key)) return this.recordSent(key);
-    return this.sending.with(() => this.claimAndSend(event, key, mail));
+    // Looked at once the slot is held, right before the claim: the wait for it may outlast the signal.
+    return this.sending.with(() => (stopping?.aborted ? Promise.resolve(HANDED_BACK) : this.claimAndSend(event, key, mail)));
   }
 
   /**

@@ -42,6 +42,8 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private stopListening: (() => void) | undefined;
   private readonly slots: Slots;
   private readonly linkEvents: LinkEventEraser;
+  /** Aborted when the consumer stops taking mail: the processor then claims no mail still waiting for an SMTP connection. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly processor: DeliveryProcessor,
@@ -69,12 +71,14 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async onModuleDestroy(): Promise<void> {
     this.stopListening?.();
+    this.stopping.abort();
     await this.subscription.stop();
     await settlesWithin(Promise.allSettled([...this.inHand]), drainTimeLeft(this.config.SHUTDOWN_GRACE_MS));
     if (this.inHand.size > 0) this.logger.warn({ inHand: this.inHand.size }, 'Stopped with mails still in the hands of SMTP');
   }
 
   private async stopPulling(): Promise<void> {
+    this.stopping.abort();
     await this.subscription.halt();
   }
 
@@ -101,7 +105,8 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Hands each event to a free slot, reporting it in progress from the moment it is read. An event
    * read once a shutdown began is handed back at once (nak, no delay) for another replica, also one
-   * that was waiting for a slot when the shutdown began: no new SMTP send starts during the drain.
+   * that was waiting for a slot when the shutdown began, and one in a slot whose mail was still
+   * waiting for an SMTP connection (the processor sees `stopping`): no new SMTP send starts during the drain.
    */
   private async pump(messages: ConsumerMessages): Promise<void> {
     for await (const message of messages) {
@@ -147,7 +152,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     }
     let outcome: Outcome;
     try {
-      outcome = await this.processor.process(event);
+      outcome = await this.processor.process(event, this.stopping.signal);
     } catch (error) {
       const delayMs = backoffMs(message.info.deliveryCount);
       this.logger.warn({ err: error, eventId: event.id, type: event.type, retryInMs: delayMs }, 'Event handling failed; it will be delivered again');
