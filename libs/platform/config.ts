@@ -218,6 +218,16 @@ export const commonEnv = {
   SHUTDOWN_GRACE_MS: integer('On SIGTERM, how long in-flight work may take to finish (ms)', 0, 120_000, 10_000),
 };
 
+/** Variables of a service that makes the events stream if missing (identity, access, notifications: its producers and consumers). */
+export const eventsStreamEnv = {
+  /**
+   * NATS servers that keep a copy of the events stream (JetStream's `num_replicas`): at most the
+   * servers of the NATS cluster (a single server takes only 1). Applied when the stream is made,
+   * and to an existing stream at each start (NATS moves it; a refusal is logged, the stream kept).
+   */
+  NATS_STREAM_REPLICAS: integer('NATS servers that keep a copy of the events stream (1 for a single server; at most the servers of the cluster)', 1, 5, 1),
+};
+
 /** Variables of a service that owns a database schema. */
 export const databaseEnv = {
   DATABASE_URL: url('PostgreSQL connection URL', ['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/portico'),

@@ -5,7 +5,7 @@ import { DurableSubscription } from './durable-subscription.js';
 import type { NatsLink } from './nats-connection.js';
 import { readEvent } from './event-envelope.js';
 
-export { EVENTS_RETENTION_MS, ensureEventsStream, publishEvent } from './events-stream.js';
+export { EVENTS_RETENTION_MS, ensureEventsStream, eventsStreamConfig, publishEvent, streamSettingChanges } from './events-stream.js';
 
 const NANOS_PER_MS = 1_000_000;
 

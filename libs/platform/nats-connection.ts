@@ -25,7 +25,10 @@ export function inboxPrefixOf(name: string): string {
   return `_INBOX.${name}`;
 }
 
-/** One NATS connection per process, with its health known at every moment. */
+/**
+ * One NATS connection per process, with its health known at every moment, and what the process
+ * knows of the NATS it reaches: how many of its servers keep a copy of the events stream.
+ */
 export class NatsLink {
   private connected = true;
   private readonly reconnectListeners = new Set<() => void>();
@@ -33,9 +36,12 @@ export class NatsLink {
 
   private constructor(
     readonly connection: NatsConnection,
-    private readonly logger: Logger,
+    /** The process's logger, for what is said about NATS (the link's status, the events stream). */
+    readonly logger: Logger,
     /** Where this process's replies arrive (see {@link inboxPrefixOf}). */
     readonly inboxPrefix: string,
+    /** NATS servers that keep a copy of the events stream (NATS_STREAM_REPLICAS), see `ensureEventsStream`. */
+    readonly eventsStreamReplicas: number,
   ) {
     void this.followStatus();
   }
@@ -43,8 +49,11 @@ export class NatsLink {
   /**
    * Connects (retrying for ever in the background once connected; failing fast on the first
    * attempt only after `waitMs`). Replies come under {@link inboxPrefixOf} the process's name.
+   * `eventsStreamReplicas` defaults to 1 (a single NATS server).
    */
-  static async open(options: NatsCredentials & { url: string; name: string; logger: Logger; waitMs?: number }): Promise<NatsLink> {
+  static async open(
+    options: NatsCredentials & { url: string; name: string; logger: Logger; waitMs?: number; eventsStreamReplicas?: number },
+  ): Promise<NatsLink> {
     const deadline = Date.now() + (options.waitMs ?? 30_000);
     for (;;) {
       try {
@@ -57,7 +66,7 @@ export class NatsLink {
           reconnectTimeWait: 500,
           pingInterval: 10_000,
         });
-        return new NatsLink(connection, options.logger, inboxPrefixOf(options.name));
+        return new NatsLink(connection, options.logger, inboxPrefixOf(options.name), options.eventsStreamReplicas ?? 1);
       } catch (error) {
         if (Date.now() > deadline) throw error;
         options.logger.warn({ err: (error as Error).message }, 'NATS not reachable yet, retrying');

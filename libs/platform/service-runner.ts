@@ -27,6 +27,8 @@ export interface ServiceLaunch {
     RPC_TIMEOUT_MS: number;
     SHUTDOWN_GRACE_MS: number;
     HEALTH_PORT: number;
+    /** Of the services that make the events stream (`eventsStreamEnv`); the gateway has none. */
+    NATS_STREAM_REPLICAS?: number;
   };
   /** Builds the service's root module once the runtime exists. */
   module: (runtime: ProcessRuntime) => DynamicModule;
@@ -42,6 +44,7 @@ export async function openRuntime(name: string, config: ServiceLaunch['config'])
     credsFile: optional(config.NATS_CREDS_FILE),
     name,
     logger,
+    eventsStreamReplicas: config.NATS_STREAM_REPLICAS,
   });
   return { logger, link, inFlight: new InFlightTracker(), rpc: new RpcClient(link, config.RPC_TIMEOUT_MS), direct: new DirectHandlers() };
 }

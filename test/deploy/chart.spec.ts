@@ -709,6 +709,8 @@ describe('values the chart refuses', () => {
       /services.notifications.nats: set either userPasswordSecret.name or credsSecret.name/,
     ],
     ['an unknown built-in catalogue', ['accessCatalog.name=nope'], 'template', /no built-in catalogue/],
+    ['no copy of the events stream', ['nats.streamReplicas=0'], 'schema', /streamReplicas/],
+    ['more copies of the events stream than JetStream keeps', ['nats.streamReplicas=6'], 'schema', /streamReplicas/],
   ];
 
   it.each(refused)(
@@ -729,6 +731,21 @@ describe('values the chart refuses', () => {
       expect(template([]).status).toBe(0);
       const r = helm(['lint', CHART, '--set', 'services.gateway.port=abc']);
       expect(r.status).not.toBe(0);
+    },
+    HELM_TIMEOUT_MS,
+  );
+});
+
+describe('the copies of the events stream', () => {
+  it.each([
+    [[], '3'],
+    [['nats.streamReplicas=1'], '1'],
+  ])(
+    'with %j, identity, access and notifications keep the events stream on %s NATS servers (NATS_STREAM_REPLICAS)',
+    (sets, replicas) => {
+      const objs = render([], sets);
+      for (const svc of ['identity', 'access', 'notifications'] as const)
+        expect(envValue(podSpec(deploymentOf(objs, svc)).containers[0], 'NATS_STREAM_REPLICAS', byKind(objs, 'ConfigMap'))).toBe(replicas);
     },
     HELM_TIMEOUT_MS,
   );

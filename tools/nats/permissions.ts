@@ -43,8 +43,16 @@ export function servedSubjects(service: NatsService): string[] {
   return Object.values(Subjects).filter((subject) => subject.startsWith(`${service}.`));
 }
 
-/** The JetStream API calls that check, or create, the events stream (every service that uses it makes sure it exists). */
-const EVENTS_STREAM_API = ['$JS.API.INFO', `$JS.API.STREAM.INFO.${EVENTS_STREAM}`, `$JS.API.STREAM.CREATE.${EVENTS_STREAM}`];
+/**
+ * The JetStream API calls that check, create or update the events stream (every service that uses
+ * it makes sure it exists, and has its replicas, retention and duplicate window: `ensureEventsStream`).
+ */
+const EVENTS_STREAM_API = [
+  '$JS.API.INFO',
+  `$JS.API.STREAM.INFO.${EVENTS_STREAM}`,
+  `$JS.API.STREAM.CREATE.${EVENTS_STREAM}`,
+  `$JS.API.STREAM.UPDATE.${EVENTS_STREAM}`,
+];
 
 /**
  * Deleting one message of the events stream by its sequence: notifications deletes each event that

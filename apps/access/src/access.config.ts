@@ -1,9 +1,10 @@
-import { commonEnv, databaseEnv, integer, text, type ConfigOf } from '#libs/platform/index.js';
+import { commonEnv, databaseEnv, eventsStreamEnv, integer, text, type ConfigOf } from '#libs/platform/index.js';
 
 /** Every environment variable of the access service. */
 export const accessEnv = {
   ...commonEnv,
   ...databaseEnv,
+  ...eventsStreamEnv,
   HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3002),
   ACCESS_RESYNC_INTERVAL_MS: integer(
     'How often (ms) a replica looks in PostgreSQL for account changes whose access.changed broadcast it missed, and retries failed reloads',

@@ -13,6 +13,7 @@ describe('the identity configuration', () => {
       MFA_ISSUER: 'Portico',
       SUBUSER_SESSION_TTL_HOURS: 8,
       ACCESS_TOKEN_TTL_SECONDS: 900,
+      NATS_STREAM_REPLICAS: 1,
     });
   });
 

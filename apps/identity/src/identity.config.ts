@@ -1,4 +1,4 @@
-import { boolean, commonEnv, ConfigError, databaseEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
+import { boolean, commonEnv, ConfigError, databaseEnv, eventsStreamEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
 import { assertDistinctKeyIds, readPreviousSecretKeyFiles, readSecretKeyFile } from './mfa/secret-key.js';
 
 /** The longest ACCESS_TOKEN_TTL_SECONDS allowed: no access token outlives its issue by more (see SessionsService.gateState). */
@@ -8,6 +8,7 @@ export const MAX_ACCESS_TOKEN_TTL_SECONDS = 3600;
 export const identityEnv = {
   ...commonEnv,
   ...databaseEnv,
+  ...eventsStreamEnv,
   HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3001),
   PUBLIC_WEB_URL: url('Base URL of the web panel; links in mails point under it', ['http', 'https'], 'http://localhost:5173'),
   SIGNUP_ENABLED: boolean('Whether anyone may create an account with POST /v1/accounts', true),

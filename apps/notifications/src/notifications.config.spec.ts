@@ -13,6 +13,11 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 }
 
 describe('the notifications configuration', () => {
+  it('reads NATS_STREAM_REPLICAS, the NATS servers that keep the events stream it makes (1 unless set)', () => {
+    expect(loadNotificationsConfig({}).NATS_STREAM_REPLICAS).toBe(1);
+    expect(loadNotificationsConfig({ NATS_STREAM_REPLICAS: '3' }).NATS_STREAM_REPLICAS).toBe(3);
+  });
+
   it('gives one SMTP send five minutes by default, far above the SMTP timeout and unrelated to the ack wait', () => {
     expect(loadNotificationsConfig({})).toMatchObject({ MAIL_SEND_DEADLINE_MS: 300_000, SMTP_TIMEOUT_MS: 30_000, MAIL_ACK_WAIT_MS: 60_000 });
     expect(loadNotificationsConfig({ MAIL_ACK_WAIT_MS: '1000' }).MAIL_SEND_DEADLINE_MS).toBe(300_000);

@@ -1,10 +1,23 @@
-import { boolean, commonEnv, ConfigError, databaseEnv, EVENTS_RETENTION_MS, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
+import {
+  boolean,
+  commonEnv,
+  ConfigError,
+  databaseEnv,
+  eventsStreamEnv,
+  EVENTS_RETENTION_MS,
+  integer,
+  loadConfig,
+  text,
+  url,
+  type ConfigOf,
+} from '#libs/platform/index.js';
 import { retrySchedule } from './deliveries/delivery-policy.js';
 
 /** Every environment variable of the notifications service. */
 export const notificationsEnv = {
   ...commonEnv,
   ...databaseEnv,
+  ...eventsStreamEnv,
   HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3003),
   /** Where mail goes; `smtps://` is TLS from the first byte, credentials (percent-encoded) in the URL. */
   SMTP_URL: url('SMTP server, e.g. smtp://user:pass@mail:587 or smtps://mail:465', ['smtp', 'smtps'], 'smtp://127.0.0.1:1025'),
