@@ -25,6 +25,26 @@ export class PermanentEventError extends Error {
 }
 
 /**
+ * The event types a consumer of this release did not know: it says so once per type and process,
+ * not at each delivery that brings them back (they wait for a newer release, see {@link RetryEventLaterError}).
+ */
+export class UnknownEventTypes {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly message: string,
+  ) {}
+
+  /** Warns the first time `type` is met, with `details`. */
+  note(type: string, details: Record<string, unknown> = {}): void {
+    if (this.seen.has(type)) return;
+    this.seen.add(type);
+    this.logger.warn({ type, ...details }, this.message);
+  }
+}
+
+/**
  * Thrown by an {@link EventHandler} for an event it cannot handle yet but must not lose (a type a
  * newer release of its producer publishes): the consumer delivers it again after `delayMs`,
  * logging only at debug level (the handler says once what it waits for).

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ACCESS_EVENTS, type EventEnvelope, DurableConsumers } from '#libs/contracts/index.js';
-import { DurableConsumer, LOGGER, NATS_LINK, PermanentEventError, RetryEventLaterError, type NatsLink } from '#libs/platform/index.js';
+import { DurableConsumer, LOGGER, NATS_LINK, PermanentEventError, RetryEventLaterError, UnknownEventTypes, type NatsLink } from '#libs/platform/index.js';
 import { auditOfAccessEvent } from './access-audit.js';
 import { AuditService } from './audit.service.js';
 
@@ -22,14 +22,15 @@ const DATA_EXCEPTION = '22';
 @Injectable()
 export class AccessAuditConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: DurableConsumer | undefined;
-  /** The unknown types already warned of (once per type and process, not per delivery). */
-  private readonly unknownTypes = new Set<string>();
+  private readonly unknownTypes: UnknownEventTypes;
 
   constructor(
     private readonly audit: AuditService,
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.unknownTypes = new UnknownEventTypes(logger, 'Access events of a type this release does not know are kept for a newer identity');
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = new DurableConsumer({
@@ -55,7 +56,7 @@ export class AccessAuditConsumer implements OnApplicationBootstrap, OnModuleDest
     const audit = auditOfAccessEvent(event);
     switch (audit.kind) {
       case 'unknown':
-        this.warnOfUnknownType(event.type);
+        this.unknownTypes.note(event.type, { retryInMs: UNKNOWN_ACCESS_EVENT_RETRY_MS });
         throw new RetryEventLaterError(`Unknown access event type ${event.type}`, UNKNOWN_ACCESS_EVENT_RETRY_MS);
       case 'refused':
         throw new PermanentEventError(`An access event the audit trail cannot record (${audit.reason})`);
@@ -65,12 +66,6 @@ export class AccessAuditConsumer implements OnApplicationBootstrap, OnModuleDest
           throw error;
         });
     }
-  }
-
-  private warnOfUnknownType(type: string): void {
-    if (this.unknownTypes.has(type)) return;
-    this.unknownTypes.add(type);
-    this.logger.warn({ type, retryInMs: UNKNOWN_ACCESS_EVENT_RETRY_MS }, 'Access events of a type this release does not know are kept for a newer identity');
   }
 }
 

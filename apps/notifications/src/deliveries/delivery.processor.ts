@@ -15,7 +15,7 @@ import {
 } from './delivery-policy.js';
 import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { LOGGER, Slots } from '#libs/platform/index.js';
+import { LOGGER, Slots, UnknownEventTypes } from '#libs/platform/index.js';
 
 /** What the consumer does with the event once {@link DeliveryProcessor.process} is done: acknowledge it, or have it back later. */
 export type Outcome = { kind: 'done' } | { kind: 'retry'; delayMs: number };
@@ -72,8 +72,7 @@ export class DeliveryProcessor {
   /** Mails the SMTP server accepted whose `sent` could not be recorded yet: never sent again by this process. */
   private readonly acceptedUnrecorded = new Set<string>();
   private readonly sending: Slots;
-  /** The unknown event types already warned of (once per type and process, not per delivery). */
-  private readonly unknownTypes = new Set<string>();
+  private readonly unknownTypes: UnknownEventTypes;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -83,6 +82,10 @@ export class DeliveryProcessor {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.sending = new Slots(settings.smtpConcurrency);
+    this.unknownTypes = new UnknownEventTypes(
+      logger,
+      'Events of a type this release does not know are kept for a newer notifications (delivered again every minute)',
+    );
   }
 
   /**
@@ -106,13 +109,7 @@ export class DeliveryProcessor {
    * comes back in {@link UNKNOWN_EVENT_RETRY_MS}, for a newer replica to take. Said once per type.
    */
   private deferUnknown(event: EventEnvelope): Outcome {
-    if (!this.unknownTypes.has(event.type)) {
-      this.unknownTypes.add(event.type);
-      this.logger.warn(
-        { type: event.type, eventId: event.id, retryInMs: UNKNOWN_EVENT_RETRY_MS },
-        'Events of a type this release does not know are kept for a newer notifications (delivered again every minute)',
-      );
-    }
+    this.unknownTypes.note(event.type, { eventId: event.id, retryInMs: UNKNOWN_EVENT_RETRY_MS });
     return { kind: 'retry', delayMs: UNKNOWN_EVENT_RETRY_MS };
   }
 
