@@ -5,6 +5,7 @@ import { OwnerVersion1733100000000 } from './1733100000000-owner-version.js';
 import { PrincipalActivity1733200000000 } from './1733200000000-principal-activity.js';
 import { Outbox1733400000000 } from './1733400000000-outbox.js';
 import { OwnersHoldNoBindings1734100000000 } from './1734100000000-owners-hold-no-bindings.js';
+import { ClosedAccounts1734500000000 } from './1734500000000-closed-accounts.js';
 
 /** The access schema's migrations, oldest first. */
 export const accessMigrations = [
@@ -15,4 +16,5 @@ export const accessMigrations = [
   PrincipalActivity1733200000000,
   Outbox1733400000000,
   OwnersHoldNoBindings1734100000000,
+  ClosedAccounts1734500000000,
 ];

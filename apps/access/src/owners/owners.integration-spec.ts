@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Events, type EventEnvelope, type OwnershipTransferredData, type Principal } from '#libs/contracts/index.js';
+import { RetryEventLaterError } from '#libs/platform/index.js';
 import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
 import { OwnersHoldNoBindings1734100000000 } from '../migrations/1734100000000-owners-hold-no-bindings.js';
 import { PrincipalsService } from '../principals/principals.service.js';
@@ -194,4 +195,34 @@ describe('an account closed before anyone acted in it, as access applies it', ()
     expect(access.store.decide(member, accountId, 'logs', 'read')).toMatchObject({ allowed: false, reason: 'not-member' });
     expect(access.store.roles(accountId).filter((each) => each.id === role.id)).toEqual([]);
   });
+
+  it('puts nothing back for an event about it applied later: its creation redelivered, an activity change', async () => {
+    const { accountId, actor: owner } = await access.account();
+    await access.owners.applyClosure(envelope(Events.AccountClosed, accountId, { accountId, slug: 'late', reason: 'owner-declined' }));
+
+    await access.owners.apply(envelope(Events.AccountCreated, accountId, { accountId, slug: 'late', ownerUserId: owner.id }));
+    await deactivate(accountId, owner);
+
+    expect(await access.database.query('SELECT user_id FROM access.account_owners WHERE account_id = $1', [accountId])).toEqual([]);
+    expect(await access.database.query('SELECT principal_id FROM access.principal_activity WHERE account_id = $1', [accountId])).toEqual([]);
+    expect(access.store.decide(owner, accountId, 'logs', 'read')).toMatchObject({ allowed: false, reason: 'not-member' });
+  });
 });
+
+describe('an account event of a type this release does not know', () => {
+  it('is kept for a newer access (delivered again later), never acknowledged unapplied', async () => {
+    const accountId = randomUUID();
+    const event = { id: randomUUID(), type: 'identity.account.renamed', occurredAt: new Date().toISOString(), accountId, data: { accountId } };
+
+    await expect(access.owners.handle(event as unknown as EventEnvelope)).rejects.toBeInstanceOf(RetryEventLaterError);
+  });
+});
+
+/** An event of identity's about an account, as the owners consumer receives it. */
+function envelope<T extends typeof Events.AccountCreated | typeof Events.AccountClosed>(
+  type: T,
+  accountId: string,
+  data: EventEnvelope<T>['data'],
+): EventEnvelope<T> {
+  return { id: randomUUID(), type, occurredAt: new Date().toISOString(), accountId, data };
+}

@@ -3,18 +3,21 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { ACCOUNT_EVENTS, Events, type AccountCreatedData, type EventEnvelope, DurableConsumers, type Principal } from '#libs/contracts/index.js';
-import { DurableConsumer, LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
+import { DurableConsumer, LOGGER, NATS_LINK, RetryEventLaterError, UnknownEventTypes, type NatsLink } from '#libs/platform/index.js';
 import { ApplicationEntity } from '../applications/application.entity.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
 import { RoleEntity } from '../roles/role.entity.js';
 import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
 import { AccessStateService } from '../state/access-state.service.js';
-import { firstTime } from '../state/applied-events.js';
+import { firstTime, firstTimeInOpenAccount } from '../state/applied-events.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
 
 /** Access's tables of an account's state, bindings first (they name roles and applications); `account_versions` stays. */
 const ACCOUNT_STATE = [BindingEntity, RoleEntity, ApplicationEntity, PrincipalActivityEntity, AccountOwnerEntity];
+
+/** How long an account event of a type this release does not know waits before it is delivered again (until access is upgraded). */
+export const UNKNOWN_ACCOUNT_EVENT_RETRY_MS = 5 * 60 * 1000;
 
 /** The durable JetStream consumer (shared by access's replicas) that learns account owners from identity's events. */
 export const OWNERS_CONSUMER = DurableConsumers.Owners;
@@ -23,13 +26,16 @@ export const OWNERS_CONSUMER = DurableConsumers.Owners;
 @Injectable()
 export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: DurableConsumer | undefined;
+  private readonly unknownTypes: UnknownEventTypes;
 
   constructor(
     private readonly state: AccessStateService,
     private readonly store: DecisionStore,
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.unknownTypes = new UnknownEventTypes(logger, 'Account events of a type this release does not know are kept for a newer access');
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = new DurableConsumer({
@@ -37,11 +43,7 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
       durableName: OWNERS_CONSUMER,
       filterSubject: ACCOUNT_EVENTS,
       logger: this.logger,
-      handle: async (event) => {
-        if (event.type === Events.AccountCreated) await this.apply(event as EventEnvelope<typeof Events.AccountCreated>);
-        if (event.type === Events.OwnershipTransferred) await this.applyTransfer(event as EventEnvelope<typeof Events.OwnershipTransferred>);
-        if (event.type === Events.AccountClosed) await this.applyClosure(event as EventEnvelope<typeof Events.AccountClosed>);
-      },
+      handle: (event) => this.handle(event),
     });
     await this.consumer.start();
   }
@@ -50,11 +52,24 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.consumer?.stop();
   }
 
-  /** Applies an account-created event once (a redelivered event is recognised and skipped). */
+  /**
+   * Applies one of identity's account events. One of a type this release does not know (a newer
+   * identity's, during a rolling upgrade) is kept, delivered again every few minutes, for a newer
+   * access to apply: acknowledged, it would be lost (a closure, say, whose account would keep its owner).
+   */
+  async handle(event: EventEnvelope): Promise<void> {
+    if (event.type === Events.AccountCreated) return this.apply(event as EventEnvelope<typeof Events.AccountCreated>);
+    if (event.type === Events.OwnershipTransferred) return this.applyTransfer(event as EventEnvelope<typeof Events.OwnershipTransferred>);
+    if (event.type === Events.AccountClosed) return this.applyClosure(event as EventEnvelope<typeof Events.AccountClosed>);
+    this.unknownTypes.note(event.type, { retryInMs: UNKNOWN_ACCOUNT_EVENT_RETRY_MS });
+    throw new RetryEventLaterError(`Unknown account event type ${event.type}`, UNKNOWN_ACCOUNT_EVENT_RETRY_MS);
+  }
+
+  /** Applies an account-created event once (a redelivered event is recognised and skipped), unless the account was closed since. */
   async apply(event: EventEnvelope<typeof Events.AccountCreated>): Promise<void> {
     const data: AccountCreatedData = event.data;
     await this.state.mutate(data.accountId, async (manager) => {
-      if (!(await firstTime(manager, event.id))) return;
+      if (!(await firstTimeInOpenAccount(manager, event.id, data.accountId))) return;
       await manager.createQueryBuilder().insert().into(AccountOwnerEntity).values({ accountId: data.accountId, userId: data.ownerUserId }).orIgnore().execute();
     });
   }
@@ -63,13 +78,14 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
    * Applies an account's closure once: whatever access holds of it goes (its owner; roles,
    * applications and bindings, which an account closed before anyone acted in it has none of; the
    * activity of its principals). Its version stays, raised, so that every replica reloads it empty
-   * and answers not-member there. An event about it that arrives later adds at most an activity
-   * row, which grants nothing.
+   * and answers not-member there. It is remembered as closed (`closed_accounts`): an event about it
+   * applied later (its creation redelivered, an activity change of another consumer) puts nothing back.
    */
   async applyClosure(event: EventEnvelope<typeof Events.AccountClosed>): Promise<void> {
     const { accountId } = event.data;
     await this.state.mutate(accountId, async (manager) => {
       if (!(await firstTime(manager, event.id))) return;
+      await manager.query('INSERT INTO closed_accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING', [accountId]);
       for (const entity of ACCOUNT_STATE) await manager.delete(entity, { accountId });
     });
   }
@@ -97,7 +113,7 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     await this.state.mutate(accountId, async (manager) => {
-      if (!(await firstTime(manager, event.id))) return;
+      if (!(await firstTimeInOpenAccount(manager, event.id, accountId))) return;
       if (await moveOwner(manager, accountId, toUserId, ownerVersion)) {
         await manager.delete(BindingEntity, userOf(accountId, toUserId));
         await this.bindPreviousOwner(manager, accountId, fromUserId, previousOwnerRole);

@@ -13,7 +13,7 @@ import {
 } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, PermanentEventError, type NatsLink } from '#libs/platform/index.js';
 import { AccessStateService } from '../state/access-state.service.js';
-import { appliedBefore, firstTime } from '../state/applied-events.js';
+import { appliedBefore, firstTimeInOpenAccount } from '../state/applied-events.js';
 
 /**
  * The durable consumer of identity's activity events. A name of its own, apart from `access` (which
@@ -76,7 +76,7 @@ export class PrincipalsService implements OnApplicationBootstrap, OnModuleDestro
     await this.state.mutate(
       data.accountId,
       async (manager) => {
-        if (!(await firstTime(manager, event.id))) return;
+        if (!(await firstTimeInOpenAccount(manager, event.id, data.accountId))) return;
         await manager.query(APPLY_ACTIVITY_SQL, [data.accountId, JSON.stringify(data.changes)]);
       },
       // The gateways drop the decisions of that principal only, or of the whole account.
