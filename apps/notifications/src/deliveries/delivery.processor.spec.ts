@@ -462,7 +462,7 @@ describe('DeliveryProcessor', () => {
     expect(store.rows.size).toBe(0);
   });
 
-  it.each([Events.AccountCreated, Events.PrincipalActivityChanged, Events.RoleCreated, Events.ApplicationDeleted])(
+  it.each([Events.AccountCreated, Events.AccountClosed, Events.PrincipalActivityChanged, Events.RoleCreated, Events.ApplicationDeleted])(
     'acknowledges at once an event of a type known to make no mail (%s)',
     async (type) => {
       await expect(processor.process({ ...invitation(), type })).resolves.toEqual({ kind: 'done' });

@@ -450,8 +450,13 @@ describe('events that make no mail, or a bad one', () => {
     expect(renderer.render(samples.activation('en'), 'ownership-received')).toBeNull();
   });
 
+  it.each(Object.values(Events))('knows %s, as it knows every event type this release publishes (none is kept for a newer release)', (type) => {
+    expect(templatesFor({ ...samples.activation('en'), type } as EventEnvelope)).not.toBeNull();
+  });
+
   it.each([
     Events.AccountCreated,
+    Events.AccountClosed,
     Events.LinksVoided,
     Events.PrincipalActivityChanged,
     Events.RoleCreated,
