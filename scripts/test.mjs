@@ -74,16 +74,29 @@ rmSync(results, { force: true });
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => onSignal(signal));
 
-/** Stops jest first when it runs (the run then ends below, stopping what it started); otherwise stops at once. */
+/**
+ * Stops jest first when it runs (the run then ends below, stopping what it started); a second
+ * signal kills what is left of jest's group and stops at once; before jest, stops at once.
+ */
 function onSignal(signal) {
   const jestRuns = jest && jest.exitCode === null && jest.signalCode === null;
   if (jestRuns && !interrupted) {
     interrupted = true;
-    process.kill(-jest.pid, signal);
+    signalJest(signal);
     return;
   }
   interrupted = true;
+  if (jestRuns) signalJest('SIGKILL');
   void stopStarted().finally(() => (printSummary(), process.exit(1)));
+}
+
+/** Signals jest's whole process group (its workers, and the services and nats-servers the tests started); gone already is fine. */
+function signalJest(signal) {
+  try {
+    process.kill(-jest.pid, signal);
+  } catch (error) {
+    if (error.code !== 'ESRCH') say(`could not stop jest: ${error.message}`);
+  }
 }
 
 let status = 1;
