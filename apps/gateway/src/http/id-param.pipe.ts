@@ -18,15 +18,18 @@ export class IdParam implements PipeTransform<string, string> {
 
 /** How a built-in role's id starts (`builtin:<Name>`, the catalogue's name as written). */
 const BUILTIN_ROLE_ID = /^builtin:./;
+/** The longest role id access takes (`access.roles.update`, `.delete`): a longer one names no role. */
+const MAX_ROLE_ID_LENGTH = 120;
 
 /**
  * A role id in a path: a custom role's UUID (lower-cased, as {@link IdParam}) or a built-in role's
- * `builtin:<Name>` as written; anything else, a role's name too, names nothing: 404.
+ * `builtin:<Name>` as written, up to the length access takes; anything else, a role's name too,
+ * names nothing: 404.
  */
 @Injectable()
 export class RoleIdParam implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (BUILTIN_ROLE_ID.test(value)) return value;
+    if (BUILTIN_ROLE_ID.test(value) && value.length <= MAX_ROLE_ID_LENGTH) return value;
     return new IdParam('Role').transform(value);
   }
 }
