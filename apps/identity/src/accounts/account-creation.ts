@@ -4,13 +4,12 @@ import { Events, type CreateAccountBody } from '#libs/contracts/index.js';
 import { conflictOnDuplicate } from '#libs/platform/index.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { ActionTokensService, IssuedToken } from '../credentials/action-tokens.service.js';
-import type { Transactions, UnitOfWork } from '../database/unit-of-work.js';
-import { writeActivityChanged } from '../principals/activity-events.js';
-import { openInvitation, type TypedPerson } from '../users/invitations.js';
+import type { Transactions } from '../database/unit-of-work.js';
+import type { TypedPerson } from '../users/invitations.js';
 import type { OutboxWriter } from '#libs/outbox/index.js';
 import type { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { MembershipEntity } from '../users/membership.entity.js';
-import { findOrAddPerson, queueAddedToAccount, queueInvitation, reassertSuspensions } from '../users/people.js';
+import { awaitConsent, findOrAddPerson, queueAddedToAccount, queueInvitation, reassertSuspensions } from '../users/people.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { AccountEntity } from './account.entity.js';
 
@@ -68,7 +67,7 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
       const waitsForOwner = !addedNow && requester === 'anyone';
       await manager.insert(MembershipEntity, { accountId: account.id, userId: owner.id, active: !waitsForOwner });
       await deps.outbox.add(manager, Events.AccountCreated, account.id, { accountId: account.id, slug: account.slug, ownerUserId: owner.id });
-      const activation = waitsForOwner ? await askOwnersConsent(deps, unit, account, owner, typedOwner(body)) : await welcome(deps, manager, account, owner);
+      const activation = waitsForOwner ? await askOwnersConsent(deps, manager, account, owner, typedOwner(body)) : await welcome(deps, manager, account, owner);
       await reassertSuspensions(unit, deps.broadcaster, owner.id);
       return { account, owner, activation, waitsForOwner };
     })
@@ -77,23 +76,16 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
 
 const slugTaken = conflictOnDuplicate('This slug is already taken', 'slug', /slug/);
 
-/**
- * The owner's membership waits for their consent, as {@link UsersService} adds someone Portico knows
- * already: inactive (for access too), the invitation holding what the sign-up typed, and its link
- * mailed (in the account's language, at the address as typed). Audited as any creation.
- */
+/** The owner's membership (inactive) waits for their consent ({@link awaitConsent}), with what the sign-up typed. Audited as any creation. */
 async function askOwnersConsent(
   deps: AccountCreationDeps,
-  unit: UnitOfWork,
+  manager: EntityManager,
   account: AccountEntity,
   owner: UserEntity,
   typed: TypedPerson,
 ): Promise<IssuedToken> {
-  const key = { accountId: account.id, userId: owner.id };
-  await openInvitation(unit.manager, key, typed);
-  await writeActivityChanged(unit.manager, deps.outbox, { accountId: account.id, principalType: 'user', principalId: owner.id }, false);
-  await auditCreation(deps, unit.manager, account, owner);
-  return queueInvitation(unit.manager, deps, account, owner, typed);
+  await auditCreation(deps, manager, account, owner);
+  return awaitConsent(manager, deps, account, owner, typed);
 }
 
 /** Audits the creation and queues the owner's mail: an activation link for a new person, "added to account" for someone with a login. */

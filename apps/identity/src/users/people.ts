@@ -8,6 +8,8 @@ import type { AuditDetails, AuditEntry } from '../audit/audit.service.js';
 import type { ActionTokensService, IssuedToken } from '../credentials/action-tokens.service.js';
 import type { UnitOfWork } from '../database/unit-of-work.js';
 import type { GateBroadcaster } from '../sessions/gate-broadcaster.js';
+import { writeActivityChanged } from '../principals/activity-events.js';
+import { openInvitation, type TypedPerson } from './invitations.js';
 import { MembershipEntity } from './membership.entity.js';
 import { UserEntity } from './user.entity.js';
 
@@ -96,6 +98,27 @@ export async function queueInvitation(
     ...addressed,
   });
   return link;
+}
+
+/**
+ * Makes the membership of `user` in `account`, just inserted inactive, wait for their consent
+ * (someone Portico knew already: a login, or a person another account invited): the invitation
+ * holding what was typed, access told they are inactive there (it may hold them as active from an
+ * earlier membership, or not know them at all), and the link mailed (an invitation link to someone
+ * who has a login; this account's activation link to someone who has set no password yet, whose
+ * activation through it is their consent). Answers the link.
+ */
+export async function awaitConsent(
+  manager: EntityManager,
+  deps: { tokens: ActionTokensService; outbox: OutboxWriter },
+  account: AccountEntity,
+  user: UserEntity,
+  typed: TypedPerson,
+): Promise<IssuedToken> {
+  const key = { accountId: account.id, userId: user.id };
+  await openInvitation(manager, key, typed);
+  await writeActivityChanged(manager, deps.outbox, { accountId: account.id, principalType: 'user', principalId: user.id }, false);
+  return queueInvitation(manager, deps, account, user, typed);
 }
 
 /** Queues word to `user`, who already has a login, that they work in `account` now (an account made for them): writes `UserAddedToAccount`. */

@@ -30,11 +30,11 @@ import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MembershipEntity } from './membership.entity.js';
 import { MembershipInvitationEntity } from './membership-invitation.entity.js';
-import { lockedInvitation, openInvitation, PERSON_AS_THE_ACCOUNT_SEES, retypeInvitation, type TypedPerson } from './invitations.js';
+import { lockedInvitation, PERSON_AS_THE_ACCOUNT_SEES, retypeInvitation, type TypedPerson } from './invitations.js';
 import { AccountSizes } from './account-sizes.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { findOrAddPerson, queueInvitation, reassertSuspensions, selfAudit, type TypedAddress } from './people.js';
+import { awaitConsent, findOrAddPerson, queueInvitation, reassertSuspensions, selfAudit, type TypedAddress } from './people.js';
 import { nextUserCursor, searchTerm, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
 
@@ -388,19 +388,11 @@ export class UsersService {
     unit.afterCommit(this.nudgeRelay);
   }
 
-  /**
-   * Adds someone Portico knew already, pending their consent: an inactive membership (for access
-   * too: it may hold the person as active from an earlier membership, or not know them at all), the
-   * invitation holding what the account typed, and a link mailed to them: an invitation link to
-   * someone who has a login, an activation link (of this account) to someone another account
-   * invited and who has set no password yet, whose activation through it is their consent.
-   */
+  /** Adds someone Portico knew already, pending their consent: an inactive membership, waiting as {@link awaitConsent} says. */
   private async askConsent(unit: UnitOfWork, account: AccountEntity, user: UserEntity, typed: TypedPerson): Promise<void> {
-    const key = { accountId: account.id, userId: user.id };
-    await unit.manager.insert(MembershipEntity, { ...key, active: false });
-    await openInvitation(unit.manager, key, typed);
-    await writeActivityChanged(unit.manager, this.outbox, { accountId: account.id, principalType: 'user', principalId: user.id }, false);
-    await this.invite(unit, account, user, typed);
+    await unit.manager.insert(MembershipEntity, { accountId: account.id, userId: user.id, active: false });
+    await awaitConsent(unit.manager, { tokens: this.tokens, outbox: this.outbox }, account, user, typed);
+    unit.afterCommit(this.nudgeRelay);
   }
 
   /**
