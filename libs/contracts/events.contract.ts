@@ -27,7 +27,7 @@ export const IDENTITY_EVENTS = `${EVENTS_SUBJECT_PREFIX}identity.>`;
 
 /**
  * The subject filter of identity's account events only (`identity.account.created`,
- * `identity.account.ownership-transferred`): what access reads to learn owners. Not
+ * `identity.account.ownership-transferred`, `identity.account.closed`): what access reads to learn owners. Not
  * {@link IDENTITY_EVENTS}: the mail events carry plain link tokens (activation, reset, e-mail
  * change), which only notifications needs; the NATS permissions generated from this filter keep
  * access from reading them.
@@ -62,8 +62,9 @@ export const Events = {
   /** Mailed links were voided unused (a newer link, a revoked invitation, a removed person): a mail still waiting to carry one is not sent. */
   LinksVoided: 'identity.links.voided',
   /**
-   * An account went before anyone could act in it: the person open sign-up named its owner, who
-   * already had a login, declined it (access drops whatever it holds of the account).
+   * An account went before anyone could act in it: the person open sign-up named its owner, whom
+   * Portico knew already (a login, or a person another account invited), declined it (access drops
+   * whatever it holds of the account).
    */
   AccountClosed: 'identity.account.closed',
   /** The owner of an account handed it to another member (access moves the owner's rights). */

@@ -22,7 +22,7 @@ export interface AccountCreationDeps {
   broadcaster: GateBroadcaster;
 }
 
-/** An account just created, its owner, and the owner's activation link token (null when the owner already had a login). */
+/** An account just created, its owner, and the token of the link mailed to the owner: activation, or invitation while the account waits for them (null: the owner, who had a login, was added at once). */
 export interface CreatedAccount {
   account: AccountEntity;
   owner: UserEntity;
@@ -37,8 +37,8 @@ export type AccountRequester = 'anyone' | 'operator';
 /**
  * Creates the account and its owner in one transaction, with the events access and notifications
  * learn it from (the owner's rights; an activation or "added to account" mail) and the audit row.
- * An owner who already has a login may sign in again through it: the gateways are told again, after
- * the commit, of the accounts they are inactive in. A taken slug is a CONFLICT naming `slug`.
+ * The gateways are told again, after the commit, of the accounts the owner is inactive in (someone
+ * who already has a login may sign in through this one: at once, made by the operator; once they accept, by anyone). A taken slug is a CONFLICT naming `slug`.
  * Open sign-up and the bootstrap command both go through here; the sign-up switch is the caller's.
  *
  * Asked by anyone (open sign-up), an account for someone Portico knows already (a login, or a

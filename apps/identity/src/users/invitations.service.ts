@@ -27,7 +27,8 @@ type PersonLock = 'FOR UPDATE' | 'FOR NO KEY UPDATE';
 /**
  * Someone Portico knew already answers an account's invitation (see UsersService.create): with the
  * mailed link, signed in, or, a person who has set no password yet, by activating through that
- * account's activation link. Accepting makes the membership what the account set; declining takes
+ * account's activation link. Accepting makes the membership what the account set; the owner open
+ * sign-up named declining closes the account; anyone else declining takes
  * them out of the account, as a revocation does.
  */
 @Injectable()
@@ -122,7 +123,8 @@ export class InvitationsService {
     const { manager } = unit;
     if (await hasOtherPeople(manager, key)) throw new DomainError(ErrorCode.Conflict, 'This account has other people in it: its owner cannot decline it');
     await this.tokens.voidAll(manager, { type: 'user', id: key.userId }, { accountId: account.id });
-    // Memberships, the invitation and links go by cascade; these two tables name the account without a key to it.
+    // Memberships, the invitation and links go by cascade; these two tables name the account without a key to it and
+    // mean nothing without it (audit_events, outbox and sessions name it too, and are kept: the trail, the events, the person's sessions).
     await manager.query('DELETE FROM activity_announced WHERE account_id = $1', [account.id]);
     await manager.query('DELETE FROM request_keys WHERE account_id = $1', [account.id]);
     await manager.query('DELETE FROM accounts WHERE id = $1', [account.id]);
