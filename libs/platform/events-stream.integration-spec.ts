@@ -111,6 +111,8 @@ describe('ensureEventsStream', () => {
     await operator.connection.flush();
     try {
       await ensureEventsStream(await asService('notifications', 3));
+      // The request reached this connection before the reply reached the service's; a round trip here lets it through before unsubscribing.
+      await operator.connection.flush();
     } finally {
       sniffer.unsubscribe();
     }
