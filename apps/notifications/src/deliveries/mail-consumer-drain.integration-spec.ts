@@ -1,12 +1,12 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { Events, EVENTS_STREAM, eventSubject, type EventEnvelope } from '#libs/contracts/index.js';
+import { EVENTS_STREAM, eventSubject, type EventEnvelope } from '#libs/contracts/index.js';
 import { ensureEventsStream, NatsLink, publishEvent, startDrain } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import type { DeliveryProcessor, Outcome } from './delivery.processor.js';
+import { passwordChangedEvent } from './events-harness-spec.js';
 import { MAIL_CONSUMER, MailConsumer } from './mail-consumer.js';
 
 // A file of its own: the drain clock is the process's, and once started it stays started.
@@ -14,25 +14,6 @@ import { MAIL_CONSUMER, MailConsumer } from './mail-consumer.js';
 const logger = pino({ level: 'silent' });
 const nats = new TestNatsServer();
 let link: NatsLink;
-
-function event(): EventEnvelope {
-  const accountId = randomUUID();
-  return {
-    id: randomUUID(),
-    type: Events.PasswordChanged,
-    occurredAt: new Date().toISOString(),
-    accountId,
-    data: {
-      accountId,
-      principalType: 'user',
-      principalId: randomUUID(),
-      email: 'ada@example.com',
-      name: 'Ada',
-      changedAt: new Date().toISOString(),
-      locale: 'en',
-    },
-  };
-}
 
 beforeAll(async () => {
   await nats.start();
@@ -53,12 +34,12 @@ describe('the mail consumer when a shutdown begins', () => {
     consumer.onApplicationBootstrap();
     const manager = await jetstreamManager(link.connection);
     try {
-      const first = event();
+      const first = passwordChangedEvent();
       await publishEvent(link, eventSubject(first.type), first);
       await eventually('the first event to be taken', () => seen.length === 1);
 
       startDrain(5000);
-      const second = event();
+      const second = passwordChangedEvent();
       await publishEvent(link, eventSubject(second.type), second);
       await eventually('the second event to be in the stream', async () => (await manager.consumers.info(EVENTS_STREAM, MAIL_CONSUMER)).num_pending === 1);
       // Long enough for a consumer still pulling to take it: it asks for the next event as soon as it has read one.

@@ -1,10 +1,9 @@
 import { jetstream } from '@nats-io/jetstream';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
-import { Events, EVENTS_STREAM, eventSubject, type EventEnvelope } from '#libs/contracts/index.js';
+import { EVENTS_STREAM, eventSubject, type EventEnvelope } from '#libs/contracts/index.js';
 import { dataSourceOptions, ensureEventsStream, NatsLink, publishEvent, startDrain } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { eventually } from '#libs/testing/eventually.js';
@@ -17,6 +16,7 @@ import { notificationsDatabase } from '../notifications.database.js';
 import { deliverySettings } from '../notifications.module.js';
 import { DeliveryProcessor } from './delivery.processor.js';
 import { PostgresDeliveryStore } from './delivery.store.js';
+import { passwordChangedEvent } from './events-harness-spec.js';
 import { MAIL_CONSUMER, MailConsumer } from './mail-consumer.js';
 
 // A file of its own: the drain clock is the process's, and once started it stays started.
@@ -71,17 +71,6 @@ let link: NatsLink;
 let dataSource: DataSource;
 let config: NotificationsConfig;
 
-function passwordChanged(email: string): EventEnvelope {
-  const accountId = randomUUID();
-  return {
-    id: randomUUID(),
-    type: Events.PasswordChanged,
-    occurredAt: new Date().toISOString(),
-    accountId,
-    data: { accountId, principalType: 'user', principalId: randomUUID(), email, name: 'Ada', changedAt: new Date().toISOString(), locale: 'en' },
-  };
-}
-
 /** Status of each mail recorded, by recipient. */
 async function recorded(): Promise<Record<string, string>> {
   const rows = await dataSource.query<Array<{ recipient: string; status: string }>>('SELECT recipient, status FROM deliveries');
@@ -121,7 +110,7 @@ describe('the mail consumer and its processor when a shutdown begins', () => {
     const renderer = new MailRenderer({ productName: config.PRODUCT_NAME, publicWebUrl: config.PUBLIC_WEB_URL }, TemplateCatalog.builtIn());
     const processor = new DeliveryProcessor(new PostgresDeliveryStore(dataSource), mailer, renderer, deliverySettings(config), logger);
     const consumer = new MailConsumer(processor, link, logger, config);
-    const [sending, ...waiting] = ['first@example.com', 'second@example.com', 'third@example.com'].map(passwordChanged);
+    const [sending, ...waiting] = ['first@example.com', 'second@example.com', 'third@example.com'].map((email) => passwordChangedEvent(email));
     consumer.onApplicationBootstrap();
     let stopped: Promise<void> | undefined;
     try {
