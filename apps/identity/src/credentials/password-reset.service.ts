@@ -15,6 +15,7 @@ import { PasswordsService } from './passwords.service.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
 import { emailKey, resetAddressKey, resetTargetKey, tooManyAttempts } from './throttle-keys.js';
+import { mayReset } from './token-rules.js';
 
 const ACCEPTED: AcceptedView = { accepted: true };
 
@@ -65,15 +66,16 @@ export class PasswordResetService {
 
   /**
    * `POST /v1/auth/password-reset/confirm`: the token sets the password, every session ends, a notice goes out; no automatic sign-in (R6).
-   * Only for someone active in an account now, as a reset is asked for (INVALID_TOKEN, as any bad link, otherwise): a link
-   * bound to no account (one the person asked for) outlives their removal or deactivation, which void only their accounts' links.
+   * Only as {@link mayReset} says (INVALID_TOKEN, as any bad link, otherwise): a link the person asked for, bound to no
+   * account, while they are active in any account (it outlives their removal or deactivation, which void only that
+   * account's links); a link an account sent, while that account keeps them active.
    */
   async confirm({ body, client }: PasswordResetConfirmRequest): Promise<{ reset: true }> {
-    const passwordHash = await this.passwords.hashForLink(body.token, 'reset', body.password, worksSomewhere);
+    const passwordHash = await this.passwords.hashForLink(body.token, 'reset', body.password, mayReset);
     await this.transactions.run(async (unit) => {
       const token = await this.tokens.consumeLocked(unit.manager, body.token, 'reset');
       const profile = await loadProfile(unit.manager, token.owner);
-      if (!profile || !worksSomewhere(profile)) throw invalidLink();
+      if (!profile || !mayReset(profile, token.accountId)) throw invalidLink();
       this.passwords.assertAcceptable(profile, body.password);
       await this.passwords.replace(unit, profile, passwordHash, 'password-reset');
       await this.audit.record(unit.manager, { accountIds: profile.activeAccountIds, action: 'password.reset', target: profile.principal, ip: client.ip });
@@ -93,7 +95,7 @@ export class PasswordResetService {
     if (!user) return;
     await this.transactions.run(async (unit) => {
       const profile = await loadProfile(unit.manager, { type: 'user', id: user.id });
-      if (profile && worksSomewhere(profile)) await this.issue(unit, profile, null, null, ip);
+      if (profile && mayReset(profile, null)) await this.issue(unit, profile, null, null, ip);
     });
   }
 
@@ -105,7 +107,7 @@ export class PasswordResetService {
     if (!subuser || !(await this.throttle.reserve([resetTargetKey(`subuser:${subuser.id}`)])).allowed) return;
     await this.transactions.run(async (unit) => {
       const profile = await loadProfile(unit.manager, { type: 'subuser', id: subuser.id });
-      if (profile?.email && worksSomewhere(profile)) await this.issue(unit, profile, profile.accountId, null, ip);
+      if (profile?.email && mayReset(profile, profile.accountId)) await this.issue(unit, profile, profile.accountId, null, ip);
     });
   }
 
@@ -142,11 +144,6 @@ export class PasswordResetService {
       .catch((error: unknown) => this.logger.error({ err: error }, 'A password reset request could not be handled'))
       .finally(() => this.inFlight.leave());
   }
-}
-
-/** Whether the principal is active in an account now (a subuser: in its own); what a reset is asked for and used on. */
-function worksSomewhere(profile: PrincipalProfile): boolean {
-  return profile.activeAccountIds.length > 0;
 }
 
 function targetKey(profile: PrincipalProfile): string {

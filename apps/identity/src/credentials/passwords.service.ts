@@ -52,16 +52,22 @@ export class PasswordsService {
 
   /**
    * The hash of the password a link (activation, reset) is to set, once the link is found good,
-   * its principal `eligible` and the password acceptable for them: nobody makes identity hash for
-   * a bad link. The transaction that then uses the link checks all of it again and decides.
+   * its principal `eligible` for a link bound to that account (null: to none) and the password
+   * acceptable for them: nobody makes identity hash for a bad link. The transaction that then uses
+   * the link checks all of it again and decides.
    */
-  async hashForLink(token: string, purpose: ActionTokenPurpose, password: string, eligible: (profile: PrincipalProfile) => boolean): Promise<string> {
+  async hashForLink(
+    token: string,
+    purpose: ActionTokenPurpose,
+    password: string,
+    eligible: (profile: PrincipalProfile, accountId: string | null) => boolean,
+  ): Promise<string> {
     // Reads only: no transaction (its BEGIN and COMMIT would be two more round trips).
     const { manager } = this.dataSource;
     const link = await this.tokens.peekLink(manager, token, purpose);
     // Activating through an account's link accepts its waiting membership: its name counts, as in the transaction that uses the link.
     const profile = await loadProfile(manager, link.owner, purpose === 'activation' ? link.accountId : null);
-    if (!profile || !eligible(profile)) throw invalidLink();
+    if (!profile || !eligible(profile, link.accountId)) throw invalidLink();
     this.assertAcceptable(profile, password);
     return this.hash(password);
   }

@@ -27,6 +27,8 @@ export interface PrincipalProfile {
    * `worksElsewhere` counts them), which have no say over a password until they are accepted.
    */
   activeAccountIds: string[];
+  /** Accounts whose invitation waits for the person's consent (their membership there inactive until they answer); none for a subuser. */
+  waitingAccountIds: string[];
   accountNames: string[];
 }
 
@@ -60,6 +62,7 @@ async function loadUser(manager: EntityManager, userId: string, joining: string 
     accountId: null,
     accountSlug: null,
     activeAccountIds: accounts.filter((account) => account.active).map((account) => account.id),
+    waitingAccountIds: accounts.filter((account) => account.waiting).map((account) => account.id),
     accountNames: accounts.filter((account) => !account.waiting || account.id === joining).map((account) => account.name),
   };
 }
@@ -79,6 +82,7 @@ async function loadSubuser(manager: EntityManager, subuserId: string): Promise<P
     accountId: account.id,
     accountSlug: account.slug,
     activeAccountIds: subuser.active ? [account.id] : [],
+    waitingAccountIds: [],
     accountNames: [account.name],
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Events, type Principal } from '#libs/contracts/index.js';
+import { Events, linkTokenHash, type Principal } from '#libs/contracts/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { freshIdentityServices } from '../database/services-harness-spec.js';
 
@@ -79,6 +79,49 @@ describe('a reset link the person asked for themselves (bound to no account)', (
 
     await services.users.update({ ...request, body: { active: true } });
     await expect(confirm(token)).resolves.toEqual({ reset: true });
+  });
+});
+
+describe('a reset link an admin sent ("Send email": bound to their account, which vouches for the person)', () => {
+  /** A person active in two accounts, and the reset link the owner of the first had sent them. */
+  async function sentByFirstAccount() {
+    const [first, second] = [await db.account(), await db.account()];
+    const person = await member(first.accountId, second.accountId);
+    const principal = { type: 'user', id: person.id } as const;
+    const asFirst = { actor: services.actor('user', first.userId), accountId: first.accountId, userId: person.id, client };
+    const asSecond = { actor: services.actor('user', second.userId), accountId: second.accountId, userId: person.id, client };
+    const token = await resetLink(principal, () => services.users.sendPasswordReset(asFirst));
+    return { principal, asFirst, asSecond, token };
+  }
+
+  it('is voided once that account deactivates them (no mail carries it), though they work in another, and stays dead once reactivated', async () => {
+    const { principal, asFirst, token } = await sentByFirstAccount();
+
+    await services.users.update({ ...asFirst, body: { active: false } });
+
+    expect((await services.voidedLinkHashes()).has(linkTokenHash(token))).toBe(true);
+    await expect(confirm(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await services.users.update({ ...asFirst, body: { active: true } });
+    await expect(confirm(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await passwordOf(principal)).toBe(`fake:${OLD_PASSWORD}`);
+  });
+
+  it('is refused at use while they are inactive in that account, even if nothing voided it (sent before this rule, or deactivated by a replica of the previous release)', async () => {
+    const { principal, asFirst, token } = await sentByFirstAccount();
+
+    await db.dataSource.query('UPDATE memberships SET active = false WHERE account_id = $1 AND user_id = $2', [asFirst.accountId, principal.id]);
+
+    await expect(confirm(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await passwordOf(principal)).toBe(`fake:${OLD_PASSWORD}`);
+  });
+
+  it('works while they are active in that account, whatever another account does', async () => {
+    const { principal, asSecond, token } = await sentByFirstAccount();
+
+    await services.users.update({ ...asSecond, body: { active: false } });
+
+    await expect(confirm(token)).resolves.toEqual({ reset: true });
+    expect(await passwordOf(principal)).toBe(`fake:${NEW_PASSWORD}`);
   });
 });
 

@@ -1,4 +1,4 @@
-import { supersededBy, tokenLifetimeMs, tokenProblem } from './token-rules.js';
+import { mayActivate, mayReset, supersededBy, tokenLifetimeMs, tokenProblem, type LinkHolder } from './token-rules.js';
 
 const issued = new Date('2026-03-01T12:00:00Z');
 const later = (ms: number) => new Date(issued.getTime() + ms);
@@ -60,5 +60,34 @@ describe('which older links a new one voids (R4)', () => {
     ['subuser sign-in challenge', 'nothing', 'sign-in', account, null],
   ] as const)('a new %s voids %s', (_link, _voided, purpose, accountId, scope) => {
     expect(supersededBy(purpose, accountId)).toEqual(scope);
+  });
+});
+
+describe('who a password link still serves when it is used', () => {
+  const [here, elsewhere] = ['6f1c0e52-3a4b-4c1d-9e2f-0a1b2c3d4e5f', '0b7d3c2a-1e4f-4a5b-8c6d-7e8f9a0b1c2d'];
+  const holder = (status: LinkHolder['status'], active: string[], waiting: string[] = []): LinkHolder => ({
+    status,
+    activeAccountIds: active,
+    waitingAccountIds: waiting,
+  });
+
+  it.each([
+    ['asked for by the person, active somewhere', holder('active', [elsewhere]), null, true],
+    ['asked for by the person, active nowhere', holder('active', []), null, false],
+    ["sent by an account's admin, active there", holder('active', [here, elsewhere]), here, true],
+    ["sent by an account's admin, inactive there though active elsewhere", holder('active', [elsewhere]), here, false],
+    ["sent by an account's admin, waiting for their consent there", holder('active', [elsewhere], [here]), here, false],
+  ] as const)('a reset link %s: %s', (_label, who, accountId, expected) => {
+    expect(mayReset(who, accountId)).toBe(expected);
+  });
+
+  it.each([
+    ['of an account keeping the pending person active', holder('pending', [here]), here, true],
+    ['of an account waiting for their consent (active or not once they join)', holder('pending', [elsewhere], [here]), here, true],
+    ['of an account that deactivated them, though another keeps them active', holder('pending', [elsewhere]), here, false],
+    ['bound to no account (made before links were bound)', holder('pending', []), null, true],
+    ['of someone who has a password already', holder('active', [here]), here, false],
+  ] as const)('an activation link %s: %s', (_label, who, accountId, expected) => {
+    expect(mayActivate(who, accountId)).toBe(expected);
   });
 });

@@ -74,3 +74,37 @@ export function tokenProblem(row: { usedAt: Date | null; voidedAt: Date | null; 
   if (row.expiresAt.getTime() <= now.getTime()) return 'expired';
   return null;
 }
+
+/** What the use of a password link needs to know of its principal (see PrincipalProfile). */
+export interface LinkHolder {
+  status: 'pending' | 'active';
+  /** The accounts it works in now (a subuser: its own, while it is active). */
+  activeAccountIds: readonly string[];
+  /** The accounts whose invitation waits for the person's consent (their membership inactive until they answer). */
+  waitingAccountIds: readonly string[];
+}
+
+/**
+ * Whether a reset link may set the password now, judged when it is used. A link bound to no account
+ * (the person asked for it) is the person's own: it works while they are active in any account, as
+ * a reset is asked for only then. A link bound to an account (an admin's "Send email"; a subuser's,
+ * bound to its own) is that account's word for the person: it works only while the account keeps
+ * them active, however many other accounts they work in. Deactivating them there also voids it,
+ * so a reactivation does not bring it back (a link the person asked for comes back with them).
+ */
+export function mayReset(holder: LinkHolder, accountId: string | null): boolean {
+  return accountId === null ? holder.activeAccountIds.length > 0 : holder.activeAccountIds.includes(accountId);
+}
+
+/**
+ * Whether an activation link may set a first password now, judged when it is used: only for a
+ * principal that has none (pending), and, for a link bound to an account (every link issued now is),
+ * only while that account keeps the membership active or waiting for the person's consent (activating
+ * is their consent: they join it as the account set it, inactive if it said so, as accepting an
+ * invitation does). An account that deactivated a person it invited no longer vouches for them: its
+ * link dies with the deactivation, and a re-send waits for a reactivation.
+ */
+export function mayActivate(holder: LinkHolder, accountId: string | null): boolean {
+  if (holder.status !== 'pending') return false;
+  return accountId === null || holder.activeAccountIds.includes(accountId) || holder.waitingAccountIds.includes(accountId);
+}

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
-import type { Actor, EventType } from '#libs/contracts/index.js';
+import { Events, type Actor, type EventType, type LinksVoidedData } from '#libs/contracts/index.js';
 import { Clock, CONFIG, InFlightTracker, LOGGER, ManualClock, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { AccountsService } from '../accounts/accounts.service.js';
@@ -168,6 +168,14 @@ export class IdentityServices {
     );
     if (rows.length === 0) throw new Error(`No ${type} event for ${principalId}`);
     return rows[0].token;
+  }
+
+  /** Every link hash named by an `identity.links.voided` event in the outbox. */
+  async voidedLinkHashes(): Promise<Set<string>> {
+    const rows = await this.db.dataSource.query<Array<{ payload: { data: LinksVoidedData } }>>(`SELECT payload FROM outbox WHERE type = $1`, [
+      Events.LinksVoided,
+    ]);
+    return new Set(rows.flatMap((row) => row.payload.data.tokenHashes));
   }
 
   /** How many sessions of `principalId` are open. */

@@ -9,9 +9,10 @@ import { AuditService } from '../audit/audit.service.js';
 import { ActionTokensService, invalidLink } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
-import { loadProfile, type PrincipalProfile } from '../credentials/principal-profile.js';
+import { loadProfile } from '../credentials/principal-profile.js';
 import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
 import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
+import { mayActivate } from '../credentials/token-rules.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { FactorSecrets } from '../mfa/factor-secrets.js';
 import { assertCheckable, findFactor, useSecondFactor } from '../mfa/totp-factors.js';
@@ -93,16 +94,16 @@ export class AuthService implements BeforeApplicationShutdown {
     return this.signIn(keys, subuserLookup(body.account, body.login), body.password, signInClientOf(client.ip, userAgent), WRONG_SUBUSER_LOGIN);
   }
 
-  /** Sets the first password from an activation token; the principal becomes active. No automatic sign-in. */
+  /** Sets the first password from an activation token (as {@link mayActivate} allows); the principal becomes active. No automatic sign-in. */
   async activate({ body, client }: ActivateRequest): Promise<{ activated: true }> {
-    const passwordHash = await this.passwords.hashForLink(body.token, 'activation', body.password, isPending);
+    const passwordHash = await this.passwords.hashForLink(body.token, 'activation', body.password, mayActivate);
     await this.transactions.run(async (unit) => {
       const token = await this.tokens.consumeLocked(unit.manager, body.token, 'activation');
       // The link's account is joined below if its membership waits (activating is the consent): the password is judged as of then.
       const profile = await loadProfile(unit.manager, token.owner, token.accountId);
-      // Every path that sets a password voids the links; the status check is a second guard, so that a live
-      // activation link can never replace the password of someone already active.
-      if (!profile || !isPending(profile)) throw invalidLink();
+      // Every path that sets a password voids the links, and a deactivation its account's; the checks are a second guard,
+      // so that a live activation link can never replace the password of someone already active, nor serve an account that withdrew it.
+      if (!profile || !mayActivate(profile, token.accountId)) throw invalidLink();
       this.passwords.assertAcceptable(profile, body.password);
       await unit.manager.update(token.owner.type === 'user' ? UserEntity : SubuserEntity, { id: token.owner.id }, { passwordHash, status: 'active' });
       if (token.owner.type === 'user' && token.accountId)
@@ -412,11 +413,6 @@ function subuserLookup(slug: string, login: string): CandidateLookup {
       secondStep: row.second_step,
     }),
   };
-}
-
-/** Only a principal still waiting for its first password may be activated: a live link never replaces the password of someone active. */
-function isPending(profile: Pick<PrincipalProfile, 'status'>): boolean {
-  return profile.status === 'pending';
 }
 
 /**

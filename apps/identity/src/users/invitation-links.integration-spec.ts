@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Events, linkTokenHash, type LinksVoidedData } from '#libs/contracts/index.js';
+import { Events, linkTokenHash } from '#libs/contracts/index.js';
 import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const client = { ip: '10.8.0.10' };
@@ -14,12 +14,6 @@ async function invitationLink(accountId: string, userId: string): Promise<string
     [Events.UserInvited, accountId, userId],
   );
   return row.token;
-}
-
-/** Every link hash named by an `identity.links.voided` event in the outbox. */
-async function voidedHashes(): Promise<Set<string>> {
-  const rows = await db.dataSource.query<Array<{ payload: { data: LinksVoidedData } }>>(`SELECT payload FROM outbox WHERE type = $1`, [Events.LinksVoided]);
-  return new Set(rows.flatMap((row) => row.payload.data.tokenHashes));
 }
 
 const activate = (token: string) => services.auth.activate({ body: { token, password: 'violet tractor drifts over quiet hills' }, client });
@@ -46,7 +40,7 @@ describe('a person invited by two accounts (R4: an invitation is bound to its ac
     await expect(activate(firstOfB)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     await services.users.revokeInvitation(asB);
     await expect(activate(secondOfB)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
-    const voided = await voidedHashes();
+    const voided = await services.voidedLinkHashes();
     expect([firstOfB, secondOfB].map((token) => voided.has(linkTokenHash(token)))).toEqual([true, true]);
     expect(voided.has(linkTokenHash(linkOfA))).toBe(false);
 
@@ -107,5 +101,56 @@ describe('an invitation used, re-sent and revoked at the same instant', () => {
     } finally {
       await side.close();
     }
+  });
+});
+
+describe('the activation link of an account that deactivated the pending person (the account no longer vouches for them)', () => {
+  const pendingOf = async (id: string) => (await db.dataSource.query<Array<{ status: string }>>('SELECT status FROM users WHERE id = $1', [id]))[0].status;
+
+  it('is voided by the deactivation (no mail carries it) and stays dead once reactivated; a re-send then mails one that works', async () => {
+    const { account, owner, id } = await invitedPerson();
+    const link = await invitationLink(account.accountId, id);
+    const request = { actor: owner, accountId: account.accountId, userId: id, client };
+
+    await services.users.update({ ...request, body: { active: false } });
+
+    expect((await services.voidedLinkHashes()).has(linkTokenHash(link))).toBe(true);
+    await expect(activate(link)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await services.users.update({ ...request, body: { active: true } });
+    await expect(activate(link)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await pendingOf(id)).toBe('pending');
+    await services.users.resendInvitation(request);
+    await expect(activate(await invitationLink(account.accountId, id))).resolves.toEqual({ activated: true });
+  });
+
+  it('is refused at use while the membership is inactive, even if nothing voided it (sent before this rule, or deactivated by the previous release)', async () => {
+    const { account, id } = await invitedPerson();
+    const link = await invitationLink(account.accountId, id);
+
+    await db.dataSource.query('UPDATE memberships SET active = false WHERE account_id = $1 AND user_id = $2', [account.accountId, id]);
+
+    await expect(activate(link)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await pendingOf(id)).toBe('pending');
+  });
+
+  it('is not re-sent while the membership is inactive (409 naming active), as "Send email" and a subuser\'s re-send are not', async () => {
+    const { account, owner, id } = await invitedPerson();
+    const request = { actor: owner, accountId: account.accountId, userId: id, client };
+    await services.users.update({ ...request, body: { active: false } });
+
+    await expect(services.users.resendInvitation(request)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'active' } });
+  });
+
+  it("still works for a membership waiting for the person's consent that the account set inactive: activating joins it inactive, as accepting an invitation does", async () => {
+    const [first, second] = [await db.account(), await db.account()];
+    const email = `waiting-${randomUUID().slice(0, 8)}@example.test`;
+    const body = { email, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' };
+    const { id } = await services.users.create({ actor: services.actor('user', first.userId), accountId: first.accountId, client, body });
+    const asSecond = { actor: services.actor('user', second.userId), accountId: second.accountId, userId: id, client };
+    await services.users.create({ ...asSecond, body });
+    await services.users.update({ ...asSecond, body: { active: false } });
+
+    await expect(activate(await invitationLink(second.accountId, id))).resolves.toEqual({ activated: true });
+    expect(await services.users.get(asSecond)).toMatchObject({ status: 'active', active: false });
   });
 });

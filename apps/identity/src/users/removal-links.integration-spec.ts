@@ -1,15 +1,9 @@
-import { Events, linkTokenHash, type LinksVoidedData } from '#libs/contracts/index.js';
+import { Events, linkTokenHash } from '#libs/contracts/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const client = { ip: '10.8.0.9' };
 const { db, services } = freshIdentityServices();
-
-/** Every link hash named by an `identity.links.voided` event in the outbox. */
-async function voidedHashes(): Promise<Set<string>> {
-  const rows = await db.dataSource.query<Array<{ payload: { data: LinksVoidedData } }>>(`SELECT payload FROM outbox WHERE type = $1`, [Events.LinksVoided]);
-  return new Set(rows.flatMap((row) => row.payload.data.tokenHashes));
-}
 
 describe('removing a pending person', () => {
   it('names every link that dies with it in identity.links.voided: the invitation, and a reset it asked for itself', async () => {
@@ -33,7 +27,7 @@ describe('removing a pending person', () => {
     await services.users.revokeInvitation({ actor: admin, accountId, userId: id, client });
 
     expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM action_tokens WHERE user_id = $1`, [id])).toEqual([{ n: 0 }]);
-    const voided = await voidedHashes();
+    const voided = await services.voidedLinkHashes();
     expect(voided.has(linkTokenHash(activation))).toBe(true);
     expect(voided.has(linkTokenHash(reset))).toBe(true);
   });

@@ -152,8 +152,9 @@ export class UsersService {
    * Edits a person in the account. Name and phone belong to the person: an admin may change them
    * only while this is the person's only account (otherwise they edit them in their profile).
    * Deactivating bars the person from this account at once (gateways hear of it; access, which
-   * other services ask, once it has applied the event), and ends their sessions when they have no
-   * other active account.
+   * other services ask, once it has applied the event), voids the links this account sent them
+   * (its activation link, an admin's reset link: the account no longer vouches for them), and ends
+   * their sessions when they have no other active account.
    */
   async update({ actor, accountId, userId, client, body }: UpdateUserRequest): Promise<UserRecord> {
     return this.transactions.run(async (unit) => {
@@ -214,7 +215,10 @@ export class UsersService {
     return { left: true };
   }
 
-  /** Sends a pending person a new activation link; the previous link stops working (R4). */
+  /**
+   * Sends a pending person a new activation link; the previous link stops working (R4). Not while
+   * the account keeps them inactive (409): its link would not work (see mayActivate).
+   */
   async resendInvitation({ actor, accountId, userId, client }: UserRequest): Promise<AcceptedView> {
     await this.transactions.run(async (unit) => {
       const { account } = await this.target(unit.manager, actor, accountId, userId);
@@ -253,7 +257,7 @@ export class UsersService {
       throw new DomainError(ErrorCode.Forbidden, "Only the owner asks for the owner's password reset");
     }
     const invitation = await this.dataSource.manager.findOneBy(MembershipInvitationEntity, { accountId, userId });
-    if (!(invitation?.active ?? membership.active)) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
+    if (!(invitation?.active ?? membership.active)) throw inactiveHere();
     const profile = await loadProfile(this.dataSource.manager, { type: 'user', id: userId });
     if (!profile) throw new DomainError(ErrorCode.NotFound, 'User not found');
     if (invitation || profile.status === 'pending') return this.resendInvitation(request);
@@ -323,8 +327,10 @@ export class UsersService {
     await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'user', principalId: userId }, active);
     unit.afterCommit(this.nudgeRelay);
     this.broadcaster.suspensionChanged(unit, { accountId, principalType: 'user', principalId: userId, suspended: !active });
-    if (active) await reassertSuspensions(unit, this.broadcaster, userId);
-    else if (!(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
+    if (active) return reassertSuspensions(unit, this.broadcaster, userId);
+    // The caller holds the person's row (the order of every flow on a person and their links); a reactivation brings none of them back.
+    await this.tokens.voidAll(unit.manager, { type: 'user', id: userId }, { accountId });
+    if (!(await unit.manager.existsBy(MembershipEntity, { userId, active: true }))) {
       await this.sessions.endAll(unit, { type: 'user', id: userId }, 'deactivated');
     }
   }
@@ -416,8 +422,12 @@ export class UsersService {
   private async inviteAgain(unit: UnitOfWork, account: AccountEntity, userId: string): Promise<void> {
     const waiting = await lockedInvitation(unit.manager, { accountId: account.id, userId });
     // Removed meanwhile (the person's lock waited for it): as if this came after the removal.
-    await this.membershipStill(unit.manager, account.id, userId);
-    if (!waiting) return this.invite(unit, account, await this.pendingUser(unit.manager, userId));
+    const membership = await this.membershipStill(unit.manager, account.id, userId);
+    if (!waiting) {
+      const user = await this.pendingUser(unit.manager, userId);
+      if (!membership.active) throw inactiveHere();
+      return this.invite(unit, account, user);
+    }
     const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });
     if (await this.stillSignsInAt(unit.manager, userId, waiting.email)) await this.invite(unit, account, user, waiting);
   }
@@ -481,6 +491,11 @@ function toRecord(row: UserRow): UserRecord {
     status: row.status,
     mfaEnabled: row.mfaEnabled,
   };
+}
+
+/** The refusal of what needs the person active in the account (a reset mail, a new activation link). */
+function inactiveHere(): DomainError {
+  return new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
 }
 
 function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
