@@ -118,7 +118,10 @@ export interface BindingView {
 /**
  * `access.bindings.replace`: set every binding of `principal` in `accountId`, on behalf of `actor`.
  * Refused (FORBIDDEN) when it would grant what the actor lacks, touch the owner, or change the
- * actor's own bindings. With `dryRun`, only checks (used before creating the principal).
+ * actor's own bindings. With `dryRun`, only checks (used before creating the principal). With
+ * `onlyIfUnbound`, only while the principal holds no binding in the account (CONFLICT otherwise,
+ * nothing written): what gives back the bindings a removal took, should the step after it fail,
+ * without overwriting a change of them made meanwhile.
  */
 export class ReplaceBindingsRequest {
   @IsDefined()
@@ -140,6 +143,11 @@ export class ReplaceBindingsRequest {
   @IsOptional()
   @IsBoolean()
   dryRun?: boolean;
+
+  /** Only while the principal holds no binding (as a removal left it), judged in the change: CONFLICT otherwise. */
+  @IsOptional()
+  @IsBoolean()
+  onlyIfUnbound?: boolean;
 }
 
 /**
@@ -160,6 +168,17 @@ export class RemovePrincipalRequest {
   @IsDefined()
   @Nested(() => Principal)
   principal: Principal;
+}
+
+/** The answer of `access.bindings.remove-principal`. */
+export interface RemovedPrincipalView {
+  removed: number;
+  /**
+   * The bindings dropped, as they were in the change that dropped them (a role given since the caller
+   * read them included): what to give back should the removal be undone. Absent from an access of
+   * the release before.
+   */
+  bindings?: BindingView[];
 }
 
 /** `access.bindings.of-principals`: the bindings of many principals of one account (to compose the user table). */

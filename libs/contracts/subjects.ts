@@ -21,6 +21,7 @@ import type {
   BindingView,
   CheckRequest,
   CheckResult,
+  RemovedPrincipalView,
   RemovePrincipalRequest,
   ReplaceBindingsRequest,
   RolesByAccount,
@@ -273,7 +274,7 @@ export interface RpcContracts {
   [Subjects.AccessApplicationsRename]: { request: RenameApplicationRequest; response: ApplicationView };
   [Subjects.AccessApplicationsDelete]: { request: DeleteApplicationRequest; response: { deleted: true } };
   [Subjects.AccessBindingsReplace]: { request: ReplaceBindingsRequest; response: BindingView[] };
-  [Subjects.AccessBindingsRemovePrincipal]: { request: RemovePrincipalRequest; response: { removed: number } };
+  [Subjects.AccessBindingsRemovePrincipal]: { request: RemovePrincipalRequest; response: RemovedPrincipalView };
   [Subjects.AccessBindingsOfPrincipals]: { request: BindingsOfPrincipalsRequest; response: BindingsByPrincipal };
   [Subjects.IdentityHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.AuthSubuserLogin]: { request: SubuserLoginRequest; response: TokenPairView | SecondStepView };

@@ -7,6 +7,7 @@ import {
   Subjects,
   type BindingsByPrincipal,
   type BindingView,
+  type RemovedPrincipalView,
 } from '#libs/contracts/index.js';
 import { DirectHandlers } from '#libs/platform/index.js';
 import { BindingsService } from './bindings.service.js';
@@ -33,7 +34,7 @@ export class BindingsController implements OnModuleInit {
   }
 
   @MessagePattern(Subjects.AccessBindingsRemovePrincipal)
-  removePrincipal(@Payload() request: RemovePrincipalRequest): Promise<{ removed: number }> {
+  removePrincipal(@Payload() request: RemovePrincipalRequest): Promise<RemovedPrincipalView> {
     return this.bindings.removePrincipal(request);
   }
 

@@ -5,6 +5,7 @@ import type {
   BindingsByPrincipal,
   BindingsOfPrincipalsRequest,
   BindingView,
+  RemovedPrincipalView,
   RemovePrincipalRequest,
   ReplaceBindingsRequest,
 } from '#libs/contracts/index.js';
@@ -28,7 +29,8 @@ export class BindingsService {
    * {@link AccessStateService.mutate}): a role or application deleted meanwhile, or a concurrent
    * replacement, is seen. The reply is the bindings written, as judged in that transaction (not
    * read from memory after it: should the reload after the commit fail, memory still holds the
-   * bindings of before).
+   * bindings of before). `onlyIfUnbound`: CONFLICT, nothing written, when the principal holds a
+   * binding now (someone gave them one since a removal took theirs).
    */
   async replace(request: ReplaceBindingsRequest): Promise<BindingView[]> {
     const { accountId, principal } = request;
@@ -36,6 +38,9 @@ export class BindingsService {
     return this.state.mutate(
       accountId,
       async (manager) => {
+        if (request.onlyIfUnbound && this.store.bindingsOf(principal, accountId).length > 0) {
+          throw new DomainError(ErrorCode.Conflict, 'This principal was given roles since; nothing was changed');
+        }
         const proposed = this.judge(request);
         await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
         if (proposed.length > 0) {
@@ -53,16 +58,18 @@ export class BindingsService {
   /**
    * Drops every binding of a principal that left the account. With an actor, judged first as a
    * replacement by none on its behalf, in the same change: a binding given meanwhile (the owner
-   * making the principal an Admin) is judged, not stripped by someone who could not have.
+   * making the principal an Admin) is judged, not stripped by someone who could not have. Answers
+   * the bindings dropped, as they were in that change (what to give back, should the removal be undone).
    */
-  async removePrincipal({ actor, accountId, principal }: RemovePrincipalRequest): Promise<{ removed: number }> {
+  async removePrincipal({ actor, accountId, principal }: RemovePrincipalRequest): Promise<Required<RemovedPrincipalView>> {
     return this.state.mutate(
       accountId,
       async (manager) => {
         if (this.store.isOwner(principal, accountId)) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be removed');
         if (actor) this.judge({ actor, accountId, principal, bindings: [] });
+        const bindings = this.store.bindingsOf(principal, accountId).map((binding) => this.view(accountId, binding));
         const result = await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
-        return { removed: result.affected ?? 0 };
+        return { removed: result.affected ?? 0, bindings };
       },
       principal.id,
     );

@@ -57,10 +57,26 @@ export class Bindings {
    * Drops every binding of a principal that leaves the account. With `actor` (a removal by an admin),
    * access judges it, as {@link assertManageable} does, in the change that unbinds: the dry run
    * before answers early, this one holds against a role given meanwhile. Without (the principal
-   * leaves by itself, or declines), only the owner is refused.
+   * leaves by itself, or declines), only the owner is refused. Answers the bindings dropped, as
+   * they were in that change (undefined from an access of the release before, which does not say).
    */
-  async removePrincipal(accountId: string, principal: Principal, actor?: Actor): Promise<void> {
-    await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { ...(actor && { actor: principalOf(actor) }), accountId, principal });
+  async removePrincipal(accountId: string, principal: Principal, actor?: Actor): Promise<BindingView[] | undefined> {
+    const removed = await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { ...(actor && { actor: principalOf(actor) }), accountId, principal });
+    return removed.bindings;
+  }
+
+  /**
+   * Gives a principal back the bindings a removal took (`taken`), should the step after it fail:
+   * only while it still holds none, which access checks in the change that writes them, so that a
+   * change of its roles made meanwhile (the owner giving it another role) is never overwritten.
+   * Rejects (CONFLICT) when it holds some.
+   */
+  async giveBack(actor: Actor, accountId: string, principal: Principal, taken: BindingView[]): Promise<void> {
+    const bindings = taken.filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput);
+    if (bindings.length === 0) return;
+    await this.rpc
+      .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings, onlyIfUnbound: true })
+      .catch((error: unknown) => inBodyTerms(error, this.fields));
   }
 }
 

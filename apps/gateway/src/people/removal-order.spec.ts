@@ -15,27 +15,33 @@ const DEVELOPER = { roleId: 'builtin:Developer', role: 'Developer', applicationI
 
 /**
  * A sender that records the subjects (and replacements) sent; the target is `status` and holds
- * Developer; `failing` fails with `code` once reached.
+ * Developer; `failing` fails with `code` once reached; `removal` is access's answer to the unbinding
+ * (by default, that of an access of the release before, which does not say what it dropped).
  */
-function recordingSender(failing?: string, status = 'pending', code = ErrorCode.ServiceUnavailable, details?: unknown) {
+function recordingSender(failing?: string, status = 'pending', code = ErrorCode.ServiceUnavailable, details?: unknown, removal: unknown = { removed: 1 }) {
   const sent: string[] = [];
   const replacements: unknown[] = [];
+  const conditions: unknown[] = [];
   const removals: unknown[] = [];
   const answers: Record<string, unknown> = {
     'identity.users.get': { id: TARGET, status },
     'identity.subusers.get': { id: TARGET },
     'access.bindings.of-principals': { [TARGET]: [DEVELOPER] },
+    'access.bindings.remove-principal': removal,
   };
   const rpc = {
-    send: (subject: string, payload: { bindings?: unknown[]; dryRun?: boolean }) => {
+    send: (subject: string, payload: { bindings?: unknown[]; dryRun?: boolean; onlyIfUnbound?: boolean }) => {
       sent.push(subject);
-      if (subject === 'access.bindings.replace' && !payload.dryRun) replacements.push(payload.bindings);
+      if (subject === 'access.bindings.replace' && !payload.dryRun) {
+        replacements.push(payload.bindings);
+        conditions.push(payload.onlyIfUnbound);
+      }
       if (subject === 'access.bindings.remove-principal') removals.push(payload);
       if (subject === failing) return Promise.reject(new DomainError(code, 'away', details));
       return Promise.resolve(answers[subject] ?? {});
     },
   } as unknown as RpcSender;
-  return { rpc, sent, replacements, removals };
+  return { rpc, sent, replacements, conditions, removals };
 }
 
 describe('removing someone from an account', () => {
@@ -81,6 +87,33 @@ describe('revoking an invitation', () => {
     const refused = recordingSender('identity.users.invitation.revoke', 'pending', code);
     await expect(revoke(refused.rpc)).rejects.toMatchObject({ code });
     expect(refused.replacements).toEqual([[{ role: 'builtin:Developer', applicationIds: null }]]);
+    // Only while they hold nothing: a role someone gave them since the unbinding is not overwritten.
+    expect(refused.conditions).toEqual([true]);
+  });
+
+  it('gives back what the unbinding answers it took (a role given between the read and the unbinding), not what was read', async () => {
+    const support = { roleId: 'builtin:Support', role: 'Support', applicationIds: [APP] };
+    const refused = recordingSender('identity.users.invitation.revoke', 'pending', ErrorCode.Conflict, undefined, { removed: 1, bindings: [support] });
+    await expect(revoke(refused.rpc)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(refused.replacements).toEqual([[{ role: 'builtin:Support', applicationIds: [APP] }]]);
+  });
+
+  it("answers identity's refusal, and warns, when the roles cannot be given back (someone gave them others since)", async () => {
+    const sent: string[] = [];
+    const rpc = {
+      send: (subject: string, payload: { dryRun?: boolean }) => {
+        sent.push(subject);
+        if (subject === 'identity.users.invitation.revoke') return Promise.reject(new DomainError(ErrorCode.Conflict, 'activated'));
+        if (subject === 'access.bindings.replace' && !payload.dryRun) return Promise.reject(new DomainError(ErrorCode.Conflict, 'given roles since'));
+        if (subject === 'identity.users.get') return Promise.resolve({ id: TARGET, status: 'pending' });
+        if (subject === 'access.bindings.of-principals') return Promise.resolve({ [TARGET]: [DEVELOPER] });
+        return Promise.resolve({ removed: 1, bindings: [DEVELOPER] });
+      },
+    } as unknown as RpcSender;
+    const warnings: string[] = [];
+    const logger = { warn: (_fields: object, message: string) => void warnings.push(message) } as Pick<Logger, 'warn'>;
+    await expect(new UsersComposer(rpc, logger).revokeInvitation(actor, ACCOUNT, client, TARGET)).rejects.toMatchObject({ message: 'activated' });
+    expect(warnings).toEqual([expect.stringContaining('could not give back the roles')]);
   });
 
   it.each([

@@ -2,6 +2,7 @@ import {
   Subjects,
   type AcceptedView,
   type Actor,
+  type BindingView,
   type ClientContext,
   type CreatedView,
   type CreateUserBody,
@@ -16,7 +17,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind, outcomeUnknown } from '../people/adding.js';
-import { asInput, Bindings, PERSON_BINDING_FIELDS, roleNames } from '../people/bindings.js';
+import { Bindings, PERSON_BINDING_FIELDS, roleNames } from '../people/bindings.js';
 
 /**
  * The user table and its actions: identity's people composed with access's roles. Every
@@ -95,19 +96,22 @@ export class UsersComposer {
 
   /**
    * Unbinds first, as {@link remove} does, but only a pending person; should identity refuse after
-   * all (the person activated meanwhile), their roles are given back. Not when its answer was lost:
-   * the person may be out of the account by then, and giving back would leave a non-member holding
-   * roles; they stay holding nothing, and the same revocation again completes it.
+   * all (the person activated meanwhile), the roles the unbinding took are given back, unless
+   * someone gave them roles since ({@link Bindings.giveBack}: an owner's change is never undone).
+   * Not when identity's answer was lost: the person may be out of the account by then, and giving
+   * back would leave a non-member holding roles; they stay holding nothing, and the same revocation
+   * again completes it.
    */
   async revokeInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
     const record = await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     if (record.status !== 'pending') throw new DomainError(ErrorCode.Conflict, 'This person has already activated their access');
-    const current = await this.bindings.assertManageable(actor, accountId, person(userId));
-    await this.bindings.removePrincipal(accountId, person(userId), actor);
+    const read = await this.bindings.assertManageable(actor, accountId, person(userId));
+    // What access took, as it was then (a role given since the read included); what was read, from an access of the release before.
+    const taken = (await this.bindings.removePrincipal(accountId, person(userId), actor)) ?? read;
     try {
       await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
     } catch (error) {
-      if (!outcomeUnknown(error)) await this.bindings.replace(actor, accountId, person(userId), current.map(asInput)).catch(() => undefined);
+      if (!outcomeUnknown(error)) await this.giveBack(actor, accountId, userId, taken);
       throw error;
     }
   }
@@ -127,6 +131,13 @@ export class UsersComposer {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     await this.bindings.assertManageableOrSelf(actor, accountId, person(userId));
     return this.rpc.send(Subjects.UsersSessionsEnd, { actor, accountId, client, userId });
+  }
+
+  /** {@link Bindings.giveBack}, warning when the roles were not given back (the person then holds what was given since, or nothing). */
+  private async giveBack(actor: Actor, accountId: string, userId: string, taken: BindingView[]): Promise<void> {
+    await this.bindings.giveBack(actor, accountId, person(userId), taken).catch((error: unknown) => {
+      this.logger.warn({ err: error, accountId, userId }, 'A refused revocation could not give back the roles it took');
+    });
   }
 
   private async withRoles(accountId: string, record: UserRecord): Promise<UserView> {
