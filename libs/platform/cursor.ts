@@ -2,7 +2,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
 /**
  * What one part of a cursor's key holds, as its query reads it: a UUID (`::uuid`), a time
- * (`::timestamptz`, as {@link exactTimestamp} renders it) or text (compared as is).
+ * (`::timestamptz`, exactly as {@link exactTimestamp} renders it) or text (compared as is).
  */
 export type CursorPart = 'uuid' | 'time' | 'text';
 
@@ -18,8 +18,12 @@ export type CursorPart = 'uuid' | 'time' | 'text';
  */
 const MAX_TEXT_PART = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A time as PostgreSQL reads it: ISO 8601 date and time of day, `T` or a space between, a zone (`Z`, `+02`, `-03:30`). */
-const TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-](\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)$/;
+/**
+ * A time as {@link exactTimestamp} renders it, the only form a cursor of this API holds: UTC to the
+ * microsecond (`2026-03-01T10:00:00.123456Z`). Looser forms PostgreSQL reads too are refused, as
+ * some it refuses looked alike (`+01:0101`, a zone out of range: 22009, a 500).
+ */
+const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
 
 /** An opaque cursor: the sort it belongs to and the key of the last row given. */
 export function encodeCursor(parts: string[]): string {
@@ -62,20 +66,8 @@ function isTime(value: string): boolean {
   if (value === '-infinity' || value === 'infinity') return true;
   const match = TIME.exec(value);
   if (!match) return false;
-  const [year, month, day, hour, minute, second, zoneHours, zoneMinutes, zoneSeconds] = match.slice(1).map((field) => Number(field ?? 0));
-  return (
-    year >= 1 &&
-    month >= 1 &&
-    month <= 12 &&
-    day >= 1 &&
-    day <= daysIn(year, month) &&
-    hour < 24 &&
-    minute < 60 &&
-    second < 60 &&
-    zoneHours <= 15 &&
-    zoneMinutes < 60 &&
-    zoneSeconds < 60
-  );
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number);
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour < 24 && minute < 60 && second < 60;
 }
 
 /** Days in a month of the Gregorian calendar (as PostgreSQL counts them). */

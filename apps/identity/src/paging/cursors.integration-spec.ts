@@ -86,6 +86,7 @@ async function everyPage<T>(list: (cursor: string | undefined) => Promise<Page<T
 describe('a cursor made or changed by hand', () => {
   it.each([
     ['a time that is not one', 'createdAt', ['createdAt', 'asc', 'yesterday', SOME_ID]],
+    ['a zone PostgreSQL finds out of range', 'lastLoginAt', ['lastLoginAt', 'desc', '2024-01-01T00:00:00+0101:01', SOME_ID]],
     ['a day that does not exist', 'createdAt', ['createdAt', 'desc', '2026-02-30 10:00:00+00', SOME_ID]],
     ['an id that is not a UUID', 'createdAt', ['createdAt', 'asc', SOME_TIME, 'not-a-uuid']],
     ['a UUID with more after it', 'name', ['name', 'asc', 'zoe', `${SOME_ID}0`]],
@@ -100,6 +101,8 @@ describe('a cursor made or changed by hand', () => {
   it.each([
     ['a time that is not one', ['audit', 'soon', SOME_ID]],
     ['an hour that does not exist', ['audit', '2026-01-01T25:00:00.000000Z', SOME_ID]],
+    ['a zone PostgreSQL finds out of range', ['audit', '2024-01-01T00:00:00+010101', SOME_ID]],
+    ['a zone written with its colons out of place', ['audit', '2024-01-01T00:00:00+01:0101', SOME_ID]],
     ['an id that is not a UUID', ['audit', SOME_TIME, 'x']],
   ])('of the audit trail, with %s, is a 400 naming the cursor', async (_label, parts) => {
     await expect(services.audit.list(accountId, { cursor: encodeCursor(parts) })).rejects.toMatchObject({
