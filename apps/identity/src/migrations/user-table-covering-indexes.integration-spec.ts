@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import { migrateOutsideTransaction } from '#libs/testing/migration-runner.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { UserTableCoveringIndexes1732700000000 } from './1732700000000-user-table-covering-indexes.js';
 
@@ -13,16 +13,6 @@ async function userTableIndexes(): Promise<Record<string, { valid: boolean; defi
       WHERE n.nspname = 'identity' AND t.relname = 'memberships' AND (c.relname LIKE 'memberships\\_by\\_%' OR c.relname LIKE 'memberships\\_scan%')`,
   );
   return Object.fromEntries(rows.map((row) => [row.name, { valid: row.valid, definition: row.definition }]));
-}
-
-/** Runs `step` on a query runner outside any transaction, as the migration tool runs this migration. */
-async function onRunner(step: (runner: QueryRunner) => Promise<void>): Promise<void> {
-  const runner = db.dataSource.createQueryRunner();
-  try {
-    await step(runner);
-  } finally {
-    await runner.release();
-  }
 }
 
 beforeAll(() => db.start());
@@ -58,17 +48,17 @@ describe('migration 1732700000000: the user table covering indexes', () => {
     await db.dataSource.query('CREATE INDEX memberships_by_email_next ON memberships (account_id)');
     // And one stopped before it built memberships_scan.
     await db.dataSource.query('DROP INDEX memberships_scan');
-    await onRunner((runner) => migration.up(runner));
+    await migrateOutsideTransaction(db.dataSource, migration, 'up');
     expect(await userTableIndexes()).toEqual(before);
   });
 
   it('goes down to the plain sort indexes and up again', async () => {
     const covering = await userTableIndexes();
-    await onRunner((runner) => migration.down(runner));
+    await migrateOutsideTransaction(db.dataSource, migration, 'down');
     const plain = await userTableIndexes();
     expect(Object.keys(plain).sort()).toEqual(['memberships_by_created', 'memberships_by_email', 'memberships_by_last_login', 'memberships_by_name']);
     expect(Object.values(plain).some((index) => index.definition.includes('INCLUDE'))).toBe(false);
-    await onRunner((runner) => migration.up(runner));
+    await migrateOutsideTransaction(db.dataSource, migration, 'up');
     expect(await userTableIndexes()).toEqual(covering);
   });
 });

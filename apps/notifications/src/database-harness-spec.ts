@@ -1,0 +1,21 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '#libs/platform/index.js';
+import { TestDatabase } from '#libs/testing/database.js';
+import { notificationsDatabase } from './notifications.database.js';
+
+/** Shared set-up of notifications' integration tests: a fresh database (migrated) and a DataSource on its notifications schema. */
+export class NotificationsTestDatabase {
+  readonly database = new TestDatabase();
+  dataSource: DataSource;
+
+  async start(poolSize = 2): Promise<void> {
+    await this.database.create();
+    this.dataSource = new DataSource(dataSourceOptions(notificationsDatabase({ DATABASE_URL: this.database.url, DATABASE_POOL_SIZE: poolSize })));
+    await this.dataSource.initialize();
+  }
+
+  async stop(): Promise<void> {
+    await this.dataSource?.destroy();
+    await this.database.drop();
+  }
+}
