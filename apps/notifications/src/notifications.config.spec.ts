@@ -47,6 +47,25 @@ describe('the notifications configuration', () => {
     ]);
   });
 
+  it('keeps the delivery log 30 days unless DELIVERY_RETENTION_DAYS says otherwise', () => {
+    expect(loadNotificationsConfig({}).DELIVERY_RETENTION_DAYS).toBe(30);
+    expect(loadNotificationsConfig({ DELIVERY_RETENTION_DAYS: '8' }).DELIVERY_RETENTION_DAYS).toBe(8);
+    expect(loadNotificationsConfig({ DELIVERY_RETENTION_DAYS: '3650' }).DELIVERY_RETENTION_DAYS).toBe(3650);
+  });
+
+  it.each(['7', '1', '0'])(
+    'refuses DELIVERY_RETENTION_DAYS=%s: a delivery record must outlive the event that made it (the stream keeps it 7 days), or a redelivery mails again',
+    (value) => {
+      expect(problemsOf({ DELIVERY_RETENTION_DAYS: value })).toEqual([
+        `DELIVERY_RETENTION_DAYS: ${value} is below 8: a mail's delivery record is what keeps its event from mailing twice, and the events stream may deliver that event again for 7 days (8 leaves a day's margin)`,
+      ]);
+    },
+  );
+
+  it.each(['-1', '3651', 'a month', '30.5'])('refuses DELIVERY_RETENTION_DAYS=%s', (value) => {
+    expect(problemsOf({ DELIVERY_RETENTION_DAYS: value })).toEqual([expect.stringMatching(/^DELIVERY_RETENTION_DAYS: /)]);
+  });
+
   it.each(['4999', '3600001', 'soon'])('refuses MAIL_SEND_DEADLINE_MS=%s', (value) => {
     expect(problemsOf({ MAIL_SEND_DEADLINE_MS: value })).toEqual([expect.stringMatching(/^MAIL_SEND_DEADLINE_MS: /)]);
   });

@@ -10,8 +10,29 @@ import {
   text,
   url,
   type ConfigOf,
+  type EnvVar,
 } from '#libs/platform/index.js';
-import { retrySchedule } from './deliveries/delivery-policy.js';
+import { EVENT_MEMORY_DAYS, retrySchedule } from './deliveries/delivery-policy.js';
+
+/**
+ * Days a line of the delivery log is kept: a whole number of at least {@link EVENT_MEMORY_DAYS},
+ * since the line is also the record that keeps its event from mailing twice, and must outlive
+ * every delivery of that event.
+ */
+function deliveryRetentionDays(): EnvVar<number> {
+  const days = integer('Days a line of the delivery log (recipient, status, errors) is kept after its mail was recorded, then deleted', 0, 3650, 30);
+  return {
+    ...days,
+    parse(raw) {
+      const value = days.parse(raw);
+      if (value < EVENT_MEMORY_DAYS)
+        throw new Error(
+          `${value} is below ${EVENT_MEMORY_DAYS}: a mail's delivery record is what keeps its event from mailing twice, and the events stream may deliver that event again for ${EVENT_MEMORY_DAYS - 1} days (${EVENT_MEMORY_DAYS} leaves a day's margin)`,
+        );
+      return value;
+    },
+  };
+}
 
 /** Every environment variable of the notifications service. */
 export const notificationsEnv = {
@@ -80,6 +101,13 @@ export const notificationsEnv = {
   ),
   /** The sliding window of both rate limits. */
   MAIL_RATE_WINDOW_MINUTES: integer('Sliding window of the mail rate limits (minutes)', 1, 10_080, 60),
+  /**
+   * How long the delivery log keeps a mail's line (the recipient's address, status, errors) once
+   * the mail is done: lines of mails sent, failed, dead, suppressed or cancelled are deleted this
+   * many days after the mail was recorded; a mail still pending or being sent is kept. At least
+   * {@link EVENT_MEMORY_DAYS} (8), for the line is what keeps a redelivered event from mailing again.
+   */
+  DELIVERY_RETENTION_DAYS: deliveryRetentionDays(),
 };
 
 /** The validated configuration of the notifications service. */

@@ -14,7 +14,8 @@ export class DeliveriesController {
   @ApiBearerAuth()
   @ApiOperation({
     summary: "The account's mail delivery log, newest first",
-    description: 'Recipients are masked (a***@example.com) unless the caller may also read members.',
+    description:
+      'Recipients are masked (a***@example.com) unless the caller may also read members. The line of a mail done is deleted DELIVERY_RETENTION_DAYS (30 by default) after the mail was recorded.',
   })
   @ApiOkResponse({ type: DeliveryPage })
   list(

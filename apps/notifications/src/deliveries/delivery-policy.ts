@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MailTemplate } from '#libs/contracts/index.js';
+import { EVENTS_RETENTION_MS } from '#libs/platform/index.js';
 import type { RateLimits } from './delivery.store.js';
 
 /** How failed mails are retried. */
@@ -11,6 +12,15 @@ export interface RetryPolicy {
   /** Longest delay. */
   maxDelayMs: number;
 }
+
+/**
+ * How long whatever notifications keeps by an event (a mail's delivery record, a voided link)
+ * must be kept for that event to find it, should the stream deliver it again: the days the events
+ * stream keeps an event (its `max_age`, counted from when the stream stored it, which is before
+ * notifications first saw it), and a day more for the clocks of NATS and PostgreSQL and for an
+ * outbox row republished after its relay's crash.
+ */
+export const EVENT_MEMORY_DAYS = EVENTS_RETENTION_MS / 86_400_000 + 1;
 
 /** What an SMTP error means for the mail. */
 export interface SmtpFailure {

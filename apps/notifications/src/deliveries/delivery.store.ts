@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
-import { EVENTS_RETENTION_MS, LockClass, lockForTransaction } from '#libs/platform/index.js';
-import { countedAddress, type RateBudget } from './delivery-policy.js';
+import { LockClass, lockForTransaction } from '#libs/platform/index.js';
+import { countedAddress, EVENT_MEMORY_DAYS, type RateBudget } from './delivery-policy.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 
 /** A mail about to be recorded for an event. */
@@ -85,7 +85,7 @@ export type PagedDelivery = DeliveryEntity & { position: string };
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'dead', 'suppressed', 'cancelled'];
 
 /** How long a voided link is remembered: as long as the events stream keeps an event that may carry it (7 days), and a day more. */
-export const VOIDED_LINK_MEMORY_DAYS = EVENTS_RETENTION_MS / 86_400_000 + 1;
+export const VOIDED_LINK_MEMORY_DAYS = EVENT_MEMORY_DAYS;
 
 /** The delivery records: idempotency per mail (by its key, see {@link NewDelivery}), attempts, the log, and the rate-limit counters. */
 export abstract class DeliveryStore {
@@ -124,6 +124,14 @@ export abstract class DeliveryStore {
   abstract page(query: DeliveryPageQuery): Promise<PagedDelivery[]>;
   /** Drops counters older than the window; returns how many. */
   abstract pruneRateBuckets(windowMinutes: number): Promise<number>;
+  /**
+   * Deletes up to `limit` records of mails done ({@link FINAL_STATUSES}) that were recorded more
+   * than `retentionDays` ago, oldest first, skipping any another transaction holds; returns how
+   * many. A mail still `pending` or `sending` is kept however old. `retentionDays` is at least
+   * {@link EVENT_MEMORY_DAYS} (a RangeError otherwise): a record is what keeps its event from
+   * mailing twice, so it must outlive every delivery of that event.
+   */
+  abstract pruneDeliveryLog(retentionDays: number, limit: number): Promise<number>;
 }
 
 /**
@@ -452,6 +460,24 @@ export class PostgresDeliveryStore extends DeliveryStore {
       [windowMinutes],
     );
     return rows.length;
+  }
+
+  async pruneDeliveryLog(retentionDays: number, limit: number): Promise<number> {
+    if (!(retentionDays >= EVENT_MEMORY_DAYS))
+      throw new RangeError(`A delivery record is kept at least ${EVENT_MEMORY_DAYS} days (as long as its event may come again), not ${retentionDays}`);
+    // created_at is never before the stream stored the event (notifications records a mail once it reads it), so the stream dropped it first.
+    const [{ deleted }] = await this.dataSource.query<Array<{ deleted: number }>>(
+      `WITH done AS (
+         SELECT id FROM deliveries
+         WHERE created_at < now() - make_interval(days => $1::integer) AND status = ANY($2::text[])
+         ORDER BY created_at LIMIT $3::integer
+         FOR UPDATE SKIP LOCKED
+       ),
+       gone AS (DELETE FROM deliveries d USING done WHERE d.id = done.id RETURNING 1)
+       SELECT count(*)::integer AS deleted FROM gone`,
+      [retentionDays, FINAL_STATUSES, limit],
+    );
+    return deleted;
   }
 
   private async insert(manager: EntityManager, delivery: NewDelivery, status: DeliveryStatus, lastError: string | null): Promise<boolean> {

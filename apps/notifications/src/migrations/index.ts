@@ -2,6 +2,7 @@ import { InitialNotifications1732300000000 } from './1732300000000-initial-notif
 import { DeliveryStates1732400000000 } from './1732400000000-delivery-states.js';
 import { CancelledLinks1733000000000 } from './1733000000000-cancelled-links.js';
 import { MailsSharingAnEvent1733300000000 } from './1733300000000-mails-sharing-an-event.js';
+import { DeliveryLogAge1734700000000 } from './1734700000000-delivery-log-age.js';
 
 /** The notifications schema's migrations, oldest first. */
 export const notificationsMigrations = [
@@ -9,4 +10,5 @@ export const notificationsMigrations = [
   DeliveryStates1732400000000,
   CancelledLinks1733000000000,
   MailsSharingAnEvent1733300000000,
+  DeliveryLogAge1734700000000,
 ];
