@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { SHUTDOWN_CLOSE_MARGIN_MS } from '#libs/platform/service-runner.js';
+import { EVENT_MEMORY_DAYS } from '../../apps/notifications/src/deliveries/delivery-policy.js';
+import { loadNotificationsConfig } from '../../apps/notifications/src/notifications.config.js';
 
 // ---------------------------------------------------------------------------
 // Setup
@@ -711,6 +713,13 @@ describe('values the chart refuses', () => {
     ['an unknown built-in catalogue', ['accessCatalog.name=nope'], 'template', /no built-in catalogue/],
     ['no copy of the events stream', ['nats.streamReplicas=0'], 'schema', /streamReplicas/],
     ['more copies of the events stream than JetStream keeps', ['nats.streamReplicas=6'], 'schema', /streamReplicas/],
+    [
+      'a delivery log kept less than 8 days (the events stream may deliver an event again for 7)',
+      ['config.deliveryRetentionDays=7'],
+      'schema',
+      /deliveryRetentionDays/,
+    ],
+    ['a delivery log kept more than 3650 days', ['config.deliveryRetentionDays=3651'], 'schema', /deliveryRetentionDays/],
   ];
 
   it.each(refused)(
@@ -749,6 +758,35 @@ describe('the copies of the events stream', () => {
     },
     HELM_TIMEOUT_MS,
   );
+});
+
+describe('the retention of the delivery log', () => {
+  it.each([
+    [[], '30'],
+    [['config.deliveryRetentionDays=90'], '90'],
+  ])(
+    'with %j, notifications deletes the line of a mail done %s days after it was recorded (DELIVERY_RETENTION_DAYS)',
+    (sets, days) => {
+      const objs = render([], sets);
+      expect(envValue(podSpec(deploymentOf(objs, 'notifications')).containers[0], 'DELIVERY_RETENTION_DAYS', byKind(objs, 'ConfigMap'))).toBe(days);
+    },
+    HELM_TIMEOUT_MS,
+  );
+
+  it(
+    "is left to notifications' own default (30) when the values lack it, as after an upgrade with --reuse-values from an earlier release",
+    () => {
+      const objs = render([], ['config.deliveryRetentionDays=null']);
+      expect(byKind(objs, 'ConfigMap').some((map) => map.data && 'DELIVERY_RETENTION_DAYS' in map.data)).toBe(false);
+      expect(loadNotificationsConfig({}).DELIVERY_RETENTION_DAYS).toBe(30);
+    },
+    HELM_TIMEOUT_MS,
+  );
+
+  it('has the same least value in the chart as in notifications (the days the events stream keeps an event, and one more)', () => {
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Obj;
+    expect(schema.properties.config.properties.deliveryRetentionDays.minimum).toBe(EVENT_MEMORY_DAYS);
+  });
 });
 
 describe('TRUST_PROXY behind the Ingress', () => {
