@@ -48,8 +48,13 @@ export class FactorSecrets implements OnApplicationBootstrap {
    * Says at start, at error level, when stored secrets were sealed under a key this replica lacks
    * (another key, or none set here): their owners' second step would answer 503 until it is fixed;
    * and, at info level, how many are sealed under a previous key (to reseal before dropping it).
+   * Without a key, it warns that secrets set up here are stored unsealed.
    */
   async onApplicationBootstrap(): Promise<void> {
+    if (!this.key)
+      this.logger.warn(
+        'MFA_SECRET_KEY_FILE is "-": authenticator secrets are stored unsealed, so whoever reads the database (a dump, a backup, a replica) can compute second-step codes; set a key (docs/deploy.md, section 2.3)',
+      );
     let rows: Array<{ key_id: Buffer; count: number }>;
     try {
       // substring, not get_byte: an empty value (a hand edit) must not fail the check.

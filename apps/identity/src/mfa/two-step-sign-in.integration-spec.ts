@@ -570,6 +570,7 @@ describe('what else turning it on and off does', () => {
       const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
       await new FactorSecrets(db.dataSource, { MFA_SECRET_KEY_FILE: '-', MFA_PREVIOUS_SECRET_KEY_FILES: '-' }, logger).onApplicationBootstrap();
       expect(lines.join('')).toContain('sealed under a key this replica does not have');
+      expect(lines.join('')).toContain('authenticator secrets are stored unsealed');
       const withKey = new FactorSecrets(db.dataSource, { MFA_SECRET_KEY_FILE: '-', MFA_PREVIOUS_SECRET_KEY_FILES: '-' }, logger);
       withKey.useKey(key);
       lines.length = 0;
