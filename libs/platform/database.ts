@@ -132,6 +132,23 @@ export function isTransactionConflict(error: unknown): boolean {
   return typeof code === 'string' && TRANSACTION_CONFLICT.has(code);
 }
 
+/** The longest part of PostgreSQL's own words a 400 passes on (its messages are short; a value it quotes may not be). */
+const MAX_DATA_EXCEPTION_MESSAGE = 200;
+
+/**
+ * What PostgreSQL said when it refused a value with a data exception (SQLSTATE class 22: too long
+ * for its column, out of range, malformed for its type), or undefined for any other failure. The
+ * validation of each field is to refuse such a value first: one that reaches the database is a gap
+ * in it, yet the value is still the caller's, so it is answered 400 with this reason rather than
+ * the 500 of a bug (and logged, to close the gap).
+ */
+export function dataExceptionOf(error: unknown): string | undefined {
+  if (!(error instanceof QueryFailedError)) return undefined;
+  const { code, message } = error.driverError as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('22')) return undefined;
+  return String(message).slice(0, MAX_DATA_EXCEPTION_MESSAGE);
+}
+
 /** SQLSTATEs of a statement the connection holds a stale copy of: it did not run, and runs again on a fresh connection. */
 const STALE_STATEMENT = new Set(['0A000', '26000']);
 

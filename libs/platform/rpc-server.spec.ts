@@ -111,6 +111,31 @@ describe('PorticoNatsServer direct handlers', () => {
     expect(replies.map((reply) => (JSON.parse(reply) as { err: unknown }).err)).toEqual([conflict, conflict]);
   });
 
+  it('answers 400 VALIDATION_FAILED with PostgreSQL’s reason, not 500, when it refused a value the validation let through (SQLSTATE class 22)', async () => {
+    const { ask, replies, logged } = serve((payload) => {
+      const [code, message] = payload as [string, string];
+      throw new QueryFailedError('INSERT ...', [], Object.assign(new Error(message), { code }));
+    });
+    await ask(['22001', 'value too long for type character varying(100)']);
+    await ask(['22P02', 'invalid input syntax for type uuid: "x"']);
+    await ask(['23502', 'null value in column "name" violates not-null constraint']);
+    expect(replies.map((reply) => (JSON.parse(reply) as { err: unknown }).err)).toEqual([
+      {
+        code: 'VALIDATION_FAILED',
+        message: 'A value was refused: value too long for type character varying(100)',
+        details: { problems: ['value too long for type character varying(100)'] },
+      },
+      {
+        code: 'VALIDATION_FAILED',
+        message: 'A value was refused: invalid input syntax for type uuid: "x"',
+        details: { problems: ['invalid input syntax for type uuid: "x"'] },
+      },
+      { code: 'INTERNAL', message: 'Internal error' },
+    ]);
+    // Only the one that is no value's fault is logged as an error.
+    expect(logged).toHaveLength(1);
+  });
+
   it('refuses a payload holding a NUL, a lone surrogate or a field named __proto__ with 400 VALIDATION_FAILED naming the field, before the handler sees it', async () => {
     const seen: unknown[] = [];
     const { ask, replies } = serve((payload) => seen.push(payload));

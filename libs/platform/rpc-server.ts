@@ -13,7 +13,7 @@ import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { describeValidationErrors } from './validation.js';
-import { isDatabaseUnreachable, isTransactionConflict } from './database.js';
+import { dataExceptionOf, isDatabaseUnreachable, isTransactionConflict } from './database.js';
 import { drainTimeLeft } from './drain-clock.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';
@@ -201,8 +201,8 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
 
 /**
  * The error payload a handler's failure is answered with (503 when the database is unreachable, 409
- * when its transaction met another and was rolled back); unexpected errors are logged (with the
- * request id), never sent.
+ * when its transaction met another and was rolled back, 400 when it refused a value the validation
+ * let through); unexpected errors are logged (with the request id), never sent.
  */
 export function toErrorPayload(exception: unknown, logger: Logger, requestId?: string) {
   if (exception instanceof DomainError) return exception.toPayload();
@@ -218,6 +218,11 @@ export function toErrorPayload(exception: unknown, logger: Logger, requestId?: s
   if (isTransactionConflict(exception)) {
     logger.warn({ err: exception, ...(requestId && { requestId }) }, 'A transaction met another one and was rolled back');
     return new DomainError(ErrorCode.Conflict, 'This change met another one at the same moment and was not made; try again', { retry: true }).toPayload();
+  }
+  const refusedValue = dataExceptionOf(exception);
+  if (refusedValue !== undefined) {
+    logger.warn({ err: exception, ...(requestId && { requestId }) }, 'PostgreSQL refused a value that validation let through');
+    return new DomainError(ErrorCode.ValidationFailed, `A value was refused: ${refusedValue}`, { problems: [refusedValue] }).toPayload();
   }
   logger.error({ err: exception, ...(requestId && { requestId }) }, 'Unexpected error in a message handler');
   return new DomainError(ErrorCode.Internal, 'Internal error').toPayload();
