@@ -14,6 +14,16 @@ export class NotificationsTestDatabase {
     await this.dataSource.initialize();
   }
 
+  /** The notifications index `name`, if any: whether it is valid, and its definition. */
+  async index(name: string): Promise<{ valid: boolean; definition: string } | undefined> {
+    const [row] = await this.dataSource.query<Array<{ valid: boolean; definition: string }>>(
+      `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relname = $1 AND c.relnamespace = 'notifications'::regnamespace`,
+      [name],
+    );
+    return row;
+  }
+
   async stop(): Promise<void> {
     await this.dataSource?.destroy();
     await this.database.drop();

@@ -3,7 +3,8 @@ import type { DeliveryStatus } from '#libs/contracts/index.js';
 import { NotificationsTestDatabase } from '../database-harness-spec.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { DELIVERY_PRUNE_BATCH, DeliveryPruner } from './delivery-pruner.js';
-import { PostgresDeliveryStore } from './delivery.store.js';
+import { EVENT_MEMORY_DAYS } from './delivery-policy.js';
+import { ABANDONED_ERROR, PostgresDeliveryStore } from './delivery.store.js';
 
 const db = new NotificationsTestDatabase();
 const RETENTION_DAYS = 30;
@@ -51,11 +52,12 @@ beforeEach(async () => {
 afterAll(() => db.stop());
 
 describe('the delivery log past DELIVERY_RETENTION_DAYS', () => {
-  it('is deleted for mails done (sent, failed, dead, suppressed, cancelled); newer lines and mails still pending or being sent stay', async () => {
+  it('is deleted for mails done (sent, failed, dead, suppressed, cancelled); newer lines and mails still pending or being sent (their event kept) stay', async () => {
     const done: DeliveryStatus[] = ['sent', 'failed', 'dead', 'suppressed', 'cancelled'];
     const old = (await Promise.all(done.map((status) => recorded(1, status, `${RETENTION_DAYS} days 1 minute`)))).flat();
     const recent = (await Promise.all(done.map((status) => recorded(1, status, `${RETENTION_DAYS - 1} days 23 hours 59 minutes`)))).flat();
-    const unfinished = [...(await recorded(1, 'pending', '400 days')), ...(await recorded(1, 'sending', '400 days'))];
+    const young = `${EVENT_MEMORY_DAYS - 1} days 23 hours 59 minutes`;
+    const unfinished = [...(await recorded(1, 'pending', young)), ...(await recorded(1, 'sending', young))];
 
     expect(await new DeliveryPruner(new PostgresDeliveryStore(db.dataSource), config, logger).prune()).toBe(done.length);
 
@@ -67,6 +69,31 @@ describe('the delivery log past DELIVERY_RETENTION_DAYS', () => {
         retentionDays: 30,
       }),
     );
+  });
+
+  it('marks dead the mails still pending or being sent whose event left the stream (recorded over 8 days ago), and says so', async () => {
+    const orphans = [...(await recorded(1, 'pending', `${EVENT_MEMORY_DAYS} days 1 minute`)), ...(await recorded(1, 'sending', '20 days'))];
+    const waiting = [...(await recorded(1, 'pending', `${EVENT_MEMORY_DAYS - 1} days 23 hours 59 minutes`)), ...(await recorded(1, 'sending', '1 hour'))];
+    const failed = await recorded(1, 'failed', '20 days');
+
+    expect(await new DeliveryPruner(new PostgresDeliveryStore(db.dataSource), config, logger).prune()).toBe(0);
+
+    const rows = await db.dataSource.query<Array<{ event_id: string; status: string; last_error: string | null; lease_until: Date | null }>>(
+      'SELECT event_id, status, last_error, lease_until FROM deliveries WHERE event_id = ANY($1::uuid[])',
+      [[...orphans, ...waiting, ...failed]],
+    );
+    const statusOf = (eventId: string) => rows.find((row) => row.event_id === eventId);
+    expect(orphans.map(statusOf)).toEqual(orphans.map((eventId) => ({ event_id: eventId, status: 'dead', last_error: ABANDONED_ERROR, lease_until: null })));
+    expect(waiting.map((eventId) => statusOf(eventId)?.status)).toEqual(['pending', 'sending']);
+    expect(statusOf(failed[0])?.status).toBe('failed');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, abandoned: 2 }));
+  });
+
+  it('deletes at once a mail it marks dead that was recorded before the retention began (a line left pending by an earlier release)', async () => {
+    const ancient = await recorded(1, 'pending', '400 days');
+
+    expect(await new DeliveryPruner(new PostgresDeliveryStore(db.dataSource), config, logger).prune()).toBe(1);
+    expect(await kept(ancient)).toEqual([]);
   });
 
   it(`is deleted ${DELIVERY_PRUNE_BATCH} lines per statement, statement after statement until none is left`, async () => {

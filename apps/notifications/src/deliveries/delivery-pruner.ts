@@ -11,7 +11,7 @@ export const DELIVERY_PRUNE_BATCH = 1000;
 /**
  * Deletes what notifications no longer needs, as the service starts and then 5 minutes after each
  * pass: rate-limit counters that left the window, voided links no event can carry any more, and
- * the delivery log's lines of mails done recorded more than DELIVERY_RETENTION_DAYS ago (the
+ * (once mails whose event is gone are marked dead) the delivery log's lines of mails done recorded more than DELIVERY_RETENTION_DAYS ago (the
  * recipient's address with them), {@link DELIVERY_PRUNE_BATCH} per statement until none is left.
  * Any replica may (each step is idempotent, and replicas pruning the log at once skip the lines the
  * other holds). On shutdown it stops after the statement under way.
@@ -47,24 +47,43 @@ export class DeliveryPruner implements OnApplicationBootstrap, OnModuleDestroy {
     await this.store.pruneVoidedLinks().catch((error: unknown) => {
       this.logger.warn({ err: error }, 'Could not prune the voided links; will try again');
     });
+    await this.abandonOrphans();
     return this.pruneDeliveryLog();
+  }
+
+  /** Marks dead the mails whose event left the stream before they were done (see DeliveryStore.abandonOrphans). */
+  private async abandonOrphans(): Promise<void> {
+    const { count: abandoned, error } = await this.inBatches((limit) => this.store.abandonOrphans(limit));
+    if (error) this.logger.warn({ err: error, abandoned }, 'Could not mark the mails whose event is gone; will try again');
+    if (abandoned > 0)
+      this.logger.warn({ abandoned }, 'Marked dead the mails still pending or being sent whose event left the events stream: they may not have been sent');
   }
 
   private async pruneDeliveryLog(): Promise<number> {
     const retentionDays = this.config.DELIVERY_RETENTION_DAYS;
-    let deleted = 0;
+    const { count: deleted, error } = await this.inBatches((limit) => this.store.pruneDeliveryLog(retentionDays, limit));
+    if (error) this.logger.warn({ err: error, deleted }, 'Could not prune the delivery log; will try again');
+    if (deleted > 0) this.logger.info({ deleted, retentionDays }, 'Deleted the delivery log lines past their retention (DELIVERY_RETENTION_DAYS)');
+    return deleted;
+  }
+
+  /**
+   * Runs `statement` ({@link DELIVERY_PRUNE_BATCH} lines at most) again while it takes a full batch
+   * and the service is not stopping: the lines it took in all, and the error that ended it early.
+   */
+  private async inBatches(statement: (limit: number) => Promise<number>): Promise<{ count: number; error?: unknown }> {
+    let count = 0;
     try {
       let more = !this.stopped;
       while (more) {
-        const batch = await this.store.pruneDeliveryLog(retentionDays, DELIVERY_PRUNE_BATCH);
-        deleted += batch;
+        const batch = await statement(DELIVERY_PRUNE_BATCH);
+        count += batch;
         more = batch === DELIVERY_PRUNE_BATCH && !this.stopped;
       }
     } catch (error) {
-      this.logger.warn({ err: error, deleted }, 'Could not prune the delivery log; will try again');
+      return { count, error };
     }
-    if (deleted > 0) this.logger.info({ deleted, retentionDays }, 'Deleted the delivery log lines past their retention (DELIVERY_RETENTION_DAYS)');
-    return deleted;
+    return { count };
   }
 
   private async run(): Promise<void> {

@@ -130,6 +130,10 @@ class MemoryStore extends DeliveryStore {
     return Promise.resolve(0);
   }
 
+  abandonOrphans(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   status(eventId: string): DeliveryStatus | undefined {
     return this.rows.get(eventId)?.status;
   }

@@ -127,12 +127,23 @@ export abstract class DeliveryStore {
   /**
    * Deletes up to `limit` records of mails done ({@link FINAL_STATUSES}) that were recorded more
    * than `retentionDays` ago, oldest first, skipping any another transaction holds; returns how
-   * many. A mail still `pending` or `sending` is kept however old. `retentionDays` is at least
+   * many. A mail still `pending` or `sending` is kept (see {@link abandonOrphans}). `retentionDays` is at least
    * {@link EVENT_MEMORY_DAYS} (a RangeError otherwise): a record is what keeps its event from
    * mailing twice, so it must outlive every delivery of that event.
    */
   abstract pruneDeliveryLog(retentionDays: number, limit: number): Promise<number>;
+  /**
+   * Marks `dead`, with {@link ABANDONED_ERROR}, up to `limit` mails still `pending` or `sending`
+   * that were recorded more than {@link EVENT_MEMORY_DAYS} ago, oldest first, skipping any another
+   * transaction holds; returns how many. Retries end well within the days the stream keeps their
+   * event, so such a mail's event is gone (a stream purged, a consumer made again): nothing would
+   * ever try it again, and its line would be kept for ever.
+   */
+  abstract abandonOrphans(limit: number): Promise<number>;
 }
+
+/** What the delivery log says of a mail whose event left the stream before it was done. */
+export const ABANDONED_ERROR = 'Abandoned: its event left the events stream before this mail was done; it may not have been sent, and nothing will try again';
 
 /**
  * The prefixes of each budget's counters, of a recipient and of an account. The `standard` budget
@@ -478,6 +489,24 @@ export class PostgresDeliveryStore extends DeliveryStore {
       [retentionDays, FINAL_STATUSES, limit],
     );
     return deleted;
+  }
+
+  async abandonOrphans(limit: number): Promise<number> {
+    const [{ abandoned }] = await this.dataSource.query<Array<{ abandoned: number }>>(
+      `WITH orphans AS (
+         SELECT id FROM deliveries
+         WHERE created_at < now() - make_interval(days => $1::integer) AND status IN ('pending', 'sending')
+         ORDER BY created_at LIMIT $2::integer
+         FOR UPDATE SKIP LOCKED
+       ),
+       marked AS (
+         UPDATE deliveries d SET status = 'dead', last_error = $3, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
+         FROM orphans WHERE d.id = orphans.id RETURNING 1
+       )
+       SELECT count(*)::integer AS abandoned FROM marked`,
+      [EVENT_MEMORY_DAYS, limit, ABANDONED_ERROR],
+    );
+    return abandoned;
   }
 
   private async insert(manager: EntityManager, delivery: NewDelivery, status: DeliveryStatus, lastError: string | null): Promise<boolean> {

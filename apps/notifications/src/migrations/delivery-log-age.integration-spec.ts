@@ -5,14 +5,8 @@ import { DeliveryLogAge1734700000000 } from './1734700000000-delivery-log-age.js
 const db = new NotificationsTestDatabase();
 const migration = new DeliveryLogAge1734700000000();
 
-/** The index by age of the delivery log, if any: whether it is valid, and its definition. */
-async function ageIndex(): Promise<{ valid: boolean; definition: string } | undefined> {
-  const [row] = await db.dataSource.query<Array<{ valid: boolean; definition: string }>>(
-    `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-      WHERE c.relname = 'deliveries_by_age' AND c.relnamespace = 'notifications'::regnamespace`,
-  );
-  return row;
-}
+/** The index by age of the delivery log, if any. */
+const ageIndex = () => db.index('deliveries_by_age');
 
 beforeAll(() => db.start());
 afterAll(() => db.stop());

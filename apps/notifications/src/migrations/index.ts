@@ -3,6 +3,7 @@ import { DeliveryStates1732400000000 } from './1732400000000-delivery-states.js'
 import { CancelledLinks1733000000000 } from './1733000000000-cancelled-links.js';
 import { MailsSharingAnEvent1733300000000 } from './1733300000000-mails-sharing-an-event.js';
 import { DeliveryLogAge1734700000000 } from './1734700000000-delivery-log-age.js';
+import { UnfinishedMailsByAge1734800000000 } from './1734800000000-unfinished-mails-by-age.js';
 
 /** The notifications schema's migrations, oldest first. */
 export const notificationsMigrations = [
@@ -11,4 +12,5 @@ export const notificationsMigrations = [
   CancelledLinks1733000000000,
   MailsSharingAnEvent1733300000000,
   DeliveryLogAge1734700000000,
+  UnfinishedMailsByAge1734800000000,
 ];
