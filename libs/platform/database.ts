@@ -132,21 +132,31 @@ export function isTransactionConflict(error: unknown): boolean {
   return typeof code === 'string' && TRANSACTION_CONFLICT.has(code);
 }
 
-/** The longest part of PostgreSQL's own words a 400 passes on (its messages are short; a value it quotes may not be). */
-const MAX_DATA_EXCEPTION_MESSAGE = 200;
+/**
+ * What each data exception (SQLSTATE) that a caller's value can cause says of it: too long for
+ * its column, a number out of range, a time malformed or out of range, text not of its type's form.
+ * PostgreSQL's own message is not passed on (it may quote a stored value, not the caller's).
+ */
+const VALUE_REFUSALS: Readonly<Record<string, string>> = {
+  '22001': 'a value is longer than its field allows',
+  '22003': 'a number is out of range',
+  '22007': 'a date or time is malformed',
+  '22008': 'a date or time is out of range',
+  '22009': 'a time zone is out of range',
+  '22P02': 'a value is not of the form its field takes',
+};
 
 /**
- * What PostgreSQL said when it refused a value with a data exception (SQLSTATE class 22: too long
- * for its column, out of range, malformed for its type), or undefined for any other failure. The
- * validation of each field is to refuse such a value first: one that reaches the database is a gap
- * in it, yet the value is still the caller's, so it is answered 400 with this reason rather than
- * the 500 of a bug (and logged, to close the gap).
+ * What is wrong with a value PostgreSQL refused as data for one of {@link VALUE_REFUSALS}' reasons,
+ * or undefined for any other failure (other data exceptions, such as a division by zero, are bugs
+ * of the server's own SQL). The validation of each field is to refuse such a value first: one that
+ * reaches the database is a gap in it, yet the value is the caller's, so it is answered 400 rather
+ * than the 500 of a bug (and logged, to close the gap).
  */
-export function dataExceptionOf(error: unknown): string | undefined {
+export function refusedValueOf(error: unknown): string | undefined {
   if (!(error instanceof QueryFailedError)) return undefined;
-  const { code, message } = error.driverError as { code?: unknown; message?: unknown };
-  if (typeof code !== 'string' || !code.startsWith('22')) return undefined;
-  return String(message).slice(0, MAX_DATA_EXCEPTION_MESSAGE);
+  const { code } = error.driverError as { code?: unknown };
+  return typeof code === 'string' && Object.hasOwn(VALUE_REFUSALS, code) ? VALUE_REFUSALS[code] : undefined;
 }
 
 /** SQLSTATEs of a statement the connection holds a stale copy of: it did not run, and runs again on a fresh connection. */

@@ -13,7 +13,7 @@ import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { describeValidationErrors } from './validation.js';
-import { dataExceptionOf, isDatabaseUnreachable, isTransactionConflict } from './database.js';
+import { refusedValueOf, isDatabaseUnreachable, isTransactionConflict } from './database.js';
 import { drainTimeLeft } from './drain-clock.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';
@@ -219,10 +219,10 @@ export function toErrorPayload(exception: unknown, logger: Logger, requestId?: s
     logger.warn({ err: exception, ...(requestId && { requestId }) }, 'A transaction met another one and was rolled back');
     return new DomainError(ErrorCode.Conflict, 'This change met another one at the same moment and was not made; try again', { retry: true }).toPayload();
   }
-  const refusedValue = dataExceptionOf(exception);
+  const refusedValue = refusedValueOf(exception);
   if (refusedValue !== undefined) {
     logger.warn({ err: exception, ...(requestId && { requestId }) }, 'PostgreSQL refused a value that validation let through');
-    return new DomainError(ErrorCode.ValidationFailed, `A value was refused: ${refusedValue}`, { problems: [refusedValue] }).toPayload();
+    return new DomainError(ErrorCode.ValidationFailed, `The database refused the request: ${refusedValue}`, { problems: [refusedValue] }).toPayload();
   }
   logger.error({ err: exception, ...(requestId && { requestId }) }, 'Unexpected error in a message handler');
   return new DomainError(ErrorCode.Internal, 'Internal error').toPayload();
