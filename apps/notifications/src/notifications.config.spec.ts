@@ -53,7 +53,7 @@ describe('the notifications configuration', () => {
     expect(loadNotificationsConfig({ DELIVERY_RETENTION_DAYS: '3650' }).DELIVERY_RETENTION_DAYS).toBe(3650);
   });
 
-  it.each(['7', '1', '0'])(
+  it.each(['7', '1', '0', '-1'])(
     'refuses DELIVERY_RETENTION_DAYS=%s: a delivery record must outlive the event that made it (the stream keeps it 7 days), or a redelivery mails again',
     (value) => {
       expect(problemsOf({ DELIVERY_RETENTION_DAYS: value })).toEqual([
@@ -62,7 +62,7 @@ describe('the notifications configuration', () => {
     },
   );
 
-  it.each(['-1', '3651', 'a month', '30.5'])('refuses DELIVERY_RETENTION_DAYS=%s', (value) => {
+  it.each(['3651', 'a month', '30.5'])('refuses DELIVERY_RETENTION_DAYS=%s', (value) => {
     expect(problemsOf({ DELIVERY_RETENTION_DAYS: value })).toEqual([expect.stringMatching(/^DELIVERY_RETENTION_DAYS: /)]);
   });
 

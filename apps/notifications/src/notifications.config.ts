@@ -20,7 +20,13 @@ import { EVENT_MEMORY_DAYS, retrySchedule } from './deliveries/delivery-policy.j
  * every delivery of that event.
  */
 function deliveryRetentionDays(): EnvVar<number> {
-  const days = integer('Days a line of the delivery log (recipient, status, errors) is kept after its mail was recorded, then deleted', 0, 3650, 30);
+  // No lower bound of its own: anything below EVENT_MEMORY_DAYS is refused below, saying why.
+  const days = integer(
+    'Days a line of the delivery log (recipient, status, errors) is kept after its mail was recorded, then deleted',
+    Number.MIN_SAFE_INTEGER,
+    3650,
+    30,
+  );
   return {
     ...days,
     parse(raw) {

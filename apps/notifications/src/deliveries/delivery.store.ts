@@ -135,7 +135,7 @@ export abstract class DeliveryStore {
   /**
    * Marks `dead`, with {@link ABANDONED_ERROR}, up to `limit` mails still `pending` or `sending`
    * that were recorded more than {@link EVENT_MEMORY_DAYS} ago, oldest first, skipping any another
-   * transaction holds; returns how many. Retries end well within the days the stream keeps their
+   * transaction holds and any a replica is sending now (its lease not over); returns how many. Retries end well within the days the stream keeps their
    * event, so such a mail's event is gone (a stream purged, a consumer made again): nothing would
    * ever try it again, and its line would be kept for ever.
    */
@@ -496,6 +496,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
       `WITH orphans AS (
          SELECT id FROM deliveries
          WHERE created_at < now() - make_interval(days => $1::integer) AND status IN ('pending', 'sending')
+           AND (status = 'pending' OR lease_until IS NULL OR lease_until <= now())
          ORDER BY created_at LIMIT $2::integer
          FOR UPDATE SKIP LOCKED
        ),
