@@ -66,19 +66,24 @@ export class Bindings {
   }
 
   /**
-   * Gives a principal back the bindings a removal took (`taken`), should the step after it fail:
-   * only while it still holds none, which access checks in the change that writes them, so that a
-   * change of its roles made meanwhile (the owner giving it another role) is never overwritten.
-   * Rejects (CONFLICT) when it holds some.
+   * Gives a principal back the bindings a removal took, should the step after it fail. `taken`
+   * (what access answered it dropped): only while the principal still holds none, which access
+   * checks in the change that writes them, so that a change of its roles made meanwhile (the owner
+   * giving it another role) is never overwritten; rejects (CONFLICT) when it holds some. `read`
+   * (what was read before, when an access of the release before answered the removal without
+   * saying; it also refuses `onlyIfUnbound`): a plain replacement, as that release gave back.
    */
-  async giveBack(actor: Actor, accountId: string, principal: Principal, taken: BindingView[]): Promise<void> {
-    const bindings = taken.filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput);
+  async giveBack(actor: Actor, accountId: string, principal: Principal, lost: LostBindings): Promise<void> {
+    const bindings = ('taken' in lost ? lost.taken : lost.read).filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput);
     if (bindings.length === 0) return;
     await this.rpc
-      .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings, onlyIfUnbound: true })
+      .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings, ...('taken' in lost && { onlyIfUnbound: true }) })
       .catch((error: unknown) => inBodyTerms(error, this.fields));
   }
 }
+
+/** The bindings a removal took: as access answered it dropped them, or as read before it (from an access of the release before). */
+export type LostBindings = { taken: BindingView[] } | { read: BindingView[] };
 
 /** How an HTTP body names what access calls `bindings.<i>.role` and `bindings.<i>.applicationIds`. */
 export interface BindingFieldNames {

@@ -16,6 +16,10 @@ const sessionId = '00000000-0000-4000-8000-000000000000';
 interface Meanwhile {
   beforeUnbinding?: () => Promise<unknown>;
   beforeIdentityRefuses?: () => Promise<unknown>;
+  /** How identity refuses (default: CONFLICT, the person activated meanwhile). */
+  identityRefusal?: DomainError;
+  /** Access answers as the release before did: its unbinding says nothing of what it dropped, and it refuses the field onlyIfUnbound (400). */
+  accessOfReleaseBefore?: boolean;
 }
 
 /**
@@ -27,14 +31,19 @@ function sender(meanwhile: Meanwhile): RpcSender {
   const answers: Record<string, (payload: never) => Promise<unknown>> = {
     [Subjects.UsersGet]: (payload: { userId: string }) => Promise.resolve({ id: payload.userId, status: 'pending' }),
     [Subjects.AccessBindingsOfPrincipals]: (payload) => Promise.resolve(access.bindings.ofPrincipals(payload)),
-    [Subjects.AccessBindingsReplace]: (payload) => access.bindings.replace(payload),
+    [Subjects.AccessBindingsReplace]: (payload: { onlyIfUnbound?: boolean }) => {
+      if (meanwhile.accessOfReleaseBefore && 'onlyIfUnbound' in payload)
+        return Promise.reject(new DomainError(ErrorCode.ValidationFailed, 'property onlyIfUnbound should not exist'));
+      return access.bindings.replace(payload as never);
+    },
     [Subjects.AccessBindingsRemovePrincipal]: async (payload) => {
       await meanwhile.beforeUnbinding?.();
-      return access.bindings.removePrincipal(payload);
+      const { removed, bindings } = await access.bindings.removePrincipal(payload);
+      return meanwhile.accessOfReleaseBefore ? { removed } : { removed, bindings };
     },
     [Subjects.UsersInvitationRevoke]: async () => {
       await meanwhile.beforeIdentityRefuses?.();
-      throw new DomainError(ErrorCode.Conflict, 'This person has already activated their access');
+      throw meanwhile.identityRefusal ?? new DomainError(ErrorCode.Conflict, 'This person has already activated their access');
     },
   };
   return { send: (subject: string, payload: never) => answers[subject](payload) } as unknown as RpcSender;
@@ -72,5 +81,19 @@ describe('a revocation identity refuses (the person activated meanwhile) gives t
     const { ownerChangesTheirRole, revoke, rolesOfPerson } = await revocation();
     await expect(revoke({ beforeUnbinding: ownerChangesTheirRole })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await rolesOfPerson()).toEqual([`${BUILTIN_ROLE_PREFIX}Support`]);
+  });
+
+  it('as they were read, from an access of the release before (its unbinding does not say what it dropped, and it refuses onlyIfUnbound)', async () => {
+    const { revoke, rolesOfPerson } = await revocation();
+    await expect(revoke({ accessOfReleaseBefore: true })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await rolesOfPerson()).toEqual([`${BUILTIN_ROLE_PREFIX}Developer`]);
+  });
+});
+
+describe('a revocation identity refuses as the person is gone (a removal took them meanwhile)', () => {
+  it('gives nothing back: they hold nothing', async () => {
+    const { revoke, rolesOfPerson } = await revocation();
+    await expect(revoke({ identityRefusal: new DomainError(ErrorCode.NotFound, 'User not found') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await rolesOfPerson()).toEqual([]);
   });
 });

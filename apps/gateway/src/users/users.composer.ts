@@ -2,7 +2,6 @@ import {
   Subjects,
   type AcceptedView,
   type Actor,
-  type BindingView,
   type ClientContext,
   type CreatedView,
   type CreateUserBody,
@@ -17,7 +16,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind, outcomeUnknown } from '../people/adding.js';
-import { Bindings, PERSON_BINDING_FIELDS, roleNames } from '../people/bindings.js';
+import { Bindings, PERSON_BINDING_FIELDS, roleNames, type LostBindings } from '../people/bindings.js';
 
 /**
  * The user table and its actions: identity's people composed with access's roles. Every
@@ -100,18 +99,18 @@ export class UsersComposer {
    * someone gave them roles since ({@link Bindings.giveBack}: an owner's change is never undone).
    * Not when identity's answer was lost: the person may be out of the account by then, and giving
    * back would leave a non-member holding roles; they stay holding nothing, and the same revocation
-   * again completes it.
+   * again completes it. Nor when identity found them gone (a removal took them meanwhile).
    */
   async revokeInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
     const record = await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     if (record.status !== 'pending') throw new DomainError(ErrorCode.Conflict, 'This person has already activated their access');
     const read = await this.bindings.assertManageable(actor, accountId, person(userId));
     // What access took, as it was then (a role given since the read included); what was read, from an access of the release before.
-    const taken = (await this.bindings.removePrincipal(accountId, person(userId), actor)) ?? read;
+    const taken = await this.bindings.removePrincipal(accountId, person(userId), actor);
     try {
       await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
     } catch (error) {
-      if (!outcomeUnknown(error)) await this.giveBack(actor, accountId, userId, taken);
+      if (!outcomeUnknown(error) && !isNotFound(error)) await this.giveBack(actor, accountId, userId, taken ? { taken } : { read });
       throw error;
     }
   }
@@ -134,8 +133,8 @@ export class UsersComposer {
   }
 
   /** {@link Bindings.giveBack}, warning when the roles were not given back (the person then holds what was given since, or nothing). */
-  private async giveBack(actor: Actor, accountId: string, userId: string, taken: BindingView[]): Promise<void> {
-    await this.bindings.giveBack(actor, accountId, person(userId), taken).catch((error: unknown) => {
+  private async giveBack(actor: Actor, accountId: string, userId: string, lost: LostBindings): Promise<void> {
+    await this.bindings.giveBack(actor, accountId, person(userId), lost).catch((error: unknown) => {
       this.logger.warn({ err: error, accountId, userId }, 'A refused revocation could not give back the roles it took');
     });
   }
@@ -144,6 +143,11 @@ export class UsersComposer {
     const bindings = await this.bindings.of(accountId, [person(record.id)]);
     return { ...record, roles: roleNames(bindings[record.id]) };
   }
+}
+
+/** Whether identity answered that the person is not in the account (any more). */
+function isNotFound(error: unknown): boolean {
+  return error instanceof DomainError && error.code === ErrorCode.NotFound;
 }
 
 function person(id: string): Principal {
