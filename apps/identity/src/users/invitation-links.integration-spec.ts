@@ -153,4 +153,19 @@ describe('the activation link of an account that deactivated the pending person 
     await expect(activate(await invitationLink(second.accountId, id))).resolves.toEqual({ activated: true });
     expect(await services.users.get(asSecond)).toMatchObject({ status: 'active', active: false });
   });
+
+  it('is not re-sent while the account keeps the person inactive, whether their membership waits for their consent or not (409 naming active, as "Send email")', async () => {
+    const [first, second] = [await db.account(), await db.account()];
+    const email = `waiting-${randomUUID().slice(0, 8)}@example.test`;
+    const body = { email, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' };
+    const { id } = await services.users.create({ actor: services.actor('user', first.userId), accountId: first.accountId, client, body });
+    const asSecond = { actor: services.actor('user', second.userId), accountId: second.accountId, userId: id, client };
+    await services.users.create({ ...asSecond, body });
+    await services.users.update({ ...asSecond, body: { active: false } });
+
+    await expect(services.users.resendInvitation(asSecond)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'active' } });
+    await expect(services.users.sendPasswordReset(asSecond)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'active' } });
+    await services.users.update({ ...asSecond, body: { active: true } });
+    await expect(services.users.resendInvitation(asSecond)).resolves.toEqual({ accepted: true });
+  });
 });

@@ -217,7 +217,8 @@ export class UsersService {
 
   /**
    * Sends a pending person a new activation link; the previous link stops working (R4). Not while
-   * the account keeps them inactive (409): its link would not work (see mayActivate).
+   * the account keeps them inactive (409), as "Send email": an activation link would not work (see
+   * mayActivate), and an invitation waiting for their consent would join them inactive.
    */
   async resendInvitation({ actor, accountId, userId, client }: UserRequest): Promise<AcceptedView> {
     await this.transactions.run(async (unit) => {
@@ -428,6 +429,8 @@ export class UsersService {
       if (!membership.active) throw inactiveHere();
       return this.invite(unit, account, user);
     }
+    // As "Send email": nothing is sent to someone the account keeps inactive (their link would join them inactive).
+    if (!waiting.active) throw inactiveHere();
     const user = await unit.manager.findOneByOrFail(UserEntity, { id: userId });
     if (await this.stillSignsInAt(unit.manager, userId, waiting.email)) await this.invite(unit, account, user, waiting);
   }
