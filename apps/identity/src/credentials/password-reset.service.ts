@@ -10,7 +10,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
-import { ActionTokensService, invalidLink } from './action-tokens.service.js';
+import { ActionTokensService, invalidLink, lockPrincipal } from './action-tokens.service.js';
 import { PasswordsService } from './passwords.service.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
@@ -55,12 +55,22 @@ export class PasswordResetService {
     return ACCEPTED;
   }
 
-  /** An admin has the reset mail sent ("Send email"); throttled per target with a 429 they can see (R7: they never see the token). */
+  /**
+   * An admin has the reset mail sent ("Send email"); throttled per target with a 429 they can see
+   * (R7: they never see the token). Judged again under the person's lock, as a deactivation takes
+   * it: one that committed since the caller's check voided the account's links before this one
+   * existed, so the link is not issued (409 naming `active`) rather than left for a reactivation.
+   */
   async sendByAdmin(actor: Actor, accountId: string, target: PrincipalProfile, ip: string): Promise<AcceptedView> {
     if (!target.email) throw new DomainError(ErrorCode.Conflict, 'This subuser has no e-mail address to send a reset link to', { field: 'email' });
     const verdict = await this.throttle.reserve([resetTargetKey(targetKey(target))]);
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
-    await this.transactions.run((unit) => this.issue(unit, target, accountId, principalOf(actor), ip));
+    await this.transactions.run(async (unit) => {
+      await lockPrincipal(unit.manager, target.principal, 'FOR NO KEY UPDATE');
+      const now = await loadProfile(unit.manager, target.principal);
+      if (!now || !mayReset(now, accountId)) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
+      await this.issue(unit, now, accountId, principalOf(actor), ip);
+    });
     return ACCEPTED;
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Events, linkTokenHash, type Principal } from '#libs/contracts/index.js';
 import { eventually } from '#libs/testing/eventually.js';
-import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 
 const OLD_PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a new and longer passphrase';
@@ -113,6 +113,26 @@ describe('a reset link an admin sent ("Send email": bound to their account, whic
 
     await expect(confirm(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     expect(await passwordOf(principal)).toBe(`fake:${OLD_PASSWORD}`);
+  });
+
+  it('is not issued (409 naming active) when that account deactivates them while it is being sent, so no reactivation can bring it back', async () => {
+    const [first, second] = [await db.account(), await db.account()];
+    const person = await member(first.accountId, second.accountId);
+    const asFirst = { actor: services.actor('user', first.userId), accountId: first.accountId, userId: person.id, client };
+    const deactivation = new SideConnection(db);
+    await deactivation.open();
+    try {
+      // A deactivation under way, as it locks the person, not yet committed: "Send email" finds them active.
+      await deactivation.hold('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [person.id]);
+      await deactivation.run('UPDATE memberships SET active = false WHERE account_id = $1 AND user_id = $2', [first.accountId, person.id]);
+      const sending = services.users.sendPasswordReset(asFirst);
+      await deactivation.untilWaiting(1);
+      await deactivation.commit();
+      await expect(sending).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'active' } });
+    } finally {
+      await deactivation.close();
+    }
+    expect(await db.dataSource.query(`SELECT 1 FROM action_tokens WHERE user_id = $1 AND purpose = 'reset'`, [person.id])).toEqual([]);
   });
 
   it('works while they are active in that account, whatever another account does', async () => {
