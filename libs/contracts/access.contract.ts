@@ -1,3 +1,4 @@
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { HasVisibleText } from './visible-text.js';
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Length } from 'class-validator';
@@ -121,7 +122,10 @@ export interface BindingView {
  * actor's own bindings. With `dryRun`, only checks (used before creating the principal). With
  * `onlyIfUnbound`, only while the principal holds no binding in the account (CONFLICT otherwise,
  * nothing written): what gives back the bindings a removal took, should the step after it fail,
- * without overwriting a change of them made meanwhile.
+ * without overwriting a change of them made meanwhile. With `expected`, only while the principal
+ * holds exactly those bindings (CONFLICT with {@link BINDINGS_CHANGED} otherwise, nothing written):
+ * what an edit built from the bindings it read sends, so that a change of them made since the read
+ * is never overwritten.
  */
 export class ReplaceBindingsRequest {
   @IsDefined()
@@ -148,6 +152,29 @@ export class ReplaceBindingsRequest {
   @IsOptional()
   @IsBoolean()
   onlyIfUnbound?: boolean;
+
+  /**
+   * The bindings the caller read (roles by id or name, applications in any order, the owner's
+   * pseudo-binding left out): judged in the change, CONFLICT ({@link BINDINGS_CHANGED}) when the
+   * principal holds anything else now.
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Nested(() => BindingInput, { each: true })
+  expected?: BindingInput[];
+}
+
+/**
+ * `details.reason` of the CONFLICT `access.bindings.replace` answers when the principal's bindings
+ * are not the `expected` ones (someone changed them since the caller read them); nothing was written.
+ */
+export const BINDINGS_CHANGED = 'bindings-changed';
+
+/** Whether an error is access's refusal of a replacement whose `expected` bindings are no longer held. */
+export function isBindingsChanged(error: unknown): boolean {
+  if (!(error instanceof DomainError) || error.code !== ErrorCode.Conflict) return false;
+  return (error.details as { reason?: unknown } | undefined)?.reason === BINDINGS_CHANGED;
 }
 
 /**

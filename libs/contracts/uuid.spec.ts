@@ -22,16 +22,18 @@ describe('UUID fields of the contracts', () => {
     expect(validated(TransferOwnershipBody, { userId: ID, previousOwnerRole: 'Admin' }).value.userId).toBe(ID.toLowerCase());
   });
 
-  it('lower-case every id of a list', () => {
+  it('lower-case every id of a list, the bindings a replacement expects too (compared with those held, in lower case)', () => {
     const request = {
       actor: { type: 'user', id: ID },
       accountId: ID,
       principal: { type: 'subuser', id: ID },
       bindings: [{ role: 'Developer', applicationIds: [ID, 'ABCDEF00-0000-4000-8000-00000000000B'] }],
+      expected: [{ role: 'builtin:Developer', applicationIds: [ID] }],
     };
     const { value, problems } = validated(ReplaceBindingsRequest, request);
     expect(problems).toEqual([]);
     expect(value.bindings[0].applicationIds).toEqual([ID.toLowerCase(), 'abcdef00-0000-4000-8000-00000000000b']);
+    expect(value.expected?.[0].applicationIds).toEqual([ID.toLowerCase()]);
   });
 
   it('take a UUID of any version or variant, as the gateway does (what names nothing is a 404 there, not a 400 here)', () => {

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type {
-  BindingInput,
-  BindingsByPrincipal,
-  BindingsOfPrincipalsRequest,
-  BindingView,
-  RemovedPrincipalView,
-  RemovePrincipalRequest,
-  ReplaceBindingsRequest,
+import {
+  BINDINGS_CHANGED,
+  type BindingInput,
+  type BindingsByPrincipal,
+  type BindingsOfPrincipalsRequest,
+  type BindingView,
+  type RemovedPrincipalView,
+  type RemovePrincipalRequest,
+  type ReplaceBindingsRequest,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { DecisionStore, type BindingRecord } from '../checks/decision-store.js';
@@ -30,17 +31,25 @@ export class BindingsService {
    * replacement, is seen. The reply is the bindings written, as judged in that transaction (not
    * read from memory after it: should the reload after the commit fail, memory still holds the
    * bindings of before). `onlyIfUnbound`: CONFLICT, nothing written, when the principal holds a
-   * binding now (someone gave them one since a removal took theirs).
+   * binding now (someone gave them one since a removal took theirs). `expected`: CONFLICT
+   * ({@link BINDINGS_CHANGED}), nothing written, when the principal holds other bindings than
+   * those now (someone changed them since the caller read them).
    */
   async replace(request: ReplaceBindingsRequest): Promise<BindingView[]> {
     const { accountId, principal } = request;
-    if (request.dryRun) return this.store.whenCurrent(accountId, () => this.judge(request).map((binding) => this.view(accountId, binding)));
+    if (request.dryRun) {
+      return this.store.whenCurrent(accountId, () => {
+        this.assertHeldAsExpected(request);
+        return this.judge(request).map((binding) => this.view(accountId, binding));
+      });
+    }
     return this.state.mutate(
       accountId,
       async (manager) => {
         if (request.onlyIfUnbound && this.store.bindingsOf(principal, accountId).length > 0) {
           throw new DomainError(ErrorCode.Conflict, 'This principal was given roles since; nothing was changed');
         }
+        this.assertHeldAsExpected(request);
         const proposed = this.judge(request);
         await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
         if (proposed.length > 0) {
@@ -73,6 +82,20 @@ export class BindingsService {
       },
       principal.id,
     );
+  }
+
+  /** CONFLICT ({@link BINDINGS_CHANGED}) unless the principal holds exactly the `expected` bindings (when given). */
+  private assertHeldAsExpected({ accountId, principal, expected }: ReplaceBindingsRequest): void {
+    if (!expected) return;
+    const held = this.store.bindingsOf(principal, accountId).map(bindingKey).sort();
+    const read = expected
+      .map((input) => bindingKey({ roleId: this.store.role(accountId, input.role)?.id ?? input.role, applicationIds: input.applicationIds ?? null }))
+      .sort();
+    if (held.length !== read.length || held.some((key, index) => key !== read[index])) {
+      throw new DomainError(ErrorCode.Conflict, "This principal's roles or applications were changed since they were read; nothing was changed", {
+        reason: BINDINGS_CHANGED,
+      });
+    }
   }
 
   /** The proposed bindings, resolved, once the owner and no-escalation rules allow them. */
@@ -123,4 +146,9 @@ export class BindingsService {
   private view(accountId: string, binding: BindingRecord): BindingView {
     return { roleId: binding.roleId, role: this.store.role(accountId, binding.roleId)?.name ?? binding.roleId, applicationIds: binding.applicationIds };
   }
+}
+
+/** A binding as one comparable string: its role id and its applications as a set (`*`: every application). */
+function bindingKey({ roleId, applicationIds }: BindingRecord): string {
+  return JSON.stringify([roleId, applicationIds === null ? '*' : [...new Set(applicationIds)].sort()]);
 }

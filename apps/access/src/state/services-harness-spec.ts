@@ -12,7 +12,7 @@ import { ApplicationsService } from '../applications/applications.service.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { BindingsService } from '../bindings/bindings.service.js';
 import { loadCatalog } from '../catalog/catalog.loader.js';
-import { DecisionStore } from '../checks/decision-store.js';
+import { BUILTIN_ROLE_PREFIX, DecisionStore } from '../checks/decision-store.js';
 import { AccountOwnerEntity } from '../owners/account-owner.entity.js';
 import { OwnersService } from '../owners/owners.service.js';
 import { RolesService } from '../roles/roles.service.js';
@@ -71,6 +71,23 @@ export class AccessServices {
   async account(accountId: string = randomUUID(), owner: Principal = { type: 'user', id: randomUUID() }): Promise<{ accountId: string; actor: Principal }> {
     await this.state.mutate(accountId, (manager) => manager.insert(AccountOwnerEntity, { accountId, userId: owner.id }));
     return { accountId, actor: owner };
+  }
+
+  /**
+   * A new account with two applications (`first`, `second`), an Admin, and a subuser holding
+   * Developer and Support limited to `first`: what an Admin's edit of a subuser starts from.
+   */
+  async accountWithSubuser(): Promise<{ accountId: string; owner: Principal; admin: Principal; subuser: Principal; first: string; second: string }> {
+    const { accountId, actor: owner } = await this.account();
+    const client = { ip: '203.0.113.10' };
+    const first = (await this.applications.create({ actor: owner, accountId, client, body: { name: 'first' } })).id;
+    const second = (await this.applications.create({ actor: owner, accountId, client, body: { name: 'second' } })).id;
+    const admin: Principal = { type: 'user', id: randomUUID() };
+    const subuser: Principal = { type: 'subuser', id: randomUUID() };
+    await this.bind(accountId, admin, `${BUILTIN_ROLE_PREFIX}Admin`);
+    await this.bind(accountId, subuser, `${BUILTIN_ROLE_PREFIX}Developer`, [first]);
+    await this.bind(accountId, subuser, `${BUILTIN_ROLE_PREFIX}Support`, [first]);
+    return { accountId, owner, admin, subuser, first, second };
   }
 
   /** Gives `principal` a role in the account, in all applications or some. */
