@@ -1,5 +1,8 @@
+import { OmitType } from '@nestjs/swagger';
+import { ReplaceBindingsRequest } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { applicationsOf, asInput, inBodyTerms, roleIds, roleNames } from './bindings.js';
+import { createValidationPipe, type RpcSender } from '#libs/platform/index.js';
+import { applicationsOf, asInput, Bindings, inBodyTerms, PERSON_BINDING_FIELDS, roleIds, roleNames } from './bindings.js';
 
 const admin = { roleId: 'r1', role: 'Admin', applicationIds: null };
 const dev = (applicationIds: string[] | null) => ({ roleId: 'r2', role: 'Developer', applicationIds });
@@ -56,5 +59,42 @@ describe('refusals of access in the terms of the body', () => {
   it('passes other errors on unchanged', () => {
     const forbidden = new DomainError(ErrorCode.Forbidden, 'You cannot grant a permission you lack');
     expect(renamed(forbidden)).toBe(forbidden);
+  });
+});
+
+describe('an edit of the bindings through an access of the release before (a rolling upgrade)', () => {
+  /** What an access of the release before validates a replacement against: it knows no `expected`. */
+  class RequestOfTheReleaseBefore extends OmitType(ReplaceBindingsRequest, ['expected'] as const) {}
+  const ACCOUNT = '00000000-0000-4000-8000-00000000000a';
+  const principal = { type: 'subuser' as const, id: '00000000-0000-4000-8000-00000000000b' };
+  const actor = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000001', sessionId: '00000000-0000-4000-8000-000000000002' };
+  const developer = dev(['00000000-0000-4000-8000-0000000000ab']);
+
+  /** A sender to such an access: it validates each replacement as that release does, and records it. */
+  function oldAccess() {
+    const pipe = createValidationPipe();
+    const sent: unknown[] = [];
+    const rpc = {
+      send: async (_subject: string, payload: object) => {
+        sent.push(payload);
+        await pipe.transform(payload, { type: 'body', metatype: RequestOfTheReleaseBefore });
+        return [];
+      },
+    } as unknown as RpcSender;
+    return { rpc, sent };
+  }
+
+  it('sends the replacement again without `expected`, which that access refuses as unknown (400): the edit is made, as that release made it', async () => {
+    const { rpc, sent } = oldAccess();
+    await new Bindings(rpc, PERSON_BINDING_FIELDS).edit(actor, ACCOUNT, principal, [developer], (held) => held.map(asInput));
+    const replacement = { actor: { type: 'user', id: actor.id }, accountId: ACCOUNT, principal, bindings: [asInput(developer)] };
+    expect(sent).toEqual([{ ...replacement, expected: [asInput(developer)] }, replacement]);
+  });
+
+  it("passes on that access's refusal of the replacement sent again, in the terms of the body", async () => {
+    const { rpc, sent } = oldAccess();
+    const edit = new Bindings(rpc, PERSON_BINDING_FIELDS).edit(actor, ACCOUNT, principal, [developer], () => [{ role: '' }]);
+    await expect(edit).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: 'role must be longer than or equal to 1 characters' });
+    expect(sent).toHaveLength(2);
   });
 });

@@ -1,4 +1,13 @@
-import { principalOf, Subjects, type Actor, type BindingInput, type BindingsByPrincipal, type BindingView, type Principal } from '#libs/contracts/index.js';
+import {
+  isBindingsChanged,
+  principalOf,
+  Subjects,
+  type Actor,
+  type BindingInput,
+  type BindingsByPrincipal,
+  type BindingView,
+  type Principal,
+} from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
 
@@ -30,6 +39,41 @@ export class Bindings {
   async replace(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[]): Promise<BindingView[]> {
     return this.rpc
       .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings })
+      .catch((error: unknown) => inBodyTerms(error, this.fields));
+  }
+
+  /**
+   * Sets `principal`'s bindings to what `edit` makes of those it holds (`read`: what the caller read):
+   * access writes them only while the principal still holds `read`, judged in its change. Should
+   * someone have changed them since the read (the owner taking a role away while an admin changes
+   * the applications), they are read again and `edit` applied to those, once: the change made
+   * meanwhile is kept, never overwritten by the older read. Rejects (CONFLICT, `bindings-changed`)
+   * when they changed again before that second write; nothing of it was written.
+   */
+  async edit(actor: Actor, accountId: string, principal: Principal, read: BindingView[], edit: (held: BindingView[]) => BindingInput[]): Promise<void> {
+    try {
+      await this.replaceIfHeld(actor, accountId, principal, edit(read), read);
+    } catch (error) {
+      if (!isBindingsChanged(error)) throw error;
+      const held = (await this.of(accountId, [principal]))[principal.id] ?? [];
+      await this.replaceIfHeld(actor, accountId, principal, edit(held), held);
+    }
+  }
+
+  /**
+   * {@link replace}, only while `principal` holds `read` (its owner pseudo-binding aside). An access of
+   * the release before refuses the condition as an unknown field (400): the replacement is then sent
+   * without it, as that release did, for as long as the rollout lasts (docs/deploy.md §4).
+   */
+  private async replaceIfHeld(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[], read: BindingView[]): Promise<void> {
+    const request = { actor: principalOf(actor), accountId, principal, bindings };
+    const expected = read.filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput);
+    await this.rpc
+      .send(Subjects.AccessBindingsReplace, { ...request, expected })
+      .catch((error: unknown) => {
+        if (!refusesUnknownField(error, 'expected')) throw error;
+        return this.rpc.send(Subjects.AccessBindingsReplace, request);
+      })
       .catch((error: unknown) => inBodyTerms(error, this.fields));
   }
 
@@ -102,6 +146,13 @@ export function inBodyTerms(error: unknown, fields: BindingFieldNames): never {
   const details = error.details as Record<string, unknown> | undefined;
   const field = details?.field;
   throw new DomainError(error.code, rename(error.message), typeof field === 'string' ? { ...details, field: rename(field) } : details);
+}
+
+/** Whether `error` is a service's refusal of a payload naming `field`, which it does not know (a service of the release before). */
+function refusesUnknownField(error: unknown, field: string): boolean {
+  if (!(error instanceof DomainError) || error.code !== ErrorCode.ValidationFailed) return false;
+  const problems = (error.details as { problems?: unknown } | undefined)?.problems;
+  return Array.isArray(problems) && problems.includes(`field ${field} should not exist`);
 }
 
 /** The pseudo-binding access lists for the account owner (not a role that can be granted). */

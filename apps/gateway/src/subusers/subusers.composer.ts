@@ -65,17 +65,19 @@ export class SubusersComposer {
   /**
    * Edits the subuser, then rebinds new roles or applications. Should either answer be lost, it
    * holds what it held (nothing more than before) and the client has a 504: the same PATCH again
-   * completes it (both writes set values, so repeating them is harmless).
+   * completes it (both writes set values, so repeating them is harmless). A body naming roles or
+   * applications but not both keeps the other as the subuser holds it: access rebinds only while it
+   * holds what was read, and a change made since (the owner taking a role away) is read again and
+   * kept ({@link Bindings.edit}); changed once more in that moment, 409 `bindings-changed`, with
+   * identity's part of the edit done and the roles and applications as the other change left them.
    */
   async update(actor: Actor, accountId: string, client: ClientContext, subuserId: string, body: UpdateSubuserBody): Promise<SubuserView> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     const current = await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     const rebind = body.roles !== undefined || body.applicationIds !== undefined;
-    // Roles kept go back by id, as read: a name may stand for another role by now.
-    const wanted = toBindings(body.roles ?? roleIds(current), applicationsToBind(body, current));
-    if (rebind) await this.bindings.check(actor, accountId, subuser(subuserId), wanted);
+    if (rebind) await this.bindings.check(actor, accountId, subuser(subuserId), edited(body, current));
     const record = await this.rpc.send(Subjects.SubusersUpdate, { actor, accountId, client, subuserId, body });
-    if (rebind) await this.bindings.replace(actor, accountId, subuser(subuserId), wanted);
+    if (rebind) await this.bindings.edit(actor, accountId, subuser(subuserId), current, (held) => edited(body, held));
     return withBindings(record, await this.bindings.of(accountId, [subuser(subuserId)]));
   }
 
@@ -123,6 +125,11 @@ export class SubusersComposer {
 
 function subuser(id: string): Principal {
   return { type: 'subuser', id };
+}
+
+/** The bindings a subuser is to hold after `body`, given those it holds: roles kept go back by id, as held (a name may stand for another role by now). */
+function edited(body: UpdateSubuserBody, held: BindingView[]): BindingInput[] {
+  return toBindings(body.roles ?? roleIds(held), applicationsToBind(body, held));
 }
 
 /**

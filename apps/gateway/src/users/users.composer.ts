@@ -64,7 +64,9 @@ export class UsersComposer {
   /**
    * Edits the person, then rebinds a new role. Should either answer be lost, the person holds the
    * role they held (nothing more than before) and the client has a 504: the same PATCH again
-   * completes it (both writes set values, so repeating them is harmless).
+   * completes it (both writes set values, so repeating them is harmless). The new role is the whole
+   * of what they hold afterwards: nothing read is sent back, so no change made meanwhile is written
+   * over with an older read (the later of two role changes stands, as for any two edits).
    */
   async update(actor: Actor, accountId: string, client: ClientContext, userId: string, body: UpdateUserBody): Promise<UserView> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
