@@ -84,11 +84,24 @@ describe('revoking an invitation', () => {
     ['refuses (the person activated meanwhile)', ErrorCode.Conflict],
     ['answers a 503 that did nothing (no identity answering)', ErrorCode.ServiceUnavailable],
   ])('gives the roles back when identity %s after the unbinding', async (_case, code) => {
-    const refused = recordingSender('identity.users.invitation.revoke', 'pending', code);
+    const refused = recordingSender('identity.users.invitation.revoke', 'pending', code, undefined, { removed: 1, bindings: [DEVELOPER] });
     await expect(revoke(refused.rpc)).rejects.toMatchObject({ code });
     expect(refused.replacements).toEqual([[{ role: 'builtin:Developer', applicationIds: null }]]);
     // Only while they hold nothing: a role someone gave them since the unbinding is not overwritten.
     expect(refused.conditions).toEqual([true]);
+  });
+
+  it('gives back what was read, without the condition, when the unbinding was answered by an access of the release before (which refuses it)', async () => {
+    const refused = recordingSender('identity.users.invitation.revoke', 'pending', ErrorCode.Conflict);
+    await expect(revoke(refused.rpc)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(refused.replacements).toEqual([[{ role: 'builtin:Developer', applicationIds: null }]]);
+    expect(refused.conditions).toEqual([undefined]);
+  });
+
+  it('gives nothing back when identity answers that the person is gone (a removal took them meanwhile)', async () => {
+    const gone = recordingSender('identity.users.invitation.revoke', 'pending', ErrorCode.NotFound, undefined, { removed: 1, bindings: [DEVELOPER] });
+    await expect(revoke(gone.rpc)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(gone.replacements).toEqual([]);
   });
 
   it('gives back what the unbinding answers it took (a role given between the read and the unbinding), not what was read', async () => {
