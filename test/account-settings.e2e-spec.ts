@@ -49,8 +49,8 @@ describe("an account's settings", () => {
   });
 
   it.each([
-    ['an empty name', { name: '' }, 'name must be longer than or equal to 1 characters'],
-    ['a name of 101 characters', { name: 'x'.repeat(101) }, 'name must be shorter than or equal to 100 characters'],
+    ['an empty name', { name: '' }, 'name must be 1 to 100 characters'],
+    ['a name of 101 characters', { name: 'x'.repeat(101) }, 'name must be 1 to 100 characters'],
     ['a null name', { name: null }, 'name must be a string'],
     ['a language that is not a tag', { locale: 'French' }, 'locale must be a language tag such as en, fr or fr-CA'],
     ['a null language', { locale: null }, 'locale must be a string'],

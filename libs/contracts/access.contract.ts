@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { HasVisibleText } from './visible-text.js';
+import { CodePointLength, IsName, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Length } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Principal } from './actor.js';
@@ -18,14 +18,14 @@ export class CheckRequest {
   @IsUuid()
   accountId: string;
 
-  @ApiProperty({ example: 'scenarios' })
+  @ApiProperty({ example: 'scenarios', minLength: 1, maxLength: 100 })
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   section: string;
 
-  @ApiProperty({ example: 'read' })
+  @ApiProperty({ example: 'read', minLength: 1, maxLength: 50 })
   @IsString()
-  @Length(1, 50)
+  @CodePointLength(1, 50)
   action: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
@@ -95,9 +95,9 @@ export type SystemPermission = keyof typeof SYSTEM_PERMISSIONS;
 
 /** A role held by a principal in an account, all applications (`applicationIds: null`) or some. */
 export class BindingInput {
-  @ApiProperty({ description: 'Role name (built-in names as in the catalogue) or role id', example: 'Developer' })
+  @ApiProperty({ description: 'Role name (built-in names as in the catalogue) or role id', example: 'Developer', maxLength: MAX_NAME_LENGTH })
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, MAX_NAME_LENGTH)
   role: string;
 
   @ApiPropertyOptional({ type: [String], nullable: true, description: 'Limit the role to these applications; absent or null: all' })
@@ -261,16 +261,16 @@ export class EffectivePermissionsRequest {
 
 /** One section and the actions allowed on it. */
 export class Grant {
-  @ApiProperty({ example: 'scenarios' })
+  @ApiProperty({ example: 'scenarios', minLength: 1, maxLength: 100 })
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   section: string;
 
   @ApiProperty({ type: [String], example: ['read', 'write'], maxItems: 50, description: 'Each 1 to 50 characters' })
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
-  @Length(1, 50, { each: true })
+  @CodePointLength(1, 50, { each: true })
   actions: string[];
 }
 
@@ -291,11 +291,11 @@ export class AllowedApplicationsRequest {
   accountId: string;
 
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   section: string;
 
   @IsString()
-  @Length(1, 50)
+  @CodePointLength(1, 50)
   action: string;
 }
 
@@ -332,17 +332,19 @@ export class RoleView {
 
 /** `POST /v1/accounts/{id}/roles`. */
 export class CreateRoleBody {
-  @ApiProperty({ example: 'Call auditor', description: 'Unique in the account (case ignored); not a UUID (roles are named by id or name)' })
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @ApiProperty({
+    example: 'Call auditor',
+    maxLength: MAX_NAME_LENGTH,
+    description: 'Unique in the account (case ignored); not a UUID (roles are named by id or name)',
+  })
+  @IsName(MAX_NAME_LENGTH)
   @IsNotUuid()
   name: string;
 
-  @ApiPropertyOptional({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
   @Omittable()
   @IsString()
-  @Length(0, 500)
+  @CodePointLength(0, MAX_DESCRIPTION_LENGTH)
   description?: string;
 
   @ApiPropertyOptional({ type: [Grant], description: 'Required unless `from` is given', example: [{ section: 'scenarios', actions: ['read'] }] })
@@ -352,27 +354,29 @@ export class CreateRoleBody {
   @Nested(() => Grant, { each: true })
   grants?: Grant[];
 
-  @ApiPropertyOptional({ description: 'Copy the grants of this role (id or name)' })
+  @ApiPropertyOptional({ description: 'Copy the grants of this role (id or name)', maxLength: MAX_NAME_LENGTH })
   @Omittable()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, MAX_NAME_LENGTH)
   from?: string;
 }
 
 /** `PATCH /v1/accounts/{id}/roles/{roleId}`: any of the creation fields but `from`; `description: null` clears it, `name: null` is refused. */
 export class UpdateRoleBody extends PickType(CreateRoleBody, ['grants'] as const) {
-  @ApiPropertyOptional({ example: 'Call auditor', description: 'Unique in the account (case ignored); not a UUID (roles are named by id or name)' })
+  @ApiPropertyOptional({
+    example: 'Call auditor',
+    maxLength: MAX_NAME_LENGTH,
+    description: 'Unique in the account (case ignored); not a UUID (roles are named by id or name)',
+  })
   @Omittable()
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @IsName(MAX_NAME_LENGTH)
   @IsNotUuid()
   name?: string;
 
-  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_DESCRIPTION_LENGTH, nullable: true, description: 'null clears it' })
   @IsOptional()
   @IsString()
-  @Length(0, 500)
+  @CodePointLength(0, MAX_DESCRIPTION_LENGTH)
   description?: string | null;
 }
 
@@ -408,7 +412,7 @@ export class CreateRoleRequest extends AccountChangeRequest {
 export class UpdateRoleRequest extends AccountChangeRequest {
   /** The role's id (`builtin:<Name>` or a custom role's UUID); a name names nothing (NOT_FOUND). */
   @IsString()
-  @Length(1, 120)
+  @CodePointLength(1, 120)
   roleId: string;
 
   @IsDefined()
@@ -420,7 +424,7 @@ export class UpdateRoleRequest extends AccountChangeRequest {
 export class DeleteRoleRequest extends AccountChangeRequest {
   /** The role's id, as for {@link UpdateRoleRequest}. */
   @IsString()
-  @Length(1, 120)
+  @CodePointLength(1, 120)
   roleId: string;
 }
 
@@ -439,19 +443,17 @@ export class ApplicationPageView {
 
 /** `GET /v1/accounts/{id}/applications?search=&limit=&cursor=`: a page, by name (case ignored). */
 export class ListApplicationsQuery extends PageQuery {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 100, description: 'Keeps the applications whose name contains it, case ignored' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'Keeps the applications whose name contains it, case ignored' })
   @IsOptional()
   @IsString()
-  @Length(1, 100, { message: 'search must be 1 to 100 characters' })
+  @CodePointLength(1, MAX_NAME_LENGTH)
   search?: string;
 }
 
 /** `POST` and `PATCH /v1/accounts/{id}/applications`. */
 export class ApplicationBody {
-  @ApiProperty({ example: 'Support line' })
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @ApiProperty({ example: 'Support line', maxLength: MAX_NAME_LENGTH })
+  @IsName(MAX_NAME_LENGTH)
   name: string;
 }
 

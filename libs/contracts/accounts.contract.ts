@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { HasVisibleText } from './visible-text.js';
-import { IsPersonName, MAX_NAME_LENGTH } from './person-name.js';
+import { IsPersonName } from './person-name.js';
+import { CodePointLength, IsName, MAX_NAME_LENGTH } from './text-length.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Length, Matches, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Matches, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Actor } from './actor.js';
@@ -19,7 +19,7 @@ export const LOCALE_PATTERN = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
 
 /** A language tag of at most 35 characters (see {@link LOCALE_PATTERN}). */
 export function IsLocale(): PropertyDecorator {
-  return applyDecorators(IsString(), MaxLength(35), Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' }));
+  return applyDecorators(IsString(), CodePointLength(0, 35), Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en, fr or fr-CA' }));
 }
 
 /**
@@ -66,7 +66,7 @@ export class PersonBody {
 
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @IsEmail({}, { message: 'email must be an e-mail address' })
-  @MaxLength(254)
+  @CodePointLength(0, 254)
   @LowerCasesAlike()
   email: string;
 
@@ -78,15 +78,13 @@ export class PersonBody {
 
 /** `POST /v1/accounts`: an account and its owner. */
 export class CreateAccountBody {
-  @ApiProperty({ example: 'Acme Voice', maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @ApiProperty({ example: 'Acme Voice', maxLength: MAX_NAME_LENGTH })
+  @IsName(MAX_NAME_LENGTH)
   name: string;
 
   @ApiProperty({ example: 'acme-voice', pattern: SLUG_PATTERN.source, minLength: 2, maxLength: 63 })
   @IsString()
-  @Length(2, 63)
+  @CodePointLength(2, 63)
   @Matches(SLUG_PATTERN, { message: 'slug may hold only lower-case letters, digits and dashes' })
   slug: string;
 
@@ -142,11 +140,9 @@ export class GetAccountRequest {
  * The slug stays: it is in the subuser login page's address and in every subuser's sign-in.
  */
 export class UpdateAccountBody {
-  @ApiPropertyOptional({ example: 'Acme Voice EMEA', maxLength: 100 })
+  @ApiPropertyOptional({ example: 'Acme Voice EMEA', maxLength: MAX_NAME_LENGTH })
   @Omittable()
-  @IsString()
-  @Length(1, 100)
-  @HasVisibleText()
+  @IsName(MAX_NAME_LENGTH)
   name?: string;
 
   @ApiPropertyOptional({ example: 'fr', maxLength: 35, description: 'Language of the mails to people added from now on (those already in keep theirs)' })
@@ -176,9 +172,13 @@ export class TransferOwnershipBody {
   @IsUuid()
   userId: string;
 
-  @ApiProperty({ description: 'The role (name or id) the current owner keeps in the account once the new owner takes over', example: 'Admin' })
+  @ApiProperty({
+    description: 'The role (name or id) the current owner keeps in the account once the new owner takes over',
+    example: 'Admin',
+    maxLength: MAX_NAME_LENGTH,
+  })
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, MAX_NAME_LENGTH)
   previousOwnerRole: string;
 }
 
@@ -191,6 +191,6 @@ export class TransferOwnershipRequest extends AccountRequest {
   /** The name of that role as the gateway found it, for the hand-over mails (without it, the previous owner's notice leaves out the role). */
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, MAX_NAME_LENGTH)
   previousOwnerRoleName?: string;
 }

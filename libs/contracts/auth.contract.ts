@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, Length, MaxLength } from 'class-validator';
 import { Nested } from './nested.js';
+import { CodePointLength } from './text-length.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { ClientContext } from './shared.dto.js';
 
@@ -27,7 +28,7 @@ export class ActivateBody {
 export class LoginBody {
   @ApiProperty({ example: 'ada@example.com' })
   @IsString()
-  @Length(1, 254)
+  @CodePointLength(1, 254)
   @LowerCasesAlike()
   email: string;
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { Nested } from './nested.js';
+import { CodePointLength } from './text-length.js';
 import { Omittable } from './omittable.js';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import { LowerCasesAlike, SLUG_PATTERN } from './accounts.contract.js';
@@ -12,12 +13,12 @@ import { SUBUSER_LOGIN_PATTERN } from './subusers.contract.js';
 export class SubuserLoginBody {
   @ApiProperty({ example: 'acme-voice', description: "The account's slug (from its login page link)" })
   @IsString()
-  @Length(1, 63)
+  @CodePointLength(1, 63)
   account: string;
 
   @ApiProperty({ example: 'support-1' })
   @IsString()
-  @Length(1, 64)
+  @CodePointLength(1, 64)
   login: string;
 
   @ApiProperty()
@@ -30,7 +31,7 @@ export class SubuserLoginBody {
 export class PasswordResetBody {
   @ApiProperty({ example: 'ada@example.com' })
   @IsEmail({}, { message: 'email must be an e-mail address' })
-  @MaxLength(254)
+  @CodePointLength(0, 254)
   @LowerCasesAlike()
   email: string;
 }
@@ -40,7 +41,7 @@ export class SubuserPasswordResetBody {
   @ApiProperty({ example: 'acme-voice' })
   @IsString()
   @Matches(SLUG_PATTERN, { message: 'account must be an account slug' })
-  @Length(1, 63)
+  @CodePointLength(1, 63)
   account: string;
 
   @ApiProperty({ example: 'support-1' })
@@ -79,7 +80,7 @@ export class ChangePasswordBody {
 export class ChangeEmailBody {
   @ApiProperty({ example: 'ada.lovelace@example.com', description: 'The new login e-mail; a link to confirm it is mailed there' })
   @IsEmail({}, { message: 'newEmail must be an e-mail address' })
-  @MaxLength(254)
+  @CodePointLength(0, 254)
   @LowerCasesAlike()
   newEmail: string;
 

@@ -20,3 +20,4 @@ export * from './web-link.js';
 export * from './uuid.js';
 export * from './visible-text.js';
 export * from './person-name.js';
+export * from './text-length.js';

@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { PersonBody } from './accounts.contract.js';
-import { codePoints, MAX_NAME_LENGTH } from './person-name.js';
+import { codePoints, MAX_NAME_LENGTH } from './text-length.js';
 import { UpdateProfileBody, UpdateUserBody } from './users.contract.js';
 
 describe('codePoints', () => {
@@ -52,7 +52,7 @@ describe('person names are 1 to 100 code points, whatever class-validator would 
     ['nothing', ''],
   ])('refuse %s, naming the field', async (_label, name) => {
     for (const field of ['firstName', 'lastName'] as const) {
-      expect(await problems(field, name)).toEqual(Array(3).fill({ personNameLength: `${field} must be 1 to ${MAX_NAME_LENGTH} characters` }));
+      expect(await problems(field, name)).toEqual(Array(3).fill({ codePointLength: `${field} must be 1 to ${MAX_NAME_LENGTH} characters` }));
     }
   });
 });

@@ -1,18 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsBoolean,
-  IsDefined,
-  IsEmail,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  MaxLength,
-  ValidateIf,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { LowerCasesAlike } from './accounts.contract.js';
@@ -20,6 +7,7 @@ import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
 import { CreatedView, type PersonStatus } from './users.contract.js';
 import { Omittable } from './omittable.js';
 import { IsUuid } from './uuid.js';
+import { CodePointLength, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
 
 /** Subuser logins: letters, digits, dots, dashes and underscores, starting and ending with a letter or digit. Stored lower-cased. */
 export const SUBUSER_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
@@ -34,7 +22,7 @@ export class CreateSubuserBody {
   @ApiPropertyOptional({ example: 'support@example.com', description: 'For the activation and reset mails' })
   @Omittable()
   @IsEmail({}, { message: 'email must be an e-mail address' })
-  @MaxLength(254)
+  @CodePointLength(0, 254)
   @LowerCasesAlike()
   email?: string;
 
@@ -49,7 +37,7 @@ export class CreateSubuserBody {
   @ArrayMinSize(1, { message: 'roles must name at least one role' })
   @ArrayMaxSize(20)
   @IsString({ each: true })
-  @Length(1, 100, { each: true })
+  @CodePointLength(1, MAX_NAME_LENGTH, { each: true })
   roles: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Limit the roles to these applications; absent: all applications' })
@@ -59,10 +47,10 @@ export class CreateSubuserBody {
   @IsUuid({ each: true })
   applicationIds?: string[];
 
-  @ApiPropertyOptional({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
   @Omittable()
   @IsString()
-  @MaxLength(500)
+  @CodePointLength(0, MAX_DESCRIPTION_LENGTH)
   description?: string;
 }
 
@@ -74,7 +62,7 @@ export class UpdateSubuserBody {
   @ArrayMinSize(1, { message: 'roles must name at least one role' })
   @ArrayMaxSize(20)
   @IsString({ each: true })
-  @Length(1, 100, { each: true })
+  @CodePointLength(1, MAX_NAME_LENGTH, { each: true })
   roles?: string[];
 
   @ApiPropertyOptional({
@@ -89,10 +77,10 @@ export class UpdateSubuserBody {
   @IsUuid({ each: true })
   applicationIds?: string[] | null;
 
-  @ApiPropertyOptional({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
   @Omittable()
   @IsString()
-  @MaxLength(500)
+  @CodePointLength(0, MAX_DESCRIPTION_LENGTH)
   description?: string;
 
   @ApiPropertyOptional({ description: 'false: the subuser cannot sign in; its sessions end at once' })
@@ -110,7 +98,7 @@ export class UpdateSubuserBody {
   @IsOptional()
   @ValidateIf((_body, value) => value !== null)
   @IsEmail({}, { message: 'email must be an e-mail address' })
-  @MaxLength(254)
+  @CodePointLength(0, 254)
   @LowerCasesAlike()
   email?: string | null;
 }

@@ -1,6 +1,7 @@
-import { IsPersonName, MAX_NAME_LENGTH } from './person-name.js';
+import { IsPersonName } from './person-name.js';
+import { CodePointLength, MAX_NAME_LENGTH } from './text-length.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, Matches, ValidateBy } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
@@ -54,11 +55,12 @@ export type PersonStatus = 'pending' | 'active';
 export class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({
     minLength: MIN_SEARCH_LENGTH,
+    maxLength: 100,
     description: 'Matches name, e-mail and phone; case and accents ignored. At least 3 characters besides spaces and accents',
   })
   @IsOptional()
   @IsString()
-  @Length(MIN_SEARCH_LENGTH, 100, { message: `search must be ${MIN_SEARCH_LENGTH} to 100 characters` })
+  @CodePointLength(MIN_SEARCH_LENGTH, 100)
   @IsSearchable()
   search?: string;
 
@@ -75,9 +77,9 @@ export class ListUsersQuery extends PageQuery {
 
 /** `POST /v1/accounts/{accountId}/users`: a person and their role in this account. */
 export class CreateUserBody extends PersonBody {
-  @ApiProperty({ description: 'Role name (as in the catalogue, or a custom role of the account) or role id', example: 'Admin' })
+  @ApiProperty({ description: 'Role name (as in the catalogue, or a custom role of the account) or role id', example: 'Admin', maxLength: MAX_NAME_LENGTH })
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, MAX_NAME_LENGTH)
   role: string;
 }
 
@@ -99,10 +101,10 @@ export class UpdateUserBody {
   @Matches(E164_PATTERN, { message: 'phone must be in international format, e.g. +447700900123' })
   phone?: string;
 
-  @ApiPropertyOptional({ description: 'The one role of this person in this account (name or id)' })
+  @ApiPropertyOptional({ description: 'The one role of this person in this account (name or id)', maxLength: MAX_NAME_LENGTH })
   @Omittable()
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, MAX_NAME_LENGTH)
   role?: string;
 
   @ApiPropertyOptional({ description: 'false: the person can no longer work in this account; their access ends at once' })

@@ -64,7 +64,7 @@ describe('the bootstrap command line', () => {
     const bad = [...valid, '--slug', 'Acme-', '--phone', '123', '--email', 'not-an-address', '--name', ''];
     expect((await problems(bad)).sort()).toEqual(
       [
-        'name must be longer than or equal to 1 characters (--name)',
+        'name must be 1 to 100 characters (--name)',
         'owner.email must be an e-mail address (--email)',
         'owner.phone must be in international format, e.g. +447700900123 (--phone)',
         'slug may hold only lower-case letters, digits and dashes (--slug)',
