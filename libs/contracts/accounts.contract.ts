@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsPersonName } from './person-name.js';
-import { CodePointLength, IsName, MAX_NAME_LENGTH } from './text-length.js';
+import { CodePointLength, IsName, MAX_NAME_LENGTH, MAX_STORED_NAME_LENGTH } from './text-length.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Matches, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
@@ -188,9 +188,12 @@ export class TransferOwnershipRequest extends AccountRequest {
   @Nested(() => TransferOwnershipBody)
   body: TransferOwnershipBody;
 
-  /** The name of that role as the gateway found it, for the hand-over mails (without it, the previous owner's notice leaves out the role). */
+  /**
+   * The name of that role as the gateway found it, for the hand-over mails (without it, the previous
+   * owner's notice leaves out the role): as stored, so as long as {@link MAX_STORED_NAME_LENGTH}.
+   */
   @IsOptional()
   @IsString()
-  @CodePointLength(1, MAX_NAME_LENGTH)
+  @CodePointLength(1, MAX_STORED_NAME_LENGTH)
   previousOwnerRoleName?: string;
 }

@@ -1,9 +1,9 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { ApplicationBody, BindingInput, CreateRoleBody, ListApplicationsQuery, UpdateRoleBody } from './access.contract.js';
-import { CreateAccountBody, TransferOwnershipBody, UpdateAccountBody } from './accounts.contract.js';
+import { CreateAccountBody, TransferOwnershipBody, TransferOwnershipRequest, UpdateAccountBody } from './accounts.contract.js';
 import { CreateSubuserBody, UpdateSubuserBody } from './subusers.contract.js';
-import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
+import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_STORED_NAME_LENGTH } from './text-length.js';
 import { CreateUserBody, ListUsersQuery, UpdateUserBody } from './users.contract.js';
 
 type Body = new () => object;
@@ -90,5 +90,27 @@ describe('text fields are bounded in code points (as OpenAPI counts), whatever c
     ])('refuses %s, naming the field', async (_label, text) => {
       expect(await problems(spec, text)).toEqual([refusal]);
     });
+  });
+});
+
+describe('a stored name carried back by the gateway (the role a previous owner keeps, named in the hand-over mails)', () => {
+  const request = (previousOwnerRoleName: string) =>
+    plainToInstance(TransferOwnershipRequest, {
+      actor: { type: 'user', id: '0b7f2e52-5e0c-4a3a-9a7e-3f1c2d4e5f60', sessionId: '4fb06c96-9c4a-4e7e-9ebc-7d5061829304' },
+      accountId: '1c8e3f63-6f1d-4b4b-8b8f-4a2d3e5f6071',
+      client: { ip: '192.0.2.1' },
+      body: { userId: '2d9f4a74-7a2e-4c5c-9c9a-5b3e4f607182', previousOwnerRole: '3eaf5b85-8b3f-4d6d-8dab-6c4f50718293' },
+      previousOwnerRoleName,
+    });
+
+  it('accepts a name stored before names were counted in code points: 100 emoji each with a variation selector', async () => {
+    expect(await validate(request('😀\uFE0F'.repeat(MAX_NAME_LENGTH)))).toEqual([]);
+  });
+
+  it('refuses one longer than any name stored, naming it', async () => {
+    const errors = await validate(request('😀'.repeat(MAX_STORED_NAME_LENGTH + 1)));
+    expect(errors.flatMap((error) => Object.values(error.constraints ?? {}))).toEqual([
+      `previousOwnerRoleName must be 1 to ${MAX_STORED_NAME_LENGTH} characters`,
+    ]);
   });
 });

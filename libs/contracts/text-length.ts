@@ -9,6 +9,13 @@ import { HasVisibleText } from './visible-text.js';
  */
 export const MAX_NAME_LENGTH = 100;
 
+/**
+ * Longest name a row may hold, in code points: one stored before names were counted in code points,
+ * when class-validator's `Length` counted a character and the variation selector after it as one
+ * (100 such pairs). What a request carrying a stored name back (not a name given) accepts.
+ */
+export const MAX_STORED_NAME_LENGTH = 2 * MAX_NAME_LENGTH;
+
 /** Longest description (of a custom role, of a subuser), in code points. */
 export const MAX_DESCRIPTION_LENGTH = 500;
 
