@@ -1,14 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { DataSource } from 'typeorm';
-import { Events, EVENTS_STREAM, eventSubject, type EventEnvelope, type UserInvitedData } from '#libs/contracts/index.js';
+import { DataSource, IsNull, Not } from 'typeorm';
+import { Events, EVENTS_STREAM, eventSubject, type EventDataMap, type EventEnvelope, type UserInvitedData } from '#libs/contracts/index.js';
 import { dataSourceOptions, ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { OutboxEntity } from './outbox.entity.js';
-import { OutboxRelay } from './outbox.relay.js';
+import { OUTBOX_BATCH, OutboxRelay } from './outbox.relay.js';
+import { classifyPublishFailure, OUTBOX_MAX_ATTEMPTS } from './publish-failure.js';
 import { OutboxWriter } from './outbox.writer.js';
 
 const logger = pino({ level: 'silent' });
@@ -18,13 +20,13 @@ let link: NatsLink;
 let published: Map<string, number>;
 let watcher: Subscription;
 
-function invitation(n: number): UserInvitedData {
+function invitation(n: number, firstName: string): UserInvitedData {
   return {
     accountId: '7f0c3d3e-8d5c-4a51-9b8e-3f1f7b0e2a10',
     accountName: 'Acme',
     userId: '3f1f7b0e-2a10-4a51-9b8e-7f0c3d3e8d5c',
     email: `u${n}@example.com`,
-    firstName: 'Ada',
+    firstName,
     token: `token-${n}`,
     expiresAt: '2026-11-29T10:00:00.000Z',
     locale: 'en',
@@ -62,13 +64,16 @@ afterAll(async () => {
 describe.each(['identity', 'access'])('the outbox of %s', (schema) => {
   const replicas: Array<{ dataSource: DataSource; relay: OutboxRelay }> = [];
 
-  async function write(count: number): Promise<string[]> {
+  /** Writes `count` invitations in one transaction; answers their ids. */
+  async function write(count: number, firstName = 'Ada'): Promise<string[]> {
     const writer = new OutboxWriter();
+    const repository = replicas[0].dataSource.getRepository(OutboxEntity);
+    const before = new Set((await repository.find()).map((row) => row.id));
     await replicas[0].dataSource.transaction(async (manager) => {
-      for (let n = 0; n < count; n += 1) await writer.add(manager, Events.UserInvited, null, invitation(n));
+      for (let n = 0; n < count; n += 1) await writer.add(manager, Events.UserInvited, null, invitation(n, firstName));
     });
-    const rows = await replicas[0].dataSource.getRepository(OutboxEntity).find({ order: { createdAt: 'ASC' } });
-    return rows.map((row) => row.id);
+    const rows = await repository.find({ order: { createdAt: 'ASC' } });
+    return rows.map((row) => row.id).filter((id) => !before.has(id));
   }
 
   async function outboxSize(): Promise<number> {
@@ -123,8 +128,13 @@ describe.each(['identity', 'access'])('the outbox of %s', (schema) => {
       await nats.stop();
       await write(5);
       const pass = await replicas[0].relay.pass();
-      expect(pass).toEqual({ moved: 0, failed: 5 });
+      expect(pass).toEqual({ moved: 0, failed: 5, setAside: 0 });
       expect(await outboxSize()).toBe(5);
+      // An outage is nobody's row's fault: nothing counted, nothing set aside, every row keeps its place.
+      const kept = await replicas[0].dataSource.getRepository(OutboxEntity).find();
+      expect(kept.map(({ attempts, lastError, setAsideAt }) => ({ attempts, lastError, setAsideAt }))).toEqual(
+        Array(5).fill({ attempts: 0, lastError: null, setAsideAt: null }),
+      );
       await nats.start();
       const deadline = Date.now() + 20_000;
       while ((await outboxSize()) > 0 && Date.now() < deadline) {
@@ -161,6 +171,60 @@ describe.each(['identity', 'access'])('the outbox of %s', (schema) => {
     });
   });
 
+  describe('a row the stream refuses for good', () => {
+    let logged: Array<Record<string, unknown>>;
+    let relay: OutboxRelay;
+
+    async function streamTakesAtMost(bytes: number): Promise<void> {
+      await (await jetstreamManager(link.connection)).streams.update(EVENTS_STREAM, { max_msg_size: bytes });
+    }
+
+    async function setAside(): Promise<OutboxEntity[]> {
+      return replicas[0].dataSource.getRepository(OutboxEntity).find({ where: { setAsideAt: Not(IsNull()) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    }
+
+    beforeEach(async () => {
+      logged = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+      relay = new OutboxRelay(replicas[0].dataSource, link, logger);
+      await streamTakesAtMost(4096);
+    });
+    afterEach(async () => {
+      await streamTakesAtMost(-1);
+      await replicas[0].dataSource.getRepository(OutboxEntity).clear();
+    });
+
+    it('is set aside with its error, logged once at error level, and the rows after it are published', async () => {
+      // A whole batch of rows over the stream's max_msg_size, then one it takes.
+      const tooLarge = await write(OUTBOX_BATCH, 'x'.repeat(5000));
+      const [fitting] = await write(1);
+      for (let n = 0; n < 3; n += 1) await relay.pass();
+      await link.connection.flush();
+      expect(published.get(fitting)).toBe(1);
+      expect(published.has(tooLarge[0])).toBe(true);
+      const kept = await setAside();
+      expect(kept.map((row) => row.id).sort()).toEqual([...tooLarge].sort());
+      expect(kept.every((row) => row.attempts === 1 && /10054: message size exceeds maximum allowed/.test(row.lastError ?? ''))).toBe(true);
+      const errors = logged.filter((line) => line.level === 50);
+      expect(errors.map((line) => line.outboxId).sort()).toEqual([...tooLarge].sort());
+      expect(errors.every((line) => line.type === Events.UserInvited)).toBe(true);
+      // Set aside, it is no longer taken: nothing more to publish, nothing logged again.
+      expect(await relay.pass()).toEqual({ moved: 0, failed: 0, setAside: 0 });
+      expect(logged.filter((line) => line.level === 50)).toHaveLength(OUTBOX_BATCH);
+    });
+
+    it('is published once re-driven (its mark cleared) after the stream was made to take it', async () => {
+      const [tooLarge] = await write(1, 'x'.repeat(5000));
+      expect(await relay.pass()).toEqual({ moved: 0, failed: 0, setAside: 1 });
+      await streamTakesAtMost(-1);
+      await replicas[0].dataSource.query(`UPDATE outbox SET set_aside_at = NULL WHERE set_aside_at IS NOT NULL`);
+      expect(await relay.pass()).toEqual({ moved: 1, failed: 0, setAside: 0 });
+      const stored = await (await jetstreamManager(link.connection)).streams.getMessage(EVENTS_STREAM, { last_by_subj: eventSubject(Events.UserInvited) });
+      expect(stored!.json<EventEnvelope>().id).toBe(tooLarge);
+      expect(await outboxSize()).toBe(0);
+    });
+  });
+
   describe('an event in the stream', () => {
     it('carries the envelope the writer made', async () => {
       const [id] = await write(1);
@@ -170,5 +234,88 @@ describe.each(['identity', 'access'])('the outbox of %s', (schema) => {
       const envelope = stored!.json<EventEnvelope>();
       expect(envelope).toMatchObject({ id, type: Events.UserInvited, accountId: null, data: { email: 'u0@example.com', token: 'token-0' } });
     });
+  });
+});
+
+describe('a row refused for a reason the relay cannot tell apart (a subject its NATS user may not publish to)', () => {
+  const denied = eventSubject(Events.LinksVoided);
+  const guarded = new TestNatsServer({
+    config: `authorization { users: [ { user: relay, password: relay, permissions: { publish: { deny: ["${denied}"] } } } ] }\n`,
+  });
+  const logged: Array<Record<string, unknown>> = [];
+  const writer = new OutboxWriter();
+  let guardedLink: NatsLink;
+  let dataSource: DataSource;
+  let relay: OutboxRelay;
+
+  async function outboxRow(id: string): Promise<Pick<OutboxEntity, 'attempts' | 'lastError' | 'setAsideAt'>> {
+    const { attempts, lastError, setAsideAt } = await dataSource.getRepository(OutboxEntity).findOneByOrFail({ id });
+    return { attempts, lastError, setAsideAt };
+  }
+
+  async function writeOne<T extends typeof Events.UserInvited | typeof Events.LinksVoided>(type: T, data: EventDataMap[T]): Promise<string> {
+    await dataSource.transaction((manager) => writer.add(manager, type, null, data));
+    const [row] = await dataSource.getRepository(OutboxEntity).find({ where: { type }, order: { createdAt: 'DESC' }, take: 1 });
+    return row.id;
+  }
+
+  beforeAll(async () => {
+    await guarded.start();
+    guardedLink = await NatsLink.open({ url: guarded.url, name: 'relay-test', user: 'relay', password: 'relay', logger });
+    await ensureEventsStream(guardedLink);
+    dataSource = new DataSource(
+      dataSourceOptions({ url: database.url, schema: 'identity', entities: [OutboxEntity], migrations: [], poolSize: 2, applicationName: 'portico-test' }),
+    );
+    await dataSource.initialize();
+    await dataSource.getRepository(OutboxEntity).clear();
+    relay = new OutboxRelay(
+      dataSource,
+      guardedLink,
+      pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) }),
+    );
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await guardedLink?.close();
+    await guarded.destroy();
+  });
+
+  it(`is counted only in passes where other rows got through, and set aside at the ${OUTBOX_MAX_ATTEMPTS}th`, async () => {
+    const refused = await writeOne(Events.LinksVoided, { tokenHashes: ['a'.repeat(64)] });
+    // Alone, its refusal may be the stream's or the server's: not counted.
+    expect(await relay.pass()).toEqual({ moved: 0, failed: 1, setAside: 0 });
+    expect(await outboxRow(refused)).toEqual({ attempts: 0, lastError: null, setAsideAt: null });
+    for (let attempt = 1; attempt < OUTBOX_MAX_ATTEMPTS; attempt += 1) {
+      await writeOne(Events.UserInvited, invitation(attempt, 'Ada'));
+      expect(await relay.pass()).toEqual({ moved: 1, failed: 1, setAside: 0 });
+    }
+    expect(await outboxRow(refused)).toMatchObject({
+      attempts: OUTBOX_MAX_ATTEMPTS - 1,
+      lastError: expect.stringMatching(/Permissions Violation/i),
+      setAsideAt: null,
+    });
+    expect(logged).toEqual([]);
+    await writeOne(Events.UserInvited, invitation(0, 'Ada'));
+    expect(await relay.pass()).toEqual({ moved: 1, failed: 0, setAside: 1 });
+    expect(await outboxRow(refused)).toMatchObject({ attempts: OUTBOX_MAX_ATTEMPTS, setAsideAt: expect.any(Date) });
+    expect(logged).toEqual([expect.objectContaining({ level: 50, outboxId: refused, type: Events.LinksVoided, attempts: OUTBOX_MAX_ATTEMPTS })]);
+    expect(await relay.pass()).toEqual({ moved: 0, failed: 0, setAside: 0 });
+  });
+
+  it('takes a publish while the stream is gone (no responders: no other subscriber here) for an outage, never counted', async () => {
+    await (await jetstreamManager(guardedLink.connection)).streams.delete(EVENTS_STREAM);
+    try {
+      const envelope: EventEnvelope = {
+        id: randomUUID(),
+        type: Events.UserInvited,
+        occurredAt: new Date().toISOString(),
+        accountId: null,
+        data: invitation(0, 'Ada'),
+      };
+      const failure = await publishEvent(guardedLink, eventSubject(Events.UserInvited), envelope).then(() => 'stored', classifyPublishFailure);
+      expect(failure).toBe('transient');
+    } finally {
+      await ensureEventsStream(guardedLink);
+    }
   });
 });

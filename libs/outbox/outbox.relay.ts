@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { eventSubject } from '#libs/contracts/index.js';
 import { ensureEventsStream, LOGGER, NATS_LINK, publishEvent, WakeablePause, type NatsLink } from '#libs/platform/index.js';
 import { OutboxEntity } from './outbox.entity.js';
+import { classifyPublishFailure, describePublishFailure, OUTBOX_MAX_ATTEMPTS } from './publish-failure.js';
 
 /** Rows taken (and locked) at once. */
 export const OUTBOX_BATCH = 100;
@@ -16,6 +17,14 @@ export interface RelayPass {
   moved: number;
   /** Rows whose publish failed; they stay for the next pass. */
   failed: number;
+  /** Rows set aside: JetStream refuses them for good; later rows no longer wait for them. */
+  setAside: number;
+}
+
+/** A row whose publish failed, and why. */
+interface FailedRow {
+  row: OutboxEntity;
+  error: unknown;
 }
 
 /**
@@ -27,6 +36,13 @@ export interface RelayPass {
  * publish and the commit is dropped by the stream's duplicate window (and, beyond it, by each
  * consumer's own record of the events it handled). A batch is published concurrently; rows whose
  * publish failed stay locked until the transaction ends and are taken again by the next pass.
+ *
+ * A failure of NATS or the stream (see {@link classifyPublishFailure}) is retried for ever, the row
+ * keeping its place. A row JetStream refuses for what it is (over the stream's maximum message size)
+ * is set aside at once: kept, with its error and attempt count, no longer taken, logged once at
+ * error level; later rows go on. A row refused for another reason is set aside after
+ * {@link OUTBOX_MAX_ATTEMPTS} such refusals, each counted only in a pass where the stream stored
+ * other rows (a refusal of every row is the stream's, not the row's).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -57,29 +73,64 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.pausing.wake();
   }
 
-  /** Publishes one batch and deletes the rows JetStream stored. */
+  /** Publishes one batch, deletes the rows JetStream stored and sets aside those it refuses for good. */
   async pass(): Promise<RelayPass> {
     return this.dataSource.transaction(async (manager) => {
       const rows = await manager
         .createQueryBuilder(OutboxEntity, 'o')
+        .where('o.set_aside_at IS NULL')
         .orderBy('o.created_at')
         .addOrderBy('o.id')
         .limit(OUTBOX_BATCH)
         .setLock('pessimistic_write')
         .setOnLocked('skip_locked')
         .getMany();
-      if (rows.length === 0) return { moved: 0, failed: 0 };
+      if (rows.length === 0) return { moved: 0, failed: 0, setAside: 0 };
       const results = await Promise.allSettled(rows.map((row) => publishEvent(this.link, eventSubject(row.type), row.payload)));
       const stored = rows.filter((_, index) => results[index].status === 'fulfilled').map((row) => row.id);
-      const firstFailure = results.find((result) => result.status === 'rejected');
-      if (firstFailure)
-        this.logger.warn({ err: firstFailure.reason, failed: rows.length - stored.length }, 'Outbox relay could not publish some events; will retry');
       if (stored.length > 0) await manager.delete(OutboxEntity, stored);
-      return { moved: stored.length, failed: rows.length - stored.length };
+      const failures = rows.flatMap((row, index): FailedRow[] => {
+        const result = results[index];
+        return result.status === 'rejected' ? [{ row, error: result.reason }] : [];
+      });
+      const setAside = await this.countFailures(manager, failures, stored.length > 0);
+      const failed = failures.length - setAside.length;
+      const retried = failures.find(({ row }) => !setAside.includes(row.id));
+      if (retried) this.logger.warn({ err: retried.error, failed }, 'Outbox relay could not publish some events; will retry');
+      return { moved: stored.length, failed, setAside: setAside.length };
     });
   }
 
+  /**
+   * Records on their rows the failures that are the rows' own (not NATS's or the stream's) and sets
+   * aside the rows refused for good; answers the ids set aside.
+   */
+  private async countFailures(manager: EntityManager, failures: FailedRow[], streamStoredOthers: boolean): Promise<string[]> {
+    const setAside: string[] = [];
+    for (const { row, error } of failures) {
+      const failure = classifyPublishFailure(error);
+      if (failure === 'transient' || (failure === 'unexplained' && !streamStoredOthers)) continue;
+      const attempts = row.attempts + 1;
+      const giveUp = failure === 'refused' || attempts >= OUTBOX_MAX_ATTEMPTS;
+      await manager.update(OutboxEntity, row.id, { attempts, lastError: describePublishFailure(error), ...(giveUp ? { setAsideAt: () => 'now()' } : {}) });
+      if (!giveUp) continue;
+      setAside.push(row.id);
+      this.logger.error(
+        { err: error, outboxId: row.id, type: row.type, attempts },
+        'Outbox row set aside: JetStream refuses it, later events are published without it (re-drive or delete it: docs/notifications.md)',
+      );
+    }
+    return setAside;
+  }
+
+  /** Says at start how many rows are set aside, if any: they wait for an operator. */
+  private async reportSetAside(): Promise<void> {
+    const count = await this.dataSource.getRepository(OutboxEntity).countBy({ setAsideAt: Not(IsNull()) });
+    if (count > 0) this.logger.warn({ setAside: count }, 'Outbox rows are set aside (JetStream refused them); re-drive or delete them (docs/notifications.md)');
+  }
+
   private async run(): Promise<void> {
+    await this.reportSetAside().catch((error: unknown) => this.logger.warn({ err: error }, 'Outbox relay could not count the rows set aside'));
     let errors = 0;
     let streamReady = false;
     while (!this.stopped) {
@@ -91,7 +142,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         pass = await this.pass();
       } catch (error) {
         this.logger.warn({ err: error }, 'Outbox relay pass failed; will retry');
-        pass = { moved: 0, failed: 1 };
+        pass = { moved: 0, failed: 1, setAside: 0 };
       }
       errors = pass.failed > 0 ? errors + 1 : 0;
       // The stream may be what is missing (a NATS that lost its store): made again before the next try.

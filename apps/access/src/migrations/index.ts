@@ -6,6 +6,7 @@ import { PrincipalActivity1733200000000 } from './1733200000000-principal-activi
 import { Outbox1733400000000 } from './1733400000000-outbox.js';
 import { OwnersHoldNoBindings1734100000000 } from './1734100000000-owners-hold-no-bindings.js';
 import { ClosedAccounts1734500000000 } from './1734500000000-closed-accounts.js';
+import { OutboxSetAside1734800000000 } from './1734800000000-outbox-set-aside.js';
 
 /** The access schema's migrations, oldest first. */
 export const accessMigrations = [
@@ -17,4 +18,5 @@ export const accessMigrations = [
   Outbox1733400000000,
   OwnersHoldNoBindings1734100000000,
   ClosedAccounts1734500000000,
+  OutboxSetAside1734800000000,
 ];

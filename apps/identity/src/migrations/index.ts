@@ -16,6 +16,7 @@ import { SessionUserAgent1734000000000 } from './1734000000000-session-user-agen
 import { MembershipInvitations1734200000000 } from './1734200000000-membership-invitations.js';
 import { SessionAccessExpiry1734300000000 } from './1734300000000-session-access-expiry.js';
 import { CappedSortName1734400000000 } from './1734400000000-capped-sort-name.js';
+import { OutboxSetAside1734900000000 } from './1734900000000-outbox-set-aside.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -37,4 +38,5 @@ export const identityMigrations = [
   MembershipInvitations1734200000000,
   SessionAccessExpiry1734300000000,
   CappedSortName1734400000000,
+  OutboxSetAside1734900000000,
 ];

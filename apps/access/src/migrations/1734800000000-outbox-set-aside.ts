@@ -1,0 +1,19 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { outboxSetAsideMigration } from '#libs/outbox/outbox-set-aside.migration.js';
+
+/**
+ * Access's outbox counts failed publishes against a row and sets aside the rows JetStream refuses
+ * for good, so that later events no longer wait behind them (libs/outbox; the SQL, shared with
+ * identity's migration, in {@link outboxSetAsideMigration}).
+ */
+export class OutboxSetAside1734800000000 implements MigrationInterface {
+  name = 'OutboxSetAside1734800000000';
+
+  up(runner: QueryRunner): Promise<void> {
+    return outboxSetAsideMigration.up(runner);
+  }
+
+  down(runner: QueryRunner): Promise<void> {
+    return outboxSetAsideMigration.down(runner);
+  }
+}
