@@ -38,9 +38,10 @@ interface FailedRow {
  * publish failed stay locked until the transaction ends and are taken again by the next pass.
  *
  * A failure of NATS or the stream (see {@link classifyPublishFailure}) is retried for ever, the row
- * keeping its place. A row JetStream refuses for what it is (over the stream's maximum message size)
- * is set aside at once: kept, with its error and attempt count, no longer taken, logged once at
- * error level; later rows go on. A row refused for another reason is set aside after
+ * keeping its place. A row refused for what it is (over the stream's maximum message size or the
+ * server's maximum payload, a subject NATS does not accept) is set aside at once: kept, with its
+ * error and attempt count, no longer taken, logged once at error level; later rows go on. A row
+ * refused for another reason is set aside after
  * {@link OUTBOX_MAX_ATTEMPTS} such refusals, each counted only in a pass where the stream stored
  * other rows (a refusal of every row is the stream's, not the row's).
  */
@@ -117,7 +118,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       setAside.push(row.id);
       this.logger.error(
         { err: error, outboxId: row.id, type: row.type, attempts },
-        'Outbox row set aside: JetStream refuses it, later events are published without it (re-drive or delete it: docs/notifications.md)',
+        'Outbox row set aside: JetStream refuses it, later events are published without it (re-drive or delete it: docs/deploy.md, section 9)',
       );
     }
     return setAside;
@@ -126,7 +127,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Says at start how many rows are set aside, if any: they wait for an operator. */
   private async reportSetAside(): Promise<void> {
     const count = await this.dataSource.getRepository(OutboxEntity).countBy({ setAsideAt: Not(IsNull()) });
-    if (count > 0) this.logger.warn({ setAside: count }, 'Outbox rows are set aside (JetStream refused them); re-drive or delete them (docs/notifications.md)');
+    if (count > 0)
+      this.logger.warn({ setAside: count }, 'Outbox rows are set aside (JetStream refused them); re-drive or delete them (docs/deploy.md, section 9)');
   }
 
   private async run(): Promise<void> {
@@ -149,7 +151,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       if (pass.failed > 0) streamReady = false;
       if (this.stopped) break;
       if (errors > 0) await this.sleep(Math.min(MAX_ERROR_PAUSE_MS, 250 * 2 ** Math.min(errors, 6)));
-      else if (pass.moved < OUTBOX_BATCH && !this.nudged) await this.sleep(IDLE_POLL_MS);
+      // A full batch (stored or set aside) may have more behind it: the next pass follows at once.
+      else if (pass.moved + pass.setAside < OUTBOX_BATCH && !this.nudged) await this.sleep(IDLE_POLL_MS);
     }
   }
 
