@@ -94,7 +94,7 @@ describe('an edit of the bindings through an access of the release before (a rol
   it("passes on that access's refusal of the replacement sent again, in the terms of the body", async () => {
     const { rpc, sent } = oldAccess();
     const edit = new Bindings(rpc, PERSON_BINDING_FIELDS).edit(actor, ACCOUNT, principal, [developer], () => [{ role: '' }]);
-    await expect(edit).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: 'role must be longer than or equal to 1 characters' });
+    await expect(edit).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: 'role must be 1 to 100 characters' });
     expect(sent).toHaveLength(2);
   });
 });
