@@ -61,11 +61,11 @@ export class EmailChangeService {
     // Counted per address too, silently (the answer stays 202): many people cannot flood one address.
     if (!(await this.throttle.reserve([emailChangeTargetKey(emailKey(body.newEmail))])).allowed) return ACCEPTED;
     // While the second step is on, a code too: the password and a session are not enough to move the login.
-    const needsCode = (await this.mfa.chargeCodeIfNeeded(profile.principal, body.code, client.ip, 'email.change-failed')) !== null;
+    const charged = await this.mfa.chargeCodeIfNeeded(profile.principal, body.code, client.ip, 'email.change-failed');
     const passed = await this.transactions.run(async (unit) => {
       await lockUnchangedPassword(unit.manager, profile);
-      if (needsCode) {
-        if ((await this.mfa.passCode(unit.manager, profile.principal, body.code!)) === null) return false;
+      if (charged) {
+        if ((await this.mfa.passCode(unit.manager, profile.principal, charged.typed)) === null) return false;
       } else if (await this.mfa.isOn(unit.manager, profile.principal, true)) {
         // Turned on since it was read: the code it now needs was not checked.
         throw codeRequired();
@@ -73,7 +73,7 @@ export class EmailChangeService {
       await this.mailNewAddress(unit, profile, body.newEmail, client.ip);
       return true;
     });
-    if (needsCode) await this.mfa.settleCode(profile.principal, client.ip, passed, 'email.change-failed');
+    if (charged) await this.mfa.settleCode(profile.principal, client.ip, passed, 'email.change-failed');
     return ACCEPTED;
   }
 

@@ -39,8 +39,10 @@ import {
   startFactor,
   useSecondFactor,
   assertCheckable,
+  readTypedCode,
   type SecondFactorMethod,
   type TotpFactor,
+  type TypedCode,
 } from './totp-factors.js';
 
 const WRONG_CODE = 'code is not a current code of your authenticator nor an unused recovery code';
@@ -170,23 +172,24 @@ export class MfaService {
   }
 
   /**
-   * Before a change the login guards: the principal's factor when the change needs a code (the
-   * second step is on), the code then charged to the principal's counters (429 while locked), or
-   * null when it needs none. A needed code missing is 400 naming `code`, charged nothing. Read
-   * without a lock: {@link passCode}, in the change's transaction, decides.
+   * Before a change the login guards: the principal's factor and the code made ready for it
+   * ({@link readTypedCode}, before any transaction) when the change needs a code (the second step
+   * is on), the code then charged to the principal's counters (429 while locked), or null when it
+   * needs none. A needed code missing is 400 naming `code`, charged nothing. Read without a lock:
+   * {@link passCode}, in the change's transaction, decides.
    */
   async chargeCodeIfNeeded(
     principal: Principal,
     code: string | undefined,
     ip: string,
     failedAction: AuditAction = 'mfa.change-failed',
-  ): Promise<TotpFactor | null> {
+  ): Promise<ChargedCode | null> {
     const factor = await findFactor(this.dataSource.manager, principal);
     if (!factor?.confirmedAt) return null;
     if (code === undefined) throw codeRequired();
     assertCheckable(factor, code, this.secrets);
     await this.chargeCode(principal, ip, failedAction);
-    return factor;
+    return { factor, typed: await readTypedCode(factor.id, code) };
   }
 
   /** Whether `principal`'s second step is on (locking its factor when in a transaction that locked the principal). */
@@ -198,10 +201,10 @@ export class MfaService {
    * In the change's transaction, the principal's row locked by the caller: uses `code` up as the
    * second factor. `off` when the second step is off (turned off meanwhile), null for a wrong code.
    */
-  async passCode(manager: EntityManager, principal: Principal, code: string): Promise<SecondFactorMethod | 'off' | null> {
+  async passCode(manager: EntityManager, principal: Principal, typed: TypedCode): Promise<SecondFactorMethod | 'off' | null> {
     const factor = await findFactor(manager, principal, true);
     if (!factor?.confirmedAt) return 'off';
-    return useSecondFactor(manager, factor, code, this.clock.now(), this.secrets);
+    return useSecondFactor(manager, factor, typed, this.clock.now(), this.secrets);
   }
 
   /** After the change's transaction: the counters start afresh when the code was right; a wrong one is audited (`failedAction`) and refused naming `code`. */
@@ -227,8 +230,9 @@ export class MfaService {
   ): Promise<void> {
     const profile = await this.passwords.checkCurrent(actor, body.currentPassword, client.ip, 'mfa.change-failed');
     const { principal } = profile;
-    const seen = await this.chargeCodeIfNeeded(principal, body.code, client.ip);
-    if (!seen) throw secondStepOff();
+    const charged = await this.chargeCodeIfNeeded(principal, body.code, client.ip);
+    if (!charged) throw secondStepOff();
+    const { factor: seen, typed } = charged;
     const prepared = await prepare(seen.id);
     const passed = await this.transactions.run(async (unit) => {
       await lockUnchangedPassword(unit.manager, profile);
@@ -237,7 +241,7 @@ export class MfaService {
       // What `prepare` made is the seen factor's: set up anew meanwhile, the change is refused before the code is used.
       if (current.id !== seen.id && change === 'recovery-codes-renewed')
         throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in changed meanwhile; try again');
-      const method = await useSecondFactor(unit.manager, current, body.code, this.clock.now(), this.secrets);
+      const method = await useSecondFactor(unit.manager, current, typed, this.clock.now(), this.secrets);
       if (method === null) return false;
       await apply(unit.manager, principal, current.id, prepared);
       await this.recordChange(unit, principal, change, client.ip, { method });
@@ -264,6 +268,12 @@ export class MfaService {
     await this.audit.record(null, { accountIds, action: failedAction, actor: principal, target: principal, ip, details: { reason: 'throttled' } });
     throw tooManyAttempts(verdict.retryAfterMs);
   }
+}
+
+/** A code charged for a change the login guards: the factor it was read against, and the code made ready for it. */
+export interface ChargedCode {
+  factor: TotpFactor;
+  typed: TypedCode;
 }
 
 /** Whether `factor` is a set-up still waiting for its first code, started less than {@link SET_UP_TTL_MS} ago. */

@@ -134,20 +134,38 @@ export function assertCheckable(factor: TotpFactor, code: string, secrets: Facto
 }
 
 /**
- * Uses `code` as the second factor of a confirmed `factor` (its row locked by the caller), at
+ * A code as typed, made ready before the transaction that uses it: an authenticator's code as it
+ * is, a recovery code as its hash for one factor (scrypt: slow, so never made while a transaction
+ * holds locks), or `none` when it can be neither.
+ */
+export type TypedCode = { kind: 'totp'; code: string } | { kind: 'recovery-code'; factorId: string; hash: string } | { kind: 'none' };
+
+/** `code` made ready ({@link TypedCode}) against the factor `factorId` (a recovery code's hash is salted with it). */
+export async function readTypedCode(factorId: string, code: string): Promise<TypedCode> {
+  if (looksLikeTotp(code)) return { kind: 'totp', code };
+  const normalized = normalizeRecoveryCode(code);
+  if (normalized === null) return { kind: 'none' };
+  return { kind: 'recovery-code', factorId, hash: await hashRecoveryCode(factorId, normalized) };
+}
+
+/**
+ * Uses `typed` as the second factor of a confirmed `factor` (its row locked by the caller), at
  * `now`: a code of the authenticator (its step then used up: it never works again, nor does an
  * older one) or an unused recovery code (then used up; it needs no secret, so it works on a
- * replica that cannot read the secret). Each use is one conditional UPDATE, so two requests with
- * one code cannot both pass. The method that passed, or null.
+ * replica that cannot read the secret; hashed for another factor, it matches none of this one's).
+ * Each use is one conditional UPDATE, so two requests with one code cannot both pass. The method
+ * that passed, or null.
  */
 export async function useSecondFactor(
   manager: EntityManager,
   factor: TotpFactor,
-  code: string,
+  typed: TypedCode,
   now: Date,
   secrets: FactorSecrets,
 ): Promise<SecondFactorMethod | null> {
-  return looksLikeTotp(code) ? useTotpCode(manager, factor, code, now, secrets) : useRecoveryCode(manager, factor, code, now);
+  if (typed.kind === 'totp') return useTotpCode(manager, factor, typed.code, now, secrets);
+  if (typed.kind === 'recovery-code' && typed.factorId === factor.id) return useRecoveryCode(manager, factor, typed.hash, now);
+  return null;
 }
 
 async function useTotpCode(manager: EntityManager, factor: TotpFactor, code: string, now: Date, secrets: FactorSecrets): Promise<SecondFactorMethod | null> {
@@ -161,12 +179,10 @@ async function useTotpCode(manager: EntityManager, factor: TotpFactor, code: str
   return used > 0 ? 'totp' : null;
 }
 
-async function useRecoveryCode(manager: EntityManager, factor: TotpFactor, code: string, now: Date): Promise<SecondFactorMethod | null> {
-  const normalized = normalizeRecoveryCode(code);
-  if (normalized === null) return null;
+async function useRecoveryCode(manager: EntityManager, factor: TotpFactor, hash: string, now: Date): Promise<SecondFactorMethod | null> {
   const used = await changedRows(manager, 'UPDATE recovery_codes SET used_at = $3 WHERE factor_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING 1', [
     factor.id,
-    await hashRecoveryCode(factor.id, normalized),
+    hash,
     now,
   ]);
   return used > 0 ? 'recovery-code' : null;

@@ -15,7 +15,7 @@ import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } 
 import { mayActivate } from '../credentials/token-rules.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { FactorSecrets } from '../mfa/factor-secrets.js';
-import { assertCheckable, findFactor, useSecondFactor } from '../mfa/totp-factors.js';
+import { assertCheckable, findFactor, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
@@ -140,8 +140,10 @@ export class AuthService implements BeforeApplicationShutdown {
       await this.recordSecondStepFailure(principal, client, 'login.throttled', 'throttled');
       throw tooManyAttempts(verdict.retryAfterMs);
     }
+    // A recovery code's hash (slow) is made before the transaction, so that no lock waits on it.
+    const typed: TypedCode = factor ? await readTypedCode(factor.id, body.code) : { kind: 'none' };
     const outcome = await this.transactions
-      .run((unit) => this.passSecondStep(unit.manager, principal, body.challenge, body.code, keys, client))
+      .run((unit) => this.passSecondStep(unit.manager, principal, body.challenge, typed, keys, client))
       .catch((error: unknown) => {
         if (error instanceof LoginChanged) return 'changed' as const;
         throw error;
@@ -175,7 +177,7 @@ export class AuthService implements BeforeApplicationShutdown {
     manager: EntityManager,
     principal: Principal,
     challenge: string,
-    code: string,
+    typed: TypedCode,
     keys: ThrottleKey[],
     client: SignInClient,
   ): Promise<TokenPairView | 'wrong-code'> {
@@ -187,7 +189,7 @@ export class AuthService implements BeforeApplicationShutdown {
     const factor = await findFactor(manager, principal, true);
     // Turned off since the password step: the challenge asked for a factor that is gone; sign in again.
     if (!factor?.confirmedAt) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
-    const method = await useSecondFactor(manager, factor, code, this.clock.now(), this.secrets);
+    const method = await useSecondFactor(manager, factor, typed, this.clock.now(), this.secrets);
     if (method === null) return 'wrong-code';
     const link = await this.tokens.consume(manager, challenge, 'sign-in').catch((error: unknown) => {
       throw asChallengeError(error);
