@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'mfa.change-failed',
   'mfa.recovery-codes-renewed',
   'mfa.reset',
+  'mfa.blocked',
   'account.created',
   'account.ownership-transferred',
   'account.updated',

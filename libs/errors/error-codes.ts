@@ -20,6 +20,11 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   /** The account requires two-step sign-in, and the caller's session was opened without it. */
   SecondStepRequired = 'SECOND_STEP_REQUIRED',
+  /**
+   * The login's second step is blocked after too many wrong codes in a row (MFA_BLOCK_AFTER_WRONG_CODES):
+   * no sign-in gets past it until its password is reset or changed, or its second step reset.
+   */
+  SecondStepBlocked = 'SECOND_STEP_BLOCKED',
   /** Open sign-up is switched off on this installation. */
   SignupDisabled = 'SIGNUP_DISABLED',
   /** The object does not exist, or exists in an account the caller cannot see. */
@@ -56,6 +61,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.NotFound]: 404,
   [ErrorCode.RouteNotFound]: 404,
   [ErrorCode.Conflict]: 409,
+  [ErrorCode.SecondStepBlocked]: 423,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.TooManyRequests]: 429,

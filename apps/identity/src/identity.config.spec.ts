@@ -10,6 +10,7 @@ describe('the identity configuration', () => {
       EMAIL_CHANGE_TOKEN_TTL_HOURS: 24,
       EMAIL_UNDO_TOKEN_TTL_HOURS: 168,
       MFA_CHALLENGE_TTL_MINUTES: 5,
+      MFA_BLOCK_AFTER_WRONG_CODES: 20,
       MFA_ISSUER: 'Portico',
       SUBUSER_SESSION_TTL_HOURS: 8,
       ACCESS_TOKEN_TTL_SECONDS: 900,
@@ -37,12 +38,16 @@ describe('the identity configuration', () => {
     ['EMAIL_UNDO_TOKEN_TTL_HOURS', '0', true],
     ['EMAIL_UNDO_TOKEN_TTL_HOURS', '720', true],
     ['EMAIL_UNDO_TOKEN_TTL_HOURS', '721', false],
+    ['MFA_BLOCK_AFTER_WRONG_CODES', '4', false],
+    ['MFA_BLOCK_AFTER_WRONG_CODES', '5', true],
+    ['MFA_BLOCK_AFTER_WRONG_CODES', '1000', true],
+    ['MFA_BLOCK_AFTER_WRONG_CODES', '1001', false],
     ['MFA_CHALLENGE_TTL_MINUTES', '0', false],
     ['MFA_CHALLENGE_TTL_MINUTES', '1', true],
     ['MFA_CHALLENGE_TTL_MINUTES', '30', true],
     ['MFA_CHALLENGE_TTL_MINUTES', '31', false],
   ] as const)(
-    '%s=%s is %s (a confirmation link lives an hour to a week; an undo link up to 30 days, 0 for none; a sign-in waits for its code 1 to 30 minutes)',
+    '%s=%s is %s (a confirmation link lives an hour to a week; an undo link up to 30 days, 0 for none; a sign-in waits for its code 1 to 30 minutes; a second step blocks after 5 to 1000 wrong codes in a row)',
     (name, value, accepted) => {
       const load = () => loadConfig(identityEnv, { [name]: value });
       if (accepted) expect(load()[name]).toBe(Number(value));

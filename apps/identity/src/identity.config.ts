@@ -38,6 +38,12 @@ export const identityEnv = {
     'Files (separated by commas) with keys that sealed authenticator secrets before MFA_SECRET_KEY_FILE: they open those secrets, never seal; "-" for none (key rotation: docs/deploy.md)',
     '-',
   ),
+  MFA_BLOCK_AFTER_WRONG_CODES: integer(
+    "Wrong codes in a row at the second step of a sign-in after which that login's second step is blocked (423 SECOND_STEP_BLOCKED) until its password is reset or changed, or its second step reset",
+    5,
+    1000,
+    20,
+  ),
   MFA_ISSUER: text('The name authenticator apps show beside a Portico login (the issuer of its otpauth URI)', 'Portico'),
   ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, MAX_ACCESS_TOKEN_TTL_SECONDS, 900),
   REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),

@@ -48,7 +48,10 @@ export class AuthController {
   @Post('login')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign in with e-mail and password (401 alike for unknown e-mails; 429 when throttled)' })
+  @ApiOperation({
+    summary:
+      'Sign in with e-mail and password (401 alike for unknown e-mails; 429 when throttled; 423 SECOND_STEP_BLOCKED for the right password while the second step is blocked)',
+  })
   @ApiOkResponse(SIGNED_IN_OR_SECOND_STEP)
   login(@SessionRpc() rpc: RpcSender, @Body() body: LoginBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView | SecondStepView>> {
     return rpc.relay(Subjects.AuthLogin, { body, client: { ip } });
@@ -68,7 +71,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Second step of a sign-in: the challenge the password step answered, and a code from the authenticator app or an unused recovery code (401 for a wrong code, which may be typed again; 429 when throttled)',
+      'Second step of a sign-in: the challenge the password step answered, and a code from the authenticator app or an unused recovery code (401 for a wrong code, which may be typed again; 429 when throttled; 423 SECOND_STEP_BLOCKED once MFA_BLOCK_AFTER_WRONG_CODES wrong codes in a row have blocked the second step, until the password is reset or changed or the second step reset)',
   })
   @ApiOkResponse({ type: TokenPairView })
   secondStep(@SessionRpc() rpc: RpcSender, @Body() body: SecondStepBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {

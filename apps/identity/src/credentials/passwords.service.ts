@@ -12,7 +12,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import type { SessionEndReason } from '../sessions/session.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
-import { dropUnconfirmedFactor } from '../mfa/totp-factors.js';
+import { dropUnconfirmedFactor, liftBlock } from '../mfa/totp-factors.js';
 import { ActionTokensService, invalidLink } from './action-tokens.service.js';
 import type { ActionTokenPurpose } from './action-token.entity.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -79,7 +79,7 @@ export class PasswordsService {
 
   /**
    * Stores a new password (checked against the policy, hashed by {@link hash} before the transaction), voids outstanding links, ends the
-   * principal's sessions (all, or all but `keepSessionId`) and queues the "password changed" notice (B3).
+   * principal's sessions (all, or all but `keepSessionId`), lifts a block of its second step and queues the "password changed" notice (B3).
    * With `replacing`, only if the stored hash is still that one (a change checked against it),
    * else CONFLICT and nothing is written.
    */
@@ -97,6 +97,8 @@ export class PasswordsService {
     if (affected === 0) throw new DomainError(ErrorCode.Conflict, 'Your password was changed meanwhile; sign in again with the new one');
     await this.tokens.voidAll(unit.manager, profile.principal);
     await dropUnconfirmedFactor(unit.manager, profile.principal);
+    // Whoever sets a new password ends a block of the second step: guessing codes with the old one is over.
+    await liftBlock(unit.manager, profile.principal);
     await this.sessions.endAll(unit, profile.principal, reason, keepSessionId);
     if (profile.email === null) return;
     await this.outbox.add(unit.manager, Events.PasswordChanged, profile.accountId, {

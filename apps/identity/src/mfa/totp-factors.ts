@@ -14,6 +14,10 @@ export interface TotpFactor {
   lastUsedStep: number | null;
   /** When its set-up started. */
   createdAt: Date;
+  /** Wrong codes typed in a row at sign-in since the last right one (see {@link countWrongCode}). */
+  wrongCodes: number;
+  /** Since when no sign-in gets past it (too many wrong codes in a row), or null. */
+  blockedAt: Date | null;
 }
 
 /** How a second step was passed. */
@@ -25,6 +29,8 @@ interface FactorRow {
   confirmed_at: Date | null;
   last_used_step: string | null;
   created_at: Date;
+  wrong_codes: number;
+  blocked_at: Date | null;
 }
 
 /** Rows an UPDATE or DELETE (with `RETURNING 1`) changed (run as a CTE: TypeORM answers a bare UPDATE with its own shape). */
@@ -55,7 +61,7 @@ function ownerColumn(principal: Principal): 'user_id' | 'subuser_id' {
 /** `principal`'s authenticator (locked FOR UPDATE when `lock`), or null. */
 export async function findFactor(manager: EntityManager, principal: Principal, lock = false): Promise<TotpFactor | null> {
   const rows = await manager.query<FactorRow[]>(
-    `SELECT id, secret, confirmed_at, last_used_step, created_at FROM totp_factors WHERE ${ownerColumn(principal)} = $1 ${lock ? 'FOR UPDATE' : ''}`,
+    `SELECT id, secret, confirmed_at, last_used_step, created_at, wrong_codes, blocked_at FROM totp_factors WHERE ${ownerColumn(principal)} = $1 ${lock ? 'FOR UPDATE' : ''}`,
     [principal.id],
   );
   if (rows.length === 0) return null;
@@ -66,6 +72,8 @@ export async function findFactor(manager: EntityManager, principal: Principal, l
     confirmedAt: row.confirmed_at,
     lastUsedStep: row.last_used_step === null ? null : Number(row.last_used_step),
     createdAt: row.created_at,
+    wrongCodes: row.wrong_codes,
+    blockedAt: row.blocked_at,
   };
 }
 
@@ -122,6 +130,33 @@ export async function recoveryCodesLeft(manager: EntityManager, factorId: string
 export async function removeFactor(manager: EntityManager, principal: Principal): Promise<boolean> {
   await markSecondStep(manager, principal, false);
   return (await changedRows(manager, `DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1 RETURNING 1`, [principal.id])) > 0;
+}
+
+/** Counts one more wrong code typed in a row at sign-in for the factor `factorId` (its row locked by the caller): how many now. */
+export async function countWrongCode(manager: EntityManager, factorId: string): Promise<number> {
+  const [{ count }] = await manager.query<Array<{ count: number }>>(
+    'WITH counted AS (UPDATE totp_factors SET wrong_codes = wrong_codes + 1 WHERE id = $1 RETURNING wrong_codes) SELECT wrong_codes AS count FROM counted',
+    [factorId],
+  );
+  return count;
+}
+
+/** A right code: the wrong ones in a row start afresh (a block stays: only a new password or a reset lifts it). */
+export async function forgetWrongCodes(manager: EntityManager, factor: TotpFactor): Promise<void> {
+  if (factor.wrongCodes > 0) await manager.query('UPDATE totp_factors SET wrong_codes = 0 WHERE id = $1', [factor.id]);
+}
+
+/** Blocks the factor `factorId` at `now`: no sign-in gets past it until {@link liftBlock} (or its removal). */
+export async function blockFactor(manager: EntityManager, factorId: string, now: Date): Promise<void> {
+  await manager.query('UPDATE totp_factors SET blocked_at = $2 WHERE id = $1', [factorId, now]);
+}
+
+/** A new password for `principal` (a reset or a change): its second step is no longer blocked, and counts wrong codes afresh. */
+export async function liftBlock(manager: EntityManager, principal: Principal): Promise<void> {
+  await manager.query(
+    `UPDATE totp_factors SET blocked_at = NULL, wrong_codes = 0 WHERE ${ownerColumn(principal)} = $1 AND (blocked_at IS NOT NULL OR wrong_codes > 0)`,
+    [principal.id],
+  );
 }
 
 /**

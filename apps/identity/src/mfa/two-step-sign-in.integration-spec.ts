@@ -10,7 +10,9 @@ import { base32Decode, hotp, totpCode, totpStep } from './totp.js';
 
 const PASSWORD = 'correct horse battery staple';
 const STEP_MS = 30_000;
-const { db, services } = freshIdentityServices();
+/** MFA_BLOCK_AFTER_WRONG_CODES here: one more than the throttle's threshold, so that reaching it waits out a lockout. */
+const BLOCK_AFTER = 6;
+const { db, services } = freshIdentityServices(undefined, { MFA_BLOCK_AFTER_WRONG_CODES: String(BLOCK_AFTER) });
 
 let address = 0;
 /** A client address of its own for each call, so that no address counter spills from one test to the next. */
@@ -627,5 +629,145 @@ describe('what else turning it on and off does', () => {
     expect((await housekeeping.sweep()).challenges).toBeGreaterThanOrEqual(1);
     const purposes = await db.dataSource.query<Array<{ purpose: string }>>('SELECT purpose FROM action_tokens WHERE user_id = $1', [userId]);
     expect(purposes.map((row) => row.purpose)).toEqual(['reset']);
+  });
+});
+
+describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes in a row', () => {
+  const WRONG = '000000';
+
+  /** The error a promise rejects with. */
+  const refusal = (attempt: Promise<unknown>) =>
+    attempt.then(
+      () => {
+        throw new Error('accepted');
+      },
+      (error: unknown) => error as { code: string; details?: unknown },
+    );
+
+  /**
+   * Types `code` (read when typed: the clock may have moved) on a fresh challenge of `email`, as a
+   * patient guesser does: a throttled attempt (429) is waited out on the clock and typed again.
+   * What the code got: an error code, or `signed-in`.
+   */
+  async function guess(email: string, code: string | (() => string) = WRONG): Promise<string> {
+    for (;;) {
+      const answer = await login(email).catch((error: { code: string }) => error);
+      if ('code' in answer) return answer.code;
+      const outcome = await secondStep((answer as SecondStepView).challenge, typeof code === 'string' ? code : code()).then(
+        () => 'signed-in',
+        (error: { code: string; details?: { retryAfterSeconds: number } }) => {
+          if (error.code !== 'TOO_MANY_REQUESTS') return error.code;
+          services.clock.advance(error.details!.retryAfterSeconds * 1000);
+          return null;
+        },
+      );
+      if (outcome !== null) return outcome;
+    }
+  }
+
+  /** Guesses `count` wrong codes in a row: what each got. */
+  async function guessWrong(email: string, count: number, code = WRONG): Promise<string[]> {
+    const answers: string[] = [];
+    for (let attempt = 0; attempt < count; attempt++) answers.push(await guess(email, code));
+    return answers;
+  }
+
+  /** Ada with her authenticator on, and her second step blocked by BLOCK_AFTER wrong codes. */
+  async function blockedAda(): Promise<Person & { secret: Buffer; recoveryCodes: string[] }> {
+    const person = await ada();
+    const factor = await turnOn({ type: 'user', id: person.userId });
+    expect(await guessWrong(person.email, BLOCK_AFTER)).toEqual([...new Array<string>(BLOCK_AFTER - 1).fill('INVALID_CREDENTIALS'), 'SECOND_STEP_BLOCKED']);
+    return { ...person, ...factor };
+  }
+
+  /** A challenge for `userId` made as a sign-in racing the block would have it (the password step issues none while blocked). */
+  const racingChallenge = async (userId: string) =>
+    (await db.dataSource.transaction((manager) => services.tokens.issue(manager, { type: 'user', id: userId }, null, 'sign-in'))).token;
+
+  it('blocks at the last wrong code: 423 SECOND_STEP_BLOCKED from then on, at the password step and for the right code, audited mfa.blocked', async () => {
+    const { userId, email, secret } = await blockedAda();
+    await expect(refusal(login(email))).resolves.toMatchObject({ code: 'SECOND_STEP_BLOCKED', message: expect.stringContaining('too many wrong codes') });
+    services.clock.advance(STEP_MS);
+    await expect(refusal(secondStep(await racingChallenge(userId), totpCode(secret, now())))).resolves.toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
+    expect(await services.openSessions(userId)).toBe(0);
+    const actions = await auditActions(userId);
+    expect(actions.filter((action) => action === 'mfa.blocked success')).toHaveLength(1);
+    expect(actions).toContain('login.failed failure');
+  });
+
+  it('voids every live sign-in challenge of the login when it blocks', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const waiting = [await challengeOf(email), await challengeOf(email)];
+    await guessWrong(email, BLOCK_AFTER);
+    services.clock.advance(STEP_MS);
+    for (const challenge of waiting) await expect(refusal(secondStep(challenge, totpCode(secret, now())))).resolves.toMatchObject({ code: 'INVALID_TOKEN' });
+    const [{ live }] = await db.dataSource.query<Array<{ live: number }>>(
+      "SELECT count(*)::int AS live FROM action_tokens WHERE user_id = $1 AND purpose = 'sign-in' AND used_at IS NULL AND voided_at IS NULL",
+      [userId],
+    );
+    expect(live).toBe(0);
+  });
+
+  it('counts wrong recovery codes too, and takes no recovery code while blocked (it stays unused)', async () => {
+    const { userId, email } = await ada();
+    const { recoveryCodes } = await turnOn({ type: 'user', id: userId });
+    expect((await guessWrong(email, BLOCK_AFTER, 'aaaaa-aaaaa')).at(-1)).toBe('SECOND_STEP_BLOCKED');
+    await expect(refusal(secondStep(await racingChallenge(userId), recoveryCodes[0]))).resolves.toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
+    await expect(services.mfa.status(services.actor('user', userId))).resolves.toMatchObject({ recoveryCodesLeft: 10 });
+  });
+
+  it('counts only wrong codes in a row: a right code starts the count afresh', async () => {
+    const { userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    await guessWrong(email, BLOCK_AFTER - 1);
+    expect(await guess(email, () => totpCode(secret, now()))).toBe('signed-in');
+    expect(await guessWrong(email, BLOCK_AFTER - 1)).not.toContain('SECOND_STEP_BLOCKED');
+    services.clock.advance(STEP_MS);
+    expect(await guess(email, () => totpCode(secret, now()))).toBe('signed-in');
+    expect((await guessWrong(email, BLOCK_AFTER)).at(-1)).toBe('SECOND_STEP_BLOCKED');
+  });
+
+  it('is lifted by a password reset: the new password and a right code sign in, and wrong codes count afresh', async () => {
+    const { userId, email, secret } = await blockedAda();
+    await resetPassword(userId, 'an entirely new passphrase');
+    const answer = (await services.auth.login({ client: client(), body: { email, password: 'an entirely new passphrase' } })) as SecondStepView;
+    services.clock.advance(STEP_MS);
+    await expect(secondStep(answer.challenge, totpCode(secret, now()))).resolves.toHaveProperty('accessToken');
+    const [factor] = await db.dataSource.query<Array<{ wrong_codes: number; blocked_at: Date | null }>>(
+      'SELECT wrong_codes, blocked_at FROM totp_factors WHERE user_id = $1',
+      [userId],
+    );
+    expect(factor).toEqual({ wrong_codes: 0, blocked_at: null });
+  });
+
+  it('is lifted by the person changing their password (from a session they still have)', async () => {
+    const { userId, email, secret } = await blockedAda();
+    const newPassword = 'another entirely new passphrase';
+    await services.passwords.change({ actor: services.actor('user', userId), client: client(), body: { currentPassword: PASSWORD, newPassword } });
+    const answer = (await services.auth.login({ client: client(), body: { email, password: newPassword } })) as SecondStepView;
+    expect(answer.mfaRequired).toBe(true);
+    services.clock.advance(STEP_MS);
+    await expect(secondStep(answer.challenge, totpCode(secret, now()))).resolves.toHaveProperty('accessToken');
+  });
+
+  it("is lifted by an admin resetting a subuser's second step: its password alone signs in again", async () => {
+    const { accountId, userId: adminId } = await ada();
+    const [{ slug }] = await db.dataSource.query<Array<{ slug: string }>>('SELECT slug FROM accounts WHERE id = $1', [accountId]);
+    const subuserId = await db.subuser(accountId, 'desk-blocked');
+    await db.dataSource.query('UPDATE subusers SET password_hash = $2 WHERE id = $1', [subuserId, `fake:${PASSWORD}`]);
+    await turnOn({ type: 'subuser', id: subuserId });
+    const signIn = () => services.auth.subuserLogin({ client: client(), body: { account: slug, login: 'desk-blocked', password: PASSWORD } });
+    for (let attempt = 1; attempt <= BLOCK_AFTER; attempt++) {
+      const answer = (await signIn()) as SecondStepView;
+      const refused = await refusal(secondStep(answer.challenge, WRONG));
+      if (refused.code === 'TOO_MANY_REQUESTS') {
+        services.clock.advance((refused.details as { retryAfterSeconds: number }).retryAfterSeconds * 1000);
+        attempt--;
+      }
+    }
+    await expect(refusal(signIn())).resolves.toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
+    await services.subusers.resetSecondStep({ actor: services.actor('user', adminId), accountId, subuserId, client: client() });
+    await expect(signIn()).resolves.toHaveProperty('accessToken');
   });
 });

@@ -17,6 +17,7 @@ import { MembershipInvitations1734200000000 } from './1734200000000-membership-i
 import { SessionAccessExpiry1734300000000 } from './1734300000000-session-access-expiry.js';
 import { CappedSortName1734400000000 } from './1734400000000-capped-sort-name.js';
 import { OutboxSetAside1734900000000 } from './1734900000000-outbox-set-aside.js';
+import { SecondStepBlock1735000000000 } from './1735000000000-second-step-block.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -39,4 +40,5 @@ export const identityMigrations = [
   SessionAccessExpiry1734300000000,
   CappedSortName1734400000000,
   OutboxSetAside1734900000000,
+  SecondStepBlock1735000000000,
 ];

@@ -15,7 +15,8 @@ import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } 
 import { mayActivate } from '../credentials/token-rules.js';
 import { Transactions } from '../database/unit-of-work.js';
 import { FactorSecrets } from '../mfa/factor-secrets.js';
-import { assertCheckable, findFactor, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
+import { countWrongSignInCode, secondStepBlocked } from '../mfa/second-step-block.js';
+import { assertCheckable, findFactor, forgetWrongCodes, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
@@ -77,7 +78,7 @@ export class AuthService implements BeforeApplicationShutdown {
     private readonly throttle: ThrottleService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MFA_CHALLENGE_TTL_MINUTES'>,
+    @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MFA_CHALLENGE_TTL_MINUTES' | 'MFA_BLOCK_AFTER_WRONG_CODES'>,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly invitations: InvitationsService,
   ) {}
@@ -126,13 +127,16 @@ export class AuthService implements BeforeApplicationShutdown {
    * principal's second-factor counters. The right one uses up the code and the challenge and opens
    * the session in one transaction, the principal's row locked first (as every flow that uses a
    * link locks it): if the login is no longer as a sign-in needs (deactivated, removed, its
-   * password changed), nothing is used up and the challenge is refused.
+   * password changed), nothing is used up and the challenge is refused. While the second step is
+   * blocked (too many wrong codes in a row: {@link countWrongSignInCode}), every code, the right one
+   * too, is refused with 423 SECOND_STEP_BLOCKED, charged to nothing.
    */
   async secondStep({ body, client: request }: SecondStepRequest, userAgent?: string): Promise<TokenPairView> {
     const client = signInClientOf(request.ip, userAgent);
     const principal = await this.challengeOwner(body.challenge);
-    // A replica that cannot read the secret answers 503 before the code is counted.
     const factor = await findFactor(this.dataSource.manager, principal);
+    if (factor?.blockedAt) return this.refuseBlocked(principal, client);
+    // A replica that cannot read the secret answers 503 before the code is counted.
     if (factor) assertCheckable(factor, body.code, this.secrets);
     const keys = secondFactorKeys(principal.id, client.ip);
     const verdict = await this.throttle.reserve(keys);
@@ -152,11 +156,19 @@ export class AuthService implements BeforeApplicationShutdown {
       await this.recordSecondStepFailure(principal, client, 'login.failed', 'changed-during-sign-in');
       throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
     }
-    if (outcome === 'wrong-code') {
+    if (outcome === 'blocked') return this.refuseBlocked(principal, client);
+    if (outcome === 'wrong-code' || outcome === 'wrong-code-blocked') {
       await this.recordSecondStepFailure(principal, client, 'login.second-step-failed', 'wrong-code');
+      if (outcome === 'wrong-code-blocked') throw secondStepBlocked();
       throw new DomainError(ErrorCode.InvalidCredentials, WRONG_CODE);
     }
     return outcome;
+  }
+
+  /** Refuses a sign-in whose second step is blocked (audited `login.failed`, reason `second-step-blocked`). */
+  private async refuseBlocked(principal: Principal, client: SignInClient): Promise<never> {
+    await this.recordSecondStepFailure(principal, client, 'login.failed', 'second-step-blocked');
+    throw secondStepBlocked();
   }
 
   /** Whose sign-in a challenge carries on, or INVALID_TOKEN (unknown, used, voided by a password change, expired). */
@@ -171,7 +183,9 @@ export class AuthService implements BeforeApplicationShutdown {
   /**
    * The second step's transaction: the principal locked, then its factor; the code used up, then
    * the challenge; then the session opened in the same transaction, or {@link LoginChanged} (thrown,
-   * so that the code and the challenge are not used up).
+   * so that the code and the challenge are not used up). A wrong code is counted (and may block the
+   * second step: `wrong-code-blocked`); a right one starts the count afresh; a blocked second step
+   * takes no code at all (`blocked`).
    */
   private async passSecondStep(
     manager: EntityManager,
@@ -180,7 +194,7 @@ export class AuthService implements BeforeApplicationShutdown {
     typed: TypedCode,
     keys: ThrottleKey[],
     client: SignInClient,
-  ): Promise<TokenPairView | 'wrong-code'> {
+  ): Promise<TokenPairView | 'wrong-code' | 'wrong-code-blocked' | 'blocked'> {
     // The principal's row locked first (as every flow on a principal and its links locks it), its password hash read with it.
     const [row] = await manager.query<Array<{ password_hash: string | null }>>(
       `SELECT password_hash FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1 FOR NO KEY UPDATE`,
@@ -189,8 +203,17 @@ export class AuthService implements BeforeApplicationShutdown {
     const factor = await findFactor(manager, principal, true);
     // Turned off since the password step: the challenge asked for a factor that is gone; sign in again.
     if (!factor?.confirmedAt) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
+    // Blocked since the code was read (a wrong code of another request made the count).
+    if (factor.blockedAt) return 'blocked';
+    // Set up anew since the recovery code was hashed (for the factor then): the challenge asked for one that is gone.
+    if (typed.kind === 'recovery-code' && typed.factorId !== factor.id) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
     const method = await useSecondFactor(manager, factor, typed, this.clock.now(), this.secrets);
-    if (method === null) return 'wrong-code';
+    if (method === null) {
+      const deps = { tokens: this.tokens, audit: this.audit, clock: this.clock };
+      const blocked = await countWrongSignInCode(deps, manager, principal, factor, this.config.MFA_BLOCK_AFTER_WRONG_CODES, client.ip);
+      return blocked ? 'wrong-code-blocked' : 'wrong-code';
+    }
+    await forgetWrongCodes(manager, factor);
     const link = await this.tokens.consume(manager, challenge, 'sign-in').catch((error: unknown) => {
       throw asChallengeError(error);
     });
@@ -278,12 +301,13 @@ export class AuthService implements BeforeApplicationShutdown {
    * use, MFA_CHALLENGE_TTL_MINUTES) to send with the code. Issued only if the login is still as the
    * sign-in found it, its row locked (a reset committed meanwhile voids links: a challenge made
    * after it would survive it). The password's counters start afresh (it was right); the code's
-   * are the principal's own.
+   * are the principal's own. While its second step is blocked, no challenge: 423 SECOND_STEP_BLOCKED.
    */
   private async startSecondStep(candidate: Candidate, keys: ThrottleKey[], client: SignInClient, wrong: string): Promise<SecondStepView> {
     const { principal } = candidate;
     const issued = await this.transactions.run(async (unit) => {
       if (!(await stillAsFound(unit.manager, candidate))) return null;
+      if ((await findFactor(unit.manager, principal))?.blockedAt) return 'blocked' as const;
       await this.tokens.keepNewest(unit.manager, principal, 'sign-in', LIVE_CHALLENGES - 1);
       const challenge = await this.tokens.issue(unit.manager, principal, candidate.sessionAccountId, 'sign-in');
       await this.audit.record(unit.manager, {
@@ -301,6 +325,10 @@ export class AuthService implements BeforeApplicationShutdown {
       throw new DomainError(ErrorCode.InvalidCredentials, wrong);
     }
     await this.throttle.succeeded(keys);
+    if (issued === 'blocked') {
+      this.recordRefusal(candidate, client, 'login.failed', 'second-step-blocked');
+      throw secondStepBlocked();
+    }
     return { mfaRequired: true, challenge: issued.token, expiresIn: this.config.MFA_CHALLENGE_TTL_MINUTES * 60, methods: ['totp', 'recovery-code'] };
   }
 

@@ -1,0 +1,55 @@
+import type { EntityManager } from 'typeorm';
+import type { Principal } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { Clock } from '#libs/platform/index.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { activeAccountsOf } from '../sessions/principal-state.js';
+import { blockFactor, countWrongCode, type TotpFactor } from './totp-factors.js';
+
+/**
+ * The second step blocked after too many wrong codes: the throttle only slows guessing (its longest
+ * lockout is an hour), so a login whose password is known would, over months, give way to someone
+ * guessing its codes. After MFA_BLOCK_AFTER_WRONG_CODES wrong codes in a row at sign-in (an
+ * authenticator's or a recovery code's alike), no sign-in of the login gets past its second step,
+ * not even with the right code, until its password is reset or changed (whoever guessed had the old
+ * one) or its second step is reset (an admin of a subuser's account, or the operator).
+ */
+
+/** What blocking needs (identity's services). */
+export interface SecondStepBlockDeps {
+  tokens: ActionTokensService;
+  audit: AuditService;
+  clock: Clock;
+}
+
+/**
+ * A wrong code typed at sign-in for `factor` (locked by the caller, in its transaction): counted,
+ * and when it makes `limit` in a row, the second step is blocked, every live sign-in challenge of
+ * the login voided, and the block audited (`mfa.blocked`) in every account the login works in.
+ * Whether this code blocked it.
+ */
+export async function countWrongSignInCode(
+  deps: SecondStepBlockDeps,
+  manager: EntityManager,
+  principal: Principal,
+  factor: TotpFactor,
+  limit: number,
+  ip: string,
+): Promise<boolean> {
+  const wrongCodes = await countWrongCode(manager, factor.id);
+  if (wrongCodes < limit) return false;
+  await blockFactor(manager, factor.id, deps.clock.now());
+  await deps.tokens.voidAll(manager, principal, { purpose: 'sign-in' });
+  const accountIds = await activeAccountsOf(manager, principal);
+  await deps.audit.record(manager, { accountIds, action: 'mfa.blocked', actor: null, target: principal, ip, details: { wrongCodes } });
+  return true;
+}
+
+/** The answer to every sign-in of a login whose second step is blocked (423 SECOND_STEP_BLOCKED). */
+export function secondStepBlocked(): DomainError {
+  return new DomainError(
+    ErrorCode.SecondStepBlocked,
+    'Two-step sign-in is blocked for this login after too many wrong codes: reset the password (a subuser: or ask an administrator of its account to reset its second step) to sign in again',
+  );
+}
