@@ -50,6 +50,7 @@ const LINES = [
   'M4',
   'M5',
   'M6',
+  'M7',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
 

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authenticatorCode } from '#libs/testing/authenticator.js';
 import { TestSystem } from '#libs/testing/system.js';
-import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
+import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 // Authenticator secrets sealed under a key, as a production install keeps them (docs/deploy.md).
 const keyDir = mkdtempSync(join(tmpdir(), 'portico-mfa-'));
 writeFileSync(join(keyDir, 'mfa.key'), randomBytes(32).toString('base64'));
-const system = new TestSystem({ env: { MFA_SECRET_KEY_FILE: join(keyDir, 'mfa.key') } });
+// The least MFA_BLOCK_AFTER_WRONG_CODES: the throttle's threshold, so that reaching it waits for no lockout.
+const BLOCK_AFTER = 5;
+const system = new TestSystem({ env: { MFA_SECRET_KEY_FILE: join(keyDir, 'mfa.key'), MFA_BLOCK_AFTER_WRONG_CODES: String(BLOCK_AFTER) } });
 const people = new People(system);
 
 let owner: SignedIn;
@@ -123,5 +125,43 @@ describe("a subuser's second step", () => {
     expect((await subuserLogin().expect(200)).body).toHaveProperty('accessToken');
     const notice = await people.nthMail('desk-1@two-step.test', (mail) => mail.subject.includes('an administrator turned off your two-step sign-in'));
     expect(notice.text).toContain('until you set it up again');
+  });
+});
+
+describe('a second step blocked by wrong codes, through HTTP', () => {
+  let blocked: SignedIn;
+  let blockedSecret: string;
+  const blockedLogin = (password = PASSWORD) => people.http.post('/v1/auth/login').send({ email: blocked.email, password });
+
+  it(`answers 423 SECOND_STEP_BLOCKED after ${BLOCK_AFTER} wrong codes in a row, voiding the challenge and refusing the password step, and mails the person`, async () => {
+    blocked = await people.signUp('two-step-blocked');
+    const started = await people.http.post('/v1/me/mfa/totp').set(bearer(blocked.accessToken)).send({ currentPassword: PASSWORD }).expect(200);
+    blockedSecret = (started.body as { secret: string }).secret;
+    await people.http
+      .post('/v1/me/mfa/totp/confirm')
+      .set(bearer(blocked.accessToken))
+      .send({ code: authenticatorCode(blockedSecret) })
+      .expect(200);
+    const challenge = (await blockedLogin().expect(200)).body.challenge as string;
+    for (let attempt = 1; attempt < BLOCK_AFTER; attempt++) await secondStep(challenge, '000000').expect(401);
+    const last = await secondStep(challenge, '000000').expect(423);
+    expect(last.body).toMatchObject({ code: 'SECOND_STEP_BLOCKED', message: expect.stringContaining('too many wrong codes') });
+    // The challenge was voided with the block; a new sign-in is refused at its password step.
+    await secondStep(challenge, authenticatorCode(blockedSecret, 30)).expect(400);
+    expect((await blockedLogin().expect(423)).body).toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
+    const notice = await people.nthMail(blocked.email, (mail) => mail.subject.includes('two-step sign-in blocked after too many wrong codes'));
+    expect(notice.text).toContain(`${BLOCK_AFTER} wrong codes in a row were typed`);
+    expect(notice.text).toContain('/reset-password');
+  });
+
+  it('is lifted by a password reset: the new password and a right code sign in', async () => {
+    await people.http.post('/v1/auth/password-reset').send({ email: blocked.email }).expect(202);
+    const mail = await people.nthMail(blocked.email, (caught) => caught.text.includes('/reset-password?token='));
+    await people.http
+      .post('/v1/auth/password-reset/confirm')
+      .send({ token: linkToken(mail, '/reset-password'), password: NEW_PASSWORD })
+      .expect(204);
+    const challenge = (await blockedLogin(NEW_PASSWORD).expect(200)).body.challenge as string;
+    await secondStep(challenge, authenticatorCode(blockedSecret, 30)).expect(200);
   });
 });

@@ -37,6 +37,7 @@ export const MAIL_TEMPLATES = [
   'email-changed',
   'subuser-email-changed',
   'second-step-changed',
+  'second-step-blocked',
 ] as const;
 /** One of {@link MAIL_TEMPLATES}. */
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];

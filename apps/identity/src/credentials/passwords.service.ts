@@ -19,7 +19,7 @@ import { PasswordHasher } from './password-hasher.js';
 import { assertPasswordAcceptable } from './password-policy.js';
 import { loadProfile, type PrincipalProfile } from './principal-profile.js';
 import { ThrottleService } from './throttle.service.js';
-import { passwordCheckKeys, tooManyAttempts, type CheckedLogin } from './throttle-keys.js';
+import { passwordCheckKeys, secondFactorPrincipalKey, tooManyAttempts, type CheckedLogin } from './throttle-keys.js';
 
 /** Setting and changing passwords: the policy, argon2id, ending sessions, the notice mail. */
 @Injectable()
@@ -97,8 +97,10 @@ export class PasswordsService {
     if (affected === 0) throw new DomainError(ErrorCode.Conflict, 'Your password was changed meanwhile; sign in again with the new one');
     await this.tokens.voidAll(unit.manager, profile.principal);
     await dropUnconfirmedFactor(unit.manager, profile.principal);
-    // Whoever sets a new password ends a block of the second step: guessing codes with the old one is over.
+    // Whoever sets a new password ends a block of the second step, and its lockout: guessing codes with the old one is over.
     await liftBlock(unit.manager, profile.principal);
+    const { sql, parameters } = this.throttle.succeededStatement([secondFactorPrincipalKey(profile.principal.id)], 1);
+    await unit.manager.query(sql, parameters);
     await this.sessions.endAll(unit, profile.principal, reason, keepSessionId);
     if (profile.email === null) return;
     await this.outbox.add(unit.manager, Events.PasswordChanged, profile.accountId, {

@@ -82,10 +82,12 @@ export function passwordCheckKeys(checked: CheckedLogin, ip: string): ThrottleKe
  * factor): as many tries as a password, then the same growing lockout, whoever has the password.
  */
 export function secondFactorKeys(principalId: string, ip: string): ThrottleKey[] {
-  return [
-    { key: `mfa:principal:${principalId}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
-    { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' },
-  ];
+  return [secondFactorPrincipalKey(principalId), { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' }];
+}
+
+/** The counter of codes typed for one principal's second factor, whatever the client address (see {@link secondFactorKeys}). */
+export function secondFactorPrincipalKey(principalId: string): ThrottleKey {
+  return { key: `mfa:principal:${principalId}`, policy: IDENTIFIER_POLICY, kind: 'identifier' };
 }
 
 /** Reset mails for one target (an e-mail, or a subuser). */

@@ -1,10 +1,11 @@
 import type { EntityManager } from 'typeorm';
-import type { Principal } from '#libs/contracts/index.js';
+import { Events, type Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { OutboxWriter } from '#libs/outbox/index.js';
 import type { Clock } from '#libs/platform/index.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { ActionTokensService } from '../credentials/action-tokens.service.js';
-import { activeAccountsOf } from '../sessions/principal-state.js';
+import { loadProfile } from '../credentials/principal-profile.js';
 import { blockFactor, countWrongCode, type TotpFactor } from './totp-factors.js';
 
 /**
@@ -20,14 +21,19 @@ import { blockFactor, countWrongCode, type TotpFactor } from './totp-factors.js'
 export interface SecondStepBlockDeps {
   tokens: ActionTokensService;
   audit: AuditService;
+  outbox: OutboxWriter;
   clock: Clock;
 }
+
+/** What a wrong code did: counted only, or blocked the second step (`told`: a notice was queued, to nudge the outbox relay for after the commit). */
+export type WrongCodeOutcome = { blocked: false } | { blocked: true; told: boolean };
 
 /**
  * A wrong code typed at sign-in for `factor` (locked by the caller, in its transaction): counted,
  * and when it makes `limit` in a row, the second step is blocked, every live sign-in challenge of
- * the login voided, and the block audited (`mfa.blocked`) in every account the login works in.
- * Whether this code blocked it.
+ * the login voided, the block audited (`mfa.blocked`) in every account the login works in, and
+ * (once per block: a blocked second step takes no more codes) `identity.second-step.blocked`
+ * queued for the notice to the login's e-mail, when it has one.
  */
 export async function countWrongSignInCode(
   deps: SecondStepBlockDeps,
@@ -36,14 +42,33 @@ export async function countWrongSignInCode(
   factor: TotpFactor,
   limit: number,
   ip: string,
-): Promise<boolean> {
+): Promise<WrongCodeOutcome> {
   const wrongCodes = await countWrongCode(manager, factor.id);
-  if (wrongCodes < limit) return false;
-  await blockFactor(manager, factor.id, deps.clock.now());
+  if (wrongCodes < limit) return { blocked: false };
+  const blockedAt = deps.clock.now();
+  await blockFactor(manager, factor.id, blockedAt);
   await deps.tokens.voidAll(manager, principal, { purpose: 'sign-in' });
-  const accountIds = await activeAccountsOf(manager, principal);
-  await deps.audit.record(manager, { accountIds, action: 'mfa.blocked', actor: null, target: principal, ip, details: { wrongCodes } });
-  return true;
+  const profile = (await loadProfile(manager, principal))!;
+  await deps.audit.record(manager, {
+    accountIds: profile.activeAccountIds,
+    action: 'mfa.blocked',
+    actor: null,
+    target: principal,
+    ip,
+    details: { wrongCodes },
+  });
+  if (profile.email === null) return { blocked: true, told: false };
+  await deps.outbox.add(manager, Events.SecondStepBlocked, profile.accountId, {
+    accountId: profile.accountId,
+    principalType: principal.type,
+    principalId: principal.id,
+    email: profile.email,
+    name: profile.name,
+    wrongCodes,
+    blockedAt: blockedAt.toISOString(),
+    locale: profile.locale,
+  });
+  return { blocked: true, told: true };
 }
 
 /** The answer to every sign-in of a login whose second step is blocked (423 SECOND_STEP_BLOCKED). */

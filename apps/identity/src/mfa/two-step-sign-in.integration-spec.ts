@@ -695,6 +695,28 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
     expect(actions).toContain('login.failed failure');
   });
 
+  it('queues one notice to the login e-mail per block (identity.second-step.blocked), however often it is refused after', async () => {
+    const { userId, email } = await blockedAda();
+    await expect(refusal(login(email))).resolves.toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
+    await expect(refusal(secondStep(await racingChallenge(userId), WRONG))).resolves.toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
+    const notices = await db.dataSource.query<Array<{ data: Record<string, unknown> }>>(
+      `SELECT payload->'data' AS data FROM outbox WHERE type = $1 AND payload->'data'->>'principalId' = $2`,
+      [Events.SecondStepBlocked, userId],
+    );
+    expect(notices.map((notice) => notice.data)).toEqual([
+      {
+        accountId: null,
+        principalType: 'user',
+        principalId: userId,
+        email,
+        name: expect.any(String),
+        wrongCodes: BLOCK_AFTER,
+        blockedAt: now().toISOString(),
+        locale: expect.any(String),
+      },
+    ]);
+  });
+
   it('voids every live sign-in challenge of the login when it blocks', async () => {
     const { userId, email } = await ada();
     const { secret } = await turnOn({ type: 'user', id: userId });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ActivateRequest, LoginRequest, Principal, SecondStepRequest, SecondStepView, SubuserLoginRequest, TokenPairView } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { Clock, CONFIG, LOGGER, preparedQuery } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -13,7 +14,7 @@ import { loadProfile } from '../credentials/principal-profile.js';
 import { ThrottleService, verdictOf, type ThrottleKey, type ThrottleVerdict } from '../credentials/throttle.service.js';
 import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } from '../credentials/throttle-keys.js';
 import { mayActivate } from '../credentials/token-rules.js';
-import { Transactions } from '../database/unit-of-work.js';
+import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { FactorSecrets } from '../mfa/factor-secrets.js';
 import { countWrongSignInCode, secondStepBlocked } from '../mfa/second-step-block.js';
 import { assertCheckable, findFactor, forgetWrongCodes, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
@@ -81,6 +82,8 @@ export class AuthService implements BeforeApplicationShutdown {
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MFA_CHALLENGE_TTL_MINUTES' | 'MFA_BLOCK_AFTER_WRONG_CODES'>,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly invitations: InvitationsService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
   ) {}
 
   /** E-mail + password -> a new session (or, with an authenticator on, the second step). A person needs an active membership somewhere. */
@@ -147,7 +150,7 @@ export class AuthService implements BeforeApplicationShutdown {
     // A recovery code's hash (slow) is made before the transaction, so that no lock waits on it.
     const typed: TypedCode = factor ? await readTypedCode(factor.id, body.code) : { kind: 'none' };
     const outcome = await this.transactions
-      .run((unit) => this.passSecondStep(unit.manager, principal, body.challenge, typed, keys, client))
+      .run((unit) => this.passSecondStep(unit, principal, body.challenge, typed, keys, client))
       .catch((error: unknown) => {
         if (error instanceof LoginChanged) return 'changed' as const;
         throw error;
@@ -188,13 +191,14 @@ export class AuthService implements BeforeApplicationShutdown {
    * takes no code at all (`blocked`).
    */
   private async passSecondStep(
-    manager: EntityManager,
+    unit: UnitOfWork,
     principal: Principal,
     challenge: string,
     typed: TypedCode,
     keys: ThrottleKey[],
     client: SignInClient,
   ): Promise<TokenPairView | 'wrong-code' | 'wrong-code-blocked' | 'blocked'> {
+    const { manager } = unit;
     // The principal's row locked first (as every flow on a principal and its links locks it), its password hash read with it.
     const [row] = await manager.query<Array<{ password_hash: string | null }>>(
       `SELECT password_hash FROM ${principal.type === 'user' ? 'users' : 'subusers'} WHERE id = $1 FOR NO KEY UPDATE`,
@@ -209,9 +213,11 @@ export class AuthService implements BeforeApplicationShutdown {
     if (typed.kind === 'recovery-code' && typed.factorId !== factor.id) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
     const method = await useSecondFactor(manager, factor, typed, this.clock.now(), this.secrets);
     if (method === null) {
-      const deps = { tokens: this.tokens, audit: this.audit, clock: this.clock };
-      const blocked = await countWrongSignInCode(deps, manager, principal, factor, this.config.MFA_BLOCK_AFTER_WRONG_CODES, client.ip);
-      return blocked ? 'wrong-code-blocked' : 'wrong-code';
+      const deps = { tokens: this.tokens, audit: this.audit, outbox: this.outbox, clock: this.clock };
+      const counted = await countWrongSignInCode(deps, manager, principal, factor, this.config.MFA_BLOCK_AFTER_WRONG_CODES, client.ip);
+      if (!counted.blocked) return 'wrong-code';
+      if (counted.told) unit.afterCommit(() => this.relay.nudge());
+      return 'wrong-code-blocked';
     }
     await forgetWrongCodes(manager, factor);
     const link = await this.tokens.consume(manager, challenge, 'sign-in').catch((error: unknown) => {

@@ -137,6 +137,7 @@ describe('rate-limit budgets', () => {
     ['email-changed', 'notice'],
     ['subuser-email-changed', 'notice'],
     ['second-step-changed', 'notice'],
+    ['second-step-blocked', 'notice'],
     ['activation', 'standard'],
     ['added-to-account', 'standard'],
     ['subuser-activation', 'standard'],
@@ -144,7 +145,7 @@ describe('rate-limit budgets', () => {
     ['email-change-confirm', 'standard'],
     ['email-change-in-use', 'standard'],
   ])(
-    'count the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed, second step changed) in a budget of their own, and only them: %s in %s',
+    'count the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed, second step changed or blocked) in a budget of their own, and only them: %s in %s',
     (template, budget) => {
       expect(rateBudget(template, undefined)).toBe(budget);
     },

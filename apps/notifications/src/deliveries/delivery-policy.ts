@@ -120,6 +120,7 @@ const BUDGET_OF: Record<MailTemplate, RateBudget> = {
   'email-changed': 'notice',
   'subuser-email-changed': 'notice',
   'second-step-changed': 'notice',
+  'second-step-blocked': 'notice',
 };
 
 /** The budget a mail `template` is counted in; `requestedBy` is its event's (`self` for a reset asked for through the form). */
@@ -178,6 +179,7 @@ const KEYED_BY: Record<MailTemplate, 'event' | 'event-and-template'> = {
   'email-changed': 'event',
   'subuser-email-changed': 'event',
   'second-step-changed': 'event',
+  'second-step-blocked': 'event',
 };
 
 /**

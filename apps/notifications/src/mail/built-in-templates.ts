@@ -30,6 +30,7 @@ export const TEMPLATE_VALUES: Record<MailTemplate, readonly string[]> = {
   'email-changed': ['productName', 'name', 'email', 'newEmail', 'changedAt', 'link', 'expiresAt', 'webUrl'],
   'subuser-email-changed': ['productName', 'login', 'email', 'newEmail', 'accountName', 'changedAt', 'webUrl'],
   'second-step-changed': ['productName', 'name', 'email', 'subuser', 'enabled', 'disabled', 'renewed', 'byAdmin', 'byOperator', 'changedAt', 'link', 'webUrl'],
+  'second-step-blocked': ['productName', 'name', 'email', 'subuser', 'wrongCodes', 'changedAt', 'link', 'webUrl'],
 };
 
 function layout(lang: string, body: string): string {
@@ -370,6 +371,24 @@ const en: Record<MailTemplate, TemplateSource> = {
       ].join('\n'),
     ),
   },
+  'second-step-blocked': {
+    subject: '{{productName}}: two-step sign-in blocked after too many wrong codes',
+    text: [
+      'Hello {{name}},',
+      '',
+      'On {{changedAt}}, {{wrongCodes}} wrong codes in a row were typed at the second step of signing in to your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}}, each after the right password. Two-step sign-in is now blocked: nobody can sign in, not even with a right code or a recovery code, and every sign-in waiting for a code was ended.',
+      '{{#link}}To sign in again, reset your password ({{link}}): whoever typed those codes knows the current one. A new password lifts the block; your authenticator app and recovery codes stay as they are.{{/link}}{{^link}}To sign in again, ask an administrator of your account to reset your password (or your two-step sign-in): whoever typed those codes knows the current password.{{/link}}',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>On {{changedAt}}, {{wrongCodes}} wrong codes in a row were typed at the second step of signing in to your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}}, each after the right password. Two-step sign-in is now blocked: nobody can sign in, not even with a right code or a recovery code, and every sign-in waiting for a code was ended.</p>',
+        '<p><strong>{{#link}}To sign in again, <a href="{{link}}">reset your password</a>: whoever typed those codes knows the current one. A new password lifts the block; your authenticator app and recovery codes stay as they are.{{/link}}{{^link}}To sign in again, ask an administrator of your account to reset your password (or your two-step sign-in): whoever typed those codes knows the current password.{{/link}}</strong></p>',
+      ].join('\n'),
+    ),
+  },
 };
 
 const fr: Record<MailTemplate, TemplateSource> = {
@@ -682,6 +701,24 @@ const fr: Record<MailTemplate, TemplateSource> = {
         "<p>{{#enabled}}La connexion en deux étapes a été activée pour votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} le {{changedAt}} : la connexion demande désormais, après le mot de passe, un code d'une application d'authentification, et toutes les autres sessions ont été fermées.{{/enabled}}{{#disabled}}La connexion en deux étapes a été désactivée pour votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} le {{changedAt}} : la connexion ne demande plus que le mot de passe.{{/disabled}}{{#renewed}}Les codes de secours de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} ont été remplacés le {{changedAt}} : les anciens ne fonctionnent plus.{{/renewed}}{{#byAdmin}}Un administrateur de votre compte a désactivé la connexion en deux étapes de votre identifiant {{productName}} le {{changedAt}} : il se connecte avec son seul mot de passe jusqu'à ce que vous la réactiviez.{{/byAdmin}}{{#byOperator}}Le support de {{productName}} a désactivé la connexion en deux étapes de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} le {{changedAt}} : la connexion ne demande plus que le mot de passe jusqu'à ce que vous la réactiviez.{{/byOperator}}</p>",
         "{{^byAdmin}}{{^byOperator}}<p>Si c'est vous, vous n'avez rien d'autre à faire.</p>{{/byOperator}}{{/byAdmin}}",
         "<p><strong>{{#enabled}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et a configuré sa propre application d'authentification : <a href=\"{{link}}\">réinitialisez immédiatement votre mot de passe</a> et demandez au support de {{productName}} de la retirer (un nouveau mot de passe ne suffit pas).{{/link}}{{^link}}Sinon, demandez immédiatement à un administrateur de votre compte de la désactiver et de réinitialiser votre mot de passe.{{/link}}{{/enabled}}{{#disabled}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et l'un de vos codes : <a href=\"{{link}}\">réinitialisez immédiatement votre mot de passe</a>, puis réactivez la connexion en deux étapes.{{/link}}{{^link}}Sinon, prévenez immédiatement un administrateur de votre compte.{{/link}}{{/disabled}}{{#renewed}}{{#link}}Sinon, quelqu'un connaît votre mot de passe et l'un de vos codes : <a href=\"{{link}}\">réinitialisez immédiatement votre mot de passe</a>, puis remplacez vos codes de secours.{{/link}}{{^link}}Sinon, prévenez immédiatement un administrateur de votre compte.{{/link}}{{/renewed}}{{#byAdmin}}Si vous ne l'avez pas demandé, prévenez les administrateurs de votre compte.{{/byAdmin}}{{#byOperator}}{{#link}}Si vous ne l'avez pas demandé, <a href=\"{{link}}\">réinitialisez immédiatement votre mot de passe</a> et prévenez le support de {{productName}}.{{/link}}{{^link}}Si vous ne l'avez pas demandé, prévenez immédiatement un administrateur de votre compte et le support de {{productName}}.{{/link}}{{/byOperator}}</strong></p>",
+      ].join('\n'),
+    ),
+  },
+  'second-step-blocked': {
+    subject: '{{productName}} : connexion en deux étapes bloquée après trop de codes erronés',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      "Le {{changedAt}}, {{wrongCodes}} codes erronés ont été saisis à la suite à la deuxième étape de connexion de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}}, chacun après le bon mot de passe. La connexion en deux étapes est désormais bloquée : personne ne peut se connecter, même avec un bon code ou un code de secours, et toutes les connexions en attente d'un code ont été annulées.",
+      "{{#link}}Pour vous connecter à nouveau, réinitialisez votre mot de passe ({{link}}) : la personne qui a saisi ces codes connaît l'actuel. Un nouveau mot de passe lève le blocage ; votre application d'authentification et vos codes de secours restent inchangés.{{/link}}{{^link}}Pour vous connecter à nouveau, demandez à un administrateur de votre compte de réinitialiser votre mot de passe (ou votre connexion en deux étapes) : la personne qui a saisi ces codes connaît le mot de passe actuel.{{/link}}",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        "<p>Le {{changedAt}}, {{wrongCodes}} codes erronés ont été saisis à la suite à la deuxième étape de connexion de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}}, chacun après le bon mot de passe. La connexion en deux étapes est désormais bloquée : personne ne peut se connecter, même avec un bon code ou un code de secours, et toutes les connexions en attente d'un code ont été annulées.</p>",
+        '<p><strong>{{#link}}Pour vous connecter à nouveau, <a href="{{link}}">réinitialisez votre mot de passe</a> : la personne qui a saisi ces codes connaît l\'actuel. Un nouveau mot de passe lève le blocage ; votre application d\'authentification et vos codes de secours restent inchangés.{{/link}}{{^link}}Pour vous connecter à nouveau, demandez à un administrateur de votre compte de réinitialiser votre mot de passe (ou votre connexion en deux étapes) : la personne qui a saisi ces codes connaît le mot de passe actuel.{{/link}}</strong></p>',
       ].join('\n'),
     ),
   },

@@ -111,6 +111,17 @@ const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
       change: 'enabled',
       changedAt: '2026-11-22T09:59:00.000Z',
     }),
+  'second-step-blocked': (locale) =>
+    event(Events.SecondStepBlocked, {
+      locale,
+      accountId: null,
+      principalType: 'user',
+      principalId: 'u1',
+      email: 'ada@example.com',
+      name: 'Ada',
+      wrongCodes: 20,
+      blockedAt: '2026-11-22T09:59:00.000Z',
+    }),
   'ownership-received': (locale) => handOver({ newOwner: locale }),
   'ownership-handed-over': (locale) => handOver({ previousOwner: locale }),
   'email-change-confirm': (locale) => emailChangeRequested({ locale }),
@@ -208,6 +219,7 @@ describe('links', () => {
     ['added-to-account', 'https://panel.example.com/app/login'],
     ['password-changed', 'https://panel.example.com/app/reset-password'],
     ['second-step-changed', 'https://panel.example.com/app/reset-password'],
+    ['second-step-blocked', 'https://panel.example.com/app/reset-password'],
     ['ownership-received', 'https://panel.example.com/app/login'],
     ['ownership-handed-over', 'https://panel.example.com/app/reset-password'],
     ['email-change-confirm', 'https://panel.example.com/app/confirm-email?token=movetoken'],
@@ -267,6 +279,32 @@ describe('content', () => {
     expect(mail.subject).toBe(subject);
     expect(mail.text).toContain(sentence);
     expect(mail.html).toContain(sentence);
+  });
+
+  it.each([
+    ['en', 'Portico: two-step sign-in blocked after too many wrong codes', '20 wrong codes in a row were typed', 'A new password lifts the block'],
+    [
+      'fr',
+      'Portico : connexion en deux étapes bloquée après trop de codes erronés',
+      '20 codes erronés ont été saisis à la suite',
+      'Un nouveau mot de passe lève le blocage',
+    ],
+  ])('tells of a second step blocked by wrong codes (%s): how many, when, and that a new password lifts the block', (locale, subject, count, way) => {
+    const mail = renderer.render(samples['second-step-blocked'](locale))!;
+    expect(mail).toMatchObject({ template: 'second-step-blocked', to: 'ada@example.com', locale, subject });
+    for (const part of [mail.text, mail.html]) {
+      expect(part).toContain(count);
+      expect(part).toContain(way);
+      expect(part).toContain(locale === 'en' ? '22 November 2026 at 09:59 UTC' : '22 novembre 2026 à 09:59 UTC');
+    }
+  });
+
+  it('tells a subuser whose second step is blocked to ask an administrator (no link), and refuses a notice without its count of wrong codes', () => {
+    const sample = samples['second-step-blocked']('en');
+    const mail = renderer.render({ ...sample, data: { ...sample.data, principalType: 'subuser', name: 'operator1' } } as EventEnvelope)!;
+    expect(mail.text).toContain('ask an administrator of your account to reset your password');
+    expect(mail.text).not.toContain('http');
+    expect(() => renderer.render({ ...sample, data: { ...sample.data, wrongCodes: 'many' } } as unknown as EventEnvelope)).toThrow(InvalidEventError);
   });
 
   it('refuses a second-step notice of a change it does not know (recorded failed, never a blank mail)', () => {

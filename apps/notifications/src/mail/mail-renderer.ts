@@ -9,6 +9,7 @@ import {
   type OwnershipTransferredData,
   type PasswordChangedData,
   type PasswordResetRequestedData,
+  type SecondStepBlockedData,
   type SecondStepChangedData,
   type SubuserEmailChangedData,
   type SubuserInvitedData,
@@ -108,6 +109,8 @@ export class MailRenderer {
         return this.subuserEmailChanged(event.data as SubuserEmailChangedData);
       case 'second-step-changed':
         return this.secondStepChanged(event.data as SecondStepChangedData);
+      case 'second-step-blocked':
+        return this.secondStepBlocked(event.data as SecondStepBlockedData);
     }
   }
 
@@ -206,6 +209,13 @@ export class MailRenderer {
       byAdmin: change === 'reset-by-admin',
       byOperator: change === 'reset-by-operator',
     });
+  }
+
+  /** Too many wrong codes blocked the login's second step: how many, when, and the way back in (a new password). */
+  private secondStepBlocked(data: SecondStepBlockedData): Draft {
+    const wrongCodes: unknown = data.wrongCodes;
+    if (typeof wrongCodes !== 'number' || !Number.isInteger(wrongCodes) || wrongCodes < 1) throw new InvalidEventError('the event has no count of wrong codes');
+    return this.noticeToLogin('second-step-blocked', { ...data, changedAt: field(data, 'blockedAt') }, { wrongCodes: String(wrongCodes) });
   }
 
   /** A security notice to a login's own e-mail about a change of its credentials, with `extra` values. */
@@ -370,6 +380,8 @@ export function templatesFor(event: EventEnvelope): MailTemplate[] | null {
       return ['subuser-email-changed'];
     case Events.SecondStepChanged:
       return ['second-step-changed'];
+    case Events.SecondStepBlocked:
+      return ['second-step-blocked'];
     case Events.AccountCreated:
     case Events.AccountClosed:
     case Events.LinksVoided:
