@@ -89,6 +89,22 @@ describe('the second-step-reset command', () => {
     expect(again.stderr).toContain('already off');
   });
 
+  it('ends a block of the second step after too many wrong codes: the factor goes, and its block and count with it', async () => {
+    const slug = `r${randomUUID().slice(0, 8)}`;
+    const { userId } = await db.account(slug);
+    const person: Principal = { type: 'user', id: userId };
+    await turnOn(person);
+    await db.dataSource.query('UPDATE totp_factors SET wrong_codes = 20, blocked_at = now() WHERE user_id = $1', [userId]);
+    const run = await command(['--email', `${slug}@example.test`, '--reason', 'ticket 4712: blocked, mailbox lost too']);
+    expect(run).toMatchObject({ status: 0, stderr: '' });
+    expect(await secondStepOf(person)).toEqual({ flag: false, factors: 0, passedSessions: 0 });
+    const [{ blocked }] = await db.dataSource.query<Array<{ blocked: number }>>(
+      'SELECT count(*)::int AS blocked FROM totp_factors WHERE user_id = $1 AND blocked_at IS NOT NULL',
+      [userId],
+    );
+    expect(blocked).toBe(0);
+  });
+
   it('turns off a subuser’s by its account slug and login (any case)', async () => {
     const slug = `r${randomUUID().slice(0, 8)}`;
     const { accountId } = await db.account(slug);
