@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.local/**', 'deploy/**', 'scripts/**', '*.config.js', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.local/**', 'deploy/**', 'scripts/**/*.mjs', '*.config.js', 'coverage/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -29,7 +29,7 @@ export default {
   // Longest first, also on a fresh clone that has no durations from a previous run (see the file).
   testSequencer: '<rootDir>/scripts/test-sequencer.mjs',
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,scripts}/**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'] },
     { ...common, displayName: 'system', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.spec.ts'] },
   ],

@@ -3,7 +3,7 @@
 // starts project-local instances with their data under .local/ (ignored by git; PostgreSQL as root: /var/lib/portico-postgres-*).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
@@ -26,10 +26,16 @@ export function answers(host, port, ms = 1000) {
   });
 }
 
-async function waitFor(host, port, what, ms = 30_000) {
+/**
+ * Waits until something listens at host:port. Stops with the error `failed()` returns as soon as it returns
+ * one (the server exited, say), or after `ms` with one naming `hint` (where its log is).
+ */
+async function waitFor(host, port, what, { ms = 30_000, hint, failed = () => undefined } = {}) {
   const deadline = Date.now() + ms;
   while (!(await answers(host, port))) {
-    if (Date.now() > deadline) throw new Error(`${what} did not start listening on ${host}:${port}`);
+    const error = failed();
+    if (error) throw error;
+    if (Date.now() > deadline) throw new Error(`${what} did not start listening on ${host}:${port}${hint ? `; ${hint}` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -136,43 +142,50 @@ function runPg(bin, args, options = {}) {
 }
 
 /**
- * Makes sure a PostgreSQL that we can log in to answers at `databaseUrl`, and returns the URL to use:
- * `databaseUrl`, or, when `mayMove` (the URL is the default one) and the server there wants a password,
- * that of a project-local cluster on a free port. `onStarted` is given, as soon as a server is started,
- * the function that stops it.
+ * Makes sure a PostgreSQL that we can log in to answers at `databaseUrl`, and returns the URL to use.
+ * When `mayMove` (the URL is the default one): `databaseUrl` when a server there lets us in, else that of
+ * the project-local cluster in `dataDir` (the one still running, from an earlier run killed before it
+ * could stop it, say; else started now on the URL's port when nothing answers there, on a free port when
+ * the server there wants a password). A URL that was set (`urlName` in messages) is used as it is: when
+ * nothing answers there, the Debian cluster set to its port is started, and without one it stops with a
+ * message (an empty project-local cluster is never made up in its place). `onStarted` is given, as soon
+ * as a server is started, the function that stops it.
  */
-export async function ensurePostgres(databaseUrl, { mayMove = false, onStarted = () => {} } = {}) {
+export async function ensurePostgres(databaseUrl, { mayMove = false, urlName = 'DATABASE_URL', onStarted = () => {}, dataDir = postgresDataDir() } = {}) {
   const url = new URL(databaseUrl);
   const host = url.hostname || '127.0.0.1';
   const port = Number(url.port || 5432);
-  if (await answers(host, port)) return useRunningPostgres(url, { mayMove, onStarted });
-  if (!isLocalHost(host)) throw new Error(`PostgreSQL does not answer at ${host}:${port}`);
-  if (!findPostgresBin()) {
-    aptInstall(['postgresql']);
-    if (await answers(host, port)) return useRunningPostgres(url, { mayMove, onStarted });
+  const options = { mayMove, urlName, onStarted, dataDir };
+  if (await answers(host, port)) return useRunningPostgres(url, options);
+  if (!mayMove) {
+    await startDebianCluster(url, host, port, options);
+    return useRunningPostgres(url, options);
   }
-  await startLocalPostgres(host, port, onStarted);
-  return url.toString();
+  return useLocalPostgres(url, port, options);
 }
 
 function isLocalHost(host) {
   return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
 }
 
+/** `url` for messages: its password, if any, hidden. */
+function redacted(url) {
+  const shown = new URL(url);
+  if (shown.password) shown.password = '***';
+  return shown.toString();
+}
+
 /** The URL to use when something answers at `url`'s port: `url` if we can log in there. */
-async function useRunningPostgres(url, { mayMove, onStarted }) {
+async function useRunningPostgres(url, options) {
   const refusal = await loginRefusal(url);
   if (!refusal) return url.toString();
-  if (!mayMove) {
+  if (!options.mayMove) {
     throw new Error(
       `PostgreSQL at ${url.host} refused the login (${refusal}). Set DATABASE_URL (npm test: TEST_DATABASE_URL) to a URL with a user and password it accepts, or set PGPASSWORD.`,
     );
   }
   say(`PostgreSQL at ${url.host} wants a password (${refusal}); using a project-local cluster instead`);
-  const local = new URL(url);
-  local.hostname = '127.0.0.1';
-  local.port = String(await startLocalPostgres('127.0.0.1', undefined, onStarted));
-  return local.toString();
+  return useLocalPostgres(url, undefined, options);
 }
 
 const AUTHENTICATION_FAILED = /^28/; // SQLSTATE class 28: invalid authorization specification
@@ -195,16 +208,118 @@ async function loginRefusal(url) {
   }
 }
 
-/** Starts the project-local cluster (made first if missing) on `port` (a free one when undefined); returns the port. */
-async function startLocalPostgres(host, port, onStarted) {
-  const dataDir = postgresDataDir();
+/**
+ * Starts the Debian cluster (pg_lsclusters) set to `port`, at which nothing answers. The URL was set, so
+ * it names a server of this machine's own: without such a cluster this stops with a message naming the URL.
+ */
+async function startDebianCluster(url, host, port, { urlName, onStarted }) {
+  const nothing = `Nothing answers at ${urlName} ${redacted(url)}`;
+  if (!isLocalHost(host)) throw new Error(`${nothing}.`);
+  const cluster = debianClusters().find((c) => c.port === port);
+  if (!cluster) {
+    throw new Error(
+      `${nothing}, and no PostgreSQL cluster of this machine is set to port ${port} (pg_lsclusters). Start the server it names, or unset ${urlName} to have a project-local PostgreSQL used.`,
+    );
+  }
+  const name = `${cluster.version}/${cluster.name}`;
+  if (!cluster.status.startsWith('down')) {
+    throw new Error(
+      `${nothing}, though PostgreSQL cluster ${name}, set to port ${port}, is ${cluster.status}: check its listen_addresses and its log (${cluster.log}).`,
+    );
+  }
+  say(`starting PostgreSQL cluster ${name} (port ${port}) for ${urlName}`);
+  const started = spawnSync('pg_ctlcluster', [cluster.version, cluster.name, 'start'], { stdio: 'inherit', env: process.env });
+  if (started.status !== 0)
+    throw new Error(`${nothing}, and pg_ctlcluster ${cluster.version} ${cluster.name} start failed${failure(started)}; see ${cluster.log}`);
+  onStarted(async () => {
+    say(`stopping PostgreSQL cluster ${name}`);
+    spawnSync('pg_ctlcluster', [cluster.version, cluster.name, 'stop'], { stdio: 'ignore', env: process.env });
+  });
+  await waitFor(host, port, `PostgreSQL cluster ${name}`, { hint: `see ${cluster.log}` });
+}
+
+/** This machine's PostgreSQL clusters as Debian's pg_lsclusters lists them; none where it is missing. */
+function debianClusters() {
+  // env: this module's own process.env (under jest, the test's), whose PATH finds the tools.
+  const listed = spawnSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8', env: process.env });
+  if (listed.status !== 0) return [];
+  return listed.stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => {
+      const [version, name, port, status, , , log = 'its log file'] = line.trim().split(/\s+/);
+      return { version, name, port: Number(port), status: status ?? '', log };
+    });
+}
+
+/**
+ * The URL of the project-local cluster in `dataDir`: the one running already, else one started now on
+ * `port` (a free one when undefined), after installing PostgreSQL when it is missing.
+ */
+async function useLocalPostgres(url, port, options) {
+  const local = new URL(url);
+  local.hostname = '127.0.0.1';
+  const running = await runningLocalPostgres(options.dataDir);
+  if (running !== undefined) {
+    local.port = String(running);
+    return local.toString();
+  }
+  if (!findPostgresBin()) {
+    aptInstall(['postgresql']);
+    if (port !== undefined && (await answers('127.0.0.1', port))) return useRunningPostgres(url, options);
+  }
+  local.port = String(await startLocalPostgres(port, options));
+  return local.toString();
+}
+
+/**
+ * The port of the project-local cluster in `dataDir` when its server runs already (left by an earlier
+ * `npm start` or `npm test` killed before it could stop it, or that of one running now), as its
+ * postmaster.pid says; undefined when none runs. That server is used as it is, and left running.
+ */
+export async function runningLocalPostgres(dataDir) {
+  const running = postmasterOf(dataDir);
+  if (!running) return undefined;
+  say(`using the project-local PostgreSQL already running on 127.0.0.1:${running.port} (pid ${running.pid}); it is left running`);
+  const pidFile = join(dataDir, 'postmaster.pid');
+  await waitFor('127.0.0.1', running.port, 'The project-local PostgreSQL', {
+    hint: `its process ${running.pid} is named in ${pidFile}: stop it (pg_ctl -D ${dataDir} stop), or remove that file if that process is not PostgreSQL`,
+  });
+  return running.port;
+}
+
+/** The pid and port in `dataDir`'s postmaster.pid (its lines 1 and 4) when that process is alive. */
+function postmasterOf(dataDir) {
+  let lines;
+  try {
+    lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const [pid, port] = [Number(lines[0]), Number(lines[3])];
+  if (!(pid > 0 && port > 0) || !isAlive(pid)) return undefined;
+  return { pid, port };
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM'; // alive, another user's
+  }
+}
+
+/** Starts the project-local cluster in `dataDir` (made first if missing) on `port` (a free one when undefined); returns the port. */
+async function startLocalPostgres(port, { onStarted, dataDir }) {
+  const host = '127.0.0.1';
   const bin = findPostgresBin(clusterVersion(dataDir));
   if (!bin) throw new Error('PostgreSQL could not be installed');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) initCluster(bin, dataDir);
   port ??= await freePort();
   say(`starting project-local PostgreSQL on ${host}:${port}`);
   const logFile = join(dataDir, 'server.log');
-  const options = `-p ${port} -c listen_addresses=${host === 'localhost' ? '127.0.0.1' : host} -c unix_socket_directories=/tmp`;
+  const options = `-p ${port} -c listen_addresses=${host} -c unix_socket_directories=/tmp`;
   const stop = async () => {
     say('stopping project-local PostgreSQL');
     runPg(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
@@ -213,7 +328,7 @@ async function startLocalPostgres(host, port, onStarted) {
   // Registered only once it is ours: a start that failed (the cluster already running for another run) stops nothing.
   if (started.status !== 0) throw new Error(`PostgreSQL did not start${failure(started)}; see ${logFile}`);
   onStarted(stop);
-  await waitFor(host, port, 'PostgreSQL');
+  await waitFor(host, port, 'PostgreSQL', { hint: `see ${logFile}` });
   return port;
 }
 
@@ -293,26 +408,44 @@ async function jetStreamMissing(natsUrl) {
   }
 }
 
-async function startLocalNats(host, port, onStarted) {
-  const bin = ensureNatsBinary();
-  const storeDir = join(LOCAL, 'nats');
+/**
+ * Starts the project-local `nats-server -js` (`bin`, else the one found or installed) on host:port, with
+ * its store and log (nats.log) in `local`, and waits up to `ms` for it to listen; stops with a message as
+ * soon as it cannot be run or exits.
+ */
+export async function startLocalNats(host, port, onStarted, { local = LOCAL, bin = ensureNatsBinary(), ms = 30_000 } = {}) {
+  const storeDir = join(local, 'nats');
   mkdirSync(storeDir, { recursive: true });
   say(`starting project-local NATS with JetStream on ${host}:${port}`);
-  const log = openSync(join(LOCAL, 'nats.log'), 'a');
+  const logFile = join(local, 'nats.log');
+  const log = openSync(logFile, 'a');
   const child = spawn(bin, ['-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-js', '-sd', storeDir], {
     stdio: ['ignore', log, log],
     detached: true,
   });
+  closeSync(log); // the child has its own copy
   child.unref();
-  onStarted(async () => {
-    say('stopping project-local NATS');
-    try {
-      process.kill(child.pid, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
+  let ended;
+  child.once('error', (error) => {
+    ended = new Error(
+      `nats-server could not be run (${error.message}): set NATS_SERVER_BIN to an executable nats-server, or install one (apt-get install nats-server)`,
+    );
   });
-  await waitFor(host, port, 'NATS');
+  child.once('exit', (code, signal) => {
+    ended = new Error(`nats-server exited (${code ?? signal}) before listening on ${host}:${port}; see ${logFile}`);
+  });
+  if (child.pid !== undefined) onStarted(() => stopNats(child));
+  await waitFor(host, port, 'NATS', { ms, hint: `see ${logFile}`, failed: () => ended });
+}
+
+async function stopNats(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return; // gone already: its pid may be another's now
+  say('stopping project-local NATS');
+  try {
+    process.kill(child.pid, 'SIGTERM');
+  } catch {
+    /* just gone */
+  }
 }
 
 /** Installs the npm dependencies when node_modules is missing or older than the lock file. */

@@ -20,7 +20,11 @@ async function main() {
   ensureDependencies();
   build();
   const chosenUrl = process.env.TEST_DATABASE_URL ?? serverOf(process.env.DATABASE_URL);
-  const serverUrl = await ensurePostgres(chosenUrl ?? DEFAULT_SERVER_URL, { mayMove: !chosenUrl, onStarted: (stop) => stops.push(stop) });
+  const serverUrl = await ensurePostgres(chosenUrl ?? DEFAULT_SERVER_URL, {
+    mayMove: !chosenUrl,
+    urlName: process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'DATABASE_URL',
+    onStarted: (stop) => stops.push(stop),
+  });
   const natsBin = ensureNatsBinary();
   say('running the tests');
   return runJest(

@@ -1,0 +1,151 @@
+import { jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensurePostgres, freePort, runningLocalPostgres, startLocalNats } from './infra.mjs';
+
+// The set-up of `npm start` and `npm test`, with stand-ins for the servers and Debian's tools: the
+// machine's own PostgreSQL and NATS are never touched (spare ports, a temporary folder for each test).
+
+let dir: string;
+let listener: Server | undefined;
+const path = process.env.PATH;
+/** What stops the servers a test started (stand-ins). */
+const stops: (() => Promise<void>)[] = [];
+const onStarted = (stop: () => Promise<void>) => stops.push(stop);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'portico-infra-'));
+});
+
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+  process.env.PATH = path;
+  await new Promise((done) => (listener ? listener.close(done) : done(undefined)));
+  listener = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A port something listens on (a stand-in for a server). */
+async function listeningPort(): Promise<number> {
+  listener = createServer((socket) => socket.destroy());
+  await new Promise((done) => listener!.listen(0, '127.0.0.1', () => done(undefined)));
+  return (listener.address() as { port: number }).port;
+}
+
+/** Writes an executable shell script `name` into a folder of stand-ins, and returns its path. */
+function standIn(name: string, script: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, name), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+  return join(bin, name);
+}
+
+/** Puts stand-in `name` first on PATH, for Debian's tools that infra.mjs runs by name. */
+function onPath(name: string, script: string): void {
+  standIn(name, script);
+  process.env.PATH = `${join(dir, 'bin')}:${path}`;
+}
+
+/** A project-local cluster folder whose postmaster.pid names process `pid` on `port`, as PostgreSQL writes it. */
+function clusterFolder(pid: number, port: number): string {
+  const dataDir = join(dir, 'postgres');
+  mkdirSync(dataDir);
+  writeFileSync(join(dataDir, 'PG_VERSION'), '15\n');
+  writeFileSync(join(dataDir, 'postmaster.pid'), [pid, dataDir, '1764633600', port, '/tmp', '127.0.0.1', '  1234567     65536', 'ready   ', ''].join('\n'));
+  return dataDir;
+}
+
+describe('a project-local PostgreSQL still running (an earlier run killed before it could stop it)', () => {
+  it('is used on the port its postmaster.pid names, instead of a second one being started, and is left running', async () => {
+    const port = await listeningPort();
+    const dataDir = clusterFolder(process.pid, port);
+    const onStarted = jest.fn();
+
+    const url = await ensurePostgres(`postgres://postgres@127.0.0.1:${await freePort()}/portico`, { mayMove: true, onStarted, dataDir });
+
+    expect(url).toBe(`postgres://postgres@127.0.0.1:${port}/portico`);
+    expect(onStarted).not.toHaveBeenCalled();
+  });
+
+  it('is not taken for running when the process its postmaster.pid names is gone', async () => {
+    const gone = spawnSync('true').pid;
+
+    await expect(runningLocalPostgres(clusterFolder(gone, await listeningPort()))).resolves.toBeUndefined();
+  });
+});
+
+describe('a database URL that was set, where nothing answers', () => {
+  it('stops with a message naming the URL (password hidden) when no Debian cluster is set to its port, and makes no cluster', async () => {
+    const port = await freePort();
+    onPath('pg_lsclusters', `echo "15 main ${port + 1} down postgres /var/lib/postgresql/15/main /var/log/postgresql/15-main.log"`);
+    const dataDir = join(dir, 'postgres');
+
+    const ensured = ensurePostgres(`postgres://app:secret@127.0.0.1:${port}/portico`, { urlName: 'TEST_DATABASE_URL', dataDir });
+
+    await expect(ensured).rejects.toThrow(
+      `Nothing answers at TEST_DATABASE_URL postgres://app:***@127.0.0.1:${port}/portico, and no PostgreSQL cluster of this machine is set to port ${port}`,
+    );
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('starts the Debian cluster set to its port with pg_ctlcluster, and says when that fails', async () => {
+    const port = await freePort();
+    const calls = join(dir, 'pg_ctlcluster-calls');
+    onPath('pg_lsclusters', `echo "15 main ${port} down postgres /var/lib/postgresql/15/main /var/log/postgresql/15-main.log"`);
+    onPath('pg_ctlcluster', `echo "$@" >> ${calls}; exit 1`);
+
+    const ensured = ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { dataDir: join(dir, 'postgres') });
+
+    await expect(ensured).rejects.toThrow(/pg_ctlcluster 15 main start failed \(exit 1\); see \/var\/log\/postgresql\/15-main\.log/);
+    expect(readFileSync(calls, 'utf8')).toBe('15 main start\n');
+  });
+});
+
+describe('the project-local nats-server', () => {
+  const local = () => join(dir, 'local');
+
+  it('that cannot be run stops the set-up with a message saying so', async () => {
+    const bin = join(dir, 'nats-server');
+    writeFileSync(bin, 'not a program', { mode: 0o644 });
+    const onStarted = jest.fn();
+
+    const started = startLocalNats('127.0.0.1', await freePort(), onStarted, { local: local(), bin });
+
+    await expect(started).rejects.toThrow(/nats-server could not be run \(spawn .*nats-server EACCES\)/);
+    expect(onStarted).not.toHaveBeenCalled();
+  });
+
+  it('that exits before listening stops the set-up with a message naming its log', async () => {
+    const bin = standIn('nats-server', 'exit 3');
+
+    const started = startLocalNats('127.0.0.1', await freePort(), onStarted, { local: local(), bin });
+
+    await expect(started).rejects.toThrow(`nats-server exited (3) before listening on 127.0.0.1:`);
+    await expect(started).rejects.toThrow(`see ${join(local(), 'nats.log')}`);
+  });
+
+  it('that never listens stops the set-up, when the wait ends, with a message naming its log', async () => {
+    const bin = standIn('nats-server', 'exec sleep 60');
+
+    const started = startLocalNats('127.0.0.1', await freePort(), onStarted, { local: local(), bin, ms: 300 });
+
+    await expect(started).rejects.toThrow(`NATS did not start listening on 127.0.0.1:`);
+    await expect(started).rejects.toThrow(`see ${join(local(), 'nats.log')}`);
+  });
+
+  it('that listens is started on the address given, with its store under the folder given', async () => {
+    const port = await freePort();
+    const bin = standIn(
+      'nats-server',
+      `echo "$@" > ${join(dir, 'arguments')}; exec "${process.execPath}" -e "require('node:net').createServer().listen(${port}, '127.0.0.1')"`,
+    );
+
+    await startLocalNats('127.0.0.1', port, onStarted, { local: local(), bin });
+
+    expect(readFileSync(join(dir, 'arguments'), 'utf8')).toBe(`-a 127.0.0.1 -p ${port} -js -sd ${join(local(), 'nats')}\n`);
+    expect(stops).toHaveLength(1);
+  });
+});
