@@ -2,11 +2,24 @@
 // uses what already answers, installs Debian's packages when missing (as root), and otherwise
 // starts project-local instances with their data under .local/ (ignored by git; PostgreSQL as root: /var/lib/portico-postgres-*).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 
 export const ROOT = resolve(new URL('..', import.meta.url).pathname);
 export const LOCAL = join(ROOT, '.local');
@@ -149,13 +162,20 @@ function runPg(bin, args, options = {}) {
  * the server there wants a password). A URL that was set (`urlName` in messages) is used as it is: when
  * nothing answers there, the Debian cluster set to its port is started, and without one it stops with a
  * message (an empty project-local cluster is never made up in its place). `onStarted` is given, as soon
- * as a server is started, the function that stops it.
+ * as a server is started, the function that stops it. `postgresBin`: PostgreSQL's bin folder, else the
+ * installed one's.
+ * @param {string} databaseUrl
+ * @param {{ mayMove?: boolean, urlName?: string, onStarted?: (stop: () => Promise<void>) => void, dataDir?: string, postgresBin?: string }} [options]
+ * @returns {Promise<string>}
  */
-export async function ensurePostgres(databaseUrl, { mayMove = false, urlName = 'DATABASE_URL', onStarted = () => {}, dataDir = postgresDataDir() } = {}) {
+export async function ensurePostgres(
+  databaseUrl,
+  { mayMove = false, urlName = 'DATABASE_URL', onStarted = () => {}, dataDir = postgresDataDir(), postgresBin } = {},
+) {
   const url = new URL(databaseUrl);
   const host = url.hostname || '127.0.0.1';
   const port = Number(url.port || 5432);
-  const options = { mayMove, urlName, onStarted, dataDir };
+  const options = { mayMove, urlName, onStarted, dataDir, postgresBin };
   if (await answers(host, port)) return useRunningPostgres(url, options);
   if (!mayMove) {
     await startDebianCluster(url, host, port, options);
@@ -259,16 +279,18 @@ function debianClusters() {
 async function useLocalPostgres(url, port, options) {
   const local = new URL(url);
   local.hostname = '127.0.0.1';
-  const running = await runningLocalPostgres(options.dataDir);
-  if (running !== undefined) {
-    local.port = String(running);
-    return local.toString();
+  let running = await runningLocalPostgres(options.dataDir);
+  if (running === undefined) {
+    if (!options.postgresBin && !findPostgresBin()) {
+      aptInstall(['postgresql']);
+      if (port !== undefined && (await answers('127.0.0.1', port))) return useRunningPostgres(url, options);
+    }
+    running = await startLocalPostgres(port, options);
   }
-  if (!findPostgresBin()) {
-    aptInstall(['postgresql']);
-    if (port !== undefined && (await answers('127.0.0.1', port))) return useRunningPostgres(url, options);
-  }
-  local.port = String(await startLocalPostgres(port, options));
+  local.port = String(running);
+  const password = localPassword(options.dataDir);
+  if (password) [local.username, local.password] = ['postgres', password];
+  else warnTrusting(options.dataDir);
   return local.toString();
 }
 
@@ -311,15 +333,16 @@ function isAlive(pid) {
 }
 
 /** Starts the project-local cluster in `dataDir` (made first if missing) on `port` (a free one when undefined); returns the port. */
-async function startLocalPostgres(port, { onStarted, dataDir }) {
+async function startLocalPostgres(port, { onStarted, dataDir, postgresBin }) {
   const host = '127.0.0.1';
-  const bin = findPostgresBin(clusterVersion(dataDir));
+  const bin = postgresBin ?? findPostgresBin(clusterVersion(dataDir));
   if (!bin) throw new Error('PostgreSQL could not be installed');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) initCluster(bin, dataDir);
   port ??= await freePort();
   say(`starting project-local PostgreSQL on ${host}:${port}`);
   const logFile = join(dataDir, 'server.log');
-  const options = `-p ${port} -c listen_addresses=${host} -c unix_socket_directories=/tmp`;
+  // TCP on 127.0.0.1 only, no unix socket (/tmp's would let any local user try).
+  const options = `-p ${port} -c listen_addresses=${host} -c unix_socket_directories=''`;
   const stop = async () => {
     say('stopping project-local PostgreSQL');
     runPg(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
@@ -332,13 +355,68 @@ async function startLocalPostgres(port, { onStarted, dataDir }) {
   return port;
 }
 
-/** Makes the cluster, with the locale C.UTF-8 (always there on Debian; not the environment's, which may be C or missing). */
+/**
+ * Makes the cluster, with the locale C.UTF-8 (always there on Debian; not the environment's, which may be C
+ * or missing). Its `postgres` user gets a generated password, kept in the cluster's folder (see
+ * localPassword): over TCP it lets no one in without it, and locally (unix sockets, which it is started
+ * without) only the system user of the same name.
+ */
 function initCluster(bin, dataDir) {
   say(`creating a project-local PostgreSQL cluster in ${dataDir}`);
   mkdirSync(dataDir, { recursive: true });
   if (isRoot()) chownAll(dataDir, 'postgres');
-  const result = runPg(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions']);
+  const password = randomBytes(24).toString('base64url');
+  const result = withPasswordFile(password, (file) =>
+    runPg(join(bin, 'initdb'), [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth-host=scram-sha-256',
+      '--auth-local=peer',
+      `--pwfile=${file}`,
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-instructions',
+    ]),
+  );
   if (result.status !== 0) throw new Error(`initdb failed${failure(result)}`);
+  writeFileSync(passwordFile(dataDir), `${password}\n`, { mode: 0o600 });
+}
+
+/** Runs `action` with `password` in a file of its own that only initdb's user can read, removed afterwards. */
+function withPasswordFile(password, action) {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-initdb-'));
+  const file = join(dir, 'password');
+  try {
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    if (isRoot()) for (const path of [dir, file]) chownSync(path, ...systemIds('postgres'));
+    return action(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Where the password of the project-local cluster's `postgres` user is kept: in its own folder (.local/postgres/ unless root). */
+function passwordFile(dataDir) {
+  return join(dataDir, 'portico-password');
+}
+
+/** The password of the project-local cluster in `dataDir`; undefined for one made without (by an earlier version of this script). */
+export function localPassword(dataDir) {
+  try {
+    return readFileSync(passwordFile(dataDir), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Says that the cluster, made by an earlier version of this script, lets every local user in. */
+function warnTrusting(dataDir) {
+  say(
+    `warning: the project-local PostgreSQL in ${dataDir} was made without a password and lets any user of this machine in (over TCP on 127.0.0.1); once its data is no longer needed, remove that folder to have one with a password made`,
+  );
 }
 
 /** A TCP port that nothing listens on now. */
@@ -353,10 +431,13 @@ export function freePort() {
   });
 }
 
+/** The uid and gid of system user `user`. */
+function systemIds(user) {
+  return ['-u', '-g'].map((which) => Number(execFileSync('id', [which, user]).toString().trim()));
+}
+
 function chownAll(path, user) {
-  const uid = Number(execFileSync('id', ['-u', user]).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', user]).toString().trim());
-  chownSync(path, uid, gid);
+  chownSync(path, ...systemIds(user));
   // The project folder must be traversable by that user.
   for (let dir = resolve(path, '..'); dir !== '/'; dir = resolve(dir, '..')) {
     if ((statSync(dir).mode & 0o001) === 0) say(`warning: ${dir} is not traversable by ${user}`);
@@ -364,41 +445,48 @@ function chownAll(path, user) {
 }
 
 /**
- * Makes sure NATS with JetStream answers at `natsUrl`, and returns the URL to use: `natsUrl`, or, when
- * `mayMove` (the URL is the default one) and the server there has no JetStream (Debian's nats-server
- * service), that of a project-local `nats-server -js` on a free port. `onStarted` is given, as soon as a
- * server is started, the function that stops it.
+ * Makes sure NATS with JetStream answers at `natsUrl`, and returns what to connect with: `{ url }`, or, for
+ * a project-local `nats-server -js`, `{ url, user, password }`. When `mayMove` (the URL is the default
+ * one), that is the project-local server still running (an earlier run killed before it could stop it),
+ * if there is one, or one started on a free port when the server at the URL has no JetStream (Debian's
+ * nats-server service). One is started on the URL's port too when nothing answers at a local URL.
+ * `onStarted` is given, as soon as a server is started, the function that stops it; `local` is the
+ * folder of the project-local server's store, log and password.
+ * @param {string} natsUrl
+ * @param {{ mayMove?: boolean, onStarted?: (stop: () => Promise<void>) => void, local?: string }} [options]
+ * @returns {Promise<{ url: string, user?: string, password?: string }>}
  */
-export async function ensureNats(natsUrl, { mayMove = false, onStarted = () => {} } = {}) {
+export async function ensureNats(natsUrl, { mayMove = false, onStarted = () => {}, local = LOCAL } = {}) {
   const url = new URL(natsUrl.split(',')[0]);
   const host = url.hostname || '127.0.0.1';
   const port = Number(url.port || 4222);
-  if (await answers(host, port)) return useRunningNats(natsUrl, { mayMove, onStarted });
+  const options = { mayMove, onStarted, local };
+  const running = mayMove ? await runningLocalNats(local) : undefined;
+  if (running) return running;
+  if (await answers(host, port)) return useRunningNats(natsUrl, options);
   if (!isLocalHost(host)) throw new Error(`NATS does not answer at ${host}:${port}`);
   ensureNatsBinary();
-  if (await answers(host, port)) return useRunningNats(natsUrl, { mayMove, onStarted });
-  await startLocalNats(host, port, onStarted);
-  return natsUrl;
+  if (await answers(host, port)) return useRunningNats(natsUrl, options);
+  return { url: natsUrl, ...(await startLocalNats(host, port, onStarted, { local })) };
 }
 
-/** The URL to use when something answers at `natsUrl`: `natsUrl` if it has JetStream. */
-async function useRunningNats(natsUrl, { mayMove, onStarted }) {
+/** What to connect with when something answers at `natsUrl`: `natsUrl` if it has JetStream. */
+async function useRunningNats(natsUrl, { mayMove, onStarted, local }) {
   const missing = await jetStreamMissing(natsUrl);
-  if (!missing) return natsUrl;
+  if (!missing) return { url: natsUrl };
   if (!mayMove) throw new Error(`NATS at ${natsUrl} cannot be used (${missing}). Set NATS_URL to a NATS server with JetStream enabled (nats-server -js).`);
   say(`NATS at ${natsUrl} has no JetStream (${missing}); using a project-local nats-server instead`);
   const port = await freePort();
-  await startLocalNats('127.0.0.1', port, onStarted);
-  return `nats://127.0.0.1:${port}`;
+  return { url: `nats://127.0.0.1:${port}`, ...(await startLocalNats('127.0.0.1', port, onStarted, { local })) };
 }
 
-/** Why NATS at `natsUrl` cannot serve JetStream, or undefined when it can. */
-async function jetStreamMissing(natsUrl) {
+/** Why NATS at `natsUrl` cannot serve JetStream (to `user` with `password` when given), or undefined when it can. */
+async function jetStreamMissing(natsUrl, { user, password } = {}) {
   const { connect: connectNats } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
   let nc;
   try {
-    nc = await connectNats({ servers: natsUrl.split(','), timeout: 5000, maxReconnectAttempts: 0 });
+    nc = await connectNats({ servers: natsUrl.split(','), user, pass: password, timeout: 5000, maxReconnectAttempts: 0 });
     await jetstreamManager(nc, { timeout: 5000 }); // asks $JS.API.INFO; fails without JetStream
     return undefined;
   } catch (error) {
@@ -408,18 +496,45 @@ async function jetStreamMissing(natsUrl) {
   }
 }
 
+/** The one user of the project-local nats-server. */
+const NATS_USER = 'portico';
+
+/**
+ * The project-local nats-server still running (left by an earlier `npm start` killed before it could
+ * stop it), from the pid and port noted in `local` when it was started, when it lets us in with JetStream.
+ * It is used as it is, and left running.
+ */
+async function runningLocalNats(local) {
+  let pid, port;
+  try {
+    [pid, port] = readFileSync(join(local, 'nats-running'), 'utf8').split('\n').map(Number);
+  } catch {
+    return undefined;
+  }
+  if (!(pid > 0 && port > 0) || !isAlive(pid)) return undefined;
+  const found = { url: `nats://127.0.0.1:${port}`, user: NATS_USER, password: natsPassword(local) };
+  if (await jetStreamMissing(found.url, found)) return undefined;
+  say(`using the project-local NATS already running on 127.0.0.1:${port} (pid ${pid}); it is left running`);
+  return found;
+}
+
 /**
  * Starts the project-local `nats-server -js` (`bin`, else the one found or installed) on host:port, with
  * its store and log (nats.log) in `local`, and waits up to `ms` for it to listen; stops with a message as
- * soon as it cannot be run or exits.
+ * soon as it cannot be run or exits. Only user `portico` may connect, with a generated password kept in
+ * `local` (in a config file only we can read: a command line is there for every local user to see).
+ * Returns that user and password.
  */
 export async function startLocalNats(host, port, onStarted, { local = LOCAL, bin = ensureNatsBinary(), ms = 30_000 } = {}) {
   const storeDir = join(local, 'nats');
   mkdirSync(storeDir, { recursive: true });
+  const credentials = { user: NATS_USER, password: natsPassword(local) };
+  const config = join(local, 'nats.conf');
+  writeSecret(config, `# Written by scripts/infra.mjs.\nauthorization {\n  user: ${credentials.user}\n  password: "${credentials.password}"\n}\n`);
   say(`starting project-local NATS with JetStream on ${host}:${port}`);
   const logFile = join(local, 'nats.log');
   const log = openSync(logFile, 'a');
-  const child = spawn(bin, ['-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-js', '-sd', storeDir], {
+  const child = spawn(bin, ['-c', config, '-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-js', '-sd', storeDir], {
     stdio: ['ignore', log, log],
     detached: true,
   });
@@ -434,11 +549,29 @@ export async function startLocalNats(host, port, onStarted, { local = LOCAL, bin
   child.once('exit', (code, signal) => {
     ended = new Error(`nats-server exited (${code ?? signal}) before listening on ${host}:${port}; see ${logFile}`);
   });
-  if (child.pid !== undefined) onStarted(() => stopNats(child));
+  if (child.pid === undefined) throw await new Promise((done) => child.once('error', () => done(ended))); // not run: no pid, an error to come
+  const running = join(local, 'nats-running');
+  onStarted(() => stopNats(child, running));
   await waitFor(host, port, 'NATS', { ms, hint: `see ${logFile}`, failed: () => ended });
+  writeFileSync(running, `${child.pid}\n${port}\n`);
+  return credentials;
 }
 
-async function stopNats(child) {
+/** The password of the project-local nats-server, kept in `local` (made the first time). */
+function natsPassword(local) {
+  const file = join(local, 'nats-password');
+  if (!existsSync(file)) writeSecret(file, `${randomBytes(24).toString('base64url')}\n`);
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** Writes `text` to `file`, which only we may read. */
+function writeSecret(file, text) {
+  if (existsSync(file)) chmodSync(file, 0o600); // before it is written: `mode` only applies to a file made now
+  writeFileSync(file, text, { mode: 0o600 });
+}
+
+async function stopNats(child, running) {
+  rmSync(running, { force: true });
   if (child.exitCode !== null || child.signalCode !== null) return; // gone already: its pid may be another's now
   say('stopping project-local NATS');
   try {

@@ -1,10 +1,10 @@
 import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePostgres, freePort, runningLocalPostgres, startLocalNats } from './infra.mjs';
+import { ensurePostgres, freePort, localPassword, runningLocalPostgres, startLocalNats } from './infra.mjs';
 
 // The set-up of `npm start` and `npm test`, with stand-ins for the servers and Debian's tools: the
 // machine's own PostgreSQL and NATS are never touched (spare ports, a temporary folder for each test).
@@ -62,12 +62,22 @@ describe('a project-local PostgreSQL still running (an earlier run killed before
   it('is used on the port its postmaster.pid names, instead of a second one being started, and is left running', async () => {
     const port = await listeningPort();
     const dataDir = clusterFolder(process.pid, port);
-    const onStarted = jest.fn();
+    const started = jest.fn();
 
-    const url = await ensurePostgres(`postgres://postgres@127.0.0.1:${await freePort()}/portico`, { mayMove: true, onStarted, dataDir });
+    const url = await ensurePostgres(`postgres://postgres@127.0.0.1:${await freePort()}/portico`, { mayMove: true, onStarted: started, dataDir });
 
     expect(url).toBe(`postgres://postgres@127.0.0.1:${port}/portico`);
-    expect(onStarted).not.toHaveBeenCalled();
+    expect(started).not.toHaveBeenCalled();
+  });
+
+  it('is reached with the password kept in its folder, when it was made with one', async () => {
+    const port = await listeningPort();
+    const dataDir = clusterFolder(process.pid, port);
+    writeFileSync(join(dataDir, 'portico-password'), 'kept-password\n', { mode: 0o600 });
+
+    const url = await ensurePostgres(`postgres://app@127.0.0.1:${await freePort()}/portico`, { mayMove: true, onStarted, dataDir });
+
+    expect(url).toBe(`postgres://postgres:kept-password@127.0.0.1:${port}/portico`);
   });
 
   it('is not taken for running when the process its postmaster.pid names is gone', async () => {
@@ -110,12 +120,12 @@ describe('the project-local nats-server', () => {
   it('that cannot be run stops the set-up with a message saying so', async () => {
     const bin = join(dir, 'nats-server');
     writeFileSync(bin, 'not a program', { mode: 0o644 });
-    const onStarted = jest.fn();
+    const stoppable = jest.fn();
 
-    const started = startLocalNats('127.0.0.1', await freePort(), onStarted, { local: local(), bin });
+    const started = startLocalNats('127.0.0.1', await freePort(), stoppable, { local: local(), bin });
 
     await expect(started).rejects.toThrow(/nats-server could not be run \(spawn .*nats-server EACCES\)/);
-    expect(onStarted).not.toHaveBeenCalled();
+    expect(stoppable).not.toHaveBeenCalled();
   });
 
   it('that exits before listening stops the set-up with a message naming its log', async () => {
@@ -136,16 +146,65 @@ describe('the project-local nats-server', () => {
     await expect(started).rejects.toThrow(`see ${join(local(), 'nats.log')}`);
   });
 
-  it('that listens is started on the address given, with its store under the folder given', async () => {
+  it('that listens lets in only its user, with a generated password kept for us alone and not on its command line', async () => {
     const port = await freePort();
     const bin = standIn(
       'nats-server',
       `echo "$@" > ${join(dir, 'arguments')}; exec "${process.execPath}" -e "require('node:net').createServer().listen(${port}, '127.0.0.1')"`,
     );
 
-    await startLocalNats('127.0.0.1', port, onStarted, { local: local(), bin });
+    const credentials = await startLocalNats('127.0.0.1', port, onStarted, { local: local(), bin });
 
-    expect(readFileSync(join(dir, 'arguments'), 'utf8')).toBe(`-a 127.0.0.1 -p ${port} -js -sd ${join(local(), 'nats')}\n`);
+    const config = join(local(), 'nats.conf');
+    expect(readFileSync(join(dir, 'arguments'), 'utf8')).toBe(`-c ${config} -a 127.0.0.1 -p ${port} -js -sd ${join(local(), 'nats')}\n`);
+    expect(credentials).toEqual({ user: 'portico', password: expect.stringMatching(/^[\w-]{32}$/) });
+    expect(readFileSync(config, 'utf8')).toContain(`authorization {\n  user: portico\n  password: "${credentials.password}"\n}`);
+    expect(readFileSync(join(local(), 'nats-password'), 'utf8')).toBe(`${credentials.password}\n`);
+    for (const file of [config, join(local(), 'nats-password')]) expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(stops).toHaveLength(1);
+  });
+
+  it('keeps its password from one start to the next', async () => {
+    const port = await freePort();
+    const bin = standIn('nats-server', `exec "${process.execPath}" -e "require('node:net').createServer().listen(${port}, '127.0.0.1')"`);
+    const first = await startLocalNats('127.0.0.1', port, onStarted, { local: local(), bin });
+    await stops.pop()!();
+
+    await expect(startLocalNats('127.0.0.1', port, onStarted, { local: local(), bin })).resolves.toEqual(first);
+  });
+});
+
+describe('a project-local PostgreSQL cluster made now', () => {
+  /** Stand-ins for initdb and pg_ctl that note what they were given, in the cluster's folder; pg_ctl's start listens on `port`. */
+  function postgresStandIns(port: number): string {
+    chmodSync(dir, 0o755); // as root they run as the postgres user
+    const bin = join(dir, 'pgbin');
+    mkdirSync(bin);
+    const initdb = `for a in "$@"; do case "$a" in --pwfile=*) cp "\${a#--pwfile=}" "$2/initdb-password";; esac; done
+echo "$@" > "$2/initdb-arguments"; echo 15 > "$2/PG_VERSION"`;
+    const listen = `"${process.execPath}" -e "require('node:net').createServer().listen(${port}, '127.0.0.1')"`;
+    const pgCtl = `case "$*" in
+  *" start") echo "$6" > "$2/pg_ctl-options"; ${listen} > /dev/null 2>&1 & echo $! > "$2/listener.pid";;
+  *" stop") kill "$(cat "$2/listener.pid")";;
+esac`;
+    writeFileSync(join(bin, 'initdb'), `#!/bin/sh\n${initdb}\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'pg_ctl'), `#!/bin/sh\n${pgCtl}\n`, { mode: 0o755 });
+    return bin;
+  }
+
+  it('lets no one in without a generated password, kept in its folder for us alone, and has no unix socket', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'postgres');
+    const postgresBin = postgresStandIns(port);
+
+    const url = await ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { mayMove: true, onStarted, dataDir, postgresBin });
+
+    const password = readFileSync(join(dataDir, 'initdb-password'), 'utf8').trim();
+    expect(password).toMatch(/^[\w-]{32}$/);
+    expect(url).toBe(`postgres://postgres:${password}@127.0.0.1:${port}/portico`);
+    expect(localPassword(dataDir)).toBe(password);
+    expect(statSync(join(dataDir, 'portico-password')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dataDir, 'initdb-arguments'), 'utf8')).toContain(' --auth-host=scram-sha-256 --auth-local=peer --pwfile=');
+    expect(readFileSync(join(dataDir, 'pg_ctl-options'), 'utf8')).toBe(`-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''\n`);
   });
 });

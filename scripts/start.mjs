@@ -30,7 +30,9 @@ async function main() {
   build();
   const onStarted = (stop) => stops.push(stop);
   env.DATABASE_URL = await ensurePostgres(env.DATABASE_URL, { mayMove: !process.env.DATABASE_URL, onStarted });
-  env.NATS_URL = await ensureNats(env.NATS_URL, { mayMove: !process.env.NATS_URL, onStarted });
+  const nats = await ensureNats(env.NATS_URL, { mayMove: !process.env.NATS_URL, onStarted });
+  env.NATS_URL = nats.url;
+  if (nats.user) Object.assign(env, { NATS_USER: nats.user, NATS_PASSWORD: nats.password }); // the project-local nats-server's
   await createDatabaseIfMissing(env.DATABASE_URL);
   say('applying migrations');
   execFileSync(process.execPath, ['dist/tools/migrate.js'], { cwd: ROOT, env, stdio: 'inherit' });

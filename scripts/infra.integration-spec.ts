@@ -1,0 +1,50 @@
+import { jest } from '@jest/globals';
+import { connect } from '@nats-io/transport-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, natsServerBinary } from '#libs/testing/nats-server.js';
+import { ensureNats, startLocalNats } from './infra.mjs';
+
+// The project-local nats-server of `npm start`, a real one, on spare ports with its folder in a temporary one.
+
+let local: string;
+const stops: (() => Promise<void>)[] = [];
+
+beforeEach(() => {
+  local = mkdtempSync(join(tmpdir(), 'portico-infra-nats-'));
+});
+
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+  rmSync(local, { recursive: true, force: true });
+});
+
+describe('the project-local nats-server', () => {
+  it('lets in its user with its password, and no one without', async () => {
+    const port = await freePort();
+    const { user, password } = await startLocalNats('127.0.0.1', port, (stop: () => Promise<void>) => stops.push(stop), {
+      local,
+      bin: natsServerBinary(),
+    });
+
+    const servers = `nats://127.0.0.1:${port}`;
+    await expect(connect({ servers, maxReconnectAttempts: 0 })).rejects.toThrow(/Authorization Violation/);
+    const nc = await connect({ servers, user, pass: password, maxReconnectAttempts: 0 });
+    await nc.close();
+  });
+
+  it('still running (an npm start killed before it could stop it) is used by the next npm start, and left running', async () => {
+    const port = await freePort();
+    const credentials = await startLocalNats('127.0.0.1', port, (stop: () => Promise<void>) => stops.push(stop), {
+      local,
+      bin: natsServerBinary(),
+    });
+    const started = jest.fn();
+
+    const nats = await ensureNats(`nats://127.0.0.1:${await freePort()}`, { mayMove: true, onStarted: started, local });
+
+    expect(nats).toEqual({ url: `nats://127.0.0.1:${port}`, ...credentials });
+    expect(started).not.toHaveBeenCalled();
+  });
+});
