@@ -13,10 +13,12 @@ const stops: (() => Promise<void>)[] = [];
 
 beforeEach(() => {
   local = mkdtempSync(join(tmpdir(), 'portico-infra-nats-'));
+  jest.spyOn(process.stdout, 'write').mockReturnValue(true); // the set-up's steps, said as it goes
 });
 
 afterEach(async () => {
   while (stops.length) await stops.pop()!();
+  jest.restoreAllMocks();
   rmSync(local, { recursive: true, force: true });
 });
 

@@ -18,15 +18,29 @@ const onStarted = (stop: () => Promise<void>) => stops.push(stop);
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'portico-infra-'));
+  jest.spyOn(process.stdout, 'write').mockReturnValue(true); // the set-up's steps, said as it goes
 });
 
 afterEach(async () => {
   while (stops.length) await stops.pop()!();
+  killLeftListener();
+  jest.restoreAllMocks();
   process.env.PATH = path;
   await new Promise((done) => (listener ? listener.close(done) : done(undefined)));
   listener = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Kills the listener a stand-in started, if a failed test did not stop it (a stand-in stopping it removes the file). */
+function killLeftListener(): void {
+  for (const file of [join(dir, 'listener'), join(dir, 'postgres', 'listener.pid')]) {
+    try {
+      process.kill(Number(readFileSync(file, 'utf8')));
+    } catch {
+      /* none */
+    }
+  }
+}
 
 /** A port something listens on (a stand-in for a server). */
 async function listeningPort(): Promise<number> {
@@ -112,6 +126,25 @@ describe('a database URL that was set, where nothing answers', () => {
     await expect(ensured).rejects.toThrow(/pg_ctlcluster 15 main start failed \(exit 1\); see \/var\/log\/postgresql\/15-main\.log/);
     expect(readFileSync(calls, 'utf8')).toBe('15 main start\n');
   });
+
+  it('goes on to the cluster started, and hands over what stops it again', async () => {
+    const port = await freePort();
+    const calls = join(dir, 'pg_ctlcluster-calls');
+    const listen = `"${process.execPath}" -e "require('node:net').createServer((s) => s.destroy()).listen(${port}, '127.0.0.1')"`;
+    onPath('pg_lsclusters', `echo "15 main ${port} down postgres /var/lib/postgresql/15/main /var/log/postgresql/15-main.log"`);
+    onPath(
+      'pg_ctlcluster',
+      `echo "$@" >> ${calls}; case "$3" in start) ${listen} > /dev/null 2>&1 & echo $! > ${dir}/listener;; stop) kill $(cat ${dir}/listener) && rm ${dir}/listener;; esac`,
+    );
+
+    const ensured = ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { onStarted, dataDir: join(dir, 'postgres') });
+
+    // The stand-in is no PostgreSQL: logging in is where it ends.
+    await expect(ensured).rejects.toThrow(`PostgreSQL at 127.0.0.1:${port} answers but cannot be used`);
+    expect(stops).toHaveLength(1);
+    await stops.pop()!();
+    expect(readFileSync(calls, 'utf8')).toBe('15 main start\n15 main stop\n');
+  });
 });
 
 describe('the project-local nats-server', () => {
@@ -185,7 +218,7 @@ echo "$@" > "$2/initdb-arguments"; echo 15 > "$2/PG_VERSION"`;
     const listen = `"${process.execPath}" -e "require('node:net').createServer().listen(${port}, '127.0.0.1')"`;
     const pgCtl = `case "$*" in
   *" start") echo "$6" > "$2/pg_ctl-options"; ${listen} > /dev/null 2>&1 & echo $! > "$2/listener.pid";;
-  *" stop") kill "$(cat "$2/listener.pid")";;
+  *" stop") kill "$(cat "$2/listener.pid")" && rm "$2/listener.pid";;
 esac`;
     writeFileSync(join(bin, 'initdb'), `#!/bin/sh\n${initdb}\n`, { mode: 0o755 });
     writeFileSync(join(bin, 'pg_ctl'), `#!/bin/sh\n${pgCtl}\n`, { mode: 0o755 });
