@@ -104,6 +104,21 @@ describe('an invitation used, re-sent and revoked at the same instant', () => {
   });
 });
 
+/**
+ * A person new to Portico whom a first account invited, added by a second account as well (a
+ * membership waiting for their consent, with its own activation link), which then set them inactive.
+ */
+async function waitingInactiveInSecondAccount() {
+  const [first, second] = [await db.account(), await db.account()];
+  const email = `waiting-${randomUUID().slice(0, 8)}@example.test`;
+  const body = { email, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' };
+  const { id } = await services.users.create({ actor: services.actor('user', first.userId), accountId: first.accountId, client, body });
+  const asSecond = { actor: services.actor('user', second.userId), accountId: second.accountId, userId: id, client };
+  await services.users.create({ ...asSecond, body });
+  await services.users.update({ ...asSecond, body: { active: false } });
+  return { id, second, asSecond };
+}
+
 describe('the activation link of an account that deactivated the pending person (the account no longer vouches for them)', () => {
   const pendingOf = async (id: string) => (await db.dataSource.query<Array<{ status: string }>>('SELECT status FROM users WHERE id = $1', [id]))[0].status;
 
@@ -142,26 +157,14 @@ describe('the activation link of an account that deactivated the pending person 
   });
 
   it("still works for a membership waiting for the person's consent that the account set inactive: activating joins it inactive, as accepting an invitation does", async () => {
-    const [first, second] = [await db.account(), await db.account()];
-    const email = `waiting-${randomUUID().slice(0, 8)}@example.test`;
-    const body = { email, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' };
-    const { id } = await services.users.create({ actor: services.actor('user', first.userId), accountId: first.accountId, client, body });
-    const asSecond = { actor: services.actor('user', second.userId), accountId: second.accountId, userId: id, client };
-    await services.users.create({ ...asSecond, body });
-    await services.users.update({ ...asSecond, body: { active: false } });
+    const { id, second, asSecond } = await waitingInactiveInSecondAccount();
 
     await expect(activate(await invitationLink(second.accountId, id))).resolves.toEqual({ activated: true });
     expect(await services.users.get(asSecond)).toMatchObject({ status: 'active', active: false });
   });
 
   it('is not re-sent while the account keeps the person inactive, whether their membership waits for their consent or not (409 naming active, as "Send email")', async () => {
-    const [first, second] = [await db.account(), await db.account()];
-    const email = `waiting-${randomUUID().slice(0, 8)}@example.test`;
-    const body = { email, firstName: 'Pat', lastName: 'Quinn', phone: '+447700900123', role: 'Developer' };
-    const { id } = await services.users.create({ actor: services.actor('user', first.userId), accountId: first.accountId, client, body });
-    const asSecond = { actor: services.actor('user', second.userId), accountId: second.accountId, userId: id, client };
-    await services.users.create({ ...asSecond, body });
-    await services.users.update({ ...asSecond, body: { active: false } });
+    const { asSecond } = await waitingInactiveInSecondAccount();
 
     await expect(services.users.resendInvitation(asSecond)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'active' } });
     await expect(services.users.sendPasswordReset(asSecond)).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'active' } });
