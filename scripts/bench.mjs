@@ -1,14 +1,14 @@
 // `npm run bench`: builds, makes sure PostgreSQL and nats-server are there, then runs the
 // benchmark groups (all, or those named: `npm run bench -- access`). Not part of npm test.
 import { spawnSync } from 'node:child_process';
-import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, ROOT } from './infra.mjs';
+import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, mayMovePostgres, ROOT } from './infra.mjs';
 
 const chosenUrl = process.env.TEST_DATABASE_URL;
 const stops = [];
 ensureDependencies();
 build();
 const serverUrl = await ensurePostgres(chosenUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', {
-  mayMove: !chosenUrl,
+  mayMove: mayMovePostgres(chosenUrl),
   onStarted: (stop) => stops.push(stop),
 });
 const natsBin = ensureNatsBinary();

@@ -184,6 +184,19 @@ export async function ensurePostgres(
   return useLocalPostgres(url, port, options);
 }
 
+/**
+ * Whether a database URL that was set is only the default spelt out (this machine, port 5432, user
+ * `postgres` without a password, whatever the database): it may move as the default does (a fresh
+ * machine gets PostgreSQL installed and a project-local cluster), where another URL names a server of
+ * its own. Unset: true.
+ * @param {string | undefined} databaseUrl
+ */
+export function mayMovePostgres(databaseUrl) {
+  if (!databaseUrl) return true;
+  const url = new URL(databaseUrl);
+  return isLocalHost(url.hostname || '127.0.0.1') && Number(url.port || 5432) === 5432 && ['', 'postgres'].includes(url.username) && !url.password;
+}
+
 function isLocalHost(host) {
   return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
 }

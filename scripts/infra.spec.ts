@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePostgres, freePort, localPassword, runningLocalPostgres, startLocalNats } from './infra.mjs';
+import { ensurePostgres, freePort, localPassword, mayMovePostgres, runningLocalPostgres, startLocalNats } from './infra.mjs';
 
 // The set-up of `npm start` and `npm test`, with stand-ins for the servers and Debian's tools: the
 // machine's own PostgreSQL and NATS are never touched (spare ports, a temporary folder for each test).
@@ -239,5 +239,17 @@ esac`;
     expect(statSync(join(dataDir, 'portico-password')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dataDir, 'initdb-arguments'), 'utf8')).toContain(' --auth-host=scram-sha-256 --auth-local=peer --pwfile=');
     expect(readFileSync(join(dataDir, 'pg_ctl-options'), 'utf8')).toBe(`-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''\n`);
+  });
+});
+
+describe('a database URL that was set', () => {
+  it('is treated as the default when it only spells the default out (a fresh machine then gets PostgreSQL installed), as a server of its own otherwise', () => {
+    expect(mayMovePostgres(undefined)).toBe(true);
+    expect(mayMovePostgres('postgres://postgres@127.0.0.1:5432/postgres')).toBe(true);
+    expect(mayMovePostgres('postgres://postgres@localhost/portico')).toBe(true);
+    expect(mayMovePostgres('postgres://postgres:secret@127.0.0.1:5432/postgres')).toBe(false);
+    expect(mayMovePostgres('postgres://app@127.0.0.1:5432/postgres')).toBe(false);
+    expect(mayMovePostgres('postgres://postgres@127.0.0.1:5433/postgres')).toBe(false);
+    expect(mayMovePostgres('postgres://postgres@db.internal:5432/postgres')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, LOCAL, ROOT, say } from './infra.mjs';
+import { build, ensureDependencies, ensureNatsBinary, ensurePostgres, mayMovePostgres, LOCAL, ROOT, say } from './infra.mjs';
 
 const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const results = join(LOCAL, 'jest-results.json');
@@ -21,7 +21,7 @@ async function main() {
   build();
   const chosenUrl = process.env.TEST_DATABASE_URL ?? serverOf(process.env.DATABASE_URL);
   const serverUrl = await ensurePostgres(chosenUrl ?? DEFAULT_SERVER_URL, {
-    mayMove: !chosenUrl,
+    mayMove: mayMovePostgres(chosenUrl),
     urlName: process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'DATABASE_URL',
     onStarted: (stop) => stops.push(stop),
   });
