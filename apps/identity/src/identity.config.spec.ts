@@ -47,7 +47,7 @@ describe('the identity configuration', () => {
     ['MFA_CHALLENGE_TTL_MINUTES', '30', true],
     ['MFA_CHALLENGE_TTL_MINUTES', '31', false],
   ] as const)(
-    '%s=%s is %s (a confirmation link lives an hour to a week; an undo link up to 30 days, 0 for none; a sign-in waits for its code 1 to 30 minutes; a second step blocks after 5 to 1000 wrong codes in a row)',
+    '%s=%s is %s (a confirmation link lives an hour to a week; an undo link up to 30 days, 0 for none; a sign-in waits for its code 1 to 30 minutes; a second step blocks after 5 to 1000 wrong codes in 30 days)',
     (name, value, accepted) => {
       const load = () => loadConfig(identityEnv, { [name]: value });
       if (accepted) expect(load()[name]).toBe(Number(value));

@@ -39,7 +39,7 @@ export const identityEnv = {
     '-',
   ),
   MFA_BLOCK_AFTER_WRONG_CODES: integer(
-    "Wrong codes in a row at the second step of a sign-in after which that login's second step is blocked (423 SECOND_STEP_BLOCKED) until its password is reset or changed, or its second step reset",
+    "Wrong codes at the second step of a sign-in within 30 days (right codes between them included) after which that login's second step is blocked (423 SECOND_STEP_BLOCKED) until its password is reset or changed, or its second step reset",
     5,
     1000,
     20,

@@ -11,8 +11,9 @@ import { blockFactor, countWrongCode, type TotpFactor } from './totp-factors.js'
 /**
  * The second step blocked after too many wrong codes: the throttle only slows guessing (its longest
  * lockout is an hour), so a login whose password is known would, over months, give way to someone
- * guessing its codes. After MFA_BLOCK_AFTER_WRONG_CODES wrong codes in a row at sign-in (an
- * authenticator's or a recovery code's alike), no sign-in of the login gets past its second step,
+ * guessing its codes. After MFA_BLOCK_AFTER_WRONG_CODES wrong codes at sign-in within
+ * WRONG_CODE_WINDOW_DAYS (an authenticator's or a recovery code's alike; right codes between them
+ * do not start the count afresh, or a guesser would never be stopped), no sign-in of the login gets past its second step,
  * not even with the right code, until its password is reset or changed (whoever guessed had the old
  * one) or its second step is reset (an admin of a subuser's account, or the operator).
  */
@@ -30,7 +31,7 @@ export type WrongCodeOutcome = { blocked: false } | { blocked: true; told: boole
 
 /**
  * A wrong code typed at sign-in for `factor` (locked by the caller, in its transaction): counted,
- * and when it makes `limit` in a row, the second step is blocked, every live sign-in challenge of
+ * and when it makes `limit` within the window, the second step is blocked, every live sign-in challenge of
  * the login voided, the block audited (`mfa.blocked`) in every account the login works in, and
  * (once per block: a blocked second step takes no more codes) `identity.second-step.blocked`
  * queued for the notice to the login's e-mail, when it has one.
@@ -43,7 +44,7 @@ export async function countWrongSignInCode(
   limit: number,
   ip: string,
 ): Promise<WrongCodeOutcome> {
-  const wrongCodes = await countWrongCode(manager, factor.id);
+  const wrongCodes = await countWrongCode(manager, factor.id, deps.clock.now());
   if (wrongCodes < limit) return { blocked: false };
   const blockedAt = deps.clock.now();
   await blockFactor(manager, factor.id, blockedAt);

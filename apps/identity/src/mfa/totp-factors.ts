@@ -132,18 +132,29 @@ export async function removeFactor(manager: EntityManager, principal: Principal)
   return (await changedRows(manager, `DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1 RETURNING 1`, [principal.id])) > 0;
 }
 
-/** Counts one more wrong code typed in a row at sign-in for the factor `factorId` (its row locked by the caller): how many now. */
-export async function countWrongCode(manager: EntityManager, factorId: string): Promise<number> {
+/**
+ * Days over which wrong codes add up: the count starts afresh with the first wrong code after this
+ * long since the one that started it, not with a right code (whose owner signing in every day would
+ * otherwise let a guesser who knows the password go on for ever, a few codes a day).
+ */
+export const WRONG_CODE_WINDOW_DAYS = 30;
+
+/**
+ * Counts one more wrong code typed at sign-in for the factor `factorId` (its row locked by the
+ * caller), at `now`, within its window ({@link WRONG_CODE_WINDOW_DAYS}; one that ended starts anew
+ * with this code): how many now.
+ */
+export async function countWrongCode(manager: EntityManager, factorId: string, now: Date): Promise<number> {
   const [{ count }] = await manager.query<Array<{ count: number }>>(
-    'WITH counted AS (UPDATE totp_factors SET wrong_codes = wrong_codes + 1 WHERE id = $1 RETURNING wrong_codes) SELECT wrong_codes AS count FROM counted',
-    [factorId],
+    `WITH counted AS (
+       UPDATE totp_factors SET
+         wrong_codes = CASE WHEN wrong_codes_since > $2::timestamptz - make_interval(days => $3) THEN wrong_codes + 1 ELSE 1 END,
+         wrong_codes_since = CASE WHEN wrong_codes_since > $2::timestamptz - make_interval(days => $3) THEN wrong_codes_since ELSE $2::timestamptz END
+       WHERE id = $1 RETURNING wrong_codes)
+     SELECT wrong_codes AS count FROM counted`,
+    [factorId, now, WRONG_CODE_WINDOW_DAYS],
   );
   return count;
-}
-
-/** A right code: the wrong ones in a row start afresh (a block stays: only a new password or a reset lifts it). */
-export async function forgetWrongCodes(manager: EntityManager, factor: TotpFactor): Promise<void> {
-  if (factor.wrongCodes > 0) await manager.query('UPDATE totp_factors SET wrong_codes = 0 WHERE id = $1', [factor.id]);
 }
 
 /** Blocks the factor `factorId` at `now`: no sign-in gets past it until {@link liftBlock} (or its removal). */
@@ -154,7 +165,7 @@ export async function blockFactor(manager: EntityManager, factorId: string, now:
 /** A new password for `principal` (a reset or a change): its second step is no longer blocked, and counts wrong codes afresh. */
 export async function liftBlock(manager: EntityManager, principal: Principal): Promise<void> {
   await manager.query(
-    `UPDATE totp_factors SET blocked_at = NULL, wrong_codes = 0 WHERE ${ownerColumn(principal)} = $1 AND (blocked_at IS NOT NULL OR wrong_codes > 0)`,
+    `UPDATE totp_factors SET blocked_at = NULL, wrong_codes = 0, wrong_codes_since = NULL WHERE ${ownerColumn(principal)} = $1 AND (blocked_at IS NOT NULL OR wrong_codes > 0)`,
     [principal.id],
   );
 }

@@ -7,6 +7,7 @@ import { ThrottleService } from '../credentials/throttle.service.js';
 import { Housekeeping } from '../database/housekeeping.js';
 import { FactorSecrets } from './factor-secrets.js';
 import { base32Decode, hotp, totpCode, totpStep } from './totp.js';
+import { WRONG_CODE_WINDOW_DAYS } from './totp-factors.js';
 
 const PASSWORD = 'correct horse battery staple';
 const STEP_MS = 30_000;
@@ -632,7 +633,7 @@ describe('what else turning it on and off does', () => {
   });
 });
 
-describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes in a row', () => {
+describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes within 30 days', () => {
   const WRONG = '000000';
 
   /** The error a promise rejects with. */
@@ -739,15 +740,23 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
     await expect(services.mfa.status(services.actor('user', userId))).resolves.toMatchObject({ recoveryCodesLeft: 10 });
   });
 
-  it('counts only wrong codes in a row: a right code starts the count afresh', async () => {
+  it('counts wrong codes however many right ones come between: the owner signing in every day hides no guesser', async () => {
     const { userId, email } = await ada();
     const { secret } = await turnOn({ type: 'user', id: userId });
-    await guessWrong(email, BLOCK_AFTER - 1);
-    expect(await guess(email, () => totpCode(secret, now()))).toBe('signed-in');
-    expect(await guessWrong(email, BLOCK_AFTER - 1)).not.toContain('SECOND_STEP_BLOCKED');
+    await guessWrong(email, BLOCK_AFTER - 2);
     services.clock.advance(STEP_MS);
     expect(await guess(email, () => totpCode(secret, now()))).toBe('signed-in');
-    expect((await guessWrong(email, BLOCK_AFTER)).at(-1)).toBe('SECOND_STEP_BLOCKED');
+    expect(await guessWrong(email, 2)).toEqual(['INVALID_CREDENTIALS', 'SECOND_STEP_BLOCKED']);
+  });
+
+  it('starts the count afresh with the first wrong code 30 days after the one that began it', async () => {
+    expect(WRONG_CODE_WINDOW_DAYS).toBe(30);
+    const { userId, email } = await ada();
+    await turnOn({ type: 'user', id: userId });
+    await guessWrong(email, BLOCK_AFTER - 1);
+    services.clock.advance(WRONG_CODE_WINDOW_DAYS * 24 * 3_600_000);
+    expect(await guessWrong(email, BLOCK_AFTER - 1)).not.toContain('SECOND_STEP_BLOCKED');
+    expect(await guessWrong(email, 1)).toEqual(['SECOND_STEP_BLOCKED']);
   });
 
   it('is lifted by a password reset: the new password and a right code sign in, and wrong codes count afresh', async () => {

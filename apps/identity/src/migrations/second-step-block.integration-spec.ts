@@ -20,7 +20,7 @@ describe('migration 1735000000000: a second step blocks after too many wrong cod
   });
 
   it('goes down, taking both columns, and up again: an authenticator already there has no wrong code counted and is not blocked', async () => {
-    expect(await db.columnsOf('totp_factors')).toEqual(expect.arrayContaining(['wrong_codes', 'blocked_at']));
+    expect(await db.columnsOf('totp_factors')).toEqual(expect.arrayContaining(['wrong_codes', 'wrong_codes_since', 'blocked_at']));
     expect(await lockTimeoutAfter(db.dataSource, migration, 'down')).toBe('0');
     expect(await db.columnsOf('totp_factors')).not.toContain('wrong_codes');
     expect(await db.columnsOf('totp_factors')).not.toContain('blocked_at');

@@ -17,7 +17,7 @@ import { mayActivate } from '../credentials/token-rules.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { FactorSecrets } from '../mfa/factor-secrets.js';
 import { countWrongSignInCode, secondStepBlocked } from '../mfa/second-step-block.js';
-import { assertCheckable, findFactor, forgetWrongCodes, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
+import { assertCheckable, findFactor, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
@@ -131,7 +131,7 @@ export class AuthService implements BeforeApplicationShutdown {
    * the session in one transaction, the principal's row locked first (as every flow that uses a
    * link locks it): if the login is no longer as a sign-in needs (deactivated, removed, its
    * password changed), nothing is used up and the challenge is refused. While the second step is
-   * blocked (too many wrong codes in a row: {@link countWrongSignInCode}), every code, the right one
+   * blocked (too many wrong codes within 30 days: {@link countWrongSignInCode}), every code, the right one
    * too, is refused with 423 SECOND_STEP_BLOCKED, charged to nothing.
    */
   async secondStep({ body, client: request }: SecondStepRequest, userAgent?: string): Promise<TokenPairView> {
@@ -219,7 +219,6 @@ export class AuthService implements BeforeApplicationShutdown {
       if (counted.told) unit.afterCommit(() => this.relay.nudge());
       return 'wrong-code-blocked';
     }
-    await forgetWrongCodes(manager, factor);
     const link = await this.tokens.consume(manager, challenge, 'sign-in').catch((error: unknown) => {
       throw asChallengeError(error);
     });

@@ -376,7 +376,7 @@ const en: Record<MailTemplate, TemplateSource> = {
     text: [
       'Hello {{name}},',
       '',
-      'On {{changedAt}}, {{wrongCodes}} wrong codes in a row were typed at the second step of signing in to your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}}, each after the right password. Two-step sign-in is now blocked: nobody can sign in, not even with a right code or a recovery code, and every sign-in waiting for a code was ended.',
+      'On {{changedAt}}, {{wrongCodes}} wrong codes within 30 days had been typed at the second step of signing in to your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}}, each after the right password. Two-step sign-in is now blocked: nobody can sign in, not even with a right code or a recovery code, and every sign-in waiting for a code was ended.',
       '{{#link}}To sign in again, reset your password ({{link}}): whoever typed those codes knows the current one. A new password lifts the block; your authenticator app and recovery codes stay as they are.{{/link}}{{^link}}To sign in again, ask an administrator of your account to reset your password (or your two-step sign-in): whoever typed those codes knows the current password.{{/link}}',
       '',
     ].join('\n'),
@@ -384,7 +384,7 @@ const en: Record<MailTemplate, TemplateSource> = {
       'en',
       [
         '<p>Hello {{name}},</p>',
-        '<p>On {{changedAt}}, {{wrongCodes}} wrong codes in a row were typed at the second step of signing in to your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}}, each after the right password. Two-step sign-in is now blocked: nobody can sign in, not even with a right code or a recovery code, and every sign-in waiting for a code was ended.</p>',
+        '<p>On {{changedAt}}, {{wrongCodes}} wrong codes within 30 days had been typed at the second step of signing in to your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}}, each after the right password. Two-step sign-in is now blocked: nobody can sign in, not even with a right code or a recovery code, and every sign-in waiting for a code was ended.</p>',
         '<p><strong>{{#link}}To sign in again, <a href="{{link}}">reset your password</a>: whoever typed those codes knows the current one. A new password lifts the block; your authenticator app and recovery codes stay as they are.{{/link}}{{^link}}To sign in again, ask an administrator of your account to reset your password (or your two-step sign-in): whoever typed those codes knows the current password.{{/link}}</strong></p>',
       ].join('\n'),
     ),
@@ -709,7 +709,7 @@ const fr: Record<MailTemplate, TemplateSource> = {
     text: [
       'Bonjour {{name}},',
       '',
-      "Le {{changedAt}}, {{wrongCodes}} codes erronés ont été saisis à la suite à la deuxième étape de connexion de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}}, chacun après le bon mot de passe. La connexion en deux étapes est désormais bloquée : personne ne peut se connecter, même avec un bon code ou un code de secours, et toutes les connexions en attente d'un code ont été annulées.",
+      "Le {{changedAt}}, {{wrongCodes}} codes erronés avaient été saisis en 30 jours à la deuxième étape de connexion de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}}, chacun après le bon mot de passe. La connexion en deux étapes est désormais bloquée : personne ne peut se connecter, même avec un bon code ou un code de secours, et toutes les connexions en attente d'un code ont été annulées.",
       "{{#link}}Pour vous connecter à nouveau, réinitialisez votre mot de passe ({{link}}) : la personne qui a saisi ces codes connaît l'actuel. Un nouveau mot de passe lève le blocage ; votre application d'authentification et vos codes de secours restent inchangés.{{/link}}{{^link}}Pour vous connecter à nouveau, demandez à un administrateur de votre compte de réinitialiser votre mot de passe (ou votre connexion en deux étapes) : la personne qui a saisi ces codes connaît le mot de passe actuel.{{/link}}",
       '',
     ].join('\n'),
@@ -717,7 +717,7 @@ const fr: Record<MailTemplate, TemplateSource> = {
       'fr',
       [
         '<p>Bonjour {{name}},</p>',
-        "<p>Le {{changedAt}}, {{wrongCodes}} codes erronés ont été saisis à la suite à la deuxième étape de connexion de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}}, chacun après le bon mot de passe. La connexion en deux étapes est désormais bloquée : personne ne peut se connecter, même avec un bon code ou un code de secours, et toutes les connexions en attente d'un code ont été annulées.</p>",
+        "<p>Le {{changedAt}}, {{wrongCodes}} codes erronés avaient été saisis en 30 jours à la deuxième étape de connexion de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}}, chacun après le bon mot de passe. La connexion en deux étapes est désormais bloquée : personne ne peut se connecter, même avec un bon code ou un code de secours, et toutes les connexions en attente d'un code ont été annulées.</p>",
         '<p><strong>{{#link}}Pour vous connecter à nouveau, <a href="{{link}}">réinitialisez votre mot de passe</a> : la personne qui a saisi ces codes connaît l\'actuel. Un nouveau mot de passe lève le blocage ; votre application d\'authentification et vos codes de secours restent inchangés.{{/link}}{{^link}}Pour vous connecter à nouveau, demandez à un administrateur de votre compte de réinitialiser votre mot de passe (ou votre connexion en deux étapes) : la personne qui a saisi ces codes connaît le mot de passe actuel.{{/link}}</strong></p>',
       ].join('\n'),
     ),

@@ -282,11 +282,11 @@ describe('content', () => {
   });
 
   it.each([
-    ['en', 'Portico: two-step sign-in blocked after too many wrong codes', '20 wrong codes in a row were typed', 'A new password lifts the block'],
+    ['en', 'Portico: two-step sign-in blocked after too many wrong codes', '20 wrong codes within 30 days had been typed', 'A new password lifts the block'],
     [
       'fr',
       'Portico : connexion en deux étapes bloquée après trop de codes erronés',
-      '20 codes erronés ont été saisis à la suite',
+      '20 codes erronés avaient été saisis en 30 jours',
       'Un nouveau mot de passe lève le blocage',
     ],
   ])('tells of a second step blocked by wrong codes (%s): how many, when, and that a new password lifts the block', (locale, subject, count, way) => {
