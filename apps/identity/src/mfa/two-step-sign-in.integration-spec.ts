@@ -740,6 +740,26 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
     await expect(services.mfa.status(services.actor('user', userId))).resolves.toMatchObject({ recoveryCodesLeft: 10 });
   });
 
+  it('blocks once when the last wrong codes come at the same time: one block, one audit entry, one notice', async () => {
+    const { userId, email } = await ada();
+    await turnOn({ type: 'user', id: userId });
+    await guessWrong(email, BLOCK_AFTER - 1);
+    services.clock.advance(2 * 3_600_000); // past any lockout the guesses earned
+    const challenges = await Promise.all([1, 2, 3].map(async () => ((await login(email)) as SecondStepView).challenge));
+
+    const answers = await Promise.all(challenges.map((challenge) => refusal(secondStep(challenge, WRONG))));
+
+    // Each met the block (423), or found its challenge voided by it before it was read (400, as any voided challenge).
+    expect(answers.map((answer) => answer.code)).toContain('SECOND_STEP_BLOCKED');
+    for (const answer of answers) expect(['SECOND_STEP_BLOCKED', 'INVALID_TOKEN']).toContain(answer.code);
+    expect((await auditActions(userId)).filter((action) => action === 'mfa.blocked success')).toHaveLength(1);
+    const notices = await db.dataSource.query<unknown[]>(`SELECT 1 FROM outbox WHERE type = $1 AND payload->'data'->>'principalId' = $2`, [
+      Events.SecondStepBlocked,
+      userId,
+    ]);
+    expect(notices).toHaveLength(1);
+  });
+
   it('counts wrong codes however many right ones come between: the owner signing in every day hides no guesser', async () => {
     const { userId, email } = await ada();
     const { secret } = await turnOn({ type: 'user', id: userId });

@@ -132,21 +132,22 @@ export class AuthService implements BeforeApplicationShutdown {
    * link locks it): if the login is no longer as a sign-in needs (deactivated, removed, its
    * password changed), nothing is used up and the challenge is refused. While the second step is
    * blocked (too many wrong codes within 30 days: {@link countWrongSignInCode}), every code, the right one
-   * too, is refused with 423 SECOND_STEP_BLOCKED, charged to nothing.
+   * too, is refused with 423 SECOND_STEP_BLOCKED, charged to the second-factor throttle as any attempt.
    */
   async secondStep({ body, client: request }: SecondStepRequest, userAgent?: string): Promise<TokenPairView> {
     const client = signInClientOf(request.ip, userAgent);
     const principal = await this.challengeOwner(body.challenge);
     const factor = await findFactor(this.dataSource.manager, principal);
-    if (factor?.blockedAt) return this.refuseBlocked(principal, client);
-    // A replica that cannot read the secret answers 503 before the code is counted.
-    if (factor) assertCheckable(factor, body.code, this.secrets);
+    // A replica that cannot read the secret answers 503 before the code is counted (not for a blocked one: it reads no code).
+    if (factor && !factor.blockedAt) assertCheckable(factor, body.code, this.secrets);
     const keys = secondFactorKeys(principal.id, client.ip);
     const verdict = await this.throttle.reserve(keys);
     if (!verdict.allowed) {
       await this.recordSecondStepFailure(principal, client, 'login.throttled', 'throttled');
       throw tooManyAttempts(verdict.retryAfterMs);
     }
+    // Refused after the throttle: a challenge a blocked second step does not use up, sent again and again, is slowed like any guess.
+    if (factor?.blockedAt) return this.refuseBlocked(principal, client);
     // A recovery code's hash (slow) is made before the transaction, so that no lock waits on it.
     const typed: TypedCode = factor ? await readTypedCode(factor.id, body.code) : { kind: 'none' };
     const outcome = await this.transactions
@@ -187,8 +188,8 @@ export class AuthService implements BeforeApplicationShutdown {
    * The second step's transaction: the principal locked, then its factor; the code used up, then
    * the challenge; then the session opened in the same transaction, or {@link LoginChanged} (thrown,
    * so that the code and the challenge are not used up). A wrong code is counted (and may block the
-   * second step: `wrong-code-blocked`); a right one starts the count afresh; a blocked second step
-   * takes no code at all (`blocked`).
+   * second step: `wrong-code-blocked`); a right one leaves the count as it is (it starts afresh only
+   * with its window); a blocked second step takes no code at all (`blocked`).
    */
   private async passSecondStep(
     unit: UnitOfWork,
