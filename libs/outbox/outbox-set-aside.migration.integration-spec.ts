@@ -34,6 +34,11 @@ describe.each(['identity', 'access'])('the migration that lets the relay set row
     await dataSource.query(`INSERT INTO outbox (id, type, payload) VALUES (gen_random_uuid(), 'identity.user.invited', '{}')`);
     expect(await lockTimeoutAfter(dataSource, outboxSetAsideMigration, 'up')).toBe('0');
     expect(await dataSource.query('SELECT attempts, last_error, set_aside_at FROM outbox')).toEqual([{ attempts: 0, last_error: null, set_aside_at: null }]);
+    const [index] = await dataSource.query<Array<{ definition: string }>>(
+      `SELECT indexdef AS definition FROM pg_indexes WHERE schemaname = $1 AND indexname = 'outbox_unpublished_by_age'`,
+      [schema],
+    );
+    expect(index.definition).toMatch(/\(created_at, id\) WHERE \(set_aside_at IS NULL\)$/);
   });
 
   it('gives up on a busy outbox (lock_timeout, for the Job to retry) rather than queue every change that writes an event behind its lock', async () => {
