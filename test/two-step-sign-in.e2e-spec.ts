@@ -133,7 +133,7 @@ describe('a second step blocked by wrong codes, through HTTP', () => {
   let blockedSecret: string;
   const blockedLogin = (password = PASSWORD) => people.http.post('/v1/auth/login').send({ email: blocked.email, password });
 
-  it(`answers 423 SECOND_STEP_BLOCKED after ${BLOCK_AFTER} wrong codes in a row, voiding the challenge and refusing the password step, and mails the person`, async () => {
+  it(`answers 423 SECOND_STEP_BLOCKED after ${BLOCK_AFTER} wrong codes, voiding the challenge and refusing the password step, and mails the person`, async () => {
     blocked = await people.signUp('two-step-blocked');
     const started = await people.http.post('/v1/me/mfa/totp').set(bearer(blocked.accessToken)).send({ currentPassword: PASSWORD }).expect(200);
     blockedSecret = (started.body as { secret: string }).secret;
@@ -150,7 +150,7 @@ describe('a second step blocked by wrong codes, through HTTP', () => {
     await secondStep(challenge, authenticatorCode(blockedSecret, 30)).expect(400);
     expect((await blockedLogin().expect(423)).body).toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
     const notice = await people.nthMail(blocked.email, (mail) => mail.subject.includes('two-step sign-in blocked after too many wrong codes'));
-    expect(notice.text).toContain(`${BLOCK_AFTER} wrong codes in a row were typed`);
+    expect(notice.text).toContain(`${BLOCK_AFTER} wrong codes within 30 days had been typed`);
     expect(notice.text).toContain('/reset-password');
   });
 
