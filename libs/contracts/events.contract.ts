@@ -53,7 +53,7 @@ export const Events = {
   PasswordChanged: 'identity.password.changed',
   /** A login's second step (authenticator app) was turned on or off, or its recovery codes renewed (notice to its e-mail). */
   SecondStepChanged: 'identity.second-step.changed',
-  /** A login's second step was blocked after too many wrong codes in a row at sign-in (notice to its e-mail). */
+  /** A login's second step was blocked after too many wrong codes within 30 days at sign-in (notice to its e-mail). */
   SecondStepBlocked: 'identity.second-step.blocked',
   /** A person asked to move their login to another e-mail (a confirmation link to that address, or word that it already has a login). */
   EmailChangeRequested: 'identity.email-change.requested',
@@ -198,7 +198,7 @@ export interface SecondStepChangedData {
 
 /**
  * `identity.second-step.blocked`: a security notice to the login's e-mail (only raised when it has
- * one), once per block: `wrongCodes` wrong codes in a row were typed at the second step of its
+ * one), once per block: `wrongCodes` wrong codes within 30 days had been typed at the second step of its
  * sign-in (MFA_BLOCK_AFTER_WRONG_CODES), and no sign-in gets past it until its password is reset or
  * changed, or its second step reset. `accountId` is the subuser's account (null for a person).
  */

@@ -21,7 +21,7 @@ export enum ErrorCode {
   /** The account requires two-step sign-in, and the caller's session was opened without it. */
   SecondStepRequired = 'SECOND_STEP_REQUIRED',
   /**
-   * The login's second step is blocked after too many wrong codes in a row (MFA_BLOCK_AFTER_WRONG_CODES):
+   * The login's second step is blocked after too many wrong codes within 30 days (MFA_BLOCK_AFTER_WRONG_CODES):
    * no sign-in gets past it until its password is reset or changed, or its second step reset.
    */
   SecondStepBlocked = 'SECOND_STEP_BLOCKED',

@@ -71,7 +71,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Second step of a sign-in: the challenge the password step answered, and a code from the authenticator app or an unused recovery code (401 for a wrong code, which may be typed again; 429 when throttled; 423 SECOND_STEP_BLOCKED once MFA_BLOCK_AFTER_WRONG_CODES wrong codes in a row have blocked the second step, until the password is reset or changed or the second step reset)',
+      'Second step of a sign-in: the challenge the password step answered, and a code from the authenticator app or an unused recovery code (401 for a wrong code, which may be typed again; 429 when throttled; 423 SECOND_STEP_BLOCKED once MFA_BLOCK_AFTER_WRONG_CODES wrong codes within 30 days have blocked the second step, until the password is reset or changed or the second step reset)',
   })
   @ApiOkResponse({ type: TokenPairView })
   secondStep(@SessionRpc() rpc: RpcSender, @Body() body: SecondStepBody, @ClientIp() ip: string): Promise<RelayedJson<TokenPairView>> {

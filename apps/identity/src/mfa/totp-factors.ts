@@ -16,7 +16,7 @@ export interface TotpFactor {
   createdAt: Date;
   /** Wrong codes typed in a row at sign-in since the last right one (see {@link countWrongCode}). */
   wrongCodes: number;
-  /** Since when no sign-in gets past it (too many wrong codes in a row), or null. */
+  /** Since when no sign-in gets past it (too many wrong codes within 30 days), or null. */
   blockedAt: Date | null;
 }
 
