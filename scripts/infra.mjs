@@ -378,7 +378,7 @@ function initCluster(bin, dataDir) {
   say(`creating a project-local PostgreSQL cluster in ${dataDir}`);
   mkdirSync(dataDir, { recursive: true });
   if (isRoot()) chownAll(dataDir, 'postgres');
-  const password = randomBytes(24).toString('base64url');
+  const password = generatedPassword();
   const result = withPasswordFile(password, (file) =>
     runPg(join(bin, 'initdb'), [
       '-D',
@@ -395,7 +395,7 @@ function initCluster(bin, dataDir) {
     ]),
   );
   if (result.status !== 0) throw new Error(`initdb failed${failure(result)}`);
-  writeFileSync(passwordFile(dataDir), `${password}\n`, { mode: 0o600 });
+  writeSecret(passwordFile(dataDir), `${password}\n`);
 }
 
 /** Runs `action` with `password` in a file of its own that only initdb's user can read, removed afterwards. */
@@ -573,8 +573,13 @@ export async function startLocalNats(host, port, onStarted, { local = LOCAL, bin
 /** The password of the project-local nats-server, kept in `local` (made the first time). */
 function natsPassword(local) {
   const file = join(local, 'nats-password');
-  if (!existsSync(file)) writeSecret(file, `${randomBytes(24).toString('base64url')}\n`);
+  if (!existsSync(file)) writeSecret(file, `${generatedPassword()}\n`);
   return readFileSync(file, 'utf8').trim();
+}
+
+/** A password for a project-local server: 192 random bits, in characters no URL or config file needs to escape. */
+function generatedPassword() {
+  return randomBytes(24).toString('base64url');
 }
 
 /** Writes `text` to `file`, which only we may read. */

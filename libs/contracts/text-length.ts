@@ -40,12 +40,16 @@ export function CodePointLength(min: number, max: number, options?: ValidationOp
       name: 'codePointLength',
       constraints: [min, max],
       validator: {
-        validate: (value: unknown) => typeof value !== 'string' || (codePoints(value) >= min && codePoints(value) <= max),
+        validate: (value: unknown) => typeof value !== 'string' || isWithin(codePoints(value), min, max),
         defaultMessage: buildMessage((each, args) => `${each}${args?.property ?? 'text'} must be ${bounds} characters`, options),
       },
     },
     options,
   );
+}
+
+function isWithin(count: number, min: number, max: number): boolean {
+  return count >= min && count <= max;
 }
 
 /**

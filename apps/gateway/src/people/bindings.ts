@@ -67,7 +67,7 @@ export class Bindings {
    */
   private async replaceIfHeld(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[], read: BindingView[]): Promise<void> {
     const request = { actor: principalOf(actor), accountId, principal, bindings };
-    const expected = read.filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput);
+    const expected = grantable(read);
     await this.rpc
       .send(Subjects.AccessBindingsReplace, { ...request, expected })
       .catch((error: unknown) => {
@@ -83,7 +83,7 @@ export class Bindings {
    */
   async assertManageable(actor: Actor, accountId: string, principal: Principal): Promise<BindingView[]> {
     const current = (await this.of(accountId, [principal]))[principal.id] ?? [];
-    await this.check(actor, accountId, principal, current.filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput));
+    await this.check(actor, accountId, principal, grantable(current));
     return current;
   }
 
@@ -118,7 +118,7 @@ export class Bindings {
    * saying; it also refuses `onlyIfUnbound`): a plain replacement, as that release gave back.
    */
   async giveBack(actor: Actor, accountId: string, principal: Principal, lost: LostBindings): Promise<void> {
-    const bindings = ('taken' in lost ? lost.taken : lost.read).filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput);
+    const bindings = grantable('taken' in lost ? lost.taken : lost.read);
     if (bindings.length === 0) return;
     await this.rpc
       .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings, ...('taken' in lost && { onlyIfUnbound: true }) })
@@ -153,6 +153,11 @@ function refusesUnknownField(error: unknown, field: string): boolean {
   if (!(error instanceof DomainError) || error.code !== ErrorCode.ValidationFailed) return false;
   const problems = (error.details as { problems?: unknown } | undefined)?.problems;
   return Array.isArray(problems) && problems.includes(`field ${field} should not exist`);
+}
+
+/** `bindings` as a replacement gives them, the owner's pseudo-binding left out. */
+function grantable(bindings: BindingView[]): BindingInput[] {
+  return bindings.filter((binding) => binding.roleId !== OWNER_ROLE_ID).map(asInput);
 }
 
 /** The pseudo-binding access lists for the account owner (not a role that can be granted). */

@@ -99,8 +99,7 @@ export class PasswordsService {
     await dropUnconfirmedFactor(unit.manager, profile.principal);
     // Whoever sets a new password ends a block of the second step, and its lockout: guessing codes with the old one is over.
     await liftBlock(unit.manager, profile.principal);
-    const { sql, parameters } = this.throttle.succeededStatement([secondFactorPrincipalKey(profile.principal.id)], 1);
-    await unit.manager.query(sql, parameters);
+    await this.throttle.succeeded([secondFactorPrincipalKey(profile.principal.id)], unit.manager);
     await this.sessions.endAll(unit, profile.principal, reason, keepSessionId);
     if (profile.email === null) return;
     await this.outbox.add(unit.manager, Events.PasswordChanged, profile.accountId, {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '#libs/platform/index.js';
 import type { ThrottlePolicy } from './lockout-schedule.js';
 
@@ -57,10 +57,10 @@ export class ThrottleService {
     };
   }
 
-  /** After an attempt charged with {@link reserve} turned out right. */
-  async succeeded(keys: ThrottleKey[]): Promise<void> {
+  /** After an attempt charged with {@link reserve} turned out right; in `manager`'s transaction when given. */
+  async succeeded(keys: ThrottleKey[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     const { sql, parameters } = this.succeededStatement(keys, 1);
-    await this.dataSource.query(sql, parameters);
+    await manager.query(sql, parameters);
   }
 
   /**

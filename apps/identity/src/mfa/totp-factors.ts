@@ -14,8 +14,6 @@ export interface TotpFactor {
   lastUsedStep: number | null;
   /** When its set-up started. */
   createdAt: Date;
-  /** Wrong codes typed in a row at sign-in since the last right one (see {@link countWrongCode}). */
-  wrongCodes: number;
   /** Since when no sign-in gets past it (too many wrong codes within 30 days), or null. */
   blockedAt: Date | null;
 }
@@ -29,7 +27,6 @@ interface FactorRow {
   confirmed_at: Date | null;
   last_used_step: string | null;
   created_at: Date;
-  wrong_codes: number;
   blocked_at: Date | null;
 }
 
@@ -61,7 +58,7 @@ function ownerColumn(principal: Principal): 'user_id' | 'subuser_id' {
 /** `principal`'s authenticator (locked FOR UPDATE when `lock`), or null. */
 export async function findFactor(manager: EntityManager, principal: Principal, lock = false): Promise<TotpFactor | null> {
   const rows = await manager.query<FactorRow[]>(
-    `SELECT id, secret, confirmed_at, last_used_step, created_at, wrong_codes, blocked_at FROM totp_factors WHERE ${ownerColumn(principal)} = $1 ${lock ? 'FOR UPDATE' : ''}`,
+    `SELECT id, secret, confirmed_at, last_used_step, created_at, blocked_at FROM totp_factors WHERE ${ownerColumn(principal)} = $1 ${lock ? 'FOR UPDATE' : ''}`,
     [principal.id],
   );
   if (rows.length === 0) return null;
@@ -72,7 +69,6 @@ export async function findFactor(manager: EntityManager, principal: Principal, l
     confirmedAt: row.confirmed_at,
     lastUsedStep: row.last_used_step === null ? null : Number(row.last_used_step),
     createdAt: row.created_at,
-    wrongCodes: row.wrong_codes,
     blockedAt: row.blocked_at,
   };
 }
