@@ -77,7 +77,7 @@ export class MailCatcher {
   }
 
   /** Waits until a mail matching `predicate` arrives (or `timeoutMs` passes). */
-  async waitFor(predicate: (mail: CaughtMail) => boolean, timeoutMs = 10_000): Promise<CaughtMail> {
+  async waitFor(predicate: (mail: CaughtMail) => boolean, timeoutMs = 30_000): Promise<CaughtMail> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.mails.find(predicate);

@@ -25,6 +25,9 @@ export interface SystemOptions {
   nats?: TestNatsServerOptions;
 }
 
+/** How long a process started by a test may take to answer (a deadline, not a timing: a failure only waits this long). */
+const STARTUP_DEADLINE_MS = 60_000;
+
 /** The web base used in test mails. */
 export const TEST_WEB_URL = 'http://panel.test';
 
@@ -104,12 +107,15 @@ export class TestSystem {
   async startGateway(name: string, port: number): Promise<string> {
     this.startService(name, { GATEWAY_PORT: String(port) });
     const url = `http://127.0.0.1:${port}`;
-    await this.waitUntil('/health/ready', 30_000, url);
+    await this.waitUntil('/health/ready', STARTUP_DEADLINE_MS, url);
     return url;
   }
 
-  /** Polls a path (by default `/health/ready`) of the gateway at `url` (the first one by default) until it answers 200. */
-  async waitUntil(path = '/health/ready', timeoutMs = 30_000, url = this.url): Promise<void> {
+  /**
+   * Polls a path (by default `/health/ready`) of the gateway at `url` (the first one by default) until it answers 200.
+   * The default deadline is generous: on a busy 2-core machine four services loading at once may take half a minute to boot.
+   */
+  async waitUntil(path = '/health/ready', timeoutMs = STARTUP_DEADLINE_MS, url = this.url): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const ok = await fetch(`${url}${path}`).then(
