@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { CodePointLength, IsName, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
+import { CodePointLength, IsDescription, IsName, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString } from 'class-validator';
 import { Nested } from './nested.js';
@@ -343,8 +343,7 @@ export class CreateRoleBody {
 
   @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
   @Omittable()
-  @IsString()
-  @CodePointLength(0, MAX_DESCRIPTION_LENGTH)
+  @IsDescription()
   description?: string;
 
   @ApiPropertyOptional({ type: [Grant], description: 'Required unless `from` is given', example: [{ section: 'scenarios', actions: ['read'] }] })
@@ -375,8 +374,7 @@ export class UpdateRoleBody extends PickType(CreateRoleBody, ['grants'] as const
 
   @ApiPropertyOptional({ type: String, maxLength: MAX_DESCRIPTION_LENGTH, nullable: true, description: 'null clears it' })
   @IsOptional()
-  @IsString()
-  @CodePointLength(0, MAX_DESCRIPTION_LENGTH)
+  @IsDescription()
   description?: string | null;
 }
 

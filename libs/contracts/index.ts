@@ -19,5 +19,6 @@ export * from './fast-check.js';
 export * from './web-link.js';
 export * from './uuid.js';
 export * from './visible-text.js';
+export * from './control-characters.js';
 export * from './person-name.js';
 export * from './text-length.js';

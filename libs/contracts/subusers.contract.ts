@@ -7,7 +7,7 @@ import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
 import { CreatedView, type PersonStatus } from './users.contract.js';
 import { Omittable } from './omittable.js';
 import { IsUuid } from './uuid.js';
-import { CodePointLength, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
+import { CodePointLength, IsDescription, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
 
 /** Subuser logins: letters, digits, dots, dashes and underscores, starting and ending with a letter or digit. Stored lower-cased. */
 export const SUBUSER_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
@@ -49,8 +49,7 @@ export class CreateSubuserBody {
 
   @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
   @Omittable()
-  @IsString()
-  @CodePointLength(0, MAX_DESCRIPTION_LENGTH)
+  @IsDescription()
   description?: string;
 }
 
@@ -79,8 +78,7 @@ export class UpdateSubuserBody {
 
   @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
   @Omittable()
-  @IsString()
-  @CodePointLength(0, MAX_DESCRIPTION_LENGTH)
+  @IsDescription()
   description?: string;
 
   @ApiPropertyOptional({ description: 'false: the subuser cannot sign in; its sessions end at once' })

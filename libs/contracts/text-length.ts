@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { buildMessage, IsString, ValidateBy, type ValidationOptions } from 'class-validator';
+import { HasNoControlCharacters } from './control-characters.js';
 import { HasVisibleText } from './visible-text.js';
 
 /**
@@ -54,9 +55,19 @@ function isWithin(count: number, min: number, max: number): boolean {
 
 /**
  * A name (of a person, an account, a role, an application): a string of 1 to `max` code points
- * ({@link CodePointLength}) that shows something ({@link HasVisibleText}), on the gateway and on
- * the services' NATS side alike.
+ * ({@link CodePointLength}) that shows something ({@link HasVisibleText}) and holds no control
+ * character ({@link HasNoControlCharacters}), on the gateway and on the services' NATS side alike.
  */
 export function IsName(max: number): PropertyDecorator {
-  return applyDecorators(IsString(), CodePointLength(1, max), HasVisibleText());
+  return applyDecorators(IsString(), CodePointLength(1, max), HasVisibleText(), HasNoControlCharacters('name'));
+}
+
+/**
+ * A description (of a custom role, of a subuser): a string of at most {@link MAX_DESCRIPTION_LENGTH}
+ * code points that may keep tab, line feed and carriage return but no other control character
+ * ({@link HasNoControlCharacters}), on the gateway and on the services' NATS side alike. Whether it
+ * may be left out or null is the field's own decorator's to say.
+ */
+export function IsDescription(): PropertyDecorator {
+  return applyDecorators(IsString(), CodePointLength(0, MAX_DESCRIPTION_LENGTH), HasNoControlCharacters('description'));
 }

@@ -29,6 +29,12 @@ describe('the validation pipe', () => {
     expect(error.message).toContain('owner.phone');
   });
 
+  it('refuses a control character in a name, naming the field by its path (the gateway and every service use this pipe)', async () => {
+    const error = await validate({ ...valid, owner: { ...valid.owner, firstName: '\u001b[31mAda' } });
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toBe('owner.firstName must not hold control characters');
+  });
+
   it('refuses unknown fields by name', async () => {
     const error = await validate({ ...valid, owner: { ...valid.owner, isAdmin: true } });
     expect(error.message).toContain('owner.isAdmin should not exist');
