@@ -7,7 +7,8 @@ import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
  * `maxLength` counts, through the whole system: the longest in emoji (twice as many UTF-16 code
  * units) is stored and read back whole; as many emoji each with a variation selector (counted as
  * one character by class-validator, three code units each) is a 400 naming the field, at the
- * gateway and in the service itself, and changes nothing.
+ * gateway and in the service itself, and changes nothing. A control character in a name, or one
+ * but tab and line breaks in a description, is a 400 naming the field too.
  */
 const system = new TestSystem();
 const people = new People(system);
@@ -110,5 +111,45 @@ describe('a subuser description (at most 500 characters)', () => {
     expect(refused.body.message).toBe('description must be at most 500 characters');
     expect((await send('patch', path, { description: selected(500) }).expect(400)).body.message).toBe('description must be at most 500 characters');
     expect(await read(path)).toMatchObject({ description });
+  });
+});
+
+describe('names and descriptions hold no control characters (a description keeps tab and line breaks)', () => {
+  const ESCAPE = 'must not hold control characters';
+
+  it('refuses a name holding an ANSI escape or a NUL with a 400 naming it, at the gateway and over NATS, and stores nothing', async () => {
+    const before = (await read(`${account()}/applications`)).items;
+    const escaped = await send('post', `${account()}/applications`, { name: '\u001b[31mSupport' }).expect(400);
+    expect(escaped.body).toMatchObject({ code: 'VALIDATION_FAILED', message: `name ${ESCAPE}` });
+    const nul = await send('post', `${account()}/applications`, { name: 'Support\u0000' }).expect(400);
+    expect(nul.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/^name\b/) });
+    const reply = await nats.send('access.applications.create', {
+      actor: { type: 'user', id: owner.userId },
+      accountId: owner.accountId,
+      body: { name: 'Support\u0007' },
+    });
+    expect(reply.err).toMatchObject({ code: 'VALIDATION_FAILED', message: `body.name ${ESCAPE}` });
+    expect((await read(`${account()}/applications`)).items).toEqual(before);
+  });
+
+  it('refuses a person or account name holding one (C0, DEL or C1), naming the field', async () => {
+    const person = { firstName: 'Grace', lastName: 'Hopper', email: 'grace@navy.test', phone: '+12025550143', role: 'Developer' };
+    const users = `${account()}/users`;
+    expect((await send('post', users, { ...person, firstName: 'Grace\u001b[0m' }).expect(400)).body.message).toBe(`firstName ${ESCAPE}`);
+    expect((await send('post', users, { ...person, lastName: 'Hop\u007fper' }).expect(400)).body.message).toBe(`lastName ${ESCAPE}`);
+    const { name } = await read(account());
+    expect((await send('patch', account(), { name: 'Acme\u0085' }).expect(400)).body.message).toBe(`name ${ESCAPE}`);
+    expect((await send('patch', account(), { name: 'Acme\nCorp' }).expect(400)).body.message).toBe(`name ${ESCAPE}`);
+    expect(await read(account())).toMatchObject({ name });
+  });
+
+  it('stores a description with tab and line breaks whole, and refuses any other control character, naming description', async () => {
+    const description = 'Reads:\r\n\t- the audit trail\n\t- the delivery log';
+    const created = await send('post', `${account()}/roles`, { name: 'Reader', description, grants: [] }).expect(201);
+    const path = `${account()}/roles/${created.body.id}`;
+    const refusal = 'description must not hold control characters other than tab, line feed and carriage return';
+    expect((await send('patch', path, { description: 'Reads\u001b[31m everything' }).expect(400)).body.message).toBe(refusal);
+    expect((await send('post', `${account()}/roles`, { name: 'Bell', description: 'Rings\u0007', grants: [] }).expect(400)).body.message).toBe(refusal);
+    expect(await read(`${account()}/roles`)).toContainEqual(expect.objectContaining({ id: created.body.id, description }));
   });
 });
