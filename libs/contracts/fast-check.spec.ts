@@ -1,3 +1,6 @@
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { CheckRequest } from './access.contract.js';
 import { parseBindingsOfPrincipalsRequest, parseCheckBatch, parseCheckRequest, parseEffectivePermissionsRequest } from './fast-check.js';
 
 const valid = {
@@ -51,6 +54,47 @@ describe('parseCheckRequest', () => {
     ['a UUID one character too long', { ...valid, accountId: `${valid.accountId}0` }, 'accountId must be a UUID'],
   ])('refuses %s', (_label, input, message) => {
     expect(() => parseCheckRequest(input)).toThrow(message);
+  });
+});
+
+describe('section and action lengths: code points, as CheckRequest counts them on the HTTP side', () => {
+  /** Texts of `count` code points made of `unit`, at and around the bounds (section 100, action 50). */
+  const around = (unit: string) => [1, 49, 50, 51, 99, 100, 101, 199, 200, 201].map((count) => unit.repeat(count));
+  const texts = ['x', '😀', '❤\uFE0F', 'x😀', '李'].flatMap(around);
+  /** Whether the decorators of CheckRequest accept `field` set to `text`. */
+  const dtoAccepts = async (field: 'section' | 'action', text: string) =>
+    (await validate(plainToInstance(CheckRequest, { ...valid, [field]: text }))).length === 0;
+  const parserAccepts = (field: 'section' | 'action', text: string) => {
+    try {
+      parseCheckRequest({ ...valid, principal: { ...valid.principal }, [field]: text });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ['a section of 100 emoji (200 UTF-16 code units)', { section: '😀'.repeat(100) }],
+    ['an action of 50 emoji (100 UTF-16 code units)', { action: '😀'.repeat(50) }],
+    ['a section of 50 emoji each with a variation selector (100 code points)', { section: '❤\uFE0F'.repeat(50) }],
+  ])('accepts %s', (_label, fields) => {
+    expect(parseCheckRequest({ ...valid, principal: { ...valid.principal }, ...fields })).toMatchObject(fields);
+  });
+
+  it.each([
+    ['a section of 101 emoji', { section: '😀'.repeat(101) }, 'section must be a string of 1 to 100 characters'],
+    ['an action of 51 emoji', { action: '😀'.repeat(51) }, 'action must be a string of 1 to 50 characters'],
+    [
+      'an action of 26 emoji each with a variation selector (52 code points)',
+      { action: '❤\uFE0F'.repeat(26) },
+      'action must be a string of 1 to 50 characters',
+    ],
+  ])('refuses %s', (_label, fields, message) => {
+    expect(() => parseCheckRequest({ ...valid, ...fields })).toThrow(message);
+  });
+
+  it.each(['section', 'action'] as const)('accepts exactly the %s values the DTO accepts, whatever their characters', async (field) => {
+    for (const text of texts) expect([text.length, parserAccepts(field, text)]).toEqual([text.length, await dtoAccepts(field, text)]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { PRINCIPAL_TYPES } from './actor.js';
 import type { BindingsOfPrincipalsRequest, CheckRequest, EffectivePermissionsRequest } from './access.contract.js';
+import { codePoints } from './text-length.js';
 import { UUID_PATTERN } from './uuid.js';
 
 const CHECK_FIELDS = new Set(['principal', 'accountId', 'section', 'action', 'applicationId']);
@@ -63,10 +64,19 @@ function checkProblem(value: unknown, known?: Set<string>): Problem | undefined 
   if (!isPlainObject(value)) return ['check', 'must be an object'];
   const problem = subjectProblem(value, CHECK_FIELDS, known);
   if (problem) return problem;
-  const { section, action } = value;
-  if (typeof section !== 'string' || section.length === 0 || section.length > 100) return ['section', 'must be a string of 1 to 100 characters'];
-  if (typeof action !== 'string' || action.length === 0 || action.length > 50) return ['action', 'must be a string of 1 to 50 characters'];
+  if (!isText(value.section, 100)) return ['section', 'must be a string of 1 to 100 characters'];
+  if (!isText(value.action, 50)) return ['action', 'must be a string of 1 to 50 characters'];
   return undefined;
+}
+
+/**
+ * Whether `value` is a string of 1 to `max` Unicode code points, as {@link CheckRequest}'s
+ * `CodePointLength` counts (an emoji is one, two UTF-16 code units). Code points are counted only
+ * past `max` code units: a section or action of that many or fewer is within its bound at a length's read.
+ */
+function isText(value: unknown, max: number): boolean {
+  if (typeof value !== 'string' || value === '') return false;
+  return value.length <= max || (value.length <= 2 * max && codePoints(value) <= max);
 }
 
 /**
