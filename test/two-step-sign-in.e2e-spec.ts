@@ -34,7 +34,7 @@ const secondStep = (challenge: string, code: string) => people.http.post('/v1/au
 describe('two-step sign-in through HTTP', () => {
   it('is off at first, and setting it up needs the current password', async () => {
     const status = await people.http.get('/v1/me/mfa').set(bearer(owner.accessToken)).expect(200);
-    expect(status.body).toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0 });
+    expect(status.body).toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0, blocked: false, blockedAt: null });
     const refused = await people.http.post('/v1/me/mfa/totp').set(bearer(owner.accessToken)).send({ currentPassword: 'not the password at all' }).expect(400);
     expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'currentPassword' } });
     await people.http.post('/v1/me/mfa/totp').send({ currentPassword: PASSWORD }).expect(401);
@@ -149,6 +149,10 @@ describe('a second step blocked by wrong codes, through HTTP', () => {
     // The challenge was voided with the block; a new sign-in is refused at its password step.
     await secondStep(challenge, authenticatorCode(blockedSecret, 30)).expect(400);
     expect((await blockedLogin().expect(423)).body).toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
+    // The session that turned it on, opened before the block, reads it and since when.
+    const status = await people.http.get('/v1/me/mfa').set(bearer(blocked.accessToken)).expect(200);
+    expect(status.body).toMatchObject({ enabled: true, blocked: true, blockedAt: expect.any(String) });
+    expect(Date.now() - Date.parse((status.body as { blockedAt: string }).blockedAt)).toBeLessThan(60_000);
     const notice = await people.nthMail(blocked.email, (mail) => mail.subject.includes('two-step sign-in blocked after too many wrong codes'));
     expect(notice.text).toContain(`${BLOCK_AFTER} wrong codes within 30 days had been typed`);
     expect(notice.text).toContain('/reset-password');
@@ -162,6 +166,11 @@ describe('a second step blocked by wrong codes, through HTTP', () => {
       .send({ token: linkToken(mail, '/reset-password'), password: NEW_PASSWORD })
       .expect(204);
     const challenge = (await blockedLogin(NEW_PASSWORD).expect(200)).body.challenge as string;
-    await secondStep(challenge, authenticatorCode(blockedSecret, 30)).expect(200);
+    const signedIn = await secondStep(challenge, authenticatorCode(blockedSecret, 30)).expect(200);
+    const status = await people.http
+      .get('/v1/me/mfa')
+      .set(bearer((signedIn.body as { accessToken: string }).accessToken))
+      .expect(200);
+    expect(status.body).toMatchObject({ enabled: true, blocked: false, blockedAt: null });
   });
 });

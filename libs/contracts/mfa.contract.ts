@@ -7,11 +7,18 @@ import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
 /** Longest code accepted on the wire: a 6-digit TOTP code, or a recovery code typed with spaces and dashes. */
 export const SECOND_FACTOR_CODE_MAX_LENGTH = 32;
 
-/** `GET /v1/me/mfa`: whether the caller's sign-in takes a second step. */
+/** `GET /v1/me/mfa`: whether the caller's sign-in takes a second step, and whether too many wrong codes block it. */
 export class MfaStatusView {
   @ApiProperty({ description: 'Whether signing in asks for a code from an authenticator app after the password' }) enabled: boolean;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) enabledAt: string | null;
   @ApiProperty({ description: 'Recovery codes not used yet (0 when two-step sign-in is off)' }) recoveryCodesLeft: number;
+  @ApiProperty({
+    description:
+      'Whether the second step is blocked after too many wrong codes within 30 days: every sign-in is refused (423 SECOND_STEP_BLOCKED) until the password is reset or changed, or the second step is reset. false when two-step sign-in is off',
+  })
+  blocked: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the second step was blocked; null when it is not' })
+  blockedAt: string | null;
 }
 
 /** `POST /v1/me/mfa/totp`: start setting up an authenticator app (the current password is required). */

@@ -27,6 +27,7 @@ import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { activeAccountsOf } from '../sessions/principal-state.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { FactorSecrets } from './factor-secrets.js';
+import { mfaStatusOf } from './mfa-status.js';
 import { recordSecondStepChange, resetSecondStep, type SecondStepChangeDeps } from './second-step-changes.js';
 import { hashRecoveryCodes, newRecoveryCodes } from './recovery-codes.js';
 import { base32Encode, looksLikeTotp, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
@@ -77,12 +78,11 @@ export class MfaService {
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MFA_ISSUER'>,
   ) {}
 
-  /** `GET /v1/me/mfa`. */
+  /** `GET /v1/me/mfa`: {@link mfaStatusOf} the caller's factor. */
   async status(actor: Actor): Promise<MfaStatusView> {
     const { manager } = this.dataSource;
     const factor = await findFactor(manager, principalOf(actor));
-    if (!factor?.confirmedAt) return { enabled: false, enabledAt: null, recoveryCodesLeft: 0 };
-    return { enabled: true, enabledAt: factor.confirmedAt.toISOString(), recoveryCodesLeft: await recoveryCodesLeft(manager, factor.id) };
+    return mfaStatusOf(factor, factor?.confirmedAt ? await recoveryCodesLeft(manager, factor.id) : 0);
   }
 
   /** `POST /v1/me/mfa/totp`: a new secret for the authenticator app, replacing a set-up never confirmed. 409 while one is on. */

@@ -98,7 +98,7 @@ describe('setting up an authenticator', () => {
     const uri = new URL(enrolment.otpauthUri);
     expect(uri.searchParams.get('secret')).toBe(enrolment.secret);
     expect(decodeURIComponent(uri.pathname)).toBe(`/Portico:${email}`);
-    await expect(services.mfa.status(actor)).resolves.toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0 });
+    await expect(services.mfa.status(actor)).resolves.toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0, blocked: false, blockedAt: null });
     await expect(login(email)).resolves.toHaveProperty('accessToken');
   });
 
@@ -114,7 +114,7 @@ describe('setting up an authenticator', () => {
     });
     const { recoveryCodes } = await services.mfa.confirmTotp({ actor, client: client(), body: { code: right } });
     expect(recoveryCodes).toHaveLength(10);
-    await expect(services.mfa.status(actor)).resolves.toMatchObject({ enabled: true, recoveryCodesLeft: 10 });
+    await expect(services.mfa.status(actor)).resolves.toMatchObject({ enabled: true, recoveryCodesLeft: 10, blocked: false, blockedAt: null });
     const stored = await db.dataSource.query<Array<{ code_hash: string }>>(
       'SELECT code_hash FROM recovery_codes r JOIN totp_factors f ON f.id = r.factor_id WHERE f.user_id = $1',
       [userId],
@@ -253,7 +253,13 @@ describe('turning it off and renewing recovery codes', () => {
 
     await services.mfa.disable({ actor: actorOf(user), client: client(), body: { currentPassword: PASSWORD, code: totpCode(secret, now()) } });
     await expect(login(email)).resolves.toHaveProperty('accessToken');
-    await expect(services.mfa.status(actorOf(user))).resolves.toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0 });
+    await expect(services.mfa.status(actorOf(user))).resolves.toEqual({
+      enabled: false,
+      enabledAt: null,
+      recoveryCodesLeft: 0,
+      blocked: false,
+      blockedAt: null,
+    });
     expect(await auditActions(userId)).toContain('mfa.disabled success');
   });
 
@@ -790,6 +796,28 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
       [userId],
     );
     expect(factor).toEqual({ wrong_codes: 0, blocked_at: null });
+  });
+
+  it('is shown to its owner in GET /v1/me/mfa (blocked, since when) until a password reset lifts it', async () => {
+    const { userId } = await blockedAda();
+    const blockedAt = now().toISOString();
+    const actor = services.actor('user', userId);
+    services.clock.advance(60_000);
+    await expect(services.mfa.status(actor)).resolves.toEqual({
+      enabled: true,
+      enabledAt: expect.any(String),
+      recoveryCodesLeft: 10,
+      blocked: true,
+      blockedAt,
+    });
+    await resetPassword(userId, 'an entirely new passphrase');
+    await expect(services.mfa.status(actor)).resolves.toEqual({
+      enabled: true,
+      enabledAt: expect.any(String),
+      recoveryCodesLeft: 10,
+      blocked: false,
+      blockedAt: null,
+    });
   });
 
   it('is lifted by the person changing their password (from a session they still have)', async () => {
