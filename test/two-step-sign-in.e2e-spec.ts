@@ -112,7 +112,7 @@ describe("a subuser's second step", () => {
     await people.http.post('/v1/me/mfa/totp/confirm').set(bearer(session.accessToken)).send({ code }).expect(200);
     expect((await subuserLogin().expect(200)).body).toMatchObject({ mfaRequired: true });
     const view = await people.http.get(`/v1/accounts/${owner.accountId}/subusers/${subuserId}`).set(bearer(owner.accessToken)).expect(200);
-    expect(view.body).toMatchObject({ mfaEnabled: true });
+    expect(view.body).toMatchObject({ mfaEnabled: true, mfaBlocked: false });
   });
 
   it('is turned off by an admin of its account when its phone is lost: the password alone signs in again, and its e-mail is told', async () => {
@@ -153,6 +153,9 @@ describe('a second step blocked by wrong codes, through HTTP', () => {
     const status = await people.http.get('/v1/me/mfa').set(bearer(blocked.accessToken)).expect(200);
     expect(status.body).toMatchObject({ enabled: true, blocked: true, blockedAt: expect.any(String) });
     expect(Date.now() - Date.parse((status.body as { blockedAt: string }).blockedAt)).toBeLessThan(60_000);
+    // And the account's user table says why the person cannot sign in.
+    const row = await people.http.get(`/v1/accounts/${blocked.accountId}/users/${blocked.userId}`).set(bearer(blocked.accessToken)).expect(200);
+    expect(row.body).toMatchObject({ mfaEnabled: true, mfaBlocked: true });
     const notice = await people.nthMail(blocked.email, (mail) => mail.subject.includes('two-step sign-in blocked after too many wrong codes'));
     expect(notice.text).toContain(`${BLOCK_AFTER} wrong codes within 30 days had been typed`);
     expect(notice.text).toContain('/reset-password');

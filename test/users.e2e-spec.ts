@@ -101,7 +101,7 @@ describe('a person who already has a login, added to a second account with anoth
     // Globex sees what it typed, pending, as it sees the new person: not her name, phone or second step.
     const rows = await people.http.get(`/v1/accounts/${globex.accountId}/users?sort=createdAt&order=desc&limit=2`).set(bearer(globex.accessToken)).expect(200);
     const [{ id, firstName, lastName, email, phone, createdAt, roles, ...newest }, second] = rows.body.items;
-    expect(newest).toEqual({ owner: false, lastLoginAt: null, active: true, status: 'pending', mfaEnabled: false });
+    expect(newest).toEqual({ owner: false, lastLoginAt: null, active: true, status: 'pending', mfaEnabled: false, mfaBlocked: false });
     expect(second).toMatchObject(newest);
     expect([id, firstName, lastName, email, phone, createdAt, roles]).not.toContain(undefined);
     expect(rows.body.items.find((row: { id: string }) => row.id === ada.userId)).toMatchObject({

@@ -113,6 +113,11 @@ export class SubuserView {
   @ApiProperty({ enum: ['pending', 'active'], description: 'pending: no password yet (activation mail sent)' }) status: PersonStatus;
   @ApiProperty({ description: 'Whether signing in takes a second step (an authenticator app); an admin may turn it off (DELETE .../mfa)' })
   mfaEnabled: boolean;
+  @ApiProperty({
+    description:
+      'Whether its second step is blocked after too many wrong codes within 30 days: it cannot sign in (423 SECOND_STEP_BLOCKED) until its password is reset or changed, or an admin turns its second step off (DELETE .../mfa). false when it is off',
+  })
+  mfaBlocked: boolean;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastLoginAt: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }

@@ -132,6 +132,11 @@ export class UserView {
   })
   status: PersonStatus;
   @ApiProperty({ description: 'The person signs in with two steps (an authenticator app); false while pending' }) mfaEnabled: boolean;
+  @ApiProperty({
+    description:
+      'The person cannot sign in: their second step is blocked after too many wrong codes within 30 days, until they reset or change their password (423 SECOND_STEP_BLOCKED). false while pending or when two-step sign-in is off',
+  })
+  mfaBlocked: boolean;
 }
 
 /** A row of the user table as identity knows it (roles come from access). */

@@ -158,6 +158,15 @@ export async function blockFactor(manager: EntityManager, factorId: string, now:
   await manager.query('UPDATE totp_factors SET blocked_at = $2 WHERE id = $1', [factorId, now]);
 }
 
+/** Those of the subusers `subuserIds` whose second step is blocked ({@link blockFactor}): what their admins see. */
+export async function blockedSubusers(manager: EntityManager, subuserIds: string[]): Promise<Set<string>> {
+  const rows = await manager.query<Array<{ id: string }>>(
+    'SELECT subuser_id AS id FROM totp_factors WHERE subuser_id = ANY($1::uuid[]) AND blocked_at IS NOT NULL',
+    [subuserIds],
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
 /** A new password for `principal` (a reset or a change): its second step is no longer blocked, and counts wrong codes afresh. */
 export async function liftBlock(manager: EntityManager, principal: Principal): Promise<void> {
   await manager.query(

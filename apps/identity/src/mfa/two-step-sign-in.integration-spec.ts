@@ -798,10 +798,11 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
     expect(factor).toEqual({ wrong_codes: 0, blocked_at: null });
   });
 
-  it('is shown to its owner in GET /v1/me/mfa (blocked, since when) until a password reset lifts it', async () => {
-    const { userId } = await blockedAda();
+  it('is shown to its owner in GET /v1/me/mfa (blocked, since when) and in the user table until a password reset lifts it', async () => {
+    const { accountId, userId } = await blockedAda();
     const blockedAt = now().toISOString();
     const actor = services.actor('user', userId);
+    const row = { actor, accountId, userId, client: client() };
     services.clock.advance(60_000);
     await expect(services.mfa.status(actor)).resolves.toEqual({
       enabled: true,
@@ -810,6 +811,7 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
       blocked: true,
       blockedAt,
     });
+    await expect(services.users.get(row)).resolves.toMatchObject({ mfaEnabled: true, mfaBlocked: true });
     await resetPassword(userId, 'an entirely new passphrase');
     await expect(services.mfa.status(actor)).resolves.toEqual({
       enabled: true,
@@ -818,6 +820,7 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
       blocked: false,
       blockedAt: null,
     });
+    await expect(services.users.get(row)).resolves.toMatchObject({ mfaEnabled: true, mfaBlocked: false });
   });
 
   it('is lifted by the person changing their password (from a session they still have)', async () => {
@@ -846,7 +849,13 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
       }
     }
     await expect(refusal(signIn())).resolves.toMatchObject({ code: 'SECOND_STEP_BLOCKED' });
-    await services.subusers.resetSecondStep({ actor: services.actor('user', adminId), accountId, subuserId, client: client() });
+    // The admin sees why it cannot sign in, in the subuser and in the list.
+    const asAdmin = { actor: services.actor('user', adminId), accountId, client: client() };
+    await expect(services.subusers.get({ ...asAdmin, subuserId })).resolves.toMatchObject({ mfaEnabled: true, mfaBlocked: true });
+    const listed = await services.subusers.list({ ...asAdmin, query: { limit: 10 } });
+    expect(listed.items).toEqual([expect.objectContaining({ id: subuserId, mfaBlocked: true })]);
+    await services.subusers.resetSecondStep({ ...asAdmin, subuserId });
     await expect(signIn()).resolves.toHaveProperty('accessToken');
+    await expect(services.subusers.get({ ...asAdmin, subuserId })).resolves.toMatchObject({ mfaEnabled: false, mfaBlocked: false });
   });
 });

@@ -32,6 +32,7 @@ import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { MfaService } from '../mfa/mfa.service.js';
+import { blockedSubusers } from '../mfa/totp-factors.js';
 import { SubuserEntity } from './subuser.entity.js';
 
 /** Logins that belong to one account: created with a password or an activation mail, signed in on the account's own page. */
@@ -69,13 +70,20 @@ export class SubusersService {
     if (after) builder.andWhere('s.login > :after', { after: after[0] });
     const rows = await builder.getMany();
     const page = rows.slice(0, limit);
-    return { items: page.map(toRecord), nextCursor: rows.length > limit ? encodeCursor(['login', page[page.length - 1].login]) : null };
+    const blocked = await blockedSubusers(
+      this.dataSource.manager,
+      page.map((subuser) => subuser.id),
+    );
+    return {
+      items: page.map((subuser) => toRecord(subuser, blocked)),
+      nextCursor: rows.length > limit ? encodeCursor(['login', page[page.length - 1].login]) : null,
+    };
   }
 
   /** One subuser of the account. */
   async get({ actor, accountId, subuserId }: SubuserRequest): Promise<SubuserRecord> {
     const { subuser } = await this.target(this.dataSource.manager, actor, accountId, subuserId);
-    return toRecord(subuser);
+    return toRecord(subuser, await blockedSubusers(this.dataSource.manager, [subuser.id]));
   }
 
   /**
@@ -185,7 +193,7 @@ export class SubusersService {
       // Gone since it was read: a deletion running at the same time came first.
       const updated = await unit.manager.findOneBy(SubuserEntity, { id: subuserId, accountId });
       if (!updated) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
-      return toRecord(updated);
+      return toRecord(updated, await blockedSubusers(unit.manager, [updated.id]));
     });
   }
 
@@ -341,7 +349,8 @@ export class SubusersService {
   }
 }
 
-function toRecord(subuser: SubuserEntity): SubuserRecord {
+/** A subuser as identity shows it; `blocked`: the subusers whose second step is blocked ({@link blockedSubusers}). */
+function toRecord(subuser: SubuserEntity, blocked: ReadonlySet<string>): SubuserRecord {
   return {
     id: subuser.id,
     login: subuser.login,
@@ -350,6 +359,7 @@ function toRecord(subuser: SubuserEntity): SubuserRecord {
     active: subuser.active,
     status: subuser.status,
     mfaEnabled: subuser.secondStep,
+    mfaBlocked: blocked.has(subuser.id),
     lastLoginAt: subuser.lastLoginAt?.toISOString() ?? null,
     createdAt: subuser.createdAt.toISOString(),
   };

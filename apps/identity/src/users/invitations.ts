@@ -19,13 +19,15 @@ export interface TypedPerson {
  * The columns of a person as their account sees them, for queries that join `memberships m`,
  * `users u` and `membership_invitations i` (left, on the same membership): until they accept an
  * invitation, the values the account typed, `pending`, inactive as the account set it, and no
- * second step; the person's own values otherwise.
+ * second step (nor its block); the person's own values otherwise.
  */
 export const PERSON_AS_THE_ACCOUNT_SEES = `
   COALESCE(i.first_name, u.first_name) AS "firstName", COALESCE(i.last_name, u.last_name) AS "lastName",
   COALESCE(i.email, u.email) AS email, COALESCE(i.phone, u.phone) AS phone,
   CASE WHEN i.user_id IS NULL THEN u.status ELSE 'pending' END AS status,
-  (i.user_id IS NULL AND u.second_step) AS "mfaEnabled", COALESCE(i.active, m.active) AS active`;
+  (i.user_id IS NULL AND u.second_step) AS "mfaEnabled",
+  (i.user_id IS NULL AND EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.blocked_at IS NOT NULL)) AS "mfaBlocked",
+  COALESCE(i.active, m.active) AS active`;
 
 /**
  * Opens the invitation of a membership just inserted (inactive): what the account typed is kept,

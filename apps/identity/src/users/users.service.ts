@@ -51,6 +51,7 @@ interface UserRow {
   sortKey: string;
   owner: boolean;
   mfaEnabled: boolean;
+  mfaBlocked: boolean;
 }
 
 /** The people of an account (the user table): invite, add, edit, deactivate, remove. Every query names the account. */
@@ -493,6 +494,7 @@ function toRecord(row: UserRow): UserRecord {
     active: row.active,
     status: row.status,
     mfaEnabled: row.mfaEnabled,
+    mfaBlocked: row.mfaBlocked,
   };
 }
 
