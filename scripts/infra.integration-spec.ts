@@ -1,10 +1,10 @@
 import { jest } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, natsServerBinary } from '#libs/testing/nats-server.js';
-import { ensureNats, startLocalNats } from './infra.mjs';
+import { ensureNats, runningLocalNats, startLocalNats } from './infra.mjs';
 
 // The project-local nats-server of `npm start`, a real one, on spare ports with its folder in a temporary one.
 
@@ -48,5 +48,15 @@ describe('the project-local nats-server', () => {
 
     expect(nats).toEqual({ url: `nats://127.0.0.1:${port}`, ...credentials });
     expect(started).not.toHaveBeenCalled();
+  });
+
+  it('is not taken for running when the pid noted for it is that of another program now, though a nats-server that lets us in answers on its port', async () => {
+    const port = await freePort();
+    await startLocalNats('127.0.0.1', port, (stop: () => Promise<void>) => stops.push(stop), { local, bin: natsServerBinary() });
+    await expect(runningLocalNats(local)).resolves.toMatchObject({ url: `nats://127.0.0.1:${port}` });
+
+    writeFileSync(join(local, 'nats-running'), `${process.pid}\n${port}\n`);
+
+    await expect(runningLocalNats(local)).resolves.toBeUndefined();
   });
 });

@@ -18,7 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
 
 export const ROOT = resolve(new URL('..', import.meta.url).pathname);
@@ -318,7 +318,7 @@ export async function runningLocalPostgres(dataDir) {
   say(`using the project-local PostgreSQL already running on 127.0.0.1:${running.port} (pid ${running.pid}); it is left running`);
   const pidFile = join(dataDir, 'postmaster.pid');
   await waitFor('127.0.0.1', running.port, 'The project-local PostgreSQL', {
-    hint: `its process ${running.pid} is named in ${pidFile}: stop it (pg_ctl -D ${dataDir} stop), or remove that file if that process is not PostgreSQL`,
+    hint: `its process ${running.pid} is named in ${pidFile}: stop it (pg_ctl -D ${dataDir} stop), or remove that file if that PostgreSQL is another cluster's`,
   });
   return running.port;
 }
@@ -332,8 +332,34 @@ function postmasterOf(dataDir) {
     return undefined;
   }
   const [pid, port] = [Number(lines[0]), Number(lines[3])];
-  if (!(pid > 0 && port > 0) || !isAlive(pid)) return undefined;
+  if (!(port > 0) || !runs(pid, POSTGRES_PROGRAMS)) return undefined;
   return { pid, port };
+}
+
+/** The names PostgreSQL's server runs under (postmaster: older versions' link to postgres). */
+const POSTGRES_PROGRAMS = ['postgres', 'postmaster'];
+
+/**
+ * Whether process `pid`, named in a file we (or PostgreSQL) wrote, is alive and is `program` (a name, or
+ * any of a list): the name the kernel gives it (/proc/<pid>/comm, cut to 15 characters) and that of its
+ * first argument (/proc/<pid>/cmdline, the file it was started from) must both be one. A pid noted long
+ * ago may be another program's by now, and must not be taken for ours still running. Where there is no
+ * /proc (not Linux), whether it is alive.
+ * @param {number} pid
+ * @param {string | string[]} program
+ * @returns {boolean}
+ */
+export function runs(pid, program) {
+  if (!(Number.isInteger(pid) && pid > 0) || !isAlive(pid)) return false;
+  if (!existsSync('/proc/self/comm')) return true;
+  const names = [program].flat();
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
+    const first = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    return names.some((name) => name.slice(0, 15) === comm) && names.includes(basename(first));
+  } catch {
+    return false; // gone meanwhile
+  }
 }
 
 function isAlive(pid) {
@@ -512,19 +538,24 @@ async function jetStreamMissing(natsUrl, { user, password } = {}) {
 /** The one user of the project-local nats-server. */
 const NATS_USER = 'portico';
 
+/** The names a nats-server runs under. */
+const NATS_PROGRAMS = ['nats-server', 'nats'];
+
 /**
  * The project-local nats-server still running (left by an earlier `npm start` killed before it could
- * stop it), from the pid and port noted in `local` when it was started, when it lets us in with JetStream.
- * It is used as it is, and left running.
+ * stop it), from the pid and port noted in `local` when it was started: when that process is a
+ * nats-server still (see runs) and lets us in with JetStream. It is used as it is, and left running.
+ * @param {string} local the folder of the project-local nats-server's store, log and password
+ * @returns {Promise<{ url: string, user: string, password: string } | undefined>}
  */
-async function runningLocalNats(local) {
+export async function runningLocalNats(local) {
   let pid, port;
   try {
     [pid, port] = readFileSync(join(local, 'nats-running'), 'utf8').split('\n').map(Number);
   } catch {
     return undefined;
   }
-  if (!(pid > 0 && port > 0) || !isAlive(pid)) return undefined;
+  if (!(port > 0) || !runs(pid, NATS_PROGRAMS)) return undefined;
   const found = { url: `nats://127.0.0.1:${port}`, user: NATS_USER, password: natsPassword(local) };
   if (await jetStreamMissing(found.url, found)) return undefined;
   say(`using the project-local NATS already running on 127.0.0.1:${port} (pid ${pid}); it is left running`);

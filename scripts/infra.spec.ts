@@ -1,10 +1,11 @@
 import { jest } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensurePostgres, freePort, localPassword, mayMovePostgres, runningLocalPostgres, startLocalNats } from './infra.mjs';
+import { basename, join } from 'node:path';
+import { ensurePostgres, freePort, localPassword, mayMovePostgres, runningLocalPostgres, runs, startLocalNats } from './infra.mjs';
 
 // The set-up of `npm start` and `npm test`, with stand-ins for the servers and Debian's tools: the
 // machine's own PostgreSQL and NATS are never touched (spare ports, a temporary folder for each test).
@@ -15,6 +16,8 @@ const path = process.env.PATH;
 /** What stops the servers a test started (stand-ins). */
 const stops: (() => Promise<void>)[] = [];
 const onStarted = (stop: () => Promise<void>) => stops.push(stop);
+/** The stand-in processes a test started (namedProcess). */
+const children: ChildProcess[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'portico-infra-'));
@@ -23,6 +26,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   while (stops.length) await stops.pop()!();
+  for (const child of children.splice(0)) child.kill();
   killLeftListener();
   jest.restoreAllMocks();
   process.env.PATH = path;
@@ -63,6 +67,22 @@ function onPath(name: string, script: string): void {
   process.env.PATH = `${join(dir, 'bin')}:${path}`;
 }
 
+/** Node run as `name` (through a link of that name) with `script`: a stand-in for a server's own process, killed after the test. */
+async function namedProcess(name: string, script = 'setInterval(() => {}, 1000)'): Promise<number> {
+  const link = join(dir, 'named', name);
+  mkdirSync(join(dir, 'named'), { recursive: true });
+  symlinkSync(process.execPath, link);
+  const child = spawn(link, ['-e', script], { stdio: 'ignore' });
+  children.push(child);
+  await once(child, 'spawn');
+  return child.pid!;
+}
+
+/** A stand-in for PostgreSQL's server: a process named postgres that listens on `port`. */
+function postgresProcess(port: number): Promise<number> {
+  return namedProcess('postgres', `require('node:net').createServer((s) => s.destroy()).listen(${port}, '127.0.0.1')`);
+}
+
 /** A project-local cluster folder whose postmaster.pid names process `pid` on `port`, as PostgreSQL writes it. */
 function clusterFolder(pid: number, port: number): string {
   const dataDir = join(dir, 'postgres');
@@ -74,8 +94,8 @@ function clusterFolder(pid: number, port: number): string {
 
 describe('a project-local PostgreSQL still running (an earlier run killed before it could stop it)', () => {
   it('is used on the port its postmaster.pid names, instead of a second one being started, and is left running', async () => {
-    const port = await listeningPort();
-    const dataDir = clusterFolder(process.pid, port);
+    const port = await freePort();
+    const dataDir = clusterFolder(await postgresProcess(port), port);
     const started = jest.fn();
 
     const url = await ensurePostgres(`postgres://postgres@127.0.0.1:${await freePort()}/portico`, { mayMove: true, onStarted: started, dataDir });
@@ -85,8 +105,8 @@ describe('a project-local PostgreSQL still running (an earlier run killed before
   });
 
   it('is reached with the password kept in its folder, when it was made with one', async () => {
-    const port = await listeningPort();
-    const dataDir = clusterFolder(process.pid, port);
+    const port = await freePort();
+    const dataDir = clusterFolder(await postgresProcess(port), port);
     writeFileSync(join(dataDir, 'portico-password'), 'kept-password\n', { mode: 0o600 });
 
     const url = await ensurePostgres(`postgres://app@127.0.0.1:${await freePort()}/portico`, { mayMove: true, onStarted, dataDir });
@@ -98,6 +118,42 @@ describe('a project-local PostgreSQL still running (an earlier run killed before
     const gone = spawnSync('true').pid;
 
     await expect(runningLocalPostgres(clusterFolder(gone, await listeningPort()))).resolves.toBeUndefined();
+  });
+
+  it('is not taken for running when its pid is that of another program now (taken again after a restart of the machine, say)', async () => {
+    await expect(runningLocalPostgres(clusterFolder(process.pid, await listeningPort()))).resolves.toBeUndefined();
+  });
+});
+
+describe('runs: whether a pid noted in a file is that of a program still running', () => {
+  it('is true for a live process of that name, this one', () => {
+    expect(runs(process.pid, basename(process.argv0))).toBe(true);
+  });
+
+  it('is false for a live process of another program', () => {
+    expect(runs(process.pid, 'postgres')).toBe(false);
+  });
+
+  it('is false for a process that is gone', () => {
+    expect(runs(spawnSync('true').pid, 'true')).toBe(false);
+  });
+
+  it('is false for what is no pid (0 and -1 would signal a whole group)', () => {
+    for (const pid of [0, -1, Number.NaN, 1.5]) expect(runs(pid, 'node')).toBe(false);
+  });
+
+  it('is true when the process is any of the names given', async () => {
+    const pid = await namedProcess('postmaster');
+
+    expect(runs(pid, ['postgres', 'postmaster'])).toBe(true);
+    expect(runs(pid, ['nats-server', 'nats'])).toBe(false);
+  });
+
+  it('tells a long name from another it begins with, though the kernel keeps only its first 15 characters', async () => {
+    const pid = await namedProcess('portico-stand-in-server');
+
+    expect(runs(pid, 'portico-stand-in-server')).toBe(true);
+    expect(runs(pid, 'portico-stand-in')).toBe(false);
   });
 });
 
