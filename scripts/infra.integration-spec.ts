@@ -1,12 +1,13 @@
 import { jest } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, natsServerBinary } from '#libs/testing/nats-server.js';
-import { ensureNats, runningLocalNats, startLocalNats } from './infra.mjs';
+import { ensureNats, ensurePostgres, runningLocalNats, runningLocalPostgres, startLocalNats } from './infra.mjs';
 
-// The project-local nats-server of `npm start`, a real one, on spare ports with its folder in a temporary one.
+// The project-local nats-server and PostgreSQL of `npm start` and `npm test`, real ones, on spare ports with
+// their folders in a temporary one: the machine's own servers are never touched.
 
 let local: string;
 const stops: (() => Promise<void>)[] = [];
@@ -58,5 +59,36 @@ describe('the project-local nats-server', () => {
     writeFileSync(join(local, 'nats-running'), `${process.pid}\n${port}\n`);
 
     await expect(runningLocalNats(local)).resolves.toBeUndefined();
+  });
+});
+
+/** The bin folder of the newest PostgreSQL installed (Debian's layout, as `npm test` installs it). */
+function postgresBin(): string {
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error(`PostgreSQL not found in ${base}: run the tests with \`npm test\`, which installs it`);
+  return join(base, newest, 'bin');
+}
+
+describe('the project-local PostgreSQL', () => {
+  it('made whole (in a folder of its own, then renamed) starts, lets us in with its password, and is found running by its postmaster.pid', async () => {
+    chmodSync(local, 0o755); // as root, PostgreSQL runs as the postgres user
+    const dataDir = join(local, 'postgres');
+    const port = await freePort();
+
+    const url = await ensurePostgres(`postgres://postgres@127.0.0.1:${port}/postgres`, {
+      mayMove: true,
+      onStarted: (stop: () => Promise<void>) => stops.push(stop),
+      dataDir,
+      postgresBin: postgresBin(),
+    });
+
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.end();
+    expect(readdirSync(local).filter((name) => name.includes('.unfinished-'))).toEqual([]);
+    await expect(runningLocalPostgres(dataDir)).resolves.toBe(port);
   });
 });

@@ -13,12 +13,13 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
 
 export const ROOT = resolve(new URL('..', import.meta.url).pathname);
@@ -106,6 +107,11 @@ function findPostgresBin(version) {
   return chosen ? join(base, chosen, 'bin') : undefined;
 }
 
+/** Whether `dataDir` holds a PostgreSQL cluster (made whole: see initCluster). */
+function isCluster(dataDir) {
+  return existsSync(join(dataDir, 'PG_VERSION'));
+}
+
 /** The PostgreSQL version that made the cluster in `dataDir`, if there is one. */
 function clusterVersion(dataDir) {
   const file = join(dataDir, 'PG_VERSION');
@@ -120,7 +126,7 @@ function clusterVersion(dataDir) {
  */
 function postgresDataDir() {
   const inClone = join(LOCAL, 'postgres');
-  if (!isRoot() || existsSync(join(inClone, 'PG_VERSION'))) return inClone;
+  if (!isRoot() || isCluster(inClone)) return inClone;
   const key = createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
   return join('/var/lib', `portico-postgres-${key}`);
 }
@@ -292,6 +298,7 @@ function debianClusters() {
 async function useLocalPostgres(url, port, options) {
   const local = new URL(url);
   local.hostname = '127.0.0.1';
+  clearWayForCluster(options.dataDir);
   let running = await runningLocalPostgres(options.dataDir);
   if (running === undefined) {
     if (!options.postgresBin && !findPostgresBin()) {
@@ -376,7 +383,7 @@ async function startLocalPostgres(port, { onStarted, dataDir, postgresBin }) {
   const host = '127.0.0.1';
   const bin = postgresBin ?? findPostgresBin(clusterVersion(dataDir));
   if (!bin) throw new Error('PostgreSQL could not be installed');
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) initCluster(bin, dataDir);
+  if (!isCluster(dataDir)) initCluster(bin, dataDir);
   port ??= await freePort();
   say(`starting project-local PostgreSQL on ${host}:${port}`);
   const logFile = join(dataDir, 'server.log');
@@ -395,20 +402,65 @@ async function startLocalPostgres(port, { onStarted, dataDir, postgresBin }) {
 }
 
 /**
- * Makes the cluster, with the locale C.UTF-8 (always there on Debian; not the environment's, which may be C
+ * Removes what set-ups interrupted while they made a cluster for `dataDir` left (see initCluster: folders
+ * `<dataDir>.unfinished-<pid>` whose process is gone), and stops with a message when something that is no
+ * cluster is at `dataDir` (an empty folder is not in the way).
+ */
+function clearWayForCluster(dataDir) {
+  const parent = dirname(dataDir);
+  const prefix = `${basename(dataDir)}.unfinished-`;
+  const left = existsSync(parent) ? readdirSync(parent).filter((name) => name.startsWith(prefix)) : [];
+  for (const name of left) {
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue; // another set-up making it now
+    say(`removing ${join(parent, name)}, a cluster half made by a set-up that was interrupted`);
+    rmSync(join(parent, name), { recursive: true, force: true });
+  }
+  if (!existsSync(dataDir) || isCluster(dataDir) || isEmptyFolder(dataDir)) return;
+  throw new Error(
+    `${dataDir} is in the way of the project-local PostgreSQL cluster: it is there but holds no cluster (no PG_VERSION). Move it away, or remove it if nothing in it is needed (rm -r ${dataDir}), and run again.`,
+  );
+}
+
+function isEmptyFolder(path) {
+  return statSync(path).isDirectory() && readdirSync(path).length === 0;
+}
+
+/**
+ * Makes the cluster of `dataDir` whole or not at all: initdb makes it in `<dataDir>.unfinished-<pid>`,
+ * which gets the password file and only then is renamed to `dataDir`. A set-up interrupted before (Ctrl-C,
+ * killed, a full disk) leaves no cluster at `dataDir` whose password was never kept, and the next one
+ * removes what it left (clearWayForCluster) and makes it afresh.
+ */
+function initCluster(bin, dataDir) {
+  say(`creating a project-local PostgreSQL cluster in ${dataDir}`);
+  const unfinished = `${dataDir}.unfinished-${process.pid}`;
+  rmSync(unfinished, { recursive: true, force: true }); // left by an earlier process of our pid
+  try {
+    makeCluster(bin, unfinished);
+    renameSync(unfinished, dataDir);
+  } catch (error) {
+    if (!isCluster(dataDir)) throw error;
+    say(`another set-up made the cluster in ${dataDir} meanwhile; using that one`);
+  } finally {
+    rmSync(unfinished, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Makes a cluster in `dir`, with the locale C.UTF-8 (always there on Debian; not the environment's, which may be C
  * or missing). Its `postgres` user gets a generated password, kept in the cluster's folder (see
  * localPassword): over TCP it lets no one in without it, and locally (unix sockets, which it is started
  * without) only the system user of the same name.
  */
-function initCluster(bin, dataDir) {
-  say(`creating a project-local PostgreSQL cluster in ${dataDir}`);
-  mkdirSync(dataDir, { recursive: true });
-  if (isRoot()) chownAll(dataDir, 'postgres');
+function makeCluster(bin, dir) {
+  mkdirSync(dir, { recursive: true });
+  if (isRoot()) chownAll(dir, 'postgres');
   const password = generatedPassword();
   const result = withPasswordFile(password, (file) =>
     runPg(join(bin, 'initdb'), [
       '-D',
-      dataDir,
+      dir,
       '-U',
       'postgres',
       '--auth-host=scram-sha-256',
@@ -421,7 +473,7 @@ function initCluster(bin, dataDir) {
     ]),
   );
   if (result.status !== 0) throw new Error(`initdb failed${failure(result)}`);
-  writeSecret(passwordFile(dataDir), `${password}\n`);
+  writeSecret(passwordFile(dir), `${password}\n`);
 }
 
 /** Runs `action` with `password` in a file of its own that only initdb's user can read, removed afterwards. */

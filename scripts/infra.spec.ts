@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -264,13 +264,16 @@ describe('the project-local nats-server', () => {
 });
 
 describe('a project-local PostgreSQL cluster made now', () => {
-  /** Stand-ins for initdb and pg_ctl that note what they were given, in the cluster's folder; pg_ctl's start listens on `port`. */
-  function postgresStandIns(port: number): string {
+  /**
+   * Stand-ins for initdb and pg_ctl that note what they were given, in the cluster's folder; pg_ctl's start
+   * listens on `port`. initdb ends with `initdbEnd` (an exit, say, as when it is stopped halfway).
+   */
+  function postgresStandIns(port: number, initdbEnd = ''): string {
     chmodSync(dir, 0o755); // as root they run as the postgres user
     const bin = join(dir, 'pgbin');
     mkdirSync(bin);
     const initdb = `for a in "$@"; do case "$a" in --pwfile=*) cp "\${a#--pwfile=}" "$2/initdb-password";; esac; done
-echo "$@" > "$2/initdb-arguments"; echo 15 > "$2/PG_VERSION"`;
+echo "$@" > "$2/initdb-arguments"; echo 15 > "$2/PG_VERSION"; ${initdbEnd}`;
     const listen = `"${process.execPath}" -e "require('node:net').createServer().listen(${port}, '127.0.0.1')"`;
     const pgCtl = `case "$*" in
   *" start") echo "$6" > "$2/pg_ctl-options"; ${listen} > /dev/null 2>&1 & echo $! > "$2/listener.pid";;
@@ -295,6 +298,71 @@ esac`;
     expect(statSync(join(dataDir, 'portico-password')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dataDir, 'initdb-arguments'), 'utf8')).toContain(' --auth-host=scram-sha-256 --auth-local=peer --pwfile=');
     expect(readFileSync(join(dataDir, 'pg_ctl-options'), 'utf8')).toBe(`-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''\n`);
+  });
+
+  it('is made whole in a folder of its own, renamed to its folder only once its password is kept there', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'postgres');
+
+    await ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { mayMove: true, onStarted, dataDir, postgresBin: postgresStandIns(port) });
+
+    expect(readFileSync(join(dataDir, 'initdb-arguments'), 'utf8')).toMatch(new RegExp(`^-D ${dataDir}\\.unfinished-${process.pid} `));
+    expect(localPassword(dataDir)).toBeDefined();
+    expect(readdirSync(dir).filter((name) => name.includes('.unfinished-'))).toEqual([]);
+  });
+
+  it('stopped halfway (initdb failing) leaves nothing at its folder, nor the half-made one', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'postgres');
+    const postgresBin = postgresStandIns(port, 'exit 1');
+
+    const ensured = ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { mayMove: true, onStarted, dataDir, postgresBin });
+
+    await expect(ensured).rejects.toThrow('initdb failed (exit 1)');
+    expect(existsSync(dataDir)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes('.unfinished-'))).toEqual([]);
+  });
+
+  it('is made afresh after a set-up killed while it made one, whose half-made folder is removed; one that another set-up makes now is left alone', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'postgres');
+    const killed = `${dataDir}.unfinished-${spawnSync('true').pid}`;
+    const making = `${dataDir}.unfinished-${process.ppid}`;
+    for (const half of [killed, making]) {
+      mkdirSync(half);
+      writeFileSync(join(half, 'PG_VERSION'), '15\n');
+    }
+
+    await ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { mayMove: true, onStarted, dataDir, postgresBin: postgresStandIns(port) });
+
+    expect(localPassword(dataDir)).toBeDefined();
+    expect(existsSync(killed)).toBe(false);
+    expect(existsSync(making)).toBe(true);
+  });
+
+  it('is made in an empty folder there already', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'postgres');
+    mkdirSync(dataDir);
+
+    await ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { mayMove: true, onStarted, dataDir, postgresBin: postgresStandIns(port) });
+
+    expect(localPassword(dataDir)).toBeDefined();
+  });
+
+  it('is not made over a folder that holds something else: the set-up stops with a message naming it, and leaves it as it is', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'postgres');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'notes'), 'mine\n');
+
+    const ensured = ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { mayMove: true, onStarted, dataDir, postgresBin: postgresStandIns(port) });
+
+    await expect(ensured).rejects.toThrow(
+      `${dataDir} is in the way of the project-local PostgreSQL cluster: it is there but holds no cluster (no PG_VERSION). Move it away, or remove it if nothing in it is needed (rm -r ${dataDir}), and run again.`,
+    );
+    expect(readdirSync(dataDir)).toEqual(['notes']);
+    expect(readdirSync(dir).filter((name) => name.includes('.unfinished-'))).toEqual([]);
   });
 });
 
