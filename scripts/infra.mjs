@@ -538,11 +538,12 @@ function chownAll(path, user) {
 /**
  * Makes sure NATS with JetStream answers at `natsUrl`, and returns what to connect with: `{ url }`, or, for
  * a project-local `nats-server -js`, `{ url, user, password }`. When `mayMove` (the URL is the default
- * one), that is the project-local server still running (an earlier run killed before it could stop it),
- * if there is one, or one started on a free port when the server at the URL has no JetStream (Debian's
- * nats-server service). One is started on the URL's port too when nothing answers at a local URL.
- * `onStarted` is given, as soon as a server is started, the function that stops it; `local` is the
- * folder of the project-local server's store, log and password.
+ * one: see mayMoveNats), that is the project-local server still running (an earlier run killed before it
+ * could stop it), if there is one, or one started on a free port when the server at the URL has no
+ * JetStream (Debian's nats-server service), or on the URL's port when nothing answers there. A URL that
+ * was set is used as it is: when nothing answers there, this stops with a message naming NATS_URL (a
+ * project-local server is never started in its place). `onStarted` is given, as soon as a server is
+ * started, the function that stops it; `local` is the folder of the project-local server's store, log and password.
  * @param {string} natsUrl
  * @param {{ mayMove?: boolean, onStarted?: (stop: () => Promise<void>) => void, local?: string }} [options]
  * @returns {Promise<{ url: string, user?: string, password?: string }>}
@@ -555,17 +556,43 @@ export async function ensureNats(natsUrl, { mayMove = false, onStarted = () => {
   const running = mayMove ? await runningLocalNats(local) : undefined;
   if (running) return running;
   if (await answers(host, port)) return useRunningNats(natsUrl, options);
-  if (!isLocalHost(host)) throw new Error(`NATS does not answer at ${host}:${port}`);
+  if (!mayMove || !isLocalHost(host)) {
+    throw new Error(
+      `Nothing answers at NATS_URL ${redactedNats(natsUrl)}. Start the NATS server it names (with JetStream: nats-server -js), or unset NATS_URL to have a project-local nats-server used.`,
+    );
+  }
   ensureNatsBinary();
   if (await answers(host, port)) return useRunningNats(natsUrl, options);
   return { url: natsUrl, ...(await startLocalNats(host, port, onStarted, { local })) };
+}
+
+/**
+ * Whether a NATS URL that was set is only the default spelt out (this machine, port 4222, no user, one
+ * server: as .env.example has it): it may move as the default does (a project-local nats-server, started
+ * when nothing answers there), where another URL names a server of its own. Unset: true.
+ * @param {string | undefined} natsUrl
+ */
+export function mayMoveNats(natsUrl) {
+  if (!natsUrl) return true;
+  if (natsUrl.includes(',')) return false;
+  const url = new URL(natsUrl);
+  return isLocalHost(url.hostname || '127.0.0.1') && Number(url.port || 4222) === 4222 && !url.username && !url.password;
+}
+
+/** A NATS URL (servers separated by commas) for messages: passwords, if any, hidden. */
+function redactedNats(natsUrl) {
+  return natsUrl
+    .split(',')
+    .map((server) => redacted(server))
+    .join(',');
 }
 
 /** What to connect with when something answers at `natsUrl`: `natsUrl` if it has JetStream. */
 async function useRunningNats(natsUrl, { mayMove, onStarted, local }) {
   const missing = await jetStreamMissing(natsUrl);
   if (!missing) return { url: natsUrl };
-  if (!mayMove) throw new Error(`NATS at ${natsUrl} cannot be used (${missing}). Set NATS_URL to a NATS server with JetStream enabled (nats-server -js).`);
+  if (!mayMove)
+    throw new Error(`NATS at ${redactedNats(natsUrl)} cannot be used (${missing}). Set NATS_URL to a NATS server with JetStream enabled (nats-server -js).`);
   say(`NATS at ${natsUrl} has no JetStream (${missing}); using a project-local nats-server instead`);
   const port = await freePort();
   return { url: `nats://127.0.0.1:${port}`, ...(await startLocalNats('127.0.0.1', port, onStarted, { local })) };

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ensurePostgres, freePort, localPassword, mayMovePostgres, runningLocalPostgres, runs, startLocalNats } from './infra.mjs';
+import { ensureNats, ensurePostgres, freePort, localPassword, mayMoveNats, mayMovePostgres, runningLocalPostgres, runs, startLocalNats } from './infra.mjs';
 
 // The set-up of `npm start` and `npm test`, with stand-ins for the servers and Debian's tools: the
 // machine's own PostgreSQL and NATS are never touched (spare ports, a temporary folder for each test).
@@ -13,6 +13,7 @@ import { ensurePostgres, freePort, localPassword, mayMovePostgres, runningLocalP
 let dir: string;
 let listener: Server | undefined;
 const path = process.env.PATH;
+const natsServerBin = process.env.NATS_SERVER_BIN;
 /** What stops the servers a test started (stand-ins). */
 const stops: (() => Promise<void>)[] = [];
 const onStarted = (stop: () => Promise<void>) => stops.push(stop);
@@ -30,6 +31,8 @@ afterEach(async () => {
   killLeftListener();
   jest.restoreAllMocks();
   process.env.PATH = path;
+  if (natsServerBin === undefined) delete process.env.NATS_SERVER_BIN;
+  else process.env.NATS_SERVER_BIN = natsServerBin;
   await new Promise((done) => (listener ? listener.close(done) : done(undefined)));
   listener = undefined;
   rmSync(dir, { recursive: true, force: true });
@@ -375,5 +378,49 @@ describe('a database URL that was set', () => {
     expect(mayMovePostgres('postgres://app@127.0.0.1:5432/postgres')).toBe(false);
     expect(mayMovePostgres('postgres://postgres@127.0.0.1:5433/postgres')).toBe(false);
     expect(mayMovePostgres('postgres://postgres@db.internal:5432/postgres')).toBe(false);
+  });
+});
+
+describe('a NATS URL that was set', () => {
+  it('is treated as the default when it only spells the default out (as .env.example has it), as a server of its own otherwise', () => {
+    const expected = {
+      '': true,
+      'nats://127.0.0.1:4222': true,
+      'nats://localhost': true,
+      'nats://127.0.0.1:4223': false,
+      'nats://app:secret@127.0.0.1:4222': false,
+      'nats://nats.internal:4222': false,
+      'nats://127.0.0.1:4222,nats://127.0.0.1:4223': false,
+    };
+
+    expect(Object.fromEntries(Object.keys(expected).map((url) => [url, mayMoveNats(url || undefined)]))).toEqual(expected);
+  });
+
+  it('where nothing answers stops the set-up with a message naming NATS_URL (password hidden), and no nats-server is started in its place', async () => {
+    const port = await freePort();
+    process.env.NATS_SERVER_BIN = standIn('nats-server', `touch ${join(dir, 'nats-server-run')}`);
+    const started = jest.fn();
+
+    const ensured = ensureNats(`nats://app:secret@127.0.0.1:${port}`, {
+      mayMove: mayMoveNats(`nats://app:secret@127.0.0.1:${port}`),
+      onStarted: started,
+      local: dir,
+    });
+
+    await expect(ensured).rejects.toThrow(
+      `Nothing answers at NATS_URL nats://app:***@127.0.0.1:${port}. Start the NATS server it names (with JetStream: nats-server -js), or unset NATS_URL to have a project-local nats-server used.`,
+    );
+    expect(started).not.toHaveBeenCalled();
+    expect(existsSync(join(dir, 'nats-server-run'))).toBe(false);
+  });
+
+  it('unset, where nothing answers, gets a project-local nats-server started on its port', async () => {
+    const port = await freePort();
+    process.env.NATS_SERVER_BIN = standIn('nats-server', `exec "${process.execPath}" -e "require('node:net').createServer().listen(${port}, '127.0.0.1')"`);
+
+    const nats = await ensureNats(`nats://127.0.0.1:${port}`, { mayMove: mayMoveNats(undefined), onStarted, local: join(dir, 'local') });
+
+    expect(nats).toEqual({ url: `nats://127.0.0.1:${port}`, user: 'portico', password: expect.any(String) });
+    expect(stops).toHaveLength(1);
   });
 });

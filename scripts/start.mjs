@@ -3,7 +3,7 @@
 // a mail catcher, prints the URLs; Ctrl-C stops everything it started.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { build, ensureDependencies, ensureNats, ensurePostgres, mayMovePostgres, ROOT, say } from './infra.mjs';
+import { build, ensureDependencies, ensureNats, ensurePostgres, mayMoveNats, mayMovePostgres, ROOT, say } from './infra.mjs';
 
 const env = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/portico',
@@ -30,7 +30,7 @@ async function main() {
   build();
   const onStarted = (stop) => stops.push(stop);
   env.DATABASE_URL = await ensurePostgres(env.DATABASE_URL, { mayMove: mayMovePostgres(process.env.DATABASE_URL), onStarted });
-  const nats = await ensureNats(env.NATS_URL, { mayMove: !process.env.NATS_URL, onStarted });
+  const nats = await ensureNats(env.NATS_URL, { mayMove: mayMoveNats(process.env.NATS_URL), onStarted });
   env.NATS_URL = nats.url;
   if (nats.user) Object.assign(env, { NATS_USER: nats.user, NATS_PASSWORD: nats.password }); // the project-local nats-server's
   await createDatabaseIfMissing(env.DATABASE_URL);
