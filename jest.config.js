@@ -25,6 +25,7 @@ export default {
   testTimeout: 90_000,
   // One worker per core, not jest's default of one less: the whole-system tests mostly wait on their
   // services' processes, and on 2 cores two workers take the run from about 13 to about 7 minutes (sum of the files' times / 2).
+  // Three are slower again (measured on an idle 2-core machine, the whole of .ci/run: 11m34s against 10m50s): the run is CPU-bound by then.
   maxWorkers: '100%',
   // Longest first, also on a fresh clone that has no durations from a previous run (see the file).
   testSequencer: '<rootDir>/scripts/test-sequencer.mjs',
