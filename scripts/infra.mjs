@@ -567,16 +567,17 @@ export async function ensureNats(natsUrl, { mayMove = false, onStarted = () => {
 }
 
 /**
- * Whether a NATS URL that was set is only the default spelt out (this machine, port 4222, no user, one
- * server: as .env.example has it): it may move as the default does (a project-local nats-server, started
- * when nothing answers there), where another URL names a server of its own. Unset: true.
+ * Whether a NATS URL that was set is only the default spelt out (nats://, this machine, port 4222, no
+ * user, one server: as .env.example has it): it may move as the default does (a project-local
+ * nats-server, started when nothing answers there), where another URL names a server of its own (one
+ * with TLS, say: tls://, which the project-local nats-server does not serve). Unset: true.
  * @param {string | undefined} natsUrl
  */
 export function mayMoveNats(natsUrl) {
   if (!natsUrl) return true;
   if (natsUrl.includes(',')) return false;
   const url = new URL(natsUrl);
-  return isLocalHost(url.hostname || '127.0.0.1') && Number(url.port || 4222) === 4222 && !url.username && !url.password;
+  return url.protocol === 'nats:' && isLocalHost(url.hostname || '127.0.0.1') && Number(url.port || 4222) === 4222 && !url.username && !url.password;
 }
 
 /** A NATS URL (servers separated by commas) for messages: passwords, if any, hidden. */

@@ -391,6 +391,8 @@ describe('a NATS URL that was set', () => {
       'nats://app:secret@127.0.0.1:4222': false,
       'nats://nats.internal:4222': false,
       'nats://127.0.0.1:4222,nats://127.0.0.1:4223': false,
+      'tls://127.0.0.1:4222': false,
+      'ws://127.0.0.1:4222': false,
     };
 
     expect(Object.fromEntries(Object.keys(expected).map((url) => [url, mayMoveNats(url || undefined)]))).toEqual(expected);
