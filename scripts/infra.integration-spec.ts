@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, natsServerBinary } from '#libs/testing/nats-server.js';
@@ -59,6 +59,15 @@ describe('the project-local nats-server', () => {
     writeFileSync(join(local, 'nats-running'), `${process.pid}\n${port}\n`);
 
     await expect(runningLocalNats(local)).resolves.toBeUndefined();
+  });
+
+  it('run from a nats-server of another name (NATS_SERVER_BIN, say), is found running by the name it was started as', async () => {
+    const port = await freePort();
+    const bin = join(local, 'nats-server-2.10.22');
+    symlinkSync(natsServerBinary(), bin);
+    await startLocalNats('127.0.0.1', port, (stop: () => Promise<void>) => stops.push(stop), { local, bin });
+
+    await expect(runningLocalNats(local)).resolves.toMatchObject({ url: `nats://127.0.0.1:${port}` });
   });
 });
 

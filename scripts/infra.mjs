@@ -618,24 +618,26 @@ async function jetStreamMissing(natsUrl, { user, password } = {}) {
 /** The one user of the project-local nats-server. */
 const NATS_USER = 'portico';
 
-/** The names a nats-server runs under. */
+/** The names a nats-server runs under (besides the one it was started as, noted with its pid). */
 const NATS_PROGRAMS = ['nats-server', 'nats'];
 
 /**
  * The project-local nats-server still running (left by an earlier `npm start` killed before it could
- * stop it), from the pid and port noted in `local` when it was started: when that process is a
- * nats-server still (see runs) and lets us in with JetStream. It is used as it is, and left running.
+ * stop it), from the pid, port and program noted in `local` when it was started: when that process is
+ * a nats-server still (see runs: one of another name, from NATS_SERVER_BIN say, by the name noted) and
+ * lets us in with JetStream. It is used as it is, and left running.
  * @param {string} local the folder of the project-local nats-server's store, log and password
  * @returns {Promise<{ url: string, user: string, password: string } | undefined>}
  */
 export async function runningLocalNats(local) {
-  let pid, port;
+  let lines;
   try {
-    [pid, port] = readFileSync(join(local, 'nats-running'), 'utf8').split('\n').map(Number);
+    lines = readFileSync(join(local, 'nats-running'), 'utf8').split('\n');
   } catch {
     return undefined;
   }
-  if (!(port > 0) || !runs(pid, NATS_PROGRAMS)) return undefined;
+  const [pid, port, program] = [Number(lines[0]), Number(lines[1]), lines[2]];
+  if (!(port > 0) || !runs(pid, program ? [...NATS_PROGRAMS, program] : NATS_PROGRAMS)) return undefined;
   const found = { url: `nats://127.0.0.1:${port}`, user: NATS_USER, password: natsPassword(local) };
   if (await jetStreamMissing(found.url, found)) return undefined;
   say(`using the project-local NATS already running on 127.0.0.1:${port} (pid ${pid}); it is left running`);
@@ -677,7 +679,7 @@ export async function startLocalNats(host, port, onStarted, { local = LOCAL, bin
   const running = join(local, 'nats-running');
   onStarted(() => stopNats(child, running));
   await waitFor(host, port, 'NATS', { ms, hint: `see ${logFile}`, failed: () => ended });
-  writeFileSync(running, `${child.pid}\n${port}\n`);
+  writeFileSync(running, `${child.pid}\n${port}\n${basename(bin)}\n`);
   return credentials;
 }
 
