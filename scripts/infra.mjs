@@ -343,6 +343,26 @@ function postmasterOf(dataDir) {
   return { pid, port };
 }
 
+/**
+ * Removes `dataDir`'s postmaster.pid when the process it names is alive but no PostgreSQL server (see
+ * runs): a pid taken by another program since (after a restart of the machine, say). PostgreSQL itself
+ * takes a lock file naming a live process of its user for a server still running and refuses to start;
+ * one naming a gone process it replaces by itself. Called only when no server of this cluster runs
+ * (postmasterOf found none).
+ */
+function removeStaleLock(dataDir) {
+  const lockFile = join(dataDir, 'postmaster.pid');
+  let pid;
+  try {
+    pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
+  } catch {
+    return; // none
+  }
+  if (!(Number.isInteger(pid) && pid > 0) || !isAlive(pid) || runs(pid, POSTGRES_PROGRAMS)) return;
+  say(`removing ${lockFile}: the process it names (${pid}) is no PostgreSQL server any more`);
+  rmSync(lockFile, { force: true });
+}
+
 /** The names PostgreSQL's server runs under (postmaster: older versions' link to postgres). */
 const POSTGRES_PROGRAMS = ['postgres', 'postmaster'];
 
@@ -384,6 +404,7 @@ async function startLocalPostgres(port, { onStarted, dataDir, postgresBin }) {
   const bin = postgresBin ?? findPostgresBin(clusterVersion(dataDir));
   if (!bin) throw new Error('PostgreSQL could not be installed');
   if (!isCluster(dataDir)) initCluster(bin, dataDir);
+  removeStaleLock(dataDir);
   port ??= await freePort();
   say(`starting project-local PostgreSQL on ${host}:${port}`);
   const logFile = join(dataDir, 'server.log');
@@ -409,10 +430,10 @@ async function startLocalPostgres(port, { onStarted, dataDir, postgresBin }) {
 function clearWayForCluster(dataDir) {
   const parent = dirname(dataDir);
   const prefix = `${basename(dataDir)}.unfinished-`;
-  const left = existsSync(parent) ? readdirSync(parent).filter((name) => name.startsWith(prefix)) : [];
+  const left = existsSync(parent) ? readdirSync(parent).filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) : [];
   for (const name of left) {
-    const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue; // another set-up making it now
+    // Another set-up (a Node.js process) making it now; a pid taken by another program since does not count.
+    if (runs(Number(name.slice(prefix.length)), SET_UP_PROGRAMS)) continue;
     say(`removing ${join(parent, name)}, a cluster half made by a set-up that was interrupted`);
     rmSync(join(parent, name), { recursive: true, force: true });
   }
@@ -421,6 +442,9 @@ function clearWayForCluster(dataDir) {
     `${dataDir} is in the way of the project-local PostgreSQL cluster: it is there but holds no cluster (no PG_VERSION). Move it away, or remove it if nothing in it is needed (rm -r ${dataDir}), and run again.`,
   );
 }
+
+/** The names a set-up runs under: this Node.js's, and node. */
+const SET_UP_PROGRAMS = [...new Set([basename(process.execPath), 'node'])];
 
 function isEmptyFolder(path) {
   return statSync(path).isDirectory() && readdirSync(path).length === 0;
@@ -582,10 +606,13 @@ export function mayMoveNats(natsUrl) {
 
 /** A NATS URL (servers separated by commas) for messages: passwords, if any, hidden. */
 function redactedNats(natsUrl) {
-  return natsUrl
-    .split(',')
-    .map((server) => redacted(server))
-    .join(',');
+  return (
+    natsUrl
+      .split(',')
+      // A server without a scheme (host:port, user:password@host:port) is read as nats:// and shown without it.
+      .map((server) => (server.includes('://') ? redacted(server) : redacted(`nats://${server}`).slice('nats://'.length)))
+      .join(',')
+  );
 }
 
 /** What to connect with when something answers at `natsUrl`: `natsUrl` if it has JetStream. */
@@ -619,7 +646,7 @@ async function jetStreamMissing(natsUrl, { user, password } = {}) {
 const NATS_USER = 'portico';
 
 /** The names a nats-server runs under (besides the one it was started as, noted with its pid). */
-const NATS_PROGRAMS = ['nats-server', 'nats'];
+const NATS_PROGRAMS = ['nats-server'];
 
 /**
  * The project-local nats-server still running (left by an earlier `npm start` killed before it could

@@ -330,8 +330,11 @@ esac`;
     const port = await freePort();
     const dataDir = join(dir, 'postgres');
     const killed = `${dataDir}.unfinished-${spawnSync('true').pid}`;
-    const making = `${dataDir}.unfinished-${process.ppid}`;
-    for (const half of [killed, making]) {
+    // The pid of a killed set-up, taken since by another program: no set-up makes that folder any more.
+    const pidTakenSince = `${dataDir}.unfinished-${await namedProcess('portico-other')}`;
+    const making = `${dataDir}.unfinished-${await namedProcess('node')}`;
+    const notOurs = `${dataDir}.unfinished-by-hand`;
+    for (const half of [killed, pidTakenSince, making, notOurs]) {
       mkdirSync(half);
       writeFileSync(join(half, 'PG_VERSION'), '15\n');
     }
@@ -339,8 +342,35 @@ esac`;
     await ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { mayMove: true, onStarted, dataDir, postgresBin: postgresStandIns(port) });
 
     expect(localPassword(dataDir)).toBeDefined();
-    expect(existsSync(killed)).toBe(false);
-    expect(existsSync(making)).toBe(true);
+    expect([killed, pidTakenSince, making, notOurs].map((half) => existsSync(half))).toEqual([false, false, true, true]);
+  });
+
+  it('starts after a restart of the machine whose postmaster.pid names a pid another program has taken (PostgreSQL would refuse it): that file is removed', async () => {
+    const port = await freePort();
+    const dataDir = clusterFolder(await namedProcess('portico-other'), port);
+    chmodSync(dataDir, 0o777); // as root the stand-in pg_ctl runs as the postgres user
+
+    const url = await ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, {
+      mayMove: true,
+      onStarted,
+      dataDir,
+      postgresBin: postgresStandIns(port),
+    });
+
+    expect(url).toBe(`postgres://postgres@127.0.0.1:${port}/portico`);
+    expect(existsSync(join(dataDir, 'pg_ctl-options'))).toBe(true);
+    expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
+  });
+
+  it('leaves a postmaster.pid naming a gone process to PostgreSQL, which replaces it by itself', async () => {
+    const port = await freePort();
+    const dataDir = clusterFolder(spawnSync('true').pid!, port);
+    chmodSync(dataDir, 0o777); // as root the stand-in pg_ctl runs as the postgres user
+
+    await ensurePostgres(`postgres://postgres@127.0.0.1:${port}/portico`, { mayMove: true, onStarted, dataDir, postgresBin: postgresStandIns(port) });
+
+    expect(existsSync(join(dataDir, 'pg_ctl-options'))).toBe(true);
+    expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(true);
   });
 
   it('is made in an empty folder there already', async () => {
@@ -414,6 +444,17 @@ describe('a NATS URL that was set', () => {
     );
     expect(started).not.toHaveBeenCalled();
     expect(existsSync(join(dir, 'nats-server-run'))).toBe(false);
+  });
+
+  it('names every server of a list in that message, a bare host:port among them, passwords hidden', async () => {
+    const [first, second] = [await freePort(), await freePort()];
+    const natsUrl = `nats://app:secret@127.0.0.1:${first},127.0.0.1:${second},other:secret@127.0.0.1:${second}`;
+
+    const ensured = ensureNats(natsUrl, { mayMove: mayMoveNats(natsUrl), onStarted, local: dir });
+
+    await expect(ensured).rejects.toThrow(
+      `Nothing answers at NATS_URL nats://app:***@127.0.0.1:${first},127.0.0.1:${second},other:***@127.0.0.1:${second}. Start the NATS server`,
+    );
   });
 
   it('unset, where nothing answers, gets a project-local nats-server started on its port', async () => {
