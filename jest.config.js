@@ -22,7 +22,9 @@ const common = {
 };
 
 export default {
-  testTimeout: 90_000,
+  // Every test and hook; as long as the hooks that start a whole system are given (SYSTEM_HOOK_TIMEOUT_MS in
+  // libs/testing/system.ts): on a loaded machine a start may take most of TestSystem's own 60 s deadline.
+  testTimeout: 180_000,
   // One worker per core, not jest's default of one less: the whole-system tests mostly wait on their
   // services' processes, and on 2 cores two workers take the run from about 13 to about 7 minutes (sum of the files' times / 2).
   // Three are slower again (measured on an idle 2-core machine, the whole of .ci/run: 11m34s against 10m50s): the run is CPU-bound by then.
