@@ -1,10 +1,10 @@
 import { jest } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, natsServerBinary } from '#libs/testing/nats-server.js';
-import { ensureNats, ensurePostgres, runningLocalNats, runningLocalPostgres, startLocalNats } from './infra.mjs';
+import { ensureNats, ensurePostgres, findPostgresBin, runningLocalNats, runningLocalPostgres, startLocalNats } from './infra.mjs';
 
 // The project-local nats-server and PostgreSQL of `npm start` and `npm test`, real ones, on spare ports with
 // their folders in a temporary one: the machine's own servers are never touched.
@@ -73,11 +73,9 @@ describe('the project-local nats-server', () => {
 
 /** The bin folder of the newest PostgreSQL installed (Debian's layout, as `npm test` installs it). */
 function postgresBin(): string {
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))) : [];
-  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error(`PostgreSQL not found in ${base}: run the tests with \`npm test\`, which installs it`);
-  return join(base, newest, 'bin');
+  const bin = findPostgresBin();
+  if (!bin) throw new Error('PostgreSQL not found in /usr/lib/postgresql: run the tests with `npm test`, which installs it');
+  return bin;
 }
 
 describe('the project-local PostgreSQL', () => {

@@ -96,8 +96,12 @@ function withoutServiceStarts(action) {
   }
 }
 
-/** The bin folder of PostgreSQL `version` when given and installed, else of the newest installed. */
-function findPostgresBin(version) {
+/**
+ * The bin folder of PostgreSQL `version` when given and installed, else of the newest installed (Debian's layout).
+ * @param {string} [version]
+ * @returns {string | undefined}
+ */
+export function findPostgresBin(version) {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
   const versions = readdirSync(base)
