@@ -7,8 +7,9 @@ import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
  * `maxLength` counts, through the whole system: the longest in emoji (twice as many UTF-16 code
  * units) is stored and read back whole; as many emoji each with a variation selector (counted as
  * one character by class-validator, three code units each) is a 400 naming the field, at the
- * gateway and in the service itself, and changes nothing. A control character in a name, or one
- * but tab and line breaks in a description, is a 400 naming the field too.
+ * gateway and in the service itself, and changes nothing. A control character, a direction override
+ * or a line separator in a name, or a control character but tab and line breaks in a description,
+ * is a 400 naming the field too.
  */
 const system = new TestSystem();
 const people = new People(system);
@@ -115,7 +116,7 @@ describe('a subuser description (at most 500 characters)', () => {
 });
 
 describe('names and descriptions hold no control characters (a description keeps tab and line breaks)', () => {
-  const ESCAPE = 'must not hold control characters';
+  const ESCAPE = 'must not hold control characters, direction overrides or line separators';
 
   it('refuses a name holding an ANSI escape or a NUL with a 400 naming it, at the gateway and over NATS, and stores nothing', async () => {
     const before = (await read(`${account()}/applications`)).items;
@@ -140,6 +141,22 @@ describe('names and descriptions hold no control characters (a description keeps
     const { name } = await read(account());
     expect((await send('patch', account(), { name: 'Acme\u0085' }).expect(400)).body.message).toBe(`name ${ESCAPE}`);
     expect((await send('patch', account(), { name: 'Acme\nCorp' }).expect(400)).body.message).toBe(`name ${ESCAPE}`);
+    expect(await read(account())).toMatchObject({ name });
+  });
+
+  it('refuses a name holding a right-to-left override, an isolate or a line separator with a 400 naming it, at the gateway and over NATS, and stores nothing', async () => {
+    const before = (await read(`${account()}/applications`)).items;
+    const spoof = await send('post', `${account()}/applications`, { name: 'Ada\u202Emoc.live' }).expect(400);
+    expect(spoof.body).toMatchObject({ code: 'VALIDATION_FAILED', message: `name ${ESCAPE}` });
+    const reply = await nats.send('access.applications.create', {
+      actor: { type: 'user', id: owner.userId },
+      accountId: owner.accountId,
+      body: { name: 'Support\u2066' },
+    });
+    expect(reply.err).toMatchObject({ code: 'VALIDATION_FAILED', message: `body.name ${ESCAPE}` });
+    expect((await read(`${account()}/applications`)).items).toEqual(before);
+    const { name } = await read(account());
+    expect((await send('patch', account(), { name: 'Acme\u2028Corp' }).expect(400)).body.message).toBe(`name ${ESCAPE}`);
     expect(await read(account())).toMatchObject({ name });
   });
 

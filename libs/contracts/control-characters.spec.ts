@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { ApplicationBody, CreateRoleBody, UpdateRoleBody } from './access.contract.js';
 import { CreateAccountBody, PersonBody, UpdateAccountBody } from './accounts.contract.js';
-import { hasForbiddenControlCharacter } from './control-characters.js';
+import { hasForbiddenCharacter } from './control-characters.js';
 import { CreateSubuserBody, UpdateSubuserBody } from './subusers.contract.js';
 import { UpdateProfileBody, UpdateUserBody } from './users.contract.js';
 
@@ -14,6 +14,16 @@ const CONTROL = [...Array.from({ length: 0x20 }, (_, code) => code), ...Array.fr
 );
 /** The control characters a description keeps. */
 const LAYOUT = ['\t', '\n', '\r'];
+/**
+ * What a name may not hold beyond the control characters, written out too: the bidirectional
+ * embeddings and overrides (U+202A to U+202E), the line and paragraph separators (U+2028, U+2029)
+ * and the bidirectional isolates (U+2066 to U+2069), in code point order.
+ */
+const REORDERING = [0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069].map((code) => String.fromCodePoint(code));
+/** The invisible characters a name keeps: the direction marks LRM and RLM, the zero-width non-joiner and joiner. */
+const KEPT = ['\u200e', '\u200f', '\u200c', '\u200d'];
+/** A name field's refusal of any of them. */
+const REFUSED = 'must not hold control characters, direction overrides or line separators';
 
 const label = (character: string) => `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 const byCode = (characters: string[]) => characters.map((character) => [label(character), character] as const);
@@ -28,6 +38,10 @@ const ORDINARY = [
   ['Cyrillic', 'Пётр Ильич'],
   ['Devanagari', 'नमस्ते'],
   ['Japanese', '東京タワー'],
+  ['an emoji family (joined by ZWJ)', 'The 👨\u200D👩\u200D👧\u200D👦 Smiths'],
+  ['Persian with a zero-width non-joiner', 'علی\u200Cزاده'],
+  ['Hebrew with a right-to-left mark before a bracket', 'שלום\u200F (Tel Aviv)'],
+  ['Arabic with a left-to-right mark after a Latin name', 'شركة ACME\u200E 2.0'],
 ];
 
 const person = { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', phone: '+447700900123' };
@@ -59,32 +73,47 @@ async function problems(type: Body, body: Record<string, unknown>): Promise<stri
   return errors.flatMap((error) => Object.values(error.constraints ?? {}));
 }
 
-describe('hasForbiddenControlCharacter', () => {
-  it('takes for control characters exactly Unicode Cc: U+0000 to U+001F and U+007F to U+009F', () => {
+describe('hasForbiddenCharacter', () => {
+  it('takes for what a name may not hold exactly Unicode Cc, the bidi embeddings, overrides and isolates, and the line separators', () => {
     const all = Array.from({ length: 0x3000 }, (_, code) => String.fromCodePoint(code));
-    expect(all.filter((character) => hasForbiddenControlCharacter(character, 'name'))).toEqual(CONTROL);
+    expect(all.filter((character) => hasForbiddenCharacter(character, 'name'))).toEqual([...CONTROL, ...REORDERING]);
   });
 
-  it('lets a description keep tab, line feed and carriage return, and no other', () => {
-    expect(CONTROL.filter((character) => !hasForbiddenControlCharacter(`a${character}b`, 'description'))).toEqual(LAYOUT);
+  it('lets a description keep tab, line feed and carriage return, and no other control character', () => {
+    expect(CONTROL.filter((character) => !hasForbiddenCharacter(`a${character}b`, 'description'))).toEqual(LAYOUT);
   });
 
-  it.each(['\u00a0', '\u2028', '\u200b', '\u200d', '\ufeff', '\ufe0f'])('leaves %j (not Cc) to the other rules', (character) => {
-    expect(hasForbiddenControlCharacter(character, 'name')).toBe(false);
+  it.each(byCode(REORDERING))('leaves %s to a description (names only refuse it)', (_code, character) => {
+    expect(hasForbiddenCharacter(`a${character}b`, 'description')).toBe(false);
+  });
+
+  it.each(['\u00a0', '\u200b', '\ufeff', '\ufe0f', ...KEPT])('leaves %j to the other rules', (character) => {
+    expect(hasForbiddenCharacter(character, 'name')).toBe(false);
   });
 });
 
-describe.each(NAMES)('a name field (%s): no control character, on HTTP and NATS alike', (_what, type, body, field) => {
-  it.each(byCode(CONTROL))('refuses %s inside a name, naming the field', async (_code, character) => {
-    expect(await problems(type, { ...body, [field]: `Ada${character}Lovelace` })).toEqual([`${field} must not hold control characters`]);
+describe.each(NAMES)('a name field (%s): no control character, direction override or line separator, on HTTP and NATS alike', (_what, type, body, field) => {
+  it.each(byCode([...CONTROL, ...REORDERING]))('refuses %s inside a name, naming the field', async (_code, character) => {
+    expect(await problems(type, { ...body, [field]: `Ada${character}Lovelace` })).toEqual([`${field} ${REFUSED}`]);
   });
 
   it('refuses an ANSI colour escape, naming the field', async () => {
-    expect(await problems(type, { ...body, [field]: '\u001b[31mAcme' })).toEqual([`${field} must not hold control characters`]);
+    expect(await problems(type, { ...body, [field]: '\u001b[31mAcme' })).toEqual([`${field} ${REFUSED}`]);
   });
 
-  it('refuses a name of control characters alone once, as showing nothing', async () => {
-    expect(await problems(type, { ...body, [field]: '\u0000\u001b' })).toEqual([`${field} must show something: not only spaces or control characters`]);
+  it('refuses a right-to-left override that shows another name, naming the field', async () => {
+    expect(await problems(type, { ...body, [field]: 'Ada\u202Emoc.live' })).toEqual([`${field} ${REFUSED}`]);
+  });
+
+  it.each([
+    ['control characters', '\u0000\u001b'],
+    ['line and paragraph separators', '\u2028\u2029'],
+  ])('refuses a name of %s alone once, as showing nothing', async (_label, text) => {
+    expect(await problems(type, { ...body, [field]: text })).toEqual([`${field} must show something: not only spaces or control characters`]);
+  });
+
+  it('refuses a name of direction overrides and isolates alone once', async () => {
+    expect(await problems(type, { ...body, [field]: '\u202E\u2066\u2069' })).toEqual([`${field} ${REFUSED}`]);
   });
 
   it.each(ORDINARY)('accepts %s', async (_label, text) => {

@@ -56,7 +56,8 @@ function isWithin(count: number, min: number, max: number): boolean {
 /**
  * A name (of a person, an account, a role, an application): a string of 1 to `max` code points
  * ({@link CodePointLength}) that shows something ({@link HasVisibleText}) and holds no control
- * character ({@link HasNoControlCharacters}), on the gateway and on the services' NATS side alike.
+ * character, bidirectional embedding, override or isolate, nor line or paragraph separator
+ * ({@link HasNoControlCharacters}), on the gateway and on the services' NATS side alike.
  */
 export function IsName(max: number): PropertyDecorator {
   return applyDecorators(IsString(), CodePointLength(1, max), HasVisibleText(), HasNoControlCharacters('name'));

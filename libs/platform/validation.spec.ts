@@ -32,7 +32,7 @@ describe('the validation pipe', () => {
   it('refuses a control character in a name, naming the field by its path (the gateway and every service use this pipe)', async () => {
     const error = await validate({ ...valid, owner: { ...valid.owner, firstName: '\u001b[31mAda' } });
     expect(error.code).toBe('VALIDATION_FAILED');
-    expect(error.message).toBe('owner.firstName must not hold control characters');
+    expect(error.message).toBe('owner.firstName must not hold control characters, direction overrides or line separators');
   });
 
   it('refuses unknown fields by name', async () => {
