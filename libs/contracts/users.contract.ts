@@ -134,7 +134,7 @@ export class UserView {
   @ApiProperty({ description: 'The person signs in with two steps (an authenticator app); false while pending' }) mfaEnabled: boolean;
   @ApiProperty({
     description:
-      'The person cannot sign in: their second step is blocked after too many wrong codes within 30 days, until they reset or change their password (423 SECOND_STEP_BLOCKED). false while pending or when two-step sign-in is off',
+      'The person cannot sign in: too many wrong codes within 30 days blocked their second step (423 SECOND_STEP_BLOCKED). Lifted by a new password (a reset link, or a change from a session they still have), by the operator turning their second step off (npm run second-step-reset), or by the person turning it off from such a session. false while pending or when two-step sign-in is off',
   })
   mfaBlocked: boolean;
 }
