@@ -812,6 +812,8 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
       blockedAt,
     });
     await expect(services.users.get(row)).resolves.toMatchObject({ mfaEnabled: true, mfaBlocked: true });
+    const listed = async () => (await services.users.list({ ...row, query: { limit: 10 } })).items.find((item) => item.id === userId);
+    await expect(listed()).resolves.toMatchObject({ mfaEnabled: true, mfaBlocked: true });
     await resetPassword(userId, 'an entirely new passphrase');
     await expect(services.mfa.status(actor)).resolves.toEqual({
       enabled: true,
@@ -821,6 +823,7 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
       blockedAt: null,
     });
     await expect(services.users.get(row)).resolves.toMatchObject({ mfaEnabled: true, mfaBlocked: false });
+    await expect(listed()).resolves.toMatchObject({ mfaEnabled: true, mfaBlocked: false });
   });
 
   it('is lifted by the person changing their password (from a session they still have)', async () => {
