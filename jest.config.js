@@ -22,8 +22,9 @@ const common = {
 };
 
 export default {
-  // Every test and hook; as long as the hooks that start a whole system are given (SYSTEM_HOOK_TIMEOUT_MS in
-  // libs/testing/system.ts): on a loaded machine a start may take most of TestSystem's own 60 s deadline.
+  // Every test and hook, those that start a whole system among them (with a second gateway, say, and sign-ups after):
+  // well past TestSystem's own 60 s start-up deadline, so that a process too slow to answer fails with the
+  // processes' logs (TestSystem.waitUntil) rather than with jest's bare timeout of the hook.
   testTimeout: 180_000,
   // One worker per core, not jest's default of one less: the whole-system tests mostly wait on their
   // services' processes, and on 2 cores two workers take the run from about 13 to about 7 minutes (sum of the files' times / 2).

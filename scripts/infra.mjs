@@ -334,17 +334,22 @@ export async function runningLocalPostgres(dataDir) {
   return running.port;
 }
 
-/** The pid and port in `dataDir`'s postmaster.pid (its lines 1 and 4) when that process is alive. */
-function postmasterOf(dataDir) {
+/** The pid and port `dataDir`'s postmaster.pid names (its lines 1 and 4), if there is one. */
+function postmasterLock(dataDir) {
   let lines;
   try {
     lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
   } catch {
     return undefined;
   }
-  const [pid, port] = [Number(lines[0]), Number(lines[3])];
-  if (!(port > 0) || !runs(pid, POSTGRES_PROGRAMS)) return undefined;
-  return { pid, port };
+  return { pid: Number(lines[0]), port: Number(lines[3]) };
+}
+
+/** The pid and port in `dataDir`'s postmaster.pid when that process is a PostgreSQL server still (see runs). */
+function postmasterOf(dataDir) {
+  const lock = postmasterLock(dataDir);
+  if (!lock || !(lock.port > 0) || !runs(lock.pid, POSTGRES_PROGRAMS)) return undefined;
+  return lock;
 }
 
 /**
@@ -355,14 +360,9 @@ function postmasterOf(dataDir) {
  * (postmasterOf found none).
  */
 function removeStaleLock(dataDir) {
-  const lockFile = join(dataDir, 'postmaster.pid');
-  let pid;
-  try {
-    pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
-  } catch {
-    return; // none
-  }
+  const pid = postmasterLock(dataDir)?.pid;
   if (!(Number.isInteger(pid) && pid > 0) || !isAlive(pid) || runs(pid, POSTGRES_PROGRAMS)) return;
+  const lockFile = join(dataDir, 'postmaster.pid');
   say(`removing ${lockFile}: the process it names (${pid}) is no PostgreSQL server any more`);
   rmSync(lockFile, { force: true });
 }

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { eventually } from '#libs/testing/eventually.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
 
 /** Changes of roles and applications in the account's audit trail, through HTTP only (access's events, recorded by identity). */
@@ -19,7 +19,7 @@ describe('the audit trail of roles and applications', () => {
     owner = await people.signUp('audited');
     admin = await people.member(owner, 'admin@audited.test', 'Admin');
     stranger = await people.signUp('elsewhere');
-  }, SYSTEM_HOOK_TIMEOUT_MS);
+  });
   afterAll(() => system.stop());
 
   /** A change made by the admin, from {@link ADDRESS}. */

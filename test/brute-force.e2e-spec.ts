@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { eventually } from '#libs/testing/eventually.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 const WRONG = 'certainly not the password';
@@ -17,7 +17,7 @@ describe('throttling, enumeration and the audit trail (B1, B2, B4)', () => {
     await system.start();
     acme = await people.signUp('acme');
     victim = await people.member(acme, 'victim@acme.test', 'Developer');
-  }, SYSTEM_HOOK_TIMEOUT_MS);
+  });
   afterAll(() => system.stop());
 
   const login = (email: string, password: string, ip = newAddress()) =>
@@ -215,7 +215,7 @@ describe('argon2 work is bounded: past the queue, 503 rather than starvation (L1
   beforeAll(async () => {
     await system.start();
     await people.signUp('flood');
-  }, SYSTEM_HOOK_TIMEOUT_MS);
+  });
   afterAll(() => system.stop());
 
   it('answers 503 SERVICE_UNAVAILABLE to logins beyond the queue, none with 500, and serves again afterwards', async () => {

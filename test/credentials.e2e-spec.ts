@@ -1,6 +1,6 @@
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 // Debug logging, so that the test of P6 reads everything the services write; 3 sign-ups an address, for the test of that limit.
@@ -13,7 +13,7 @@ let address = 0;
 /** A client address of its own for each test, so throttling counters do not spill from one test to the next. */
 const from = () => ({ 'x-forwarded-for': `198.51.100.${++address}` });
 
-beforeAll(() => system.start(), SYSTEM_HOOK_TIMEOUT_MS);
+beforeAll(() => system.start());
 afterAll(() => system.stop());
 
 describe('no default accounts (P7)', () => {

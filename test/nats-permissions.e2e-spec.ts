@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { DurableConsumers, EVENTS_STREAM, eventSubject, Events, IDENTITY_EVENTS, Subjects } from '#libs/contracts/index.js';
 import { inboxPrefixOf } from '#libs/platform/nats-connection.js';
 import { eventually } from '#libs/testing/eventually.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import {
   EVENTS_MESSAGE_DELETE,
   NATS_PERMISSIONS,
@@ -43,7 +43,7 @@ const system = new TestSystem({
 const people = new People(system);
 const connections: NatsConnection[] = [];
 
-beforeAll(() => system.start(), SYSTEM_HOOK_TIMEOUT_MS);
+beforeAll(() => system.start());
 afterAll(async () => {
   await Promise.all(connections.map((connection) => connection.close()));
   await system.stop();

@@ -6,7 +6,7 @@
  * listing it. Below the gateway, the services refuse the text no field may hold from any NATS caller.
  */
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
 import { operationsOf, probesFor, type OpenApiDocument, type Probe } from './support/openapi-fuzz.js';
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   ids = await createObjects(owner);
   document = (await (await fetch(`${system.url}/openapi.json`)).json()) as OpenApiDocument;
   nats = await TestNatsRequester.open(system.nats.url);
-}, SYSTEM_HOOK_TIMEOUT_MS);
+});
 afterAll(async () => {
   await nats?.close();
   await system.stop();

@@ -1,7 +1,7 @@
 import type { NatsLink } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { freePort } from '#libs/testing/nats-server.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
 import { consumerIdle, openLink } from './support/notifications.js';
 
@@ -262,7 +262,7 @@ beforeAll(async () => {
   dev = await people.member(acme, 'dev@acme.test', 'Developer');
   app = (await people.http.post(`/v1/accounts/${acme.accountId}/applications`).set(bearer(acme.accessToken)).send({ name: 'Load' }).expect(201)).body.id;
   await Promise.all([secondReplica('identity'), secondReplica('access')]);
-}, SYSTEM_HOOK_TIMEOUT_MS);
+});
 afterAll(async () => {
   await link?.close();
   await system.stop();

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { authenticatorCode } from '#libs/testing/authenticator.js';
 import { freePort } from '#libs/testing/nats-server.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 const system = new TestSystem();
@@ -16,7 +16,7 @@ beforeAll(async () => {
   owner = await people.signUp('strict-voice');
   admin = await people.member(owner, 'admin@strict-voice.test', 'Owner');
   secondGateway = await system.startGateway('gateway#2', await freePort());
-}, SYSTEM_HOOK_TIMEOUT_MS);
+});
 afterAll(() => system.stop());
 
 type Pair = { accessToken: string; refreshToken: string };

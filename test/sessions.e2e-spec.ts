@@ -5,7 +5,7 @@ import { Subjects } from '#libs/contracts/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
 import { freePort } from '#libs/testing/nats-server.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { MAX_USER_AGENT_LENGTH } from '#libs/platform/index.js';
 import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
   acme = await people.signUp('acme');
   secondPort = await freePort();
   secondGateway = await system.startGateway('gateway#2', secondPort);
-}, SYSTEM_HOOK_TIMEOUT_MS);
+});
 afterAll(() => system.stop());
 
 /** Asks both gateway replicas for /v1/me with this token; returns both statuses. */

@@ -1,4 +1,4 @@
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
+import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
 import { bearer, linkToken, NEW_PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 const system = new TestSystem();
@@ -12,7 +12,7 @@ beforeAll(async () => {
   await system.start();
   acme = await people.signUp('acme');
   globex = await people.signUp('globex');
-}, SYSTEM_HOOK_TIMEOUT_MS);
+});
 afterAll(() => system.stop());
 
 const subusers = (owner: SignedIn) => `/v1/accounts/${owner.accountId}/subusers`;

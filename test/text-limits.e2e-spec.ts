@@ -117,6 +117,9 @@ describe('a subuser description (at most 500 characters)', () => {
 
 describe('names and descriptions hold no control characters (a description keeps tab and line breaks)', () => {
   const ESCAPE = 'must not hold control characters, direction overrides or line separators';
+  /** Asks access straight over NATS, as another internal service would, to create an application of the owner's account. */
+  const createApplicationOverNats = (name: string) =>
+    nats.send('access.applications.create', { actor: { type: 'user', id: owner.userId }, accountId: owner.accountId, body: { name } });
 
   it('refuses a name holding an ANSI escape or a NUL with a 400 naming it, at the gateway and over NATS, and stores nothing', async () => {
     const before = (await read(`${account()}/applications`)).items;
@@ -124,11 +127,7 @@ describe('names and descriptions hold no control characters (a description keeps
     expect(escaped.body).toMatchObject({ code: 'VALIDATION_FAILED', message: `name ${ESCAPE}` });
     const nul = await send('post', `${account()}/applications`, { name: 'Support\u0000' }).expect(400);
     expect(nul.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/^name\b/) });
-    const reply = await nats.send('access.applications.create', {
-      actor: { type: 'user', id: owner.userId },
-      accountId: owner.accountId,
-      body: { name: 'Support\u0007' },
-    });
+    const reply = await createApplicationOverNats('Support\u0007');
     expect(reply.err).toMatchObject({ code: 'VALIDATION_FAILED', message: `body.name ${ESCAPE}` });
     expect((await read(`${account()}/applications`)).items).toEqual(before);
   });
@@ -148,11 +147,7 @@ describe('names and descriptions hold no control characters (a description keeps
     const before = (await read(`${account()}/applications`)).items;
     const spoof = await send('post', `${account()}/applications`, { name: 'Ada\u202Emoc.live' }).expect(400);
     expect(spoof.body).toMatchObject({ code: 'VALIDATION_FAILED', message: `name ${ESCAPE}` });
-    const reply = await nats.send('access.applications.create', {
-      actor: { type: 'user', id: owner.userId },
-      accountId: owner.accountId,
-      body: { name: 'Support\u2066' },
-    });
+    const reply = await createApplicationOverNats('Support\u2066');
     expect(reply.err).toMatchObject({ code: 'VALIDATION_FAILED', message: `body.name ${ESCAPE}` });
     expect((await read(`${account()}/applications`)).items).toEqual(before);
     const { name } = await read(account());

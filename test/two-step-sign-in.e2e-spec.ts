@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authenticatorCode } from '#libs/testing/authenticator.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 // Authenticator secrets sealed under a key, as a production install keeps them (docs/deploy.md).
@@ -21,7 +21,7 @@ let recoveryCodes: string[];
 beforeAll(async () => {
   await system.start();
   owner = await people.signUp('two-step-voice');
-}, SYSTEM_HOOK_TIMEOUT_MS);
+});
 afterAll(async () => {
   await system.stop();
   rmSync(keyDir, { recursive: true, force: true });

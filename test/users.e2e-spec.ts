@@ -1,6 +1,6 @@
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsRequester } from '#libs/testing/nats-rpc.js';
-import { SYSTEM_HOOK_TIMEOUT_MS, TestSystem } from '#libs/testing/system.js';
+import { TestSystem } from '#libs/testing/system.js';
 import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 const system = new TestSystem();
@@ -13,7 +13,7 @@ beforeAll(async () => {
   await system.start();
   acme = await people.signUp('acme');
   globex = await people.signUp('globex');
-}, SYSTEM_HOOK_TIMEOUT_MS);
+});
 afterAll(() => system.stop());
 
 describe('a new person: invite -> activate -> login -> refresh -> logout', () => {

@@ -28,13 +28,6 @@ export interface SystemOptions {
 /** How long a process started by a test may take to answer (a deadline, not a timing: a failure only waits this long). */
 const STARTUP_DEADLINE_MS = 60_000;
 
-/**
- * How long a `beforeAll` that starts a system may run (with a second gateway, say, and the sign-ups
- * after): past the deadlines of what it waits for, so that a process too slow to answer fails with
- * the processes' logs ({@link TestSystem.waitUntil}) rather than with jest's bare timeout of the hook.
- */
-export const SYSTEM_HOOK_TIMEOUT_MS = 3 * STARTUP_DEADLINE_MS;
-
 /** The web base used in test mails. */
 export const TEST_WEB_URL = 'http://panel.test';
 
