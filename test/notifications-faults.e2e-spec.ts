@@ -31,8 +31,12 @@ function reached(emails: string[]): number {
 
 /** Waits until every address got at least one mail, then until nothing is in flight any more. */
 async function allArrived(emails: string[], timeoutMs = 60_000): Promise<void> {
-  await eventually(`mail to all ${emails.length} recipients`, () => reached(emails) === emails.length, timeoutMs);
-  await consumerIdle(link, timeoutMs);
+  try {
+    await eventually(`mail to all ${emails.length} recipients`, () => reached(emails) === emails.length, timeoutMs);
+    await consumerIdle(link, timeoutMs);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${system.dumpLogs()}`);
+  }
 }
 
 /** Recipients whose mail was in the hands of SMTP (status `sending`) at this moment. */

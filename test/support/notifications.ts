@@ -87,15 +87,28 @@ export async function statusCounts(system: TestSystem): Promise<Record<string, n
   return Object.fromEntries(rows.map((row) => [row.status, row.count]));
 }
 
-/** Resolves once the notifications consumer has nothing left to deliver or to see acknowledged. */
+/** Resolves once the notifications consumer has nothing left to deliver or to see acknowledged; a timeout says what it last saw. */
 export async function consumerIdle(link: NatsLink, timeoutMs = 30_000): Promise<void> {
   const manager = await jetstreamManager(link.connection);
-  await eventually(
-    'the notifications consumer to be idle',
-    async () => {
-      const info = await manager.consumers.info(EVENTS_STREAM, 'notifications');
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    },
-    timeoutMs,
-  );
+  let last = 'nothing read yet';
+  try {
+    await eventually(
+      'the notifications consumer to be idle',
+      async () => {
+        const info = await manager.consumers.info(EVENTS_STREAM, 'notifications');
+        last = JSON.stringify({
+          num_pending: info.num_pending,
+          num_ack_pending: info.num_ack_pending,
+          num_redelivered: info.num_redelivered,
+          delivered: info.delivered,
+          ack_floor: info.ack_floor,
+          num_waiting: info.num_waiting,
+        });
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the consumer last said ${last}`);
+  }
 }
