@@ -1,6 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { conflictOnDuplicate, isDatabaseUnreachable, isTransactionConflict } from './database.js';
+import { conflictOnDuplicate, isDatabaseUnreachable, isLockTimeout, isTransactionConflict, MigrationFailed } from './database.js';
 
 /** A failed query as TypeORM reports it, with PostgreSQL's error code and constraint. */
 function failed(code: string, constraint?: string): QueryFailedError {
@@ -78,5 +78,33 @@ describe('isTransactionConflict', () => {
     ['a plain error carrying the code', Object.assign(new Error('x'), { code: '40P01' }), false],
   ])('of %s is %s', (_label, error, expected) => {
     expect(isTransactionConflict(error)).toBe(expected);
+  });
+});
+
+describe('isLockTimeout', () => {
+  it.each([
+    ['a lock timeout as TypeORM reports it (55P03)', failed('55P03'), true],
+    ['a lock timeout straight from the driver', Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }), true],
+    ['a statement timeout (57014)', failed('57014'), false],
+    ['a deadlock', failed('40P01'), false],
+    ['nothing', undefined, false],
+  ])('of %s is %s', (_label, error, expected) => {
+    expect(isLockTimeout(error)).toBe(expected);
+  });
+});
+
+describe('MigrationFailed', () => {
+  it('names the schema, the migration and the cause in one line, and for a busy table says what to do', () => {
+    const failure = new MigrationFailed('identity', 'SecondStepBlock1735000000000', failed('55P03'));
+    expect(failure.message).toMatch(
+      /^identity: SecondStepBlock1735000000000 gave up: duplicate key value \(a table it changes stayed in use longer than MIGRATION_LOCK_TIMEOUT_MS;/,
+    );
+    expect(failure.message).not.toContain('\n');
+  });
+
+  it('says only the cause when it is not a busy table, and "a migration" when which one is not known', () => {
+    expect(new MigrationFailed('access', undefined, new Error('relation "x" does not exist')).message).toBe(
+      'access: a migration gave up: relation "x" does not exist',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { DataSource, QueryFailedError, type DataSourceOptions, type EntityManager, type MixedList } from 'typeorm';
+import { DataSource, MigrationExecutor, QueryFailedError, type DataSourceOptions, type EntityManager, type MixedList } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { settlesWithin } from './clock.js';
 
@@ -63,11 +63,46 @@ export async function migrate(database: ServiceDatabase): Promise<string[]> {
   await dataSource.initialize();
   try {
     await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${database.schema}"`);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    const applied = await dataSource.runMigrations({ transaction: 'each' }).catch(async (error: unknown) => {
+      // The migrations before it are applied (each in a transaction of its own): the first still pending is the one that failed.
+      const [failed] = await new MigrationExecutor(dataSource).getPendingMigrations().catch(() => []);
+      throw new MigrationFailed(database.schema, failed?.name, error);
+    });
     return applied.map((migration) => migration.name);
   } finally {
     await dataSource.destroy();
   }
+}
+
+/** PostgreSQL's lock_not_available: a lock wait ran past lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** Whether a query failed because a lock it waited for was not granted within `lock_timeout`. */
+export function isLockTimeout(error: unknown): boolean {
+  const failure = error as { code?: string; driverError?: { code?: string } } | null;
+  return (failure?.driverError?.code ?? failure?.code) === LOCK_NOT_AVAILABLE;
+}
+
+/** A migration of a service's schema failed; the ones before it are applied. */
+export class MigrationFailed extends Error {
+  constructor(
+    readonly schema: string,
+    /** The migration that failed, when it could be told. */
+    readonly migration: string | undefined,
+    cause: unknown,
+  ) {
+    super(describeMigrationFailure(schema, migration, cause), { cause });
+    this.name = 'MigrationFailed';
+  }
+}
+
+/** One line for the operator: which migration, why, and for a busy table what to do. */
+function describeMigrationFailure(schema: string, migration: string | undefined, cause: unknown): string {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const busy = isLockTimeout(cause)
+    ? ' (a table it changes stayed in use longer than MIGRATION_LOCK_TIMEOUT_MS; its transaction rolled back: run the migrations again, as the Job does by itself)'
+    : '';
+  return `${schema}: ${migration ?? 'a migration'} gave up: ${reason}${busy}`;
 }
 
 /** True when the database answers a trivial query within `timeoutMs`. */

@@ -15,6 +15,7 @@ export * from './jetstream.js';
 export * from './durable-subscription.js';
 export * from './event-envelope.js';
 export * from './database.js';
+export * from './migration-locks.js';
 export * from './health-server.js';
 export * from './platform.module.js';
 export * from './readiness.js';

@@ -1,10 +1,15 @@
 import pg from 'pg';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { setMigrationLockTimeout } from '#libs/platform/migration-locks.js';
+
+/** The migration lock timeout while a table is busy in these tests: the migration must give up, and need not take the 5 s it would by default. */
+const BUSY_LOCK_TIMEOUT_MS = 300;
 
 /**
  * Runs `step` of `migration` in a transaction of its own, as the migration tool does
  * (`transaction: 'each'`), while another connection's open transaction has read `table` (as a
- * busy service's would): the error it gives up with, or null if it went through.
+ * busy service's would), with MIGRATION_LOCK_TIMEOUT_MS at {@link BUSY_LOCK_TIMEOUT_MS}: the error
+ * it gives up with, or null if it went through.
  */
 export async function migrateWhileTableBusy(
   dataSource: DataSource,
@@ -20,10 +25,13 @@ export async function migrateWhileTableBusy(
     await busy.query('BEGIN');
     await busy.query(`SELECT 1 FROM ${table} LIMIT 1`);
     await runner.startTransaction();
-    const failure = await migration[step](runner).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const previous = setMigrationLockTimeout(BUSY_LOCK_TIMEOUT_MS);
+    const failure = await migration[step](runner)
+      .then(
+        () => null,
+        (error: unknown) => error,
+      )
+      .finally(() => setMigrationLockTimeout(previous));
     await runner.rollbackTransaction();
     return failure;
   } finally {

@@ -488,6 +488,7 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     expect(c.args).toEqual(['node', 'dist/tools/migrate.js']);
     const dbRef = c.env.find((e: Obj) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
     expect(dbRef?.name).toBe(values.migrations.existingSecret);
+    expect(c.env.find((e: Obj) => e.name === 'MIGRATION_LOCK_TIMEOUT_MS')?.value).toBe(String(values.migrations.lockTimeoutMs ?? 5000));
     // Its own role: not the Secret the services connect with.
     for (const svc of SERVICES) {
       const env = podSpec(deploymentOf(objs, svc)).containers[0].env ?? [];

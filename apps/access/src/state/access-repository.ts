@@ -1,16 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { LockClass, lockForTransaction } from '#libs/platform/index.js';
+import { isLockTimeout, LockClass, lockForTransaction } from '#libs/platform/index.js';
 import type { AccountSnapshot } from '../checks/decision-store.js';
 import { ApplicationEntity } from '../applications/application.entity.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { AccountOwnerEntity } from '../owners/account-owner.entity.js';
 import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
 import { RoleEntity } from '../roles/role.entity.js';
-
-/** PostgreSQL's lock_not_available: a lock wait ran past lock_timeout. */
-const LOCK_NOT_AVAILABLE = '55P03';
 
 /** One account's snapshot in one statement, so one consistent view of its rows ($1: the account). */
 const ACCOUNT_SNAPSHOT_SQL = `SELECT
@@ -100,7 +97,7 @@ export class AccessRepository {
     // The timeout bounds this wait only: the change's own statements keep the usual one.
     await manager.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
     await lockForTransaction(manager, [{ lockClass: LockClass.AccessAccountChange, key: accountId }]).catch((error: unknown) => {
-      if ((error as { driverError?: { code?: string } }).driverError?.code === LOCK_NOT_AVAILABLE) {
+      if (isLockTimeout(error)) {
         throw accountChangeBusy();
       }
       throw error;

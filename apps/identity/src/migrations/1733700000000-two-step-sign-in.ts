@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { limitLockWait } from '#libs/platform/migration-locks.js';
 
 /**
  * Two-step sign-in: one authenticator (TOTP) per user or subuser, its recovery codes, and the
@@ -6,15 +7,16 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * own row says whether the second step is on (`second_step`), so that a sign-in's statement, which
  * locks that row, sees it turned on meanwhile as it sees a new password. New tables and columns
  * with a constant default change no row (PostgreSQL 11+); the purpose check is widened NOT VALID
- * (every row there passes it, the table is not scanned under the lock, which waits at most 5 s as
- * in 1733600000000). The previous release never reads the tables or columns nor writes the purpose:
- * during a rolling upgrade its replicas sign a person in with the password alone (docs/deploy.md).
+ * (every row there passes it, the table is not scanned under the lock, which waits at most
+ * MIGRATION_LOCK_TIMEOUT_MS (5 s unless set) as in 1733600000000). The previous release never reads
+ * the tables or columns nor writes the purpose: during a rolling upgrade its replicas sign a person
+ * in with the password alone (docs/deploy.md).
  */
 export class TwoStepSignIn1733700000000 implements MigrationInterface {
   name = 'TwoStepSignIn1733700000000';
 
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`SET LOCAL lock_timeout = '5s'`);
+    await limitLockWait(runner);
     await runner.query(`
       CREATE TABLE totp_factors (
         id uuid PRIMARY KEY,
@@ -43,7 +45,7 @@ export class TwoStepSignIn1733700000000 implements MigrationInterface {
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`SET LOCAL lock_timeout = '5s'`);
+    await limitLockWait(runner);
     await runner.query(`
       ALTER TABLE users DROP COLUMN IF EXISTS second_step;
       ALTER TABLE subusers DROP COLUMN IF EXISTS second_step;

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { limitLockWait } from '#libs/platform/migration-locks.js';
 
 /**
  * Adding someone who already has a login asks for their consent: their membership stays inactive,
@@ -7,15 +8,16 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * link mailed to them. Meanwhile the user table shows the typed values, not the person's own: the
  * refresh trigger leaves such memberships' search text and sort name alone. A new table, a new
  * function body and a check widened NOT VALID (the table is not scanned under the lock, which
- * waits at most 5 s as in 1733600000000). The previous release never reads the table nor writes
- * the purpose: during a rolling upgrade, a person its replicas add is added at once, as before.
- * Going down leaves a membership that waited as an inactive one, showing the person's own values.
+ * waits at most MIGRATION_LOCK_TIMEOUT_MS (5 s unless set) as in 1733600000000). The previous
+ * release never reads the table nor writes the purpose: during a rolling upgrade, a person its
+ * replicas add is added at once, as before. Going down leaves a membership that waited as an
+ * inactive one, showing the person's own values.
  */
 export class MembershipInvitations1734200000000 implements MigrationInterface {
   name = 'MembershipInvitations1734200000000';
 
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`SET LOCAL lock_timeout = '5s'`);
+    await limitLockWait(runner);
     await runner.query(`
       CREATE TABLE membership_invitations (
         account_id uuid NOT NULL,
@@ -37,7 +39,7 @@ export class MembershipInvitations1734200000000 implements MigrationInterface {
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`SET LOCAL lock_timeout = '5s'`);
+    await limitLockWait(runner);
     await runner.query(refreshFunction(false));
     await runner.query(`
       DELETE FROM action_tokens WHERE purpose = 'invitation';

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { limitLockWait } from '#libs/platform/migration-locks.js';
 
 /**
  * A session keeps when the last access token issued for it expires (`sessions.access_expires_at`),
@@ -6,19 +7,20 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * issued with the longer lifetime expire, not only for today's lifetime. Nullable without a
  * default: adding it rewrites no table, and sessions whose tokens were issued before it (or by a
  * replica of the release before) are refused for today's lifetime, as before. Every sign-in and
- * refresh writes `sessions`: behind a long transaction the migration gives up after 5 s (the Job
- * retries) rather than queue them all behind its lock.
+ * refresh writes `sessions`: behind a long transaction the migration gives up after
+ * MIGRATION_LOCK_TIMEOUT_MS, 5 s unless set (the Job retries) rather than queue them all behind
+ * its lock.
  */
 export class SessionAccessExpiry1734300000000 implements MigrationInterface {
   name = 'SessionAccessExpiry1734300000000';
 
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`SET LOCAL lock_timeout = '5s'`);
+    await limitLockWait(runner);
     await runner.query('ALTER TABLE sessions ADD COLUMN access_expires_at timestamptz');
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`SET LOCAL lock_timeout = '5s'`);
+    await limitLockWait(runner);
     await runner.query('ALTER TABLE sessions DROP COLUMN access_expires_at');
   }
 }

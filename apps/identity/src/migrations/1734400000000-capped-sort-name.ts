@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { limitLockWait } from '#libs/platform/migration-locks.js';
 
 /**
  * The user table's sort name is cut at 201 characters (`MAX_SORT_NAME_LENGTH`: two names of 100
@@ -13,13 +14,13 @@ export class CappedSortName1734400000000 implements MigrationInterface {
   name = 'CappedSortName1734400000000';
 
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`SET LOCAL lock_timeout = '5s'`);
+    await limitLockWait(runner);
     await runner.query(sortNameFunction("left(identity.fold(last_name || ' ' || first_name), 201)"));
     await runner.query('UPDATE memberships SET sort_name = left(sort_name, 201) WHERE length(sort_name) > 201');
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`SET LOCAL lock_timeout = '5s'`);
+    await limitLockWait(runner);
     await runner.query(sortNameFunction("identity.fold(last_name || ' ' || first_name)"));
     // A cut name is 201 characters long; a waiting membership sorts by the names its account typed.
     await runner.query(`
