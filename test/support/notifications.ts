@@ -5,7 +5,7 @@ import request from 'supertest';
 import { DurableConsumers, Events, EVENTS_STREAM, eventSubject, IDENTITY_EVENTS, type EventEnvelope, type EventType } from '#libs/contracts/index.js';
 import { NatsLink, publishEvent } from '#libs/platform/index.js';
 import type { TestSystem } from '#libs/testing/system.js';
-import { eventually } from '#libs/testing/eventually.js';
+import { consumerCaughtUp } from '#libs/testing/consumer-caught-up.js';
 
 /** Creates `count` accounts through the API (a few at a time); each owner is sent an activation mail. */
 export async function signUps(system: TestSystem, count: number, prefix: string): Promise<Array<{ accountId: string; email: string }>> {
@@ -87,38 +87,7 @@ export async function statusCounts(system: TestSystem): Promise<Record<string, n
   return Object.fromEntries(rows.map((row) => [row.status, row.count]));
 }
 
-/**
- * Resolves once the notifications consumer has been handed every event of its subjects in the
- * stream and has answered each (nothing awaiting an ack or a delayed redelivery); a timeout says
- * what it last saw. "Every event handed" is read from the stream itself (its last message on the
- * consumer's subjects against the consumer's delivered position), not from `num_pending`: that is
- * a running count nats-server 2.9 keeps, and with messages deleted from the stream (notifications
- * deletes the events that carry a link token) it can stay above 0 after a restart of the server
- * with nothing left to deliver (seen once in CI, after the NATS-restart test).
- */
-export async function consumerIdle(link: NatsLink, timeoutMs = 30_000): Promise<void> {
-  const manager = await jetstreamManager(link.connection);
-  let last = 'nothing read yet';
-  try {
-    await eventually(
-      'the notifications consumer to be idle',
-      async () => {
-        const info = await manager.consumers.info(EVENTS_STREAM, DurableConsumers.Mail);
-        const lastEvent = await manager.streams.getMessage(EVENTS_STREAM, { last_by_subj: IDENTITY_EVENTS });
-        const lastSeq = lastEvent?.seq ?? 0;
-        last = JSON.stringify({
-          lastEventSeq: lastSeq,
-          delivered: info.delivered,
-          ack_floor: info.ack_floor,
-          num_ack_pending: info.num_ack_pending,
-          num_redelivered: info.num_redelivered,
-          num_pending: info.num_pending,
-        });
-        return info.delivered.stream_seq >= lastSeq && info.num_ack_pending === 0;
-      },
-      timeoutMs,
-    );
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; the consumer last said ${last}`);
-  }
+/** Resolves once the notifications consumer has been handed every identity event in the stream and answered each (see consumerCaughtUp). */
+export function consumerIdle(link: NatsLink, timeoutMs = 30_000): Promise<void> {
+  return consumerCaughtUp(link.connection, DurableConsumers.Mail, IDENTITY_EVENTS, timeoutMs);
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { Events, EVENTS_STREAM, eventSubject, IDENTITY_EVENTS, type EventEnvelope } from '#libs/contracts/index.js';
 import { ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
+import { consumerCaughtUp } from '#libs/testing/consumer-caught-up.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { MailRenderer } from '../mail/mail-renderer.js';
@@ -88,12 +89,9 @@ async function consumerInfo(): Promise<ConsumerInfo> {
   return (await jetstreamManager(link.connection)).consumers.info(EVENTS_STREAM, MAIL_CONSUMER);
 }
 
-/** Resolves once the consumer has nothing left to deliver or to see acknowledged. */
-async function consumerIdle(): Promise<void> {
-  await eventually('the mail consumer to be idle', async () => {
-    const info = await consumerInfo();
-    return info.num_pending === 0 && info.num_ack_pending === 0;
-  });
+/** Resolves once the consumer has been handed every identity event in the stream and answered each. */
+function consumerIdle(): Promise<void> {
+  return consumerCaughtUp(link.connection, MAIL_CONSUMER, IDENTITY_EVENTS);
 }
 
 beforeAll(async () => {
