@@ -95,9 +95,10 @@ describe('isLockTimeout', () => {
 
 describe('MigrationFailed', () => {
   it('names the schema, the migration and the cause in one line, and for a busy table says what to do', () => {
-    const failure = new MigrationFailed('identity', 'SecondStepBlock1735000000000', failed('55P03'));
+    const lockTimeout = new QueryFailedError('ALTER TABLE ...', [], Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }));
+    const failure = new MigrationFailed('identity', 'SecondStepBlock1735000000000', lockTimeout);
     expect(failure.message).toMatch(
-      /^identity: SecondStepBlock1735000000000 gave up: duplicate key value \(a table it changes stayed in use longer than MIGRATION_LOCK_TIMEOUT_MS;/,
+      /^identity: SecondStepBlock1735000000000 gave up: canceling statement due to lock timeout \(a table it changes stayed in use longer than MIGRATION_LOCK_TIMEOUT_MS;/,
     );
     expect(failure.message).not.toContain('\n');
   });
