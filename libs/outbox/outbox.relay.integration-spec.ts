@@ -3,7 +3,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { DataSource, IsNull, Not } from 'typeorm';
-import { Events, EVENTS_STREAM, eventSubject, type EventDataMap, type EventEnvelope, type UserInvitedData } from '#libs/contracts/index.js';
+import {
+  Events,
+  EVENTS_STREAM,
+  EVENTS_SUBJECT_PREFIX,
+  eventSubject,
+  type EventDataMap,
+  type EventEnvelope,
+  type UserInvitedData,
+} from '#libs/contracts/index.js';
 import { dataSourceOptions, ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { eventually } from '#libs/testing/eventually.js';
@@ -33,6 +41,63 @@ function invitation(n: number, firstName: string): UserInvitedData {
   };
 }
 
+/** What the relay recorded on an outbox row. */
+async function outboxRow(dataSource: DataSource, id: string): Promise<Pick<OutboxEntity, 'attempts' | 'lastError' | 'setAsideAt'>> {
+  const { attempts, lastError, setAsideAt } = await dataSource.getRepository(OutboxEntity).findOneByOrFail({ id });
+  return { attempts, lastError, setAsideAt };
+}
+
+/** Writes one event to the outbox in a transaction of its own; answers its row's id. */
+async function writeOne<T extends typeof Events.UserInvited | typeof Events.LinksVoided>(
+  dataSource: DataSource,
+  type: T,
+  data: EventDataMap[T],
+): Promise<string> {
+  await dataSource.transaction((manager) => new OutboxWriter().add(manager, type, null, data));
+  const [row] = await dataSource.getRepository(OutboxEntity).find({ where: { type }, order: { createdAt: 'DESC' }, take: 1 });
+  return row.id;
+}
+
+/** A relay of identity's outbox (emptied first) over `natsLink`, logging errors into `logged`. */
+async function relayOfEmptyOutbox(natsLink: NatsLink, logged: Array<Record<string, unknown>>): Promise<{ dataSource: DataSource; relay: OutboxRelay }> {
+  const dataSource = new DataSource(
+    dataSourceOptions({ url: database.url, schema: 'identity', entities: [OutboxEntity], migrations: [], poolSize: 2, applicationName: 'portico-test' }),
+  );
+  await dataSource.initialize();
+  await dataSource.getRepository(OutboxEntity).clear();
+  const relay = new OutboxRelay(
+    dataSource,
+    natsLink,
+    pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) }),
+  );
+  return { dataSource, relay };
+}
+
+/**
+ * Runs passes that each publish one fresh invitation beside the `failing` row, until the row has
+ * been counted {@link OUTBOX_MAX_ATTEMPTS} times: nothing set aside or logged before the last,
+ * its `last_error` matching `error`; then set aside, logged once at error level, and never taken again.
+ */
+async function countedUntilSetAside(
+  dataSource: DataSource,
+  relay: OutboxRelay,
+  logged: Array<Record<string, unknown>>,
+  failing: string,
+  error: RegExp,
+): Promise<void> {
+  for (let attempt = 1; attempt < OUTBOX_MAX_ATTEMPTS; attempt += 1) {
+    await writeOne(dataSource, Events.UserInvited, invitation(attempt, 'Ada'));
+    expect(await relay.pass()).toEqual({ moved: 1, failed: 1, setAside: 0 });
+  }
+  expect(await outboxRow(dataSource, failing)).toMatchObject({ attempts: OUTBOX_MAX_ATTEMPTS - 1, lastError: expect.stringMatching(error), setAsideAt: null });
+  expect(logged).toEqual([]);
+  await writeOne(dataSource, Events.UserInvited, invitation(0, 'Ada'));
+  expect(await relay.pass()).toEqual({ moved: 1, failed: 0, setAside: 1 });
+  expect(await outboxRow(dataSource, failing)).toMatchObject({ attempts: OUTBOX_MAX_ATTEMPTS, setAsideAt: expect.any(Date) });
+  expect(logged).toEqual([expect.objectContaining({ level: 50, outboxId: failing, type: Events.LinksVoided, attempts: OUTBOX_MAX_ATTEMPTS })]);
+  expect(await relay.pass()).toEqual({ moved: 0, failed: 0, setAside: 0 });
+}
+
 async function streamMessages(): Promise<number> {
   const manager = await jetstreamManager(link.connection);
   return (await manager.streams.info(EVENTS_STREAM)).state.messages;
@@ -42,14 +107,18 @@ beforeAll(async () => {
   await Promise.all([database.create(), nats.start()]);
   link = await NatsLink.open({ url: nats.url, name: 'relay-test', logger });
   await ensureEventsStream(link);
-  // A plain subscription sees every publish, also those JetStream then drops as duplicates.
-  watcher = link.connection.subscribe('events.>', {
+  watcher = watchPublishes();
+});
+
+/** A plain subscription that sees every publish, also those JetStream then drops as duplicates (counted in `published`). */
+function watchPublishes(): Subscription {
+  return link.connection.subscribe('events.>', {
     callback: (_error, message) => {
       const id = message.headers?.get('Nats-Msg-Id') ?? '';
       published.set(id, (published.get(id) ?? 0) + 1);
     },
   });
-});
+}
 beforeEach(() => {
   published = new Map();
 });
@@ -243,36 +312,15 @@ describe('a row refused for a reason the relay cannot tell apart (a subject its 
     config: `authorization { users: [ { user: relay, password: relay, permissions: { publish: { deny: ["${denied}"] } } } ] }\n`,
   });
   const logged: Array<Record<string, unknown>> = [];
-  const writer = new OutboxWriter();
   let guardedLink: NatsLink;
   let dataSource: DataSource;
   let relay: OutboxRelay;
-
-  async function outboxRow(id: string): Promise<Pick<OutboxEntity, 'attempts' | 'lastError' | 'setAsideAt'>> {
-    const { attempts, lastError, setAsideAt } = await dataSource.getRepository(OutboxEntity).findOneByOrFail({ id });
-    return { attempts, lastError, setAsideAt };
-  }
-
-  async function writeOne<T extends typeof Events.UserInvited | typeof Events.LinksVoided>(type: T, data: EventDataMap[T]): Promise<string> {
-    await dataSource.transaction((manager) => writer.add(manager, type, null, data));
-    const [row] = await dataSource.getRepository(OutboxEntity).find({ where: { type }, order: { createdAt: 'DESC' }, take: 1 });
-    return row.id;
-  }
 
   beforeAll(async () => {
     await guarded.start();
     guardedLink = await NatsLink.open({ url: guarded.url, name: 'relay-test', user: 'relay', password: 'relay', logger });
     await ensureEventsStream(guardedLink);
-    dataSource = new DataSource(
-      dataSourceOptions({ url: database.url, schema: 'identity', entities: [OutboxEntity], migrations: [], poolSize: 2, applicationName: 'portico-test' }),
-    );
-    await dataSource.initialize();
-    await dataSource.getRepository(OutboxEntity).clear();
-    relay = new OutboxRelay(
-      dataSource,
-      guardedLink,
-      pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) }),
-    );
+    ({ dataSource, relay } = await relayOfEmptyOutbox(guardedLink, logged));
   });
   afterAll(async () => {
     await dataSource?.destroy();
@@ -281,25 +329,11 @@ describe('a row refused for a reason the relay cannot tell apart (a subject its 
   });
 
   it(`is counted only in passes where other rows got through, and set aside at the ${OUTBOX_MAX_ATTEMPTS}th`, async () => {
-    const refused = await writeOne(Events.LinksVoided, { tokenHashes: ['a'.repeat(64)] });
+    const refused = await writeOne(dataSource, Events.LinksVoided, { tokenHashes: ['a'.repeat(64)] });
     // Alone, its refusal may be the stream's or the server's: not counted.
     expect(await relay.pass()).toEqual({ moved: 0, failed: 1, setAside: 0 });
-    expect(await outboxRow(refused)).toEqual({ attempts: 0, lastError: null, setAsideAt: null });
-    for (let attempt = 1; attempt < OUTBOX_MAX_ATTEMPTS; attempt += 1) {
-      await writeOne(Events.UserInvited, invitation(attempt, 'Ada'));
-      expect(await relay.pass()).toEqual({ moved: 1, failed: 1, setAside: 0 });
-    }
-    expect(await outboxRow(refused)).toMatchObject({
-      attempts: OUTBOX_MAX_ATTEMPTS - 1,
-      lastError: expect.stringMatching(/Permissions Violation/i),
-      setAsideAt: null,
-    });
-    expect(logged).toEqual([]);
-    await writeOne(Events.UserInvited, invitation(0, 'Ada'));
-    expect(await relay.pass()).toEqual({ moved: 1, failed: 0, setAside: 1 });
-    expect(await outboxRow(refused)).toMatchObject({ attempts: OUTBOX_MAX_ATTEMPTS, setAsideAt: expect.any(Date) });
-    expect(logged).toEqual([expect.objectContaining({ level: 50, outboxId: refused, type: Events.LinksVoided, attempts: OUTBOX_MAX_ATTEMPTS })]);
-    expect(await relay.pass()).toEqual({ moved: 0, failed: 0, setAside: 0 });
+    expect(await outboxRow(dataSource, refused)).toEqual({ attempts: 0, lastError: null, setAsideAt: null });
+    await countedUntilSetAside(dataSource, relay, logged, refused, /Permissions Violation/i);
   });
 
   it('takes a publish while the stream is gone (no responders: no other subscriber here) for an outage, never counted', async () => {
@@ -317,5 +351,37 @@ describe('a row refused for a reason the relay cannot tell apart (a subject its 
     } finally {
       await ensureEventsStream(guardedLink);
     }
+  });
+});
+
+describe('a row whose subject the stream does not capture (its subjects narrowed by hand)', () => {
+  const logged: Array<Record<string, unknown>> = [];
+  let dataSource: DataSource;
+  let relay: OutboxRelay;
+
+  async function streamCaptures(subjects: string[]): Promise<void> {
+    await (await jetstreamManager(link.connection)).streams.update(EVENTS_STREAM, { subjects });
+  }
+
+  beforeAll(async () => {
+    ({ dataSource, relay } = await relayOfEmptyOutbox(link, logged));
+    await streamCaptures([eventSubject(Events.UserInvited)]);
+    // With a plain subscriber on the subject, a publish nobody stores waits for an answer until its timeout instead of
+    // hearing at once that nobody takes it: the services have none.
+    watcher.unsubscribe();
+  });
+  afterAll(async () => {
+    watcher = watchPublishes();
+    await streamCaptures([`${EVENTS_SUBJECT_PREFIX}>`]);
+    await dataSource?.getRepository(OutboxEntity).clear();
+    await dataSource?.destroy();
+  });
+
+  it(`is retried while nothing else gets through (JetStream may be away), then counted while other rows do, and set aside at the ${OUTBOX_MAX_ATTEMPTS}th`, async () => {
+    const uncaptured = await writeOne(dataSource, Events.LinksVoided, { tokenHashes: ['b'.repeat(64)] });
+    expect(await relay.pass()).toEqual({ moved: 0, failed: 1, setAside: 0 });
+    expect(await relay.pass()).toEqual({ moved: 0, failed: 1, setAside: 0 });
+    expect(await outboxRow(dataSource, uncaptured)).toEqual({ attempts: 0, lastError: null, setAsideAt: null });
+    await countedUntilSetAside(dataSource, relay, logged, uncaptured, /^NoResponders: no stream took the event's subject/);
   });
 });

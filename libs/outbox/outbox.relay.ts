@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { eventSubject } from '#libs/contracts/index.js';
 import { ensureEventsStream, LOGGER, NATS_LINK, publishEvent, WakeablePause, type NatsLink } from '#libs/platform/index.js';
 import { OutboxEntity } from './outbox.entity.js';
-import { classifyPublishFailure, describePublishFailure, OUTBOX_MAX_ATTEMPTS } from './publish-failure.js';
+import { classifyPublishFailure, describePublishFailure, noStreamTakesSubject, OUTBOX_MAX_ATTEMPTS, type PublishFailure } from './publish-failure.js';
 
 /** Rows taken (and locked) at once. */
 export const OUTBOX_BATCH = 100;
@@ -41,9 +41,9 @@ interface FailedRow {
  * keeping its place. A row refused for what it is (over the stream's maximum message size or the
  * server's maximum payload, a subject NATS does not accept) is set aside at once: kept, with its
  * error and attempt count, no longer taken, logged once at error level; later rows go on. A row
- * refused for another reason is set aside after
- * {@link OUTBOX_MAX_ATTEMPTS} such refusals, each counted only in a pass where the stream stored
- * other rows (a refusal of every row is the stream's, not the row's).
+ * refused for another reason, or whose subject no stream takes (no responders) while the stream
+ * takes others, is set aside after {@link OUTBOX_MAX_ATTEMPTS} such failures, each counted only in
+ * a pass where the stream stored other rows (a failure of every row is the stream's, not the row's).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -110,7 +110,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const setAside: string[] = [];
     for (const { row, error } of failures) {
       const failure = classifyPublishFailure(error);
-      if (failure === 'transient' || (failure === 'unexplained' && !streamStoredOthers)) continue;
+      if (!countsAgainstRow(failure, error, streamStoredOthers)) continue;
       const attempts = row.attempts + 1;
       const giveUp = failure === 'refused' || attempts >= OUTBOX_MAX_ATTEMPTS;
       await manager.update(OutboxEntity, row.id, { attempts, lastError: describePublishFailure(error), ...(giveUp ? { setAsideAt: () => 'now()' } : {}) });
@@ -159,4 +159,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private sleep(ms: number): Promise<void> {
     return this.pausing.wait(ms);
   }
+}
+
+/**
+ * Whether a failed publish counts against its row: a refusal of the row itself always; an
+ * unexplained refusal, or no stream taking the row's subject, only in a pass where the stream
+ * stored other rows (else it may be the stream's or the server's state, not the row).
+ */
+function countsAgainstRow(failure: PublishFailure, error: unknown, streamStoredOthers: boolean): boolean {
+  if (failure === 'refused') return true;
+  if (!streamStoredOthers) return false;
+  return failure === 'unexplained' || noStreamTakesSubject(error);
 }

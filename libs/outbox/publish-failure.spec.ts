@@ -1,6 +1,6 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors } from '@nats-io/transport-node';
-import { classifyPublishFailure, describePublishFailure } from './publish-failure.js';
+import { classifyPublishFailure, describePublishFailure, noStreamTakesSubject } from './publish-failure.js';
 
 function jetStreamRefusal(status: number, errCode: number, description: string): JetStreamApiError {
   return new JetStreamApiError({ code: status, err_code: errCode, description });
@@ -49,7 +49,23 @@ describe('classifyPublishFailure', () => {
   });
 });
 
+describe('noStreamTakesSubject', () => {
+  it.each([
+    ['no responders', new errors.RequestError('503', { cause: new errors.NoRespondersError('events.x') }), true],
+    ['JetStream not enabled (what a publish with no responders throws)', jetStreamNotEnabled(), true],
+    ['a timeout (a subscriber that never answers, a slow server)', new errors.TimeoutError(), false],
+    ['a closed connection', new errors.ClosedConnectionError(), false],
+    ['the stream gone', jetStreamRefusal(404, 10059, 'stream not found'), false],
+  ])('says %s is %s', (_case, error, expected) => {
+    expect(noStreamTakesSubject(error)).toBe(expected);
+  });
+});
+
 describe('describePublishFailure', () => {
+  it('says no stream took the subject rather than "jetstream is not enabled"', () => {
+    expect(describePublishFailure(jetStreamNotEnabled())).toMatch(/^NoResponders: no stream took the event's subject/);
+  });
+
   it("names JetStream's code, and is kept short", () => {
     expect(describePublishFailure(jetStreamRefusal(400, 10054, 'message size exceeds maximum allowed'))).toBe(
       'JetStreamApiError 10054: message size exceeds maximum allowed',

@@ -10,6 +10,8 @@ import { errors } from '@nats-io/transport-node';
  *   server's `max_payload`, a subject NATS does not accept). It is set aside at once.
  * - `unexplained`: any other refusal. It is counted, and the row set aside after
  *   {@link OUTBOX_MAX_ATTEMPTS} of them (see `OutboxRelay`).
+ * A `transient` failure that says no stream takes the row's subject is counted as `unexplained` in
+ * a pass where the stream stored other rows ({@link noStreamTakesSubject}).
  */
 export type PublishFailure = 'transient' | 'refused' | 'unexplained';
 
@@ -41,8 +43,21 @@ export function classifyPublishFailure(error: unknown): PublishFailure {
   return TRANSIENT_ERRORS.some((kind) => error instanceof kind) ? 'transient' : 'unexplained';
 }
 
+/**
+ * Whether the publish found no stream to take its subject (no responders; JetStream reports it as
+ * not enabled). Transient in itself: the stream or JetStream may be away. But when the same stream
+ * stores other rows of the same pass, it is the row's own: the stream does not capture its subject
+ * (its subjects narrowed by hand, say), and never will until an operator widens them.
+ */
+export function noStreamTakesSubject(error: unknown): boolean {
+  if (error instanceof errors.RequestError && error.cause !== undefined) return noStreamTakesSubject(error.cause);
+  return error instanceof errors.NoRespondersError || (error instanceof Error && error.name === 'JetStreamNotEnabled');
+}
+
 /** The failure as recorded on the row (`last_error`): its kind, JetStream's code if any, and its message. */
 export function describePublishFailure(error: unknown): string {
+  // nats.js names it "JetStreamNotEnabled: jetstream is not enabled", which misleads when JetStream stores the other events.
+  if (noStreamTakesSubject(error)) return `NoResponders: no stream took the event's subject (is it among the events stream's subjects?)`;
   if (error instanceof JetStreamApiError) return `${error.name} ${error.code}: ${error.message}`.slice(0, 1000);
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 1000);
   return String(error).slice(0, 1000);
