@@ -1,9 +1,8 @@
 /** The bootstrap command (tools/bootstrap.ts), run as built, as an operator runs it: on a real database, with open sign-up switched off. */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Events, SUSPENSION_CHANGED } from '#libs/contracts/index.js';
-import { distPath } from '#libs/testing/dist.js';
+import { runBuiltTool, type ToolRun } from '#libs/testing/dist.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
@@ -20,20 +19,9 @@ afterAll(async () => {
   await nats.destroy();
 });
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs dist/tools/bootstrap.js with `args`, in identity's environment (sign-up off); never rejects. */
-function bootstrap(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const environment = { PATH: process.env.PATH ?? '', DATABASE_URL: db.database.url, PUBLIC_WEB_URL: WEB_URL, SIGNUP_ENABLED: 'false', ...env };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [distPath('tools/bootstrap.js'), ...args], { env: environment }, (error, stdout, stderr) => {
-      resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
+function bootstrap(args: string[], env: Record<string, string> = {}): Promise<ToolRun> {
+  return runBuiltTool('tools/bootstrap.js', args, { DATABASE_URL: db.database.url, PUBLIC_WEB_URL: WEB_URL, SIGNUP_ENABLED: 'false', ...env });
 }
 
 const slug = () => `b${randomUUID().slice(0, 8)}`;

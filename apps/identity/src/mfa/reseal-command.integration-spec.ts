@@ -1,12 +1,11 @@
 /** The command that reseals authenticator secrets under the current key (tools/reseal-second-step-secrets.ts), run as built. */
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
-import { distPath } from '#libs/testing/dist.js';
+import { runBuiltTool, type ToolRun } from '#libs/testing/dist.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { FactorSecrets } from './factor-secrets.js';
 
@@ -52,15 +51,8 @@ async function storedSecret(factorId: string): Promise<Buffer> {
   return secret;
 }
 
-function reseal(env: Record<string, string>, args: string[] = []): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [distPath('tools/reseal-second-step-secrets.js'), ...args],
-      { env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.database.url, ...env } },
-      (error, stdout, stderr) => resolve({ status: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-  });
+function reseal(env: Record<string, string>, args: string[] = []): Promise<ToolRun> {
+  return runBuiltTool('tools/reseal-second-step-secrets.js', args, { DATABASE_URL: db.database.url, ...env });
 }
 
 const rotated = { MFA_SECRET_KEY_FILE: current.file, MFA_PREVIOUS_SECRET_KEY_FILES: previous.file };

@@ -1,8 +1,7 @@
 /** The operator's command that turns off a login's second step (tools/second-step-reset.ts), run as built, on a real database. */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Events, type Principal } from '#libs/contracts/index.js';
-import { distPath } from '#libs/testing/dist.js';
+import { runBuiltTool, type ToolRun } from '#libs/testing/dist.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 
 const db = new IdentityTestDatabase();
@@ -10,24 +9,9 @@ const db = new IdentityTestDatabase();
 beforeAll(() => db.start());
 afterAll(() => db.stop());
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs dist/tools/second-step-reset.js with `args` in identity's environment; never rejects. */
-function command(args: string[], env: Record<string, string> = { DATABASE_URL: db.database.url }): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [distPath('tools/second-step-reset.js'), ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env } },
-      (error, stdout, stderr) => {
-        resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-  });
+function command(args: string[], env: Record<string, string> = { DATABASE_URL: db.database.url }): Promise<ToolRun> {
+  return runBuiltTool('tools/second-step-reset.js', args, env);
 }
 
 /** Gives `principal` a confirmed authenticator, two recovery codes, and a session that passed the second step. */

@@ -1,9 +1,8 @@
 /** MIGRATION_LOCK_TIMEOUT_MS as the built migration tool (the Kubernetes Job) reads it: how long a migration waits for a table in use. */
-import { execFile } from 'node:child_process';
 import pg from 'pg';
 import { DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } from '#libs/platform/migration-locks.js';
 import { lockTimeoutAfter } from '#libs/testing/busy-table.js';
-import { distPath } from '#libs/testing/dist.js';
+import { runBuiltTool } from '#libs/testing/dist.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { SecondStepBlock1735000000000 } from './1735000000000-second-step-block.js';
@@ -14,19 +13,10 @@ const migration = new SecondStepBlock1735000000000();
 beforeAll(() => db.start());
 afterAll(() => db.stop());
 
-interface Run {
-  status: number;
-  output: string;
-}
-
-/** Runs dist/tools/migrate.js on the test database with `env`; never rejects. */
-function migrateTool(env: Record<string, string> = {}): Promise<Run> {
-  const environment = { PATH: process.env.PATH ?? '', DATABASE_URL: db.database.url, ...env };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [distPath('tools/migrate.js')], { env: environment }, (error, stdout, stderr) => {
-      resolve({ status: error ? Number(error.code) : 0, output: `${stdout}${stderr}` });
-    });
-  });
+/** Runs dist/tools/migrate.js on the test database with `env`; never rejects. What it printed, both streams as one. */
+async function migrateTool(env: Record<string, string> = {}): Promise<{ status: number; output: string }> {
+  const run = await runBuiltTool('tools/migrate.js', [], { DATABASE_URL: db.database.url, ...env });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
 /** Reverts the second-step block migration (the latest of identity) if it is applied, so that the tool has it to run. */
