@@ -73,12 +73,22 @@ export class KeyRing implements OnApplicationBootstrap, OnModuleDestroy {
       const jwks = await this.rpc.send(Subjects.KeysList, {});
       // Only a successful load counts against the refresh rate: until identity answers, every unknown kid asks again.
       this.lastRefresh = Date.now();
-      this.keys = new Map(jwks.keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk as unknown as JsonWebKey, format: 'jwk' })]));
+      this.keys = new Map(jwks.keys.map((jwk) => [jwk.kid, this.sameOrNew(jwk.kid, createPublicKey({ key: jwk as unknown as JsonWebKey, format: 'jwk' }))]));
       this.published = jwks;
       this.lastLoadFailed = false;
     } catch (error) {
       this.lastLoadFailed = true;
       this.logger.warn({ err: (error as Error).message }, 'Could not load the token verification keys yet');
     }
+  }
+
+  /**
+   * The key already held under `kid` when `loaded` is the same key, else `loaded`: a key that stays
+   * keeps its object, so a remembered token's key is recognised by identity on every request
+   * (`VerifiedTokens`) instead of being compared again after each refresh.
+   */
+  private sameOrNew(kid: string, loaded: KeyObject): KeyObject {
+    const held = this.keys.get(kid);
+    return held?.equals(loaded) ? held : loaded;
   }
 }

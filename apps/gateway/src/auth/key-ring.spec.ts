@@ -56,4 +56,18 @@ describe('the key ring', () => {
     // Retired k2 is gone; the failed loads kept k1.
     expect([ring.peek('k1'), ring.peek('k2')].map(Boolean)).toEqual([true, false]);
   });
+
+  it('keeps the object of a key that stays across a refresh, and takes a new one when the key under that id changed', async () => {
+    const first = jwk('k1');
+    const replaced = jwk('k1');
+    const ring = ringAnswering({ keys: [first] } as unknown as JwksView, { keys: [first] } as unknown as JwksView, { keys: [replaced] } as unknown as JwksView);
+    const load = () => (ring as unknown as { load(): Promise<void> }).load();
+    await load();
+    const held = ring.peek('k1');
+    await load();
+    expect(ring.peek('k1')).toBe(held);
+    await load();
+    expect(ring.peek('k1')).not.toBe(held);
+    expect(ring.peek('k1')?.export({ format: 'jwk' })).toMatchObject({ x: replaced.x, y: replaced.y });
+  });
 });
