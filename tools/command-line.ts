@@ -1,5 +1,6 @@
 import { DataSource, QueryFailedError } from 'typeorm';
-import { ConfigError, dataSourceOptions } from '#libs/platform/index.js';
+import { ConfigError } from '#libs/platform/index.js';
+import { dataSourceOptions } from '#libs/platform/storage.js';
 import type { IdentityConfig } from '../apps/identity/src/identity.config.js';
 import { identityDatabase } from '../apps/identity/src/identity.database.js';
 

@@ -1,4 +1,5 @@
-import { databaseEnv, DEFAULT_MIGRATION_LOCK_TIMEOUT_MS, integer, loadConfigOrExit, migrate, setMigrationLockTimeout } from '#libs/platform/index.js';
+import { databaseEnv, integer, loadConfigOrExit } from '#libs/platform/index.js';
+import { DEFAULT_MIGRATION_LOCK_TIMEOUT_MS, migrate, setMigrationLockTimeout } from '#libs/platform/storage.js';
 import { accessDatabase } from '../apps/access/src/access.database.js';
 import { identityDatabase } from '../apps/identity/src/identity.database.js';
 import { notificationsDatabase } from '../apps/notifications/src/notifications.database.js';

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '#libs/platform/index.js';
+import { dataSourceOptions } from '#libs/platform/storage.js';
 import { lockTimeoutAfter, migrateWhileTableBusy } from '#libs/testing/busy-table.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { outboxSetAsideMigration } from './outbox-set-aside.migration.js';

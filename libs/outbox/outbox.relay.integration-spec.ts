@@ -12,7 +12,8 @@ import {
   type EventEnvelope,
   type UserInvitedData,
 } from '#libs/contracts/index.js';
-import { dataSourceOptions, ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
+import { ensureEventsStream, NatsLink, publishEvent } from '#libs/platform/index.js';
+import { dataSourceOptions } from '#libs/platform/storage.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';

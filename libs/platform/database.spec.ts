@@ -1,6 +1,7 @@
 import { QueryFailedError } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { conflictOnDuplicate, isDatabaseUnreachable, isLockTimeout, isTransactionConflict, MigrationFailed } from './database.js';
+import { conflictOnDuplicate, MigrationFailed } from './database.js';
+import { isDatabaseUnreachable, isLockTimeout, isQueryFailure, isTransactionConflict } from './database-errors.js';
 
 /** A failed query as TypeORM reports it, with PostgreSQL's error code and constraint. */
 function failed(code: string, constraint?: string): QueryFailedError {
@@ -38,6 +39,14 @@ describe('conflictOnDuplicate', () => {
     expect(thrownBy(slugTaken, failed('23505', 'accounts_slug_key'))).toBeInstanceOf(DomainError);
     const other = failed('23505', 'accounts_pkey');
     expect(thrownBy(slugTaken, other)).toBe(other);
+  });
+});
+
+describe('isQueryFailure', () => {
+  it('knows the QueryFailedError of TypeORM by its name (database-errors.ts does not load TypeORM), and nothing else', () => {
+    expect(isQueryFailure(failed('23505'))).toBe(true);
+    expect(isQueryFailure(Object.assign(new Error('duplicate key value'), { code: '23505' }))).toBe(false);
+    expect(isQueryFailure({ name: 'QueryFailedError', driverError: { code: '23505' } })).toBe(false);
   });
 });
 

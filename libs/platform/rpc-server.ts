@@ -13,7 +13,7 @@ import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { describeValidationErrors } from './validation.js';
-import { refusedValueOf, isDatabaseUnreachable, isTransactionConflict } from './database.js';
+import { refusedValueOf, isDatabaseUnreachable, isTransactionConflict } from './database-errors.js';
 import { drainTimeLeft } from './drain-clock.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
 import type { InFlightTracker } from './in-flight.js';

@@ -1,4 +1,4 @@
-import type { ServiceDatabase } from '#libs/platform/index.js';
+import type { ServiceDatabase } from '#libs/platform/storage.js';
 import { OutboxEntity } from '#libs/outbox/index.js';
 import { ApplicationEntity } from './applications/application.entity.js';
 import { BindingEntity } from './bindings/binding.entity.js';

@@ -1,4 +1,4 @@
-import type { ServiceDatabase } from '#libs/platform/index.js';
+import type { ServiceDatabase } from '#libs/platform/storage.js';
 import { AccountEntity } from './accounts/account.entity.js';
 import { ActionTokenEntity } from './credentials/action-token.entity.js';
 import { OutboxEntity } from '#libs/outbox/index.js';

@@ -1,15 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '#libs/contracts/index.js';
-import {
-  Clock,
-  databaseReadinessProvider,
-  dataSourceOptions,
-  healthController,
-  PlatformModule,
-  type ProcessRuntime,
-  SystemClock,
-} from '#libs/platform/index.js';
+import { Clock, healthController, PlatformModule, type ProcessRuntime, SystemClock } from '#libs/platform/index.js';
+import { databaseReadinessProvider, dataSourceOptions } from '#libs/platform/storage.js';
 import type { IdentityConfig } from './identity.config.js';
 import { identityDatabase } from './identity.database.js';
 import { AccountsController } from './accounts/accounts.controller.js';

@@ -1,4 +1,4 @@
-import type { ServiceDatabase } from '#libs/platform/index.js';
+import type { ServiceDatabase } from '#libs/platform/storage.js';
 import { DeliveryEntity } from './deliveries/delivery.entity.js';
 import { notificationsMigrations } from './migrations/index.js';
 

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '#libs/contracts/index.js';
-import { databaseReadinessProvider, dataSourceOptions, healthController, PlatformModule, type ProcessRuntime } from '#libs/platform/index.js';
+import { healthController, PlatformModule, type ProcessRuntime } from '#libs/platform/index.js';
+import { databaseReadinessProvider, dataSourceOptions } from '#libs/platform/storage.js';
 import type { NotificationsConfig } from './notifications.config.js';
 import { notificationsDatabase } from './notifications.database.js';
 import { DeliveriesController } from './deliveries/deliveries.controller.js';

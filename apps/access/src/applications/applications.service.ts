@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CONFIG, conflictOnDuplicate, decodeCursor, encodeCursor } from '#libs/platform/index.js';
+import { CONFIG, decodeCursor, encodeCursor } from '#libs/platform/index.js';
+import { conflictOnDuplicate } from '#libs/platform/storage.js';
 import {
   DEFAULT_PAGE_SIZE,
   Events,

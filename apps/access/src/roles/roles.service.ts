@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
+import { CONFIG } from '#libs/platform/index.js';
+import { conflictOnDuplicate } from '#libs/platform/storage.js';
 import {
   Events,
   type CreateRoleRequest,

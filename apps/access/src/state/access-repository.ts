@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { isLockTimeout, LockClass, lockForTransaction } from '#libs/platform/index.js';
+import { isLockTimeout } from '#libs/platform/index.js';
+import { LockClass, lockForTransaction } from '#libs/platform/storage.js';
 import type { AccountSnapshot } from '../checks/decision-store.js';
 import { ApplicationEntity } from '../applications/application.entity.js';
 import { BindingEntity } from '../bindings/binding.entity.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Events, type CreateAccountBody } from '#libs/contracts/index.js';
-import { conflictOnDuplicate } from '#libs/platform/index.js';
+import { conflictOnDuplicate } from '#libs/platform/storage.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { ActionTokensService, IssuedToken } from '../credentials/action-tokens.service.js';
 import type { Transactions } from '../database/unit-of-work.js';

@@ -4,7 +4,8 @@ import type { AcceptedView, ChangeEmailRequest, EmailChangedView, LinkTokenReque
 import { Events } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
-import { Clock, CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
+import { Clock, CONFIG } from '#libs/platform/index.js';
+import { conflictOnDuplicate } from '#libs/platform/storage.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';

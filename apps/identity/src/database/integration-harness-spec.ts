@@ -1,7 +1,8 @@
 /** Shared set-up of identity's integration tests: a fresh database (migrated), a DataSource on it, rows to start from. */
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, loadConfig } from '#libs/platform/index.js';
+import { loadConfig } from '#libs/platform/index.js';
+import { dataSourceOptions } from '#libs/platform/storage.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { identityEnv, type IdentityConfig } from '../identity.config.js';
 import { identityDatabase } from '../identity.database.js';

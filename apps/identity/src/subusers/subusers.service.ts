@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Clock, CONFIG, conflictOnDuplicate, decodeCursor, encodeCursor } from '#libs/platform/index.js';
+import { Clock, CONFIG, decodeCursor, encodeCursor } from '#libs/platform/index.js';
+import { conflictOnDuplicate } from '#libs/platform/storage.js';
 import type {
   AcceptedView,
   Actor,

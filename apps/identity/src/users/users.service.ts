@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CONFIG, conflictOnDuplicate } from '#libs/platform/index.js';
+import { CONFIG } from '#libs/platform/index.js';
+import { conflictOnDuplicate } from '#libs/platform/storage.js';
 import type {
   AcceptedView,
   AccountRequest,

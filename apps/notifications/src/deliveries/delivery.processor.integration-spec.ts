@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 import { Events, linkTokenHash, type EventEnvelope } from '#libs/contracts/index.js';
-import { dataSourceOptions } from '#libs/platform/index.js';
+import { dataSourceOptions } from '#libs/platform/storage.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { MailRenderer, type RenderedMail } from '../mail/mail-renderer.js';

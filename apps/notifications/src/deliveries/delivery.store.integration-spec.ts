@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { linkTokenHash, type MailTemplate } from '#libs/contracts/index.js';
-import { dataSourceOptions } from '#libs/platform/index.js';
+import { dataSourceOptions } from '#libs/platform/storage.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { notificationsDatabase } from '../notifications.database.js';
 import type { RateBudget } from './delivery-policy.js';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
-import { LockClass, lockForTransaction } from '#libs/platform/index.js';
+import { LockClass, lockForTransaction } from '#libs/platform/storage.js';
 import { countedAddress, EVENT_MEMORY_DAYS, type RateBudget } from './delivery-policy.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 
