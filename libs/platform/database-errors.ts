@@ -9,6 +9,12 @@ export function isQueryFailure(error: unknown): error is Error & { driverError?:
   return error instanceof Error && error.name === 'QueryFailedError';
 }
 
+/** The SQLSTATE (or socket error code) of the driver error a QueryFailedError wraps, or undefined for anything else. */
+export function queryFailureCode(error: unknown): string | undefined {
+  const code = isQueryFailure(error) ? (error.driverError as { code?: unknown } | undefined)?.code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** PostgreSQL's lock_not_available: a lock wait ran past lock_timeout. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -51,8 +57,8 @@ const TRANSACTION_CONFLICT = new Set(['40P01', '40001']);
  * and the same request may simply be sent again. Answered 409, not the 500 of a bug.
  */
 export function isTransactionConflict(error: unknown): boolean {
-  const code = isQueryFailure(error) ? (error.driverError as { code?: unknown } | undefined)?.code : undefined;
-  return typeof code === 'string' && TRANSACTION_CONFLICT.has(code);
+  const code = queryFailureCode(error);
+  return code !== undefined && TRANSACTION_CONFLICT.has(code);
 }
 
 /**
@@ -77,7 +83,6 @@ const VALUE_REFUSALS: Readonly<Record<string, string>> = {
  * than the 500 of a bug (and logged, to close the gap).
  */
 export function refusedValueOf(error: unknown): string | undefined {
-  if (!isQueryFailure(error)) return undefined;
-  const code = (error.driverError as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && Object.hasOwn(VALUE_REFUSALS, code) ? VALUE_REFUSALS[code] : undefined;
+  const code = queryFailureCode(error);
+  return code !== undefined && Object.hasOwn(VALUE_REFUSALS, code) ? VALUE_REFUSALS[code] : undefined;
 }

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { DataSource, MigrationExecutor, QueryFailedError, type DataSourceOptions, type EntityManager, type MixedList } from 'typeorm';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { settlesWithin } from './clock.js';
-import { isLockTimeout } from './database-errors.js';
+import { isLockTimeout, queryFailureCode } from './database-errors.js';
 
 /** Where one service's tables live. */
 export interface ServiceDatabase {
@@ -197,7 +197,7 @@ function isOrdinaryServerError(error: unknown): boolean {
 }
 
 function isStaleStatement(error: unknown): boolean {
-  return error instanceof QueryFailedError && STALE_STATEMENT.has(String((error.driverError as { code?: unknown }).code));
+  return STALE_STATEMENT.has(queryFailureCode(error) ?? '');
 }
 
 /**
