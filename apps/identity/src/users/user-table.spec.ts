@@ -22,10 +22,10 @@ describe('searchTerm', () => {
 
 describe('userTableSql', () => {
   it('scopes every page to the account and folds the search like the indexed text', () => {
-    const { sql, parameters } = userTableSql({ accountId, actor, search: 'Zoé', sort: 'name', order: 'asc', limit: 50 });
+    const { sql, parameters } = userTableSql({ accountId, actor, search: 'Zoé', largeAccount: false, sort: 'name', order: 'asc', limit: 50 });
     expect(sql).toContain('m.account_id = $1');
     expect(sql).toContain('me.account_id = $1 AND me.user_id = $2 AND me.active');
-    expect(sql).toContain("m.search LIKE ('%' || replace(replace(replace(identity.fold($3), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')");
+    expect(sql).toContain("LIKE ('%' || replace(replace(replace(identity.fold($3), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')");
     expect(sql).toMatch(/ORDER BY m.sort_name ASC, m.user_id ASC\s+LIMIT \$4/);
     expect(parameters).toEqual([accountId, actor.id, 'Zoé', 51]);
   });
@@ -43,7 +43,8 @@ describe('userTableSql', () => {
 
   it('gives times in cursors exactly, in UTC, whatever the DateStyle', () => {
     const { sql } = userTableSql({ accountId, actor, sort: 'createdAt', order: 'asc', limit: 10 });
-    expect(sql).toContain(`to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+    expect(sql).toContain('m.created_at AS sort_value');
+    expect(sql).toContain(`to_char(m.sort_value AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   });
 
   it('keeps small accounts off the trigram index (reading their rows is cheaper)', () => {
@@ -51,6 +52,24 @@ describe('userTableSql', () => {
     expect(small).toContain("(m.search || '') LIKE ('%' || replace(replace(replace(identity.fold($3)");
     const large = userTableSql({ accountId, actor, search: 'zoe', largeAccount: true, sort: 'name', order: 'asc', limit: 50 }).sql;
     expect(large).toContain("m.search LIKE ('%' || replace(replace(replace(identity.fold($3)");
+  });
+
+  it("bounds a large account's search by its plan, given as parameters after the page's", () => {
+    const plan = { probeMatches: 7, walkEntries: 70 };
+    const { sql, parameters } = userTableSql({ accountId, actor, search: 'zoe', largeAccount: true, sort: 'name', order: 'desc', limit: 50 }, plan);
+    expect(parameters).toEqual([accountId, actor.id, 'zoe', 51, 7, 70]);
+    expect(sql).toMatch(/m\.search LIKE .* LIMIT \$5\)/);
+    expect(sql).toMatch(/ORDER BY m\.sort_name DESC, m\.user_id DESC LIMIT \$6\) AS w/);
+    expect(sql).toContain('OFFSET $6 - 1 LIMIT 1');
+    expect(sql).toContain('(x.sort_value, x.user_id) < (SELECT b.sort_value, b.user_id FROM boundary b)');
+  });
+
+  it('asks once whether the actor works in the account, outside the page', () => {
+    const { sql } = userTableSql({ accountId, actor, search: 'zoe', largeAccount: true, sort: 'name', order: 'asc', limit: 50 });
+    expect(sql.match(/FROM memberships me WHERE/g)).toHaveLength(1);
+    expect(sql).toMatch(
+      /WHERE EXISTS \(SELECT 1 FROM memberships me WHERE me\.account_id = \$1 AND me\.user_id = \$2 AND me\.active\)\s+ORDER BY m\.sort_value ASC/,
+    );
   });
 
   it('scopes a subuser actor by its own account', () => {

@@ -67,50 +67,149 @@ function containing(n: number): string {
   return `('%' || replace(replace(replace(${folded}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`;
 }
 
+/**
+ * How a search in a large account finds its page (see {@link probeWalkThenTrigram}): in steps of
+ * bounded cost, whatever the planner guesses of the term, since its guess of how many people match
+ * cannot tell where they sort.
+ */
+export interface LargeSearchPlan {
+  /** First, at most this many matches are looked for in any order: fewer, and they are all the matches. */
+  probeMatches: number;
+  /** Then at most this many entries are read in the page's order (the sort index) before the rest of the matches are found and sorted. */
+  walkEntries: number;
+}
+
+/**
+ * Walking the sort index finds a page of a common term after a few hundred entries, but costs about
+ * a microsecond an entry (each one's search text is read from the table): a term whose people all
+ * sort at the far end (`åberg`, sorted by name from Z) was walked past a whole 200k-member account,
+ * a quarter of a second, when the planner chose the walk for it. Finding every match (the trigram
+ * index) is fast for a rare term, but a common one's matches then all have to be sorted: tens of
+ * milliseconds for one person in ten. The probe settles a rare term at once; the bounded walk, a
+ * common one that is spread through the order; only a common term gathered far along pays for the
+ * sort (docs/identity.md has the measurements).
+ */
+export const LARGE_SEARCH_PLAN: LargeSearchPlan = { probeMatches: 200, walkEntries: 5000 };
+
 /** The SQL and parameters of one page (one row more than the limit, to know whether another page follows). */
-export function userTableSql(request: UserTableRequest): { sql: string; parameters: unknown[] } {
+export function userTableSql(request: UserTableRequest, plan = LARGE_SEARCH_PLAN): { sql: string; parameters: unknown[] } {
   const key = SORT_KEYS[request.sort];
   const direction = request.order === 'desc' ? 'DESC' : 'ASC';
   const parameters: unknown[] = [request.accountId, request.actor.id];
-  const where = [
-    'm.account_id = $1',
-    request.actor.type === 'user'
-      ? 'EXISTS (SELECT 1 FROM memberships me WHERE me.account_id = $1 AND me.user_id = $2 AND me.active)'
-      : 'EXISTS (SELECT 1 FROM subusers me WHERE me.account_id = $1 AND me.id = $2 AND me.active)',
-  ];
+  const where = ['m.account_id = $1'];
+  let pattern: string | undefined;
   if (request.search !== undefined) {
     parameters.push(searchTerm(request.search));
-    // `search || ''` is the same text, but no index matches it: the planner then walks the account.
-    const column = request.largeAccount === false ? "(m.search || '')" : 'm.search';
-    where.push(`${column} LIKE ${containing(parameters.length)}`);
+    pattern = containing(parameters.length);
   }
   const after = decodeCursor(request.cursor, [request.sort, request.order], [cursorPartOf(key), 'uuid']);
   if (after) {
     parameters.push(after[0], after[1]);
-    const comparison = request.order === 'desc' ? '<' : '>';
-    where.push(`(${key.expression}, m.user_id) ${comparison} ($${parameters.length - 1}::${key.type}, $${parameters.length}::uuid)`);
+    where.push(`(${key.expression}, m.user_id) ${beyond(request.order)} ($${parameters.length - 1}::${key.type}, $${parameters.length}::uuid)`);
   }
   parameters.push(request.limit + 1);
+  const page: PageParts = { key, direction, where: where.join(' AND '), limit: `$${parameters.length}` };
+  let rows: string;
+  if (pattern === undefined) rows = pageInOrder(page);
+  // `search || ''` is the same text, but no index matches it: the planner then reads the account's entries.
+  else if (request.largeAccount === false) rows = pageInOrder({ ...page, where: `${page.where} AND (m.search || '') LIKE ${pattern}` });
+  else {
+    parameters.push(plan.probeMatches, plan.walkEntries);
+    rows = probeWalkThenTrigram(page, pattern, request.order, { probeMatches: `$${parameters.length - 1}`, walkEntries: `$${parameters.length}` });
+  }
   // The page is cut from memberships alone (search, sort keys, cursor all live there); only its
-  // rows are then joined to their people, however many rows the search matched.
+  // rows are then joined to their people, however many rows the search matched. Whether the actor
+  // works here is asked once, before any of it runs (it does not depend on a row).
   const sql = `
     SELECT m.user_id AS id, ${PERSON_AS_THE_ACCOUNT_SEES},
-           m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", m.sort_key AS "sortKey",
+           m.created_at AS "createdAt", m.last_login_at AS "lastLoginAt", ${sortKeyText(key, 'm.sort_value')} AS "sortKey",
            m.user_id = (SELECT a.owner_user_id FROM accounts a WHERE a.id = $1) AS owner
-      FROM (SELECT m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value, ${sortKeyText(key)} AS sort_key
-              FROM memberships m
-             WHERE ${where.join(' AND ')}
-             ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
-             LIMIT $${parameters.length}) AS m
+      FROM (${rows}) AS m
       JOIN users u ON u.id = m.user_id
       LEFT JOIN membership_invitations i ON i.account_id = $1 AND i.user_id = m.user_id
+     WHERE ${actorWorksHere(request.actor)}
      ORDER BY m.sort_value ${direction}, m.user_id ${direction}`;
   return { sql, parameters };
 }
 
-/** The sort value as a cursor holds it: a time exactly (microseconds, UTC, whatever the session's DateStyle). */
-function sortKeyText(key: SortKey): string {
-  return cursorPartOf(key) === 'time' ? exactTimestamp(key.expression) : `(${key.expression})::text`;
+/** Whether the actor (`$2`) works in the account (`$1`) now: else the page is empty. */
+function actorWorksHere(actor: UserTableRequest['actor']): string {
+  return actor.type === 'user'
+    ? 'EXISTS (SELECT 1 FROM memberships me WHERE me.account_id = $1 AND me.user_id = $2 AND me.active)'
+    : 'EXISTS (SELECT 1 FROM subusers me WHERE me.account_id = $1 AND me.id = $2 AND me.active)';
+}
+
+/** What every way of cutting a page shares: the sort, the conditions on `memberships m`, and the parameter of the row count. */
+interface PageParts {
+  key: SortKey;
+  direction: 'ASC' | 'DESC';
+  where: string;
+  limit: string;
+}
+
+/** The comparison that keeps what comes after a row in the page's order. */
+function beyond(order: SortOrder): '<' | '>' {
+  return order === 'desc' ? '<' : '>';
+}
+
+/** The columns a page takes from `memberships m`. */
+function pageColumns(key: SortKey): string {
+  return `m.user_id, m.active, m.created_at, m.last_login_at, ${key.expression} AS sort_value`;
+}
+
+/** The page's rows in order, as the planner finds them best (no search: the sort index alone). */
+function pageInOrder({ key, direction, where, limit }: PageParts): string {
+  return `SELECT ${pageColumns(key)}
+              FROM memberships m
+             WHERE ${where}
+             ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
+             LIMIT ${limit}`;
+}
+
+/**
+ * A large account's search, in up to three steps, each run only if the ones before did not give the
+ * page: `probe`, up to `probeMatches` matches in any order (through the trigram index for a rare
+ * term, the account's entries for a common one): fewer, and they are all the matches, sorted here;
+ * `walked`, the matches among the first `walkEntries` entries in the page's order (the walk stops
+ * once the page is full); then the matches after the last entry walked (`boundary`), all of them
+ * (`matched`, fenced so that the planner cannot turn it back into a walk), sorted. `plan` names the
+ * SQL parameters of the two bounds.
+ */
+function probeWalkThenTrigram(
+  { key, direction, where, limit }: PageParts,
+  pattern: string,
+  order: SortOrder,
+  plan: { [step in keyof LargeSearchPlan]: string },
+): string {
+  const inOrder = `ORDER BY ${key.expression} ${direction}, m.user_id ${direction}`;
+  const probed = `(SELECT count(*) FROM probe)`;
+  return `WITH probe AS MATERIALIZED (
+              SELECT ${pageColumns(key)} FROM memberships m WHERE ${where} AND m.search LIKE ${pattern} LIMIT ${plan.probeMatches}),
+            walked AS (
+              SELECT w.user_id, w.active, w.created_at, w.last_login_at, w.sort_value
+                FROM (SELECT ${pageColumns(key)}, m.search FROM memberships m WHERE ${where} ${inOrder} LIMIT ${plan.walkEntries}) AS w
+               WHERE w.search LIKE ${pattern}
+               ORDER BY w.sort_value ${direction}, w.user_id ${direction}
+               LIMIT ${limit}),
+            boundary AS (
+              SELECT ${key.expression} AS sort_value, m.user_id FROM memberships m WHERE ${where} ${inOrder} OFFSET ${plan.walkEntries} - 1 LIMIT 1),
+            matched AS MATERIALIZED (
+              SELECT ${pageColumns(key)} FROM memberships m WHERE ${where} AND m.search LIKE ${pattern})
+            SELECT p.* FROM (
+              SELECT * FROM probe WHERE ${probed} < ${plan.probeMatches}
+              UNION ALL
+              SELECT * FROM walked WHERE ${probed} >= ${plan.probeMatches}
+              UNION ALL
+              SELECT * FROM matched x
+               WHERE ${probed} >= ${plan.probeMatches} AND (SELECT count(*) FROM walked) < ${limit}
+                 AND (x.sort_value, x.user_id) ${beyond(order)} (SELECT b.sort_value, b.user_id FROM boundary b)) AS p
+             ORDER BY p.sort_value ${direction}, p.user_id ${direction}
+             LIMIT ${limit}`;
+}
+
+/** The sort value (`value`, of the sort column `key`) as a cursor holds it: a time exactly (microseconds, UTC, whatever the session's DateStyle). */
+function sortKeyText(key: SortKey, value: string): string {
+  return cursorPartOf(key) === 'time' ? exactTimestamp(value) : `(${value})::text`;
 }
 
 /** The cursor of the page after the one that ended with `last`. */
