@@ -5,7 +5,7 @@ import { Subjects } from '#libs/contracts/index.js';
 import { TestSystem, TEST_WEB_URL } from '#libs/testing/system.js';
 import type { CaughtMail } from '#libs/testing/mail-catcher.js';
 
-const system = new TestSystem();
+const system = new TestSystem({ healthPorts: true });
 const PASSWORD = 'correct horse battery staple';
 
 function owner(email: string) {
@@ -346,6 +346,43 @@ describe('operations', () => {
     const openapi = await request(system.url).get('/openapi.json').expect(200);
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/accounts', '/v1/auth/login', '/v1/me']));
     await request(system.url).get('/docs').expect(200);
+  });
+
+  /** A service's metrics, as Prometheus scrapes them from its HEALTH_PORT. */
+  async function scrape(service: 'identity' | 'access' | 'notifications'): Promise<string> {
+    const answer = await fetch(`${system.healthUrl(service)}/metrics`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/plain/);
+    return answer.text();
+  }
+
+  /** The value of one series in a scrape (`name{labels}`, labels as Prometheus writes them). */
+  function valueOf(text: string, series: string): number {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+    if (!line) throw new Error(`no ${series} in:\n${text}`);
+    return Number(line.slice(series.length + 1));
+  }
+
+  it("serves each service's metrics on its health port: sign-ins, argon2, the outbox, mails", async () => {
+    const identity = await scrape('identity');
+    // The first flow signed in once, then was refused a wrong password and an unknown e-mail.
+    expect(valueOf(identity, 'portico_sign_ins_total{outcome="succeeded"}')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(identity, 'portico_sign_ins_total{outcome="wrong-password"}')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(identity, 'portico_sign_ins_total{outcome="unknown-login"}')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(identity, 'portico_password_hashing_jobs{state="waiting"}')).toBe(0);
+    expect(valueOf(identity, 'portico_outbox_published_total')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(identity, 'portico_outbox_events{state="set_aside"}')).toBe(0);
+    expect(identity).toContain('process_resident_memory_bytes');
+    const notifications = await scrape('notifications');
+    expect(valueOf(notifications, 'portico_mail_attempts_total{template="activation",outcome="sent"}')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(notifications, 'portico_mail_unfinished{status="sending"}')).toBe(0);
+    expect(valueOf(notifications, 'portico_mail_oldest_unfinished_seconds')).toBe(0);
+    const access = await scrape('access');
+    expect(valueOf(access, 'portico_outbox_events{state="waiting"}')).toBeGreaterThanOrEqual(0);
+    expect(valueOf(access, 'portico_outbox_oldest_waiting_seconds')).toBeGreaterThanOrEqual(0);
+    // The probes are where they were; anything else is a 404.
+    expect((await fetch(`${system.healthUrl('identity')}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${system.healthUrl('identity')}/nothing`)).status).toBe(404);
   });
 });
 

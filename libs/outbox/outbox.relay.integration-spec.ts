@@ -17,7 +17,9 @@ import { dataSourceOptions } from '#libs/platform/storage.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
+import { processMetrics } from '#libs/platform/metrics.js';
 import { OutboxEntity } from './outbox.entity.js';
+import { readOutboxOnScrape } from './outbox-metrics.js';
 import { OUTBOX_BATCH, OutboxRelay } from './outbox.relay.js';
 import { classifyPublishFailure, OUTBOX_MAX_ATTEMPTS } from './publish-failure.js';
 import { OutboxWriter } from './outbox.writer.js';
@@ -292,6 +294,58 @@ describe.each(['identity', 'access'])('the outbox of %s', (schema) => {
       const stored = await (await jetstreamManager(link.connection)).streams.getMessage(EVENTS_STREAM, { last_by_subj: eventSubject(Events.UserInvited) });
       expect(stored!.json<EventEnvelope>().id).toBe(tooLarge);
       expect(await outboxSize()).toBe(0);
+    });
+  });
+
+  describe('the metrics', () => {
+    /** A metric's value as a scrape reads it (the series with `labels`). */
+    async function scraped(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+      const { values } = await processMetrics.getSingleMetric(name)!.get();
+      return values.find((sample) => Object.entries(labels).every(([label, value]) => sample.labels[label] === value))?.value;
+    }
+
+    afterEach(async () => {
+      await (await jetstreamManager(link.connection)).streams.update(EVENTS_STREAM, { max_msg_size: -1 });
+      await replicas[0].dataSource.getRepository(OutboxEntity).clear();
+    });
+
+    it('count what the relay published and set aside, and read what waits and what is set aside at each scrape', async () => {
+      const stopReading = readOutboxOnScrape(replicas[0].dataSource);
+      try {
+        const publishedBefore = (await scraped('portico_outbox_published_total')) ?? 0;
+        const setAsideBefore = (await scraped('portico_outbox_set_aside_total')) ?? 0;
+        await (await jetstreamManager(link.connection)).streams.update(EVENTS_STREAM, { max_msg_size: 4096 });
+        await write(1, 'x'.repeat(5000));
+        await write(2);
+        expect(await scraped('portico_outbox_events', { state: 'waiting' })).toBe(3);
+        expect(await scraped('portico_outbox_events', { state: 'set_aside' })).toBe(0);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await scraped('portico_outbox_oldest_waiting_seconds')).toBeGreaterThan(0.01);
+        expect(await replicas[0].relay.pass()).toEqual({ moved: 2, failed: 0, setAside: 1 });
+        expect((await scraped('portico_outbox_published_total'))! - publishedBefore).toBe(2);
+        expect((await scraped('portico_outbox_set_aside_total'))! - setAsideBefore).toBe(1);
+        expect(await scraped('portico_outbox_events', { state: 'waiting' })).toBe(0);
+        expect(await scraped('portico_outbox_events', { state: 'set_aside' })).toBe(1);
+        expect(await scraped('portico_outbox_oldest_waiting_seconds')).toBe(0);
+      } finally {
+        stopReading();
+      }
+    });
+
+    it('count a publish that failed (NATS away) as one to try again, nothing set aside', async () => {
+      const failedBefore = (await scraped('portico_outbox_publish_failures_total')) ?? 0;
+      await nats.stop();
+      try {
+        await write(2);
+        expect(await replicas[0].relay.pass()).toEqual({ moved: 0, failed: 2, setAside: 0 });
+        expect((await scraped('portico_outbox_publish_failures_total'))! - failedBefore).toBe(2);
+      } finally {
+        await nats.start();
+      }
+      await eventually('the rows to be relayed once NATS is back', async () => {
+        await replicas[0].relay.pass().catch(() => undefined);
+        return (await outboxSize()) === 0;
+      });
     });
   });
 

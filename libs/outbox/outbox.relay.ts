@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { eventSubject } from '#libs/contracts/index.js';
 import { ensureEventsStream, LOGGER, NATS_LINK, publishEvent, WakeablePause, type NatsLink } from '#libs/platform/index.js';
 import { OutboxEntity } from './outbox.entity.js';
+import { outboxMetrics, readOutboxOnScrape } from './outbox-metrics.js';
 import { classifyPublishFailure, describePublishFailure, noStreamTakesSubject, OUTBOX_MAX_ATTEMPTS, type PublishFailure } from './publish-failure.js';
 
 /** Rows taken (and locked) at once. */
@@ -51,6 +52,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pausing = new WakeablePause();
   private nudged = false;
   private loop: Promise<void> | undefined;
+  private stopReading: (() => void) | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -59,10 +61,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    this.stopReading = readOutboxOnScrape(this.dataSource);
     this.loop = this.run();
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopReading?.();
     this.stopped = true;
     this.pausing.wake();
     await this.loop;
@@ -76,7 +80,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Publishes one batch, deletes the rows JetStream stored and sets aside those it refuses for good. */
   async pass(): Promise<RelayPass> {
-    return this.dataSource.transaction(async (manager) => {
+    const pass = await this.dataSource.transaction(async (manager): Promise<RelayPass> => {
       const rows = await manager
         .createQueryBuilder(OutboxEntity, 'o')
         .where('o.set_aside_at IS NULL')
@@ -100,6 +104,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       if (retried) this.logger.warn({ err: retried.error, failed }, 'Outbox relay could not publish some events; will retry');
       return { moved: stored.length, failed, setAside: setAside.length };
     });
+    outboxMetrics.published.inc(pass.moved);
+    outboxMetrics.failed.inc(pass.failed);
+    outboxMetrics.setAside.inc(pass.setAside);
+    return pass;
   }
 
   /**

@@ -1,17 +1,31 @@
 import { createServer, type Server } from 'node:http';
 import type { HealthView } from '#libs/contracts/index.js';
 
+/** The process's metrics in Prometheus's text format (see `metrics.ts`). */
+export type MetricsSource = () => Promise<{ contentType: string; text: string }>;
+
 /**
- * A tiny HTTP server for Kubernetes probes of a NATS-only service:
- * `/health/live` (the process runs) and `/health/ready` (its database and NATS answer).
+ * A tiny HTTP server for Kubernetes probes of a NATS-only service: `/health/live` (the process
+ * runs), `/health/ready` (its database and NATS answer), and `/metrics` for Prometheus when a
+ * source is given.
  */
-export async function startHealthServer(port: number, readiness: () => Promise<HealthView>): Promise<Server> {
+export async function startHealthServer(port: number, readiness: () => Promise<HealthView>, metrics?: MetricsSource): Promise<Server> {
   const server = createServer((request, response) => {
     const send = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
     };
     if (request.url === '/health/live') return send(200, { status: 'ok' });
+    if (metrics && request.method === 'GET' && request.url?.split('?')[0] === '/metrics') {
+      metrics().then(
+        ({ contentType, text }) => {
+          response.writeHead(200, { 'content-type': contentType });
+          response.end(text);
+        },
+        () => send(500, { code: 'INTERNAL', message: 'Metrics could not be collected' }),
+      );
+      return;
+    }
     if (request.url === '/health/ready') {
       readiness().then(
         (view) => send(view.ready ? 200 : 503, view),

@@ -56,7 +56,7 @@ export function optional(value: string): string | undefined {
 
 /**
  * Runs a NATS service: joins the queue group named after it, validates every payload, answers
- * errors with codes, serves /health on HEALTH_PORT, and shuts down gracefully on SIGTERM/SIGINT.
+ * errors with codes, serves /health and /metrics on HEALTH_PORT, and shuts down gracefully on SIGTERM/SIGINT.
  */
 export async function runService(launch: ServiceLaunch): Promise<void> {
   const runtime = await openRuntime(launch.name, launch.config);
@@ -78,7 +78,11 @@ export async function runService(launch: ServiceLaunch): Promise<void> {
     const view = await readiness.check();
     return listening ? view : { ...view, ready: false };
   };
-  if (launch.config.HEALTH_PORT > 0) healthServer = await startHealthServer(launch.config.HEALTH_PORT, ready);
+  if (launch.config.HEALTH_PORT > 0) {
+    // Imported here rather than by index.ts, which most tests import and which serves no metrics.
+    const { metricsExposition } = await import('./metrics.js');
+    healthServer = await startHealthServer(launch.config.HEALTH_PORT, ready, metricsExposition);
+  }
   await app.listen();
   listening = true;
   logger.info({ healthPort: launch.config.HEALTH_PORT }, `${launch.name} is listening on NATS queue group "${launch.name}"`);

@@ -23,6 +23,8 @@ export interface SystemOptions {
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** How the private nats-server is configured (users and their permissions, say). */
   nats?: TestNatsServerOptions;
+  /** Whether identity, access and notifications serve /health and /metrics on ports of their own (off by default: HEALTH_PORT 0). */
+  healthPorts?: boolean;
 }
 
 /** How long a process started by a test may take to answer (a deadline, not a timing: a failure only waits this long). */
@@ -45,6 +47,8 @@ export class TestSystem {
   gatewayPort = 0;
   /** The port of the gateway's Prometheus /metrics server. */
   metricsPort = 0;
+  /** The HEALTH_PORT of each service but the gateway, with {@link SystemOptions.healthPorts}. */
+  private readonly healthPorts = new Map<string, number>();
 
   constructor(private readonly options: SystemOptions = {}) {
     this.nats = new TestNatsServer(options.nats);
@@ -60,12 +64,28 @@ export class TestSystem {
     return `http://127.0.0.1:${this.metricsPort}/metrics`;
   }
 
+  /** The base URL of a service's /health and /metrics server (started with {@link SystemOptions.healthPorts}). */
+  healthUrl(service: Exclude<ServiceName, 'gateway'>): string {
+    const port = this.healthPorts.get(service);
+    if (!port) throw new Error(`${service} serves no /health: start the system with healthPorts`);
+    return `http://127.0.0.1:${port}`;
+  }
+
   /** Starts everything and waits until `/health/ready` answers 200. */
   async start(): Promise<void> {
     await Promise.all([this.nats.start(), this.database.create(), this.mail.start().then((port) => (this.smtpPort = port))]);
-    this.gatewayPort = await freePort();
-    do this.metricsPort = await freePort();
-    while (this.metricsPort === this.gatewayPort);
+    const taken = new Set<number>();
+    const newPort = async () => {
+      let port: number;
+      do port = await freePort();
+      while (taken.has(port));
+      taken.add(port);
+      return port;
+    };
+    this.gatewayPort = await newPort();
+    this.metricsPort = await newPort();
+    if (this.options.healthPorts)
+      for (const service of this.options.services ?? SERVICES) if (service !== 'gateway') this.healthPorts.set(service, await newPort());
     for (const service of this.options.services ?? SERVICES) this.startService(service);
     await this.waitUntil(this.options.waitFor === 'live' ? '/health/live' : '/health/ready');
   }
@@ -75,7 +95,12 @@ export class TestSystem {
     const service = name.split('#')[0];
     const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), distPath(`apps/${service}/src/main.js`)], {
       // A second replica shares the host: its metrics server stays off unless given a port.
-      env: { ...this.env(), ...this.options.serviceEnv?.[service as ServiceName], ...(name === service ? {} : { METRICS_PORT: '0' }), ...env },
+      env: {
+        ...this.env(),
+        ...this.options.serviceEnv?.[service as ServiceName],
+        ...(name === service ? { HEALTH_PORT: String(this.healthPorts.get(service) ?? 0) } : { METRICS_PORT: '0' }),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];

@@ -468,7 +468,10 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
         const metricsPort = container.ports.find((p: Obj) => p.name === 'metrics').containerPort;
         expect(envValue(container, 'METRICS_PORT', byKind(objs, 'ConfigMap'))).toBe(String(metricsPort));
       } else {
-        expect({ component, ingress }).toEqual({ component, ingress: [] });
+        // Only the scraper, to /metrics on the health port; nothing to the migration Job.
+        const scraped = component !== 'migrations' && np.metricsFrom?.length;
+        const rules = scraped ? [{ from: np.metricsFrom, ports: [{ port: 'health', protocol: 'TCP' }] }] : [];
+        expect({ component, ingress }).toEqual({ component, ingress: rules });
       }
     }
   });

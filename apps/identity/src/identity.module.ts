@@ -9,7 +9,8 @@ import { AccountsController } from './accounts/accounts.controller.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import { SignUpService } from './accounts/sign-up.service.js';
 import { ActionTokensService } from './credentials/action-tokens.service.js';
-import { PasswordHasher } from './credentials/password-hasher.js';
+import { nodeArgon2, PasswordHasher } from './credentials/password-hasher.js';
+import { PasswordHashingGauges, passwordHashingMetrics } from './credentials/password-hashing-metrics.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { AuthController } from './sessions/auth.controller.js';
 import { AuthService } from './sessions/auth.service.js';
@@ -59,7 +60,12 @@ export class IdentityModule {
       ],
       providers: [
         { provide: Clock, useClass: SystemClock },
-        { provide: PasswordHasher, useFactory: () => new PasswordHasher(config.ARGON2_MAX_CONCURRENCY, config.ARGON2_QUEUE_LIMIT) },
+        {
+          provide: PasswordHasher,
+          useFactory: () =>
+            new PasswordHasher(config.ARGON2_MAX_CONCURRENCY, config.ARGON2_QUEUE_LIMIT, nodeArgon2, () => passwordHashingMetrics.refused.inc()),
+        },
+        PasswordHashingGauges,
         databaseReadinessProvider('identity'),
         AccountsService,
         SignUpService,

@@ -11,6 +11,7 @@ import { DELIVERY_SETTINGS, DeliveryProcessor, type DeliverySettings } from './d
 import { DeliveryStore, PostgresDeliveryStore } from './deliveries/delivery.store.js';
 import { MailConsumer } from './deliveries/mail-consumer.js';
 import { DeliveryPruner } from './deliveries/delivery-pruner.js';
+import { UnfinishedMailGauges } from './deliveries/mail-metrics.js';
 import { MailRenderer } from './mail/mail-renderer.js';
 import { Mailer, MailSender } from './mail/mailer.js';
 import type { TemplateCatalog } from './mail/template-catalog.js';
@@ -49,6 +50,7 @@ export class NotificationsModule {
         DeliveryProcessor,
         MailConsumer,
         DeliveryPruner,
+        UnfinishedMailGauges,
         DeliveryLogService,
       ],
     };

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { ErrorCode } from '#libs/errors/index.js';
-import { metricsRegistry } from './metrics.js';
+import { metricsExposition } from '#libs/platform/metrics.js';
 
 /**
  * Serves `GET /metrics` (Prometheus text) on a port of its own, apart from the API: what the
@@ -14,9 +14,9 @@ export async function startMetricsServer(port: number, host: string): Promise<Se
       response.end(JSON.stringify({ code: ErrorCode.RouteNotFound, message: 'Only GET /metrics is served on this port' }));
       return;
     }
-    metricsRegistry.metrics().then(
-      (text) => {
-        response.writeHead(200, { 'content-type': metricsRegistry.contentType });
+    metricsExposition().then(
+      ({ contentType, text }) => {
+        response.writeHead(200, { 'content-type': contentType });
         response.end(text);
       },
       () => {

@@ -44,11 +44,14 @@ describe('PasswordHasher', () => {
 
   it('runs at most `concurrency` at once and answers SERVICE_UNAVAILABLE past the queue limit (L1)', async () => {
     const fake = controllable();
-    const hasher = new PasswordHasher(2, 3, fake.argon2);
+    let refused = 0;
+    const hasher = new PasswordHasher(2, 3, fake.argon2, () => (refused += 1));
     const accepted = Array.from({ length: 5 }, () => hasher.verify('phc(x)', 'x'));
     await tick();
     expect(hasher.load()).toEqual({ running: 2, waiting: 3 });
+    expect(refused).toBe(0);
     await expect(hasher.verify('phc(x)', 'x')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect(refused).toBe(1);
     for (let round = 0; round < 3; round += 1) {
       fake.finishAll();
       await tick();

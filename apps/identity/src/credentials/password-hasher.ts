@@ -33,6 +33,8 @@ export class PasswordHasher {
     private readonly concurrency: number,
     private readonly queueLimit: number,
     private readonly argon2: Argon2 = nodeArgon2,
+    /** Told of each job refused past the queue limit (the metric counts them). */
+    private readonly onRefused: () => void = () => undefined,
   ) {
     this.dummy = argon2.hash('portico-dummy-password-for-timing');
   }
@@ -57,6 +59,7 @@ export class PasswordHasher {
   private async bounded<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.queueLimit) {
+        this.onRefused();
         throw new DomainError(ErrorCode.ServiceUnavailable, 'Too many sign-ins at once, retry shortly');
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));

@@ -25,6 +25,7 @@ import { activeAccountsOf } from './principal-state.js';
 import { SessionsService } from './sessions.service.js';
 import { InvitationsService } from '../users/invitations.service.js';
 import { signInClientOf, userAgentDetails, type SignInClient } from './user-agent.js';
+import { countSignIn, type SignInRefusal } from './sign-in-metrics.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A login that may or may not exist, as found for a sign-in attempt. */
@@ -167,6 +168,7 @@ export class AuthService implements BeforeApplicationShutdown {
       if (outcome === 'wrong-code-blocked') throw secondStepBlocked();
       throw new DomainError(ErrorCode.InvalidCredentials, WRONG_CODE);
     }
+    countSignIn('succeeded');
     return outcome;
   }
 
@@ -254,8 +256,9 @@ export class AuthService implements BeforeApplicationShutdown {
     principal: Principal,
     client: SignInClient,
     action: 'login.failed' | 'login.throttled' | 'login.second-step-failed',
-    reason: string,
+    reason: SignInRefusal,
   ): Promise<void> {
+    countSignIn(reason);
     const accountIds = await activeAccountsOf(this.dataSource.manager, principal);
     await this.audit.record(null, { accountIds, action, target: principal, ip: client.ip, details: { reason, step: 'second', ...userAgentDetails(client) } });
   }
@@ -297,7 +300,10 @@ export class AuthService implements BeforeApplicationShutdown {
       alongside: (first, onlyIf) => this.throttle.succeededStatement(keys, first, onlyIf),
       secondStepPassed: false,
     });
-    if (pair) return pair;
+    if (pair) {
+      countSignIn('succeeded');
+      return pair;
+    }
     // A reset, password change, deactivation or removal committed while the password was checked: a failure like any other.
     this.recordRefusal(candidate, client, 'login.failed', 'changed-during-sign-in');
     throw new DomainError(ErrorCode.InvalidCredentials, wrong);
@@ -336,6 +342,7 @@ export class AuthService implements BeforeApplicationShutdown {
       this.recordRefusal(candidate, client, 'login.failed', 'second-step-blocked');
       throw secondStepBlocked();
     }
+    countSignIn('second-step-required');
     return { mfaRequired: true, challenge: issued.token, expiresIn: this.config.MFA_CHALLENGE_TTL_MINUTES * 60, methods: ['totp', 'recovery-code'] };
   }
 
@@ -346,7 +353,8 @@ export class AuthService implements BeforeApplicationShutdown {
    * took one round trip longer for a known login. A write that fails is logged; a graceful stop
    * waits for those under way.
    */
-  private recordRefusal(candidate: Candidate | null, client: SignInClient, action: 'login.failed' | 'login.throttled', reason: string): void {
+  private recordRefusal(candidate: Candidate | null, client: SignInClient, action: 'login.failed' | 'login.throttled', reason: SignInRefusal): void {
+    countSignIn(reason);
     const { ip } = client;
     const auditDetails = userAgentDetails(client);
     if (!candidate) {

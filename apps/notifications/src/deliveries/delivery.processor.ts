@@ -15,6 +15,7 @@ import {
 } from './delivery-policy.js';
 import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { countAttempt } from './mail-metrics.js';
 import { LOGGER, Slots, UnknownEventTypes } from '#libs/platform/index.js';
 
 /** What the consumer does with the event once {@link DeliveryProcessor.process} is done: acknowledge it, or have it back later. */
@@ -199,7 +200,8 @@ export class DeliveryProcessor {
     } finally {
       clearTimeout(timer);
     }
-    // Nothing but recording "sent" between the server's acceptance and here: this is the window.
+    countAttempt(mail.template, 'sent');
+    // Nothing but recording "sent" (and counting it) between the server's acceptance and here: this is the window.
     return this.recordSent(ticket.eventId);
   }
 
@@ -208,10 +210,12 @@ export class DeliveryProcessor {
     const context = { eventId: ticket.eventId, template: mail.template, attempts: ticket.attempt, error: failure.message };
     if (next.status === 'pending') {
       if (!(await this.store.markRetry(ticket, failure.message, next.retryInMs))) return this.takenOver(ticket, 'not sent (retry)');
+      countAttempt(mail.template, 'retry');
       this.logger.warn({ ...context, retryInMs: next.retryInMs }, 'Mail not sent; will retry');
       return { kind: 'retry', delayMs: next.retryInMs };
     }
     if (!(await this.store.markFinal(ticket, next.status, failure.message))) return this.takenOver(ticket, `not sent (${next.status})`);
+    countAttempt(mail.template, next.status === 'dead' ? 'dead' : 'refused');
     if (next.status === 'dead') this.logger.error(context, `Mail is a dead letter: gave up after ${ticket.attempt} attempts`);
     else this.logger.error(context, 'Mail refused for good by the SMTP server');
     return DONE;
