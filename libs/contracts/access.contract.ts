@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CodePointLength, IsDescription, IsName, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
-import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from './api-docs.js';
 import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';

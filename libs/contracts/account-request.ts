@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from './api-docs.js';
 import { IsDefined, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Nested } from './nested.js';
 import { QueryInteger } from './query-integer.js';

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsPersonName } from './person-name.js';
 import { CodePointLength, IsName, MAX_NAME_LENGTH, MAX_STORED_NAME_LENGTH } from './text-length.js';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Matches, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';

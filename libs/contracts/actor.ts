@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from './api-docs.js';
 import { IsIn } from 'class-validator';
 import { IsUuid } from './uuid.js';
 

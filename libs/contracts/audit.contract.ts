@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import { isISO8601, IsDefined, IsIn, IsOptional, ValidateBy } from 'class-validator';
 import { Nested } from './nested.js';
 import { IsUuid } from './uuid.js';

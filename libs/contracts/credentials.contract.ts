@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import { IsDefined, IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { Nested } from './nested.js';
 import { CodePointLength } from './text-length.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import { IsDefined, IsIn, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Nested } from './nested.js';
 import { QueryInteger } from './query-integer.js';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from './api-docs.js';
 import { IsDefined } from 'class-validator';
 import { Nested } from './nested.js';
 import { Actor } from './actor.js';

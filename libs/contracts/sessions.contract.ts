@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from './api-docs.js';
 import { IsDefined, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Nested } from './nested.js';
 import { ActorClientRequest, ClientRequest } from './account-request.js';

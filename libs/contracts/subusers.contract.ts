@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';

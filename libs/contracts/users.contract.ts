@@ -1,6 +1,6 @@
 import { IsPersonName } from './person-name.js';
 import { CodePointLength, MAX_NAME_LENGTH } from './text-length.js';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import { IsBoolean, IsDefined, IsIn, IsOptional, IsString, Matches, ValidateBy } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+// First, before any contract is defined: the contracts' OpenAPI description (libs/contracts/api-docs.ts).
+import './openapi/api-description.js';
 import { loadConfigOrExit, onShutdownSignal, openRuntime } from '#libs/platform/index.js';
 import { createGatewayApp } from './gateway.app.js';
 import { gatewayEnv, loadGatewayConfig } from './gateway.config.js';
