@@ -17,7 +17,9 @@ describe('the API description of the contracts', () => {
   it('describes each property with the installed decorators, once installed', () => {
     const description = new ApiDescription();
     const { describer, described } = recording();
+    expect(description.installed).toBe(false);
     description.describeWith(describer);
+    expect(description.installed).toBe(true);
     class Body {
       @description.property({ description: 'a name' }) name: string;
       @description.property({ required: false }) note?: string;
@@ -35,7 +37,7 @@ describe('the API description of the contracts', () => {
       @description.property() name: string;
     }
     expect(new Body()).toBeInstanceOf(Body);
-    expect(() => description.describeWith(recording().describer)).toThrow(/1 contract properties were defined before the API description was installed/);
+    expect(() => description.describeWith(recording().describer)).toThrow(/Contract properties were defined before the API description was installed \(1\)/);
   });
 
   it('picks properties with their validation, described or not', () => {

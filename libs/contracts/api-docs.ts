@@ -28,8 +28,13 @@ export class ApiDescription {
    */
   describeWith(real: ApiDescriber): void {
     if (this.undescribed > 0)
-      throw new Error(`${this.undescribed} contract properties were defined before the API description was installed: import it before any contract`);
+      throw new Error(`Contract properties were defined before the API description was installed (${this.undescribed}): import it before any contract`);
     this.describer = real;
+  }
+
+  /** Whether a describer is installed (the gateway checks before it serves /openapi.json). */
+  get installed(): boolean {
+    return this.describer !== undefined;
   }
 
   /** @nestjs/swagger's `ApiProperty`, where the API is described. */
@@ -52,6 +57,11 @@ const description = new ApiDescription();
 /** Installs @nestjs/swagger's decorators for every contract defined from now on (see {@link ApiDescription.describeWith}). */
 export function describeApiWith(real: ApiDescriber): void {
   description.describeWith(real);
+}
+
+/** Whether the contracts are described (see {@link describeApiWith}): else /openapi.json would list no property. */
+export function apiDescriptionInstalled(): boolean {
+  return description.installed;
 }
 
 /** @nestjs/swagger's `ApiProperty`, where the API is described (see {@link describeApiWith}). */

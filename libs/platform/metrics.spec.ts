@@ -1,4 +1,5 @@
-import { GaugeReadOnScrape, metricsExposition, processMetrics } from './metrics.js';
+import { jest } from '@jest/globals';
+import { GAUGE_READ_DEADLINE_MS, GaugeReadOnScrape, metricsExposition, processMetrics } from './metrics.js';
 
 const gauge = new GaugeReadOnScrape<'state'>({ name: 'portico_test_things', help: 'Things, by state', labelNames: ['state'] });
 
@@ -45,5 +46,33 @@ describe('a gauge read on scrape', () => {
     expect(text).toContain('portico_test_things{state="set_aside"} 4');
     expect(text).toContain('process_cpu_seconds_total');
     stops.forEach((stop) => stop());
+  });
+
+  it('serves the scrape without a reader that has not answered in time, and does not start that read again while it lasts', async () => {
+    jest.useFakeTimers();
+    try {
+      let reads = 0;
+      let answer: (samples: Array<{ labels: { state: string }; value: number }>) => void = () => undefined;
+      const stops = [
+        gauge.read(() => {
+          reads += 1;
+          return new Promise((resolve) => (answer = resolve));
+        }),
+        gauge.read(() => [{ labels: { state: 'set_aside' }, value: 2 }]),
+      ];
+      const first = scraped();
+      await jest.advanceTimersByTimeAsync(GAUGE_READ_DEADLINE_MS);
+      expect(await first).toEqual({ set_aside: 2 });
+      const second = scraped();
+      await jest.advanceTimersByTimeAsync(GAUGE_READ_DEADLINE_MS);
+      expect(await second).toEqual({ set_aside: 2 });
+      expect(reads).toBe(1);
+      answer([{ labels: { state: 'waiting' }, value: 7 }]);
+      expect(await scraped()).toEqual({ waiting: 7, set_aside: 2 });
+      expect(reads).toBe(1);
+      stops.forEach((stop) => stop());
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

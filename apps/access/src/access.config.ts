@@ -5,7 +5,12 @@ export const accessEnv = {
   ...commonEnv,
   ...databaseEnv,
   ...eventsStreamEnv,
-  HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3002),
+  HEALTH_PORT: integer(
+    'Port of the HTTP server of the probes (/health/live, /health/ready) and of Prometheus (/metrics); keep it internal (0: off)',
+    0,
+    65535,
+    3002,
+  ),
   ACCESS_RESYNC_INTERVAL_MS: integer(
     'How often (ms) a replica looks in PostgreSQL for account changes whose access.changed broadcast it missed, and retries failed reloads',
     1000,

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
+import { apiDescriptionInstalled } from '#libs/contracts/api-docs.js';
 import { createValidationPipe, PinoNestLogger, type ProcessRuntime } from '#libs/platform/index.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
@@ -25,6 +26,8 @@ const ANSWER_HEADERS: FixedHeader[] = [...headersSetBy(helmet({ contentSecurityP
 
 /** Builds the gateway application (not yet listening): middleware, validation, errors, OpenAPI. */
 export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRuntime): Promise<INestApplication> {
+  if (!apiDescriptionInstalled())
+    throw new Error('The contracts are not described for /openapi.json: import ./openapi/api-description.js first (libs/contracts/api-docs.ts)');
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, runtime), new StablePrototypeExpressAdapter(), {
     bodyParser: false,
     logger: new PinoNestLogger(runtime.logger),

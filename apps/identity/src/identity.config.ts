@@ -9,7 +9,12 @@ export const identityEnv = {
   ...commonEnv,
   ...databaseEnv,
   ...eventsStreamEnv,
-  HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3001),
+  HEALTH_PORT: integer(
+    'Port of the HTTP server of the probes (/health/live, /health/ready) and of Prometheus (/metrics); keep it internal (0: off)',
+    0,
+    65535,
+    3001,
+  ),
   PUBLIC_WEB_URL: url('Base URL of the web panel; links in mails point under it', ['http', 'https'], 'http://localhost:5173'),
   SIGNUP_ENABLED: boolean('Whether anyone may create an account with POST /v1/accounts', true),
   MAX_SUBUSERS_PER_ACCOUNT: integer(

@@ -45,7 +45,12 @@ export const notificationsEnv = {
   ...commonEnv,
   ...databaseEnv,
   ...eventsStreamEnv,
-  HEALTH_PORT: integer('Port of the /health/live and /health/ready HTTP probe server (0: off)', 0, 65535, 3003),
+  HEALTH_PORT: integer(
+    'Port of the HTTP server of the probes (/health/live, /health/ready) and of Prometheus (/metrics); keep it internal (0: off)',
+    0,
+    65535,
+    3003,
+  ),
   /** Where mail goes; `smtps://` is TLS from the first byte, credentials (percent-encoded) in the URL. */
   SMTP_URL: url('SMTP server, e.g. smtp://user:pass@mail:587 or smtps://mail:465', ['smtp', 'smtps'], 'smtp://127.0.0.1:1025'),
   /** For `smtp://`: refuse to send unless the server offers STARTTLS. */

@@ -68,7 +68,7 @@ function containing(n: number): string {
 }
 
 /**
- * How a search in a large account finds its page (see {@link probeWalkThenTrigram}): in steps of
+ * How a search in a large account finds its page (see {@link searchInBoundedSteps}): in steps of
  * bounded cost, whatever the planner guesses of the term, since its guess of how many people match
  * cannot tell where they sort.
  */
@@ -115,7 +115,7 @@ export function userTableSql(request: UserTableRequest, plan = LARGE_SEARCH_PLAN
   else if (request.largeAccount === false) rows = pageInOrder({ ...page, where: `${page.where} AND (m.search || '') LIKE ${pattern}` });
   else {
     parameters.push(plan.probeMatches, plan.walkEntries);
-    rows = probeWalkThenTrigram(page, pattern, request.order, { probeMatches: `$${parameters.length - 1}`, walkEntries: `$${parameters.length}` });
+    rows = searchInBoundedSteps(page, pattern, request.order, { probeMatches: `$${parameters.length - 1}`, walkEntries: `$${parameters.length}` });
   }
   // The page is cut from memberships alone (search, sort keys, cursor all live there); only its
   // rows are then joined to their people, however many rows the search matched. Whether the actor
@@ -175,7 +175,7 @@ function pageInOrder({ key, direction, where, limit }: PageParts): string {
  * (`matched`, fenced so that the planner cannot turn it back into a walk), sorted. `plan` names the
  * SQL parameters of the two bounds.
  */
-function probeWalkThenTrigram(
+function searchInBoundedSteps(
   { key, direction, where, limit }: PageParts,
   pattern: string,
   order: SortOrder,

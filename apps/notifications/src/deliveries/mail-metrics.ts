@@ -23,9 +23,9 @@ export const mailMetrics = {
     help: 'Mails not done yet, by status: pending (waiting for an attempt, or for the next after a temporary failure) or sending',
     labelNames: ['status'],
   }),
-  oldestUnfinished: new GaugeReadOnScrape({
-    name: 'portico_mail_oldest_unfinished_seconds',
-    help: 'How long ago the oldest mail not done yet was asked for (0 when none): an activation or reset link waits that long',
+  overdue: new GaugeReadOnScrape({
+    name: 'portico_mail_overdue_seconds',
+    help: 'How long the most overdue mail has waited to go out (0 when none): since it was asked for, since its retry time came, or since its attempt began (a mail waiting for a later retry is not overdue)',
   }),
 };
 
@@ -33,6 +33,12 @@ export const mailMetrics = {
 export function countAttempt(template: MailTemplate, outcome: AttemptOutcome): void {
   mailMetrics.attempts.inc({ template, outcome });
 }
+
+/** Since when each mail under way could have gone out, and how long ago the earliest of those was. */
+const OVERDUE_SQL = `
+  SELECT COALESCE(extract(epoch FROM now() - min(CASE WHEN status = 'sending' THEN last_attempt_at ELSE COALESCE(next_attempt_at, created_at) END)), 0) AS seconds
+    FROM deliveries
+   WHERE status IN ('pending', 'sending') AND (status = 'sending' OR next_attempt_at IS NULL OR next_attempt_at <= now())`;
 
 /** Reads the mails under way when Prometheus scrapes (through the partial index `deliveries_unfinished_by_age`). */
 @Injectable()
@@ -53,10 +59,8 @@ export class UnfinishedMailGauges implements OnApplicationBootstrap, OnModuleDes
           { labels: { status: 'sending' }, value: count('sending') },
         ];
       }),
-      mailMetrics.oldestUnfinished.read(async () => {
-        const [row] = await this.dataSource.query<Array<{ seconds: string }>>(
-          `SELECT COALESCE(extract(epoch FROM now() - min(created_at)), 0) AS seconds FROM deliveries WHERE status IN ('pending', 'sending')`,
-        );
+      mailMetrics.overdue.read(async () => {
+        const [row] = await this.dataSource.query<Array<{ seconds: string }>>(OVERDUE_SQL);
         return [{ labels: {}, value: Math.max(0, Number(row?.seconds ?? 0)) }];
       }),
     );

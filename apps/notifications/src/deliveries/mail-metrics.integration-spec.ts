@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { processMetrics } from '#libs/platform/metrics.js';
+import { NotificationsTestDatabase } from '../database-harness-spec.js';
+import { UnfinishedMailGauges } from './mail-metrics.js';
+
+const db = new NotificationsTestDatabase();
+let gauges: UnfinishedMailGauges;
+
+beforeAll(async () => {
+  await db.start();
+  gauges = new UnfinishedMailGauges(db.dataSource);
+  gauges.onApplicationBootstrap();
+});
+afterAll(async () => {
+  gauges.onModuleDestroy();
+  await db.stop();
+});
+beforeEach(() => db.dataSource.query('DELETE FROM deliveries'));
+
+/** A mail in `status`, asked for `createdAgo` ago, its retry or attempt `sinceAgo` ago (negative: to come). */
+async function mail(status: string, createdAgo: string, next: { nextAttemptIn?: string; lastAttemptAgo?: string } = {}): Promise<void> {
+  await db.dataSource.query(
+    `INSERT INTO deliveries (id, event_id, event_type, recipient, template, locale, status, attempts, created_at, next_attempt_at, last_attempt_at)
+     VALUES ($1, $2, 'identity.user.invited', 'a@example.test', 'activation', 'en', $3, 1, now() - $4::interval,
+             now() + $5::interval, now() - $6::interval)`,
+    [randomUUID(), randomUUID(), status, createdAgo, next.nextAttemptIn ?? null, next.lastAttemptAgo ?? null],
+  );
+}
+
+/** A gauge's value as a scrape reads it. */
+async function scraped(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const { values } = await processMetrics.getSingleMetric(name)!.get();
+  return values.find((sample) => Object.entries(labels).every(([label, value]) => sample.labels[label] === value))?.value;
+}
+
+describe('the mails under way, read on scrape', () => {
+  it('are none, and none overdue, when every mail is done', async () => {
+    await mail('sent', '2 hours');
+    await mail('dead', '3 hours');
+    expect(await scraped('portico_mail_unfinished', { status: 'pending' })).toBe(0);
+    expect(await scraped('portico_mail_unfinished', { status: 'sending' })).toBe(0);
+    expect(await scraped('portico_mail_overdue_seconds')).toBe(0);
+  });
+
+  it('count pending and sending mails; a mail waiting for a later retry is not overdue', async () => {
+    await mail('pending', '2 hours', { nextAttemptIn: '10 minutes' });
+    await mail('sending', '1 minute', { lastAttemptAgo: '30 seconds' });
+    await mail('sent', '5 hours');
+    expect(await scraped('portico_mail_unfinished', { status: 'pending' })).toBe(1);
+    expect(await scraped('portico_mail_unfinished', { status: 'sending' })).toBe(1);
+    // Overdue since its attempt began, not since it was asked for.
+    const overdue = (await scraped('portico_mail_overdue_seconds'))!;
+    expect(overdue).toBeGreaterThanOrEqual(30);
+    expect(overdue).toBeLessThan(60);
+  });
+
+  it('are overdue since asked for (never tried) or since their retry time came', async () => {
+    await mail('pending', '20 minutes');
+    await mail('pending', '3 hours', { nextAttemptIn: '-5 minutes' });
+    const overdue = (await scraped('portico_mail_overdue_seconds'))!;
+    expect(overdue).toBeGreaterThanOrEqual(20 * 60);
+    expect(overdue).toBeLessThan(21 * 60);
+  });
+});
