@@ -385,6 +385,8 @@ describe('operations', () => {
     const access = await scrape('access');
     expect(valueOf(access, 'portico_outbox_events{state="waiting"}')).toBeGreaterThanOrEqual(0);
     expect(valueOf(access, 'portico_outbox_oldest_waiting_seconds')).toBeGreaterThanOrEqual(0);
+    expect(valueOf(access, 'portico_access_loaded{kind="accounts"}')).toBeGreaterThanOrEqual(1);
+    expect(valueOf(access, 'portico_access_stale_accounts')).toBe(0);
     // The probes are where they were; anything else is a 404.
     expect((await fetch(`${system.healthUrl('identity')}/health/ready`)).status).toBe(200);
     expect((await fetch(`${system.healthUrl('identity')}/nothing`)).status).toBe(404);

@@ -90,3 +90,22 @@ export class GaugeReadOnScrape<Label extends string = never> {
     return (await settlesWithin(answered, GAUGE_READ_DEADLINE_MS)) ? answered : [];
   }
 }
+
+/**
+ * A provider whose gauges are read on scrape from what it holds: its readers (from {@link readers})
+ * are registered when the application has started and removed when its module stops.
+ */
+export abstract class ScrapedGauges {
+  private stops: Array<() => void> = [];
+
+  /** Registers the provider's readers; answers their removers (what {@link GaugeReadOnScrape.read} answers). */
+  protected abstract readers(): Array<() => void>;
+
+  onApplicationBootstrap(): void {
+    this.stops = this.readers();
+  }
+
+  onModuleDestroy(): void {
+    for (const stop of this.stops.splice(0)) stop();
+  }
+}

@@ -21,6 +21,7 @@ import { RolesController } from './roles/roles.controller.js';
 import { RolesService } from './roles/roles.service.js';
 import { AccessRepository } from './state/access-repository.js';
 import { AccessStateService } from './state/access-state.service.js';
+import { AccessStateGauges } from './state/access-metrics.js';
 
 /** The access service: catalogue, roles, applications, bindings, decisions. */
 @Module({})
@@ -35,6 +36,7 @@ export class AccessModule {
         { provide: DecisionStore, useValue: new DecisionStore(catalog) },
         AccessRepository,
         AccessStateService,
+        AccessStateGauges,
         ChecksService,
         RolesService,
         ApplicationsService,

@@ -8,6 +8,7 @@ import { loadCatalog } from '../catalog/catalog.loader.js';
 import { DecisionStore, type AccountSnapshot } from '../checks/decision-store.js';
 import type { AccessRepository } from './access-repository.js';
 import { AccessStateService } from './access-state.service.js';
+import { accessMetrics } from './access-metrics.js';
 
 const ACCOUNT = '00000000-0000-4000-8000-00000000000a';
 const OTHER = '00000000-0000-4000-8000-00000000000b';
@@ -280,10 +281,12 @@ describe('a re-sync', () => {
     versions.set(ACCOUNT, 3);
     const polledAt = new Date(T0.getTime() + 5000);
     repository.changedSince.mockResolvedValueOnce({ polledAt, changes: [...versions].map(([accountId, version]) => ({ accountId, version })) });
+    const resyncedBefore = (await accessMetrics.resynced.get()).values[0]?.value ?? 0;
 
     await service.resync();
     expect(repository.changedSince).toHaveBeenLastCalledWith(new Date(T0.getTime() - OVERLAP_MS));
     expect(repository.loadAccount.mock.calls).toEqual([[ACCOUNT]]);
+    expect((await accessMetrics.resynced.get()).values[0].value - resyncedBefore).toBe(1);
     expect(store.versionOf(ACCOUNT)).toBe(3);
     expect(published).toEqual([{ subject: ACCESS_CHANGED, accountId: ACCOUNT, version: 3 }]);
 

@@ -8,6 +8,7 @@ import { CONFIG, LOGGER, NATS_LINK, settlesWithin, Slots, type NatsLink } from '
 import type { AccessConfig } from '../access.config.js';
 import { DecisionStore } from '../checks/decision-store.js';
 import { AccessRepository, accountChangeBusy } from './access-repository.js';
+import { accessMetrics } from './access-metrics.js';
 
 /** How long a change waits for the changes of its account before it (on any replica) before answering 503 (retry). */
 const LOCK_WAIT_MS = 4000;
@@ -162,6 +163,7 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
       const behind = changes.filter(({ accountId, version }) => version > this.store.versionOf(accountId));
       const accounts = [...new Set([...behind.map(({ accountId }) => accountId), ...this.store.staleAccounts()])];
       if (accounts.length > 0) this.logger.warn({ accounts: accounts.length }, 'Re-syncing access data of accounts whose change was not received');
+      accessMetrics.resynced.inc(accounts.length);
       // A slot first, then the account's reload queue: a change's own reload never waits behind a slot.
       const reloads = await Promise.all(accounts.map((accountId) => this.resyncReloads.with(() => this.reload(accountId))));
       // Gateways may have missed the broadcast too: tell them (replicas holding that version do not reload again).

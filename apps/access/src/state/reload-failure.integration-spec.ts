@@ -7,7 +7,9 @@ import { loadCatalog } from '../catalog/catalog.loader.js';
 import { DecisionStore, type AccountSnapshot } from '../checks/decision-store.js';
 import { RolesService } from '../roles/roles.service.js';
 import { AccessRepository } from './access-repository.js';
+import { processMetrics } from '#libs/platform/metrics.js';
 import { AccessStateService } from './access-state.service.js';
+import { AccessStateGauges } from './access-metrics.js';
 import { freshAccessServices } from './services-harness-spec.js';
 
 const access = freshAccessServices();
@@ -64,8 +66,18 @@ describe('a change committed while the reload after it fails', () => {
     ]);
 
     expect(() => roles.list({ actor: owner, accountId })).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }));
-    repository.failing = false;
-    await store.refresh(accountId, () => repository.loadAccount(accountId));
+    // What an operator sees meanwhile: one account refusing checks on this replica.
+    const gauges = new AccessStateGauges(store);
+    gauges.onApplicationBootstrap();
+    const stale = async () => (await processMetrics.getSingleMetric('portico_access_stale_accounts')!.get()).values[0]?.value;
+    try {
+      expect(await stale()).toBe(1);
+      repository.failing = false;
+      await store.refresh(accountId, () => repository.loadAccount(accountId));
+      expect(await stale()).toBe(0);
+    } finally {
+      gauges.onModuleDestroy();
+    }
     expect((await roles.list({ actor: owner, accountId })).find((role) => role.id === created.id)).toEqual({ ...renamed, holders: 1 });
   });
 });

@@ -1,6 +1,6 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { GaugeReadOnScrape, processMetrics } from '#libs/platform/metrics.js';
+import { GaugeReadOnScrape, processMetrics, ScrapedGauges } from '#libs/platform/metrics.js';
 import { PasswordHasher } from './password-hasher.js';
 
 /** How busy this process's argon2 is (docs/deploy.md, section 10): what saturates first in a sign-in flood. */
@@ -19,22 +19,20 @@ export const passwordHashingMetrics = {
 
 /** Reads the hasher's load when Prometheus scrapes. */
 @Injectable()
-export class PasswordHashingGauges implements OnApplicationBootstrap, OnModuleDestroy {
-  private stop: (() => void) | undefined;
-
-  constructor(private readonly hasher: PasswordHasher) {}
-
-  onApplicationBootstrap(): void {
-    this.stop = passwordHashingMetrics.jobs.read(() => {
-      const { running, waiting } = this.hasher.load();
-      return [
-        { labels: { state: 'running' }, value: running },
-        { labels: { state: 'waiting' }, value: waiting },
-      ];
-    });
+export class PasswordHashingGauges extends ScrapedGauges {
+  constructor(private readonly hasher: PasswordHasher) {
+    super();
   }
 
-  onModuleDestroy(): void {
-    this.stop?.();
+  protected readers(): Array<() => void> {
+    return [
+      passwordHashingMetrics.jobs.read(() => {
+        const { running, waiting } = this.hasher.load();
+        return [
+          { labels: { state: 'running' }, value: running },
+          { labels: { state: 'waiting' }, value: waiting },
+        ];
+      }),
+    ];
   }
 }

@@ -1,8 +1,8 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { MailTemplate } from '#libs/contracts/index.js';
-import { GaugeReadOnScrape, processMetrics } from '#libs/platform/metrics.js';
+import { GaugeReadOnScrape, processMetrics, ScrapedGauges } from '#libs/platform/metrics.js';
 
 /** How an SMTP attempt ended: accepted, failed for now (tried again), refused for good, or the last of the attempts failed. */
 export type AttemptOutcome = 'sent' | 'retry' | 'refused' | 'dead';
@@ -42,13 +42,13 @@ const OVERDUE_SQL = `
 
 /** Reads the mails under way when Prometheus scrapes (through the partial index `deliveries_unfinished_by_age`). */
 @Injectable()
-export class UnfinishedMailGauges implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly stops: Array<() => void> = [];
+export class UnfinishedMailGauges extends ScrapedGauges {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
 
-  constructor(private readonly dataSource: DataSource) {}
-
-  onApplicationBootstrap(): void {
-    this.stops.push(
+  protected readers(): Array<() => void> {
+    return [
       mailMetrics.unfinished.read(async () => {
         const rows = await this.dataSource.query<Array<{ status: string; mails: string }>>(
           `SELECT status, count(*) AS mails FROM deliveries WHERE status IN ('pending', 'sending') GROUP BY status`,
@@ -63,10 +63,6 @@ export class UnfinishedMailGauges implements OnApplicationBootstrap, OnModuleDes
         const [row] = await this.dataSource.query<Array<{ seconds: string }>>(OVERDUE_SQL);
         return [{ labels: {}, value: Math.max(0, Number(row?.seconds ?? 0)) }];
       }),
-    );
-  }
-
-  onModuleDestroy(): void {
-    for (const stop of this.stops.splice(0)) stop();
+    ];
   }
 }
