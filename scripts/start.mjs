@@ -45,6 +45,14 @@ async function main() {
   banner();
 }
 
+/** Where identity, access and notifications serve their metrics (their probe ports). */
+function serviceMetricsUrls() {
+  const urls = portsToListenOn()
+    .filter(([what]) => what.endsWith(' probes'))
+    .map(([what, port]) => `${what.replace(' probes', '')} http://localhost:${port}/metrics`);
+  return urls.length > 0 ? urls.join(', ') : "the services' metrics are off (HEALTH_PORT=0)";
+}
+
 /** The ports the services and the mail catcher listen on (0: off). */
 function portsToListenOn() {
   const ports = { gateway: env.GATEWAY_PORT, metrics: env.METRICS_PORT };
@@ -141,7 +149,8 @@ function banner() {
     `  API          ${base}`,
     `  API docs     ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
     `  Readiness    ${base}/health/ready`,
-    `  Metrics      ${env.METRICS_PORT === '0' ? 'off' : `http://localhost:${env.METRICS_PORT}/metrics`}`,
+    `  Metrics      ${env.METRICS_PORT === '0' ? 'off' : `http://localhost:${env.METRICS_PORT}/metrics`}   (the gateway's)`,
+    `               ${serviceMetricsUrls()}`,
     useCatcher
       ? `  Mail         http://localhost:${catcherPorts.web}/   (SMTP catcher on port ${catcherPorts.smtp})`
       : `  Mail         sent to ${env.SMTP_URL}`,
