@@ -1,6 +1,6 @@
 import { DataSource, QueryFailedError } from 'typeorm';
 import { ConfigError } from '#libs/platform/index.js';
-import { dataSourceOptions } from '#libs/platform/storage.js';
+import { dataSourceOptions, type ServiceDatabase } from '#libs/platform/storage.js';
 import type { IdentityConfig } from '../apps/identity/src/identity.config.js';
 import { identityDatabase } from '../apps/identity/src/identity.database.js';
 
@@ -60,8 +60,13 @@ export async function runCommand(name: string, output: CommandOutput, command: (
 }
 
 /** Runs `work` on a connection of the command's own to identity's database (`applicationName` shows in pg_stat_activity), closed after. */
-export async function withIdentityDatabase<T>(config: IdentityConfig, applicationName: string, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const dataSource = new DataSource(dataSourceOptions({ ...identityDatabase(config), poolSize: 1, applicationName }));
+export function withIdentityDatabase<T>(config: IdentityConfig, applicationName: string, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  return withDatabase(identityDatabase(config), applicationName, work);
+}
+
+/** Runs `work` on a connection of the command's own to a service's schema (`applicationName` shows in pg_stat_activity), closed after. */
+export async function withDatabase<T>(database: ServiceDatabase, applicationName: string, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const dataSource = new DataSource(dataSourceOptions({ ...database, poolSize: 1, applicationName }));
   await dataSource.initialize();
   try {
     return await work(dataSource);
