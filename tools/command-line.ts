@@ -65,7 +65,11 @@ export function withIdentityDatabase<T>(config: IdentityConfig, applicationName:
 }
 
 /** Runs `work` on a connection of the command's own to a service's schema (`applicationName` shows in pg_stat_activity), closed after. */
-export async function withDatabase<T>(database: ServiceDatabase, applicationName: string, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  database: Omit<ServiceDatabase, 'poolSize' | 'applicationName'>,
+  applicationName: string,
+  work: (dataSource: DataSource) => Promise<T>,
+): Promise<T> {
   const dataSource = new DataSource(dataSourceOptions({ ...database, poolSize: 1, applicationName }));
   await dataSource.initialize();
   try {

@@ -39,8 +39,8 @@ describe('the outbox command', () => {
     const run = await outbox('--service', 'identity');
     expect(run).toMatchObject({ status: 0, stderr: '' });
     expect(run.stdout).toContain(`${aside}  identity.user.invited  written `);
-    expect(run.stdout).toContain('refused 1 times: 10054: message size exceeds maximum allowed');
-    expect(run.stdout).toContain("1 events set aside in identity's outbox.");
+    expect(run.stdout).toContain('refused once: 10054: message size exceeds maximum allowed');
+    expect(run.stdout).toContain("1 event set aside in identity's outbox.");
     expect((await outbox('--service', 'identity')).stdout.split('\n').filter((line) => line.includes('identity.user.invited'))).toHaveLength(1);
   });
 
@@ -49,20 +49,20 @@ describe('the outbox command', () => {
     const waiting = await event('access', false);
     const named = await outbox('--service', 'access', '--redrive', '--id', first);
     expect(named).toMatchObject({ status: 0, stderr: '' });
-    expect(named.stdout).toContain("Re-drove 1 events of access's outbox");
+    expect(named.stdout).toContain("Re-drove 1 event of access's outbox");
     expect(await rows('access')).toEqual({ [first]: false, [second]: true, [waiting]: false });
     const [row] = await database.query<{ attempts: number; last_error: string | null }>('SELECT attempts, last_error FROM access.outbox WHERE id = $1', [
       first,
     ]);
     expect(row).toEqual({ attempts: 0, last_error: null });
-    expect((await outbox('--service', 'access', '--redrive', '--all')).stdout).toContain("Re-drove 1 events of access's outbox");
+    expect((await outbox('--service', 'access', '--redrive', '--all')).stdout).toContain("Re-drove 1 event of access's outbox");
     expect(await rows('access')).toEqual({ [first]: false, [second]: false, [waiting]: false });
   });
 
   it('discards the events named for good', async () => {
     const [gone, kept] = [await event('identity', true), await event('identity', true)];
     const run = await outbox('--service', 'identity', '--discard', '--id', gone);
-    expect(run).toMatchObject({ status: 0, stdout: "Discarded 1 events of identity's outbox for good.\n" });
+    expect(run).toMatchObject({ status: 0, stdout: "Discarded 1 event of identity's outbox for good.\n" });
     expect(await rows('identity')).toEqual({ [kept]: true });
   });
 

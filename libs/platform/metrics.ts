@@ -102,7 +102,7 @@ export abstract class ScrapedGauges {
   protected abstract readers(): Array<() => void>;
 
   onApplicationBootstrap(): void {
-    this.stops = this.readers();
+    this.stops.push(...this.readers());
   }
 
   onModuleDestroy(): void {

@@ -43,8 +43,8 @@ export function parseOutboxArguments(argv: string[]): OutboxRequest {
   const problems: string[] = [];
   const service = OUTBOX_SERVICES.find((name) => name === values.service);
   if (!service) problems.push(`--service is required: ${OUTBOX_SERVICES.join(' or ')}`);
+  for (const id of values.id ?? []) if (!UUID.test(id.trim())) problems.push(`--id ${JSON.stringify(id)} is not an event id (a UUID, as the list shows it)`);
   const ids = [...new Set((values.id ?? []).map((id) => id.trim().toLowerCase()))];
-  for (const id of ids) if (!UUID.test(id)) problems.push(`--id ${JSON.stringify(id)} is not an event id (a UUID, as the list shows it)`);
   const request = service && requestOf(service, values, ids, problems);
   if (problems.length > 0 || !request) throw new BadInput(problems);
   return request;

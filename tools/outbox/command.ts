@@ -41,8 +41,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput
   }
   const config = configOrReport('outbox', output, () => loadConfig(databaseEnv, env));
   if (!config) return OutboxExit.BadEnvironment;
-  // Raw SQL on the service's schema (named as the service): none of its entities or migrations is loaded.
-  const database = { url: config.DATABASE_URL, schema: request.service, entities: [], migrations: [], poolSize: 1, applicationName: 'portico-outbox' };
+  // Raw SQL on the service's schema (named as the service): none of its entities or migrations is registered.
+  const database = { url: config.DATABASE_URL, schema: request.service, entities: [], migrations: [] };
   return withDatabase(database, 'portico-outbox', (dataSource) => {
     if (request.action === 'list') return list(dataSource, request.service, output);
     return end(dataSource, request, output);
@@ -56,9 +56,9 @@ async function list(dataSource: DataSource, service: OutboxService, output: Comm
   for (const row of rows)
     output.out(
       `${row.id}  ${row.type}  written ${row.created_at.toISOString()}  set aside ${row.set_aside_at.toISOString()}  ` +
-        `refused ${row.attempts} times: ${row.last_error ?? '-'}`,
+        `refused ${times(row.attempts)}: ${row.last_error ?? '-'}`,
     );
-  output.out(rows.length === 0 ? `No event is set aside in ${service}'s outbox.` : `${rows.length} events set aside in ${service}'s outbox.`);
+  output.out(rows.length === 0 ? `No event is set aside in ${service}'s outbox.` : `${events(rows.length)} set aside in ${service}'s outbox.`);
   return OutboxExit.Ok;
 }
 
@@ -71,29 +71,42 @@ async function end(dataSource: DataSource, request: Extract<OutboxRequest, { act
       ? `WITH done AS (UPDATE outbox SET set_aside_at = NULL, attempts = 0, last_error = NULL
                         WHERE set_aside_at IS NOT NULL AND ($1::uuid[] IS NULL OR id = ANY($1)) RETURNING id) SELECT id FROM done`
       : `WITH done AS (DELETE FROM outbox WHERE set_aside_at IS NOT NULL AND id = ANY($1::uuid[]) RETURNING id) SELECT id FROM done`;
-  const missing = await dataSource
+  const ended = await dataSource
     .transaction(async (manager) => {
       const done = new Set((await manager.query<Array<{ id: string }>>(change, [named])).map((row) => row.id));
       const notSetAside = (named ?? []).filter((id) => !done.has(id));
       // All or none: an id mistyped, or an event another operator already handled, changes nothing.
       if (notSetAside.length > 0) throw new NotSetAside(notSetAside);
-      output.out(outcome(request, done.size));
-      return [];
+      return done.size;
     })
     .catch((error: unknown) => {
-      if (error instanceof NotSetAside) return error.ids;
+      if (error instanceof NotSetAside) return error;
       throw error;
     });
-  if (missing.length === 0) return OutboxExit.Ok;
+  // Said once committed.
+  if (typeof ended === 'number') {
+    output.out(outcome(request, ended));
+    return OutboxExit.Ok;
+  }
   output.err(
-    `outbox: not events set aside in ${request.service}'s outbox (unknown, published, or handled already): ${missing.join(', ')}; nothing was changed.`,
+    `outbox: not events set aside in ${request.service}'s outbox (unknown, published, or handled already): ${ended.ids.join(', ')}; nothing was changed.`,
   );
   return OutboxExit.NotFound;
 }
 
 function outcome(request: Extract<OutboxRequest, { action: 'redrive' | 'discard' }>, count: number): string {
-  if (request.action === 'discard') return `Discarded ${count} events of ${request.service}'s outbox for good.`;
-  return `Re-drove ${count} events of ${request.service}'s outbox: its relay publishes them within seconds, as late events (one refused again is set aside again).`;
+  if (request.action === 'discard') return `Discarded ${events(count)} of ${request.service}'s outbox for good.`;
+  return `Re-drove ${events(count)} of ${request.service}'s outbox: its relay publishes them within seconds, as late events (one refused again is set aside again).`;
+}
+
+/** `n events`, or one event. */
+function events(n: number): string {
+  return n === 1 ? '1 event' : `${n} events`;
+}
+
+/** `n times`, or once. */
+function times(n: number): string {
+  return n === 1 ? 'once' : `${n} times`;
 }
 
 /** The ids named that were not events set aside (the transaction is rolled back). */

@@ -7,16 +7,16 @@ import { DecisionStore } from '../checks/decision-store.js';
 export const accessMetrics = {
   loaded: new GaugeReadOnScrape<'kind'>({
     name: 'portico_access_loaded',
-    help: 'What this replica holds in memory to decide checks: accounts, and principals holding a binding',
+    help: 'What this replica holds in memory to decide checks: accounts, and principals holding a binding (one per account they work in)',
     labelNames: ['kind'],
   }),
   stale: new GaugeReadOnScrape({
     name: 'portico_access_stale_accounts',
-    help: 'Accounts whose reload failed on this replica: their checks answer 503 until a retry (the next re-sync) succeeds',
+    help: 'Accounts whose reload failed on this replica: their checks answer 503 until a reload succeeds (the next re-sync at the latest)',
   }),
   resynced: new Counter({
     name: 'portico_access_resynced_accounts_total',
-    help: 'Accounts a re-sync of this replica reloaded: their change broadcast was not received, or their reload had failed',
+    help: 'Accounts a re-sync of this replica caught up with: a change committed elsewhere whose broadcast it had not applied',
     registers: [processMetrics],
   }),
 };

@@ -324,6 +324,7 @@ describe('a re-sync', () => {
     expect(store.staleAccounts()).toEqual([ACCOUNT]);
 
     const noChanges = (at: number) => ({ polledAt: new Date(T0.getTime() + at), changes: [] });
+    const resyncedBefore = (await accessMetrics.resynced.get()).values[0]?.value ?? 0;
     repository.changedSince.mockResolvedValueOnce(noChanges(1000));
     repository.loadAccount.mockRejectedValueOnce(new Error('database cut'));
     await service.resync();
@@ -335,6 +336,8 @@ describe('a re-sync', () => {
     expect(store.staleAccounts()).toEqual([]);
     expect(store.versionOf(ACCOUNT)).toBe(2);
     expect(published).toEqual([]);
+    // Retries of a failed reload are not broadcasts caught up with.
+    expect(((await accessMetrics.resynced.get()).values[0]?.value ?? 0) - resyncedBefore).toBe(0);
   });
 
   it('does not run on a reconnect before the first load ended, and does after it', async () => {

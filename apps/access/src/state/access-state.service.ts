@@ -163,9 +163,10 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
       const behind = changes.filter(({ accountId, version }) => version > this.store.versionOf(accountId));
       const accounts = [...new Set([...behind.map(({ accountId }) => accountId), ...this.store.staleAccounts()])];
       if (accounts.length > 0) this.logger.warn({ accounts: accounts.length }, 'Re-syncing access data of accounts whose change was not received');
-      accessMetrics.resynced.inc(accounts.length);
       // A slot first, then the account's reload queue: a change's own reload never waits behind a slot.
       const reloads = await Promise.all(accounts.map((accountId) => this.resyncReloads.with(() => this.reload(accountId))));
+      const caughtUp = new Set(behind.map(({ accountId }) => accountId));
+      accessMetrics.resynced.inc(accounts.filter((accountId, index) => reloads[index] && caughtUp.has(accountId)).length);
       // Gateways may have missed the broadcast too: tell them (replicas holding that version do not reload again).
       for (const { accountId, version } of behind) this.broadcast(accountId, version);
       await this.repeatUnsent();
