@@ -149,7 +149,7 @@ function banner() {
     `  API          ${base}`,
     `  API docs     ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
     `  Readiness    ${base}/health/ready`,
-    `  Metrics      ${env.METRICS_PORT === '0' ? 'off' : `http://localhost:${env.METRICS_PORT}/metrics`}   (the gateway's)`,
+    `  Metrics      ${env.METRICS_PORT === '0' ? "the gateway's are off (METRICS_PORT=0)" : `http://localhost:${env.METRICS_PORT}/metrics   (the gateway's)`}`,
     `               ${serviceMetricsUrls()}`,
     useCatcher
       ? `  Mail         http://localhost:${catcherPorts.web}/   (SMTP catcher on port ${catcherPorts.smtp})`
