@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { HealthView } from '#libs/contracts/index.js';
 
 /** The process's metrics in Prometheus's text format (see `metrics.ts`). */
@@ -16,16 +16,7 @@ export async function startHealthServer(port: number, readiness: () => Promise<H
       response.end(JSON.stringify(body));
     };
     if (request.url === '/health/live') return send(200, { status: 'ok' });
-    if (metrics && request.method === 'GET' && request.url?.split('?')[0] === '/metrics') {
-      metrics().then(
-        ({ contentType, text }) => {
-          response.writeHead(200, { 'content-type': contentType });
-          response.end(text);
-        },
-        () => send(500, { code: 'INTERNAL', message: 'Metrics could not be collected' }),
-      );
-      return;
-    }
+    if (metrics && isMetricsRequest(request)) return sendMetrics(response, metrics);
     if (request.url === '/health/ready') {
       readiness().then(
         (view) => send(view.ready ? 200 : 503, view),
@@ -40,4 +31,23 @@ export async function startHealthServer(port: number, readiness: () => Promise<H
     server.listen(port, '0.0.0.0', resolve);
   });
   return server;
+}
+
+/** Whether `request` is Prometheus's scrape: `GET /metrics`, whatever its query. */
+export function isMetricsRequest(request: IncomingMessage): boolean {
+  return request.method === 'GET' && request.url?.split('?')[0] === '/metrics';
+}
+
+/** Answers a scrape with the metrics of `metrics`, or 500 naming the problem when they could not be collected. */
+export function sendMetrics(response: ServerResponse, metrics: MetricsSource): void {
+  metrics().then(
+    ({ contentType, text }) => {
+      response.writeHead(200, { 'content-type': contentType });
+      response.end(text);
+    },
+    () => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ code: 'INTERNAL', message: 'Metrics could not be collected' }));
+    },
+  );
 }

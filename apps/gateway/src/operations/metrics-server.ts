@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { ErrorCode } from '#libs/errors/index.js';
+import { isMetricsRequest, sendMetrics } from '#libs/platform/index.js';
 import { metricsExposition } from '#libs/platform/metrics.js';
 
 /**
@@ -9,21 +10,9 @@ import { metricsExposition } from '#libs/platform/metrics.js';
  */
 export async function startMetricsServer(port: number, host: string): Promise<Server> {
   const server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ code: ErrorCode.RouteNotFound, message: 'Only GET /metrics is served on this port' }));
-      return;
-    }
-    metricsExposition().then(
-      ({ contentType, text }) => {
-        response.writeHead(200, { 'content-type': contentType });
-        response.end(text);
-      },
-      () => {
-        response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ code: ErrorCode.Internal, message: 'Metrics could not be collected' }));
-      },
-    );
+    if (isMetricsRequest(request)) return sendMetrics(response, metricsExposition);
+    response.writeHead(404, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ code: ErrorCode.RouteNotFound, message: 'Only GET /metrics is served on this port' }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
