@@ -26,14 +26,11 @@ export class BadInput extends Error {
   }
 }
 
-/** Exit status of whatever a command did not foresee. */
-export const UNFORESEEN_FAILURE = 1;
-
 /**
  * The configuration `load` reads from the environment; or, when it is invalid, null once the
  * problem is written on `err` as `<name>: ...` (the command then exits 78).
  */
-export function configOrReport<C>(name: string, output: CommandOutput, load: () => C): C | null {
+function configOrReport<C>(name: string, output: CommandOutput, load: () => C): C | null {
   try {
     return load();
   } catch (error) {
@@ -44,18 +41,69 @@ export function configOrReport<C>(name: string, output: CommandOutput, load: () 
 }
 
 /** Writes on `err` every problem of `error` and that `nothing` happened (the command then exits 2). */
-export function reportBadInput(name: string, nothing: string, error: BadInput, output: CommandOutput): void {
+function reportBadInput(name: string, nothing: string, error: BadInput, output: CommandOutput): void {
   output.err(`${name}: bad input, ${nothing}:\n${error.problems.map((problem) => `  - ${problem}`).join('\n')}`);
   output.err('Run with --help for the options.');
 }
 
+/** The exit statuses every operator command gives alike; each adds its own between 3 and 77. */
+export const CommonExit = { Ok: 0, Failed: 1, BadInput: 2, BadEnvironment: 78 } as const;
+
+/** What a command's arguments ask: its usage, or something to do. */
+export type CommandRequest = { help: true } | { help: false };
+
+/** The parts of an operator command, put together by {@link runOperatorCommand}. */
+export interface OperatorCommand<Request extends CommandRequest, Config> {
+  /** How each line it writes on `err` starts: `outbox`. */
+  readonly name: string;
+  /** What `--help` prints. */
+  readonly usage: string;
+  /** What did not happen when its input is refused: `nothing was changed`. */
+  readonly nothingDone: string;
+  /** What the arguments ask; throws {@link BadInput} naming each problem. */
+  parse(argv: string[]): Request | Promise<Request>;
+  /** The configuration it reads from the environment; throws ConfigError naming the variable. */
+  configure(env: NodeJS.ProcessEnv): Config;
+  /** Does what was asked; its exit status. */
+  run(request: Exclude<Request, { help: true }>, config: Config, output: CommandOutput): Promise<number>;
+}
+
+/**
+ * Runs an operator command as every one runs: refused arguments are listed (status 2), `--help`
+ * prints the usage (0), a bad environment is named (78), then the command does its work; whatever
+ * it did not foresee is one line (1), never a stack trace.
+ */
+export function runOperatorCommand<Request extends CommandRequest, Config>(
+  command: OperatorCommand<Request, Config>,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  output: CommandOutput,
+): Promise<number> {
+  return runCommand(command.name, output, async () => {
+    let request: Request;
+    try {
+      request = await command.parse(argv);
+    } catch (error) {
+      if (!(error instanceof BadInput)) throw error;
+      reportBadInput(command.name, command.nothingDone, error, output);
+      return CommonExit.BadInput;
+    }
+    if (request.help) {
+      output.out(command.usage);
+      return CommonExit.Ok;
+    }
+    const config = configOrReport(command.name, output, () => command.configure(env));
+    return config === null ? CommonExit.BadEnvironment : command.run(request as Exclude<Request, { help: true }>, config, output);
+  });
+}
+
 /** Runs `command`; whatever it did not foresee becomes one line on `err` (`<name> failed: ...`) and status 1, never a stack trace. */
-export async function runCommand(name: string, output: CommandOutput, command: () => Promise<number>): Promise<number> {
+async function runCommand(name: string, output: CommandOutput, command: () => Promise<number>): Promise<number> {
   try {
     return await command();
   } catch (error) {
     output.err(`${name} failed: ${describeFailure(error)}`);
-    return UNFORESEEN_FAILURE;
+    return CommonExit.Failed;
   }
 }
 

@@ -13,37 +13,29 @@ import { identityEnv, type IdentityConfig } from '../../apps/identity/src/identi
 import { identityDatabase } from '../../apps/identity/src/identity.database.js';
 import { OutboxWriter } from '#libs/outbox/index.js';
 import { GateBroadcaster } from '../../apps/identity/src/sessions/gate-broadcaster.js';
-import { BadInput, configOrReport, describeFailure, reportBadInput, runCommand, type CommandOutput } from '../command-line.js';
+import { CommonExit, describeFailure, runOperatorCommand, type CommandOutput, type OperatorCommand } from '../command-line.js';
 import { BOOTSTRAP_USAGE, parseBootstrapArguments, type BootstrapRequest } from './arguments.js';
 
 /** The command's exit statuses. */
-export const BootstrapExit = { Ok: 0, Failed: 1, BadInput: 2, SlugTaken: 3, BadEnvironment: 78 } as const;
+export const BootstrapExit = { ...CommonExit, SlugTaken: 3 } as const;
 
 /**
  * The bootstrap command: creates an account and its owner as open sign-up does, whatever
- * SIGNUP_ENABLED says, and prints the ids and the owner's activation link. Returns the exit status.
+ * SIGNUP_ENABLED says, and prints the ids and the owner's activation link. Returns the exit status;
+ * whatever it did not foresee is one line on `err` and status 1, never a stack trace.
  */
-export async function runBootstrap(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
-  let request: BootstrapRequest;
-  try {
-    request = await parseBootstrapArguments(argv);
-  } catch (error) {
-    if (!(error instanceof BadInput)) throw error;
-    reportBadInput('bootstrap', 'nothing was created', error, output);
-    return BootstrapExit.BadInput;
-  }
-  if (request.help) {
-    output.out(BOOTSTRAP_USAGE);
-    return BootstrapExit.Ok;
-  }
-  const config = configOrReport('bootstrap', output, () => loadConfig(identityEnv, env));
-  return config ? create(config, request.body, output) : BootstrapExit.BadEnvironment;
+export function runBootstrapCommand(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
+  return runOperatorCommand(bootstrapCommand, argv, env, output);
 }
 
-/** {@link runBootstrap} for the command line: whatever it did not foresee is one line on `err` and status 1, never a stack trace. */
-export function runBootstrapCommand(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
-  return runCommand('bootstrap', output, () => runBootstrap(argv, env, output));
-}
+const bootstrapCommand: OperatorCommand<BootstrapRequest, IdentityConfig> = {
+  name: 'bootstrap',
+  usage: BOOTSTRAP_USAGE,
+  nothingDone: 'nothing was created',
+  parse: parseBootstrapArguments,
+  configure: (env) => loadConfig(identityEnv, env),
+  run: (request, config, output) => create(config, request.body, output),
+};
 
 async function create(config: IdentityConfig, body: CreateAccountBody, output: CommandOutput): Promise<number> {
   const broadcasts = new HeldBroadcasts();

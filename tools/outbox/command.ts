@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
-import { databaseEnv, loadConfig } from '#libs/platform/index.js';
-import { BadInput, configOrReport, reportBadInput, runCommand, withDatabase, type CommandOutput } from '../command-line.js';
+import { databaseEnv, loadConfig, type ConfigOf } from '#libs/platform/index.js';
+import { CommonExit, runOperatorCommand, withDatabase, type CommandOutput, type OperatorCommand } from '../command-line.js';
 import { OUTBOX_USAGE, parseOutboxArguments, type OutboxRequest, type OutboxService } from './arguments.js';
 
 /** The command's exit statuses. */
-export const OutboxExit = { Ok: 0, Failed: 1, BadInput: 2, NotFound: 3, BadEnvironment: 78 } as const;
+export const OutboxExit = { ...CommonExit, NotFound: 3 } as const;
 
 /** An event set aside, as the list shows it. */
 interface SetAsideRow {
@@ -23,31 +23,24 @@ interface SetAsideRow {
  * never a stack trace.
  */
 export function runOutboxCommand(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
-  return runCommand('outbox', output, () => run(argv, env, output));
+  return runOperatorCommand(outboxCommand, argv, env, output);
 }
 
-async function run(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
-  let request: OutboxRequest;
-  try {
-    request = parseOutboxArguments(argv);
-  } catch (error) {
-    if (!(error instanceof BadInput)) throw error;
-    reportBadInput('outbox', 'nothing was changed', error, output);
-    return OutboxExit.BadInput;
-  }
-  if (request.help) {
-    output.out(OUTBOX_USAGE);
-    return OutboxExit.Ok;
-  }
-  const config = configOrReport('outbox', output, () => loadConfig(databaseEnv, env));
-  if (!config) return OutboxExit.BadEnvironment;
-  // Raw SQL on the service's schema (named as the service): none of its entities or migrations is registered.
-  const database = { url: config.DATABASE_URL, schema: request.service, entities: [], migrations: [] };
-  return withDatabase(database, 'portico-outbox', (dataSource) => {
-    if (request.action === 'list') return list(dataSource, request.service, output);
-    return end(dataSource, request, output);
-  });
-}
+const outboxCommand: OperatorCommand<OutboxRequest, ConfigOf<typeof databaseEnv>> = {
+  name: 'outbox',
+  usage: OUTBOX_USAGE,
+  nothingDone: 'nothing was changed',
+  parse: parseOutboxArguments,
+  configure: (env) => loadConfig(databaseEnv, env),
+  run: (request, config, output) => {
+    // Raw SQL on the service's schema (named as the service): none of its entities or migrations is registered.
+    const database = { url: config.DATABASE_URL, schema: request.service, entities: [], migrations: [] };
+    return withDatabase(database, 'portico-outbox', (dataSource) => {
+      if (request.action === 'list') return list(dataSource, request.service, output);
+      return end(dataSource, request, output);
+    });
+  },
+};
 
 async function list(dataSource: DataSource, service: OutboxService, output: CommandOutput): Promise<number> {
   const rows = await dataSource.query<SetAsideRow[]>(

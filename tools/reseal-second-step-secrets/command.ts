@@ -2,10 +2,18 @@ import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 import { loadIdentityConfig, type IdentityConfig } from '../../apps/identity/src/identity.config.js';
 import { FactorSecrets } from '../../apps/identity/src/mfa/factor-secrets.js';
-import { configOrReport, runCommand, withIdentityDatabase, type CommandOutput } from '../command-line.js';
+import {
+  BadInput,
+  CommonExit,
+  runOperatorCommand,
+  withIdentityDatabase,
+  type CommandOutput,
+  type CommandRequest,
+  type OperatorCommand,
+} from '../command-line.js';
 
 /** The command's exit statuses. */
-export const ResealExit = { Ok: 0, Failed: 1, BadInput: 2, NotAllResealed: 3, BadEnvironment: 78 } as const;
+export const ResealExit = { ...CommonExit, NotAllResealed: 3 } as const;
 
 /** Secrets read (and written) per round trip. */
 const BATCH = 200;
@@ -39,20 +47,23 @@ interface Counts {
 
 /** Reseals the stored authenticator secrets under the current key (key rotation, docs/deploy.md). Returns the exit status; never a stack trace. */
 export function runResealCommand(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
-  return runCommand('reseal-second-step-secrets', output, () => run(argv, env, output));
+  return runOperatorCommand(resealCommand, argv, env, output);
 }
 
-async function run(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
-  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
-    output.out(RESEAL_USAGE);
-    return ResealExit.Ok;
-  }
-  if (argv.length > 0) {
-    output.err(`reseal-second-step-secrets: it takes no argument (${argv[0]}); its keys come from the environment. Run with --help.`);
-    return ResealExit.BadInput;
-  }
-  const config = configOrReport('reseal-second-step-secrets', output, () => loadIdentityConfig(env));
-  if (!config) return ResealExit.BadEnvironment;
+const resealCommand: OperatorCommand<CommandRequest, IdentityConfig> = {
+  name: 'reseal-second-step-secrets',
+  usage: RESEAL_USAGE,
+  nothingDone: 'nothing was changed',
+  parse: (argv) => {
+    if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) return { help: true };
+    if (argv.length > 0) throw new BadInput([`it takes no argument (${argv[0]}): its keys come from the environment`]);
+    return { help: false };
+  },
+  configure: loadIdentityConfig,
+  run: (_request, config, output) => reseal(config, output),
+};
+
+async function reseal(config: IdentityConfig, output: CommandOutput): Promise<number> {
   if (config.MFA_SECRET_KEY_FILE === '-') {
     output.err('reseal-second-step-secrets: MFA_SECRET_KEY_FILE is not set: there is no key to seal with; nothing was changed.');
     return ResealExit.BadEnvironment;

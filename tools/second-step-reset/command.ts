@@ -6,11 +6,11 @@ import { loadConfig, SystemClock } from '#libs/platform/index.js';
 import { AuditService } from '../../apps/identity/src/audit/audit.service.js';
 import { identityEnv, type IdentityConfig } from '../../apps/identity/src/identity.config.js';
 import { resetSecondStep } from '../../apps/identity/src/mfa/second-step-changes.js';
-import { BadInput, configOrReport, reportBadInput, runCommand, withIdentityDatabase, type CommandOutput } from '../command-line.js';
+import { CommonExit, runOperatorCommand, withIdentityDatabase, type CommandOutput, type OperatorCommand } from '../command-line.js';
 import { parseSecondStepResetArguments, SECOND_STEP_RESET_USAGE, type SecondStepResetRequest, type SecondStepResetTarget } from './arguments.js';
 
 /** The command's exit statuses. */
-export const SecondStepResetExit = { Ok: 0, Failed: 1, BadInput: 2, NotFound: 3, AlreadyOff: 4, BadEnvironment: 78 } as const;
+export const SecondStepResetExit = { ...CommonExit, NotFound: 3, AlreadyOff: 4 } as const;
 
 /**
  * The operator turns off the second step of a login whose owner lost both the authenticator and
@@ -19,25 +19,17 @@ export const SecondStepResetExit = { Ok: 0, Failed: 1, BadInput: 2, NotFound: 3,
  * audit's actor (none), the reason in its details. Returns the exit status; never a stack trace.
  */
 export function runSecondStepResetCommand(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
-  return runCommand('second-step-reset', output, () => run(argv, env, output));
+  return runOperatorCommand(secondStepResetCommand, argv, env, output);
 }
 
-async function run(argv: string[], env: NodeJS.ProcessEnv, output: CommandOutput): Promise<number> {
-  let request: SecondStepResetRequest;
-  try {
-    request = parseSecondStepResetArguments(argv);
-  } catch (error) {
-    if (!(error instanceof BadInput)) throw error;
-    reportBadInput('second-step-reset', 'nothing was changed', error, output);
-    return SecondStepResetExit.BadInput;
-  }
-  if (request.help) {
-    output.out(SECOND_STEP_RESET_USAGE);
-    return SecondStepResetExit.Ok;
-  }
-  const config = configOrReport('second-step-reset', output, () => loadConfig(identityEnv, env));
-  return config ? reset(config, request.target, request.reason, output) : SecondStepResetExit.BadEnvironment;
-}
+const secondStepResetCommand: OperatorCommand<SecondStepResetRequest, IdentityConfig> = {
+  name: 'second-step-reset',
+  usage: SECOND_STEP_RESET_USAGE,
+  nothingDone: 'nothing was changed',
+  parse: parseSecondStepResetArguments,
+  configure: (env) => loadConfig(identityEnv, env),
+  run: (request, config, output) => reset(config, request.target, request.reason, output),
+};
 
 async function reset(config: IdentityConfig, target: SecondStepResetTarget, reason: string, output: CommandOutput): Promise<number> {
   try {
