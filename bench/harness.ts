@@ -131,6 +131,18 @@ export function cpuSecondsOf(pid: number | undefined, thread?: number): number {
 }
 
 /**
+ * Runs `measure` and adds what the processes off the measured path (`pids`) spent of the CPU
+ * meanwhile (ms): on two cores, an idle service's own housekeeping (V8's memory reducer, a
+ * timer's work) takes a core from the path for as long.
+ */
+export async function withOffPathCpu<T extends object>(pids: Array<number | undefined>, measure: () => Promise<T>): Promise<T & { offPathCpuMs: number }> {
+  const before = pids.map((pid) => cpuSecondsOf(pid));
+  const result = await measure();
+  const used = pids.reduce<number>((sum, pid, i) => sum + cpuSecondsOf(pid) - before[i], 0);
+  return { ...result, offPathCpuMs: Math.round(used * 1000) };
+}
+
+/**
  * CPU seconds used so far by every process whose command name starts with `prefix` (e.g. all of
  * PostgreSQL's). A reading for a quiet machine: it counts every such process (other databases'
  * backends, autovacuum), misses those that ended between two readings, and sees nothing of a
