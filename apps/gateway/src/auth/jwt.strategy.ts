@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { KeyObject } from 'node:crypto';
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { passedSecondStepIn, PRINCIPAL_TYPES, type AccessTokenClaims, type Actor } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
@@ -51,8 +51,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       secretOrKeyProvider: (request: KeyedRequest, rawToken: string, done: (error: unknown, key?: string) => void) => {
         findKey(keyRing, rawToken).then(
           (found) => {
-            if (!found && !keyRing.current) return done(new DomainError(ErrorCode.ServiceUnavailable, 'Tokens cannot be checked yet, retry shortly'));
-            if (!found) return done(new DomainError(ErrorCode.Unauthenticated, 'Unknown signing key'));
+            if (found.missing === 'unsure') return done(new DomainError(ErrorCode.ServiceUnavailable, 'Tokens cannot be checked yet, retry shortly'));
+            if (found.missing) return done(new DomainError(ErrorCode.Unauthenticated, 'Unknown signing key'));
             request[VERIFYING_KEY] = found;
             // jsonwebtoken takes a KeyObject (its typings say string): no PEM parsing per request.
             done(null, found.key as unknown as string);
@@ -115,9 +115,14 @@ function bearerTokenOf(request: Request): string | null {
   return bearerToken(request);
 }
 
-async function findKey(keyRing: KeyRing, rawToken: string): Promise<{ kid: string; key: KeyObject } | undefined> {
+/**
+ * The key that verifies the token, by its `kid`; a token naming none is refused as a key the ring
+ * lacks. Its `iat`, unverified, only tells a key too new for the set held from one that does not exist.
+ */
+async function findKey(keyRing: KeyRing, rawToken: string): Promise<{ kid: string; key: KeyObject; missing?: never } | { missing: 'absent' | 'unsure' }> {
   const { kid } = decodeProtectedHeader(rawToken);
-  if (typeof kid !== 'string') return undefined;
-  const key = await keyRing.find(kid);
-  return key ? { kid, key } : undefined;
+  if (typeof kid !== 'string') return { missing: 'absent' };
+  const { iat } = decodeJwt(rawToken);
+  const found = await keyRing.find(kid, typeof iat === 'number' && Number.isFinite(iat) ? iat : undefined);
+  return found.key ? { kid, key: found.key } : { missing: found.missing };
 }

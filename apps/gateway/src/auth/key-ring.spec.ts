@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { eventually } from '#libs/testing/eventually.js';
 import type { Logger } from 'pino';
@@ -14,18 +15,84 @@ function ringAnswering(...answers: Array<JwksView | Error>) {
   return new KeyRing(rpc as unknown as RpcClient, logger, { JWT_KEYS_REFRESH_MS: 1000 });
 }
 
+/** Now, as a token's `iat`. */
+function nowInSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** A load of the set, as the timer or an unknown key starts one. */
+function load(ring: KeyRing): Promise<void> {
+  return (ring as unknown as { load(): Promise<void> }).load();
+}
+
 describe('the key ring', () => {
-  it('is not current before its first load, nor after a load that failed (a missing key then means retry, not sign in again)', async () => {
+  it('cannot vouch that a key is missing before its first load, nor after a load that failed (retry, not sign in again)', async () => {
     const first = jwk('k1');
     const ring = ringAnswering(new Error('no identity'), { keys: [first] } as unknown as JwksView, new Error('no identity'));
-    expect(await ring.find('k1')).toBeUndefined();
-    expect(ring.current).toBe(false);
-    await (ring as unknown as { load(): Promise<void> }).load();
-    expect(ring.current).toBe(true);
-    expect(ring.peek('k1')).toBeDefined();
-    await (ring as unknown as { load(): Promise<void> }).load();
-    expect(ring.current).toBe(false);
-    expect(ring.peek('k1')).toBeDefined();
+    try {
+      await expect(ring.find('k1')).resolves.toEqual({ missing: 'unsure' });
+      await load(ring);
+      await expect(ring.find('k1')).resolves.toMatchObject({ key: ring.peek('k1') });
+      await load(ring);
+      await expect(ring.find('k2')).resolves.toEqual({ missing: 'unsure' });
+      expect(ring.peek('k1')).toBeDefined();
+    } finally {
+      ring.onModuleDestroy();
+    }
+  });
+
+  it('says a key is absent when a set fetched after the token was issued lacks it, or the token says no issue time', async () => {
+    const ring = ringAnswering({ keys: [jwk('k1')] } as unknown as JwksView);
+    await expect(ring.find('k2', nowInSeconds() - 10)).resolves.toEqual({ missing: 'absent' });
+    await expect(ring.find('k2')).resolves.toEqual({ missing: 'absent' });
+    // Issued later than now: no token identity issued.
+    await expect(ring.find('k2', nowInSeconds() + 60)).resolves.toEqual({ missing: 'absent' });
+  });
+
+  describe('at a rotation (a token of a key recorded after the ring fetched the set)', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] }));
+    afterEach(() => jest.useRealTimers());
+
+    it('answers unsure while the refresh rate holds off a fetch, then fetches once the rate allows and finds the key', async () => {
+      const rotated = jwk('k2');
+      const fetches: number[] = [];
+      const answers = [{ keys: [jwk('k1')] }, { keys: [jwk('k1'), rotated] }] as unknown as JwksView[];
+      const rpc = { send: () => Promise.resolve(answers[Math.min(fetches.push(Date.now()), answers.length) - 1]) };
+      const ring = new KeyRing(rpc as unknown as RpcClient, { warn: () => undefined } as unknown as Logger, { JWT_KEYS_REFRESH_MS: 60_000 });
+      try {
+        await expect(ring.find('k1')).resolves.toHaveProperty('key');
+        // k2 recorded a second later, and a token signed with it: not "absent", which would sign its holder out.
+        await jest.advanceTimersByTimeAsync(1000);
+        const issued = nowInSeconds();
+        await expect(ring.find('k2', issued)).resolves.toEqual({ missing: 'unsure' });
+        await expect(ring.find('k2', issued)).resolves.toEqual({ missing: 'unsure' });
+        expect(fetches).toHaveLength(1);
+        await jest.advanceTimersByTimeAsync(4001);
+        // One fetch for both questions, as soon as the rate allowed it.
+        expect(fetches).toHaveLength(2);
+        await expect(ring.find('k2', issued)).resolves.toMatchObject({ key: ring.peek('k2') });
+        expect(ring.peek('k2')?.export({ format: 'jwk' })).toMatchObject({ x: rotated.x, y: rotated.y });
+      } finally {
+        ring.onModuleDestroy();
+      }
+    });
+
+    it('answers absent once a set fetched after the token was issued lacks its key too', async () => {
+      let fetches = 0;
+      const rpc = { send: () => Promise.resolve(void (fetches += 1)).then(() => ({ keys: [jwk('k1')] }) as unknown as JwksView) };
+      const ring = new KeyRing(rpc as unknown as RpcClient, { warn: () => undefined } as unknown as Logger, { JWT_KEYS_REFRESH_MS: 60_000 });
+      try {
+        const issued = nowInSeconds();
+        await expect(ring.find('k2', issued)).resolves.toEqual({ missing: 'unsure' });
+        await jest.advanceTimersByTimeAsync(5001);
+        expect(fetches).toBe(2);
+        // Within the refresh rate again, but the set held was fetched well after the token was issued.
+        await expect(ring.find('k2', issued)).resolves.toEqual({ missing: 'absent' });
+        expect(fetches).toBe(2);
+      } finally {
+        ring.onModuleDestroy();
+      }
+    });
   });
 
   it('fetches the set again every JWT_KEYS_REFRESH_MS: a key retired in identity is dropped, a failed fetch keeps what it knew', async () => {
