@@ -1,5 +1,6 @@
 import { principalOf, Subjects, type Actor } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { Bindings, PERSON_BINDING_FIELDS } from '../people/bindings.js';
 
@@ -12,12 +13,14 @@ const YOU_OWN_IT = 'You own this account: hand it over to another member before 
  * fails leaves them a member holding nothing (never a non-member holding roles), and the same
  * request again completes it. Identity checks both rules again in its transaction.
  */
-export async function leaveAccount(rpc: RpcSender, actor: Actor, accountId: string, ip: string): Promise<void> {
+export async function leaveAccount(rpc: RpcSender, actor: Actor, accountId: string, ip: string, logger: Pick<Logger, 'warn'>): Promise<void> {
   if (actor.type !== 'user') throw new DomainError(ErrorCode.Forbidden, 'A subuser belongs to its account; an admin of the account deletes it');
   const client = { ip };
   await rpc.send(Subjects.UsersGet, { actor, accountId, client, userId: actor.id });
   const roles = await rpc.send(Subjects.AccessRolesOfPrincipal, { principal: principalOf(actor), accountIds: [accountId] });
   if (roles[accountId]?.owner) throw new DomainError(ErrorCode.Conflict, YOU_OWN_IT);
-  await new Bindings(rpc, PERSON_BINDING_FIELDS).removePrincipal(accountId, principalOf(actor));
+  const bindings = new Bindings(rpc, PERSON_BINDING_FIELDS);
+  await bindings.removePrincipal(accountId, principalOf(actor));
   await rpc.send(Subjects.MeLeave, { actor, accountId, client });
+  await bindings.unbindLeaver(accountId, principalOf(actor), logger);
 }

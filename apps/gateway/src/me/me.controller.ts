@@ -173,7 +173,7 @@ export class MeController {
     @ClientIp() ip: string,
     @Param('accountId', new IdParam('Account')) accountId: string,
   ): Promise<void> {
-    await leaveAccount(rpc, actor, accountId, ip);
+    await leaveAccount(rpc, actor, accountId, ip, this.logger);
   }
 
   @Delete('sessions')

@@ -9,6 +9,7 @@ import {
   type Principal,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 
 /**
@@ -110,6 +111,32 @@ export class Bindings {
   }
 
   /**
+   * Reads the principal again after a rebinding (`read`: identity's record of it, NOT_FOUND once it
+   * is out of the account) and answers the record. A removal that ran meanwhile unbound it before
+   * this binding was written, and would leave someone who is gone holding roles nobody can take
+   * away (a role held cannot be deleted): gone, it is unbound again and the NOT_FOUND passes on.
+   */
+  async stillInAccount<T>(accountId: string, principal: Principal, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (isNotFound(error)) await this.removePrincipal(accountId, principal);
+      throw error;
+    }
+  }
+
+  /**
+   * Unbinds again a principal identity has just taken out of the account: a rebinding that raced
+   * the removal may have been written after the first unbinding ({@link stillInAccount} catches the
+   * ones written after this). The removal is done whatever this answers: a failure is logged.
+   */
+  async unbindLeaver(accountId: string, principal: Principal, logger: Pick<Logger, 'warn'>): Promise<void> {
+    await this.removePrincipal(accountId, principal).catch((error: unknown) => {
+      logger.warn({ err: error, accountId, principal }, 'Could not unbind again a principal that left its account (a rebinding racing the removal may remain)');
+    });
+  }
+
+  /**
    * Gives a principal back the bindings a removal took, should the step after it fail. `taken`
    * (what access answered it dropped): only while the principal still holds none, which access
    * checks in the change that writes them, so that a change of its roles made meanwhile (the owner
@@ -146,6 +173,11 @@ export function inBodyTerms(error: unknown, fields: BindingFieldNames): never {
   const details = error.details as Record<string, unknown> | undefined;
   const field = details?.field;
   throw new DomainError(error.code, rename(error.message), typeof field === 'string' ? { ...details, field: rename(field) } : details);
+}
+
+/** Whether a service answered that the principal is not in the account (any more). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof DomainError && error.code === ErrorCode.NotFound;
 }
 
 /** Whether `error` is a service's refusal of a payload naming `field`, which it does not know (a service of the release before). */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
+import { leaveAccount } from '../me/leaving.js';
 import { SubusersComposer } from '../subusers/subusers.composer.js';
 import { UsersComposer } from '../users/users.composer.js';
 
@@ -52,7 +53,37 @@ describe('removing someone from an account', () => {
   ])('(%s) has access judge the actor in the change that unbinds, not only in the dry run before', async (_label, remove) => {
     const fine = recordingSender();
     await remove(fine.rpc);
-    expect(fine.removals).toEqual([{ actor: { type: 'user', id: actor.id }, accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } }]);
+    expect(fine.removals[0]).toEqual({ actor: { type: 'user', id: actor.id }, accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } });
+  });
+
+  it.each([
+    ['a user', (rpc: RpcSender, logger = quiet) => new UsersComposer(rpc, logger).remove(actor, ACCOUNT, client, TARGET), 'identity.users.remove'],
+    [
+      'an invitation',
+      (rpc: RpcSender, logger = quiet) => new UsersComposer(rpc, logger).revokeInvitation(actor, ACCOUNT, client, TARGET),
+      'identity.users.invitation.revoke',
+    ],
+    ['a subuser', (rpc: RpcSender, logger = quiet) => new SubusersComposer(rpc, logger).remove(actor, ACCOUNT, client, TARGET), 'identity.subusers.remove'],
+  ])('(%s) unbinds again once identity took them out: a rebinding that raced the removal does not outlive it', async (_label, remove, removal) => {
+    const fine = recordingSender();
+    await remove(fine.rpc);
+    expect(fine.sent.slice(-2)).toEqual([removal, 'access.bindings.remove-principal']);
+    expect(fine.removals).toHaveLength(2);
+    expect(fine.removals[1]).toEqual({ accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } });
+
+    // The removal is done: should that second unbinding fail, it is logged, not answered as a failure.
+    const warnings: string[] = [];
+    const logger = { warn: (_fields: object, message: string) => void warnings.push(message) } as Pick<Logger, 'warn'>;
+    let unbindings = 0;
+    const secondFails = {
+      send: (subject: string, payload: unknown) => {
+        if (subject === 'access.bindings.remove-principal' && (unbindings += 1) === 2)
+          return Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'away'));
+        return fine.rpc.send(subject as never, payload as never);
+      },
+    } as unknown as RpcSender;
+    await expect(remove(secondFails, logger)).resolves.toBeUndefined();
+    expect(warnings).toEqual([expect.stringContaining('Could not unbind again')]);
   });
 
   it.each([
@@ -68,6 +99,61 @@ describe('removing someone from an account', () => {
     const failing = recordingSender('access.bindings.remove-principal');
     await expect(remove(failing.rpc)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     expect(failing.sent).not.toContain(removal);
+  });
+});
+
+describe('leaving an account', () => {
+  it('unbinds, has identity take the person out, then unbinds again (a role given in between does not outlive the departure)', async () => {
+    const fine = recordingSender();
+    const rpc = {
+      send: (subject: string, payload: unknown) =>
+        subject === 'access.roles.of-principal' ? (fine.sent.push(subject), Promise.resolve({})) : fine.rpc.send(subject as never, payload as never),
+    } as unknown as RpcSender;
+    await leaveAccount(rpc, actor, ACCOUNT, '10.0.0.1', quiet);
+    expect(fine.sent.slice(-3)).toEqual(['access.bindings.remove-principal', 'identity.me.leave', 'access.bindings.remove-principal']);
+    expect(fine.removals).toEqual([
+      { accountId: ACCOUNT, principal: { type: 'user', id: actor.id } },
+      { accountId: ACCOUNT, principal: { type: 'user', id: actor.id } },
+    ]);
+  });
+});
+
+describe('a role change racing a removal', () => {
+  /** A sender where identity answers the target on every read until `removedAfterReads` reads, then NOT_FOUND (a removal took it out meanwhile). */
+  function removedMeanwhile(getSubject: string, removedAfterReads: number) {
+    const base = recordingSender();
+    let reads = 0;
+    const rpc = {
+      send: (subject: string, payload: unknown) => {
+        if (subject === getSubject && (reads += 1) > removedAfterReads) {
+          base.sent.push(subject);
+          return Promise.reject(new DomainError(ErrorCode.NotFound, 'No such member in this account'));
+        }
+        return base.rpc.send(subject as never, payload as never);
+      },
+    } as unknown as RpcSender;
+    return { ...base, rpc };
+  }
+
+  it.each([
+    ['a person', 'identity.users.get', (rpc: RpcSender) => new UsersComposer(rpc, quiet).update(actor, ACCOUNT, client, TARGET, { role: 'Developer' })],
+    [
+      'a subuser',
+      'identity.subusers.get',
+      (rpc: RpcSender) => new SubusersComposer(rpc, quiet).update(actor, ACCOUNT, client, TARGET, { roles: ['Developer'], applicationIds: [APP] }),
+    ],
+  ])('(%s) taken out after the edit read them: the roles written are unbound again, and the edit answers 404', async (_label, getSubject, update) => {
+    const raced = removedMeanwhile(getSubject, 1);
+    await expect(update(raced.rpc)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const written = raced.sent.lastIndexOf('access.bindings.replace');
+    expect(written).toBeGreaterThan(-1);
+    expect(raced.sent.slice(written + 1)).toEqual([getSubject, 'access.bindings.remove-principal']);
+    expect(raced.removals).toEqual([{ accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } }]);
+
+    // Still there: nothing is unbound.
+    const still = removedMeanwhile(getSubject, Infinity);
+    await update(still.rpc);
+    expect(still.removals).toEqual([]);
   });
 });
 

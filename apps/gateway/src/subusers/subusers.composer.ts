@@ -76,8 +76,13 @@ export class SubusersComposer {
     const current = await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     const rebind = body.roles !== undefined || body.applicationIds !== undefined;
     if (rebind) await this.bindings.check(actor, accountId, subuser(subuserId), edited(body, current));
-    const record = await this.rpc.send(Subjects.SubusersUpdate, { actor, accountId, client, subuserId, body });
-    if (rebind) await this.bindings.edit(actor, accountId, subuser(subuserId), current, (held) => edited(body, held));
+    const updated = await this.rpc.send(Subjects.SubusersUpdate, { actor, accountId, client, subuserId, body });
+    if (!rebind) return withBindings(updated, await this.bindings.of(accountId, [subuser(subuserId)]));
+    await this.bindings.edit(actor, accountId, subuser(subuserId), current, (held) => edited(body, held));
+    // Deleted meanwhile (unbound before these roles were written): unbound again, 404.
+    const record = await this.bindings.stillInAccount(accountId, subuser(subuserId), () =>
+      this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId }),
+    );
     return withBindings(record, await this.bindings.of(accountId, [subuser(subuserId)]));
   }
 
@@ -90,6 +95,7 @@ export class SubusersComposer {
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     await this.bindings.removePrincipal(accountId, subuser(subuserId), actor);
     await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId });
+    await this.bindings.unbindLeaver(accountId, subuser(subuserId), this.logger);
   }
 
   /**

@@ -16,7 +16,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind, outcomeUnknown } from '../people/adding.js';
-import { Bindings, PERSON_BINDING_FIELDS, roleNames, type LostBindings } from '../people/bindings.js';
+import { Bindings, PERSON_BINDING_FIELDS, roleNames, type LostBindings, isNotFound } from '../people/bindings.js';
 
 /**
  * The user table and its actions: identity's people composed with access's roles. Every
@@ -72,8 +72,11 @@ export class UsersComposer {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     if (body.role) await this.bindings.check(actor, accountId, person(userId), [{ role: body.role }]);
     else await this.bindings.assertManageable(actor, accountId, person(userId));
-    const record = await this.rpc.send(Subjects.UsersUpdate, { actor, accountId, client, userId, body });
-    if (body.role) await this.bindings.replace(actor, accountId, person(userId), [{ role: body.role }]);
+    const updated = await this.rpc.send(Subjects.UsersUpdate, { actor, accountId, client, userId, body });
+    if (!body.role) return this.withRoles(accountId, updated);
+    await this.bindings.replace(actor, accountId, person(userId), [{ role: body.role }]);
+    // Removed meanwhile (unbound before this role was written): unbound again, 404.
+    const record = await this.bindings.stillInAccount(accountId, person(userId), () => this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId }));
     return this.withRoles(accountId, record);
   }
 
@@ -87,6 +90,7 @@ export class UsersComposer {
     await this.bindings.assertManageable(actor, accountId, person(userId));
     await this.bindings.removePrincipal(accountId, person(userId), actor);
     await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
+    await this.bindings.unbindLeaver(accountId, person(userId), this.logger);
   }
 
   async resendInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
@@ -115,6 +119,7 @@ export class UsersComposer {
       if (!outcomeUnknown(error) && !isNotFound(error)) await this.giveBack(actor, accountId, userId, taken ? { taken } : { read });
       throw error;
     }
+    await this.bindings.unbindLeaver(accountId, person(userId), this.logger);
   }
 
   /**
@@ -145,11 +150,6 @@ export class UsersComposer {
     const bindings = await this.bindings.of(accountId, [person(record.id)]);
     return { ...record, roles: roleNames(bindings[record.id]) };
   }
-}
-
-/** Whether identity answered that the person is not in the account (any more). */
-function isNotFound(error: unknown): boolean {
-  return error instanceof DomainError && error.code === ErrorCode.NotFound;
 }
 
 function person(id: string): Principal {
