@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from './api-docs.js';
-import { IsDefined, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { Nested } from './nested.js';
 import { QueryInteger } from './query-integer.js';
 import { Actor } from './actor.js';
@@ -42,9 +42,7 @@ export class AccountRequest {
 export class PageQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
-  @QueryInteger()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @QueryInteger({ min: 1, max: MAX_PAGE_SIZE })
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page (opaque)' })

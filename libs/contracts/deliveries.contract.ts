@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
-import { IsDefined, IsIn, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { Nested } from './nested.js';
 import { QueryInteger } from './query-integer.js';
 import { Actor } from './actor.js';
@@ -59,9 +59,7 @@ export class ListDeliveriesQuery {
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: DELIVERIES_PAGE_MAX, default: 50 })
   @IsOptional()
-  @QueryInteger()
-  @Min(1)
-  @Max(DELIVERIES_PAGE_MAX)
+  @QueryInteger({ min: 1, max: DELIVERIES_PAGE_MAX })
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })

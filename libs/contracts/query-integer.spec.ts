@@ -60,6 +60,19 @@ describe.each(PAGED)('the limit of %s', (_name, type) => {
     expect(error.message).toContain('limit must be a whole number written in decimal digits only');
   });
 
+  it.each([
+    ['limit=1&limit=2', 'limit must be given once'],
+    ['limit=', 'limit must be a whole number written in decimal digits only'],
+    ['limit=0', 'limit must not be less than 1'],
+  ])('refuses %s with one message for its one problem: %s', async (query, message) => {
+    const error = await refusal(type, query);
+    expect({ code: error.code, message: error.message }).toEqual({ code: 'VALIDATION_FAILED', message });
+  });
+
+  it('refuses a limit past its maximum, saying the maximum', async () => {
+    expect((await refusal(type, 'limit=100000')).message).toMatch(/^limit must not be greater than \d+$/);
+  });
+
   it('refuses a refused form every time, next to a remembered good one (the read is a pure function of the query)', async () => {
     const pipe = createValidationPipe();
     for (let i = 0; i < 2; i += 1) {
