@@ -156,6 +156,8 @@ describe('bad input gets a clear 4xx', () => {
     ['a number where text belongs', { ...valid, name: 42 }, 'name'],
     ['an unknown field', { ...valid, plan: 'gold' }, 'plan'],
     ['an unknown nested field', { ...valid, owner: { ...valid.owner, role: 'admin' } }, 'owner.role'],
+    ['a field named as a member of every object (class-transformer would drop it unseen)', { ...valid, toString: 1 }, 'toString'],
+    ['such a field, nested', { ...valid, owner: { ...valid.owner, constructor: 'x' } }, 'owner.constructor'],
   ])('%s -> 400 naming the field', async (_label, body, field) => {
     const response = await request(system.url).post('/v1/accounts').send(body).expect(400);
     expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', requestId: expect.any(String) });

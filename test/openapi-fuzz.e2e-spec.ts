@@ -187,6 +187,12 @@ describe('text no field may hold is refused by the services too, from any NATS c
       (request) => ({ ...request, body: { ...request.body, owner: { ...request.body.owner, ...PROTO } } }),
       'body.owner.__proto__',
     ],
+    [
+      'a field named toString (class-transformer would drop it unseen)',
+      'below-to-string',
+      (request) => ({ ...request, body: { ...request.body, owner: { ...request.body.owner, toString: 1 } } }),
+      'body.owner.toString',
+    ],
   ])(
     'identity answers a sign-up holding %s, sent straight over NATS, with 400 VALIDATION_FAILED naming the field, and stores nothing',
     async (_label, name, spoil, field) => {

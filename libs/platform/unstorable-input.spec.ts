@@ -57,6 +57,26 @@ describe('unstorableInputProblem', () => {
     expect(unstorableInputProblem(JSON.parse('{"__proto__":1}'))).toEqual({ field: '__proto__', message: 'should not exist' });
   });
 
+  it.each([
+    'toString',
+    'constructor',
+    'hasOwnProperty',
+    'valueOf',
+    'isPrototypeOf',
+    'propertyIsEnumerable',
+    'toLocaleString',
+    '__defineGetter__',
+    '__lookupSetter__',
+    'prototype',
+  ])('refuses a field named %s, which class-transformer would drop without a word (the whitelist never sees it)', (name) => {
+    expect(unstorableInputProblem({ name: 'x', [name]: 1 })).toEqual({ field: name, message: 'should not exist' });
+    expect(unstorableInputProblem({ grants: [{ section: 's', [name]: null }] })).toEqual({ field: `grants.0.${name}`, message: 'should not exist' });
+  });
+
+  it('takes such a name as a value: only field names are refused', () => {
+    expect(unstorableInputProblem({ actions: ['toString', 'constructor'], name: '__proto__' })).toBeUndefined();
+  });
+
   it('names the first problem in the order of the fields', () => {
     expect(unstorableInputProblem({ a: { b: 'fine', c: 'x\u0000' }, d: '\ud800' })?.field).toBe('a.c');
   });

@@ -8,6 +8,15 @@ export const MAX_INPUT_DEPTH = 32;
 /** A field name no object of the API has, and that the validation pipe would pass over rather than refuse. */
 const PROTO_FIELD = '__proto__';
 
+/**
+ * The field names the validation pipe would pass over rather than refuse as unknown: `__proto__`,
+ * and the names of Object.prototype's other members (`toString`, `constructor`, ...) and
+ * `prototype`, which class-transformer drops without a word (the instance it builds already has a
+ * function under that name). No object of the API has such a field.
+ */
+export const INHERITED_FIELD_NAMES: readonly string[] = [...Object.getOwnPropertyNames(Object.prototype), 'prototype'];
+const INHERITED_NAMES: ReadonlySet<string> = new Set(INHERITED_FIELD_NAMES);
+
 /** What the validation pipe says of a field no object has. */
 const UNKNOWN_FIELD = 'should not exist';
 
@@ -21,7 +30,8 @@ export interface InputProblem {
  * The first part of `value` (a parsed body or NATS payload) that no field of the API may hold, or
  * undefined: text with a NUL character (PostgreSQL cannot store it), text with a lone surrogate (not
  * Unicode: a JSON column refuses it, a text column would keep U+FFFD instead), a field named
- * `__proto__` (which the validation would drop unseen rather than refuse as unknown), nesting deeper
+ * `__proto__`, `toString`, `constructor` or as another member of Object.prototype (which the
+ * validation would drop unseen rather than refuse as unknown), nesting deeper
  * than {@link MAX_INPUT_DEPTH} levels. `root` names the whole value. The one copy of these rules:
  * the gateway's input guard and every service's NATS server apply it.
  */
@@ -51,7 +61,7 @@ function problemWithin(object: object, depth: number): Found | undefined {
   if (depth >= MAX_INPUT_DEPTH) return { keys: [], message: `nests deeper than ${MAX_INPUT_DEPTH} levels` };
   for (const key in object) {
     if (textProblem(key)) return { keys: [], message: 'holds a field name with a NUL character or a lone surrogate' };
-    if (key === PROTO_FIELD) return { keys: [key], message: UNKNOWN_FIELD };
+    if (INHERITED_NAMES.has(key)) return { keys: [key], message: UNKNOWN_FIELD };
     const inner = (object as Record<string, unknown>)[key];
     let found: Found | undefined;
     if (typeof inner === 'string') {
@@ -99,7 +109,9 @@ export function unstorableInputError({ field, message }: InputProblem): DomainEr
  * {@link unstorableInputProblem} refuses, short of nesting: a NUL or a lone surrogate can only be
  * written as a `\u` escape (JSON.parse refuses raw control characters, and text decoded from UTF-8
  * has no lone surrogate), and a field named `__proto__` only so or literally. ~50 ns for an
- * access.check, where walking the parsed value costs ~250 ns: the direct handlers' gate.
+ * access.check, where walking the parsed value costs ~250 ns: the direct handlers' gate. Fields
+ * named `toString` and the like pass it: they are the validation pipe's blind spot, and a direct
+ * handler's parser refuses every field it does not take.
  */
 export function mayHoldUnstorableInput(json: string): boolean {
   return json.includes('\\u') || json.includes(PROTO_FIELD);

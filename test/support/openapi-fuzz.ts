@@ -186,6 +186,8 @@ class OperationProbes {
     const probes = [
       send(`unknown field at ${prefix || 'the top'}`, { ...valid, fuzzUnknownField: 'x' }, at('fuzzUnknownField')),
       send(`a "__proto__" field at ${prefix || 'the top'}`, { ...valid, ...PROTO_FIELD }),
+      // Named as a member of every object: class-transformer would drop it unseen.
+      send(`a "toString" field at ${prefix || 'the top'}`, { ...valid, toString: 1 }, at('toString')),
       ...(schema.required ?? []).map((key) => send(`missing required ${at(key)}`, withoutKey(valid, key), at(key))),
     ];
     for (const [key, raw] of Object.entries(schema.properties ?? {})) {
@@ -259,6 +261,7 @@ class OperationProbes {
         ? this.probe('an unknown query parameter', 'refused', { url: query('fuzzUnknown=1'), field: 'fuzzUnknown' })
         : this.probe('an unknown query parameter', 'either', { url: query('fuzzUnknown=1') }),
       this.probe('a query parameter named __proto__', this.queryParams.length > 0 ? 'refused' : 'either', { url: query('__proto__=1') }),
+      this.probe('a query parameter named constructor', this.queryParams.length > 0 ? 'refused' : 'either', { url: query('constructor=1') }),
       this.probe(`a query string over the 16 KB a request head may hold (431)`, 'refused', { url: query(`fuzz=${'x'.repeat(20_000)}`), errorBody: false }),
     ];
     for (const parameter of this.queryParams) {

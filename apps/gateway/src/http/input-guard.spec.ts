@@ -45,4 +45,14 @@ describe('refuseUnstorableInput', () => {
     expect(refusal({}, '/v1/x?limit=5&search=ab%00')?.message).toBe('search: must not contain a NUL character');
     expect(refusal({}, '/v1/x?__proto__=1')?.message).toBe('__proto__: should not exist');
   });
+
+  it('refuses a query field named as another member of Object.prototype, however it is spelt, and a body field so named', () => {
+    expect(refusal({}, '/v1/x?limit=5&constructor=1')?.message).toBe('constructor: should not exist');
+    expect(refusal({}, '/v1/x?toString=x')?.message).toBe('toString: should not exist');
+    expect(refusal({}, '/v1/x?constructo%72=1')?.message).toBe('constructor: should not exist');
+    expect(refusal({}, '/v1/x?__prot%6F__=1')?.message).toBe('__proto__: should not exist');
+    expect(refusal({ owner: { hasOwnProperty: 1 } })?.message).toBe('owner.hasOwnProperty: should not exist');
+    // A value may say anything; a search for text with escapes is read and passes.
+    expect(refusal({}, '/v1/x?search=constructor%20toString&limit=5')).toBeUndefined();
+  });
 });

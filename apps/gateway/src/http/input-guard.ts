@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { unstorableInputError, unstorableInputProblem, type InputProblem } from '#libs/platform/index.js';
+import { INHERITED_FIELD_NAMES, unstorableInputError, unstorableInputProblem, type InputProblem } from '#libs/platform/index.js';
 
 /** The body media types the API reads: JSON, and JSON by any `+json` name. */
 export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
@@ -43,20 +43,26 @@ export function assertUtf8Body(_request: IncomingMessage, _response: ServerRespo
 /**
  * Refuses input that no field of the API may hold and that would otherwise fail deep inside (the
  * rules of unstorableInputProblem in libs/platform, which every service applies to its NATS
- * payloads too): text with a NUL character or a lone surrogate, a field named `__proto__`, a body
- * nested deeper than MAX_INPUT_DEPTH levels. Looks at the parsed body, and at the query only when
- * its raw text holds an encoded NUL or `__proto__` (cheap on every request); runs after the JSON
- * parser.
+ * payloads too): text with a NUL character or a lone surrogate, a field named `__proto__`,
+ * `toString` or as another member of Object.prototype, a body nested deeper than MAX_INPUT_DEPTH
+ * levels. Looks at the parsed body, and at the query only when its raw text holds an escape or such a
+ * name (cheap on every request); runs after the JSON parser.
  */
 export function refuseUnstorableInput(request: Request, _response: Response, next: NextFunction): void {
   const problem = (typeof request.body === 'object' && request.body !== null ? unstorableInputProblem(request.body) : undefined) ?? queryProblem(request.url);
   next(problem ? unstorableInputError(problem) : undefined);
 }
 
-/** The query field holding an encoded NUL, or named `__proto__`, if any (its name as the validation pipe names it). */
+/**
+ * What a query string must hold for {@link queryProblem} to read it field by field: an encoded
+ * character (a NUL, or a name spelt with escapes: `constructo%72`), or a name of Object.prototype.
+ */
+const SUSPECT_QUERY = new RegExp(`%|${INHERITED_FIELD_NAMES.join('|')}`, 'i');
+
+/** The query field holding an encoded NUL, or named as a member of Object.prototype, if any (its name as the validation pipe names it). */
 function queryProblem(url: string): InputProblem | undefined {
   const start = url.indexOf('?');
-  if (start < 0 || !/%00|__proto__/i.test(url.slice(start))) return undefined;
+  if (start < 0 || !SUSPECT_QUERY.test(url.slice(start))) return undefined;
   for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
     // A computed key: `__proto__` becomes a field of its own, as JSON.parse makes it.
     const problem = unstorableInputProblem({ [key]: value }, key.replaceAll('\u0000', ''));
