@@ -68,7 +68,9 @@ export class PasswordResetService {
     await this.transactions.run(async (unit) => {
       await lockPrincipal(unit.manager, target.principal, 'FOR NO KEY UPDATE');
       const now = await loadProfile(unit.manager, target.principal);
-      if (!now || !mayReset(now, accountId)) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
+      // Deleted since the caller read it (a subuser's deletion at the same time): gone, not inactive.
+      if (!now) throw new DomainError(ErrorCode.NotFound, target.principal.type === 'subuser' ? 'Subuser not found' : 'User not found');
+      if (!mayReset(now, accountId)) throw new DomainError(ErrorCode.Conflict, 'This person is inactive in this account', { field: 'active' });
       await this.issue(unit, now, accountId, principalOf(actor), ip);
     });
     return ACCEPTED;

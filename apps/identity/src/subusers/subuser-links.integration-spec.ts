@@ -21,7 +21,8 @@ async function subuserWith(status: 'pending' | 'active', email = `desk-${randomU
     await services.subusers.sendPasswordReset({ actor: admin, accountId, subuserId: id, client });
     return services.lastLinkToken(Events.PasswordResetRequested, id);
   };
-  return { id, email, edit, sendReset };
+  const remove = () => services.subusers.remove({ actor: admin, accountId, subuserId: id, client });
+  return { id, email, edit, sendReset, remove };
 }
 
 const activate = (token: string) => services.auth.activate({ body: { token, password: 'brand new clocktower' }, client });
@@ -131,5 +132,26 @@ describe('a subuser editing itself through the admin subject', () => {
     expect(await db.dataSource.query('SELECT password_hash FROM subusers WHERE id = $1', [id])).toEqual(hashBefore);
     const [{ email: kept }] = await db.dataSource.query<Array<{ email: string }>>('SELECT email FROM subusers WHERE id = $1', [id]);
     expect(kept).toBe(email);
+  });
+});
+
+describe('a subuser edit racing its deletion', () => {
+  it('answers the edit of its password and its reset mail as done or 404, never a crash nor "changed meanwhile"', async () => {
+    const outcomes = new Set<string>();
+    const outcome = (work: Promise<unknown>) =>
+      work.then(
+        () => 'done',
+        (error: { code?: string; message?: string; constructor: { name: string } }) => `${error.code ?? error.constructor.name} ${error.message}`,
+      );
+    await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        const subuser = await subuserWith('active');
+        // The deletion starts a little later each time, so that it lands before, inside and after the edit's own work.
+        const removal = new Promise((resolve) => setTimeout(resolve, i * 2)).then(subuser.remove);
+        const [edited, reset] = await Promise.all([outcome(subuser.edit({ password: `${PASSWORD} ${i}` })), outcome(subuser.sendReset()), removal]);
+        outcomes.add(edited).add(reset);
+      }),
+    );
+    expect([...outcomes].filter((seen) => seen !== 'done' && !seen.startsWith('NOT_FOUND '))).toEqual([]);
   });
 });

@@ -153,8 +153,9 @@ export class SubusersService {
     assertNoCredentialSelfEdit(actor, subuserId, body);
     const passwordHash = body.password === undefined ? undefined : await this.newPasswordHash(request, body.password);
     return this.transactions.run(async (unit) => {
-      // Locked when its activity or e-mail may change: the flip, the links voided and the notice to the address it had are judged on the row a concurrent edit left.
-      const locking = body.active !== undefined || body.email !== undefined;
+      // Locked when its activity, e-mail or password may change: the flip, the links voided and the notice to the address it had are judged on
+      // the row a concurrent edit left, and a deletion at the same time comes wholly before (404) or after, never between the read and the write.
+      const locking = body.active !== undefined || body.email !== undefined || body.password !== undefined;
       const { account, subuser } = await this.target(unit.manager, actor, accountId, subuserId, locking ? 'lock' : undefined);
       const isSelf = actor.type === 'subuser' && actor.id === subuserId;
       const changes: Partial<SubuserEntity> = {};
@@ -227,7 +228,9 @@ export class SubusersService {
   async sendPasswordReset({ actor, accountId, subuserId, client }: SubuserRequest): Promise<AcceptedView> {
     const { subuser } = await this.target(this.dataSource.manager, actor, accountId, subuserId);
     if (!subuser.active) throw new DomainError(ErrorCode.Conflict, 'This subuser is inactive', { field: 'active' });
-    const profile = (await loadProfile(this.dataSource.manager, { type: 'subuser', id: subuserId }))!;
+    const profile = await loadProfile(this.dataSource.manager, { type: 'subuser', id: subuserId });
+    // Deleted since it was read.
+    if (!profile) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
     return this.resets.sendByAdmin(actor, accountId, profile, client.ip);
   }
 
