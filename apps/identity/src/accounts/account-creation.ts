@@ -49,7 +49,12 @@ export type AccountRequester = 'anyone' | 'operator';
  * (InvitationsService). Otherwise anyone could make anyone the owner of an account they never
  * wanted and cannot leave, which also counts as "works in other accounts" for their real ones.
  */
-export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAccountBody, requester: AccountRequester): Promise<CreatedAccount> {
+export function createAccountWithOwner(
+  deps: AccountCreationDeps,
+  body: CreateAccountBody,
+  requester: AccountRequester,
+  ip: string | null = null,
+): Promise<CreatedAccount> {
   return deps.transactions
     .run(async (unit) => {
       const { manager } = unit;
@@ -67,7 +72,8 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
       const waitsForOwner = !addedNow && requester === 'anyone';
       await manager.insert(MembershipEntity, { accountId: account.id, userId: owner.id, active: !waitsForOwner });
       await deps.outbox.add(manager, Events.AccountCreated, account.id, { accountId: account.id, slug: account.slug, ownerUserId: owner.id });
-      const activation = waitsForOwner ? await askOwnersConsent(deps, manager, account, owner, typedOwner(body)) : await welcome(deps, manager, account, owner);
+      await auditCreation(deps, manager, account, owner, ip);
+      const activation = waitsForOwner ? await awaitConsent(manager, deps, account, owner, typedOwner(body)) : await welcome(deps, manager, account, owner);
       await reassertSuspensions(unit, deps.broadcaster, owner.id);
       return { account, owner, activation, waitsForOwner };
     })
@@ -76,21 +82,8 @@ export function createAccountWithOwner(deps: AccountCreationDeps, body: CreateAc
 
 const slugTaken = conflictOnDuplicate('This slug is already taken', 'slug', /slug/);
 
-/** The owner's membership (inactive) waits for their consent ({@link awaitConsent}), with what the sign-up typed. Audited as any creation. */
-async function askOwnersConsent(
-  deps: AccountCreationDeps,
-  manager: EntityManager,
-  account: AccountEntity,
-  owner: UserEntity,
-  typed: TypedPerson,
-): Promise<IssuedToken> {
-  await auditCreation(deps, manager, account, owner);
-  return awaitConsent(manager, deps, account, owner, typed);
-}
-
-/** Audits the creation and queues the owner's mail: an activation link for a new person, "added to account" for someone with a login. */
+/** Queues the owner's mail: an activation link for a new person, "added to account" for someone with a login. */
 async function welcome(deps: AccountCreationDeps, manager: EntityManager, account: AccountEntity, owner: UserEntity): Promise<IssuedToken | null> {
-  await auditCreation(deps, manager, account, owner);
   if (owner.status === 'active') {
     await queueAddedToAccount(manager, deps.outbox, account, owner);
     return null;
@@ -103,11 +96,13 @@ function typedOwner({ owner: { email, firstName, lastName, phone } }: CreateAcco
   return { email, firstName, lastName, phone };
 }
 
-function auditCreation(deps: AccountCreationDeps, manager: EntityManager, account: AccountEntity, owner: UserEntity): Promise<void> {
+/** The creation's audit row: from the address that signed up (none for the operator's command, or an unknown one). */
+function auditCreation(deps: AccountCreationDeps, manager: EntityManager, account: AccountEntity, owner: UserEntity, ip: string | null): Promise<void> {
   return deps.audit.record(manager, {
     accountIds: [account.id],
     action: 'account.created',
     target: { type: 'user', id: owner.id },
+    ip,
     details: { slug: account.slug },
   });
 }

@@ -42,10 +42,10 @@ export class AccountsService {
   ) {}
 
   /** Open sign-up (`POST /v1/accounts`), when this installation allows it: see {@link createAccountWithOwner}. */
-  async create(body: CreateAccountBody): Promise<AccountView> {
+  async create(body: CreateAccountBody, ip: string | null = null): Promise<AccountView> {
     if (!this.config.SIGNUP_ENABLED) throw new DomainError(ErrorCode.SignupDisabled, 'Open sign-up is disabled on this installation');
     const { transactions, tokens, outbox, audit, broadcaster } = this;
-    const { account } = await createAccountWithOwner({ transactions, tokens, outbox, audit, broadcaster }, body, 'anyone');
+    const { account } = await createAccountWithOwner({ transactions, tokens, outbox, audit, broadcaster }, body, 'anyone', ip);
     this.relay.nudge();
     return this.view(account);
   }

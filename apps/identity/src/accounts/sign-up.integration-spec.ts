@@ -102,3 +102,20 @@ describe('two sign-ups at once with the same new owner e-mail', () => {
     }
   });
 });
+
+describe('the audit row of an open sign-up', () => {
+  it('records the address that signed up, for a new person and for someone Portico knew already', async () => {
+    const { email } = await invitedPerson();
+    const created = [
+      await services.accounts.create(signUp(`${slug()}@example.test`), '203.0.113.7'),
+      await services.accounts.create(signUp(email), '203.0.113.8'),
+    ];
+    for (const [i, account] of created.entries()) {
+      const audited = await db.dataSource.query<Array<{ ip: string | null }>>(
+        `SELECT ip FROM audit_events WHERE account_id = $1 AND action = 'account.created'`,
+        [account.id],
+      );
+      expect(audited).toEqual([{ ip: `203.0.113.${7 + i}` }]);
+    }
+  });
+});

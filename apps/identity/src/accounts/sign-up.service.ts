@@ -31,6 +31,6 @@ export class SignUpService {
       const verdict = await this.throttle.reserve([signUpAddressKey(client.ip, this.config.SIGNUP_ADDRESS_LIMIT)]);
       if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
     }
-    return this.accounts.create(body);
+    return this.accounts.create(body, client?.ip ?? null);
   }
 }
