@@ -38,6 +38,7 @@ import { ThrottleService } from './credentials/throttle.service.js';
 import { Transactions } from './database/unit-of-work.js';
 import { GateBroadcaster } from './sessions/gate-broadcaster.js';
 import { Housekeeping } from './database/housekeeping.js';
+import { CaseFoldingCheck } from './database/case-folding-check.js';
 import { AnnouncedActivitySweep } from './principals/announced-activity.sweep.js';
 
 /** The identity service: accounts, users, subusers, credentials, sessions, audit. */
@@ -66,6 +67,7 @@ export class IdentityModule {
             new PasswordHasher(config.ARGON2_MAX_CONCURRENCY, config.ARGON2_QUEUE_LIMIT, nodeArgon2, () => passwordHashingMetrics.refused.inc()),
         },
         PasswordHashingGauges,
+        CaseFoldingCheck,
         databaseReadinessProvider('identity'),
         AccountsService,
         SignUpService,
