@@ -439,4 +439,17 @@ describe('a row whose subject the stream does not capture (its subjects narrowed
     expect(await outboxRow(dataSource, uncaptured)).toEqual({ attempts: 0, lastError: null, setAsideAt: null });
     await countedUntilSetAside(dataSource, relay, logged, uncaptured, /^NoResponders: no stream took the event's subject/);
   });
+
+  it('does not hold later events behind a whole batch of such rows: they are published in the same pass, and the batch counted', async () => {
+    const burst: string[] = [];
+    for (let i = 0; i < OUTBOX_BATCH; i += 1) burst.push(await writeOne(dataSource, Events.LinksVoided, { tokenHashes: [String(i).padStart(64, 'c')] }));
+    const later = await writeOne(dataSource, Events.UserInvited, invitation(7, 'Grace'));
+    expect(await relay.pass()).toEqual({ moved: 1, failed: OUTBOX_BATCH, setAside: 0 });
+    await expect(dataSource.getRepository(OutboxEntity).existsBy({ id: later })).resolves.toBe(false);
+    expect(await outboxRow(dataSource, burst[0])).toMatchObject({ attempts: 1, lastError: expect.stringMatching(/^NoResponders/) });
+    // With nothing else waiting, nothing tells the burst's failures apart from the stream's: not counted.
+    expect(await relay.pass()).toEqual({ moved: 0, failed: OUTBOX_BATCH, setAside: 0 });
+    expect(await outboxRow(dataSource, burst[0])).toMatchObject({ attempts: 1 });
+    await dataSource.getRepository(OutboxEntity).delete(burst);
+  });
 });

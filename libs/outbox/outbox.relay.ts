@@ -9,6 +9,8 @@ import { classifyPublishFailure, describePublishFailure, noStreamTakesSubject, O
 
 /** Rows taken (and locked) at once. */
 export const OUTBOX_BATCH = 100;
+/** Rows of other types published when every row of a batch failed ({@link OutboxRelay.publishOtherTypes}). */
+const OTHER_TYPES_BATCH = OUTBOX_BATCH;
 const IDLE_POLL_MS = 1000;
 const MAX_ERROR_PAUSE_MS = 10_000;
 
@@ -44,7 +46,10 @@ interface FailedRow {
  * error and attempt count, no longer taken, logged once at error level; later rows go on. A row
  * refused for another reason, or whose subject no stream takes (no responders) while the stream
  * takes others, is set aside after {@link OUTBOX_MAX_ATTEMPTS} such failures, each counted only in
- * a pass where the stream stored other rows (a failure of every row is the stream's, not the row's).
+ * a pass where the stream stored other rows (a failure of every row is the stream's, not the row's);
+ * when a whole batch fails so (a burst of one such type at the head of the outbox), a batch of rows
+ * of other types behind it is published in the same pass, which tells the two apart and keeps later
+ * events moving.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -91,23 +96,53 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         .setOnLocked('skip_locked')
         .getMany();
       if (rows.length === 0) return { moved: 0, failed: 0, setAside: 0 };
-      const results = await Promise.allSettled(rows.map((row) => publishEvent(this.link, eventSubject(row.type), row.payload)));
-      const stored = rows.filter((_, index) => results[index].status === 'fulfilled').map((row) => row.id);
-      if (stored.length > 0) await manager.delete(OutboxEntity, stored);
-      const failures = rows.flatMap((row, index): FailedRow[] => {
-        const result = results[index];
-        return result.status === 'rejected' ? [{ row, error: result.reason }] : [];
-      });
-      const setAside = await this.countFailures(manager, failures, stored.length > 0);
+      const { stored, failures } = await this.publishRows(manager, rows);
+      // Nothing of the batch stored, some of it for what may be the rows' own fault: do rows of other types get through?
+      const others = stored.length === 0 && failures.some(mayBeTheRows) ? await this.publishOtherTypes(manager, rows) : 0;
+      const setAside = await this.countFailures(manager, failures, stored.length + others > 0);
       const failed = failures.length - setAside.length;
       const retried = failures.find(({ row }) => !setAside.includes(row.id));
       if (retried) this.logger.warn({ err: retried.error, failed }, 'Outbox relay could not publish some events; will retry');
-      return { moved: stored.length, failed, setAside: setAside.length };
+      return { moved: stored.length + others, failed, setAside: setAside.length };
     });
     outboxMetrics.published.inc(pass.moved);
     outboxMetrics.failed.inc(pass.failed);
     outboxMetrics.setAside.inc(pass.setAside);
     return pass;
+  }
+
+  /** Publishes `rows` at once and deletes those JetStream stored; answers those and the failures. */
+  private async publishRows(manager: EntityManager, rows: OutboxEntity[]): Promise<{ stored: string[]; failures: FailedRow[] }> {
+    const results = await Promise.allSettled(rows.map((row) => publishEvent(this.link, eventSubject(row.type), row.payload)));
+    const stored = rows.filter((_, index) => results[index].status === 'fulfilled').map((row) => row.id);
+    if (stored.length > 0) await manager.delete(OutboxEntity, stored);
+    const failures = rows.flatMap((row, index): FailedRow[] => {
+      const result = results[index];
+      return result.status === 'rejected' ? [{ row, error: result.reason }] : [];
+    });
+    return { stored, failures };
+  }
+
+  /**
+   * A batch whose every row failed may be one type the stream does not take (a burst of it at the
+   * head of the outbox), or the stream itself: the oldest rows of the other types, a batch of them,
+   * are published too, so that later events do not wait behind that burst. Should the stream store
+   * any, the batch's failures are the rows' own and are counted (set aside at the last); otherwise
+   * those rows wait as the batch does. Answers how many it stored (and deleted).
+   */
+  private async publishOtherTypes(manager: EntityManager, batch: OutboxEntity[]): Promise<number> {
+    const others = await manager
+      .createQueryBuilder(OutboxEntity, 'o')
+      .where('o.set_aside_at IS NULL')
+      .andWhere('o.type <> ALL(:types)', { types: [...new Set(batch.map((row) => row.type))] })
+      .orderBy('o.created_at')
+      .addOrderBy('o.id')
+      .limit(OTHER_TYPES_BATCH)
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .getMany();
+    if (others.length === 0) return 0;
+    return (await this.publishRows(manager, others)).stored.length;
   }
 
   /**
@@ -167,6 +202,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private sleep(ms: number): Promise<void> {
     return this.pausing.wait(ms);
   }
+}
+
+/** Whether a failed publish may be its row's own fault, should the stream store other rows (see {@link countsAgainstRow}). */
+function mayBeTheRows({ error }: FailedRow): boolean {
+  return countsAgainstRow(classifyPublishFailure(error), error, true);
 }
 
 /**
