@@ -38,6 +38,12 @@ describe('classifySmtpError', () => {
       ],
       ['mailbox full at RCPT TO (5.2.2)', refusal('EENVELOPE', 'RCPT TO', '552 5.2.2 Mailbox full')],
       ['no such user at RCPT TO, without enhanced status', refusal('EENVELOPE', 'RCPT TO', '550 No such user here')],
+      [
+        "Exchange Online's unknown recipient at RCPT TO (550 5.4.1)",
+        refusal('EENVELOPE', 'RCPT TO', '550 5.4.1 Recipient address rejected: Access denied', 'Recipient command failed'),
+      ],
+      ['mailbox unavailable at RCPT TO (550 5.5.0)', refusal('EENVELOPE', 'RCPT TO', '550 5.5.0 Requested action not taken: mailbox unavailable')],
+      ['user unknown at RCPT TO (550 5.0.0)', refusal('EENVELOPE', 'RCPT TO', '550 5.0.0 <ada@example.com>... User unknown')],
       ['content refused after DATA', refusal('EMESSAGE', 'DATA', '554 5.6.0 Message content rejected', 'Message failed')],
       ['message too big after DATA', refusal('EMESSAGE', 'DATA', '552 5.3.4 Message size exceeds fixed limit', 'Message failed')],
     ])('%s is permanent', (_label, error) => {
@@ -60,6 +66,8 @@ describe('classifySmtpError', () => {
         refusal('EENVELOPE', 'RCPT TO', '554 5.7.1 <ada@example.com>: Relay access denied', "Can't send mail - all recipients were rejected"),
       ],
       ['authentication required at RCPT TO (530)', refusal('EENVELOPE', 'RCPT TO', '530 Authentication required', 'Recipient command failed')],
+      ['relaying denied at RCPT TO (550 5.7.1)', refusal('EENVELOPE', 'RCPT TO', '550 5.7.1 Unable to relay', 'Recipient command failed')],
+      ['a 554 at RCPT TO without a mailbox status (554 5.4.0)', refusal('EENVELOPE', 'RCPT TO', '554 5.4.0 Transaction failed', 'Recipient command failed')],
       [
         'sender not authorized after DATA (550 5.7.26, DMARC)',
         refusal('EMESSAGE', 'DATA', '550 5.7.26 Unauthenticated email is not accepted', 'Message failed'),

@@ -53,7 +53,8 @@ const MAILBOX_REPLIES = new Set([550, 551, 552, 553]);
 
 /**
  * A 5xx reply is permanent only when it is about this mail: a recipient refused at RCPT TO for
- * its address or mailbox (enhanced status 5.1.x or 5.2.x, or without one 550-553), or the content
+ * its address or mailbox (a 550-553 reply whatever its enhanced status but 5.7.x, or any 5xx with
+ * enhanced status 5.1.x or 5.2.x), or the content
  * refused after DATA. Everything else is temporary, because it is about our set-up or the link,
  * and once that is mended the waiting mails go out: 4xx, connection refused or cut, timeouts, TLS;
  * any refusal of the sender (MAIL FROM), "authentication required" (530), policy and security
@@ -71,7 +72,9 @@ function refusesThisMail({ responseCode, code, command, response }: SmtpErrorSha
   const status = typeof response === 'string' ? ENHANCED_STATUS_SUBJECT.exec(response) : null;
   const subject = status ? Number(status[1]) : null;
   if (subject === 7) return false;
-  if (command === 'RCPT TO' && code === 'EENVELOPE') return subject === null ? MAILBOX_REPLIES.has(responseCode) : subject === 1 || subject === 2;
+  // A mailbox reply (550-553) at RCPT TO refuses this recipient whatever its enhanced status says but policy (5.7): Exchange answers
+  // a mailbox that does not exist "550 5.4.1 Recipient address rejected: Access denied", others 5.5.0 or 5.0.0.
+  if (command === 'RCPT TO' && code === 'EENVELOPE') return MAILBOX_REPLIES.has(responseCode) || subject === 1 || subject === 2;
   return command === 'DATA' && code === 'EMESSAGE';
 }
 
