@@ -23,7 +23,7 @@ const RELOAD_EVERY_MS = 60_000;
 const RETRY_MS = 500;
 const RETRY_MAX_MS = 15_000;
 const FIRST_LOAD_WAIT_MS = 2000;
-/** How long after a change of an account's policy or of a suspension the state is read again (see {@link SessionGate.reloadSoon}). */
+/** How long after a change of an account's policy the state is read again (see {@link SessionGate.reloadSoon}). */
 const POLICY_SETTLE_MS = 1000;
 
 /**
@@ -180,7 +180,6 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     const principal: SuspendedPrincipal = { accountId: event.accountId, principalType: event.principalType, principalId: event.principalId };
     this.list.suspend(principal, event.suspended === true);
     this.heard?.suspensions.push({ ...principal, suspended: event.suspended === true });
-    this.reloadSoon();
   }
 
   private onSecondStepPolicy(message: Msg): void {
@@ -193,10 +192,9 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Two changes of one account's policy, or of one principal's suspension, made at once on two
-   * identity replicas may be heard in either order (a deactivation heard after the reactivation that
-   * followed it): the state is read again a moment later, once both have committed, rather than at
-   * the next minute's reload. One read for all the changes heard in that moment.
+   * Two changes of one account's policy made at once on two identity replicas may be heard in
+   * either order: the state is read again a moment later, once both have committed, rather than at
+   * the next minute's reload.
    */
   private reloadSoon(): void {
     if (this.settleTimer || this.stopped) return;
