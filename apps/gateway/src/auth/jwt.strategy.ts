@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { KeyObject } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeProtectedHeader } from 'jose';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { passedSecondStepIn, PRINCIPAL_TYPES, type AccessTokenClaims, type Actor } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
@@ -115,14 +115,10 @@ function bearerTokenOf(request: Request): string | null {
   return bearerToken(request);
 }
 
-/**
- * The key that verifies the token, by its `kid`; a token naming none is refused as a key the ring
- * lacks. Its `iat`, unverified, only tells a key too new for the set held from one that does not exist.
- */
+/** The key that verifies the token, by its `kid`; a token naming none is refused as a key the ring lacks. */
 async function findKey(keyRing: KeyRing, rawToken: string): Promise<{ kid: string; key: KeyObject; missing?: never } | { missing: 'absent' | 'unsure' }> {
   const { kid } = decodeProtectedHeader(rawToken);
   if (typeof kid !== 'string') return { missing: 'absent' };
-  const { iat } = decodeJwt(rawToken);
-  const found = await keyRing.find(kid, typeof iat === 'number' && Number.isFinite(iat) ? iat : undefined);
+  const found = await keyRing.find(kid);
   return found.key ? { kid, key: found.key } : { missing: found.missing };
 }

@@ -7,12 +7,6 @@ import type { GatewayConfig } from '../gateway.config.js';
 
 const REFRESH_AT_MOST_EVERY_MS = 5000;
 
-/**
- * How much later than a token's issue a fetch must have begun for the set it read to hold the
- * token's key: the time identity's and the gateway's clocks may differ by.
- */
-const ISSUE_MARGIN_MS = 2000;
-
 /** A key the ring holds, or why it holds none ({@link KeyRing.find}). */
 export type KeyLookup = { key: KeyObject; missing?: never } | { key?: never; missing: 'absent' | 'unsure' };
 
@@ -30,10 +24,14 @@ export class KeyRing implements OnApplicationBootstrap, OnModuleDestroy {
   private lastLoadFailed = false;
   private refreshing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** When the fetch whose set is held began (0: none yet). */
-  private heldFetchStartedAt = 0;
-  /** A fetch waiting for the refresh rate to allow it (an unknown key asked meanwhile). */
-  private deferred: NodeJS.Timeout | undefined;
+  /** Fetches of the set begun so far, and the number of the one whose set is held (0: none yet). */
+  private fetchesBegun = 0;
+  private heldFetch = 0;
+  /** The fetch owed to questions asked while the refresh rate held one off, and its timer. */
+  private owed: Promise<void> | undefined;
+  private owedTimer: NodeJS.Timeout | undefined;
+  /** Questions waiting for a fetch begun after them ({@link fetchBegunAfter}). */
+  private waitingForFetch: Array<{ after: number; resolve: () => void }> = [];
 
   constructor(
     private readonly rpc: RpcClient,
@@ -48,30 +46,28 @@ export class KeyRing implements OnApplicationBootstrap, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
-    clearTimeout(this.deferred);
+    clearTimeout(this.owedTimer);
   }
 
   /**
-   * The public key with this id (parsed once, not per request), refreshing once when it is not
-   * known; or why there is none. `absent`: the set held lacks it and was fetched after the token
-   * that names it was issued (`issuedAt`, its `iat` in seconds; identity records a key before it
-   * signs with it), so the key does not exist, or no longer. `unsure`: the ring cannot vouch for
-   * that yet: never loaded, its last load failed, or the set held was fetched before the token was
-   * issued and the refresh rate holds off another (a key recorded at a rotation: "retry", not "sign
-   * in again"); the ring then fetches again as soon as the rate allows. A token without `iat`, or
-   * issued later than now, is none identity issued: `absent`.
+   * The public key with this id (parsed once, not per request); or why there is none. An unknown
+   * `kid` is looked up in a set fetched after the question: at once, or, while the refresh rate
+   * holds off fetches, in the one fetch owed to every question asked meanwhile (at most 5 s later).
+   * So a key identity recorded a moment ago, at a rotation, is found after that wait, never refused;
+   * and a `kid` no fetch begun after the question holds is `absent` (it does not exist, or no
+   * longer: 401). `unsure` (503, retry): the ring cannot vouch for that: never loaded, its last
+   * load failed, or the set held comes from a fetch begun before the question.
    */
-  async find(kid: string, issuedAt?: number): Promise<KeyLookup> {
-    if (!this.keys.has(kid) && Date.now() - this.lastRefresh > REFRESH_AT_MOST_EVERY_MS) await this.refresh();
+  async find(kid: string): Promise<KeyLookup> {
+    const known = this.keys.get(kid);
+    if (known) return { key: known };
+    const fetchesBefore = this.fetchesBegun;
+    if (Date.now() - this.lastRefresh > REFRESH_AT_MOST_EVERY_MS) await this.refresh();
+    // The owed fetch, or any other begun after the question (the minute's) should it end first.
+    else await Promise.race([this.refreshOnceAllowed(), this.fetchBegunAfter(fetchesBefore)]);
     const key = this.keys.get(kid);
     if (key) return { key };
-    if (this.lastLoadFailed || this.heldFetchStartedAt === 0) return { missing: 'unsure' };
-    const issuedAtMs = (issuedAt ?? 0) * 1000;
-    if (issuedAt === undefined || issuedAtMs > Date.now() + ISSUE_MARGIN_MS || this.heldFetchStartedAt > issuedAtMs + ISSUE_MARGIN_MS) {
-      return { missing: 'absent' };
-    }
-    this.refreshOnceAllowed();
-    return { missing: 'unsure' };
+    return { missing: this.lastLoadFailed || this.heldFetch <= fetchesBefore ? 'unsure' : 'absent' };
   }
 
   /** The key with this id as known now (no refresh). */
@@ -90,30 +86,40 @@ export class KeyRing implements OnApplicationBootstrap, OnModuleDestroy {
     return this.refreshing;
   }
 
-  /** Fetches the set once the refresh rate allows it (one fetch, however many ask meanwhile). */
-  private refreshOnceAllowed(): void {
-    if (this.deferred) return;
-    const wait = Math.max(0, this.lastRefresh + REFRESH_AT_MOST_EVERY_MS + 1 - Date.now());
-    this.deferred = setTimeout(() => {
-      this.deferred = undefined;
-      void this.refresh();
-    }, wait).unref();
+  /** Settles once a fetch numbered above `fetchNumber` has ended, well or not. */
+  private fetchBegunAfter(fetchNumber: number): Promise<void> {
+    return new Promise((resolve) => this.waitingForFetch.push({ after: fetchNumber, resolve }));
+  }
+
+  /** The fetch owed once the refresh rate allows it: one, however many ask meanwhile. */
+  private refreshOnceAllowed(): Promise<void> {
+    this.owed ??= new Promise<void>((resolve) => {
+      this.owedTimer = setTimeout(resolve, Math.max(0, this.lastRefresh + REFRESH_AT_MOST_EVERY_MS + 1 - Date.now()));
+      this.owedTimer.unref();
+    }).then(() => {
+      this.owed = undefined;
+      return this.refresh();
+    });
+    return this.owed;
   }
 
   private async load(): Promise<void> {
-    const startedAt = Date.now();
+    const fetch = ++this.fetchesBegun;
     try {
       const jwks = await this.rpc.send(Subjects.KeysList, {});
       // Only a successful load counts against the refresh rate: until identity answers, every unknown kid asks again.
       this.lastRefresh = Date.now();
       this.keys = new Map(jwks.keys.map((jwk) => [jwk.kid, this.sameOrNew(jwk.kid, createPublicKey({ key: jwk as unknown as JsonWebKey, format: 'jwk' }))]));
       this.published = jwks;
-      this.heldFetchStartedAt = startedAt;
+      this.heldFetch = fetch;
       this.lastLoadFailed = false;
     } catch (error) {
       this.lastLoadFailed = true;
       this.logger.warn({ err: (error as Error).message }, 'Could not load the token verification keys yet');
     }
+    const waiting = this.waitingForFetch;
+    this.waitingForFetch = waiting.filter((question) => question.after >= fetch);
+    for (const question of waiting) if (question.after < fetch) question.resolve();
   }
 
   /**
