@@ -76,3 +76,10 @@ const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && KNOWN_CODES.has(value);
 }
+
+/**
+ * The message of the NOT_FOUND a service answers when the account is not one the caller works in
+ * (or does not exist): the same for both, so that nobody learns of others' accounts. Callers that
+ * must tell it from "the person or subuser asked about is not there" compare with it.
+ */
+export const ACCOUNT_NOT_FOUND = 'Account not found';

@@ -8,7 +8,7 @@ import {
   type BindingView,
   type Principal,
 } from '#libs/contracts/index.js';
-import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { ACCOUNT_NOT_FOUND, DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 
@@ -111,16 +111,18 @@ export class Bindings {
   }
 
   /**
-   * Reads the principal again after a rebinding (`read`: identity's record of it, NOT_FOUND once it
-   * is out of the account) and answers the record. A removal that ran meanwhile unbound it before
-   * this binding was written, and would leave someone who is gone holding roles nobody can take
-   * away (a role held cannot be deleted): gone, it is unbound again and the NOT_FOUND passes on.
+   * Reads the principal again after a rebinding (`read`: identity's record of it) and answers the
+   * record. A removal that ran meanwhile unbound it before this binding was written, and would
+   * leave someone who is gone holding roles nobody can take away (a role held cannot be deleted):
+   * when identity answers that the principal is not there, it is unbound again and the NOT_FOUND
+   * passes on. Not when the answer is about the caller (no longer working in the account): the
+   * principal is still there, and keeps what it holds.
    */
   async stillInAccount<T>(accountId: string, principal: Principal, read: () => Promise<T>): Promise<T> {
     try {
       return await read();
     } catch (error) {
-      if (isNotFound(error)) await this.removePrincipal(accountId, principal);
+      if (isGone(error)) await this.removePrincipal(accountId, principal);
       throw error;
     }
   }
@@ -128,12 +130,17 @@ export class Bindings {
   /**
    * Unbinds again a principal identity has just taken out of the account: a rebinding that raced
    * the removal may have been written after the first unbinding ({@link stillInAccount} catches the
-   * ones written after this). The removal is done whatever this answers: a failure is logged.
+   * ones written after this). `stillOut` (a read of identity), when given, must confirm that the
+   * principal is still out, so that the roles of someone added again in that moment stay. The
+   * removal is done whatever this answers: a failure is logged.
    */
-  async unbindLeaver(accountId: string, principal: Principal, logger: Pick<Logger, 'warn'>): Promise<void> {
-    await this.removePrincipal(accountId, principal).catch((error: unknown) => {
+  async unbindLeaver(accountId: string, principal: Principal, logger: Pick<Logger, 'warn'>, stillOut?: () => Promise<unknown>): Promise<void> {
+    try {
+      if (stillOut && !(await isOut(stillOut))) return;
+      await this.removePrincipal(accountId, principal);
+    } catch (error) {
       logger.warn({ err: error, accountId, principal }, 'Could not unbind again a principal that left its account (a rebinding racing the removal may remain)');
-    });
+    }
   }
 
   /**
@@ -175,9 +182,25 @@ export function inBodyTerms(error: unknown, fields: BindingFieldNames): never {
   throw new DomainError(error.code, rename(error.message), typeof field === 'string' ? { ...details, field: rename(field) } : details);
 }
 
-/** Whether a service answered that the principal is not in the account (any more). */
+/** Whether a service answered NOT_FOUND (the principal, or the account for the caller). */
 export function isNotFound(error: unknown): boolean {
   return error instanceof DomainError && error.code === ErrorCode.NotFound;
+}
+
+/** Whether `read` answers that the principal is not in the account (false when it is there; any other failure rejects). */
+async function isOut(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read();
+    return false;
+  } catch (error) {
+    if (isGone(error)) return true;
+    throw error;
+  }
+}
+
+/** Whether identity answered that the principal asked about is not in the account, rather than that the caller no longer works there. */
+function isGone(error: unknown): boolean {
+  return isNotFound(error) && (error as DomainError).message !== ACCOUNT_NOT_FOUND;
 }
 
 /** Whether `error` is a service's refusal of a payload naming `field`, which it does not know (a service of the release before). */

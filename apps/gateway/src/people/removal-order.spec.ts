@@ -56,7 +56,21 @@ describe('removing someone from an account', () => {
     expect(fine.removals[0]).toEqual({ actor: { type: 'user', id: actor.id }, accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } });
   });
 
-  it.each([
+  /** A sender where identity answers the target until `removal` is sent, then `afterwards` (by default: it is not there). */
+  function outAfter(removal: string, afterwards: () => Promise<unknown> = () => Promise.reject(new DomainError(ErrorCode.NotFound, 'User not found'))) {
+    const base = recordingSender();
+    let removed = false;
+    const rpc = {
+      send: (subject: string, payload: unknown) => {
+        if (subject === removal) removed = true;
+        if (removed && subject.endsWith('.get')) return (base.sent.push(subject), afterwards());
+        return base.rpc.send(subject as never, payload as never);
+      },
+    } as unknown as RpcSender;
+    return { ...base, rpc };
+  }
+
+  const REMOVALS = [
     ['a user', (rpc: RpcSender, logger = quiet) => new UsersComposer(rpc, logger).remove(actor, ACCOUNT, client, TARGET), 'identity.users.remove'],
     [
       'an invitation',
@@ -64,26 +78,41 @@ describe('removing someone from an account', () => {
       'identity.users.invitation.revoke',
     ],
     ['a subuser', (rpc: RpcSender, logger = quiet) => new SubusersComposer(rpc, logger).remove(actor, ACCOUNT, client, TARGET), 'identity.subusers.remove'],
-  ])('(%s) unbinds again once identity took them out: a rebinding that raced the removal does not outlive it', async (_label, remove, removal) => {
-    const fine = recordingSender();
-    await remove(fine.rpc);
-    expect(fine.sent.slice(-2)).toEqual([removal, 'access.bindings.remove-principal']);
-    expect(fine.removals).toHaveLength(2);
-    expect(fine.removals[1]).toEqual({ accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } });
+  ] as const;
 
-    // The removal is done: should that second unbinding fail, it is logged, not answered as a failure.
-    const warnings: string[] = [];
-    const logger = { warn: (_fields: object, message: string) => void warnings.push(message) } as Pick<Logger, 'warn'>;
-    let unbindings = 0;
-    const secondFails = {
-      send: (subject: string, payload: unknown) => {
-        if (subject === 'access.bindings.remove-principal' && (unbindings += 1) === 2)
-          return Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'away'));
-        return fine.rpc.send(subject as never, payload as never);
-      },
-    } as unknown as RpcSender;
-    await expect(remove(secondFails, logger)).resolves.toBeUndefined();
-    expect(warnings).toEqual([expect.stringContaining('Could not unbind again')]);
+  it.each(REMOVALS)(
+    '(%s) unbinds again once identity took them out: a rebinding that raced the removal does not outlive it',
+    async (_label, remove, removal) => {
+      const gone = outAfter(removal);
+      await remove(gone.rpc);
+      expect(gone.sent.at(-1)).toBe('access.bindings.remove-principal');
+      expect(gone.removals).toHaveLength(2);
+      expect(gone.removals[1]).toEqual({ accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } });
+
+      // The removal is done: should that second unbinding fail, it is logged, not answered as a failure.
+      const warnings: string[] = [];
+      const logger = { warn: (_fields: object, message: string) => void warnings.push(message) } as Pick<Logger, 'warn'>;
+      let unbindings = 0;
+      const inner = outAfter(removal);
+      const secondFails = {
+        send: (subject: string, payload: unknown) => {
+          if (subject === 'access.bindings.remove-principal' && (unbindings += 1) === 2)
+            return Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'away'));
+          return inner.rpc.send(subject as never, payload as never);
+        },
+      } as unknown as RpcSender;
+      await expect(remove(secondFails, logger)).resolves.toBeUndefined();
+      expect(warnings).toEqual([expect.stringContaining('Could not unbind again')]);
+    },
+  );
+
+  it.each([
+    ['added again in that moment (identity answers them)', () => Promise.resolve({ id: TARGET, status: 'active' })],
+    ['the remover no longer works in the account (identity cannot say)', () => Promise.reject(new DomainError(ErrorCode.NotFound, 'Account not found'))],
+  ])('(a person) is not unbound again when %s: the roles they hold stay', async (_label, afterwards) => {
+    const back = outAfter('identity.users.remove', afterwards);
+    await new UsersComposer(back.rpc, quiet).remove(actor, ACCOUNT, client, TARGET);
+    expect(back.removals).toHaveLength(1);
   });
 
   it.each([
@@ -154,6 +183,19 @@ describe('a role change racing a removal', () => {
     const still = removedMeanwhile(getSubject, Infinity);
     await update(still.rpc);
     expect(still.removals).toEqual([]);
+  });
+
+  it('(a person) keeps their roles when the read fails because the editor no longer works in the account, not because they left', async () => {
+    const base = recordingSender();
+    let reads = 0;
+    const rpc = {
+      send: (subject: string, payload: unknown) =>
+        subject === 'identity.users.get' && (reads += 1) > 1
+          ? Promise.reject(new DomainError(ErrorCode.NotFound, 'Account not found'))
+          : base.rpc.send(subject as never, payload as never),
+    } as unknown as RpcSender;
+    await expect(new UsersComposer(rpc, quiet).update(actor, ACCOUNT, client, TARGET, { role: 'Developer' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(base.removals).toEqual([]);
   });
 });
 

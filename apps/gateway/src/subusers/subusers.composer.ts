@@ -88,7 +88,8 @@ export class SubusersComposer {
 
   /**
    * Unbinds, then deletes: should the second step fail, the subuser is left holding nothing, and the
-   * delete can be tried again. Should its answer be lost, the delete was done or not: a retry deletes, or answers 404.
+   * delete can be tried again; then unbinds again (an edit racing the delete may have bound it in
+   * between; logged when that fails). Should its answer be lost, the delete was done or not: a retry deletes, or answers 404.
    */
   async remove(actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<void> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });

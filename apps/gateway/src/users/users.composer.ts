@@ -76,13 +76,15 @@ export class UsersComposer {
     if (!body.role) return this.withRoles(accountId, updated);
     await this.bindings.replace(actor, accountId, person(userId), [{ role: body.role }]);
     // Removed meanwhile (unbound before this role was written): unbound again, 404.
-    const record = await this.bindings.stillInAccount(accountId, person(userId), () => this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId }));
+    const record = await this.bindings.stillInAccount(accountId, person(userId), this.reader(actor, accountId, client, userId));
     return this.withRoles(accountId, record);
   }
 
   /**
    * Unbinds, then removes: should the second step fail, the person is left a member holding
    * nothing (no rights, and the removal can be tried again), never a non-member still holding roles.
+   * Then unbinds again, once identity confirms they are out (an edit racing the removal may have
+   * bound them in between; logged when that fails).
    * Should its answer be lost, the removal was done or not: a retry removes, or answers 404.
    */
   async remove(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
@@ -90,7 +92,7 @@ export class UsersComposer {
     await this.bindings.assertManageable(actor, accountId, person(userId));
     await this.bindings.removePrincipal(accountId, person(userId), actor);
     await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
-    await this.bindings.unbindLeaver(accountId, person(userId), this.logger);
+    await this.bindings.unbindLeaver(accountId, person(userId), this.logger, this.reader(actor, accountId, client, userId));
   }
 
   async resendInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
@@ -119,7 +121,7 @@ export class UsersComposer {
       if (!outcomeUnknown(error) && !isNotFound(error)) await this.giveBack(actor, accountId, userId, taken ? { taken } : { read });
       throw error;
     }
-    await this.bindings.unbindLeaver(accountId, person(userId), this.logger);
+    await this.bindings.unbindLeaver(accountId, person(userId), this.logger, this.reader(actor, accountId, client, userId));
   }
 
   /**
@@ -144,6 +146,11 @@ export class UsersComposer {
     await this.bindings.giveBack(actor, accountId, person(userId), lost).catch((error: unknown) => {
       this.logger.warn({ err: error, accountId, userId }, 'A refused revocation could not give back the roles it took');
     });
+  }
+
+  /** A read of the person in the account, as `actor` (NOT_FOUND once they are not in it). */
+  private reader(actor: Actor, accountId: string, client: ClientContext, userId: string): () => Promise<UserRecord> {
+    return () => this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
   }
 
   private async withRoles(accountId: string, record: UserRecord): Promise<UserView> {

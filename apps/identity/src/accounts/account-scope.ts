@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { webLink, type Actor } from '#libs/contracts/index.js';
-import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { ACCOUNT_NOT_FOUND, DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from './account.entity.js';
 
 const ROW_LOCKS = { none: '', share: ' FOR SHARE OF a', update: ' FOR UPDATE OF a' } as const;
@@ -29,7 +29,7 @@ export async function accountOfActor(
       `SELECT a.id, a.name, a.slug, a.owner_user_id, a.locale, a.second_step_required, a.created_at FROM accounts a WHERE a.id = $1 AND ${membership}${ROW_LOCKS[lock]}`,
       [accountId, actor.id],
     );
-  if (rows.length === 0) throw new DomainError(ErrorCode.NotFound, 'Account not found');
+  if (rows.length === 0) throw new DomainError(ErrorCode.NotFound, ACCOUNT_NOT_FOUND);
   const [row] = rows;
   return Object.assign(new AccountEntity(), {
     id: row.id,
