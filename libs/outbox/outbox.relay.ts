@@ -9,8 +9,6 @@ import { classifyPublishFailure, describePublishFailure, noStreamTakesSubject, O
 
 /** Rows taken (and locked) at once. */
 export const OUTBOX_BATCH = 100;
-/** Rows of other types published when every row of a batch failed ({@link OutboxRelay.publishOtherTypes}). */
-const OTHER_TYPES_BATCH = OUTBOX_BATCH;
 const IDLE_POLL_MS = 1000;
 const MAX_ERROR_PAUSE_MS = 10_000;
 
@@ -86,15 +84,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Publishes one batch, deletes the rows JetStream stored and sets aside those it refuses for good. */
   async pass(): Promise<RelayPass> {
     const pass = await this.dataSource.transaction(async (manager): Promise<RelayPass> => {
-      const rows = await manager
-        .createQueryBuilder(OutboxEntity, 'o')
-        .where('o.set_aside_at IS NULL')
-        .orderBy('o.created_at')
-        .addOrderBy('o.id')
-        .limit(OUTBOX_BATCH)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
+      const rows = await takeBatch(manager);
       if (rows.length === 0) return { moved: 0, failed: 0, setAside: 0 };
       const { stored, failures } = await this.publishRows(manager, rows);
       // Nothing of the batch stored, some of it for what may be the rows' own fault: do rows of other types get through?
@@ -131,16 +121,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
    * those rows wait as the batch does. Answers how many it stored (and deleted).
    */
   private async publishOtherTypes(manager: EntityManager, batch: OutboxEntity[]): Promise<number> {
-    const others = await manager
-      .createQueryBuilder(OutboxEntity, 'o')
-      .where('o.set_aside_at IS NULL')
-      .andWhere('o.type <> ALL(:types)', { types: [...new Set(batch.map((row) => row.type))] })
-      .orderBy('o.created_at')
-      .addOrderBy('o.id')
-      .limit(OTHER_TYPES_BATCH)
-      .setLock('pessimistic_write')
-      .setOnLocked('skip_locked')
-      .getMany();
+    const others = await takeBatch(manager, [...new Set(batch.map((row) => row.type))]);
     if (others.length === 0) return 0;
     return (await this.publishRows(manager, others)).stored.length;
   }
@@ -202,6 +183,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private sleep(ms: number): Promise<void> {
     return this.pausing.wait(ms);
   }
+}
+
+/**
+ * The oldest rows not set aside, a batch of them, locked for this pass (`FOR UPDATE SKIP LOCKED`:
+ * another replica's pass takes others); none of the types in `butTypes`, when given.
+ */
+function takeBatch(manager: EntityManager, butTypes?: string[]): Promise<OutboxEntity[]> {
+  const query = manager.createQueryBuilder(OutboxEntity, 'o').where('o.set_aside_at IS NULL');
+  if (butTypes) query.andWhere('o.type <> ALL(:types)', { types: butTypes });
+  return query.orderBy('o.created_at').addOrderBy('o.id').limit(OUTBOX_BATCH).setLock('pessimistic_write').setOnLocked('skip_locked').getMany();
 }
 
 /** Whether a failed publish may be its row's own fault, should the stream store other rows (see {@link countsAgainstRow}). */
