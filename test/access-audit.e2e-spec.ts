@@ -117,10 +117,46 @@ describe('the audit trail of roles and applications', () => {
     expect((await auditedEvents({ action: 'application.renamed' }, 1)).map((event) => event.target)).toEqual([target]);
   });
 
+  it("records a person's roles changed once access holds them, apart from identity's part of the edit, and no change that did not happen", async () => {
+    const userId = (
+      await asAdmin.post('/users').send({ firstName: 'Pat', lastName: 'Viewer', email: 'pat@audited.test', phone: '+447700900301', role: 'Viewer' }).expect(201)
+    ).body.id as string;
+    await asAdmin.patch(`/users/${userId}`).send({ role: 'Editor', lastName: 'Editor' }).expect(200);
+    // The same role again, and a role access does not know: no role change, and nothing else changed either.
+    await asAdmin.patch(`/users/${userId}`).send({ role: 'Editor' }).expect(200);
+    await asAdmin.patch(`/users/${userId}`).send({ role: 'Nobody' }).expect(400);
+    // A last change: the relay keeps the order of access's events, so any row of the edits above is in by the time this one is.
+    await asAdmin.patch(`/users/${userId}`).send({ role: 'Viewer' }).expect(200);
+
+    const history = await auditedEvents({ targetId: userId }, 5);
+    const target = { type: 'user', id: userId };
+    const roles = (before: string[], after: string[]) => ({
+      roles: after,
+      applicationIds: null,
+      rolesBefore: before,
+      applicationIdsBefore: before.length > 0 ? null : [],
+    });
+    expect(history).toEqual([
+      expect.objectContaining({ ...byAdmin(), action: 'roles.changed', target, details: roles(['Editor'], ['Viewer']) }),
+      expect.objectContaining({ ...byAdmin(), action: 'roles.changed', target, details: roles(['Viewer'], ['Editor']) }),
+      expect.objectContaining({ ...byAdmin(), action: 'user.updated', target, details: { changed: ['lastName'] } }),
+      expect.objectContaining({ ...byAdmin(), action: 'roles.changed', target, details: roles([], ['Viewer']) }),
+      expect.objectContaining({ ...byAdmin(), action: 'user.invited', target, details: { role: 'Viewer' } }),
+    ]);
+  });
+
   it("is the account's own: another account's admin never sees these events", async () => {
     await auditedEvents({ action: 'role.created' }, 2);
     await audit(owner.accountId, { action: 'role.created' }, stranger).expect(404);
-    for (const action of ['role.created', 'role.updated', 'role.deleted', 'application.created', 'application.renamed', 'application.deleted']) {
+    for (const action of [
+      'role.created',
+      'role.updated',
+      'role.deleted',
+      'application.created',
+      'application.renamed',
+      'application.deleted',
+      'roles.changed',
+    ]) {
       expect((await audit(stranger.accountId, { action }, stranger).expect(200)).body.items).toEqual([]);
     }
   });

@@ -163,6 +163,10 @@ export class ReplaceBindingsRequest {
   @ArrayMaxSize(50)
   @Nested(() => BindingInput, { each: true })
   expected?: BindingInput[];
+  /** Where the request came from (the gateway sends it): the client address the audit trail records with the change. */
+  @IsOptional()
+  @Nested(() => ClientContext)
+  client?: ClientContext;
 }
 
 /**

@@ -6,8 +6,8 @@ import { AccountRequest, PageQuery } from './account-request.js';
 import { Principal } from './actor.js';
 
 /**
- * Everything the audit trail records: identity's own actions, and access's changes of roles and
- * applications (from its events). `*.failed` and `*.refused` are failures; the rest are successes.
+ * Everything the audit trail records: identity's own actions, and access's changes of roles,
+ * applications and who holds which role (from its events). `*.failed` and `*.refused` are failures; the rest are successes.
  */
 export const AUDIT_ACTIONS = [
   'login.succeeded',
@@ -57,6 +57,7 @@ export const AUDIT_ACTIONS = [
   'application.created',
   'application.renamed',
   'application.deleted',
+  'roles.changed',
 ] as const;
 
 /** One of {@link AUDIT_ACTIONS}. */

@@ -85,6 +85,8 @@ export const Events = {
   ApplicationRenamed: 'access.application.renamed',
   /** An application was deleted, and the bindings limited to it lost it (audited). */
   ApplicationDeleted: 'access.application.deleted',
+  /** A principal's roles or their applications were set to others, by an admin or in giving back what a failed removal took (audited). */
+  BindingsReplaced: 'access.bindings.replaced',
 } as const;
 
 /** One of the {@link Events}. */
@@ -392,6 +394,26 @@ export interface ApplicationDeletedData extends AccessChangeBy {
   bindingsRemoved: number;
 }
 
+/** One role a principal holds, as an `access.bindings.replaced` event tells it: by id, by its name then, and where. */
+export interface HeldRole {
+  roleId: string;
+  /** The role's name when the change was made (ids alone mean nothing once a role is gone). */
+  role: string;
+  /** The applications the role is limited to; null: every application. */
+  applicationIds: string[] | null;
+}
+
+/**
+ * `access.bindings.replaced`: what the principal held before the change and holds after it. Written
+ * only by a change that commits and changes something: none for a dry run, a refusal, or the same
+ * bindings set again. A removal's unbinding writes none (identity audits the removal itself).
+ */
+export interface BindingsReplacedData extends AccessChangeBy {
+  principal: Principal;
+  before: HeldRole[];
+  after: HeldRole[];
+}
+
 /** How a link's token is named outside the mail that carries it: SHA-256 of the plain token, hex (the form identity stores it in). */
 export function linkTokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -420,6 +442,7 @@ export interface EventDataMap {
   [Events.ApplicationCreated]: ApplicationCreatedData;
   [Events.ApplicationRenamed]: ApplicationRenamedData;
   [Events.ApplicationDeleted]: ApplicationDeletedData;
+  [Events.BindingsReplaced]: BindingsReplacedData;
 }
 
 /** The envelope every durable event travels in. `id` is the outbox id and the JetStream message id. */

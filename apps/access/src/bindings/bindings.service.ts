@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import {
   BINDINGS_CHANGED,
+  Events,
+  principalOf,
   type BindingInput,
   type BindingsByPrincipal,
   type BindingsOfPrincipalsRequest,
@@ -11,17 +14,21 @@ import {
   type ReplaceBindingsRequest,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { DecisionStore, type BindingRecord } from '../checks/decision-store.js';
 import { bindingChangeProblem } from '../checks/escalation.js';
+import { changedBy } from '../events/change-events.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { BindingEntity } from './binding.entity.js';
 
-/** Who holds which role where. */
+/** Who holds which role where. A replacement that changes something writes its event (audited by identity) in its transaction. */
 @Injectable()
 export class BindingsService {
   constructor(
     private readonly store: DecisionStore,
     private readonly state: AccessStateService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
   ) {}
 
   /**
@@ -43,10 +50,11 @@ export class BindingsService {
         return this.judge(request).map((binding) => this.view(accountId, binding));
       });
     }
-    return this.state.mutate(
+    const written = await this.state.mutate(
       accountId,
       async (manager) => {
-        if (request.onlyIfUnbound && this.store.bindingsOf(principal, accountId).length > 0) {
+        const held = this.store.bindingsOf(principal, accountId);
+        if (request.onlyIfUnbound && held.length > 0) {
           throw new DomainError(ErrorCode.Conflict, 'This principal was given roles since; nothing was changed');
         }
         this.assertHeldAsExpected(request);
@@ -58,10 +66,22 @@ export class BindingsService {
             proposed.map((binding) => ({ id: randomUUID(), accountId, principalType: principal.type, principalId: principal.id, ...binding })),
           );
         }
-        return proposed.map((binding) => this.view(accountId, binding));
+        const changed = !sameBindings(held, proposed);
+        if (changed) await this.tellReplaced(manager, request, held, proposed);
+        return { changed, bindings: proposed.map((binding) => this.view(accountId, binding)) };
       },
       principal.id,
     );
+    if (written.changed) this.relay.nudge();
+    return written.bindings;
+  }
+
+  /** Writes `access.bindings.replaced`: what the principal held and holds now, each role named as it is in this change. */
+  private tellReplaced(manager: EntityManager, request: ReplaceBindingsRequest, before: BindingRecord[], after: BindingRecord[]): Promise<unknown> {
+    const { accountId, principal } = request;
+    const held = (binding: BindingRecord) => this.view(accountId, binding);
+    const data = { principal: principalOf(principal), before: before.map(held), after: after.map(held) };
+    return this.outbox.add(manager, Events.BindingsReplaced, accountId, { ...changedBy(request), ...data });
   }
 
   /**
@@ -146,6 +166,12 @@ export class BindingsService {
   private view(accountId: string, binding: BindingRecord): BindingView {
     return { roleId: binding.roleId, role: this.store.role(accountId, binding.roleId)?.name ?? binding.roleId, applicationIds: binding.applicationIds };
   }
+}
+
+/** Whether two sets of bindings are the same (order, and the order of applications, aside). */
+function sameBindings(first: BindingRecord[], second: BindingRecord[]): boolean {
+  const keys = (bindings: BindingRecord[]) => bindings.map(bindingKey).sort().join('\n');
+  return keys(first) === keys(second);
 }
 
 /** A binding as one comparable string: its role id and its applications as a set (`*`: every application). */

@@ -1,4 +1,5 @@
 import type { Principal } from '#libs/contracts/index.js';
+import type { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { BindingsService } from '../bindings/bindings.service.js';
 import { loadCatalog } from '../catalog/catalog.loader.js';
 import type { AccessStateService } from '../state/access-state.service.js';
@@ -240,7 +241,12 @@ describe('a principal deactivated in the account', () => {
   it('is still judged by what its bindings give when someone changes it: a lower admin may not touch an inactive higher one', async () => {
     load(1, [HIGH], true);
     expect(store.decide(HIGH, ACCOUNT, 'api_keys', 'read')).toEqual({ allowed: false, reason: 'inactive' });
-    const bindings = new BindingsService(store, undefined as unknown as AccessStateService);
+    const bindings = new BindingsService(
+      store,
+      undefined as unknown as AccessStateService,
+      undefined as unknown as OutboxWriter,
+      undefined as unknown as OutboxRelay,
+    );
     const rebind = (actor: Principal, principal: Principal, role: string) =>
       bindings.replace({ actor, accountId: ACCOUNT, principal, bindings: [{ role }], dryRun: true });
     await expect(rebind(LOWER, HIGH, 'Support')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('permissions you lack') });

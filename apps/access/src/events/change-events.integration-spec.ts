@@ -104,6 +104,46 @@ describe("access's change events", () => {
     ]);
   });
 
+  it("are written with each replacement that changes a principal's bindings: what it held and holds, each role by id and by its name then", async () => {
+    const { accountId, owner: by, admin, subuser, first, second } = await access.accountWithSubuser();
+    const { bindings } = access;
+    await database.query(`DELETE FROM access.outbox`);
+    const developer = `${BUILTIN_ROLE_PREFIX}Developer`;
+    const support = `${BUILTIN_ROLE_PREFIX}Support`;
+    await bindings.replace({ actor: admin, client, accountId, principal: subuser, bindings: [{ role: 'Developer', applicationIds: [second, first] }] });
+    // Nothing changes: none for a dry run, the same bindings again (applications in another order), a refusal, or a removal's unbinding.
+    await bindings.replace({ actor: admin, accountId, principal: subuser, bindings: [{ role: 'Admin' }], dryRun: true });
+    await bindings.replace({ actor: admin, client, accountId, principal: subuser, bindings: [{ role: developer, applicationIds: [first, second] }] });
+    await refused(bindings.replace({ actor: subuser, client, accountId, principal: admin, bindings: [] }), ErrorCode.Forbidden);
+    await bindings.replace({ actor: by, accountId, principal: admin, bindings: [] });
+    await bindings.removePrincipal({ actor: by, accountId, principal: subuser });
+
+    const events = await outbox();
+    expect(events.map((event) => [event.type, event.accountId])).toEqual([
+      [Events.BindingsReplaced, accountId],
+      [Events.BindingsReplaced, accountId],
+    ]);
+    expect(events[0].data).toEqual({
+      accountId,
+      actor: admin,
+      ip: client.ip,
+      principal: subuser,
+      before: [
+        { roleId: developer, role: 'Developer', applicationIds: [first] },
+        { roleId: support, role: 'Support', applicationIds: [first] },
+      ],
+      after: [{ roleId: developer, role: 'Developer', applicationIds: [second, first] }],
+    });
+    expect(events[1].data).toEqual({
+      accountId,
+      actor: by,
+      ip: null,
+      principal: admin,
+      before: [{ roleId: `${BUILTIN_ROLE_PREFIX}Admin`, role: 'Admin', applicationIds: null }],
+      after: [],
+    });
+  });
+
   it('are not written for a change refused: escalation (403), a role in use or a name taken (409), an unknown object (404)', async () => {
     const held = await roles.create({ actor: owner, accountId: ACCOUNT, body: { name: 'Held', grants: [{ section: 'billing', actions: ['read'] }] } });
     const developer: Principal = { type: 'user', id: randomUUID() };

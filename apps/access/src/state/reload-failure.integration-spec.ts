@@ -43,7 +43,7 @@ beforeAll(() => {
   roles = new RolesService(store, state, new OutboxWriter(), new OutboxRelay(access.dataSource, access.link, access.logger), {
     ACCESS_MAX_CUSTOM_ROLES: 500,
   });
-  bindings = new BindingsService(store, state);
+  bindings = new BindingsService(store, state, new OutboxWriter(), new OutboxRelay(access.dataSource, access.link, access.logger));
 });
 
 afterEach(() => (repository.failing = false));

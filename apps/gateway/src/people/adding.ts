@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Actor, BindingInput, Principal } from '#libs/contracts/index.js';
+import type { Actor, BindingInput, ClientContext, Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Bindings } from './bindings.js';
 
@@ -25,6 +25,7 @@ export async function addThenBind<T extends { id: string }>(
   bindings: Bindings,
   logger: Pick<Logger, 'warn'>,
   actor: Actor,
+  client: ClientContext,
   accountId: string,
   wanted: BindingInput[],
   addition: Addition<T>,
@@ -32,7 +33,7 @@ export async function addThenBind<T extends { id: string }>(
   await bindings.check(actor, accountId, addition.principal(randomUUID()), wanted);
   const added = await addOnce(logger, accountId, addition);
   try {
-    await bindings.replace(actor, accountId, addition.principal(added.id), wanted);
+    await bindings.replace(actor, client, accountId, addition.principal(added.id), wanted);
   } catch (error) {
     await undoAdd(bindings, actor, accountId, addition, added.id).catch(() => undefined);
     throw error;

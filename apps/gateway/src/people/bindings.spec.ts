@@ -62,39 +62,66 @@ describe('refusals of access in the terms of the body', () => {
   });
 });
 
-describe('an edit of the bindings through an access of the release before (a rolling upgrade)', () => {
-  /** What an access of the release before validates a replacement against: it knows no `expected`. */
-  class RequestOfTheReleaseBefore extends OmitType(ReplaceBindingsRequest, ['expected'] as const) {}
+describe('a replacement through an access of an earlier release (a rolling upgrade)', () => {
+  /** What the access of the release before validates a replacement against: it knows no `client`. */
+  class RequestOfTheReleaseBefore extends OmitType(ReplaceBindingsRequest, ['client'] as const) {}
+  /** What the access of the release before that one validates against: it knows neither `client` nor `expected`. */
+  class RequestOfTwoReleasesBefore extends OmitType(ReplaceBindingsRequest, ['client', 'expected'] as const) {}
   const ACCOUNT = '00000000-0000-4000-8000-00000000000a';
   const principal = { type: 'subuser' as const, id: '00000000-0000-4000-8000-00000000000b' };
   const actor = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000001', sessionId: '00000000-0000-4000-8000-000000000002' };
+  const client = { ip: '203.0.113.7' };
   const developer = dev(['00000000-0000-4000-8000-0000000000ab']);
+  const withoutClient = { actor: { type: 'user', id: actor.id }, accountId: ACCOUNT, principal, bindings: [asInput(developer)] };
+  const replacement = { ...withoutClient, client };
 
   /** A sender to such an access: it validates each replacement as that release does, and records it. */
-  function oldAccess() {
+  function oldAccess(metatype: new () => object) {
     const pipe = createValidationPipe();
     const sent: unknown[] = [];
     const rpc = {
       send: async (_subject: string, payload: object) => {
         sent.push(payload);
-        await pipe.transform(payload, { type: 'body', metatype: RequestOfTheReleaseBefore });
+        await pipe.transform(payload, { type: 'body', metatype });
         return [];
       },
     } as unknown as RpcSender;
     return { rpc, sent };
   }
 
-  it('sends the replacement again without `expected`, which that access refuses as unknown (400): the edit is made, as that release made it', async () => {
-    const { rpc, sent } = oldAccess();
-    await new Bindings(rpc, PERSON_BINDING_FIELDS).edit(actor, ACCOUNT, principal, [developer], (held) => held.map(asInput));
-    const replacement = { actor: { type: 'user', id: actor.id }, accountId: ACCOUNT, principal, bindings: [asInput(developer)] };
-    expect(sent).toEqual([{ ...replacement, expected: [asInput(developer)] }, replacement]);
+  it('sends an edit again without `client`, which the access of the release before refuses as unknown (400): the condition stays', async () => {
+    const { rpc, sent } = oldAccess(RequestOfTheReleaseBefore);
+    await new Bindings(rpc, PERSON_BINDING_FIELDS).edit(actor, client, ACCOUNT, principal, [developer], (held) => held.map(asInput));
+    const expected = [asInput(developer)];
+    expect(sent).toEqual([
+      { ...replacement, expected },
+      { ...withoutClient, expected },
+    ]);
+  });
+
+  it('sends an edit again without `client` and `expected` to the access of two releases before: the edit is made, as that release made it', async () => {
+    const { rpc, sent } = oldAccess(RequestOfTwoReleasesBefore);
+    await new Bindings(rpc, PERSON_BINDING_FIELDS).edit(actor, client, ACCOUNT, principal, [developer], (held) => held.map(asInput));
+    expect(sent).toEqual([{ ...replacement, expected: [asInput(developer)] }, withoutClient]);
+  });
+
+  it('sends a plain replacement again without `client`', async () => {
+    const { rpc, sent } = oldAccess(RequestOfTheReleaseBefore);
+    await new Bindings(rpc, PERSON_BINDING_FIELDS).replace(actor, client, ACCOUNT, principal, [asInput(developer)]);
+    expect(sent).toEqual([replacement, withoutClient]);
   });
 
   it("passes on that access's refusal of the replacement sent again, in the terms of the body", async () => {
-    const { rpc, sent } = oldAccess();
-    const edit = new Bindings(rpc, PERSON_BINDING_FIELDS).edit(actor, ACCOUNT, principal, [developer], () => [{ role: '' }]);
+    const { rpc, sent } = oldAccess(RequestOfTwoReleasesBefore);
+    const edit = new Bindings(rpc, PERSON_BINDING_FIELDS).edit(actor, client, ACCOUNT, principal, [developer], () => [{ role: '' }]);
     await expect(edit).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: 'role must be 1 to 100 characters' });
     expect(sent).toHaveLength(2);
+  });
+
+  it('does not send again a replacement refused for anything else', async () => {
+    const { rpc, sent } = oldAccess(ReplaceBindingsRequest);
+    const replace = new Bindings(rpc, PERSON_BINDING_FIELDS).replace(actor, client, ACCOUNT, principal, [{ role: 'x'.repeat(101) }]);
+    await expect(replace).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(sent).toHaveLength(1);
   });
 });

@@ -6,7 +6,9 @@ import {
   type BindingInput,
   type BindingsByPrincipal,
   type BindingView,
+  type ClientContext,
   type Principal,
+  type ReplaceBindingsRequest,
 } from '#libs/contracts/index.js';
 import { ACCOUNT_NOT_FOUND, DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
@@ -36,10 +38,27 @@ export class Bindings {
       .catch((error: unknown) => inBodyTerms(error, this.fields));
   }
 
-  /** Sets every binding of `principal` in the account. */
-  async replace(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[]): Promise<BindingView[]> {
+  /** Sets every binding of `principal` in the account (`client`: where the request came from, for the audit trail). */
+  async replace(actor: Actor, client: ClientContext, accountId: string, principal: Principal, bindings: BindingInput[]): Promise<BindingView[]> {
+    return this.sendReplace({ actor: principalOf(actor), client, accountId, principal, bindings });
+  }
+
+  /**
+   * Sends a replacement. An access of an earlier release refuses the fields it does not know yet
+   * (`expected`, `client`) as unknown (400): the replacement is then sent again without those, as
+   * that release took it, for as long as the rollout lasts (docs/deploy.md §4): without `expected`,
+   * unconditionally, as that release wrote it; without `client`, audited without the address.
+   */
+  private async sendReplace(request: ReplaceBindingsRequest): Promise<BindingView[]> {
     return this.rpc
-      .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings })
+      .send(Subjects.AccessBindingsReplace, request)
+      .catch((error: unknown) => {
+        const refused = LATER_REPLACE_FIELDS.filter((field) => request[field] !== undefined && refusesUnknownField(error, field));
+        if (refused.length === 0) throw error;
+        const older = { ...request };
+        for (const field of refused) delete older[field];
+        return this.rpc.send(Subjects.AccessBindingsReplace, older);
+      })
       .catch((error: unknown) => inBodyTerms(error, this.fields));
   }
 
@@ -51,31 +70,22 @@ export class Bindings {
    * meanwhile is kept, never overwritten by the older read. Rejects (CONFLICT, `bindings-changed`)
    * when they changed again before that second write; nothing of it was written.
    */
-  async edit(actor: Actor, accountId: string, principal: Principal, read: BindingView[], edit: (held: BindingView[]) => BindingInput[]): Promise<void> {
+  async edit(
+    actor: Actor,
+    client: ClientContext,
+    accountId: string,
+    principal: Principal,
+    read: BindingView[],
+    edit: (held: BindingView[]) => BindingInput[],
+  ): Promise<void> {
+    const replaceIfHeld = (held: BindingView[]) =>
+      this.sendReplace({ actor: principalOf(actor), client, accountId, principal, bindings: edit(held), expected: grantable(held) });
     try {
-      await this.replaceIfHeld(actor, accountId, principal, edit(read), read);
+      await replaceIfHeld(read);
     } catch (error) {
       if (!isBindingsChanged(error)) throw error;
-      const held = (await this.of(accountId, [principal]))[principal.id] ?? [];
-      await this.replaceIfHeld(actor, accountId, principal, edit(held), held);
+      await replaceIfHeld((await this.of(accountId, [principal]))[principal.id] ?? []);
     }
-  }
-
-  /**
-   * {@link replace}, only while `principal` holds `read` (its owner pseudo-binding aside). An access of
-   * the release before refuses the condition as an unknown field (400): the replacement is then sent
-   * without it, as that release did, for as long as the rollout lasts (docs/deploy.md §4).
-   */
-  private async replaceIfHeld(actor: Actor, accountId: string, principal: Principal, bindings: BindingInput[], read: BindingView[]): Promise<void> {
-    const request = { actor: principalOf(actor), accountId, principal, bindings };
-    const expected = grantable(read);
-    await this.rpc
-      .send(Subjects.AccessBindingsReplace, { ...request, expected })
-      .catch((error: unknown) => {
-        if (!refusesUnknownField(error, 'expected')) throw error;
-        return this.rpc.send(Subjects.AccessBindingsReplace, request);
-      })
-      .catch((error: unknown) => inBodyTerms(error, this.fields));
   }
 
   /**
@@ -151,17 +161,18 @@ export class Bindings {
    * (what was read before, when an access of the release before answered the removal without
    * saying; it also refuses `onlyIfUnbound`): a plain replacement, as that release gave back.
    */
-  async giveBack(actor: Actor, accountId: string, principal: Principal, lost: LostBindings): Promise<void> {
+  async giveBack(actor: Actor, client: ClientContext, accountId: string, principal: Principal, lost: LostBindings): Promise<void> {
     const bindings = grantable('taken' in lost ? lost.taken : lost.read);
     if (bindings.length === 0) return;
-    await this.rpc
-      .send(Subjects.AccessBindingsReplace, { actor: principalOf(actor), accountId, principal, bindings, ...('taken' in lost && { onlyIfUnbound: true }) })
-      .catch((error: unknown) => inBodyTerms(error, this.fields));
+    await this.sendReplace({ actor: principalOf(actor), client, accountId, principal, bindings, ...('taken' in lost && { onlyIfUnbound: true }) });
   }
 }
 
 /** The bindings a removal took: as access answered it dropped them, or as read before it (from an access of the release before). */
 export type LostBindings = { taken: BindingView[] } | { read: BindingView[] };
+
+/** Fields of `access.bindings.replace` that an access of an earlier release does not know (see {@link Bindings.sendReplace}). */
+const LATER_REPLACE_FIELDS = ['expected', 'client'] as const;
 
 /** How an HTTP body names what access calls `bindings.<i>.role` and `bindings.<i>.applicationIds`. */
 export interface BindingFieldNames {

@@ -54,7 +54,7 @@ export class SubusersComposer {
    * unbinding first).
    */
   async create(actor: Actor, accountId: string, client: ClientContext, body: CreateSubuserBody): Promise<CreatedSubuserView> {
-    const created = await addThenBind(this.bindings, this.logger, actor, accountId, toBindings(body.roles, body.applicationIds ?? null), {
+    const created = await addThenBind(this.bindings, this.logger, actor, client, accountId, toBindings(body.roles, body.applicationIds ?? null), {
       principal: subuser,
       add: (requestKey) => this.rpc.send(Subjects.SubusersCreate, { actor, accountId, client, body, requestKey }),
       remove: (subuserId) => this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId }),
@@ -78,7 +78,7 @@ export class SubusersComposer {
     if (rebind) await this.bindings.check(actor, accountId, subuser(subuserId), edited(body, current));
     const updated = await this.rpc.send(Subjects.SubusersUpdate, { actor, accountId, client, subuserId, body });
     if (!rebind) return withBindings(updated, await this.bindings.of(accountId, [subuser(subuserId)]));
-    await this.bindings.edit(actor, accountId, subuser(subuserId), current, (held) => edited(body, held));
+    await this.bindings.edit(actor, client, accountId, subuser(subuserId), current, (held) => edited(body, held));
     // Deleted meanwhile (unbound before these roles were written): unbound again, 404.
     const record = await this.bindings.stillInAccount(accountId, subuser(subuserId), () =>
       this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId }),

@@ -53,7 +53,7 @@ export class UsersComposer {
    * lost is sent again with the same key, a binding whose answer was lost undone, unbinding first).
    */
   async create(actor: Actor, accountId: string, client: ClientContext, body: CreateUserBody): Promise<CreatedView> {
-    const created = await addThenBind(this.bindings, this.logger, actor, accountId, [{ role: body.role }], {
+    const created = await addThenBind(this.bindings, this.logger, actor, client, accountId, [{ role: body.role }], {
       principal: person,
       add: (requestKey) => this.rpc.send(Subjects.UsersCreate, { actor, accountId, client, body, requestKey }),
       remove: (userId) => this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId }),
@@ -74,7 +74,7 @@ export class UsersComposer {
     else await this.bindings.assertManageable(actor, accountId, person(userId));
     const updated = await this.rpc.send(Subjects.UsersUpdate, { actor, accountId, client, userId, body });
     if (!body.role) return this.withRoles(accountId, updated);
-    await this.bindings.replace(actor, accountId, person(userId), [{ role: body.role }]);
+    await this.bindings.replace(actor, client, accountId, person(userId), [{ role: body.role }]);
     // Removed meanwhile (unbound before this role was written): unbound again, 404.
     const record = await this.bindings.stillInAccount(accountId, person(userId), this.reader(actor, accountId, client, userId));
     return this.withRoles(accountId, record);
@@ -118,7 +118,7 @@ export class UsersComposer {
     try {
       await this.rpc.send(Subjects.UsersInvitationRevoke, { actor, accountId, client, userId });
     } catch (error) {
-      if (!outcomeUnknown(error) && !isNotFound(error)) await this.giveBack(actor, accountId, userId, taken ? { taken } : { read });
+      if (!outcomeUnknown(error) && !isNotFound(error)) await this.giveBack(actor, client, accountId, userId, taken ? { taken } : { read });
       throw error;
     }
     await this.bindings.unbindLeaver(accountId, person(userId), this.logger, this.reader(actor, accountId, client, userId));
@@ -142,8 +142,8 @@ export class UsersComposer {
   }
 
   /** {@link Bindings.giveBack}, warning when the roles were not given back (the person then holds what was given since, or nothing). */
-  private async giveBack(actor: Actor, accountId: string, userId: string, lost: LostBindings): Promise<void> {
-    await this.bindings.giveBack(actor, accountId, person(userId), lost).catch((error: unknown) => {
+  private async giveBack(actor: Actor, client: ClientContext, accountId: string, userId: string, lost: LostBindings): Promise<void> {
+    await this.bindings.giveBack(actor, client, accountId, person(userId), lost).catch((error: unknown) => {
       this.logger.warn({ err: error, accountId, userId }, 'A refused revocation could not give back the roles it took');
     });
   }

@@ -5,6 +5,8 @@ const ACCOUNT = '7f0c3d3e-8d5c-4a51-9b8e-3f1f7b0e2a10';
 const ADMIN = { type: 'user' as const, id: '3f1f7b0e-2a10-4a51-9b8e-7f0c3d3e8d5c' };
 const ROLE = '0b6f2c61-5d1a-4c4e-9d4f-6a8e2f1c3b70';
 const APP = 'c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f';
+const APP_2 = 'd3e5f7a9-2b4c-4d6e-9f8a-0b1c2d3e4f5a';
+const SUBUSER = { type: 'subuser' as const, id: '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d' };
 const by = { accountId: ACCOUNT, actor: ADMIN, ip: '203.0.113.7' };
 
 function envelope<T extends AccessEventType>(type: T, data: EventDataMap[T]): EventEnvelope {
@@ -69,6 +71,28 @@ describe('an access event as an audit row', () => {
       envelope(Events.ApplicationDeleted, { ...by, applicationId: APP, name: 'Sales line', bindingsNarrowed: 2, bindingsRemoved: 1 }),
       { action: 'application.deleted', target: { type: 'application', id: APP }, details: { name: 'Sales line', bindingsNarrowed: 2, bindingsRemoved: 1 } },
     ],
+    [
+      "subuser's roles and applications changed",
+      envelope(Events.BindingsReplaced, {
+        ...by,
+        principal: SUBUSER,
+        before: [{ roleId: 'builtin:Developer', role: 'Developer', applicationIds: [APP] }],
+        after: [
+          { roleId: 'builtin:Developer', role: 'Developer', applicationIds: [APP, APP_2] },
+          { roleId: ROLE, role: 'Call auditor', applicationIds: [APP_2] },
+        ],
+      }),
+      {
+        action: 'roles.changed',
+        target: SUBUSER,
+        details: { roles: ['Developer', 'Call auditor'], applicationIds: [APP, APP_2], rolesBefore: ['Developer'], applicationIdsBefore: [APP] },
+      },
+    ],
+    [
+      "person's role changed, every application, to none",
+      envelope(Events.BindingsReplaced, { ...by, principal: ADMIN, before: [{ roleId: ROLE, role: 'Editor', applicationIds: null }], after: [] }),
+      { action: 'roles.changed', target: ADMIN, details: { roles: [], applicationIds: [], rolesBefore: ['Editor'], applicationIdsBefore: null } },
+    ],
   ])('%s: the object is the target, who and from where as sent, at the time it happened, under the event id', (_name, event, expected) => {
     expect(auditOfAccessEvent(event)).toEqual({
       kind: 'entry',
@@ -88,7 +112,7 @@ describe('an access event as an audit row', () => {
     expect(auditOfAccessEvent(event)).toMatchObject({ kind: 'entry', entry: { actor: ADMIN, ip: null } });
   });
 
-  it.each(['access.role.cloned', 'access.binding.created'])('keeps %s, of a type a newer access publishes, for a newer identity', (type) => {
+  it.each(['access.role.cloned', 'access.bindings.cleared'])('keeps %s, of a type a newer access publishes, for a newer identity', (type) => {
     const event = { ...envelope(Events.RoleCreated, { ...by, roleId: ROLE, name: 'R', description: null, grants: [] }), type };
     expect(auditOfAccessEvent(event as EventEnvelope)).toEqual({ kind: 'unknown' });
   });
@@ -148,6 +172,26 @@ describe('an access event as an audit row', () => {
       'counts of bindings that are not whole numbers',
       'data.bindingsNarrowed',
       envelope(Events.ApplicationDeleted, { ...by, applicationId: APP, name: 'B', bindingsNarrowed: '2' as never, bindingsRemoved: 0 }),
+    ],
+    [
+      'roles changed of no principal',
+      'data.principal',
+      envelope(Events.BindingsReplaced, { ...by, principal: { type: 'robot', id: ADMIN.id } as never, before: [], after: [] }),
+    ],
+    [
+      'roles changed without what was held before',
+      'data.before',
+      envelope(Events.BindingsReplaced, { ...by, principal: SUBUSER, before: undefined as never, after: [] }),
+    ],
+    [
+      'roles changed to a role without a name',
+      'data.after',
+      envelope(Events.BindingsReplaced, { ...by, principal: SUBUSER, before: [], after: [{ roleId: ROLE, applicationIds: null } as never] }),
+    ],
+    [
+      'roles changed with applications that are not a list',
+      'data.after',
+      envelope(Events.BindingsReplaced, { ...by, principal: SUBUSER, before: [], after: [{ roleId: ROLE, role: 'R', applicationIds: APP as never }] }),
     ],
   ])('refuses %s: it could never be recorded', (_name, reason, event) => {
     expect(auditOfAccessEvent(event as EventEnvelope)).toEqual({ kind: 'refused', reason });

@@ -9,6 +9,7 @@ import {
   type EventDataMap,
   type EventEnvelope,
   type EventType,
+  type HeldRole,
 } from '#libs/contracts/index.js';
 import { isObject } from '#libs/platform/index.js';
 import type { AuditDetails, EventAuditEntry } from './audit.service.js';
@@ -59,6 +60,10 @@ const change =
     value === undefined || (isObject(value) && field(value.from) && field(value.to));
 const roleChanges: Field = (value) => isObject(value) && change(text)(value.name) && change(orNull(text))(value.description) && change(texts)(value.grants);
 
+const principal: Field = (value) => isObject(value) && (PRINCIPAL_TYPES as readonly unknown[]).includes(value.type) && uuid(value.id);
+const heldRoles: Field = (value) =>
+  Array.isArray(value) && value.every((held) => isObject(held) && text(held.roleId) && text(held.role) && orNull(texts)(held.applicationIds));
+
 const role = (id: string): AuditTarget => ({ type: 'role', id });
 const application = (id: string): AuditTarget => ({ type: 'application', id });
 
@@ -104,12 +109,20 @@ const AUDITED: { [T in AccessEventType]: Audited<T> } = {
       details: { name: data.name, bindingsNarrowed: data.bindingsNarrowed, bindingsRemoved: data.bindingsRemoved },
     }),
   },
+  [Events.BindingsReplaced]: {
+    fields: { principal, before: heldRoles, after: heldRoles },
+    change: (data) => ({
+      action: 'roles.changed',
+      target: principalOf(data.principal),
+      details: { ...heldDetails(data.after), ...heldDetails(data.before, 'Before') },
+    }),
+  },
 };
 
 /** Who made the change, in which account, from where: the same in every access event. */
 const CHANGE_BY: { [K in keyof AccessChangeBy]-?: Field } = {
   accountId: uuid,
-  actor: (value) => isObject(value) && (PRINCIPAL_TYPES as readonly unknown[]).includes(value.type) && uuid(value.id),
+  actor: principal,
   ip: (value) => value === undefined || orNull(text)(value),
 };
 
@@ -153,4 +166,15 @@ function roleUpdateDetails({ name, changes, holders }: EventDataMap[typeof Event
   if (changes.description) Object.assign(details, { description: changes.description.to, previousDescription: changes.description.from });
   if (changes.grants) Object.assign(details, { grantsBefore: changes.grants.from, grantsAfter: changes.grants.to });
   return details;
+}
+
+/**
+ * Roles held, as flat audit details: `roles` (their names then, each once) and `applicationIds`
+ * (those they are limited to together; null when one reaches every application), `suffix` after each key.
+ * The bindings the API writes are alike in that (a person's one role; a subuser's roles, all
+ * limited alike): the event itself keeps each role's own.
+ */
+function heldDetails(held: HeldRole[], suffix = ''): AuditDetails {
+  const applicationIds = held.some((binding) => binding.applicationIds === null) ? null : [...new Set(held.flatMap((binding) => binding.applicationIds ?? []))];
+  return { [`roles${suffix}`]: [...new Set(held.map((binding) => binding.role))], [`applicationIds${suffix}`]: applicationIds };
 }

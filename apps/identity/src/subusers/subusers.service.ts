@@ -21,7 +21,7 @@ import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor, subuserLoginUrl } from '../accounts/account-scope.js';
 import { assertRoomInAccount } from '../accounts/account-quota.js';
 import type { IdentityConfig } from '../identity.config.js';
-import { AuditService, type AuditDetails } from '../audit/audit.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { PasswordHasher } from '../credentials/password-hasher.js';
 import { PasswordResetService } from '../credentials/password-reset.service.js';
@@ -181,17 +181,18 @@ export class SubusersService {
       if (emailChanged || deactivated) await this.tokens.voidAll(unit.manager, { type: 'subuser', id: subuserId });
       if (emailChanged && subuser.email !== null) await this.tellAddressLeft(unit, account, subuser, body.email ?? null);
       if (deactivated) await this.sessions.endAll(unit, { type: 'subuser', id: subuserId }, 'deactivated');
-      const details: AuditDetails = { changed: [...Object.keys(changes), ...(body.password !== undefined ? ['password'] : [])] };
-      if (body.roles) details.roles = body.roles;
-      if (body.applicationIds !== undefined) details.applicationIds = body.applicationIds;
-      await this.audit.record(unit.manager, {
-        accountIds: [accountId],
-        action: 'subuser.updated',
-        actor: principalOf(actor),
-        target: { type: 'subuser', id: subuserId },
-        ip: client.ip,
-        details,
-      });
+      // Identity's part of the edit: new roles or applications are access's to record, once they hold (`roles.changed`, from its event).
+      const changed = [...Object.keys(changes), ...(body.password !== undefined ? ['password'] : [])];
+      if (changed.length > 0) {
+        await this.audit.record(unit.manager, {
+          accountIds: [accountId],
+          action: 'subuser.updated',
+          actor: principalOf(actor),
+          target: { type: 'subuser', id: subuserId },
+          ip: client.ip,
+          details: { changed },
+        });
+      }
       // Gone since it was read: a deletion running at the same time came first.
       const updated = await unit.manager.findOneBy(SubuserEntity, { id: subuserId, accountId });
       if (!updated) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');

@@ -450,10 +450,15 @@ export class UsersService {
     return rows.length > 0;
   }
 
-  private recordUpdate(unit: UnitOfWork, request: UpdateUserRequest, changed: string[]): Promise<void> {
+  /**
+   * Records identity's part of an edit (name, phone, active). A new role is access's to record, once
+   * it holds (`roles.changed`, from its event): an edit of the role alone records nothing here.
+   */
+  private async recordUpdate(unit: UnitOfWork, request: UpdateUserRequest, changed: string[]): Promise<void> {
     const { body } = request;
-    const details = { changed, ...(body.active !== undefined ? { active: body.active } : {}), ...(body.role ? { role: body.role } : {}) };
-    return this.recordOnPerson(unit, 'user.updated', request, details);
+    if (changed.length === 0 && body.active === undefined) return;
+    const details = { changed, ...(body.active !== undefined ? { active: body.active } : {}) };
+    await this.recordOnPerson(unit, 'user.updated', request, details);
   }
 
   /** Records `action` by the request's actor on the person `userId` of the account. */

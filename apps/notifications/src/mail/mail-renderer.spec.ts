@@ -503,6 +503,7 @@ describe('events that make no mail, or a bad one', () => {
     Events.ApplicationCreated,
     Events.ApplicationRenamed,
     Events.ApplicationDeleted,
+    Events.BindingsReplaced,
   ])('knows that %s asks for no mail (its event is acknowledged at once)', (type) => {
     const known = { ...samples.activation('en'), type } as EventEnvelope;
     expect(templatesFor(known)).toEqual([]);

@@ -392,6 +392,7 @@ export function templatesFor(event: EventEnvelope): MailTemplate[] | null {
     case Events.ApplicationCreated:
     case Events.ApplicationRenamed:
     case Events.ApplicationDeleted:
+    case Events.BindingsReplaced:
       return [];
     default:
       return null;
