@@ -287,6 +287,30 @@ describe('DeliveryProcessor', () => {
     expect(sender.sent).toHaveLength(0);
   });
 
+  it.each([
+    ['sent', undefined, 'done'],
+    ['a retry', new Error('451 4.3.0 try later'), 'retry'],
+  ])('says nothing of a lost claim when a renewal of the lease meets the outcome being recorded (%s, recorded slowly)', async (_outcome, refusal, kind) => {
+    /** A store whose recordings end the claim at once but answer late: the lease's renewals run into the outcome. */
+    class SlowRecords extends MemoryStore {
+      private late<T>(answer: T): Promise<T> {
+        return new Promise((resolve) => setTimeout(() => resolve(answer), 60));
+      }
+      override async markSent(eventId: string): Promise<boolean> {
+        return this.late(await super.markSent(eventId));
+      }
+      override async markRetry(ticket: ClaimTicket, error: string, retryInMs: number): Promise<boolean> {
+        return this.late(await super.markRetry(ticket, error, retryInMs));
+      }
+    }
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) });
+    if (refusal) sender.script.push(Object.assign(refusal, { responseCode: 451 }));
+    const slow = new DeliveryProcessor(new SlowRecords(), sender, newRenderer(), { ...settings, leaseMs: 30 }, logger);
+    await expect(slow.process(invitation())).resolves.toMatchObject({ kind });
+    expect(warnings.filter((message) => message.includes('claim'))).toEqual([]);
+  });
+
   it('sends again a mail whose sender stopped mid-send, once its lease ran out (no loss; the documented window)', async () => {
     const event = invitation();
     await store.admit(

@@ -179,27 +179,29 @@ export class DeliveryProcessor {
   private async attempt(ticket: ClaimTicket, mail: RenderedMail): Promise<Outcome> {
     const lease = new LeaseKeeper(this.store, ticket, this.settings.leaseMs, this.logger);
     try {
-      return await this.send(ticket, mail, lease.lost);
+      return await this.send(ticket, mail, lease);
     } finally {
       await lease.stop();
     }
   }
 
   /** Hands the mail to SMTP, abandoning the send at its deadline or once the claim is lost; records the outcome. */
-  private async send(ticket: ClaimTicket, mail: RenderedMail, claimLost: AbortSignal): Promise<Outcome> {
+  private async send(ticket: ClaimTicket, mail: RenderedMail, lease: LeaseKeeper): Promise<Outcome> {
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new Error(`the SMTP exchange did not end within ${this.settings.sendDeadlineMs} ms (MAIL_SEND_DEADLINE_MS)`)),
       this.settings.sendDeadlineMs,
     );
-    const stop = AbortSignal.any([claimLost, deadline.signal]);
+    const stop = AbortSignal.any([lease.lost, deadline.signal]);
     try {
       await this.sender.send(mail, this.sender.messageIdFor(ticket.eventId), stop);
     } catch (error) {
+      lease.settle();
       return this.failed(ticket, mail, stop.aborted ? abandoned(stop.reason) : classifySmtpError(error));
     } finally {
       clearTimeout(timer);
     }
+    lease.settle();
     countAttempt(mail.template, 'sent');
     // Nothing but recording "sent" (and counting it) between the server's acceptance and here: this is the window.
     return this.recordSent(ticket.eventId);

@@ -13,6 +13,7 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> = Promise.resolve();
   private stopped = false;
+  private settling = false;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -26,6 +27,16 @@ export class LeaseKeeper {
   /** Aborts when the claim turns out to be someone else's. */
   get lost(): AbortSignal {
     return this.lostClaim.signal;
+  }
+
+  /**
+   * The attempt's exchange is over and its outcome is being recorded: from now on a renewal that
+   * finds the claim gone has met that outcome (it ends the claim), not another attempt, and says
+   * nothing. Renewals go on meanwhile (a slow recording keeps the mail its own); should another
+   * attempt have taken the mail over after all, the recording finds it and says so.
+   */
+  settle(): void {
+    this.settling = true;
   }
 
   /** Stops renewing (the outcome is recorded, or about to be), once any renewal under way is done. */
@@ -51,7 +62,7 @@ export class LeaseKeeper {
   }
 
   private claimLost(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.settling) return;
     this.logger.warn({ eventId: this.ticket.eventId, attempt: this.ticket.attempt }, 'Lost the claim on a mail being sent: another attempt took it over');
     this.lostClaim.abort(new Error('the claim on this mail was taken over by another attempt'));
   }
