@@ -117,6 +117,13 @@ export const SUSPENSION_CHANGED = 'identity.principals.suspension-changed';
 /** The payload of {@link SUSPENSION_CHANGED}. */
 export interface SuspensionChangedEvent extends SuspendedPrincipal {
   suspended: boolean;
+  /**
+   * When it changed, by identity's database clock, read at the end of the change's transaction
+   * (which holds the person's row): a later change of the same principal carries a later time, so a
+   * gateway that hears two out of order (two identity replicas) keeps the later. ISO 8601 in UTC,
+   * microseconds. Absent from an identity of the release before.
+   */
+  changedAt?: string;
 }
 
 /** Broadcast: an account began (or stopped) requiring two-step sign-in. */

@@ -1,4 +1,4 @@
-import { GateList } from './gate-list.js';
+import { GateList, SUSPENSION_TIMES_KEPT_MS } from './gate-list.js';
 
 const now = Date.parse('2026-05-01T10:00:00Z');
 const later = (ms: number) => new Date(now + ms).toISOString();
@@ -22,6 +22,60 @@ describe('GateList', () => {
     expect(gate.isSuspended({ ...principal, accountId: 'other' })).toBe(false);
     gate.suspend(principal, false);
     expect(gate.isSuspended(principal)).toBe(false);
+  });
+
+  describe('suspension changes heard out of order (two identity replicas)', () => {
+    const at = (micros: string) => `2026-05-01T10:00:00.${micros}Z`;
+
+    it('keeps the later change of a principal, whichever is heard first', () => {
+      const gate = new GateList();
+      expect(gate.suspend(principal, false, at('000200'), now)).toBe(true);
+      // The deactivation that came before the reactivation, heard after it.
+      expect(gate.suspend(principal, true, at('000100'), now)).toBe(false);
+      expect(gate.isSuspended(principal)).toBe(false);
+      // Within the same millisecond, the microseconds decide; the same time again is applied (one change told twice).
+      expect(gate.suspend(principal, true, at('000201'), now)).toBe(true);
+      expect(gate.suspend(principal, true, at('000201'), now)).toBe(true);
+      expect(gate.isSuspended(principal)).toBe(true);
+      // Another account of the same person is another principal.
+      expect(gate.suspend({ ...principal, accountId: 'other' }, true, at('000001'), now)).toBe(true);
+    });
+
+    it('applies a change without a time (an identity of the release before) as it comes', () => {
+      const gate = new GateList();
+      gate.suspend(principal, false, at('000200'), now);
+      expect(gate.suspend(principal, true, undefined, now)).toBe(true);
+      expect(gate.isSuspended(principal)).toBe(true);
+    });
+
+    it('still ignores an older change heard after a full load, and the replay of what was heard during it keeps the later', () => {
+      const gate = new GateList();
+      gate.suspend(principal, true, at('000100'), now);
+      gate.suspend(principal, false, at('000200'), now);
+      gate.load(
+        { revokedSessions: [], suspended: [principal], secondStepAccounts: [] },
+        {
+          sessions: [],
+          suspensions: [
+            { ...principal, suspended: true, changedAt: at('000100') },
+            { ...principal, suspended: false, changedAt: at('000200') },
+          ],
+          policies: [],
+        },
+      );
+      expect(gate.isSuspended(principal)).toBe(false);
+      expect(gate.suspend(principal, true, at('000150'), now)).toBe(false);
+      expect(gate.isSuspended(principal)).toBe(false);
+    });
+
+    it(`forgets the time of a change heard ${SUSPENSION_TIMES_KEPT_MS / 60_000} minutes ago: a change heard later is applied as it comes`, () => {
+      const gate = new GateList();
+      gate.suspend(principal, false, at('000200'), now);
+      gate.prune(now + SUSPENSION_TIMES_KEPT_MS - 1);
+      expect(gate.suspend(principal, true, at('000100'), now)).toBe(false);
+      gate.prune(now + SUSPENSION_TIMES_KEPT_MS);
+      expect(gate.suspend(principal, true, at('000100'), now)).toBe(true);
+    });
   });
 
   it('requires a second step in one account only, until told otherwise', () => {

@@ -8,6 +8,19 @@ export interface HeardSince {
 }
 
 /**
+ * How long the time of the last suspension change heard of a principal is kept (see
+ * {@link GateList.suspend}): a broadcast delayed longer than this is applied as it comes, and the
+ * minute's reload of the whole state corrects it.
+ */
+export const SUSPENSION_TIMES_KEPT_MS = 10 * 60_000;
+
+/** The last suspension change heard of a principal: its time by identity's clock, and when it was heard here. */
+interface LastChange {
+  changedAt: string;
+  heardAt: number;
+}
+
+/**
  * What this gateway replica refuses, in memory: sessions that ended (until their last access
  * token would have expired anyway), principals suspended in an account, and the accounts that
  * refuse sessions opened without a second step. Pure, for tests.
@@ -16,8 +29,12 @@ export class GateList {
   private readonly revoked = new Map<string, number>();
   private readonly suspended = new Set<string>();
   private readonly secondStepAccounts = new Set<string>();
+  private readonly lastSuspensionChanges = new Map<string, LastChange>();
 
-  /** Replaces everything with a full state from identity, keeping what was heard meanwhile. */
+  /**
+   * Replaces everything with a full state from identity, keeping what was heard meanwhile (and the
+   * times of the last changes heard: a change older than one of them, heard late, stays ignored).
+   */
   load(state: GateState, heardSince: HeardSince): void {
     this.revoked.clear();
     this.suspended.clear();
@@ -26,7 +43,7 @@ export class GateList {
     for (const principal of state.suspended) this.suspended.add(key(principal));
     for (const accountId of state.secondStepAccounts) this.secondStepAccounts.add(accountId);
     this.revoke(heardSince.sessions);
-    for (const change of heardSince.suspensions) this.suspend(change, change.suspended);
+    for (const change of heardSince.suspensions) this.suspend(change, change.suspended, change.changedAt);
     for (const change of heardSince.policies) this.setSecondStepRequired(change.accountId, change.requireSecondStep);
   }
 
@@ -38,10 +55,22 @@ export class GateList {
     }
   }
 
-  /** A principal suspended in (or readmitted to) an account. */
-  suspend(principal: SuspendedPrincipal, suspended: boolean): void {
-    if (suspended) this.suspended.add(key(principal));
-    else this.suspended.delete(key(principal));
+  /**
+   * A principal suspended in (or readmitted to) an account, at `changedAt` (identity's clock; absent
+   * from an identity of the release before: applied as it comes). A change older than the last one
+   * heard of the principal is ignored: two identity replicas broadcast a deactivation and the
+   * reactivation that followed it in either order. Answers whether it was applied.
+   */
+  suspend(principal: SuspendedPrincipal, suspended: boolean, changedAt?: string, now = Date.now()): boolean {
+    const id = key(principal);
+    if (changedAt !== undefined) {
+      const last = this.lastSuspensionChanges.get(id);
+      if (last && !isLaterOrSame(changedAt, last.changedAt)) return false;
+      this.lastSuspensionChanges.set(id, { changedAt, heardAt: now });
+    }
+    if (suspended) this.suspended.add(id);
+    else this.suspended.delete(id);
+    return true;
   }
 
   /** An account that began (or stopped) requiring a second step. */
@@ -66,15 +95,24 @@ export class GateList {
     return this.secondStepAccounts.has(accountId);
   }
 
-  /** Forgets sessions whose tokens have all expired. */
+  /** Forgets sessions whose tokens have all expired, and the times of suspension changes heard long ago. */
   prune(now = Date.now()): void {
     for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+    for (const [id, last] of this.lastSuspensionChanges) if (now - last.heardAt >= SUSPENSION_TIMES_KEPT_MS) this.lastSuspensionChanges.delete(id);
   }
 
   /** Sizes, for metrics and tests. */
   size(): { revoked: number; suspended: number; secondStepAccounts: number } {
     return { revoked: this.revoked.size, suspended: this.suspended.size, secondStepAccounts: this.secondStepAccounts.size };
   }
+}
+
+/** Whether `time` is the same as or later than `than` (both ISO 8601 instants; one that does not read as a time is taken as later, as if unversioned). */
+function isLaterOrSame(time: string, than: string): boolean {
+  const [first, second] = [Date.parse(time), Date.parse(than)];
+  if (Number.isNaN(first) || Number.isNaN(second)) return true;
+  // Microseconds decide between two times of the same millisecond (identity writes six digits, always).
+  return first !== second ? first > second : time >= than;
 }
 
 function key(principal: SuspendedPrincipal): string {

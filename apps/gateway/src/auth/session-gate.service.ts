@@ -178,8 +178,10 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     const event = parse<SuspensionChangedEvent>(message);
     if (!event || typeof event.accountId !== 'string') return;
     const principal: SuspendedPrincipal = { accountId: event.accountId, principalType: event.principalType, principalId: event.principalId };
-    this.list.suspend(principal, event.suspended === true);
-    this.heard?.suspensions.push({ ...principal, suspended: event.suspended === true });
+    const changedAt = typeof event.changedAt === 'string' ? event.changedAt : undefined;
+    // Older than a change of the principal heard already: the later one stands (and a load under way must not bring this back).
+    if (!this.list.suspend(principal, event.suspended === true, changedAt)) return;
+    this.heard?.suspensions.push({ ...principal, suspended: event.suspended === true, changedAt });
   }
 
   private onSecondStepPolicy(message: Msg): void {

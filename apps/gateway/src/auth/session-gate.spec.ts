@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Actor, GateStatePage } from '#libs/contracts/index.js';
+import { SUSPENSION_CHANGED, type Actor, type GateStatePage, type SuspensionChangedEvent } from '#libs/contracts/index.js';
 import type { NatsLink, RpcClient } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { SessionGate } from './session-gate.service.js';
@@ -21,9 +21,15 @@ const state = (...revoked: Actor[]): GateStatePage => ({
 function gateOnFakeLink() {
   const loads: Array<{ answer: (page: GateStatePage) => void; fail: (error: Error) => void }> = [];
   let reconnect: () => void = () => undefined;
+  const listeners = new Map<string, (error: Error | null, message: { json: () => unknown }) => void>();
   const rpc = { send: () => new Promise<GateStatePage>((answer, fail) => loads.push({ answer, fail })) };
   const link = {
-    connection: { subscribe: () => ({ unsubscribe: () => undefined }) },
+    connection: {
+      subscribe: (subject: string, options: { callback: (error: Error | null, message: { json: () => unknown }) => void }) => {
+        listeners.set(subject, options.callback);
+        return { unsubscribe: () => undefined };
+      },
+    },
     onReconnect: (listener: () => void) => {
       reconnect = listener;
       return () => undefined;
@@ -31,7 +37,8 @@ function gateOnFakeLink() {
   } as unknown as NatsLink;
   const gate = new SessionGate(rpc as unknown as RpcClient, link, { warn: () => undefined } as unknown as Logger);
   gate.onApplicationBootstrap();
-  return { gate, loads, reconnected: () => reconnect() };
+  const heard = (subject: string, payload: unknown) => listeners.get(subject)!(null, { json: () => payload });
+  return { gate, loads, reconnected: () => reconnect(), heard };
 }
 
 /** Whether the gate refuses the session of `actor` now. */
@@ -58,6 +65,28 @@ describe('the session gate', () => {
     await eventually('a fresh load after the one under way', () => fake.loads.length === 3, 2000, 10);
     fake.loads[2].answer(state(REVOKED));
     await eventually('the revoked session refused', () => refuses(fake.gate, REVOKED), 2000, 10);
+  });
+
+  it('keeps the later of two suspension changes of a principal heard out of order, also through a load under way', async () => {
+    const fake = gateOnFakeLink();
+    gate = fake.gate;
+    fake.loads[0].answer(state());
+    expect(await refuses(fake.gate, REVOKED)).toBe(false);
+    const principal = { accountId: '00000000-0000-4000-8000-0000000000ac', principalType: 'user', principalId: REVOKED.id } as const;
+    const change = (suspended: boolean, changedAt: string): SuspensionChangedEvent => ({ ...principal, suspended, changedAt });
+    fake.reconnected();
+    await eventually('a load after the reconnect', () => fake.loads.length === 2, 2000, 10);
+    // The reactivation is heard first, then the deactivation it followed (another identity replica, slower), while a load is under way.
+    fake.heard(SUSPENSION_CHANGED, change(false, '2026-05-01T10:00:00.000200Z'));
+    fake.heard(SUSPENSION_CHANGED, change(true, '2026-05-01T10:00:00.000100Z'));
+    expect(fake.gate.isSuspended(REVOKED, principal.accountId)).toBe(false);
+    // The load read the state before the reactivation committed.
+    fake.loads[1].answer({ ...state(REVOKED), suspended: [principal] });
+    await eventually('the load applied (its revoked session refused)', () => refuses(fake.gate, REVOKED), 2000, 10);
+    expect(fake.gate.isSuspended(REVOKED, principal.accountId)).toBe(false);
+    // A later change is applied.
+    fake.heard(SUSPENSION_CHANGED, change(true, '2026-05-01T10:00:00.000300Z'));
+    expect(fake.gate.isSuspended(REVOKED, principal.accountId)).toBe(true);
   });
 
   it('loads the state again soon after a load failed, also once it had loaded (its reply may be lost in a reconnect)', async () => {

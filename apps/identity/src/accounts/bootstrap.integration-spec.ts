@@ -160,7 +160,7 @@ describe('the bootstrap command', () => {
       const [person] = await db.dataSource.query(`SELECT first_name, password_hash, status FROM users WHERE id = $1`, [userId]);
       expect(person).toEqual({ first_name: 'Ada', password_hash: 'kept', status: 'active' });
       await eventually('the suspension broadcast', () => heard.length > 0);
-      expect(heard).toEqual([{ accountId: inactiveIn, principalType: 'user', principalId: userId, suspended: true }]);
+      expect(heard).toEqual([{ accountId: inactiveIn, principalType: 'user', principalId: userId, suspended: true, changedAt: expect.any(String) }]);
     } finally {
       subscription.unsubscribe();
       await gateway.close();

@@ -34,7 +34,7 @@ describe('open sign-up by someone who already has a login', () => {
     expect(created.ownerId).toBe(personId);
     expect(services.broadcasts).toContainEqual({
       subject: SUSPENSION_CHANGED,
-      payload: { accountId, principalType: 'user', principalId: personId, suspended: true },
+      payload: { accountId, principalType: 'user', principalId: personId, suspended: true, changedAt: expect.any(String) },
     });
   });
 });

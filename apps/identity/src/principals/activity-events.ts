@@ -5,6 +5,12 @@ import type { OutboxWriter } from '#libs/outbox/index.js';
 /** The database's clock at this moment (not the start of the transaction): ISO 8601 in UTC, with microseconds. */
 const CLOCK_NOW_SQL = `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "changedAt"`;
 
+/** The database's clock now (see {@link CLOCK_NOW_SQL}): in a transaction holding a principal's row, later than any change of it committed before. */
+export async function databaseNow(manager: EntityManager): Promise<string> {
+  const [{ changedAt }] = await manager.query<Array<{ changedAt: string }>>(CLOCK_NOW_SQL);
+  return changedAt;
+}
+
 /** At most this many changes in one event (JetStream's default max payload is 1 MB; a change takes about 130 bytes). */
 export const CHANGES_PER_EVENT = 500;
 
@@ -36,7 +42,7 @@ export async function writeActivityChanges(
   principals: ActivityPrincipal[],
   active: boolean,
 ): Promise<void> {
-  const [{ changedAt }] = await manager.query<Array<{ changedAt: string }>>(CLOCK_NOW_SQL);
+  const changedAt = await databaseNow(manager);
   for (let start = 0; start < principals.length; start += CHANGES_PER_EVENT) {
     const changes = principals
       .slice(start, start + CHANGES_PER_EVENT)

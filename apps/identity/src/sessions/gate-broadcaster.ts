@@ -11,12 +11,15 @@ import {
 } from '#libs/contracts/index.js';
 import { LOGGER, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import type { UnitOfWork } from '../database/unit-of-work.js';
+import { databaseNow } from '../principals/activity-events.js';
 
 /** What one unit of work tells the gateways once it commits. */
 interface Batch {
   sessions: RevokedSession[];
   suspensions: SuspensionChangedEvent[];
   policies: SecondStepPolicyChangedEvent[];
+  /** Gives every suspension of the batch the time read last in its transaction. */
+  stampSuspensions: () => Promise<void>;
 }
 
 /**
@@ -40,9 +43,15 @@ export class GateBroadcaster {
     if (sessions.length > 0) this.batch(unit).sessions.push(...sessions);
   }
 
-  /** After `unit` commits: broadcast that a principal was suspended in (or readmitted to) an account. */
-  suspensionChanged(unit: UnitOfWork, event: SuspensionChangedEvent): void {
-    this.batch(unit).suspensions.push(event);
+  /**
+   * After `unit` commits: broadcast that a principal was suspended in (or readmitted to) an account.
+   * Each carries the time read last in the transaction (it holds the person's row by then): of two
+   * changes of one principal, the later carries the later time, whichever replica broadcasts first.
+   */
+  suspensionChanged(unit: UnitOfWork, event: Omit<SuspensionChangedEvent, 'changedAt'>): void {
+    const batch = this.batch(unit);
+    batch.suspensions.push({ ...event });
+    unit.beforeCommit(batch.stampSuspensions);
   }
 
   /** After `unit` commits: broadcast that an account began (or stopped) requiring a second step. */
@@ -53,7 +62,15 @@ export class GateBroadcaster {
   private batch(unit: UnitOfWork): Batch {
     let batch = this.pending.get(unit);
     if (!batch) {
-      const created: Batch = { sessions: [], suspensions: [], policies: [] };
+      const created: Batch = {
+        sessions: [],
+        suspensions: [],
+        policies: [],
+        stampSuspensions: async () => {
+          const changedAt = await databaseNow(unit.manager);
+          for (const suspension of created.suspensions) suspension.changedAt = changedAt;
+        },
+      };
       this.pending.set(unit, created);
       unit.afterCommit(() => this.flush(created));
       batch = created;

@@ -270,11 +270,11 @@ describe('adding someone who already has a login waits for their consent', () =>
 
     expect(services.broadcasts).toContainEqual({
       subject: SUSPENSION_CHANGED,
-      payload: { accountId: person.homeAccountId, principalType: 'user', principalId: person.userId, suspended: true },
+      payload: { accountId: person.homeAccountId, principalType: 'user', principalId: person.userId, suspended: true, changedAt: expect.any(String) },
     });
     expect(services.broadcasts).toContainEqual({
       subject: SUSPENSION_CHANGED,
-      payload: { accountId: account.accountId, principalType: 'user', principalId: person.userId, suspended: false },
+      payload: { accountId: account.accountId, principalType: 'user', principalId: person.userId, suspended: false, changedAt: expect.any(String) },
     });
   });
 
