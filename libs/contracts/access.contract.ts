@@ -229,6 +229,12 @@ export type BindingsByPrincipal = Record<string, BindingView[]>;
 /** Broadcast subject (plain NATS, every gateway replica listens): decisions for this account changed. */
 export const ACCESS_CHANGED = 'access.changed';
 
+/**
+ * How long a gateway keeps an access decision it cached at most: a change whose {@link ACCESS_CHANGED}
+ * was never sent stops being answered from a cache this long after it.
+ */
+export const DECISION_CACHE_LIFETIME_MS = 60_000;
+
 /** The payload of {@link ACCESS_CHANGED}. */
 export interface AccessChangedEvent {
   accountId: string;

@@ -95,9 +95,13 @@ export class DecisionStore {
     }
   }
 
-  /** Replaces one account's state, unless memory already holds a newer version of it; says whether it did. */
-  replaceAccount(snapshot: AccountSnapshot): boolean {
-    if (snapshot.version < (this.versions.get(snapshot.accountId) ?? -1)) return false;
+  /**
+   * Replaces one account's state, unless memory already holds a newer version of it; says whether it
+   * did. `evenIfOlder`: replaces it whatever memory holds (a snapshot read under the account's lock
+   * is what the database holds, also when it lost commits memory had seen).
+   */
+  replaceAccount(snapshot: AccountSnapshot, { evenIfOlder = false } = {}): boolean {
+    if (!evenIfOlder && snapshot.version < (this.versions.get(snapshot.accountId) ?? -1)) return false;
     const customRoles = new Map(
       snapshot.roles.map((role) => [
         role.id,

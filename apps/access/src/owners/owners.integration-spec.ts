@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Events, type EventEnvelope, type OwnershipTransferredData, type Principal } from '#libs/contracts/index.js';
-import { RetryEventLaterError } from '#libs/platform/index.js';
+import { PermanentEventError, RetryEventLaterError } from '#libs/platform/index.js';
 import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
 import { OwnersHoldNoBindings1734100000000 } from '../migrations/1734100000000-owners-hold-no-bindings.js';
 import { PrincipalsService } from '../principals/principals.service.js';
@@ -215,6 +215,31 @@ describe('an account event of a type this release does not know', () => {
     const event = { id: randomUUID(), type: 'identity.account.renamed', occurredAt: new Date().toISOString(), accountId, data: { accountId } };
 
     await expect(access.owners.handle(event as unknown as EventEnvelope)).rejects.toBeInstanceOf(RetryEventLaterError);
+  });
+});
+
+describe('an account event naming its ids in capitals, or not as ids', () => {
+  it('is applied to the account and owner as every subject names them (lower-case)', async () => {
+    const accountId = randomUUID();
+    const owner = user();
+    const created = envelope(Events.AccountCreated, accountId, { accountId: accountId.toUpperCase(), slug: 'caps', ownerUserId: owner.id.toUpperCase() });
+    await access.owners.handle(created as EventEnvelope);
+    expect(access.store.decide(owner, accountId, 'logs', 'read')).toMatchObject({ allowed: true, reason: 'owner' });
+  });
+
+  it.each([
+    ['an account id', { accountId: 'acme', slug: 'x', ownerUserId: randomUUID() }, 'accountId'],
+    ['an owner id', { accountId: randomUUID(), slug: 'x', ownerUserId: 42 }, 'ownerUserId'],
+  ])('is dropped (the consumer terminates it) when %s is not a UUID: it could never be applied', async (_what, data, field) => {
+    const event = envelope(Events.AccountCreated, randomUUID(), data as never);
+    await expect(access.owners.handle(event as EventEnvelope)).rejects.toThrow(new PermanentEventError(`An event whose ${field} is not a UUID`));
+  });
+
+  it('is dropped when a hand-over names someone by no id', async () => {
+    const accountId = randomUUID();
+    const data: OwnershipTransferredData = { accountId, fromUserId: randomUUID(), toUserId: 'grace', previousOwnerRole: 'builtin:Admin', ownerVersion: 1 };
+    const event = { id: randomUUID(), type: Events.OwnershipTransferred, occurredAt: new Date().toISOString(), accountId, data };
+    await expect(access.owners.handle(event as EventEnvelope)).rejects.toBeInstanceOf(PermanentEventError);
   });
 });
 

@@ -2,8 +2,17 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { ACCOUNT_EVENTS, Events, type AccountCreatedData, type EventEnvelope, DurableConsumers, type Principal } from '#libs/contracts/index.js';
-import { DurableConsumer, LOGGER, NATS_LINK, RetryEventLaterError, UnknownEventTypes, type NatsLink } from '#libs/platform/index.js';
+import {
+  ACCOUNT_EVENTS,
+  Events,
+  type AccountCreatedData,
+  type EventDataMap,
+  type EventEnvelope,
+  type EventType,
+  DurableConsumers,
+  type Principal,
+} from '#libs/contracts/index.js';
+import { DurableConsumer, LOGGER, NATS_LINK, PermanentEventError, RetryEventLaterError, UnknownEventTypes, type NatsLink } from '#libs/platform/index.js';
 import { ApplicationEntity } from '../applications/application.entity.js';
 import { BindingEntity } from '../bindings/binding.entity.js';
 import { PrincipalActivityEntity } from '../principals/principal-activity.entity.js';
@@ -11,7 +20,14 @@ import { RoleEntity } from '../roles/role.entity.js';
 import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { firstTime, firstTimeInOpenAccount } from '../state/applied-events.js';
+import { withCanonicalIds } from '../state/event-ids.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
+
+/** The event with the ids of its data checked and lower-cased (see {@link withCanonicalIds}); PermanentEventError when one is not a UUID. */
+function withIds<T extends EventType>(event: EventEnvelope<T>, fields: ReadonlyArray<keyof EventDataMap[T] & string>): EventEnvelope<T> {
+  if (typeof event.data !== 'object' || event.data === null) throw new PermanentEventError('An account event without its data');
+  return { ...event, data: withCanonicalIds<EventDataMap[T]>(event.data, fields) };
+}
 
 /** Access's tables of an account's state, bindings first (they name roles and applications); `account_versions` stays. */
 const ACCOUNT_STATE = [BindingEntity, RoleEntity, ApplicationEntity, PrincipalActivityEntity, AccountOwnerEntity];
@@ -58,9 +74,11 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
    * access to apply: acknowledged, it would be lost (a closure, say, whose account would keep its owner).
    */
   async handle(event: EventEnvelope): Promise<void> {
-    if (event.type === Events.AccountCreated) return this.apply(event as EventEnvelope<typeof Events.AccountCreated>);
-    if (event.type === Events.OwnershipTransferred) return this.applyTransfer(event as EventEnvelope<typeof Events.OwnershipTransferred>);
-    if (event.type === Events.AccountClosed) return this.applyClosure(event as EventEnvelope<typeof Events.AccountClosed>);
+    if (event.type === Events.AccountCreated) return this.apply(withIds(event as EventEnvelope<typeof Events.AccountCreated>, ['accountId', 'ownerUserId']));
+    if (event.type === Events.OwnershipTransferred) {
+      return this.applyTransfer(withIds(event as EventEnvelope<typeof Events.OwnershipTransferred>, ['accountId', 'fromUserId', 'toUserId']));
+    }
+    if (event.type === Events.AccountClosed) return this.applyClosure(withIds(event as EventEnvelope<typeof Events.AccountClosed>, ['accountId']));
     this.unknownTypes.note(event.type, { retryInMs: UNKNOWN_ACCOUNT_EVENT_RETRY_MS });
     throw new RetryEventLaterError(`Unknown account event type ${event.type}`, UNKNOWN_ACCOUNT_EVENT_RETRY_MS);
   }

@@ -12,6 +12,7 @@ import {
   DurableConsumers,
 } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, PermanentEventError, type NatsLink } from '#libs/platform/index.js';
+import { withCanonicalIds } from '../state/event-ids.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { appliedBefore, firstTimeInOpenAccount } from '../state/applied-events.js';
 
@@ -70,8 +71,9 @@ export class PrincipalsService implements OnApplicationBootstrap, OnModuleDestro
    * either order). A malformed event is dropped (it would fail every delivery).
    */
   async applyActivity(event: EventEnvelope<typeof Events.PrincipalActivityChanged>): Promise<void> {
-    const data = event.data;
-    if (!isActivityData(data)) throw new PermanentEventError('An activity event without a valid account, principals, active flags or times');
+    if (!isActivityData(event.data)) throw new PermanentEventError('An activity event without a valid account, principals, active flags or times');
+    // Lower-cased, as every subject of access takes ids (the account's lock and its key in memory).
+    const data = { ...withCanonicalIds(event.data, ['accountId']), changes: event.data.changes.map((change) => withCanonicalIds(change, ['principalId'])) };
     if (await appliedBefore(this.dataSource.manager, event.id)) return;
     await this.state.mutate(
       data.accountId,

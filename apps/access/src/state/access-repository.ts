@@ -27,6 +27,9 @@ const CHANGED_SINCE_SQL = `SELECT now() AS "polledAt",
     coalesce(json_agg(json_build_object('accountId', account_id, 'version', version)), '[]') AS changes
   FROM account_versions WHERE changed_at >= $1`;
 
+/** The database's clock in microseconds since 1970 (2^53 is 285 years away). */
+const CLOCK_MICROSECONDS = `(extract(epoch FROM clock_timestamp()) * 1000000)::bigint`;
+
 /** The answer to a change of an account that could not start within its wait (503: retry). */
 export function accountChangeBusy(): DomainError {
   return new DomainError(ErrorCode.ServiceUnavailable, 'Another change of this account is under way; retry shortly');
@@ -112,11 +115,17 @@ export class AccessRepository {
     return row ? Number(row.version) : 0;
   }
 
-  /** Raises the account's change counter, inside the transaction that changes it; returns the new version. */
+  /**
+   * Raises the account's version, inside the transaction that changes it; returns the new version:
+   * one more than before, and at least the database's clock in microseconds since 1970. The clock
+   * keeps a version from coming back after the database lost its last commits (a failover to an
+   * asynchronous standby, a restore): replicas that held a version written then hear the next
+   * change as newer, and reload, rather than keep what the database no longer holds.
+   */
   async bumpVersion(manager: EntityManager, accountId: string): Promise<number> {
     const [{ version }] = await manager.query<Array<{ version: string }>>(
-      `INSERT INTO account_versions (account_id, version) VALUES ($1, 1)
-       ON CONFLICT (account_id) DO UPDATE SET version = account_versions.version + 1, changed_at = clock_timestamp()
+      `INSERT INTO account_versions (account_id, version) VALUES ($1, ${CLOCK_MICROSECONDS})
+       ON CONFLICT (account_id) DO UPDATE SET version = GREATEST(account_versions.version + 1, ${CLOCK_MICROSECONDS}), changed_at = clock_timestamp()
        RETURNING version`,
       [accountId],
     );

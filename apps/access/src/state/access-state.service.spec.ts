@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { pino } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ACCESS_CHANGED, type AccessChangedEvent } from '#libs/contracts/index.js';
+import { ACCESS_CHANGED, DECISION_CACHE_LIFETIME_MS, type AccessChangedEvent } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { NatsLink } from '#libs/platform/index.js';
 import { loadCatalog } from '../catalog/catalog.loader.js';
@@ -83,12 +83,20 @@ function replica(versions = new Map<string, number>(), poolSize = 10) {
     { ACCESS_RESYNC_INTERVAL_MS: 1000, DATABASE_POOL_SIZE: poolSize },
   );
   services.push(service);
+  // What the start announces (the accounts changed just before it) is kept apart from what the tests look at.
+  const announced: typeof published = [];
+  const start = service.onApplicationBootstrap.bind(service);
+  service.onApplicationBootstrap = async () => {
+    await start();
+    announced.push(...published.splice(0));
+  };
   return {
     service,
     store,
     repository,
     transaction,
     published,
+    announced,
     /** Hands the replica an `access.changed` message. */
     deliver: (event: unknown) => onMessage(null, { string: () => JSON.stringify(event) }),
     reconnect: () => onReconnect(),
@@ -354,9 +362,26 @@ describe('a re-sync', () => {
 
     loaded.resolve([snapshot(1)]);
     await bootstrap;
+    // Once by the start (the accounts changed just before it), then by the re-sync.
+    expect(repository.changedSince).toHaveBeenCalledTimes(1);
     reconnect();
     await settle();
-    expect(repository.changedSince).toHaveBeenCalledTimes(1);
+    expect(repository.changedSince).toHaveBeenCalledTimes(2);
+  });
+
+  it('announces at start the accounts changed within a gateway cache lifetime before its load (their writer may have died before broadcasting)', async () => {
+    const { service, repository, announced } = replica(new Map([[ACCOUNT, 3]]));
+    await service.onApplicationBootstrap();
+    expect(repository.changedSince).toHaveBeenCalledWith(new Date(T0.getTime() - DECISION_CACHE_LIFETIME_MS));
+    expect(announced).toEqual([{ subject: ACCESS_CHANGED, accountId: ACCOUNT, version: 3 }]);
+  });
+
+  it('starts all the same when that announcement fails', async () => {
+    const { service, store, repository, announced } = replica(new Map([[ACCOUNT, 3]]));
+    repository.changedSince.mockRejectedValueOnce(new Error('database restarting'));
+    await service.onApplicationBootstrap();
+    expect(store.versionOf(ACCOUNT)).toBe(3);
+    expect(announced).toEqual([]);
   });
 
   it('runs every ACCESS_RESYNC_INTERVAL_MS', async () => {
@@ -364,7 +389,7 @@ describe('a re-sync', () => {
     const { service, repository } = replica();
     await service.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(2500);
-    expect(repository.changedSince).toHaveBeenCalledTimes(2);
+    expect(repository.changedSince).toHaveBeenCalledTimes(1 + 2);
   });
 
   it('reloads at most half the pool of accounts at once, so changes still find a connection, and reloads them all', async () => {

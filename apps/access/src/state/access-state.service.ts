@@ -3,7 +3,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { isUUID } from 'class-validator';
 import { DataSource, type EntityManager } from 'typeorm';
-import { ACCESS_CHANGED, type AccessChangedEvent } from '#libs/contracts/index.js';
+import { ACCESS_CHANGED, DECISION_CACHE_LIFETIME_MS, type AccessChangedEvent } from '#libs/contracts/index.js';
 import { CONFIG, LOGGER, NATS_LINK, settlesWithin, Slots, type NatsLink } from '#libs/platform/index.js';
 import type { AccessConfig } from '../access.config.js';
 import { DecisionStore } from '../checks/decision-store.js';
@@ -70,8 +70,25 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     this.syncedAt = loadStarted;
     const { accounts, principals } = this.store.size();
     this.logger.info({ accounts, principals }, 'Access decisions loaded');
+    await this.announceRecentChanges(loadStarted);
     this.timer = setInterval(() => void this.resync(), this.config.ACCESS_RESYNC_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /**
+   * Broadcasts the accounts changed within a gateway cache's lifetime before this replica loaded:
+   * their writer may have died between its commit and its broadcast, and a replica that loaded
+   * afterwards is never behind on them, so no re-sync would tell the gateways (replicas holding that
+   * version do not reload). Failing, it is logged: start goes on, and gateways forget within a minute.
+   */
+  private async announceRecentChanges(loadStarted: Date): Promise<void> {
+    try {
+      const { changes } = await this.repository.changedSince(new Date(loadStarted.getTime() - DECISION_CACHE_LIFETIME_MS));
+      for (const { accountId, version } of changes) this.broadcast(accountId, version);
+      await this.link.connection.flush();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Could not announce the accounts changed just before this replica started');
+    }
   }
 
   onModuleDestroy(): void {
@@ -95,9 +112,10 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
       let committed = 0;
       const result = await this.dataSource.transaction(async (manager) => {
         await this.repository.lockAccount(manager, accountId, waitMs);
-        // Memory usually holds the committed version already: load it only when it does not.
+        // Memory usually holds the committed version already: load it only when it does not. Read under the lock, it is the
+        // truth even when older than memory (the database lost its last commits): the change is judged on what it holds.
         if ((await this.repository.versionOf(manager, accountId)) !== this.store.versionOf(accountId)) {
-          this.store.replaceAccount(await this.repository.loadAccount(accountId, manager));
+          this.store.replaceAccount(await this.repository.loadAccount(accountId, manager), { evenIfOlder: true });
         }
         const value = await change(manager);
         committed = await this.repository.bumpVersion(manager, accountId);
@@ -218,7 +236,7 @@ function safeParse(text: string): AccessChangedEvent | undefined {
   try {
     const value = JSON.parse(text) as AccessChangedEvent;
     const versionOk = value.version === undefined || Number.isSafeInteger(value.version);
-    return typeof value.accountId === 'string' && isUUID(value.accountId) && versionOk ? value : undefined;
+    return typeof value.accountId === 'string' && isUUID(value.accountId) && versionOk ? { ...value, accountId: value.accountId.toLowerCase() } : undefined;
   } catch {
     return undefined;
   }

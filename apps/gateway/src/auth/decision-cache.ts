@@ -1,9 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { ACCESS_CHANGED, type AccessChangedEvent, type CheckResult } from '#libs/contracts/index.js';
+import { ACCESS_CHANGED, DECISION_CACHE_LIFETIME_MS, type AccessChangedEvent, type CheckResult } from '#libs/contracts/index.js';
 import { NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 
-const TTL_MS = 60_000;
 const MAX_ENTRIES = 200_000;
 
 /**
@@ -69,7 +68,7 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
       this.byAccount.set(accountId, account);
     }
     if (!account.has(key)) this.entries += 1;
-    account.set(key, { result, expires: Date.now() + TTL_MS });
+    account.set(key, { result, expires: Date.now() + DECISION_CACHE_LIFETIME_MS });
   }
 
   private forgetAccount(accountId: string): void {
