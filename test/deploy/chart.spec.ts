@@ -504,6 +504,9 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     expect(chartMade.has(`ServiceAccount/${spec.serviceAccountName}`)).toBe(false);
     for (const e of c.envFrom ?? []) expect(chartMade.has(`ConfigMap/${e.configMapRef?.name}`)).toBe(false);
     for (const v of spec.volumes ?? []) expect(chartMade.has(`ConfigMap/${v.configMap?.name}`)).toBe(false);
+    // What the services mount beside their own (a CA bundle the migrator's verify-full URL names), the Job mounts too.
+    for (const mount of values.extraVolumeMounts ?? []) expect(c.volumeMounts).toContainEqual(mount);
+    for (const volume of values.extraVolumes ?? []) expect(spec.volumes).toContainEqual(volume);
   });
 
   it('gives each service only the secrets it needs', () => {
