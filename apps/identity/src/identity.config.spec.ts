@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '#libs/platform/index.js';
 import { identityEnv, loadIdentityConfig } from './identity.config.js';
 
@@ -72,6 +76,40 @@ describe('the identity configuration', () => {
   it('stops at start on an MFA_SECRET_KEY_FILE it cannot use, naming it (the default "-" keeps secrets as they are)', () => {
     expect(loadIdentityConfig({}).MFA_SECRET_KEY_FILE).toBe('-');
     expect(() => loadIdentityConfig({ MFA_SECRET_KEY_FILE: '/nonexistent/portico-mfa.key' })).toThrow(/MFA_SECRET_KEY_FILE: cannot read/);
+  });
+
+  describe('JWT_PRIVATE_KEY_FILE', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'portico-jwt-'));
+    afterAll(() => rmSync(folder, { recursive: true, force: true }));
+    /** A file holding `key` in PEM (PKCS#8). */
+    const keyFile = (name: string, key: { export(options: { format: 'pem'; type: 'pkcs8' }): string | Buffer }) => {
+      const file = join(folder, name);
+      writeFileSync(file, key.export({ format: 'pem', type: 'pkcs8' }));
+      return file;
+    };
+
+    it('takes an EC key on P-256 (access tokens are ES256)', () => {
+      const file = keyFile('p256.pem', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+      expect(loadIdentityConfig({ JWT_PRIVATE_KEY_FILE: file }).JWT_PRIVATE_KEY_FILE).toBe(file);
+    });
+
+    it.each([
+      ['an Ed25519 key', () => generateKeyPairSync('ed25519').privateKey, /holds a ed25519 key/],
+      ['a P-384 key', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey, /holds a secp384r1 EC key/],
+      ['an RSA key', () => generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, /holds a rsa key/],
+    ])('stops at start on %s, naming the variable and the key it needs (it started, and answered every sign-in 500)', (name, key, problem) => {
+      const file = keyFile(`${name.replace(/\W/g, '')}.pem`, key());
+      expect(() => loadIdentityConfig({ JWT_PRIVATE_KEY_FILE: file })).toThrow(/JWT_PRIVATE_KEY_FILE: .* must be an EC key on P-256/);
+      expect(() => loadIdentityConfig({ JWT_PRIVATE_KEY_FILE: file })).toThrow(problem);
+    });
+
+    it('stops at start on a file it cannot read, or that holds no private key', () => {
+      const notAKey = join(folder, 'not-a-key.pem');
+      writeFileSync(notAKey, 'hello');
+      for (const file of ['/nonexistent/portico-jwt.pem', notAKey]) {
+        expect(() => loadIdentityConfig({ JWT_PRIVATE_KEY_FILE: file })).toThrow(/JWT_PRIVATE_KEY_FILE: .* is not a readable private key in PEM/);
+      }
+    });
   });
 
   it('stops at start on an MFA_PREVIOUS_SECRET_KEY_FILES it cannot use, naming it (the default "-": no previous key)', () => {

@@ -1,5 +1,6 @@
 import { boolean, commonEnv, ConfigError, databaseEnv, eventsStreamEnv, integer, loadConfig, text, url, type ConfigOf } from '#libs/platform/index.js';
 import { assertDistinctKeyIds, readPreviousSecretKeyFiles, readSecretKeyFile } from './mfa/secret-key.js';
+import { readSigningKeyFile } from './sessions/signing-key-file.js';
 
 /** The longest ACCESS_TOKEN_TTL_SECONDS allowed: no access token outlives its issue by more (see SessionsService.gateState). */
 export const MAX_ACCESS_TOKEN_TTL_SECONDS = 3600;
@@ -65,7 +66,8 @@ export const identityEnv = {
 export type IdentityConfig = ConfigOf<typeof identityEnv>;
 
 /**
- * The identity configuration from `env`, its key files read too: a missing or malformed one, or two
+ * The identity configuration from `env`, its key files read too: a missing or malformed one (a
+ * signing key that is not EC P-256 among them), or two
  * different keys with one key id, is a ConfigError naming its variable; so are subuser sessions
  * set to outlive user sessions (S5 gives subusers the shorter lifetime).
  */
@@ -77,6 +79,7 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
       `SUBUSER_SESSION_TTL_HOURS (${config.SUBUSER_SESSION_TTL_HOURS}) must not exceed REFRESH_TOKEN_TTL_DAYS (${config.REFRESH_TOKEN_TTL_DAYS}) in hours (${userSessionHours}): a subuser session may not outlive a user session`,
     ]);
   }
+  if (config.JWT_PRIVATE_KEY_FILE !== '-') readSigningKeyFile(config.JWT_PRIVATE_KEY_FILE);
   const current = readSecretKeyFile(config.MFA_SECRET_KEY_FILE);
   assertDistinctKeyIds([...(current ? [current] : []), ...readPreviousSecretKeyFiles(config.MFA_PREVIOUS_SECRET_KEY_FILES)]);
   return config;

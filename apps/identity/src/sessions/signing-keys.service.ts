@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint } from 'jose';
 import type { Logger } from 'pino';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import type { JwksView, PublicJwk } from '#libs/contracts/index.js';
 import { CONFIG, LOGGER } from '#libs/platform/index.js';
 import type { IdentityConfig } from '../identity.config.js';
+import { readSigningKeyFile } from './signing-key-file.js';
 import { SigningKeyEntity } from './signing-key.entity.js';
 
 /** The algorithm of every access token. Pinned: verifiers accept nothing else. */
@@ -69,7 +69,7 @@ export class SigningKeysService implements OnModuleInit {
   }
 
   private async useKeyFile(path: string): Promise<void> {
-    const privateKey = createPrivateKey(await readFile(path, 'utf8'));
+    const privateKey = readSigningKeyFile(path);
     const jwk = await toPublicJwk(privateKey);
     await this.dataSource
       .createQueryBuilder()
