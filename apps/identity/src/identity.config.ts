@@ -53,6 +53,7 @@ export const identityEnv = {
   MFA_ISSUER: text('The name authenticator apps show beside a Portico login (the issuer of its otpauth URI)', 'Portico'),
   ACCESS_TOKEN_TTL_SECONDS: integer('Lifetime of access tokens (seconds)', 60, MAX_ACCESS_TOKEN_TTL_SECONDS, 900),
   REFRESH_TOKEN_TTL_DAYS: integer('Absolute lifetime of a user session (days)', 1, 365, 30),
+  MAX_OPEN_SESSIONS: integer('Open sessions one login may have: a sign-in beyond them ends the one used least recently', 2, 1000, 100),
   SUBUSER_SESSION_TTL_HOURS: integer('Absolute lifetime of a subuser session (hours; at most REFRESH_TOKEN_TTL_DAYS in hours)', 1, 24 * 30, 8),
   JWT_ISSUER: text('The iss claim of access tokens', 'portico'),
   JWT_AUDIENCE: text('The aud claim of access tokens', 'portico-api'),

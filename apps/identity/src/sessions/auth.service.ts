@@ -245,7 +245,7 @@ export class AuthService implements BeforeApplicationShutdown {
             alongside: (first, onlyIf) => this.throttle.succeededStatement(keys, first, onlyIf),
             secondStepPassed: true,
           },
-          manager,
+          unit,
         )
       : null;
     if (!pair) throw new LoginChanged();

@@ -54,6 +54,11 @@ export class GateBroadcaster {
     unit.beforeCommit(batch.stampSuspensions);
   }
 
+  /** Broadcasts now that these sessions ended: their change has committed already (a statement of its own). */
+  sessionsRevokedNow(sessions: RevokedSession[]): void {
+    if (sessions.length > 0) this.flush({ sessions, suspensions: [], policies: [], stampSuspensions: () => Promise.resolve() });
+  }
+
   /** After `unit` commits: broadcast that an account began (or stopped) requiring a second step. */
   secondStepPolicyChanged(unit: UnitOfWork, event: SecondStepPolicyChangedEvent): void {
     this.batch(unit).policies.push(event);

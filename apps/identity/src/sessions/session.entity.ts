@@ -12,7 +12,9 @@ export type SessionEndReason =
   | 'deactivated'
   | 'removed'
   | 'email-change-undone'
-  | 'second-step-enabled';
+  | 'second-step-enabled'
+  /** Ended by a sign-in of the same login beyond MAX_OPEN_SESSIONS: the one used least recently. */
+  | 'session-limit';
 
 /** A sign-in: one refresh token chain. */
 @Entity({ name: 'sessions' })

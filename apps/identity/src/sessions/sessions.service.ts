@@ -51,6 +51,12 @@ export interface SignInToOpen {
   secondStepPassed: boolean;
 }
 
+/** What the statement of a sign-in answers: whether the session opened, and the sessions it ended beyond MAX_OPEN_SESSIONS (null: none). */
+interface SignInOutcome {
+  opened: boolean;
+  ended: Array<{ id: string; accessExpiresAt: string | null }> | null;
+}
+
 /** Opens sessions, rotates their refresh tokens and ends them (telling every gateway at once). */
 @Injectable()
 export class SessionsService {
@@ -83,15 +89,19 @@ export class SessionsService {
    * (each updates the principal's row) either commits first (and the sign-in sees it) or waits for
    * the sign-in to commit (and its `endAll()` then sees the new session). Resolves with null,
    * having changed nothing, when the login changed meanwhile. Runs on a connection of its own, or
-   * in the transaction of `manager` when given.
+   * in the transaction of `unit` when given.
+   *
+   * The login keeps at most MAX_OPEN_SESSIONS open sessions: the same statement ends those beyond
+   * it, used least recently first ('session-limit'; the gateways hear of it once it has committed).
    */
-  async openAtSignIn(signIn: SignInToOpen, manager?: EntityManager): Promise<TokenPairView | null> {
+  async openAtSignIn(signIn: SignInToOpen, unit?: UnitOfWork): Promise<TokenPairView | null> {
     const { principal, seenPasswordHash, accountId, client, audit, alongside, secondStepPassed } = signIn;
     const state = [principal.id, principal.type, this.clock.now(), seenPasswordHash, secondStepPassed];
     const started = this.newSession(principal, accountId, client, secondStepPassed, state.length + 1);
     const granted = 'EXISTS (SELECT 1 FROM granted)';
     const recorded = this.audit.insertStatement(audit, state.length + started.parameters.length + 1, granted);
     const also = alongside(state.length + started.parameters.length + recorded.parameters.length + 1, granted);
+    const keptBeside = state.length + started.parameters.length + recorded.parameters.length + also.parameters.length + 1;
     const text = `WITH still_user AS (
               SELECT id FROM users WHERE id = $1 AND $2 = 'user' AND password_hash = $4 AND status = 'active' AND (NOT second_step OR $5)
                  FOR NO KEY UPDATE),
@@ -105,14 +115,34 @@ export class SessionsService {
               UPDATE memberships SET last_login_at = $3 WHERE user_id = $1 AND account_id IN (SELECT account_id FROM still_memberships) RETURNING 1),
             touched_subuser AS (UPDATE subusers SET last_login_at = $3 WHERE id IN (SELECT id FROM still_subuser) RETURNING 1),
             new_session AS (INSERT INTO sessions (${SESSION_COLUMNS}) SELECT ${started.values} WHERE ${granted} RETURNING 1),
+            beyond_limit AS (
+              UPDATE sessions SET revoked_at = $3, end_reason = 'session-limit'
+               WHERE ${granted} AND id IN (
+                 SELECT id FROM sessions WHERE principal_id = $1 AND principal_type = $2 AND revoked_at IS NULL AND expires_at > $3
+                  ORDER BY last_used_at DESC, created_at DESC, id OFFSET $${keptBeside})
+               RETURNING id, access_expires_at),
             audited AS (${recorded.sql} RETURNING 1),
             alongside AS (${also.sql})
-       SELECT (SELECT count(*) FROM alongside) AS cleared, EXISTS (SELECT 1 FROM new_session) AS opened`;
-    const values = [...state, ...started.parameters, ...recorded.parameters, ...also.parameters];
-    const [{ opened }] = manager
-      ? await manager.query<Array<{ opened: boolean }>>(text, values)
-      : await preparedQuery<{ opened: boolean }>(this.dataSource, text, values);
+       SELECT (SELECT count(*) FROM alongside) AS cleared, EXISTS (SELECT 1 FROM new_session) AS opened,
+              (SELECT json_agg(json_build_object('id', id, 'accessExpiresAt', access_expires_at)) FROM beyond_limit) AS ended`;
+    // The sessions open before this one that may stay beside it.
+    const values = [...state, ...started.parameters, ...recorded.parameters, ...also.parameters, this.config.MAX_OPEN_SESSIONS - 1];
+    const [{ opened, ended }] = unit
+      ? await unit.manager.query<SignInOutcome[]>(text, values)
+      : await preparedQuery<SignInOutcome>(this.dataSource, text, values);
+    if (ended) this.tellEndedBeyondLimit(ended, unit);
     return opened ? this.pair(started.session, started.refreshToken, started.times) : null;
+  }
+
+  /** Tells the gateways of the sessions a sign-in ended beyond MAX_OPEN_SESSIONS: after `unit` commits, or now (its statement committed). */
+  private tellEndedBeyondLimit(ended: NonNullable<SignInOutcome['ended']>, unit?: UnitOfWork): void {
+    const now = this.clock.now();
+    const revoked = ended.map(({ id, accessExpiresAt }) => ({
+      id,
+      until: this.refuseUntil(now, accessExpiresAt ? new Date(accessExpiresAt) : null).toISOString(),
+    }));
+    if (unit) this.broadcaster.sessionsRevoked(unit, revoked);
+    else this.broadcaster.sessionsRevokedNow(revoked);
   }
 
   /** A new session of `principal`: its row's values (placeholders numbered from `first`, typed) and parameters. */
@@ -236,12 +266,13 @@ export class SessionsService {
     return this.listOpen(actor, actor.sessionId);
   }
 
-  /** The open sessions of `principal`, newest first (at most 200); `current` marks the one of `currentSessionId`. */
+  /** The open sessions of `principal`, newest first (all of them: about MAX_OPEN_SESSIONS at most); `current` marks the one of `currentSessionId`. */
   async listOpen(principal: Principal, currentSessionId?: string): Promise<SessionView[]> {
     const sessions = await this.dataSource.getRepository(SessionEntity).find({
       where: { principalType: principal.type, principalId: principal.id, revokedAt: IsNull(), expiresAt: MoreThan(this.clock.now()) },
       order: { createdAt: 'DESC' },
-      take: 200,
+      // Sign-ins at the same moment may each leave one more for a while (each ends those beyond the limit as it saw them).
+      take: this.config.MAX_OPEN_SESSIONS * 2,
     });
     return sessions.map((session) => ({
       id: session.id,
