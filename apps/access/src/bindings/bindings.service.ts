@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import {
   BINDINGS_CHANGED,
-  Events,
   principalOf,
   type BindingInput,
   type BindingsByPrincipal,
@@ -20,6 +18,7 @@ import { bindingChangeProblem } from '../checks/escalation.js';
 import { changedBy } from '../events/change-events.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { BindingEntity } from './binding.entity.js';
+import { bindingKey, writeBindingsReplaced } from './bindings-replaced.js';
 
 /** Who holds which role where. A replacement that changes something writes its event (audited by identity) in its transaction. */
 @Injectable()
@@ -30,6 +29,11 @@ export class BindingsService {
     private readonly outbox: OutboxWriter,
     private readonly relay: OutboxRelay,
   ) {}
+
+  /** What {@link writeBindingsReplaced} needs. */
+  private get events() {
+    return { store: this.store, outbox: this.outbox };
+  }
 
   /**
    * Sets every binding of a principal, after the owner and no-escalation rules; `dryRun` only
@@ -66,22 +70,13 @@ export class BindingsService {
             proposed.map((binding) => ({ id: randomUUID(), accountId, principalType: principal.type, principalId: principal.id, ...binding })),
           );
         }
-        const changed = !sameBindings(held, proposed);
-        if (changed) await this.tellReplaced(manager, request, held, proposed);
+        const changed = await writeBindingsReplaced(manager, this.events, changedBy(request), { principal, before: held, after: proposed });
         return { changed, bindings: proposed.map((binding) => this.view(accountId, binding)) };
       },
       principal.id,
     );
     if (written.changed) this.relay.nudge();
     return written.bindings;
-  }
-
-  /** Writes `access.bindings.replaced`: what the principal held and holds now, each role named as it is in this change. */
-  private tellReplaced(manager: EntityManager, request: ReplaceBindingsRequest, before: BindingRecord[], after: BindingRecord[]): Promise<unknown> {
-    const { accountId, principal } = request;
-    const held = (binding: BindingRecord) => this.view(accountId, binding);
-    const data = { principal: principalOf(principal), before: before.map(held), after: after.map(held) };
-    return this.outbox.add(manager, Events.BindingsReplaced, accountId, { ...changedBy(request), ...data });
   }
 
   /**
@@ -91,17 +86,22 @@ export class BindingsService {
    * the bindings dropped, as they were in that change (what to give back, should the removal be undone).
    */
   async removePrincipal({ actor, accountId, principal }: RemovePrincipalRequest): Promise<Required<RemovedPrincipalView>> {
-    return this.state.mutate(
+    const removed = await this.state.mutate(
       accountId,
       async (manager) => {
         if (this.store.isOwner(principal, accountId)) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be removed');
         if (actor) this.judge({ actor, accountId, principal, bindings: [] });
-        const bindings = this.store.bindingsOf(principal, accountId).map((binding) => this.view(accountId, binding));
+        const held = this.store.bindingsOf(principal, accountId);
         const result = await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
-        return { removed: result.affected ?? 0, bindings };
+        // Without an actor, the principal left by itself (or declined), or its removal is being made sure of (a second unbinding).
+        const by = { accountId, actor: principalOf(actor ?? principal), ip: null };
+        const told = await writeBindingsReplaced(manager, this.events, by, { principal, before: held, after: [] });
+        return { told, view: { removed: result.affected ?? 0, bindings: held.map((binding) => this.view(accountId, binding)) } };
       },
       principal.id,
     );
+    if (removed.told) this.relay.nudge();
+    return removed.view;
   }
 
   /** CONFLICT ({@link BINDINGS_CHANGED}) unless the principal holds exactly the `expected` bindings (when given). */
@@ -166,15 +166,4 @@ export class BindingsService {
   private view(accountId: string, binding: BindingRecord): BindingView {
     return { roleId: binding.roleId, role: this.store.role(accountId, binding.roleId)?.name ?? binding.roleId, applicationIds: binding.applicationIds };
   }
-}
-
-/** Whether two sets of bindings are the same (order, and the order of applications, aside). */
-function sameBindings(first: BindingRecord[], second: BindingRecord[]): boolean {
-  const keys = (bindings: BindingRecord[]) => bindings.map(bindingKey).sort().join('\n');
-  return keys(first) === keys(second);
-}
-
-/** A binding as one comparable string: its role id and its applications as a set (`*`: every application). */
-function bindingKey({ roleId, applicationIds }: BindingRecord): string {
-  return JSON.stringify([roleId, applicationIds === null ? '*' : [...new Set(applicationIds)].sort()]);
 }

@@ -111,18 +111,30 @@ describe("access's change events", () => {
     const developer = `${BUILTIN_ROLE_PREFIX}Developer`;
     const support = `${BUILTIN_ROLE_PREFIX}Support`;
     await bindings.replace({ actor: admin, client, accountId, principal: subuser, bindings: [{ role: 'Developer', applicationIds: [second, first] }] });
-    // Nothing changes: none for a dry run, the same bindings again (applications in another order), a refusal, or a removal's unbinding.
+    // Nothing changes: none for a dry run, the same bindings again (applications in another order), or a refusal.
     await bindings.replace({ actor: admin, accountId, principal: subuser, bindings: [{ role: 'Admin' }], dryRun: true });
     await bindings.replace({ actor: admin, client, accountId, principal: subuser, bindings: [{ role: developer, applicationIds: [first, second] }] });
     await refused(bindings.replace({ actor: subuser, client, accountId, principal: admin, bindings: [] }), ErrorCode.Forbidden);
     await bindings.replace({ actor: by, accountId, principal: admin, bindings: [] });
+    // A removal's unbinding tells what it took, by whoever removes; without one (the principal leaving, a second unbinding), by the principal.
     await bindings.removePrincipal({ actor: by, accountId, principal: subuser });
+    await bindings.removePrincipal({ accountId, principal: subuser });
+    await bindings.replace({ actor: by, accountId, principal: admin, bindings: [{ role: 'Support' }] });
+    await bindings.removePrincipal({ accountId, principal: admin });
 
     const events = await outbox();
     expect(events.map((event) => [event.type, event.accountId])).toEqual([
       [Events.BindingsReplaced, accountId],
       [Events.BindingsReplaced, accountId],
+      [Events.BindingsReplaced, accountId],
+      [Events.BindingsReplaced, accountId],
+      [Events.BindingsReplaced, accountId],
     ]);
+    const heldSupport = { roleId: support, role: 'Support', applicationIds: null };
+    // As the second replacement wrote them (the same bindings, told of as none).
+    const developerInBoth = [{ roleId: developer, role: 'Developer', applicationIds: [first, second] }];
+    expect(events[2].data).toEqual({ accountId, actor: by, ip: null, principal: subuser, before: developerInBoth, after: [] });
+    expect(events[4].data).toEqual({ accountId, actor: admin, ip: null, principal: admin, before: [heldSupport], after: [] });
     expect(events[0].data).toEqual({
       accountId,
       actor: admin,

@@ -72,6 +72,29 @@ describe('a hand-over of an account, as access applies it', () => {
     expect(await bindingsInDatabase(accountId, first)).toEqual([{ role_id: `${BUILTIN_ROLE_PREFIX}Admin`, application_ids: null }]);
   });
 
+  it("tells the audit trail of the roles it changes, by the previous owner: the new owner's dropped, the role the previous one keeps", async () => {
+    const { accountId, actor: first } = await access.account();
+    const next = user();
+    await access.bind(accountId, next, `${BUILTIN_ROLE_PREFIX}Support`);
+    await access.database.query('DELETE FROM access.outbox WHERE account_id = $1', [accountId]);
+
+    await handOver(accountId, first, next, `${BUILTIN_ROLE_PREFIX}Developer`, 1);
+
+    const told = await access.database.query<{ payload: EventEnvelope<typeof Events.BindingsReplaced> }>(
+      'SELECT payload FROM access.outbox WHERE account_id = $1 ORDER BY created_at, id',
+      [accountId],
+    );
+    const by = { accountId, actor: first, ip: null };
+    const held = (name: string) => [{ roleId: `${BUILTIN_ROLE_PREFIX}${name}`, role: name, applicationIds: null }];
+    expect(told.map((row) => [row.payload.type, row.payload.data])).toEqual(
+      expect.arrayContaining([
+        [Events.BindingsReplaced, { ...by, principal: next, before: held('Support'), after: [] }],
+        [Events.BindingsReplaced, { ...by, principal: first, before: [], after: held('Developer') }],
+      ]),
+    );
+    expect(told).toHaveLength(2);
+  });
+
   it('gives its previous owner, holding nothing since, the role it names when it is older than a hand-over applied already', async () => {
     const { accountId, actor: first } = await access.account();
     const second = user();

@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import {
   ACCOUNT_EVENTS,
   Events,
+  type AccessChangeBy,
   type AccountCreatedData,
   type EventDataMap,
   type EventEnvelope,
@@ -21,6 +22,8 @@ import { DecisionStore, type RoleRecord } from '../checks/decision-store.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { firstTime, firstTimeInOpenAccount } from '../state/applied-events.js';
 import { withCanonicalIds } from '../state/event-ids.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
+import { writeBindingsReplaced } from '../bindings/bindings-replaced.js';
 import { AccountOwnerEntity } from './account-owner.entity.js';
 
 /** The event with the ids of its data checked and lower-cased (see {@link withCanonicalIds}); PermanentEventError when one is not a UUID. */
@@ -47,6 +50,8 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly state: AccessStateService,
     private readonly store: DecisionStore,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -130,23 +135,37 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.error({ eventId: event.id, accountId }, 'A hand-over event without its owner version; not applied');
       return;
     }
-    await this.state.mutate(accountId, async (manager) => {
-      if (!(await firstTimeInOpenAccount(manager, event.id, accountId))) return;
+    // The previous owner hands over: the roles it changes are theirs to answer for in the audit trail.
+    const by = { accountId, actor: { type: 'user' as const, id: fromUserId }, ip: null };
+    const told = await this.state.mutate(accountId, async (manager) => {
+      if (!(await firstTimeInOpenAccount(manager, event.id, accountId))) return false;
       if (await moveOwner(manager, accountId, toUserId, ownerVersion)) {
+        const newOwner: Principal = { type: 'user', id: toUserId };
+        const dropped = this.store.bindingsOf(newOwner, accountId);
         await manager.delete(BindingEntity, userOf(accountId, toUserId));
-        await this.bindPreviousOwner(manager, accountId, fromUserId, previousOwnerRole);
-      } else if (this.isLeftWithNothing(accountId, fromUserId)) {
-        await this.bindPreviousOwner(manager, accountId, fromUserId, previousOwnerRole);
+        const toldDropped = await writeBindingsReplaced(manager, this.events, by, { principal: newOwner, before: dropped, after: [] });
+        return (await this.bindPreviousOwner(manager, by, fromUserId, previousOwnerRole)) || toldDropped;
       }
+      return this.isLeftWithNothing(accountId, fromUserId) && this.bindPreviousOwner(manager, by, fromUserId, previousOwnerRole);
     });
+    if (told) this.relay.nudge();
   }
 
-  /** Replaces the bindings of the previous owner with the role they keep, in every application. */
-  private async bindPreviousOwner(manager: EntityManager, accountId: string, userId: string, roleId: string): Promise<void> {
+  /** Replaces the bindings of the previous owner with the role they keep, in every application; answers whether it told of a change. */
+  private async bindPreviousOwner(manager: EntityManager, by: AccessChangeBy, userId: string, roleId: string): Promise<boolean> {
+    const { accountId } = by;
     const role = this.store.role(accountId, roleId) ?? this.broadestBuiltinRole(accountId, roleId);
     const previousOwner = userOf(accountId, userId);
+    const before = this.store.bindingsOf({ type: 'user', id: userId }, accountId);
     await manager.delete(BindingEntity, previousOwner);
     await manager.insert(BindingEntity, { id: randomUUID(), ...previousOwner, roleId: role.id, applicationIds: null });
+    const after = [{ roleId: role.id, applicationIds: null }];
+    return writeBindingsReplaced(manager, this.events, by, { principal: { type: 'user', id: userId }, before, after });
+  }
+
+  /** What {@link writeBindingsReplaced} needs. */
+  private get events() {
+    return { store: this.store, outbox: this.outbox };
   }
 
   /**

@@ -48,7 +48,14 @@ export class AccessServices {
     await this.state.onApplicationBootstrap();
     ({ roles: this.roles, applications: this.applications } = this.limitedTo(500, 10_000));
     this.bindings = new BindingsService(this.store, this.state, new OutboxWriter(), new OutboxRelay(this.dataSource, this.link, this.logger));
-    this.owners = new OwnersService(this.state, this.store, this.link, this.logger);
+    this.owners = new OwnersService(
+      this.state,
+      this.store,
+      new OutboxWriter(),
+      new OutboxRelay(this.dataSource, this.link, this.logger),
+      this.link,
+      this.logger,
+    );
   }
 
   async stop(): Promise<void> {
