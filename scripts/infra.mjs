@@ -212,7 +212,7 @@ function isLocalHost(host) {
 }
 
 /** `url` for messages: its password, if any, hidden. */
-function redacted(url) {
+export function redacted(url) {
   const shown = new URL(url);
   if (shown.password) shown.password = '***';
   return shown.toString();

@@ -3,7 +3,7 @@
 // a mail catcher, prints the URLs; Ctrl-C stops everything it started.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { build, ensureDependencies, ensureNats, ensurePostgres, mayMoveNats, mayMovePostgres, ROOT, say } from './infra.mjs';
+import { build, ensureDependencies, ensureNats, ensurePostgres, mayMoveNats, mayMovePostgres, redacted, ROOT, say } from './infra.mjs';
 
 const env = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/portico',
@@ -38,7 +38,9 @@ async function main() {
   execFileSync(process.execPath, ['dist/tools/migrate.js'], { cwd: ROOT, env, stdio: 'inherit' });
   if (useCatcher)
     run('mail', 'dist/tools/mail-catcher.js', { MAIL_CATCHER_SMTP_PORT: String(catcherPorts.smtp), MAIL_CATCHER_WEB_PORT: String(catcherPorts.web) });
-  for (const service of ['identity', 'access', 'notifications', 'gateway']) run(service, `dist/apps/${service}/src/main.js`);
+  const probes = probePorts();
+  for (const service of ['identity', 'access', 'notifications']) run(service, `dist/apps/${service}/src/main.js`, { HEALTH_PORT: String(probes[service]) });
+  run('gateway', 'dist/apps/gateway/src/main.js');
   const ready = await waitUntilReady(`http://127.0.0.1:${env.GATEWAY_PORT}/health/ready`);
   if (exitedEarly) throw new Error(`${exitedEarly} exited during start-up; see its lines above`);
   if (!ready) throw new Error(`the system is not ready after 60 s (http://127.0.0.1:${env.GATEWAY_PORT}/health/ready)`);
@@ -53,15 +55,22 @@ function serviceMetricsUrls() {
   return urls.length > 0 ? urls.join(', ') : "the services' metrics are off (HEALTH_PORT=0)";
 }
 
+/**
+ * The probe (and metrics) port of identity, access and notifications: 3001, 3002 and 3003, or, with
+ * HEALTH_PORT set, that port and the two after it (0: none). One HEALTH_PORT for the three would
+ * have two of them fail to listen. Empty counts as unset, as the services read it.
+ */
+function probePorts() {
+  const defaults = { identity: 3001, access: 3002, notifications: 3003 };
+  const first = process.env.HEALTH_PORT;
+  if (first === undefined || first.trim() === '') return defaults;
+  return Object.fromEntries(Object.keys(defaults).map((service, index) => [service, Number(first) === 0 ? 0 : Number(first) + index]));
+}
+
 /** The ports the services and the mail catcher listen on (0: off). */
 function portsToListenOn() {
   const ports = { gateway: env.GATEWAY_PORT, metrics: env.METRICS_PORT };
-  for (const [service, port] of [
-    ['identity', 3001],
-    ['access', 3002],
-    ['notifications', 3003],
-  ])
-    ports[`${service} probes`] = env.HEALTH_PORT ?? String(port);
+  for (const [service, port] of Object.entries(probePorts())) ports[`${service} probes`] = String(port);
   if (useCatcher) Object.assign(ports, { 'mail catcher SMTP': catcherPorts.smtp, 'mail catcher web': catcherPorts.web });
   return Object.entries(ports).filter(([, port]) => Number(port) !== 0);
 }
@@ -86,18 +95,42 @@ async function createDatabaseIfMissing(databaseUrl) {
   const { default: pg } = await import('pg');
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
+  const client = await maintenanceConnection(pg, url);
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount === 0) {
       say(`creating database ${name}`);
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"${await unicodeLocaleIfServerHasNone(client)}`);
     }
   } finally {
     await client.end();
   }
+}
+
+/** A connection to the server of `url` to create databases from: its `postgres` database, or `template1` on a server that has none. */
+async function maintenanceConnection(pg, url) {
+  for (const database of ['postgres', 'template1']) {
+    url.pathname = `/${database}`;
+    const client = new pg.Client({ connectionString: url.toString() });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      // 3D000: no such database.
+      if (error.code !== '3D000' || database === 'template1') throw error;
+    }
+  }
+}
+
+/**
+ * A UTF-8 LC_CTYPE for the new database when the server's default folds ASCII only (C, POSIX: a
+ * cluster made with an empty environment), as deploy.md 2.2 asks of every installation: identity's
+ * e-mail uniqueness and search rest on PostgreSQL's lower().
+ */
+async function unicodeLocaleIfServerHasNone(client) {
+  const { rows } = await client.query(`SELECT datctype AS ctype FROM pg_database WHERE datname = 'template1'`);
+  return ['C', 'POSIX'].includes(rows[0]?.ctype ?? '') ? ` TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE 'C.UTF-8' LC_COLLATE 'C.UTF-8'` : '';
 }
 
 const COLORS = { identity: 33, access: 35, notifications: 34, gateway: 32, mail: 36 };
@@ -153,7 +186,7 @@ function banner() {
     `               ${serviceMetricsUrls()}`,
     useCatcher
       ? `  Mail         http://localhost:${catcherPorts.web}/   (SMTP catcher on port ${catcherPorts.smtp})`
-      : `  Mail         sent to ${env.SMTP_URL}`,
+      : `  Mail         sent to ${redacted(env.SMTP_URL)}`,
     'Press Ctrl-C to stop everything.',
   ];
   process.stdout.write(`\n\x1b[1m${lines.join('\n')}\x1b[0m\n\n`);
