@@ -41,9 +41,9 @@ async function main() {
   const probes = probePorts();
   for (const service of ['identity', 'access', 'notifications']) run(service, `dist/apps/${service}/src/main.js`, { HEALTH_PORT: String(probes[service]) });
   run('gateway', 'dist/apps/gateway/src/main.js');
-  const ready = await waitUntilReady(`http://127.0.0.1:${env.GATEWAY_PORT}/health/ready`);
+  const ready = await waitUntilReady(`http://127.0.0.1:${env.GATEWAY_PORT}/health/system`);
   if (exitedEarly) throw new Error(`${exitedEarly} exited during start-up; see its lines above`);
-  if (!ready) throw new Error(`the system is not ready after 60 s (http://127.0.0.1:${env.GATEWAY_PORT}/health/ready)`);
+  if (!ready) throw new Error(`the system is not ready after 60 s (http://127.0.0.1:${env.GATEWAY_PORT}/health/system)`);
   banner();
 }
 
@@ -181,7 +181,7 @@ function banner() {
     'Portico is running.',
     `  API          ${base}`,
     `  API docs     ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
-    `  Readiness    ${base}/health/ready`,
+    `  Readiness    ${base}/health/system   (the gateway's own, for load balancers: ${base}/health/ready)`,
     `  Metrics      ${env.METRICS_PORT === '0' ? "the gateway's are off (METRICS_PORT=0)" : `http://localhost:${env.METRICS_PORT}/metrics   (the gateway's)`}`,
     `               ${serviceMetricsUrls()}`,
     useCatcher

@@ -338,7 +338,8 @@ describe('bad input gets a clear 4xx', () => {
 describe('operations', () => {
   it('serves liveness, readiness, the OpenAPI description, and metrics on a port of their own', async () => {
     await request(system.url).get('/health/live').expect(200);
-    const ready = await request(system.url).get('/health/ready').expect(200);
+    expect((await request(system.url).get('/health/ready').expect(200)).body).toEqual({ ready: true });
+    const ready = await request(system.url).get('/health/system').expect(200);
     expect(ready.body.services).toMatchObject({ identity: { ready: true }, access: { ready: true }, notifications: { ready: true } });
     const metrics = await fetch(system.metricsUrl);
     expect(metrics.status).toBe(200);
@@ -346,6 +347,7 @@ describe('operations', () => {
     // Not on the API port, which the Ingress exposes; nothing but GET /metrics on the metrics port.
     await request(system.url).get('/metrics').expect(404);
     expect((await fetch(system.metricsUrl.replace('/metrics', '/health/ready'))).status).toBe(404);
+    expect((await fetch(system.metricsUrl.replace('/metrics', '/health/system'))).status).toBe(404);
     const openapi = await request(system.url).get('/openapi.json').expect(200);
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/accounts', '/v1/auth/login', '/v1/me']));
     await request(system.url).get('/docs').expect(200);

@@ -55,10 +55,11 @@ describe('the gateway with no service behind it', () => {
     expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
   });
 
-  it('is live but not ready', async () => {
+  it('is live and ready itself (its NATS link is up), the system not ready: no service answers', async () => {
     await request(system.url).get('/health/live').expect(200);
-    const ready = await request(system.url).get('/health/ready').expect(503);
-    expect(ready.body.ready).toBe(false);
+    expect((await request(system.url).get('/health/ready').expect(200)).body).toEqual({ ready: true });
+    const ready = await request(system.url).get('/health/system').expect(503);
+    expect(ready.body).toEqual({ ready: false, services: { identity: { ready: false }, access: { ready: false }, notifications: { ready: false } } });
   });
 
   it('answers 503 quickly while NATS is down, and recovers by itself when it returns', async () => {
@@ -105,12 +106,14 @@ describe('configuration', () => {
     expect(output).toContain('PASSWORD_MIN_LENGTH');
   });
 
-  it('shuts a service down cleanly on SIGTERM', async () => {
+  it('shuts a service down cleanly on SIGTERM; the system says so, the gateway stays ready (a load balancer keeps sending it what other services answer)', async () => {
     await expect(system.stopService('access', 'SIGTERM')).resolves.toBe(0);
-    const ready = await request(system.url).get('/health/ready').expect(503);
+    const ready = await request(system.url).get('/health/system').expect(503);
     expect(ready.body.services.access.ready).toBe(false);
+    expect(ready.body.services.identity.ready).toBe(true);
+    await request(system.url).get('/health/ready').expect(200);
     system.startService('access');
-    await system.waitUntil('/health/ready');
+    await system.waitUntil('/health/system');
   });
 });
 
@@ -206,7 +209,7 @@ describe('graceful shutdown', () => {
     expect(await answers).toEqual(Array.from({ length: 12 }, () => 200));
     expect(exitCode).toBe(0);
     system.startService('identity');
-    await system.waitUntil('/health/ready');
+    await system.waitUntil('/health/system');
   });
 });
 
@@ -245,17 +248,18 @@ describe('the whole system through an outage of NATS, then of PostgreSQL (F1, F2
   });
 
   const users = () => people.http.get(`/v1/accounts/${owner.accountId}/users`).set(bearer(owner.accessToken));
-  const readiness = async () => (await people.http.get('/health/ready')).status;
+  const readiness = async () => (await people.http.get('/health/system')).status;
 
   it('NATS down: 503 at once (not the 504 of the 30 s timeout) and not ready; NATS back: ready and serving again, nothing restarted (F1)', async () => {
     await users().expect(200);
     await system.nats.stop();
-    await eventually('the gateway to turn not-ready', async () => (await readiness()) === 503);
+    // The gateway itself too (its NATS link is down), not only the system.
+    await eventually('the gateway to turn not-ready', async () => (await readiness()) === 503 && (await people.http.get('/health/ready')).status === 503);
     for (const response of [await users(), await people.http.post('/v1/auth/login').send({ email: owner.email, password: PASSWORD })]) {
       expect([response.status, response.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
     }
     await system.nats.start();
-    await system.waitUntil('/health/ready');
+    await system.waitUntil('/health/system');
     await users().expect(200);
     await people.login(owner.email);
     expect(SERVICES.map((service) => system.pidOf(service))).toEqual(pids);
@@ -277,7 +281,7 @@ describe('the whole system through an outage of NATS, then of PostgreSQL (F1, F2
       expect(JSON.stringify(response.body)).not.toMatch(/\bat \S+ \(|ECONNREFUSED|Connection terminated/);
     }
     proxy.restore();
-    await system.waitUntil('/health/ready');
+    await system.waitUntil('/health/system');
     await eventually('the user table to be served again', async () => (await users()).status === 200);
     await people.login(owner.email);
     expect(SERVICES.map((service) => system.pidOf(service))).toEqual(pids);

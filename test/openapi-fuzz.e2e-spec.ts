@@ -157,7 +157,7 @@ describe('malformed input gets a clear 4xx, never a 500 or a stack trace (L3)', 
   });
 
   it('leaves every service up and answering', async () => {
-    const ready = await people.http.get('/health/ready').expect(200);
+    const ready = await people.http.get('/health/system').expect(200);
     expect(ready.body.services).toMatchObject({ identity: { ready: true }, access: { ready: true }, notifications: { ready: true } });
     const account = `/v1/accounts/${owner.accountId}`;
     for (const path of ['/v1/me', `${account}/roles`, `${account}/deliveries`]) await people.http.get(path).set(bearer(owner.accessToken)).expect(200);

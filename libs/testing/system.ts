@@ -15,7 +15,7 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Which services to start (default: all four). */
   services?: ServiceName[];
-  /** `ready`: wait for /health/ready = 200 (default); `live`: only for the gateway to answer. */
+  /** `ready`: wait for /health/system = 200, every service ready (default); `live`: only for the gateway to answer. */
   waitFor?: 'ready' | 'live';
   /** Extra Node.js flags for every service process (the benchmark's `--cpu-prof`, say). */
   nodeArgs?: string[];
@@ -71,7 +71,7 @@ export class TestSystem {
     return `http://127.0.0.1:${port}`;
   }
 
-  /** Starts everything and waits until `/health/ready` answers 200. */
+  /** Starts everything and waits until `/health/system` answers 200. */
   async start(): Promise<void> {
     await Promise.all([this.nats.start(), this.database.create(), this.mail.start().then((port) => (this.smtpPort = port))]);
     const taken = new Set<number>();
@@ -87,7 +87,7 @@ export class TestSystem {
     if (this.options.healthPorts)
       for (const service of this.options.services ?? SERVICES) if (service !== 'gateway') this.healthPorts.set(service, await newPort());
     for (const service of this.options.services ?? SERVICES) this.startService(service);
-    await this.waitUntil(this.options.waitFor === 'live' ? '/health/live' : '/health/ready');
+    await this.waitUntil(this.options.waitFor === 'live' ? '/health/live' : '/health/system');
   }
 
   /** Starts one service process (again). `name` may carry a suffix (`gateway#2`) for a second replica. */
@@ -132,15 +132,15 @@ export class TestSystem {
   async startGateway(name: string, port: number): Promise<string> {
     this.startService(name, { GATEWAY_PORT: String(port) });
     const url = `http://127.0.0.1:${port}`;
-    await this.waitUntil('/health/ready', STARTUP_DEADLINE_MS, url);
+    await this.waitUntil('/health/system', STARTUP_DEADLINE_MS, url);
     return url;
   }
 
   /**
-   * Polls a path (by default `/health/ready`) of the gateway at `url` (the first one by default) until it answers 200.
+   * Polls a path (by default `/health/system`) of the gateway at `url` (the first one by default) until it answers 200.
    * The default deadline is generous: on a busy 2-core machine four services loading at once may take half a minute to boot.
    */
-  async waitUntil(path = '/health/ready', timeoutMs = STARTUP_DEADLINE_MS, url = this.url): Promise<void> {
+  async waitUntil(path = '/health/system', timeoutMs = STARTUP_DEADLINE_MS, url = this.url): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const ok = await fetch(`${url}${path}`).then(

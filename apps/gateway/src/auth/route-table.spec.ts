@@ -23,6 +23,7 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/invitation/decline',
   'GET /health/live',
   'GET /health/ready',
+  'GET /health/system',
   'GET /.well-known/jwks.json',
 ];
 

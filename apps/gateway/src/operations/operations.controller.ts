@@ -31,10 +31,26 @@ export class OperationsController {
     return { status: 'ok' };
   }
 
+  /**
+   * This gateway's own readiness, what a load balancer asks: whether it can carry requests to the
+   * services (its NATS link is up). Not whether they answer: when one is down, every gateway is as
+   * unable as this one, and taking them all out of the load balancer would turn one service's outage
+   * into the whole API's (sign-in does not need notifications). {@link system} tells that.
+   */
   @Get('health/ready')
   @Public()
-  @ApiOperation({ summary: 'Readiness: NATS is up and every service answers ready (503 otherwise)' })
-  async ready(
+  @ApiOperation({ summary: "Readiness of this gateway: its NATS link is up (503 otherwise); the services' own: /health/system" })
+  ready(@Res({ passthrough: true }) response: Response): { ready: boolean } {
+    const ready = this.link.isUp();
+    response.status(ready ? 200 : 503);
+    return { ready };
+  }
+
+  /** The whole system's readiness, for operators and start-up scripts: NATS, and every service answering ready over it. */
+  @Get('health/system')
+  @Public()
+  @ApiOperation({ summary: 'Readiness of the whole system: NATS is up and every service answers ready (503 otherwise)' })
+  async system(
     @Rpc() rpc: RpcSender,
     @Res({ passthrough: true }) response: Response,
   ): Promise<{ ready: boolean; services: Record<string, HealthView | { ready: false }> }> {
