@@ -71,6 +71,28 @@ describe('the project-local nats-server', () => {
   });
 });
 
+describe("a NATS server of the user's own that wants credentials", () => {
+  /** Such a server (the project-local kind: JetStream on, one user with a password), and its URL. */
+  async function serverWithAUser() {
+    const port = await freePort();
+    const credentials = await startLocalNats('127.0.0.1', port, (stop: () => Promise<void>) => stops.push(stop), { local, bin: natsServerBinary() });
+    return { url: `nats://127.0.0.1:${port}`, ...credentials };
+  }
+
+  it('is used with the credentials the services will use (it has JetStream)', async () => {
+    const server = await serverWithAUser();
+    await expect(ensureNats(server.url, { local, auth: { user: server.user, password: server.password } })).resolves.toEqual({ url: server.url });
+  });
+
+  it('is refused naming the credentials when it refuses them, not said to lack JetStream', async () => {
+    const server = await serverWithAUser();
+    await expect(ensureNats(server.url, { local, auth: { user: server.user, password: 'not its password' } })).rejects.toThrow(
+      /refuses the credentials given \(NATS_USER\/NATS_PASSWORD\): Authorization Violation/,
+    );
+    await expect(ensureNats(server.url, { local, auth: {} })).rejects.toThrow(/Set NATS_USER\/NATS_PASSWORD or NATS_CREDS_FILE/);
+  });
+});
+
 /** The bin folder of the newest PostgreSQL installed (Debian's layout, as `npm test` installs it). */
 function postgresBin(): string {
   const bin = findPostgresBin();

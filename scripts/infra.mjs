@@ -571,16 +571,18 @@ function chownAll(path, user) {
  * JetStream (Debian's nats-server service), or on the URL's port when nothing answers there. A URL that
  * was set is used as it is: when nothing answers there, this stops with a message naming NATS_URL (a
  * project-local server is never started in its place). `onStarted` is given, as soon as a server is
- * started, the function that stops it; `local` is the folder of the project-local server's store, log and password.
+ * started, the function that stops it; `local` is the folder of the project-local server's store, log and password;
+ * `auth` the credentials the services will use (NATS_USER/NATS_PASSWORD or NATS_CREDS_FILE by default), which the
+ * check of a running server uses too (one that refuses them is named so).
  * @param {string} natsUrl
- * @param {{ mayMove?: boolean, onStarted?: (stop: () => Promise<void>) => void, local?: string }} [options]
+ * @param {{ mayMove?: boolean, onStarted?: (stop: () => Promise<void>) => void, local?: string, auth?: { user?: string, password?: string, credsFile?: string } }} [options]
  * @returns {Promise<{ url: string, user?: string, password?: string }>}
  */
-export async function ensureNats(natsUrl, { mayMove = false, onStarted = () => {}, local = LOCAL } = {}) {
+export async function ensureNats(natsUrl, { mayMove = false, onStarted = () => {}, local = LOCAL, auth = natsAuthFrom(process.env) } = {}) {
   const url = new URL(natsUrl.split(',')[0]);
   const host = url.hostname || '127.0.0.1';
   const port = Number(url.port || 4222);
-  const options = { mayMove, onStarted, local };
+  const options = { mayMove, onStarted, local, auth };
   const running = mayMove ? await runningLocalNats(local) : undefined;
   if (running) return running;
   if (await answers(host, port)) return useRunningNats(natsUrl, options);
@@ -619,24 +621,45 @@ function redactedNats(natsUrl) {
   );
 }
 
-/** What to connect with when something answers at `natsUrl`: `natsUrl` if it has JetStream. */
-async function useRunningNats(natsUrl, { mayMove, onStarted, local }) {
-  const missing = await jetStreamMissing(natsUrl);
+/**
+ * The NATS credentials the services will use, as they read them (`-` or empty: none): a user and
+ * password, or a credentials file.
+ * @param {NodeJS.ProcessEnv} env
+ */
+export function natsAuthFrom(env) {
+  const given = (name) => (env[name] && env[name] !== '-' ? env[name] : undefined);
+  return { user: given('NATS_USER'), password: given('NATS_PASSWORD'), credsFile: given('NATS_CREDS_FILE') };
+}
+
+/** What to connect with when something answers at `natsUrl`: `natsUrl` if it has JetStream for the services' credentials. */
+async function useRunningNats(natsUrl, { mayMove, onStarted, local, auth }) {
+  const missing = await jetStreamMissing(natsUrl, auth);
   if (!missing) return { url: natsUrl };
-  if (!mayMove)
-    throw new Error(`NATS at ${redactedNats(natsUrl)} cannot be used (${missing}). Set NATS_URL to a NATS server with JetStream enabled (nats-server -js).`);
-  say(`NATS at ${natsUrl} has no JetStream (${missing}); using a project-local nats-server instead`);
+  const refused = /authori[sz]ation|authentication/i.test(missing);
+  if (refused && (auth.user || auth.credsFile)) {
+    throw new Error(
+      `NATS at ${redactedNats(natsUrl)} refuses the credentials given (${auth.credsFile ? 'NATS_CREDS_FILE' : 'NATS_USER/NATS_PASSWORD'}): ${missing}.`,
+    );
+  }
+  if (!mayMove) {
+    const fix = refused
+      ? 'Set NATS_USER/NATS_PASSWORD or NATS_CREDS_FILE to credentials it takes'
+      : 'Set NATS_URL to a NATS server with JetStream enabled (nats-server -js)';
+    throw new Error(`NATS at ${redactedNats(natsUrl)} cannot be used (${missing}). ${fix}.`);
+  }
+  say(`NATS at ${natsUrl} ${refused ? 'wants credentials' : 'has no JetStream'} (${missing}); using a project-local nats-server instead`);
   const port = await freePort();
   return { url: `nats://127.0.0.1:${port}`, ...(await startLocalNats('127.0.0.1', port, onStarted, { local })) };
 }
 
-/** Why NATS at `natsUrl` cannot serve JetStream (to `user` with `password` when given), or undefined when it can. */
-async function jetStreamMissing(natsUrl, { user, password } = {}) {
-  const { connect: connectNats } = await import('@nats-io/transport-node');
+/** Why NATS at `natsUrl` cannot serve JetStream (to `user` with `password`, or the `credsFile`, when given), or undefined when it can. */
+async function jetStreamMissing(natsUrl, { user, password, credsFile } = {}) {
+  const { connect: connectNats, credsAuthenticator } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
   let nc;
   try {
-    nc = await connectNats({ servers: natsUrl.split(','), user, pass: password, timeout: 5000, maxReconnectAttempts: 0 });
+    const auth = credsFile ? { authenticator: credsAuthenticator(readFileSync(credsFile)) } : { user, pass: password };
+    nc = await connectNats({ servers: natsUrl.split(','), ...auth, timeout: 5000, maxReconnectAttempts: 0 });
     await jetstreamManager(nc, { timeout: 5000 }); // asks $JS.API.INFO; fails without JetStream
     return undefined;
   } catch (error) {

@@ -32,7 +32,8 @@ async function main() {
   env.DATABASE_URL = await ensurePostgres(env.DATABASE_URL, { mayMove: mayMovePostgres(process.env.DATABASE_URL), onStarted });
   const nats = await ensureNats(env.NATS_URL, { mayMove: mayMoveNats(process.env.NATS_URL), onStarted });
   env.NATS_URL = nats.url;
-  if (nats.user) Object.assign(env, { NATS_USER: nats.user, NATS_PASSWORD: nats.password }); // the project-local nats-server's
+  // The project-local nats-server's user (a credentials file set for another server does not go with it).
+  if (nats.user) Object.assign(env, { NATS_USER: nats.user, NATS_PASSWORD: nats.password, NATS_CREDS_FILE: '-' });
   await createDatabaseIfMissing(env.DATABASE_URL);
   say('applying migrations');
   execFileSync(process.execPath, ['dist/tools/migrate.js'], { cwd: ROOT, env, stdio: 'inherit' });
