@@ -69,14 +69,36 @@ export function aptInstall(packages) {
   // Waits for another apt or dpkg (unattended-upgrades on a fresh machine) instead of failing at once.
   const apt = (args) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'inherit', env });
   if (!aptUpdated) {
-    const update = apt(['update', '-qq']);
-    if (update.status !== 0) say(`warning: apt-get update failed${failure(update)}; installing from the lists there are`);
+    if (!aptUpdate(env)) say('warning: apt-get update failed; installing from the lists there are');
     aptUpdated = true;
   }
   withoutServiceStarts(() => {
     const install = apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
     if (install.status !== 0) throw new Error(`apt-get install ${packages.join(' ')} failed${failure(install)}`);
   });
+}
+
+/** How long `apt-get update` waits for another apt holding its lists (apt-daily, cloud-init on a fresh machine). */
+const APT_LISTS_WAIT_MS = 300_000;
+
+/**
+ * `apt-get update`, again every 5 s while another apt holds the lists' lock (DPkg::Lock::Timeout
+ * waits for dpkg's lock, not for that one: it failed at once), for up to 5 minutes. Whether it worked.
+ * @param {NodeJS.ProcessEnv} env
+ */
+export function aptUpdate(env, waitMs = APT_LISTS_WAIT_MS) {
+  const deadline = Date.now() + waitMs;
+  for (let told = false; ; told = true) {
+    const update = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'update', '-qq'], { env, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+    if (update.status === 0) return true;
+    const locked = /Could not get lock|Unable to lock/.test(update.stderr ?? '');
+    if (!locked || Date.now() >= deadline) {
+      process.stderr.write(update.stderr ?? '');
+      return false;
+    }
+    if (!told) say('another apt holds its package lists (apt-daily or cloud-init, on a fresh machine): waiting for it');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+  }
 }
 
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
