@@ -73,6 +73,25 @@ describe('a test database', () => {
     }
   });
 
+  it('made by a run interrupted hours ago is dropped when a new build makes its template; a recent one is kept', async () => {
+    const madeAt = (ms: number) => `portico_test_${(Date.now() - ms).toString(36)}_${randomBytes(3).toString('hex')}`;
+    const [abandoned, recent] = [madeAt(7 * 60 * 60 * 1000), madeAt(60 * 1000)];
+    const name = `portico_template_test_${randomBytes(4).toString('hex')}`;
+    await admin(`CREATE DATABASE ${abandoned}`);
+    await admin(`CREATE DATABASE ${recent}`);
+    try {
+      await migratedTemplate(testServerUrl(), name);
+      const client = new pg.Client({ connectionString: testServerUrl() });
+      await client.connect();
+      const { rows } = await client
+        .query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[abandoned, recent]])
+        .finally(() => client.end());
+      expect(rows.map((row) => row.datname)).toEqual([recent]);
+    } finally {
+      for (const database of [abandoned, recent, name]) await admin(`DROP DATABASE IF EXISTS ${database}`);
+    }
+  });
+
   it('has its template made once when many ask for it at once', async () => {
     const name = `portico_template_test_${randomBytes(4).toString('hex')}`;
     const before = templateBuildsHere();

@@ -146,6 +146,7 @@ async function makeTemplate(client: pg.Client, serverUrl: string, name: string):
     if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
   });
   await dropStaleTemplates(client, name);
+  await dropAbandonedTestDatabases(client);
 }
 
 /** Server defaults under which lower() folds ASCII only (a cluster made with an empty environment). */
@@ -174,6 +175,22 @@ async function dropStaleTemplates(client: pg.Client, current: string): Promise<v
   // A copy in progress finishes first (DROP waits for it); one that cannot be dropped now (connected to) is left for later.
   for (const { datname, used } of rows)
     if (!(Number(used) > Date.now() - STALE_AFTER_MS)) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
+}
+
+/** A test database made this long ago is left over (its run was interrupted: Ctrl-C, a killed worker): no test file runs for hours. */
+const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Drops the test databases (`portico_test_<base-36 time>_...`, see {@link TestDatabase}) made more than
+ * {@link ABANDONED_AFTER_MS} ago, when a new build makes its template: an interrupted run leaves its
+ * own behind, whole copies of the schema, which nothing else removes. One still connected to is left.
+ */
+async function dropAbandonedTestDatabases(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'portico\_test\_%'`);
+  for (const { datname } of rows) {
+    const madeAt = parseInt(datname.split('_')[2] ?? '', 36);
+    if (Number.isFinite(madeAt) && madeAt < Date.now() - ABANDONED_AFTER_MS) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
+  }
 }
 
 /** A hash of every file built in `dist/` (paths from the project root, and contents), read once per test file. */
