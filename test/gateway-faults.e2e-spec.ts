@@ -108,6 +108,8 @@ describe('configuration', () => {
 
   it('shuts a service down cleanly on SIGTERM; the system says so, the gateway stays ready (a load balancer keeps sending it what other services answer)', async () => {
     await expect(system.stopService('access', 'SIGTERM')).resolves.toBe(0);
+    // An answer is kept a second: the one of before the stop may still be served.
+    await eventually('the system to say access is not ready', async () => (await request(system.url).get('/health/system')).status === 503);
     const ready = await request(system.url).get('/health/system').expect(503);
     expect(ready.body.services.access.ready).toBe(false);
     expect(ready.body.services.identity.ready).toBe(true);

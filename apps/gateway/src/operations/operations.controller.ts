@@ -14,6 +14,15 @@ const SERVICE_HEALTH_SUBJECTS = {
   notifications: Subjects.NotificationsHealth,
 } as const;
 
+/** How long one round of questions to the services answers `GET /health/system`. */
+const SYSTEM_ANSWER_KEPT_MS = 1000;
+
+/** What `GET /health/system` answers. */
+interface SystemHealth {
+  ready: boolean;
+  services: Record<string, HealthView | { ready: false }>;
+}
+
 /** Probes and the public key set (metrics have a port of their own: see metrics-server.ts). */
 @ApiTags('operations')
 @Controller()
@@ -23,6 +32,9 @@ export class OperationsController {
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
+
+  /** The last round of questions to the services, and when it was asked. */
+  private systemAnswer: { askedAt: number; answer: Promise<SystemHealth> } | undefined;
 
   @Get('health/live')
   @Public()
@@ -46,19 +58,33 @@ export class OperationsController {
     return { ready };
   }
 
-  /** The whole system's readiness, for operators and start-up scripts: NATS, and every service answering ready over it. */
+  /**
+   * The whole system's readiness, for operators and start-up scripts: NATS, and every service
+   * answering ready over it. Public, as the probes are: callers at the same moment share one round
+   * of questions, and an answer serves for {@link SYSTEM_ANSWER_KEPT_MS}, so that calling it in a loop
+   * does not put work on every service.
+   */
   @Get('health/system')
   @Public()
   @ApiOperation({ summary: 'Readiness of the whole system: NATS is up and every service answers ready (503 otherwise)' })
-  async system(
-    @Rpc() rpc: RpcSender,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<{ ready: boolean; services: Record<string, HealthView | { ready: false }> }> {
+  async system(@Rpc() rpc: RpcSender, @Res({ passthrough: true }) response: Response): Promise<SystemHealth> {
+    const now = Date.now();
+    if (!this.systemAnswer || now - this.systemAnswer.askedAt >= SYSTEM_ANSWER_KEPT_MS) {
+      const answer = this.askEveryService(rpc);
+      this.systemAnswer = { askedAt: now, answer };
+      // A round that failed outright is not kept.
+      answer.catch(() => (this.systemAnswer = undefined));
+    }
+    const health = await this.systemAnswer.answer;
+    response.status(health.ready ? 200 : 503);
+    return health;
+  }
+
+  private async askEveryService(rpc: RpcSender): Promise<SystemHealth> {
     const services = Object.fromEntries(
       await Promise.all(Object.entries(SERVICE_HEALTH_SUBJECTS).map(async ([name, subject]) => [name, await this.ask(rpc, subject)] as const)),
     );
     const ready = this.link.isUp() && Object.values(services).every((service) => service.ready);
-    response.status(ready ? 200 : 503);
     return { ready, services };
   }
 
