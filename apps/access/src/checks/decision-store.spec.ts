@@ -103,6 +103,17 @@ describe('the roles of an account', () => {
     expect(store.role(ACCOUNT, id.toUpperCase())?.id).toBe(id);
     expect(store.role(ACCOUNT, 'NIGHT SHIFT')?.id).toBe(id);
   });
+
+  it('are found by a name as written first, and by one in another case only when one role is so named (never one of two at random)', () => {
+    const store = new DecisionStore(loadCatalog('voximplant'));
+    const [summer, summerLower] = ['00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-8000-0000000000c3'];
+    // Two names that differ in the case of a letter beyond ASCII: distinct under a database locale that folds ASCII only.
+    const role = (id: string, name: string) => ({ id, name, description: null, grants: { logs: ['read'] } });
+    store.replaceAccount({ ...snapshot(1), roles: [role(summer, 'Été'), role(summerLower, 'été')] });
+    expect(store.role(ACCOUNT, 'Été')?.id).toBe(summer);
+    expect(store.role(ACCOUNT, 'été')?.id).toBe(summerLower);
+    expect(store.role(ACCOUNT, 'ÉTÉ')).toBeUndefined();
+  });
 });
 
 describe('answers remembered per account state', () => {

@@ -281,14 +281,25 @@ export class DecisionStore {
     return { all: false, applicationIds: applications.filter((id) => hasBit(effective.perApplication.get(id), bit)) };
   }
 
-  /** A role of the account by id or name: a built-in one as written, then a custom one by its id (either case, as any UUID) or its name (case ignored). */
+  /**
+   * A role of the account by id or name: a built-in one as written, then a custom one by its id (either case, as any UUID)
+   * or its name: as written, else in any case when only one role is so named.
+   */
   role(accountId: string, idOrName: string): RoleRecord | undefined {
     const builtin = this.builtinRoles.get(idOrName) ?? this.builtinRoles.get(BUILTIN_ROLE_PREFIX + idOrName);
     if (builtin) return builtin;
     const custom = this.accounts.get(accountId)?.customRoles;
     if (!custom) return undefined;
     const lower = idOrName.toLowerCase();
-    return custom.get(idOrName) ?? custom.get(lower) ?? [...custom.values()].find((role) => role.name.toLowerCase() === lower);
+    const byId = custom.get(idOrName) ?? custom.get(lower);
+    if (byId) return byId;
+    const roles = [...custom.values()];
+    const exactly = roles.find((role) => role.name === idOrName);
+    if (exactly) return exactly;
+    // In any case, when only one role is so named: on a database whose locale folds ASCII only, PostgreSQL's
+    // uniqueness lets two names differ in the case of a letter beyond ASCII, and a name must not pick one at random.
+    const folded = roles.filter((role) => role.name.toLowerCase() === lower);
+    return folded.length === 1 ? folded[0] : undefined;
   }
 
   /** A role of the account by its id alone: a built-in one's as written, a custom one's in either case. A name names nothing here. */
