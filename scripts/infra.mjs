@@ -89,8 +89,16 @@ const APT_LISTS_WAIT_MS = 300_000;
 export function aptUpdate(env, waitMs = APT_LISTS_WAIT_MS) {
   const deadline = Date.now() + waitMs;
   for (let told = false; ; told = true) {
-    const update = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'update', '-qq'], { env, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-    if (update.status === 0) return true;
+    // In English whatever the machine's language: the lock is recognised by apt's words.
+    const update = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'update', '-qq'], {
+      env: { ...env, LC_ALL: 'C' },
+      stdio: ['ignore', 'inherit', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (update.status === 0) {
+      process.stderr.write(update.stderr ?? '');
+      return true;
+    }
     const locked = /Could not get lock|Unable to lock/.test(update.stderr ?? '');
     if (!locked || Date.now() >= deadline) {
       process.stderr.write(update.stderr ?? '');

@@ -73,12 +73,15 @@ describe('a test database', () => {
     }
   });
 
-  it('made by a run interrupted hours ago is dropped when a new build makes its template; a recent one is kept', async () => {
+  it('made by a run interrupted hours ago is dropped when a new build makes its template; a recent one is kept, and one made by hand', async () => {
     const madeAt = (ms: number) => `portico_test_${(Date.now() - ms).toString(36)}_${randomBytes(3).toString('hex')}`;
     const [abandoned, recent] = [madeAt(7 * 60 * 60 * 1000), madeAt(60 * 1000)];
+    // Of the same prefix, but not a name the tests give: someone's own.
+    const byHand = `portico_test_dev_${randomBytes(3).toString('hex')}`;
     const name = `portico_template_test_${randomBytes(4).toString('hex')}`;
     await admin(`CREATE DATABASE ${abandoned}`);
     await admin(`CREATE DATABASE ${recent}`);
+    await admin(`CREATE DATABASE ${byHand}`);
     try {
       await migratedTemplate(testServerUrl(), name);
       const client = new pg.Client({ connectionString: testServerUrl() });
@@ -88,7 +91,7 @@ describe('a test database', () => {
         .finally(() => client.end());
       expect(rows.map((row) => row.datname)).toEqual([recent]);
     } finally {
-      for (const database of [abandoned, recent, name]) await admin(`DROP DATABASE IF EXISTS ${database}`);
+      for (const database of [abandoned, recent, byHand, name]) await admin(`DROP DATABASE IF EXISTS ${database}`);
     }
   });
 

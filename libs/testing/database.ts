@@ -177,6 +177,9 @@ async function dropStaleTemplates(client: pg.Client, current: string): Promise<v
     if (!(Number(used) > Date.now() - STALE_AFTER_MS)) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
 }
 
+/** The name {@link TestDatabase} gives: the time it was made (milliseconds, base 36), then 3 random bytes. */
+const TEST_DATABASE_NAME = /^portico_test_([0-9a-z]{8,9})_[0-9a-f]{6}$/;
+
 /** A test database made this long ago is left over (its run was interrupted: Ctrl-C, a killed worker): no test file runs for hours. */
 const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
 
@@ -188,8 +191,9 @@ const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
 async function dropAbandonedTestDatabases(client: pg.Client): Promise<void> {
   const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'portico\_test\_%'`);
   for (const { datname } of rows) {
-    const madeAt = parseInt(datname.split('_')[2] ?? '', 36);
-    if (Number.isFinite(madeAt) && madeAt < Date.now() - ABANDONED_AFTER_MS) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
+    // Only names of the shape TestDatabase makes (a database of that prefix made by hand is not ours to drop).
+    const made = TEST_DATABASE_NAME.exec(datname);
+    if (made && parseInt(made[1], 36) < Date.now() - ABANDONED_AFTER_MS) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined);
   }
 }
 

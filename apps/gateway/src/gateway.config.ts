@@ -20,7 +20,7 @@ export const gatewayEnv = {
     3_600_000,
     60_000,
   ),
-  HEALTH_TIMEOUT_MS: integer('How long /health/ready waits for each service (ms)', 50, 10_000, 1000),
+  HEALTH_TIMEOUT_MS: integer('How long /health/system waits for each service (ms)', 50, 10_000, 1000),
 };
 
 /** The validated configuration of the gateway. */

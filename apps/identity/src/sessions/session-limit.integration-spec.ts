@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SESSIONS_REVOKED, type SecondStepView, type SessionsRevokedEvent, type TokenPairView } from '#libs/contracts/index.js';
-import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { freshIdentityServices, SideConnection } from '../database/services-harness-spec.js';
 import { base32Decode, totpCode } from '../mfa/totp.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -56,6 +56,31 @@ describe('the open sessions of a login', () => {
     const listed = await services.sessions.listOpen({ type: 'user', id: userId });
     expect(listed).toHaveLength(LIMIT);
     expect(listed.map((session) => session.id)).not.toContain(sessions[1].id);
+  });
+
+  it('keep how they ended when a sign-in beyond the limit waited for that ending (an admin ended it, read before by the sign-in)', async () => {
+    const { userId, email } = await owner();
+    const signIn = () => services.auth.login({ client: client(), body: { email, password: PASSWORD } });
+    for (let i = 0; i < LIMIT; i += 1) {
+      await signIn();
+      services.clock.advance(1000);
+    }
+    const [leastRecent] = await sessionsOf(userId);
+    const side = new SideConnection(db);
+    await side.open();
+    try {
+      // An admin's end of every session holds the person's row; the sign-in waits for it, having read the sessions before.
+      await side.hold('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      await side.run(`UPDATE sessions SET revoked_at = now(), end_reason = 'ended-by-admin' WHERE principal_id = $1`, [userId]);
+      const signingIn = signIn();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await side.commit();
+      await signingIn;
+    } finally {
+      await side.close();
+    }
+    const ended = (await sessionsOf(userId)).find((session) => session.id === leastRecent.id);
+    expect(ended?.end_reason).toBe('ended-by-admin');
   });
 
   it('are at most MAX_OPEN_SESSIONS for a two-step sign-in too, told once its transaction commits', async () => {

@@ -117,7 +117,8 @@ export class SessionsService {
             new_session AS (INSERT INTO sessions (${SESSION_COLUMNS}) SELECT ${started.values} WHERE ${granted} RETURNING 1),
             beyond_limit AS (
               UPDATE sessions SET revoked_at = $3, end_reason = 'session-limit'
-               WHERE ${granted} AND id IN (
+               -- Checked again on the row as it is now: ended meanwhile (while this waited on the person's row), it keeps how it ended.
+               WHERE ${granted} AND revoked_at IS NULL AND id IN (
                  SELECT id FROM sessions WHERE principal_id = $1 AND principal_type = $2 AND revoked_at IS NULL AND expires_at > $3
                   ORDER BY last_used_at DESC, created_at DESC, id OFFSET $${keptBeside})
                RETURNING id, access_expires_at),
