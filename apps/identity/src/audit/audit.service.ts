@@ -53,14 +53,16 @@ export class AuditService {
   /**
    * The INSERT of `entry` (one row per account), its parameters numbered from `first`: to record
    * an event within another statement (a sign-in writes its session and its audit rows at once),
-   * only if `onlyIf` (an SQL condition) holds, when given.
+   * only if `onlyIf` (an SQL condition) holds, when given, with `moreDetails` (an SQL jsonb object) added to its details.
    */
-  insertStatement(entry: AuditEntry, first: number, onlyIf?: string): { sql: string; parameters: unknown[] } {
+  insertStatement(entry: AuditEntry, first: number, onlyIf?: string, moreDetails?: string): { sql: string; parameters: unknown[] } {
     const accounts = entry.accountIds.length > 0 ? [...new Set(entry.accountIds)] : [null];
     const p = (offset: number) => `$${first + offset}`;
+    // `moreDetails`: an SQL jsonb object of details known only in the statement (a count of rows it changed).
+    const details = moreDetails ? `coalesce(${p(8)}::jsonb, '{}') || ${moreDetails}` : `${p(8)}::jsonb`;
     return {
       sql: `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, actor_type, actor_id, target_type, target_id, ip, details)
-            SELECT gen_random_uuid(), account, ${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}::uuid, ${p(7)}, ${p(8)}::jsonb
+            SELECT gen_random_uuid(), account, ${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}::uuid, ${p(7)}, ${details}
               FROM unnest(${p(9)}::uuid[]) AS account${onlyIf ? ` WHERE ${onlyIf}` : ''}`,
       parameters: [this.clock.now(), ...rowValues(entry), accounts],
     };

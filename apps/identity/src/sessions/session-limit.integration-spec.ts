@@ -56,6 +56,12 @@ describe('the open sessions of a login', () => {
     const listed = await services.sessions.listOpen({ type: 'user', id: userId });
     expect(listed).toHaveLength(LIMIT);
     expect(listed.map((session) => session.id)).not.toContain(sessions[1].id);
+    // In the audit trail, by the sign-in that ended it.
+    const audited = await db.dataSource.query<Array<{ actor_id: string; details: unknown }>>(
+      `SELECT actor_id, details FROM audit_events WHERE target_id = $1 AND action = 'sessions.ended'`,
+      [userId],
+    );
+    expect(audited).toEqual([{ actor_id: userId, details: { reason: 'session-limit', count: 1 } }]);
   });
 
   it('keep how they ended when a sign-in beyond the limit waited for that ending (an admin ended it, read before by the sign-in)', async () => {

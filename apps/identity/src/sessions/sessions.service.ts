@@ -102,6 +102,13 @@ export class SessionsService {
     const recorded = this.audit.insertStatement(audit, state.length + started.parameters.length + 1, granted);
     const also = alongside(state.length + started.parameters.length + recorded.parameters.length + 1, granted);
     const keptBeside = state.length + started.parameters.length + recorded.parameters.length + also.parameters.length + 1;
+    // The sessions it ends beyond the limit, in the audit trail: by the login signing in, from where it signs in.
+    const limitAudited = this.audit.insertStatement(
+      { ...audit, action: 'sessions.ended', actor: principal, target: principal, details: { reason: 'session-limit' } },
+      keptBeside + 1,
+      'EXISTS (SELECT 1 FROM beyond_limit)',
+      `jsonb_build_object('count', (SELECT count(*) FROM beyond_limit))`,
+    );
     const text = `WITH still_user AS (
               SELECT id FROM users WHERE id = $1 AND $2 = 'user' AND password_hash = $4 AND status = 'active' AND (NOT second_step OR $5)
                  FOR NO KEY UPDATE),
@@ -123,11 +130,12 @@ export class SessionsService {
                   ORDER BY last_used_at DESC, created_at DESC, id OFFSET $${keptBeside})
                RETURNING id, access_expires_at),
             audited AS (${recorded.sql} RETURNING 1),
+            limit_audited AS (${limitAudited.sql} RETURNING 1),
             alongside AS (${also.sql})
        SELECT (SELECT count(*) FROM alongside) AS cleared, EXISTS (SELECT 1 FROM new_session) AS opened,
               (SELECT json_agg(json_build_object('id', id, 'accessExpiresAt', access_expires_at)) FROM beyond_limit) AS ended`;
     // The sessions open before this one that may stay beside it.
-    const values = [...state, ...started.parameters, ...recorded.parameters, ...also.parameters, this.config.MAX_OPEN_SESSIONS - 1];
+    const values = [...state, ...started.parameters, ...recorded.parameters, ...also.parameters, this.config.MAX_OPEN_SESSIONS - 1, ...limitAudited.parameters];
     const [{ opened, ended }] = unit
       ? await unit.manager.query<SignInOutcome[]>(text, values)
       : await preparedQuery<SignInOutcome>(this.dataSource, text, values);
