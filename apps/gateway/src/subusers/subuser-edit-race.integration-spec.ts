@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Subjects, type UpdateSubuserBody } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
 import { freshAccessServices } from '../../../access/src/state/services-harness-spec.js';
 import { SubusersComposer } from './subusers.composer.js';
@@ -65,5 +66,35 @@ describe("an Admin's edit of only a subuser's applications or only its roles, wh
       details: { reason: 'bindings-changed' },
     });
     expect(await held()).toEqual([['Support', [second]]]);
+  });
+});
+
+describe("an Admin's edit of both a subuser's roles and applications", () => {
+  it('replaces them whatever changed since its read: nothing is built from the read, so the later edit stands (no 409 bindings-changed)', async () => {
+    const { first, second, ownerSets, edit, held } = await subuserEdit();
+    const view = await edit({ roles: ['Support'], applicationIds: [second] }, ownerSets(['Developer'], [first]), ownerSets(['Support'], [first]));
+    expect(await held()).toEqual([['Support', [second]]]);
+    expect(view).toMatchObject({ roles: ['Support'], applicationIds: [second] });
+  });
+});
+
+describe("an Admin's edit of only a subuser's roles while the subuser is deleted", () => {
+  it('answers 404 (the subuser is gone), not 400 asking for the applications of a subuser the deletion left holding nothing', async () => {
+    const { accountId, admin, subuser } = await access.accountWithSubuser();
+    let reads = 0;
+    const answers: Record<string, (payload: never) => Promise<unknown>> = {
+      // The deletion unbinds it as the edit first reads it, and identity deletes it before the edit reads it again.
+      [Subjects.SubusersGet]: async () => {
+        reads += 1;
+        if (reads > 1) throw new DomainError(ErrorCode.NotFound, 'Subuser not found');
+        await access.bindings.removePrincipal({ accountId, principal: subuser });
+        return { id: subuser.id };
+      },
+      [Subjects.AccessBindingsOfPrincipals]: (payload) => Promise.resolve(access.bindings.ofPrincipals(payload)),
+      [Subjects.AccessBindingsReplace]: (payload) => access.bindings.replace(payload),
+    };
+    const rpc = { send: (subject: string, payload: never) => answers[subject](payload) } as unknown as RpcSender;
+    const edit = new SubusersComposer(rpc, quiet).update({ ...admin, sessionId }, accountId, client, subuser.id, { roles: ['Support'] });
+    await expect(edit).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -70,20 +70,47 @@ export class SubusersComposer {
    * holds what was read, and a change made since (the owner taking a role away) is read again and
    * kept ({@link Bindings.edit}); changed once more in that moment, 409 `bindings-changed`, with
    * identity's part of the edit done and the roles and applications as the other change left them.
+   * A body naming both is a plain replacement: nothing read goes back, so nothing read can be stale.
    */
   async update(actor: Actor, accountId: string, client: ClientContext, subuserId: string, body: UpdateSubuserBody): Promise<SubuserView> {
     await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
     const current = await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     const rebind = body.roles !== undefined || body.applicationIds !== undefined;
-    if (rebind) await this.bindings.check(actor, accountId, subuser(subuserId), edited(body, current));
+    const orGone = (work: () => Promise<void>) => this.orGone(work, actor, accountId, client, subuserId);
+    if (rebind) await orGone(() => this.bindings.check(actor, accountId, subuser(subuserId), edited(body, current)));
     const updated = await this.rpc.send(Subjects.SubusersUpdate, { actor, accountId, client, subuserId, body });
     if (!rebind) return withBindings(updated, await this.bindings.of(accountId, [subuser(subuserId)]));
-    await this.bindings.edit(actor, client, accountId, subuser(subuserId), current, (held) => edited(body, held));
+    if (body.roles !== undefined && body.applicationIds !== undefined) {
+      // Both named: nothing is built from a read, so nothing read can be stale; the later of two such edits stands, as for a person.
+      await this.bindings.replace(actor, client, accountId, subuser(subuserId), toBindings(body.roles, body.applicationIds));
+    } else {
+      await orGone(() => this.bindings.edit(actor, client, accountId, subuser(subuserId), current, (held) => edited(body, held)));
+    }
     // Deleted meanwhile (unbound before these roles were written): unbound again, 404.
     const record = await this.bindings.stillInAccount(accountId, subuser(subuserId), () =>
       this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId }),
     );
     return withBindings(record, await this.bindings.of(accountId, [subuser(subuserId)]));
+  }
+
+  /**
+   * Runs `work`; its refusal to keep roles' applications for a subuser that holds none becomes
+   * NOT_FOUND when the subuser is gone (a deletion running at the same time unbinds it just before
+   * identity deletes it: the subuser is gone, not the body wrong). Any other error passes as it is.
+   */
+  private async orGone(work: () => Promise<void>, actor: Actor, accountId: string, client: ClientContext, subuserId: string): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      if (
+        error instanceof DomainError &&
+        error.code === ErrorCode.ValidationFailed &&
+        (error.details as { field?: unknown } | undefined)?.field === 'applicationIds'
+      ) {
+        await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+      }
+      throw error;
+    }
   }
 
   /**
