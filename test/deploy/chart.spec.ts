@@ -504,9 +504,13 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     expect(chartMade.has(`ServiceAccount/${spec.serviceAccountName}`)).toBe(false);
     for (const e of c.envFrom ?? []) expect(chartMade.has(`ConfigMap/${e.configMapRef?.name}`)).toBe(false);
     for (const v of spec.volumes ?? []) expect(chartMade.has(`ConfigMap/${v.configMap?.name}`)).toBe(false);
-    // What the services mount beside their own (a CA bundle the migrator's verify-full URL names), the Job mounts too.
+    // What the services mount beside their own (a CA bundle the migrator's verify-full URL names), the Job mounts too, unless told not to.
     for (const mount of values.extraVolumeMounts ?? []) expect(c.volumeMounts).toContainEqual(mount);
     for (const volume of values.extraVolumes ?? []) expect(spec.volumes).toContainEqual(volume);
+    if ((values.extraVolumes ?? []).length > 0) {
+      const [unmounted] = byKind(render(files, ['migrations.mountExtraVolumes=false']), 'Job');
+      expect(podSpec(unmounted!).volumes.map((volume: Obj) => volume.name)).toEqual(['tmp']);
+    }
   });
 
   it('gives each service only the secrets it needs', () => {
