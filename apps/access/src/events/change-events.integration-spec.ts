@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Events, type EventEnvelope, type Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
@@ -76,6 +77,37 @@ describe("access's change events", () => {
     });
     // A call without a client address (an internal service) says so.
     expect(events[2].data).toEqual({ ...by, ip: null, roleId: created.id, name: 'Auditor', grants: ['call_history:read', 'scenarios:read'] });
+  });
+
+  it("tell the time of their change by the database's clock, not the pod's (two pods whose clocks differ tell two changes in order)", async () => {
+    const fakeable = [
+      'Date',
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ] as const;
+    // This pod's clock says 2001; only Date is made to lie.
+    jest.useFakeTimers({ now: Date.parse('2001-01-01T00:00:00Z'), doNotFake: fakeable.filter((api) => api !== 'Date') });
+    try {
+      await applications.create({ actor: owner, accountId: ACCOUNT, client, body: { name: 'Clock line' } });
+    } finally {
+      jest.useRealTimers();
+    }
+    const [event] = await outbox();
+    const [{ now }] = await database.query<{ now: Date }>('SELECT now()');
+    expect(Math.abs(Date.parse(event.occurredAt) - now.getTime())).toBeLessThan(60_000);
+    expect(event.occurredAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('tell of a description cleared (null) as a change, and of a description left out as none', async () => {
