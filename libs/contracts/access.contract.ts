@@ -199,6 +199,14 @@ export class RemovePrincipalRequest {
   @IsDefined()
   @Nested(() => Principal)
   principal: Principal;
+
+  /**
+   * Without `actor`: whom the audit trail names as having unbound the principal, not judged (the
+   * caller whose request made sure a removed principal holds nothing); absent, the principal itself.
+   */
+  @IsOptional()
+  @Nested(() => Principal)
+  by?: Principal;
 }
 
 /** The answer of `access.bindings.remove-principal`. */

@@ -85,7 +85,7 @@ export class BindingsService {
    * making the principal an Admin) is judged, not stripped by someone who could not have. Answers
    * the bindings dropped, as they were in that change (what to give back, should the removal be undone).
    */
-  async removePrincipal({ actor, accountId, principal }: RemovePrincipalRequest): Promise<Required<RemovedPrincipalView>> {
+  async removePrincipal({ actor, accountId, principal, by }: RemovePrincipalRequest): Promise<Required<RemovedPrincipalView>> {
     const removed = await this.state.mutate(
       accountId,
       async (manager) => {
@@ -93,9 +93,9 @@ export class BindingsService {
         if (actor) this.judge({ actor, accountId, principal, bindings: [] });
         const held = this.store.bindingsOf(principal, accountId);
         const result = await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
-        // Without an actor, the principal left by itself (or declined), or its removal is being made sure of (a second unbinding).
-        const by = { accountId, actor: principalOf(actor ?? principal), ip: null };
-        const told = await writeBindingsReplaced(manager, this.events, by, { principal, before: held, after: [] });
+        // Without an actor, the principal left by itself (or declined), or its removal is being made sure of (a second unbinding, `by` its caller).
+        const changedBy = { accountId, actor: principalOf(actor ?? by ?? principal), ip: null };
+        const told = await writeBindingsReplaced(manager, this.events, changedBy, { principal, before: held, after: [] });
         return { told, view: { removed: result.affected ?? 0, bindings: held.map((binding) => this.view(accountId, binding)) } };
       },
       principal.id,

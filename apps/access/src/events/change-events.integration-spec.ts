@@ -153,9 +153,14 @@ describe("access's change events", () => {
     await bindings.removePrincipal({ accountId, principal: subuser });
     await bindings.replace({ actor: by, accountId, principal: admin, bindings: [{ role: 'Support' }] });
     await bindings.removePrincipal({ accountId, principal: admin });
+    // A second unbinding that names its caller (not judged) is told as theirs.
+    await bindings.replace({ actor: by, accountId, principal: admin, bindings: [{ role: 'Support' }] });
+    await bindings.removePrincipal({ accountId, principal: admin, by });
 
     const events = await outbox();
     expect(events.map((event) => [event.type, event.accountId])).toEqual([
+      [Events.BindingsReplaced, accountId],
+      [Events.BindingsReplaced, accountId],
       [Events.BindingsReplaced, accountId],
       [Events.BindingsReplaced, accountId],
       [Events.BindingsReplaced, accountId],
@@ -167,6 +172,7 @@ describe("access's change events", () => {
     const developerInBoth = [{ roleId: developer, role: 'Developer', applicationIds: [first, second] }];
     expect(events[2].data).toEqual({ accountId, actor: by, ip: null, principal: subuser, before: developerInBoth, after: [] });
     expect(events[4].data).toEqual({ accountId, actor: admin, ip: null, principal: admin, before: [heldSupport], after: [] });
+    expect(events[6].data).toEqual({ accountId, actor: by, ip: null, principal: admin, before: [heldSupport], after: [] });
     expect(events[0].data).toEqual({
       accountId,
       actor: admin,

@@ -1,5 +1,5 @@
 import { OmitType } from '@nestjs/swagger';
-import { ReplaceBindingsRequest } from '#libs/contracts/index.js';
+import { RemovePrincipalRequest, ReplaceBindingsRequest } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { createValidationPipe, type RpcSender } from '#libs/platform/index.js';
 import { applicationsOf, asInput, Bindings, inBodyTerms, PERSON_BINDING_FIELDS, roleIds, roleNames } from './bindings.js';
@@ -123,5 +123,30 @@ describe('a replacement through an access of an earlier release (a rolling upgra
     const replace = new Bindings(rpc, PERSON_BINDING_FIELDS).replace(actor, client, ACCOUNT, principal, [{ role: 'x'.repeat(101) }]);
     await expect(replace).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(sent).toHaveLength(1);
+  });
+});
+
+describe('a second unbinding through an access of the release before (a rolling upgrade)', () => {
+  /** What that access validates an unbinding against: it knows no `by`. */
+  class RemovalOfTheReleaseBefore extends OmitType(RemovePrincipalRequest, ['by'] as const) {}
+  const ACCOUNT = '00000000-0000-4000-8000-00000000000a';
+  const principal = { type: 'subuser' as const, id: '00000000-0000-4000-8000-00000000000b' };
+  const actor = { type: 'user' as const, id: '00000000-0000-4000-8000-000000000001', sessionId: '00000000-0000-4000-8000-000000000002' };
+
+  it('is sent again without `by`, which it refuses as unknown: the principal is unbound all the same', async () => {
+    const pipe = createValidationPipe();
+    const sent: unknown[] = [];
+    const rpc = {
+      send: async (_subject: string, payload: object) => {
+        sent.push(payload);
+        await pipe.transform(payload, { type: 'body', metatype: RemovalOfTheReleaseBefore });
+        return { removed: 1 };
+      },
+    } as unknown as RpcSender;
+    const warnings: unknown[] = [];
+    await new Bindings(rpc, PERSON_BINDING_FIELDS).unbindLeaver(ACCOUNT, principal, { warn: (...args: unknown[]) => void warnings.push(args) }, { by: actor });
+    const unbinding = { accountId: ACCOUNT, principal };
+    expect(sent).toEqual([{ ...unbinding, by: { type: 'user', id: actor.id } }, unbinding]);
+    expect(warnings).toEqual([]);
   });
 });

@@ -121,18 +121,32 @@ export class Bindings {
   }
 
   /**
+   * Unbinds a principal again, not judged, the audit trail naming `by` (the caller whose request
+   * makes sure a removed principal holds nothing). An access of an earlier release refuses `by`
+   * as unknown: sent again without it (the trail then names the principal itself).
+   */
+  private async unbindAgain(accountId: string, principal: Principal, by: Actor | undefined): Promise<void> {
+    const request = { accountId, principal };
+    if (!by) return void (await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, request));
+    await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { ...request, by: principalOf(by) }).catch((error: unknown) => {
+      if (!refusesUnknownField(error, 'by')) throw error;
+      return this.rpc.send(Subjects.AccessBindingsRemovePrincipal, request);
+    });
+  }
+
+  /**
    * Reads the principal again after a rebinding (`read`: identity's record of it) and answers the
    * record. A removal that ran meanwhile unbound it before this binding was written, and would
    * leave someone who is gone holding roles nobody can take away (a role held cannot be deleted):
    * when identity answers that the principal is not there, it is unbound again and the NOT_FOUND
-   * passes on. Not when the answer is about the caller (no longer working in the account): the
-   * principal is still there, and keeps what it holds.
+   * passes on (`by`, the caller, named in the audit trail). Not when the answer is about the caller
+   * (no longer working in the account): the principal is still there, and keeps what it holds.
    */
-  async stillInAccount<T>(accountId: string, principal: Principal, read: () => Promise<T>): Promise<T> {
+  async stillInAccount<T>(accountId: string, principal: Principal, read: () => Promise<T>, by: Actor): Promise<T> {
     try {
       return await read();
     } catch (error) {
-      if (isGone(error)) await this.removePrincipal(accountId, principal);
+      if (isGone(error)) await this.unbindAgain(accountId, principal, by);
       throw error;
     }
   }
@@ -141,13 +155,18 @@ export class Bindings {
    * Unbinds again a principal identity has just taken out of the account: a rebinding that raced
    * the removal may have been written after the first unbinding ({@link stillInAccount} catches the
    * ones written after this). `stillOut` (a read of identity), when given, must confirm that the
-   * principal is still out, so that the roles of someone added again in that moment stay. The
-   * removal is done whatever this answers: a failure is logged.
+   * principal is still out, so that the roles of someone added again in that moment stay; `by`, the
+   * caller who removed it (absent: it left by itself). The removal is done whatever this answers: a failure is logged.
    */
-  async unbindLeaver(accountId: string, principal: Principal, logger: Pick<Logger, 'warn'>, stillOut?: () => Promise<unknown>): Promise<void> {
+  async unbindLeaver(
+    accountId: string,
+    principal: Principal,
+    logger: Pick<Logger, 'warn'>,
+    { stillOut, by }: { stillOut?: () => Promise<unknown>; by?: Actor } = {},
+  ): Promise<void> {
     try {
       if (stillOut && !(await isOut(stillOut))) return;
-      await this.removePrincipal(accountId, principal);
+      await this.unbindAgain(accountId, principal, by);
     } catch (error) {
       logger.warn({ err: error, accountId, principal }, 'Could not unbind again a principal that left its account (a rebinding racing the removal may remain)');
     }

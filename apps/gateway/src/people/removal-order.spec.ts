@@ -87,7 +87,8 @@ describe('removing someone from an account', () => {
       await remove(gone.rpc);
       expect(gone.sent.at(-1)).toBe('access.bindings.remove-principal');
       expect(gone.removals).toHaveLength(2);
-      expect(gone.removals[1]).toEqual({ accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } });
+      // Not judged (no actor), the caller named for the audit trail.
+      expect(gone.removals[1]).toEqual({ accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET }, by: { type: 'user', id: actor.id } });
 
       // The removal is done: should that second unbinding fail, it is logged, not answered as a failure.
       const warnings: string[] = [];
@@ -177,7 +178,7 @@ describe('a role change racing a removal', () => {
     const written = raced.sent.lastIndexOf('access.bindings.replace');
     expect(written).toBeGreaterThan(-1);
     expect(raced.sent.slice(written + 1)).toEqual([getSubject, 'access.bindings.remove-principal']);
-    expect(raced.removals).toEqual([{ accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET } }]);
+    expect(raced.removals).toEqual([{ accountId: ACCOUNT, principal: { type: expect.any(String), id: TARGET }, by: { type: 'user', id: actor.id } }]);
 
     // Still there: nothing is unbound.
     const still = removedMeanwhile(getSubject, Infinity);

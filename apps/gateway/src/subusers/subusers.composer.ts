@@ -87,8 +87,11 @@ export class SubusersComposer {
       await orGone(() => this.bindings.edit(actor, client, accountId, subuser(subuserId), current, (held) => edited(body, held)));
     }
     // Deleted meanwhile (unbound before these roles were written): unbound again, 404.
-    const record = await this.bindings.stillInAccount(accountId, subuser(subuserId), () =>
-      this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId }),
+    const record = await this.bindings.stillInAccount(
+      accountId,
+      subuser(subuserId),
+      () => this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId }),
+      actor,
     );
     return withBindings(record, await this.bindings.of(accountId, [subuser(subuserId)]));
   }
@@ -123,7 +126,7 @@ export class SubusersComposer {
     await this.bindings.assertManageable(actor, accountId, subuser(subuserId));
     await this.bindings.removePrincipal(accountId, subuser(subuserId), actor);
     await this.rpc.send(Subjects.SubusersRemove, { actor, accountId, client, subuserId });
-    await this.bindings.unbindLeaver(accountId, subuser(subuserId), this.logger);
+    await this.bindings.unbindLeaver(accountId, subuser(subuserId), this.logger, { by: actor });
   }
 
   /**

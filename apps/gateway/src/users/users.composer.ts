@@ -76,7 +76,7 @@ export class UsersComposer {
     if (!body.role) return this.withRoles(accountId, updated);
     await this.bindings.replace(actor, client, accountId, person(userId), [{ role: body.role }]);
     // Removed meanwhile (unbound before this role was written): unbound again, 404.
-    const record = await this.bindings.stillInAccount(accountId, person(userId), this.reader(actor, accountId, client, userId));
+    const record = await this.bindings.stillInAccount(accountId, person(userId), this.reader(actor, accountId, client, userId), actor);
     return this.withRoles(accountId, record);
   }
 
@@ -92,7 +92,7 @@ export class UsersComposer {
     await this.bindings.assertManageable(actor, accountId, person(userId));
     await this.bindings.removePrincipal(accountId, person(userId), actor);
     await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
-    await this.bindings.unbindLeaver(accountId, person(userId), this.logger, this.reader(actor, accountId, client, userId));
+    await this.bindings.unbindLeaver(accountId, person(userId), this.logger, { stillOut: this.reader(actor, accountId, client, userId), by: actor });
   }
 
   async resendInvitation(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<AcceptedView> {
@@ -121,7 +121,7 @@ export class UsersComposer {
       if (!outcomeUnknown(error) && !isNotFound(error)) await this.giveBack(actor, client, accountId, userId, taken ? { taken } : { read });
       throw error;
     }
-    await this.bindings.unbindLeaver(accountId, person(userId), this.logger, this.reader(actor, accountId, client, userId));
+    await this.bindings.unbindLeaver(accountId, person(userId), this.logger, { stillOut: this.reader(actor, accountId, client, userId), by: actor });
   }
 
   /**
