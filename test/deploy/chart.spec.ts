@@ -510,6 +510,9 @@ describe.each(VARIANTS)('chart rendered with %s', (_label, files) => {
     if ((values.extraVolumes ?? []).length > 0) {
       const [unmounted] = byKind(render(files, ['migrations.mountExtraVolumes=false']), 'Job');
       expect(podSpec(unmounted!).volumes.map((volume: Obj) => volume.name)).toEqual(['tmp']);
+      // Values of a release made before the switch (helm upgrade --reuse-values): no key, mounted as before.
+      const [reused] = byKind(render(files, ['migrations.mountExtraVolumes=null']), 'Job');
+      for (const volume of values.extraVolumes) expect(podSpec(reused!).volumes).toContainEqual(volume);
     }
   });
 

@@ -229,7 +229,7 @@ async function isOut(read: () => Promise<unknown>): Promise<boolean> {
 }
 
 /** Whether identity answered that the principal asked about is not in the account, rather than that the caller no longer works there. */
-function isGone(error: unknown): boolean {
+export function isGone(error: unknown): boolean {
   return isNotFound(error) && (error as DomainError).message !== ACCOUNT_NOT_FOUND;
 }
 

@@ -97,4 +97,22 @@ describe("an Admin's edit of only a subuser's roles while the subuser is deleted
     const edit = new SubusersComposer(rpc, quiet).update({ ...admin, sessionId }, accountId, client, subuser.id, { roles: ['Support'] });
     await expect(edit).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
+
+  it('keeps the 400 when the read that looks for the subuser fails otherwise (no answer in time): the body is what it says', async () => {
+    const { accountId, admin, subuser } = await access.accountWithSubuser();
+    await access.bindings.removePrincipal({ accountId, principal: subuser });
+    let reads = 0;
+    const answers: Record<string, (payload: never) => Promise<unknown>> = {
+      [Subjects.SubusersGet]: () => {
+        reads += 1;
+        return reads > 1 ? Promise.reject(new DomainError(ErrorCode.UpstreamTimeout, 'identity did not answer in time')) : Promise.resolve({ id: subuser.id });
+      },
+      [Subjects.AccessBindingsOfPrincipals]: (payload) => Promise.resolve(access.bindings.ofPrincipals(payload)),
+      [Subjects.AccessBindingsReplace]: (payload) => access.bindings.replace(payload),
+    };
+    const rpc = { send: (subject: string, payload: never) => answers[subject](payload) } as unknown as RpcSender;
+    const edit = new SubusersComposer(rpc, quiet).update({ ...admin, sessionId }, accountId, client, subuser.id, { roles: ['Support'] });
+    await expect(edit).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'applicationIds' } });
+    expect(reads).toBe(2);
+  });
 });

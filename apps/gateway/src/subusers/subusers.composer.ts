@@ -19,7 +19,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind } from '../people/adding.js';
-import { applicationsOf, Bindings, roleIds, roleNames } from '../people/bindings.js';
+import { applicationsOf, Bindings, isGone, roleIds, roleNames } from '../people/bindings.js';
 
 /** Subusers: identity's logins composed with access's roles and application limits. */
 export class SubusersComposer {
@@ -110,7 +110,12 @@ export class SubusersComposer {
         error.code === ErrorCode.ValidationFailed &&
         (error.details as { field?: unknown } | undefined)?.field === 'applicationIds'
       ) {
-        await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId });
+        // Only the subuser gone replaces the refusal: any other failure of this read leaves the 400 as it was.
+        const gone = await this.rpc.send(Subjects.SubusersGet, { actor, accountId, client, subuserId }).then(
+          () => undefined,
+          (readError: unknown) => (isGone(readError) ? (readError as DomainError) : undefined),
+        );
+        if (gone) throw gone;
       }
       throw error;
     }
