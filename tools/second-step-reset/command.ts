@@ -35,7 +35,7 @@ async function reset(config: IdentityConfig, target: SecondStepResetTarget, reas
   try {
     const principal = await withIdentityDatabase(config, 'portico-second-step-reset', (dataSource) => {
       const clock = new SystemClock();
-      const deps = { audit: new AuditService(dataSource, clock), outbox: new OutboxWriter(), clock };
+      const deps = { audit: new AuditService(dataSource), outbox: new OutboxWriter(), clock };
       return dataSource.transaction(async (manager) => {
         const found = await findLogin(manager, target);
         if (!found) return null;

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { ACCESS_EVENTS, Events, EVENTS_STREAM, eventSubject, type EventEnvelope } from '#libs/contracts/index.js';
-import { ManualClock, NatsLink, publishEvent } from '#libs/platform/index.js';
+import { NatsLink, publishEvent } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
@@ -53,7 +53,7 @@ const logged = (level: number) => lines.filter((line) => line.level === level);
 beforeAll(async () => {
   await Promise.all([db.start(), nats.start()]);
   link = await NatsLink.open({ url: nats.url, name: 'access-audit-test', logger });
-  audit = new AuditService(db.dataSource, new ManualClock());
+  audit = new AuditService(db.dataSource);
   consumer = new AccessAuditConsumer(audit, link, logger);
   await consumer.onApplicationBootstrap();
 });

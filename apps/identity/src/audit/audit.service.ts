@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditAction, AuditEventView, AuditOutcome, AuditQuery, AuditTarget, Page, Principal } from '#libs/contracts/index.js';
 import { DEFAULT_PAGE_SIZE } from '#libs/contracts/index.js';
-import { Clock, decodeCursor, encodeCursor, exactTimestamp } from '#libs/platform/index.js';
+import { decodeCursor, encodeCursor, exactTimestamp } from '#libs/platform/index.js';
 import { AuditEventEntity } from './audit-event.entity.js';
 
 /** What an audit event may say beside who, what and whom: plain values, never a secret. */
@@ -39,10 +39,7 @@ const FAILURES: ReadonlySet<AuditAction> = new Set<AuditAction>([
 /** The audit trail: written in the transaction of the change it tells of (access's changes: from their events); read per account. */
 @Injectable()
 export class AuditService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   /** Records `entry` once per account in `accountIds` (inside `manager`'s transaction when given). */
   async record(manager: EntityManager | null, entry: AuditEntry): Promise<void> {
@@ -59,12 +56,14 @@ export class AuditService {
     const accounts = entry.accountIds.length > 0 ? [...new Set(entry.accountIds)] : [null];
     const p = (offset: number) => `$${first + offset}`;
     // `moreDetails`: an SQL jsonb object of details known only in the statement (a count of rows it changed).
-    const details = moreDetails ? `coalesce(${p(8)}::jsonb, '{}') || ${moreDetails}` : `${p(8)}::jsonb`;
+    const details = moreDetails ? `coalesce(${p(7)}::jsonb, '{}') || ${moreDetails}` : `${p(7)}::jsonb`;
+    // The time is the database's (as access's events have it), so that the trail lists the changes of
+    // every service and pod in the order they were made, whatever each pod's clock says.
     return {
       sql: `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, actor_type, actor_id, target_type, target_id, ip, details)
-            SELECT gen_random_uuid(), account, ${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}::uuid, ${p(7)}, ${details}
-              FROM unnest(${p(9)}::uuid[]) AS account${onlyIf ? ` WHERE ${onlyIf}` : ''}`,
-      parameters: [this.clock.now(), ...rowValues(entry), accounts],
+            SELECT gen_random_uuid(), account, clock_timestamp(), ${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}::uuid, ${p(4)}, ${p(5)}::uuid, ${p(6)}, ${details}
+              FROM unnest(${p(8)}::uuid[]) AS account${onlyIf ? ` WHERE ${onlyIf}` : ''}`,
+      parameters: [...rowValues(entry), accounts],
     };
   }
 

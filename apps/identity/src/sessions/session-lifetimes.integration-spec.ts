@@ -35,8 +35,8 @@ beforeAll(async () => {
   } as unknown as NatsLink;
   clock = new ManualClock();
   const broadcaster = new GateBroadcaster(link, { warn: () => undefined } as unknown as Logger);
-  sessions = new SessionsService(db.dataSource, new Transactions(db.dataSource), keys, broadcaster, new AuditService(db.dataSource, clock), clock, db.config);
-  hourPod = new SessionsService(db.dataSource, new Transactions(db.dataSource), keys, broadcaster, new AuditService(db.dataSource, clock), clock, {
+  sessions = new SessionsService(db.dataSource, new Transactions(db.dataSource), keys, broadcaster, new AuditService(db.dataSource), clock, db.config);
+  hourPod = new SessionsService(db.dataSource, new Transactions(db.dataSource), keys, broadcaster, new AuditService(db.dataSource), clock, {
     ...db.config,
     ACCESS_TOKEN_TTL_SECONDS: 3600,
   });

@@ -16,7 +16,7 @@ describe('the parts of a sign-in statement', () => {
   const clock = new ManualClock();
   const noDatabase = {} as DataSource;
   const throttle = new ThrottleService(noDatabase, clock);
-  const audit = new AuditService(noDatabase, clock);
+  const audit = new AuditService(noDatabase);
 
   it('charge and clear the throttling counters with the same text, whoever signs in from wherever', () => {
     const someone = userSignInKeys('ada@example.test', '10.0.0.1');
@@ -64,7 +64,7 @@ describe('the statement that opens a session at sign-in', () => {
     },
   };
   const dataSource = { isInitialized: true, driver: { master: { connect: () => Promise.resolve(client) } } } as unknown as DataSource;
-  const audit = new AuditService(dataSource, clock);
+  const audit = new AuditService(dataSource);
   const throttle = new ThrottleService(dataSource, clock);
   const config = { REFRESH_TOKEN_TTL_DAYS: 30, SUBUSER_SESSION_TTL_HOURS: 8 } as IdentityConfig;
   const sessions = new SessionsService(dataSource, {} as Transactions, {} as SigningKeysService, {} as GateBroadcaster, audit, clock, config);
