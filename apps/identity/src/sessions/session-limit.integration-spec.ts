@@ -79,7 +79,8 @@ describe('the open sessions of a login', () => {
       await side.hold('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
       await side.run(`UPDATE sessions SET revoked_at = now(), end_reason = 'ended-by-admin' WHERE principal_id = $1`, [userId]);
       const signingIn = signIn();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Until it waits for the row: its read of before is then what it decides on.
+      await side.untilWaiting(1);
       await side.commit();
       await signingIn;
     } finally {

@@ -54,7 +54,8 @@ describe('suspension broadcasts', () => {
       // Another change of the person holds its row; the deactivation begins, and waits for it.
       await side.hold('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
       const deactivation = services.users.update({ actor, accountId, userId, client, body: { active: false } });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Until it waits for the row: its transaction began before the commit below.
+      await side.untilWaiting(1);
       const [{ released }] = await db.dataSource.query<Array<{ released: string }>>(
         `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS released`,
       );
