@@ -50,16 +50,25 @@ export class Bindings {
    * unconditionally, as that release wrote it; without `client`, audited without the address.
    */
   private async sendReplace(request: ReplaceBindingsRequest): Promise<BindingView[]> {
-    return this.rpc
-      .send(Subjects.AccessBindingsReplace, request)
-      .catch((error: unknown) => {
-        const refused = LATER_REPLACE_FIELDS.filter((field) => request[field] !== undefined && refusesUnknownField(error, field));
-        if (refused.length === 0) throw error;
-        const older = { ...request };
-        for (const field of refused) delete older[field];
-        return this.rpc.send(Subjects.AccessBindingsReplace, older);
-      })
-      .catch((error: unknown) => inBodyTerms(error, this.fields));
+    return this.sendToAnyRelease(Subjects.AccessBindingsReplace, request, ['expected', 'client']).catch((error: unknown) => inBodyTerms(error, this.fields));
+  }
+
+  /**
+   * Sends `request`; when an access of an earlier release refuses some of `laterFields` as unknown
+   * (400), sends it once more without those, as that release takes it (docs/deploy.md §4).
+   */
+  private async sendToAnyRelease<S extends typeof Subjects.AccessBindingsReplace | typeof Subjects.AccessBindingsRemovePrincipal, R extends object>(
+    subject: S,
+    request: R,
+    laterFields: ReadonlyArray<keyof R & string>,
+  ) {
+    return this.rpc.send(subject, request as never).catch((error: unknown) => {
+      const refused = laterFields.filter((field) => request[field] !== undefined && refusesUnknownField(error, field));
+      if (refused.length === 0) throw error;
+      const older = { ...request };
+      for (const field of refused) delete older[field];
+      return this.rpc.send(subject, older as never);
+    });
   }
 
   /**
@@ -126,12 +135,7 @@ export class Bindings {
    * as unknown: sent again without it (the trail then names the principal itself).
    */
   private async unbindAgain(accountId: string, principal: Principal, by: Actor | undefined): Promise<void> {
-    const request = { accountId, principal };
-    if (!by) return void (await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, request));
-    await this.rpc.send(Subjects.AccessBindingsRemovePrincipal, { ...request, by: principalOf(by) }).catch((error: unknown) => {
-      if (!refusesUnknownField(error, 'by')) throw error;
-      return this.rpc.send(Subjects.AccessBindingsRemovePrincipal, request);
-    });
+    await this.sendToAnyRelease(Subjects.AccessBindingsRemovePrincipal, { accountId, principal, ...(by && { by: principalOf(by) }) }, ['by']);
   }
 
   /**
@@ -189,9 +193,6 @@ export class Bindings {
 
 /** The bindings a removal took: as access answered it dropped them, or as read before it (from an access of the release before). */
 export type LostBindings = { taken: BindingView[] } | { read: BindingView[] };
-
-/** Fields of `access.bindings.replace` that an access of an earlier release does not know (see {@link Bindings.sendReplace}). */
-const LATER_REPLACE_FIELDS = ['expected', 'client'] as const;
 
 /** How an HTTP body names what access calls `bindings.<i>.role` and `bindings.<i>.applicationIds`. */
 export interface BindingFieldNames {

@@ -56,7 +56,7 @@ export class GateBroadcaster {
 
   /** Broadcasts now that these sessions ended: their change has committed already (a statement of its own). */
   sessionsRevokedNow(sessions: RevokedSession[]): void {
-    if (sessions.length > 0) this.flush({ sessions, suspensions: [], policies: [], stampSuspensions: () => Promise.resolve() });
+    this.publishRevoked(sessions);
   }
 
   /** After `unit` commits: broadcast that an account began (or stopped) requiring a second step. */
@@ -84,11 +84,16 @@ export class GateBroadcaster {
   }
 
   private flush(batch: Batch): void {
-    for (let start = 0; start < batch.sessions.length; start += 500) {
-      this.publish(SESSIONS_REVOKED, { sessions: batch.sessions.slice(start, start + 500) } satisfies SessionsRevokedEvent);
-    }
+    this.publishRevoked(batch.sessions);
     for (const suspension of batch.suspensions) this.publish(SUSPENSION_CHANGED, suspension);
     for (const policy of batch.policies) this.publish(SECOND_STEP_POLICY_CHANGED, policy);
+  }
+
+  /** Ended sessions, 500 a message. */
+  private publishRevoked(sessions: RevokedSession[]): void {
+    for (let start = 0; start < sessions.length; start += 500) {
+      this.publish(SESSIONS_REVOKED, { sessions: sessions.slice(start, start + 500) } satisfies SessionsRevokedEvent);
+    }
   }
 
   private publish(subject: string, payload: unknown): void {
