@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CodePointLength, IsDescription, IsName, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
 import { ApiProperty, ApiPropertyOptional, PickType } from './api-docs.js';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Principal } from './actor.js';
@@ -32,6 +32,19 @@ export class CheckRequest {
   @IsOptional()
   @IsUuid()
   applicationId?: string;
+
+  /**
+   * The account's version the asker last heard of in `access.changed`. A replica holding an older
+   * one (that broadcast has not reached it yet: a NATS cluster can deliver it by another route than
+   * the question) reloads the account before deciding, so that a decision asked after a change never
+   * predates it. Gateways send it for a minute after they hear a change; other callers need not.
+   */
+  @ApiPropertyOptional({ minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  atLeastVersion?: number;
 }
 
 /**

@@ -30,6 +30,16 @@ describe('parseCheckRequest', () => {
     expect(parseCheckRequest({ ...valid, applicationId: '00000000-0000-4000-8000-000000000003' })).toBeDefined();
   });
 
+  it('accepts the account version its asker heard of, a whole number of 0 or more', () => {
+    for (const atLeastVersion of [0, 1_733_240_000_000_000, Number.MAX_SAFE_INTEGER])
+      expect(parseCheckRequest({ ...valid, atLeastVersion })).toMatchObject({ atLeastVersion });
+  });
+
+  it.each([-1, 1.5, '12', Number.MAX_SAFE_INTEGER + 1, Number.NaN])('refuses %p as the account version, as the DTO does', async (atLeastVersion) => {
+    expect(() => parseCheckRequest({ ...valid, atLeastVersion })).toThrow('atLeastVersion must be an integer of 0 or more');
+    expect(await validate(plainToInstance(CheckRequest, { ...valid, atLeastVersion }))).not.toEqual([]);
+  });
+
   it('accepts UUIDs in upper case, and lower-cases them: they name the same principal, account and application', () => {
     expect(parseCheckRequest(inCapitals({ ...valid, applicationId: UPPER.application }))).toEqual({ ...lowered, section: 'scenarios', action: 'read' });
   });

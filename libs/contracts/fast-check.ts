@@ -4,7 +4,7 @@ import type { BindingsOfPrincipalsRequest, CheckRequest, EffectivePermissionsReq
 import { codePoints } from './text-length.js';
 import { UUID_PATTERN } from './uuid.js';
 
-const CHECK_FIELDS = new Set(['principal', 'accountId', 'section', 'action', 'applicationId']);
+const CHECK_FIELDS = new Set(['principal', 'accountId', 'section', 'action', 'applicationId', 'atLeastVersion']);
 const EFFECTIVE_FIELDS = new Set(['principal', 'accountId', 'applicationId']);
 
 /** What is wrong with an input: the field and the message, turned into an error only when there is one. */
@@ -66,7 +66,13 @@ function checkProblem(value: unknown, known?: Set<string>): Problem | undefined 
   if (problem) return problem;
   if (!isText(value.section, 100)) return ['section', 'must be a string of 1 to 100 characters'];
   if (!isText(value.action, 50)) return ['action', 'must be a string of 1 to 50 characters'];
+  if (value.atLeastVersion !== undefined && !isVersion(value.atLeastVersion)) return ['atLeastVersion', 'must be an integer of 0 or more'];
   return undefined;
+}
+
+/** An account's version: a whole number from 0 to Number.MAX_SAFE_INTEGER. */
+function isVersion(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   SYSTEM_PERMISSIONS,
   type AllowedApplicationsRequest,
@@ -17,24 +17,36 @@ import { DecisionStore, principalKey, SYSTEM_SECTION_PREFIX } from './decision-s
 import { rightsIn } from './effective.js';
 import { and, or } from './permission-index.js';
 import { grantList } from './views.js';
+import { AccessStateService } from '../state/access-state.service.js';
 
 const SYSTEM_PERMISSION_PAIRS = Object.keys(SYSTEM_PERMISSIONS).map((permission) => {
   const [section, action] = permission.split(':');
   return { permission, section, action };
 });
 
+/** What the checks ask of the replica's state: to catch up with a version their asker heard of. */
+export type CatchingUp = Pick<AccessStateService, 'catchUp'>;
+
 /** Permission decisions, from memory. */
 @Injectable()
 export class ChecksService {
-  constructor(private readonly store: DecisionStore) {}
+  constructor(
+    private readonly store: DecisionStore,
+    @Inject(AccessStateService) private readonly state: CatchingUp,
+  ) {}
 
-  /** One decision, at once; a promise only while the account is being reloaded after a change. */
+  /**
+   * One decision, at once; a promise only while the account is being reloaded after a change, or
+   * reloaded because the asker heard of a version newer than this replica holds (`atLeastVersion`).
+   */
   check(request: CheckRequest): CheckResult | Promise<CheckResult> {
+    if (request.atLeastVersion !== undefined) this.state.catchUp(request.accountId, request.atLeastVersion);
     return this.store.whenCurrent(request.accountId, () => this.decide(request));
   }
 
   /** Many decisions (at once unless an account is being reloaded); an invalid check gets its own error without failing the others. */
   checkBatch(checks: CheckRequest[]): BatchCheckResult[] | Promise<BatchCheckResult[]> {
+    for (const check of checks) if (check.atLeastVersion !== undefined) this.state.catchUp(check.accountId, check.atLeastVersion);
     return this.store.whenAllCurrent(
       checks.map((check) => check.accountId),
       () => this.decideEach(checks),

@@ -170,7 +170,7 @@ describe('answers remembered per account state', () => {
   });
 
   it("answers a principal's effective permissions from the current state: a change of its roles shows at once", async () => {
-    const checks = new ChecksService(store);
+    const checks = new ChecksService(store, { catchUp: () => undefined });
     const menu = async (applicationId?: string) =>
       JSON.parse((await checks.effectiveAnswer({ principal: SUB, accountId: ACCOUNT, applicationId })).json) as unknown;
     store.replaceAccount(snapshot(1, 'Accountant'));
@@ -241,7 +241,7 @@ describe('a principal deactivated in the account', () => {
   });
 
   it('gets no permissions for its menus', async () => {
-    const checks = new ChecksService(store);
+    const checks = new ChecksService(store, { catchUp: () => undefined });
     const menu = async () => JSON.parse((await checks.effectiveAnswer({ principal: SUB, accountId: ACCOUNT })).json) as unknown;
     load(1, []);
     expect(await menu()).toMatchObject({ grants: expect.arrayContaining([expect.objectContaining({ section: 'billing' })]) });

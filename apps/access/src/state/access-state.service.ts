@@ -16,6 +16,9 @@ const LOCK_WAIT_MS = 4000;
 /** How far back a re-sync looks before the previous one: covers a change whose transaction committed a while after it counted. */
 const RESYNC_OVERLAP_MS = 60_000;
 
+/** At most this many accounts are remembered as caught up to (or not reachable at) a version checks asked for. */
+const MAX_CATCH_UPS = 10_000;
+
 /**
  * Keeps the in-memory decision store current on every replica. At start it loads everything.
  * A change runs in {@link mutate}: one transaction per account at a time, judged on the account's
@@ -42,6 +45,8 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   private readonly changing = new Map<string, Promise<void>>();
   /** A re-sync's reloads hold one of these each: see {@link resyncReloadLimit}. */
   private readonly resyncReloads: Slots;
+  /** Per account, the highest version a check asked for whose reload is queued, or which a reload did not reach (see {@link catchUp}). */
+  private readonly catchUps = new Map<string, number>();
 
   constructor(
     private readonly store: DecisionStore,
@@ -123,6 +128,25 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
       });
       await this.changed(accountId, committed, principalId);
       return result;
+    });
+  }
+
+  /**
+   * Before a decision asked with the account's version its asker heard of (`atLeastVersion`): when
+   * this replica holds an older one (that broadcast has not reached it yet, a NATS cluster
+   * delivering it by another route than the question), reloads the account, and the decision waits
+   * for the reload. One reload per version asked for: checks asking for a version whose reload is
+   * queued wait for that one, and a version the database does not hold (a bogus one) is not asked
+   * of it again, so that such checks cannot make every decision a reload.
+   */
+  catchUp(accountId: string, version: number): void {
+    if (this.store.versionOf(accountId) >= version || (this.catchUps.get(accountId) ?? -1) >= version) return;
+    if (this.catchUps.size >= MAX_CATCH_UPS) this.catchUps.clear();
+    this.catchUps.set(accountId, version);
+    void this.reload(accountId).then((reloaded) => {
+      // Reached, or failed (the account's checks answer 503 until a reload succeeds): a later check may ask again.
+      const settled = !reloaded || this.store.versionOf(accountId) >= version;
+      if (settled && this.catchUps.get(accountId) === version) this.catchUps.delete(accountId);
     });
   }
 

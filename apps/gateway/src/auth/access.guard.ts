@@ -2,8 +2,10 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { AccessClient } from '#libs/access-client/access-client.js';
-import { isOutsider, principalOf, UUID_PATTERN, type Actor, type CheckResult } from '#libs/contracts/index.js';
+import { isOutsider, principalOf, UUID_PATTERN, type Actor, type CheckRequest, type CheckResult } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
+import type { RpcSender } from '#libs/platform/index.js';
+import { refusesUnknownField } from '../http/earlier-release.js';
 import { assertReadableBody } from '../http/input-guard.js';
 import type { GatewayRequest } from '../http/request-id.middleware.js';
 import { DecisionCache } from './decision-cache.js';
@@ -98,13 +100,28 @@ export class AccessGuard extends AuthGuard('jwt') {
     const cached = this.cache.get(accountId, key);
     if (cached) return cached;
     const ticket = this.cache.ticket();
-    const decision = await new AccessClient(request.rpc).check({
+    const atLeastVersion = this.cache.versionHeard(accountId);
+    const decision = await ask(request.rpc, {
       principal: principalOf(actor),
       accountId,
       section: `portico.${policy.section}`,
       action: policy.action,
+      ...(atLeastVersion !== undefined && { atLeastVersion }),
     });
     this.cache.set(accountId, key, decision, ticket);
     return decision;
   }
+}
+
+/**
+ * Asks access; when an access of the release before refuses `atLeastVersion` as unknown, asks
+ * once more without it, as that release takes it (docs/deploy.md §4).
+ */
+function ask(rpc: RpcSender, question: CheckRequest): Promise<CheckResult> {
+  const client = new AccessClient(rpc);
+  if (question.atLeastVersion === undefined) return client.check(question);
+  return client.check(question).catch((error: unknown) => {
+    if (!refusesUnknownField(error, 'atLeastVersion')) throw error;
+    return client.check({ ...question, atLeastVersion: undefined });
+  });
 }

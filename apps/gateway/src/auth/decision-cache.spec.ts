@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { DECISION_CACHE_LIFETIME_MS } from '#libs/contracts/index.js';
 import type { NatsLink } from '#libs/platform/index.js';
 import { DecisionCache } from './decision-cache.js';
 
@@ -24,7 +26,7 @@ function cacheOnFakeLink() {
   cache.onApplicationBootstrap();
   return {
     cache,
-    changed: (accountId: string) => deliver(null, { string: () => JSON.stringify({ accountId }) }),
+    changed: (accountId: string, version?: unknown) => deliver(null, { string: () => JSON.stringify({ accountId, version }) }),
     reconnected: () => reconnect(),
   };
 }
@@ -69,5 +71,40 @@ describe('the decision cache', () => {
     expect(cache.get('a2', 'k')).toEqual(ALLOWED);
     reconnected();
     expect(cache.get('a2', 'k')).toBeUndefined();
+  });
+});
+
+describe('the account versions heard, sent with the checks of those accounts', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it("is the version the account's last broadcast named, for a cache's lifetime", () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const { cache, changed } = cacheOnFakeLink();
+    expect(cache.versionHeard(ACCOUNT)).toBeUndefined();
+    changed(ACCOUNT, 41);
+    changed(ACCOUNT, 42);
+    expect(cache.versionHeard(ACCOUNT)).toBe(42);
+    expect(cache.versionHeard('a2')).toBeUndefined();
+    jest.setSystemTime(1_000_000 + DECISION_CACHE_LIFETIME_MS);
+    expect(cache.versionHeard(ACCOUNT)).toBe(42);
+    jest.setSystemTime(1_000_001 + DECISION_CACHE_LIFETIME_MS);
+    expect(cache.versionHeard(ACCOUNT)).toBeUndefined();
+  });
+
+  it('keeps the highest version when an older broadcast arrives after a newer one (two access replicas)', () => {
+    const { cache, changed } = cacheOnFakeLink();
+    changed(ACCOUNT, 42);
+    changed(ACCOUNT, 41);
+    changed(ACCOUNT);
+    expect(cache.versionHeard(ACCOUNT)).toBe(42);
+  });
+
+  it('ignores a version that is no whole number of 0 or more, and keeps them through a reconnect', () => {
+    const { cache, changed, reconnected } = cacheOnFakeLink();
+    for (const version of ['42', -1, 1.5, Number.MAX_SAFE_INTEGER + 2, null]) changed(ACCOUNT, version);
+    expect(cache.versionHeard(ACCOUNT)).toBeUndefined();
+    changed(ACCOUNT, 7);
+    reconnected();
+    expect(cache.versionHeard(ACCOUNT)).toBe(7);
   });
 });

@@ -10,7 +10,10 @@ const MAX_ENTRIES = 200_000;
  * gateway replica) drops an account's entries the moment it arrives; a reconnect to NATS drops
  * everything (a broadcast may have been missed); entries also expire after a minute. A decision
  * asked before an invalidation but answered after it may predate the change, so it is not kept:
- * callers take a {@link ticket} before asking and hand it to {@link set}.
+ * callers take a {@link ticket} before asking and hand it to {@link set}. A decision asked after
+ * it must not predate it either: the version the broadcast named is kept for a minute
+ * ({@link versionHeard}), and sent with the account's checks, so that an access replica the
+ * broadcast has not reached yet reloads the account before deciding.
  */
 @Injectable()
 export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
@@ -22,6 +25,8 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly accountInvalidatedAt = new Map<string, number>();
   /** The count at the last invalidation of everything. */
   private clearedAt = 0;
+  /** The version each account's last broadcast named, until when it is sent with the account's checks. */
+  private readonly heard = new Map<string, { version: number; until: number }>();
   private subscription: Subscription | undefined;
   private stopWatching: (() => void) | undefined;
 
@@ -32,7 +37,9 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
       callback: (error, message) => {
         if (error) return;
         try {
-          this.forgetAccount((JSON.parse(message.string()) as AccessChangedEvent).accountId);
+          const event = JSON.parse(message.string()) as AccessChangedEvent;
+          this.forgetAccount(event.accountId);
+          this.hear(event);
         } catch {
           this.clear();
         }
@@ -53,6 +60,18 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
     return entry.result;
   }
 
+  /**
+   * The account's version its last `access.changed` named, for a minute after it arrived (by then every
+   * access replica has heard it, or re-synced); undefined without one.
+   */
+  versionHeard(accountId: string): number | undefined {
+    const heard = this.heard.get(accountId);
+    if (!heard) return undefined;
+    if (heard.until >= Date.now()) return heard.version;
+    this.heard.delete(accountId);
+    return undefined;
+  }
+
   /** To take before asking for a decision that {@link set} may keep. */
   ticket(): number {
     return this.invalidations;
@@ -69,6 +88,15 @@ export class DecisionCache implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (!account.has(key)) this.entries += 1;
     account.set(key, { result, expires: Date.now() + DECISION_CACHE_LIFETIME_MS });
+  }
+
+  /** Keeps the highest version heard of the event's account (one that is no whole number is ignored). */
+  private hear({ accountId, version }: AccessChangedEvent): void {
+    if (typeof accountId !== 'string' || !Number.isSafeInteger(version) || (version as number) < 0) return;
+    const known = this.versionHeard(accountId);
+    if (known !== undefined && known > (version as number)) return;
+    if (this.heard.size >= MAX_ENTRIES) this.heard.clear();
+    this.heard.set(accountId, { version: version as number, until: Date.now() + DECISION_CACHE_LIFETIME_MS });
   }
 
   private forgetAccount(accountId: string): void {

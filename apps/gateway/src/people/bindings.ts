@@ -13,6 +13,7 @@ import {
 import { ACCOUNT_NOT_FOUND, DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
+import { refusesUnknownField } from '../http/earlier-release.js';
 
 /**
  * The gateway's side of role bindings: access holds them and enforces the escalation rules
@@ -232,13 +233,6 @@ async function isOut(read: () => Promise<unknown>): Promise<boolean> {
 /** Whether identity answered that the principal asked about is not in the account, rather than that the caller no longer works there. */
 export function isGone(error: unknown): boolean {
   return isNotFound(error) && (error as DomainError).message !== ACCOUNT_NOT_FOUND;
-}
-
-/** Whether `error` is a service's refusal of a payload naming `field`, which it does not know (a service of the release before). */
-function refusesUnknownField(error: unknown, field: string): boolean {
-  if (!(error instanceof DomainError) || error.code !== ErrorCode.ValidationFailed) return false;
-  const problems = (error.details as { problems?: unknown } | undefined)?.problems;
-  return Array.isArray(problems) && problems.includes(`field ${field} should not exist`);
 }
 
 /** `bindings` as a replacement gives them, the owner's pseudo-binding left out. */
