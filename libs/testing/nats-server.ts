@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,10 +49,47 @@ export interface TestNatsServerOptions {
   debug?: boolean;
 }
 
+/** The name of a test server's JetStream store in the temporary folder: this prefix and six characters of mkdtemp's. */
+const STORE_PREFIX = 'portico-nats-';
+const STORE_NAME = /^portico-nats-[A-Za-z0-9]{6}$/;
+
+/** A store not changed for this long is left over (its run was interrupted: Ctrl-C, a killed worker): no test file runs for hours. */
+const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
+
+let sweptAbandonedStores = false;
+
+/**
+ * A new store in the temporary folder. The first of a test file first removes the stores of the
+ * shape {@link TestNatsServer} makes that were not changed for {@link ABANDONED_AFTER_MS}: an
+ * interrupted run leaves its own behind ({@link TestNatsServer.destroy} never ran), which nothing
+ * else removes.
+ */
+function newStoreDir(): string {
+  if (!sweptAbandonedStores) {
+    sweptAbandonedStores = true;
+    removeAbandonedStores(tmpdir(), Date.now() - ABANDONED_AFTER_MS);
+  }
+  return mkdtempSync(join(tmpdir(), STORE_PREFIX));
+}
+
+/** Removes the stores in `folder` last changed before `before` (ms); one that cannot be read or removed is left. */
+export function removeAbandonedStores(folder: string, before: number): void {
+  for (const name of readdirSync(folder)) {
+    if (!STORE_NAME.test(name)) continue;
+    const path = join(folder, name);
+    try {
+      const stat = statSync(path);
+      if (stat.isDirectory() && stat.mtimeMs < before) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Removed meanwhile by its own run, or not ours to remove: left.
+    }
+  }
+}
+
 /** A private nats-server with JetStream, for one test file: no other run sees its subjects or streams. */
 export class TestNatsServer {
   private process: ChildProcess | undefined;
-  private readonly storeDir = mkdtempSync(join(tmpdir(), 'portico-nats-'));
+  private readonly storeDir = newStoreDir();
   private recentLog: string[] = [];
   port = 0;
 
