@@ -34,14 +34,16 @@ const AUDIT_ACTIONS: Record<SecondStepChange, AuditAction> = {
 };
 
 /**
- * Audits a change of a second step in every account its login works in, and queues the notice to
+ * Audits a change of a second step in every account its login works in (a subuser's own account,
+ * also while it is deactivated there: its admins reset it), and queues the notice to
  * the login's e-mail. Whether a notice was queued (a subuser may have no e-mail): the caller then
  * nudges the outbox relay after its commit.
  */
 export async function recordSecondStepChange(deps: SecondStepChangeDeps, manager: EntityManager, record: SecondStepChangeRecord): Promise<boolean> {
   const { actor, target, change, ip, details } = record;
   const profile = (await loadProfile(manager, target))!;
-  await deps.audit.record(manager, { accountIds: profile.activeAccountIds, action: AUDIT_ACTIONS[change], actor, target, ip, details });
+  const accountIds = profile.accountId !== null ? [profile.accountId] : profile.activeAccountIds;
+  await deps.audit.record(manager, { accountIds, action: AUDIT_ACTIONS[change], actor, target, ip, details });
   if (profile.email === null) return false;
   await deps.outbox.add(manager, Events.SecondStepChanged, profile.accountId, {
     accountId: profile.accountId,

@@ -540,6 +540,20 @@ describe('what else turning it on and off does', () => {
     await expect(reset()).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
+  it("is shown in the subuser's account when an admin turns it off while the subuser is deactivated there", async () => {
+    const { accountId, userId: adminId } = await ada();
+    const subuserId = await db.subuser(accountId, 'desk-5');
+    await db.dataSource.query('UPDATE subusers SET password_hash = $2 WHERE id = $1', [subuserId, `fake:${PASSWORD}`]);
+    await turnOn({ type: 'subuser', id: subuserId });
+    await db.dataSource.query('UPDATE subusers SET active = false WHERE id = $1', [subuserId]);
+    await services.subusers.resetSecondStep({ actor: services.actor('user', adminId), accountId, subuserId, client: client() });
+    const rows = await db.dataSource.query<Array<{ account_id: string | null }>>(
+      `SELECT account_id FROM audit_events WHERE action = 'mfa.reset' AND target_id = $1`,
+      [subuserId],
+    );
+    expect(rows).toEqual([{ account_id: accountId }]);
+  });
+
   it('is not turned off by a subuser for itself through the admin route (403: it has its own, with both factors)', async () => {
     const { accountId } = await ada();
     const subuserId = await db.subuser(accountId, 'desk-4');

@@ -34,8 +34,14 @@ interface Candidate {
   passwordHash: string | null;
   /** Whether it may sign in at all (activated, active somewhere). */
   usable: boolean;
-  /** Accounts whose audit trail shows the attempt. */
+  /** Accounts whose audit trail shows a sign-in (where it works). */
   accountIds: string[];
+  /**
+   * Accounts whose audit trail shows a refused attempt: where it works, and where a person was
+   * deactivated; none for a person who never set a password (the inviting account would learn from
+   * it whether the address had a login elsewhere, B2), nor an account waiting for their consent.
+   */
+  refusalAccountIds: string[];
   /** The account a subuser session belongs to. */
   sessionAccountId: string | null;
   /** Whether the password is only the first step (an authenticator is on). */
@@ -362,7 +368,7 @@ export class AuthService implements BeforeApplicationShutdown {
       this.logger.info({ ip, ...auditDetails, action, reason }, 'Sign-in refused for an unknown login');
       return;
     }
-    const entry = { accountIds: candidate.accountIds, action, target: candidate.principal, ip, details: { reason, ...auditDetails } };
+    const entry = { accountIds: candidate.refusalAccountIds, action, target: candidate.principal, ip, details: { reason, ...auditDetails } };
     // Started a little later: PostgreSQL writing the row would otherwise share the two CPUs with the answer on its way.
     const written: Promise<void> = sleep(REFUSAL_AUDIT_DELAY_MS)
       .then(() => this.audit.record(null, entry))
@@ -405,6 +411,7 @@ interface CandidateRow {
   status: string | null;
   active: boolean;
   account_ids: string[];
+  refusal_account_ids: string[];
   second_step: boolean;
 }
 
@@ -426,6 +433,9 @@ function userLookup(email: string): CandidateLookup {
   return {
     sql: `SELECT u.id, u.password_hash, u.status, true AS active,
                  coalesce(array_agg(m.account_id) FILTER (WHERE m.active), '{}') AS account_ids,
+                 CASE WHEN u.status = 'active' THEN coalesce(array_agg(m.account_id) FILTER (WHERE m.active OR NOT EXISTS (
+                   SELECT 1 FROM membership_invitations i WHERE i.account_id = m.account_id AND i.user_id = m.user_id)), '{}')
+                 ELSE '{}' END AS refusal_account_ids,
                  u.second_step
             FROM users u LEFT JOIN memberships m ON m.user_id = u.id
            WHERE u.email_lower = lower($1)
@@ -436,6 +446,7 @@ function userLookup(email: string): CandidateLookup {
       passwordHash: row.password_hash,
       usable: row.status === 'active' && row.account_ids.length > 0,
       accountIds: row.account_ids,
+      refusalAccountIds: row.refusal_account_ids,
       sessionAccountId: null,
       secondStep: row.second_step,
     }),
@@ -445,7 +456,7 @@ function userLookup(email: string): CandidateLookup {
 /** A subuser by its account's slug and its login (both compared lower-cased). */
 function subuserLookup(slug: string, login: string): CandidateLookup {
   return {
-    sql: `SELECT s.id, s.password_hash, s.status, s.active, ARRAY[a.id] AS account_ids, s.second_step
+    sql: `SELECT s.id, s.password_hash, s.status, s.active, ARRAY[a.id] AS account_ids, ARRAY[a.id] AS refusal_account_ids, s.second_step
             FROM accounts a JOIN subusers s ON s.account_id = a.id AND s.login = $2
            WHERE a.slug = $1`,
     parameters: [slug.toLowerCase(), login.toLowerCase()],
@@ -454,6 +465,7 @@ function subuserLookup(slug: string, login: string): CandidateLookup {
       passwordHash: row.password_hash,
       usable: row.status === 'active' && row.active,
       accountIds: row.account_ids,
+      refusalAccountIds: row.refusal_account_ids,
       sessionAccountId: row.account_ids[0],
       secondStep: row.second_step,
     }),
