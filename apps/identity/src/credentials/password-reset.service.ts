@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { AcceptedView, Actor, PasswordResetConfirmRequest, PasswordResetRequest, SubuserPasswordResetRequest } from '#libs/contracts/index.js';
-import { Events, principalOf } from '#libs/contracts/index.js';
+import { Events, principalOf, type Principal } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { InFlightTracker, LOGGER } from '#libs/platform/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
@@ -100,15 +100,16 @@ export class PasswordResetService {
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfterMs);
   }
 
-  /** The person is found as the unique column folds the e-mail (PostgreSQL's `lower()`); the request is counted by its {@link emailKey}. */
+  /**
+   * The person is found as the unique column folds the e-mail (PostgreSQL's `lower()`); the request is counted by its {@link emailKey}.
+   * Their row is locked, and found by that e-mail again, before anything of them is read (see {@link issueLocked}).
+   */
   private async sendToPerson(email: string, ip: string): Promise<void> {
     if (!(await this.throttle.reserve([resetTargetKey(emailKey(email))])).allowed) return;
     const [user] = await this.dataSource.query<Array<{ id: string }>>('SELECT id FROM users WHERE email_lower = lower($1)', [email]);
     if (!user) return;
-    await this.transactions.run(async (unit) => {
-      const profile = await loadProfile(unit.manager, { type: 'user', id: user.id });
-      if (profile && mayReset(profile, null)) await this.issue(unit, profile, null, null, ip);
-    });
+    const lockedIfStillTheirs = 'SELECT 1 FROM users WHERE id = $1 AND email_lower = lower($2) FOR NO KEY UPDATE';
+    await this.issueLocked({ type: 'user', id: user.id }, lockedIfStillTheirs, [email], null, ip);
   }
 
   private async sendToSubuser(slug: string, login: string, ip: string): Promise<void> {
@@ -117,9 +118,23 @@ export class PasswordResetService {
       ? await this.dataSource.getRepository(SubuserEntity).findOne({ where: { accountId: account.id, login }, select: { id: true } })
       : null;
     if (!subuser || !(await this.throttle.reserve([resetTargetKey(`subuser:${subuser.id}`)])).allowed) return;
+    const lockedIfStillTheirs = 'SELECT 1 FROM subusers WHERE id = $1 AND account_id = $2 AND login = $3 FOR NO KEY UPDATE';
+    await this.issueLocked({ type: 'subuser', id: subuser.id }, lockedIfStillTheirs, [account!.id, login], account!.id, ip);
+  }
+
+  /**
+   * Issues a self-service reset once `lock` (the principal's row, `FOR NO KEY UPDATE`, as every
+   * change of it takes it) finds it still named as asked. A change under way (an e-mail moved by
+   * the person, an admin or an undo link; a deactivation) is waited for, and what it committed is
+   * read: the link goes to the address the login has now, or nowhere, and is never issued after
+   * that change voided the links. Two requests at once issue one after the other, the second voiding the first's link.
+   */
+  private async issueLocked(principal: Principal, lock: string, lockParameters: unknown[], accountId: string | null, ip: string): Promise<void> {
     await this.transactions.run(async (unit) => {
-      const profile = await loadProfile(unit.manager, { type: 'subuser', id: subuser.id });
-      if (profile?.email && mayReset(profile, profile.accountId)) await this.issue(unit, profile, profile.accountId, null, ip);
+      const locked = await unit.manager.query<unknown[]>(lock, [principal.id, ...lockParameters]);
+      if (locked.length === 0) return;
+      const profile = await loadProfile(unit.manager, principal);
+      if (profile?.email && mayReset(profile, accountId)) await this.issue(unit, profile, accountId, null, ip);
     });
   }
 

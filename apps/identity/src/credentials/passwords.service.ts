@@ -97,19 +97,24 @@ export class PasswordsService {
     if (affected === 0) throw new DomainError(ErrorCode.Conflict, 'Your password was changed meanwhile; sign in again with the new one');
     await this.tokens.voidAll(unit.manager, profile.principal);
     await dropUnconfirmedFactor(unit.manager, profile.principal);
-    // Whoever sets a new password ends a block of the second step, and its lockout: guessing codes with the old one is over.
+    // Whoever sets a new password ends a block of the second step: guessing codes with the old one is over.
     await liftBlock(unit.manager, profile.principal);
-    await this.throttle.succeeded([secondFactorPrincipalKey(profile.principal.id)], unit.manager);
+    // And its lockout, unless the change is made from a session (`keepSessionId`): whoever guesses codes
+    // on the routes that ask for one with the password (turning it off, moving the e-mail) holds both,
+    // and would otherwise start afresh with every change of the password.
+    if (keepSessionId === undefined) await this.throttle.succeeded([secondFactorPrincipalKey(profile.principal.id)], unit.manager);
     await this.sessions.endAll(unit, profile.principal, reason, keepSessionId);
-    if (profile.email === null) return;
-    await this.outbox.add(unit.manager, Events.PasswordChanged, profile.accountId, {
-      accountId: profile.accountId,
-      principalType: profile.principal.type,
-      principalId: profile.principal.id,
-      email: profile.email,
-      name: profile.name,
+    // Read again now that the row is locked (by the UPDATE): an e-mail moved meanwhile gets the notice, not the address it left.
+    const now = (await loadProfile(unit.manager, profile.principal)) ?? profile;
+    if (now.email === null) return;
+    await this.outbox.add(unit.manager, Events.PasswordChanged, now.accountId, {
+      accountId: now.accountId,
+      principalType: now.principal.type,
+      principalId: now.principal.id,
+      email: now.email,
+      name: now.name,
       changedAt: this.clock.now().toISOString(),
-      locale: profile.locale,
+      locale: now.locale,
     });
     unit.afterCommit(this.nudgeRelay);
   }
@@ -137,6 +142,8 @@ export class PasswordsService {
   /** The caller changes their password: the current one is required (P5) and checked like a sign-in. */
   async change({ actor, body, client }: ChangePasswordRequest): Promise<{ changed: true }> {
     const profile = await this.checkCurrent(actor, body.currentPassword, client.ip, 'password.change-failed');
+    if (body.newPassword === body.currentPassword)
+      throw new DomainError(ErrorCode.ValidationFailed, 'newPassword must differ from your current password', { field: 'newPassword' });
     this.assertAcceptable(profile, body.newPassword);
     const passwordHash = await this.hash(body.newPassword);
     await this.transactions.run(async (unit) => {

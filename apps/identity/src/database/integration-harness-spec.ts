@@ -44,6 +44,18 @@ export class IdentityTestDatabase {
     return { accountId, userId };
   }
 
+  /** A person (Grace Hopper) with that stored password hash, an active member of `accountId`; their id and e-mail. */
+  async member(accountId: string, passwordHash = 'x'): Promise<{ id: string; email: string }> {
+    const id = randomUUID();
+    const email = `m${id.slice(0, 8)}@member.test`;
+    await this.dataSource.query(
+      `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status) VALUES ($1, $2, 'Grace', 'Hopper', '+447700900128', $3, 'active')`,
+      [id, email, passwordHash],
+    );
+    await this.dataSource.query('INSERT INTO memberships (account_id, user_id, active) VALUES ($1, $2, true)', [accountId, id]);
+    return { id, email };
+  }
+
   /** The columns of an identity table (none when it does not exist). */
   async columnsOf(table: string): Promise<string[]> {
     const rows = await this.dataSource.query<Array<{ name: string }>>(

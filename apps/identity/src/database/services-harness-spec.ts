@@ -100,6 +100,8 @@ export class IdentityServices {
   emailChanges: EmailChangeService;
   mfa: MfaService;
   secrets: FactorSecrets;
+  /** The work under way in the background (a self-service reset request's lookup and mail). */
+  readonly inFlight = new InFlightTracker();
 
   constructor(private readonly db: IdentityTestDatabase) {}
 
@@ -112,7 +114,7 @@ export class IdentityServices {
         { provide: CONFIG, useValue: this.db.config },
         { provide: LOGGER, useValue: pino({ level: 'silent' }) },
         { provide: NATS_LINK, useValue: link as unknown as NatsLink },
-        { provide: InFlightTracker, useValue: new InFlightTracker() },
+        { provide: InFlightTracker, useValue: this.inFlight },
         { provide: PasswordHasher, useValue: new PasswordHasher(8, 100, this.argon2) },
         AccountsService,
         ActionTokensService,

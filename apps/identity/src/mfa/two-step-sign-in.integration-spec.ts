@@ -335,6 +335,20 @@ describe('changes the login guards, while it is on', () => {
     expect(await auditActions(person.userId)).toContain('email.change-failed failure');
   });
 
+  it('keeps the lockout of codes guessed on a change route through a change of the password made from the session', async () => {
+    const person = await ada();
+    const user = { type: 'user', id: person.userId } as const;
+    await turnOn(user);
+    const disable = (currentPassword: string) => services.mfa.disable({ actor: actorOf(user), client: client(), body: { currentPassword, code: '000000' } });
+    let refused: unknown;
+    for (let guess = 0; guess < 10 && (refused as { code?: string } | undefined)?.code !== 'TOO_MANY_REQUESTS'; guess++)
+      refused = await disable(PASSWORD).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    const changed = 'a brand new passphrase of mine';
+    await services.passwords.change({ actor: actorOf(user), client: client(), body: { currentPassword: PASSWORD, newPassword: changed } });
+    await expect(disable(changed)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+  });
+
   it('charges no code to a move refused by its own limit first: a run of refused moves leaves the second step usable', async () => {
     const person = await ada();
     const { secret } = await turnOn({ type: 'user', id: person.userId });

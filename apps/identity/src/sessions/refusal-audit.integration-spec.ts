@@ -32,13 +32,7 @@ async function addedBy(email: string): Promise<{ accountId: string; userId: stri
 /** Someone with a login, working in an account of their own. */
 async function personWithLogin(): Promise<{ userId: string; email: string; homeAccountId: string }> {
   const { accountId: homeAccountId } = await db.account();
-  const userId = randomUUID();
-  const email = `p${userId.slice(0, 8)}@refusals.test`;
-  await db.dataSource.query(
-    `INSERT INTO users (id, email, first_name, last_name, phone, password_hash, status) VALUES ($1, $2, 'Grace', 'Hopper', '+447700900128', $3, 'active')`,
-    [userId, email, `fake:${PASSWORD}`],
-  );
-  await db.dataSource.query('INSERT INTO memberships (account_id, user_id, active) VALUES ($1, $2, true)', [homeAccountId, userId]);
+  const { id: userId, email } = await db.member(homeAccountId, `fake:${PASSWORD}`);
   return { userId, email, homeAccountId };
 }
 
