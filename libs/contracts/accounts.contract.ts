@@ -1,8 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsPersonName } from './person-name.js';
 import { CodePointLength, IsName, MAX_NAME_LENGTH, MAX_STORED_NAME_LENGTH } from './text-length.js';
+import { IsMailableEmail } from './email-address.js';
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
-import { IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Matches, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsBoolean, IsDefined, IsOptional, IsString, Matches, ValidateBy, type ValidationOptions } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Actor } from './actor.js';
@@ -65,7 +66,7 @@ export class PersonBody {
   lastName: string;
 
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @IsMailableEmail()
   @CodePointLength(0, 254)
   @LowerCasesAlike()
   email: string;

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
-import { IsDefined, IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsDefined, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { Nested } from './nested.js';
 import { CodePointLength } from './text-length.js';
+import { IsMailableEmail } from './email-address.js';
 import { Omittable } from './omittable.js';
 import { ActorClientRequest, ClientRequest } from './account-request.js';
 import { LowerCasesAlike, SLUG_PATTERN } from './accounts.contract.js';
@@ -30,7 +31,7 @@ export class SubuserLoginBody {
 /** `POST /v1/auth/password-reset`: always 202, whether or not the e-mail is known. */
 export class PasswordResetBody {
   @ApiProperty({ example: 'ada@example.com' })
-  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @IsMailableEmail()
   @CodePointLength(0, 254)
   @LowerCasesAlike()
   email: string;
@@ -79,7 +80,7 @@ export class ChangePasswordBody {
 /** `POST /v1/me/email`: move the caller's login to another e-mail address, once that address confirms. */
 export class ChangeEmailBody {
   @ApiProperty({ example: 'ada.lovelace@example.com', description: 'The new login e-mail; a link to confirm it is mailed there' })
-  @IsEmail({}, { message: 'newEmail must be an e-mail address' })
+  @IsMailableEmail()
   @CodePointLength(0, 254)
   @LowerCasesAlike()
   newEmail: string;

@@ -22,3 +22,4 @@ export * from './visible-text.js';
 export * from './control-characters.js';
 export * from './person-name.js';
 export * from './text-length.js';
+export * from './email-address.js';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsEmail, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { LowerCasesAlike } from './accounts.contract.js';
@@ -8,6 +8,7 @@ import { CreatedView, type PersonStatus } from './users.contract.js';
 import { Omittable } from './omittable.js';
 import { IsUuid } from './uuid.js';
 import { CodePointLength, IsDescription, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
+import { IsMailableEmail } from './email-address.js';
 
 /** Subuser logins: letters, digits, dots, dashes and underscores, starting and ending with a letter or digit. Stored lower-cased. */
 export const SUBUSER_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
@@ -21,7 +22,7 @@ export class CreateSubuserBody {
 
   @ApiPropertyOptional({ example: 'support@example.com', description: 'For the activation and reset mails' })
   @Omittable()
-  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @IsMailableEmail()
   @CodePointLength(0, 254)
   @LowerCasesAlike()
   email?: string;
@@ -95,7 +96,7 @@ export class UpdateSubuserBody {
   @ApiPropertyOptional({ nullable: true, type: String })
   @IsOptional()
   @ValidateIf((_body, value) => value !== null)
-  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @IsMailableEmail()
   @CodePointLength(0, 254)
   @LowerCasesAlike()
   email?: string | null;

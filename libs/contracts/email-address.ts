@@ -1,0 +1,44 @@
+import { isEmail, ValidateBy, type ValidationOptions } from 'class-validator';
+import { hasForbiddenCharacter } from './control-characters.js';
+
+/**
+ * One plain address, the shape the notifications service mails to: no display name, no list, no
+ * quoted local part, no white space of any script (U+2003, U+3000, U+FEFF...), nothing a header could
+ * be bent with. class-validator's `isEmail` alone takes quoted local parts and some of those spaces.
+ */
+const MAILABLE_SHAPE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+
+/** At most this many UTF-16 code units (RFC 5321's limit on a path, counted as SMTP here counts it). */
+const MAX_ADDRESS_LENGTH = 254;
+
+/**
+ * Whether Portico can mail `value`: an e-mail address (`isEmail`) of the plain shape notifications
+ * sends to, at most 254 code units, without control characters or direction overrides. Every e-mail
+ * field is judged by it at the API's door, and notifications judges an event's address by it: an
+ * address accepted there is one its mail can go to (an account whose owner's address could never
+ * be mailed would never be activated).
+ */
+export function isMailableAddress(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length <= MAX_ADDRESS_LENGTH &&
+    !hasForbiddenCharacter(value, 'name') &&
+    !/[\uD800-\uDFFF]/.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')) &&
+    MAILABLE_SHAPE.test(value) &&
+    isEmail(value)
+  );
+}
+
+/** Refuses, naming the field, an address {@link isMailableAddress} refuses. */
+export function IsMailableEmail(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isMailableEmail',
+      validator: {
+        validate: (value: unknown) => isMailableAddress(value),
+        defaultMessage: (args) => `${args?.property ?? 'email'} must be an e-mail address`,
+      },
+    },
+    options,
+  );
+}
