@@ -796,16 +796,38 @@ async function stopNats(child, running) {
   }
 }
 
-/** Installs the npm dependencies when node_modules is missing or older than the lock file. */
+/** Where an install of the set-up notes the SHA-256 of the lock file it installed. */
+const INSTALLED_LOCK = join('node_modules', '.portico-installed-lock');
+
+/** Installs the npm dependencies unless node_modules holds what the lock file asks for ({@link dependenciesInstalled}). */
 export function ensureDependencies() {
-  const modules = join(ROOT, 'node_modules', '.package-lock.json');
-  const lock = join(ROOT, 'package-lock.json');
-  if (existsSync(modules) && statSync(modules).mtimeMs >= statSync(lock).mtimeMs) return;
+  if (dependenciesInstalled()) return;
   // `npm install --no-save` installs exactly the lock file; `npm ci` would refuse it because npm
   // leaves other platforms' optional binaries (swc, argon2) out of the lock.
   say('installing npm dependencies');
   // --include=dev: the build (swc) and the tests need them even under NODE_ENV=production.
   execFileSync('npm', ['install', '--no-save', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, stdio: 'inherit' });
+  writeFileSync(join(ROOT, INSTALLED_LOCK), `${sha256Of(join(ROOT, 'package-lock.json'))}\n`);
+}
+
+/**
+ * Whether `root`'s node_modules holds what its lock file asks for: the set-up's last install there
+ * noted the lock file's SHA-256, and it is the same (contents, not times: a checkout or a copy gives
+ * the lock file a new time without changing it, and a clone whose node_modules is a link to another
+ * checkout's must not install over the link); without a note (an install by hand, or by a release
+ * before), node_modules newer than the lock file.
+ */
+export function dependenciesInstalled(root = ROOT) {
+  const modules = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (!existsSync(modules)) return false;
+  const noted = join(root, INSTALLED_LOCK);
+  if (existsSync(noted)) return readFileSync(noted, 'utf8').trim() === sha256Of(lock);
+  return statSync(modules).mtimeMs >= statSync(lock).mtimeMs;
+}
+
+function sha256Of(file) {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** Compiles TypeScript to dist/ (swc: about a second). */

@@ -1,11 +1,23 @@
 import { jest } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ensureNats, ensurePostgres, freePort, localPassword, mayMoveNats, mayMovePostgres, runningLocalPostgres, runs, startLocalNats } from './infra.mjs';
+import {
+  dependenciesInstalled,
+  ensureNats,
+  ensurePostgres,
+  freePort,
+  localPassword,
+  mayMoveNats,
+  mayMovePostgres,
+  runningLocalPostgres,
+  runs,
+  startLocalNats,
+} from './infra.mjs';
 
 // The set-up of `npm start` and `npm test`, with stand-ins for the servers and Debian's tools: the
 // machine's own PostgreSQL and NATS are never touched (spare ports, a temporary folder for each test).
@@ -465,5 +477,45 @@ describe('a NATS URL that was set', () => {
 
     expect(nats).toEqual({ url: `nats://127.0.0.1:${port}`, user: 'portico', password: expect.any(String) });
     expect(stops).toHaveLength(1);
+  });
+});
+
+describe('whether the npm dependencies need installing', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'deps-'));
+    mkdirSync(join(root, 'node_modules'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  /** The lock file (contents) written now; node_modules installed (npm's own record) `ageMs` ago; the set-up's note of what it installed, if any. */
+  function installed(lock: string, ageMs: number, noted?: string): boolean {
+    const npmRecord = join(root, 'node_modules', '.package-lock.json');
+    writeFileSync(npmRecord, '{}');
+    const then = new Date(Date.now() - ageMs);
+    utimesSync(npmRecord, then, then);
+    writeFileSync(join(root, 'package-lock.json'), lock);
+    if (noted !== undefined) writeFileSync(join(root, 'node_modules', '.portico-installed-lock'), `${sha256(noted)}\n`);
+    return dependenciesInstalled(root);
+  }
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('not when the set-up installed this very lock file, however new the file is (a checkout, a clone sharing node_modules)', () => {
+    expect(installed('{"v":1}', 60_000, '{"v":1}')).toBe(true);
+  });
+
+  it('when the lock file differs from the one installed, however old it is', () => {
+    expect(installed('{"v":2}', -60_000, '{"v":1}')).toBe(false);
+  });
+
+  it('without a note, when the lock file is newer than node_modules', () => {
+    expect(installed('{"v":1}', 60_000)).toBe(false);
+    expect(installed('{"v":1}', -60_000)).toBe(true);
+  });
+
+  it('when nothing was installed', () => {
+    rmSync(join(root, 'node_modules'), { recursive: true });
+    writeFileSync(join(root, 'package-lock.json'), '{}');
+    expect(dependenciesInstalled(root)).toBe(false);
   });
 });
