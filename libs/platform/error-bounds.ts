@@ -14,3 +14,8 @@ export function boundedProblems(problems: string[]): string[] {
   if (problems.length <= MAX_PROBLEMS) return problems;
   return [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more problems`];
 }
+
+/** The first {@link MAX_PROBLEMS} field paths (the problems say how many more there were). */
+export function boundedFields(paths: string[]): string[] {
+  return paths.slice(0, MAX_PROBLEMS);
+}

@@ -12,7 +12,7 @@ import type { Msg, MsgHdrs, Subscription } from '@nats-io/transport-node';
 import { type Observable, finalize, throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
-import { describeValidationErrors } from './validation.js';
+import { describeValidationErrors, validationFailure } from './validation.js';
 import { refusedValueOf, isDatabaseUnreachable, isTransactionConflict } from './database-errors.js';
 import { drainTimeLeft } from './drain-clock.js';
 import type { DirectHandler, DirectHandlers } from './direct-handlers.js';
@@ -22,7 +22,6 @@ import { ResponseLastSerializer } from './reply-layout.js';
 import { assertStorablePayload, mayHoldUnstorableInput } from './unstorable-input.js';
 import { acceptRequestId, REQUEST_ID_HEADER, requestContext, USER_AGENT_HEADER } from './request-context.js';
 import { randomUUID } from 'node:crypto';
-import { boundedProblems } from './error-bounds.js';
 
 const PLAIN_SUBJECT = /^[A-Za-z_][\w.-]*$/;
 
@@ -206,10 +205,7 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
  */
 export function toErrorPayload(exception: unknown, logger: Logger, requestId?: string) {
   if (exception instanceof DomainError) return exception.toPayload();
-  if (isValidationErrorList(exception)) {
-    const problems = boundedProblems(describeValidationErrors(exception));
-    return new DomainError(ErrorCode.ValidationFailed, problems.join('; '), { problems }).toPayload();
-  }
+  if (isValidationErrorList(exception)) return validationFailure(exception).toPayload();
   if (isDatabaseUnreachable(exception)) {
     logger.error({ err: exception, ...(requestId && { requestId }) }, 'The database is unreachable');
     // Lost in the middle of a write, the commit may have happened: the caller cannot take this 503 for "not done".

@@ -40,6 +40,13 @@ describe('the validation pipe', () => {
     expect(error.message).toContain('owner.isAdmin should not exist');
   });
 
+  it('names the broken fields for a program to mark in its form: each once, the first as `field`, as the services name theirs', async () => {
+    const error = await validate({ ...valid, slug: 'BAD', owner: { ...valid.owner, phone: '0777', isAdmin: true } });
+    expect(error.details).toMatchObject({ field: 'slug', fields: ['slug', 'owner.isAdmin', 'owner.phone'] });
+    const many = await validate({ ...valid, ...Object.fromEntries(Array.from({ length: 500 }, (_, index) => [`field${index}`, 1])) });
+    expect((many.details as { fields: string[] }).fields).toHaveLength(20);
+  });
+
   it('lists every problem in details', async () => {
     const error = await validate({ slug: 'BAD' });
     expect((error.details as { problems: string[] }).problems.length).toBeGreaterThanOrEqual(3);

@@ -1,7 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError, type ValidationPipeOptions } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { ErrorCode, DomainError } from '#libs/errors/index.js';
-import { boundedFieldPath, boundedProblems } from './error-bounds.js';
+import { boundedFieldPath, boundedFields, boundedProblems } from './error-bounds.js';
 
 /** One readable line per broken field: `owner.phone must be in international format`. */
 export function describeValidationErrors(errors: ValidationError[], parent = ''): string[] {
@@ -9,6 +9,29 @@ export function describeValidationErrors(errors: ValidationError[], parent = '')
     const path = boundedFieldPath(parent ? `${parent}.${error.property}` : error.property);
     const own = Object.values(error.constraints ?? {}).map((message) => renameField(message, error.property, path));
     return [...own, ...describeValidationErrors(error.children ?? [], path)];
+  });
+}
+
+/** The paths of the broken fields, each once, in order: `['owner.phone', 'role']`. */
+export function brokenFields(errors: ValidationError[], parent = ''): string[] {
+  const paths = errors.flatMap((error): string[] => {
+    const path = boundedFieldPath(parent ? `${parent}.${error.property}` : error.property);
+    return [...(error.constraints ? [path] : []), ...brokenFields(error.children ?? [], path)];
+  });
+  return [...new Set(paths)];
+}
+
+/**
+ * The 400 of a validation that failed: one readable line per problem (`problems`), and the broken
+ * fields for a program to mark in its form (`fields`, and `field`, the first, as the services'
+ * own refusals name theirs).
+ */
+export function validationFailure(errors: ValidationError[]): DomainError {
+  const problems = boundedProblems(describeValidationErrors(errors));
+  const fields = boundedFields(brokenFields(errors));
+  return new DomainError(ErrorCode.ValidationFailed, problems.join('; ') || 'Invalid input', {
+    problems,
+    ...(fields.length > 0 && { field: fields[0], fields }),
   });
 }
 
@@ -30,10 +53,7 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     forbidUnknownValues: true,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const problems = boundedProblems(describeValidationErrors(errors));
-      return new DomainError(ErrorCode.ValidationFailed, problems.join('; ') || 'Invalid input', { problems });
-    },
+    exceptionFactory: validationFailure,
   });
 }
 

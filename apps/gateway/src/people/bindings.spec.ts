@@ -56,6 +56,13 @@ describe('refusals of access in the terms of the body', () => {
     expect(renamed(refusal('bindings.0.applicationIds: unknown application x'))).toMatchObject({ message: 'applicationIds: unknown application x' });
   });
 
+  it("names the fields of a validation's list of problems and broken fields as the body does too", () => {
+    const details = { problems: ['bindings.0.applicationIds must be an array'], field: 'bindings.0.applicationIds', fields: ['bindings.0.applicationIds'] };
+    expect(renamed(refusal('bindings.0.applicationIds must be an array', details))).toMatchObject({
+      details: { problems: ['applicationIds must be an array'], field: 'applicationIds', fields: ['applicationIds'] },
+    });
+  });
+
   it('passes other errors on unchanged', () => {
     const forbidden = new DomainError(ErrorCode.Forbidden, 'You cannot grant a permission you lack');
     expect(renamed(forbidden)).toBe(forbidden);

@@ -209,9 +209,13 @@ export function inBodyTerms(error: unknown, fields: BindingFieldNames): never {
   if (!(error instanceof DomainError) || error.code !== ErrorCode.ValidationFailed) throw error;
   const rename = (text: string) =>
     text.replace(/bindings\.(\d+)\.(role|applicationIds)/g, (_match, index: string, field: 'role' | 'applicationIds') => fields[field](Number(index)));
-  const details = error.details as Record<string, unknown> | undefined;
-  const field = details?.field;
-  throw new DomainError(error.code, rename(error.message), typeof field === 'string' ? { ...details, field: rename(field) } : details);
+  const details = { ...(error.details as Record<string, unknown> | undefined) };
+  if (typeof details.field === 'string') details.field = rename(details.field);
+  for (const list of ['fields', 'problems'] as const) {
+    const texts = details[list];
+    if (Array.isArray(texts)) details[list] = (texts as unknown[]).map((text) => (typeof text === 'string' ? rename(text) : text));
+  }
+  throw new DomainError(error.code, rename(error.message), error.details === undefined ? undefined : details);
 }
 
 /** Whether a service answered NOT_FOUND (the principal, or the account for the caller). */
