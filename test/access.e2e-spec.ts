@@ -117,8 +117,14 @@ describe('the catalogue and roles', () => {
     expect(response.body.message).toContain(`${section}:read`);
   });
 
-  it.each(['developer', 'MainAccount', 'builtin:Payer'])('refuses a custom role named like a built-in role ("%s", 409)', async (name) => {
-    await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name, grants: [] }).expect(409);
+  it.each([
+    ['developer', '"developer" is the name of a built-in role'],
+    ['MainAccount', '"MainAccount" is the name of a built-in role'],
+    ['builtin:Payer', 'Names starting with "builtin:" are kept'],
+    ['builtin:NoSuchRole', 'Names starting with "builtin:" are kept'],
+  ])('refuses a custom role named like a built-in role ("%s", 409), saying why', async (name, why) => {
+    const refused = await request(system.url).post(`/v1/accounts/${acme.accountId}/roles`).set(as(acme)).send({ name, grants: [] }).expect(409);
+    expect(refused.body.message).toContain(why);
   });
 
   it('names a role in a path by its id alone: a custom one in either case, a built-in one as builtin:<Name>; its name there is 404, in access too', async () => {

@@ -219,6 +219,17 @@ describe('a deactivated user is refused at once', () => {
     expect(login.body.code).toBe('INVALID_CREDENTIALS');
   });
 
+  it('points whoever edits or removes themselves through the admin routes to their own (403)', async () => {
+    const bea = await people.member(acme, 'bea@acme.test', 'Owner');
+    const self = `/v1/accounts/${acme.accountId}/users/${bea.userId}`;
+    const edited = await people.http.patch(self).set(bearer(bea.accessToken)).send({ phone: '+447700900999' }).expect(403);
+    expect(edited.body.message).toContain('PATCH /v1/me');
+    const removed = await people.http.delete(self).set(bearer(bea.accessToken)).expect(403);
+    expect(removed.body.message).toBe(`Leave the account with DELETE /v1/me/memberships/${acme.accountId}`);
+    const ownRole = await people.http.patch(self).set(bearer(bea.accessToken)).send({ role: 'Developer' }).expect(403);
+    expect(ownRole.body.message).toBe('Nobody may change their own roles');
+  });
+
   it('never deactivates the owner (403)', async () => {
     const response = await people.http
       .patch(`/v1/accounts/${acme.accountId}/users/${acme.userId}`)

@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { CodePointLength, IsDescription, IsName, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
 import { ApiProperty, ApiPropertyOptional, PickType } from './api-docs.js';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
 import { Nested } from './nested.js';
 import { Omittable } from './omittable.js';
 import { Principal } from './actor.js';
@@ -384,11 +384,24 @@ export class CreateRoleBody {
   @Nested(() => Grant, { each: true })
   grants?: Grant[];
 
-  @ApiPropertyOptional({ description: 'Copy the grants of this role (id or name)', maxLength: MAX_NAME_LENGTH })
+  @ApiPropertyOptional({ description: 'Copy the grants of this role (id or name); not with `grants`', maxLength: MAX_NAME_LENGTH })
   @Omittable()
   @IsString()
   @CodePointLength(1, MAX_NAME_LENGTH)
+  @NotWith('grants', 'copy a role, or list the grants')
   from?: string;
+}
+
+/** Refuses the field beside `other`: the two say the same thing two ways, and one would be silently ignored. `hint`: what to do instead. */
+function NotWith(other: string, hint: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'notWith',
+    constraints: [other],
+    validator: {
+      validate: (_value: unknown, args) => (args?.object as Record<string, unknown> | undefined)?.[other] === undefined,
+      defaultMessage: (args) => `${args?.property ?? 'field'} and ${other} cannot both be given: ${hint}`,
+    },
+  });
 }
 
 /** `PATCH /v1/accounts/{id}/roles/{roleId}`: any of the creation fields but `from`; `description: null` clears it, `name: null` is refused. */

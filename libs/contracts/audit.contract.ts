@@ -8,12 +8,13 @@ import { Principal } from './actor.js';
 /**
  * Everything the audit trail records: identity's own actions, and access's changes of roles,
  * applications and who holds which role (from its events). `*.failed` and `*.refused` are failures; the rest are successes.
+ * A refresh is not recorded (a session refreshes every few minutes; its sign-in and its end are);
+ * `user.added` was written by releases before consent was asked of someone Portico knew.
  */
 export const AUDIT_ACTIONS = [
   'login.succeeded',
   'login.failed',
   'login.throttled',
-  'session.refreshed',
   'session.refresh-reused',
   'session.ended',
   'sessions.ended',

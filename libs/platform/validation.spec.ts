@@ -47,6 +47,13 @@ describe('the validation pipe', () => {
     expect((many.details as { fields: string[] }).fields).toHaveLength(20);
   });
 
+  it('says a missing required field is required, once, rather than every rule it fails; a null is judged as given', async () => {
+    const missing = await validate({ ...valid, owner: { ...valid.owner, email: undefined } });
+    expect((missing.details as { problems: string[] }).problems).toEqual(['owner.email is required']);
+    const nulled = await validate({ ...valid, owner: { ...valid.owner, email: null } });
+    expect((nulled.details as { problems: string[] }).problems).not.toContain('owner.email is required');
+  });
+
   it('lists every problem in details', async () => {
     const error = await validate({ slug: 'BAD' });
     expect((error.details as { problems: string[] }).problems.length).toBeGreaterThanOrEqual(3);

@@ -3,11 +3,16 @@ import { getMetadataStorage } from 'class-validator';
 import { ErrorCode, DomainError } from '#libs/errors/index.js';
 import { boundedFieldPath, boundedFields, boundedProblems } from './error-bounds.js';
 
-/** One readable line per broken field: `owner.phone must be in international format`. */
+/**
+ * One readable line per problem: `owner.phone must be in international format`. A required field
+ * that is missing is one line, `password is required`, rather than each rule it fails (an optional
+ * one is not validated when missing, so every error of a missing value means it is required).
+ */
 export function describeValidationErrors(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = boundedFieldPath(parent ? `${parent}.${error.property}` : error.property);
-    const own = Object.values(error.constraints ?? {}).map((message) => renameField(message, error.property, path));
+    const missing = error.value === undefined && 'value' in error && error.constraints !== undefined;
+    const own = missing ? [`${path} is required`] : Object.values(error.constraints ?? {}).map((message) => renameField(message, error.property, path));
     return [...own, ...describeValidationErrors(error.children ?? [], path)];
   });
 }
@@ -52,7 +57,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     forbidUnknownValues: true,
-    validationError: { target: false, value: false },
+    // The value tells a missing field apart (describeValidationErrors); it is never echoed.
+    validationError: { target: false, value: true },
     exceptionFactory: validationFailure,
   });
 }

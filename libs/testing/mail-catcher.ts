@@ -132,7 +132,7 @@ export class MailCatcher {
       subject: parsed.subject ?? '',
       text,
       html: typeof parsed.html === 'string' ? parsed.html : '',
-      links: [...new Set(text.match(/https?:\/\/[^\s<>"]+/g) ?? [])],
+      links: linksIn(text),
       messageId: parsed.messageId ?? '',
     });
     this.listeners.splice(0).forEach((wake) => wake());
@@ -153,4 +153,13 @@ function renderPage(mails: CaughtMail[]): string {
     )
     .join('<hr>');
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>Portico mail catcher</title></head><body style="font-family:sans-serif;max-width:60em;margin:auto"><h1>Portico mail catcher</h1><p>${mails.length} mail(s). Refreshes every 5 s. JSON: <a href="/mails.json">/mails.json</a></p>${rows || '<p>No mail yet.</p>'}</body></html>`;
+}
+
+/**
+ * The links of a mail's text, each once: up to white space or a bracket, without the punctuation
+ * that ends the sentence around it (`(https://.../reset-password),` gives `https://.../reset-password`).
+ */
+export function linksIn(text: string): string[] {
+  const links = (text.match(/https?:\/\/[^\s<>"]+/g) ?? []).map((link) => link.replace(/[).,;:!?'\]]+$/, ''));
+  return [...new Set(links)];
 }

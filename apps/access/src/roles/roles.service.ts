@@ -122,8 +122,13 @@ export class RolesService {
   private assertNameFree(accountId: string, name: string): void {
     const lower = name.toLowerCase();
     const builtin = this.store.roles(accountId).some((role) => role.builtin && role.name.toLowerCase() === lower);
-    if (builtin || lower === this.store.catalog.ownerRole.toLowerCase() || lower.startsWith(BUILTIN_ROLE_PREFIX)) {
+    if (builtin || lower === this.store.catalog.ownerRole.toLowerCase()) {
       throw new DomainError(ErrorCode.Conflict, `"${name}" is the name of a built-in role; choose another`, { field: 'name' });
+    }
+    if (lower.startsWith(BUILTIN_ROLE_PREFIX)) {
+      throw new DomainError(ErrorCode.Conflict, `Names starting with "${BUILTIN_ROLE_PREFIX}" are kept for built-in roles' ids; choose another`, {
+        field: 'name',
+      });
     }
   }
 

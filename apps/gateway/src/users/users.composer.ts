@@ -71,7 +71,10 @@ export class UsersComposer {
   async update(actor: Actor, accountId: string, client: ClientContext, userId: string, body: UpdateUserBody): Promise<UserView> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
     if (body.role) await this.bindings.check(actor, accountId, person(userId), [{ role: body.role }]);
-    else await this.bindings.assertManageable(actor, accountId, person(userId));
+    else {
+      refuseSelf(actor, userId, 'Edit your own name and phone with PATCH /v1/me; nobody may change their own role or deactivate themselves');
+      await this.bindings.assertManageable(actor, accountId, person(userId));
+    }
     const updated = await this.rpc.send(Subjects.UsersUpdate, { actor, accountId, client, userId, body });
     if (!body.role) return this.withRoles(accountId, updated);
     await this.bindings.replace(actor, client, accountId, person(userId), [{ role: body.role }]);
@@ -89,6 +92,7 @@ export class UsersComposer {
    */
   async remove(actor: Actor, accountId: string, client: ClientContext, userId: string): Promise<void> {
     await this.rpc.send(Subjects.UsersGet, { actor, accountId, client, userId });
+    refuseSelf(actor, userId, `Leave the account with DELETE /v1/me/memberships/${accountId}`);
     await this.bindings.assertManageable(actor, accountId, person(userId));
     await this.bindings.removePrincipal(accountId, person(userId), actor);
     await this.rpc.send(Subjects.UsersRemove, { actor, accountId, client, userId });
@@ -161,4 +165,13 @@ export class UsersComposer {
 
 function person(id: string): Principal {
   return { type: 'user', id };
+}
+
+/**
+ * Refuses (403) an admin route aimed at the caller: one manages others here, and does for oneself
+ * what `instead` says (the rule that nobody changes their own roles would otherwise answer, naming
+ * roles a body without one never mentioned).
+ */
+function refuseSelf(actor: Actor, userId: string, instead: string): void {
+  if (actor.type === 'user' && actor.id === userId) throw new DomainError(ErrorCode.Forbidden, instead);
 }

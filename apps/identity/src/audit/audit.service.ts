@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditAction, AuditEventView, AuditOutcome, AuditQuery, AuditTarget, Page, Principal } from '#libs/contracts/index.js';
 import { DEFAULT_PAGE_SIZE } from '#libs/contracts/index.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { decodeCursor, encodeCursor, exactTimestamp } from '#libs/platform/index.js';
 import { AuditEventEntity } from './audit-event.entity.js';
 
@@ -82,6 +83,9 @@ export class AuditService {
 
   /** A page of one account's audit events, newest first. */
   async list(accountId: string, query: AuditQuery): Promise<Page<AuditEventView>> {
+    // An empty window is a mistake (the two swapped, say), not a question with no answer.
+    if (query.from && query.to && new Date(query.to) <= new Date(query.from))
+      throw new DomainError(ErrorCode.ValidationFailed, 'to must be later than from', { field: 'to' });
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, ['audit'], ['time', 'uuid']);
     const builder = this.dataSource

@@ -131,4 +131,15 @@ describe('the cursors the API gives', () => {
     const events = await everyPage((cursor) => services.audit.list(accountId, { cursor, limit: 2 }));
     expect(new Set(events.map((event) => event.id)).size).toBe(5);
   });
+
+  it('of the audit trail within a time window: a window that ends before it starts is a 400 naming `to`, not an empty page', async () => {
+    const within = { from: '2026-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z' };
+    expect((await services.audit.list(accountId, within)).items).toHaveLength(5);
+    for (const swapped of [
+      { from: within.to, to: within.from },
+      { from: within.from, to: within.from },
+    ]) {
+      await expect(services.audit.list(accountId, swapped)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'to' } });
+    }
+  });
 });
