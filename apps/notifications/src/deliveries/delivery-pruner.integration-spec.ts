@@ -5,6 +5,7 @@ import type { NotificationsConfig } from '../notifications.config.js';
 import { DELIVERY_PRUNE_BATCH, DeliveryPruner } from './delivery-pruner.js';
 import { EVENT_MEMORY_DAYS } from './delivery-policy.js';
 import { ABANDONED_ERROR, PostgresDeliveryStore } from './delivery.store.js';
+import { mailMetrics } from './mail-metrics.js';
 
 const db = new NotificationsTestDatabase();
 const RETENTION_DAYS = 30;
@@ -44,6 +45,12 @@ async function kept(eventIds: string[]): Promise<string[]> {
   return rows.map((row) => row.event_id).sort();
 }
 
+/** The mails this process counted dead without an SMTP attempt. */
+async function countedDead(): Promise<number> {
+  const { values } = await mailMetrics.unattempted.get();
+  return values.find((sample) => sample.labels.status === 'dead')?.value ?? 0;
+}
+
 beforeAll(() => db.start(4));
 beforeEach(async () => {
   await db.dataSource.query('DELETE FROM deliveries');
@@ -78,6 +85,7 @@ describe('the delivery log past DELIVERY_RETENTION_DAYS', () => {
     const held = await recorded(1, 'sending', '20 days');
     await db.dataSource.query(`UPDATE deliveries SET lease_until = now() + interval '1 minute' WHERE event_id = $1`, [held[0]]);
     const failed = await recorded(1, 'failed', '20 days');
+    const deadBefore = await countedDead();
 
     expect(await new DeliveryPruner(new PostgresDeliveryStore(db.dataSource), config, logger).prune()).toBe(0);
 
@@ -90,6 +98,8 @@ describe('the delivery log past DELIVERY_RETENTION_DAYS', () => {
     expect([...waiting, ...held].map((eventId) => statusOf(eventId)?.status)).toEqual(['pending', 'sending', 'sending']);
     expect(statusOf(failed[0])?.status).toBe('failed');
     expect(lines).toContainEqual(expect.objectContaining({ level: 40, abandoned: 2 }));
+    // Counted with the mails that ended without an SMTP attempt, for the dead letters' alert.
+    expect(await countedDead()).toBe(deadBefore + 2);
   });
 
   it('deletes at once a mail it marks dead that was recorded before the retention began (a line left pending by an earlier release)', async () => {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { CONFIG, LOGGER, WakeablePause } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { DeliveryStore } from './delivery.store.js';
+import { countUnattempted } from './mail-metrics.js';
 
 const EVERY_MS = 5 * 60 * 1000;
 /** Delivery records one statement deletes at most: each statement holds its row locks only briefly. */
@@ -55,6 +56,7 @@ export class DeliveryPruner implements OnApplicationBootstrap, OnModuleDestroy {
   private async abandonOrphans(): Promise<void> {
     const { count: abandoned, error } = await this.inBatches((limit) => this.store.abandonOrphans(limit));
     if (error) this.logger.warn({ err: error, abandoned }, 'Could not mark the mails whose event is gone; will try again');
+    countUnattempted('dead', abandoned);
     if (abandoned > 0)
       this.logger.warn({ abandoned }, 'Marked dead the mails still pending or being sent whose event left the events stream: they may not have been sent');
   }

@@ -9,6 +9,7 @@ import { deliverySettings } from '../notifications.module.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 import { deliveryKey, type RateBudget } from './delivery-policy.js';
 import { DeliveryProcessor, UNKNOWN_EVENT_RETRY_MS, type DeliverySettings } from './delivery.processor.js';
+import { mailMetrics } from './mail-metrics.js';
 import {
   DeliveryStore,
   FINAL_STATUSES,
@@ -36,9 +37,10 @@ class MemoryStore extends DeliveryStore {
     return Promise.resolve();
   }
 
-  admitUnsendable(delivery: NewDelivery, reason: string): Promise<void> {
-    if (!this.rows.has(delivery.eventId)) this.rows.set(delivery.eventId, this.row(delivery, 'failed', reason));
-    return Promise.resolve();
+  admitUnsendable(delivery: NewDelivery, reason: string): Promise<boolean> {
+    if (this.rows.has(delivery.eventId)) return Promise.resolve(false);
+    this.rows.set(delivery.eventId, this.row(delivery, 'failed', reason));
+    return Promise.resolve(true);
   }
 
   async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
@@ -47,8 +49,10 @@ class MemoryStore extends DeliveryStore {
       this.rows.set(delivery.eventId, this.row(delivery, 'cancelled', reason));
       return { kind: 'cancelled', reason, reclaimed: false };
     }
+    const fresh = !this.rows.has(delivery.eventId);
     await this.admit(delivery, limits);
-    return this.claim(delivery.eventId, leaseMs, link);
+    const claim = await this.claim(delivery.eventId, leaseMs, link);
+    return fresh && claim.kind === 'final' ? { ...claim, justRecorded: true } : claim;
   }
 
   claim(eventId: string, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
@@ -154,6 +158,12 @@ class MemoryStore extends DeliveryStore {
       sentAt: null,
     };
   }
+}
+
+/** How many mails this process counted done without an SMTP attempt, in `status`. */
+async function unattempted(status: string): Promise<number> {
+  const { values } = await mailMetrics.unattempted.get();
+  return values.find((sample) => sample.labels.status === status)?.value ?? 0;
 }
 
 /** An SMTP server in memory: answers with the scripted errors, then accepts. */
@@ -428,6 +438,16 @@ describe('DeliveryProcessor', () => {
     await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
     expect(store.rows.get(event.id)).toMatchObject({ status: 'failed', attempts: 0, template: 'activation' });
     expect(store.rows.get(event.id)!.lastError).toMatch(/invalid event/);
+  });
+
+  it('counts the mails that end without an SMTP attempt (no usable address, over a rate limit), once each however often their event comes', async () => {
+    const before = { failed: await unattempted('failed'), suppressed: await unattempted('suppressed') };
+    const invalid = invitation('not an address');
+    store.spent.add('standard');
+    const overLimit = invitation();
+    for (const event of [invalid, overLimit, invalid, overLimit]) await processor.process(event);
+    expect(await unattempted('failed')).toBe(before.failed + 1);
+    expect(await unattempted('suppressed')).toBe(before.suppressed + 1);
   });
 
   it('records an event whose token is not Unicode text (a lone surrogate) as failed, instead of throwing for a retry', async () => {

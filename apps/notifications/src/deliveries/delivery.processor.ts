@@ -15,7 +15,7 @@ import {
 } from './delivery-policy.js';
 import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { countAttempt } from './mail-metrics.js';
+import { countAttempt, countUnattempted } from './mail-metrics.js';
 import { LOGGER, Slots, UnknownEventTypes } from '#libs/platform/index.js';
 
 /** What the consumer does with the event once {@link DeliveryProcessor.process} is done: acknowledge it, or have it back later. */
@@ -151,6 +151,7 @@ export class DeliveryProcessor {
     const claim = await this.store.admitAndClaim(this.record(event, key, mail), this.limitsOf(event, mail), this.settings.leaseMs, carriedLink(event));
     switch (claim.kind) {
       case 'final':
+        if (claim.justRecorded) countUnattempted('suppressed');
         return DONE;
       case 'cancelled':
         if (claim.reclaimed)
@@ -276,7 +277,8 @@ export class DeliveryProcessor {
       const data = recipientData(event, template);
       const recipient = typeof data.email === 'string' ? data.email.slice(0, 254) : '';
       const locale = typeof data.locale === 'string' ? data.locale.slice(0, 20) : 'en';
-      await this.store.admitUnsendable({ ...this.identity(event, key), recipient, template, locale, messageId: null }, `invalid event: ${error.message}`);
+      const unsendable = { ...this.identity(event, key), recipient, template, locale, messageId: null };
+      if (await this.store.admitUnsendable(unsendable, `invalid event: ${error.message}`)) countUnattempted('failed');
       this.logger.error({ eventId: event.id, type: event.type, template, error: error.message }, 'Event cannot make a mail; recorded as failed');
       return null;
     }

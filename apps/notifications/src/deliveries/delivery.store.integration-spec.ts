@@ -167,13 +167,16 @@ describe('the delivery record of an event', () => {
     const recipient = `claim-limit-${randomUUID()}@example.com`;
     await store.admitAndClaim(delivery({ recipient }), { ...limits, perRecipient: 1 }, 60_000);
     const over = delivery({ recipient });
+    expect(await store.admitAndClaim(over, { ...limits, perRecipient: 1 }, 60_000)).toEqual({ kind: 'final', status: 'suppressed', justRecorded: true });
+    // Again (its event redelivered): suppressed already, not by this call.
     expect(await store.admitAndClaim(over, { ...limits, perRecipient: 1 }, 60_000)).toEqual({ kind: 'final', status: 'suppressed' });
     expect(await statusOf(over.eventId)).toMatchObject({ status: 'suppressed', attempts: 0 });
   });
 
   it('keeps an unsendable event as failed with its reason', async () => {
     const mail = delivery({ recipient: '' });
-    await store.admitUnsendable(mail, 'invalid event: no address');
+    expect(await store.admitUnsendable(mail, 'invalid event: no address')).toBe(true);
+    expect(await store.admitUnsendable(mail, 'invalid event: no address')).toBe(false);
     expect(await statusOf(mail.eventId)).toEqual({ status: 'failed', attempts: 0, last_error: 'invalid event: no address' });
     expect(await store.claim(mail.eventId, 1000)).toEqual({ kind: 'final', status: 'failed' });
   });

@@ -51,8 +51,8 @@ export type Claim =
    * have gone out already (the reason says so too).
    */
   | { kind: 'cancelled'; reason: string; reclaimed: boolean }
-  /** Nothing more to do: sent, failed, dead, suppressed or cancelled. */
-  | { kind: 'final'; status: DeliveryStatus }
+  /** Nothing more to do: sent, failed, dead, suppressed or cancelled; `justRecorded`: a new mail recorded `suppressed` by this very call. */
+  | { kind: 'final'; status: DeliveryStatus; justRecorded?: boolean }
   /** Not now: its retry time has not come (`retry`), or a replica is sending it (`sending`: at most until its lease ends). */
   | { kind: 'wait'; delayMs: number; because: 'retry' | 'sending' }
   | { kind: 'missing' };
@@ -96,8 +96,8 @@ export abstract class DeliveryStore {
    * round trip); a new mail whose `link` died is recorded `cancelled` instead, uncounted.
    */
   abstract admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link?: CarriedLink | null): Promise<Claim>;
-  /** Records an event that cannot make a mail as `failed` (once). */
-  abstract admitUnsendable(delivery: NewDelivery, reason: string): Promise<void>;
+  /** Records an event that cannot make a mail as `failed` (once); true when this call recorded it. */
+  abstract admitUnsendable(delivery: NewDelivery, reason: string): Promise<boolean>;
   /**
    * Takes the mail of an event for one SMTP attempt, if it is due and nobody else holds it. If its
    * `link` died, a mail nobody holds (`pending`, due or not, or `sending` past its lease) is
@@ -258,7 +258,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
     const [fresh] = await this.record(delivery, limits, leaseMs, link);
     if (!fresh) return this.claim(delivery.eventId, leaseMs, link);
     if (fresh.status === 'cancelled') return { kind: 'cancelled', reason: fresh.lastError ?? '', reclaimed: false };
-    if (fresh.status === 'suppressed') return { kind: 'final', status: 'suppressed' };
+    if (fresh.status === 'suppressed') return { kind: 'final', status: 'suppressed', justRecorded: true };
     return { kind: 'claimed', delivery: fresh, reclaimed: false };
   }
 
@@ -354,8 +354,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
     );
   }
 
-  async admitUnsendable(delivery: NewDelivery, reason: string): Promise<void> {
-    await this.insert(this.dataSource.manager, storableDelivery(delivery), 'failed', storable(reason));
+  async admitUnsendable(delivery: NewDelivery, reason: string): Promise<boolean> {
+    return this.insert(this.dataSource.manager, storableDelivery(delivery), 'failed', storable(reason));
   }
 
   async claim(eventId: string, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {

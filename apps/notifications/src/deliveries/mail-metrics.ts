@@ -8,6 +8,13 @@ import { GaugeReadOnScrape, processMetrics, ScrapedGauges } from '#libs/platform
 export type AttemptOutcome = 'sent' | 'retry' | 'refused' | 'dead';
 
 /**
+ * How a mail ended without any SMTP attempt: `failed` (its event cannot make a mail: no usable
+ * address, a field missing), `dead` (abandoned: its event left the stream before the mail was
+ * done), `suppressed` (over a rate limit).
+ */
+export type UnattemptedStatus = 'failed' | 'dead' | 'suppressed';
+
+/**
  * What notifications counts of its mails, and the mails under way read on scrape (docs/deploy.md,
  * section 10). The mails under way are one table, read alike by every replica: alert on the highest.
  */
@@ -18,6 +25,12 @@ export const mailMetrics = {
     labelNames: ['template', 'outcome'],
     registers: [processMetrics],
   }),
+  unattempted: new Counter<'status'>({
+    name: 'portico_mail_unattempted_total',
+    help: 'Mails this process recorded done without an SMTP attempt, by status: failed (the event cannot make a mail, e.g. no usable address), dead (abandoned by the pruning: its event left the stream first), suppressed (over a rate limit)',
+    labelNames: ['status'],
+    registers: [processMetrics],
+  }),
   unfinished: new GaugeReadOnScrape<'status'>({
     name: 'portico_mail_unfinished',
     help: 'Mails not done yet, by status: pending (waiting for an attempt, or for the next after a temporary failure) or sending',
@@ -25,7 +38,7 @@ export const mailMetrics = {
   }),
   overdue: new GaugeReadOnScrape({
     name: 'portico_mail_overdue_seconds',
-    help: 'How long the most overdue mail has waited to go out (0 when none): since it was asked for, since its retry time came, or since its attempt began (a mail waiting for a later retry is not overdue)',
+    help: 'How long the oldest mail not done yet (pending, waiting for a retry, or sending) has waited since it was asked for (0 when none): it keeps rising while SMTP is away',
   }),
 };
 
@@ -34,11 +47,20 @@ export function countAttempt(template: MailTemplate, outcome: AttemptOutcome): v
   mailMetrics.attempts.inc({ template, outcome });
 }
 
-/** Since when each mail under way could have gone out, and how long ago the earliest of those was. */
+/** Counts one mail recorded done without an SMTP attempt (or `mails` of them). */
+export function countUnattempted(status: UnattemptedStatus, mails = 1): void {
+  mailMetrics.unattempted.inc({ status }, mails);
+}
+
+/**
+ * How long ago the oldest mail not done yet was asked for. Every such mail counts, also one waiting
+ * for a later retry: during an SMTP outage each mail is either being tried or waiting for its
+ * retry, and the gauge must rise all the same (read through `deliveries_unfinished_by_age`).
+ */
 const OVERDUE_SQL = `
-  SELECT COALESCE(extract(epoch FROM now() - min(CASE WHEN status = 'sending' THEN last_attempt_at ELSE COALESCE(next_attempt_at, created_at) END)), 0) AS seconds
+  SELECT COALESCE(extract(epoch FROM now() - min(created_at)), 0) AS seconds
     FROM deliveries
-   WHERE status IN ('pending', 'sending') AND (status = 'sending' OR next_attempt_at IS NULL OR next_attempt_at <= now())`;
+   WHERE status IN ('pending', 'sending')`;
 
 /** Reads the mails under way when Prometheus scrapes (through the partial index `deliveries_unfinished_by_age`). */
 @Injectable()
