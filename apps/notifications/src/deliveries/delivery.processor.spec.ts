@@ -539,25 +539,34 @@ describe('DeliveryProcessor', () => {
     ]);
   });
 
-  it('never sends again a mail the server accepted when recording it failed for a while', async () => {
+  it('keeps recording sent a mail the server accepted, its lease renewed, for as long as the database is away (longer than the lease): one copy', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
       const event = invitation();
-      store.failMarkSent = 10;
-      const first = processor.process(event);
-      const settled = first.then(
-        () => 'resolved',
-        (error: Error) => error.message,
+      let renewals = 0;
+      const renewLease = store.renewLease.bind(store);
+      store.renewLease = (ticket, leaseMs) => ((renewals += 1), renewLease(ticket, leaseMs));
+      store.failMarkSent = Number.MAX_SAFE_INTEGER;
+      let outcome: unknown = 'none yet';
+      void processor.process(event).then(
+        (value) => (outcome = value),
+        (error: Error) => (outcome = error.message),
       );
-      await jest.runAllTimersAsync();
-      await expect(settled).resolves.toBe('database away');
-      expect(sender.sent).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(3 * settings.leaseMs);
+      expect(outcome).toBe('none yet');
+      expect(renewals).toBeGreaterThanOrEqual(8);
 
+      // The event comes again meanwhile (a copy published twice): it waits for the same recording, sends nothing.
+      const again = processor.process(event);
       store.failMarkSent = 0;
-      store.now += 60_000;
-      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(outcome).toEqual({ kind: 'done' });
+      await expect(again).resolves.toEqual({ kind: 'done' });
       expect(sender.sent).toHaveLength(1);
       expect(store.status(event.id)).toBe('sent');
+      const renewedUntilRecorded = renewals;
+      await jest.advanceTimersByTimeAsync(settings.leaseMs);
+      expect(renewals).toBe(renewedUntilRecorded);
     } finally {
       jest.useRealTimers();
     }

@@ -43,8 +43,13 @@ export interface DeliverySettings {
 const DONE: Outcome = { kind: 'done' };
 /** How soon to look again at a mail another replica is sending. */
 const LOOK_AGAIN_MS = 1000;
-/** Pauses between the tries to record a mail the SMTP server accepted, when the database hiccups. */
-const RECORD_SENT_PAUSES_MS = [50, 250, 1000, 3000];
+/**
+ * Pauses between the tries to record a mail the SMTP server accepted, when the database is away:
+ * the last is repeated, for as long as it takes (the mail's lease renewed meanwhile).
+ */
+const RECORD_SENT_PAUSES_MS = [50, 250, 1000, 3000, 5000];
+/** After this many failed tries to record a mail sent, an error says so (once per mail). */
+const RECORD_SENT_TRIES_BEFORE_ERROR = RECORD_SENT_PAUSES_MS.length;
 /** An event whose mail another attempt took over comes back this soon: acknowledged then if that attempt is done, left to it otherwise. */
 const TAKEN_OVER: Outcome = { kind: 'retry', delayMs: LOOK_AGAIN_MS };
 /** An event whose mail was still waiting for an SMTP connection when the consumer stopped: handed back untouched (`nak`, no delay) for another replica. */
@@ -70,8 +75,8 @@ export const UNKNOWN_EVENT_RETRY_MS = 60_000;
  */
 @Injectable()
 export class DeliveryProcessor {
-  /** Mails the SMTP server accepted whose `sent` could not be recorded yet: never sent again by this process. */
-  private readonly acceptedUnrecorded = new Set<string>();
+  /** Mails the SMTP server accepted whose `sent` is being recorded, by key: never sent again by this process meanwhile. */
+  private readonly recordingSent = new Map<string, Promise<Outcome>>();
   private readonly sending: Slots;
   private readonly unknownTypes: UnknownEventTypes;
 
@@ -122,7 +127,8 @@ export class DeliveryProcessor {
     const key = deliveryKey(event.id, template);
     const mail = await this.renderOrRecord(event, template, key);
     if (!mail) return DONE;
-    if (this.acceptedUnrecorded.has(key)) return this.recordSent(key);
+    const recording = this.recordingSent.get(key);
+    if (recording) return recording;
     // Looked at once the slot is held, right before the claim: the wait for it may outlast the signal.
     return this.sending.with(() => (stopping?.aborted ? Promise.resolve(HANDED_BACK) : this.claimAndSend(event, key, mail)));
   }
@@ -225,26 +231,35 @@ export class DeliveryProcessor {
   }
 
   /**
-   * Records `sent`, insisting for a few seconds; if the database stays away, remembers it so this
-   * process never sends the mail again. Recorded even if another attempt took the claim over
-   * meanwhile: the mail did go out, and that attempt must not send it once more.
+   * Records `sent`, insisting for as long as the database is away, while the attempt (and so the
+   * mail's lease, and the event reported in progress to JetStream) lasts: giving up would let the
+   * lease lapse and another replica send the mail again, though this process lives. Recorded even
+   * if another attempt took the claim over meanwhile: the mail did go out, and that attempt must not
+   * send it once more. A shutdown waits for it within its grace (MailConsumer).
    */
-  private async recordSent(key: string): Promise<Outcome> {
-    for (let attempt = 0; ; attempt += 1) {
+  private recordSent(key: string): Promise<Outcome> {
+    const recording = this.markSentUntilRecorded(key).finally(() => this.recordingSent.delete(key));
+    this.recordingSent.set(key, recording);
+    return recording;
+  }
+
+  private async markSentUntilRecorded(key: string): Promise<Outcome> {
+    for (let tries = 1; ; tries += 1) {
       try {
         if (!(await this.store.markSent(key)))
           this.logger.warn(
             { eventId: key },
             'Mail was already recorded sent: another attempt sent it too (same Message-ID), or an earlier try to record it went through',
           );
-        this.acceptedUnrecorded.delete(key);
+        if (tries > RECORD_SENT_TRIES_BEFORE_ERROR) this.logger.info({ eventId: key, tries }, 'Mail accepted by the SMTP server recorded sent at last');
         return DONE;
       } catch (error) {
-        if (attempt >= RECORD_SENT_PAUSES_MS.length) {
-          this.acceptedUnrecorded.add(key);
-          throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, RECORD_SENT_PAUSES_MS[attempt]));
+        if (tries === RECORD_SENT_TRIES_BEFORE_ERROR)
+          this.logger.error(
+            { err: error, eventId: key },
+            'Mail accepted by the SMTP server but not recorded sent: the database is away; trying again until it answers (the mail is kept leased)',
+          );
+        await new Promise((resolve) => setTimeout(resolve, RECORD_SENT_PAUSES_MS[Math.min(tries, RECORD_SENT_PAUSES_MS.length) - 1]));
       }
     }
   }

@@ -184,6 +184,25 @@ describe('the mail consumer', () => {
     }
   });
 
+  it('waits on shutdown for a mail in hand (with SMTP, or its sent being recorded) within the grace, then names its event in an error', async () => {
+    const processor = new HoldingProcessor();
+    const lines: Array<Record<string, unknown>> = [];
+    const watched = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const config = { MAIL_CONCURRENCY: 1, MAIL_ACK_WAIT_MS: ACK_WAIT_MS, SHUTDOWN_GRACE_MS: 300 } as NotificationsConfig;
+    const consumer = new MailConsumer(processor as unknown as DeliveryProcessor, link, watched, config);
+    consumer.onApplicationBootstrap();
+    const held = invitation();
+    try {
+      await publishEvent(link, eventSubject(held.type), held);
+      await eventually('the event to be in hand', () => processor.seen.includes(held.id));
+      await consumer.onModuleDestroy();
+      expect(lines).toContainEqual(expect.objectContaining({ level: 50, events: [held.id] }));
+    } finally {
+      processor.release();
+      await consumerIdle();
+    }
+  });
+
   it('makes its durable consumer again when it is deleted on the server (by hand, or with a lost stream), and mails what comes after', async () => {
     const processor = new SlowProcessor(0);
     const config = { MAIL_CONCURRENCY: 2, MAIL_ACK_WAIT_MS: ACK_WAIT_MS, SHUTDOWN_GRACE_MS: 5000 } as NotificationsConfig;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { IDENTITY_EVENTS, DurableConsumers } from '#libs/contracts/index.js';
+import { IDENTITY_EVENTS, DurableConsumers, type EventEnvelope } from '#libs/contracts/index.js';
 import {
   backoffMs,
   CONFIG,
@@ -38,7 +38,8 @@ const NANOS_PER_MS = 1_000_000;
 @Injectable()
 export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly subscription: DurableSubscription;
-  private readonly inHand = new Set<Promise<void>>();
+  /** The events being handled, by the task handling each: the event's id (or its sequence, unreadable). */
+  private readonly inHand = new Map<Promise<void>, string>();
   private stopListening: (() => void) | undefined;
   private readonly slots: Slots;
   private readonly linkEvents: LinkEventEraser;
@@ -67,14 +68,20 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Stops pulling, then waits for the mails in hand (their outcome recorded and acknowledged), at
    * most what is left of SHUTDOWN_GRACE_MS since the signal (shared with the requests in flight,
-   * see drainTimeLeft): a mail still with SMTP after that is left to its lease (see docs).
+   * see drainTimeLeft). This includes a mail the SMTP server accepted whose `sent` the processor is
+   * still trying to record (the database away). A mail still in hand after that is left to its
+   * lease and may be sent again (see docs): an error names its event.
    */
   async onModuleDestroy(): Promise<void> {
     this.stopListening?.();
     this.stopping.abort();
     await this.subscription.stop();
-    await settlesWithin(Promise.allSettled([...this.inHand]), drainTimeLeft(this.config.SHUTDOWN_GRACE_MS));
-    if (this.inHand.size > 0) this.logger.warn({ inHand: this.inHand.size }, 'Stopped with mails still in the hands of SMTP');
+    await settlesWithin(Promise.allSettled([...this.inHand.keys()]), drainTimeLeft(this.config.SHUTDOWN_GRACE_MS));
+    if (this.inHand.size > 0)
+      this.logger.error(
+        { events: [...this.inHand.values()] },
+        'Stopped with mails in hand (with SMTP, or accepted by it and not recorded sent): they may be sent again once their lease ends',
+      );
   }
 
   private async stopPulling(): Promise<void> {
@@ -123,12 +130,13 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Handles the event in the slot just taken, which it gives back once answered. */
   private handInSlot(message: JsMsg, progress: NodeJS.Timeout): void {
-    const task: Promise<void> = this.handle(message).finally(() => {
+    const event = readEvent(message);
+    const task: Promise<void> = this.handle(message, event).finally(() => {
       clearInterval(progress);
       this.inHand.delete(task);
       this.slots.give();
     });
-    this.inHand.add(task);
+    this.inHand.set(task, event?.id ?? `seq ${message.seq}`);
   }
 
   /** Gives back the slot just taken and the event, untouched, to be delivered again at once. */
@@ -143,8 +151,7 @@ export class MailConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     return setInterval(() => message.working(), Math.max(500, this.config.MAIL_ACK_WAIT_MS / 3));
   }
 
-  private async handle(message: JsMsg): Promise<void> {
-    const event = readEvent(message);
+  private async handle(message: JsMsg, event: EventEnvelope | null): Promise<void> {
     if (!event) {
       this.logger.error({ subject: message.subject, seq: message.seq }, 'Unreadable event dropped');
       message.term(); // without a reason: NATS 2.9 does not read `+TERM <reason>` as a termination
