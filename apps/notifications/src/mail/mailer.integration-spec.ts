@@ -1,23 +1,29 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { eventually } from '#libs/testing/eventually.js';
 import type { NotificationsConfig } from '../notifications.config.js';
 import { Mailer } from './mailer.js';
 import type { RenderedMail } from './mail-renderer.js';
 
-/** An SMTP server that takes the whole message and then never answers it (a stalled relay). */
+/** An SMTP server that takes the whole message and then answers it after `acceptAfterMs`, or never (a stalled relay). */
 class StalledServer {
   dataReceived = false;
+  accepted = 0;
   private readonly server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     closeTimeout: 100,
-    onData: (stream) => {
-      stream.on('end', () => (this.dataReceived = true));
+    onData: (stream, _session, callback) => {
+      stream.on('end', () => {
+        this.dataReceived = true;
+        if (this.acceptAfterMs !== null) setTimeout(() => (this.accepted++, callback()), this.acceptAfterMs);
+      });
       stream.resume();
     },
   });
+
+  constructor(private readonly acceptAfterMs: number | null = null) {}
 
   async start(): Promise<number> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -29,6 +35,19 @@ class StalledServer {
   }
 }
 
+/** A mailer of the server on `port`, with the timeouts given. */
+function mailerOf(port: number, timeouts: Pick<NotificationsConfig, 'SMTP_TIMEOUT_MS' | 'MAIL_SEND_DEADLINE_MS'>): Mailer {
+  return new Mailer({
+    SMTP_URL: `smtp://127.0.0.1:${port}`,
+    SMTP_REQUIRE_TLS: false,
+    SMTP_TLS_REJECT_UNAUTHORIZED: true,
+    SMTP_TLS_CA_FILE: '-',
+    SMTP_POOL_SIZE: 1,
+    MAIL_FROM: 'Portico <no-reply@portico.test>',
+    ...timeouts,
+  } as NotificationsConfig);
+}
+
 const mail: RenderedMail = { template: 'activation', locale: 'en', to: 'ada@example.com', subject: 'Hello', text: 'Hello', html: '<p>Hello</p>' };
 
 describe('Mailer', () => {
@@ -37,15 +56,7 @@ describe('Mailer', () => {
 
   beforeAll(async () => {
     const port = await server.start();
-    mailer = new Mailer({
-      SMTP_URL: `smtp://127.0.0.1:${port}`,
-      SMTP_REQUIRE_TLS: false,
-      SMTP_TLS_REJECT_UNAUTHORIZED: true,
-      SMTP_TLS_CA_FILE: '-',
-      SMTP_POOL_SIZE: 1,
-      SMTP_TIMEOUT_MS: 60_000,
-      MAIL_FROM: 'Portico <no-reply@portico.test>',
-    } as NotificationsConfig);
+    mailer = mailerOf(port, { SMTP_TIMEOUT_MS: 60_000, MAIL_SEND_DEADLINE_MS: 120_000 });
   });
   afterAll(async () => {
     mailer.onModuleDestroy();
@@ -62,5 +73,37 @@ describe('Mailer', () => {
     await eventually('the server to have the whole message', () => server.dataReceived, 10_000, 10);
     stop.abort(new Error('deadline'));
     await expect(outcome).resolves.toMatchObject({ code: 'EABORT' });
+  });
+});
+
+describe('Mailer timeouts', () => {
+  const TIMEOUT_MS = 1000;
+
+  it('waits past SMTP_TIMEOUT_MS for the reply to the data (a server checking the mail), up to MAIL_SEND_DEADLINE_MS: sent once', async () => {
+    const server = new StalledServer(2.5 * TIMEOUT_MS);
+    const mailer = mailerOf(await server.start(), { SMTP_TIMEOUT_MS: TIMEOUT_MS, MAIL_SEND_DEADLINE_MS: 10 * TIMEOUT_MS });
+    try {
+      await expect(mailer.send(mail, mailer.messageIdFor('5d1c9b0e-2f4a-4c8e-9a51-0c2b7e6f1d3a'), new AbortController().signal)).resolves.toBeUndefined();
+      expect(server.accepted).toBe(1);
+    } finally {
+      mailer.onModuleDestroy();
+      await server.stop();
+    }
+  });
+
+  it('still gives up a server that does not greet after SMTP_TIMEOUT_MS', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const mailer = mailerOf((silent.address() as AddressInfo).port, { SMTP_TIMEOUT_MS: TIMEOUT_MS, MAIL_SEND_DEADLINE_MS: 30 * TIMEOUT_MS });
+    const began = Date.now();
+    try {
+      await expect(mailer.send(mail, mailer.messageIdFor('8e2f0a61-3b5c-4d7e-8f90-1a2b3c4d5e6f'), new AbortController().signal)).rejects.toMatchObject({
+        code: 'ETIMEDOUT',
+      });
+      expect(Date.now() - began).toBeLessThan(5 * TIMEOUT_MS);
+    } finally {
+      mailer.onModuleDestroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
