@@ -16,6 +16,14 @@ describe('control characters', () => {
     ['Acme\u2028Corp\u2029', 'Acme Corp'],
     ['\r\n', ''],
     ['Ada  Lovelace', 'Ada  Lovelace'],
+    // The invisible format characters that can disguise a name go.
+    ['Ada\u202Emoc.live\u202C', 'Adamoc.live'],
+    ['\u2067Acme\u2069 \u202Bltd\u202A\u202D\u2066\u2068', 'Acme ltd'],
+    ['A\u200Bd\u2060a\uFEFF', 'Ada'],
+    ['\u202E', ''],
+    // Not the format characters scripts and emoji need: ZWJ (a family), ZWNJ (Persian), RLM, tags (a flag).
+    ['👩\u200D👩\u200D👧 می\u200Cخواهم שלום\u200F', '👩\u200D👩\u200D👧 می\u200Cخواهم שלום\u200F'],
+    ['🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}', '🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}'],
   ])('puts %j on one line: %j', (value, expected) => {
     expect(oneLine(value)).toBe(expected);
   });

@@ -6,6 +6,15 @@
  */
 export const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
 
+/**
+ * Invisible format characters (of Unicode's Cf) that can make a name read as something else: the
+ * bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069; "Ada\u202Emoc.evil"
+ * shows as "Adalive.com"), the deprecated format controls (U+206A-U+206F), the zero-width space, the
+ * invisible operators and word joiner (U+2060-U+2064), the byte order mark and the interlinear
+ * annotation marks. Not the marks RTL text and emoji need: LRM, RLM, ALM, ZWJ, ZWNJ, tags.
+ */
+const UNSAFE_FORMAT_CHARACTERS = /[\u200B\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]/gu;
+
 /** A run of control characters with the white space around it. */
 const CONTROL_RUN = new RegExp(String.raw`\s*${CONTROL_CHARACTER.source}+\s*`, 'gu');
 
@@ -14,7 +23,10 @@ export function hasControlCharacters(value: string): boolean {
   return CONTROL_CHARACTER.test(value);
 }
 
-/** Line breaks and control characters (with the spaces around them) become one space: "Ada\r\nLovelace" -> "Ada Lovelace". */
+/**
+ * Line breaks and control characters (with the spaces around them) become one space: "Ada\r\nLovelace"
+ * -> "Ada Lovelace"; the {@link UNSAFE_FORMAT_CHARACTERS} go.
+ */
 export function oneLine(value: string): string {
-  return value.replace(CONTROL_RUN, ' ').trim();
+  return value.replace(UNSAFE_FORMAT_CHARACTERS, '').replace(CONTROL_RUN, ' ').trim();
 }

@@ -318,12 +318,11 @@ describe('content', () => {
     expect(renderer.render(samples.activation('FR_fr'))!.locale).toBe('fr');
   });
 
-  it('keeps every name on one line in every part: a line break or control character in it becomes a space', () => {
+  it('keeps every name on one line in every part: a line break or control character in it becomes a space, a bidirectional control goes', () => {
     const invited = samples.activation('en');
-    const mail = renderer.render({
-      ...invited,
-      data: { ...invited.data, firstName: 'Ada\r\nBcc: evil@example.com', accountName: 'Acme\u2028Corp\u0000\u001b[31m' },
-    } as EventEnvelope)!;
+    const invitedBy = (firstName: string, accountName: string) =>
+      renderer.render({ ...invited, data: { ...invited.data, firstName, accountName } } as EventEnvelope)!;
+    const mail = invitedBy('Ada\r\nBcc: evil@example.com', 'Acme\u2028Corp\u0000\u001b[31m');
     expect(mail.text).toContain('Hello Ada Bcc: evil@example.com,\n');
     expect(mail.text).toContain('You have been given access to Acme Corp [31m on Portico.');
     expect(mail.text.split('\n').some((line) => line.startsWith('Bcc:'))).toBe(false);
@@ -334,6 +333,12 @@ describe('content', () => {
     const subuser = samples['subuser-activation']('en');
     const login = renderer.render({ ...subuser, data: { ...subuser.data, login: 'operator1\n\nPS: call me' } } as EventEnvelope)!;
     expect(login.text).toContain('operator1 PS: call me');
+
+    // Without the bidirectional controls that would make a name read as something else.
+    const disguised = invitedBy('Ada\u202Emoc.live\u202C', '\u2067Acme\u2069');
+    expect(disguised.text).toContain('Hello Adamoc.live,\n');
+    expect(disguised.subject).toBe('Portico: activate your access to Acme');
+    expect(`${disguised.subject}${disguised.text}${disguised.html}`).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
   });
 
   it('keeps the subject on one line whatever the account is called', () => {

@@ -9,17 +9,21 @@ import type { RenderedMail } from './mail-renderer.js';
 class StalledServer {
   dataReceived = false;
   accepted = 0;
+  /** The messages received, as the server got them. */
+  readonly messages: string[] = [];
   private readonly server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     closeTimeout: 100,
     onData: (stream, _session, callback) => {
+      let message = '';
+      stream.on('data', (chunk: Buffer) => (message += chunk.toString()));
       stream.on('end', () => {
         this.dataReceived = true;
+        this.messages.push(message);
         if (this.acceptAfterMs !== null) setTimeout(() => (this.accepted++, callback()), this.acceptAfterMs);
       });
-      stream.resume();
     },
   });
 
@@ -107,3 +111,33 @@ describe('Mailer timeouts', () => {
     }
   });
 });
+
+describe('Mailer subjects', () => {
+  it.each([
+    ['Welcome to =?utf-8?Q?Bank=20of=20X?=', 'a name written like an encoded-word'],
+    ['Welcome to Société =?utf-8?B?SGVsbG8=?= ' + 'x'.repeat(80), 'one with other text to encode, long'],
+    ['Welcome to Acme', 'a plain one'],
+  ])('%j (%s) reaches the server as a Subject that decodes to it, letter for letter', async (subject) => {
+    const server = new StalledServer(0);
+    const mailer = mailerOf(await server.start(), { SMTP_TIMEOUT_MS: 5000, MAIL_SEND_DEADLINE_MS: 10_000 });
+    try {
+      await mailer.send({ ...mail, subject }, mailer.messageIdFor('3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f'), new AbortController().signal);
+      const header = /^Subject: (.*(?:\r?\n[ \t].*)*)/m.exec(server.messages[0])![1];
+      expect(decodeWords(header.replace(/\r?\n[ \t]/g, ' '))).toBe(subject);
+      if (subject.includes('=?')) expect(header).toMatch(/^=\?UTF-8\?Q\?/);
+    } finally {
+      mailer.onModuleDestroy();
+      await server.stop();
+    }
+  });
+});
+
+/** An unfolded header value as a mail client shows it: each RFC 2047 encoded-word decoded, the space between two of them dropped. */
+function decodeWords(value: string): string {
+  return value.replace(/(\?=)\s+(=\?)/g, '$1$2').replace(/=\?UTF-8\?Q\?([^?]*)\?=/gi, (_word, text: string) =>
+    Buffer.from(
+      text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_hex, code: string) => String.fromCharCode(parseInt(code, 16))),
+      'latin1',
+    ).toString('utf8'),
+  );
+}

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { encodeWord } from 'nodemailer/lib/mime-funcs';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { CONFIG } from '#libs/platform/index.js';
 import type { NotificationsConfig } from '../notifications.config.js';
@@ -49,6 +50,16 @@ export function smtpOptions(config: NotificationsConfig): SMTPPool.Options {
   };
 }
 
+/**
+ * The Subject header of a subject. One holding `=?` (a name written like an RFC 2047 encoded-word,
+ * `=?utf-8?Q?Bank=20of=20X?=`) is encoded whole: sent as it is, mail clients would decode it in
+ * the subject (to "Bank of X", or anything else) while the body shows it literally. Otherwise
+ * nodemailer encodes it as it needs.
+ */
+export function subjectHeader(subject: string): string | { prepared: true; foldLines: true; value: string } {
+  return subject.includes('=?') ? { prepared: true, foldLines: true, value: encodeWord(subject, 'Q', 52) } : subject;
+}
+
 /** The domain of MAIL_FROM, for Message-IDs (`<event id@domain>`). */
 export function senderDomain(mailFrom: string): string {
   return /@([^\s>]+)\s*>?\s*$/.exec(mailFrom)?.[1] ?? 'portico.local';
@@ -75,11 +86,10 @@ export class Mailer extends MailSender implements OnModuleDestroy {
       signal,
       from: this.config.MAIL_FROM,
       to: mail.to,
-      subject: mail.subject,
       text: mail.text,
       html: mail.html,
       messageId,
-      headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': mail.locale },
+      headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': mail.locale, Subject: subjectHeader(mail.subject) },
     });
   }
 
