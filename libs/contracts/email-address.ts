@@ -8,6 +8,9 @@ import { hasForbiddenCharacter } from './control-characters.js';
  */
 const MAILABLE_SHAPE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
+/** Half of a surrogate pair, alone: no character at all. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** At most this many UTF-16 code units (RFC 5321's limit on a path, counted as SMTP here counts it). */
 const MAX_ADDRESS_LENGTH = 254;
 
@@ -23,7 +26,7 @@ export function isMailableAddress(value: unknown): value is string {
     typeof value === 'string' &&
     value.length <= MAX_ADDRESS_LENGTH &&
     !hasForbiddenCharacter(value, 'name') &&
-    !/[\uD800-\uDFFF]/.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')) &&
+    !LONE_SURROGATE.test(value) &&
     MAILABLE_SHAPE.test(value) &&
     isEmail(value)
   );

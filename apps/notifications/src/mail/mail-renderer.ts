@@ -1,5 +1,6 @@
 import {
   Events,
+  isMailableAddress,
   SECOND_STEP_CHANGES,
   type EmailChangedData,
   type EmailChangeRequestedData,
@@ -55,9 +56,6 @@ interface Draft {
   locale: string;
   values: (locale: string) => TemplateValues;
 }
-
-/** One plain address: no display name, no list, nothing a header could be bent with. */
-const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
 /** Turns mail-worthy events into mails (subject, text and HTML) in the person's language. */
 export class MailRenderer {
@@ -478,8 +476,8 @@ function handOver(event: EventEnvelope): OwnershipTransferredData & { newOwner: 
   return data as OwnershipTransferredData & { newOwner: MailContact; previousOwner: MailContact };
 }
 
+/** One plain address, as every e-mail field of the API takes (libs/contracts): no display name, no list, nothing a header could be bent with. */
 function address(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 254 || hasControlCharacters(value) || hasLoneSurrogate(value) || !ADDRESS.test(value))
-    throw new InvalidEventError('the event has no usable e-mail address');
+  if (!isMailableAddress(value)) throw new InvalidEventError('the event has no usable e-mail address');
   return value;
 }
