@@ -91,8 +91,15 @@ export class PasswordResetService {
       this.passwords.assertAcceptable(profile, body.password);
       await this.passwords.replace(unit, profile, passwordHash, 'password-reset');
       await this.audit.record(unit.manager, { accountIds: profile.activeAccountIds, action: 'password.reset', target: profile.principal, ip: client.ip });
+      // A first password set by a reset link (someone invited who asked for one rather than use the invitation) activates them too.
+      if (profile.status === 'pending') await this.recordActivation(unit, profile.principal, profile.activeAccountIds, client.ip);
     });
     return { reset: true };
+  }
+
+  private recordActivation(unit: UnitOfWork, principal: Principal, accountIds: string[], ip: string): Promise<void> {
+    const action = principal.type === 'user' ? 'user.activated' : 'subuser.activated';
+    return this.audit.record(unit.manager, { accountIds, action, actor: principal, target: principal, ip, details: { by: 'password-reset' } });
   }
 
   private async chargeAddress(ip: string): Promise<void> {

@@ -173,3 +173,24 @@ describe("a subuser's reset link", () => {
     expect(await passwordOf(principal)).toBe(`fake:${OLD_PASSWORD}`);
   });
 });
+
+describe('a reset link asked for by someone invited who never activated', () => {
+  it('sets their first password and activates them, recorded as an activation too', async () => {
+    const { accountId } = await db.account();
+    const person = await member(accountId);
+    await db.dataSource.query(`UPDATE users SET status = 'pending', password_hash = NULL WHERE id = $1`, [person.id]);
+    const principal = { type: 'user', id: person.id } as const;
+    const token = await resetLink(principal, () => services.resets.request({ body: { email: person.email }, client }));
+    await confirm(token);
+    const rows = await db.dataSource.query<Array<{ action: string; account_id: string; details: unknown }>>(
+      `SELECT action, account_id, details FROM audit_events WHERE target_id = $1 AND action IN ('password.reset', 'user.activated') ORDER BY action`,
+      [person.id],
+    );
+    expect(rows).toEqual([
+      { action: 'password.reset', account_id: accountId, details: {} },
+      { action: 'user.activated', account_id: accountId, details: { by: 'password-reset' } },
+    ]);
+    const [{ status }] = await db.dataSource.query<Array<{ status: string }>>('SELECT status FROM users WHERE id = $1', [person.id]);
+    expect(status).toBe('active');
+  });
+});
