@@ -219,6 +219,25 @@ export async function useSecondFactor(
   return null;
 }
 
+/**
+ * Whether `typed`, which {@link useSecondFactor} refused, is a code of `factor` already used up:
+ * an authenticator's code of a step within the window no later than the last one used (that one,
+ * or an older one the app showed a moment before), or a recovery code of this factor used before.
+ * What a form sent twice, or two sign-ins with one code at once, type: the owner's own code, no guess.
+ */
+export async function isUsedCode(manager: EntityManager, factor: TotpFactor, typed: TypedCode, now: Date, secrets: FactorSecrets): Promise<boolean> {
+  if (typed.kind === 'totp') {
+    const step = matchTotp(secrets.open(factor.storedSecret), typed.code, now, null);
+    return step !== null && factor.lastUsedStep !== null && step <= factor.lastUsedStep;
+  }
+  if (typed.kind !== 'recovery-code' || typed.factorId !== factor.id) return false;
+  const rows = await manager.query<unknown[]>('SELECT 1 FROM recovery_codes WHERE factor_id = $1 AND code_hash = $2 AND used_at IS NOT NULL', [
+    factor.id,
+    typed.hash,
+  ]);
+  return rows.length > 0;
+}
+
 async function useTotpCode(manager: EntityManager, factor: TotpFactor, code: string, now: Date, secrets: FactorSecrets): Promise<SecondFactorMethod | null> {
   const step = matchTotp(secrets.open(factor.storedSecret), code, now, factor.lastUsedStep);
   if (step === null) return null;

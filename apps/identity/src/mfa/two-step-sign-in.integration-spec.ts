@@ -803,6 +803,40 @@ describe('blocking the second step after MFA_BLOCK_AFTER_WRONG_CODES wrong codes
     expect(await guessWrong(email, 2)).toEqual(['INVALID_CREDENTIALS', 'SECOND_STEP_BLOCKED']);
   });
 
+  it('does not count a code already used: two sign-ins with one right code, or the same form sent again, refused but charged only to the throttle', async () => {
+    const { userId, email } = await ada();
+    const { secret, recoveryCodes } = await turnOn({ type: 'user', id: userId });
+    await guessWrong(email, BLOCK_AFTER - 1);
+    services.clock.advance(2 * 3_600_000); // past any lockout the guesses earned
+    const code = totpCode(secret, now());
+    const challenges = [await challengeOf(email), await challengeOf(email)];
+
+    const answers = await Promise.all(
+      challenges.map((challenge) =>
+        secondStep(challenge, code).then(
+          () => 'signed-in',
+          (error: { code: string }) => error.code,
+        ),
+      ),
+    );
+
+    expect(answers.sort()).toEqual(['INVALID_CREDENTIALS', 'signed-in']);
+    await expect(refusal(secondStep(await challengeOf(email), code))).resolves.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await secondStep(await challengeOf(email), recoveryCodes[0]);
+    await expect(refusal(secondStep(await challengeOf(email), recoveryCodes[0]))).resolves.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    const [{ failures }] = await db.dataSource.query<Array<{ failures: number }>>('SELECT failures FROM throttle_counters WHERE key = $1', [
+      `mfa:principal:${userId}`,
+    ]);
+    expect(failures).toBe(1);
+    const reasons = await db.dataSource.query<Array<{ reason: string }>>(
+      "SELECT details->>'reason' AS reason FROM audit_events WHERE target_id = $1 AND action = 'login.second-step-failed' AND details->>'reason' = 'used-code'",
+      [userId],
+    );
+    expect(reasons).toHaveLength(3);
+    await expect(services.mfa.status(services.actor('user', userId))).resolves.toMatchObject({ blocked: false });
+    expect(await guessWrong(email, 1)).toEqual(['SECOND_STEP_BLOCKED']);
+  });
+
   it('starts the count afresh with the first wrong code 30 days after the one that began it', async () => {
     expect(WRONG_CODE_WINDOW_DAYS).toBe(30);
     const { userId, email } = await ada();

@@ -18,7 +18,7 @@ import { mayActivate } from '../credentials/token-rules.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { FactorSecrets } from '../mfa/factor-secrets.js';
 import { countWrongSignInCode, secondStepBlocked } from '../mfa/second-step-block.js';
-import { assertCheckable, findFactor, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
+import { assertCheckable, findFactor, isUsedCode, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { activeAccountsOf } from './principal-state.js';
@@ -169,8 +169,8 @@ export class AuthService implements BeforeApplicationShutdown {
       throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
     }
     if (outcome === 'blocked') return this.refuseBlocked(principal, client);
-    if (outcome === 'wrong-code' || outcome === 'wrong-code-blocked') {
-      await this.recordSecondStepFailure(principal, client, 'login.second-step-failed', 'wrong-code');
+    if (outcome === 'used-code' || outcome === 'wrong-code' || outcome === 'wrong-code-blocked') {
+      await this.recordSecondStepFailure(principal, client, 'login.second-step-failed', outcome === 'used-code' ? 'used-code' : 'wrong-code');
       if (outcome === 'wrong-code-blocked') throw secondStepBlocked();
       throw new DomainError(ErrorCode.InvalidCredentials, WRONG_CODE);
     }
@@ -198,7 +198,9 @@ export class AuthService implements BeforeApplicationShutdown {
    * the challenge; then the session opened in the same transaction, or {@link LoginChanged} (thrown,
    * so that the code and the challenge are not used up). A wrong code is counted (and may block the
    * second step: `wrong-code-blocked`); a right one leaves the count as it is (it starts afresh only
-   * with its window); a blocked second step takes no code at all (`blocked`).
+   * with its window), and so does one already used (`used-code`: a form sent twice, or two sign-ins
+   * racing with the owner's one code, refused as a wrong code is but no guess); a blocked second
+   * step takes no code at all (`blocked`).
    */
   private async passSecondStep(
     unit: UnitOfWork,
@@ -207,7 +209,7 @@ export class AuthService implements BeforeApplicationShutdown {
     typed: TypedCode,
     keys: ThrottleKey[],
     client: SignInClient,
-  ): Promise<TokenPairView | 'wrong-code' | 'wrong-code-blocked' | 'blocked'> {
+  ): Promise<TokenPairView | 'wrong-code' | 'wrong-code-blocked' | 'used-code' | 'blocked'> {
     const { manager } = unit;
     // The principal's row locked first (as every flow on a principal and its links locks it), its password hash read with it.
     const [row] = await manager.query<Array<{ password_hash: string | null }>>(
@@ -222,6 +224,7 @@ export class AuthService implements BeforeApplicationShutdown {
     // Set up anew since the recovery code was hashed (for the factor then): the challenge asked for one that is gone.
     if (typed.kind === 'recovery-code' && typed.factorId !== factor.id) throw new DomainError(ErrorCode.InvalidToken, INVALID_CHALLENGE);
     const method = await useSecondFactor(manager, factor, typed, this.clock.now(), this.secrets);
+    if (method === null && (await isUsedCode(manager, factor, typed, this.clock.now(), this.secrets))) return 'used-code';
     if (method === null) {
       const deps = { tokens: this.tokens, audit: this.audit, outbox: this.outbox, clock: this.clock };
       const counted = await countWrongSignInCode(deps, manager, principal, factor, this.config.MFA_BLOCK_AFTER_WRONG_CODES, client.ip);
