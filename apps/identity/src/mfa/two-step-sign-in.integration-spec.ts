@@ -214,6 +214,28 @@ describe('signing in with an authenticator on', () => {
     expect(await services.openSessions(userId)).toBe(0);
   });
 
+  it('voids a pending challenge when its owner ends their other sessions, or an admin ends their sessions', async () => {
+    const { accountId, userId, email } = await ada();
+    const { secret } = await turnOn({ type: 'user', id: userId });
+    const challenge = await challengeOf(email);
+    await services.sessions.endOthers(services.actor('user', userId), client().ip);
+    await expect(secondStep(challenge, totpCode(secret, now()))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+
+    const again = await challengeOf(email);
+    await services.users.endSessions({ actor: services.actor('user', userId), accountId, userId, client: client() });
+    await expect(secondStep(again, totpCode(secret, now()))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+
+    const [{ slug }] = await db.dataSource.query<Array<{ slug: string }>>('SELECT slug FROM accounts WHERE id = $1', [accountId]);
+    const subuserId = await db.subuser(accountId, 'desk-9');
+    await db.dataSource.query('UPDATE subusers SET password_hash = $2 WHERE id = $1', [subuserId, `fake:${PASSWORD}`]);
+    const desk = await turnOn({ type: 'subuser', id: subuserId });
+    const answer = (await services.auth.subuserLogin({ client: client(), body: { account: slug, login: 'desk-9', password: PASSWORD } })) as SecondStepView;
+    await services.subusers.endSessions({ actor: services.actor('user', userId), accountId, subuserId, client: client() });
+    await expect(secondStep(answer.challenge, totpCode(desk.secret, now()))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await services.openSessions(userId)).toBe(0);
+    expect(await services.openSessions(subuserId)).toBe(0);
+  });
+
   it('keeps the second step after a password reset: the new password alone does not sign in', async () => {
     const { userId, email } = await ada();
     await turnOn({ type: 'user', id: userId });

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { GATE_STATE_PAGE_SIZE, SESSIONS_REVOKED, type Principal, type SessionsRevokedEvent } from '#libs/contracts/index.js';
 import { ManualClock, type NatsLink } from '#libs/platform/index.js';
 import { AuditService } from '../audit/audit.service.js';
+import type { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { ThrottleService } from '../credentials/throttle.service.js';
 import { Housekeeping } from '../database/housekeeping.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
@@ -35,11 +36,20 @@ beforeAll(async () => {
   } as unknown as NatsLink;
   clock = new ManualClock();
   const broadcaster = new GateBroadcaster(link, { warn: () => undefined } as unknown as Logger);
-  sessions = new SessionsService(db.dataSource, new Transactions(db.dataSource), keys, broadcaster, new AuditService(db.dataSource), clock, db.config);
-  hourPod = new SessionsService(db.dataSource, new Transactions(db.dataSource), keys, broadcaster, new AuditService(db.dataSource), clock, {
-    ...db.config,
-    ACCESS_TOKEN_TTL_SECONDS: 3600,
-  });
+  /** A replica with `config` (it never voids a sign-in challenge here: no links service). */
+  const replica = (config: typeof db.config) =>
+    new SessionsService(
+      db.dataSource,
+      new Transactions(db.dataSource),
+      keys,
+      broadcaster,
+      new AuditService(db.dataSource),
+      {} as ActionTokensService,
+      clock,
+      config,
+    );
+  sessions = replica(db.config);
+  hourPod = replica({ ...db.config, ACCESS_TOKEN_TTL_SECONDS: 3600 });
 });
 afterAll(() => db.stop());
 

@@ -9,6 +9,7 @@ import { preparedQuery } from '#libs/platform/storage.js';
 import { MAX_ACCESS_TOKEN_TTL_SECONDS, type IdentityConfig } from '../identity.config.js';
 import { AuditService, type AuditEntry } from '../audit/audit.service.js';
 import { signAccessToken } from './access-token.js';
+import { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { hashSecretToken, newSecretToken } from '../credentials/secret-token.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { GateBroadcaster } from './gate-broadcaster.js';
@@ -66,6 +67,7 @@ export class SessionsService {
     private readonly keys: SigningKeysService,
     private readonly broadcaster: GateBroadcaster,
     private readonly audit: AuditService,
+    private readonly tokens: ActionTokensService,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: IdentityConfig,
   ) {}
@@ -308,18 +310,21 @@ export class SessionsService {
     });
   }
 
-  /** The caller ends every session but the one they use. */
+  /** The caller ends every session but the one they use, and every sign-in of theirs waiting for its code. */
   async endOthers(actor: Actor, ip: string): Promise<number> {
     return this.transactions.run(async (unit) => {
-      const ended = await this.endAll(unit, actor, 'ended-by-owner', actor.sessionId);
+      const ended = await this.endAllWithChallenges(unit, actor, 'ended-by-owner', actor.sessionId);
       await this.auditEnded(unit, actor, actor, ip, 'ended-by-owner', ended.length);
       return ended.length;
     });
   }
 
-  /** An admin of `accountId` ends every session of `target` (S4); audited in that account. Returns how many ended. */
+  /**
+   * An admin of `accountId` ends every session of `target` (S4), and every sign-in of theirs waiting
+   * for its code; audited in that account. Returns how many sessions ended.
+   */
   async endAllByAdmin(unit: UnitOfWork, actor: Actor, accountId: string, target: Principal, ip: string): Promise<number> {
-    const ended = await this.endAll(unit, target, 'ended-by-admin');
+    const ended = await this.endAllWithChallenges(unit, target, 'ended-by-admin');
     return this.recordEndedByAdmin(unit, actor, accountId, target, ip, ended.length);
   }
 
@@ -327,6 +332,18 @@ export class SessionsService {
   async recordEndedByAdmin(unit: UnitOfWork, actor: Actor, accountId: string, target: Principal, ip: string, count: number): Promise<number> {
     await this.recordEnded(unit, [accountId], actor, target, ip, 'ended-by-admin', count);
     return count;
+  }
+
+  /**
+   * {@link endAll}, and voids the sign-in challenges of `principal` waiting for a code first: a
+   * session one of them would open later is one more of those asked to end (whoever has the
+   * password and a code may be whom the sessions are ended against). Voided first, as a second
+   * step takes its challenge before it opens its session: one under way either used its challenge
+   * already (and its session is among those ended) or finds it voided.
+   */
+  private async endAllWithChallenges(unit: UnitOfWork, principal: Principal, reason: SessionEndReason, exceptSessionId?: string): Promise<RevokedSession[]> {
+    await this.tokens.voidAll(unit.manager, principal, { purpose: 'sign-in' });
+    return this.endAll(unit, principal, reason, exceptSessionId);
   }
 
   /** Ends every open session of `principal` (but `exceptSessionId`); the gateways hear of it after the commit. */

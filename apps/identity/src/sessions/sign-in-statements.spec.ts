@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ManualClock } from '#libs/platform/index.js';
 import { AuditService } from '../audit/audit.service.js';
+import type { ActionTokensService } from '../credentials/action-tokens.service.js';
 import { subuserSignInKeys, userSignInKeys } from '../credentials/throttle-keys.js';
 import { ThrottleService } from '../credentials/throttle.service.js';
 import type { Transactions } from '../database/unit-of-work.js';
@@ -67,7 +68,16 @@ describe('the statement that opens a session at sign-in', () => {
   const audit = new AuditService(dataSource);
   const throttle = new ThrottleService(dataSource, clock);
   const config = { REFRESH_TOKEN_TTL_DAYS: 30, SUBUSER_SESSION_TTL_HOURS: 8 } as IdentityConfig;
-  const sessions = new SessionsService(dataSource, {} as Transactions, {} as SigningKeysService, {} as GateBroadcaster, audit, clock, config);
+  const sessions = new SessionsService(
+    dataSource,
+    {} as Transactions,
+    {} as SigningKeysService,
+    {} as GateBroadcaster,
+    audit,
+    {} as ActionTokensService,
+    clock,
+    config,
+  );
 
   const open = (principal: { type: 'user' | 'subuser'; id: string }, accountId: string | null, hash: string, keys: ReturnType<typeof userSignInKeys>) =>
     sessions.openAtSignIn({
