@@ -10,6 +10,8 @@ const SUBUSER_PASSWORD = 'front desk passphrase two';
 let owner: SignedIn;
 let admin: SignedIn;
 let secondGateway: string;
+/** The recovery codes of the subuser desk-1, once it has turned two-step sign-in on. */
+let deskRecoveryCodes: string[] = [];
 
 beforeAll(async () => {
   await system.start();
@@ -21,12 +23,13 @@ afterAll(() => system.stop());
 
 type Pair = { accessToken: string; refreshToken: string };
 
-/** Turns two-step sign-in on in the session of `pair` (password, then the app's first code) and refreshes it: the new pair. */
-async function turnOnTwoStep(pair: Pair, password = PASSWORD): Promise<Pair> {
+/** Turns two-step sign-in on in the session of `pair` (password, then the app's first code) and refreshes it: the new pair, and the recovery codes. */
+async function turnOnTwoStep(pair: Pair, password = PASSWORD): Promise<Pair & { recoveryCodes: string[] }> {
   const started = await people.http.post('/v1/me/mfa/totp').set(bearer(pair.accessToken)).send({ currentPassword: password }).expect(200);
   const code = authenticatorCode((started.body as { secret: string }).secret);
-  await people.http.post('/v1/me/mfa/totp/confirm').set(bearer(pair.accessToken)).send({ code }).expect(200);
-  return (await people.http.post('/v1/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(200)).body as Pair;
+  const confirmed = await people.http.post('/v1/me/mfa/totp/confirm').set(bearer(pair.accessToken)).send({ code }).expect(200);
+  const refreshed = (await people.http.post('/v1/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(200)).body as Pair;
+  return { ...refreshed, recoveryCodes: (confirmed.body as { recoveryCodes: string[] }).recoveryCodes };
 }
 
 /** The status of `path` with `accessToken` on each gateway replica. */
@@ -77,6 +80,7 @@ describe('an account that requires two-step sign-in, through HTTP', () => {
     const subuser = signIn.body as Pair;
     expect(await onBothGateways(`/v1/accounts/${owner.accountId}`, subuser.accessToken)).toEqual([refused, refused]);
     const twoSteps = await turnOnTwoStep(subuser, SUBUSER_PASSWORD);
+    deskRecoveryCodes = twoSteps.recoveryCodes;
     expect(await onBothGateways(`/v1/accounts/${owner.accountId}`, twoSteps.accessToken)).toEqual([{ status: 200 }, { status: 200 }]);
   });
 
@@ -86,6 +90,33 @@ describe('an account that requires two-step sign-in, through HTTP', () => {
       { status: 404, code: 'NOT_FOUND' },
       { status: 404, code: 'NOT_FOUND' },
     ]);
+  });
+
+  it('refuses at once, on every gateway, the tokens a session holds from before its login turned two-step sign-in off (or had it reset)', async () => {
+    const account = `/v1/accounts/${owner.accountId}`;
+    const member = await people.member(owner, 'editor@strict-voice.test', 'Admin');
+    const twoSteps = await turnOnTwoStep(member);
+    expect(await onBothGateways(account, twoSteps.accessToken)).toEqual([{ status: 200 }, { status: 200 }]);
+    await people.http
+      .post('/v1/me/mfa/disable')
+      .set(bearer(twoSteps.accessToken))
+      .send({ currentPassword: PASSWORD, code: twoSteps.recoveryCodes[0] })
+      .expect(204);
+    expect(await onBothGateways(account, twoSteps.accessToken)).toEqual([refused, refused]);
+    await people.http.get('/v1/me').set(bearer(twoSteps.accessToken)).expect(200);
+    const thirdGateway = await system.startGateway('gateway#3', await freePort());
+    const later = await request(thirdGateway).get(account).set(bearer(twoSteps.accessToken));
+    expect({ status: later.status, code: (later.body as { code?: string }).code }).toEqual(refused);
+
+    const signIn = await people.http.post('/v1/auth/subuser-login').send({ account: 'strict-voice', login: 'desk-1', password: SUBUSER_PASSWORD }).expect(200);
+    const challenge = (signIn.body as { challenge: string }).challenge;
+    const subuser = await people.http.post('/v1/auth/mfa').send({ challenge, code: deskRecoveryCodes[0] }).expect(200);
+    const subuserToken = (subuser.body as Pair).accessToken;
+    expect(await onBothGateways(account, subuserToken)).toEqual([{ status: 200 }, { status: 200 }]);
+    const subusers = await people.http.get(`${account}/subusers`).set(bearer(owner.accessToken)).expect(200);
+    const desk = (subusers.body.items as Array<{ id: string; login: string }>).find((item) => item.login === 'desk-1')!;
+    await people.http.delete(`${account}/subusers/${desk.id}/mfa`).set(bearer(owner.accessToken)).expect(204);
+    expect(await onBothGateways(account, subuserToken)).toEqual([refused, refused]);
   });
 
   it('no longer required, lets in a session opened with a password alone, on every gateway', async () => {

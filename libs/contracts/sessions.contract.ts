@@ -71,6 +71,12 @@ export interface GateState {
   suspended: SuspendedPrincipal[];
   /** Accounts that refuse sessions opened without a second step. */
   secondStepAccounts: string[];
+  /**
+   * Open sessions whose login's second step was turned off: their access tokens that say a second
+   * step was passed (`amr` holds `mfa`) no longer count as such, until they expire (`until`).
+   * Absent from an identity of the release before.
+   */
+  secondStepLost?: RevokedSession[];
 }
 
 /** Rows of each list in one page of {@link GateStatePage} (a page stays far below NATS's 1 MB payload). */
@@ -96,11 +102,16 @@ export class GateStateRequest {
   @IsOptional()
   @IsUuid()
   secondStepAfter?: string;
+
+  /** Continue the sessions that lost their second step after this session id. */
+  @IsOptional()
+  @IsUuid()
+  secondStepLostAfter?: string;
 }
 
 /** A page of the gate state. */
 export interface GateStatePage extends GateState {
-  next: { revokedAfter?: string; suspendedAfter?: string; secondStepAfter?: string } | null;
+  next: { revokedAfter?: string; suspendedAfter?: string; secondStepAfter?: string; secondStepLostAfter?: string } | null;
 }
 
 /** Broadcast (plain NATS, every gateway replica listens): these sessions ended; refuse their access tokens. */
@@ -109,6 +120,12 @@ export const SESSIONS_REVOKED = 'identity.sessions.revoked';
 /** The payload of {@link SESSIONS_REVOKED}. */
 export interface SessionsRevokedEvent {
   sessions: RevokedSession[];
+  /**
+   * Sessions that stay open but whose login's second step was turned off (see
+   * {@link GateState.secondStepLost}); said on this subject, which every gateway may already hear,
+   * with `sessions` empty: a gateway of the release before ignores it.
+   */
+  secondStepLost?: RevokedSession[];
 }
 
 /** Broadcast: a principal was suspended in (or readmitted to) an account. */

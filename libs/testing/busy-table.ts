@@ -54,3 +54,15 @@ export async function lockTimeoutAfter(dataSource: DataSource, migration: Migrat
     await runner.release();
   }
 }
+
+/**
+ * Expects `migration` to give up, down and then up, while `table` is busy (lock_timeout: the Job
+ * retries rather than queue the service's work behind its lock), and to go through each step once
+ * it is free: the database is left as it was.
+ */
+export async function expectToGiveUpOnBusyTable(dataSource: DataSource, databaseUrl: string, table: string, migration: MigrationInterface): Promise<void> {
+  for (const step of ['down', 'up'] as const) {
+    expect(await migrateWhileTableBusy(dataSource, databaseUrl, table, migration, step)).toMatchObject({ code: '55P03' });
+    await lockTimeoutAfter(dataSource, migration, step);
+  }
+}

@@ -56,6 +56,7 @@ describe('GateList', () => {
         { revokedSessions: [], suspended: [principal], secondStepAccounts: [] },
         {
           sessions: [],
+          secondStepLost: [],
           suspensions: [
             { ...principal, suspended: true, changedAt: at('000100') },
             { ...principal, suspended: false, changedAt: at('000200') },
@@ -90,11 +91,18 @@ describe('GateList', () => {
   it('loads a full state and replays what was heard while loading', () => {
     const gate = new GateList();
     gate.revoke([{ id: 'stale', until: later(1000) }]);
+    gate.loseSecondStep([{ id: 'stale-lost', until: later(1000) }]);
     gate.setSecondStepRequired('stale-policy', true);
     gate.load(
-      { revokedSessions: [{ id: 's1', until: later(1000) }], suspended: [principal], secondStepAccounts: ['acc', 'dropped'] },
+      {
+        revokedSessions: [{ id: 's1', until: later(1000) }],
+        suspended: [principal],
+        secondStepAccounts: ['acc', 'dropped'],
+        secondStepLost: [{ id: 'lost1', until: later(1000) }],
+      },
       {
         sessions: [{ id: 's2', until: later(1000) }],
+        secondStepLost: [{ id: 'lost2', until: later(1000) }],
         suspensions: [{ ...principal, suspended: false }],
         policies: [
           { accountId: 'dropped', requireSecondStep: false },
@@ -105,8 +113,20 @@ describe('GateList', () => {
     expect(gate.isRevoked('s1', now)).toBe(true);
     expect(gate.isRevoked('s2', now)).toBe(true);
     expect(gate.isRevoked('stale', now)).toBe(false);
+    expect(['lost1', 'lost2', 'stale-lost'].map((id) => gate.hasLostSecondStep(id, now))).toEqual([true, true, false]);
     expect(gate.isSuspended(principal)).toBe(false);
     expect(['acc', 'dropped', 'heard', 'stale-policy'].map((account) => gate.requiresSecondStep(account))).toEqual([true, false, true, false]);
+  });
+
+  it('keeps a session that lost its second step until its tokens would have expired, and its session open', () => {
+    const gate = new GateList();
+    gate.loseSecondStep([{ id: 's1', until: later(1000) }]);
+    expect(gate.hasLostSecondStep('s1', now)).toBe(true);
+    expect(gate.hasLostSecondStep('s2', now)).toBe(false);
+    expect(gate.isRevoked('s1', now)).toBe(false);
+    gate.prune(now + 1000);
+    expect(gate.hasLostSecondStep('s1', now)).toBe(false);
+    expect(gate.size().secondStepLost).toBe(0);
   });
 
   it('ignores a malformed time', () => {

@@ -3,6 +3,7 @@ import type { GateState, RevokedSession, SecondStepPolicyChangedEvent, Suspended
 /** What was heard from identity while a full state was being loaded (it wins over the loaded state). */
 export interface HeardSince {
   sessions: RevokedSession[];
+  secondStepLost: RevokedSession[];
   suspensions: SuspensionChangedEvent[];
   policies: SecondStepPolicyChangedEvent[];
 }
@@ -22,11 +23,13 @@ interface LastChange {
 
 /**
  * What this gateway replica refuses, in memory: sessions that ended (until their last access
- * token would have expired anyway), principals suspended in an account, and the accounts that
- * refuse sessions opened without a second step. Pure, for tests.
+ * token would have expired anyway), principals suspended in an account, the accounts that
+ * refuse sessions opened without a second step, and the open sessions whose login's second step
+ * was turned off since (until their access tokens that say it was passed expire). Pure, for tests.
  */
 export class GateList {
   private readonly revoked = new Map<string, number>();
+  private readonly secondStepLost = new Map<string, number>();
   private readonly suspended = new Set<string>();
   private readonly secondStepAccounts = new Set<string>();
   private readonly lastSuspensionChanges = new Map<string, LastChange>();
@@ -37,22 +40,27 @@ export class GateList {
    */
   load(state: GateState, heardSince: HeardSince): void {
     this.revoked.clear();
+    this.secondStepLost.clear();
     this.suspended.clear();
     this.secondStepAccounts.clear();
     this.revoke(state.revokedSessions);
+    this.loseSecondStep(state.secondStepLost ?? []);
     for (const principal of state.suspended) this.suspended.add(key(principal));
     for (const accountId of state.secondStepAccounts) this.secondStepAccounts.add(accountId);
     this.revoke(heardSince.sessions);
+    this.loseSecondStep(heardSince.secondStepLost);
     for (const change of heardSince.suspensions) this.suspend(change, change.suspended, change.changedAt);
     for (const change of heardSince.policies) this.setSecondStepRequired(change.accountId, change.requireSecondStep);
   }
 
   /** Sessions that ended. */
   revoke(sessions: RevokedSession[]): void {
-    for (const session of sessions) {
-      const until = Date.parse(session.until);
-      if (Number.isFinite(until)) this.revoked.set(session.id, Math.max(until, this.revoked.get(session.id) ?? 0));
-    }
+    keepUntil(this.revoked, sessions);
+  }
+
+  /** Open sessions whose login's second step was turned off: their tokens no longer count as having passed one. */
+  loseSecondStep(sessions: RevokedSession[]): void {
+    keepUntil(this.secondStepLost, sessions);
   }
 
   /**
@@ -85,6 +93,12 @@ export class GateList {
     return until !== undefined && until > now;
   }
 
+  /** Whether tokens of this session no longer count as having passed a second step, whatever they say. */
+  hasLostSecondStep(sessionId: string, now = Date.now()): boolean {
+    const until = this.secondStepLost.get(sessionId);
+    return until !== undefined && until > now;
+  }
+
   /** Whether the principal is barred from the account. */
   isSuspended(principal: SuspendedPrincipal): boolean {
     return this.suspended.has(key(principal));
@@ -95,15 +109,20 @@ export class GateList {
     return this.secondStepAccounts.has(accountId);
   }
 
-  /** Forgets sessions whose tokens have all expired, and the times of suspension changes heard long ago. */
+  /** Forgets sessions whose tokens have all expired (ended, or that lost their second step), and the times of suspension changes heard long ago. */
   prune(now = Date.now()): void {
-    for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+    for (const sessions of [this.revoked, this.secondStepLost]) for (const [id, until] of sessions) if (until <= now) sessions.delete(id);
     for (const [id, last] of this.lastSuspensionChanges) if (now - last.heardAt >= SUSPENSION_TIMES_KEPT_MS) this.lastSuspensionChanges.delete(id);
   }
 
   /** Sizes, for metrics and tests. */
-  size(): { revoked: number; suspended: number; secondStepAccounts: number } {
-    return { revoked: this.revoked.size, suspended: this.suspended.size, secondStepAccounts: this.secondStepAccounts.size };
+  size(): { revoked: number; suspended: number; secondStepAccounts: number; secondStepLost: number } {
+    return {
+      revoked: this.revoked.size,
+      suspended: this.suspended.size,
+      secondStepAccounts: this.secondStepAccounts.size,
+      secondStepLost: this.secondStepLost.size,
+    };
   }
 }
 
@@ -113,6 +132,14 @@ function isLaterOrSame(time: string, than: string): boolean {
   if (Number.isNaN(first) || Number.isNaN(second)) return true;
   // Microseconds decide between two times of the same millisecond (identity writes six digits, always).
   return first !== second ? first > second : time >= than;
+}
+
+/** Keeps each session of `sessions` in `map` until its `until` (the later, when it is there already; one that does not read as a time is ignored). */
+function keepUntil(map: Map<string, number>, sessions: RevokedSession[]): void {
+  for (const session of sessions) {
+    const until = Date.parse(session.until);
+    if (Number.isFinite(until)) map.set(session.id, Math.max(until, map.get(session.id) ?? 0));
+  }
 }
 
 function key(principal: SuspendedPrincipal): string {

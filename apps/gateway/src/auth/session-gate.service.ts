@@ -103,9 +103,12 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     return this.list.isSuspended({ accountId, principalType: actor.type, principalId: actor.id });
   }
 
-  /** Whether the account refuses the actor's session: it requires a second step, which the session's sign-in did not pass. */
+  /**
+   * Whether the account refuses the actor's session: it requires a second step, which the session's
+   * sign-in did not pass, or which its login has turned off since (its tokens still say it was passed).
+   */
   lacksRequiredSecondStep(actor: Actor, accountId: string): boolean {
-    return !passedSecondStep(actor) && this.list.requiresSecondStep(accountId);
+    return (!passedSecondStep(actor) || this.list.hasLostSecondStep(actor.sessionId)) && this.list.requiresSecondStep(accountId);
   }
 
   private reload(): Promise<void> {
@@ -123,9 +126,9 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async load(): Promise<void> {
-    this.heard = { sessions: [], suspensions: [], policies: [] };
+    this.heard = { sessions: [], secondStepLost: [], suspensions: [], policies: [] };
     try {
-      const state: GateState = { revokedSessions: [], suspended: [], secondStepAccounts: [] };
+      const state: Required<GateState> = { revokedSessions: [], suspended: [], secondStepAccounts: [], secondStepLost: [] };
       let page = await this.rpc.send(Subjects.SessionsGateState, {});
       for (;;) {
         state.revokedSessions.push(...page.revokedSessions);
@@ -133,6 +136,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
         // An identity of the release before (a rollout, a rollback) sends no such list, and issues no token that passed a second
         // step: requiring one would shut everyone out, so nothing is required by what it sends.
         if (Array.isArray(page.secondStepAccounts)) state.secondStepAccounts.push(...page.secondStepAccounts);
+        if (Array.isArray(page.secondStepLost)) state.secondStepLost.push(...page.secondStepLost);
         if (!page.next) break;
         page = await this.rpc.send(Subjects.SessionsGateState, page.next);
       }
@@ -172,6 +176,9 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     if (!event || !Array.isArray(event.sessions)) return;
     this.list.revoke(event.sessions);
     this.heard?.sessions.push(...event.sessions);
+    if (!Array.isArray(event.secondStepLost)) return;
+    this.list.loseSecondStep(event.secondStepLost);
+    this.heard?.secondStepLost.push(...event.secondStepLost);
   }
 
   private onSuspension(message: Msg): void {

@@ -35,7 +35,8 @@ import {
   confirmFactor,
   findFactor,
   recoveryCodesLeft,
-  removeFactor,
+  turnFactorOff,
+  type SessionLosingSecondStep,
   replaceRecoveryCodes,
   startFactor,
   useSecondFactor,
@@ -141,8 +142,8 @@ export class MfaService {
       request,
       'disabled',
       () => Promise.resolve(null),
-      async (manager, principal) => {
-        await removeFactor(manager, principal);
+      async (unit, principal) => {
+        this.sessions.secondStepLost(unit, (await turnFactorOff(unit.manager, principal)).sessions);
       },
     );
     return { disabled: true };
@@ -155,7 +156,7 @@ export class MfaService {
       request,
       'recovery-codes-renewed',
       (factorId) => hashRecoveryCodes(factorId, recoveryCodes),
-      (manager, _principal, factorId, hashes) => replaceRecoveryCodes(manager, factorId, hashes),
+      (unit, _principal, factorId, hashes) => replaceRecoveryCodes(unit.manager, factorId, hashes),
     );
     return { recoveryCodes };
   }
@@ -167,8 +168,8 @@ export class MfaService {
    */
   async resetForSubuser(unit: UnitOfWork, actor: Actor, subuserId: string, ip: string): Promise<void> {
     const target: Principal = { type: 'subuser', id: subuserId };
-    if (await resetSecondStep(this.changeDeps(), unit.manager, { actor: principalOf(actor), target, change: 'reset-by-admin', ip }))
-      unit.afterCommit(this.nudgeRelay);
+    const deps = { ...this.changeDeps(), secondStepLost: (sessions: SessionLosingSecondStep[]) => this.sessions.secondStepLost(unit, sessions) };
+    if (await resetSecondStep(deps, unit.manager, { actor: principalOf(actor), target, change: 'reset-by-admin', ip })) unit.afterCommit(this.nudgeRelay);
   }
 
   /**
@@ -226,7 +227,7 @@ export class MfaService {
     { actor, body, client }: SecondFactorChangeRequest,
     change: 'disabled' | 'recovery-codes-renewed',
     prepare: (factorId: string) => Promise<P>,
-    apply: (manager: EntityManager, principal: Principal, factorId: string, prepared: P) => Promise<void>,
+    apply: (unit: UnitOfWork, principal: Principal, factorId: string, prepared: P) => Promise<void>,
   ): Promise<void> {
     const profile = await this.passwords.checkCurrent(actor, body.currentPassword, client.ip, 'mfa.change-failed');
     const { principal } = profile;
@@ -243,7 +244,7 @@ export class MfaService {
         throw new DomainError(ErrorCode.Conflict, 'Two-step sign-in changed meanwhile; try again');
       const method = await useSecondFactor(unit.manager, current, typed, this.clock.now(), this.secrets);
       if (method === null) return false;
-      await apply(unit.manager, principal, current.id, prepared);
+      await apply(unit, principal, current.id, prepared);
       await this.recordChange(unit, principal, change, client.ip, { method });
       return true;
     });

@@ -6,13 +6,15 @@ import type { Clock } from '#libs/platform/index.js';
 import type { AuditDetails, AuditService } from '../audit/audit.service.js';
 import { lockPrincipal } from '../credentials/action-tokens.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
-import { findFactor, removeFactor } from './totp-factors.js';
+import { findFactor, turnFactorOff, type SessionLosingSecondStep } from './totp-factors.js';
 
 /** What recording a change of a second step needs (identity's services, or a command's own). */
 export interface SecondStepChangeDeps {
   audit: AuditService;
   outbox: OutboxWriter;
   clock: Clock;
+  /** Tells the gateways, once the change commits, of open sessions that no longer count as having passed a second step (none: they read it in the gate state). */
+  secondStepLost?: (sessions: SessionLosingSecondStep[]) => void;
 }
 
 /** A change of `target`'s second step: who made it (null: the operator), what, from where. */
@@ -75,6 +77,7 @@ export async function resetSecondStep(
   if (!(await lockPrincipal(manager, target, 'FOR NO KEY UPDATE'))) throw new DomainError(ErrorCode.NotFound, `${what} not found`);
   if (!(await findFactor(manager, target, true))?.confirmedAt)
     throw new DomainError(ErrorCode.Conflict, `Two-step sign-in is off for this ${what.toLowerCase()}`);
-  await removeFactor(manager, target);
+  const { sessions } = await turnFactorOff(manager, target);
+  deps.secondStepLost?.(sessions);
   return recordSecondStepChange(deps, manager, record);
 }

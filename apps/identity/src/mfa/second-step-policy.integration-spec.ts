@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   GATE_STATE_PAGE_SIZE,
   SECOND_STEP_POLICY_CHANGED,
+  SESSIONS_REVOKED,
   type Actor,
   type AccessTokenClaims,
   type SecondStepView,
@@ -98,6 +99,32 @@ describe('access tokens say how their session signed in (amr, RFC 8176)', () => 
       [userId],
     );
     expect(passed).toBe(0);
+  });
+
+  it('turned off, its open sessions are told to every gateway and listed in the gate state; one that turns it on again is no longer listed', async () => {
+    const { email } = await owner();
+    const first = await passwordOnly(email);
+    const secret = await turnOnIn(first);
+    const twoSteps = await withTwoSteps(email, secret);
+    const told = services.broadcasts.length;
+    await services.mfa.disable({
+      actor: actorOf(twoSteps),
+      client: client(),
+      body: { currentPassword: PASSWORD, code: totpCode(secret, services.clock.now()) },
+    });
+    const sessionIds = [actorOf(first).sessionId, actorOf(twoSteps).sessionId];
+    expect(services.broadcasts.slice(told)).toEqual([
+      {
+        subject: SESSIONS_REVOKED,
+        payload: { sessions: [], secondStepLost: expect.arrayContaining(sessionIds.map((id) => ({ id, until: expect.any(String) }))) },
+      },
+    ]);
+    const listed = async () => ((await services.sessions.gateState({})).secondStepLost ?? []).map((session) => session.id);
+    expect(await listed()).toEqual(expect.arrayContaining(sessionIds));
+
+    await turnOnIn(twoSteps);
+    expect(await listed()).toContain(actorOf(first).sessionId);
+    expect(await listed()).not.toContain(actorOf(twoSteps).sessionId);
   });
 
   it("an admin turning a subuser's off clears it on the subuser's sessions", async () => {

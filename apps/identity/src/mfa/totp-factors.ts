@@ -36,18 +36,28 @@ async function changedRows(manager: EntityManager, statement: string, parameters
   return count;
 }
 
+/** An open session that no longer counts as having passed a second step, and when its last access token expires (null: unknown). */
+export interface SessionLosingSecondStep {
+  id: string;
+  accessExpiresAt: Date | null;
+}
+
 /**
  * Says on the principal's own row whether its second step is on (what a sign-in's statement
  * checks, the row locked). Off, none of its sessions counts as having passed one any more: their
- * next access tokens say `pwd` alone, and an account that requires a second step refuses them.
+ * next access tokens say `pwd` alone, and an account that requires a second step refuses them;
+ * those still open are marked (`second_step_lost_at`, for the gate state) and answered, so that
+ * the gateways can be told to refuse the tokens they already hold.
  */
-async function markSecondStep(manager: EntityManager, principal: Principal, on: boolean): Promise<void> {
+async function markSecondStep(manager: EntityManager, principal: Principal, on: boolean): Promise<SessionLosingSecondStep[]> {
   await manager.query(`UPDATE ${principal.type === 'user' ? 'users' : 'subusers'} SET second_step = $2 WHERE id = $1`, [principal.id, on]);
-  if (!on)
-    await manager.query('UPDATE sessions SET second_step_passed = false WHERE principal_type = $1 AND principal_id = $2 AND second_step_passed', [
-      principal.type,
-      principal.id,
-    ]);
+  if (on) return [];
+  const [rows] = await manager.query<[Array<{ id: string; access_expires_at: Date | null; open: boolean }>, number]>(
+    `UPDATE sessions SET second_step_passed = false, second_step_lost_at = CASE WHEN revoked_at IS NULL THEN now() END
+      WHERE principal_type = $1 AND principal_id = $2 AND second_step_passed RETURNING id, access_expires_at, revoked_at IS NULL AS open`,
+    [principal.type, principal.id],
+  );
+  return rows.filter((row) => row.open).map((row) => ({ id: row.id, accessExpiresAt: row.access_expires_at }));
 }
 
 /** The column that holds `principal`'s id. */
@@ -92,15 +102,15 @@ export async function dropUnconfirmedFactor(manager: EntityManager, principal: P
 /**
  * Turns a factor on at `now`, the step of its first code used up, and says so on the principal's
  * row. The session it was turned on in (`sessionId`, still open) counts as having passed a second
- * step from now: its code was just checked.
+ * step from now: its code was just checked (no longer listed to the gateways as having lost one:
+ * they drop it at their next reload of the gate state, within a minute).
  */
 export async function confirmFactor(manager: EntityManager, principal: Principal, factorId: string, step: number, now: Date, sessionId: string): Promise<void> {
   await markSecondStep(manager, principal, true);
-  await manager.query('UPDATE sessions SET second_step_passed = true WHERE id = $1 AND principal_type = $2 AND principal_id = $3 AND revoked_at IS NULL', [
-    sessionId,
-    principal.type,
-    principal.id,
-  ]);
+  await manager.query(
+    'UPDATE sessions SET second_step_passed = true, second_step_lost_at = NULL WHERE id = $1 AND principal_type = $2 AND principal_id = $3 AND revoked_at IS NULL',
+    [sessionId, principal.type, principal.id],
+  );
   await manager.query('UPDATE totp_factors SET confirmed_at = $3, last_used_step = $2 WHERE id = $1', [factorId, step, now]);
 }
 
@@ -124,8 +134,14 @@ export async function recoveryCodesLeft(manager: EntityManager, factorId: string
  * counts as having passed a second step any more: see markSecondStep); whether there was one.
  */
 export async function removeFactor(manager: EntityManager, principal: Principal): Promise<boolean> {
-  await markSecondStep(manager, principal, false);
-  return (await changedRows(manager, `DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1 RETURNING 1`, [principal.id])) > 0;
+  return (await turnFactorOff(manager, principal)).removed;
+}
+
+/** {@link removeFactor}, answering also the open sessions that stopped counting as having passed a second step (to tell the gateways). */
+export async function turnFactorOff(manager: EntityManager, principal: Principal): Promise<{ removed: boolean; sessions: SessionLosingSecondStep[] }> {
+  const sessions = await markSecondStep(manager, principal, false);
+  const removed = (await changedRows(manager, `DELETE FROM totp_factors WHERE ${ownerColumn(principal)} = $1 RETURNING 1`, [principal.id])) > 0;
+  return { removed, sessions };
 }
 
 /**

@@ -18,6 +18,7 @@ import { SessionAccessExpiry1734300000000 } from './1734300000000-session-access
 import { CappedSortName1734400000000 } from './1734400000000-capped-sort-name.js';
 import { OutboxSetAside1734900000000 } from './1734900000000-outbox-set-aside.js';
 import { SecondStepBlock1735000000000 } from './1735000000000-second-step-block.js';
+import { SecondStepLost1735100000000 } from './1735100000000-second-step-lost.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -41,4 +42,5 @@ export const identityMigrations = [
   CappedSortName1734400000000,
   OutboxSetAside1734900000000,
   SecondStepBlock1735000000000,
+  SecondStepLost1735100000000,
 ];

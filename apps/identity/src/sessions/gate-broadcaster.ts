@@ -16,6 +16,7 @@ import { databaseNow } from '../principals/activity-events.js';
 /** What one unit of work tells the gateways once it commits. */
 interface Batch {
   sessions: RevokedSession[];
+  secondStepLost: RevokedSession[];
   suspensions: SuspensionChangedEvent[];
   policies: SecondStepPolicyChangedEvent[];
   /** Gives every suspension of the batch the time read last in its transaction. */
@@ -23,9 +24,10 @@ interface Batch {
 }
 
 /**
- * Tells every gateway replica, once the change has committed, which sessions ended, which
- * principals were suspended in an account, and which accounts began or stopped requiring a second
- * step, so that their still-valid access tokens are refused (or let in) on the very next request.
+ * Tells every gateway replica, once the change has committed, which sessions ended (or lost their
+ * second step), which principals were suspended in an account, and which accounts began or
+ * stopped requiring a second step, so that their still-valid access tokens are refused (or let in)
+ * on the very next request.
  * Plain NATS (no queue group): every replica hears it. A replica that missed a message reloads the
  * whole state on reconnect and every minute (identity.sessions.gate-state).
  */
@@ -59,6 +61,15 @@ export class GateBroadcaster {
     this.publishRevoked(sessions);
   }
 
+  /**
+   * After `unit` commits: broadcast that these open sessions no longer count as having passed a
+   * second step (`until`: when their last access token expires). Said on the subject of ended
+   * sessions, which every gateway may hear already, with no session ended.
+   */
+  secondStepLost(unit: UnitOfWork, sessions: RevokedSession[]): void {
+    if (sessions.length > 0) this.batch(unit).secondStepLost.push(...sessions);
+  }
+
   /** After `unit` commits: broadcast that an account began (or stopped) requiring a second step. */
   secondStepPolicyChanged(unit: UnitOfWork, event: SecondStepPolicyChangedEvent): void {
     this.batch(unit).policies.push(event);
@@ -69,6 +80,7 @@ export class GateBroadcaster {
     if (!batch) {
       const created: Batch = {
         sessions: [],
+        secondStepLost: [],
         suspensions: [],
         policies: [],
         stampSuspensions: async () => {
@@ -85,14 +97,15 @@ export class GateBroadcaster {
 
   private flush(batch: Batch): void {
     this.publishRevoked(batch.sessions);
+    this.publishRevoked(batch.secondStepLost, 'secondStepLost');
     for (const suspension of batch.suspensions) this.publish(SUSPENSION_CHANGED, suspension);
     for (const policy of batch.policies) this.publish(SECOND_STEP_POLICY_CHANGED, policy);
   }
 
-  /** Ended sessions, 500 a message. */
-  private publishRevoked(sessions: RevokedSession[]): void {
+  /** Ended sessions (or, as `secondStepLost`, sessions that lost their second step, with no session ended), 500 a message. */
+  private publishRevoked(sessions: RevokedSession[], as: 'sessions' | 'secondStepLost' = 'sessions'): void {
     for (let start = 0; start < sessions.length; start += 500) {
-      this.publish(SESSIONS_REVOKED, { sessions: sessions.slice(start, start + 500) } satisfies SessionsRevokedEvent);
+      this.publish(SESSIONS_REVOKED, { sessions: [], [as]: sessions.slice(start, start + 500) } satisfies SessionsRevokedEvent);
     }
   }
 

@@ -10,6 +10,7 @@ import { MAX_ACCESS_TOKEN_TTL_SECONDS, type IdentityConfig } from '../identity.c
 import { AuditService, type AuditEntry } from '../audit/audit.service.js';
 import { signAccessToken } from './access-token.js';
 import { ActionTokensService } from '../credentials/action-tokens.service.js';
+import type { SessionLosingSecondStep } from '../mfa/totp-factors.js';
 import { hashSecretToken, newSecretToken } from '../credentials/secret-token.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { GateBroadcaster } from './gate-broadcaster.js';
@@ -272,6 +273,19 @@ export class SessionsService {
       );
   }
 
+  /**
+   * After `unit` commits, tells the gateways that these open sessions no longer count as having
+   * passed a second step (their login's was turned off): the access tokens they hold that say so
+   * are refused where a second step is required, until they would have expired anyway.
+   */
+  secondStepLost(unit: UnitOfWork, sessions: SessionLosingSecondStep[]): void {
+    const now = this.clock.now();
+    this.broadcaster.secondStepLost(
+      unit,
+      sessions.map(({ id, accessExpiresAt }) => ({ id, until: this.refuseUntil(now, accessExpiresAt).toISOString() })),
+    );
+  }
+
   /** The caller's open sessions, newest first (S4). */
   async listOwn(actor: Actor): Promise<SessionView[]> {
     return this.listOpen(actor, actor.sessionId);
@@ -397,7 +411,9 @@ export class SessionsService {
         ORDER BY m.account_id, m.user_id LIMIT $3`,
       [suspendedAccount, suspendedUser, GATE_STATE_PAGE_SIZE],
     );
+    const secondStepLost = await this.sessionsThatLostSecondStep(request.secondStepLostAfter ?? MIN_UUID, since, now);
     const moreRevoked = revoked.length === GATE_STATE_PAGE_SIZE;
+    const moreSecondStepLost = secondStepLost.length === GATE_STATE_PAGE_SIZE;
     const moreSuspended = suspended.length === GATE_STATE_PAGE_SIZE;
     const moreSecondStep = secondStep.length === GATE_STATE_PAGE_SIZE;
     const lastSuspended = suspended[suspended.length - 1];
@@ -405,15 +421,33 @@ export class SessionsService {
       revokedSessions: revoked.map((session) => ({ id: session.id, until: this.refuseUntil(session.revokedAt!, session.accessExpiresAt).toISOString() })),
       suspended: suspended.map((row) => ({ accountId: row.account_id, principalType: 'user', principalId: row.user_id })),
       secondStepAccounts: secondStep.map((row) => row.id),
+      secondStepLost,
       next:
-        moreRevoked || moreSuspended || moreSecondStep
+        moreRevoked || moreSuspended || moreSecondStep || moreSecondStepLost
           ? {
               revokedAfter: moreRevoked ? revoked[revoked.length - 1].id : MAX_UUID,
               suspendedAfter: moreSuspended ? `${lastSuspended.account_id}:${lastSuspended.user_id}` : `${MAX_UUID}:${MAX_UUID}`,
               ...(moreSecondStep && { secondStepAfter: secondStep[secondStep.length - 1].id }),
+              ...(moreSecondStepLost && { secondStepLostAfter: secondStepLost[secondStepLost.length - 1].id }),
             }
           : null,
     };
+  }
+
+  /**
+   * One page (after the session `after`) of the sessions whose login's second step was turned off
+   * while their access tokens that say it was passed may still be valid (lost after `since`), with
+   * until when: as for an ended session ({@link refuseUntil}).
+   */
+  private async sessionsThatLostSecondStep(after: string, since: Date, now: Date): Promise<RevokedSession[]> {
+    const rows: Array<{ id: string; lost_at: Date; access_expires_at: Date | null }> = await this.dataSource.query(
+      `SELECT id, second_step_lost_at AS lost_at, access_expires_at FROM sessions
+        WHERE second_step_lost_at > $1 AND id > $2
+          AND greatest(second_step_lost_at + make_interval(secs => $3), access_expires_at) > $4
+        ORDER BY id LIMIT $5`,
+      [since, after, this.config.ACCESS_TOKEN_TTL_SECONDS, new Date(now.getTime() - SKEW_MS), GATE_STATE_PAGE_SIZE],
+    );
+    return rows.map((row) => ({ id: row.id, until: this.refuseUntil(row.lost_at, row.access_expires_at).toISOString() }));
   }
 
   private async end(unit: UnitOfWork, sessions: Array<Pick<SessionEntity, 'id'>>, reason: SessionEndReason): Promise<RevokedSession[]> {
