@@ -70,6 +70,7 @@ describe('subuser create -> login page link -> subuser login', () => {
     expect(me.body).toMatchObject({
       id: supportId,
       type: 'subuser',
+      login: 'support-1',
       memberships: [expect.objectContaining({ accountId: acme.accountId, roles: ['Support'] })],
     });
     await people.http.get(`/v1/accounts/${acme.accountId}`).set(bearer(response.body.accessToken)).expect(200);

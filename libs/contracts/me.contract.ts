@@ -1,4 +1,4 @@
-import { ApiProperty } from './api-docs.js';
+import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import { IsDefined } from 'class-validator';
 import { Nested } from './nested.js';
 import { Actor } from './actor.js';
@@ -14,14 +14,18 @@ export class MembershipView {
   requireSecondStep: boolean;
 }
 
-/** `GET /v1/me`. */
+/**
+ * `GET /v1/me`. A subuser has no name or phone: its `firstName` is its login (`lastName` and `phone`
+ * empty), `email` its address or empty, and `login` says it.
+ */
 export class MeView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: ['user', 'subuser'] }) type: 'user' | 'subuser';
-  @ApiProperty() firstName: string;
-  @ApiProperty() lastName: string;
-  @ApiProperty() email: string;
-  @ApiProperty() phone: string;
+  @ApiProperty({ description: "A subuser's: its login" }) firstName: string;
+  @ApiProperty({ description: "A subuser's: empty" }) lastName: string;
+  @ApiProperty({ description: "A subuser's: its address, or empty without one" }) email: string;
+  @ApiProperty({ description: "A subuser's: empty" }) phone: string;
+  @ApiPropertyOptional({ description: 'A subuser only: its login (in its account)' }) login?: string;
   @ApiProperty({ example: 'en', description: 'The language of the mails the caller receives' }) locale: string;
   @ApiProperty({ type: [MembershipView] }) memberships: MembershipView[];
 }

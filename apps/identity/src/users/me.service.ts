@@ -58,6 +58,7 @@ export class MeService {
       lastName: '',
       email: subuser.email ?? '',
       phone: '',
+      login: subuser.login,
       locale: subuser.locale,
       accountIds: [{ accountId: account.id, accountName: account.name, accountSlug: account.slug, requireSecondStep: account.requireSecondStep }],
     };
