@@ -61,8 +61,8 @@ export const notificationsEnv = {
   SMTP_TLS_CA_FILE: text('PEM file of CAs trusted for the SMTP server ("-": none extra)', '-'),
   /** Open SMTP connections kept by each replica (a pool; mails are sent over them in parallel). */
   SMTP_POOL_SIZE: integer('SMTP connections kept open by each replica', 1, 100, 4),
-  /** Timeout of an SMTP connection and its greeting; a later reply may take up to MAIL_SEND_DEADLINE_MS (the one to the data can rightly take minutes). */
-  SMTP_TIMEOUT_MS: integer('Timeout of an SMTP connection and its greeting (ms); later replies may take up to MAIL_SEND_DEADLINE_MS', 500, 300_000, 30_000),
+  /** Connection, greeting and inactivity timeout of one SMTP exchange. */
+  SMTP_TIMEOUT_MS: integer('Timeout of SMTP connection, greeting and each reply (ms)', 500, 300_000, 30_000),
   MAIL_FROM: text('Sender of every mail', 'Portico <no-reply@portico.local>'),
   PUBLIC_WEB_URL: url('Base URL of the web panel; links in mails point under it', ['http', 'https'], 'http://localhost:5173'),
   PRODUCT_NAME: text('Product name shown in mails', 'Portico'),
@@ -88,11 +88,11 @@ export const notificationsEnv = {
   ),
   /**
    * How long one whole SMTP send (connection, greeting, every command and the reply to the data)
-   * may take before it is abandoned and the mail retried later; also how long any one reply after
-   * the greeting may be awaited (the one to the data can rightly take minutes: RFC 5321 asks for
-   * 10). Abandoning a send that is merely slow can send the mail twice (the server may have it
-   * already), so keep it generous, well above SMTP_TIMEOUT_MS. It has nothing to do with
-   * MAIL_ACK_WAIT_MS: the lease and the event are renewed while the send lasts.
+   * may take before it is abandoned and the mail retried later. Only bounds a server that keeps
+   * answering, slowly, for ever (SMTP_TIMEOUT_MS bounds each silence): abandoning a send that is
+   * merely slow can send the mail twice (the server may have it already), so keep it generous,
+   * well above SMTP_TIMEOUT_MS. It has nothing to do with MAIL_ACK_WAIT_MS: the lease and the
+   * event are renewed while the send lasts.
    */
   MAIL_SEND_DEADLINE_MS: integer('Longest one SMTP send may take before it is abandoned and retried (ms); above SMTP_TIMEOUT_MS', 5000, 3_600_000, 300_000),
   /**
@@ -126,7 +126,7 @@ export type NotificationsConfig = ConfigOf<typeof notificationsEnv>;
 
 /**
  * What is wrong between variables each valid on its own (empty: nothing): a send deadline not
- * above SMTP_TIMEOUT_MS would abandon a send while the server may still rightly be connecting or greeting.
+ * above SMTP_TIMEOUT_MS would abandon a send while the server may still rightly be at one reply.
  */
 export function notificationsConfigProblems(
   config: Pick<NotificationsConfig, 'MAIL_SEND_DEADLINE_MS' | 'SMTP_TIMEOUT_MS' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_BASE_MS' | 'MAIL_RETRY_MAX_MS'>,
@@ -139,7 +139,7 @@ export function notificationsConfigProblems(
     );
   if (config.MAIL_SEND_DEADLINE_MS <= config.SMTP_TIMEOUT_MS)
     problems.push(
-      `MAIL_SEND_DEADLINE_MS: ${config.MAIL_SEND_DEADLINE_MS} must be above SMTP_TIMEOUT_MS (${config.SMTP_TIMEOUT_MS}), which bounds the connection and the greeting of one send`,
+      `MAIL_SEND_DEADLINE_MS: ${config.MAIL_SEND_DEADLINE_MS} must be above SMTP_TIMEOUT_MS (${config.SMTP_TIMEOUT_MS}), which bounds a single reply of one send`,
     );
   return problems;
 }

@@ -22,14 +22,7 @@ export abstract class MailSender {
   abstract messageIdFor(eventId: string): string;
 }
 
-/**
- * The nodemailer options for SMTP_URL and the SMTP_* variables. SMTP_TIMEOUT_MS bounds the
- * connection and the greeting; every later silence (nodemailer's `socketTimeout`, one for the whole
- * session) may last up to MAIL_SEND_DEADLINE_MS, the bound of the whole send, which the processor
- * enforces. That is for the reply to the end of the data: a server may check the mail at length
- * before it answers (RFC 5321 §4.5.3.2.6 asks clients to wait 10 minutes), and a send given up
- * then is sent again although the server may have taken it. Idle pooled connections close after it too.
- */
+/** The nodemailer options for SMTP_URL and the SMTP_* variables. */
 export function smtpOptions(config: NotificationsConfig): SMTPPool.Options {
   const url = new URL(config.SMTP_URL);
   const secure = url.protocol === 'smtps:';
@@ -46,7 +39,7 @@ export function smtpOptions(config: NotificationsConfig): SMTPPool.Options {
     maxMessages: 1000,
     connectionTimeout: config.SMTP_TIMEOUT_MS,
     greetingTimeout: config.SMTP_TIMEOUT_MS,
-    socketTimeout: Math.max(config.MAIL_SEND_DEADLINE_MS, config.SMTP_TIMEOUT_MS),
+    socketTimeout: config.SMTP_TIMEOUT_MS,
   };
 }
 
