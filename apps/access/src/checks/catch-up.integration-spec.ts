@@ -25,7 +25,12 @@ async function laggingReplica() {
   await state.onApplicationBootstrap();
   state.onModuleDestroy();
   const loads = jest.spyOn(repository, 'loadAccount');
-  return { store, checks: new ChecksService(store, state), loads };
+  return {
+    store,
+    checks: new ChecksService(store, state),
+    loads,
+    reloadOnBroadcast: (accountId: string) => store.refresh(accountId, () => repository.loadAccount(accountId)),
+  };
 }
 
 describe('a check that names the account version its asker heard of (atLeastVersion)', () => {
@@ -73,6 +78,21 @@ describe('a check that names the account version its asker heard of (atLeastVers
     answers.push(await lagging.checks.check(question));
 
     expect(answers).toEqual(Array.from({ length: 6 }, () => ({ allowed: true, reason: 'owner' })));
+    expect(lagging.loads).toHaveBeenCalledTimes(1);
+  });
+
+  it("waits for the reload under way (the broadcast's) rather than queueing one more, when that one reaches the version", async () => {
+    const { accountId } = await access.account();
+    const bob: Principal = { type: 'user', id: randomUUID() };
+    const lagging = await laggingReplica();
+    await access.bind(accountId, bob, `${BUILTIN_ROLE_PREFIX}Admin`);
+    const question = { principal: bob, accountId, section: 'scenarios', action: 'write', atLeastVersion: access.store.versionOf(accountId) };
+
+    const broadcastsReload = lagging.reloadOnBroadcast(accountId);
+    const answers = await Promise.all(Array.from({ length: 3 }, () => Promise.resolve(lagging.checks.check(question))));
+    await broadcastsReload;
+
+    expect(answers).toEqual(Array.from({ length: 3 }, () => ({ allowed: true, reason: 'granted' })));
     expect(lagging.loads).toHaveBeenCalledTimes(1);
   });
 

@@ -40,13 +40,16 @@ export class ChecksService {
    * reloaded because the asker heard of a version newer than this replica holds (`atLeastVersion`).
    */
   check(request: CheckRequest): CheckResult | Promise<CheckResult> {
-    if (request.atLeastVersion !== undefined) this.state.catchUp(request.accountId, request.atLeastVersion);
-    return this.store.whenCurrent(request.accountId, () => this.decide(request));
+    const decide = () => this.store.whenCurrent(request.accountId, () => this.decide(request));
+    const caughtUp = request.atLeastVersion === undefined ? undefined : this.state.catchUp(request.accountId, request.atLeastVersion);
+    return caughtUp ? caughtUp.then(decide) : decide();
   }
 
   /** Many decisions (at once unless an account is being reloaded); an invalid check gets its own error without failing the others. */
   checkBatch(checks: CheckRequest[]): BatchCheckResult[] | Promise<BatchCheckResult[]> {
-    for (const check of checks) if (check.atLeastVersion !== undefined) this.state.catchUp(check.accountId, check.atLeastVersion);
+    const caughtUp = checks.flatMap((check) => (check.atLeastVersion === undefined ? [] : [this.state.catchUp(check.accountId, check.atLeastVersion)]));
+    const pending = caughtUp.filter((wait) => wait !== undefined);
+    if (pending.length > 0) return Promise.all(pending).then(() => this.checkBatch(checks.map(({ atLeastVersion: _, ...check }) => check)));
     return this.store.whenAllCurrent(
       checks.map((check) => check.accountId),
       () => this.decideEach(checks),

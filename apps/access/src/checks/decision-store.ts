@@ -184,6 +184,11 @@ export class DecisionStore {
     return next;
   }
 
+  /** The reload of the account under way (it and any queued behind it), if any. */
+  reloadUnderWay(accountId: string): Promise<void> | undefined {
+    return this.pending.get(accountId);
+  }
+
   /** The accounts whose last reload failed. */
   staleAccounts(): string[] {
     return [...this.stale];

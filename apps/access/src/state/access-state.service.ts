@@ -45,8 +45,10 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   private readonly changing = new Map<string, Promise<void>>();
   /** A re-sync's reloads hold one of these each: see {@link resyncReloadLimit}. */
   private readonly resyncReloads: Slots;
-  /** Per account, the highest version a check asked for whose reload is queued, or which a reload did not reach (see {@link catchUp}). */
-  private readonly catchUps = new Map<string, number>();
+  /** Per account, the highest version checks asked for: its catch-up under way, or done without reaching it (see {@link catchUp}). */
+  private readonly catchUps = new Map<string, CatchUp>();
+  /** A catch-up's reload holds one of these: see {@link catchUp}. */
+  private readonly catchUpReloads: Slots;
 
   constructor(
     private readonly store: DecisionStore,
@@ -57,6 +59,7 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     @Inject(CONFIG) private readonly config: Pick<AccessConfig, 'ACCESS_RESYNC_INTERVAL_MS' | 'DATABASE_POOL_SIZE'>,
   ) {
     this.resyncReloads = new Slots(resyncReloadLimit(config.DATABASE_POOL_SIZE));
+    this.catchUpReloads = new Slots(resyncReloadLimit(config.DATABASE_POOL_SIZE));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -134,20 +137,35 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   /**
    * Before a decision asked with the account's version its asker heard of (`atLeastVersion`): when
    * this replica holds an older one (that broadcast has not reached it yet, a NATS cluster
-   * delivering it by another route than the question), reloads the account, and the decision waits
-   * for the reload. One reload per version asked for: checks asking for a version whose reload is
-   * queued wait for that one, and a version the database does not hold (a bogus one) is not asked
-   * of it again, so that such checks cannot make every decision a reload.
+   * delivering it by another route than the question), what the decision waits for: the reload
+   * under way, if any (the broadcast's, usually), then a reload of its own if that one did not
+   * reach the version. Undefined: decide now. One catch-up per version asked for (checks asking for
+   * it meanwhile wait for the same), at most half the database pool of them at once, as a re-sync's
+   * reloads; a version the database did not reach (a bogus one, a lost commit) is not asked of it
+   * again, so that such checks cannot make every decision a reload.
    */
-  catchUp(accountId: string, version: number): void {
-    if (this.store.versionOf(accountId) >= version || (this.catchUps.get(accountId) ?? -1) >= version) return;
+  catchUp(accountId: string, version: number): Promise<void> | undefined {
+    if (this.store.versionOf(accountId) >= version) return undefined;
+    const known = this.catchUps.get(accountId);
+    if (known && known.version >= version) return known.done;
     if (this.catchUps.size >= MAX_CATCH_UPS) this.catchUps.clear();
-    this.catchUps.set(accountId, version);
-    void this.reload(accountId).then((reloaded) => {
-      // Reached, or failed (the account's checks answer 503 until a reload succeeds): a later check may ask again.
-      const settled = !reloaded || this.store.versionOf(accountId) >= version;
-      if (settled && this.catchUps.get(accountId) === version) this.catchUps.delete(accountId);
+    const entry: CatchUp = { version, done: undefined };
+    this.catchUps.set(accountId, entry);
+    entry.done = this.reloadUpTo(accountId, version).then((outcome) => {
+      entry.done = undefined;
+      // Reached, or failed (its checks answer 503 until a reload succeeds): a later check may ask again. Not reached: not asked again.
+      if (outcome !== 'not-reached' && this.catchUps.get(accountId) === entry) this.catchUps.delete(accountId);
     });
+    return entry.done;
+  }
+
+  /** Waits for the account's reload under way, then reloads it (holding a catch-up slot) if it still holds less than `version`. */
+  private async reloadUpTo(accountId: string, version: number): Promise<'reached' | 'not-reached' | 'failed'> {
+    await this.store.reloadUnderWay(accountId)?.catch(() => undefined);
+    if (this.store.versionOf(accountId) >= version) return 'reached';
+    const reloaded = await this.catchUpReloads.with(() => this.reload(accountId));
+    if (!reloaded) return 'failed';
+    return this.store.versionOf(accountId) >= version ? 'reached' : 'not-reached';
   }
 
   /**
@@ -239,6 +257,12 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
         },
       );
   }
+}
+
+/** A catch-up to the version checks asked for: `done` while under way, undefined once done without reaching it. */
+interface CatchUp {
+  version: number;
+  done: Promise<void> | undefined;
 }
 
 /**
