@@ -8,6 +8,14 @@ import { hasForbiddenCharacter } from './control-characters.js';
  */
 const MAILABLE_SHAPE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
+/**
+ * Invisible format characters that notifications takes out of what a mail shows (zero-width space,
+ * word joiner and invisible operators, deprecated format controls, interlinear annotation): an
+ * address holding one would be mailed as one address and shown as another, and look like a
+ * login it is not. (Direction overrides are refused as in names; the byte order mark is white space.)
+ */
+const INVISIBLE = /[\u200B\u2060-\u2064\u206A-\u206F\uFFF9-\uFFFB]/;
+
 /** Half of a surrogate pair, alone: no character at all. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -26,6 +34,7 @@ export function isMailableAddress(value: unknown): value is string {
     typeof value === 'string' &&
     value.length <= MAX_ADDRESS_LENGTH &&
     !hasForbiddenCharacter(value, 'name') &&
+    !INVISIBLE.test(value) &&
     !LONE_SURROGATE.test(value) &&
     MAILABLE_SHAPE.test(value) &&
     isEmail(value)
