@@ -350,6 +350,15 @@ describe('operations', () => {
     expect((await fetch(system.metricsUrl.replace('/metrics', '/health/system'))).status).toBe(404);
     const openapi = await request(system.url).get('/openapi.json').expect(200);
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/accounts', '/v1/auth/login', '/v1/me']));
+    // Each operation says its error answers, and a permission route the permission it needs.
+    const operations = Object.values(openapi.body.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>).flatMap((path) =>
+      Object.values(path),
+    );
+    expect(operations.filter((operation) => !operation.responses.default)).toEqual([]);
+    const addUser = openapi.body.paths['/v1/accounts/{accountId}/users'].post;
+    expect(addUser).toMatchObject({ 'x-portico-permission': 'members:write', responses: { '401': {}, '403': {}, '404': {} } });
+    expect(addUser.responses['403'].description).toContain('members:write');
+    expect(openapi.body.components.schemas.ErrorView.required).toEqual(expect.arrayContaining(['code', 'message', 'requestId']));
     await request(system.url).get('/docs').expect(200);
   });
 

@@ -1,5 +1,7 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiDefaultResponse, ApiExtension, ApiForbiddenResponse, ApiNotFoundResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { SYSTEM_PERMISSIONS } from '#libs/contracts/index.js';
+import { ErrorView } from '../http/error-body.js';
 
 /** Metadata key of a route's access policy. */
 export const ROUTE_POLICY = 'portico:route-policy';
@@ -7,17 +9,33 @@ export const ROUTE_POLICY = 'portico:route-policy';
 /** Who may call a route: anyone, anyone signed in, or holders of a permission in the route's account. */
 export type RoutePolicy = { kind: 'public' } | { kind: 'authenticated' } | { kind: 'permission'; section: string; action: string };
 
+/** Every route's error answers, in the OpenAPI description. */
+const ANY_ERROR = ApiDefaultResponse({ type: ErrorView, description: 'An error: `code` says which (400 names the field at fault)' });
+const NO_VALID_TOKEN = ApiUnauthorizedResponse({ type: ErrorView, description: 'No valid access token (UNAUTHENTICATED): sign in again' });
+
 /** The route needs no token (sign-up, login, health, keys). */
-export const Public = () => SetMetadata(ROUTE_POLICY, { kind: 'public' } satisfies RoutePolicy);
+export const Public = () => applyDecorators(SetMetadata(ROUTE_POLICY, { kind: 'public' } satisfies RoutePolicy), ANY_ERROR);
 
 /** The route needs a valid access token and nothing more (the caller's own profile). */
-export const Authenticated = () => SetMetadata(ROUTE_POLICY, { kind: 'authenticated' } satisfies RoutePolicy);
+export const Authenticated = () => applyDecorators(SetMetadata(ROUTE_POLICY, { kind: 'authenticated' } satisfies RoutePolicy), ANY_ERROR, NO_VALID_TOKEN);
 
 /**
  * The route needs one of Portico's own permissions (`SYSTEM_PERMISSIONS`, e.g. `members` + `write`)
  * in the account named by its `:accountId` parameter. The catalogue maps it onto its sections.
  */
 export function RequirePermission(section: string, action: string) {
-  if (!(`${section}:${action}` in SYSTEM_PERMISSIONS)) throw new Error(`${section}:${action} is not one of Portico's permissions`);
-  return SetMetadata(ROUTE_POLICY, { kind: 'permission', section, action } satisfies RoutePolicy);
+  const permission = `${section}:${action}`;
+  if (!(permission in SYSTEM_PERMISSIONS)) throw new Error(`${permission} is not one of Portico's permissions`);
+  return applyDecorators(
+    SetMetadata(ROUTE_POLICY, { kind: 'permission', section, action } satisfies RoutePolicy),
+    // Which permission, for a program: the catalogue in use maps it onto its sections (GET /v1/sections).
+    ApiExtension('x-portico-permission', permission),
+    ANY_ERROR,
+    NO_VALID_TOKEN,
+    ApiForbiddenResponse({ type: ErrorView, description: `Missing permission ${permission} (FORBIDDEN)` }),
+    ApiNotFoundResponse({
+      type: ErrorView,
+      description: 'The account, or what the path names in it, does not exist, or the caller has nothing there (NOT_FOUND)',
+    }),
+  );
 }

@@ -1,9 +1,25 @@
 import { HttpException } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DomainError, ErrorCode, HTTP_STATUS_BY_CODE, type ErrorPayload } from '#libs/errors/index.js';
 
 /** The body of every HTTP error. */
 export interface ErrorBody extends ErrorPayload {
   requestId: string;
+}
+
+/** {@link ErrorBody}, as the OpenAPI description shows it (every route's error answers). */
+export class ErrorView implements ErrorBody {
+  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode', description: 'What went wrong, for a program (the HTTP status follows from it)' })
+  code: ErrorCode;
+  @ApiProperty({ description: 'What went wrong, for a person: names the field or the permission at fault' }) message: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'For a 400: `field` (the first field at fault, by its path), `fields` and `problems` (a body that failed validation); `retry: true` (409: try the same request again); `retryAfterSeconds` (429)',
+  })
+  details?: ErrorPayload['details'];
+  @ApiProperty({ description: 'Also in the x-request-id header; quote it to the operator' }) requestId: string;
 }
 
 /** Status and body for anything thrown while serving the request `requestId`. Unknown errors become a bare 500. */
