@@ -96,6 +96,18 @@ describe('a check that names the account version its asker heard of (atLeastVers
     expect(lagging.loads).toHaveBeenCalledTimes(1);
   });
 
+  it('still catches up to a real version below one found not reached (a bogus one, a lost commit)', async () => {
+    const { accountId } = await access.account();
+    const bob: Principal = { type: 'user', id: randomUUID() };
+    const lagging = await laggingReplica();
+    const question = { principal: bob, accountId, section: 'scenarios', action: 'write' };
+    await lagging.checks.check({ ...question, atLeastVersion: access.store.versionOf(accountId) + 1_000_000_000_000 });
+
+    await access.bind(accountId, bob, `${BUILTIN_ROLE_PREFIX}Admin`);
+
+    expect(await lagging.checks.check({ ...question, atLeastVersion: access.store.versionOf(accountId) })).toEqual({ allowed: true, reason: 'granted' });
+  });
+
   it('does not reload when the replica holds that version already', async () => {
     const { accountId, actor: owner } = await access.account();
     const lagging = await laggingReplica();

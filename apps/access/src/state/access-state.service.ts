@@ -59,7 +59,8 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
     @Inject(CONFIG) private readonly config: Pick<AccessConfig, 'ACCESS_RESYNC_INTERVAL_MS' | 'DATABASE_POOL_SIZE'>,
   ) {
     this.resyncReloads = new Slots(resyncReloadLimit(config.DATABASE_POOL_SIZE));
-    this.catchUpReloads = new Slots(resyncReloadLimit(config.DATABASE_POOL_SIZE));
+    // A quarter of the pool: with a re-sync's half (both run after a NATS cut), a quarter stays for the changes.
+    this.catchUpReloads = new Slots(Math.max(1, Math.floor(config.DATABASE_POOL_SIZE / 4)));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -140,14 +141,16 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
    * delivering it by another route than the question), what the decision waits for: the reload
    * under way, if any (the broadcast's, usually), then a reload of its own if that one did not
    * reach the version. Undefined: decide now. One catch-up per version asked for (checks asking for
-   * it meanwhile wait for the same), at most half the database pool of them at once, as a re-sync's
-   * reloads; a version the database did not reach (a bogus one, a lost commit) is not asked of it
-   * again, so that such checks cannot make every decision a reload.
+   * it meanwhile wait for the same), at most a quarter of the database pool of them at once; a
+   * version the database did not reach (a bogus one, a lost commit) is not asked of it again, so that
+   * checks naming it cannot make every decision a reload (a lower one, made since, is).
    */
   catchUp(accountId: string, version: number): Promise<void> | undefined {
     if (this.store.versionOf(accountId) >= version) return undefined;
     const known = this.catchUps.get(accountId);
-    if (known && known.version >= version) return known.done;
+    // One under way for this version or a later one; or this very version, found not reached (a lower one may have been made since).
+    if (known?.done && known.version >= version) return known.done;
+    if (known && !known.done && known.version === version) return undefined;
     if (this.catchUps.size >= MAX_CATCH_UPS) this.catchUps.clear();
     const entry: CatchUp = { version, done: undefined };
     this.catchUps.set(accountId, entry);
