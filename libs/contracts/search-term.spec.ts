@@ -38,4 +38,9 @@ describe('the user table search', () => {
   ])('refuses %s, naming search', async (_label, search) => {
     expect(await problems(search)).toMatchObject({ isSearchable: SEARCH_TOO_SHORT });
   });
+
+  it('says a term too short once, and one too long that it is', async () => {
+    expect(await problems('gr')).toEqual({ isSearchable: SEARCH_TOO_SHORT });
+    expect(await problems('g'.repeat(101))).toEqual({ codePointLength: 'search must be at most 100 characters' });
+  });
 });

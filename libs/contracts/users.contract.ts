@@ -60,7 +60,8 @@ export class ListUsersQuery extends PageQuery {
   })
   @IsOptional()
   @IsString()
-  @CodePointLength(MIN_SEARCH_LENGTH, 100)
+  // The shortest term is IsSearchable's to refuse (one message, not two for the same fault).
+  @CodePointLength(0, 100)
   @IsSearchable()
   search?: string;
 

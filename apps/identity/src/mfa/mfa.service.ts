@@ -48,6 +48,8 @@ import {
 } from './totp-factors.js';
 
 const WRONG_CODE = 'code is not a current code of your authenticator nor an unused recovery code';
+/** While setting up, there are no recovery codes yet: only the app's code confirms it. */
+const WRONG_SET_UP_CODE = 'code is not a current code of your authenticator app';
 /** How long a set-up waits for its first code before it must be started again. */
 const SET_UP_TTL_MS = 15 * 60_000;
 
@@ -114,7 +116,8 @@ export class MfaService {
     assertCheckable(pending, body.code, this.secrets);
     await this.chargeCode(principal, client.ip);
     // A wrong code is refused here (settleCode throws) before any slow hash is made; the transaction checks again, and decides.
-    if (matchTotp(this.secrets.open(pending.storedSecret), body.code, this.clock.now(), null) === null) await this.settleCode(principal, client.ip, false);
+    if (matchTotp(this.secrets.open(pending.storedSecret), body.code, this.clock.now(), null) === null)
+      await this.settleCode(principal, client.ip, false, 'mfa.change-failed', WRONG_SET_UP_CODE);
     const recoveryCodes = newRecoveryCodes();
     // Slow hashes, made before the transaction so that no lock waits on them.
     const recoveryHashes = await hashRecoveryCodes(pending.id, recoveryCodes);
@@ -132,7 +135,7 @@ export class MfaService {
       await this.recordChange(unit, principal, 'enabled', client.ip);
       return true;
     });
-    await this.settleCode(principal, client.ip, confirmed);
+    await this.settleCode(principal, client.ip, confirmed, 'mfa.change-failed', WRONG_SET_UP_CODE);
     return { recoveryCodes };
   }
 
@@ -209,11 +212,11 @@ export class MfaService {
   }
 
   /** After the change's transaction: the counters start afresh when the code was right; a wrong one is audited (`failedAction`) and refused naming `code`. */
-  async settleCode(principal: Principal, ip: string, passed: boolean, failedAction: AuditAction = 'mfa.change-failed'): Promise<void> {
+  async settleCode(principal: Principal, ip: string, passed: boolean, failedAction: AuditAction = 'mfa.change-failed', wrong = WRONG_CODE): Promise<void> {
     if (passed) return this.throttle.succeeded(secondFactorKeys(principal.id, ip));
     const accountIds = await activeAccountsOf(this.dataSource.manager, principal);
     await this.audit.record(null, { accountIds, action: failedAction, actor: principal, target: principal, ip, details: { reason: 'wrong-code' } });
-    throw new DomainError(ErrorCode.ValidationFailed, WRONG_CODE, { field: 'code' });
+    throw new DomainError(ErrorCode.ValidationFailed, wrong, { field: 'code' });
   }
 
   /**
