@@ -82,12 +82,27 @@ export class TestSystem {
       taken.add(port);
       return port;
     };
-    this.gatewayPort = await newPort();
-    this.metricsPort = await newPort();
-    if (this.options.healthPorts)
-      for (const service of this.options.services ?? SERVICES) if (service !== 'gateway') this.healthPorts.set(service, await newPort());
-    for (const service of this.options.services ?? SERVICES) this.startService(service);
-    await this.waitUntil(this.options.waitFor === 'live' ? '/health/live' : '/health/system');
+    const services = this.options.services ?? SERVICES;
+    const givePorts = async (service: ServiceName) => {
+      if (service === 'gateway') [this.gatewayPort, this.metricsPort] = [await newPort(), await newPort()];
+      else if (this.options.healthPorts) this.healthPorts.set(service, await newPort());
+    };
+    for (const service of services) await givePorts(service);
+    for (const service of services) this.startService(service);
+    await this.waitUntil(this.options.waitFor === 'live' ? '/health/live' : '/health/system', STARTUP_DEADLINE_MS, undefined, async () => {
+      // A port found free can be taken by a parallel test before the service binds it: that service exits; it starts again on new ports.
+      for (const service of services.filter((name) => this.lostItsPort(name))) {
+        await givePorts(service);
+        this.startService(service);
+      }
+    });
+  }
+
+  /** Whether a service exited at start because a port it was given was taken meanwhile. */
+  private lostItsPort(name: string): boolean {
+    const child = this.processes.get(name);
+    const exited = child !== undefined && (child.exitCode !== null || child.signalCode !== null);
+    return exited && (this.logs.get(name) ?? []).some((line) => line.includes('EADDRINUSE'));
   }
 
   /** Starts one service process (again). `name` may carry a suffix (`gateway#2`) for a second replica. */
@@ -140,10 +155,12 @@ export class TestSystem {
    * Polls a path (by default `/health/system`) of the gateway at `url` (the first one by default) until it answers 200.
    * The default deadline is generous: on a busy 2-core machine four services loading at once may take half a minute to boot.
    */
-  async waitUntil(path = '/health/system', timeoutMs = STARTUP_DEADLINE_MS, url = this.url): Promise<void> {
+  async waitUntil(path = '/health/system', timeoutMs = STARTUP_DEADLINE_MS, url?: string, betweenPolls?: () => Promise<void>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ok = await fetch(`${url}${path}`).then(
+      await betweenPolls?.();
+      // Bounded: the port may be held by something that takes the connection and never answers (a port taken meanwhile).
+      const ok = await fetch(`${url ?? this.url}${path}`, { signal: AbortSignal.timeout(2000) }).then(
         (response) => response.ok,
         () => false,
       );
