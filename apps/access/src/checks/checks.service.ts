@@ -40,20 +40,30 @@ export class ChecksService {
    * reloaded because the asker heard of a version newer than this replica holds (`atLeastVersion`).
    */
   check(request: CheckRequest): CheckResult | Promise<CheckResult> {
-    const decide = () => this.store.whenCurrent(request.accountId, () => this.decide(request));
+    // The hot path: no version named, nothing to wait for first.
     const caughtUp = request.atLeastVersion === undefined ? undefined : this.state.catchUp(request.accountId, request.atLeastVersion);
-    return caughtUp ? caughtUp.then(decide) : decide();
+    if (caughtUp) return caughtUp.then(() => this.check({ ...request, atLeastVersion: undefined }));
+    return this.store.whenCurrent(request.accountId, () => this.decide(request));
   }
 
   /** Many decisions (at once unless an account is being reloaded); an invalid check gets its own error without failing the others. */
   checkBatch(checks: CheckRequest[]): BatchCheckResult[] | Promise<BatchCheckResult[]> {
-    const caughtUp = checks.flatMap((check) => (check.atLeastVersion === undefined ? [] : [this.state.catchUp(check.accountId, check.atLeastVersion)]));
-    const pending = caughtUp.filter((wait) => wait !== undefined);
-    if (pending.length > 0) return Promise.all(pending).then(() => this.checkBatch(checks.map(({ atLeastVersion: _, ...check }) => check)));
+    const caughtUp = this.catchUpEach(checks);
+    if (caughtUp) return caughtUp.then(() => this.checkBatch(checks.map((check) => ({ ...check, atLeastVersion: undefined }))));
     return this.store.whenAllCurrent(
       checks.map((check) => check.accountId),
       () => this.decideEach(checks),
     );
+  }
+
+  /** What a batch waits for before deciding: the catch-ups of the checks naming a version (undefined: none to wait for). */
+  private catchUpEach(checks: CheckRequest[]): Promise<unknown> | undefined {
+    let waits: Array<Promise<void>> | undefined;
+    for (const check of checks) {
+      const caughtUp = check.atLeastVersion === undefined ? undefined : this.state.catchUp(check.accountId, check.atLeastVersion);
+      if (caughtUp) (waits ??= []).push(caughtUp);
+    }
+    return waits && Promise.all(waits);
   }
 
   private decide(request: CheckRequest): CheckResult {
