@@ -338,6 +338,18 @@ describe('editing and deleting subusers', () => {
     expect(second.body.items[0].login > first.body.items[0].login).toBe(true);
   });
 
+  it('finds subusers by a part of their login, e-mail or description, filtered by status and active, with their roles', async () => {
+    await createSubuser(acme, { login: 'searchable-ops', email: 'night.watch@example.test', description: 'Équipe de nuit', roles: ['Support'] });
+    const byDescription = await people.http.get(subusers(acme)).query({ search: 'equipe' }).set(bearer(acme.accessToken)).expect(200);
+    expect(byDescription.body.items).toEqual([expect.objectContaining({ login: 'searchable-ops', status: 'pending', roles: ['Support'] })]);
+    const byEmail = await people.http.get(subusers(acme)).query({ search: 'NIGHT.WATCH', status: 'pending', active: 'true' }).set(bearer(acme.accessToken));
+    expect(byEmail.body.items.map((item: { login: string }) => item.login)).toEqual(['searchable-ops']);
+    const active = await people.http.get(subusers(acme)).query({ search: 'watch', status: 'active' }).set(bearer(acme.accessToken)).expect(200);
+    expect(active.body.items).toEqual([]);
+    const refused = await people.http.get(subusers(acme)).query({ active: 'yes' }).set(bearer(acme.accessToken)).expect(400);
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', message: 'active must be true or false', details: { field: 'active' } });
+  });
+
   it('does not let a subuser change its own roles (403)', async () => {
     const support = (await people.http.get(subusers(acme)).set(bearer(acme.accessToken)).expect(200)).body.items.find(
       (item: { login: string }) => item.login === 'support-1',

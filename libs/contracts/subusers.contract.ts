@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
-import { CreatedView, type PersonStatus } from './users.contract.js';
+import { CreatedView, PERSON_STATUSES, SearchTerm, type PersonStatus } from './users.contract.js';
+import { QueryBoolean } from './query-boolean.js';
 import { Omittable } from './omittable.js';
 import { IsUuid } from './uuid.js';
 import { CodePointLength, IsDescription, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
@@ -111,7 +112,7 @@ export class SubuserView {
   @ApiProperty({ type: [String] }) roles: string[];
   @ApiProperty({ type: [String], nullable: true, description: 'null: every application' }) applicationIds: string[] | null;
   @ApiProperty() active: boolean;
-  @ApiProperty({ enum: ['pending', 'active'], description: 'pending: no password yet (activation mail sent)' }) status: PersonStatus;
+  @ApiProperty({ enum: PERSON_STATUSES, description: 'pending: no password yet (activation mail sent)' }) status: PersonStatus;
   @ApiProperty({ description: 'Whether signing in takes a second step (an authenticator app); an admin may turn it off (DELETE .../mfa)' })
   mfaEnabled: boolean;
   @ApiProperty({
@@ -132,11 +133,27 @@ export class SubuserPageView {
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
+/** `GET /v1/accounts/{accountId}/subusers`: the subusers by login, found and filtered. */
+export class ListSubusersQuery extends PageQuery {
+  @SearchTerm('login, e-mail and description')
+  search?: string;
+
+  @ApiPropertyOptional({ enum: PERSON_STATUSES, description: 'pending: no password set yet (an activation mail waits); active: it has one' })
+  @IsOptional()
+  @IsIn(PERSON_STATUSES)
+  status?: PersonStatus;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'false: only the deactivated subusers; true: only those who may sign in' })
+  @IsOptional()
+  @QueryBoolean()
+  active?: boolean;
+}
+
 /** `identity.subusers.list`. */
 export class ListSubusersRequest extends AccountRequest {
   @IsDefined()
-  @Nested(() => PageQuery)
-  query: PageQuery;
+  @Nested(() => ListSubusersQuery)
+  query: ListSubusersQuery;
 }
 
 /** A request about one subuser of the account. */

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { IsPersonName } from './person-name.js';
 import { CodePointLength, MAX_NAME_LENGTH } from './text-length.js';
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
@@ -48,21 +49,33 @@ function IsSearchable(): PropertyDecorator {
   });
 }
 
-/** Whether a person has set their password yet. */
-export type PersonStatus = 'pending' | 'active';
+/**
+ * An optional `search` of a list: at most 100 characters, and at least {@link MIN_SEARCH_LENGTH}
+ * that folding keeps ({@link IsSearchable}: one message, not two for the same fault), looked for
+ * case and accents ignored in what `matches` says.
+ */
+export function SearchTerm(matches: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      minLength: MIN_SEARCH_LENGTH,
+      maxLength: 100,
+      description: `Matches ${matches}; case and accents ignored. At least 3 characters besides spaces and accents`,
+    }),
+    IsOptional(),
+    IsString(),
+    CodePointLength(0, 100),
+    IsSearchable(),
+  );
+}
+
+/** Whether a person (or a subuser) has set their password yet. */
+export const PERSON_STATUSES = ['pending', 'active'] as const;
+/** One of {@link PERSON_STATUSES}. */
+export type PersonStatus = (typeof PERSON_STATUSES)[number];
 
 /** `GET /v1/accounts/{accountId}/users`: the user table's query. */
 export class ListUsersQuery extends PageQuery {
-  @ApiPropertyOptional({
-    minLength: MIN_SEARCH_LENGTH,
-    maxLength: 100,
-    description: 'Matches name, e-mail and phone; case and accents ignored. At least 3 characters besides spaces and accents',
-  })
-  @IsOptional()
-  @IsString()
-  // The shortest term is IsSearchable's to refuse (one message, not two for the same fault).
-  @CodePointLength(0, 100)
-  @IsSearchable()
+  @SearchTerm('name, e-mail and phone')
   search?: string;
 
   @ApiPropertyOptional({ enum: USER_SORTS, default: 'name' })
@@ -127,7 +140,7 @@ export class UserView {
   @ApiProperty({ format: 'date-time', description: 'When the person was added to this account' }) createdAt: string;
   @ApiProperty({ description: 'false: may not work in this account' }) active: boolean;
   @ApiProperty({
-    enum: ['pending', 'active'],
+    enum: PERSON_STATUSES,
     description:
       'pending: has not joined yet (a new person has not set a password; someone who has a login has not accepted the invitation). Until then, name, e-mail and phone are as the account typed them',
   })

@@ -8,7 +8,7 @@ import {
   type ClientContext,
   type CreatedSubuserView,
   type CreateSubuserBody,
-  type PageQuery,
+  type ListSubusersQuery,
   type Principal,
   type SubuserPageView,
   type SubuserRecord,
@@ -34,7 +34,7 @@ export class SubusersComposer {
     this.bindings = new Bindings(rpc, { role: (index) => `roles.${index}`, applicationIds: () => 'applicationIds' });
   }
 
-  async list(actor: Actor, accountId: string, client: ClientContext, query: PageQuery): Promise<SubuserPageView> {
+  async list(actor: Actor, accountId: string, client: ClientContext, query: ListSubusersQuery): Promise<SubuserPageView> {
     const page = await this.rpc.send(Subjects.SubusersList, { actor, accountId, client, query });
     const bindings = await this.bindings.of(
       accountId,

@@ -4,7 +4,7 @@ import {
   AcceptedView,
   CreatedSubuserView,
   CreateSubuserBody,
-  PageQuery,
+  ListSubusersQuery,
   SessionView,
   Subjects,
   SubuserPageView,
@@ -28,14 +28,14 @@ export class SubusersController {
 
   @Get()
   @RequirePermission('subusers', 'read')
-  @ApiOperation({ summary: 'The subusers, by login' })
+  @ApiOperation({ summary: 'The subusers, by login: search (>= 3 characters: login, e-mail, description), filter by status and active, cursor pages' })
   @ApiOkResponse({ type: SubuserPageView })
   list(
     @Rpc() rpc: RpcSender,
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @ClientIp() ip: string,
-    @Query() query: PageQuery,
+    @Query() query: ListSubusersQuery,
   ): Promise<SubuserPageView> {
     return new SubusersComposer(rpc, this.logger).list(actor, accountId, { ip }, query);
   }

@@ -28,6 +28,7 @@ import { PasswordResetService } from '../credentials/password-reset.service.js';
 import { PasswordsService } from '../credentials/passwords.service.js';
 import { loadProfile } from '../credentials/principal-profile.js';
 import { oncePerKey } from '../database/request-keys.js';
+import { assertSearchable, collapsedTerm, containing } from '../search/search-term.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
@@ -60,6 +61,8 @@ export class SubusersService {
   /** A page of the account's subusers, by login. */
   async list({ actor, accountId, query }: ListSubusersRequest): Promise<Page<SubuserRecord>> {
     await accountOfActor(this.dataSource.manager, actor, accountId);
+    const term = query.search === undefined ? undefined : collapsedTerm(query.search);
+    if (term !== undefined) await assertSearchable(this.dataSource.manager, term);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, ['login'], ['text']);
     const builder = this.dataSource
@@ -69,6 +72,9 @@ export class SubusersService {
       .orderBy('s.login', 'ASC')
       .limit(limit + 1);
     if (after) builder.andWhere('s.login > :after', { after: after[0] });
+    if (term !== undefined) builder.andWhere(`${SUBUSER_SEARCH_TEXT} LIKE ${containing(':term')}`, { term });
+    if (query.status !== undefined) builder.andWhere('s.status = :status', { status: query.status });
+    if (query.active !== undefined) builder.andWhere('s.active = :active', { active: query.active });
     const rows = await builder.getMany();
     const page = rows.slice(0, limit);
     const blocked = await blockedSubusers(
@@ -355,6 +361,13 @@ export class SubusersService {
 }
 
 /** A subuser as identity shows it; `blocked`: the subusers whose second step is blocked ({@link blockedSubusers}). */
+/**
+ * What a search of the subusers looks in: login, e-mail and description, folded as the term is.
+ * Read row by row (no index): an account holds at most MAX_SUBUSERS_PER_ACCOUNT subusers (10 000 by
+ * default), and the account's rows are read in login order until the page is full.
+ */
+const SUBUSER_SEARCH_TEXT = `identity.fold(s.login || ' ' || COALESCE(s.email, '') || ' ' || s.description)`;
+
 function toRecord(subuser: SubuserEntity, blocked: ReadonlySet<string>): SubuserRecord {
   return {
     id: subuser.id,

@@ -1,24 +1,9 @@
 import { encodeCursor } from '#libs/platform/index.js';
-import { nextUserCursor, searchTerm, userTableSql } from './user-table.js';
+import { nextUserCursor, userTableSql } from './user-table.js';
 
 const accountId = '5f0c8a3e-1d1a-4c9e-9a52-1f7d2b0f6a10';
 const actor = { type: 'user' as const, id: 'a1b2c3d4-0000-4000-8000-000000000001' };
 const otherId = 'a1b2c3d4-0000-4000-8000-000000000002';
-
-describe('searchTerm', () => {
-  it.each([
-    ['ada', 'ada'],
-    ['  Ada   Love ', 'Ada Love'],
-    ['+44 7700-900', '+447700900'],
-    ['(07700) 900.123', '07700900123'],
-    ['7700', '7700'],
-    ['100%', '100%'],
-    ['ab1', 'ab1'],
-    ['12 Rue', '12 Rue'],
-  ])('%s -> %s', (term, looked) => {
-    expect(searchTerm(term)).toBe(looked);
-  });
-});
 
 describe('userTableSql', () => {
   it('scopes every page to the account and folds the search like the indexed text', () => {

@@ -1,5 +1,6 @@
 import type { SortOrder, UserSort } from '#libs/contracts/index.js';
 import { decodeCursor, encodeCursor, exactTimestamp, type CursorPart } from '#libs/platform/index.js';
+import { containing, searchTerm } from '../search/search-term.js';
 import { PERSON_AS_THE_ACCOUNT_SEES } from './invitations.js';
 
 /**
@@ -50,24 +51,6 @@ export interface UserTableRequest {
 }
 
 /**
- * A search term as it is looked for: spaces collapsed; a term that looks like a phone number loses
- * its spaces, dots, dashes and brackets, since phones are stored in E.164 (`+44 7700-900` finds
- * `+447700900123`). SQL then folds it as the indexed text is, and only then escapes LIKE's wildcards
- * ({@link containing}): folding makes `%`, `_` and `\` of full-width ones (`％`, `＿`, `＼`).
- */
-export function searchTerm(term: string): string {
-  const trimmed = term.trim().replace(/\s+/g, ' ');
-  const phoneLike = /^\+?[\d\s().\/-]+$/.test(trimmed) && (trimmed.match(/\d/g)?.length ?? 0) >= 3;
-  return phoneLike ? trimmed.replace(/[^\d+]/g, '').replace(/(?!^)\+/g, '') : trimmed;
-}
-
-/** The LIKE pattern, in SQL, of text containing the term in parameter `$n`: folded, then its wildcards escaped so that each matches itself. */
-function containing(n: number): string {
-  const folded = `identity.fold($${n})`;
-  return `('%' || replace(replace(replace(${folded}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`;
-}
-
-/**
  * How a search in a large account finds its page (see {@link searchInBoundedSteps}): in steps of
  * bounded cost, whatever the planner guesses of the term, since its guess of how many people match
  * cannot tell where they sort.
@@ -100,7 +83,7 @@ export function userTableSql(request: UserTableRequest, plan = LARGE_SEARCH_PLAN
   let pattern: string | undefined;
   if (request.search !== undefined) {
     parameters.push(searchTerm(request.search));
-    pattern = containing(parameters.length);
+    pattern = containing(`$${parameters.length}`);
   }
   const after = decodeCursor(request.cursor, [request.sort, request.order], [cursorPartOf(key), 'uuid']);
   if (after) {

@@ -15,7 +15,7 @@ import type {
   UserRecord,
   UserRequest,
 } from '#libs/contracts/index.js';
-import { DEFAULT_PAGE_SIZE, MIN_SEARCH_LENGTH, principalOf, SEARCH_TOO_SHORT, searchableLength } from '#libs/contracts/index.js';
+import { DEFAULT_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { accountOfActor } from '../accounts/account-scope.js';
@@ -36,7 +36,8 @@ import { AccountSizes } from './account-sizes.js';
 import { writeActivityChanged } from '../principals/activity-events.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { awaitConsent, findOrAddPerson, queueInvitation, reassertSuspensions, selfAudit, type TypedAddress } from './people.js';
-import { nextUserCursor, searchTerm, userTableSql, type UserTableRequest } from './user-table.js';
+import { assertSearchable, searchTerm } from '../search/search-term.js';
+import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
 import { UserEntity } from './user.entity.js';
 
 interface UserRow {
@@ -76,7 +77,7 @@ export class UsersService {
 
   /** A page of the user table: search (name, e-mail, phone; case and accents ignored), sort, cursor. */
   async list({ actor, accountId, query }: ListUsersRequest): Promise<Page<UserRecord>> {
-    if (query.search !== undefined) await this.assertSearchable(query.search);
+    if (query.search !== undefined) await assertSearchable(this.dataSource.manager, searchTerm(query.search));
     const request: UserTableRequest = {
       accountId,
       actor,
@@ -94,16 +95,6 @@ export class UsersService {
     const page = rows.slice(0, request.limit);
     const more = rows.length > request.limit;
     return { items: page.map(toRecord), nextCursor: more ? nextUserCursor(request, page[page.length - 1]) : null };
-  }
-
-  /**
-   * Refuses a search term that PostgreSQL's folding leaves with fewer than MIN_SEARCH_LENGTH
-   * characters (the contract's count approximates its unaccent rules, which differ between
-   * releases): three accents alone fold to nothing, and LIKE '%%' matches everyone.
-   */
-  private async assertSearchable(search: string): Promise<void> {
-    const [{ folded }] = await this.dataSource.query<Array<{ folded: string }>>('SELECT identity.fold($1) AS folded', [searchTerm(search)]);
-    if (searchableLength(folded) < MIN_SEARCH_LENGTH) throw new DomainError(ErrorCode.ValidationFailed, SEARCH_TOO_SHORT, { field: 'search' });
   }
 
   /** One person of the account. */
