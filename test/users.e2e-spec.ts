@@ -153,13 +153,15 @@ describe('a person who already has a login, added to a second account with anoth
       .send({ lastName: 'Byron' })
       .expect(403);
     expect(refused.body.message).toContain('other accounts');
-    await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ lastName: 'King' }).expect(204);
+    const edited = await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ lastName: 'King' }).expect(200);
+    expect(edited.body).toMatchObject({ id: ada.userId, lastName: 'King', email: 'ada@engines.test' });
+    expect(edited.body.memberships.map((membership: { accountId: string }) => membership.accountId).sort()).toEqual([acme.accountId, globex.accountId].sort());
     const row = await people.http.get(`/v1/accounts/${globex.accountId}/users/${ada.userId}`).set(bearer(globex.accessToken)).expect(200);
     expect(row.body.lastName).toBe('King');
   });
 
   it('lets a person choose the language of her own mails, in every account, and refuses one that is not a language tag', async () => {
-    await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ locale: 'fr' }).expect(204);
+    expect((await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ locale: 'fr' }).expect(200)).body.locale).toBe('fr');
     expect((await people.http.get('/v1/me').set(bearer(ada.accessToken)).expect(200)).body.locale).toBe('fr');
 
     // Acme's owner has a reset link sent to her: in her language, whatever the account's.
@@ -171,7 +173,7 @@ describe('a person who already has a login, added to a second account with anoth
       const refused = await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ locale }).expect(400);
       expect(refused.body.message).toContain('locale');
     }
-    await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ locale: 'en' }).expect(204);
+    await people.http.patch('/v1/me').set(bearer(ada.accessToken)).send({ locale: 'en' }).expect(200);
     expect((await people.http.get('/v1/me').set(bearer(ada.accessToken)).expect(200)).body.locale).toBe('en');
   });
 

@@ -54,11 +54,11 @@ export class MeController {
 
   @Patch()
   @Authenticated()
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Edit your own name, phone and the language of your mails' })
-  @ApiNoContentResponse()
-  async update(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: UpdateProfileBody): Promise<void> {
+  @ApiOperation({ summary: 'Edit your own name, phone and the language of your mails; answers what GET /v1/me answers after the edit' })
+  @ApiOkResponse({ type: MeView })
+  async update(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @ClientIp() ip: string, @Body() body: UpdateProfileBody): Promise<MeView> {
     await rpc.send(Subjects.MeUpdate, { actor, client: { ip }, body });
+    return this.get(rpc, actor);
   }
 
   @Post('password')
