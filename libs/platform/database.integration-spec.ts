@@ -86,6 +86,11 @@ describe('a service connection', () => {
     expect(settings).toEqual({ statement: '30s', idle: '1min' });
   });
 
+  it('never JIT-compiles a query (compiling a page the planner prices high took 100 ms more than running it)', async () => {
+    const [{ jit }] = await dataSource.query<Array<{ jit: string }>>(`SELECT current_setting('jit') AS jit`);
+    expect(jit).toBe('off');
+  });
+
   it('of a migration has neither limit (building an index takes as long as it takes)', async () => {
     const migrations = new DataSource(
       dataSourceOptions({ url: database.url, schema: 'public', entities: [], migrations: [], poolSize: 1, applicationName: 'portico-test' }, 0),

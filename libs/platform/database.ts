@@ -30,7 +30,8 @@ export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
  * no limits, see {@link migrate}). TCP keepalive on every connection, its first probe after 10 s
  * idle (the probes' interval and count are the OS's: about 11 minutes on Linux): an idle pooled
  * connection to a server that went away is found dead rather than failing the next query late. A
- * query already waiting on a dead server is not shortened by it.
+ * query already waiting on a dead server is not shortened by it. No JIT compiling (`jit=off`): the
+ * services' queries are short, and compiling one the planner prices high took longer than running it.
  */
 export function dataSourceOptions(database: ServiceDatabase, statementTimeoutMs = 30_000): DataSourceOptions {
   return {
@@ -45,7 +46,9 @@ export function dataSourceOptions(database: ServiceDatabase, statementTimeoutMs 
     applicationName: database.applicationName,
     extra: {
       max: database.poolSize,
-      options: `-c search_path=${database.schema},public`,
+      // JIT compiling costs 100 ms and more on a query the planner overestimates (a user-table page whose
+      // unused fallback step it prices at a full scan) and pays off only for long analytical queries.
+      options: `-c search_path=${database.schema},public -c jit=off`,
       connectionTimeoutMillis: 5000,
       statement_timeout: statementTimeoutMs,
       idle_in_transaction_session_timeout: statementTimeoutMs === 0 ? 0 : IDLE_IN_TRANSACTION_TIMEOUT_MS,
