@@ -298,6 +298,20 @@ describe('the user table', () => {
     expect(items).toHaveLength(names.length + 1);
   });
 
+  it('filters by status and active, as each row shows them, with a search too', async () => {
+    const emails = async (query: Record<string, string>) =>
+      (await list({ sort: 'email', ...query }).expect(200)).body.items.map((item: { email: string }) => item.email);
+    expect(await emails({ status: 'active' })).toEqual(['owner@table.test']);
+    expect(await emails({ status: 'pending' })).toHaveLength(names.length);
+    const zola = (await list({ search: 'zola' }).expect(200)).body.items[0];
+    await people.http.patch(`/v1/accounts/${table.accountId}/users/${zola.id}`).set(bearer(table.accessToken)).send({ active: false }).expect(200);
+    expect(await emails({ active: 'false' })).toEqual(['emile@table.test']);
+    expect(await emails({ active: 'true', status: 'pending', search: 'zoe' })).toEqual(['zmartin@table.test', 'zoe.dupre@table.test']);
+    expect(await emails({ active: 'false', status: 'active' })).toEqual([]);
+    const refused = await list({ status: 'blocked' }).expect(400);
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'status' } });
+  });
+
   it('sorts by name (last name, then first name), both ways', async () => {
     const asc = await list({ sort: 'name', order: 'asc' }).expect(200);
     const lastNames = asc.body.items.map((item: { lastName: string }) => item.lastName);

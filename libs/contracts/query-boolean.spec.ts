@@ -2,7 +2,7 @@ import { parse } from 'node:querystring';
 import type { DomainError } from '#libs/errors/index.js';
 import { createValidationPipe } from '#libs/platform/validation.js';
 import { ListSubusersQuery } from './subusers.contract.js';
-import { SEARCH_TOO_SHORT } from './users.contract.js';
+import { ListUsersQuery, SEARCH_TOO_SHORT } from './users.contract.js';
 
 /** The subusers' query as the gateway's pipe sees it: parsed by node:querystring, then validated. */
 async function read(query: string): Promise<unknown> {
@@ -38,6 +38,14 @@ describe('the subusers query', () => {
   ])('refuses %s with one message naming the field: %s', async (query, message) => {
     const error = await refusal(query);
     expect({ code: error.code, message: error.message }).toEqual({ code: 'VALIDATION_FAILED', message });
+  });
+
+  it('reads the same filters of the user table', async () => {
+    const query = await createValidationPipe().transform(parse('status=pending&active=false'), { type: 'query', metatype: ListUsersQuery });
+    expect(query).toMatchObject({ status: 'pending', active: false });
+    await expect(createValidationPipe().transform(parse('active=no'), { type: 'query', metatype: ListUsersQuery })).rejects.toThrow(
+      'active must be true or false',
+    );
   });
 
   it('takes a boolean as it is, as identity gets it from the gateway over NATS', async () => {

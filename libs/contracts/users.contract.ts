@@ -8,6 +8,7 @@ import { Omittable } from './omittable.js';
 import { AccountRequest, ActorClientRequest, PageQuery } from './account-request.js';
 import { E164_PATTERN, IsLocale, PersonBody } from './accounts.contract.js';
 import { IsUuid } from './uuid.js';
+import { QueryBoolean } from './query-boolean.js';
 
 /** Columns the user table sorts by. */
 export const USER_SORTS = ['name', 'email', 'lastLoginAt', 'createdAt'] as const;
@@ -87,6 +88,16 @@ export class ListUsersQuery extends PageQuery {
   @IsOptional()
   @IsIn(SORT_ORDERS)
   order?: SortOrder;
+
+  @ApiPropertyOptional({ enum: PERSON_STATUSES, description: 'pending: invited, not yet activated or accepted; active: working with a password' })
+  @IsOptional()
+  @IsIn(PERSON_STATUSES)
+  status?: PersonStatus;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'false: only the people deactivated in this account; true: only the others' })
+  @IsOptional()
+  @QueryBoolean()
+  active?: boolean;
 }
 
 /** `POST /v1/accounts/{accountId}/users`: a person and their role in this account. */

@@ -1,4 +1,4 @@
-import type { SortOrder, UserSort } from '#libs/contracts/index.js';
+import type { PersonStatus, SortOrder, UserSort } from '#libs/contracts/index.js';
 import { decodeCursor, encodeCursor, exactTimestamp, type CursorPart } from '#libs/platform/index.js';
 import { containing, searchTerm } from '../search/search-term.js';
 import { PERSON_AS_THE_ACCOUNT_SEES } from './invitations.js';
@@ -42,6 +42,10 @@ export interface UserTableRequest {
   /** Who asks: the page is empty unless they work in the account now (the caller then tells 404 from an empty page). */
   actor: { type: 'user' | 'subuser'; id: string };
   search?: string;
+  /** Only people whose status (as the account sees it) is this one. */
+  status?: PersonStatus;
+  /** Only people active (true) or not (false) in the account, as the account sees it. */
+  active?: boolean;
   /** Whether the account is large enough for the trigram index (see {@link TRIGRAM_SEARCH_FROM}); default true. */
   largeAccount?: boolean;
   sort: UserSort;
@@ -85,6 +89,7 @@ export function userTableSql(request: UserTableRequest, plan = LARGE_SEARCH_PLAN
     parameters.push(searchTerm(request.search));
     pattern = containing(`$${parameters.length}`);
   }
+  where.push(...filterConditions(request));
   const after = decodeCursor(request.cursor, [request.sort, request.order], [cursorPartOf(key), 'uuid']);
   if (after) {
     parameters.push(after[0], after[1]);
@@ -113,6 +118,34 @@ export function userTableSql(request: UserTableRequest, plan = LARGE_SEARCH_PLAN
      WHERE ${actorWorksHere(request.actor)}
      ORDER BY m.sort_value ${direction}, m.user_id ${direction}`;
   return { sql, parameters };
+}
+
+/** The invitation of the membership `m`, if it waits for the person's consent: what the account typed, and the active flag it chose. */
+const INVITATION_OF_M = 'membership_invitations i WHERE i.account_id = m.account_id AND i.user_id = m.user_id';
+
+/**
+ * Never signed in to the account: true of everyone pending (no password, or an invitation waiting,
+ * whose membership is inactive: sign-ins set `last_login_at` only on active memberships of people
+ * with a password), and read from an index (memberships_by_last_login), so that a page of pending
+ * people need not look at everyone else.
+ */
+const NEVER_SIGNED_IN_HERE = `COALESCE(m.last_login_at, '-infinity'::timestamptz) = '-infinity'::timestamptz`;
+
+/**
+ * The conditions on `memberships m` of the filters asked for, as {@link PERSON_AS_THE_ACCOUNT_SEES}
+ * shows status and active: pending while an invitation waits or the person has no password yet; the
+ * invitation's active flag while it waits, the membership's after. Each is a lookup by primary key
+ * of the row at hand, so they join every plan's conditions (search and cursor alike).
+ */
+function filterConditions({ status, active }: Pick<UserTableRequest, 'status' | 'active'>): string[] {
+  const conditions: string[] = [];
+  if (status !== undefined) {
+    const pending = `(EXISTS (SELECT 1 FROM ${INVITATION_OF_M}) OR (SELECT u.status FROM users u WHERE u.id = m.user_id) = 'pending')`;
+    conditions.push(status === 'pending' ? `${NEVER_SIGNED_IN_HERE} AND ${pending}` : `NOT ${pending}`);
+  }
+  if (active === false) conditions.push(`NOT m.active AND NOT COALESCE((SELECT i.active FROM ${INVITATION_OF_M}), false)`);
+  if (active === true) conditions.push(`COALESCE((SELECT i.active FROM ${INVITATION_OF_M}), m.active)`);
+  return conditions;
 }
 
 /** Whether the actor (`$2`) works in the account (`$1`) now: else the page is empty. */

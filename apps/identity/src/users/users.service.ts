@@ -82,6 +82,8 @@ export class UsersService {
       accountId,
       actor,
       search: query.search,
+      status: query.status,
+      active: query.active,
       largeAccount: query.search === undefined ? undefined : await this.sizes.isLarge(accountId),
       sort: query.sort ?? 'name',
       order: query.order ?? 'asc',
