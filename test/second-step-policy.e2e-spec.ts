@@ -107,6 +107,10 @@ describe('an account that requires two-step sign-in, through HTTP', () => {
     const thirdGateway = await system.startGateway('gateway#3', await freePort());
     const later = await request(thirdGateway).get(account).set(bearer(twoSteps.accessToken));
     expect({ status: later.status, code: (later.body as { code?: string }).code }).toEqual(refused);
+    // Turned on again from that session (its first code checked): its tokens count again at once, on every gateway.
+    const again = await turnOnTwoStep(twoSteps);
+    expect(await onBothGateways(account, again.accessToken)).toEqual([{ status: 200 }, { status: 200 }]);
+    expect((await request(thirdGateway).get(account).set(bearer(again.accessToken))).status).toBe(200);
 
     const signIn = await people.http.post('/v1/auth/subuser-login').send({ account: 'strict-voice', login: 'desk-1', password: SUBUSER_PASSWORD }).expect(200);
     const challenge = (signIn.body as { challenge: string }).challenge;

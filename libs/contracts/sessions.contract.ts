@@ -126,6 +126,12 @@ export interface SessionsRevokedEvent {
    * with `sessions` empty: a gateway of the release before ignores it.
    */
   secondStepLost?: RevokedSession[];
+  /**
+   * Sessions listed before in `secondStepLost` that passed a second step again (the session turned
+   * its login's on again, its first code checked): their tokens count again. Said with `sessions`
+   * empty: a gateway of the release before ignores it, and drops them at its next gate-state load.
+   */
+  secondStepRegained?: string[];
 }
 
 /** Broadcast: a principal was suspended in (or readmitted to) an account. */

@@ -1,4 +1,4 @@
-import { GateList, SUSPENSION_TIMES_KEPT_MS } from './gate-list.js';
+import { GateList, hearSecondStep, SUSPENSION_TIMES_KEPT_MS, type HeardSince } from './gate-list.js';
 
 const now = Date.parse('2026-05-01T10:00:00Z');
 const later = (ms: number) => new Date(now + ms).toISOString();
@@ -57,6 +57,7 @@ describe('GateList', () => {
         {
           sessions: [],
           secondStepLost: [],
+          secondStepRegained: [],
           suspensions: [
             { ...principal, suspended: true, changedAt: at('000100') },
             { ...principal, suspended: false, changedAt: at('000200') },
@@ -103,6 +104,7 @@ describe('GateList', () => {
       {
         sessions: [{ id: 's2', until: later(1000) }],
         secondStepLost: [{ id: 'lost2', until: later(1000) }],
+        secondStepRegained: [],
         suspensions: [{ ...principal, suspended: false }],
         policies: [
           { accountId: 'dropped', requireSecondStep: false },
@@ -127,6 +129,27 @@ describe('GateList', () => {
     gate.prune(now + 1000);
     expect(gate.hasLostSecondStep('s1', now)).toBe(false);
     expect(gate.size().secondStepLost).toBe(0);
+  });
+
+  it('counts a session that passed a second step again at once, and lists it again when it loses it again', () => {
+    const gate = new GateList();
+    gate.loseSecondStep([{ id: 's1', until: later(1000) }]);
+    gate.regainSecondStep(['s1', 'never-lost']);
+    expect(gate.hasLostSecondStep('s1', now)).toBe(false);
+    gate.loseSecondStep([{ id: 's1', until: later(1000) }]);
+    expect(gate.hasLostSecondStep('s1', now)).toBe(true);
+  });
+
+  it.each<[string, Array<{ lost?: string; regained?: string }>, boolean]>([
+    ['lost, then regained', [{ lost: 's1' }, { regained: 's1' }], false],
+    ['regained, then lost again', [{ lost: 's1' }, { regained: 's1' }, { lost: 's1' }], true],
+    ['regained only (lost before the load began: the loaded state lists it)', [{ regained: 's1' }], false],
+  ])('replays what was heard of a second step during a load as the broadcasts said it, the later word winning: %s', (_label, heardInOrder, lostAfter) => {
+    const heard: HeardSince = { sessions: [], secondStepLost: [], secondStepRegained: [], suspensions: [], policies: [] };
+    for (const word of heardInOrder) hearSecondStep(heard, word.lost ? [{ id: word.lost, until: later(1000) }] : [], word.regained ? [word.regained] : []);
+    const gate = new GateList();
+    gate.load({ revokedSessions: [], suspended: [], secondStepAccounts: [], secondStepLost: [{ id: 's1', until: later(1000) }] }, heard);
+    expect(gate.hasLostSecondStep('s1', now)).toBe(lostAfter);
   });
 
   it('ignores a malformed time', () => {

@@ -4,8 +4,22 @@ import type { GateState, RevokedSession, SecondStepPolicyChangedEvent, Suspended
 export interface HeardSince {
   sessions: RevokedSession[];
   secondStepLost: RevokedSession[];
+  /** Sessions that passed a second step again; none is also in `secondStepLost` ({@link hearSecondStep}). */
+  secondStepRegained: string[];
   suspensions: SuspensionChangedEvent[];
   policies: SecondStepPolicyChangedEvent[];
+}
+
+/**
+ * Notes in `heard` what a broadcast said of sessions' second step: a later word on a session
+ * replaces an earlier one, so that a load applying both lists, in whatever order, ends as the
+ * broadcasts did.
+ */
+export function hearSecondStep(heard: HeardSince, lost: RevokedSession[], regained: string[]): void {
+  const lostNow = new Set(lost.map((session) => session.id));
+  const regainedNow = new Set(regained);
+  heard.secondStepLost = heard.secondStepLost.filter((session) => !regainedNow.has(session.id)).concat(lost);
+  heard.secondStepRegained = heard.secondStepRegained.filter((id) => !lostNow.has(id)).concat(regained);
 }
 
 /**
@@ -49,6 +63,7 @@ export class GateList {
     for (const accountId of state.secondStepAccounts) this.secondStepAccounts.add(accountId);
     this.revoke(heardSince.sessions);
     this.loseSecondStep(heardSince.secondStepLost);
+    this.regainSecondStep(heardSince.secondStepRegained);
     for (const change of heardSince.suspensions) this.suspend(change, change.suspended, change.changedAt);
     for (const change of heardSince.policies) this.setSecondStepRequired(change.accountId, change.requireSecondStep);
   }
@@ -61,6 +76,11 @@ export class GateList {
   /** Open sessions whose login's second step was turned off: their tokens no longer count as having passed one. */
   loseSecondStep(sessions: RevokedSession[]): void {
     keepUntil(this.secondStepLost, sessions);
+  }
+
+  /** Sessions that passed a second step again (turned their login's on again): their tokens count again. */
+  regainSecondStep(sessionIds: string[]): void {
+    for (const id of sessionIds) this.secondStepLost.delete(id);
   }
 
   /**

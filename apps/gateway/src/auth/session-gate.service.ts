@@ -15,7 +15,7 @@ import {
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { LOGGER, NATS_LINK, RpcClient, settlesWithin, type NatsLink } from '#libs/platform/index.js';
-import { GateList, type HeardSince } from './gate-list.js';
+import { GateList, hearSecondStep, type HeardSince } from './gate-list.js';
 import { passedSecondStep } from './second-step.js';
 
 const RELOAD_EVERY_MS = 60_000;
@@ -126,7 +126,7 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async load(): Promise<void> {
-    this.heard = { sessions: [], secondStepLost: [], suspensions: [], policies: [] };
+    this.heard = { sessions: [], secondStepLost: [], secondStepRegained: [], suspensions: [], policies: [] };
     try {
       const state: Required<GateState> = { revokedSessions: [], suspended: [], secondStepAccounts: [], secondStepLost: [] };
       let page = await this.rpc.send(Subjects.SessionsGateState, {});
@@ -176,9 +176,11 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     if (!event || !Array.isArray(event.sessions)) return;
     this.list.revoke(event.sessions);
     this.heard?.sessions.push(...event.sessions);
-    if (!Array.isArray(event.secondStepLost)) return;
-    this.list.loseSecondStep(event.secondStepLost);
-    this.heard?.secondStepLost.push(...event.secondStepLost);
+    const lost = Array.isArray(event.secondStepLost) ? event.secondStepLost : [];
+    const regained = Array.isArray(event.secondStepRegained) ? event.secondStepRegained.filter((id) => typeof id === 'string') : [];
+    this.list.loseSecondStep(lost);
+    this.list.regainSecondStep(regained);
+    if (this.heard) hearSecondStep(this.heard, lost, regained);
   }
 
   private onSuspension(message: Msg): void {

@@ -128,6 +128,8 @@ export class MfaService {
       const step = matchTotp(this.secrets.open(factor.storedSecret), body.code, this.clock.now(), null);
       if (step === null) return false;
       await confirmFactor(unit.manager, principal, factor.id, step, this.clock.now(), actor.sessionId);
+      // Listed to the gateways as having lost it (turned off earlier while it was open): it counts again, at once.
+      this.sessions.secondStepRegained(unit, actor.sessionId);
       await replaceRecoveryCodes(unit.manager, factor.id, recoveryHashes);
       // Who turns it on may fear their password is known: a session opened with it alone ends, and so does a move of the login asked with it.
       await this.sessions.endAll(unit, principal, 'second-step-enabled', actor.sessionId);

@@ -102,8 +102,8 @@ export async function dropUnconfirmedFactor(manager: EntityManager, principal: P
 /**
  * Turns a factor on at `now`, the step of its first code used up, and says so on the principal's
  * row. The session it was turned on in (`sessionId`, still open) counts as having passed a second
- * step from now: its code was just checked (no longer listed to the gateways as having lost one:
- * they drop it at their next reload of the gate state, within a minute).
+ * step from now: its code was just checked (no longer listed to the gateways as having lost one;
+ * the caller tells them at once, `secondStepRegained`).
  */
 export async function confirmFactor(manager: EntityManager, principal: Principal, factorId: string, step: number, now: Date, sessionId: string): Promise<void> {
   await markSecondStep(manager, principal, true);

@@ -17,6 +17,7 @@ import { databaseNow } from '../principals/activity-events.js';
 interface Batch {
   sessions: RevokedSession[];
   secondStepLost: RevokedSession[];
+  secondStepRegained: string[];
   suspensions: SuspensionChangedEvent[];
   policies: SecondStepPolicyChangedEvent[];
   /** Gives every suspension of the batch the time read last in its transaction. */
@@ -70,6 +71,11 @@ export class GateBroadcaster {
     if (sessions.length > 0) this.batch(unit).secondStepLost.push(...sessions);
   }
 
+  /** After `unit` commits: broadcast that this session passed a second step again (it turned its login's on again). */
+  secondStepRegained(unit: UnitOfWork, sessionId: string): void {
+    this.batch(unit).secondStepRegained.push(sessionId);
+  }
+
   /** After `unit` commits: broadcast that an account began (or stopped) requiring a second step. */
   secondStepPolicyChanged(unit: UnitOfWork, event: SecondStepPolicyChangedEvent): void {
     this.batch(unit).policies.push(event);
@@ -81,6 +87,7 @@ export class GateBroadcaster {
       const created: Batch = {
         sessions: [],
         secondStepLost: [],
+        secondStepRegained: [],
         suspensions: [],
         policies: [],
         stampSuspensions: async () => {
@@ -98,6 +105,8 @@ export class GateBroadcaster {
   private flush(batch: Batch): void {
     this.publishRevoked(batch.sessions);
     this.publishRevoked(batch.secondStepLost, 'secondStepLost');
+    if (batch.secondStepRegained.length > 0)
+      this.publish(SESSIONS_REVOKED, { sessions: [], secondStepRegained: batch.secondStepRegained } satisfies SessionsRevokedEvent);
     for (const suspension of batch.suspensions) this.publish(SUSPENSION_CHANGED, suspension);
     for (const policy of batch.policies) this.publish(SECOND_STEP_POLICY_CHANGED, policy);
   }

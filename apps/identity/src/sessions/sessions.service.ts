@@ -286,6 +286,11 @@ export class SessionsService {
     );
   }
 
+  /** After `unit` commits, tells the gateways that this session counts as having passed a second step again (the tokens it holds too). */
+  secondStepRegained(unit: UnitOfWork, sessionId: string): void {
+    this.broadcaster.secondStepRegained(unit, sessionId);
+  }
+
   /** The caller's open sessions, newest first (S4). */
   async listOwn(actor: Actor): Promise<SessionView[]> {
     return this.listOpen(actor, actor.sessionId);
