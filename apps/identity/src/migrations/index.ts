@@ -19,6 +19,7 @@ import { CappedSortName1734400000000 } from './1734400000000-capped-sort-name.js
 import { OutboxSetAside1734900000000 } from './1734900000000-outbox-set-aside.js';
 import { SecondStepBlock1735000000000 } from './1735000000000-second-step-block.js';
 import { SecondStepLost1735100000000 } from './1735100000000-second-step-lost.js';
+import { SubuserSearch1735200000000 } from './1735200000000-subuser-search.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -43,4 +44,5 @@ export const identityMigrations = [
   OutboxSetAside1734900000000,
   SecondStepBlock1735000000000,
   SecondStepLost1735100000000,
+  SubuserSearch1735200000000,
 ];

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { SEARCH_TOO_SHORT, type Actor, type ListSubusersQuery } from '#libs/contracts/index.js';
 import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { SUBUSER_SEARCH_TEXT } from './subusers.service.js';
 
 const { db, services } = freshIdentityServices();
+const client = { ip: '10.0.0.1' };
 let accountId: string;
 let owner: Actor;
 
@@ -71,5 +73,31 @@ describe('the subusers list, searched and filtered', () => {
       message: SEARCH_TOO_SHORT,
       details: { field: 'search' },
     });
+  });
+});
+
+describe('the subusers search and its index', () => {
+  it('compares the very expression the trigram index holds (subusers_search), so that a rare term is found from it', async () => {
+    const large = await db.account();
+    await db.dataSource.query(
+      `INSERT INTO subusers (id, account_id, login, email, description, password_hash, status, active)
+       SELECT gen_random_uuid(), $1, 'agent-' || lpad(n::text, 5, '0'), NULL, 'Support agent of the night shift', 'x', 'active', true
+         FROM generate_series(1, 2000) AS n`,
+      [large.accountId],
+    );
+    const page = await services.subusers.list({
+      actor: services.actor('user', large.userId),
+      accountId: large.accountId,
+      client,
+      query: { search: 'agent-00321' },
+    });
+    expect(page.items.map((item) => item.login)).toEqual(['agent-00321']);
+    // Which scan the planner picks depends on the table's size; with the other scans priced out, whether the index can serve the search's expression at all.
+    const plan = await db.dataSource.transaction(async (manager) => {
+      await manager.query('SET LOCAL enable_seqscan = off');
+      const query = `SELECT s.id FROM subusers s WHERE ${SUBUSER_SEARCH_TEXT} LIKE '%agent-00321%'`;
+      return JSON.stringify(await manager.query(`EXPLAIN (FORMAT JSON) ${query}`));
+    });
+    expect(plan).toContain('"Index Name":"subusers_search"');
   });
 });

@@ -360,14 +360,14 @@ export class SubusersService {
   }
 }
 
-/** A subuser as identity shows it; `blocked`: the subusers whose second step is blocked ({@link blockedSubusers}). */
 /**
- * What a search of the subusers looks in: login, e-mail and description, folded as the term is.
- * Read row by row (no index): an account holds at most MAX_SUBUSERS_PER_ACCOUNT subusers (10 000 by
- * default), and the account's rows are read in login order until the page is full.
+ * What a search of the subusers looks in: login, e-mail and description, folded as the term is. The
+ * very expression of the index `subusers_search` (migration 1735200000000), which finds a term few
+ * subusers match; a common one is found walking the account's subusers in login order.
  */
-const SUBUSER_SEARCH_TEXT = `identity.fold(s.login || ' ' || COALESCE(s.email, '') || ' ' || s.description)`;
+export const SUBUSER_SEARCH_TEXT = `identity.fold(s.login || ' ' || COALESCE(s.email, '') || ' ' || s.description)`;
 
+/** A subuser as identity shows it; `blocked`: the subusers whose second step is blocked ({@link blockedSubusers}). */
 function toRecord(subuser: SubuserEntity, blocked: ReadonlySet<string>): SubuserRecord {
   return {
     id: subuser.id,

@@ -141,7 +141,8 @@ function filterConditions({ status, active }: Pick<UserTableRequest, 'status' | 
   const conditions: string[] = [];
   if (status !== undefined) {
     const pending = `(EXISTS (SELECT 1 FROM ${INVITATION_OF_M}) OR (SELECT u.status FROM users u WHERE u.id = m.user_id) = 'pending')`;
-    conditions.push(status === 'pending' ? `${NEVER_SIGNED_IN_HERE} AND ${pending}` : `NOT ${pending}`);
+    // Whoever signed in here is not pending: only the others are looked up (people and invitations).
+    conditions.push(status === 'pending' ? `${NEVER_SIGNED_IN_HERE} AND ${pending}` : `(m.last_login_at IS NOT NULL OR NOT ${pending})`);
   }
   if (active === false) conditions.push(`NOT m.active AND NOT COALESCE((SELECT i.active FROM ${INVITATION_OF_M}), false)`);
   if (active === true) conditions.push(`COALESCE((SELECT i.active FROM ${INVITATION_OF_M}), m.active)`);
