@@ -443,6 +443,40 @@ class AccountChangeRequest extends AccountActorRequest {
 /** `access.roles.list`. */
 export class ListRolesRequest extends AccountActorRequest {}
 
+/** `access.roles.get`: one role of the account, as the list shows it. */
+export class GetRoleRequest extends AccountActorRequest {
+  /** The role's id, as for {@link UpdateRoleRequest}; a name, or another account's role, names nothing (NOT_FOUND). */
+  @IsString()
+  @CodePointLength(1, 120)
+  roleId: string;
+}
+
+/** `access.roles.holders`: a page of the principals holding a role (the role named as for {@link GetRoleRequest}). */
+export class ListRoleHoldersRequest extends GetRoleRequest {
+  /** Without it, the first page of the default size. */
+  @IsOptional()
+  @Nested(() => PageQuery)
+  query?: PageQuery;
+}
+
+/** A principal holding a role, and where: what `GET /v1/accounts/{id}/roles/{roleId}/holders` lists. */
+export class RoleHolderView {
+  @ApiProperty({ type: Principal }) principal: Principal;
+
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'The applications the role is held in (sorted), as a binding names them; null: every application of the account',
+  })
+  applicationIds: string[] | null;
+}
+
+/** A page of a role's holders, by principal type, then id. */
+export class RoleHolderPageView {
+  @ApiProperty({ type: [RoleHolderView] }) items: RoleHolderView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
 /** `access.roles.create`. */
 export class CreateRoleRequest extends AccountChangeRequest {
   @IsDefined()

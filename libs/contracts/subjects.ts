@@ -12,9 +12,12 @@ import type {
   EffectivePermissionsRequest,
   ListApplicationsRequest,
   ListRolesRequest,
+  GetRoleRequest,
+  ListRoleHoldersRequest,
   PermissionsView,
   RenameApplicationRequest,
   RoleView,
+  RoleHolderView,
   UpdateRoleRequest,
   BindingsByPrincipal,
   BindingsOfPrincipalsRequest,
@@ -123,6 +126,10 @@ export const Subjects = {
   AccessCatalogGet: 'access.catalog.get',
   /** Built-in and custom roles of an account. */
   AccessRolesList: 'access.roles.list',
+  /** One role of an account (built-in or custom), with how many hold it. */
+  AccessRolesGet: 'access.roles.get',
+  /** A page of the principals holding a role of an account, and in which applications. */
+  AccessRolesHolders: 'access.roles.holders',
   /** Create a custom role. */
   AccessRolesCreate: 'access.roles.create',
   /** Rename or regrant a custom role. */
@@ -266,6 +273,8 @@ export interface RpcContracts {
   [Subjects.AccessApplicationsAllowed]: { request: AllowedApplicationsRequest; response: AllowedApplicationsView };
   [Subjects.AccessCatalogGet]: { request: Record<string, never>; response: CatalogView };
   [Subjects.AccessRolesList]: { request: ListRolesRequest; response: RoleView[] };
+  [Subjects.AccessRolesGet]: { request: GetRoleRequest; response: RoleView };
+  [Subjects.AccessRolesHolders]: { request: ListRoleHoldersRequest; response: Page<RoleHolderView> };
   [Subjects.AccessRolesCreate]: { request: CreateRoleRequest; response: RoleView };
   [Subjects.AccessRolesUpdate]: { request: UpdateRoleRequest; response: RoleView };
   [Subjects.AccessRolesDelete]: { request: DeleteRoleRequest; response: { deleted: true } };

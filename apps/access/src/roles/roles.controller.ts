@@ -1,6 +1,17 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { CreateRoleRequest, DeleteRoleRequest, ListRolesRequest, Subjects, UpdateRoleRequest, type RoleView } from '#libs/contracts/index.js';
+import {
+  CreateRoleRequest,
+  DeleteRoleRequest,
+  GetRoleRequest,
+  ListRoleHoldersRequest,
+  ListRolesRequest,
+  Subjects,
+  UpdateRoleRequest,
+  type Page,
+  type RoleHolderView,
+  type RoleView,
+} from '#libs/contracts/index.js';
 import { RolesService } from './roles.service.js';
 
 /** NATS handlers for roles. */
@@ -11,6 +22,16 @@ export class RolesController {
   @MessagePattern(Subjects.AccessRolesList)
   list(@Payload() request: ListRolesRequest): RoleView[] | Promise<RoleView[]> {
     return this.roles.list(request);
+  }
+
+  @MessagePattern(Subjects.AccessRolesGet)
+  get(@Payload() request: GetRoleRequest): Promise<RoleView> {
+    return this.roles.get(request);
+  }
+
+  @MessagePattern(Subjects.AccessRolesHolders)
+  holders(@Payload() request: ListRoleHoldersRequest): Promise<Page<RoleHolderView>> {
+    return this.roles.holders(request);
   }
 
   @MessagePattern(Subjects.AccessRolesCreate)

@@ -7,9 +7,13 @@ import {
   Events,
   type CreateRoleRequest,
   type DeleteRoleRequest,
+  type GetRoleRequest,
   type Grant,
+  type ListRoleHoldersRequest,
   type ListRolesRequest,
+  type Page,
   type Principal,
+  type RoleHolderView,
   type RoleView,
   type UpdateRoleRequest,
 } from '#libs/contracts/index.js';
@@ -23,6 +27,7 @@ import { changedBy, grantList, roleChanges } from '../events/change-events.js';
 import type { AccessConfig } from '../access.config.js';
 import { assertRoomFor } from '../state/account-quota.js';
 import { AccessStateService } from '../state/access-state.service.js';
+import { heldApplications, holdersPage } from './role-holders.js';
 import { RoleEntity } from './role.entity.js';
 
 /** Built-in roles (read-only) and each account's custom roles. Each change writes its event (audited by identity) in its transaction. */
@@ -39,6 +44,29 @@ export class RolesService {
   /** Built-in roles, then custom ones, with how many principals hold each (once a reload of the account under way is done). */
   list({ accountId }: ListRolesRequest): RoleView[] | Promise<RoleView[]> {
     return this.store.whenCurrent(accountId, () => this.store.roles(accountId).map((role) => roleView(role, this.store.holdersOf(accountId, role.id))));
+  }
+
+  /** One role of the account by its id (as {@link update} names it), as {@link list} shows it. */
+  async get({ accountId, roleId }: GetRoleRequest): Promise<RoleView> {
+    return this.store.whenCurrent(accountId, () => {
+      const role = this.knownRole(accountId, roleId);
+      return roleView(role, this.store.holdersOf(accountId, role.id));
+    });
+  }
+
+  /**
+   * A page of the principals holding the role (those its `holders` counts: each with a binding of
+   * it, inactive ones too; never the owner, who holds no bindings), and where they hold it.
+   */
+  async holders({ accountId, roleId, query }: ListRoleHoldersRequest): Promise<Page<RoleHolderView>> {
+    return this.store.whenCurrent(accountId, () => {
+      const role = this.knownRole(accountId, roleId);
+      const holders = this.store.holders(accountId, role.id).map((principal) => ({
+        principal,
+        applicationIds: heldApplications(this.store.bindingsOf(principal, accountId), role.id),
+      }));
+      return holdersPage(holders, query);
+    });
   }
 
   /** A new custom role, from explicit grants or cloned from another role (at most ACCESS_MAX_CUSTOM_ROLES an account). */
@@ -132,10 +160,16 @@ export class RolesService {
     }
   }
 
-  /** The custom role a path names: by id only (a name there names nothing, as any id that is none). */
-  private customRole(accountId: string, roleId: string): RoleRecord {
+  /** The role a path names, built-in or custom: by id only (a name there names nothing, as any id that is none, or another account's role). */
+  private knownRole(accountId: string, roleId: string): RoleRecord {
     const role = this.store.roleById(accountId, roleId);
     if (!role) throw new DomainError(ErrorCode.NotFound, 'Role not found');
+    return role;
+  }
+
+  /** The custom role a path names: by id only (a name there names nothing, as any id that is none). */
+  private customRole(accountId: string, roleId: string): RoleRecord {
+    const role = this.knownRole(accountId, roleId);
     if (role.builtin) throw new DomainError(ErrorCode.Forbidden, 'Built-in roles are read-only; clone one with "from" to adapt it');
     return role;
   }
