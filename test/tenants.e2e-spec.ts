@@ -265,26 +265,29 @@ describe('what answers carry (A3)', () => {
 });
 
 describe('page sizes are capped (L1)', () => {
-  it.each(['users', 'subusers', 'audit-events', 'deliveries', 'applications'])(
-    'GET /v1/accounts/{accountId}/%s answers a page of 100, and 400 naming limit beyond',
-    async (list) => {
-      const base = `/v1/accounts/${acme.accountId}/${list}`;
-      const full = await people.http.get(`${base}?limit=100`).set(bearer(acme.accessToken)).expect(200);
-      expect(Array.isArray(full.body.items)).toBe(true);
-      for (const limit of ['101', '1000000', '0']) {
-        const refused = await people.http.get(`${base}?limit=${limit}`).set(bearer(acme.accessToken));
-        expect([refused.status, refused.body.code]).toEqual([400, 'VALIDATION_FAILED']);
-        expect(refused.body.message).toContain('limit');
-      }
-    },
-  );
+  /** Every paged list: its path under the account, as called here and as the OpenAPI description names it. */
+  const PAGED = [
+    ...['users', 'subusers', 'audit-events', 'deliveries', 'applications'].map((list) => [list, list]),
+    ['roles/builtin:Admin/holders', 'roles/{roleId}/holders'],
+  ];
+
+  it.each(PAGED.map(([list]) => list))('GET /v1/accounts/{accountId}/%s answers a page of 100, and 400 naming limit beyond', async (list) => {
+    const base = `/v1/accounts/${acme.accountId}/${list}`;
+    const full = await people.http.get(`${base}?limit=100`).set(bearer(acme.accessToken)).expect(200);
+    expect(Array.isArray(full.body.items)).toBe(true);
+    for (const limit of ['101', '1000000', '0']) {
+      const refused = await people.http.get(`${base}?limit=${limit}`).set(bearer(acme.accessToken));
+      expect([refused.status, refused.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(refused.body.message).toContain('limit');
+    }
+  });
 
   it('has no other paged route (a new one joins the table above)', async () => {
     const openapi = await people.http.get('/openapi.json').expect(200);
     const paged = Object.entries(openapi.body.paths as Record<string, { get?: { parameters?: Array<{ name: string }> } }>)
       .filter(([, item]) => item.get?.parameters?.some((parameter) => parameter.name === 'limit'))
       .map(([path]) => path);
-    expect(paged.sort()).toEqual(['users', 'subusers', 'audit-events', 'deliveries', 'applications'].map((list) => `/v1/accounts/{accountId}/${list}`).sort());
+    expect(paged.sort()).toEqual(PAGED.map(([, path]) => `/v1/accounts/{accountId}/${path}`).sort());
   });
 });
 

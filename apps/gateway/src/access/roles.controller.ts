@@ -1,6 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CreateRoleBody, principalOf, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
+import {
+  CreateRoleBody,
+  PageQuery,
+  principalOf,
+  RoleHolderPageView,
+  RoleView,
+  Subjects,
+  UpdateRoleBody,
+  type Actor,
+  type Page,
+  type RoleHolderView,
+} from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
@@ -17,6 +28,35 @@ export class RolesController {
   @ApiOkResponse({ type: [RoleView] })
   list(@Rpc() rpc: RpcSender, @CurrentActor() actor: Actor, @Param('accountId') accountId: string): Promise<RelayedJson<RoleView[]>> {
     return rpc.relay(Subjects.AccessRolesList, { actor: principalOf(actor), accountId });
+  }
+
+  @Get(':roleId')
+  @RequirePermission('roles', 'read')
+  @ApiOperation({ summary: "One role, built-in (`builtin:<Name>`) or custom (its id), as the list shows it; 404 for a name or another account's role" })
+  @ApiOkResponse({ type: RoleView })
+  get(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @Param('roleId', RoleIdParam) roleId: string,
+  ): Promise<RelayedJson<RoleView>> {
+    return rpc.relay(Subjects.AccessRolesGet, { actor: principalOf(actor), accountId, roleId });
+  }
+
+  @Get(':roleId/holders')
+  @RequirePermission('roles', 'read')
+  @ApiOperation({
+    summary: 'A page of the principals holding the role (those its `holders` counts; never the owner, who holds no bindings), by type then id',
+  })
+  @ApiOkResponse({ type: RoleHolderPageView })
+  holders(
+    @Rpc() rpc: RpcSender,
+    @CurrentActor() actor: Actor,
+    @Param('accountId') accountId: string,
+    @Param('roleId', RoleIdParam) roleId: string,
+    @Query() query: PageQuery,
+  ): Promise<RelayedJson<Page<RoleHolderView>>> {
+    return rpc.relay(Subjects.AccessRolesHolders, { actor: principalOf(actor), accountId, roleId, query });
   }
 
   @Post()
