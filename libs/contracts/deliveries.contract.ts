@@ -38,6 +38,7 @@ export const MAIL_TEMPLATES = [
   'subuser-email-changed',
   'second-step-changed',
   'second-step-blocked',
+  'recovery-code-used',
 ] as const;
 /** One of {@link MAIL_TEMPLATES}. */
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];

@@ -55,6 +55,8 @@ export const Events = {
   SecondStepChanged: 'identity.second-step.changed',
   /** A login's second step was blocked after too many wrong codes within 30 days at sign-in (notice to its e-mail). */
   SecondStepBlocked: 'identity.second-step.blocked',
+  /** Someone signed in to a login with a recovery code instead of its authenticator's code (notice to its e-mail). */
+  RecoveryCodeUsed: 'identity.second-step.recovery-code-used',
   /** A person asked to move their login to another e-mail (a confirmation link to that address, or word that it already has a login). */
   EmailChangeRequested: 'identity.email-change.requested',
   /** A person's login moved to another e-mail (notice to the address it left). */
@@ -212,6 +214,28 @@ export interface SecondStepBlockedData {
   name: string;
   wrongCodes: number;
   blockedAt: string;
+  locale: string;
+}
+
+/**
+ * `identity.second-step.recovery-code-used`: a security notice to the login's e-mail (only raised
+ * when it has one): a sign-in passed its second step with a recovery code (printed, or kept in a
+ * password manager, such a code is easier to steal than a phone). When (`usedAt`), from which
+ * client address (`ip`), on what (`device`: a few words read from its User-Agent, such as "Firefox
+ * 133 on Linux"; null when it named nothing known, never the raw header, which whoever signs in
+ * writes), and how many unused codes the login has left (`codesLeft`). `accountId` is the
+ * subuser's account (null for a person).
+ */
+export interface RecoveryCodeUsedData {
+  accountId: string | null;
+  principalType: 'user' | 'subuser';
+  principalId: string;
+  email: string;
+  name: string;
+  usedAt: string;
+  ip: string;
+  device: string | null;
+  codesLeft: number;
   locale: string;
 }
 
@@ -429,6 +453,7 @@ export interface EventDataMap {
   [Events.PasswordChanged]: PasswordChangedData;
   [Events.SecondStepChanged]: SecondStepChangedData;
   [Events.SecondStepBlocked]: SecondStepBlockedData;
+  [Events.RecoveryCodeUsed]: RecoveryCodeUsedData;
   [Events.EmailChangeRequested]: EmailChangeRequestedData;
   [Events.EmailChanged]: EmailChangedData;
   [Events.SubuserEmailChanged]: SubuserEmailChangedData;

@@ -146,6 +146,7 @@ describe('rate-limit budgets', () => {
     ['subuser-email-changed', 'notice'],
     ['second-step-changed', 'notice'],
     ['second-step-blocked', 'notice'],
+    ['recovery-code-used', 'notice'],
     ['activation', 'standard'],
     ['added-to-account', 'standard'],
     ['subuser-activation', 'standard'],
@@ -153,7 +154,7 @@ describe('rate-limit budgets', () => {
     ['email-change-confirm', 'standard'],
     ['email-change-in-use', 'standard'],
   ])(
-    'count the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed, second step changed or blocked) in a budget of their own, and only them: %s in %s',
+    'count the security notices (password changed, account handed over, login e-mail changed, a subuser e-mail changed, second step changed or blocked, a recovery code used) in a budget of their own, and only them: %s in %s',
     (template, budget) => {
       expect(rateBudget(template, undefined)).toBe(budget);
     },

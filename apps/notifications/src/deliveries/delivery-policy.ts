@@ -124,6 +124,7 @@ const BUDGET_OF: Record<MailTemplate, RateBudget> = {
   'subuser-email-changed': 'notice',
   'second-step-changed': 'notice',
   'second-step-blocked': 'notice',
+  'recovery-code-used': 'notice',
 };
 
 /** The budget a mail `template` is counted in; `requestedBy` is its event's (`self` for a reset asked for through the form). */
@@ -183,6 +184,7 @@ const KEYED_BY: Record<MailTemplate, 'event' | 'event-and-template'> = {
   'subuser-email-changed': 'event',
   'second-step-changed': 'event',
   'second-step-blocked': 'event',
+  'recovery-code-used': 'event',
 };
 
 /**

@@ -31,6 +31,7 @@ export const TEMPLATE_VALUES: Record<MailTemplate, readonly string[]> = {
   'subuser-email-changed': ['productName', 'login', 'email', 'newEmail', 'accountName', 'changedAt', 'webUrl'],
   'second-step-changed': ['productName', 'name', 'email', 'subuser', 'enabled', 'disabled', 'renewed', 'byAdmin', 'byOperator', 'changedAt', 'link', 'webUrl'],
   'second-step-blocked': ['productName', 'name', 'email', 'subuser', 'wrongCodes', 'changedAt', 'link', 'webUrl'],
+  'recovery-code-used': ['productName', 'name', 'email', 'subuser', 'changedAt', 'ip', 'device', 'codesLeft', 'fewLeft', 'link', 'webUrl'],
 };
 
 function layout(lang: string, body: string): string {
@@ -389,6 +390,27 @@ const en: Record<MailTemplate, TemplateSource> = {
       ].join('\n'),
     ),
   },
+  'recovery-code-used': {
+    subject: '{{productName}}: a recovery code was used to sign in{{#fewLeft}}, renew your codes{{/fewLeft}}',
+    text: [
+      'Hello {{name}},',
+      '',
+      'On {{changedAt}}, someone signed in to your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} with its password and a recovery code instead of a code of the authenticator app, from the address {{ip}}{{#device}} ({{device}}){{/device}}. That code no longer works. Recovery codes left: {{codesLeft}}.{{#fewLeft}} Renew your recovery codes now (with your password and a code of your authenticator app): once they are used up, a lost phone would keep you out.{{/fewLeft}}',
+      'If this was you because your phone is lost, set two-step sign-in up again: turn it off with your password and a recovery code, then set it up on the new phone (it gives you new recovery codes).',
+      '{{#link}}If it was not you, someone knows your password and has one of your recovery codes: reset your password at once ({{link}}), which ends every session, theirs too; then renew your recovery codes, which they may have too.{{/link}}{{^link}}If it was not you, someone knows your password and has one of your recovery codes: tell an administrator of your account at once (they can reset your password, which ends every session); then renew your recovery codes, which they may have too.{{/link}}',
+      '',
+    ].join('\n'),
+    html: layout(
+      'en',
+      [
+        '<p>Hello {{name}},</p>',
+        '<p>On {{changedAt}}, someone signed in to your {{productName}} {{#subuser}}login{{/subuser}}{{^subuser}}profile{{/subuser}} with its password and a recovery code instead of a code of the authenticator app, from the address {{ip}}{{#device}} ({{device}}){{/device}}. That code no longer works. Recovery codes left: {{codesLeft}}.</p>',
+        '{{#fewLeft}}<p><strong>Renew your recovery codes now (with your password and a code of your authenticator app): once they are used up, a lost phone would keep you out.</strong></p>{{/fewLeft}}',
+        '<p>If this was you because your phone is lost, set two-step sign-in up again: turn it off with your password and a recovery code, then set it up on the new phone (it gives you new recovery codes).</p>',
+        '<p><strong>{{#link}}If it was not you, someone knows your password and has one of your recovery codes: <a href="{{link}}">reset your password at once</a>, which ends every session, theirs too; then renew your recovery codes, which they may have too.{{/link}}{{^link}}If it was not you, someone knows your password and has one of your recovery codes: tell an administrator of your account at once (they can reset your password, which ends every session); then renew your recovery codes, which they may have too.{{/link}}</strong></p>',
+      ].join('\n'),
+    ),
+  },
 };
 
 const fr: Record<MailTemplate, TemplateSource> = {
@@ -719,6 +741,27 @@ const fr: Record<MailTemplate, TemplateSource> = {
         '<p>Bonjour {{name}},</p>',
         "<p>Le {{changedAt}}, {{wrongCodes}} codes erronés avaient été saisis en 30 jours à la deuxième étape de connexion de votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}}, chacun après le bon mot de passe. La connexion en deux étapes est désormais bloquée : personne ne peut se connecter, même avec un bon code ou un code de secours, et toutes les connexions en attente d'un code ont été annulées.</p>",
         '<p><strong>{{#link}}Pour vous connecter à nouveau, <a href="{{link}}">réinitialisez votre mot de passe</a> : la personne qui a saisi ces codes connaît l\'actuel. Un nouveau mot de passe lève le blocage ; votre application d\'authentification et vos codes de secours restent inchangés.{{/link}}{{^link}}Pour vous connecter à nouveau, demandez à un administrateur de votre compte de réinitialiser votre mot de passe (ou votre connexion en deux étapes) : la personne qui a saisi ces codes connaît le mot de passe actuel.{{/link}}</strong></p>',
+      ].join('\n'),
+    ),
+  },
+  'recovery-code-used': {
+    subject: '{{productName}} : un code de secours a servi à vous connecter{{#fewLeft}}, renouvelez vos codes{{/fewLeft}}',
+    text: [
+      'Bonjour {{name}},',
+      '',
+      "Le {{changedAt}}, quelqu'un s'est connecté à votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} avec son mot de passe et un code de secours au lieu d'un code de l'application d'authentification, depuis l'adresse {{ip}}{{#device}} ({{device}}){{/device}}. Ce code ne fonctionne plus. Codes de secours restants : {{codesLeft}}.{{#fewLeft}} Renouvelez dès maintenant vos codes de secours (avec votre mot de passe et un code de votre application d'authentification) : une fois épuisés, la perte de votre téléphone vous empêcherait de vous connecter.{{/fewLeft}}",
+      "Si c'était vous parce que votre téléphone est perdu, configurez à nouveau la connexion en deux étapes : désactivez-la avec votre mot de passe et un code de secours, puis activez-la sur le nouveau téléphone (vous recevrez de nouveaux codes de secours).",
+      "{{#link}}Sinon, quelqu'un connaît votre mot de passe et possède l'un de vos codes de secours : réinitialisez immédiatement votre mot de passe ({{link}}), ce qui ferme toutes les sessions, la sienne aussi ; puis renouvelez vos codes de secours, qu'il possède peut-être aussi.{{/link}}{{^link}}Sinon, quelqu'un connaît votre mot de passe et possède l'un de vos codes de secours : prévenez immédiatement un administrateur de votre compte (il peut réinitialiser votre mot de passe, ce qui ferme toutes les sessions) ; puis renouvelez vos codes de secours, qu'il possède peut-être aussi.{{/link}}",
+      '',
+    ].join('\n'),
+    html: layout(
+      'fr',
+      [
+        '<p>Bonjour {{name}},</p>',
+        "<p>Le {{changedAt}}, quelqu'un s'est connecté à votre {{#subuser}}identifiant{{/subuser}}{{^subuser}}profil{{/subuser}} {{productName}} avec son mot de passe et un code de secours au lieu d'un code de l'application d'authentification, depuis l'adresse {{ip}}{{#device}} ({{device}}){{/device}}. Ce code ne fonctionne plus. Codes de secours restants : {{codesLeft}}.</p>",
+        "{{#fewLeft}}<p><strong>Renouvelez dès maintenant vos codes de secours (avec votre mot de passe et un code de votre application d'authentification) : une fois épuisés, la perte de votre téléphone vous empêcherait de vous connecter.</strong></p>{{/fewLeft}}",
+        "<p>Si c'était vous parce que votre téléphone est perdu, configurez à nouveau la connexion en deux étapes : désactivez-la avec votre mot de passe et un code de secours, puis activez-la sur le nouveau téléphone (vous recevrez de nouveaux codes de secours).</p>",
+        "<p><strong>{{#link}}Sinon, quelqu'un connaît votre mot de passe et possède l'un de vos codes de secours : <a href=\"{{link}}\">réinitialisez immédiatement votre mot de passe</a>, ce qui ferme toutes les sessions, la sienne aussi ; puis renouvelez vos codes de secours, qu'il possède peut-être aussi.{{/link}}{{^link}}Sinon, quelqu'un connaît votre mot de passe et possède l'un de vos codes de secours : prévenez immédiatement un administrateur de votre compte (il peut réinitialiser votre mot de passe, ce qui ferme toutes les sessions) ; puis renouvelez vos codes de secours, qu'il possède peut-être aussi.{{/link}}</strong></p>",
       ].join('\n'),
     ),
   },

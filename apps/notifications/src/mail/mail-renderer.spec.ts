@@ -7,10 +7,11 @@ import {
   type EventEnvelope,
   type EventType,
   type MailTemplate,
+  type RecoveryCodeUsedData,
   type SubuserEmailChangedData,
 } from '#libs/contracts/index.js';
 import { webLink } from '#libs/contracts/index.js';
-import { formatInstant, IncompleteEventError, InvalidEventError, MailRenderer, templatesFor } from './mail-renderer.js';
+import { FEW_RECOVERY_CODES_LEFT, formatInstant, IncompleteEventError, InvalidEventError, MailRenderer, templatesFor } from './mail-renderer.js';
 import { TemplateCatalog } from './template-catalog.js';
 
 const settings = { productName: 'Portico', publicWebUrl: 'https://panel.example.com/app/' };
@@ -122,6 +123,7 @@ const samples: Record<MailTemplate, (locale: string) => EventEnvelope> = {
       wrongCodes: 20,
       blockedAt: '2026-11-22T09:59:00.000Z',
     }),
+  'recovery-code-used': (locale) => recoveryCodeUsed({ locale }),
   'ownership-received': (locale) => handOver({ newOwner: locale }),
   'ownership-handed-over': (locale) => handOver({ previousOwner: locale }),
   'email-change-confirm': (locale) => emailChangeRequested({ locale }),
@@ -151,6 +153,23 @@ function subuserEmailChanged(change: Partial<SubuserEmailChangedData> = {}): Eve
     previousEmail: 'ops@example.com',
     email: 'desk@example.com',
     changedAt: '2026-11-22T09:59:00.000Z',
+    ...change,
+  });
+}
+
+/** Ada signed in with a recovery code from Firefox on Linux at 203.0.113.7, two codes left (with `change`). */
+function recoveryCodeUsed(change: Partial<RecoveryCodeUsedData> = {}): EventEnvelope {
+  return event(Events.RecoveryCodeUsed, {
+    locale: 'en',
+    accountId: null,
+    principalType: 'user',
+    principalId: 'u1',
+    email: 'ada@example.com',
+    name: 'Ada',
+    usedAt: '2026-11-22T09:59:00.000Z',
+    ip: '203.0.113.7',
+    device: 'Firefox 133 on Linux',
+    codesLeft: 2,
     ...change,
   });
 }
@@ -220,6 +239,7 @@ describe('links', () => {
     ['password-changed', 'https://panel.example.com/app/reset-password'],
     ['second-step-changed', 'https://panel.example.com/app/reset-password'],
     ['second-step-blocked', 'https://panel.example.com/app/reset-password'],
+    ['recovery-code-used', 'https://panel.example.com/app/reset-password'],
     ['ownership-received', 'https://panel.example.com/app/login'],
     ['ownership-handed-over', 'https://panel.example.com/app/reset-password'],
     ['email-change-confirm', 'https://panel.example.com/app/confirm-email?token=movetoken'],
@@ -305,6 +325,57 @@ describe('content', () => {
     expect(mail.text).toContain('ask an administrator of your account to reset your password');
     expect(mail.text).not.toContain('http');
     expect(() => renderer.render({ ...sample, data: { ...sample.data, wrongCodes: 'many' } } as unknown as EventEnvelope)).toThrow(InvalidEventError);
+  });
+
+  it.each([
+    [
+      'en',
+      'Portico: a recovery code was used to sign in, renew your codes',
+      'On 22 November 2026 at 09:59 UTC, someone signed in to your Portico profile with its password and a recovery code instead of a code of the authenticator app, from the address 203.0.113.7 (Firefox 133 on Linux).',
+      'Recovery codes left: 2.',
+      'Renew your recovery codes now',
+      'If it was not you, someone knows your password and has one of your recovery codes:',
+    ],
+    [
+      'fr',
+      'Portico : un code de secours a servi à vous connecter, renouvelez vos codes',
+      "Le 22 novembre 2026 à 09:59 UTC, quelqu'un s'est connecté à votre profil Portico avec son mot de passe et un code de secours au lieu d'un code de l'application d'authentification, depuis l'adresse 203.0.113.7 (Firefox 133 on Linux).",
+      'Codes de secours restants : 2.',
+      'Renouvelez dès maintenant vos codes de secours',
+      "Sinon, quelqu'un connaît votre mot de passe et possède l'un de vos codes de secours :",
+    ],
+  ])(
+    'tells of a sign-in with a recovery code (%s): when, from where, the codes left, to renew them when few are, and what to do if it was not them',
+    (locale, subject, ...sentences) => {
+      const mail = renderer.render(recoveryCodeUsed({ locale }))!;
+      expect(mail).toMatchObject({ template: 'recovery-code-used', to: 'ada@example.com', locale, subject });
+      for (const sentence of sentences) {
+        expect(mail.text).toContain(sentence);
+        expect(mail.html).toContain(sentence);
+      }
+    },
+  );
+
+  it.each([
+    [3, false],
+    [FEW_RECOVERY_CODES_LEFT, true],
+    [0, true],
+  ])('asks to renew the recovery codes with %i left: %s', (codesLeft, asked) => {
+    const mail = renderer.render(recoveryCodeUsed({ codesLeft }))!;
+    expect(mail.text).toContain(`Recovery codes left: ${codesLeft}.`);
+    expect(mail.subject.endsWith(', renew your codes')).toBe(asked);
+    for (const part of [mail.text, mail.html]) expect(part.includes('Renew your recovery codes now')).toBe(asked);
+  });
+
+  it('tells a subuser that used a recovery code to ask an administrator (no link), names no device it does not know, and refuses a notice without its count or its address', () => {
+    const mail = renderer.render(recoveryCodeUsed({ principalType: 'subuser', name: 'operator1', device: null }))!;
+    expect(mail.text).toContain('your Portico login with its password and a recovery code');
+    expect(mail.text).toContain('from the address 203.0.113.7. That code no longer works.');
+    expect(mail.text).toContain('tell an administrator of your account at once');
+    expect(mail.text + mail.html).not.toContain('http');
+    expect(() => renderer.render(recoveryCodeUsed({ codesLeft: -1 }))).toThrow(InvalidEventError);
+    expect(() => renderer.render(recoveryCodeUsed({ codesLeft: '2' as unknown as number }))).toThrow(InvalidEventError);
+    expect(() => renderer.render(recoveryCodeUsed({ ip: '' }))).toThrow(InvalidEventError);
   });
 
   it('refuses a second-step notice of a change it does not know (recorded failed, never a blank mail)', () => {

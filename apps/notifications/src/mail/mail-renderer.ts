@@ -10,6 +10,7 @@ import {
   type OwnershipTransferredData,
   type PasswordChangedData,
   type PasswordResetRequestedData,
+  type RecoveryCodeUsedData,
   type SecondStepBlockedData,
   type SecondStepChangedData,
   type SubuserEmailChangedData,
@@ -56,6 +57,9 @@ interface Draft {
   locale: string;
   values: (locale: string) => TemplateValues;
 }
+
+/** Recovery codes left at or under which the notice of a sign-in with one asks its owner to renew them. */
+export const FEW_RECOVERY_CODES_LEFT = 2;
 
 /** Turns mail-worthy events into mails (subject, text and HTML) in the person's language. */
 export class MailRenderer {
@@ -109,6 +113,8 @@ export class MailRenderer {
         return this.secondStepChanged(event.data as SecondStepChangedData);
       case 'second-step-blocked':
         return this.secondStepBlocked(event.data as SecondStepBlockedData);
+      case 'recovery-code-used':
+        return this.recoveryCodeUsed(event.data as RecoveryCodeUsedData);
     }
   }
 
@@ -211,9 +217,27 @@ export class MailRenderer {
 
   /** Too many wrong codes blocked the login's second step: how many, when, and the way back in (a new password). */
   private secondStepBlocked(data: SecondStepBlockedData): Draft {
-    const wrongCodes: unknown = data.wrongCodes;
-    if (typeof wrongCodes !== 'number' || !Number.isInteger(wrongCodes) || wrongCodes < 1) throw new InvalidEventError('the event has no count of wrong codes');
+    const wrongCodes = count(data, 'wrongCodes', 1);
     return this.noticeToLogin('second-step-blocked', { ...data, changedAt: field(data, 'blockedAt') }, { wrongCodes: String(wrongCodes) });
+  }
+
+  /**
+   * A sign-in with a recovery code instead of the authenticator's: when, from which address and
+   * device, how many codes are left (and, at {@link FEW_RECOVERY_CODES_LEFT} or fewer, to renew
+   * them), and what to do if it was not the login's owner.
+   */
+  private recoveryCodeUsed(data: RecoveryCodeUsedData): Draft {
+    const codesLeft = count(data, 'codesLeft', 0);
+    return this.noticeToLogin(
+      'recovery-code-used',
+      { ...data, changedAt: field(data, 'usedAt') },
+      {
+        ip: field(data, 'ip'),
+        device: optionalName(data.device),
+        codesLeft: String(codesLeft),
+        fewLeft: codesLeft <= FEW_RECOVERY_CODES_LEFT,
+      },
+    );
   }
 
   /** A security notice to a login's own e-mail about a change of its credentials, with `extra` values. */
@@ -380,6 +404,8 @@ export function templatesFor(event: EventEnvelope): MailTemplate[] | null {
       return ['second-step-changed'];
     case Events.SecondStepBlocked:
       return ['second-step-blocked'];
+    case Events.RecoveryCodeUsed:
+      return ['recovery-code-used'];
     case Events.AccountCreated:
     case Events.AccountClosed:
     case Events.LinksVoided:
@@ -447,6 +473,13 @@ function field<T extends object>(data: T, name: keyof T & string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidEventError(`the event has no ${name}`);
   if (hasControlCharacters(value)) throw new InvalidEventError(`the event's ${name} contains control characters`);
   if (hasLoneSurrogate(value)) throw new InvalidEventError(`the event's ${name} is not Unicode text (a lone surrogate)`);
+  return value;
+}
+
+/** A count the mail depends on: an integer, `least` or more. */
+function count<T extends object>(data: T, name: keyof T & string, least: number): number {
+  const value = (data as Record<string, unknown>)[name];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < least) throw new InvalidEventError(`the event has no count of ${name}`);
   return value;
 }
 
