@@ -9,6 +9,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { queueLoginNotice } from './login-notice.js';
 import type { SessionEndReason } from '../sessions/session.entity.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
 import { UserEntity } from '../users/user.entity.js';
@@ -106,17 +107,8 @@ export class PasswordsService {
     await this.sessions.endAll(unit, profile.principal, reason, keepSessionId);
     // Read again now that the row is locked (by the UPDATE): an e-mail moved meanwhile gets the notice, not the address it left.
     const now = (await loadProfile(unit.manager, profile.principal)) ?? profile;
-    if (now.email === null) return;
-    await this.outbox.add(unit.manager, Events.PasswordChanged, now.accountId, {
-      accountId: now.accountId,
-      principalType: now.principal.type,
-      principalId: now.principal.id,
-      email: now.email,
-      name: now.name,
-      changedAt: this.clock.now().toISOString(),
-      locale: now.locale,
-    });
-    unit.afterCommit(this.nudgeRelay);
+    if (await queueLoginNotice(this.outbox, unit.manager, now, Events.PasswordChanged, { changedAt: this.clock.now().toISOString() }))
+      unit.afterCommit(this.nudgeRelay);
   }
 
   /**

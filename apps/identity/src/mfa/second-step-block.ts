@@ -5,6 +5,7 @@ import type { OutboxWriter } from '#libs/outbox/index.js';
 import type { Clock } from '#libs/platform/index.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { ActionTokensService } from '../credentials/action-tokens.service.js';
+import { queueLoginNotice } from '../credentials/login-notice.js';
 import { loadProfile } from '../credentials/principal-profile.js';
 import { blockFactor, countWrongCode, type TotpFactor } from './totp-factors.js';
 
@@ -58,18 +59,8 @@ export async function countWrongSignInCode(
     ip,
     details: { wrongCodes },
   });
-  if (profile.email === null) return { blocked: true, told: false };
-  await deps.outbox.add(manager, Events.SecondStepBlocked, profile.accountId, {
-    accountId: profile.accountId,
-    principalType: principal.type,
-    principalId: principal.id,
-    email: profile.email,
-    name: profile.name,
-    wrongCodes,
-    blockedAt: blockedAt.toISOString(),
-    locale: profile.locale,
-  });
-  return { blocked: true, told: true };
+  const told = await queueLoginNotice(deps.outbox, manager, profile, Events.SecondStepBlocked, { wrongCodes, blockedAt: blockedAt.toISOString() });
+  return { blocked: true, told };
 }
 
 /** The answer to every sign-in of a login whose second step is blocked (423 SECOND_STEP_BLOCKED). */

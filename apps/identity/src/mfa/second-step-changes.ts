@@ -5,6 +5,7 @@ import type { OutboxWriter } from '#libs/outbox/index.js';
 import type { Clock } from '#libs/platform/index.js';
 import type { AuditDetails, AuditService } from '../audit/audit.service.js';
 import { lockPrincipal } from '../credentials/action-tokens.service.js';
+import { queueLoginNotice } from '../credentials/login-notice.js';
 import { loadProfile } from '../credentials/principal-profile.js';
 import { findFactor, turnFactorOff, type SessionLosingSecondStep } from './totp-factors.js';
 
@@ -46,18 +47,7 @@ export async function recordSecondStepChange(deps: SecondStepChangeDeps, manager
   const profile = (await loadProfile(manager, target))!;
   const accountIds = profile.accountId !== null ? [profile.accountId] : profile.activeAccountIds;
   await deps.audit.record(manager, { accountIds, action: AUDIT_ACTIONS[change], actor, target, ip, details });
-  if (profile.email === null) return false;
-  await deps.outbox.add(manager, Events.SecondStepChanged, profile.accountId, {
-    accountId: profile.accountId,
-    principalType: target.type,
-    principalId: target.id,
-    email: profile.email,
-    name: profile.name,
-    change,
-    changedAt: deps.clock.now().toISOString(),
-    locale: profile.locale,
-  });
-  return true;
+  return queueLoginNotice(deps.outbox, manager, profile, Events.SecondStepChanged, { change, changedAt: deps.clock.now().toISOString() });
 }
 
 /**
