@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authenticatorCode } from '#libs/testing/authenticator.js';
+import type { CaughtMail } from '#libs/testing/mail-catcher.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, linkToken, NEW_PASSWORD, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
@@ -80,6 +81,30 @@ describe('two-step sign-in through HTTP', () => {
     const withRecovery = await secondStep((await login().expect(200)).body.challenge as string, recoveryCodes[0]).expect(200);
     expect(withRecovery.body).toMatchObject({ tokenType: 'Bearer' });
     await secondStep((await login().expect(200)).body.challenge as string, recoveryCodes[0]).expect(401);
+  });
+
+  it('mails the person of a sign-in with a recovery code: when, from which address and device, the codes left, what to do if it was not them', async () => {
+    const notice = await people.nthMail(owner.email, (mail) => mail.subject === 'Portico: a recovery code was used to sign in');
+    expect(notice.text).toMatch(
+      /someone signed in to your Portico profile with its password and a recovery code .*, from the address [\d.:a-f]+ \(Safari 17 on iPhone\)\./,
+    );
+    expect(notice.text).toContain('Recovery codes left: 9.');
+    expect(notice.text).not.toContain('Renew your recovery codes now');
+    expect(notice.text).toMatch(/If it was not you, .* reset your password at once \(http:\/\/[^)]+\/reset-password\)/);
+    expect(notice.html).toContain('Safari 17 on iPhone');
+  });
+
+  it('asks the person to renew the recovery codes once a sign-in leaves two or fewer', async () => {
+    // Codes 2 to 8 (the first is used; the second is kept for turning it off below): 2 left after the last.
+    for (const code of recoveryCodes.slice(2, 9)) await secondStep((await login().expect(200)).body.challenge as string, code).expect(200);
+    const usedCode = (mail: CaughtMail) => mail.subject.startsWith('Portico: a recovery code was used to sign in');
+    await people.nthMail(owner.email, usedCode, 8);
+    const notices = system.mail.to(owner.email).filter(usedCode);
+    const left = (mail: CaughtMail) => Number(/Recovery codes left: (\d+)\./.exec(mail.text)![1]);
+    expect(notices.map(left).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    const asked = notices.filter((mail) => mail.subject === 'Portico: a recovery code was used to sign in, renew your codes');
+    expect(asked.map(left)).toEqual([2]);
+    expect(asked[0].text).toContain('Recovery codes left: 2. Renew your recovery codes now');
   });
 
   it('turns off with the password and a recovery code; the password alone signs in again', async () => {

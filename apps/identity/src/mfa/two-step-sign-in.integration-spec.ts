@@ -261,6 +261,101 @@ describe('signing in with an authenticator on', () => {
   });
 });
 
+describe('telling the login of a sign-in with a recovery code', () => {
+  const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1';
+
+  /** The data of each `identity.second-step.recovery-code-used` about `principalId` in the outbox, oldest first. */
+  async function notices(principalId: string): Promise<Array<Record<string, unknown>>> {
+    const rows = await db.dataSource.query<Array<{ data: Record<string, unknown> }>>(
+      `SELECT payload->'data' AS data FROM outbox WHERE type = $1 AND payload->'data'->>'principalId' = $2 ORDER BY created_at, id`,
+      [Events.RecoveryCodeUsed, principalId],
+    );
+    return rows.map((row) => row.data);
+  }
+
+  /** The transaction that wrote each of: `userId`'s one notice, its one session, and its recovery code used. */
+  async function writers(userId: string): Promise<{ notice: string; session: string; code: string }> {
+    const [row] = await db.dataSource.query<Array<{ notice: string; session: string; code: string }>>(
+      `SELECT (SELECT xmin::text FROM outbox WHERE type = $1 AND payload->'data'->>'principalId' = $2::text) AS notice,
+              (SELECT xmin::text FROM sessions WHERE principal_id = $2::uuid) AS session,
+              (SELECT r.xmin::text FROM recovery_codes r JOIN totp_factors f ON f.id = r.factor_id WHERE f.user_id = $2::uuid AND r.used_at IS NOT NULL) AS code`,
+      [Events.RecoveryCodeUsed, userId],
+    );
+    return row;
+  }
+
+  it('queues identity.second-step.recovery-code-used in the transaction that opens the session: when, from where, on what, the codes left; audited as a recovery code', async () => {
+    const { userId, email } = await ada();
+    const { recoveryCodes } = await turnOn({ type: 'user', id: userId });
+    const { ip } = client();
+    await services.auth.secondStep({ client: { ip }, body: { challenge: await challengeOf(email), code: recoveryCodes[0] } }, IPHONE);
+    expect(await notices(userId)).toEqual([
+      {
+        accountId: null,
+        principalType: 'user',
+        principalId: userId,
+        email,
+        name: 'Ada',
+        usedAt: now().toISOString(),
+        ip,
+        device: 'Safari 17 on iPhone',
+        codesLeft: 9,
+        locale: expect.any(String),
+      },
+    ]);
+    const { notice, session, code } = await writers(userId);
+    expect([notice, code]).toEqual([session, session]);
+    const [succeeded] = await db.dataSource.query<Array<{ details: Record<string, unknown> }>>(
+      "SELECT details FROM audit_events WHERE target_id = $1 AND action = 'login.succeeded'",
+      [userId],
+    );
+    expect(succeeded.details).toEqual({ secondFactor: 'recovery-code', userAgent: IPHONE });
+  });
+
+  it('counts the codes left down, and queues nothing for a code of the authenticator, a wrong or used recovery code, or a sign-in that fails', async () => {
+    const { accountId, userId, email } = await ada();
+    const { secret, recoveryCodes } = await turnOn({ type: 'user', id: userId });
+    await expect(secondStep(await challengeOf(email), totpCode(secret, now()))).resolves.toHaveProperty('accessToken');
+    await expect(secondStep(await challengeOf(email), 'aaaaa-bbbbb')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(await notices(userId)).toEqual([]);
+    await secondStep(await challengeOf(email), recoveryCodes[0]);
+    await expect(secondStep(await challengeOf(email), recoveryCodes[0])).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    // The login changed before its second step: nothing is used up, nobody told.
+    const challenge = await challengeOf(email);
+    await db.dataSource.query('UPDATE memberships SET active = false WHERE account_id = $1 AND user_id = $2', [accountId, userId]);
+    await expect(secondStep(challenge, recoveryCodes[1])).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await db.dataSource.query('UPDATE memberships SET active = true WHERE account_id = $1 AND user_id = $2', [accountId, userId]);
+    await secondStep(challenge, recoveryCodes[1]);
+    expect((await notices(userId)).map((data) => data.codesLeft)).toEqual([9, 8]);
+  });
+
+  it('tells a subuser at its own e-mail, naming its account, and none without one (it still signs in)', async () => {
+    const { accountId } = await ada();
+    const [{ slug }] = await db.dataSource.query<Array<{ slug: string }>>('SELECT slug FROM accounts WHERE id = $1', [accountId]);
+    const signIn = async (login: string, email: string | null) => {
+      const subuserId = await db.subuser(accountId, login);
+      await db.dataSource.query('UPDATE subusers SET password_hash = $2, email = $3 WHERE id = $1', [subuserId, `fake:${PASSWORD}`, email]);
+      const { recoveryCodes } = await turnOn({ type: 'subuser', id: subuserId });
+      const answer = (await services.auth.subuserLogin({ client: client(), body: { account: slug, login, password: PASSWORD } })) as SecondStepView;
+      await expect(secondStep(answer.challenge, recoveryCodes[0])).resolves.toHaveProperty('accessToken');
+      return subuserId;
+    };
+    const told = await signIn('desk-2', 'desk-2@example.test');
+    expect(await notices(told)).toEqual([
+      expect.objectContaining({
+        accountId,
+        principalType: 'subuser',
+        principalId: told,
+        email: 'desk-2@example.test',
+        name: 'desk-2',
+        device: null,
+        codesLeft: 9,
+      }),
+    ]);
+    expect(await notices(await signIn('desk-3', null))).toEqual([]);
+  });
+});
+
 describe('turning it off and renewing recovery codes', () => {
   it('needs the password and a code: a wrong code is refused naming the field and changes nothing', async () => {
     const { userId, email } = await ada();

@@ -17,6 +17,7 @@ import { secondFactorKeys, subuserSignInKeys, tooManyAttempts, userSignInKeys } 
 import { mayActivate } from '../credentials/token-rules.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
 import { FactorSecrets } from '../mfa/factor-secrets.js';
+import { tellOfRecoveryCodeSignIn } from '../mfa/recovery-code-notice.js';
 import { countWrongSignInCode, secondStepBlocked } from '../mfa/second-step-block.js';
 import { assertCheckable, findFactor, isUsedCode, readTypedCode, useSecondFactor, type TypedCode } from '../mfa/totp-factors.js';
 import { SubuserEntity } from '../subusers/subuser.entity.js';
@@ -200,7 +201,8 @@ export class AuthService implements BeforeApplicationShutdown {
    * second step: `wrong-code-blocked`); a right one leaves the count as it is (it starts afresh only
    * with its window), and so does one already used (`used-code`: a form sent twice, or two sign-ins
    * racing with the owner's one code, refused as a wrong code is but no guess); a blocked second
-   * step takes no code at all (`blocked`).
+   * step takes no code at all (`blocked`). A sign-in with a recovery code queues, with its session,
+   * the notice to the login's e-mail ({@link tellOfRecoveryCodeSignIn}).
    */
   private async passSecondStep(
     unit: UnitOfWork,
@@ -258,6 +260,9 @@ export class AuthService implements BeforeApplicationShutdown {
         )
       : null;
     if (!pair) throw new LoginChanged();
+    const told =
+      method === 'recovery-code' && (await tellOfRecoveryCodeSignIn({ outbox: this.outbox, clock: this.clock }, manager, principal, factor.id, client));
+    if (told) unit.afterCommit(() => this.relay.nudge());
     return pair;
   }
 
