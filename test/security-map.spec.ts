@@ -51,6 +51,7 @@ const LINES = [
   'M5',
   'M6',
   'M7',
+  'M8',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
 
