@@ -113,6 +113,17 @@ export const notificationsEnv = {
   /** The sliding window of both rate limits. */
   MAIL_RATE_WINDOW_MINUTES: integer('Sliding window of the mail rate limits (minutes)', 1, 10_080, 60),
   /**
+   * How long a mail carrying a link (invitation, reset, e-mail confirmation) over a rate limit waits
+   * for room in the window before it is suppressed (never past its link's expiry); 0: suppressed at
+   * once. Well under the 7 days the events stream keeps the event the mail waits on.
+   */
+  MAIL_RATE_MAX_WAIT_MINUTES: integer(
+    'Longest a link mail over a rate limit waits for room before it is suppressed (minutes; 0: suppressed at once)',
+    0,
+    1440,
+    60,
+  ),
+  /**
    * How long the delivery log keeps a mail's line (the recipient's address, status, errors) once
    * the mail is done: lines of mails sent, failed, dead, suppressed or cancelled are deleted this
    * many days after the mail was recorded; a mail still pending or being sent is kept. At least

@@ -28,6 +28,7 @@ export function deliverySettings(config: NotificationsConfig): DeliverySettings 
       noticesPerRecipient: config.MAIL_RATE_NOTICES_PER_RECIPIENT,
       perAccount: config.MAIL_RATE_PER_ACCOUNT,
       windowMinutes: config.MAIL_RATE_WINDOW_MINUTES,
+      maxWaitMinutes: config.MAIL_RATE_MAX_WAIT_MINUTES,
     },
     smtpConcurrency: config.SMTP_POOL_SIZE,
   };

@@ -21,6 +21,7 @@ const row: PagedDelivery = {
   nextAttemptAt: null,
   leaseUntil: null,
   sentAt: null,
+  rateWaitUntil: null,
   position: '2026-11-22T10:00:00.123456Z',
 };
 

@@ -1,6 +1,16 @@
 import { MAIL_TEMPLATES } from '#libs/contracts/index.js';
 import type { MailTemplate } from '#libs/contracts/index.js';
-import { afterFailure, budgetLimits, classifySmtpError, countedAddress, deliveryKey, rateBudget, retryDelayMs, retrySchedule } from './delivery-policy.js';
+import {
+  afterFailure,
+  budgetLimits,
+  classifySmtpError,
+  countedAddress,
+  deliveryKey,
+  rateBudget,
+  rateWaitUntil,
+  retryDelayMs,
+  retrySchedule,
+} from './delivery-policy.js';
 
 const policy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 6000 };
 
@@ -170,7 +180,7 @@ describe('rate-limit budgets', () => {
   });
 
   it('give the notices their own figure per recipient, and every budget the figure per account', () => {
-    const settings = { perRecipient: 10, noticesPerRecipient: 20, perAccount: 1000, windowMinutes: 60 };
+    const settings = { perRecipient: 10, noticesPerRecipient: 20, perAccount: 1000, windowMinutes: 60, maxWaitMinutes: 60 };
     expect(budgetLimits('notice', settings)).toEqual({ budget: 'notice', perRecipient: 20, perAccount: 1000, windowMinutes: 60 });
     expect(budgetLimits('self-service', settings)).toEqual({ budget: 'self-service', perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
     expect(budgetLimits('standard', settings)).toEqual({ budget: 'standard', perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
@@ -216,5 +226,26 @@ describe('the key of a delivery record', () => {
     expect(new Set(keys.filter((key) => key !== eventId)).size).toBe(2);
     expect(MAIL_TEMPLATES.map((template) => deliveryKey(eventId, template))).toEqual(keys);
     expect(deliveryKey('1b7e9a52-5f0e-4a53-b3c4-1a2b3c4d5e6f', 'ownership-received')).not.toBe(keys[MAIL_TEMPLATES.indexOf('ownership-received')]);
+  });
+});
+
+describe('how long a mail over its rate limit waits for room', () => {
+  const now = Date.parse('2026-12-03T10:00:00.000Z');
+  const link = { budget: 'standard', carriesLink: true, expiresAt: '2026-12-10T10:00:00.000Z' } as const;
+
+  it('lets a mail carrying a link wait MAIL_RATE_MAX_WAIT_MINUTES, in the standard and self-service budgets', () => {
+    expect(rateWaitUntil(link, 60, now)).toEqual(new Date('2026-12-03T11:00:00.000Z'));
+    expect(rateWaitUntil({ ...link, budget: 'self-service' }, 30, now)).toEqual(new Date('2026-12-03T10:30:00.000Z'));
+  });
+
+  it('never past the expiry of its link', () => {
+    expect(rateWaitUntil({ ...link, expiresAt: '2026-12-03T10:20:00.000Z' }, 60, now)).toEqual(new Date('2026-12-03T10:20:00.000Z'));
+    expect(rateWaitUntil({ ...link, expiresAt: 'not a date' }, 60, now)).toEqual(new Date('2026-12-03T11:00:00.000Z'));
+  });
+
+  it('suppresses at once a mail without a link, a notice, and every mail when the wait is 0', () => {
+    expect(rateWaitUntil({ ...link, carriesLink: false }, 60, now)).toBeNull();
+    expect(rateWaitUntil({ ...link, budget: 'notice' }, 60, now)).toBeNull();
+    expect(rateWaitUntil(link, 0, now)).toBeNull();
   });
 });

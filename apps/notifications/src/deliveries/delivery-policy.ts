@@ -155,12 +155,37 @@ export interface RateLimitSettings {
   /** Mails of each budget one account may cause; 0: no limit. */
   perAccount: number;
   windowMinutes: number;
+  /** Longest a mail carrying a link may wait for room once over a limit, before it is suppressed; 0: suppressed at once. */
+  maxWaitMinutes: number;
 }
 
 /** The limits a mail of `budget` is counted against. */
 export function budgetLimits(budget: RateBudget, settings: RateLimitSettings): RateLimits {
   const perRecipient = budget === 'notice' ? settings.noticesPerRecipient : settings.perRecipient;
   return { budget, perRecipient, perAccount: settings.perAccount, windowMinutes: settings.windowMinutes };
+}
+
+/** What decides whether a mail over its rate limit may wait for room: its budget, whether it carries a link, and when that link expires. */
+export interface WaitingMail {
+  budget: RateBudget;
+  carriesLink: boolean;
+  /** The link's expiry, as its event gives it (an ISO 8601 date); anything else is taken as no expiry. */
+  expiresAt: unknown;
+}
+
+/**
+ * Until when a mail over its rate limit may wait for room in the window, or null when it is
+ * suppressed at once. A mail carrying a link waits (identity voided the person's older links when
+ * it made this one, so suppressing the newest would leave them only dead links), at most
+ * `maxWaitMinutes` from `now` and never past its link's expiry (a link that died in the wait is no
+ * use). Security notices carry no link (the undo link of `email-changed` is not one a newer mail
+ * replaces) and are suppressed as before: their cap stops whoever causes them.
+ */
+export function rateWaitUntil(mail: WaitingMail, maxWaitMinutes: number, now: number = Date.now()): Date | null {
+  if (!mail.carriesLink || mail.budget === 'notice' || maxWaitMinutes <= 0) return null;
+  const longest = now + maxWaitMinutes * 60_000;
+  const expiry = typeof mail.expiresAt === 'string' ? Date.parse(mail.expiresAt) : Number.NaN;
+  return new Date(Number.isNaN(expiry) ? longest : Math.min(longest, expiry));
 }
 
 /**

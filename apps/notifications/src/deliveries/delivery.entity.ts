@@ -31,4 +31,9 @@ export class DeliveryEntity {
   /** Until when a `sending` mail belongs to the replica sending it. */
   @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil: Date | null;
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
+  /**
+   * Set on a `pending` mail over a rate limit that waits for room (not counted yet): the latest it
+   * may be sent, after which it is suppressed. Null for every other mail.
+   */
+  @Column('timestamptz', { name: 'rate_wait_until', nullable: true }) rateWaitUntil: Date | null;
 }

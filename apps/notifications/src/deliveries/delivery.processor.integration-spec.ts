@@ -66,7 +66,7 @@ function replica(settings: Partial<DeliverySettings> = {}): DeliveryProcessor {
       retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 10_000 },
       leaseMs: 60_000,
       sendDeadlineMs: 45_000,
-      limits: { perRecipient: 0, noticesPerRecipient: 0, perAccount: 0, windowMinutes: 60 },
+      limits: { perRecipient: 0, noticesPerRecipient: 0, perAccount: 0, windowMinutes: 60, maxWaitMinutes: 60 },
       smtpConcurrency: 4,
       ...settings,
     },

@@ -28,13 +28,26 @@ class MemoryStore extends DeliveryStore {
   now = 1_000_000;
   failMarkSent = 0;
   admitted: Array<{ delivery: NewDelivery; limits: RateLimits }> = [];
-  /** The budgets whose limits are reached: a new mail counted in one is recorded suppressed. */
+  /** The budgets whose limits are reached: a new mail counted in one is recorded suppressed, or waits for room when it may. */
   readonly spent = new Set<RateBudget>();
+  /** How long after now the windows of a spent budget have room again. */
+  roomInMs = 60_000;
 
   admit(delivery: NewDelivery, limits: RateLimits): Promise<void> {
     this.admitted.push({ delivery, limits });
-    if (!this.rows.has(delivery.eventId)) this.rows.set(delivery.eventId, this.row(delivery, this.spent.has(limits.budget) ? 'suppressed' : 'pending', null));
+    const row = this.rows.get(delivery.eventId);
+    if (!row) this.rows.set(delivery.eventId, this.counted(this.row(delivery, 'pending', null), limits));
+    else if (row.status === 'pending' && row.rateWaitUntil && row.nextAttemptAt!.getTime() <= this.now) this.counted(row, limits, row.rateWaitUntil);
     return Promise.resolve();
+  }
+
+  /** `row` counted against `limits`: within them, or over them, waiting for room until `waitUntil` or suppressed. */
+  private counted(row: DeliveryEntity, limits: RateLimits, waitUntil = limits.waitUntil ?? null): DeliveryEntity {
+    if (!this.spent.has(limits.budget)) return Object.assign(row, { rateWaitUntil: null, nextAttemptAt: null });
+    const room = this.now + this.roomInMs;
+    if (waitUntil && room < waitUntil.getTime())
+      return Object.assign(row, { rateWaitUntil: waitUntil, nextAttemptAt: new Date(room), lastError: 'rate limit' });
+    return Object.assign(row, { status: 'suppressed', rateWaitUntil: null, nextAttemptAt: null, lastError: 'rate limit' });
   }
 
   admitUnsendable(delivery: NewDelivery, reason: string): Promise<boolean> {
@@ -49,10 +62,10 @@ class MemoryStore extends DeliveryStore {
       this.rows.set(delivery.eventId, this.row(delivery, 'cancelled', reason));
       return { kind: 'cancelled', reason, reclaimed: false };
     }
-    const fresh = !this.rows.has(delivery.eventId);
+    const before = this.rows.get(delivery.eventId)?.status;
     await this.admit(delivery, limits);
     const claim = await this.claim(delivery.eventId, leaseMs, link);
-    return fresh && claim.kind === 'final' ? { ...claim, justRecorded: true } : claim;
+    return claim.kind === 'final' && claim.status === 'suppressed' && before !== 'suppressed' ? { ...claim, justRecorded: true } : claim;
   }
 
   claim(eventId: string, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
@@ -63,11 +76,12 @@ class MemoryStore extends DeliveryStore {
     if (reason && (row.status === 'pending' || row.leaseUntil!.getTime() <= this.now)) {
       const reclaimed = row.status === 'sending';
       const lastError = reclaimed ? `${reason}; ${MAY_HAVE_GONE}` : reason;
-      Object.assign(row, { status: 'cancelled', lastError, nextAttemptAt: null, leaseUntil: null });
+      Object.assign(row, { status: 'cancelled', lastError, nextAttemptAt: null, leaseUntil: null, rateWaitUntil: null });
       return Promise.resolve({ kind: 'cancelled', reason: lastError, reclaimed });
     }
     const due = row.status === 'pending' ? (row.nextAttemptAt?.getTime() ?? 0) : row.leaseUntil!.getTime();
-    if (due > this.now) return Promise.resolve({ kind: 'wait', delayMs: due - this.now, because: row.status === 'pending' ? 'retry' : 'sending' });
+    const because = row.status === 'sending' ? 'sending' : row.rateWaitUntil ? 'room' : 'retry';
+    if (due > this.now || row.rateWaitUntil) return Promise.resolve({ kind: 'wait', delayMs: Math.max(0, due - this.now), because });
     const reclaimed = row.status === 'sending';
     Object.assign(row, { status: 'sending', attempts: row.attempts + 1, leaseUntil: new Date(this.now + leaseMs), nextAttemptAt: null });
     return Promise.resolve({ kind: 'claimed', delivery: { ...row }, reclaimed });
@@ -156,6 +170,7 @@ class MemoryStore extends DeliveryStore {
       nextAttemptAt: null,
       leaseUntil: null,
       sentAt: null,
+      rateWaitUntil: null,
     };
   }
 }
@@ -187,7 +202,7 @@ const settings: DeliverySettings = {
   retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000 },
   leaseMs: 30_000,
   sendDeadlineMs: 20_000,
-  limits: { perRecipient: 10, noticesPerRecipient: 20, perAccount: 1000, windowMinutes: 60 },
+  limits: { perRecipient: 10, noticesPerRecipient: 20, perAccount: 1000, windowMinutes: 60, maxWaitMinutes: 60 },
   smtpConcurrency: 2,
 };
 let sequence = 0;
@@ -235,6 +250,18 @@ function handOver(change: Partial<OwnershipTransferredData> = {}): EventEnvelope
       previousOwner: { email: 'ada@example.com', firstName: 'Ada', locale: 'en' },
       ...change,
     },
+  };
+}
+
+/** A request to move Ada's login to an address that already has one: a mail without a link, in the standard budget. */
+function emailInUse(): EventEnvelope {
+  sequence += 1;
+  return {
+    id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+    type: Events.EmailChangeRequested,
+    occurredAt: '2026-11-22T10:00:00.000Z',
+    accountId: null,
+    data: { userId: 'u', email: 'ada@example.com', newEmail: 'ada@work.example', name: 'Ada', inUse: true, locale: 'en' },
   };
 }
 
@@ -384,12 +411,12 @@ describe('DeliveryProcessor', () => {
     expect(sender.sent).toHaveLength(0);
   });
 
-  it('does not send a mail over the rate limit (recorded suppressed); a password-changed notice, counted in the budget of notices, still goes', async () => {
+  it('does not send a mail without a link over the rate limit (recorded suppressed); a password-changed notice, counted in the budget of notices, still goes', async () => {
     store.spent.add('standard');
-    const event = invitation();
+    const event = emailInUse();
     await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
     expect(store.status(event.id)).toBe('suppressed');
-    expect(store.admitted[0].limits).toEqual({ budget: 'standard', perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
+    expect(store.admitted[0].limits).toEqual({ budget: 'standard', perRecipient: 10, perAccount: 1000, windowMinutes: 60, waitUntil: null });
 
     const changed: EventEnvelope = {
       ...invitation(),
@@ -406,7 +433,75 @@ describe('DeliveryProcessor', () => {
     };
     await processor.process(changed);
     expect(store.status(changed.id)).toBe('sent');
-    expect(store.admitted[1].limits).toEqual({ budget: 'notice', perRecipient: 20, perAccount: 1000, windowMinutes: 60 });
+    expect(store.admitted[1].limits).toEqual({ budget: 'notice', perRecipient: 20, perAccount: 1000, windowMinutes: 60, waitUntil: null });
+  });
+
+  describe('a mail carrying a link over its rate limit', () => {
+    it('waits for room in the window instead of being suppressed, then goes once there is room', async () => {
+      store.spent.add('standard');
+      const event = invitation();
+      const first = await processor.process(event);
+      expect(first).toEqual({ kind: 'retry', delayMs: store.roomInMs + 100 });
+      expect(store.rows.get(event.id)).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(sender.sent).toHaveLength(0);
+
+      store.now += store.roomInMs;
+      store.spent.delete('standard');
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(store.rows.get(event.id)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(sender.sent).toHaveLength(1);
+    });
+
+    it('may wait MAIL_RATE_MAX_WAIT_MINUTES at most, and never past its link expiry', async () => {
+      store.spent.add('standard');
+      await processor.process(invitation('ada@example.com', { expiresAt: '2099-01-01T00:00:00.000Z' }));
+      const longest = store.admitted[0].limits.waitUntil!.getTime() - Date.now();
+      expect(longest).toBeGreaterThan(59 * 60_000);
+      expect(longest).toBeLessThanOrEqual(60 * 60_000);
+      const soon = new Date(Date.now() + 30 * 60_000).toISOString();
+      await processor.process(invitation('ada@example.com', { expiresAt: soon }));
+      expect(store.admitted[1].limits.waitUntil).toEqual(new Date(soon));
+    });
+
+    it('is suppressed once the window has had no room for it until its wait ended', async () => {
+      store.now = Date.now(); // the clock the processor reads to bound the wait
+      store.spent.add('standard');
+      const event = invitation();
+      let outcome = await processor.process(event);
+      for (let comebacks = 0; outcome.kind === 'retry' && comebacks < 1000; comebacks += 1) {
+        store.now += outcome.delayMs;
+        outcome = await processor.process(event);
+      }
+      expect(store.rows.get(event.id)).toMatchObject({ status: 'suppressed', attempts: 0 });
+      expect(sender.sent).toHaveLength(0);
+      expect(store.admitted.length).toBeGreaterThan(2);
+    });
+
+    it('is cancelled instead of sent when its link is voided while it waits', async () => {
+      store.spent.add('standard');
+      const event = invitation('ada@example.com', { token: 'older-link' });
+      const first = await processor.process(event);
+      await processor.process(linksVoided([linkTokenHash('older-link')]));
+      store.now += (first as { delayMs: number }).delayMs;
+      store.spent.delete('standard');
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(store.rows.get(event.id)).toMatchObject({ status: 'cancelled', lastError: 'link voided before the mail could go out' });
+      expect(sender.sent).toHaveLength(0);
+    });
+
+    it('is suppressed at once, as before, when MAIL_RATE_MAX_WAIT_MINUTES is 0', async () => {
+      processor = new DeliveryProcessor(
+        store,
+        sender,
+        newRenderer(),
+        { ...settings, limits: { ...settings.limits, maxWaitMinutes: 0 } },
+        pino({ level: 'silent' }),
+      );
+      store.spent.add('standard');
+      const event = invitation();
+      await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
+      expect(store.status(event.id)).toBe('suppressed');
+    });
   });
 
   it.each([
@@ -430,7 +525,7 @@ describe('DeliveryProcessor', () => {
       },
     };
     await expect(processor.process(reset)).resolves.toEqual({ kind: 'done' });
-    expect(store.admitted[0].limits).toEqual({ budget, perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
+    expect(store.admitted[0].limits).toMatchObject({ budget, perRecipient: 10, perAccount: 1000, windowMinutes: 60 });
   });
 
   it('records an event that cannot make a mail as failed, without retrying it', async () => {
@@ -444,7 +539,7 @@ describe('DeliveryProcessor', () => {
     const before = { failed: await unattempted('failed'), suppressed: await unattempted('suppressed') };
     const invalid = invitation('not an address');
     store.spent.add('standard');
-    const overLimit = invitation();
+    const overLimit = emailInUse();
     for (const event of [invalid, overLimit, invalid, overLimit]) await processor.process(event);
     expect(await unattempted('failed')).toBe(before.failed + 1);
     expect(await unattempted('suppressed')).toBe(before.suppressed + 1);

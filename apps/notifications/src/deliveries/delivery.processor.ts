@@ -9,6 +9,7 @@ import {
   classifySmtpError,
   deliveryKey,
   rateBudget,
+  rateWaitUntil,
   type RateLimitSettings,
   type RetryPolicy,
   type SmtpFailure,
@@ -168,6 +169,8 @@ export class DeliveryProcessor {
         else this.logger.info({ eventId: event.id, template: mail.template, reason: claim.reason }, 'Mail cancelled: its link died before it could go out');
         return DONE;
       case 'wait':
+        if (claim.because === 'room')
+          this.logger.info({ eventId: event.id, template: mail.template, waitMs: claim.delayMs }, 'Mail over its rate limit waits for room in the window');
         // A mail in another replica's hands is usually sent within moments: look again soon rather than at the lease's end.
         return { kind: 'retry', delayMs: (claim.because === 'sending' ? Math.min(claim.delayMs, LOOK_AGAIN_MS) : claim.delayMs) + 100 };
       case 'missing':
@@ -309,10 +312,12 @@ export class DeliveryProcessor {
     };
   }
 
-  /** The rate limits the mail is counted against: its budget's. */
+  /** The rate limits the mail is counted against: its budget's, and until when it may wait for room over them. */
   private limitsOf(event: EventEnvelope, mail: RenderedMail): RateLimits {
-    const { requestedBy } = (event.data ?? {}) as { requestedBy?: unknown };
-    return budgetLimits(rateBudget(mail.template, requestedBy), this.settings.limits);
+    const { requestedBy, expiresAt } = (event.data ?? {}) as { requestedBy?: unknown; expiresAt?: unknown };
+    const budget = rateBudget(mail.template, requestedBy);
+    const waitUntil = rateWaitUntil({ budget, carriesLink: carriedLink(event) !== null, expiresAt }, this.settings.limits.maxWaitMinutes);
+    return { ...budgetLimits(budget, this.settings.limits), waitUntil };
   }
 
   /** What names a mail's record: its key, and the event it belongs to. */

@@ -5,7 +5,16 @@ import { dataSourceOptions } from '#libs/platform/storage.js';
 import { TestDatabase } from '#libs/testing/database.js';
 import { notificationsDatabase } from '../notifications.database.js';
 import type { RateBudget } from './delivery-policy.js';
-import { MAY_HAVE_GONE, PostgresDeliveryStore, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
+import {
+  MAY_HAVE_GONE,
+  NO_ROOM_IN_TIME,
+  PostgresDeliveryStore,
+  WAITING_FOR_ROOM,
+  type ClaimTicket,
+  type NewDelivery,
+  type RateLimits,
+} from './delivery.store.js';
+import { countedMails, moveRateClockOn } from './rate-clock-harness-spec.js';
 
 const database = new TestDatabase();
 let dataSource: DataSource;
@@ -344,6 +353,104 @@ describe('rate limits', () => {
     await dataSource.query(`INSERT INTO mail_rate_buckets (key, bucket, count) VALUES ('r:old', now() - interval '3 hours', 4)`);
     expect(await store.pruneRateBuckets(60)).toBeGreaterThanOrEqual(1);
     expect(await dataSource.query(`SELECT 1 FROM mail_rate_buckets WHERE key = 'r:old'`)).toHaveLength(0);
+  });
+});
+
+describe('a mail carrying a link over its rate limit', () => {
+  const inThreeHours = () => new Date(Date.now() + 3 * 3_600_000);
+  /** Limits of two mails per recipient in 60 min, under which a link mail may wait for room `waitUntil`. */
+  const waiting = (waitUntil: Date | null = inThreeHours()): RateLimits => ({ ...limits, perRecipient: 2, waitUntil });
+  const link = (token: string) => ({ tokenHash: linkTokenHash(token), expired: false });
+
+  const moveClockOn = (recipient: string, minutes: number) => moveRateClockOn(dataSource, recipient, minutes);
+  const counted = (recipient: string) => countedMails(dataSource, recipient);
+
+  /** Fills the window of a new recipient with two mails sent; returns the recipient. */
+  async function spentRecipient(): Promise<string> {
+    const recipient = `waiting-${randomUUID()}@example.com`;
+    for (const token of ['sent-1', 'sent-2']) await store.admitAndClaim(delivery({ recipient }), waiting(), 60_000, link(token));
+    return recipient;
+  }
+
+  it('waits pending, uncounted, until the oldest mail counted leaves the window, instead of being suppressed', async () => {
+    const recipient = await spentRecipient();
+    const mail = delivery({ recipient });
+    const claim = await store.admitAndClaim(mail, waiting(), 60_000, link('newest'));
+    expect(claim).toMatchObject({ kind: 'wait', because: 'room' });
+    const [row] = await dataSource.query<Array<{ status: string; attempts: number; last_error: string; wait_ms: number; until_set: boolean }>>(
+      `SELECT status, attempts, last_error, (extract(epoch FROM next_attempt_at - now()) * 1000)::int AS wait_ms, rate_wait_until IS NOT NULL AS until_set
+       FROM deliveries WHERE event_id = $1`,
+      [mail.eventId],
+    );
+    expect(row).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      until_set: true,
+      last_error: `rate limit: more than 2 mails to this recipient in 60 min${WAITING_FOR_ROOM}`,
+    });
+    expect(row.wait_ms).toBeGreaterThan(58 * 60_000);
+    expect(claim.kind === 'wait' && Math.abs(claim.delayMs - row.wait_ms)).toBeLessThan(5000);
+    expect(await counted(recipient)).toBe(2);
+    expect(await store.claim(mail.eventId, 60_000, link('newest'))).toMatchObject({ kind: 'wait', because: 'room' });
+  });
+
+  it('is counted and claimed once the window has room, and never lets more than the limit through when many wait', async () => {
+    const recipient = await spentRecipient();
+    const mails = Array.from({ length: 12 }, () => delivery({ recipient }));
+    for (const [n, mail] of mails.entries()) await store.admitAndClaim(mail, waiting(), 60_000, link(`waiting-${n}`));
+    await moveClockOn(recipient, 61);
+    const claims = await Promise.all(mails.map((mail, n) => store.admitAndClaim(mail, waiting(), 60_000, link(`waiting-${n}`))));
+    expect(claims.filter((claim) => claim.kind === 'claimed')).toHaveLength(2);
+    expect(claims.filter((claim) => claim.kind === 'wait' && claim.because === 'room')).toHaveLength(10);
+    expect(await counted(recipient)).toBe(4); // two an hour ago, two now
+    const claimed = claims.flatMap((claim) => (claim.kind === 'claimed' ? [claim.delivery] : []));
+    expect(claimed.map((row) => ({ status: row.status, attempts: row.attempts, rateWaitUntil: row.rateWaitUntil, lastError: row.lastError }))).toEqual([
+      { status: 'sending', attempts: 1, rateWaitUntil: null, lastError: null },
+      { status: 'sending', attempts: 1, rateWaitUntil: null, lastError: null },
+    ]);
+  });
+
+  it('is cancelled, uncounted, when its link was voided while it waited', async () => {
+    const recipient = await spentRecipient();
+    const [older, newest] = [delivery({ recipient }), delivery({ recipient })];
+    await store.admitAndClaim(older, waiting(), 60_000, link('older'));
+    await store.admitAndClaim(newest, waiting(), 60_000, link('newest'));
+    await store.voidLinks([linkTokenHash('older')]);
+    await moveClockOn(recipient, 61);
+    expect(await store.admitAndClaim(older, waiting(), 60_000, link('older'))).toEqual({
+      kind: 'cancelled',
+      reason: 'link voided before the mail could go out',
+      reclaimed: false,
+    });
+    expect(await store.admitAndClaim(newest, waiting(), 60_000, link('newest'))).toMatchObject({ kind: 'claimed' });
+    expect(await counted(recipient)).toBe(3);
+  });
+
+  it('is suppressed, for good, when the window has no room for it before its wait must end', async () => {
+    const recipient = await spentRecipient();
+    const tooLate = delivery({ recipient });
+    expect(await store.admitAndClaim(tooLate, waiting(new Date(Date.now() + 30 * 60_000)), 60_000, link('short'))).toEqual({
+      kind: 'final',
+      status: 'suppressed',
+      justRecorded: true,
+    });
+    expect((await statusOf(tooLate.eventId)).last_error).toBe(`rate limit: more than 2 mails to this recipient in 60 min${NO_ROOM_IN_TIME}`);
+
+    const flooded = delivery({ recipient });
+    await store.admitAndClaim(flooded, waiting(new Date(Date.now() + 90 * 60_000)), 60_000, link('flooded'));
+    await moveClockOn(recipient, 61);
+    // Two new mails take the room the window had again before the waiting one comes back: it had until 29 min from now.
+    for (const token of ['flood-1', 'flood-2'])
+      expect(await store.admitAndClaim(delivery({ recipient }), waiting(), 60_000, link(token))).toMatchObject({ kind: 'claimed' });
+    expect(await store.admitAndClaim(flooded, waiting(), 60_000, link('flooded'))).toEqual({ kind: 'final', status: 'suppressed', justRecorded: true });
+    expect(await statusOf(flooded.eventId)).toMatchObject({ status: 'suppressed', attempts: 0 });
+  });
+
+  it('is suppressed at once, as before, when it may not wait', async () => {
+    const recipient = await spentRecipient();
+    const mail = delivery({ recipient });
+    expect(await store.admitAndClaim(mail, waiting(null), 60_000, link('no-wait'))).toMatchObject({ kind: 'final', status: 'suppressed' });
+    expect((await statusOf(mail.eventId)).last_error).toBe('rate limit: more than 2 mails to this recipient in 60 min');
   });
 });
 

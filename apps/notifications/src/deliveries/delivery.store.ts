@@ -29,6 +29,11 @@ export interface RateLimits {
   /** Mails of the budget per account per window; 0: none. */
   perAccount: number;
   windowMinutes: number;
+  /**
+   * Until when a mail over a limit may wait for room in the window instead of being suppressed
+   * (a mail carrying a link: `rateWaitUntil` in delivery-policy.ts); null or absent: suppressed at once.
+   */
+  waitUntil?: Date | null;
 }
 
 /**
@@ -53,8 +58,11 @@ export type Claim =
   | { kind: 'cancelled'; reason: string; reclaimed: boolean }
   /** Nothing more to do: sent, failed, dead, suppressed or cancelled; `justRecorded`: a new mail recorded `suppressed` by this very call. */
   | { kind: 'final'; status: DeliveryStatus; justRecorded?: boolean }
-  /** Not now: its retry time has not come (`retry`), or a replica is sending it (`sending`: at most until its lease ends). */
-  | { kind: 'wait'; delayMs: number; because: 'retry' | 'sending' }
+  /**
+   * Not now: its retry time has not come (`retry`), it waits for room under a rate limit (`room`),
+   * or a replica is sending it (`sending`: at most until its lease ends).
+   */
+  | { kind: 'wait'; delayMs: number; because: 'retry' | 'room' | 'sending' }
   | { kind: 'missing' };
 
 /**
@@ -89,11 +97,16 @@ export const VOIDED_LINK_MEMORY_DAYS = EVENT_MEMORY_DAYS;
 
 /** The delivery records: idempotency per mail (by its key, see {@link NewDelivery}), attempts, the log, and the rate-limit counters. */
 export abstract class DeliveryStore {
-  /** Records the mail of an event once (later calls change nothing); counts it against the rate limits, recording it `suppressed` when over. */
+  /**
+   * Records the mail of an event once (later calls change nothing); counts it against the rate
+   * limits, recording it `suppressed` when over, or `pending` waiting for room when it may wait
+   * (`limits.waitUntil`). A call once a waiting mail's time came counts it again.
+   */
   abstract admit(delivery: NewDelivery, limits: RateLimits): Promise<void>;
   /**
    * {@link admit}, then {@link claim}: a new mail within the limits is recorded already claimed (one
-   * round trip); a new mail whose `link` died is recorded `cancelled` instead, uncounted.
+   * round trip); a new mail whose `link` died is recorded `cancelled` instead, uncounted. A mail
+   * that waited for room and whose time came is counted then, and claimed if within the limits.
    */
   abstract admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link?: CarriedLink | null): Promise<Claim>;
   /** Records an event that cannot make a mail as `failed` (once); true when this call recorded it. */
@@ -228,7 +241,26 @@ const CLAIM_HELD = `event_id = $1 AND status = 'sending' AND attempts = $2`;
 
 const COLUMNS = `id, event_id AS "eventId", source_event_id AS "sourceEventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
   last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
-  next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt"`;
+  next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt", rate_wait_until AS "rateWaitUntil"`;
+
+/** A mail as {@link PostgresDeliveryStore.countAndRecord} left it: with the milliseconds until its next attempt, by the database's clock. */
+type RecordedDelivery = DeliveryEntity & { waitMs: string | null };
+
+const RECORDED_COLUMNS = `${COLUMNS}, ceil(extract(epoch FROM next_attempt_at - now()) * 1000)::bigint AS "waitMs"`;
+
+/** Added to the rate limit's reason of a mail waiting for room. */
+export const WAITING_FOR_ROOM = '; waiting for room in the window';
+/** Added to the rate limit's reason of a mail that could have waited, but the window has no room before it must go (MAIL_RATE_MAX_WAIT_MINUTES, or its link's expiry). */
+export const NO_ROOM_IN_TIME = "; no room in the window before its wait had to end (MAIL_RATE_MAX_WAIT_MINUTES or its link's expiry)";
+
+/**
+ * When the window of the counter named by `key` (an SQL expression) next has room: when the
+ * oldest mail it counts leaves the window ($12 is the window in minutes); NULL when it counts none.
+ */
+function roomAt(key: string): string {
+  return `SELECT min(bucket) + make_interval(mins => $12::integer) AS at FROM mail_rate_buckets, verdict
+    WHERE key = ${key} AND bucket > now() - make_interval(mins => $12::integer)`;
+}
 
 /**
  * {@link DeliveryStore} on PostgreSQL. Each step is atomic (a mail costs two steps: admit and
@@ -255,53 +287,64 @@ export class PostgresDeliveryStore extends DeliveryStore {
   }
 
   async admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
-    const [fresh] = await this.record(delivery, limits, leaseMs, link);
-    if (!fresh) return this.claim(delivery.eventId, leaseMs, link);
-    if (fresh.status === 'cancelled') return { kind: 'cancelled', reason: fresh.lastError ?? '', reclaimed: false };
-    if (fresh.status === 'suppressed') return { kind: 'final', status: 'suppressed', justRecorded: true };
-    return { kind: 'claimed', delivery: fresh, reclaimed: false };
+    const [recorded] = await this.record(delivery, limits, leaseMs, link);
+    if (!recorded) return this.claim(delivery.eventId, leaseMs, link);
+    const { waitMs, ...row } = recorded;
+    if (row.status === 'cancelled') return { kind: 'cancelled', reason: row.lastError ?? '', reclaimed: false };
+    if (row.status === 'suppressed') return { kind: 'final', status: 'suppressed', justRecorded: true };
+    if (row.status === 'pending') return { kind: 'wait', delayMs: Math.max(0, Number(waitMs ?? 0)), because: 'room' };
+    return { kind: 'claimed', delivery: row, reclaimed: false };
   }
 
   /**
-   * Inserts the record of a new event (claimed for `leaseMs` when given); returns it, or nothing
-   * when the event had one. A mail that a limit may suppress first waits for the counting of every
+   * Inserts the record of a new event (claimed for `leaseMs` when given), or counts a mail whose
+   * wait for room is over; returns the record, or nothing when the event had one and it was not
+   * waiting for room, or not yet due. A mail that a limit may suppress first waits for the counting of every
    * other mail of its budget to its recipient and account to commit (see {@link lockCounters}); a
    * mail no limit applies to needs no wait and costs one statement.
    */
-  private async record(unsafe: NewDelivery, limits: RateLimits, leaseMs: number | null, link: CarriedLink | null): Promise<DeliveryEntity[]> {
+  private async record(unsafe: NewDelivery, limits: RateLimits, leaseMs: number | null, link: CarriedLink | null): Promise<RecordedDelivery[]> {
     const delivery = storableDelivery(unsafe);
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
-    if (recipientLimit === 0 && accountLimit === 0) return this.countAndInsert(this.dataSource.manager, delivery, limits, leaseMs, link);
+    if (recipientLimit === 0 && accountLimit === 0) return this.countAndRecord(this.dataSource.manager, delivery, limits, leaseMs, link);
     return this.dataSource.transaction(async (manager) => {
       await lockCounters(
         manager,
         recipientLimit > 0 ? recipientKey(delivery.recipient, limits.budget) : null,
         accountLimit > 0 ? accountKey(delivery.accountId!, limits.budget) : null,
       );
-      return this.countAndInsert(manager, delivery, limits, leaseMs, link);
+      return this.countAndRecord(manager, delivery, limits, leaseMs, link);
     });
   }
 
   /**
    * The statement of {@link record}: counts the mail within its budget's limits and inserts its
-   * record (`cancelled`, uncounted, when its link died).
+   * record (`cancelled`, uncounted, when its link died), or, for a mail that waited for room and
+   * whose time has come, counts it and updates its record alike. A mail over a limit is recorded
+   * `suppressed`, or `pending` until the window has room if it may wait ({@link RateLimits.waitUntil}
+   * for a new mail, its `rate_wait_until` for one that waited) and room comes before then.
    */
-  private countAndInsert(
+  private countAndRecord(
     manager: EntityManager,
     delivery: NewDelivery,
     limits: RateLimits,
     leaseMs: number | null,
     link: CarriedLink | null,
-  ): Promise<DeliveryEntity[]> {
+  ): Promise<RecordedDelivery[]> {
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
     const reason = (what: string, limit: number) =>
       `rate limit: more than ${limit} ${COUNTED_AS[limits.budget]} to this ${what} in ${limits.windowMinutes} min`;
-    return manager.query<DeliveryEntity[]>(
-      `WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $2) AS yes),
+    return manager.query<RecordedDelivery[]>(
+      `WITH waited AS (
+         SELECT id AS waited_id, rate_wait_until AS waited_until FROM deliveries
+         WHERE event_id = $2 AND status = 'pending' AND rate_wait_until IS NOT NULL AND next_attempt_at <= now()
+         FOR UPDATE
+       ),
+       fresh AS (SELECT NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $2) AS yes),
        dead AS (${deadLinkReason('$17', '$18')}),
-       live AS (SELECT fresh.yes AND dead.reason IS NULL AS yes FROM fresh, dead),
+       live AS (SELECT (fresh.yes OR EXISTS (SELECT 1 FROM waited)) AND dead.reason IS NULL AS yes FROM fresh, dead),
        r_older AS (${olderSum('$9')}),
        r AS (
          INSERT INTO mail_rate_buckets (key, bucket, count)
@@ -322,20 +365,40 @@ export class PostgresDeliveryStore extends DeliveryStore {
          RETURNING 1
        ),
        verdict AS (
-         SELECT CASE WHEN NOT r_ok.yes THEN $14::text WHEN NOT ($13::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $15::text END AS over FROM r_ok
+         SELECT CASE WHEN NOT r_ok.yes THEN $14::text WHEN NOT ($13::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $15::text END AS over,
+           CASE WHEN NOT r_ok.yes THEN $9::text ELSE $11::text END AS over_key
+         FROM r_ok
+       ),
+       room AS (${roomAt('verdict.over_key')}),
+       wait AS (SELECT coalesce((SELECT waited_until FROM waited), $20::timestamptz) AS until),
+       outcome AS (
+         SELECT CASE WHEN dead.reason IS NOT NULL THEN 'cancelled'
+             WHEN verdict.over IS NULL THEN CASE WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END
+             WHEN room.at < wait.until THEN 'pending' ELSE 'suppressed' END AS new_status,
+           dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL AS claimed,
+           dead.reason IS NULL AND verdict.over IS NOT NULL AND room.at < wait.until AS waits,
+           coalesce(dead.reason, verdict.over || CASE WHEN wait.until IS NULL THEN '' WHEN room.at < wait.until THEN $21::text ELSE $22::text END) AS reason,
+           room.at AS room_at, wait.until AS wait_until, claim.lease
+         FROM verdict, dead, room, wait, (SELECT make_interval(secs => $16::double precision / 1000) AS lease) AS claim
+       ),
+       inserted AS (
+         INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
+           last_attempt_at, lease_until, source_event_id, next_attempt_at, rate_wait_until)
+         SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text, new_status, CASE WHEN claimed THEN 1 ELSE 0 END, reason, $8::text,
+           CASE WHEN claimed THEN now() END, CASE WHEN claimed THEN now() + lease END, $19::uuid,
+           CASE WHEN waits THEN room_at END, CASE WHEN waits THEN wait_until END
+         FROM outcome, fresh WHERE fresh.yes
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING ${RECORDED_COLUMNS}
+       ),
+       released AS (
+         UPDATE deliveries d SET status = new_status, attempts = d.attempts + CASE WHEN claimed THEN 1 ELSE 0 END, last_error = reason,
+           last_attempt_at = CASE WHEN claimed THEN now() ELSE d.last_attempt_at END, lease_until = CASE WHEN claimed THEN now() + lease END,
+           next_attempt_at = CASE WHEN waits THEN room_at END, rate_wait_until = CASE WHEN waits THEN wait_until END, updated_at = now()
+         FROM waited, outcome WHERE d.id = waited.waited_id
+         RETURNING ${RECORDED_COLUMNS}
        )
-       INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
-         last_attempt_at, lease_until, source_event_id)
-       SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text,
-         CASE WHEN dead.reason IS NOT NULL THEN 'cancelled' WHEN verdict.over IS NOT NULL THEN 'suppressed' WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END,
-         CASE WHEN dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL THEN 1 ELSE 0 END,
-         coalesce(dead.reason, verdict.over), $8::text,
-         CASE WHEN dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL THEN now() END,
-         CASE WHEN dead.reason IS NULL AND verdict.over IS NULL THEN now() + claim.lease END,
-         $19::uuid
-       FROM verdict, dead, (SELECT make_interval(secs => $16::double precision / 1000) AS lease) AS claim
-       ON CONFLICT (event_id) DO NOTHING
-       RETURNING ${COLUMNS}`,
+       SELECT * FROM inserted UNION ALL SELECT * FROM released`,
       [
         ...newRowValues(delivery),
         delivery.messageId,
@@ -350,6 +413,9 @@ export class PostgresDeliveryStore extends DeliveryStore {
         link?.tokenHash ?? null,
         link?.expired ?? false,
         delivery.sourceEventId,
+        limits.waitUntil ?? null,
+        WAITING_FOR_ROOM,
+        NO_ROOM_IN_TIME,
       ],
     );
   }
@@ -363,7 +429,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
       `WITH previous AS (SELECT id, status FROM deliveries WHERE event_id = $1 FOR UPDATE),
        dead AS (${deadLinkReason('$3', '$4')}),
        cancelled AS (
-         UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, updated_at = now(),
+         UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, rate_wait_until = NULL, updated_at = now(),
            last_error = dead.reason || CASE WHEN d.status = 'sending' THEN '; ' || $5::text ELSE '' END
          FROM previous, dead
          WHERE d.id = previous.id AND dead.reason IS NOT NULL AND (d.status = 'pending' OR (d.status = 'sending' AND d.lease_until <= now()))
@@ -374,7 +440,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
            lease_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
          FROM previous, dead
          WHERE d.id = previous.id AND dead.reason IS NULL
-           AND ((d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())) OR (d.status = 'sending' AND d.lease_until <= now()))
+           AND ((d.status = 'pending' AND d.rate_wait_until IS NULL AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now()))
+             OR (d.status = 'sending' AND d.lease_until <= now()))
          RETURNING d.*, previous.status AS previous
        )
        SELECT ${COLUMNS}, previous FROM claimed UNION ALL SELECT ${COLUMNS}, previous FROM cancelled`,
@@ -385,14 +452,14 @@ export class PostgresDeliveryStore extends DeliveryStore {
       if (delivery.status === 'cancelled') return { kind: 'cancelled', reason: delivery.lastError ?? '', reclaimed: previous === 'sending' };
       return { kind: 'claimed', delivery, reclaimed: previous === 'sending' };
     }
-    const [row] = await this.dataSource.query<Array<{ status: DeliveryStatus; waitMs: string | null }>>(
-      `SELECT status, ceil(extract(epoch FROM (CASE WHEN status = 'pending' THEN next_attempt_at ELSE lease_until END) - now()) * 1000)::bigint AS "waitMs"
+    const [row] = await this.dataSource.query<Array<{ status: DeliveryStatus; waitMs: string | null; forRoom: boolean }>>(
+      `SELECT status, rate_wait_until IS NOT NULL AS "forRoom", ceil(extract(epoch FROM (CASE WHEN status = 'pending' THEN next_attempt_at ELSE lease_until END) - now()) * 1000)::bigint AS "waitMs"
        FROM deliveries WHERE event_id = $1`,
       [eventId],
     );
     if (!row) return { kind: 'missing' };
     if (FINAL_STATUSES.includes(row.status)) return { kind: 'final', status: row.status };
-    return { kind: 'wait', delayMs: Math.max(0, Number(row.waitMs ?? 0)), because: row.status === 'pending' ? 'retry' : 'sending' };
+    return { kind: 'wait', delayMs: Math.max(0, Number(row.waitMs ?? 0)), because: row.status === 'sending' ? 'sending' : row.forRoom ? 'room' : 'retry' };
   }
 
   async renewLease(ticket: ClaimTicket, leaseMs: number): Promise<boolean> {

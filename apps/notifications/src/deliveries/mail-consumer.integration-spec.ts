@@ -297,7 +297,7 @@ describe('the mail consumer with events a real processor makes no mail of', () =
       retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000 },
       leaseMs: ACK_WAIT_MS,
       sendDeadlineMs: 20_000,
-      limits: { perRecipient: 0, noticesPerRecipient: 0, perAccount: 0, windowMinutes: 60 },
+      limits: { perRecipient: 0, noticesPerRecipient: 0, perAccount: 0, windowMinutes: 60, maxWaitMinutes: 60 },
       smtpConcurrency: 1,
     };
     const renderer = new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());

@@ -18,12 +18,16 @@ afterAll(async () => {
 beforeEach(() => db.dataSource.query('DELETE FROM deliveries'));
 
 /** A mail in `status`, asked for `createdAgo` ago, its retry or attempt `sinceAgo` ago (negative: to come). */
-async function mail(status: string, createdAgo: string, next: { nextAttemptIn?: string; lastAttemptAgo?: string } = {}): Promise<void> {
+async function mail(
+  status: string,
+  createdAgo: string,
+  next: { nextAttemptIn?: string; lastAttemptAgo?: string; roomWaitEndsIn?: string } = {},
+): Promise<void> {
   await db.dataSource.query(
-    `INSERT INTO deliveries (id, event_id, event_type, recipient, template, locale, status, attempts, created_at, next_attempt_at, last_attempt_at)
+    `INSERT INTO deliveries (id, event_id, event_type, recipient, template, locale, status, attempts, created_at, next_attempt_at, last_attempt_at, rate_wait_until)
      VALUES ($1, $2, 'identity.user.invited', 'a@example.test', 'activation', 'en', $3, 1, now() - $4::interval,
-             now() + $5::interval, now() - $6::interval)`,
-    [randomUUID(), randomUUID(), status, createdAgo, next.nextAttemptIn ?? null, next.lastAttemptAgo ?? null],
+             now() + $5::interval, now() - $6::interval, now() + $7::interval)`,
+    [randomUUID(), randomUUID(), status, createdAgo, next.nextAttemptIn ?? null, next.lastAttemptAgo ?? null, next.roomWaitEndsIn ?? null],
   );
 }
 
@@ -51,6 +55,14 @@ describe('the mails under way, read on scrape', () => {
     const overdue = (await scraped('portico_mail_overdue_seconds'))!;
     expect(overdue).toBeGreaterThanOrEqual(2 * 3600);
     expect(overdue).toBeLessThan(2 * 3600 + 60);
+  });
+
+  it('count a mail waiting for room under a rate limit as pending, but overdue only once its wait should have ended', async () => {
+    await mail('pending', '40 minutes', { nextAttemptIn: '15 minutes', roomWaitEndsIn: '20 minutes' });
+    expect(await scraped('portico_mail_unfinished', { status: 'pending' })).toBe(1);
+    expect(await scraped('portico_mail_overdue_seconds')).toBe(0);
+    await db.dataSource.query(`UPDATE deliveries SET rate_wait_until = now() - interval '1 minute'`);
+    expect(await scraped('portico_mail_overdue_seconds')).toBeGreaterThanOrEqual(40 * 60);
   });
 
   it('are overdue since asked for, whether being sent, never tried, or past their retry time', async () => {

@@ -33,12 +33,12 @@ export const mailMetrics = {
   }),
   unfinished: new GaugeReadOnScrape<'status'>({
     name: 'portico_mail_unfinished',
-    help: 'Mails not done yet, by status: pending (waiting for an attempt, or for the next after a temporary failure) or sending',
+    help: 'Mails not done yet, by status: pending (waiting for an attempt, for the next after a temporary failure, or for room under a rate limit) or sending',
     labelNames: ['status'],
   }),
   overdue: new GaugeReadOnScrape({
     name: 'portico_mail_overdue_seconds',
-    help: 'How long the oldest mail not done yet (pending, waiting for a retry, or sending) has waited since it was asked for (0 when none): it keeps rising while SMTP is away',
+    help: 'How long the oldest mail not done yet (pending, waiting for a retry, or sending; one waiting for room under a rate limit only past the end of its wait) has waited since it was asked for (0 when none): it keeps rising while SMTP is away',
   }),
 };
 
@@ -55,12 +55,14 @@ export function countUnattempted(status: UnattemptedStatus, mails = 1): void {
 /**
  * How long ago the oldest mail not done yet was asked for. Every such mail counts, also one waiting
  * for a later retry: during an SMTP outage each mail is either being tried or waiting for its
- * retry, and the gauge must rise all the same (read through `deliveries_unfinished_by_age`).
+ * retry, and the gauge must rise all the same (read through `deliveries_unfinished_by_age`). But a
+ * mail held back on purpose, waiting for room under a rate limit, counts only once its wait should
+ * have ended (`rate_wait_until`): a person asking for resets over and over is not an outage.
  */
 const OVERDUE_SQL = `
   SELECT COALESCE(extract(epoch FROM now() - min(created_at)), 0) AS seconds
     FROM deliveries
-   WHERE status IN ('pending', 'sending')`;
+   WHERE status IN ('pending', 'sending') AND (rate_wait_until IS NULL OR rate_wait_until < now())`;
 
 /** Reads the mails under way when Prometheus scrapes (through the partial index `deliveries_unfinished_by_age`). */
 @Injectable()

@@ -4,6 +4,7 @@ import { CancelledLinks1733000000000 } from './1733000000000-cancelled-links.js'
 import { MailsSharingAnEvent1733300000000 } from './1733300000000-mails-sharing-an-event.js';
 import { DeliveryLogAge1734700000000 } from './1734700000000-delivery-log-age.js';
 import { UnfinishedMailsByAge1734800000000 } from './1734800000000-unfinished-mails-by-age.js';
+import { MailsWaitingForRoom1734900000000 } from './1734900000000-mails-waiting-for-room.js';
 
 /** The notifications schema's migrations, oldest first. */
 export const notificationsMigrations = [
@@ -13,4 +14,5 @@ export const notificationsMigrations = [
   MailsSharingAnEvent1733300000000,
   DeliveryLogAge1734700000000,
   UnfinishedMailsByAge1734800000000,
+  MailsWaitingForRoom1734900000000,
 ];

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { Events, linkTokenHash, type EventEnvelope } from '#libs/contracts/index.js';
+import { MailCatcher } from '#libs/testing/mail-catcher.js';
+import { NotificationsTestDatabase } from '../database-harness-spec.js';
+import { MailRenderer } from '../mail/mail-renderer.js';
+import { Mailer } from '../mail/mailer.js';
+import { TemplateCatalog } from '../mail/template-catalog.js';
+import { loadNotificationsConfig } from '../notifications.config.js';
+import { deliverySettings } from '../notifications.module.js';
+import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
+import { PostgresDeliveryStore } from './delivery.store.js';
+import { countedMails, moveRateClockOn } from './rate-clock-harness-spec.js';
+
+// An admin re-sends an invitation over and over (each re-send voids the link before it), past the
+// limit of mails per recipient, with a real SMTP server and PostgreSQL; JetStream's part (an event
+// handed back with a delay comes back then) is played by the test, and the window's hour passes by
+// moving the recorded times back.
+
+const db = new NotificationsTestDatabase();
+const catcher = new MailCatcher();
+const ACCOUNT = randomUUID();
+const LIMIT = 2;
+let mailer: Mailer;
+let processor: DeliveryProcessor;
+
+beforeAll(async () => {
+  await db.start(8);
+  const port = await catcher.start(0);
+  const config = loadNotificationsConfig({
+    DATABASE_URL: db.database.url,
+    SMTP_URL: `smtp://127.0.0.1:${port}`,
+    MAIL_RATE_PER_RECIPIENT: String(LIMIT),
+    MAIL_RATE_WINDOW_MINUTES: '60',
+    MAIL_RATE_MAX_WAIT_MINUTES: '240',
+  });
+  mailer = new Mailer(config);
+  const renderer = new MailRenderer({ productName: 'Portico', publicWebUrl: 'http://panel.test' }, TemplateCatalog.builtIn());
+  processor = new DeliveryProcessor(new PostgresDeliveryStore(db.dataSource), mailer, renderer, deliverySettings(config), pino({ level: 'silent' }));
+});
+afterAll(async () => {
+  mailer?.onModuleDestroy();
+  await catcher.stop();
+  await db.stop();
+});
+
+function invitation(email: string, token: string): EventEnvelope {
+  return {
+    id: randomUUID(),
+    type: Events.UserInvited,
+    occurredAt: new Date().toISOString(),
+    accountId: ACCOUNT,
+    data: {
+      accountId: ACCOUNT,
+      accountName: 'Acme',
+      userId: randomUUID(),
+      email,
+      firstName: 'Ada',
+      token,
+      expiresAt: '2099-01-01T10:00:00.000Z',
+      locale: 'en',
+    },
+  };
+}
+
+function linksVoided(token: string): EventEnvelope {
+  return {
+    id: randomUUID(),
+    type: Events.LinksVoided,
+    occurredAt: new Date().toISOString(),
+    accountId: ACCOUNT,
+    data: { tokenHashes: [linkTokenHash(token)] },
+  };
+}
+
+async function statuses(email: string): Promise<Record<string, string>> {
+  const rows = await db.dataSource.query<Array<{ event_id: string; status: string }>>('SELECT event_id, status FROM deliveries WHERE recipient = $1', [email]);
+  return Object.fromEntries(rows.map((row) => [row.event_id, row.status]));
+}
+
+describe('an invitation re-sent past the rate limit of its recipient', () => {
+  it('sends no more than the limit in the window, cancels the waiting mails whose links were voided, and sends the newest once the window has room', async () => {
+    const email = `ada-${randomUUID()}@example.com`;
+    const tokens = ['link-1', 'link-2', 'link-3', 'link-4', 'link-5'];
+    const invitations = tokens.map((token) => invitation(email, token));
+    const outcomes: Outcome[] = [];
+    for (const [n, event] of invitations.entries()) {
+      // Identity voids the link before it as it makes the new one; the two events come in either order.
+      outcomes.push(await processor.process(event));
+      if (n > 0) await processor.process(linksVoided(tokens[n - 1]));
+    }
+
+    expect(catcher.to(email).map((mail) => mail.links.find((link) => link.includes('token=')))).toEqual([
+      'http://panel.test/activate?token=link-1',
+      'http://panel.test/activate?token=link-2',
+    ]);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['done', 'done', 'retry', 'retry', 'retry']);
+    const waiting = invitations.filter((_, n) => outcomes[n].kind === 'retry');
+    for (const outcome of outcomes.slice(LIMIT)) expect((outcome as { delayMs: number }).delayMs).toBeGreaterThan(58 * 60_000);
+
+    // An early redelivery (JetStream's after a crash) changes nothing but cancelling the mails whose links died.
+    await Promise.all(waiting.map((event) => processor.process(event)));
+    expect(catcher.to(email)).toHaveLength(LIMIT);
+    expect(Object.values(await statuses(email)).sort()).toEqual(['cancelled', 'cancelled', 'pending', 'sent', 'sent']);
+
+    await moveRateClockOn(db.dataSource, email, 61);
+    const comebacks = await Promise.all(waiting.map((event) => processor.process(event)));
+    expect(comebacks).toEqual([{ kind: 'done' }, { kind: 'done' }, { kind: 'done' }]);
+
+    const mails = catcher.to(email);
+    expect(mails).toHaveLength(LIMIT + 1);
+    expect(mails[LIMIT].links).toContain('http://panel.test/activate?token=link-5');
+    const byEvent = await statuses(email);
+    expect(invitations.map((event) => byEvent[event.id])).toEqual(['sent', 'sent', 'cancelled', 'cancelled', 'sent']);
+    expect(await countedMails(db.dataSource, email)).toBe(LIMIT + 1);
+  });
+
+  it('lets no more than the limit out of many waiting mails whose links all still work, when they come back at once', async () => {
+    const email = `grace-${randomUUID()}@example.com`;
+    const events = Array.from({ length: 8 }, (_, n) => invitation(email, `live-${n}-${randomUUID()}`));
+    for (const event of events) await processor.process(event);
+    expect(catcher.to(email)).toHaveLength(LIMIT);
+
+    await moveRateClockOn(db.dataSource, email, 61);
+    const comebacks = await Promise.all(events.slice(LIMIT).map((event) => processor.process(event)));
+    expect(comebacks.filter((outcome) => outcome.kind === 'done')).toHaveLength(LIMIT);
+    expect(catcher.to(email)).toHaveLength(2 * LIMIT);
+    expect(Object.values(await statuses(email)).filter((status) => status === 'pending')).toHaveLength(events.length - 2 * LIMIT);
+  });
+});
