@@ -213,6 +213,8 @@ export const LockClass = {
   MailRecipientCounter: 0x6d61_0001,
   /** Counting mails against one account's rate limit (notifications). */
   MailAccountCounter: 0x6d61_0002,
+  /** Recording or claiming a mail that carries one link, and voiding that link (notifications). */
+  MailLink: 0x6d61_0003,
   /** Changing one account's roles, applications, bindings or owner (access). */
   AccessAccountChange: 0x6163_0001,
 } as const;

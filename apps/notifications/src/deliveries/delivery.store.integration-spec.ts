@@ -209,6 +209,36 @@ describe('a mail whose link died', () => {
     expect(await store.admitAndClaim(live, limited, 60_000, link())).toMatchObject({ kind: 'claimed', delivery: { attempts: 1 } });
   });
 
+  it.each([
+    ['new', false],
+    ['waiting for a retry', true],
+  ])('is cancelled, not claimed, when %s and its link is voided at the very moment of its claim (a backlog: both events at once)', async (_, waited) => {
+    const racing = link();
+    const mail = delivery();
+    if (waited) {
+      await store.admitAndClaim(mail, limits, 60_000, racing);
+      await store.markRetry(firstAttempt(mail), '451 later', 0);
+    }
+    const blocker = dataSource.createQueryRunner();
+    await blocker.startTransaction();
+    try {
+      // The same name inserted, not committed: the voiding waits on it while it holds the link's lock.
+      await blocker.query('INSERT INTO voided_links (token_hash) VALUES ($1)', [racing.tokenHash]);
+      const voiding = store.voidLinks([racing.tokenHash]);
+      await waitForLockWaits(1);
+      let claimDone = false;
+      const claim = store.admitAndClaim(mail, limits, 60_000, racing).finally(() => (claimDone = true));
+      // Without the link's lock the claim does not wait: it claims the mail before the voiding commits.
+      await waitForLockWaits(2, () => claimDone);
+      await blocker.rollbackTransaction();
+      await voiding;
+      expect(await claim).toEqual({ kind: 'cancelled', reason: VOIDED, reclaimed: false });
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+  });
+
   it('is cancelled by its claim when it waits for a retry, due or not, or was left mid-send by a replica that died', async () => {
     const voided = link();
     const [waiting, abandoned] = [delivery(), delivery()];

@@ -190,16 +190,24 @@ function olderSum(key: string): string {
     WHERE key = ${key} AND bucket > now() - make_interval(mins => $12::integer) AND bucket <> ${BUCKET}`;
 }
 
+/** The lock of the link whose token's name is `tokenHash`. */
+function linkLock(tokenHash: string): { lockClass: number; key: string } {
+  return { lockClass: LockClass.MailLink, key: tokenHash };
+}
+
 /**
- * Takes, until the end of the transaction, the locks that serialize counting against the given
- * counters. Every caller takes the recipient's before the account's and at most one of each, so
- * two callers can never wait for each other in a circle.
+ * The locks, taken until the end of the transaction, that serialize recording a mail against the
+ * voiding of its link (`link`, its token's name: see {@link PostgresDeliveryStore.voidLinks}) and
+ * its counting against the given counters. Every caller takes the link's first, then the
+ * recipient's, then the account's, at most one of each; the voiding takes only links' locks, in
+ * the order of their names. So no two callers can wait for each other in a circle.
  */
-function lockCounters(manager: EntityManager, recipient: string | null, account: string | null): Promise<void> {
-  return lockForTransaction(manager, [
+function recordingLocks(link: string | null, recipient: string | null, account: string | null): Array<{ lockClass: number; key: string }> {
+  return [
+    ...(link ? [linkLock(link)] : []),
     ...(recipient ? [{ lockClass: LockClass.MailRecipientCounter, key: recipient }] : []),
     ...(account ? [{ lockClass: LockClass.MailAccountCounter, key: account }] : []),
-  ]);
+  ];
 }
 
 /** Text PostgreSQL can store: without NUL characters, which its text type refuses (an event carrying one would otherwise fail for ever). */
@@ -300,20 +308,22 @@ export class PostgresDeliveryStore extends DeliveryStore {
    * Inserts the record of a new event (claimed for `leaseMs` when given), or counts a mail whose
    * wait for room is over; returns the record, or nothing when the event had one and it was not
    * waiting for room, or not yet due. A mail that a limit may suppress first waits for the counting of every
-   * other mail of its budget to its recipient and account to commit (see {@link lockCounters}); a
-   * mail no limit applies to needs no wait and costs one statement.
+   * other mail of its budget to its recipient and account to commit, and a mail carrying a link for
+   * a voiding of that link under way (see {@link recordingLocks}); a mail without a link that no
+   * limit applies to needs no wait and costs one statement.
    */
   private async record(unsafe: NewDelivery, limits: RateLimits, leaseMs: number | null, link: CarriedLink | null): Promise<RecordedDelivery[]> {
     const delivery = storableDelivery(unsafe);
     const recipientLimit = limits.perRecipient;
     const accountLimit = delivery.accountId ? limits.perAccount : 0;
-    if (recipientLimit === 0 && accountLimit === 0) return this.countAndRecord(this.dataSource.manager, delivery, limits, leaseMs, link);
+    const locks = recordingLocks(
+      link?.tokenHash ?? null,
+      recipientLimit > 0 ? recipientKey(delivery.recipient, limits.budget) : null,
+      accountLimit > 0 ? accountKey(delivery.accountId!, limits.budget) : null,
+    );
+    if (locks.length === 0) return this.countAndRecord(this.dataSource.manager, delivery, limits, leaseMs, link);
     return this.dataSource.transaction(async (manager) => {
-      await lockCounters(
-        manager,
-        recipientLimit > 0 ? recipientKey(delivery.recipient, limits.budget) : null,
-        accountLimit > 0 ? accountKey(delivery.accountId!, limits.budget) : null,
-      );
+      await lockForTransaction(manager, locks);
       return this.countAndRecord(manager, delivery, limits, leaseMs, link);
     });
   }
@@ -424,8 +434,21 @@ export class PostgresDeliveryStore extends DeliveryStore {
     return this.insert(this.dataSource.manager, storableDelivery(delivery), 'failed', storable(reason));
   }
 
+  /**
+   * A claim of a mail carrying a link first waits for a voiding of that link under way to commit
+   * (see {@link recordingLocks}), so that it sees it: without, the two at once could each miss the
+   * other, and the mail go out with a link voided a moment before.
+   */
   async claim(eventId: string, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
-    const claimed = await this.dataSource.query<Array<DeliveryEntity & { previous: DeliveryStatus }>>(
+    if (!link) return this.claimWith(this.dataSource.manager, eventId, leaseMs, null);
+    return this.dataSource.transaction(async (manager) => {
+      await lockForTransaction(manager, [linkLock(link.tokenHash)]);
+      return this.claimWith(manager, eventId, leaseMs, link);
+    });
+  }
+
+  private async claimWith(manager: EntityManager, eventId: string, leaseMs: number, link: CarriedLink | null): Promise<Claim> {
+    const claimed = await manager.query<Array<DeliveryEntity & { previous: DeliveryStatus }>>(
       `WITH previous AS (SELECT id, status FROM deliveries WHERE event_id = $1 FOR UPDATE),
        dead AS (${deadLinkReason('$3', '$4')}),
        cancelled AS (
@@ -452,7 +475,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
       if (delivery.status === 'cancelled') return { kind: 'cancelled', reason: delivery.lastError ?? '', reclaimed: previous === 'sending' };
       return { kind: 'claimed', delivery, reclaimed: previous === 'sending' };
     }
-    const [row] = await this.dataSource.query<Array<{ status: DeliveryStatus; waitMs: string | null; forRoom: boolean }>>(
+    const [row] = await manager.query<Array<{ status: DeliveryStatus; waitMs: string | null; forRoom: boolean }>>(
       `SELECT status, rate_wait_until IS NOT NULL AS "forRoom", ceil(extract(epoch FROM (CASE WHEN status = 'pending' THEN next_attempt_at ELSE lease_until END) - now()) * 1000)::bigint AS "waitMs"
        FROM deliveries WHERE event_id = $1`,
       [eventId],
@@ -499,8 +522,17 @@ export class PostgresDeliveryStore extends DeliveryStore {
     return rows.length === 1;
   }
 
+  /**
+   * Holds the lock of each link (in the order of their names) while it records them voided, so that
+   * a mail carrying one that is being recorded or claimed meanwhile either went first (it is in the
+   * hands of SMTP, too late) or sees the link voided and is cancelled (see {@link recordingLocks}).
+   */
   async voidLinks(tokenHashes: string[]): Promise<void> {
-    await this.dataSource.query(`INSERT INTO voided_links (token_hash) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [tokenHashes]);
+    const names = [...new Set(tokenHashes)].sort();
+    await this.dataSource.transaction(async (manager) => {
+      await lockForTransaction(manager, names.map(linkLock));
+      await manager.query(`INSERT INTO voided_links (token_hash) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [names]);
+    });
   }
 
   async pruneVoidedLinks(): Promise<number> {
