@@ -71,8 +71,8 @@ export const UNKNOWN_EVENT_RETRY_MS = 60_000;
  * The life of each mail of an event, exactly once: record it (unique per mail, see `deliveryKey`,
  * counted against the rate limits), claim it (`sending`, with a lease), hand it to SMTP, record the
  * outcome. A redelivered event whose mails are already `sent` (or failed, dead, suppressed) is
- * acknowledged without sending; one with a mail whose retry time has not come, or that another
- * replica holds, comes back later. See docs/notifications.md for the window that remains.
+ * acknowledged without sending; one with a mail whose retry time has not come, that waits for room
+ * under a rate limit, or that another replica holds, comes back later. See docs/notifications.md for the window that remains.
  */
 @Injectable()
 export class DeliveryProcessor {
