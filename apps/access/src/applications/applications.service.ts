@@ -23,6 +23,7 @@ import type { AccessConfig } from '../access.config.js';
 import { assertRoomFor } from '../state/account-quota.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { ApplicationEntity } from './application.entity.js';
+import { visibleApplications } from './visible-applications.js';
 
 /**
  * An account's applications. A principal limited to some applications sees only those. Each change
@@ -46,7 +47,7 @@ export class ApplicationsService {
    * request after a change of bindings on another replica sees it.
    */
   async list({ actor, accountId, query = {} }: ListApplicationsRequest): Promise<Page<ApplicationView>> {
-    const seen = await this.store.whenCurrent(accountId, () => this.visibleApplications(actor, accountId));
+    const seen = await this.store.whenCurrent(accountId, () => visibleApplications(this.store, actor, accountId));
     if (seen !== 'all' && seen.length === 0) return { items: [], nextCursor: null };
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [afterKey = null, afterId = null] = decodeCursor(query.cursor, ['name'], ['text', 'uuid']) ?? [];
@@ -120,14 +121,6 @@ export class ApplicationsService {
   private assertActs(actor: Principal, accountId: string): void {
     const acting = this.store.actingAs(actor, accountId);
     if (!acting.owner && !acting.rights) throw new DomainError(ErrorCode.Forbidden, 'You hold no rights in this account');
-  }
-
-  /** Every application of the account when the actor holds something unlimited there; else those it holds something in. */
-  private visibleApplications(actor: Principal, accountId: string): 'all' | string[] {
-    const effective = this.store.actingAs(actor, accountId).rights;
-    if (!effective) return [];
-    if (!isEmpty(effective.unlimited)) return 'all';
-    return [...effective.perApplication].filter(([, grants]) => !isEmpty(grants)).map(([applicationId]) => applicationId);
   }
 
   private visible(actor: Principal, accountId: string, applicationId: string): boolean {

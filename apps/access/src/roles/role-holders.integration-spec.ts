@@ -77,4 +77,14 @@ describe("a role's holders", () => {
     }
     expect((await access.roles.get({ actor: owner, accountId, roleId: DEVELOPER })).holders).toBe(principals.length);
   });
+
+  it('show a caller limited to some applications only those of where a role is held (as its list of applications does)', async () => {
+    const { accountId, subuser: limited, first, second } = await access.accountWithSubuser();
+    const other = subuser();
+    await access.bind(accountId, other, DEVELOPER, [first, second]);
+    const visible = (await access.applications.list({ actor: limited, accountId })).items.map((application) => application.id);
+    expect(visible).toEqual([first]);
+    const page = await access.roles.holders({ actor: limited, accountId, roleId: DEVELOPER });
+    expect(page.items.find(({ principal }) => principal.id === other.id)?.applicationIds).toEqual([first]);
+  });
 });

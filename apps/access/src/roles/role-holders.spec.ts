@@ -1,10 +1,11 @@
 import type { Principal, RoleHolderView } from '#libs/contracts/index.js';
 import { encodeCursor } from '#libs/platform/index.js';
-import { heldApplications, holdersPage } from './role-holders.js';
+import { heldApplications, holdersPage, shownApplications } from './role-holders.js';
 
 const ROLE = 'builtin:Developer';
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const holder = (type: Principal['type'], n: number): RoleHolderView => ({ principal: { type, id: uuid(n) }, applicationIds: null });
+const holder = (type: Principal['type'], n: number): Principal => ({ type, id: uuid(n) });
+const describeHolder = (principal: Principal): RoleHolderView => ({ principal, applicationIds: null });
 
 describe('where a principal holds a role', () => {
   it.each([
@@ -50,7 +51,7 @@ describe("a page of a role's holders", () => {
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = holdersPage(holders, { limit, cursor });
+        const page = holdersPage(holders, { limit, cursor }, describeHolder);
         seen.push(...page.items);
         cursor = page.nextCursor ?? undefined;
         pages += 1;
@@ -60,18 +61,31 @@ describe("a page of a role's holders", () => {
     }
   });
 
+  it('gives many holders in any order page after page, each once, in order', () => {
+    const many = Array.from({ length: 500 }, (_, n) => holder(n % 3 === 0 ? 'subuser' : 'user', (n * 7919) % 1000));
+    const seen: RoleHolderView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = holdersPage(many, { limit: 7, cursor }, describeHolder);
+      seen.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    const sorted = many.map((principal) => `${principal.type}:${principal.id}`).sort();
+    expect(seen.map(({ principal }) => `${principal.type}:${principal.id}`)).toEqual(sorted);
+  });
+
   it('gives 50 by default', () => {
     const many = Array.from({ length: 51 }, (_, n) => holder('user', n));
-    const page = holdersPage(many);
+    const page = holdersPage(many, undefined, describeHolder);
     expect(page.items).toHaveLength(50);
     expect(page.nextCursor).not.toBeNull();
-    expect(holdersPage(many, { cursor: page.nextCursor! }).items).toEqual([many[50]]);
+    expect(holdersPage(many, { cursor: page.nextCursor! }, describeHolder).items).toEqual([describeHolder(many[50])]);
   });
 
   it('goes on after the last holder given, even once that holder is gone', () => {
-    const first = holdersPage(holders, { limit: 2 });
-    const without = holders.filter(({ principal }) => principal.id !== uuid(9) || principal.type !== 'subuser');
-    expect(keys(holdersPage(without, { limit: 2, cursor: first.nextCursor! }).items)).toEqual(['user:1', 'user:2']);
+    const first = holdersPage(holders, { limit: 2 }, describeHolder);
+    const without = holders.filter((principal) => principal.id !== uuid(9) || principal.type !== 'subuser');
+    expect(keys(holdersPage(without, { limit: 2, cursor: first.nextCursor! }, describeHolder).items)).toEqual(['user:1', 'user:2']);
   });
 
   it.each([
@@ -80,6 +94,33 @@ describe("a page of a role's holders", () => {
     ['an id that is no UUID', encodeCursor(['holders', 'user', 'x'])],
     ['no JSON', 'bm90IGpzb24'],
   ])('refuses a cursor of %s (400 naming cursor)', (_case, cursor) => {
-    expect(() => holdersPage(holders, { cursor })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', details: { field: 'cursor' } }));
+    expect(() => holdersPage(holders, { cursor }, describeHolder)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', details: { field: 'cursor' } }),
+    );
+  });
+
+  it('describes only the holders of the page (their bindings are walked for those alone)', () => {
+    const described: string[] = [];
+    const page = holdersPage(holders, { limit: 2 }, (principal) => {
+      described.push(`${principal.type}:${Number(principal.id.slice(-12))}`);
+      return describeHolder(principal);
+    });
+    expect(keys(page.items)).toEqual(['subuser:2', 'subuser:9']);
+    expect(described).toEqual(['subuser:2', 'subuser:9']);
+  });
+
+  it('takes a query of null as none: the first page (never a crash of access)', () => {
+    expect(keys(holdersPage(holders, null, describeHolder).items)).toEqual(order);
+  });
+});
+
+describe('where a holder holds a role, as a caller who sees some applications is shown it', () => {
+  it.each<[string, string[] | null, 'all' | string[], string[] | null]>([
+    ['every application: as it is', null, [uuid(1)], null],
+    ['a caller who sees every application: all of them', [uuid(1), uuid(2)], 'all', [uuid(1), uuid(2)]],
+    ['a caller limited to some: those alone', [uuid(1), uuid(2), uuid(3)], [uuid(3), uuid(1)], [uuid(1), uuid(3)]],
+    ['a caller who sees none of them: none', [uuid(2)], [uuid(1)], []],
+  ])('%s', (_case, held, visible, expected) => {
+    expect(shownApplications(held, visible)).toEqual(expected);
   });
 });

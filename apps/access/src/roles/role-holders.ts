@@ -17,20 +17,52 @@ export function heldApplications(bindings: BindingRecord[], roleId: string): str
 }
 
 /**
+ * What a caller who sees only some applications (`visible`) is shown of where a role is held: those
+ * of them the holder's bindings name (every application, null, stays so: it names none).
+ */
+export function shownApplications(held: string[] | null, visible: 'all' | string[]): string[] | null {
+  if (held === null || visible === 'all') return held;
+  const seen = new Set(visible);
+  return held.filter((applicationId) => seen.has(applicationId));
+}
+
+/**
  * One page of a role's holders, by principal type, then id (each id is a lower-case UUID, so the
  * order is total and stable while holders come and go): the holders after the cursor's, at most
  * `limit` (50 by default), and the cursor of the next page (null on the last one). A cursor this
- * sort did not give is a 400 naming `cursor`.
+ * sort did not give is a 400 naming `cursor`. Only the page's holders are described (`describe`):
+ * a page of a role held by 100,000 costs their sort, not their bindings' walk.
  */
-export function holdersPage(holders: RoleHolderView[], query: PageQuery = {}): Page<RoleHolderView> {
-  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-  const after = afterCursor(query.cursor);
-  const rest = (after ? holders.filter((holder) => compareHolders(holder.principal, after) > 0) : [...holders]).sort((a, b) =>
-    compareHolders(a.principal, b.principal),
-  );
-  const items = rest.slice(0, limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rest.length > limit && last ? encodeCursor([HOLDERS_SORT, last.principal.type, last.principal.id]) : null };
+export function holdersPage(holders: Principal[], query: PageQuery | null | undefined, describe: (holder: Principal) => RoleHolderView): Page<RoleHolderView> {
+  const limit = query?.limit ?? DEFAULT_PAGE_SIZE;
+  // One more than the page: whether another page follows.
+  const first = firstAfter(holders, afterCursor(query?.cursor), limit + 1);
+  const page = first.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(describe), nextCursor: first.length > limit && last ? encodeCursor([HOLDERS_SORT, last.type, last.id]) : null };
+}
+
+/**
+ * The first `count` holders after `after` in {@link compareHolders}' order, in one pass that keeps
+ * only them (sorted): a page of a role held by 100,000 compares each once with the last kept, where
+ * sorting them all took 100 ms.
+ */
+function firstAfter(holders: Principal[], after: Principal | undefined, count: number): Principal[] {
+  const kept: Principal[] = [];
+  for (const holder of holders) {
+    if (after && compareHolders(holder, after) <= 0) continue;
+    if (kept.length === count && compareHolders(holder, kept[count - 1]) >= 0) continue;
+    let low = 0;
+    let high = kept.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (compareHolders(kept[middle], holder) < 0) low = middle + 1;
+      else high = middle;
+    }
+    kept.splice(low, 0, holder);
+    if (kept.length > count) kept.pop();
+  }
+  return kept;
 }
 
 /** The principal a holders cursor ends at; none without a cursor. */

@@ -27,7 +27,8 @@ import { changedBy, grantList, roleChanges } from '../events/change-events.js';
 import type { AccessConfig } from '../access.config.js';
 import { assertRoomFor } from '../state/account-quota.js';
 import { AccessStateService } from '../state/access-state.service.js';
-import { heldApplications, holdersPage } from './role-holders.js';
+import { heldApplications, holdersPage, shownApplications } from './role-holders.js';
+import { visibleApplications } from '../applications/visible-applications.js';
 import { RoleEntity } from './role.entity.js';
 
 /** Built-in roles (read-only) and each account's custom roles. Each change writes its event (audited by identity) in its transaction. */
@@ -58,14 +59,15 @@ export class RolesService {
    * A page of the principals holding the role (those its `holders` counts: each with a binding of
    * it, inactive ones too; never the owner, who holds no bindings), and where they hold it.
    */
-  async holders({ accountId, roleId, query }: ListRoleHoldersRequest): Promise<Page<RoleHolderView>> {
+  async holders({ actor, accountId, roleId, query }: ListRoleHoldersRequest): Promise<Page<RoleHolderView>> {
     return this.store.whenCurrent(accountId, () => {
       const role = this.knownRole(accountId, roleId);
-      const holders = this.store.holders(accountId, role.id).map((principal) => ({
+      // Where a holder holds it, of the applications the caller may see (as its list of applications shows them).
+      const visible = visibleApplications(this.store, actor, accountId);
+      return holdersPage(this.store.holders(accountId, role.id), query, (principal) => ({
         principal,
-        applicationIds: heldApplications(this.store.bindingsOf(principal, accountId), role.id),
+        applicationIds: shownApplications(heldApplications(this.store.bindingsOf(principal, accountId), role.id), visible),
       }));
-      return holdersPage(holders, query);
     });
   }
 

@@ -181,6 +181,9 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
     this.list.loseSecondStep(lost);
     this.list.regainSecondStep(regained);
     if (this.heard) hearSecondStep(this.heard, lost, regained);
+    // A regain says nothing of its time: heard after a later loss broadcast by another identity replica, it would let in a session that
+    // lost its second step again. The state, read a moment later, says which committed last.
+    if (regained.length > 0) this.reloadSoon();
   }
 
   private onSuspension(message: Msg): void {
@@ -204,8 +207,8 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Two changes of one account's policy made at once on two identity replicas may be heard in
-   * either order: the state is read again a moment later, once both have committed, rather than at
-   * the next minute's reload.
+   * either order, as a session's regained second step and its loss: the state is read again a
+   * moment later, once both have committed, rather than at the next minute's reload.
    */
   private reloadSoon(): void {
     if (this.settleTimer || this.stopped) return;

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import { SUSPENSION_CHANGED, type Actor, type GateStatePage, type SuspensionChangedEvent } from '#libs/contracts/index.js';
+import { SESSIONS_REVOKED, SUSPENSION_CHANGED, type Actor, type GateStatePage, type SuspensionChangedEvent } from '#libs/contracts/index.js';
 import type { NatsLink, RpcClient } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
+import { withSecondStep } from './second-step.js';
 import { SessionGate } from './session-gate.service.js';
 
 const REVOKED: Actor = { type: 'user', id: '00000000-0000-4000-8000-000000000001', sessionId: '00000000-0000-4000-8000-00000000000a' };
@@ -101,5 +102,24 @@ describe('the session gate', () => {
     await eventually('another load', () => fake.loads.length === 3, 3000, 10);
     fake.loads[2].answer(state(REVOKED));
     await eventually('the revoked session refused', () => refuses(fake.gate, REVOKED), 2000, 10);
+  });
+
+  it('reads the state again soon after a regained second step, which says which of it and a loss heard before committed last', async () => {
+    const fake = gateOnFakeLink();
+    gate = fake.gate;
+    const accountId = '00000000-0000-4000-8000-0000000000ac';
+    const actor = withSecondStep({ ...REVOKED }, true);
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    fake.loads[0].answer({ ...state(), secondStepAccounts: [accountId] });
+    await eventually('loaded', async () => !(await refuses(fake.gate, actor)), 2000, 10);
+    // Lost (a later commit, on one identity replica), then the regain of the commit before it (another replica, slower).
+    fake.heard(SESSIONS_REVOKED, { sessions: [], secondStepLost: [{ id: actor.sessionId, until }] });
+    expect(fake.gate.lacksRequiredSecondStep(actor, accountId)).toBe(true);
+    fake.heard(SESSIONS_REVOKED, { sessions: [], secondStepRegained: [actor.sessionId] });
+    expect(fake.gate.lacksRequiredSecondStep(actor, accountId)).toBe(false);
+    // Soon (a second): the state says the loss committed last.
+    await eventually('a load after the regain', () => fake.loads.length === 2, 3000, 10);
+    fake.loads[1].answer({ ...state(), secondStepAccounts: [accountId], secondStepLost: [{ id: actor.sessionId, until }] });
+    await eventually('the loss restored', () => fake.gate.lacksRequiredSecondStep(actor, accountId), 2000, 10);
   });
 });
