@@ -367,6 +367,20 @@ describe('content', () => {
     for (const part of [mail.text, mail.html]) expect(part.includes('Renew your recovery codes now')).toBe(asked);
   });
 
+  it.each<[string, Partial<RecoveryCodeUsedData>, string]>([
+    ['a person', {}, 'ask the operator of Portico to turn it off'],
+    ['a subuser', { principalType: 'subuser' }, 'ask an administrator of your account to turn it off'],
+  ])('tells %s with no recovery code left who can turn the second step off after a lost phone (it takes a code)', (_who, change, who) => {
+    const none = renderer.render(recoveryCodeUsed({ ...change, codesLeft: 0 }))!;
+    for (const part of [none.text, none.html]) {
+      expect(part).toContain(who);
+      expect(part).not.toContain('turn it off with your password and a recovery code');
+    }
+    const one = renderer.render(recoveryCodeUsed({ ...change, codesLeft: 1 }))!;
+    expect(one.text).toContain('turn it off with your password and a recovery code');
+    expect(one.text).not.toContain(who);
+  });
+
   it('tells a subuser that used a recovery code to ask an administrator (no link), names no device it does not know, and refuses a notice without its count or its address', () => {
     const mail = renderer.render(recoveryCodeUsed({ principalType: 'subuser', name: 'operator1', device: null }))!;
     expect(mail.text).toContain('your Portico login with its password and a recovery code');

@@ -224,7 +224,8 @@ export class MailRenderer {
   /**
    * A sign-in with a recovery code instead of the authenticator's: when, from which address and
    * device, how many codes are left (and, at {@link FEW_RECOVERY_CODES_LEFT} or fewer, to renew
-   * them), and what to do if it was not the login's owner.
+   * them; at none, who can turn the second step off after a lost phone), and what to do if it was
+   * not the login's owner.
    */
   private recoveryCodeUsed(data: RecoveryCodeUsedData): Draft {
     const codesLeft = count(data, 'codesLeft', 0);
@@ -236,6 +237,8 @@ export class MailRenderer {
         device: optionalName(data.device),
         codesLeft: String(codesLeft),
         fewLeft: codesLeft <= FEW_RECOVERY_CODES_LEFT,
+        // None left: turning the second step off takes one, so a lost phone needs an administrator (a subuser) or the operator (a person).
+        noneLeft: codesLeft === 0,
       },
     );
   }
