@@ -47,6 +47,18 @@ describe('the notifications configuration', () => {
     ]);
   });
 
+  it("counts a link mail's wait for room before its retries against the events stream (review: 154 h of retries after 24 h of waiting were taken)", () => {
+    const retries = { MAIL_MAX_ATTEMPTS: '17', MAIL_RETRY_BASE_MS: '60000', MAIL_RETRY_MAX_MS: '86400000' };
+    expect(problemsOf(retries)).toEqual([]);
+    expect(problemsOf({ ...retries, MAIL_RATE_MAX_WAIT_MINUTES: '1440' })).toEqual([
+      expect.stringContaining('after a wait for room of up to MAIL_RATE_MAX_WAIT_MINUTES 1440'),
+    ]);
+  });
+
+  it('lets no link mail wait for room unless MAIL_RATE_MAX_WAIT_MINUTES says so (off by default)', () => {
+    expect(loadNotificationsConfig({}).MAIL_RATE_MAX_WAIT_MINUTES).toBe(0);
+  });
+
   it('keeps the delivery log 30 days unless DELIVERY_RETENTION_DAYS says otherwise', () => {
     expect(loadNotificationsConfig({}).DELIVERY_RETENTION_DAYS).toBe(30);
     expect(loadNotificationsConfig({ DELIVERY_RETENTION_DAYS: '8' }).DELIVERY_RETENTION_DAYS).toBe(8);
