@@ -333,7 +333,9 @@ export class PostgresDeliveryStore extends DeliveryStore {
    * record (`cancelled`, uncounted, when its link died), or, for a mail that waited for room and
    * whose time has come, counts it and updates its record alike. A mail over a limit is recorded
    * `suppressed`, or `pending` until the window has room if it may wait ({@link RateLimits.waitUntil}
-   * for a new mail, its `rate_wait_until` for one that waited) and room comes before then.
+   * for a new mail, its `rate_wait_until` for one that waited) and room comes before then. A mail that
+   * may wait and that the account's limit would refuse is held back (`held`) before its recipient's
+   * is counted: it waits without using its recipient's room, at each return too.
    */
   private countAndRecord(
     manager: EntityManager,
@@ -355,32 +357,37 @@ export class PostgresDeliveryStore extends DeliveryStore {
        fresh AS (SELECT NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = $2) AS yes),
        dead AS (${deadLinkReason('$17', '$18')}),
        live AS (SELECT (fresh.yes OR EXISTS (SELECT 1 FROM waited)) AND dead.reason IS NULL AS yes FROM fresh, dead),
+       wait AS (SELECT coalesce((SELECT waited_until FROM waited), $20::timestamptz) AS until),
+       a_older AS (${olderSum('$11')}),
+       held AS (
+         SELECT live.yes AND wait.until IS NOT NULL AND $13::integer > 0
+           AND a_older.n + coalesce((SELECT count FROM mail_rate_buckets WHERE key = $11::text AND bucket = ${BUCKET}), 0) + 1 > $13::integer AS yes
+         FROM live, wait, a_older
+       ),
        r_older AS (${olderSum('$9')}),
        r AS (
          INSERT INTO mail_rate_buckets (key, bucket, count)
-         SELECT $9::text, ${BUCKET}, 1 FROM live, r_older
-         WHERE live.yes AND $10::integer > 0 AND r_older.n + 1 <= $10::integer
+         SELECT $9::text, ${BUCKET}, 1 FROM live, held, r_older
+         WHERE live.yes AND NOT held.yes AND $10::integer > 0 AND r_older.n + 1 <= $10::integer
          ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
            WHERE mail_rate_buckets.count + (SELECT n FROM r_older) < $10::integer
          RETURNING 1
        ),
        r_ok AS (SELECT ($10::integer = 0 OR EXISTS (SELECT 1 FROM r)) AS yes),
-       a_older AS (${olderSum('$11')}),
        a AS (
          INSERT INTO mail_rate_buckets (key, bucket, count)
-         SELECT $11::text, ${BUCKET}, 1 FROM live, r_ok, a_older
-         WHERE live.yes AND r_ok.yes AND $13::integer > 0 AND a_older.n + 1 <= $13::integer
+         SELECT $11::text, ${BUCKET}, 1 FROM live, held, r_ok, a_older
+         WHERE live.yes AND NOT held.yes AND r_ok.yes AND $13::integer > 0 AND a_older.n + 1 <= $13::integer
          ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
            WHERE mail_rate_buckets.count + (SELECT n FROM a_older) < $13::integer
          RETURNING 1
        ),
        verdict AS (
-         SELECT CASE WHEN NOT r_ok.yes THEN $14::text WHEN NOT ($13::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $15::text END AS over,
-           CASE WHEN NOT r_ok.yes THEN $9::text ELSE $11::text END AS over_key
-         FROM r_ok
+         SELECT CASE WHEN held.yes THEN $15::text WHEN NOT r_ok.yes THEN $14::text WHEN NOT ($13::integer = 0 OR EXISTS (SELECT 1 FROM a)) THEN $15::text END AS over,
+           CASE WHEN held.yes OR r_ok.yes THEN $11::text ELSE $9::text END AS over_key
+         FROM r_ok, held
        ),
        room AS (${roomAt('verdict.over_key')}),
-       wait AS (SELECT coalesce((SELECT waited_until FROM waited), $20::timestamptz) AS until),
        outcome AS (
          SELECT CASE WHEN dead.reason IS NOT NULL THEN 'cancelled'
              WHEN verdict.over IS NULL THEN CASE WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END
