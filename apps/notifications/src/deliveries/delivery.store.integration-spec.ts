@@ -6,6 +6,7 @@ import { TestDatabase } from '#libs/testing/database.js';
 import { notificationsDatabase } from '../notifications.database.js';
 import type { RateBudget } from './delivery-policy.js';
 import {
+  accountKey,
   MAY_HAVE_GONE,
   NO_ROOM_IN_TIME,
   PostgresDeliveryStore,
@@ -507,5 +508,69 @@ describe('the log', () => {
     const resets = await store.page({ accountId, template: 'password-reset', limit: 100 });
     expect(resets).toHaveLength(5);
     expect(await store.page({ accountId, status: 'sent', limit: 100 })).toHaveLength(0);
+  });
+});
+
+describe("a link mail held back by the account's limit", () => {
+  /** Moves the clock of `accountId`'s standard mails on by `minutes` (its counter, its mails' times). */
+  async function moveAccountOn(accountId: string, minutes: number): Promise<void> {
+    await dataSource.query(`UPDATE mail_rate_buckets SET bucket = bucket - make_interval(mins => $2) WHERE key = $1`, [
+      accountKey(accountId, 'standard'),
+      minutes,
+    ]);
+    await dataSource.query(
+      `UPDATE deliveries SET created_at = created_at - make_interval(mins => $2), next_attempt_at = next_attempt_at - make_interval(mins => $2),
+         rate_wait_until = rate_wait_until - make_interval(mins => $2) WHERE account_id = $1`,
+      [accountId, minutes],
+    );
+  }
+  const link = (token: string) => ({ tokenHash: linkTokenHash(token), expired: false });
+
+  it("waits without using its recipient's room, on recording nor at a return that waits again (review: it was charged each time), and is counted once it goes", async () => {
+    const accountId = randomUUID();
+    const waiting: RateLimits = { budget: 'standard', perRecipient: 2, perAccount: 1, windowMinutes: 60, waitUntil: new Date(Date.now() + 23 * 3_600_000) };
+    const mailTo = (recipient: string) => delivery({ accountId, recipient });
+    // The account's one mail of the window goes to someone else; Bob, who has had no mail, waits for the account's room.
+    expect(await store.admitAndClaim(mailTo(`other-${accountId}@example.com`), waiting, 60_000, link(randomUUID()))).toMatchObject({ kind: 'claimed' });
+    const bob = `bob-${accountId}@example.com`;
+    const invite = mailTo(bob);
+    const token = randomUUID();
+    expect(await store.admitAndClaim(invite, waiting, 60_000, link(token))).toMatchObject({ kind: 'wait', because: 'room' });
+    expect(await countedMails(dataSource, bob)).toBe(0);
+    // The account's window frees, but another of its mails takes the room first: Bob's returns and waits again.
+    await moveAccountOn(accountId, 61);
+    expect(await store.admitAndClaim(mailTo(`third-${accountId}@example.com`), waiting, 60_000, link(randomUUID()))).toMatchObject({ kind: 'claimed' });
+    expect(await store.admitAndClaim(invite, waiting, 60_000, link(token))).toMatchObject({ kind: 'wait', because: 'room' });
+    expect(await countedMails(dataSource, bob)).toBe(0);
+    // Once more: the account's window frees, and Bob's mail goes, counted.
+    await moveAccountOn(accountId, 61);
+    expect(await store.admitAndClaim(invite, waiting, 60_000, link(token))).toMatchObject({ kind: 'claimed' });
+    expect(await statusOf(invite.eventId)).toMatchObject({ status: 'sending' });
+    expect(await countedMails(dataSource, bob)).toBe(1);
+  });
+});
+
+describe('the claim of a mail carrying a link', () => {
+  it('of a mail waiting for a retry (its record made before) waits for a voiding of its link under way, and cancels it (review: no test failed without the lock in claim)', async () => {
+    const racing = { tokenHash: linkTokenHash(randomUUID()), expired: false };
+    const mail = delivery({ accountId: null, recipient: `claim-${randomUUID()}@example.com` });
+    await store.admitAndClaim(mail, limits, 60_000, racing);
+    await store.markRetry(firstAttempt(mail), '451 later', 0);
+    const blocker = dataSource.createQueryRunner();
+    await blocker.startTransaction();
+    try {
+      await blocker.query('INSERT INTO voided_links (token_hash) VALUES ($1)', [racing.tokenHash]);
+      const voiding = store.voidLinks([racing.tokenHash]);
+      await waitForLockWaits(1);
+      let done = false;
+      const claim = store.claim(mail.eventId, 60_000, racing).finally(() => (done = true));
+      await waitForLockWaits(2, () => done);
+      await blocker.rollbackTransaction();
+      await voiding;
+      expect(await claim).toMatchObject({ kind: 'cancelled' });
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+    }
   });
 });
