@@ -115,9 +115,9 @@ export const notificationsEnv = {
   /**
    * How long a mail carrying a link (invitation, reset, e-mail confirmation) over a rate limit waits
    * for room in the window before it is suppressed (never past its link's expiry); 0, the default:
-   * suppressed at once. Off by default until two limits a review found are lifted (docs/notifications.md,
-   * _Waiting for room_): many waiting mails come back at once and hold the account's lock, and a
-   * mail the account's limit holds back still uses one of its recipient's.
+   * suppressed at once. Off by default until the known limits of the wait are lifted
+   * (docs/notifications.md, _Known limits of the wait_): each return of a waiting mail that finds no
+   * room still takes a turn on its counter's lock and a sending slot, and they go in no set order.
    */
   MAIL_RATE_MAX_WAIT_MINUTES: integer(
     'Longest a link mail over a rate limit waits for room before it is suppressed (minutes; 0: suppressed at once)',

@@ -42,13 +42,13 @@ export interface DeliverySettings {
 }
 
 const DONE: Outcome = { kind: 'done' };
-/** How soon to look again at a mail another replica is sending. */
 /**
  * Over how long the returns of mails waiting for room are spread after the window's room comes:
  * all held back by one counter share its time, and each return holds a sending slot while it waits
  * on that counter's lock (a review saw 1,500 of them stall other accounts' mail for 5 s).
  */
 export const ROOM_SPREAD_MS = 60_000;
+/** How soon to look again at a mail another replica is sending. */
 const LOOK_AGAIN_MS = 1000;
 /**
  * Pauses between the tries to record a mail the SMTP server accepted, when the database is away:
