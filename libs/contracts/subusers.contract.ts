@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
-import { CreatedView, PERSON_STATUSES, SearchTerm, type PersonStatus } from './users.contract.js';
-import { QueryBoolean } from './query-boolean.js';
+import { ActiveFilter, CreatedView, PERSON_STATUSES, SearchTerm, StatusFilter, type PersonStatus } from './users.contract.js';
 import { Omittable } from './omittable.js';
 import { IsUuid } from './uuid.js';
 import { CodePointLength, IsDescription, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
@@ -138,14 +137,10 @@ export class ListSubusersQuery extends PageQuery {
   @SearchTerm('login, e-mail and description')
   search?: string;
 
-  @ApiPropertyOptional({ enum: PERSON_STATUSES, description: 'pending: no password set yet (an activation mail waits); active: it has one' })
-  @IsOptional()
-  @IsIn(PERSON_STATUSES)
+  @StatusFilter('pending: no password set yet (an activation mail waits); active: it has one')
   status?: PersonStatus;
 
-  @ApiPropertyOptional({ type: Boolean, description: 'false: only the deactivated subusers; true: only those who may sign in' })
-  @IsOptional()
-  @QueryBoolean()
+  @ActiveFilter('false: only the deactivated subusers; true: only those who may sign in')
   active?: boolean;
 }
 

@@ -74,6 +74,16 @@ export const PERSON_STATUSES = ['pending', 'active'] as const;
 /** One of {@link PERSON_STATUSES}. */
 export type PersonStatus = (typeof PERSON_STATUSES)[number];
 
+/** An optional `status` filter of a list of people or subusers: one of {@link PERSON_STATUSES}, as `description` says of each. */
+export function StatusFilter(description: string): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ enum: PERSON_STATUSES, description }), IsOptional(), IsIn(PERSON_STATUSES));
+}
+
+/** An optional `active` filter of a list of people or subusers: `true` or `false` ({@link QueryBoolean}), as `description` says of each. */
+export function ActiveFilter(description: string): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ type: Boolean, description }), IsOptional(), QueryBoolean());
+}
+
 /** `GET /v1/accounts/{accountId}/users`: the user table's query. */
 export class ListUsersQuery extends PageQuery {
   @SearchTerm('name, e-mail and phone')
@@ -89,14 +99,10 @@ export class ListUsersQuery extends PageQuery {
   @IsIn(SORT_ORDERS)
   order?: SortOrder;
 
-  @ApiPropertyOptional({ enum: PERSON_STATUSES, description: 'pending: invited, not yet activated or accepted; active: working with a password' })
-  @IsOptional()
-  @IsIn(PERSON_STATUSES)
+  @StatusFilter('pending: invited, not yet activated or accepted; active: working with a password')
   status?: PersonStatus;
 
-  @ApiPropertyOptional({ type: Boolean, description: 'false: only the people deactivated in this account; true: only the others' })
-  @IsOptional()
-  @QueryBoolean()
+  @ActiveFilter('false: only the people deactivated in this account; true: only the others')
   active?: boolean;
 }
 
