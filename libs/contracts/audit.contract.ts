@@ -155,3 +155,41 @@ export class ListAuditEventsRequest extends AccountRequest {
   @Nested(() => AuditQuery)
   query: AuditQuery;
 }
+
+/** Where a feed without a cursor starts. */
+export const AUDIT_FEED_STARTS = ['oldest', 'now'] as const;
+/** One of {@link AUDIT_FEED_STARTS}. */
+export type AuditFeedStart = (typeof AUDIT_FEED_STARTS)[number];
+
+/**
+ * `GET /v1/accounts/{accountId}/audit-events/feed`: every event of the account, oldest first, in
+ * an order no later commit slips behind, for a reader that copies the trail elsewhere (a SIEM).
+ */
+export class AuditFeedQuery extends PageQuery {
+  @ApiPropertyOptional({
+    enum: AUDIT_FEED_STARTS,
+    default: 'oldest',
+    description: 'Without a cursor: from the first event kept (`oldest`), or only events written from now on (`now`)',
+  })
+  @IsOptional()
+  @IsIn(AUDIT_FEED_STARTS)
+  start?: AuditFeedStart;
+}
+
+/** A page of the audit feed. */
+export class AuditFeedPageView {
+  @ApiProperty({ type: [AuditEventView] }) items: AuditEventView[];
+  @ApiProperty({
+    description:
+      'Where to read on from (opaque; never null: keep it, and ask with it again for what was written since). ' +
+      'Fewer items than `limit`: the feed was read to its end; wait a little before asking again.',
+  })
+  nextCursor: string;
+}
+
+/** `identity.audit.feed`. */
+export class FeedAuditEventsRequest extends AccountRequest {
+  @IsDefined()
+  @Nested(() => AuditFeedQuery)
+  query: AuditFeedQuery;
+}

@@ -53,7 +53,7 @@ import type {
   TotpEnrolmentView,
 } from './mfa.contract.js';
 import type { AccountRequest, ActorClientRequest, Page } from './account-request.js';
-import type { AuditEventView, ListAuditEventsRequest } from './audit.contract.js';
+import type { AuditEventView, AuditFeedPageView, FeedAuditEventsRequest, ListAuditEventsRequest } from './audit.contract.js';
 import type {
   AcceptedView,
   ChangeEmailRequest,
@@ -247,6 +247,8 @@ export const Subjects = {
   SubusersSecondStepReset: 'identity.subusers.second-step.reset',
   /** The audit trail of an account. */
   AuditList: 'identity.audit.list',
+  /** An account's audit trail oldest first, in an order no later commit slips behind (to copy it elsewhere). */
+  AuditFeed: 'identity.audit.feed',
   /** Readiness of access. */
   AccessHealth: 'access.health',
   /** Readiness of notifications. */
@@ -333,6 +335,7 @@ export interface RpcContracts {
   [Subjects.SubusersSessionsEnd]: { request: SubuserRequest; response: { ended: number } };
   [Subjects.SubusersSecondStepReset]: { request: SubuserRequest; response: { reset: true } };
   [Subjects.AuditList]: { request: ListAuditEventsRequest; response: Page<AuditEventView> };
+  [Subjects.AuditFeed]: { request: FeedAuditEventsRequest; response: AuditFeedPageView };
   [Subjects.AccessHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.NotificationsHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.DeliveriesList]: { request: ListDeliveriesRequest; response: DeliveryPage };

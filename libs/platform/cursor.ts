@@ -2,9 +2,10 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
 /**
  * What one part of a cursor's key holds, as its query reads it: a UUID (`::uuid`), a time
- * (`::timestamptz`, exactly as {@link exactTimestamp} renders it) or text (compared as is).
+ * (`::timestamptz`, exactly as {@link exactTimestamp} renders it), a transaction id (`::xid8`,
+ * in decimal) or text (compared as is).
  */
-export type CursorPart = 'uuid' | 'time' | 'text';
+export type CursorPart = 'uuid' | 'time' | 'xid' | 'text';
 
 /**
  * Longest text part, in UTF-16 code units, above every text key the API gives: a person's sort name,
@@ -23,6 +24,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * microsecond (`2026-03-01T10:00:00.123456Z`). Looser forms PostgreSQL reads too are refused, as
  * some it refuses looked alike (`+01:0101`, a zone out of range: 22009, a 500).
  */
+/** A transaction id as PostgreSQL writes an xid8 (decimal, at most 2^64 - 1: {@link isXid}). */
+const XID = /^(0|[1-9]\d{0,19})$/;
+const MAX_XID = 2n ** 64n - 1n;
 const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
 
 /** An opaque cursor: the sort it belongs to and the key of the last row given. */
@@ -58,6 +62,7 @@ export function isCursorPart(kind: CursorPart, value: unknown): value is string 
   if (typeof value !== 'string') return false;
   if (kind === 'uuid') return UUID.test(value);
   if (kind === 'time') return isTime(value);
+  if (kind === 'xid') return isXid(value);
   return value.length <= MAX_TEXT_PART && !value.includes('\u0000');
 }
 
@@ -68,6 +73,11 @@ function isTime(value: string): boolean {
   if (!match) return false;
   const [year, month, day, hour, minute, second] = match.slice(1).map(Number);
   return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour < 24 && minute < 60 && second < 60;
+}
+
+/** A transaction id of {@link XID}'s form that an xid8 holds. */
+function isXid(value: string): boolean {
+  return XID.test(value) && BigInt(value) <= MAX_XID;
 }
 
 /** Days in a month of the Gregorian calendar (as PostgreSQL counts them). */

@@ -1,10 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AuditAction, AuditEventView, AuditOutcome, AuditQuery, AuditTarget, Page, Principal } from '#libs/contracts/index.js';
+import type {
+  AuditAction,
+  AuditEventView,
+  AuditFeedPageView,
+  AuditFeedQuery,
+  AuditOutcome,
+  AuditQuery,
+  AuditTarget,
+  Page,
+  Principal,
+} from '#libs/contracts/index.js';
 import { DEFAULT_PAGE_SIZE } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { decodeCursor, encodeCursor, exactTimestamp } from '#libs/platform/index.js';
 import { AuditEventEntity } from './audit-event.entity.js';
+import { readAuditFeed } from './audit-feed.js';
+import { toView } from './audit-view.js';
 
 /** What an audit event may say beside who, what and whom: plain values, never a secret. */
 export type AuditDetails = Record<string, string | number | boolean | null | string[]>;
@@ -81,6 +93,11 @@ export class AuditService {
     return written.length > 0;
   }
 
+  /** A page of one account's audit feed, oldest first: see {@link readAuditFeed}. */
+  feed(accountId: string, query: AuditFeedQuery): Promise<AuditFeedPageView> {
+    return readAuditFeed(this.dataSource, accountId, query);
+  }
+
   /** A page of one account's audit events, newest first. */
   async list(accountId: string, query: AuditQuery): Promise<Page<AuditEventView>> {
     // An empty window is a mistake (the two swapped, say), not a question with no answer.
@@ -128,17 +145,4 @@ function rowValues(entry: Omit<AuditEntry, 'accountIds'>): unknown[] {
     entry.ip ?? null,
     JSON.stringify(entry.details ?? {}),
   ];
-}
-
-function toView(event: AuditEventEntity): AuditEventView {
-  return {
-    id: event.id,
-    occurredAt: event.occurredAt.toISOString(),
-    action: event.action,
-    outcome: event.outcome,
-    actor: event.actorType && event.actorId ? { type: event.actorType, id: event.actorId } : null,
-    target: event.targetType && event.targetId ? { type: event.targetType, id: event.targetId } : null,
-    ip: event.ip,
-    details: event.details,
-  };
 }

@@ -20,6 +20,7 @@ import { OutboxSetAside1734900000000 } from './1734900000000-outbox-set-aside.js
 import { SecondStepBlock1735000000000 } from './1735000000000-second-step-block.js';
 import { SecondStepLost1735100000000 } from './1735100000000-second-step-lost.js';
 import { SubuserSearch1735200000000 } from './1735200000000-subuser-search.js';
+import { AuditFeed1735300000000 } from './1735300000000-audit-feed.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -45,4 +46,5 @@ export const identityMigrations = [
   SecondStepBlock1735000000000,
   SecondStepLost1735100000000,
   SubuserSearch1735200000000,
+  AuditFeed1735300000000,
 ];

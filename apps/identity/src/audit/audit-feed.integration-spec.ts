@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditEventView, AuditFeedQuery } from '#libs/contracts/index.js';
+import { encodeCursor } from '#libs/platform/index.js';
+import { eventually } from '#libs/testing/eventually.js';
+import { freshIdentityServices } from '../database/services-harness-spec.js';
+
+const { db, services } = freshIdentityServices();
+
+/** Records one event in `accountId`, told apart by its address. */
+function record(accountId: string, ip: string, manager: Parameters<typeof services.audit.record>[0] = null): Promise<void> {
+  return services.audit.record(manager, { accountIds: [accountId], action: 'login.failed', ip });
+}
+
+/**
+ * Reads the feed on from `cursor`, page by page, until it has given `count` events (other test
+ * processes' transactions can hold the feed back a moment: it waits for them). Returns the events and where to go on.
+ */
+async function readOn(accountId: string, count: number, query: AuditFeedQuery = {}): Promise<{ items: AuditEventView[]; cursor: string }> {
+  const items: AuditEventView[] = [];
+  let next: AuditFeedQuery = query;
+  await eventually(`${count} events in the feed`, async () => {
+    const page = await services.audit.feed(accountId, next);
+    items.push(...page.items);
+    next = { limit: query.limit, cursor: page.nextCursor };
+    return items.length >= count;
+  });
+  return { items, cursor: next.cursor! };
+}
+
+const addresses = (items: AuditEventView[]) => items.map((item) => item.ip);
+
+describe("an account's audit feed", () => {
+  it('gives every event of the account once, oldest first, across pages, and goes on from its cursor with what was written since', async () => {
+    const { accountId } = await db.account();
+    const other = await db.account();
+    for (let n = 1; n <= 5; n += 1) await record(accountId, `10.0.0.${n}`);
+    await record(other.accountId, '10.9.9.9');
+
+    const first = await readOn(accountId, 5, { limit: 2 });
+    expect(addresses(first.items)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5']);
+    const drained = await services.audit.feed(accountId, { cursor: first.cursor });
+    expect(drained.items).toEqual([]);
+    // An empty page still says where to go on.
+    expect(drained.nextCursor).toEqual(first.cursor);
+
+    await record(accountId, '10.0.0.6');
+    expect(addresses((await readOn(accountId, 1, { cursor: first.cursor })).items)).toEqual(['10.0.0.6']);
+  });
+
+  it('holds back what a later transaction wrote while an earlier one that wrote runs, so a reader going on from its cursor misses neither', async () => {
+    const { accountId } = await db.account();
+    const { cursor } = await readOn(accountId, 0);
+    const earlier = db.dataSource.createQueryRunner();
+    await earlier.connect();
+    try {
+      await earlier.startTransaction();
+      await record(accountId, '10.1.0.1', earlier.manager);
+      // Committed first, written second.
+      await record(accountId, '10.1.0.2');
+
+      // A feed by commit time would give 10.1.0.2 now, and a reader going on after it would never see 10.1.0.1.
+      const meanwhile = await services.audit.feed(accountId, { cursor });
+      expect(meanwhile.items).toEqual([]);
+      await earlier.commitTransaction();
+    } finally {
+      if (earlier.isTransactionActive) await earlier.rollbackTransaction();
+      await earlier.release();
+    }
+    expect(addresses((await readOn(accountId, 2, { cursor })).items)).toEqual(['10.1.0.1', '10.1.0.2']);
+  });
+
+  it('gives the events written before the feed existed first, by time, then the others', async () => {
+    const { accountId } = await db.account();
+    await record(accountId, '10.2.0.3');
+    await record(accountId, '10.2.0.4');
+    for (const [ip, minutesAgo] of [
+      ['10.2.0.2', 5],
+      ['10.2.0.1', 10],
+    ] as const)
+      // As migration 1735300000000 leaves the rows already there: no writing transaction.
+      await db.dataSource.query(
+        `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, ip, details, written_in)
+         VALUES ($1, $2, now() - make_interval(mins => $3), 'login.failed', 'failure', $4, '{}', NULL)`,
+        [randomUUID(), accountId, minutesAgo, ip],
+      );
+
+    expect(addresses((await readOn(accountId, 4, { limit: 1 })).items)).toEqual(['10.2.0.1', '10.2.0.2', '10.2.0.3', '10.2.0.4']);
+  });
+
+  it('starts after everything already written when asked to start now', async () => {
+    const { accountId } = await db.account();
+    await record(accountId, '10.3.0.1');
+    const now = await services.audit.feed(accountId, { start: 'now' });
+    expect(now.items).toEqual([]);
+
+    await record(accountId, '10.3.0.2');
+    expect(addresses((await readOn(accountId, 1, { cursor: now.nextCursor })).items)).toEqual(['10.3.0.2']);
+  });
+
+  it.each([
+    ['a cursor of the newest-first list', 'cursor', { cursor: encodeCursor(['audit', '2026-01-01T10:00:00.000000Z', randomUUID()]) }],
+    ['a transaction id no xid8 holds', 'cursor', { cursor: encodeCursor(['audit-feed', 'feed', '18446744073709551616', randomUUID()]) }],
+    ['a phase the feed does not have', 'cursor', { cursor: encodeCursor(['audit-feed', 'after', '1', randomUUID()]) }],
+    ['a start beside a cursor', 'start', { start: 'now', cursor: encodeCursor(['audit-feed', 'feed', '1', randomUUID()]) }],
+  ] as const)('refuses %s with a 400 naming %s', async (_case, field, query) => {
+    const { accountId } = await db.account();
+    await expect(services.audit.feed(accountId, query)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field } });
+  });
+});
