@@ -7,21 +7,22 @@ import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
 
 /**
  * One role and its holders through HTTP (issue 3): `GET .../roles/{roleId}` and `.../holders`. The
- * shipped catalogues give `roles:read` to every member; this one gives it to Admins alone, so that
- * a member without it can be refused (403).
+ * shipped catalogues give `roles:read` to every member; this one gives it to Admins and Auditors
+ * alone, so that a member without it can be refused (403), and people (`members:read`) and subusers
+ * (`subusers:read`) to read by name in sections of their own: an Auditor reads people, not subusers.
  */
 const CATALOG = `
 name: holders-test
 actions: [read, write, delete]
-roles: [Admin, Agent]
+roles: [Admin, Agent, Auditor]
 ownerRole: Owner
 system:
   account:read: member
   account:write: owner
-  members:read: team:read
+  members:read: people:read
   members:write: team:write
   members:delete: team:delete
-  subusers:read: team:read
+  subusers:read: desks:read
   subusers:write: team:write
   subusers:delete: team:delete
   roles:read: team:read
@@ -33,7 +34,9 @@ system:
   audit:read: team:read
   deliveries:read: team:read
 sections:
-  - { key: team, label: Team, roles: [Admin] }
+  - { key: team, label: Team, grants: { Admin: [read, write, delete], Auditor: [read] } }
+  - { key: people, label: People, grants: { Admin: [read], Auditor: [read] } }
+  - { key: desks, label: Desks, grants: { Admin: [read] } }
   - { key: calls, label: Calls, scope: application, grants: { Admin: [read, write], Agent: [read] } }
 `;
 
@@ -51,6 +54,8 @@ let application: string;
 interface Holder {
   principal: { type: 'user' | 'subuser'; id: string };
   applicationIds: string[] | null;
+  name?: string;
+  email?: string | null;
 }
 interface HolderPage {
   items: Holder[];
@@ -59,8 +64,8 @@ interface HolderPage {
 
 const roles = (account: SignedIn) => `/v1/accounts/${account.accountId}/roles`;
 
-/** Every holder of `roleId` in the owner's account, page after page of `limit`, and how many pages it took. */
-async function allHolders(roleId: string, limit: number): Promise<{ holders: Holder[]; pages: number }> {
+/** Every holder of `roleId` in the owner's account, page after page of `limit`, as `reader` sees them, and how many pages it took. */
+async function allHolders(roleId: string, limit: number, reader = owner): Promise<{ holders: Holder[]; pages: number }> {
   const holders: Holder[] = [];
   let cursor: string | null = null;
   let pages = 0;
@@ -68,7 +73,7 @@ async function allHolders(roleId: string, limit: number): Promise<{ holders: Hol
     const response = await people.http
       .get(`${roles(owner)}/${roleId}/holders`)
       .query({ limit, ...(cursor !== null && { cursor }) })
-      .set(bearer(owner.accessToken))
+      .set(bearer(reader.accessToken))
       .expect(200);
     const page = response.body as HolderPage;
     holders.push(...page.items);
@@ -157,8 +162,9 @@ describe("a role's holders", () => {
     const before = (await allHolders('builtin:Admin', 50)).holders;
     expect(before).toEqual([]);
     const admin = await people.member(owner, 'admin@holders.test', 'Admin');
-    expect((await allHolders('builtin:Admin', 50)).holders).toEqual([{ principal: { type: 'user', id: admin.userId }, applicationIds: null }]);
-    expect((await allHolders('builtin:Agent', 50)).holders).toEqual([{ principal: { type: 'user', id: agent.userId }, applicationIds: null }]);
+    const named = { name: 'Test Person', applicationIds: null };
+    expect((await allHolders('builtin:Admin', 50)).holders).toEqual([{ principal: { type: 'user', id: admin.userId }, email: 'admin@holders.test', ...named }]);
+    expect((await allHolders('builtin:Agent', 50)).holders).toEqual([{ principal: { type: 'user', id: agent.userId }, email: 'agent@holders.test', ...named }]);
 
     await people.http.patch(`/v1/accounts/${owner.accountId}/users/${admin.userId}`).set(bearer(owner.accessToken)).send({ role: 'Agent' }).expect(200);
     expect((await allHolders('builtin:Admin', 50)).holders).toEqual([]);
@@ -193,6 +199,32 @@ describe("a role's holders", () => {
     expect((role.body as { holders: number }).holders).toBe(everyone.length);
   });
 
+  it('are named only where the caller may read principals of their type: people with members:read, subusers with subusers:read', async () => {
+    const auditor = await people.member(owner, 'auditor@holders.test', 'Auditor', { firstName: 'Iris', lastName: 'Audit' });
+    await people.http
+      .post(`/v1/accounts/${owner.accountId}/subusers`)
+      .set(bearer(owner.accessToken))
+      .send({ login: 'desk.named', email: 'desk@holders.test', password: PASSWORD, roles: ['Auditor'] })
+      .expect(201);
+    // An invitation waiting: named as the account typed it, as the user table shows it.
+    await people.invite(owner, { email: 'waiting@holders.test', firstName: 'Wai', lastName: 'Ting', role: 'Auditor' });
+
+    const byOwner = (await allHolders('builtin:Auditor', 100)).holders;
+    expect(byOwner.map(({ principal, name, email }) => [principal.type, name, email]).sort()).toEqual(
+      [
+        ['subuser', 'desk.named', 'desk@holders.test'],
+        ['user', 'Iris Audit', 'auditor@holders.test'],
+        ['user', 'Wai Ting', 'waiting@holders.test'],
+      ].sort(),
+    );
+    const byAuditor = (await allHolders('builtin:Auditor', 100, auditor)).holders;
+    expect(byAuditor.map(({ principal }) => principal)).toEqual(byOwner.map(({ principal }) => principal));
+    for (const holder of byAuditor) {
+      if (holder.principal.type === 'user') expect(holder.name).toEqual(expect.any(String));
+      else expect(Object.keys(holder).sort()).toEqual(['applicationIds', 'principal']);
+    }
+  });
+
   it.each([
     ['limit=0', 'limit'],
     ['limit=101', 'limit'],
@@ -206,12 +238,34 @@ describe("a role's holders", () => {
   });
 });
 
+/** A well-formed `identity.principals.describe` but for its principals. */
+const PRINCIPALS_REQUEST = {
+  actor: { type: 'user', id: '00000000-0000-4000-8000-000000000001', sessionId: '00000000-0000-4000-8000-000000000004' },
+  accountId: '00000000-0000-4000-8000-000000000002',
+  client: { ip: '10.0.0.1' },
+};
+
 describe('the subjects behind them', () => {
-  it.each([
+  it('identity.principals.describe answers NOT_FOUND to an actor who does not work in the account, well-formed as it is', async () => {
+    const nats = await TestNatsRequester.open(system.nats.url);
+    try {
+      const reply = await nats.send('identity.principals.describe', { ...PRINCIPALS_REQUEST, principals: [{ type: 'user', id: owner.userId }] });
+      expect(reply.err).toMatchObject({ code: 'NOT_FOUND' });
+    } finally {
+      await nats.close();
+    }
+  });
+
+  it.each<[string, unknown]>([
     ['access.roles.get', { actor: {}, accountId: 5 }],
     ['access.roles.get', { actor: { type: 'user', id: '00000000-0000-4000-8000-000000000001' }, accountId: '00000000-0000-4000-8000-000000000002', roleId: 7 }],
     ['access.roles.holders', { roleId: 'builtin:Agent', query: { limit: 500 } }],
     ['access.roles.holders', null],
+    ...[
+      [],
+      Array.from({ length: 101 }, () => ({ type: 'user', id: '00000000-0000-4000-8000-000000000003' })),
+      [{ type: 'robot', id: '00000000-0000-4000-8000-000000000003' }],
+    ].map((principals): [string, unknown] => ['identity.principals.describe', { ...PRINCIPALS_REQUEST, principals }]),
   ])('%s answers VALIDATION_FAILED for %j', async (subject, payload) => {
     const nats = await TestNatsRequester.open(system.nats.url);
     try {

@@ -469,6 +469,15 @@ export class RoleHolderView {
     description: 'The applications the role is held in (sorted), as a binding names them; null: every application of the account',
   })
   applicationIds: string[] | null;
+
+  @ApiPropertyOptional({
+    description:
+      "A person's name as the user table shows it (to a caller who may read people, `members:read`); a subuser's login (to a caller who may read subusers, `subusers:read`)",
+  })
+  name?: string;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: "The principal's e-mail, beside `name`" })
+  email?: string | null;
 }
 
 /** A page of a role's holders, by principal type, then id. */

@@ -13,6 +13,7 @@ export * from './credentials.contract.js';
 export * from './mfa.contract.js';
 export * from './sessions.contract.js';
 export * from './audit.contract.js';
+export * from './principals.contract.js';
 export * from './deliveries.contract.js';
 export * from './subjects.js';
 export * from './fast-check.js';

@@ -53,6 +53,7 @@ import type {
   TotpEnrolmentView,
 } from './mfa.contract.js';
 import type { AccountRequest, ActorClientRequest, Page } from './account-request.js';
+import type { DescribePrincipalsRequest, PrincipalDescriptions } from './principals.contract.js';
 import type { AuditEventView, AuditFeedPageView, FeedAuditEventsRequest, ListAuditEventsRequest } from './audit.contract.js';
 import type {
   AcceptedView,
@@ -245,6 +246,8 @@ export const Subjects = {
   SubusersSessionsEnd: 'identity.subusers.sessions.end',
   /** An admin turns a subuser's second step off (its authenticator lost). */
   SubusersSecondStepReset: 'identity.subusers.second-step.reset',
+  /** The names of principals of an account, as its lists show them (the gateway asks only for the kinds the caller may read). */
+  PrincipalsDescribe: 'identity.principals.describe',
   /** The audit trail of an account. */
   AuditList: 'identity.audit.list',
   /** An account's audit trail oldest first, in an order no later commit slips behind (to copy it elsewhere). */
@@ -334,6 +337,7 @@ export interface RpcContracts {
   [Subjects.SubusersSessionsList]: { request: SubuserRequest; response: SessionView[] };
   [Subjects.SubusersSessionsEnd]: { request: SubuserRequest; response: { ended: number } };
   [Subjects.SubusersSecondStepReset]: { request: SubuserRequest; response: { reset: true } };
+  [Subjects.PrincipalsDescribe]: { request: DescribePrincipalsRequest; response: PrincipalDescriptions };
   [Subjects.AuditList]: { request: ListAuditEventsRequest; response: Page<AuditEventView> };
   [Subjects.AuditFeed]: { request: FeedAuditEventsRequest; response: AuditFeedPageView };
   [Subjects.AccessHealth]: { request: Record<string, never>; response: HealthView };

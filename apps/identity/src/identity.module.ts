@@ -29,6 +29,7 @@ import { AccountSizes } from './users/account-sizes.js';
 import { SubusersController } from './subusers/subusers.controller.js';
 import { SubusersService } from './subusers/subusers.service.js';
 import { AuditController } from './audit/audit.controller.js';
+import { PrincipalsController } from './principals/principals.controller.js';
 import { AccessAuditConsumer } from './audit/access-audit.consumer.js';
 import { AuditService } from './audit/audit.service.js';
 import { EmailChangeService } from './credentials/email-change.service.js';
@@ -57,6 +58,7 @@ export class IdentityModule {
         InvitationsController,
         SubusersController,
         AuditController,
+        PrincipalsController,
         healthController(Subjects.IdentityHealth),
       ],
       providers: [

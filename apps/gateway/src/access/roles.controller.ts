@@ -1,21 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  CreateRoleBody,
-  PageQuery,
-  principalOf,
-  RoleHolderPageView,
-  RoleView,
-  Subjects,
-  UpdateRoleBody,
-  type Actor,
-  type Page,
-  type RoleHolderView,
-} from '#libs/contracts/index.js';
+import { CreateRoleBody, PageQuery, principalOf, RoleHolderPageView, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { RoleIdParam } from '../http/id-param.pipe.js';
+import { namedRoleHolders } from './role-holders.js';
 
 /** Built-in and custom roles of an account. */
 @ApiTags('access')
@@ -46,7 +36,8 @@ export class RolesController {
   @Get(':roleId/holders')
   @RequirePermission('roles', 'read')
   @ApiOperation({
-    summary: 'A page of the principals holding the role (those its `holders` counts; never the owner, who holds no bindings), by type then id',
+    summary:
+      'A page of the principals holding the role (those its `holders` counts; never the owner, who holds no bindings), by type then id; named where the caller may read people (members:read) or subusers (subusers:read)',
   })
   @ApiOkResponse({ type: RoleHolderPageView })
   holders(
@@ -54,9 +45,10 @@ export class RolesController {
     @CurrentActor() actor: Actor,
     @Param('accountId') accountId: string,
     @Param('roleId', RoleIdParam) roleId: string,
+    @ClientIp() ip: string,
     @Query() query: PageQuery,
-  ): Promise<RelayedJson<Page<RoleHolderView>>> {
-    return rpc.relay(Subjects.AccessRolesHolders, { actor: principalOf(actor), accountId, roleId, query });
+  ): Promise<RoleHolderPageView> {
+    return namedRoleHolders(rpc, actor, { ip }, accountId, roleId, query);
   }
 
   @Post()
