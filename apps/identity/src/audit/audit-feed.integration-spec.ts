@@ -97,6 +97,24 @@ describe("an account's audit feed", () => {
     expect(addresses((await readOn(accountId, 1, { cursor: now.nextCursor })).items)).toEqual(['10.3.0.2']);
   });
 
+  it('takes the rows a restore from a logical dump left naming transactions the server has not reached as history, by time, and refuses a cursor given before it (409)', async () => {
+    const { accountId } = await db.account();
+    await record(accountId, '10.4.0.2');
+    // As pg_restore leaves them: ids from the old server, ahead of this one's.
+    await db.dataSource.query(
+      `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, ip, details, written_in)
+       VALUES ($1, $2, now() - interval '1 day', 'login.failed', 'failure', '10.4.0.1', '{}', (pg_snapshot_xmax(pg_current_snapshot())::text::numeric + 1000000)::text::xid8)`,
+      [randomUUID(), accountId],
+    );
+    const { items, cursor } = await readOn(accountId, 2);
+    expect(addresses(items)).toEqual(['10.4.0.1', '10.4.0.2']);
+    await record(accountId, '10.4.0.3');
+    expect(addresses((await readOn(accountId, 1, { cursor })).items)).toEqual(['10.4.0.3']);
+
+    const ahead = encodeCursor(['audit-feed', 'feed', '18446744073709551000', randomUUID()]);
+    await expect(services.audit.feed(accountId, { cursor: ahead })).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'cursor' } });
+  });
+
   it.each([
     ['a cursor of the newest-first list', 'cursor', { cursor: encodeCursor(['audit', '2026-01-01T10:00:00.000000Z', randomUUID()]) }],
     ['a transaction id no xid8 holds', 'cursor', { cursor: encodeCursor(['audit-feed', 'feed', '18446744073709551616', randomUUID()]) }],

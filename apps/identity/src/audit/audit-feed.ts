@@ -35,6 +35,7 @@ interface FeedRow {
  */
 export async function readAuditFeed(dataSource: DataSource, accountId: string, query: AuditFeedQuery): Promise<AuditFeedPageView> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  await settleRestoredRows(dataSource, accountId);
   let position = await startingPosition(dataSource, query);
   const rows: FeedRow[] = [];
   if (position.phase === 'before') {
@@ -45,17 +46,49 @@ export async function readAuditFeed(dataSource: DataSource, accountId: string, q
   return { items: rows.map((row) => toView(row.event)), nextCursor: cursorAfter(rows, position) };
 }
 
+/**
+ * After a restore from a logical dump (pg_dump), the server counts transactions from lower than
+ * the ids its restored rows name: those rows would sort after everything written since, and never
+ * pass the fence. They are history by then: they join the rows written before the feed existed
+ * (no writing transaction, by time). A committed row of this server never names a transaction at
+ * or past the snapshot's `xmax`, so nothing else is touched, and the statement changes nothing
+ * (one probe of the feed's index) when there was no such restore.
+ */
+async function settleRestoredRows(dataSource: DataSource, accountId: string): Promise<void> {
+  await dataSource.query('UPDATE audit_events SET written_in = NULL WHERE account_id = $1 AND written_in >= pg_snapshot_xmax(pg_current_snapshot())', [
+    accountId,
+  ]);
+}
+
 /** The position a query starts from: its cursor's, or `start`'s (the oldest row, or now). */
 async function startingPosition(dataSource: DataSource, query: AuditFeedQuery): Promise<FeedPosition> {
   if (query.cursor !== undefined) {
     if (query.start !== undefined)
       throw new DomainError(ErrorCode.ValidationFailed, 'start is for a feed read without a cursor; a cursor says where to go on', { field: 'start' });
-    return decodePosition(query.cursor);
+    const position = decodePosition(query.cursor);
+    if (position.phase === 'feed' && BigInt(position.key[0]) >= BigInt((await snapshot(dataSource)).xmax)) throw cursorFromBeforeRestore();
+    return position;
   }
   if (query.start !== 'now') return OLDEST;
-  const [{ xmin }] = await dataSource.query<Array<{ xmin: string }>>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
   // Rows of the oldest transaction still running and of every later one come after this place.
-  return { phase: 'feed', key: [xmin, NO_ID] };
+  return { phase: 'feed', key: [(await snapshot(dataSource)).xmin, NO_ID] };
+}
+
+/** The oldest transaction still running, and the first not begun yet (as PostgreSQL counts them, in decimal). */
+async function snapshot(dataSource: DataSource): Promise<{ xmin: string; xmax: string }> {
+  const [row] = await dataSource.query<Array<{ xmin: string; xmax: string }>>(
+    'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax',
+  );
+  return row;
+}
+
+/** A cursor naming a transaction the server has not reached: given before the database was restored from a logical dump. */
+function cursorFromBeforeRestore(): DomainError {
+  return new DomainError(
+    ErrorCode.Conflict,
+    'This cursor was given before the database was restored from a dump (it names a transaction the server has not reached): read the feed again, from start=oldest or start=now',
+    { field: 'cursor' },
+  );
 }
 
 /** A cursor this feed gave, in either phase; anything else is a 400 naming the cursor. */
