@@ -436,6 +436,13 @@ export interface BindingsReplacedData extends AccessChangeBy {
   principal: Principal;
   before: HeldRole[];
   after: HeldRole[];
+  /**
+   * The account's version in access as this change committed it: every change of an account raises
+   * it, so of two events about a principal the higher version is the later change (identity's role
+   * projection keeps only the latest, whatever order they arrive in). Absent from events of access
+   * releases before it.
+   */
+  version?: number;
 }
 
 /** How a link's token is named outside the mail that carries it: SHA-256 of the plain token, hex (the form identity stores it in). */

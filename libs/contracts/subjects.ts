@@ -38,6 +38,7 @@ import type {
   TransferOwnershipRequest,
   UpdateAccountRequest,
 } from './accounts.contract.js';
+import type { RoleHoldingsPage, RoleHoldingsPageRequest } from './role-holdings.contract.js';
 import type { DeliveryPage, ListDeliveriesRequest } from './deliveries.contract.js';
 import type { ActivateRequest, JwksView, LoginRequest, TokenPairView } from './auth.contract.js';
 import type { HealthView } from './health.contract.js';
@@ -151,6 +152,8 @@ export const Subjects = {
   AccessBindingsRemovePrincipal: 'access.bindings.remove-principal',
   /** The bindings of many principals of one account. */
   AccessBindingsOfPrincipals: 'access.bindings.of-principals',
+  /** Every principal's roles in every account, a page at a time (identity's backfill of its role projection; not the gateway's). */
+  AccessRoleHoldingsPage: 'access.role-holdings.page',
   /** Readiness of identity. */
   IdentityHealth: 'identity.health',
 
@@ -290,6 +293,7 @@ export interface RpcContracts {
   [Subjects.AccessBindingsReplace]: { request: ReplaceBindingsRequest; response: BindingView[] };
   [Subjects.AccessBindingsRemovePrincipal]: { request: RemovePrincipalRequest; response: RemovedPrincipalView };
   [Subjects.AccessBindingsOfPrincipals]: { request: BindingsOfPrincipalsRequest; response: BindingsByPrincipal };
+  [Subjects.AccessRoleHoldingsPage]: { request: RoleHoldingsPageRequest; response: RoleHoldingsPage };
   [Subjects.IdentityHealth]: { request: Record<string, never>; response: HealthView };
   [Subjects.AuthSubuserLogin]: { request: SubuserLoginRequest; response: TokenPairView | SecondStepView };
   [Subjects.AuthRefresh]: { request: RefreshRequest; response: TokenPairView };

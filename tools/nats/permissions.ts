@@ -81,11 +81,19 @@ function ownInbox(service: NatsService): string {
   return `${inboxPrefixOf(service)}.>`;
 }
 
+/** Subjects one service asks another, never the gateway: every account's role holdings, identity's backfill of its role projection. */
+const BETWEEN_SERVICES: readonly string[] = [Subjects.AccessRoleHoldingsPage];
+
+/** The subjects a service serves that the gateway may send (all but {@link BETWEEN_SERVICES}). */
+function servedToGateway(service: NatsService): string[] {
+  return servedSubjects(service).filter((subject) => !BETWEEN_SERVICES.includes(subject));
+}
+
 /** Every service's permissions. */
 export const NATS_PERMISSIONS: Record<NatsService, NatsPermissions> = {
   gateway: {
-    // Every request/reply subject of the three services (it is their only HTTP front); no event, no broadcast.
-    publish: [...servedSubjects('identity'), ...servedSubjects('access'), ...servedSubjects('notifications')],
+    // Every request/reply subject of the three services (it is their only HTTP front) but those between services; no event, no broadcast.
+    publish: [...servedToGateway('identity'), ...servedToGateway('access'), ...servedToGateway('notifications')],
     subscribe: [ownInbox('gateway'), ACCESS_CHANGED, SESSIONS_REVOKED, SUSPENSION_CHANGED, SECOND_STEP_POLICY_CHANGED],
     allowResponses: false,
   },
@@ -97,6 +105,7 @@ export const NATS_PERMISSIONS: Record<NatsService, NatsPermissions> = {
       `${EVENTS_SUBJECT_PREFIX}identity.>`,
       ...EVENTS_STREAM_API,
       ...durableConsumer(DurableConsumers.AccessAudit, ACCESS_EVENTS),
+      Subjects.AccessRoleHoldingsPage,
     ],
     subscribe: [...servedSubjects('identity'), ownInbox('identity')],
     allowResponses: true,

@@ -16,7 +16,8 @@ import {
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
-import { DecisionStore } from '../checks/decision-store.js';
+import { DecisionStore, principalOfKey, type BindingRecord } from '../checks/decision-store.js';
+import { writeBindingsReplaced, type HeldChange } from '../bindings/bindings-replaced.js';
 import { isEmpty } from '../checks/permission-index.js';
 import { changedBy } from '../events/change-events.js';
 import type { AccessConfig } from '../access.config.js';
@@ -97,18 +98,29 @@ export class ApplicationsService {
     return view({ ...row, name: body.name });
   }
 
-  /** Deletes an application; bindings limited to it lose it (and go when nothing is left of them). */
+  /**
+   * Deletes an application; bindings limited to it lose it (and go when nothing is left of them).
+   * Each principal who loses a role so (its only application went) is told of as any change of its
+   * roles (`access.bindings.replaced`: identity's role projection hears it).
+   */
   async delete(request: DeleteApplicationRequest): Promise<{ deleted: true }> {
     const { actor, accountId, applicationId } = request;
-    await this.state.mutate(accountId, async (manager) => {
+    await this.state.mutate(accountId, async (manager, version) => {
       const found = await this.visibleRow(manager, actor, accountId, applicationId);
+      const losing = principalsLosingRoles(this.store.boundPrincipals(accountId), applicationId);
       const bindings = await dropFromBindings(manager, accountId, applicationId);
       await manager.delete(ApplicationEntity, { id: applicationId, accountId });
       const data = { applicationId, name: found.name, bindingsNarrowed: bindings.narrowed, bindingsRemoved: bindings.removed };
       await this.outbox.add(manager, Events.ApplicationDeleted, accountId, { ...changedBy(request), ...data });
+      for (const change of losing) await writeBindingsReplaced(manager, this.events, changedBy(request), { ...change, version });
     });
     this.relay.nudge();
     return { deleted: true };
+  }
+
+  /** What {@link writeBindingsReplaced} needs. */
+  private get events() {
+    return { store: this.store, outbox: this.outbox };
   }
 
   private async visibleRow(manager: EntityManager, actor: Principal, accountId: string, applicationId: string): Promise<ApplicationEntity> {
@@ -129,6 +141,21 @@ export class ApplicationsService {
     const limited = effective.perApplication.get(applicationId);
     return !isEmpty(effective.unlimited) || (limited !== undefined && !isEmpty(limited));
   }
+}
+
+/**
+ * The principals a deletion of the application takes a binding from (one limited to it alone),
+ * each with its bindings before and after (the others limited to it narrowed, as the deletion does).
+ */
+export function principalsLosingRoles(bound: ReadonlyMap<string, BindingRecord[]>, applicationId: string): Omit<HeldChange, 'version'>[] {
+  const changes: Omit<HeldChange, 'version'>[] = [];
+  for (const [key, before] of bound) {
+    const after = before
+      .map((binding) => ({ ...binding, applicationIds: binding.applicationIds?.filter((id) => id !== applicationId) ?? null }))
+      .filter((binding) => binding.applicationIds === null || binding.applicationIds.length > 0);
+    if (after.length < before.length) changes.push({ principal: principalOfKey(key), before: [...before], after });
+  }
+  return changes;
 }
 
 /** Takes the application out of every binding limited to it; a binding left with none goes. How many were narrowed and removed. */

@@ -3,11 +3,12 @@ import { Events, principalOf, type AccessChangeBy, type HeldRole, type Principal
 import type { OutboxWriter } from '#libs/outbox/index.js';
 import type { BindingRecord, DecisionStore } from '../checks/decision-store.js';
 
-/** A change of what a principal holds in an account: before and after, as judged in the change. */
+/** A change of what a principal holds in an account: before and after, as judged in the change, and the account's version it commits as. */
 export interface HeldChange {
   principal: Principal;
   before: BindingRecord[];
   after: BindingRecord[];
+  version: number;
 }
 
 /**
@@ -19,7 +20,7 @@ export async function writeBindingsReplaced(
   manager: EntityManager,
   deps: { store: DecisionStore; outbox: OutboxWriter },
   by: AccessChangeBy,
-  { principal, before, after }: HeldChange,
+  { principal, before, after, version }: HeldChange,
 ): Promise<boolean> {
   if (sameBindings(before, after)) return false;
   const held = (binding: BindingRecord): HeldRole => ({
@@ -27,7 +28,7 @@ export async function writeBindingsReplaced(
     role: deps.store.role(by.accountId, binding.roleId)?.name ?? binding.roleId,
     applicationIds: binding.applicationIds,
   });
-  const data = { principal: principalOf(principal), before: before.map(held), after: after.map(held) };
+  const data = { principal: principalOf(principal), before: before.map(held), after: after.map(held), version };
   await deps.outbox.add(manager, Events.BindingsReplaced, by.accountId, { ...by, ...data });
   return true;
 }

@@ -4,7 +4,9 @@ import {
   parseBindingsOfPrincipalsRequest,
   RemovePrincipalRequest,
   ReplaceBindingsRequest,
+  RoleHoldingsPageRequest,
   Subjects,
+  type RoleHoldingsPage,
   type BindingsByPrincipal,
   type BindingView,
   type RemovedPrincipalView,
@@ -36,6 +38,11 @@ export class BindingsController implements OnModuleInit {
   @MessagePattern(Subjects.AccessBindingsRemovePrincipal)
   removePrincipal(@Payload() request: RemovePrincipalRequest): Promise<RemovedPrincipalView> {
     return this.bindings.removePrincipal(request);
+  }
+
+  @MessagePattern(Subjects.AccessRoleHoldingsPage)
+  roleHoldings(@Payload() request: RoleHoldingsPageRequest): RoleHoldingsPage {
+    return this.bindings.roleHoldings(request);
   }
 
   // Declared so that Nest subscribes the subject; the server answers it through the direct handler above.

@@ -10,6 +10,8 @@ import {
   type RemovedPrincipalView,
   type RemovePrincipalRequest,
   type ReplaceBindingsRequest,
+  type RoleHoldingsPage,
+  type RoleHoldingsPageRequest,
 } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
@@ -19,6 +21,7 @@ import { changedBy } from '../events/change-events.js';
 import { AccessStateService } from '../state/access-state.service.js';
 import { BindingEntity } from './binding.entity.js';
 import { bindingKey, writeBindingsReplaced } from './bindings-replaced.js';
+import { roleHoldingsPage } from './role-holdings-page.js';
 
 /** Who holds which role where. A replacement that changes something writes its event (audited by identity) in its transaction. */
 @Injectable()
@@ -56,7 +59,7 @@ export class BindingsService {
     }
     const written = await this.state.mutate(
       accountId,
-      async (manager) => {
+      async (manager, version) => {
         const held = this.store.bindingsOf(principal, accountId);
         if (request.onlyIfUnbound && held.length > 0) {
           throw new DomainError(ErrorCode.Conflict, 'This principal was given roles since; nothing was changed');
@@ -70,7 +73,7 @@ export class BindingsService {
             proposed.map((binding) => ({ id: randomUUID(), accountId, principalType: principal.type, principalId: principal.id, ...binding })),
           );
         }
-        const changed = await writeBindingsReplaced(manager, this.events, changedBy(request), { principal, before: held, after: proposed });
+        const changed = await writeBindingsReplaced(manager, this.events, changedBy(request), { principal, before: held, after: proposed, version });
         return { changed, bindings: proposed.map((binding) => this.view(accountId, binding)) };
       },
       principal.id,
@@ -88,14 +91,14 @@ export class BindingsService {
   async removePrincipal({ actor, accountId, principal, by }: RemovePrincipalRequest): Promise<Required<RemovedPrincipalView>> {
     const removed = await this.state.mutate(
       accountId,
-      async (manager) => {
+      async (manager, version) => {
         if (this.store.isOwner(principal, accountId)) throw new DomainError(ErrorCode.Forbidden, 'The account owner cannot be removed');
         if (actor) this.judge({ actor, accountId, principal, bindings: [] });
         const held = this.store.bindingsOf(principal, accountId);
         const result = await manager.delete(BindingEntity, { accountId, principalId: principal.id, principalType: principal.type });
         // Without an actor, the principal left by itself (or declined), or its removal is being made sure of (a second unbinding, `by` its caller).
         const changedBy = { accountId, actor: principalOf(actor ?? by ?? principal), ip: null };
-        const told = await writeBindingsReplaced(manager, this.events, changedBy, { principal, before: held, after: [] });
+        const told = await writeBindingsReplaced(manager, this.events, changedBy, { principal, before: held, after: [], version });
         return { told, view: { removed: result.affected ?? 0, bindings: held.map((binding) => this.view(accountId, binding)) } };
       },
       principal.id,
@@ -139,6 +142,11 @@ export class BindingsService {
   /** The bindings of many principals of one account. */
   ofPrincipals(request: BindingsOfPrincipalsRequest): BindingsByPrincipal | Promise<BindingsByPrincipal> {
     return this.store.whenCurrent(request.accountId, () => this.ofPrincipalsNow(request));
+  }
+
+  /** A page of every principal's roles in every account, for identity's role projection ({@link roleHoldingsPage}). */
+  roleHoldings(request: RoleHoldingsPageRequest): RoleHoldingsPage {
+    return roleHoldingsPage(this.store, request);
   }
 
   private ofPrincipalsNow({ accountId, principals }: BindingsOfPrincipalsRequest): BindingsByPrincipal {

@@ -62,6 +62,12 @@ export function principalKey(principal: Principal): string {
   return `${principal.type}:${principal.id}`;
 }
 
+/** The principal a {@link principalKey} names. */
+export function principalOfKey(key: string): Principal {
+  const separator = key.indexOf(':');
+  return { type: key.slice(0, separator) as Principal['type'], id: key.slice(separator + 1) };
+}
+
 /**
  * The decision data, in memory: PostgreSQL is the source of truth, this is what checks read.
  * Each account's state is replaced whole when it changes, and each principal's effective rights
@@ -334,10 +340,17 @@ export class DecisionStore {
 
   /** The principals that hold the role in the account. */
   holders(accountId: string, roleId: string): Principal[] {
-    return this.holderKeys(accountId, roleId).map((key) => {
-      const separator = key.indexOf(':');
-      return { type: key.slice(0, separator) as Principal['type'], id: key.slice(separator + 1) };
-    });
+    return this.holderKeys(accountId, roleId).map(principalOfKey);
+  }
+
+  /** The accounts whose state is in memory. */
+  accountIds(): string[] {
+    return [...this.accounts.keys()];
+  }
+
+  /** Each principal bound in the account, by {@link principalKey}, with its bindings. */
+  boundPrincipals(accountId: string): ReadonlyMap<string, BindingRecord[]> {
+    return this.accounts.get(accountId)?.bindings ?? new Map();
   }
 
   /** Number of accounts and bindings held (for the benchmark's memory report). */

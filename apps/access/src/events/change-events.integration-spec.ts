@@ -125,15 +125,27 @@ describe("access's change events", () => {
     const other = await applications.create({ actor: owner, accountId: ACCOUNT, client, body: { name: 'Other line' } });
     await applications.rename({ actor: owner, accountId: ACCOUNT, client, applicationId: app.id, body: { name: 'Sales line' } });
     await bind({ type: 'subuser', id: randomUUID() }, `${BUILTIN_ROLE_PREFIX}Developer`, [app.id, other.id]);
-    await bind({ type: 'subuser', id: randomUUID() }, `${BUILTIN_ROLE_PREFIX}Support`, [app.id]);
+    const losing: Principal = { type: 'subuser', id: randomUUID() };
+    await bind(losing, `${BUILTIN_ROLE_PREFIX}Support`, [app.id]);
+    await database.query(`DELETE FROM access.outbox WHERE payload->>'type' = $1`, [Events.BindingsReplaced]);
     await applications.delete({ actor: owner, accountId: ACCOUNT, client, applicationId: app.id });
     const by = { accountId: ACCOUNT, actor: owner, ip: client.ip };
-    expect((await outbox()).map((event) => [event.type, event.data])).toEqual([
+    // The subuser whose only application went loses its role: told as any change of its roles (the narrowed one keeps its role).
+    const lost = { principal: losing, before: [{ roleId: `${BUILTIN_ROLE_PREFIX}Support`, role: 'Support', applicationIds: [app.id] }], after: [] };
+    const events = (await outbox()).map((event) => [event.type, event.data]);
+    expect(events.slice(0, 3)).toEqual([
       [Events.ApplicationCreated, { ...by, applicationId: app.id, name: 'Support line' }],
       [Events.ApplicationCreated, { ...by, applicationId: other.id, name: 'Other line' }],
       [Events.ApplicationRenamed, { ...by, applicationId: app.id, name: 'Sales line', previousName: 'Support line' }],
-      [Events.ApplicationDeleted, { ...by, applicationId: app.id, name: 'Sales line', bindingsNarrowed: 1, bindingsRemoved: 1 }],
     ]);
+    // Written by one transaction (in no order of their own).
+    expect(events.slice(3)).toHaveLength(2);
+    expect(events.slice(3)).toEqual(
+      expect.arrayContaining([
+        [Events.ApplicationDeleted, { ...by, applicationId: app.id, name: 'Sales line', bindingsNarrowed: 1, bindingsRemoved: 1 }],
+        [Events.BindingsReplaced, { ...by, ...lost, version: store.versionOf(ACCOUNT) }],
+      ]),
+    );
   });
 
   it("are written with each replacement that changes a principal's bindings: what it held and holds, each role by id and by its name then", async () => {
@@ -170,9 +182,15 @@ describe("access's change events", () => {
     const heldSupport = { roleId: support, role: 'Support', applicationIds: null };
     // As the second replacement wrote them (the same bindings, told of as none).
     const developerInBoth = [{ roleId: developer, role: 'Developer', applicationIds: [first, second] }];
-    expect(events[2].data).toEqual({ accountId, actor: by, ip: null, principal: subuser, before: developerInBoth, after: [] });
-    expect(events[4].data).toEqual({ accountId, actor: admin, ip: null, principal: admin, before: [heldSupport], after: [] });
-    expect(events[6].data).toEqual({ accountId, actor: by, ip: null, principal: admin, before: [heldSupport], after: [] });
+    const version = expect.any(Number) as unknown as number;
+    expect(events[2].data).toEqual({ accountId, actor: by, ip: null, principal: subuser, before: developerInBoth, after: [], version });
+    expect(events[4].data).toEqual({ accountId, actor: admin, ip: null, principal: admin, before: [heldSupport], after: [], version });
+    expect(events[6].data).toEqual({ accountId, actor: by, ip: null, principal: admin, before: [heldSupport], after: [], version });
+    // Each carries the account's version of its change: later changes, higher versions; the last, the version access holds now.
+    const versions = events.map((event) => (event.data as { version: number }).version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(versions[6]).toBe(store.versionOf(accountId));
     expect(events[0].data).toEqual({
       accountId,
       actor: admin,
@@ -183,6 +201,7 @@ describe("access's change events", () => {
         { roleId: support, role: 'Support', applicationIds: [first] },
       ],
       after: [{ roleId: developer, role: 'Developer', applicationIds: [second, first] }],
+      version,
     });
     expect(events[1].data).toEqual({
       accountId,
@@ -191,6 +210,7 @@ describe("access's change events", () => {
       principal: admin,
       before: [{ roleId: `${BUILTIN_ROLE_PREFIX}Admin`, role: 'Admin', applicationIds: null }],
       after: [],
+      version,
     });
   });
 

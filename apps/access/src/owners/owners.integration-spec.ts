@@ -88,8 +88,8 @@ describe('a hand-over of an account, as access applies it', () => {
     const held = (name: string) => [{ roleId: `${BUILTIN_ROLE_PREFIX}${name}`, role: name, applicationIds: null }];
     expect(told.map((row) => [row.payload.type, row.payload.data])).toEqual(
       expect.arrayContaining([
-        [Events.BindingsReplaced, { ...by, principal: next, before: held('Support'), after: [] }],
-        [Events.BindingsReplaced, { ...by, principal: first, before: [], after: held('Developer') }],
+        [Events.BindingsReplaced, { ...by, principal: next, before: held('Support'), after: [], version: access.store.versionOf(accountId) }],
+        [Events.BindingsReplaced, { ...by, principal: first, before: [], after: held('Developer'), version: access.store.versionOf(accountId) }],
       ]),
     );
     expect(told).toHaveLength(2);

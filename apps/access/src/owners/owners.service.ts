@@ -137,22 +137,27 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // The previous owner hands over: the roles it changes are theirs to answer for in the audit trail.
     const by = { accountId, actor: { type: 'user' as const, id: fromUserId }, ip: null };
-    const told = await this.state.mutate(accountId, async (manager) => {
+    const told = await this.state.mutate(accountId, async (manager, version) => {
       if (!(await firstTimeInOpenAccount(manager, event.id, accountId))) return false;
       if (await moveOwner(manager, accountId, toUserId, ownerVersion)) {
         const newOwner: Principal = { type: 'user', id: toUserId };
         const dropped = this.store.bindingsOf(newOwner, accountId);
         await manager.delete(BindingEntity, userOf(accountId, toUserId));
-        const toldDropped = await writeBindingsReplaced(manager, this.events, by, { principal: newOwner, before: dropped, after: [] });
-        return (await this.bindPreviousOwner(manager, by, fromUserId, previousOwnerRole)) || toldDropped;
+        const toldDropped = await writeBindingsReplaced(manager, this.events, by, { principal: newOwner, before: dropped, after: [], version });
+        return (await this.bindPreviousOwner(manager, { by, version }, fromUserId, previousOwnerRole)) || toldDropped;
       }
-      return this.isLeftWithNothing(accountId, fromUserId) && this.bindPreviousOwner(manager, by, fromUserId, previousOwnerRole);
+      return this.isLeftWithNothing(accountId, fromUserId) && this.bindPreviousOwner(manager, { by, version }, fromUserId, previousOwnerRole);
     });
     if (told) this.relay.nudge();
   }
 
   /** Replaces the bindings of the previous owner with the role they keep, in every application; answers whether it told of a change. */
-  private async bindPreviousOwner(manager: EntityManager, by: AccessChangeBy, userId: string, roleId: string): Promise<boolean> {
+  private async bindPreviousOwner(
+    manager: EntityManager,
+    { by, version }: { by: AccessChangeBy; version: number },
+    userId: string,
+    roleId: string,
+  ): Promise<boolean> {
     const { accountId } = by;
     const role = this.store.role(accountId, roleId) ?? this.broadestBuiltinRole(accountId, roleId);
     const previousOwner = userOf(accountId, userId);
@@ -160,7 +165,7 @@ export class OwnersService implements OnApplicationBootstrap, OnModuleDestroy {
     await manager.delete(BindingEntity, previousOwner);
     await manager.insert(BindingEntity, { id: randomUUID(), ...previousOwner, roleId: role.id, applicationIds: null });
     const after = [{ roleId: role.id, applicationIds: null }];
-    return writeBindingsReplaced(manager, this.events, by, { principal: { type: 'user', id: userId }, before, after });
+    return writeBindingsReplaced(manager, this.events, by, { principal: { type: 'user', id: userId }, before, after, version });
   }
 
   /** What {@link writeBindingsReplaced} needs. */

@@ -109,10 +109,11 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
   /**
    * Runs one change of an account: in a transaction that first waits for every other change of the
    * account to end and loads its committed state into memory (so `change` judges on it, with
-   * nothing changing under it), then raises the account's version. Once committed, reloads and
-   * broadcasts ({@link changed}).
+   * nothing changing under it), raises the account's version and runs `change` with it (the
+   * version this change commits as: events that must be ordered carry it). Once committed, reloads
+   * and broadcasts ({@link changed}).
    */
-  mutate<T>(accountId: string, change: (manager: EntityManager) => Promise<T>, principalId?: string): Promise<T> {
+  mutate<T>(accountId: string, change: (manager: EntityManager, version: number) => Promise<T>, principalId?: string): Promise<T> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     // One at a time per account on this replica too: waiting here holds no database connection.
     return this.oneAtATime(accountId, deadline, async () => {
@@ -126,9 +127,8 @@ export class AccessStateService implements OnApplicationBootstrap, OnModuleDestr
         if ((await this.repository.versionOf(manager, accountId)) !== this.store.versionOf(accountId)) {
           this.store.replaceAccount(await this.repository.loadAccount(accountId, manager), { evenIfOlder: true });
         }
-        const value = await change(manager);
         committed = await this.repository.bumpVersion(manager, accountId);
-        return value;
+        return change(manager, committed);
       });
       await this.changed(accountId, committed, principalId);
       return result;

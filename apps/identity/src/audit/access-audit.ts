@@ -110,7 +110,8 @@ const AUDITED: { [T in AccessEventType]: Audited<T> } = {
     }),
   },
   [Events.BindingsReplaced]: {
-    fields: { principal, before: heldRoles, after: heldRoles },
+    // version orders the role projection's changes (see RoleProjection); the audit does not show it. Absent from older access releases.
+    fields: { principal, before: heldRoles, after: heldRoles, version: (value) => value === undefined || count(value) },
     change: (data) => ({
       action: 'roles.changed',
       target: principalOf(data.principal),
