@@ -31,6 +31,8 @@ import { SubusersService } from './subusers/subusers.service.js';
 import { AuditController } from './audit/audit.controller.js';
 import { PrincipalsController } from './principals/principals.controller.js';
 import { AccessAuditConsumer } from './audit/access-audit.consumer.js';
+import { RoleProjection } from './roles/role-projection.js';
+import { RoleProjectionBackfill } from './roles/role-projection-backfill.js';
 import { AuditService } from './audit/audit.service.js';
 import { EmailChangeService } from './credentials/email-change.service.js';
 import { PasswordResetService } from './credentials/password-reset.service.js';
@@ -83,6 +85,8 @@ export class IdentityModule {
         Transactions,
         AuditService,
         AccessAuditConsumer,
+        RoleProjection,
+        RoleProjectionBackfill,
         ThrottleService,
         PasswordsService,
         PasswordResetService,

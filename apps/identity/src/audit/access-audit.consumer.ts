@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { ACCESS_EVENTS, type EventEnvelope, DurableConsumers } from '#libs/contracts/index.js';
+import { ACCESS_EVENTS, type BindingsReplacedData, type EventEnvelope, DurableConsumers, Events } from '#libs/contracts/index.js';
 import { DurableConsumer, LOGGER, NATS_LINK, PermanentEventError, RetryEventLaterError, UnknownEventTypes, type NatsLink } from '#libs/platform/index.js';
 import { auditOfAccessEvent } from './access-audit.js';
-import { AuditService } from './audit.service.js';
+import { AuditService, type EventAuditEntry } from './audit.service.js';
+import { heldRolesAfter, RoleProjection } from '../roles/role-projection.js';
 
 /** The durable JetStream consumer (shared by identity's replicas) that records access's changes. */
 export const ACCESS_AUDIT_CONSUMER = DurableConsumers.AccessAudit;
@@ -15,7 +16,8 @@ export const UNKNOWN_ACCESS_EVENT_RETRY_MS = 5 * 60 * 1000;
 const DATA_EXCEPTION = '22';
 
 /**
- * Records access's changes of roles and applications in the account's audit trail, from the
+ * Records access's changes of roles and applications in the account's audit trail, and applies
+ * changes of bindings to the role projection (RoleProjection), from the
  * events access writes in each change's transaction (none for a change that rolled back). An
  * event is acknowledged once its row is written, and written once however often it is delivered.
  */
@@ -26,6 +28,7 @@ export class AccessAuditConsumer implements OnApplicationBootstrap, OnModuleDest
 
   constructor(
     private readonly audit: AuditService,
+    private readonly roles: RoleProjection,
     @Inject(NATS_LINK) private readonly link: NatsLink,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -61,11 +64,17 @@ export class AccessAuditConsumer implements OnApplicationBootstrap, OnModuleDest
       case 'refused':
         throw new PermanentEventError(`An access event the audit trail cannot record (${audit.reason})`);
       case 'entry':
-        await this.audit.recordEvent(audit.entry).catch((error: unknown) => {
+        await this.applyAndRecord(event, audit.entry).catch((error: unknown) => {
           if (isDataException(error)) throw new PermanentEventError('PostgreSQL refuses the audit row of an access event', { cause: error });
           throw error;
         });
     }
+  }
+
+  /** A change of bindings goes to the role projection first (which keeps only the latest of a principal's), then the audit row: each done once however often the event comes. */
+  private async applyAndRecord(event: EventEnvelope, entry: EventAuditEntry): Promise<void> {
+    if (event.type === Events.BindingsReplaced) await this.roles.apply(heldRolesAfter(event.data as BindingsReplacedData));
+    await this.audit.recordEvent(entry);
   }
 }
 

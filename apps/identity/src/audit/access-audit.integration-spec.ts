@@ -8,6 +8,7 @@ import { TestNatsServer } from '#libs/testing/nats-server.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { ACCESS_AUDIT_CONSUMER, AccessAuditConsumer, UNKNOWN_ACCESS_EVENT_RETRY_MS } from './access-audit.consumer.js';
 import { AuditService } from './audit.service.js';
+import { RoleProjection } from '../roles/role-projection.js';
 
 const lines: Array<Record<string, unknown>> = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
@@ -54,7 +55,7 @@ beforeAll(async () => {
   await Promise.all([db.start(), nats.start()]);
   link = await NatsLink.open({ url: nats.url, name: 'access-audit-test', logger });
   audit = new AuditService(db.dataSource);
-  consumer = new AccessAuditConsumer(audit, link, logger);
+  consumer = new AccessAuditConsumer(audit, new RoleProjection(db.dataSource), link, logger);
   await consumer.onApplicationBootstrap();
 });
 afterAll(async () => {
@@ -93,6 +94,25 @@ describe("access's events in the audit trail", () => {
       },
     ]);
     expect((await audit.list(ACCOUNT, { targetId: event.data.roleId })).items.map((item) => item.id)).toEqual([event.id]);
+  });
+
+  it("change the role projection too when they change a principal's bindings, the latest version kept, and are audited once", async () => {
+    const { accountId } = await db.account();
+    const principal = { type: 'user' as const, id: (await db.member(accountId)).id };
+    const replaced = (version: number, roleIds: string[]): EventEnvelope<typeof Events.BindingsReplaced> => {
+      const after = roleIds.map((roleId) => ({ roleId, role: roleId.slice('builtin:'.length), applicationIds: null }));
+      const data = { accountId, actor: admin, ip: null, principal, before: [], after, version };
+      return { id: randomUUID(), type: Events.BindingsReplaced, occurredAt: '2030-01-01T10:00:00.123Z', accountId, data };
+    };
+    const newer = replaced(20, ['builtin:Admin', 'builtin:Developer']);
+    const older = replaced(10, ['builtin:Support']);
+    for (const event of [newer, older]) await publishEvent(link, eventSubject(event.type), event);
+    await consumerIdle();
+    const held = await db.dataSource.query<Array<{ role_id: string }>>('SELECT role_id FROM role_holdings WHERE principal_id = $1 ORDER BY role_id', [
+      principal.id,
+    ]);
+    expect(held.map((row) => row.role_id)).toEqual(['builtin:Admin', 'builtin:Developer']);
+    expect([await rowsOf(newer.id), await rowsOf(older.id)]).toEqual([1, 1]);
   });
 
   it('are recorded once when two replicas handle the same delivery at the same time', async () => {

@@ -21,6 +21,7 @@ import { SecondStepBlock1735000000000 } from './1735000000000-second-step-block.
 import { SecondStepLost1735100000000 } from './1735100000000-second-step-lost.js';
 import { SubuserSearch1735200000000 } from './1735200000000-subuser-search.js';
 import { AuditFeed1735300000000 } from './1735300000000-audit-feed.js';
+import { RoleProjection1735400000000 } from './1735400000000-role-projection.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -47,4 +48,5 @@ export const identityMigrations = [
   SecondStepLost1735100000000,
   SubuserSearch1735200000000,
   AuditFeed1735300000000,
+  RoleProjection1735400000000,
 ];
