@@ -6,6 +6,7 @@ export * from './auth.contract.js';
 export * from './me.contract.js';
 export * from './access.contract.js';
 export * from './role-holdings.contract.js';
+export * from './role-filter.js';
 export * from './events.contract.js';
 export * from './account-request.js';
 export * from './users.contract.js';

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
+import { RoleFilter } from './role-filter.js';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { Nested } from './nested.js';
 import { AccountRequest, PageQuery } from './account-request.js';
@@ -142,6 +143,9 @@ export class ListSubusersQuery extends PageQuery {
 
   @ActiveFilter('false: only the deactivated subusers; true: only those who may sign in')
   active?: boolean;
+
+  @RoleFilter('the subusers')
+  role?: string[];
 }
 
 /** `identity.subusers.list`. */

@@ -9,6 +9,7 @@ import { AccountRequest, ActorClientRequest, PageQuery } from './account-request
 import { E164_PATTERN, IsLocale, PersonBody } from './accounts.contract.js';
 import { IsUuid } from './uuid.js';
 import { QueryBoolean } from './query-boolean.js';
+import { RoleFilter } from './role-filter.js';
 
 /** Columns the user table sorts by. */
 export const USER_SORTS = ['name', 'email', 'lastLoginAt', 'createdAt'] as const;
@@ -104,6 +105,9 @@ export class ListUsersQuery extends PageQuery {
 
   @ActiveFilter('false: only the people deactivated in this account; true: only the others')
   active?: boolean;
+
+  @RoleFilter('the people')
+  role?: string[];
 }
 
 /** `POST /v1/accounts/{accountId}/users`: a person and their role in this account. */

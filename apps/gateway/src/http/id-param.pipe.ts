@@ -1,5 +1,5 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { UUID_PATTERN } from '#libs/contracts/index.js';
+import { MAX_ROLE_ID_LENGTH, UUID_PATTERN } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 
 /**
@@ -18,8 +18,6 @@ export class IdParam implements PipeTransform<string, string> {
 
 /** How a built-in role's id starts (`builtin:<Name>`, the catalogue's name as written). */
 const BUILTIN_ROLE_ID = /^builtin:./;
-/** The longest role id access takes (`access.roles.update`, `.delete`): a longer one names no role. */
-const MAX_ROLE_ID_LENGTH = 120;
 
 /**
  * A role id in a path: a custom role's UUID (lower-cased, as {@link IdParam}) or a built-in role's

@@ -28,7 +28,7 @@ export class SubusersController {
 
   @Get()
   @RequirePermission('subusers', 'read')
-  @ApiOperation({ summary: 'The subusers, by login: search (>= 3 characters: login, e-mail, description), filter by status and active, cursor pages' })
+  @ApiOperation({ summary: 'The subusers, by login: search (>= 3 characters: login, e-mail, description), filter by status, active and role, cursor pages' })
   @ApiOkResponse({ type: SubuserPageView })
   list(
     @Rpc() rpc: RpcSender,

@@ -17,7 +17,7 @@ export class UsersController {
 
   @Get()
   @RequirePermission('members', 'read')
-  @ApiOperation({ summary: 'The user table: search (>= 3 characters: name, e-mail, phone), filter by status and active, sort, cursor pages' })
+  @ApiOperation({ summary: 'The user table: search (>= 3 characters: name, e-mail, phone), filter by status, active and role, sort, cursor pages' })
   @ApiOkResponse({ type: UserPageView })
   list(
     @Rpc() rpc: RpcSender,

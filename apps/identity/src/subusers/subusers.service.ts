@@ -75,6 +75,8 @@ export class SubusersService {
     if (term !== undefined) builder.andWhere(`${SUBUSER_SEARCH_TEXT} LIKE ${containing(':term')}`, { term });
     if (query.status !== undefined) builder.andWhere('s.status = :status', { status: query.status });
     if (query.active !== undefined) builder.andWhere('s.active = :active', { active: query.active });
+    // At most MAX_SUBUSERS_PER_ACCOUNT: the planner starts from a role's few holders or walks the logins, either bounded.
+    if (query.role !== undefined) builder.andWhere(SUBUSER_HOLDS_ANY_ROLE, { roles: query.role });
     const rows = await builder.getMany();
     const page = rows.slice(0, limit);
     const blocked = await blockedSubusers(
@@ -359,6 +361,10 @@ export class SubusersService {
     unit.afterCommit(this.nudgeRelay);
   }
 }
+
+/** Holding any of the roles `:roles` (ids), as identity's role projection says (its key: one index probe a subuser). */
+const SUBUSER_HOLDS_ANY_ROLE = `s.id IN (SELECT h.principal_id FROM role_holdings h
+  WHERE h.account_id = s.account_id AND h.principal_type = 'subuser' AND h.role_id IN (:...roles))`;
 
 /**
  * What a search of the subusers looks in: login, e-mail and description, folded as the term is. The

@@ -36,6 +36,27 @@ function cursorPartOf(key: SortKey): CursorPart {
  */
 export const TRIGRAM_SEARCH_FROM = 2000;
 
+/**
+ * Up to this many holders of the roles asked for in the account (role_holdings entries, counted
+ * from its index up to one more), a `role` filter starts from them (each one's membership looked up
+ * by its key, then sorted): a role few hold is found without walking the account. Beyond, the page
+ * walks the sort index as without the filter, each entry checked against the holders' key (index
+ * only), until the page is full: a role most hold fills it after a few entries.
+ */
+export const FEW_ROLE_HOLDERS = 5000;
+
+/** The user table's condition on `memberships m` of holding any of the roles `$roles` (the projection's key: one index probe an entry). */
+function holdsAnyRole(roles: string): string {
+  return `EXISTS (SELECT 1 FROM role_holdings h WHERE h.account_id = m.account_id AND h.principal_type = 'user' AND h.principal_id = m.user_id AND h.role_id = ANY(${roles}::text[]))`;
+}
+
+/** The memberships of the holders of any of the roles `$roles` (from role_holdings_by_role), each looked up by its key (LATERAL: the holders drive). */
+function holdersFirst(roles: string): string {
+  return `(SELECT DISTINCT h.principal_id FROM role_holdings h
+             WHERE h.account_id = $1 AND h.principal_type = 'user' AND h.role_id = ANY(${roles}::text[])) AS holder
+           CROSS JOIN LATERAL (SELECT * FROM memberships mm WHERE mm.account_id = $1 AND mm.user_id = holder.principal_id) AS m`;
+}
+
 /** What a page is asked for. */
 export interface UserTableRequest {
   accountId: string;
@@ -48,6 +69,10 @@ export interface UserTableRequest {
   active?: boolean;
   /** Whether the account is large enough for the trigram index (see {@link TRIGRAM_SEARCH_FROM}); default true. */
   largeAccount?: boolean;
+  /** Only people holding any of these roles (ids), as identity's role projection says. */
+  roleIds?: string[];
+  /** Whether the roles have at most {@link FEW_ROLE_HOLDERS} holders in the account: the page then starts from them (see {@link HOLDERS_FIRST}). */
+  fewHolders?: boolean;
   sort: UserSort;
   order: SortOrder;
   limit: number;
@@ -90,17 +115,23 @@ export function userTableSql(request: UserTableRequest, plan = LARGE_SEARCH_PLAN
     pattern = containing(`$${parameters.length}`);
   }
   where.push(...filterConditions(request));
+  let from = 'memberships m';
+  if (request.roleIds !== undefined) {
+    parameters.push(request.roleIds);
+    if (request.fewHolders) from = holdersFirst(`$${parameters.length}`);
+    else where.push(holdsAnyRole(`$${parameters.length}`));
+  }
   const after = decodeCursor(request.cursor, [request.sort, request.order], [cursorPartOf(key), 'uuid']);
   if (after) {
     parameters.push(after[0], after[1]);
     where.push(`(${key.expression}, m.user_id) ${beyond(request.order)} ($${parameters.length - 1}::${key.type}, $${parameters.length}::uuid)`);
   }
   parameters.push(request.limit + 1);
-  const page: PageParts = { key, direction, where: where.join(' AND '), limit: `$${parameters.length}` };
+  const page: PageParts = { key, direction, where: where.join(' AND '), limit: `$${parameters.length}`, from };
   let rows: string;
   if (pattern === undefined) rows = pageInOrder(page);
-  // `search || ''` is the same text, but no index matches it: the planner then reads the account's entries.
-  else if (request.largeAccount === false) rows = pageInOrder({ ...page, where: `${page.where} AND (m.search || '') LIKE ${pattern}` });
+  // `search || ''` is the same text, but no index matches it: the planner then reads the account's entries (or the few holders').
+  else if (request.largeAccount === false || request.fewHolders) rows = pageInOrder({ ...page, where: `${page.where} AND (m.search || '') LIKE ${pattern}` });
   else {
     parameters.push(plan.probeMatches, plan.walkEntries);
     rows = searchInBoundedSteps(page, pattern, request.order, { probeMatches: `$${parameters.length - 1}`, walkEntries: `$${parameters.length}` });
@@ -162,6 +193,8 @@ interface PageParts {
   direction: 'ASC' | 'DESC';
   where: string;
   limit: string;
+  /** Where `memberships m` come from: the table, or the holders of a role ({@link holdersFirst}; only {@link pageInOrder} takes them). */
+  from: string;
 }
 
 /** The comparison that keeps what comes after a row in the page's order. */
@@ -175,9 +208,9 @@ function pageColumns(key: SortKey): string {
 }
 
 /** The page's rows in order, as the planner finds them best (no search: the sort index alone). */
-function pageInOrder({ key, direction, where, limit }: PageParts): string {
+function pageInOrder({ key, direction, where, limit, from }: PageParts): string {
   return `SELECT ${pageColumns(key)}
-              FROM memberships m
+              FROM ${from}
              WHERE ${where}
              ORDER BY ${key.expression} ${direction}, m.user_id ${direction}
              LIMIT ${limit}`;

@@ -37,7 +37,8 @@ import { writeActivityChanged } from '../principals/activity-events.js';
 import type { IdentityConfig } from '../identity.config.js';
 import { awaitConsent, findOrAddPerson, queueInvitation, reassertSuspensions, selfAudit, type TypedAddress } from './people.js';
 import { assertSearchable, searchTerm } from '../search/search-term.js';
-import { nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
+import { FEW_ROLE_HOLDERS, nextUserCursor, userTableSql, type UserTableRequest } from './user-table.js';
+import { hasFewHolders } from '../roles/role-filter.js';
 import { UserEntity } from './user.entity.js';
 
 interface UserRow {
@@ -75,7 +76,7 @@ export class UsersService {
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MAX_MEMBERS_PER_ACCOUNT'>,
   ) {}
 
-  /** A page of the user table: search (name, e-mail, phone; case and accents ignored), sort, cursor. */
+  /** A page of the user table: search (name, e-mail, phone; case and accents ignored), filters (status, active, role), sort, cursor. */
   async list({ actor, accountId, query }: ListUsersRequest): Promise<Page<UserRecord>> {
     if (query.search !== undefined) await assertSearchable(this.dataSource.manager, searchTerm(query.search));
     const request: UserTableRequest = {
@@ -85,6 +86,8 @@ export class UsersService {
       status: query.status,
       active: query.active,
       largeAccount: query.search === undefined ? undefined : await this.sizes.isLarge(accountId),
+      roleIds: query.role,
+      fewHolders: query.role && (await hasFewHolders(this.dataSource.manager, { accountId, principalType: 'user', roleIds: query.role }, FEW_ROLE_HOLDERS)),
       sort: query.sort ?? 'name',
       order: query.order ?? 'asc',
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
