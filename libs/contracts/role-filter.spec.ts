@@ -37,6 +37,7 @@ describe('the role filter of the user table and the subusers', () => {
     ['role=builtin:Admin,7d4a4f8e', 'role must name roles by id (a custom role\'s UUID, or builtin:<Name>): "7d4a4f8e" is not one'],
     ['role=', 'role must name roles by id (a custom role\'s UUID, or builtin:<Name>): "" is not one'],
     ['role=builtin:Admin,', 'role must name roles by id (a custom role\'s UUID, or builtin:<Name>): "" is not one'],
+    ['role=builtin:Ad%00min', 'role must name roles by id (a custom role\'s UUID, or builtin:<Name>): "builtin:Ad\\u0000min" is not one'],
     [`role=builtin:${'x'.repeat(113)}`, `role must name roles by id (a custom role's UUID, or builtin:<Name>): "builtin:${'x'.repeat(113)}" is not one`],
     [`role=${Array.from({ length: 11 }, (_, index) => `builtin:R${index}`).join(',')}`, 'role names at most 10 roles'],
   ])('refuses %s with one message naming the field and the id: %s', async (query, message) => {

@@ -8,8 +8,8 @@ import { UUID_PATTERN } from './uuid.js';
 export const MAX_FILTER_ROLES = 10;
 /** The longest role id access takes (`builtin:` and a catalogue name): a longer one names no role. */
 export const MAX_ROLE_ID_LENGTH = 120;
-/** A built-in role's id: `builtin:<Name>`, the catalogue's name as written (no comma: commas separate the ids of a filter). */
-const BUILTIN_ROLE_ID = /^builtin:[^,]+$/;
+/** A built-in role's id: `builtin:<Name>`, the catalogue's name as written (no comma: commas separate the ids of a filter; no control character). */
+const BUILTIN_ROLE_ID = /^builtin:[^,\u0000-\u001f\u007f]+$/;
 
 /** Whether `value` reads as a role id: a custom role's UUID, or a built-in role's `builtin:<Name>` up to {@link MAX_ROLE_ID_LENGTH}. */
 export function isRoleId(value: unknown): value is string {
