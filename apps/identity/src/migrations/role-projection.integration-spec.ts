@@ -1,0 +1,39 @@
+import { lockTimeoutAfter, migrateWhileTableBusy } from '#libs/testing/busy-table.js';
+import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
+import { RoleProjection1735300000000 } from './1735300000000-role-projection.js';
+
+const db = new IdentityTestDatabase();
+const migration = new RoleProjection1735300000000();
+
+beforeAll(() => db.start());
+afterAll(() => db.stop());
+
+/** The role projection's tables that exist, sorted. */
+async function projectionTables(): Promise<string[]> {
+  const rows = await db.dataSource.query<Array<{ name: string }>>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'identity' AND table_name LIKE 'role\\_%' ORDER BY 1`,
+  );
+  return rows.map((row) => row.name);
+}
+
+describe('migration 1735300000000: the role projection', () => {
+  it('going down, gives up on a busy memberships table (lock_timeout, for the Job to retry); going up, waits for no reader (its triggers keep out only writers, for a moment)', async () => {
+    const whileRead = (step: 'up' | 'down') => migrateWhileTableBusy(db.dataSource, db.database.url, 'identity.memberships', migration, step);
+    await expect(whileRead('down')).resolves.toMatchObject({ code: '55P03' });
+    await lockTimeoutAfter(db.dataSource, migration, 'down');
+    await expect(whileRead('up')).resolves.toBeNull();
+    await lockTimeoutAfter(db.dataSource, migration, 'up');
+  });
+
+  it('goes down, taking its tables and triggers, and up again, the backfill still to do', async () => {
+    expect(await projectionTables()).toEqual(['role_holding_versions', 'role_holdings', 'role_projection_backfill']);
+    expect(await lockTimeoutAfter(db.dataSource, migration, 'down')).toBe('0');
+    expect(await projectionTables()).toEqual([]);
+    // Removals work without the triggers' function.
+    const { accountId } = await db.account();
+    const { id } = await db.member(accountId);
+    await db.dataSource.query('DELETE FROM memberships WHERE user_id = $1', [id]);
+    expect(await lockTimeoutAfter(db.dataSource, migration, 'up')).toBe('0');
+    expect(await db.dataSource.query('SELECT filled_at, lease_until FROM role_projection_backfill')).toEqual([{ filled_at: null, lease_until: null }]);
+  });
+});
