@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { eventually } from '#libs/testing/eventually.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, PASSWORD, People, type SignedIn } from './helpers/people.js';
@@ -75,5 +76,30 @@ describe('the role filter of the subusers', () => {
       .expect(200);
     await untilFiltered('subusers', DEVELOPER, subuserId, false);
     await untilFiltered('subusers', 'builtin:Support', subuserId, true);
+  });
+});
+
+describe('the backfill of the role projection (an install upgraded from a release without it)', () => {
+  it('copies the roles bound before from access once identity starts again with the projection never filled: the filter finds them', async () => {
+    const personId = await people.invite(owner, { email: 'before@role-filter.test', role: 'Supervisor' });
+    await untilFiltered('users', 'builtin:Supervisor', personId, true);
+    // As an install of the release before is: bindings in access, nothing in identity's projection, never filled.
+    await system.stopService('identity');
+    const database = new pg.Client({ connectionString: system.database.url });
+    await database.connect();
+    await database.query(
+      'DELETE FROM identity.role_holdings; DELETE FROM identity.role_holding_versions; UPDATE identity.role_projection_backfill SET filled_at = NULL',
+    );
+    await database.end();
+    system.startService('identity');
+    await system.waitUntil();
+    const users = `/v1/accounts/${owner.accountId}/users`;
+    await eventually('identity to answer again', async () => (await people.http.get(users).set(bearer(owner.accessToken))).status === 200);
+    await untilFiltered('users', 'builtin:Supervisor', personId, true);
+    const checking = new pg.Client({ connectionString: system.database.url });
+    await checking.connect();
+    const { rows } = await checking.query<{ filled: boolean }>('SELECT filled_at IS NOT NULL AS filled FROM identity.role_projection_backfill');
+    await checking.end();
+    expect(rows).toEqual([{ filled: true }]);
   });
 });

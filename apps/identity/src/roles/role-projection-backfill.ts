@@ -33,6 +33,8 @@ export type BackfillOutcome = 'filled' | 'already-filled' | 'claimed-elsewhere';
 export class RoleProjectionBackfill implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The attempt under way, if any. */
+  private running: Promise<void> | undefined;
   private readonly pacing = BACKFILL_PACING;
 
   constructor(
@@ -47,38 +49,52 @@ export class RoleProjectionBackfill implements OnApplicationBootstrap, OnModuleD
     this.schedule(0);
   }
 
-  onModuleDestroy(): void {
+  /** Stops trying; an attempt under way stops after its page and gives its claim back (another replica need not wait for the lease to run out). */
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.running;
   }
 
   /** Fills the projection if it never was and no other replica is at it (see the class). */
   async fillOnce(pacing: BackfillPacing = this.pacing): Promise<BackfillOutcome> {
-    if (!(await this.claim(pacing.leaseSeconds))) return (await this.isFilled()) ? 'already-filled' : 'claimed-elsewhere';
-    let cursor: string | null = null;
-    let principals = 0;
-    do {
-      const page: RoleHoldingsPage = await this.rpc.send(Subjects.AccessRoleHoldingsPage, { cursor, limit: pacing.pageSize });
-      await this.projection.applyAll(page.items.map(heldRolesOf));
-      principals += page.items.length;
-      cursor = page.nextCursor;
-      if (!(await this.claim(pacing.leaseSeconds, true))) return 'claimed-elsewhere';
-    } while (cursor !== null && !this.stopped);
-    if (this.stopped) return 'claimed-elsewhere';
-    await this.dataSource.query('UPDATE role_projection_backfill SET filled_at = now(), lease_until = NULL');
-    this.logger.info({ principals }, 'Role projection filled from access');
-    return 'filled';
+    let lease = await this.claim(pacing.leaseSeconds);
+    if (!lease) return (await this.isFilled()) ? 'already-filled' : 'claimed-elsewhere';
+    try {
+      let cursor: string | null = null;
+      let principals = 0;
+      do {
+        const page: RoleHoldingsPage = await this.rpc.send(Subjects.AccessRoleHoldingsPage, { cursor, limit: pacing.pageSize });
+        await this.projection.applyAll(page.items.map(heldRolesOf));
+        principals += page.items.length;
+        cursor = page.nextCursor;
+        lease = await this.claim(pacing.leaseSeconds, lease);
+        if (!lease) return 'claimed-elsewhere';
+      } while (cursor !== null && !this.stopped);
+      if (cursor !== null) return 'claimed-elsewhere';
+      await this.dataSource.query('UPDATE role_projection_backfill SET filled_at = now(), lease_until = NULL');
+      lease = null;
+      this.logger.info({ principals }, 'Role projection filled from access');
+      return 'filled';
+    } finally {
+      // Stopped or failed half-way: the claim goes back at once (if still this replica's).
+      if (lease) await this.dataSource.query('UPDATE role_projection_backfill SET lease_until = NULL WHERE lease_until = $1::timestamptz', [lease]);
+    }
   }
 
-  /** Takes (or, `renew`, keeps) the claim on the backfill: false once it is filled, or while another replica's lease runs. */
-  private async claim(leaseSeconds: number, renew = false): Promise<boolean> {
-    const free = renew ? 'true' : '(lease_until IS NULL OR lease_until < now())';
-    // An UPDATE answers [rows, affected] through TypeORM's query().
-    const [, claimed] = await this.dataSource.query<[unknown[], number]>(
-      `UPDATE role_projection_backfill SET lease_until = now() + make_interval(secs => $1) WHERE filled_at IS NULL AND ${free}`,
-      [leaseSeconds],
+  /**
+   * Takes the claim on the backfill (or, given the `held` lease, renews it), answering the new
+   * lease's end (as text: to the microsecond, as it is compared): null once it is filled, while
+   * another replica's lease runs, or when this one's was taken over.
+   */
+  private async claim(leaseSeconds: number, held?: string): Promise<string | null> {
+    const free = held ? 'lease_until = $2::timestamptz' : '(lease_until IS NULL OR lease_until < now())';
+    const [rows] = await this.dataSource.query<[Array<{ lease: string }>, number]>(
+      `UPDATE role_projection_backfill SET lease_until = clock_timestamp() + make_interval(secs => $1)
+        WHERE filled_at IS NULL AND ${free} RETURNING lease_until::text AS lease`,
+      held ? [leaseSeconds, held] : [leaseSeconds],
     );
-    return claimed > 0;
+    return rows[0]?.lease ?? null;
   }
 
   private async isFilled(): Promise<boolean> {
@@ -88,7 +104,9 @@ export class RoleProjectionBackfill implements OnApplicationBootstrap, OnModuleD
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.attempt(), delayMs);
+    this.timer = setTimeout(() => {
+      if (!this.stopped) this.running = this.attempt();
+    }, delayMs);
     this.timer.unref();
   }
 

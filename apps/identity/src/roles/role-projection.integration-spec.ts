@@ -141,4 +141,19 @@ describe('the backfill of the role projection from access (roles bound before th
     expect(await replicas[0].fillOnce(pacing)).toBe('already-filled');
     expect(access.asked).toBe(3);
   });
+
+  it('gives its claim back when it fails half-way (access stopped answering), so that another replica goes on at once', async () => {
+    await db.dataSource.query('UPDATE role_projection_backfill SET filled_at = NULL, lease_until = NULL');
+    const { accountId, member } = await memberOfAccount();
+    const items = [0, 1, 2].map((version) => ({ accountId, principal: member, roleIds: [ADMIN], version }));
+    const failing = accessHolding(items);
+    const send = failing.send.bind(failing);
+    failing.send = ((subject: never, payload: never) =>
+      failing.asked === 1 ? Promise.reject(new Error('access went away')) : send(subject, payload)) as typeof failing.send;
+    await expect(new RoleProjectionBackfill(db.dataSource, projection, failing, logger).fillOnce(pacing)).rejects.toThrow('access went away');
+    expect(await db.dataSource.query('SELECT filled_at, lease_until FROM role_projection_backfill')).toEqual([{ filled_at: null, lease_until: null }]);
+    const working = accessHolding(items);
+    expect(await new RoleProjectionBackfill(db.dataSource, projection, working, logger).fillOnce(pacing)).toBe('filled');
+    expect(await rolesOf(accountId, member)).toEqual([ADMIN]);
+  });
 });
