@@ -1,9 +1,9 @@
 import { lockTimeoutAfter, migrateWhileTableBusy } from '#libs/testing/busy-table.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
-import { RoleProjection1735300000000 } from './1735300000000-role-projection.js';
+import { RoleProjection1735400000000 } from './1735400000000-role-projection.js';
 
 const db = new IdentityTestDatabase();
-const migration = new RoleProjection1735300000000();
+const migration = new RoleProjection1735400000000();
 
 beforeAll(() => db.start());
 afterAll(() => db.stop());
@@ -16,7 +16,7 @@ async function projectionTables(): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
-describe('migration 1735300000000: the role projection', () => {
+describe('migration 1735400000000: the role projection', () => {
   it('going down, gives up on a busy memberships table (lock_timeout, for the Job to retry); going up, waits for no reader (its triggers keep out only writers, for a moment)', async () => {
     const whileRead = (step: 'up' | 'down') => migrateWhileTableBusy(db.dataSource, db.database.url, 'identity.memberships', migration, step);
     await expect(whileRead('down')).resolves.toMatchObject({ code: '55P03' });
