@@ -1,9 +1,10 @@
 import { principalOf, Subjects, type Actor, type ClientContext, type PageQuery, type Principal, type RoleHolderPageView } from '#libs/contracts/index.js';
 import { AccessClient } from '#libs/access-client/access-client.js';
 import type { RpcSender } from '#libs/platform/index.js';
+import { decisionKey, type DecisionCache } from '../auth/decision-cache.js';
 
-/** The permission that lets a caller read principals of each type by name (Portico's own, as routes declare them). */
-const READ_PERMISSION: Record<Principal['type'], string> = { user: 'portico.members', subuser: 'portico.subusers' };
+/** Portico's section whose `read` lets a caller read principals of each type by name (as routes declare them). */
+const READ_SECTION: Record<Principal['type'], string> = { user: 'members', subuser: 'subusers' };
 
 /**
  * A page of a role's holders (access's), each named as its list names it (identity's) where the
@@ -12,6 +13,7 @@ const READ_PERMISSION: Record<Principal['type'], string> = { user: 'portico.memb
  */
 export async function namedRoleHolders(
   rpc: RpcSender,
+  cache: DecisionCache,
   actor: Actor,
   client: ClientContext,
   accountId: string,
@@ -19,7 +21,7 @@ export async function namedRoleHolders(
   query: PageQuery,
 ): Promise<RoleHolderPageView> {
   const page = await rpc.send(Subjects.AccessRolesHolders, { actor: principalOf(actor), accountId, roleId, query });
-  const readable = await readableTypes(rpc, actor, accountId, new Set(page.items.map((item) => item.principal.type)));
+  const readable = await readableTypes(rpc, cache, actor, accountId, new Set(page.items.map((item) => item.principal.type)));
   const principals = page.items.map((item) => item.principal).filter((principal) => readable.has(principal.type));
   if (principals.length === 0) return page;
   const { items } = await rpc.send(Subjects.PrincipalsDescribe, { actor, accountId, client, principals });
@@ -33,14 +35,45 @@ export async function namedRoleHolders(
   };
 }
 
-/** Of `types`, those whose principals the caller may read by name in the account (one batch of checks). */
-async function readableTypes(rpc: RpcSender, actor: Actor, accountId: string, types: Set<Principal['type']>): Promise<Set<Principal['type']>> {
-  const asked = [...types];
-  if (asked.length === 0) return new Set();
+/**
+ * Of `types`, those whose principals the caller may read by name in the account. Decided as the
+ * access guard decides a route's permission, through its cache (same keys): what it holds, and the
+ * rest in one batch naming the account's version this gateway heard of, so that an access replica
+ * behind a revocation catches up before it answers. A check answered with an error is a no.
+ */
+async function readableTypes(
+  rpc: RpcSender,
+  cache: DecisionCache,
+  actor: Actor,
+  accountId: string,
+  types: Set<Principal['type']>,
+): Promise<Set<Principal['type']>> {
+  const readable = new Set<Principal['type']>();
+  const asked: Array<Principal['type']> = [];
+  for (const type of types) {
+    const cached = cache.get(accountId, decisionKey(actor, READ_SECTION[type], 'read'));
+    if (cached === undefined) asked.push(type);
+    else if (cached.allowed) readable.add(type);
+  }
+  if (asked.length === 0) return readable;
+  const ticket = cache.ticket();
+  const atLeastVersion = cache.versionHeard(accountId);
   const results = await new AccessClient(rpc).checkMany(
-    asked.map((type) => ({ principal: principalOf(actor), accountId, section: READ_PERMISSION[type], action: 'read' })),
+    asked.map((type) => ({
+      principal: principalOf(actor),
+      accountId,
+      section: `portico.${READ_SECTION[type]}`,
+      action: 'read',
+      ...(atLeastVersion !== undefined && { atLeastVersion }),
+    })),
   );
-  return new Set(asked.filter((_type, index) => 'allowed' in results[index] && results[index].allowed));
+  asked.forEach((type, index) => {
+    const result = results[index];
+    if (!('allowed' in result)) return;
+    cache.set(accountId, decisionKey(actor, READ_SECTION[type], 'read'), result, ticket);
+    if (result.allowed) readable.add(type);
+  });
+  return readable;
 }
 
 function keyOf(principal: Principal): string {

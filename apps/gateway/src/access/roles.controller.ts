@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import { CreateRoleBody, PageQuery, principalOf, RoleHolderPageView, RoleView, Subjects, UpdateRoleBody, type Actor } from '#libs/contracts/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, CurrentActor, Rpc } from '../auth/current-actor.decorator.js';
+import { DecisionCache } from '../auth/decision-cache.js';
 import { RequirePermission } from '../auth/route-policy.js';
 import { RoleIdParam } from '../http/id-param.pipe.js';
 import { namedRoleHolders } from './role-holders.js';
@@ -12,6 +13,8 @@ import { namedRoleHolders } from './role-holders.js';
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/roles')
 export class RolesController {
+  constructor(private readonly decisions: DecisionCache) {}
+
   @Get()
   @RequirePermission('roles', 'read')
   @ApiOperation({ summary: 'Built-in roles (read-only) and the custom roles of the account' })
@@ -48,7 +51,7 @@ export class RolesController {
     @ClientIp() ip: string,
     @Query() query: PageQuery,
   ): Promise<RoleHolderPageView> {
-    return namedRoleHolders(rpc, actor, { ip }, accountId, roleId, query);
+    return namedRoleHolders(rpc, this.decisions, actor, { ip }, accountId, roleId, query);
   }
 
   @Post()

@@ -8,7 +8,7 @@ import type { RpcSender } from '#libs/platform/index.js';
 import { refusesUnknownField } from '../http/earlier-release.js';
 import { assertReadableBody } from '../http/input-guard.js';
 import type { GatewayRequest } from '../http/request-id.middleware.js';
-import { DecisionCache } from './decision-cache.js';
+import { DecisionCache, decisionKey } from './decision-cache.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { ROUTE_POLICY, type RoutePolicy } from './route-policy.js';
 import { SessionGate } from './session-gate.service.js';
@@ -96,7 +96,7 @@ export class AccessGuard extends AuthGuard('jwt') {
   /** Asks access (Portico's own permissions are `portico.<section>`), through the cache that `access.changed` invalidates. */
   private async decide(request: AuthenticatedRequest, accountId: string, policy: { section: string; action: string }): Promise<CheckResult> {
     const actor = request.user;
-    const key = `${actor.type}:${actor.id}:${policy.section}:${policy.action}`;
+    const key = decisionKey(actor, policy.section, policy.action);
     const cached = this.cache.get(accountId, key);
     if (cached) return cached;
     const ticket = this.cache.ticket();

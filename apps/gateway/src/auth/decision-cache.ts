@@ -1,9 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { ACCESS_CHANGED, DECISION_CACHE_LIFETIME_MS, type AccessChangedEvent, type CheckResult } from '#libs/contracts/index.js';
+import { ACCESS_CHANGED, DECISION_CACHE_LIFETIME_MS, type AccessChangedEvent, type CheckResult, type Principal } from '#libs/contracts/index.js';
 import { NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 
 const MAX_ENTRIES = 200_000;
+
+/** The key of `principal`'s decision on Portico's `section`:`action` in an account's entries (the guard's and the handlers'). */
+export function decisionKey(principal: Principal, section: string, action: string): string {
+  return `${principal.type}:${principal.id}:${section}:${action}`;
+}
 
 /**
  * The gateway's cache of access decisions, per account. `access.changed` (broadcast to every
