@@ -1,15 +1,30 @@
-import { principalOf, Subjects, type Actor, type ClientContext, type PageQuery, type Principal, type RoleHolderPageView } from '#libs/contracts/index.js';
+import {
+  principalOf,
+  Subjects,
+  type Actor,
+  type ClientContext,
+  type DescribePrincipalsRequest,
+  type PageQuery,
+  type Principal,
+  type PrincipalDescription,
+  type RoleHolderPageView,
+} from '#libs/contracts/index.js';
 import { AccessClient } from '#libs/access-client/access-client.js';
+import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RpcSender } from '#libs/platform/index.js';
 import { decisionKey, type DecisionCache } from '../auth/decision-cache.js';
 
 /** Portico's section whose `read` lets a caller read principals of each type by name (as routes declare them). */
 const READ_SECTION: Record<Principal['type'], string> = { user: 'members', subuser: 'subusers' };
 
+/** Identity's failures that leave the holders bare rather than fail the list: nobody answering (down, or an older release during a rollout), or no answer in time. */
+const IDENTITY_AWAY = new Set<string>([ErrorCode.ServiceUnavailable, ErrorCode.UpstreamTimeout]);
+
 /**
  * A page of a role's holders (access's), each named as its list names it (identity's) where the
  * caller may read principals of its type: `members:read` for people, `subusers:read` for
- * subusers. `roles:read` alone shows who holds a role by id only, as before.
+ * subusers. `roles:read` alone shows who holds a role by id only, as before, and so does every
+ * caller while identity does not answer: the list is access's, the names an addition.
  */
 export async function namedRoleHolders(
   rpc: RpcSender,
@@ -24,7 +39,8 @@ export async function namedRoleHolders(
   const readable = await readableTypes(rpc, cache, actor, accountId, new Set(page.items.map((item) => item.principal.type)));
   const principals = page.items.map((item) => item.principal).filter((principal) => readable.has(principal.type));
   if (principals.length === 0) return page;
-  const { items } = await rpc.send(Subjects.PrincipalsDescribe, { actor, accountId, client, principals });
+  const items = await describe(rpc, { actor, accountId, client, principals });
+  if (items === undefined) return page;
   const named = new Map(items.map((description) => [keyOf(description.principal), description]));
   return {
     ...page,
@@ -74,6 +90,16 @@ async function readableTypes(
     if (result.allowed) readable.add(type);
   });
   return readable;
+}
+
+/** Identity's names of `principals`, or undefined when identity is away ({@link IDENTITY_AWAY}). */
+async function describe(rpc: RpcSender, request: DescribePrincipalsRequest): Promise<PrincipalDescription[] | undefined> {
+  try {
+    return (await rpc.send(Subjects.PrincipalsDescribe, request)).items;
+  } catch (error) {
+    if (error instanceof DomainError && IDENTITY_AWAY.has(error.code)) return undefined;
+    throw error;
+  }
 }
 
 function keyOf(principal: Principal): string {
