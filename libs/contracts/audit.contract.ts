@@ -169,7 +169,8 @@ export class AuditFeedQuery extends PageQuery {
   @ApiPropertyOptional({
     enum: AUDIT_FEED_STARTS,
     default: 'oldest',
-    description: 'Without a cursor: from the first event kept (`oldest`), or only events written from now on (`now`)',
+    description:
+      'Without a cursor: from the first event kept (`oldest`), or from about now (`now`: nothing committed after the call is missed; events committed just before it may come too while an older transaction runs)',
   })
   @IsOptional()
   @IsIn(AUDIT_FEED_STARTS)
