@@ -7,7 +7,7 @@ const BUSY_LOCK_TIMEOUT_MS = 300;
 
 /**
  * Runs `step` of `migration` in a transaction of its own, as the migration tool does
- * (`transaction: 'each'`), while another connection's open transaction has read `table` (as a
+ * (`transaction: 'each'`; outside any when the migration says `transaction = false`), while another connection's open transaction has read `table` (as a
  * busy service's would), with MIGRATION_LOCK_TIMEOUT_MS at {@link BUSY_LOCK_TIMEOUT_MS}: the error
  * it gives up with, or null if it went through.
  */
@@ -21,10 +21,11 @@ export async function migrateWhileTableBusy(
   const busy = new pg.Client({ connectionString: databaseUrl });
   await busy.connect();
   const runner = dataSource.createQueryRunner();
+  const inTransaction = (migration as { transaction?: boolean }).transaction !== false;
   try {
     await busy.query('BEGIN');
     await busy.query(`SELECT 1 FROM ${table} LIMIT 1`);
-    await runner.startTransaction();
+    if (inTransaction) await runner.startTransaction();
     const previous = setMigrationLockTimeout(BUSY_LOCK_TIMEOUT_MS);
     const failure = await migration[step](runner)
       .then(
@@ -32,7 +33,7 @@ export async function migrateWhileTableBusy(
         (error: unknown) => error,
       )
       .finally(() => setMigrationLockTimeout(previous));
-    await runner.rollbackTransaction();
+    if (inTransaction) await runner.rollbackTransaction();
     return failure;
   } finally {
     await busy.query('ROLLBACK').catch(() => undefined);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { migrateWhileTableBusy } from '#libs/testing/busy-table.js';
 import { migrateOutsideTransaction } from '#libs/testing/migration-runner.js';
 import { IdentityTestDatabase } from '../database/integration-harness-spec.js';
 import { AuditFeed1735300000000 } from './1735300000000-audit-feed.js';
@@ -61,5 +62,17 @@ describe('migration 1735300000000: the audit feed', () => {
     expect(await feedIndexes()).toEqual({ audit_events_feed: true, audit_events_before_feed: true, audit_events_feed_next: false });
     await migrateOutsideTransaction(db.dataSource, migration, 'up');
     expect(await feedIndexes()).toEqual({ audit_events_feed: true, audit_events_before_feed: true });
+  });
+
+  it('gives up on a busy audit_events table (lock_timeout, for the Job to retry) rather than queue every sign-in behind its ALTER', async () => {
+    await migrateOutsideTransaction(db.dataSource, migration, 'down');
+    try {
+      // Under the 30 s statement timeout of this connection: waiting for the lock would fail with 57014 instead.
+      await expect(migrateWhileTableBusy(db.dataSource, db.database.url, 'identity.audit_events', migration, 'up')).resolves.toMatchObject({ code: '55P03' });
+    } finally {
+      await migrateOutsideTransaction(db.dataSource, migration, 'up');
+    }
+    const [{ timeout }] = await db.dataSource.query<Array<{ timeout: string }>>("SELECT current_setting('lock_timeout') AS timeout");
+    expect(timeout).toBe('0');
   });
 });
