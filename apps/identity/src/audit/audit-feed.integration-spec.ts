@@ -3,6 +3,7 @@ import type { AuditEventView, AuditFeedQuery } from '#libs/contracts/index.js';
 import { encodeCursor } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { freshIdentityServices } from '../database/services-harness-spec.js';
+import { readAuditFeed } from './audit-feed.js';
 
 const { db, services } = freshIdentityServices();
 
@@ -141,6 +142,38 @@ describe("an account's audit feed", () => {
 
     const ahead = encodeCursor(['audit-feed', 'feed', '18446744073709551000', randomUUID()]);
     await expect(services.audit.feed(accountId, { cursor: ahead })).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'cursor' } });
+  });
+
+  it("settles a large account's restored rows in statements of at most 1000 rows, each committed on its own, so that none runs into the statement timeout", async () => {
+    const { accountId } = await db.account();
+    await db.dataSource.query(
+      `INSERT INTO audit_events (id, account_id, occurred_at, action, outcome, ip, details, written_in)
+       SELECT gen_random_uuid(), $1, now() - make_interval(secs => g), 'login.failed', 'failure', '10.6.0.1', '{}',
+              (pg_snapshot_xmax(pg_current_snapshot())::text::numeric + 1000000 + g)::text::xid8
+         FROM generate_series(1, 2500) g`,
+      [accountId],
+    );
+    // The rows each UPDATE of the read changed.
+    const changed: number[] = [];
+    const counting = new Proxy(db.dataSource, {
+      get(target, property, receiver) {
+        if (property !== 'query') return Reflect.get(target, property, receiver) as unknown;
+        return async (sql: string, parameters?: unknown[]) => {
+          const result: unknown = await target.query(sql, parameters);
+          if (/^\s*UPDATE audit_events/.test(sql)) changed.push((result as [unknown[], number])[1]);
+          return result;
+        };
+      },
+    });
+
+    expect((await readAuditFeed(counting, accountId, { limit: 1 })).items).toHaveLength(1);
+    expect(changed.reduce((sum, count) => sum + count, 0)).toBe(2500);
+    expect(Math.max(...changed)).toBeLessThanOrEqual(1000);
+    const [{ left }] = await db.dataSource.query<Array<{ left: number }>>(
+      'SELECT count(*)::int AS left FROM audit_events WHERE account_id = $1 AND written_in IS NOT NULL',
+      [accountId],
+    );
+    expect(left).toBe(0);
   });
 
   it.each([

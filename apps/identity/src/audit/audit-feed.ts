@@ -46,18 +46,30 @@ export async function readAuditFeed(dataSource: DataSource, accountId: string, q
   return { items: rows.map((row) => toView(row.event)), nextCursor: cursorAfter(rows, position) };
 }
 
+/** Restored rows settled by one statement: each commits on its own, well inside the statement timeout (30 s). */
+const SETTLE_BATCH = 1000;
+
 /**
  * After a restore from a logical dump (pg_dump), the server counts transactions from lower than
  * the ids its restored rows name: those rows would sort after everything written since, and never
  * pass the fence. They are history by then: they join the rows written before the feed existed
  * (no writing transaction, by time). A committed row of this server never names a transaction at
  * or past the snapshot's `xmax`, so nothing else is touched, and the statement changes nothing
- * (one probe of the feed's index) when there was no such restore.
+ * (one probe of the feed's index) when there was no such restore. All of them are settled before
+ * the page is read (a reader among the rows by time must not pass one settled later), in
+ * statements of {@link SETTLE_BATCH} rows: one statement for a large account's trail could run
+ * past the statement timeout, roll back, and leave its feed failing at every read; batches that
+ * commit one by one get through, over several reads if this one's answer times out.
  */
 async function settleRestoredRows(dataSource: DataSource, accountId: string): Promise<void> {
-  await dataSource.query('UPDATE audit_events SET written_in = NULL WHERE account_id = $1 AND written_in >= pg_snapshot_xmax(pg_current_snapshot())', [
-    accountId,
-  ]);
+  for (;;) {
+    const [, changed] = await dataSource.query<[unknown[], number]>(
+      `UPDATE audit_events SET written_in = NULL
+        WHERE id IN (SELECT id FROM audit_events WHERE account_id = $1 AND written_in >= pg_snapshot_xmax(pg_current_snapshot()) LIMIT $2)`,
+      [accountId, SETTLE_BATCH],
+    );
+    if (changed < SETTLE_BATCH) return;
+  }
 }
 
 /** The position a query starts from: its cursor's, or `start`'s (the oldest row, or now). */
