@@ -25,6 +25,9 @@ system:
   subusers:read: desks:read
   subusers:write: team:write
   subusers:delete: team:delete
+  service-accounts:read: team:read
+  service-accounts:write: team:write
+  service-accounts:delete: team:delete
   roles:read: team:read
   roles:write: team:write
   roles:delete: team:delete

@@ -2,8 +2,8 @@ import { ApiProperty } from './api-docs.js';
 import { IsIn } from 'class-validator';
 import { IsUuid } from './uuid.js';
 
-/** The kinds of principal that can act: a person with a platform login, or a login of one account. */
-export const PRINCIPAL_TYPES = ['user', 'subuser'] as const;
+/** The kinds of principal that can act: a person with a platform login, a login of one account, or a service account of one account (a program, with API keys). */
+export const PRINCIPAL_TYPES = ['user', 'subuser', 'service-account'] as const;
 /** A kind of principal. */
 export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
 

@@ -52,6 +52,13 @@ export const AUDIT_ACTIONS = [
   'subuser.deleted',
   'subuser.activated',
   'subuser.invitation-resent',
+  'service-account.created',
+  'service-account.updated',
+  'service-account.deleted',
+  'service-account.key-created',
+  'service-account.key-revoked',
+  'service-account.token-issued',
+  'service-account.token-refused',
   'role.created',
   'role.updated',
   'role.deleted',
@@ -70,7 +77,7 @@ export const AUDIT_OUTCOMES = ['success', 'failure'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /** What an audit event can be about: a principal, or a custom role or an application of the account. */
-export const AUDIT_TARGET_TYPES = ['user', 'subuser', 'role', 'application'] as const;
+export const AUDIT_TARGET_TYPES = ['user', 'subuser', 'service-account', 'role', 'application'] as const;
 /** One of {@link AUDIT_TARGET_TYPES}. */
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
@@ -88,7 +95,7 @@ export class AuditTarget {
 const EXTENDED_ISO_8601 = /^(?!0000)\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /** A time bound of a query: a real day and time (strict ISO 8601) written in {@link EXTENDED_ISO_8601}; refused naming the field. */
-function IsInstant(): PropertyDecorator {
+export function IsInstant(): PropertyDecorator {
   return ValidateBy({
     name: 'isInstant',
     validator: {

@@ -4,6 +4,7 @@ import { Nested } from './nested.js';
 import { CodePointLength } from './text-length.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { ClientContext } from './shared.dto.js';
+import type { PrincipalType } from './actor.js';
 
 /** Longest password accepted on the wire (the policy may say less; hashing cost stays bounded). */
 export const PASSWORD_MAX_LENGTH = 1024;
@@ -87,8 +88,8 @@ export interface JwksView {
 export interface AccessTokenClaims {
   /** The principal's id. */
   sub: string;
-  /** `user` or `subuser`. */
-  pty: 'user' | 'subuser';
+  /** `user`, `subuser` or `service-account`. */
+  pty: PrincipalType;
   /** The session id. */
   sid: string;
   /** Marks the token as an access token (refresh tokens are opaque, this guards against confusion). */

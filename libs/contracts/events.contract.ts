@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from './actor.js';
+import type { Principal, PrincipalType } from './actor.js';
 
 /** Name of the JetStream stream that carries every durable event. */
 export const EVENTS_STREAM = 'PORTICO_EVENTS';
@@ -345,7 +345,7 @@ export interface PrincipalActivityChangedData {
 
 /** A principal of the event's account became active or inactive. */
 export interface PrincipalActivityChange {
-  principalType: 'user' | 'subuser';
+  principalType: PrincipalType;
   principalId: string;
   active: boolean;
   /**

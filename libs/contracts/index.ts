@@ -11,6 +11,7 @@ export * from './events.contract.js';
 export * from './account-request.js';
 export * from './users.contract.js';
 export * from './subusers.contract.js';
+export * from './service-accounts.contract.js';
 export * from './credentials.contract.js';
 export * from './mfa.contract.js';
 export * from './sessions.contract.js';

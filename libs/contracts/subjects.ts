@@ -69,6 +69,20 @@ import type {
 } from './credentials.contract.js';
 import type { EndOwnSessionRequest, GateStatePage, GateStateRequest, RefreshRequest, SessionView } from './sessions.contract.js';
 import type {
+  ClientCredentialsRequest,
+  ClientCredentialsTokenView,
+  CreatedServiceAccountKeyView,
+  CreatedServiceAccountView,
+  CreateServiceAccountKeyRequest,
+  CreateServiceAccountRequest,
+  ListServiceAccountsRequest,
+  ServiceAccountKeyRequest,
+  ServiceAccountKeyView,
+  ServiceAccountRecord,
+  ServiceAccountRequest,
+  UpdateServiceAccountRequest,
+} from './service-accounts.contract.js';
+import type {
   CreatedSubuserView,
   CreateSubuserRequest,
   ListSubusersRequest,
@@ -251,6 +265,24 @@ export const Subjects = {
   SubusersSecondStepReset: 'identity.subusers.second-step.reset',
   /** The names of principals of an account, as its lists show them (the gateway asks only for the kinds the caller may read). */
   PrincipalsDescribe: 'identity.principals.describe',
+  /** The service accounts of an account, by name. */
+  ServiceAccountsList: 'identity.service-accounts.list',
+  /** One service account. */
+  ServiceAccountsGet: 'identity.service-accounts.get',
+  /** Create a service account (no key yet). */
+  ServiceAccountsCreate: 'identity.service-accounts.create',
+  /** Rename, describe, deactivate or reactivate a service account (deactivation ends its tokens). */
+  ServiceAccountsUpdate: 'identity.service-accounts.update',
+  /** Delete a service account (its keys and tokens with it). */
+  ServiceAccountsRemove: 'identity.service-accounts.remove',
+  /** The keys of a service account (never a secret). */
+  ServiceAccountKeysList: 'identity.service-accounts.keys.list',
+  /** A new key: its secret is answered this once. */
+  ServiceAccountKeysCreate: 'identity.service-accounts.keys.create',
+  /** Revoke a key: the tokens issued for it stop working at once. */
+  ServiceAccountKeysRevoke: 'identity.service-accounts.keys.revoke',
+  /** A key's id and secret -> a short-lived access token (OAuth 2.0 client credentials). */
+  AuthToken: 'identity.auth.token',
   /** The audit trail of an account. */
   AuditList: 'identity.audit.list',
   /** An account's audit trail oldest first, in an order no later commit slips behind (to copy it elsewhere). */
@@ -342,6 +374,15 @@ export interface RpcContracts {
   [Subjects.SubusersSessionsEnd]: { request: SubuserRequest; response: { ended: number } };
   [Subjects.SubusersSecondStepReset]: { request: SubuserRequest; response: { reset: true } };
   [Subjects.PrincipalsDescribe]: { request: DescribePrincipalsRequest; response: PrincipalDescriptions };
+  [Subjects.ServiceAccountsList]: { request: ListServiceAccountsRequest; response: Page<ServiceAccountRecord> };
+  [Subjects.ServiceAccountsGet]: { request: ServiceAccountRequest; response: ServiceAccountRecord };
+  [Subjects.ServiceAccountsCreate]: { request: CreateServiceAccountRequest; response: CreatedServiceAccountView };
+  [Subjects.ServiceAccountsUpdate]: { request: UpdateServiceAccountRequest; response: ServiceAccountRecord };
+  [Subjects.ServiceAccountsRemove]: { request: ServiceAccountRequest; response: { removed: true } };
+  [Subjects.ServiceAccountKeysList]: { request: ServiceAccountRequest; response: ServiceAccountKeyView[] };
+  [Subjects.ServiceAccountKeysCreate]: { request: CreateServiceAccountKeyRequest; response: CreatedServiceAccountKeyView };
+  [Subjects.ServiceAccountKeysRevoke]: { request: ServiceAccountKeyRequest; response: { revoked: true } };
+  [Subjects.AuthToken]: { request: ClientCredentialsRequest; response: ClientCredentialsTokenView };
   [Subjects.AuditList]: { request: ListAuditEventsRequest; response: Page<AuditEventView> };
   [Subjects.AuditFeed]: { request: FeedAuditEventsRequest; response: AuditFeedPageView };
   [Subjects.AccessHealth]: { request: Record<string, never>; response: HealthView };

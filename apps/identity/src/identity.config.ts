@@ -24,6 +24,19 @@ export const identityEnv = {
     1_000_000,
     10_000,
   ),
+  MAX_SERVICE_ACCOUNTS_PER_ACCOUNT: integer(
+    'Most service accounts one account may have (every access replica keeps their bindings in memory; 409 beyond)',
+    1,
+    100_000,
+    100,
+  ),
+  MAX_KEYS_PER_SERVICE_ACCOUNT: integer('API keys (not revoked) one service account may hold at once: two at least, for a rotation (409 beyond)', 2, 100, 5),
+  SERVICE_ACCOUNT_TOKEN_TTL_SECONDS: integer(
+    'Lifetime of the access tokens a service account gets for a key (seconds; no refresh token: it asks again)',
+    60,
+    MAX_ACCESS_TOKEN_TTL_SECONDS,
+    900,
+  ),
   MAX_MEMBERS_PER_ACCOUNT: integer(
     'Most people one account may have in its user table (every access replica keeps their bindings in memory; 409 beyond)',
     1,

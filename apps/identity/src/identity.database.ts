@@ -8,6 +8,8 @@ import { MembershipEntity } from './users/membership.entity.js';
 import { MembershipInvitationEntity } from './users/membership-invitation.entity.js';
 import { UserEntity } from './users/user.entity.js';
 import { SubuserEntity } from './subusers/subuser.entity.js';
+import { ServiceAccountEntity } from './service-accounts/service-account.entity.js';
+import { ServiceAccountKeyEntity } from './service-accounts/service-account-key.entity.js';
 import { RetiredRefreshTokenEntity } from './sessions/retired-refresh-token.entity.js';
 import { AuditEventEntity } from './audit/audit-event.entity.js';
 import { identityMigrations } from './migrations/index.js';
@@ -23,6 +25,8 @@ export function identityDatabase(config: { DATABASE_URL: string; DATABASE_POOL_S
       MembershipEntity,
       MembershipInvitationEntity,
       SubuserEntity,
+      ServiceAccountEntity,
+      ServiceAccountKeyEntity,
       ActionTokenEntity,
       SessionEntity,
       RetiredRefreshTokenEntity,

@@ -28,6 +28,10 @@ import { UsersService } from './users/users.service.js';
 import { AccountSizes } from './users/account-sizes.js';
 import { SubusersController } from './subusers/subusers.controller.js';
 import { SubusersService } from './subusers/subusers.service.js';
+import { ServiceAccountsController } from './service-accounts/service-accounts.controller.js';
+import { ServiceAccountsService } from './service-accounts/service-accounts.service.js';
+import { ServiceAccountKeysService } from './service-accounts/service-account-keys.service.js';
+import { TokenExchangeService } from './service-accounts/token-exchange.service.js';
 import { AuditController } from './audit/audit.controller.js';
 import { PrincipalsController } from './principals/principals.controller.js';
 import { AccessAuditConsumer } from './audit/access-audit.consumer.js';
@@ -59,6 +63,7 @@ export class IdentityModule {
         UsersController,
         InvitationsController,
         SubusersController,
+        ServiceAccountsController,
         AuditController,
         PrincipalsController,
         healthController(Subjects.IdentityHealth),
@@ -98,6 +103,9 @@ export class IdentityModule {
         InvitationsService,
         AccountSizes,
         SubusersService,
+        ServiceAccountsService,
+        ServiceAccountKeysService,
+        TokenExchangeService,
         Housekeeping,
         AnnouncedActivitySweep,
       ],

@@ -7,6 +7,7 @@ import { Outbox1733400000000 } from './1733400000000-outbox.js';
 import { OwnersHoldNoBindings1734100000000 } from './1734100000000-owners-hold-no-bindings.js';
 import { ClosedAccounts1734500000000 } from './1734500000000-closed-accounts.js';
 import { OutboxSetAside1734800000000 } from './1734800000000-outbox-set-aside.js';
+import { ServiceAccountPrincipals1735300000000 } from './1735300000000-service-account-principals.js';
 
 /** The access schema's migrations, oldest first. */
 export const accessMigrations = [
@@ -19,4 +20,5 @@ export const accessMigrations = [
   OwnersHoldNoBindings1734100000000,
   ClosedAccounts1734500000000,
   OutboxSetAside1734800000000,
+  ServiceAccountPrincipals1735300000000,
 ];

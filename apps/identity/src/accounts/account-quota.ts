@@ -4,7 +4,7 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 /** What an account holds a bounded number of. */
 export interface AccountQuota {
   /** Names the advisory lock, one per kind and account. */
-  kind: 'members' | 'subusers';
+  kind: 'members' | 'subusers' | 'service-accounts';
   /** The most one account may hold. */
   limit: number;
   /** How many the account holds now (read under the lock). */

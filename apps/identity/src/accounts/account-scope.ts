@@ -1,13 +1,24 @@
 import type { EntityManager } from 'typeorm';
-import { webLink, type Actor } from '#libs/contracts/index.js';
+import { webLink, type Actor, type PrincipalType } from '#libs/contracts/index.js';
 import { ACCOUNT_NOT_FOUND, DomainError, ErrorCode } from '#libs/errors/index.js';
 import { AccountEntity } from './account.entity.js';
+
+/**
+ * An SQL condition: whether the principal of type `type` whose id is `principalId` (an SQL
+ * expression, a placeholder say) works in the account `accountId` (another) now: an active member,
+ * or an active subuser or service account of it.
+ */
+export function worksInAccount(type: PrincipalType, accountId: string, principalId: string): string {
+  if (type === 'user') return `EXISTS (SELECT 1 FROM memberships me WHERE me.account_id = ${accountId} AND me.user_id = ${principalId} AND me.active)`;
+  const table = type === 'subuser' ? 'subusers' : 'service_accounts';
+  return `EXISTS (SELECT 1 FROM ${table} me WHERE me.account_id = ${accountId} AND me.id = ${principalId} AND me.active)`;
+}
 
 const ROW_LOCKS = { none: '', share: ' FOR SHARE OF a', update: ' FOR UPDATE OF a' } as const;
 
 /**
- * The account a request is about, provided the actor works in it now (an active member, or an
- * active subuser of it); otherwise NOT_FOUND, as for an account that does not exist. The
+ * The account a request is about, provided the actor works in it now (an active member, an
+ * active subuser or an active service account of it); otherwise NOT_FOUND, as for an account that does not exist. The
  * gateway checked the permission; this is the same boundary, enforced again below HTTP.
  * `share` locks the account's row until the transaction ends: a change judged on who owns the
  * account then cannot interleave with a hand-over (which locks it for update). `update` locks it
@@ -20,10 +31,7 @@ export async function accountOfActor(
   lock: 'none' | 'share' | 'update' = 'none',
 ): Promise<AccountEntity> {
   // One round trip: the account, only if the actor works in it now.
-  const membership =
-    actor.type === 'user'
-      ? 'EXISTS (SELECT 1 FROM memberships m WHERE m.account_id = a.id AND m.user_id = $2 AND m.active)'
-      : 'EXISTS (SELECT 1 FROM subusers s WHERE s.account_id = a.id AND s.id = $2 AND s.active)';
+  const membership = worksInAccount(actor.type, 'a.id', '$2');
   const rows: Array<{ id: string; name: string; slug: string; owner_user_id: string; locale: string; second_step_required: boolean; created_at: Date }> =
     await manager.query(
       `SELECT a.id, a.name, a.slug, a.owner_user_id, a.locale, a.second_step_required, a.created_at FROM accounts a WHERE a.id = $1 AND ${membership}${ROW_LOCKS[lock]}`,

@@ -47,6 +47,7 @@ const FAILURES: ReadonlySet<AuditAction> = new Set<AuditAction>([
   'email.change-failed',
   'login.second-step-failed',
   'mfa.change-failed',
+  'service-account.token-refused',
 ]);
 
 /** The audit trail: written in the transaction of the change it tells of (access's changes: from their events); read per account. */

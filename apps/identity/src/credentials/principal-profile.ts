@@ -9,7 +9,8 @@ import { UserEntity } from '../users/user.entity.js';
 
 /** What the credential rules need to know of a user or subuser. */
 export interface PrincipalProfile {
-  principal: Principal;
+  /** A person or a subuser: a service account has no profile (no password, no e-mail). */
+  principal: Principal & { type: 'user' | 'subuser' };
   /** Where its mail goes (a subuser may have none). */
   email: string | null;
   /** First name of a user, login of a subuser. */

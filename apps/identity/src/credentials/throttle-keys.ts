@@ -48,20 +48,19 @@ function ipv6Groups(ip: string): number[] {
   return [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
 }
 
+/** The counter of a client address that every sign-in (and a service account's token exchange) from it is charged to. */
+export function signInAddressKey(ip: string): ThrottleKey {
+  return { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' };
+}
+
 /** The counters a user sign-in is charged to: the e-mail typed (known or not) and the client address. */
 export function userSignInKeys(email: string, ip: string): ThrottleKey[] {
-  return [
-    { key: `signin:user:${emailKey(email)}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
-    { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' },
-  ];
+  return [{ key: `signin:user:${emailKey(email)}`, policy: IDENTIFIER_POLICY, kind: 'identifier' }, signInAddressKey(ip)];
 }
 
 /** The counters a subuser sign-in is charged to: account slug + login (known or not) and the client address. */
 export function subuserSignInKeys(slug: string, login: string, ip: string): ThrottleKey[] {
-  return [
-    { key: `signin:subuser:${slug.toLowerCase()}:${login.toLowerCase()}`, policy: IDENTIFIER_POLICY, kind: 'identifier' },
-    { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' },
-  ];
+  return [{ key: `signin:subuser:${slug.toLowerCase()}:${login.toLowerCase()}`, policy: IDENTIFIER_POLICY, kind: 'identifier' }, signInAddressKey(ip)];
 }
 
 /** Whose current password is checked: a person, who signs in with their e-mail, or a subuser, with its account's slug and its login. */
@@ -82,7 +81,7 @@ export function passwordCheckKeys(checked: CheckedLogin, ip: string): ThrottleKe
  * factor): as many tries as a password, then the same growing lockout, whoever has the password.
  */
 export function secondFactorKeys(principalId: string, ip: string): ThrottleKey[] {
-  return [secondFactorPrincipalKey(principalId), { key: `signin:ip:${addressKey(ip)}`, policy: ADDRESS_POLICY, kind: 'address' }];
+  return [secondFactorPrincipalKey(principalId), signInAddressKey(ip)];
 }
 
 /** The counter of codes typed for one principal's second factor, whatever the client address (see {@link secondFactorKeys}). */

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
-import { Events, type Actor, type EventType, type LinksVoidedData } from '#libs/contracts/index.js';
+import { Events, type Actor, type EventType, type LinksVoidedData, type PrincipalType } from '#libs/contracts/index.js';
 import { Clock, CONFIG, InFlightTracker, LOGGER, ManualClock, NATS_LINK, type NatsLink } from '#libs/platform/index.js';
 import { eventually } from '#libs/testing/eventually.js';
 import { AccountsService } from '../accounts/accounts.service.js';
@@ -22,6 +22,9 @@ import { GateBroadcaster } from '../sessions/gate-broadcaster.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { SigningKeysService } from '../sessions/signing-keys.service.js';
 import { SubusersService } from '../subusers/subusers.service.js';
+import { ServiceAccountKeysService } from '../service-accounts/service-account-keys.service.js';
+import { ServiceAccountsService } from '../service-accounts/service-accounts.service.js';
+import { TokenExchangeService } from '../service-accounts/token-exchange.service.js';
 import { AccountSizes } from '../users/account-sizes.js';
 import { UsersService } from '../users/users.service.js';
 import { InvitationsService } from '../users/invitations.service.js';
@@ -92,6 +95,9 @@ export class IdentityServices {
   users: UsersService;
   invitations: InvitationsService;
   subusers: SubusersService;
+  serviceAccounts: ServiceAccountsService;
+  serviceAccountKeys: ServiceAccountKeysService;
+  tokenExchange: TokenExchangeService;
   passwords: PasswordsService;
   resets: PasswordResetService;
   sessions: SessionsService;
@@ -132,6 +138,9 @@ export class IdentityServices {
         SessionsService,
         SigningKeysService,
         SubusersService,
+        ServiceAccountsService,
+        ServiceAccountKeysService,
+        TokenExchangeService,
         ThrottleService,
         Transactions,
         UsersService,
@@ -145,6 +154,9 @@ export class IdentityServices {
     this.users = module.get(UsersService);
     this.invitations = module.get(InvitationsService);
     this.subusers = module.get(SubusersService);
+    this.serviceAccounts = module.get(ServiceAccountsService);
+    this.serviceAccountKeys = module.get(ServiceAccountKeysService);
+    this.tokenExchange = module.get(TokenExchangeService);
     this.passwords = module.get(PasswordsService);
     this.resets = module.get(PasswordResetService);
     this.sessions = module.get(SessionsService);
@@ -156,7 +168,7 @@ export class IdentityServices {
   }
 
   /** The actor of a session-less call by `principal` (the session id is not checked by these services). */
-  actor(type: 'user' | 'subuser', id: string): Actor {
+  actor(type: PrincipalType, id: string): Actor {
     return { type, id, sessionId: '00000000-0000-4000-8000-000000000000' };
   }
 

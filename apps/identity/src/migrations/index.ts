@@ -22,6 +22,7 @@ import { SecondStepLost1735100000000 } from './1735100000000-second-step-lost.js
 import { SubuserSearch1735200000000 } from './1735200000000-subuser-search.js';
 import { AuditFeed1735300000000 } from './1735300000000-audit-feed.js';
 import { RoleProjection1735400000000 } from './1735400000000-role-projection.js';
+import { ServiceAccounts1735500000000 } from './1735500000000-service-accounts.js';
 
 /** The identity schema's migrations, oldest first. */
 export const identityMigrations = [
@@ -49,4 +50,5 @@ export const identityMigrations = [
   SubuserSearch1735200000000,
   AuditFeed1735300000000,
   RoleProjection1735400000000,
+  ServiceAccounts1735500000000,
 ];

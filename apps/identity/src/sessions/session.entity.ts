@@ -13,10 +13,12 @@ export type SessionEndReason =
   | 'removed'
   | 'email-change-undone'
   | 'second-step-enabled'
+  /** A service account's token whose key was revoked. */
+  | 'key-revoked'
   /** Ended by a sign-in of the same login beyond MAX_OPEN_SESSIONS: the one used least recently. */
   | 'session-limit';
 
-/** A sign-in: one refresh token chain. */
+/** A sign-in: one refresh token chain; or one access token a service account got for a key (no refresh token: its hash is of a secret nobody holds). */
 @Entity({ name: 'sessions' })
 export class SessionEntity {
   @PrimaryColumn('uuid') id: string;
@@ -36,4 +38,6 @@ export class SessionEntity {
   @Column('text', { name: 'end_reason', nullable: true }) endReason: SessionEndReason | null;
   /** Whether its sign-in passed a second step (or two-step sign-in was turned on in it): its access tokens say so in `amr`. */
   @Column('boolean', { name: 'second_step_passed', default: false }) secondStepPassed: boolean;
+  /** A service account's token: the key it was exchanged for (revoking the key ends it). Null for a sign-in. */
+  @Column('uuid', { name: 'service_account_key_id', nullable: true }) serviceAccountKeyId: string | null;
 }

@@ -53,6 +53,16 @@ export interface SignInToOpen {
   secondStepPassed: boolean;
 }
 
+/** A service account's exchange of its key for an access token (see {@link SessionsService.issueForServiceAccount}). */
+export interface ServiceAccountGrant {
+  serviceAccount: Principal;
+  accountId: string;
+  keyId: string;
+  /** When the key expires (null: never): no token outlives it. */
+  keyExpiresAt: Date | null;
+  ip: string;
+}
+
 /** What the statement of a sign-in answers: whether the session opened, and the sessions it ended beyond MAX_OPEN_SESSIONS (null: none). */
 interface SignInOutcome {
   opened: boolean;
@@ -144,6 +154,50 @@ export class SessionsService {
       : await preparedQuery<SignInOutcome>(this.dataSource, text, values);
     if (ended) this.tellEndedBeyondLimit(ended, unit);
     return opened ? this.pair(started.session, started.refreshToken, started.times) : null;
+  }
+
+  /**
+   * An access token for a service account that presented its key `keyId`, in `unit`'s
+   * transaction: a session row of its own that ends with the token (SERVICE_ACCOUNT_TOKEN_TTL_SECONDS,
+   * or the key's expiry if sooner), so that the gate refuses it at once when the key is revoked
+   * ({@link endForKey}) or the service account deactivated or deleted ({@link endAll}). It has no
+   * refresh token (its refresh hash is of a secret nobody holds): the program asks again.
+   */
+  async issueForServiceAccount(unit: UnitOfWork, grant: ServiceAccountGrant): Promise<{ accessToken: string; expiresIn: number }> {
+    const now = this.clock.now();
+    const lifetimeEnd = now.getTime() + this.config.SERVICE_ACCOUNT_TOKEN_TTL_SECONDS * 1000;
+    const times = { iat: Math.floor(now.getTime() / 1000), exp: Math.floor(Math.min(lifetimeEnd, grant.keyExpiresAt?.getTime() ?? Infinity) / 1000) };
+    const session = Object.assign(new SessionEntity(), {
+      id: randomUUID(),
+      principalType: grant.serviceAccount.type,
+      principalId: grant.serviceAccount.id,
+      secondStepPassed: false,
+      expiresAt: new Date(times.exp * 1000),
+    });
+    await unit.manager.query(
+      `INSERT INTO sessions (${SESSION_COLUMNS}, service_account_key_id) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $7, $8, false, $8, $9)`,
+      [
+        session.id,
+        session.principalType,
+        session.principalId,
+        grant.accountId,
+        hashSecretToken(newSecretToken()),
+        grant.ip,
+        now,
+        session.expiresAt,
+        grant.keyId,
+      ],
+    );
+    return { accessToken: this.accessToken(session, times), expiresIn: times.exp - times.iat };
+  }
+
+  /** Ends the open sessions (the live tokens) a service account got for its key `keyId`; the gateways hear of it after the commit. */
+  async endForKey(unit: UnitOfWork, serviceAccount: Principal, keyId: string): Promise<RevokedSession[]> {
+    const sessions = await unit.manager.find(SessionEntity, {
+      where: { principalType: serviceAccount.type, principalId: serviceAccount.id, serviceAccountKeyId: keyId, revokedAt: IsNull() },
+      select: { id: true },
+    });
+    return this.end(unit, sessions, 'key-revoked');
   }
 
   /** Tells the gateways of the sessions a sign-in ended beyond MAX_OPEN_SESSIONS: after `unit` commits, or now (its statement committed). */

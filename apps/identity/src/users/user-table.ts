@@ -1,4 +1,5 @@
-import type { PersonStatus, SortOrder, UserSort } from '#libs/contracts/index.js';
+import type { PersonStatus, Principal, SortOrder, UserSort } from '#libs/contracts/index.js';
+import { worksInAccount } from '../accounts/account-scope.js';
 import { decodeCursor, encodeCursor, exactTimestamp, type CursorPart } from '#libs/platform/index.js';
 import { containing, searchTerm } from '../search/search-term.js';
 import { PERSON_AS_THE_ACCOUNT_SEES } from './invitations.js';
@@ -68,7 +69,7 @@ function holdersFirst(roles: string): string {
 export interface UserTableRequest {
   accountId: string;
   /** Who asks: the page is empty unless they work in the account now (the caller then tells 404 from an empty page). */
-  actor: { type: 'user' | 'subuser'; id: string };
+  actor: Principal;
   search?: string;
   /** Only people whose status (as the account sees it) is this one. */
   status?: PersonStatus;
@@ -189,9 +190,7 @@ function filterConditions({ status, active }: Pick<UserTableRequest, 'status' | 
 
 /** Whether the actor (`$2`) works in the account (`$1`) now: else the page is empty. */
 function actorWorksHere(actor: UserTableRequest['actor']): string {
-  return actor.type === 'user'
-    ? 'EXISTS (SELECT 1 FROM memberships me WHERE me.account_id = $1 AND me.user_id = $2 AND me.active)'
-    : 'EXISTS (SELECT 1 FROM subusers me WHERE me.account_id = $1 AND me.id = $2 AND me.active)';
+  return worksInAccount(actor.type, '$1', '$2');
 }
 
 /** What every way of cutting a page shares: the sort, the conditions on `memberships m`, and the parameter of the row count. */
