@@ -1,14 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
 import { RoleFilter } from './role-filter.js';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsDefined, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { Nested } from './nested.js';
+import { EditedApplications, HeldRoles, LimitedToApplications } from './held-roles.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { LowerCasesAlike } from './accounts.contract.js';
 import { PASSWORD_MAX_LENGTH } from './auth.contract.js';
 import { ActiveFilter, CreatedView, PERSON_STATUSES, SearchTerm, StatusFilter, type PersonStatus } from './users.contract.js';
 import { Omittable } from './omittable.js';
 import { IsUuid } from './uuid.js';
-import { CodePointLength, IsDescription, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
+import { CodePointLength, IsDescription, MAX_DESCRIPTION_LENGTH } from './text-length.js';
 import { IsMailableEmail } from './email-address.js';
 
 /** Subuser logins: letters, digits, dots, dashes and underscores, starting and ending with a letter or digit. Stored lower-cased. */
@@ -35,18 +36,12 @@ export class CreateSubuserBody {
   password?: string;
 
   @ApiProperty({ type: [String], example: ['Developer'], description: 'Role names (or ids) from the account catalogue' })
-  @IsArray()
-  @ArrayMinSize(1, { message: 'roles must name at least one role' })
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @CodePointLength(1, MAX_NAME_LENGTH, { each: true })
+  @HeldRoles()
   roles: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Limit the roles to these applications; absent: all applications' })
   @Omittable()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsUuid({ each: true })
+  @LimitedToApplications()
   applicationIds?: string[];
 
   @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
@@ -59,11 +54,7 @@ export class CreateSubuserBody {
 export class UpdateSubuserBody {
   @ApiPropertyOptional({ type: [String] })
   @Omittable()
-  @IsArray()
-  @ArrayMinSize(1, { message: 'roles must name at least one role' })
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @CodePointLength(1, MAX_NAME_LENGTH, { each: true })
+  @HeldRoles()
   roles?: string[];
 
   @ApiPropertyOptional({
@@ -71,11 +62,7 @@ export class UpdateSubuserBody {
     nullable: true,
     description: 'null: every application; absent: the applications its roles are limited to now (required with roles when it holds none)',
   })
-  @IsOptional()
-  @ValidateIf((_body, value) => value !== null)
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsUuid({ each: true })
+  @EditedApplications()
   applicationIds?: string[] | null;
 
   @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
