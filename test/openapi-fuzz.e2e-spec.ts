@@ -41,7 +41,7 @@ afterAll(async () => {
   await system.stop();
 });
 
-/** A real object for every path parameter: a person (pending, so never a possible new owner), a subuser, a role, an application, a session. */
+/** A real object for every path parameter: a person (pending, so never a possible new owner), a subuser, a role, an application, a session, a service account and its key. */
 async function createObjects(signedIn: SignedIn): Promise<Record<string, string>> {
   const account = `/v1/accounts/${signedIn.accountId}`;
   const as = <T>(method: 'post' | 'get', path: string, body?: object): Promise<T> =>
@@ -54,11 +54,22 @@ async function createObjects(signedIn: SignedIn): Promise<Record<string, string>
   const subuser = await as<{ id: string }>('post', `${account}/subusers`, { login: 'fuzz-desk', roles: ['Developer'], email: 'desk@fuzz.test' });
   const role = await as<{ id: string }>('post', `${account}/roles`, { name: 'Fuzz role', grants: [{ section: 'scenarios', actions: ['read'] }] });
   const application = await as<{ id: string }>('post', `${account}/applications`, { name: 'Fuzz line' });
+  const serviceAccount = await as<{ id: string }>('post', `${account}/service-accounts`, { name: 'fuzz-robot', roles: ['Developer'] });
+  const key = await as<{ id: string }>('post', `${account}/service-accounts/${serviceAccount.id}/keys`, {});
   // A second session of the owner, so that ending it leaves the run's own token working.
   await people.login(signedIn.email);
   const sessions = await as<Array<{ id: string; current: boolean }>>('get', '/v1/me/sessions');
   const sessionId = sessions.find((session) => !session.current)!.id;
-  return { accountId: signedIn.accountId, userId, subuserId: subuser.id, roleId: role.id, applicationId: application.id, sessionId };
+  return {
+    accountId: signedIn.accountId,
+    userId,
+    subuserId: subuser.id,
+    roleId: role.id,
+    applicationId: application.id,
+    sessionId,
+    serviceAccountId: serviceAccount.id,
+    keyId: key.id,
+  };
 }
 
 /** What the answer to one probe was. */

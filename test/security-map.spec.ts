@@ -52,6 +52,9 @@ const LINES = [
   'M6',
   'M7',
   'M8',
+  'K1',
+  'K2',
+  'K3',
 ];
 const doc = readFileSync('docs/SECURITY.md', 'utf8');
 

@@ -267,7 +267,7 @@ describe('what answers carry (A3)', () => {
 describe('page sizes are capped (L1)', () => {
   /** Every paged list: its path under the account, as called here and as the OpenAPI description names it. */
   const PAGED = [
-    ...['users', 'subusers', 'audit-events', 'audit-events/feed', 'deliveries', 'applications'].map((list) => [list, list]),
+    ...['users', 'subusers', 'service-accounts', 'audit-events', 'audit-events/feed', 'deliveries', 'applications'].map((list) => [list, list]),
     ['roles/builtin:Admin/holders', 'roles/{roleId}/holders'],
   ];
 

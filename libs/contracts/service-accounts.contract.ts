@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from './api-docs.js';
-import { ArrayMaxSize, ArrayMinSize, Equals, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
+import { Equals, IsBoolean, IsDefined, IsString, Length } from 'class-validator';
 import { Nested } from './nested.js';
+import { EditedApplications, HeldRoles, LimitedToApplications } from './held-roles.js';
 import { AccountRequest, PageQuery } from './account-request.js';
 import { Principal } from './actor.js';
 import { IsInstant } from './audit.contract.js';
 import { Omittable } from './omittable.js';
 import { ClientContext } from './shared.dto.js';
-import { CodePointLength, IsDescription, IsName, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
+import { IsDescription, IsName, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from './text-length.js';
 import { CreatedView } from './users.contract.js';
 import { IsUuid } from './uuid.js';
 
@@ -27,18 +28,12 @@ export class CreateServiceAccountBody {
   description?: string;
 
   @ApiProperty({ type: [String], example: ['Developer'], description: 'Role names (or ids) from the account catalogue' })
-  @IsArray()
-  @ArrayMinSize(1, { message: 'roles must name at least one role' })
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @CodePointLength(1, MAX_NAME_LENGTH, { each: true })
+  @HeldRoles()
   roles: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Limit the roles to these applications; absent: all applications' })
   @Omittable()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsUuid({ each: true })
+  @LimitedToApplications()
   applicationIds?: string[];
 }
 
@@ -61,11 +56,7 @@ export class UpdateServiceAccountBody {
 
   @ApiPropertyOptional({ type: [String] })
   @Omittable()
-  @IsArray()
-  @ArrayMinSize(1, { message: 'roles must name at least one role' })
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @CodePointLength(1, MAX_NAME_LENGTH, { each: true })
+  @HeldRoles()
   roles?: string[];
 
   @ApiPropertyOptional({
@@ -73,11 +64,7 @@ export class UpdateServiceAccountBody {
     nullable: true,
     description: 'null: every application; absent: the applications its roles are limited to now (required with roles when it holds none)',
   })
-  @IsOptional()
-  @ValidateIf((_body, value) => value !== null)
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsUuid({ each: true })
+  @EditedApplications()
   applicationIds?: string[] | null;
 }
 
@@ -180,7 +167,7 @@ export class ClientCredentialsBody {
   @Equals('client_credentials', { message: 'grant_type must be client_credentials' })
   grant_type: 'client_credentials';
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'The key id (or in the Authorization header, Basic)' })
+  @ApiPropertyOptional({ description: 'The key id, a UUID (or in the Authorization header, Basic); any other text is an unknown client (401)' })
   @Omittable()
   @IsString()
   @Length(1, 100)

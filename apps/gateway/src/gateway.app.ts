@@ -59,7 +59,7 @@ function mountOpenApi(app: INestApplication): void {
     app,
     new DocumentBuilder()
       .setTitle('Portico API')
-      .setDescription('People and access for SaaS control panels: accounts, users, subusers, roles, sessions.')
+      .setDescription('People and access for SaaS control panels: accounts, users, subusers, service accounts, roles, sessions.')
       .setVersion('1')
       .addBearerAuth()
       // The document's sections in this order (not the order Express tries the routes in, see gateway.module.ts).
@@ -68,6 +68,7 @@ function mountOpenApi(app: INestApplication): void {
       .addTag('me')
       .addTag('users')
       .addTag('subusers')
+      .addTag('service-accounts')
       .addTag('access')
       .addTag('audit')
       .addTag('deliveries')

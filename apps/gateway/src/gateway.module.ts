@@ -19,6 +19,8 @@ import { SessionGate } from './auth/session-gate.service.js';
 import { AccountGateGuard } from './auth/account-gate.guard.js';
 import { UsersController } from './users/users.controller.js';
 import { SubusersController } from './subusers/subusers.controller.js';
+import { ServiceAccountsController } from './service-accounts/service-accounts.controller.js';
+import { TokenController } from './service-accounts/token.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { OperationsController } from './operations/operations.controller.js';
 
@@ -35,8 +37,10 @@ export class GatewayModule {
         PermissionsController,
         UsersController,
         SubusersController,
+        ServiceAccountsController,
         AccountsController,
         AuthController,
+        TokenController,
         MeController,
         OperationsController,
         CatalogController,

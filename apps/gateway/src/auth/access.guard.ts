@@ -49,7 +49,7 @@ export class AccessGuard extends AuthGuard('jwt') {
     assertReadableBody(request, context.getHandler(), context.getClass().prototype as object);
     if (policy.kind === 'public') return true;
     await this.authenticate(context, request);
-    if (policy.kind === 'authenticated') return true;
+    if (policy.kind === 'authenticated') return assertPersonOrSubuser(request);
     await this.authorize(request, policy);
     return true;
   }
@@ -111,6 +111,17 @@ export class AccessGuard extends AuthGuard('jwt') {
     this.cache.set(accountId, key, decision, ticket);
     return decision;
   }
+}
+
+/**
+ * A route for anyone signed in (the caller's own profile, password, second step, sessions, accounts)
+ * is a person's or a subuser's: a service account, which has none of those, calls only the routes
+ * of its account, each under its permission (deny by default).
+ */
+function assertPersonOrSubuser(request: AuthenticatedRequest): true {
+  if (request.user.type !== 'service-account') return true;
+  request.accessDenied = 'service-account';
+  throw new DomainError(ErrorCode.Forbidden, "A service account calls only its account's routes (/v1/accounts/{accountId}/...)");
 }
 
 /**

@@ -21,6 +21,7 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/email-change/undo',
   'POST /v1/auth/invitation/accept',
   'POST /v1/auth/invitation/decline',
+  'POST /v1/auth/token',
   'GET /health/live',
   'GET /health/ready',
   'GET /health/system',

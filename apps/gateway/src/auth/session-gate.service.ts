@@ -106,8 +106,11 @@ export class SessionGate implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Whether the account refuses the actor's session: it requires a second step, which the session's
    * sign-in did not pass, or which its login has turned off since (its tokens still say it was passed).
+   * Never a service account's.
    */
   lacksRequiredSecondStep(actor: Actor, accountId: string): boolean {
+    // A service account has no second step to take: its key (256 random bits, made by an admin of the account) is all it signs in with.
+    if (actor.type === 'service-account') return false;
     return (!passedSecondStep(actor) || this.list.hasLostSecondStep(actor.sessionId)) && this.list.requiresSecondStep(accountId);
   }
 

@@ -122,4 +122,19 @@ describe('the session gate', () => {
     fake.loads[1].answer({ ...state(), secondStepAccounts: [accountId], secondStepLost: [{ id: actor.sessionId, until }] });
     await eventually('the loss restored', () => fake.gate.lacksRequiredSecondStep(actor, accountId), 2000, 10);
   });
+
+  it("never asks a service account for a second step (it has none), in an account that asks people for one; its ended tokens are refused as people's", async () => {
+    const fake = gateOnFakeLink();
+    gate = fake.gate;
+    const accountId = '00000000-0000-4000-8000-0000000000ad';
+    const person: Actor = { ...REVOKED, sessionId: '00000000-0000-4000-8000-00000000000b' };
+    const robot: Actor = { type: 'service-account', id: '00000000-0000-4000-8000-000000000002', sessionId: '00000000-0000-4000-8000-00000000000c' };
+    fake.loads[0].answer({ ...state(), secondStepAccounts: [accountId] });
+    await eventually('loaded', async () => !(await refuses(fake.gate, person)), 2000, 10);
+
+    expect(fake.gate.lacksRequiredSecondStep(person, accountId)).toBe(true);
+    expect(fake.gate.lacksRequiredSecondStep(robot, accountId)).toBe(false);
+    fake.heard(SESSIONS_REVOKED, { sessions: [{ id: robot.sessionId, until: new Date(Date.now() + 3600_000).toISOString() }] });
+    expect(await refuses(fake.gate, robot)).toBe(true);
+  });
 });

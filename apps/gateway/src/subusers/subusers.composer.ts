@@ -2,9 +2,7 @@ import {
   Subjects,
   type AcceptedView,
   type Actor,
-  type BindingInput,
   type BindingsByPrincipal,
-  type BindingView,
   type ClientContext,
   type CreatedSubuserView,
   type CreateSubuserBody,
@@ -19,7 +17,8 @@ import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { Logger } from 'pino';
 import type { RpcSender } from '#libs/platform/index.js';
 import { addThenBind } from '../people/adding.js';
-import { applicationsOf, Bindings, isGone, roleIds, roleNames } from '../people/bindings.js';
+import { applicationsOf, Bindings, isGone, roleNames } from '../people/bindings.js';
+import { edited, toBindings } from '../people/bindings-edit.js';
 
 /** Subusers: identity's logins composed with access's roles and application limits. */
 export class SubusersComposer {
@@ -167,35 +166,6 @@ export class SubusersComposer {
 
 function subuser(id: string): Principal {
   return { type: 'subuser', id };
-}
-
-/** The bindings a subuser is to hold after `body`, given those it holds: roles kept go back by id, as held (a name may stand for another role by now). */
-function edited(body: UpdateSubuserBody, held: BindingView[]): BindingInput[] {
-  return toBindings(body.roles ?? roleIds(held), applicationsToBind(body, held));
-}
-
-/**
- * The applications an edit binds: the body's, else those the subuser's bindings are limited to.
- * New roles for a subuser holding none (its last application was deleted, say) have no
- * applications to keep: the body must name them (null for every application), rather than the
- * roles silently reaching every application.
- */
-function applicationsToBind(body: UpdateSubuserBody, current: BindingView[]): string[] | null {
-  if (body.applicationIds !== undefined) return body.applicationIds;
-  if (body.roles !== undefined && current.length === 0) {
-    throw new DomainError(
-      ErrorCode.ValidationFailed,
-      'applicationIds is required: the subuser holds no role whose applications the new ones could keep (null: every application)',
-      {
-        field: 'applicationIds',
-      },
-    );
-  }
-  return applicationsOf(current);
-}
-
-function toBindings(roles: string[], applicationIds: string[] | null): BindingInput[] {
-  return roles.map((role) => ({ role, applicationIds }));
 }
 
 function withBindings(record: SubuserRecord, bindings: BindingsByPrincipal): SubuserView {
