@@ -1,3 +1,4 @@
+import { eventually } from '#libs/testing/eventually.js';
 import { TestSystem } from '#libs/testing/system.js';
 import { bearer, People, type SignedIn } from './helpers/people.js';
 
@@ -120,7 +121,11 @@ describe('a service account deactivated or deleted', () => {
       .send({ active: true })
       .expect(200);
     const fresh = (await exchange(robot.keyId, robot.secret).expect(200)).body.access_token as string;
-    await people.http.get(`/v1/accounts/${acme.accountId}/applications`).set(bearer(fresh)).expect(200);
+    // Access hears of the reactivation from identity's event (it refused the inactive service account everything meanwhile: 404).
+    await eventually('the reactivated service account let in', async () => {
+      const response = await people.http.get(`/v1/accounts/${acme.accountId}/applications`).set(bearer(fresh));
+      return response.status === 200;
+    });
 
     await people.http
       .delete(`${serviceAccounts(acme)}/${robot.id}`)

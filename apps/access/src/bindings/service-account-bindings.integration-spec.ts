@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '#libs/contracts/index.js';
+import { Events, type Principal } from '#libs/contracts/index.js';
 import { BUILTIN_ROLE_PREFIX } from '../checks/decision-store.js';
+import { PrincipalsService } from '../principals/principals.service.js';
 import { freshAccessServices } from '../state/services-harness-spec.js';
 
 const access = freshAccessServices();
@@ -67,5 +68,27 @@ describe('a service account as a principal of role bindings', () => {
     expect(access.store.bindingsOf(robot, accountId)).toEqual([]);
     expect(await access.database.query('SELECT 1 FROM access.bindings WHERE principal_id = $1', [robot.id])).toEqual([]);
     expect(access.store.decide(robot, accountId, 'scenarios', 'read')).toEqual({ allowed: false, reason: 'not-member' });
+  });
+
+  it('is refused everything in its account once identity tells it was deactivated, and has its roles back reactivated', async () => {
+    const { accountId, owner } = await access.accountWithSubuser();
+    const robot = serviceAccount();
+    await access.bindings.replace({ actor: owner, accountId, principal: robot, client, bindings: [{ role: 'Developer' }] });
+    const principals = new PrincipalsService(access.state, access.dataSource, access.link, access.logger);
+    const tell = (active: boolean) => {
+      const changes = [{ principalType: robot.type, principalId: robot.id, active, changedAt: new Date().toISOString() }];
+      return principals.applyActivity({
+        id: randomUUID(),
+        type: Events.PrincipalActivityChanged,
+        occurredAt: changes[0].changedAt,
+        accountId,
+        data: { accountId, changes },
+      });
+    };
+
+    await tell(false);
+    expect(access.store.decide(robot, accountId, 'scenarios', 'read')).toEqual({ allowed: false, reason: 'inactive' });
+    await tell(true);
+    expect(access.store.decide(robot, accountId, 'scenarios', 'read')).toEqual({ allowed: true, reason: 'granted' });
   });
 });

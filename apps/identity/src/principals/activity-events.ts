@@ -14,7 +14,7 @@ export async function databaseNow(manager: EntityManager): Promise<string> {
 /** At most this many changes in one event (JetStream's default max payload is 1 MB; a change takes about 130 bytes). */
 export const CHANGES_PER_EVENT = 500;
 
-/** A member (`user`) or subuser, by id. */
+/** A member (`user`), subuser or service account, by id. */
 export type ActivityPrincipal = Pick<PrincipalActivityChange, 'principalType' | 'principalId'>;
 
 /** The principal whose activity in an account changed. */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { SESSIONS_REVOKED, type SessionsRevokedEvent } from '#libs/contracts/index.js';
+import { Events, SESSIONS_REVOKED, type SessionsRevokedEvent } from '#libs/contracts/index.js';
 import { freshIdentityServices } from '../database/services-harness-spec.js';
 
 const client = { ip: '10.31.0.1' };
@@ -180,6 +180,24 @@ describe('service account keys', () => {
 
     expect(heardEnded()).toEqual(expect.arrayContaining([claimsOf(tokenOne.access_token).sid, claimsOf(tokenTwo.access_token).sid]));
     expect(await db.dataSource.query('SELECT 1 FROM service_account_keys WHERE id = $1', [two.id])).toEqual([]);
+  });
+
+  it('tell access when their service account is deactivated or reactivated (identity.principal.activity-changed), as for a subuser', async () => {
+    const setup = await serviceAccountInAccount();
+    const edit = (active: boolean) => services.serviceAccounts.update({ ...setup, actor: setup.admin, client, body: { active } });
+
+    await edit(false);
+    await edit(false);
+    await edit(true);
+
+    const events = await db.dataSource.query<Array<{ changes: Array<Record<string, unknown>> }>>(
+      `SELECT payload->'data'->'changes' AS changes FROM outbox WHERE type = $1 AND payload->'data'->>'accountId' = $2 ORDER BY created_at`,
+      [Events.PrincipalActivityChanged, setup.accountId],
+    );
+    expect(events.map((event) => event.changes.map(({ principalType, principalId, active }) => ({ principalType, principalId, active })))).toEqual([
+      [{ principalType: 'service-account', principalId: setup.serviceAccountId, active: false }],
+      [{ principalType: 'service-account', principalId: setup.serviceAccountId, active: true }],
+    ]);
   });
 
   it('are at most MAX_KEYS_PER_SERVICE_ACCOUNT live at once (409 naming the limit); a revoked one makes room', async () => {

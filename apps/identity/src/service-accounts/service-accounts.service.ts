@@ -22,6 +22,8 @@ import type { IdentityConfig } from '../identity.config.js';
 import { AuditService, type AuditDetails } from '../audit/audit.service.js';
 import { oncePerKey } from '../database/request-keys.js';
 import { Transactions, type UnitOfWork } from '../database/unit-of-work.js';
+import { OutboxRelay, OutboxWriter } from '#libs/outbox/index.js';
+import { writeActivityChanged } from '../principals/activity-events.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { ServiceAccountEntity } from './service-account.entity.js';
 
@@ -42,6 +44,8 @@ export class ServiceAccountsService {
     private readonly transactions: Transactions,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
     @Inject(CONFIG) private readonly config: Pick<IdentityConfig, 'MAX_SERVICE_ACCOUNTS_PER_ACCOUNT'>,
   ) {}
 
@@ -126,11 +130,22 @@ export class ServiceAccountsService {
           await unit.manager.update(ServiceAccountEntity, { id: serviceAccountId, accountId }, changes);
           await this.record(unit, actor, accountId, 'service-account.updated', serviceAccountId, client.ip, { changed: Object.keys(changes) });
         }
-        if (body.active === false && serviceAccount.active) await this.sessions.endAll(unit, serviceAccountPrincipal(serviceAccountId), 'deactivated');
+        if (body.active !== undefined && body.active !== serviceAccount.active) await this.activityChanged(unit, accountId, serviceAccountId, body.active);
         const updated = (await unit.manager.findOneBy(ServiceAccountEntity, { id: serviceAccountId, accountId }))!;
         return toRecord(updated, await lastUsedOf(unit.manager, [updated]));
       })
       .catch(nameTaken);
+  }
+
+  /**
+   * A service account deactivated (or reactivated) in `unit`, whose row it holds: deactivated, every
+   * token it holds ends at once; either way access is told (`identity.principal.activity-changed`), as
+   * for a subuser, and refuses an inactive one everything in its account.
+   */
+  private async activityChanged(unit: UnitOfWork, accountId: string, serviceAccountId: string, active: boolean): Promise<void> {
+    if (!active) await this.sessions.endAll(unit, serviceAccountPrincipal(serviceAccountId), 'deactivated');
+    await writeActivityChanged(unit.manager, this.outbox, { accountId, principalType: 'service-account', principalId: serviceAccountId }, active);
+    unit.afterCommit(() => this.relay.nudge());
   }
 
   /** Deletes a service account: its keys go with it (by cascade) and every token it holds ends at once. */
