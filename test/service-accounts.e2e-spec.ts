@@ -51,16 +51,21 @@ describe('a service account through HTTP: created with a role, its key exchanged
     expect(keys.body).toEqual([{ id: robot.keyId, hint: robot.secret.slice(0, 8), createdAt: expect.any(String), expiresAt: null, lastUsedAt: null }]);
   });
 
-  it('exchanges its key for a short-lived bearer token (no refresh token), with the secret in the body or with HTTP Basic', async () => {
+  it('exchanges its key for a short-lived bearer token (no refresh token): as JSON, as a form (RFC 6749), or with HTTP Basic', async () => {
     const response = await exchange(robot.keyId, robot.secret).expect(200);
     expect(response.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: expect.any(Number) });
     token = response.body.access_token;
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: robot.keyId, client_secret: robot.secret }).toString();
+    await people.http.post('/v1/auth/token').type('form').send(form).expect(200);
     const basic = Buffer.from(`${robot.keyId}:${robot.secret}`).toString('base64');
     await people.http
       .post('/v1/auth/token')
       .set({ authorization: `Basic ${basic}` })
-      .send({ grant_type: 'client_credentials' })
+      .type('form')
+      .send('grant_type=client_credentials')
       .expect(200);
+    // A form is read by this route alone: any other still takes JSON only.
+    await people.http.post(serviceAccounts(acme)).set(bearer(acme.accessToken)).type('form').send('name=x&roles=Developer').expect(415);
   });
 
   it("calls a route its role permits (200), is refused one it does not (403), and finds another account's as people do (404)", async () => {
@@ -94,6 +99,7 @@ describe('a service account through HTTP: created with a role, its key exchanged
     expect(actions).toEqual([
       'service-account.created',
       'service-account.key-created',
+      'service-account.token-issued',
       'service-account.token-issued',
       'service-account.token-issued',
       'service-account.key-revoked',

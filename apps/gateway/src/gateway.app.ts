@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import express from 'express';
+import express, { type Request } from 'express';
 import helmet from 'helmet';
 import { apiDescriptionInstalled } from '#libs/contracts/api-docs.js';
 import { createValidationPipe, PinoNestLogger, type ProcessRuntime } from '#libs/platform/index.js';
@@ -10,7 +10,7 @@ import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
 import { expressErrorHandler, HttpErrorFilter } from './http/http-error.filter.js';
 import { fixedHeadersMiddleware, headersSetBy, type FixedHeader } from './http/fixed-headers.js';
-import { assertUtf8Body, JSON_MEDIA_TYPES, markUnreadableBodies, refuseUnstorableInput } from './http/input-guard.js';
+import { assertUtf8Body, isTokenForm, JSON_MEDIA_TYPES, markUnreadableBodies, refuseUnstorableInput } from './http/input-guard.js';
 import { oneLayer } from './http/one-layer.js';
 import { rememberingQueryParser } from './http/query-parser.js';
 import { requestIdMiddleware } from './http/request-id.middleware.js';
@@ -44,6 +44,13 @@ export async function createGatewayApp(config: GatewayConfig, runtime: ProcessRu
     oneLayer(
       markUnreadableBodies,
       express.json({ limit: Number(config.BODY_LIMIT), strict: true, type: JSON_MEDIA_TYPES, verify: assertUtf8Body }),
+      express.urlencoded({
+        limit: Number(config.BODY_LIMIT),
+        extended: false,
+        parameterLimit: 20,
+        type: (request) => isTokenForm(request as Request),
+        verify: assertUtf8Body,
+      }),
       refuseUnstorableInput,
     ),
     expressErrorHandler(runtime.logger),

@@ -10,6 +10,17 @@ import { INHERITED_FIELD_NAMES, unstorableInputError, unstorableInputProblem, ty
 export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
 
 /**
+ * The one route that also reads an HTML form's body (`application/x-www-form-urlencoded`): the
+ * OAuth 2.0 token endpoint, whose clients send their grant so (RFC 6749 §4.4.2).
+ */
+const FORM_ROUTE = '/v1/auth/token';
+
+/** Whether the request is a form sent to the route that reads one ({@link FORM_ROUTE}): the form parser reads it. */
+export function isTokenForm(request: Request): boolean {
+  return request.method === 'POST' && request.path === FORM_ROUTE && request.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
+}
+
+/**
  * Marks, before the JSON parser, a request whose body the API would not read as sent: one labelled
  * with another media type, or with none. It is refused with 415 only by a route that reads a body (see
  * {@link assertReadableBody}): there it would otherwise arrive empty, and a PATCH would "succeed"
@@ -17,7 +28,7 @@ export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
  */
 export function markUnreadableBodies(request: Request, _response: Response, next: NextFunction): void {
   // A body with no content type counts as unreadable too: the JSON parser would skip it just the same.
-  if (hasBody(request) && !request.is(JSON_MEDIA_TYPES)) {
+  if (hasBody(request) && !request.is(JSON_MEDIA_TYPES) && !isTokenForm(request)) {
     (request as Request & { unreadableBody?: boolean }).unreadableBody = true;
   }
   next();

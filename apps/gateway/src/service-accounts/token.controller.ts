@@ -15,7 +15,7 @@ export class TokenController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'A service account exchanges an API key (client id and secret, in the JSON body or with HTTP Basic) for an access token: grant_type client_credentials, no refresh token. 401 INVALID_CREDENTIALS alike for an unknown id, a wrong secret, a revoked or expired key, an inactive or deleted service account; 429 when the address is throttled',
+      'A service account exchanges an API key (client id and secret, in the body as JSON or as a form, or with HTTP Basic) for an access token: grant_type client_credentials, no refresh token. 401 INVALID_CREDENTIALS alike for an unknown id, a wrong secret, a revoked or expired key, an inactive or deleted service account; 429 when the address is throttled',
   })
   @ApiOkResponse({ type: ClientCredentialsTokenView })
   token(
