@@ -12,12 +12,15 @@ const system = new TestSystem();
 const people = new People(system);
 let nats: TestNatsRequester;
 
-/** An account with one of everything an id can name: a member, a pending invitation, a subuser, a custom role, an application. */
+/** An account with one of everything an id can name: a member, a pending invitation, a subuser, a service account and its key, a custom role, an application. */
 interface Populated extends SignedIn {
   memberId: string;
   member: SignedIn;
   pendingId: string;
   subuserId: string;
+  serviceAccountId: string;
+  keyId: string;
+  keySecret: string;
   roleId: string;
   applicationId: string;
 }
@@ -38,12 +41,22 @@ async function populate(slug: string): Promise<Populated> {
     .send({ name: 'Readers', grants: [{ section: 'scenarios', actions: ['read'] }] })
     .expect(201);
   const application = await people.http.post(`/v1/accounts/${owner.accountId}/applications`).set(as).send({ name: 'Line' }).expect(201);
+  const serviceAccounts = `/v1/accounts/${owner.accountId}/service-accounts`;
+  const serviceAccount = await people.http
+    .post(serviceAccounts)
+    .set(as)
+    .send({ name: 'robot', roles: ['Developer'] })
+    .expect(201);
+  const key = await people.http.post(`${serviceAccounts}/${serviceAccount.body.id}/keys`).set(as).send({}).expect(201);
   return {
     ...owner,
     member,
     memberId: member.userId,
     pendingId,
     subuserId: subuser.body.id as string,
+    serviceAccountId: serviceAccount.body.id as string,
+    keyId: key.body.id as string,
+    keySecret: key.body.secret as string,
     roleId: role.body.id as string,
     applicationId: application.body.id as string,
   };
@@ -55,6 +68,8 @@ function idsOf(account: Populated): Record<string, string> {
     accountId: account.accountId,
     userId: account.memberId,
     subuserId: account.subuserId,
+    serviceAccountId: account.serviceAccountId,
+    keyId: account.keyId,
     roleId: account.roleId,
     applicationId: account.applicationId,
   };
@@ -119,6 +134,7 @@ describe('another account is out of sight (A2)', () => {
 const BODIES: Record<string, object> = {
   'PATCH /v1/accounts/{accountId}/users/{userId}': { firstName: 'Taken', role: 'Admin', active: false },
   'PATCH /v1/accounts/{accountId}/subusers/{subuserId}': { description: 'taken', roles: ['Admin'], active: false },
+  'PATCH /v1/accounts/{accountId}/service-accounts/{serviceAccountId}': { name: 'taken', roles: ['Admin'], active: false },
   'PATCH /v1/accounts/{accountId}/roles/{roleId}': { name: 'Taken', grants: [] },
   'PATCH /v1/accounts/{accountId}/applications/{applicationId}': { name: 'Taken' },
 };
@@ -156,6 +172,7 @@ describe('every query is scoped by account, below the gateway (A4)', () => {
       principals: [
         { type: 'user', id: globex.memberId },
         { type: 'subuser', id: globex.subuserId },
+        { type: 'service-account', id: globex.serviceAccountId },
       ],
     });
     expect(Object.values(bindings.response as Record<string, unknown[]>).flat()).toEqual([]);
@@ -172,6 +189,13 @@ async function expectIntact(account: Populated): Promise<void> {
     description: 'the desk',
     active: true,
   });
+  expect((await people.http.get(`${base}/service-accounts/${account.serviceAccountId}`).set(as).expect(200)).body).toMatchObject({
+    name: 'robot',
+    roles: ['Developer'],
+    active: true,
+  });
+  const keys = (await people.http.get(`${base}/service-accounts/${account.serviceAccountId}/keys`).set(as).expect(200)).body as Array<{ id: string }>;
+  expect(keys.map((key) => key.id)).toEqual([account.keyId]);
   const roles = (await people.http.get(`${base}/roles`).set(as).expect(200)).body as Array<{ id: string; name: string; grants: unknown[] }>;
   expect(roles.find((role) => role.id === account.roleId)).toMatchObject({ name: 'Readers', grants: [{ section: 'scenarios', actions: ['read'] }] });
   const applications = ((await people.http.get(`${base}/applications`).set(as).expect(200)).body as { items: Array<{ id: string; name: string }> }).items;
@@ -207,7 +231,17 @@ describe('what answers carry (A3)', () => {
     }
     const [row] = await system.database.query<{ password_hash: string }>('SELECT password_hash FROM identity.users WHERE id = $1', [acme.userId]);
     const [desk] = await system.database.query<{ password_hash: string }>('SELECT password_hash FROM identity.subusers WHERE id = $1', [acme.subuserId]);
-    const secrets = ['$argon2', row.password_hash.slice(-20), desk.password_hash.slice(-20), acme.accessToken, acme.refreshToken, PASSWORD, invitation, reset];
+    const secrets = [
+      '$argon2',
+      row.password_hash.slice(-20),
+      desk.password_hash.slice(-20),
+      acme.accessToken,
+      acme.refreshToken,
+      PASSWORD,
+      invitation,
+      reset,
+      acme.keySecret.slice(4),
+    ];
     for (const [route, body] of bodies) {
       const text = JSON.stringify(body);
       expect(
