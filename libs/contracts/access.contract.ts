@@ -475,7 +475,7 @@ export class RoleHolderView {
 
   @ApiPropertyOptional({
     description:
-      "A person's name as the user table shows it (to a caller who may read people, `members:read`); a subuser's login (to a caller who may read subusers, `subusers:read`)",
+      "A person's name as the user table shows it (to a caller who may read people, `members:read`); a subuser's login (to a caller who may read subusers, `subusers:read`); a service account's name (`service-accounts:read`)",
   })
   name?: string;
 

@@ -20,7 +20,10 @@ export class DescribePrincipalsRequest extends AccountRequest {
 export class PrincipalDescription {
   @ApiProperty({ type: Principal }) principal: Principal;
 
-  @ApiProperty({ description: "A person's first and last name as the account sees them (what it typed, until they accept an invitation); a subuser's login" })
+  @ApiProperty({
+    description:
+      "A person's first and last name as the account sees them (what it typed, until they accept an invitation); a subuser's login; a service account's name",
+  })
   name: string;
 
   @ApiProperty({ nullable: true, type: String, description: "A person's e-mail as the account sees it; a subuser's, if it has one" })

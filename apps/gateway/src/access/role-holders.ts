@@ -15,7 +15,7 @@ import type { RpcSender } from '#libs/platform/index.js';
 import { decisionKey, type DecisionCache } from '../auth/decision-cache.js';
 
 /** Portico's section whose `read` lets a caller read principals of each type by name (as routes declare them). */
-const READ_SECTION: Record<Principal['type'], string> = { user: 'members', subuser: 'subusers' };
+const READ_SECTION: Record<Principal['type'], string> = { user: 'members', subuser: 'subusers', 'service-account': 'service-accounts' };
 
 /** Identity's failures that leave the holders bare rather than fail the list: nobody answering (down, or an older release during a rollout), or no answer in time. */
 const IDENTITY_AWAY = new Set<string>([ErrorCode.ServiceUnavailable, ErrorCode.UpstreamTimeout]);
@@ -23,7 +23,7 @@ const IDENTITY_AWAY = new Set<string>([ErrorCode.ServiceUnavailable, ErrorCode.U
 /**
  * A page of a role's holders (access's), each named as its list names it (identity's) where the
  * caller may read principals of its type: `members:read` for people, `subusers:read` for
- * subusers. `roles:read` alone shows who holds a role by id only, as before, and so does every
+ * subusers, `service-accounts:read` for service accounts. `roles:read` alone shows who holds a role by id only, as before, and so does every
  * caller while identity does not answer: the list is access's, the names an addition.
  */
 export async function namedRoleHolders(

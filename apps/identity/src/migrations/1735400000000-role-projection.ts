@@ -21,7 +21,7 @@ export class RoleProjection1735400000000 implements MigrationInterface {
     await runner.query(`
       CREATE TABLE role_holdings (
         account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-        principal_type text NOT NULL CHECK (principal_type IN ('user', 'subuser')),
+        principal_type text NOT NULL CHECK (principal_type IN ('user', 'subuser', 'service-account')),
         principal_id uuid NOT NULL,
         role_id text NOT NULL,
         PRIMARY KEY (account_id, principal_type, principal_id, role_id)
@@ -29,7 +29,7 @@ export class RoleProjection1735400000000 implements MigrationInterface {
       CREATE INDEX role_holdings_by_role ON role_holdings (account_id, principal_type, role_id, principal_id);
       CREATE TABLE role_holding_versions (
         account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-        principal_type text NOT NULL CHECK (principal_type IN ('user', 'subuser')),
+        principal_type text NOT NULL CHECK (principal_type IN ('user', 'subuser', 'service-account')),
         principal_id uuid NOT NULL,
         version bigint NOT NULL,
         PRIMARY KEY (account_id, principal_type, principal_id)

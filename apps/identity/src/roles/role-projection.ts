@@ -46,6 +46,7 @@ const NEWER_VERSION = `
 const IN_ACCOUNT: Record<Principal['type'], string> = {
   user: 'SELECT 1 FROM memberships WHERE account_id = $1 AND user_id = $2 FOR KEY SHARE',
   subuser: 'SELECT 1 FROM subusers WHERE account_id = $1 AND id = $2 FOR KEY SHARE',
+  'service-account': 'SELECT 1 FROM service_accounts WHERE account_id = $1 AND id = $2 FOR KEY SHARE',
 };
 
 /**
