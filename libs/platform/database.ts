@@ -226,9 +226,23 @@ export const LockClass = {
  */
 export async function lockForTransaction(manager: EntityManager, locks: Array<{ lockClass: number; key: string }>): Promise<void> {
   if (locks.length === 0) return;
-  const calls = locks.map((_, index) => `pg_advisory_xact_lock($${2 * index + 1}::integer, hashtext($${2 * index + 2}::text))`);
-  await manager.query(
-    `SELECT ${calls.join(', ')}`,
-    locks.flatMap((lock) => [lock.lockClass, lock.key]),
-  );
+  await manager.query(...advisoryLockCalls('pg_advisory_xact_lock', locks));
+}
+
+/**
+ * Tries to take transaction-scoped advisory locks, in the order given, without waiting for any:
+ * true when every one is now held (until the transaction ends); false when another transaction
+ * holds one of them (those taken are held all the same until the transaction ends: end it).
+ * Never waits, so it cannot join a circle of waits whatever the order.
+ */
+export async function tryLockForTransaction(manager: EntityManager, locks: Array<{ lockClass: number; key: string }>): Promise<boolean> {
+  if (locks.length === 0) return true;
+  const rows = await manager.query<Array<Record<string, boolean>>>(...advisoryLockCalls('pg_try_advisory_xact_lock', locks));
+  return Object.values(rows[0] ?? {}).every((taken) => taken);
+}
+
+/** One statement calling `lockFunction` for each lock, in order (its select list is evaluated in order), and its parameters. */
+function advisoryLockCalls(lockFunction: string, locks: Array<{ lockClass: number; key: string }>): [string, unknown[]] {
+  const calls = locks.map((_, index) => `${lockFunction}($${2 * index + 1}::integer, hashtext($${2 * index + 2}::text)) AS l${index}`);
+  return [`SELECT ${calls.join(', ')}`, locks.flatMap((lock) => [lock.lockClass, lock.key])];
 }

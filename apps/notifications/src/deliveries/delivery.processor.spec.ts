@@ -8,7 +8,7 @@ import type { NotificationsConfig } from '../notifications.config.js';
 import { deliverySettings } from '../notifications.module.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 import { deliveryKey, type RateBudget } from './delivery-policy.js';
-import { DeliveryProcessor, ROOM_SPREAD_MS, UNKNOWN_EVENT_RETRY_MS, type DeliverySettings } from './delivery.processor.js';
+import { COUNTER_BUSY_RETRY_MS, DeliveryProcessor, ROOM_SPREAD_MS, UNKNOWN_EVENT_RETRY_MS, type DeliverySettings } from './delivery.processor.js';
 import { mailMetrics } from './mail-metrics.js';
 import {
   DeliveryStore,
@@ -20,6 +20,7 @@ import {
   type NewDelivery,
   type PagedDelivery,
   type RateLimits,
+  type WaitingCount,
 } from './delivery.store.js';
 
 /** The store's state machine in memory, with a clock the test moves. */
@@ -48,6 +49,23 @@ class MemoryStore extends DeliveryStore {
     if (waitUntil && room < waitUntil.getTime())
       return Object.assign(row, { rateWaitUntil: waitUntil, nextAttemptAt: new Date(room), lastError: 'rate limit' });
     return Object.assign(row, { status: 'suppressed', rateWaitUntil: null, nextAttemptAt: null, lastError: 'rate limit' });
+  }
+
+  /** While true, a waiting mail whose time came finds its counter's lock held by another transaction. */
+  counterBusy = false;
+
+  async countWaiting(delivery: NewDelivery, limits: RateLimits, link: CarriedLink): Promise<WaitingCount> {
+    const row = this.rows.get(delivery.eventId);
+    if (!row) return { kind: 'new' };
+    if (row.status !== 'pending' || !row.rateWaitUntil) return { kind: 'claimable' };
+    if (row.nextAttemptAt!.getTime() <= this.now) {
+      if (this.counterBusy) return { kind: 'wait', delayMs: 0, because: 'counter' };
+      await this.admit(delivery, limits);
+    }
+    if (this.status(delivery.eventId) === 'suppressed') return { kind: 'final', status: 'suppressed', justRecorded: true };
+    if (!row.rateWaitUntil && !this.deadLink(link)) return { kind: 'claimable' };
+    // Never claims a mail waiting for room: cancels it if its link died, or says how long it waits.
+    return (await this.claim(delivery.eventId, 0, link)) as WaitingCount;
   }
 
   admitUnsendable(delivery: NewDelivery, reason: string): Promise<boolean> {
@@ -173,6 +191,21 @@ class MemoryStore extends DeliveryStore {
       rateWaitUntil: null,
     };
   }
+}
+
+/**
+ * `outcome` once it settled within a hundred turns of the event loop (the memory store answers at
+ * once), or a rejection saying it did not: it waits for something the test holds.
+ */
+async function settledSoon<T>(outcome: Promise<T>): Promise<T> {
+  let settled = false;
+  void outcome.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let turn = 0; turn < 100 && !settled; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  if (!settled) throw new Error('still waiting (for a sending slot?)');
+  return outcome;
 }
 
 /** How many mails this process counted done without an SMTP attempt, in `status`. */
@@ -462,6 +495,43 @@ describe('DeliveryProcessor', () => {
       await expect(processor.process(event)).resolves.toEqual({ kind: 'done' });
       expect(store.rows.get(event.id)).toMatchObject({ status: 'sent', attempts: 1 });
       expect(sender.sent).toHaveLength(1);
+    });
+
+    it('is counted on its return without a sending slot: a return that finds no room, or its counter locked, waits for no SMTP connection', async () => {
+      const held: Array<() => void> = [];
+      let holding = true;
+      sender.send = (mail, messageId) =>
+        new Promise<void>((resolve) => {
+          const accept = () => resolve(void sender.sent.push({ mail, messageId }));
+          if (holding) held.push(accept);
+          else accept();
+        });
+      store.spent.add('standard');
+      const waiting = invitation('ada@example.com', { token: 'waiting-link' });
+      const first = (await processor.process(waiting)) as { delayMs: number };
+      store.spent.delete('standard');
+      // Both SMTP connections taken by other mails, in the server's hands until the test lets them go.
+      const others = ['b', 'c'].map((name) => processor.process(invitation(`${name}@example.com`)));
+      while (held.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      store.spent.add('standard');
+      store.now += first.delayMs;
+      await expect(settledSoon(processor.process(waiting))).resolves.toEqual({ kind: 'retry', delayMs: expect.any(Number) });
+      expect(store.rows.get(waiting.id)).toMatchObject({ status: 'pending', attempts: 0 });
+
+      store.counterBusy = true;
+      store.now = store.rows.get(waiting.id)!.nextAttemptAt!.getTime();
+      const busy = (await settledSoon(processor.process(waiting))) as { kind: string; delayMs: number };
+      expect(busy.kind).toBe('retry');
+      expect(busy.delayMs).toBeGreaterThanOrEqual(COUNTER_BUSY_RETRY_MS / 2);
+      expect(busy.delayMs).toBeLessThanOrEqual(COUNTER_BUSY_RETRY_MS);
+
+      holding = false;
+      held.forEach((accept) => accept());
+      await Promise.all(others);
+      store.counterBusy = false;
+      store.spent.delete('standard');
+      await expect(processor.process(waiting)).resolves.toEqual({ kind: 'done' });
+      expect(sender.sent.map((sent) => sent.mail.to)).toEqual(['b@example.com', 'c@example.com', 'ada@example.com']);
     });
 
     it('may wait MAIL_RATE_MAX_WAIT_MINUTES at most, and never past its link expiry', async () => {

@@ -14,7 +14,7 @@ import {
   type RetryPolicy,
   type SmtpFailure,
 } from './delivery-policy.js';
-import { DeliveryStore, type CarriedLink, type ClaimTicket, type NewDelivery, type RateLimits } from './delivery.store.js';
+import { DeliveryStore, type CarriedLink, type Claim, type ClaimTicket, type NewDelivery, type RateLimits, type WaitingCount } from './delivery.store.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { countAttempt, countUnattempted } from './mail-metrics.js';
 import { LOGGER, Slots, UnknownEventTypes } from '#libs/platform/index.js';
@@ -44,10 +44,15 @@ export interface DeliverySettings {
 const DONE: Outcome = { kind: 'done' };
 /**
  * Over how long the returns of mails waiting for room are spread after the window's room comes:
- * all held back by one counter share its time, and each return holds a sending slot while it waits
- * on that counter's lock (a review saw 1,500 of them stall other accounts' mail for 5 s).
+ * all held back by one counter share its time, and each return takes a turn on that counter's lock
+ * (tried, not waited for: {@link COUNTER_BUSY_RETRY_MS}).
  */
 export const ROOM_SPREAD_MS = 60_000;
+/**
+ * A waiting mail whose time came but whose counter's lock another transaction holds comes back
+ * after between half and all of this (jitter, so that mails returning together do not collide again).
+ */
+export const COUNTER_BUSY_RETRY_MS = 2000;
 /** How soon to look again at a mail another replica is sending. */
 const LOOK_AGAIN_MS = 1000;
 /**
@@ -128,7 +133,8 @@ export class DeliveryProcessor {
 
   /**
    * The mail `template` of an event: rendered (or recorded failed, or skipped), then claimed and
-   * sent once an SMTP connection is free, unless the consumer stopped while it waited for one.
+   * sent once an SMTP connection is free, unless the consumer stopped while it waited for one. A
+   * mail that waited for room is counted first, and waits for a connection only if it may go.
    */
   private async deliver(event: EventEnvelope, template: MailTemplate, stopping: AbortSignal | undefined): Promise<Outcome> {
     const key = deliveryKey(event.id, template);
@@ -136,8 +142,26 @@ export class DeliveryProcessor {
     if (!mail) return DONE;
     const recording = this.recordingSent.get(key);
     if (recording) return recording;
+    const claim = await this.beforeSlot(event, key, mail);
+    if (typeof claim !== 'function') return this.afterClaim(event, key, mail, claim);
     // Looked at once the slot is held, right before the claim: the wait for it may outlast the signal.
-    return this.sending.with(() => (stopping?.aborted ? Promise.resolve(HANDED_BACK) : this.claimAndSend(event, key, mail)));
+    return this.sending.with(async () => (stopping?.aborted ? HANDED_BACK : this.afterClaim(event, key, mail, await claim())));
+  }
+
+  /**
+   * What is done before a sending slot is taken: a mail that may wait for room and whose wait ends
+   * now is counted ({@link DeliveryStore.countWaiting}), and what became of it returned if it may
+   * not go. Otherwise, the claim to make holding a slot: a new mail's admission and claim, or a
+   * recorded one's claim.
+   */
+  private async beforeSlot(event: EventEnvelope, key: string, mail: RenderedMail): Promise<Claim | (() => Promise<Claim>)> {
+    const delivery = this.record(event, key, mail);
+    const limits = this.limitsOf(event, mail);
+    const link = carriedLink(event);
+    const counted: WaitingCount = link && limits.waitUntil ? await this.store.countWaiting(delivery, limits, link) : { kind: 'new' };
+    if (counted.kind === 'new') return () => this.store.admitAndClaim(delivery, limits, this.settings.leaseMs, link);
+    if (counted.kind === 'claimable') return () => this.store.claim(key, this.settings.leaseMs, link);
+    return counted;
   }
 
   /**
@@ -156,12 +180,13 @@ export class DeliveryProcessor {
   }
 
   /**
-   * Holding a send slot: keeps `sending` to the mails really in the hands of SMTP, which bounds the
-   * duplicates a crash can cause. The claim also cancels a mail whose link died (voided, expired),
-   * as late as can be: a mail may wait long for a free SMTP connection.
+   * What a claim (or a waiting mail's count, {@link DeliveryStore.countWaiting}) found: the mail is
+   * sent if claimed, which happens only holding a send slot: that keeps `sending` to the mails
+   * really in the hands of SMTP, which bounds the duplicates a crash can cause. The claim also
+   * cancels a mail whose link died (voided, expired), as late as can be: a mail may wait long for a
+   * free SMTP connection.
    */
-  private async claimAndSend(event: EventEnvelope, key: string, mail: RenderedMail): Promise<Outcome> {
-    const claim = await this.store.admitAndClaim(this.record(event, key, mail), this.limitsOf(event, mail), this.settings.leaseMs, carriedLink(event));
+  private afterClaim(event: EventEnvelope, key: string, mail: RenderedMail, claim: Claim): Promise<Outcome> | Outcome {
     switch (claim.kind) {
       case 'final':
         if (claim.justRecorded) countUnattempted('suppressed');
@@ -179,6 +204,7 @@ export class DeliveryProcessor {
           this.logger.info({ eventId: event.id, template: mail.template, waitMs: claim.delayMs }, 'Mail over its rate limit waits for room in the window');
         // A mail in another replica's hands is usually sent within moments: look again soon rather than at the lease's end.
         if (claim.because === 'sending') return { kind: 'retry', delayMs: Math.min(claim.delayMs, LOOK_AGAIN_MS) + 100 };
+        if (claim.because === 'counter') return { kind: 'retry', delayMs: Math.ceil(COUNTER_BUSY_RETRY_MS * (0.5 + Math.random() / 2)) };
         // Mails held back by one counter share its time of room: spread, they do not all queue on its lock at once.
         return { kind: 'retry', delayMs: claim.delayMs + 100 + (claim.because === 'room' ? Math.floor(Math.random() * ROOM_SPREAD_MS) : 0) };
       case 'missing':

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeliveryStatus, MailTemplate } from '#libs/contracts/index.js';
-import { LockClass, lockForTransaction } from '#libs/platform/storage.js';
+import { LockClass, lockForTransaction, tryLockForTransaction } from '#libs/platform/storage.js';
 import { countedAddress, EVENT_MEMORY_DAYS, type RateBudget } from './delivery-policy.js';
 import type { DeliveryEntity } from './delivery.entity.js';
 
@@ -60,10 +60,21 @@ export type Claim =
   | { kind: 'final'; status: DeliveryStatus; justRecorded?: boolean }
   /**
    * Not now: its retry time has not come (`retry`), it waits for room under a rate limit (`room`),
-   * or a replica is sending it (`sending`: at most until its lease ends).
+   * a replica is sending it (`sending`: at most until its lease ends), or its wait for room is
+   * over but another transaction holds the lock of a counter it is counted against (`counter`:
+   * back in a moment, `delayMs` 0, the caller chooses).
    */
-  | { kind: 'wait'; delayMs: number; because: 'retry' | 'room' | 'sending' }
+  | { kind: 'wait'; delayMs: number; because: 'retry' | 'room' | 'sending' | 'counter' }
   | { kind: 'missing' };
+
+/**
+ * What {@link DeliveryStore.countWaiting} found of a mail that may wait for room, before any
+ * sending slot is taken: no record yet (`new`: admit it, {@link DeliveryStore.admitAndClaim}); a
+ * record that needs no counting now, or whose wait just ended and which was counted within the
+ * limits (`claimable`: {@link DeliveryStore.claim} it); or what becomes of it otherwise (waiting
+ * again, cancelled, suppressed, done).
+ */
+export type WaitingCount = { kind: 'new' } | { kind: 'claimable' } | Exclude<Claim, { kind: 'claimed' | 'missing' }>;
 
 /**
  * What proves an attempt still holds the claim on a mail: the mail's key (`eventId`, as in
@@ -109,6 +120,16 @@ export abstract class DeliveryStore {
    * that waited for room and whose time came is counted then, and claimed if within the limits.
    */
   abstract admitAndClaim(delivery: NewDelivery, limits: RateLimits, leaseMs: number, link?: CarriedLink | null): Promise<Claim>;
+  /**
+   * For a mail that may wait for room (`limits.waitUntil`), whose `link` is given: counts it if it
+   * waited and its time came, without waiting for the locks of its counters (a return that finds
+   * one held by another transaction is told to come back, `counter`), and records it `pending`,
+   * counted, to be claimed; or waiting again, cancelled (its link died), or suppressed (no room in
+   * time), as {@link admitAndClaim} would. Neither claims it nor touches a mail it finds in any
+   * other state. Meant to be called before a sending slot is taken: a return that ends waiting
+   * again never holds one.
+   */
+  abstract countWaiting(delivery: NewDelivery, limits: RateLimits, link: CarriedLink): Promise<WaitingCount>;
   /** Records an event that cannot make a mail as `failed` (once); true when this call recorded it. */
   abstract admitUnsendable(delivery: NewDelivery, reason: string): Promise<boolean>;
   /**
@@ -196,18 +217,29 @@ function linkLock(tokenHash: string): { lockClass: number; key: string } {
 }
 
 /**
- * The locks, taken until the end of the transaction, that serialize recording a mail against the
- * voiding of its link (`link`, its token's name: see {@link PostgresDeliveryStore.voidLinks}) and
- * its counting against the given counters. Every caller takes the link's first, then the
- * recipient's, then the account's, at most one of each; the voiding takes only links' locks, in
- * the order of their names. So no two callers can wait for each other in a circle.
+ * The locks of the counters a mail is counted against (those whose limit is not 0): the
+ * recipient's, then the account's, of its budget. With the lock of the mail's link
+ * ({@link linkLock}) before them, they serialize recording a mail against the voiding of its link
+ * (see {@link PostgresDeliveryStore.voidLinks}) and its counting against every other mail of those
+ * counters. Every caller that waits for them takes the link's first, then the recipient's, then the
+ * account's, at most one of each; the voiding takes only links' locks, in the order of their
+ * names; a returning waiting mail only tries the counters' ({@link PostgresDeliveryStore.countWaiting}).
+ * So no two callers can wait for each other in a circle.
  */
-function recordingLocks(link: string | null, recipient: string | null, account: string | null): Array<{ lockClass: number; key: string }> {
+function counterLocks(delivery: NewDelivery, limits: RateLimits): Array<{ lockClass: number; key: string }> {
+  const accountLimit = delivery.accountId ? limits.perAccount : 0;
   return [
-    ...(link ? [linkLock(link)] : []),
-    ...(recipient ? [{ lockClass: LockClass.MailRecipientCounter, key: recipient }] : []),
-    ...(account ? [{ lockClass: LockClass.MailAccountCounter, key: account }] : []),
+    ...(limits.perRecipient > 0 ? [{ lockClass: LockClass.MailRecipientCounter, key: recipientKey(delivery.recipient, limits.budget) }] : []),
+    ...(accountLimit > 0 ? [{ lockClass: LockClass.MailAccountCounter, key: accountKey(delivery.accountId!, limits.budget) }] : []),
   ];
+}
+
+/** What became of a mail that waited, as {@link PostgresDeliveryStore.countAndRecord} left it (unclaimed). */
+function waitingCountOf({ waitMs, status, rateWaitUntil, lastError }: RecordedDelivery): WaitingCount {
+  if (status === 'cancelled') return { kind: 'cancelled', reason: lastError ?? '', reclaimed: false };
+  if (status === 'suppressed') return { kind: 'final', status: 'suppressed', justRecorded: true };
+  if (rateWaitUntil) return { kind: 'wait', delayMs: Math.max(0, Number(waitMs ?? 0)), because: 'room' };
+  return { kind: 'claimable' };
 }
 
 /** Text PostgreSQL can store: without NUL characters, which its text type refuses (an event carrying one would otherwise fail for ever). */
@@ -305,22 +337,40 @@ export class PostgresDeliveryStore extends DeliveryStore {
   }
 
   /**
+   * Under the link's lock (so that no other replica counts, claims or cancels the mail meanwhile):
+   * a mail not waiting for room is left to {@link claim}; one whose time has not come is only
+   * cancelled if its link died; one whose time came is counted if its counters' locks are free
+   * at once ({@link tryLockForTransaction}), by the same statement as a new mail, unclaimed.
+   */
+  async countWaiting(unsafe: NewDelivery, limits: RateLimits, link: CarriedLink): Promise<WaitingCount> {
+    const delivery = storableDelivery(unsafe);
+    return this.dataSource.transaction(async (manager) => {
+      await lockForTransaction(manager, [linkLock(link.tokenHash)]);
+      const [row] = await manager.query<Array<{ waiting: boolean; due: boolean }>>(
+        `SELECT status = 'pending' AND rate_wait_until IS NOT NULL AS waiting, next_attempt_at <= now() AS due FROM deliveries WHERE event_id = $1`,
+        [delivery.eventId],
+      );
+      if (!row) return { kind: 'new' };
+      if (!row.waiting) return { kind: 'claimable' };
+      // Cannot claim it: a mail waiting for room is never claimed, and nothing else changes it while the link's lock is held.
+      if (!row.due) return (await this.claimWith(manager, delivery.eventId, 0, link)) as WaitingCount;
+      if (!(await tryLockForTransaction(manager, counterLocks(delivery, limits)))) return { kind: 'wait', delayMs: 0, because: 'counter' };
+      const [recorded] = await this.countAndRecord(manager, delivery, limits, null, link);
+      return recorded ? waitingCountOf(recorded) : { kind: 'claimable' };
+    });
+  }
+
+  /**
    * Inserts the record of a new event (claimed for `leaseMs` when given), or counts a mail whose
    * wait for room is over; returns the record, or nothing when the event had one and it was not
    * waiting for room, or not yet due. A mail that a limit may suppress first waits for the counting of every
    * other mail of its budget to its recipient and account to commit, and a mail carrying a link for
-   * a voiding of that link under way (see {@link recordingLocks}); a mail without a link that no
+   * a voiding of that link under way (see {@link counterLocks}); a mail without a link that no
    * limit applies to needs no wait and costs one statement.
    */
   private async record(unsafe: NewDelivery, limits: RateLimits, leaseMs: number | null, link: CarriedLink | null): Promise<RecordedDelivery[]> {
     const delivery = storableDelivery(unsafe);
-    const recipientLimit = limits.perRecipient;
-    const accountLimit = delivery.accountId ? limits.perAccount : 0;
-    const locks = recordingLocks(
-      link?.tokenHash ?? null,
-      recipientLimit > 0 ? recipientKey(delivery.recipient, limits.budget) : null,
-      accountLimit > 0 ? accountKey(delivery.accountId!, limits.budget) : null,
-    );
+    const locks = [...(link ? [linkLock(link.tokenHash)] : []), ...counterLocks(delivery, limits)];
     if (locks.length === 0) return this.countAndRecord(this.dataSource.manager, delivery, limits, leaseMs, link);
     return this.dataSource.transaction(async (manager) => {
       await lockForTransaction(manager, locks);
@@ -443,7 +493,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
 
   /**
    * A claim of a mail carrying a link first waits for a voiding of that link under way to commit
-   * (see {@link recordingLocks}), so that it sees it: without, the two at once could each miss the
+   * (see {@link counterLocks}), so that it sees it: without, the two at once could each miss the
    * other, and the mail go out with a link voided a moment before.
    */
   async claim(eventId: string, leaseMs: number, link: CarriedLink | null = null): Promise<Claim> {
@@ -532,7 +582,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
   /**
    * Holds the lock of each link (in the order of their names) while it records them voided, so that
    * a mail carrying one that is being recorded or claimed meanwhile either went first (it is in the
-   * hands of SMTP, too late) or sees the link voided and is cancelled (see {@link recordingLocks}).
+   * hands of SMTP, too late) or sees the link voided and is cancelled (see {@link counterLocks}).
    */
   async voidLinks(tokenHashes: string[]): Promise<void> {
     const names = [...new Set(tokenHashes)].sort();

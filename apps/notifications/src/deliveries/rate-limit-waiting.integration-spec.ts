@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { Events, linkTokenHash, type EventEnvelope } from '#libs/contracts/index.js';
+import { LockClass } from '#libs/platform/storage.js';
 import { MailCatcher } from '#libs/testing/mail-catcher.js';
 import { NotificationsTestDatabase } from '../database-harness-spec.js';
 import { MailRenderer } from '../mail/mail-renderer.js';
@@ -8,8 +9,8 @@ import { Mailer } from '../mail/mailer.js';
 import { TemplateCatalog } from '../mail/template-catalog.js';
 import { loadNotificationsConfig } from '../notifications.config.js';
 import { deliverySettings } from '../notifications.module.js';
-import { DeliveryProcessor, type Outcome } from './delivery.processor.js';
-import { PostgresDeliveryStore } from './delivery.store.js';
+import { COUNTER_BUSY_RETRY_MS, DeliveryProcessor, type Outcome } from './delivery.processor.js';
+import { PostgresDeliveryStore, recipientKey } from './delivery.store.js';
 import { countedMails, moveRateClockOn } from './rate-clock-harness-spec.js';
 
 // An admin re-sends an invitation over and over (each re-send voids the link before it), past the
@@ -113,6 +114,30 @@ describe('an invitation re-sent past the rate limit of its recipient', () => {
     const byEvent = await statuses(email);
     expect(invitations.map((event) => byEvent[event.id])).toEqual(['sent', 'sent', 'cancelled', 'cancelled', 'sent']);
     expect(await countedMails(db.dataSource, email)).toBe(LIMIT + 1);
+  });
+
+  it('does not queue a returning waiting mail on its counter while another transaction holds it: back in a moment, then sent', async () => {
+    const email = `linus-${randomUUID()}@example.com`;
+    const events = Array.from({ length: LIMIT + 1 }, (_, n) => invitation(email, `busy-${n}-${randomUUID()}`));
+    for (const event of events) await processor.process(event);
+    const waiting = events[LIMIT];
+    await moveRateClockOn(db.dataSource, email, 61);
+
+    const counting = db.dataSource.createQueryRunner();
+    await counting.connect();
+    try {
+      await counting.startTransaction();
+      await counting.query('SELECT pg_advisory_xact_lock($1::integer, hashtext($2::text))', [LockClass.MailRecipientCounter, recipientKey(email, 'standard')]);
+      const busy = (await processor.process(waiting)) as { kind: string; delayMs: number };
+      expect(busy.kind).toBe('retry');
+      expect(busy.delayMs).toBeLessThanOrEqual(COUNTER_BUSY_RETRY_MS);
+      expect((await statuses(email))[waiting.id]).toBe('pending');
+    } finally {
+      await counting.rollbackTransaction();
+      await counting.release();
+    }
+    await expect(processor.process(waiting)).resolves.toEqual({ kind: 'done' });
+    expect(catcher.to(email)).toHaveLength(LIMIT + 1);
   });
 
   it('lets no more than the limit out of many waiting mails whose links all still work, when they come back at once', async () => {
