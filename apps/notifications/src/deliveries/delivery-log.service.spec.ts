@@ -22,6 +22,7 @@ const row: PagedDelivery = {
   leaseUntil: null,
   sentAt: null,
   rateWaitUntil: null,
+  waitEndedAt: null,
   position: '2026-11-22T10:00:00.123456Z',
 };
 

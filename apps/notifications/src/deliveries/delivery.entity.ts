@@ -36,4 +36,9 @@ export class DeliveryEntity {
    * may be sent, after which it is suppressed. Null for every other mail.
    */
   @Column('timestamptz', { name: 'rate_wait_until', nullable: true }) rateWaitUntil: Date | null;
+  /**
+   * When a mail that waited for room got it (was counted): the overdue gauge measures it from then.
+   * Null for a mail that never waited, or still waits.
+   */
+  @Column('timestamptz', { name: 'wait_ended_at', nullable: true }) waitEndedAt: Date | null;
 }

@@ -189,6 +189,7 @@ class MemoryStore extends DeliveryStore {
       leaseUntil: null,
       sentAt: null,
       rateWaitUntil: null,
+      waitEndedAt: null,
     };
   }
 }

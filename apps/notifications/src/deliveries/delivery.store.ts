@@ -281,7 +281,8 @@ const CLAIM_HELD = `event_id = $1 AND status = 'sending' AND attempts = $2`;
 
 const COLUMNS = `id, event_id AS "eventId", source_event_id AS "sourceEventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
   last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
-  next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt", rate_wait_until AS "rateWaitUntil"`;
+  next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt", rate_wait_until AS "rateWaitUntil",
+  wait_ended_at AS "waitEndedAt"`;
 
 /** A mail as {@link PostgresDeliveryStore.countAndRecord} left it: with the milliseconds until its next attempt, by the database's clock. */
 type RecordedDelivery = DeliveryEntity & { waitMs: string | null };
@@ -461,7 +462,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
        released AS (
          UPDATE deliveries d SET status = new_status, attempts = d.attempts + CASE WHEN claimed THEN 1 ELSE 0 END, last_error = reason,
            last_attempt_at = CASE WHEN claimed THEN now() ELSE d.last_attempt_at END, lease_until = CASE WHEN claimed THEN now() + lease END,
-           next_attempt_at = CASE WHEN waits THEN room_at END, rate_wait_until = CASE WHEN waits THEN wait_until END, updated_at = now()
+           next_attempt_at = CASE WHEN waits THEN room_at END, rate_wait_until = CASE WHEN waits THEN wait_until END, updated_at = now(),
+           wait_ended_at = CASE WHEN new_status IN ('pending', 'sending') AND NOT waits THEN now() END
          FROM waited, outcome WHERE d.id = waited.waited_id
          RETURNING ${RECORDED_COLUMNS}
        )

@@ -21,13 +21,23 @@ beforeEach(() => db.dataSource.query('DELETE FROM deliveries'));
 async function mail(
   status: string,
   createdAgo: string,
-  next: { nextAttemptIn?: string; lastAttemptAgo?: string; roomWaitEndsIn?: string } = {},
+  next: { nextAttemptIn?: string; lastAttemptAgo?: string; roomWaitEndsIn?: string; roomGivenAgo?: string } = {},
 ): Promise<void> {
   await db.dataSource.query(
-    `INSERT INTO deliveries (id, event_id, event_type, recipient, template, locale, status, attempts, created_at, next_attempt_at, last_attempt_at, rate_wait_until)
+    `INSERT INTO deliveries (id, event_id, event_type, recipient, template, locale, status, attempts, created_at, next_attempt_at, last_attempt_at, rate_wait_until,
+       wait_ended_at)
      VALUES ($1, $2, 'identity.user.invited', 'a@example.test', 'activation', 'en', $3, 1, now() - $4::interval,
-             now() + $5::interval, now() - $6::interval, now() + $7::interval)`,
-    [randomUUID(), randomUUID(), status, createdAgo, next.nextAttemptIn ?? null, next.lastAttemptAgo ?? null, next.roomWaitEndsIn ?? null],
+             now() + $5::interval, now() - $6::interval, now() + $7::interval, now() - $8::interval)`,
+    [
+      randomUUID(),
+      randomUUID(),
+      status,
+      createdAgo,
+      next.nextAttemptIn ?? null,
+      next.lastAttemptAgo ?? null,
+      next.roomWaitEndsIn ?? null,
+      next.roomGivenAgo ?? null,
+    ],
   );
 }
 
@@ -62,7 +72,23 @@ describe('the mails under way, read on scrape', () => {
     expect(await scraped('portico_mail_unfinished', { status: 'pending' })).toBe(1);
     expect(await scraped('portico_mail_overdue_seconds')).toBe(0);
     await db.dataSource.query(`UPDATE deliveries SET rate_wait_until = now() - interval '1 minute'`);
-    expect(await scraped('portico_mail_overdue_seconds')).toBeGreaterThanOrEqual(40 * 60);
+    expect(await scraped('portico_mail_overdue_seconds')).toBeGreaterThanOrEqual(60);
+  });
+
+  it('count a mail that waited for room overdue from when it got room, not from when it was asked for: a failure right after a long wait', async () => {
+    await mail('pending', '70 minutes', { nextAttemptIn: '5 seconds', roomGivenAgo: '2 minutes' });
+    const overdue = (await scraped('portico_mail_overdue_seconds'))!;
+    expect(overdue).toBeGreaterThanOrEqual(2 * 60);
+    expect(overdue).toBeLessThan(3 * 60);
+    await mail('sending', '10 minutes', { lastAttemptAgo: '10 seconds' });
+    expect(await scraped('portico_mail_overdue_seconds')).toBeGreaterThanOrEqual(10 * 60);
+  });
+
+  it('count a mail still waiting for room past the end of its wait overdue from that end', async () => {
+    await mail('pending', '70 minutes', { nextAttemptIn: '5 minutes', roomWaitEndsIn: '-3 minutes' });
+    const overdue = (await scraped('portico_mail_overdue_seconds'))!;
+    expect(overdue).toBeGreaterThanOrEqual(3 * 60);
+    expect(overdue).toBeLessThan(4 * 60);
   });
 
   it('are overdue since asked for, whether being sent, never tried, or past their retry time', async () => {

@@ -38,7 +38,7 @@ export const mailMetrics = {
   }),
   overdue: new GaugeReadOnScrape({
     name: 'portico_mail_overdue_seconds',
-    help: 'How long the oldest mail not done yet (pending, waiting for a retry, or sending; one waiting for room under a rate limit only past the end of its wait) has waited since it was asked for (0 when none): it keeps rising while SMTP is away',
+    help: 'How long the mail not done yet (pending, waiting for a retry, or sending) that is most overdue has been due (0 when none): since it was asked for, or for a mail that waited for room under a rate limit since its wait ended; it keeps rising while SMTP is away',
   }),
 };
 
@@ -53,16 +53,21 @@ export function countUnattempted(status: UnattemptedStatus, mails = 1): void {
 }
 
 /**
- * How long ago the oldest mail not done yet was asked for. Every such mail counts, also one waiting
- * for a later retry: during an SMTP outage each mail is either being tried or waiting for its
- * retry, and the gauge must rise all the same (read through `deliveries_unfinished_by_age`). But a
- * mail held back on purpose, waiting for room under a rate limit, counts only once its wait should
- * have ended (`rate_wait_until`): a person asking for resets over and over is not an outage.
+ * How long the mail not done yet that is most overdue has been due. Every such mail counts, also
+ * one waiting for a later retry: during an SMTP outage each mail is either being tried or waiting
+ * for its retry, and the gauge must rise all the same. A mail is due from when it was asked for
+ * (the oldest found through `deliveries_unfinished_by_age`), except a mail held back on purpose,
+ * waiting for room under a rate limit: it counts only once its wait should have ended
+ * (`rate_wait_until`), from then (a person asking for resets over and over is not an outage), and
+ * once it got room, from then (`wait_ended_at`): a temporary failure right after a wait of an hour
+ * is not an hour overdue. Those that waited are read from the same partial index, filtered.
  */
 const OVERDUE_SQL = `
-  SELECT COALESCE(extract(epoch FROM now() - min(created_at)), 0) AS seconds
-    FROM deliveries
-   WHERE status IN ('pending', 'sending') AND (rate_wait_until IS NULL OR rate_wait_until < now())`;
+  SELECT COALESCE(extract(epoch FROM now() - least(
+      (SELECT min(created_at) FROM deliveries
+        WHERE status IN ('pending', 'sending') AND rate_wait_until IS NULL AND wait_ended_at IS NULL),
+      (SELECT min(coalesce(rate_wait_until, wait_ended_at)) FROM deliveries
+        WHERE status IN ('pending', 'sending') AND coalesce(rate_wait_until, wait_ended_at) < now()))), 0) AS seconds`;
 
 /** Reads the mails under way when Prometheus scrapes (through the partial index `deliveries_unfinished_by_age`). */
 @Injectable()

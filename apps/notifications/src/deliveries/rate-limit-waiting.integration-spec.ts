@@ -114,6 +114,13 @@ describe('an invitation re-sent past the rate limit of its recipient', () => {
     const byEvent = await statuses(email);
     expect(invitations.map((event) => byEvent[event.id])).toEqual(['sent', 'sent', 'cancelled', 'cancelled', 'sent']);
     expect(await countedMails(db.dataSource, email)).toBe(LIMIT + 1);
+    // The overdue gauge measures the mail that waited from when it got room.
+    const ended = await db.dataSource.query<Array<{ event_id: string; ended: boolean }>>(
+      "SELECT event_id, wait_ended_at > created_at + interval '1 hour' AS ended FROM deliveries WHERE recipient = $1",
+      [email],
+    );
+    const endedByEvent = Object.fromEntries(ended.map((row) => [row.event_id, row.ended]));
+    expect(invitations.map((event) => endedByEvent[event.id] ?? null)).toEqual([null, null, null, null, true]);
   });
 
   it('does not queue a returning waiting mail on its counter while another transaction holds it: back in a moment, then sent', async () => {

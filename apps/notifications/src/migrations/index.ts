@@ -5,6 +5,7 @@ import { MailsSharingAnEvent1733300000000 } from './1733300000000-mails-sharing-
 import { DeliveryLogAge1734700000000 } from './1734700000000-delivery-log-age.js';
 import { UnfinishedMailsByAge1734800000000 } from './1734800000000-unfinished-mails-by-age.js';
 import { MailsWaitingForRoom1734900000000 } from './1734900000000-mails-waiting-for-room.js';
+import { MailsDueAfterTheirWait1735300000000 } from './1735300000000-mails-due-after-their-wait.js';
 
 /** The notifications schema's migrations, oldest first. */
 export const notificationsMigrations = [
@@ -15,4 +16,5 @@ export const notificationsMigrations = [
   DeliveryLogAge1734700000000,
   UnfinishedMailsByAge1734800000000,
   MailsWaitingForRoom1734900000000,
+  MailsDueAfterTheirWait1735300000000,
 ];
