@@ -23,6 +23,7 @@ const row: PagedDelivery = {
   sentAt: null,
   rateWaitUntil: null,
   waitEndedAt: null,
+  rateWaitKey: null,
   position: '2026-11-22T10:00:00.123456Z',
 };
 

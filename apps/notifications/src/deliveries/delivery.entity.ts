@@ -41,4 +41,6 @@ export class DeliveryEntity {
    * Null for a mail that never waited, or still waits.
    */
   @Column('timestamptz', { name: 'wait_ended_at', nullable: true }) waitEndedAt: Date | null;
+  /** The rate-limit counter a mail waiting for room waits on (the key that refused it): waiting mails take room in the order they came. */
+  @Column('text', { name: 'rate_wait_key', nullable: true }) rateWaitKey: string | null;
 }

@@ -43,12 +43,6 @@ export interface DeliverySettings {
 
 const DONE: Outcome = { kind: 'done' };
 /**
- * Over how long the returns of mails waiting for room are spread after the window's room comes:
- * all held back by one counter share its time, and each return takes a turn on that counter's lock
- * (tried, not waited for: {@link COUNTER_BUSY_RETRY_MS}).
- */
-export const ROOM_SPREAD_MS = 60_000;
-/**
  * A waiting mail whose time came but whose counter's lock another transaction holds comes back
  * after between half and all of this (jitter, so that mails returning together do not collide again).
  */
@@ -205,8 +199,8 @@ export class DeliveryProcessor {
         // A mail in another replica's hands is usually sent within moments: look again soon rather than at the lease's end.
         if (claim.because === 'sending') return { kind: 'retry', delayMs: Math.min(claim.delayMs, LOOK_AGAIN_MS) + 100 };
         if (claim.because === 'counter') return { kind: 'retry', delayMs: Math.ceil(COUNTER_BUSY_RETRY_MS * (0.5 + Math.random() / 2)) };
-        // Mails held back by one counter share its time of room: spread, they do not all queue on its lock at once.
-        return { kind: 'retry', delayMs: claim.delayMs + 100 + (claim.because === 'room' ? Math.floor(Math.random() * ROOM_SPREAD_MS) : 0) };
+        // Mails held back by one counter return one after the other, in the order they came (RETURN_STEP_MS apart: the store's).
+        return { kind: 'retry', delayMs: claim.delayMs + 100 };
       case 'missing':
         throw new Error(`The delivery of event ${event.id} (${mail.template}) vanished`);
       case 'claimed':

@@ -473,9 +473,12 @@ describe('a mail carrying a link over its rate limit', () => {
     const flooded = delivery({ recipient });
     await store.admitAndClaim(flooded, waiting(new Date(Date.now() + 90 * 60_000)), 60_000, link('flooded'));
     await moveClockOn(recipient, 61);
-    // Two new mails take the room the window had again before the waiting one comes back: it had until 29 min from now.
-    for (const token of ['flood-1', 'flood-2'])
-      expect(await store.admitAndClaim(delivery({ recipient }), waiting(), 60_000, link(token))).toMatchObject({ kind: 'claimed' });
+    // A new mail that may wait queues behind the one waiting, though the window has room again.
+    expect(await store.admitAndClaim(delivery({ recipient }), waiting(), 60_000, link('behind'))).toMatchObject({ kind: 'wait', because: 'room' });
+    // Two new mails that may not wait (no link: a waiting mail comes before one that may) take the room the window had
+    // again before the waiting one comes back: it had until 29 min from now.
+    for (let flood = 0; flood < 2; flood += 1)
+      expect(await store.admitAndClaim(delivery({ recipient }), { ...waiting(), waitUntil: null }, 60_000)).toMatchObject({ kind: 'claimed' });
     expect(await store.admitAndClaim(flooded, waiting(), 60_000, link('flooded'))).toEqual({ kind: 'final', status: 'suppressed', justRecorded: true });
     expect(await statusOf(flooded.eventId)).toMatchObject({ status: 'suppressed', attempts: 0 });
   });
@@ -540,9 +543,9 @@ describe("a link mail held back by the account's limit", () => {
     const token = randomUUID();
     expect(await store.admitAndClaim(invite, waiting, 60_000, link(token))).toMatchObject({ kind: 'wait', because: 'room' });
     expect(await countedMails(dataSource, bob)).toBe(0);
-    // The account's window frees, but another of its mails takes the room first: Bob's returns and waits again.
+    // The account's window frees, but another of its mails, one that may not wait (no link), takes the room first: Bob's returns and waits again.
     await moveAccountOn(accountId, 61);
-    expect(await store.admitAndClaim(mailTo(`third-${accountId}@example.com`), waiting, 60_000, link(randomUUID()))).toMatchObject({ kind: 'claimed' });
+    expect(await store.admitAndClaim(mailTo(`third-${accountId}@example.com`), { ...waiting, waitUntil: null }, 60_000)).toMatchObject({ kind: 'claimed' });
     expect(await store.admitAndClaim(invite, waiting, 60_000, link(token))).toMatchObject({ kind: 'wait', because: 'room' });
     expect(await countedMails(dataSource, bob)).toBe(0);
     // Once more: the account's window frees, and Bob's mail goes, counted.

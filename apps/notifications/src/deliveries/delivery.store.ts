@@ -282,7 +282,7 @@ const CLAIM_HELD = `event_id = $1 AND status = 'sending' AND attempts = $2`;
 const COLUMNS = `id, event_id AS "eventId", source_event_id AS "sourceEventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
   last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
   next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt", rate_wait_until AS "rateWaitUntil",
-  wait_ended_at AS "waitEndedAt"`;
+  wait_ended_at AS "waitEndedAt", rate_wait_key AS "rateWaitKey"`;
 
 /** A mail as {@link PostgresDeliveryStore.countAndRecord} left it: with the milliseconds until its next attempt, by the database's clock. */
 type RecordedDelivery = DeliveryEntity & { waitMs: string | null };
@@ -293,6 +293,26 @@ const RECORDED_COLUMNS = `${COLUMNS}, ceil(extract(epoch FROM next_attempt_at - 
 export const WAITING_FOR_ROOM = '; waiting for room in the window';
 /** Added to the rate limit's reason of a mail that could have waited, but the window has no room before it must go (MAIL_RATE_MAX_WAIT_MINUTES, or its link's expiry). */
 export const NO_ROOM_IN_TIME = "; no room in the window before its wait had to end (MAIL_RATE_MAX_WAIT_MINUTES or its link's expiry)";
+
+/**
+ * How long after now a mail that may wait, held back because an older mail waits on one of its
+ * counters, comes back at the soonest (the older one's return is usually later: see `ahead` in
+ * {@link PostgresDeliveryStore.countAndRecord}): past the retry of a return that found its counter
+ * busy, so that a younger mail does not come back again and again while the older one retries.
+ */
+export const QUEUED_RETURN_MS = 2500;
+/** How long after the return of the mail waiting before it on the same counter a waiting mail returns: returns go one at a time, in the order the mails came. */
+export const RETURN_STEP_MS = 50;
+
+/**
+ * The condition that the mail `q` waits for room, on a counter that `onCounter` names, and came
+ * before the mail being counted (`me`: its time and id). A mail past the end of its wait is
+ * suppressed when it returns: it holds no place. Found through `deliveries_waiting_by_counter`.
+ */
+function waitingBefore(q: string, onCounter: string): string {
+  return `${onCounter} AND ${q}.status = 'pending' AND ${q}.rate_wait_until IS NOT NULL AND ${q}.rate_wait_until > now()
+    AND (${q}.created_at, ${q}.id) < (me.since, me.id)`;
+}
 
 /**
  * When the window of the counter named by `key` (an SQL expression) next has room: when the
@@ -401,7 +421,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
       `rate limit: more than ${limit} ${COUNTED_AS[limits.budget]} to this ${what} in ${limits.windowMinutes} min`;
     return manager.query<RecordedDelivery[]>(
       `WITH waited AS (
-         SELECT id AS waited_id, rate_wait_until AS waited_until FROM deliveries
+         SELECT id AS waited_id, rate_wait_until AS waited_until, created_at AS waited_since FROM deliveries
          WHERE event_id = $2 AND status = 'pending' AND rate_wait_until IS NOT NULL AND next_attempt_at <= now()
          FOR UPDATE
        ),
@@ -409,17 +429,23 @@ export class PostgresDeliveryStore extends DeliveryStore {
        dead AS (${deadLinkReason('$17', '$18')}),
        live AS (SELECT (fresh.yes OR EXISTS (SELECT 1 FROM waited)) AND dead.reason IS NULL AS yes FROM fresh, dead),
        wait AS (SELECT coalesce((SELECT waited_until FROM waited), $20::timestamptz) AS until),
+       me AS (SELECT coalesce((SELECT waited_since FROM waited), now()) AS since, coalesce((SELECT waited_id FROM waited), $1::uuid) AS id),
+       queued AS (
+         SELECT coalesce(bool_or(q.rate_wait_key = $9::text), false) AS r, coalesce(bool_or(q.rate_wait_key = $11::text), false) AS a
+         FROM wait, me, deliveries q
+         WHERE wait.until IS NOT NULL AND ${waitingBefore('q', 'q.rate_wait_key IN ($9::text, $11::text)')}
+       ),
        a_older AS (${olderSum('$11')}),
        held AS (
-         SELECT live.yes AND wait.until IS NOT NULL AND $13::integer > 0
-           AND a_older.n + coalesce((SELECT count FROM mail_rate_buckets WHERE key = $11::text AND bucket = ${BUCKET}), 0) + 1 > $13::integer AS yes
-         FROM live, wait, a_older
+         SELECT live.yes AND wait.until IS NOT NULL AND (queued.a OR $13::integer > 0
+           AND a_older.n + coalesce((SELECT count FROM mail_rate_buckets WHERE key = $11::text AND bucket = ${BUCKET}), 0) + 1 > $13::integer) AS yes
+         FROM live, wait, a_older, queued
        ),
        r_older AS (${olderSum('$9')}),
        r AS (
          INSERT INTO mail_rate_buckets (key, bucket, count)
-         SELECT $9::text, ${BUCKET}, 1 FROM live, held, r_older
-         WHERE live.yes AND NOT held.yes AND $10::integer > 0 AND r_older.n + 1 <= $10::integer
+         SELECT $9::text, ${BUCKET}, 1 FROM live, held, r_older, queued
+         WHERE live.yes AND NOT held.yes AND NOT queued.r AND $10::integer > 0 AND r_older.n + 1 <= $10::integer
          ON CONFLICT (key, bucket) DO UPDATE SET count = mail_rate_buckets.count + 1
            WHERE mail_rate_buckets.count + (SELECT n FROM r_older) < $10::integer
          RETURNING 1
@@ -438,7 +464,16 @@ export class PostgresDeliveryStore extends DeliveryStore {
            CASE WHEN held.yes OR r_ok.yes THEN $11::text ELSE $9::text END AS over_key
          FROM r_ok, held
        ),
-       room AS (${roomAt('verdict.over_key')}),
+       counter_room AS (${roomAt('verdict.over_key')}),
+       ahead AS (
+         SELECT max(q.next_attempt_at) AS last FROM wait, verdict, me, deliveries q
+         WHERE wait.until IS NOT NULL AND verdict.over IS NOT NULL AND ${waitingBefore('q', 'q.rate_wait_key = verdict.over_key')}
+       ),
+       room AS (
+         SELECT greatest(CASE WHEN queued.r OR queued.a THEN now() + make_interval(secs => $23::double precision / 1000) ELSE counter_room.at END,
+           ahead.last + make_interval(secs => $24::double precision / 1000)) AS at
+         FROM queued, counter_room, ahead
+       ),
        outcome AS (
          SELECT CASE WHEN dead.reason IS NOT NULL THEN 'cancelled'
              WHEN verdict.over IS NULL THEN CASE WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END
@@ -446,15 +481,15 @@ export class PostgresDeliveryStore extends DeliveryStore {
            dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL AS claimed,
            dead.reason IS NULL AND verdict.over IS NOT NULL AND room.at < wait.until AS waits,
            coalesce(dead.reason, verdict.over || CASE WHEN wait.until IS NULL THEN '' WHEN room.at < wait.until THEN $21::text ELSE $22::text END) AS reason,
-           room.at AS room_at, wait.until AS wait_until, claim.lease
+           room.at AS room_at, wait.until AS wait_until, verdict.over_key, claim.lease
          FROM verdict, dead, room, wait, (SELECT make_interval(secs => $16::double precision / 1000) AS lease) AS claim
        ),
        inserted AS (
          INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
-           last_attempt_at, lease_until, source_event_id, next_attempt_at, rate_wait_until)
+           last_attempt_at, lease_until, source_event_id, next_attempt_at, rate_wait_until, rate_wait_key)
          SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text, new_status, CASE WHEN claimed THEN 1 ELSE 0 END, reason, $8::text,
            CASE WHEN claimed THEN now() END, CASE WHEN claimed THEN now() + lease END, $19::uuid,
-           CASE WHEN waits THEN room_at END, CASE WHEN waits THEN wait_until END
+           CASE WHEN waits THEN room_at END, CASE WHEN waits THEN wait_until END, CASE WHEN waits THEN over_key END
          FROM outcome, fresh WHERE fresh.yes
          ON CONFLICT (event_id) DO NOTHING
          RETURNING ${RECORDED_COLUMNS}
@@ -463,6 +498,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
          UPDATE deliveries d SET status = new_status, attempts = d.attempts + CASE WHEN claimed THEN 1 ELSE 0 END, last_error = reason,
            last_attempt_at = CASE WHEN claimed THEN now() ELSE d.last_attempt_at END, lease_until = CASE WHEN claimed THEN now() + lease END,
            next_attempt_at = CASE WHEN waits THEN room_at END, rate_wait_until = CASE WHEN waits THEN wait_until END, updated_at = now(),
+           rate_wait_key = CASE WHEN waits THEN over_key END,
            wait_ended_at = CASE WHEN new_status IN ('pending', 'sending') AND NOT waits THEN now() END
          FROM waited, outcome WHERE d.id = waited.waited_id
          RETURNING ${RECORDED_COLUMNS}
@@ -485,6 +521,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
         limits.waitUntil ?? null,
         WAITING_FOR_ROOM,
         NO_ROOM_IN_TIME,
+        QUEUED_RETURN_MS,
+        RETURN_STEP_MS,
       ],
     );
   }
@@ -511,7 +549,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
       `WITH previous AS (SELECT id, status FROM deliveries WHERE event_id = $1 FOR UPDATE),
        dead AS (${deadLinkReason('$3', '$4')}),
        cancelled AS (
-         UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, rate_wait_until = NULL, updated_at = now(),
+         UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, rate_wait_until = NULL, rate_wait_key = NULL, updated_at = now(),
            last_error = dead.reason || CASE WHEN d.status = 'sending' THEN '; ' || $5::text ELSE '' END
          FROM previous, dead
          WHERE d.id = previous.id AND dead.reason IS NOT NULL AND (d.status = 'pending' OR (d.status = 'sending' AND d.lease_until <= now()))

@@ -6,6 +6,8 @@ import { DeliveryLogAge1734700000000 } from './1734700000000-delivery-log-age.js
 import { UnfinishedMailsByAge1734800000000 } from './1734800000000-unfinished-mails-by-age.js';
 import { MailsWaitingForRoom1734900000000 } from './1734900000000-mails-waiting-for-room.js';
 import { MailsDueAfterTheirWait1735300000000 } from './1735300000000-mails-due-after-their-wait.js';
+import { MailsWaitingInOrder1735400000000 } from './1735400000000-mails-waiting-in-order.js';
+import { WaitingMailsByCounter1735500000000 } from './1735500000000-waiting-mails-by-counter.js';
 
 /** The notifications schema's migrations, oldest first. */
 export const notificationsMigrations = [
@@ -17,4 +19,6 @@ export const notificationsMigrations = [
   UnfinishedMailsByAge1734800000000,
   MailsWaitingForRoom1734900000000,
   MailsDueAfterTheirWait1735300000000,
+  MailsWaitingInOrder1735400000000,
+  WaitingMailsByCounter1735500000000,
 ];
