@@ -15,8 +15,8 @@ const system = new TestSystem({
     MAIL_MAX_ATTEMPTS: '3',
     MAIL_RATE_PER_RECIPIENT: '3',
     MAIL_RATE_NOTICES_PER_RECIPIENT: '4',
-    // Link mails over a limit are suppressed at once here, as these tests of the budgets expect: waiting for room would keep
-    // their events unacknowledged for an hour (the waiting is tested in rate-limit-waiting.integration-spec.ts).
+    // Link mails over a limit are suppressed at once here, as these tests of the budgets expect: waiting for room (on by
+    // default) would keep their events unacknowledged for an hour (the waiting is tested in link-mail-wait.e2e-spec.ts).
     MAIL_RATE_MAX_WAIT_MINUTES: '0',
     MAIL_ACK_WAIT_MS: '5000',
   },

@@ -55,8 +55,10 @@ describe('the notifications configuration', () => {
     ]);
   });
 
-  it('lets no link mail wait for room unless MAIL_RATE_MAX_WAIT_MINUTES says so (off by default)', () => {
-    expect(loadNotificationsConfig({}).MAIL_RATE_MAX_WAIT_MINUTES).toBe(0);
+  it('lets a link mail wait for room 60 minutes unless MAIL_RATE_MAX_WAIT_MINUTES says otherwise (0: suppressed at once)', () => {
+    expect(loadNotificationsConfig({}).MAIL_RATE_MAX_WAIT_MINUTES).toBe(60);
+    expect(loadNotificationsConfig({ MAIL_RATE_MAX_WAIT_MINUTES: '0' }).MAIL_RATE_MAX_WAIT_MINUTES).toBe(0);
+    expect(problemsOf({})).toEqual([]);
   });
 
   it('keeps the delivery log 30 days unless DELIVERY_RETENTION_DAYS says otherwise', () => {

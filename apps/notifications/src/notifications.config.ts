@@ -114,16 +114,15 @@ export const notificationsEnv = {
   MAIL_RATE_WINDOW_MINUTES: integer('Sliding window of the mail rate limits (minutes)', 1, 10_080, 60),
   /**
    * How long a mail carrying a link (invitation, reset, e-mail confirmation) over a rate limit waits
-   * for room in the window before it is suppressed (never past its link's expiry); 0, the default:
-   * suppressed at once. Off by default until the known limits of the wait are lifted
-   * (docs/notifications.md, _Known limits of the wait_): each return of a waiting mail that finds no
-   * room still takes a turn on its counter's lock and a sending slot, and they go in no set order.
+   * for room in the window before it is suppressed (never past its link's expiry); 0: suppressed at
+   * once. 60 by default, the default window: a mail refused by a full window finds room within it
+   * unless its recipient (or account) is flooded all that time (docs/notifications.md, "Rate limits").
    */
   MAIL_RATE_MAX_WAIT_MINUTES: integer(
     'Longest a link mail over a rate limit waits for room before it is suppressed (minutes; 0: suppressed at once)',
     0,
     1440,
-    0,
+    60,
   ),
   /**
    * How long the delivery log keeps a mail's line (the recipient's address, status, errors) once
