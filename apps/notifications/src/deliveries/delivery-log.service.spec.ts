@@ -24,6 +24,7 @@ const row: PagedDelivery = {
   rateWaitUntil: null,
   waitEndedAt: null,
   rateWaitKey: null,
+  linkTokenHash: null,
   position: '2026-11-22T10:00:00.123456Z',
 };
 

@@ -43,4 +43,6 @@ export class DeliveryEntity {
   @Column('timestamptz', { name: 'wait_ended_at', nullable: true }) waitEndedAt: Date | null;
   /** The rate-limit counter a mail waiting for room waits on (the key that refused it): waiting mails take room in the order they came. */
   @Column('text', { name: 'rate_wait_key', nullable: true }) rateWaitKey: string | null;
+  /** The name of the link a mail waiting for room carries (`linkTokenHash`): its voiding cancels the mail at once. */
+  @Column('text', { name: 'link_token_hash', nullable: true }) linkTokenHash: string | null;
 }

@@ -191,6 +191,7 @@ class MemoryStore extends DeliveryStore {
       rateWaitUntil: null,
       waitEndedAt: null,
       rateWaitKey: null,
+      linkTokenHash: null,
     };
   }
 }

@@ -434,6 +434,11 @@ describe('a mail carrying a link over its rate limit', () => {
     for (const [n, mail] of mails.entries()) await store.admitAndClaim(mail, waiting(), 60_000, link(`waiting-${n}`));
     await moveClockOn(recipient, 61);
     const claims = await Promise.all(mails.map((mail, n) => store.admitAndClaim(mail, waiting(), 60_000, link(`waiting-${n}`))));
+    // All at once, a younger one may count first and queue behind an older one: some room may be left. Then they come back in turn.
+    expect(claims.filter((claim) => claim.kind === 'claimed').length).toBeLessThanOrEqual(2);
+    await dataSource.query('UPDATE deliveries SET next_attempt_at = now() WHERE recipient = $1 AND rate_wait_until IS NOT NULL', [recipient]);
+    for (const [n, mail] of mails.entries())
+      if (claims[n].kind !== 'claimed') claims[n] = await store.admitAndClaim(mail, waiting(), 60_000, link(`waiting-${n}`));
     expect(claims.filter((claim) => claim.kind === 'claimed')).toHaveLength(2);
     expect(claims.filter((claim) => claim.kind === 'wait' && claim.because === 'room')).toHaveLength(10);
     expect(await counted(recipient)).toBe(4); // two an hour ago, two now
@@ -450,12 +455,10 @@ describe('a mail carrying a link over its rate limit', () => {
     await store.admitAndClaim(older, waiting(), 60_000, link('older'));
     await store.admitAndClaim(newest, waiting(), 60_000, link('newest'));
     await store.voidLinks([linkTokenHash('older')]);
+    // At once, not when its event comes back.
+    expect(await statusOf(older.eventId)).toMatchObject({ status: 'cancelled', last_error: 'link voided before the mail could go out' });
     await moveClockOn(recipient, 61);
-    expect(await store.admitAndClaim(older, waiting(), 60_000, link('older'))).toEqual({
-      kind: 'cancelled',
-      reason: 'link voided before the mail could go out',
-      reclaimed: false,
-    });
+    expect(await store.admitAndClaim(older, waiting(), 60_000, link('older'))).toEqual({ kind: 'final', status: 'cancelled' });
     expect(await store.admitAndClaim(newest, waiting(), 60_000, link('newest'))).toMatchObject({ kind: 'claimed' });
     expect(await counted(recipient)).toBe(3);
   });

@@ -273,7 +273,7 @@ export const MAY_HAVE_GONE = 'an earlier attempt stopped mid-send and may have d
 function deadLinkReason(tokenHash: string, expired: string): string {
   return `SELECT CASE WHEN ${expired}::boolean THEN 'link expired before the mail could go out'
     WHEN ${tokenHash}::text IS NOT NULL AND EXISTS (SELECT 1 FROM voided_links WHERE token_hash = ${tokenHash}::text)
-      THEN 'link voided before the mail could go out' END AS reason`;
+      THEN '${VOIDED_WHILE_WAITING}' END AS reason`;
 }
 
 /** The condition of every change an attempt makes to its mail: the claim ($1 event, $2 attempt) is still its own. */
@@ -282,12 +282,16 @@ const CLAIM_HELD = `event_id = $1 AND status = 'sending' AND attempts = $2`;
 const COLUMNS = `id, event_id AS "eventId", source_event_id AS "sourceEventId", event_type AS "eventType", account_id AS "accountId", recipient, template, locale, status, attempts,
   last_error AS "lastError", message_id AS "messageId", created_at AS "createdAt", updated_at AS "updatedAt", last_attempt_at AS "lastAttemptAt",
   next_attempt_at AS "nextAttemptAt", lease_until AS "leaseUntil", sent_at AS "sentAt", rate_wait_until AS "rateWaitUntil",
-  wait_ended_at AS "waitEndedAt", rate_wait_key AS "rateWaitKey"`;
+  wait_ended_at AS "waitEndedAt", rate_wait_key AS "rateWaitKey",
+  link_token_hash AS "linkTokenHash"`;
 
 /** A mail as {@link PostgresDeliveryStore.countAndRecord} left it: with the milliseconds until its next attempt, by the database's clock. */
 type RecordedDelivery = DeliveryEntity & { waitMs: string | null };
 
 const RECORDED_COLUMNS = `${COLUMNS}, ceil(extract(epoch FROM next_attempt_at - now()) * 1000)::bigint AS "waitMs"`;
+
+/** Why a mail whose link was voided is cancelled, by its claim or, waiting for room, by the voiding. */
+const VOIDED_WHILE_WAITING = 'link voided before the mail could go out';
 
 /** Added to the rate limit's reason of a mail waiting for room. */
 export const WAITING_FOR_ROOM = '; waiting for room in the window';
@@ -486,10 +490,10 @@ export class PostgresDeliveryStore extends DeliveryStore {
        ),
        inserted AS (
          INSERT INTO deliveries (id, event_id, event_type, account_id, recipient, template, locale, status, attempts, last_error, message_id,
-           last_attempt_at, lease_until, source_event_id, next_attempt_at, rate_wait_until, rate_wait_key)
+           last_attempt_at, lease_until, source_event_id, next_attempt_at, rate_wait_until, rate_wait_key, link_token_hash)
          SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text, $6::text, $7::text, new_status, CASE WHEN claimed THEN 1 ELSE 0 END, reason, $8::text,
            CASE WHEN claimed THEN now() END, CASE WHEN claimed THEN now() + lease END, $19::uuid,
-           CASE WHEN waits THEN room_at END, CASE WHEN waits THEN wait_until END, CASE WHEN waits THEN over_key END
+           CASE WHEN waits THEN room_at END, CASE WHEN waits THEN wait_until END, CASE WHEN waits THEN over_key END, CASE WHEN waits THEN $17::text END
          FROM outcome, fresh WHERE fresh.yes
          ON CONFLICT (event_id) DO NOTHING
          RETURNING ${RECORDED_COLUMNS}
@@ -498,7 +502,7 @@ export class PostgresDeliveryStore extends DeliveryStore {
          UPDATE deliveries d SET status = new_status, attempts = d.attempts + CASE WHEN claimed THEN 1 ELSE 0 END, last_error = reason,
            last_attempt_at = CASE WHEN claimed THEN now() ELSE d.last_attempt_at END, lease_until = CASE WHEN claimed THEN now() + lease END,
            next_attempt_at = CASE WHEN waits THEN room_at END, rate_wait_until = CASE WHEN waits THEN wait_until END, updated_at = now(),
-           rate_wait_key = CASE WHEN waits THEN over_key END,
+           rate_wait_key = CASE WHEN waits THEN over_key END, link_token_hash = CASE WHEN waits THEN $17::text END,
            wait_ended_at = CASE WHEN new_status IN ('pending', 'sending') AND NOT waits THEN now() END
          FROM waited, outcome WHERE d.id = waited.waited_id
          RETURNING ${RECORDED_COLUMNS}
@@ -549,7 +553,8 @@ export class PostgresDeliveryStore extends DeliveryStore {
       `WITH previous AS (SELECT id, status FROM deliveries WHERE event_id = $1 FOR UPDATE),
        dead AS (${deadLinkReason('$3', '$4')}),
        cancelled AS (
-         UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, rate_wait_until = NULL, rate_wait_key = NULL, updated_at = now(),
+         UPDATE deliveries d SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL, rate_wait_until = NULL, rate_wait_key = NULL,
+           link_token_hash = NULL, updated_at = now(),
            last_error = dead.reason || CASE WHEN d.status = 'sending' THEN '; ' || $5::text ELSE '' END
          FROM previous, dead
          WHERE d.id = previous.id AND dead.reason IS NOT NULL AND (d.status = 'pending' OR (d.status = 'sending' AND d.lease_until <= now()))
@@ -623,12 +628,21 @@ export class PostgresDeliveryStore extends DeliveryStore {
    * Holds the lock of each link (in the order of their names) while it records them voided, so that
    * a mail carrying one that is being recorded or claimed meanwhile either went first (it is in the
    * hands of SMTP, too late) or sees the link voided and is cancelled (see {@link counterLocks}).
+   * A mail waiting for room that carries one is cancelled at once (found by its `link_token_hash`,
+   * through `deliveries_waiting_by_link`), so it neither shows pending nor holds its place in the
+   * order of its counter until its event comes back; its event is acknowledged then.
    */
   async voidLinks(tokenHashes: string[]): Promise<void> {
     const names = [...new Set(tokenHashes)].sort();
     await this.dataSource.transaction(async (manager) => {
       await lockForTransaction(manager, names.map(linkLock));
       await manager.query(`INSERT INTO voided_links (token_hash) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [names]);
+      await manager.query(
+        `UPDATE deliveries SET status = 'cancelled', last_error = $2, next_attempt_at = NULL, rate_wait_until = NULL, rate_wait_key = NULL,
+           link_token_hash = NULL, updated_at = now()
+         WHERE link_token_hash = ANY($1::text[]) AND status = 'pending' AND rate_wait_until IS NOT NULL`,
+        [names, VOIDED_WHILE_WAITING],
+      );
     });
   }
 

@@ -96,6 +96,9 @@ describe('an invitation re-sent past the rate limit of its recipient', () => {
       'http://panel.test/activate?token=link-2',
     ]);
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(['done', 'done', 'retry', 'retry', 'retry']);
+    // The voidings cancelled the older waiting mails at once, before their events came back.
+    const byEventNow = await statuses(email);
+    expect(invitations.map((event) => byEventNow[event.id])).toEqual(['sent', 'sent', 'cancelled', 'cancelled', 'pending']);
     const waiting = invitations.filter((_, n) => outcomes[n].kind === 'retry');
     for (const outcome of outcomes.slice(LIMIT)) expect((outcome as { delayMs: number }).delayMs).toBeGreaterThan(58 * 60_000);
 

@@ -8,6 +8,8 @@ import { MailsWaitingForRoom1734900000000 } from './1734900000000-mails-waiting-
 import { MailsDueAfterTheirWait1735300000000 } from './1735300000000-mails-due-after-their-wait.js';
 import { MailsWaitingInOrder1735400000000 } from './1735400000000-mails-waiting-in-order.js';
 import { WaitingMailsByCounter1735500000000 } from './1735500000000-waiting-mails-by-counter.js';
+import { WaitingMailsLinks1735600000000 } from './1735600000000-waiting-mails-links.js';
+import { WaitingMailsByLink1735700000000 } from './1735700000000-waiting-mails-by-link.js';
 
 /** The notifications schema's migrations, oldest first. */
 export const notificationsMigrations = [
@@ -21,4 +23,6 @@ export const notificationsMigrations = [
   MailsDueAfterTheirWait1735300000000,
   MailsWaitingInOrder1735400000000,
   WaitingMailsByCounter1735500000000,
+  WaitingMailsLinks1735600000000,
+  WaitingMailsByLink1735700000000,
 ];
