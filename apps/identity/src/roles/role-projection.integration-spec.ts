@@ -93,7 +93,41 @@ describe("identity's role projection, from access's bindings.replaced", () => {
     );
     expect(Number(count)).toBe(0);
   });
+
+  it("never deadlocks with a removal that holds the principal's row locked (a subuser's deletion) while a change of its roles is applied", async () => {
+    const { accountId } = await memberOfAccount();
+    const subuser: Principal = { type: 'subuser', id: await db.subuser(accountId) };
+    await projection.apply(held(accountId, subuser, [DEVELOPER], 10));
+    // As SubusersService.remove: the subuser locked first, deleted later in the same transaction.
+    const removal = db.dataSource.createQueryRunner();
+    await removal.connect();
+    await removal.startTransaction();
+    try {
+      await removal.query('SELECT 1 FROM subusers WHERE id = $1 AND account_id = $2 FOR UPDATE', [subuser.id, accountId]);
+      const applied = projection.apply(held(accountId, subuser, [ADMIN], 20));
+      await waitForLockWait('FOR KEY SHARE');
+      await removal.query('DELETE FROM subusers WHERE id = $1 AND account_id = $2', [subuser.id, accountId]);
+      await removal.commitTransaction();
+      await expect(applied).resolves.toBe(true);
+    } finally {
+      if (removal.isTransactionActive) await removal.rollbackTransaction();
+      await removal.release();
+    }
+    expect(await rolesOf(accountId, subuser)).toEqual([]);
+  });
 });
+
+/** Until a statement holding `text` waits for a lock (another transaction's). */
+async function waitForLockWait(text: string): Promise<void> {
+  for (;;) {
+    const rows = await db.dataSource.query<unknown[]>(
+      "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()",
+      [text],
+    );
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 /** Access's answers to `access.role-holdings.page`, `items` cut in pages of `limit`; `asked` counts the requests. */
 function accessHolding(items: RoleHoldingsOfPrincipal[]): RpcSender & { asked: number } {

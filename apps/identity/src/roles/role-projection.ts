@@ -59,8 +59,10 @@ export async function applyHeldRoles(manager: EntityManager, { accountId, princi
   const key = [accountId, principal.type, principal.id];
   const newer = await manager.query<unknown[]>(NEWER_VERSION, [...key, version]);
   if (newer.length === 0) return false;
-  await manager.query('DELETE FROM role_holdings WHERE account_id = $1 AND principal_type = $2 AND principal_id = $3', key);
+  // The principal's row before its holdings, as a removal takes them (its trigger deletes the holdings): taken the other
+  // way round, a removal holding the row and this holding the holdings each waited for the other (deadlock).
   const present = await manager.query<unknown[]>(IN_ACCOUNT[principal.type], [accountId, principal.id]);
+  await manager.query('DELETE FROM role_holdings WHERE account_id = $1 AND principal_type = $2 AND principal_id = $3', key);
   if (present.length > 0 && roleIds.length > 0) {
     await manager.query(
       `INSERT INTO role_holdings (account_id, principal_type, principal_id, role_id)
