@@ -7,11 +7,11 @@ import { limitLockWait } from '#libs/platform/migration-locks.js';
  * held, found by role (`role_holdings_by_role`) or by principal (its key); `role_holding_versions`,
  * the access version of the last change applied to each principal (an older event arriving later
  * changes nothing); `role_projection_backfill`, whether the roles bound before this release were
- * copied from access yet (RoleProjectionBackfill). Rows go with their account (cascade) and with
- * their membership or subuser (triggers): the versions stay, so that a late event of before the
- * removal is still known as old. New tables: their indexes build at once. The triggers lock
- * `memberships` and `subusers` for a moment: behind a long transaction the migration gives up
- * after MIGRATION_LOCK_TIMEOUT_MS (the Job retries).
+ * copied from access yet (RoleProjectionBackfill). Rows go with their account (cascade); a
+ * principal's stay while access keeps them (the lists show only the principals in the account).
+ * New tables: their indexes build at once. Their keys to `accounts` keep its writers out for a
+ * moment (never its readers): behind a long write the migration gives up after
+ * MIGRATION_LOCK_TIMEOUT_MS (the Job retries).
  */
 export class RoleProjection1735400000000 implements MigrationInterface {
   name = 'RoleProjection1735400000000';
@@ -40,28 +40,12 @@ export class RoleProjection1735400000000 implements MigrationInterface {
         lease_until timestamptz
       );
       INSERT INTO role_projection_backfill DEFAULT VALUES;
-      CREATE FUNCTION identity.member_drop_role_holdings() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        DELETE FROM role_holdings WHERE account_id = OLD.account_id AND principal_type = 'user' AND principal_id = OLD.user_id;
-        RETURN NULL;
-      END $$;
-      CREATE TRIGGER memberships_drop_role_holdings AFTER DELETE ON memberships FOR EACH ROW EXECUTE FUNCTION identity.member_drop_role_holdings();
-      CREATE FUNCTION identity.subuser_drop_role_holdings() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        DELETE FROM role_holdings WHERE account_id = OLD.account_id AND principal_type = 'subuser' AND principal_id = OLD.id;
-        RETURN NULL;
-      END $$;
-      CREATE TRIGGER subusers_drop_role_holdings AFTER DELETE ON subusers FOR EACH ROW EXECUTE FUNCTION identity.subuser_drop_role_holdings();
     `);
   }
 
   async down(runner: QueryRunner): Promise<void> {
     await limitLockWait(runner);
     await runner.query(`
-      DROP TRIGGER subusers_drop_role_holdings ON subusers;
-      DROP TRIGGER memberships_drop_role_holdings ON memberships;
-      DROP FUNCTION identity.subuser_drop_role_holdings();
-      DROP FUNCTION identity.member_drop_role_holdings();
       DROP TABLE role_projection_backfill;
       DROP TABLE role_holding_versions;
       DROP TABLE role_holdings;

@@ -40,30 +40,19 @@ const NEWER_VERSION = `
   RETURNING version`;
 
 /**
- * Whether the principal is in the account now (its membership or subuser row), locked against a
- * removal until the transaction ends: the removal's trigger then drops what this writes.
- */
-const IN_ACCOUNT: Record<Principal['type'], string> = {
-  user: 'SELECT 1 FROM memberships WHERE account_id = $1 AND user_id = $2 FOR KEY SHARE',
-  subuser: 'SELECT 1 FROM subusers WHERE account_id = $1 AND id = $2 FOR KEY SHARE',
-  'service-account': 'SELECT 1 FROM service_accounts WHERE account_id = $1 AND id = $2 FOR KEY SHARE',
-};
-
-/**
  * Replaces what the projection says a principal holds with `held`, unless a later change of the
  * principal was applied already (its version is higher): delivered twice, or after a newer one, it
- * changes nothing. Roles of a principal no longer in the account are not kept (its version is).
+ * changes nothing. Kept whether or not the principal is in the account now, as access keeps them:
+ * the lists show only the principals in the account (their queries start from them), and someone
+ * added again holding what access kept for them (no event: access changed nothing) shows again.
  * Answers whether it applied the change.
  */
 export async function applyHeldRoles(manager: EntityManager, { accountId, principal, roleIds, version }: HeldRoles): Promise<boolean> {
   const key = [accountId, principal.type, principal.id];
   const newer = await manager.query<unknown[]>(NEWER_VERSION, [...key, version]);
   if (newer.length === 0) return false;
-  // The principal's row before its holdings, as a removal takes them (its trigger deletes the holdings): taken the other
-  // way round, a removal holding the row and this holding the holdings each waited for the other (deadlock).
-  const present = await manager.query<unknown[]>(IN_ACCOUNT[principal.type], [accountId, principal.id]);
   await manager.query('DELETE FROM role_holdings WHERE account_id = $1 AND principal_type = $2 AND principal_id = $3', key);
-  if (present.length > 0 && roleIds.length > 0) {
+  if (roleIds.length > 0) {
     await manager.query(
       `INSERT INTO role_holdings (account_id, principal_type, principal_id, role_id)
        SELECT $1, $2, $3, role_id FROM unnest($4::text[]) AS role_id ON CONFLICT DO NOTHING`,

@@ -104,6 +104,26 @@ describe('the user table filtered by role', () => {
     await services.users.remove({ actor: owner, accountId, client, userId: members[4] });
     expect(await list()).toEqual([]);
   });
+
+  it('finds a person added again holding the roles access kept for them while they were out (no event: access changed nothing), not while out', async () => {
+    const list = async (role: string) => (await services.users.list({ actor: owner, accountId, client, query: { role: [role] } })).items.map((item) => item.id);
+    const rejoin = (userId: string) => db.dataSource.query('INSERT INTO memberships (account_id, user_id, active) VALUES ($1, $2, true)', [accountId, userId]);
+    // Removed while access kept the role (its unbinding failed: the gateway logs it and goes on), then added again with that
+    // role: access finds the same bindings and tells nothing.
+    const kept = (await db.member(accountId)).id;
+    await bind(accountId, { type: 'user', id: kept }, [DEVELOPER]);
+    await services.users.remove({ actor: owner, accountId, client, userId: kept });
+    expect(await list(DEVELOPER)).not.toContain(kept);
+    await rejoin(kept);
+    expect(await list(DEVELOPER)).toContain(kept);
+    // A role given while they were out (a rebinding that raced the removal, its second unbinding failed), then added again with it.
+    const rebound = (await db.member(accountId)).id;
+    await services.users.remove({ actor: owner, accountId, client, userId: rebound });
+    await bind(accountId, { type: 'user', id: rebound }, [ADMIN]);
+    expect(await list(ADMIN)).not.toContain(rebound);
+    await rejoin(rebound);
+    expect(await list(ADMIN)).toContain(rebound);
+  });
 });
 
 describe('the subusers filtered by role', () => {
