@@ -2,7 +2,7 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 import { MAX_CURSOR_LENGTH } from './account-request.js';
 import type { Principal } from './actor.js';
 
-/** Largest page of {@link RoleHoldingsPageRequest}: a principal holds a few roles, so a page stays far below NATS's 1 MB. */
+/** Largest page of {@link RoleHoldingsPageRequest}, in principals (access also cuts a page at 256 KiB of items, far below NATS's 1 MB: a principal may hold 50 roles). */
 export const MAX_ROLE_HOLDINGS_PAGE = 1000;
 
 /**
