@@ -42,12 +42,6 @@ export class ServiceAccounts1735500000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       );
       CREATE INDEX service_account_keys_live ON service_account_keys (service_account_id) WHERE revoked_at IS NULL;
-      CREATE FUNCTION identity.service_account_drop_role_holdings() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        DELETE FROM role_holdings WHERE account_id = OLD.account_id AND principal_type = 'service-account' AND principal_id = OLD.id;
-        RETURN NULL;
-      END $$;
-      CREATE TRIGGER service_accounts_drop_role_holdings AFTER DELETE ON service_accounts FOR EACH ROW EXECUTE FUNCTION identity.service_account_drop_role_holdings();
       ALTER TABLE sessions ADD COLUMN service_account_key_id uuid;
       ALTER TABLE sessions DROP CONSTRAINT sessions_principal_type_check;
       ALTER TABLE sessions ADD CONSTRAINT sessions_principal_type_check CHECK (principal_type IN ('user', 'subuser', 'service-account')) NOT VALID;
@@ -77,7 +71,6 @@ export class ServiceAccounts1735500000000 implements MigrationInterface {
       ALTER TABLE sessions DROP COLUMN service_account_key_id;
       DROP TABLE service_account_keys;
       DROP TABLE service_accounts;
-      DROP FUNCTION identity.service_account_drop_role_holdings();
       DELETE FROM role_holdings WHERE principal_type = 'service-account';
       DELETE FROM role_holding_versions WHERE principal_type = 'service-account';
     `);
