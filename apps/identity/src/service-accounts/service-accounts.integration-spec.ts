@@ -169,6 +169,28 @@ describe('service account keys', () => {
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('once revoked or their service account deactivated, end only the tokens still valid (an expired one is not broadcast, nor listed again)', async () => {
+    const setup = await serviceAccountInAccount();
+    const [key, other] = [await createKey(setup), await createKey(setup)];
+    const [expired, expiredOfOther] = [await exchange(key.id, key.secret), await exchange(other.id, other.secret)];
+    services.clock.advance(601_000);
+    const [live, liveOfOther] = [await exchange(key.id, key.secret), await exchange(other.id, other.secret)];
+
+    await services.serviceAccountKeys.revoke({
+      actor: setup.admin,
+      accountId: setup.accountId,
+      serviceAccountId: setup.serviceAccountId,
+      keyId: key.id,
+      client,
+    });
+    await services.serviceAccounts.update({ ...setup, actor: setup.admin, client, body: { active: false } });
+
+    const ended = heardEnded();
+    expect(ended).toEqual(expect.arrayContaining([claimsOf(live.access_token).sid, claimsOf(liveOfOther.access_token).sid]));
+    expect(ended).not.toContain(claimsOf(expired.access_token).sid);
+    expect(ended).not.toContain(claimsOf(expiredOfOther.access_token).sid);
+  });
+
   it('end with their service account: deactivated or deleted, every token it holds is ended at once', async () => {
     const deactivated = await serviceAccountInAccount();
     const deleted = await serviceAccountInAccount();

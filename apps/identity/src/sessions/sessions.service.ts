@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, IsNull, MoreThan, Not, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, MoreThan, Not, type EntityManager, type FindOperator } from 'typeorm';
 import type { Actor, GateStatePage, GateStateRequest, Principal, RevokedSession, SessionView, TokenPairView } from '#libs/contracts/index.js';
 import { authenticationMethods, GATE_STATE_PAGE_SIZE, principalOf } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
@@ -194,7 +194,13 @@ export class SessionsService {
   /** Ends the open sessions (the live tokens) a service account got for its key `keyId`; the gateways hear of it after the commit. */
   async endForKey(unit: UnitOfWork, serviceAccount: Principal, keyId: string): Promise<RevokedSession[]> {
     const sessions = await unit.manager.find(SessionEntity, {
-      where: { principalType: serviceAccount.type, principalId: serviceAccount.id, serviceAccountKeyId: keyId, revokedAt: IsNull() },
+      where: {
+        principalType: serviceAccount.type,
+        principalId: serviceAccount.id,
+        serviceAccountKeyId: keyId,
+        revokedAt: IsNull(),
+        ...this.stillValid(serviceAccount),
+      },
       select: { id: true },
     });
     return this.end(unit, sessions, 'key-revoked');
@@ -426,11 +432,22 @@ export class SessionsService {
         principalType: principal.type,
         principalId: principal.id,
         revokedAt: IsNull(),
+        ...this.stillValid(principal),
         ...(exceptSessionId ? { id: Not(exceptSessionId) } : {}),
       },
       select: { id: true },
     });
     return this.end(unit, sessions, reason);
+  }
+
+  /**
+   * A service account's session is its one token (it ends when the token expires, and is never
+   * refreshed): only those not expired yet are ended. A program exchanging its key often holds many
+   * expired ones until housekeeping removes them, which would otherwise all be broadcast to every
+   * gateway and listed in their state again. A person's or subuser's sessions are all ended, as before.
+   */
+  private stillValid(principal: Principal): { expiresAt?: FindOperator<Date> } {
+    return principal.type === 'service-account' ? { expiresAt: MoreThan(this.clock.now()) } : {};
   }
 
   /**
