@@ -442,12 +442,12 @@ export class SessionsService {
 
   /**
    * A service account's session is its one token (it ends when the token expires, and is never
-   * refreshed): only those not expired yet are ended. A program exchanging its key often holds many
+   * refreshed): only those not expired yet (give or take {@link SKEW_MS}, a gateway's clock may be late) are ended. A program exchanging its key often holds many
    * expired ones until housekeeping removes them, which would otherwise all be broadcast to every
    * gateway and listed in their state again. A person's or subuser's sessions are all ended, as before.
    */
   private stillValid(principal: Principal): { expiresAt?: FindOperator<Date> } {
-    return principal.type === 'service-account' ? { expiresAt: MoreThan(this.clock.now()) } : {};
+    return principal.type === 'service-account' ? { expiresAt: MoreThan(new Date(this.clock.now().getTime() - SKEW_MS)) } : {};
   }
 
   /**
