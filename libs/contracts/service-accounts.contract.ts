@@ -158,6 +158,10 @@ export class ServiceAccountKeyRequest extends ServiceAccountRequest {
   keyId: string;
 }
 
+/** The longest client id (a key id is a UUID: anything longer is no key) and client secret a token request may carry. */
+export const MAX_CLIENT_ID_LENGTH = 100;
+export const MAX_CLIENT_SECRET_LENGTH = 200;
+
 /** The answer to an exchange that cannot tell which of its parts was wrong (RFC 6749 `invalid_client`). */
 export const INVALID_CLIENT = 'Client id or secret is incorrect, or the key is revoked or expired';
 
@@ -170,24 +174,24 @@ export class ClientCredentialsBody {
   @ApiPropertyOptional({ description: 'The key id, a UUID (or in the Authorization header, Basic); any other text is an unknown client (401)' })
   @Omittable()
   @IsString()
-  @Length(1, 100)
+  @Length(1, MAX_CLIENT_ID_LENGTH)
   client_id?: string;
 
   @ApiPropertyOptional({ description: 'The key secret (or in the Authorization header, Basic)' })
   @Omittable()
   @IsString()
-  @Length(1, 200)
+  @Length(1, MAX_CLIENT_SECRET_LENGTH)
   client_secret?: string;
 }
 
 /** `identity.auth.token`: a key's id and secret, and where the request came from. */
 export class ClientCredentialsRequest {
   @IsString()
-  @Length(1, 100)
+  @Length(1, MAX_CLIENT_ID_LENGTH)
   clientId: string;
 
   @IsString()
-  @Length(1, 200)
+  @Length(1, MAX_CLIENT_SECRET_LENGTH)
   clientSecret: string;
 
   @IsDefined()

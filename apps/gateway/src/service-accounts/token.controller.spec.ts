@@ -27,6 +27,15 @@ describe('the client credentials of a token request (RFC 6749 §2.3.1)', () => {
     });
     expect(refusal(() => credentialsOf(grant, basic('no-colon')))).toEqual({ code: 'VALIDATION_FAILED', field: 'client_id' });
     expect(refusal(() => credentialsOf(grant, basic('id:%E0%A4%A')))).toEqual({ code: 'VALIDATION_FAILED', field: 'client_id' });
+    // Too long for identity's request: named as the HTTP fields (not identity's clientId), as in the body.
+    expect(refusal(() => credentialsOf(grant, basic(`${'a'.repeat(101)}:s`)))).toEqual({ code: 'VALIDATION_FAILED', field: 'client_id' });
+    expect(refusal(() => credentialsOf(grant, basic(`id:${'s'.repeat(201)}`)))).toEqual({ code: 'VALIDATION_FAILED', field: 'client_secret' });
+    // A Basic header that is not base64: refused as such, not taken for no header at all.
+    expect(refusal(() => credentialsOf(grant, 'Basic a-b!'))).toEqual({ code: 'VALIDATION_FAILED', field: 'authorization' });
+    expect(refusal(() => credentialsOf({ ...grant, client_id: 'id', client_secret: 's' }, 'Basic'))).toEqual({
+      code: 'VALIDATION_FAILED',
+      field: 'authorization',
+    });
   });
 
   it('ignore a bearer header: the body must carry them', () => {

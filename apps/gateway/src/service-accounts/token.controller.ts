@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ClientCredentialsBody, ClientCredentialsTokenView, Subjects } from '#libs/contracts/index.js';
+import { ClientCredentialsBody, ClientCredentialsTokenView, MAX_CLIENT_ID_LENGTH, MAX_CLIENT_SECRET_LENGTH, Subjects } from '#libs/contracts/index.js';
 import { DomainError, ErrorCode } from '#libs/errors/index.js';
 import type { RelayedJson, RpcSender } from '#libs/platform/index.js';
 import { ClientIp, Rpc } from '../auth/current-actor.decorator.js';
@@ -44,12 +44,19 @@ export function credentialsOf(body: ClientCredentialsBody, authorization: string
 }
 
 function basicCredentials(authorization: string | undefined): { clientId: string; clientSecret: string } | undefined {
-  const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
-  if (!match) return undefined;
+  if (!/^basic(\s|$)/i.test(authorization ?? '')) return undefined;
+  // A Basic header that is not base64 is refused as such, never taken for no header (and the body then asked for).
+  const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization!);
+  if (!match) throw refused('HTTP Basic must carry base64 of client_id:client_secret', 'authorization');
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 1 || colon === decoded.length - 1) throw refused('HTTP Basic must carry client_id:client_secret', 'client_id');
-  return { clientId: formDecoded(decoded.slice(0, colon)), clientSecret: formDecoded(decoded.slice(colon + 1)) };
+  const credentials = { clientId: formDecoded(decoded.slice(0, colon)), clientSecret: formDecoded(decoded.slice(colon + 1)) };
+  if (credentials.clientId.length > MAX_CLIENT_ID_LENGTH) throw refused(`client_id must be at most ${MAX_CLIENT_ID_LENGTH} characters`, 'client_id');
+  if (credentials.clientSecret.length > MAX_CLIENT_SECRET_LENGTH) {
+    throw refused(`client_secret must be at most ${MAX_CLIENT_SECRET_LENGTH} characters`, 'client_secret');
+  }
+  return credentials;
 }
 
 function formDecoded(text: string): string {
