@@ -514,6 +514,17 @@ describe('open sign-up naming someone who already has a login as the owner waits
     expect(await membershipActive(created.id, person.userId)).toBe(false);
   });
 
+  it('never deletes an account with a service account in it either (its tokens would outlive it at the gateways, their sessions not ended)', async () => {
+    const person = await personWithLogin();
+    const created = await signUpFor(person.email);
+    const serviceAccountId = randomUUID();
+    await db.dataSource.query("INSERT INTO service_accounts (id, account_id, name) VALUES ($1, $2, 'left-behind')", [serviceAccountId, created.id]);
+
+    await expect(decline(created.token)).rejects.toMatchObject({ code: 'CONFLICT' });
+
+    expect(await db.dataSource.query('SELECT id FROM service_accounts WHERE id = $1', [serviceAccountId])).toEqual([{ id: serviceAccountId }]);
+  });
+
   it('an account declined signed in goes the same way', async () => {
     const person = await personWithLogin();
     const created = await signUpFor(person.email);

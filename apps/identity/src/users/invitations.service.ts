@@ -121,7 +121,8 @@ export class InvitationsService {
    */
   private async closeUnclaimed(unit: UnitOfWork, account: AccountEntity, key: MembershipKey): Promise<InvitationDeclined> {
     const { manager } = unit;
-    if (await hasOtherPeople(manager, key)) throw new DomainError(ErrorCode.Conflict, 'This account has other people in it: its owner cannot decline it');
+    if (await hasOtherPeople(manager, key))
+      throw new DomainError(ErrorCode.Conflict, 'This account has other people or service accounts in it: its owner cannot decline it');
     await this.tokens.voidAll(manager, { type: 'user', id: key.userId }, { accountId: account.id });
     // Memberships, the invitation and links go by cascade; these two tables name the account without a key to it and
     // mean nothing without it (audit_events, outbox and sessions name it too, and are kept: the trail, the events, the person's sessions).
@@ -154,10 +155,11 @@ export class InvitationsService {
   }
 }
 
-/** Whether anyone but the owner of `key` is in its account (never so while the owner has not joined; checked all the same before deleting it). */
+/** Whether anyone but the owner of `key` is in its account, a service account too (never so while the owner has not joined; checked all the same before deleting it). */
 async function hasOtherPeople(manager: EntityManager, key: MembershipKey): Promise<boolean> {
   const rows = await manager.query<unknown[]>(
-    `SELECT 1 FROM memberships WHERE account_id = $1 AND user_id <> $2 UNION ALL SELECT 1 FROM subusers WHERE account_id = $1 LIMIT 1`,
+    `SELECT 1 FROM memberships WHERE account_id = $1 AND user_id <> $2 UNION ALL SELECT 1 FROM subusers WHERE account_id = $1
+     UNION ALL SELECT 1 FROM service_accounts WHERE account_id = $1 LIMIT 1`,
     [key.accountId, key.userId],
   );
   return rows.length > 0;
