@@ -557,4 +557,26 @@ describe("a link mail held back by the account's limit", () => {
     expect(await statusOf(invite.eventId)).toMatchObject({ status: 'sending' });
     expect(await countedMails(dataSource, bob)).toBe(1);
   });
+
+  it("of a bulk invitation past the account's limit all wait when the window frees room for all of them within their wait, not only the first few (review: the spacing of their returns suppressed the rest)", async () => {
+    const accountId = randomUUID();
+    const LIMIT = 60;
+    // Invited at once: their waits end together, an hour on; the account's window frees all its room a second before.
+    const waiting: RateLimits = { budget: 'standard', perRecipient: 2, perAccount: LIMIT, windowMinutes: 60, waitUntil: new Date(Date.now() + 3_600_000) };
+    await dataSource.query(`INSERT INTO mail_rate_buckets (key, bucket, count) VALUES ($1, now() - interval '1 second', $2)`, [
+      accountKey(accountId, 'standard'),
+      LIMIT,
+    ]);
+    const invites = Array.from({ length: LIMIT }, (_, n) => delivery({ accountId, recipient: `bulk-${n}-${accountId}@example.com` }));
+    const outcomes = [];
+    for (const invite of invites) outcomes.push((await store.admitAndClaim(invite, waiting, 60_000, link(invite.eventId))).kind);
+    expect(outcomes.filter((kind) => kind !== 'wait')).toEqual([]);
+
+    // Once the window frees, each comes back in turn and goes.
+    await moveAccountOn(accountId, 61);
+    await dataSource.query('UPDATE deliveries SET next_attempt_at = now() WHERE account_id = $1 AND rate_wait_until IS NOT NULL', [accountId]);
+    const returns = [];
+    for (const invite of invites) returns.push((await store.admitAndClaim(invite, waiting, 60_000, link(invite.eventId))).kind);
+    expect(returns.filter((kind) => kind !== 'claimed')).toEqual([]);
+  });
 });

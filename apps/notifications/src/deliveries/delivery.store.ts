@@ -473,18 +473,21 @@ export class PostgresDeliveryStore extends DeliveryStore {
          SELECT max(q.next_attempt_at) AS last FROM wait, verdict, me, deliveries q
          WHERE wait.until IS NOT NULL AND verdict.over IS NOT NULL AND ${waitingBefore('q', 'q.rate_wait_key = verdict.over_key')}
        ),
+       soonest AS (
+         SELECT CASE WHEN queued.r OR queued.a THEN now() + make_interval(secs => $23::double precision / 1000) ELSE counter_room.at END AS at
+         FROM queued, counter_room
+       ),
        room AS (
-         SELECT greatest(CASE WHEN queued.r OR queued.a THEN now() + make_interval(secs => $23::double precision / 1000) ELSE counter_room.at END,
-           ahead.last + make_interval(secs => $24::double precision / 1000)) AS at
-         FROM queued, counter_room, ahead
+         SELECT soonest.at AS base, least(greatest(soonest.at, ahead.last + make_interval(secs => $24::double precision / 1000)), wait.until) AS at
+         FROM soonest, ahead, wait
        ),
        outcome AS (
          SELECT CASE WHEN dead.reason IS NOT NULL THEN 'cancelled'
              WHEN verdict.over IS NULL THEN CASE WHEN claim.lease IS NULL THEN 'pending' ELSE 'sending' END
-             WHEN room.at < wait.until THEN 'pending' ELSE 'suppressed' END AS new_status,
+             WHEN room.base < wait.until THEN 'pending' ELSE 'suppressed' END AS new_status,
            dead.reason IS NULL AND verdict.over IS NULL AND claim.lease IS NOT NULL AS claimed,
-           dead.reason IS NULL AND verdict.over IS NOT NULL AND room.at < wait.until AS waits,
-           coalesce(dead.reason, verdict.over || CASE WHEN wait.until IS NULL THEN '' WHEN room.at < wait.until THEN $21::text ELSE $22::text END) AS reason,
+           dead.reason IS NULL AND verdict.over IS NOT NULL AND room.base < wait.until AS waits,
+           coalesce(dead.reason, verdict.over || CASE WHEN wait.until IS NULL THEN '' WHEN room.base < wait.until THEN $21::text ELSE $22::text END) AS reason,
            room.at AS room_at, wait.until AS wait_until, verdict.over_key, claim.lease
          FROM verdict, dead, room, wait, (SELECT make_interval(secs => $16::double precision / 1000) AS lease) AS claim
        ),
