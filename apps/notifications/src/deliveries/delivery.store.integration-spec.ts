@@ -7,6 +7,7 @@ import { notificationsDatabase } from '../notifications.database.js';
 import type { RateBudget } from './delivery-policy.js';
 import {
   accountKey,
+  LOST_RETURN_MINUTES,
   MAY_HAVE_GONE,
   NO_ROOM_IN_TIME,
   PostgresDeliveryStore,
@@ -484,6 +485,19 @@ describe('a mail carrying a link over its rate limit', () => {
       expect(await store.admitAndClaim(delivery({ recipient }), { ...waiting(), waitUntil: null }, 60_000)).toMatchObject({ kind: 'claimed' });
     expect(await store.admitAndClaim(flooded, waiting(), 60_000, link('flooded'))).toEqual({ kind: 'final', status: 'suppressed', justRecorded: true });
     expect(await statusOf(flooded.eventId)).toMatchObject({ status: 'suppressed', attempts: 0 });
+  });
+
+  it("holds no place in its counter's order once its return is long overdue (its event lost): a newer mail goes when the window has room (review: it queued behind it until the end of its wait)", async () => {
+    const recipient = await spentRecipient();
+    const lost = delivery({ recipient });
+    await store.admitAndClaim(lost, waiting(), 60_000, link('lost'));
+    await moveClockOn(recipient, 61);
+    // Its event never came back (a stream purged, a consumer made again): its return is past by more than the grace.
+    await dataSource.query(`UPDATE deliveries SET next_attempt_at = now() - make_interval(mins => $2) WHERE event_id = $1`, [
+      lost.eventId,
+      LOST_RETURN_MINUTES + 1,
+    ]);
+    expect(await store.admitAndClaim(delivery({ recipient }), waiting(), 60_000, link('newer'))).toMatchObject({ kind: 'claimed' });
   });
 
   it('is suppressed at once, as before, when it may not wait', async () => {

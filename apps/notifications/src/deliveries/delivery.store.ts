@@ -307,14 +307,24 @@ export const NO_ROOM_IN_TIME = "; no room in the window before its wait had to e
 export const QUEUED_RETURN_MS = 2500;
 /** How long after the return of the mail waiting before it on the same counter a waiting mail returns: returns go one at a time, in the order the mails came. */
 export const RETURN_STEP_MS = 50;
+/**
+ * How long past its set return a waiting mail that has not come back still holds its place in its
+ * counter's order: one overdue by more (its event lost: a stream purged, a consumer made again)
+ * would otherwise hold back every newer mail of its counter until its wait ends, though the window
+ * has room. Far above a return's lateness in a busy consumer; a mail overdue by more that does come
+ * back is counted as any other.
+ */
+export const LOST_RETURN_MINUTES = 10;
 
 /**
  * The condition that the mail `q` waits for room, on a counter that `onCounter` names, and came
  * before the mail being counted (`me`: its time and id). A mail past the end of its wait is
- * suppressed when it returns: it holds no place. Found through `deliveries_waiting_by_counter`.
+ * suppressed when it returns, and one whose return is overdue by more than {@link LOST_RETURN_MINUTES}
+ * may never return: neither holds a place. Found through `deliveries_waiting_by_counter`.
  */
 function waitingBefore(q: string, onCounter: string): string {
   return `${onCounter} AND ${q}.status = 'pending' AND ${q}.rate_wait_until IS NOT NULL AND ${q}.rate_wait_until > now()
+    AND ${q}.next_attempt_at > now() - make_interval(mins => ${LOST_RETURN_MINUTES})
     AND (${q}.created_at, ${q}.id) < (me.since, me.id)`;
 }
 
